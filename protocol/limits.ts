@@ -1,0 +1,76 @@
+// Every limit of the protocol in one place (DESIGN.md rule 6), each with its reason and source.
+// Section 1 (wire): sizes of frames, strings and arrays, and BOLT constants that bound message fields.
+// Section 2 (channel) is appended below by the channel state machine: its policy limits.
+
+// ───────────────────────────── Section 1: wire ─────────────────────────────
+
+/** Largest frame we read or write. DESIGN.md "Protocol decisions": one JSON message per WebSocket
+ *  frame, at most 64 KiB. BOLT #1 caps a message at 65535 bytes for the same reason: a peer must not
+ *  make us buffer or parse without bound. Checked before JSON.parse. */
+export const MAX_FRAME_BYTES = 64 * 1024
+
+/** Deepest nesting of arrays/objects in a frame. Our deepest message is tx_signatures
+ *  (object → witnesses array → witness array → element), depth 3. A frame of 64 KiB of `[` would
+ *  otherwise make a recursive parser or validator walk 65,536 levels; we refuse it by scanning first. */
+export const MAX_JSON_DEPTH = 4
+
+/** BOLT #2 (open_channel receiver): "if `max_accepted_htlcs` is greater than 483: MUST fail the
+ *  channel" — 483 HTLCs on each side keep a commitment transaction within the standard weight limit
+ *  (BOLT #5). So commitment_signed carries at most 483 HTLC signatures. */
+export const MAX_ACCEPTED_HTLCS_LIMIT = 483
+export const MAX_HTLC_SIGNATURES = MAX_ACCEPTED_HTLCS_LIMIT
+
+/** BOLT #2 (update_fee, rationale): 253 sat/kw is the lowest feerate that rounds up to 1 sat/vbyte,
+ *  the default minimum relay fee; a commitment below it would not propagate. */
+export const FEERATE_PER_KW_FLOOR = 253
+
+/** BOLT #2 (open_channel receiver): "if `dust_limit_satoshis` is smaller than 354 satoshis (see
+ *  BOLT #3): MUST fail the channel" — 354 sat is the dust threshold of a P2WSH output, the largest
+ *  standard output type, so no standard output is made un-relayable by our dust limit. */
+export const MIN_DUST_LIMIT_SATOSHIS = 354
+
+/** BOLT #2 (open_channel): without `option_support_large_channel` "`funding_satoshis` MUST be less
+ *  than 2^24 satoshi". We do not negotiate large channels yet. */
+export const MAX_FUNDING_SATOSHIS = 2 ** 24 - 1
+
+/** BOLT #2 (update_add_htlc receiver): "if sending node sets `cltv_expiry` to greater or equal to
+ *  500000000: SHOULD send a `warning` and close the connection" — nLockTime at or above 500,000,000 is
+ *  a Unix time, not a height. */
+export const CLTV_EXPIRY_LIMIT = 500_000_000
+
+/** BOLT #2 (shutdown): the longest allowed `scriptpubkey` is a segwit v1–16 program
+ *  (`option_shutdown_anysegwit`): OP_1..OP_16 then a push of 2–40 bytes, 42 bytes in all. */
+export const MAX_SHUTDOWN_SCRIPT_BYTES = 42
+
+/** BOLT #2 (interactive tx, receiver): "there are more than 252 inputs" / "more than 252 outputs":
+ *  MUST fail the negotiation. Bounds tx_signatures witnesses too (one per input we add). */
+export const MAX_INTERACTIVE_INPUTS_OUTPUTS = 252
+
+/** Largest previous transaction in tx_add_input. BOLT #2 sends it whole (`prevtx`) so the receiver can
+ *  check the output is segwit; ours must fit one 64 KiB frame as hex with room for the other fields. */
+export const MAX_PREVTX_BYTES = 32_000
+
+/** Largest output script in tx_add_output. 10,000 bytes is the consensus script size limit. */
+export const MAX_TX_OUTPUT_SCRIPT_BYTES = 10_000
+
+/** Stack items in one input's witness and the size of one item, for tx_signatures. Consensus allows
+ *  more; our funding and wallet inputs (P2WPKH, P2TR key path, 2-of-2 P2WSH) need at most 4 items of at
+ *  most 3,600 bytes (the standard witness-script size limit). */
+export const MAX_WITNESS_ITEMS = 100
+export const MAX_WITNESS_ITEM_BYTES = 3_600
+
+/** BOLT #1 (ping/pong): a pong carries `num_pong_bytes` of padding. We cap it so the pong still fits
+ *  one frame as hex (2 × 16,384 + overhead < 64 KiB). Ping padding is capped the same way. */
+export const MAX_PONG_BYTES = 16_384
+export const MAX_PING_IGNORED_BYTES = 16_384
+
+/** Free text in `error`/`warning` (BOLT #1 `data`) and in update_fail_htlc's `detail`: enough for a
+ *  sentence; more is a peer filling our logs. */
+export const MAX_ERROR_TEXT_CHARS = 1_024
+export const MAX_FAIL_DETAIL_CHARS = 256
+
+/** update_add_htlc metadata forwarded to the payee (DESIGN.md "Payment metadata"): a platform
+ *  reference and a BOLT #11 invoice. 2,048 characters holds any invoice we issue (BOLT #11 bech32 has
+ *  no length limit; the hub's invoices carry no routing hints). */
+export const MAX_REFERENCE_CHARS = 128
+export const MAX_INVOICE_CHARS = 2_048

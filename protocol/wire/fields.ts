@@ -1,0 +1,56 @@
+// Field schemas shared by every wire message: hex of exact length, integers of a BOLT width bounded
+// to safe integers, bounded strings. Each message schema is built from these so that every field of
+// every message is checked the same way (DESIGN.md "Protocol decisions": bytes are lowercase hex,
+// amounts are integer msat/sat named so and safe integers).
+import { z } from 'zod'
+import type { ChannelId, Height, Msat, NodeId, Sat, Txid } from '../types.ts'
+
+/** Exactly `bytes` bytes as lowercase hex (2 characters a byte). */
+export const hexBytes = (bytes: number) =>
+  z.string().length(2 * bytes, { error: `must be ${bytes} bytes of hex (${2 * bytes} characters)` })
+    .regex(/^[0-9a-f]*$/, { error: 'must be lowercase hex' })
+
+/** Between `min` and `max` bytes as lowercase hex. */
+export const hexBytesBetween = (min: number, max: number) =>
+  z.string()
+    .min(2 * min, { error: `must be at least ${min} bytes of hex` })
+    .max(2 * max, { error: `must be at most ${max} bytes of hex` })
+    .regex(/^(?:[0-9a-f]{2})*$/, { error: 'must be lowercase hex of whole bytes' })
+
+/** 32 bytes: hashes, preimages, per-commitment secrets, challenges, chain hash. */
+export const hex32 = hexBytes(32)
+/** BOLT #2 compact signature: 64 bytes, r‖s (also the size of a BIP-340 signature). */
+export const signature64 = hexBytes(64)
+/** 33-byte compressed secp256k1 point: 02 or 03 then the x coordinate. Whether it is on the curve
+ *  is checked where it is used (the keys module), not here. */
+export const point33 = hexBytes(33).regex(/^0[23]/, { error: 'must be a compressed point (02 or 03 prefix)' })
+
+export const channelId = hex32.transform((s) => s as ChannelId)
+/** Transaction id in RPC (display) byte order, as `Txid` everywhere in this project. */
+export const txid = hex32.transform((s) => s as Txid)
+export const nodeId = point33.transform((s) => s as NodeId)
+
+/** An unsigned integer of a BOLT width, bounded to a safe integer (u64 fields lose the top bits). */
+const uint = (max: number) => z.number().int({ error: 'must be an integer' })
+  .min(0, { error: 'must be ≥ 0' })
+  .max(max, { error: `must be ≤ ${max}` })
+
+export const u8 = uint(0xff)
+export const u16 = uint(0xffff)
+export const u32 = uint(0xffff_ffff)
+export const u64 = uint(Number.MAX_SAFE_INTEGER)
+/** A signed 64-bit integer bounded to safe integers (splice contributions may be negative). */
+export const s64 = z.number().int({ error: 'must be an integer' })
+  .min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER)
+
+export const msatAmount = u64.transform((n) => n as Msat)
+export const satAmount = u64.transform((n) => n as Sat)
+/** Absolute block height (cltv_expiry, locktime): a u32 in BOLT #2. */
+export const height = u32.transform((n) => n as Height)
+
+/** A bounded string of text without control characters: a peer's free text (errors, references). */
+export const text = (max: number) => z.string()
+  .max(max, { error: `must be at most ${max} characters` })
+  // Control characters in a peer's text are a log-injection vector and never needed.
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'must not contain control characters' })

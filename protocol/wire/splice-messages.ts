@@ -1,0 +1,104 @@
+// BOLT #2 splicing messages: quiescence (stfu), splice_init/ack/locked and the interactive transaction
+// construction (tx_*). Schemas only for now; the splice flow itself comes later (DESIGN.md).
+import { z } from 'zod'
+import {
+  MAX_INTERACTIVE_INPUTS_OUTPUTS, MAX_PREVTX_BYTES, MAX_TX_OUTPUT_SCRIPT_BYTES, MAX_WITNESS_ITEM_BYTES,
+  MAX_WITNESS_ITEMS,
+} from '../limits.ts'
+import { channelId, hexBytesBetween, point33, s64, satAmount, signature64, txid, u32, u64 } from './fields.ts'
+
+/** BOLT #2 "Channel Quiescence": `initiator` is 1 if the sender started quiescence (a boolean here). */
+export const stfu = z.strictObject({
+  type: z.literal('stfu'),
+  channel_id: channelId,
+  initiator: z.boolean(),
+})
+
+export const spliceInit = z.strictObject({
+  type: z.literal('splice_init'),
+  channel_id: channelId,
+  /** Signed: positive splices in, negative splices out. */
+  funding_contribution_satoshis: s64,
+  funding_feerate_perkw: u32,
+  locktime: u32,
+  funding_pubkey: point33,
+  require_confirmed_inputs: z.boolean().optional(),
+})
+
+export const spliceAck = z.strictObject({
+  type: z.literal('splice_ack'),
+  channel_id: channelId,
+  funding_contribution_satoshis: s64,
+  funding_pubkey: point33,
+  require_confirmed_inputs: z.boolean().optional(),
+})
+
+export const spliceLocked = z.strictObject({
+  type: z.literal('splice_locked'),
+  channel_id: channelId,
+  splice_txid: txid,
+})
+
+export const txAddInput = z.strictObject({
+  type: z.literal('tx_add_input'),
+  channel_id: channelId,
+  /** BOLT #2: even for the initiator, odd for the non-initiator. Checked by the negotiation. */
+  serial_id: u64,
+  /** The whole previous transaction, so the receiver can check the spent output is segwit. */
+  prevtx: hexBytesBetween(1, MAX_PREVTX_BYTES),
+  prevtx_vout: u32,
+  sequence: u32,
+  /** Splicing: the current funding output is spent by txid instead of a prevtx. */
+  shared_input_txid: txid.optional(),
+})
+
+export const txAddOutput = z.strictObject({
+  type: z.literal('tx_add_output'),
+  channel_id: channelId,
+  serial_id: u64,
+  sats: satAmount,
+  script: hexBytesBetween(1, MAX_TX_OUTPUT_SCRIPT_BYTES),
+})
+
+export const txRemoveInput = z.strictObject({
+  type: z.literal('tx_remove_input'),
+  channel_id: channelId,
+  serial_id: u64,
+})
+
+export const txRemoveOutput = z.strictObject({
+  type: z.literal('tx_remove_output'),
+  channel_id: channelId,
+  serial_id: u64,
+})
+
+export const txComplete = z.strictObject({
+  type: z.literal('tx_complete'),
+  channel_id: channelId,
+})
+
+const witness = z.array(hexBytesBetween(0, MAX_WITNESS_ITEM_BYTES))
+  .max(MAX_WITNESS_ITEMS, { error: `must have at most ${MAX_WITNESS_ITEMS} items` })
+
+export const txSignatures = z.strictObject({
+  type: z.literal('tx_signatures'),
+  channel_id: channelId,
+  txid,
+  /** One witness per input the sender added, in serial_id order. */
+  witnesses: z.array(witness).max(MAX_INTERACTIVE_INPUTS_OUTPUTS, {
+    error: `must have at most ${MAX_INTERACTIVE_INPUTS_OUTPUTS} items`,
+  }),
+  /** Splicing: the sender's signature for the shared (current funding) input. */
+  shared_input_signature: signature64.optional(),
+})
+
+export type Stfu = z.infer<typeof stfu>
+export type SpliceInit = z.infer<typeof spliceInit>
+export type SpliceAck = z.infer<typeof spliceAck>
+export type SpliceLocked = z.infer<typeof spliceLocked>
+export type TxAddInput = z.infer<typeof txAddInput>
+export type TxAddOutput = z.infer<typeof txAddOutput>
+export type TxRemoveInput = z.infer<typeof txRemoveInput>
+export type TxRemoveOutput = z.infer<typeof txRemoveOutput>
+export type TxComplete = z.infer<typeof txComplete>
+export type TxSignatures = z.infer<typeof txSignatures>
