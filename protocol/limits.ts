@@ -20,8 +20,11 @@ export const MAX_JSON_DEPTH = 4
 export const MAX_ACCEPTED_HTLCS_LIMIT = 483
 export const MAX_HTLC_SIGNATURES = MAX_ACCEPTED_HTLCS_LIMIT
 
-/** BOLT #2 (update_fee, rationale): 253 sat/kw is the lowest feerate that rounds up to 1 sat/vbyte,
- *  the default minimum relay fee; a commitment below it would not propagate. */
+/** Lowest feerate we accept or propose. BOLT #2 (update_fee receiver): "if the `update_fee` is too low
+ *  for timely processing [...]: MUST send a `warning` and close the connection, or send an `error` and
+ *  fail the channel". 253 sat/kw is the lowest rate that is still ≥ 1 sat/vbyte (Bitcoin Core's default
+ *  minimum relay fee) after weight is rounded up to vbytes; LND, CLN and LDK use the same floor, and the
+ *  BOLT #3 test vectors' lowest feerate is 253. A commitment below it would not propagate. */
 export const FEERATE_PER_KW_FLOOR = 253
 
 /** BOLT #2 (open_channel receiver): "if `dust_limit_satoshis` is smaller than 354 satoshis (see
@@ -45,6 +48,10 @@ export const MAX_SHUTDOWN_SCRIPT_BYTES = 42
 /** BOLT #2 (interactive tx, receiver): "there are more than 252 inputs" / "more than 252 outputs":
  *  MUST fail the negotiation. Bounds tx_signatures witnesses too (one per input we add). */
 export const MAX_INTERACTIVE_INPUTS_OUTPUTS = 252
+
+/** BOLT #2 (start_batch receiver): "If `batch_size` is strictly greater than 20: MUST send a
+ *  `warning` and close the connection, or send an `error` and fail the channel." */
+export const MAX_COMMITMENT_BATCH_SIZE = 20
 
 /** Largest previous transaction in tx_add_input. BOLT #2 sends it whole (`prevtx`) so the receiver can
  *  check the output is segwit; ours must fit one 64 KiB frame as hex with room for the other fields. */

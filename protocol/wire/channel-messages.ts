@@ -166,6 +166,8 @@ export const commitmentSigned = z.strictObject({
   htlc_signatures: z.array(signature64).max(MAX_HTLC_SIGNATURES, {
     error: `must have at most ${MAX_HTLC_SIGNATURES} items`,
   }),
+  /** Splicing: which funding transaction this commitment spends, inside a start_batch. */
+  funding_txid: txid.optional(),
 })
 
 export const revokeAndAck = z.strictObject({

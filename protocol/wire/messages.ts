@@ -29,6 +29,7 @@ export const MESSAGE_SCHEMAS = {
   hub_auth: ctl.hubAuth,
   auth_ok: ctl.authOk,
   stfu: sp.stfu,
+  start_batch: sp.startBatch,
   splice_init: sp.spliceInit,
   splice_ack: sp.spliceAck,
   splice_locked: sp.spliceLocked,
@@ -38,6 +39,7 @@ export const MESSAGE_SCHEMAS = {
   tx_remove_output: sp.txRemoveOutput,
   tx_complete: sp.txComplete,
   tx_signatures: sp.txSignatures,
+  tx_abort: sp.txAbort,
 } as const
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS
@@ -56,8 +58,8 @@ export function isMessageType (s: unknown): s is MessageType {
 export const CHANNEL_MESSAGE_TYPES = [
   'funding_signed', 'channel_ready', 'update_add_htlc', 'update_fulfill_htlc', 'update_fail_htlc',
   'commitment_signed', 'revoke_and_ack', 'update_fee', 'shutdown', 'closing_signed',
-  'channel_reestablish', 'stfu', 'splice_init', 'splice_ack', 'splice_locked', 'tx_add_input',
-  'tx_add_output', 'tx_remove_input', 'tx_remove_output', 'tx_complete', 'tx_signatures',
+  'channel_reestablish', 'stfu', 'start_batch', 'splice_init', 'splice_ack', 'splice_locked', 'tx_add_input',
+  'tx_add_output', 'tx_remove_input', 'tx_remove_output', 'tx_complete', 'tx_signatures', 'tx_abort',
 ] as const satisfies readonly MessageType[]
 export type ChannelMessage = MessageOf<(typeof CHANNEL_MESSAGE_TYPES)[number]>
 
@@ -70,6 +72,6 @@ export type {
   AuthOk, ClientAuth, ErrorMessage, HubAuth, HubHello, Ping, Pong, WarningMessage,
 } from './control-messages.ts'
 export type {
-  SpliceAck, SpliceInit, SpliceLocked, Stfu, TxAddInput, TxAddOutput, TxComplete, TxRemoveInput,
+  SpliceAck, SpliceInit, SpliceLocked, StartBatch, Stfu, TxAbort, TxAddInput, TxAddOutput, TxComplete, TxRemoveInput,
   TxRemoveOutput, TxSignatures,
 } from './splice-messages.ts'

@@ -2,16 +2,28 @@
 // construction (tx_*). Schemas only for now; the splice flow itself comes later (DESIGN.md).
 import { z } from 'zod'
 import {
-  MAX_INTERACTIVE_INPUTS_OUTPUTS, MAX_PREVTX_BYTES, MAX_TX_OUTPUT_SCRIPT_BYTES, MAX_WITNESS_ITEM_BYTES,
+  MAX_ERROR_TEXT_CHARS, MAX_INTERACTIVE_INPUTS_OUTPUTS, MAX_PREVTX_BYTES, MAX_TX_OUTPUT_SCRIPT_BYTES, MAX_WITNESS_ITEM_BYTES,
   MAX_WITNESS_ITEMS,
 } from '../limits.ts'
-import { channelId, hexBytesBetween, point33, s64, satAmount, signature64, txid, u32, u64 } from './fields.ts'
+import {
+  channelId, hexBytesBetween, point33, s64, satAmount, signature64, text, txid, u16, u32, u64,
+} from './fields.ts'
 
 /** BOLT #2 "Channel Quiescence": `initiator` is 1 if the sender started quiescence (a boolean here). */
 export const stfu = z.strictObject({
   type: z.literal('stfu'),
   channel_id: channelId,
   initiator: z.boolean(),
+})
+
+/** BOLT #2 "Batching channel messages": while a splice is pending, one commitment_signed per funding
+ *  candidate follows, `batch_size` in all. The BOLT's optional `message_type` is always
+ *  commitment_signed here, so it is left out. */
+export const startBatch = z.strictObject({
+  type: z.literal('start_batch'),
+  channel_id: channelId,
+  /** Range only; `batch_size` ≤ 1 (ignore) and > MAX_COMMITMENT_BATCH_SIZE are receiver rules. */
+  batch_size: u16,
 })
 
 export const spliceInit = z.strictObject({
@@ -77,6 +89,13 @@ export const txComplete = z.strictObject({
   channel_id: channelId,
 })
 
+/** BOLT #2 interactive tx: either side may abort the negotiation, with a reason as in `error`. */
+export const txAbort = z.strictObject({
+  type: z.literal('tx_abort'),
+  channel_id: channelId,
+  data: text(MAX_ERROR_TEXT_CHARS),
+})
+
 const witness = z.array(hexBytesBetween(0, MAX_WITNESS_ITEM_BYTES))
   .max(MAX_WITNESS_ITEMS, { error: `must have at most ${MAX_WITNESS_ITEMS} items` })
 
@@ -93,6 +112,8 @@ export const txSignatures = z.strictObject({
 })
 
 export type Stfu = z.infer<typeof stfu>
+export type StartBatch = z.infer<typeof startBatch>
+export type TxAbort = z.infer<typeof txAbort>
 export type SpliceInit = z.infer<typeof spliceInit>
 export type SpliceAck = z.infer<typeof spliceAck>
 export type SpliceLocked = z.infer<typeof spliceLocked>

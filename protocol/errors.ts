@@ -1,0 +1,111 @@
+// Protocol errors as values (DESIGN.md rule 5). Every error has a reason from one closed set, and the
+// reason says what happens next. Throwing is kept for programmer errors (a bug on our side).
+//
+// What each action means for the host:
+//   ignore      drop the message; send nothing; keep the connection.
+//   warn        send a BOLT #1 `warning`; keep the connection and the channel.
+//   disconnect  send a `warning` and close the connection; the channel stays open. On reconnection,
+//               channel_reestablish forgets every update that was not signed and revoked, so a
+//               violation that arrived in an uncommitted update costs nothing.
+//   close       send an `error` and fail the channel (BOLT #1/#2 "fail the channel"). Before funding,
+//               that only means forgetting it. After funding the channel goes on-chain — except when
+//               we are behind (data-loss protection): then we ask the peer to close and never
+//               broadcast our own, possibly revoked, commitment. That choice is the channel
+//               machine's (its effects say whether to broadcast), not the error's.
+//
+// BOLT #2 mostly says "send a `warning` and close the connection, or send an `error` and fail the
+// channel". We choose `disconnect` wherever the spec allows it: a force close costs fees and locks the
+// counterparty's funds for to_self_delay, and for a hub one buggy or hostile message must not close a
+// channel. We choose `close` where the spec says "MUST send an `error` and fail the channel" or where
+// the channel cannot safely continue.
+
+export type Action = 'ignore' | 'warn' | 'disconnect' | 'close'
+
+/** Every reason, with the action it takes unless the caller has a better-informed one. */
+export const REASONS = {
+  // ── Wire (protocol/wire): the frame never became a message. BOLT #1: a message we cannot parse,
+  //    or of an unknown even type, "MUST close the connection". ──
+  frame_too_large: 'disconnect',     // over MAX_FRAME_BYTES, refused before parsing
+  malformed_frame: 'disconnect',     // not UTF-8, not JSON, too deeply nested, not an object
+  unknown_message: 'disconnect',     // `type` is not a message we know
+  invalid_field: 'disconnect',       // a field is missing, extra, out of range or badly encoded
+
+  // ── Connection and authentication (DESIGN.md "Authentication"; scenarios 19, 20) ──
+  auth_failed: 'disconnect',         // bad signature, wrong hub/client id, replayed challenge
+  not_authenticated: 'disconnect',   // a channel message before auth_ok
+  not_your_channel: 'disconnect',    // channel of another node id: never close someone else's channel
+  unknown_channel: 'warn',           // BOLT #1: a channel_id we do not know is not a reason to fail others
+  unexpected_pong: 'disconnect',     // BOLT #1: pong `byteslen` matches no ping we sent: MAY close
+  rate_limited: 'disconnect',        // too many messages, connections or unfunded channels (scenario 20)
+  peer_error: 'close',               // BOLT #1: on `error` for a channel, "MUST fail the channel"
+  peer_warning: 'ignore',            // BOLT #1: a `warning` is logged, nothing else
+
+  // ── Channel establishment (BOLT #2 open_channel / accept_channel receiver rules). Nothing is on
+  //    chain yet: `close` forgets the channel. ──
+  wrong_chain: 'close',              // chain_hash is not our chain
+  unsupported_channel_type: 'close',
+  funding_out_of_range: 'close',     // too small for our policy, or ≥ 2^24 without large channels
+  push_exceeds_funding: 'close',     // push_msat > funding_satoshis × 1000
+  dust_limit_out_of_range: 'close',  // below 354 sat or above our policy
+  reserve_out_of_range: 'close',     // reserve below dust limit, or too large for the channel
+  to_self_delay_too_large: 'close',
+  max_accepted_htlcs_out_of_range: 'close', // 0 or more than 483
+  minimum_depth_too_large: 'close',
+  feerate_out_of_range: 'close',     // open_channel feerate_per_kw too low or unreasonably large
+  too_many_unfunded_channels: 'close',
+
+  // ── Normal operation (BOLT #2 update_add_htlc … revoke_and_ack receiver rules) ──
+  amount_below_minimum: 'disconnect',   // amount 0 or below our htlc_minimum_msat
+  insufficient_funds: 'disconnect',     // sender cannot afford the HTLC at the current feerate
+  reserve: 'disconnect',                // the HTLC would take the sender below its channel reserve
+  too_many_htlcs: 'disconnect',         // more than our max_accepted_htlcs
+  max_in_flight: 'disconnect',          // more than our max_htlc_value_in_flight_msat
+  dust_exposure: 'disconnect',          // dust HTLCs would exceed our max_dust_htlc_exposure_msat
+  bad_cltv: 'disconnect',               // cltv_expiry ≥ 500000000, or outside our policy window
+  bad_htlc_id: 'disconnect',            // id not the next one: BOLT #2 "other id violations"
+  unknown_htlc: 'disconnect',           // fulfill/fail of an id not in our current commitment
+  htlc_not_committed: 'disconnect',     // fulfill/fail before the add is irrevocably committed
+  bad_preimage: 'disconnect',           // sha256(payment_preimage) ≠ payment_hash
+  bad_signature: 'disconnect',          // commitment, HTLC or closing signature invalid or high-S
+  wrong_htlc_signature_count: 'disconnect', // num_htlcs ≠ HTLC outputs of our new commitment
+  empty_commitment: 'disconnect',       // commitment_signed with no update since the last one
+  unexpected_revocation: 'disconnect',  // revoke_and_ack with no commitment of ours awaiting one
+  bad_revocation_secret: 'close',       // BOLT #2: secret does not give the previous point: MUST fail
+  fee_update_not_funder: 'disconnect',  // update_fee from the side that does not pay the fee
+  fee_out_of_range: 'disconnect',       // update_fee below 253 sat/kw floor or unreasonably large
+  fee_unaffordable: 'disconnect',       // the funder cannot pay the new fee on our commitment
+  unexpected_message: 'disconnect',     // a message not allowed in the channel's current phase
+
+  // ── Close (BOLT #2 shutdown / closing_signed) ──
+  update_after_shutdown: 'disconnect',  // update_add_htlc after the sender's shutdown
+  bad_shutdown_script: 'disconnect',    // not an allowed script form, or not the upfront one
+  closing_fee_out_of_range: 'disconnect', // fee_satoshis outside our fee_range or above the funder's
+  closing_fee_no_overlap: 'close',      // BOLT #2: fee ranges do not overlap: "MUST fail the channel"
+
+  // ── Reestablish (BOLT #2 "Message Retransmission"; DESIGN.md data-loss protection) ──
+  peer_lying: 'close',                  // the peer's claims contradict what it signed or revealed
+  peer_behind: 'close',                 // the peer lost state; our latest commitment is safe to use
+  we_are_behind: 'close',               // proven: ask the peer to close, never broadcast ours
+  we_may_be_behind: 'close',            // not proven, but continuing could use a revoked state
+
+  // ── Quiescence and splicing (BOLT #2 stfu, splice, interactive tx) ──
+  quiescence_violation: 'disconnect',   // an update while quiescent, or stfu with pending updates
+  interactive_tx_failed: 'warn',        // bad tx_* sequence: abort the negotiation (tx_abort)
+} as const satisfies Record<string, Action>
+
+export type Reason = keyof typeof REASONS
+export const ALL_REASONS = Object.keys(REASONS) as Reason[]
+
+export type ChannelError = { action: Action; reason: Reason; detail: string }
+
+/** An error value with its reason's default action, or `action` when the caller knows better
+ *  (for example `close` for a violation found in an already committed state). */
+export function channelError (reason: Reason, detail: string, action: Action = REASONS[reason]): ChannelError {
+  return { action, reason, detail }
+}
+
+/** Order of severity, to combine errors: the worse action wins. */
+const SEVERITY: Record<Action, number> = { ignore: 0, warn: 1, disconnect: 2, close: 3 }
+export function worseAction (a: Action, b: Action): Action {
+  return SEVERITY[a] >= SEVERITY[b] ? a : b
+}
