@@ -79,8 +79,13 @@ export const REASONS = {
   // ── Close (BOLT #2 shutdown / closing_signed) ──
   update_after_shutdown: 'disconnect',  // update_add_htlc after the sender's shutdown
   bad_shutdown_script: 'disconnect',    // not an allowed script form, or not the upfront one
-  closing_fee_out_of_range: 'disconnect', // fee_satoshis outside our fee_range or above the funder's
-  closing_fee_no_overlap: 'close',      // BOLT #2: fee ranges do not overlap: "MUST fail the channel"
+  // BOLT #2 closing_signed receiver: fee_satoshis outside the overlap of the fee ranges, or a
+  // non-funder changing the agreed fee: "MUST fail the channel".
+  closing_fee_out_of_range: 'close',
+  // BOLT #2: fee ranges do not overlap: "SHOULD send a warning" (fail only if none comes in time).
+  closing_fee_no_overlap: 'warn',
+  // BOLT #2: an output of the closing transaction below its dust limit: "MUST fail the channel".
+  closing_output_dust: 'close',
 
   // ── Reestablish (BOLT #2 "Message Retransmission"; DESIGN.md data-loss protection) ──
   peer_lying: 'close',                  // the peer's claims contradict what it signed or revealed
