@@ -1,0 +1,147 @@
+// Follows the node's main chain for one listener: keeps the recent headers it has delivered
+// (height → hash), and on every poke reconciles them with the node: finds the fork point, replays
+// disconnects (highest first) then connects (lowest first), awaiting the listener at each step.
+//
+// Notifications only say "something changed"; the follower always asks the node what the chain is,
+// so a missed, duplicated or reordered notification cannot desynchronize it.
+import type { BlockRef, ChainBackend, ChainFailure, ChainListener, ChainWiped, Result } from './backend.ts'
+import { ok } from './backend.ts'
+import type { Height } from '../../protocol/types.ts'
+
+/** A reorg deeper than this is not a reorg on regtest: it is a wiped or replaced chain. */
+export const DEFAULT_MAX_REORG_DEPTH = 100
+/** Headers kept to find fork points; must exceed the deepest reorg we handle. */
+const HEADER_WINDOW = 2 * DEFAULT_MAX_REORG_DEPTH + 16
+/** A sync that keeps seeing the chain move under it gives up after this many rounds (and retries on the next poke). */
+const MAX_ROUNDS = 20
+
+export type ChainSource = Pick<ChainBackend, 'tip' | 'getBlockHash' | 'getBlock'>
+
+export interface FollowerOptions {
+  maxReorgDepth?: number
+  /**
+   * Asked before any block is disconnected. Returning a ChainWiped stops the follower without
+   * delivering the disconnects (a wiped chain must not be "undone", it must stop the host).
+   */
+  guard?: () => Promise<ChainWiped | null>
+}
+
+export class ChainFollower {
+  private readonly known = new Map<number, string>()
+  private tipHeight = -1
+  private stopped = false
+  private queue: Promise<void> = Promise.resolve()
+  private queued: Promise<Result<void, ChainFailure>> | null = null
+  private readonly maxReorgDepth: number
+
+  constructor (private readonly source: ChainSource, private readonly listener: ChainListener, private readonly opts: FollowerOptions = {}) {
+    this.maxReorgDepth = opts.maxReorgDepth ?? DEFAULT_MAX_REORG_DEPTH
+  }
+
+  /** Seeds the headers: the given ones, or the node's current tip when none are given. */
+  async init (known: BlockRef[] = []): Promise<Result<void, ChainFailure>> {
+    if (known.length === 0) {
+      const tip = await this.source.tip()
+      if (!tip.ok) return tip
+      known = [tip.value]
+    }
+    for (const b of known) this.remember(b.height, b.hash)
+    return ok(undefined)
+  }
+
+  get tip (): BlockRef | undefined {
+    const hash = this.known.get(this.tipHeight)
+    return hash === undefined ? undefined : { height: this.tipHeight as Height, hash }
+  }
+
+  get isStopped (): boolean { return this.stopped }
+
+  stop (): void { this.stopped = true }
+
+  /**
+   * Reconciles with the node now. Syncs run one at a time; a call made while one runs gets the next
+   * one (shared with other callers until it starts), so it returns having seen a chain at least as
+   * new as when it was called.
+   */
+  sync (): Promise<Result<void, ChainFailure>> {
+    if (this.queued !== null) return this.queued
+    const run = this.queue.then(async () => { this.queued = null; return await this.syncOnce() })
+    this.queued = run
+    this.queue = run.then(() => undefined, () => undefined)
+    return run
+  }
+
+  private async syncOnce (): Promise<Result<void, ChainFailure>> {
+    for (let round = 0; round < MAX_ROUNDS && !this.stopped; round++) {
+      const tip = await this.source.tip()
+      if (!tip.ok) return tip
+      if (this.known.get(tip.value.height) === tip.value.hash && tip.value.height === this.tipHeight) return ok(undefined)
+
+      const fork = await this.findFork(tip.value.height)
+      if (!fork.ok) return fork
+      if (fork.value === null) {
+        await this.die(`none of the ${this.known.size} blocks we followed (up to height ${this.tipHeight}) is in the node's chain (tip ${tip.value.height})`)
+        return ok(undefined)
+      }
+      const depth = this.tipHeight - fork.value
+      if (depth > 0) {
+        if (depth > this.maxReorgDepth) {
+          await this.die(`the node's chain forks ${depth} blocks below our tip ${this.tipHeight} (more than ${this.maxReorgDepth}): chain replaced or wiped`)
+          return ok(undefined)
+        }
+        const wiped = this.opts.guard === undefined ? null : await this.opts.guard()
+        if (wiped !== null) { await this.die(wiped.detail); return ok(undefined) }
+        for (let h = this.tipHeight; h > fork.value; h--) {
+          const hash = this.known.get(h)
+          this.known.delete(h)
+          this.tipHeight = h - 1
+          if (hash !== undefined) await this.listener.disconnected?.({ height: h as Height, hash })
+          if (this.stopped) return ok(undefined)
+        }
+      }
+      const moved = await this.connectUpTo(tip.value.height)
+      if (!moved.ok) return moved
+      if (moved.value) return ok(undefined)
+      // The chain changed while we were connecting: go around again.
+    }
+    return ok(undefined)
+  }
+
+  /** Highest height where our header equals the node's, or null if none in our window. */
+  private async findFork (nodeTip: number): Promise<Result<number | null, ChainFailure>> {
+    const lowest = Math.min(...this.known.keys())
+    for (let h = Math.min(this.tipHeight, nodeTip); h >= lowest; h--) {
+      const ours = this.known.get(h)
+      if (ours === undefined) continue
+      const theirs = await this.source.getBlockHash(h)
+      if (!theirs.ok) return theirs
+      if (theirs.value === ours) return ok(h)
+    }
+    return ok(null)
+  }
+
+  /** Connects blocks above our tip up to `target`. Returns false if the chain moved under us. */
+  private async connectUpTo (target: number): Promise<Result<boolean, ChainFailure>> {
+    for (let h = this.tipHeight + 1; h <= target && !this.stopped; h++) {
+      const block = await this.source.getBlock(h)
+      if (!block.ok) return block
+      if (block.value === null) return ok(false)
+      if (block.value.prevHash !== this.known.get(h - 1)) return ok(false)
+      await this.listener.connected?.(block.value)
+      this.remember(h, block.value.hash)
+    }
+    return ok(true)
+  }
+
+  private remember (height: number, hash: string): void {
+    this.known.set(height, hash)
+    if (height > this.tipHeight) this.tipHeight = height
+    for (const h of this.known.keys()) if (h <= this.tipHeight - HEADER_WINDOW) this.known.delete(h)
+  }
+
+  private async die (detail: string): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    await this.listener.fatal?.({ kind: 'chain_wiped', detail })
+  }
+}

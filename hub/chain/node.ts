@@ -1,0 +1,235 @@
+// Starts and stops a regtest btcd for tests, the demo and the hub's embedded default.
+//
+// The node listens on loopback only, on free ports, with its own data directory and a mining address
+// whose key we hold (so tests can spend coinbases). It never outlives us: it is stopped on stop(),
+// on process exit, on SIGINT/SIGTERM, and, if we are SIGKILLed (nothing runs then), by a tiny
+// detached watchdog shell that notices our pid is gone.
+//
+// Note: btcd deletes its regtest database at every start (btcd.go removeRegressionDB), so
+// restart() always comes back with an empty chain: that is scenario 12, "chain wiped".
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { networks, payments } from 'bitcoinjs-lib'
+import { tinyCurve } from '../../protocol/crypto/tiny.ts'
+import { BtcdChainBackend, type BtcdBackendConfig } from './btcd-backend.ts'
+import { BtcdRpc, type RpcConfig } from './btcd-rpc.ts'
+import { bestBlockSchema } from './btcd-schemas.ts'
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+/** Where scripts/install-btcd.sh puts btcd; BTCD_BIN overrides it (e.g. your own build). */
+export const BTCD_BIN = process.env.BTCD_BIN ?? path.join(REPO_ROOT, '.tools/bin/btcd')
+/** btcd starts answering RPC within about half a second; give slow machines ample room. */
+const START_TIMEOUT_MS = 30_000
+/** SIGTERM lets btcd close its database; past this it is killed. */
+const STOP_TIMEOUT_MS = 5_000
+/** The watchdog's polling period: how long an orphaned btcd may survive a SIGKILLed parent. */
+const WATCHDOG_PERIOD_S = 0.5
+
+export interface Miner {
+  /** bech32 P2WPKH address on regtest (bcrt1q...). */
+  address: string
+  privateKey: Uint8Array
+  /** 33-byte compressed. */
+  publicKey: Uint8Array
+  /** The P2WPKH output script coinbases pay to. */
+  script: Uint8Array
+}
+
+export interface StartBtcdOptions {
+  /** Default: a fresh temporary directory, removed by stop(). */
+  dataDir?: string
+  /** 32-byte key the coinbases pay to (P2WPKH). Default: random. */
+  miningKey?: Uint8Array
+  /** RPC port to use (default: a free one). */
+  rpcPort?: number
+  /** Listen for P2P on 127.0.0.1:<free port> (default: P2P off). */
+  p2p?: boolean
+}
+
+export interface ManagedBtcd {
+  readonly rpc: RpcConfig
+  /** ws://127.0.0.1:<port>/ws */
+  readonly wsUrl: string
+  readonly p2pPort: number | null
+  readonly dataDir: string
+  readonly miner: Miner
+  /** The btcd process id while running. */
+  readonly pid: number | null
+  /** A ChainBackend on this node (the caller closes it). */
+  backend (opts?: Partial<BtcdBackendConfig>): BtcdChainBackend
+  stop (): Promise<void>
+  /** Stops and starts again on the same ports and data directory: the chain comes back empty. */
+  restart (): Promise<void>
+}
+
+export function minerFromKey (privateKey: Uint8Array): Miner {
+  const publicKey = tinyCurve.pubkey(privateKey)
+  const p = payments.p2wpkh({ pubkey: publicKey, network: networks.regtest })
+  if (p.address === undefined || p.output === undefined) throw new Error('minerFromKey: p2wpkh failed')
+  return { address: p.address, privateKey, publicKey, script: p.output }
+}
+
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address()
+      srv.close(() => typeof addr === 'object' && addr !== null ? resolve(addr.port) : reject(new Error('no port')))
+    })
+  })
+}
+
+export async function startBtcd (opts: StartBtcdOptions = {}): Promise<ManagedBtcd> {
+  if (!fs.existsSync(BTCD_BIN)) throw new Error(`btcd not found at ${BTCD_BIN}: run 'npm run install-btcd' first`)
+  const tempDir = opts.dataDir === undefined
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'btcd-'))
+  fs.mkdirSync(dataDir, { recursive: true })
+  const miner = minerFromKey(opts.miningKey ?? randomBytes(32))
+  const rpc: RpcConfig = { host: '127.0.0.1', port: opts.rpcPort ?? await freePort(), user: 'hub', pass: randomBytes(16).toString('hex') }
+  const p2pPort = opts.p2p === true ? await freePort() : null
+  const node = new Node(dataDir, tempDir, miner, rpc, p2pPort)
+  await node.launch()
+  return node
+}
+
+const live = new Set<Node>()
+
+class Node implements ManagedBtcd {
+  private child: ChildProcess | null = null
+  private watchdog: ChildProcess | null = null
+  private exited: Promise<void> = Promise.resolve()
+
+  constructor (readonly dataDir: string, private readonly tempDir: boolean, readonly miner: Miner, readonly rpc: RpcConfig, readonly p2pPort: number | null) {}
+
+  get wsUrl (): string { return `ws://${this.rpc.host}:${this.rpc.port}/ws` }
+  get pid (): number | null { return this.child?.pid ?? null }
+
+  backend (opts: Partial<BtcdBackendConfig> = {}): BtcdChainBackend {
+    return new BtcdChainBackend({ ...this.rpc, miningScript: this.miner.script, ...opts })
+  }
+
+  async launch (): Promise<void> {
+    const conf = path.join(this.dataDir, 'btcd.conf')
+    // An explicit (empty) config file keeps btcd from creating ~/.btcd/btcd.conf.
+    if (!fs.existsSync(conf)) fs.writeFileSync(conf, '')
+    const args = [
+      '--regtest',
+      `--datadir=${path.join(this.dataDir, 'data')}`,
+      `--logdir=${path.join(this.dataDir, 'logs')}`,
+      `--configfile=${conf}`,
+      `--rpcuser=${this.rpc.user}`,
+      `--rpcpass=${this.rpc.pass}`,
+      '--notls',
+      `--rpclisten=${this.rpc.host}:${this.rpc.port}`,
+      ...(this.p2pPort === null ? ['--nolisten'] : [`--listen=127.0.0.1:${this.p2pPort}`]),
+      // Without it regtest relays non-final transactions and `generate` can spin forever (DESIGN.md).
+      '--rejectnonstd',
+      '--txindex',
+      `--miningaddr=${this.miner.address}`,
+      // Enforce the minimum relay fee like Bitcoin Core: btcd would otherwise relay a zero-fee
+      // transaction spending old coins ("priority") or within its free-relay allowance.
+      '--norelaypriority',
+      '--limitfreerelay=0'
+    ]
+    const out = fs.openSync(path.join(this.dataDir, 'btcd.out'), 'a')
+    const child = spawn(BTCD_BIN, args, { stdio: ['ignore', out, out] })
+    fs.closeSync(out)
+    this.child = child
+    this.exited = new Promise(resolve => child.once('exit', () => resolve()))
+    live.add(this)
+    installExitHooks()
+    void this.exited.then(() => { if (this.child === child) { this.child = null; live.delete(this) } })
+    if (child.pid === undefined) throw new Error(`could not start ${BTCD_BIN}`)
+    this.watchdog = startWatchdog(process.pid, child.pid)
+    await this.waitForRpc(child)
+  }
+
+  private async waitForRpc (child: ChildProcess): Promise<void> {
+    const rpc = new BtcdRpc({ ...this.rpc, attempts: 1, timeoutMs: 2000 })
+    const deadline = Date.now() + START_TIMEOUT_MS
+    try {
+      while (Date.now() < deadline) {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`btcd exited during startup (${child.exitCode ?? child.signalCode}); last output:\n${this.tail()}`)
+        }
+        const r = await rpc.request('getbestblock', [], bestBlockSchema, { idempotent: true })
+        if (r.ok) return
+        await new Promise(resolve => setTimeout(resolve, 25))
+      }
+      await this.stop()
+      throw new Error(`btcd did not answer RPC within ${START_TIMEOUT_MS} ms; last output:\n${this.tail()}`)
+    } finally {
+      rpc.close()
+    }
+  }
+
+  private tail (): string {
+    try { return fs.readFileSync(path.join(this.dataDir, 'btcd.out'), 'utf8').split('\n').slice(-15).join('\n') } catch { return '(no output)' }
+  }
+
+  private async halt (): Promise<void> {
+    const child = this.child
+    if (child !== null && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+      await this.exited
+      clearTimeout(timer)
+    }
+    this.child = null
+    live.delete(this)
+    if (this.watchdog !== null && this.watchdog.exitCode === null) this.watchdog.kill('SIGKILL')
+    this.watchdog = null
+  }
+
+  async stop (): Promise<void> {
+    await this.halt()
+    if (this.tempDir) fs.rmSync(this.dataDir, { recursive: true, force: true })
+  }
+
+  async restart (): Promise<void> {
+    await this.halt()
+    await this.launch()
+  }
+
+  /** Synchronous last resort (process 'exit'): signal only. */
+  killNow (): void {
+    this.child?.kill('SIGKILL')
+    this.watchdog?.kill('SIGKILL')
+    if (this.tempDir) fs.rmSync(this.dataDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * A detached shell that outlives us: it polls our pid and btcd's, and kills btcd once we are gone.
+ * It exits by itself when btcd does. `kill -0` only tests that a pid exists.
+ */
+function startWatchdog (parentPid: number, btcdPid: number): ChildProcess {
+  const script = `while kill -0 ${parentPid} 2>/dev/null && kill -0 ${btcdPid} 2>/dev/null; do sleep ${WATCHDOG_PERIOD_S}; done
+if kill -0 ${btcdPid} 2>/dev/null; then kill -TERM ${btcdPid}; sleep 3; kill -KILL ${btcdPid} 2>/dev/null; fi`
+  const w = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' })
+  w.unref()
+  return w
+}
+
+let hooksInstalled = false
+function installExitHooks (): void {
+  if (hooksInstalled) return
+  hooksInstalled = true
+  process.on('exit', () => { for (const n of live) n.killNow() })
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      for (const n of live) n.killNow()
+      // Re-raise with the default action unless someone else handles the signal.
+      process.removeListener(sig, onSignal)
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig)
+    }
+    process.on(sig, onSignal)
+  }
+}
