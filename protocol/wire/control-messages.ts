@@ -34,8 +34,9 @@ export const pong = z.strictObject({
 })
 
 // ── Authentication (DESIGN.md "Authentication") ──
-// hub → client: hub_hello; client → hub: client_auth; hub → client: hub_auth; hub → client: auth_ok.
-// Each signature is BIP-340 over sha256(tag ‖ challenge ‖ hub_id ‖ client_id) (see auth.ts), so a
+// hub → client: hub_hello; client → hub: client_auth; hub → client: hub_auth; client → hub: auth_ok
+// (the client accepted the hub's key; the hub starts the session only then — see protocol/auth).
+// Each signature is BIP-340 over sha256(tag ‖ challenge ‖ hub_id ‖ client_id) (see protocol/auth/signature.ts), so a
 // signature for one hub, client or connection is useless for any other.
 
 export const hubHello = z.strictObject({

@@ -192,13 +192,13 @@ t.test('invalid node ids and malformed fields are refused without throwing', asy
   const h = hello(hub)
   const good = answer(client, h.msg).auth
   // x = 5 is not on secp256k1 (5³ + 7 = 132 is not a square mod p)
-  const offCurve = '02' + '00'.repeat(31) + '05'
+  const offCurve = ('02' + '00'.repeat(31) + '05') as NodeId
   t.notOk(isValidNodeId(offCurve))
   t.notOk(isValidNodeId('04' + client.id.slice(2)))
   t.ok(isValidNodeId(client.id))
   const cases: Array<[Partial<ClientAuth>, string]> = [
     [{ client_id: offCurve }, 'invalid_node_id'],
-    [{ client_id: client.id.toUpperCase() }, 'invalid_node_id'],
+    [{ client_id: client.id.toUpperCase() as NodeId }, 'invalid_node_id'],
     [{ client_challenge: 'ab' }, 'bad_challenge'],
     [{ signature: 'zz'.repeat(64) }, 'bad_signature'],
     [{ signature: good.signature.slice(2) }, 'bad_signature'],
