@@ -141,10 +141,11 @@ function fieldPath (type: string, issue: Issue): string {
 /** "must be ≥ 1 (got 0)": what was wanted, then a short, bounded rendering of what came. */
 function explain (issue: Issue): string {
   const got = 'input' in issue ? ` (got ${describe(issue.input)})` : ''
+  // JSON has no `undefined`: an undefined input is a missing field.
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined) return 'is required'
   switch (issue.code) {
     case 'unrecognized_keys': return 'unknown field'
     case 'invalid_type':
-      if (issue.input === undefined) return 'is required'
       return `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}${got}`
     case 'invalid_value': return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`
     case 'too_small':
