@@ -2,6 +2,7 @@
 // kind of every field (so violations and random messages are generated per kind), and fast-check
 // arbitraries of valid messages. Run directly (as tap does), it checks the fixtures themselves.
 import fc from 'fast-check'
+import type { z } from 'zod'
 import { pathToFileURL } from 'node:url'
 import { MESSAGE_SCHEMAS, MESSAGE_TYPES, type MessageType, type PeerMessage } from '../../../protocol/wire/index.ts'
 import { CHANNEL_TYPES, HTLC_FAILURE_REASONS } from '../../../protocol/wire/channel-messages.ts'
@@ -94,7 +95,7 @@ export const SAMPLES = {
     witnesses: [[hex(72, '30'), point('91')], []], shared_input_signature: hex(64, '92'),
   },
   tx_abort: { type: 'tx_abort', channel_id: hex(32, 'c1'), data: 'input spent' },
-} as const satisfies { [K in MessageType]: PeerMessage & { type: K } }
+} as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
 export type Kind =
