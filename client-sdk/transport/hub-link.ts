@@ -1,0 +1,132 @@
+// A client's lasting link to the hub: connect, and when the connection drops, reconnect with bounded
+// exponential backoff and jitter (so a hub restart is not met by every client at the same instant).
+// It gives up only when retrying cannot help: the hub refused our key or failed to prove its own
+// (auth), another connection took over our node id ('replaced'), or `maxAttempts` failures in a row.
+//
+// Nothing is queued while disconnected: send() returns false, and the channel layer, on 'connected',
+// runs channel_reestablish, which retransmits exactly what the peer is missing (BOLT #2).
+import type { NodeId } from '../../protocol/types.ts'
+import { nodeIdOf } from '../../protocol/auth/signature.ts'
+import { FINAL_CLOSE_CODES } from '../../protocol/auth/close-codes.ts'
+import type { PeerMessage, WireError } from '../../protocol/wire/index.ts'
+import { connect, ConnectError, type CloseInfo, type ConnectFailure, type HubConnection } from './connection.ts'
+import { Emitter } from './events.ts'
+import { parseBackoff, parseConnectArgs, type BackoffOptions, type BackoffOptionsInput, type ConnectOptionsInput } from './options.ts'
+import { defaultSocketFactory, type SocketFactory } from './socket.ts'
+
+export type HubLinkEvents = {
+  /** Authenticated (again). The channel layer reestablishes its channels here. */
+  connected: [conn: HubConnection]
+  /** The connection dropped; a retry is scheduled unless the link gave up or was stopped. */
+  disconnected: [info: CloseInfo]
+  /** One attempt failed; the next is in `retryInMs` (undefined: giving up). */
+  attempt_failed: [failure: ConnectFailure, retryInMs: number | undefined]
+  /** No more attempts: `why` is the last failure or close. */
+  gave_up: [why: ConnectFailure | CloseInfo]
+  message: [msg: PeerMessage]
+  bad_frame: [error: WireError]
+}
+
+export interface HubLinkOptions extends ConnectOptionsInput {
+  backoff?: BackoffOptionsInput
+  /** Jitter source in [0, 1); defaults to crypto randomness. */
+  random?: () => number
+  socketFactory?: SocketFactory
+}
+
+/** The delay before retry number `attempt` (0-based): exponential, capped, with "equal jitter" —
+ *  half fixed so a retry is never immediate, half random so clients spread out. */
+export function backoffDelay (attempt: number, b: BackoffOptions, random: number): number {
+  const exp = Math.min(b.maxMs, b.initialMs * Math.pow(b.factor, Math.min(attempt, 64)))
+  return Math.round(exp / 2 + random * exp / 2)
+}
+
+function cryptoRandom (): number {
+  const b = new Uint32Array(1)
+  globalThis.crypto.getRandomValues(b)
+  return b[0]! / 2 ** 32
+}
+
+export class HubLink extends Emitter<HubLinkEvents> {
+  readonly nodeId: NodeId
+  private readonly backoff: BackoffOptions
+  private conn: HubConnection | undefined
+  private failures = 0
+  private retryTimer: ReturnType<typeof setTimeout> | undefined
+  private stopped = false
+  private connecting = false
+
+  constructor (private readonly url: string, private readonly nodeKey: Uint8Array, private readonly options: HubLinkOptions = {}) {
+    super()
+    const { backoff, random: _r, socketFactory: _f, ...connectOptions } = options
+    parseConnectArgs(url, nodeKey, connectOptions) // refuse bad arguments now, not at the first retry
+    this.backoff = parseBackoff(backoff)
+    this.nodeId = nodeIdOf(nodeKey)
+  }
+
+  get connected (): boolean { return this.conn?.open === true }
+  get connection (): HubConnection | undefined { return this.conn }
+  get hubId (): NodeId | undefined { return this.conn?.hubId }
+
+  /** Starts connecting (and reconnecting). Resolves at the first successful connection, or rejects
+   *  when the link gives up before ever connecting. */
+  start (): Promise<HubConnection> {
+    const first = new Promise<HubConnection>((resolve, reject) => {
+      const offC = this.once('connected', c => { offG(); resolve(c) })
+      const offG = this.once('gave_up', why => { offC(); reject(why instanceof Error ? why : new Error(`hub link gave up: ${JSON.stringify(why)}`)) })
+    })
+    void this.attempt()
+    return first
+  }
+
+  send (msg: PeerMessage): boolean { return this.conn?.send(msg) ?? false }
+
+  /** Stops for good: closes the connection and cancels any retry. */
+  stop (): void {
+    this.stopped = true
+    clearTimeout(this.retryTimer)
+    this.conn?.close(1000, 'client stopping')
+    this.conn = undefined
+  }
+
+  private async attempt (): Promise<void> {
+    if (this.stopped || this.connecting) return
+    this.connecting = true
+    const { backoff: _b, random: _r, socketFactory, ...connectOptions } = this.options
+    try {
+      const conn = await connect(this.url, this.nodeKey, connectOptions, socketFactory ?? defaultSocketFactory)
+      this.connecting = false
+      if (this.stopped) { conn.close(1000, 'client stopping'); return }
+      this.failures = 0
+      this.conn = conn
+      conn.on('message', m => this.emit('message', m))
+      conn.on('bad_frame', e => this.emit('bad_frame', e))
+      conn.on('close', info => this.onClose(conn, info))
+      this.emit('connected', conn)
+    } catch (e) {
+      this.connecting = false
+      if (!(e instanceof ConnectError)) throw e
+      this.failures++
+      const giveUp = e.failure.final || (this.backoff.maxAttempts !== undefined && this.failures >= this.backoff.maxAttempts)
+      if (giveUp || this.stopped) {
+        this.emit('attempt_failed', e.failure, undefined)
+        if (!this.stopped) this.emit('gave_up', e.failure)
+        return
+      }
+      const delay = backoffDelay(this.failures - 1, this.backoff, (this.options.random ?? cryptoRandom)())
+      this.emit('attempt_failed', e.failure, delay)
+      this.retryTimer = setTimeout(() => { void this.attempt() }, delay)
+    }
+  }
+
+  private onClose (conn: HubConnection, info: CloseInfo): void {
+    if (this.conn !== conn) return
+    this.conn = undefined
+    this.emit('disconnected', info)
+    if (this.stopped || info.byUs && info.code === 1000) return
+    if (FINAL_CLOSE_CODES.has(info.code)) { this.emit('gave_up', info); return }
+    // The first retry after a working connection comes quickly, but still jittered.
+    const delay = backoffDelay(0, this.backoff, (this.options.random ?? cryptoRandom)())
+    this.retryTimer = setTimeout(() => { void this.attempt() }, delay)
+  }
+}
