@@ -1,0 +1,59 @@
+// The hub's append-only, hash-chained audit log of committed state updates, kept in the Store.
+// Each entry is written in the same atomic batch as the head, and can ride in the caller's own batch
+// (prepare), so a state update and its audit entry are durable together or not at all.
+import { keys } from '../store/keys.ts'
+import { parseJsonValue, put, type Store, type StoreOp } from '../store/store.ts'
+import { EMPTY_ROOT, nextEntry, type AuditEntry, type AuditRoot } from './chain.ts'
+import { parseAuditRoot } from './verify.ts'
+
+export class AuditLog {
+  private head: AuditRoot
+
+  private constructor (private readonly store: Store, head: AuditRoot) {
+    this.head = head
+  }
+
+  static async open (store: Store): Promise<AuditLog> {
+    return new AuditLog(store, await readRoot(store))
+  }
+
+  /**
+   * The entry for `record` and the ops that store it (entry + new head). Advances the in-memory head,
+   * so the caller MUST pass the ops to store.write() in the same synchronous step (before any await):
+   * the store commits writes in call order, so entries reach disk in chain order. If that write fails,
+   * the store refuses all writes until reopened, and reopening reloads the head from disk.
+   */
+  prepare (record: unknown): { entry: AuditEntry; ops: StoreOp[] } {
+    const entry = nextEntry(this.head, record)
+    this.head = { hash: entry.hash, count: entry.n + 1 }
+    return { entry, ops: [put(keys.auditEntry(entry.n), entry), put(keys.auditHead, this.head)] }
+  }
+
+  /** Append on its own batch; resolves when durable. */
+  async append (record: unknown): Promise<AuditEntry> {
+    const { entry, ops } = this.prepare(record)
+    await this.store.write(ops)
+    return entry
+  }
+
+  /** Head including entries prepared but maybe not yet durable. */
+  get pendingRoot (): AuditRoot { return this.head }
+
+  /** The durable root (what a settlement transaction should anchor). */
+  root (): Promise<AuditRoot> { return readRoot(this.store) }
+
+  /** Every entry, in order: the input of verifyAuditLog. */
+  async export (): Promise<AuditEntry[]> {
+    const out: AuditEntry[] = []
+    for await (const [, v] of this.store.iterate(keys.auditEntryPrefix)) out.push(parseJsonValue(v) as AuditEntry)
+    return out
+  }
+}
+
+async function readRoot (store: Store): Promise<AuditRoot> {
+  const v = await store.get(keys.auditHead)
+  if (v === undefined) return EMPTY_ROOT
+  const r = parseAuditRoot(parseJsonValue(v))
+  if (r === null) throw new Error('audit/head in the store is malformed') // our own write: corruption
+  return r
+}

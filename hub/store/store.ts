@@ -1,0 +1,74 @@
+// The durable store behind one interface, so LevelDB (embedded default) can be swapped for a
+// distributed database later without touching channel code (DESIGN.md "Storage and scale").
+//
+// Contract:
+// - `write(ops)` is atomic (all of `ops` or none) and durable when its promise resolves (the batch
+//   holding it was synced to disk). Writes of one store apply in call order, so the last write of a
+//   key wins.
+// - A write that fails rejects with a StoreError; from then on the store refuses every write until it
+//   is reopened: a channel must never act on a write whose outcome it does not know.
+// - Rejection (not a result value) is deliberate here: after a failed or unknown durable write there
+//   is no "next step" for the caller to choose; `await` stops the flow, and the host restarts.
+
+export type StoreOp =
+  | { readonly type: 'put'; readonly key: string; readonly value: Uint8Array }
+  | { readonly type: 'del'; readonly key: string }
+
+export interface IterateOptions {
+  /** Newest (lexicographically last) first. */
+  readonly reverse?: boolean
+  readonly limit?: number
+}
+
+export interface Store {
+  get (key: string): Promise<Uint8Array | undefined>
+  /** Atomic and durable when resolved; see the contract above. */
+  write (ops: readonly StoreOp[]): Promise<void>
+  /** Entries whose key starts with `prefix`, in key order. */
+  iterate (prefix: string, opts?: IterateOptions): AsyncIterable<readonly [string, Uint8Array]>
+  /** Waits for writes already submitted, then closes. Later writes reject with reason 'closed'. */
+  close (): Promise<void>
+}
+
+export type StoreErrorReason =
+  | 'write_failed'   // the batch holding this write failed: its outcome on disk is unknown
+  | 'store_failed'   // an earlier batch failed; the store refuses writes until reopened
+  | 'closed'         // write after close()
+
+export class StoreError extends Error {
+  override readonly name = 'StoreError'
+  constructor (readonly reason: StoreErrorReason, message: string, options?: { cause?: unknown }) {
+    super(`${reason}: ${message}`, options)
+  }
+}
+
+/** Keys are printable ASCII, so that prefix + '\x7f' bounds a prefix range exactly. */
+const KEY = /^[\x20-\x7e]{1,512}$/
+export const MAX_KEY_LENGTH = 512
+
+/** Programmer errors (a malformed key or value) throw at once, before anything is queued. */
+export function assertOps (ops: readonly StoreOp[]): void {
+  if (!Array.isArray(ops)) throw new TypeError('store.write: ops must be an array')
+  for (const op of ops) {
+    if (typeof op.key !== 'string' || !KEY.test(op.key)) throw new TypeError(`store.write: bad key ${JSON.stringify(op.key)}`)
+    if (op.type === 'put') {
+      if (!(op.value instanceof Uint8Array)) throw new TypeError(`store.write: value of ${op.key} is not a Uint8Array`)
+    } else if (op.type !== 'del') {
+      throw new TypeError(`store.write: unknown op type ${JSON.stringify((op as { type: unknown }).type)}`)
+    }
+  }
+}
+
+export function prefixRange (prefix: string): { gte: string; lt: string } {
+  if (!/^[\x20-\x7e]*$/.test(prefix)) throw new TypeError(`store.iterate: bad prefix ${JSON.stringify(prefix)}`)
+  return { gte: prefix, lt: prefix + '\x7f' }
+}
+
+// JSON values: most records are JSON; the store itself holds bytes.
+const enc = new TextEncoder()
+const dec = new TextDecoder('utf-8', { fatal: true })
+export const jsonValue = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v))
+/** Parse a stored JSON value; the caller validates the shape with its own schema. */
+export const parseJsonValue = (b: Uint8Array): unknown => JSON.parse(dec.decode(b))
+export const put = (key: string, value: unknown): StoreOp => ({ type: 'put', key, value: jsonValue(value) })
+export const del = (key: string): StoreOp => ({ type: 'del', key })
