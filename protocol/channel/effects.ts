@@ -1,0 +1,118 @@
+// What a step asks the host to do, as data (DESIGN.md rule 1), and the builder that keeps them in the
+// one safe order: persist → send → emit (DESIGN.md rule 2; STYLE.md §2).
+//
+// The persistence contract:
+//  - A `persist` effect carries the whole new channel state and the monitor updates that go with it;
+//    the host writes them in one atomic, durable batch, then calls step(state, {kind:'persisted', writeId}).
+//  - Every send and emit that comes after a write not yet acknowledged is *held* in the state's outbox
+//    and released, in order, by that acknowledgement. So no commitment_signed leaves before the state it
+//    signs for is stored, no revoke_and_ack before the new commitment and the peer's signatures are
+//    stored, and no HTLC is forwarded or failed upstream before the revocation that makes it safe is
+//    stored. A stalled store stalls the channel's output, nothing else.
+//  - Writes are numbered 1, 2, 3, ... and acknowledged in order. How many writes a step issues is part
+//    of the contract (tests assert it): see WRITES in step.ts.
+import type { Sat, Txid } from '../types.ts'
+import type { ChannelError } from '../errors.ts'
+import type { HtlcFailureReason, PeerMessage } from '../wire/index.ts'
+import type { ChannelSetup, ChannelState, CommitmentSpec, Htlc, Side } from './state.ts'
+
+/** Numbered, append-only facts the chain monitor needs to enforce the channel on its own (DESIGN.md
+ *  rule 3). Each is durable before the channel moves on. */
+export type MonitorUpdate = { seq: number } & (
+  | { kind: 'funding'; setup: ChannelSetup }
+  /** Our new commitment with the peer's signatures: what we broadcast if we must close alone. */
+  | { kind: 'local_commitment'; number: number; perCommitmentPoint: string; spec: CommitmentSpec; signature: string; htlcSignatures: string[] }
+  /** A commitment we signed for the peer: its HTLC outputs are what we must claim if it goes on-chain. */
+  | { kind: 'remote_commitment'; number: number; perCommitmentPoint: string; spec: CommitmentSpec }
+  /** The peer revoked its commitment `number`: with this secret we can punish it on-chain. */
+  | { kind: 'revocation'; number: number; secret: string }
+  /** A preimage, stored the moment it is learned (DESIGN.md rule 2). */
+  | { kind: 'preimage'; paymentHash: string; preimage: string }
+  /** A mutual close we signed: the monitor watches for it. */
+  | { kind: 'closing_signed'; feeSat: Sat; localScript: string; remoteScript: string }
+  /** We are provably behind (data-loss protection): never broadcast our commitment. */
+  | { kind: 'do_not_broadcast'; theirCurrentPoint: string }
+  /** We failed the channel: close with our latest commitment. */
+  | { kind: 'force_close'; reason: string }
+)
+export type MonitorUpdateBody = MonitorUpdate extends infer U ? U extends { seq: number } ? Omit<U, 'seq'> : never : never
+
+/** What happened, for the host (payment router, SDK events). */
+export type ChannelEvent =
+  | { type: 'funding_needed'; capacitySat: Sat; fundingScriptPubkeys: { local: string; remote: string } }
+  | { type: 'channel_ready' }
+  /** An HTLC the peer offered is irrevocably committed: the host may fulfill, fail or forward it. */
+  | { type: 'htlc_received'; htlc: Htlc }
+  /** The peer fulfilled our HTLC: the preimage is stored; the host may fulfill upstream now. */
+  | { type: 'htlc_fulfilled'; id: number; paymentHash: string; preimage: string }
+  /** The peer's failure of our HTLC is irrevocably committed: the host may fail upstream now. */
+  | { type: 'htlc_failed'; id: number; paymentHash: string; reason: HtlcFailureReason }
+  /** The removal of an HTLC the peer offered is irrevocably committed (accounting). */
+  | { type: 'htlc_settled'; id: number; fulfilled: boolean }
+  /** Our policy failed an incoming HTLC once committed (dust exposure, CLTV window). */
+  | { type: 'htlc_auto_failed'; id: number; reason: HtlcFailureReason }
+  /** A local add was undone by a disconnect before it was signed: the host may retry or fail upstream. */
+  | { type: 'add_rolled_back'; htlc: Htlc }
+  /** A local command was refused (values, not throws). */
+  | { type: 'command_failed'; command: string; error: ChannelError }
+  | { type: 'reestablished'; retransmitted: number }
+  | { type: 'shutdown_complete' }
+  | { type: 'closing_agreed'; feeSat: Sat; toLocalSat: Sat; toRemoteSat: Sat }
+  | { type: 'channel_failed'; error: ChannelError; broadcastOurCommitment: boolean }
+
+export type Effect =
+  | { kind: 'persist'; writeId: number; state: ChannelState; monitor: MonitorUpdate[] }
+  | { kind: 'send'; msg: PeerMessage }
+  /** The opener's host broadcasts the funding tx it built (only after funding_signed is stored). */
+  | { kind: 'broadcast_funding'; txid: Txid }
+  /** The host should close the connection (after sending what precedes this effect). */
+  | { kind: 'disconnect' }
+  | { kind: 'emit'; event: ChannelEvent }
+
+export interface Step { state: ChannelState; effects: Effect[] }
+
+/** Accumulates a step's effects against a private copy of the state. */
+export class StepBuilder {
+  readonly effects: Effect[] = []
+  private pendingPersist: { writeId: number; monitor: MonitorUpdate[] } | undefined
+
+  constructor (public state: ChannelState) {}
+
+  /** Ask for one durable write of the state as it is at the end of this step, with these monitor
+   *  updates. At most one write per step: later calls add monitor updates to the same batch. */
+  persist (...monitor: MonitorUpdateBody[]): void {
+    const numbered = monitor.map(m => ({ ...m, seq: ++this.state.monitorSeq }) as MonitorUpdate)
+    if (this.pendingPersist !== undefined) { this.pendingPersist.monitor.push(...numbered); return }
+    const writeId = ++this.state.writes.issued
+    this.pendingPersist = { writeId, monitor: numbered }
+    this.effects.push({ kind: 'persist', writeId, state: this.state, monitor: numbered })
+  }
+
+  /** A send, broadcast or emit: immediate if no write is outstanding, else held behind the latest. */
+  out (effect: Exclude<Effect, { kind: 'persist' }>): void {
+    const w = this.state.writes
+    if (w.acked < w.issued || this.state.outbox.length > 0) this.state.outbox.push({ afterWrite: w.issued, effect })
+    else this.effects.push(effect)
+  }
+  send (msg: PeerMessage): void { this.out({ kind: 'send', msg }) }
+  emit (event: ChannelEvent): void { this.out({ kind: 'emit', event }) }
+
+  /** Releases held effects whose write is acknowledged, in order. */
+  release (): void {
+    const w = this.state.writes
+    while (this.state.outbox.length > 0 && this.state.outbox[0]!.afterWrite <= w.acked) {
+      this.effects.push(this.state.outbox.shift()!.effect)
+    }
+  }
+
+  done (): Step {
+    // The persisted snapshot is the final state of the step, copied so later steps cannot alter it.
+    if (this.pendingPersist !== undefined) {
+      const i = this.effects.findIndex(e => e.kind === 'persist')
+      this.effects[i] = { kind: 'persist', writeId: this.pendingPersist.writeId, state: structuredClone(this.state), monitor: this.pendingPersist.monitor }
+    }
+    return { state: this.state, effects: this.effects }
+  }
+}
+
+export const sideOf = (isLocal: boolean): Side => (isLocal ? 'local' : 'remote')

@@ -1,0 +1,21 @@
+// Public surface of protocol/channel: the pure BOLT #2 channel state machine.
+//
+//   const opened = openChannel(params, signer)            // opener; acceptChannel(params, open, signer) for the acceptor
+//   let { state, effects } = step(state, input, signer)   // input: peer message, command, chain event, persisted, ...
+// Run effects in order: persist (durably, atomically: state + monitor updates), then sends, then emits.
+// After each write, step(state, { kind: 'persisted', writeId }) releases what was held behind it.
+export type { Phase, Link } from './phase.ts'
+export { OPERATING_PHASES, FINAL_PHASES, isOperating, isFinal } from './phase.ts'
+export type { ChannelState, ChannelSetup, SideParams, LocalPolicy, CommitmentSpec, Htlc, Side, Update } from './state.ts'
+export type { Effect, ChannelEvent, MonitorUpdate, Step } from './effects.ts'
+export type { ChannelSigner, CommitmentRef, ClosingRef, SignatureCheck } from './signer.ts'
+export type { Command, ChainEvent, ChannelInput } from './step.ts'
+export type { ReestablishOutcome } from './reestablish.ts'
+export type { OpenParams, AcceptParams } from './open.ts'
+export { step } from './step.ts'
+export { openChannel, acceptChannel, channelIdFromFunding } from './open.ts'
+export { decideReestablish, reestablishMessage } from './reestablish.ts'
+export { needsSignature } from './commit.ts'
+export { bolt3Signer, commitmentParams, type SignerSecrets } from './bolt3-signer.ts'
+export { specTotalMsat, reduce } from './spec.ts'
+export { untrimmedHtlcs, funderCostMsat, dustExposureMsat } from './fees.ts'

@@ -1,0 +1,43 @@
+// The channel machine never holds a private key: it asks a signer, passed in with each step. The
+// signer owns the funding key, the HTLC basepoint secret and the per-commitment seed; it builds the
+// BOLT #3 transactions from the setup and the spec, signs them and checks the peer's signatures.
+// protocol/channel/bolt3-signer.ts is the real one; a test may pass any implementation of this
+// interface (all of them are pure: same inputs, same outputs).
+import type { Sat } from '../types.ts'
+import type { ChannelSetup, CommitmentSpec, Side } from './state.ts'
+
+/** One commitment transaction, as the signer needs to build it. */
+export interface CommitmentRef {
+  /** Whose commitment: 'local' = the one we would broadcast, 'remote' = the peer's. */
+  holder: Side
+  number: number
+  /** The holder's per-commitment point for `number`. */
+  perCommitmentPoint: string
+  spec: CommitmentSpec
+}
+
+export interface ClosingRef {
+  feeSat: Sat
+  localScript: string
+  remoteScript: string
+  spec: CommitmentSpec
+}
+
+export type SignatureCheck = 'ok' | 'bad_signature' | 'wrong_htlc_signature_count'
+
+export interface ChannelSigner {
+  /** BOLT #3: our per-commitment point for commitment number `n`. */
+  perCommitmentPoint (n: number): string
+  /** BOLT #3: our per-commitment secret for commitment number `n` (released when revoking it). */
+  perCommitmentSecret (n: number): string
+  /** Whether `secret` is a valid private key whose point is `point` (revoke_and_ack receiver). */
+  secretMatchesPoint (secret: string, point: string): boolean
+  /** Signs the peer's commitment: the commitment signature and one HTLC signature per untrimmed
+   *  HTLC, in the commitment's output order (BOLT #2 commitment_signed). */
+  signCommitment (setup: ChannelSetup, c: CommitmentRef): { signature: string; htlcSignatures: string[] }
+  /** Checks the peer's signatures on our commitment (count first, then each signature). */
+  checkCommitment (setup: ChannelSetup, c: CommitmentRef, signature: string, htlcSignatures: readonly string[]): SignatureCheck
+  /** Our signature of the BOLT #3 closing transaction. */
+  signClosing (setup: ChannelSetup, c: ClosingRef): string
+  checkClosing (setup: ChannelSetup, c: ClosingRef, signature: string): boolean
+}

@@ -1,0 +1,145 @@
+// The channel state machine's single entry point (STYLE.md §1): step(state, input, signer) →
+// { state, effects }. Pure: the input state is not modified; the same arguments give the same result.
+//
+// Durable writes per step (the persistence contract, asserted by test/unit/channel/writes.test.ts):
+//   command add_htlc / fail_htlc / update_fee        0   (uncommitted updates are forgotten on disconnect)
+//   command fulfill_htlc                              1   (the preimage, before the fulfill leaves)
+//   command sign                                      1   remote_commitment  → commitment_signed
+//   peer update_add_htlc / update_fail_htlc / update_fee  0
+//   peer update_fulfill_htlc                          1   the preimage, the moment it is learned
+//   peer commitment_signed                            1   local_commitment   → revoke_and_ack
+//   peer revoke_and_ack                               1   revocation         → htlc_received / htlc_failed events
+//   peer funding_created (acceptor)                   1   funding + both commitments 0 → funding_signed
+//   peer funding_signed (opener)                      1   funding + both commitments 0 → broadcast funding
+//   chain funding depth / peer channel_ready          1
+//   command shutdown / peer shutdown (first)          1
+//   each closing_signed sent, and the agreement       1 per step
+//   channel failed after funding                      1   force_close
+import type { PeerMessage } from '../wire/index.ts'
+import type { Txid } from '../types.ts'
+import type { HtlcFailureReason } from '../wire/index.ts'
+import { channelError } from '../errors.ts'
+import { StepBuilder, type Step } from './effects.ts'
+import { onPeerError } from './failure.ts'
+import { dropUncommitted } from './disconnect.ts'
+import { isFinal, isOperating } from './phase.ts'
+import type { ChannelSigner } from './signer.ts'
+import type { ChannelState } from './state.ts'
+import { addHtlc, proposeUpdate, receiveAdd, receiveFail, receiveFee, receiveFulfill, type AddHtlcCommand } from './updates.ts'
+import { receiveCommitmentSigned, receiveRevokeAndAck, signCommitment } from './commit.ts'
+import { fundingBuilt, fundingDepth, receiveAcceptChannel, receiveChannelReady, receiveFundingCreated, receiveFundingSigned } from './open.ts'
+import { commandShutdown, receiveClosingSigned, receiveShutdown } from './close.ts'
+import { onConnected, receiveReestablish } from './reestablish.ts'
+
+export type Command =
+  | AddHtlcCommand
+  | { type: 'fulfill_htlc'; id: number; preimage: string }
+  | { type: 'fail_htlc'; id: number; reason: HtlcFailureReason; detail?: string }
+  | { type: 'update_fee'; feeratePerKw: number }
+  /** Sign the peer's next commitment with every update so far (the host decides the batching). */
+  | { type: 'sign' }
+  /** Opener: the funding tx is built (not broadcast); its txid and the funding output's index. */
+  | { type: 'funding_built'; txid: Txid; outputIndex: number }
+  | { type: 'shutdown'; scriptPubkey?: string }
+
+export type ChainEvent =
+  | { type: 'block'; height: number }
+  | { type: 'funding_depth'; depth: number }
+
+export type ChannelInput =
+  | { kind: 'peer'; msg: PeerMessage }
+  | { kind: 'command'; cmd: Command }
+  | { kind: 'chain'; event: ChainEvent }
+  /** The host finished durable write `writeId` (and every earlier one). */
+  | { kind: 'persisted'; writeId: number }
+  | { kind: 'connected' }
+  | { kind: 'disconnected' }
+  /** The host restarted and loaded this state from its store: every write in it is durable; the
+   *  connection is gone. */
+  | { kind: 'restored' }
+
+export function step (state: ChannelState, input: ChannelInput, signer: ChannelSigner): Step {
+  const b = new StepBuilder(structuredClone(state))
+  switch (input.kind) {
+    case 'peer': onPeerMessage(b, signer, input.msg); break
+    case 'command': onCommand(b, signer, input.cmd); break
+    case 'chain': onChain(b, signer, input.event); break
+    case 'persisted': onPersisted(b, input.writeId); break
+    case 'connected': onConnected(b, signer); break
+    case 'disconnected': if (b.state.link !== 'down') dropUncommitted(b); break
+    case 'restored': onRestored(b); break
+  }
+  return b.done()
+}
+
+function onPersisted (b: StepBuilder, writeId: number): void {
+  const w = b.state.writes
+  if (writeId > w.issued) throw new Error(`persisted(${writeId}) but only ${w.issued} writes were issued`)
+  w.acked = Math.max(w.acked, writeId)
+  b.release()
+}
+
+function onRestored (b: StepBuilder): void {
+  const s = b.state
+  s.writes.acked = s.writes.issued
+  s.link = 'up' // so that dropUncommitted runs its full rollback
+  dropUncommitted(b)
+  b.release()
+}
+
+function onCommand (b: StepBuilder, signer: ChannelSigner, cmd: Command): void {
+  switch (cmd.type) {
+    case 'add_htlc': return addHtlc(b, cmd)
+    case 'fulfill_htlc': return proposeUpdate(b, { kind: 'fulfill', id: cmd.id, preimage: cmd.preimage })
+    case 'fail_htlc': return proposeUpdate(b, { kind: 'fail', id: cmd.id, reason: cmd.reason, ...(cmd.detail !== undefined ? { detail: cmd.detail } : {}) })
+    case 'update_fee': return proposeUpdate(b, { kind: 'fee', feeratePerKw: cmd.feeratePerKw })
+    case 'sign': return signCommitment(b, signer)
+    case 'funding_built': return fundingBuilt(b, signer, cmd.txid, cmd.outputIndex)
+    case 'shutdown': return commandShutdown(b, signer, cmd.scriptPubkey)
+  }
+}
+
+function onChain (b: StepBuilder, signer: ChannelSigner, e: ChainEvent): void {
+  switch (e.type) {
+    case 'block': b.state.height = Math.max(b.state.height, e.height); return
+    case 'funding_depth': return fundingDepth(b, signer, e.depth)
+  }
+}
+
+const unexpected = (b: StepBuilder, what: string): void =>
+  onPeerError(b, channelError('unexpected_message', `${what} in phase ${b.state.phase} (link ${b.state.link})`))
+
+function onPeerMessage (b: StepBuilder, signer: ChannelSigner, msg: PeerMessage): void {
+  const s = b.state
+  if (msg.type === 'error') {
+    // BOLT #1: on `error` for a channel, "MUST fail the channel".
+    if (!isFinal(s.phase)) return onPeerError(b, channelError('peer_error', msg.data))
+    return
+  }
+  if (msg.type === 'warning') return
+  if (isFinal(s.phase)) return // we already failed or closed: ignore everything but errors
+  if (s.link === 'down') return unexpected(b, msg.type)
+  // BOLT #2: "MUST wait to receive the other node's `channel_reestablish` message before sending any
+  // other messages for that channel." Likewise we accept nothing else first.
+  if (s.link === 'reestablishing' && msg.type !== 'channel_reestablish') return unexpected(b, msg.type)
+  switch (msg.type) {
+    case 'accept_channel': return s.phase === 'awaiting_accept' ? receiveAcceptChannel(b, msg) : unexpected(b, msg.type)
+    case 'funding_created': return s.phase === 'awaiting_funding_created' ? receiveFundingCreated(b, signer, msg) : unexpected(b, msg.type)
+    case 'funding_signed': return s.phase === 'awaiting_funding_signed' ? receiveFundingSigned(b, signer, msg) : unexpected(b, msg.type)
+    case 'channel_ready': return receiveChannelReady(b, msg)
+    case 'channel_reestablish': return s.link === 'reestablishing' ? receiveReestablish(b, signer, msg) : unexpected(b, msg.type)
+    case 'shutdown': return isOperating(s.phase) || s.phase === 'awaiting_funding_depth' ? receiveShutdown(b, signer, msg) : unexpected(b, msg.type)
+    case 'closing_signed': return receiveClosingSigned(b, signer, msg)
+    default: break
+  }
+  if (!isOperating(s.phase)) return unexpected(b, msg.type)
+  switch (msg.type) {
+    case 'update_add_htlc': return receiveAdd(b, msg)
+    case 'update_fulfill_htlc': return receiveFulfill(b, msg)
+    case 'update_fail_htlc': return receiveFail(b, msg)
+    case 'update_fee': return receiveFee(b, msg)
+    case 'commitment_signed': return receiveCommitmentSigned(b, signer, msg)
+    case 'revoke_and_ack': return receiveRevokeAndAck(b, signer, msg)
+    default: return unexpected(b, msg.type)
+  }
+}
