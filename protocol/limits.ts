@@ -81,3 +81,38 @@ export const MAX_FAIL_DETAIL_CHARS = 256
  *  no length limit; the hub's invoices carry no routing hints). */
 export const MAX_REFERENCE_CHARS = 128
 export const MAX_INVOICE_CHARS = 2_048
+
+// ───────────────────────────── Section 2: channel ─────────────────────────────
+// Policy limits of the channel state machine (protocol/channel). Defaults for LocalPolicy; a host
+// may pass stricter values from its config.
+
+/** BOLT #2 "Bounding exposure to trimmed in-flight HTLCs": `max_dust_htlc_exposure_msat` "is a matter
+ *  of node policy". Trimmed HTLCs become miner fees on a force close; 5,000,000 msat (5,000 sat) is
+ *  LDK's and CLN's order of magnitude, and far above what a micro-payout stream keeps in flight. */
+export const DEFAULT_MAX_DUST_EXPOSURE_MSAT = 5_000_000
+
+/** BOLT #2 (update_fee receiver): "if the `update_fee` is too low for timely processing, OR is
+ *  unreasonably large: MUST ... fail". The floor is FEERATE_PER_KW_FLOOR (Section 1, min relay fee);
+ *  the ceiling is 100× a busy-mempool rate (≈ 2,500 sat/kw): above it a buggy or hostile funder
+ *  would burn the channel in fees. */
+export const DEFAULT_MAX_FEERATE_PER_KW = 250_000
+
+/** An incoming HTLC must leave us at least this many blocks to act on-chain before it expires
+ *  (BOLT #2 "`cltv_expiry_delta` Selection": the recommended minimum final delta is 18). */
+export const DEFAULT_MIN_CLTV_EXPIRY_DELTA = 18
+
+/** An incoming HTLC expiring further out than this locks our liquidity for too long (LND and LDK
+ *  refuse expiries more than 2,016 blocks, two weeks, in the future). */
+export const DEFAULT_MAX_CLTV_EXPIRY_DELTA = 2_016
+
+/** BOLT #2 (open_channel receiver): "`to_self_delay` is unreasonably large" — 2,016 blocks (two weeks)
+ *  is the ceiling LND and LDK use; longer locks a force-closed balance for too long. */
+export const DEFAULT_MAX_TO_SELF_DELAY = 2_016
+
+/** BOLT #2 (accept_channel receiver): "if `minimum_depth` is unreasonably large: MAY fail the
+ *  channel" — a day of blocks. */
+export const DEFAULT_MAX_MINIMUM_DEPTH = 144
+
+/** BOLT #2 (open_channel receiver): "MAY fail the channel if ... `funding_satoshis` is too small":
+ *  below this, fees and reserves leave nothing to pay with. */
+export const DEFAULT_MIN_FUNDING_SATOSHIS = 20_000
