@@ -20,7 +20,7 @@ import { getCurve } from '../protocol/crypto/index.ts'
 import { obscuredCommitmentNumber } from '../protocol/keys/index.ts'
 import {
   buildCommitment, buildHtlcTxs, finalizeFundingSpend, finalizeHtlcTx, fundingOutput, signFundingSpend, signHtlcTx, txHex,
-  type ChannelType, type CommitmentHtlc, type CommitmentParams,
+  type ChannelType, type CommitmentHtlc, type CommitmentParams, type FundingOutput,
 } from '../protocol/tx/index.ts'
 import { hexToBytes, msat, sat, type Txid } from '../protocol/types.ts'
 
@@ -81,9 +81,9 @@ const fileSchema = z.looseObject({
   htlcs: z.array(htlcSchema).max(1000).optional(),
   internal_from_html_comment: secretsSchema.optional(),
   derived_by_verifier: secretsSchema.optional(),
-  tests: z.array(z.union([staticTestSchema, anchorsTestSchema])).max(10_000),
+  tests: z.array(z.union([anchorsTestSchema, staticTestSchema])).max(10_000),
 })
-type VectorFile = z.infer<typeof fileSchema>
+export type VectorFile = z.infer<typeof fileSchema>
 
 export interface RunnerLine { name: string, commitment_tx_hex: string, htlc_txs: Array<{ htlc: number, type: string, tx_hex: string }> }
 
@@ -97,11 +97,21 @@ function parse (json: unknown, what: string): VectorFile {
   return r.data
 }
 
+export interface PreparedVectors {
+  readonly funding: FundingOutput
+  readonly localFundingPriv: Uint8Array
+  readonly remoteFundingPriv: Uint8Array
+  readonly localHtlcPriv: Uint8Array
+  readonly remoteHtlcPriv: Uint8Array
+  readonly preimages: ReadonlyMap<number, Uint8Array>
+  readonly tests: ReadonlyArray<{ readonly name: string, readonly params: CommitmentParams }>
+}
+
 /**
- * Runs every test of a parsed vector file. `sibling` supplies common/htlcs/secrets when the file has
- * none (the anchors file). Pure apart from the curve: the CLI below does the I/O.
+ * Turns a parsed vector file into commitment parameters and signing keys, from its input fields only.
+ * `sibling` supplies common/htlcs/secrets when the file has none (the anchors file).
  */
-export function runVectors (file: VectorFile, sibling?: VectorFile, curve?: Curve): RunnerLine[] {
+export function prepareVectors (file: VectorFile, sibling?: VectorFile, curve?: Curve): PreparedVectors {
   const c = getCurve(curve)
   const channelType = channelTypeOf(file.channel_type)
   const common = file.common ?? sibling?.common
@@ -138,10 +148,15 @@ export function runVectors (file: VectorFile, sibling?: VectorFile, curve?: Curv
     htlcById.set(h.id, { direction: offered ? 'offered' : 'received', id: h.id, amountMsat: msat(h.amount_msat), paymentHash: sha256(preimage), cltvExpiry: h.expiry })
   }
 
-  return file.tests.map(t => {
-    const isAnchorsShape = 'Name' in t
-    const name = isAnchorsShape ? t.Name : t.name
-    const ids = t.htlc_ids ?? (isAnchorsShape && t.UseTestHtlcs !== true ? [] : [0, 1, 2, 3, 4])
+  const tests = file.tests.map(raw => {
+    const anchorsShape = anchorsTestSchema.safeParse(raw)
+    const t = anchorsShape.success
+      ? { shape: 'anchors' as const, ...anchorsShape.data }
+      : { shape: 'static' as const, ...staticTestSchema.parse(raw) }
+    const name = t.shape === 'anchors' ? t.Name : t.name
+    // Appendix C: "HTLCs are not used for the first test, and HTLCs 5 and 6 are only used in the same
+    // amount and preimage test" — the default when a test names no htlc_ids.
+    const ids = t.htlc_ids ?? (t.shape === 'anchors' && t.UseTestHtlcs !== true ? [] : [0, 1, 2, 3, 4])
     const htlcs = ids.map(id => {
       const h = htlcById.get(id)
       if (h === undefined) throw new Error(`${name}: unknown HTLC id ${id}`)
@@ -153,26 +168,44 @@ export function runVectors (file: VectorFile, sibling?: VectorFile, curve?: Curv
       obscuredCommitmentNumber: obscured,
       holderIsOpener: true, // Appendix C: "local is the opener/funder"
       toSelfDelay: common.local_delay,
-      dustLimitSat: sat(isAnchorsShape ? t.DustLimitSatoshis : (t.local_dust_limit_satoshi ?? common.local_dust_limit_satoshi ?? 546)),
-      feeratePerKw: isAnchorsShape ? t.FeePerKw : t.local_feerate_per_kw,
-      toLocalMsat: msat(isAnchorsShape ? t.LocalBalance : t.to_local_msat),
-      toRemoteMsat: msat(isAnchorsShape ? t.RemoteBalance : t.to_remote_msat),
+      dustLimitSat: sat(t.shape === 'anchors' ? t.DustLimitSatoshis : (t.local_dust_limit_satoshi ?? common.local_dust_limit_satoshi ?? 546)),
+      feeratePerKw: t.shape === 'anchors' ? t.FeePerKw : t.local_feerate_per_kw,
+      toLocalMsat: msat(t.shape === 'anchors' ? t.LocalBalance : t.to_local_msat),
+      toRemoteMsat: msat(t.shape === 'anchors' ? t.RemoteBalance : t.to_remote_msat),
       htlcs,
       keys,
     }
+    return { name, params }
+  })
+  return {
+    funding, localFundingPriv, remoteFundingPriv: hexToBytes(remoteFundingPriv),
+    localHtlcPriv: hexToBytes(localHtlcPriv), remoteHtlcPriv: hexToBytes(remoteHtlcPriv), preimages, tests,
+  }
+}
+
+/** Builds and fully signs every test's commitment and HTLC txs. */
+export function runVectors (file: VectorFile, sibling?: VectorFile, curve?: Curve): RunnerLine[] {
+  const c = getCurve(curve)
+  const v = prepareVectors(file, sibling, c)
+  const { funding } = v
+  return v.tests.map(({ name, params }) => {
     const commitment = buildCommitment(params)
-    const localSig = signFundingSpend(commitment.tx, funding, localFundingPriv, c)
-    const remoteSig = signFundingSpend(commitment.tx, funding, hexToBytes(remoteFundingPriv), c)
-    const signed = finalizeFundingSpend(commitment.tx, funding, { pubkey: localFundingPub, sig64: localSig }, { pubkey: remoteFundingPub, sig64: remoteSig })
+    const localSig = signFundingSpend(commitment.tx, funding, v.localFundingPriv, c)
+    const remoteSig = signFundingSpend(commitment.tx, funding, v.remoteFundingPriv, c)
+    const signed = finalizeFundingSpend(commitment.tx, funding,
+      { pubkey: params.keys.localFundingPubkey, sig64: localSig }, { pubkey: params.keys.remoteFundingPubkey, sig64: remoteSig })
     const htlcTxs = buildHtlcTxs(params, commitment).map(h => {
-      const remote = signHtlcTx(h, hexToBytes(remoteHtlcPriv), 'counterparty', c)
-      const local = signHtlcTx(h, hexToBytes(localHtlcPriv), 'holder', c)
-      const tx = finalizeHtlcTx(h, remote, local, h.kind === 'htlc-success' ? preimages.get(h.spends.htlc.id) : undefined)
+      const remote = signHtlcTx(h, v.remoteHtlcPriv, 'counterparty', c)
+      const local = signHtlcTx(h, v.localHtlcPriv, 'holder', c)
+      const tx = finalizeHtlcTx(h, remote, local, h.kind === 'htlc-success' ? v.preimages.get(h.spends.htlc.id) : undefined)
       return { htlc: h.spends.htlc.id, type: h.kind, tx_hex: txHex(tx) }
     })
     return { name, commitment_tx_hex: txHex(signed), htlc_txs: htlcTxs }
   })
 }
+
+/** Parses a vector file's JSON (strict on the fields it reads). */
+export function parseVectorFile (json: unknown, what: string): VectorFile { return parse(json, what) }
 
 /** Reads FILE (and, for a file without `common`, the static_remotekey file beside it). */
 export function runVectorFile (path: string, curve?: Curve): RunnerLine[] {
