@@ -102,6 +102,12 @@ export interface FollowOptions {
   known?: BlockRef[]
   /** Disconnecting more blocks than this at once is treated as a wiped chain. Default 100. */
   maxReorgDepth?: number
+  /**
+   * Asked before any block is disconnected (e.g. ChainWipeDetector.check). A ChainWiped stops the
+   * follower with `fatal` instead of delivering the disconnects: a wiped chain must stop the host,
+   * not be undone. A failure postpones the sync.
+   */
+  guard?: () => Promise<Result<ChainWiped | null, ChainFailure>>
 }
 
 export interface ChainBackend {

@@ -4,7 +4,7 @@ import { Transaction, opcodes } from 'bitcoinjs-lib'
 import type { Height, Txid } from '../../protocol/types.ts'
 import {
   err, ok,
-  type BlockRef, type BroadcastFailure, type ChainWiped, type ChainBackend, type ChainBlock, type ChainFailure, type ChainListener,
+  type BlockRef, type BroadcastFailure, type ChainBackend, type ChainBlock, type ChainFailure, type ChainListener,
   type FollowOptions, type RegtestControl, type Result, type TxLookup, type TxOutInfo
 } from './backend.ts'
 import { BtcdRpc, type RpcConfig, type RpcRefusal } from './btcd-rpc.ts'
@@ -33,11 +33,6 @@ export interface BtcdBackendConfig extends RpcConfig {
   miningScript?: Uint8Array
   /** A listener threw during a background sync (a programmer error). Default: console.error. */
   onListenerError?: (e: unknown) => void
-}
-
-export interface BtcdFollowOptions extends FollowOptions {
-  /** Asked before any block is disconnected; a ChainWiped stops the follower instead (chain-wipe.ts). */
-  guard?: () => Promise<ChainWiped | null>
 }
 
 export class BtcdChainBackend implements ChainBackend, RegtestControl {
@@ -137,7 +132,7 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
 
   // ---- following the chain ---------------------------------------------------------------------
 
-  async follow (listener: ChainListener, opts: BtcdFollowOptions = {}): Promise<Result<() => void, ChainFailure>> {
+  async follow (listener: ChainListener, opts: FollowOptions = {}): Promise<Result<() => void, ChainFailure>> {
     const fopts: FollowerOptions = {}
     if (opts.maxReorgDepth !== undefined) fopts.maxReorgDepth = opts.maxReorgDepth
     if (opts.guard !== undefined) fopts.guard = opts.guard

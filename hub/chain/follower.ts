@@ -4,7 +4,7 @@
 //
 // Notifications only say "something changed"; the follower always asks the node what the chain is,
 // so a missed, duplicated or reordered notification cannot desynchronize it.
-import type { BlockRef, ChainBackend, ChainFailure, ChainListener, ChainWiped, Result } from './backend.ts'
+import type { BlockRef, ChainBackend, ChainFailure, ChainListener, FollowOptions, Result } from './backend.ts'
 import { ok } from './backend.ts'
 import type { Height } from '../../protocol/types.ts'
 
@@ -17,14 +17,7 @@ const MAX_ROUNDS = 20
 
 export type ChainSource = Pick<ChainBackend, 'tip' | 'getBlockHash' | 'getBlock'>
 
-export interface FollowerOptions {
-  maxReorgDepth?: number
-  /**
-   * Asked before any block is disconnected. Returning a ChainWiped stops the follower without
-   * delivering the disconnects (a wiped chain must not be "undone", it must stop the host).
-   */
-  guard?: () => Promise<ChainWiped | null>
-}
+export type FollowerOptions = Pick<FollowOptions, 'maxReorgDepth' | 'guard'>
 
 export class ChainFollower {
   private readonly known = new Map<number, string>()
@@ -89,8 +82,11 @@ export class ChainFollower {
           await this.die(`the node's chain forks ${depth} blocks below our tip ${this.tipHeight} (more than ${this.maxReorgDepth}): chain replaced or wiped`)
           return ok(undefined)
         }
-        const wiped = this.opts.guard === undefined ? null : await this.opts.guard()
-        if (wiped !== null) { await this.die(wiped.detail); return ok(undefined) }
+        if (this.opts.guard !== undefined) {
+          const wiped = await this.opts.guard()
+          if (!wiped.ok) return wiped
+          if (wiped.value !== null) { await this.die(wiped.value.detail); return ok(undefined) }
+        }
         for (let h = this.tipHeight; h > fork.value; h--) {
           const hash = this.known.get(h)
           this.known.delete(h)
