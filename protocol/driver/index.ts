@@ -1,0 +1,9 @@
+// Public surface of protocol/driver: the channel runner shared by the hub and the SDK, and the
+// forwarding arithmetic both sides agree on.
+//
+//   const d = new ChannelDriver(state, signer, { persist, send, broadcastFunding, disconnect, emit, stopped })
+//   await d.start(openChannel(params, signer))      // a new channel (or acceptChannel(...))
+//   await d.restored()                              // a channel loaded from the store after a restart
+//   await d.connected(); await d.peer(msg); await d.command({ type: 'add_htlc', ... })
+export { ChannelDriver, type DriverPorts, type DriverOptions, type DriverOutcome, type PersistRequest, type StepFn } from './driver.ts'
+export { forwardingFee, amountToOffer, amountToForward, type FeePolicy } from './forwarding.ts'
