@@ -22,7 +22,8 @@ export type WireError = {
 
 export type DecodeResult = { ok: true, msg: PeerMessage } | { ok: false, error: WireError }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+// ignoreBOM: keep a byte-order mark in the text, so JSON.parse refuses it as it does in a text frame.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** Parse one frame from a peer into a message, or say why not. Never throws. */
 export function decodeFrame (frame: string | Uint8Array): DecodeResult {

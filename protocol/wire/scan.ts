@@ -14,17 +14,14 @@ export function scanJson (text: string): ScanResult {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
     if (c === 0x22 /* " */) {
+      // Skip the string with native indexOf: most of a frame is hex inside strings.
       const start = i + 1
-      let escaped = false
-      for (i = start; i < text.length; i++) {
-        const d = text.charCodeAt(i)
-        if (d === 0x5c /* \ */) { escaped = true; i++ } else if (d === 0x22) break
-      }
+      i = closingQuote(text, start)
       const top = stack[stack.length - 1]
       if (top?.object === true && top.expectKey) {
         top.expectKey = false
         const raw = text.slice(start, i)
-        const key = escaped ? unescapeKey(raw) : raw
+        const key = raw.includes('\\') ? unescapeKey(raw) : raw
         if (key === null) continue // invalid escape: JSON.parse reports it
         top.keys ??= new Set()
         if (top.keys.has(key)) return { ok: false, path: key, why: `duplicate field ${JSON.stringify(key.slice(0, 40))}` }
@@ -41,6 +38,19 @@ export function scanJson (text: string): ScanResult {
     }
   }
   return { ok: true }
+}
+
+/** Index of the quote that ends the string starting at `from` (one not escaped by an odd number of
+ *  backslashes), or the text's length if there is none. */
+function closingQuote (text: string, from: number): number {
+  for (let j = from; ;) {
+    const q = text.indexOf('"', j)
+    if (q < 0) return text.length
+    let backslashes = 0
+    for (let k = q - 1; k >= from && text.charCodeAt(k) === 0x5c; k--) backslashes++
+    if (backslashes % 2 === 0) return q
+    j = q + 1
+  }
 }
 
 function unescapeKey (raw: string): string | null {

@@ -222,7 +222,7 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   metadata: fc.record({
     stream_root: hexArb(32, 32), split_id: hexArb(32, 32), reference: textArb(L.MAX_REFERENCE_CHARS),
     invoice: fc.stringMatching(/^[0-9a-z]{0,300}$/),
-  }, { requiredKeys: [] }),
+  }, { requiredKeys: [], noNullPrototype: true }),
   htlc_signatures: fc.array(hexArb(64, 64), { maxLength: 20 }),
   fee_range: fc.tuple(uintArb(1_000_000), uintArb(1_000_000))
     .map(([a, b]) => ({ min_fee_satoshis: Math.min(a, b), max_fee_satoshis: Math.max(a, b) })),
@@ -244,7 +244,7 @@ export function messageArb (type: MessageType): fc.Arbitrary<PeerMessage> {
     model[name] = kind === 'type' ? fc.constant(type) : VALID[kind]
     if (!optional) required.push(name)
   }
-  return fc.record(model, { requiredKeys: required as never[] }) as unknown as fc.Arbitrary<PeerMessage>
+  return fc.record(model, { requiredKeys: required as never[], noNullPrototype: true }) as unknown as fc.Arbitrary<PeerMessage>
 }
 export const anyMessageArb: fc.Arbitrary<PeerMessage> = fc.constantFrom(...MESSAGE_TYPES).chain(messageArb)
 
