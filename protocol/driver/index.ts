@@ -7,3 +7,4 @@
 //   await d.connected(); await d.peer(msg); await d.command({ type: 'add_htlc', ... })
 export { ChannelDriver, type DriverPorts, type DriverOptions, type DriverOutcome, type PersistRequest, type StepFn } from './driver.ts'
 export { forwardingFee, amountToOffer, amountToForward, type FeePolicy } from './forwarding.ts'
+export { channelKeys, localSideParams, type ChannelKeys, type SideLimits } from './channel-keys.ts'

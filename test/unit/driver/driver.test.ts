@@ -1,0 +1,94 @@
+// ChannelDriver: effects run in the persistence contract's order (persist → send → emit), a stalled
+// store stalls the channel's output and nothing else, a failed write stops the channel, and the writes
+// of many channels share group-commit batches.
+import t from 'tap'
+import { DriverPair } from './harness.ts'
+import { MemoryStore } from '../../../hub/store/index.ts'
+import type { Msat } from '../../../protocol/types.ts'
+
+const idx = (trace: string[], entry: string): number => trace.indexOf(entry)
+
+t.test('a payment A → B runs to completion, with every send after the write it depends on', async t => {
+  const p = new DriverPair()
+  await p.open()
+  const inv = DriverPair.invoice()
+  await p.a.driver!.command({ type: 'add_htlc', amountMsat: 50_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB })
+  await p.until(() => p.b.events.some(e => e.type === 'htlc_received'))
+  const received = p.b.events.find(e => e.type === 'htlc_received')!
+  t.equal(received.type === 'htlc_received' && received.htlc.amountMsat, 50_000, 'B received the HTLC once irrevocably committed')
+  await p.b.driver!.command({ type: 'fulfill_htlc', id: 0, preimage: inv.preimage })
+  await p.until(() => p.a.events.some(e => e.type === 'htlc_fulfilled') && p.b.events.some(e => e.type === 'htlc_settled'))
+  await p.until(() => p.a.driver!.state.localCommit!.spec.htlcs.length === 0 && p.b.driver!.state.localCommit!.spec.htlcs.length === 0 && p.a.driver!.state.nextRemoteCommit === undefined && p.b.driver!.state.nextRemoteCommit === undefined)
+  t.equal(p.b.driver!.state.localCommit!.spec.toLocalMsat, 50_000, 'B holds the 50,000 msat')
+  t.equal(p.a.driver!.state.localCommit!.spec.toRemoteMsat, 50_000, 'A agrees')
+
+  // Every commitment_signed / revoke_and_ack a side sent comes after that side's write that precedes it.
+  for (const side of ['A', 'B']) {
+    const entries = p.trace.filter(e => e.startsWith(`${side}:`))
+    let lastBegin = -1; let lastDone = -1
+    for (const [i, e] of entries.entries()) {
+      if (e.includes(':persist:') && e.endsWith(':begin')) lastBegin = i
+      if (e.includes(':persist:') && e.endsWith(':done')) lastDone = i
+      if (/:send:(commitment_signed|revoke_and_ack|funding_signed)$/.test(e)) t.ok(lastDone >= lastBegin, `${e} sent with no write outstanding`)
+    }
+  }
+})
+
+t.test('stalled store: no commitment_signed leaves until the write is durable; then persist → send → emit', async t => {
+  const p = new DriverPair()
+  await p.open()
+  const inv = DriverPair.invoice()
+  p.a.store.stall()
+  const added = p.a.driver!.command({ type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB })
+  await p.a.store.waitForStalled(1)
+  t.ok(p.trace.includes('A:send:update_add_htlc'), 'the add itself needs no write and left')
+  t.notOk(p.trace.includes('A:send:commitment_signed'), 'commitment_signed held while its write is stalled')
+  t.equal(p.a.driver!.pending, 0, 'nothing queued behind the stalled step')
+  p.a.store.release()
+  t.equal(await added, 'done')
+  const begin = idx(p.trace, 'A:persist:4:begin')
+  const done = idx(p.trace, 'A:persist:4:done')
+  const sent = idx(p.trace, 'A:send:commitment_signed')
+  t.ok(begin >= 0 && begin < done && done < sent, `persist (${begin}) → durable (${done}) → send (${sent})`)
+  // B: receiving commitment_signed → its write → revoke_and_ack; receiving A's revoke → write → emit htlc_received.
+  await p.until(() => p.b.events.some(e => e.type === 'htlc_received'))
+  const bRevoke = idx(p.trace, 'B:send:revoke_and_ack')
+  const bWriteBeforeRevoke = p.trace.slice(0, bRevoke).filter(e => e.startsWith('B:persist:') && e.endsWith(':done')).length
+  t.ok(bWriteBeforeRevoke >= 1, 'B stored its new commitment before revoking the old one')
+  const emitted = idx(p.trace, 'B:emit:htlc_received')
+  const lastBWrite = p.trace.slice(0, emitted).map((e, i) => [e, i] as const).filter(([e]) => e.startsWith('B:persist:') && e.endsWith(':done')).pop()
+  const lastBBegin = p.trace.slice(0, emitted).map((e, i) => [e, i] as const).filter(([e]) => e.startsWith('B:persist:') && e.endsWith(':begin')).pop()
+  t.ok(lastBWrite !== undefined && lastBBegin !== undefined && lastBWrite[1] > lastBBegin[1], 'htlc_received emitted only after the revocation was stored')
+})
+
+t.test('a failed write stops the channel: nothing it held is sent, later inputs are refused', async t => {
+  const p = new DriverPair()
+  await p.open()
+  const inv = DriverPair.invoice()
+  p.b.store.failNext(1)
+  const revokesBefore = p.b.sent.filter(m => m.type === 'revoke_and_ack').length
+  await p.a.driver!.command({ type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB })
+  await p.until(() => p.b.driver!.stoppedBy !== undefined)
+  t.ok(p.trace.includes('B:stopped'), 'B told its host it stopped')
+  t.equal(p.b.sent.filter(m => m.type === 'revoke_and_ack').length, revokesBefore, 'no revoke_and_ack for the commitment that was not stored')
+  t.equal(p.b.store.committedWrites, p.b.store.log.length - 1, 'exactly the failed write did not reach the store')
+  t.equal(await p.b.driver!.command({ type: 'sign' }), 'stopped', 'a later input is refused')
+  t.notOk(p.b.events.some(e => e.type === 'htlc_received'), 'nothing emitted past the failed write')
+})
+
+t.test('concurrent channels: their writes share group-commit batches', async t => {
+  const shared = new MemoryStore()
+  const pairs = Array.from({ length: 8 }, () => new DriverPair(shared))
+  await Promise.all(pairs.map(p => p.open()))
+  const before = { ...shared.stats }
+  await Promise.all(pairs.map(async p => {
+    const inv = DriverPair.invoice()
+    await p.a.driver!.command({ type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB })
+    await p.until(() => p.b.events.some(e => e.type === 'htlc_received'))
+  }))
+  const writes = shared.stats.writes - before.writes
+  const batches = shared.stats.batches - before.batches
+  t.ok(writes >= 8 * 2, `each A wrote at least twice (${writes} writes)`)
+  t.ok(batches < writes, `${writes} writes went out in ${batches} batches`)
+  t.ok(shared.stats.maxWritesPerBatch >= 2, `up to ${shared.stats.maxWritesPerBatch} channels' writes in one batch`)
+})
