@@ -95,6 +95,11 @@ export const SAMPLES = {
     witnesses: [[hex(72, '30'), point('91')], []], shared_input_signature: hex(64, '92'),
   },
   tx_abort: { type: 'tx_abort', channel_id: hex(32, 'c1'), data: 'input spent' },
+  request_channel: { type: 'request_channel', funding_satoshis: 500_000 },
+  hub_policy: {
+    type: 'hub_policy', chain_hash: hex(32, '06'), fee_base_msat: 1000, fee_proportional_millionths: 100,
+    cltv_expiry_delta: 40, funding_satoshis: 1_000_000, minimum_depth: 1,
+  },
 } as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
@@ -130,6 +135,7 @@ export const FIELD_KINDS: Record<string, Kind> = {
   initiator: 'bool', require_confirmed_inputs: 'bool',
   metadata: 'metadata', htlc_signatures: 'htlc_signatures', fee_range: 'fee_range',
   num_pong_bytes: 'pong_bytes', prevtx: 'prevtx', script: 'output_script', witnesses: 'witnesses',
+  fee_base_msat: 'msat', fee_proportional_millionths: 'u32', cltv_expiry_delta: 'u16',
 }
 /** `ignored` means different bounds in ping and pong. */
 export function kindOf (type: MessageType, field: string): Kind | undefined {
