@@ -4,6 +4,7 @@ import type { z } from 'zod'
 import * as ch from './channel-messages.ts'
 import * as ctl from './control-messages.ts'
 import * as sp from './splice-messages.ts'
+import * as hub from './hub-messages.ts'
 
 export const MESSAGE_SCHEMAS = {
   open_channel: ch.openChannel,
@@ -40,6 +41,8 @@ export const MESSAGE_SCHEMAS = {
   tx_complete: sp.txComplete,
   tx_signatures: sp.txSignatures,
   tx_abort: sp.txAbort,
+  request_channel: hub.requestChannel,
+  hub_policy: hub.hubPolicy,
 } as const
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS
@@ -75,3 +78,4 @@ export type {
   SpliceAck, SpliceInit, SpliceLocked, StartBatch, Stfu, TxAbort, TxAddInput, TxAddOutput, TxComplete, TxRemoveInput,
   TxRemoveOutput, TxSignatures,
 } from './splice-messages.ts'
+export type { HubPolicy, RequestChannel } from './hub-messages.ts'
