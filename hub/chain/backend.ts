@@ -89,6 +89,11 @@ export interface TxOutInfo {
 export interface ChainListener {
   connected? (block: ChainBlock): void | Promise<void>
   disconnected? (block: BlockRef): void | Promise<void>
+  /**
+   * After a batch of connects/disconnects (one reconciliation with the node): a good point to
+   * persist. A listener restored from an older snapshot just receives those blocks again.
+   */
+  synced? (tip: BlockRef): void | Promise<void>
   /** The chain we followed is gone (regtest restart, or a reorg deeper than allowed). No more events. */
   fatal? (error: ChainWiped): void | Promise<void>
 }

@@ -22,6 +22,8 @@ export type FollowerOptions = Pick<FollowOptions, 'maxReorgDepth' | 'guard'>
 export class ChainFollower {
   private readonly known = new Map<number, string>()
   private tipHeight = -1
+  /** Events delivered so far; `synced` is called when a sync delivered any. */
+  private delivered = 0
   private stopped = false
   private queue: Promise<void> = Promise.resolve()
   private queued: Promise<Result<void, ChainFailure>> | null = null
@@ -65,10 +67,18 @@ export class ChainFollower {
   }
 
   private async syncOnce (): Promise<Result<void, ChainFailure>> {
+    const before = this.delivered
+    const r = await this.reconcile()
+    const now = this.tip
+    if (!this.stopped && now !== undefined && this.delivered !== before) await this.listener.synced?.(now)
+    return r
+  }
+
+  private async reconcile (): Promise<Result<void, ChainFailure>> {
     for (let round = 0; round < MAX_ROUNDS && !this.stopped; round++) {
       const tip = await this.source.tip()
       if (!tip.ok) return tip
-      if (this.known.get(tip.value.height) === tip.value.hash && tip.value.height === this.tipHeight) return ok(undefined)
+      if (this.known.get(tip.value.height) === tip.value.hash && tip.value.height === this.tipHeight) break
 
       const fork = await this.findFork(tip.value.height)
       if (!fork.ok) return fork
@@ -91,13 +101,14 @@ export class ChainFollower {
           const hash = this.known.get(h)
           this.known.delete(h)
           this.tipHeight = h - 1
+          this.delivered++
           if (hash !== undefined) await this.listener.disconnected?.({ height: h as Height, hash })
           if (this.stopped) return ok(undefined)
         }
       }
       const moved = await this.connectUpTo(tip.value.height)
       if (!moved.ok) return moved
-      if (moved.value) return ok(undefined)
+      if (moved.value) break
       // The chain changed while we were connecting: go around again.
     }
     return ok(undefined)
@@ -125,6 +136,7 @@ export class ChainFollower {
       if (block.value.prevHash !== this.known.get(h - 1)) return ok(false)
       await this.listener.connected?.(block.value)
       this.remember(h, block.value.hash)
+      this.delivered++
     }
     return ok(true)
   }
@@ -138,6 +150,6 @@ export class ChainFollower {
   private async die (detail: string): Promise<void> {
     if (this.stopped) return
     this.stopped = true
-    await this.listener.fatal?.({ kind: 'chain_wiped', detail })
+    await this.listener.fatal?.({ kind: 'chain_wiped', detail: detail.startsWith('chain wiped') ? detail : `chain wiped: ${detail}` })
   }
 }

@@ -90,6 +90,9 @@ export class Wallet {
     const stop = await opts.chain.follow({
       connected: b => w.onConnected(b),
       disconnected: b => w.onDisconnected(b),
+      // One save per batch of blocks: the state (coins and headers together) is always a consistent
+      // snapshot, and blocks after an older snapshot are simply delivered again on reopen.
+      synced: () => w.save(),
       fatal: e => w.onFatal(e)
     }, { known: state.headers, guard: async () => await w.detector.check() })
     if (!stop.ok) return stop
@@ -258,7 +261,6 @@ export class Wallet {
     this.state.headers.push({ height: block.height, hash: block.hash })
     this.recordFinal(block.height)
     this.prune(block.height)
-    this.save()
   }
 
   private onDisconnected (ref: BlockRef): void {
@@ -271,7 +273,6 @@ export class Wallet {
       delete this.state.undo[ref.hash]
     }
     this.state.headers = this.state.headers.filter(h => h.hash !== ref.hash)
-    this.save()
   }
 
   private async onFatal (e: ChainWiped): Promise<void> {
