@@ -71,6 +71,24 @@ export type Effect =
 
 export interface Step { state: ChannelState; effects: Effect[] }
 
+/** A copy of a state that a step may modify: every object or array that steps modify in place is
+ *  copied; everything else (commitments, specs, HTLCs, updates, messages) is replaced, never modified,
+ *  and so is shared. test/unit/channel/purity.test.ts freezes inputs to hold every step to this. */
+export function copyState (s: ChannelState): ChannelState {
+  return {
+    ...s,
+    setup: { ...s.setup },
+    localChanges: { proposed: [...s.localChanges.proposed], signed: [...s.localChanges.signed], acked: [...s.localChanges.acked] },
+    remoteChanges: { proposed: [...s.remoteChanges.proposed], acked: [...s.remoteChanges.acked], signed: [...s.remoteChanges.signed] },
+    channelReady: { ...s.channelReady },
+    closing: { ...s.closing },
+    holding: [...s.holding],
+    autoFail: [...s.autoFail],
+    outbox: [...s.outbox],
+    writes: { ...s.writes },
+  }
+}
+
 /** Accumulates a step's effects against a private copy of the state. */
 export class StepBuilder {
   readonly effects: Effect[] = []
@@ -106,10 +124,11 @@ export class StepBuilder {
   }
 
   done (): Step {
-    // The persisted snapshot is the final state of the step, copied so later steps cannot alter it.
+    // The persisted snapshot is the final state of the step. Steps never modify a state they are
+    // given (copyState), so sharing it with the returned state is safe.
     if (this.pendingPersist !== undefined) {
       const i = this.effects.findIndex(e => e.kind === 'persist')
-      this.effects[i] = { kind: 'persist', writeId: this.pendingPersist.writeId, state: structuredClone(this.state), monitor: this.pendingPersist.monitor }
+      this.effects[i] = { kind: 'persist', writeId: this.pendingPersist.writeId, state: copyState(this.state), monitor: this.pendingPersist.monitor }
     }
     return { state: this.state, effects: this.effects }
   }

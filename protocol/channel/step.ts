@@ -19,7 +19,7 @@ import type { PeerMessage } from '../wire/index.ts'
 import type { Txid } from '../types.ts'
 import type { HtlcFailureReason } from '../wire/index.ts'
 import { channelError } from '../errors.ts'
-import { StepBuilder, type Step } from './effects.ts'
+import { StepBuilder, copyState, type Step } from './effects.ts'
 import { onPeerError } from './failure.ts'
 import { dropUncommitted } from './disconnect.ts'
 import { isFinal, isOperating } from './phase.ts'
@@ -59,7 +59,7 @@ export type ChannelInput =
   | { kind: 'restored' }
 
 export function step (state: ChannelState, input: ChannelInput, signer: ChannelSigner): Step {
-  const b = new StepBuilder(structuredClone(state))
+  const b = new StepBuilder(copyState(state))
   switch (input.kind) {
     case 'peer': onPeerMessage(b, signer, input.msg); break
     case 'command': onCommand(b, signer, input.cmd); break
