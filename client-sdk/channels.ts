@@ -1,0 +1,291 @@
+// The client's channels with the hub: one ChannelDriver each (protocol/driver, the same runner the hub
+// uses), their persistence in the client's own store, message routing, funding from the client's
+// wallet, funding-depth watching, and the cooperative closing transaction.
+//
+// A channel's first durable write (funding_created / funding_signed) carries its key seed too
+// (records.ts chanmeta/…), so after a restart every funded channel comes back with its keys.
+import { ChannelDriver, channelKeys, localSideParams, type ChannelKeys, type DriverPorts } from '../protocol/driver/index.ts'
+import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState } from '../protocol/channel/index.ts'
+import { defaultPolicy } from '../protocol/channel/policy.ts'
+import { isFinal } from '../protocol/channel/phase.ts'
+import { fundingScriptPubkey, buildClosingTx, fundingOutput, finalizeFundingSpend } from '../protocol/tx/index.ts'
+import { parseTx, txHex, txid as txidOf } from '../protocol/tx/serialize.ts'
+import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../protocol/types.ts'
+import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
+import type { ChainBackend } from '../hub/chain/backend.ts'
+import type { Wallet } from '../hub/wallet/wallet.ts'
+import { keys as storeKeys, parseJsonValue, put, type Store } from '../hub/store/index.ts'
+import { channelMeta, putRecord, readRecord, recordKeys, type ChannelMeta } from './records.ts'
+import type { ClientOptions } from './options.ts'
+
+/** Our limits on the hub (BOLT #2 open_channel/accept_channel fields). */
+const DUST_LIMIT_SAT = 354
+const TO_SELF_DELAY = 144
+const MAX_ACCEPTED_HTLCS = 100
+/** BOLT #2 suggests a reserve of 1% of the channel; never below the dust limit. */
+const reserveFor = (capacitySat: number): Sat => Math.max(DUST_LIMIT_SAT, Math.floor(capacitySat / 100)) as Sat
+
+export interface ClientChannel {
+  driver: ChannelDriver
+  keys: ChannelKeys
+  signer: ChannelSigner
+  meta: ChannelMeta
+  metaWritten: boolean
+  /** The hub's last closing_signed (fee and signature): with ours it makes the closing tx. */
+  peerClosing?: { feeSat: number; signature: string }
+  closingTx?: { txid: Txid; hex: string; localSat: Sat; remoteSat: Sat; feeSat: Sat }
+}
+
+export interface ChannelSetHost {
+  /** Sends to the hub; false if not connected (reestablish retransmits). */
+  send (msg: PeerMessage): boolean
+  /** Drops the connection (the link reconnects). */
+  disconnect (): void
+  /** A channel event, after it is safe to act on (the driver's emit). Must not wait for the driver. */
+  event (ch: ClientChannel, ev: ChannelEvent): void
+  /** Something went wrong that the client should report (never thrown into the transport). */
+  warn (what: string): void
+}
+
+function random32 (): Uint8Array {
+  const b = new Uint8Array(32)
+  globalThis.crypto.getRandomValues(b)
+  return b
+}
+
+export class ChannelSet {
+  private readonly byId = new Map<string, ClientChannel>()
+  private readonly all = new Set<ClientChannel>()
+  private height = 0
+  private chainHash = ''
+  private genesis = ''
+  private stopFollow: (() => void) | undefined
+
+  constructor (
+    private readonly store: Store,
+    private readonly wallet: Wallet,
+    private readonly chain: ChainBackend,
+    private readonly opts: ClientOptions,
+    private readonly host: ChannelSetHost,
+  ) {}
+
+  get tipHeight (): number { return this.height }
+  channels (): ClientChannel[] { return [...this.all] }
+  get (channelId: string): ClientChannel | undefined { return this.byId.get(channelId) }
+
+  /** Loads every stored channel (restored: link down, everything in it durable) and starts
+   *  following the chain. */
+  async start (): Promise<void> {
+    const genesis = await this.chain.getBlockHash(0)
+    if (!genesis.ok || genesis.value === null) throw new Error(`chain: cannot read the genesis block: ${genesis.ok ? 'none' : genesis.error.detail}`)
+    this.genesis = genesis.value
+    const tip = await this.chain.tip()
+    if (!tip.ok) throw new Error(`chain: ${tip.error.detail}`)
+    this.height = tip.value.height
+    for await (const [key] of this.store.iterate('chanmeta/')) {
+      const id = key.slice('chanmeta/'.length)
+      const meta = await readRecord(this.store, key, channelMeta)
+      const raw = await this.store.get(storeKeys.channelState(id))
+      if (meta === undefined || raw === undefined) continue
+      const state = parseJsonValue(raw) as ChannelState
+      const ch = this.make(state, meta, true)
+      await ch.driver.restored()
+      await ch.driver.chain({ type: 'block', height: this.height })
+      // A funding we built and stored but may not have broadcast before a crash: broadcast again.
+      if (meta.funder && state.phase === 'awaiting_funding_depth' && state.setup.funding !== undefined) await this.broadcastFunding(state.setup.funding.txid)
+    }
+    const follow = await this.chain.follow({ connected: async b => { await this.onBlock(b.height) } })
+    if (!follow.ok) throw new Error(`chain follow: ${follow.error.detail}`)
+    this.stopFollow = follow.value
+    await this.checkFundingDepths()
+  }
+
+  /** The hub's chain_hash (hub_policy): accepted if it is our genesis block hash in either byte
+   *  order (BOLT #2 puts it in internal order; RPC shows it reversed). */
+  setChainHash (hash: string): boolean {
+    const reversed = hash.match(/../g)?.reverse().join('') ?? ''
+    if (hash !== this.genesis && reversed !== this.genesis) return false
+    this.chainHash = hash
+    return true
+  }
+
+  stop (): void { this.stopFollow?.(); this.stopFollow = undefined }
+
+  private make (state: ChannelState, meta: ChannelMeta, metaWritten: boolean): ClientChannel {
+    const keys = channelKeys(hexToBytes(meta.seed))
+    const signer = bolt3Signer(keys.secrets)
+    const ch = { keys, signer, meta, metaWritten } as ClientChannel
+    ch.driver = new ChannelDriver(state, signer, this.ports(ch))
+    this.all.add(ch)
+    this.byId.set(state.channelId, ch)
+    this.byId.set(state.temporaryChannelId, ch)
+    return ch
+  }
+
+  private ports (ch: ClientChannel): DriverPorts {
+    return {
+      persist: async req => {
+        // Once the real channel id is fixed (funding_created/funding_signed), route by it too.
+        this.byId.set(req.channelId, ch)
+        const ops = [put(storeKeys.channelState(req.channelId), req.state), ...req.monitor.map(m => put(storeKeys.monitorUpdate(req.channelId, m.seq), m))]
+        if (!ch.metaWritten) ops.push(putRecord(recordKeys.channelMeta(req.channelId), ch.meta))
+        await this.store.write(ops)
+        ch.metaWritten = true
+      },
+      send: msg => { this.host.send(msg) },
+      broadcastFunding: txid => { void this.broadcastFunding(txid).then(() => this.checkFundingDepths()) },
+      disconnect: () => { this.host.disconnect() },
+      emit: ev => {
+        if (ev.type === 'funding_needed') { void this.fund(ch, ev.capacitySat, ev.fundingScriptPubkeys); return }
+        if (ev.type === 'closing_agreed') void this.broadcastClosing(ch, ev.feeSat)
+        this.host.event(ch, ev)
+      },
+      stopped: (e) => { this.host.warn(`channel ${ch.driver.channelId} stopped: ${String(e)}`) },
+    }
+  }
+
+  private localParams (keys: ChannelKeys, capacitySat: number): ReturnType<typeof localSideParams> {
+    return localSideParams(keys, {
+      dustLimitSat: DUST_LIMIT_SAT as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat, channelReserveSat: reserveFor(capacitySat),
+      htlcMinimumMsat: 1 as Msat, toSelfDelay: TO_SELF_DELAY, maxAcceptedHtlcs: MAX_ACCEPTED_HTLCS,
+    })
+  }
+
+  private shutdownScript (): string { return bytesToHex(this.wallet.newAddress().script) }
+
+  /** Opens a channel we fund from our wallet. Resolves once open_channel is sent; the channel then
+   *  goes through accept/funding on its own (channel_state events). */
+  async open (capacitySat: number): Promise<ClientChannel> {
+    const seed = random32()
+    const keys = channelKeys(seed)
+    const signer = bolt3Signer(keys.secrets)
+    const step = openChannel({
+      temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: this.chainHash, channelType: 'static_remotekey',
+      fundingSat: capacitySat as Sat, pushMsat: 0 as Msat, feeratePerKw: this.opts.commitmentFeeratePerKw,
+      local: this.localParams(keys, capacitySat), policy: defaultPolicy(), localShutdownScript: this.shutdownScript(), height: this.height,
+    }, signer)
+    const ch = this.make(step.state, { seed: bytesToHex(seed), funder: true }, false)
+    await ch.driver.start(step)
+    return ch
+  }
+
+  /** The hub opens a channel to us (inbound liquidity): accept it with fresh keys. */
+  private async accept (open: OpenChannel): Promise<void> {
+    const seed = random32()
+    const keys = channelKeys(seed)
+    const signer = bolt3Signer(keys.secrets)
+    const r = acceptChannel({
+      chainHash: this.chainHash, minimumDepth: this.opts.fundingConfirmations, local: this.localParams(keys, open.funding_satoshis),
+      policy: defaultPolicy(), localShutdownScript: this.shutdownScript(), height: this.height,
+    }, open, signer)
+    if ('error' in r) {
+      this.host.warn(`refused open_channel: ${r.error.reason}: ${r.error.detail}`)
+      this.host.send({ type: 'error', channel_id: open.temporary_channel_id, data: `${r.error.reason}: ${r.error.detail}`.slice(0, 1000) })
+      return
+    }
+    const ch = this.make(r.state, { seed: bytesToHex(seed), funder: false }, false)
+    await ch.driver.start(r)
+  }
+
+  /** A message from the hub. Connection-level errors and unknown channels are reported, not fatal. */
+  async receive (msg: PeerMessage): Promise<void> {
+    if (msg.type === 'open_channel') return this.accept(msg)
+    const id = 'channel_id' in msg ? msg.channel_id : 'temporary_channel_id' in msg ? msg.temporary_channel_id : undefined
+    if (id === undefined) return
+    const ch = this.byId.get(id)
+    if (ch === undefined) {
+      if (msg.type === 'error' || msg.type === 'warning') this.host.warn(`hub ${msg.type}: ${msg.data}`)
+      return
+    }
+    if (msg.type === 'closing_signed') ch.peerClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
+    await ch.driver.peer(msg)
+  }
+
+  async connected (): Promise<void> {
+    await Promise.all(this.channels().filter(c => !isFinal(c.driver.state.phase)).map(c => c.driver.connected()))
+  }
+
+  async disconnected (): Promise<void> {
+    await Promise.all(this.channels().map(c => c.driver.disconnected()))
+  }
+
+  // ── Funding ──
+
+  private async fund (ch: ClientChannel, capacitySat: number, pubkeys: { local: string; remote: string }): Promise<void> {
+    const script = fundingScriptPubkey(hexToBytes(pubkeys.local), hexToBytes(pubkeys.remote))
+    const built = this.wallet.buildTx([{ script, value: capacitySat }])
+    if (!built.ok) {
+      this.host.warn(`cannot fund channel: ${JSON.stringify(built.error)}`)
+      this.host.event(ch, { type: 'command_failed', command: 'funding_built', error: { action: 'ignore', reason: 'insufficient_funds', detail: JSON.stringify(built.error) } as never })
+      return
+    }
+    const outputIndex = parseTx(built.value.hex).outputs.findIndex(o => bytesToHex(o.script) === bytesToHex(script))
+    await ch.driver.command({ type: 'funding_built', txid: built.value.txid, outputIndex })
+  }
+
+  private async broadcastFunding (txid: string): Promise<void> {
+    const r = await this.wallet.broadcast(txid)
+    if (!r.ok) this.host.warn(`funding broadcast ${txid}: ${JSON.stringify(r.error)}`)
+  }
+
+  private async onBlock (height: number): Promise<void> {
+    this.height = Math.max(this.height, height)
+    for (const c of this.channels()) if (!isFinal(c.driver.state.phase)) void c.driver.chain({ type: 'block', height: this.height })
+    await this.checkFundingDepths()
+  }
+
+  /** Tells each channel waiting for its funding how deep the funding tx is. */
+  async checkFundingDepths (): Promise<void> {
+    for (const c of this.channels()) {
+      const s = c.driver.state
+      if (s.phase !== 'awaiting_funding_depth' || s.setup.funding === undefined) continue
+      const r = await this.chain.getRawTransaction(s.setup.funding.txid)
+      if (r.ok && r.value !== null && r.value.confirmations > 0) await c.driver.chain({ type: 'funding_depth', depth: r.value.confirmations })
+    }
+  }
+
+  // ── Cooperative close ──
+
+  /** BOLT #2: both closing_signed agreed on `feeSat`: the closing tx carries both signatures. Both
+   *  sides may broadcast it; a second broadcast is a no-op. */
+  private async broadcastClosing (ch: ClientChannel, feeSat: number): Promise<void> {
+    const s = ch.driver.state
+    const peer = ch.peerClosing
+    if (peer === undefined || peer.feeSat !== feeSat || s.localCommit === undefined) { this.host.warn('closing agreed without the hub\'s signature'); return }
+    const remote = s.setup.remote!
+    const ref = { feeSat: feeSat as Sat, localScript: s.closing.localScript!, remoteScript: s.closing.remoteScript!, spec: s.localCommit.spec }
+    const ours = ch.signer.signClosing(s.setup, ref)
+    const funding = fundingOutput(s.setup.funding!.txid, s.setup.funding!.outputIndex, s.setup.capacitySat, hexToBytes(s.setup.local.fundingPubkey), hexToBytes(remote.fundingPubkey))
+    const built = buildClosingTx({
+      funding, localScript: hexToBytes(ref.localScript), remoteScript: hexToBytes(ref.remoteScript), localMsat: ref.spec.toLocalMsat,
+      remoteMsat: ref.spec.toRemoteMsat, feeSat: ref.feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: s.setup.local.dustLimitSat,
+    })
+    const tx = finalizeFundingSpend(built.tx, funding,
+      { pubkey: hexToBytes(s.setup.local.fundingPubkey), sig64: hexToBytes(ours) },
+      { pubkey: hexToBytes(remote.fundingPubkey), sig64: hexToBytes(peer.signature) })
+    const hex = txHex(tx)
+    const valueAt = (v: number | undefined): Sat => (v === undefined ? 0 : built.tx.outputs[v]!.valueSat) as Sat
+    ch.closingTx = { txid: txidOf(tx), hex, localSat: valueAt(built.localVout), remoteSat: valueAt(built.remoteVout), feeSat: feeSat as Sat }
+    const r = await this.chain.broadcast(hex)
+    if (!r.ok && !(r.error.kind === 'rejected' && (r.error.reason === 'already_in_mempool' || r.error.reason === 'already_in_chain'))) {
+      this.host.warn(`closing broadcast: ${JSON.stringify(r.error)}`)
+    }
+  }
+
+  /** A preimage stored by any channel's monitor updates (a fulfil we learned before a crash). */
+  async storedPreimage (paymentHash: string): Promise<string | undefined> {
+    for (const c of this.channels()) {
+      for await (const [, v] of this.store.iterate(storeKeys.monitorPrefix(c.driver.channelId))) {
+        const m = parseJsonValue(v) as { kind?: string; paymentHash?: string; preimage?: string }
+        if (m.kind === 'preimage' && m.paymentHash === paymentHash && m.preimage !== undefined) return m.preimage
+      }
+    }
+    return undefined
+  }
+
+  /** Asks the hub to close `ch` cooperatively (shutdown → closing_signed). */
+  async shutdown (ch: ClientChannel): Promise<void> {
+    await ch.driver.idle()
+    await ch.driver.command({ type: 'shutdown' })
+  }
+}

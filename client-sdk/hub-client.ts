@@ -1,0 +1,394 @@
+// HubClient: what a platform, creator or co-op treasury embeds to use the hub. It owns a HubLink (the
+// authenticated, reconnecting WebSocket), a ChannelSet (drivers, store, wallet funding, chain watch)
+// and a PaymentBook (invoices and payments), and turns channel events into the SDK's typed events.
+import path from 'node:path'
+import fs from 'node:fs'
+import { nodeIdOf } from '../protocol/auth/signature.ts'
+import { amountToOffer, type FeePolicy } from '../protocol/driver/index.ts'
+import { isFinal } from '../protocol/channel/phase.ts'
+import type { ChannelEvent, Phase } from '../protocol/channel/index.ts'
+import { type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
+import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
+import { BtcdChainBackend } from '../hub/chain/btcd-backend.ts'
+import type { ChainBackend } from '../hub/chain/backend.ts'
+import { Wallet } from '../hub/wallet/wallet.ts'
+import { LevelStore } from '../hub/store/index.ts'
+import { HubLink } from './transport/index.ts'
+import { Emitter } from './transport/events.ts'
+import { ChannelSet, type ClientChannel } from './channels.ts'
+import { PaymentBook, resultOf, type PayResult } from './payments.ts'
+import { clientOptionsSchema, createInvoiceArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
+
+export interface ChannelInfo {
+  channelId: ChannelId
+  phase: Phase
+  link: 'down' | 'reestablishing' | 'up'
+  capacitySat: Sat
+  /** We funded it (platform) or the hub did (creator, treasury). */
+  funder: boolean
+  fundingTxid: Txid | null
+  /** Balances in the latest commitment we hold (before the commitment fee), and HTLCs in flight. */
+  localMsat: Msat
+  remoteMsat: Msat
+  inFlightMsat: Msat
+}
+
+export interface Balances {
+  channels: ChannelInfo[]
+  /** Sum of localMsat over channels that are not closed. */
+  channelMsat: Msat
+  onchain: { spendableSat: Sat; totalSat: Sat }
+}
+
+export interface CloseResult { channelId: ChannelId; closingTxid: Txid; localSat: Sat; remoteSat: Sat; feeSat: Sat }
+
+export type HubClientEvents = {
+  payment_received: [e: { paymentHash: string; amountMsat: Msat; memo: string; channelId: ChannelId }]
+  payment_sent: [e: { paymentHash: string; amountMsat: Msat; feeMsat: Msat; preimage: string }]
+  payment_failed: [e: { paymentHash: string | null; reason: string; detail: string }]
+  channel_state: [e: ChannelInfo]
+  /** Something the application may want to log (a refused message, a failed broadcast). */
+  warning: [detail: string]
+  /** The hub sent a connection-level `error` (e.g. it refused request_channel). */
+  hub_refused: [detail: string]
+}
+
+/** The hub's fee and CLTV policy the payer pays for (BOLT #7 fee_base_msat/fee_proportional_millionths),
+ *  from the hub's hub_policy message. */
+export interface HubPolicy extends FeePolicy { cltvExpiryDelta: number; fundingSat: number; minimumDepth: number }
+
+const nowSec = (): number => Math.floor(Date.now() / 1000)
+
+export class HubClient extends Emitter<HubClientEvents> {
+  readonly nodeId: NodeId
+  readonly role: Role
+  private readonly link: HubLink
+  private readonly channelSet: ChannelSet
+  private readonly book: PaymentBook
+  /** Payments whose add was rolled back by a disconnect: offered again after reestablish. */
+  private readonly toRetry = new Map<string, ClientChannel>()
+  private readonly addRefused = new Map<ClientChannel, string>()
+  private inbox: Promise<void> = Promise.resolve()
+  private stopped = false
+  private policy: HubPolicy | undefined
+  private readonly policyWaiters: Array<() => void> = []
+
+  private constructor (
+    private readonly opts: ClientOptions,
+    private readonly store: LevelStore,
+    readonly wallet: Wallet,
+    private readonly chain: ChainBackend,
+    private readonly ownsChain: boolean,
+  ) {
+    super(e => { this.emit('warning', `event listener threw: ${String(e)}`) })
+    this.nodeId = nodeIdOf(opts.nodeKey)
+    this.role = opts.role
+    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId)
+    this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
+      expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
+    })
+    this.channelSet = new ChannelSet(store, wallet, chain, opts, {
+      send: msg => this.link.send(msg),
+      disconnect: () => this.link.connection?.close(4005, 'channel asked to disconnect'),
+      event: (ch, ev) => this.onChannelEvent(ch, ev),
+      warn: w => this.emit('warning', w),
+    })
+    this.link.on('message', msg => {
+      if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
+      if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) { this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return }
+      this.enqueue(() => this.channelSet.receive(msg))
+    })
+    this.link.on('connected', () => this.enqueue(() => this.channelSet.connected()))
+    this.link.on('disconnected', () => this.enqueue(() => this.channelSet.disconnected()))
+    this.link.on('bad_frame', e => this.emit('warning', `bad frame from hub: ${e.detail}`))
+  }
+
+  /** Opens the client's store and wallet in `dataDir` and loads its channels. Throws a TypeError
+   *  naming the field for a bad option. */
+  static async create (input: ClientOptionsInput): Promise<HubClient> {
+    const opts = parseArgs(clientOptionsSchema, input, 'options')
+    fs.mkdirSync(path.join(opts.dataDir, 'wallet'), { recursive: true, mode: 0o700 })
+    const ownsChain = opts.chain === undefined
+    const chain = opts.chain ?? new BtcdChainBackend({ ...opts.btcdRpc!, pollMs: 200 })
+    const store = await LevelStore.open(path.join(opts.dataDir, 'store'))
+    const w = await Wallet.open({ dataDir: path.join(opts.dataDir, 'wallet'), chain, feeRate: opts.feeRateSatPerVb })
+    if (!w.ok) { await store.close(); throw new Error(`wallet: ${JSON.stringify(w.error)}`) }
+    const client = new HubClient(opts, store, w.value, chain, ownsChain)
+    await client.channelSet.start()
+    return client
+  }
+
+  /** Messages and link changes are handled one at a time, in arrival order. */
+  private enqueue (work: () => Promise<void>): void {
+    this.inbox = this.inbox.then(work).catch(e => { this.emit('warning', `handling a hub message failed: ${String(e)}`) })
+  }
+
+  /** Connects to the hub (and keeps reconnecting); channels reestablish on every connection. */
+  async connect (): Promise<void> {
+    await this.link.start()
+    await this.hubPolicy()
+    await this.inbox
+    await this.recoverPayments()
+  }
+
+  /** The hub's policy (sent by the hub right after authentication). */
+  private hubPolicy (): Promise<HubPolicy> {
+    if (this.policy !== undefined) return Promise.resolve(this.policy)
+    return new Promise(resolve => { this.policyWaiters.push(() => resolve(this.policy!)) })
+  }
+
+  private onPolicy (m: HubPolicyMessage): void {
+    if (!this.channelSet.setChainHash(m.chain_hash)) {
+      this.emit('warning', `hub_policy.chain_hash ${m.chain_hash} is not our chain: disconnecting`)
+      this.link.stop()
+      return
+    }
+    this.policy = { feeBaseMsat: m.fee_base_msat, feePpm: m.fee_proportional_millionths, cltvExpiryDelta: m.cltv_expiry_delta, fundingSat: m.funding_satoshis, minimumDepth: m.minimum_depth }
+    for (const w of this.policyWaiters.splice(0)) w()
+  }
+
+  /** What the hub charges and expects (after connect()). */
+  get hubPolicyInfo (): HubPolicy | undefined { return this.policy }
+
+  get connected (): boolean { return this.link.connected }
+
+  /** A new address of the client's on-chain wallet (to fund it). */
+  newAddress (): string { return this.wallet.newAddress().address }
+
+  /** Platform: opens a channel of `capacitySat` to the hub, funded from the client's wallet. Resolves
+   *  once the channel is ready for payments (the funding tx must confirm: mine blocks on regtest). */
+  async openChannel (args: { capacitySat: number }): Promise<ChannelInfo> {
+    const a = parseArgs(openChannelArgs, args, 'openChannel')
+    const ch = await this.channelSet.open(a.capacitySat)
+    return await this.untilReady(ch)
+  }
+
+  /** Creator/treasury: asks the hub for a channel it funds (inbound liquidity). Resolves when it is
+   *  ready for payments (the hub's funding must confirm: mine blocks on regtest). */
+  async requestChannel (args: { capacitySat?: number } = {}): Promise<ChannelInfo> {
+    const a = parseArgs(requestChannelArgs, args, 'requestChannel')
+    const ready = this.channels().find(c => c.phase === 'normal')
+    if (ready !== undefined) return ready
+    const next = new Promise<ChannelInfo>((resolve, reject) => {
+      const offS = this.on('channel_state', info => { if (info.phase === 'normal') { offS(); offW(); resolve(info) } })
+      const offW = this.on('hub_refused', detail => { offS(); offW(); reject(new Error(`requestChannel: the hub refused: ${detail}`)) })
+    })
+    this.link.send({ type: 'request_channel', ...(a.capacitySat !== undefined ? { funding_satoshis: a.capacitySat as Sat } : {}) })
+    return await next
+  }
+
+  private untilReady (ch: ClientChannel): Promise<ChannelInfo> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const s = ch.driver.state
+        if (s.phase === 'normal') { off(); resolve(this.info(ch)); return true }
+        if (isFinal(s.phase) || ch.driver.stoppedBy !== undefined) { off(); reject(new Error(`openChannel: channel ended in phase ${s.phase}`)); return true }
+        return false
+      }
+      const off = this.on('channel_state', () => { check() })
+      check()
+    })
+  }
+
+  /** A BOLT #11 invoice (lnbcrt…) signed by our node key; its preimage is stored before it is returned. */
+  async createInvoice (args: { amountMsat: number; memo?: string; expirySec?: number }): Promise<{ invoice: string; paymentHash: string; expiresAt: number }> {
+    const a = parseArgs(createInvoiceArgs, args, 'createInvoice')
+    const rec = await this.book.createInvoice(a.amountMsat, a.memo, a.expirySec, this.opts.finalCltvDelta, nowSec())
+    return { invoice: rec.invoice, paymentHash: rec.paymentHash, expiresAt: rec.expiresAt }
+  }
+
+  /**
+   * Pays `invoice` through the hub. Resolves with the preimage, or a typed failure (never throws for
+   * a payment problem). With the same `idempotencyKey` (or the same invoice), a second call pays
+   * nothing and returns the first payment's outcome.
+   */
+  async pay (invoice: string, opts: { idempotencyKey?: string; reference?: string } = {}): Promise<PayResult> {
+    if (typeof invoice !== 'string') throw new TypeError('pay.invoice: must be a BOLT #11 invoice string')
+    const o = parseArgs(payArgs, opts, 'pay')
+    if (o.idempotencyKey !== undefined) {
+      const prior = await this.book.paymentByKey(o.idempotencyKey)
+      if (prior !== undefined) return prior.status === 'pending' ? await this.book.wait(prior.paymentHash) : resultOf(prior)
+    }
+    const checked = this.book.checkInvoice(invoice, nowSec())
+    if (!checked.ok) { this.emit('payment_failed', { paymentHash: checked.paymentHash, reason: checked.reason, detail: checked.detail }); return checked }
+    const { inv, amountMsat } = checked
+    const prior = await this.book.payment(inv.paymentHash)
+    if (prior !== undefined) return prior.status === 'pending' ? await this.book.wait(prior.paymentHash) : resultOf(prior)
+    const ch = this.payingChannel()
+    const offered = amountToOffer(amountMsat, await this.hubPolicy())
+    if (ch === undefined) return this.failEarly(inv.paymentHash, 'no_channel', 'no channel with the hub is ready')
+    if (ch.driver.state.localCommit!.spec.toLocalMsat < offered) return this.failEarly(inv.paymentHash, 'insufficient_balance', `channel balance below ${offered} msat`)
+    await this.book.begin({
+      paymentHash: inv.paymentHash, invoice, payee: inv.payee, amountMsat, offeredMsat: offered, status: 'pending',
+      ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}), ...(o.reference !== undefined ? { reference: o.reference } : {}),
+    })
+    const outcome = this.book.wait(inv.paymentHash)
+    await this.offer(ch, inv.paymentHash)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<PayResult>(resolve => { timer = setTimeout(() => resolve({ ok: false, paymentHash: inv.paymentHash, reason: 'timeout', detail: `no outcome within ${this.opts.payTimeoutMs} ms (still in flight)` }), this.opts.payTimeoutMs) })
+    try { return await Promise.race([outcome, timeout]) } finally { clearTimeout(timer) }
+  }
+
+  private failEarly (paymentHash: string, reason: 'no_channel' | 'insufficient_balance', detail: string): PayResult {
+    this.emit('payment_failed', { paymentHash, reason, detail })
+    return { ok: false, paymentHash, reason, detail }
+  }
+
+  private payingChannel (): ClientChannel | undefined {
+    return this.channelSet.channels()
+      .filter(c => c.driver.state.phase === 'normal' && c.driver.state.link === 'up' && c.driver.stoppedBy === undefined)
+      .sort((a, b) => b.driver.state.localCommit!.spec.toLocalMsat - a.driver.state.localCommit!.spec.toLocalMsat)[0]
+  }
+
+  /** Offers the HTLC of a pending payment on `ch`. */
+  private async offer (ch: ClientChannel, paymentHash: string): Promise<void> {
+    const rec = await this.book.payment(paymentHash)
+    if (rec === undefined || rec.status !== 'pending') return
+    const cltvExpiry = this.channelSet.tipHeight + this.opts.finalCltvDelta + (await this.hubPolicy()).cltvExpiryDelta
+    const metadata = { invoice: rec.invoice.length <= 2_048 ? rec.invoice : undefined, ...(rec.reference !== undefined ? { reference: rec.reference } : {}) }
+    if (metadata.invoice === undefined) delete metadata.invoice
+    this.addRefused.delete(ch)
+    await ch.driver.command({ type: 'add_htlc', amountMsat: rec.offeredMsat as Msat, paymentHash, cltvExpiry, recipient: rec.payee as NodeId, metadata })
+    const refused = this.addRefused.get(ch)
+    if (refused !== undefined) {
+      this.addRefused.delete(ch)
+      await this.settleFailed(paymentHash, refused.startsWith('insufficient_funds') || refused.startsWith('reserve') ? 'insufficient_balance' : 'temporary_channel_failure', refused)
+    }
+  }
+
+  /** After a restart: pending payments whose HTLC is in no channel (never committed, or already
+   *  resolved while we were down) are looked after: resolved from a stored preimage, or offered again. */
+  private async recoverPayments (): Promise<void> {
+    for (const rec of await this.book.pending()) {
+      const inFlight = this.channelSet.channels().some(c => offersHash(c, rec.paymentHash))
+      if (inFlight) continue
+      const preimage = await this.channelSet.storedPreimage(rec.paymentHash)
+      if (preimage !== undefined) { await this.settleSent(rec.paymentHash, preimage); continue }
+      const ch = this.payingChannel()
+      if (ch !== undefined) await this.offer(ch, rec.paymentHash)
+    }
+  }
+
+  private async settleSent (paymentHash: string, preimage: string): Promise<void> {
+    const done = await this.book.settle(paymentHash, { preimage })
+    if (done !== undefined) this.emit('payment_sent', { paymentHash, amountMsat: done.amountMsat as Msat, feeMsat: (done.offeredMsat - done.amountMsat) as Msat, preimage })
+  }
+
+  private async settleFailed (paymentHash: string, reason: string, detail: string): Promise<void> {
+    const done = await this.book.settle(paymentHash, { reason, detail })
+    if (done !== undefined) this.emit('payment_failed', { paymentHash, reason, detail })
+  }
+
+  /** The channel machine's events. Runs synchronously inside the driver's emit: anything that needs
+   *  the store or the driver again is queued, never awaited here. */
+  private onChannelEvent (ch: ClientChannel, ev: ChannelEvent): void {
+    switch (ev.type) {
+      case 'htlc_received': this.enqueue(() => this.receiveHtlc(ch, ev.htlc)); break
+      case 'htlc_fulfilled': this.enqueue(() => this.settleSent(ev.paymentHash, ev.preimage)); break
+      case 'htlc_failed': this.enqueue(() => this.settleFailed(ev.paymentHash, ev.reason, 'failed by the hub')); break
+      case 'add_rolled_back': this.toRetry.set(ev.htlc.paymentHash, ch); break
+      case 'reestablished': this.enqueue(() => this.retryRolledBack(ch)); break
+      case 'command_failed':
+        // Emitted while our add_htlc command runs (inputs of a channel are serialized): offer() reads it.
+        if (ev.command === 'add_htlc') this.addRefused.set(ch, `${ev.error.reason}: ${ev.error.detail}`)
+        break
+      case 'channel_failed':
+        this.enqueue(() => this.failInFlight(ch))
+        break
+      default: break
+    }
+    this.emit('channel_state', this.info(ch))
+  }
+
+  private async receiveHtlc (ch: ClientChannel, htlc: Parameters<PaymentBook['decideIncoming']>[1]): Promise<void> {
+    const d = await this.book.decideIncoming(ch.driver.channelId, htlc, nowSec())
+    if (d.action === 'fail') { await ch.driver.command({ type: 'fail_htlc', id: htlc.id, reason: d.reason, detail: d.detail }); return }
+    await ch.driver.command({ type: 'fulfill_htlc', id: htlc.id, preimage: d.preimage })
+    if (d.firstTime) this.emit('payment_received', { paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat, memo: d.record.memo, channelId: ch.driver.channelId })
+  }
+
+  private async retryRolledBack (ch: ClientChannel): Promise<void> {
+    for (const [hash, c] of [...this.toRetry]) {
+      if (c !== ch) continue
+      this.toRetry.delete(hash)
+      await this.offer(ch, hash)
+    }
+  }
+
+  private async failInFlight (ch: ClientChannel): Promise<void> {
+    for (const rec of await this.book.pending()) if (offersHash(ch, rec.paymentHash)) await this.settleFailed(rec.paymentHash, 'channel_failed', 'the channel failed with the payment in flight')
+  }
+
+  channels (): ChannelInfo[] { return this.channelSet.channels().map(c => this.info(c)) }
+
+  private info (ch: ClientChannel): ChannelInfo {
+    const s = ch.driver.state
+    const spec = s.localCommit?.spec
+    const inFlight = spec?.htlcs.reduce((t, h) => t + h.amountMsat, 0) ?? 0
+    return {
+      channelId: s.channelId, phase: s.phase, link: s.link, capacitySat: s.setup.capacitySat, funder: s.setup.isFunder,
+      fundingTxid: s.setup.funding?.txid ?? null,
+      localMsat: (spec?.toLocalMsat ?? 0) as Msat, remoteMsat: (spec?.toRemoteMsat ?? 0) as Msat, inFlightMsat: inFlight as Msat,
+    }
+  }
+
+  balances (): Balances {
+    const channels = this.channels()
+    const b = this.wallet.balance()
+    return {
+      channels,
+      channelMsat: channels.filter(c => c.phase !== 'closed').reduce((t, c) => t + c.localMsat, 0) as Msat,
+      onchain: { spendableSat: b.spendable, totalSat: b.total },
+    }
+  }
+
+  /** Closes every open channel cooperatively; resolves with each closing transaction once both sides
+   *  agreed and it was broadcast (mine a block to confirm it). */
+  async close (): Promise<CloseResult[]> {
+    const open = this.channelSet.channels().filter(c => c.driver.state.phase === 'normal' || c.driver.state.phase === 'shutting_down')
+    const results = await Promise.all(open.map(async ch => {
+      const done = new Promise<void>(resolve => {
+        const check = (): void => { if (ch.closingTx !== undefined || isFinal(ch.driver.state.phase)) { off(); resolve() } }
+        const off = this.on('channel_state', check)
+        check()
+      })
+      if (ch.driver.state.closing.localScript === undefined) await this.channelSet.shutdown(ch)
+      await done
+      await new Promise(resolve => setTimeout(resolve, 0))
+      return ch
+    }))
+    return results.filter(ch => ch.closingTx !== undefined).map(ch => ({
+      channelId: ch.driver.channelId, closingTxid: ch.closingTx!.txid, localSat: ch.closingTx!.localSat, remoteSat: ch.closingTx!.remoteSat, feeSat: ch.closingTx!.feeSat,
+    }))
+  }
+
+  /** The closing transaction of a channel, once agreed. */
+  closingOf (channelId: string): CloseResult | undefined {
+    const ch = this.channelSet.get(channelId)
+    if (ch?.closingTx === undefined) return undefined
+    return { channelId: ch.driver.channelId, closingTxid: ch.closingTx.txid, localSat: ch.closingTx.localSat, remoteSat: ch.closingTx.remoteSat, feeSat: ch.closingTx.feeSat }
+  }
+
+  /** Disconnects and closes the store, wallet and (if the client created it) chain connection. The
+   *  channels stay open: a new client on the same data directory carries on. */
+  async stop (): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.link.stop()
+    this.channelSet.stop()
+    await this.inbox
+    await Promise.all(this.channelSet.channels().map(c => c.driver.idle()))
+    this.wallet.close()
+    await this.store.close()
+    if (this.ownsChain) await this.chain.close()
+  }
+}
+
+/** Whether `ch` holds an HTLC we offered for `paymentHash` (in any commitment or pending update). */
+function offersHash (ch: ClientChannel, paymentHash: string): boolean {
+  const s = ch.driver.state
+  const specs = [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]
+  if (specs.some(sp => sp?.htlcs.some(h => h.offerer === 'local' && h.paymentHash === paymentHash))) return true
+  const updates = [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]
+  return updates.some(u => u.kind === 'add' && u.htlc.paymentHash === paymentHash)
+}

@@ -1,0 +1,102 @@
+// HubClient's arguments, checked at the boundary (DESIGN.md rule 4). SDK arguments are programmer
+// input: a bad one throws a TypeError whose message names the field ("createInvoice.amountMsat: ...").
+import { z } from 'zod'
+import * as secp from '@noble/secp256k1'
+import { isValidNodeId } from '../protocol/auth/signature.ts'
+import { MAX_FUNDING_SATOSHIS, MAX_REFERENCE_CHARS } from '../protocol/limits.ts'
+import { hexToBytes, type NodeId } from '../protocol/types.ts'
+import type { ChainBackend } from '../hub/chain/backend.ts'
+
+const HEX32 = /^[0-9a-f]{64}$/
+
+/** A 32-byte secp256k1 secret key, as bytes or lowercase hex. */
+const secretKey = z.union([
+  z.instanceof(Uint8Array),
+  z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }).transform(s => hexToBytes(s)),
+]).refine(k => k.length === 32 && secp.utils.isValidSecretKey(k), { error: 'must be a valid 32-byte secp256k1 secret key' })
+
+const wsUrl = z.string().max(2_048).refine(s => {
+  try { const u = new URL(s); return u.protocol === 'ws:' || u.protocol === 'wss:' } catch { return false }
+}, { error: 'must be a ws:// or wss:// URL' })
+
+const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
+
+/** Something that quacks like a ChainBackend (checked by its methods, not its class, so any backend fits). */
+const chainBackend = z.custom<ChainBackend>(v => {
+  const o = v as Record<string, unknown> | null
+  return typeof o === 'object' && o !== null && ['tip', 'getBlock', 'getRawTransaction', 'getTxOut', 'broadcast', 'follow', 'close'].every(m => typeof o[m] === 'function')
+}, { error: 'must be a ChainBackend (tip, getBlock, getRawTransaction, getTxOut, broadcast, follow, close)' })
+
+const btcdRpc = z.strictObject({
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(1).max(65_535),
+  user: z.string().max(256),
+  pass: z.string().max(256),
+})
+
+export const ROLES = ['platform', 'creator', 'treasury'] as const
+export type Role = (typeof ROLES)[number]
+
+export const clientOptionsSchema = z.strictObject({
+  /** The node key: identifies this party to the hub, signs invoices, and seeds every channel key. */
+  nodeKey: secretKey,
+  hubUrl: wsUrl,
+  /** The hub's node id: the handshake fails unless the hub proves this key. */
+  hubId: nodeId,
+  /** LevelDB store and on-chain wallet live here; one client per directory. */
+  dataDir: z.string().min(1).max(4_096),
+  /** The chain: a ChainBackend the caller owns, or a btcd RPC endpoint the client connects to. */
+  chain: chainBackend.optional(),
+  btcdRpc: btcdRpc.optional(),
+  /** What this party does (informational: events and the demo use it). */
+  role: z.enum(ROLES).default('platform'),
+  /** On-chain fee rate of the wallet (funding transactions), sat/vB. btcd has no fee estimation. */
+  feeRateSatPerVb: z.number().min(1).max(10_000).default(2),
+  /** Commitment feerate we propose when we open a channel (sat per 1000 weight units). */
+  commitmentFeeratePerKw: z.number().int().min(253).max(100_000).default(1_000),
+  /** The hub sends channel_ready only after this many confirmations of a channel we fund (≥ 1). */
+  fundingConfirmations: z.number().int().min(1).max(100).default(1),
+  /** How long pay() waits for the outcome before it gives up waiting (the HTLC stays in flight and
+   *  still resolves; the payment record says how). */
+  payTimeoutMs: z.number().int().min(100).max(86_400_000).default(60_000),
+  /** Reconnect backoff, ms. */
+  reconnectInitialMs: z.number().int().min(1).max(60_000).default(100),
+  reconnectMaxMs: z.number().int().min(1).max(3_600_000).default(2_000),
+  /** Blocks we ask the hub's HTLC expiry to be above the current height (final CLTV delta). */
+  finalCltvDelta: z.number().int().min(9).max(2_016).default(40),
+}).refine(o => (o.chain === undefined) !== (o.btcdRpc === undefined), { error: 'give exactly one of chain, btcdRpc', path: ['chain'] })
+
+export type ClientOptions = z.output<typeof clientOptionsSchema>
+export type ClientOptionsInput = z.input<typeof clientOptionsSchema>
+
+export const openChannelArgs = z.strictObject({
+  capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(20_000).max(MAX_FUNDING_SATOSHIS),
+})
+export const requestChannelArgs = z.strictObject({
+  /** A wish: the hub caps it at its configured channel size. */
+  capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(20_000).max(MAX_FUNDING_SATOSHIS).optional(),
+})
+export const createInvoiceArgs = z.strictObject({
+  amountMsat: z.number().int({ error: 'must be an integer (msat)' }).min(1).max(Number.MAX_SAFE_INTEGER),
+  memo: z.string().max(639).default(''),
+  expirySec: z.number().int().min(1).max(31_536_000).default(3_600),
+})
+export const payArgs = z.strictObject({
+  /** Paying twice with the same key pays once: the second call returns the first payment's outcome. */
+  idempotencyKey: z.string().regex(/^[0-9A-Za-z_.:-]{1,64}$/, { error: 'must be 1-64 characters of [0-9A-Za-z_.:-]' }).optional(),
+  /** The platform's own reference, forwarded to the payee in the HTLC metadata. */
+  reference: z.string().max(MAX_REFERENCE_CHARS).optional(),
+})
+
+function issues (e: z.ZodError, prefix: string): string {
+  return e.issues.map(i => `${[prefix, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ')
+}
+
+/** Parses `value` with `schema`, or throws a TypeError naming the field under `prefix`. */
+export function parseArgs<S extends z.ZodType> (schema: S, value: unknown, prefix: string): z.output<S> {
+  const r = schema.safeParse(value ?? {})
+  if (!r.success) throw new TypeError(issues(r.error, prefix))
+  return r.data
+}
+
+export const isHex32 = (s: string): boolean => HEX32.test(s)

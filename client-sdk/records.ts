@@ -1,0 +1,70 @@
+// What the SDK keeps in its own store besides channel states (those follow hub/store/keys.ts: chan/…).
+// Every record read back is parsed with its schema: a store edited or corrupted by hand is refused
+// with the key named, not trusted.
+//
+//   inv/<payment hash>          an invoice we issued, with its preimage (written before the invoice
+//                               is handed out: a payer can never hold an invoice we cannot fulfil)
+//   pay/<payment hash>          a payment we make: pending → succeeded (with the preimage) | failed
+//   idem/<idempotency key>      → the payment hash a pay() with that key is about
+//   chanmeta/<channel id>       the channel's key seed and our role in it (written with its first state)
+import { z } from 'zod'
+import { parseJsonValue, put, type Store, type StoreOp } from '../hub/store/index.ts'
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
+const msat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+
+export const invoiceRecord = z.strictObject({
+  paymentHash: hex32,
+  preimage: hex32,
+  invoice: z.string(),
+  amountMsat: msat,
+  memo: z.string(),
+  /** Seconds since 1970. */
+  createdAt: z.number().int(),
+  expiresAt: z.number().int(),
+  /** The HTLC that paid it ("<channel id>:<htlc id>"), once paid. */
+  paidBy: z.string().optional(),
+  receivedMsat: msat.optional(),
+})
+export type InvoiceRecord = z.infer<typeof invoiceRecord>
+
+export const paymentRecord = z.strictObject({
+  paymentHash: hex32,
+  invoice: z.string(),
+  payee: z.string(),
+  /** What the payee receives. */
+  amountMsat: msat,
+  /** What we offer the hub (amount + its fee). */
+  offeredMsat: msat,
+  status: z.enum(['pending', 'succeeded', 'failed']),
+  preimage: hex32.optional(),
+  failure: z.strictObject({ reason: z.string(), detail: z.string() }).optional(),
+  idempotencyKey: z.string().optional(),
+  reference: z.string().optional(),
+})
+export type PaymentRecord = z.infer<typeof paymentRecord>
+
+export const channelMeta = z.strictObject({
+  seed: hex32,
+  /** We opened (and funded) it. */
+  funder: z.boolean(),
+})
+export type ChannelMeta = z.infer<typeof channelMeta>
+
+export const recordKeys = {
+  invoice: (hash: string) => `inv/${hash}`,
+  payment: (hash: string) => `pay/${hash}`,
+  paymentPrefix: 'pay/',
+  idempotency: (key: string) => `idem/${key}`,
+  channelMeta: (channelId: string) => `chanmeta/${channelId}`,
+} as const
+
+export async function readRecord<S extends z.ZodType> (store: Store, key: string, schema: S): Promise<z.output<S> | undefined> {
+  const raw = await store.get(key)
+  if (raw === undefined) return undefined
+  const r = schema.safeParse(parseJsonValue(raw))
+  if (!r.success) throw new Error(`store record ${key} is not valid: ${r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  return r.data
+}
+
+export const putRecord = (key: string, value: unknown): StoreOp => put(key, value)
