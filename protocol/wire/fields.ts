@@ -48,9 +48,14 @@ export const satAmount = u64.transform((n) => n as Sat)
 /** Absolute block height (cltv_expiry, locktime): a u32 in BOLT #2. */
 export const height = u32.transform((n) => n as Height)
 
+/** A lone UTF-16 surrogate: JSON can carry one (as \udxxx), but it is no character, a UTF-8 sender
+ *  replaces it, and two readers may then see different text. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
 /** A bounded string of text without control characters: a peer's free text (errors, references). */
 export const text = (max: number) => z.string()
   .max(max, { error: `must be at most ${max} characters` })
   // Control characters in a peer's text are a log-injection vector and never needed.
   // eslint-disable-next-line no-control-regex
   .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'must not contain control characters' })
+  .refine((s) => !LONE_SURROGATE.test(s), { error: 'must be well-formed Unicode (no lone surrogates)' })

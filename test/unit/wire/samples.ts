@@ -170,8 +170,8 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
   script: ['', tooLongHex(L.MAX_SHUTDOWN_SCRIPT_BYTES), '001', '0014' + 'GG'.repeat(20), 14],
   channel_type: ['', 'legacy', 'ANCHORS', 1, null],
   fail_reason: ['', 'because', 'Recipient_Offline', 0x2002, null],
-  fail_detail: ['x'.repeat(L.MAX_FAIL_DETAIL_CHARS + 1), 'line\nbreak', 'bell\u0007', 5],
-  error_text: ['x'.repeat(L.MAX_ERROR_TEXT_CHARS + 1), 'esc\u001b[31m', 5, null],
+  fail_detail: ['x'.repeat(L.MAX_FAIL_DETAIL_CHARS + 1), 'line\nbreak', 'bell\u0007', 'lone \ud800', '\udc00 lone', 5],
+  error_text: ['x'.repeat(L.MAX_ERROR_TEXT_CHARS + 1), 'esc\u001b[31m', 'pair \udbff\udbff', 5, null],
   bool: [0, 1, 'true', null],
   metadata: [
     { extra: 'x' }, { stream_root: hex(31) }, { split_id: 'AB'.repeat(32) },
