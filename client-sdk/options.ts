@@ -11,7 +11,7 @@ const HEX32 = /^[0-9a-f]{64}$/
 
 /** A 32-byte secp256k1 secret key, as bytes or lowercase hex. */
 const secretKey = z.union([
-  z.instanceof(Uint8Array),
+  z.custom<Uint8Array>(v => v instanceof Uint8Array, { error: 'must be a Uint8Array or hex' }),
   z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }).transform(s => hexToBytes(s)),
 ]).refine(k => k.length === 32 && secp.utils.isValidSecretKey(k), { error: 'must be a valid 32-byte secp256k1 secret key' })
 
