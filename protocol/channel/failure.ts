@@ -28,9 +28,10 @@ export function failChannel (b: StepBuilder, err: ChannelError): void {
   const s = b.state
   if (isFinal(s.phase)) return
   const funded = s.localCommit !== undefined
-  if (s.link !== 'down') b.send({ type: 'error', channel_id: s.channelId, data: `${err.reason}: ${err.detail}`.slice(0, 1000) })
   s.phase = 'failed'
+  // Stored first: after a restart the channel must still know it failed (and the monitor must close).
   if (funded) b.persist({ kind: 'force_close', reason: err.reason })
+  if (s.link !== 'down') b.send({ type: 'error', channel_id: s.channelId, data: `${err.reason}: ${err.detail}`.slice(0, 1000) })
   b.emit({ type: 'channel_failed', error: err, broadcastOurCommitment: funded })
 }
 
