@@ -11,6 +11,7 @@ const MAX_FRAME_BYTES = 1024 * 1024
 const RECONNECT_MIN_MS = 100
 const RECONNECT_MAX_MS = 2000
 
+const NOTIFY_ID = 1
 const notification = z.object({ method: z.string().max(100) }).or(z.object({ id: z.unknown(), error: z.unknown() }))
 
 export interface WsConfig { host: string; port: number; user: string; pass: string }
@@ -20,7 +21,7 @@ export class BtcdBlockNotifier {
   private closed = false
   private retryMs = RECONNECT_MIN_MS
   private timer: NodeJS.Timeout | null = null
-  /** True once `notifyblocks` was sent on the current connection. */
+  /** True once btcd acknowledged `notifyblocks` on the current connection. */
   connected = false
 
   constructor (private readonly config: WsConfig, private readonly onChange: (why: string) => void) {}
@@ -41,15 +42,18 @@ export class BtcdBlockNotifier {
     this.ws = ws
     ws.on('open', () => {
       this.retryMs = RECONNECT_MIN_MS
-      ws.send(JSON.stringify({ jsonrpc: '1.0', id: 1, method: 'notifyblocks', params: [] }))
-      this.connected = true
-      this.onChange('ws connected')
+      ws.send(JSON.stringify({ jsonrpc: '1.0', id: NOTIFY_ID, method: 'notifyblocks', params: [] }))
     })
     ws.on('message', (data: WebSocket.RawData) => {
       let parsed: unknown
       try { parsed = JSON.parse(data.toString()) } catch { return }
       const n = notification.safeParse(parsed)
-      if (!n.success || !('method' in n.data)) return
+      if (!n.success) return
+      if (!('method' in n.data)) {
+        // btcd's answer to notifyblocks: from here on every block is notified.
+        if (n.data.id === NOTIFY_ID && n.data.error === null) { this.connected = true; this.onChange('ws subscribed') }
+        return
+      }
       if (n.data.method === 'blockconnected' || n.data.method === 'blockdisconnected') this.onChange(n.data.method)
     })
     ws.on('error', () => { /* 'close' follows and reconnects */ })

@@ -1,0 +1,79 @@
+// The node manager: start, RPC answers, stop; and no btcd outlives a killed parent.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startBtcd } from '../../../hub/chain/node.ts'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+
+function alive (pid: number): boolean {
+  try { process.kill(pid, 0); return true } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM' }
+}
+
+/** Polls `cond` every 100 ms until it holds or `limitMs` passes (a bound on failure, not a timing assertion). */
+async function eventually (cond: () => boolean, limitMs: number): Promise<boolean> {
+  for (const end = Date.now() + limitMs; Date.now() < end;) {
+    if (cond()) return true
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  return cond()
+}
+
+t.test('node manager: start, RPC answers, /ws connects, stop leaves nothing behind', async t => {
+  const node = await startBtcd()
+  t.teardown(() => node.stop())
+  const pid = node.pid
+  t.ok(pid !== null && alive(pid), 'btcd is running')
+  t.equal(node.rpc.host, '127.0.0.1', 'RPC on loopback')
+  t.match(node.miner.address, /^bcrt1q[0-9a-z]{38}$/, 'P2WPKH regtest mining address')
+  const chain = node.backend()
+  const tip = await chain.tip()
+  t.same(tip.ok && tip.value.height, 0, 'RPC answers: a fresh regtest chain at the genesis block')
+  const gen = await chain.generate(1)
+  t.ok(gen.ok, 'generate works (--miningaddr is set)')
+  const blk = await chain.getBlock(1)
+  t.equal(blk.ok && blk.value?.txs[0]?.outputs[0]?.scriptPubKey, Buffer.from(node.miner.script).toString('hex'), 'coinbase pays the miner key we hold')
+  t.ok(await eventually(() => chain.notificationsConnected, 10_000), '/ws notifications connected')
+  await chain.close()
+  await node.stop()
+  t.notOk(alive(pid!), 'btcd exited on stop()')
+  t.notOk(fs.existsSync(node.dataDir), 'temporary data dir removed')
+  const probe = node.backend({ attempts: 1, notifications: false })
+  const after = await probe.tip()
+  await probe.close()
+  t.equal(after.ok ? 'ok' : after.error.kind, 'unavailable', 'RPC no longer answers')
+})
+
+t.test('a SIGKILLed parent leaves no btcd behind (the watchdog stops it)', async t => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'btcd-orphan-'))
+  t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/start-btcd-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const line = await new Promise<string>((resolve, reject) => {
+    let buf = ''
+    child.stdout.on('data', (c: Buffer) => { buf += c.toString(); if (buf.includes('\n')) resolve(buf.split('\n')[0]!) })
+    child.once('exit', code => reject(new Error(`child exited early (${code})`)))
+  })
+  const { btcdPid } = JSON.parse(line) as { btcdPid: number }
+  t.ok(alive(btcdPid), 'the child started btcd')
+  child.kill('SIGKILL')
+  await new Promise(resolve => child.once('exit', resolve))
+  const gone = await eventually(() => !alive(btcdPid), 15_000)
+  if (!gone) process.kill(btcdPid, 'SIGKILL')
+  t.ok(gone, 'btcd is gone after its parent was SIGKILLed')
+})
+
+t.test('restart comes back on the same RPC port with an empty chain (regtest wipes on start)', async t => {
+  const node = await startBtcd()
+  t.teardown(() => node.stop())
+  const chain = node.backend()
+  t.teardown(() => chain.close())
+  await chain.generate(3)
+  const port = node.rpc.port
+  await node.restart()
+  t.equal(node.rpc.port, port)
+  const tip = await chain.tip()
+  t.same(tip.ok && tip.value.height, 0)
+})
