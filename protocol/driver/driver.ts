@@ -69,6 +69,9 @@ export type DriverOutcome =
   /** The driver is stopped (a persist failed): the input was not applied. */
   | 'stopped'
 
+/** Sees a step's states before and after, synchronously, before its effects run. */
+export type Observer = (before: ChannelState, after: ChannelState) => void
+
 /** The step function, injectable for tests (the real one is protocol/channel's). */
 export type StepFn = (state: ChannelState, input: ChannelInput, signer: ChannelSigner) => Step
 
@@ -104,13 +107,15 @@ export class ChannelDriver {
     })
   }
 
-  /** Queues one input; resolves once it and all its effects have been executed. */
-  input (input: ChannelInput): Promise<DriverOutcome> {
-    return this.enqueue(async () => { await this.apply(input) })
+  /** Queues one input; resolves once it and all its effects have been executed. `observe`, if
+   *  given, is called synchronously right after the step, before any of its effects run, with the
+   *  states before and after (e.g. to learn the id an add_htlc command was given). */
+  input (input: ChannelInput, observe?: Observer): Promise<DriverOutcome> {
+    return this.enqueue(async () => { await this.apply(input, observe) })
   }
 
   peer (msg: PeerMessage): Promise<DriverOutcome> { return this.input({ kind: 'peer', msg }) }
-  command (cmd: Command): Promise<DriverOutcome> { return this.input({ kind: 'command', cmd }) }
+  command (cmd: Command, observe?: Observer): Promise<DriverOutcome> { return this.input({ kind: 'command', cmd }, observe) }
   chain (event: ChainEvent): Promise<DriverOutcome> { return this.input({ kind: 'chain', event }) }
   connected (): Promise<DriverOutcome> { return this.input({ kind: 'connected' }) }
   disconnected (): Promise<DriverOutcome> { return this.input({ kind: 'disconnected' }) }
@@ -136,9 +141,11 @@ export class ChannelDriver {
     return run
   }
 
-  private async apply (input: ChannelInput): Promise<void> {
+  private async apply (input: ChannelInput, observe?: Observer): Promise<void> {
+    const before = this.current
     const r = this.stepFn(this.current, input, this.signer)
     this.current = r.state
+    observe?.(before, r.state)
     await this.execute(r.effects)
   }
 

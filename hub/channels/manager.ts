@@ -1,0 +1,281 @@
+// The hub's channel manager: every channel loaded from the store at startup, one ChannelDriver per
+// channel, and the routing of (node id, message) from transport sessions to the right driver.
+//
+// Isolation (scenario 19): a channel belongs to the node id it was opened with. A message for a
+// channel whose counterparty is another node id is refused with `not_your_channel` to the sender and
+// touches nothing else. Temporary channel ids are looked up only among the sender's own channels.
+//
+// Persistence: each driver persist is ONE atomic batch of the channel record, its monitor updates and
+// an audit-log entry. The store's group commit merges concurrent channels' batches into one fsync.
+import { randomBytes } from 'node:crypto'
+import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelState } from '../../protocol/channel/index.ts'
+import { defaultPolicy } from '../../protocol/channel/policy.ts'
+import { ChannelDriver, channelKeys, localSideParams, type PersistRequest, type SideLimits } from '../../protocol/driver/index.ts'
+import { bytesToHex, hexToBytes, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
+import type { OpenChannel, PeerMessage, RequestChannel } from '../../protocol/wire/index.ts'
+import type { AuditLog } from '../audit/index.ts'
+import type { HubConfig } from '../config.ts'
+import { crashPoint } from '../crash-points.ts'
+import { put, type Store } from '../store/store.ts'
+import type { PeerSession, SessionHandler } from '../transport/server.ts'
+import { channelStateKey, loadChannelRecords, monitorKey, type ChannelRecord } from './records.ts'
+
+/** One channel the hub runs. */
+export interface ManagedChannel {
+  readonly peer: NodeId
+  readonly seed: string
+  readonly driver: ChannelDriver
+}
+
+export interface ChannelManagerOptions {
+  store: Store
+  audit: AuditLog
+  config: HubConfig
+  chainHash: string
+  /** Where our share of a cooperative close goes. */
+  shutdownScript: () => string
+  /** The live session of a node id (the transport's registry). */
+  session: (peer: NodeId) => PeerSession | undefined
+  /** The current block height. */
+  height: () => number
+  /** A channel's write failed: the store refuses writes from now on; the hub must stop. */
+  fatal: (error: unknown) => void
+  log?: (event: Record<string, unknown>) => void
+}
+
+/** Who hears about channels: the router and the funding logic. */
+export interface ChannelListener {
+  event (ch: ManagedChannel, event: ChannelEvent): void
+  broadcastFunding? (ch: ManagedChannel, txid: Txid): void
+  /** An unfunded channel was dropped (peer disconnected before funding was signed). */
+  forgotten? (ch: ManagedChannel): void
+  /** A peer's session opened (after its channels were told the link is up). */
+  peerOnline? (peer: NodeId): void
+  peerOffline? (peer: NodeId): void
+  requestChannel? (peer: NodeId, msg: RequestChannel): void
+}
+
+const ZERO_ID = '00'.repeat(32)
+
+export class ChannelManager implements SessionHandler {
+  private readonly byPeer = new Map<NodeId, Set<ManagedChannel>>()
+  private readonly byId = new Map<string, ManagedChannel>()
+  private readonly listeners: ChannelListener[] = []
+  private readonly log: (event: Record<string, unknown>) => void
+
+  constructor (private readonly opts: ChannelManagerOptions) {
+    this.log = opts.log ?? (() => {})
+  }
+
+  listen (l: ChannelListener): void { this.listeners.push(l) }
+
+  /** Loads every stored channel and tells each it was restored (link down until its peer connects). */
+  async load (): Promise<number> {
+    const records = await loadChannelRecords(this.opts.store)
+    for (const r of records) this.add(r.peer, r.seed, r.state)
+    await Promise.all(this.all().map(ch => ch.driver.restored()))
+    return records.length
+  }
+
+  all (): ManagedChannel[] { return [...this.byPeer.values()].flatMap(s => [...s]) }
+  channelsOf (peer: NodeId): ManagedChannel[] { return [...(this.byPeer.get(peer) ?? [])] }
+  get (channelId: string): ManagedChannel | undefined { return this.byId.get(channelId) }
+  isOnline (peer: NodeId): boolean { return this.opts.session(peer)?.open === true }
+
+  /** Feeds a new block height to every channel. */
+  async block (height: number): Promise<void> {
+    await Promise.all(this.all().map(ch => ch.driver.chain({ type: 'block', height })))
+  }
+
+  // ── opening ──
+
+  private limits (capacitySat: number, theirDustSat = 0): SideLimits {
+    const c = this.opts.config.channels
+    const dust = c.dustLimitSat
+    return {
+      dustLimitSat: dust as Sat,
+      maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat,
+      channelReserveSat: Math.max(dust, theirDustSat, Math.floor(capacitySat * c.reservePercent / 100)) as Sat,
+      htlcMinimumMsat: c.htlcMinimumMsat as Msat,
+      toSelfDelay: c.toSelfDelay,
+      maxAcceptedHtlcs: c.maxAcceptedHtlcs,
+    }
+  }
+
+  /** The hub opens a channel to `peer` with its own funds (it must be connected). */
+  async openTo (peer: NodeId, fundingSat: number): Promise<ManagedChannel | { error: string }> {
+    if (!this.isOnline(peer)) return { error: `peer ${peer} is not connected` }
+    const seed = randomBytes(32)
+    const keys = channelKeys(seed)
+    const signer = bolt3Signer(keys.secrets)
+    const opened = openChannel({
+      temporaryChannelId: bytesToHex(randomBytes(32)) as ChannelId,
+      chainHash: this.opts.chainHash,
+      channelType: 'static_remotekey',
+      fundingSat: fundingSat as Sat,
+      pushMsat: 0 as Msat,
+      feeratePerKw: this.opts.config.channels.feeratePerKw,
+      local: localSideParams(keys, this.limits(fundingSat)),
+      policy: defaultPolicy(),
+      localShutdownScript: this.opts.shutdownScript(),
+      height: this.opts.height(),
+    }, signer)
+    const ch = this.add(peer, bytesToHex(seed), opened.state)
+    this.log({ event: 'channel_opening', peer, temporary_channel_id: opened.state.temporaryChannelId, funding_sat: fundingSat })
+    await ch.driver.start(opened)
+    return ch
+  }
+
+  private onOpenChannel (peer: NodeId, msg: OpenChannel, session: PeerSession): void {
+    const mine = this.channelsOf(peer)
+    const unfunded = mine.filter(c => c.driver.state.localCommit === undefined && !c.driver.state.setup.isFunder)
+    // Scenario 20: an unfunded channel costs us memory and keys, and the peer nothing.
+    if (unfunded.length >= this.opts.config.channels.maxUnfundedPerPeer) {
+      session.error(`too_many_unfunded_channels: at most ${this.opts.config.channels.maxUnfundedPerPeer}`, msg.temporary_channel_id)
+      return
+    }
+    if (mine.some(c => c.driver.state.temporaryChannelId === msg.temporary_channel_id)) {
+      session.error('unexpected_message: temporary_channel_id already in use', msg.temporary_channel_id)
+      return
+    }
+    const seed = randomBytes(32)
+    const keys = channelKeys(seed)
+    const signer = bolt3Signer(keys.secrets)
+    const accepted = acceptChannel({
+      chainHash: this.opts.chainHash,
+      minimumDepth: this.opts.config.channels.minimumDepth,
+      local: localSideParams(keys, this.limits(msg.funding_satoshis, msg.dust_limit_satoshis)),
+      policy: defaultPolicy(),
+      localShutdownScript: this.opts.shutdownScript(),
+      height: this.opts.height(),
+    }, msg, signer)
+    if ('error' in accepted) {
+      session.error(`${accepted.error.reason}: ${accepted.error.detail}`, msg.temporary_channel_id)
+      return
+    }
+    const ch = this.add(peer, bytesToHex(seed), accepted.state)
+    void ch.driver.start(accepted)
+  }
+
+  private add (peer: NodeId, seed: string, state: ChannelState): ManagedChannel {
+    const keys = channelKeys(hexToBytes(seed))
+    const signer = bolt3Signer(keys.secrets)
+    let ch!: ManagedChannel
+    const driver = new ChannelDriver(state, signer, {
+      persist: req => this.persist(ch, req),
+      send: msg => { this.index(ch); this.opts.session(peer)?.send(msg) },
+      broadcastFunding: txid => { for (const l of this.listeners) l.broadcastFunding?.(ch, txid) },
+      disconnect: () => { this.opts.session(peer)?.disconnect('channel protocol violation') },
+      emit: event => {
+        this.index(ch)
+        if (event.type === 'channel_failed' || event.type === 'closing_agreed' || event.type === 'channel_ready') {
+          this.log({ event: event.type, channel_id: ch.driver.channelId, peer, ...(event.type === 'channel_failed' ? { reason: event.error.reason, detail: event.error.detail } : {}) })
+        }
+        for (const l of this.listeners) l.event(ch, event)
+      },
+      stopped: error => this.opts.fatal(error),
+    })
+    ch = { peer, seed, driver }
+    let set = this.byPeer.get(peer)
+    if (set === undefined) { set = new Set(); this.byPeer.set(peer, set) }
+    set.add(ch)
+    this.index(ch)
+    return ch
+  }
+
+  /** Real channel ids are global; temporary ones are only looked up among the peer's own channels. */
+  private index (ch: ManagedChannel): void {
+    const s = ch.driver.state
+    if (s.channelId !== s.temporaryChannelId && this.byId.get(s.channelId) !== ch) this.byId.set(s.channelId, ch)
+  }
+
+  private forget (ch: ManagedChannel): void {
+    this.byPeer.get(ch.peer)?.delete(ch)
+    if (this.byId.get(ch.driver.channelId) === ch) this.byId.delete(ch.driver.channelId)
+    for (const l of this.listeners) l.forgotten?.(ch)
+  }
+
+  // ── persistence ──
+
+  private async persist (ch: ManagedChannel, req: PersistRequest): Promise<void> {
+    const record: ChannelRecord = { v: 1, peer: ch.peer, seed: ch.seed, state: req.state }
+    const point = `persist:${req.monitor[0]?.kind ?? 'state'}`
+    const spec = req.state.localCommit?.spec
+    crashPoint('before', point)
+    // prepare() and write() in the same synchronous turn: audit entries reach disk in chain order.
+    const audit = this.opts.audit.prepare({
+      kind: 'channel_write', channel_id: req.channelId, peer: ch.peer, write: req.writeId, phase: req.state.phase,
+      updates: req.monitor.map(m => `${m.seq}:${m.kind}`),
+      ...(spec !== undefined ? { local_msat: spec.toLocalMsat, remote_msat: spec.toRemoteMsat, htlcs: spec.htlcs.length } : {}),
+    })
+    await this.opts.store.write([
+      put(channelStateKey(req.channelId), record),
+      ...req.monitor.map(m => put(monitorKey(req.channelId, m.seq), m)),
+      ...audit.ops,
+    ])
+    crashPoint('after', point)
+  }
+
+  // ── sessions (SessionHandler) ──
+
+  opened (session: PeerSession): void {
+    const c = this.opts.config
+    session.send({
+      type: 'hub_policy', chain_hash: this.opts.chainHash, fee_base_msat: c.fees.baseMsat as Msat,
+      fee_proportional_millionths: c.fees.ppm, cltv_expiry_delta: c.cltvExpiryDelta,
+      funding_satoshis: c.channels.fundingSat as Sat, minimum_depth: c.channels.minimumDepth,
+    })
+    for (const ch of this.channelsOf(session.nodeId)) void ch.driver.connected()
+    for (const l of this.listeners) l.peerOnline?.(session.nodeId)
+  }
+
+  closed (session: PeerSession): void {
+    for (const ch of this.channelsOf(session.nodeId)) {
+      // BOLT #2: before funding_signed (acceptor) / funding_created (opener) a channel is forgotten
+      // on disconnect; nothing of it was stored.
+      if (ch.driver.state.localCommit === undefined) { this.forget(ch); continue }
+      void ch.driver.disconnected()
+    }
+    for (const l of this.listeners) l.peerOffline?.(session.nodeId)
+  }
+
+  message (peer: NodeId, msg: PeerMessage, session: PeerSession): void {
+    switch (msg.type) {
+      case 'open_channel': return this.onOpenChannel(peer, msg, session)
+      case 'request_channel':
+        for (const l of this.listeners) l.requestChannel?.(peer, msg)
+        return
+      case 'accept_channel':
+      case 'funding_created': {
+        const ch = this.channelsOf(peer).find(c => c.driver.state.temporaryChannelId === msg.temporary_channel_id && c.driver.state.localCommit === undefined)
+        if (ch === undefined) { session.warn(`unknown_channel: temporary_channel_id ${msg.temporary_channel_id}`, msg.temporary_channel_id); return }
+        void ch.driver.peer(msg)
+        return
+      }
+      case 'error':
+      case 'warning':
+        if (msg.channel_id === ZERO_ID) { this.log({ event: `peer_${msg.type}`, peer, data: msg.data }); return }
+        return this.route(peer, msg.channel_id, msg, session, true)
+      case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok': case 'ping': case 'pong':
+        session.warn(`unexpected_message: ${msg.type} is not sent to the hub`)
+        return
+      default:
+        return this.route(peer, msg.channel_id, msg, session, false)
+    }
+  }
+
+  private route (peer: NodeId, channelId: string, msg: PeerMessage, session: PeerSession, quiet: boolean): void {
+    const ch = this.byId.get(channelId) ?? this.channelsOf(peer).find(c => c.driver.channelId === channelId)
+    if (ch === undefined) {
+      if (!quiet) session.warn(`unknown_channel: ${channelId}`, channelId)
+      return
+    }
+    // Scenario 19: never let one node id act on another's channel; the message is dropped whole.
+    if (ch.peer !== peer) {
+      this.log({ event: 'not_your_channel', peer, channel_id: channelId, type: msg.type })
+      session.error(`not_your_channel: channel ${channelId} does not belong to this node id`, channelId)
+      return
+    }
+    void ch.driver.peer(msg)
+  }
+}
