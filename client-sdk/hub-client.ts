@@ -152,6 +152,17 @@ export class HubClient extends Emitter<HubClientEvents> {
 
   get connected (): boolean { return this.link.connected }
 
+  /** Resolves once connected and every open channel has reestablished (link 'up'). */
+  async untilReestablished (): Promise<void> {
+    const done = (): boolean => this.link.connected && this.channelSet.channels().every(c => isFinal(c.driver.state.phase) || c.driver.state.link === 'up')
+    while (!done()) {
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(() => { off(); resolve() }, 50)
+        const off = this.on('channel_state', () => { clearTimeout(timer); off(); resolve() })
+      })
+    }
+  }
+
   /** A new address of the client's on-chain wallet (to fund it). */
   newAddress (): string { return this.wallet.newAddress().address }
 

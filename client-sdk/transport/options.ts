@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import type { NodeId } from '../../protocol/types.ts'
 import { isValidNodeId } from '../../protocol/auth/signature.ts'
-import * as secp from '@noble/secp256k1'
+import { getCurve } from '../../protocol/crypto/index.ts'
 
 const ms = (min: number, max: number) => z.number().int({ error: 'must be an integer (ms)' }).min(min).max(max)
 
@@ -47,7 +47,7 @@ function issues (e: z.ZodError, prefix: string): string {
 export function parseConnectArgs (url: unknown, nodeKey: unknown, options: unknown): { url: string; nodeKey: Uint8Array; options: ConnectOptions } {
   const u = urlSchema.safeParse(url)
   if (!u.success) throw new TypeError(issues(u.error, 'url'))
-  if (!(nodeKey instanceof Uint8Array) || nodeKey.length !== 32 || !secp.utils.isValidSecretKey(nodeKey)) {
+  if (!(nodeKey instanceof Uint8Array) || nodeKey.length !== 32 || !getCurve().isPrivkey(nodeKey)) {
     throw new TypeError('nodeKey: must be a valid 32-byte secp256k1 secret key')
   }
   const o = connectOptionsSchema.safeParse(options ?? {})

@@ -19,6 +19,11 @@ import type { NodeId } from '../../protocol/types.ts'
 import { HubClient } from '../../client-sdk/index.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { Btcd } from './btcd.ts'
+import { LevelStore } from '../../hub/store/index.ts'
+import { loadChannelRecords } from '../../hub/channels/records.ts'
+import { SEED_FILE, WalletKeys } from '../../hub/wallet/keys.ts'
+import { hexToBytes } from '../../protocol/types.ts'
+import type { ChannelState } from '../../protocol/channel/index.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const TSX_LOADER = path.join(REPO_ROOT, 'node_modules/tsx/dist/esm/index.mjs')
@@ -34,8 +39,8 @@ export interface HubProcess {
   readonly info: Record<string, unknown>
   /** SIGKILL: no cleanup runs (scenario 3). */
   kill (): Promise<void>
-  /** Starts the hub again on the same data directory and port. */
-  restart (extraArgs?: string[]): Promise<void>
+  /** Starts the hub again on the same data directory and port (env: e.g. { HUB_CRASH_AT }). */
+  restart (env?: Record<string, string>): Promise<void>
   /** SIGTERM and wait. */
   stop (): Promise<void>
   /** Resolves with the first line (from now on) matching `pred`. */
@@ -49,8 +54,8 @@ export interface StartHubOptions {
   btcd: RpcConfig
   /** Merged into the hub's config file. */
   config?: Record<string, unknown>
-  /** Extra command-line flags (e.g. a crash point). */
-  args?: string[]
+  /** Extra environment (e.g. HUB_CRASH_AT=before:persist:local_commitment:3, hub/crash-points.ts). */
+  env?: Record<string, string>
   /** Log the hub's stderr to ours. */
   verbose?: boolean
 }
@@ -79,11 +84,11 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
   let exit: Promise<number | null> = Promise.resolve(null)
   let info: Record<string, unknown> = {}
 
-  const launch = async (extra: string[]): Promise<void> => {
+  const launch = async (env: Record<string, string>): Promise<void> => {
     lines = []
     listeners = []
-    const c = spawn(process.execPath, ['--import', TSX_LOADER, path.join(REPO_ROOT, 'hub/main.ts'), '--config', configPath, ...extra], {
-      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env },
+    const c = spawn(process.execPath, ['--import', TSX_LOADER, path.join(REPO_ROOT, 'hub/main.ts'), '--config', configPath], {
+      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HUB_CRASH_AT: '', ...env },
     })
     child = c
     exit = new Promise(resolve => c.once('exit', code => resolve(code)))
@@ -121,7 +126,7 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
     })
   }
 
-  await launch(opts.args ?? [])
+  await launch(opts.env ?? {})
   const hub: HubProcess = {
     get url () { return String(info.url) },
     get hubId () { return String(info.hubId ?? info.hub_id ?? info.nodeId) as NodeId },
@@ -134,9 +139,9 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
       child.kill('SIGKILL')
       await exit
     },
-    async restart (extra = []) {
+    async restart (env = {}) {
       await hub.kill()
-      await launch(extra)
+      await launch(env)
     },
     async stop () {
       if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
@@ -182,4 +187,64 @@ export async function startClient (o: StartClientOptions, t?: Teardown): Promise
 
 export function tempDir (name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`))
+}
+
+/** Polls `cond` until it holds (no timing assertion: a deadline only turns a hang into a failure). */
+export async function waitFor (cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+/** Waits until `txid` is in btcd's mempool (or chain), then mines `n` blocks. */
+export async function mineTx (btc: Btcd, txid: string, n = 1): Promise<void> {
+  await waitFor(async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, `tx ${txid} in the mempool`)
+  await btc.mine(n)
+}
+
+/** A platform's channel: funds the client's wallet, opens, mines the funding; resolves when ready. */
+export async function openFundedChannel (btc: Btcd, client: HubClient, capacitySat: number): Promise<void> {
+  const f = await btc.faucet(client.newAddress(), capacitySat + 100_000)
+  await btc.mine(1)
+  await waitFor(() => client.wallet.utxos().some(u => u.txid === f.txid), 'the faucet coin in the client wallet')
+  const opening = client.openChannel({ capacitySat })
+  await waitFor(() => client.channels().some(c => c.phase === 'awaiting_funding_depth' && c.fundingTxid !== null), 'the platform funding')
+  const ch = client.channels().find(c => c.phase === 'awaiting_funding_depth')!
+  await mineTx(btc, ch.fundingTxid!)
+  await opening
+}
+
+/** A payee's channel: asks the hub, mines the hub's funding; resolves when ready. */
+export async function requestHubChannel (btc: Btcd, client: HubClient): Promise<void> {
+  const requesting = client.requestChannel()
+  await waitFor(() => client.channels().some(c => c.phase === 'awaiting_funding_depth' && c.fundingTxid !== null), 'the hub funding')
+  const ch = client.channels().find(c => c.phase === 'awaiting_funding_depth')!
+  await mineTx(btc, ch.fundingTxid!)
+  await requesting
+}
+
+/** Where the hub keeps its wallet and LevelDB store inside its data directory. */
+export const HUB_WALLET_DIR = (hub: HubProcess): string => String(hub.info.walletDir ?? path.join(hub.dataDir, 'wallet'))
+export const HUB_STORE_DIR = (hub: HubProcess): string => String(hub.info.storeDir ?? path.join(hub.dataDir, 'store'))
+
+/** Pays `sat` to the hub's wallet (its first receive address, derived from its seed file) and
+ *  confirms it, so the hub can open channels to payees. */
+export async function fundHub (btc: Btcd, hub: HubProcess, sat: number): Promise<void> {
+  const address = typeof hub.info.fundingAddress === 'string'
+    ? hub.info.fundingAddress
+    : new WalletKeys(hexToBytes(fs.readFileSync(path.join(HUB_WALLET_DIR(hub), SEED_FILE), 'utf8').trim())).key(0, 0).address
+  await btc.faucet(address, sat)
+  await btc.mine(1)
+}
+
+/** The hub's channel states by channel id, read from its store (the hub must be stopped). */
+export async function hubChannelStates (hub: HubProcess): Promise<Map<string, ChannelState>> {
+  const store = await LevelStore.open(HUB_STORE_DIR(hub))
+  try {
+    const out = new Map<string, ChannelState>()
+    for (const r of await loadChannelRecords(store)) out.set(r.state.channelId, r.state)
+    return out
+  } finally { await store.close() }
 }

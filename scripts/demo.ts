@@ -1,0 +1,143 @@
+// The one-command demo (`npm run demo`, `npm start`): on the embedded defaults — a managed regtest btcd
+// and LevelDB stores in a data directory under .data/ — start the hub as a child process, one platform,
+// three creators and one co-op treasury as SDK clients; fund channels; pay for a while with live
+// progress; close everything cooperatively and print each party's on-chain result.
+//
+//   npm run demo                      # about 20 s of payments
+//   npm run demo -- --seconds 5       # shorter
+//   npm run demo -- --json            # last line: the JSON summary (payments, channels), which adds up
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { useBtcd } from '../test/helpers/btcd.ts'
+import { fundHub, openFundedChannel, randomKey, requestHubChannel, startClient, startHub } from '../test/helpers/hub.ts'
+import type { HubClient, CloseResult, ChannelInfo } from '../client-sdk/index.ts'
+import type { Role } from '../client-sdk/options.ts'
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const args = process.argv.slice(2)
+const JSON_OUT = args.includes('--json')
+const secondsArg = args.indexOf('--seconds')
+const SECONDS = secondsArg >= 0 ? Number(args[secondsArg + 1]) : 20
+if (!Number.isFinite(SECONDS) || SECONDS <= 0 || SECONDS > 3_600) { console.error('--seconds: must be a number of seconds in (0, 3600]'); process.exit(2) }
+
+const PLATFORM_CAPACITY_SAT = 5_000_000
+/** Payments in flight at once from the platform. */
+const CONCURRENCY = 8
+/** The treasury's share of each sale, in percent: a co-op revenue share paid beside the creator. */
+const TREASURY_SHARE_PERCENT = 10
+
+const say = (s: string): void => { if (JSON_OUT) process.stderr.write(s + '\n'); else process.stdout.write(s + '\n') }
+const cleanups: Array<() => Promise<void> | void> = []
+const teardown = { teardown: (fn: () => Promise<void> | void) => { cleanups.push(fn) } }
+
+async function main (): Promise<void> {
+  const dataDir = path.join(REPO_ROOT, '.data', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`)
+  fs.mkdirSync(dataDir, { recursive: true })
+  say(`data directory: ${path.relative(REPO_ROOT, dataDir)}`)
+
+  say('starting btcd (regtest, loopback) …')
+  const btc = await useBtcd(teardown, { dataDir: path.join(dataDir, 'btcd') })
+  say('starting the hub (child process) …')
+  const hub = await startHub({ dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc }, teardown)
+  say(`hub ${hub.hubId} listening on ${hub.url}`)
+  await fundHub(btc, hub, 10_000_000)
+
+  const parties: Array<{ name: string; role: Role; client: HubClient; initialMsat: number }> = []
+  const add = async (name: string, role: Role): Promise<HubClient> => {
+    const client = await startClient({ hub, btc, dataDir: path.join(dataDir, name), role, nodeKey: randomKey() }, teardown)
+    parties.push({ name, role, client, initialMsat: 0 })
+    return client
+  }
+  const platform = await add('platform', 'platform')
+  const creators = [await add('creator-1', 'creator'), await add('creator-2', 'creator'), await add('creator-3', 'creator')]
+  const treasury = await add('treasury', 'treasury')
+
+  say(`opening the platform's channel (${PLATFORM_CAPACITY_SAT} sat from its own wallet) …`)
+  await openFundedChannel(btc, platform, PLATFORM_CAPACITY_SAT)
+  parties[0]!.initialMsat = PLATFORM_CAPACITY_SAT * 1000
+  for (const c of [...creators, treasury]) {
+    await requestHubChannel(btc, c)
+    say(`hub opened ${c.channels()[0]!.capacitySat} sat to ${parties.find(p => p.client === c)!.name}`)
+  }
+
+  // ── Pay for a while ──
+  let count = 0
+  let failed = 0
+  let totalMsat = 0
+  let feesMsat = 0
+  const started = Date.now()
+  const until = started + SECONDS * 1000
+  let seq = 0
+  const progress = setInterval(() => {
+    const s = (Date.now() - started) / 1000
+    const line = `payments ${count} (failed ${failed})  moved ${(totalMsat / 1000).toFixed(0)} sat  hub fees ${(feesMsat / 1000).toFixed(1)} sat  ${(count / s).toFixed(1)} payments/s`
+    if (JSON_OUT) process.stderr.write(`\r${line}`); else process.stdout.write(`\r${line}`)
+  }, 250)
+  const payOne = async (payee: HubClient, amountMsat: number, memo: string): Promise<void> => {
+    const inv = await payee.createInvoice({ amountMsat, memo })
+    const r = await platform.pay(inv.invoice, { idempotencyKey: `demo-${seq++}` })
+    if (r.ok) { count++; totalMsat += r.amountMsat; feesMsat += r.feeMsat } else failed++
+  }
+  const worker = async (w: number): Promise<void> => {
+    for (let i = w; Date.now() < until; i += CONCURRENCY) {
+      // A sale: the creator gets its commission, the treasury its revenue share.
+      const sale = 5_000 + (i * 7_919) % 120_000
+      const creator = creators[i % creators.length]!
+      await payOne(creator, sale, `commission, sale ${i}`)
+      if (i % 3 === 0) await payOne(treasury, Math.floor(sale * TREASURY_SHARE_PERCENT / 100), `co-op share, sale ${i}`)
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)))
+  clearInterval(progress)
+  say('')
+  say(`paid ${count} payments (${failed} failed), ${(totalMsat / 1000).toFixed(3)} sat to payees, ${(feesMsat / 1000).toFixed(3)} sat in hub fees`)
+
+  // ── Close everything cooperatively ──
+  say('closing every channel cooperatively …')
+  const finals = new Map<HubClient, ChannelInfo>()
+  for (const p of parties) finals.set(p.client, p.client.channels()[0]!)
+  const closes = new Map<HubClient, CloseResult>()
+  await Promise.all(parties.map(async p => {
+    const [c] = await p.client.close()
+    if (c === undefined) throw new Error(`${p.name}: the channel did not close cooperatively`)
+    closes.set(p.client, c)
+  }))
+  await btc.mine(1)
+
+  const channels = []
+  for (const p of parties) {
+    const ch = finals.get(p.client)!
+    const close = closes.get(p.client)!
+    const tx = await btc.chain.getRawTransaction(close.closingTxid)
+    const confirmed = tx.ok && tx.value !== null && tx.value.confirmations > 0
+    say(`${p.name.padEnd(10)} ${p.role.padEnd(9)} closing ${close.closingTxid} ${confirmed ? 'confirmed' : 'NOT CONFIRMED'}: ${p.name} gets ${close.localSat} sat, hub gets ${close.remoteSat} sat (fee ${close.feeSat} sat, paid by ${ch.funder ? p.name : 'the hub'})`)
+    channels.push({
+      counterparty: p.client.nodeId,
+      role: p.role,
+      capacity_sat: ch.capacitySat,
+      funding_txid: ch.fundingTxid,
+      closing_txid: close.closingTxid,
+      initial_counterparty_msat: p.initialMsat,
+      final_counterparty_msat: ch.localMsat,
+      final_hub_msat: ch.remoteMsat,
+      counterparty_onchain_sat: close.localSat,
+      hub_onchain_sat: close.remoteSat,
+    })
+  }
+  const summary = { payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels }
+  const lost = channels.filter(c => c.role === 'platform').reduce((t, c) => t + c.initial_counterparty_msat - c.final_counterparty_msat, 0)
+  const gained = channels.filter(c => c.role !== 'platform').reduce((t, c) => t + c.final_counterparty_msat - c.initial_counterparty_msat, 0)
+  say(`check: payers lost ${lost} msat = payments ${totalMsat} + hub fees ${feesMsat}: ${lost === totalMsat + feesMsat ? 'yes' : 'NO'}; payees gained ${gained} msat = payments: ${gained === totalMsat ? 'yes' : 'NO'}`)
+  if (JSON_OUT) process.stdout.write(JSON.stringify(summary) + '\n')
+}
+
+async function cleanup (): Promise<void> {
+  for (const fn of cleanups.reverse()) { try { await fn() } catch { /* best effort */ } }
+}
+
+main().then(cleanup, async e => {
+  process.stderr.write(`\ndemo failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
+  await cleanup()
+  process.exitCode = 1
+})

@@ -1,0 +1,103 @@
+// End to end, real everything: a btcd regtest node, the hub as a child process, a platform and a
+// creator as SDK clients over WebSockets. The platform funds its channel from its own wallet, the hub
+// opens one to the creator with its funds, 1,000 payments go platform → hub → creator, the three
+// stores agree on every balance, and a cooperative close pays each side on-chain exactly its final
+// balance minus the agreed fee.
+import t from 'tap'
+import path from 'node:path'
+import { useBtcd } from '../helpers/btcd.ts'
+import { fundHub, hubChannelStates, openFundedChannel, requestHubChannel, startClient, startHub, tempDir } from '../helpers/hub.ts'
+import { forwardingFee } from '../../protocol/driver/index.ts'
+
+const PAYMENTS = 1_000
+/** Payments in flight at once: enough to exercise batching and group commit, below the HTLC caps. */
+const CONCURRENCY = 10
+const CAPACITY_SAT = 2_000_000
+
+t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperative close pays exact balances', async t => {
+  const btc = await useBtcd(t)
+  const dir = tempDir('e2e-payments')
+  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc }, t)
+  await fundHub(btc, hub, 5_000_000)
+  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform' }, t)
+  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'creator'), role: 'creator' }, t)
+  await openFundedChannel(btc, platform, CAPACITY_SAT)
+  await requestHubChannel(btc, creator)
+  const policy = platform.hubPolicyInfo!
+  t.ok(policy, 'the hub sent its policy')
+
+  let received = 0
+  let receivedMsat = 0
+  creator.on('payment_received', e => { received++; receivedMsat += e.amountMsat })
+
+  // Amounts vary (1..97 sat and msat remainders) so rounding and fees are exercised.
+  const amountOf = (i: number): number => 1_000 + (i * 7_919) % 97_000
+  let paidMsat = 0
+  let feesMsat = 0
+  let failed = 0
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < PAYMENTS) {
+      const i = next++
+      const inv = await creator.createInvoice({ amountMsat: amountOf(i), memo: `item ${i}` })
+      const r = await platform.pay(inv.invoice, { idempotencyKey: `e2e-${i}` })
+      if (!r.ok) { failed++; t.fail(`payment ${i}: ${r.reason} ${r.detail}`); continue }
+      paidMsat += r.amountMsat
+      feesMsat += r.feeMsat
+      t.equal(r.feeMsat, forwardingFee(amountOf(i), policy), `payment ${i}: the fee is the hub's policy`)
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  t.equal(failed, 0, 'no payment failed')
+  const expectedMsat = Array.from({ length: PAYMENTS }, (_, i) => amountOf(i)).reduce((a, b) => a + b, 0)
+  t.equal(paidMsat, expectedMsat, 'the platform paid every amount')
+  t.equal(received, PAYMENTS, 'the creator saw every payment once')
+  t.equal(receivedMsat, expectedMsat, 'the creator received every amount')
+
+  // A second pay with a used idempotency key pays nothing.
+  const again = await platform.pay((await creator.createInvoice({ amountMsat: 5_000 })).invoice, { idempotencyKey: 'e2e-0' })
+  t.ok(again.ok, 'a repeated idempotency key returns the first outcome')
+  t.equal(received, PAYMENTS, '... and pays nothing')
+
+  // Balances: the platform lost paid + fees, the creator gained paid.
+  const pc = platform.channels()[0]!
+  const cc = creator.channels()[0]!
+  t.equal(pc.localMsat, CAPACITY_SAT * 1000 - paidMsat - feesMsat, 'platform balance = capacity − paid − hub fees')
+  t.equal(pc.inFlightMsat, 0, 'nothing in flight on the platform channel')
+  t.equal(cc.localMsat, paidMsat, 'creator balance = paid')
+
+  // The hub's store agrees (read after a clean stop: LevelDB allows one process).
+  await hub.stop()
+  const states = await hubChannelStates(hub)
+  const hp = states.get(pc.channelId)
+  const hc = states.get(cc.channelId)
+  t.ok(hp !== undefined && hc !== undefined, 'the hub stored both channels')
+  t.same([hp!.localCommit!.spec.toRemoteMsat, hp!.localCommit!.spec.toLocalMsat], [pc.localMsat, pc.remoteMsat], 'hub and platform agree')
+  t.same([hc!.localCommit!.spec.toRemoteMsat, hc!.localCommit!.spec.toLocalMsat], [cc.localMsat, cc.remoteMsat], 'hub and creator agree')
+  t.equal(hp!.localCommit!.spec.htlcs.length + hc!.localCommit!.spec.htlcs.length, 0, 'no HTLC left at the hub')
+  await hub.restart()
+  await platform.untilReestablished()
+  await creator.untilReestablished()
+
+  // Cooperative close: exact on-chain amounts.
+  const [pClose] = await platform.close()
+  const [cClose] = await creator.close()
+  t.ok(pClose !== undefined && cClose !== undefined, 'both channels closed cooperatively')
+  await btc.mine(1)
+  for (const [who, close, ch] of [['platform', pClose!, pc], ['creator', cClose!, cc]] as const) {
+    const tx = await btc.chain.getRawTransaction(close.closingTxid)
+    t.ok(tx.ok && tx.value !== null && tx.value.confirmations >= 1, `${who}: the closing tx confirmed`)
+    const outs = tx.ok && tx.value !== null ? tx.value.tx.outputs.map(o => o.value as number) : []
+    const mine = Math.floor(ch.localMsat / 1000) - (ch.funder ? close.feeSat : 0)
+    const theirs = Math.floor(ch.remoteMsat / 1000) - (ch.funder ? 0 : close.feeSat)
+    t.equal(close.localSat, mine, `${who}: our output = final balance${ch.funder ? ' − closing fee' : ''}`)
+    t.equal(close.remoteSat, theirs, `${who}: the hub's output = its final balance${ch.funder ? '' : ' − closing fee'}`)
+    t.same(outs.slice().sort((a, b) => a - b), [mine, theirs].filter(v => v > 0).sort((a, b) => a - b), `${who}: the chain holds exactly those outputs`)
+  }
+  await waitWallet(() => platform.balances().onchain.totalSat >= Math.floor(pc.localMsat / 1000) - pClose!.feeSat)
+  t.ok(creator.balances().onchain.totalSat >= Math.floor(cc.localMsat / 1000), 'the creator wallet holds its closing output')
+})
+
+async function waitWallet (cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise(resolve => setTimeout(resolve, 20))
+}
