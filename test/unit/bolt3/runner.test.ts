@@ -1,10 +1,12 @@
-// The vector runner as a process: `npm run --silent bolt3 -- FILE` reproduces every expected tx, and
-// it computes them from inputs only (the same output with every expected/signature/comment field removed).
+// The vector runner: as a process, `npm run --silent bolt3 -- FILE` reproduces every expected tx; and
+// it computes them from inputs only (the same output with every expected/signature/comment field
+// removed). Only the first check spawns a process: on a loaded 2-core machine each spawn costs seconds.
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { runVectorFile } from '../../../scripts/bolt3-vectors.ts'
 import { loadVectors, repoRoot, vectorsDir } from './vectors.ts'
 
 function run (file: string): Array<{ name: string, commitment_tx_hex: string, htlc_txs: Array<{ htlc: number, type: string, tx_hex: string }> }> {
@@ -49,16 +51,16 @@ t.test('the runner reads inputs only: same output with every answer field stripp
   const d = staticV.derived_by_verifier
   stripped.derived_by_verifier = { remote_funding_privkey: d.remote_funding_privkey, remote_htlc_privkey: d.remote_htlc_privkey, local_htlc_privkey: d.local_htlc_privkey }
   writeFileSync(staticPath, JSON.stringify(stripped))
-  t.same(run(staticPath), run(join(vectorsDir, 'commitment-txs-static-remotekey.json')))
+  t.same(runVectorFile(staticPath), runVectorFile(join(vectorsDir, 'commitment-txs-static-remotekey.json')))
 
   const anchorsPath = join(dir, 'commitment-txs-anchors.json')
   writeFileSync(anchorsPath, JSON.stringify(stripAnswers(anchorsV)))
-  const lines = run(anchorsPath)
+  const lines = runVectorFile(anchorsPath)
   t.same(lines.map(l => l.commitment_tx_hex), anchorsV.tests.map((x: { ExpectedCommitmentTxHex: string }) => x.ExpectedCommitmentTxHex))
   t.same(lines.flatMap(l => l.htlc_txs.map(h => h.tx_hex)), anchorsV.tests.flatMap((x: { HtlcDescs: Array<{ ResolutionTxHex: string }> }) => x.HtlcDescs.map(h => h.ResolutionTxHex)))
 
   // The static file, switched to anchors by a top-level channel_type, builds the anchors format.
   const switched = join(dir, 'switched.json')
   writeFileSync(switched, JSON.stringify({ ...stripped, channel_type: 'anchors', tests: [{ name: 'x', to_local_msat: 7_000_000_000, to_remote_msat: 3_000_000_000, local_feerate_per_kw: 15000, htlc_ids: [] }] }))
-  t.equal(run(switched)[0]!.commitment_tx_hex, anchorsV.tests[0].ExpectedCommitmentTxHex)
+  t.equal(runVectorFile(switched)[0]!.commitment_tx_hex, anchorsV.tests[0].ExpectedCommitmentTxHex)
 })
