@@ -20,6 +20,9 @@ export function dropUncommitted (b: StepBuilder): void {
   s.localChanges.proposed = []
   s.holding = [...requeue, ...s.holding]
   s.outbox = s.outbox.filter(o => o.effect.kind === 'emit')
+  // BOLT #2 closing_signed: "UNLESS it has since reconnected" — fee negotiation starts over after
+  // reestablish (shutdown is retransmitted first).
+  if (s.phase === 'negotiating_close') s.phase = 'shutting_down'
   s.closing.lastSentFeeSat = undefined
   s.closing.lastReceivedFeeSat = undefined
   s.closing.ourRange = undefined

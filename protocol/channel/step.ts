@@ -128,7 +128,10 @@ function onPeerMessage (b: StepBuilder, signer: ChannelSigner, msg: PeerMessage)
     case 'funding_signed': return s.phase === 'awaiting_funding_signed' ? receiveFundingSigned(b, signer, msg) : unexpected(b, msg.type)
     case 'channel_ready': return receiveChannelReady(b, msg)
     case 'channel_reestablish': return s.link === 'reestablishing' ? receiveReestablish(b, signer, msg) : unexpected(b, msg.type)
-    case 'shutdown': return isOperating(s.phase) || s.phase === 'awaiting_funding_depth' ? receiveShutdown(b, signer, msg) : unexpected(b, msg.type)
+    case 'shutdown':
+      // A retransmitted shutdown (BOLT #2: "if it has sent a previous `shutdown`: MUST retransmit") is redundant.
+      if (s.phase === 'negotiating_close' && msg.scriptpubkey === s.closing.remoteScript) return
+      return isOperating(s.phase) || s.phase === 'awaiting_funding_depth' ? receiveShutdown(b, signer, msg) : unexpected(b, msg.type)
     case 'closing_signed': return receiveClosingSigned(b, signer, msg)
     default: break
   }
