@@ -10,16 +10,13 @@
 //     another hub by a man in the middle, and names the key it claims to be.
 // Every field after the tag has a fixed length and the two tags are distinct constants, so the byte
 // string determines its parts: there is no way to shift bytes from one field into another.
-import * as secp from '@noble/secp256k1'
+//
+// The curve is protocol/crypto's: pure-JS noble by default, the faster WASM backend if the host chose
+// it with setDefaultCurve (hub/main.ts).
 import { sha256 } from '@noble/hashes/sha2.js'
-import { hmac } from '@noble/hashes/hmac.js'
+import { getCurve } from '../crypto/index.ts'
 import type { NodeId } from '../types.ts'
-import { hexToBytes } from '../types.ts'
-
-// noble ships only async hashing by default; the handshake runs on the synchronous path.
-// Setting the same pure functions twice is harmless, so any other module may do it too.
-secp.hashes.sha256 = sha256
-secp.hashes.hmacSha256 = (key: Uint8Array, msg: Uint8Array) => hmac(sha256, key, msg)
+import { bytesToHex, hexToBytes } from '../types.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -51,18 +48,12 @@ export function authDigest (direction: AuthDirection, challenge: Uint8Array, hub
 
 /** True when `nodeId` is a valid 33-byte compressed secp256k1 point (02/03 prefix, x on the curve). */
 export function isValidNodeId (nodeId: string): nodeId is NodeId {
-  if (!/^0[23][0-9a-f]{64}$/.test(nodeId)) return false
-  try {
-    secp.Point.fromHex(nodeId)
-    return true
-  } catch {
-    return false
-  }
+  return /^0[23][0-9a-f]{64}$/.test(nodeId) && getCurve().isPubkey(hexToBytes(nodeId))
 }
 
 /** The node id (33-byte compressed public key, hex) of a 32-byte secret key. */
 export function nodeIdOf (secretKey: Uint8Array): NodeId {
-  return secp.etc.bytesToHex(secp.getPublicKey(secretKey, true)) as NodeId
+  return bytesToHex(getCurve().pubkey(secretKey)) as NodeId
 }
 
 /**
@@ -78,7 +69,7 @@ export function signAuth (
   direction: AuthDirection, challenge: Uint8Array, hubId: NodeId, clientId: NodeId,
   secretKey: Uint8Array, auxRand: Uint8Array,
 ): Uint8Array {
-  return secp.schnorr.sign(authDigest(direction, challenge, hubId, clientId), secretKey, auxRand)
+  return getCurve().schnorrSign(authDigest(direction, challenge, hubId, clientId), secretKey, auxRand)
 }
 
 /**
@@ -91,9 +82,5 @@ export function verifyAuth (
   if (signature.length !== SIGNATURE_BYTES || challenge.length !== CHALLENGE_BYTES) return false
   if (!isValidNodeId(hubId) || !isValidNodeId(clientId)) return false
   const signer = direction === 'client' ? clientId : hubId
-  try {
-    return secp.schnorr.verify(signature, authDigest(direction, challenge, hubId, clientId), xOnly(signer))
-  } catch {
-    return false
-  }
+  return getCurve().schnorrVerify(signature, authDigest(direction, challenge, hubId, clientId), xOnly(signer))
 }

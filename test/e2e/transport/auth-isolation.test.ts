@@ -6,7 +6,7 @@ import { connect, ConnectError } from '../../../client-sdk/transport/index.ts'
 import { CLOSE } from '../../../protocol/auth/close-codes.ts'
 import type { ChannelId } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
-import { newKey, RawClient, startHub, type HubEvent } from './helpers.ts'
+import { newKey, RawClient, startHub, type HubEvent } from './fixtures/helpers.ts'
 
 const chan = (): ChannelId => randomBytes(32).toString('hex') as ChannelId
 const stfu = (channel_id: ChannelId): PeerMessage => ({ type: 'stfu', channel_id, initiator: true })

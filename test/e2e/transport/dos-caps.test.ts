@@ -7,7 +7,7 @@ import { CLOSE } from '../../../protocol/auth/close-codes.ts'
 import { MAX_FRAME_BYTES, MAX_PING_IGNORED_BYTES } from '../../../protocol/limits.ts'
 import type { ChannelId } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
-import { newKey, RawClient, startHub, type HubEvent } from './helpers.ts'
+import { newKey, RawClient, startHub, type HubEvent } from './fixtures/helpers.ts'
 
 const stfu = (): PeerMessage => ({ type: 'stfu', channel_id: randomBytes(32).toString('hex') as ChannelId, initiator: false })
 

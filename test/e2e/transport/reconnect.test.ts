@@ -9,7 +9,7 @@ import { CLOSE } from '../../../protocol/auth/close-codes.ts'
 import { hubReceive, startHubHandshake } from '../../../protocol/auth/handshake.ts'
 import { decodeFrame, encodeMessage } from '../../../protocol/wire/index.ts'
 import { HubTransport } from '../../../hub/transport/server.ts'
-import { newKey, Recorder, startHub } from './helpers.ts'
+import { newKey, Recorder, startHub } from './fixtures/helpers.ts'
 
 const fastBackoff = { initialMs: 20, maxMs: 100 }
 

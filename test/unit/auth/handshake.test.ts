@@ -10,6 +10,8 @@ import { authDigest, isValidNodeId, nodeIdOf, signAuth, verifyAuth } from '../..
 import type { ClientAuth, HubAuth, HubHello } from '../../../protocol/auth/messages.ts'
 import type { NodeId } from '../../../protocol/types.ts'
 import { bytesToHex } from '../../../protocol/types.ts'
+import { nobleCurve, setDefaultCurve } from '../../../protocol/crypto/index.ts'
+import { tinyCurve } from '../../../protocol/crypto/tiny.ts'
 
 const key = (): { secret: Uint8Array; id: NodeId } => {
   const secret = randomBytes(32)
@@ -220,4 +222,24 @@ t.test('a node whose key has odd y authenticates (BIP-340 uses the x-only key)',
   const h = hello(hub)
   const c = answer(client, h.msg)
   t.ok(hubReceive(h.state, c.auth, hub.secret, randomBytes(32)).ok)
+})
+
+t.test('the handshake is the same on both curve backends (noble and the WASM one), across them too', async t => {
+  t.teardown(() => setDefaultCurve(nobleCurve))
+  for (const [hubCurve, clientCurve] of [[tinyCurve, tinyCurve], [nobleCurve, tinyCurve], [tinyCurve, nobleCurve]] as const) {
+    const label = `hub ${hubCurve.name}, client ${clientCurve.name}`
+    setDefaultCurve(hubCurve)
+    const hub = key(); const client = key(); const attacker = key()
+    const h = hello(hub)
+    setDefaultCurve(clientCurve)
+    const c = answer(client, h.msg, hub.id)
+    const forged = answer(attacker, h.msg, hub.id).auth
+    setDefaultCurve(hubCurve)
+    t.equal(hubReceive(h.state, { ...forged, client_id: client.id }, hub.secret, randomBytes(32)).ok, false, `${label}: forgery refused`)
+    const h2 = hubReceive(h.state, c.auth, hub.secret, randomBytes(32))
+    if (!h2.ok) return t.fail(label)
+    setDefaultCurve(clientCurve)
+    const c2 = clientReceive(c.state, h2.send!, client.secret, fresh())
+    t.equal(c2.ok && c2.state.phase, 'authenticated', label)
+  }
 })
