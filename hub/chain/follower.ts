@@ -12,6 +12,8 @@ import type { Height } from '../../protocol/types.ts'
 export const DEFAULT_MAX_REORG_DEPTH = 100
 /** Headers kept to find fork points; must exceed the deepest reorg we handle. */
 const HEADER_WINDOW = 2 * DEFAULT_MAX_REORG_DEPTH + 16
+/** Headers fetched below the tip when a follower starts without history (deeper than the usual 6-block finality). */
+const SEED_DEPTH = 12
 /** A sync that keeps seeing the chain move under it gives up after this many rounds (and retries on the next poke). */
 const MAX_ROUNDS = 20
 
@@ -33,12 +35,12 @@ export class ChainFollower {
     this.maxReorgDepth = opts.maxReorgDepth ?? DEFAULT_MAX_REORG_DEPTH
   }
 
-  /** Seeds the headers: the given ones, or the node's current tip when none are given. */
+  /** Seeds the headers: the given ones, or the node's tip and SEED_DEPTH blocks below it. */
   async init (known: BlockRef[] = []): Promise<Result<void, ChainFailure>> {
     if (known.length === 0) {
-      const tip = await this.source.tip()
-      if (!tip.ok) return tip
-      known = [tip.value]
+      const recent = await recentHeaders(this.source)
+      if (!recent.ok) return recent
+      known = recent.value
     }
     for (const b of known) this.remember(b.height, b.hash)
     return ok(undefined)
@@ -152,4 +154,20 @@ export class ChainFollower {
     this.stopped = true
     await this.listener.fatal?.({ kind: 'chain_wiped', detail: detail.startsWith('chain wiped') ? detail : `chain wiped: ${detail}` })
   }
+}
+
+/**
+ * The node's tip and SEED_DEPTH blocks below it: a starting point from which a reorg of the blocks
+ * just below the start still finds its fork point (with the tip alone it would look like a wipe).
+ */
+export async function recentHeaders (source: Pick<ChainSource, 'tip' | 'getBlockHash'>): Promise<Result<BlockRef[], ChainFailure>> {
+  const tip = await source.tip()
+  if (!tip.ok) return tip
+  const out: BlockRef[] = [tip.value]
+  for (let h = tip.value.height - 1; h >= Math.max(0, tip.value.height - SEED_DEPTH); h--) {
+    const hash = await source.getBlockHash(h)
+    if (!hash.ok) return hash
+    if (hash.value !== null) out.push({ height: h as Height, hash: hash.value })
+  }
+  return ok(out.reverse())
 }

@@ -7,6 +7,7 @@ import { bytesToHex, hexToBytes } from '../../protocol/types.ts'
 import type { BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainWiped, Result } from '../chain/backend.ts'
 import { err, ok } from '../chain/backend.ts'
 import { ChainWipeDetector } from '../chain/chain-wipe.ts'
+import { recentHeaders } from '../chain/follower.ts'
 import { dustThreshold, selectCoins } from './coin-select.ts'
 import { WalletKeys, loadOrCreateSeed, type KeyChain, type SeedError } from './keys.ts'
 import { emptyState, loadState, saveState, type PendingTx, type Utxo, type WalletState } from './state.ts'
@@ -80,10 +81,11 @@ export class Wallet {
     const state = loaded.state ?? emptyState()
     if (state.wiped !== null) return err({ kind: 'chain_wiped', detail: state.wiped })
     if (state.headers.length === 0) {
-      // A new wallet has no history: it starts at the current tip.
-      const tip = await opts.chain.tip()
-      if (!tip.ok) return tip
-      state.headers = [tip.value]
+      // A new wallet has no history: it starts at the current tip (saved at once, so blocks mined
+      // before its first one are still seen after a crash).
+      const recent = await recentHeaders(opts.chain)
+      if (!recent.ok) return recent
+      state.headers = recent.value
     }
     const w = new Wallet(opts, new WalletKeys(seed.seed), state)
     w.save()
