@@ -2,7 +2,7 @@
 // Construction"), for static_remotekey and anchors channels.
 import { compareBytes } from '../crypto/hash.ts'
 import { getCurve, type Curve } from '../crypto/index.ts'
-import { derivePubkey, deriveRevocationPubkey } from '../keys/derive.ts'
+import { derivePubkey, deriveRevocationPubkey, obscuringFactor, xor48 } from '../keys/derive.ts'
 import { sat, type Sat } from '../types.ts'
 import { ANCHOR_OUTPUT_SAT, commitmentBaseFeeSat, isHtlcTrimmed } from './fees.ts'
 import {
@@ -52,6 +52,15 @@ export function obscuredNumberOf (tx: Tx): number | undefined {
   const seq = tx.inputs[0]?.sequence
   if (seq === undefined || Math.floor(seq / 2 ** 24) !== 0x80 || Math.floor(tx.locktime / 2 ** 24) !== 0x20) return undefined
   return (seq % 2 ** 24) * 2 ** 24 + (tx.locktime % 2 ** 24)
+}
+
+/**
+ * The commitment number a commitment tx (e.g. one seen on chain) carries: its obscured number XOR
+ * the channel's obscuring factor. Undefined if the tx does not have a commitment's locktime/sequence.
+ */
+export function commitmentNumberOf (tx: Tx, openerPaymentBasepoint: Uint8Array, accepterPaymentBasepoint: Uint8Array): number | undefined {
+  const obscured = obscuredNumberOf(tx)
+  return obscured === undefined ? undefined : xor48(obscured, obscuringFactor(openerPaymentBasepoint, accepterPaymentBasepoint))
 }
 
 type WithoutVout<T> = T extends unknown ? Omit<T, 'vout'> : never

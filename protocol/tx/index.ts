@@ -33,7 +33,7 @@ export {
 export { witnessSig, parseWitnessSig, signInput, verifyInput, signFundingSpend, verifyFundingSpend, finalizeFundingSpend } from './sign.ts'
 export { fundingScriptPubkey, fundingOutput, buildFundingTx, type FundingTxParams, type FundingTxResult } from './funding.ts'
 export {
-  deriveCommitmentKeys, htlcWitnessScript, buildCommitment, commitmentLocktime, commitmentSequence, obscuredNumberOf,
+  deriveCommitmentKeys, htlcWitnessScript, buildCommitment, commitmentLocktime, commitmentSequence, obscuredNumberOf, commitmentNumberOf,
 } from './commitment.ts'
 export { htlcSighashType, buildHtlcTx, buildHtlcTxs, signHtlcTx, verifyHtlcSig, finalizeHtlcTx, bumpHtlcTx } from './htlc.ts'
 export { buildClosingTx, type ClosingParams, type ClosingTx } from './closing.ts'

@@ -5,7 +5,7 @@ import { compactToDer, derToCompact } from '../../../protocol/crypto/der.ts'
 import { bytesToHex, hexToBytes, sat, type Txid } from '../../../protocol/types.ts'
 import {
   buildCommitment, buildFundingTx, buildHtlcTxs, finalizeFundingSpend, finalizeHtlcTx, p2wpkh, signFundingSpend,
-  signHtlcTx, txHex, txid, verifyFundingSpend, verifyHtlcSig, obscuredNumberOf, parseTx,
+  signHtlcTx, txHex, txid, verifyFundingSpend, verifyHtlcSig, obscuredNumberOf, parseTx, commitmentNumberOf,
 } from '../../../protocol/tx/index.ts'
 import { parseVectorFile, prepareVectors, runVectors } from '../../../scripts/bolt3-vectors.ts'
 import { curves, loadVectors } from './vectors.ts'
@@ -60,6 +60,7 @@ for (const curve of curves) {
       if (exp.base_commitment_fee_sat !== undefined) t.equal(c.baseFeeSat, exp.base_commitment_fee_sat, `${name}: base fee`)
       if (exp.actual_commitment_fee_sat !== undefined) t.equal(c.feeSat, exp.actual_commitment_fee_sat, `${name}: actual fee`)
       t.equal(obscuredNumberOf(c.tx), 0x2bb03852193e)
+      t.equal(commitmentNumberOf(parseTx(exp.expected_commitment_tx_hex), hexToBytes(staticV.common.local_payment_basepoint), hexToBytes(staticV.common.remote_payment_basepoint)), 42)
       const htlcTxs = buildHtlcTxs(params, c)
       t.equal(htlcTxs.length, exp.htlc_txs.length, `${name}: number of HTLC txs`)
       for (const e of exp.htlc_txs) {
