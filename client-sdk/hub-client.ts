@@ -86,6 +86,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.book = new PaymentBook(store, opts.nodeKey, this.nodeId)
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
+      ...(opts.socketFactory !== undefined ? { socketFactory: opts.socketFactory } : {}),
     })
     this.channelSet = new ChannelSet(store, wallet, chain, opts, {
       send: msg => this.link.send(msg),

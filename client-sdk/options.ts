@@ -6,6 +6,7 @@ import { isValidNodeId } from '../protocol/auth/signature.ts'
 import { MAX_FUNDING_SATOSHIS, MAX_REFERENCE_CHARS } from '../protocol/limits.ts'
 import { hexToBytes, type NodeId } from '../protocol/types.ts'
 import type { ChainBackend } from '../hub/chain/backend.ts'
+import type { SocketFactory } from './transport/socket.ts'
 
 const HEX32 = /^[0-9a-f]{64}$/
 
@@ -62,6 +63,9 @@ export const clientOptionsSchema = z.strictObject({
   /** Reconnect backoff, ms. */
   reconnectInitialMs: z.number().int().min(1).max(60_000).default(100),
   reconnectMaxMs: z.number().int().min(1).max(3_600_000).default(2_000),
+  /** Opens the WebSocket (default: `ws` in Node, the native one in browsers). Tests pass one that
+   *  can cut the connection at a chosen message. */
+  socketFactory: z.custom<SocketFactory>(v => typeof v === 'function', { error: 'must be a function (url) => Promise<SocketLike>' }).optional(),
   /** Blocks we ask the hub's HTLC expiry to be above the current height (final CLTV delta). */
   finalCltvDelta: z.number().int().min(9).max(2_016).default(40),
 }).refine(o => (o.chain === undefined) !== (o.btcdRpc === undefined), { error: 'give exactly one of chain, btcdRpc', path: ['chain'] })

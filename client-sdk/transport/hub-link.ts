@@ -105,16 +105,18 @@ export class HubLink extends Emitter<HubLinkEvents> {
       this.emit('connected', conn)
     } catch (e) {
       this.connecting = false
-      if (!(e instanceof ConnectError)) throw e
+      // Arguments were checked in the constructor, so anything else (e.g. a socket factory that
+      // threw) is the environment: treat it like an unreachable hub.
+      const failure: ConnectFailure = e instanceof ConnectError ? e.failure : { reason: 'unreachable', detail: String(e), final: false }
       this.failures++
-      const giveUp = e.failure.final || (this.backoff.maxAttempts !== undefined && this.failures >= this.backoff.maxAttempts)
+      const giveUp = failure.final || (this.backoff.maxAttempts !== undefined && this.failures >= this.backoff.maxAttempts)
       if (giveUp || this.stopped) {
-        this.emit('attempt_failed', e.failure, undefined)
-        if (!this.stopped) this.emit('gave_up', e.failure)
+        this.emit('attempt_failed', failure, undefined)
+        if (!this.stopped) this.emit('gave_up', failure)
         return
       }
       const delay = backoffDelay(this.failures - 1, this.backoff, (this.options.random ?? cryptoRandom)())
-      this.emit('attempt_failed', e.failure, delay)
+      this.emit('attempt_failed', failure, delay)
       this.retryTimer = setTimeout(() => { void this.attempt() }, delay)
     }
   }

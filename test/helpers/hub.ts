@@ -24,6 +24,7 @@ import { loadChannelRecords } from '../../hub/channels/records.ts'
 import { SEED_FILE, WalletKeys } from '../../hub/wallet/keys.ts'
 import { hexToBytes } from '../../protocol/types.ts'
 import type { ChannelState } from '../../protocol/channel/index.ts'
+import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const TSX_LOADER = path.join(REPO_ROOT, 'node_modules/tsx/dist/esm/index.mjs')
@@ -165,6 +166,7 @@ export interface StartClientOptions {
   /** Reuse a node key (a restarted client); default: a new random one. */
   nodeKey?: Uint8Array
   payTimeoutMs?: number
+  socketFactory?: SocketFactory
 }
 
 export function randomKey (): Uint8Array {
@@ -178,7 +180,7 @@ export function randomKey (): Uint8Array {
 export async function startClient (o: StartClientOptions, t?: Teardown): Promise<HubClient> {
   const client = await HubClient.create({
     nodeKey: o.nodeKey ?? randomKey(), hubUrl: o.hub.url, hubId: o.hub.hubId, dataDir: o.dataDir, role: o.role,
-    chain: o.btc.chain, reconnectInitialMs: 50, reconnectMaxMs: 500, ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}),
+    chain: o.btc.chain, reconnectInitialMs: 50, reconnectMaxMs: 500, ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}), ...(o.socketFactory !== undefined ? { socketFactory: o.socketFactory } : {}),
   })
   t?.teardown(() => client.stop())
   await client.connect()
@@ -247,4 +249,75 @@ export async function hubChannelStates (hub: HubProcess): Promise<Map<string, Ch
     for (const r of await loadChannelRecords(store)) out.set(r.state.channelId, r.state)
     return out
   } finally { await store.close() }
+}
+
+// ── Cutting the connection at a chosen message (scenario 2 over real sockets) ──
+
+export type Direction = 'out' | 'in'
+/** Cut the connection at the `index`-th (0-based) channel message seen in `direction` after `arm()`:
+ *  'before' drops it (it never reaches the other side), 'after' lets it through, then cuts. */
+export interface CutPlan { direction: Direction; index: number; timing: 'before' | 'after' }
+
+/** Message types that belong to a payment's dance (pings, policy and reestablish are not counted). */
+export const DANCE_TYPES = new Set(['update_add_htlc', 'update_fulfill_htlc', 'update_fail_htlc', 'commitment_signed', 'revoke_and_ack'])
+
+export interface CutSwitch {
+  factory: SocketFactory
+  /** Starts counting dance messages (and cutting, if a plan is given). */
+  arm (plan?: CutPlan): void
+  /** The dance messages seen since arm(), in order, with their direction. */
+  readonly trace: Array<{ direction: Direction; type: string }>
+  /** Whether the armed plan fired. */
+  readonly fired: boolean
+}
+
+export function cutSwitch (): CutSwitch {
+  let plan: CutPlan | undefined
+  let counts = { in: 0, out: 0 }
+  let trace: Array<{ direction: Direction; type: string }> = []
+  let fired = false
+  const typeOf = (data: unknown): string | undefined => {
+    try { const t = (JSON.parse(String(data)) as { type?: unknown }).type; return typeof t === 'string' ? t : undefined } catch { return undefined }
+  }
+  /** true: cut now (before); 'after': cut after delivery; false: nothing. */
+  const decide = (direction: Direction, data: unknown): false | 'before' | 'after' => {
+    const type = typeOf(data)
+    if (type === undefined || !DANCE_TYPES.has(type)) return false
+    trace.push({ direction, type })
+    const i = counts[direction]++
+    if (plan === undefined || fired || plan.direction !== direction || plan.index !== i) return false
+    fired = true
+    return plan.timing
+  }
+  const factory: SocketFactory = async url => {
+    const ws = await defaultSocketFactory(url) as SocketLike & { terminate?: () => void }
+    const cut = (): void => { if (ws.terminate !== undefined) ws.terminate(); else ws.close(4000, 'cut') }
+    const wrapped: SocketLike = {
+      get readyState () { return ws.readyState },
+      get bufferedAmount () { return ws.bufferedAmount },
+      send (data: string) {
+        const d = decide('out', data)
+        if (d === 'before') { cut(); return }
+        ws.send(data)
+        if (d === 'after') cut()
+      },
+      close: (code?: number, reason?: string) => ws.close(code, reason),
+      addEventListener (type: string, fn: (ev: never) => void) {
+        if (type !== 'message') { (ws.addEventListener as (t: string, f: unknown) => void)(type, fn); return }
+        ws.addEventListener('message', (ev: { data: unknown }) => {
+          const d = decide('in', ev.data)
+          if (d === 'before') { cut(); return }
+          ;(fn as (e: { data: unknown }) => void)(ev)
+          if (d === 'after') cut()
+        })
+      },
+    } as SocketLike
+    return wrapped
+  }
+  return {
+    factory,
+    arm (p?: CutPlan) { plan = p; counts = { in: 0, out: 0 }; trace = []; fired = false },
+    get trace () { return trace },
+    get fired () { return fired },
+  }
 }
