@@ -35,6 +35,8 @@ export interface ConnectionContext {
   hubId: NodeId
   hubSecret: Uint8Array
   handler: SessionHandler
+  /** The handler threw while handling a message from `nodeId`. */
+  onHandlerError (error: unknown, nodeId: NodeId): void
   /** The handshake ended (either way): frees the unauthenticated slot. */
   leftHandshake (): void
   /** The peer proved `nodeId` and accepted the hub: register, replacing an older session. */
@@ -106,7 +108,15 @@ export class PeerConnection {
       case 'hub_hello': case 'client_auth': case 'hub_auth': case 'auth_ok':
         return this.badFrame(`unexpected_message: ${msg.type} after the handshake`)
       default:
-        this.ctx.handler.message(session.nodeId, msg, session)
+        try {
+          this.ctx.handler.message(session.nodeId, msg, session)
+        } catch (e) {
+          // A throw is a bug in the hub's logic, not the peer's fault, but it happened on this peer's
+          // input: cut this peer off (its channels resume from storage on reconnect) and let the host
+          // decide what a bug means (the default rethrows: crash loudly, restart from durable state).
+          this.end('disconnected', 'internal error')
+          this.ctx.onHandlerError(e, session.nodeId)
+        }
     }
   }
 

@@ -28,6 +28,9 @@ export interface HubTransportOptions {
   tls?: HttpsOptions
   /** Clock for the rate limiter (ms). */
   now?: () => number
+  /** The handler threw on a message (a bug): the peer has been disconnected. Default: rethrow
+   *  outside the socket's callback, which ends the process unless the host handles it. */
+  onHandlerError?: (error: unknown, nodeId: NodeId) => void
 }
 
 export class HubTransport {
@@ -111,6 +114,7 @@ export class HubTransport {
       hubId: this.hubId,
       hubSecret: this.opts.nodeKey,
       handler: this.opts.handler,
+      onHandlerError: this.opts.onHandlerError ?? (e => { queueMicrotask(() => { throw e }) }),
       leftHandshake: () => this.admission.leftHandshake(ip),
       authenticated: c => this.register(c),
       ended: c => {

@@ -196,3 +196,34 @@ t.test('scenario 20: malformed JSON, unknown types and schema violations get a w
   t.match(await rec.wait(e => e.kind === 'closed' && e.nodeId === k.id), { reason: 'bad_frames' })
   await stillServes(t, hub.url, rec)
 })
+
+t.test('a handler that throws on one peer\'s message disconnects that peer only, and the host hears of it', async t => {
+  const { HubTransport } = await import('../../../hub/transport/server.ts')
+  const { Recorder } = await import('./fixtures/helpers.ts')
+  const rec = new Recorder()
+  const bugs: Array<[unknown, string]> = []
+  const poison = randomBytes(32).toString('hex') as ChannelId
+  const hub = await HubTransport.start({
+    nodeKey: newKey().secret,
+    config: { port: 0 },
+    handler: {
+      opened: s => rec.opened(s),
+      closed: (s, r) => rec.closed(s, r),
+      message: (id, msg) => {
+        if (msg.type === 'stfu' && msg.channel_id === poison) throw new Error('bug')
+        rec.message(id, msg)
+      },
+    },
+    onHandlerError: (e, id) => { bugs.push([e, id]) },
+  })
+  t.teardown(() => hub.close())
+  const k = newKey()
+  const raw = await RawClient.open(hub.url)
+  await raw.authenticate(k)
+  raw.send({ type: 'stfu', channel_id: poison, initiator: true })
+  t.equal((await raw.closed).code, CLOSE.disconnected)
+  t.match(await rec.wait(e => e.kind === 'closed'), { nodeId: k.id, reason: 'disconnected' })
+  t.equal(bugs.length, 1)
+  t.match(bugs[0], [{ message: 'bug' }, k.id])
+  await stillServes(t, hub.url, rec)
+})
