@@ -93,6 +93,7 @@ export async function openChannel (btc: Btcd, channelType: ChannelType): Promise
 }
 
 export const PREIMAGE_RECEIVED = new Uint8Array(32).fill(0x77)
+export const PREIMAGE_OFFERED = new Uint8Array(32).fill(0x55)
 
 export interface SignedCommitment {
   params: CommitmentParams
@@ -114,7 +115,7 @@ export interface SignedCommitment {
  * A's commitment number `n`, holding one HTLC A offered (expiring at `offeredCltv`) and one it
  * received (preimage PREIMAGE_RECEIVED), signed by B as `commitment_signed` would be, checked by A.
  */
-export function aCommitment (ch: Channel, n: number, offeredCltv: number): SignedCommitment {
+export function aCommitment (ch: Channel, n: number, offeredCltv: number, receivedCltv = offeredCltv + 100): SignedCommitment {
   const secret = perCommitmentSecret(ch.a.secrets.seed, commitmentIndex(n))
   const point = perCommitmentPoint(secret, curve)
   const keys = deriveCommitmentKeys(ch.a.basepoints, ch.b.basepoints, point, curve)
@@ -132,8 +133,8 @@ export function aCommitment (ch: Channel, n: number, offeredCltv: number): Signe
     toLocalMsat: msat(toLocal),
     toRemoteMsat: msat(FUNDING_SAT * 1000 - toLocal - offered - received),
     htlcs: [
-      { direction: 'offered', id: 0, amountMsat: msat(offered), paymentHash: sha256(new Uint8Array(32).fill(0x55)), cltvExpiry: offeredCltv },
-      { direction: 'received', id: 0, amountMsat: msat(received), paymentHash: sha256(PREIMAGE_RECEIVED), cltvExpiry: offeredCltv + 100 },
+      { direction: 'offered', id: 0, amountMsat: msat(offered), paymentHash: sha256(PREIMAGE_OFFERED), cltvExpiry: offeredCltv },
+      { direction: 'received', id: 0, amountMsat: msat(received), paymentHash: sha256(PREIMAGE_RECEIVED), cltvExpiry: receivedCltv },
     ],
     keys,
   }

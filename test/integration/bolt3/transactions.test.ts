@@ -3,13 +3,13 @@
 import t from 'tap'
 import { deriveRevocationPrivkey, emptyShachain, insertSecret, deriveOldSecret, commitmentIndex } from '../../../protocol/keys/index.ts'
 import {
-  buildClaimTx, bumpHtlcTx, claimAnchor, claimAnchorAfterDelay, claimRevokedHtlc, claimRevokedToLocal, claimToLocalDelayed, claimToRemote,
+  buildClaimTx, buildClosingTx, bumpHtlcTx, claimAnchor, claimRemoteHtlcSuccess, claimRemoteHtlcTimeout, finalizeFundingSpend, signFundingSpend, verifyFundingSpend, claimAnchorAfterDelay, claimRevokedHtlc, claimRevokedToLocal, claimToLocalDelayed, claimToRemote,
   finalizeHtlcTx, signHtlcTx, signWalletInputs, p2wpkh, type ChannelType, type Claim, type Tx, type WalletInput,
 } from '../../../protocol/tx/index.ts'
-import type { Txid } from '../../../protocol/types.ts'
+import { msat, sat, type Txid } from '../../../protocol/types.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 import {
-  FEERATE, PREIMAGE_RECEIVED, TO_SELF_DELAY, aCommitment, broadcast, confirmations, curve, height, mineTo, newParty, openChannel,
+  FEERATE, PREIMAGE_OFFERED, PREIMAGE_RECEIVED, TO_SELF_DELAY, aCommitment, broadcast, confirmations, curve, height, mineTo, newParty, openChannel,
   walletCoin, type SignedCommitment,
 } from './fixture.ts'
 
@@ -138,6 +138,52 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     }
     await btc.mine(1)
     for (const tx of [successSent, bSent, onTime, afterCltv]) if (tx.ok) t.ok(await confirmations(btc, tx.txid) >= 1, 'confirmed')
+  })
+
+  t.test(`${channelType}: B claims HTLCs from A's commitment (their commitment, to B): preimage at once, timeout after CLTV`, async t => {
+    const ch = await openChannel(btc, channelType)
+    const h0 = await height(btc)
+    const receivedCltv = h0 + 5
+    const sc = aCommitment(ch, 3, h0 + 50, receivedCltv)
+    const sent = await broadcast(btc, sc.tx)
+    t.ok(sent.ok, 'commitment accepted')
+    await btc.mine(1)
+    const txid = sc.commitment.txid
+    // A offered this HTLC to B: B takes it with the preimage (anchors: nSequence 1, one block passed).
+    const offered = sc.commitment.htlcOutputs[htlcIndex(sc, 'offered')]!
+    const withPreimage = claimTx([claimRemoteHtlcSuccess({ channelType, outpoint: { txid, vout: offered.vout }, valueSat: offered.valueSat, witnessScript: offered.witnessScript, htlcPrivkey: sc.bHtlcPrivkey, preimage: PREIMAGE_OFFERED })])
+    const r1 = await broadcast(btc, withPreimage)
+    t.ok(r1.ok, `offered HTLC claimed by B with the preimage ${r1.ok ? '' : r1.detail}`)
+    // A received this HTLC from B: B takes it back after its CLTV.
+    const received = sc.commitment.htlcOutputs[htlcIndex(sc, 'received')]!
+    const back = claimTx([claimRemoteHtlcTimeout({ channelType, outpoint: { txid, vout: received.vout }, valueSat: received.valueSat, witnessScript: received.witnessScript, htlcPrivkey: sc.bHtlcPrivkey, cltvExpiry: receivedCltv })])
+    t.equal(back.locktime, receivedCltv)
+    await mineTo(btc, receivedCltv - 1)
+    t.match(await broadcast(btc, back), { ok: false, reason: 'non_final' }, 'timeout claim rejected before the CLTV')
+    await btc.mine(1)
+    const r2 = await broadcast(btc, back)
+    t.ok(r2.ok, `timeout claim accepted at the CLTV ${r2.ok ? '' : r2.detail}`)
+    await btc.mine(1)
+    if (r1.ok && r2.ok) {
+      t.ok(await confirmations(btc, r1.txid) >= 1, 'preimage claim confirmed')
+      t.equal(await confirmations(btc, r2.txid), 1, 'timeout claim confirmed')
+    }
+  })
+
+  t.test(`${channelType}: a cooperative closing tx signed by both is accepted`, async t => {
+    const ch = await openChannel(btc, channelType)
+    const close = buildClosingTx({
+      funding: ch.funding, localScript: p2wpkh(ch.a.basepoints.paymentBasepoint), remoteScript: p2wpkh(ch.b.basepoints.paymentBasepoint),
+      localMsat: msat(600_000_000), remoteMsat: msat(400_000_000), feeSat: sat(2000), localIsOpener: true, dustLimitSat: sat(546),
+    })
+    const aSig = signFundingSpend(close.tx, ch.funding, ch.a.secrets.funding, curve)
+    const bSig = signFundingSpend(close.tx, ch.funding, ch.b.secrets.funding, curve)
+    t.ok(verifyFundingSpend(close.tx, ch.funding, bSig, ch.b.basepoints.fundingPubkey, curve))
+    const signed = finalizeFundingSpend(close.tx, ch.funding, { pubkey: ch.a.basepoints.fundingPubkey, sig64: aSig }, { pubkey: ch.b.basepoints.fundingPubkey, sig64: bSig })
+    const r = await broadcast(btc, signed)
+    t.ok(r.ok, `closing tx accepted ${r.ok ? '' : r.detail}`)
+    await btc.mine(1)
+    if (r.ok) t.equal(await confirmations(btc, r.txid), 1)
   })
 
   t.test(`${channelType}: a revoked commitment is punished, second-stage HTLC output included`, async t => {
