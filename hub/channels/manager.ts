@@ -25,6 +25,9 @@ export interface ManagedChannel {
   readonly peer: NodeId
   readonly seed: string
   readonly driver: ChannelDriver
+  /** The peer's last closing_signed (its signature is needed to broadcast the agreed closing tx;
+   *  the channel machine keeps only the fee). */
+  remoteClosing?: { feeSat: number; signature: string }
 }
 
 export interface ChannelManagerOptions {
@@ -189,6 +192,13 @@ export class ChannelManager implements SessionHandler {
     if (s.channelId !== s.temporaryChannelId && this.byId.get(s.channelId) !== ch) this.byId.set(s.channelId, ch)
   }
 
+  /** Gives up on a channel that is not funded yet: tells the peer and forgets it. */
+  refuse (ch: ManagedChannel, detail: string): void {
+    if (ch.driver.state.localCommit !== undefined) throw new Error('refuse: the channel is already funded')
+    this.opts.session(ch.peer)?.error(detail, ch.driver.channelId)
+    this.forget(ch)
+  }
+
   private forget (ch: ManagedChannel): void {
     this.byPeer.get(ch.peer)?.delete(ch)
     if (this.byId.get(ch.driver.channelId) === ch) this.byId.delete(ch.driver.channelId)
@@ -276,6 +286,7 @@ export class ChannelManager implements SessionHandler {
       session.error(`not_your_channel: channel ${channelId} does not belong to this node id`, channelId)
       return
     }
+    if (msg.type === 'closing_signed') ch.remoteClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
     void ch.driver.peer(msg)
   }
 }

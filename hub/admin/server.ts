@@ -1,0 +1,104 @@
+// The operator's admin API: JSON over HTTP on loopback only (never exposed: it can close channels).
+//
+//   GET  /info                  {hub_id, ws, height, wallet: {spendable_sat, ...}}
+//   GET  /channels              [{channel_id, peer, phase, link, is_funder, capacity_sat, funding_txid,
+//                                 local_msat, remote_msat, htlcs}]   (local = the hub's side)
+//   GET  /stats                 {forwarded, fulfilled, failed, fees_msat}
+//   GET  /closed                [{channel_id, peer, closing_txid, fee_sat, to_local_sat, to_remote_sat}]
+//   POST /wallet/address        {address}              a fresh address of the hub's wallet
+//   POST /channels/open         {peer, funding_sat?}   the hub opens a channel to a connected peer
+//   POST /channels/close        {channel_id}           cooperative close (shutdown) of one channel
+//   POST /regtest/mine          {blocks}               managed regtest node only: mine to the hub wallet
+// Errors: {error: "<field>: <why>"} with status 400 (bad request), 404 (unknown channel) or 409.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { z } from 'zod'
+import type { NodeId } from '../../protocol/types.ts'
+
+export interface AdminHandlers {
+  info (): unknown
+  channels (): unknown
+  stats (): unknown
+  closed (): unknown
+  newAddress (): unknown
+  open (peer: NodeId, fundingSat?: number): Promise<unknown>
+  close (channelId: string): Promise<{ status: number; body: unknown }>
+  mine? (blocks: number): Promise<unknown>
+}
+
+const MAX_BODY = 16 * 1024
+const openBody = z.strictObject({ peer: z.string().regex(/^0[23][0-9a-f]{64}$/, { error: 'must be a node id (33-byte compressed key, hex)' }), funding_sat: z.number().int().min(20_000).max(2 ** 24 - 1).optional() })
+const closeBody = z.strictObject({ channel_id: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 32 bytes of lowercase hex' }) })
+const mineBody = z.strictObject({ blocks: z.number().int().min(1).max(1000) })
+
+export class AdminServer {
+  private constructor (private readonly server: Server) {}
+
+  static async start (port: number, h: AdminHandlers): Promise<AdminServer> {
+    const server = createServer((req, res) => { void handle(h, req, res) })
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', () => resolve()) })
+    return new AdminServer(server)
+  }
+
+  get url (): string { return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}` }
+
+  async close (): Promise<void> {
+    this.server.closeAllConnections()
+    await new Promise<void>(resolve => this.server.close(() => resolve()))
+  }
+}
+
+function send (res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+async function readJson (req: IncomingMessage): Promise<unknown> {
+  let size = 0
+  const chunks: Buffer[] = []
+  for await (const c of req) {
+    size += (c as Buffer).length
+    if (size > MAX_BODY) throw new Error(`body: larger than ${MAX_BODY} bytes`)
+    chunks.push(c as Buffer)
+  }
+  const text = Buffer.concat(chunks).toString('utf8')
+  if (text === '') return {}
+  try { return JSON.parse(text) } catch { throw new Error('body: not JSON') }
+}
+
+function parse<T> (schema: z.ZodType<T>, v: unknown): T {
+  const r = schema.safeParse(v)
+  if (!r.success) throw new Error(r.error.issues.map(i => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '))
+  return r.data
+}
+
+async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const route = `${req.method ?? 'GET'} ${(req.url ?? '/').split('?')[0]}`
+    switch (route) {
+      case 'GET /info': return send(res, 200, h.info())
+      case 'GET /channels': return send(res, 200, h.channels())
+      case 'GET /stats': return send(res, 200, h.stats())
+      case 'GET /closed': return send(res, 200, h.closed())
+      case 'POST /wallet/address': return send(res, 200, h.newAddress())
+      case 'POST /channels/open': {
+        const b = parse(openBody, await readJson(req))
+        return send(res, 200, await h.open(b.peer as NodeId, b.funding_sat))
+      }
+      case 'POST /channels/close': {
+        const b = parse(closeBody, await readJson(req))
+        const r = await h.close(b.channel_id)
+        return send(res, r.status, r.body)
+      }
+      case 'POST /regtest/mine': {
+        if (h.mine === undefined) return send(res, 409, { error: 'mining is only available with the managed regtest node' })
+        const b = parse(mineBody, await readJson(req))
+        return send(res, 200, await h.mine(b.blocks))
+      }
+      default: return send(res, 404, { error: `no route ${route}` })
+    }
+  } catch (e) {
+    send(res, 400, { error: (e as Error).message })
+  }
+}

@@ -1,0 +1,107 @@
+// Funding: the hub pays for the channels it opens (inbound liquidity for creators and treasuries),
+// broadcasts their funding transactions once the channel is stored, and tells every channel how deep
+// its funding transaction is, block by block, from the chain follower.
+//
+// - A platform opens and funds its own channel: the hub only accepts (ChannelManager), and watches
+//   the depth here like any other.
+// - A creator or treasury asks with `request_channel`, or a payment for it arrives and it has no
+//   channel (router → ensureChannel): the hub opens one of the configured size with its wallet.
+// - A reorg before the funding depth is reached just lowers the depth we report; the channel machine
+//   only acts once the depth is reached. A funding transaction that is final (finalityDepth) is given
+//   to the wallet's chain-wipe detector: if it ever disappears, the hub stops loudly (scenario 12).
+import { hexToBytes, type NodeId, type Txid } from '../../protocol/types.ts'
+import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
+import type { ChannelEvent } from '../../protocol/channel/index.ts'
+import type { RequestChannel } from '../../protocol/wire/index.ts'
+import type { ChainBackend } from '../chain/backend.ts'
+import type { HubConfig } from '../config.ts'
+import type { Wallet } from '../wallet/wallet.ts'
+import type { ChannelListener, ChannelManager, ManagedChannel } from '../channels/manager.ts'
+
+export interface FundingOptions {
+  manager: ChannelManager
+  wallet: Wallet
+  chain: Pick<ChainBackend, 'getRawTransaction'>
+  config: HubConfig
+  log: (event: Record<string, unknown>) => void
+}
+
+export class Funding implements ChannelListener {
+  /** Funding txs the wallet built for channels not yet stored: released if the channel is forgotten. */
+  private readonly built = new Map<ManagedChannel, Txid>()
+  private readonly final = new Set<string>()
+
+  constructor (private readonly opts: FundingOptions) {}
+
+  event (ch: ManagedChannel, e: ChannelEvent): void {
+    if (e.type === 'funding_needed') this.buildFunding(ch, e)
+  }
+
+  private buildFunding (ch: ManagedChannel, e: Extract<ChannelEvent, { type: 'funding_needed' }>): void {
+    const script = fundingScriptPubkey(hexToBytes(e.fundingScriptPubkeys.local), hexToBytes(e.fundingScriptPubkeys.remote))
+    const tx = this.opts.wallet.buildTx([{ script, value: e.capacitySat }])
+    if (!tx.ok) {
+      this.opts.log({ event: 'funding_failed', peer: ch.peer, error: tx.error })
+      this.opts.manager.refuse(ch, `temporary_node_failure: the hub cannot fund this channel now (${tx.error.kind})`)
+      return
+    }
+    this.built.set(ch, tx.value.txid)
+    // The wallet lists the payments first: the funding output is output 0.
+    void ch.driver.command({ type: 'funding_built', txid: tx.value.txid, outputIndex: 0 })
+  }
+
+  broadcastFunding (ch: ManagedChannel, txid: Txid): void {
+    this.built.delete(ch)
+    void this.broadcast(ch, txid)
+  }
+
+  private async broadcast (ch: ManagedChannel, txid: Txid): Promise<void> {
+    const r = await this.opts.wallet.broadcast(txid)
+    this.opts.log({ event: 'funding_broadcast', peer: ch.peer, channel_id: ch.driver.channelId, txid, ok: r.ok, ...(r.ok ? {} : { error: r.error }) })
+  }
+
+  forgotten (ch: ManagedChannel): void {
+    const txid = this.built.get(ch)
+    if (txid !== undefined) { this.built.delete(ch); this.opts.wallet.release(txid) }
+  }
+
+  requestChannel (peer: NodeId, msg: RequestChannel): void {
+    const size = Math.min(msg.funding_satoshis ?? this.opts.config.channels.fundingSat, this.opts.config.channels.fundingSat)
+    void this.ensureChannel(peer, size)
+  }
+
+  /** Opens a hub-funded channel to `peer` unless it already has one usable or on its way. */
+  async ensureChannel (peer: NodeId, fundingSat = this.opts.config.channels.fundingSat): Promise<ManagedChannel | { error: string }> {
+    const existing = this.opts.manager.channelsOf(peer).find(c => c.driver.state.setup.isFunder && ['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_signed', 'awaiting_funding_depth', 'normal'].includes(c.driver.state.phase))
+    if (existing !== undefined) return existing
+    return await this.opts.manager.openTo(peer, fundingSat)
+  }
+
+  /** After a restart: a funding tx stored but maybe never broadcast (crash in between) goes out again. */
+  async rebroadcastPending (): Promise<void> {
+    for (const ch of this.opts.manager.all()) {
+      const s = ch.driver.state
+      if (s.setup.isFunder && s.phase === 'awaiting_funding_depth' && s.setup.funding !== undefined) await this.broadcast(ch, s.setup.funding.txid)
+    }
+  }
+
+  /** A block was connected (or the chain changed): report each funding tx's depth to its channel. */
+  async onBlock (): Promise<void> {
+    const finality = this.opts.config.channels.finalityDepth
+    await Promise.all(this.opts.manager.all().map(async ch => {
+      const s = ch.driver.state
+      const f = s.setup.funding
+      if (f === undefined || s.localCommit === undefined) return
+      const watching = s.phase === 'awaiting_funding_depth' || !this.final.has(f.txid)
+      if (!watching) return
+      const r = await this.opts.chain.getRawTransaction(f.txid)
+      if (!r.ok) return // the node is busy; the next block asks again
+      const depth = r.value?.confirmations ?? 0
+      if (s.phase === 'awaiting_funding_depth') await ch.driver.chain({ type: 'funding_depth', depth })
+      if (depth >= finality && !this.final.has(f.txid)) {
+        this.final.add(f.txid)
+        this.opts.wallet.addFinalTx(f.txid)
+      }
+    }))
+  }
+}

@@ -1,0 +1,304 @@
+// The hub process, and the only place that wires concrete implementations together (DESIGN.md
+// "Layout"): LevelDB store in the data dir, the chain backend (a managed regtest btcd by default, or
+// an external btcd), the wallet, the channel manager, funding, router, close broadcaster, the
+// WebSocket transport and the admin API.
+//
+//   tsx hub/main.ts --data-dir D [--btcd-rpc http://user:pass@127.0.0.1:18334] [--port N]
+//                   [--admin-port N] [--config hub.json] [--fee-base-msat N] [--fee-ppm N]
+//                   [--channel-sat N] [--hold-ms N] [--min-depth N]
+//
+// When ready it prints ONE JSON line on stdout:
+//   {"event":"listening","ws":"ws://127.0.0.1:PORT","hub_id":"02..","rpc":"http://127.0.0.1:PORT"}
+// (`rpc` is the admin API, hub/admin/server.ts). Later lines are JSON log events. SIGTERM/SIGINT shut
+// down cleanly (exit 0). A failed durable write or a wiped chain prints {"event":"fatal",...} and
+// exits with code 70: the hub stops loudly rather than carry on with an unknown state.
+//
+// Crash injection for tests: HUB_CRASH_AT=<before|after>:<point>:<n> (hub/crash-points.ts lists the
+// points). Helper to spawn it as a child process: test/helpers/hub-process.ts.
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { nodeIdOf } from '../protocol/auth/signature.ts'
+import { bytesToHex, hexToBytes, type ChannelId, type NodeId } from '../protocol/types.ts'
+import { AuditLog } from './audit/index.ts'
+import type { ChainBackend, RegtestControl } from './chain/backend.ts'
+import { BtcdChainBackend } from './chain/btcd-backend.ts'
+import { startBtcd, type ManagedBtcd } from './chain/node.ts'
+import { CloseBroadcaster } from './channels/closing.ts'
+import { ChannelManager } from './channels/manager.ts'
+import { loadPreimages } from './channels/records.ts'
+import { parseHubConfig, type HubConfig, type HubConfigInput } from './config.ts'
+import { Funding } from './funding/funding.ts'
+import { CircuitStore } from './router/circuits.ts'
+import { Router } from './router/router.ts'
+import { LevelStore } from './store/index.ts'
+import { HubTransport } from './transport/server.ts'
+import { Wallet } from './wallet/wallet.ts'
+import { AdminServer } from './admin/server.ts'
+
+export interface RunningHub {
+  hubId: NodeId
+  wsUrl: string
+  adminUrl: string
+  manager: ChannelManager
+  router: Router
+  wallet: Wallet
+  stop (): Promise<void>
+}
+
+/** Coinbases paid to the hub's wallet on a fresh managed chain: hub-funded channels per block. */
+const MANAGED_COINBASES = 20
+
+type Log = (event: Record<string, unknown>) => void
+
+/** The node key: 32 bytes in <dataDir>/node-key.hex, mode 0600, created on first start. */
+function loadNodeKey (dataDir: string): Uint8Array {
+  const file = path.join(dataDir, 'node-key.hex')
+  if (!fs.existsSync(file)) {
+    const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600)
+    try { fs.writeSync(fd, bytesToHex(randomBytes(32)) + '\n'); fs.fsyncSync(fd) } finally { fs.closeSync(fd) }
+  }
+  const text = fs.readFileSync(file, 'utf8').trim()
+  if (!/^[0-9a-f]{64}$/.test(text)) throw new Error(`${file}: expected 32 bytes of lowercase hex`)
+  return hexToBytes(text)
+}
+
+/** Starts every part of the hub. `fatal` is called (once) when the hub must stop loudly. */
+export async function runHub (config: HubConfig, log: Log, fatal: (why: string, detail: unknown) => void): Promise<RunningHub> {
+  fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  const nodeKey = loadNodeKey(config.dataDir)
+  const hubId = nodeIdOf(nodeKey)
+  const cleanups: Array<() => Promise<void> | void> = []
+
+  // ── chain ──
+  let managed: ManagedBtcd | undefined
+  let chain: BtcdChainBackend
+  if (config.btcd.mode === 'managed') {
+    managed = await startBtcd({ dataDir: path.join(config.dataDir, 'btcd') })
+    chain = managed.backend()
+  } else {
+    chain = new BtcdChainBackend({ host: config.btcd.host, port: config.btcd.port, user: config.btcd.user, pass: config.btcd.pass })
+  }
+  cleanups.push(async () => { await chain.close(); await managed?.stop() })
+  const genesis = await chain.getBlockHash(0)
+  if (!genesis.ok || genesis.value === null) throw new Error(`chain: cannot read the genesis block (${genesis.ok ? 'none' : genesis.error.detail})`)
+  // BOLT #2 chain_hash: the genesis block hash in internal byte order.
+  const chainHash = bytesToHex(hexToBytes(genesis.value).reverse())
+  const tip = await chain.tip()
+  if (!tip.ok) throw new Error(`chain: ${tip.error.detail}`)
+  let height: number = tip.value.height
+
+  // ── store, wallet, audit log ──
+  const store = await LevelStore.open(path.join(config.dataDir, 'store'))
+  cleanups.push(() => store.close())
+  const opened = await Wallet.open({
+    dataDir: path.join(config.dataDir, 'wallet'), chain, feeRate: config.walletFeeRate, finalityDepth: config.channels.finalityDepth,
+    onFatal: e => fatal('chain_wiped', e.detail),
+  })
+  if (!opened.ok) {
+    if (opened.error.kind === 'chain_wiped') fatal('chain_wiped', opened.error.detail)
+    throw new Error(`wallet: ${JSON.stringify(opened.error)}`)
+  }
+  const wallet = opened.value
+  cleanups.push(() => wallet.close())
+  if (managed !== undefined && wallet.balance().total === 0) {
+    // A fresh managed regtest chain: give the hub's wallet mature coins to fund channels with
+    // (coinbases mature after 100 blocks; one coinbase per channel funding until change confirms).
+    const script = wallet.newAddress().script
+    for (let i = 0; i < MANAGED_COINBASES; i++) {
+      const r = await chain.submitBlock([], { coinbaseScript: script })
+      if (!r.ok) throw new Error(`mining the hub's first coins: ${JSON.stringify(r.error)}`)
+    }
+    const g = await chain.generate(100)
+    if (!g.ok) throw new Error(`mining: ${g.error.detail}`)
+    const synced = await chain.syncFollowers()
+    if (!synced.ok) throw new Error(`chain sync: ${synced.error.detail}`)
+    log({ event: 'wallet_funded', balance: wallet.balance() })
+    const t = await chain.tip()
+    if (t.ok) height = t.value.height
+  }
+  const audit = await AuditLog.open(store)
+  const circuits = new CircuitStore(store)
+  await circuits.load()
+  const preimages = await loadPreimages(store)
+
+  // ── channels, funding, router ──
+  let transport: HubTransport | undefined
+  const storeFailed = (e: unknown): void => fatal('store_failed', String(e))
+  const shutdownScript = bytesToHex(wallet.newAddress().script)
+  const manager = new ChannelManager({
+    store, audit, config, chainHash, log,
+    shutdownScript: () => shutdownScript,
+    session: peer => transport?.session(peer),
+    height: () => height,
+    fatal: storeFailed,
+  })
+  const funding = new Funding({ manager, wallet, chain, config, log })
+  const router = new Router({
+    hubId, manager, circuits, config, preimages, log, fatal: storeFailed,
+    height: () => height,
+    openChannel: peer => { void funding.ensureChannel(peer) },
+  })
+  const closer = new CloseBroadcaster(chain, log)
+  manager.listen(funding)
+  manager.listen(router)
+  manager.listen(closer)
+  const loaded = await manager.load()
+  await checkFundingStillExists(chain, manager, fatal)
+  await router.reconcile()
+  await funding.rebroadcastPending()
+  await manager.block(height)
+  await funding.onBlock()
+
+  const stopFollowing = await chain.follow({
+    connected: async b => { height = b.height; await manager.block(height); await funding.onBlock() },
+    disconnected: async () => { await funding.onBlock() },
+    fatal: e => fatal('chain_wiped', e.detail),
+  }, { guard: async () => await wallet.checkChain() })
+  if (!stopFollowing.ok) throw new Error(`chain follow: ${stopFollowing.error.detail}`)
+  cleanups.push(() => stopFollowing.value())
+
+  // ── network ──
+  transport = await HubTransport.start({ nodeKey, handler: manager, config: config.transport })
+  cleanups.push(() => transport?.close())
+  const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
+  const admin = await AdminServer.start(config.adminPort, adminHandlers({ hubId, transport, manager, router, closer, wallet, funding, regtest, chain, height: () => height }))
+  cleanups.push(() => admin.close())
+  log({ event: 'started', channels: loaded, circuits: circuits.all().length, height })
+
+  let stopping: Promise<void> | undefined
+  return {
+    hubId, wsUrl: transport.url, adminUrl: admin.url, manager, router, wallet,
+    stop: () => {
+      stopping ??= (async () => {
+        // Stop taking input, let every channel finish what it started, then close the store.
+        for (const c of cleanups.splice(cleanups.length - 3).reverse()) await c()
+        await Promise.all(manager.all().map(ch => ch.driver.idle()))
+        for (const c of cleanups.reverse()) await c()
+      })()
+      return stopping
+    },
+  }
+}
+
+/** Scenario 12: a channel whose funding tx the node no longer knows was built on a chain that is gone
+ *  (btcd wipes regtest on restart). Carrying on would treat vanished money as real. */
+async function checkFundingStillExists (chain: ChainBackend, manager: ChannelManager, fatal: (why: string, detail: unknown) => void): Promise<void> {
+  for (const ch of manager.all()) {
+    const s = ch.driver.state
+    if (s.setup.funding === undefined || s.localCommit === undefined || s.phase === 'awaiting_funding_depth') continue
+    const r = await chain.getRawTransaction(s.setup.funding.txid)
+    if (r.ok && r.value === null) {
+      fatal('chain_wiped', `funding transaction ${s.setup.funding.txid} of channel ${s.channelId} (phase ${s.phase}) is unknown to the node`)
+      return
+    }
+  }
+}
+
+function adminHandlers (x: {
+  hubId: NodeId; transport: HubTransport; manager: ChannelManager; router: Router; closer: CloseBroadcaster; wallet: Wallet
+  funding: Funding; regtest: RegtestControl | undefined; chain: ChainBackend; height: () => number
+}) {
+  return {
+    info: () => ({ hub_id: x.hubId, ws: x.transport.url, height: x.height(), wallet: x.wallet.balance(), sessions: x.transport.sessionCount }),
+    channels: () => x.manager.all().map(ch => {
+      const s = ch.driver.state
+      const spec = s.localCommit?.spec
+      return {
+        channel_id: s.channelId, peer: ch.peer, phase: s.phase, link: s.link, is_funder: s.setup.isFunder,
+        capacity_sat: s.setup.capacitySat, funding_txid: s.setup.funding?.txid ?? null,
+        local_msat: spec?.toLocalMsat ?? null, remote_msat: spec?.toRemoteMsat ?? null, htlcs: spec?.htlcs.length ?? 0,
+        stopped: ch.driver.stoppedBy !== undefined,
+      }
+    }),
+    stats: () => ({ forwarded: x.router.stats.forwarded, fulfilled: x.router.stats.fulfilled, failed: x.router.stats.failed, fees_msat: x.router.stats.feesMsat }),
+    closed: () => [...x.closer.closed.values()].map(c => ({ channel_id: c.channelId, peer: c.peer, closing_txid: c.closingTxid, fee_sat: c.feeSat, to_local_sat: c.toLocalSat, to_remote_sat: c.toRemoteSat })),
+    newAddress: () => ({ address: x.wallet.newAddress().address }),
+    open: async (peer: NodeId, fundingSat?: number) => {
+      const r = await x.funding.ensureChannel(peer, fundingSat)
+      return 'error' in r ? r : { temporary_channel_id: r.driver.state.temporaryChannelId, channel_id: r.driver.channelId }
+    },
+    close: async (channelId: string) => {
+      const ch = x.manager.get(channelId as ChannelId)
+      if (ch === undefined) return { status: 404, body: { error: `channel_id: unknown channel ${channelId}` } }
+      let refused: string | undefined
+      const before = ch.driver.state.closing.localScript
+      await ch.driver.command({ type: 'shutdown' }, (_b, after) => { if (after.closing.localScript === before) refused = `cannot shut down in phase ${after.phase}` })
+      return refused === undefined ? { status: 200, body: { ok: true, phase: ch.driver.state.phase } } : { status: 409, body: { error: refused } }
+    },
+    ...(x.regtest !== undefined ? {
+      mine: async (blocks: number) => {
+        const r = await x.regtest!.generate(blocks)
+        if (!r.ok) throw new Error(`mine: ${r.error.detail}`)
+        return { blocks: r.value.length, tip: r.value[r.value.length - 1] }
+      },
+    } : {}),
+  }
+}
+
+// ── the process ──
+
+function parseArgs (argv: string[]): { config: HubConfigInput } {
+  const flags = new Map<string, string>()
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${JSON.stringify(a)}`)
+    const eq = a.indexOf('=')
+    if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1))
+    else { const v = argv[++i]; if (v === undefined) throw new Error(`${a}: needs a value`); flags.set(a.slice(2), v) }
+  }
+  const file = flags.get('config')
+  const base = file !== undefined ? JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown> : {}
+  const config: Record<string, unknown> = { ...base }
+  const num = (name: string): number | undefined => { const v = flags.get(name); if (v === undefined) return undefined; const n = Number(v); if (!Number.isFinite(n)) throw new Error(`--${name}: must be a number`); return n }
+  const dataDir = flags.get('data-dir'); if (dataDir !== undefined) config.dataDir = dataDir
+  const rpc = flags.get('btcd-rpc')
+  if (rpc !== undefined) {
+    const u = new URL(rpc)
+    config.btcd = { mode: 'external', host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username || flags.get('btcd-user') || ''), pass: decodeURIComponent(u.password || flags.get('btcd-pass') || '') }
+  }
+  const transport = { ...(config.transport as object ?? {}) } as Record<string, unknown>
+  if (num('port') !== undefined) transport.port = num('port')
+  config.transport = transport
+  if (num('admin-port') !== undefined) config.adminPort = num('admin-port')
+  const fees = { ...(config.fees as object ?? {}) } as Record<string, unknown>
+  if (num('fee-base-msat') !== undefined) fees.baseMsat = num('fee-base-msat')
+  if (num('fee-ppm') !== undefined) fees.ppm = num('fee-ppm')
+  if (Object.keys(fees).length > 0) config.fees = fees
+  const channels = { ...(config.channels as object ?? {}) } as Record<string, unknown>
+  if (num('channel-sat') !== undefined) channels.fundingSat = num('channel-sat')
+  if (num('min-depth') !== undefined) channels.minimumDepth = num('min-depth')
+  if (Object.keys(channels).length > 0) config.channels = channels
+  if (num('hold-ms') !== undefined) config.router = { holdMs: num('hold-ms') }
+  return { config: config as HubConfigInput }
+}
+
+async function main (): Promise<void> {
+  const line = (o: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(o) + '\n') }
+  let hub: RunningHub | undefined
+  const fatal = (why: string, detail: unknown): void => {
+    const o = { event: 'fatal', reason: why, detail: String(detail) }
+    line(o)
+    process.stderr.write(`HUB STOPPED: ${why}: ${String(detail)}\n`)
+    process.exit(70)
+  }
+  let args
+  try { args = parseArgs(process.argv.slice(2)) } catch (e) { process.stderr.write(`hub: ${(e as Error).message}\n`); process.exit(2) }
+  const parsed = parseHubConfig(args.config)
+  if (!parsed.ok) { process.stderr.write(`hub: config: ${parsed.error}\n`); process.exit(2) }
+  hub = await runHub(parsed.config, line, fatal)
+  line({ event: 'listening', ws: hub.wsUrl, hub_id: hub.hubId, rpc: hub.adminUrl })
+  let stopping = false
+  const stop = (): void => {
+    if (stopping) return
+    stopping = true
+    void hub!.stop().then(() => { line({ event: 'stopped' }); process.exit(0) }, e => { process.stderr.write(`hub: stop: ${String(e)}\n`); process.exit(1) })
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch(e => { process.stderr.write(`hub: ${(e as Error).stack ?? String(e)}\n`); process.exit(1) })
+}

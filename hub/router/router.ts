@@ -1,0 +1,307 @@
+// Payments payer → hub → payee. An HTLC the payer's channel has irrevocably committed
+// (`htlc_received`) names its recipient; the hub checks its fee and expiry delta, writes a durable
+// circuit, and adds the downstream HTLC on the recipient's channel. The downstream outcome goes back
+// upstream: a fulfill once the preimage is stored, a fail once the failure is irrevocably committed,
+// each recorded in the circuit first (scenario 9).
+//
+// Failures upstream carry a typed reason: unknown_next_peer (no channel), temporary_channel_failure
+// (insufficient liquidity), recipient_offline (payee not back before the deadline), expiry_too_soon,
+// fee_insufficient, or whatever the payee said.
+//
+// After a restart, reconcile() replays: every circuit is matched with the state of its channels, and
+// every committed incoming HTLC without a circuit is handled as new. Replays are idempotent: a circuit
+// is never forwarded twice while its downstream HTLC exists, and a preimage once stored is always
+// carried upstream.
+import type { ChannelEvent, ChannelState, Htlc } from '../../protocol/channel/index.ts'
+import { amountToForward } from '../../protocol/driver/index.ts'
+import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
+import type { HtlcFailureReason } from '../../protocol/wire/index.ts'
+import type { HubConfig } from '../config.ts'
+import type { ChannelListener, ChannelManager, ManagedChannel } from '../channels/manager.ts'
+import type { Circuit, CircuitStore } from './circuits.ts'
+
+export interface RouterOptions {
+  hubId: NodeId
+  manager: ChannelManager
+  circuits: CircuitStore
+  config: HubConfig
+  /** Preimages already stored by any channel (monitor updates), for replays after a restart. */
+  preimages: Map<string, string>
+  height: () => number
+  /** Opens a hub-funded channel to a payee that has none (funding). */
+  openChannel?: (peer: NodeId) => void
+  log: (event: Record<string, unknown>) => void
+  /** A router write failed: the store refuses writes from now on; the hub must stop. */
+  fatal: (error: unknown) => void
+}
+
+export interface RouterStats { forwarded: number; fulfilled: number; failed: number; feesMsat: number }
+
+interface Held { chIn: ManagedChannel; htlc: Htlc; outAmount: Msat; outCltv: number; timer: NodeJS.Timeout }
+
+const key = (channelId: string, htlcId: number): string => `${channelId}/${htlcId}`
+
+export class Router implements ChannelListener {
+  private readonly held = new Map<string, Held>()
+  /** Incoming HTLCs being worked on (between the checks and the durable circuit). */
+  private readonly busy = new Set<string>()
+  /** Circuits whose downstream add is queued on its channel but not stepped yet. */
+  private readonly adding = new Set<Circuit>()
+  readonly stats: RouterStats = { forwarded: 0, fulfilled: 0, failed: 0, feesMsat: 0 }
+
+  constructor (private readonly opts: RouterOptions) {}
+
+  // ── channel events ──
+
+  event (ch: ManagedChannel, e: ChannelEvent): void {
+    switch (e.type) {
+      case 'htlc_received': return void this.guard(this.incoming(ch, e.htlc))
+      case 'htlc_fulfilled': return void this.guard(this.downstreamFulfilled(ch, e.id, e.paymentHash, e.preimage))
+      case 'htlc_failed': return void this.guard(this.downstreamFailed(ch, e.id, e.reason))
+      case 'htlc_settled': return void this.guard(this.opts.circuits.remove(ch.driver.channelId, e.id))
+      case 'add_rolled_back': return this.rolledBack(ch, e.htlc)
+      case 'channel_ready':
+      case 'reestablished':
+        this.retryHeld(ch.peer)
+        this.retryUnsent(ch)
+        return
+      case 'channel_failed': return this.channelGone(ch)
+      default:
+    }
+  }
+
+  peerOnline (peer: NodeId): void { this.retryHeld(peer) }
+
+  private async guard (p: Promise<void>): Promise<void> {
+    try { await p } catch (e) { this.opts.fatal(e) }
+  }
+
+  // ── incoming ──
+
+  private async incoming (chIn: ManagedChannel, htlc: Htlc): Promise<void> {
+    const inId = chIn.driver.channelId
+    const k = key(inId, htlc.id)
+    const existing = this.opts.circuits.get(inId, htlc.id)
+    if (existing !== undefined) return this.replay(existing)
+    if (this.held.has(k) || this.busy.has(k)) return
+    const c = this.opts.config
+    if (htlc.recipient === this.opts.hubId) return this.failUpstream(chIn, htlc.id, 'incorrect_or_unknown_payment_details', 'the hub is not a payee')
+    const outAmount = amountToForward(htlc.amountMsat, { feeBaseMsat: c.fees.baseMsat, feePpm: c.fees.ppm })
+    if (outAmount === null) return this.failUpstream(chIn, htlc.id, 'fee_insufficient', `fee is ${c.fees.baseMsat} msat + ${c.fees.ppm} ppm`)
+    const outCltv = htlc.cltvExpiry - c.cltvExpiryDelta
+    if (outCltv < this.opts.height() + c.minFinalCltvExpiry) return this.failUpstream(chIn, htlc.id, 'expiry_too_soon', `cltv_expiry ${htlc.cltvExpiry} leaves less than ${c.cltvExpiryDelta} + ${c.minFinalCltvExpiry} blocks`)
+    await this.forward(chIn, htlc, outAmount, outCltv)
+  }
+
+  /** Forwards now if the recipient has a usable channel; holds it if it may have one soon. */
+  private async forward (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, outCltv: number): Promise<void> {
+    const inId = chIn.driver.channelId
+    const k = key(inId, htlc.id)
+    const candidates = this.opts.manager.channelsOf(htlc.recipient)
+    const usable = candidates
+      .filter(ch => ch.driver.state.phase === 'normal' && ch.driver.state.link === 'up' && ch.driver.stoppedBy === undefined)
+      .sort((a, b) => spendable(b.driver.state) - spendable(a.driver.state))
+    const out = usable.find(ch => spendable(ch.driver.state) >= outAmount)
+    if (out === undefined) {
+      const online = this.opts.manager.isOnline(htlc.recipient)
+      const opening = candidates.some(ch => ch.driver.state.phase.startsWith('awaiting_'))
+      const open = candidates.some(ch => ch.driver.state.phase === 'normal')
+      if (usable.length > 0) return this.failUpstream(chIn, htlc.id, 'temporary_channel_failure', `insufficient liquidity towards ${htlc.recipient}`)
+      if (!open && !opening) {
+        if (!online || this.opts.config.channels.openOnPayment !== true || this.opts.openChannel === undefined) {
+          return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub`)
+        }
+        this.opts.openChannel(htlc.recipient)
+      }
+      // The payee is offline, reconnecting, or its channel is still opening: hold until the deadline.
+      this.hold(chIn, htlc, outAmount, outCltv)
+      return
+    }
+    this.busy.add(k)
+    const circuit: Circuit = {
+      in: { channelId: inId, htlcId: htlc.id, amountMsat: htlc.amountMsat, paymentHash: htlc.paymentHash, cltvExpiry: htlc.cltvExpiry },
+      out: { channelId: out.driver.channelId, amountMsat: outAmount, cltvExpiry: outCltv, recipient: htlc.recipient },
+      state: 'forwarding',
+    }
+    try {
+      // Durable BEFORE the downstream add can leave: a crash after this never forwards twice.
+      await this.opts.circuits.save(circuit)
+    } finally { this.busy.delete(k) }
+    this.stats.forwarded++
+    await this.addDownstream(out, circuit, htlc)
+  }
+
+  private async addDownstream (out: ManagedChannel, circuit: Circuit, htlc?: Htlc): Promise<void> {
+    // One add at a time per circuit: a replay while the first is still queued must not add twice.
+    if (this.adding.has(circuit)) return
+    this.adding.add(circuit)
+    let assigned: number | undefined
+    try {
+      await out.driver.command({
+      type: 'add_htlc', amountMsat: circuit.out.amountMsat, paymentHash: circuit.in.paymentHash, cltvExpiry: circuit.out.cltvExpiry,
+      recipient: circuit.out.recipient, ...(htlc?.metadata !== undefined ? { metadata: htlc.metadata } : {}),
+      }, (before, after) => { if (after.nextLocalHtlcId === before.nextLocalHtlcId + 1) assigned = before.nextLocalHtlcId })
+    } finally { this.adding.delete(circuit) }
+    if (assigned !== undefined) { circuit.out.htlcId = assigned; return }
+    // Refused (liquidity, HTLC slots, link gone): an add that never left can fail back at once.
+    if (out.driver.state.link !== 'up') return // retried on reestablish
+    await this.resolve(circuit, 'failed', { reason: 'temporary_channel_failure' })
+  }
+
+  private hold (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, outCltv: number): void {
+    const k = key(chIn.driver.channelId, htlc.id)
+    if (this.held.has(k)) return
+    const timer = setTimeout(() => {
+      if (this.held.get(k)?.timer !== timer) return
+      this.held.delete(k)
+      void this.guard(this.failUpstream(chIn, htlc.id, 'recipient_offline', `${htlc.recipient} did not come back within ${this.opts.config.router.holdMs} ms`))
+    }, this.opts.config.router.holdMs)
+    timer.unref()
+    this.held.set(k, { chIn, htlc, outAmount, outCltv, timer })
+    this.opts.log({ event: 'payment_held', recipient: htlc.recipient, channel_id: chIn.driver.channelId, htlc_id: htlc.id })
+  }
+
+  private retryHeld (peer: NodeId): void {
+    for (const [k, h] of this.held) {
+      if (h.htlc.recipient !== peer) continue
+      const usable = this.opts.manager.channelsOf(peer).some(ch => ch.driver.state.phase === 'normal' && ch.driver.state.link === 'up')
+      if (!usable) continue
+      clearTimeout(h.timer)
+      this.held.delete(k)
+      void this.guard(this.forward(h.chIn, h.htlc, h.outAmount, h.outCltv))
+    }
+  }
+
+  // ── outcomes ──
+
+  private findOut (chOut: ManagedChannel, htlcId: number, paymentHash?: string): Circuit | undefined {
+    const mine = this.opts.circuits.outgoing(chOut.driver.channelId).filter(c => c.state === 'forwarding')
+    return mine.find(c => c.out.htlcId === htlcId) ??
+      (paymentHash !== undefined ? mine.find(c => c.out.htlcId === undefined && c.in.paymentHash === paymentHash) : undefined)
+  }
+
+  private async downstreamFulfilled (chOut: ManagedChannel, htlcId: number, paymentHash: string, preimage: string): Promise<void> {
+    this.opts.preimages.set(paymentHash, preimage)
+    const c = this.findOut(chOut, htlcId, paymentHash) ?? this.opts.circuits.outgoing(chOut.driver.channelId).find(x => x.in.paymentHash === paymentHash && x.state === 'fulfilled')
+    if (c === undefined) { this.opts.log({ event: 'fulfill_without_circuit', channel_id: chOut.driver.channelId, htlc_id: htlcId }); return }
+    await this.resolve(c, 'fulfilled', { preimage })
+  }
+
+  private async downstreamFailed (chOut: ManagedChannel, htlcId: number, reason: HtlcFailureReason): Promise<void> {
+    const c = this.findOut(chOut, htlcId)
+    if (c === undefined) return
+    await this.resolve(c, 'failed', { reason })
+  }
+
+  /** Records the outcome durably, then sends it upstream. */
+  private async resolve (c: Circuit, state: 'fulfilled' | 'failed', o: { preimage?: string; reason?: HtlcFailureReason }): Promise<void> {
+    if (c.state === 'forwarding') {
+      c.state = state
+      if (o.preimage !== undefined) c.preimage = o.preimage
+      if (o.reason !== undefined) c.reason = o.reason
+      await this.opts.circuits.save(c)
+      if (state === 'fulfilled') { this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat } else this.stats.failed++
+    }
+    await this.sendUpstream(c)
+  }
+
+  private async sendUpstream (c: Circuit): Promise<void> {
+    const chIn = this.opts.manager.get(c.in.channelId)
+    if (chIn === undefined) return
+    if (c.state === 'fulfilled') await chIn.driver.command({ type: 'fulfill_htlc', id: c.in.htlcId, preimage: c.preimage! })
+    else if (c.state === 'failed') await chIn.driver.command({ type: 'fail_htlc', id: c.in.htlcId, reason: c.reason ?? 'temporary_channel_failure' })
+  }
+
+  private async failUpstream (chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string): Promise<void> {
+    this.stats.failed++
+    this.opts.log({ event: 'payment_failed', channel_id: chIn.driver.channelId, htlc_id: htlcId, reason, detail })
+    await chIn.driver.command({ type: 'fail_htlc', id: htlcId, reason, detail: detail.slice(0, 256) })
+  }
+
+  private rolledBack (chOut: ManagedChannel, htlc: Htlc): void {
+    const c = this.findOut(chOut, htlc.id)
+    if (c !== undefined) delete c.out.htlcId // re-added on reestablish
+  }
+
+  /** Circuits whose downstream add is not (or no longer) in the channel: add it again. */
+  private retryUnsent (chOut: ManagedChannel): void {
+    for (const c of this.opts.circuits.outgoing(chOut.driver.channelId)) {
+      if (c.state !== 'forwarding' || c.out.htlcId !== undefined) continue
+      const found = findOutgoing(chOut.driver.state, c, this.claimedIds(chOut))
+      if (found !== undefined) { c.out.htlcId = found; continue }
+      void this.guard(this.addDownstream(chOut, c))
+    }
+  }
+
+  private claimedIds (chOut: ManagedChannel): Set<number> {
+    return new Set(this.opts.circuits.outgoing(chOut.driver.channelId).map(c => c.out.htlcId).filter((x): x is number => x !== undefined))
+  }
+
+  private channelGone (chOut: ManagedChannel): void {
+    // Adds that never became part of a commitment can fail back now; committed ones are the chain
+    // monitor's (their outcome comes from the chain).
+    for (const c of this.opts.circuits.outgoing(chOut.driver.channelId)) {
+      if (c.state === 'forwarding' && findOutgoing(chOut.driver.state, c, new Set()) === undefined) {
+        void this.guard(this.resolve(c, 'failed', { reason: 'permanent_channel_failure' }))
+      }
+    }
+  }
+
+  // ── restart ──
+
+  private async replay (c: Circuit): Promise<void> {
+    if (c.state !== 'forwarding') return this.sendUpstream(c)
+    const chOut = this.opts.manager.get(c.out.channelId)
+    if (chOut === undefined) return this.resolve(c, 'failed', { reason: 'permanent_channel_failure' })
+    const preimage = this.opts.preimages.get(c.in.paymentHash)
+    const found = c.out.htlcId ?? findOutgoing(chOut.driver.state, c, this.claimedIds(chOut))
+    if (found !== undefined) { c.out.htlcId = found; return }
+    // Not in the downstream channel: either it never got there, or it was resolved and removed.
+    if (preimage !== undefined) return this.resolve(c, 'fulfilled', { preimage })
+    if (chOut.driver.state.link === 'up' && chOut.driver.state.phase === 'normal') await this.addDownstream(chOut, c)
+    // else: retryUnsent on reestablish
+  }
+
+  /** After a restart (channels loaded and restored): pick up every circuit and every committed
+   *  incoming HTLC that has none. */
+  async reconcile (): Promise<void> {
+    for (const c of this.opts.circuits.all()) await this.replay(c)
+    for (const ch of this.opts.manager.all()) {
+      for (const htlc of committedIncoming(ch.driver.state)) {
+        if (this.opts.circuits.get(ch.driver.channelId, htlc.id) === undefined) await this.incoming(ch, htlc)
+      }
+    }
+  }
+}
+
+/** What we can still send on a channel: our balance in the peer's next commitment, above our reserve. */
+function spendable (s: ChannelState): number {
+  const spec = s.nextRemoteCommit?.commit.spec ?? s.remoteCommit?.spec
+  if (spec === undefined) return 0
+  const reserve = (s.setup.remote?.channelReserveSat ?? 0) * 1000
+  const pending = s.localChanges.proposed.reduce((n, u) => n + (u.kind === 'add' ? u.htlc.amountMsat : 0), 0)
+  // The funder also pays the commitment fee; keep a margin of a few HTLC outputs' worth.
+  const feeMargin = s.setup.isFunder ? spec.feeratePerKw * (724 + 172 * (spec.htlcs.length + 2)) : 0
+  return spec.toRemoteMsat - reserve - pending - feeMargin
+}
+
+/** Our HTLC matching a circuit's outgoing half, anywhere in the channel (proposed, signed, committed). */
+function findOutgoing (s: ChannelState, c: Circuit, claimed: Set<number>): number | undefined {
+  const ours: Htlc[] = []
+  for (const spec of [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]) if (spec !== undefined) ours.push(...spec.htlcs.filter(h => h.offerer === 'local'))
+  for (const u of [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]) if (u.kind === 'add') ours.push(u.htlc)
+  return ours.find(h => h.paymentHash === c.in.paymentHash && h.amountMsat === c.out.amountMsat && h.cltvExpiry === c.out.cltvExpiry && !claimed.has(h.id))?.id
+}
+
+/** Incoming HTLCs irrevocably committed (in both latest commitments) that we are not removing. */
+export function committedIncoming (s: ChannelState): Htlc[] {
+  if (s.localCommit === undefined || s.remoteCommit === undefined) return []
+  const removing = new Set<number>()
+  for (const l of [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.holding]) {
+    for (const u of l) if (u.kind === 'fulfill' || u.kind === 'fail') removing.add(u.id)
+  }
+  const inRemote = new Set(s.remoteCommit.spec.htlcs.filter(h => h.offerer === 'remote').map(h => h.id))
+  return s.localCommit.spec.htlcs.filter(h => h.offerer === 'remote' && inRemote.has(h.id) && !removing.has(h.id))
+}
+
+export type { ChannelId }
