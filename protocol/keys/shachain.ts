@@ -36,12 +36,20 @@ export function whereToPutSecret (index: number): number {
 /**
  * BOLT #3 insert_secret(secret, I): "for b in 0 to B: if derive_secret(secret, B, known[b].index) !=
  * known[b].secret: error The secret for I is incorrect". We also require I = previous index − 1
- * (starting at 2^48 − 1): BOLT #2 reveals secrets strictly in that order.
+ * (starting at 2^48 − 1): BOLT #2 reveals secrets strictly in that order. Re-inserting the last
+ * secret unchanged is accepted and leaves the store as it was (idempotent replays).
  */
 export function insertSecret (store: Shachain, index: number, secret: Uint8Array): { ok: true, store: Shachain } | { ok: false, error: ShachainError } {
   if (secret.length !== 32) return { ok: false, error: { reason: 'bad_secret', detail: 'secret must be 32 bytes' } }
   if (!Number.isSafeInteger(index) || index < 0 || index > FIRST_COMMITMENT_INDEX) {
     return { ok: false, error: { reason: 'bad_secret', detail: `index ${index} out of range` } }
+  }
+  // The same secret again (a revoke_and_ack retransmitted after a reconnect or a crash) changes nothing.
+  if (index === store.lastIndex) {
+    const same = store.known[whereToPutSecret(index)]
+    return same !== undefined && equalBytes(same.secret, secret)
+      ? { ok: true, store }
+      : { ok: false, error: { reason: 'secret_mismatch', detail: `a different secret for index ${index} was stored before` } }
   }
   const expected = store.lastIndex === undefined ? FIRST_COMMITMENT_INDEX : store.lastIndex - 1
   if (index !== expected) {

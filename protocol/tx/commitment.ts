@@ -64,7 +64,8 @@ export function commitmentNumberOf (tx: Tx, openerPaymentBasepoint: Uint8Array, 
 }
 
 type WithoutVout<T> = T extends unknown ? Omit<T, 'vout'> : never
-type Draft = { out: TxOutput, info: WithoutVout<CommitmentOutput>, cltv: number, tie: number }
+/** `tie`: [direction rank, HTLC id] for HTLC outputs, [0, 0] otherwise. */
+type Draft = { out: TxOutput, info: WithoutVout<CommitmentOutput>, cltv: number, tie: readonly [number, number] }
 
 /**
  * BOLT #3 "Transaction Output Ordering": "Outputs are ordered according to BIP 69 (lexicographic by
@@ -73,7 +74,8 @@ type Draft = { out: TxOutput, info: WithoutVout<CommitmentOutput>, cltv: number,
  * whatever order the HTLCs were given in (their bytes are identical then anyway).
  */
 function compareOutputs (a: Draft, b: Draft): number {
-  return (a.out.valueSat - b.out.valueSat) || compareBytes(a.out.script, b.out.script) || (a.cltv - b.cltv) || (a.tie - b.tie)
+  return (a.out.valueSat - b.out.valueSat) || compareBytes(a.out.script, b.out.script) || (a.cltv - b.cltv) ||
+    (a.tie[0] - b.tie[0]) || (a.tie[1] - b.tie[1])
 }
 
 /**
@@ -114,7 +116,7 @@ export function buildCommitment (params: CommitmentParams): Commitment {
       out: { valueSat, script: p2wsh(witnessScript) },
       info: { kind: 'htlc', valueSat, witnessScript, htlc: h },
       cltv: h.cltvExpiry,
-      tie: (h.direction === 'offered' ? 0 : 2 ** 52) + h.id,
+      tie: [h.direction === 'offered' ? 0 : 1, h.id],
     })
   }
   // 6. "If the to_local amount is greater or equal to dust_limit_satoshis, add a to_local output."
@@ -122,7 +124,7 @@ export function buildCommitment (params: CommitmentParams): Commitment {
   const hasToLocal = toLocalSat >= dustLimitSat
   if (hasToLocal) {
     const witnessScript = toLocalWitnessScript(keys.revocationPubkey, params.toSelfDelay, keys.localDelayedPubkey)
-    drafts.push({ out: { valueSat: sat(toLocalSat), script: p2wsh(witnessScript) }, info: { kind: 'to_local', valueSat: sat(toLocalSat), witnessScript }, cltv: 0, tie: 0 })
+    drafts.push({ out: { valueSat: sat(toLocalSat), script: p2wsh(witnessScript) }, info: { kind: 'to_local', valueSat: sat(toLocalSat), witnessScript }, cltv: 0, tie: [0, 0] })
   }
   // 7. "If the to_remote amount is greater or equal to dust_limit_satoshis, add a to_remote output."
   const toRemoteSat = Math.floor(toRemoteMsat / 1000)
@@ -130,14 +132,14 @@ export function buildCommitment (params: CommitmentParams): Commitment {
   if (hasToRemote) {
     const witnessScript = anchors ? toRemoteAnchorsWitnessScript(keys.remotePaymentPubkey) : undefined
     const script = witnessScript === undefined ? p2wpkh(keys.remotePaymentPubkey) : p2wsh(witnessScript)
-    drafts.push({ out: { valueSat: sat(toRemoteSat), script }, info: { kind: 'to_remote', valueSat: sat(toRemoteSat), witnessScript }, cltv: 0, tie: 0 })
+    drafts.push({ out: { valueSat: sat(toRemoteSat), script }, info: { kind: 'to_remote', valueSat: sat(toRemoteSat), witnessScript }, cltv: 0, tie: [0, 0] })
   }
   // 8. "if to_local exists or there are untrimmed HTLCs, add a to_local_anchor output; if to_remote
   // exists or there are untrimmed HTLCs, add a to_remote_anchor output".
   if (anchors) {
     const anchorFor = (kind: 'local_anchor' | 'remote_anchor', pubkey: Uint8Array): Draft => {
       const witnessScript = anchorWitnessScript(pubkey)
-      return { out: { valueSat: ANCHOR_OUTPUT_SAT, script: p2wsh(witnessScript) }, info: { kind, valueSat: ANCHOR_OUTPUT_SAT, witnessScript }, cltv: 0, tie: 0 }
+      return { out: { valueSat: ANCHOR_OUTPUT_SAT, script: p2wsh(witnessScript) }, info: { kind, valueSat: ANCHOR_OUTPUT_SAT, witnessScript }, cltv: 0, tie: [0, 0] }
     }
     if (hasToLocal || untrimmed.length > 0) drafts.push(anchorFor('local_anchor', keys.localFundingPubkey))
     if (hasToRemote || untrimmed.length > 0) drafts.push(anchorFor('remote_anchor', keys.remoteFundingPubkey))
