@@ -130,6 +130,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     await this.hubPolicy()
     await this.inbox
     await this.recoverPayments()
+    this.recoverIncoming()
   }
 
   /** The hub's policy (sent by the hub right after authentication). */
@@ -209,6 +210,12 @@ export class HubClient extends Emitter<HubClientEvents> {
     return { invoice: rec.invoice, paymentHash: rec.paymentHash, expiresAt: rec.expiresAt }
   }
 
+  /** Cancels an unpaid invoice of ours (payments for it are refused). False if unknown or already paid. */
+  async cancelInvoice (paymentHash: string): Promise<boolean> {
+    if (typeof paymentHash !== 'string' || !/^[0-9a-f]{64}$/.test(paymentHash)) throw new TypeError('cancelInvoice.paymentHash: must be 32 bytes of lowercase hex')
+    return await this.book.cancelInvoice(paymentHash)
+  }
+
   /**
    * Pays `invoice` through the hub. Resolves with the preimage, or a typed failure (never throws for
    * a payment problem). With the same `idempotencyKey` (or the same invoice), a second call pays
@@ -278,6 +285,21 @@ export class HubClient extends Emitter<HubClientEvents> {
       if (preimage !== undefined) { await this.settleSent(rec.paymentHash, preimage); continue }
       const ch = this.payingChannel()
       if (ch !== undefined) await this.offer(ch, rec.paymentHash)
+    }
+  }
+
+  /** After a restart: incoming HTLCs irrevocably committed (in both commitments) that nobody has
+   *  fulfilled or failed yet are decided again (idempotent: an invoice remembers the HTLC that paid it). */
+  private recoverIncoming (): void {
+    for (const ch of this.channelSet.channels()) {
+      const s = ch.driver.state
+      if (s.localCommit === undefined || s.remoteCommit === undefined || isFinal(s.phase)) continue
+      const inRemote = new Set(s.remoteCommit.spec.htlcs.filter(h => h.offerer === 'remote').map(h => h.id))
+      const removing = new Set([...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked, ...s.holding]
+        .flatMap(u => (u.kind === 'fulfill' || u.kind === 'fail' ? [u.id] : [])))
+      for (const h of s.localCommit.spec.htlcs) {
+        if (h.offerer === 'remote' && inRemote.has(h.id) && !removing.has(h.id)) this.enqueue(() => this.receiveHtlc(ch, h))
+      }
     }
   }
 

@@ -75,11 +75,20 @@ export class PaymentBook {
       if (rec.paidBy === by) return { action: 'fulfill', preimage: rec.preimage, firstTime: false, record: rec }
       return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'invoice already paid' }
     }
+    if (rec.cancelled === true) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'invoice cancelled' }
     if (htlc.amountMsat < rec.amountMsat) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: `amount ${htlc.amountMsat} < ${rec.amountMsat}` }
     if (nowSec > rec.expiresAt) return { action: 'fail', reason: 'invoice_expired', detail: 'invoice expired' }
     const paid: InvoiceRecord = { ...rec, paidBy: by, receivedMsat: htlc.amountMsat }
     await this.store.write([putRecord(recordKeys.invoice(rec.paymentHash), paid)])
     return { action: 'fulfill', preimage: rec.preimage, firstTime: true, record: paid }
+  }
+
+  /** Cancels an unpaid invoice: HTLCs for it are refused from now on. False if unknown or paid. */
+  async cancelInvoice (paymentHash: string): Promise<boolean> {
+    const rec = await this.invoice(paymentHash)
+    if (rec === undefined || rec.paidBy !== undefined) return false
+    await this.store.write([putRecord(recordKeys.invoice(paymentHash), { ...rec, cancelled: true })])
+    return true
   }
 
   // ── Payments (payer) ──

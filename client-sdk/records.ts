@@ -25,6 +25,8 @@ export const invoiceRecord = z.strictObject({
   /** The HTLC that paid it ("<channel id>:<htlc id>"), once paid. */
   paidBy: z.string().optional(),
   receivedMsat: msat.optional(),
+  /** Cancelled by the payee before it was paid: payments for it are refused. */
+  cancelled: z.boolean().optional(),
 })
 export type InvoiceRecord = z.infer<typeof invoiceRecord>
 

@@ -2,7 +2,7 @@
 //
 //   const btc = await useBtcd(t)
 //   const hub = await startHub({ dataDir, btcd: btc.node.rpc })   // spawns `tsx hub/main.ts`
-//   hub.url, hub.hubId                                             // from its JSON "listening" line
+//   hub.url, hub.hubId                                             // from its JSON "listening" line (ws, hub_id)
 //   await hub.kill()            // SIGKILL (scenario 3); await hub.restart() starts it on the same data
 //   const c = await startClient({ hub, btc, dataDir, role })       // a HubClient, connected
 //
@@ -109,7 +109,7 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
     ])
     info = listening
     if (port === 0) {
-      port = Number(new URL(String(listening.url)).port)
+      port = Number(new URL(String(listening.ws)).port)
       writeConfig() // restarts come back on the same port, so clients reconnect to the same URL
     }
   }
@@ -129,8 +129,8 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
 
   await launch(opts.env ?? {})
   const hub: HubProcess = {
-    get url () { return String(info.url) },
-    get hubId () { return String(info.hubId ?? info.hub_id ?? info.nodeId) as NodeId },
+    get url () { return String(info.ws) },
+    get hubId () { return String(info.hub_id) as NodeId },
     dataDir: opts.dataDir,
     get lines () { return lines },
     get pid () { return child?.pid },
