@@ -12,6 +12,8 @@ import { ok } from './backend.ts'
 
 /** Checking every checkpoint is wasteful; the newest few and the oldest one catch any wipe. */
 const CHECKPOINTS_KEPT = 8
+/** Likewise for transactions: a wipe loses all of them, so the most recent ones are enough to notice. */
+const FINAL_TXIDS_KEPT = 32
 
 export class ChainWipeDetector {
   private checkpoints: BlockRef[] = []
@@ -27,7 +29,14 @@ export class ChainWipeDetector {
   }
 
   /** A transaction (e.g. a channel funding) that was confirmed deep enough to count as final. */
-  addFinalTx (txid: string): void { this.finalTxids.add(txid) }
+  addFinalTx (txid: string): void {
+    this.finalTxids.delete(txid)
+    this.finalTxids.add(txid)
+    for (const old of this.finalTxids) {
+      if (this.finalTxids.size <= FINAL_TXIDS_KEPT) break
+      this.finalTxids.delete(old)
+    }
+  }
   removeFinalTx (txid: string): void { this.finalTxids.delete(txid) }
 
   get state (): { checkpoints: BlockRef[]; finalTxids: string[] } {

@@ -53,7 +53,7 @@ export const walletStateSchema = z.object({
   pending: z.record(hash64, pending),
   /** Set once the chain under us vanished (scenario 12): the wallet refuses to run until an operator acts. */
   wiped: z.string().max(2000).nullable(),
-  finality: z.object({ checkpoints: z.array(blockRef).max(64), finalTxids: z.array(hash64).max(100_000) }).strict()
+  finality: z.object({ checkpoints: z.array(blockRef).max(64), finalTxids: z.array(hash64).max(1000) }).strict()
 }).strict()
 export type WalletState = z.infer<typeof walletStateSchema>
 

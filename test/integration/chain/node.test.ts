@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
 import { startBtcd } from '../../../hub/chain/node.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -22,7 +23,7 @@ async function eventually (cond: () => boolean, limitMs: number): Promise<boolea
   return cond()
 }
 
-t.test('node manager: start, RPC answers, /ws connects, stop leaves nothing behind', async t => {
+t.test('node manager: start, RPC answers, /ws connects, restart wipes, stop leaves nothing behind', async t => {
   const node = await startBtcd()
   t.teardown(() => node.stop())
   const pid = node.pid
@@ -37,9 +38,21 @@ t.test('node manager: start, RPC answers, /ws connects, stop leaves nothing behi
   const blk = await chain.getBlock(1)
   t.equal(blk.ok && blk.value?.txs[0]?.outputs[0]?.scriptPubKey, Buffer.from(node.miner.script).toString('hex'), 'coinbase pays the miner key we hold')
   t.ok(await eventually(() => chain.notificationsConnected, 10_000), '/ws notifications connected')
+  // btcd before v0.26 activated CSV/segwit on regtest only at height 432 (DESIGN.md): not this one.
+  const forks = await chain.rpc.request('getblockchaininfo', [], z.object({ bip9_softforks: z.record(z.string(), z.object({ status: z.string() })) }), { idempotent: true })
+  const status = forks.ok ? Object.fromEntries(['csv', 'segwit', 'taproot'].map(k => [k, forks.value.bip9_softforks[k]?.status])) : forks.error
+  t.same(status, { csv: 'active', segwit: 'active', taproot: 'active' }, 'CSV, segwit and taproot active from the genesis block')
+
+  const port = node.rpc.port
+  await node.restart()
+  t.equal(node.rpc.port, port, 'restart comes back on the same RPC port')
+  const again = await chain.tip()
+  t.same(again.ok && again.value.height, 0, '... with an empty chain (regtest btcd wipes it at every start)')
+  const pid2 = node.pid
+
   await chain.close()
   await node.stop()
-  t.notOk(alive(pid!), 'btcd exited on stop()')
+  t.notOk(alive(pid!) || alive(pid2!), 'btcd exited on stop()')
   t.notOk(fs.existsSync(node.dataDir), 'temporary data dir removed')
   const probe = node.backend({ attempts: 1, notifications: false })
   const after = await probe.tip()
@@ -63,17 +76,4 @@ t.test('a SIGKILLed parent leaves no btcd behind (the watchdog stops it)', async
   const gone = await eventually(() => !alive(btcdPid), 15_000)
   if (!gone) process.kill(btcdPid, 'SIGKILL')
   t.ok(gone, 'btcd is gone after its parent was SIGKILLed')
-})
-
-t.test('restart comes back on the same RPC port with an empty chain (regtest wipes on start)', async t => {
-  const node = await startBtcd()
-  t.teardown(() => node.stop())
-  const chain = node.backend()
-  t.teardown(() => chain.close())
-  await chain.generate(3)
-  const port = node.rpc.port
-  await node.restart()
-  t.equal(node.rpc.port, port)
-  const tip = await chain.tip()
-  t.same(tip.ok && tip.value.height, 0)
 })
