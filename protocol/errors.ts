@@ -74,6 +74,7 @@ export const REASONS = {
   fee_update_not_funder: 'disconnect',  // update_fee from the side that does not pay the fee
   fee_out_of_range: 'disconnect',       // update_fee below 253 sat/kw floor or unreasonably large
   fee_unaffordable: 'disconnect',       // the funder cannot pay the new fee on our commitment
+  htlc_deadline: 'close',               // BOLT #2 cltv_expiry_delta: an HTLC past its timeout/fulfillment deadline: MUST fail the channel
   unexpected_message: 'disconnect',     // a message not allowed in the channel's current phase
 
   // ── Close (BOLT #2 shutdown / closing_signed) ──

@@ -116,3 +116,14 @@ export const DEFAULT_MAX_MINIMUM_DEPTH = 144
 /** BOLT #2 (open_channel receiver): "MAY fail the channel if ... `funding_satoshis` is too small":
  *  below this, fees and reserves leave nothing to pay with. */
 export const DEFAULT_MIN_FUNDING_SATOSHIS = 20_000
+
+/** BOLT #2 "`cltv_expiry_delta` Selection": an offering node "MUST estimate a timeout deadline for each
+ *  HTLC it offers" and fail the channel once an offered HTLC is past it. We allow 3 blocks after
+ *  `cltv_expiry` for the peer to fail it off-chain (LDK's LATENCY_GRACE_PERIOD_BLOCKS). */
+export const OFFERED_HTLC_GRACE_BLOCKS = 3
+
+/** BOLT #2: a fulfilling node "MUST estimate a fulfillment deadline" — the last height at which it can
+ *  still claim the HTLC on-chain with the preimage before the offerer can time it out. 12 blocks before
+ *  `cltv_expiry` leaves time for a commitment and an HTLC-success tx to confirm; it is below
+ *  DEFAULT_MIN_CLTV_EXPIRY_DELTA so a freshly accepted HTLC is never already past it. */
+export const FULFILL_DEADLINE_BLOCKS = 12

@@ -30,6 +30,7 @@ import { receiveCommitmentSigned, receiveRevokeAndAck, signCommitment } from './
 import { fundingBuilt, fundingDepth, receiveAcceptChannel, receiveChannelReady, receiveFundingCreated, receiveFundingSigned } from './open.ts'
 import { commandShutdown, receiveClosingSigned, receiveShutdown } from './close.ts'
 import { onConnected, receiveReestablish } from './reestablish.ts'
+import { onBlock } from './expiry.ts'
 
 export type Command =
   | AddHtlcCommand
@@ -101,7 +102,7 @@ function onCommand (b: StepBuilder, signer: ChannelSigner, cmd: Command): void {
 
 function onChain (b: StepBuilder, signer: ChannelSigner, e: ChainEvent): void {
   switch (e.type) {
-    case 'block': b.state.height = Math.max(b.state.height, e.height); return
+    case 'block': return onBlock(b, e.height)
     case 'funding_depth': return fundingDepth(b, signer, e.depth)
   }
 }

@@ -2,7 +2,7 @@
 // "Removing an HTLC"). Each rule is violated once by a message injected straight into the receiver
 // (an honest sender's own checks would refuse to send it), and the step's effects are asserted:
 // a warning naming the reason and a disconnect, or an error and a failed channel; nothing applied.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { step, type Effect } from '../../../protocol/channel/index.ts'
 import type { Msat, NodeId } from '../../../protocol/types.ts'
 import type { PeerMessage, UpdateAddHtlc } from '../../../protocol/wire/index.ts'
@@ -23,7 +23,7 @@ function inject (to: Party, msg: PeerMessage) {
   return step(to.state, { kind: 'peer', msg }, to.signer)
 }
 
-function warned (t: Tap.Test, effects: Effect[], reason: string): void {
+function warned (t: Test, effects: Effect[], reason: string): void {
   t.same(kinds(effects), ['send:warning', 'disconnect'], `${reason}: warning and disconnect`)
   const w = effects[0]
   t.ok(w?.kind === 'send' && w.msg.type === 'warning' && w.msg.data.startsWith(reason), `the warning names ${reason}`)
