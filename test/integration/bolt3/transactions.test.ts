@@ -11,7 +11,7 @@ import { useBtcd } from '../../helpers/btcd.ts'
 import {
   FEERATE, PREIMAGE_OFFERED, PREIMAGE_RECEIVED, TO_SELF_DELAY, aCommitment, broadcast, confirmations, curve, height, mineTo, newParty, openChannel,
   walletCoin, type SignedCommitment,
-} from './fixture.ts'
+} from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
 const sweepTo = p2wpkh(newParty().basepoints.paymentBasepoint)

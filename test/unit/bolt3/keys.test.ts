@@ -6,7 +6,7 @@ import {
   emptyShachain, insertSecret, obscuredCommitmentNumber, obscuringFactor, perCommitmentPoint, perCommitmentSecret,
   shachainFromJson, shachainToJson, FIRST_COMMITMENT_INDEX, type Shachain,
 } from '../../../protocol/keys/index.ts'
-import { curves, loadVectors } from './vectors.ts'
+import { curves, loadVectors } from './fixtures/vectors.ts'
 
 const secrets = loadVectors('per-commitment-secrets.json')
 const derivation = loadVectors('key-derivation.json')

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runVectorFile } from '../../../scripts/bolt3-vectors.ts'
-import { loadVectors, repoRoot, vectorsDir } from './vectors.ts'
+import { loadVectors, repoRoot, vectorsDir } from './fixtures/vectors.ts'
 
 function run (file: string): Array<{ name: string, commitment_tx_hex: string, htlc_txs: Array<{ htlc: number, type: string, tx_hex: string }> }> {
   const out = execFileSync('npm', ['run', '--silent', 'bolt3', '--', file], { cwd: repoRoot, encoding: 'utf8' })

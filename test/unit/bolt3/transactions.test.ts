@@ -8,7 +8,7 @@ import {
   signHtlcTx, txHex, txid, verifyFundingSpend, verifyHtlcSig, obscuredNumberOf, parseTx, commitmentNumberOf,
 } from '../../../protocol/tx/index.ts'
 import { parseVectorFile, prepareVectors, runVectors } from '../../../scripts/bolt3-vectors.ts'
-import { curves, loadVectors } from './vectors.ts'
+import { curves, loadVectors } from './fixtures/vectors.ts'
 
 const fundingV = loadVectors('funding-tx.json')
 const staticV = loadVectors('commitment-txs-static-remotekey.json')
