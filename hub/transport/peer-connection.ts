@@ -62,6 +62,8 @@ export class PeerConnection {
   private pingTimer: NodeJS.Timeout | undefined
   private pongDeadline: NodeJS.Timeout | undefined
   private badFrames = 0
+  /** Liveness counters, for operators and tests. */
+  readonly liveness = { pingsSent: 0, pongsReceived: 0 }
   /** The node id this connection proved; kept after the session ends so the registry can find it. */
   private proven: NodeId | undefined
   /** Peer pings answered since the last hub ping: a peer may not make us send pongs without bound. */
@@ -103,7 +105,11 @@ export class PeerConnection {
         return
       case 'pong':
         // Any pong proves the peer reads; one without a ping outstanding is harmless and ignored.
-        if (this.pongDeadline !== undefined) { clearTimeout(this.pongDeadline); this.pongDeadline = undefined }
+        if (this.pongDeadline !== undefined) {
+          clearTimeout(this.pongDeadline)
+          this.pongDeadline = undefined
+          this.liveness.pongsReceived++
+        }
         return
       case 'hub_hello': case 'client_auth': case 'hub_auth': case 'auth_ok':
         return this.badFrame(`unexpected_message: ${msg.type} after the handshake`)
@@ -152,6 +158,7 @@ export class PeerConnection {
     this.pongsOwed = 0
     if (this.pongDeadline !== undefined) return // still waiting for the last one
     this.sendNow({ type: 'ping', num_pong_bytes: 0, ignored: '' } as PeerMessage)
+    this.liveness.pingsSent++
     this.pongDeadline = setTimeout(() => this.end('ping_timeout', 'no pong in time'), this.ctx.config.pongTimeoutMs)
   }
 
@@ -227,6 +234,8 @@ export class PeerSession {
   get remoteAddress (): string { return this.conn.remoteAddress }
   /** Bytes waiting to reach this peer. */
   get bufferedAmount (): number { return this.conn.bufferedAmount }
+  /** Pings the hub sent this peer and pongs that answered them. */
+  get liveness (): { readonly pingsSent: number; readonly pongsReceived: number } { return this.conn.liveness }
   get open (): boolean { return this.conn.session === this }
 
   /** 'overflow': the peer was not reading and has been disconnected; 'closed': it is gone. */
