@@ -275,6 +275,7 @@ export class Router implements ChannelListener {
 }
 
 /** What we can still send on a channel: our balance in the peer's next commitment, above our reserve. */
+// Spec amounts are in the local (hub) perspective everywhere (protocol/channel/state.ts): ours is toLocalMsat.
 function spendable (s: ChannelState): number {
   const spec = s.nextRemoteCommit?.commit.spec ?? s.remoteCommit?.spec
   if (spec === undefined) return 0
@@ -282,7 +283,7 @@ function spendable (s: ChannelState): number {
   const pending = s.localChanges.proposed.reduce((n, u) => n + (u.kind === 'add' ? u.htlc.amountMsat : 0), 0)
   // The funder also pays the commitment fee; keep a margin of a few HTLC outputs' worth.
   const feeMargin = s.setup.isFunder ? spec.feeratePerKw * (724 + 172 * (spec.htlcs.length + 2)) : 0
-  return spec.toRemoteMsat - reserve - pending - feeMargin
+  return spec.toLocalMsat - reserve - pending - feeMargin
 }
 
 /** Our HTLC matching a circuit's outgoing half, anywhere in the channel (proposed, signed, committed). */
