@@ -2,8 +2,8 @@
 //
 // The node listens on loopback only, on free ports, with its own data directory and a mining address
 // whose key we hold (so tests can spend coinbases). It never outlives us: it is stopped on stop(),
-// on process exit, on SIGINT/SIGTERM, and, if we are SIGKILLed (nothing runs then), by a tiny
-// detached watchdog shell that notices our pid is gone.
+// on process exit, and, when we die from a signal (SIGINT, SIGTERM, even SIGKILL, when no code of
+// ours runs), by a tiny detached watchdog shell that notices our pid is gone.
 //
 // Note: btcd deletes its regtest database at every start (btcd.go removeRegressionDB), so
 // restart() always comes back with an empty chain: that is scenario 12, "chain wiped".
@@ -151,7 +151,7 @@ class Node implements ManagedBtcd {
     installExitHooks()
     void this.exited.then(() => { if (this.child === child) { this.child = null; live.delete(this) } })
     if (child.pid === undefined) throw new Error(`could not start ${BTCD_BIN}`)
-    this.watchdog = startWatchdog(process.pid, child.pid)
+    this.watchdog = startWatchdog(process.pid, child.pid, this.tempDir ? this.dataDir : null)
     await this.waitForRpc(child)
   }
 
@@ -211,30 +211,30 @@ class Node implements ManagedBtcd {
 }
 
 /**
- * A detached shell that outlives us: it polls our pid and btcd's, and kills btcd once we are gone.
- * It exits by itself when btcd does. `kill -0` only tests that a pid exists. SIGKILL, not SIGTERM:
- * a regtest chain is deleted at the next start anyway, so there is nothing to flush.
+ * A detached shell that outlives us: it polls our pid and btcd's, and once we are gone kills btcd
+ * (and removes its temporary data dir). It exits by itself when btcd does. `kill -0` only tests that
+ * a pid exists. SIGKILL, not SIGTERM: a regtest chain is deleted at the next start anyway.
  */
-function startWatchdog (parentPid: number, btcdPid: number): ChildProcess {
+function startWatchdog (parentPid: number, btcdPid: number, removeDir: string | null): ChildProcess {
+  const rm = removeDir === null ? '' : `; rm -rf '${removeDir.replace(/'/g, "'\\''")}'`
   const script = `while kill -0 ${parentPid} 2>/dev/null && kill -0 ${btcdPid} 2>/dev/null; do sleep ${WATCHDOG_PERIOD_S}; done
-kill -KILL ${btcdPid} 2>/dev/null`
+if kill -0 ${parentPid} 2>/dev/null; then exit 0; fi
+kill -KILL ${btcdPid} 2>/dev/null${rm}`
   const w = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' })
   w.unref()
   return w
 }
 
 let hooksInstalled = false
+/**
+ * On a normal exit (including process.exit() from the host's own SIGINT/SIGTERM handler) btcd is
+ * killed synchronously here. No signal handlers are installed on purpose: a listener changes what a
+ * signal does to the whole process (it would no longer exit, and libraries like signal-exit stop
+ * re-raising when they see a foreign listener). A process killed by a signal is covered by the
+ * watchdog instead, within WATCHDOG_PERIOD_S.
+ */
 function installExitHooks (): void {
   if (hooksInstalled) return
   hooksInstalled = true
   process.on('exit', () => { for (const n of live) n.killNow() })
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      for (const n of live) n.killNow()
-      // Re-raise with the default action unless someone else handles the signal.
-      process.removeListener(sig, onSignal)
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig)
-    }
-    process.on(sig, onSignal)
-  }
 }

@@ -2,7 +2,6 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
@@ -60,20 +59,20 @@ t.test('node manager: start, RPC answers, /ws connects, restart wipes, stop leav
   t.equal(after.ok ? 'ok' : after.error.kind, 'unavailable', 'RPC no longer answers')
 })
 
-t.test('a SIGKILLed parent leaves no btcd behind (the watchdog stops it)', async t => {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'btcd-orphan-'))
-  t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/start-btcd-child.ts'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] })
+t.test('a SIGKILLed parent leaves no btcd and no temporary data dir behind (the watchdog cleans up)', async t => {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/start-btcd-child.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
   const line = await new Promise<string>((resolve, reject) => {
     let buf = ''
     child.stdout.on('data', (c: Buffer) => { buf += c.toString(); if (buf.includes('\n')) resolve(buf.split('\n')[0]!) })
     child.once('exit', code => reject(new Error(`child exited early (${code})`)))
   })
-  const { btcdPid } = JSON.parse(line) as { btcdPid: number }
+  const { btcdPid, dataDir } = JSON.parse(line) as { btcdPid: number; dataDir: string }
+  t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
   t.ok(alive(btcdPid), 'the child started btcd')
+  t.ok(fs.existsSync(dataDir))
   child.kill('SIGKILL')
   await new Promise(resolve => child.once('exit', resolve))
-  const gone = await eventually(() => !alive(btcdPid), 15_000)
-  if (!gone) process.kill(btcdPid, 'SIGKILL')
-  t.ok(gone, 'btcd is gone after its parent was SIGKILLed')
+  const gone = await eventually(() => !alive(btcdPid) && !fs.existsSync(dataDir), 15_000)
+  if (alive(btcdPid)) process.kill(btcdPid, 'SIGKILL')
+  t.ok(gone, 'btcd is gone and its data dir removed after its parent was SIGKILLed')
 })
