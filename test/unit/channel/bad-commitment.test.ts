@@ -7,8 +7,8 @@ import { step } from '../../../protocol/channel/index.ts'
 import { CURVE_ORDER, bigIntTo32Bytes, bytesToBigInt } from '../../../protocol/crypto/index.ts'
 import { bytesToHex, hexToBytes } from '../../../protocol/types.ts'
 import type { CommitmentSigned, RevokeAndAck } from '../../../protocol/wire/index.ts'
-import { Pair, kinds } from './harness.ts'
-import { AMOUNT, finish } from './flow.ts'
+import { Pair, kinds } from './fixtures/harness.ts'
+import { AMOUNT, finish } from './fixtures/flow.ts'
 
 const flip = (hex: string, at = 40): string => hex.slice(0, at) + ((parseInt(hex.slice(at, at + 2), 16) ^ 1).toString(16).padStart(2, '0')) + hex.slice(at + 2)
 /** The same ECDSA signature with s replaced by n − s: valid maths, but not LOW-S. */

@@ -1,6 +1,6 @@
 // Open a channel between two in-memory parties and move an HTLC through the whole dance both ways.
 import t from 'tap'
-import { Pair, kinds } from './harness.ts'
+import { Pair, kinds } from './fixtures/harness.ts'
 
 t.test('open: both reach normal, acceptor stores before funding_signed, opener before broadcasting', t => {
   const p = new Pair({ seed: 7 })

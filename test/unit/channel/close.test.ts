@@ -2,8 +2,8 @@
 // interrupted by a reconnect, and with a bad shutdown script (part of scenario 22 at the protocol level).
 import t from 'tap'
 import { step } from '../../../protocol/channel/index.ts'
-import { Pair, P2WPKH_A, kinds } from './harness.ts'
-import { AMOUNT, finish } from './flow.ts'
+import { Pair, P2WPKH_A, kinds } from './fixtures/harness.ts'
+import { AMOUNT, finish } from './fixtures/flow.ts'
 
 t.test('shutdown with an HTLC pending: no new HTLCs, the pending one drains, then closing_signed agrees', t => {
   const p = new Pair({ seed: 81 })

@@ -4,8 +4,8 @@
 import t from 'tap'
 import { decideReestablish, reestablishMessage, step } from '../../../protocol/channel/index.ts'
 import type { ChannelState } from '../../../protocol/channel/index.ts'
-import { Pair, kinds } from './harness.ts'
-import { AMOUNT, finish } from './flow.ts'
+import { Pair, kinds } from './fixtures/harness.ts'
+import { AMOUNT, finish } from './fixtures/flow.ts'
 
 /** A pair with a few completed payments, and a snapshot of A's store taken before the last ones. */
 function withOldBackup (): { p: Pair; backup: ChannelState } {

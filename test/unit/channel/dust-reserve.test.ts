@@ -3,8 +3,8 @@
 import t from 'tap'
 import { dustExposureMsat } from '../../../protocol/channel/index.ts'
 import type { Msat } from '../../../protocol/types.ts'
-import { Pair, type Party } from './harness.ts'
-import { finish } from './flow.ts'
+import { Pair, type Party } from './fixtures/harness.ts'
+import { finish } from './fixtures/flow.ts'
 
 const reason = (p: Party, from: number): string | undefined => {
   const e = p.events.slice(from).find(e => e.type === 'command_failed')

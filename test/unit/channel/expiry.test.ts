@@ -4,8 +4,8 @@
 // HTLC nobody settled is failed back before its fulfillment deadline.
 import t from 'tap'
 import { FULFILL_DEADLINE_BLOCKS, OFFERED_HTLC_GRACE_BLOCKS } from '../../../protocol/limits.ts'
-import { Pair } from './harness.ts'
-import { AMOUNT, finish } from './flow.ts'
+import { Pair } from './fixtures/harness.ts'
+import { AMOUNT, finish } from './fixtures/flow.ts'
 
 const block = (p: Pair, height: number): void => {
   p.run(p.a, { kind: 'chain', event: { type: 'block', height } })

@@ -4,8 +4,8 @@
 import t from 'tap'
 import { step } from '../../../protocol/channel/index.ts'
 import type { UpdateFee } from '../../../protocol/wire/index.ts'
-import { Pair, kinds, type Party } from './harness.ts'
-import { AMOUNT, finish } from './flow.ts'
+import { Pair, kinds, type Party } from './fixtures/harness.ts'
+import { AMOUNT, finish } from './fixtures/flow.ts'
 
 const fee = (p: Pair, to: Party, feerate: number): UpdateFee => ({ type: 'update_fee', channel_id: to.state.channelId, feerate_per_kw: feerate })
 const feeCommand = (p: Pair, who: Party, feerate: number): string | undefined => {

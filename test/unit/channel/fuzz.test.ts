@@ -4,8 +4,8 @@
 // agree on is a failure. Afterwards the channel must settle every HTLC and both sides must agree on
 // the final balances. (LDK chanmon_consistency, Eclair FuzzySpec.)
 import t from 'tap'
-import { Pair, type Party } from './harness.ts'
-import { finish } from './flow.ts'
+import { Pair, type Party } from './fixtures/harness.ts'
+import { finish } from './fixtures/flow.ts'
 
 const SEEDS = Number(process.env.SEEDS ?? 24)
 const STEPS = 400

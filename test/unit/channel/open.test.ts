@@ -4,7 +4,7 @@ import t from 'tap'
 import { acceptChannel, bolt3Signer, defaultPolicy, openChannel } from '../../../protocol/channel/index.ts'
 import type { ChannelId, Msat, Sat } from '../../../protocol/types.ts'
 import type { OpenChannel } from '../../../protocol/wire/index.ts'
-import { CHAIN_HASH, P2WPKH_A, P2WPKH_B, Pair, makeKeys, rng } from './harness.ts'
+import { CHAIN_HASH, P2WPKH_A, P2WPKH_B, Pair, makeKeys, rng } from './fixtures/harness.ts'
 
 const r = rng(91)
 const ka = makeKeys(r)

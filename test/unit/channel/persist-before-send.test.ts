@@ -4,8 +4,8 @@
 // continues; a store that fails (the host dies) restarts from its last durable state, reconnects, and
 // the channel still settles without a force close. The number of durable writes per step is asserted.
 import t from 'tap'
-import { Pair, type Party } from './harness.ts'
-import { AMOUNT, FAIL_FLOW, PAYMENT_FLOW, finish, reversed, type Action } from './flow.ts'
+import { Pair, type Party } from './fixtures/harness.ts'
+import { AMOUNT, FAIL_FLOW, PAYMENT_FLOW, finish, reversed, type Action } from './fixtures/flow.ts'
 
 const who = (p: Pair, a: 'A' | 'B'): Party => (a === 'A' ? p.a : p.b)
 const GATED = new Set(['commitment_signed', 'revoke_and_ack', 'update_fulfill_htlc', 'funding_signed'])

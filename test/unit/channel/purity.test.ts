@@ -3,8 +3,8 @@
 // is deep-frozen: an in-place write throws in strict mode.
 import t from 'tap'
 import { step } from '../../../protocol/channel/index.ts'
-import { Pair } from './harness.ts'
-import { FAIL_FLOW, PAYMENT_FLOW, finish, reversed } from './flow.ts'
+import { Pair } from './fixtures/harness.ts'
+import { FAIL_FLOW, PAYMENT_FLOW, finish, reversed } from './fixtures/flow.ts'
 
 t.test('a full payment, a failed one, disconnects and a close with frozen inputs', t => {
   const p = new Pair({ seed: 101 })

@@ -2,7 +2,7 @@
 // batching of commitments and random delivery order. After every step both sides agree on both
 // commitments and every commitment holds exactly the channel capacity (issue 4).
 import t from 'tap'
-import { Pair, type Party } from './harness.ts'
+import { Pair, type Party } from './fixtures/harness.ts'
 
 const UPDATES = Number(process.env.UPDATES ?? 10_000)
 

@@ -6,8 +6,8 @@ import t, { type Test } from 'tap'
 import { step, type Effect } from '../../../protocol/channel/index.ts'
 import type { Msat, NodeId } from '../../../protocol/types.ts'
 import type { PeerMessage, UpdateAddHtlc } from '../../../protocol/wire/index.ts'
-import { Pair, kinds, type PairOptions, type Party } from './harness.ts'
-import { AMOUNT } from './flow.ts'
+import { Pair, kinds, type PairOptions, type Party } from './fixtures/harness.ts'
+import { AMOUNT } from './fixtures/flow.ts'
 
 const HASH = 'aa'.repeat(32)
 

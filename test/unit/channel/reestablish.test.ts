@@ -3,8 +3,8 @@
 // retransmit in the right order; no force close; balances agree. Plus the retransmission order of
 // revoke_and_ack against commitment_signed, and a disconnect during reestablish itself.
 import t from 'tap'
-import { Pair } from './harness.ts'
-import { AMOUNT, FAIL_FLOW, PAYMENT_FLOW, finish, reversed, type Action } from './flow.ts'
+import { Pair } from './fixtures/harness.ts'
+import { AMOUNT, FAIL_FLOW, PAYMENT_FLOW, finish, reversed, type Action } from './fixtures/flow.ts'
 
 /** "before send" / "after send" / "after receive" names for cutting before action i. */
 function cutName (flow: Action[], i: number): string {
