@@ -274,8 +274,8 @@ export class Router implements ChannelListener {
   }
 }
 
-/** What we can still send on a channel: our balance in the peer's next commitment, above our reserve. */
-// Spec amounts are in the local (hub) perspective everywhere (protocol/channel/state.ts): ours is toLocalMsat.
+/** What we can still send on a channel: our balance in the peer's next commitment, above our reserve.
+ *  Spec amounts are in the local (hub) perspective everywhere (protocol/channel/state.ts): ours is toLocalMsat. */
 function spendable (s: ChannelState): number {
   const spec = s.nextRemoteCommit?.commit.spec ?? s.remoteCommit?.spec
   if (spec === undefined) return 0
