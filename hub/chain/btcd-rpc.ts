@@ -1,6 +1,8 @@
-// JSON-RPC 1.0 over HTTP to btcd: keep-alive connections, at most MAX_IN_FLIGHT requests at once,
-// a timeout per attempt, retries only where repeating cannot do harm, and every reply checked by a
-// zod schema before anyone reads it (DESIGN.md rule 4).
+// JSON-RPC 1.0 over HTTP to btcd: at most MAX_IN_FLIGHT requests at once, a timeout per attempt,
+// retries only where repeating cannot do harm, and every reply checked by a zod schema before anyone
+// reads it (DESIGN.md rule 4). The agent keeps connections alive, but btcd answers every request
+// with `Connection: close` (rpcserver.go), so in practice each request opens a fresh connection,
+// which also means no request is ever written to a connection the server is closing.
 import http from 'node:http'
 import { z } from 'zod'
 import { err, ok, type ChainFailure, type Result } from './backend.ts'
