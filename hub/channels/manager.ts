@@ -59,6 +59,8 @@ export interface ChannelListener {
 }
 
 const ZERO_ID = '00'.repeat(32)
+/** HUB_TRACE=1 logs every message received (debugging). */
+const TRACE = process.env.HUB_TRACE === '1'
 
 export class ChannelManager implements SessionHandler {
   private readonly byPeer = new Map<NodeId, Set<ManagedChannel>>()
@@ -153,6 +155,7 @@ export class ChannelManager implements SessionHandler {
       height: this.opts.height(),
     }, msg, signer)
     if ('error' in accepted) {
+      this.log({ event: 'open_refused', peer, reason: accepted.error.reason, detail: accepted.error.detail })
       session.error(`${accepted.error.reason}: ${accepted.error.detail}`, msg.temporary_channel_id)
       return
     }
@@ -250,6 +253,7 @@ export class ChannelManager implements SessionHandler {
   }
 
   message (peer: NodeId, msg: PeerMessage, session: PeerSession): void {
+    if (TRACE) this.log({ event: 'recv', peer, type: msg.type })
     switch (msg.type) {
       case 'open_channel': return this.onOpenChannel(peer, msg, session)
       case 'request_channel':
