@@ -1,0 +1,58 @@
+// Parsing a stored monitor state (DESIGN.md rule 4: what comes back from disk is checked too). The
+// channel-owned parts (setup, specs, HTLCs) are checked for shape at their top level; everything the
+// monitor itself computes with is checked field by field.
+import { z } from 'zod'
+import type { MonitorState } from './state.ts'
+
+const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/)
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
+const height = z.number().int().min(0).max(10_000_000)
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+const htlc = z.looseObject({ offerer: z.enum(['local', 'remote']), id: count, amountMsat: count, paymentHash: hex32, cltvExpiry: height.max(500_000_000) })
+const spec = z.looseObject({ htlcs: z.array(htlc).max(1000), toLocalMsat: count, toRemoteMsat: count, feeratePerKw: count })
+const seenTx = z.strictObject({
+  txid: hex32, height, blockHash: z.string().max(64), stage: z.number().int().min(0).max(2), locktime: count,
+  inputs: z.array(z.strictObject({ txid: hex32, vout: count, sequence: count, witness: z.array(hex).max(100) })).max(10_000),
+  outputs: z.array(z.strictObject({ valueSat: count, script: hex })).max(10_000),
+})
+
+export const monitorStateSchema = z.strictObject({
+  version: z.literal(1),
+  channelId: z.string().min(1).max(128),
+  config: z.strictObject({
+    depth: z.number().int().min(1).max(1000),
+    feeratePerKw: z.number().int().min(253).max(1_000_000),
+    maxFeeratePerKw: z.number().int().min(253).max(10_000_000),
+    bumpEveryBlocks: z.number().int().min(1).max(1000),
+    sweepScript: hex.min(4).max(84),
+    offeredGraceBlocks: z.number().int().min(0).max(1000),
+    fulfillSafetyBlocks: z.number().int().min(0).max(1000),
+  }),
+  lastSeq: count,
+  setup: z.looseObject({ channelType: z.enum(['static_remotekey', 'anchors']), capacitySat: count, local: z.looseObject({}) }).optional(),
+  local: z.strictObject({ number: count, perCommitmentPoint: hex, spec, signature: hex, htlcSignatures: z.array(hex).max(1000) }).optional(),
+  previousLocal: z.strictObject({ number: count, perCommitmentPoint: hex, spec, signature: hex, htlcSignatures: z.array(hex).max(1000) }).optional(),
+  remotes: z.array(z.strictObject({ number: count, perCommitmentPoint: hex, htlcs: z.array(htlc).max(1000) })),
+  secrets: z.looseObject({ lastIndex: count.nullable(), known: z.array(z.unknown()).max(49) }),
+  revokedUpTo: z.number().int().min(-1),
+  preimages: z.record(hex32, hex32),
+  doNotBroadcast: z.boolean(),
+  forceClose: z.strictObject({ reason: z.string().max(1000), height }).optional(),
+  height,
+  tipHash: z.string().max(64),
+  fundingHeight: height,
+  seen: z.array(seenTx).max(10_000),
+  firstWanted: z.record(z.string().max(200), height),
+  reported: z.array(z.string().max(200)).max(100_000),
+  watching: z.array(z.string().max(100)).max(100_000).optional(),
+  closed: z.boolean(),
+})
+
+export type ParseResult = { ok: true; state: MonitorState } | { ok: false; error: string }
+
+/** Parses stored JSON; the error names the field. */
+export function parseMonitorState (json: unknown): ParseResult {
+  const r = monitorStateSchema.safeParse(json)
+  if (!r.success) return { ok: false, error: r.error.issues.map(i => `monitor.${i.path.join('.')}: ${i.message}`).join('; ') }
+  return { ok: true, state: r.data as unknown as MonitorState }
+}
