@@ -14,6 +14,17 @@ export const MAX_FRAME_BYTES = 64 * 1024
  *  otherwise make a recursive parser or validator walk 65,536 levels; we refuse it by scanning first. */
 export const MAX_JSON_DEPTH = 4
 
+/** Most fields in one JSON object of a frame. Our largest message, open_channel, has 22. V8 parses an
+ *  object of thousands of keys slowly (a 64 KiB frame of 7,000 keys costs milliseconds to parse and
+ *  to refuse), so the pre-scan refuses more than this before JSON.parse. (Fewer extra fields reach
+ *  the strict schema, which names the first unknown one.) */
+export const MAX_JSON_OBJECT_KEYS = 32
+
+/** Most items in one JSON array of a frame, refused by the pre-scan before JSON.parse allocates them.
+ *  About twice the longest array of any message (htlc_signatures, MAX_HTLC_SIGNATURES): an array a
+ *  little too long still reaches its schema, whose error names the field and its own limit. */
+export const MAX_JSON_ARRAY_ITEMS = 1_024
+
 /** BOLT #2 (open_channel receiver): "if `max_accepted_htlcs` is greater than 483: MUST fail the
  *  channel" — 483 HTLCs on each side keep a commitment transaction within the standard weight limit
  *  (BOLT #5). So commitment_signed carries at most 483 HTLC signatures. */
@@ -61,9 +72,10 @@ export const MAX_PREVTX_BYTES = 32_000
 export const MAX_TX_OUTPUT_SCRIPT_BYTES = 10_000
 
 /** Stack items in one input's witness and the size of one item, for tx_signatures. Consensus allows
- *  more; our funding and wallet inputs (P2WPKH, P2TR key path, 2-of-2 P2WSH) need at most 4 items of at
- *  most 3,600 bytes (the standard witness-script size limit). */
-export const MAX_WITNESS_ITEMS = 100
+ *  more; funding and wallet inputs (P2WPKH, P2TR key or simple script path, 2-of-2 P2WSH) need at
+ *  most 4 items, and 3,600 bytes is the standard witness-script size limit. 16 items keeps a
+ *  tx_signatures at ≤ 252 × 16 elements to validate. */
+export const MAX_WITNESS_ITEMS = 16
 export const MAX_WITNESS_ITEM_BYTES = 3_600
 
 /** BOLT #1 (ping/pong): a pong carries `num_pong_bytes` of padding. We cap it so the pong still fits

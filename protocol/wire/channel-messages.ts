@@ -7,7 +7,7 @@ import {
   MAX_REFERENCE_CHARS, MAX_SHUTDOWN_SCRIPT_BYTES,
 } from '../limits.ts'
 import {
-  channelId, height, hex32, hexBytesBetween, msatAmount, nodeId, point33, satAmount, signature64,
+  channelId, height, hex32, hexArray, hexBytesBetween, msatAmount, nodeId, point33, satAmount, signature64,
   text, txid, u16, u32, u64, u8,
 } from './fields.ts'
 
@@ -163,9 +163,7 @@ export const commitmentSigned = z.strictObject({
   signature: signature64,
   /** BOLT #2: one signature per untrimmed HTLC of the receiver's new commitment, in the order of the
    *  HTLC outputs in that transaction. BOLT's `num_htlcs` is the array length. */
-  htlc_signatures: z.array(signature64).max(MAX_HTLC_SIGNATURES, {
-    error: `must have at most ${MAX_HTLC_SIGNATURES} items`,
-  }),
+  htlc_signatures: hexArray(64, 64, MAX_HTLC_SIGNATURES),
   /** Splicing: which funding transaction this commitment spends, inside a start_batch. */
   funding_txid: txid.optional(),
 })

@@ -54,7 +54,11 @@ function decode (frame: string | Uint8Array): DecodeResult {
   }
 
   const scan = scanJson(text)
-  if (!scan.ok) return fail('malformed_frame', scan.path, `frame: ${scan.why}`)
+  if (!scan.ok) {
+    // Field names come from the peer: quoted and kept short.
+    const what = scan.path === '' ? 'the message' : `field ${describe(scan.path)}`
+    return fail('malformed_frame', scan.path, `frame: ${what} ${scan.why}`)
+  }
 
   let value: unknown
   try {
@@ -72,12 +76,14 @@ function decode (frame: string | Uint8Array): DecodeResult {
     return fail('unknown_message', 'type', `type: unknown message type (got ${describe(type)})`)
   }
 
-  const parsed = MESSAGE_SCHEMAS[type].safeParse(value, { reportInput: true })
+  // No `reportInput`: zod's error eagerly JSON.stringifies its issues, and with inputs that would copy
+  // whatever the peer sent (an array of 30,000 items). The offending value is looked up by path instead.
+  const parsed = MESSAGE_SCHEMAS[type].safeParse(value)
   if (parsed.success) return { ok: true, msg: parsed.data as PeerMessage }
   const issue = parsed.error.issues[0]
   if (issue === undefined) return fail('invalid_field', type, `${type}: invalid`, type)
   const path = fieldPath(type, issue)
-  return fail('invalid_field', path, `${path}: ${explain(issue)}`, type)
+  return fail('invalid_field', path, `${path}: ${explain(issue, value)}`, type)
 }
 
 /** Serialize a message to one frame. Validates it first: a message we cannot decode ourselves is a
@@ -87,10 +93,10 @@ export function encodeMessage (msg: PeerMessage, opts: { validate?: boolean } = 
   if (opts.validate !== false) {
     const type = (msg as { type?: unknown }).type
     if (!isMessageType(type)) throw new TypeError(`encodeMessage: unknown message type ${describe(type)}`)
-    const parsed = MESSAGE_SCHEMAS[type].safeParse(msg, { reportInput: true })
+    const parsed = MESSAGE_SCHEMAS[type].safeParse(msg)
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!
-      throw new TypeError(`encodeMessage: ${fieldPath(type, issue)}: ${explain(issue)}`)
+      throw new TypeError(`encodeMessage: ${fieldPath(type, issue)}: ${explain(issue, msg)}`)
     }
   }
   const frame = JSON.stringify(msg)
@@ -139,21 +145,27 @@ function fieldPath (type: string, issue: Issue): string {
   return p
 }
 
+/** The value at an issue's path in what was parsed (own properties only). */
+function valueAt (root: unknown, path: readonly PropertyKey[]): unknown {
+  let v = root
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null || typeof k === 'symbol' || !Object.hasOwn(v, k)) return undefined
+    v = (v as Record<string | number, unknown>)[k]
+  }
+  return v
+}
+
 /** "must be ≥ 1 (got 0)": what was wanted, then a short, bounded rendering of what came. */
-function explain (issue: Issue): string {
-  const got = 'input' in issue ? ` (got ${describe(issue.input)})` : ''
-  // JSON has no `undefined`: an undefined input is a missing field.
-  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && issue.input === undefined) return 'is required'
+function explain (issue: Issue, root: unknown): string {
+  const input = valueAt(root, issue.path)
+  // JSON has no `undefined`: an undefined value is a missing field.
+  if (input === undefined && issue.code !== 'unrecognized_keys') return 'is required'
+  const got = ` (got ${describe(input)})`
   switch (issue.code) {
     case 'unrecognized_keys': return 'unknown field'
     case 'invalid_type':
       return `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}${got}`
     case 'invalid_value': return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${got}`
-    case 'too_small':
-    case 'too_big':
-    case 'invalid_format':
-    case 'not_multiple_of':
-    case 'custom':
     default:
       return `${issue.message}${got}`
   }

@@ -1,13 +1,17 @@
-// A linear pre-scan of a JSON text, before JSON.parse: refuses nesting deeper than MAX_JSON_DEPTH
-// and duplicate keys in one object. Depth is checked first so no recursive parser or validator ever
-// walks a frame of 64 KiB of `[`; duplicate keys are refused because JSON.parse silently keeps the
-// last one, and a frame should mean one thing to every reader (and every logger) that sees it.
+// A linear pre-scan of a JSON text, before JSON.parse: refuses nesting deeper than MAX_JSON_DEPTH,
+// objects of more than MAX_JSON_OBJECT_KEYS fields, arrays of more than MAX_JSON_ARRAY_ITEMS items,
+// and duplicate keys in one object. So no parser or validator ever walks a frame of 64 KiB of `[`,
+// or allocates 30,000 items or keys for a message that has at most a few hundred; duplicate keys are
+// refused because JSON.parse silently keeps the last one, and a frame should mean one thing to every
+// reader (and every logger) that sees it.
 // It does not check the rest of the grammar: JSON.parse does, right after.
-import { MAX_JSON_DEPTH } from '../limits.ts'
+import { MAX_JSON_ARRAY_ITEMS, MAX_JSON_DEPTH, MAX_JSON_OBJECT_KEYS } from '../limits.ts'
 
 export type ScanResult = { ok: true } | { ok: false, path: string, why: string }
 
-type Container = { object: boolean, keys: Set<string> | null, expectKey: boolean }
+/** An open object or array: the field it is the value of (for errors), its keys so far and whether a
+ *  key comes next (objects), and its commas (arrays). */
+type Container = { object: boolean, name: string, keys: Set<string> | null, lastKey: string, expectKey: boolean, commas: number }
 
 export function scanJson (text: string): ScanResult {
   const stack: Container[] = []
@@ -24,21 +28,36 @@ export function scanJson (text: string): ScanResult {
         const key = raw.includes('\\') ? unescapeKey(raw) : raw
         if (key === null) continue // invalid escape: JSON.parse reports it
         top.keys ??= new Set()
-        if (top.keys.has(key)) return { ok: false, path: key, why: `duplicate field ${JSON.stringify(key.slice(0, 40))}` }
+        if (top.keys.size >= MAX_JSON_OBJECT_KEYS) return refuse(top.name, `has more than ${MAX_JSON_OBJECT_KEYS} fields`)
+        if (top.keys.has(key)) return refuse(join(top.name, key), 'appears twice')
         top.keys.add(key)
+        top.lastKey = key
       }
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (stack.length >= MAX_JSON_DEPTH) return { ok: false, path: '', why: `nested deeper than ${MAX_JSON_DEPTH} levels` }
-      stack.push({ object: c === 0x7b, keys: null, expectKey: c === 0x7b })
+      const parent = stack[stack.length - 1]
+      const name = parent === undefined ? '' : parent.object ? join(parent.name, parent.lastKey) : `${parent.name}[${parent.commas}]`
+      if (stack.length >= MAX_JSON_DEPTH) return refuse(name, `is nested deeper than ${MAX_JSON_DEPTH} levels`)
+      stack.push({ object: c === 0x7b, name, keys: null, lastKey: '', expectKey: c === 0x7b, commas: 0 })
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop()
     } else if (c === 0x2c /* , */) {
       const top = stack[stack.length - 1]
       if (top?.object === true) top.expectKey = true
+      // n commas separate n + 1 items (a trailing comma is JSON.parse's to refuse).
+      else if (top !== undefined && ++top.commas >= MAX_JSON_ARRAY_ITEMS) {
+        return refuse(top.name, `has more than ${MAX_JSON_ARRAY_ITEMS} items`)
+      }
     }
   }
   return { ok: true }
 }
+
+/** `path` names the field as far as the scan knows it (no message type yet): `htlc_signatures`,
+ *  `witnesses[3]`, `metadata.reference`; '' is the message itself. */
+function refuse (path: string, why: string): ScanResult {
+  return { ok: false, path, why }
+}
+const join = (parent: string, key: string): string => (parent === '' ? key : `${parent}.${key}`)
 
 /** Index of the quote that ends the string starting at `from` (one not escaped by an odd number of
  *  backslashes), or the text's length if there is none. */

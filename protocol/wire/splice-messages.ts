@@ -6,7 +6,7 @@ import {
   MAX_WITNESS_ITEMS,
 } from '../limits.ts'
 import {
-  channelId, hexBytesBetween, point33, s64, satAmount, signature64, text, txid, u16, u32, u64,
+  boundedArray, channelId, hexArray, hexBytesBetween, point33, s64, satAmount, signature64, text, txid, u16, u32, u64,
 } from './fields.ts'
 
 /** BOLT #2 "Channel Quiescence": `initiator` is 1 if the sender started quiescence (a boolean here). */
@@ -96,17 +96,14 @@ export const txAbort = z.strictObject({
   data: text(MAX_ERROR_TEXT_CHARS),
 })
 
-const witness = z.array(hexBytesBetween(0, MAX_WITNESS_ITEM_BYTES))
-  .max(MAX_WITNESS_ITEMS, { error: `must have at most ${MAX_WITNESS_ITEMS} items` })
+const witness = hexArray(0, MAX_WITNESS_ITEM_BYTES, MAX_WITNESS_ITEMS)
 
 export const txSignatures = z.strictObject({
   type: z.literal('tx_signatures'),
   channel_id: channelId,
   txid,
   /** One witness per input the sender added, in serial_id order. */
-  witnesses: z.array(witness).max(MAX_INTERACTIVE_INPUTS_OUTPUTS, {
-    error: `must have at most ${MAX_INTERACTIVE_INPUTS_OUTPUTS} items`,
-  }),
+  witnesses: boundedArray(witness, MAX_INTERACTIVE_INPUTS_OUTPUTS),
   /** Splicing: the sender's signature for the shared (current funding) input. */
   shared_input_signature: signature64.optional(),
 })

@@ -2,7 +2,7 @@
 // fields, non-objects, unknown types; and encodeMessage refusing what we must never send.
 import t from 'tap'
 import { decodeFrame, encodeMessage, wireErrorToChannelError, type PeerMessage } from '../../../protocol/wire/index.ts'
-import { MAX_FRAME_BYTES, MAX_JSON_DEPTH } from '../../../protocol/limits.ts'
+import { MAX_FRAME_BYTES, MAX_JSON_ARRAY_ITEMS, MAX_JSON_DEPTH, MAX_JSON_OBJECT_KEYS } from '../../../protocol/limits.ts'
 import { REASONS } from '../../../protocol/errors.ts'
 import { SAMPLES } from './samples.ts'
 
@@ -62,7 +62,7 @@ t.test('nesting deeper than MAX_JSON_DEPTH is refused by the pre-scan, without J
   const deep = '['.repeat(MAX_FRAME_BYTES)
   let r: ReturnType<typeof decodeFrame> | undefined
   t.equal(parsesDuring(() => { r = decodeFrame(deep) }), 0)
-  t.match(r, { ok: false, error: { reason: 'malformed_frame', detail: `frame: nested deeper than ${MAX_JSON_DEPTH} levels` } })
+  t.match(r, { ok: false, error: { reason: 'malformed_frame', path: '[0][0][0][0]', detail: `frame: field "[0][0][0][0]" is nested deeper than ${MAX_JSON_DEPTH} levels` } })
   const nested = (n: number): string => '{"type":"auth_ok","x":' + '['.repeat(n - 1) + ']'.repeat(n - 1) + '}'
   t.match(decodeFrame(nested(MAX_JSON_DEPTH)), { ok: false, error: { reason: 'invalid_field', path: 'auth_ok.x' } }, 'at the limit: parsed, then refused by the schema')
   t.match(decodeFrame(nested(MAX_JSON_DEPTH + 1)), { ok: false, error: { reason: 'malformed_frame' } }, 'one deeper: refused by the scan')
@@ -71,17 +71,33 @@ t.test('nesting deeper than MAX_JSON_DEPTH is refused by the pre-scan, without J
 })
 
 t.test('duplicate fields are refused, however they are spelled', async (t) => {
-  const cases = [
-    '{"type":"auth_ok","type":"auth_ok"}',
-    '{"type":"auth_ok","t\\u0079pe":"auth_ok"}',
-    `{"type":"update_fee","channel_id":"${'00'.repeat(32)}","feerate_per_kw":300,"feerate_per_kw":253}`,
-    `{"type":"closing_signed","channel_id":"${'00'.repeat(32)}","fee_satoshis":1,"signature":"${'00'.repeat(64)}","fee_range":{"min_fee_satoshis":1,"min_fee_satoshis":2,"max_fee_satoshis":3}}`,
+  const cases: Array<[string, string]> = [
+    ['{"type":"auth_ok","type":"auth_ok"}', 'type'],
+    ['{"type":"auth_ok","t\\u0079pe":"auth_ok"}', 'type'],
+    [`{"type":"update_fee","channel_id":"${'00'.repeat(32)}","feerate_per_kw":300,"feerate_per_kw":253}`, 'feerate_per_kw'],
+    [`{"type":"closing_signed","channel_id":"${'00'.repeat(32)}","fee_satoshis":1,"signature":"${'00'.repeat(64)}","fee_range":{"min_fee_satoshis":1,"min_fee_satoshis":2,"max_fee_satoshis":3}}`, 'fee_range.min_fee_satoshis'],
+    ['{"type":"tx_signatures","witnesses":[[],[{"a":1,"a":2}]]}', 'witnesses[1][0].a'],
   ]
-  for (const frame of cases) {
-    t.match(decodeFrame(frame), { ok: false, error: { reason: 'malformed_frame', detail: /duplicate field/ } }, frame.slice(0, 60))
+  for (const [frame, path] of cases) {
+    t.match(decodeFrame(frame), { ok: false, error: { reason: 'malformed_frame', path, detail: `frame: field "${path}" appears twice` } }, frame.slice(0, 60))
   }
   t.ok(decodeFrame(`{"type":"closing_signed","channel_id":"${'00'.repeat(32)}","fee_satoshis":1,"signature":"${'00'.repeat(64)}","fee_range":{"min_fee_satoshis":1,"max_fee_satoshis":3}}`).ok,
     'the same key in different objects is not a duplicate')
+})
+
+t.test('objects with too many fields and arrays with too many items are refused before JSON.parse', async (t) => {
+  const fields = (n: number): string => '{"type":"auth_ok"' + Array.from({ length: n - 1 }, (_, i) => `,"f${i}":0`).join('') + '}'
+  t.match(decodeFrame(fields(MAX_JSON_OBJECT_KEYS)), { ok: false, error: { reason: 'invalid_field', path: 'auth_ok.f0', detail: 'auth_ok.f0: unknown field' } },
+    'at the limit: the schema names the first unknown field')
+  let r: ReturnType<typeof decodeFrame> | undefined
+  t.equal(parsesDuring(() => { r = decodeFrame(fields(MAX_JSON_OBJECT_KEYS + 1)) }), 0, 'one more: JSON.parse is not called')
+  t.match(r, { ok: false, error: { reason: 'malformed_frame', path: '', detail: `frame: the message has more than ${MAX_JSON_OBJECT_KEYS} fields` } })
+  const sigs = (n: number): string => JSON.stringify({ ...SAMPLES.commitment_signed, htlc_signatures: Array.from({ length: n }, () => 0) })
+  t.match(decodeFrame(sigs(MAX_JSON_ARRAY_ITEMS)), { ok: false, error: { reason: 'invalid_field', path: 'commitment_signed.htlc_signatures' } },
+    'at the limit: the schema refuses it, naming the field and its own bound')
+  t.equal(parsesDuring(() => { r = decodeFrame(sigs(MAX_JSON_ARRAY_ITEMS + 1)) }), 0, 'one more: JSON.parse is not called')
+  t.match(r, { ok: false, error: { reason: 'malformed_frame', path: 'htlc_signatures', detail: `frame: field "htlc_signatures" has more than ${MAX_JSON_ARRAY_ITEMS} items` } })
+  t.ok(decodeFrame(JSON.stringify({ ...SAMPLES.error, data: ','.repeat(1000) })).ok, 'commas inside strings are text')
 })
 
 t.test('type: missing, unknown, not a string; prototype keys', async (t) => {
