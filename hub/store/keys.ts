@@ -3,6 +3,7 @@
 // chan/<channel id>/monitor/<n>    the n-th monitor update (append-only)
 // fwd/<...>                        forwarding records (scenario 9)
 // audit/entry/<n>, audit/head      the hash-chained audit log
+// mon/<channel id>                 the chain monitor's state (hub/monitor), mon-tip: its recent blocks
 
 /** 16 digits: 10^16 updates at 10^6/s lasts 300 years; fits a safe integer. */
 const COUNTER_DIGITS = 16
@@ -24,4 +25,7 @@ export const keys = {
   auditEntry: (n: number) => `audit/entry/${counter(n)}`,
   auditEntryPrefix: 'audit/entry/',
   auditHead: 'audit/head',
+  monitorState: (channelId: string) => `mon/${segment(channelId)}`,
+  monitorStatePrefix: 'mon/',
+  monitorTip: 'mon-tip',
 } as const

@@ -1,0 +1,36 @@
+// hub/monitor: runs the chain monitors (protocol/monitor, BOLT #5) of all of an owner's channels.
+// Used by the hub and by the SDK (each with its own Store, ChainBackend and wallet).
+//
+// Wiring (a few lines in hub/main.ts or client-sdk):
+//
+//   import { MonitorHost } from '../hub/monitor/index.ts'
+//   import { monitorKeys } from '../protocol/monitor/index.ts'
+//   import { channelKeys } from '../protocol/driver/index.ts'
+//   const host = await MonitorHost.open({
+//     store, chain,                                            // the same Store the channels persist to
+//     keysFor: id => { const seed = seedOf(id); return seed && monitorKeys(channelKeys(seed)) },
+//     config: { sweepScript: bytesToHex(wallet.newAddress().script), depth: 6, feeratePerKw: cfg.claimFeerate },
+//     onEvent: async (id, ev) => { ... },                      // see below; must be idempotent
+//   })
+//   if (!host.ok) stop loudly
+//   for (const id of channelIds) await host.value.adopt(id)   // channels already in the store
+//   await host.value.start()                                   // follows the chain, catching up first
+//   // after each channel persist batch is durable (ChannelDriver ports.persist):
+//   await host.value.addUpdates(req.channelId, req.monitor)
+//   // operator / SDK:
+//   await host.value.forceClose(channelId)                     // broadcast our latest commitment
+//
+// Events (onEvent):
+//   preimage_learned {paymentHash, preimage}   fulfil the upstream HTLC with it (scenario 8)
+//   htlc_resolved {htlc, outcome, preimage?}   an HTLC of this channel settled on-chain: 'fulfilled'
+//                                             (fulfil upstream), or 'failed' once `depth` deep (fail
+//                                             upstream). Offered HTLCs have htlc.offerer === 'local'.
+//   force_closing {reason}                     the monitor went on-chain (a deadline, or requested):
+//                                             fail the channel if it is not already
+//   funding_depth {depth}                      the funding tx's confirmations (0 after a reorg)
+//   closed {how}                               every output resolved at depth: archive the channel
+//   warning {detail}
+// Every claim pays `config.sweepScript` (the owner's wallet). Broadcasts are retried every block and
+// every `retryMs` until they confirm; unconfirmed claims are fee-bumped by replacement.
+export { MonitorHost, type MonitorHostOptions, type MonitorEvent } from './host.ts'
+export { monitorBlockOf, monitorTxOf } from './convert.ts'
