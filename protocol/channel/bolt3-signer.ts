@@ -9,7 +9,7 @@ import { buildCommitment, deriveCommitmentKeys } from '../tx/commitment.ts'
 import { fundingOutput } from '../tx/funding.ts'
 import { buildHtlcTxs, signHtlcTx, verifyHtlcSig } from '../tx/htlc.ts'
 import { signFundingSpend, verifyFundingSpend } from '../tx/sign.ts'
-import type { ChannelBasepoints, CommitmentParams, FundingOutput } from '../tx/types.ts'
+import type { ChannelBasepoints, CommitmentKeys, CommitmentParams, FundingOutput } from '../tx/types.ts'
 import { bytesToHex, hexToBytes, type Msat, type Sat } from '../types.ts'
 import type { ChannelSigner, ClosingRef, CommitmentRef, SignatureCheck } from './signer.ts'
 import type { ChannelSetup, SideParams } from './state.ts'
@@ -35,13 +35,27 @@ function funding (setup: ChannelSetup): FundingOutput {
   return fundingOutput(setup.funding.txid, setup.funding.outputIndex, setup.capacitySat, hexToBytes(setup.local.fundingPubkey), hexToBytes(remoteParams(setup).fundingPubkey))
 }
 
+/** deriveCommitmentKeys, remembered for the last few (holder, counterparty, point) triples: both the
+ *  signing and the checking side derive the same keys several times per commitment. A pure memo. */
+const keyCache = new Map<string, CommitmentKeys>()
+function commitmentKeys (holder: SideParams, counterparty: SideParams, point: string, curve?: Curve): CommitmentKeys {
+  const k = `${holder.fundingPubkey}${holder.htlcBasepoint}${holder.delayedPaymentBasepoint}${holder.paymentBasepoint}${counterparty.fundingPubkey}${counterparty.revocationBasepoint}${counterparty.htlcBasepoint}${counterparty.paymentBasepoint}${point}`
+  let keys = keyCache.get(k)
+  if (keys === undefined) {
+    keys = deriveCommitmentKeys(basepoints(holder), basepoints(counterparty), hexToBytes(point), curve)
+    if (keyCache.size >= 64) keyCache.delete(keyCache.keys().next().value!)
+    keyCache.set(k, keys)
+  }
+  return keys
+}
+
 /** BOLT #3 commitment parameters for the holder's commitment described by `c`. */
 export function commitmentParams (setup: ChannelSetup, c: CommitmentRef, curve?: Curve): CommitmentParams {
   const local = setup.local
   const remote = remoteParams(setup)
   const [holder, counterparty] = c.holder === 'local' ? [local, remote] : [remote, local]
   const [opener, accepter] = setup.isFunder ? [local, remote] : [remote, local]
-  const keys = deriveCommitmentKeys(basepoints(holder), basepoints(counterparty), hexToBytes(c.perCommitmentPoint), curve)
+  const keys = commitmentKeys(holder, counterparty, c.perCommitmentPoint, curve)
   const s = c.spec
   return {
     channelType: setup.channelType,
@@ -73,12 +87,28 @@ function closingTx (setup: ChannelSetup, c: ClosingRef, dustLimitSat: Sat) {
   }).tx
 }
 
+/** A small memo for pure functions of one string key: each step asks for the same per-commitment
+ *  points and commitment keys several times (sign, check, revoke, reestablish). */
+function memo<T> (size: number, f: (k: string) => T): (k: string) => T {
+  const m = new Map<string, T>()
+  return k => {
+    let v = m.get(k)
+    if (v === undefined) {
+      v = f(k)
+      if (m.size >= size) m.delete(m.keys().next().value!)
+      m.set(k, v)
+    }
+    return v
+  }
+}
+
 export function bolt3Signer (secrets: SignerSecrets, curve?: Curve): ChannelSigner {
   const cv = getCurve(curve)
-  const secret = (n: number): Uint8Array => perCommitmentSecret(secrets.perCommitmentSeed, commitmentIndex(n))
+  const secretHex = memo(16, k => bytesToHex(perCommitmentSecret(secrets.perCommitmentSeed, commitmentIndex(Number(k)))))
+  const pointHex = memo(16, k => bytesToHex(perCommitmentPoint(hexToBytes(secretHex(k)), cv)))
   return {
-    perCommitmentPoint: n => bytesToHex(perCommitmentPoint(secret(n), cv)),
-    perCommitmentSecret: n => bytesToHex(secret(n)),
+    perCommitmentPoint: n => pointHex(String(n)),
+    perCommitmentSecret: n => secretHex(String(n)),
     secretMatchesPoint: (s, point) => {
       const k = hexToBytes(s)
       return cv.isPrivkey(k) && bytesToHex(cv.pubkey(k)) === point

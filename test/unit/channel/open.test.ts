@@ -61,3 +61,21 @@ t.test('the signer is deterministic: the same keys give the same signatures', t 
   t.notOk(s1.secretMatchesPoint(s1.perCommitmentSecret(7), s1.perCommitmentPoint(8)))
   t.end()
 })
+
+t.test('disconnect after funding_signed, before channel_ready: reestablish retransmits channel_ready', t => {
+  const p = new Pair({ seed: 93 })
+  p.flush()
+  p.run(p.a, { kind: 'command', cmd: { type: 'funding_built', txid: 'ef'.repeat(32) as never, outputIndex: 0 } })
+  p.flush()
+  p.run(p.a, { kind: 'chain', event: { type: 'funding_depth', depth: 3 } }) // A sends channel_ready ...
+  p.disconnect()                                                           // ... which is lost
+  p.run(p.b, { kind: 'chain', event: { type: 'funding_depth', depth: 3 } })
+  p.reconnect()
+  p.flush()
+  t.equal(p.a.state.phase, 'normal')
+  t.equal(p.b.state.phase, 'normal')
+  t.same(p.check(), [])
+  const h = p.add(p.a, 1_000_000)
+  t.ok(h.ok, 'payments flow')
+  t.end()
+})
