@@ -164,6 +164,8 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
       auth = r.state
       if (r.send !== undefined) ws.send(encodeMessage(r.send))
       if (r.state.phase === 'authenticated') {
+        // The hub sends nothing of the session before it reads our auth_ok, so no message can arrive
+        // before the caller (awaiting this promise) has attached its listeners.
         settled = true
         clearTimeout(timer)
         conn = new HubConnection(ws, nodeId, r.state.hubId, args.options)
