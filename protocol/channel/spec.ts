@@ -7,8 +7,8 @@ import type { Msat } from '../types.ts'
 import type { CommitmentSpec, Htlc, Side, Update } from './state.ts'
 
 /** The spec after applying `ours` (sent by us) and `theirs` (sent by the peer): adds first, then
- *  removals, then the last fee update. Returns an error string (a programmer or peer error caught
- *  earlier by the rules) if a removal names no HTLC. */
+ *  removals, then the last fee update. Throws (a programmer error: the rules check every update
+ *  before it is accepted) if a removal names no HTLC or a balance goes negative. */
 export function reduce (spec: CommitmentSpec, ours: readonly Update[], theirs: readonly Update[]): CommitmentSpec {
   let toLocal: number = spec.toLocalMsat
   let toRemote: number = spec.toRemoteMsat

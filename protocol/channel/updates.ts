@@ -5,7 +5,7 @@ import type { Msat, NodeId } from '../types.ts'
 import type { HtlcFailureReason, HtlcMetadata, UpdateAddHtlc, UpdateFailHtlc, UpdateFee, UpdateFulfillHtlc } from '../wire/index.ts'
 import type { StepBuilder } from './effects.ts'
 import { onCommandError, onPeerError } from './failure.ts'
-import { checkOfferedAdd, checkReceivedAdd, receivedAddPolicy } from './rules/add-htlc.ts'
+import { checkAddOrder, checkOfferedAdd, checkReceivedAdd, receivedAddPolicy } from './rules/add-htlc.ts'
 import { checkLocalRemoval, checkPreimage, checkRemoteRemoval } from './rules/remove-htlc.ts'
 import { checkOfferedFee, checkReceivedFee } from './rules/update-fee.ts'
 import { reduce } from './spec.ts'
@@ -93,15 +93,8 @@ export function flushHolding (b: StepBuilder): void {
 
 export function receiveAdd (b: StepBuilder, msg: UpdateAddHtlc): void {
   const s = b.state
-  // BOLT #2 (shutdown): after receiving a shutdown, "MUST fail ... an `update_add_htlc`" — a node
-  // "MUST NOT send an `update_add_htlc` after a `shutdown`".
-  if (s.closing.remoteScript !== undefined) return onPeerError(b, channelError('update_after_shutdown', 'update_add_htlc after the peer sent shutdown'))
-  // BOLT #2: "if the sender did not previously acknowledge the commitment of that HTLC: MUST ignore a
-  // repeated `id` value after a reconnection. if other `id` violations occur: MAY send a `warning`
-  // and close the connection, or send an `error` and fail the channel."
-  if (msg.id !== s.nextRemoteHtlcId) {
-    return onPeerError(b, channelError('bad_htlc_id', `id ${msg.id}, expected ${s.nextRemoteHtlcId}`))
-  }
+  const order = checkAddOrder(s, msg.id)
+  if (order !== undefined) return onPeerError(b, order)
   const htlc: Htlc = { offerer: 'remote', id: msg.id, amountMsat: msg.amount_msat, paymentHash: msg.payment_hash, cltvExpiry: msg.cltv_expiry, recipient: msg.recipient, ...(msg.metadata !== undefined ? { metadata: msg.metadata } : {}) }
   const u: Update = { kind: 'add', htlc }
   const reduced = nextLocalSpec(s, [u])

@@ -15,6 +15,19 @@ import { remoteParams, type ChannelState, type CommitmentSpec, type Htlc, type S
 const count = (spec: CommitmentSpec, offerer: Side): number => spec.htlcs.filter(h => h.offerer === offerer).length
 const balance = (spec: CommitmentSpec, side: Side): number => (side === 'local' ? spec.toLocalMsat : spec.toRemoteMsat)
 
+/** Checks that need no commitment: the sender's shutdown and the id sequence. */
+export function checkAddOrder (s: ChannelState, id: number): ChannelError | undefined {
+  // BOLT #2 (shutdown): a sending node "MUST NOT send an `update_add_htlc` after a `shutdown`".
+  if (s.closing.remoteScript !== undefined) return channelError('update_after_shutdown', 'update_add_htlc after the peer sent shutdown')
+  // BOLT #2 (update_add_htlc, receiver): "if the sender did not previously acknowledge the commitment
+  // of that HTLC: MUST ignore a repeated `id` value after a reconnection. if other `id` violations
+  // occur: MAY send a `warning` and close the connection, or send an `error` and fail the channel."
+  // Uncommitted adds are forgotten on disconnect (disconnect.ts), so a retransmitted add arrives
+  // with exactly the next id; any other id is a violation.
+  if (id !== s.nextRemoteHtlcId) return channelError('bad_htlc_id', `id ${id}, expected ${s.nextRemoteHtlcId}`)
+  return undefined
+}
+
 /** A peer's update_add_htlc against our next commitment `reduced` (which already contains it).
  *  Returns a violation, or undefined. */
 export function checkReceivedAdd (s: ChannelState, htlc: Htlc, reduced: CommitmentSpec): ChannelError | undefined {
