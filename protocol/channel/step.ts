@@ -119,6 +119,10 @@ function onPeerMessage (b: StepBuilder, signer: ChannelSigner, msg: PeerMessage)
   }
   if (msg.type === 'warning') return
   if (isFinal(s.phase)) return // we already failed or closed: ignore everything but errors
+  // The host routes messages by channel id; one for another channel here is a host bug or a peer
+  // mixing channels up, never something to apply.
+  const id = 'channel_id' in msg ? msg.channel_id : 'temporary_channel_id' in msg ? msg.temporary_channel_id : undefined
+  if (id !== undefined && id !== s.channelId && id !== s.temporaryChannelId) return unexpected(b, `${msg.type} for channel ${id.slice(0, 16)}…`)
   if (s.link === 'down') return unexpected(b, msg.type)
   // BOLT #2: "MUST wait to receive the other node's `channel_reestablish` message before sending any
   // other messages for that channel." Likewise we accept nothing else first.
