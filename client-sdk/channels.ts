@@ -132,7 +132,11 @@ export class ChannelSet {
         await this.store.write(ops)
         ch.metaWritten = true
       },
-      send: msg => { this.host.send(msg) },
+      send: msg => {
+        // funding_created fixes the real channel id (no write yet on the opener's side): route by it from now.
+        this.byId.set(ch.driver.channelId, ch)
+        this.host.send(msg)
+      },
       broadcastFunding: txid => { void this.broadcastFunding(txid).then(() => this.checkFundingDepths()) },
       disconnect: () => { this.host.disconnect() },
       emit: ev => {

@@ -43,7 +43,7 @@ export async function crashAndRecover (rig: CrashRig, crashAt: string): Promise<
   if (!r.ok) return crashed
   await platform.untilReestablished()
   await creator.untilReestablished()
-  await waitFor(() => platform.channels()[0]!.inFlightMsat === 0 && creator.channels()[0]!.inFlightMsat === 0, `${crashAt}: HTLCs settled`)
+  await waitFor(() => platform.channels()[0]!.settled && creator.channels()[0]!.settled, `${crashAt}: HTLCs settled`)
   await waitFor(() => rig.received > before.received, `${crashAt}: payment_received`)
   t.equal(rig.received - before.received, 1, `${crashAt}: received exactly once`)
   t.equal(before.p - platform.channels()[0]!.localMsat, amount + r.feeMsat, `${crashAt}: the platform paid amount + fee exactly once`)

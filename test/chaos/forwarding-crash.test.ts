@@ -46,7 +46,7 @@ t.test('scenario 9: crash between the two halves of a forward: no double forward
     t.equal(r.ok, false, `${phase}:circuit:failed: the payment failed`)
     if (!r.ok) t.equal(r.reason, 'incorrect_or_unknown_payment_details', `${phase}:circuit:failed: with the payee's reason`)
     await platform.untilReestablished()
-    await waitFor(() => platform.channels()[0]!.inFlightMsat === 0, 'the failed HTLC removed')
+    await waitFor(() => platform.channels()[0]!.settled, 'the failed HTLC removed')
     t.equal(platform.channels()[0]!.localMsat, before, `${phase}:circuit:failed: the platform's balance is back, nothing lost`)
   }
 })

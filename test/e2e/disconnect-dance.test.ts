@@ -79,5 +79,5 @@ t.test('scenario 2: disconnect at every message of the dance, both directions, b
 /** Connected, reestablished, and no HTLC left in the channel. */
 async function settled (c: HubClient): Promise<void> {
   await c.untilReestablished()
-  await waitFor(() => c.channels().every(ch => ch.inFlightMsat === 0), 'no HTLC in flight')
+  await waitFor(() => c.channels().every(ch => ch.settled), 'the channel settled')
 }

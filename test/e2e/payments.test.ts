@@ -6,12 +6,12 @@
 import t from 'tap'
 import path from 'node:path'
 import { useBtcd } from '../helpers/btcd.ts'
-import { fundHub, hubChannelStates, openFundedChannel, requestHubChannel, startClient, startHub, tempDir } from '../helpers/hub.ts'
+import { fundHub, hubChannelStates, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../helpers/hub.ts'
 import { forwardingFee } from '../../protocol/driver/index.ts'
 
-const PAYMENTS = 1_000
+const PAYMENTS = Number(process.env.E2E_PAYMENTS ?? 1_000)
 /** Payments in flight at once: enough to exercise batching and group commit, below the HTLC caps. */
-const CONCURRENCY = 10
+const CONCURRENCY = 20
 const CAPACITY_SAT = 2_000_000
 
 t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperative close pays exact balances', async t => {
@@ -59,7 +59,8 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
   t.ok(again.ok, 'a repeated idempotency key returns the first outcome')
   t.equal(received, PAYMENTS, '... and pays nothing')
 
-  // Balances: the platform lost paid + fees, the creator gained paid.
+  // Balances: the platform lost paid + fees, the creator gained paid (once every dance has finished).
+  await waitFor(() => platform.channels()[0]!.settled && creator.channels()[0]!.settled, 'both channels settled')
   const pc = platform.channels()[0]!
   const cc = creator.channels()[0]!
   t.equal(pc.localMsat, CAPACITY_SAT * 1000 - paidMsat - feesMsat, 'platform balance = capacity − paid − hub fees')
