@@ -36,7 +36,7 @@ export interface PairOptions {
   toSelfDelay?: number
   height: number
   /** The funding outpoint: called with both funding scriptPubkeys' inputs once they are known. */
-  fund: (fundingPubkeys: { a: string; b: string }, capacitySat: number) => Promise<{ txid: Txid; outputIndex: number }> | { txid: Txid; outputIndex: number }
+  fund: (fundingPubkeys: { a: string; b: string }, capacitySat: number) => Promise<{ txid: Txid; outputIndex: number; hex?: string }> | { txid: Txid; outputIndex: number; hex?: string }
 }
 
 function seedOf (seed: number, who: string): Uint8Array { return sha256(new TextEncoder().encode(`monitor-test/${seed}/${who}`)) }
@@ -47,6 +47,8 @@ export class KeyedPair {
   toA: PeerMessage[] = []
   toB: PeerMessage[] = []
   preimages = new Map<string, string>()
+  /** The funding tx, when the funder built a real one. */
+  fundingHex = ''
   private counter = 0
 
   static async open (o: PairOptions): Promise<KeyedPair> {
@@ -73,6 +75,7 @@ export class KeyedPair {
     p.handle(p.b, accepted.effects)
     p.flush()
     const funding = await o.fund({ a: p.a.keys.fundingPubkey, b: p.b.keys.fundingPubkey }, capacitySat)
+    p.fundingHex = funding.hex ?? ''
     p.run(p.a, { kind: 'command', cmd: { type: 'funding_built', txid: funding.txid, outputIndex: funding.outputIndex } })
     p.flush()
     return p
@@ -127,8 +130,8 @@ export class KeyedPair {
   }
 
   /** `from` offers an HTLC expiring at `cltvExpiry`; returns its id, hash and preimage. Not yet signed. */
-  add (from: Side, amountMsat: number, cltvExpiry: number): { id: number; hash: string; preimage: string } {
-    const preimage = bytesToHex(sha256(new TextEncoder().encode(`preimage/${this.counter++}/${from.name}`)))
+  add (from: Side, amountMsat: number, cltvExpiry: number, preimageHex?: string): { id: number; hash: string; preimage: string } {
+    const preimage = preimageHex ?? bytesToHex(sha256(new TextEncoder().encode(`preimage/${this.counter++}/${from.name}`)))
     const hash = bytesToHex(sha256(hexToBytes(preimage)))
     this.preimages.set(hash, preimage)
     const id = from.state.nextLocalHtlcId
@@ -142,6 +145,19 @@ export class KeyedPair {
   fulfill (s: Side, id: number): void {
     const h = s.state.localCommit!.spec.htlcs.find(x => x.offerer === 'remote' && x.id === id)!
     this.run(s, { kind: 'command', cmd: { type: 'fulfill_htlc', id, preimage: this.preimages.get(h.paymentHash)! } })
+  }
+
+  /** `s` restarts from its store as it was at snapshot `i` (an old backup), and reconnects. */
+  restoreFromBackup (s: Side, i: number): void {
+    const snap = s.snapshots[i]!
+    s.state = JSON.parse(JSON.stringify(snap.state)) as ChannelState
+    s.monitor = s.monitor.slice(0, snap.monitorCount)
+    this.toA.length = 0; this.toB.length = 0
+    this.run(this.other(s), { kind: 'disconnected' })
+    this.run(s, { kind: 'restored' })
+    this.run(this.a, { kind: 'connected' })
+    this.run(this.b, { kind: 'connected' })
+    this.flush()
   }
 
   /** Both sides' block height (CLTV checks of incoming HTLCs). */
