@@ -92,12 +92,26 @@ export async function startBtcd (opts: StartBtcdOptions = {}): Promise<ManagedBt
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'btcd-'))
   fs.mkdirSync(dataDir, { recursive: true })
   const miner = minerFromKey(opts.miningKey ?? randomBytes(32))
-  const rpc: RpcConfig = { host: '127.0.0.1', port: opts.rpcPort ?? await freePort(), user: 'hub', pass: randomBytes(16).toString('hex') }
-  const p2pPort = opts.p2p === true ? await freePort() : null
-  const node = new Node(dataDir, tempDir, miner, rpc, p2pPort)
-  await node.launch()
-  return node
+  // A "free" port can be taken by another process (another test file's btcd) between our probe and
+  // btcd's bind; btcd then exits at startup, and we try again on fresh ports.
+  for (let attempt = 1; ; attempt++) {
+    const rpc: RpcConfig = { host: '127.0.0.1', port: opts.rpcPort ?? await freePort(), user: 'hub', pass: randomBytes(16).toString('hex') }
+    const p2pPort = opts.p2p === true ? await freePort() : null
+    const node = new Node(dataDir, tempDir, miner, rpc, p2pPort)
+    try {
+      await node.launch()
+      return node
+    } catch (e) {
+      const retry = attempt < START_ATTEMPTS && opts.rpcPort === undefined && e instanceof BtcdExitedEarly
+      if (!retry) { await node.stop(); throw e }
+      await node.halt()
+    }
+  }
 }
+
+/** btcd stopped before its RPC answered (typically: a port was taken). */
+class BtcdExitedEarly extends Error {}
+const START_ATTEMPTS = 3
 
 const live = new Set<Node>()
 
@@ -161,7 +175,7 @@ class Node implements ManagedBtcd {
     try {
       while (Date.now() < deadline) {
         if (child.exitCode !== null || child.signalCode !== null) {
-          throw new Error(`btcd exited during startup (${child.exitCode ?? child.signalCode}); last output:\n${this.tail()}`)
+          throw new BtcdExitedEarly(`btcd exited during startup (${child.exitCode ?? child.signalCode}); last output:\n${this.tail()}`)
         }
         const r = await rpc.request('getbestblock', [], bestBlockSchema, { idempotent: true })
         if (r.ok) return
@@ -178,7 +192,8 @@ class Node implements ManagedBtcd {
     try { return fs.readFileSync(path.join(this.dataDir, 'btcd.out'), 'utf8').split('\n').slice(-15).join('\n') } catch { return '(no output)' }
   }
 
-  private async halt (): Promise<void> {
+  /** Stops btcd and its watchdog, keeping the data dir. */
+  async halt (): Promise<void> {
     const child = this.child
     if (child !== null && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM')
