@@ -1,0 +1,297 @@
+// `npm run bench [-- --json] [-- --quick]`: how fast the hub is, on this machine, with every party
+// on it. Starts a regtest btcd, the hub (a child process, tsx hub/main.ts) and client processes (SDK
+// HubClients: P platforms in one process, C creators in another), opens and confirms the channels,
+// then measures (each figure: median, min and max of --runs runs, at least 3):
+//   payments_per_s (+ _trimmed / _untrimmed)  payer → hub → payee payments, P×concurrency in flight
+//   latency_ms_p50 / latency_ms_p99           one payment at a time, pay() call to fulfil at the payer
+//   hub_rss_bytes_per_channel                 (hub RSS − RSS before any channel) / channels, idle
+//   restart_to_serving_s                      SIGKILL the hub, restart, until a payment succeeds
+// and prints a table; with --json the LAST stdout line is one JSON object. At the end it checks that
+// the hub and every client agree on every channel's balances, that nothing is in flight, and that
+// balances sum to the capacities; it exits 1 otherwise.
+//
+//   --quick            1 platform, 2 creators, small runs (smoke test, ~1 min)
+//   --runs N           runs per figure (default 3, minimum 3)
+//   --platforms P --creators C --concurrency K (payments in flight per platform)
+//   --payments N       payments per throughput run (default: sized from a warm-up to last ~--run-seconds)
+//   --cpu-prof DIR     run the hub under `node --cpu-prof` (profile written to DIR when it stops)
+//   --verbose          client warnings and hub log lines on stderr
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { useBtcd } from '../test/helpers/btcd.ts'
+import { startHub, type HubProcess } from '../test/helpers/hub.ts'
+import { WorkerProcess, type PayOutcome } from './bench/ipc.ts'
+import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
+import { balanceProblems, figure, percentile, table, type ChannelView, type Figure } from './bench/stats.ts'
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const argv = process.argv.slice(2)
+const flag = (name: string): boolean => argv.includes(name)
+const opt = (name: string): string | undefined => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : undefined }
+const intOpt = (name: string, dflt: number, min: number, max: number): number => {
+  const v = opt(name)
+  if (v === undefined) return dflt
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < min || n > max) { process.stderr.write(`${name}: must be an integer in [${min}, ${max}]\n`); process.exit(2) }
+  return n
+}
+
+const JSON_OUT = flag('--json')
+const QUICK = flag('--quick')
+const VERBOSE = flag('--verbose')
+const CPU_PROF = opt('--cpu-prof')
+const RUNS = intOpt('--runs', 3, 3, 100)
+const PLATFORMS = intOpt('--platforms', QUICK ? 1 : 4, 1, 64)
+const CREATORS = intOpt('--creators', QUICK ? 2 : 16, 1, 256)
+const CONCURRENCY = intOpt('--concurrency', QUICK ? 8 : 24, 1, 400)
+const FIXED_PAYMENTS = opt('--payments') !== undefined ? intOpt('--payments', 0, 1, 1_000_000) : undefined
+const RUN_SECONDS = intOpt('--run-seconds', QUICK ? 1 : 5, 1, 600)
+const LATENCY_PAYMENTS = intOpt('--latency-payments', QUICK ? 10 : 100, 3, 100_000)
+
+/** Channel sizes: the largest BOLT #2 allows without large channels, so runs never run dry. */
+const PLATFORM_CAPACITY_SAT = 16_000_000
+const HUB_CHANNEL_SAT = 16_000_000
+/** Below the dust limit (546 sat): the HTLC is trimmed from the commitments (no output, no HTLC
+ *  signature). Above it with room for the HTLC transaction fee at 1000 sat/kw: a real HTLC output. */
+const TRIMMED_MSAT = 10_000
+const UNTRIMMED_MSAT = 2_000_000
+
+const say = (s: string): void => { (JSON_OUT ? process.stderr : process.stdout).write(s + '\n') }
+const cleanups: Array<() => Promise<void> | void> = []
+const teardown = { teardown: (fn: () => Promise<void> | void) => { cleanups.push(fn) } }
+
+function rssBytes (pid: number | undefined): number {
+  if (pid === undefined) throw new Error('the hub has no pid')
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (m === null) throw new Error('no VmRSS in /proc status')
+  return Number(m[1]) * 1024
+}
+
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+/** Spreads `n` over `k` buckets as evenly as possible. */
+const spread = (n: number, k: number): number[] => Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0))
+
+interface Parties { hub: HubProcess; platforms: WorkerProcess; creators: WorkerProcess }
+
+/** Creates `n` invoices of `amountMsat` spread over the creators, interleaved, and deals them out
+ *  to the platforms round-robin (so every platform pays every creator). */
+async function invoicesFor (p: Parties, n: number, amountMsat: number): Promise<string[][]> {
+  const perCreator = await p.creators.call<string[][]>('invoices', { perClient: spread(n, CREATORS), amountMsat })
+  const flat: string[] = []
+  for (let k = 0; flat.length < n; k++) for (const list of perCreator) if (list[k] !== undefined) flat.push(list[k]!)
+  const perPlatform: string[][] = Array.from({ length: PLATFORMS }, () => [])
+  flat.forEach((inv, i) => perPlatform[i % PLATFORMS]!.push(inv))
+  return perPlatform
+}
+
+type PayReply = PayOutcome & { elapsedMs: number }
+const totals = { ok: 0, failed: 0, amountMsat: 0, feeMsat: 0, failures: {} as Record<string, number> }
+function account (r: PayOutcome): void {
+  totals.ok += r.ok; totals.failed += r.failed; totals.amountMsat += r.amountMsat; totals.feeMsat += r.feeMsat
+  for (const [k, v] of Object.entries(r.failures)) totals.failures[k] = (totals.failures[k] ?? 0) + v
+}
+
+/** One throughput run: `n` payments of `amountMsat`, all platforms at once. */
+async function throughputRun (p: Parties, n: number, amountMsat: number): Promise<{ rate: number; reply: PayReply }> {
+  const perPlatform = await invoicesFor(p, n, amountMsat)
+  const reply = await p.platforms.call<PayReply>('pay', { perClient: perPlatform, concurrency: CONCURRENCY })
+  account(reply)
+  if (reply.failed > 0) say(`  ${reply.failed} payments failed: ${JSON.stringify(reply.failures)}`)
+  return { rate: reply.ok / (reply.elapsedMs / 1000), reply }
+}
+
+async function throughput (p: Parties, amountMsat: number, label: string): Promise<Figure> {
+  let n = FIXED_PAYMENTS
+  if (n === undefined) {
+    // Warm-up (not counted): sizes the runs to last about RUN_SECONDS each.
+    const warm = await throughputRun(p, Math.max(20, PLATFORMS * CONCURRENCY), amountMsat)
+    n = Math.max(20, Math.min(50_000, Math.round(warm.rate * RUN_SECONDS)))
+    say(`  ${label}: warm-up ${warm.rate.toFixed(1)} payments/s → ${n} payments per run`)
+  }
+  const rates: number[] = []
+  for (let r = 0; r < RUNS; r++) {
+    const { rate, reply } = await throughputRun(p, n, amountMsat)
+    say(`  ${label} run ${r + 1}: ${reply.ok} payments in ${(reply.elapsedMs / 1000).toFixed(2)} s = ${rate.toFixed(1)}/s (p50 ${percentile(reply.latenciesMs.length > 0 ? reply.latenciesMs : [0], 50).toFixed(1)} ms under load)`)
+    rates.push(rate)
+  }
+  return figure(rates)
+}
+
+async function latency (p: Parties): Promise<{ p50: Figure; p99: Figure }> {
+  const p50: number[] = []
+  const p99: number[] = []
+  for (let r = 0; r < RUNS; r++) {
+    const perPlatform = await invoicesFor(p, LATENCY_PAYMENTS, UNTRIMMED_MSAT)
+    const one = [perPlatform.flat()]
+    const reply = await p.platforms.call<PayReply>('pay', { perClient: one, concurrency: 1 })
+    account(reply)
+    if (reply.latenciesMs.length === 0) throw new Error('latency run: no payment succeeded')
+    p50.push(percentile(reply.latenciesMs, 50))
+    p99.push(percentile(reply.latenciesMs, 99))
+    say(`  latency run ${r + 1}: ${reply.ok} payments, p50 ${p50.at(-1)!.toFixed(2)} ms, p99 ${p99.at(-1)!.toFixed(2)} ms`)
+  }
+  return { p50: figure(p50), p99: figure(p99) }
+}
+
+async function restartToServing (p: Parties): Promise<{ f: Figure; listeningS: Figure }> {
+  const total: number[] = []
+  const listening: number[] = []
+  for (let r = 0; r < RUNS; r++) {
+    const invoices = (await invoicesFor(p, 200, UNTRIMMED_MSAT)).flat()
+    const t0 = performance.now()
+    await p.hub.kill()
+    await p.hub.restart(CPU_PROF !== undefined ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF}` } : {})
+    const t1 = performance.now()
+    const res = await p.platforms.call<{ attempts: number }>('payUntilOk', { invoices })
+    const t2 = performance.now()
+    if (res.attempts < 0) throw new Error('restart: no payment succeeded after the restart')
+    total.push((t2 - t0) / 1000)
+    listening.push((t1 - t0) / 1000)
+    say(`  restart run ${r + 1}: listening after ${((t1 - t0) / 1000).toFixed(2)} s, first payment after ${((t2 - t0) / 1000).toFixed(2)} s (${res.attempts} attempt(s))`)
+    // Let every channel reestablish before the next run.
+    await p.platforms.call('untilReestablished')
+    await p.creators.call('untilReestablished')
+  }
+  return { f: figure(total), listeningS: figure(listening) }
+}
+
+/** The hub's and the clients' views of every channel, once nothing is in flight (or after 60 s). */
+async function checkBalances (p: Parties): Promise<string[]> {
+  let problems: string[] = ['not checked']
+  const deadline = Date.now() + 60_000
+  while (problems.length > 0 && Date.now() < deadline) {
+    const hubChannels = await (await fetch(`${String(p.hub.info.rpc)}/channels`)).json() as Array<{ channel_id: string; capacity_sat: number; local_msat: number | null; remote_msat: number | null; htlcs: number; phase: string }>
+    const clientSides = [...await p.platforms.call<Array<{ channels: Array<{ channelId: string; capacitySat: number; localMsat: number; remoteMsat: number; inFlightMsat: number }> }>>('balances'),
+      ...await p.creators.call<Array<{ channels: Array<{ channelId: string; capacitySat: number; localMsat: number; remoteMsat: number; inFlightMsat: number }> }>>('balances')]
+    const clientById = new Map(clientSides.flatMap(c => c.channels).map(c => [c.channelId, c]))
+    const views: ChannelView[] = []
+    for (const h of hubChannels) {
+      const c = clientById.get(h.channel_id)
+      clientById.delete(h.channel_id)
+      views.push({
+        channelId: h.channel_id, capacitySat: h.capacity_sat,
+        hub: h.local_msat === null || h.remote_msat === null ? undefined : { localMsat: h.local_msat, remoteMsat: h.remote_msat, htlcs: h.htlcs },
+        client: c === undefined ? undefined : { localMsat: c.localMsat, remoteMsat: c.remoteMsat, inFlightMsat: c.inFlightMsat },
+      })
+    }
+    for (const c of clientById.values()) views.push({ channelId: c.channelId, capacitySat: c.capacitySat, hub: undefined, client: c })
+    problems = balanceProblems(views)
+    if (problems.length > 0) await sleep(250)
+  }
+  return problems
+}
+
+function machine (hub: HubProcess): Record<string, unknown> {
+  const cpus = os.cpus()
+  const curveLine = hub.lines.find(l => l.event === 'curve')
+  return {
+    cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memory_bytes: os.totalmem(), os: `${os.type()} ${os.release()}`,
+    node: process.version, hub_curve: typeof curveLine?.name === 'string' ? curveLine.name : 'noble (default)', client_curve: 'tiny',
+  }
+}
+
+async function main (): Promise<void> {
+  const started = new Date()
+  const dataDir = path.join(REPO_ROOT, '.data', `bench-${started.toISOString().replace(/[:.]/g, '-')}`)
+  fs.mkdirSync(dataDir, { recursive: true })
+  if (CPU_PROF !== undefined) fs.mkdirSync(CPU_PROF, { recursive: true })
+  say(`bench: ${PLATFORMS} platforms, ${CREATORS} creators, ${CONCURRENCY} in flight per platform, ${RUNS} runs per figure; data in ${path.relative(REPO_ROOT, dataDir)}`)
+  cleanups.push(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
+
+  const btc = await useBtcd(teardown, { dataDir: path.join(dataDir, 'btcd') })
+  const hub = await startHub({
+    dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc, verbose: VERBOSE,
+    config: { channels: { fundingSat: HUB_CHANNEL_SAT }, router: { holdMs: 60_000 } },
+    ...(CPU_PROF !== undefined ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF}` } } : {}),
+  }, teardown)
+  say(`hub ${hub.hubId.slice(0, 16)}… on ${hub.url} (pid ${hub.pid})`)
+  await fundHubCoins(btc, hub, CREATORS, HUB_CHANNEL_SAT + 200_000)
+  await sleep(500)
+  const rssBefore = rssBytes(hub.pid)
+
+  const init = (role: 'platform' | 'creator', count: number) => ({
+    role, count, hubUrl: hub.url, hubId: hub.hubId, dataDir: path.join(dataDir, `${role}s`),
+    btcd: { host: btc.node.rpc.host, port: btc.node.rpc.port, user: btc.node.rpc.user, pass: btc.node.rpc.pass }, verbose: VERBOSE,
+  })
+  const platforms = new WorkerProcess('platforms', VERBOSE)
+  const creators = new WorkerProcess('creators', VERBOSE)
+  cleanups.push(() => platforms.stop(), () => creators.stop())
+  await Promise.all([platforms.call('init', init('platform', PLATFORMS)), creators.call('init', init('creator', CREATORS))])
+  const p: Parties = { hub, platforms, creators }
+
+  say('opening channels …')
+  await openPlatformChannels(btc, platforms, PLATFORM_CAPACITY_SAT)
+  await openCreatorChannels(btc, creators)
+  const channels = PLATFORMS + CREATORS
+  say(`${channels} channels open`)
+
+  say('throughput …')
+  const trimmed = await throughput(p, TRIMMED_MSAT, `below dust (${TRIMMED_MSAT} msat)`)
+  const untrimmed = await throughput(p, UNTRIMMED_MSAT, `above dust (${UNTRIMMED_MSAT} msat)`)
+  say('latency …')
+  const lat = await latency(p)
+
+  say('hub memory (idle, connected) …')
+  const rss: number[] = []
+  for (let r = 0; r < RUNS; r++) { await sleep(1_000); rss.push(rssBytes(hub.pid)) }
+  const perChannel = figure(rss.map(b => (b - rssBefore) / channels))
+
+  say('restart …')
+  const restart = await restartToServing(p)
+
+  say('checking balances …')
+  const problems = await checkBalances(p)
+
+  const out = {
+    date: started.toISOString(),
+    machine: machine(hub),
+    config: {
+      platforms: PLATFORMS, creators: CREATORS, concurrency_per_platform: CONCURRENCY, runs: RUNS, quick: QUICK,
+      trimmed_amount_msat: TRIMMED_MSAT, untrimmed_amount_msat: UNTRIMMED_MSAT, latency_payments_per_run: LATENCY_PAYMENTS, sync_writes: true,
+    },
+    payments_per_s: figure([...trimmed.runs, ...untrimmed.runs]),
+    payments_per_s_trimmed: trimmed,
+    payments_per_s_untrimmed: untrimmed,
+    latency_ms_p50: lat.p50,
+    latency_ms_p99: lat.p99,
+    hub_rss_bytes_per_channel: {
+      ...perChannel, channels, hub_rss_bytes: figure(rss), hub_rss_bytes_before_channels: rssBefore,
+      targets: [1_000, 10_000],
+      note: `measured at ${channels} channels (every channel an SDK client with its own LevelDB store and wallet); 1,000 and 10,000 were not reached: the bench has no lightweight multi-channel client yet`,
+    },
+    restart_to_serving_s: { ...restart.f, channels, listening_s: restart.listeningS },
+    payments: { succeeded: totals.ok, failed: totals.failed, failures: totals.failures, amount_msat: totals.amountMsat, hub_fees_msat: totals.feeMsat },
+    balances_ok: problems.length === 0,
+    balance_problems: problems.slice(0, 20),
+  }
+
+  say('')
+  say(table([
+    { name: 'payments_per_s', f: out.payments_per_s, unit: '/s', digits: 1, note: 'all throughput runs' },
+    { name: 'payments_per_s_trimmed', f: trimmed, unit: '/s', digits: 1, note: `${TRIMMED_MSAT} msat, below dust` },
+    { name: 'payments_per_s_untrimmed', f: untrimmed, unit: '/s', digits: 1, note: `${UNTRIMMED_MSAT} msat, above dust` },
+    { name: 'latency_ms_p50', f: lat.p50, unit: 'ms', digits: 2, note: 'one at a time' },
+    { name: 'latency_ms_p99', f: lat.p99, unit: 'ms', digits: 2 },
+    { name: 'hub_rss_bytes_per_channel', f: perChannel, unit: 'B', digits: 0, note: `at ${channels} channels` },
+    { name: 'restart_to_serving_s', f: restart.f, unit: 's', digits: 2, note: `${channels} channels; listening after ${restart.listeningS.median.toFixed(2)} s` },
+  ]))
+  const m = out.machine
+  say(`machine: ${String(m.cpu)}, ${String(m.cores)} cores, Node ${String(m.node)}, hub curve ${String(m.hub_curve)}, client curve ${String(m.client_curve)}`)
+  say(`payments: ${totals.ok} succeeded, ${totals.failed} failed`)
+  say(problems.length === 0 ? 'balances: hub and clients agree on every channel, nothing in flight, every channel sums to its capacity' : `BALANCES WRONG:\n  ${problems.join('\n  ')}`)
+  if (JSON_OUT) process.stdout.write(JSON.stringify(out) + '\n')
+  if (problems.length > 0 || totals.failed > 0) process.exitCode = 1
+}
+
+async function cleanup (): Promise<void> {
+  for (const fn of cleanups.reverse()) { try { await fn() } catch { /* best effort */ } }
+}
+
+main().then(cleanup, async e => {
+  process.stderr.write(`\nbench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
+  await cleanup()
+  process.exitCode = 1
+})

@@ -1,0 +1,145 @@
+// A benchmark client process: holds several SDK clients (HubClient) of one role and does what the
+// orchestrator (scripts/bench.ts) asks over the IPC channel. Clients live in their own processes so
+// the hub, the payers and the payees each get their own event loop, as they would in production.
+//
+// Requests are { id, cmd, args } and every request gets one reply { id, ok, value } or
+// { id, ok: false, error }. Commands: init, addresses, open, request, awaitReady, invoices, pay,
+// payOneByOne, balances, untilReestablished, stop (see `handlers` below).
+import path from 'node:path'
+import { BtcdChainBackend } from '../../hub/chain/btcd-backend.ts'
+import { HubClient } from '../../client-sdk/index.ts'
+import type { Role } from '../../client-sdk/options.ts'
+import type { NodeId } from '../../protocol/types.ts'
+import { parseRequest, type PayOutcome, type WorkerInit } from './ipc.ts'
+
+let chain: BtcdChainBackend | undefined
+let clients: HubClient[] = []
+const opening: Array<Promise<unknown>> = []
+
+function random32 (): Uint8Array {
+  const b = new Uint8Array(32)
+  globalThis.crypto.getRandomValues(b)
+  return b
+}
+
+async function waitUntil (cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+/** Pays `invoices` from `client` with at most `concurrency` payments in flight; times each. */
+async function payAll (client: HubClient, invoices: string[], concurrency: number): Promise<PayOutcome> {
+  const out: PayOutcome = { ok: 0, failed: 0, latenciesMs: [], failures: {}, amountMsat: 0, feeMsat: 0 }
+  let next = 0
+  const lane = async (): Promise<void> => {
+    while (next < invoices.length) {
+      const inv = invoices[next++]!
+      const t0 = performance.now()
+      const r = await client.pay(inv)
+      const ms = performance.now() - t0
+      if (r.ok) { out.ok++; out.latenciesMs.push(ms); out.amountMsat += r.amountMsat; out.feeMsat += r.feeMsat } else { out.failed++; out.failures[r.reason] = (out.failures[r.reason] ?? 0) + 1 }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane))
+  return out
+}
+
+function merge (a: PayOutcome, b: PayOutcome): PayOutcome {
+  const failures = { ...a.failures }
+  for (const [k, v] of Object.entries(b.failures)) failures[k] = (failures[k] ?? 0) + v
+  return { ok: a.ok + b.ok, failed: a.failed + b.failed, latenciesMs: a.latenciesMs.concat(b.latenciesMs), failures, amountMsat: a.amountMsat + b.amountMsat, feeMsat: a.feeMsat + b.feeMsat }
+}
+
+const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
+  /** Creates `count` clients of `role`, each with its own data directory and node key, connected. */
+  async init (args) {
+    const a = args as unknown as WorkerInit
+    chain = new BtcdChainBackend({ ...a.btcd, pollMs: 100 })
+    for (let i = 0; i < a.count; i++) {
+      const c = await HubClient.create({
+        nodeKey: random32(), hubUrl: a.hubUrl, hubId: a.hubId as NodeId, dataDir: path.join(a.dataDir, `${a.role}-${i}`),
+        role: a.role as Role, chain, reconnectInitialMs: 20, reconnectMaxMs: 200, payTimeoutMs: 120_000,
+      })
+      c.on('warning', w => { if (a.verbose) process.stderr.write(`[${a.role}-${i}] ${w}\n`) })
+      await c.connect()
+      clients.push(c)
+    }
+    return clients.map(c => c.nodeId)
+  },
+  async addresses () { return clients.map(c => c.newAddress()) },
+  /** Waits until every client's wallet has a confirmed coin (after the orchestrator's faucet). */
+  async awaitCoins () {
+    await waitUntil(() => clients.every(c => c.wallet.balance().spendable > 0), 'faucet coins in the client wallets')
+    return true
+  },
+  /** Platforms: start opening a channel of `capacitySat` each; resolves with the funding txids. */
+  async open (args) {
+    const capacitySat = Number(args.capacitySat)
+    for (const c of clients) opening.push(c.openChannel({ capacitySat }))
+    await waitUntil(() => clients.every(c => c.channels().some(ch => ch.fundingTxid !== null)), 'the funding transactions')
+    return clients.map(c => c.channels()[0]!.fundingTxid)
+  },
+  /** Payees: ask the hub for a channel each; resolves with the hub's funding txids. */
+  async request () {
+    for (const c of clients) opening.push(c.requestChannel())
+    await waitUntil(() => clients.every(c => c.channels().some(ch => ch.fundingTxid !== null)), 'the hub funding transactions')
+    return clients.map(c => c.channels()[0]!.fundingTxid)
+  },
+  async awaitReady () {
+    await Promise.all(opening.splice(0))
+    return clients.map(c => c.channels()[0]!.channelId)
+  },
+  /** Payees: `perClient[i]` invoices of `amountMsat` from client i (created concurrently). */
+  async invoices (args) {
+    const perClient = args.perClient as number[]
+    const amountMsat = Number(args.amountMsat)
+    return await Promise.all(clients.map(async (c, i) => {
+      const n = perClient[i] ?? 0
+      return await Promise.all(Array.from({ length: n }, async (_, k) => (await c.createInvoice({ amountMsat, memo: `bench ${k}` })).invoice))
+    }))
+  },
+  /** Payers: client i pays `perClient[i]` with `concurrency` in flight each; all clients at once. */
+  async pay (args) {
+    const perClient = args.perClient as string[][]
+    const concurrency = Number(args.concurrency)
+    const t0 = performance.now()
+    const results = await Promise.all(clients.map((c, i) => payAll(c, perClient[i] ?? [], concurrency)))
+    const elapsedMs = performance.now() - t0
+    return { ...results.reduce(merge, { ok: 0, failed: 0, latenciesMs: [], failures: {}, amountMsat: 0, feeMsat: 0 }), elapsedMs }
+  },
+  /** Payers: client 0 pays one invoice after the other, until one succeeds (restart recovery). */
+  async payUntilOk (args) {
+    const invoices = args.invoices as string[]
+    for (const [k, inv] of invoices.entries()) {
+      const r = await clients[0]!.pay(inv)
+      if (r.ok) return { attempts: k + 1 }
+    }
+    return { attempts: -1 }
+  },
+  async balances () {
+    return clients.map(c => ({ nodeId: c.nodeId, channels: c.channels() }))
+  },
+  async untilReestablished () {
+    await Promise.all(clients.map(c => c.untilReestablished()))
+    return true
+  },
+  async stop () {
+    await Promise.all(clients.map(c => c.stop()))
+    clients = []
+    await chain?.close()
+    return true
+  },
+}
+
+process.on('message', (raw: unknown) => {
+  const req = parseRequest(raw)
+  if (req === undefined) return
+  const h = handlers[req.cmd]
+  const reply = (m: Record<string, unknown>): void => { process.send?.({ id: req.id, ...m }) }
+  if (h === undefined) { reply({ ok: false, error: `unknown command ${req.cmd}` }); return }
+  h(req.args).then(value => reply({ ok: true, value }), (e: unknown) => reply({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) }))
+})
+process.on('disconnect', () => { process.exit(0) })
