@@ -2,7 +2,7 @@
 // signatures, deliveries, disconnects, storage stalls and host crashes between two parties. Any force
 // close, any thrown error, any commitment that does not hold the capacity or that the two sides do not
 // agree on is a failure. Afterwards the channel must settle every HTLC and both sides must agree on
-// the final balances. (LDK chanmon_consistency, Eclair FuzzySpec.)
+// the final balances, then close cooperatively. (LDK chanmon_consistency, Eclair FuzzySpec.)
 import t from 'tap'
 import { Pair, type Party } from './fixtures/harness.ts'
 import { finish } from './fixtures/flow.ts'
@@ -61,6 +61,14 @@ function fuzz (seed: number): { error?: string; stats: Record<string, number> } 
   const b = p.b.state.localCommit!.spec
   if (a.htlcs.length + b.htlcs.length > 0) return { error: `seed ${seed}: HTLCs left after healing`, stats }
   if (a.toLocalMsat !== b.toRemoteMsat || a.toLocalMsat + b.toLocalMsat !== p.capacitySat * 1000) return { error: `seed ${seed}: final balances disagree`, stats }
+  // And the channel still closes cooperatively, both sides agreeing on the closing transaction.
+  p.run(r.chance(0.5) ? p.a : p.b, { kind: 'command', cmd: { type: 'shutdown' } })
+  p.flush()
+  const fa = p.a.events.find(e => e.type === 'closing_agreed')
+  const fb = p.b.events.find(e => e.type === 'closing_agreed')
+  if (p.a.state.phase !== 'closing' || p.b.state.phase !== 'closing' || fa?.type !== 'closing_agreed' || fb?.type !== 'closing_agreed' || fa.feeSat !== fb.feeSat) {
+    return { error: `seed ${seed}: cooperative close did not agree (${p.a.state.phase}/${p.b.state.phase})`, stats }
+  }
   return { stats }
 }
 
