@@ -34,6 +34,8 @@ export interface ClientChannel {
   /** The hub's last closing_signed (fee and signature): with ours it makes the closing tx. */
   peerClosing?: { feeSat: number; signature: string }
   closingTx?: { txid: Txid; hex: string; localSat: Sat; remoteSat: Sat; feeSat: Sat }
+  /** Settles once the closing tx was handed to the node (accepted, or already known). */
+  closingBroadcast?: Promise<void>
 }
 
 export interface ChannelSetHost {
@@ -141,7 +143,7 @@ export class ChannelSet {
       disconnect: () => { this.host.disconnect() },
       emit: ev => {
         if (ev.type === 'funding_needed') { void this.fund(ch, ev.capacitySat, ev.fundingScriptPubkeys); return }
-        if (ev.type === 'closing_agreed') void this.broadcastClosing(ch, ev.feeSat)
+        if (ev.type === 'closing_agreed') ch.closingBroadcast = this.broadcastClosing(ch, ev.feeSat)
         this.host.event(ch, ev)
       },
       stopped: (e) => { this.host.warn(`channel ${ch.driver.channelId} stopped: ${String(e)}`) },

@@ -19,6 +19,7 @@ import { HubLink } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, resultOf, type PayResult } from './payments.ts'
+import type { PaymentRecord } from './records.ts'
 import { clientOptionsSchema, createInvoiceArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
 
 export interface ChannelInfo {
@@ -72,7 +73,8 @@ export class HubClient extends Emitter<HubClientEvents> {
   /** Payments whose add was rolled back by a disconnect: offered again after reestablish. */
   private readonly toRetry = new Map<string, ClientChannel>()
   private readonly addRefused = new Map<ClientChannel, string>()
-  private inbox: Promise<void> = Promise.resolve()
+  private readonly inflight = new Set<Promise<unknown>>()
+  private readonly settling = new Set<string>()
   private stopped = false
   private policy: HubPolicy | undefined
   private readonly policyWaiters: Array<() => void> = []
@@ -101,10 +103,10 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
       if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) { this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return }
-      this.enqueue(() => this.channelSet.receive(msg))
+      this.track(this.channelSet.receive(msg))
     })
-    this.link.on('connected', () => this.enqueue(() => this.channelSet.connected()))
-    this.link.on('disconnected', () => this.enqueue(() => this.channelSet.disconnected()))
+    this.link.on('connected', () => this.track(this.channelSet.connected()))
+    this.link.on('disconnected', () => this.track(this.channelSet.disconnected()))
     this.link.on('bad_frame', e => this.emit('warning', `bad frame from hub: ${e.detail}`))
   }
 
@@ -126,16 +128,24 @@ export class HubClient extends Emitter<HubClientEvents> {
     return client
   }
 
-  /** Messages and link changes are handled one at a time, in arrival order. */
-  private enqueue (work: () => Promise<void>): void {
-    this.inbox = this.inbox.then(work).catch(e => { this.emit('warning', `handling a hub message failed: ${String(e)}`) })
+  /** Runs `work` without blocking the caller. Ordering comes from the channel drivers: each queues its
+   *  inputs synchronously at the call, so messages of one channel are stepped in arrival order while
+   *  different channels (and their synced writes, merged by group commit) proceed concurrently. */
+  private track (work: Promise<unknown>): void {
+    this.inflight.add(work)
+    work.catch(e => { this.emit('warning', `handling a hub message failed: ${String(e)}`) }).finally(() => this.inflight.delete(work))
+  }
+
+  /** Resolves when nothing started by a message or an event is still running. */
+  private async quiet (): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
   }
 
   /** Connects to the hub (and keeps reconnecting); channels reestablish on every connection. */
   async connect (): Promise<void> {
     await this.link.start()
     await this.hubPolicy()
-    await this.inbox
+    await this.quiet()
     await this.recoverPayments()
     this.recoverIncoming()
   }
@@ -305,18 +315,25 @@ export class HubClient extends Emitter<HubClientEvents> {
       const removing = new Set([...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked, ...s.holding]
         .flatMap(u => (u.kind === 'fulfill' || u.kind === 'fail' ? [u.id] : [])))
       for (const h of s.localCommit.spec.htlcs) {
-        if (h.offerer === 'remote' && inRemote.has(h.id) && !removing.has(h.id)) this.enqueue(() => this.receiveHtlc(ch, h))
+        if (h.offerer === 'remote' && inRemote.has(h.id) && !removing.has(h.id)) this.track(this.receiveHtlc(ch, h))
       }
     }
   }
 
+  /** One settlement per payment at a time (events may repeat after a reconnect or restart). */
+  private async settleOnce (paymentHash: string, outcome: { preimage: string } | { reason: string; detail: string }): Promise<PaymentRecord | undefined> {
+    if (this.settling.has(paymentHash)) return undefined
+    this.settling.add(paymentHash)
+    try { return await this.book.settle(paymentHash, outcome) } finally { this.settling.delete(paymentHash) }
+  }
+
   private async settleSent (paymentHash: string, preimage: string): Promise<void> {
-    const done = await this.book.settle(paymentHash, { preimage })
+    const done = await this.settleOnce(paymentHash, { preimage })
     if (done !== undefined) this.emit('payment_sent', { paymentHash, amountMsat: done.amountMsat as Msat, feeMsat: (done.offeredMsat - done.amountMsat) as Msat, preimage })
   }
 
   private async settleFailed (paymentHash: string, reason: string, detail: string): Promise<void> {
-    const done = await this.book.settle(paymentHash, { reason, detail })
+    const done = await this.settleOnce(paymentHash, { reason, detail })
     if (done !== undefined) this.emit('payment_failed', { paymentHash, reason, detail })
   }
 
@@ -324,17 +341,17 @@ export class HubClient extends Emitter<HubClientEvents> {
    *  the store or the driver again is queued, never awaited here. */
   private onChannelEvent (ch: ClientChannel, ev: ChannelEvent): void {
     switch (ev.type) {
-      case 'htlc_received': this.enqueue(() => this.receiveHtlc(ch, ev.htlc)); break
-      case 'htlc_fulfilled': this.enqueue(() => this.settleSent(ev.paymentHash, ev.preimage)); break
-      case 'htlc_failed': this.enqueue(() => this.settleFailed(ev.paymentHash, ev.reason, 'failed by the hub')); break
+      case 'htlc_received': this.track(this.receiveHtlc(ch, ev.htlc)); break
+      case 'htlc_fulfilled': this.track(this.settleSent(ev.paymentHash, ev.preimage)); break
+      case 'htlc_failed': this.track(this.settleFailed(ev.paymentHash, ev.reason, 'failed by the hub')); break
       case 'add_rolled_back': this.toRetry.set(ev.htlc.paymentHash, ch); break
-      case 'reestablished': this.enqueue(() => this.retryRolledBack(ch)); break
+      case 'reestablished': this.track(this.retryRolledBack(ch)); break
       case 'command_failed':
         // Emitted while our add_htlc command runs (inputs of a channel are serialized): offer() reads it.
         if (ev.command === 'add_htlc') this.addRefused.set(ch, `${ev.error.reason}: ${ev.error.detail}`)
         break
       case 'channel_failed':
-        this.enqueue(() => this.failInFlight(ch))
+        this.track(this.failInFlight(ch))
         break
       default: break
     }
@@ -396,7 +413,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       })
       if (ch.driver.state.closing.localScript === undefined) await this.channelSet.shutdown(ch)
       await done
-      await new Promise(resolve => setTimeout(resolve, 0))
+      await ch.closingBroadcast
       return ch
     }))
     return results.filter(ch => ch.closingTx !== undefined).map(ch => ({
@@ -418,7 +435,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.stopped = true
     this.link.stop()
     this.channelSet.stop()
-    await this.inbox
+    await this.quiet()
     await Promise.all(this.channelSet.channels().map(c => c.driver.idle()))
     this.wallet.close()
     await this.store.close()

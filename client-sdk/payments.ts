@@ -35,6 +35,7 @@ function random32 (): Uint8Array {
 
 export class PaymentBook {
   private readonly waiters = new Map<string, Array<(r: PayResult) => void>>()
+  private readonly locks = new Map<string, Promise<void>>()
 
   constructor (private readonly store: Store, private readonly nodeKey: Uint8Array, private readonly nodeId: NodeId) {}
 
@@ -65,6 +66,16 @@ export class PaymentBook {
    * before the fulfil goes out, so `payment_received` is reported once, even across restarts.
    */
   async decideIncoming (channelId: string, htlc: Htlc, nowSec: number): Promise<ReceiveDecision | RefuseDecision> {
+    // One decision per payment hash at a time: two HTLCs for one invoice must not both see it unpaid.
+    const prev = this.locks.get(htlc.paymentHash) ?? Promise.resolve()
+    const run = prev.then(() => this.decide(channelId, htlc, nowSec))
+    const tail = run.then(() => undefined, () => undefined)
+    this.locks.set(htlc.paymentHash, tail)
+    void tail.then(() => { if (this.locks.get(htlc.paymentHash) === tail) this.locks.delete(htlc.paymentHash) })
+    return await run
+  }
+
+  private async decide (channelId: string, htlc: Htlc, nowSec: number): Promise<ReceiveDecision | RefuseDecision> {
     if (htlc.recipient !== this.nodeId) return { action: 'fail', reason: 'unknown_next_peer', detail: 'not addressed to us' }
     const rec = await this.invoice(htlc.paymentHash)
     if (rec === undefined) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'unknown payment hash' }

@@ -47,7 +47,9 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
       t.equal(r.feeMsat, forwardingFee(amountOf(i), policy), `payment ${i}: the fee is the hub's policy`)
     }
   }
+  const started = Date.now()
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
+  t.comment(`${PAYMENTS} payments in ${Date.now() - started} ms (${CONCURRENCY} in flight)`)
   t.equal(failed, 0, 'no payment failed')
   const expectedMsat = Array.from({ length: PAYMENTS }, (_, i) => amountOf(i)).reduce((a, b) => a + b, 0)
   t.equal(paidMsat, expectedMsat, 'the platform paid every amount')
