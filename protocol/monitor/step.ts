@@ -94,7 +94,9 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
     }
     const preimages = { ...s.preimages }
     for (const p of r.preimages) {
-      if (preimages[p.paymentHash] === undefined) preimages[p.paymentHash] = p.preimage
+      // Only news is reported: a preimage we already held (we revealed it claiming) was not learned.
+      if (preimages[p.paymentHash] !== undefined) continue
+      preimages[p.paymentHash] = p.preimage
       report(`preimage:${p.paymentHash}`, { kind: 'preimage_learned', paymentHash: p.paymentHash, preimage: p.preimage })
     }
     for (const o of r.outcomes) {
@@ -105,7 +107,8 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
       s.closed = true
       report('closed', { kind: 'closed', how: r.spend.kind })
     }
-    if (reported.size !== s.reported.length) { s.reported = [...reported]; s.preimages = preimages; dirty = true }
+    if (reported.size !== s.reported.length) { s.reported = [...reported]; dirty = true }
+    if (Object.keys(preimages).length !== Object.keys(s.preimages).length) { s.preimages = preimages; dirty = true }
     const watching = new Set(state.watching ?? [])
     for (const w of r.watched) if (!watching.has(w)) actions.push({ kind: 'watch', outpoint: w })
     s.watching = r.watched

@@ -150,3 +150,25 @@ export async function send (btc: Btcd, hex: string): Promise<string> {
   if (!r.ok) throw new Error(`broadcast refused: ${r.error.kind} ${r.error.detail}`)
   return r.value
 }
+
+/** Fees of the second-stage txs (HTLC-success/timeout) between `commitmentTxid` and the sweeps `txids`. */
+export async function secondStageFees (btc: Btcd, commitmentTxid: string, txids: string[]): Promise<number> {
+  let fees = 0
+  const seen = new Set<string>()
+  for (const id of txids) {
+    const tx = await btc.chain.getRawTransaction(id)
+    if (!tx.ok || tx.value === null) throw new Error(`tx ${id}`)
+    for (const i of tx.value.tx.inputs) {
+      if (i.txid === commitmentTxid || seen.has(i.txid)) continue
+      const prev = await btc.chain.getRawTransaction(i.txid)
+      if (!prev.ok || prev.value === null) throw new Error(`prev ${i.txid}`)
+      const p = prev.value.tx
+      if (p.inputs[0]?.txid !== commitmentTxid) continue
+      seen.add(i.txid)
+      const c = await btc.chain.getRawTransaction(commitmentTxid)
+      if (!c.ok || c.value === null) throw new Error('commitment')
+      fees += c.value.tx.outputs[p.inputs[0].vout]!.value - p.outputs.reduce((n, o) => n + o.value, 0)
+    }
+  }
+  return fees
+}

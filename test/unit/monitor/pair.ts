@@ -50,10 +50,12 @@ export class KeyedPair {
   /** The funding tx, when the funder built a real one. */
   fundingHex = ''
   private counter = 0
+  private salt = 0
 
   static async open (o: PairOptions): Promise<KeyedPair> {
     const p = new KeyedPair()
     const seed = o.seed ?? 1
+    p.salt = seed
     const mk = (name: 'A' | 'B'): { keys: ChannelKeys; signer: ChannelSigner } => {
       const keys = channelKeys(seedOf(seed, name))
       return { keys, signer: bolt3Signer(keys.secrets) }
@@ -131,7 +133,7 @@ export class KeyedPair {
 
   /** `from` offers an HTLC expiring at `cltvExpiry`; returns its id, hash and preimage. Not yet signed. */
   add (from: Side, amountMsat: number, cltvExpiry: number, preimageHex?: string): { id: number; hash: string; preimage: string } {
-    const preimage = preimageHex ?? bytesToHex(sha256(new TextEncoder().encode(`preimage/${this.counter++}/${from.name}`)))
+    const preimage = preimageHex ?? bytesToHex(sha256(new TextEncoder().encode(`preimage/${this.salt}/${this.counter++}/${from.name}`)))
     const hash = bytesToHex(sha256(hexToBytes(preimage)))
     this.preimages.set(hash, preimage)
     const id = from.state.nextLocalHtlcId
