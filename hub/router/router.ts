@@ -123,17 +123,20 @@ export class Router implements ChannelListener {
       out: { channelId: out.driver.channelId, amountMsat: outAmount, cltvExpiry: outCltv, recipient: htlc.recipient },
       state: 'forwarding',
     }
+    // This circuit's add is ours to make from now on: replays and retries leave it alone.
+    this.adding.add(circuit)
     try {
       // Durable BEFORE the downstream add can leave: a crash after this never forwards twice.
       await this.opts.circuits.save(circuit)
-    } finally { this.busy.delete(k) }
-    this.stats.forwarded++
-    await this.addDownstream(out, circuit, htlc)
+      this.stats.forwarded++
+      await this.addDownstream(out, circuit, htlc, true)
+    } finally { this.busy.delete(k); this.adding.delete(circuit) }
   }
 
-  private async addDownstream (out: ManagedChannel, circuit: Circuit, htlc?: Htlc): Promise<void> {
+  private async addDownstream (out: ManagedChannel, circuit: Circuit, htlc?: Htlc, owned = false): Promise<void> {
     // One add at a time per circuit: a replay while the first is still queued must not add twice.
-    if (this.adding.has(circuit)) return
+    if (!owned && this.adding.has(circuit)) return
+    if (circuit.out.htlcId !== undefined) return
     this.adding.add(circuit)
     let assigned: number | undefined
     try {
@@ -141,7 +144,7 @@ export class Router implements ChannelListener {
       type: 'add_htlc', amountMsat: circuit.out.amountMsat, paymentHash: circuit.in.paymentHash, cltvExpiry: circuit.out.cltvExpiry,
       recipient: circuit.out.recipient, ...(htlc?.metadata !== undefined ? { metadata: htlc.metadata } : {}),
       }, (before, after) => { if (after.nextLocalHtlcId === before.nextLocalHtlcId + 1) assigned = before.nextLocalHtlcId })
-    } finally { this.adding.delete(circuit) }
+    } finally { if (!owned) this.adding.delete(circuit) }
     if (assigned !== undefined) { circuit.out.htlcId = assigned; return }
     // Refused (liquidity, HTLC slots, link gone): an add that never left can fail back at once.
     if (out.driver.state.link !== 'up') return // retried on reestablish
@@ -226,7 +229,7 @@ export class Router implements ChannelListener {
   /** Circuits whose downstream add is not (or no longer) in the channel: add it again. */
   private retryUnsent (chOut: ManagedChannel): void {
     for (const c of this.opts.circuits.outgoing(chOut.driver.channelId)) {
-      if (c.state !== 'forwarding' || c.out.htlcId !== undefined) continue
+      if (c.state !== 'forwarding' || c.out.htlcId !== undefined || this.adding.has(c)) continue
       const found = findOutgoing(chOut.driver.state, c, this.claimedIds(chOut))
       if (found !== undefined) { c.out.htlcId = found; continue }
       void this.guard(this.addDownstream(chOut, c))
