@@ -151,11 +151,14 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.listen(router)
   manager.listen(closer)
   const loaded = await manager.load()
+  log({ event: 'startup', stage: 'channels_loaded', channels: loaded })
   await checkFundingStillExists(chain, manager, fatal)
   await router.reconcile()
+  log({ event: 'startup', stage: 'reconciled' })
   await funding.rebroadcastPending()
   await manager.block(height)
   await funding.onBlock()
+  log({ event: 'startup', stage: 'chain_synced', height })
 
   const stopFollowing = await chain.follow({
     connected: async b => { height = b.height; await manager.block(height); await funding.onBlock() },
