@@ -86,7 +86,7 @@ function emitSettled (b: StepBuilder, ours: readonly Update[]): void {
 
 export function receiveRevokeAndAck (b: StepBuilder, signer: ChannelSigner, msg: RevokeAndAck): void {
   const s = b.state
-  const bad = checkRevocation(s, signer, msg.per_commitment_secret)
+  const bad = checkRevocation(s, signer, msg.per_commitment_secret, msg.next_per_commitment_point)
   if (bad !== undefined) return onPeerError(b, bad)
   const next = s.nextRemoteCommit!
   const revoked = commits(s).remote.index

@@ -11,7 +11,11 @@ import type { HeldUpdate } from './state.ts'
 export function dropUncommitted (b: StepBuilder): void {
   const s = b.state
   s.link = 'down'
-  for (const u of s.remoteChanges.proposed) if (u.kind === 'add') s.nextRemoteHtlcId--
+  for (const u of s.remoteChanges.proposed) {
+    if (u.kind !== 'add') continue
+    s.nextRemoteHtlcId--
+    s.autoFail = s.autoFail.filter(a => a.id !== u.htlc.id) // judged again if it is sent again
+  }
   s.remoteChanges.proposed = []
   const requeue: HeldUpdate[] = []
   for (const u of s.localChanges.proposed) {

@@ -10,6 +10,7 @@ import type { AcceptChannel, ChannelReady, ChannelType, FundingCreated, FundingS
 import { StepBuilder, type Step } from './effects.ts'
 import { failChannel, onCommandError, onPeerError } from './failure.ts'
 import { checkAcceptChannel, checkOpenChannel } from './rules/open.ts'
+import { checkPoint } from './rules/commitment.ts'
 import type { ChannelSigner } from './signer.ts'
 import { ZERO_SECRET, type ChannelSetup, type ChannelState, type CommitmentSpec, type LocalPolicy, type SideParams } from './state.ts'
 
@@ -195,6 +196,8 @@ export function receiveChannelReady (b: StepBuilder, msg: ChannelReady): void {
   // BOLT #2 "upon reconnection: MUST ignore any redundant `channel_ready` it receives."
   if (s.channelReady.received) return
   if (s.phase !== 'awaiting_funding_depth') return onPeerError(b, channelError('unexpected_message', `channel_ready in phase ${s.phase}`))
+  const bad = checkPoint(msg.second_per_commitment_point, 'second_per_commitment_point')
+  if (bad !== undefined) return onPeerError(b, bad)
   s.channelReady.received = true
   s.remoteNextPoint = msg.second_per_commitment_point
   b.persist()

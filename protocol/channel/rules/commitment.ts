@@ -1,6 +1,8 @@
 // BOLT #2 "Committing Updates So Far: `commitment_signed`" and "Completing the Transition to the
 // Updated State: `revoke_and_ack`": the receiver's checks.
+import { getCurve } from '../../crypto/index.ts'
 import { channelError, type ChannelError } from '../../errors.ts'
+import { hexToBytes } from '../../types.ts'
 import type { ChannelSigner, CommitmentRef } from '../signer.ts'
 import type { ChannelState } from '../state.ts'
 
@@ -34,12 +36,19 @@ export function checkCommitmentSignatures (s: ChannelState, signer: ChannelSigne
 /** BOLT #2 (revoke_and_ack, receiver): "if `per_commitment_secret` is not a valid secret key or does
  *  not generate the previous `per_commitment_point`: MUST send an `error` and fail the channel."
  *  And a revoke_and_ack with no commitment of ours waiting for one is not part of the protocol. */
-export function checkRevocation (s: ChannelState, signer: ChannelSigner, secret: string): ChannelError | undefined {
+export function checkRevocation (s: ChannelState, signer: ChannelSigner, secret: string, nextPoint: string): ChannelError | undefined {
   if (s.nextRemoteCommit === undefined || s.remoteCommit === undefined) {
     return channelError('unexpected_revocation', 'revoke_and_ack without an outstanding commitment_signed')
   }
   if (!signer.secretMatchesPoint(secret, s.remoteCommit.perCommitmentPoint)) {
     return channelError('bad_revocation_secret', `per_commitment_secret does not match the point of commitment ${s.remoteCommit.index}`)
   }
+  return checkPoint(nextPoint, 'next_per_commitment_point')
+}
+
+/** A per-commitment point from the peer must be on the curve: every key of the next commitment is
+ *  derived from it (the wire schema only checks its length and prefix). */
+export function checkPoint (point: string, field: string): ChannelError | undefined {
+  if (!getCurve().isPubkey(hexToBytes(point))) return channelError('invalid_field', `${field} is not a valid secp256k1 point`)
   return undefined
 }

@@ -104,3 +104,14 @@ for (const [name, secret] of [['wrong secret', (s: string) => flip(s, 10)], ['se
     t.end()
   })
 }
+
+t.test('recv revoke_and_ack (next_per_commitment_point not on the curve): refused, nothing thrown', t => {
+  const { p, commit } = pending()
+  p.run(p.b, { kind: 'peer', msg: commit })
+  const rev = p.toA.shift()
+  if (rev?.type !== 'revoke_and_ack') throw new Error('expected revoke_and_ack')
+  const r = step(p.a.state, { kind: 'peer', msg: { ...rev, next_per_commitment_point: '02' + 'ff'.repeat(32) } }, p.a.signer)
+  t.same(kinds(r.effects), ['send:warning', 'disconnect'])
+  t.equal(r.state.remoteCommit, p.a.state.remoteCommit, 'nothing applied')
+  t.end()
+})

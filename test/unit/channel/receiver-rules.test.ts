@@ -58,6 +58,17 @@ t.test('recv update_add_htlc (sender would go below its reserve)', t => {
   t.end()
 })
 
+t.test('recv update_add_htlc (more than the sender has at all): refused, nothing thrown', t => {
+  const p = opened({ b: { maxHtlcValueInFlightMsat: 10_000_000_000 as Msat } })
+  const balance = p.b.state.localCommit!.spec.toRemoteMsat
+  warned(t, inject(p.b, addMsg(p, p.b, { amount_msat: (balance + 1) as Msat })).effects, 'reserve')
+  warned(t, inject(p.b, addMsg(p, p.b, { amount_msat: Number.MAX_SAFE_INTEGER as Msat })).effects, 'max_in_flight')
+  const n = p.a.events.length
+  p.add(p.a, balance * 2)
+  t.ok(p.a.events.slice(n).some(e => e.type === 'command_failed'), 'our own oversized add is a refused command, not a throw')
+  t.end()
+})
+
 t.test('recv update_add_htlc (funder cannot pay the commitment fee above its reserve)', t => {
   const p = opened({ b: { maxHtlcValueInFlightMsat: 10_000_000_000 as Msat } })
   const balance = p.b.state.localCommit!.spec.toRemoteMsat
