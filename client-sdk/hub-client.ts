@@ -250,7 +250,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     const { inv, amountMsat } = checked
     const prior = await this.book.payment(inv.paymentHash)
     if (prior !== undefined) return prior.status === 'pending' ? await this.book.wait(prior.paymentHash) : resultOf(prior)
-    const ch = this.payingChannel()
+    const ch = await this.payingChannelSoon()
     const offered = amountToOffer(amountMsat, await this.hubPolicy())
     if (ch === undefined) return this.failEarly(inv.paymentHash, 'no_channel', 'no channel with the hub is ready')
     if (ch.driver.state.localCommit!.spec.toLocalMsat < offered) return this.failEarly(inv.paymentHash, 'insufficient_balance', `channel balance below ${offered} msat`)
@@ -268,6 +268,22 @@ export class HubClient extends Emitter<HubClientEvents> {
   private failEarly (paymentHash: string, reason: 'no_channel' | 'insufficient_balance', detail: string): PayResult {
     this.emit('payment_failed', { paymentHash, reason, detail })
     return { ok: false, paymentHash, reason, detail }
+  }
+
+  /** A channel to pay from; if our channels are only disconnected (the link is coming back), waits
+   *  for one to reestablish, at most payTimeoutMs. */
+  private async payingChannelSoon (): Promise<ClientChannel | undefined> {
+    const deadline = Date.now() + this.opts.payTimeoutMs
+    for (;;) {
+      const ch = this.payingChannel()
+      if (ch !== undefined) return ch
+      const waiting = this.channelSet.channels().some(c => c.driver.state.phase === 'normal' && c.driver.stoppedBy === undefined)
+      if (!waiting || this.stopped || Date.now() > deadline) return undefined
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(() => { off(); resolve() }, 100)
+        const off = this.on('channel_state', () => { clearTimeout(timer); off(); resolve() })
+      })
+    }
   }
 
   private payingChannel (): ClientChannel | undefined {
