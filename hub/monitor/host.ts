@@ -52,6 +52,8 @@ export class MonitorHost {
   private queue: Promise<unknown> = Promise.resolve()
   /** Txids the node accepted or already had, by channel (for tests and status). */
   readonly broadcasted = new Map<string, Set<string>>()
+  /** Broadcast attempts per txid (status, tests). */
+  readonly attempts = new Map<string, number>()
 
   private constructor (private readonly opts: MonitorHostOptions) {}
 
@@ -218,6 +220,7 @@ export class MonitorHost {
   }
 
   private async broadcast (channelId: string, txid: string, hex: string): Promise<void> {
+    this.attempts.set(txid, (this.attempts.get(txid) ?? 0) + 1)
     const r = await this.opts.chain.broadcast(hex)
     if (r.ok || (r.error.kind === 'rejected' && (r.error.reason === 'already_in_mempool' || r.error.reason === 'already_in_chain'))) {
       let set = this.broadcasted.get(channelId)

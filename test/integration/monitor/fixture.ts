@@ -28,7 +28,7 @@ export async function tipHeight (btc: Btcd): Promise<number> {
 }
 
 /** A channel funded on btcd (A opens, pushes `pushMsat` to B), confirmed and in `normal`. */
-export async function fundedPair (btc: Btcd, seed: number, pushMsat = 400_000_000): Promise<KeyedPair & { fundingTxid: Txid }> {
+export async function fundedPair (btc: Btcd, seed: number, pushMsat = 400_000_000, beforeConfirm?: (p: KeyedPair) => Promise<void>): Promise<KeyedPair & { fundingTxid: Txid }> {
   let fundingTxid = '' as Txid
   const p = await KeyedPair.open({
     seed, height: await tipHeight(btc), toSelfDelay: DELAY, pushMsat, capacitySat: CAPACITY,
@@ -43,6 +43,7 @@ export async function fundedPair (btc: Btcd, seed: number, pushMsat = 400_000_00
   const hex = p.fundingHex
   const sent = await btc.chain.broadcast(hex)
   if (!sent.ok) throw new Error(`funding: ${sent.error.kind}`)
+  await beforeConfirm?.(p)
   await btc.mine(1)
   p.ready()
   return Object.assign(p, { fundingTxid })
@@ -68,6 +69,7 @@ export async function watch (btc: Btcd, side: Side, opts: { store?: Store; dir?:
     config: { sweepScript: sweep, depth: DEPTH, feeratePerKw: FEERATE },
     onEvent: async (_id, e) => { w.events.push(e); await opts.onEvent?.(e) },
     retryMs: 3_600_000,
+    onBroadcastError: (_id, txid, reason, detail) => { if (process.env.MONITOR_TRACE !== undefined) console.error(`broadcast ${txid} refused: ${reason} ${detail}`) },
   })
   if (!opened.ok) throw new Error(opened.error.detail)
   w.host = opened.value
