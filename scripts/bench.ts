@@ -14,7 +14,8 @@
 //   --runs N           runs per figure (default 3, minimum 3)
 //   --platforms P --creators C --concurrency K (payments in flight per platform)
 //   --payments N       payments per throughput run (default: sized from a warm-up to last ~--run-seconds)
-//   --cpu-prof DIR     run the hub under `node --cpu-prof` (profile written to DIR when it stops)
+//   --cpu-prof DIR     profile the hub (V8 CPU profile, as `node --cpu-prof`; written to DIR when it
+//                      stops cleanly; read it with scripts/bench/profile-top.ts)
 //   --verbose          client warnings and hub log lines on stderr
 import fs from 'node:fs'
 import os from 'node:os'
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url'
 import { useBtcd } from '../test/helpers/btcd.ts'
 import { startHub, type HubProcess } from '../test/helpers/hub.ts'
 import { WorkerProcess, type PayOutcome } from './bench/ipc.ts'
+import { cpuSeconds, fsyncMs, rssBytes } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
 import { balanceProblems, figure, percentile, table, type ChannelView, type Figure } from './bench/stats.ts'
 
@@ -62,11 +64,9 @@ const say = (s: string): void => { (JSON_OUT ? process.stderr : process.stdout).
 const cleanups: Array<() => Promise<void> | void> = []
 const teardown = { teardown: (fn: () => Promise<void> | void) => { cleanups.push(fn) } }
 
-function rssBytes (pid: number | undefined): number {
-  if (pid === undefined) throw new Error('the hub has no pid')
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (m === null) throw new Error('no VmRSS in /proc status')
-  return Number(m[1]) * 1024
+/** Environment that makes the hub profile itself (scripts/bench/cpu-profiler.mjs). */
+const profileEnv = (): Record<string, string> => CPU_PROF === undefined ? {} : {
+  NODE_OPTIONS: `--import=${path.join(REPO_ROOT, 'scripts/bench/cpu-profiler.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(CPU_PROF),
 }
 
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
@@ -74,7 +74,21 @@ const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(r
 /** Spreads `n` over `k` buckets as evenly as possible. */
 const spread = (n: number, k: number): number[] => Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0))
 
-interface Parties { hub: HubProcess; platforms: WorkerProcess; creators: WorkerProcess }
+interface Parties { hub: HubProcess; platforms: WorkerProcess; creators: WorkerProcess; btcdPid: () => number | null }
+
+/** CPU seconds used by each process while `fn` ran, and the wall time. */
+async function cpuDuring<T> (p: Parties, fn: () => Promise<T>): Promise<{ value: T; wallS: number; cpu: Record<string, number> }> {
+  const pids = { hub: p.hub.pid, platforms: p.platforms.pid, creators: p.creators.pid, btcd: p.btcdPid() }
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]))
+  const t0 = performance.now()
+  const value = await fn()
+  const wallS = (performance.now() - t0) / 1000
+  const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid) - before[k]!]))
+  return { value, wallS, cpu }
+}
+
+/** CPU shares (cores used) per process over the measured throughput runs. */
+const cpuUse: Record<string, { cpuS: number; wallS: number }> = {}
 
 /** Creates `n` invoices of `amountMsat` spread over the creators, interleaved, and deals them out
  *  to the platforms round-robin (so every platform pays every creator). */
@@ -97,7 +111,8 @@ function account (r: PayOutcome): void {
 /** One throughput run: `n` payments of `amountMsat`, all platforms at once. */
 async function throughputRun (p: Parties, n: number, amountMsat: number): Promise<{ rate: number; reply: PayReply }> {
   const perPlatform = await invoicesFor(p, n, amountMsat)
-  const reply = await p.platforms.call<PayReply>('pay', { perClient: perPlatform, concurrency: CONCURRENCY })
+  const { value: reply, wallS, cpu } = await cpuDuring(p, () => p.platforms.call<PayReply>('pay', { perClient: perPlatform, concurrency: CONCURRENCY }))
+  for (const [k, v] of Object.entries(cpu)) { const u = cpuUse[k] ??= { cpuS: 0, wallS: 0 }; u.cpuS += v; u.wallS += wallS }
   account(reply)
   if (reply.failed > 0) say(`  ${reply.failed} payments failed: ${JSON.stringify(reply.failures)}`)
   return { rate: reply.ok / (reply.elapsedMs / 1000), reply }
@@ -143,7 +158,7 @@ async function restartToServing (p: Parties): Promise<{ f: Figure; listeningS: F
     const invoices = (await invoicesFor(p, 200, UNTRIMMED_MSAT)).flat()
     const t0 = performance.now()
     await p.hub.kill()
-    await p.hub.restart(CPU_PROF !== undefined ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF}` } : {})
+    await p.hub.restart(profileEnv())
     const t1 = performance.now()
     const res = await p.platforms.call<{ attempts: number }>('payUntilOk', { invoices })
     const t2 = performance.now()
@@ -184,12 +199,13 @@ async function checkBalances (p: Parties): Promise<string[]> {
   return problems
 }
 
-function machine (hub: HubProcess): Record<string, unknown> {
+function machine (hub: HubProcess, dataDir: string): Record<string, unknown> {
   const cpus = os.cpus()
+  const fsync = fsyncMs(dataDir)
   const curveLine = hub.lines.find(l => l.event === 'curve')
   return {
     cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memory_bytes: os.totalmem(), os: `${os.type()} ${os.release()}`,
-    node: process.version, hub_curve: typeof curveLine?.name === 'string' ? curveLine.name : 'noble (default)', client_curve: 'tiny',
+    node: process.version, fsync_ms_p50: fsync.p50, fsync_ms_p99: fsync.p99, hub_curve: typeof curveLine?.name === 'string' ? curveLine.name : 'noble (default)', client_curve: 'tiny',
   }
 }
 
@@ -205,7 +221,7 @@ async function main (): Promise<void> {
   const hub = await startHub({
     dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc, verbose: VERBOSE,
     config: { channels: { fundingSat: HUB_CHANNEL_SAT }, router: { holdMs: 60_000 } },
-    ...(CPU_PROF !== undefined ? { env: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF}` } } : {}),
+    env: profileEnv(),
   }, teardown)
   say(`hub ${hub.hubId.slice(0, 16)}… on ${hub.url} (pid ${hub.pid})`)
   await fundHubCoins(btc, hub, CREATORS, HUB_CHANNEL_SAT + 200_000)
@@ -220,7 +236,7 @@ async function main (): Promise<void> {
   const creators = new WorkerProcess('creators', VERBOSE)
   cleanups.push(() => platforms.stop(), () => creators.stop())
   await Promise.all([platforms.call('init', init('platform', PLATFORMS)), creators.call('init', init('creator', CREATORS))])
-  const p: Parties = { hub, platforms, creators }
+  const p: Parties = { hub, platforms, creators, btcdPid: () => btc.node.pid }
 
   say('opening channels …')
   await openPlatformChannels(btc, platforms, PLATFORM_CAPACITY_SAT)
@@ -239,6 +255,16 @@ async function main (): Promise<void> {
   for (let r = 0; r < RUNS; r++) { await sleep(1_000); rss.push(rssBytes(hub.pid)) }
   const perChannel = figure(rss.map(b => (b - rssBefore) / channels))
 
+  if (CPU_PROF !== undefined) {
+    // A SIGKILLed process writes no profile: stop the hub cleanly once, so the load phase's profile
+    // lands in CPU_PROF, and carry on with a fresh one.
+    await hub.stop()
+    await hub.restart(profileEnv())
+    await platforms.call('untilReestablished')
+    await creators.call('untilReestablished')
+    say(`hub profile (load phase) written to ${CPU_PROF}`)
+  }
+
   say('restart …')
   const restart = await restartToServing(p)
 
@@ -247,7 +273,8 @@ async function main (): Promise<void> {
 
   const out = {
     date: started.toISOString(),
-    machine: machine(hub),
+    machine: machine(hub, dataDir),
+    cpu_cores_used_under_load: Object.fromEntries(Object.entries(cpuUse).map(([k, u]) => [k, u.wallS === 0 ? 0 : u.cpuS / u.wallS])),
     config: {
       platforms: PLATFORMS, creators: CREATORS, concurrency_per_platform: CONCURRENCY, runs: RUNS, quick: QUICK,
       trimmed_amount_msat: TRIMMED_MSAT, untrimmed_amount_msat: UNTRIMMED_MSAT, latency_payments_per_run: LATENCY_PAYMENTS, sync_writes: true,
@@ -280,6 +307,8 @@ async function main (): Promise<void> {
   ]))
   const m = out.machine
   say(`machine: ${String(m.cpu)}, ${String(m.cores)} cores, Node ${String(m.node)}, hub curve ${String(m.hub_curve)}, client curve ${String(m.client_curve)}`)
+  say(`disk: one synced write p50 ${Number(m.fsync_ms_p50).toFixed(2)} ms, p99 ${Number(m.fsync_ms_p99).toFixed(2)} ms`)
+  say(`cores used during the throughput runs: ${Object.entries(out.cpu_cores_used_under_load).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (of ${String(m.cores)})`)
   say(`payments: ${totals.ok} succeeded, ${totals.failed} failed`)
   say(problems.length === 0 ? 'balances: hub and clients agree on every channel, nothing in flight, every channel sums to its capacity' : `BALANCES WRONG:\n  ${problems.join('\n  ')}`)
   if (JSON_OUT) process.stdout.write(JSON.stringify(out) + '\n')
