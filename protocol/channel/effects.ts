@@ -14,7 +14,7 @@
 import type { Sat, Txid } from '../types.ts'
 import type { ChannelError } from '../errors.ts'
 import type { HtlcFailureReason, PeerMessage } from '../wire/index.ts'
-import type { ChannelSetup, ChannelState, CommitmentSpec, Htlc, Side } from './state.ts'
+import type { ChannelSetup, ChannelState, CommitmentSpec, Htlc } from './state.ts'
 
 /** Numbered, append-only facts the chain monitor needs to enforce the channel on its own (DESIGN.md
  *  rule 3). Each is durable before the channel moves on. */
@@ -133,5 +133,3 @@ export class StepBuilder {
     return { state: this.state, effects: this.effects }
   }
 }
-
-export const sideOf = (isLocal: boolean): Side => (isLocal ? 'local' : 'remote')
