@@ -79,6 +79,13 @@ export class MonitorHost {
   /** Follows the chain from the last stored blocks (catching up on what was missed), and retries
    *  broadcasts every `retryMs`. */
   async start (): Promise<Result<void, ChainFailure>> {
+    if (this.tip.length === 0) {
+      // First start: follow from the current tip, and remember it, so that a restart after downtime
+      // scans every block from here (scenario 11).
+      const t = await this.opts.chain.tip()
+      if (!t.ok) return t
+      this.tip = [t.value]
+    }
     const r = await this.opts.chain.follow({
       connected: async b => { await this.serial(() => this.onBlock(b)) },
       disconnected: async b => { await this.serial(() => this.onDisconnect(b)) },
