@@ -321,3 +321,41 @@ export function cutSwitch (): CutSwitch {
     get fired () { return fired },
   }
 }
+
+// ── Raw frames over an authenticated connection (bad-input tests) ──
+
+export interface Injector {
+  factory: SocketFactory
+  /** Sends a raw text frame on the current connection (bypassing the codec). */
+  sendRaw (text: string): void
+  /** Frames received since the last clear(), parsed (or { raw } when not JSON). */
+  readonly received: Array<Record<string, unknown>>
+  /** Close codes seen on connections opened through this factory. */
+  readonly closes: number[]
+  clear (): void
+}
+
+export function injector (): Injector {
+  let current: SocketLike | undefined
+  let received: Array<Record<string, unknown>> = []
+  const closes: number[] = []
+  const factory: SocketFactory = async url => {
+    const ws = await defaultSocketFactory(url)
+    current = ws
+    ws.addEventListener('message', ev => {
+      try { received.push(JSON.parse(String(ev.data)) as Record<string, unknown>) } catch { received.push({ raw: String(ev.data) }) }
+    })
+    ws.addEventListener('close', ev => { closes.push(ev.code) })
+    return ws
+  }
+  return {
+    factory,
+    sendRaw (text: string) {
+      if (current === undefined) throw new Error('injector: no connection yet')
+      current.send(text)
+    },
+    get received () { return received },
+    get closes () { return closes },
+    clear () { received = [] },
+  }
+}
