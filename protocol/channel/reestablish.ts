@@ -2,6 +2,7 @@
 // and the peer's message, with a closed set of outcomes; then what each outcome does.
 import type { ChannelReestablish, PeerMessage } from '../wire/index.ts'
 import { channelError } from '../errors.ts'
+import { FIRST_COMMITMENT_INDEX } from '../keys/index.ts'
 import type { StepBuilder } from './effects.ts'
 import { failChannel } from './failure.ts'
 import type { ChannelSigner } from './signer.ts'
@@ -61,6 +62,8 @@ export function decideReestablish (s: ChannelState, m: ChannelReestablish, signe
   // channel. otherwise: if `your_last_per_commitment_secret` does not match the expected values:
   // SHOULD send an `error` and fail the channel."
   if (nrn > L) {
+    // BOLT #2: "A commitment number is a 48-bit incrementing counter": beyond that no secret exists.
+    if (nrn - 1 > FIRST_COMMITMENT_INDEX) return { kind: 'peer_lying', detail: `next_revocation_number ${nrn} is not a 48-bit commitment number` }
     if (signer.perCommitmentSecret(nrn - 1) === m.your_last_per_commitment_secret) {
       return { kind: 'we_are_provably_behind', theirCurrentPoint: m.my_current_per_commitment_point }
     }

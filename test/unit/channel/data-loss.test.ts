@@ -39,6 +39,8 @@ t.test('decision: peer_lying when the secret does not match', t => {
   t.equal(decideReestablish(p.a.state, theirs, p.a.signer).kind, 'peer_lying')
   const claims = { ...theirs, next_revocation_number: theirs.next_revocation_number + 3 }
   t.equal(decideReestablish(p.a.state, claims, p.a.signer).kind, 'peer_lying', 'a higher revocation number without proof is a lie too')
+  const huge = { ...theirs, next_revocation_number: Number.MAX_SAFE_INTEGER, next_commitment_number: Number.MAX_SAFE_INTEGER }
+  t.equal(decideReestablish(p.a.state, huge, p.a.signer).kind, 'peer_lying', 'numbers beyond 48 bits are refused, not thrown on')
   t.end()
 })
 

@@ -93,3 +93,25 @@ t.test(`${ITERATIONS} schema-valid mutated messages never throw out of step()`, 
   t.equal(stepped, accepted)
   t.end()
 })
+
+t.test('mutated channel_reestablish against channels waiting for it never throws', t => {
+  const waiting = states.filter(x => x.state.link === 'reestablishing')
+  const originals = messages.filter(m => m.type === 'channel_reestablish')
+  t.ok(waiting.length > 0 && originals.length > 0)
+  const outcomes = new Set<string>()
+  for (let i = 0; i < 500; i++) {
+    const base = r.pick(waiting)
+    const decoded = decodeFrame(encodeMessage(mutate(r.pick(originals) as unknown as Record<string, unknown>) as unknown as PeerMessage, { validate: false }))
+    if (!decoded.ok) continue
+    const msg = { ...decoded.msg, channel_id: base.state.channelId } as PeerMessage
+    try {
+      const out = step(base.state, { kind: 'peer', msg }, base.party.signer)
+      outcomes.add(out.state.phase)
+    } catch (e) {
+      t.fail(`threw: ${(e as Error).message} on ${JSON.stringify(msg)}`)
+      return t.end()
+    }
+  }
+  t.ok(outcomes.has('failed') && outcomes.has('normal'), `reached several outcomes: ${[...outcomes].join(', ')}`)
+  t.end()
+})
