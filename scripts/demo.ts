@@ -8,7 +8,7 @@
 //   npm run demo -- --json            # last line: the JSON summary (payments, channels), which adds up
 import fs from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { useBtcd } from '../test/helpers/btcd.ts'
 import { fundHub, openFundedChannel, randomKey, requestHubChannel, startClient, startHub } from '../test/helpers/hub.ts'
 import type { HubClient, CloseResult, ChannelInfo } from '../client-sdk/index.ts'
@@ -130,14 +130,24 @@ async function main (): Promise<void> {
   const gained = channels.filter(c => c.role !== 'platform').reduce((t, c) => t + c.final_counterparty_msat - c.initial_counterparty_msat, 0)
   say(`check: payers lost ${lost} msat = payments ${totalMsat} + hub fees ${feesMsat}: ${lost === totalMsat + feesMsat ? 'yes' : 'NO'}; payees gained ${gained} msat = payments: ${gained === totalMsat ? 'yes' : 'NO'}`)
   if (JSON_OUT) process.stdout.write(JSON.stringify(summary) + '\n')
+  if (lost !== totalMsat + feesMsat || gained !== totalMsat) throw new Error('the summary does not add up')
 }
 
 async function cleanup (): Promise<void> {
   for (const fn of cleanups.reverse()) { try { await fn() } catch { /* best effort */ } }
 }
 
-main().then(cleanup, async e => {
-  process.stderr.write(`\ndemo failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
-  await cleanup()
-  process.exitCode = 1
-})
+/** Runs the whole demo; resolves with the process exit code (0: it ran to the end and added up). */
+export async function runDemo (): Promise<number> {
+  try {
+    await main()
+    await cleanup()
+    return 0
+  } catch (e) {
+    process.stderr.write(`\ndemo failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
+    await cleanup()
+    return 1
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exit(await runDemo())

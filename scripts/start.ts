@@ -9,6 +9,13 @@ import { startBtcd } from '../hub/chain/node.ts'
 import { bytesToHex, hexToBytes } from '../protocol/types.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+// `npm start` runs the demo (scripts/demo.ts: btcd, the hub, five SDK clients, payments, closes) now
+// that the hub exists; `npm start -- --btcd-only` starts just the regtest node as below.
+if (!process.argv.includes('--btcd-only') && fs.existsSync(path.join(root, 'hub/main.ts'))) {
+  const { runDemo } = await import('./demo.ts')
+  process.exit(await runDemo())
+}
 const dataDir = path.join(root, '.data', 'btcd')
 fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
 
