@@ -195,6 +195,11 @@ export class ChannelManager implements SessionHandler {
     if (s.channelId !== s.temporaryChannelId && this.byId.get(s.channelId) !== ch) this.byId.set(s.channelId, ch)
   }
 
+  /** A connection-level `error` (channel_id 0) to a peer, e.g. a refused request_channel. */
+  tell (peer: NodeId, detail: string): void {
+    this.opts.session(peer)?.error(detail, ZERO_ID)
+  }
+
   /** Gives up on a channel that is not funded yet: tells the peer and forgets it. */
   refuse (ch: ManagedChannel, detail: string): void {
     if (ch.driver.state.localCommit !== undefined) throw new Error('refuse: the channel is already funded')

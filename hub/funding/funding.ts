@@ -43,6 +43,7 @@ export class Funding implements ChannelListener {
     if (!tx.ok) {
       this.opts.log({ event: 'funding_failed', peer: ch.peer, error: tx.error })
       this.opts.manager.refuse(ch, `temporary_node_failure: the hub cannot fund this channel now (${tx.error.kind})`)
+      this.opts.manager.tell(ch.peer, `request_channel refused: the hub cannot fund a channel now (${tx.error.kind})`)
       return
     }
     this.built.set(ch, tx.value.txid)
@@ -67,7 +68,10 @@ export class Funding implements ChannelListener {
 
   requestChannel (peer: NodeId, msg: RequestChannel): void {
     const size = Math.min(msg.funding_satoshis ?? this.opts.config.channels.fundingSat, this.opts.config.channels.fundingSat)
-    void this.ensureChannel(peer, size)
+    void this.ensureChannel(peer, size).then(r => {
+      // A connection-level error (channel_id 0): the request itself was refused.
+      if ('error' in r) this.opts.manager.tell(peer, `request_channel refused: ${r.error}`)
+    })
   }
 
   /** Opens a hub-funded channel to `peer` unless it already has one usable or on its way. */
