@@ -46,13 +46,17 @@ export const hubConfigSchema = z.strictObject({
     maxUnfundedPerPeer: int(1, 100).default(2),
     /** Open a hub-funded channel to a payee when a payment for it arrives and it has none. */
     openOnPayment: z.boolean().default(true),
+    /** Zero-conf for hub-funded channels: when the payee's accept_channel asks for minimum_depth 0,
+     *  the hub treats its own funding transaction as deep enough once broadcast (it only risks its
+     *  own money: the payee cannot double-spend the hub's inputs). */
+    zeroConf: z.boolean().default(false),
     feeratePerKw: int(253, 100_000).default(253),
     dustLimitSat: int(354, 100_000).default(546),
     reservePercent: z.number().min(0).max(20).default(1),
     toSelfDelay: int(6, 2_016).default(144),
     maxAcceptedHtlcs: int(1, 483).default(100),
     htlcMinimumMsat: int(1, 1_000_000_000).default(1),
-  }).default({ fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: 6, maxUnfundedPerPeer: 2, openOnPayment: true, feeratePerKw: 253, dustLimitSat: 546, reservePercent: 1, toSelfDelay: 144, maxAcceptedHtlcs: 100, htlcMinimumMsat: 1 }),
+  }).default({ fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: 6, maxUnfundedPerPeer: 2, openOnPayment: true, zeroConf: false, feeratePerKw: 253, dustLimitSat: 546, reservePercent: 1, toSelfDelay: 144, maxAcceptedHtlcs: 100, htlcMinimumMsat: 1 }),
   router: z.strictObject({
     /** How long a payment for an offline payee (or one whose channel is still opening) is held
      *  before it fails back with `recipient_offline`. */

@@ -9,6 +9,9 @@
 // - A reorg before the funding depth is reached just lowers the depth we report; the channel machine
 //   only acts once the depth is reached. A funding transaction that is final (finalityDepth) is given
 //   to the wallet's chain-wipe detector: if it ever disappears, the hub stops loudly (scenario 12).
+// - Zero-conf (config channels.zeroConf, off by default): for a hub-funded channel whose payee asked
+//   for minimum_depth 0 in accept_channel, the hub sends channel_ready as soon as its funding tx is
+//   broadcast. The payee's side must opt in the same way (its own depth check).
 import { hexToBytes, type NodeId, type Txid } from '../../protocol/types.ts'
 import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
 import type { ChannelEvent } from '../../protocol/channel/index.ts'
@@ -59,6 +62,11 @@ export class Funding implements ChannelListener {
   private async broadcast (ch: ManagedChannel, txid: Txid): Promise<void> {
     const r = await this.opts.wallet.broadcast(txid)
     this.opts.log({ event: 'funding_broadcast', peer: ch.peer, channel_id: ch.driver.channelId, txid, ok: r.ok, ...(r.ok ? {} : { error: r.error }) })
+    const s = ch.driver.state
+    if (r.ok && this.opts.config.channels.zeroConf && s.setup.isFunder && s.setup.minimumDepth === 0 && s.phase === 'awaiting_funding_depth') {
+      // Zero-conf (the payee asked for minimum_depth 0): our own transaction, in the mempool, counts.
+      await ch.driver.chain({ type: 'funding_depth', depth: 1 })
+    }
   }
 
   forgotten (ch: ManagedChannel): void {
