@@ -27,7 +27,22 @@ import type { ChannelState } from '../../protocol/channel/index.ts'
 import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const TSX_LOADER = path.join(REPO_ROOT, 'node_modules/tsx/dist/esm/index.mjs')
+
+/** hub/main.ts bundled once per test process with esbuild (dependencies stay external). Starting the
+ *  bundle takes well under a second; going through the tsx loader recompiles every file on each start
+ *  (seconds), which the crash tests pay twice per crash point. The bundle lives two levels under the
+ *  repo root, so paths the hub derives from import.meta.url (e.g. .tools/bin/btcd) still resolve. */
+let bundle: Promise<string> | undefined
+function hubBundle (): Promise<string> {
+  bundle ??= (async () => {
+    const { build } = await import('esbuild')
+    const outfile = path.join(REPO_ROOT, '.data', 'hub-bundles', `main-${process.pid}.mjs`)
+    await build({ entryPoints: [path.join(REPO_ROOT, 'hub/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' })
+    process.once('exit', () => { try { fs.rmSync(outfile) } catch { /* already gone */ } })
+    return outfile
+  })()
+  return bundle
+}
 
 export interface HubProcess {
   readonly url: string
@@ -88,7 +103,7 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
   const launch = async (env: Record<string, string>): Promise<void> => {
     lines = []
     listeners = []
-    const c = spawn(process.execPath, ['--import', TSX_LOADER, path.join(REPO_ROOT, 'hub/main.ts'), '--config', configPath], {
+    const c = spawn(process.execPath, [await hubBundle(), '--config', configPath], {
       cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HUB_CRASH_AT: '', ...env },
     })
     child = c
@@ -99,10 +114,10 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
       if (typeof parsed !== 'object' || parsed === null) parsed = { text: line }
       lines.push(parsed)
       for (const l of [...listeners]) l(parsed)
-      if (opts.verbose === true) process.stderr.write(`[hub] ${line}\n`)
+      if (opts.verbose === true) process.stderr.write(`${new Date().toISOString().slice(14, 23)} [hub] ${line}\n`)
     })
     let stderr = ''
-    c.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8_000); if (opts.verbose === true) process.stderr.write(`[hub!] ${d.toString()}`) })
+    c.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8_000); if (opts.verbose === true) process.stderr.write(`${new Date().toISOString().slice(14, 23)} [hub!] ${d.toString()}`) })
     const listening = await Promise.race([
       waitLine(l => l.event === 'listening', 60_000),
       exit.then(code => { throw new Error(`hub exited (${code}) before listening:\n${stderr}`) }),
