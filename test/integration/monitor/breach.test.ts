@@ -4,7 +4,7 @@
 import t from 'tap'
 import { parseTx, txHex } from '../../../protocol/tx/index.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
-import { DELAY, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, tipHeight, wantsAfter, watch } from './fixture.ts'
+import { DELAY, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, tipHeight, wantsAfter, watch } from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
 

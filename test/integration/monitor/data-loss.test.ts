@@ -7,8 +7,8 @@
 import t from 'tap'
 import { txid } from '../../../protocol/tx/index.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
-import { confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch } from './fixture.ts'
-import type { KeyedPair } from '../../unit/monitor/pair.ts'
+import { confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch } from './fixtures/channel.ts'
+import type { KeyedPair } from '../../unit/monitor/fixtures/pair.ts'
 
 const btc = await useBtcd(t)
 

@@ -8,8 +8,8 @@ import { bytesToHex, type Txid } from '../../../protocol/types.ts'
 import { txid } from '../../../protocol/tx/index.ts'
 import type { MonitorEvent } from '../../../hub/monitor/index.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
-import { KeyedPair } from '../../unit/monitor/pair.ts'
-import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, secondStageFees, sweptTo, tipHeight, tmpDir, watch, type Watch } from './fixture.ts'
+import { KeyedPair } from '../../unit/monitor/fixtures/pair.ts'
+import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, secondStageFees, sweptTo, tipHeight, tmpDir, watch, type Watch } from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
 

@@ -6,7 +6,7 @@ import t from 'tap'
 import { txHex, txid } from '../../../protocol/tx/index.ts'
 import type { Btcd } from '../../helpers/btcd.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
-import { DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch, type Watch } from './fixture.ts'
+import { DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch, type Watch } from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
 

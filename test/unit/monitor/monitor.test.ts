@@ -5,8 +5,8 @@ import { sha256 } from '../../../protocol/crypto/hash.ts'
 import { buildLocal, fundingDepth, monitorStep, parseMonitorState, type MonitorAction, type MonitorTx } from '../../../protocol/monitor/index.ts'
 import { parseTx } from '../../../protocol/tx/index.ts'
 import { bytesToHex, type Txid } from '../../../protocol/types.ts'
-import { KeyedPair, type Side } from './pair.ts'
-import { SimChain, kinds, monitorTx, type Watcher } from './sim.ts'
+import { KeyedPair, type Side } from './fixtures/pair.ts'
+import { SimChain, kinds, monitorTx, type Watcher } from './fixtures/sim.ts'
 
 const FUNDING_TXID = bytesToHex(sha256(new TextEncoder().encode('funding'))) as Txid
 const FUNDING_TX: MonitorTx = { txid: FUNDING_TXID, locktime: 0, inputs: [], outputs: [{ valueSat: 1_000_000, script: '0020' + '00'.repeat(32) }] }
