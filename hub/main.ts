@@ -162,7 +162,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 
   const stopFollowing = await chain.follow({
     connected: async b => { height = b.height; await manager.block(height); await funding.onBlock() },
-    disconnected: async () => { await funding.onBlock() },
+    disconnected: async b => { height = b.height - 1; await funding.onBlock() },
     fatal: e => fatal('chain_wiped', e.detail),
   }, { guard: async () => await wallet.checkChain() })
   if (!stopFollowing.ok) throw new Error(`chain follow: ${stopFollowing.error.detail}`)
