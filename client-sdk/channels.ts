@@ -8,7 +8,7 @@ import { ChannelDriver, channelKeys, localSideParams, type ChannelKeys, type Dri
 import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState } from '../protocol/channel/index.ts'
 import { defaultPolicy } from '../protocol/channel/policy.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { fundingScriptPubkey, buildClosingTx, fundingOutput, finalizeFundingSpend } from '../protocol/tx/index.ts'
+import { fundingScriptPubkey, buildClosingTx, fundingOutput, finalizeFundingSpend, signFundingSpend, verifyFundingSpend } from '../protocol/tx/index.ts'
 import { parseTx, txHex, txid as txidOf } from '../protocol/tx/serialize.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../protocol/types.ts'
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
@@ -260,14 +260,18 @@ export class ChannelSet {
     if (peer === undefined || peer.feeSat !== feeSat || s.localCommit === undefined) { this.host.warn('closing agreed without the hub\'s signature'); return }
     const remote = s.setup.remote!
     const ref = { feeSat: feeSat as Sat, localScript: s.closing.localScript!, remoteScript: s.closing.remoteScript!, spec: s.localCommit.spec }
-    const ours = ch.signer.signClosing(s.setup, ref)
     const funding = fundingOutput(s.setup.funding!.txid, s.setup.funding!.outputIndex, s.setup.capacitySat, hexToBytes(s.setup.local.fundingPubkey), hexToBytes(remote.fundingPubkey))
-    const built = buildClosingTx({
+    // BOLT #3: each side removes outputs below *its own* dust limit, so the two closing_signed may sign
+    // different variants: use the one the hub's signature is valid for, and sign that one too.
+    const variants = [s.setup.local.dustLimitSat, remote.dustLimitSat].map(dustLimitSat => buildClosingTx({
       funding, localScript: hexToBytes(ref.localScript), remoteScript: hexToBytes(ref.remoteScript), localMsat: ref.spec.toLocalMsat,
-      remoteMsat: ref.spec.toRemoteMsat, feeSat: ref.feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: s.setup.local.dustLimitSat,
-    })
+      remoteMsat: ref.spec.toRemoteMsat, feeSat: ref.feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: dustLimitSat as Sat,
+    }))
+    const built = variants.find(v => verifyFundingSpend(v.tx, funding, hexToBytes(peer.signature), hexToBytes(remote.fundingPubkey)))
+    if (built === undefined) { this.host.warn('the hub\'s closing signature matches no closing transaction'); return }
+    const ours = signFundingSpend(built.tx, funding, ch.keys.secrets.fundingPrivkey)
     const tx = finalizeFundingSpend(built.tx, funding,
-      { pubkey: hexToBytes(s.setup.local.fundingPubkey), sig64: hexToBytes(ours) },
+      { pubkey: hexToBytes(s.setup.local.fundingPubkey), sig64: ours },
       { pubkey: hexToBytes(remote.fundingPubkey), sig64: hexToBytes(peer.signature) })
     const hex = txHex(tx)
     const valueAt = (v: number | undefined): Sat => (v === undefined ? 0 : built.tx.outputs[v]!.valueSat) as Sat

@@ -81,8 +81,8 @@ async function main (): Promise<void> {
   }
   const worker = async (w: number): Promise<void> => {
     for (let i = w; Date.now() < until; i += CONCURRENCY) {
-      // A sale: the creator gets its commission, the treasury its revenue share.
-      const sale = 5_000 + (i * 7_919) % 120_000
+      // A sale: the creator gets its commission (20 to 2,020 sat), the treasury its revenue share.
+      const sale = 20_000 + (i * 7_919_123) % 2_000_000
       const creator = creators[i % creators.length]!
       await payOne(creator, sale, `commission, sale ${i}`)
       if (i % 3 === 0) await payOne(treasury, Math.floor(sale * TREASURY_SHARE_PERCENT / 100), `co-op share, sale ${i}`)
