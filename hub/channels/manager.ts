@@ -16,7 +16,7 @@ import type { OpenChannel, PeerMessage, RequestChannel } from '../../protocol/wi
 import type { AuditLog } from '../audit/index.ts'
 import type { HubConfig } from '../config.ts'
 import { crashPoint } from '../crash-points.ts'
-import { put, type Store } from '../store/store.ts'
+import { put, StoreError, type Store } from '../store/store.ts'
 import type { PeerSession, SessionHandler } from '../transport/server.ts'
 import { channelStateKey, loadChannelRecords, monitorKey, type ChannelRecord } from './records.ts'
 
@@ -179,7 +179,13 @@ export class ChannelManager implements SessionHandler {
         }
         for (const l of this.listeners) l.event(ch, event)
       },
-      stopped: error => this.opts.fatal(error),
+      stopped: error => {
+        // A failed write: the store refuses all writes from now on, the hub must stop. Anything else
+        // is a bug in one channel's step: that channel stops (loudly), the others carry on.
+        if (error instanceof StoreError) { this.opts.fatal(error); return }
+        this.log({ event: 'channel_stopped', channel_id: ch.driver.channelId, peer, error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, 2000) })
+        this.opts.session(peer)?.error('temporary_node_failure: this channel is stopped at the hub', ch.driver.channelId)
+      },
     })
     ch = { peer, seed, driver }
     let set = this.byPeer.get(peer)

@@ -130,14 +130,19 @@ export class ChannelDriver {
     const run = this.queue.then(async (): Promise<DriverOutcome> => {
       this.queued--
       if (this.failure !== undefined) return 'stopped'
-      await work()
-      if (this.failure !== undefined) return 'stopped'
-      await this.maybeSign()
+      try {
+        await work()
+        if (this.failure !== undefined) return 'stopped'
+        await this.maybeSign()
+      } catch (e) {
+        // A thrown step is a programmer error: stop this channel (later inputs are refused instead
+        // of running on a state we no longer trust) and tell the host; never reject into callers
+        // that fire and forget.
+        this.stop(e)
+      }
       return this.failure === undefined ? 'done' : 'stopped'
     })
-    // The queue itself never rejects: a thrown step (a programmer error) rejects this input's
-    // promise and stops the driver, so later inputs are refused instead of running on a bad state.
-    this.queue = run.then(() => undefined, (e: unknown) => { this.stop(e) })
+    this.queue = run.then(() => undefined)
     return run
   }
 

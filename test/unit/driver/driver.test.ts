@@ -92,3 +92,15 @@ t.test('concurrent channels: their writes share group-commit batches', async t =
   t.ok(batches < writes, `${writes} writes went out in ${batches} batches`)
   t.ok(shared.stats.maxWritesPerBatch >= 2, `up to ${shared.stats.maxWritesPerBatch} channels' writes in one batch`)
 })
+
+t.test('a step that throws (a bug) stops that driver without rejecting its callers', async t => {
+  const { ChannelDriver } = await import('../../../protocol/driver/index.ts')
+  const stopped: unknown[] = []
+  const ports = { persist: async () => {}, send: () => {}, broadcastFunding: () => {}, disconnect: () => {}, emit: () => {}, stopped: (e: unknown) => { stopped.push(e) } }
+  const state = { phase: 'normal', channelId: '00'.repeat(32), writes: { issued: 0, acked: 0 }, outbox: [] } as never
+  const d = new ChannelDriver(state, {} as never, ports, { autoSign: false }, () => { throw new Error('bug') })
+  t.equal(await d.command({ type: 'sign' }), 'stopped', 'the input resolves as stopped (no rejection)')
+  t.equal(stopped.length, 1, 'the host was told once')
+  t.equal(await d.command({ type: 'sign' }), 'stopped', 'later inputs are refused')
+  t.equal(stopped.length, 1, 'and told only once')
+})
