@@ -16,6 +16,8 @@
 //   --payments N       payments per throughput run (default: sized from a warm-up to last ~--run-seconds)
 //   --cpu-prof DIR     profile the hub (V8 CPU profile, as `node --cpu-prof`; written to DIR when it
 //                      stops cleanly; read it with scripts/bench/profile-top.ts)
+//   --idle-channels N  extra idle, connected channels (SDK clients, 100 per process) for the memory
+//                      figure and the restart (default 200; --quick 4)
 //   --verbose          client warnings and hub log lines on stderr
 import fs from 'node:fs'
 import os from 'node:os'
@@ -51,6 +53,12 @@ const CONCURRENCY = intOpt('--concurrency', QUICK ? 8 : 24, 1, 400)
 const FIXED_PAYMENTS = opt('--payments') !== undefined ? intOpt('--payments', 0, 1, 1_000_000) : undefined
 const RUN_SECONDS = intOpt('--run-seconds', QUICK ? 1 : 5, 1, 600)
 const LATENCY_PAYMENTS = intOpt('--latency-payments', QUICK ? 10 : 100, 3, 100_000)
+const IDLE_CHANNELS = intOpt('--idle-channels', QUICK ? 4 : 200, 0, 20_000)
+/** Idle SDK clients per client process (each has its own LevelDB store and wallet). */
+const IDLE_PER_PROCESS = 100
+/** Idle channels are small (a 1% reserve must stay above the 546 sat dust limit): size does not change
+ *  their memory, and the faucet's coins last. */
+const IDLE_CHANNEL_SAT = 100_000
 
 /** Channel sizes: the largest BOLT #2 allows without large channels, so runs never run dry. */
 const PLATFORM_CAPACITY_SAT = 16_000_000
@@ -74,7 +82,7 @@ const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(r
 /** Spreads `n` over `k` buckets as evenly as possible. */
 const spread = (n: number, k: number): number[] => Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0))
 
-interface Parties { hub: HubProcess; platforms: WorkerProcess; creators: WorkerProcess; btcdPid: () => number | null }
+interface Parties { hub: HubProcess; platforms: WorkerProcess; creators: WorkerProcess; idle: WorkerProcess[]; btcdPid: () => number | null }
 
 /** CPU seconds used by each process while `fn` ran, and the wall time. */
 async function cpuDuring<T> (p: Parties, fn: () => Promise<T>): Promise<{ value: T; wallS: number; cpu: Record<string, number> }> {
@@ -157,18 +165,34 @@ async function restartToServing (p: Parties): Promise<{ f: Figure; listeningS: F
   for (let r = 0; r < RUNS; r++) {
     const invoices = (await invoicesFor(p, 200, UNTRIMMED_MSAT)).flat()
     const t0 = performance.now()
+    // When each of the restarted hub's log lines arrived (startup stages), for the breakdown.
+    const stages: string[] = []
+    const oldLines = p.hub.lines // the killed process's lines (a restart starts a new array)
+    let seenArr: unknown[] | undefined
+    let seen = 0
+    const watch = setInterval(() => {
+      const ls = p.hub.lines
+      if (ls === oldLines) return
+      if (ls !== seenArr) { seenArr = ls; seen = 0 }
+      for (; seen < ls.length; seen++) {
+        const l = ls[seen]!
+        if (l.event === 'recv') continue
+        stages.push(`${String(l.event)}${typeof l.stage === 'string' ? `:${l.stage}` : ''} ${((performance.now() - t0) / 1000).toFixed(2)}s`)
+      }
+    }, 5)
     await p.hub.kill()
     await p.hub.restart(profileEnv())
     const t1 = performance.now()
     const res = await p.platforms.call<{ attempts: number }>('payUntilOk', { invoices })
     const t2 = performance.now()
+    clearInterval(watch)
+    say(`    hub lines: ${stages.join(', ')}`)
     if (res.attempts < 0) throw new Error('restart: no payment succeeded after the restart')
     total.push((t2 - t0) / 1000)
     listening.push((t1 - t0) / 1000)
     say(`  restart run ${r + 1}: listening after ${((t1 - t0) / 1000).toFixed(2)} s, first payment after ${((t2 - t0) / 1000).toFixed(2)} s (${res.attempts} attempt(s))`)
     // Let every channel reestablish before the next run.
-    await p.platforms.call('untilReestablished')
-    await p.creators.call('untilReestablished')
+    await Promise.all([p.platforms, p.creators, ...p.idle].map(w => w.call('untilReestablished')))
   }
   return { f: figure(total), listeningS: figure(listening) }
 }
@@ -179,8 +203,8 @@ async function checkBalances (p: Parties): Promise<string[]> {
   const deadline = Date.now() + 60_000
   while (problems.length > 0 && Date.now() < deadline) {
     const hubChannels = await (await fetch(`${String(p.hub.info.rpc)}/channels`)).json() as Array<{ channel_id: string; capacity_sat: number; local_msat: number | null; remote_msat: number | null; htlcs: number; phase: string }>
-    const clientSides = [...await p.platforms.call<Array<{ channels: Array<{ channelId: string; capacitySat: number; localMsat: number; remoteMsat: number; inFlightMsat: number }> }>>('balances'),
-      ...await p.creators.call<Array<{ channels: Array<{ channelId: string; capacitySat: number; localMsat: number; remoteMsat: number; inFlightMsat: number }> }>>('balances')]
+    type Side = Array<{ channels: Array<{ channelId: string; capacitySat: number; localMsat: number; remoteMsat: number; inFlightMsat: number }> }>
+    const clientSides = (await Promise.all([p.platforms, p.creators, ...p.idle].map(w => w.call<Side>('balances')))).flat()
     const clientById = new Map(clientSides.flatMap(c => c.channels).map(c => [c.channelId, c]))
     const views: ChannelView[] = []
     for (const h of hubChannels) {
@@ -236,7 +260,7 @@ async function main (): Promise<void> {
   const creators = new WorkerProcess('creators', VERBOSE)
   cleanups.push(() => platforms.stop(), () => creators.stop())
   await Promise.all([platforms.call('init', init('platform', PLATFORMS)), creators.call('init', init('creator', CREATORS))])
-  const p: Parties = { hub, platforms, creators, btcdPid: () => btc.node.pid }
+  const p: Parties = { hub, platforms, creators, idle: [], btcdPid: () => btc.node.pid }
 
   say('opening channels …')
   await openPlatformChannels(btc, platforms, PLATFORM_CAPACITY_SAT)
@@ -251,9 +275,29 @@ async function main (): Promise<void> {
   const lat = await latency(p)
 
   say('hub memory (idle, connected) …')
-  const rss: number[] = []
-  for (let r = 0; r < RUNS; r++) { await sleep(1_000); rss.push(rssBytes(hub.pid)) }
-  const perChannel = figure(rss.map(b => (b - rssBefore) / channels))
+  const rssSample = async (): Promise<number[]> => { const xs: number[] = []; for (let r = 0; r < RUNS; r++) { await sleep(1_000); xs.push(rssBytes(hub.pid)) } return xs }
+  const rssBase = await rssSample()
+  let channelsNow = channels
+  let perChannel = figure(rssBase.map(b => (b - rssBefore) / channels))
+  let rssAfter = rssBase
+  let memoryHow = `(hub RSS − RSS before any channel) / ${channels} channels`
+  if (IDLE_CHANNELS > 0) {
+    // The marginal cost: RSS with IDLE_CHANNELS more idle, connected channels, minus RSS before them.
+    const groups = spread(IDLE_CHANNELS, Math.ceil(IDLE_CHANNELS / IDLE_PER_PROCESS))
+    say(`  opening ${IDLE_CHANNELS} idle channels (${groups.length} client processes) …`)
+    await fundHubCoins(btc, hub, IDLE_CHANNELS, IDLE_CHANNEL_SAT + 20_000)
+    const workers = groups.map((_, i) => new WorkerProcess(`idle-${i}`, VERBOSE))
+    for (const w of workers) cleanups.push(() => w.stop())
+    p.idle.push(...workers)
+    await Promise.all(workers.map((w, i) => w.call('init', { ...init('creator', groups[i]!), dataDir: path.join(dataDir, `idle-${i}`) })))
+    for (const w of workers) await openCreatorChannels(btc, w, { capacitySat: IDLE_CHANNEL_SAT, batch: 25 })
+    channelsNow = channels + IDLE_CHANNELS
+    say(`  ${channelsNow} channels open`)
+    rssAfter = await rssSample()
+    const base = figure(rssBase).median
+    perChannel = figure(rssAfter.map(b => (b - base) / IDLE_CHANNELS))
+    memoryHow = `(hub RSS at ${channelsNow} channels − at ${channels}) / ${IDLE_CHANNELS}`
+  }
 
   if (CPU_PROF !== undefined) {
     // A SIGKILLed process writes no profile: stop the hub cleanly once, so the load phase's profile
@@ -285,11 +329,11 @@ async function main (): Promise<void> {
     latency_ms_p50: lat.p50,
     latency_ms_p99: lat.p99,
     hub_rss_bytes_per_channel: {
-      ...perChannel, channels, hub_rss_bytes: figure(rss), hub_rss_bytes_before_channels: rssBefore,
-      targets: [1_000, 10_000],
-      note: `measured at ${channels} channels (every channel an SDK client with its own LevelDB store and wallet); 1,000 and 10,000 were not reached: the bench has no lightweight multi-channel client yet`,
+      ...perChannel, channels: channelsNow, how: memoryHow, hub_rss_bytes: figure(rssAfter), hub_rss_bytes_at_base: figure(rssBase), base_channels: channels,
+      hub_rss_bytes_before_channels: rssBefore, targets: [1_000, 10_000], reached: channelsNow,
+      note: `measured at ${channelsNow} channels, each an SDK client with its own LevelDB store and wallet (${IDLE_PER_PROCESS} per process); 1,000 and 10,000 were not reached: the bench has no lightweight many-node-ids client yet`,
     },
-    restart_to_serving_s: { ...restart.f, channels, listening_s: restart.listeningS },
+    restart_to_serving_s: { ...restart.f, channels: channelsNow, listening_s: restart.listeningS },
     payments: { succeeded: totals.ok, failed: totals.failed, failures: totals.failures, amount_msat: totals.amountMsat, hub_fees_msat: totals.feeMsat },
     balances_ok: problems.length === 0,
     balance_problems: problems.slice(0, 20),
@@ -302,8 +346,8 @@ async function main (): Promise<void> {
     { name: 'payments_per_s_untrimmed', f: untrimmed, unit: '/s', digits: 1, note: `${UNTRIMMED_MSAT} msat, above dust` },
     { name: 'latency_ms_p50', f: lat.p50, unit: 'ms', digits: 2, note: 'one at a time' },
     { name: 'latency_ms_p99', f: lat.p99, unit: 'ms', digits: 2 },
-    { name: 'hub_rss_bytes_per_channel', f: perChannel, unit: 'B', digits: 0, note: `at ${channels} channels` },
-    { name: 'restart_to_serving_s', f: restart.f, unit: 's', digits: 2, note: `${channels} channels; listening after ${restart.listeningS.median.toFixed(2)} s` },
+    { name: 'hub_rss_bytes_per_channel', f: perChannel, unit: 'B', digits: 0, note: `at ${channelsNow} channels (1,000 / 10,000 not reached)` },
+    { name: 'restart_to_serving_s', f: restart.f, unit: 's', digits: 2, note: `${channelsNow} channels; listening after ${restart.listeningS.median.toFixed(2)} s` },
   ]))
   const m = out.machine
   say(`machine: ${String(m.cpu)}, ${String(m.cores)} cores, Node ${String(m.node)}, hub curve ${String(m.hub_curve)}, client curve ${String(m.client_curve)}`)

@@ -82,10 +82,17 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     await waitUntil(() => clients.every(c => c.channels().some(ch => ch.fundingTxid !== null)), 'the funding transactions')
     return clients.map(c => c.channels()[0]!.fundingTxid)
   },
-  /** Payees: ask the hub for a channel each; resolves with the hub's funding txids. */
-  async request () {
-    for (const c of clients) opening.push(c.requestChannel())
-    await waitUntil(() => clients.every(c => c.channels().some(ch => ch.fundingTxid !== null)), 'the hub funding transactions')
+  /** Payees: ask the hub for a channel each (args.capacitySat: a wish; args.batch: how many at once);
+   *  resolves with the hub's funding txids. */
+  async request (args) {
+    // In batches, so a few hundred clients do not ask the hub at the same instant.
+    const wish = typeof args.capacitySat === 'number' ? { capacitySat: args.capacitySat } : {}
+    const batch = typeof args.batch === 'number' ? args.batch : clients.length
+    for (let i = 0; i < clients.length; i += batch) {
+      const group = clients.slice(i, i + batch)
+      for (const c of group) opening.push(c.requestChannel(wish))
+      await waitUntil(() => group.every(c => c.channels().some(ch => ch.fundingTxid !== null)), 'the hub funding transactions')
+    }
     return clients.map(c => c.channels()[0]!.fundingTxid)
   },
   async awaitReady () {

@@ -40,8 +40,8 @@ export async function openPlatformChannels (btc: Btcd, w: WorkerProcess, capacit
 }
 
 /** Payees ask the hub for channels; the hub funds them; confirm. */
-export async function openCreatorChannels (btc: Btcd, w: WorkerProcess): Promise<string[]> {
-  const txids = await w.call<string[]>('request')
+export async function openCreatorChannels (btc: Btcd, w: WorkerProcess, args: { capacitySat?: number; batch?: number } = {}): Promise<string[]> {
+  const txids = await w.call<string[]>('request', args)
   await mineTxs(btc, txids)
   return await w.call<string[]>('awaitReady')
 }

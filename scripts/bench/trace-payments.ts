@@ -1,0 +1,70 @@
+// Diagnostic (not a test): the message timeline of N concurrent payments, platform → hub → creator,
+// seen at the two clients' sockets, with milliseconds since the first pay() call. Shows how many
+// commitment rounds the payments took and where the time between messages goes.
+//
+//   npx tsx scripts/bench/trace-payments.ts [--payments 10] [--amount-msat 10000]
+import path from 'node:path'
+import { useBtcd } from '../../test/helpers/btcd.ts'
+import { openFundedChannel, requestHubChannel, startClient, startHub, tempDir } from '../../test/helpers/hub.ts'
+import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { fundHubCoins } from './setup.ts'
+
+const argv = process.argv.slice(2)
+const opt = (n: string, d: number): number => { const i = argv.indexOf(n); return i >= 0 ? Number(argv[i + 1]) : d }
+const N = opt('--payments', 10)
+const AMOUNT = opt('--amount-msat', 10_000)
+
+let t0 = 0
+const events: string[] = []
+const note = (who: string, dir: string, data: unknown): void => {
+  if (t0 === 0) return
+  let type = '?'
+  try { type = String((JSON.parse(String(data)) as { type?: unknown }).type) } catch { /* not JSON */ }
+  if (type === 'ping' || type === 'pong') return
+  events.push(`${(performance.now() - t0).toFixed(1).padStart(8)} ms  ${who.padEnd(8)} ${dir} ${type}`)
+}
+
+function tracing (who: string): SocketFactory {
+  return async url => {
+    const ws = await defaultSocketFactory(url)
+    return {
+      get readyState () { return ws.readyState },
+      get bufferedAmount () { return ws.bufferedAmount },
+      send (data: string) { note(who, '→', data); ws.send(data) },
+      close: (code?: number, reason?: string) => ws.close(code, reason),
+      addEventListener (type: string, fn: (ev: never) => void) {
+        if (type !== 'message') { (ws.addEventListener as (t: string, f: unknown) => void)(type, fn); return }
+        ws.addEventListener('message', (ev: { data: unknown }) => { note(who, '←', ev.data); (fn as (e: { data: unknown }) => void)(ev) })
+      },
+    } as SocketLike
+  }
+}
+
+const cleanups: Array<() => Promise<void> | void> = []
+const teardown = { teardown: (fn: () => Promise<void> | void) => { cleanups.push(fn) } }
+
+async function main (): Promise<void> {
+  const dir = tempDir('trace-payments')
+  const btc = await useBtcd(teardown)
+  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc }, teardown)
+  await fundHubCoins(btc, hub, 1, 2_000_000)
+  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'p'), role: 'platform', socketFactory: tracing('platform') }, teardown)
+  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'c'), role: 'creator', socketFactory: tracing('creator') }, teardown)
+  await openFundedChannel(btc, platform, 2_000_000)
+  await requestHubChannel(btc, creator)
+  const invoices = await Promise.all(Array.from({ length: N }, async () => (await creator.createInvoice({ amountMsat: AMOUNT })).invoice))
+  t0 = performance.now()
+  const done: string[] = []
+  await Promise.all(invoices.map(async (inv, i) => {
+    const r = await platform.pay(inv)
+    done.push(`${(performance.now() - t0).toFixed(1).padStart(8)} ms  payment ${i} ${r.ok ? 'ok' : r.reason}`)
+  }))
+  const total = performance.now() - t0
+  process.stdout.write(events.concat(done).sort().join('\n') + `\n${N} payments in ${total.toFixed(1)} ms\n`)
+}
+
+main().then(async () => { for (const c of cleanups.reverse()) await c() }, async e => {
+  process.stderr.write(String(e instanceof Error ? e.stack : e) + '\n')
+  for (const c of cleanups.reverse()) { try { await c() } catch { /* best effort */ } }
+  process.exitCode = 1
+})
