@@ -32,5 +32,16 @@
 //   warning {detail}
 // Every claim pays `config.sweepScript` (the owner's wallet). Broadcasts are retried every block and
 // every `retryMs` until they confirm; unconfirmed claims are fee-bumped by replacement.
+//
+// Stale channel state (scenario 6): at startup, if a channel's stored state has
+// `state.monitorSeq < host.state(id).lastSeq`, the channel restarted from an older state than its
+// monitor: do not run the channel; `forceClose(id)` closes with the monitor's newest commitment.
+//
+// Known limits: on an `anchors` channel, our own HTLC-success/timeout txs carry no fee (BOLT #3) and
+// need wallet inputs (protocol/tx bumpHtlcTx): the monitor builds them unfunded, so btcd refuses them
+// (onBroadcastError 'insufficient_fee'); claims from the peer's commitment, penalties and sweeps work
+// on both channel types. The commitment itself is never CPFP'd (btcd has no package relay): its fee
+// is the channel's feerate. The fee-bump clock runs per block a claim is wanted, including blocks
+// replayed while catching up.
 export { MonitorHost, type MonitorHostOptions, type MonitorEvent } from './host.ts'
 export { monitorBlockOf, monitorTxOf } from './convert.ts'
