@@ -29,6 +29,7 @@ import { BtcdChainBackend } from './chain/btcd-backend.ts'
 import { startBtcd, type ManagedBtcd } from './chain/node.ts'
 import { CloseBroadcaster } from './channels/closing.ts'
 import { ChannelManager } from './channels/manager.ts'
+import { HubMonitoring } from './channels/monitoring.ts'
 import { loadPreimages } from './channels/records.ts'
 import { parseHubConfig, type HubConfig, type HubConfigInput } from './config.ts'
 import { Funding } from './funding/funding.ts'
@@ -133,8 +134,11 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   let transport: HubTransport | undefined
   const storeFailed = (e: unknown): void => fatal('store_failed', String(e))
   const shutdownScript = bytesToHex(wallet.newAddress().script)
+  let monitoring: HubMonitoring | undefined
   const manager = new ChannelManager({
     store, audit, config, chainHash, log,
+    persisted: (id, updates) => { monitoring?.persisted(id, updates) },
+    blocked: id => monitoring?.stale.has(id) === true,
     shutdownScript: () => shutdownScript,
     session: peer => transport?.session(peer),
     height: () => height,
@@ -155,6 +159,15 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   await checkFundingStillExists(chain, manager, fatal)
   await router.reconcile()
   log({ event: 'startup', stage: 'reconciled' })
+  // Chain monitors of every channel (BOLT #5): catch up on the blocks missed while down first.
+  monitoring = await HubMonitoring.start({
+    store, chain, manager, router, circuits, log, fatal,
+    sweepScript: bytesToHex(wallet.newAddress().script),
+    depth: config.channels.finalityDepth, feeratePerKw: config.channels.feeratePerKw,
+  })
+  const monitors = monitoring
+  cleanups.push(() => monitors.stop())
+  log({ event: 'startup', stage: 'monitors_started', monitors: monitors.host.channels().length })
   await funding.rebroadcastPending()
   await manager.block(height)
   await funding.onBlock()
@@ -172,7 +185,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   transport = await HubTransport.start({ nodeKey, handler: manager, config: config.transport })
   cleanups.push(() => transport?.close())
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
-  const admin = await AdminServer.start(config.adminPort, adminHandlers({ hubId, transport, manager, router, closer, wallet, funding, regtest, chain, height: () => height }))
+  const admin = await AdminServer.start(config.adminPort, adminHandlers({ hubId, transport, manager, router, closer, wallet, funding, regtest, chain, monitoring: monitors, height: () => height }))
   cleanups.push(() => admin.close())
   log({ event: 'started', channels: loaded, circuits: circuits.all().length, height })
 
@@ -207,7 +220,7 @@ async function checkFundingStillExists (chain: ChainBackend, manager: ChannelMan
 
 function adminHandlers (x: {
   hubId: NodeId; transport: HubTransport; manager: ChannelManager; router: Router; closer: CloseBroadcaster; wallet: Wallet
-  funding: Funding; regtest: RegtestControl | undefined; chain: ChainBackend; height: () => number
+  funding: Funding; regtest: RegtestControl | undefined; chain: ChainBackend; monitoring: HubMonitoring; height: () => number
 }) {
   return {
     info: () => ({ hub_id: x.hubId, ws: x.transport.url, height: x.height(), wallet: x.wallet.balance(), sessions: x.transport.sessionCount }),
@@ -219,6 +232,7 @@ function adminHandlers (x: {
         capacity_sat: s.setup.capacitySat, funding_txid: s.setup.funding?.txid ?? null,
         local_msat: spec?.toLocalMsat ?? null, remote_msat: spec?.toRemoteMsat ?? null, htlcs: spec?.htlcs.length ?? 0,
         stopped: ch.driver.stoppedBy !== undefined,
+        onchain: x.monitoring.onChain(s.channelId) ?? null,
       }
     }),
     stats: () => ({ forwarded: x.router.stats.forwarded, fulfilled: x.router.stats.fulfilled, failed: x.router.stats.failed, fees_msat: x.router.stats.feesMsat }),
@@ -235,6 +249,10 @@ function adminHandlers (x: {
       const before = ch.driver.state.closing.localScript
       await ch.driver.command({ type: 'shutdown' }, (_b, after) => { if (after.closing.localScript === before) refused = `cannot shut down in phase ${after.phase}` })
       return refused === undefined ? { status: 200, body: { ok: true, phase: ch.driver.state.phase } } : { status: 409, body: { error: refused } }
+    },
+    forceClose: async (channelId: string) => {
+      const done = await x.monitoring.forceClose(channelId)
+      return done ? { status: 200, body: { ok: true } } : { status: 404, body: { error: `channel_id: no monitor for channel ${channelId}` } }
     },
     ...(x.regtest !== undefined ? {
       mine: async (blocks: number) => {

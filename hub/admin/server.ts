@@ -8,6 +8,7 @@
 //   POST /wallet/address        {address}              a fresh address of the hub's wallet
 //   POST /channels/open         {peer, funding_sat?}   the hub opens a channel to a connected peer
 //   POST /channels/close        {channel_id}           cooperative close (shutdown) of one channel
+//   POST /channels/force-close  {channel_id}          broadcast our latest commitment (chain monitor)
 //   POST /regtest/mine          {blocks}               managed regtest node only: mine to the hub wallet
 // Errors: {error: "<field>: <why>"} with status 400 (bad request), 404 (unknown channel) or 409.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -23,6 +24,8 @@ export interface AdminHandlers {
   newAddress (): unknown
   open (peer: NodeId, fundingSat?: number): Promise<unknown>
   close (channelId: string): Promise<{ status: number; body: unknown }>
+  /** Broadcast our latest commitment (the channel's chain monitor, hub/channels/monitoring.ts). */
+  forceClose? (channelId: string): Promise<{ status: number; body: unknown }>
   mine? (blocks: number): Promise<unknown>
 }
 
@@ -89,6 +92,12 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
       case 'POST /channels/close': {
         const b = parse(closeBody, await readJson(req))
         const r = await h.close(b.channel_id)
+        return send(res, r.status, r.body)
+      }
+      case 'POST /channels/force-close': {
+        if (h.forceClose === undefined) return send(res, 404, { error: `no route ${route}` })
+        const b = parse(closeBody, await readJson(req))
+        const r = await h.forceClose(b.channel_id)
         return send(res, r.status, r.body)
       }
       case 'POST /regtest/mine': {

@@ -8,7 +8,7 @@
 // Persistence: each driver persist is ONE atomic batch of the channel record, its monitor updates and
 // an audit-log entry. The store's group commit merges concurrent channels' batches into one fsync.
 import { randomBytes } from 'node:crypto'
-import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelState } from '../../protocol/channel/index.ts'
+import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
 import { ChannelDriver, channelKeys, localSideParams, type PersistRequest, type SideLimits } from '../../protocol/driver/index.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
@@ -44,6 +44,10 @@ export interface ChannelManagerOptions {
   /** A channel's write failed: the store refuses writes from now on; the hub must stop. */
   fatal: (error: unknown) => void
   log?: (event: Record<string, unknown>) => void
+  /** A persist batch with these monitor updates is durable (the chain monitors, monitoring.ts). */
+  persisted?: (channelId: string, updates: readonly MonitorUpdate[]) => void
+  /** A channel that must not run (its state is older than its monitor's, scenario 6). */
+  blocked?: (channelId: string) => boolean
 }
 
 /** Who hears about channels: the router and the funding logic. */
@@ -89,7 +93,7 @@ export class ChannelManager implements SessionHandler {
 
   /** Feeds a new block height to every channel. */
   async block (height: number): Promise<void> {
-    await Promise.all(this.all().map(ch => ch.driver.chain({ type: 'block', height })))
+    await Promise.all(this.all().filter(ch => this.opts.blocked?.(ch.driver.channelId) !== true).map(ch => ch.driver.chain({ type: 'block', height })))
   }
 
   // ── opening ──
@@ -238,6 +242,7 @@ export class ChannelManager implements SessionHandler {
       ...audit.ops,
     ])
     crashPoint('after', point)
+    this.opts.persisted?.(req.channelId, req.monitor)
   }
 
   // ── sessions (SessionHandler) ──
@@ -249,7 +254,7 @@ export class ChannelManager implements SessionHandler {
       fee_proportional_millionths: c.fees.ppm, cltv_expiry_delta: c.cltvExpiryDelta,
       funding_satoshis: c.channels.fundingSat as Sat, minimum_depth: c.channels.minimumDepth,
     })
-    for (const ch of this.channelsOf(session.nodeId)) void ch.driver.connected()
+    for (const ch of this.channelsOf(session.nodeId)) if (this.opts.blocked?.(ch.driver.channelId) !== true) void ch.driver.connected()
     for (const l of this.listeners) l.peerOnline?.(session.nodeId)
   }
 
@@ -299,6 +304,10 @@ export class ChannelManager implements SessionHandler {
     if (ch.peer !== peer) {
       this.log({ event: 'not_your_channel', peer, channel_id: channelId, type: msg.type })
       session.error(`not_your_channel: channel ${channelId} does not belong to this node id`, channelId)
+      return
+    }
+    if (this.opts.blocked?.(ch.driver.channelId) === true) {
+      session.error('channel closed on-chain by the hub (its state here is older than its monitor)', channelId)
       return
     }
     if (msg.type === 'closing_signed') ch.remoteClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
