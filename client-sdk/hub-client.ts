@@ -251,8 +251,9 @@ export class HubClient extends Emitter<HubClientEvents> {
     const prior = await this.book.payment(inv.paymentHash)
     if (prior !== undefined) return prior.status === 'pending' ? await this.book.wait(prior.paymentHash) : resultOf(prior)
     const ch = await this.payingChannelSoon()
-    const offered = amountToOffer(amountMsat, await this.hubPolicy())
     if (ch === undefined) return this.failEarly(inv.paymentHash, 'no_channel', 'no channel with the hub is ready')
+    // A channel is up, so the hub has sent its policy on this connection.
+    const offered = amountToOffer(amountMsat, await this.hubPolicy())
     if (ch.driver.state.localCommit!.spec.toLocalMsat < offered) return this.failEarly(inv.paymentHash, 'insufficient_balance', `channel balance below ${offered} msat`)
     await this.book.begin({
       paymentHash: inv.paymentHash, invoice, payee: inv.payee, amountMsat, offeredMsat: offered, status: 'pending',
