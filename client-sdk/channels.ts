@@ -7,6 +7,7 @@
 import { ChannelDriver, channelKeys, localSideParams, type ChannelKeys, type DriverPorts } from '../protocol/driver/index.ts'
 import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState } from '../protocol/channel/index.ts'
 import { defaultPolicy } from '../protocol/channel/policy.ts'
+import { channelError } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
 import { fundingScriptPubkey, buildClosingTx, fundingOutput, finalizeFundingSpend, signFundingSpend, verifyFundingSpend } from '../protocol/tx/index.ts'
 import { parseTx, txHex, txid as txidOf } from '../protocol/tx/serialize.ts'
@@ -34,6 +35,8 @@ export interface ClientChannel {
   /** The hub's last closing_signed (fee and signature): with ours it makes the closing tx. */
   peerClosing?: { feeSat: number; signature: string }
   closingTx?: { txid: Txid; hex: string; localSat: Sat; remoteSat: Sat; feeSat: Sat }
+  /** Set when our wallet could not fund the channel we opened. */
+  fundingError?: string
   /** Settles once the closing tx was handed to the node (accepted, or already known). */
   closingBroadcast?: Promise<void>
 }
@@ -221,8 +224,9 @@ export class ChannelSet {
     const script = fundingScriptPubkey(hexToBytes(pubkeys.local), hexToBytes(pubkeys.remote))
     const built = this.wallet.buildTx([{ script, value: capacitySat }])
     if (!built.ok) {
-      this.host.warn(`cannot fund channel: ${JSON.stringify(built.error)}`)
-      this.host.event(ch, { type: 'command_failed', command: 'funding_built', error: { action: 'ignore', reason: 'insufficient_funds', detail: JSON.stringify(built.error) } as never })
+      // Nothing is stored or sent yet: the opening simply ends here (openChannel rejects with this).
+      ch.fundingError = `cannot fund the channel: ${JSON.stringify(built.error)}`
+      this.host.event(ch, { type: 'command_failed', command: 'funding_built', error: channelError('insufficient_funds', ch.fundingError, 'ignore') })
       return
     }
     const outputIndex = parseTx(built.value.hex).outputs.findIndex(o => bytesToHex(o.script) === bytesToHex(script))

@@ -212,6 +212,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       const check = (): boolean => {
         const s = ch.driver.state
         if (s.phase === 'normal') { off(); resolve(this.info(ch)); return true }
+        if (ch.fundingError !== undefined) { off(); reject(new Error(`openChannel: ${ch.fundingError}`)); return true }
         if (isFinal(s.phase) || ch.driver.stoppedBy !== undefined) { off(); reject(new Error(`openChannel: channel ended in phase ${s.phase}`)); return true }
         return false
       }
