@@ -5,7 +5,7 @@
 // A channel's first durable write (funding_created / funding_signed) carries its key seed too
 // (records.ts chanmeta/…), so after a restart every funded channel comes back with its keys.
 import { ChannelDriver, channelKeys, localSideParams, type ChannelKeys, type DriverPorts } from '../protocol/driver/index.ts'
-import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState } from '../protocol/channel/index.ts'
+import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../protocol/channel/index.ts'
 import { defaultPolicy } from '../protocol/channel/policy.ts'
 import { channelError } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
@@ -50,6 +50,8 @@ export interface ChannelSetHost {
   event (ch: ClientChannel, ev: ChannelEvent): void
   /** Something went wrong that the client should report (never thrown into the transport). */
   warn (what: string): void
+  /** A persist batch with these monitor updates is durable (the chain monitors, monitoring.ts). */
+  persisted? (channelId: string, updates: readonly MonitorUpdate[]): void
 }
 
 function random32 (): Uint8Array {
@@ -136,6 +138,7 @@ export class ChannelSet {
         if (!ch.metaWritten) ops.push(putRecord(recordKeys.channelMeta(req.channelId), ch.meta))
         await this.store.write(ops)
         ch.metaWritten = true
+        this.host.persisted?.(req.channelId, req.monitor)
       },
       send: msg => {
         // funding_created fixes the real channel id (no write yet on the opener's side): route by it from now.

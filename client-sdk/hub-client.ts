@@ -7,7 +7,7 @@ import { nodeIdOf } from '../protocol/auth/signature.ts'
 import { amountToOffer, type FeePolicy } from '../protocol/driver/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
 import type { ChannelEvent, ChannelState, Phase } from '../protocol/channel/index.ts'
-import { type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
+import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
 import { BtcdChainBackend } from '../hub/chain/btcd-backend.ts'
 import type { ChainBackend } from '../hub/chain/backend.ts'
@@ -19,6 +19,7 @@ import { HubLink } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, resultOf, type PayResult } from './payments.ts'
+import { ClientMonitoring, type MonitorEvent } from './monitoring.ts'
 import type { PaymentRecord } from './records.ts'
 import { clientOptionsSchema, createInvoiceArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
 
@@ -56,11 +57,18 @@ export type HubClientEvents = {
   warning: [detail: string]
   /** The hub sent a connection-level `error` (e.g. it refused request_channel). */
   hub_refused: [detail: string]
+  /** A chain monitor's decision about a channel (force closing, an HTLC settled on-chain, closed). */
+  onchain: [e: { channelId: ChannelId; event: MonitorEvent }]
 }
 
 /** The hub's fee and CLTV policy the payer pays for (BOLT #7 fee_base_msat/fee_proportional_millionths),
  *  from the hub's hub_policy message. */
 export interface HubPolicy extends FeePolicy { cltvExpiryDelta: number; fundingSat: number; minimumDepth: number }
+
+/** Confirmations before a monitor's on-chain outcome is reported (claims go out at one). */
+const MONITOR_DEPTH = 3
+/** Fee rate of the monitor's claim transactions (btcd has no fee estimation); bumped by RBF. */
+const MONITOR_FEERATE_PER_KW = 1000
 
 const nowSec = (): number => Math.floor(Date.now() / 1000)
 
@@ -78,6 +86,8 @@ export class HubClient extends Emitter<HubClientEvents> {
   private stopped = false
   private policy: HubPolicy | undefined
   private readonly policyWaiters: Array<() => void> = []
+  /** The chain monitors of our channels (client-sdk/monitoring.ts), from create() on. */
+  private monitoring: ClientMonitoring | undefined
 
   private constructor (
     private readonly opts: ClientOptions,
@@ -99,6 +109,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       disconnect: () => this.link.connection?.close(4005, 'channel asked to disconnect'),
       event: (ch, ev) => this.onChannelEvent(ch, ev),
       warn: w => this.emit('warning', w),
+      persisted: (id, updates) => { this.monitoring?.persisted(id, updates) },
     })
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
@@ -125,6 +136,14 @@ export class HubClient extends Emitter<HubClientEvents> {
     if (!w.ok) { await store.close(); throw new Error(`wallet: ${JSON.stringify(w.error)}`) }
     const client = new HubClient(opts, store, w.value, chain, ownsChain)
     await client.channelSet.start()
+    // Chain monitors for every channel: we enforce our latest state (and punish a revoked one) alone.
+    client.monitoring = await ClientMonitoring.start({
+      store, chain, sweepScript: bytesToHex(client.wallet.newAddress().script), depth: MONITOR_DEPTH, feeratePerKw: MONITOR_FEERATE_PER_KW,
+      channels: client.channelSet.channels().filter(c => c.metaWritten).map(c => c.driver.channelId),
+      keysOf: id => client.channelSet.get(id)?.keys,
+      onEvent: (id, event) => { client.emit('onchain', { channelId: id as ChannelId, event }) },
+      warn: w => client.emit('warning', w),
+    })
     return client
   }
 
@@ -446,6 +465,18 @@ export class HubClient extends Emitter<HubClientEvents> {
     return { channelId: ch.driver.channelId, closingTxid: ch.closingTx.txid, localSat: ch.closingTx.localSat, remoteSat: ch.closingTx.remoteSat, feeSat: ch.closingTx.feeSat }
   }
 
+  /**
+   * Closes a channel (or every funded channel) alone: our chain monitor broadcasts our latest
+   * commitment and sweeps our outputs to our wallet after the delay. Returns the channels it closed.
+   */
+  async forceClose (channelId?: string): Promise<ChannelId[]> {
+    if (this.monitoring === undefined) return []
+    const ids = channelId !== undefined ? [channelId] : this.monitoring.host.channels()
+    const closed: ChannelId[] = []
+    for (const id of ids) if (await this.monitoring.forceClose(id)) closed.push(id as ChannelId)
+    return closed
+  }
+
   /** Disconnects and closes the store, wallet and (if the client created it) chain connection. The
    *  channels stay open: a new client on the same data directory carries on. */
   async stop (): Promise<void> {
@@ -455,6 +486,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.channelSet.stop()
     await this.quiet()
     await Promise.all(this.channelSet.channels().map(c => c.driver.idle()))
+    await this.monitoring?.stop()
     this.wallet.close()
     await this.store.close()
     if (this.ownsChain) await this.chain.close()

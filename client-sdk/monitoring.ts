@@ -1,0 +1,88 @@
+// The SDK's chain monitors (issue 6 item 2): one MonitorHost (hub/monitor) over the client's own
+// Store and ChainBackend runs a BOLT #5 monitor for each of the client's channels, so the client can
+// enforce its latest state — and punish a hub that broadcasts a revoked one — without the hub's help.
+// Fed each channel's monitor updates after the persist batch that stored them is durable; catches up
+// on the blocks missed while the client was stopped; every claim pays the client's wallet.
+import type { MonitorUpdate } from '../protocol/channel/index.ts'
+import { monitorKeys, type MonitorKeys } from '../protocol/monitor/index.ts'
+import type { ChainBackend } from '../hub/chain/backend.ts'
+import { MonitorHost, type MonitorEvent } from '../hub/monitor/index.ts'
+import type { Store } from '../hub/store/index.ts'
+
+export type { MonitorEvent }
+
+export interface ClientMonitoringOptions {
+  store: Store
+  chain: ChainBackend
+  /** A channel's keys (from its stored seed); undefined for a channel the client does not know. */
+  keysOf: (channelId: string) => Parameters<typeof monitorKeys>[0] | undefined
+  /** The client wallet's output script (hex) every claim pays. */
+  sweepScript: string
+  depth: number
+  feeratePerKw: number
+  onEvent: (channelId: string, event: MonitorEvent) => void
+  warn: (detail: string) => void
+  /** Channel ids loaded from the store at startup. */
+  channels: string[]
+  retryMs?: number
+}
+
+export class ClientMonitoring {
+  private readonly pending = new Map<string, MonitorUpdate[]>()
+  private draining: Promise<void> | undefined
+
+  private constructor (readonly host: MonitorHost, private readonly warn: (d: string) => void) {}
+
+  static async start (o: ClientMonitoringOptions): Promise<ClientMonitoring> {
+    const opened = await MonitorHost.open({
+      store: o.store,
+      chain: o.chain,
+      keysFor: (id): MonitorKeys | undefined => { const k = o.keysOf(id); return k === undefined ? undefined : monitorKeys(k) },
+      config: { sweepScript: o.sweepScript, depth: o.depth, feeratePerKw: o.feeratePerKw },
+      onEvent: (id, ev) => { o.onEvent(id, ev) },
+      onBroadcastError: (id, txid, reason, detail) => { o.warn(`monitor of channel ${id}: broadcast of ${txid} refused (${reason}): ${detail.slice(0, 200)}`) },
+      onFatal: e => { o.warn(`monitor: the chain was wiped: ${e.detail}`) },
+      ...(o.retryMs !== undefined ? { retryMs: o.retryMs } : {}),
+    })
+    if (!opened.ok) throw new Error(`monitor: ${opened.error.detail}`)
+    for (const id of o.channels) await opened.value.adopt(id)
+    const started = await opened.value.start()
+    if (!started.ok) throw new Error(`monitor: chain: ${started.error.detail}`)
+    return new ClientMonitoring(opened.value, o.warn)
+  }
+
+  /** A persist batch with these updates is durable. Never waits for the monitor: the updates are in
+   *  the store, and the host replays any it has not applied. */
+  persisted (channelId: string, updates: readonly MonitorUpdate[]): void {
+    if (updates.length === 0) return
+    const list = this.pending.get(channelId)
+    if (list === undefined) this.pending.set(channelId, [...updates])
+    else list.push(...updates)
+    this.draining ??= this.drain()
+  }
+
+  private async drain (): Promise<void> {
+    try {
+      while (this.pending.size > 0) {
+        const batch = [...this.pending]
+        this.pending.clear()
+        for (const [id, updates] of batch) await this.host.addUpdates(id, updates)
+      }
+    } catch (e) {
+      this.warn(`monitor: feeding updates failed: ${String(e)}`)
+    } finally {
+      this.draining = undefined
+    }
+  }
+
+  /** Broadcast our latest commitment of the channel. False if it has no monitor (never funded). */
+  async forceClose (channelId: string, reason = 'requested by the application'): Promise<boolean> {
+    await this.draining
+    return await this.host.forceClose(channelId, reason)
+  }
+
+  async stop (): Promise<void> {
+    await this.draining
+    await this.host.stop()
+  }
+}
