@@ -1,0 +1,77 @@
+// Issue 6 item 2, end to end (real btcd, the hub as a child process, SDK clients): after payments the
+// platform closes its channel with the hub ALONE (HubClient.forceClose). Its chain monitor broadcasts
+// its latest commitment; the hub's monitor sweeps the hub's output (to_remote, no delay under
+// static_remotekey) to the hub wallet; the platform's monitor sweeps its to_local after the hub's
+// to_self_delay to the platform's wallet. Each amount is exact, minus fees the test names: the
+// commitment fee (capacity − outputs, paid by the funder) and each sweep's fee (input − output).
+import t from 'tap'
+import path from 'node:path'
+import { useBtcd } from '../../helpers/btcd.ts'
+import { fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../../helpers/hub.ts'
+import { commitFeerate, findSpend, hubWalletTotal, mineUntilSpent } from './helpers.ts'
+
+const CAPACITY_SAT = 400_000
+const TO_SELF_DELAY = 6
+
+t.test('e2e monitor: the platform force-closes after payments; both sides\' funds arrive on-chain exactly', async t => {
+  const btc = await useBtcd(t)
+  const dir = tempDir('e2e-monitor-fc')
+  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { channels: { toSelfDelay: TO_SELF_DELAY, finalityDepth: 3 } } }, t)
+  await fundHub(btc, hub, 2_000_000)
+  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform' }, t)
+  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'creator'), role: 'creator' }, t)
+  await openFundedChannel(btc, platform, CAPACITY_SAT)
+  await requestHubChannel(btc, creator)
+  for (let i = 0; i < 5; i++) {
+    const inv = await creator.createInvoice({ amountMsat: 10_000_000 + i * 1_234_567 })
+    const r = await platform.pay(inv.invoice)
+    t.ok(r.ok, `payment ${i} succeeded`)
+  }
+  await waitFor(() => platform.channels()[0]!.settled && creator.channels()[0]!.settled, 'both channels settled')
+  const pc = platform.channels()[0]!
+  const events: string[] = []
+  platform.on('onchain', e => { if (e.channelId === pc.channelId) events.push(e.event.kind) })
+  const platformBefore = platform.balances().onchain.totalSat
+  await waitFor(async () => (await hubWalletTotal(hub)) > 0, 'the hub wallet balance')
+  const hubBefore = await hubWalletTotal(hub)
+  const tip0 = await btc.chain.tip()
+  const startHeight = tip0.ok ? tip0.value.height + 1 : 0
+
+  t.same(await platform.forceClose(pc.channelId), [pc.channelId], 'forceClose closes the channel')
+  await btc.mine(1)
+  const commit = await findSpend(btc, pc.fundingTxid!, undefined, startHeight)
+  t.ok(commit, 'the platform\'s commitment confirmed')
+  const outs = commit!.tx.outputs.map(o => o.value as number)
+  t.equal(outs.length, 2, 'no HTLC: to_local and to_remote only')
+  // BOLT #3: the fee of a commitment without HTLC outputs is 724 weight × feerate_per_kw / 1000,
+  // paid by the funder (the platform).
+  const commitFee = Math.floor(724 * commitFeerate(platform, pc.channelId) / 1000)
+  t.comment(`commitment fee ${commitFee} sat`)
+  const platformSat = Math.floor(pc.localMsat / 1000) - commitFee
+  const hubSat = Math.floor(pc.remoteMsat / 1000)
+  t.same(outs.slice().sort((a, b) => a - b), [platformSat, hubSat].sort((a, b) => a - b), 'outputs = platform balance − commitment fee, hub balance')
+  const hubVout = outs.indexOf(hubSat)
+  const platformVout = outs.indexOf(platformSat)
+
+  // The hub's monitor sweeps its output at once (static_remotekey: no delay on to_remote).
+  const hubSweep = await mineUntilSpent(btc, commit!.tx.txid, hubVout, commit!.height)
+  t.equal(hubSweep.tx.outputs.length, 1, 'the hub sweep has one output')
+  const hubSweepFee = hubSat - (hubSweep.tx.outputs[0]!.value as number)
+  t.ok(hubSweepFee > 0 && hubSweepFee < 2_000, `hub sweep fee ${hubSweepFee} sat`)
+  await btc.mine(1)
+  await waitFor(async () => (await hubWalletTotal(hub)) >= hubBefore + hubSat - hubSweepFee, 'the hub wallet holds the sweep')
+  t.equal(await hubWalletTotal(hub), hubBefore + hubSat - hubSweepFee, 'hub wallet gained its balance − its sweep fee')
+
+  // The platform's monitor sweeps to_local once the hub's to_self_delay has passed.
+  const pSweep = await mineUntilSpent(btc, commit!.tx.txid, platformVout, commit!.height, TO_SELF_DELAY + 10)
+  t.ok(pSweep.height - commit!.height >= TO_SELF_DELAY - 1, `to_local swept only after to_self_delay (${pSweep.height - commit!.height} blocks)`)
+  t.equal(pSweep.tx.outputs.length, 1, 'the platform sweep has one output')
+  const pSweepFee = platformSat - (pSweep.tx.outputs[0]!.value as number)
+  t.ok(pSweepFee > 0 && pSweepFee < 2_000, `platform sweep fee ${pSweepFee} sat`)
+  await btc.mine(1)
+  await waitFor(() => platform.balances().onchain.totalSat >= platformBefore + platformSat - pSweepFee, 'the platform wallet holds the sweep')
+  t.equal(platform.balances().onchain.totalSat, platformBefore + platformSat - pSweepFee, 'platform wallet gained its balance − commitment fee − its sweep fee')
+  t.ok(events.includes('force_closing'), 'the platform saw its monitor go on-chain')
+  await btc.mine(4)
+  await waitFor(() => events.includes('closed'), 'the platform monitor reports the channel closed')
+})
