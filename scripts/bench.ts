@@ -159,14 +159,15 @@ async function latency (p: Parties): Promise<{ p50: Figure; p99: Figure }> {
   return { p50: figure(p50), p99: figure(p99) }
 }
 
-async function restartToServing (p: Parties): Promise<{ f: Figure; listeningS: Figure }> {
+async function restartToServing (p: Parties): Promise<{ f: Figure; listeningS: Figure; stages: string[] }> {
+  const stagesSeen: string[] = []
   const total: number[] = []
   const listening: number[] = []
   for (let r = 0; r < RUNS; r++) {
     const invoices = (await invoicesFor(p, 200, UNTRIMMED_MSAT)).flat()
     const t0 = performance.now()
     // When each of the restarted hub's log lines arrived (startup stages), for the breakdown.
-    const stages: string[] = []
+    const stages: Array<{ name: string; n: number; first: string; last: string }> = []
     const oldLines = p.hub.lines // the killed process's lines (a restart starts a new array)
     let seenArr: unknown[] | undefined
     let seen = 0
@@ -177,7 +178,11 @@ async function restartToServing (p: Parties): Promise<{ f: Figure; listeningS: F
       for (; seen < ls.length; seen++) {
         const l = ls[seen]!
         if (l.event === 'recv') continue
-        stages.push(`${String(l.event)}${typeof l.stage === 'string' ? `:${l.stage}` : ''} ${((performance.now() - t0) / 1000).toFixed(2)}s`)
+        const name = `${String(l.event)}${typeof l.stage === 'string' ? `:${l.stage}` : ''}`
+        const at = ((performance.now() - t0) / 1000).toFixed(2)
+        // Runs of the same line (one per channel) collapse into "name ×n first–last".
+        const last = stages.at(-1)
+        if (last !== undefined && last.name === name) { last.n++; last.last = at } else stages.push({ name, n: 1, first: at, last: at })
       }
     }, 5)
     await p.hub.kill()
@@ -186,7 +191,9 @@ async function restartToServing (p: Parties): Promise<{ f: Figure; listeningS: F
     const res = await p.platforms.call<{ attempts: number }>('payUntilOk', { invoices })
     const t2 = performance.now()
     clearInterval(watch)
-    say(`    hub lines: ${stages.join(', ')}`)
+    const stageText = stages.map(x => x.n === 1 ? `${x.name} ${x.first}s` : `${x.name} ×${x.n} ${x.first}–${x.last}s`).join(', ')
+    stagesSeen.push(stageText)
+    say(`    hub lines since the kill: ${stageText}`)
     if (res.attempts < 0) throw new Error('restart: no payment succeeded after the restart')
     total.push((t2 - t0) / 1000)
     listening.push((t1 - t0) / 1000)
@@ -194,7 +201,7 @@ async function restartToServing (p: Parties): Promise<{ f: Figure; listeningS: F
     // Let every channel reestablish before the next run.
     await Promise.all([p.platforms, p.creators, ...p.idle].map(w => w.call('untilReestablished')))
   }
-  return { f: figure(total), listeningS: figure(listening) }
+  return { f: figure(total), listeningS: figure(listening), stages: stagesSeen }
 }
 
 /** The hub's and the clients' views of every channel, once nothing is in flight (or after 60 s). */
@@ -268,21 +275,12 @@ async function main (): Promise<void> {
   const channels = PLATFORMS + CREATORS
   say(`${channels} channels open`)
 
-  say('throughput …')
-  const trimmed = await throughput(p, TRIMMED_MSAT, `below dust (${TRIMMED_MSAT} msat)`)
-  const untrimmed = await throughput(p, UNTRIMMED_MSAT, `above dust (${UNTRIMMED_MSAT} msat)`)
-  say('latency …')
-  const lat = await latency(p)
-
+  // Memory first, on a hub that has only opened channels: after the load phases its heap holds
+  // garbage the GC returns at its own pace, which swamps a per-channel difference.
   say('hub memory (idle, connected) …')
   const rssSample = async (): Promise<number[]> => { const xs: number[] = []; for (let r = 0; r < RUNS; r++) { await sleep(1_000); xs.push(rssBytes(hub.pid)) } return xs }
-  const rssBase = await rssSample()
   let channelsNow = channels
-  let perChannel = figure(rssBase.map(b => (b - rssBefore) / channels))
-  let rssAfter = rssBase
-  let memoryHow = `(hub RSS − RSS before any channel) / ${channels} channels`
   if (IDLE_CHANNELS > 0) {
-    // The marginal cost: RSS with IDLE_CHANNELS more idle, connected channels, minus RSS before them.
     const groups = spread(IDLE_CHANNELS, Math.ceil(IDLE_CHANNELS / IDLE_PER_PROCESS))
     say(`  opening ${IDLE_CHANNELS} idle channels (${groups.length} client processes) …`)
     await fundHubCoins(btc, hub, IDLE_CHANNELS, IDLE_CHANNEL_SAT + 20_000)
@@ -293,19 +291,23 @@ async function main (): Promise<void> {
     for (const w of workers) await openCreatorChannels(btc, w, { capacitySat: IDLE_CHANNEL_SAT, batch: 25 })
     channelsNow = channels + IDLE_CHANNELS
     say(`  ${channelsNow} channels open`)
-    rssAfter = await rssSample()
-    const base = figure(rssBase).median
-    perChannel = figure(rssAfter.map(b => (b - base) / IDLE_CHANNELS))
-    memoryHow = `(hub RSS at ${channelsNow} channels − at ${channels}) / ${IDLE_CHANNELS}`
   }
+  const rssAfter = await rssSample()
+  const perChannel = figure(rssAfter.map(b => (b - rssBefore) / channelsNow))
+  const memoryHow = `(hub RSS with ${channelsNow} idle connected channels − hub RSS before any channel) / ${channelsNow}`
+
+  say('throughput …')
+  const trimmed = await throughput(p, TRIMMED_MSAT, `below dust (${TRIMMED_MSAT} msat)`)
+  const untrimmed = await throughput(p, UNTRIMMED_MSAT, `above dust (${UNTRIMMED_MSAT} msat)`)
+  say('latency …')
+  const lat = await latency(p)
 
   if (CPU_PROF !== undefined) {
     // A SIGKILLed process writes no profile: stop the hub cleanly once, so the load phase's profile
     // lands in CPU_PROF, and carry on with a fresh one.
     await hub.stop()
     await hub.restart(profileEnv())
-    await platforms.call('untilReestablished')
-    await creators.call('untilReestablished')
+    await Promise.all([platforms, creators, ...p.idle].map(w => w.call('untilReestablished')))
     say(`hub profile (load phase) written to ${CPU_PROF}`)
   }
 
@@ -329,11 +331,10 @@ async function main (): Promise<void> {
     latency_ms_p50: lat.p50,
     latency_ms_p99: lat.p99,
     hub_rss_bytes_per_channel: {
-      ...perChannel, channels: channelsNow, how: memoryHow, hub_rss_bytes: figure(rssAfter), hub_rss_bytes_at_base: figure(rssBase), base_channels: channels,
-      hub_rss_bytes_before_channels: rssBefore, targets: [1_000, 10_000], reached: channelsNow,
+      ...perChannel, channels: channelsNow, how: memoryHow, hub_rss_bytes: figure(rssAfter), hub_rss_bytes_before_channels: rssBefore, targets: [1_000, 10_000], reached: channelsNow,
       note: `measured at ${channelsNow} channels, each an SDK client with its own LevelDB store and wallet (${IDLE_PER_PROCESS} per process); 1,000 and 10,000 were not reached: the bench has no lightweight many-node-ids client yet`,
     },
-    restart_to_serving_s: { ...restart.f, channels: channelsNow, listening_s: restart.listeningS },
+    restart_to_serving_s: { ...restart.f, channels: channelsNow, listening_s: restart.listeningS, hub_lines_per_run: restart.stages },
     payments: { succeeded: totals.ok, failed: totals.failed, failures: totals.failures, amount_msat: totals.amountMsat, hub_fees_msat: totals.feeMsat },
     balances_ok: problems.length === 0,
     balance_problems: problems.slice(0, 20),
