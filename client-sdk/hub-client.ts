@@ -141,7 +141,16 @@ export class HubClient extends Emitter<HubClientEvents> {
       store, chain, sweepScript: bytesToHex(client.wallet.newAddress().script), depth: MONITOR_DEPTH, feeratePerKw: MONITOR_FEERATE_PER_KW,
       channels: client.channelSet.channels().filter(c => c.metaWritten).map(c => c.driver.channelId),
       keysOf: id => client.channelSet.get(id)?.keys,
-      onEvent: (id, event) => { client.emit('onchain', { channelId: id as ChannelId, event }) },
+      onEvent: (id, event) => {
+        // A payment we offered that settled on-chain: its outcome is final (the monitor reports a
+        // timeout only once it is `depth` deep).
+        if (event.kind === 'htlc_resolved' && event.htlc.offerer === 'local') {
+          if (event.outcome === 'fulfilled' && event.preimage !== undefined) client.track(client.settleSent(event.htlc.paymentHash, event.preimage))
+          else if (event.outcome === 'failed') client.track(client.settleFailed(event.htlc.paymentHash, 'timed_out_onchain', `HTLC ${event.htlc.id} timed out on-chain`))
+        }
+        if (event.kind === 'preimage_learned') client.track(client.settleSent(event.paymentHash, event.preimage))
+        client.emit('onchain', { channelId: id as ChannelId, event })
+      },
       warn: w => client.emit('warning', w),
     })
     return client
