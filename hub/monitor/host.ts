@@ -180,9 +180,12 @@ export class MonitorHost {
   private async replay (channelId: string): Promise<void> {
     const e = this.monitors.get(channelId)!
     const pending: MonitorUpdate[] = []
-    for await (const [, v] of this.opts.store.iterate(storeKeys.monitorPrefix(channelId))) {
+    // Newest first, stopping at the first update already applied: called after every persist batch,
+    // so it must cost the new updates only, not the channel's whole history (keys sort by seq).
+    for await (const [, v] of this.opts.store.iterate(storeKeys.monitorPrefix(channelId), { reverse: true })) {
       const u = parseJsonValue(v) as MonitorUpdate
-      if (u.seq > e.state.lastSeq) pending.push(u)
+      if (u.seq <= e.state.lastSeq) break
+      pending.push(u)
     }
     pending.sort((x, y) => x.seq - y.seq)
     const hadFunding = e.state.setup !== undefined
