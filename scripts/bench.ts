@@ -364,6 +364,9 @@ async function cleanup (): Promise<void> {
   for (const fn of cleanups.reverse()) { try { await fn() } catch { /* best effort */ } }
 }
 
+// Ctrl-C (or a SIGTERM) stops the child processes (btcd, hub, clients) before exiting.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void cleanup().finally(() => process.exit(130)) })
+
 main().then(cleanup, async e => {
   process.stderr.write(`\nbench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
   await cleanup()
