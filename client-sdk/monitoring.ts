@@ -7,6 +7,7 @@ import type { MonitorUpdate } from '../protocol/channel/index.ts'
 import { monitorKeys, type MonitorKeys } from '../protocol/monitor/index.ts'
 import type { ChainBackend } from '../hub/chain/backend.ts'
 import { MonitorHost, type MonitorEvent } from '../hub/monitor/index.ts'
+import { MonitorUpdateFeed } from '../hub/monitor/update-feed.ts'
 import type { Store } from '../hub/store/index.ts'
 
 export type { MonitorEvent }
@@ -28,10 +29,11 @@ export interface ClientMonitoringOptions {
 }
 
 export class ClientMonitoring {
-  private readonly pending = new Map<string, MonitorUpdate[]>()
-  private draining: Promise<void> | undefined
+  private readonly feed: MonitorUpdateFeed
 
-  private constructor (readonly host: MonitorHost, private readonly warn: (d: string) => void) {}
+  private constructor (readonly host: MonitorHost, warn: (d: string) => void) {
+    this.feed = new MonitorUpdateFeed(host, e => { warn(`monitor: feeding updates failed: ${String(e)}`) })
+  }
 
   static async start (o: ClientMonitoringOptions): Promise<ClientMonitoring> {
     const opened = await MonitorHost.open({
@@ -54,35 +56,17 @@ export class ClientMonitoring {
   /** A persist batch with these updates is durable. Never waits for the monitor: the updates are in
    *  the store, and the host replays any it has not applied. */
   persisted (channelId: string, updates: readonly MonitorUpdate[]): void {
-    if (updates.length === 0) return
-    const list = this.pending.get(channelId)
-    if (list === undefined) this.pending.set(channelId, [...updates])
-    else list.push(...updates)
-    this.draining ??= this.drain()
-  }
-
-  private async drain (): Promise<void> {
-    try {
-      while (this.pending.size > 0) {
-        const batch = [...this.pending]
-        this.pending.clear()
-        for (const [id, updates] of batch) await this.host.addUpdates(id, updates)
-      }
-    } catch (e) {
-      this.warn(`monitor: feeding updates failed: ${String(e)}`)
-    } finally {
-      this.draining = undefined
-    }
+    this.feed.persisted(channelId, updates)
   }
 
   /** Broadcast our latest commitment of the channel. False if it has no monitor (never funded). */
   async forceClose (channelId: string, reason = 'requested by the application'): Promise<boolean> {
-    await this.draining
+    await this.feed.idle()
     return await this.host.forceClose(channelId, reason)
   }
 
   async stop (): Promise<void> {
-    await this.draining
+    await this.feed.idle()
     await this.host.stop()
   }
 }

@@ -23,6 +23,7 @@ import { monitorKeys } from '../../protocol/monitor/index.ts'
 import { hexToBytes } from '../../protocol/types.ts'
 import type { ChainBackend } from '../chain/backend.ts'
 import { MonitorHost, type MonitorEvent } from '../monitor/index.ts'
+import { MonitorUpdateFeed } from '../monitor/update-feed.ts'
 import type { CircuitStore } from '../router/circuits.ts'
 import type { Router } from '../router/router.ts'
 import type { Store } from '../store/index.ts'
@@ -50,12 +51,13 @@ export interface OnChainView { forceClosing?: string; closed?: string; stale?: t
 export class HubMonitoring {
   private readonly views = new Map<string, OnChainView>()
   /** Updates waiting to be fed, per channel (persists of one channel coalesce into one host call). */
-  private readonly pending = new Map<string, MonitorUpdate[]>()
-  private draining: Promise<void> | undefined
+  private readonly feed: MonitorUpdateFeed
   /** Channels that must not run: their state is older than their monitor's (scenario 6). */
   readonly stale = new Set<string>()
 
-  private constructor (private readonly opts: HubMonitoringOptions, readonly host: MonitorHost) {}
+  private constructor (private readonly opts: HubMonitoringOptions, readonly host: MonitorHost) {
+    this.feed = new MonitorUpdateFeed(host, e => { opts.fatal('store_failed', e) })
+  }
 
   /** Opens the host over every stored monitor and every loaded channel (call after manager.load()),
    *  closes stale channels from their monitor, then follows the chain. */
@@ -97,30 +99,12 @@ export class HubMonitoring {
   /** A channel's persist batch (with these monitor updates) is durable. Never waits for the monitor:
    *  the updates are in the store, and the host replays any it has not applied. */
   persisted (channelId: string, updates: readonly MonitorUpdate[]): void {
-    if (updates.length === 0) return
-    const list = this.pending.get(channelId)
-    if (list === undefined) this.pending.set(channelId, [...updates])
-    else list.push(...updates)
-    this.draining ??= this.drain()
-  }
-
-  private async drain (): Promise<void> {
-    try {
-      while (this.pending.size > 0) {
-        const batch = [...this.pending]
-        this.pending.clear()
-        for (const [id, updates] of batch) await this.host.addUpdates(id, updates)
-      }
-    } catch (e) {
-      this.opts.fatal('store_failed', e)
-    } finally {
-      this.draining = undefined
-    }
+    this.feed.persisted(channelId, updates)
   }
 
   /** Operator: close the channel with our latest commitment. False if the channel has no monitor. */
   async forceClose (channelId: string, reason = 'operator request'): Promise<boolean> {
-    await this.draining
+    await this.feed.idle()
     const done = await this.host.forceClose(channelId, reason)
     if (done) this.opts.log({ event: 'force_close_requested', channel_id: channelId, reason })
     return done
@@ -130,7 +114,7 @@ export class HubMonitoring {
   onChain (channelId: string): OnChainView | undefined { return this.views.get(channelId) }
 
   async stop (): Promise<void> {
-    await this.draining
+    await this.feed.idle()
     await this.host.stop()
   }
 
