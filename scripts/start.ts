@@ -1,6 +1,6 @@
-// `npm start`: the main job on embedded defaults. For now: a managed regtest btcd with its data
-// under .data/btcd, funded with 101 blocks, printing where it listens, running until Ctrl-C.
-// (The hub process is wired in by hub/main.ts.)
+// `npm start`: the main job on embedded defaults — the whole demo (scripts/demo.ts). With
+// `--btcd-only`: just a managed regtest btcd with its data under .data/btcd, funded with 101 blocks,
+// printing where it listens, running until Ctrl-C. (`prestart` builds btcd first if it is missing.)
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
