@@ -64,6 +64,7 @@ async function main (): Promise<void> {
   // ── Pay for a while ──
   let count = 0
   let failed = 0
+  const failures = new Map<string, number>()   // reason → count, printed after the run
   let totalMsat = 0
   let feesMsat = 0
   const started = Date.now()
@@ -77,7 +78,11 @@ async function main (): Promise<void> {
   const payOne = async (payee: HubClient, amountMsat: number, memo: string): Promise<void> => {
     const inv = await payee.createInvoice({ amountMsat, memo })
     const r = await platform.pay(inv.invoice, { idempotencyKey: `demo-${seq++}` })
-    if (r.ok) { count++; totalMsat += r.amountMsat; feesMsat += r.feeMsat } else failed++
+    if (r.ok) { count++; totalMsat += r.amountMsat; feesMsat += r.feeMsat } else {
+      failed++
+      const why = `${r.reason}: ${r.detail}`.slice(0, 160)
+      failures.set(why, (failures.get(why) ?? 0) + 1)
+    }
   }
   const worker = async (w: number): Promise<void> => {
     for (let i = w; Date.now() < until; i += CONCURRENCY) {
@@ -92,6 +97,7 @@ async function main (): Promise<void> {
   clearInterval(progress)
   say('')
   say(`paid ${count} payments (${failed} failed), ${(totalMsat / 1000).toFixed(3)} sat to payees, ${(feesMsat / 1000).toFixed(3)} sat in hub fees`)
+  for (const [why, n] of failures) say(`  failed ×${n}: ${why}`)
 
   // ── Close everything cooperatively ──
   say('closing every channel cooperatively …')
