@@ -55,15 +55,8 @@ export function channelKeys (seed: Uint8Array): ChannelKeys {
 }
 
 /** The limits a side imposes on its peer (BOLT #2 open_channel / accept_channel fields). */
-export interface SideLimits {
-  dustLimitSat: Sat
-  maxHtlcValueInFlightMsat: Msat
-  channelReserveSat: Sat
-  htlcMinimumMsat: Msat
-  toSelfDelay: number
-  maxAcceptedHtlcs: number
-  upfrontShutdownScript?: string
-}
+export type SideLimits = Pick<SideParams, 'dustLimitSat' | 'maxHtlcValueInFlightMsat' | 'channelReserveSat' |
+  'htlcMinimumMsat' | 'toSelfDelay' | 'maxAcceptedHtlcs' | 'upfrontShutdownScript'>
 
 /** Our SideParams for a channel: its keys' basepoints and our limits. */
 export function localSideParams (keys: ChannelKeys, limits: SideLimits): SideParams {
