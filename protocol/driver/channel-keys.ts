@@ -9,7 +9,7 @@ import { concatBytes, sha256 } from '../crypto/hash.ts'
 import { getCurve } from '../crypto/index.ts'
 import type { SignerSecrets } from '../channel/bolt3-signer.ts'
 import type { SideParams } from '../channel/state.ts'
-import { bytesToHex, type Msat, type Sat } from '../types.ts'
+import { bytesToHex } from '../types.ts'
 
 const TAGS = ['funding', 'revocation', 'payment', 'delayed_payment', 'htlc', 'per_commitment_seed'] as const
 type Tag = (typeof TAGS)[number]
