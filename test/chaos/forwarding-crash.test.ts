@@ -5,21 +5,14 @@
 // the payment is forwarded once (never twice), the fulfill reaches the payer (never lost), and a
 // failed payment fails back once (`circuit:failed`).
 import t from 'tap'
-import path from 'node:path'
 import { useBtcd } from '../helpers/btcd.ts'
-import { fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../helpers/hub.ts'
+import { waitFor, startHubPlatformCreator } from '../helpers/hub.ts'
 import { crashAndRecover, type CrashRig } from './crash-rig.ts'
 import type { HubClient } from '../../client-sdk/index.ts'
 
 t.test('scenario 9: crash between the two halves of a forward: no double forward, no lost fulfill', async t => {
   const btc = await useBtcd(t)
-  const dir = tempDir('chaos-forward')
-  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc }, t)
-  await fundHub(btc, hub, 3_000_000)
-  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform' }, t)
-  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'creator'), role: 'creator' }, t)
-  await openFundedChannel(btc, platform, 1_000_000)
-  await requestHubChannel(btc, creator)
+  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, { name: 'chaos-forward', hubSat: 3_000_000, platformCapacitySat: 1_000_000 })
   const rig: CrashRig = { t, hub, platform, creator, received: 0, n: 0 }
   creator.on('payment_received', () => { rig.received++ })
 

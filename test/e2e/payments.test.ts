@@ -4,9 +4,8 @@
 // stores agree on every balance, and a cooperative close pays each side on-chain exactly its final
 // balance minus the agreed fee.
 import t from 'tap'
-import path from 'node:path'
 import { useBtcd } from '../helpers/btcd.ts'
-import { fundHub, hubChannelStates, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../helpers/hub.ts'
+import { hubChannelStates, waitFor, startHubPlatformCreator } from '../helpers/hub.ts'
 import { forwardingFee } from '../../protocol/driver/index.ts'
 
 const PAYMENTS = Number(process.env.E2E_PAYMENTS ?? 1_000)
@@ -16,13 +15,7 @@ const CAPACITY_SAT = 2_000_000
 
 t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperative close pays exact balances', async t => {
   const btc = await useBtcd(t)
-  const dir = tempDir('e2e-payments')
-  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc }, t)
-  await fundHub(btc, hub, 5_000_000)
-  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform' }, t)
-  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'creator'), role: 'creator' }, t)
-  await openFundedChannel(btc, platform, CAPACITY_SAT)
-  await requestHubChannel(btc, creator)
+  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, { name: 'e2e-payments', hubSat: 5_000_000, platformCapacitySat: CAPACITY_SAT })
   const policy = platform.hubPolicyInfo!
   t.ok(policy, 'the hub sent its policy')
 

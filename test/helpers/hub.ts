@@ -374,3 +374,16 @@ export function injector (): Injector {
     clear () { received = [] },
   }
 }
+
+/** The setup most hub tests share: a funded hub process, a platform with its own funded channel and a
+ *  creator with a hub-funded channel, all ready. */
+export async function startHubPlatformCreator (btc: Btcd, t: Teardown, o: { name: string; hubSat: number; platformCapacitySat: number; hubConfig?: Record<string, unknown> }): Promise<{ dir: string; hub: HubProcess; platform: HubClient; creator: HubClient }> {
+  const dir = tempDir(o.name)
+  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, ...(o.hubConfig !== undefined ? { config: o.hubConfig } : {}) }, t)
+  await fundHub(btc, hub, o.hubSat)
+  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform' }, t)
+  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'creator'), role: 'creator' }, t)
+  await openFundedChannel(btc, platform, o.platformCapacitySat)
+  await requestHubChannel(btc, creator)
+  return { dir, hub, platform, creator }
+}

@@ -5,9 +5,8 @@
 // to_self_delay to the platform's wallet. Each amount is exact, minus fees the test names: the
 // commitment fee (capacity − outputs, paid by the funder) and each sweep's fee (input − output).
 import t from 'tap'
-import path from 'node:path'
 import { useBtcd } from '../../helpers/btcd.ts'
-import { fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../../helpers/hub.ts'
+import { waitFor, startHubPlatformCreator } from '../../helpers/hub.ts'
 import { commitFeerate, findSpend, hubWalletTotal, mineUntilSpent } from './helpers.ts'
 
 const CAPACITY_SAT = 400_000
@@ -15,13 +14,7 @@ const TO_SELF_DELAY = 6
 
 t.test('e2e monitor: the platform force-closes after payments; both sides\' funds arrive on-chain exactly', async t => {
   const btc = await useBtcd(t)
-  const dir = tempDir('e2e-monitor-fc')
-  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { channels: { toSelfDelay: TO_SELF_DELAY, finalityDepth: 3 } } }, t)
-  await fundHub(btc, hub, 2_000_000)
-  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform' }, t)
-  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'creator'), role: 'creator' }, t)
-  await openFundedChannel(btc, platform, CAPACITY_SAT)
-  await requestHubChannel(btc, creator)
+  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, { name: 'e2e-monitor-fc', hubSat: 2_000_000, platformCapacitySat: CAPACITY_SAT, hubConfig: { channels: { toSelfDelay: TO_SELF_DELAY, finalityDepth: 3 } } })
   for (let i = 0; i < 5; i++) {
     const inv = await creator.createInvoice({ amountMsat: 10_000_000 + i * 1_234_567 })
     const r = await platform.pay(inv.invoice)

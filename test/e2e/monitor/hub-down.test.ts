@@ -4,9 +4,8 @@
 // Amounts are exact minus named fees: the commitment fee (BOLT #3, paid by the hub, the funder) and
 // each sweep's fee (input − output).
 import t from 'tap'
-import path from 'node:path'
 import { useBtcd } from '../../helpers/btcd.ts'
-import { fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../../helpers/hub.ts'
+import { waitFor, startHubPlatformCreator } from '../../helpers/hub.ts'
 import { commitFeerate, findSpend, hubWalletTotal, mineUntilSpent } from './helpers.ts'
 
 const TO_SELF_DELAY = 6
@@ -14,13 +13,7 @@ const BLOCKS_WHILE_DOWN = 4
 
 t.test('e2e monitor (scenario 11): the creator force-closes while the hub is down; the restarted hub catches up and sweeps', async t => {
   const btc = await useBtcd(t)
-  const dir = tempDir('e2e-monitor-down')
-  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { channels: { toSelfDelay: TO_SELF_DELAY, finalityDepth: 3 } } }, t)
-  await fundHub(btc, hub, 2_000_000)
-  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform' }, t)
-  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'creator'), role: 'creator' }, t)
-  await openFundedChannel(btc, platform, 400_000)
-  await requestHubChannel(btc, creator)
+  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, { name: 'e2e-monitor-down', hubSat: 2_000_000, platformCapacitySat: 400_000, hubConfig: { channels: { toSelfDelay: TO_SELF_DELAY, finalityDepth: 3 } } })
   for (let i = 0; i < 4; i++) {
     const r = await platform.pay((await creator.createInvoice({ amountMsat: 20_000_000 + i * 777_777 })).invoice)
     t.ok(r.ok, `payment ${i} succeeded`)
