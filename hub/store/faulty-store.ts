@@ -6,7 +6,8 @@ import { StoreError, type IterateOptions, type Store, type StoreOp } from './sto
 interface Held { readonly ops: readonly StoreOp[]; readonly index: number; readonly resolve: () => void; readonly reject: (e: unknown) => void }
 
 export class FaultyStore implements Store {
-  private failures = 0
+  private failures = 0 // 0 or 1
+  private failure: StoreError | null = null
   private stalled = false
   private held: Held[] = []
   private stallWaiters: Array<{ count: number; resolve: () => void }> = []
@@ -17,8 +18,10 @@ export class FaultyStore implements Store {
 
   constructor (readonly inner: Store) {}
 
-  /** The next `n` writes reject with a StoreError('write_failed') and do not reach the inner store. */
-  failNext (n = 1): void { this.failures += n }
+  /** The next write rejects with a StoreError('write_failed') and does not reach the inner store; as
+   *  with a real store (store.ts contract), every write after it rejects with 'store_failed' and does
+   *  not reach it either. Reopening = a new FaultyStore over the same inner store. */
+  failNext (): void { this.failures = 1 }
 
   /** Hold every write from now on until release(). */
   stall (): void { this.stalled = true }
@@ -52,10 +55,17 @@ export class FaultyStore implements Store {
     const entry = { ops, outcome: 'pending' as 'committed' | 'failed' | 'pending' }
     this.log.push(entry)
     this.onWrite?.(ops, index)
+    if (this.failure !== null) {
+      // The Store contract (store.ts): after a failed write the store refuses every later one, so a
+      // write issued behind the failed one (a pipelined driver) can never become durable without it.
+      entry.outcome = 'failed'
+      return Promise.reject(new StoreError('store_failed', 'an earlier write failed; reopen the store', { cause: this.failure }))
+    }
     if (this.failures > 0) {
       this.failures--
       entry.outcome = 'failed'
-      return Promise.reject(new StoreError('write_failed', `injected failure (write #${index})`))
+      this.failure = new StoreError('write_failed', `injected failure (write #${index})`)
+      return Promise.reject(this.failure)
     }
     if (this.stalled) {
       return new Promise<void>((resolve, reject) => {

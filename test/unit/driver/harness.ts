@@ -5,7 +5,7 @@
 import { sha256 } from '../../../protocol/crypto/hash.ts'
 import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
-import { ChannelDriver, channelKeys, localSideParams, type PersistRequest } from '../../../protocol/driver/index.ts'
+import { ChannelDriver, channelKeys, localSideParams, type DriverOptions, type PersistRequest } from '../../../protocol/driver/index.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
 import { FaultyStore, MemoryStore, put, type Store } from '../../../hub/store/index.ts'
@@ -36,8 +36,9 @@ export class DriverPair {
   private readonly keysA = channelKeys(seed('a'))
   private readonly keysB = channelKeys(seed('b'))
 
-  /** `storeA`/`storeB` default to their own MemoryStore (wrapped in a FaultyStore either way). */
-  constructor (storeA: Store = new MemoryStore(), storeB: Store = new MemoryStore()) {
+  /** `storeA`/`storeB` default to their own MemoryStore (wrapped in a FaultyStore either way);
+   *  `driver` (both sides): driver options and the optional `defer` port. */
+  constructor (storeA: Store = new MemoryStore(), storeB: Store = new MemoryStore(), private readonly driverConfig: { options?: DriverOptions; defer?: (fn: () => void) => void } = {}) {
     this.a = { name: 'A', signer: bolt3Signer(this.keysA.secrets), store: new FaultyStore(storeA), events: [], sent: [], connected: true }
     this.b = { name: 'B', signer: bolt3Signer(this.keysB.secrets), store: new FaultyStore(storeB), events: [], sent: [], connected: true }
     this.nodeA = bytesToHex(sha256(seed('nodeA'))).replace(/^../, '02') as NodeId
@@ -68,6 +69,7 @@ export class DriverPair {
         }
       },
       stopped: (): void => { this.trace.push(`${s.name}:stopped`) },
+      ...(this.driverConfig.defer !== undefined ? { defer: this.driverConfig.defer } : {}),
     }
   }
 
@@ -75,7 +77,7 @@ export class DriverPair {
     if (msg.type === 'open_channel' && to.driver === undefined) {
       const accepted = acceptChannel({ chainHash: CHAIN_HASH, minimumDepth: 1, local: localSideParams(this.keysB, LIMITS), policy: defaultPolicy(), localShutdownScript: '0014' + '22'.repeat(20), height: 100 }, msg, to.signer)
       if ('error' in accepted) throw new Error(`acceptChannel: ${accepted.error.detail}`)
-      to.driver = new ChannelDriver(accepted.state, to.signer, this.ports(to))
+      to.driver = new ChannelDriver(accepted.state, to.signer, this.ports(to), this.driverConfig.options)
       void to.driver.start(accepted)
       return
     }
@@ -89,12 +91,15 @@ export class DriverPair {
       fundingSat: capacitySat as Sat, pushMsat: pushMsat as Msat, feeratePerKw: 253, local: localSideParams(this.keysA, LIMITS),
       policy: defaultPolicy(), localShutdownScript: '0014' + '11'.repeat(20), height: 100,
     }, this.a.signer)
-    this.a.driver = new ChannelDriver(opened.state, this.a.signer, this.ports(this.a))
+    this.a.driver = new ChannelDriver(opened.state, this.a.signer, this.ports(this.a), this.driverConfig.options)
     await this.a.driver.start(opened)
     await this.until(() => this.a.driver!.state.phase === 'awaiting_funding_depth' && this.b.driver?.state.phase === 'awaiting_funding_depth')
     await this.a.driver.chain({ type: 'funding_depth', depth: 1 })
     await this.b.driver!.chain({ type: 'funding_depth', depth: 1 })
     await this.until(() => this.a.driver!.state.phase === 'normal' && this.b.driver!.state.phase === 'normal')
+    // channel_ready's writes may still be in flight (the drivers step on while they are written).
+    await this.a.driver.idle()
+    await this.b.driver!.idle()
   }
 
   /** Waits (yielding to the event loop, no timers) until `pred` holds; fails after many turns. */
