@@ -45,8 +45,10 @@ export class WorkerProcess {
   private readonly child: ChildProcess
   readonly exited: Promise<number | null>
 
-  constructor (readonly name: string, verbose: boolean) {
-    this.child = fork(path.join(HERE, 'client-worker.ts'), [], {
+  /** `script`: the worker program in scripts/bench (client-worker.ts: SDK clients; many-channels-worker.ts:
+   *  the lightweight many-channel client). */
+  constructor (readonly name: string, verbose: boolean, script = 'client-worker.ts') {
+    this.child = fork(path.join(HERE, script), [], {
       execArgv: ['--import', TSX_LOADER], cwd: REPO_ROOT, stdio: ['ignore', verbose ? 'inherit' : 'ignore', 'inherit', 'ipc'],
     })
     this.exited = new Promise(resolve => this.child.once('exit', code => {
