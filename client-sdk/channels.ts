@@ -18,6 +18,7 @@ import type { Wallet } from '../hub/wallet/wallet.ts'
 import { keys as storeKeys, parseJsonValue, put, type Store } from '../hub/store/index.ts'
 import { channelMeta, putRecord, readRecord, recordKeys, type ChannelMeta } from './records.ts'
 import type { ClientOptions } from './options.ts'
+import type { Carried } from './payments.ts'
 
 /** Our limits on the hub (BOLT #2 open_channel/accept_channel fields). */
 const DUST_LIMIT_SAT = 354
@@ -52,6 +53,9 @@ export interface ChannelSetHost {
   warn (what: string): void
   /** A persist batch with these monitor updates is durable (the chain monitors, monitoring.ts). */
   persisted? (channelId: string, updates: readonly MonitorUpdate[]): void
+  /** Records to write in the same atomic batch as this channel write (the PaymentBook's: payments.ts
+   *  says why each may wait for it), told once the batch is durable or failed. */
+  carry? (channelId: string, monitor: readonly MonitorUpdate[]): Carried | undefined
 }
 
 function random32 (): Uint8Array {
@@ -136,8 +140,16 @@ export class ChannelSet {
         this.byId.set(req.channelId, ch)
         const ops = [put(storeKeys.channelState(req.channelId), req.state), ...req.monitor.map(m => put(storeKeys.monitorUpdate(req.channelId, m.seq), m))]
         if (!ch.metaWritten) ops.push(putRecord(recordKeys.channelMeta(req.channelId), ch.meta))
-        await this.store.write(ops)
+        const carried = this.host.carry?.(req.channelId, req.monitor)
+        if (carried !== undefined) ops.push(...carried.ops)
+        try {
+          await this.store.write(ops)
+        } catch (e) {
+          carried?.failed(e)
+          throw e
+        }
         ch.metaWritten = true
+        carried?.durable()
         this.host.persisted?.(req.channelId, req.monitor)
       },
       send: msg => {

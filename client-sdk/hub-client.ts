@@ -18,9 +18,8 @@ import { tinyCurve } from '../protocol/crypto/tiny.ts'
 import { HubLink } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
-import { PaymentBook, resultOf, type PayResult } from './payments.ts'
+import { PaymentBook, type PayResult } from './payments.ts'
 import { ClientMonitoring, type MonitorEvent } from './monitoring.ts'
-import type { PaymentRecord } from './records.ts'
 import { clientOptionsSchema, createInvoiceArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
 
 export interface ChannelInfo {
@@ -82,7 +81,6 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly toRetry = new Map<string, ClientChannel>()
   private readonly addRefused = new Map<ClientChannel, string>()
   private readonly inflight = new Set<Promise<unknown>>()
-  private readonly settling = new Set<string>()
   private stopped = false
   private policy: HubPolicy | undefined
   private readonly policyWaiters: Array<() => void> = []
@@ -99,7 +97,10 @@ export class HubClient extends Emitter<HubClientEvents> {
     super(e => { this.emit('warning', `event listener threw: ${String(e)}`) })
     this.nodeId = nodeIdOf(opts.nodeKey)
     this.role = opts.role
-    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId)
+    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, rec => {
+      if (rec.status === 'succeeded') this.emit('payment_sent', { paymentHash: rec.paymentHash, amountMsat: rec.amountMsat as Msat, feeMsat: (rec.offeredMsat - rec.amountMsat) as Msat, preimage: rec.preimage! })
+      else this.emit('payment_failed', { paymentHash: rec.paymentHash, reason: rec.failure!.reason, detail: rec.failure!.detail })
+    })
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
       ...(opts.socketFactory !== undefined ? { socketFactory: opts.socketFactory } : {}),
@@ -110,6 +111,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       event: (ch, ev) => this.onChannelEvent(ch, ev),
       warn: w => this.emit('warning', w),
       persisted: (id, updates) => { this.monitoring?.persisted(id, updates) },
+      carry: (id, monitor) => this.book.carry(id, monitor),
     })
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
@@ -272,22 +274,25 @@ export class HubClient extends Emitter<HubClientEvents> {
     const o = parseArgs(payArgs, opts, 'pay')
     if (o.idempotencyKey !== undefined) {
       const prior = await this.book.paymentByKey(o.idempotencyKey)
-      if (prior !== undefined) return prior.status === 'pending' ? await this.book.wait(prior.paymentHash) : resultOf(prior)
+      if (prior !== undefined) return await this.book.outcomeOf(prior)
     }
     const checked = this.book.checkInvoice(invoice, nowSec())
     if (!checked.ok) { this.emit('payment_failed', { paymentHash: checked.paymentHash, reason: checked.reason, detail: checked.detail }); return checked }
     const { inv, amountMsat } = checked
     const prior = await this.book.payment(inv.paymentHash)
-    if (prior !== undefined) return prior.status === 'pending' ? await this.book.wait(prior.paymentHash) : resultOf(prior)
+    if (prior !== undefined) return await this.book.outcomeOf(prior)
     const ch = await this.payingChannelSoon()
     if (ch === undefined) return this.failEarly(inv.paymentHash, 'no_channel', 'no channel with the hub is ready')
     // A channel is up, so the hub has sent its policy on this connection.
     const offered = amountToOffer(amountMsat, await this.hubPolicy())
     if (ch.driver.state.localCommit!.spec.toLocalMsat < offered) return this.failEarly(inv.paymentHash, 'insufficient_balance', `channel balance below ${offered} msat`)
-    await this.book.begin({
+    // Durable with the channel's next persist batch, before the commitment signing its HTLC leaves
+    // (PaymentBook: begin). A payment begun meanwhile for this invoice or key is that payment.
+    const begun = this.book.begin({
       paymentHash: inv.paymentHash, invoice, payee: inv.payee, amountMsat, offeredMsat: offered, status: 'pending',
       ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}), ...(o.reference !== undefined ? { reference: o.reference } : {}),
-    })
+    }, ch.driver.channelId)
+    if (begun !== undefined) return await this.book.outcomeOf(begun)
     const outcome = this.book.wait(inv.paymentHash)
     await this.offer(ch, inv.paymentHash)
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -366,21 +371,14 @@ export class HubClient extends Emitter<HubClientEvents> {
     }
   }
 
-  /** One settlement per payment at a time (events may repeat after a reconnect or restart). */
-  private async settleOnce (paymentHash: string, outcome: { preimage: string } | { reason: string; detail: string }): Promise<PaymentRecord | undefined> {
-    if (this.settling.has(paymentHash)) return undefined
-    this.settling.add(paymentHash)
-    try { return await this.book.settle(paymentHash, outcome) } finally { this.settling.delete(paymentHash) }
-  }
-
+  /** Settles a payment (once; the book reports payment_sent/payment_failed). A preimage learned by
+   *  a channel usually settled it already, in the batch that stored the preimage. */
   private async settleSent (paymentHash: string, preimage: string): Promise<void> {
-    const done = await this.settleOnce(paymentHash, { preimage })
-    if (done !== undefined) this.emit('payment_sent', { paymentHash, amountMsat: done.amountMsat as Msat, feeMsat: (done.offeredMsat - done.amountMsat) as Msat, preimage })
+    await this.book.settle(paymentHash, { preimage })
   }
 
   private async settleFailed (paymentHash: string, reason: string, detail: string): Promise<void> {
-    const done = await this.settleOnce(paymentHash, { reason, detail })
-    if (done !== undefined) this.emit('payment_failed', { paymentHash, reason, detail })
+    await this.book.settle(paymentHash, { reason, detail })
   }
 
   /** The channel machine's events. Runs synchronously inside the driver's emit: anything that needs
@@ -408,6 +406,8 @@ export class HubClient extends Emitter<HubClientEvents> {
     const d = await this.book.decideIncoming(ch.driver.channelId, htlc, nowSec())
     if (d.action === 'fail') { await ch.driver.command({ type: 'fail_htlc', id: htlc.id, reason: d.reason, detail: d.detail }); return }
     await ch.driver.command({ type: 'fulfill_htlc', id: htlc.id, preimage: d.preimage })
+    // The "paid by" mark rode on the fulfil's persist batch; written here if that batch did not happen.
+    await this.book.invoiceDurable(htlc.paymentHash)
     if (d.firstTime) this.emit('payment_received', { paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat, memo: d.record.memo, channelId: ch.driver.channelId })
   }
 

@@ -4,9 +4,10 @@
 import { sha256 } from '@noble/hashes/sha2.js'
 import { decodeInvoice, encodeInvoice, expiresAt, isExpired, type Invoice } from '../protocol/invoice/index.ts'
 import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../protocol/types.ts'
-import type { Htlc } from '../protocol/channel/index.ts'
+import type { Htlc, MonitorUpdate } from '../protocol/channel/index.ts'
 import type { HtlcFailureReason } from '../protocol/wire/index.ts'
-import { parseJsonValue, type Store } from '../hub/store/index.ts'
+import { parseJsonValue, type Store, type StoreOp } from '../hub/store/index.ts'
+import { LiveRecords } from './live-records.ts'
 import { invoiceRecord, paymentRecord, putRecord, readRecord, recordKeys, type InvoiceRecord, type PaymentRecord } from './records.ts'
 
 /** Why pay() did not succeed: a reason the hub or payee gave (BOLT #4 names), or one of ours. */
@@ -33,11 +34,49 @@ function random32 (): Uint8Array {
   return b
 }
 
+/** Invoices kept in memory besides unpaid ones written in this run (a cache: the store has them all). */
+const INVOICE_CACHE = 10_000
+
+/** Records that ride on a channel's persist batch (channels.ts puts `ops` into the batch and calls
+ *  `durable` once it is on disk, or `failed` if the write failed). */
+export interface Carried { ops: StoreOp[]; durable: () => void; failed: (e: unknown) => void }
+
+/**
+ * Durability without fsyncs of its own. A payment's records are written in the persist batches of
+ * the channel that carries its HTLC (carry()), which the channel writes anyway:
+ *
+ * - begin(): the pending record (and its idempotency key) rides on the channel's next batch. The
+ *   add_htlc that follows is an unsigned update, forgotten on disconnect and unusable by the hub until
+ *   our commitment_signed for it, which leaves only after a later (or the same) batch of that channel
+ *   is durable (DESIGN.md rule 2). So a payment record that never became durable stands for an HTLC
+ *   that never left in a signed commitment: after a crash, paying again pays once.
+ * - the preimage: the batch in which the channel stores a learned preimage also stores the payment
+ *   as succeeded; pay() resolves once that batch is durable, never before.
+ * - a failure is written on its own (before it is reported: a restart must not offer it again).
+ * - the payee's "paid by" mark rides on the batch that stores the fulfil's preimage, which is durable
+ *   before the fulfil leaves: the mark is on disk before anyone can learn the preimage from us.
+ */
 export class PaymentBook {
   private readonly waiters = new Map<string, Array<(r: PayResult) => void>>()
   private readonly locks = new Map<string, Promise<void>>()
+  /** Payments begun or found pending in this run, until their final record is durable. */
+  private readonly payments = new LiveRecords<PaymentRecord>(recordKeys.payment, r => r.status === 'pending', Infinity,
+    r => r.idempotencyKey !== undefined ? [putRecord(recordKeys.idempotency(r.idempotencyKey), r.paymentHash)] : [],
+    (_, r) => { if (r.idempotencyKey !== undefined && this.byKey.get(r.idempotencyKey) === r.paymentHash) this.byKey.delete(r.idempotencyKey) })
+  /** Idempotency key → payment hash, for the payments above. */
+  private readonly byKey = new Map<string, string>()
+  /** Payment hashes being settled (events may repeat after a reconnect or restart). */
+  private readonly settling = new Set<string>()
+  /** Our invoices: unpaid ones (a cache), and paid ones until the mark is durable. */
+  private readonly invoices = new LiveRecords<InvoiceRecord>(recordKeys.invoice, r => r.paidBy === undefined && r.cancelled !== true, INVOICE_CACHE)
 
-  constructor (private readonly store: Store, private readonly nodeKey: Uint8Array, private readonly nodeId: NodeId) {}
+  constructor (
+    private readonly store: Store,
+    private readonly nodeKey: Uint8Array,
+    private readonly nodeId: NodeId,
+    /** A payment got its final outcome, durably (called once per payment). */
+    private readonly onSettled: (rec: PaymentRecord) => void = () => {},
+  ) {}
 
   // ── Invoices (payee) ──
 
@@ -52,26 +91,32 @@ export class PaymentBook {
     if (!enc.ok) throw new TypeError(`createInvoice.${enc.error.field}: ${enc.error.detail}`)
     const record: InvoiceRecord = { paymentHash, preimage: bytesToHex(preimage), invoice: enc.value, amountMsat, memo, createdAt: nowSec, expiresAt: nowSec + expirySec }
     await this.store.write([putRecord(recordKeys.invoice(paymentHash), record)])
+    this.invoices.remember(paymentHash, record)
     return record
   }
 
-  invoice (paymentHash: string): Promise<InvoiceRecord | undefined> {
-    return readRecord(this.store, recordKeys.invoice(paymentHash), invoiceRecord)
+  async invoice (paymentHash: string): Promise<InvoiceRecord | undefined> {
+    return this.invoices.get(paymentHash) ?? await readRecord(this.store, recordKeys.invoice(paymentHash), invoiceRecord)
   }
 
   /**
    * An HTLC for us is irrevocably committed: fulfil it if it pays one of our invoices in full and in
    * time. BOLT #4 (final node): an unknown payment hash or a short amount is
-   * `incorrect_or_unknown_payment_details`. The first HTLC that pays an invoice is recorded durably
-   * before the fulfil goes out, so `payment_received` is reported once, even across restarts.
+   * `incorrect_or_unknown_payment_details`. The first HTLC that pays an invoice is marked on the
+   * invoice, carried by `channelId`'s next persist batch — the one storing the fulfil's preimage,
+   * durable before the fulfil goes out — so `payment_received` is reported once, even across restarts.
    */
   async decideIncoming (channelId: string, htlc: Htlc, nowSec: number): Promise<ReceiveDecision | RefuseDecision> {
-    // One decision per payment hash at a time: two HTLCs for one invoice must not both see it unpaid.
-    const prev = this.locks.get(htlc.paymentHash) ?? Promise.resolve()
-    const run = prev.then(() => this.decide(channelId, htlc, nowSec))
+    return await this.locked(htlc.paymentHash, () => this.decide(channelId, htlc, nowSec))
+  }
+
+  /** One decision per payment hash at a time: two HTLCs for one invoice must not both see it unpaid. */
+  private async locked<T> (paymentHash: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(paymentHash) ?? Promise.resolve()
+    const run = prev.then(fn)
     const tail = run.then(() => undefined, () => undefined)
-    this.locks.set(htlc.paymentHash, tail)
-    void tail.then(() => { if (this.locks.get(htlc.paymentHash) === tail) this.locks.delete(htlc.paymentHash) })
+    this.locks.set(paymentHash, tail)
+    void tail.then(() => { if (this.locks.get(paymentHash) === tail) this.locks.delete(paymentHash) })
     return await run
   }
 
@@ -90,16 +135,28 @@ export class PaymentBook {
     if (htlc.amountMsat < rec.amountMsat) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: `amount ${htlc.amountMsat} < ${rec.amountMsat}` }
     if (nowSec > rec.expiresAt) return { action: 'fail', reason: 'invoice_expired', detail: 'invoice expired' }
     const paid: InvoiceRecord = { ...rec, paidBy: by, receivedMsat: htlc.amountMsat }
-    await this.store.write([putRecord(recordKeys.invoice(rec.paymentHash), paid)])
+    this.invoices.set(rec.paymentHash, paid, channelId)
     return { action: 'fulfill', preimage: rec.preimage, firstTime: true, record: paid }
+  }
+
+  /** Resolves once the invoice's latest record (its "paid by" mark) is durable; writes it itself if
+   *  its carrier has not taken it (e.g. the fulfil was refused, so that channel wrote nothing). */
+  async invoiceDurable (paymentHash: string): Promise<void> {
+    const written = this.invoices.whenWritten(paymentHash)
+    if (this.invoices.waitsForCarrier(paymentHash)) await this.writeOwn(this.invoices, paymentHash)
+    await written
   }
 
   /** Cancels an unpaid invoice: HTLCs for it are refused from now on. False if unknown or paid. */
   async cancelInvoice (paymentHash: string): Promise<boolean> {
-    const rec = await this.invoice(paymentHash)
-    if (rec === undefined || rec.paidBy !== undefined) return false
-    await this.store.write([putRecord(recordKeys.invoice(paymentHash), { ...rec, cancelled: true })])
-    return true
+    return await this.locked(paymentHash, async () => {
+      const rec = await this.invoice(paymentHash)
+      if (rec === undefined || rec.paidBy !== undefined) return false
+      const cancelled = { ...rec, cancelled: true }
+      await this.store.write([putRecord(recordKeys.invoice(paymentHash), cancelled)])
+      this.invoices.remember(paymentHash, cancelled)
+      return true
+    })
   }
 
   // ── Payments (payer) ──
@@ -116,38 +173,107 @@ export class PaymentBook {
     return { ok: true, inv, amountMsat: inv.amountMsat }
   }
 
-  payment (paymentHash: string): Promise<PaymentRecord | undefined> {
-    return readRecord(this.store, recordKeys.payment(paymentHash), paymentRecord)
+  async payment (paymentHash: string): Promise<PaymentRecord | undefined> {
+    return this.payments.get(paymentHash) ?? await readRecord(this.store, recordKeys.payment(paymentHash), paymentRecord)
   }
 
   async paymentByKey (idempotencyKey: string): Promise<PaymentRecord | undefined> {
+    const live = this.byKey.get(idempotencyKey)
+    if (live !== undefined) return await this.payment(live)
     const raw = await this.store.get(recordKeys.idempotency(idempotencyKey))
     if (raw === undefined) return undefined
     const hash = parseJsonValue(raw)
     return typeof hash === 'string' ? await this.payment(hash) : undefined
   }
 
-  /** Records a payment as pending (durably, with its idempotency key) before its HTLC is offered. */
-  async begin (rec: PaymentRecord): Promise<void> {
-    const ops = [putRecord(recordKeys.payment(rec.paymentHash), rec)]
-    if (rec.idempotencyKey !== undefined) ops.push(putRecord(recordKeys.idempotency(rec.idempotencyKey), rec.paymentHash))
-    await this.store.write(ops)
+  /**
+   * Records a payment as pending, carried by `channelId`'s next persist batch (see the class comment:
+   * durable before the commitment that signs its HTLC leaves). Synchronous, so two pay() calls for
+   * one invoice or key cannot both begin: returns the payment already begun, if any.
+   */
+  begin (rec: PaymentRecord, channelId: string): PaymentRecord | undefined {
+    const prior = this.payments.get(rec.paymentHash) ?? (rec.idempotencyKey !== undefined ? this.payments.get(this.byKey.get(rec.idempotencyKey) ?? '') : undefined)
+    if (prior !== undefined) return prior
+    this.payments.set(rec.paymentHash, rec, channelId)
+    if (rec.idempotencyKey !== undefined) this.byKey.set(rec.idempotencyKey, rec.paymentHash)
+    return undefined
   }
 
-  /** Settles a pending payment once: durably, then every waiter is told. Returns the record if this
-   *  call settled it (false: it was already settled, e.g. an event replayed after a restart). */
+  /**
+   * The records `channelId`'s persist batch carries: payments begun on it, invoices it fulfils, and —
+   * for every preimage the batch stores (a monitor update) — the payment it completes, as succeeded.
+   */
+  carry (channelId: string, monitor: readonly MonitorUpdate[]): Carried | undefined {
+    const succeeded: PaymentRecord[] = []
+    for (const m of monitor) {
+      if (m.kind !== 'preimage') continue
+      const rec = this.payments.get(m.paymentHash)
+      if (rec?.status !== 'pending' || this.settling.has(rec.paymentHash) || !preimageMatches(m.preimage, rec.paymentHash)) continue
+      const done: PaymentRecord = { ...rec, status: 'succeeded', preimage: m.preimage }
+      this.payments.set(rec.paymentHash, done, channelId)
+      succeeded.push(done)
+    }
+    const pay = this.payments.take(channelId)
+    const inv = this.invoices.take(channelId)
+    if (pay.ops.length === 0 && inv.ops.length === 0) return undefined
+    return {
+      ops: [...pay.ops, ...inv.ops],
+      durable: () => {
+        this.payments.written(pay.ids)
+        this.invoices.written(inv.ids)
+        for (const done of succeeded) this.finish(done)
+      },
+      failed: e => { this.payments.failed(pay.ids, e); this.invoices.failed(inv.ids, e) },
+    }
+  }
+
+  /** Settles a pending payment once: durably, then every waiter is told (and onSettled). Returns the
+   *  record if this call settled it (undefined: already settled, e.g. an event replayed after a
+   *  restart or a preimage already carried). */
   async settle (paymentHash: string, outcome: { preimage: string } | { reason: string; detail: string }): Promise<PaymentRecord | undefined> {
-    const rec = await this.payment(paymentHash)
-    if (rec === undefined || rec.status !== 'pending') return undefined
-    if ('preimage' in outcome && bytesToHex(sha256(hexToBytes(outcome.preimage))) !== paymentHash) return undefined
-    const done: PaymentRecord = 'preimage' in outcome
-      ? { ...rec, status: 'succeeded', preimage: outcome.preimage }
-      : { ...rec, status: 'failed', failure: { reason: outcome.reason, detail: outcome.detail } }
-    await this.store.write([putRecord(recordKeys.payment(paymentHash), done)])
+    if (this.settling.has(paymentHash)) return undefined
+    this.settling.add(paymentHash)
+    try {
+      const rec = await this.payment(paymentHash)
+      if (rec === undefined || rec.status !== 'pending') return undefined
+      if ('preimage' in outcome && !preimageMatches(outcome.preimage, paymentHash)) return undefined
+      const done: PaymentRecord = 'preimage' in outcome
+        ? { ...rec, status: 'succeeded', preimage: outcome.preimage }
+        : { ...rec, status: 'failed', failure: { reason: outcome.reason, detail: outcome.detail } }
+      // Written on its own (this latest value supersedes one still waiting for a carrier).
+      this.payments.set(paymentHash, done, '')
+      await this.writeOwn(this.payments, paymentHash)
+      this.finish(done)
+      return done
+    } finally {
+      this.settling.delete(paymentHash)
+    }
+  }
+
+  /** Writes the latest value of one record in a write of its own. */
+  private async writeOwn<T> (records: LiveRecords<T>, id: string): Promise<void> {
+    try {
+      await this.store.write(records.own(id))
+    } catch (e) {
+      records.failed([id], e)
+      throw e
+    }
+    records.written([id])
+  }
+
+  /** The outcome of a payment found already begun: its waiters' result once it has one, and a final
+   *  outcome only once its record is durable (a record settled in memory may still be on its way). */
+  async outcomeOf (rec: PaymentRecord): Promise<PayResult> {
+    if (rec.status === 'pending') return await this.wait(rec.paymentHash)
+    await this.payments.whenWritten(rec.paymentHash)
+    return resultOf(rec)
+  }
+
+  private finish (done: PaymentRecord): void {
     const result = resultOf(done)
-    for (const w of this.waiters.get(paymentHash) ?? []) w(result)
-    this.waiters.delete(paymentHash)
-    return done
+    for (const w of this.waiters.get(done.paymentHash) ?? []) w(result)
+    this.waiters.delete(done.paymentHash)
+    this.onSettled(done)
   }
 
   /** Resolves with the payment's outcome once it has one. */
@@ -155,16 +281,26 @@ export class PaymentBook {
     return new Promise(resolve => { (this.waiters.get(paymentHash) ?? this.waiters.set(paymentHash, []).get(paymentHash)!).push(resolve) })
   }
 
-  /** Payments still pending (after a restart: what to look after). */
+  /** Payments still pending (after a restart: what to look after), including those begun in this
+   *  run whose record is not durable yet. */
   async pending (): Promise<PaymentRecord[]> {
-    const out: PaymentRecord[] = []
+    const out = new Map<string, PaymentRecord>()
     for await (const [key] of this.store.iterate(recordKeys.paymentPrefix)) {
+      const hash = key.slice(recordKeys.paymentPrefix.length)
+      if (this.payments.has(hash)) continue
       const rec = await readRecord(this.store, key, paymentRecord)
-      if (rec?.status === 'pending') out.push(rec)
+      // Pending records stay in memory until settled (read from there from now on).
+      if (rec?.status === 'pending' && !this.payments.has(hash)) {
+        this.payments.remember(hash, rec)
+        if (rec.idempotencyKey !== undefined) this.byKey.set(rec.idempotencyKey, hash)
+      }
     }
-    return out
+    for (const rec of this.payments.values()) if (rec.status === 'pending') out.set(rec.paymentHash, rec)
+    return [...out.values()]
   }
 }
+
+const preimageMatches = (preimage: string, paymentHash: string): boolean => bytesToHex(sha256(hexToBytes(preimage))) === paymentHash
 
 /** The PayResult a settled record stands for. */
 export function resultOf (rec: PaymentRecord): PayResult {
