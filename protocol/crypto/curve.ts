@@ -41,6 +41,10 @@ export interface Curve {
   schnorrVerify (sig64: Uint8Array, msg32: Uint8Array, xOnlyPub: Uint8Array): boolean
   /** The 32-byte x-only public key of `priv` (BIP-340). */
   xOnlyPubkey (priv: Uint8Array): Uint8Array
+  /** ECDSA public-key recovery (BOLT #11 invoices without `n`): the compressed key that made
+   *  `sig64` (r ‖ s; a high S accepted, as libsecp256k1's ecdsa_recover does) over `hash32` with
+   *  `recoveryId` (0-3); undefined if there is none. Optional: without it, callers use noble. */
+  recover? (sig64: Uint8Array, hash32: Uint8Array, recoveryId: number): Uint8Array | undefined
 }
 
 let defaultCurve: Curve | undefined

@@ -27,4 +27,8 @@ export const tinyCurve: Curve = {
     try { return ecc.verifySchnorr(m, pub, sig) } catch { return false }
   },
   xOnlyPubkey: priv => must(ecc.xOnlyPointFromScalar(priv), 'xOnlyPointFromScalar'),
+  // ~10x faster than noble's recovery: a payer recovers the payee of every invoice it pays.
+  recover: (sig, h, recoveryId) => {
+    try { return ecc.recover(h, sig, recoveryId as 0 | 1 | 2 | 3, true) ?? undefined } catch { return undefined }
+  },
 }

@@ -5,6 +5,7 @@ import * as secp from '@noble/secp256k1'
 import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '../types.ts'
+import { getCurve } from '../crypto/index.ts'
 import { fail, ok, type Result } from './result.ts'
 import { convertBits } from './words.ts'
 
@@ -79,6 +80,12 @@ export function verifyWithNodeId (hash: Uint8Array, sig: InvoiceSignature, nodeI
  * transmitted recovery id picks R, and a high S is accepted as it is (not normalised first).
  */
 export function recoverNodeId (hash: Uint8Array, sig: InvoiceSignature): Result<Uint8Array> {
+  // The host's curve, if it can recover (tiny-secp256k1's WASM libsecp256k1: the same algorithm).
+  const fast = getCurve().recover
+  if (fast !== undefined) {
+    const pub = fast(rsBytes(sig), hash, sig.recoveryId)
+    return pub !== undefined ? ok(pub) : fail('bad_signature', 'signature', 'public-key recovery fails')
+  }
   const rec = new Uint8Array(65)
   rec[0] = sig.recoveryId
   rec.set(rsBytes(sig), 1)
