@@ -16,8 +16,10 @@
 //   --payments N       payments per throughput run (default: sized from a warm-up to last ~--run-seconds)
 //   --cpu-prof DIR     profile the hub (V8 CPU profile, as `node --cpu-prof`; written to DIR when it
 //                      stops cleanly; read it with scripts/bench/profile-top.ts)
-//   --idle-channels N  extra idle, connected channels (SDK clients, 100 per process) for the memory
-//                      figure and the restart (default 200; --quick 4)
+//   --idle-channels N  idle, connected channels for the memory figure and the restart (default 10,000;
+//                      --quick 200), opened by the lightweight many-channel client
+//                      (scripts/bench/many-channels-worker.ts); hub RSS is read at 0, 1,000 and N
+//   --per-node K       idle channels per node id, i.e. per WebSocket connection (default 10)
 //   --verbose          client warnings and hub log lines on stderr
 import fs from 'node:fs'
 import os from 'node:os'
@@ -26,9 +28,10 @@ import { fileURLToPath } from 'node:url'
 import { useBtcd } from '../test/helpers/btcd.ts'
 import { startHub, type HubProcess } from '../test/helpers/hub.ts'
 import { WorkerProcess, type PayOutcome } from './bench/ipc.ts'
-import { cpuSeconds, fsyncMs, rssBytes } from './bench/host.ts'
+import { cpuSeconds, fsyncMs } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
-import { balanceProblems, figure, percentile, table, type ChannelView, type Figure } from './bench/stats.ts'
+import { figure, percentile, table, type Figure } from './bench/stats.ts'
+import { checkBalances, freePort, manyChannelHubConfig, openIdleChannels, settledRss, startManyChannels, timeRestart, type ManyChannels } from './bench/idle-channels.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const argv = process.argv.slice(2)
@@ -53,11 +56,12 @@ const CONCURRENCY = intOpt('--concurrency', QUICK ? 8 : 24, 1, 400)
 const FIXED_PAYMENTS = opt('--payments') !== undefined ? intOpt('--payments', 0, 1, 1_000_000) : undefined
 const RUN_SECONDS = intOpt('--run-seconds', QUICK ? 1 : 5, 1, 600)
 const LATENCY_PAYMENTS = intOpt('--latency-payments', QUICK ? 10 : 100, 3, 100_000)
-const IDLE_CHANNELS = intOpt('--idle-channels', QUICK ? 4 : 200, 0, 20_000)
-/** Idle SDK clients per client process (each has its own LevelDB store and wallet). */
-const IDLE_PER_PROCESS = 100
-/** Idle channels are small (a 1% reserve must stay above the 546 sat dust limit): size does not change
- *  their memory, and the faucet's coins last. */
+const IDLE_CHANNELS = intOpt('--idle-channels', QUICK ? 200 : 10_000, 0, 100_000)
+const PER_NODE = intOpt('--per-node', 10, 1, 100)
+/** Idle channel counts at which the hub's memory is read (the goal names 1,000 and 10,000). */
+const IDLE_COUNTS = [...new Set([1_000, IDLE_CHANNELS].filter(n => n > 0 && n <= IDLE_CHANNELS))]
+/** Idle channels are small (a 1% reserve must stay above the dust limit): size does not change their
+ *  memory, and the faucet's coins last. */
 const IDLE_CHANNEL_SAT = 100_000
 
 /** Channel sizes: the largest BOLT #2 allows without large channels, so runs never run dry. */
@@ -77,7 +81,6 @@ const profileEnv = (): Record<string, string> => CPU_PROF === undefined ? {} : {
   NODE_OPTIONS: `--import=${path.join(REPO_ROOT, 'scripts/bench/cpu-profiler.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(CPU_PROF),
 }
 
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 /** Spreads `n` over `k` buckets as evenly as possible. */
 const spread = (n: number, k: number): number[] => Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0))
@@ -159,75 +162,26 @@ async function latency (p: Parties): Promise<{ p50: Figure; p99: Figure }> {
   return { p50: figure(p50), p99: figure(p99) }
 }
 
-async function restartToServing (p: Parties): Promise<{ f: Figure; listeningS: Figure; stages: string[] }> {
+async function restartToServing (p: Parties): Promise<{ f: Figure; servingS: Figure; listeningS: Figure; reestablishedS: Figure; stages: string[] }> {
   const stagesSeen: string[] = []
   const total: number[] = []
   const listening: number[] = []
+  const serving: number[] = []
+  const reestablished: number[] = []
   for (let r = 0; r < RUNS; r++) {
-    const invoices = (await invoicesFor(p, 200, UNTRIMMED_MSAT)).flat()
-    const t0 = performance.now()
-    // When each of the restarted hub's log lines arrived (startup stages), for the breakdown.
-    const stages: Array<{ name: string; n: number; first: string; last: string }> = []
-    const oldLines = p.hub.lines // the killed process's lines (a restart starts a new array)
-    let seenArr: unknown[] | undefined
-    let seen = 0
-    const watch = setInterval(() => {
-      const ls = p.hub.lines
-      if (ls === oldLines) return
-      if (ls !== seenArr) { seenArr = ls; seen = 0 }
-      for (; seen < ls.length; seen++) {
-        const l = ls[seen]!
-        if (l.event === 'recv') continue
-        const name = `${String(l.event)}${typeof l.stage === 'string' ? `:${l.stage}` : ''}`
-        const at = ((performance.now() - t0) / 1000).toFixed(2)
-        // Runs of the same line (one per channel) collapse into "name ×n first–last".
-        const last = stages.at(-1)
-        if (last !== undefined && last.name === name) { last.n++; last.last = at } else stages.push({ name, n: 1, first: at, last: at })
-      }
-    }, 5)
-    await p.hub.kill()
-    await p.hub.restart(profileEnv())
-    const t1 = performance.now()
-    const res = await p.platforms.call<{ attempts: number }>('payUntilOk', { invoices })
-    const t2 = performance.now()
-    clearInterval(watch)
-    const stageText = stages.map(x => x.n === 1 ? `${x.name} ${x.first}s` : `${x.name} ×${x.n} ${x.first}–${x.last}s`).join(', ')
-    stagesSeen.push(stageText)
-    say(`    hub lines since the kill: ${stageText}`)
-    if (res.attempts < 0) throw new Error('restart: no payment succeeded after the restart')
-    total.push((t2 - t0) / 1000)
-    listening.push((t1 - t0) / 1000)
-    say(`  restart run ${r + 1}: listening after ${((t1 - t0) / 1000).toFixed(2)} s, first payment after ${((t2 - t0) / 1000).toFixed(2)} s (${res.attempts} attempt(s))`)
+    const invoices = (await invoicesFor(p, 600, UNTRIMMED_MSAT)).flat()
+    const t = await timeRestart(p.hub, p.platforms, p.idle, invoices, profileEnv(), VERBOSE ? say : undefined)
+    stagesSeen.push(t.stages)
+    say(`    hub lines since the kill: ${t.stages}`)
+    total.push(t.paymentS)
+    listening.push(t.listeningS)
+    serving.push(t.servingS)
+    reestablished.push(t.reestablishedS)
+    say(`  restart run ${r + 1}: serving after ${t.servingS.toFixed(2)} s, listening line ${t.listeningS.toFixed(2)} s, idle channels reestablished after ${t.reestablishedS.toFixed(2)} s, first payment after ${t.paymentS.toFixed(2)} s (${t.attempts} attempt(s))`)
     // Let every channel reestablish before the next run.
     await Promise.all([p.platforms, p.creators, ...p.idle].map(w => w.call('untilReestablished')))
   }
-  return { f: figure(total), listeningS: figure(listening), stages: stagesSeen }
-}
-
-/** The hub's and the clients' views of every channel, once nothing is in flight (or after 60 s). */
-async function checkBalances (p: Parties): Promise<string[]> {
-  let problems: string[] = ['not checked']
-  const deadline = Date.now() + 60_000
-  while (problems.length > 0 && Date.now() < deadline) {
-    const hubChannels = await (await fetch(`${String(p.hub.info.rpc)}/channels`)).json() as Array<{ channel_id: string; capacity_sat: number; local_msat: number | null; remote_msat: number | null; htlcs: number; phase: string }>
-    type Side = Array<{ channels: Array<{ channelId: string; capacitySat: number; localMsat: number; remoteMsat: number; inFlightMsat: number }> }>
-    const clientSides = (await Promise.all([p.platforms, p.creators, ...p.idle].map(w => w.call<Side>('balances')))).flat()
-    const clientById = new Map(clientSides.flatMap(c => c.channels).map(c => [c.channelId, c]))
-    const views: ChannelView[] = []
-    for (const h of hubChannels) {
-      const c = clientById.get(h.channel_id)
-      clientById.delete(h.channel_id)
-      views.push({
-        channelId: h.channel_id, capacitySat: h.capacity_sat,
-        hub: h.local_msat === null || h.remote_msat === null ? undefined : { localMsat: h.local_msat, remoteMsat: h.remote_msat, htlcs: h.htlcs },
-        client: c === undefined ? undefined : { localMsat: c.localMsat, remoteMsat: c.remoteMsat, inFlightMsat: c.inFlightMsat },
-      })
-    }
-    for (const c of clientById.values()) views.push({ channelId: c.channelId, capacitySat: c.capacitySat, hub: undefined, client: c })
-    problems = balanceProblems(views)
-    if (problems.length > 0) await sleep(250)
-  }
-  return problems
+  return { f: figure(total), servingS: figure(serving), listeningS: figure(listening), reestablishedS: figure(reestablished), stages: stagesSeen }
 }
 
 function machine (hub: HubProcess, dataDir: string): Record<string, unknown> {
@@ -249,15 +203,16 @@ async function main (): Promise<void> {
   cleanups.push(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
 
   const btc = await useBtcd(teardown, { dataDir: path.join(dataDir, 'btcd') })
+  // Many idle channels from one address, K per node id: the hub's per-address and unfunded-channel
+  // limits raised through its config; a fixed admin port so its URL survives restarts.
+  const many = manyChannelHubConfig(PER_NODE, await freePort())
   const hub = await startHub({
     dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc, verbose: VERBOSE,
-    config: { channels: { fundingSat: HUB_CHANNEL_SAT }, router: { holdMs: 60_000 } },
+    config: { ...many, channels: { ...(many.channels as object), fundingSat: HUB_CHANNEL_SAT }, router: { holdMs: 60_000 } },
     env: profileEnv(),
   }, teardown)
   say(`hub ${hub.hubId.slice(0, 16)}… on ${hub.url} (pid ${hub.pid})`)
   await fundHubCoins(btc, hub, CREATORS, HUB_CHANNEL_SAT + 200_000)
-  await sleep(500)
-  const rssBefore = rssBytes(hub.pid)
 
   const init = (role: 'platform' | 'creator', count: number) => ({
     role, count, hubUrl: hub.url, hubId: hub.hubId, dataDir: path.join(dataDir, `${role}s`),
@@ -278,23 +233,32 @@ async function main (): Promise<void> {
   // Memory first, on a hub that has only opened channels: after the load phases its heap holds
   // garbage the GC returns at its own pace, which swamps a per-channel difference.
   say('hub memory (idle, connected) …')
-  const rssSample = async (): Promise<number[]> => { const xs: number[] = []; for (let r = 0; r < RUNS; r++) { await sleep(1_000); xs.push(rssBytes(hub.pid)) } return xs }
+  const rss0 = await settledRss(hub.pid)
+  say(`  hub RSS with no idle channel: ${(rss0.bytes / 1e6).toFixed(1)} MB`)
+  const memAt: Record<string, Record<string, unknown>> = {}
+  let perChannel: Figure | undefined
+  let idle: ManyChannels | undefined
   let channelsNow = channels
   if (IDLE_CHANNELS > 0) {
-    const groups = spread(IDLE_CHANNELS, Math.ceil(IDLE_CHANNELS / IDLE_PER_PROCESS))
-    say(`  opening ${IDLE_CHANNELS} idle channels (${groups.length} client processes) …`)
-    await fundHubCoins(btc, hub, IDLE_CHANNELS, IDLE_CHANNEL_SAT + 20_000)
-    const workers = groups.map((_, i) => new WorkerProcess(`idle-${i}`, VERBOSE))
-    for (const w of workers) cleanups.push(() => w.stop())
-    p.idle.push(...workers)
-    await Promise.all(workers.map((w, i) => w.call('init', { ...init('creator', groups[i]!), dataDir: path.join(dataDir, `idle-${i}`) })))
-    for (const w of workers) await openCreatorChannels(btc, w, { capacitySat: IDLE_CHANNEL_SAT, batch: 25 })
+    idle = await startManyChannels(hub, VERBOSE)
+    cleanups.push(() => idle!.worker.stop())
+    p.idle.push(idle.worker)
+    let have = 0
+    for (const target of IDLE_COUNTS) {
+      say(`  opening ${target - have} idle channels (to ${target}, ${PER_NODE} per node id) …`)
+      const r = await openIdleChannels(btc, hub, idle, { n: target - have, perNode: PER_NODE, capacitySat: IDLE_CHANNEL_SAT, say })
+      have = target
+      const rss = await settledRss(hub.pid)
+      perChannel = figure(rss.window.map(b => (b - rss0.bytes) / target))
+      memAt[String(target)] = {
+        hub_rss_bytes_per_channel: perChannel, hub_rss_bytes: rss.bytes, rss_samples: rss.samples, per_node: PER_NODE,
+        open_s: r.wallS, open_cpu_s: r.cpuS, batches: r.batches.length,
+      }
+      say(`  ${target} idle channels open in ${r.wallS.toFixed(1)} s (CPU s: hub ${r.cpuS.hub.toFixed(1)}, client ${r.cpuS.worker.toFixed(1)}, btcd ${r.cpuS.btcd.toFixed(1)}); hub RSS ${(rss.bytes / 1e6).toFixed(1)} MB → ${(perChannel.median / 1024).toFixed(1)} KiB per channel`)
+    }
     channelsNow = channels + IDLE_CHANNELS
-    say(`  ${channelsNow} channels open`)
   }
-  const rssAfter = await rssSample()
-  const perChannel = figure(rssAfter.map(b => (b - rssBefore) / channelsNow))
-  const memoryHow = `(hub RSS with ${channelsNow} idle connected channels − hub RSS before any channel) / ${channelsNow}`
+  const memoryHow = `(hub RSS, settled, with N idle connected channels − hub RSS with none) / N; ${PER_NODE} channels per node id (connection)`
 
   say('throughput …')
   const trimmed = await throughput(p, TRIMMED_MSAT, `below dust (${TRIMMED_MSAT} msat)`)
@@ -313,9 +277,17 @@ async function main (): Promise<void> {
 
   say('restart …')
   const restart = await restartToServing(p)
+  // The same idle channels in a fresh hub process (loaded, reconnected, reestablished): no
+  // high-water mark left from opening them or from the load phases.
+  let afterRestart: Record<string, unknown> | undefined
+  if (IDLE_CHANNELS > 0) {
+    const rss = await settledRss(hub.pid)
+    afterRestart = { channels: IDLE_CHANNELS, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: (rss.bytes - rss0.bytes) / IDLE_CHANNELS, note: `after ${RUNS} restarts and the load phases; platforms and creators connected too` }
+    say(`  after the restarts: hub RSS ${(rss.bytes / 1e6).toFixed(1)} MB → ${((rss.bytes - rss0.bytes) / IDLE_CHANNELS / 1024).toFixed(1)} KiB per idle channel`)
+  }
 
   say('checking balances …')
-  const problems = await checkBalances(p)
+  const { problems } = await checkBalances(String(hub.info.rpc), [platforms, creators, ...p.idle])
 
   const out = {
     date: started.toISOString(),
@@ -330,11 +302,11 @@ async function main (): Promise<void> {
     payments_per_s_untrimmed: untrimmed,
     latency_ms_p50: lat.p50,
     latency_ms_p99: lat.p99,
-    hub_rss_bytes_per_channel: {
-      ...perChannel, channels: channelsNow, how: memoryHow, hub_rss_bytes: figure(rssAfter), hub_rss_bytes_before_channels: rssBefore, targets: [1_000, 10_000], reached: channelsNow,
-      note: `measured at ${channelsNow} channels, each an SDK client with its own LevelDB store and wallet (${IDLE_PER_PROCESS} per process); 1,000 and 10,000 were not reached: the bench has no lightweight many-node-ids client yet`,
+    hub_rss_bytes_per_channel: perChannel === undefined ? null : {
+      ...perChannel, channels: IDLE_CHANNELS, per_node: PER_NODE, how: memoryHow, hub_rss_bytes_no_idle_channels: rss0.bytes, at: memAt, after_restart: afterRestart,
+      note: 'idle channels from the lightweight many-channel client (real auth, channel machine and funding; client state in memory, the client never restarts)',
     },
-    restart_to_serving_s: { ...restart.f, channels: channelsNow, listening_s: restart.listeningS, hub_lines_per_run: restart.stages },
+    restart_to_serving_s: { ...restart.f, channels: channelsNow, serving_s: restart.servingS, listening_s: restart.listeningS, idle_reestablished_s: restart.reestablishedS, hub_lines_per_run: restart.stages },
     payments: { succeeded: totals.ok, failed: totals.failed, failures: totals.failures, amount_msat: totals.amountMsat, hub_fees_msat: totals.feeMsat },
     balances_ok: problems.length === 0,
     balance_problems: problems.slice(0, 20),
@@ -347,8 +319,8 @@ async function main (): Promise<void> {
     { name: 'payments_per_s_untrimmed', f: untrimmed, unit: '/s', digits: 1, note: `${UNTRIMMED_MSAT} msat, above dust` },
     { name: 'latency_ms_p50', f: lat.p50, unit: 'ms', digits: 2, note: 'one at a time' },
     { name: 'latency_ms_p99', f: lat.p99, unit: 'ms', digits: 2 },
-    { name: 'hub_rss_bytes_per_channel', f: perChannel, unit: 'B', digits: 0, note: `at ${channelsNow} channels (1,000 / 10,000 not reached)` },
-    { name: 'restart_to_serving_s', f: restart.f, unit: 's', digits: 2, note: `${channelsNow} channels; listening after ${restart.listeningS.median.toFixed(2)} s` },
+    ...Object.entries(memAt).map(([n, m]) => ({ name: 'hub_rss_bytes_per_channel', f: m.hub_rss_bytes_per_channel as Figure, unit: 'B', digits: 0, note: `at ${n} idle channels, ${PER_NODE} per connection` })),
+    { name: 'restart_to_serving_s', f: restart.f, unit: 's', digits: 2, note: `${channelsNow} channels; serving after ${restart.servingS.median.toFixed(2)} s, idle reestablished after ${restart.reestablishedS.median.toFixed(2)} s` },
   ]))
   const m = out.machine
   say(`machine: ${String(m.cpu)}, ${String(m.cores)} cores, Node ${String(m.node)}, hub curve ${String(m.hub_curve)}, client curve ${String(m.client_curve)}`)

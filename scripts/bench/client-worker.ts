@@ -117,14 +117,18 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     const elapsedMs = performance.now() - t0
     return { ...results.reduce(merge, { ok: 0, failed: 0, latenciesMs: [], failures: {}, amountMsat: 0, feeMsat: 0 }), elapsedMs }
   },
-  /** Payers: client 0 pays one invoice after the other, until one succeeds (restart recovery). */
+  /** Payers: client 0 pays one invoice after the other (100 ms apart), until one succeeds (restart recovery). */
   async payUntilOk (args) {
     const invoices = args.invoices as string[]
+    const failures: Record<string, number> = {}
     for (const [k, inv] of invoices.entries()) {
       const r = await clients[0]!.pay(inv)
-      if (r.ok) return { attempts: k + 1 }
+      if (r.ok) return { attempts: k + 1, failures }
+      failures[r.reason] = (failures[r.reason] ?? 0) + 1
+      // The hub may still be loading its channels: a short pause, not a busy loop over the invoices.
+      await new Promise(resolve => setTimeout(resolve, 100))
     }
-    return { attempts: -1 }
+    return { attempts: -1, failures }
   },
   async balances () {
     return clients.map(c => ({ nodeId: c.nodeId, channels: c.channels() }))

@@ -55,19 +55,20 @@ export interface OpenReport {
  * batches of at most MAX_BATCH, each funded by one faucet coin and one transaction, then one block
  * (more if the hub has not seen the depth yet) until every channel is `normal`.
  */
-export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChannels, args: { n: number; perNode: number; capacitySat: number; say: (s: string) => void }): Promise<OpenReport> {
+export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChannels, args: { n: number; perNode: number; capacitySat: number; batch?: number; say: (s: string) => void }): Promise<OpenReport> {
   const { n, perNode, capacitySat, say } = args
+  const maxBatch = Math.min(MAX_BATCH, args.batch ?? MAX_BATCH)
   const pids = { hub: hub.pid, worker: m.worker.pid, btcd: btc.node.pid }
   const cpu0 = { hub: cpuSeconds(pids.hub), worker: cpuSeconds(pids.worker), btcd: cpuSeconds(pids.btcd) }
   const t0 = performance.now()
   const batches: OpenReport['batches'] = []
   // Whole node ids per batch, so one node's channels share a funding transaction.
-  const batchSize = Math.max(perNode, Math.floor(MAX_BATCH / perNode) * perNode)
+  const batchSize = Math.max(perNode, Math.floor(maxBatch / perNode) * perNode)
   const fundingScript = Buffer.from(m.fundingScript, 'hex')
   for (let done = 0; done < n;) {
     const count = Math.min(batchSize, n - done)
     const coin = await btc.faucet(fundingScript, count * capacitySat + 50_000 + count * 100)
-    const r = await m.worker.call<{ txid: string; hex: string; outputs: number; signed: number; failed: Record<string, number>; ms: Record<string, number> }>('openBatch', {
+    const r = await m.worker.call<{ txid: string; hex: string; outputs: number; signed: number; failed: Record<string, number>; warnings: Record<string, number>; ms: Record<string, number> }>('openBatch', {
       count, perNode, capacitySat, coin: { txid: coin.txid, vout: coin.vout, value: coin.value },
     })
     const b = await btc.chain.broadcast(r.hex)
@@ -75,17 +76,29 @@ export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChann
     batches.push({ outputs: r.outputs, signed: r.signed, failed: r.failed, ms: r.ms })
     done += count
     say(`    batch: ${r.signed}/${count} channels signed (connect ${(r.ms.connect! / 1000).toFixed(1)} s, accept ${(r.ms.accept! / 1000).toFixed(1)} s, funding_signed ${(r.ms.fundingSigned! / 1000).toFixed(1)} s)${Object.keys(r.failed).length > 0 ? ` failed: ${JSON.stringify(r.failed)}` : ''}; ${((performance.now() - t0) / 1000).toFixed(0)} s so far`)
+    if (Object.keys(r.warnings).length > 0) say(`    client warnings so far: ${JSON.stringify(r.warnings).slice(0, 1000)}`)
   }
+  // One block; another only when the hub has made no progress for a while (each block makes the
+  // hub look up every unconfirmed channel's funding tx again: more blocks would only add load).
   let status: Record<string, unknown> = {}
+  const notNormal = (st: Record<string, unknown>): number => Object.entries(st.phases as Record<string, number>).filter(([p]) => p !== 'normal').reduce((t, [, v]) => t + v, 0)
+  const tMined = performance.now()
   for (let depth = 1; depth <= 6; depth++) {
     await btc.mine(1)
     await m.worker.call('confirm', { depth })
-    status = await m.worker.call<Record<string, unknown>>('untilReady', { timeoutMs: depth === 6 ? 600_000 : 120_000 })
-    const phases = status.phases as Record<string, number>
-    const notNormal = Object.entries(phases).filter(([p]) => p !== 'normal').reduce((t, [, v]) => t + v, 0)
-    if (notNormal === 0) break
-    say(`    after block ${depth}: ${JSON.stringify(phases)}; mining another`)
+    let last = Infinity
+    let lastChange = performance.now()
+    for (;;) {
+      status = await m.worker.call<Record<string, unknown>>('untilReady', { timeoutMs: 10_000 })
+      const left = notNormal(status)
+      if (left === 0) break
+      if (left < last) { last = left; lastChange = performance.now() }
+      if (performance.now() - lastChange > 180_000) break
+    }
+    if (notNormal(status) === 0) break
+    say(`    no progress for 180 s after block ${depth}: ${JSON.stringify(status.phases)}; mining another`)
   }
+  say(`    all channels normal ${((performance.now() - tMined) / 1000).toFixed(1)} s after the first block`)
   const wallS = (performance.now() - t0) / 1000
   const cpuS = { hub: cpuSeconds(pids.hub) - cpu0.hub, worker: cpuSeconds(pids.worker) - cpu0.worker, btcd: cpuSeconds(pids.btcd) - cpu0.btcd }
   return { channels: n, wallS, cpuS, batches, status }
@@ -93,7 +106,7 @@ export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChann
 
 /** The hub's RSS once it has settled (the GC returns memory at its own pace): samples every second
  *  until the last `settleSamples` are within 1% of each other (at most `maxS` seconds); their median. */
-export async function settledRss (pid: number | undefined, settleSamples = 5, maxS = 60): Promise<{ bytes: number; samples: number[] }> {
+export async function settledRss (pid: number | undefined, settleSamples = 5, maxS = 60): Promise<{ bytes: number; samples: number[]; window: number[] }> {
   const samples: number[] = []
   const window = (): number[] => samples.slice(-settleSamples).sort((a, b) => a - b)
   for (let i = 0; i < maxS; i++) {
@@ -103,12 +116,12 @@ export async function settledRss (pid: number | undefined, settleSamples = 5, ma
     if (w.length === settleSamples && w.at(-1)! <= w[0]! * 1.01) break
   }
   const w = window()
-  return { bytes: w[Math.floor(w.length / 2)]!, samples }
+  return { bytes: w[Math.floor(w.length / 2)]!, samples, window: samples.slice(-settleSamples) }
 }
 
 /** SIGKILL, then start again on the same data dir and btcd; resolves when listening (the test
  *  helper gives a restart 60 s: with thousands of channels startup can take longer, so keep waiting). */
-export async function killAndRestart (hub: HubProcess, env: Record<string, string> = {}, timeoutMs = 1_800_000): Promise<void> {
+export async function killAndRestart (hub: HubProcess, env: Record<string, string> = {}, timeoutMs = 3_600_000): Promise<void> {
   await hub.kill()
   try { await hub.restart(env) } catch (e) {
     if (!/timed out waiting for a line/.test(String(e))) throw e
@@ -144,19 +157,31 @@ export async function checkBalances (hubRpc: string, workers: WorkerProcess[], w
   return { problems, channels }
 }
 
-export interface RestartTimes { listeningS: number; reestablishedS: number; paymentS: number; attempts: number; stages: string }
+export interface RestartTimes {
+  /** From the kill: the hub says it serves (startup:serving, or the listening line if it comes first). */
+  servingS: number
+  /** The hub's `listening` line (runHub finished). */
+  listeningS: number
+  reestablishedS: number
+  paymentS: number
+  attempts: number
+  stages: string
+}
 
 /**
- * One restart: SIGKILL the hub, start it again, and time (from the kill) until it listens, until every
- * idle channel has reestablished, and until a platform → creator payment succeeds. `invoices`: the
+ * One restart: SIGKILL the hub, start it again, and time (from the kill) until it serves, until it
+ * prints `listening`, until every idle channel has reestablished, and until a platform → creator
+ * payment succeeds. The clients notice the kill on their own (their sockets close) and reconnect with
+ * their backoff; the payment is tried from the moment the hub says it serves. `invoices`: the
  * creator's, paid one after the other by the platform until one succeeds.
  */
-export async function timeRestart (hub: HubProcess, platforms: WorkerProcess, idle: WorkerProcess[], invoices: string[], env: Record<string, string> = {}): Promise<RestartTimes> {
-  const t0 = performance.now()
+export async function timeRestart (hub: HubProcess, platforms: WorkerProcess, idle: WorkerProcess[], invoices: string[], env: Record<string, string> = {}, progress?: (s: string) => void): Promise<RestartTimes> {
   const oldLines = hub.lines
   const stages: Array<{ name: string; n: number; first: string; last: string }> = []
   let seenArr: unknown[] | undefined
   let seen = 0
+  let servingAt: number | undefined
+  let t0 = performance.now()
   // When each of the restarted hub's log lines arrived (startup stages), for the breakdown.
   const watch = setInterval(() => {
     const ls = hub.lines
@@ -166,22 +191,29 @@ export async function timeRestart (hub: HubProcess, platforms: WorkerProcess, id
       const l = ls[seen]!
       if (l.event === 'recv') continue
       const name = `${String(l.event)}${typeof l.stage === 'string' ? `:${l.stage}` : ''}`
-      const at = ((performance.now() - t0) / 1000).toFixed(2)
+      const now = performance.now()
+      if (servingAt === undefined && (name === 'startup:serving' || name === 'listening')) servingAt = now
+      const at = ((now - t0) / 1000).toFixed(2)
       const last = stages.at(-1)
-      if (last !== undefined && last.name === name) { last.n++; last.last = at } else stages.push({ name, n: 1, first: at, last: at })
+      if (last !== undefined && last.name === name) { last.n++; last.last = at } else { stages.push({ name, n: 1, first: at, last: at }); progress?.(`    ${at} s: ${name}`) }
     }
   }, 5)
   try {
-    await killAndRestart(hub, env)
-    const listeningS = (performance.now() - t0) / 1000
+    t0 = performance.now()
+    const restarted = killAndRestart(hub, env)
+    let listeningS = NaN
+    void restarted.then(() => { listeningS = (performance.now() - t0) / 1000 }, () => {})
+    await Promise.race([restarted, (async () => { while (servingAt === undefined) await sleep(5) })()])
+    const servingS = ((servingAt ?? performance.now()) - t0) / 1000
     let reestablishedS = NaN
     let paymentS = NaN
     const [, pay] = await Promise.all([
       Promise.all(idle.map(w => w.call('untilReestablished'))).then(() => { reestablishedS = (performance.now() - t0) / 1000 }),
       platforms.call<{ attempts: number }>('payUntilOk', { invoices }).then(r => { paymentS = (performance.now() - t0) / 1000; return r }),
+      restarted,
     ])
     if (pay.attempts < 0) throw new Error('restart: no payment succeeded after the restart')
     const stageText = stages.map(x => x.n === 1 ? `${x.name} ${x.first}s` : `${x.name} ×${x.n} ${x.first}–${x.last}s`).join(', ')
-    return { listeningS, reestablishedS, paymentS, attempts: pay.attempts, stages: stageText }
+    return { servingS, listeningS, reestablishedS, paymentS, attempts: pay.attempts, stages: stageText }
   } finally { clearInterval(watch) }
 }

@@ -67,6 +67,7 @@ let hubUrl = ''
 let hubId = '' as NodeId
 let verbose = false
 let chainHash: string | undefined
+let stopping = false
 const nodes: Node[] = []
 const warnings: Record<string, number> = {}
 /** The key that holds the batch funding coins (P2WPKH). */
@@ -119,13 +120,18 @@ function onMessage (node: Node, msg: PeerMessage): void {
 
 async function newNode (): Promise<Node> {
   const key = random32()
-  const link = new HubLink(hubUrl, key, { expectedHubId: hubId, backoff: { initialMs: 50, maxMs: 500 } })
+  // A short reconnect backoff (the hub restart figure waits for these); a generous pong timeout: one
+  // process answers for thousands of channels and may be busy signing for seconds.
+  const link = new HubLink(hubUrl, key, { expectedHubId: hubId, pongTimeoutMs: 120_000, backoff: { initialMs: 50, maxMs: 500 } })
   const node: Node = { key, link, byId: new Map(), chans: [] }
   link.on('message', m => onMessage(node, m))
   // BOLT #2: on every (re)connection each channel sends channel_reestablish; on a drop, uncommitted
   // updates are forgotten. The driver does both.
   link.on('connected', () => { for (const c of node.chans) if (!isFinal(c.driver.state.phase)) void c.driver.connected() })
-  link.on('disconnected', () => { for (const c of node.chans) void c.driver.disconnected() })
+  link.on('disconnected', info => {
+    if (!stopping) warn(`disconnected: ${info.code} ${info.reason}${info.byUs ? ' (by us)' : ''}`)
+    for (const c of node.chans) void c.driver.disconnected()
+  })
   link.on('gave_up', why => warn(`link gave up: ${JSON.stringify(why)}`))
   link.on('bad_frame', e => warn(`bad frame: ${e.detail}`))
   await link.start()
@@ -193,6 +199,16 @@ function batchFundingTx (coin: { txid: string; vout: number; value: number }, ch
   return { txid: tx.getId(), hex: tx.toHex(), feeSat }
 }
 
+/** Waits until every deferred settled, or until none settled for `quietMs`. */
+async function settleWithin (ds: Deferred[], quietMs: number): Promise<void> {
+  let settled = 0
+  const all = Promise.allSettled(ds.map(d => d.promise.finally(() => { settled++ })))
+  let seen = -1
+  while (settled < ds.length) {
+    if (settled !== seen) { seen = settled; await Promise.race([all, sleep(quietMs)]) } else return
+  }
+}
+
 const count = (xs: string[]): Record<string, number> => { const o: Record<string, number> = {}; for (const x of xs) o[x] = (o[x] ?? 0) + 1; return o }
 
 const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
@@ -218,19 +234,33 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     await pool(Array.from({ length: Math.ceil(n / perNode) }), Number(args.connectConcurrency ?? 64), async () => { fresh.push(await newNode()) })
     await waitUntil(() => chainHash !== undefined, 'hub_policy', 60_000)
     const t1 = performance.now()
+    // In waves, so neither side's event loop is blocked for long by a burst of key derivations and
+    // signatures (a late pong costs the connection, and an unfunded channel with it).
+    const wave = Number(args.wave ?? 250)
+    const slots: Node[] = []
+    for (const [i, node] of fresh.entries()) for (let k = 0; k < perNode && i * perNode + k < n; k++) slots.push(node)
     const chans: Chan[] = []
-    for (const [i, node] of fresh.entries()) for (let k = 0; k < perNode && i * perNode + k < n; k++) chans.push(openOne(node, capacitySat))
-    await Promise.allSettled(chans.map(c => c.fundingNeeded.promise))
+    for (let i = 0; i < slots.length; i += wave) {
+      const group = slots.slice(i, i + wave).map(node => openOne(node, capacitySat))
+      chans.push(...group)
+      await settleWithin(group.map(c => c.fundingNeeded), 120_000)
+    }
     const t2 = performance.now()
     const ok = chans.filter(c => c.failed === undefined && c.funding !== undefined)
-    if (ok.length === 0) throw new Error(`openBatch: no channel was accepted: ${JSON.stringify(count(chans.map(c => c.failed ?? '?')))}`)
+    if (ok.length === 0) throw new Error(`openBatch: no channel was accepted: ${JSON.stringify(count(chans.map(c => c.failed ?? c.driver.state.phase)))}`)
     const tx = batchFundingTx(coin, ok)
-    for (const [i, c] of ok.entries()) void c.driver.command({ type: 'funding_built', txid: tx.txid as never, outputIndex: i })
-    await Promise.allSettled(ok.map(c => c.signed.promise))
+    for (let i = 0; i < ok.length; i += wave) {
+      const group = ok.slice(i, i + wave)
+      for (const [j, c] of group.entries()) void c.driver.command({ type: 'funding_built', txid: tx.txid as never, outputIndex: i + j })
+      await settleWithin(group.map(c => c.signed), 120_000)
+    }
     const t3 = performance.now()
+    // A channel that got no answer in time (e.g. its connection dropped before funding_signed: the
+    // hub forgets an unfunded channel then) counts as failed; its output is simply lost on regtest.
+    for (const c of chans) if (c.failed === undefined && c.driver.state.phase !== 'awaiting_funding_depth') fail(c, `no answer in phase ${c.driver.state.phase}`)
     const failed = chans.filter(c => c.failed !== undefined)
     return {
-      txid: tx.txid, hex: tx.hex, feeSat: tx.feeSat, outputs: ok.length, signed: ok.filter(c => c.failed === undefined).length,
+      txid: tx.txid, hex: tx.hex, feeSat: tx.feeSat, outputs: ok.length, signed: ok.filter(c => c.failed === undefined).length, warnings: { ...warnings },
       failed: count(failed.map(c => c.failed!)), ms: { connect: t1 - t0, accept: t2 - t1, fundingSigned: t3 - t2 },
     }
   },
@@ -279,6 +309,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     }))
   },
   async stop () {
+    stopping = true
     for (const n of nodes) n.link.stop()
     return true
   },
