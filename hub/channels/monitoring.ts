@@ -79,15 +79,20 @@ export class HubMonitoring {
     if (!opened.ok) throw new Error(`monitor: ${opened.error.detail}`)
     self = new HubMonitoring(opts, opened.value)
     const host = opened.value
-    for (const ch of opts.manager.all()) {
+    // One pass over every channel (no store read or write per channel): a monitor with nothing at
+    // stake stays unloaded unless the channel has updates past its checkpoint. The channel record
+    // and its updates are stored in one atomic batch (manager.ts), so its monitorSeq is its last
+    // stored update; a record older than the monitor's checkpoint is caught below.
+    const channels = opts.manager.all()
+    await host.adoptAll(channels.map(ch => ({ id: ch.driver.channelId, lastSeq: ch.driver.state.monitorSeq })))
+    for (const ch of channels) {
       const id = ch.driver.channelId
-      await host.adopt(id)
-      const mon = host.state(id)
-      if (mon !== undefined && ch.driver.state.monitorSeq < mon.lastSeq) {
+      const monitorSeq = host.lastSeq(id)
+      if (monitorSeq !== undefined && ch.driver.state.monitorSeq < monitorSeq) {
         // Scenario 6: never run a channel restored from an older state than its monitor's.
         self.stale.add(id)
         self.view(id).stale = true
-        opts.log({ event: 'channel_stale', channel_id: id, state_seq: ch.driver.state.monitorSeq, monitor_seq: mon.lastSeq })
+        opts.log({ event: 'channel_stale', channel_id: id, state_seq: ch.driver.state.monitorSeq, monitor_seq: monitorSeq })
         await host.forceClose(id, 'channel state older than its monitor (restored from a backup?)')
       }
     }
