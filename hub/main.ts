@@ -30,7 +30,7 @@ import { startBtcd, type ManagedBtcd } from './chain/node.ts'
 import { CloseBroadcaster } from './channels/closing.ts'
 import { ChannelManager } from './channels/manager.ts'
 import { HubMonitoring } from './channels/monitoring.ts'
-import { loadPreimages } from './channels/records.ts'
+import { loadPreimage } from './channels/records.ts'
 import { parseHubConfig, type HubConfig, type HubConfigInput } from './config.ts'
 import { Funding } from './funding/funding.ts'
 import { CircuitStore } from './router/circuits.ts'
@@ -69,6 +69,8 @@ function loadNodeKey (dataDir: string): Uint8Array {
 
 /** Starts every part of the hub. `fatal` is called (once) when the hub must stop loudly. */
 export async function runHub (config: HubConfig, log: Log, fatal: (why: string, detail: unknown) => void): Promise<RunningHub> {
+  // Startup stages with the ms since the process started (the restart time's breakdown).
+  const stage = (name: string, extra: Record<string, unknown> = {}): void => { log({ event: 'startup', stage: name, ms: Math.round(performance.now()), ...extra }) }
   // The WASM curve (tiny-secp256k1): signing and point arithmetic of every commitment are 2–3× faster
   // than pure-JS noble, which took over half the hub's CPU under load (npm run bench -- --cpu-prof).
   setDefaultCurve(tinyCurve)
@@ -95,6 +97,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const tip = await chain.tip()
   if (!tip.ok) throw new Error(`chain: ${tip.error.detail}`)
   let height: number = tip.value.height
+  stage('chain_connected')
 
   // ── store, wallet, audit log ──
   const store = await LevelStore.open(path.join(config.dataDir, 'store'))
@@ -109,6 +112,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   }
   const wallet = opened.value
   cleanups.push(() => wallet.close())
+  stage('wallet_opened')
   if (managed !== undefined && wallet.balance().total === 0) {
     // A fresh managed regtest chain: give the hub's wallet mature coins to fund channels with
     // (coinbases mature after 100 blocks; one coinbase per channel funding until change confirms).
@@ -128,7 +132,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const audit = await AuditLog.open(store)
   const circuits = new CircuitStore(store)
   await circuits.load()
-  const preimages = await loadPreimages(store)
+  stage('circuits_loaded', { circuits: circuits.all().length })
+  // Preimages learned from now on; stored ones are looked up when a replay needs one (records.ts).
+  const preimages = new Map<string, string>()
 
   // ── channels, funding, router ──
   let transport: HubTransport | undefined
@@ -143,10 +149,12 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     session: peer => transport?.session(peer),
     height: () => height,
     fatal: storeFailed,
+    holdSessionsUntilReady: true,
   })
   const funding = new Funding({ manager, wallet, chain, config, log })
   const router = new Router({
     hubId, manager, circuits, config, preimages, log, fatal: storeFailed,
+    lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => { void funding.ensureChannel(peer) },
   })
@@ -154,12 +162,21 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.listen(funding)
   manager.listen(router)
   manager.listen(closer)
+
+  // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
+  // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
+  transport = await HubTransport.start({ nodeKey, handler: manager, config: config.transport })
+  stage('transport_listening')
+  const inputs: Array<() => Promise<void> | void> = [() => transport?.close()]
+
   const loaded = await manager.load()
-  log({ event: 'startup', stage: 'channels_loaded', channels: loaded })
+  stage('channels_loaded', { channels: loaded })
   await checkFundingStillExists(chain, manager, fatal)
+  stage('funding_checked')
   await router.reconcile()
-  log({ event: 'startup', stage: 'reconciled' })
-  // Chain monitors of every channel (BOLT #5): catch up on the blocks missed while down first.
+  stage('reconciled')
+  // Chain monitors of every channel (BOLT #5): catch up on the blocks missed while down first. They
+  // also tell which channels are stale (scenario 6), which must not run: only then are peers served.
   monitoring = await HubMonitoring.start({
     store, chain, manager, router, circuits, log, fatal,
     sweepScript: bytesToHex(wallet.newAddress().script),
@@ -167,11 +184,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   })
   const monitors = monitoring
   cleanups.push(() => monitors.stop())
-  log({ event: 'startup', stage: 'monitors_started', monitors: monitors.host.channels().length })
-  await funding.rebroadcastPending()
-  await manager.block(height)
-  await funding.onBlock()
-  log({ event: 'startup', stage: 'chain_synced', height })
+  stage('monitors_started', { monitors: monitors.host.channels().length })
+  manager.ready()
+  stage('serving')
 
   const stopFollowing = await chain.follow({
     connected: async b => { height = b.height; await manager.block(height); await funding.onBlock() },
@@ -179,14 +194,21 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     fatal: e => fatal('chain_wiped', e.detail),
   }, { guard: async () => await wallet.checkChain() })
   if (!stopFollowing.ok) throw new Error(`chain follow: ${stopFollowing.error.detail}`)
-  cleanups.push(() => stopFollowing.value())
+  inputs.push(() => stopFollowing.value())
+  // What the chain moved while the hub was down, behind the serving peers: funding depths (a
+  // channel's own confirmation height from its monitor spares a node RPC per final funding),
+  // funding broadcasts a crash may have lost, HTLC deadlines.
+  funding.markFinal(id => monitors.host.state(id)?.fundingHeight, height)
+  const synced = (async () => {
+    await funding.rebroadcastPending()
+    await manager.block(height)
+    await funding.onBlock()
+    stage('chain_synced', { height })
+  })().catch(e => { fatal('startup_failed', e instanceof Error ? e.stack ?? e.message : e) })
 
-  // ── network ──
-  transport = await HubTransport.start({ nodeKey, handler: manager, config: config.transport })
-  cleanups.push(() => transport?.close())
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
   const admin = await AdminServer.start(config.adminPort, adminHandlers({ hubId, transport, manager, router, closer, wallet, funding, regtest, chain, monitoring: monitors, height: () => height }))
-  cleanups.push(() => admin.close())
+  inputs.push(() => admin.close())
   log({ event: 'started', channels: loaded, circuits: circuits.all().length, height })
 
   let stopping: Promise<void> | undefined
@@ -195,8 +217,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     stop: () => {
       stopping ??= (async () => {
         // Stop taking input, let every channel finish what it started, then close the store.
-        for (const c of cleanups.splice(cleanups.length - 3).reverse()) await c()
-        await Promise.all(manager.all().map(ch => ch.driver.idle()))
+        for (const c of inputs.splice(0).reverse()) await c()
+        await synced.catch(() => {})
+        await Promise.all(manager.all().filter(ch => ch.running).map(ch => ch.driver.idle()))
         for (const c of cleanups.reverse()) await c()
       })()
       return stopping
@@ -205,17 +228,25 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 }
 
 /** Scenario 12: a channel whose funding tx the node no longer knows was built on a chain that is gone
- *  (btcd wipes regtest on restart). Carrying on would treat vanished money as real. */
+ *  (btcd wipes regtest on restart). Carrying on would treat vanished money as real. A wipe loses every
+ *  funding tx at once, so a sample is enough (the newest channels are the likeliest to be shallow;
+ *  the wallet's own checkpoints and final txids are checked when it opens): a few RPCs, not one per
+ *  channel. */
+const FUNDING_SAMPLE = 16
 async function checkFundingStillExists (chain: ChainBackend, manager: ChannelManager, fatal: (why: string, detail: unknown) => void): Promise<void> {
-  for (const ch of manager.all()) {
-    const s = ch.driver.state
-    if (s.setup.funding === undefined || s.localCommit === undefined || s.phase === 'awaiting_funding_depth') continue
-    const r = await chain.getRawTransaction(s.setup.funding.txid)
-    if (r.ok && r.value === null) {
-      fatal('chain_wiped', `funding transaction ${s.setup.funding.txid} of channel ${s.channelId} (phase ${s.phase}) is unknown to the node`)
-      return
-    }
-  }
+  const funded = manager.all().filter(ch => {
+    const s = ch.state
+    return s.setup.funding !== undefined && s.localCommit !== undefined && s.phase !== 'awaiting_funding_depth'
+  })
+  const step = Math.max(1, Math.floor(funded.length / FUNDING_SAMPLE))
+  const sample = funded.filter((_, i) => i % step === 0).slice(0, FUNDING_SAMPLE)
+  const gone = await Promise.all(sample.map(async ch => {
+    const s = ch.state
+    const r = await chain.getRawTransaction(s.setup.funding!.txid)
+    return r.ok && r.value === null ? `funding transaction ${s.setup.funding!.txid} of channel ${s.channelId} (phase ${s.phase}) is unknown to the node` : undefined
+  }))
+  const first = gone.find(g => g !== undefined)
+  if (first !== undefined) fatal('chain_wiped', first)
 }
 
 function adminHandlers (x: {
@@ -225,13 +256,13 @@ function adminHandlers (x: {
   return {
     info: () => ({ hub_id: x.hubId, ws: x.transport.url, height: x.height(), wallet: x.wallet.balance(), sessions: x.transport.sessionCount }),
     channels: () => x.manager.all().map(ch => {
-      const s = ch.driver.state
+      const s = ch.state
       const spec = s.localCommit?.spec
       return {
         channel_id: s.channelId, peer: ch.peer, phase: s.phase, link: s.link, is_funder: s.setup.isFunder,
         capacity_sat: s.setup.capacitySat, funding_txid: s.setup.funding?.txid ?? null,
         local_msat: spec?.toLocalMsat ?? null, remote_msat: spec?.toRemoteMsat ?? null, htlcs: spec?.htlcs.length ?? 0,
-        stopped: ch.driver.stoppedBy !== undefined,
+        stopped: ch.running && ch.driver.stoppedBy !== undefined,
         onchain: x.monitoring.onChain(s.channelId) ?? null,
       }
     }),

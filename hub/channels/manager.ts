@@ -6,29 +6,29 @@
 // touches nothing else. Temporary channel ids are looked up only among the sender's own channels.
 //
 // Persistence: each driver persist is ONE atomic batch of the channel record, its monitor updates and
-// an audit-log entry. The store's group commit merges concurrent channels' batches into one fsync.
+// an audit-log entry (plus the channel's index entry the first time, and preimage index entries:
+// records.ts). The store's group commit merges concurrent channels' batches into one fsync.
+//
+// Many channels (a restart with 10,000): load() reads the channel index and the stored states, and
+// builds no driver; a channel's driver is built when it is first used (channel.ts). Blocks go only
+// to channels whose state depends on the height (HTLCs in flight); the others get the height when
+// they next run. Sessions that open before ready() (the transport listens while the hub is still
+// starting) are held and handled, in order, once the hub is ready.
 import { randomBytes } from 'node:crypto'
-import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
+import { acceptChannel, isOperating, openChannel, type ChannelEvent, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
 import { ChannelDriver, channelKeys, localSideParams, type PersistRequest, type SideLimits } from '../../protocol/driver/index.ts'
-import { bytesToHex, hexToBytes, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
+import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
 import type { OpenChannel, PeerMessage, RequestChannel } from '../../protocol/wire/index.ts'
 import type { AuditLog } from '../audit/index.ts'
 import type { HubConfig } from '../config.ts'
 import { crashPoint } from '../crash-points.ts'
 import { put, StoreError, type Store } from '../store/store.ts'
 import type { PeerSession, SessionHandler } from '../transport/server.ts'
-import { channelStateKey, loadChannelRecords, monitorKey, type ChannelRecord } from './records.ts'
+import { lazySigner, ManagedChannel } from './channel.ts'
+import { channelIndexOp, channelStateKey, loadChannelRecords, monitorKey, preimageOps, type ChannelRecord } from './records.ts'
 
-/** One channel the hub runs. */
-export interface ManagedChannel {
-  readonly peer: NodeId
-  readonly seed: string
-  readonly driver: ChannelDriver
-  /** The peer's last closing_signed (its signature is needed to broadcast the agreed closing tx;
-   *  the channel machine keeps only the fee). */
-  remoteClosing?: { feeSat: number; signature: string }
-}
+export { ManagedChannel }
 
 export interface ChannelManagerOptions {
   store: Store
@@ -48,6 +48,9 @@ export interface ChannelManagerOptions {
   persisted?: (channelId: string, updates: readonly MonitorUpdate[]) => void
   /** A channel that must not run (its state is older than its monitor's, scenario 6). */
   blocked?: (channelId: string) => boolean
+  /** Hold sessions (opened, messages, closed) until ready() is called: the hub process listens
+   *  while it is still starting. Default: handle them at once. */
+  holdSessionsUntilReady?: boolean
 }
 
 /** Who hears about channels: the router and the funding logic. */
@@ -71,29 +74,51 @@ export class ChannelManager implements SessionHandler {
   private readonly byId = new Map<string, ManagedChannel>()
   private readonly listeners: ChannelListener[] = []
   private readonly log: (event: Record<string, unknown>) => void
+  /** Session events that arrived before ready(). */
+  private held: Array<() => void> | undefined
+
 
   constructor (private readonly opts: ChannelManagerOptions) {
     this.log = opts.log ?? (() => {})
+    if (opts.holdSessionsUntilReady === true) this.held = []
   }
 
   listen (l: ChannelListener): void { this.listeners.push(l) }
 
-  /** Loads every stored channel and tells each it was restored (link down until its peer connects). */
+  /** Loads every stored channel (its state only: drivers are built on first use, and a loaded
+   *  channel's first input is `restored`, its link down until its peer connects). */
   async load (): Promise<number> {
     const records = await loadChannelRecords(this.opts.store)
-    for (const r of records) this.add(r.peer, r.seed, r.state)
-    await Promise.all(this.all().map(ch => ch.driver.restored()))
+    for (const r of records) this.add(r.peer, r.seed, r.state, { restored: true })
     return records.length
+  }
+
+  /** Sessions opened before this are handled now, in order; later ones at once. */
+  ready (): void {
+    const held = this.held
+    this.held = undefined
+    for (const f of held ?? []) f()
   }
 
   all (): ManagedChannel[] { return [...this.byPeer.values()].flatMap(s => [...s]) }
   channelsOf (peer: NodeId): ManagedChannel[] { return [...(this.byPeer.get(peer) ?? [])] }
   get (channelId: string): ManagedChannel | undefined { return this.byId.get(channelId) }
   isOnline (peer: NodeId): boolean { return this.opts.session(peer)?.open === true }
+  get count (): number { return this.byId.size }
 
-  /** Feeds a new block height to every channel. */
+  /** Feeds a new block height to the channels whose state depends on it: HTLCs in flight (BOLT #2
+   *  deadlines, expiring incoming HTLCs). Every other channel gets the height before its next input
+   *  (ManagedChannel.driver), which is all the channel machine uses it for. */
   async block (height: number): Promise<void> {
-    await Promise.all(this.all().filter(ch => this.opts.blocked?.(ch.driver.channelId) !== true).map(ch => ch.driver.chain({ type: 'block', height })))
+    const fed: Array<Promise<unknown>> = []
+    for (const set of this.byPeer.values()) {
+      for (const ch of set) {
+        if (!htlcsInFlight(ch.state) || this.opts.blocked?.(ch.channelId) === true) continue
+        ch.fedHeight(height)
+        fed.push(ch.driver.chain({ type: 'block', height }))
+      }
+    }
+    await Promise.all(fed)
   }
 
   // ── opening ──
@@ -116,7 +141,7 @@ export class ChannelManager implements SessionHandler {
     if (!this.isOnline(peer)) return { error: `peer ${peer} is not connected` }
     const seed = randomBytes(32)
     const keys = channelKeys(seed)
-    const signer = bolt3Signer(keys.secrets)
+    const signer = lazySigner(bytesToHex(seed))
     const opened = openChannel({
       temporaryChannelId: bytesToHex(randomBytes(32)) as ChannelId,
       chainHash: this.opts.chainHash,
@@ -129,7 +154,7 @@ export class ChannelManager implements SessionHandler {
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
     }, signer)
-    const ch = this.add(peer, bytesToHex(seed), opened.state)
+    const ch = this.add(peer, bytesToHex(seed), opened.state, { signer })
     this.log({ event: 'channel_opening', peer, temporary_channel_id: opened.state.temporaryChannelId, funding_sat: fundingSat })
     await ch.driver.start(opened)
     return ch
@@ -137,19 +162,19 @@ export class ChannelManager implements SessionHandler {
 
   private onOpenChannel (peer: NodeId, msg: OpenChannel, session: PeerSession): void {
     const mine = this.channelsOf(peer)
-    const unfunded = mine.filter(c => c.driver.state.localCommit === undefined && !c.driver.state.setup.isFunder)
+    const unfunded = mine.filter(c => c.state.localCommit === undefined && !c.state.setup.isFunder)
     // Scenario 20: an unfunded channel costs us memory and keys, and the peer nothing.
     if (unfunded.length >= this.opts.config.channels.maxUnfundedPerPeer) {
       session.error(`too_many_unfunded_channels: at most ${this.opts.config.channels.maxUnfundedPerPeer}`, msg.temporary_channel_id)
       return
     }
-    if (mine.some(c => c.driver.state.temporaryChannelId === msg.temporary_channel_id)) {
+    if (mine.some(c => c.state.temporaryChannelId === msg.temporary_channel_id)) {
       session.error('unexpected_message: temporary_channel_id already in use', msg.temporary_channel_id)
       return
     }
     const seed = randomBytes(32)
     const keys = channelKeys(seed)
-    const signer = bolt3Signer(keys.secrets)
+    const signer = lazySigner(bytesToHex(seed))
     const accepted = acceptChannel({
       chainHash: this.opts.chainHash,
       minimumDepth: this.opts.config.channels.minimumDepth,
@@ -163,15 +188,27 @@ export class ChannelManager implements SessionHandler {
       session.error(`${accepted.error.reason}: ${accepted.error.detail}`, msg.temporary_channel_id)
       return
     }
-    const ch = this.add(peer, bytesToHex(seed), accepted.state)
+    const ch = this.add(peer, bytesToHex(seed), accepted.state, { signer })
     void ch.driver.start(accepted)
   }
 
-  private add (peer: NodeId, seed: string, state: ChannelState): ManagedChannel {
-    const keys = channelKeys(hexToBytes(seed))
-    const signer = bolt3Signer(keys.secrets)
-    let ch!: ManagedChannel
-    const driver = new ChannelDriver(state, signer, {
+  /** A new channel (`signer` given: its driver is built now) or a stored one (`restored`: built on
+   *  first use, its first input is `restored`). */
+  private add (peer: NodeId, seed: string, state: ChannelState, how: { signer: ReturnType<typeof lazySigner> } | { restored: true }): ManagedChannel {
+    const restored = 'restored' in how
+    const ch = new ManagedChannel(peer, seed, state, (c, s) => this.driverFor(c, s, restored ? lazySigner(seed) : (how as { signer: ReturnType<typeof lazySigner> }).signer, restored), this.opts.height, { indexed: restored })
+    let set = this.byPeer.get(peer)
+    if (set === undefined) { set = new Set(); this.byPeer.set(peer, set) }
+    set.add(ch)
+    this.index(ch)
+    if (!restored) void ch.driver // built now: the caller starts it
+    return ch
+  }
+
+  private driverFor (ch: ManagedChannel, state: ChannelState, signer: ReturnType<typeof lazySigner>, restored: boolean): ChannelDriver {
+    const peer = ch.peer
+    // A stored state's link is whatever it was when written; `restored` (queued first) sets it down.
+    const driver = new ChannelDriver(restored ? { ...state, link: 'down' } : state, signer, {
       persist: req => this.persist(ch, req),
       send: msg => { this.index(ch); this.opts.session(peer)?.send(msg) },
       broadcastFunding: txid => { for (const l of this.listeners) l.broadcastFunding?.(ch, txid) },
@@ -179,7 +216,7 @@ export class ChannelManager implements SessionHandler {
       emit: event => {
         this.index(ch)
         if (event.type === 'channel_failed' || event.type === 'closing_agreed' || event.type === 'channel_ready') {
-          this.log({ event: event.type, channel_id: ch.driver.channelId, peer, ...(event.type === 'channel_failed' ? { reason: event.error.reason, detail: event.error.detail } : {}) })
+          this.log({ event: event.type, channel_id: ch.channelId, peer, ...(event.type === 'channel_failed' ? { reason: event.error.reason, detail: event.error.detail } : {}) })
         }
         for (const l of this.listeners) l.event(ch, event)
       },
@@ -187,21 +224,17 @@ export class ChannelManager implements SessionHandler {
         // A failed write: the store refuses all writes from now on, the hub must stop. Anything else
         // is a bug in one channel's step: that channel stops (loudly), the others carry on.
         if (error instanceof StoreError) { this.opts.fatal(error); return }
-        this.log({ event: 'channel_stopped', channel_id: ch.driver.channelId, peer, error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, 2000) })
-        this.opts.session(peer)?.error('temporary_node_failure: this channel is stopped at the hub', ch.driver.channelId)
+        this.log({ event: 'channel_stopped', channel_id: ch.channelId, peer, error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, 2000) })
+        this.opts.session(peer)?.error('temporary_node_failure: this channel is stopped at the hub', ch.channelId)
       },
     })
-    ch = { peer, seed, driver }
-    let set = this.byPeer.get(peer)
-    if (set === undefined) { set = new Set(); this.byPeer.set(peer, set) }
-    set.add(ch)
-    this.index(ch)
-    return ch
+    if (restored) void driver.restored()
+    return driver
   }
 
   /** Real channel ids are global; temporary ones are only looked up among the peer's own channels. */
   private index (ch: ManagedChannel): void {
-    const s = ch.driver.state
+    const s = ch.state
     if (s.channelId !== s.temporaryChannelId && this.byId.get(s.channelId) !== ch) this.byId.set(s.channelId, ch)
   }
 
@@ -212,14 +245,14 @@ export class ChannelManager implements SessionHandler {
 
   /** Gives up on a channel that is not funded yet: tells the peer and forgets it. */
   refuse (ch: ManagedChannel, detail: string): void {
-    if (ch.driver.state.localCommit !== undefined) throw new Error('refuse: the channel is already funded')
-    this.opts.session(ch.peer)?.error(detail, ch.driver.channelId)
+    if (ch.state.localCommit !== undefined) throw new Error('refuse: the channel is already funded')
+    this.opts.session(ch.peer)?.error(detail, ch.channelId)
     this.forget(ch)
   }
 
   private forget (ch: ManagedChannel): void {
     this.byPeer.get(ch.peer)?.delete(ch)
-    if (this.byId.get(ch.driver.channelId) === ch) this.byId.delete(ch.driver.channelId)
+    if (this.byId.get(ch.channelId) === ch) this.byId.delete(ch.channelId)
     for (const l of this.listeners) l.forgotten?.(ch)
   }
 
@@ -236,11 +269,14 @@ export class ChannelManager implements SessionHandler {
       updates: req.monitor.map(m => `${m.seq}:${m.kind}`),
       ...(spec !== undefined ? { local_msat: spec.toLocalMsat, remote_msat: spec.toRemoteMsat, htlcs: spec.htlcs.length } : {}),
     })
-    await this.opts.store.write([
+    const ops = [
       put(channelStateKey(req.channelId), record),
       ...req.monitor.map(m => put(monitorKey(req.channelId, m.seq), m)),
+      ...preimageOps(req.monitor),
       ...audit.ops,
-    ])
+    ]
+    if (!ch.indexed) { ops.push(channelIndexOp(req.channelId, ch.peer)); ch.indexed = true }
+    await this.opts.store.write(ops)
     crashPoint('after', point)
     this.opts.persisted?.(req.channelId, req.monitor)
   }
@@ -248,27 +284,32 @@ export class ChannelManager implements SessionHandler {
   // ── sessions (SessionHandler) ──
 
   opened (session: PeerSession): void {
+    if (this.held !== undefined) { this.held.push(() => { if (session.open) this.opened(session) }); return }
     const c = this.opts.config
     session.send({
       type: 'hub_policy', chain_hash: this.opts.chainHash, fee_base_msat: c.fees.baseMsat as Msat,
       fee_proportional_millionths: c.fees.ppm, cltv_expiry_delta: c.cltvExpiryDelta,
       funding_satoshis: c.channels.fundingSat as Sat, minimum_depth: c.channels.minimumDepth,
     })
-    for (const ch of this.channelsOf(session.nodeId)) if (this.opts.blocked?.(ch.driver.channelId) !== true) void ch.driver.connected()
+    for (const ch of this.channelsOf(session.nodeId)) if (this.opts.blocked?.(ch.channelId) !== true) void ch.driver.connected()
     for (const l of this.listeners) l.peerOnline?.(session.nodeId)
   }
 
   closed (session: PeerSession): void {
+    // Held before ready: its opened() (held too) sees the session closed and does nothing.
+    if (this.held !== undefined) return
     for (const ch of this.channelsOf(session.nodeId)) {
       // BOLT #2: before funding_signed (acceptor) / funding_created (opener) a channel is forgotten
       // on disconnect; nothing of it was stored.
-      if (ch.driver.state.localCommit === undefined) { this.forget(ch); continue }
-      void ch.driver.disconnected()
+      if (ch.state.localCommit === undefined) { this.forget(ch); continue }
+      // A channel that never ran since the restart is down already.
+      if (ch.running) void ch.driver.disconnected()
     }
     for (const l of this.listeners) l.peerOffline?.(session.nodeId)
   }
 
   message (peer: NodeId, msg: PeerMessage, session: PeerSession): void {
+    if (this.held !== undefined) { this.held.push(() => { if (session.open) this.message(peer, msg, session) }); return }
     if (TRACE) this.log({ event: 'recv', peer, type: msg.type })
     switch (msg.type) {
       case 'open_channel': return this.onOpenChannel(peer, msg, session)
@@ -277,7 +318,7 @@ export class ChannelManager implements SessionHandler {
         return
       case 'accept_channel':
       case 'funding_created': {
-        const ch = this.channelsOf(peer).find(c => c.driver.state.temporaryChannelId === msg.temporary_channel_id && c.driver.state.localCommit === undefined)
+        const ch = this.channelsOf(peer).find(c => c.state.temporaryChannelId === msg.temporary_channel_id && c.state.localCommit === undefined)
         if (ch === undefined) { session.warn(`unknown_channel: temporary_channel_id ${msg.temporary_channel_id}`, msg.temporary_channel_id); return }
         void ch.driver.peer(msg)
         return
@@ -295,7 +336,7 @@ export class ChannelManager implements SessionHandler {
   }
 
   private route (peer: NodeId, channelId: string, msg: PeerMessage, session: PeerSession, quiet: boolean): void {
-    const ch = this.byId.get(channelId) ?? this.channelsOf(peer).find(c => c.driver.channelId === channelId)
+    const ch = this.byId.get(channelId) ?? this.channelsOf(peer).find(c => c.channelId === channelId)
     if (ch === undefined) {
       if (!quiet) session.warn(`unknown_channel: ${channelId}`, channelId)
       return
@@ -306,11 +347,20 @@ export class ChannelManager implements SessionHandler {
       session.error(`not_your_channel: channel ${channelId} does not belong to this node id`, channelId)
       return
     }
-    if (this.opts.blocked?.(ch.driver.channelId) === true) {
+    if (this.opts.blocked?.(ch.channelId) === true) {
       session.error('channel closed on-chain by the hub (its state here is older than its monitor)', channelId)
       return
     }
     if (msg.type === 'closing_signed') ch.remoteClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
     void ch.driver.peer(msg)
   }
+}
+
+/** Whether a block can change anything in this channel: an HTLC anywhere in it (BOLT #2 deadlines). */
+export function htlcsInFlight (s: ChannelState): boolean {
+  // protocol/channel/expiry.ts onBlock acts only in the operating phases.
+  if (s.localCommit === undefined || !isOperating(s.phase)) return false
+  return s.localCommit.spec.htlcs.length > 0 || (s.remoteCommit?.spec.htlcs.length ?? 0) > 0 || (s.nextRemoteCommit?.commit.spec.htlcs.length ?? 0) > 0 ||
+    s.localChanges.proposed.length + s.localChanges.signed.length + s.localChanges.acked.length > 0 ||
+    s.remoteChanges.proposed.length + s.remoteChanges.signed.length + s.remoteChanges.acked.length > 0 || s.holding.length > 0
 }

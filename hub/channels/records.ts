@@ -1,11 +1,21 @@
 // How a channel is kept in the store: one record per channel under chan/<channel id>/state, holding
 // who the counterparty is, the channel's key seed, and the channel machine's whole state; monitor
 // updates beside it under chan/<channel id>/monitor/<seq> (hub/store/keys.ts).
+//
+// Two small indexes let a restart read only what it needs, whatever the channels' history:
+//   chan-index/<channel id>   {v, peer}: every stored channel. chan/<id>/state sorts after all of the
+//                             channel's monitor updates (chan/<id>/monitor/…), so listing channels by
+//                             scanning chan/ reads every update ever written — millions after a busy day.
+//   preimage/<payment hash>   the preimage, for every monitor update of kind 'preimage' (what
+//                             loadPreimages used to find by scanning every monitor update).
+// Both are written in the same atomic batch as the channel write that makes them true
+// (ChannelManager.persist). A store written before the indexes existed is indexed once, on its first
+// start with this code (`indexes` marker).
 import { z } from 'zod'
 import type { ChannelState, MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { NodeId } from '../../protocol/types.ts'
 import { keys } from '../store/keys.ts'
-import { parseJsonValue, type Store } from '../store/store.ts'
+import { parseJsonValue, put, type Store, type StoreOp } from '../store/store.ts'
 
 export interface ChannelRecord {
   v: 1
@@ -16,36 +26,111 @@ export interface ChannelRecord {
   state: ChannelState
 }
 
+export interface ChannelIndexEntry { channelId: string; peer: NodeId }
+
+const INDEX_PREFIX = 'chan-index/'
+const PREIMAGE_PREFIX = 'preimage/'
+/** Present once every stored channel and preimage is in the indexes. */
+const INDEXES_MARKER = 'indexes'
+
+const hex32 = /^[0-9a-f]{64}$/
+const peerId = z.string().regex(/^0[23][0-9a-f]{64}$/)
+
 // Our own writes: the shape is checked (a corrupt store must stop the hub, not half-load a channel);
 // the channel state itself is the channel machine's plain data, written by us.
 const recordSchema = z.object({
   v: z.literal(1),
-  peer: z.string().regex(/^0[23][0-9a-f]{64}$/),
-  seed: z.string().regex(/^[0-9a-f]{64}$/),
-  state: z.object({ phase: z.string(), channelId: z.string().regex(/^[0-9a-f]{64}$/) }).passthrough(),
+  peer: peerId,
+  seed: z.string().regex(hex32),
+  state: z.object({ phase: z.string(), channelId: z.string().regex(hex32) }).passthrough(),
 })
-
-export async function loadChannelRecords (store: Store): Promise<ChannelRecord[]> {
-  const out: ChannelRecord[] = []
-  for await (const [key, value] of store.iterate('chan/')) {
-    if (!key.endsWith('/state')) continue
-    const r = recordSchema.safeParse(parseJsonValue(value))
-    if (!r.success) throw new Error(`store: ${key} is malformed (${r.error.issues[0]?.message ?? 'invalid'}): refusing to start`)
-    out.push(r.data as unknown as ChannelRecord)
-  }
-  return out
-}
-
-/** Every preimage any channel learned or revealed (monitor updates of kind 'preimage'). */
-export async function loadPreimages (store: Store): Promise<Map<string, string>> {
-  const out = new Map<string, string>()
-  for await (const [key, value] of store.iterate('chan/')) {
-    if (!key.includes('/monitor/')) continue
-    const u = parseJsonValue(value) as MonitorUpdate
-    if (u.kind === 'preimage') out.set(u.paymentHash, u.preimage)
-  }
-  return out
-}
+const indexSchema = z.strictObject({ v: z.literal(1), peer: peerId })
 
 export const channelStateKey = keys.channelState
 export const monitorKey = keys.monitorUpdate
+export const channelIndexKey = (channelId: string): string => `${INDEX_PREFIX}${channelId}`
+export const preimageKey = (paymentHash: string): string => `${PREIMAGE_PREFIX}${paymentHash}`
+
+/** The index entry of a channel (written with its first persist). */
+export function channelIndexOp (channelId: string, peer: NodeId): StoreOp {
+  return put(channelIndexKey(channelId), { v: 1, peer })
+}
+
+/** Index entries for the preimages among a persist's monitor updates. */
+export function preimageOps (updates: readonly MonitorUpdate[]): StoreOp[] {
+  const out: StoreOp[] = []
+  for (const u of updates) if (u.kind === 'preimage') out.push(put(preimageKey(u.paymentHash), u.preimage))
+  return out
+}
+
+function parseRecord (key: string, value: Uint8Array): ChannelRecord {
+  const r = recordSchema.safeParse(parseJsonValue(value))
+  if (!r.success) throw new Error(`store: ${key} is malformed (${r.error.issues[0]?.message ?? 'invalid'}): refusing to start`)
+  return r.data as unknown as ChannelRecord
+}
+
+/** Every stored channel (id and peer), from the index. Indexes an older store first. */
+export async function loadChannelIndex (store: Store): Promise<ChannelIndexEntry[]> {
+  if (await store.get(INDEXES_MARKER) === undefined) await buildIndexes(store)
+  const out: ChannelIndexEntry[] = []
+  for await (const [key, value] of store.iterate(INDEX_PREFIX)) {
+    const channelId = key.slice(INDEX_PREFIX.length)
+    const r = indexSchema.safeParse(parseJsonValue(value))
+    if (!hex32.test(channelId) || !r.success) throw new Error(`store: ${key} is malformed: refusing to start`)
+    out.push({ channelId, peer: r.data.peer as NodeId })
+  }
+  return out
+}
+
+/** One channel's stored record (undefined: not stored). */
+export async function loadChannelRecord (store: Store, channelId: string): Promise<ChannelRecord | undefined> {
+  const key = channelStateKey(channelId)
+  const value = await store.get(key)
+  return value === undefined ? undefined : parseRecord(key, value)
+}
+
+/** Every stored channel record (reads in parallel batches; the index says which exist). */
+export async function loadChannelRecords (store: Store): Promise<ChannelRecord[]> {
+  const index = await loadChannelIndex(store)
+  const out: ChannelRecord[] = []
+  const BATCH = 256
+  for (let i = 0; i < index.length; i += BATCH) {
+    const got = await Promise.all(index.slice(i, i + BATCH).map(e => loadChannelRecord(store, e.channelId)))
+    for (let j = 0; j < got.length; j++) {
+      const r = got[j]
+      if (r === undefined) throw new Error(`store: channel ${index[i + j]!.channelId} is indexed but has no state: refusing to start`)
+      out.push(r)
+    }
+  }
+  return out
+}
+
+/** A stored preimage by payment hash. */
+export async function loadPreimage (store: Store, paymentHash: string): Promise<string | undefined> {
+  const v = await store.get(preimageKey(paymentHash))
+  return v === undefined ? undefined : parseJsonValue(v) as string
+}
+
+/** Every stored preimage (tests, tools; the hub looks them up one at a time with loadPreimage). */
+export async function loadPreimages (store: Store): Promise<Map<string, string>> {
+  if (await store.get(INDEXES_MARKER) === undefined) await buildIndexes(store)
+  const out = new Map<string, string>()
+  for await (const [key, value] of store.iterate(PREIMAGE_PREFIX)) out.set(key.slice(PREIMAGE_PREFIX.length), parseJsonValue(value) as string)
+  return out
+}
+
+/** One full scan of chan/ (a store written before the indexes): index every channel and preimage. */
+async function buildIndexes (store: Store): Promise<void> {
+  let ops: StoreOp[] = []
+  for await (const [key, value] of store.iterate('chan/')) {
+    if (key.endsWith('/state')) {
+      const r = parseRecord(key, value)
+      ops.push(channelIndexOp(r.state.channelId, r.peer))
+    } else if (key.includes('/monitor/')) {
+      ops.push(...preimageOps([parseJsonValue(value) as MonitorUpdate]))
+    }
+    if (ops.length >= 5_000) { await store.write(ops); ops = [] }
+  }
+  ops.push(put(INDEXES_MARKER, { v: 1 }))
+  await store.write(ops)
+}

@@ -61,7 +61,7 @@ export class Funding implements ChannelListener {
 
   private async broadcast (ch: ManagedChannel, txid: Txid): Promise<void> {
     const r = await this.opts.wallet.broadcast(txid)
-    this.opts.log({ event: 'funding_broadcast', peer: ch.peer, channel_id: ch.driver.channelId, txid, ok: r.ok, ...(r.ok ? {} : { error: r.error }) })
+    this.opts.log({ event: 'funding_broadcast', peer: ch.peer, channel_id: ch.channelId, txid, ok: r.ok, ...(r.ok ? {} : { error: r.error }) })
     const s = ch.driver.state
     if (r.ok && this.opts.config.channels.zeroConf && s.setup.isFunder && s.setup.minimumDepth === 0 && s.phase === 'awaiting_funding_depth') {
       // Zero-conf (the payee asked for minimum_depth 0): our own transaction, in the mempool, counts.
@@ -84,7 +84,7 @@ export class Funding implements ChannelListener {
 
   /** Opens a hub-funded channel to `peer` unless it already has one usable or on its way. */
   async ensureChannel (peer: NodeId, fundingSat = this.opts.config.channels.fundingSat): Promise<ManagedChannel | { error: string }> {
-    const existing = this.opts.manager.channelsOf(peer).find(c => c.driver.state.setup.isFunder && ['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_signed', 'awaiting_funding_depth', 'normal'].includes(c.driver.state.phase))
+    const existing = this.opts.manager.channelsOf(peer).find(c => c.state.setup.isFunder && ['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_signed', 'awaiting_funding_depth', 'normal'].includes(c.state.phase))
     if (existing !== undefined) return existing
     return await this.opts.manager.openTo(peer, fundingSat)
   }
@@ -92,28 +92,51 @@ export class Funding implements ChannelListener {
   /** After a restart: a funding tx stored but maybe never broadcast (crash in between) goes out again. */
   async rebroadcastPending (): Promise<void> {
     for (const ch of this.opts.manager.all()) {
-      const s = ch.driver.state
+      const s = ch.state
       if (s.setup.isFunder && s.phase === 'awaiting_funding_depth' && s.setup.funding !== undefined) await this.broadcast(ch, s.setup.funding.txid)
+    }
+  }
+
+  /** After a restart: funding transactions already `finalityDepth` deep by the chain monitor's count
+   *  (it knows each funding's confirmation height) need no more depth checks: one node RPC per
+   *  channel per block would not scale to thousands of channels. The wallet keeps the final txids it
+   *  was given in its own state. */
+  markFinal (fundingHeight: (channelId: string) => number | undefined, height: number): void {
+    const finality = this.opts.config.channels.finalityDepth
+    for (const ch of this.opts.manager.all()) {
+      const s = ch.state
+      const f = s.setup.funding
+      if (f === undefined || s.localCommit === undefined || s.phase === 'awaiting_funding_depth') continue
+      const h = fundingHeight(ch.channelId)
+      if (h !== undefined && h > 0 && height - h + 1 >= finality) this.final.add(f.txid)
     }
   }
 
   /** A block was connected (or the chain changed): report each funding tx's depth to its channel. */
   async onBlock (): Promise<void> {
     const finality = this.opts.config.channels.finalityDepth
-    await Promise.all(this.opts.manager.all().map(async ch => {
-      const s = ch.driver.state
+    const watched = this.opts.manager.all().filter(ch => {
+      const s = ch.state
       const f = s.setup.funding
-      if (f === undefined || s.localCommit === undefined) return
-      const watching = s.phase === 'awaiting_funding_depth' || !this.final.has(f.txid)
-      if (!watching) return
-      const r = await this.opts.chain.getRawTransaction(f.txid)
-      if (!r.ok) return // the node is busy; the next block asks again
-      const depth = r.value?.confirmations ?? 0
-      if (s.phase === 'awaiting_funding_depth') await ch.driver.chain({ type: 'funding_depth', depth })
-      if (depth >= finality && !this.final.has(f.txid)) {
-        this.final.add(f.txid)
-        this.opts.wallet.addFinalTx(f.txid)
+      return f !== undefined && s.localCommit !== undefined && (s.phase === 'awaiting_funding_depth' || !this.final.has(f.txid))
+    })
+    // A bounded number of node RPCs at a time (a restart may watch many).
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < watched.length) {
+        const ch = watched[next++]!
+        const s = ch.state
+        const f = s.setup.funding!
+        const r = await this.opts.chain.getRawTransaction(f.txid)
+        if (!r.ok) continue // the node is busy; the next block asks again
+        const depth = r.value?.confirmations ?? 0
+        if (ch.state.phase === 'awaiting_funding_depth') await ch.driver.chain({ type: 'funding_depth', depth })
+        if (depth >= finality && !this.final.has(f.txid)) {
+          this.final.add(f.txid)
+          this.opts.wallet.addFinalTx(f.txid)
+        }
       }
-    }))
+    }
+    await Promise.all(Array.from({ length: Math.min(16, watched.length) }, worker))
   }
 }

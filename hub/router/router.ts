@@ -25,8 +25,10 @@ export interface RouterOptions {
   manager: ChannelManager
   circuits: CircuitStore
   config: HubConfig
-  /** Preimages already stored by any channel (monitor updates), for replays after a restart. */
+  /** Preimages learned while running (the router adds to it), for replays. */
   preimages: Map<string, string>
+  /** A preimage any channel stored (records.ts preimage index), for replays after a restart. */
+  lookupPreimage?: (paymentHash: string) => Promise<string | undefined>
   height: () => number
   /** Opens a hub-funded channel to a payee that has none (funding). */
   openChannel?: (peer: NodeId) => void
@@ -58,7 +60,7 @@ export class Router implements ChannelListener {
       case 'htlc_received': return void this.guard(this.incoming(ch, e.htlc))
       case 'htlc_fulfilled': return void this.guard(this.downstreamFulfilled(ch, e.id, e.paymentHash, e.preimage))
       case 'htlc_failed': return void this.guard(this.downstreamFailed(ch, e.id, e.reason))
-      case 'htlc_settled': return void this.guard(this.opts.circuits.remove(ch.driver.channelId, e.id))
+      case 'htlc_settled': return void this.guard(this.opts.circuits.remove(ch.channelId, e.id))
       case 'add_rolled_back': return this.rolledBack(ch, e.htlc)
       case 'channel_ready':
       case 'reestablished':
@@ -79,7 +81,7 @@ export class Router implements ChannelListener {
   // ── incoming ──
 
   private async incoming (chIn: ManagedChannel, htlc: Htlc): Promise<void> {
-    const inId = chIn.driver.channelId
+    const inId = chIn.channelId
     const k = key(inId, htlc.id)
     const existing = this.opts.circuits.get(inId, htlc.id)
     if (existing !== undefined) return this.replay(existing)
@@ -95,17 +97,17 @@ export class Router implements ChannelListener {
 
   /** Forwards now if the recipient has a usable channel; holds it if it may have one soon. */
   private async forward (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, outCltv: number): Promise<void> {
-    const inId = chIn.driver.channelId
+    const inId = chIn.channelId
     const k = key(inId, htlc.id)
     const candidates = this.opts.manager.channelsOf(htlc.recipient)
     const usable = candidates
-      .filter(ch => ch.driver.state.phase === 'normal' && ch.driver.state.link === 'up' && ch.driver.stoppedBy === undefined)
-      .sort((a, b) => spendable(b.driver.state) - spendable(a.driver.state))
-    const out = usable.find(ch => spendable(ch.driver.state) >= outAmount)
+      .filter(ch => ch.state.phase === 'normal' && ch.state.link === 'up' && ch.driver.stoppedBy === undefined)
+      .sort((a, b) => spendable(b.state) - spendable(a.state))
+    const out = usable.find(ch => spendable(ch.state) >= outAmount)
     if (out === undefined) {
       const online = this.opts.manager.isOnline(htlc.recipient)
-      const opening = candidates.some(ch => ch.driver.state.phase.startsWith('awaiting_'))
-      const open = candidates.some(ch => ch.driver.state.phase === 'normal')
+      const opening = candidates.some(ch => ch.state.phase.startsWith('awaiting_'))
+      const open = candidates.some(ch => ch.state.phase === 'normal')
       if (usable.length > 0) return this.failUpstream(chIn, htlc.id, 'temporary_channel_failure', `insufficient liquidity towards ${htlc.recipient}`)
       if (!open && !opening) {
         if (!online || this.opts.config.channels.openOnPayment !== true || this.opts.openChannel === undefined) {
@@ -120,7 +122,7 @@ export class Router implements ChannelListener {
     this.busy.add(k)
     const circuit: Circuit = {
       in: { channelId: inId, htlcId: htlc.id, amountMsat: htlc.amountMsat, paymentHash: htlc.paymentHash, cltvExpiry: htlc.cltvExpiry },
-      out: { channelId: out.driver.channelId, amountMsat: outAmount, cltvExpiry: outCltv, recipient: htlc.recipient },
+      out: { channelId: out.channelId, amountMsat: outAmount, cltvExpiry: outCltv, recipient: htlc.recipient },
       state: 'forwarding',
     }
     // This circuit's add is ours to make from now on: replays and retries leave it alone.
@@ -147,12 +149,12 @@ export class Router implements ChannelListener {
     } finally { if (!owned) this.adding.delete(circuit) }
     if (assigned !== undefined) { circuit.out.htlcId = assigned; return }
     // Refused (liquidity, HTLC slots, link gone): an add that never left can fail back at once.
-    if (out.driver.state.link !== 'up') return // retried on reestablish
+    if (out.state.link !== 'up') return // retried on reestablish
     await this.resolve(circuit, 'failed', { reason: 'temporary_channel_failure' })
   }
 
   private hold (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, outCltv: number): void {
-    const k = key(chIn.driver.channelId, htlc.id)
+    const k = key(chIn.channelId, htlc.id)
     if (this.held.has(k)) return
     const timer = setTimeout(() => {
       if (this.held.get(k)?.timer !== timer) return
@@ -161,13 +163,13 @@ export class Router implements ChannelListener {
     }, this.opts.config.router.holdMs)
     timer.unref()
     this.held.set(k, { chIn, htlc, outAmount, outCltv, timer })
-    this.opts.log({ event: 'payment_held', recipient: htlc.recipient, channel_id: chIn.driver.channelId, htlc_id: htlc.id })
+    this.opts.log({ event: 'payment_held', recipient: htlc.recipient, channel_id: chIn.channelId, htlc_id: htlc.id })
   }
 
   private retryHeld (peer: NodeId): void {
     for (const [k, h] of this.held) {
       if (h.htlc.recipient !== peer) continue
-      const usable = this.opts.manager.channelsOf(peer).some(ch => ch.driver.state.phase === 'normal' && ch.driver.state.link === 'up')
+      const usable = this.opts.manager.channelsOf(peer).some(ch => ch.state.phase === 'normal' && ch.state.link === 'up')
       if (!usable) continue
       clearTimeout(h.timer)
       this.held.delete(k)
@@ -178,15 +180,15 @@ export class Router implements ChannelListener {
   // ── outcomes ──
 
   private findOut (chOut: ManagedChannel, htlcId: number, paymentHash?: string): Circuit | undefined {
-    const mine = this.opts.circuits.outgoing(chOut.driver.channelId).filter(c => c.state === 'forwarding')
+    const mine = this.opts.circuits.outgoing(chOut.channelId).filter(c => c.state === 'forwarding')
     return mine.find(c => c.out.htlcId === htlcId) ??
       (paymentHash !== undefined ? mine.find(c => c.out.htlcId === undefined && c.in.paymentHash === paymentHash) : undefined)
   }
 
   private async downstreamFulfilled (chOut: ManagedChannel, htlcId: number, paymentHash: string, preimage: string): Promise<void> {
     this.opts.preimages.set(paymentHash, preimage)
-    const c = this.findOut(chOut, htlcId, paymentHash) ?? this.opts.circuits.outgoing(chOut.driver.channelId).find(x => x.in.paymentHash === paymentHash && x.state === 'fulfilled')
-    if (c === undefined) { this.opts.log({ event: 'fulfill_without_circuit', channel_id: chOut.driver.channelId, htlc_id: htlcId }); return }
+    const c = this.findOut(chOut, htlcId, paymentHash) ?? this.opts.circuits.outgoing(chOut.channelId).find(x => x.in.paymentHash === paymentHash && x.state === 'fulfilled')
+    if (c === undefined) { this.opts.log({ event: 'fulfill_without_circuit', channel_id: chOut.channelId, htlc_id: htlcId }); return }
     await this.resolve(c, 'fulfilled', { preimage })
   }
 
@@ -217,7 +219,7 @@ export class Router implements ChannelListener {
 
   private async failUpstream (chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string): Promise<void> {
     this.stats.failed++
-    this.opts.log({ event: 'payment_failed', channel_id: chIn.driver.channelId, htlc_id: htlcId, reason, detail })
+    this.opts.log({ event: 'payment_failed', channel_id: chIn.channelId, htlc_id: htlcId, reason, detail })
     await chIn.driver.command({ type: 'fail_htlc', id: htlcId, reason, detail: detail.slice(0, 256) })
   }
 
@@ -228,23 +230,23 @@ export class Router implements ChannelListener {
 
   /** Circuits whose downstream add is not (or no longer) in the channel: add it again. */
   private retryUnsent (chOut: ManagedChannel): void {
-    for (const c of this.opts.circuits.outgoing(chOut.driver.channelId)) {
+    for (const c of this.opts.circuits.outgoing(chOut.channelId)) {
       if (c.state !== 'forwarding' || c.out.htlcId !== undefined || this.adding.has(c)) continue
-      const found = findOutgoing(chOut.driver.state, c, this.claimedIds(chOut))
+      const found = findOutgoing(chOut.state, c, this.claimedIds(chOut))
       if (found !== undefined) { c.out.htlcId = found; continue }
       void this.guard(this.addDownstream(chOut, c))
     }
   }
 
   private claimedIds (chOut: ManagedChannel): Set<number> {
-    return new Set(this.opts.circuits.outgoing(chOut.driver.channelId).map(c => c.out.htlcId).filter((x): x is number => x !== undefined))
+    return new Set(this.opts.circuits.outgoing(chOut.channelId).map(c => c.out.htlcId).filter((x): x is number => x !== undefined))
   }
 
   private channelGone (chOut: ManagedChannel): void {
     // Adds that never became part of a commitment can fail back now; committed ones are the chain
     // monitor's (their outcome comes from the chain).
-    for (const c of this.opts.circuits.outgoing(chOut.driver.channelId)) {
-      if (c.state === 'forwarding' && findOutgoing(chOut.driver.state, c, new Set()) === undefined) {
+    for (const c of this.opts.circuits.outgoing(chOut.channelId)) {
+      if (c.state === 'forwarding' && findOutgoing(chOut.state, c, new Set()) === undefined) {
         void this.guard(this.resolve(c, 'failed', { reason: 'permanent_channel_failure' }))
       }
     }
@@ -256,12 +258,12 @@ export class Router implements ChannelListener {
     if (c.state !== 'forwarding') return this.sendUpstream(c)
     const chOut = this.opts.manager.get(c.out.channelId)
     if (chOut === undefined) return this.resolve(c, 'failed', { reason: 'permanent_channel_failure' })
-    const preimage = this.opts.preimages.get(c.in.paymentHash)
-    const found = c.out.htlcId ?? findOutgoing(chOut.driver.state, c, this.claimedIds(chOut))
+    const found = c.out.htlcId ?? findOutgoing(chOut.state, c, this.claimedIds(chOut))
     if (found !== undefined) { c.out.htlcId = found; return }
     // Not in the downstream channel: either it never got there, or it was resolved and removed.
+    const preimage = this.opts.preimages.get(c.in.paymentHash) ?? await this.opts.lookupPreimage?.(c.in.paymentHash)
     if (preimage !== undefined) return this.resolve(c, 'fulfilled', { preimage })
-    if (chOut.driver.state.link === 'up' && chOut.driver.state.phase === 'normal') await this.addDownstream(chOut, c)
+    if (chOut.state.link === 'up' && chOut.state.phase === 'normal') await this.addDownstream(chOut, c)
     // else: retryUnsent on reestablish
   }
 
@@ -270,8 +272,8 @@ export class Router implements ChannelListener {
   async reconcile (): Promise<void> {
     for (const c of this.opts.circuits.all()) await this.replay(c)
     for (const ch of this.opts.manager.all()) {
-      for (const htlc of committedIncoming(ch.driver.state)) {
-        if (this.opts.circuits.get(ch.driver.channelId, htlc.id) === undefined) await this.incoming(ch, htlc)
+      for (const htlc of committedIncoming(ch.state)) {
+        if (this.opts.circuits.get(ch.channelId, htlc.id) === undefined) await this.incoming(ch, htlc)
       }
     }
   }

@@ -33,21 +33,29 @@ export interface ChannelKeys {
   delayedPaymentBasepointSecret: Uint8Array
 }
 
+/** The public keys are computed on first read (a point multiplication each): a host that restarts
+ *  with many channels needs only the secrets (signer, chain monitor); the basepoints are in the
+ *  stored channel state already and are read from here only when a channel is opened. */
 export function channelKeys (seed: Uint8Array): ChannelKeys {
   const c = getCurve()
-  const pub = (k: Uint8Array): string => bytesToHex(c.pubkey(k))
   const funding = derive(seed, 'funding')
   const revocation = derive(seed, 'revocation')
   const payment = derive(seed, 'payment')
   const delayed = derive(seed, 'delayed_payment')
   const htlc = derive(seed, 'htlc')
+  const pubs = new Map<Uint8Array, string>()
+  const pub = (k: Uint8Array): string => {
+    let p = pubs.get(k)
+    if (p === undefined) pubs.set(k, p = bytesToHex(c.pubkey(k)))
+    return p
+  }
   return {
     secrets: { fundingPrivkey: funding, htlcBasepointSecret: htlc, perCommitmentSeed: derive(seed, 'per_commitment_seed') },
-    fundingPubkey: pub(funding),
-    revocationBasepoint: pub(revocation),
-    paymentBasepoint: pub(payment),
-    delayedPaymentBasepoint: pub(delayed),
-    htlcBasepoint: pub(htlc),
+    get fundingPubkey () { return pub(funding) },
+    get revocationBasepoint () { return pub(revocation) },
+    get paymentBasepoint () { return pub(payment) },
+    get delayedPaymentBasepoint () { return pub(delayed) },
+    get htlcBasepoint () { return pub(htlc) },
     revocationBasepointSecret: revocation,
     paymentBasepointSecret: payment,
     delayedPaymentBasepointSecret: delayed,
