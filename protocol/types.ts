@@ -34,15 +34,27 @@ export const sat = (n: number): Sat => {
 export const msatToSat = (m: Msat): Sat => Math.floor(m / 1000) as Sat
 export const satToMsat = (s: Sat): Msat => (s * 1000) as Msat
 
-const HEX = /^(?:[0-9a-f]{2})*$/
+// Hex is on every hot path (keys, signatures, txids cross the wire and the store as hex): table
+// lookups, no regex, no substring per byte.
+const HEX_DIGITS = '0123456789abcdef'
+const BYTE_TO_HEX: string[] = Array.from({ length: 256 }, (_, b) => HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 15]!)
+/** Char code → nibble value, -1 for anything but 0-9 a-f. */
+const NIBBLE = new Int8Array(128).fill(-1)
+for (let i = 0; i < 16; i++) NIBBLE[HEX_DIGITS.charCodeAt(i)] = i
+
 export function hexToBytes (hex: string): Uint8Array {
-  if (!HEX.test(hex)) throw new TypeError('hexToBytes: expected even-length lowercase hex')
+  if (typeof hex !== 'string' || hex.length % 2 !== 0) throw new TypeError('hexToBytes: expected even-length lowercase hex')
   const out = new Uint8Array(hex.length / 2)
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  for (let i = 0, j = 0; i < out.length; i++, j += 2) {
+    const hi = NIBBLE[hex.charCodeAt(j)] ?? -1
+    const lo = NIBBLE[hex.charCodeAt(j + 1)] ?? -1
+    if (hi < 0 || lo < 0) throw new TypeError('hexToBytes: expected even-length lowercase hex')
+    out[i] = (hi << 4) | lo
+  }
   return out
 }
 export function bytesToHex (bytes: Uint8Array): string {
   let s = ''
-  for (const b of bytes) s += b.toString(16).padStart(2, '0')
+  for (let i = 0; i < bytes.length; i++) s += BYTE_TO_HEX[bytes[i]!]!
   return s
 }

@@ -3,7 +3,8 @@
 // closes over them, it performs no I/O.
 import type { Curve } from '../crypto/index.ts'
 import { getCurve } from '../crypto/index.ts'
-import { commitmentIndex, derivePrivkey, obscuredCommitmentNumber, perCommitmentPoint, perCommitmentSecret } from '../keys/index.ts'
+import { concatBytes, sha256 } from '../crypto/hash.ts'
+import { commitmentIndex, obscuredCommitmentNumber, perCommitmentPoint, perCommitmentSecret } from '../keys/index.ts'
 import { buildClosingTx } from '../tx/closing.ts'
 import { buildCommitment, deriveCommitmentKeys } from '../tx/commitment.ts'
 import { fundingOutput } from '../tx/funding.ts'
@@ -35,17 +36,22 @@ function funding (setup: ChannelSetup): FundingOutput {
   return fundingOutput(setup.funding.txid, setup.funding.outputIndex, setup.capacitySat, hexToBytes(setup.local.fundingPubkey), hexToBytes(remoteParams(setup).fundingPubkey))
 }
 
-/** deriveCommitmentKeys, remembered for the last few (holder, counterparty, point) triples: both the
- *  signing and the checking side derive the same keys several times per commitment. A pure memo. */
+/** deriveCommitmentKeys, remembered per (holder basepoints, counterparty basepoints, point): the keys
+ *  of commitment n never change, and the same ones are asked for when signing or checking it, when
+ *  the chain monitor records it, and on retransmission. A pure memo, least recently used out; sized
+ *  for the commitments in flight across a hub's busy channels (an entry is about 1 KiB). */
+const KEY_CACHE_SIZE = 2048
 const keyCache = new Map<string, CommitmentKeys>()
 function commitmentKeys (holder: SideParams, counterparty: SideParams, point: string, curve?: Curve): CommitmentKeys {
-  const k = `${holder.fundingPubkey}${holder.htlcBasepoint}${holder.delayedPaymentBasepoint}${holder.paymentBasepoint}${counterparty.fundingPubkey}${counterparty.revocationBasepoint}${counterparty.htlcBasepoint}${counterparty.paymentBasepoint}${point}`
+  const k = `${point}${holder.fundingPubkey}${holder.htlcBasepoint}${holder.delayedPaymentBasepoint}${holder.paymentBasepoint}${counterparty.fundingPubkey}${counterparty.revocationBasepoint}${counterparty.htlcBasepoint}${counterparty.paymentBasepoint}`
   let keys = keyCache.get(k)
   if (keys === undefined) {
     keys = deriveCommitmentKeys(basepoints(holder), basepoints(counterparty), hexToBytes(point), curve)
-    if (keyCache.size >= 64) keyCache.delete(keyCache.keys().next().value!)
-    keyCache.set(k, keys)
+    if (keyCache.size >= KEY_CACHE_SIZE) keyCache.delete(keyCache.keys().next().value!)
+  } else {
+    keyCache.delete(k) // re-inserted below: most recently used last
   }
+  keyCache.set(k, keys)
   return keys
 }
 
@@ -104,6 +110,13 @@ function memo<T> (size: number, f: (k: string) => T): (k: string) => T {
 
 export function bolt3Signer (secrets: SignerSecrets, curve?: Curve): ChannelSigner {
   const cv = getCurve(curve)
+  let htlcBasepoint: Uint8Array | undefined
+  // BOLT #3 "privkey = basepoint_secret + SHA256(per_commitment_point || basepoint)"; the basepoint
+  // (a point multiplication) is computed once per signer, not per commitment.
+  const htlcPrivkey = (point: Uint8Array): Uint8Array => {
+    htlcBasepoint ??= cv.pubkey(secrets.htlcBasepointSecret)
+    return cv.privAdd(secrets.htlcBasepointSecret, sha256(concatBytes(point, htlcBasepoint)))
+  }
   const secretHex = memo(16, k => bytesToHex(perCommitmentSecret(secrets.perCommitmentSeed, commitmentIndex(Number(k)))))
   const pointHex = memo(16, k => bytesToHex(perCommitmentPoint(hexToBytes(secretHex(k)), cv)))
   return {
@@ -117,9 +130,11 @@ export function bolt3Signer (secrets: SignerSecrets, curve?: Curve): ChannelSign
       const params = commitmentParams(setup, c, cv)
       const tx = buildCommitment(params)
       const signature = bytesToHex(signFundingSpend(tx.tx, params.funding, secrets.fundingPrivkey, cv))
-      // Our HTLC key on the peer's commitment is derived from our htlc basepoint and *its* point.
-      const htlcPriv = derivePrivkey(secrets.htlcBasepointSecret, hexToBytes(c.perCommitmentPoint), cv)
-      const htlcSignatures = buildHtlcTxs(params, tx).map(h => bytesToHex(signHtlcTx(h, htlcPriv, 'counterparty', cv)))
+      // Our HTLC key on the peer's commitment is derived from our htlc basepoint and *its* point
+      // (only when there is an untrimmed HTLC to sign for).
+      const htlcTxs = buildHtlcTxs(params, tx)
+      const htlcPriv = htlcTxs.length > 0 ? htlcPrivkey(hexToBytes(c.perCommitmentPoint)) : undefined
+      const htlcSignatures = htlcTxs.map(h => bytesToHex(signHtlcTx(h, htlcPriv!, 'counterparty', cv)))
       return { signature, htlcSignatures }
     },
     checkCommitment (setup, c, signature, htlcSignatures): SignatureCheck {

@@ -21,11 +21,15 @@ import type {
  */
 export function deriveCommitmentKeys (holder: ChannelBasepoints, counterparty: ChannelBasepoints, holderPerCommitmentPoint: Uint8Array, curve?: Curve): CommitmentKeys {
   const c = getCurve(curve)
+  // The two HTLC keys are derived on first use: a commitment whose HTLCs are all trimmed (micro-
+  // payments) never needs them, and each is a point multiplication.
+  let localHtlcPubkey: Uint8Array | undefined
+  let remoteHtlcPubkey: Uint8Array | undefined
   return {
     revocationPubkey: deriveRevocationPubkey(counterparty.revocationBasepoint, holderPerCommitmentPoint, c),
     localDelayedPubkey: derivePubkey(holder.delayedPaymentBasepoint, holderPerCommitmentPoint, c),
-    localHtlcPubkey: derivePubkey(holder.htlcBasepoint, holderPerCommitmentPoint, c),
-    remoteHtlcPubkey: derivePubkey(counterparty.htlcBasepoint, holderPerCommitmentPoint, c),
+    get localHtlcPubkey () { return (localHtlcPubkey ??= derivePubkey(holder.htlcBasepoint, holderPerCommitmentPoint, c)) },
+    get remoteHtlcPubkey () { return (remoteHtlcPubkey ??= derivePubkey(counterparty.htlcBasepoint, holderPerCommitmentPoint, c)) },
     // BOLT #3 "remotepubkey Derivation": "The remotepubkey is simply the remote node's payment_basepoint."
     remotePaymentPubkey: counterparty.paymentBasepoint,
     localFundingPubkey: holder.fundingPubkey,

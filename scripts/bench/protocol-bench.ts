@@ -10,7 +10,7 @@
 //   npx tsx scripts/bench/protocol-bench.ts [--payments N] [--inflight K] [--curve noble|tiny] [--fsync-ms 0.3] [--json]
 //   node --cpu-prof --import tsx scripts/bench/protocol-bench.ts ...   (a profile of the same run)
 import { sha256 } from '../../protocol/crypto/hash.ts'
-import { setDefaultCurve } from '../../protocol/crypto/index.ts'
+import { nobleCurve, setDefaultCurve, type Curve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
 import { acceptChannel, bolt3Signer, defaultPolicy, openChannel, type ChannelEvent, type ChannelSigner } from '../../protocol/channel/index.ts'
 import { ChannelDriver, channelKeys, localSideParams, type DriverPorts, type PersistRequest } from '../../protocol/driver/index.ts'
@@ -26,7 +26,18 @@ const INFLIGHT = Number(opt('--inflight', '8'))
 const FSYNC_MS = Number(opt('--fsync-ms', '0.3'))
 const CURVE = opt('--curve', 'tiny')
 const JSON_OUT = args.includes('--json')
-if (CURVE === 'tiny') setDefaultCurve(tinyCurve)
+const COUNT_CURVE = args.includes('--count-curve')
+/** Curve operations by name (with --count-curve): what a payment costs in point multiplications. */
+const curveOps: Record<string, number> = {}
+function counted (c: Curve): Curve {
+  const out: Record<string, unknown> = { name: c.name }
+  for (const [k, f] of Object.entries(c)) {
+    if (typeof f === 'function') out[k] = (...a: unknown[]) => { curveOps[k] = (curveOps[k] ?? 0) + 1; return (f as (...x: unknown[]) => unknown)(...a) }
+  }
+  return out as unknown as Curve
+}
+const baseCurve = CURVE === 'tiny' ? tinyCurve : nobleCurve
+setDefaultCurve(COUNT_CURVE ? counted(baseCurve) : baseCurve)
 
 const CHAIN_HASH = '06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f'
 const LIMITS = { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 5_000_000_000 as Msat, channelReserveSat: 10_000 as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 483 }
@@ -145,6 +156,7 @@ async function run (amountMsat: number, payments: number, inflight: number): Pro
     return performance.now() - t0
   }
   const roundsBefore = (a.sent.commitment_signed ?? 0) + (b.sent.commitment_signed ?? 0)
+  for (const k of Object.keys(curveOps)) delete curveOps[k]
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   const latencies: number[] = []
@@ -161,6 +173,7 @@ async function run (amountMsat: number, payments: number, inflight: number): Pro
   const expectB = payments * amountMsat
   if (b.driver!.state.localCommit!.spec.toLocalMsat !== expectB) throw new Error(`B holds ${b.driver!.state.localCommit!.spec.toLocalMsat}, expected ${expectB}`)
   const cpuUs = cpu.user + cpu.system
+  if (COUNT_CURVE) console.log(`${amountMsat} msat, ${inflight} in flight: curve ops per payment`, JSON.stringify(Object.fromEntries(Object.entries(curveOps).map(([k, n]) => [k, Number((n / payments).toFixed(2))]))))
   latencies.sort((x, y) => x - y)
   return {
     amountMsat, mode: inflight === 1 ? 'sequential' : `${inflight} in flight`, payments,
