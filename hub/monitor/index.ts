@@ -13,10 +13,10 @@
 //     onEvent: async (id, ev) => { ... },                      // see below; must be idempotent
 //   })
 //   if (!host.ok) stop loudly
-//   for (const id of channelIds) await host.value.adopt(id)   // channels already in the store
+//   await host.value.adoptAll(channels.map(ch => ({ id, lastSeq: ch.state.monitorSeq })))  // or ids only
 //   await host.value.start()                                   // follows the chain, catching up first
-//   // after each channel persist batch is durable (ChannelDriver ports.persist):
-//   await host.value.addUpdates(req.channelId, req.monitor)
+//   // after each channel persist batch is durable (ChannelDriver ports.persist; updates in the store):
+//   await host.value.addUpdates(req.channelId, req.monitor)    // or through MonitorUpdateFeed
 //   // operator / SDK:
 //   await host.value.forceClose(channelId)                     // broadcast our latest commitment
 //
@@ -34,8 +34,14 @@
 // every `retryMs` until they confirm; unconfirmed claims are fee-bumped by replacement.
 //
 // Stale channel state (scenario 6): at startup, if a channel's stored state has
-// `state.monitorSeq < host.state(id).lastSeq`, the channel restarted from an older state than its
+// `state.monitorSeq < host.lastSeq(id)`, the channel restarted from an older state than its
 // monitor: do not run the channel; `forceClose(id)` closes with the monitor's newest commitment.
+//
+// Cost (issue 7, host.ts and checkpoint.ts): monitor states are stored as checkpoints (not per
+// update; the channel's stored updates are replayed after a restart), so the updates must stay in
+// the store. A monitor with nothing at stake is not kept in memory: `state(id)` is undefined for it
+// (`lastSeq(id)` and `inspect(id)` work for every monitor). `funding_depth` is reported until the
+// funding tx is `depth` deep (and again after a reorg of its block), not for every later block.
 //
 // Known limits: on an `anchors` channel, our own HTLC-success/timeout txs carry no fee (BOLT #3) and
 // need wallet inputs (protocol/tx bumpHtlcTx): the monitor builds them unfunded, so btcd refuses them
