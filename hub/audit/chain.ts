@@ -19,14 +19,32 @@ export interface AuditRoot { readonly hash: string; readonly count: number }
 
 export const EMPTY_ROOT: AuditRoot = { hash: GENESIS_HASH, count: 0 }
 
-export function entryHash (prev: string, record: unknown): string {
-  const body = new TextEncoder().encode(canonicalJson(record))
-  const buf = new Uint8Array(32 + body.length)
+const encoder = new TextEncoder()
+
+/** sha256(prev ‖ canonical) for a record already in canonical JSON. */
+function hashCanonical (prev: string, canonical: string): string {
+  // At most 3 UTF-8 bytes per UTF-16 code unit: encode straight into the hash input, no copy.
+  const buf = new Uint8Array(32 + canonical.length * 3)
   buf.set(hexToBytes(prev))
-  buf.set(body, 32)
-  return bytesToHex(sha256(buf))
+  const { written } = encoder.encodeInto(canonical, buf.subarray(32))
+  return bytesToHex(sha256(buf.subarray(0, 32 + written)))
+}
+
+export function entryHash (prev: string, record: unknown): string {
+  return hashCanonical(prev, canonicalJson(record))
 }
 
 export function nextEntry (root: AuditRoot, record: unknown): AuditEntry {
-  return { n: root.count, prev: root.hash, hash: entryHash(root.hash, record), record }
+  return nextEntryWithJson(root, record).entry
+}
+
+/** The next entry, and its JSON as stored (built around the record's canonical JSON, so the record is
+ *  serialised once for both the hash and the store). */
+export function nextEntryWithJson (root: AuditRoot, record: unknown): { entry: AuditEntry; json: string } {
+  const canonical = canonicalJson(record)
+  const hash = hashCanonical(root.hash, canonical)
+  return {
+    entry: { n: root.count, prev: root.hash, hash, record },
+    json: `{"n":${root.count},"prev":"${root.hash}","hash":"${hash}","record":${canonical}}`,
+  }
 }

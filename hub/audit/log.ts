@@ -2,8 +2,8 @@
 // Each entry is written in the same atomic batch as the head, and can ride in the caller's own batch
 // (prepare), so a state update and its audit entry are durable together or not at all.
 import { keys } from '../store/keys.ts'
-import { parseJsonValue, put, type Store, type StoreOp } from '../store/store.ts'
-import { EMPTY_ROOT, nextEntry, type AuditEntry, type AuditRoot } from './chain.ts'
+import { parseJsonValue, putJsonText, type Store, type StoreOp } from '../store/store.ts'
+import { EMPTY_ROOT, nextEntryWithJson, type AuditEntry, type AuditRoot } from './chain.ts'
 import { parseAuditRoot } from './verify.ts'
 
 export class AuditLog {
@@ -24,9 +24,9 @@ export class AuditLog {
    * the store refuses all writes until reopened, and reopening reloads the head from disk.
    */
   prepare (record: unknown): { entry: AuditEntry; ops: StoreOp[] } {
-    const entry = nextEntry(this.head, record)
+    const { entry, json } = nextEntryWithJson(this.head, record)
     this.head = { hash: entry.hash, count: entry.n + 1 }
-    return { entry, ops: [put(keys.auditEntry(entry.n), entry), put(keys.auditHead, this.head)] }
+    return { entry, ops: [putJsonText(keys.auditEntry(entry.n), json), putJsonText(keys.auditHead, `{"hash":"${entry.hash}","count":${entry.n + 1}}`)] }
   }
 
   /** Append on its own batch; resolves when durable. */

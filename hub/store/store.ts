@@ -71,4 +71,6 @@ export const jsonValue = (v: unknown): Uint8Array => enc.encode(JSON.stringify(v
 /** Parse a stored JSON value; the caller validates the shape with its own schema. */
 export const parseJsonValue = (b: Uint8Array): unknown => JSON.parse(dec.decode(b))
 export const put = (key: string, value: unknown): StoreOp => ({ type: 'put', key, value: jsonValue(value) })
+/** A put of text that is already JSON (built by the caller, e.g. around a canonical record). */
+export const putJsonText = (key: string, json: string): StoreOp => ({ type: 'put', key, value: enc.encode(json) })
 export const del = (key: string): StoreOp => ({ type: 'del', key })
