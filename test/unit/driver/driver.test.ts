@@ -22,16 +22,10 @@ t.test('a payment A → B runs to completion, with every send after the write it
   t.equal(p.b.driver!.state.localCommit!.spec.toLocalMsat, 50_000, 'B holds the 50,000 msat')
   t.equal(p.a.driver!.state.localCommit!.spec.toRemoteMsat, 50_000, 'A agrees')
 
-  // Every commitment_signed / revoke_and_ack a side sent comes after that side's write that precedes it.
-  for (const side of ['A', 'B']) {
-    const entries = p.trace.filter(e => e.startsWith(`${side}:`))
-    let lastBegin = -1; let lastDone = -1
-    for (const [i, e] of entries.entries()) {
-      if (e.includes(':persist:') && e.endsWith(':begin')) lastBegin = i
-      if (e.includes(':persist:') && e.endsWith(':done')) lastDone = i
-      if (/:send:(commitment_signed|revoke_and_ack|funding_signed)$/.test(e)) t.ok(lastDone >= lastBegin, `${e} sent with no write outstanding`)
-    }
-  }
+  // Every commitment_signed / revoke_and_ack left only once what it depends on was durable (checked
+  // at each send against the side's latest acknowledged write; writes may be in flight behind it).
+  t.ok(p.a.sent.some(m => m.type === 'commitment_signed') && p.b.sent.some(m => m.type === 'revoke_and_ack'), 'both kinds were sent')
+  t.same(p.violations, [], 'no send ahead of its write')
 })
 
 t.test('stalled store: no commitment_signed leaves until the write is durable; then persist → send → emit', async t => {

@@ -3,7 +3,7 @@
 // writes). Every port call is appended to one shared trace, so a test can assert the order in which
 // effects were executed.
 import { sha256 } from '../../../protocol/crypto/hash.ts'
-import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner } from '../../../protocol/channel/index.ts'
+import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
 import { ChannelDriver, channelKeys, localSideParams, type DriverOptions, type PersistRequest } from '../../../protocol/driver/index.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../../protocol/types.ts'
@@ -25,10 +25,16 @@ export interface Side {
   sent: PeerMessage[]
   /** Delivery of a message to the other side: off when the wire is cut. */
   connected: boolean
+  /** The state of the latest write the store acknowledged (what a restart would load). */
+  durable?: ChannelState
 }
 
 export class DriverPair {
   readonly trace: string[] = []
+  /** Persist-before-send, checked at each send against what is durable at that moment: a
+   *  commitment_signed whose commitment is not stored, or a revoke_and_ack whose new commitment is
+   *  not stored (DESIGN.md rule 2). Must stay empty. */
+  readonly violations: string[] = []
   a: Side
   b: Side
   readonly nodeA: NodeId
@@ -52,9 +58,11 @@ export class DriverPair {
       persist: async (req: PersistRequest): Promise<void> => {
         this.trace.push(`${s.name}:persist:${req.writeId}:begin`)
         await s.store.write([put(`chan/${req.channelId}/state`, req.state), ...req.monitor.map(m => put(`chan/${req.channelId}/monitor/${String(m.seq).padStart(16, '0')}`, m))])
+        if (s.durable === undefined || req.writeId > s.durable.writes.issued) s.durable = req.state
         this.trace.push(`${s.name}:persist:${req.writeId}:done`)
       },
       send: (msg: PeerMessage): void => {
+        this.checkDurable(s, msg)
         this.trace.push(`${s.name}:send:${msg.type}`)
         s.sent.push(msg)
         if (s.connected) this.deliver(this.other(s), msg)
@@ -70,6 +78,19 @@ export class DriverPair {
       },
       stopped: (): void => { this.trace.push(`${s.name}:stopped`) },
       ...(this.driverConfig.defer !== undefined ? { defer: this.driverConfig.defer } : {}),
+    }
+  }
+
+  private checkDurable (s: Side, msg: PeerMessage): void {
+    const d = s.durable
+    if (msg.type === 'commitment_signed') {
+      if (d?.nextRemoteCommit?.message.signature !== msg.signature) this.violations.push(`${s.name}: commitment_signed sent before the commitment it signs was stored`)
+    } else if (msg.type === 'revoke_and_ack') {
+      // The revoke for our commitment n carries our point for n + 1: find n, nearby our current index.
+      const now = s.driver!.state.localCommit?.index ?? 0
+      let n = -1
+      for (let i = Math.max(0, now - 3); i <= now + 1 && n < 0; i++) if (s.signer.perCommitmentPoint(i + 1) === msg.next_per_commitment_point) n = i
+      if (n < 0 || (d?.localCommit?.index ?? -1) < n) this.violations.push(`${s.name}: revoke_and_ack for commitment ${n} sent before that commitment was stored`)
     }
   }
 

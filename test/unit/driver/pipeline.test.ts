@@ -72,6 +72,7 @@ t.test('write N+1 is issued while write N is in flight; acks in order; each send
   await Promise.all([p.a.driver!.idle(), p.b.driver!.idle()])
   t.equal(p.a.driver!.state.localCommit!.spec.htlcs.length, 1, 'A holds the HTLC in its commitment')
   t.equal(p.b.driver!.state.localCommit!.spec.htlcs.length, 1, 'so does B')
+  t.same(p.violations, [], 'no commitment_signed / revoke_and_ack ahead of its write')
 })
 
 t.test('a failed write N stops the driver: nothing after it is sent, even once N+1 is durable', async t => {
@@ -101,6 +102,7 @@ t.test('autoSign: the inputs of one burst go into one commitment_signed', async 
   t.equal(count(p.trace, 'A:send:commitment_signed') - before, 1, 'five adds, one commitment_signed')
   await p.until(() => p.b.events.filter(e => e.type === 'htlc_received').length === 5)
   t.equal(p.b.driver!.state.localCommit!.spec.htlcs.length, 5, 'B committed all five')
+  t.same(p.violations, [], 'no commitment_signed / revoke_and_ack ahead of its write')
 })
 
 t.test('autoSign with a defer that never runs: maxUnsignedInputs still bounds the unsigned inputs', async t => {
