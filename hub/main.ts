@@ -28,7 +28,7 @@ import type { ChainBackend, RegtestControl } from './chain/backend.ts'
 import { BtcdChainBackend } from './chain/btcd-backend.ts'
 import { startBtcd, type ManagedBtcd } from './chain/node.ts'
 import { CloseBroadcaster } from './channels/closing.ts'
-import { ChannelManager } from './channels/manager.ts'
+import { ChannelManager, type ManagedChannel } from './channels/manager.ts'
 import { HubMonitoring } from './channels/monitoring.ts'
 import { loadPreimage } from './channels/records.ts'
 import { parseHubConfig, type HubConfig, type HubConfigInput } from './config.ts'
@@ -238,8 +238,12 @@ async function checkFundingStillExists (chain: ChainBackend, manager: ChannelMan
     const s = ch.state
     return s.setup.funding !== undefined && s.localCommit !== undefined && s.phase !== 'awaiting_funding_depth'
   })
-  const step = Math.max(1, Math.floor(funded.length / FUNDING_SAMPLE))
-  const sample = funded.filter((_, i) => i % step === 0).slice(0, FUNDING_SAMPLE)
+  // Distinct transactions (a batch transaction funds many channels), spread over the channels.
+  const byTxid = new Map<string, ManagedChannel>()
+  for (const ch of funded) if (!byTxid.has(ch.state.setup.funding!.txid)) byTxid.set(ch.state.setup.funding!.txid, ch)
+  const distinct = [...byTxid.values()]
+  const step = Math.max(1, Math.floor(distinct.length / FUNDING_SAMPLE))
+  const sample = distinct.filter((_, i) => i % step === 0).slice(0, FUNDING_SAMPLE)
   const gone = await Promise.all(sample.map(async ch => {
     const s = ch.state
     const r = await chain.getRawTransaction(s.setup.funding!.txid)

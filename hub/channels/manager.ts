@@ -213,6 +213,8 @@ export class ChannelManager implements SessionHandler {
       send: msg => { this.index(ch); this.opts.session(peer)?.send(msg) },
       broadcastFunding: txid => { for (const l of this.listeners) l.broadcastFunding?.(ch, txid) },
       disconnect: () => { this.opts.session(peer)?.disconnect('channel protocol violation') },
+      // One commitment_signed per event-loop turn: every message read in this turn joins it.
+      defer: fn => { setImmediate(fn) },
       emit: event => {
         this.index(ch)
         if (event.type === 'channel_failed' || event.type === 'closing_agreed' || event.type === 'channel_ready') {

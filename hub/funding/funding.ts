@@ -115,28 +115,31 @@ export class Funding implements ChannelListener {
   /** A block was connected (or the chain changed): report each funding tx's depth to its channel. */
   async onBlock (): Promise<void> {
     const finality = this.opts.config.channels.finalityDepth
-    const watched = this.opts.manager.all().filter(ch => {
+    // One node RPC per funding transaction (a batch transaction funds many channels).
+    const watched = new Map<string, ManagedChannel[]>()
+    for (const ch of this.opts.manager.all()) {
       const s = ch.state
       const f = s.setup.funding
-      return f !== undefined && s.localCommit !== undefined && (s.phase === 'awaiting_funding_depth' || !this.final.has(f.txid))
-    })
+      if (f === undefined || s.localCommit === undefined || !(s.phase === 'awaiting_funding_depth' || !this.final.has(f.txid))) continue
+      const list = watched.get(f.txid)
+      if (list === undefined) watched.set(f.txid, [ch]); else list.push(ch)
+    }
+    const txids = [...watched.keys()]
     // A bounded number of node RPCs at a time (a restart may watch many).
     let next = 0
     const worker = async (): Promise<void> => {
-      while (next < watched.length) {
-        const ch = watched[next++]!
-        const s = ch.state
-        const f = s.setup.funding!
-        const r = await this.opts.chain.getRawTransaction(f.txid)
+      while (next < txids.length) {
+        const txid = txids[next++]!
+        const r = await this.opts.chain.getRawTransaction(txid)
         if (!r.ok) continue // the node is busy; the next block asks again
         const depth = r.value?.confirmations ?? 0
-        if (ch.state.phase === 'awaiting_funding_depth') await ch.driver.chain({ type: 'funding_depth', depth })
-        if (depth >= finality && !this.final.has(f.txid)) {
-          this.final.add(f.txid)
-          this.opts.wallet.addFinalTx(f.txid)
+        for (const ch of watched.get(txid)!) if (ch.state.phase === 'awaiting_funding_depth') await ch.driver.chain({ type: 'funding_depth', depth })
+        if (depth >= finality && !this.final.has(txid)) {
+          this.final.add(txid)
+          this.opts.wallet.addFinalTx(txid)
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.min(16, watched.length) }, worker))
+    await Promise.all(Array.from({ length: Math.min(16, txids.length) }, worker))
   }
 }

@@ -31,6 +31,8 @@ export const circuitKey = (channelId: string, htlcId: number): string => keys.fo
 
 export class CircuitStore {
   private readonly byIn = new Map<string, Circuit>()
+  /** The same circuits by outgoing channel (the router asks per downstream event). */
+  private readonly byOut = new Map<string, Map<string, Circuit>>()
 
   constructor (private readonly store: Store) {}
 
@@ -38,20 +40,36 @@ export class CircuitStore {
     for await (const [key, value] of this.store.iterate('fwd/')) {
       const r = circuitSchema.safeParse(parseJsonValue(value))
       if (!r.success) throw new Error(`store: ${key} is not a circuit (${r.error.issues[0]?.message ?? 'invalid'}): refusing to start`)
-      const c = r.data as Circuit
-      this.byIn.set(circuitKey(c.in.channelId, c.in.htlcId), c)
+      this.remember(r.data as Circuit)
     }
     return this.all()
   }
 
   get (channelId: string, htlcId: number): Circuit | undefined { return this.byIn.get(circuitKey(channelId, htlcId)) }
   all (): Circuit[] { return [...this.byIn.values()] }
-  outgoing (channelId: string): Circuit[] { return this.all().filter(c => c.out.channelId === channelId) }
+  outgoing (channelId: string): Circuit[] { const m = this.byOut.get(channelId); return m === undefined ? [] : [...m.values()] }
+
+  private remember (c: Circuit): void {
+    const k = circuitKey(c.in.channelId, c.in.htlcId)
+    const old = this.byIn.get(k)
+    if (old !== undefined && old !== c) this.forget(k, old)
+    this.byIn.set(k, c)
+    let m = this.byOut.get(c.out.channelId)
+    if (m === undefined) this.byOut.set(c.out.channelId, m = new Map())
+    m.set(k, c)
+  }
+
+  private forget (k: string, c: Circuit): void {
+    this.byIn.delete(k)
+    const m = this.byOut.get(c.out.channelId)
+    m?.delete(k)
+    if (m?.size === 0) this.byOut.delete(c.out.channelId)
+  }
 
   /** Writes the circuit durably (crash point `circuit:<state>`, `forward` for a new one). */
   async save (c: Circuit): Promise<void> {
     const point = `circuit:${c.state === 'forwarding' ? 'forward' : c.state}`
-    this.byIn.set(circuitKey(c.in.channelId, c.in.htlcId), c)
+    this.remember(c)
     crashPoint('before', point)
     const { htlcId: _id, ...out } = c.out
     await this.store.write([put(circuitKey(c.in.channelId, c.in.htlcId), { ...c, out })])
@@ -60,7 +78,10 @@ export class CircuitStore {
 
   /** The upstream HTLC is gone for good (its removal irrevocably committed): forget the circuit. */
   async remove (channelId: string, htlcId: number): Promise<void> {
-    if (!this.byIn.delete(circuitKey(channelId, htlcId))) return
+    const k = circuitKey(channelId, htlcId)
+    const c = this.byIn.get(k)
+    if (c === undefined) return
+    this.forget(k, c)
     await this.store.write([del(circuitKey(channelId, htlcId))])
   }
 }
