@@ -84,15 +84,15 @@ export class HubMonitoring {
     // and its updates are stored in one atomic batch (manager.ts), so its monitorSeq is its last
     // stored update; a record older than the monitor's checkpoint is caught below.
     const channels = opts.manager.all()
-    await host.adoptAll(channels.map(ch => ({ id: ch.driver.channelId, lastSeq: ch.driver.state.monitorSeq })))
+    await host.adoptAll(channels.map(ch => ({ id: ch.channelId, lastSeq: ch.state.monitorSeq })))
     for (const ch of channels) {
-      const id = ch.driver.channelId
+      const id = ch.channelId
       const monitorSeq = host.lastSeq(id)
-      if (monitorSeq !== undefined && ch.driver.state.monitorSeq < monitorSeq) {
+      if (monitorSeq !== undefined && ch.state.monitorSeq < monitorSeq) {
         // Scenario 6: never run a channel restored from an older state than its monitor's.
         self.stale.add(id)
         self.view(id).stale = true
-        opts.log({ event: 'channel_stale', channel_id: id, state_seq: ch.driver.state.monitorSeq, monitor_seq: monitorSeq })
+        opts.log({ event: 'channel_stale', channel_id: id, state_seq: ch.state.monitorSeq, monitor_seq: monitorSeq })
         await host.forceClose(id, 'channel state older than its monitor (restored from a backup?)')
       }
     }
