@@ -185,6 +185,12 @@ export class MonitorHost {
     return e === undefined ? undefined : e.state?.lastSeq ?? e.storedSeq
   }
 
+  /** The funding tx's confirmation height as the monitor knows it (0: unconfirmed), loaded or not. */
+  fundingHeight (channelId: string): number | undefined {
+    const e = this.entries.get(channelId)
+    return e === undefined ? undefined : e.state?.fundingHeight ?? e.fundingHeight
+  }
+
   /** A monitor's state, loading it if needed (status, tests). */
   inspect (channelId: string): Promise<MonitorState | undefined> {
     return this.serial(async () => {
