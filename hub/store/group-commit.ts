@@ -2,6 +2,9 @@
 // the event loop) are merged into ONE batch, so N concurrent callers cost one fsync, not N. Each
 // caller's promise resolves only after the batch holding its write is durable.
 //
+// Within a batch, an op whose key a later op of the same batch writes again is dropped (lastPerKey):
+// the batch is atomic, so that value could never be read.
+//
 // Why no timer: the first write of an idle store goes out on the next setImmediate (after the current
 // I/O phase, so every socket message handled in this turn joins it); while that batch syncs, new
 // writes queue up and leave together as the next batch. Latency stays one fsync when idle, and
@@ -19,8 +22,10 @@ export interface GroupCommitStats {
   batches: number
   /** write() calls committed. */
   writes: number
-  /** Operations committed. */
+  /** Operations written (after dropping superseded ones). */
   ops: number
+  /** Operations not written because a later one in the same batch wrote the same key. */
+  superseded: number
   /** Most write() calls merged into one batch. */
   maxWritesPerBatch: number
 }
@@ -36,7 +41,7 @@ export class GroupCommitter {
   private failure: StoreError | null = null
   private closed = false
   private idleWaiters: Array<() => void> = []
-  readonly stats: GroupCommitStats = { batches: 0, writes: 0, ops: 0, maxWritesPerBatch: 0 }
+  readonly stats: GroupCommitStats = { batches: 0, writes: 0, ops: 0, superseded: 0, maxWritesPerBatch: 0 }
 
   /** `commit` must write all ops atomically and durably, or reject. */
   constructor (private readonly commit: (ops: StoreOp[]) => Promise<void>, private readonly maxBatchOps = MAX_BATCH_OPS) {}
@@ -79,7 +84,8 @@ export class GroupCommitter {
     this.running = true
     while (this.queue.length > 0) {
       const group = this.takeGroup()
-      const ops = group.flatMap(p => p.ops)
+      const ops = lastPerKey(group.length === 1 ? group[0]!.ops as StoreOp[] : group.flatMap(p => p.ops))
+      const superseded = group.reduce((n, p) => n + p.ops.length, 0) - ops.length
       try {
         await this.commit(ops)
       } catch (e) {
@@ -94,6 +100,7 @@ export class GroupCommitter {
       this.stats.batches++
       this.stats.writes += group.length
       this.stats.ops += ops.length
+      this.stats.superseded += superseded
       this.stats.maxWritesPerBatch = Math.max(this.stats.maxWritesPerBatch, group.length)
       for (const p of group) p.resolve()
     }
@@ -115,4 +122,22 @@ export class GroupCommitter {
     }
     return this.queue.splice(0, n)
   }
+}
+
+/** The ops of one atomic batch with every op dropped whose key a later op of the batch writes again
+ *  (a put or del of the same key): the batch is applied all at once, so the dropped values could never
+ *  be read. Under load a batch holds several writes of one channel (its state record rewritten by each)
+ *  and one audit head per entry; LevelDB then copies and logs each key once. Order is kept. */
+export function lastPerKey (ops: StoreOp[]): StoreOp[] {
+  if (ops.length < 2) return ops
+  const seen = new Set<string>()
+  const keep: StoreOp[] = []
+  for (let i = ops.length - 1; i >= 0; i--) {
+    const op = ops[i]!
+    if (seen.has(op.key)) continue
+    seen.add(op.key)
+    keep.push(op)
+  }
+  if (keep.length === ops.length) return ops
+  return keep.reverse()
 }

@@ -8,7 +8,8 @@ export class LevelStore implements Store {
   private readonly committer: GroupCommitter
 
   private constructor (private readonly db: Level<string, Uint8Array>, maxBatchOps?: number) {
-    this.committer = new GroupCommitter(ops => this.db.batch(ops.map(toLevelOp), { sync: true }), maxBatchOps)
+    // StoreOps are already { type, key, value } (abstract-level clones each op itself): no mapping.
+    this.committer = new GroupCommitter(ops => this.db.batch(ops as Array<{ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }>, { sync: true }), maxBatchOps)
   }
 
   /** Opens (creating if needed) the database in `dir`. LevelDB's LOCK file makes a second open of
@@ -44,5 +45,3 @@ export class LevelStore implements Store {
   }
 }
 
-const toLevelOp = (op: StoreOp): { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string } =>
-  op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key }
