@@ -453,7 +453,11 @@ export class HubClient extends Emitter<HubClientEvents> {
     const open = this.channelSet.channels().filter(c => c.driver.state.phase === 'normal' || c.driver.state.phase === 'shutting_down')
     const results = await Promise.all(open.map(async ch => {
       const done = new Promise<void>(resolve => {
-        const check = (): void => { if (ch.closingTx !== undefined || isFinal(ch.driver.state.phase)) { off(); resolve() } }
+        // 'closing' is the agreement: its closing_agreed event (which builds closingTx) is emitted
+        // only once that state is durable, and the driver's state shows the phase before then (its
+        // writes are pipelined): wait for the transaction, unless the channel ended otherwise.
+        const ended = (): boolean => ch.driver.stoppedBy !== undefined || (isFinal(ch.driver.state.phase) && ch.driver.state.phase !== 'closing')
+        const check = (): void => { if (ch.closingTx !== undefined || ended()) { off(); resolve() } }
         const off = this.on('channel_state', check)
         check()
       })
@@ -495,6 +499,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.channelSet.stop()
     await this.quiet()
     await Promise.all(this.channelSet.channels().map(c => c.driver.idle()))
+    await this.book.flush()
     await this.monitoring?.stop()
     this.wallet.close()
     await this.store.close()

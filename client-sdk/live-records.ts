@@ -120,6 +120,8 @@ export class LiveRecords<T> {
   }
 
   values (): T[] { return [...this.entries.values()].map(e => e.value) }
+  /** Ids whose latest value waits for a carrier's batch. */
+  waiting (): string[] { return [...this.entries].filter(([, e]) => e.carrier !== undefined).map(([id]) => id) }
 
   private unwritten (e: Entry<T>): boolean { return e.carrier !== undefined || e.writing > 0 }
 

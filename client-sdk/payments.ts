@@ -250,6 +250,25 @@ export class PaymentBook {
     }
   }
 
+  /** Writes every record still waiting for a carrier's batch, in one write (at stop: a pending
+   *  payment whose HTLC was never signed is then offered again after a restart, as recoverPayments
+   *  does for any pending payment found in no channel). */
+  async flush (): Promise<void> {
+    const pay = this.payments.waiting()
+    const inv = this.invoices.waiting()
+    if (pay.length + inv.length === 0) return
+    const ops = [...pay.flatMap(id => this.payments.own(id)), ...inv.flatMap(id => this.invoices.own(id))]
+    try {
+      await this.store.write(ops)
+    } catch (e) {
+      this.payments.failed(pay, e)
+      this.invoices.failed(inv, e)
+      throw e
+    }
+    this.payments.written(pay)
+    this.invoices.written(inv)
+  }
+
   /** Writes the latest value of one record in a write of its own. */
   private async writeOwn<T> (records: LiveRecords<T>, id: string): Promise<void> {
     try {
