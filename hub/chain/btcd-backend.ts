@@ -5,7 +5,7 @@ import type { Height, Txid } from '../../protocol/types.ts'
 import {
   err, ok,
   type BlockRef, type BroadcastFailure, type ChainBackend, type ChainBlock, type ChainFailure, type ChainListener,
-  type FollowOptions, type RegtestControl, type Result, type TxLookup, type TxOutInfo
+  type ChainTx, type FollowOptions, type RegtestControl, type Result, type TxLookup, type TxOutInfo
 } from './backend.ts'
 import { BtcdRpc, type RpcConfig, type RpcRefusal } from './btcd-rpc.ts'
 import { BtcdBlockNotifier } from './btcd-ws.ts'
@@ -35,11 +35,16 @@ export interface BtcdBackendConfig extends RpcConfig {
   onListenerError?: (e: unknown) => void
 }
 
+/** Decoded confirmed transactions kept (a few: a large batch transaction is big in memory too). */
+const CONFIRMED_TXS_KEPT = 8
+
 export class BtcdChainBackend implements ChainBackend, RegtestControl {
   readonly rpc: BtcdRpc
   private readonly notifier: BtcdBlockNotifier | null
   private readonly followers = new Set<ChainFollower>()
   private readonly blocks = new Map<string, ChainBlock>()
+  /** Confirmed transactions already decoded, by txid (see getRawTransaction). */
+  private readonly confirmedTxs = new Map<string, { tx: ChainTx; block: BlockRef }>()
   private readonly poll: NodeJS.Timeout | null
   private extraNonce = Math.floor(Math.random() * 0xffffffff)
 
@@ -95,7 +100,20 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
     return ok(block)
   }
 
+  /** A confirmed transaction looked up again (a batch funding transaction is asked for once per
+   *  channel it funds; btcd answers getrawtransaction with every output decoded, hundreds of KB for a
+   *  large batch) costs one getblockheader: it says whether the block is still in the main chain
+   *  (btcd refuses a hash outside it) and how deep it is now. */
   async getRawTransaction (txid: string): Promise<Result<TxLookup | null, ChainFailure>> {
+    const known = this.confirmedTxs.get(txid)
+    if (known !== undefined) {
+      const h = await this.rpc.call('getblockheader', [known.block.hash, true], S.blockHeaderSchema, { idempotent: true })
+      if (!h.ok) return h
+      if (!('refused' in h.value) && h.value.result.confirmations >= 1 && h.value.result.height === known.block.height) {
+        return ok({ tx: known.tx, confirmations: h.value.result.confirmations, block: known.block })
+      }
+      this.confirmedTxs.delete(txid) // reorganised away: ask the node again
+    }
     const r = await this.rpc.call('getrawtransaction', [txid, 1], S.rawTransactionSchema, { idempotent: true })
     if (!r.ok) return r
     if ('refused' in r.value) return notFoundOr(r.value.refused, 'getrawtransaction', RPC_NOT_FOUND)
@@ -108,7 +126,10 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
     const h = await this.rpc.call('getblockheader', [raw.blockhash, true], S.blockHeaderSchema, { idempotent: true })
     if (!h.ok) return h
     if ('refused' in h.value) return err({ kind: 'rpc_error', code: h.value.refused.code, detail: `getblockheader: ${h.value.refused.message}` })
-    return ok({ tx, confirmations, block: { height: h.value.result.height as Height, hash: raw.blockhash } })
+    const block = { height: h.value.result.height as Height, hash: raw.blockhash }
+    if (this.confirmedTxs.size >= CONFIRMED_TXS_KEPT) this.confirmedTxs.delete(this.confirmedTxs.keys().next().value!)
+    this.confirmedTxs.set(txid, { tx, block })
+    return ok({ tx, confirmations, block })
   }
 
   async getTxOut (txid: string, vout: number, includeMempool = true): Promise<Result<TxOutInfo | null, ChainFailure>> {
