@@ -27,7 +27,7 @@ import type { MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped, Result } from '../chain/backend.ts'
 import { ok } from '../chain/backend.ts'
 import { keys as storeKeys, parseJsonValue, put, type Store, type StoreOp } from '../store/index.ts'
-import { compact, indexKey, INDEX_PREFIX, isQuiet, parseSummary, restoreRevoked, summaryOf } from './checkpoint.ts'
+import { compact, indexKey, INDEX_PREFIX, isQuiet, parseSummary, restoreRevoked, summaryOf, type Summary } from './checkpoint.ts'
 import { monitorBlockOf, relevantTxs } from './convert.ts'
 
 /** Recent blocks kept to resume following after a restart (deeper than any reorg we undo). */
@@ -71,6 +71,8 @@ interface Entry {
   funding?: { txid: string; vout: number }
   fundingHeight: number
   quiet: boolean
+  /** What the stored summary says (whether startup loads it). */
+  storedQuiet: boolean
   closed: boolean
   /** Updates arrived since the last checkpoint round. */
   busy: boolean
@@ -101,7 +103,8 @@ export class MonitorHost {
   private constructor (private readonly opts: MonitorHostOptions) {}
 
   /** Reads the stored monitors' summaries, and loads (replaying newer updates) those with something
-   *  at stake; the others are loaded when something concerns them. */
+   *  at stake at their checkpoint; the others are loaded when something concerns them. The owner must
+   *  then adopt its channels (adoptAll): that finds the monitors whose channel moved since. */
   static async open (opts: MonitorHostOptions): Promise<Result<MonitorHost, { kind: 'bad_state'; detail: string }>> {
     const host = new MonitorHost(opts)
     try {
@@ -112,7 +115,7 @@ export class MonitorHost {
         const parsed = parseSummary(parseJsonValue(value))
         if (!parsed.ok) throw new BadState(`${key}: ${parsed.error}`)
         const sum = parsed.value
-        const e: Entry = { id: key.slice(INDEX_PREFIX.length), storedSeq: sum.seq, fundingHeight: sum.fundingHeight, quiet: sum.quiet, closed: sum.closed, busy: false }
+        const e: Entry = { id: key.slice(INDEX_PREFIX.length), storedSeq: sum.seq, fundingHeight: sum.fundingHeight, quiet: sum.quiet, storedQuiet: sum.quiet, closed: sum.closed, busy: false }
         if (sum.funding !== null) e.funding = sum.funding
         host.index(e)
         if (!sum.quiet) atStake.push(e)
@@ -121,7 +124,7 @@ export class MonitorHost {
       // at the next store).
       if (host.entries.size === 0) {
         for await (const [key] of opts.store.iterate(storeKeys.monitorStatePrefix)) {
-          const e: Entry = { id: key.slice(storeKeys.monitorStatePrefix.length), storedSeq: 0, fundingHeight: 0, quiet: false, closed: false, busy: false }
+          const e: Entry = { id: key.slice(storeKeys.monitorStatePrefix.length), storedSeq: 0, fundingHeight: 0, quiet: false, storedQuiet: false, closed: false, busy: false }
           host.index(e)
           atStake.push(e)
         }
@@ -314,7 +317,7 @@ export class MonitorHost {
       const t = await this.opts.chain.tip()
       if (t.ok) { height = t.value.height; hash = t.value.hash }
     }
-    const e: Loaded = { id: channelId, state: newMonitor(channelId, this.opts.config, height, hash), keys, storedSeq: 0, fundingHeight: 0, quiet: false, closed: false, busy: false }
+    const e: Loaded = { id: channelId, state: newMonitor(channelId, this.opts.config, height, hash), keys, storedSeq: 0, fundingHeight: 0, quiet: false, storedQuiet: false, closed: false, busy: false }
     this.index(e)
     this.loaded.add(e)
     // Stored at once, so that a restart knows every monitor without reading the channels' updates.
@@ -399,6 +402,10 @@ export class MonitorHost {
     e.fundingHeight = e.state.fundingHeight
     e.closed = e.state.closed
     e.quiet = isQuiet(e.state)
+    // Its summary says it has something at stake (so a restart loads it): no longer true. (The other
+    // way needs no write: whatever puts something at stake is an update past the checkpoint, which
+    // adoptAll finds at startup.)
+    if (e.quiet && !e.storedQuiet) this.dirty.add(e)
   }
 
   private async onBlock (b: ChainBlock): Promise<void> {
@@ -479,16 +486,17 @@ export class MonitorHost {
   private async flush (): Promise<void> {
     if (this.dirty.size === 0 && !this.tipDirty) return
     const ops: StoreOp[] = []
-    const written: Array<[Loaded, number]> = []
+    const written: Array<[Loaded, Summary]> = []
     for (const e of this.dirty) {
       if (e.state === undefined) continue
-      ops.push(put(storeKeys.monitorState(e.id), e.state), put(indexKey(e.id), summaryOf(e.state)))
-      written.push([e, e.state.lastSeq])
+      const sum = summaryOf(e.state)
+      ops.push(put(storeKeys.monitorState(e.id), e.state), put(indexKey(e.id), sum))
+      written.push([e, sum])
     }
     this.dirty.clear()
     if (this.tipDirty) ops.push(put(storeKeys.monitorTip, this.tip))
     this.tipDirty = false
     await this.opts.store.write(ops)
-    for (const [e, seq] of written) e.storedSeq = seq
+    for (const [e, sum] of written) { e.storedSeq = sum.seq; e.storedQuiet = sum.quiet }
   }
 }

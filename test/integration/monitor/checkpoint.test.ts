@@ -9,6 +9,7 @@ import { parseMonitorState } from '../../../protocol/monitor/index.ts'
 import { p2wpkh, txHex, txid } from '../../../protocol/tx/index.ts'
 import { bytesToHex, hexToBytes } from '../../../protocol/types.ts'
 import { FaultyStore, keys, LevelStore, parseJsonValue, put, type Store } from '../../../hub/store/index.ts'
+import { indexKey, parseSummary } from '../../../hub/monitor/checkpoint.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, tipHeight, tmpDir, watch } from './fixtures/channel.ts'
 
@@ -77,6 +78,10 @@ t.test('an idle monitor is dropped from memory, stays unloaded across blocks and
   const x = p.add(p.b, 70_000_000, h0 + 60); p.settle(); p.fulfill(p.a, x.id); p.settle()
   await feed(hub)
   await btc.mine(DEPTH) // the funding tx is deep and no HTLC is pending: nothing at stake
+  const synced = await btc.chain.syncFollowers()
+  if (!synced.ok) throw new Error(synced.error.detail)
+  const summary = parseSummary(parseJsonValue((await hub.store.get(indexKey(id)))!))
+  t.ok(summary.ok && summary.value.quiet, 'once its funding tx is deep, its stored summary says so (a restart need not load it)')
   t.ok(hub.host.state(id) !== undefined, 'loaded while it was busy')
   await hub.host.checkpoint() // a round with updates: it was busy
   await hub.host.checkpoint() // idle for a whole round: stored and dropped
