@@ -19,6 +19,7 @@ import { keys as storeKeys, parseJsonValue, put, type Store } from '../hub/store
 import { channelMeta, putRecord, readRecord, recordKeys, type ChannelMeta } from './records.ts'
 import type { ClientOptions } from './options.ts'
 import type { Carried } from './payments.ts'
+import { SignDefer } from './sign-defer.ts'
 
 /** Our limits on the hub (BOLT #2 open_channel/accept_channel fields). */
 const DUST_LIMIT_SAT = 354
@@ -71,6 +72,7 @@ export class ChannelSet {
   private chainHash = ''
   private genesis = ''
   private stopFollow: (() => void) | undefined
+  private readonly signs = new SignDefer()
 
   constructor (
     private readonly store: Store,
@@ -143,7 +145,7 @@ export class ChannelSet {
         const carried = this.host.carry?.(req.channelId, req.monitor)
         if (carried !== undefined) ops.push(...carried.ops)
         try {
-          await this.store.write(ops)
+          await this.signs.write(() => this.store.write(ops))
         } catch (e) {
           carried?.failed(e)
           throw e
@@ -165,6 +167,8 @@ export class ChannelSet {
         this.host.event(ch, ev)
       },
       stopped: (e) => { this.host.warn(`channel ${ch.driver.channelId} stopped: ${String(e)}`) },
+      // Sign at once while the store is idle, else once per event-loop turn (sign-defer.ts).
+      defer: this.signs.defer,
     }
   }
 
