@@ -31,7 +31,7 @@ import { WorkerProcess, type PayOutcome } from './bench/ipc.ts'
 import { cpuSeconds, fsyncMs } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
 import { figure, percentile, table, type Figure } from './bench/stats.ts'
-import { checkBalances, freePort, manyChannelHubConfig, openIdleChannels, settledRss, startManyChannels, timeRestart, type ManyChannels } from './bench/idle-channels.ts'
+import { checkBalances, freePort, manyChannelHubConfig, openIdleChannels, restartWaiting, settledRss, startManyChannels, timeRestart, type ManyChannels } from './bench/idle-channels.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const argv = process.argv.slice(2)
@@ -270,7 +270,7 @@ async function main (): Promise<void> {
     // A SIGKILLed process writes no profile: stop the hub cleanly once, so the load phase's profile
     // lands in CPU_PROF, and carry on with a fresh one.
     await hub.stop()
-    await hub.restart(profileEnv())
+    await restartWaiting(hub, profileEnv())
     await Promise.all([platforms, creators, ...p.idle].map(w => w.call('untilReestablished')))
     say(`hub profile (load phase) written to ${CPU_PROF}`)
   }

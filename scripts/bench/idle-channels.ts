@@ -81,7 +81,7 @@ export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChann
   // One block; another only when the hub has made no progress for a while (each block makes the
   // hub look up every unconfirmed channel's funding tx again: more blocks would only add load).
   let status: Record<string, unknown> = {}
-  const notNormal = (st: Record<string, unknown>): number => Object.entries(st.phases as Record<string, number>).filter(([p]) => p !== 'normal').reduce((t, [, v]) => t + v, 0)
+  const notNormal = (st: Record<string, unknown>): number => Number(st.fundedNotNormal)
   const tMined = performance.now()
   for (let depth = 1; depth <= 6; depth++) {
     await btc.mine(1)
@@ -119,10 +119,15 @@ export async function settledRss (pid: number | undefined, settleSamples = 5, ma
   return { bytes: w[Math.floor(w.length / 2)]!, samples, window: samples.slice(-settleSamples) }
 }
 
-/** SIGKILL, then start again on the same data dir and btcd; resolves when listening (the test
- *  helper gives a restart 60 s: with thousands of channels startup can take longer, so keep waiting). */
+/** SIGKILL, then start again on the same data dir and btcd; resolves when listening. */
 export async function killAndRestart (hub: HubProcess, env: Record<string, string> = {}, timeoutMs = 3_600_000): Promise<void> {
   await hub.kill()
+  await restartWaiting(hub, env, timeoutMs)
+}
+
+/** hub.restart(), but waiting up to `timeoutMs` for the listening line (the test helper gives a
+ *  restart 60 s: with thousands of channels startup can take longer). */
+export async function restartWaiting (hub: HubProcess, env: Record<string, string> = {}, timeoutMs = 3_600_000): Promise<void> {
   try { await hub.restart(env) } catch (e) {
     if (!/timed out waiting for a line/.test(String(e))) throw e
     if (!hub.lines.some(l => l.event === 'listening')) await hub.waitLine(l => l.event === 'listening', timeoutMs)

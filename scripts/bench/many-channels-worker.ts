@@ -291,6 +291,8 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     return {
       nodes: nodes.length, connected: nodes.filter(n => n.link.connected).length, channels: cs.length,
       phases: count(cs.map(c => c.driver.state.phase)), links: count(cs.map(c => c.driver.state.link)),
+      // Funded (funding_signed exchanged) and not yet in `normal`: what confirming still waits for.
+      fundedNotNormal: cs.filter(c => c.driver.state.localCommit !== undefined && c.driver.state.phase !== 'normal' && !isFinal(c.driver.state.phase)).length,
       failed: count(cs.filter(c => c.failed !== undefined).map(c => c.failed!)), warnings,
     }
   },
