@@ -1,7 +1,9 @@
-// Bytes, txids, weights and BIP143 sighashes of plain `Tx` values, via bitcoinjs-lib (pure JS).
+// Bytes, txids, weights and BIP143 sighashes of plain `Tx` values: txids and sighashes computed
+// directly (sighash.ts, on the hot path), the rest via bitcoinjs-lib (pure JS).
 import { Transaction } from 'bitcoinjs-lib'
 import { bytesToHex, hexToBytes, sat, type Txid } from '../types.ts'
 import type { Tx } from './types.ts'
+import { bip143Sighash, computeTxid } from './sighash.ts'
 
 export const SIGHASH_ALL = 0x01
 export const SIGHASH_SINGLE_ANYONECANPAY = 0x83
@@ -39,13 +41,13 @@ export function fromBitcoinjs (t: Transaction): Tx {
 /** Network serialization (with witness if any input has one), hex. */
 export function txHex (tx: Tx): string { return toBitcoinjs(tx).toHex() }
 export function parseTx (hex: string): Tx { return fromBitcoinjs(Transaction.fromHex(hex)) }
-export function txid (tx: Tx): Txid { return toBitcoinjs(tx).getId() as Txid }
+export function txid (tx: Tx): Txid { return computeTxid(tx) as Txid }
 /** BIP 141 weight of the tx as it stands (signatures included if present). */
 export function txWeight (tx: Tx): number { return toBitcoinjs(tx).weight() }
 
 /** BIP 143 signature hash of input `index` spending a segwit v0 output worth `valueSat`. */
 export function witnessV0Sighash (tx: Tx, index: number, scriptCode: Uint8Array, valueSat: number, hashType: number): Uint8Array {
-  return toBitcoinjs(tx).hashForWitnessV0(index, scriptCode, BigInt(valueSat), hashType)
+  return bip143Sighash(tx, index, scriptCode, valueSat, hashType)
 }
 
 /** Legacy signature hash (only for P2PKH wallet inputs of a funding tx). */
