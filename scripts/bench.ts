@@ -249,9 +249,9 @@ async function main (): Promise<void> {
       const r = await openIdleChannels(btc, hub, idle, { n: target - have, perNode: PER_NODE, capacitySat: IDLE_CHANNEL_SAT, say })
       have = target
       const rss = await settledRss(hub.pid)
-      perChannel = figure(rss.window.map(b => (b - rss0.bytes) / target))
+      perChannel = figure(rss.window.map(b => (b - rss0.bytes) / r.normal))
       memAt[String(target)] = {
-        hub_rss_bytes_per_channel: perChannel, hub_rss_bytes: rss.bytes, rss_samples: rss.samples, per_node: PER_NODE,
+        hub_rss_bytes_per_channel: perChannel, channels_open: r.normal, hub_rss_bytes: rss.bytes, rss_samples: rss.samples, per_node: PER_NODE,
         open_s: r.wallS, open_cpu_s: r.cpuS, batches: r.batches.length,
       }
       say(`  ${target} idle channels open in ${r.wallS.toFixed(1)} s (CPU s: hub ${r.cpuS.hub.toFixed(1)}, client ${r.cpuS.worker.toFixed(1)}, btcd ${r.cpuS.btcd.toFixed(1)}); hub RSS ${(rss.bytes / 1e6).toFixed(1)} MB → ${(perChannel.median / 1024).toFixed(1)} KiB per channel`)

@@ -43,6 +43,8 @@ export async function startManyChannels (hub: HubProcess, verbose: boolean, name
 
 export interface OpenReport {
   channels: number
+  /** Idle channels in `normal` now (all calls so far): the divisor of the per-channel figure. */
+  normal: number
   wallS: number
   /** CPU seconds over the opening, per process. */
   cpuS: { hub: number; worker: number; btcd: number }
@@ -101,7 +103,9 @@ export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChann
   say(`    all channels normal ${((performance.now() - tMined) / 1000).toFixed(1)} s after the first block`)
   const wallS = (performance.now() - t0) / 1000
   const cpuS = { hub: cpuSeconds(pids.hub) - cpu0.hub, worker: cpuSeconds(pids.worker) - cpu0.worker, btcd: cpuSeconds(pids.btcd) - cpu0.btcd }
-  return { channels: n, wallS, cpuS, batches, status }
+  // Channels in `normal` in the worker, over every openIdleChannels call so far (some may have failed).
+  const normal = Number((status.phases as Record<string, number> | undefined)?.normal ?? 0)
+  return { channels: n, normal, wallS, cpuS, batches, status }
 }
 
 /** The hub's RSS once it has settled (the GC returns memory at its own pace): samples every second

@@ -79,10 +79,10 @@ async function main (): Promise<void> {
     const r = await openIdleChannels(btc, hub, idle, { n: target - have, perNode: PER_NODE, capacitySat: IDLE_CHANNEL_SAT, batch: BATCH, say })
     have = target
     const rss = await settledRss(hub.pid)
-    const perChannel = (rss.bytes - rss0.bytes) / target
+    const perChannel = (rss.bytes - rss0.bytes) / r.normal
     say(`  ${target} channels: opened in ${r.wallS.toFixed(1)} s (CPU s: hub ${r.cpuS.hub.toFixed(1)}, client ${r.cpuS.worker.toFixed(1)}, btcd ${r.cpuS.btcd.toFixed(1)}); status ${JSON.stringify(r.status)}`)
-    say(`  hub RSS ${MB(rss.bytes)} → ${(perChannel / 1024).toFixed(1)} KiB per channel`)
-    at.push({ channels: target, per_node: PER_NODE, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: perChannel, rss_samples: rss.samples, open_s: r.wallS, open_cpu_s: r.cpuS, status: r.status })
+    say(`  hub RSS ${MB(rss.bytes)} → ${(perChannel / 1024).toFixed(1)} KiB per channel (${r.normal} open)`)
+    at.push({ channels: target, open: r.normal, per_node: PER_NODE, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: perChannel, rss_samples: rss.samples, open_s: r.wallS, open_cpu_s: r.cpuS, status: r.status })
   }
 
   const restarts: RestartTimes[] = []
