@@ -66,6 +66,8 @@ export interface ChannelListener {
 }
 
 const ZERO_ID = '00'.repeat(32)
+/** Channels told their peer is connected per event-loop turn (see connectSome). */
+const CONNECTS_PER_TURN = 32
 /** HUB_TRACE=1 logs every message received (debugging). */
 const TRACE = process.env.HUB_TRACE === '1'
 
@@ -74,6 +76,15 @@ export class ChannelManager implements SessionHandler {
   private readonly byId = new Map<string, ManagedChannel>()
   private readonly listeners: ChannelListener[] = []
   private readonly log: (event: Record<string, unknown>) => void
+  /** Channels whose peer connected but that were not told yet, with the messages that arrived for
+   *  them meanwhile (connectSome). */
+  private readonly connecting = new Map<ManagedChannel, { session: PeerSession; msgs: PeerMessage[]; order: number }>()
+  /** The same channels, busiest first (sorted again only after new ones arrive). */
+  private connectQueue: ManagedChannel[] = []
+  private connectHead = 0
+  private connectSorted = true
+  private connectOrder = 0
+  private connectScheduled = false
   /** Session events that arrived before ready(). */
   private held: Array<() => void> | undefined
 
@@ -293,14 +304,56 @@ export class ChannelManager implements SessionHandler {
       fee_proportional_millionths: c.fees.ppm, cltv_expiry_delta: c.cltvExpiryDelta,
       funding_satoshis: c.channels.fundingSat as Sat, minimum_depth: c.channels.minimumDepth,
     })
-    for (const ch of this.channelsOf(session.nodeId)) if (this.opts.blocked?.(ch.channelId) !== true) void ch.driver.connected()
+    for (const ch of this.channelsOf(session.nodeId)) {
+      if (this.opts.blocked?.(ch.channelId) === true) continue
+      this.connecting.set(ch, { session, msgs: [], order: this.connectOrder++ })
+      this.connectQueue.push(ch)
+      this.connectSorted = false
+    }
+    this.scheduleConnects()
     for (const l of this.listeners) l.peerOnline?.(session.nodeId)
+  }
+
+  /** Tells waiting channels that their peer is connected, a few per event-loop turn, busiest first
+   *  (most commitments so far). After a restart every peer reconnects at once and each reestablish
+   *  costs point multiplications: a channel that was carrying payments must not wait behind
+   *  thousands of idle ones, and socket I/O goes on between the batches. Messages for a waiting
+   *  channel wait with it, in order. */
+  private scheduleConnects (): void {
+    if (this.connectScheduled || this.connecting.size === 0) return
+    this.connectScheduled = true
+    setImmediate(() => { this.connectScheduled = false; this.connectSome() })
+  }
+
+  private connectSome (): void {
+    if (!this.connectSorted) {
+      const activity = (ch: ManagedChannel): number => ch.state.localCommit?.index ?? 0
+      this.connectQueue = this.connectQueue.slice(this.connectHead).filter(ch => this.connecting.has(ch))
+      this.connectHead = 0
+      this.connectQueue.sort((a, b) => activity(b) - activity(a) || this.connecting.get(a)!.order - this.connecting.get(b)!.order)
+      this.connectSorted = true
+    }
+    let done = 0
+    while (done < CONNECTS_PER_TURN && this.connectHead < this.connectQueue.length) {
+      const ch = this.connectQueue[this.connectHead++]!
+      const waiting = this.connecting.get(ch)
+      if (waiting === undefined) continue
+      this.connecting.delete(ch)
+      done++
+      if (!waiting.session.open || this.opts.blocked?.(ch.channelId) === true) continue
+      void ch.driver.connected()
+      for (const m of waiting.msgs) void ch.driver.peer(m)
+    }
+    if (this.connectHead === this.connectQueue.length) { this.connectQueue = []; this.connectHead = 0 }
+    this.scheduleConnects()
   }
 
   closed (session: PeerSession): void {
     // Held before ready: its opened() (held too) sees the session closed and does nothing.
     if (this.held !== undefined) return
     for (const ch of this.channelsOf(session.nodeId)) {
+      // Never told the peer was connected: still down, and its waiting messages go with the session.
+      if (this.connecting.get(ch)?.session === session) { this.connecting.delete(ch); continue }
       // BOLT #2: before funding_signed (acceptor) / funding_created (opener) a channel is forgotten
       // on disconnect; nothing of it was stored.
       if (ch.state.localCommit === undefined) { this.forget(ch); continue }
@@ -354,6 +407,8 @@ export class ChannelManager implements SessionHandler {
       return
     }
     if (msg.type === 'closing_signed') ch.remoteClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
+    const waiting = this.connecting.get(ch)
+    if (waiting !== undefined && waiting.session === session) { waiting.msgs.push(msg); return }
     void ch.driver.peer(msg)
   }
 }

@@ -141,3 +141,35 @@ t.test('circuits by outgoing channel follow saves, outcome updates and removals'
   await reloaded.load()
   t.same(reloaded.outgoing('f2'.repeat(32)).map(c => c.in.htlcId), [1], 'a reload indexes by outgoing channel too')
 })
+
+t.test('peers reconnecting at once: the busiest channel is reestablished first, messages for a waiting channel wait with it', async t => {
+  const hub = new InProcessHub()
+  await hub.start()
+  const platform = new Client()
+  const creator = new Client()
+  const idle = new Client()
+  for (const c of [platform, creator, idle]) hub.connect(c)
+  await platform.open(hub, 1_000_000, 0)
+  await creator.open(hub, 1_000_000, 500_000_000)
+  await idle.open(hub, 1_000_000, 0)
+  await payAndSettle(hub, platform, creator, 20_000)
+  await payAndSettle(hub, platform, creator, 20_000)
+  await hub.crash()
+  await hub.start()
+
+  const order: string[] = []
+  const names = new Map([[platform, 'platform'], [creator, 'creator'], [idle, 'idle']])
+  for (const [c, name] of names) {
+    const receive = c.receive.bind(c)
+    c.receive = (msg: PeerMessage) => { if (msg.type === 'channel_reestablish') order.push(name); receive(msg) }
+  }
+  hub.connect(idle) // first to connect, and its own channel_reestablish arrives at once …
+  hub.connect(creator)
+  hub.connect(platform)
+  await hub.until(() => [platform, creator, idle].every(c => c.driver!.state.link === 'up' && hub.manager.get(c.driver!.channelId)!.state.link === 'up'), 'all reestablished')
+  t.equal(order.at(-1), 'idle', '… yet the idle channel is reestablished after the busy ones')
+  t.same([...order].sort(), ['creator', 'idle', 'platform'], 'each channel once')
+  const before = creator.balanceMsat
+  await payAndSettle(hub, platform, creator, 5_000)
+  t.equal(creator.balanceMsat - before, 5_000, 'and payments flow')
+})
