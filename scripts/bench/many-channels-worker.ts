@@ -68,6 +68,8 @@ let hubId = '' as NodeId
 let verbose = false
 let chainHash: string | undefined
 let stopping = false
+/** Channels that failed before funding (kept only for the status counts). */
+const forgotten: Chan[] = []
 const nodes: Node[] = []
 const warnings: Record<string, number> = {}
 /** The key that holds the batch funding coins (P2WPKH). */
@@ -143,6 +145,14 @@ function fail (ch: Chan, why: string): void {
   ch.failed ??= why
   ch.fundingNeeded.reject(new Error(why))
   ch.signed.reject(new Error(why))
+  // Never funded: forget it, as the hub does (otherwise every reconnection would reestablish a channel
+  // the hub does not know, and the driver would drop the connection again).
+  if (ch.driver.state.localCommit === undefined) {
+    const n = ch.node
+    n.chans = n.chans.filter(c => c !== ch)
+    for (const [id, c] of n.byId) if (c === ch) n.byId.delete(id)
+    forgotten.push(ch)
+  }
 }
 
 function openOne (node: Node, capacitySat: number): Chan {
@@ -287,7 +297,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     return true
   },
   async status () {
-    const cs = allChans()
+    const cs = [...allChans(), ...forgotten]
     return {
       nodes: nodes.length, connected: nodes.filter(n => n.link.connected).length, channels: cs.length,
       phases: count(cs.map(c => c.driver.state.phase)), links: count(cs.map(c => c.driver.state.link)),
