@@ -152,6 +152,9 @@ export async function checkBalances (hubRpc: string, workers: WorkerProcess[], w
     for (const h of hubChannels) {
       const c = clientById.get(h.channel_id)
       clientById.delete(h.channel_id)
+      // Opened but never funded (the client gave up before funding_created): no money in it, no
+      // balances on either side; the hub keeps it while the peer stays connected.
+      if (c === undefined && (h.local_msat === null || h.remote_msat === null)) continue
       views.push({
         channelId: h.channel_id, capacitySat: h.capacity_sat,
         hub: h.local_msat === null || h.remote_msat === null ? undefined : { localMsat: h.local_msat, remoteMsat: h.remote_msat, htlcs: h.htlcs },
