@@ -198,7 +198,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   // What the chain moved while the hub was down, behind the serving peers: funding depths (a
   // channel's own confirmation height from its monitor spares a node RPC per final funding),
   // funding broadcasts a crash may have lost, HTLC deadlines.
-  funding.markFinal(id => monitors.host.state(id)?.fundingHeight, height)
+  funding.markFinal(id => monitors.host.fundingHeight(id), height)
   const synced = (async () => {
     await funding.rebroadcastPending()
     await manager.block(height)
