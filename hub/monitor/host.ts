@@ -86,8 +86,12 @@ export class MonitorHost {
   private readonly entries = new Map<string, Entry>()
   /** Loaded monitors. */
   private readonly loaded = new Set<Loaded>()
-  /** Funding txid → monitor: the blocks that concern an unloaded monitor. */
-  private readonly byFunding = new Map<string, Entry>()
+  /** Funding txid → the monitors it funds (a batch transaction funds many channels, one output
+   *  each): the blocks that concern an unloaded monitor. */
+  private readonly byFunding = new Map<string, Set<Entry>>()
+  /** Confirmation heights of funding txs learned from the node (a batch funding tx is asked once,
+   *  not once per channel it funds); forgotten when their block is disconnected. */
+  private readonly fundingHeights = new Map<string, number>()
   /** To be stored at the end of the current operation. */
   private readonly dirty = new Set<Loaded>()
   private tip: BlockRef[] = []
@@ -301,7 +305,7 @@ export class MonitorHost {
 
   private index (e: Entry): void {
     this.entries.set(e.id, e)
-    if (e.funding !== undefined) this.byFunding.set(e.funding.txid, e)
+    if (e.funding !== undefined) this.indexFunding(e.funding.txid, e)
   }
 
   /** The channel's monitor, loaded; a new one if it has none (undefined: no keys for it). */
@@ -383,13 +387,23 @@ export class MonitorHost {
     // A monitor created after its funding tx confirmed learns the confirmation height from the node.
     const f = e.state.setup?.funding
     if (!hadFunding && f !== undefined && e.state.fundingHeight === 0) {
-      const lookup = await this.opts.chain.getRawTransaction(f.txid)
-      if (lookup.ok && lookup.value?.block !== undefined) {
-        e.state = { ...e.state, fundingHeight: lookup.value.block.height }
+      let height = this.fundingHeights.get(f.txid)
+      if (height === undefined) {
+        const lookup = await this.opts.chain.getRawTransaction(f.txid)
+        if (lookup.ok && lookup.value?.block !== undefined) this.fundingHeights.set(f.txid, height = lookup.value.block.height)
+      }
+      if (height !== undefined) {
+        e.state = { ...e.state, fundingHeight: height }
         this.dirty.add(e)
       }
     }
     this.refresh(e)
+  }
+
+  private indexFunding (txid: string, e: Entry): void {
+    let set = this.byFunding.get(txid)
+    if (set === undefined) this.byFunding.set(txid, set = new Set())
+    set.add(e)
   }
 
   /** Keeps the funding index and the entry's flags in step with its state. */
@@ -397,7 +411,7 @@ export class MonitorHost {
     const f = e.state.setup?.funding
     if (f !== undefined && e.funding === undefined) {
       e.funding = { txid: f.txid, vout: f.outputIndex }
-      this.byFunding.set(f.txid, e)
+      this.indexFunding(f.txid, e)
     }
     e.fundingHeight = e.state.fundingHeight
     e.closed = e.state.closed
@@ -414,11 +428,9 @@ export class MonitorHost {
     const spends = new Map<Entry, MonitorTx>()
     const touched = new Set<Entry>()
     for (const tx of block.txs) {
-      const f = this.byFunding.get(tx.txid)
-      if (f !== undefined) touched.add(f)
+      for (const f of this.byFunding.get(tx.txid) ?? []) touched.add(f)
       for (const i of tx.inputs) {
-        const g = this.byFunding.get(i.txid)
-        if (g !== undefined && g.funding?.vout === i.vout) { touched.add(g); spends.set(g, tx) }
+        for (const g of this.byFunding.get(i.txid) ?? []) if (g.funding?.vout === i.vout) { touched.add(g); spends.set(g, tx) }
       }
     }
     for (const e of touched) if (!e.closed) await this.load(e)
@@ -442,7 +454,8 @@ export class MonitorHost {
     this.tip = this.tip.filter(x => x.height < b.height)
     this.tipDirty = true
     // Unloaded monitors whose funding tx was in a disconnected block.
-    for (const e of [...this.byFunding.values()]) if (e.state === undefined && !e.closed && e.fundingHeight >= b.height) await this.load(e)
+    for (const [txid, h] of this.fundingHeights) if (h >= b.height) this.fundingHeights.delete(txid)
+    for (const set of [...this.byFunding.values()]) for (const e of set) if (e.state === undefined && !e.closed && e.fundingHeight >= b.height) await this.load(e)
     for (const e of [...this.loaded]) {
       if (e.closed) continue
       await this.step(e, { kind: 'block_disconnected', height: b.height, hash: b.hash })
