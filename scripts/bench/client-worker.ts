@@ -10,7 +10,7 @@ import { BtcdChainBackend } from '../../hub/chain/btcd-backend.ts'
 import { HubClient } from '../../client-sdk/index.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { NodeId } from '../../protocol/types.ts'
-import { parseRequest, type PayOutcome, type WorkerInit } from './ipc.ts'
+import { serveRequests, type PayOutcome, type WorkerInit } from './ipc.ts'
 
 let chain: BtcdChainBackend | undefined
 let clients: HubClient[] = []
@@ -145,12 +145,4 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
   },
 }
 
-process.on('message', (raw: unknown) => {
-  const req = parseRequest(raw)
-  if (req === undefined) return
-  const h = handlers[req.cmd]
-  const reply = (m: Record<string, unknown>): void => { process.send?.({ id: req.id, ...m }) }
-  if (h === undefined) { reply({ ok: false, error: `unknown command ${req.cmd}` }); return }
-  h(req.args).then(value => reply({ ok: true, value }), (e: unknown) => reply({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) }))
-})
-process.on('disconnect', () => { process.exit(0) })
+serveRequests(handlers)

@@ -38,6 +38,21 @@ export function parseRequest (raw: unknown): Request | undefined {
   return { id: r.id, cmd: r.cmd, args }
 }
 
+/** The worker side: answers every request from the orchestrator with its handler's result (one
+ *  reply per request: {id, ok: true, value} or {id, ok: false, error}); exits when the orchestrator
+ *  goes away. */
+export function serveRequests (handlers: Record<string, (args: Record<string, unknown>) => Promise<unknown>>): void {
+  process.on('message', (raw: unknown) => {
+    const req = parseRequest(raw)
+    if (req === undefined) return
+    const h = handlers[req.cmd]
+    const reply = (m: Record<string, unknown>): void => { process.send?.({ id: req.id, ...m }) }
+    if (h === undefined) { reply({ ok: false, error: `unknown command ${req.cmd}` }); return }
+    h(req.args).then(value => reply({ ok: true, value }), (e: unknown) => reply({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) }))
+  })
+  process.on('disconnect', () => { process.exit(0) })
+}
+
 /** The orchestrator side of one client process. */
 export class WorkerProcess {
   private nextId = 1

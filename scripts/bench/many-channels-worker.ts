@@ -25,7 +25,7 @@ import { setDefaultCurve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type NodeId, type Sat } from '../../protocol/types.ts'
 import type { PeerMessage } from '../../protocol/wire/index.ts'
-import { parseRequest } from './ipc.ts'
+import { serveRequests } from './ipc.ts'
 
 /** Our limits on the hub (the SDK's values, client-sdk/channels.ts). */
 const DUST_LIMIT_SAT = 354
@@ -327,12 +327,4 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
   },
 }
 
-process.on('message', (raw: unknown) => {
-  const req = parseRequest(raw)
-  if (req === undefined) return
-  const h = handlers[req.cmd]
-  const reply = (m: Record<string, unknown>): void => { process.send?.({ id: req.id, ...m }) }
-  if (h === undefined) { reply({ ok: false, error: `unknown command ${req.cmd}` }); return }
-  h(req.args).then(value => reply({ ok: true, value }), (e: unknown) => reply({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) }))
-})
-process.on('disconnect', () => { process.exit(0) })
+serveRequests(handlers)
