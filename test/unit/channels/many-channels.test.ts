@@ -13,7 +13,7 @@ import { hubConfigSchema } from '../../../hub/config.ts'
 import { CircuitStore, type Circuit } from '../../../hub/router/circuits.ts'
 import { MemoryStore, put } from '../../../hub/store/index.ts'
 import type { PeerSession } from '../../../hub/transport/server.ts'
-import { Client, InProcessHub } from '../router/hub-harness.ts'
+import { Client, InProcessHub, hubWithPlatformAndCreator } from '../router/hub-harness.ts'
 
 const FEES = { feeBaseMsat: 1_000, feePpm: 100 }
 
@@ -25,14 +25,7 @@ async function payAndSettle (hub: InProcessHub, platform: Client, creator: Clien
 }
 
 t.test('a restarted hub builds drivers only for channels in use; blocks reach only channels with HTLCs; an idle channel catches up on the height first', async t => {
-  const hub = new InProcessHub()
-  await hub.start()
-  const platform = new Client()
-  const creator = new Client()
-  hub.connect(platform)
-  hub.connect(creator)
-  await platform.open(hub, 1_000_000, 0)
-  await creator.open(hub, 1_000_000, 500_000_000)
+  const { hub, platform, creator } = await hubWithPlatformAndCreator()
   await payAndSettle(hub, platform, creator, 20_000)
   await hub.crash()
 

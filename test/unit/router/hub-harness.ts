@@ -178,3 +178,17 @@ export class Client {
     return s.localCommit!.spec.htlcs.length === 0 && s.remoteCommit!.spec.htlcs.length === 0 && s.nextRemoteCommit === undefined
   }
 }
+
+/** A started hub with a platform (its own funds) and a creator (half its channel pushed to it, so
+ *  the hub has liquidity towards it), both connected and their channels open. */
+export async function hubWithPlatformAndCreator (config = {}): Promise<{ hub: InProcessHub; platform: Client; creator: Client }> {
+  const hub = new InProcessHub(config)
+  await hub.start()
+  const platform = new Client()
+  const creator = new Client()
+  hub.connect(platform)
+  hub.connect(creator)
+  await platform.open(hub, 1_000_000, 0)
+  await creator.open(hub, 1_000_000, 500_000_000)
+  return { hub, platform, creator }
+}

@@ -6,21 +6,11 @@ import t from 'tap'
 import { amountToOffer } from '../../../protocol/driver/index.ts'
 import type { Msat } from '../../../protocol/types.ts'
 import { parseJsonValue } from '../../../hub/store/index.ts'
-import { Client, InProcessHub } from './hub-harness.ts'
+import { Client, InProcessHub, hubWithPlatformAndCreator } from './hub-harness.ts'
 
 const FEES = { feeBaseMsat: 1_000, feePpm: 100 }
 
-async function setup (config = {}): Promise<{ hub: InProcessHub; platform: Client; creator: Client }> {
-  const hub = new InProcessHub(config)
-  await hub.start()
-  const platform = new Client()
-  const creator = new Client()
-  hub.connect(platform)
-  hub.connect(creator)
-  await platform.open(hub, 1_000_000, 0)
-  await creator.open(hub, 1_000_000, 500_000_000) // the creator's channel gives the hub liquidity towards it
-  return { hub, platform, creator }
-}
+const setup = hubWithPlatformAndCreator
 
 /** The platform offers an HTLC for the creator's invoice; resolves with the payment hash. */
 async function pay (hub: InProcessHub, platform: Client, creator: Client, amountMsat: number): Promise<string> {
