@@ -7,7 +7,8 @@ import http from 'node:http'
 import { z } from 'zod'
 import { err, ok, type ChainFailure, type Result } from './backend.ts'
 
-/** btcd answers HTTP 503 once more than 10 (--rpcmaxclients) requests are open; stay below. */
+/** btcd answers HTTP 503 once more than --rpcmaxclients requests are open (default 10; the managed
+ *  node allows 100, shared by every process on it); one client stays below the default. */
 export const MAX_IN_FLIGHT = 8
 /** A single attempt taking longer than this is abandoned (btcd answers a regtest call in milliseconds). */
 export const DEFAULT_TIMEOUT_MS = 15_000

@@ -154,7 +154,11 @@ class Node implements ManagedBtcd {
       // The default 250 MiB UTXO cache is pre-allocated at start (~2 s); regtest needs a few MiB.
       '--utxocachemaxsize=8',
       // Compact block filters (BIP157) serve light clients; nothing here uses them.
-      '--nocfilters'
+      '--nocfilters',
+      // Every process on this node (the hub, the demo's and bench's SDK clients) keeps up to
+      // MAX_IN_FLIGHT requests open (btcd-rpc.ts); btcd's default of 10 clients in all made it
+      // refuse some of them (HTTP 503) as soon as two processes were busy at once.
+      '--rpcmaxclients=100'
     ]
     const out = fs.openSync(path.join(this.dataDir, 'btcd.out'), 'a')
     const child = spawn(BTCD_BIN, args, { stdio: ['ignore', out, out] })
