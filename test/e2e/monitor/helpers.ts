@@ -1,7 +1,8 @@
 // Helpers of the monitor e2e tests (not a test file: no `.test.ts`).
+import type { Test } from 'tap'
 import type { Btcd } from '../../helpers/btcd.ts'
 import type { ChainTx } from '../../../hub/chain/backend.ts'
-import type { HubProcess } from '../../helpers/hub.ts'
+import { waitFor, type HubProcess } from '../../helpers/hub.ts'
 import type { HubClient } from '../../../client-sdk/index.ts'
 import type { ChannelState } from '../../../protocol/channel/index.ts'
 
@@ -49,4 +50,15 @@ export async function mineUntilSpent (btc: Btcd, txid: string, vout: number, fro
     await btc.mine(1)
   }
   throw new Error(`${txid}:${vout} not spent after ${maxBlocks} blocks`)
+}
+
+/** The hub's sweep of its commitment output (`hubSat`): one output, a sane fee, and once confirmed the
+ *  hub wallet holds exactly its balance − the sweep fee. `what` names the wallet check. */
+export async function checkHubSweep (t: Test, btc: Btcd, hub: HubProcess, sweep: ChainTx, hubSat: number, hubBefore: number, what: string): Promise<void> {
+  t.equal(sweep.outputs.length, 1, 'the hub sweep has one output')
+  const hubSweepFee = hubSat - (sweep.outputs[0]!.value as number)
+  t.ok(hubSweepFee > 0 && hubSweepFee < 2_000, `hub sweep fee ${hubSweepFee} sat`)
+  await btc.mine(1)
+  await waitFor(async () => (await hubWalletTotal(hub)) >= hubBefore + hubSat - hubSweepFee, 'the hub wallet holds the sweep')
+  t.equal(await hubWalletTotal(hub), hubBefore + hubSat - hubSweepFee, what)
 }
