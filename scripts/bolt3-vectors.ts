@@ -1,6 +1,6 @@
 // BOLT #3 vector runner: `npm run --silent bolt3 -- FILE`.
 //
-// FILE has the shape of ../shared/bolt3-vectors/commitment-txs-static-remotekey.json (`common`,
+// FILE has the shape of test/vectors/bolt3/commitment-txs-static-remotekey.json (`common`,
 // `htlcs`, `tests[]`, `derived_by_verifier`) or of commitment-txs-anchors.json (spec field names:
 // Name, LocalBalance, RemoteBalance, DustLimitSatoshis, FeePerKw, UseTestHtlcs; its common data is read
 // from the static_remotekey file next to it when FILE has no `common`). A top-level `channel_type` of

@@ -1,5 +1,5 @@
 // Every example of BOLT #11 ("Examples" and "Examples of Invalid Invoices"), from
-// shared/bolt11-vectors/examples.json: decoding gives the listed fields and payee, the signed data
+// test/vectors/bolt11/examples.json: decoding gives the listed fields and payee, the signed data
 // matches the spec's hex, the invalid ones fail for the stated rule, and re-encoding the listed
 // fields with the spec's key reproduces the exact invoice string.
 import t from 'tap'
@@ -11,7 +11,7 @@ import { bytesToHex, hexToBytes, type Msat } from '../../../protocol/types.ts'
 import { decodeInvoice, encodeInvoice, signingData, signingHash, type Invoice, type InvoiceDraft, type Network } from '../../../protocol/invoice/index.ts'
 
 const repoRoot = new URL('../../../', import.meta.url).pathname
-const vectors = JSON.parse(readFileSync(join(repoRoot, '..', 'shared', 'bolt11-vectors', 'examples.json'), 'utf8'))
+const vectors = JSON.parse(readFileSync(join(repoRoot, 'test', 'vectors', 'bolt11', 'examples.json'), 'utf8'))
 const { priv_key: privKey, payee_pubkey: payee } = vectors.common as { priv_key: string; payee_pubkey: string }
 
 interface Hop { pubkey: string; short_channel_id: string; fee_base_msat: number; fee_proportional_millionths: number; cltv_expiry_delta: number }

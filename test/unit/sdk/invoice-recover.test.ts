@@ -11,7 +11,7 @@ import { nodeIdOf } from '../../../protocol/auth/signature.ts'
 import { bytesToHex, hexToBytes, type Msat } from '../../../protocol/types.ts'
 
 const repoRoot = new URL('../../../', import.meta.url).pathname
-const vectors = JSON.parse(readFileSync(join(repoRoot, '..', 'shared', 'bolt11-vectors', 'examples.json'), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(join(repoRoot, 'test', 'vectors', 'bolt11', 'examples.json'), 'utf8')) as {
   valid: Array<{ title: string; invoice: string; recovered_pubkey: string }>
   invalid: Array<{ title: string; invoice: string }>
 }
