@@ -1,11 +1,20 @@
 // The client's channels with the hub: one ChannelDriver each (protocol/driver, the same runner the hub
 // uses), their persistence in the client's own store, message routing, funding from the client's
-// wallet, funding-depth watching, and the cooperative closing transaction.
+// wallet, funding watching, and the cooperative closing transaction.
 //
 // A channel's first durable write (funding_created / funding_signed) carries its key seed too
-// (records.ts chanmeta/…), so after a restart every funded channel comes back with its keys.
+// (records.ts chanmeta/…), so after a restart every funded channel comes back with its keys. That
+// write creates the channel's state and meta records (create-only: refused if either exists), and the
+// channel's later writes wait for it: a channel id the hub names twice can never replace our record of
+// another channel (nor can our own bug). A funding_created from the hub naming the id of a channel we
+// know is refused before it reaches a channel.
+//
+// The hub's funding of a channel it opens to us is checked like the hub checks ours: every block we
+// look the funding outpoint up on our own node (hub/chain/funding-output.ts) and the channel machine
+// abandons the channel if the output is missing or does not pay the 2-of-2 exactly the capacity
+// (protocol/channel/funding-check.ts); channel_ready waits for our own fundingConfirmations.
 import { ChannelDriver, channelKeys, localSideParams, type ChannelKeys, type DriverPorts } from '../protocol/driver/index.ts'
-import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../protocol/channel/index.ts'
+import { acceptChannel, bolt3Signer, channelIdFromFunding, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../protocol/channel/index.ts'
 import { defaultPolicy } from '../protocol/channel/policy.ts'
 import { channelError } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
@@ -14,9 +23,10 @@ import { parseTx, txHex, txid as txidOf } from '../protocol/tx/serialize.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../protocol/types.ts'
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../hub/chain/backend.ts'
+import { lookupFunding } from '../hub/chain/funding-output.ts'
 import type { Wallet } from '../hub/wallet/wallet.ts'
-import { keys as storeKeys, parseJsonValue, put, type Store } from '../hub/store/index.ts'
-import { channelMeta, putRecord, readRecord, recordKeys, type ChannelMeta } from './records.ts'
+import { create, keys as storeKeys, parseJsonValue, put, StoreConflict, type Store } from '../hub/store/index.ts'
+import { channelMeta, readRecord, recordKeys, type ChannelMeta } from './records.ts'
 import type { ClientOptions } from './options.ts'
 import type { Carried } from './payments.ts'
 import { SignDefer } from './sign-defer.ts'
@@ -34,6 +44,8 @@ export interface ClientChannel {
   signer: ChannelSigner
   meta: ChannelMeta
   metaWritten: boolean
+  /** The first, create-only write while it is on its way (later writes wait for it). */
+  created?: Promise<void>
   /** The hub's last closing_signed (fee and signature): with ours it makes the closing tx. */
   peerClosing?: { feeSat: number; signature: string }
   closingTx?: { txid: Txid; hex: string; localSat: Sat; remoteSat: Sat; feeSat: Sat }
@@ -138,14 +150,22 @@ export class ChannelSet {
   private ports (ch: ClientChannel): DriverPorts {
     return {
       persist: async req => {
+        // The first write creates the channel's records; the ones handed in before it is durable
+        // wait for it (if it is refused, none of them may land).
+        const first = ch.metaWritten ? undefined : ch.created
+        if (first !== undefined) await first
+        const creating = !ch.metaWritten && ch.created === undefined
         // Once the real channel id is fixed (funding_created/funding_signed), route by it too.
-        this.byId.set(req.channelId, ch)
-        const ops = [put(storeKeys.channelState(req.channelId), req.state), ...req.monitor.map(m => put(storeKeys.monitorUpdate(req.channelId, m.seq), m))]
-        if (!ch.metaWritten) ops.push(putRecord(recordKeys.channelMeta(req.channelId), ch.meta))
+        if (this.byId.get(req.channelId) === undefined) this.byId.set(req.channelId, ch)
+        const state = storeKeys.channelState(req.channelId)
+        const ops = [creating ? create(state, req.state) : put(state, req.state), ...req.monitor.map(m => put(storeKeys.monitorUpdate(req.channelId, m.seq), m))]
+        if (creating) ops.push(create(recordKeys.channelMeta(req.channelId), ch.meta))
         const carried = this.host.carry?.(req.channelId, req.monitor)
         if (carried !== undefined) ops.push(...carried.ops)
+        const written = this.signs.write(() => this.store.write(ops))
+        if (creating) ch.created = written
         try {
-          await this.signs.write(() => this.store.write(ops))
+          await written
         } catch (e) {
           carried?.failed(e)
           throw e
@@ -156,7 +176,7 @@ export class ChannelSet {
       },
       send: msg => {
         // funding_created fixes the real channel id (no write yet on the opener's side): route by it from now.
-        this.byId.set(ch.driver.channelId, ch)
+        if (this.byId.get(ch.driver.channelId) === undefined) this.byId.set(ch.driver.channelId, ch)
         this.host.send(msg)
       },
       broadcastFunding: txid => { void this.broadcastFunding(txid).then(() => this.checkFundingDepths()) },
@@ -166,7 +186,11 @@ export class ChannelSet {
         if (ev.type === 'closing_agreed') ch.closingBroadcast = this.broadcastClosing(ch, ev.feeSat)
         this.host.event(ch, ev)
       },
-      stopped: (e) => { this.host.warn(`channel ${ch.driver.channelId} stopped: ${String(e)}`) },
+      stopped: (e) => {
+        this.host.warn(`channel ${ch.driver.channelId} stopped: ${String(e)}`)
+        // Refused before anything of it was written (create-only): nothing to keep.
+        if (e instanceof StoreConflict) this.drop(ch)
+      },
       // Sign at once while the store is idle, else once per event-loop turn (sign-defer.ts).
       defer: this.signs.defer,
     }
@@ -225,8 +249,27 @@ export class ChannelSet {
       if (msg.type === 'error' || msg.type === 'warning') this.host.warn(`hub ${msg.type}: ${msg.data}`)
       return
     }
+    if (msg.type === 'funding_created' && ch.driver.state.phase === 'awaiting_funding_created') {
+      // A channel id (the funding outpoint) belongs to one channel forever: never let the hub point a
+      // new channel at one we know.
+      const real = channelIdFromFunding(msg.funding_txid, msg.funding_output_index)
+      const holder = this.byId.get(real)
+      if (holder !== undefined && holder !== ch) {
+        const detail = `channel_id_in_use: funding_created names ${msg.funding_txid}:${msg.funding_output_index}, the outpoint of channel ${real}`
+        this.host.warn(`refused the hub's ${detail}`)
+        this.host.send({ type: 'error', channel_id: msg.temporary_channel_id, data: detail })
+        this.drop(ch)
+        return
+      }
+    }
     if (msg.type === 'closing_signed') ch.peerClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
     await ch.driver.peer(msg)
+  }
+
+  /** Forgets a channel that never stored anything (refused while being opened). */
+  private drop (ch: ClientChannel): void {
+    this.all.delete(ch)
+    for (const [id, c] of this.byId) if (c === ch) this.byId.delete(id)
   }
 
   async connected (): Promise<void> {
@@ -263,13 +306,15 @@ export class ChannelSet {
     await this.checkFundingDepths()
   }
 
-  /** Tells each channel waiting for its funding how deep the funding tx is. */
+  /** Tells each channel waiting for its funding what our node shows at its funding outpoint: depth
+   *  and output (the channel machine checks the output, funding-check.ts). Nothing while the node does
+   *  not know the transaction. */
   async checkFundingDepths (): Promise<void> {
     for (const c of this.channels()) {
       const s = c.driver.state
       if (s.phase !== 'awaiting_funding_depth' || s.setup.funding === undefined) continue
-      const r = await this.chain.getRawTransaction(s.setup.funding.txid)
-      if (r.ok && r.value !== null && r.value.confirmations > 0) await c.driver.chain({ type: 'funding_depth', depth: r.value.confirmations })
+      const r = await lookupFunding(this.chain, s.setup.funding.txid, s.setup.funding.outputIndex)
+      if (r.ok && r.value !== null) await c.driver.chain(r.value)
     }
   }
 

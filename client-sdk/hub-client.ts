@@ -230,7 +230,11 @@ export class HubClient extends Emitter<HubClientEvents> {
     const ready = this.channels().find(c => c.phase === 'normal')
     if (ready !== undefined) return ready
     const next = new Promise<ChannelInfo>((resolve, reject) => {
-      const offS = this.on('channel_state', info => { if (info.phase === 'normal') { offS(); offW(); resolve(info) } })
+      const offS = this.on('channel_state', info => {
+        if (info.phase === 'normal') { offS(); offW(); resolve(info) }
+        // The hub's funding was not what it signed for (funding-check.ts): this channel will never be used.
+        if (info.phase === 'abandoned' && !info.funder) { offS(); offW(); reject(new Error(`requestChannel: the hub's channel ${info.channelId} was abandoned: its funding is missing, wrong or late`)) }
+      })
       const offW = this.on('hub_refused', detail => { offS(); offW(); reject(new Error(`requestChannel: the hub refused: ${detail}`)) })
     })
     this.link.send({ type: 'request_channel', ...(a.capacitySat !== undefined ? { funding_satoshis: a.capacitySat as Sat } : {}) })

@@ -1,9 +1,26 @@
 // The hub's settings: one strict schema with bounds and defaults (DESIGN.md rule 4). A config file
 // (JSON, --config) and command-line flags are merged and parsed here; an error names the field.
 import { z } from 'zod'
+import { isValidNodeId } from '../protocol/auth/signature.ts'
+import {
+  DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  MAX_FUNDING_TIMEOUT_BLOCKS,
+} from '../protocol/limits.ts'
+import type { NodeId } from '../protocol/types.ts'
 import { transportConfigSchema } from './transport/config.ts'
 
 const int = (min: number, max: number) => z.number().int({ error: 'must be an integer' }).min(min).max(max)
+/** Every satoshi there will ever be: the widest bound a budget in sat can have. */
+const MAX_SAT = 2_100_000_000_000_000
+const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
+/** The largest allow-list: it is held in memory and looked up on each request. */
+const MAX_ALLOWED_NODE_IDS = 100_000
+
+const channelsDefaults = {
+  fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: 6, maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  maxUnconfirmed: DEFAULT_MAX_UNCONFIRMED_CHANNELS, fundingTimeoutBlocks: DEFAULT_FUNDING_TIMEOUT_BLOCKS, openOnPayment: true, zeroConf: false,
+  feeratePerKw: 253, dustLimitSat: 546, reservePercent: 1, toSelfDelay: 144, maxAcceptedHtlcs: 100, htlcMinimumMsat: 1,
+}
 
 export const hubConfigSchema = z.strictObject({
   /** Everything durable lives here: the LevelDB store, the wallet seed and state, the node key. */
@@ -42,8 +59,14 @@ export const hubConfigSchema = z.strictObject({
     minimumDepth: int(1, 144).default(1),
     /** Confirmations before the hub treats a funding transaction as final (chain-wipe detection). */
     finalityDepth: int(1, 1_000).default(6),
-    /** Channels a peer may have opened and not yet funded (scenario 20). */
-    maxUnfundedPerPeer: int(1, 100).default(2),
+    /** Channels one peer may have opened to the hub whose funding is not confirmed yet, from
+     *  open_channel until the channel is ready (scenario 20; protocol/limits.ts says why). */
+    maxUnconfirmedPerPeer: int(1, 100).default(DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER),
+    /** The same over all peers: what unconfirmed channels may cost the hub in all. */
+    maxUnconfirmed: int(1, 100_000).default(DEFAULT_MAX_UNCONFIRMED_CHANNELS),
+    /** Blocks after funding_created before a channel the peer funded, whose funding has not made it
+     *  ready, is abandoned and forgotten (BOLT #2: at most 2016; protocol/limits.ts says why). */
+    fundingTimeoutBlocks: int(6, MAX_FUNDING_TIMEOUT_BLOCKS).default(DEFAULT_FUNDING_TIMEOUT_BLOCKS),
     /** Open a hub-funded channel to a payee when a payment for it arrives and it has none. */
     openOnPayment: z.boolean().default(true),
     /** Zero-conf for hub-funded channels: when the payee's accept_channel asks for minimum_depth 0,
@@ -56,14 +79,33 @@ export const hubConfigSchema = z.strictObject({
     toSelfDelay: int(6, 2_016).default(144),
     maxAcceptedHtlcs: int(1, 483).default(100),
     htlcMinimumMsat: int(1, 1_000_000_000).default(1),
-  }).default({ fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: 6, maxUnfundedPerPeer: 2, openOnPayment: true, zeroConf: false, feeratePerKw: 253, dustLimitSat: 546, reservePercent: 1, toSelfDelay: 144, maxAcceptedHtlcs: 100, htlcMinimumMsat: 1 }),
+  }).default(channelsDefaults),
+  /** Who gets channels funded by the hub (request_channel, or channels.openOnPayment). Such a channel
+   *  locks the hub's coins at no cost to whoever asked; these bound it. The operator's own opens (admin
+   *  API) are not limited. */
+  hubFunded: z.strictObject({
+    /** Only these node ids get hub-funded channels. Absent: any node id (within the budgets). */
+    allow: z.array(nodeId).max(MAX_ALLOWED_NODE_IDS).optional(),
+    /** Hub funds one node id may hold in hub-funded channels that are unconfirmed or idle (no payment
+     *  made in them yet), sat. Absent: one channel of channels.fundingSat. */
+    maxIdleSatPerPeer: int(0, MAX_SAT).optional(),
+    /** The same over all node ids. Absent: DEFAULT_IDLE_HUB_FUNDED_CHANNELS (protocol/limits.ts)
+     *  channels of channels.fundingSat. */
+    maxIdleSat: int(0, MAX_SAT).optional(),
+  }).default({}),
   router: z.strictObject({
     /** How long a payment for an offline payee (or one whose channel is still opening) is held
      *  before it fails back with `recipient_offline`. */
     holdMs: int(0, 3_600_000).default(30_000),
-  }).default({ holdMs: 30_000 }),
+    /** The latest expiry a forwarded HTLC gets, in blocks above the current height: how long a payee
+     *  may hold it before the hub fails the channel and the payment (protocol/limits.ts says why). At
+     *  least minFinalCltvExpiry, the payee's own window. */
+    maxHoldBlocks: int(18, 2_016).default(DEFAULT_MAX_PAYEE_HOLD_BLOCKS),
+  }).default({ holdMs: 30_000, maxHoldBlocks: DEFAULT_MAX_PAYEE_HOLD_BLOCKS }),
   /** On-chain fee rate of the hub's wallet transactions (btcd has no estimatesmartfee), sat/vB. */
   walletFeeRate: z.number().min(1).max(10_000).default(2),
+}).refine(c => c.router.maxHoldBlocks >= c.minFinalCltvExpiry, {
+  error: 'must be at least minFinalCltvExpiry (the payee needs that many blocks to act)', path: ['router', 'maxHoldBlocks'],
 })
 
 export type HubConfig = z.infer<typeof hubConfigSchema>

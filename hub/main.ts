@@ -33,6 +33,7 @@ import { HubMonitoring } from './channels/monitoring.ts'
 import { loadPreimage } from './channels/records.ts'
 import { parseHubConfig, type HubConfig, type HubConfigInput } from './config.ts'
 import { Funding } from './funding/funding.ts'
+import { InboundChannels } from './funding/inbound.ts'
 import { CircuitStore } from './router/circuits.ts'
 import { Router } from './router/router.ts'
 import { LevelStore } from './store/index.ts'
@@ -145,6 +146,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     store, audit, config, chainHash, log,
     persisted: (id, updates) => { monitoring?.persisted(id, updates) },
     blocked: id => monitoring?.stale.has(id) === true,
+    forgetMonitor: async id => { await monitoring?.forget(id) },
     shutdownScript: () => shutdownScript,
     session: peer => transport?.session(peer),
     height: () => height,
@@ -152,14 +154,16 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     holdSessionsUntilReady: true,
   })
   const funding = new Funding({ manager, wallet, chain, config, log })
+  const inbound = new InboundChannels({ manager, config, log })
   const router = new Router({
     hubId, manager, circuits, config, preimages, log, fatal: storeFailed,
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
-    openChannel: peer => { void funding.ensureChannel(peer) },
+    openChannel: peer => inbound.openOnPayment(peer),
   })
   const closer = new CloseBroadcaster(chain, log)
   manager.listen(funding)
+  manager.listen(inbound)
   manager.listen(router)
   manager.listen(closer)
 
@@ -207,7 +211,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   })().catch(e => { fatal('startup_failed', e instanceof Error ? e.stack ?? e.message : e) })
 
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
-  const admin = await AdminServer.start(config.adminPort, adminHandlers({ hubId, transport, manager, router, closer, wallet, funding, regtest, chain, monitoring: monitors, height: () => height }))
+  const admin = await AdminServer.start(config.adminPort, adminHandlers({ config, hubId, transport, manager, router, closer, wallet, inbound, regtest, chain, monitoring: monitors, height: () => height }))
   inputs.push(() => admin.close())
   log({ event: 'started', channels: loaded, circuits: circuits.all().length, height })
 
@@ -254,8 +258,8 @@ async function checkFundingStillExists (chain: ChainBackend, manager: ChannelMan
 }
 
 function adminHandlers (x: {
-  hubId: NodeId; transport: HubTransport; manager: ChannelManager; router: Router; closer: CloseBroadcaster; wallet: Wallet
-  funding: Funding; regtest: RegtestControl | undefined; chain: ChainBackend; monitoring: HubMonitoring; height: () => number
+  config: HubConfig; hubId: NodeId; transport: HubTransport; manager: ChannelManager; router: Router; closer: CloseBroadcaster; wallet: Wallet
+  inbound: InboundChannels; regtest: RegtestControl | undefined; chain: ChainBackend; monitoring: HubMonitoring; height: () => number
 }) {
   return {
     info: () => ({ hub_id: x.hubId, ws: x.transport.url, height: x.height(), wallet: x.wallet.balance(), sessions: x.transport.sessionCount }),
@@ -274,7 +278,7 @@ function adminHandlers (x: {
     closed: () => [...x.closer.closed.values()].map(c => ({ channel_id: c.channelId, peer: c.peer, closing_txid: c.closingTxid, fee_sat: c.feeSat, to_local_sat: c.toLocalSat, to_remote_sat: c.toRemoteSat })),
     newAddress: () => ({ address: x.wallet.newAddress().address }),
     open: async (peer: NodeId, fundingSat?: number) => {
-      const r = await x.funding.ensureChannel(peer, fundingSat)
+      const r = await x.inbound.ensureChannel(peer, fundingSat ?? x.config.channels.fundingSat, 'operator')
       return 'error' in r ? r : { temporary_channel_id: r.driver.state.temporaryChannelId, channel_id: r.driver.channelId }
     },
     close: async (channelId: string) => {

@@ -52,7 +52,16 @@ export const REASONS = {
   max_accepted_htlcs_out_of_range: 'close', // 0 or more than 483
   minimum_depth_too_large: 'close',
   feerate_out_of_range: 'close',     // open_channel feerate_per_kw too low or unreasonably large
-  too_many_unfunded_channels: 'close',
+  too_many_unconfirmed_channels: 'close', // per-peer or overall cap on channels whose funding is not confirmed yet
+
+  // ── Funding (DESIGN.md "What the hub checks before it signs"; protocol/channel/funding-check.ts).
+  //    `close` here abandons the channel: no valid commitment can spend a missing or wrong output, so
+  //    nothing is broadcast and the host forgets the channel. ──
+  channel_id_in_use: 'close',        // funding_created names a funding outpoint (channel id) of a channel we already know
+  funding_output_missing: 'close',   // the funding transaction has no output at funding_output_index
+  funding_output_mismatch: 'close',  // the output does not pay the 2-of-2 P2WSH of the funding keys, or not funding_satoshis
+  funding_output_spent: 'close',     // the funding output was spent before the channel was ready: the monitor resolves the spend
+  funding_timeout: 'close',          // BOLT #2: the funding did not confirm in time: the fundee forgets the channel
 
   // ── Normal operation (BOLT #2 update_add_htlc … revoke_and_ack receiver rules) ──
   amount_below_minimum: 'disconnect',   // amount 0 or below our htlc_minimum_msat

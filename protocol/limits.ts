@@ -139,3 +139,46 @@ export const OFFERED_HTLC_GRACE_BLOCKS = 3
  *  `cltv_expiry` leaves time for a commitment and an HTLC-success tx to confirm; it is below
  *  DEFAULT_MIN_CLTV_EXPIRY_DELTA so a freshly accepted HTLC is never already past it. */
 export const FULFILL_DEADLINE_BLOCKS = 12
+
+/** BOLT #2 (funding_created, fundee): "SHOULD forget the channel if it does not see the correct
+ *  funding transaction after a timeout of 2016 blocks." The longest a fundee may wait: the ceiling of
+ *  the hub's setting. */
+export const MAX_FUNDING_TIMEOUT_BLOCKS = 2_016
+
+/** Blocks a fundee waits, from funding_created, for the funding to confirm before it abandons the
+ *  channel (protocol/channel/funding-check.ts). One day, not the BOLT's two weeks: an unconfirmed
+ *  channel holds one of the per-peer and overall slots below (MAX_UNCONFIRMED_CHANNELS_*), and a
+ *  funder whose transaction pays a fee our node relays confirms in hours, not days. Nothing of the
+ *  fundee's is at stake in such a channel, and a funder whose transaction confirms after we forgot
+ *  it gets its coins back by closing alone: it holds our signature on its first commitment
+ *  (funding_signed). */
+export const DEFAULT_FUNDING_TIMEOUT_BLOCKS = 144
+
+// ───────────────────────────── Section 3: hub ─────────────────────────────
+// Defaults of the hub's own policy (hub/config.ts, where each has its bounds).
+
+/** Channels one peer may have opened to the hub whose funding is not confirmed yet, counted from
+ *  open_channel until the channel is ready (or abandoned). Each costs a stored record, a chain monitor
+ *  and a node lookup per block while it waits, and the peer nothing: a platform opens one channel at a
+ *  time, two leave room for a retry. */
+export const DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER = 2
+
+/** The same over all peers: node ids are free, so only an overall cap bounds what unconfirmed
+ *  channels cost the hub (records, monitors, lookups per block). While it is full, new peers' opens are
+ *  refused (established channels and payments are unaffected) until slots free up: a channel confirms,
+ *  or is abandoned at its deadline (DEFAULT_FUNDING_TIMEOUT_BLOCKS). */
+export const DEFAULT_MAX_UNCONFIRMED_CHANNELS = 100
+
+/** The latest expiry the hub gives a forwarded HTLC, in blocks above the current height (it also stays
+ *  `cltvExpiryDelta` below the incoming one). A payee holds an HTLC at most until then: past it (and
+ *  OFFERED_HTLC_GRACE_BLOCKS) the hub fails the channel and times the HTLC out on-chain, then fails the
+ *  payment upstream. An honest payee settles at once (the SDK fulfils or fails on receipt); one day
+ *  bounds how long a payee that holds can lock the hub's liquidity and the payer's payment, where the
+ *  payer's own expiry could reach DEFAULT_MAX_CLTV_EXPIRY_DELTA (two weeks). */
+export const DEFAULT_MAX_PAYEE_HOLD_BLOCKS = 144
+
+/** Hub-funded channels (request_channel, or a payment to a payee without one) that are unconfirmed or
+ *  idle (no payment ever made in them) lock the hub's coins at no cost to whoever asked. Without a
+ *  setting, one identity may hold one such channel of the configured size, and all identities together
+ *  this many. */
+export const DEFAULT_IDLE_HUB_FUNDED_CHANNELS = 50

@@ -4,6 +4,13 @@
 // Isolation (scenario 19): a channel belongs to the node id it was opened with. A message for a
 // channel whose counterparty is another node id is refused with `not_your_channel` to the sender and
 // touches nothing else. Temporary channel ids are looked up only among the sender's own channels.
+// A channel id belongs to one channel forever: opening.ts refuses a funding_created that names a
+// known one, and a new channel's first write is create-only (records.ts), so no code path replaces
+// another channel's record; a channel's later writes wait for its first.
+//
+// Opening (opening.ts): caps on channels whose funding is not confirmed, per peer and overall. A
+// channel abandoned because its funding is wrong, missing or late (protocol/channel/funding-check.ts)
+// is forgotten: dropped from memory, its chain monitor and its stored records deleted.
 //
 // Persistence: each driver persist is ONE atomic batch of the channel record, its monitor updates and
 // an audit-log entry (plus the channel's index entry the first time, and preimage index entries:
@@ -15,7 +22,7 @@
 // they next run. Sessions that open before ready() (the transport listens while the hub is still
 // starting) are held and handled, in order, once the hub is ready.
 import { randomBytes } from 'node:crypto'
-import { acceptChannel, isOperating, openChannel, type ChannelEvent, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
+import { acceptChannel, channelIdFromFunding, isOperating, openChannel, type ChannelEvent, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
 import { ChannelDriver, channelKeys, localSideParams, type PersistRequest, type SideLimits } from '../../protocol/driver/index.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
@@ -23,10 +30,11 @@ import type { OpenChannel, PeerMessage, RequestChannel } from '../../protocol/wi
 import type { AuditLog } from '../audit/index.ts'
 import type { HubConfig } from '../config.ts'
 import { crashPoint } from '../crash-points.ts'
-import { put, StoreError, type Store } from '../store/store.ts'
+import { put, StoreConflict, StoreError, type Store } from '../store/store.ts'
 import type { PeerSession, SessionHandler } from '../transport/server.ts'
 import { lazySigner, ManagedChannel } from './channel.ts'
-import { channelIndexOp, channelStateKey, loadChannelRecords, monitorKey, preimageOps, type ChannelRecord } from './records.ts'
+import { OpeningGuard } from './opening.ts'
+import { abandonedChannelOps, channelStateKey, createChannelOps, loadChannelRecords, monitorKey, preimageOps, type ChannelRecord } from './records.ts'
 
 export { ManagedChannel }
 
@@ -48,6 +56,8 @@ export interface ChannelManagerOptions {
   persisted?: (channelId: string, updates: readonly MonitorUpdate[]) => void
   /** A channel that must not run (its state is older than its monitor's, scenario 6). */
   blocked?: (channelId: string) => boolean
+  /** Drops a forgotten channel's chain monitor and its stored checkpoint (monitoring.ts). */
+  forgetMonitor?: (channelId: string) => Promise<void>
   /** Hold sessions (opened, messages, closed) until ready() is called: the hub process listens
    *  while it is still starting. Default: handle them at once. */
   holdSessionsUntilReady?: boolean
@@ -57,7 +67,8 @@ export interface ChannelManagerOptions {
 export interface ChannelListener {
   event (ch: ManagedChannel, event: ChannelEvent): void
   broadcastFunding? (ch: ManagedChannel, txid: Txid): void
-  /** An unfunded channel was dropped (peer disconnected before funding was signed). */
+  /** A channel was dropped: unfunded (peer disconnected before funding was signed), refused, or
+   *  abandoned (its funding never showed up as agreed). */
   forgotten? (ch: ManagedChannel): void
   /** A peer's session opened (after its channels were told the link is up). */
   peerOnline? (peer: NodeId): void
@@ -87,11 +98,12 @@ export class ChannelManager implements SessionHandler {
   private connectScheduled = false
   /** Session events that arrived before ready(). */
   private held: Array<() => void> | undefined
-
+  private readonly opening: OpeningGuard
 
   constructor (private readonly opts: ChannelManagerOptions) {
     this.log = opts.log ?? (() => {})
     if (opts.holdSessionsUntilReady === true) this.held = []
+    this.opening = new OpeningGuard(opts.config.channels)
   }
 
   listen (l: ChannelListener): void { this.listeners.push(l) }
@@ -100,8 +112,19 @@ export class ChannelManager implements SessionHandler {
    *  channel's first input is `restored`, its link down until its peer connects). */
   async load (): Promise<number> {
     const records = await loadChannelRecords(this.opts.store)
-    for (const r of records) this.add(r.peer, r.seed, r.state, { restored: true })
-    return records.length
+    let loaded = 0
+    for (const r of records) {
+      // Abandoned, then the hub stopped before it deleted the channel: delete it now, its monitor's
+      // checkpoint too (no monitor is open yet).
+      if (r.state.phase === 'abandoned') {
+        await this.opts.store.write(await abandonedChannelOps(this.opts.store, r.state.channelId, { monitor: true }))
+        this.log({ event: 'channel_forgotten', channel_id: r.state.channelId, peer: r.peer, at: 'startup' })
+        continue
+      }
+      this.add(r.peer, r.seed, r.state, { restored: true })
+      loaded++
+    }
+    return loaded
   }
 
   /** Sessions opened before this are handled now, in order; later ones at once. */
@@ -118,13 +141,13 @@ export class ChannelManager implements SessionHandler {
   get count (): number { return this.byId.size }
 
   /** Feeds a new block height to the channels whose state depends on it: HTLCs in flight (BOLT #2
-   *  deadlines, expiring incoming HTLCs). Every other channel gets the height before its next input
-   *  (ManagedChannel.driver), which is all the channel machine uses it for. */
+   *  deadlines, expiring incoming HTLCs) and fundings with a deadline. Every other channel gets the
+   *  height before its next input (ManagedChannel.driver), which is all the channel machine uses it for. */
   async block (height: number): Promise<void> {
     const fed: Array<Promise<unknown>> = []
     for (const set of this.byPeer.values()) {
       for (const ch of set) {
-        if (!htlcsInFlight(ch.state) || this.opts.blocked?.(ch.channelId) === true) continue
+        if (!dependsOnHeight(ch.state) || this.opts.blocked?.(ch.channelId) === true) continue
         ch.fedHeight(height)
         fed.push(ch.driver.chain({ type: 'block', height }))
       }
@@ -161,7 +184,7 @@ export class ChannelManager implements SessionHandler {
       pushMsat: 0 as Msat,
       feeratePerKw: this.opts.config.channels.feeratePerKw,
       local: localSideParams(keys, this.limits(fundingSat)),
-      policy: defaultPolicy(),
+      policy: defaultPolicy({ zeroConfOwnFunding: this.opts.config.channels.zeroConf }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
     }, signer)
@@ -173,10 +196,11 @@ export class ChannelManager implements SessionHandler {
 
   private onOpenChannel (peer: NodeId, msg: OpenChannel, session: PeerSession): void {
     const mine = this.channelsOf(peer)
-    const unfunded = mine.filter(c => c.state.localCommit === undefined && !c.state.setup.isFunder)
-    // Scenario 20: an unfunded channel costs us memory and keys, and the peer nothing.
-    if (unfunded.length >= this.opts.config.channels.maxUnfundedPerPeer) {
-      session.error(`too_many_unfunded_channels: at most ${this.opts.config.channels.maxUnfundedPerPeer}`, msg.temporary_channel_id)
+    // Scenario 20: an unconfirmed channel costs us a record, a monitor and lookups, and the peer nothing.
+    const refused = this.opening.refuseOpen(peer)
+    if (refused !== undefined) {
+      this.log({ event: 'open_refused', peer, reason: 'too_many_unconfirmed_channels', detail: refused })
+      session.error(refused, msg.temporary_channel_id)
       return
     }
     if (mine.some(c => c.state.temporaryChannelId === msg.temporary_channel_id)) {
@@ -190,7 +214,7 @@ export class ChannelManager implements SessionHandler {
       chainHash: this.opts.chainHash,
       minimumDepth: this.opts.config.channels.minimumDepth,
       local: localSideParams(keys, this.limits(msg.funding_satoshis, msg.dust_limit_satoshis)),
-      policy: defaultPolicy(),
+      policy: defaultPolicy({ fundingTimeoutBlocks: this.opts.config.channels.fundingTimeoutBlocks }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
     }, msg, signer)
@@ -212,6 +236,7 @@ export class ChannelManager implements SessionHandler {
     if (set === undefined) { set = new Set(); this.byPeer.set(peer, set) }
     set.add(ch)
     this.index(ch)
+    this.opening.track(ch)
     if (!restored) void ch.driver // built now: the caller starts it
     return ch
   }
@@ -226,14 +251,24 @@ export class ChannelManager implements SessionHandler {
       disconnect: () => { this.opts.session(peer)?.disconnect('channel protocol violation') },
       // One commitment_signed per event-loop turn: every message read in this turn joins it.
       defer: fn => { setImmediate(fn) },
-      emit: event => {
+      emit: (event, state) => {
         this.index(ch)
         if (event.type === 'channel_failed' || event.type === 'closing_agreed' || event.type === 'channel_ready') {
           this.log({ event: event.type, channel_id: ch.channelId, peer, ...(event.type === 'channel_failed' ? { reason: event.error.reason, detail: event.error.detail } : {}) })
         }
         for (const l of this.listeners) l.event(ch, event)
+        // Emitted once the abandoned state is durable: a crash from here on deletes it at startup.
+        if (event.type === 'channel_failed' && state.phase === 'abandoned') void this.discard(ch, event.error.reason)
       },
       stopped: error => {
+        // A new channel whose first write found its id taken (create-only, records.ts): nothing of it
+        // was written and nothing held behind that write was sent. It is refused and forgotten.
+        if (error instanceof StoreConflict) {
+          this.log({ event: 'open_refused', peer, reason: 'channel_id_in_use', channel_id: ch.channelId, key: error.key })
+          this.opts.session(peer)?.error(`channel_id_in_use: channel ${ch.channelId} already exists`, ch.state.temporaryChannelId)
+          this.forget(ch)
+          return
+        }
         // A failed write: the store refuses all writes from now on, the hub must stop. Anything else
         // is a bug in one channel's step: that channel stops (loudly), the others carry on.
         if (error instanceof StoreError) { this.opts.fatal(error); return }
@@ -266,7 +301,24 @@ export class ChannelManager implements SessionHandler {
   private forget (ch: ManagedChannel): void {
     this.byPeer.get(ch.peer)?.delete(ch)
     if (this.byId.get(ch.channelId) === ch) this.byId.delete(ch.channelId)
+    this.opening.release(ch)
     for (const l of this.listeners) l.forgotten?.(ch)
+  }
+
+  /** An abandoned channel (its abandoned state is durable): nothing of it is on-chain, so the hub
+   *  forgets it: from memory first (no more lookups, blocks or messages reach it), then its monitor,
+   *  then its records. In that order a crash leaves at most the abandoned record, which load() deletes. */
+  private async discard (ch: ManagedChannel, reason: string): Promise<void> {
+    const id = ch.channelId
+    this.forget(ch)
+    try {
+      await this.opts.forgetMonitor?.(id)
+      await this.opts.store.write(await abandonedChannelOps(this.opts.store, id, { monitor: false }))
+    } catch (e) {
+      this.opts.fatal(e)
+      return
+    }
+    this.log({ event: 'channel_forgotten', channel_id: id, peer: ch.peer, reason })
   }
 
   // ── persistence ──
@@ -275,6 +327,10 @@ export class ChannelManager implements SessionHandler {
     const record: ChannelRecord = { v: 1, peer: ch.peer, seed: ch.seed, state: req.state }
     const point = `persist:${req.monitor[0]?.kind ?? 'state'}`
     const spec = req.state.localCommit?.spec
+    // The first write creates the record (create-only); the ones the driver hands in before it is
+    // durable wait for it: if it is refused (the id is taken), none of them may land on that record.
+    const first = ch.indexed ? undefined : ch.created
+    if (first !== undefined) await first
     crashPoint('before', point)
     // prepare() and write() in the same synchronous turn: audit entries reach disk in chain order.
     const audit = this.opts.audit.prepare({
@@ -282,14 +338,23 @@ export class ChannelManager implements SessionHandler {
       updates: req.monitor.map(m => `${m.seq}:${m.kind}`),
       ...(spec !== undefined ? { local_msat: spec.toLocalMsat, remote_msat: spec.toRemoteMsat, htlcs: spec.htlcs.length } : {}),
     })
+    const creating = !ch.indexed && ch.created === undefined
     const ops = [
-      put(channelStateKey(req.channelId), record),
+      ...(creating ? createChannelOps(record) : [put(channelStateKey(req.channelId), record)]),
       ...req.monitor.map(m => put(monitorKey(req.channelId, m.seq), m)),
       ...preimageOps(req.monitor),
       ...audit.ops,
     ]
-    if (!ch.indexed) { ops.push(channelIndexOp(req.channelId, ch.peer)); ch.indexed = true }
-    await this.opts.store.write(ops)
+    const written = this.opts.store.write(ops)
+    if (creating) {
+      ch.created = written
+      await written
+      ch.indexed = true
+      this.opening.stored(ch)
+      this.index(ch)
+    } else {
+      await written
+    }
     crashPoint('after', point)
     this.opts.persisted?.(req.channelId, req.monitor)
   }
@@ -375,6 +440,16 @@ export class ChannelManager implements SessionHandler {
       case 'funding_created': {
         const ch = this.channelsOf(peer).find(c => c.state.temporaryChannelId === msg.temporary_channel_id && c.state.localCommit === undefined)
         if (ch === undefined) { session.warn(`unknown_channel: temporary_channel_id ${msg.temporary_channel_id}`, msg.temporary_channel_id); return }
+        if (msg.type === 'funding_created' && ch.state.phase === 'awaiting_funding_created') {
+          // A channel id (the funding outpoint) belongs to one channel forever (opening.ts).
+          const refused = this.opening.claim(ch, channelIdFromFunding(msg.funding_txid, msg.funding_output_index), id => this.byId.get(id))
+          if (refused !== undefined) {
+            this.log({ event: 'open_refused', peer, reason: 'channel_id_in_use', detail: refused })
+            session.error(refused, msg.temporary_channel_id)
+            this.forget(ch)
+            return
+          }
+        }
         void ch.driver.peer(msg)
         return
       }
@@ -413,7 +488,12 @@ export class ChannelManager implements SessionHandler {
   }
 }
 
-/** Whether a block can change anything in this channel: an HTLC anywhere in it (BOLT #2 deadlines). */
+/** Whether a block can change anything in this channel: an HTLC in flight, or a funding deadline. */
+export function dependsOnHeight (s: ChannelState): boolean {
+  return htlcsInFlight(s) || (s.phase === 'awaiting_funding_depth' && s.fundingDeadline !== undefined)
+}
+
+/** Whether an HTLC is anywhere in this channel (BOLT #2 deadlines). */
 export function htlcsInFlight (s: ChannelState): boolean {
   // protocol/channel/expiry.ts onBlock acts only in the operating phases.
   if (s.localCommit === undefined || !isOperating(s.phase)) return false

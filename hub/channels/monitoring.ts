@@ -115,6 +115,14 @@ export class HubMonitoring {
     return done
   }
 
+  /** A channel abandoned before its funding confirmed is forgotten: its monitor goes with it (after
+   *  the updates already handed in, so none of them creates it again). */
+  async forget (channelId: string): Promise<void> {
+    await this.feed.idle()
+    await this.host.forget(channelId)
+    this.views.delete(channelId)
+  }
+
   /** The on-chain view of a channel (undefined while it is only off-chain). */
   onChain (channelId: string): OnChainView | undefined { return this.views.get(channelId) }
 

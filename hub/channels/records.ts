@@ -11,11 +11,17 @@
 // Both are written in the same atomic batch as the channel write that makes them true
 // (ChannelManager.persist). A store written before the indexes existed is indexed once, on its first
 // start with this code (`indexes` marker).
+//
+// A channel's first write creates its record and index entry with create-only ops (hub/store/store.ts):
+// it is refused whole if either exists, so no new channel ever replaces another's record, seed or
+// monitor updates. A channel abandoned before its funding confirmed is deleted whole
+// (abandonedChannelOps), its chain monitor's checkpoint with it.
 import { z } from 'zod'
 import type { ChannelState, MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { NodeId } from '../../protocol/types.ts'
 import { keys } from '../store/keys.ts'
-import { parseJsonValue, put, type Store, type StoreOp } from '../store/store.ts'
+import { create, del, parseJsonValue, put, type Store, type StoreOp } from '../store/store.ts'
+import { indexKey as monitorIndexKey } from '../monitor/checkpoint.ts'
 
 export interface ChannelRecord {
   v: 1
@@ -62,6 +68,23 @@ export const preimageKey = (paymentHash: string): string => `${PREIMAGE_PREFIX}$
 /** The index entry of a channel (written with its first persist). */
 export function channelIndexOp (channelId: string, peer: NodeId): StoreOp {
   return put(channelIndexKey(channelId), { v: 1, peer })
+}
+
+/** A new channel's first write: its record and index entry, refused whole (StoreConflict) if either
+ *  exists. */
+export function createChannelOps (record: ChannelRecord): StoreOp[] {
+  const id = record.state.channelId
+  return [create(channelStateKey(id), record), create(channelIndexKey(id), { v: 1, peer: record.peer })]
+}
+
+/** Deletes everything stored of an abandoned channel (funding-check.ts: nothing of it is on-chain):
+ *  its record, index entry and monitor updates, and with `monitor` its chain monitor's checkpoint and
+ *  summary (only while no MonitorHost has it open: the host deletes those itself, MonitorHost.forget). */
+export async function abandonedChannelOps (store: Store, channelId: string, opts: { monitor: boolean }): Promise<StoreOp[]> {
+  const ops: StoreOp[] = [del(channelStateKey(channelId)), del(channelIndexKey(channelId))]
+  for await (const [key] of store.iterate(keys.monitorPrefix(channelId))) ops.push(del(key))
+  if (opts.monitor) ops.push(del(keys.monitorState(channelId)), del(monitorIndexKey(channelId)))
+  return ops
 }
 
 /** Index entries for the preimages among a persist's monitor updates. */

@@ -1,22 +1,29 @@
 // Funding: the hub pays for the channels it opens (inbound liquidity for creators and treasuries),
-// broadcasts their funding transactions once the channel is stored, and tells every channel how deep
-// its funding transaction is, block by block, from the chain follower.
+// broadcasts their funding transactions once the channel is stored, and tells every channel what its
+// funding looks like on our node, block by block, from the chain follower.
 //
-// - A platform opens and funds its own channel: the hub only accepts (ChannelManager), and watches
-//   the depth here like any other.
+// - A platform opens and funds its own channel: the hub only accepts (ChannelManager), and looks its
+//   funding up here like any other. Each lookup reports the depth AND the output at the funding
+//   index (hub/chain/funding-output.ts): the channel machine abandons a channel whose output is
+//   missing or does not pay the 2-of-2 of the funding keys exactly funding_satoshis, and sends
+//   channel_ready only for the right one (protocol/channel/funding-check.ts). A txid our node does
+//   not know is reported as nothing; the channel's funding deadline (fed with each block by the
+//   ChannelManager) abandons it in the end, and the manager forgets it: it is no longer looked up.
 // - A creator or treasury asks with `request_channel`, or a payment for it arrives and it has no
-//   channel (router → ensureChannel): the hub opens one of the configured size with its wallet.
+//   channel: inbound.ts decides (allow-list, budgets) and opens one of the configured size; its
+//   funding_needed comes here and the hub's wallet builds it.
 // - A reorg before the funding depth is reached just lowers the depth we report; the channel machine
 //   only acts once the depth is reached. A funding transaction that is final (finalityDepth) is given
 //   to the wallet's chain-wipe detector: if it ever disappears, the hub stops loudly (scenario 12).
 // - Zero-conf (config channels.zeroConf, off by default): for a hub-funded channel whose payee asked
-//   for minimum_depth 0 in accept_channel, the hub sends channel_ready as soon as its funding tx is
-//   broadcast. The payee's side must opt in the same way (its own depth check).
-import { hexToBytes, type NodeId, type Txid } from '../../protocol/types.ts'
+//   for minimum_depth 0 in accept_channel, the channel's policy lets our own funding tx count from the
+//   mempool, so it is looked up right after the broadcast. The payee's side must opt in the same way
+//   (its own depth check).
+import { hexToBytes, type Txid } from '../../protocol/types.ts'
 import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
 import type { ChannelEvent } from '../../protocol/channel/index.ts'
-import type { RequestChannel } from '../../protocol/wire/index.ts'
 import type { ChainBackend } from '../chain/backend.ts'
+import { fundingEvent, lookupFunding } from '../chain/funding-output.ts'
 import type { HubConfig } from '../config.ts'
 import type { Wallet } from '../wallet/wallet.ts'
 import type { ChannelListener, ChannelManager, ManagedChannel } from '../channels/manager.ts'
@@ -24,10 +31,13 @@ import type { ChannelListener, ChannelManager, ManagedChannel } from '../channel
 export interface FundingOptions {
   manager: ChannelManager
   wallet: Wallet
-  chain: Pick<ChainBackend, 'getRawTransaction'>
+  chain: Pick<ChainBackend, 'getRawTransaction' | 'getTxOut'>
   config: HubConfig
   log: (event: Record<string, unknown>) => void
 }
+
+/** Node lookups in flight at once (a restart may watch many fundings). */
+const LOOKUPS_IN_FLIGHT = 16
 
 export class Funding implements ChannelListener {
   /** Funding txs the wallet built for channels not yet stored: released if the channel is forgotten. */
@@ -63,30 +73,17 @@ export class Funding implements ChannelListener {
     const r = await this.opts.wallet.broadcast(txid)
     this.opts.log({ event: 'funding_broadcast', peer: ch.peer, channel_id: ch.channelId, txid, ok: r.ok, ...(r.ok ? {} : { error: r.error }) })
     const s = ch.driver.state
-    if (r.ok && this.opts.config.channels.zeroConf && s.setup.isFunder && s.setup.minimumDepth === 0 && s.phase === 'awaiting_funding_depth') {
-      // Zero-conf (the payee asked for minimum_depth 0): our own transaction, in the mempool, counts.
-      await ch.driver.chain({ type: 'funding_depth', depth: 1 })
+    // Zero-conf (the channel's policy and the payee's minimum_depth 0): our own transaction counts
+    // from the mempool; the channel machine decides from what the node shows.
+    if (r.ok && s.policy.zeroConfOwnFunding && s.setup.minimumDepth === 0 && s.phase === 'awaiting_funding_depth' && s.setup.funding !== undefined) {
+      const seen = await lookupFunding(this.opts.chain, s.setup.funding.txid, s.setup.funding.outputIndex)
+      if (seen.ok && seen.value !== null) await ch.driver.chain(seen.value)
     }
   }
 
   forgotten (ch: ManagedChannel): void {
     const txid = this.built.get(ch)
     if (txid !== undefined) { this.built.delete(ch); this.opts.wallet.release(txid) }
-  }
-
-  requestChannel (peer: NodeId, msg: RequestChannel): void {
-    const size = Math.min(msg.funding_satoshis ?? this.opts.config.channels.fundingSat, this.opts.config.channels.fundingSat)
-    void this.ensureChannel(peer, size).then(r => {
-      // A connection-level error (channel_id 0): the request itself was refused.
-      if ('error' in r) this.opts.manager.tell(peer, `request_channel refused: ${r.error}`)
-    })
-  }
-
-  /** Opens a hub-funded channel to `peer` unless it already has one usable or on its way. */
-  async ensureChannel (peer: NodeId, fundingSat = this.opts.config.channels.fundingSat): Promise<ManagedChannel | { error: string }> {
-    const existing = this.opts.manager.channelsOf(peer).find(c => c.state.setup.isFunder && ['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_signed', 'awaiting_funding_depth', 'normal'].includes(c.state.phase))
-    if (existing !== undefined) return existing
-    return await this.opts.manager.openTo(peer, fundingSat)
   }
 
   /** After a restart: a funding tx stored but maybe never broadcast (crash in between) goes out again. */
@@ -112,10 +109,12 @@ export class Funding implements ChannelListener {
     }
   }
 
-  /** A block was connected (or the chain changed): report each funding tx's depth to its channel. */
+  /** A block was connected (or the chain changed): report each funding tx's depth and output to its
+   *  channels. */
   async onBlock (): Promise<void> {
     const finality = this.opts.config.channels.finalityDepth
-    // One node RPC per funding transaction (a batch transaction funds many channels).
+    // One getrawtransaction per funding transaction (a batch transaction funds many channels), and one
+    // gettxout per channel still waiting for its funding.
     const watched = new Map<string, ManagedChannel[]>()
     for (const ch of this.opts.manager.all()) {
       const s = ch.state
@@ -131,15 +130,24 @@ export class Funding implements ChannelListener {
       while (next < txids.length) {
         const txid = txids[next++]!
         const r = await this.opts.chain.getRawTransaction(txid)
-        if (!r.ok) continue // the node is busy; the next block asks again
-        const depth = r.value?.confirmations ?? 0
-        for (const ch of watched.get(txid)!) if (ch.state.phase === 'awaiting_funding_depth') await ch.driver.chain({ type: 'funding_depth', depth })
-        if (depth >= finality && !this.final.has(txid)) {
+        // The node is busy (the next block asks again), or knows no such transaction (yet): nothing
+        // to report; a funding that never comes meets its deadline.
+        if (!r.ok || r.value === null) continue
+        const found = r.value
+        const channels = watched.get(txid)!
+        for (const ch of channels) {
+          const s = ch.state
+          if (s.phase !== 'awaiting_funding_depth') continue
+          const ev = await fundingEvent(this.opts.chain, found, s.setup.funding!.outputIndex)
+          if (ev.ok) await ch.driver.chain(ev.value)
+        }
+        // Only a funding some channel kept (an abandoned one is nothing of ours).
+        if (found.confirmations >= finality && !this.final.has(txid) && channels.some(ch => ch.state.phase !== 'abandoned')) {
           this.final.add(txid)
           this.opts.wallet.addFinalTx(txid)
         }
       }
     }
-    await Promise.all(Array.from({ length: Math.min(16, txids.length) }, worker))
+    await Promise.all(Array.from({ length: Math.min(LOOKUPS_IN_FLIGHT, txids.length) }, worker))
   }
 }

@@ -26,7 +26,7 @@ import { monitorStep, newMonitor, parseMonitorState, type MonitorAction, type Mo
 import type { MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped, Result } from '../chain/backend.ts'
 import { ok } from '../chain/backend.ts'
-import { keys as storeKeys, parseJsonValue, put, type Store, type StoreOp } from '../store/index.ts'
+import { del, keys as storeKeys, parseJsonValue, put, type Store, type StoreOp } from '../store/index.ts'
 import { compact, indexKey, INDEX_PREFIX, isQuiet, parseSummary, restoreRevoked, summaryOf, type Summary } from './checkpoint.ts'
 import { monitorBlockOf, relevantTxs } from './convert.ts'
 
@@ -266,6 +266,21 @@ export class MonitorHost {
       await this.step(await this.load(e), { kind: 'force_close', reason })
       await this.flush()
       return true
+    })
+  }
+
+  /** Drops a channel's monitor and deletes its checkpoint and summary: for a channel abandoned before
+   *  its funding confirmed (protocol/channel/funding-check.ts), whose funding output nothing of ours
+   *  spends. The channel's own stored updates are its owner's to delete. */
+  forget (channelId: string): Promise<void> {
+    return this.serial(async () => {
+      const e = this.entries.get(channelId)
+      if (e === undefined) return
+      this.entries.delete(channelId)
+      this.loaded.delete(e as Loaded)
+      this.dirty.delete(e as Loaded)
+      if (e.funding !== undefined) this.byFunding.get(e.funding.txid)?.delete(e)
+      await this.opts.store.write([del(storeKeys.monitorState(channelId)), del(indexKey(channelId))])
     })
   }
 

@@ -4,9 +4,20 @@
 // upstream: a fulfill once the preimage is stored, a fail once the failure is irrevocably committed,
 // each recorded in the circuit first (scenario 9).
 //
-// Failures upstream carry a typed reason: unknown_next_peer (no channel), temporary_channel_failure
-// (insufficient liquidity), recipient_offline (payee not back before the deadline), expiry_too_soon,
-// fee_insufficient, or whatever the payee said.
+// Failures upstream carry a typed reason: unknown_next_peer (no channel, and the hub opens none for it),
+// temporary_channel_failure (insufficient liquidity), recipient_offline (payee not back before the
+// deadline), expiry_too_soon, fee_insufficient, or whatever the payee said.
+//
+// How long a payee may hold a forwarded HTLC (config router.maxHoldBlocks). BOLT #2: "For simplicity,
+// a node can only remove HTLCs added by the other node": the hub cannot take back an HTLC it offered,
+// and it must never fail the payment upstream while the payee can still fulfil downstream (the payee
+// would be paid by the hub, the payer refunded by it). So the hold is bounded by the downstream HTLC's
+// own expiry: at most maxHoldBlocks above the current height (and, as always, cltvExpiryDelta below
+// the incoming one). A payee that has neither fulfilled nor failed by then (plus
+// OFFERED_HTLC_GRACE_BLOCKS) makes the hub fail its channel (protocol/channel/expiry.ts, BOLT #2
+// deadline); the chain monitor times the HTLC out on-chain, and once that is final the payment fails
+// upstream (channels/monitoring.ts). The payer waits at most that long, however far out its own
+// expiry is.
 //
 // After a restart, reconcile() replays: every circuit is matched with the state of its channels, and
 // every committed incoming HTLC without a circuit is handled as new. Replays are idempotent: a circuit
@@ -30,8 +41,9 @@ export interface RouterOptions {
   /** A preimage any channel stored (records.ts preimage index), for replays after a restart. */
   lookupPreimage?: (paymentHash: string) => Promise<string | undefined>
   height: () => number
-  /** Opens a hub-funded channel to a payee that has none (funding). */
-  openChannel?: (peer: NodeId) => void
+  /** Opens a hub-funded channel to a payee that has none (funding/inbound.ts); returns why not, if
+   *  the hub's policy opens none for it. */
+  openChannel?: (peer: NodeId) => string | undefined
   log: (event: Record<string, unknown>) => void
   /** A router write failed: the store refuses writes from now on; the hub must stop. */
   fatal: (error: unknown) => void
@@ -90,7 +102,8 @@ export class Router implements ChannelListener {
     if (htlc.recipient === this.opts.hubId) return this.failUpstream(chIn, htlc.id, 'incorrect_or_unknown_payment_details', 'the hub is not a payee')
     const outAmount = amountToForward(htlc.amountMsat, { feeBaseMsat: c.fees.baseMsat, feePpm: c.fees.ppm })
     if (outAmount === null) return this.failUpstream(chIn, htlc.id, 'fee_insufficient', `fee is ${c.fees.baseMsat} msat + ${c.fees.ppm} ppm`)
-    const outCltv = htlc.cltvExpiry - c.cltvExpiryDelta
+    // The payee may hold it until this expiry at the latest (see the top of this file).
+    const outCltv = Math.min(htlc.cltvExpiry - c.cltvExpiryDelta, this.opts.height() + c.router.maxHoldBlocks)
     if (outCltv < this.opts.height() + c.minFinalCltvExpiry) return this.failUpstream(chIn, htlc.id, 'expiry_too_soon', `cltv_expiry ${htlc.cltvExpiry} leaves less than ${c.cltvExpiryDelta} + ${c.minFinalCltvExpiry} blocks`)
     await this.forward(chIn, htlc, outAmount, outCltv)
   }
@@ -113,7 +126,8 @@ export class Router implements ChannelListener {
         if (!online || this.opts.config.channels.openOnPayment !== true || this.opts.openChannel === undefined) {
           return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub`)
         }
-        this.opts.openChannel(htlc.recipient)
+        const refused = this.opts.openChannel(htlc.recipient)
+        if (refused !== undefined) return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub, and the hub opens none: ${refused}`)
       }
       // The payee is offline, reconnecting, or its channel is still opening: hold until the deadline.
       this.hold(chIn, htlc, outAmount, outCltv)

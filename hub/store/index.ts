@@ -1,4 +1,4 @@
-export { StoreError, jsonValue, parseJsonValue, put, putJsonText, del, type Store, type StoreOp, type StoreErrorReason, type IterateOptions } from './store.ts'
+export { StoreError, StoreConflict, jsonValue, parseJsonValue, put, putJsonText, del, create, type Store, type StoreOp, type StoreErrorReason, type IterateOptions } from './store.ts'
 export { LevelStore } from './level-store.ts'
 export { MemoryStore } from './memory-store.ts'
 export { FaultyStore } from './faulty-store.ts'

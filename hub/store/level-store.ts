@@ -9,7 +9,11 @@ export class LevelStore implements Store {
 
   private constructor (private readonly db: Level<string, Uint8Array>, maxBatchOps?: number) {
     // StoreOps are already { type, key, value } (abstract-level clones each op itself): no mapping.
-    this.committer = new GroupCommitter(ops => this.db.batch(ops as Array<{ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }>, { sync: true }), maxBatchOps)
+    this.committer = new GroupCommitter(
+      ops => this.db.batch(ops as Array<{ type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string }>, { sync: true }),
+      maxBatchOps,
+      async key => (await this.db.get(key)) !== undefined,
+    )
   }
 
   /** Opens (creating if needed) the database in `dir`. LevelDB's LOCK file makes a second open of

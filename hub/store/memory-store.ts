@@ -7,10 +7,10 @@ export class MemoryStore implements Store {
   private readonly data = new Map<string, Uint8Array>()
   private readonly committer = new GroupCommitter(async ops => {
     for (const op of ops) {
-      if (op.type === 'put') this.data.set(op.key, op.value.slice())
-      else this.data.delete(op.key)
+      if (op.type === 'del') this.data.delete(op.key)
+      else this.data.set(op.key, op.value.slice())
     }
-  })
+  }, undefined, async key => this.data.has(key))
 
   get stats (): Readonly<GroupCommitStats> { return this.committer.stats }
 

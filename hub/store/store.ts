@@ -9,10 +9,17 @@
 //   is reopened: a channel must never act on a write whose outcome it does not know.
 // - Rejection (not a result value) is deliberate here: after a failed or unknown durable write there
 //   is no "next step" for the caller to choose; `await` stops the flow, and the host restarts.
+// - A `create` op writes a key only if it has no value yet (stored, or given one by an earlier write
+//   that the store applies first). Otherwise the whole write is refused with a StoreConflict: nothing
+//   of it is written, and the store carries on (unlike a StoreError). The check and the write are one
+//   step with respect to every other write of the store: a new channel's record can never replace
+//   another channel's, whichever code path writes it.
 
 export type StoreOp =
   | { readonly type: 'put'; readonly key: string; readonly value: Uint8Array }
   | { readonly type: 'del'; readonly key: string }
+  /** A put that refuses to replace a value (see the contract above). */
+  | { readonly type: 'create'; readonly key: string; readonly value: Uint8Array }
 
 export interface IterateOptions {
   /** Newest (lexicographically last) first. */
@@ -42,6 +49,15 @@ export class StoreError extends Error {
   }
 }
 
+/** A write refused because a `create` op's key already has a value. Nothing of the write was applied;
+ *  the store accepts later writes as before. */
+export class StoreConflict extends Error {
+  override readonly name = 'StoreConflict'
+  constructor (readonly key: string) {
+    super(`conflict: ${key} already exists`)
+  }
+}
+
 /** Keys are printable ASCII, so that prefix + '\x7f' bounds a prefix range exactly. */
 const KEY = /^[\x20-\x7e]{1,512}$/
 export const MAX_KEY_LENGTH = 512
@@ -51,7 +67,7 @@ export function assertOps (ops: readonly StoreOp[]): void {
   if (!Array.isArray(ops)) throw new TypeError('store.write: ops must be an array')
   for (const op of ops) {
     if (typeof op.key !== 'string' || !KEY.test(op.key)) throw new TypeError(`store.write: bad key ${JSON.stringify(op.key)}`)
-    if (op.type === 'put') {
+    if (op.type === 'put' || op.type === 'create') {
       if (!(op.value instanceof Uint8Array)) throw new TypeError(`store.write: value of ${op.key} is not a Uint8Array`)
     } else if (op.type !== 'del') {
       throw new TypeError(`store.write: unknown op type ${JSON.stringify((op as { type: unknown }).type)}`)
@@ -74,3 +90,5 @@ export const put = (key: string, value: unknown): StoreOp => ({ type: 'put', key
 /** A put of text that is already JSON (built by the caller, e.g. around a canonical record). */
 export const putJsonText = (key: string, json: string): StoreOp => ({ type: 'put', key, value: enc.encode(json) })
 export const del = (key: string): StoreOp => ({ type: 'del', key })
+/** A put of a JSON value that refuses to replace an existing one (StoreConflict). */
+export const create = (key: string, value: unknown): StoreOp => ({ type: 'create', key, value: jsonValue(value) })

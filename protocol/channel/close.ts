@@ -9,7 +9,7 @@ import { onCommandError, onPeerError } from './failure.ts'
 import { CLOSING_TX_WEIGHT } from './fees.ts'
 import { checkClosingFee, checkReceivedShutdown, isAllowedShutdownScript } from './rules/shutdown.ts'
 import type { ChannelSigner, ClosingRef } from './signer.ts'
-import { commits, type ChannelState } from './state.ts'
+import type { ChannelState, LocalCommit, RemoteCommit } from './state.ts'
 
 /** Local command: start a cooperative close. */
 export function commandShutdown (b: StepBuilder, signer: ChannelSigner, script?: string): void {
@@ -59,6 +59,14 @@ export function receiveShutdown (b: StepBuilder, signer: ChannelSigner, msg: Shu
 export function maybeReplyShutdown (b: StepBuilder): void {
   const s = b.state
   if (s.closing.remoteScript !== undefined && s.closing.localScript === undefined && s.localChanges.proposed.length === 0) sendShutdown(b)
+}
+
+/** The current commitments. A close may start before channel_ready (BOLT #2: "MAY send a `shutdown`
+ *  before a `channel_ready`"), when the peer's next per-commitment point is not known yet: closing
+ *  needs only commitment 0. */
+function commits (s: ChannelState): { local: LocalCommit; remote: RemoteCommit } {
+  if (s.localCommit === undefined || s.remoteCommit === undefined) throw new Error(`no commitments yet in phase ${s.phase}`)
+  return { local: s.localCommit, remote: s.remoteCommit }
 }
 
 /** No HTLC in either commitment, nothing unsigned or unrevoked: the final commitments are equal. */

@@ -3,6 +3,7 @@ import type { ChannelError } from '../errors.ts'
 import type { StepBuilder } from './effects.ts'
 import { isFinal } from './phase.ts'
 import { dropUncommitted } from './disconnect.ts'
+import { abandon, nothingAtStake } from './funding-check.ts'
 
 /** Applies a peer-caused error: the message that caused it was not applied to the state. */
 export function onPeerError (b: StepBuilder, err: ChannelError): void {
@@ -27,6 +28,8 @@ export function onPeerError (b: StepBuilder, err: ChannelError): void {
 export function failChannel (b: StepBuilder, err: ChannelError): void {
   const s = b.state
   if (isFinal(s.phase)) return
+  // A fundee before its channel is ready has nothing to broadcast for (funding-check.ts).
+  if (nothingAtStake(s)) return abandon(b, err)
   const funded = s.localCommit !== undefined
   s.phase = 'failed'
   // Stored first: after a restart the channel must still know it failed (and the monitor must close).

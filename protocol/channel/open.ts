@@ -9,6 +9,7 @@ import { hexToBytes, bytesToHex } from '../types.ts'
 import type { AcceptChannel, ChannelReady, ChannelType, FundingCreated, FundingSigned, OpenChannel } from '../wire/index.ts'
 import { StepBuilder, type Step } from './effects.ts'
 import { failChannel, onCommandError, onPeerError } from './failure.ts'
+import { abandon, checkFundingOutput, fundingDeadlineFrom, requiredFundingDepth, type FundingOutputSeen } from './funding-check.ts'
 import { checkAcceptChannel, checkOpenChannel } from './rules/open.ts'
 import { checkPoint } from './rules/commitment.ts'
 import type { ChannelSigner } from './signer.ts'
@@ -148,6 +149,8 @@ export function receiveFundingCreated (b: StepBuilder, signer: ChannelSigner, ms
   s.remoteCommit = { index: 0, spec, perCommitmentPoint: point }
   s.channelId = channelIdFromFunding(msg.funding_txid, msg.funding_output_index)
   s.phase = 'awaiting_funding_depth'
+  const deadline = fundingDeadlineFrom(s)
+  if (deadline !== undefined) s.fundingDeadline = deadline
   b.persist(
     { kind: 'funding', setup: s.setup },
     { kind: 'local_commitment', number: 0, perCommitmentPoint: local.perCommitmentPoint, spec, signature: msg.signature, htlcSignatures: [] },
@@ -181,10 +184,15 @@ export function channelReadyMessage (s: ChannelState, signer: ChannelSigner): Ch
   return { type: 'channel_ready', channel_id: s.channelId, second_per_commitment_point: signer.perCommitmentPoint(1) }
 }
 
-/** The funding tx reached `depth` confirmations. */
-export function fundingDepth (b: StepBuilder, signer: ChannelSigner, depth: number): void {
+/** The host's node shows the funding tx `depth` deep (0: in the mempool) with `output` at the funding
+ *  index (funding-check.ts): a wrong or missing output abandons the channel (a spent one fails it);
+ *  the right one at the required depth sends channel_ready. */
+export function fundingDepth (b: StepBuilder, signer: ChannelSigner, depth: number, output: FundingOutputSeen | null): void {
   const s = b.state
-  if (s.phase !== 'awaiting_funding_depth' || s.channelReady.sent || depth < Math.max(1, s.setup.minimumDepth)) return
+  if (s.phase !== 'awaiting_funding_depth') return
+  const bad = checkFundingOutput(s.setup, output)
+  if (bad !== undefined) return bad.reason === 'funding_output_spent' ? failChannel(b, bad) : abandon(b, bad)
+  if (s.channelReady.sent || depth < requiredFundingDepth(s)) return
   s.channelReady.sent = true
   b.persist()
   if (s.link === 'up') b.send(channelReadyMessage(s, signer))

@@ -17,6 +17,8 @@ export type Phase =
   | 'closing'                  // a mutual close was agreed (or a commitment went on-chain); the monitor takes over
   | 'awaiting_remote_close'    // data-loss protection: we are provably behind and must never broadcast our commitment
   | 'failed'                   // we failed the channel (error sent): the monitor force-closes with our latest commitment
+  | 'abandoned'                // the funding never showed on-chain as agreed (missing, wrong, or not confirmed in time):
+                               // nothing to broadcast, nothing of ours at stake; the host may forget it (funding-check.ts)
   | 'closed'                   // a closing or commitment tx is final on-chain
 
 /** The connection to the peer, as far as this channel is concerned (BOLT #2 "Message Retransmission"). */
@@ -29,7 +31,7 @@ export type Link =
 export const OPERATING_PHASES: readonly Phase[] = ['normal', 'shutting_down']
 
 /** Phases after which the channel machine sends nothing more on this channel. */
-export const FINAL_PHASES: readonly Phase[] = ['closing', 'awaiting_remote_close', 'failed', 'closed']
+export const FINAL_PHASES: readonly Phase[] = ['closing', 'awaiting_remote_close', 'failed', 'abandoned', 'closed']
 
 export const isOperating = (p: Phase): boolean => OPERATING_PHASES.includes(p)
 export const isFinal = (p: Phase): boolean => FINAL_PHASES.includes(p)

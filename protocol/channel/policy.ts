@@ -1,6 +1,6 @@
 // Default LocalPolicy from protocol/limits.ts (a host overrides fields from its config).
 import {
-  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MAX_DUST_EXPOSURE_MSAT, DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MAX_MINIMUM_DEPTH,
+  DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MAX_DUST_EXPOSURE_MSAT, DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MAX_MINIMUM_DEPTH,
   DEFAULT_MAX_TO_SELF_DELAY, DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR,
 } from '../limits.ts'
 import type { Msat, Sat } from '../types.ts'
@@ -16,6 +16,8 @@ export function defaultPolicy (overrides: Partial<LocalPolicy> = {}): LocalPolic
     maxToSelfDelay: DEFAULT_MAX_TO_SELF_DELAY,
     maxMinimumDepth: DEFAULT_MAX_MINIMUM_DEPTH,
     minFundingSat: DEFAULT_MIN_FUNDING_SATOSHIS as Sat,
+    fundingTimeoutBlocks: DEFAULT_FUNDING_TIMEOUT_BLOCKS,
+    zeroConfOwnFunding: false,
     ...overrides,
   }
 }

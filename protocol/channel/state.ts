@@ -86,6 +86,12 @@ export interface LocalPolicy {
   maxToSelfDelay: number
   maxMinimumDepth: number
   minFundingSat: Sat
+  /** Fundee: blocks from funding_created to wait for the funding to confirm before abandoning the
+   *  channel (BOLT #2 "SHOULD forget the channel"; protocol/channel/funding-check.ts). */
+  fundingTimeoutBlocks: number
+  /** Funder: when the peer asked for minimum_depth 0, our own funding transaction counts once our node
+   *  has it (zero-conf: only our own coins are at stake). Never for a channel the peer funded. */
+  zeroConfOwnFunding: boolean
 }
 
 /** Everything fixed once the channel is funded: what both commitments are built from. */
@@ -158,6 +164,8 @@ export interface ChannelState {
   pendingOpen?: OpenChannel
   /** Establishment only: the peer's first_per_commitment_point (commitment 0). */
   remoteFirstPoint?: string
+  /** Fundee: the height at which a funding that has not made the channel ready abandons it. */
+  fundingDeadline?: number
   localCommit?: LocalCommit
   remoteCommit?: RemoteCommit
   nextRemoteCommit?: NextRemoteCommit

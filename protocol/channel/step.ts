@@ -12,6 +12,7 @@
 //   peer funding_created (acceptor)                   1   funding + both commitments 0 → funding_signed
 //   peer funding_signed (opener)                      1   funding + both commitments 0 → broadcast funding
 //   chain funding depth / peer channel_ready          1
+//   funding output wrong or missing, or deadline      1   (no monitor update: abandoned, nothing to enforce)
 //   command shutdown / peer shutdown (first)          1
 //   each closing_signed sent, and the agreement       1 per step
 //   channel failed after funding                      1   force_close
@@ -31,6 +32,7 @@ import { fundingBuilt, fundingDepth, receiveAcceptChannel, receiveChannelReady, 
 import { commandShutdown, receiveClosingSigned, receiveShutdown } from './close.ts'
 import { onConnected, receiveReestablish } from './reestablish.ts'
 import { onBlock } from './expiry.ts'
+import { abandon, checkFundingDeadline, nothingAtStake, type FundingOutputSeen } from './funding-check.ts'
 
 export type Command =
   | AddHtlcCommand
@@ -45,7 +47,9 @@ export type Command =
 
 export type ChainEvent =
   | { type: 'block'; height: number }
-  | { type: 'funding_depth'; depth: number }
+  /** What the host's node shows of the funding tx, once it knows the tx: its confirmations (0: in the
+   *  mempool) and the output at the funding index (null: it has none). hub/chain/funding-output.ts. */
+  | { type: 'funding_depth'; depth: number; output: FundingOutputSeen | null }
 
 export type ChannelInput =
   | { kind: 'peer'; msg: PeerMessage }
@@ -102,8 +106,8 @@ function onCommand (b: StepBuilder, signer: ChannelSigner, cmd: Command): void {
 
 function onChain (b: StepBuilder, signer: ChannelSigner, e: ChainEvent): void {
   switch (e.type) {
-    case 'block': return onBlock(b, e.height)
-    case 'funding_depth': return fundingDepth(b, signer, e.depth)
+    case 'block': onBlock(b, e.height); return checkFundingDeadline(b)
+    case 'funding_depth': return fundingDepth(b, signer, e.depth, e.output)
   }
 }
 
@@ -136,6 +140,10 @@ function onPeerMessage (b: StepBuilder, signer: ChannelSigner, msg: PeerMessage)
     case 'shutdown':
       // A retransmitted shutdown (BOLT #2: "if it has sent a previous `shutdown`: MUST retransmit") is redundant.
       if (s.phase === 'negotiating_close' && msg.scriptpubkey === s.closing.remoteScript) return
+      // BOLT #2 (shutdown, receiver): "if it hasn't sent a `channel_ready` yet: MAY reply to a
+      // `shutdown` message with a `shutdown`". A fundee whose funding has not confirmed does not: it
+      // would sign a closing tx for an output it has not seen, and keep the channel past its deadline.
+      if (nothingAtStake(s) && !s.channelReady.sent) return abandon(b, channelError('unexpected_message', 'shutdown before the funding confirmed: nothing to close', 'close'))
       return isOperating(s.phase) || s.phase === 'awaiting_funding_depth' ? receiveShutdown(b, signer, msg) : unexpected(b, msg.type)
     case 'closing_signed': return receiveClosingSigned(b, signer, msg)
     default: break

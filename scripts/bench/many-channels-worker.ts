@@ -19,7 +19,7 @@ import { Psbt, networks, payments } from 'bitcoinjs-lib'
 import * as ecc from 'tiny-secp256k1'
 import { HubLink } from '../../client-sdk/transport/index.ts'
 import { ChannelDriver, channelKeys, localSideParams } from '../../protocol/driver/index.ts'
-import { bolt3Signer, defaultPolicy, isFinal, openChannel, type ChannelState } from '../../protocol/channel/index.ts'
+import { bolt3Signer, defaultPolicy, fundingAsAgreed, isFinal, openChannel, type ChannelState } from '../../protocol/channel/index.ts'
 import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
 import { setDefaultCurve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
@@ -277,7 +277,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
   /** The funding transactions are `depth` deep: tell every channel waiting for it. */
   async confirm (args) {
     const depth = Number(args.depth)
-    await Promise.all(allChans().filter(c => c.driver.state.phase === 'awaiting_funding_depth').map(c => c.driver.chain({ type: 'funding_depth', depth })))
+    await Promise.all(allChans().filter(c => c.driver.state.phase === 'awaiting_funding_depth').map(c => c.driver.chain(fundingAsAgreed(c.driver.state.setup, depth))))
     return true
   },
   /** Resolves once every channel that was funded is in `normal` (channel_ready both ways), or after

@@ -12,7 +12,7 @@
 import { sha256 } from '../../protocol/crypto/hash.ts'
 import { nobleCurve, setDefaultCurve, type Curve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
-import { acceptChannel, bolt3Signer, defaultPolicy, openChannel, type ChannelEvent, type ChannelSigner } from '../../protocol/channel/index.ts'
+import { acceptChannel, bolt3Signer, defaultPolicy, fundingAsAgreed, openChannel, type ChannelEvent, type ChannelSigner } from '../../protocol/channel/index.ts'
 import { ChannelDriver, channelKeys, localSideParams, type DriverPorts, type PersistRequest } from '../../protocol/driver/index.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
 import type { PeerMessage } from '../../protocol/wire/index.ts'
@@ -127,8 +127,8 @@ async function openPair (): Promise<{ a: Side; b: Side }> {
   a.driver = new ChannelDriver(opened.state, a.signer, { ...ports(a, () => b), send: msg => { if (msg.type === 'open_channel') setImmediate(() => origPeer(msg)); else aSend(msg) } })
   await a.driver.start(opened)
   while (!(a.driver.state.phase === 'awaiting_funding_depth' && b.driver?.state.phase === 'awaiting_funding_depth')) await turn()
-  await a.driver.chain({ type: 'funding_depth', depth: 1 })
-  await b.driver.chain({ type: 'funding_depth', depth: 1 })
+  await a.driver.chain(fundingAsAgreed(a.driver.state.setup, 1))
+  await b.driver.chain(fundingAsAgreed(b.driver.state.setup, 1))
   const normal = (d: ChannelDriver): boolean => d.state.phase === 'normal'
   while (!(normal(a.driver) && normal(b.driver))) await turn()
   return { a, b }

@@ -1,7 +1,7 @@
 // Channel establishment: open_channel / accept_channel receiver rules (BOLT #2 "Channel
 // Establishment v1"), and a funding_created with a bad signature.
 import t from 'tap'
-import { acceptChannel, bolt3Signer, defaultPolicy, openChannel } from '../../../protocol/channel/index.ts'
+import { acceptChannel, bolt3Signer, defaultPolicy, fundingAsAgreed, openChannel } from '../../../protocol/channel/index.ts'
 import type { ChannelId, Msat, Sat } from '../../../protocol/types.ts'
 import type { OpenChannel } from '../../../protocol/wire/index.ts'
 import { CHAIN_HASH, P2WPKH_A, P2WPKH_B, Pair, makeKeys, rng } from './fixtures/harness.ts'
@@ -67,9 +67,9 @@ t.test('disconnect after funding_signed, before channel_ready: reestablish retra
   p.flush()
   p.run(p.a, { kind: 'command', cmd: { type: 'funding_built', txid: 'ef'.repeat(32) as never, outputIndex: 0 } })
   p.flush()
-  p.run(p.a, { kind: 'chain', event: { type: 'funding_depth', depth: 3 } }) // A sends channel_ready ...
+  p.run(p.a, { kind: 'chain', event: fundingAsAgreed(p.a.state.setup, 3) }) // A sends channel_ready ...
   p.disconnect()                                                           // ... which is lost
-  p.run(p.b, { kind: 'chain', event: { type: 'funding_depth', depth: 3 } })
+  p.run(p.b, { kind: 'chain', event: fundingAsAgreed(p.b.state.setup, 3) })
   p.reconnect()
   p.flush()
   t.equal(p.a.state.phase, 'normal')

@@ -3,7 +3,7 @@
 // fed to channel states taken at every point of a payment flow. Whatever the state machine decides,
 // it decides with a value; and no commitment it holds afterwards loses or creates money.
 import t from 'tap'
-import { specTotalMsat, step, type ChannelState } from '../../../protocol/channel/index.ts'
+import { fundingAsAgreed, specTotalMsat, step, type ChannelState } from '../../../protocol/channel/index.ts'
 import { decodeFrame, encodeMessage, type PeerMessage } from '../../../protocol/wire/index.ts'
 import { Pair, rng, type Party } from './fixtures/harness.ts'
 import { PAYMENT_FLOW, reversed } from './fixtures/flow.ts'
@@ -35,8 +35,8 @@ q.run(q.a, { kind: 'command', cmd: { type: 'funding_built', txid: '34'.repeat(32
 states.push({ party: q.a, state: q.a.state }) // awaiting funding_signed
 q.flush()
 states.push({ party: q.a, state: q.a.state }, { party: q.b, state: q.b.state }) // awaiting depth / channel_ready
-q.run(q.a, { kind: 'chain', event: { type: 'funding_depth', depth: 3 } })
-q.run(q.b, { kind: 'chain', event: { type: 'funding_depth', depth: 3 } })
+q.run(q.a, { kind: 'chain', event: fundingAsAgreed(q.a.state.setup, 3) })
+q.run(q.b, { kind: 'chain', event: fundingAsAgreed(q.b.state.setup, 3) })
 q.flush()
 const messages: PeerMessage[] = [...p.a.sent, ...p.b.sent, ...q.a.sent, ...q.b.sent]
 

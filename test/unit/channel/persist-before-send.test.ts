@@ -4,6 +4,7 @@
 // continues; a store that fails (the host dies) restarts from its last durable state, reconnects, and
 // the channel still settles without a force close. The number of durable writes per step is asserted.
 import t from 'tap'
+import { fundingAsAgreed } from '../../../protocol/channel/index.ts'
 import { Pair, type Party } from './fixtures/harness.ts'
 import { AMOUNT, FAIL_FLOW, PAYMENT_FLOW, finish, reversed, type Action } from './fixtures/flow.ts'
 
@@ -122,9 +123,9 @@ t.test('durable writes: establishment and cooperative close', t => {
   t.equal(writes(p.a, () => p.run(p.a, { kind: 'command', cmd: { type: 'funding_built', txid: '12'.repeat(32) as never, outputIndex: 0 } })), 0, 'funding_built → funding_created: 0 (nothing broadcast yet)')
   t.equal(writes(p.b, () => p.deliver(p.b)), 1, 'recv funding_created → funding_signed: 1')
   t.equal(writes(p.a, () => p.deliver(p.a)), 1, 'recv funding_signed → broadcast: 1')
-  t.equal(writes(p.a, () => p.run(p.a, { kind: 'chain', event: { type: 'funding_depth', depth: 3 } })), 1, 'funding depth → channel_ready: 1')
+  t.equal(writes(p.a, () => p.run(p.a, { kind: 'chain', event: fundingAsAgreed(p.a.state.setup, 3) })), 1, 'funding depth → channel_ready: 1')
   t.equal(writes(p.b, () => p.deliver(p.b)), 1, 'recv channel_ready: 1')
-  t.equal(writes(p.b, () => p.run(p.b, { kind: 'chain', event: { type: 'funding_depth', depth: 3 } })), 1, 'funding depth → channel_ready: 1')
+  t.equal(writes(p.b, () => p.run(p.b, { kind: 'chain', event: fundingAsAgreed(p.b.state.setup, 3) })), 1, 'funding depth → channel_ready: 1')
   t.equal(writes(p.a, () => p.deliver(p.a)), 1, 'recv channel_ready: 1')
   t.equal(p.a.state.phase, 'normal')
   t.equal(writes(p.a, () => p.run(p.a, { kind: 'command', cmd: { type: 'shutdown' } })), 1, 'shutdown: 1')

@@ -3,7 +3,7 @@
 // writes). Every port call is appended to one shared trace, so a test can assert the order in which
 // effects were executed.
 import { sha256 } from '../../../protocol/crypto/hash.ts'
-import { acceptChannel, bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState } from '../../../protocol/channel/index.ts'
+import { acceptChannel, bolt3Signer, fundingAsAgreed, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
 import { ChannelDriver, channelKeys, localSideParams, type DriverOptions, type PersistRequest } from '../../../protocol/driver/index.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../../protocol/types.ts'
@@ -115,8 +115,8 @@ export class DriverPair {
     this.a.driver = new ChannelDriver(opened.state, this.a.signer, this.ports(this.a), this.driverConfig.options)
     await this.a.driver.start(opened)
     await this.until(() => this.a.driver!.state.phase === 'awaiting_funding_depth' && this.b.driver?.state.phase === 'awaiting_funding_depth')
-    await this.a.driver.chain({ type: 'funding_depth', depth: 1 })
-    await this.b.driver!.chain({ type: 'funding_depth', depth: 1 })
+    await this.a.driver.chain(fundingAsAgreed(this.a.driver.state.setup, 1))
+    await this.b.driver!.chain(fundingAsAgreed(this.b.driver!.state.setup, 1))
     await this.until(() => this.a.driver!.state.phase === 'normal' && this.b.driver!.state.phase === 'normal')
     // channel_ready's writes may still be in flight (the drivers step on while they are written).
     await this.a.driver.idle()

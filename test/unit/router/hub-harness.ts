@@ -13,10 +13,12 @@ import { AuditLog } from '../../../hub/audit/index.ts'
 import { ChannelManager } from '../../../hub/channels/manager.ts'
 import { loadPreimages } from '../../../hub/channels/records.ts'
 import { hubConfigSchema, type HubConfigInput } from '../../../hub/config.ts'
+import { InboundChannels } from '../../../hub/funding/inbound.ts'
 import { CircuitStore } from '../../../hub/router/circuits.ts'
 import { Router } from '../../../hub/router/router.ts'
 import { FaultyStore, MemoryStore, put } from '../../../hub/store/index.ts'
 import type { PeerSession } from '../../../hub/transport/server.ts'
+import { agreedFunding } from '../../helpers/funding.ts'
 
 export const CHAIN_HASH = '06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f'
 const ZERO = '00'.repeat(32)
@@ -48,6 +50,7 @@ export class InProcessHub {
   store!: FaultyStore
   manager!: ChannelManager
   router!: Router
+  inbound!: InboundChannels
   circuits!: CircuitStore
   height = 100
   readonly sessions = new Map<NodeId, FakeSession>()
@@ -71,10 +74,14 @@ export class InProcessHub {
       height: () => this.height,
       fatal: e => { this.log.fatal.push(e) },
     })
+    // Hub-funded channels are opened as in hub/main.ts (no wallet here: they stay at funding_needed).
+    this.inbound = new InboundChannels({ manager: this.manager, config, log })
     this.router = new Router({
       hubId: this.hubId, manager: this.manager, circuits: this.circuits, config, preimages: await loadPreimages(this.store), log,
       height: () => this.height, fatal: e => { this.log.fatal.push(e) },
+      openChannel: peer => this.inbound.openOnPayment(peer),
     })
+    this.manager.listen(this.inbound)
     this.manager.listen(this.router)
     await this.manager.load()
     await this.router.reconcile()
@@ -92,6 +99,27 @@ export class InProcessHub {
     this.manager.opened(s as unknown as PeerSession)
     c.hubSend = msg => { if (s.open) this.manager.message(c.nodeId, msg, s as unknown as PeerSession) }
     if (c.driver !== undefined) void c.driver.connected()
+  }
+
+  /** A session for any party built on its own (e.g. test/adversarial/fixtures/attacker.ts): the hub's
+   *  messages go to `deliver`; the returned link sends to the hub. */
+  link (nodeId: NodeId): { nodeId: NodeId; send: (msg: PeerMessage) => void; onMessage: (fn: (msg: PeerMessage) => void) => void; close: () => void } {
+    let deliver: (msg: PeerMessage) => void = () => {}
+    const s = new FakeSession(nodeId, msg => { deliver(msg) })
+    this.sessions.set(nodeId, s)
+    const link = {
+      nodeId,
+      send: (msg: PeerMessage) => { if (s.open) this.manager.message(nodeId, msg, s as unknown as PeerSession) },
+      onMessage: (fn: (msg: PeerMessage) => void) => { deliver = fn },
+      close: () => {
+        if (!s.open) return
+        s.open = false
+        this.sessions.delete(nodeId)
+        this.manager.closed(s as unknown as PeerSession)
+      },
+    }
+    this.manager.opened(s as unknown as PeerSession)
+    return link
   }
 
   disconnect (c: Client): void {
@@ -129,6 +157,8 @@ export class Client {
   readonly preimages = new Map<string, string>()
   /** As a payee: fail instead of fulfilling these hashes. */
   readonly refuse = new Set<string>()
+  /** As a payee: neither fulfil nor fail these hashes (a payee that holds the HTLC). */
+  readonly hold = new Set<string>()
 
   receive (msg: PeerMessage): void {
     this.received.push(msg)
@@ -138,6 +168,17 @@ export class Client {
 
   /** Opens and funds a channel to the hub, pushing `pushMsat` to the hub's side (its liquidity). */
   async open (hub: InProcessHub, capacitySat: number, pushMsat: number): Promise<void> {
+    await this.openUnconfirmed(hub, capacitySat, pushMsat)
+    await this.driver!.chain(agreedFunding(this.driver!.state.setup, 3))
+    const hubSide = hub.manager.get(this.driver!.channelId)!.driver
+    await hubSide.chain(agreedFunding(hubSide.state.setup, 3))
+    await hub.until(() => this.driver!.state.phase === 'normal' && hub.manager.get(this.driver!.channelId)!.driver.state.phase === 'normal', 'channel normal')
+  }
+
+  /** Opens a channel to the hub up to funding_signed: its funding (`funding`, or a made-up outpoint)
+   *  is not confirmed. Resolves once the hub has stored it, or refused it (`refused` says why). */
+  async openUnconfirmed (hub: InProcessHub, capacitySat: number, pushMsat = 0, funding?: { txid: Txid; outputIndex: number }): Promise<{ refused?: string }> {
+    const errorsBefore = this.received.filter(m => m.type === 'error').length
     const opened = openChannel({
       temporaryChannelId: bytesToHex(seed('tmp')) as ChannelId, chainHash: CHAIN_HASH, channelType: 'static_remotekey',
       fundingSat: capacitySat as Sat, pushMsat: pushMsat as Msat, feeratePerKw: 253, local: localSideParams(this.keys, LIMITS),
@@ -150,8 +191,9 @@ export class Client {
       disconnect: () => {},
       emit: ev => {
         this.events.push(ev)
-        if (ev.type === 'funding_needed') void this.driver!.command({ type: 'funding_built', txid: bytesToHex(seed('txid')) as Txid, outputIndex: 0 })
+        if (ev.type === 'funding_needed') void this.driver!.command({ type: 'funding_built', ...(funding ?? { txid: bytesToHex(seed('txid')) as Txid, outputIndex: 0 }) })
         if (ev.type === 'htlc_received') {
+          if (this.hold.has(ev.htlc.paymentHash)) return
           const pre = this.preimages.get(ev.htlc.paymentHash)
           if (pre !== undefined && !this.refuse.has(ev.htlc.paymentHash)) void this.driver!.command({ type: 'fulfill_htlc', id: ev.htlc.id, preimage: pre })
           else void this.driver!.command({ type: 'fail_htlc', id: ev.htlc.id, reason: 'incorrect_or_unknown_payment_details' })
@@ -159,10 +201,10 @@ export class Client {
       },
     })
     await this.driver.start(opened)
-    await hub.until(() => this.driver!.state.phase === 'awaiting_funding_depth' && hub.manager.get(this.driver!.channelId) !== undefined, 'funding signed')
-    await this.driver.chain({ type: 'funding_depth', depth: 3 })
-    await hub.manager.get(this.driver.channelId)!.driver.chain({ type: 'funding_depth', depth: 3 })
-    await hub.until(() => this.driver!.state.phase === 'normal' && hub.manager.get(this.driver!.channelId)!.driver.state.phase === 'normal', 'channel normal')
+    const refusal = (): PeerMessage | undefined => this.received.filter(m => m.type === 'error').slice(errorsBefore)[0]
+    await hub.until(() => refusal() !== undefined || (this.driver!.state.phase === 'awaiting_funding_depth' && hub.manager.get(this.driver!.channelId)?.peer === this.nodeId), 'funding signed or refused')
+    const r = refusal()
+    return r?.type === 'error' ? { refused: r.data } : {}
   }
 
   invoice (): { hash: string; preimage: string } {

@@ -1,7 +1,7 @@
 // The hub's router and channel manager in-process (no sockets, no chain), over a FaultyStore:
 // forwarding with the fee, the circuit written before the downstream add, crashes between the two
 // halves of a forward (scenario 9), typed failures, held payments for an offline payee, and a node id
-// that touches a channel not its own (scenario 19) or opens too many unfunded channels (scenario 20).
+// that touches a channel not its own (scenario 19). Opening limits: test/unit/channels/opening.test.ts.
 import t from 'tap'
 import { amountToOffer } from '../../../protocol/driver/index.ts'
 import type { Msat } from '../../../protocol/types.ts'
@@ -138,30 +138,4 @@ t.test('scenario 19: a node id cannot touch a channel that is not its own', asyn
   await hub.until(() => platform.received.filter(m => m.type === 'error' && m.data.startsWith('not_your_channel')).length === 2, 'two refusals')
   t.equal(JSON.stringify(victim.driver.state), before, "the creator's channel is untouched")
   t.equal(hub.manager.get(platform.driver!.channelId)!.driver.state.phase, 'normal', "the sender's own channel is untouched too")
-})
-
-t.test('scenario 20: at most maxUnfundedPerPeer unfunded channels per peer', async t => {
-  const hub = new InProcessHub({ channels: { maxUnfundedPerPeer: 2 } } as never)
-  await hub.start()
-  const c = new Client()
-  hub.connect(c)
-  const { openChannel } = await import('../../../protocol/channel/index.ts')
-  const { defaultPolicy } = await import('../../../protocol/channel/policy.ts')
-  const { localSideParams } = await import('../../../protocol/driver/index.ts')
-  const { seed, CHAIN_HASH } = await import('./hub-harness.ts')
-  const { bytesToHex } = await import('../../../protocol/types.ts')
-  for (let i = 0; i < 3; i++) {
-    const opened = openChannel({
-      temporaryChannelId: bytesToHex(seed('t')) as never, chainHash: CHAIN_HASH, channelType: 'static_remotekey', fundingSat: 100_000 as never,
-      pushMsat: 0 as never, feeratePerKw: 253, local: localSideParams(c.keys, { dustLimitSat: 546 as never, maxHtlcValueInFlightMsat: 1e8 as never, channelReserveSat: 1000 as never, htlcMinimumMsat: 1 as never, toSelfDelay: 144, maxAcceptedHtlcs: 30 }),
-      policy: defaultPolicy(), localShutdownScript: '0014' + '44'.repeat(20), height: 100,
-    }, c.signer)
-    const msg = opened.effects.find(e => e.kind === 'send')!
-    if (msg.kind === 'send') c.hubSend(msg.msg)
-  }
-  await hub.until(() => c.received.filter(m => m.type === 'accept_channel').length === 2 && c.received.some(m => m.type === 'error'), 'answers')
-  t.equal(c.received.filter(m => m.type === 'accept_channel').length, 2, 'two channels accepted')
-  t.ok(c.received.some(m => m.type === 'error' && m.data.startsWith('too_many_unfunded_channels')), 'the third refused')
-  hub.disconnect(c)
-  t.equal(hub.manager.channelsOf(c.nodeId).length, 0, 'unfunded channels are forgotten on disconnect')
 })
