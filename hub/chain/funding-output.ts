@@ -1,5 +1,5 @@
 // What our node shows at a channel's funding outpoint, as the channel machine's `funding_depth` input:
-// the transaction's depth and the output at the funding index, with whether it is still unspent. The
+// the transaction's depth and the output at the funding index, with whether it is already spent. The
 // channel machine compares it with what was agreed (protocol/channel/funding-check.ts). The hub and
 // the SDK both use this, each on its own node.
 //
@@ -11,7 +11,8 @@ import { err, ok, type ChainBackend, type ChainFailure, type Result, type TxLook
 export type FundingDepthEvent = Extract<ChainEvent, { type: 'funding_depth' }>
 
 /** The event for output `outputIndex` of `found` (null: the transaction has no such output). One
- *  gettxout tells whether the output is still unspent (mempool spends count). */
+ *  gettxout tells whether the output is spent in the chain (btcd's gettxout does not see a spend that
+ *  is only in its mempool; the chain monitor reacts to that one once it confirms). */
 export async function fundingEvent (chain: Pick<ChainBackend, 'getTxOut'>, found: TxLookup, outputIndex: number): Promise<Result<FundingDepthEvent, ChainFailure>> {
   const out = found.tx.outputs[outputIndex]
   if (out === undefined) return ok({ type: 'funding_depth', depth: found.confirmations, output: null })

@@ -27,7 +27,7 @@ export interface FundingOutputSeen {
   /** Hex. */
   scriptPubkey: string
   valueSat: number
-  /** Spent in the chain or the mempool. */
+  /** Already spent (a node may see only spends in its chain, not its mempool). */
   spent: boolean
 }
 

@@ -19,7 +19,8 @@ export const MAX_BATCH = 1_500
 export function manyChannelHubConfig (perNode: number, adminPort: number): Record<string, unknown> {
   return {
     adminPort,
-    channels: { maxUnfundedPerPeer: Math.min(100, Math.max(2, perNode)) },
+    // Batches of up to MAX_BATCH channels wait for their funding at once.
+    channels: { maxUnconfirmedPerPeer: Math.min(100, Math.max(2, perNode)), maxUnconfirmed: 100_000 },
     transport: { maxConnectsPerIp: 100_000, maxUnauthenticated: 100_000, maxUnauthenticatedPerIp: 100_000, maxConnections: 1_000_000 },
   }
 }
