@@ -11,10 +11,10 @@ export class ManagedChannel {
   /** The peer's last closing_signed (its signature is needed to broadcast the agreed closing tx;
    *  the channel machine keeps only the fee). */
   remoteClosing?: { feeSat: number; signature: string }
-  /** Its record and chan-index entry are stored (records.ts): created by the channel's first persist. */
+  /** Its id is claimed in the store and its first full write is on its way or done (records.ts). */
   indexed: boolean
-  /** That first, create-only write while it is on its way (later writes wait for it). */
-  created?: Promise<void>
+  /** The create-only claim of its id (a new channel's first store write; its other writes wait for it). */
+  claim?: Promise<void>
   private drv: ChannelDriver | undefined
   /** The state loaded from the store, until the driver is built. */
   private loaded: ChannelState | undefined

@@ -5,8 +5,8 @@
 // channel whose counterparty is another node id is refused with `not_your_channel` to the sender and
 // touches nothing else. Temporary channel ids are looked up only among the sender's own channels.
 // A channel id belongs to one channel forever: opening.ts refuses a funding_created that names a
-// known one, and a new channel's first write is create-only (records.ts), so no code path replaces
-// another channel's record; a channel's later writes wait for its first.
+// known one, and a new channel claims its id in the store (create-only, records.ts) before it writes
+// anything else, so no code path replaces another channel's record; its writes wait for the claim.
 //
 // Opening (opening.ts): caps on channels whose funding is not confirmed, per peer and overall. A
 // channel abandoned because its funding is wrong, missing or late (protocol/channel/funding-check.ts)
@@ -30,11 +30,11 @@ import type { OpenChannel, PeerMessage, RequestChannel } from '../../protocol/wi
 import type { AuditLog } from '../audit/index.ts'
 import type { HubConfig } from '../config.ts'
 import { crashPoint } from '../crash-points.ts'
-import { put, StoreConflict, StoreError, type Store } from '../store/store.ts'
+import { del, put, StoreConflict, StoreError, type Store } from '../store/store.ts'
 import type { PeerSession, SessionHandler } from '../transport/server.ts'
 import { lazySigner, ManagedChannel } from './channel.ts'
 import { OpeningGuard } from './opening.ts'
-import { abandonedChannelOps, channelStateKey, createChannelOps, loadChannelRecords, monitorKey, preimageOps, type ChannelRecord } from './records.ts'
+import { abandonedChannelOps, channelIndexKey, channelIndexOp, channelStateKey, claimChannelOp, loadChannelRecords, monitorKey, preimageOps, type ChannelRecord } from './records.ts'
 
 export { ManagedChannel }
 
@@ -111,7 +111,11 @@ export class ChannelManager implements SessionHandler {
   /** Loads every stored channel (its state only: drivers are built on first use, and a loaded
    *  channel's first input is `restored`, its link down until its peer connects). */
   async load (): Promise<number> {
-    const records = await loadChannelRecords(this.opts.store)
+    const unfinished: string[] = []
+    const records = await loadChannelRecords(this.opts.store, unfinished)
+    // Claims of channels that never wrote their record (a crash between the two writes): nothing of
+    // them was sent (funding_signed waits for the record), so there is nothing to keep.
+    if (unfinished.length > 0) await this.opts.store.write(unfinished.map(id => del(channelIndexKey(id))))
     let loaded = 0
     for (const r of records) {
       // Abandoned, then the hub stopped before it deleted the channel: delete it now, its monitor's
@@ -261,8 +265,8 @@ export class ChannelManager implements SessionHandler {
         if (event.type === 'channel_failed' && state.phase === 'abandoned') void this.discard(ch, event.error.reason)
       },
       stopped: error => {
-        // A new channel whose first write found its id taken (create-only, records.ts): nothing of it
-        // was written and nothing held behind that write was sent. It is refused and forgotten.
+        // A new channel whose claim found its id taken (create-only, records.ts): nothing of it was
+        // written and nothing held behind its writes was sent. It is refused and forgotten.
         if (error instanceof StoreConflict) {
           this.log({ event: 'open_refused', peer, reason: 'channel_id_in_use', channel_id: ch.channelId, key: error.key })
           this.opts.session(peer)?.error(`channel_id_in_use: channel ${ch.channelId} already exists`, ch.state.temporaryChannelId)
@@ -327,10 +331,15 @@ export class ChannelManager implements SessionHandler {
     const record: ChannelRecord = { v: 1, peer: ch.peer, seed: ch.seed, state: req.state }
     const point = `persist:${req.monitor[0]?.kind ?? 'state'}`
     const spec = req.state.localCommit?.spec
-    // The first write creates the record (create-only); the ones the driver hands in before it is
-    // durable wait for it: if it is refused (the id is taken), none of them may land on that record.
-    const first = ch.indexed ? undefined : ch.created
-    if (first !== undefined) await first
+    // A new channel claims its id first (records.ts); every write the driver hands in before the claim
+    // is durable waits for it: if it is refused (the id is taken), none of them may land.
+    let firstFull = false
+    if (!ch.indexed) {
+      ch.claim ??= this.opts.store.write([claimChannelOp(req.channelId, ch.peer)])
+      await ch.claim
+      // The first to continue (writes continue in call order) is the channel's first full write.
+      if (!ch.indexed) { ch.indexed = true; firstFull = true; this.opening.stored(ch); this.index(ch) }
+    }
     crashPoint('before', point)
     // prepare() and write() in the same synchronous turn: audit entries reach disk in chain order.
     const audit = this.opts.audit.prepare({
@@ -338,23 +347,15 @@ export class ChannelManager implements SessionHandler {
       updates: req.monitor.map(m => `${m.seq}:${m.kind}`),
       ...(spec !== undefined ? { local_msat: spec.toLocalMsat, remote_msat: spec.toRemoteMsat, htlcs: spec.htlcs.length } : {}),
     })
-    const creating = !ch.indexed && ch.created === undefined
     const ops = [
-      ...(creating ? createChannelOps(record) : [put(channelStateKey(req.channelId), record)]),
+      put(channelStateKey(req.channelId), record),
       ...req.monitor.map(m => put(monitorKey(req.channelId, m.seq), m)),
       ...preimageOps(req.monitor),
       ...audit.ops,
     ]
-    const written = this.opts.store.write(ops)
-    if (creating) {
-      ch.created = written
-      await written
-      ch.indexed = true
-      this.opening.stored(ch)
-      this.index(ch)
-    } else {
-      await written
-    }
+    // Replaces the claim's entry with the plain one (the record exists from this write on).
+    if (firstFull) ops.push(channelIndexOp(req.channelId, ch.peer))
+    await this.opts.store.write(ops)
     crashPoint('after', point)
     this.opts.persisted?.(req.channelId, req.monitor)
   }

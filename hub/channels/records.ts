@@ -12,10 +12,15 @@
 // (ChannelManager.persist). A store written before the indexes existed is indexed once, on its first
 // start with this code (`indexes` marker).
 //
-// A channel's first write creates its record and index entry with create-only ops (hub/store/store.ts):
-// it is refused whole if either exists, so no new channel ever replaces another's record, seed or
-// monitor updates. A channel abandoned before its funding confirmed is deleted whole
-// (abandonedChannelOps), its chain monitor's checkpoint with it.
+// A new channel first claims its id: its index entry, written alone with a create-only op
+// (hub/store/store.ts) and marked `claimed`; it is refused if the id has an entry (every stored channel
+// has one), so no new channel ever replaces another's record, seed or monitor updates. The claim is a
+// write of its own because a refused write must carry nothing else: the channel's first full write
+// holds an audit-log entry, and an entry that never reaches the store would break the chain of those
+// written after it. The first full write then stores the record and the entry without the mark. A
+// claim whose channel never got that far (a crash in between) is deleted at startup; an entry without
+// the mark and without a record is a corrupt store. A channel abandoned before its funding confirmed is
+// deleted whole (abandonedChannelOps), its chain monitor's checkpoint with it.
 import { z } from 'zod'
 import type { ChannelState, MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { NodeId } from '../../protocol/types.ts'
@@ -32,7 +37,12 @@ export interface ChannelRecord {
   state: ChannelState
 }
 
-export interface ChannelIndexEntry { channelId: string; peer: NodeId }
+export interface ChannelIndexEntry {
+  channelId: string
+  peer: NodeId
+  /** A claim whose channel has not written its record yet. */
+  claimed?: true
+}
 
 const INDEX_PREFIX = 'chan-index/'
 const PREIMAGE_PREFIX = 'preimage/'
@@ -58,7 +68,7 @@ function checkRecord (v: unknown): string | undefined {
   if (typeof s.channelId !== 'string' || !hex32.test(s.channelId)) return 'state.channelId: expected 32 bytes of hex'
   return undefined
 }
-const indexSchema = z.strictObject({ v: z.literal(1), peer: peerId })
+const indexSchema = z.strictObject({ v: z.literal(1), peer: peerId, claimed: z.literal(true).optional() })
 
 export const channelStateKey = keys.channelState
 export const monitorKey = keys.monitorUpdate
@@ -70,11 +80,10 @@ export function channelIndexOp (channelId: string, peer: NodeId): StoreOp {
   return put(channelIndexKey(channelId), { v: 1, peer })
 }
 
-/** A new channel's first write: its record and index entry, refused whole (StoreConflict) if either
- *  exists. */
-export function createChannelOps (record: ChannelRecord): StoreOp[] {
-  const id = record.state.channelId
-  return [create(channelStateKey(id), record), create(channelIndexKey(id), { v: 1, peer: record.peer })]
+/** A new channel's claim of its id, written alone before its first full write: refused
+ *  (StoreConflict) if the id has an index entry. */
+export function claimChannelOp (channelId: string, peer: NodeId): StoreOp {
+  return create(channelIndexKey(channelId), { v: 1, peer, claimed: true })
 }
 
 /** Deletes everything stored of an abandoned channel (funding-check.ts: nothing of it is on-chain):
@@ -109,7 +118,7 @@ export async function loadChannelIndex (store: Store): Promise<ChannelIndexEntry
     const channelId = key.slice(INDEX_PREFIX.length)
     const r = indexSchema.safeParse(parseJsonValue(value))
     if (!hex32.test(channelId) || !r.success) throw new Error(`store: ${key} is malformed: refusing to start`)
-    out.push({ channelId, peer: r.data.peer as NodeId })
+    out.push({ channelId, peer: r.data.peer as NodeId, ...(r.data.claimed === true ? { claimed: true as const } : {}) })
   }
   return out
 }
@@ -121,8 +130,9 @@ export async function loadChannelRecord (store: Store, channelId: string): Promi
   return value === undefined ? undefined : parseRecord(key, value)
 }
 
-/** Every stored channel record (reads in parallel batches; the index says which exist). */
-export async function loadChannelRecords (store: Store): Promise<ChannelRecord[]> {
+/** Every stored channel record (reads in parallel batches; the index says which exist). The ids of
+ *  claims whose channel never wrote its record go to `unfinished`, if given. */
+export async function loadChannelRecords (store: Store, unfinished?: string[]): Promise<ChannelRecord[]> {
   const index = await loadChannelIndex(store)
   const out: ChannelRecord[] = []
   const BATCH = 256
@@ -130,7 +140,9 @@ export async function loadChannelRecords (store: Store): Promise<ChannelRecord[]
     const got = await Promise.all(index.slice(i, i + BATCH).map(e => loadChannelRecord(store, e.channelId)))
     for (let j = 0; j < got.length; j++) {
       const r = got[j]
-      if (r === undefined) throw new Error(`store: channel ${index[i + j]!.channelId} is indexed but has no state: refusing to start`)
+      const e = index[i + j]!
+      if (r === undefined && e.claimed === true) { unfinished?.push(e.channelId); continue }
+      if (r === undefined) throw new Error(`store: channel ${e.channelId} is indexed but has no state: refusing to start`)
       out.push(r)
     }
   }

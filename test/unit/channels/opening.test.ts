@@ -9,7 +9,10 @@ import t from 'tap'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
 import { amountToOffer } from '../../../protocol/driver/index.ts'
 import { bytesToHex, type NodeId, type Txid } from '../../../protocol/types.ts'
-import { parseJsonValue } from '../../../hub/store/index.ts'
+import { channelIdFromFunding } from '../../../protocol/channel/index.ts'
+import { AuditLog, verifyAuditLog } from '../../../hub/audit/index.ts'
+import { channelIndexKey, claimChannelOp } from '../../../hub/channels/records.ts'
+import { parseJsonValue, put } from '../../../hub/store/index.ts'
 import { Attacker } from '../../adversarial/fixtures/attacker.ts'
 import { agreedFunding } from '../../helpers/funding.ts'
 import { CHAIN_HASH, InProcessHub, hubWithPlatformAndCreator, seed } from '../router/hub-harness.ts'
@@ -185,4 +188,39 @@ t.test('two peers name the same new outpoint at once: one channel gets it, the o
   const winner = winners[0] === cx ? x : y
   t.same([...index.values()].map(v => (JSON.parse(v) as { peer: NodeId }).peer), [winner.nodeId], 'one index entry, the winner\'s')
   t.equal(hub.manager.get(id)?.peer, winner.nodeId)
+})
+
+t.test('the store refuses a new channel over a stored one even when the manager does not know it; the audit chain stays whole', async t => {
+  const hub = new InProcessHub()
+  await hub.start()
+  const outpoint = madeUp()
+  const id = channelIdFromFunding(outpoint.txid, outpoint.outputIndex)
+  // A channel the manager's memory does not hold (as if written by another code path): its index entry.
+  const owner = nodeIdOf(seed('owner'))
+  await hub.inner.write([put(channelIndexKey(id), { v: 1, peer: owner })])
+  const a = attacker(hub)
+  const other = attacker(hub)
+  // Another channel's write in the same turn: its audit entry must chain correctly around the refusal.
+  const [ch, fine] = await Promise.all([a.open({ capacitySat: 100_000, funding: outpoint }), other.open({ capacitySat: 100_000, funding: madeUp() })])
+  t.match(ch.refusal, /^channel_id_in_use/, 'refused by the store (create-only claim)')
+  t.notOk(ch.received.some(m => m.type === 'funding_signed'), 'nothing signed')
+  t.equal(fine.state.phase, 'awaiting_funding_depth', 'the other channel opened')
+  t.same((await stored(hub, `chan-index/${id}`)).get(`chan-index/${id}`), JSON.stringify({ v: 1, peer: owner }), 'the entry is untouched')
+  t.same(await stored(hub, `chan/${id}/`), new Map(), 'no record was written for the refused channel')
+  t.ok(hub.log.events.some(e => e.event === 'open_refused' && e.reason === 'channel_id_in_use' && e.key === `chan-index/${id}`), 'logged with the key')
+  t.equal(hub.log.fatal.length, 0, 'the hub carries on')
+  const audit = await AuditLog.open(hub.inner)
+  const verified = verifyAuditLog(await audit.export(), await audit.root())
+  t.equal(verified.ok ? 'ok' : `${verified.reason}: ${verified.detail}`, 'ok', 'the audit log verifies')
+})
+
+t.test('a claim whose channel never wrote its record (crash between the two writes) is deleted at startup', async t => {
+  const hub = new InProcessHub()
+  await hub.start()
+  const id = 'ab'.repeat(32)
+  await hub.crash()
+  await hub.inner.write([claimChannelOp(id, nodeIdOf(seed('p')))])
+  await hub.start()
+  t.same(await stored(hub, `chan-index/${id}`), new Map(), 'the unfinished claim is gone')
+  t.equal(hub.manager.get(id), undefined)
 })
