@@ -6,6 +6,7 @@ import { isValidNodeId } from '../protocol/auth/signature.ts'
 import { MAX_FUNDING_SATOSHIS, MAX_REFERENCE_CHARS } from '../protocol/limits.ts'
 import { hexToBytes, type NodeId } from '../protocol/types.ts'
 import type { ChainBackend } from '../hub/chain/backend.ts'
+import type { Store } from '../hub/store/index.ts'
 import type { SocketFactory } from './transport/socket.ts'
 
 const HEX32 = /^[0-9a-f]{64}$/
@@ -68,6 +69,12 @@ export const clientOptionsSchema = z.strictObject({
   socketFactory: z.custom<SocketFactory>(v => typeof v === 'function', { error: 'must be a function (url) => Promise<SocketLike>' }).optional(),
   /** Blocks we ask the hub's HTLC expiry to be above the current height (final CLTV delta). */
   finalCltvDelta: z.number().int().min(9).max(2_016).default(40),
+  /** The client's store (channel states, invoices, payments, events), owned by the caller: default a
+   *  LevelDB store in `dataDir`/store, which the client opens and closes itself. */
+  store: z.custom<Store>(v => {
+    const o = v as Record<string, unknown> | null
+    return typeof o === 'object' && o !== null && ['get', 'write', 'iterate', 'close'].every(m => typeof o[m] === 'function')
+  }, { error: 'must be a Store (get, write, iterate, close)' }).optional(),
 }).refine(o => (o.chain === undefined) !== (o.btcdRpc === undefined), { error: 'give exactly one of chain, btcdRpc', path: ['chain'] })
 
 export type ClientOptions = z.output<typeof clientOptionsSchema>

@@ -18,8 +18,9 @@ export type PayFailureReason =
   | 'wrong_payee'          // the invoice is ours (paying ourselves through the hub is refused)
   | 'no_channel'           // no usable channel with the hub
   | 'insufficient_balance' // our channel cannot afford amount + hub fee
-  | 'channel_failed'       // the channel failed while the payment was in flight
-  | 'timeout'              // no outcome within payTimeoutMs (the HTLC may still resolve later)
+  | 'channel_failed'       // the channel failed before the payment's HTLC entered a commitment
+  | 'idempotency_key_reused' // the idempotency key names a payment of another invoice: nothing was paid
+  | 'timeout'              // no outcome within payTimeoutMs: still in flight, resolves later (not final)
 
 export type PayResult =
   | { ok: true; paymentHash: string; preimage: string; amountMsat: Msat; feeMsat: Msat }
@@ -288,6 +289,29 @@ export class PaymentBook {
     return resultOf(rec)
   }
 
+  /**
+   * The outcome of a payment already begun, waiting at most `timeoutMs`: its final result once it is
+   * settled and durable, or a `timeout` result (not final: the payment is still in flight).
+   */
+  async outcomeWithin (paymentHash: string, timeoutMs: number): Promise<PayResult> {
+    // The waiter is registered before the record is read, so a settlement in between is not missed.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const waiter = this.waiter(paymentHash)
+    const settled = (async (): Promise<PayResult> => {
+      const rec = await this.payment(paymentHash)
+      if (rec === undefined || rec.status === 'pending') return await waiter.promise
+      await this.payments.whenWritten(paymentHash)
+      return resultOf(rec)
+    })()
+    const timeout = new Promise<PayResult>(resolve => {
+      timer = setTimeout(() => resolve({
+        ok: false, paymentHash, reason: 'timeout',
+        detail: `no outcome within ${timeoutMs} ms: the payment is still in flight and resolves later; do not pay again (ask again with the same idempotency key or invoice)`,
+      }), timeoutMs)
+    })
+    try { return await Promise.race([settled, timeout]) } finally { clearTimeout(timer); waiter.cancel() }
+  }
+
   private finish (done: PaymentRecord): void {
     const result = resultOf(done)
     for (const w of this.waiters.get(done.paymentHash) ?? []) w(result)
@@ -296,8 +320,21 @@ export class PaymentBook {
   }
 
   /** Resolves with the payment's outcome once it has one. */
-  wait (paymentHash: string): Promise<PayResult> {
-    return new Promise(resolve => { (this.waiters.get(paymentHash) ?? this.waiters.set(paymentHash, []).get(paymentHash)!).push(resolve) })
+  wait (paymentHash: string): Promise<PayResult> { return this.waiter(paymentHash).promise }
+
+  private waiter (paymentHash: string): { promise: Promise<PayResult>; cancel: () => void } {
+    let resolve!: (r: PayResult) => void
+    const promise = new Promise<PayResult>(r => { resolve = r })
+    const list = this.waiters.get(paymentHash) ?? this.waiters.set(paymentHash, []).get(paymentHash)!
+    list.push(resolve)
+    const cancel = (): void => {
+      const l = this.waiters.get(paymentHash)
+      if (l === undefined) return
+      const i = l.indexOf(resolve)
+      if (i >= 0) l.splice(i, 1)
+      if (l.length === 0) this.waiters.delete(paymentHash)
+    }
+    return { promise, cancel }
   }
 
   /** Payments still pending (after a restart: what to look after), including those begun in this
