@@ -20,6 +20,7 @@ import { channelMeta, putRecord, readRecord, recordKeys, type ChannelMeta } from
 import type { ClientOptions } from './options.ts'
 import type { Carried } from './payments.ts'
 import { SignDefer } from './sign-defer.ts'
+import { crashPoint } from './crash-points.ts'
 
 /** Our limits on the hub (BOLT #2 open_channel/accept_channel fields). */
 const DUST_LIMIT_SAT = 354
@@ -144,12 +145,15 @@ export class ChannelSet {
         if (!ch.metaWritten) ops.push(putRecord(recordKeys.channelMeta(req.channelId), ch.meta))
         const carried = this.host.carry?.(req.channelId, req.monitor)
         if (carried !== undefined) ops.push(...carried.ops)
+        const point = `persist:${req.monitor[0]?.kind ?? 'state'}`
+        crashPoint('before', point)
         try {
           await this.signs.write(() => this.store.write(ops))
         } catch (e) {
           carried?.failed(e)
           throw e
         }
+        crashPoint('after', point)
         ch.metaWritten = true
         carried?.durable()
         this.host.persisted?.(req.channelId, req.monitor)

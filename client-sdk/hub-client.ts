@@ -21,8 +21,10 @@ import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, type PayResult } from './payments.ts'
 import type { PaymentRecord } from './records.ts'
+import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
+import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientMonitoring, type MonitorEvent } from './monitoring.ts'
-import { clientOptionsSchema, createInvoiceArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
+import { clientOptionsSchema, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
 
 export interface ChannelInfo {
   channelId: ChannelId
@@ -49,10 +51,22 @@ export interface Balances {
 
 export interface CloseResult { channelId: ChannelId; closingTxid: Txid; localSat: Sat; remoteSat: Sat; feeSat: Sat }
 
+/** An event delivered at least once (event-outbox.ts): `id` is stable across re-deliveries. */
+export type DurableEvent<K extends EventType> = { id: string } & EventData<K>
+
 export type HubClientEvents = {
-  payment_received: [e: { paymentHash: string; amountMsat: Msat; memo: string; channelId: ChannelId }]
-  payment_sent: [e: { paymentHash: string; amountMsat: Msat; feeMsat: Msat; preimage: string }]
-  payment_failed: [e: { paymentHash: string | null; reason: string; detail: string }]
+  // Delivered at least once, across crashes, until every listener returned (or the promise it
+  // returned resolved); de-duplicate by `id`. Register listeners before connect(): undelivered events
+  // of an earlier run are delivered when it starts.
+  /** An invoice of ours was paid (the HTLC is irrevocably committed and we fulfil it). */
+  payment_received: [e: DurableEvent<'payment_received'>]
+  /** A payment of ours succeeded. */
+  payment_sent: [e: DurableEvent<'payment_sent'>]
+  /** A payment of ours failed for good (not for a pay() that was refused before it began). */
+  payment_failed: [e: DurableEvent<'payment_failed'>]
+  /** A channel is closed on-chain and everything on it is settled at depth. */
+  channel_closed: [e: DurableEvent<'channel_closed'>]
+  // Delivered once, as they happen.
   channel_state: [e: ChannelInfo]
   /** Something the application may want to log (a refused message, a failed broadcast). */
   warning: [detail: string]
@@ -89,6 +103,8 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly policyWaiters: Array<() => void> = []
   /** The chain monitors of our channels (client-sdk/monitoring.ts), from create() on. */
   private monitoring: ClientMonitoring | undefined
+  /** Events for the application, stored with the change that causes them until delivered. */
+  private readonly events: EventOutbox
 
   private constructor (
     private readonly opts: ClientOptions,
@@ -100,10 +116,8 @@ export class HubClient extends Emitter<HubClientEvents> {
     super(e => { this.emit('warning', `event listener threw: ${String(e)}`) })
     this.nodeId = nodeIdOf(opts.nodeKey)
     this.role = opts.role
-    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, rec => {
-      if (rec.status === 'succeeded') this.emit('payment_sent', { paymentHash: rec.paymentHash, amountMsat: rec.amountMsat as Msat, feeMsat: (rec.offeredMsat - rec.amountMsat) as Msat, preimage: rec.preimage! })
-      else this.emit('payment_failed', { paymentHash: rec.paymentHash, reason: rec.failure!.reason, detail: rec.failure!.detail })
-    })
+    this.events = new EventOutbox(store, ev => this.deliver(ev.type, { id: ev.id, ...ev.data } as never), w => this.emit('warning', w), opts.eventRetryMs)
+    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, () => {}, this.events)
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
       ...(opts.socketFactory !== undefined ? { socketFactory: opts.socketFactory } : {}),
@@ -140,21 +154,25 @@ export class HubClient extends Emitter<HubClientEvents> {
     const w = await Wallet.open({ dataDir: path.join(opts.dataDir, 'wallet'), chain, feeRate: opts.feeRateSatPerVb })
     if (!w.ok) { if (opts.store === undefined) await store.close(); throw new Error(`wallet: ${JSON.stringify(w.error)}`) }
     const client = new HubClient(opts, store, w.value, chain, ownsChain)
+    await client.events.load()
     await client.channelSet.start()
     // Chain monitors for every channel: we enforce our latest state (and punish a revoked one) alone.
     client.monitoring = await ClientMonitoring.start({
       store, chain, sweepScript: bytesToHex(client.wallet.newAddress().script), depth: MONITOR_DEPTH, feeratePerKw: MONITOR_FEERATE_PER_KW,
       channels: client.channelSet.channels().filter(c => c.metaWritten).map(c => c.driver.channelId),
       keysOf: id => client.channelSet.get(id)?.keys,
-      onEvent: (id, event) => {
+      // Awaited by the monitor before it stores the decision as reported (at least once): what a
+      // decision settles is durable, with its event, before the monitor moves on.
+      onEvent: async (id, event) => {
+        client.emit('onchain', { channelId: id as ChannelId, event })
         // A payment we offered that settled on-chain: its outcome is final (the monitor reports a
         // timeout only once it is `depth` deep).
         if (event.kind === 'htlc_resolved' && event.htlc.offerer === 'local') {
-          if (event.outcome === 'fulfilled' && event.preimage !== undefined) client.track(client.settleSent(event.htlc.paymentHash, event.preimage))
-          else if (event.outcome === 'failed') client.track(client.settleFailed(event.htlc.paymentHash, 'timed_out_onchain', `HTLC ${event.htlc.id} timed out on-chain`))
+          if (event.outcome === 'fulfilled' && event.preimage !== undefined) await client.settleSent(event.htlc.paymentHash, event.preimage)
+          else if (event.outcome === 'failed') await client.settleFailed(event.htlc.paymentHash, 'timed_out_onchain', `HTLC ${event.htlc.id} timed out on-chain`)
         }
-        if (event.kind === 'preimage_learned') client.track(client.settleSent(event.paymentHash, event.preimage))
-        client.emit('onchain', { channelId: id as ChannelId, event })
+        if (event.kind === 'preimage_learned') await client.settleSent(event.paymentHash, event.preimage)
+        if (event.kind === 'closed') await client.events.record('channel_closed', id, { channelId: id, how: event.how }, nowSec())
       },
       warn: w => client.emit('warning', w),
     })
@@ -174,8 +192,10 @@ export class HubClient extends Emitter<HubClientEvents> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
   }
 
-  /** Connects to the hub (and keeps reconnecting); channels reestablish on every connection. */
+  /** Connects to the hub (and keeps reconnecting); channels reestablish on every connection. Events
+   *  an earlier run recorded but did not deliver (or that were not acknowledged) are delivered first. */
   async connect (): Promise<void> {
+    this.events.redeliver()
     await this.link.start()
     await this.hubPolicy()
     await this.quiet()
@@ -261,6 +281,18 @@ export class HubClient extends Emitter<HubClientEvents> {
     return { invoice: rec.invoice, paymentHash: rec.paymentHash, expiresAt: rec.expiresAt }
   }
 
+  /** Our invoices with their status, by creation time (oldest first), a page at a time: pass a page's
+   *  nextCursor as `cursor` for the next. Shows what is stored (durable). */
+  async listInvoices (args: { since?: number; limit?: number; cursor?: string; status?: 'unpaid' | 'paid' | 'cancelled' | 'expired' } = {}): Promise<Page<InvoiceInfo>> {
+    return await listInvoices(this.store, parseArgs(listInvoicesArgs, args, 'listInvoices'), nowSec())
+  }
+
+  /** Our payments with their status, by the time pay() began them (oldest first), a page at a time.
+   *  A payment is listed once its record is stored (before its HTLC can be signed). */
+  async listPayments (args: { since?: number; limit?: number; cursor?: string; status?: 'pending' | 'succeeded' | 'failed' } = {}): Promise<Page<PaymentInfo>> {
+    return await listPayments(this.store, parseArgs(listPaymentsArgs, args, 'listPayments'))
+  }
+
   /** Cancels an unpaid invoice of ours (payments for it are refused). False if unknown or already paid. */
   async cancelInvoice (paymentHash: string): Promise<boolean> {
     if (typeof paymentHash !== 'string' || !/^[0-9a-f]{64}$/.test(paymentHash)) throw new TypeError('cancelInvoice.paymentHash: must be 32 bytes of lowercase hex')
@@ -304,7 +336,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     // Durable with the channel's next persist batch, before the commitment signing its HTLC leaves
     // (PaymentBook: begin). A payment begun meanwhile for this invoice or key is that payment.
     const begun = this.book.begin({
-      paymentHash: inv.paymentHash, invoice, payee: inv.payee, amountMsat, offeredMsat: offered, status: 'pending',
+      paymentHash: inv.paymentHash, invoice, payee: inv.payee, amountMsat, offeredMsat: offered, status: 'pending', createdAt: nowSec(),
       ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}), ...(o.reference !== undefined ? { reference: o.reference } : {}),
     }, ch.driver.channelId)
     if (begun !== undefined) return await this.priorOutcome(begun, invoice, o.idempotencyKey, deadline)
@@ -442,9 +474,9 @@ export class HubClient extends Emitter<HubClientEvents> {
     const d = await this.book.decideIncoming(ch.driver.channelId, htlc, nowSec())
     if (d.action === 'fail') { await ch.driver.command({ type: 'fail_htlc', id: htlc.id, reason: d.reason, detail: d.detail }); return }
     await ch.driver.command({ type: 'fulfill_htlc', id: htlc.id, preimage: d.preimage })
-    // The "paid by" mark rode on the fulfil's persist batch; written here if that batch did not happen.
+    // The "paid by" mark (and its payment_received, delivered once durable) rode on the fulfil's
+    // persist batch; written here if that batch did not happen.
     await this.book.invoiceDurable(htlc.paymentHash)
-    if (d.firstTime) this.emit('payment_received', { paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat, memo: d.record.memo, channelId: ch.driver.channelId })
   }
 
   private async retryRolledBack (ch: ClientChannel): Promise<void> {
@@ -546,6 +578,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     await this.quiet()
     await Promise.all(this.channelSet.channels().map(c => c.driver.idle()))
     await this.book.flush()
+    await this.events.stop()
     await this.monitoring?.stop()
     this.wallet.close()
     if (this.opts.store === undefined) await this.store.close()

@@ -7,7 +7,9 @@ import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../protocol/type
 import type { Htlc, MonitorUpdate } from '../protocol/channel/index.ts'
 import type { HtlcFailureReason } from '../protocol/wire/index.ts'
 import { parseJsonValue, type Store, type StoreOp } from '../hub/store/index.ts'
-import { LiveRecords } from './live-records.ts'
+import { crashPoint } from './crash-points.ts'
+import type { EventOutbox } from './event-outbox.ts'
+import { LiveRecords, type Attached } from './live-records.ts'
 import { invoiceRecord, paymentRecord, putRecord, readRecord, recordKeys, type InvoiceRecord, type PaymentRecord } from './records.ts'
 
 /** Why pay() did not succeed: a reason the hub or payee gave (BOLT #4 names), or one of ours. */
@@ -38,6 +40,8 @@ function random32 (): Uint8Array {
 /** Invoices kept in memory besides unpaid ones written in this run (a cache: the store has them all). */
 const INVOICE_CACHE = 10_000
 
+const nowSec = (): number => Math.floor(Date.now() / 1000)
+
 /** Records that ride on a channel's persist batch (channels.ts puts `ops` into the batch and calls
  *  `durable` once it is on disk, or `failed` if the write failed). */
 export interface Carried { ops: StoreOp[]; durable: () => void; failed: (e: unknown) => void }
@@ -56,13 +60,16 @@ export interface Carried { ops: StoreOp[]; durable: () => void; failed: (e: unkn
  * - a failure is written on its own (before it is reported: a restart must not offer it again).
  * - the payee's "paid by" mark rides on the batch that stores the fulfil's preimage, which is durable
  *   before the fulfil leaves: the mark is on disk before anyone can learn the preimage from us.
+ * - the event each final change causes (payment_sent, payment_failed, payment_received) is attached
+ *   to that change's record and written in the same batch (event-outbox.ts), and delivered once that
+ *   batch is durable; acknowledgements of delivered events ride on the batches too.
  */
 export class PaymentBook {
   private readonly waiters = new Map<string, Array<(r: PayResult) => void>>()
   private readonly locks = new Map<string, Promise<void>>()
   /** Payments begun or found pending in this run, until their final record is durable. */
   private readonly payments = new LiveRecords<PaymentRecord>(recordKeys.payment, r => r.status === 'pending', Infinity,
-    r => r.idempotencyKey !== undefined ? [putRecord(recordKeys.idempotency(r.idempotencyKey), r.paymentHash)] : [],
+    r => [putRecord(recordKeys.paymentByTime(r.createdAt, r.paymentHash), ''), ...(r.idempotencyKey !== undefined ? [putRecord(recordKeys.idempotency(r.idempotencyKey), r.paymentHash)] : [])],
     (_, r) => { if (r.idempotencyKey !== undefined && this.byKey.get(r.idempotencyKey) === r.paymentHash) this.byKey.delete(r.idempotencyKey) })
   /** Idempotency key → payment hash, for the payments above. */
   private readonly byKey = new Map<string, string>()
@@ -77,6 +84,8 @@ export class PaymentBook {
     private readonly nodeId: NodeId,
     /** A payment got its final outcome, durably (called once per payment). */
     private readonly onSettled: (rec: PaymentRecord) => void = () => {},
+    /** Where the events of final changes are recorded (none: no events). */
+    private readonly events?: EventOutbox,
   ) {}
 
   // ── Invoices (payee) ──
@@ -91,7 +100,9 @@ export class PaymentBook {
     }, this.nodeKey)
     if (!enc.ok) throw new TypeError(`createInvoice.${enc.error.field}: ${enc.error.detail}`)
     const record: InvoiceRecord = { paymentHash, preimage: bytesToHex(preimage), invoice: enc.value, amountMsat, memo, createdAt: nowSec, expiresAt: nowSec + expirySec }
-    await this.store.write([putRecord(recordKeys.invoice(paymentHash), record)])
+    crashPoint('before', 'record:invoice')
+    await this.store.write([putRecord(recordKeys.invoice(paymentHash), record), putRecord(recordKeys.invoiceByTime(nowSec, paymentHash), '')])
+    crashPoint('after', 'record:invoice')
     this.invoices.remember(paymentHash, record)
     return record
   }
@@ -105,7 +116,7 @@ export class PaymentBook {
    * time. BOLT #4 (final node): an unknown payment hash or a short amount is
    * `incorrect_or_unknown_payment_details`. The first HTLC that pays an invoice is marked on the
    * invoice, carried by `channelId`'s next persist batch — the one storing the fulfil's preimage,
-   * durable before the fulfil goes out — so `payment_received` is reported once, even across restarts.
+   * durable before the fulfil goes out — with its `payment_received` event, delivered once durable.
    */
   async decideIncoming (channelId: string, htlc: Htlc, nowSec: number): Promise<ReceiveDecision | RefuseDecision> {
     return await this.locked(htlc.paymentHash, () => this.decide(channelId, htlc, nowSec))
@@ -135,8 +146,8 @@ export class PaymentBook {
     if (rec.cancelled === true) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'invoice cancelled' }
     if (htlc.amountMsat < rec.amountMsat) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: `amount ${htlc.amountMsat} < ${rec.amountMsat}` }
     if (nowSec > rec.expiresAt) return { action: 'fail', reason: 'invoice_expired', detail: 'invoice expired' }
-    const paid: InvoiceRecord = { ...rec, paidBy: by, receivedMsat: htlc.amountMsat }
-    this.invoices.set(rec.paymentHash, paid, channelId)
+    const paid: InvoiceRecord = { ...rec, paidBy: by, receivedMsat: htlc.amountMsat, paidAt: nowSec }
+    this.invoices.set(rec.paymentHash, paid, channelId, this.events?.attach('payment_received', rec.paymentHash, { paymentHash: rec.paymentHash, amountMsat: htlc.amountMsat, memo: rec.memo, channelId, paidAt: nowSec }, nowSec))
     return { action: 'fulfill', preimage: rec.preimage, firstTime: true, record: paid }
   }
 
@@ -144,7 +155,7 @@ export class PaymentBook {
    *  its carrier has not taken it (e.g. the fulfil was refused, so that channel wrote nothing). */
   async invoiceDurable (paymentHash: string): Promise<void> {
     const written = this.invoices.whenWritten(paymentHash)
-    if (this.invoices.waitsForCarrier(paymentHash)) await this.writeOwn(this.invoices, paymentHash)
+    if (this.invoices.waitsForCarrier(paymentHash)) await this.writeOwn(this.invoices, paymentHash, 'record:invoice')
     await written
   }
 
@@ -154,7 +165,9 @@ export class PaymentBook {
       const rec = await this.invoice(paymentHash)
       if (rec === undefined || rec.paidBy !== undefined) return false
       const cancelled = { ...rec, cancelled: true }
+      crashPoint('before', 'record:invoice')
       await this.store.write([putRecord(recordKeys.invoice(paymentHash), cancelled)])
+      crashPoint('after', 'record:invoice')
       this.invoices.remember(paymentHash, cancelled)
       return true
     })
@@ -210,18 +223,20 @@ export class PaymentBook {
       if (m.kind !== 'preimage') continue
       const rec = this.payments.get(m.paymentHash)
       if (rec?.status !== 'pending' || this.settling.has(rec.paymentHash) || !preimageMatches(m.preimage, rec.paymentHash)) continue
-      const done: PaymentRecord = { ...rec, status: 'succeeded', preimage: m.preimage }
-      this.payments.set(rec.paymentHash, done, channelId)
+      const done: PaymentRecord = { ...rec, status: 'succeeded', preimage: m.preimage, settledAt: nowSec() }
+      this.payments.set(rec.paymentHash, done, channelId, this.outcomeEvent(done))
       succeeded.push(done)
     }
     const pay = this.payments.take(channelId)
     const inv = this.invoices.take(channelId)
-    if (pay.ops.length === 0 && inv.ops.length === 0) return undefined
+    const acks = this.events?.takeAcks() ?? []
+    if (pay.ops.length === 0 && inv.ops.length === 0 && acks.length === 0) return undefined
     return {
-      ops: [...pay.ops, ...inv.ops],
+      ops: [...pay.ops, ...inv.ops, ...acks],
       durable: () => {
         this.payments.written(pay.ids)
         this.invoices.written(inv.ids)
+        for (const a of [...pay.attached, ...inv.attached]) a.durable()
         for (const done of succeeded) this.finish(done)
       },
       failed: e => { this.payments.failed(pay.ids, e); this.invoices.failed(inv.ids, e) },
@@ -239,11 +254,11 @@ export class PaymentBook {
       if (rec === undefined || rec.status !== 'pending') return undefined
       if ('preimage' in outcome && !preimageMatches(outcome.preimage, paymentHash)) return undefined
       const done: PaymentRecord = 'preimage' in outcome
-        ? { ...rec, status: 'succeeded', preimage: outcome.preimage }
-        : { ...rec, status: 'failed', failure: { reason: outcome.reason, detail: outcome.detail } }
+        ? { ...rec, status: 'succeeded', preimage: outcome.preimage, settledAt: nowSec() }
+        : { ...rec, status: 'failed', failure: { reason: outcome.reason, detail: outcome.detail }, settledAt: nowSec() }
       // Written on its own (this latest value supersedes one still waiting for a carrier).
-      this.payments.set(paymentHash, done, '')
-      await this.writeOwn(this.payments, paymentHash)
+      this.payments.set(paymentHash, done, '', this.outcomeEvent(done))
+      await this.writeOwn(this.payments, paymentHash, 'record:payment')
       this.finish(done)
       return done
     } finally {
@@ -258,7 +273,8 @@ export class PaymentBook {
     const pay = this.payments.waiting()
     const inv = this.invoices.waiting()
     if (pay.length + inv.length === 0) return
-    const ops = [...pay.flatMap(id => this.payments.own(id)), ...inv.flatMap(id => this.invoices.own(id))]
+    // Events attached to these records are written with them and delivered at the next start.
+    const ops = [...pay.flatMap(id => this.payments.own(id).ops), ...inv.flatMap(id => this.invoices.own(id).ops), ...(this.events?.takeAcks() ?? [])]
     try {
       await this.store.write(ops)
     } catch (e) {
@@ -270,15 +286,27 @@ export class PaymentBook {
     this.invoices.written(inv)
   }
 
-  /** Writes the latest value of one record in a write of its own. */
-  private async writeOwn<T> (records: LiveRecords<T>, id: string): Promise<void> {
+  /** Writes the latest value of one record (and what is attached to it) in a write of its own. */
+  private async writeOwn<T> (records: LiveRecords<T>, id: string, point: string): Promise<void> {
+    const own = records.own(id)
+    crashPoint('before', point)
     try {
-      await this.store.write(records.own(id))
+      await this.store.write([...own.ops, ...(this.events?.takeAcks() ?? [])])
     } catch (e) {
       records.failed([id], e)
       throw e
     }
+    crashPoint('after', point)
     records.written([id])
+    for (const a of own.attached) a.durable()
+  }
+
+  /** The event a payment's final record causes, written with it. */
+  private outcomeEvent (done: PaymentRecord): Attached | undefined {
+    const common = { paymentHash: done.paymentHash, ...(done.idempotencyKey !== undefined ? { idempotencyKey: done.idempotencyKey } : {}), ...(done.reference !== undefined ? { reference: done.reference } : {}) }
+    const at = done.settledAt ?? nowSec()
+    if (done.status === 'succeeded') return this.events?.attach('payment_sent', done.paymentHash, { ...common, amountMsat: done.amountMsat, feeMsat: done.offeredMsat - done.amountMsat, preimage: done.preimage! }, at)
+    return this.events?.attach('payment_failed', done.paymentHash, { ...common, reason: done.failure!.reason, detail: done.failure!.detail }, at)
   }
 
   /** The outcome of a payment found already begun: its waiters' result once it has one, and a final

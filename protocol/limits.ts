@@ -139,3 +139,7 @@ export const OFFERED_HTLC_GRACE_BLOCKS = 3
  *  `cltv_expiry` leaves time for a commitment and an HTLC-success tx to confirm; it is below
  *  DEFAULT_MIN_CLTV_EXPIRY_DELTA so a freshly accepted HTLC is never already past it. */
 export const FULFILL_DEADLINE_BLOCKS = 12
+
+/** Records per page of the SDK's listInvoices / listPayments: each is read from the store and held
+ *  in memory at once, so a page stays small; 1,000 is a few hundred KiB of records. */
+export const MAX_LIST_PAGE = 1_000

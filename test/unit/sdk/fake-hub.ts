@@ -186,7 +186,7 @@ export class FakeHub {
 
   /** A HubClient over an injected store (a new FaultyStore over `inner`: pass the inner store of a
    *  "crashed" client to restart it), created and connected. */
-  async client (o: { inner?: MemoryStore; nodeKey?: Uint8Array; payTimeoutMs?: number } = {}): Promise<{ client: HubClient; store: FaultyStore; inner: MemoryStore; nodeKey: Uint8Array }> {
+  async client (o: { inner?: MemoryStore; nodeKey?: Uint8Array; payTimeoutMs?: number; eventRetryMs?: number; beforeConnect?: (c: HubClient) => void } = {}): Promise<{ client: HubClient; store: FaultyStore; inner: MemoryStore; nodeKey: Uint8Array }> {
     const inner = o.inner ?? new MemoryStore()
     const store = new FaultyStore(inner)
     const nodeKey = o.nodeKey ?? random32()
@@ -195,7 +195,9 @@ export class FakeHub {
     const client = await HubClient.create({
       nodeKey, hubUrl: 'ws://fake.hub.invalid', hubId: this.hubId, dataDir, chain: this.chain, store, socketFactory: this.socketFactory,
       reconnectInitialMs: 5, reconnectMaxMs: 20, ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}),
+      ...(o.eventRetryMs !== undefined ? { eventRetryMs: o.eventRetryMs } : {}),
     })
+    o.beforeConnect?.(client)
     await client.connect()
     return { client, store, inner, nodeKey }
   }
@@ -249,6 +251,11 @@ export class FakeHub {
     const preimage = this.preimages.get(paymentHash)
     if (d === 'fulfill' && preimage !== undefined) await this.driver!.command({ type: 'fulfill_htlc', id: htlc.id, preimage })
     else await this.driver!.command({ type: 'fail_htlc', id: htlc.id, reason: d === 'fulfill' ? 'incorrect_or_unknown_payment_details' : d.fail })
+  }
+
+  /** Offers the client an HTLC (the hub forwarding a payment to it). */
+  async offer (o: { amountMsat: number; paymentHash: string; recipient: NodeId }): Promise<void> {
+    await this.driver!.command({ type: 'add_htlc', amountMsat: o.amountMsat as Msat, paymentHash: o.paymentHash, cltvExpiry: START_HEIGHT + 200, recipient: o.recipient })
   }
 
   /** Fails the channel from the hub's side: `error` to the client (BOLT #1: it MUST fail the channel). */
