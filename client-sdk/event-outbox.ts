@@ -6,8 +6,9 @@
 //   payment_received (PaymentBook attaches them to its records, which ride on the channel's persist
 //   batch or a write of their own). So after any crash either both are on disk or neither is, and a
 //   change that happened is never without its event.
-// - It is delivered only once that write is durable, and stays stored until the application has
-//   taken it: every listener returned (or the promise it returned resolved). A listener that throws
+// - It is delivered only once that write is durable, and only once the application has started
+//   delivery (HubClient.connect(), after it registered its listeners: restoring channels at create()
+//   can already record events), and stays stored until the application has taken it: every listener returned (or the promise it returned resolved). A listener that throws
 //   or rejects leaves it stored; it is delivered again after `retryMs`, and at every start.
 // - The acknowledgement (deleting evt/<id>) needs no fsync of its own: it rides on the client's next
 //   write, or is written on its own after a short while. A crash before it is durable only delivers
@@ -68,6 +69,8 @@ export class EventOutbox {
   private acked = new Set<string>()
   private ackTimer: ReturnType<typeof setTimeout> | undefined
   private retryTimer: ReturnType<typeof setTimeout> | undefined
+  /** Delivery has begun (start()); events recorded before wait for it. */
+  private started = false
   private stopped = false
 
   constructor (
@@ -79,7 +82,7 @@ export class EventOutbox {
     private readonly retryMs: number,
   ) {}
 
-  /** Reads the events a previous run left unacknowledged (delivered by redeliver()). */
+  /** Reads the events a previous run left unacknowledged (delivered from start() on). */
   async load (): Promise<void> {
     for await (const [key, raw] of this.store.iterate(recordKeys.eventPrefix)) {
       const r = storedEvent.safeParse(parseJsonValue(raw))
@@ -117,9 +120,15 @@ export class EventOutbox {
     void this.deliver(ev)
   }
 
-  /** Delivers every unacknowledged event not being delivered now, oldest first (at every start:
-   *  what a crash left undelivered or unacknowledged). */
-  redeliver (): void {
+  /** Begins delivery: every event recorded and not acknowledged (by an earlier run, or since this
+   *  one was created), oldest first, then each as it becomes durable. */
+  start (): void {
+    this.started = true
+    this.redeliver()
+  }
+
+  /** Delivers every unacknowledged event not being delivered now, oldest first. */
+  private redeliver (): void {
     for (const ev of [...this.unacked.values()].sort((a, b) => a.seq - b.seq)) void this.deliver(ev)
   }
 
@@ -127,7 +136,7 @@ export class EventOutbox {
   pending (): StoredEvent[] { return [...this.unacked.values()].sort((a, b) => a.seq - b.seq) }
 
   private async deliver (ev: StoredEvent): Promise<void> {
-    if (this.stopped || this.delivering.has(ev.id)) return
+    if (!this.started || this.stopped || this.delivering.has(ev.id)) return
     this.delivering.add(ev.id)
     let taken = false
     try {

@@ -192,10 +192,11 @@ export class HubClient extends Emitter<HubClientEvents> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
   }
 
-  /** Connects to the hub (and keeps reconnecting); channels reestablish on every connection. Events
-   *  an earlier run recorded but did not deliver (or that were not acknowledged) are delivered first. */
+  /** Connects to the hub (and keeps reconnecting); channels reestablish on every connection. Starts
+   *  delivering events: first those an earlier run recorded and did not deliver (or that were not
+   *  acknowledged), and any recorded while the client was created. */
   async connect (): Promise<void> {
-    this.events.redeliver()
+    this.events.start()
     await this.link.start()
     await this.hubPolicy()
     await this.quiet()

@@ -7,7 +7,8 @@ import t from 'tap'
 import type * as Tap from 'tap'
 import { recordKeys } from '../../../client-sdk/records.ts'
 import type { HubClientEvents } from '../../../client-sdk/index.ts'
-import type { MemoryStore } from '../../../hub/store/index.ts'
+import { MemoryStore } from '../../../hub/store/index.ts'
+import { EventOutbox } from '../../../client-sdk/event-outbox.ts'
 import { FakeHub, until } from './fake-hub.ts'
 
 type Received = HubClientEvents['payment_received'][0]
@@ -144,4 +145,24 @@ t.test('listInvoices / listPayments: status, paged by time with a cursor, since;
   await t.rejects(client.listInvoices({ status: 'sold' as never }), /listInvoices\.status/)
   await t.rejects(client.listPayments({ since: -1 }), /listPayments\.since/)
   await t.rejects(client.listPayments({ extra: 1 } as never), /listPayments/)
+})
+
+t.test('EventOutbox: an event recorded before delivery starts (a channel restored at create() re-decides an HTLC) waits for start(), then reaches the listener', async t => {
+  const store = new MemoryStore()
+  const delivered: string[] = []
+  const outbox = new EventOutbox(store, async ev => { delivered.push(ev.id); return true }, () => {}, 50)
+  const hash = 'ab'.repeat(32)
+  const a = outbox.attach('payment_received', hash, { paymentHash: hash, amountMsat: 1_000, memo: '', channelId: 'c', paidAt: 1 }, 1)
+  await store.write(a.ops)
+  a.durable()
+  await new Promise(resolve => setImmediate(resolve))
+  t.same(delivered, [], 'durable, but nobody has started listening yet')
+  t.same(outbox.pending().map(e => e.id), [`payment_received:${hash}`])
+  outbox.start()
+  await until(() => delivered.length === 1, 'delivered once started')
+  t.same(delivered, [`payment_received:${hash}`])
+  await outbox.stop()
+  const keys: string[] = []
+  for await (const [k] of store.iterate(recordKeys.eventPrefix)) keys.push(k)
+  t.same(keys, [], 'its acknowledgement was written at stop')
 })
