@@ -1,7 +1,8 @@
 // listInvoices / listPayments: our invoices and payments with their status, by creation time (in
-// seconds; within one second by payment hash), oldest first, a page at a time. Read from the store (the inv-at/ and pay-at/ indexes, records.ts):
-// a list shows what is durable, never a change still on its way to disk, so an application that
-// reconciles from it never credits something a crash could undo.
+// seconds; within one second by payment hash), oldest first, a page at a time. Read from the store
+// (the inv-at/ and pay-at/ indexes, records.ts): a list shows what is durable, never a change still
+// on its way to disk, so an application that reconciles from it never credits something a crash
+// could undo.
 import { counter, type Store } from '../hub/store/index.ts'
 import { invoiceRecord, paymentRecord, readRecord, recordKeys, type InvoiceRecord, type PaymentRecord } from './records.ts'
 
