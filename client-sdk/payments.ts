@@ -21,6 +21,7 @@ export type PayFailureReason =
   | 'no_channel'           // no usable channel with the hub
   | 'insufficient_balance' // our channel cannot afford amount + hub fee
   | 'channel_failed'       // the channel failed before the payment's HTLC entered a commitment
+  | 'timed_out_onchain'    // the channel closed with the HTLC in it, and it timed out on-chain (at depth)
   | 'idempotency_key_reused' // the idempotency key names a payment of another invoice: nothing was paid
   | 'timeout'              // no outcome within payTimeoutMs: still in flight, resolves later (not final)
 
