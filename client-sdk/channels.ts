@@ -30,6 +30,7 @@ import { channelMeta, readRecord, recordKeys, type ChannelMeta } from './records
 import type { ClientOptions } from './options.ts'
 import type { Carried } from './payments.ts'
 import { SignDefer } from './sign-defer.ts'
+import { crashPoint } from './crash-points.ts'
 
 /** Our limits on the hub (BOLT #2 open_channel/accept_channel fields). */
 const DUST_LIMIT_SAT = 354
@@ -162,6 +163,8 @@ export class ChannelSet {
         if (creating) ops.push(create(recordKeys.channelMeta(req.channelId), ch.meta))
         const carried = this.host.carry?.(req.channelId, req.monitor)
         if (carried !== undefined) ops.push(...carried.ops)
+        const point = `persist:${req.monitor[0]?.kind ?? 'state'}`
+        crashPoint('before', point)
         const written = this.signs.write(() => this.store.write(ops))
         if (creating) ch.created = written
         try {
@@ -170,6 +173,7 @@ export class ChannelSet {
           carried?.failed(e)
           throw e
         }
+        crashPoint('after', point)
         ch.metaWritten = true
         carried?.durable()
         this.host.persisted?.(req.channelId, req.monitor)

@@ -4,7 +4,8 @@
 import path from 'node:path'
 import fs from 'node:fs'
 import { nodeIdOf } from '../protocol/auth/signature.ts'
-import { amountToOffer, type FeePolicy } from '../protocol/driver/index.ts'
+import { addOutcome, amountToOffer, type AddOutcome, type FeePolicy } from '../protocol/driver/index.ts'
+import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
 import type { ChannelEvent, ChannelState, Phase } from '../protocol/channel/index.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
@@ -12,15 +13,18 @@ import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
 import { BtcdChainBackend } from '../hub/chain/btcd-backend.ts'
 import type { ChainBackend } from '../hub/chain/backend.ts'
 import { Wallet } from '../hub/wallet/wallet.ts'
-import { LevelStore } from '../hub/store/index.ts'
+import { LevelStore, type Store } from '../hub/store/index.ts'
 import { setDefaultCurve } from '../protocol/crypto/index.ts'
 import { tinyCurve } from '../protocol/crypto/tiny.ts'
 import { HubLink } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, type PayResult } from './payments.ts'
+import type { PaymentRecord } from './records.ts'
+import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
+import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientMonitoring, type MonitorEvent } from './monitoring.ts'
-import { clientOptionsSchema, createInvoiceArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
+import { clientOptionsSchema, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
 
 export interface ChannelInfo {
   channelId: ChannelId
@@ -47,10 +51,22 @@ export interface Balances {
 
 export interface CloseResult { channelId: ChannelId; closingTxid: Txid; localSat: Sat; remoteSat: Sat; feeSat: Sat }
 
+/** An event delivered at least once (event-outbox.ts): `id` is stable across re-deliveries. */
+export type DurableEvent<K extends EventType> = { id: string } & EventData<K>
+
 export type HubClientEvents = {
-  payment_received: [e: { paymentHash: string; amountMsat: Msat; memo: string; channelId: ChannelId }]
-  payment_sent: [e: { paymentHash: string; amountMsat: Msat; feeMsat: Msat; preimage: string }]
-  payment_failed: [e: { paymentHash: string | null; reason: string; detail: string }]
+  // Delivered at least once, across crashes, until every listener returned (or the promise it
+  // returned resolved); de-duplicate by `id`. Register listeners before connect(): undelivered events
+  // of an earlier run are delivered when it starts.
+  /** An invoice of ours was paid (the HTLC is irrevocably committed and we fulfil it). */
+  payment_received: [e: DurableEvent<'payment_received'>]
+  /** A payment of ours succeeded. */
+  payment_sent: [e: DurableEvent<'payment_sent'>]
+  /** A payment of ours failed for good (not for a pay() that was refused before it began). */
+  payment_failed: [e: DurableEvent<'payment_failed'>]
+  /** A channel is closed on-chain and everything on it is settled at depth. */
+  channel_closed: [e: DurableEvent<'channel_closed'>]
+  // Delivered once, as they happen.
   channel_state: [e: ChannelInfo]
   /** Something the application may want to log (a refused message, a failed broadcast). */
   warning: [detail: string]
@@ -79,17 +95,20 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly book: PaymentBook
   /** Payments whose add was rolled back by a disconnect: offered again after reestablish. */
   private readonly toRetry = new Map<string, ClientChannel>()
-  private readonly addRefused = new Map<ClientChannel, string>()
+  /** Payments being offered now (one offer at a time per payment). */
+  private readonly offering = new Set<string>()
   private readonly inflight = new Set<Promise<unknown>>()
   private stopped = false
   private policy: HubPolicy | undefined
   private readonly policyWaiters: Array<() => void> = []
   /** The chain monitors of our channels (client-sdk/monitoring.ts), from create() on. */
   private monitoring: ClientMonitoring | undefined
+  /** Events for the application, stored with the change that causes them until delivered. */
+  private readonly events: EventOutbox
 
   private constructor (
     private readonly opts: ClientOptions,
-    private readonly store: LevelStore,
+    private readonly store: Store,
     readonly wallet: Wallet,
     private readonly chain: ChainBackend,
     private readonly ownsChain: boolean,
@@ -97,10 +116,8 @@ export class HubClient extends Emitter<HubClientEvents> {
     super(e => { this.emit('warning', `event listener threw: ${String(e)}`) })
     this.nodeId = nodeIdOf(opts.nodeKey)
     this.role = opts.role
-    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, rec => {
-      if (rec.status === 'succeeded') this.emit('payment_sent', { paymentHash: rec.paymentHash, amountMsat: rec.amountMsat as Msat, feeMsat: (rec.offeredMsat - rec.amountMsat) as Msat, preimage: rec.preimage! })
-      else this.emit('payment_failed', { paymentHash: rec.paymentHash, reason: rec.failure!.reason, detail: rec.failure!.detail })
-    })
+    this.events = new EventOutbox(store, ev => this.deliver(ev.type, { id: ev.id, ...ev.data } as never), w => this.emit('warning', w), opts.eventRetryMs)
+    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, () => {}, this.events)
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
       ...(opts.socketFactory !== undefined ? { socketFactory: opts.socketFactory } : {}),
@@ -133,25 +150,29 @@ export class HubClient extends Emitter<HubClientEvents> {
     fs.mkdirSync(path.join(opts.dataDir, 'wallet'), { recursive: true, mode: 0o700 })
     const ownsChain = opts.chain === undefined
     const chain = opts.chain ?? new BtcdChainBackend({ ...opts.btcdRpc!, pollMs: 200 })
-    const store = await LevelStore.open(path.join(opts.dataDir, 'store'))
+    const store = opts.store ?? await LevelStore.open(path.join(opts.dataDir, 'store'))
     const w = await Wallet.open({ dataDir: path.join(opts.dataDir, 'wallet'), chain, feeRate: opts.feeRateSatPerVb })
-    if (!w.ok) { await store.close(); throw new Error(`wallet: ${JSON.stringify(w.error)}`) }
+    if (!w.ok) { if (opts.store === undefined) await store.close(); throw new Error(`wallet: ${JSON.stringify(w.error)}`) }
     const client = new HubClient(opts, store, w.value, chain, ownsChain)
+    await client.events.load()
     await client.channelSet.start()
     // Chain monitors for every channel: we enforce our latest state (and punish a revoked one) alone.
     client.monitoring = await ClientMonitoring.start({
       store, chain, sweepScript: bytesToHex(client.wallet.newAddress().script), depth: MONITOR_DEPTH, feeratePerKw: MONITOR_FEERATE_PER_KW,
       channels: client.channelSet.channels().filter(c => c.metaWritten).map(c => c.driver.channelId),
       keysOf: id => client.channelSet.get(id)?.keys,
-      onEvent: (id, event) => {
+      // Awaited by the monitor before it stores the decision as reported (at least once): what a
+      // decision settles is durable, with its event, before the monitor moves on.
+      onEvent: async (id, event) => {
+        client.emit('onchain', { channelId: id as ChannelId, event })
         // A payment we offered that settled on-chain: its outcome is final (the monitor reports a
         // timeout only once it is `depth` deep).
         if (event.kind === 'htlc_resolved' && event.htlc.offerer === 'local') {
-          if (event.outcome === 'fulfilled' && event.preimage !== undefined) client.track(client.settleSent(event.htlc.paymentHash, event.preimage))
-          else if (event.outcome === 'failed') client.track(client.settleFailed(event.htlc.paymentHash, 'timed_out_onchain', `HTLC ${event.htlc.id} timed out on-chain`))
+          if (event.outcome === 'fulfilled' && event.preimage !== undefined) await client.settleSent(event.htlc.paymentHash, event.preimage)
+          else if (event.outcome === 'failed') await client.settleFailed(event.htlc.paymentHash, 'timed_out_onchain', `HTLC ${event.htlc.id} timed out on-chain`)
         }
-        if (event.kind === 'preimage_learned') client.track(client.settleSent(event.paymentHash, event.preimage))
-        client.emit('onchain', { channelId: id as ChannelId, event })
+        if (event.kind === 'preimage_learned') await client.settleSent(event.paymentHash, event.preimage)
+        if (event.kind === 'closed') await client.events.record('channel_closed', id, { channelId: id, how: event.how }, nowSec())
       },
       warn: w => client.emit('warning', w),
     })
@@ -171,8 +192,11 @@ export class HubClient extends Emitter<HubClientEvents> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
   }
 
-  /** Connects to the hub (and keeps reconnecting); channels reestablish on every connection. */
+  /** Connects to the hub (and keeps reconnecting); channels reestablish on every connection. Starts
+   *  delivering events: first those an earlier run recorded and did not deliver (or that were not
+   *  acknowledged), and any recorded while the client was created. */
   async connect (): Promise<void> {
+    this.events.start()
     await this.link.start()
     await this.hubPolicy()
     await this.quiet()
@@ -262,6 +286,18 @@ export class HubClient extends Emitter<HubClientEvents> {
     return { invoice: rec.invoice, paymentHash: rec.paymentHash, expiresAt: rec.expiresAt }
   }
 
+  /** Our invoices with their status, by creation time (oldest first), a page at a time: pass a page's
+   *  nextCursor as `cursor` for the next. Shows what is stored (durable). */
+  async listInvoices (args: { since?: number; limit?: number; cursor?: string; status?: 'unpaid' | 'paid' | 'cancelled' | 'expired' } = {}): Promise<Page<InvoiceInfo>> {
+    return await listInvoices(this.store, parseArgs(listInvoicesArgs, args, 'listInvoices'), nowSec())
+  }
+
+  /** Our payments with their status, by the time pay() began them (oldest first), a page at a time.
+   *  A payment is listed once its record is stored (before its HTLC can be signed). */
+  async listPayments (args: { since?: number; limit?: number; cursor?: string; status?: 'pending' | 'succeeded' | 'failed' } = {}): Promise<Page<PaymentInfo>> {
+    return await listPayments(this.store, parseArgs(listPaymentsArgs, args, 'listPayments'))
+  }
+
   /** Cancels an unpaid invoice of ours (payments for it are refused). False if unknown or already paid. */
   async cancelInvoice (paymentHash: string): Promise<boolean> {
     if (typeof paymentHash !== 'string' || !/^[0-9a-f]{64}$/.test(paymentHash)) throw new TypeError('cancelInvoice.paymentHash: must be 32 bytes of lowercase hex')
@@ -269,50 +305,67 @@ export class HubClient extends Emitter<HubClientEvents> {
   }
 
   /**
-   * Pays `invoice` through the hub. Resolves with the preimage, or a typed failure (never throws for
-   * a payment problem). With the same `idempotencyKey` (or the same invoice), a second call pays
-   * nothing and returns the first payment's outcome.
+   * Pays `invoice` through the hub. Never throws for a payment problem (only a TypeError for a bad
+   * argument); resolves with one of:
+   *
+   * - `{ ok: true, preimage, amountMsat, feeMsat }`: paid. Final; stored before it is returned.
+   * - `{ ok: false, reason, detail }`, any reason but `timeout`: not paid, and this payment never will
+   *   be: its HTLC never entered a commitment, or the hub failed it and that removal is irrevocably
+   *   committed, or it timed out on-chain. Final. To try again, ask the payee for a new invoice.
+   *   `idempotency_key_reused`: the key names a payment of another invoice; nothing was paid.
+   * - `{ ok: false, reason: 'timeout' }`: no outcome within `payTimeoutMs`. NOT final: the payment is
+   *   in flight and resolves later. Do not pay the invoice again: call pay() again with the same key
+   *   (or invoice) for its outcome, or wait for payment_sent / payment_failed.
+   *
+   * A second call with the same `idempotencyKey` and invoice, or the same invoice, pays nothing and
+   * returns the first payment's outcome (waiting for it at most `payTimeoutMs`).
    */
   async pay (invoice: string, opts: { idempotencyKey?: string; reference?: string } = {}): Promise<PayResult> {
     if (typeof invoice !== 'string') throw new TypeError('pay.invoice: must be a BOLT #11 invoice string')
     const o = parseArgs(payArgs, opts, 'pay')
+    const deadline = Date.now() + this.opts.payTimeoutMs
     if (o.idempotencyKey !== undefined) {
       const prior = await this.book.paymentByKey(o.idempotencyKey)
-      if (prior !== undefined) return await this.book.outcomeOf(prior)
+      if (prior !== undefined) return await this.priorOutcome(prior, invoice, o.idempotencyKey, deadline)
     }
     const checked = this.book.checkInvoice(invoice, nowSec())
-    if (!checked.ok) { this.emit('payment_failed', { paymentHash: checked.paymentHash, reason: checked.reason, detail: checked.detail }); return checked }
+    if (!checked.ok) return checked
     const { inv, amountMsat } = checked
     const prior = await this.book.payment(inv.paymentHash)
-    if (prior !== undefined) return await this.book.outcomeOf(prior)
-    const ch = await this.payingChannelSoon()
-    if (ch === undefined) return this.failEarly(inv.paymentHash, 'no_channel', 'no channel with the hub is ready')
+    if (prior !== undefined) return await this.priorOutcome(prior, invoice, o.idempotencyKey, deadline)
+    const ch = await this.payingChannelSoon(deadline)
+    if (ch === undefined) return { ok: false, paymentHash: inv.paymentHash, reason: 'no_channel', detail: 'no channel with the hub is ready' }
     // A channel is up, so the hub has sent its policy on this connection.
     const offered = amountToOffer(amountMsat, await this.hubPolicy())
-    if (ch.driver.state.localCommit!.spec.toLocalMsat < offered) return this.failEarly(inv.paymentHash, 'insufficient_balance', `channel balance below ${offered} msat`)
+    if (ch.driver.state.localCommit!.spec.toLocalMsat < offered) return { ok: false, paymentHash: inv.paymentHash, reason: 'insufficient_balance', detail: `channel balance below ${offered} msat` }
     // Durable with the channel's next persist batch, before the commitment signing its HTLC leaves
     // (PaymentBook: begin). A payment begun meanwhile for this invoice or key is that payment.
     const begun = this.book.begin({
-      paymentHash: inv.paymentHash, invoice, payee: inv.payee, amountMsat, offeredMsat: offered, status: 'pending',
+      paymentHash: inv.paymentHash, invoice, payee: inv.payee, amountMsat, offeredMsat: offered, status: 'pending', createdAt: nowSec(),
       ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}), ...(o.reference !== undefined ? { reference: o.reference } : {}),
     }, ch.driver.channelId)
-    if (begun !== undefined) return await this.book.outcomeOf(begun)
-    const outcome = this.book.wait(inv.paymentHash)
+    if (begun !== undefined) return await this.priorOutcome(begun, invoice, o.idempotencyKey, deadline)
+    const outcome = this.book.outcomeWithin(inv.paymentHash, this.opts.payTimeoutMs)
     await this.offer(ch, inv.paymentHash)
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const timeout = new Promise<PayResult>(resolve => { timer = setTimeout(() => resolve({ ok: false, paymentHash: inv.paymentHash, reason: 'timeout', detail: `no outcome within ${this.opts.payTimeoutMs} ms (still in flight)` }), this.opts.payTimeoutMs) })
-    try { return await Promise.race([outcome, timeout]) } finally { clearTimeout(timer) }
+    return await outcome
   }
 
-  private failEarly (paymentHash: string, reason: 'no_channel' | 'insufficient_balance', detail: string): PayResult {
-    this.emit('payment_failed', { paymentHash, reason, detail })
-    return { ok: false, paymentHash, reason, detail }
+  /** A pay() that found its payment already begun (same key, or same invoice): that payment's
+   *  outcome, unless the key was used for another invoice. */
+  private async priorOutcome (prior: PaymentRecord, invoice: string, key: string | undefined, deadline: number): Promise<PayResult> {
+    if (key !== undefined && prior.idempotencyKey === key && prior.invoice.toLowerCase() !== invoice.toLowerCase()) {
+      const d = decodeInvoice(invoice, { network: 'bcrt' })
+      return {
+        ok: false, paymentHash: d.ok ? d.value.paymentHash : null, reason: 'idempotency_key_reused',
+        detail: `idempotency key ${JSON.stringify(key)} belongs to payment ${prior.paymentHash} of another invoice; nothing was paid`,
+      }
+    }
+    return await this.book.outcomeWithin(prior.paymentHash, Math.max(0, deadline - Date.now()))
   }
 
   /** A channel to pay from; if our channels are only disconnected (the link is coming back), waits
-   *  for one to reestablish, at most payTimeoutMs. */
-  private async payingChannelSoon (): Promise<ClientChannel | undefined> {
-    const deadline = Date.now() + this.opts.payTimeoutMs
+   *  for one to reestablish until `deadline`. */
+  private async payingChannelSoon (deadline: number): Promise<ClientChannel | undefined> {
     for (;;) {
       const ch = this.payingChannel()
       if (ch !== undefined) return ch
@@ -331,24 +384,41 @@ export class HubClient extends Emitter<HubClientEvents> {
       .sort((a, b) => b.driver.state.localCommit!.spec.toLocalMsat - a.driver.state.localCommit!.spec.toLocalMsat)[0]
   }
 
-  /** Offers the HTLC of a pending payment on `ch`. */
+  /**
+   * Offers the HTLC of a pending payment on `ch`. What became of the add is read from its own step
+   * (the driver's observer), never from a later event: a refusal held behind another payment's write
+   * is still this payment's. Every pending payment keeps an HTLC or an offer still to come:
+   * - added: the HTLC is on its way (a disconnect before it is signed hands it back: add_rolled_back);
+   * - refused while the link is down: offered again once the channel reestablishes (toRetry);
+   * - refused otherwise: it never left, so the payment fails now;
+   * - not stepped (the driver stopped: its store failed): offered again after a restart (recoverPayments).
+   */
   private async offer (ch: ClientChannel, paymentHash: string): Promise<void> {
-    const rec = await this.book.payment(paymentHash)
-    if (rec === undefined || rec.status !== 'pending') return
-    const cltvExpiry = this.channelSet.tipHeight + this.opts.finalCltvDelta + (await this.hubPolicy()).cltvExpiryDelta
-    const metadata = { invoice: rec.invoice.length <= 2_048 ? rec.invoice : undefined, ...(rec.reference !== undefined ? { reference: rec.reference } : {}) }
-    if (metadata.invoice === undefined) delete metadata.invoice
-    this.addRefused.delete(ch)
-    await ch.driver.command({ type: 'add_htlc', amountMsat: rec.offeredMsat as Msat, paymentHash, cltvExpiry, recipient: rec.payee as NodeId, metadata })
-    const refused = this.addRefused.get(ch)
-    if (refused !== undefined) {
-      this.addRefused.delete(ch)
-      await this.settleFailed(paymentHash, refused.startsWith('insufficient_funds') || refused.startsWith('reserve') ? 'insufficient_balance' : 'temporary_channel_failure', refused)
+    if (this.offering.has(paymentHash) || this.channelSet.channels().some(c => offersHash(c, paymentHash))) return
+    this.offering.add(paymentHash)
+    try {
+      const rec = await this.book.payment(paymentHash)
+      if (rec === undefined || rec.status !== 'pending') return
+      const cltvExpiry = this.channelSet.tipHeight + this.opts.finalCltvDelta + (await this.hubPolicy()).cltvExpiryDelta
+      const metadata = { invoice: rec.invoice.length <= 2_048 ? rec.invoice : undefined, ...(rec.reference !== undefined ? { reference: rec.reference } : {}) }
+      if (metadata.invoice === undefined) delete metadata.invoice
+      let outcome: AddOutcome | undefined
+      await ch.driver.command({ type: 'add_htlc', amountMsat: rec.offeredMsat as Msat, paymentHash, cltvExpiry, recipient: rec.payee as NodeId, metadata }, (before, after, effects) => {
+        outcome = addOutcome(before, after, effects)
+        // Decided inside the step, so a reestablish stepped after it finds the payment to retry.
+        if (outcome.kind === 'refused' && after.phase === 'normal' && after.link !== 'up') this.toRetry.set(paymentHash, ch)
+      })
+      if (outcome?.kind !== 'refused' || this.toRetry.get(paymentHash) === ch) return
+      const e = outcome.error
+      await this.settleFailed(paymentHash, e.reason === 'insufficient_funds' || e.reason === 'reserve' ? 'insufficient_balance' : 'temporary_channel_failure', `${e.reason}: ${e.detail}`)
+    } finally {
+      this.offering.delete(paymentHash)
     }
   }
 
   /** After a restart: pending payments whose HTLC is in no channel (never committed, or already
-   *  resolved while we were down) are looked after: resolved from a stored preimage, or offered again. */
+   *  resolved while we were down) are looked after: resolved from a stored preimage, offered again
+   *  (now, or once a channel reestablishes), or failed if no channel is left to offer them on. */
   private async recoverPayments (): Promise<void> {
     for (const rec of await this.book.pending()) {
       const inFlight = this.channelSet.channels().some(c => offersHash(c, rec.paymentHash))
@@ -356,7 +426,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       const preimage = await this.channelSet.storedPreimage(rec.paymentHash)
       if (preimage !== undefined) { await this.settleSent(rec.paymentHash, preimage); continue }
       const ch = this.payingChannel()
-      if (ch !== undefined) await this.offer(ch, rec.paymentHash)
+      if (ch !== undefined) { await this.offer(ch, rec.paymentHash); continue }
+      const later = this.channelSet.channels().find(c => c.driver.state.phase === 'normal' && c.driver.stoppedBy === undefined)
+      if (later !== undefined) this.toRetry.set(rec.paymentHash, later)
+      else await this.settleFailed(rec.paymentHash, 'no_channel', 'no channel with the hub left to offer it on')
     }
   }
 
@@ -394,10 +467,6 @@ export class HubClient extends Emitter<HubClientEvents> {
       case 'htlc_failed': this.track(this.settleFailed(ev.paymentHash, ev.reason, 'failed by the hub')); break
       case 'add_rolled_back': this.toRetry.set(ev.htlc.paymentHash, ch); break
       case 'reestablished': this.track(this.retryRolledBack(ch)); break
-      case 'command_failed':
-        // Emitted while our add_htlc command runs (inputs of a channel are serialized): offer() reads it.
-        if (ev.command === 'add_htlc') this.addRefused.set(ch, `${ev.error.reason}: ${ev.error.detail}`)
-        break
       case 'channel_failed':
         this.track(this.failInFlight(ch))
         break
@@ -410,9 +479,9 @@ export class HubClient extends Emitter<HubClientEvents> {
     const d = await this.book.decideIncoming(ch.driver.channelId, htlc, nowSec())
     if (d.action === 'fail') { await ch.driver.command({ type: 'fail_htlc', id: htlc.id, reason: d.reason, detail: d.detail }); return }
     await ch.driver.command({ type: 'fulfill_htlc', id: htlc.id, preimage: d.preimage })
-    // The "paid by" mark rode on the fulfil's persist batch; written here if that batch did not happen.
+    // The "paid by" mark (and its payment_received, delivered once durable) rode on the fulfil's
+    // persist batch; written here if that batch did not happen.
     await this.book.invoiceDurable(htlc.paymentHash)
-    if (d.firstTime) this.emit('payment_received', { paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat, memo: d.record.memo, channelId: ch.driver.channelId })
   }
 
   private async retryRolledBack (ch: ClientChannel): Promise<void> {
@@ -423,8 +492,18 @@ export class HubClient extends Emitter<HubClientEvents> {
     }
   }
 
+  /** The channel failed: a payment whose HTLC never entered a commitment (an add not signed yet, or
+   *  one waiting to be offered again) fails now. One in a commitment stays pending: the chain decides
+   *  it (the monitor's htlc_resolved or preimage_learned settles it). */
   private async failInFlight (ch: ClientChannel): Promise<void> {
-    for (const rec of await this.book.pending()) if (offersHash(ch, rec.paymentHash)) await this.settleFailed(rec.paymentHash, 'channel_failed', 'the channel failed with the payment in flight')
+    for (const [hash, c] of [...this.toRetry]) {
+      if (c !== ch) continue
+      this.toRetry.delete(hash)
+      await this.settleFailed(hash, 'channel_failed', 'the channel failed before the payment was offered again')
+    }
+    for (const rec of await this.book.pending()) {
+      if (offersHash(ch, rec.paymentHash) && !inCommitment(ch, rec.paymentHash)) await this.settleFailed(rec.paymentHash, 'channel_failed', 'the channel failed before the payment\'s HTLC was signed')
+    }
   }
 
   channels (): ChannelInfo[] { return this.channelSet.channels().map(c => this.info(c)) }
@@ -504,9 +583,10 @@ export class HubClient extends Emitter<HubClientEvents> {
     await this.quiet()
     await Promise.all(this.channelSet.channels().map(c => c.driver.idle()))
     await this.book.flush()
+    await this.events.stop()
     await this.monitoring?.stop()
     this.wallet.close()
-    await this.store.close()
+    if (this.opts.store === undefined) await this.store.close()
     if (this.ownsChain) await this.chain.close()
   }
 }
@@ -515,6 +595,14 @@ function isSettled (s: ChannelState): boolean {
   const lists = [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.remoteChanges.proposed, s.remoteChanges.acked, s.remoteChanges.signed, s.holding]
   return s.localCommit !== undefined && s.remoteCommit !== undefined && s.nextRemoteCommit === undefined &&
     s.localCommit.spec.htlcs.length === 0 && s.remoteCommit.spec.htlcs.length === 0 && lists.every(l => l.length === 0)
+}
+
+/** Whether an HTLC we offered for `paymentHash` is in a commitment of `ch` (ours, the hub's, or one
+ *  we signed for the hub): from then on only its removal or the chain can end it. */
+function inCommitment (ch: ClientChannel, paymentHash: string): boolean {
+  const s = ch.driver.state
+  const specs = [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]
+  return specs.some(sp => sp?.htlcs.some(h => h.offerer === 'local' && h.paymentHash === paymentHash) === true)
 }
 
 /** Whether `ch` holds an HTLC we offered for `paymentHash` (in any commitment or pending update). */

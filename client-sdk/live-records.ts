@@ -6,7 +6,14 @@
 // unwritten (no carrier pending, no write in flight) and it is not `live` any more (a payment still
 // pending, an invoice still unpaid): reading the store then gives the same value. Entries kept only
 // as a cache (live, but the cache is over `cap`) are dropped oldest first, again only when written.
+//
+// A value may come with operations that must be durable together with it ("attached": the event
+// the change causes, event-outbox.ts). They go into the next write of the entry, whichever writes
+// it (its carrier's batch or a write of its own), exactly once.
 import { put, type StoreOp } from '../hub/store/index.ts'
+
+/** Operations to write atomically with a value, and what to do once that write is durable. */
+export interface Attached { ops: StoreOp[]; durable: () => void }
 
 interface Entry<T> {
   value: T
@@ -18,6 +25,8 @@ interface Entry<T> {
   waiters: Array<{ resolve: () => void; reject: (e: unknown) => void }>
   /** A write holding it failed: it never becomes durable in this run. */
   error?: unknown
+  /** Attached to values set since the entry was last taken into a write. */
+  attached: Attached[]
 }
 
 export class LiveRecords<T> {
@@ -44,40 +53,46 @@ export class LiveRecords<T> {
   remember (id: string, value: T): void {
     const e = this.entries.get(id)
     if (e !== undefined) { e.value = value; return }
-    this.entries.set(id, { value, carrier: undefined, writing: 0, waiters: [] })
+    this.entries.set(id, { value, carrier: undefined, writing: 0, waiters: [], attached: [] })
     this.trim()
   }
 
-  /** Sets the latest value, to be written by `carrier`'s next persist batch (take()), or by own(). */
-  set (id: string, value: T, carrier: string): void {
+  /** Sets the latest value, to be written by `carrier`'s next persist batch (take()), or by own(),
+   *  with `attach` in the same write. */
+  set (id: string, value: T, carrier: string, attach?: Attached): void {
     const e = this.entries.get(id)
-    if (e === undefined) this.entries.set(id, { value, carrier, writing: 0, waiters: [] })
-    else { e.value = value; e.carrier = carrier }
+    if (e === undefined) this.entries.set(id, { value, carrier, writing: 0, waiters: [], attached: attach !== undefined ? [attach] : [] })
+    else { e.value = value; e.carrier = carrier; if (attach !== undefined) e.attached.push(attach) }
   }
 
-  /** The operations writing every value `channelId` carries; they are now in that batch. Call
-   *  written(ids) once the batch is durable, failed(ids, e) if it failed. */
-  take (channelId: string): { ids: string[]; ops: StoreOp[] } {
+  /** The operations writing every value `channelId` carries (and what is attached to them); they are
+   *  now in that batch. Call written(ids) and each attached durable() once the batch is durable,
+   *  failed(ids, e) if it failed. */
+  take (channelId: string): { ids: string[]; ops: StoreOp[]; attached: Attached[] } {
     const ids: string[] = []
     const ops: StoreOp[] = []
+    const attached: Attached[] = []
     for (const [id, e] of this.entries) {
       if (e.carrier !== channelId) continue
       e.carrier = undefined
       e.writing++
       ids.push(id)
-      ops.push(put(this.keyOf(id), e.value), ...this.extraOps(e.value))
+      ops.push(put(this.keyOf(id), e.value), ...this.extraOps(e.value), ...e.attached.flatMap(a => a.ops))
+      attached.push(...e.attached.splice(0))
     }
-    return { ids, ops }
+    return { ids, ops, attached }
   }
 
   /** The operations writing the latest value of `id` in a write of its own (whatever its carrier:
-   *  that batch then carries nothing for it). Call written([id]) / failed([id], e) after. */
-  own (id: string): StoreOp[] {
+   *  that batch then carries nothing for it), with what is attached. Call written([id]) and each
+   *  attached durable() after, or failed([id], e). */
+  own (id: string): { ops: StoreOp[]; attached: Attached[] } {
     const e = this.entries.get(id)
-    if (e === undefined) return []
+    if (e === undefined) return { ops: [], attached: [] }
     e.carrier = undefined
     e.writing++
-    return [put(this.keyOf(id), e.value), ...this.extraOps(e.value)]
+    const attached = e.attached.splice(0)
+    return { ops: [put(this.keyOf(id), e.value), ...this.extraOps(e.value), ...attached.flatMap(a => a.ops)], attached }
   }
 
   /** The writes that took `ids` are durable. */

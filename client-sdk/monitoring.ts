@@ -21,7 +21,8 @@ export interface ClientMonitoringOptions {
   sweepScript: string
   depth: number
   feeratePerKw: number
-  onEvent: (channelId: string, event: MonitorEvent) => void
+  /** Awaited: the monitor stores a decision as reported only after this resolves (at least once). */
+  onEvent: (channelId: string, event: MonitorEvent) => void | Promise<void>
   warn: (detail: string) => void
   /** Channel ids loaded from the store at startup. */
   channels: string[]
@@ -41,7 +42,7 @@ export class ClientMonitoring {
       chain: o.chain,
       keysFor: (id): MonitorKeys | undefined => { const k = o.keysOf(id); return k === undefined ? undefined : monitorKeys(k) },
       config: { sweepScript: o.sweepScript, depth: o.depth, feeratePerKw: o.feeratePerKw },
-      onEvent: (id, ev) => { o.onEvent(id, ev) },
+      onEvent: async (id, ev) => { await o.onEvent(id, ev) },
       onBroadcastError: (id, txid, reason, detail) => { o.warn(`monitor of channel ${id}: broadcast of ${txid} refused (${reason}): ${detail.slice(0, 200)}`) },
       onFatal: e => { o.warn(`monitor: the chain was wiped: ${e.detail}`) },
       ...(o.retryMs !== undefined ? { retryMs: o.retryMs } : {}),

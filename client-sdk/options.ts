@@ -3,9 +3,10 @@
 import { z } from 'zod'
 import * as secp from '@noble/secp256k1'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
-import { MAX_FUNDING_SATOSHIS, MAX_REFERENCE_CHARS } from '../protocol/limits.ts'
+import { MAX_FUNDING_SATOSHIS, MAX_LIST_PAGE, MAX_REFERENCE_CHARS } from '../protocol/limits.ts'
 import { hexToBytes, type NodeId } from '../protocol/types.ts'
 import type { ChainBackend } from '../hub/chain/backend.ts'
+import type { Store } from '../hub/store/index.ts'
 import type { SocketFactory } from './transport/socket.ts'
 
 const HEX32 = /^[0-9a-f]{64}$/
@@ -68,6 +69,15 @@ export const clientOptionsSchema = z.strictObject({
   socketFactory: z.custom<SocketFactory>(v => typeof v === 'function', { error: 'must be a function (url) => Promise<SocketLike>' }).optional(),
   /** Blocks we ask the hub's HTLC expiry to be above the current height (final CLTV delta). */
   finalCltvDelta: z.number().int().min(9).max(2_016).default(40),
+  /** An event a listener threw on (or rejected) is delivered again after this long (and at every
+   *  start) until every listener takes it (client-sdk/event-outbox.ts). */
+  eventRetryMs: z.number().int().min(10).max(3_600_000).default(5_000),
+  /** The client's store (channel states, invoices, payments, events), owned by the caller: default a
+   *  LevelDB store in `dataDir`/store, which the client opens and closes itself. */
+  store: z.custom<Store>(v => {
+    const o = v as Record<string, unknown> | null
+    return typeof o === 'object' && o !== null && ['get', 'write', 'iterate', 'close'].every(m => typeof o[m] === 'function')
+  }, { error: 'must be a Store (get, write, iterate, close)' }).optional(),
 }).refine(o => (o.chain === undefined) !== (o.btcdRpc === undefined), { error: 'give exactly one of chain, btcdRpc', path: ['chain'] })
 
 export type ClientOptions = z.output<typeof clientOptionsSchema>
@@ -91,6 +101,17 @@ export const payArgs = z.strictObject({
   /** The platform's own reference, forwarded to the payee in the HTLC metadata. */
   reference: z.string().max(MAX_REFERENCE_CHARS).optional(),
 })
+
+/** A page of listInvoices / listPayments: records created at or after `since` (seconds since 1970),
+ *  after `cursor` (a previous page's nextCursor), at most `limit`, optionally of one status. */
+const listArgs = <S extends readonly [string, ...string[]]>(statuses: S) => z.strictObject({
+  since: z.number().int({ error: 'must be an integer (seconds since 1970)' }).min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  limit: z.number().int().min(1).max(MAX_LIST_PAGE).default(100),
+  cursor: z.string().regex(/^\d{1,15}:[0-9a-f]{64}$/, { error: 'must be the nextCursor of a previous page' }).optional(),
+  status: z.enum(statuses).optional(),
+})
+export const listInvoicesArgs = listArgs(['unpaid', 'paid', 'cancelled', 'expired'] as const)
+export const listPaymentsArgs = listArgs(['pending', 'succeeded', 'failed'] as const)
 
 function issues (e: z.ZodError, prefix: string): string {
   return e.issues.map(i => `${[prefix, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ')

@@ -7,7 +7,9 @@ import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../protocol/type
 import type { Htlc, MonitorUpdate } from '../protocol/channel/index.ts'
 import type { HtlcFailureReason } from '../protocol/wire/index.ts'
 import { parseJsonValue, type Store, type StoreOp } from '../hub/store/index.ts'
-import { LiveRecords } from './live-records.ts'
+import { crashPoint } from './crash-points.ts'
+import type { EventOutbox } from './event-outbox.ts'
+import { LiveRecords, type Attached } from './live-records.ts'
 import { invoiceRecord, paymentRecord, putRecord, readRecord, recordKeys, type InvoiceRecord, type PaymentRecord } from './records.ts'
 
 /** Why pay() did not succeed: a reason the hub or payee gave (BOLT #4 names), or one of ours. */
@@ -18,8 +20,10 @@ export type PayFailureReason =
   | 'wrong_payee'          // the invoice is ours (paying ourselves through the hub is refused)
   | 'no_channel'           // no usable channel with the hub
   | 'insufficient_balance' // our channel cannot afford amount + hub fee
-  | 'channel_failed'       // the channel failed while the payment was in flight
-  | 'timeout'              // no outcome within payTimeoutMs (the HTLC may still resolve later)
+  | 'channel_failed'       // the channel failed before the payment's HTLC entered a commitment
+  | 'timed_out_onchain'    // the channel closed with the HTLC in it, and it timed out on-chain (at depth)
+  | 'idempotency_key_reused' // the idempotency key names a payment of another invoice: nothing was paid
+  | 'timeout'              // no outcome within payTimeoutMs: still in flight, resolves later (not final)
 
 export type PayResult =
   | { ok: true; paymentHash: string; preimage: string; amountMsat: Msat; feeMsat: Msat }
@@ -36,6 +40,8 @@ function random32 (): Uint8Array {
 
 /** Invoices kept in memory besides unpaid ones written in this run (a cache: the store has them all). */
 const INVOICE_CACHE = 10_000
+
+const nowSec = (): number => Math.floor(Date.now() / 1000)
 
 /** Records that ride on a channel's persist batch (channels.ts puts `ops` into the batch and calls
  *  `durable` once it is on disk, or `failed` if the write failed). */
@@ -55,13 +61,16 @@ export interface Carried { ops: StoreOp[]; durable: () => void; failed: (e: unkn
  * - a failure is written on its own (before it is reported: a restart must not offer it again).
  * - the payee's "paid by" mark rides on the batch that stores the fulfil's preimage, which is durable
  *   before the fulfil leaves: the mark is on disk before anyone can learn the preimage from us.
+ * - the event each final change causes (payment_sent, payment_failed, payment_received) is attached
+ *   to that change's record and written in the same batch (event-outbox.ts), and delivered once that
+ *   batch is durable; acknowledgements of delivered events ride on the batches too.
  */
 export class PaymentBook {
   private readonly waiters = new Map<string, Array<(r: PayResult) => void>>()
   private readonly locks = new Map<string, Promise<void>>()
   /** Payments begun or found pending in this run, until their final record is durable. */
   private readonly payments = new LiveRecords<PaymentRecord>(recordKeys.payment, r => r.status === 'pending', Infinity,
-    r => r.idempotencyKey !== undefined ? [putRecord(recordKeys.idempotency(r.idempotencyKey), r.paymentHash)] : [],
+    r => [putRecord(recordKeys.paymentByTime(r.createdAt, r.paymentHash), ''), ...(r.idempotencyKey !== undefined ? [putRecord(recordKeys.idempotency(r.idempotencyKey), r.paymentHash)] : [])],
     (_, r) => { if (r.idempotencyKey !== undefined && this.byKey.get(r.idempotencyKey) === r.paymentHash) this.byKey.delete(r.idempotencyKey) })
   /** Idempotency key → payment hash, for the payments above. */
   private readonly byKey = new Map<string, string>()
@@ -76,6 +85,8 @@ export class PaymentBook {
     private readonly nodeId: NodeId,
     /** A payment got its final outcome, durably (called once per payment). */
     private readonly onSettled: (rec: PaymentRecord) => void = () => {},
+    /** Where the events of final changes are recorded (none: no events). */
+    private readonly events?: EventOutbox,
   ) {}
 
   // ── Invoices (payee) ──
@@ -90,7 +101,9 @@ export class PaymentBook {
     }, this.nodeKey)
     if (!enc.ok) throw new TypeError(`createInvoice.${enc.error.field}: ${enc.error.detail}`)
     const record: InvoiceRecord = { paymentHash, preimage: bytesToHex(preimage), invoice: enc.value, amountMsat, memo, createdAt: nowSec, expiresAt: nowSec + expirySec }
-    await this.store.write([putRecord(recordKeys.invoice(paymentHash), record)])
+    crashPoint('before', 'record:invoice')
+    await this.store.write([putRecord(recordKeys.invoice(paymentHash), record), putRecord(recordKeys.invoiceByTime(nowSec, paymentHash), '')])
+    crashPoint('after', 'record:invoice')
     this.invoices.remember(paymentHash, record)
     return record
   }
@@ -104,7 +117,7 @@ export class PaymentBook {
    * time. BOLT #4 (final node): an unknown payment hash or a short amount is
    * `incorrect_or_unknown_payment_details`. The first HTLC that pays an invoice is marked on the
    * invoice, carried by `channelId`'s next persist batch — the one storing the fulfil's preimage,
-   * durable before the fulfil goes out — so `payment_received` is reported once, even across restarts.
+   * durable before the fulfil goes out — with its `payment_received` event, delivered once durable.
    */
   async decideIncoming (channelId: string, htlc: Htlc, nowSec: number): Promise<ReceiveDecision | RefuseDecision> {
     return await this.locked(htlc.paymentHash, () => this.decide(channelId, htlc, nowSec))
@@ -134,8 +147,8 @@ export class PaymentBook {
     if (rec.cancelled === true) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'invoice cancelled' }
     if (htlc.amountMsat < rec.amountMsat) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: `amount ${htlc.amountMsat} < ${rec.amountMsat}` }
     if (nowSec > rec.expiresAt) return { action: 'fail', reason: 'invoice_expired', detail: 'invoice expired' }
-    const paid: InvoiceRecord = { ...rec, paidBy: by, receivedMsat: htlc.amountMsat }
-    this.invoices.set(rec.paymentHash, paid, channelId)
+    const paid: InvoiceRecord = { ...rec, paidBy: by, receivedMsat: htlc.amountMsat, paidAt: nowSec }
+    this.invoices.set(rec.paymentHash, paid, channelId, this.events?.attach('payment_received', rec.paymentHash, { paymentHash: rec.paymentHash, amountMsat: htlc.amountMsat, memo: rec.memo, channelId, paidAt: nowSec }, nowSec))
     return { action: 'fulfill', preimage: rec.preimage, firstTime: true, record: paid }
   }
 
@@ -143,7 +156,7 @@ export class PaymentBook {
    *  its carrier has not taken it (e.g. the fulfil was refused, so that channel wrote nothing). */
   async invoiceDurable (paymentHash: string): Promise<void> {
     const written = this.invoices.whenWritten(paymentHash)
-    if (this.invoices.waitsForCarrier(paymentHash)) await this.writeOwn(this.invoices, paymentHash)
+    if (this.invoices.waitsForCarrier(paymentHash)) await this.writeOwn(this.invoices, paymentHash, 'record:invoice')
     await written
   }
 
@@ -153,7 +166,9 @@ export class PaymentBook {
       const rec = await this.invoice(paymentHash)
       if (rec === undefined || rec.paidBy !== undefined) return false
       const cancelled = { ...rec, cancelled: true }
+      crashPoint('before', 'record:invoice')
       await this.store.write([putRecord(recordKeys.invoice(paymentHash), cancelled)])
+      crashPoint('after', 'record:invoice')
       this.invoices.remember(paymentHash, cancelled)
       return true
     })
@@ -209,18 +224,20 @@ export class PaymentBook {
       if (m.kind !== 'preimage') continue
       const rec = this.payments.get(m.paymentHash)
       if (rec?.status !== 'pending' || this.settling.has(rec.paymentHash) || !preimageMatches(m.preimage, rec.paymentHash)) continue
-      const done: PaymentRecord = { ...rec, status: 'succeeded', preimage: m.preimage }
-      this.payments.set(rec.paymentHash, done, channelId)
+      const done: PaymentRecord = { ...rec, status: 'succeeded', preimage: m.preimage, settledAt: nowSec() }
+      this.payments.set(rec.paymentHash, done, channelId, this.outcomeEvent(done))
       succeeded.push(done)
     }
     const pay = this.payments.take(channelId)
     const inv = this.invoices.take(channelId)
-    if (pay.ops.length === 0 && inv.ops.length === 0) return undefined
+    const acks = this.events?.takeAcks() ?? []
+    if (pay.ops.length === 0 && inv.ops.length === 0 && acks.length === 0) return undefined
     return {
-      ops: [...pay.ops, ...inv.ops],
+      ops: [...pay.ops, ...inv.ops, ...acks],
       durable: () => {
         this.payments.written(pay.ids)
         this.invoices.written(inv.ids)
+        for (const a of [...pay.attached, ...inv.attached]) a.durable()
         for (const done of succeeded) this.finish(done)
       },
       failed: e => { this.payments.failed(pay.ids, e); this.invoices.failed(inv.ids, e) },
@@ -238,11 +255,11 @@ export class PaymentBook {
       if (rec === undefined || rec.status !== 'pending') return undefined
       if ('preimage' in outcome && !preimageMatches(outcome.preimage, paymentHash)) return undefined
       const done: PaymentRecord = 'preimage' in outcome
-        ? { ...rec, status: 'succeeded', preimage: outcome.preimage }
-        : { ...rec, status: 'failed', failure: { reason: outcome.reason, detail: outcome.detail } }
+        ? { ...rec, status: 'succeeded', preimage: outcome.preimage, settledAt: nowSec() }
+        : { ...rec, status: 'failed', failure: { reason: outcome.reason, detail: outcome.detail }, settledAt: nowSec() }
       // Written on its own (this latest value supersedes one still waiting for a carrier).
-      this.payments.set(paymentHash, done, '')
-      await this.writeOwn(this.payments, paymentHash)
+      this.payments.set(paymentHash, done, '', this.outcomeEvent(done))
+      await this.writeOwn(this.payments, paymentHash, 'record:payment')
       this.finish(done)
       return done
     } finally {
@@ -257,7 +274,8 @@ export class PaymentBook {
     const pay = this.payments.waiting()
     const inv = this.invoices.waiting()
     if (pay.length + inv.length === 0) return
-    const ops = [...pay.flatMap(id => this.payments.own(id)), ...inv.flatMap(id => this.invoices.own(id))]
+    // Events attached to these records are written with them and delivered at the next start.
+    const ops = [...pay.flatMap(id => this.payments.own(id).ops), ...inv.flatMap(id => this.invoices.own(id).ops), ...(this.events?.takeAcks() ?? [])]
     try {
       await this.store.write(ops)
     } catch (e) {
@@ -269,15 +287,27 @@ export class PaymentBook {
     this.invoices.written(inv)
   }
 
-  /** Writes the latest value of one record in a write of its own. */
-  private async writeOwn<T> (records: LiveRecords<T>, id: string): Promise<void> {
+  /** Writes the latest value of one record (and what is attached to it) in a write of its own. */
+  private async writeOwn<T> (records: LiveRecords<T>, id: string, point: string): Promise<void> {
+    const own = records.own(id)
+    crashPoint('before', point)
     try {
-      await this.store.write(records.own(id))
+      await this.store.write([...own.ops, ...(this.events?.takeAcks() ?? [])])
     } catch (e) {
       records.failed([id], e)
       throw e
     }
+    crashPoint('after', point)
     records.written([id])
+    for (const a of own.attached) a.durable()
+  }
+
+  /** The event a payment's final record causes, written with it. */
+  private outcomeEvent (done: PaymentRecord): Attached | undefined {
+    const common = { paymentHash: done.paymentHash, ...(done.idempotencyKey !== undefined ? { idempotencyKey: done.idempotencyKey } : {}), ...(done.reference !== undefined ? { reference: done.reference } : {}) }
+    const at = done.settledAt ?? nowSec()
+    if (done.status === 'succeeded') return this.events?.attach('payment_sent', done.paymentHash, { ...common, amountMsat: done.amountMsat, feeMsat: done.offeredMsat - done.amountMsat, preimage: done.preimage! }, at)
+    return this.events?.attach('payment_failed', done.paymentHash, { ...common, reason: done.failure!.reason, detail: done.failure!.detail }, at)
   }
 
   /** The outcome of a payment found already begun: its waiters' result once it has one, and a final
@@ -288,6 +318,29 @@ export class PaymentBook {
     return resultOf(rec)
   }
 
+  /**
+   * The outcome of a payment already begun, waiting at most `timeoutMs`: its final result once it is
+   * settled and durable, or a `timeout` result (not final: the payment is still in flight).
+   */
+  async outcomeWithin (paymentHash: string, timeoutMs: number): Promise<PayResult> {
+    // The waiter is registered before the record is read, so a settlement in between is not missed.
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const waiter = this.waiter(paymentHash)
+    const settled = (async (): Promise<PayResult> => {
+      const rec = await this.payment(paymentHash)
+      if (rec === undefined || rec.status === 'pending') return await waiter.promise
+      await this.payments.whenWritten(paymentHash)
+      return resultOf(rec)
+    })()
+    const timeout = new Promise<PayResult>(resolve => {
+      timer = setTimeout(() => resolve({
+        ok: false, paymentHash, reason: 'timeout',
+        detail: `no outcome within ${timeoutMs} ms: the payment is still in flight and resolves later; do not pay again (ask again with the same idempotency key or invoice)`,
+      }), timeoutMs)
+    })
+    try { return await Promise.race([settled, timeout]) } finally { clearTimeout(timer); waiter.cancel() }
+  }
+
   private finish (done: PaymentRecord): void {
     const result = resultOf(done)
     for (const w of this.waiters.get(done.paymentHash) ?? []) w(result)
@@ -296,8 +349,21 @@ export class PaymentBook {
   }
 
   /** Resolves with the payment's outcome once it has one. */
-  wait (paymentHash: string): Promise<PayResult> {
-    return new Promise(resolve => { (this.waiters.get(paymentHash) ?? this.waiters.set(paymentHash, []).get(paymentHash)!).push(resolve) })
+  wait (paymentHash: string): Promise<PayResult> { return this.waiter(paymentHash).promise }
+
+  private waiter (paymentHash: string): { promise: Promise<PayResult>; cancel: () => void } {
+    let resolve!: (r: PayResult) => void
+    const promise = new Promise<PayResult>(r => { resolve = r })
+    const list = this.waiters.get(paymentHash) ?? this.waiters.set(paymentHash, []).get(paymentHash)!
+    list.push(resolve)
+    const cancel = (): void => {
+      const l = this.waiters.get(paymentHash)
+      if (l === undefined) return
+      const i = l.indexOf(resolve)
+      if (i >= 0) l.splice(i, 1)
+      if (l.length === 0) this.waiters.delete(paymentHash)
+    }
+    return { promise, cancel }
   }
 
   /** Payments still pending (after a restart: what to look after), including those begun in this

@@ -4,11 +4,16 @@
 //
 //   inv/<payment hash>          an invoice we issued, with its preimage (written before the invoice
 //                               is handed out: a payer can never hold an invoice we cannot fulfil)
+//   inv-at/<created>/<hash>     the same invoices by creation time (listInvoices pages through it)
 //   pay/<payment hash>          a payment we make: pending → succeeded (with the preimage) | failed
+//   pay-at/<created>/<hash>     the same payments by creation time (listPayments)
 //   idem/<idempotency key>      → the payment hash a pay() with that key is about
+//   evt/<event id>              an event for the application not acknowledged yet (event-outbox.ts),
+//                               written in the batch of the state change that causes it
 //   chanmeta/<channel id>       the channel's key seed and our role in it (written with its first state)
+// <created> is seconds since 1970 as 16 digits (hub/store keys.ts counter), so key order is time order.
 import { z } from 'zod'
-import { parseJsonValue, put, type Store, type StoreOp } from '../hub/store/index.ts'
+import { counter, parseJsonValue, put, type Store, type StoreOp } from '../hub/store/index.ts'
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const msat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
@@ -27,6 +32,8 @@ export const invoiceRecord = z.strictObject({
   receivedMsat: msat.optional(),
   /** Cancelled by the payee before it was paid: payments for it are refused. */
   cancelled: z.boolean().optional(),
+  /** When the HTLC that paid it was accepted (seconds since 1970). */
+  paidAt: z.number().int().optional(),
 })
 export type InvoiceRecord = z.infer<typeof invoiceRecord>
 
@@ -43,6 +50,9 @@ export const paymentRecord = z.strictObject({
   failure: z.strictObject({ reason: z.string(), detail: z.string() }).optional(),
   idempotencyKey: z.string().optional(),
   reference: z.string().optional(),
+  /** When pay() began it, and when it got its final outcome (seconds since 1970). */
+  createdAt: z.number().int(),
+  settledAt: z.number().int().optional(),
 })
 export type PaymentRecord = z.infer<typeof paymentRecord>
 
@@ -55,9 +65,15 @@ export type ChannelMeta = z.infer<typeof channelMeta>
 
 export const recordKeys = {
   invoice: (hash: string) => `inv/${hash}`,
+  invoiceByTime: (createdAt: number, hash: string) => `inv-at/${counter(createdAt)}/${hash}`,
+  invoiceByTimePrefix: 'inv-at/',
   payment: (hash: string) => `pay/${hash}`,
   paymentPrefix: 'pay/',
+  paymentByTime: (createdAt: number, hash: string) => `pay-at/${counter(createdAt)}/${hash}`,
+  paymentByTimePrefix: 'pay-at/',
   idempotency: (key: string) => `idem/${key}`,
+  event: (id: string) => `evt/${id}`,
+  eventPrefix: 'evt/',
   channelMeta: (channelId: string) => `chanmeta/${channelId}`,
 } as const
 

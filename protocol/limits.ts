@@ -140,6 +140,10 @@ export const OFFERED_HTLC_GRACE_BLOCKS = 3
  *  DEFAULT_MIN_CLTV_EXPIRY_DELTA so a freshly accepted HTLC is never already past it. */
 export const FULFILL_DEADLINE_BLOCKS = 12
 
+/** Records per page of the SDK's listInvoices / listPayments: each is read from the store and held
+ *  in memory at once, so a page stays small; 1,000 is a few hundred KiB of records. */
+export const MAX_LIST_PAGE = 1_000
+
 /** BOLT #2 (funding_created, fundee): "SHOULD forget the channel if it does not see the correct
  *  funding transaction after a timeout of 2016 blocks." The longest a fundee may wait: the ceiling of
  *  the hub's setting. */

@@ -77,7 +77,10 @@ async function main (): Promise<void> {
   }, 250)
   const payOne = async (payee: HubClient, amountMsat: number, memo: string): Promise<void> => {
     const inv = await payee.createInvoice({ amountMsat, memo })
-    const r = await platform.pay(inv.invoice, { idempotencyKey: `demo-${seq++}` })
+    const key = `demo-${seq++}`
+    let r = await platform.pay(inv.invoice, { idempotencyKey: key })
+    // A timeout is not an outcome (the payment is still in flight): ask again with the same key.
+    while (!r.ok && r.reason === 'timeout') r = await platform.pay(inv.invoice, { idempotencyKey: key })
     if (r.ok) { count++; totalMsat += r.amountMsat; feesMsat += r.feeMsat } else {
       failed++
       const why = `${r.reason}: ${r.detail}`.slice(0, 160)

@@ -1,6 +1,8 @@
 // A minimal typed event emitter that runs in Node and in browsers (no node:events). A listener that
-// throws does not stop the others or the transport: the error is handed to `onListenerError`.
+// throws (or returns a promise that rejects) does not stop the others or the transport: the error is
+// handed to `onListenerError`.
 
+/** A listener may return a promise (it counts for deliver(): see below); any other value is ignored. */
 export type Listener<A extends unknown[]> = (...args: A) => void
 
 export class Emitter<E extends { [K in keyof E]: unknown[] }> {
@@ -27,8 +29,20 @@ export class Emitter<E extends { [K in keyof E]: unknown[] }> {
 
   emit<K extends keyof E> (event: K, ...args: E[K]): void {
     for (const fn of [...(this.listeners[event] ?? [])]) {
-      try { fn(...args) } catch (e) { this.onListenerError(e) }
+      try {
+        const r: unknown = fn(...args)
+        if (r instanceof Promise) r.catch(e => { this.onListenerError(e) })
+      } catch (e) { this.onListenerError(e) }
     }
+  }
+
+  /** Calls every listener of `event` and waits for the promises they return: true if each returned
+   *  or resolved (also when there is no listener), false if one threw or rejected. */
+  async deliver<K extends keyof E> (event: K, ...args: E[K]): Promise<boolean> {
+    const results = await Promise.allSettled([...(this.listeners[event] ?? [])].map(async fn => { await (fn(...args) as unknown) }))
+    let taken = true
+    for (const r of results) if (r.status === 'rejected') { taken = false; this.onListenerError(r.reason) }
+    return taken
   }
 
   removeAll (): void {

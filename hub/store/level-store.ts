@@ -2,7 +2,7 @@
 // with `sync: true` (DESIGN.md rule 2: persist durably before send) and merged by group commit.
 import { Level } from 'level'
 import { GroupCommitter, type GroupCommitStats } from './group-commit.ts'
-import { prefixRange, type IterateOptions, type Store, type StoreOp } from './store.ts'
+import { keyRange, type IterateOptions, type Store, type StoreOp } from './store.ts'
 
 export class LevelStore implements Store {
   private readonly committer: GroupCommitter
@@ -35,7 +35,7 @@ export class LevelStore implements Store {
   }
 
   async * iterate (prefix: string, opts: IterateOptions = {}): AsyncIterable<readonly [string, Uint8Array]> {
-    const it = this.db.iterator({ ...prefixRange(prefix), reverse: opts.reverse ?? false, limit: opts.limit ?? -1 })
+    const it = this.db.iterator({ ...keyRange(prefix, opts.after), reverse: opts.reverse ?? false, limit: opts.limit ?? -1 })
     try {
       for await (const [k, v] of it) yield [k, v] as const
     } finally {

@@ -1,7 +1,7 @@
 // An in-memory Store with the same contract and the same group commit as LevelStore, minus the disk:
 // for unit tests of code above the store, and for a throwaway hub. Not durable across processes.
 import { GroupCommitter, type GroupCommitStats } from './group-commit.ts'
-import { prefixRange, type IterateOptions, type Store, type StoreOp } from './store.ts'
+import { keyRange, type IterateOptions, type Store, type StoreOp } from './store.ts'
 
 export class MemoryStore implements Store {
   private readonly data = new Map<string, Uint8Array>()
@@ -23,8 +23,8 @@ export class MemoryStore implements Store {
   }
 
   async * iterate (prefix: string, opts: IterateOptions = {}): AsyncIterable<readonly [string, Uint8Array]> {
-    const { gte, lt } = prefixRange(prefix)
-    const ks = [...this.data.keys()].filter(k => k >= gte && k < lt).sort()
+    const r = keyRange(prefix, opts.after)
+    const ks = [...this.data.keys()].filter(k => ('gt' in r ? k > r.gt : k >= r.gte) && k < r.lt).sort()
     if (opts.reverse === true) ks.reverse()
     const limit = opts.limit !== undefined && opts.limit >= 0 ? opts.limit : Infinity
     for (const k of ks.slice(0, limit)) {

@@ -25,6 +25,8 @@ export interface IterateOptions {
   /** Newest (lexicographically last) first. */
   readonly reverse?: boolean
   readonly limit?: number
+  /** Only keys greater than this one (a page's cursor: the last key of the page before). */
+  readonly after?: string
 }
 
 export interface Store {
@@ -78,6 +80,14 @@ export function assertOps (ops: readonly StoreOp[]): void {
 export function prefixRange (prefix: string): { gte: string; lt: string } {
   if (!/^[\x20-\x7e]*$/.test(prefix)) throw new TypeError(`store.iterate: bad prefix ${JSON.stringify(prefix)}`)
   return { gte: prefix, lt: prefix + '\x7f' }
+}
+
+/** The keys of `prefix`, only those greater than `after` if it is given. */
+export function keyRange (prefix: string, after?: string): { gte: string; lt: string } | { gt: string; lt: string } {
+  const r = prefixRange(prefix)
+  if (after === undefined || after < r.gte) return r
+  if (!/^[\x20-\x7e]*$/.test(after)) throw new TypeError(`store.iterate: bad after ${JSON.stringify(after)}`)
+  return { gt: after, lt: r.lt }
 }
 
 // JSON values: most records are JSON; the store itself holds bytes.

@@ -92,8 +92,9 @@ export type DriverOutcome =
    *  all executed. */
   | 'stopped'
 
-/** Sees a step's states before and after, synchronously, before its effects run. */
-export type Observer = (before: ChannelState, after: ChannelState) => void
+/** Sees a step's states before and after and the effects it returned, synchronously, before those
+ *  effects run. What the step held back (behind an unacknowledged write) is in `after.outbox`. */
+export type Observer = (before: ChannelState, after: ChannelState, effects: readonly Effect[]) => void
 
 /** The step function, injectable for tests (the real one is protocol/channel's). */
 export type StepFn = (state: ChannelState, input: ChannelInput, signer: ChannelSigner) => Step
@@ -153,7 +154,8 @@ export class ChannelDriver {
   /** Steps one input (after any being stepped now); resolves once it and all its effects have been
    *  executed: its own write and what that write released, and the commitment_signed it led to with
    *  autoSign. `observe`, if given, is called synchronously right after the step, before any of its
-   *  effects run, with the states before and after (e.g. to learn the id an add_htlc was given). */
+   *  effects run, with the states before and after and the step's effects (e.g. to learn the id an
+   *  add_htlc was given, or why it was refused). */
   input (input: ChannelInput, observe?: Observer): Promise<DriverOutcome> {
     return this.submit(done => ({ kind: 'input', input, observe, done }))
   }
@@ -278,7 +280,7 @@ export class ChannelDriver {
     const before = this.current
     const r = this.stepFn(this.current, input, this.signer)
     this.current = r.state
-    observe?.(before, r.state)
+    observe?.(before, r.state, r.effects)
     this.execute(r.effects)
   }
 

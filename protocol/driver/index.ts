@@ -6,5 +6,6 @@
 //   await d.restored()                              // a channel loaded from the store after a restart
 //   await d.connected(); await d.peer(msg); await d.command({ type: 'add_htlc', ... })
 export { ChannelDriver, type DriverPorts, type DriverOptions, type DriverOutcome, type PersistRequest, type StepFn, type Observer } from './driver.ts'
+export { addOutcome, type AddOutcome } from './add-outcome.ts'
 export { forwardingFee, amountToOffer, amountToForward, type FeePolicy } from './forwarding.ts'
 export { channelKeys, localSideParams, type ChannelKeys, type SideLimits } from './channel-keys.ts'

@@ -29,11 +29,13 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
   let feesMsat = 0
   let failed = 0
   let next = 0
+  const outcomes = new Map<number, { invoice: string; result: Awaited<ReturnType<typeof platform.pay>> }>()
   const worker = async (): Promise<void> => {
     while (next < PAYMENTS) {
       const i = next++
       const inv = await creator.createInvoice({ amountMsat: amountOf(i), memo: `item ${i}` })
       const r = await platform.pay(inv.invoice, { idempotencyKey: `e2e-${i}` })
+      outcomes.set(i, { invoice: inv.invoice, result: r })
       if (!r.ok) { failed++; t.fail(`payment ${i}: ${r.reason} ${r.detail}`); continue }
       paidMsat += r.amountMsat
       feesMsat += r.feeMsat
@@ -49,10 +51,12 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
   t.equal(received, PAYMENTS, 'the creator saw every payment once')
   t.equal(receivedMsat, expectedMsat, 'the creator received every amount')
 
-  // A second pay with a used idempotency key pays nothing.
-  const again = await platform.pay((await creator.createInvoice({ amountMsat: 5_000 })).invoice, { idempotencyKey: 'e2e-0' })
-  t.ok(again.ok, 'a repeated idempotency key returns the first outcome')
-  t.equal(received, PAYMENTS, '... and pays nothing')
+  // A used idempotency key: with its invoice, the first outcome; with another invoice, refused. Neither pays.
+  const first = outcomes.get(0)!
+  t.same(await platform.pay(first.invoice, { idempotencyKey: 'e2e-0' }), first.result, 'a repeated idempotency key returns the first outcome')
+  const reused = await platform.pay((await creator.createInvoice({ amountMsat: 5_000 })).invoice, { idempotencyKey: 'e2e-0' })
+  t.match(reused, { ok: false, reason: 'idempotency_key_reused' }, 'a used key with another invoice is refused')
+  t.equal(received, PAYMENTS, '... and nothing more is paid')
 
   // Balances: the platform lost paid + fees, the creator gained paid (once every dance has finished).
   await waitFor(() => platform.channels()[0]!.settled && creator.channels()[0]!.settled, 'both channels settled')

@@ -17,7 +17,7 @@ const payeeKey = hexToBytes('22'.repeat(32))
 const NOW = 1_700_000_000
 
 function pending (preimage: Uint8Array, extra: Partial<PaymentRecord> = {}): PaymentRecord {
-  return { paymentHash: bytesToHex(sha256(preimage)), invoice: 'lnbcrt1…', payee: nodeIdOf(payeeKey), amountMsat: 1000, offeredMsat: 1001, status: 'pending', ...extra }
+  return { paymentHash: bytesToHex(sha256(preimage)), invoice: 'lnbcrt1…', payee: nodeIdOf(payeeKey), amountMsat: 1000, offeredMsat: 1001, status: 'pending', createdAt: NOW, ...extra }
 }
 
 /** A channel persist batch as client-sdk/channels.ts writes it: its state plus what the book carries. */
@@ -52,7 +52,7 @@ t.test('a begun payment rides on its channel\'s next batch; before that batch no
   t.equal(await crashed.payment(rec.paymentHash), undefined, 'a crash now: no record, and no signed HTLC either (it needs chA\'s batch)')
 
   await channelBatch(store, book, 'chA')
-  t.same(store.log[1]!.ops.map(o => o.key), ['chan/chA', recordKeys.payment(rec.paymentHash), recordKeys.idempotency('order-1')], 'one atomic batch: state, payment, key')
+  t.same(store.log[1]!.ops.map(o => o.key), ['chan/chA', recordKeys.payment(rec.paymentHash), recordKeys.paymentByTime(NOW, rec.paymentHash), recordKeys.idempotency('order-1')], 'one atomic batch: state, payment, its time index, key')
   const restarted = new PaymentBook(inner, payerKey, nodeIdOf(payerKey))
   t.same(await restarted.paymentByKey('order-1'), rec, 'after that batch a restart finds the pending payment')
   t.same((await restarted.pending()).map(r => r.paymentHash), [rec.paymentHash])
@@ -79,7 +79,7 @@ t.test('the batch storing the preimage settles the payment; pay() hears of it on
   store.stall()
   const batch = channelBatch(store, book, 'chA', [{ kind: 'preimage', paymentHash: rec.paymentHash, preimage: bytesToHex(preimage) } as MonitorUpdate])
   await store.waitForStalled(1)
-  t.same(store.log.at(-1)!.ops.map(o => o.key), ['chan/chA', recordKeys.payment(rec.paymentHash), recordKeys.idempotency('k3')], 'the success rides with the preimage')
+  t.same(store.log.at(-1)!.ops.map(o => o.key), ['chan/chA', recordKeys.payment(rec.paymentHash), recordKeys.paymentByTime(NOW, rec.paymentHash), recordKeys.idempotency('k3')], 'the success rides with the preimage')
   const again = book.outcomeOf((await book.paymentByKey('k3'))!)
   t.equal(await settled(again), false, 'a second pay() with the key waits while the batch is not durable')
   t.equal(result, undefined, 'the waiter is not told before the batch is durable')

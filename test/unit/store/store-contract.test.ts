@@ -55,6 +55,17 @@ for (const [name, make] of impls) {
     t.same(await collect(store.iterate('nothing/')), [])
   })
 
+  t.test(`${name}: iteration after a key (a page cursor) stays inside the prefix`, async t => {
+    const { store, cleanup } = await make()
+    t.teardown(cleanup)
+    await store.write([put('p/1', 1), put('p/2', 2), put('p/3', 3), put('o/9', 'before'), put('q/0', 'after')])
+    t.same(await collect(store.iterate('p/', { after: 'p/1' })), [['p/2', 2], ['p/3', 3]], 'strictly after the key')
+    t.same(await collect(store.iterate('p/', { after: 'p/1~' })), [['p/2', 2], ['p/3', 3]], 'after a key that is not stored')
+    t.same(await collect(store.iterate('p/', { after: 'o/zzz' })), [['p/1', 1], ['p/2', 2], ['p/3', 3]], 'a key before the prefix: the whole prefix')
+    t.same(await collect(store.iterate('p/', { after: 'p/3' })), [], 'after the last: nothing, and nothing of the next prefix')
+    t.same(await collect(store.iterate('p/', { after: 'p/1', limit: 1 })), [['p/2', 2]], 'with a limit')
+  })
+
   t.test(`${name}: concurrent writes to one key apply in call order`, async t => {
     const { store, cleanup } = await make()
     t.teardown(cleanup)
