@@ -23,6 +23,7 @@ import { nodeIdOf } from '../protocol/auth/signature.ts'
 import { setDefaultCurve } from '../protocol/crypto/index.ts'
 import { tinyCurve } from '../protocol/crypto/tiny.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type NodeId } from '../protocol/types.ts'
+import type { Phase } from '../protocol/channel/index.ts'
 import { AuditLog } from './audit/index.ts'
 import type { ChainBackend, RegtestControl } from './chain/backend.ts'
 import { BtcdChainBackend } from './chain/btcd-backend.ts'
@@ -165,7 +166,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
-  transport = await HubTransport.start({ nodeKey, handler: manager, config: config.transport })
+  transport = await HubTransport.start({ nodeKey, handler: manager, config: config.transport, isKnownPeer: id => isChannelPartner(manager, id) })
   stage('transport_listening')
   const inputs: Array<() => Promise<void> | void> = [() => transport?.close()]
 
@@ -225,6 +226,18 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
       return stopping
     },
   }
+}
+
+/** Phases before a channel's funding has confirmed and channel_ready was exchanged. */
+const ESTABLISHING: ReadonlySet<Phase> = new Set<Phase>(['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_created', 'awaiting_funding_signed', 'awaiting_funding_depth'])
+
+/**
+ * A peer the transport keeps handshake slots for (hub/transport/admission.ts): it has a channel here
+ * that became ready (its funding confirmed) and is not yet closed on-chain. A channel still being
+ * opened does not count: opening one costs a stranger nothing until its funding confirms.
+ */
+function isChannelPartner (manager: ChannelManager, peer: NodeId): boolean {
+  return manager.channelsOf(peer).some(ch => !ESTABLISHING.has(ch.state.phase) && ch.state.phase !== 'closed')
 }
 
 /** Scenario 12: a channel whose funding tx the node no longer knows was built on a chain that is gone
