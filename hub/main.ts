@@ -23,7 +23,7 @@ import { nodeIdOf } from '../protocol/auth/signature.ts'
 import { setDefaultCurve } from '../protocol/crypto/index.ts'
 import { tinyCurve } from '../protocol/crypto/tiny.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type NodeId } from '../protocol/types.ts'
-import type { Phase } from '../protocol/channel/index.ts'
+import { closingTrims, type Phase } from '../protocol/channel/index.ts'
 import { AuditLog } from './audit/index.ts'
 import type { ChainBackend, RegtestControl } from './chain/backend.ts'
 import { BtcdChainBackend } from './chain/btcd-backend.ts'
@@ -284,15 +284,24 @@ function adminHandlers (x: {
       }
     }),
     stats: () => ({ forwarded: x.router.stats.forwarded, fulfilled: x.router.stats.fulfilled, failed: x.router.stats.failed, fees_msat: x.router.stats.feesMsat }),
-    closed: () => [...x.closer.closed.values()].map(c => ({ channel_id: c.channelId, peer: c.peer, closing_txid: c.closingTxid, fee_sat: c.feeSat, to_local_sat: c.toLocalSat, to_remote_sat: c.toRemoteSat })),
+    closed: () => [...x.closer.closed.values()].map(c => ({
+      channel_id: c.channelId, peer: c.peer, closing_txid: c.closingTxid, fee_sat: c.feeSat, to_local_sat: c.toLocalSat, to_remote_sat: c.toRemoteSat,
+      agreed_fee_sat: c.agreedFeeSat, trimmed_local_sat: c.trimmedLocalSat, trimmed_remote_sat: c.trimmedRemoteSat,
+    })),
     newAddress: () => ({ address: x.wallet.newAddress().address }),
     open: async (peer: NodeId, fundingSat?: number) => {
       const r = await x.funding.ensureChannel(peer, fundingSat)
       return 'error' in r ? r : { temporary_channel_id: r.driver.state.temporaryChannelId, channel_id: r.driver.channelId }
     },
-    close: async (channelId: string) => {
+    close: async (channelId: string, allowDustTrim: boolean) => {
       const ch = x.manager.get(channelId as ChannelId)
       if (ch === undefined) return { status: 404, body: { error: `channel_id: unknown channel ${channelId}` } }
+      // BOLT #3: the closing transaction leaves out an output below the dust limit; its owner gets
+      // nothing. The operator decides with that in view.
+      const trims = closingTrims(ch.state)
+      if (trims.length > 0 && !allowDustTrim) {
+        return { status: 409, body: { error: `dust_trim: ${trims.map(t => `the ${t.side === 'local' ? 'hub' : 'peer'}'s ${t.amountSat} sat are below the dust limit of ${t.dustLimitSat} sat and would not be paid`).join('; ')}; send allow_dust_trim: true to close anyway`, trims: trims.map(t => ({ side: t.side === 'local' ? 'hub' : 'peer', amount_sat: t.amountSat, dust_limit_sat: t.dustLimitSat })) } }
+      }
       let refused: string | undefined
       const before = ch.driver.state.closing.localScript
       await ch.driver.command({ type: 'shutdown' }, (_b, after) => { if (after.closing.localScript === before) refused = `cannot shut down in phase ${after.phase}` })

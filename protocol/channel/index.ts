@@ -20,3 +20,4 @@ export { bolt3Signer, commitmentParams, type SignerSecrets } from './bolt3-signe
 export { specTotalMsat, reduce } from './spec.ts'
 export { untrimmedHtlcs, funderCostMsat, dustExposureMsat } from './fees.ts'
 export { defaultPolicy } from './policy.ts'
+export { closingTrims, type ClosingTrim } from './close-preview.ts'

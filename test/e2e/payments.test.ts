@@ -76,21 +76,23 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
   await creator.untilReestablished()
 
   // Cooperative close: exact on-chain amounts.
-  const [pClose] = await platform.close()
-  const [cClose] = await creator.close()
+  const pOutcome = await platform.close()
+  const cOutcome = await creator.close()
+  const pClose = pOutcome.ok ? pOutcome.closed[0] : undefined
+  const cClose = cOutcome.ok ? cOutcome.closed[0] : undefined
   t.ok(pClose !== undefined && cClose !== undefined, 'both channels closed cooperatively')
   await btc.mine(1)
   for (const [who, close, ch] of [['platform', pClose!, pc], ['creator', cClose!, cc]] as const) {
     const tx = await btc.chain.getRawTransaction(close.closingTxid)
     t.ok(tx.ok && tx.value !== null && tx.value.confirmations >= 1, `${who}: the closing tx confirmed`)
     const outs = tx.ok && tx.value !== null ? tx.value.tx.outputs.map(o => o.value as number) : []
-    const mine = Math.floor(ch.localMsat / 1000) - (ch.funder ? close.feeSat : 0)
-    const theirs = Math.floor(ch.remoteMsat / 1000) - (ch.funder ? 0 : close.feeSat)
+    const mine = Math.floor(ch.localMsat / 1000) - (ch.funder ? close.agreedFeeSat : 0)
+    const theirs = Math.floor(ch.remoteMsat / 1000) - (ch.funder ? 0 : close.agreedFeeSat)
     t.equal(close.localSat, mine, `${who}: our output = final balance${ch.funder ? ' − closing fee' : ''}`)
     t.equal(close.remoteSat, theirs, `${who}: the hub's output = its final balance${ch.funder ? '' : ' − closing fee'}`)
     t.same(outs.slice().sort((a, b) => a - b), [mine, theirs].filter(v => v > 0).sort((a, b) => a - b), `${who}: the chain holds exactly those outputs`)
   }
-  await waitWallet(() => platform.balances().onchain.totalSat >= Math.floor(pc.localMsat / 1000) - pClose!.feeSat)
+  await waitWallet(() => platform.balances().onchain.totalSat >= Math.floor(pc.localMsat / 1000) - pClose!.agreedFeeSat)
   t.ok(creator.balances().onchain.totalSat >= Math.floor(cc.localMsat / 1000), 'the creator wallet holds its closing output')
 })
 
