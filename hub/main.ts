@@ -14,7 +14,7 @@
 // exits with code 70: the hub stops loudly rather than carry on with an unknown state.
 //
 // Crash injection for tests: HUB_CRASH_AT=<before|after>:<point>:<n> (hub/crash-points.ts lists the
-// points). Helper to spawn it as a child process: test/helpers/hub-process.ts.
+// points). Helper to spawn it as a child process: startHub() in test/helpers/hub.ts.
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -279,6 +279,7 @@ function adminHandlers (x: {
         channel_id: s.channelId, peer: ch.peer, phase: s.phase, link: s.link, is_funder: s.setup.isFunder,
         capacity_sat: s.setup.capacitySat, funding_txid: s.setup.funding?.txid ?? null,
         local_msat: spec?.toLocalMsat ?? null, remote_msat: spec?.toRemoteMsat ?? null, htlcs: spec?.htlcs.length ?? 0,
+        local_commitment_index: s.localCommit?.index ?? null, remote_commitment_index: s.remoteCommit?.index ?? null,
         stopped: ch.running && ch.driver.stoppedBy !== undefined,
         onchain: x.monitoring.onChain(s.channelId) ?? null,
       }

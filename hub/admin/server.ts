@@ -2,7 +2,8 @@
 //
 //   GET  /info                  {hub_id, ws, height, wallet: {spendable_sat, ...}}
 //   GET  /channels              [{channel_id, peer, phase, link, is_funder, capacity_sat, funding_txid,
-//                                 local_msat, remote_msat, htlcs}]   (local = the hub's side)
+//                                 local_msat, remote_msat, htlcs, local_commitment_index,
+//                                 remote_commitment_index}]   (local = the hub's side)
 //   GET  /stats                 {forwarded, fulfilled, failed, fees_msat}
 //   GET  /closed                [{channel_id, peer, closing_txid, to_local_sat, to_remote_sat, fee_sat,
 //                                 agreed_fee_sat, trimmed_local_sat, trimmed_remote_sat}]   what the closing

@@ -27,6 +27,8 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
   const amountOf = (i: number): number => 1_000 + (i * 7_919) % 97_000
   let paidMsat = 0
   let feesMsat = 0
+  /** The first payment: its invoice and outcome, replayed below with its idempotency key. */
+  let first: { invoice: string; outcome: Awaited<ReturnType<typeof platform.pay>> } | undefined
   let failed = 0
   let next = 0
   const worker = async (): Promise<void> => {
@@ -34,6 +36,7 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
       const i = next++
       const inv = await creator.createInvoice({ amountMsat: amountOf(i), memo: `item ${i}` })
       const r = await platform.pay(inv.invoice, { idempotencyKey: `e2e-${i}` })
+      if (i === 0) first = { invoice: inv.invoice, outcome: r }
       if (!r.ok) { failed++; t.fail(`payment ${i}: ${r.reason} ${r.detail}`); continue }
       paidMsat += r.amountMsat
       feesMsat += r.feeMsat
@@ -49,10 +52,12 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
   t.equal(received, PAYMENTS, 'the creator saw every payment once')
   t.equal(receivedMsat, expectedMsat, 'the creator received every amount')
 
-  // A second pay with a used idempotency key pays nothing.
-  const again = await platform.pay((await creator.createInvoice({ amountMsat: 5_000 })).invoice, { idempotencyKey: 'e2e-0' })
-  t.ok(again.ok, 'a repeated idempotency key returns the first outcome')
-  t.equal(received, PAYMENTS, '... and pays nothing')
+  // The first payment again, with its idempotency key: the first outcome, and nothing paid.
+  const platformBefore = platform.channels()[0]!.localMsat
+  const again = await platform.pay(first!.invoice, { idempotencyKey: 'e2e-0' })
+  t.same(again, first!.outcome, 'a repeated idempotency key returns the first outcome (same preimage, amount and fee)')
+  t.equal(received, PAYMENTS, '... and pays nothing: no payment_received')
+  t.equal(platform.channels()[0]!.localMsat, platformBefore, '... nothing left the platform\'s channel')
 
   // Balances: the platform lost paid + fees, the creator gained paid (once every dance has finished).
   await waitFor(() => platform.channels()[0]!.settled && creator.channels()[0]!.settled, 'both channels settled')
@@ -76,6 +81,7 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
   await creator.untilReestablished()
 
   // Cooperative close: exact on-chain amounts.
+  const walletsBefore = { platform: platform.balances().onchain.totalSat, creator: creator.balances().onchain.totalSat }
   const pOutcome = await platform.close()
   const cOutcome = await creator.close()
   const pClose = pOutcome.ok ? pOutcome.closed[0] : undefined
@@ -92,10 +98,10 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
     t.equal(close.remoteSat, theirs, `${who}: the hub's output = its final balance${ch.funder ? '' : ' − closing fee'}`)
     t.same(outs.slice().sort((a, b) => a - b), [mine, theirs].filter(v => v > 0).sort((a, b) => a - b), `${who}: the chain holds exactly those outputs`)
   }
-  await waitWallet(() => platform.balances().onchain.totalSat >= Math.floor(pc.localMsat / 1000) - pClose!.agreedFeeSat)
-  t.ok(creator.balances().onchain.totalSat >= Math.floor(cc.localMsat / 1000), 'the creator wallet holds its closing output')
+  // Each wallet gained exactly its closing output.
+  for (const [who, c, close] of [['platform', platform, pClose!], ['creator', creator, cClose!]] as const) {
+    const expected = walletsBefore[who] + close.localSat
+    await waitFor(() => c.balances().onchain.totalSat === expected, `${who}: the wallet holds its closing output`).catch(() => {})
+    t.equal(c.balances().onchain.totalSat, expected, `${who}: the wallet gained exactly its closing output (${close.localSat} sat)`)
+  }
 })
-
-async function waitWallet (cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise(resolve => setTimeout(resolve, 20))
-}
