@@ -17,8 +17,8 @@ export const transportConfigSchema = z.strictObject({
   pingIntervalMs: ms(10, 600_000).default(30_000),
   /** A peer that has not answered a ping by then is dead (or hostile) and is disconnected. */
   pongTimeoutMs: ms(10, 600_000).default(20_000),
-  /** Memory the hub will hold for one peer that is not reading: the bytes of its queued frames plus
-   *  SEND_FRAME_OVERHEAD_BYTES for each (measured: a queued small frame costs the hub that much beside
+  /** Memory the hub will hold for one peer that is not reading: the bytes of the frames the kernel
+   *  has not taken plus SEND_FRAME_OVERHEAD_BYTES for each (measured: a queued small frame costs the hub that much beside
    *  its bytes, so a byte count alone let a peer that elicits small frames hold 5× its cap). Past it
    *  the peer is disconnected. 1 MiB: 16 frames of the largest size (MAX_FRAME_BYTES), enough for a
    *  full channel_reestablish retransmission (483 HTLC adds and their commitment_signed), and it keeps
@@ -62,10 +62,10 @@ export const transportConfigSchema = z.strictObject({
   maxBadFrames: count(0, 1_000).default(5),
 })
 
-/** What the hub pays per queued frame beyond its bytes (the frame's Buffer and ws's header Buffer,
+/** What the hub pays per held frame beyond its bytes (the frame's Buffer and ws's header Buffer,
  *  the socket's write request and callback): measured at 700–800 bytes per small frame with Node 20
  *  and ws 8 (test/e2e/transport/fixtures/memory-hub.ts), rounded up. Counted against
- *  maxSendBufferBytes for every frame not yet handed to the kernel. */
+ *  maxSendBufferBytes for every frame the socket holds because the kernel did not take it at once. */
 export const SEND_FRAME_OVERHEAD_BYTES = 1_024
 
 export type TransportConfig = z.infer<typeof transportConfigSchema>

@@ -78,8 +78,10 @@ export class PeerConnection {
   /** Peer pings answered since the last hub ping: a peer may not make us send pongs without bound. */
   private pongsOwed = 0
   private readonly rate: MessageRate
-  /** Frames handed to `ws` and not yet to the kernel: each costs memory beyond its bytes. */
-  private queuedFrames = 0
+  /** Frames the socket could not hand to the kernel at once and still holds: each costs memory
+   *  beyond its bytes. (A frame the kernel takes at once is not counted, however many are sent in
+   *  one burst: the hub holds nothing of it.) */
+  private heldFrames = 0
 
   constructor (private readonly ws: WebSocket, readonly remoteAddress: string, private readonly ctx: ConnectionContext) {
     const { state, send } = startHubHandshake(ctx.hubId, randomBytes(32))
@@ -209,17 +211,18 @@ export class PeerConnection {
   }
 
   /** Memory held for this peer's outgoing frames: the bytes `ws` and the socket still hold, and
-   *  SEND_FRAME_OVERHEAD_BYTES for each frame not yet handed to the kernel. */
-  get bufferedAmount (): number { return this.ws.bufferedAmount + this.queuedFrames * SEND_FRAME_OVERHEAD_BYTES }
+   *  SEND_FRAME_OVERHEAD_BYTES for each frame among them. */
+  get bufferedAmount (): number { return this.ws.bufferedAmount + this.heldFrames * SEND_FRAME_OVERHEAD_BYTES }
 
   private write (frame: string): void {
     if (this.ws.readyState !== this.ws.OPEN) return
-    this.queuedFrames++
-    // Called once the socket has written the frame out (or failed to, when it closes).
-    this.ws.send(frame, this.frameWritten)
+    let held = false
+    let written = false
+    // Called once the socket has written the frame out (or failed to, when it closes): never
+    // before send() returns, but the flag keeps the count right even if it were.
+    this.ws.send(frame, () => { written = true; if (held) this.heldFrames-- })
+    if (!written && this.ws.bufferedAmount > 0) { held = true; this.heldFrames++ }
   }
-
-  private readonly frameWritten = (): void => { this.queuedFrames-- }
 
   // ── ending ──
 

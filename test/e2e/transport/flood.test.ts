@@ -151,6 +151,25 @@ t.test('scenario 20: a burst within the limit is served in full; sending just ov
   t.match(await rec.wait(e => e.kind === 'closed'), { reason: 'rate_limited' })
 })
 
+t.test('scenario 20: a burst of 5,000 frames in one go to a peer that reads is delivered, not taken for a stalled peer', async t => {
+  const { hub, rec } = await startHub()
+  t.teardown(() => hub.close())
+  const raw = await RawClient.open(hub.url)
+  await raw.authenticate(newKey())
+  const opened = await rec.wait((e): e is Extract<HubEvent, { kind: 'opened' }> => e.kind === 'opened')
+  const results = new Map<string, number>()
+  for (let i = 0; i < 5_000; i++) {
+    const r = opened.session.send({ type: 'warning', channel_id: i.toString(16).padStart(64, '0') as ChannelId, data: 'x'.repeat(200) })
+    results.set(r, (results.get(r) ?? 0) + 1)
+  }
+  t.same([...results], [['sent', 5_000]], 'every frame was sent (none refused as overflow)')
+  // A bound on failure, not a timing assertion.
+  for (let i = 0; i < 3_000 && raw.received.filter(m => m.type === 'warning').length < 5_000; i++) await tick(20)
+  t.equal(raw.received.filter(m => m.type === 'warning').length, 5_000, 'the peer received all of them')
+  t.ok(opened.session.open, 'the session is still open')
+  raw.ws.close()
+})
+
 /** The hub transport in its own process (fixtures/memory-hub.ts): its RSS is the hub's alone. */
 async function memoryHub (config: Record<string, unknown>): Promise<{ url: string; report: () => Promise<Record<string, number>>; stop: () => void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/memory-hub.ts'), JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] })
