@@ -18,7 +18,7 @@ import { acceptChannel, bolt3Signer, channelIdFromFunding, openChannel, type Cha
 import { defaultPolicy } from '../protocol/channel/policy.ts'
 import { channelError } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { fundingScriptPubkey, buildClosingTx, fundingOutput, finalizeFundingSpend, signFundingSpend, verifyFundingSpend } from '../protocol/tx/index.ts'
+import { fundingScriptPubkey, buildClosingTx, closingAmounts, fundingOutput, finalizeFundingSpend, signFundingSpend, verifyFundingSpend } from '../protocol/tx/index.ts'
 import { parseTx, txHex, txid as txidOf } from '../protocol/tx/serialize.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../protocol/types.ts'
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
@@ -49,7 +49,8 @@ export interface ClientChannel {
   created?: Promise<void>
   /** The hub's last closing_signed (fee and signature): with ours it makes the closing tx. */
   peerClosing?: { feeSat: number; signature: string }
-  closingTx?: { txid: Txid; hex: string; localSat: Sat; remoteSat: Sat; feeSat: Sat }
+  /** What the agreed closing transaction pays (see CloseResult). */
+  closingTx?: { txid: Txid; hex: string; localSat: Sat; remoteSat: Sat; feeSat: Sat; agreedFeeSat: Sat; trimmedLocalSat: Sat; trimmedRemoteSat: Sat }
   /** Set when our wallet could not fund the channel we opened. */
   fundingError?: string
   /** Settles once the closing tx was handed to the node (accepted, or already known). */
@@ -335,9 +336,12 @@ export class ChannelSet {
     const funding = fundingOutput(s.setup.funding!.txid, s.setup.funding!.outputIndex, s.setup.capacitySat, hexToBytes(s.setup.local.fundingPubkey), hexToBytes(remote.fundingPubkey))
     // BOLT #3: each side removes outputs below *its own* dust limit, so the two closing_signed may sign
     // different variants: use the one the hub's signature is valid for, and sign that one too.
-    const variants = [s.setup.local.dustLimitSat, remote.dustLimitSat].map(dustLimitSat => buildClosingTx({
-      funding, localScript: hexToBytes(ref.localScript), remoteScript: hexToBytes(ref.remoteScript), localMsat: ref.spec.toLocalMsat,
-      remoteMsat: ref.spec.toRemoteMsat, feeSat: ref.feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: dustLimitSat as Sat,
+    const variants = [s.setup.local.dustLimitSat, remote.dustLimitSat].map(dustLimitSat => ({
+      dustLimitSat: dustLimitSat as Sat,
+      ...buildClosingTx({
+        funding, localScript: hexToBytes(ref.localScript), remoteScript: hexToBytes(ref.remoteScript), localMsat: ref.spec.toLocalMsat,
+        remoteMsat: ref.spec.toRemoteMsat, feeSat: ref.feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: dustLimitSat as Sat,
+      }),
     }))
     const built = variants.find(v => verifyFundingSpend(v.tx, funding, hexToBytes(peer.signature), hexToBytes(remote.fundingPubkey)))
     if (built === undefined) { this.host.warn('the hub\'s closing signature matches no closing transaction'); return }
@@ -347,7 +351,14 @@ export class ChannelSet {
       { pubkey: hexToBytes(remote.fundingPubkey), sig64: hexToBytes(peer.signature) })
     const hex = txHex(tx)
     const valueAt = (v: number | undefined): Sat => (v === undefined ? 0 : built.tx.outputs[v]!.valueSat) as Sat
-    ch.closingTx = { txid: txidOf(tx), hex, localSat: valueAt(built.localVout), remoteSat: valueAt(built.remoteVout), feeSat: feeSat as Sat }
+    const localSat = valueAt(built.localVout)
+    const remoteSat = valueAt(built.remoteVout)
+    const amounts = closingAmounts({ localMsat: ref.spec.toLocalMsat, remoteMsat: ref.spec.toRemoteMsat, feeSat: ref.feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: built.dustLimitSat })
+    ch.closingTx = {
+      txid: txidOf(tx), hex, localSat, remoteSat, feeSat: (s.setup.capacitySat - localSat - remoteSat) as Sat, agreedFeeSat: feeSat as Sat,
+      trimmedLocalSat: amounts.trimmedLocalSat, trimmedRemoteSat: amounts.trimmedRemoteSat,
+    }
+    if (amounts.trimmedLocalSat > 0) this.host.warn(`channel ${s.channelId}: the closing transaction leaves out our ${amounts.trimmedLocalSat} sat (below the dust limit of ${built.dustLimitSat} sat)`)
     const r = await this.chain.broadcast(hex)
     if (!r.ok && !(r.error.kind === 'rejected' && (r.error.reason === 'already_in_mempool' || r.error.reason === 'already_in_chain'))) {
       this.host.warn(`closing broadcast: ${JSON.stringify(r.error)}`)

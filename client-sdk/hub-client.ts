@@ -7,7 +7,7 @@ import { nodeIdOf } from '../protocol/auth/signature.ts'
 import { addOutcome, amountToOffer, type AddOutcome, type FeePolicy } from '../protocol/driver/index.ts'
 import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import type { ChannelEvent, ChannelState, Phase } from '../protocol/channel/index.ts'
+import { closingTrims, type ChannelEvent, type ChannelState, type Phase } from '../protocol/channel/index.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
 import { BtcdChainBackend } from '../hub/chain/btcd-backend.ts'
@@ -24,7 +24,7 @@ import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientMonitoring, type MonitorEvent } from './monitoring.ts'
-import { clientOptionsSchema, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
+import { clientOptionsSchema, closeArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
 
 export interface ChannelInfo {
   channelId: ChannelId
@@ -49,7 +49,33 @@ export interface Balances {
   onchain: { spendableSat: Sat; totalSat: Sat }
 }
 
-export interface CloseResult { channelId: ChannelId; closingTxid: Txid; localSat: Sat; remoteSat: Sat; feeSat: Sat }
+/** A closing transaction, as it pays: an output below the dust limit is not in it (its amount 0) and
+ *  its balance went to the miners with the fee. `local` is ours, `remote` the hub's. */
+export interface CloseResult {
+  channelId: ChannelId
+  closingTxid: Txid
+  localSat: Sat
+  remoteSat: Sat
+  /** What the transaction pays the miners: the capacity minus its outputs (the agreed fee, the msat
+   *  both outputs round away, and any balance trimmed as dust). */
+  feeSat: Sat
+  /** fee_satoshis both sides agreed on. */
+  agreedFeeSat: Sat
+  trimmedLocalSat: Sat
+  trimmedRemoteSat: Sat
+}
+
+/** An output a cooperative close would leave out: its owner would be paid nothing for `amountSat`. */
+export interface DustTrim { channelId: ChannelId; side: 'ours' | 'hub'; amountSat: Sat; dustLimitSat: Sat }
+
+/**
+ * close()'s outcome. `dust_trim`: nothing was sent; a channel's closing transaction would leave out an
+ * output below the dust limit (BOLT #3), so its owner would lose that balance. Close with
+ * `{ allowDustTrim: true }` to accept it, or move the balance first (pay or receive a payment).
+ */
+export type CloseOutcome =
+  | { ok: true; closed: CloseResult[] }
+  | { ok: false; reason: 'dust_trim'; detail: string; trims: DustTrim[] }
 
 /** An event delivered at least once (event-outbox.ts): `id` is stable across re-deliveries. */
 export type DurableEvent<K extends EventType> = { id: string } & EventData<K>
@@ -531,9 +557,20 @@ export class HubClient extends Emitter<HubClientEvents> {
   }
 
   /** Closes every open channel cooperatively; resolves with each closing transaction once both sides
-   *  agreed and it was broadcast (mine a block to confirm it). */
-  async close (): Promise<CloseResult[]> {
+   *  agreed and it was broadcast (mine a block to confirm it). If a closing transaction would leave
+   *  out an output as dust, nothing is sent and the outcome says which (`dust_trim`), unless
+   *  `allowDustTrim` is true. */
+  async close (options?: { allowDustTrim?: boolean }): Promise<CloseOutcome> {
+    const { allowDustTrim } = parseArgs(closeArgs, options, 'close')
     const open = this.channelSet.channels().filter(c => c.driver.state.phase === 'normal' || c.driver.state.phase === 'shutting_down')
+    // A channel whose shutdown we already sent is past deciding; the others are checked before ours leaves.
+    const trims: DustTrim[] = open.filter(c => c.driver.state.closing.localScript === undefined).flatMap(c => closingTrims(c.driver.state).map(t => ({
+      channelId: c.driver.channelId, side: t.side === 'local' ? 'ours' as const : 'hub' as const, amountSat: t.amountSat, dustLimitSat: t.dustLimitSat,
+    })))
+    if (trims.length > 0 && !allowDustTrim) {
+      const detail = trims.map(t => `channel ${t.channelId}: ${t.side === 'ours' ? 'our' : 'the hub\'s'} ${t.amountSat} sat are below the dust limit of ${t.dustLimitSat} sat and would not be paid`).join('; ')
+      return { ok: false, reason: 'dust_trim', detail: `${detail}; close({ allowDustTrim: true }) to close anyway`, trims }
+    }
     const results = await Promise.all(open.map(async ch => {
       const done = new Promise<void>(resolve => {
         // 'closing' is the agreement: its closing_agreed event (which builds closingTx) is emitted
@@ -549,16 +586,14 @@ export class HubClient extends Emitter<HubClientEvents> {
       await ch.closingBroadcast
       return ch
     }))
-    return results.filter(ch => ch.closingTx !== undefined).map(ch => ({
-      channelId: ch.driver.channelId, closingTxid: ch.closingTx!.txid, localSat: ch.closingTx!.localSat, remoteSat: ch.closingTx!.remoteSat, feeSat: ch.closingTx!.feeSat,
-    }))
+    return { ok: true, closed: results.filter(ch => ch.closingTx !== undefined).map(ch => closeResult(ch)) }
   }
 
   /** The closing transaction of a channel, once agreed. */
   closingOf (channelId: string): CloseResult | undefined {
     const ch = this.channelSet.get(channelId)
     if (ch?.closingTx === undefined) return undefined
-    return { channelId: ch.driver.channelId, closingTxid: ch.closingTx.txid, localSat: ch.closingTx.localSat, remoteSat: ch.closingTx.remoteSat, feeSat: ch.closingTx.feeSat }
+    return closeResult(ch)
   }
 
   /**
@@ -612,4 +647,12 @@ function offersHash (ch: ClientChannel, paymentHash: string): boolean {
   if (specs.some(sp => sp?.htlcs.some(h => h.offerer === 'local' && h.paymentHash === paymentHash))) return true
   const updates = [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]
   return updates.some(u => u.kind === 'add' && u.htlc.paymentHash === paymentHash)
+}
+
+function closeResult (ch: ClientChannel): CloseResult {
+  const c = ch.closingTx!
+  return {
+    channelId: ch.driver.channelId, closingTxid: c.txid, localSat: c.localSat, remoteSat: c.remoteSat,
+    feeSat: c.feeSat, agreedFeeSat: c.agreedFeeSat, trimmedLocalSat: c.trimmedLocalSat, trimmedRemoteSat: c.trimmedRemoteSat,
+  }
 }

@@ -95,6 +95,10 @@ export const createInvoiceArgs = z.strictObject({
   memo: z.string().max(639).default(''),
   expirySec: z.number().int().min(1).max(31_536_000).default(3_600),
 })
+export const closeArgs = z.strictObject({
+  /** Close even if an output would be left out as dust (its owner is paid nothing). */
+  allowDustTrim: z.boolean().default(false),
+})
 export const payArgs = z.strictObject({
   /** Paying twice with the same key pays once: the second call returns the first payment's outcome. */
   idempotencyKey: z.string().regex(/^[0-9A-Za-z_.:-]{1,64}$/, { error: 'must be 1-64 characters of [0-9A-Za-z_.:-]' }).optional(),

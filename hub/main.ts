@@ -14,7 +14,7 @@
 // exits with code 70: the hub stops loudly rather than carry on with an unknown state.
 //
 // Crash injection for tests: HUB_CRASH_AT=<before|after>:<point>:<n> (hub/crash-points.ts lists the
-// points). Helper to spawn it as a child process: test/helpers/hub-process.ts.
+// points). Helper to spawn it as a child process: startHub() in test/helpers/hub.ts.
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -23,6 +23,7 @@ import { nodeIdOf } from '../protocol/auth/signature.ts'
 import { setDefaultCurve } from '../protocol/crypto/index.ts'
 import { tinyCurve } from '../protocol/crypto/tiny.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type NodeId } from '../protocol/types.ts'
+import { closingTrims, type Phase } from '../protocol/channel/index.ts'
 import { AuditLog } from './audit/index.ts'
 import type { ChainBackend, RegtestControl } from './chain/backend.ts'
 import { BtcdChainBackend } from './chain/btcd-backend.ts'
@@ -169,7 +170,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
-  transport = await HubTransport.start({ nodeKey, handler: manager, config: config.transport })
+  transport = await HubTransport.start({ nodeKey, handler: manager, config: config.transport, isKnownPeer: id => isChannelPartner(manager, id) })
   stage('transport_listening')
   const inputs: Array<() => Promise<void> | void> = [() => transport?.close()]
 
@@ -231,6 +232,18 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   }
 }
 
+/** Phases before a channel's funding has confirmed and channel_ready was exchanged. */
+const ESTABLISHING: ReadonlySet<Phase> = new Set<Phase>(['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_created', 'awaiting_funding_signed', 'awaiting_funding_depth'])
+
+/**
+ * A peer the transport keeps handshake slots for (hub/transport/admission.ts): it has a channel here
+ * that became ready (its funding confirmed) and is not yet closed on-chain. A channel still being
+ * opened does not count: opening one costs a stranger nothing until its funding confirms.
+ */
+function isChannelPartner (manager: ChannelManager, peer: NodeId): boolean {
+  return manager.channelsOf(peer).some(ch => !ESTABLISHING.has(ch.state.phase) && ch.state.phase !== 'closed')
+}
+
 /** Scenario 12: a channel whose funding tx the node no longer knows was built on a chain that is gone
  *  (btcd wipes regtest on restart). Carrying on would treat vanished money as real. A wipe loses every
  *  funding tx at once, so a sample is enough (the newest channels are the likeliest to be shallow;
@@ -270,20 +283,30 @@ function adminHandlers (x: {
         channel_id: s.channelId, peer: ch.peer, phase: s.phase, link: s.link, is_funder: s.setup.isFunder,
         capacity_sat: s.setup.capacitySat, funding_txid: s.setup.funding?.txid ?? null,
         local_msat: spec?.toLocalMsat ?? null, remote_msat: spec?.toRemoteMsat ?? null, htlcs: spec?.htlcs.length ?? 0,
+        local_commitment_index: s.localCommit?.index ?? null, remote_commitment_index: s.remoteCommit?.index ?? null,
         stopped: ch.running && ch.driver.stoppedBy !== undefined,
         onchain: x.monitoring.onChain(s.channelId) ?? null,
       }
     }),
     stats: () => ({ forwarded: x.router.stats.forwarded, fulfilled: x.router.stats.fulfilled, failed: x.router.stats.failed, fees_msat: x.router.stats.feesMsat }),
-    closed: () => [...x.closer.closed.values()].map(c => ({ channel_id: c.channelId, peer: c.peer, closing_txid: c.closingTxid, fee_sat: c.feeSat, to_local_sat: c.toLocalSat, to_remote_sat: c.toRemoteSat })),
+    closed: () => [...x.closer.closed.values()].map(c => ({
+      channel_id: c.channelId, peer: c.peer, closing_txid: c.closingTxid, fee_sat: c.feeSat, to_local_sat: c.toLocalSat, to_remote_sat: c.toRemoteSat,
+      agreed_fee_sat: c.agreedFeeSat, trimmed_local_sat: c.trimmedLocalSat, trimmed_remote_sat: c.trimmedRemoteSat,
+    })),
     newAddress: () => ({ address: x.wallet.newAddress().address }),
     open: async (peer: NodeId, fundingSat?: number) => {
       const r = await x.inbound.ensureChannel(peer, fundingSat ?? x.config.channels.fundingSat, 'operator')
       return 'error' in r ? r : { temporary_channel_id: r.driver.state.temporaryChannelId, channel_id: r.driver.channelId }
     },
-    close: async (channelId: string) => {
+    close: async (channelId: string, allowDustTrim: boolean) => {
       const ch = x.manager.get(channelId as ChannelId)
       if (ch === undefined) return { status: 404, body: { error: `channel_id: unknown channel ${channelId}` } }
+      // BOLT #3: the closing transaction leaves out an output below the dust limit; its owner gets
+      // nothing. The operator decides with that in view.
+      const trims = closingTrims(ch.state)
+      if (trims.length > 0 && !allowDustTrim) {
+        return { status: 409, body: { error: `dust_trim: ${trims.map(t => `the ${t.side === 'local' ? 'hub' : 'peer'}'s ${t.amountSat} sat are below the dust limit of ${t.dustLimitSat} sat and would not be paid`).join('; ')}; send allow_dust_trim: true to close anyway`, trims: trims.map(t => ({ side: t.side === 'local' ? 'hub' : 'peer', amount_sat: t.amountSat, dust_limit_sat: t.dustLimitSat })) } }
+      }
       let refused: string | undefined
       const before = ch.driver.state.closing.localScript
       await ch.driver.command({ type: 'shutdown' }, (_b, after) => { if (after.closing.localScript === before) refused = `cannot shut down in phase ${after.phase}` })

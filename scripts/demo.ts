@@ -108,7 +108,9 @@ async function main (): Promise<void> {
   for (const p of parties) finals.set(p.client, p.client.channels()[0]!)
   const closes = new Map<HubClient, CloseResult>()
   await Promise.all(parties.map(async p => {
-    const [c] = await p.client.close()
+    const r = await p.client.close()
+    if (!r.ok) throw new Error(`${p.name}: the channel was not closed: ${r.detail}`)
+    const [c] = r.closed
     if (c === undefined) throw new Error(`${p.name}: the channel did not close cooperatively`)
     closes.set(p.client, c)
   }))

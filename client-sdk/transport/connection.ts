@@ -5,6 +5,7 @@
 import type { NodeId } from '../../protocol/types.ts'
 import { clientReceive, startClientHandshake, type AuthFailure, type ClientHandshake } from '../../protocol/auth/handshake.ts'
 import { nodeIdOf } from '../../protocol/auth/signature.ts'
+import { admissionQuery, signAdmissionToken } from '../../protocol/auth/admission-token.ts'
 import { CLOSE } from '../../protocol/auth/close-codes.ts'
 import { decodeFrame, encodeMessage, type PeerMessage, type WireError } from '../../protocol/wire/index.ts'
 import { Emitter } from './events.ts'
@@ -111,6 +112,16 @@ export class HubConnection extends Emitter<ConnectionEvents> {
   }
 }
 
+/** `url` with an admission token for `hubId` in its query (protocol/auth/admission-token.ts), signed
+ *  now: a hub we have a channel with admits us to the slots it keeps for its channel partners. */
+function withAdmissionToken (url: string, nodeKey: Uint8Array, hubId: NodeId | undefined): string {
+  if (hubId === undefined) return url
+  const u = new URL(url)
+  const token = signAdmissionToken(hubId, nodeKey, Date.now(), random32())
+  for (const [k, v] of Object.entries(admissionQuery(token))) u.searchParams.set(k, v)
+  return u.toString()
+}
+
 /**
  * Opens an authenticated connection to the hub at `url` as the node whose secret key is `nodeKey`.
  * Resolves once both sides proved their keys; rejects with a ConnectError saying why not.
@@ -118,7 +129,7 @@ export class HubConnection extends Emitter<ConnectionEvents> {
 export async function connect (url: string, nodeKey: Uint8Array, options?: ConnectOptionsInput, socketFactory: SocketFactory = defaultSocketFactory): Promise<HubConnection> {
   const args = parseConnectArgs(url, nodeKey, options)
   const nodeId = nodeIdOf(args.nodeKey)
-  const ws = await socketFactory(args.url)
+  const ws = await socketFactory(withAdmissionToken(args.url, args.nodeKey, args.options.admissionHubId ?? args.options.expectedHubId))
   return new Promise<HubConnection>((resolve, reject) => {
     let auth: ClientHandshake = startClientHandshake(nodeId, args.options.expectedHubId)
     let conn: HubConnection | undefined

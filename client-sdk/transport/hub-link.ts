@@ -55,6 +55,8 @@ export class HubLink extends Emitter<HubLinkEvents> {
   private retryTimer: ReturnType<typeof setTimeout> | undefined
   private stopped = false
   private connecting = false
+  /** The hub id the last connection proved: reconnects sign their admission token for it. */
+  private lastHubId: NodeId | undefined
 
   constructor (private readonly url: string, private readonly nodeKey: Uint8Array, private readonly options: HubLinkOptions = {}) {
     super()
@@ -93,12 +95,14 @@ export class HubLink extends Emitter<HubLinkEvents> {
     if (this.stopped || this.connecting) return
     this.connecting = true
     const { backoff: _b, random: _r, socketFactory, ...connectOptions } = this.options
+    const admissionHubId = connectOptions.admissionHubId ?? connectOptions.expectedHubId ?? this.lastHubId
     try {
-      const conn = await connect(this.url, this.nodeKey, connectOptions, socketFactory ?? defaultSocketFactory)
+      const conn = await connect(this.url, this.nodeKey, { ...connectOptions, ...(admissionHubId !== undefined ? { admissionHubId } : {}) }, socketFactory ?? defaultSocketFactory)
       this.connecting = false
       if (this.stopped) { conn.close(1000, 'client stopping'); return }
       this.failures = 0
       this.conn = conn
+      this.lastHubId = conn.hubId
       conn.on('message', m => this.emit('message', m))
       conn.on('bad_frame', e => this.emit('bad_frame', e))
       conn.on('close', info => this.onClose(conn, info))

@@ -11,6 +11,12 @@ export const connectOptionsSchema = z.strictObject({
   /** The hub's node id, if known (pin it: without it, any key the server proves is accepted). */
   expectedHubId: z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' })
     .transform(s => s as NodeId).optional(),
+  /** Sign an admission token for this hub id and send it in the upgrade request (default:
+   *  `expectedHubId`). A hub that has a channel with us then admits us to the handshake slots it keeps
+   *  for its channel partners, even while strangers flood it. It pins nothing: the handshake still
+   *  checks the hub's key against `expectedHubId` only. */
+  admissionHubId: z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' })
+    .transform(s => s as NodeId).optional(),
   /** The hub must have proven its key by then, or the attempt fails. */
   handshakeTimeoutMs: ms(10, 120_000).default(10_000),
   /** How often the client pings the hub, to notice a dead connection that TCP has not reported. */

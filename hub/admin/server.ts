@@ -2,12 +2,18 @@
 //
 //   GET  /info                  {hub_id, ws, height, wallet: {spendable_sat, ...}}
 //   GET  /channels              [{channel_id, peer, phase, link, is_funder, capacity_sat, funding_txid,
-//                                 local_msat, remote_msat, htlcs}]   (local = the hub's side)
+//                                 local_msat, remote_msat, htlcs, local_commitment_index,
+//                                 remote_commitment_index}]   (local = the hub's side)
 //   GET  /stats                 {forwarded, fulfilled, failed, fees_msat}
-//   GET  /closed                [{channel_id, peer, closing_txid, fee_sat, to_local_sat, to_remote_sat}]
+//   GET  /closed                [{channel_id, peer, closing_txid, to_local_sat, to_remote_sat, fee_sat,
+//                                 agreed_fee_sat, trimmed_local_sat, trimmed_remote_sat}]   what the closing
+//                                 tx pays: an output below the dust limit is 0 and its balance in trimmed_*
+//                                 and fee_sat (capacity − outputs) (local = the hub's side)
 //   POST /wallet/address        {address}              a fresh address of the hub's wallet
 //   POST /channels/open         {peer, funding_sat?}   the hub opens a channel to a connected peer
-//   POST /channels/close        {channel_id}           cooperative close (shutdown) of one channel
+//   POST /channels/close        {channel_id, allow_dust_trim?}   cooperative close (shutdown) of one channel;
+//                                 409 {error: "dust_trim: …", trims: [{side, amount_sat, dust_limit_sat}]}
+//                                 when an output would be left out as dust, unless allow_dust_trim is true
 //   POST /channels/force-close  {channel_id}          broadcast our latest commitment (chain monitor)
 //   POST /regtest/mine          {blocks}               managed regtest node only: mine to the hub wallet
 // Errors: {error: "<field>: <why>"} with status 400 (bad request), 404 (unknown channel) or 409.
@@ -23,7 +29,7 @@ export interface AdminHandlers {
   closed (): unknown
   newAddress (): unknown
   open (peer: NodeId, fundingSat?: number): Promise<unknown>
-  close (channelId: string): Promise<{ status: number; body: unknown }>
+  close (channelId: string, allowDustTrim: boolean): Promise<{ status: number; body: unknown }>
   /** Broadcast our latest commitment (the channel's chain monitor, hub/channels/monitoring.ts). */
   forceClose? (channelId: string): Promise<{ status: number; body: unknown }>
   mine? (blocks: number): Promise<unknown>
@@ -31,7 +37,9 @@ export interface AdminHandlers {
 
 const MAX_BODY = 16 * 1024
 const openBody = z.strictObject({ peer: z.string().regex(/^0[23][0-9a-f]{64}$/, { error: 'must be a node id (33-byte compressed key, hex)' }), funding_sat: z.number().int().min(20_000).max(2 ** 24 - 1).optional() })
-const closeBody = z.strictObject({ channel_id: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 32 bytes of lowercase hex' }) })
+const channelIdField = z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 32 bytes of lowercase hex' })
+const closeBody = z.strictObject({ channel_id: channelIdField, allow_dust_trim: z.boolean().optional() })
+const forceCloseBody = z.strictObject({ channel_id: channelIdField })
 const mineBody = z.strictObject({ blocks: z.number().int().min(1).max(1000) })
 
 export class AdminServer {
@@ -91,12 +99,12 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
       }
       case 'POST /channels/close': {
         const b = parse(closeBody, await readJson(req))
-        const r = await h.close(b.channel_id)
+        const r = await h.close(b.channel_id, b.allow_dust_trim === true)
         return send(res, r.status, r.body)
       }
       case 'POST /channels/force-close': {
         if (h.forceClose === undefined) return send(res, 404, { error: `no route ${route}` })
-        const b = parse(closeBody, await readJson(req))
+        const b = parse(forceCloseBody, await readJson(req))
         const r = await h.forceClose(b.channel_id)
         return send(res, r.status, r.body)
       }

@@ -86,8 +86,23 @@ export async function freePort (): Promise<number> {
   })
 }
 
+/** Why a managed btcd did not start. Retrying helps only after `exited_early` (a port was taken). */
+export type BtcdStartFailure =
+  | 'not_found'      // nothing at BTCD_BIN: run the install script, or point BTCD_BIN at a btcd
+  | 'not_executable' // BTCD_BIN exists but cannot be executed (permissions, a directory, wrong format)
+  | 'spawn_failed'   // the operating system refused to start it for another reason (errno in detail)
+  | 'exited_early'   // btcd started and exited before its RPC answered (typically: a port was taken)
+  | 'no_rpc'         // btcd runs but its RPC did not answer within START_TIMEOUT_MS
+
+export class BtcdStartError extends Error {
+  constructor (readonly reason: BtcdStartFailure, detail: string) {
+    super(`btcd: ${reason}: ${detail}`)
+    this.name = 'BtcdStartError'
+  }
+}
+
 export async function startBtcd (opts: StartBtcdOptions = {}): Promise<ManagedBtcd> {
-  if (!fs.existsSync(BTCD_BIN)) throw new Error(`btcd not found at ${BTCD_BIN}: run 'npm run install-btcd' first`)
+  if (!fs.existsSync(BTCD_BIN)) throw new BtcdStartError('not_found', `nothing at ${BTCD_BIN}: run 'npm run install-btcd' first`)
   const tempDir = opts.dataDir === undefined
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'btcd-'))
   fs.mkdirSync(dataDir, { recursive: true })
@@ -102,16 +117,38 @@ export async function startBtcd (opts: StartBtcdOptions = {}): Promise<ManagedBt
       await node.launch()
       return node
     } catch (e) {
-      const retry = attempt < START_ATTEMPTS && opts.rpcPort === undefined && e instanceof BtcdExitedEarly
+      const retry = attempt < START_ATTEMPTS && opts.rpcPort === undefined && e instanceof BtcdStartError && e.reason === 'exited_early'
       if (!retry) { await node.stop(); throw e }
       await node.halt()
     }
   }
 }
 
-/** btcd stopped before its RPC answered (typically: a port was taken). */
-class BtcdExitedEarly extends Error {}
 const START_ATTEMPTS = 3
+
+/**
+ * Sends `signal` to `child` only if it has a pid and has not exited. A child whose spawn failed has
+ * no pid, and Node's kill() on it can reach kill(2) with pid 0, which signals every process in our
+ * process group (the host, its test runner, anything started beside it).
+ */
+function signalChild (child: ChildProcess | null, signal: NodeJS.Signals): void {
+  if (child === null || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  child.kill(signal)
+}
+
+/** Resolves once `child` is running (it has a pid); rejects with why the OS refused to start it. */
+function spawned (child: ChildProcess, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onSpawn = (): void => { child.off('error', onError); resolve() }
+    const onError = (e: NodeJS.ErrnoException): void => {
+      child.off('spawn', onSpawn)
+      const reason: BtcdStartFailure = e.code === 'ENOENT' ? 'not_found' : e.code === 'EACCES' || e.code === 'ENOEXEC' ? 'not_executable' : 'spawn_failed'
+      reject(new BtcdStartError(reason, `cannot execute ${file} (${e.code ?? e.message})`))
+    }
+    child.once('spawn', onSpawn)
+    child.once('error', onError)
+  })
+}
 
 const live = new Set<Node>()
 
@@ -161,15 +198,23 @@ class Node implements ManagedBtcd {
       '--rpcmaxclients=100'
     ]
     const out = fs.openSync(path.join(this.dataDir, 'btcd.out'), 'a')
-    const child = spawn(BTCD_BIN, args, { stdio: ['ignore', out, out] })
-    fs.closeSync(out)
+    let child: ChildProcess
+    try {
+      child = spawn(BTCD_BIN, args, { stdio: ['ignore', out, out] })
+    } catch (e) {
+      // Some refusals (e.g. a file of the wrong format) are thrown rather than emitted.
+      throw new BtcdStartError('not_executable', `cannot execute ${BTCD_BIN} (${(e as NodeJS.ErrnoException).code ?? String(e)})`)
+    } finally {
+      fs.closeSync(out)
+    }
+    // Until 'spawn' the child has no pid: it is not ours to track, stop or signal before then.
+    await spawned(child, BTCD_BIN)
     this.child = child
     this.exited = new Promise(resolve => child.once('exit', () => resolve()))
     live.add(this)
     installExitHooks()
     void this.exited.then(() => { if (this.child === child) { this.child = null; live.delete(this) } })
-    if (child.pid === undefined) throw new Error(`could not start ${BTCD_BIN}`)
-    this.watchdog = startWatchdog(process.pid, child.pid, this.tempDir ? this.dataDir : null)
+    this.watchdog = startWatchdog(process.pid, child.pid!, this.tempDir ? this.dataDir : null)
     await this.waitForRpc(child)
   }
 
@@ -179,14 +224,14 @@ class Node implements ManagedBtcd {
     try {
       while (Date.now() < deadline) {
         if (child.exitCode !== null || child.signalCode !== null) {
-          throw new BtcdExitedEarly(`btcd exited during startup (${child.exitCode ?? child.signalCode}); last output:\n${this.tail()}`)
+          throw new BtcdStartError('exited_early', `btcd exited during startup (${child.exitCode ?? child.signalCode}); last output:\n${this.tail()}`)
         }
         const r = await rpc.request('getbestblock', [], bestBlockSchema, { idempotent: true })
         if (r.ok) return
         await new Promise(resolve => setTimeout(resolve, 25))
       }
       await this.stop()
-      throw new Error(`btcd did not answer RPC within ${START_TIMEOUT_MS} ms; last output:\n${this.tail()}`)
+      throw new BtcdStartError('no_rpc', `btcd did not answer RPC within ${START_TIMEOUT_MS} ms; last output:\n${this.tail()}`)
     } finally {
       rpc.close()
     }
@@ -199,15 +244,15 @@ class Node implements ManagedBtcd {
   /** Stops btcd and its watchdog, keeping the data dir. */
   async halt (): Promise<void> {
     const child = this.child
-    if (child !== null && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+    if (child !== null && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      signalChild(child, 'SIGTERM')
+      const timer = setTimeout(() => signalChild(child, 'SIGKILL'), STOP_TIMEOUT_MS)
       await this.exited
       clearTimeout(timer)
     }
     this.child = null
     live.delete(this)
-    if (this.watchdog !== null && this.watchdog.exitCode === null) this.watchdog.kill('SIGKILL')
+    signalChild(this.watchdog, 'SIGKILL')
     this.watchdog = null
   }
 
@@ -223,8 +268,8 @@ class Node implements ManagedBtcd {
 
   /** Synchronous last resort (process 'exit'): signal only. */
   killNow (): void {
-    this.child?.kill('SIGKILL')
-    this.watchdog?.kill('SIGKILL')
+    signalChild(this.child, 'SIGKILL')
+    signalChild(this.watchdog, 'SIGKILL')
     if (this.tempDir) fs.rmSync(this.dataDir, { recursive: true, force: true })
   }
 }

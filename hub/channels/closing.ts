@@ -1,14 +1,31 @@
 // Cooperative close, on-chain: once both sides signed the same closing_signed fee (`closing_agreed`),
 // the hub builds the BOLT #3 closing transaction with both signatures and broadcasts it. The peer may
 // broadcast the same transaction; whoever is second gets "already in mempool/chain", which is success.
+// The record of a close says what that transaction pays: an output below the dust limit is not in it
+// (BOLT #3), its balance goes to the miners, and the record says so instead of the balances before.
 import type { ChannelEvent } from '../../protocol/channel/index.ts'
 import { channelKeys } from '../../protocol/driver/index.ts'
-import { buildClosingTx, finalizeFundingSpend, fundingOutput, signFundingSpend, txHex, txid as txidOf, verifyFundingSpend } from '../../protocol/tx/index.ts'
+import { buildClosingTx, closingAmounts, finalizeFundingSpend, fundingOutput, signFundingSpend, txHex, txid as txidOf, verifyFundingSpend } from '../../protocol/tx/index.ts'
 import { hexToBytes, type Sat, type Txid } from '../../protocol/types.ts'
 import type { ChainBackend } from '../chain/backend.ts'
 import type { ChannelListener, ManagedChannel } from './manager.ts'
 
-export interface ClosedChannel { channelId: string; peer: string; closingTxid: Txid; feeSat: number; toLocalSat: number; toRemoteSat: number }
+export interface ClosedChannel {
+  channelId: string
+  peer: string
+  closingTxid: Txid
+  /** What the transaction pays the hub and the peer (0: no output, its balance was dust). */
+  toLocalSat: number
+  toRemoteSat: number
+  /** What it pays the miners: the capacity minus its outputs (the agreed fee, the msat both outputs
+   *  round away, and any balance trimmed as dust). */
+  feeSat: number
+  /** fee_satoshis both closing_signed agreed on. */
+  agreedFeeSat: number
+  /** Balances left out as dust, by side. */
+  trimmedLocalSat: number
+  trimmedRemoteSat: number
+}
 
 export class CloseBroadcaster implements ChannelListener {
   readonly closed = new Map<string, ClosedChannel>()
@@ -17,10 +34,10 @@ export class CloseBroadcaster implements ChannelListener {
 
   event (ch: ManagedChannel, e: ChannelEvent): void {
     if (e.type !== 'closing_agreed') return
-    void this.broadcast(ch, e.feeSat, e.toLocalSat, e.toRemoteSat)
+    void this.broadcast(ch, e.feeSat)
   }
 
-  private async broadcast (ch: ManagedChannel, feeSat: Sat, toLocalSat: number, toRemoteSat: number): Promise<void> {
+  private async broadcast (ch: ManagedChannel, feeSat: Sat): Promise<void> {
     const s = ch.driver.state
     const theirs = ch.remoteClosing
     if (theirs === undefined || theirs.feeSat !== feeSat || s.setup.funding === undefined || s.setup.remote === undefined || s.localCommit === undefined) {
@@ -47,7 +64,17 @@ export class CloseBroadcaster implements ChannelListener {
       const txidHex = r.ok ? r.value : undefined
       this.log({ event: 'closing_broadcast', channel_id: s.channelId, peer: ch.peer, ok: r.ok || alreadyOut, txid: txidHex, fee_sat: feeSat, ...(r.ok || alreadyOut ? {} : { error: r.error }) })
       if (txidHex !== undefined || alreadyOut) {
-        this.closed.set(s.channelId, { channelId: s.channelId, peer: ch.peer, closingTxid: txidOf(tx), feeSat, toLocalSat, toRemoteSat })
+        const a = closingAmounts({ localMsat: s.localCommit.spec.toLocalMsat, remoteMsat: s.localCommit.spec.toRemoteMsat, feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: dust })
+        const paid = (vout: number | undefined): number => vout === undefined ? 0 : built.tx.outputs[vout]!.valueSat
+        const toLocalSat = paid(built.localVout)
+        const toRemoteSat = paid(built.remoteVout)
+        this.closed.set(s.channelId, {
+          channelId: s.channelId, peer: ch.peer, closingTxid: txidOf(tx), toLocalSat, toRemoteSat,
+          feeSat: s.setup.capacitySat - toLocalSat - toRemoteSat, agreedFeeSat: feeSat, trimmedLocalSat: a.trimmedLocalSat, trimmedRemoteSat: a.trimmedRemoteSat,
+        })
+        if (a.trimmedLocalSat > 0 || a.trimmedRemoteSat > 0) {
+          this.log({ event: 'closing_trimmed_dust', channel_id: s.channelId, peer: ch.peer, trimmed_local_sat: a.trimmedLocalSat, trimmed_remote_sat: a.trimmedRemoteSat, dust_limit_sat: dust })
+        }
       }
       return
     }

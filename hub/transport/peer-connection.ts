@@ -4,7 +4,8 @@
 // speak for the key it proved (scenario 19).
 //
 // Limits enforced here (scenario 20): the handshake timeout, a ping/pong liveness check, a cap on the
-// bytes buffered for a peer that does not read, and a count of bad frames before disconnecting.
+// memory held for a peer that does not read, a message rate limit per session, and a count of bad
+// frames before disconnecting.
 import { randomBytes } from 'node:crypto'
 import type { WebSocket, RawData } from 'ws'
 import type { NodeId } from '../../protocol/types.ts'
@@ -12,7 +13,9 @@ import { hubReceive, startHubHandshake, type HubHandshake } from '../../protocol
 import { CLOSE, type CloseReason } from '../../protocol/auth/close-codes.ts'
 import { decodeFrame, encodeMessage, type PeerMessage } from '../../protocol/wire/index.ts'
 import { MAX_ERROR_TEXT_CHARS } from '../../protocol/limits.ts'
-import type { TransportConfig } from './config.ts'
+import { SEND_FRAME_OVERHEAD_BYTES, type TransportConfig } from './config.ts'
+import type { AdmissionTicket } from './admission.ts'
+import { MessageRate } from './message-rate.ts'
 
 /** What the hub's logic (router, channel manager) implements to hear from peers. */
 export interface SessionHandler {
@@ -37,8 +40,14 @@ export interface ConnectionContext {
   handler: SessionHandler
   /** The handler threw while handling a message from `nodeId`. */
   onHandlerError (error: unknown, nodeId: NodeId): void
-  /** The handshake ended (either way): frees the unauthenticated slot. */
-  leftHandshake (): void
+  /** The connection's admission slots (admission.ts): freed through it, each once. */
+  ticket: AdmissionTicket
+  /** The node id of the admission token this connection came with: the handshake must prove it. */
+  claimed: NodeId | undefined
+  /** Whether the hub has a channel with `nodeId`. */
+  isKnownPeer (nodeId: NodeId): boolean
+  /** Clock for the message rate limit (ms). */
+  now (): number
   /** The peer proved `nodeId` and accepted the hub: register, replacing an older session. */
   authenticated (conn: PeerConnection): void
   /** The connection is gone. */
@@ -68,10 +77,16 @@ export class PeerConnection {
   private proven: NodeId | undefined
   /** Peer pings answered since the last hub ping: a peer may not make us send pongs without bound. */
   private pongsOwed = 0
+  private readonly rate: MessageRate
+  /** Frames the socket could not hand to the kernel at once and still holds: each costs memory
+   *  beyond its bytes. (A frame the kernel takes at once is not counted, however many are sent in
+   *  one burst: the hub holds nothing of it.) */
+  private heldFrames = 0
 
   constructor (private readonly ws: WebSocket, readonly remoteAddress: string, private readonly ctx: ConnectionContext) {
     const { state, send } = startHubHandshake(ctx.hubId, randomBytes(32))
     this.phase = { name: 'handshake', auth: state }
+    this.rate = new MessageRate(ctx.config.peerMessagesPerSecond, ctx.config.peerMessageBurst, ctx.now)
     ws.on('message', this.onFrame)
     ws.on('close', this.onSocketClose)
     // `ws` reports protocol violations (e.g. a frame past maxPayload: it closes with 1009 itself) as
@@ -88,6 +103,7 @@ export class PeerConnection {
 
   private readonly onFrame = (data: RawData, isBinary: boolean): void => {
     if (this.phase.name === 'closed') return
+    if (this.phase.name === 'session' && !this.withinRate()) return
     if (isBinary) return this.badFrame('malformed_frame: binary frames are not accepted; send JSON text')
     // The codec checks the size again, refuses invalid UTF-8, and names the field that is wrong.
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data
@@ -129,6 +145,10 @@ export class PeerConnection {
   private onHandshake (auth: HubHandshake, msg: PeerMessage): void {
     const r = hubReceive(auth, msg, this.ctx.hubSecret, randomBytes(32))
     if (!r.ok) return this.end('auth_failed', `auth_failed: ${r.error.detail}`)
+    if (r.state.phase === 'awaiting_auth_ok' && this.ctx.claimed !== undefined && r.state.clientId !== this.ctx.claimed) {
+      // It came in on a slot kept for the token's node id: it must be that node.
+      return this.end('auth_failed', `auth_failed: client_auth.client_id: ${r.state.clientId} is not the admission token's node id ${this.ctx.claimed}`)
+    }
     if (r.send !== undefined) this.write(encodeMessage(r.send))
     if (r.state.phase !== 'authenticated') {
       this.phase = { name: 'handshake', auth: r.state }
@@ -136,11 +156,23 @@ export class PeerConnection {
     }
     clearTimeout(this.handshakeTimer)
     this.handshakeTimer = undefined
-    this.ctx.leftHandshake()
+    this.ctx.ticket.handshakeEnded(r.state.clientId, this.ctx.isKnownPeer(r.state.clientId))
     this.proven = r.state.clientId
     this.phase = { name: 'session', session: new PeerSession(this, r.state.clientId) }
     this.pingTimer = setInterval(this.pingTick, this.ctx.config.pingIntervalMs)
     this.ctx.authenticated(this)
+  }
+
+  /** Takes a frame from the session's rate budget; false once the peer has been cut off for it. */
+  private withinRate (): boolean {
+    const verdict = this.rate.take()
+    if (verdict === 'warn') {
+      const { peerMessagesPerSecond: r, peerMessageBurst: b } = this.ctx.config
+      this.sendNow({ type: 'warning', channel_id: CONNECTION_LEVEL, data: `rate_limited: more than ${r} messages/s (burst ${b}); slow down or be disconnected` } as PeerMessage)
+    }
+    if (verdict !== 'cut') return true
+    this.end('rate_limited', 'message rate limit exceeded after a warning')
+    return false
   }
 
   /** A frame that is not a valid message. Before authentication it ends the connection; after, the
@@ -168,9 +200,9 @@ export class PeerConnection {
   sendNow (msg: PeerMessage): SendResult {
     if (this.phase.name === 'closed') return 'closed'
     const frame = encodeMessage(msg)
-    // `bufferedAmount` is what `ws` and the kernel-facing socket still hold for this peer: it only
-    // grows when the peer does not read. Refusing past the cap is what keeps hub memory bounded.
-    if (this.ws.bufferedAmount + Buffer.byteLength(frame) > this.ctx.config.maxSendBufferBytes) {
+    // What the hub holds for this peer only grows when the peer does not read. Refusing past the cap
+    // is what keeps hub memory per peer bounded.
+    if (this.bufferedAmount + Buffer.byteLength(frame) + SEND_FRAME_OVERHEAD_BYTES > this.ctx.config.maxSendBufferBytes) {
       this.end('send_buffer_full', 'peer does not read')
       return 'overflow'
     }
@@ -178,10 +210,18 @@ export class PeerConnection {
     return 'sent'
   }
 
-  get bufferedAmount (): number { return this.ws.bufferedAmount }
+  /** Memory held for this peer's outgoing frames: the bytes `ws` and the socket still hold, and
+   *  SEND_FRAME_OVERHEAD_BYTES for each frame among them. */
+  get bufferedAmount (): number { return this.ws.bufferedAmount + this.heldFrames * SEND_FRAME_OVERHEAD_BYTES }
 
   private write (frame: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(frame)
+    if (this.ws.readyState !== this.ws.OPEN) return
+    let held = false
+    let written = false
+    // Called once the socket has written the frame out (or failed to, when it closes): never
+    // before send() returns, but the flag keeps the count right even if it were.
+    this.ws.send(frame, () => { written = true; if (held) this.heldFrames-- })
+    if (!written && this.ws.bufferedAmount > 0) { held = true; this.heldFrames++ }
   }
 
   // ── ending ──
@@ -203,13 +243,13 @@ export class PeerConnection {
     clearTimeout(this.pongDeadline)
     this.ws.off('message', this.onFrame)
     this.ws.off('close', this.onSocketClose)
-    if (was.name === 'handshake') this.ctx.leftHandshake()
+    this.ctx.ticket.closed()
     this.ctx.ended(this)
     if (was.name === 'session') this.ctx.handler.closed(was.session, reason)
 
     if (reason === 'peer_closed') return
     if (reason === 'send_buffer_full') { this.ws.terminate(); return }
-    if (reason === 'auth_failed' || reason === 'bad_frames' || reason === 'handshake_timeout') {
+    if (reason === 'auth_failed' || reason === 'bad_frames' || reason === 'handshake_timeout' || reason === 'rate_limited') {
       // Say why before closing: the peer (or its developer) gets the field that was wrong.
       this.write(encodeMessage({ type: 'error', channel_id: CONNECTION_LEVEL, data: peerText(detail) } as PeerMessage))
     }

@@ -1,4 +1,6 @@
-// The hub's WebSocket server: admission (scenario 20) before the upgrade, then one PeerConnection per
+// The hub's WebSocket server: admission (scenario 20) before the upgrade — with slots kept for the
+// peers the hub has channels with, who prove their node id by an admission token in the request's
+// query (protocol/auth/admission-token.ts) — then one PeerConnection per
 // socket, and a registry that keeps exactly one session per node id — a second connection that
 // proves the same key replaces the first (the old one is closed with 'replaced' and detached before
 // the new one is announced, so the hub's logic never sees two sessions for one node).
@@ -15,7 +17,9 @@ import type { NodeId } from '../../protocol/types.ts'
 import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import { CLOSE } from '../../protocol/auth/close-codes.ts'
 import { MAX_FRAME_BYTES } from '../../protocol/limits.ts'
-import { Admission, type Refusal } from './admission.ts'
+import { parseAdmissionQuery } from '../../protocol/auth/admission-token.ts'
+import { Admission, type AdmissionTicket, type Refusal } from './admission.ts'
+import { AdmissionTokens, type TokenIgnored } from './admission-tokens.ts'
 import { parseTransportConfig, type TransportConfig, type TransportConfigInput } from './config.ts'
 import { PeerConnection, type PeerSession, type SessionHandler } from './peer-connection.ts'
 
@@ -26,8 +30,11 @@ export interface HubTransportOptions {
   config?: TransportConfigInput
   /** Serve wss:// with these TLS options instead of ws://. */
   tls?: HttpsOptions
-  /** Clock for the rate limiter (ms). */
+  /** Clock for the rate limits and admission tokens (ms since the Unix epoch). */
   now?: () => number
+  /** Whether the hub has a channel with `nodeId`: such peers get the handshake slots kept for known
+   *  peers, and are never refused for the strangers' caps. Default: nobody is known. */
+  isKnownPeer?: (nodeId: NodeId) => boolean
   /** The handler threw on a message (a bug): the peer has been disconnected. Default: rethrow
    *  outside the socket's callback, which ends the process unless the host handles it. */
   onHandlerError?: (error: unknown, nodeId: NodeId) => void
@@ -39,15 +46,26 @@ export class HubTransport {
   private readonly http: HttpServer
   private readonly wss: WebSocketServer
   private readonly admission: Admission
+  private readonly tokens: AdmissionTokens
+  private readonly now: () => number
+  private readonly isKnownPeer: (nodeId: NodeId) => boolean
   private readonly sessions = new Map<NodeId, PeerConnection>()
   private readonly connections = new Set<PeerConnection>()
   /** Refusals by reason since start, for operators and tests. */
-  readonly refused: Record<Refusal, number> = { rate_limited: 0, too_many_unauthenticated: 0, too_many_connections: 0 }
+  readonly refused: Record<Refusal | 'bad_admission_token', number> = {
+    rate_limited: 0, too_many_unauthenticated: 0, too_many_connections: 0, too_many_handshakes_for_peer: 0, bad_admission_token: 0,
+  }
+  /** Admission tokens that did not get a kept slot, by reason (their connections were admitted, or
+   *  not, as strangers'). */
+  readonly tokensIgnored: Record<TokenIgnored, number> = { unknown_peer: 0, stale: 0, replayed: 0, bad_signature: 0 }
 
   private constructor (private readonly opts: HubTransportOptions, config: TransportConfig) {
     this.config = config
     this.hubId = nodeIdOf(opts.nodeKey)
-    this.admission = new Admission(config, opts.now ?? Date.now)
+    this.now = opts.now ?? Date.now
+    this.isKnownPeer = opts.isKnownPeer ?? (() => false)
+    this.admission = new Admission(config, this.now)
+    this.tokens = new AdmissionTokens(this.hubId, this.isKnownPeer, config.admissionTokenMaxAgeMs, this.now)
     this.http = opts.tls === undefined ? createHttpServer(notWebSocket) : createHttpsServer(opts.tls, notWebSocket)
     // `maxPayload`: `ws` refuses a larger frame while reading it (closing with 1009), before it is
     // buffered whole; the codec checks the size again on its own.
@@ -75,7 +93,13 @@ export class HubTransport {
   session (nodeId: NodeId): PeerSession | undefined { return this.sessions.get(nodeId)?.session }
   get sessionCount (): number { return this.sessions.size }
   get counts (): { open: number; unauthenticated: number; sessions: number } {
-    return { ...this.admission.counts, sessions: this.sessions.size }
+    const { open, unauthenticated } = this.admission.counts
+    return { open, unauthenticated, sessions: this.sessions.size }
+  }
+  /** Connections of known peers (open, of which in kept handshake slots). */
+  get knownCounts (): { open: number; handshakes: number } {
+    const { known, knownHandshakes } = this.admission.counts
+    return { open: known, handshakes: knownHandshakes }
   }
 
   /** Stops accepting, closes every connection with 1001 (going away), and stops listening. */
@@ -90,36 +114,50 @@ export class HubTransport {
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const ip = req.socket.remoteAddress ?? 'unknown'
     socket.on('error', noop)
-    const admitted = this.admission.admit(ip)
+    // The request line is at most what node:http accepts (16 KiB of headers); the query is parsed by
+    // a strict schema. A malformed token is refused with the parameter named: the client is ours
+    // (the SDK) or broken, and a silent fallback would hide it.
+    const query = parseAdmissionQuery(new URL(req.url ?? '/', 'http://hub').searchParams)
+    if (!query.ok) {
+      this.refused.bad_admission_token++
+      return refuse(socket, 400, 'Bad Request', query.error)
+    }
+    let knownPeer: NodeId | undefined
+    if (query.token !== undefined) {
+      const verdict = this.tokens.check(query.token)
+      if (verdict.kind === 'known') knownPeer = verdict.nodeId
+      else this.tokensIgnored[verdict.why]++
+    }
+    const admitted = this.admission.admit(ip, knownPeer)
     if (!admitted.ok) {
       this.refused[admitted.reason]++
-      socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${admitted.reason.length}\r\n\r\n${admitted.reason}`)
-      return
+      return refuse(socket, 429, 'Too Many Requests', admitted.reason)
     }
+    const ticket = admitted.ticket
     // If the upgrade itself fails (a malformed request), `ws` answers 400 and destroys the socket
-    // without calling back: the slot is freed here instead.
+    // without calling back: the slots are freed here instead.
     let accepted = false
-    socket.once('close', () => {
-      if (!accepted) { this.admission.leftHandshake(ip); this.admission.closed() }
-    })
+    socket.once('close', () => { if (!accepted) ticket.closed() })
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       accepted = true
-      this.accept(ws, ip)
+      this.accept(ws, ip, ticket, knownPeer)
     })
   }
 
-  private accept (ws: WebSocket, ip: string): void {
+  private accept (ws: WebSocket, ip: string, ticket: AdmissionTicket, claimed: NodeId | undefined): void {
     const conn: PeerConnection = new PeerConnection(ws, ip, {
       config: this.config,
       hubId: this.hubId,
       hubSecret: this.opts.nodeKey,
       handler: this.opts.handler,
       onHandlerError: this.opts.onHandlerError ?? (e => { queueMicrotask(() => { throw e }) }),
-      leftHandshake: () => this.admission.leftHandshake(ip),
+      ticket,
+      claimed,
+      isKnownPeer: this.isKnownPeer,
+      now: this.now,
       authenticated: c => this.register(c),
       ended: c => {
         this.connections.delete(c)
-        this.admission.closed()
         const id = c.nodeId
         if (id !== undefined && this.sessions.get(id) === c) this.sessions.delete(id)
       },
@@ -142,6 +180,11 @@ export class HubTransport {
 function notWebSocket (_req: IncomingMessage, res: import('node:http').ServerResponse): void {
   res.writeHead(426, { 'Content-Type': 'text/plain', Upgrade: 'websocket' })
   res.end('this is a WebSocket endpoint\n')
+}
+
+/** Answers an upgrade request with an HTTP error and closes the socket. */
+function refuse (socket: Duplex, status: number, text: string, body: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
 function noop (): void {}

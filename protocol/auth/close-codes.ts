@@ -19,6 +19,9 @@ export const CLOSE = {
   bad_frames: 4004,
   /** The session was ended by the hub's own logic (e.g. a protocol error that says disconnect). */
   disconnected: 4005,
+  /** The session sent messages faster than the hub's per-peer rate limit, after a warning. Reconnecting
+   *  is fine; sending at that rate again is not. */
+  rate_limited: 4006,
 } as const
 
 export type CloseReason = keyof typeof CLOSE | 'send_buffer_full' | 'peer_closed'

@@ -7,6 +7,7 @@ import type { ClosingSigned, Shutdown } from '../wire/index.ts'
 import type { StepBuilder } from './effects.ts'
 import { onCommandError, onPeerError } from './failure.ts'
 import { CLOSING_TX_WEIGHT } from './fees.ts'
+import { funderMaxClosingFee } from './close-preview.ts'
 import { checkClosingFee, checkReceivedShutdown, isAllowedShutdownScript } from './rules/shutdown.ts'
 import type { ChannelSigner, ClosingRef } from './signer.ts'
 import type { ChannelState, LocalCommit, RemoteCommit } from './state.ts'
@@ -86,10 +87,7 @@ function ourRange (s: ChannelState, theirs?: { min: number; max: number }): { mi
   const spec = commits(s).local.spec
   const funderSat = Math.floor((s.setup.isFunder ? spec.toLocalMsat : spec.toRemoteMsat) / 1000)
   const floor = Math.floor(s.policy.minFeeratePerKw * CLOSING_TX_WEIGHT / 1000)
-  if (s.setup.isFunder) {
-    const estimate = Math.floor(spec.feeratePerKw * CLOSING_TX_WEIGHT / 1000)
-    return { min: sat(Math.min(floor, funderSat)), max: sat(Math.min(Math.max(estimate * 2, floor), funderSat)) }
-  }
+  if (s.setup.isFunder) return { min: sat(Math.min(floor, funderSat)), max: funderMaxClosingFee(s) }
   return { min: sat(Math.min(floor, funderSat)), max: sat(Math.min(Math.max(theirs?.max ?? floor, floor), funderSat)) }
 }
 

@@ -1,7 +1,8 @@
 // The channel state machine's single entry point (STYLE.md §1): step(state, input, signer) →
 // { state, effects }. Pure: the input state is not modified; the same arguments give the same result.
 //
-// Durable writes per step (the persistence contract, asserted by test/unit/channel/writes.test.ts):
+// Durable writes per step (the persistence contract, asserted by test/unit/channel/persist-before-send.test.ts:
+// "…: durable writes per step", "funding: …" and "durable writes: establishment and cooperative close"):
 //   command add_htlc / fail_htlc / update_fee        0   (uncommitted updates are forgotten on disconnect)
 //   command fulfill_htlc                              1   (the preimage, before the fulfill leaves)
 //   command sign                                      1   remote_commitment  → commitment_signed

@@ -20,6 +20,15 @@ export interface ClosingParams {
   readonly dustLimitSat: Sat
 }
 
+/** What a closing transaction pays each side. An output below the dust limit is left out: its
+ *  balance is not paid to anyone but goes to the miners with the fee (`trimmed…Sat`). */
+export interface ClosingAmounts {
+  readonly localSat: Sat
+  readonly remoteSat: Sat
+  readonly trimmedLocalSat: Sat
+  readonly trimmedRemoteSat: Sat
+}
+
 export interface ClosingTx {
   readonly tx: Tx
   /** vout of our output, or undefined if it was dust (or zero). */
@@ -35,14 +44,10 @@ export interface ClosingTx {
  * Throws (programmer error) if the opener's balance cannot pay the fee.
  */
 export function buildClosingTx (p: ClosingParams): ClosingTx {
-  let local = Math.floor(p.localMsat / 1000)
-  let remote = Math.floor(p.remoteMsat / 1000)
-  if (p.localIsOpener) local -= p.feeSat
-  else remote -= p.feeSat
-  if (local < 0 || remote < 0) throw new RangeError('buildClosingTx: the opener cannot pay the closing fee')
+  const a = closingAmounts(p)
   const outs: Array<{ out: TxOutput, who: 'local' | 'remote' }> = []
-  if (local >= p.dustLimitSat && local > 0) outs.push({ out: { valueSat: sat(local), script: p.localScript }, who: 'local' })
-  if (remote >= p.dustLimitSat && remote > 0) outs.push({ out: { valueSat: sat(remote), script: p.remoteScript }, who: 'remote' })
+  if (a.localSat > 0) outs.push({ out: { valueSat: a.localSat, script: p.localScript }, who: 'local' })
+  if (a.remoteSat > 0) outs.push({ out: { valueSat: a.remoteSat, script: p.remoteScript }, who: 'remote' })
   outs.sort((a, b) => (a.out.valueSat - b.out.valueSat) || compareBytes(a.out.script, b.out.script))
   const tx: Tx = {
     version: 2,
@@ -52,4 +57,20 @@ export function buildClosingTx (p: ClosingParams): ClosingTx {
   }
   const vout = (who: 'local' | 'remote'): number | undefined => { const i = outs.findIndex(o => o.who === who); return i < 0 ? undefined : i }
   return { tx, localVout: vout('local'), remoteVout: vout('remote') }
+}
+
+/**
+ * The amounts of the closing transaction (BOLT #3, as buildClosingTx builds it): "MUST round each
+ * output down to whole satoshis. MUST subtract the fee given by fee_satoshis from the output to the
+ * funder. MUST remove any output below its own dust_limit_satoshis." Throws (programmer error) if the
+ * opener's balance cannot pay the fee.
+ */
+export function closingAmounts (p: Pick<ClosingParams, 'localMsat' | 'remoteMsat' | 'feeSat' | 'localIsOpener' | 'dustLimitSat'>): ClosingAmounts {
+  let local = Math.floor(p.localMsat / 1000)
+  let remote = Math.floor(p.remoteMsat / 1000)
+  if (p.localIsOpener) local -= p.feeSat
+  else remote -= p.feeSat
+  if (local < 0 || remote < 0) throw new RangeError('buildClosingTx: the opener cannot pay the closing fee')
+  const paid = (v: number): Sat => sat(v >= p.dustLimitSat ? v : 0)
+  return { localSat: paid(local), remoteSat: paid(remote), trimmedLocalSat: sat(local - paid(local)), trimmedRemoteSat: sat(remote - paid(remote)) }
 }

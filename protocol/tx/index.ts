@@ -36,7 +36,7 @@ export {
   deriveCommitmentKeys, htlcWitnessScript, buildCommitment, commitmentLocktime, commitmentSequence, obscuredNumberOf, commitmentNumberOf,
 } from './commitment.ts'
 export { htlcSighashType, buildHtlcTx, buildHtlcTxs, signHtlcTx, verifyHtlcSig, finalizeHtlcTx, bumpHtlcTx } from './htlc.ts'
-export { buildClosingTx, type ClosingParams, type ClosingTx } from './closing.ts'
+export { buildClosingTx, closingAmounts, type ClosingAmounts, type ClosingParams, type ClosingTx } from './closing.ts'
 export {
   claimToLocalDelayed, claimRevokedToLocal, claimRevokedHtlc, claimRemoteHtlcSuccess, claimRemoteHtlcTimeout,
   claimToRemote, claimAnchor, claimAnchorAfterDelay, buildClaimTx,

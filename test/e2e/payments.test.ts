@@ -53,10 +53,12 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
 
   // A used idempotency key: with its invoice, the first outcome; with another invoice, refused. Neither pays.
   const first = outcomes.get(0)!
-  t.same(await platform.pay(first.invoice, { idempotencyKey: 'e2e-0' }), first.result, 'a repeated idempotency key returns the first outcome')
+  const platformBefore = platform.channels()[0]!.localMsat
+  t.same(await platform.pay(first.invoice, { idempotencyKey: 'e2e-0' }), first.result, 'a repeated idempotency key returns the first outcome (same preimage, amount and fee)')
   const reused = await platform.pay((await creator.createInvoice({ amountMsat: 5_000 })).invoice, { idempotencyKey: 'e2e-0' })
   t.match(reused, { ok: false, reason: 'idempotency_key_reused' }, 'a used key with another invoice is refused')
-  t.equal(received, PAYMENTS, '... and nothing more is paid')
+  t.equal(received, PAYMENTS, '... and nothing more is paid: no payment_received')
+  t.equal(platform.channels()[0]!.localMsat, platformBefore, '... nothing left the platform\'s channel')
 
   // Balances: the platform lost paid + fees, the creator gained paid (once every dance has finished).
   await waitFor(() => platform.channels()[0]!.settled && creator.channels()[0]!.settled, 'both channels settled')
@@ -80,24 +82,27 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
   await creator.untilReestablished()
 
   // Cooperative close: exact on-chain amounts.
-  const [pClose] = await platform.close()
-  const [cClose] = await creator.close()
+  const walletsBefore = { platform: platform.balances().onchain.totalSat, creator: creator.balances().onchain.totalSat }
+  const pOutcome = await platform.close()
+  const cOutcome = await creator.close()
+  const pClose = pOutcome.ok ? pOutcome.closed[0] : undefined
+  const cClose = cOutcome.ok ? cOutcome.closed[0] : undefined
   t.ok(pClose !== undefined && cClose !== undefined, 'both channels closed cooperatively')
   await btc.mine(1)
   for (const [who, close, ch] of [['platform', pClose!, pc], ['creator', cClose!, cc]] as const) {
     const tx = await btc.chain.getRawTransaction(close.closingTxid)
     t.ok(tx.ok && tx.value !== null && tx.value.confirmations >= 1, `${who}: the closing tx confirmed`)
     const outs = tx.ok && tx.value !== null ? tx.value.tx.outputs.map(o => o.value as number) : []
-    const mine = Math.floor(ch.localMsat / 1000) - (ch.funder ? close.feeSat : 0)
-    const theirs = Math.floor(ch.remoteMsat / 1000) - (ch.funder ? 0 : close.feeSat)
+    const mine = Math.floor(ch.localMsat / 1000) - (ch.funder ? close.agreedFeeSat : 0)
+    const theirs = Math.floor(ch.remoteMsat / 1000) - (ch.funder ? 0 : close.agreedFeeSat)
     t.equal(close.localSat, mine, `${who}: our output = final balance${ch.funder ? ' − closing fee' : ''}`)
     t.equal(close.remoteSat, theirs, `${who}: the hub's output = its final balance${ch.funder ? '' : ' − closing fee'}`)
     t.same(outs.slice().sort((a, b) => a - b), [mine, theirs].filter(v => v > 0).sort((a, b) => a - b), `${who}: the chain holds exactly those outputs`)
   }
-  await waitWallet(() => platform.balances().onchain.totalSat >= Math.floor(pc.localMsat / 1000) - pClose!.feeSat)
-  t.ok(creator.balances().onchain.totalSat >= Math.floor(cc.localMsat / 1000), 'the creator wallet holds its closing output')
+  // Each wallet gained exactly its closing output.
+  for (const [who, c, close] of [['platform', platform, pClose!], ['creator', creator, cClose!]] as const) {
+    const expected = walletsBefore[who] + close.localSat
+    await waitFor(() => c.balances().onchain.totalSat === expected, `${who}: the wallet holds its closing output`).catch(() => {})
+    t.equal(c.balances().onchain.totalSat, expected, `${who}: the wallet gained exactly its closing output (${close.localSat} sat)`)
+  }
 })
-
-async function waitWallet (cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise(resolve => setTimeout(resolve, 20))
-}

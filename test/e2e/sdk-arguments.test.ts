@@ -10,7 +10,9 @@ import { randomKey, tempDir } from '../helpers/hub.ts'
 import { HubClient } from '../../client-sdk/index.ts'
 import { decodeInvoice, encodeInvoice } from '../../protocol/invoice/index.ts'
 import { nodeIdOf } from '../../protocol/auth/signature.ts'
-import { bytesToHex, type Msat } from '../../protocol/types.ts'
+import { bytesToHex, hexToBytes, type Msat } from '../../protocol/types.ts'
+import { LevelStore } from '../../hub/store/index.ts'
+import { invoiceRecord, readRecord, recordKeys } from '../../client-sdk/records.ts'
 
 const HUB_ID = nodeIdOf(randomKey())
 
@@ -35,7 +37,8 @@ t.test('HubClient.create: a bad option is refused with the field named, before a
 t.test('createInvoice and pay on a client without a hub: BOLT #11 invoices, typed failures, named arguments', async t => {
   const btc = await useBtcd(t)
   const nodeKey = randomKey()
-  const client = await HubClient.create({ nodeKey, hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir: path.join(tempDir('sdk-args'), 'c'), chain: btc.chain, role: 'creator' })
+  const dataDir = path.join(tempDir('sdk-args'), 'c')
+  const client = await HubClient.create({ nodeKey, hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir, chain: btc.chain, role: 'creator' })
   t.teardown(() => client.stop())
 
   const inv = await client.createInvoice({ amountMsat: 123_456, memo: 'commission #7', expirySec: 600 })
@@ -82,6 +85,15 @@ t.test('createInvoice and pay on a client without a hub: BOLT #11 invoices, type
   t.same([wrongNet.ok, !wrongNet.ok && wrongNet.reason], [false, 'invalid_invoice'], 'a mainnet invoice is refused on regtest')
 
   // The preimage is durable: a new client on the same data directory still knows the invoice.
-  t.ok(await client.cancelInvoice(inv.paymentHash), 'an unpaid invoice can be cancelled')
-  t.notOk(await client.cancelInvoice('00'.repeat(32)), 'an unknown one cannot')
+  await client.stop()
+  const again = await HubClient.create({ nodeKey, hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir, chain: btc.chain, role: 'creator' })
+  t.teardown(() => again.stop())
+  t.ok(await again.cancelInvoice(inv.paymentHash), 'the new client knows the unpaid invoice: it can cancel it')
+  t.notOk(await again.cancelInvoice('00'.repeat(32)), 'an unknown one cannot be cancelled')
+  await again.stop()
+  // What it knows is the preimage of that invoice's payment hash, on disk.
+  const store = await LevelStore.open(path.join(dataDir, 'store'))
+  const stored = await readRecord(store, recordKeys.invoice(inv.paymentHash), invoiceRecord).finally(() => store.close())
+  t.equal(stored?.invoice, inv.invoice, 'the stored invoice is the one created')
+  t.equal(stored !== undefined && bytesToHex(sha256(hexToBytes(stored.preimage))), inv.paymentHash, 'its stored preimage hashes to the payment hash')
 })

@@ -116,3 +116,29 @@ t.test('connect() refuses bad arguments, naming the field', async t => {
   await t.rejects(connect('ws://127.0.0.1:1', k.secret, { pingIntervalMs: 0 }), /options\.pingIntervalMs/)
   t.throws(() => new HubLink('ws://127.0.0.1:1', k.secret, { backoff: { initialMs: 100, maxMs: 10 } }), /backoff\.maxMs: must be ≥ backoff\.initialMs/)
 })
+
+t.test('HubLink sends an admission token: signed for the pinned hub id, or, unpinned, for the hub id its last connection proved', async t => {
+  const { ADMISSION_PARAMS, parseAdmissionQuery, verifyAdmissionToken } = await import('../../../protocol/auth/admission-token.ts')
+  const { defaultSocketFactory } = await import('../../../client-sdk/transport/socket.ts')
+  const hubKey = newKey()
+  const { hub } = await startHub({}, hubKey)
+  t.teardown(() => hub.close())
+  for (const pinned of [true, false]) {
+    const urls: URL[] = []
+    const k = newKey()
+    const link = new HubLink(hub.url, k.secret, {
+      ...(pinned ? { expectedHubId: hubKey.id } : {}), backoff: fastBackoff,
+      socketFactory: async url => { urls.push(new URL(url)); return await defaultSocketFactory(url) },
+    })
+    t.teardown(() => link.stop())
+    const conn = await link.start()
+    const again = new Promise(resolve => link.once('connected', resolve))
+    conn.close(CLOSE.disconnected, 'test: drop')
+    await again
+    t.equal(urls.length, 2)
+    const [first, second] = urls.map(u => parseAdmissionQuery(u.searchParams))
+    if (pinned) t.ok(first?.ok && first.token !== undefined && verifyAdmissionToken(first.token, hubKey.id), 'pinned: the first attempt carries a token for the hub')
+    else t.equal(urls[0]!.searchParams.get(ADMISSION_PARAMS.nodeId), null, 'unpinned: the first attempt knows no hub id to sign for')
+    t.ok(second?.ok && second.token !== undefined && second.token.nodeId === k.id && verifyAdmissionToken(second.token, hubKey.id), `${pinned ? 'pinned' : 'unpinned'}: the reconnect carries a token of ours for the hub`)
+  }
+})

@@ -2,6 +2,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
@@ -75,4 +76,46 @@ t.test('a SIGKILLed parent leaves no btcd and no temporary data dir behind (the 
   const gone = await eventually(() => !alive(btcdPid) && !fs.existsSync(dataDir), 15_000)
   if (alive(btcdPid)) process.kill(btcdPid, 'SIGKILL')
   t.ok(gone, 'btcd is gone and its data dir removed after its parent was SIGKILLed')
+})
+
+t.test('a btcd that cannot be executed fails with a typed error and signals no other process of our group', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'btcd-bad-bin-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const bin = path.join(dir, 'btcd')
+  fs.writeFileSync(bin, '#!/bin/sh\nexit 0\n', { mode: 0o644 }) // present, not executable
+  // The child leads its own process group (detached), so a signal to "the whole group" reaches it
+  // and its sleeping sibling, never this test runner.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/start-btcd-bad-bin.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'], detached: true, env: { ...process.env, BTCD_BIN: bin },
+  })
+  const lines: string[] = []
+  let wake = (): void => {}
+  let buf = ''
+  child.stdout.on('data', (c: Buffer) => {
+    buf += c.toString()
+    const parts = buf.split('\n')
+    buf = parts.pop()!
+    lines.push(...parts)
+    wake()
+  })
+  let exit: string | undefined
+  child.once('exit', (code, signal) => { exit = `exited (${code ?? signal})`; wake() })
+  /** The first line matching `pred`, or undefined once the child has exited without one. */
+  const lineWhere = async (pred: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown> | undefined> => {
+    for (;;) {
+      const found = lines.map(l => JSON.parse(l) as Record<string, unknown>).find(pred)
+      if (found !== undefined || exit !== undefined) return found
+      await new Promise<void>(resolve => { wake = resolve })
+    }
+  }
+  t.teardown(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ } })
+  const first = await lineWhere(l => 'siblingPid' in l)
+  if (first === undefined) return t.fail(`the child ${exit} before starting its sibling`)
+  const siblingPid = first.siblingPid as number
+  const result = await lineWhere(l => 'error' in l)
+  t.ok(alive(siblingPid), 'a sibling process in the same process group is still alive')
+  t.equal(exit, undefined, 'the process that tried to start btcd is still alive')
+  t.same(lines.filter(l => l.includes('"uncaught"')), [], 'no uncaught error (a failed spawn\'s \'error\' event is handled)')
+  const error = result?.error
+  t.match(error, { name: 'BtcdStartError', reason: 'not_executable', message: new RegExp(`cannot execute ${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(EACCES\\)`) })
 })

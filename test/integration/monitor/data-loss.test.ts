@@ -2,13 +2,23 @@
 // 5: a party restarted from an old backup learns at reconnection that it is behind; it never
 //    broadcasts its (revoked) commitment, the peer closes, and it recovers its balance from the
 //    peer's commitment, which its monitor never saw.
-// 6: the channel state is older than the monitor's: the monitor closes with the newest commitment
-//    it holds; nothing is lost but fees.
+// 6: the hub starts with a channel state older than its monitor's: its own startup check
+//    (HubMonitoring) finds it, never runs the channel, and the monitor closes with the newest
+//    commitment it holds; nothing is lost but fees.
 import t from 'tap'
 import { txid } from '../../../protocol/tx/index.ts'
+import { bytesToHex } from '../../../protocol/types.ts'
+import { AuditLog } from '../../../hub/audit/index.ts'
+import { ChannelManager } from '../../../hub/channels/manager.ts'
+import { HubMonitoring } from '../../../hub/channels/monitoring.ts'
+import { channelIndexOp, channelStateKey } from '../../../hub/channels/records.ts'
+import { hubConfigSchema } from '../../../hub/config.ts'
+import { CircuitStore } from '../../../hub/router/circuits.ts'
+import { Router } from '../../../hub/router/router.ts'
+import { MemoryStore, put } from '../../../hub/store/index.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
-import { confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch } from './fixtures/channel.ts'
-import type { KeyedPair } from '../../unit/monitor/fixtures/pair.ts'
+import { DEPTH, FEERATE, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch } from './fixtures/channel.ts'
+import { CHAIN_HASH, type KeyedPair } from '../../unit/monitor/fixtures/pair.ts'
 
 const btc = await useBtcd(t)
 
@@ -53,23 +63,57 @@ t.test('scenario 5: restored from an old backup, A never broadcasts; B closes; A
   await a.host.stop(); await b.host.stop()
 })
 
-t.test('scenario 6: channel state older than the monitor: close from the monitor, lose nothing but fees', async t => {
+t.test('scenario 6: the hub finds a channel state older than its monitor at startup and closes from the monitor; nothing lost but fees', async t => {
   const p = await fundedPair(btc, 61)
   const backup = payments(p, await tipHeight(btc))
-  const a = await watch(btc, p.a)
-  await feed(a) // the monitor has every update
+  const id = p.a.state.channelId
+  // The hub's store: A's monitor has applied every update (its checkpoint is stored when it stops)…
+  const store = new MemoryStore()
+  const w = await watch(btc, p.a, { store })
+  await feed(w)
+  const monitorSeq = w.host.state(id)!.lastSeq
+  await w.host.stop()
   const latest = txid(heldCommitment(p.a))
   const latestA = Math.floor(p.a.state.localCommit!.spec.toLocalMsat / 1000)
-  // The channel restarts from an older state than its monitor: how a host notices.
+  // …and the channel record is restored from an older backup: behind its monitor.
   const stale = p.a.snapshots[backup]!.state
-  t.ok(stale.monitorSeq < a.host.state(p.a.state.channelId)!.lastSeq, 'the stored channel state is behind its monitor')
+  t.ok(stale.monitorSeq < monitorSeq, `the restored channel state (update ${stale.monitorSeq}) is behind its monitor (update ${monitorSeq})`)
+  await store.write([put(channelStateKey(id), { v: 1, peer: p.b.nodeId, seed: bytesToHex(p.a.seed), state: stale }), channelIndexOp(id, p.b.nodeId)])
+
+  // The hub starts over that store as hub/main.ts does: channels, router, then its monitors, whose
+  // startup check is what must find the stale channel.
+  const log: Array<Record<string, unknown>> = []
+  const fatal: unknown[] = []
+  const config = hubConfigSchema.parse({ dataDir: '/nonexistent' })
+  let monitoring: HubMonitoring | undefined
+  const height = await tipHeight(btc)
+  const manager = new ChannelManager({
+    store, audit: await AuditLog.open(store), config, chainHash: CHAIN_HASH, log: e => { log.push(e) },
+    shutdownScript: () => '0014' + '33'.repeat(20), session: () => undefined, height: () => height,
+    blocked: cid => monitoring?.stale.has(cid) === true, fatal: e => { fatal.push(e) },
+  })
+  const circuits = new CircuitStore(store)
+  await circuits.load()
+  const router = new Router({ hubId: p.b.nodeId, manager, circuits, config, preimages: new Map(), height: () => height, log: e => { log.push(e) }, fatal: e => { fatal.push(e) } })
+  manager.listen(router)
+  t.equal(await manager.load(), 1, 'the hub loaded the restored channel')
+  // The monitor keeps the sweep script it was created with (the hub's wallet script).
+  const sweep = w.sweep
   const from = await tipHeight(btc)
-  await a.host.forceClose(p.a.state.channelId, 'channel state older than its monitor')
+  monitoring = await HubMonitoring.start({
+    store, chain: btc.chain, manager, router, circuits, sweepScript: sweep, depth: DEPTH, feeratePerKw: FEERATE,
+    log: e => { log.push(e) }, fatal: (why, detail) => { fatal.push([why, detail]) },
+  })
+  const hub = monitoring
+  t.teardown(() => hub.stop())
+  t.ok(hub.stale.has(id), 'the hub marked the channel stale: it will not run it')
+  t.match(log.find(e => e.event === 'channel_stale'), { channel_id: id, state_seq: stale.monitorSeq, monitor_seq: monitorSeq }, 'and logged why')
+  t.equal(hub.onChain(id)?.stale, true, 'the admin view says so')
   await btc.mine(1)
   t.ok(await confirmedAt(btc, latest) !== undefined, 'the monitor\'s (newest) commitment confirmed, not the stale channel\'s')
-  await mineUntil(btc, () => a.events.some(e => e.kind === 'closed'), 60)
-  const sa = await sweptTo(btc, a.sweep, from)
+  await mineUntil(btc, async () => (await sweptTo(btc, sweep, from)).txids.length > 0 && hub.onChain(id)?.closed !== undefined, 60)
+  const sa = await sweptTo(btc, sweep, from)
   const commitFee = 1_000_000 - heldCommitment(p.a).outputs.reduce((n, o) => n + o.valueSat, 0)
-  t.equal(sa.received + sa.fees, latestA - commitFee, `A gets its newest balance minus the commitment fee ${commitFee} and sweep fee ${sa.fees}`)
-  await a.host.stop()
+  t.equal(sa.received + sa.fees, latestA - commitFee, `the hub gets A's newest balance minus the commitment fee ${commitFee} and sweep fee ${sa.fees}`)
+  t.same(fatal, [], 'nothing fatal')
 })

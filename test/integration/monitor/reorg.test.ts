@@ -3,6 +3,7 @@
 // HTLC timeout reorged out before its depth is never reported; a commitment replaced by the other
 // party's commitment in the new chain: the monitor drops its claims on the first and handles the second.
 import t from 'tap'
+import { Transaction } from 'bitcoinjs-lib'
 import { txHex, txid } from '../../../protocol/tx/index.ts'
 import type { Btcd } from '../../helpers/btcd.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
@@ -43,7 +44,17 @@ t.test('scenario 10: a commitment and a claim reorged out; the claim is rebroadc
   const h0 = await tipHeight(btc)
   const o = p.add(p.a, 20_000_000, h0 + 20) // A offers; B never learns the preimage (B's policy wants ≥ 18 blocks)
   p.settle()
-  const a = await watch(btc, p.a)
+  // A's monitor broadcasts through a chain that records what it sends (hex), to tell its own
+  // broadcasts from btcd's: btcd puts the transactions of disconnected blocks back into its mempool.
+  const sentByA: string[] = []
+  const chainOfA = new Proxy(btc.chain, {
+    get (target, key, recv) {
+      if (key === 'broadcast') return async (hex: string) => { sentByA.push(hex); return await target.broadcast(hex) }
+      const v = Reflect.get(target, key, recv)
+      return typeof v === 'function' ? v.bind(target) : v
+    },
+  })
+  const a = await watch(btc, p.a, { chain: chainOfA })
   const b = await watch(btc, p.b)
   await feed(a); await feed(b)
   const from = await tipHeight(btc)
@@ -57,15 +68,21 @@ t.test('scenario 10: a commitment and a claim reorged out; the claim is rebroadc
   const claims = (await sweptTo(btc, a.sweep, from)).txids
   t.equal(claims.length, 1, 'to_remote claim confirmed')
   const claim = claims[0]!
-  // Reorg out the commitment and the claim.
+  // Reorg out the commitment and the claim. The new chain is built by hand, not from btcd's mempool
+  // (which holds both again): a block with the commitment alone, then a block with only what A's
+  // monitor broadcast after the reorg. The claim confirms again only if the monitor sent it again.
+  const mark = sentByA.length
   await invalidate(btc, C)
   t.equal(a.host.state(p.a.state.channelId)!.seen.length, 0, 'the monitor forgot the commitment and the claim')
-  await btc.mine(1)
+  const withCommitment = await btc.chain.submitBlock([txHex(heldCommitment(p.b))])
+  t.ok(withCommitment.ok, 'a block with the commitment alone')
+  await btc.chain.syncFollowers()
   t.ok(await confirmedAt(btc, commitment) !== undefined, 'commitment confirmed again')
-  const before = a.host.attempts.get(claim) ?? 0
-  await btc.mine(1)
-  t.ok((a.host.attempts.get(claim) ?? 0) > before || await confirmedAt(btc, claim) !== undefined, 'the same claim broadcast again')
-  await mineUntil(btc, async () => await confirmedAt(btc, claim) !== undefined, 5)
+  const again = sentByA.slice(mark).filter(hex => Transaction.fromHex(hex).getId() === claim)
+  t.ok(again.length > 0, `A's monitor broadcast the same claim again after the reorg (${again.length}×)`)
+  const withClaim = await btc.chain.submitBlock(again.slice(-1))
+  t.ok(withClaim.ok, 'a block with only what the monitor rebroadcast')
+  await btc.chain.syncFollowers()
   t.ok(await confirmedAt(btc, claim) !== undefined, 'the claim confirmed again')
 
   // The HTLC times out at h0 + 20: A's timeout claim confirms; reorg it out at depth DEPTH − 1.
