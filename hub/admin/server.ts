@@ -8,7 +8,9 @@
 //   POST /wallet/address        {address}              a fresh address of the hub's wallet
 //   POST /channels/open         {peer, funding_sat?}   the hub opens a channel to a connected peer
 //   POST /channels/close        {channel_id}           cooperative close (shutdown) of one channel
-//   POST /channels/force-close  {channel_id}          broadcast our latest commitment (chain monitor)
+//   POST /channels/force-close  {channel_id}          fail the channel, then its monitor broadcasts our
+//                                                      latest commitment → {ok, broadcast}; 409 when it
+//                                                      must not (we lost state) or is closing already
 //   POST /regtest/mine          {blocks}               managed regtest node only: mine to the hub wallet
 // Errors: {error: "<field>: <why>"} with status 400 (bad request), 404 (unknown channel) or 409.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -24,7 +26,7 @@ export interface AdminHandlers {
   newAddress (): unknown
   open (peer: NodeId, fundingSat?: number): Promise<unknown>
   close (channelId: string): Promise<{ status: number; body: unknown }>
-  /** Broadcast our latest commitment (the channel's chain monitor, hub/channels/monitoring.ts). */
+  /** Fail the channel and broadcast our latest commitment (hub/channels/monitoring.ts forceClose). */
   forceClose? (channelId: string): Promise<{ status: number; body: unknown }>
   mine? (blocks: number): Promise<unknown>
 }
