@@ -1,0 +1,76 @@
+// Issue #11 items 4 and 5 in the real ChannelDriver (the runner the hub and the SDK share), with B's
+// writes held in its store: B has received A's commitment_signed (its revoke_and_ack waits for the
+// local_commitment write) and signed A's next commitment (its commitment_signed waits for the
+// remote_commitment write). Then a violation arrives, or the owner force-closes: the warning and the
+// disconnect (or the error) leave before any of those writes is durable, and neither the
+// revoke_and_ack nor the commitment_signed ever leaves, even once the writes complete.
+import t from 'tap'
+import { DriverPair } from './harness.ts'
+import type { Msat } from '../../../protocol/types.ts'
+import type { PeerMessage } from '../../../protocol/wire/index.ts'
+import type { ChannelState, MonitorUpdate } from '../../../protocol/channel/index.ts'
+import { parseJsonValue } from '../../../hub/store/index.ts'
+
+async function twoWritesInFlight (): Promise<{ p: DriverPair; from: number }> {
+  const p = new DriverPair()
+  await p.open()
+  p.b.store.stall()
+  const inv = DriverPair.invoice()
+  void p.a.driver!.command({ type: 'add_htlc', amountMsat: 50_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB })
+  await p.b.store.waitForStalled(2)
+  // From here on the test speaks for A: nothing more is delivered either way.
+  p.a.connected = false
+  p.b.connected = false
+  return { p, from: p.trace.length }
+}
+
+const gated = (trace: string[]): string[] => trace.filter(e => e === 'B:send:revoke_and_ack' || e === 'B:send:commitment_signed')
+
+const RULES: Array<[string, string, (s: ChannelState, p: DriverPair) => PeerMessage]> = [
+  ['update_add_htlc (amount 0)', 'amount_below_minimum', (s, p) => ({ type: 'update_add_htlc', channel_id: s.channelId, id: s.nextRemoteHtlcId, amount_msat: 0 as Msat, payment_hash: 'aa'.repeat(32), cltv_expiry: 300 as never, recipient: p.nodeB })],
+  ['update_fulfill_htlc (an HTLC not in our commitment)', 'unknown_htlc', s => ({ type: 'update_fulfill_htlc', channel_id: s.channelId, id: 7, payment_preimage: '00'.repeat(32) })],
+  ['update_fail_htlc (unknown id)', 'unknown_htlc', s => ({ type: 'update_fail_htlc', channel_id: s.channelId, id: 7, reason: 'temporary_channel_failure' })],
+  ['update_fee (below the floor)', 'fee_out_of_range', s => ({ type: 'update_fee', channel_id: s.channelId, feerate_per_kw: 252 })],
+  ['commitment_signed (no update to sign)', 'empty_commitment', s => ({ type: 'commitment_signed', channel_id: s.channelId, signature: '11'.repeat(64), htlc_signatures: [] })],
+  ['revoke_and_ack (next point not on the curve)', 'invalid_field', (s, p) => ({ type: 'revoke_and_ack', channel_id: s.channelId, per_commitment_secret: p.a.signer.perCommitmentSecret(s.remoteCommit!.index), next_per_commitment_point: '02' + 'ff'.repeat(32) })],
+  ['shutdown (scriptpubkey not allowed)', 'bad_shutdown_script', s => ({ type: 'shutdown', channel_id: s.channelId, scriptpubkey: '6a' })],
+]
+
+for (const [name, reason, make] of RULES) {
+  t.test(`driver: recv ${name} with two writes in flight: warning + disconnect at once, nothing held leaves`, async t => {
+    const { p, from } = await twoWritesInFlight()
+    const tr = (): string[] => p.trace.slice(from)
+    void p.b.driver!.peer(make(p.b.driver!.state, p))
+    await p.until(() => tr().includes('B:disconnect'))
+    t.ok(tr().indexOf('B:send:warning') >= 0 && tr().indexOf('B:send:warning') < tr().indexOf('B:disconnect'), 'the warning, then the disconnect')
+    t.equal(p.b.store.stalledCount, 3, 'both writes are still in flight, and the withdrawal of the commitment_signed that never left')
+    t.notOk(tr().some(e => /^B:persist:\d+:done$/.test(e)), 'no write of B completed before')
+    const w = p.b.sent.find(m => m.type === 'warning')
+    t.ok(w?.type === 'warning' && w.data.startsWith(`${reason}:`), `the warning names ${reason}`)
+    p.b.store.release()
+    await p.until(() => p.b.driver!.writesInFlight === 0)
+    await p.b.driver!.idle()
+    t.same(gated(tr()), [], 'neither the revoke_and_ack nor the commitment_signed ever left')
+    t.equal(p.b.driver!.state.link, 'down')
+    t.same(p.violations, [])
+  })
+}
+
+t.test('driver: force_close with two writes in flight: error at once, nothing held leaves, force_close stored last', async t => {
+  const { p, from } = await twoWritesInFlight()
+  const tr = (): string[] => p.trace.slice(from)
+  let settled = false
+  const done = p.b.driver!.command({ type: 'force_close', reason: 'test' }).then(o => { settled = true; return o })
+  await p.until(() => tr().includes('B:send:error'))
+  t.notOk(tr().some(e => /^B:persist:\d+:done$/.test(e)), 'the error left before any of the writes was durable')
+  t.notOk(settled, 'the command waits for its force_close write')
+  p.b.store.release()
+  t.equal(await done, 'done')
+  t.same(gated(tr()), [], 'neither the revoke_and_ack nor the commitment_signed ever left')
+  t.equal(p.b.driver!.state.phase, 'failed')
+  const kinds: string[] = []
+  for await (const [, v] of p.b.store.iterate(`chan/${p.b.driver!.channelId}/monitor/`)) kinds.push((parseJsonValue(v) as MonitorUpdate).kind)
+  t.same(kinds.slice(-3), ['local_commitment', 'remote_commitment', 'force_close'], 'the monitor acts on force_close, after the newest local commitment')
+  t.ok(p.b.events.some(e => e.type === 'channel_failed' && e.error.reason === 'force_close'), 'the host is told')
+  t.same(p.violations, [])
+})
