@@ -24,7 +24,7 @@ export function onPeerError (b: StepBuilder, err: ChannelError): void {
       onLinkDown(b, err)
       return
     case 'close':
-      failChannel(b, err)
+      failChannel(b, err, 'now')
   }
 }
 
@@ -33,8 +33,12 @@ export function onPeerError (b: StepBuilder, err: ChannelError): void {
  *
  *  Nothing held behind a write leaves a failed channel: no update, no commitment_signed and no
  *  revoke_and_ack. A revoke_and_ack held now revokes the commitment before our latest durable one,
- *  which the monitor would broadcast: once failed we never revoke a commitment we may broadcast. */
-export function failChannel (b: StepBuilder, err: ChannelError): void {
+ *  which the monitor would broadcast: once failed we never revoke a commitment we may broadcast.
+ *
+ *  `error`: a violation by the peer is answered at once, whatever is in flight. When we decide
+ *  (force_close, a deadline) the error leaves with the `force_close` write that makes our monitor
+ *  broadcast, so our commitment goes out before the peer, told, broadcasts its own. */
+export function failChannel (b: StepBuilder, err: ChannelError, error: 'now' | 'after_write' = 'after_write'): void {
   const s = b.state
   if (isFinal(s.phase)) return
   const funded = s.localCommit !== undefined
@@ -43,7 +47,11 @@ export function failChannel (b: StepBuilder, err: ChannelError): void {
   s.holding = []
   // Stored first: after a restart the channel must still know it failed (and the monitor must close).
   if (funded) b.persist({ kind: 'force_close', reason: err.reason })
-  if (s.link !== 'down') b.urgent({ kind: 'send', msg: { type: 'error', channel_id: s.channelId, data: text(err) } })
+  if (s.link !== 'down') {
+    const msg = { type: 'error' as const, channel_id: s.channelId, data: text(err) }
+    if (error === 'now') b.urgent({ kind: 'send', msg })
+    else b.send(msg)
+  }
   b.emit({ type: 'channel_failed', error: err, broadcastOurCommitment: funded })
 }
 

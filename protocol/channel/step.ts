@@ -16,8 +16,9 @@
 //   chain funding depth / peer channel_ready          1
 //   command shutdown / peer shutdown (first)          1
 //   each closing_signed sent, and the agreement       1 per step
-//   channel failed after funding                      1   force_close (the error leaves at once; held sends are dropped)
-//   command force_close (funded, not failed)          1   force_close → the monitor broadcasts our commitment
+//   channel failed after funding                      1   force_close; held sends are dropped (the error leaves at
+//                                                         once for a peer's violation, else with this write)
+//   command force_close (funded, not failed)          1   force_close → error; the monitor broadcasts our commitment
 //   link down with our commitment_signed still held   1   remote_commitment_withdrawn → add_rolled_back events
 //   a violation (warning + disconnect)                0   (+1 as above if a commitment_signed is withdrawn)
 import type { PeerMessage } from '../wire/index.ts'

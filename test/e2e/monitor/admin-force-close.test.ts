@@ -37,7 +37,7 @@ t.test('e2e monitor: the hub operator force-closes a channel (admin API); both s
   const unknown = await admin(hub, '/channels/force-close', { channel_id: '11'.repeat(32) })
   t.equal(unknown.status, 404, 'force-close of an unknown channel is refused')
   const r = await admin(hub, '/channels/force-close', { channel_id: pc.channelId })
-  t.same([r.status, r.body], [200, { ok: true }], 'the admin API force-closes the channel')
+  t.same([r.status, r.body], [200, { ok: true, broadcast: true }], 'the admin API force-closes the channel')
   // The monitor broadcast before the admin call returned.
   await btc.mine(1)
   const found = await findSpend(btc, pc.fundingTxid!, undefined, startHeight)
