@@ -1,4 +1,4 @@
-// Issue #11 item 4 over real sockets with the hub process: a payee that fulfils the hub's HTLC as soon
+// A violation while writes are in flight, over real sockets with the hub process: a payee that fulfils the hub's HTLC as soon
 // as its update_add_htlc arrives (before it is irrevocably committed) gets a warning and is
 // disconnected, although the hub has durable writes in flight at that moment, and the payer's payment
 // fails back promptly — with no block mined, long before its HTLC deadline — while the hub stays up and

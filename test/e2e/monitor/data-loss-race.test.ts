@@ -1,4 +1,4 @@
-// Issue #11 item 5, the data-loss race, end to end (real btcd, the hub process, an SDK client): a
+// The data-loss race, end to end (real btcd, the hub process, an SDK client): a
 // platform restarted from an old backup of its data directory reconnects; the hub's
 // channel_reestablish proves it is behind, and the application calls forceClose() in the same turn —
 // while the do_not_broadcast write is still in flight. The force close is an input of the channel
@@ -42,7 +42,7 @@ function reestablishHook (onReestablish: () => void): SocketFactory {
   }
 }
 
-t.test('issue 11 item 5: restored from an old backup, forceClose() while do_not_broadcast is being written: nothing broadcast, the hub closes, the platform recovers its latest balance', async t => {
+t.test('restored from an old backup, forceClose() while do_not_broadcast is being written: nothing broadcast, the hub closes, the platform recovers its latest balance', async t => {
   const btc = await useBtcd(t)
   const dir = tempDir('e2e-data-loss-race')
   const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { channels: { finalityDepth: 3 } } }, t)

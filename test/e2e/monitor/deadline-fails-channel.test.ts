@@ -1,4 +1,4 @@
-// Issue #11 item 5: when a chain monitor decides on its own to go on-chain (an offered HTLC past its
+// When a chain monitor decides on its own to go on-chain (an offered HTLC past its
 // deadline), the channel is failed in its driver first — on the hub and in the SDK — so the channel
 // can never revoke the commitment the monitor broadcasts. The monitor's deadline (cltv_expiry + 1) comes
 // before the channel machine's own (cltv_expiry + 3, protocol/limits.ts OFFERED_HTLC_GRACE_BLOCKS):
@@ -55,7 +55,7 @@ async function mineTo (btc: Btcd, height: number): Promise<void> {
   if (height > tip.value.height) await btc.mine(height - tip.value.height)
 }
 
-t.test('issue 11 item 5: a monitor that goes on-chain at an HTLC deadline fails the channel first, on the hub and in the SDK', async t => {
+t.test('a monitor that goes on-chain at an HTLC deadline fails the channel first, on the hub and in the SDK', async t => {
   t.ok(OFFERED_HTLC_GRACE_BLOCKS > 1, 'the channel machine\'s own deadline comes later than the monitor\'s')
   const btc = await useBtcd(t)
   const dir = tempDir('e2e-deadline')

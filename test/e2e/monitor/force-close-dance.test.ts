@@ -1,8 +1,9 @@
-// Issue #11 item 5 end to end (real btcd, the hub as a child process, SDK clients): a party that
-// force-closes in the middle of a payment never loses its balance to a penalty. The payment dance is
-// stopped at every message, in both directions, on both legs (platform ↔ hub: the client offers the
-// HTLC; hub ↔ creator: the hub offers it), with the message just sent (held before the other side) or
-// just received; there the client force-closes (HubClient.forceCloseChannel) or the hub operator does
+// Force close in the middle of a payment, end to end (real btcd, the hub as a child process, SDK
+// clients): a party that force-closes in the middle of a payment never loses its balance to a
+// penalty. The payment dance is stopped at every message, in both directions, on both legs
+// (platform ↔ hub: the client offers the HTLC; hub ↔ creator: the hub offers it), with the message
+// just sent (held before the other side) or just received; there the client force-closes
+// (HubClient.forceClose) or the hub operator does
 // (admin POST /channels/force-close). Then everything in flight is delivered, as a network would,
 // and blocks are mined while the other side's real chain monitor watches.
 //
@@ -116,7 +117,7 @@ interface Running {
   closeResult: string
 }
 
-t.test('issue 11 item 5: force close at every step of the payment dance, both legs, by the SDK and by the operator: no penalty, exact commitment amounts', async t => {
+t.test('force close at every step of the payment dance, both legs, by the SDK and by the operator: no penalty, exact commitment amounts', async t => {
   const btc = await useBtcd(t)
   const dir = tempDir('e2e-fc-dance')
   const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: HUB_CONFIG }, t)

@@ -1,4 +1,4 @@
-// Issue #11 item 5 in the monitor host (hub/monitor/host.ts), on a real btcd: going on-chain with our
+// The monitor host (hub/monitor/host.ts) on a real btcd: going on-chain with our
 // own commitment is checked against DURABLE state, not against what the monitor was handed so far.
 // When the monitor decides on its own (forceClose(), an HTLC deadline) the owner first fails the
 // channel (failChannel, awaited before any broadcast), then every stored update is applied: the

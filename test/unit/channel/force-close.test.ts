@@ -1,4 +1,4 @@
-// Issue #11 item 5, at the protocol level: force close is an input of the channel machine. The
+// Force close at the protocol level: it is an input of the channel machine. The
 // force_close command fails the channel first — nothing held behind a write ever leaves (no update,
 // commitment_signed or revoke_and_ack), `force_close` is stored, and the `error` to the peer leaves
 // with that write — and the monitor broadcasts from that durable update. So the commitment the monitor broadcasts (our newest

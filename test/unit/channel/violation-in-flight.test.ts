@@ -1,4 +1,4 @@
-// Issue #11 item 4, at the protocol level: every disconnect-class receiver rule (BOLT #2 "send a
+// At the protocol level: every disconnect-class receiver rule (BOLT #2 "send a
 // `warning` and close the connection"), violated while the receiver has a durable write in flight —
 // its commitment_signed, revoke_and_ack or update_fulfill_htlc held behind the write (store stalled).
 // The warning naming the reason and the disconnect leave in the same step, whatever is in flight; what
@@ -88,7 +88,7 @@ const RULES: Rule[] = [
     msg: x => add(x),
   },
   {
-    // The issue's case: the payee fulfils the hub's HTLC as soon as its update_add_htlc arrives.
+    // A payee that fulfils the hub's HTLC as soon as its update_add_htlc arrives.
     name: 'update_fulfill_htlc (before the HTLC is irrevocably committed)', reason: 'unknown_htlc', victim: 'B',
     before: (x, setup) => { if (setup !== 'signing') x.p.add(x.v, AMOUNT) },
     msg: x => {

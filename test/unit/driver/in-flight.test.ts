@@ -1,4 +1,4 @@
-// Issue #11 items 4 and 5 in the real ChannelDriver (the runner the hub and the SDK share), with B's
+// Violations and force close in the real ChannelDriver (the runner the hub and the SDK share), with B's
 // writes held in its store: B has received A's commitment_signed (its revoke_and_ack waits for the
 // local_commitment write) and signed A's next commitment (its commitment_signed waits for the
 // remote_commitment write). Then a violation arrives: the warning and the disconnect leave before any
