@@ -81,6 +81,8 @@ t.test('a monitor that goes on-chain at an HTLC deadline fails the channel first
   await waitFor(async () => (await hubView())?.phase === 'failed', 'the hub\'s channel failed at the monitor\'s deadline', 30_000)
   const tip1 = await btc.chain.tip()
   t.equal(tip1.ok ? tip1.value.height : 0, expiry + 1, `failed at cltv_expiry + 1 (${expiry + 1}), before the channel machine's own deadline`)
+  // Logged once the failure is durable (the emit follows the force_close write).
+  await waitFor(() => hub.lines.some(l => l.event === 'channel_failed' && l.channel_id === payeeChannel), 'the hub logging the failure')
   const failed = hub.lines.find(l => l.event === 'channel_failed' && l.channel_id === payeeChannel)
   t.ok(failed?.reason === 'force_close' && String(failed.detail).startsWith('monitor: offered HTLC'), `the channel was failed by the monitor's decision (${String(failed?.detail)})`)
   t.ok(await minedSpend(btc, payeeFunding, expiry), 'and the hub\'s commitment went on-chain')
