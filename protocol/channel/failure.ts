@@ -37,7 +37,8 @@ export function onPeerError (b: StepBuilder, err: ChannelError): void {
  *
  *  `error`: a violation by the peer is answered at once, whatever is in flight. When we decide
  *  (force_close, a deadline) the error leaves with the `force_close` write that makes our monitor
- *  broadcast, so our commitment goes out before the peer, told, broadcasts its own. */
+ *  broadcast: the peer hears of the failure only once our close is durable. Told, the peer fails too
+ *  and broadcasts its own latest commitment; whichever confirms, each side gets its latest balance. */
 export function failChannel (b: StepBuilder, err: ChannelError, error: 'now' | 'after_write' = 'after_write'): void {
   const s = b.state
   if (isFinal(s.phase)) return
