@@ -7,7 +7,7 @@ import { nodeIdOf } from '../protocol/auth/signature.ts'
 import { addOutcome, amountToOffer, type AddOutcome, type FeePolicy } from '../protocol/driver/index.ts'
 import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { closingTrims, type ChannelEvent, type ChannelState, type Phase } from '../protocol/channel/index.ts'
+import { closingTrims, forceCloseOutcome, type ChannelEvent, type ChannelState, type ForceCloseOutcome, type Phase } from '../protocol/channel/index.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
 import { BtcdChainBackend } from '../hub/chain/btcd-backend.ts'
@@ -79,6 +79,18 @@ export type CloseOutcome =
 
 /** An event delivered at least once (event-outbox.ts): `id` is stable across re-deliveries. */
 export type DurableEvent<K extends EventType> = { id: string } & EventData<K>
+
+/** What forceCloseChannel() did. `broadcast`: our latest commitment is going on-chain (our monitor
+ *  broadcast it and rebroadcasts it until it confirms); false for a channel that was never funded
+ *  (it is failed and forgotten, nothing is on-chain). */
+export type ForceCloseResult =
+  | { ok: true; channelId: ChannelId; broadcast: boolean }
+  | { ok: false; channelId: ChannelId; reason: ForceCloseRefusal; detail: string }
+/** unknown_channel: no such channel; we_are_behind: we lost state (restored from an old backup), our
+ *  commitment may be revoked, so only the hub may close (it will, with its own, and our monitor
+ *  sweeps what is ours); closing: a mutual close was agreed or the channel is closed; stopped: the
+ *  channel stopped on a failed write (restart the client). */
+export type ForceCloseRefusal = 'unknown_channel' | 'we_are_behind' | 'closing' | 'stopped'
 
 export type HubClientEvents = {
   // Delivered at least once, across crashes, until every listener returned (or the promise it
@@ -187,6 +199,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       store, chain, sweepScript: bytesToHex(client.wallet.newAddress().script), depth: MONITOR_DEPTH, feeratePerKw: MONITOR_FEERATE_PER_KW,
       channels: client.channelSet.channels().filter(c => c.metaWritten).map(c => c.driver.channelId),
       keysOf: id => client.channelSet.get(id)?.keys,
+      failChannel: async (id, reason) => {
+        const ch = client.channelSet.get(id)
+        if (ch !== undefined && !isFinal(ch.driver.state.phase)) await ch.driver.command({ type: 'force_close', reason: `monitor: ${reason}` })
+      },
       // Awaited by the monitor before it stores the decision as reported (at least once): what a
       // decision settles is durable, with its event, before the monitor moves on.
       onEvent: async (id, event) => {
@@ -597,15 +613,43 @@ export class HubClient extends Emitter<HubClientEvents> {
   }
 
   /**
-   * Closes a channel (or every funded channel) alone: our chain monitor broadcasts our latest
-   * commitment and sweeps our outputs to our wallet after the delay. Returns the channels it closed.
+   * Closes a channel (or every funded channel) alone. Returns the channels whose latest commitment is
+   * going on-chain; forceCloseChannel() says why a channel is not.
    */
   async forceClose (channelId?: string): Promise<ChannelId[]> {
-    if (this.monitoring === undefined) return []
-    const ids = channelId !== undefined ? [channelId] : this.monitoring.host.channels()
+    const ids = channelId !== undefined ? [channelId] : this.channelSet.channels().filter(c => c.driver.state.localCommit !== undefined).map(c => c.driver.channelId)
     const closed: ChannelId[] = []
-    for (const id of ids) if (await this.monitoring.forceClose(id)) closed.push(id as ChannelId)
+    for (const id of ids) {
+      const r = await this.forceCloseChannel(id)
+      if (r.ok && r.broadcast) closed.push(r.channelId)
+    }
     return closed
+  }
+
+  /**
+   * Closes one channel alone. The channel fails first: it sends nothing more (no update, signature
+   * or revocation, not even one already waiting for a write), so it never revokes the commitment that
+   * goes on-chain. Once that is stored, our chain monitor broadcasts our latest durable commitment
+   * (resolves after that) and later sweeps our outputs to our wallet. Refused, with a typed reason,
+   * when our commitment must not go on-chain (we lost state) or the channel is closing already.
+   */
+  async forceCloseChannel (channelId: string): Promise<ForceCloseResult> {
+    if (typeof channelId !== 'string' || !/^[0-9a-f]{64}$/.test(channelId)) throw new TypeError('forceCloseChannel.channelId: must be 32 bytes of lowercase hex')
+    const id = channelId as ChannelId
+    const ch = this.channelSet.get(channelId)
+    if (ch === undefined) return { ok: false, channelId: id, reason: 'unknown_channel', detail: `no channel ${channelId}` }
+    let outcome: ForceCloseOutcome | undefined
+    const r = await ch.driver.command({ type: 'force_close', reason: 'requested by the application' }, before => { outcome = forceCloseOutcome(before) })
+    if (r === 'stopped' || outcome === undefined) return { ok: false, channelId: id, reason: 'stopped', detail: 'the channel stopped on a failed write' }
+    switch (outcome.kind) {
+      case 'refused': return { ok: false, channelId: id, reason: outcome.error.reason === 'we_are_behind' ? 'we_are_behind' : 'closing', detail: outcome.error.detail }
+      case 'unfunded': return { ok: true, channelId: id, broadcast: false }
+      case 'failing': case 'already_failed':
+        // The force_close update reached the feed when its write became durable: once the feed is
+        // idle our monitor has acted on it.
+        await this.monitoring?.idle()
+        return { ok: true, channelId: id, broadcast: true }
+    }
   }
 
   /** Disconnects and closes the store, wallet and (if the client created it) chain connection. The

@@ -4,7 +4,7 @@
 // hub/wallet (the on-chain wallet that funds a platform's channel and receives closing outputs) and
 // hub/store (LevelDB with synced group commit) — the same audited code, not a copy. Everything about
 // channels runs through protocol/driver's ChannelDriver, the one channel runner the hub uses too.
-export { HubClient, type HubClientEvents, type DurableEvent, type HubPolicy, type ChannelInfo, type Balances, type CloseResult } from './hub-client.ts'
+export { HubClient, type HubClientEvents, type DurableEvent, type HubPolicy, type ChannelInfo, type Balances, type CloseResult, type ForceCloseResult, type ForceCloseRefusal } from './hub-client.ts'
 export type { PayResult, PayFailureReason } from './payments.ts'
 export type { InvoiceInfo, InvoiceStatus, Page, PaymentInfo, PaymentStatus } from './listing.ts'
 export type { EventType, EventData } from './event-outbox.ts'

@@ -23,6 +23,9 @@ export interface ClientMonitoringOptions {
   feeratePerKw: number
   /** Awaited: the monitor stores a decision as reported only after this resolves (at least once). */
   onEvent: (channelId: string, event: MonitorEvent) => void | Promise<void>
+  /** The monitor goes on-chain on its own (an HTLC deadline): fail the channel first, resolving once
+   *  that is durable (MonitorHost failChannel). */
+  failChannel: (channelId: string, reason: string) => Promise<void>
   warn: (detail: string) => void
   /** Channel ids loaded from the store at startup. */
   channels: string[]
@@ -43,6 +46,7 @@ export class ClientMonitoring {
       keysFor: (id): MonitorKeys | undefined => { const k = o.keysOf(id); return k === undefined ? undefined : monitorKeys(k) },
       config: { sweepScript: o.sweepScript, depth: o.depth, feeratePerKw: o.feeratePerKw },
       onEvent: async (id, ev) => { await o.onEvent(id, ev) },
+      failChannel: o.failChannel,
       onBroadcastError: (id, txid, reason, detail) => { o.warn(`monitor of channel ${id}: broadcast of ${txid} refused (${reason}): ${detail.slice(0, 200)}`) },
       onFatal: e => { o.warn(`monitor: the chain was wiped: ${e.detail}`) },
       ...(o.retryMs !== undefined ? { retryMs: o.retryMs } : {}),
@@ -60,11 +64,9 @@ export class ClientMonitoring {
     this.feed.persisted(channelId, updates)
   }
 
-  /** Broadcast our latest commitment of the channel. False if it has no monitor (never funded). */
-  async forceClose (channelId: string, reason = 'requested by the application'): Promise<boolean> {
-    await this.feed.idle()
-    return await this.host.forceClose(channelId, reason)
-  }
+  /** Resolves once every update handed in so far has reached the monitors (and what they decided
+   *  on it, such as a broadcast, is done). */
+  async idle (): Promise<void> { await this.feed.idle() }
 
   async stop (): Promise<void> {
     await this.feed.idle()

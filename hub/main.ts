@@ -313,8 +313,14 @@ function adminHandlers (x: {
       return refused === undefined ? { status: 200, body: { ok: true, phase: ch.driver.state.phase } } : { status: 409, body: { error: refused } }
     },
     forceClose: async (channelId: string) => {
-      const done = await x.monitoring.forceClose(channelId)
-      return done ? { status: 200, body: { ok: true } } : { status: 404, body: { error: `channel_id: no monitor for channel ${channelId}` } }
+      const r = await x.monitoring.forceClose(channelId)
+      switch (r.kind) {
+        case 'failing': case 'already_failed': return { status: 200, body: { ok: true, broadcast: true } }
+        case 'unfunded': return { status: 200, body: { ok: true, broadcast: false, detail: 'never funded: failed and forgotten, nothing on-chain' } }
+        case 'refused': return { status: 409, body: { error: `${r.error.reason}: ${r.error.detail}` } }
+        case 'stopped': return { status: 409, body: { error: 'the channel is stopped (a write failed); restart the hub' } }
+        case 'unknown_channel': return { status: 404, body: { error: `channel_id: unknown channel ${channelId}` } }
+      }
     },
     ...(x.regtest !== undefined ? {
       mine: async (blocks: number) => {

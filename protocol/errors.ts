@@ -85,6 +85,9 @@ export const REASONS = {
   fee_unaffordable: 'disconnect',       // the funder cannot pay the new fee on our commitment
   htlc_deadline: 'close',               // BOLT #2 cltv_expiry_delta: an HTLC past its timeout/fulfillment deadline: MUST fail the channel
   unexpected_message: 'disconnect',     // a message not allowed in the channel's current phase
+  // Our owner (the application, the hub operator) or our chain monitor (an HTLC deadline) closes the
+  // channel with our latest commitment: the channel fails first, then the monitor broadcasts.
+  force_close: 'close',
 
   // ── Close (BOLT #2 shutdown / closing_signed) ──
   update_after_shutdown: 'disconnect',  // update_add_htlc after the sender's shutdown

@@ -14,7 +14,9 @@
 //   POST /channels/close        {channel_id, allow_dust_trim?}   cooperative close (shutdown) of one channel;
 //                                 409 {error: "dust_trim: …", trims: [{side, amount_sat, dust_limit_sat}]}
 //                                 when an output would be left out as dust, unless allow_dust_trim is true
-//   POST /channels/force-close  {channel_id}          broadcast our latest commitment (chain monitor)
+//   POST /channels/force-close  {channel_id}          fail the channel, then its monitor broadcasts our
+//                                                      latest commitment → {ok, broadcast}; 409 when it
+//                                                      must not (we lost state) or is closing already
 //   POST /regtest/mine          {blocks}               managed regtest node only: mine to the hub wallet
 // Errors: {error: "<field>: <why>"} with status 400 (bad request), 404 (unknown channel) or 409.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -30,7 +32,7 @@ export interface AdminHandlers {
   newAddress (): unknown
   open (peer: NodeId, fundingSat?: number): Promise<unknown>
   close (channelId: string, allowDustTrim: boolean): Promise<{ status: number; body: unknown }>
-  /** Broadcast our latest commitment (the channel's chain monitor, hub/channels/monitoring.ts). */
+  /** Fail the channel and broadcast our latest commitment (hub/channels/monitoring.ts forceClose). */
   forceClose? (channelId: string): Promise<{ status: number; body: unknown }>
   mine? (blocks: number): Promise<unknown>
 }

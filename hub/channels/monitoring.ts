@@ -14,10 +14,16 @@
 // A failed channel needs nothing here: its `force_close` monitor update makes the monitor broadcast
 // our latest commitment.
 //
+// Force close goes through the channel: the operator's request is the channel machine's force_close
+// command (it fails the channel, then its durable `force_close` update makes the monitor broadcast),
+// and a monitor that decides on its own (an HTLC deadline) has the channel failed the same way before
+// it broadcasts (MonitorHost failChannel). A failed channel sends nothing more, so it never revokes
+// the commitment that goes on-chain.
+//
 // Stale channel state (scenario 6): a channel whose stored state has `monitorSeq` below what its
 // monitor already applied restarted from an older state than the monitor: it must not run (its next
 // commitment could reuse a revoked number); the monitor closes with its newest commitment instead.
-import type { MonitorUpdate } from '../../protocol/channel/index.ts'
+import { forceCloseOutcome, isFinal, type ForceCloseOutcome, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { channelKeys } from '../../protocol/driver/index.ts'
 import { monitorKeys } from '../../protocol/monitor/index.ts'
 import { hexToBytes } from '../../protocol/types.ts'
@@ -48,6 +54,9 @@ export interface HubMonitoringOptions {
 /** What the monitor knows about a channel that went on-chain (the admin view). */
 export interface OnChainView { forceClosing?: string; closed?: string; stale?: true }
 
+/** What an operator's force close did: the channel machine's outcome, or why there was none. */
+export type HubForceClose = ForceCloseOutcome | { kind: 'unknown_channel' } | { kind: 'stopped' }
+
 export class HubMonitoring {
   private readonly views = new Map<string, OnChainView>()
   /** Updates waiting to be fed, per channel (persists of one channel coalesce into one host call). */
@@ -72,6 +81,7 @@ export class HubMonitoring {
       },
       config: { sweepScript: opts.sweepScript, depth: opts.depth, feeratePerKw: opts.feeratePerKw },
       onEvent: async (id, ev) => { await self?.onEvent(id, ev) },
+      failChannel: async (id, reason) => { await self?.failChannel(id, `monitor: ${reason}`) },
       onBroadcastError: (id, txid, reason, detail) => { opts.log({ event: 'monitor_broadcast_refused', channel_id: id, txid, reason, detail: detail.slice(0, 300) }) },
       onFatal: e => { opts.fatal('chain_wiped', e.detail) },
       ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
@@ -107,12 +117,33 @@ export class HubMonitoring {
     this.feed.persisted(channelId, updates)
   }
 
-  /** Operator: close the channel with our latest commitment. False if the channel has no monitor. */
-  async forceClose (channelId: string, reason = 'operator request'): Promise<boolean> {
+  /** Operator: close the channel with our latest commitment. The channel machine fails the channel
+   *  first; resolves once the monitor has acted on the durable `force_close` update (broadcast). A
+   *  stale channel (it must not run) is closed by its monitor, which holds the newer state. */
+  async forceClose (channelId: string, reason = 'operator request'): Promise<HubForceClose> {
+    const ch = this.opts.manager.get(channelId)
+    if (ch === undefined) return { kind: 'unknown_channel' }
+    if (this.stale.has(channelId)) {
+      await this.feed.idle()
+      await this.host.forceClose(channelId, reason)
+      this.opts.log({ event: 'force_close_requested', channel_id: channelId, reason, stale: true })
+      return { kind: 'already_failed' }
+    }
+    let outcome: ForceCloseOutcome | undefined
+    const r = await ch.driver.command({ type: 'force_close', reason }, before => { outcome = forceCloseOutcome(before) })
+    if (r === 'stopped' || outcome === undefined) return { kind: 'stopped' }
+    this.opts.log({ event: 'force_close_requested', channel_id: channelId, reason, outcome: outcome.kind })
+    // The force_close update was handed to the feed when its write became durable: once the feed is
+    // idle the monitor has applied it (and broadcast our commitment).
     await this.feed.idle()
-    const done = await this.host.forceClose(channelId, reason)
-    if (done) this.opts.log({ event: 'force_close_requested', channel_id: channelId, reason })
-    return done
+    return outcome
+  }
+
+  /** The monitor goes on-chain on its own: fail the channel first (resolves once that is durable). */
+  private async failChannel (channelId: string, reason: string): Promise<void> {
+    const ch = this.opts.manager.get(channelId)
+    if (ch === undefined || this.stale.has(channelId) || isFinal(ch.state.phase)) return
+    await ch.driver.command({ type: 'force_close', reason })
   }
 
   /** A channel abandoned before its funding confirmed is forgotten: its monitor goes with it (after

@@ -53,6 +53,10 @@ export interface MonitorHostOptions {
   config: Partial<MonitorConfig> & { sweepScript: string }
   /** Decisions, awaited in order. Must be idempotent (a crash may report one again). */
   onEvent?: (channelId: string, event: MonitorEvent) => void | Promise<void>
+  /** The monitor decided on its own to close with our commitment (an HTLC deadline, or forceClose()):
+   *  fail the channel (ChannelDriver command force_close) and resolve once that is durable, so the
+   *  channel can never revoke the commitment about to be broadcast. Must not wait for this host. */
+  failChannel?: (channelId: string, reason: string) => Promise<void>
   /** A broadcast the node refused for a reason other than "already known". */
   onBroadcastError?: (channelId: string, txid: string, reason: string, detail: string) => void
   onFatal?: (e: ChainWiped) => void | Promise<void>
@@ -479,9 +483,23 @@ export class MonitorHost {
   }
 
   /** One monitor step: report decisions, mark the state to be stored, broadcast. An update's step is
-   *  stored lazily (it is derived from the stored update) unless it decided something. */
+   *  stored lazily (it is derived from the stored update) unless it decided something.
+   *
+   *  Going on-chain with our own commitment is checked against durable state. On the channel's own
+   *  `force_close` update the monitor has every earlier update (they are applied in order, gaps filled
+   *  from the store). On its own decision (a deadline, forceClose()) the owner first fails the channel
+   *  (failChannel: after that no revocation can leave it), then every stored update the monitor was not
+   *  handed yet is applied — a newer local commitment, do_not_broadcast — and the decision is taken
+   *  again on that: we never broadcast a commitment older than our newest durable one, nor one that
+   *  the durable state says may be revoked. */
   private async step (e: Loaded, input: MonitorInput): Promise<void> {
-    const r = monitorStep(e.state, input, e.keys)
+    let r = monitorStep(e.state, input, e.keys)
+    const decided = input.kind === 'update' ? undefined : r.actions.find(a => a.kind === 'force_closing')
+    if (decided?.kind === 'force_closing') {
+      await this.opts.failChannel?.(e.id, decided.reason)
+      await this.replay(e)
+      r = monitorStep(e.state, input, e.keys)
+    }
     e.state = r.state
     for (const a of r.actions) {
       switch (a.kind) {

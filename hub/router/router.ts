@@ -23,7 +23,7 @@
 // every committed incoming HTLC without a circuit is handled as new. Replays are idempotent: a circuit
 // is never forwarded twice while its downstream HTLC exists, and a preimage once stored is always
 // carried upstream.
-import type { ChannelEvent, ChannelState, Htlc } from '../../protocol/channel/index.ts'
+import { isOperating, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
 import { amountToForward } from '../../protocol/driver/index.ts'
 import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
 import type { HtlcFailureReason } from '../../protocol/wire/index.ts'
@@ -73,7 +73,7 @@ export class Router implements ChannelListener {
       case 'htlc_fulfilled': return void this.guard(this.downstreamFulfilled(ch, e.id, e.paymentHash, e.preimage))
       case 'htlc_failed': return void this.guard(this.downstreamFailed(ch, e.id, e.reason))
       case 'htlc_settled': return void this.guard(this.opts.circuits.remove(ch.channelId, e.id))
-      case 'add_rolled_back': return this.rolledBack(ch, e.htlc)
+      case 'add_rolled_back': return this.rolledBack(ch, e.htlc, e.violation !== undefined)
       case 'channel_ready':
       case 'reestablished':
         this.retryHeld(ch.peer)
@@ -98,6 +98,9 @@ export class Router implements ChannelListener {
     const existing = this.opts.circuits.get(inId, htlc.id)
     if (existing !== undefined) return this.replay(existing)
     if (this.held.has(k) || this.busy.has(k)) return
+    // A channel that failed goes on-chain: its incoming HTLCs are not forwarded (the payer's monitor
+    // times them out there), so the hub never owes downstream what it could only claim on-chain.
+    if (!isOperating(chIn.state.phase)) return
     const c = this.opts.config
     if (htlc.recipient === this.opts.hubId) return this.failUpstream(chIn, htlc.id, 'incorrect_or_unknown_payment_details', 'the hub is not a payee')
     const outAmount = amountToForward(htlc.amountMsat, { feeBaseMsat: c.fees.baseMsat, feePpm: c.fees.ppm })
@@ -237,9 +240,15 @@ export class Router implements ChannelListener {
     await chIn.driver.command({ type: 'fail_htlc', id: htlcId, reason, detail: detail.slice(0, 256) })
   }
 
-  private rolledBack (chOut: ManagedChannel, htlc: Htlc): void {
+  /** Our downstream add was undone before the payee held a signature for it. After a plain
+   *  disconnect it is added again on reestablish. After a violation by the payee (it was dropped for
+   *  breaking the protocol) the payment fails back at once: offering it again would meet the same
+   *  peer, and the payer must not wait for its HTLC deadline. */
+  private rolledBack (chOut: ManagedChannel, htlc: Htlc, violation: boolean): void {
     const c = this.findOut(chOut, htlc.id)
-    if (c !== undefined) delete c.out.htlcId // re-added on reestablish
+    if (c === undefined) return
+    delete c.out.htlcId
+    if (violation) void this.guard(this.resolve(c, 'failed', { reason: 'temporary_channel_failure' }))
   }
 
   /** Circuits whose downstream add is not (or no longer) in the channel: add it again. */

@@ -37,12 +37,12 @@ export function signCommitment (b: StepBuilder, signer: ChannelSigner): void {
   // ordering of the commitment transaction" — the signer builds the transaction and knows its order.
   const sigs = signer.signCommitment(s.setup, ref)
   const message: CommitmentSigned = { type: 'commitment_signed', channel_id: s.channelId, signature: sigs.signature, htlc_signatures: sigs.htlcSignatures }
-  s.nextRemoteCommit = { commit: { index: number, spec, perCommitmentPoint: c.remoteNextPoint }, sentAfterLocalIndex: c.local.index, message }
+  b.persist({ kind: 'remote_commitment', number, perCommitmentPoint: c.remoteNextPoint, spec })
+  s.nextRemoteCommit = { commit: { index: number, spec, perCommitmentPoint: c.remoteNextPoint }, sentAfterLocalIndex: c.local.index, message, writeId: s.writes.issued }
   s.localChanges.signed = s.localChanges.proposed
   s.localChanges.proposed = []
   s.remoteChanges.signed = s.remoteChanges.acked
   s.remoteChanges.acked = []
-  b.persist({ kind: 'remote_commitment', number, perCommitmentPoint: c.remoteNextPoint, spec })
   b.send(message)
 }
 

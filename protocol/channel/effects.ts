@@ -13,7 +13,7 @@
 //    of the contract (tests assert it): see WRITES in step.ts.
 import type { Sat, Txid } from '../types.ts'
 import type { ChannelError } from '../errors.ts'
-import type { HtlcFailureReason, PeerMessage } from '../wire/index.ts'
+import type { ErrorMessage, HtlcFailureReason, PeerMessage, WarningMessage } from '../wire/index.ts'
 import type { ChannelSetup, ChannelState, CommitmentSpec, Htlc } from './state.ts'
 
 /** Numbered, append-only facts the chain monitor needs to enforce the channel on its own (DESIGN.md
@@ -24,6 +24,9 @@ export type MonitorUpdate = { seq: number } & (
   | { kind: 'local_commitment'; number: number; perCommitmentPoint: string; spec: CommitmentSpec; signature: string; htlcSignatures: string[] }
   /** A commitment we signed for the peer: its HTLC outputs are what we must claim if it goes on-chain. */
   | { kind: 'remote_commitment'; number: number; perCommitmentPoint: string; spec: CommitmentSpec }
+  /** The commitment_signed for remote commitment `number` never left (it was still held behind its
+   *  write when the link went down): the peer holds no signature for it, forget it. */
+  | { kind: 'remote_commitment_withdrawn'; number: number }
   /** The peer revoked its commitment `number`: with this secret we can punish it on-chain. */
   | { kind: 'revocation'; number: number; secret: string }
   /** A preimage, stored the moment it is learned (DESIGN.md rule 2). */
@@ -51,8 +54,9 @@ export type ChannelEvent =
   | { type: 'htlc_settled'; id: number; fulfilled: boolean }
   /** Our policy failed an incoming HTLC once committed (dust exposure, CLTV window). */
   | { type: 'htlc_auto_failed'; id: number; reason: HtlcFailureReason }
-  /** A local add was undone by a disconnect before it was signed: the host may retry or fail upstream. */
-  | { type: 'add_rolled_back'; htlc: Htlc }
+  /** A local add was undone by a disconnect before the peer held a signature for it: the host may
+   *  retry or fail upstream. `violation`: the link was dropped because the peer broke the protocol. */
+  | { type: 'add_rolled_back'; htlc: Htlc; violation?: ChannelError }
   /** A local command was refused (values, not throws). */
   | { type: 'command_failed'; command: string; error: ChannelError }
   | { type: 'reestablished'; retransmitted: number }
@@ -104,6 +108,13 @@ export class StepBuilder {
     const writeId = ++this.state.writes.issued
     this.pendingPersist = { writeId, monitor: numbered }
     this.effects.push({ kind: 'persist', writeId, state: this.state, monitor: numbered })
+  }
+
+  /** A warning or error about a violation, or a disconnect: out at once, whatever is held or in flight.
+   *  They reveal nothing that needs a durable write first; what they overtake in the outbox is either
+   *  dropped with the link (disconnect.ts) or with the channel (failure.ts), never sent after them. */
+  urgent (effect: { kind: 'send'; msg: WarningMessage | ErrorMessage } | { kind: 'disconnect' }): void {
+    this.effects.push(effect)
   }
 
   /** A send, broadcast or emit: immediate if no write is outstanding, else held behind the latest. */

@@ -131,6 +131,9 @@ export interface NextRemoteCommit {
   sentAfterLocalIndex: number
   /** The exact message, so a retransmission is byte-identical. */
   message: CommitmentSigned
+  /** The write that stores this commitment: its commitment_signed is held until that write is
+   *  acknowledged, so before then the peer cannot have it (disconnect.ts withdraws it). */
+  writeId?: number
 }
 
 /** A local command waiting for the link to come back (fulfill/fail/fee survive a disconnect). */

@@ -2,9 +2,11 @@
 // { state, effects }. Pure: the input state is not modified; the same arguments give the same result.
 //
 // Durable writes per step (the persistence contract, asserted by test/unit/channel/persist-before-send.test.ts:
-// "…: durable writes per step", "funding: …" and "durable writes: establishment and cooperative close"):
+// "…: durable writes per step", "funding: …" and "durable writes: establishment and cooperative close";
+// and by test/unit/channel/force-close.test.ts):
 //   command add_htlc / fail_htlc / update_fee        0   (uncommitted updates are forgotten on disconnect)
-//   command fulfill_htlc                              1   (the preimage, before the fulfill leaves)
+//   command fulfill_htlc                              1   (the preimage, before the fulfill leaves; also on a
+//                                                         failed channel, where the monitor claims on-chain)
 //   command sign                                      1   remote_commitment  → commitment_signed
 //   peer update_add_htlc / update_fail_htlc / update_fee  0
 //   peer update_fulfill_htlc                          1   the preimage, the moment it is learned
@@ -16,14 +18,18 @@
 //   funding output wrong or missing, or deadline      1   (no monitor update: abandoned, nothing to enforce)
 //   command shutdown / peer shutdown (first)          1
 //   each closing_signed sent, and the agreement       1 per step
-//   channel failed after funding                      1   force_close
+//   channel failed after funding                      1   force_close; held sends are dropped (the error leaves at
+//                                                         once for a peer's violation, else with this write)
+//   command force_close (funded, not failed)          1   force_close → error; the monitor broadcasts our commitment
+//   link down with our commitment_signed still held   1   remote_commitment_withdrawn → add_rolled_back events
+//   a violation (warning + disconnect)                0   (+1 as above if a commitment_signed is withdrawn)
 import type { PeerMessage } from '../wire/index.ts'
 import type { Txid } from '../types.ts'
 import type { HtlcFailureReason } from '../wire/index.ts'
 import { channelError } from '../errors.ts'
 import { StepBuilder, copyState, type Step } from './effects.ts'
-import { onPeerError } from './failure.ts'
-import { dropUncommitted } from './disconnect.ts'
+import { commandForceClose, onPeerError } from './failure.ts'
+import { dropUncommitted, onLinkDown } from './disconnect.ts'
 import { isFinal, isOperating } from './phase.ts'
 import type { ChannelSigner } from './signer.ts'
 import type { ChannelState } from './state.ts'
@@ -45,6 +51,9 @@ export type Command =
   /** Opener: the funding tx is built (not broadcast); its txid and the funding output's index. */
   | { type: 'funding_built'; txid: Txid; outputIndex: number }
   | { type: 'shutdown'; scriptPubkey?: string }
+  /** Fail the channel and close it with our latest commitment (failure.ts forceCloseOutcome says
+   *  what it does in each phase). `reason`: who decided and why. */
+  | { type: 'force_close'; reason: string }
 
 export type ChainEvent =
   | { type: 'block'; height: number }
@@ -72,7 +81,7 @@ export function step (state: ChannelState, input: ChannelInput, signer: ChannelS
     case 'chain': onChain(b, signer, input.event); break
     case 'persisted': onPersisted(b, input.writeId); break
     case 'connected': onConnected(b, signer); break
-    case 'disconnected': if (b.state.link !== 'down') dropUncommitted(b); break
+    case 'disconnected': if (b.state.link !== 'down') onLinkDown(b); break
     case 'restored': onRestored(b); break
   }
   return b.done()
@@ -102,6 +111,7 @@ function onCommand (b: StepBuilder, signer: ChannelSigner, cmd: Command): void {
     case 'sign': return signCommitment(b, signer)
     case 'funding_built': return fundingBuilt(b, signer, cmd.txid, cmd.outputIndex)
     case 'shutdown': return commandShutdown(b, signer, cmd.scriptPubkey)
+    case 'force_close': return commandForceClose(b, cmd.reason)
   }
 }
 

@@ -8,7 +8,7 @@ import { onCommandError, onPeerError } from './failure.ts'
 import { checkAddOrder, checkOfferedAdd, checkReceivedAdd, receivedAddPolicy } from './rules/add-htlc.ts'
 import { checkLocalRemoval, checkPreimage, checkRemoteRemoval } from './rules/remove-htlc.ts'
 import { checkOfferedFee, checkReceivedFee } from './rules/update-fee.ts'
-import { reduce } from './spec.ts'
+import { findHtlc, reduce } from './spec.ts'
 import { commits, type ChannelState, type CommitmentSpec, type HeldUpdate, type Htlc, type Update } from './state.ts'
 
 export interface AddHtlcCommand { type: 'add_htlc'; amountMsat: Msat; paymentHash: string; cltvExpiry: number; recipient: NodeId; metadata?: HtlcMetadata }
@@ -61,7 +61,10 @@ export function addHtlc (b: StepBuilder, cmd: AddHtlcCommand): void {
 export function proposeUpdate (b: StepBuilder, u: HeldUpdate, fromHolding = false): void {
   const s = b.state
   const cmd = u.kind === 'fulfill' ? 'fulfill_htlc' : u.kind === 'fail' ? 'fail_htlc' : 'update_fee'
-  if (!(s.phase === 'normal' || s.phase === 'shutting_down')) return onCommandError(b, cmd, channelError('unexpected_message', `cannot ${cmd} in phase ${s.phase}`, 'ignore'))
+  if (!(s.phase === 'normal' || s.phase === 'shutting_down')) {
+    if (u.kind === 'fulfill' && !fromHolding) storePreimageOnChain(b, u.id, u.preimage)
+    return onCommandError(b, cmd, channelError('unexpected_message', `cannot ${cmd} in phase ${s.phase}`, 'ignore'))
+  }
   if (u.kind === 'fee') {
     const err = checkOfferedFee(s, u.feeratePerKw, nextRemoteSpec(s, [u]))
     if (err !== undefined) return onCommandError(b, cmd, err)
@@ -80,6 +83,18 @@ export function proposeUpdate (b: StepBuilder, u: HeldUpdate, fromHolding = fals
   if (s.link !== 'up') { s.holding.push(u); return }
   s.localChanges.proposed.push(u)
   b.send(toWire(s, u))
+}
+
+/** A channel that goes on-chain (failed: our commitment; awaiting_remote_close: the peer's) cannot
+ *  fulfill off-chain, but the preimage of an HTLC the peer offered is what our monitor needs to claim
+ *  it on-chain (DESIGN.md rule 2: "store a preimage the moment it is learned"). */
+function storePreimageOnChain (b: StepBuilder, id: number, preimage: string): void {
+  const s = b.state
+  if (s.phase !== 'failed' && s.phase !== 'awaiting_remote_close') return
+  const specs = [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]
+  const htlc = specs.map(spec => spec === undefined ? undefined : findHtlc(spec, 'remote', id)).find(h => h !== undefined)
+  if (htlc === undefined || checkPreimage(htlc, preimage, 'local') !== undefined) return
+  b.persist({ kind: 'preimage', paymentHash: htlc.paymentHash, preimage })
 }
 
 /** After reestablish: send what waited for the link, in order. */

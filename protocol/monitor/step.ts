@@ -142,6 +142,10 @@ function applyUpdate (s: MonitorState, u: MonitorUpdate, actions: MonitorAction[
     case 'remote_commitment':
       s.remotes = [...s.remotes.filter(r => r.number !== u.number), { number: u.number, perCommitmentPoint: u.perCommitmentPoint, htlcs: u.spec.htlcs }]
       break
+    case 'remote_commitment_withdrawn':
+      // Never sent, so never on-chain; its HTLCs must not set deadlines (triggers.ts).
+      if (u.number > s.revokedUpTo) s.remotes = s.remotes.filter(r => r.number !== u.number)
+      break
     case 'revocation': {
       const store = shachainFromJson(s.secrets)
       if (!store.ok) throw new Error(`monitor state: ${store.error}`)

@@ -1,13 +1,13 @@
-// Issue 6 item 2, end to end (real btcd, the hub as a child process, SDK clients): after payments the
-// platform closes its channel with the hub ALONE (HubClient.forceClose). Its chain monitor broadcasts
-// its latest commitment; the hub's monitor sweeps the hub's output (to_remote, no delay under
-// static_remotekey) to the hub wallet; the platform's monitor sweeps its to_local after the hub's
-// to_self_delay to the platform's wallet. Each amount is exact, minus fees the test names: the
-// commitment fee (capacity − outputs, paid by the funder) and each sweep's fee (input − output).
+// End to end (real btcd, the hub as a child process, SDK clients): after payments the platform closes
+// its channel with the hub ALONE (HubClient.forceClose). Its channel fails first and its chain monitor
+// broadcasts its latest commitment; the hub, told by the platform's error, fails the channel too and
+// broadcasts its own: whichever is mined, the hub's monitor and the platform's sweep each side's output
+// to its wallet, the delayed one after the other side's to_self_delay. Each amount is exact, minus fees
+// the test names: the commitment fee (capacity − outputs, paid by the funder) and each sweep's fee.
 import t from 'tap'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { waitFor, startHubPlatformCreator } from '../../helpers/hub.ts'
-import { checkHubSweep, commitFeerate, findSpend, hubWalletTotal, mineUntilSpent } from './helpers.ts'
+import { checkForceCloseSweeps, commitFeerate, findSpend, hubWalletTotal } from './helpers.ts'
 
 const CAPACITY_SAT = 400_000
 const TO_SELF_DELAY = 6
@@ -31,34 +31,20 @@ t.test('e2e monitor: the platform force-closes after payments; both sides\' fund
   const startHeight = tip0.ok ? tip0.value.height + 1 : 0
 
   t.same(await platform.forceClose(pc.channelId), [pc.channelId], 'forceClose closes the channel')
+  t.equal(platform.channels()[0]!.phase, 'failed', 'the platform\'s channel failed first')
   await btc.mine(1)
   const commit = await findSpend(btc, pc.fundingTxid!, undefined, startHeight)
-  t.ok(commit, 'the platform\'s commitment confirmed')
+  t.ok(commit, 'a commitment confirmed')
   const outs = commit!.tx.outputs.map(o => o.value as number)
   t.equal(outs.length, 2, 'no HTLC: to_local and to_remote only')
   // BOLT #3: the fee of a commitment without HTLC outputs is 724 weight × feerate_per_kw / 1000,
-  // paid by the funder (the platform).
+  // paid by the funder (the platform), on either side's commitment.
   const commitFee = Math.floor(724 * commitFeerate(platform, pc.channelId) / 1000)
   t.comment(`commitment fee ${commitFee} sat`)
   const platformSat = Math.floor(pc.localMsat / 1000) - commitFee
   const hubSat = Math.floor(pc.remoteMsat / 1000)
   t.same(outs.slice().sort((a, b) => a - b), [platformSat, hubSat].sort((a, b) => a - b), 'outputs = platform balance − commitment fee, hub balance')
-  const hubVout = outs.indexOf(hubSat)
-  const platformVout = outs.indexOf(platformSat)
-
-  // The hub's monitor sweeps its output at once (static_remotekey: no delay on to_remote).
-  const hubSweep = await mineUntilSpent(btc, commit!.tx.txid, hubVout, commit!.height)
-  await checkHubSweep(t, btc, hub, hubSweep.tx, hubSat, hubBefore, 'hub wallet gained its balance − its sweep fee')
-
-  // The platform's monitor sweeps to_local once the hub's to_self_delay has passed.
-  const pSweep = await mineUntilSpent(btc, commit!.tx.txid, platformVout, commit!.height, TO_SELF_DELAY + 10)
-  t.ok(pSweep.height - commit!.height >= TO_SELF_DELAY - 1, `to_local swept only after to_self_delay (${pSweep.height - commit!.height} blocks)`)
-  t.equal(pSweep.tx.outputs.length, 1, 'the platform sweep has one output')
-  const pSweepFee = platformSat - (pSweep.tx.outputs[0]!.value as number)
-  t.ok(pSweepFee > 0 && pSweepFee < 2_000, `platform sweep fee ${pSweepFee} sat`)
-  await btc.mine(1)
-  await waitFor(() => platform.balances().onchain.totalSat >= platformBefore + platformSat - pSweepFee, 'the platform wallet holds the sweep')
-  t.equal(platform.balances().onchain.totalSat, platformBefore + platformSat - pSweepFee, 'platform wallet gained its balance − commitment fee − its sweep fee')
+  await checkForceCloseSweeps(t, btc, hub, platform, commit!, { clientSat: platformSat, hubSat, clientBefore: platformBefore, hubBefore, clientToLocalDelay: TO_SELF_DELAY })
   t.ok(events.includes('force_closing'), 'the platform saw its monitor go on-chain')
   await btc.mine(4)
   await waitFor(() => events.includes('closed'), 'the platform monitor reports the channel closed')

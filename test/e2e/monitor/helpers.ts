@@ -62,3 +62,50 @@ export async function checkHubSweep (t: Test, btc: Btcd, hub: HubProcess, sweep:
   await waitFor(async () => (await hubWalletTotal(hub)) >= hubBefore + hubSat - hubSweepFee, 'the hub wallet holds the sweep')
   t.equal(await hubWalletTotal(hub), hubBefore + hubSat - hubSweepFee, what)
 }
+
+/** client-sdk/channels.ts TO_SELF_DELAY: what a client makes the hub wait on the hub's commitment. */
+export const CLIENT_TO_SELF_DELAY = 144
+
+/**
+ * After a force close between a client and the hub (no HTLC in the commitment): the closer's monitor
+ * broadcasts its commitment, and the peer, failing the channel on the closer's error, broadcasts its
+ * own; the first mined wins and the amounts are the same. Whichever confirmed, each side's output
+ * reaches its wallet exactly: the commitment's owner sweeps its to_local once the other side's
+ * to_self_delay has passed, the other side its to_remote (static_remotekey: P2WPKH, no delay) at once.
+ * Returns whose commitment it was.
+ */
+export async function checkForceCloseSweeps (t: Test, btc: Btcd, hub: HubProcess, client: HubClient, commit: { tx: ChainTx; height: number }, o: {
+  clientSat: number; hubSat: number; clientBefore: number; hubBefore: number
+  /** The hub's channels.toSelfDelay: how long the client's to_local waits on the client's commitment. */
+  clientToLocalDelay: number
+}): Promise<'client' | 'hub'> {
+  const outs = commit.tx.outputs
+  const clientVout = outs.findIndex(x => x.value === o.clientSat)
+  const hubVout = outs.findIndex(x => x.value === o.hubSat)
+  const whose = outs[clientVout]!.scriptPubKey.startsWith('0020') ? 'client' : 'hub'
+  t.comment(`the ${whose}'s commitment confirmed`)
+  const sweepClient = async (maxBlocks: number): Promise<void> => {
+    const s = await mineUntilSpent(btc, commit.tx.txid, clientVout, commit.height, maxBlocks)
+    if (whose === 'client') t.ok(s.height - commit.height >= o.clientToLocalDelay - 1, `the client's to_local swept only after its delay (${s.height - commit.height} blocks)`)
+    t.equal(s.tx.outputs.length, 1, 'the client sweep has one output')
+    const fee = o.clientSat - (s.tx.outputs[0]!.value as number)
+    t.ok(fee > 0 && fee < 2_000, `client sweep fee ${fee} sat`)
+    await btc.mine(1)
+    await waitFor(() => client.balances().onchain.totalSat >= o.clientBefore + o.clientSat - fee, 'the client wallet holding the sweep')
+    t.equal(client.balances().onchain.totalSat, o.clientBefore + o.clientSat - fee, 'client wallet gained its balance − its sweep fee')
+  }
+  if (whose === 'client') {
+    const hubSweep = await mineUntilSpent(btc, commit.tx.txid, hubVout, commit.height)
+    await checkHubSweep(t, btc, hub, hubSweep.tx, o.hubSat, o.hubBefore, 'hub wallet gained its balance − its sweep fee')
+    await sweepClient(o.clientToLocalDelay + 10)
+  } else {
+    await sweepClient(30)
+    const tip = await btc.chain.tip()
+    const buried = tip.ok ? tip.value.height - commit.height : 0
+    await btc.mine(Math.max(0, CLIENT_TO_SELF_DELAY - buried - 2))
+    const hubSweep = await mineUntilSpent(btc, commit.tx.txid, hubVout, commit.height, 10)
+    t.ok(hubSweep.height - commit.height >= CLIENT_TO_SELF_DELAY - 1, `the hub's to_local swept only after the client's to_self_delay (${hubSweep.height - commit.height} blocks)`)
+    await checkHubSweep(t, btc, hub, hubSweep.tx, o.hubSat, o.hubBefore, 'hub wallet gained its balance − its sweep fee')
+  }
+  return whose
+}

@@ -89,14 +89,14 @@ for (const [name, secret] of [['wrong secret', (s: string) => flip(s, 10)], ['se
     if (rev?.type !== 'revoke_and_ack') throw new Error('expected revoke_and_ack')
     const bad = { ...rev, per_commitment_secret: secret(rev.per_commitment_secret, p) }
     const r = step(p.a.state, { kind: 'peer', msg: bad }, p.a.signer)
-    t.same(kinds(r.effects), ['persist'], 'first the failure is stored')
+    t.same(kinds(r.effects), ['persist', 'send:error'], 'the failure is stored; the error leaves at once (it needs no write)')
     const persist = r.effects[0]
     t.ok(persist?.kind === 'persist' && persist.monitor.some(m => m.kind === 'force_close'), 'the monitor is told to close')
     t.equal(r.state.phase, 'failed')
     t.equal(r.state.remoteCommit, p.a.state.remoteCommit, 'the peer\'s commitment was not advanced')
     const after = step(r.state, { kind: 'persisted', writeId: r.state.writes.issued }, p.a.signer)
-    t.same(kinds(after.effects), ['send:error', 'emit:channel_failed'])
-    const e = after.effects[1]
+    t.same(kinds(after.effects), ['emit:channel_failed'], 'the host hears of it once it is stored')
+    const e = after.effects[0]
     t.ok(e?.kind === 'emit' && e.event.type === 'channel_failed' && e.event.error.reason === 'bad_revocation_secret' && e.event.broadcastOurCommitment)
     // A failed channel ignores everything but errors: no revocation ever leaves it.
     const later = step(after.state, { kind: 'peer', msg: commit }, p.a.signer)
