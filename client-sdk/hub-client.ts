@@ -657,6 +657,7 @@ export class HubClient extends Emitter<HubClientEvents> {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.book.abandonWaits()
     this.link.stop()
     this.channelSet.stop()
     await this.quiet()

@@ -351,6 +351,17 @@ export class PaymentBook {
   /** Resolves with the payment's outcome once it has one. */
   wait (paymentHash: string): Promise<PayResult> { return this.waiter(paymentHash).promise }
 
+  /** The client is stopping: every caller still waiting for an outcome gets `timeout` now (not final:
+   *  the payment stays pending in the store and resolves after the next start), so no pay() call
+   *  outlives the client or keeps its process alive. */
+  abandonWaits (): void {
+    for (const [paymentHash, list] of this.waiters) {
+      const r: PayResult = { ok: false, paymentHash, reason: 'timeout', detail: 'the client stopped before the outcome was known: the payment is still in flight and resolves after the next start; do not pay again (ask again with the same idempotency key or invoice)' }
+      for (const w of list) w(r)
+    }
+    this.waiters.clear()
+  }
+
   private waiter (paymentHash: string): { promise: Promise<PayResult>; cancel: () => void } {
     let resolve!: (r: PayResult) => void
     const promise = new Promise<PayResult>(r => { resolve = r })
