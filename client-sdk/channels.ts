@@ -1,4 +1,4 @@
-// The client's channels with the hub: one ChannelDriver each (protocol/driver, the same runner the hub
+// The client's channels with the hub: one ChannelDriver each (host/channel, the same runner the hub
 // uses), their persistence in the client's own store, message routing, funding from the client's
 // wallet, funding watching, and the cooperative closing transaction.
 //
@@ -10,10 +10,11 @@
 // know is refused before it reaches a channel.
 //
 // The hub's funding of a channel it opens to us is checked like the hub checks ours: every block we
-// look the funding outpoint up on our own node (hub/chain/funding-output.ts) and the channel machine
+// look the funding outpoint up on our own node (host/chain/funding-output.ts) and the channel machine
 // abandons the channel if the output is missing or does not pay the 2-of-2 exactly the capacity
 // (protocol/channel/funding-check.ts); channel_ready waits for our own fundingConfirmations.
-import { ChannelDriver, channelKeys, localSideParams, type ChannelKeys, type DriverPorts } from '../protocol/driver/index.ts'
+import { ChannelDriver, type DriverPorts } from '../host/channel/index.ts'
+import { channelKeys, localSideParams, type ChannelKeys } from '../protocol/keys/channel.ts'
 import { acceptChannel, bolt3Signer, channelIdFromFunding, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../protocol/channel/index.ts'
 import { defaultPolicy } from '../protocol/channel/policy.ts'
 import { channelError } from '../protocol/errors.ts'
@@ -22,10 +23,10 @@ import { fundingScriptPubkey, buildClosingTx, closingAmounts, fundingOutput, fin
 import { parseTx, txHex, txid as txidOf } from '../protocol/tx/serialize.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../protocol/types.ts'
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
-import type { ChainBackend } from '../hub/chain/backend.ts'
-import { lookupFunding } from '../hub/chain/funding-output.ts'
-import type { Wallet } from '../hub/wallet/wallet.ts'
-import { create, keys as storeKeys, parseJsonValue, put, StoreConflict, type Store } from '../hub/store/index.ts'
+import type { ChainBackend } from '../host/chain/backend.ts'
+import { lookupFunding } from '../host/chain/funding-output.ts'
+import type { Wallet } from '../host/wallet/wallet.ts'
+import { create, keys as storeKeys, parseJsonValue, put, StoreConflict, type Store } from '../host/store/index.ts'
 import { channelMeta, readRecord, recordKeys, type ChannelMeta } from './records.ts'
 import type { ClientOptions } from './options.ts'
 import type { Carried } from './payments.ts'

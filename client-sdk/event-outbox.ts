@@ -17,7 +17,7 @@
 //   event recorded again for the same thing (the chain monitor reports at least once) keeps its id.
 // New kinds of events (e.g. a settlement) join by adding a type and its data schema below.
 import { z } from 'zod'
-import { del, parseJsonValue, put, type Store, type StoreOp } from '../hub/store/index.ts'
+import { del, parseJsonValue, put, type Store, type StoreOp } from '../host/store/index.ts'
 import { crashPoint } from './crash-points.ts'
 import type { Attached } from './live-records.ts'
 import { recordKeys } from './records.ts'

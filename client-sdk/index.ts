@@ -1,9 +1,9 @@
 // The client SDK: what creator platforms (payers), creators and co-op treasuries (payees) embed.
 //
-// Node-side infrastructure shared with the hub: the SDK imports hub/chain (ChainBackend over btcd),
-// hub/wallet (the on-chain wallet that funds a platform's channel and receives closing outputs) and
-// hub/store (LevelDB with synced group commit) — the same audited code, not a copy. Everything about
-// channels runs through protocol/driver's ChannelDriver, the one channel runner the hub uses too.
+// Node-side infrastructure shared with the hub: the SDK imports host/chain (ChainBackend over btcd),
+// host/wallet (the on-chain wallet that funds a platform's channel and receives closing outputs) and
+// host/store (LevelDB with synced group commit) — the same audited code, not a copy. Everything about
+// channels runs through host/channel's ChannelDriver, the one channel runner the hub uses too.
 export { HubClient, type HubClientEvents, type DurableEvent, type HubPolicy, type ChannelInfo, type Balances, type CloseResult, type ForceCloseResult, type ForceCloseRefusal } from './hub-client.ts'
 export type { PayResult, PayFailureReason } from './payments.ts'
 export type { InvoiceInfo, InvoiceStatus, Page, PaymentInfo, PaymentStatus } from './listing.ts'

@@ -3,7 +3,7 @@
 // (the inv-at/ and pay-at/ indexes, records.ts): a list shows what is durable, never a change still
 // on its way to disk, so an application that reconciles from it never credits something a crash
 // could undo.
-import { counter, type Store } from '../hub/store/index.ts'
+import { counter, type Store } from '../host/store/index.ts'
 import { invoiceRecord, paymentRecord, readRecord, recordKeys, type InvoiceRecord, type PaymentRecord } from './records.ts'
 
 export type InvoiceStatus = 'unpaid' | 'paid' | 'cancelled' | 'expired'

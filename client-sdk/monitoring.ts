@@ -1,14 +1,14 @@
-// The SDK's chain monitors (issue 6 item 2): one MonitorHost (hub/monitor) over the client's own
+// The SDK's chain monitors (issue 6 item 2): one MonitorHost (host/monitor) over the client's own
 // Store and ChainBackend runs a BOLT #5 monitor for each of the client's channels, so the client can
 // enforce its latest state — and punish a hub that broadcasts a revoked one — without the hub's help.
 // Fed each channel's monitor updates after the persist batch that stored them is durable; catches up
 // on the blocks missed while the client was stopped; every claim pays the client's wallet.
 import type { MonitorUpdate } from '../protocol/channel/index.ts'
 import { monitorKeys, type MonitorKeys } from '../protocol/monitor/index.ts'
-import type { ChainBackend } from '../hub/chain/backend.ts'
-import { MonitorHost, type MonitorEvent } from '../hub/monitor/index.ts'
-import { MonitorUpdateFeed } from '../hub/monitor/update-feed.ts'
-import type { Store } from '../hub/store/index.ts'
+import type { ChainBackend } from '../host/chain/backend.ts'
+import { MonitorHost, type MonitorEvent } from '../host/monitor/index.ts'
+import { MonitorUpdateFeed } from '../host/monitor/update-feed.ts'
+import type { Store } from '../host/store/index.ts'
 
 export type { MonitorEvent }
 

@@ -5,8 +5,8 @@ import * as secp from '@noble/secp256k1'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import { MAX_FUNDING_SATOSHIS, MAX_LIST_PAGE, MAX_REFERENCE_CHARS } from '../protocol/limits.ts'
 import { hexToBytes, type NodeId } from '../protocol/types.ts'
-import type { ChainBackend } from '../hub/chain/backend.ts'
-import type { Store } from '../hub/store/index.ts'
+import type { ChainBackend } from '../host/chain/backend.ts'
+import type { Store } from '../host/store/index.ts'
 import type { SocketFactory } from './transport/socket.ts'
 
 const HEX32 = /^[0-9a-f]{64}$/

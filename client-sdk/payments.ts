@@ -6,7 +6,7 @@ import { decodeInvoice, encodeInvoice, expiresAt, isExpired, type Invoice } from
 import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../protocol/types.ts'
 import type { Htlc, MonitorUpdate } from '../protocol/channel/index.ts'
 import type { HtlcFailureReason } from '../protocol/wire/index.ts'
-import { parseJsonValue, type Store, type StoreOp } from '../hub/store/index.ts'
+import { parseJsonValue, type Store, type StoreOp } from '../host/store/index.ts'
 import { crashPoint } from './crash-points.ts'
 import type { EventOutbox } from './event-outbox.ts'
 import { LiveRecords, type Attached } from './live-records.ts'

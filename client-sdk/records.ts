@@ -1,4 +1,4 @@
-// What the SDK keeps in its own store besides channel states (those follow hub/store/keys.ts: chan/…).
+// What the SDK keeps in its own store besides channel states (those follow host/store/keys.ts: chan/…).
 // Every record read back is parsed with its schema: a store edited or corrupted by hand is refused
 // with the key named, not trusted.
 //
@@ -11,9 +11,9 @@
 //   evt/<event id>              an event for the application not acknowledged yet (event-outbox.ts),
 //                               written in the batch of the state change that causes it
 //   chanmeta/<channel id>       the channel's key seed and our role in it (written with its first state)
-// <created> is seconds since 1970 as 16 digits (hub/store keys.ts counter), so key order is time order.
+// <created> is seconds since 1970 as 16 digits (host/store keys.ts counter), so key order is time order.
 import { z } from 'zod'
-import { counter, parseJsonValue, put, type Store, type StoreOp } from '../hub/store/index.ts'
+import { counter, parseJsonValue, put, type Store, type StoreOp } from '../host/store/index.ts'
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const msat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)

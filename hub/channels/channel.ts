@@ -3,8 +3,8 @@
 // driver (its peer connects, a payment goes through it, a block matters to it). Building the driver
 // is cheap (no step, no key derivation); the signer derives its keys on its first signature.
 import { bolt3Signer, type ChannelSigner, type ChannelState } from '../../protocol/channel/index.ts'
-import type { ChannelDriver } from '../../protocol/driver/index.ts'
-import { channelKeys } from '../../protocol/driver/index.ts'
+import type { ChannelDriver } from '../../host/channel/index.ts'
+import { channelKeys } from '../../protocol/keys/channel.ts'
 import { hexToBytes, type ChannelId, type NodeId } from '../../protocol/types.ts'
 
 export class ManagedChannel {

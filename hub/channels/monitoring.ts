@@ -1,4 +1,4 @@
-// The hub's chain monitors (issue 6 item 2): one MonitorHost (hub/monitor) over the hub's Store and
+// The hub's chain monitors (issue 6 item 2): one MonitorHost (host/monitor) over the hub's Store and
 // ChainBackend runs a BOLT #5 monitor for every channel. It is fed each channel's monitor updates
 // after the persist batch that stored them is durable (ChannelManager `persisted`), follows the chain
 // from its own stored tip (catching up on blocks missed while the hub was down, scenario 11), and
@@ -24,15 +24,15 @@
 // monitor already applied restarted from an older state than the monitor: it must not run (its next
 // commitment could reuse a revoked number); the monitor closes with its newest commitment instead.
 import { forceCloseOutcome, isFinal, type ForceCloseOutcome, type MonitorUpdate } from '../../protocol/channel/index.ts'
-import { channelKeys } from '../../protocol/driver/index.ts'
+import { channelKeys } from '../../protocol/keys/channel.ts'
 import { monitorKeys } from '../../protocol/monitor/index.ts'
 import { hexToBytes } from '../../protocol/types.ts'
-import type { ChainBackend } from '../chain/backend.ts'
-import { MonitorHost, type MonitorEvent } from '../monitor/index.ts'
-import { MonitorUpdateFeed } from '../monitor/update-feed.ts'
+import type { ChainBackend } from '../../host/chain/backend.ts'
+import { MonitorHost, type MonitorEvent } from '../../host/monitor/index.ts'
+import { MonitorUpdateFeed } from '../../host/monitor/update-feed.ts'
 import type { CircuitStore } from '../router/circuits.ts'
 import type { Router } from '../router/router.ts'
-import type { Store } from '../store/index.ts'
+import type { Store } from '../../host/store/index.ts'
 import type { ChannelManager, ManagedChannel } from './manager.ts'
 
 export interface HubMonitoringOptions {

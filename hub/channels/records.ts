@@ -1,6 +1,6 @@
 // How a channel is kept in the store: one record per channel under chan/<channel id>/state, holding
 // who the counterparty is, the channel's key seed, and the channel machine's whole state; monitor
-// updates beside it under chan/<channel id>/monitor/<seq> (hub/store/keys.ts).
+// updates beside it under chan/<channel id>/monitor/<seq> (host/store/keys.ts).
 //
 // Two small indexes let a restart read only what it needs, whatever the channels' history:
 //   chan-index/<channel id>   {v, peer}: every stored channel. chan/<id>/state sorts after all of the
@@ -13,7 +13,7 @@
 // start with this code (`indexes` marker).
 //
 // A new channel first claims its id: its index entry, written alone with a create-only op
-// (hub/store/store.ts) and marked `claimed`; it is refused if the id has an entry (every stored channel
+// (host/store/store.ts) and marked `claimed`; it is refused if the id has an entry (every stored channel
 // has one), so no new channel ever replaces another's record, seed or monitor updates. The claim is a
 // write of its own because a refused write must carry nothing else: the channel's first full write
 // holds an audit-log entry, and an entry that never reaches the store would break the chain of those
@@ -24,15 +24,15 @@
 import { z } from 'zod'
 import type { ChannelState, MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { NodeId } from '../../protocol/types.ts'
-import { keys } from '../store/keys.ts'
-import { create, del, parseJsonValue, put, type Store, type StoreOp } from '../store/store.ts'
-import { indexKey as monitorIndexKey } from '../monitor/checkpoint.ts'
+import { keys } from '../../host/store/keys.ts'
+import { create, del, parseJsonValue, put, type Store, type StoreOp } from '../../host/store/store.ts'
+import { indexKey as monitorIndexKey } from '../../host/monitor/checkpoint.ts'
 
 export interface ChannelRecord {
   v: 1
   /** The node id of the counterparty: the only connection allowed to touch this channel. */
   peer: NodeId
-  /** 32-byte hex seed of this channel's keys (protocol/driver/channel-keys.ts). */
+  /** 32-byte hex seed of this channel's keys (protocol/keys/channel.ts). */
   seed: string
   state: ChannelState
 }

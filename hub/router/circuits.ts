@@ -7,8 +7,8 @@ import { z } from 'zod'
 import { HTLC_FAILURE_REASONS, type HtlcFailureReason } from '../../protocol/wire/index.ts'
 import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
 import { crashPoint } from '../crash-points.ts'
-import { keys } from '../store/keys.ts'
-import { del, parseJsonValue, put, type Store } from '../store/store.ts'
+import { keys } from '../../host/store/keys.ts'
+import { del, parseJsonValue, put, type Store } from '../../host/store/store.ts'
 
 export interface Circuit {
   in: { channelId: ChannelId; htlcId: number; amountMsat: Msat; paymentHash: string; cltvExpiry: number }

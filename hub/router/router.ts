@@ -24,7 +24,7 @@
 // is never forwarded twice while its downstream HTLC exists, and a preimage once stored is always
 // carried upstream.
 import { isOperating, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
-import { amountToForward } from '../../protocol/driver/index.ts'
+import { amountToForward } from '../../protocol/forwarding.ts'
 import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
 import type { HtlcFailureReason } from '../../protocol/wire/index.ts'
 import type { HubConfig } from '../config.ts'

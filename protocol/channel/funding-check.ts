@@ -2,7 +2,7 @@
 // checks before it signs"), and what becomes of a channel whose funding never shows up as agreed.
 //
 // funding_created only *claims* an outpoint. The host looks it up on its own node and reports what it
-// found with the depth (ChainEvent `funding_depth`; hub/chain/funding-output.ts): the output's script
+// found with the depth (ChainEvent `funding_depth`; host/chain/funding-output.ts): the output's script
 // and value, and whether it is still unspent. This file compares that with what every commitment of
 // the channel spends: the 2-of-2 P2WSH of the two funding keys (BOLT #3) holding exactly
 // funding_satoshis. A transaction's outputs are fixed by its txid, so a mismatch seen once (even in the

@@ -58,7 +58,7 @@ export type Command =
 export type ChainEvent =
   | { type: 'block'; height: number }
   /** What the host's node shows of the funding tx, once it knows the tx: its confirmations (0: in the
-   *  mempool) and the output at the funding index (null: it has none). hub/chain/funding-output.ts. */
+   *  mempool) and the output at the funding index (null: it has none). host/chain/funding-output.ts. */
   | { type: 'funding_depth'; depth: number; output: FundingOutputSeen | null }
 
 export type ChannelInput =

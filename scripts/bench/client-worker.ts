@@ -6,7 +6,7 @@
 // { id, ok: false, error }. Commands: init, addresses, open, request, awaitReady, invoices, pay,
 // payOneByOne, balances, untilReestablished, stop (see `handlers` below).
 import path from 'node:path'
-import { BtcdChainBackend } from '../../hub/chain/btcd-backend.ts'
+import { BtcdChainBackend } from '../../host/chain/btcd/backend.ts'
 import { HubClient } from '../../client-sdk/index.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { NodeId } from '../../protocol/types.ts'

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { useBtcd } from '../helpers/btcd.ts'
 import { HUB_STORE_DIR, fundHub, injector, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../helpers/hub.ts'
 import { MAX_FRAME_BYTES } from '../../protocol/limits.ts'
-import { LevelStore } from '../../hub/store/index.ts'
+import { LevelStore } from '../../host/store/node/level-store.ts'
 import { loadChannelRecords } from '../../hub/channels/records.ts'
 
 const CONNECTION_LEVEL = '00'.repeat(32)

@@ -11,7 +11,7 @@ import { HubClient } from '../../client-sdk/index.ts'
 import { decodeInvoice, encodeInvoice } from '../../protocol/invoice/index.ts'
 import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import { bytesToHex, hexToBytes, type Msat } from '../../protocol/types.ts'
-import { LevelStore } from '../../hub/store/index.ts'
+import { LevelStore } from '../../host/store/node/level-store.ts'
 import { invoiceRecord, readRecord, recordKeys } from '../../client-sdk/records.ts'
 
 const HUB_ID = nodeIdOf(randomKey())

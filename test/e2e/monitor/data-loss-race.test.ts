@@ -15,7 +15,7 @@ import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../..
 import { buildLocal, monitorKeys } from '../../../protocol/monitor/index.ts'
 import { txid as txidOf } from '../../../protocol/tx/index.ts'
 import type { ChannelSigner, ChannelState } from '../../../protocol/channel/index.ts'
-import type { ChannelKeys } from '../../../protocol/driver/index.ts'
+import type { ChannelKeys } from '../../../protocol/keys/channel.ts'
 import { admin, findSpend } from './helpers.ts'
 
 interface Internals { channelSet: { channels (): Array<{ driver: { state: ChannelState }; keys: ChannelKeys; signer: ChannelSigner }> }; monitoring: { host: { attempts: Map<string, number> } } }

@@ -15,7 +15,7 @@ import { channelIndexOp, channelStateKey } from '../../../hub/channels/records.t
 import { hubConfigSchema } from '../../../hub/config.ts'
 import { CircuitStore } from '../../../hub/router/circuits.ts'
 import { Router } from '../../../hub/router/router.ts'
-import { MemoryStore, put } from '../../../hub/store/index.ts'
+import { MemoryStore, put } from '../../../host/store/index.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { DEPTH, FEERATE, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch } from './fixtures/channel.ts'
 import { CHAIN_HASH, type KeyedPair } from '../../unit/monitor/fixtures/pair.ts'

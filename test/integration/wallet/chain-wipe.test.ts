@@ -4,9 +4,9 @@ import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { ChainWiped } from '../../../hub/chain/backend.ts'
-import { ChainWipeDetector } from '../../../hub/chain/chain-wipe.ts'
-import { Wallet, DEFAULT_FINALITY_DEPTH } from '../../../hub/wallet/wallet.ts'
+import type { ChainWiped } from '../../../host/chain/backend.ts'
+import { ChainWipeDetector } from '../../../host/chain/chain-wipe.ts'
+import { Wallet, DEFAULT_FINALITY_DEPTH } from '../../../host/wallet/wallet.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 
 const btc = await useBtcd(t)

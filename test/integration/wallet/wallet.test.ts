@@ -7,9 +7,9 @@ import { randomBytes } from 'node:crypto'
 import { networks, payments } from 'bitcoinjs-lib'
 import { tinyCurve } from '../../../protocol/crypto/tiny.ts'
 import { bytesToHex } from '../../../protocol/types.ts'
-import { regtestSubsidy } from '../../../hub/chain/block-builder.ts'
-import type { ChainBlock, BlockRef } from '../../../hub/chain/backend.ts'
-import { Wallet, COINBASE_MATURITY } from '../../../hub/wallet/wallet.ts'
+import { regtestSubsidy } from '../../../host/chain/btcd/block-builder.ts'
+import type { ChainBlock, BlockRef } from '../../../host/chain/backend.ts'
+import { Wallet, COINBASE_MATURITY } from '../../../host/wallet/wallet.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 
 const btc = await useBtcd(t)

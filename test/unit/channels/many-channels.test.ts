@@ -3,7 +3,7 @@
 // with HTLCs in flight (an idle channel gets the height before its next input), lists channels and
 // preimages from indexes (an older store is indexed once), and holds sessions until it is ready.
 import t from 'tap'
-import { amountToOffer } from '../../../protocol/driver/index.ts'
+import { amountToOffer } from '../../../protocol/forwarding.ts'
 import type { ChannelId, NodeId } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
 import { AuditLog } from '../../../hub/audit/index.ts'
@@ -11,7 +11,7 @@ import { ChannelManager } from '../../../hub/channels/manager.ts'
 import { channelIndexKey, loadChannelIndex, loadChannelRecords, loadPreimage, loadPreimages } from '../../../hub/channels/records.ts'
 import { hubConfigSchema } from '../../../hub/config.ts'
 import { CircuitStore, type Circuit } from '../../../hub/router/circuits.ts'
-import { MemoryStore, put } from '../../../hub/store/index.ts'
+import { MemoryStore, put } from '../../../host/store/index.ts'
 import type { PeerSession } from '../../../hub/transport/server.ts'
 import { Client, InProcessHub, hubWithPlatformAndCreator } from '../router/hub-harness.ts'
 

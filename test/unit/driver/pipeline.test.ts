@@ -4,7 +4,7 @@
 // makes one commitment_signed per burst of inputs, bounded by maxUnsignedInputs.
 import t from 'tap'
 import { DriverPair } from './harness.ts'
-import { MemoryStore, type IterateOptions, type Store, type StoreOp } from '../../../hub/store/index.ts'
+import { MemoryStore, type IterateOptions, type Store, type StoreOp } from '../../../host/store/index.ts'
 import type { Msat } from '../../../protocol/types.ts'
 
 /** A store whose writes complete only when the test says so (or at once while `auto`). */

@@ -1,6 +1,6 @@
 // The monitor on `anchors` channels (pure, simulated chain): claims from the peer's commitment (CSV 1
 // on to_remote and HTLC outputs) and the justice tx. Our own anchors HTLC txs pay no fee (BOLT #3) and
-// need wallet inputs to confirm: not built by the monitor yet (see hub/monitor/index.ts).
+// need wallet inputs to confirm: not built by the monitor yet (see host/monitor/index.ts).
 import t from 'tap'
 import { sha256 } from '../../../protocol/crypto/hash.ts'
 import { buildLocal, type MonitorTx } from '../../../protocol/monitor/index.ts'

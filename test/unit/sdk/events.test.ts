@@ -7,7 +7,7 @@ import t from 'tap'
 import type * as Tap from 'tap'
 import { recordKeys } from '../../../client-sdk/records.ts'
 import type { HubClientEvents } from '../../../client-sdk/index.ts'
-import { MemoryStore } from '../../../hub/store/index.ts'
+import { MemoryStore } from '../../../host/store/index.ts'
 import { EventOutbox } from '../../../client-sdk/event-outbox.ts'
 import { FakeHub, until } from './fake-hub.ts'
 

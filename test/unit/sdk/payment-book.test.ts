@@ -4,7 +4,8 @@
 // succeeded or an invoice as paid before the batch that proves it, and outcomes wait for durability.
 import t from 'tap'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { MemoryStore, FaultyStore, put } from '../../../hub/store/index.ts'
+import { MemoryStore, put } from '../../../host/store/index.ts'
+import { FaultyStore } from '../../fixtures/faulty-store.ts'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
 import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../../../protocol/types.ts'
 import type { Htlc, MonitorUpdate } from '../../../protocol/channel/index.ts'

@@ -6,7 +6,7 @@ import t from 'tap'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '../../../protocol/types.ts'
 import { AuditLog, GENESIS_HASH, canonicalJson, entryHash, verifyAuditLog } from '../../../hub/audit/index.ts'
-import { MemoryStore, keys, parseJsonValue } from '../../../hub/store/index.ts'
+import { MemoryStore, keys, parseJsonValue } from '../../../host/store/index.ts'
 
 const slowHash = (prev: string, record: unknown): string =>
   bytesToHex(sha256(new Uint8Array([...hexToBytes(prev), ...new TextEncoder().encode(canonicalJson(record))])))

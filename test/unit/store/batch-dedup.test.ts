@@ -5,8 +5,9 @@ import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GroupCommitter, LevelStore, MemoryStore, parseJsonValue, put, type StoreOp } from '../../../hub/store/index.ts'
-import { lastPerKey } from '../../../hub/store/group-commit.ts'
+import { GroupCommitter, MemoryStore, parseJsonValue, put, type StoreOp } from '../../../host/store/index.ts'
+import { LevelStore } from '../../../host/store/node/level-store.ts'
+import { lastPerKey } from '../../../host/store/group-commit.ts'
 
 const del = (key: string): StoreOp => ({ type: 'del', key })
 

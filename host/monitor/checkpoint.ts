@@ -20,7 +20,7 @@ import { fundingDepth, type MonitorState, type MonitorTx } from '../../protocol/
 import { commitmentNumberOf } from '../../protocol/monitor/commitments.ts'
 import { keys as storeKeys, parseJsonValue, type Store } from '../store/index.ts'
 
-/** The summary's key. (Layout: hub/store/keys.ts lists mon/<id>; this one sits beside it.) */
+/** The summary's key. (Layout: host/store/keys.ts lists mon/<id>; this one sits beside it.) */
 export const INDEX_PREFIX = 'mon-idx/'
 export const indexKey = (channelId: string): string => INDEX_PREFIX + storeKeys.monitorState(channelId).slice('mon/'.length)
 

@@ -2,7 +2,7 @@
 // There is no onion: an HTLC names its final recipient, and the amount the hub forwards is derived
 // from the amount it received by inverting the fee function. The fee is BOLT #7's
 // `fee_base_msat + amount_to_forward * fee_proportional_millionths / 1000000` (rounded down).
-import type { Msat } from '../types.ts'
+import type { Msat } from './types.ts'
 
 export interface FeePolicy {
   feeBaseMsat: number

@@ -3,9 +3,9 @@
 // chan/<channel id>/monitor/<n>    the n-th monitor update (append-only)
 // fwd/<...>                        forwarding records (scenario 9)
 // audit/entry/<n>, audit/head      the hash-chained audit log
-// mon/<channel id>                 the chain monitor's checkpoint (hub/monitor), mon-tip: its recent blocks
+// mon/<channel id>                 the chain monitor's checkpoint (host/monitor), mon-tip: its recent blocks
 // mon-idx/<channel id>             the monitor's summary: funding outpoint, checkpoint seq, anything
-//                                  at stake (hub/monitor/checkpoint.ts; lets startup skip idle monitors)
+//                                  at stake (host/monitor/checkpoint.ts; lets startup skip idle monitors)
 // chan-index/<channel id>          every stored channel and its peer (hub/channels/records.ts)
 // preimage/<payment hash>          every preimage a channel learned (hub/channels/records.ts)
 

@@ -1,8 +1,8 @@
 // The embedded store: LevelDB through `level`, one database per data directory, every batch written
 // with `sync: true` (DESIGN.md rule 2: persist durably before send) and merged by group commit.
 import { Level } from 'level'
-import { GroupCommitter, type GroupCommitStats } from './group-commit.ts'
-import { keyRange, type IterateOptions, type Store, type StoreOp } from './store.ts'
+import { GroupCommitter, type GroupCommitStats } from '../group-commit.ts'
+import { keyRange, type IterateOptions, type Store, type StoreOp } from '../store.ts'
 
 export class LevelStore implements Store {
   private readonly committer: GroupCommitter

@@ -5,7 +5,7 @@
 // The coinbase claims only the subsidy: fees are left unclaimed, which consensus allows, so the
 // builder needs no lookups of the spent outputs.
 import { Block, Transaction, script as bscript, opcodes } from 'bitcoinjs-lib'
-import { hexToBytes } from '../../protocol/types.ts'
+import { hexToBytes } from '../../../protocol/types.ts'
 
 /** BIP141: the witness commitment output's script starts with OP_RETURN, push 36, 0xaa21a9ed. */
 const WITNESS_COMMITMENT_HEADER = hexToBytes('aa21a9ed')

@@ -1,11 +1,11 @@
-// hub/monitor: runs the chain monitors (protocol/monitor, BOLT #5) of all of an owner's channels.
+// host/monitor: runs the chain monitors (protocol/monitor, BOLT #5) of all of an owner's channels.
 // Used by the hub and by the SDK (each with its own Store, ChainBackend and wallet).
 //
 // Wiring (a few lines in hub/main.ts or client-sdk):
 //
-//   import { MonitorHost } from '../hub/monitor/index.ts'
+//   import { MonitorHost } from '../host/monitor/index.ts'
 //   import { monitorKeys } from '../protocol/monitor/index.ts'
-//   import { channelKeys } from '../protocol/driver/index.ts'
+//   import { channelKeys } from '../protocol/keys/channel.ts'
 //   const host = await MonitorHost.open({
 //     store, chain,                                            // the same Store the channels persist to
 //     keysFor: id => { const seed = seedOf(id); return seed && monitorKeys(channelKeys(seed)) },

@@ -3,8 +3,8 @@
 // step either returns at once or holds in the outbox behind an unacknowledged write; reading it from
 // the step that made it attributes it to this command, whatever else is in flight.
 import { channelError, type ChannelError } from '../errors.ts'
-import type { Effect } from '../channel/effects.ts'
-import type { ChannelState } from '../channel/state.ts'
+import type { Effect } from './effects.ts'
+import type { ChannelState } from './state.ts'
 
 export type AddOutcome =
   | { kind: 'added'; htlcId: number }

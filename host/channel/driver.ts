@@ -23,7 +23,7 @@
 // ports.stopped is told once. The host must restart from its store; the channel machine regenerates
 // whatever was not sent (scenario 1, scenario 3). Because write N+1 may be handed to the host before
 // write N is durable, the host's store must apply writes in call order and refuse every write after
-// a failed one (hub/store's contract: group commit fails the batch and everything queued after it).
+// a failed one (host/store's contract: group commit fails the batch and everything queued after it).
 //
 // Commitment batching (autoSign): a commitment_signed is not made per input but once per burst. When
 // an input leaves something to sign, the sign is scheduled with ports.defer (the hub and SDK pass
@@ -33,14 +33,14 @@
 //
 // No I/O, no timers, no clock: everything outside comes in through the ports, so this file stays in
 // protocol/ (test/unit/purity.test.ts) and runs unchanged in the hub, the SDK and a browser.
-import type { ChannelSigner } from '../channel/signer.ts'
-import type { ChannelState } from '../channel/state.ts'
-import type { ChannelEvent, Effect, MonitorUpdate, Step } from '../channel/effects.ts'
-import type { ChannelInput, ChainEvent, Command } from '../channel/step.ts'
-import { step as channelStep } from '../channel/step.ts'
-import { needsSignature } from '../channel/commit.ts'
-import type { PeerMessage } from '../wire/index.ts'
-import type { ChannelId, Txid } from '../types.ts'
+import type { ChannelSigner } from '../../protocol/channel/signer.ts'
+import type { ChannelState } from '../../protocol/channel/state.ts'
+import type { ChannelEvent, Effect, MonitorUpdate, Step } from '../../protocol/channel/effects.ts'
+import type { ChannelInput, ChainEvent, Command } from '../../protocol/channel/step.ts'
+import { step as channelStep } from '../../protocol/channel/step.ts'
+import { needsSignature } from '../../protocol/channel/commit.ts'
+import type { PeerMessage } from '../../protocol/wire/index.ts'
+import type { ChannelId, Txid } from '../../protocol/types.ts'
 
 /** One durable write: the whole channel state and the monitor updates that go with it. */
 export interface PersistRequest {

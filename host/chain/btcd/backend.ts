@@ -1,18 +1,18 @@
 // ChainBackend over btcd: lookups and broadcast through BtcdRpc, chain changes from btcd's /ws
 // notifications (with a slow poll as a safety net), replayed to each follower in order.
 import { Transaction, opcodes } from 'bitcoinjs-lib'
-import type { Height, Txid } from '../../protocol/types.ts'
+import type { Height, Txid } from '../../../protocol/types.ts'
 import {
   err, ok,
   type BlockRef, type BroadcastFailure, type ChainBackend, type ChainBlock, type ChainFailure, type ChainListener,
   type ChainTx, type FollowOptions, type RegtestControl, type Result, type TxLookup, type TxOutInfo
-} from './backend.ts'
-import { BtcdRpc, type RpcConfig, type RpcRefusal } from './btcd-rpc.ts'
-import { BtcdBlockNotifier } from './btcd-ws.ts'
-import * as S from './btcd-schemas.ts'
-import { ChainFollower, type FollowerOptions } from './follower.ts'
-import { mapRejectReason } from './reject.ts'
-import { parseChainTx } from './tx.ts'
+} from '../backend.ts'
+import { BtcdRpc, type RpcConfig, type RpcRefusal } from './rpc.ts'
+import { BtcdBlockNotifier } from './ws.ts'
+import * as S from './schemas.ts'
+import { ChainFollower, type FollowerOptions } from '../follower.ts'
+import { mapRejectReason } from '../reject.ts'
+import { parseChainTx } from '../tx.ts'
 import { buildBlock } from './block-builder.ts'
 
 /** btcd answers -5 (ErrRPCNoTxInfo / ErrRPCBlockNotFound) for an unknown transaction or block. */

@@ -15,12 +15,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { networks, payments } from 'bitcoinjs-lib'
-import { tinyCurve } from '../../protocol/crypto/tiny.ts'
-import { BtcdChainBackend, type BtcdBackendConfig } from './btcd-backend.ts'
-import { BtcdRpc, type RpcConfig } from './btcd-rpc.ts'
-import { bestBlockSchema } from './btcd-schemas.ts'
+import { tinyCurve } from '../../../protocol/crypto/tiny.ts'
+import { BtcdChainBackend, type BtcdBackendConfig } from './backend.ts'
+import { BtcdRpc, type RpcConfig } from './rpc.ts'
+import { bestBlockSchema } from './schemas.ts'
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 /** Where scripts/install-btcd.sh puts btcd; BTCD_BIN overrides it (e.g. your own build). */
 export const BTCD_BIN = process.env.BTCD_BIN ?? path.join(REPO_ROOT, '.tools/bin/btcd')
 /** btcd starts answering RPC within about half a second; give slow machines ample room. */

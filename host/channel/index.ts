@@ -1,11 +1,7 @@
-// Public surface of protocol/driver: the channel runner shared by the hub and the SDK, and the
-// forwarding arithmetic both sides agree on.
+// host/channel: the channel runner shared by the hub and the SDK.
 //
 //   const d = new ChannelDriver(state, signer, { persist, send, broadcastFunding, disconnect, emit, stopped })
 //   await d.start(openChannel(params, signer))      // a new channel (or acceptChannel(...))
 //   await d.restored()                              // a channel loaded from the store after a restart
 //   await d.connected(); await d.peer(msg); await d.command({ type: 'add_htlc', ... })
 export { ChannelDriver, type DriverPorts, type DriverOptions, type DriverOutcome, type PersistRequest, type StepFn, type Observer } from './driver.ts'
-export { addOutcome, type AddOutcome } from './add-outcome.ts'
-export { forwardingFee, amountToOffer, amountToForward, type FeePolicy } from './forwarding.ts'
-export { channelKeys, localSideParams, type ChannelKeys, type SideLimits } from './channel-keys.ts'
