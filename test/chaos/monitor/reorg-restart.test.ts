@@ -9,8 +9,8 @@ import { sha256 } from '../../../protocol/crypto/hash.ts'
 import { buildLocal, parseMonitorState, type MonitorAction, type MonitorTx } from '../../../protocol/monitor/index.ts'
 import { p2wpkh } from '../../../protocol/tx/index.ts'
 import { bytesToHex, hexToBytes, type Txid } from '../../../protocol/types.ts'
-import { KeyedPair, type Side } from '../../unit/monitor/fixtures/pair.ts'
-import { SimChain, monitorTx, type Watcher } from '../../unit/monitor/fixtures/sim.ts'
+import { KeyedPair, type Side } from '../../../scripts/lib/keyed-pair.ts'
+import { SimChain, monitorTx, type Watcher } from '../../fixtures/monitor-sim.ts'
 
 const DEPTH = 3
 const SEEDS = 12

@@ -11,7 +11,7 @@ import type { MonitorUpdate } from '../../../protocol/channel/index.ts'
 import { MonitorHost, type MonitorEvent } from '../../../host/monitor/index.ts'
 import { keys, MemoryStore, put } from '../../../host/store/index.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
-import { KeyedPair, type Side } from '../../unit/monitor/fixtures/pair.ts'
+import { KeyedPair, type Side } from '../../../scripts/lib/keyed-pair.ts'
 import { walletCoin } from '../bolt3/fixtures/channel.ts'
 import { CAPACITY, DELAY, DEPTH, FEERATE, heldCommitment, mineUntil, send, sweptTo, tipHeight } from './fixtures/channel.ts'
 

@@ -18,7 +18,7 @@ import { Router } from '../../../hub/router/router.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { DEPTH, FEERATE, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch } from './fixtures/channel.ts'
-import { CHAIN_HASH, type KeyedPair } from '../../unit/monitor/fixtures/pair.ts'
+import { CHAIN_HASH, type KeyedPair } from '../../../scripts/lib/keyed-pair.ts'
 
 const btc = await useBtcd(t)
 

@@ -8,7 +8,7 @@ import { bytesToHex, type Txid } from '../../../protocol/types.ts'
 import { txid } from '../../../protocol/tx/index.ts'
 import type { MonitorEvent } from '../../../host/monitor/index.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
-import { KeyedPair } from '../../unit/monitor/fixtures/pair.ts'
+import { KeyedPair } from '../../../scripts/lib/keyed-pair.ts'
 import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, secondStageFees, sweptTo, tipHeight, tmpDir, watch, type Watch } from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
