@@ -1,9 +1,9 @@
 // The channel state machine's single entry point (STYLE.md §1): step(state, input, signer) →
 // { state, effects }. Pure: the input state is not modified; the same arguments give the same result.
 //
-// Durable writes per step (the persistence contract, asserted by test/unit/channel/persist-before-send.test.ts:
+// Durable writes per step (the persistence contract, asserted by test/unit/protocol/channel/persist-before-send.test.ts:
 // "…: durable writes per step", "funding: …" and "durable writes: establishment and cooperative close";
-// and by test/unit/channel/force-close.test.ts):
+// and by test/unit/protocol/channel/force-close.test.ts):
 //   command add_htlc / fail_htlc / update_fee        0   (uncommitted updates are forgotten on disconnect)
 //   command fulfill_htlc                              1   (the preimage, before the fulfill leaves; also on a
 //                                                         failed channel, where the monitor claims on-chain)

@@ -1,5 +1,5 @@
 // Pure helpers of the benchmark: summaries of repeated runs, percentiles, the balance check and the
-// terminal table. No I/O, so a unit test can run them (test/unit/bench/).
+// terminal table. No I/O, so a unit test can run them (test/unit/scripts/bench/).
 
 /** A figure measured several times: its median, min and max, and every run. */
 export interface Figure { median: number; min: number; max: number; runs: number[] }

@@ -1,4 +1,4 @@
-// Transport throughput over loopback (not a test: `npx tsx test/e2e/transport/fixtures/bench-transport.ts [--tiny]`).
+// Transport throughput over loopback (not a test: `npx tsx scripts/bench/transport.ts [--tiny]`).
 //   1. handshakes: full connect (TCP + WebSocket upgrade + hub_hello/client_auth/hub_auth/auth_ok,
 //      two BIP-340 signatures and two verifications) and close, N in sequence and C in parallel.
 //   2. echo: a client sends 1 KiB `warning` messages; the hub's handler echoes each back through

@@ -2,7 +2,7 @@
 // (client-sdk/event-outbox.ts): each is stored in the same batch as the change that causes it,
 // delivered once that batch is durable, and kept until every listener has taken it (returned, or
 // resolved the promise it returned). The SDK runs in-process against a hub-side channel driver
-// (fake-hub.ts); a restart is a new client over the same store.
+// (fixtures/fake-hub.ts); a restart is a new client over the same store.
 import t from 'tap'
 import type * as Tap from 'tap'
 import { recordKeys } from '../../../client-sdk/records.ts'

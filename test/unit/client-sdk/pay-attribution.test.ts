@@ -3,7 +3,7 @@
 // write is acknowledged, together with the other payment's completion). A payment ends `failed` only
 // if its HTLC never left; every payment left `pending` has an HTLC behind it; pay() reports each
 // outcome to the call that made the payment. The SDK runs in-process against a hub-side channel
-// driver (fake-hub.ts), its store stalled to hold a write in flight.
+// driver (fixtures/fake-hub.ts), its store stalled to hold a write in flight.
 import t from 'tap'
 import type * as Tap from 'tap'
 import type { ChannelDriver } from '../../../host/channel/index.ts'

@@ -1,7 +1,7 @@
 // pay()'s outcomes (client-sdk/README.md): an idempotency key names one invoice; a `timeout` is not
 // final and a retry with the same key returns the final outcome once there is one; a payment whose
 // HTLC is in a commitment never ends `failed` because its channel failed (the chain decides it).
-// The SDK runs in-process against a hub-side channel driver (fake-hub.ts).
+// The SDK runs in-process against a hub-side channel driver (fixtures/fake-hub.ts).
 import t from 'tap'
 import { FakeHub, until } from './fixtures/fake-hub.ts'
 

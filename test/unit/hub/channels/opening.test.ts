@@ -3,7 +3,7 @@
 // ready (scenario 20); the funding deadline after which a channel whose funding never came is
 // abandoned and forgotten (memory, store, no more lookups); a wrong funding output forgets it at once;
 // and one channel id, one channel: a funding_created naming a known outpoint is refused, the victim's
-// channel, record, index and seed untouched, also after a restart. In-process (hub-harness), with the
+// channel, record, index and seed untouched, also after a restart. In-process (../fixtures/hub-harness.ts), with the
 // attacker of test/adversarial/fixtures over a fake session; funding txids are made up.
 import t from 'tap'
 import { nodeIdOf } from '../../../../protocol/auth/signature.ts'

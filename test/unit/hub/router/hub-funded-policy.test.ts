@@ -2,7 +2,7 @@
 // anyone pays through them (hub/funding/inbound.ts; config hubFunded). A payment for a payee without a
 // channel, or the payee's request_channel, opens one only within the policy; otherwise the payment
 // fails back at once (unknown_next_peer, saying why) and the request gets a connection-level error.
-// In-process (hub-harness): a hub-funded channel stays at funding_needed (no wallet), which is enough:
+// In-process (../fixtures/hub-harness.ts): a hub-funded channel stays at funding_needed (no wallet), which is enough:
 // it is opening, so it counts.
 import t from 'tap'
 import type { ChannelState } from '../../../../protocol/channel/index.ts'

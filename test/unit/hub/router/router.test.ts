@@ -1,7 +1,7 @@
 // The hub's router and channel manager in-process (no sockets, no chain), over a FaultyStore:
 // forwarding with the fee, the circuit written before the downstream add, crashes between the two
 // halves of a forward (scenario 9), typed failures, held payments for an offline payee, and a node id
-// that touches a channel not its own (scenario 19). Opening limits: test/unit/channels/opening.test.ts.
+// that touches a channel not its own (scenario 19). Opening limits: test/unit/hub/channels/opening.test.ts.
 import t from 'tap'
 import { amountToOffer } from '../../../../protocol/forwarding.ts'
 import type { Msat } from '../../../../protocol/types.ts'
