@@ -25,8 +25,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { useBtcd } from '../test/helpers/btcd.ts'
-import { startHub, type HubProcess } from '../test/helpers/hub.ts'
+import { useBtcd } from './lib/btcd.ts'
+import { Cleanups } from './lib/cleanups.ts'
+import { startHub, type HubProcess } from './lib/hub.ts'
 import { WorkerProcess, type PayOutcome } from './bench/ipc.ts'
 import { cpuSeconds, fsyncMs } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
@@ -73,8 +74,7 @@ const TRIMMED_MSAT = 10_000
 const UNTRIMMED_MSAT = 2_000_000
 
 const say = (s: string): void => { (JSON_OUT ? process.stderr : process.stdout).write(s + '\n') }
-const cleanups: Array<() => Promise<void> | void> = []
-const teardown = { teardown: (fn: () => Promise<void> | void) => { cleanups.push(fn) } }
+const cleanups = new Cleanups()
 
 /** Environment that makes the hub profile itself (scripts/bench/cpu-profiler.mjs). */
 const profileEnv = (): Record<string, string> => CPU_PROF === undefined ? {} : {
@@ -202,7 +202,7 @@ async function main (): Promise<void> {
   say(`bench: ${PLATFORMS} platforms, ${CREATORS} creators, ${CONCURRENCY} in flight per platform, ${RUNS} runs per figure; data in ${path.relative(REPO_ROOT, dataDir)}`)
   cleanups.push(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
 
-  const btc = await useBtcd(teardown, { dataDir: path.join(dataDir, 'btcd') })
+  const btc = await useBtcd(cleanups, { dataDir: path.join(dataDir, 'btcd') })
   // Many idle channels from one address, K per node id: the hub's per-address and unfunded-channel
   // limits raised through its config; a fixed admin port so its URL survives restarts.
   const many = manyChannelHubConfig(PER_NODE, await freePort())
@@ -210,7 +210,7 @@ async function main (): Promise<void> {
     dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc, verbose: VERBOSE,
     config: { ...many, channels: { ...(many.channels as object), fundingSat: HUB_CHANNEL_SAT }, router: { holdMs: 60_000 } },
     env: profileEnv(),
-  }, teardown)
+  }, cleanups)
   say(`hub ${hub.hubId.slice(0, 16)}… on ${hub.url} (pid ${hub.pid})`)
   await fundHubCoins(btc, hub, CREATORS, HUB_CHANNEL_SAT + 200_000)
 
@@ -332,15 +332,11 @@ async function main (): Promise<void> {
   if (problems.length > 0 || totals.failed > 0) process.exitCode = 1
 }
 
-async function cleanup (): Promise<void> {
-  for (const fn of cleanups.reverse()) { try { await fn() } catch { /* best effort */ } }
-}
-
 // Ctrl-C (or a SIGTERM) stops the child processes (btcd, hub, clients) before exiting.
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void cleanup().finally(() => process.exit(130)) })
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void cleanups.run().finally(() => process.exit(130)) })
 
-main().then(cleanup, async e => {
+main().then(() => cleanups.run(), async e => {
   process.stderr.write(`\nbench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
-  await cleanup()
+  await cleanups.run()
   process.exitCode = 1
 })

@@ -9,8 +9,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { useBtcd } from '../test/helpers/btcd.ts'
-import { fundHub, openFundedChannel, randomKey, requestHubChannel, startClient, startHub } from '../test/helpers/hub.ts'
+import { useBtcd } from './lib/btcd.ts'
+import { Cleanups } from './lib/cleanups.ts'
+import { openFundedChannel, randomKey, requestHubChannel, startClient } from './lib/client.ts'
+import { fundHub, startHub } from './lib/hub.ts'
 import type { HubClient, CloseResult, ChannelInfo } from '../client-sdk/index.ts'
 import type { Role } from '../client-sdk/options.ts'
 
@@ -28,8 +30,7 @@ const CONCURRENCY = 8
 const TREASURY_SHARE_PERCENT = 10
 
 const say = (s: string): void => { if (JSON_OUT) process.stderr.write(s + '\n'); else process.stdout.write(s + '\n') }
-const cleanups: Array<() => Promise<void> | void> = []
-const teardown = { teardown: (fn: () => Promise<void> | void) => { cleanups.push(fn) } }
+const cleanups = new Cleanups()
 
 async function main (): Promise<void> {
   const dataDir = path.join(REPO_ROOT, '.data', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`)
@@ -37,15 +38,15 @@ async function main (): Promise<void> {
   say(`data directory: ${path.relative(REPO_ROOT, dataDir)}`)
 
   say('starting btcd (regtest, loopback) …')
-  const btc = await useBtcd(teardown, { dataDir: path.join(dataDir, 'btcd') })
+  const btc = await useBtcd(cleanups, { dataDir: path.join(dataDir, 'btcd') })
   say('starting the hub (child process) …')
-  const hub = await startHub({ dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc }, teardown)
+  const hub = await startHub({ dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc }, cleanups)
   say(`hub ${hub.hubId} listening on ${hub.url}`)
   await fundHub(btc, hub, 10_000_000)
 
   const parties: Array<{ name: string; role: Role; client: HubClient; initialMsat: number }> = []
   const add = async (name: string, role: Role): Promise<HubClient> => {
-    const client = await startClient({ hub, btc, dataDir: path.join(dataDir, name), role, nodeKey: randomKey() }, teardown)
+    const client = await startClient({ hub, btc, dataDir: path.join(dataDir, name), role, nodeKey: randomKey() }, cleanups)
     parties.push({ name, role, client, initialMsat: 0 })
     return client
   }
@@ -144,19 +145,15 @@ async function main (): Promise<void> {
   if (lost !== totalMsat + feesMsat || gained !== totalMsat) throw new Error('the summary does not add up')
 }
 
-async function cleanup (): Promise<void> {
-  for (const fn of cleanups.reverse()) { try { await fn() } catch { /* best effort */ } }
-}
-
 /** Runs the whole demo; resolves with the process exit code (0: it ran to the end and added up). */
 export async function runDemo (): Promise<number> {
   try {
     await main()
-    await cleanup()
+    await cleanups.run()
     return 0
   } catch (e) {
     process.stderr.write(`\ndemo failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
-    await cleanup()
+    await cleanups.run()
     return 1
   }
 }

@@ -3,8 +3,8 @@
 // read once it has settled; the restart is timed from SIGKILL to listening, to every idle channel
 // reestablished, and to the first successful platform → creator payment.
 import net from 'node:net'
-import type { Btcd } from '../../test/helpers/btcd.ts'
-import type { HubProcess } from '../../test/helpers/hub.ts'
+import type { Btcd } from '../lib/btcd.ts'
+import type { HubProcess } from '../lib/hub.ts'
 import { WorkerProcess } from './ipc.ts'
 import { rssBytes, cpuSeconds } from './host.ts'
 import { balanceProblems, type ChannelView } from './stats.ts'

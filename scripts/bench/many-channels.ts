@@ -16,8 +16,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { useBtcd } from '../../test/helpers/btcd.ts'
-import { startHub } from '../../test/helpers/hub.ts'
+import { useBtcd } from '../lib/btcd.ts'
+import { Cleanups } from '../lib/cleanups.ts'
+import { startHub } from '../lib/hub.ts'
 import { WorkerProcess } from './ipc.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './setup.ts'
 import { checkBalances, freePort, manyChannelHubConfig, openIdleChannels, settledRss, startManyChannels, timeRestart, type RestartTimes } from './idle-channels.ts'
@@ -37,8 +38,7 @@ if (COUNTS.some((c, i) => !Number.isInteger(c) || c < 1 || c > 100_000 || (i > 0
 /** Idle channels are small: size does not change their memory, and the faucet's coins last. */
 const IDLE_CHANNEL_SAT = 100_000
 const say = (s: string): void => { process.stderr.write(s + '\n') }
-const cleanups: Array<() => Promise<void> | void> = []
-const teardown = { teardown: (fn: () => Promise<void> | void) => { cleanups.push(fn) } }
+const cleanups = new Cleanups()
 const MB = (b: number): string => `${(b / 1e6).toFixed(1)} MB`
 
 async function main (): Promise<void> {
@@ -46,12 +46,12 @@ async function main (): Promise<void> {
   const dataDir = path.join(REPO_ROOT, '.data', `many-${started.toISOString().replace(/[:.]/g, '-')}`)
   fs.mkdirSync(dataDir, { recursive: true })
   cleanups.push(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
-  const btc = await useBtcd(teardown, { dataDir: path.join(dataDir, 'btcd') })
+  const btc = await useBtcd(cleanups, { dataDir: path.join(dataDir, 'btcd') })
   const cfg = manyChannelHubConfig(PER_NODE, await freePort())
   const hub = await startHub({
     dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc, verbose: VERBOSE,
     config: { ...cfg, channels: { ...(cfg.channels as object), fundingSat: 1_000_000 }, router: { holdMs: 60_000 } },
-  }, teardown)
+  }, cleanups)
   say(`hub ${hub.hubId.slice(0, 16)}… pid ${hub.pid}; ${COUNTS.join(', ')} idle channels, ${PER_NODE} per node id`)
 
   // One platform and one creator (SDK clients): the payment after the restart goes between them.
@@ -113,12 +113,9 @@ async function main (): Promise<void> {
   if (bal.problems.length > 0) process.exitCode = 1
 }
 
-async function cleanup (): Promise<void> {
-  for (const fn of cleanups.reverse()) { try { await fn() } catch { /* best effort */ } }
-}
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void cleanup().finally(() => process.exit(130)) })
-main().then(cleanup, async e => {
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void cleanups.run().finally(() => process.exit(130)) })
+main().then(() => cleanups.run(), async e => {
   process.stderr.write(`\nmany-channels failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
-  await cleanup()
+  await cleanups.run()
   process.exitCode = 1
 })

@@ -5,7 +5,7 @@
 // at cltv_expiry + 1 the channel is failed, with the monitor's reason, and its commitment is on-chain.
 import t from 'tap'
 import path from 'node:path'
-import { useBtcd, type Btcd } from '../../helpers/btcd.ts'
+import { mineUntilHeight, useBtcd, type Btcd } from '../../helpers/btcd.ts'
 import { fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../../helpers/hub.ts'
 import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
 import { OFFERED_HTLC_GRACE_BLOCKS } from '../../../protocol/limits.ts'
@@ -49,12 +49,6 @@ async function minedSpend (btc: Btcd, fundingTxid: string, from: number): Promis
   return false
 }
 
-async function mineTo (btc: Btcd, height: number): Promise<void> {
-  const tip = await btc.chain.tip()
-  if (!tip.ok) throw new Error(tip.error.detail)
-  if (height > tip.value.height) await btc.mine(height - tip.value.height)
-}
-
 t.test('a monitor that goes on-chain at an HTLC deadline fails the channel first, on the hub and in the SDK', async t => {
   t.ok(OFFERED_HTLC_GRACE_BLOCKS > 1, 'the channel machine\'s own deadline comes later than the monitor\'s')
   const btc = await useBtcd(t)
@@ -77,7 +71,7 @@ t.test('a monitor that goes on-chain at an HTLC deadline fails the channel first
   const hubView = async (): Promise<{ phase: string } | undefined> => ((await admin(hub, '/channels')).body as Array<{ channel_id: string; phase: string }>).find(c => c.channel_id === payeeChannel)
   t.equal((await hubView())?.phase, 'normal', 'the hub\'s channel is still normal')
   const expiry = sw.adds[0]!.cltv_expiry
-  await mineTo(btc, expiry + 1)
+  await mineUntilHeight(btc, expiry + 1)
   await waitFor(async () => (await hubView())?.phase === 'failed', 'the hub\'s channel failed at the monitor\'s deadline', 30_000)
   const tip1 = await btc.chain.tip()
   t.equal(tip1.ok ? tip1.value.height : 0, expiry + 1, `failed at cltv_expiry + 1 (${expiry + 1}), before the channel machine's own deadline`)
@@ -100,7 +94,7 @@ t.test('a monitor that goes on-chain at an HTLC deadline fails the channel first
   await hub.kill()
   const state = (payer as unknown as { channelSet: { channels (): Array<{ driver: { state: { localCommit?: { spec: { htlcs: Array<{ cltvExpiry: number }> } }; phase: string } } }> } }).channelSet.channels()[0]!.driver.state
   const payerExpiry = state.localCommit!.spec.htlcs[0]!.cltvExpiry
-  await mineTo(btc, payerExpiry + 1)
+  await mineUntilHeight(btc, payerExpiry + 1)
   await waitFor(() => payer.channels()[0]!.phase === 'failed', 'the payer\'s channel failed at its monitor\'s deadline', 30_000)
   const tip2 = await btc.chain.tip()
   t.equal(tip2.ok ? tip2.value.height : 0, payerExpiry + 1, `failed at cltv_expiry + 1 (${payerExpiry + 1}), before the channel machine's own deadline`)

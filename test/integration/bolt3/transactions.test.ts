@@ -7,9 +7,9 @@ import {
   finalizeHtlcTx, signHtlcTx, signWalletInputs, p2wpkh, type ChannelType, type Claim, type Tx, type WalletInput,
 } from '../../../protocol/tx/index.ts'
 import { msat, sat, type Txid } from '../../../protocol/types.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
+import { mineUntilHeight, tipHeight, useBtcd } from '../../helpers/btcd.ts'
 import {
-  FEERATE, PREIMAGE_OFFERED, PREIMAGE_RECEIVED, TO_SELF_DELAY, aCommitment, broadcast, confirmations, curve, height, mineTo, newParty, openChannel,
+  FEERATE, PREIMAGE_OFFERED, PREIMAGE_RECEIVED, TO_SELF_DELAY, aCommitment, broadcast, confirmations, curve, newParty, openChannel,
   walletCoin, type SignedCommitment,
 } from './fixtures/channel.ts'
 
@@ -56,7 +56,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     t.equal(await confirmations(btc, ch.fundingTxid), 1, 'funding tx confirmed')
     // Fee coins for anchors (zero-fee HTLC txs, 330-sat anchors), confirmed before the clock starts.
     const coins = await feeCoins(channelType, 4)
-    const h0 = await height(btc)
+    const h0 = await tipHeight(btc)
     const cltv = h0 + 12
     const sc = aCommitment(ch, 1, cltv)
     t.equal(sc.commitment.htlcOutputs.length, 2)
@@ -64,7 +64,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     const sent = await broadcast(btc, sc.tx)
     t.ok(sent.ok, 'commitment accepted')
     await btc.mine(1)
-    const C = await height(btc)
+    const C = await tipHeight(btc)
     t.equal(await confirmations(btc, sc.commitment.txid), 1, 'commitment confirmed')
     const { keys } = sc.params
 
@@ -93,7 +93,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
       outpoint: { txid: sc.commitment.txid, vout: toLocal.vout }, valueSat: toLocal.valueSat, revocationPubkey: keys.revocationPubkey,
       localDelayedPubkey: keys.localDelayedPubkey, toSelfDelay: TO_SELF_DELAY, localDelayedPrivkey: sc.aDelayedPrivkey,
     })])
-    await mineTo(btc, C + TO_SELF_DELAY - 2)
+    await mineUntilHeight(btc, C + TO_SELF_DELAY - 2)
     const early = await broadcast(btc, sweep)
     t.match(early, { ok: false, reason: 'sequence_locks_not_met' }, 'to_local sweep rejected one block early')
     await btc.mine(1)
@@ -103,7 +103,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     // HTLC-timeout: rejected before its CLTV, accepted at it.
     const timeout = aHtlcTx(sc, htlcIndex(sc, 'offered'), coins[2])
     t.equal(timeout.locktime, cltv)
-    await mineTo(btc, cltv - 1)
+    await mineUntilHeight(btc, cltv - 1)
     const tooSoon = await broadcast(btc, timeout)
     t.match(tooSoon, { ok: false, reason: 'non_final' }, 'HTLC-timeout rejected before its CLTV')
     await btc.mine(1)
@@ -119,7 +119,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
         localDelayedPubkey: keys.localDelayedPubkey, toSelfDelay: TO_SELF_DELAY, localDelayedPrivkey: sc.aDelayedPrivkey,
       })])
       // HTLC-success confirmed at C + 1 and the tip is now past C + 1 + to_self_delay.
-      t.ok(await height(btc) >= C + TO_SELF_DELAY)
+      t.ok(await tipHeight(btc) >= C + TO_SELF_DELAY)
       const r = await broadcast(btc, second)
       t.ok(r.ok, `HTLC-success output swept after to_self_delay ${r.ok ? '' : r.detail}`)
     }
@@ -128,8 +128,8 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
       // ...and by anyone 16 blocks after the commitment confirmed.
       const ra = outputOf(sc, 'remote_anchor')
       const anyone = claimTx([claimAnchorAfterDelay({ outpoint: { txid: sc.commitment.txid, vout: ra.vout }, valueSat: ra.valueSat, fundingPubkey: ch.b.basepoints.fundingPubkey })], [coins[3]!])
-      t.ok(await height(btc) <= C + 14, 'still before the anchor CSV')
-      await mineTo(btc, C + 14)
+      t.ok(await tipHeight(btc) <= C + 14, 'still before the anchor CSV')
+      await mineUntilHeight(btc, C + 14)
       const early = await broadcast(btc, anyone)
       t.match(early, { ok: false, reason: 'sequence_locks_not_met' }, 'remote anchor not sweepable by anyone before 16 blocks')
       await btc.mine(1)
@@ -142,7 +142,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
 
   t.test(`${channelType}: B claims HTLCs from A's commitment (their commitment, to B): preimage at once, timeout after CLTV`, async t => {
     const ch = await openChannel(btc, channelType)
-    const h0 = await height(btc)
+    const h0 = await tipHeight(btc)
     const receivedCltv = h0 + 5
     const sc = aCommitment(ch, 3, h0 + 50, receivedCltv)
     const sent = await broadcast(btc, sc.tx)
@@ -158,7 +158,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     const received = sc.commitment.htlcOutputs[htlcIndex(sc, 'received')]!
     const back = claimTx([claimRemoteHtlcTimeout({ channelType, outpoint: { txid, vout: received.vout }, valueSat: received.valueSat, witnessScript: received.witnessScript, htlcPrivkey: sc.bHtlcPrivkey, cltvExpiry: receivedCltv })])
     t.equal(back.locktime, receivedCltv)
-    await mineTo(btc, receivedCltv - 1)
+    await mineUntilHeight(btc, receivedCltv - 1)
     t.match(await broadcast(btc, back), { ok: false, reason: 'non_final' }, 'timeout claim rejected before the CLTV')
     await btc.mine(1)
     const r2 = await broadcast(btc, back)
@@ -189,7 +189,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
   t.test(`${channelType}: a revoked commitment is punished, second-stage HTLC output included`, async t => {
     const ch = await openChannel(btc, channelType)
     const coins = await feeCoins(channelType, 1)
-    const h0 = await height(btc)
+    const h0 = await tipHeight(btc)
     const revoked = aCommitment(ch, 0, h0 + 50)
     aCommitment(ch, 1, h0 + 50) // the state that replaced it
     // A revokes commitment 0 (revoke_and_ack); B stores the secret in its shachain.

@@ -10,10 +10,10 @@ import { bytesToHex, hexToBytes, sat, type Txid } from '../../../protocol/types.
 import type { MonitorUpdate } from '../../../protocol/channel/index.ts'
 import { MonitorHost, type MonitorEvent } from '../../../host/monitor/index.ts'
 import { keys, MemoryStore, put } from '../../../host/store/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
 import { KeyedPair, type Side } from '../../../scripts/lib/keyed-pair.ts'
 import { walletCoin } from '../bolt3/fixtures/channel.ts'
-import { CAPACITY, DELAY, DEPTH, FEERATE, heldCommitment, mineUntil, send, sweptTo, tipHeight } from './fixtures/channel.ts'
+import { CAPACITY, DELAY, DEPTH, FEERATE, heldCommitment, mineUntil, send, sweptTo } from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
 

@@ -3,8 +3,8 @@
 // monitor alone takes every output, including the second-stage output, before to_self_delay ends.
 import t from 'tap'
 import { parseTx, txHex } from '../../../protocol/tx/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { DELAY, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, tipHeight, wantsAfter, watch } from './fixtures/channel.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { DELAY, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, wantsAfter, watch } from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
 

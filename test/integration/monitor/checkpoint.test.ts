@@ -12,8 +12,9 @@ import { FaultyStore } from '../../fixtures/faulty-store.ts'
 import { keys, parseJsonValue, put, type Store } from '../../../host/store/index.ts'
 import { LevelStore } from '../../../host/store/node/level-store.ts'
 import { indexKey, parseSummary } from '../../../host/monitor/checkpoint.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, tipHeight, tmpDir, watch } from './fixtures/channel.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, watch } from './fixtures/channel.ts'
+import { tempDir } from '../../helpers/hub.ts'
 
 const btc = await useBtcd(t)
 
@@ -28,7 +29,7 @@ async function storedSeq (store: Store, channelId: string): Promise<number> {
 t.test('a host killed between checkpoints replays the stored updates and punishes a revoked commitment whose HTLCs it dropped from memory', async t => {
   const p = await fundedPair(btc, 71)
   const id = p.a.state.channelId
-  const dir = tmpDir()
+  const dir = tempDir('monitor')
   const faulty = new FaultyStore(await LevelStore.open(dir))
   let hub = await watch(btc, p.a, { store: faulty, checkpointMs: 3_600_000 })
   await feed(hub) // the monitor is created, and stored once
@@ -73,7 +74,7 @@ t.test('a host killed between checkpoints replays the stored updates and punishe
 t.test('an idle monitor is dropped from memory, stays unloaded across blocks and a restart, and is loaded for updates it missed and when its funding output is spent', async t => {
   const p = await fundedPair(btc, 72)
   const id = p.a.state.channelId
-  const dir = tmpDir()
+  const dir = tempDir('monitor')
   let hub = await watch(btc, p.a, { dir, checkpointMs: 3_600_000 })
   await feed(hub)
   const h0 = await tipHeight(btc)

@@ -16,8 +16,8 @@ import { hubConfigSchema } from '../../../hub/config.ts'
 import { CircuitStore } from '../../../hub/router/circuits.ts'
 import { Router } from '../../../hub/router/router.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { DEPTH, FEERATE, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch } from './fixtures/channel.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { DEPTH, FEERATE, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, watch } from './fixtures/channel.ts'
 import { CHAIN_HASH, type KeyedPair } from '../../../scripts/lib/keyed-pair.ts'
 
 const btc = await useBtcd(t)

@@ -8,8 +8,8 @@ import t from 'tap'
 import { txid } from '../../../protocol/tx/index.ts'
 import { keys, put } from '../../../host/store/index.ts'
 import type { MonitorUpdate } from '../../../protocol/channel/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { confirmedAt, fundedPair, heldCommitment, tipHeight, watch, type Watch } from './fixtures/channel.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { confirmedAt, fundedPair, heldCommitment, watch, type Watch } from './fixtures/channel.ts'
 import type { KeyedPair, Side } from '../../../scripts/lib/keyed-pair.ts'
 
 const btc = await useBtcd(t)

@@ -7,9 +7,10 @@ import { sha256 } from '../../../protocol/crypto/hash.ts'
 import { bytesToHex, type Txid } from '../../../protocol/types.ts'
 import { txid } from '../../../protocol/tx/index.ts'
 import type { MonitorEvent } from '../../../host/monitor/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
 import { KeyedPair } from '../../../scripts/lib/keyed-pair.ts'
-import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, secondStageFees, sweptTo, tipHeight, tmpDir, watch, type Watch } from './fixtures/channel.ts'
+import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, secondStageFees, sweptTo, watch, type Watch } from './fixtures/channel.ts'
+import { tempDir } from '../../helpers/hub.ts'
 
 const btc = await useBtcd(t)
 
@@ -39,7 +40,7 @@ for (const closer of ['A', 'B'] as const) {
     p.fulfill(p.b, o1.id); p.fulfill(p.a, r1.id)
     p.toA.length = 0; p.toB.length = 0
 
-    const dir = tmpDir()
+    const dir = tempDir('monitor')
     const onEvent = async (e: MonitorEvent): Promise<void> => {
       // Scenario 8: the hub fulfils the payer's HTLC with the preimage it learned on-chain.
       if (e.kind === 'preimage_learned' && e.paymentHash === up.hash) { u.run(u.b, { kind: 'command', cmd: { type: 'fulfill_htlc', id: up.id, preimage: e.preimage } }); u.settle() }

@@ -10,7 +10,7 @@ import { bytesToHex } from '../../../protocol/types.ts'
 import { regtestSubsidy } from '../../../host/chain/btcd/block-builder.ts'
 import type { ChainBlock, BlockRef } from '../../../host/chain/backend.ts'
 import { Wallet, COINBASE_MATURITY } from '../../../host/wallet/wallet.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
 
 const btc = await useBtcd(t)
 const FEE_RATE = 3
@@ -29,19 +29,13 @@ const ext = payments.p2wpkh({ pubkey: tinyCurve.pubkey(randomBytes(32)), network
 const extAddress = ext.address!
 const extScript = bytesToHex(ext.output!)
 
-async function tipHeight (): Promise<number> {
-  const tip = await btc.chain.tip()
-  if (!tip.ok) throw new Error(tip.error.detail)
-  return tip.value.height
-}
-
 t.test('seed file is created with mode 0600', async t => {
   t.equal(fs.statSync(path.join(dataDir, 'wallet-seed.hex')).mode & 0o777, 0o600)
 })
 
 t.test('mine 101 blocks to the wallet; send to an external address; the output confirms; the balance is exact to the satoshi', async t => {
   const { script } = wallet.newAddress()
-  const start = await tipHeight()
+  const start = await tipHeight(btc)
   await btc.mineTo(script, 101)
   const tip = start + 101
   let mined = 0; let mature = 0
@@ -94,7 +88,7 @@ t.test('reorg: invalidateblock on the block holding the payment rolls back the w
   const sent = await wallet.send([{ address: extAddress, value: amount }])
   if (!sent.ok) throw new Error(JSON.stringify(sent.error))
   const [hash] = await btc.mine(1)
-  const height = await tipHeight()
+  const height = await tipHeight(btc)
   const confirmed = wallet.balance()
   t.equal(confirmed.total, before.total - amount - sent.value.fee)
   t.ok(wallet.utxos().some(u => u.txid === sent.value.txid), 'change output tracked')
@@ -125,7 +119,7 @@ t.test('a reopened wallet restores its coins from disk and catches up on blocks 
   const { script } = wallet.newAddress()
   wallet.close()
   await btc.mineTo(script, 1)
-  const h = await tipHeight()
+  const h = await tipHeight(btc)
   wallet = await open()
   t.equal(wallet.tip?.height, h)
   t.equal(wallet.balance().total, before.total + regtestSubsidy(h))
