@@ -21,7 +21,9 @@ const args = process.argv.slice(2)
 const JSON_OUT = args.includes('--json')
 const secondsArg = args.indexOf('--seconds')
 const SECONDS = secondsArg >= 0 ? Number(args[secondsArg + 1]) : 20
-if (!Number.isFinite(SECONDS) || SECONDS <= 0 || SECONDS > 3_600) { console.error('--seconds: must be a number of seconds in (0, 3600]'); process.exit(2) }
+if (!Number.isFinite(SECONDS) || SECONDS <= 0 || SECONDS > 3_600) {
+  console.error('--seconds: must be a number of seconds in (0, 3600]'); process.exit(2)
+}
 
 const PLATFORM_CAPACITY_SAT = 5_000_000
 /** Payments in flight at once from the platform. */
@@ -73,7 +75,8 @@ async function main (): Promise<void> {
   let seq = 0
   const progress = setInterval(() => {
     const s = (Date.now() - started) / 1000
-    const line = `payments ${count} (failed ${failed})  moved ${(totalMsat / 1000).toFixed(0)} sat  hub fees ${(feesMsat / 1000).toFixed(1)} sat  ${(count / s).toFixed(1)} payments/s`
+    const line = `payments ${count} (failed ${failed})  moved ${(totalMsat / 1000).toFixed(0)} sat  hub fees ` +
+      `${(feesMsat / 1000).toFixed(1)} sat  ${(count / s).toFixed(1)} payments/s`
     if (JSON_OUT) process.stderr.write(`\r${line}`); else process.stdout.write(`\r${line}`)
   }, 250)
   const payOne = async (payee: HubClient, amountMsat: number, memo: string): Promise<void> => {
@@ -100,7 +103,8 @@ async function main (): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)))
   clearInterval(progress)
   say('')
-  say(`paid ${count} payments (${failed} failed), ${(totalMsat / 1000).toFixed(3)} sat to payees, ${(feesMsat / 1000).toFixed(3)} sat in hub fees`)
+  say(`paid ${count} payments (${failed} failed), ${(totalMsat / 1000).toFixed(3)} sat to payees, ` +
+    `${(feesMsat / 1000).toFixed(3)} sat in hub fees`)
   for (const [why, n] of failures) say(`  failed ×${n}: ${why}`)
 
   // ── Close everything cooperatively ──
@@ -123,7 +127,8 @@ async function main (): Promise<void> {
     const close = closes.get(p.client)!
     const tx = await btc.chain.getRawTransaction(close.closingTxid)
     const confirmed = tx.ok && tx.value !== null && tx.value.confirmations > 0
-    say(`${p.name.padEnd(10)} ${p.role.padEnd(9)} closing ${close.closingTxid} ${confirmed ? 'confirmed' : 'NOT CONFIRMED'}: ${p.name} gets ${close.localSat} sat, hub gets ${close.remoteSat} sat (fee ${close.feeSat} sat, paid by ${ch.funder ? p.name : 'the hub'})`)
+    say(`${p.name.padEnd(10)} ${p.role.padEnd(9)} closing ${close.closingTxid} ${confirmed ? 'confirmed' : 'NOT CONFIRMED'}: ${p.name} ` +
+      `gets ${close.localSat} sat, hub gets ${close.remoteSat} sat (fee ${close.feeSat} sat, paid by ${ch.funder ? p.name : 'the hub'})`)
     channels.push({
       counterparty: p.client.nodeId,
       role: p.role,
@@ -139,8 +144,11 @@ async function main (): Promise<void> {
   }
   const summary = { payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels }
   const lost = channels.filter(c => c.role === 'platform').reduce((t, c) => t + c.initial_counterparty_msat - c.final_counterparty_msat, 0)
-  const gained = channels.filter(c => c.role !== 'platform').reduce((t, c) => t + c.final_counterparty_msat - c.initial_counterparty_msat, 0)
-  say(`check: payers lost ${lost} msat = payments ${totalMsat} + hub fees ${feesMsat}: ${lost === totalMsat + feesMsat ? 'yes' : 'NO'}; payees gained ${gained} msat = payments: ${gained === totalMsat ? 'yes' : 'NO'}`)
+  const gained = channels.filter(c => c.role !== 'platform').reduce(
+    (t, c) => t + c.final_counterparty_msat - c.initial_counterparty_msat, 0,
+  )
+  say(`check: payers lost ${lost} msat = payments ${totalMsat} + hub fees ${feesMsat}: ${lost === totalMsat + feesMsat ? 'yes' : 'NO'}; ` +
+    `payees gained ${gained} msat = payments: ${gained === totalMsat ? 'yes' : 'NO'}`)
   if (JSON_OUT) process.stdout.write(JSON.stringify(summary) + '\n')
   if (lost !== totalMsat + feesMsat || gained !== totalMsat) throw new Error('the summary does not add up')
 }

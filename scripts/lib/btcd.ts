@@ -103,7 +103,9 @@ export async function useBtcd (t: Teardown, opts: StartBtcdOptions & { initialBl
       const r = await chain.broadcast(hex)
       if (!r.ok) {
         // The coin may be gone (reorg, restart): forget it and look again.
-        if (r.error.kind === 'rejected' && (r.error.reason === 'missing_inputs' || r.error.reason === 'conflict')) { coins.length = 0; continue }
+        if (r.error.kind === 'rejected' && (r.error.reason === 'missing_inputs' || r.error.reason === 'conflict')) {
+          coins.length = 0; continue
+        }
         throw new Error(`faucet broadcast: ${r.error.detail}`)
       }
       // Chained unconfirmed change is fine for btcd's mempool; keep spending it.
@@ -139,6 +141,8 @@ export async function mineUntilHeight (btc: Btcd, height: number): Promise<void>
 
 /** Waits until `txid` is in btcd's mempool (or chain), then mines `n` blocks. */
 export async function mineTx (btc: Btcd, txid: string, n = 1): Promise<void> {
-  await waitFor(async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, `tx ${txid} in the mempool`)
+  await waitFor(
+    async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, `tx ${txid} in the mempool`,
+  )
   await btc.mine(n)
 }

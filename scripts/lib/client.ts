@@ -34,7 +34,9 @@ export function randomKey (): Uint8Array {
 export async function startClient (o: StartClientOptions, t?: Teardown): Promise<HubClient> {
   const client = await HubClient.create({
     nodeKey: o.nodeKey ?? randomKey(), hubUrl: o.hub.url, hubId: o.hub.hubId, dataDir: o.dataDir, role: o.role,
-    chain: o.btc.chain, reconnectInitialMs: 50, reconnectMaxMs: 500, ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}), ...(o.socketFactory !== undefined ? { socketFactory: o.socketFactory } : {}),
+    chain: o.btc.chain, reconnectInitialMs: 50, reconnectMaxMs: 500,
+    ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}),
+    ...(o.socketFactory !== undefined ? { socketFactory: o.socketFactory } : {}),
   })
   t?.teardown(() => client.stop())
   await client.connect()

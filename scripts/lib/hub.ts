@@ -30,7 +30,10 @@ function hubBundle (): Promise<string> {
   bundle ??= (async () => {
     const { build } = await import('esbuild')
     const outfile = path.join(REPO_ROOT, '.data', 'hub-bundles', `main-${process.pid}.mjs`)
-    await build({ entryPoints: [path.join(REPO_ROOT, 'hub/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' })
+    await build({
+      entryPoints: [path.join(REPO_ROOT, 'hub/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20',
+      packages: 'external', outfile, logLevel: 'error',
+    })
     process.once('exit', () => { try { fs.rmSync(outfile) } catch { /* already gone */ } })
     return outfile
   })()
@@ -74,7 +77,9 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
   const configPath = path.join(opts.dataDir, 'hub-config.json')
   let port = 0
   const writeConfig = (): void => {
-    const transport = { port, maxConnectsPerIp: 100_000, maxUnauthenticatedPerIp: 1_000, maxBadFrames: 1_000, ...(opts.config?.transport as object ?? {}) }
+    const transport = {
+      port, maxConnectsPerIp: 100_000, maxUnauthenticatedPerIp: 1_000, maxBadFrames: 1_000, ...(opts.config?.transport as object ?? {})
+    }
     const cfg = {
       dataDir: opts.dataDir,
       btcd: { mode: 'external', host: opts.btcd.host, port: opts.btcd.port, user: opts.btcd.user, pass: opts.btcd.pass },
@@ -108,7 +113,10 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
       if (opts.verbose === true) process.stderr.write(`${new Date().toISOString().slice(14, 23)} [hub] ${line}\n`)
     })
     let stderr = ''
-    c.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8_000); if (opts.verbose === true) process.stderr.write(`${new Date().toISOString().slice(14, 23)} [hub!] ${d.toString()}`) })
+    c.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-8_000);
+      if (opts.verbose === true) process.stderr.write(`${new Date().toISOString().slice(14, 23)} [hub!] ${d.toString()}`)
+    })
     const listening = await Promise.race([
       waitLine(l => l.event === 'listening', 60_000),
       exit.then(code => { throw new Error(`hub exited (${code}) before listening:\n${stderr}`) }),
@@ -122,7 +130,9 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
 
   function waitLine (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { listeners = listeners.filter(l => l !== fn); reject(new Error('hub: timed out waiting for a line')) }, timeoutMs)
+      const timer = setTimeout(
+        () => { listeners = listeners.filter(l => l !== fn); reject(new Error('hub: timed out waiting for a line')) }, timeoutMs,
+      )
       const fn = (l: Record<string, unknown>): void => {
         if (!pred(l)) return
         clearTimeout(timer)

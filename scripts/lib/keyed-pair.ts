@@ -38,7 +38,9 @@ export interface PairOptions {
   toSelfDelay?: number
   height: number
   /** The funding outpoint: called with both funding scriptPubkeys' inputs once they are known. */
-  fund: (fundingPubkeys: { a: string; b: string }, capacitySat: number) => Promise<{ txid: Txid; outputIndex: number; hex?: string }> | { txid: Txid; outputIndex: number; hex?: string }
+  fund: (
+    fundingPubkeys: { a: string; b: string }, capacitySat: number,
+  ) => Promise<{ txid: Txid; outputIndex: number; hex?: string }> | { txid: Txid; outputIndex: number; hex?: string }
 }
 
 function seedOf (seed: number, who: string): Uint8Array { return sha256(new TextEncoder().encode(`monitor-test/${seed}/${who}`)) }
@@ -63,17 +65,24 @@ export class KeyedPair {
       return { seed: seedOf(seed, name), keys, signer: bolt3Signer(keys.secrets) }
     }
     const ka = mk('A'); const kb = mk('B')
-    const limits = { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 5_000_000_000 as Msat, channelReserveSat: 10_000 as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: o.toSelfDelay ?? 20, maxAcceptedHtlcs: 30 }
+    const limits = {
+      dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 5_000_000_000 as Msat, channelReserveSat: 10_000 as Sat,
+      htlcMinimumMsat: 1 as Msat, toSelfDelay: o.toSelfDelay ?? 20, maxAcceptedHtlcs: 30,
+    }
     const capacitySat = o.capacitySat ?? 1_000_000
     const opened = openChannel({
       temporaryChannelId: bytesToHex(sha256(seedOf(seed, 'tmp'))) as ChannelId, chainHash: CHAIN_HASH,
       channelType: o.channelType ?? 'static_remotekey', fundingSat: capacitySat as Sat, pushMsat: (o.pushMsat ?? 400_000_000) as Msat,
-      feeratePerKw: o.feeratePerKw ?? 2500, local: localSideParams(ka.keys, limits), policy: defaultPolicy(), localShutdownScript: '0014' + '11'.repeat(20), height: o.height,
+      feeratePerKw: o.feeratePerKw ?? 2500, local: localSideParams(ka.keys, limits), policy: defaultPolicy(),
+      localShutdownScript: '0014' + '11'.repeat(20), height: o.height,
     }, ka.signer)
     p.a = side('A', ka, opened.state)
     const open = opened.effects.find(e => e.kind === 'send')
     if (open?.kind !== 'send' || open.msg.type !== 'open_channel') throw new Error('no open_channel')
-    const accepted = acceptChannel({ chainHash: CHAIN_HASH, minimumDepth: 1, local: localSideParams(kb.keys, limits), policy: defaultPolicy(), localShutdownScript: '0014' + '22'.repeat(20), height: o.height }, open.msg, kb.signer)
+    const accepted = acceptChannel({
+      chainHash: CHAIN_HASH, minimumDepth: 1, local: localSideParams(kb.keys, limits), policy: defaultPolicy(),
+      localShutdownScript: '0014' + '22'.repeat(20), height: o.height,
+    }, open.msg, kb.signer)
     if ('error' in accepted) throw new Error(`acceptChannel: ${accepted.error.reason}`)
     p.b = side('B', kb, accepted.state)
     p.handle(p.b, accepted.effects)
@@ -89,7 +98,9 @@ export class KeyedPair {
   ready (): void {
     for (const s of [this.a, this.b]) this.run(s, { kind: 'chain', event: fundingAsAgreed(s.state.setup, 6) })
     this.flush()
-    if (this.a.state.phase !== 'normal' || this.b.state.phase !== 'normal') throw new Error(`phases ${this.a.state.phase}/${this.b.state.phase}`)
+    if (this.a.state.phase !== 'normal' || this.b.state.phase !== 'normal') throw new Error(
+      `phases ${this.a.state.phase}/${this.b.state.phase}`
+    )
   }
 
   other (s: Side): Side { return s === this.a ? this.b : this.a }
@@ -127,7 +138,9 @@ export class KeyedPair {
     for (let i = 0; i < 100; i++) {
       this.flush()
       let signed = false
-      for (const s of [this.a, this.b]) if (needsSignature(s.state)) { this.run(s, { kind: 'command', cmd: { type: 'sign' } }); signed = true }
+      for (const s of [this.a, this.b]) if (needsSignature(s.state)) {
+        this.run(s, { kind: 'command', cmd: { type: 'sign' } }); signed = true
+      }
       if (!signed) { this.flush(); return }
     }
     throw new Error('settle: no convergence')
@@ -140,7 +153,10 @@ export class KeyedPair {
     this.preimages.set(hash, preimage)
     const id = from.state.nextLocalHtlcId
     const before = from.events.length
-    this.run(from, { kind: 'command', cmd: { type: 'add_htlc', amountMsat: amountMsat as Msat, paymentHash: hash, cltvExpiry, recipient: this.other(from).nodeId } })
+    this.run(from, {
+      kind: 'command',
+      cmd: { type: 'add_htlc', amountMsat: amountMsat as Msat, paymentHash: hash, cltvExpiry, recipient: this.other(from).nodeId },
+    })
     const failed = from.events.slice(before).find(e => e.type === 'command_failed')
     if (failed !== undefined) throw new Error(`add_htlc refused: ${JSON.stringify(failed)}`)
     return { id, hash, preimage }
@@ -169,5 +185,8 @@ export class KeyedPair {
 }
 
 function side (name: 'A' | 'B', k: { seed: Uint8Array; keys: ChannelKeys; signer: ChannelSigner }, state: ChannelState): Side {
-  return { name, seed: k.seed, keys: k.keys, mkeys: monitorKeys(k.keys), signer: k.signer, state, monitor: [], snapshots: [], events: [], nodeId: k.keys.fundingPubkey as NodeId }
+  return {
+    name, seed: k.seed, keys: k.keys, mkeys: monitorKeys(k.keys), signer: k.signer, state, monitor: [], snapshots: [], events: [],
+    nodeId: k.keys.fundingPubkey as NodeId,
+  }
 }

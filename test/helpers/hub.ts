@@ -61,7 +61,9 @@ export function cutSwitch (): CutSwitch {
   let trace: Array<{ direction: Direction; type: string }> = []
   let fired = false
   const typeOf = (data: unknown): string | undefined => {
-    try { const t = (JSON.parse(String(data)) as { type?: unknown }).type; return typeof t === 'string' ? t : undefined } catch { return undefined }
+    try {
+      const t = (JSON.parse(String(data)) as { type?: unknown }).type; return typeof t === 'string' ? t : undefined
+    } catch { return undefined }
   }
   /** true: cut now (before); 'after': cut after delivery; false: nothing. */
   const decide = (direction: Direction, data: unknown): false | 'before' | 'after' => {
@@ -146,9 +148,13 @@ export function injector (): Injector {
 
 /** The setup most hub tests share: a funded hub process, a platform with its own funded channel and a
  *  creator with a hub-funded channel, all ready. */
-export async function startHubPlatformCreator (btc: Btcd, t: Teardown, o: { name: string; hubSat: number; platformCapacitySat: number; hubConfig?: Record<string, unknown> }): Promise<{ dir: string; hub: HubProcess; platform: HubClient; creator: HubClient }> {
+export async function startHubPlatformCreator (
+  btc: Btcd, t: Teardown, o: { name: string; hubSat: number; platformCapacitySat: number; hubConfig?: Record<string, unknown> },
+): Promise<{ dir: string; hub: HubProcess; platform: HubClient; creator: HubClient }> {
   const dir = tempDir(o.name)
-  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, ...(o.hubConfig !== undefined ? { config: o.hubConfig } : {}) }, t)
+  const hub = await startHub(
+    { dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, ...(o.hubConfig !== undefined ? { config: o.hubConfig } : {}) }, t,
+  )
   await fundHub(btc, hub, o.hubSat)
   const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform' }, t)
   const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'creator'), role: 'creator' }, t)

@@ -20,7 +20,9 @@ const SKIP = new Set(['node_modules', 'vectors'])
 function * files (dir: string): Generator<string> {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name)
-    if (e.isDirectory()) { if (!SKIP.has(e.name) && !e.name.startsWith('.')) yield * files(p) } else if (/\.(ts|mjs|js|sh|md)$/.test(e.name)) yield p
+    if (e.isDirectory()) {
+      if (!SKIP.has(e.name) && !e.name.startsWith('.')) yield * files(p)
+    } else if (/\.(ts|mjs|js|sh|md)$/.test(e.name)) yield p
   }
 }
 
@@ -31,7 +33,9 @@ export function comments (file: string, text: string): string[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, file.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS)
   const found = new Map<number, string>()
   const at = (pos: number): void => {
-    for (const r of [...ts.getTrailingCommentRanges(text, pos) ?? [], ...ts.getLeadingCommentRanges(text, pos) ?? []]) found.set(r.pos, text.slice(r.pos, r.end))
+    for (const r of [
+      ...ts.getTrailingCommentRanges(text, pos) ?? [], ...ts.getLeadingCommentRanges(text, pos) ?? []
+    ]) found.set(r.pos, text.slice(r.pos, r.end))
   }
   const visit = (n: ts.Node): void => { at(n.pos); at(n.end); ts.forEachChild(n, visit) }
   visit(sf)
@@ -96,9 +100,14 @@ t.test('the checker reads paths out of comments and documents', async t => {
     { named: '../fixtures/x.ts', target: 'test/fixtures/x.ts' },
   ])
   t.same(namedPaths('host/a.ts', "//   import { X } from '../host/monitor/index.ts'"), [], 'a usage example is written from elsewhere')
-  t.same(namedPaths('docs/DESIGN.md', 'the brief ../shared/DESIGN.md; https://github.com/lightning/bolts/blob/master/02-peer-protocol.md'), [],
+  t.same(namedPaths(
+    'docs/DESIGN.md', 'the brief ../shared/DESIGN.md; https://github.com/lightning/bolts/blob/master/02-peer-protocol.md',
+  ), [],
     'relative paths in Markdown and URLs are not repo paths')
-  t.same(namedPaths('test/a.ts', 'test/chaos/sdk-kill-*.test.ts'), [{ named: 'test/chaos/sdk-kill-*.test.ts', target: 'test/chaos/sdk-kill-*.test.ts' }])
+  t.same(
+    namedPaths('test/a.ts', 'test/chaos/sdk-kill-*.test.ts'),
+    [{ named: 'test/chaos/sdk-kill-*.test.ts', target: 'test/chaos/sdk-kill-*.test.ts' }],
+  )
   t.ok(globRegExp('test/chaos/sdk-kill-*.test.ts').test('test/chaos/sdk-kill-payer.test.ts'))
   t.notOk(globRegExp('test/chaos/sdk-kill-*.test.ts').test('test/chaos/x/sdk-kill-payer.test.ts'))
   t.ok(globRegExp('test/**/*.test.ts').test('test/unit/protocol/wire/fuzz.test.ts'))

@@ -76,7 +76,9 @@ const impureCalls: Array<[RegExp, string]> = [
 ]
 /** Modules only a Node adapter of host/ or client-sdk/ may import. */
 const nodeOnly = (spec: string): boolean =>
-  spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0]!) || ['level', 'classic-level', 'abstract-level', 'ws'].includes(spec)
+  spec.startsWith('node:') || builtinModules.includes(spec.split('/')[0]!) || [
+    'level', 'classic-level', 'abstract-level', 'ws',
+  ].includes(spec)
 /** Where host/ and client-sdk/ keep their Node adapters. */
 const isNodeAdapter = (file: string): boolean => file.split('/').includes('node') || file.startsWith('host/chain/btcd/')
 
@@ -92,7 +94,8 @@ export function violations (file: string, src: string, layout: Layout): string[]
       const target = posix.normalize(posix.join(posix.dirname(file), spec))
       const to = target.split('/')[0]!
       if (to !== folder && allowed !== '*' && !allowed.includes(to)) {
-        found.push(`${file}: imports '${spec}' (${to}/), but ${folder}/ may import ${allowed.length === 0 ? 'nothing' : allowed.map(f => `${f}/`).join(', ')}`)
+        found.push(`${file}: imports '${spec}' (${to}/), but ${folder}/ may import ` +
+          `${allowed.length === 0 ? 'nothing' : allowed.map(f => `${f}/`).join(', ')}`)
       }
     } else if (folder === 'protocol' && ioModules.some(re => re.test(spec))) {
       found.push(`${file}: imports I/O module '${spec}'`)
@@ -109,7 +112,9 @@ export function tableProblems (layout: Layout): string[] {
   const problems: string[] = []
   const may = (a: string, b: string): boolean => { const l = layout.get(a); return l === '*' || (l?.includes(b) ?? false) }
   for (const f of ['protocol', 'host', 'hub', 'client-sdk', 'scripts', 'test']) if (!layout.has(f)) problems.push(`no row for ${f}/`)
-  if (layout.get('protocol') !== undefined && (layout.get('protocol') === '*' || layout.get('protocol')!.length > 0)) problems.push('protocol/ may import something')
+  if (layout.get('protocol') !== undefined && (layout.get('protocol') === '*' || layout.get('protocol')!.length > 0)) problems.push(
+    'protocol/ may import something'
+  )
   if (may('hub', 'client-sdk')) problems.push('hub/ may import client-sdk/')
   if (may('client-sdk', 'hub')) problems.push('client-sdk/ may import hub/')
   for (const f of layout.keys()) if (f !== 'test' && may(f, 'test')) problems.push(`${f}/ may import test/`)
@@ -162,11 +167,17 @@ t.test('the checker itself catches each kind of violation', async t => {
     ['scripts', ['hub', 'client-sdk', 'host', 'protocol']], ['test', '*'], ['docs', []],
   ], 'the table is read row by row')
   t.same(tableProblems(l), [], 'that table keeps the fixed rules')
-  t.same(tableProblems(new Map([...l, ['hub', ['client-sdk']], ['scripts', ['test']]])), ['hub/ may import client-sdk/', 'scripts/ may import test/'])
+  t.same(
+    tableProblems(new Map([...l, ['hub', ['client-sdk']], ['scripts', ['test']]])),
+    ['hub/ may import client-sdk/', 'scripts/ may import test/'],
+  )
   t.throws(() => parseLayout('# no table'), /no "\| folder/)
 
   // Arrows between folders.
-  t.match(violations('protocol/a/x.ts', "import { Hub } from '../../hub/main.ts'", l), [/imports '..\/..\/hub\/main.ts' \(hub\/\), but protocol\/ may import nothing/])
+  t.match(
+    violations('protocol/a/x.ts', "import { Hub } from '../../hub/main.ts'", l),
+    [/imports '..\/..\/hub\/main.ts' \(hub\/\), but protocol\/ may import nothing/],
+  )
   t.match(violations('protocol/x.ts', "import { k } from '../host/store/keys.ts'", l), [/\(host\/\)/])
   t.match(violations('host/store/x.ts', "import { Router } from '../../hub/router/router.ts'", l), [/host\/ may import protocol\//])
   t.match(violations('client-sdk/x.ts', "import '../hub/main.ts'", l), [/client-sdk\/ may import host\/, protocol\//])

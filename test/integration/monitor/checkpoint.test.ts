@@ -46,8 +46,13 @@ t.test('a host killed between checkpoints replays the stored updates and punishe
   t.equal(st.lastSeq, p.a.monitor.length, 'the monitor applied every update')
   t.equal(await storedSeq(faulty, id), created, `its checkpoint was not rewritten per update (still at ${created})`)
   t.ok(st.remotes.every(r => r.number > st.revokedUpTo), 'no revoked commitment kept in memory')
-  const live = new Set([...st.local!.spec.htlcs, ...(st.previousLocal?.spec.htlcs ?? []), ...st.remotes.flatMap(r => r.htlcs)].map(h => h.paymentHash))
-  t.ok(Object.keys(st.preimages).every(h => live.has(h)) && Object.keys(st.preimages).length < 7, `only preimages of HTLCs in a commitment that can still confirm are kept in memory (${Object.keys(st.preimages).length} of 7)`)
+  const live = new Set([
+    ...st.local!.spec.htlcs, ...(st.previousLocal?.spec.htlcs ?? []), ...st.remotes.flatMap(r => r.htlcs)
+  ].map(h => h.paymentHash))
+  t.ok(
+    Object.keys(st.preimages).every(h => live.has(h)) && Object.keys(st.preimages).length < 7,
+    `only preimages of HTLCs in a commitment that can still confirm are kept in memory (${Object.keys(st.preimages).length} of 7)`,
+  )
 
   // Kill: nothing the host writes from now on reaches the disk.
   faulty.stall()
@@ -67,7 +72,9 @@ t.test('a host killed between checkpoints replays the stored updates and punishe
   t.ok((await confirmedAt(btc, swept.txids[0]!))! < C + DELAY - 1, 'before the cheater could sweep')
   const total = old.outputs.reduce((n, o) => n + o.valueSat, 0)
   t.equal(old.outputs.length, 4, 'the revoked commitment has both HTLC outputs')
-  t.equal(swept.received + swept.fees, total, `the hub takes every output, both HTLCs included (${total}): ${swept.received} + fee ${swept.fees}`)
+  t.equal(
+    swept.received + swept.fees, total, `the hub takes every output, both HTLCs included (${total}): ${swept.received} + fee ${swept.fees}`,
+  )
   await hub.host.stop(); await hub.store.close()
 })
 
@@ -117,6 +124,9 @@ t.test('an idle monitor is dropped from memory, stays unloaded across blocks and
   t.ok(hub.host.state(id)?.seen.some(s => s.txid === txid(toA)) === true, 'the block spending its funding output loads it')
   await mineUntil(btc, () => hub.events.some(e => e.kind === 'closed'), 20)
   const swept = await sweptTo(btc, hub.sweep, from)
-  t.equal(swept.received + swept.fees, toRemote.valueSat, `A sweeps its balance on B's commitment (${toRemote.valueSat}): ${swept.received} + fee ${swept.fees}`)
+  t.equal(
+    swept.received + swept.fees, toRemote.valueSat,
+    `A sweeps its balance on B's commitment (${toRemote.valueSat}): ${swept.received} + fee ${swept.fees}`,
+  )
   await hub.host.stop(); await hub.store.close()
 })

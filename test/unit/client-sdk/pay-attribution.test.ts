@@ -12,10 +12,16 @@ import type { PayResult } from '../../../client-sdk/payments.ts'
 import { FakeHub, until } from './fixtures/fake-hub.ts'
 
 /** The client's channel driver (to wait for an exact point of its dance; never driven from here). */
-const driverOf = (c: HubClient): ChannelDriver => (c as unknown as { channelSet: { channels (): Array<{ driver: ChannelDriver }> } }).channelSet.channels()[0]!.driver
-const heldRefusals = (d: ChannelDriver): number => d.state.outbox.filter(o => o.effect.kind === 'emit' && o.effect.event.type === 'command_failed').length
+const driverOf = (c: HubClient): ChannelDriver => (c as unknown as {
+  channelSet: { channels (): Array<{ driver: ChannelDriver }> }
+}).channelSet.channels()[0]!.driver
+const heldRefusals = (d: ChannelDriver): number => d.state.outbox.filter(
+  o => o.effect.kind === 'emit' && o.effect.event.type === 'command_failed'
+).length
 
-async function setup (t: Tap.Test, pushMsat: number): Promise<{ hub: FakeHub; client: HubClient; store: Awaited<ReturnType<FakeHub['client']>>['store'] }> {
+async function setup (t: Tap.Test, pushMsat: number): Promise<{
+  hub: FakeHub; client: HubClient; store: Awaited<ReturnType<FakeHub['client']>>['store']
+}> {
   const hub = new FakeHub()
   const { client, store } = await hub.client({ payTimeoutMs: 5_000 })
   t.teardown(async () => { await client.stop(); hub.cleanup() })

@@ -24,12 +24,18 @@ t.test('an idempotency key reused with another invoice is refused (idempotency_k
   // Two calls at once with one key and different invoices: one payment, one refusal.
   const c = hub.invoice(30_000_000, 'c')
   const d = hub.invoice(40_000_000, 'd')
-  const [rc, rd] = await Promise.all([client.pay(c.invoice, { idempotencyKey: 'order-2' }), client.pay(d.invoice, { idempotencyKey: 'order-2' })])
+  const [rc, rd] = await Promise.all([
+    client.pay(c.invoice, { idempotencyKey: 'order-2' }), client.pay(d.invoice, { idempotencyKey: 'order-2' }),
+  ])
   t.match(rc, { ok: true, paymentHash: c.paymentHash }, 'the first call pays')
   t.match(rd, { ok: false, reason: 'idempotency_key_reused' }, 'the concurrent call with the same key is refused')
   t.notOk(hub.received.has(d.paymentHash), 'and paid nothing')
   await until(() => client.channels()[0]!.settled, 'settled')
-  t.equal(client.channels()[0]!.localMsat, 400_000_000 - (first.ok ? first.amountMsat + first.feeMsat : 0) - (rc.ok ? rc.amountMsat + rc.feeMsat : 0), 'the balance moved by the two payments only')
+  t.equal(
+    client.channels()[0]!.localMsat,
+    400_000_000 - (first.ok ? first.amountMsat + first.feeMsat : 0) - (rc.ok ? rc.amountMsat + rc.feeMsat : 0),
+    'the balance moved by the two payments only',
+  )
 })
 
 t.test('a timeout is not final: retries with the same key wait, then return the outcome once the hub decides; nothing is paid twice', async t => {
@@ -57,7 +63,10 @@ t.test('a timeout is not final: retries with the same key wait, then return the 
   const b = hub.invoice(5_000_000, 'failed later')
   t.match(await client.pay(b.invoice, { idempotencyKey: 'held-b' }), { ok: false, reason: 'timeout' })
   await hub.settle(b.paymentHash, { fail: 'recipient_offline' })
-  await until(async () => { const r = await client.pay(b.invoice, { idempotencyKey: 'held-b' }); return r.ok || r.reason !== 'timeout' }, 'the failure')
+  await until(
+    async () => { const r = await client.pay(b.invoice, { idempotencyKey: 'held-b' }); return r.ok || r.reason !== 'timeout' },
+    'the failure',
+  )
   t.match(await client.pay(b.invoice, { idempotencyKey: 'held-b' }), { ok: false, reason: 'recipient_offline' })
 })
 
@@ -68,7 +77,9 @@ t.test('a channel that fails with the payment\'s HTLC in a commitment leaves the
   await hub.openChannel(client, { capacitySat: 1_000_000, pushMsat: 400_000_000 })
   const a = hub.invoice(10_000_000, 'in a commitment')
   t.match(await client.pay(a.invoice, { idempotencyKey: 'k' }), { ok: false, reason: 'timeout' })
-  await until(() => hub.driver!.state.localCommit!.spec.htlcs.length === 1 && client.channels()[0]!.inFlightMsat > 0, 'the HTLC in both commitments')
+  await until(
+    () => hub.driver!.state.localCommit!.spec.htlcs.length === 1 && client.channels()[0]!.inFlightMsat > 0, 'the HTLC in both commitments',
+  )
   hub.failChannel()
   await until(() => client.channels()[0]!.phase !== 'normal', 'the client failed the channel')
   const again = await client.pay(a.invoice, { idempotencyKey: 'k' })

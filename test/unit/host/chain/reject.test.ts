@@ -7,7 +7,10 @@ import { mapRejectReason } from '../../../../host/chain/reject.ts'
 const TX = 'e61ae5348bca850b92a838ecba292a0827486003a87a7494cb5fffed7e4a5485'
 const cases: Array<[number, string, string]> = [
   [-25, `TX rejected: orphan transaction ${TX} references outputs of unknown or fully-spent transaction ${TX}`, 'missing_inputs'],
-  [-26, `TX rejected: output ${TX}:0 referenced from transaction ${TX}:0 either does not exist or has already been spent`, 'missing_inputs'],
+  [
+    -26, `TX rejected: output ${TX}:0 referenced from transaction ${TX}:0 either does not exist or has already been spent`,
+    'missing_inputs',
+  ],
   [-26, `TX rejected: already have transaction in mempool ${TX}`, 'already_in_mempool'],
   [-27, 'TX rejected: transaction already exists in blockchain', 'already_in_chain'],
   [-27, 'TX rejected: something new about a tx in the chain', 'already_in_chain'],

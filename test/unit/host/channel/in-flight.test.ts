@@ -29,16 +29,25 @@ async function twoWritesInFlight (): Promise<{ p: DriverPair; from: number }> {
 const gated = (trace: string[]): string[] => trace.filter(e => e === 'B:send:revoke_and_ack' || e === 'B:send:commitment_signed')
 
 const add = (s: ChannelState, p: DriverPair, over: Partial<UpdateAddHtlc> = {}): UpdateAddHtlc =>
-  ({ type: 'update_add_htlc', channel_id: s.channelId, id: s.nextRemoteHtlcId, amount_msat: 20_000 as Msat, payment_hash: 'aa'.repeat(32), cltv_expiry: 300 as never, recipient: p.nodeB, ...over })
+  ({
+    type: 'update_add_htlc', channel_id: s.channelId, id: s.nextRemoteHtlcId, amount_msat: 20_000 as Msat, payment_hash: 'aa'.repeat(32),
+    cltv_expiry: 300 as never, recipient: p.nodeB, ...over
+  })
 /** A's balance in B's next commitment. */
 const senderMsat = (s: ChannelState): number => nextLocalSpec(s).toRemoteMsat
 /** A commitment_signed for B's next commitment once `extraAdd` is in it, with a real (wrong) signature. */
 function commitSig (s: ChannelState, p: DriverPair, extraHtlcSigs: number): PeerMessage {
-  const withAdd = nextLocalSpec(s, [{ kind: 'add', htlc: { offerer: 'remote', id: s.nextRemoteHtlcId, amountMsat: 20_000 as Msat, paymentHash: 'aa'.repeat(32), cltvExpiry: 300, recipient: p.nodeB } }])
+  const withAdd = nextLocalSpec(s, [{ kind: 'add', htlc: {
+    offerer: 'remote', id: s.nextRemoteHtlcId, amountMsat: 20_000 as Msat, paymentHash: 'aa'.repeat(32), cltvExpiry: 300,
+    recipient: p.nodeB,
+  } }])
   const n = untrimmedHtlcs(s.setup.channelType, withAdd, 'local', s.setup.local.dustLimitSat).length + extraHtlcSigs
   const sig = p.a.sent.filter(m => m.type === 'commitment_signed').at(-1)
   if (sig?.type !== 'commitment_signed') throw new Error('no commitment_signed of A')
-  return { type: 'commitment_signed', channel_id: s.channelId, signature: sig.signature, htlc_signatures: Array.from({ length: n }, () => sig.signature) }
+  return {
+    type: 'commitment_signed', channel_id: s.channelId, signature: sig.signature,
+    htlc_signatures: Array.from({ length: n }, () => sig.signature),
+  }
 }
 
 /** name, reason, valid messages that come first (they need no write), the violation. */
@@ -46,18 +55,51 @@ const RULES: Array<[string, string, (s: ChannelState, p: DriverPair) => PeerMess
   ['update_add_htlc (amount 0)', 'amount_below_minimum', () => [], (s, p) => add(s, p, { amount_msat: 0 as Msat })],
   ['update_add_htlc (cltv_expiry ≥ 500000000)', 'bad_cltv', () => [], (s, p) => add(s, p, { cltv_expiry: 500_000_000 as never })],
   ['update_add_htlc (wrong HTLC id)', 'bad_htlc_id', () => [], (s, p) => add(s, p, { id: s.nextRemoteHtlcId + 2 })],
-  ['update_add_htlc (the sender would go below its reserve)', 'reserve', () => [], (s, p) => add(s, p, { amount_msat: senderMsat(s) as Msat })],
-  ['update_add_htlc (the funder could not pay the fee above its reserve)', 'insufficient_funds', () => [], (s, p) => add(s, p, { amount_msat: (senderMsat(s) - s.setup.local.channelReserveSat * 1000 - 1000) as Msat })],
-  ['update_fee (above the ceiling)', 'fee_out_of_range', () => [], s => ({ type: 'update_fee', channel_id: s.channelId, feerate_per_kw: 250_001 })],
+  [
+    'update_add_htlc (the sender would go below its reserve)', 'reserve', () => [],
+    (s, p) => add(s, p, { amount_msat: senderMsat(s) as Msat }),
+  ],
+  [
+    'update_add_htlc (the funder could not pay the fee above its reserve)', 'insufficient_funds', () => [],
+    (s, p) => add(s, p, { amount_msat: (senderMsat(s) - s.setup.local.channelReserveSat * 1000 - 1000) as Msat }),
+  ],
+  [
+    'update_fee (above the ceiling)', 'fee_out_of_range', () => [],
+    s => ({ type: 'update_fee', channel_id: s.channelId, feerate_per_kw: 250_001 }),
+  ],
   ['commitment_signed (bad signature)', 'bad_signature', (s, p) => [add(s, p)], (s, p) => commitSig(s, p, 0)],
-  ['commitment_signed (wrong number of HTLC signatures)', 'wrong_htlc_signature_count', (s, p) => [add(s, p)], (s, p) => commitSig(s, p, 1)],
-  ['closing_signed (no shutdown yet)', 'unexpected_message', () => [], s => ({ type: 'closing_signed', channel_id: s.channelId, fee_satoshis: 1000 as never, signature: '11'.repeat(64) })],
-  ['update_fulfill_htlc (an HTLC not in our commitment)', 'unknown_htlc', () => [], s => ({ type: 'update_fulfill_htlc', channel_id: s.channelId, id: 7, payment_preimage: '00'.repeat(32) })],
-  ['update_fail_htlc (unknown id)', 'unknown_htlc', () => [], s => ({ type: 'update_fail_htlc', channel_id: s.channelId, id: 7, reason: 'temporary_channel_failure' })],
-  ['update_fee (below the floor)', 'fee_out_of_range', () => [], s => ({ type: 'update_fee', channel_id: s.channelId, feerate_per_kw: 252 })],
-  ['commitment_signed (no update to sign)', 'empty_commitment', () => [], s => ({ type: 'commitment_signed', channel_id: s.channelId, signature: '11'.repeat(64), htlc_signatures: [] })],
-  ['revoke_and_ack (next point not on the curve)', 'invalid_field', () => [], (s, p) => ({ type: 'revoke_and_ack', channel_id: s.channelId, per_commitment_secret: p.a.signer.perCommitmentSecret(s.remoteCommit!.index), next_per_commitment_point: '02' + 'ff'.repeat(32) })],
-  ['shutdown (scriptpubkey not allowed)', 'bad_shutdown_script', () => [], s => ({ type: 'shutdown', channel_id: s.channelId, scriptpubkey: '6a' })],
+  [
+    'commitment_signed (wrong number of HTLC signatures)', 'wrong_htlc_signature_count', (s, p) => [add(s, p)],
+    (s, p) => commitSig(s, p, 1),
+  ],
+  [
+    'closing_signed (no shutdown yet)', 'unexpected_message', () => [],
+    s => ({ type: 'closing_signed', channel_id: s.channelId, fee_satoshis: 1000 as never, signature: '11'.repeat(64) }),
+  ],
+  [
+    'update_fulfill_htlc (an HTLC not in our commitment)', 'unknown_htlc', () => [],
+    s => ({ type: 'update_fulfill_htlc', channel_id: s.channelId, id: 7, payment_preimage: '00'.repeat(32) }),
+  ],
+  [
+    'update_fail_htlc (unknown id)', 'unknown_htlc', () => [],
+    s => ({ type: 'update_fail_htlc', channel_id: s.channelId, id: 7, reason: 'temporary_channel_failure' }),
+  ],
+  [
+    'update_fee (below the floor)', 'fee_out_of_range', () => [],
+    s => ({ type: 'update_fee', channel_id: s.channelId, feerate_per_kw: 252 }),
+  ],
+  [
+    'commitment_signed (no update to sign)', 'empty_commitment', () => [],
+    s => ({ type: 'commitment_signed', channel_id: s.channelId, signature: '11'.repeat(64), htlc_signatures: [] }),
+  ],
+  ['revoke_and_ack (next point not on the curve)', 'invalid_field', () => [], (s, p) => ({
+    type: 'revoke_and_ack', channel_id: s.channelId, per_commitment_secret: p.a.signer.perCommitmentSecret(s.remoteCommit!.index),
+    next_per_commitment_point: '02' + 'ff'.repeat(32),
+  })],
+  [
+    'shutdown (scriptpubkey not allowed)', 'bad_shutdown_script', () => [],
+    s => ({ type: 'shutdown', channel_id: s.channelId, scriptpubkey: '6a' }),
+  ],
 ]
 
 for (const [name, reason, first, make] of RULES) {
@@ -68,7 +110,10 @@ for (const [name, reason, first, make] of RULES) {
     for (const m of first(s, p)) void p.b.driver!.peer(m)
     void p.b.driver!.peer(make(s, p))
     await p.until(() => tr().includes('B:disconnect'))
-    t.ok(tr().indexOf('B:send:warning') >= 0 && tr().indexOf('B:send:warning') < tr().indexOf('B:disconnect'), 'the warning, then the disconnect')
+    t.ok(
+      tr().indexOf('B:send:warning') >= 0 && tr().indexOf('B:send:warning') < tr().indexOf('B:disconnect'),
+      'the warning, then the disconnect',
+    )
     t.equal(p.b.store.stalledCount, 3, 'both writes are still in flight, and the withdrawal of the commitment_signed that never left')
     t.notOk(tr().some(e => /^B:persist:\d+:done$/.test(e)), 'no write of B completed before')
     const w = p.b.sent.find(m => m.type === 'warning')
@@ -97,8 +142,13 @@ t.test('driver: force_close with two writes in flight: nothing held leaves, forc
   t.same(gated(tr()), [], 'neither the revoke_and_ack nor the commitment_signed ever left')
   t.equal(p.b.driver!.state.phase, 'failed')
   const kinds: string[] = []
-  for await (const [, v] of p.b.store.iterate(`chan/${p.b.driver!.channelId}/monitor/`)) kinds.push((parseJsonValue(v) as MonitorUpdate).kind)
-  t.same(kinds.slice(-3), ['local_commitment', 'remote_commitment', 'force_close'], 'the monitor acts on force_close, after the newest local commitment')
+  for await (
+    const [, v] of p.b.store.iterate(`chan/${p.b.driver!.channelId}/monitor/`)
+  ) kinds.push((parseJsonValue(v) as MonitorUpdate).kind)
+  t.same(
+    kinds.slice(-3), ['local_commitment', 'remote_commitment', 'force_close'],
+    'the monitor acts on force_close, after the newest local commitment',
+  )
   t.ok(p.b.events.some(e => e.type === 'channel_failed' && e.error.reason === 'force_close'), 'the host is told')
   t.same(p.violations, [])
 })

@@ -83,7 +83,9 @@ t.test('a failed write N stops the driver: nothing after it is sent, even once N
   await turns(20)
   const tr = p.trace.slice(from)
   t.equal(count(tr, 'B:stopped'), 1, 'the host was told once')
-  t.equal(count(tr, 'B:send:revoke_and_ack') + count(tr, 'B:send:commitment_signed'), 0, 'neither the revoke nor the commitment_signed left')
+  t.equal(
+    count(tr, 'B:send:revoke_and_ack') + count(tr, 'B:send:commitment_signed'), 0, 'neither the revoke nor the commitment_signed left',
+  )
   t.equal(p.b.driver!.state.writes.acked, n - 1, 'no write acknowledged after the failure')
   t.equal(await p.b.driver!.command({ type: 'sign' }), 'stopped', 'a later input is refused')
   t.notOk(p.b.events.some(e => e.type === 'htlc_received'), 'nothing emitted')
@@ -126,7 +128,9 @@ t.test('the scheduled sign honours ports.defer: nothing is signed until the host
   await p.open()
   const before = count(p.trace, 'A:send:commitment_signed')
   const inv = DriverPair.invoice()
-  const added = p.a.driver!.command({ type: 'add_htlc', amountMsat: 20_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB })
+  const added = p.a.driver!.command({
+    type: 'add_htlc', amountMsat: 20_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB,
+  })
   await turns(5)
   t.equal(count(p.trace, 'A:send:commitment_signed') - before, 0, 'not signed yet')
   t.equal(p.a.driver!.pending, 1, 'the add waits for its commitment_signed')

@@ -20,7 +20,9 @@ const impls: Array<[string, () => Promise<{ store: Store; cleanup: () => Promise
   }],
 ]
 
-const read = async (s: Store, key: string): Promise<unknown> => { const v = await s.get(key); return v === undefined ? undefined : parseJsonValue(v) }
+const read = async (s: Store, key: string): Promise<unknown> => {
+  const v = await s.get(key); return v === undefined ? undefined : parseJsonValue(v)
+}
 
 for (const [name, make] of impls) {
   t.test(`${name}: create writes a new key; over an existing one the whole write is refused and nothing of it lands`, async t => {
@@ -28,7 +30,9 @@ for (const [name, make] of impls) {
     t.teardown(cleanup)
     await store.write([create('chan/a/state', { owner: 'victim' }), put('chan-index/a', { owner: 'victim' })])
     t.same(await read(store, 'chan/a/state'), { owner: 'victim' }, 'created')
-    const refused = await store.write([create('chan/a/state', { owner: 'thief' }), put('chan-index/a', { owner: 'thief' }), put('other', 1)]).then(() => undefined, (e: unknown) => e)
+    const refused = await store.write([
+      create('chan/a/state', { owner: 'thief' }), put('chan-index/a', { owner: 'thief' }), put('other', 1),
+    ]).then(() => undefined, (e: unknown) => e)
     t.ok(refused instanceof StoreConflict, 'rejected with a StoreConflict')
     t.notOk(refused instanceof StoreError, 'not a store failure')
     t.equal((refused as StoreConflict).key, 'chan/a/state', 'naming the key')

@@ -101,7 +101,9 @@ t.test('LevelDB failing under the store: all callers of the batch rejected, noth
   // Make the next batch fail for real: the database underneath is closed behind the store's back.
   await (store as unknown as { db: { close: () => Promise<void> } }).db.close()
   const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.write([put(`x/${i}`, i)])))
-  t.ok(results.every(r => r.status === 'rejected' && (r.reason as StoreError).reason === 'write_failed'), 'all 10 rejected with write_failed')
+  t.ok(
+    results.every(r => r.status === 'rejected' && (r.reason as StoreError).reason === 'write_failed'), 'all 10 rejected with write_failed',
+  )
   await t.rejects(store.write([put('after', 1)]), { name: 'StoreError', reason: 'store_failed' })
   await store.close()
   const reopened = await LevelStore.open(dir)

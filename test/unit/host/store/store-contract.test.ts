@@ -52,7 +52,10 @@ for (const [name, make] of impls) {
     t.same((await collect(store.iterate(keys.channelPrefix('a')))).map(e => e[0]),
       [keys.monitorUpdate('a', 0), keys.monitorUpdate('a', 2), keys.monitorUpdate('a', 10), keys.channelState('a')],
       'chan/a/ does not include chan/ab/ or chan/a')
-    t.same(await collect(store.iterate(keys.monitorPrefix('a'), { reverse: true, limit: 1 })), [[keys.monitorUpdate('a', 10), 10]], 'latest update')
+    t.same(
+      await collect(store.iterate(keys.monitorPrefix('a'), { reverse: true, limit: 1 })), [[keys.monitorUpdate('a', 10), 10]],
+      'latest update',
+    )
     t.same(await collect(store.iterate('nothing/')), [])
   })
 
@@ -62,7 +65,10 @@ for (const [name, make] of impls) {
     await store.write([put('p/1', 1), put('p/2', 2), put('p/3', 3), put('o/9', 'before'), put('q/0', 'after')])
     t.same(await collect(store.iterate('p/', { after: 'p/1' })), [['p/2', 2], ['p/3', 3]], 'strictly after the key')
     t.same(await collect(store.iterate('p/', { after: 'p/1~' })), [['p/2', 2], ['p/3', 3]], 'after a key that is not stored')
-    t.same(await collect(store.iterate('p/', { after: 'o/zzz' })), [['p/1', 1], ['p/2', 2], ['p/3', 3]], 'a key before the prefix: the whole prefix')
+    t.same(
+      await collect(store.iterate('p/', { after: 'o/zzz' })), [['p/1', 1], ['p/2', 2], ['p/3', 3]],
+      'a key before the prefix: the whole prefix',
+    )
     t.same(await collect(store.iterate('p/', { after: 'p/3' })), [], 'after the last: nothing, and nothing of the next prefix')
     t.same(await collect(store.iterate('p/', { after: 'p/1', limit: 1 })), [['p/2', 2]], 'with a limit')
   })

@@ -25,7 +25,9 @@ t.test('entryHash = sha256(prev ‖ UTF-8(canonical JSON)) for ASCII, multi-byte
 t.test('the stored entry and head parse back to what prepare() returned, and the export verifies', async t => {
   const store = new MemoryStore()
   const log = await AuditLog.open(store)
-  const recs = [{ b: 2, a: 'ü' }, { kind: 'channel_write', updates: ['1:local_commitment'], local_msat: 1000 }, { z: null, y: [true, false] }]
+  const recs = [
+    { b: 2, a: 'ü' }, { kind: 'channel_write', updates: ['1:local_commitment'], local_msat: 1000 }, { z: null, y: [true, false] },
+  ]
   const entries = []
   for (const r of recs) {
     const { entry, ops } = log.prepare(r)

@@ -96,7 +96,9 @@ t.test('the verifier catches tampering, reordering, gaps, truncation and junk', 
   rehashed[4] = { ...rehashed[4]!, record: { forged: true } }
   t.match(verifyAuditLog(rehashed), { ok: false, index: 4, reason: 'bad_hash' })
 
-  t.match(verifyAuditLog(copy().slice(0, 4), root), { ok: false, reason: 'root_mismatch' }, 'a truncated log does not reach the anchored root')
+  t.match(
+    verifyAuditLog(copy().slice(0, 4), root), { ok: false, reason: 'root_mismatch' }, 'a truncated log does not reach the anchored root',
+  )
   t.ok(verifyAuditLog(copy().slice(0, 4)).ok, 'a prefix alone is a valid (shorter) log')
   t.match(verifyAuditLog([{ n: 0, prev: 'xx', hash: GENESIS_HASH, record: 1 }]), { ok: false, reason: 'malformed' })
   t.match(verifyAuditLog([{ ...good[0]!, extra: 1 }]), { ok: false, reason: 'malformed' }, 'unknown fields refused')

@@ -19,8 +19,14 @@ const FEES = { feeBaseMsat: 1_000, feePpm: 100 }
 
 async function payAndSettle (hub: InProcessHub, platform: Client, creator: Client, amountMsat: number): Promise<string> {
   const inv = creator.invoice()
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: amountToOffer(amountMsat, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100, recipient: creator.nodeId })
-  await hub.until(() => platform.events.some(e => e.type === 'htlc_fulfilled' && e.paymentHash === inv.hash) && platform.settled && creator.settled, 'payment settled')
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: amountToOffer(amountMsat, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100,
+    recipient: creator.nodeId,
+  })
+  await hub.until(
+    () => platform.events.some(e => e.type === 'htlc_fulfilled' && e.paymentHash === inv.hash) && platform.settled && creator.settled,
+    'payment settled',
+  )
   return inv.hash
 }
 
@@ -55,7 +61,10 @@ t.test('a restarted hub builds drivers only for channels in use; blocks reach on
   // An HTLC in flight makes a channel height-dependent: the next block reaches it, and only it.
   hub.disconnect(creator)
   const inv = creator.invoice()
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: amountToOffer(10_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100, recipient: creator.nodeId })
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: amountToOffer(10_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100,
+    recipient: creator.nodeId,
+  })
   await hub.until(() => hub.log.events.some(e => e.event === 'payment_held'), 'the payment held for the offline creator')
   hub.height = 151
   await hub.manager.block(151)
@@ -84,7 +93,9 @@ t.test('records: an older store (no indexes) is indexed once; channels and preim
   t.same(records.map(r => [r.state.channelId, r.peer]), [[id, peer]], 'records are read through the index')
 
   // Once indexed, only the index lists channels: a state without an entry is not a channel yet …
-  await store.write([put(`chan/${'99'.repeat(32)}/state`, { v: 1, peer, seed: '34'.repeat(32), state: { phase: 'normal', channelId: '99'.repeat(32) } })])
+  await store.write([put(
+    `chan/${'99'.repeat(32)}/state`, { v: 1, peer, seed: '34'.repeat(32), state: { phase: 'normal', channelId: '99'.repeat(32) } },
+  )])
   t.equal((await loadChannelIndex(store)).length, 1, 'no rescan once the marker is stored')
   // … and an entry without a state is a corrupt store.
   await store.write([put(channelIndexKey('77'.repeat(32)), { v: 1, peer })])
@@ -101,14 +112,19 @@ t.test('a hub still starting holds sessions (and their messages) until ready, in
   const sent: string[] = []
   const session = {
     nodeId: ('02' + '11'.repeat(32)) as NodeId, open: true,
-    send: (m: PeerMessage) => { sent.push(m.type); return 'sent' }, warn: (d: string) => { sent.push(`warning:${d.split(':')[0]}`); return 'sent' }, error: () => 'sent',
+    send: (m: PeerMessage) => { sent.push(m.type); return 'sent' },
+    warn: (d: string) => { sent.push(`warning:${d.split(':')[0]}`); return 'sent' }, error: () => 'sent',
   } as unknown as PeerSession
   manager.opened(session)
-  manager.message(session.nodeId, { type: 'update_fee', channel_id: '55'.repeat(32) as ChannelId, feerate_per_kw: 300 } as PeerMessage, session)
+  manager.message(
+    session.nodeId, { type: 'update_fee', channel_id: '55'.repeat(32) as ChannelId, feerate_per_kw: 300 } as PeerMessage, session,
+  )
   t.same(sent, [], 'nothing is handled before ready')
   manager.ready()
   t.same(sent, ['hub_policy', 'warning:unknown_channel'], 'then the session opens and its message is handled, in order')
-  manager.message(session.nodeId, { type: 'update_fee', channel_id: '55'.repeat(32) as ChannelId, feerate_per_kw: 300 } as PeerMessage, session)
+  manager.message(
+    session.nodeId, { type: 'update_fee', channel_id: '55'.repeat(32) as ChannelId, feerate_per_kw: 300 } as PeerMessage, session,
+  )
   t.equal(sent.length, 3, 'after ready, messages are handled at once')
 })
 
@@ -159,7 +175,10 @@ t.test('peers reconnecting at once: the busiest channel is reestablished first, 
   hub.connect(idle) // first to connect, and its own channel_reestablish arrives at once …
   hub.connect(creator)
   hub.connect(platform)
-  await hub.until(() => [platform, creator, idle].every(c => c.driver!.state.link === 'up' && hub.manager.get(c.driver!.channelId)!.state.link === 'up'), 'all reestablished')
+  await hub.until(
+    () => [platform, creator, idle].every(c => c.driver!.state.link === 'up' && hub.manager.get(c.driver!.channelId)!.state.link === 'up'),
+    'all reestablished',
+  )
   t.equal(order.at(-1), 'idle', '… yet the idle channel is reestablished after the busy ones')
   t.same([...order].sort(), ['creator', 'idle', 'platform'], 'each channel once')
   const before = creator.balanceMsat

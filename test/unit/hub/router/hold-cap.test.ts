@@ -15,7 +15,10 @@ const DELTA = 40 // the hub's default cltvExpiryDelta
 async function pay (hub: InProcessHub, platform: Client, creator: Client, cltvAbove: number, hold = false): Promise<string> {
   const inv = creator.invoice()
   if (hold) creator.hold.add(inv.hash)
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: amountToOffer(25_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + cltvAbove, recipient: creator.nodeId })
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: amountToOffer(25_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + cltvAbove,
+    recipient: creator.nodeId,
+  })
   await hub.until(() => creator.events.some(e => e.type === 'htlc_received' && e.htlc.paymentHash === inv.hash), 'the payee received it')
   return inv.hash
 }
@@ -48,7 +51,10 @@ t.test('a payee that holds past the cap: the hub fails its channel, and never fa
   hub.height += 1
   await hub.manager.block(hub.height)
   await hub.until(() => down.state.phase === 'failed', 'the downstream channel failed')
-  t.ok(hub.log.events.some(e => e.event === 'channel_failed' && e.channel_id === down.channelId && e.reason === 'htlc_deadline'), 'for the HTLC deadline (the monitor times it out on-chain)')
+  t.ok(
+    hub.log.events.some(e => e.event === 'channel_failed' && e.channel_id === down.channelId && e.reason === 'htlc_deadline'),
+    'for the HTLC deadline (the monitor times it out on-chain)',
+  )
   await hub.until(() => hub.manager.all().every(ch => ch.driver.pending === 0), 'hub idle')
   t.notOk(platform.events.some(e => e.type === 'htlc_failed' && e.paymentHash === hash), 'the payment is not failed upstream yet')
   t.ok(platform.driver!.state.localCommit!.spec.htlcs.some(h => h.paymentHash === hash), "the payer's HTLC is still committed")
@@ -63,5 +69,8 @@ t.test('config: router.maxHoldBlocks is bounded and at least minFinalCltvExpiry'
   const d = parseHubConfig({ dataDir: '/d' })
   t.equal(d.ok && d.config.router.maxHoldBlocks, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, 'the default from protocol/limits.ts')
   const holdOnly = parseHubConfig({ dataDir: '/d', router: { holdMs: 5 } })
-  t.equal(holdOnly.ok && holdOnly.config.router.maxHoldBlocks, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, 'the default also when only holdMs is set (--hold-ms)')
+  t.equal(
+    holdOnly.ok && holdOnly.config.router.maxHoldBlocks, DEFAULT_MAX_PAYEE_HOLD_BLOCKS,
+    'the default also when only holdMs is set (--hold-ms)',
+  )
 })

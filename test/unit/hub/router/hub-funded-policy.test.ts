@@ -16,10 +16,14 @@ const SIZE = 100_000
 /** The platform pays `payee` (online, no channel): resolves with the payment hash. */
 async function payStranger (hub: InProcessHub, platform: Client, payee: Client): Promise<string> {
   const inv = payee.invoice()
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: amountToOffer(5_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100, recipient: payee.nodeId })
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: amountToOffer(5_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100, recipient: payee.nodeId,
+  })
   return inv.hash
 }
-const failures = (c: Client, hash: string): string[] => c.events.flatMap(e => e.type === 'htlc_failed' && e.paymentHash === hash ? [e.reason] : [])
+const failures = (
+  c: Client, hash: string,
+): string[] => c.events.flatMap(e => e.type === 'htlc_failed' && e.paymentHash === hash ? [e.reason] : [])
 const offered = (hub: InProcessHub, c: Client): boolean => c.received.some(m => m.type === 'open_channel')
 
 /** Three payees online, none with a channel. */
@@ -30,7 +34,9 @@ function strangers (hub: InProcessHub): Client[] {
 }
 
 t.test('the overall budget: hub-funded channels not used yet hold at most hubFunded.maxIdleSat; past it a payment fails back at once', async t => {
-  const { hub, platform } = await hubWithPlatformAndCreator({ channels: { fundingSat: SIZE }, hubFunded: { maxIdleSat: 2 * SIZE }, router: { holdMs: 600_000 } })
+  const { hub, platform } = await hubWithPlatformAndCreator({
+    channels: { fundingSat: SIZE }, hubFunded: { maxIdleSat: 2 * SIZE }, router: { holdMs: 600_000 },
+  })
   const [a, b, c] = strangers(hub)
   const ha = await payStranger(hub, platform, a!)
   await hub.until(() => offered(hub, a!), 'a channel opened to the first payee')
@@ -41,11 +47,16 @@ t.test('the overall budget: hub-funded channels not used yet hold at most hubFun
   t.same(failures(platform, hc), ['unknown_next_peer'])
   t.notOk(offered(hub, c!), 'no channel was opened to the third payee')
   t.same([failures(platform, ha), failures(platform, hb)], [[], []], 'the first two are held for their channels')
-  t.ok(hub.log.events.some(e => e.event === 'hub_funded_refused' && e.peer === c!.nodeId && String(e.detail).includes(`at most ${2 * SIZE}`)), 'the refusal is logged with the budget')
+  t.ok(
+    hub.log.events.some(e => e.event === 'hub_funded_refused' && e.peer === c!.nodeId && String(e.detail).includes(`at most ${2 * SIZE}`)),
+    'the refusal is logged with the budget',
+  )
 })
 
 t.test('the per-identity budget: a channel larger than hubFunded.maxIdleSatPerPeer is not opened, on request or on payment', async t => {
-  const { hub, platform } = await hubWithPlatformAndCreator({ channels: { fundingSat: SIZE }, hubFunded: { maxIdleSatPerPeer: SIZE / 2 }, router: { holdMs: 600_000 } })
+  const { hub, platform } = await hubWithPlatformAndCreator({
+    channels: { fundingSat: SIZE }, hubFunded: { maxIdleSatPerPeer: SIZE / 2 }, router: { holdMs: 600_000 },
+  })
   const [a] = strangers(hub)
   a!.hubSend({ type: 'request_channel' })
   await hub.until(() => a!.received.some(m => m.type === 'error'), 'request answered')
@@ -59,7 +70,9 @@ t.test('the per-identity budget: a channel larger than hubFunded.maxIdleSatPerPe
 
 t.test('the allow-list: only approved node ids get hub-funded channels; the operator is not limited', async t => {
   const probe = new Client()
-  const { hub, platform } = await hubWithPlatformAndCreator({ channels: { fundingSat: SIZE }, hubFunded: { allow: [probe.nodeId] }, router: { holdMs: 600_000 } })
+  const { hub, platform } = await hubWithPlatformAndCreator({
+    channels: { fundingSat: SIZE }, hubFunded: { allow: [probe.nodeId] }, router: { holdMs: 600_000 },
+  })
   hub.connect(probe)
   const [stranger] = strangers(hub)
   const hs = await payStranger(hub, platform, stranger!)
@@ -94,6 +107,12 @@ t.test('config: hubFunded fields are checked with the field named', async t => {
   t.match(bad({ hubFunded: { maxIdleSatPerPeer: 1.5 } }), /^hubFunded\.maxIdleSatPerPeer: must be an integer/)
   t.match(bad({ hubFunded: { budget: 1 } }), /^hubFunded: .*budget/, 'unknown fields are refused')
   const ok = parseHubConfig({ dataDir: '/d' })
-  t.ok(ok.ok && ok.config.hubFunded.allow === undefined && ok.config.hubFunded.maxIdleSat === undefined, 'absent by default: anyone, within the default budgets')
-  t.equal(bad({ hubFunded: { allow: [], maxIdleSat: 0, maxIdleSatPerPeer: 0 } }), 'accepted', 'an empty allow-list and zero budgets (no hub-funded channels at all) are valid')
+  t.ok(
+    ok.ok && ok.config.hubFunded.allow === undefined && ok.config.hubFunded.maxIdleSat === undefined,
+    'absent by default: anyone, within the default budgets',
+  )
+  t.equal(
+    bad({ hubFunded: { allow: [], maxIdleSat: 0, maxIdleSatPerPeer: 0 } }), 'accepted',
+    'an empty allow-list and zero budgets (no hub-funded channels at all) are valid',
+  )
 })

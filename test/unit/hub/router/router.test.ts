@@ -15,13 +15,20 @@ const setup = hubWithPlatformAndCreator
 /** The platform offers an HTLC for the creator's invoice; resolves with the payment hash. */
 async function pay (hub: InProcessHub, platform: Client, creator: Client, amountMsat: number): Promise<string> {
   const inv = creator.invoice()
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: amountToOffer(amountMsat, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100, recipient: creator.nodeId })
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: amountToOffer(amountMsat, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100,
+    recipient: creator.nodeId,
+  })
   return inv.hash
 }
 
 const fulfilled = (c: Client, hash: string): number => c.events.filter(e => e.type === 'htlc_fulfilled' && e.paymentHash === hash).length
-const failed = (c: Client, hash: string): Array<string> => c.events.flatMap(e => e.type === 'htlc_failed' && e.paymentHash === hash ? [e.reason] : [])
-const receivedBy = (c: Client, hash: string): number => c.events.filter(e => e.type === 'htlc_received' && e.htlc.paymentHash === hash).length
+const failed = (
+  c: Client, hash: string,
+): Array<string> => c.events.flatMap(e => e.type === 'htlc_failed' && e.paymentHash === hash ? [e.reason] : [])
+const receivedBy = (
+  c: Client, hash: string,
+): number => c.events.filter(e => e.type === 'htlc_received' && e.htlc.paymentHash === hash).length
 
 t.test('a payment is forwarded with the fee, fulfilled upstream, and its circuit forgotten once settled', async t => {
   const { hub, platform, creator } = await setup()
@@ -38,7 +45,9 @@ t.test('a payment is forwarded with the fee, fulfilled upstream, and its circuit
   t.equal(p0 - platform.balanceMsat, 50_000 + 1_000 + 5, 'the platform paid amount + base fee + 100 ppm')
   t.equal(hub.router.stats.feesMsat, 1_005, 'the hub counted its fee')
   await hub.until(() => hub.circuits.all().length === 0, 'circuit removed')
-  const stored = async (): Promise<string[]> => { const ks: string[] = []; for await (const [k] of hub.inner.iterate('fwd/')) ks.push(k); return ks }
+  const stored = async (): Promise<string[]> => {
+    const ks: string[] = []; for await (const [k] of hub.inner.iterate('fwd/')) ks.push(k); return ks
+  }
   for (let i = 0; i < 1000 && (await stored()).length > 0; i++) await new Promise(resolve => setImmediate(resolve))
   t.same(await stored(), [], 'no circuit left in the store')
 })
@@ -47,11 +56,17 @@ t.test('typed failures: unknown recipient, fee too small, expiry too soon', asyn
   const { hub, platform, creator } = await setup()
   const stranger = new Client()
   const h1 = stranger.invoice().hash
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: h1, cltvExpiry: hub.height + 100, recipient: stranger.nodeId })
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: h1, cltvExpiry: hub.height + 100, recipient: stranger.nodeId,
+  })
   const h2 = creator.invoice().hash
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: 999 as Msat, paymentHash: h2, cltvExpiry: hub.height + 100, recipient: creator.nodeId })
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: 999 as Msat, paymentHash: h2, cltvExpiry: hub.height + 100, recipient: creator.nodeId,
+  })
   const h3 = creator.invoice().hash
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: 20_000 as Msat, paymentHash: h3, cltvExpiry: hub.height + 50, recipient: creator.nodeId })
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: 20_000 as Msat, paymentHash: h3, cltvExpiry: hub.height + 50, recipient: creator.nodeId,
+  })
   await hub.until(() => failed(platform, h1).length + failed(platform, h2).length + failed(platform, h3).length === 3, 'three failures')
   t.same(failed(platform, h1), ['unknown_next_peer'], 'no channel to the recipient')
   t.same(failed(platform, h2), ['fee_insufficient'], 'the amount does not cover the fee')
@@ -64,7 +79,10 @@ t.test('the payee refuses: its failure goes back upstream, once', async t => {
   const p0 = platform.balanceMsat
   const inv = creator.invoice()
   creator.refuse.add(inv.hash)
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: amountToOffer(7_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100, recipient: creator.nodeId })
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: amountToOffer(7_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100,
+    recipient: creator.nodeId,
+  })
   await hub.until(() => failed(platform, inv.hash).length === 1 && platform.settled, 'failed back')
   t.same(failed(platform, inv.hash), ['incorrect_or_unknown_payment_details'], "with the payee's reason")
   t.equal(platform.balanceMsat, p0, 'the platform lost nothing')
@@ -96,7 +114,8 @@ t.test('scenario 9: crash after the downstream fulfill, before the upstream fulf
   let cut = false
   hub.store.onWrite = ops => {
     const circuit = ops.find(o => o.key.startsWith('fwd/'))
-    if (!cut && circuit !== undefined && circuit.type === 'put' && (parseJsonValue(circuit.value) as { state: string }).state === 'fulfilled') {
+    if (!cut && circuit !== undefined && circuit.type === 'put' &&
+      (parseJsonValue(circuit.value) as { state: string }).state === 'fulfilled') {
       cut = true
       hub.disconnect(platform) // the upstream fulfill cannot leave before the crash
     }
@@ -133,9 +152,14 @@ t.test('scenario 19: a node id cannot touch a channel that is not its own', asyn
   const { hub, platform, creator } = await setup()
   const victim = hub.manager.get(creator.driver!.channelId)!
   const before = JSON.stringify(victim.driver.state)
-  platform.hubSend({ type: 'update_add_htlc', channel_id: creator.driver!.channelId, id: 0, amount_msat: 1_000 as Msat, payment_hash: '11'.repeat(32), cltv_expiry: 300 as never, recipient: platform.nodeId })
+  platform.hubSend({
+    type: 'update_add_htlc', channel_id: creator.driver!.channelId, id: 0, amount_msat: 1_000 as Msat, payment_hash: '11'.repeat(32),
+    cltv_expiry: 300 as never, recipient: platform.nodeId,
+  })
   platform.hubSend({ type: 'shutdown', channel_id: creator.driver!.channelId, scriptpubkey: '0014' + '55'.repeat(20) })
-  await hub.until(() => platform.received.filter(m => m.type === 'error' && m.data.startsWith('not_your_channel')).length === 2, 'two refusals')
+  await hub.until(
+    () => platform.received.filter(m => m.type === 'error' && m.data.startsWith('not_your_channel')).length === 2, 'two refusals',
+  )
   t.equal(JSON.stringify(victim.driver.state), before, "the creator's channel is untouched")
   t.equal(hub.manager.get(platform.driver!.channelId)!.driver.state.phase, 'normal', "the sender's own channel is untouched too")
 })

@@ -69,7 +69,10 @@ t.test('tokens: known peers only, within the window, each once and in order, sig
   t.same(tokens.check(at(now - 60_001)), { kind: 'ignored', why: 'stale' })
   t.same(tokens.check(at(now + 60_001)), { kind: 'ignored', why: 'stale' })
   t.same(tokens.check({ ...at(now), timeMs: now + 1 }), { kind: 'ignored', why: 'bad_signature' })
-  t.same(tokens.check(signAdmissionToken(nodeIdOf(key()), client, now, new Uint8Array(32))), { kind: 'ignored', why: 'bad_signature' }, 'signed for another hub')
+  t.same(
+    tokens.check(signAdmissionToken(nodeIdOf(key()), client, now, new Uint8Array(32))), { kind: 'ignored', why: 'bad_signature' },
+    'signed for another hub',
+  )
   const first = at(now)
   t.same(tokens.check(first), { kind: 'known', nodeId: id })
   t.same(tokens.check(first), { kind: 'ignored', why: 'replayed' })

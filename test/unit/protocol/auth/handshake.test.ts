@@ -26,7 +26,9 @@ function hello (hub: { secret: Uint8Array; id: NodeId }): { state: HubHandshake;
 }
 
 /** The client answers a hub_hello; returns its state and client_auth. */
-function answer (client: { secret: Uint8Array; id: NodeId }, msg: HubHello, expectedHubId?: NodeId): { state: ClientHandshake; auth: ClientAuth } {
+function answer (
+  client: { secret: Uint8Array; id: NodeId }, msg: HubHello, expectedHubId?: NodeId,
+): { state: ClientHandshake; auth: ClientAuth } {
   const r = clientReceive(startClientHandshake(client.id, expectedHubId), msg, client.secret, fresh())
   if (!r.ok || r.send?.type !== 'client_auth') throw new Error(`client refused hub_hello: ${JSON.stringify(r)}`)
   return { state: r.state, auth: r.send }

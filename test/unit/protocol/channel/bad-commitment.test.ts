@@ -10,7 +10,9 @@ import type { CommitmentSigned, RevokeAndAck } from '../../../../protocol/wire/i
 import { Pair, kinds } from './fixtures/harness.ts'
 import { AMOUNT, finish } from './fixtures/flow.ts'
 
-const flip = (hex: string, at = 40): string => hex.slice(0, at) + ((parseInt(hex.slice(at, at + 2), 16) ^ 1).toString(16).padStart(2, '0')) + hex.slice(at + 2)
+const flip = (hex: string, at = 40): string => hex.slice(0, at) + ((parseInt(
+  hex.slice(at, at + 2), 16,
+) ^ 1).toString(16).padStart(2, '0')) + hex.slice(at + 2)
 /** The same ECDSA signature with s replaced by n − s: valid maths, but not LOW-S. */
 function highS (sig: string): string {
   const b = hexToBytes(sig)
@@ -35,7 +37,10 @@ const cases: Array<[string, (c: CommitmentSigned) => CommitmentSigned, string]> 
   ['high-S commitment signature', c => ({ ...c, signature: highS(c.signature) }), 'bad_signature'],
   ['invalid HTLC signature', c => ({ ...c, htlc_signatures: c.htlc_signatures.map(s => flip(s)) }), 'bad_signature'],
   ['one HTLC signature missing', c => ({ ...c, htlc_signatures: [] }), 'wrong_htlc_signature_count'],
-  ['one HTLC signature too many', c => ({ ...c, htlc_signatures: [...c.htlc_signatures, c.htlc_signatures[0]!] }), 'wrong_htlc_signature_count'],
+  [
+    'one HTLC signature too many', c => ({ ...c, htlc_signatures: [...c.htlc_signatures, c.htlc_signatures[0]!] }),
+    'wrong_htlc_signature_count',
+  ],
 ]
 
 for (const [name, mutate, reason] of cases) {
@@ -73,7 +78,10 @@ t.test('recv commitment_signed (no updates to sign)', t => {
 t.test('recv revoke_and_ack (unexpected: no commitment awaiting one)', t => {
   const p = new Pair({ seed: 43 })
   p.open()
-  const rev: RevokeAndAck = { type: 'revoke_and_ack', channel_id: p.a.state.channelId, per_commitment_secret: '11'.repeat(32), next_per_commitment_point: p.a.state.remoteNextPoint! }
+  const rev: RevokeAndAck = {
+    type: 'revoke_and_ack', channel_id: p.a.state.channelId, per_commitment_secret: '11'.repeat(32),
+    next_per_commitment_point: p.a.state.remoteNextPoint!,
+  }
   const r = step(p.a.state, { kind: 'peer', msg: rev }, p.a.signer)
   t.same(kinds(r.effects), ['send:warning', 'disconnect'])
   const w = r.effects[0]
@@ -81,7 +89,10 @@ t.test('recv revoke_and_ack (unexpected: no commitment awaiting one)', t => {
   t.end()
 })
 
-for (const [name, secret] of [['wrong secret', (s: string) => flip(s, 10)], ['secret of another commitment', (_s: string, p: Pair) => p.b.signer.perCommitmentSecret(5)]] as const) {
+for (const [name, secret] of [
+  ['wrong secret', (s: string) => flip(s, 10)],
+  ['secret of another commitment', (_s: string, p: Pair) => p.b.signer.perCommitmentSecret(5)],
+] as const) {
   t.test(`recv revoke_and_ack (${name}): the channel fails cleanly`, t => {
     const { p, commit } = pending()
     p.run(p.b, { kind: 'peer', msg: commit })
@@ -97,7 +108,8 @@ for (const [name, secret] of [['wrong secret', (s: string) => flip(s, 10)], ['se
     const after = step(r.state, { kind: 'persisted', writeId: r.state.writes.issued }, p.a.signer)
     t.same(kinds(after.effects), ['emit:channel_failed'], 'the host hears of it once it is stored')
     const e = after.effects[0]
-    t.ok(e?.kind === 'emit' && e.event.type === 'channel_failed' && e.event.error.reason === 'bad_revocation_secret' && e.event.broadcastOurCommitment)
+    t.ok(e?.kind === 'emit' && e.event.type === 'channel_failed' && e.event.error.reason === 'bad_revocation_secret' &&
+      e.event.broadcastOurCommitment)
     // A failed channel ignores everything but errors: no revocation ever leaves it.
     const later = step(after.state, { kind: 'peer', msg: commit }, p.a.signer)
     t.same(kinds(later.effects), [])

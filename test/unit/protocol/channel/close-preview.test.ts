@@ -9,9 +9,18 @@ import { Pair } from './fixtures/harness.ts'
 
 t.test('closingAmounts: rounding down, the fee from the funder, outputs below the dust limit left out and counted as trimmed', async t => {
   const base = { feeSat: 200 as Sat, localIsOpener: true, dustLimitSat: 546 as Sat }
-  t.same(closingAmounts({ ...base, localMsat: 1_000_999 as Msat, remoteMsat: 545_999 as Msat }), { localSat: 800, remoteSat: 0, trimmedLocalSat: 0, trimmedRemoteSat: 545 })
-  t.same(closingAmounts({ ...base, localMsat: 745_000 as Msat, remoteMsat: 546_000 as Msat }), { localSat: 0, remoteSat: 546, trimmedLocalSat: 545, trimmedRemoteSat: 0 }, 'the funder\'s output is dust after the fee')
-  t.same(closingAmounts({ ...base, localIsOpener: false, localMsat: 0 as Msat, remoteMsat: 10_000_000 as Msat }), { localSat: 0, remoteSat: 9_800, trimmedLocalSat: 0, trimmedRemoteSat: 0 }, 'a zero balance is no output and nothing trimmed')
+  t.same(
+    closingAmounts({ ...base, localMsat: 1_000_999 as Msat, remoteMsat: 545_999 as Msat }),
+    { localSat: 800, remoteSat: 0, trimmedLocalSat: 0, trimmedRemoteSat: 545 },
+  )
+  t.same(
+    closingAmounts({ ...base, localMsat: 745_000 as Msat, remoteMsat: 546_000 as Msat }),
+    { localSat: 0, remoteSat: 546, trimmedLocalSat: 545, trimmedRemoteSat: 0 }, 'the funder\'s output is dust after the fee',
+  )
+  t.same(
+    closingAmounts({ ...base, localIsOpener: false, localMsat: 0 as Msat, remoteMsat: 10_000_000 as Msat }),
+    { localSat: 0, remoteSat: 9_800, trimmedLocalSat: 0, trimmedRemoteSat: 0 }, 'a zero balance is no output and nothing trimmed',
+  )
   t.throws(() => closingAmounts({ ...base, localMsat: 199_999 as Msat, remoteMsat: 0 as Msat }), /cannot pay the closing fee/)
 })
 
@@ -27,7 +36,9 @@ t.test('closingTrims: each side sees the other\'s dust balance; the close then l
   t.ok(agreed?.type === 'closing_agreed', 'the close agreed')
   if (agreed?.type !== 'closing_agreed') return
   const spec = p.a.state.localCommit!.spec
-  const a = closingAmounts({ localMsat: spec.toLocalMsat, remoteMsat: spec.toRemoteMsat, feeSat: agreed.feeSat, localIsOpener: true, dustLimitSat: 546 as Sat })
+  const a = closingAmounts({
+    localMsat: spec.toLocalMsat, remoteMsat: spec.toRemoteMsat, feeSat: agreed.feeSat, localIsOpener: true, dustLimitSat: 546 as Sat,
+  })
   t.match(a, { remoteSat: 0, trimmedRemoteSat: 300 }, 'the closing transaction pays B nothing: what closingTrims said')
   t.equal(a.localSat + agreed.feeSat + a.trimmedRemoteSat, p.capacitySat, 'outputs + fee + trimmed = capacity')
 })

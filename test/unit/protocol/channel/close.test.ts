@@ -16,7 +16,9 @@ t.test('shutdown with an HTLC pending: no new HTLCs, the pending one drains, the
   t.equal(p.b.state.phase, 'shutting_down')
   const n = p.a.events.length
   p.add(p.a, AMOUNT)
-  t.ok(p.a.events.slice(n).some(e => e.type === 'command_failed' && e.error.reason === 'update_after_shutdown'), 'no new HTLC after shutdown')
+  t.ok(
+    p.a.events.slice(n).some(e => e.type === 'command_failed' && e.error.reason === 'update_after_shutdown'), 'no new HTLC after shutdown',
+  )
   p.fulfill(p.b, h.id)
   p.settle()
   p.flush()
@@ -50,7 +52,11 @@ t.test('negotiation interrupted by a reconnect: shutdown is retransmitted, negot
 t.test('recv shutdown (script not P2WPKH, P2WSH or segwit v1+)', t => {
   const p = new Pair({ seed: 83 })
   p.open()
-  const r = step(p.b.state, { kind: 'peer', msg: { type: 'shutdown', channel_id: p.b.state.channelId, scriptpubkey: '76a914' + '00'.repeat(20) + '88ac' } }, p.b.signer)
+  const r = step(
+    p.b.state,
+    { kind: 'peer', msg: { type: 'shutdown', channel_id: p.b.state.channelId, scriptpubkey: '76a914' + '00'.repeat(20) + '88ac' } },
+    p.b.signer,
+  )
   t.same(kinds(r.effects), ['send:warning', 'disconnect'])
   t.end()
 })
@@ -58,7 +64,10 @@ t.test('recv shutdown (script not P2WPKH, P2WSH or segwit v1+)', t => {
 t.test('recv shutdown differing from upfront_shutdown_script', t => {
   const p = new Pair({ seed: 84, a: { upfrontShutdownScript: P2WPKH_A } })
   p.open()
-  const r = step(p.b.state, { kind: 'peer', msg: { type: 'shutdown', channel_id: p.b.state.channelId, scriptpubkey: '0014' + '33'.repeat(20) } }, p.b.signer)
+  const r = step(
+    p.b.state, { kind: 'peer', msg: { type: 'shutdown', channel_id: p.b.state.channelId, scriptpubkey: '0014' + '33'.repeat(20) } },
+    p.b.signer,
+  )
   t.same(kinds(r.effects), ['send:warning', 'disconnect'])
   t.end()
 })

@@ -7,7 +7,9 @@ import type { UpdateFee } from '../../../../protocol/wire/index.ts'
 import { Pair, kinds, type Party } from './fixtures/harness.ts'
 import { AMOUNT, finish } from './fixtures/flow.ts'
 
-const fee = (p: Pair, to: Party, feerate: number): UpdateFee => ({ type: 'update_fee', channel_id: to.state.channelId, feerate_per_kw: feerate })
+const fee = (p: Pair, to: Party, feerate: number): UpdateFee => ({
+  type: 'update_fee', channel_id: to.state.channelId, feerate_per_kw: feerate,
+})
 const feeCommand = (p: Pair, who: Party, feerate: number): string | undefined => {
   const before = who.events.length
   p.run(who, { kind: 'command', cmd: { type: 'update_fee', feeratePerKw: feerate } })
@@ -15,7 +17,8 @@ const feeCommand = (p: Pair, who: Party, feerate: number): string | undefined =>
   return e?.type === 'command_failed' ? e.error.reason : undefined
 }
 const warnedWith = (effects: ReturnType<typeof step>['effects'], reason: string): boolean =>
-  kinds(effects).join() === 'send:warning,disconnect' && effects[0]?.kind === 'send' && effects[0].msg.type === 'warning' && effects[0].msg.data.startsWith(reason)
+  kinds(effects).join() === 'send:warning,disconnect' && effects[0]?.kind === 'send' && effects[0].msg.type === 'warning' &&
+    effects[0].msg.data.startsWith(reason)
 
 // A (funder) keeps 50,000 sat; its reserve (set by B) is 10,000 sat. Base fee = 724 × feerate / 1000.
 const poorFunder = (): Pair => { const p = new Pair({ seed: 51, pushMsat: 9_950_000_000 }); p.open(); return p }
@@ -38,8 +41,12 @@ t.test('recv update_fee the funder cannot afford', t => {
 
 t.test('recv update_fee (absurd feerates: below the floor, above the ceiling)', t => {
   const p = new Pair({ seed: 52 }); p.open()
-  t.ok(warnedWith(step(p.b.state, { kind: 'peer', msg: fee(p, p.b, 252) }, p.b.signer).effects, 'fee_out_of_range'), '252 < 253 sat/kw floor')
-  t.ok(warnedWith(step(p.b.state, { kind: 'peer', msg: fee(p, p.b, 250_001) }, p.b.signer).effects, 'fee_out_of_range'), 'above the ceiling')
+  t.ok(
+    warnedWith(step(p.b.state, { kind: 'peer', msg: fee(p, p.b, 252) }, p.b.signer).effects, 'fee_out_of_range'), '252 < 253 sat/kw floor',
+  )
+  t.ok(
+    warnedWith(step(p.b.state, { kind: 'peer', msg: fee(p, p.b, 250_001) }, p.b.signer).effects, 'fee_out_of_range'), 'above the ceiling',
+  )
   t.same(kinds(step(p.b.state, { kind: 'peer', msg: fee(p, p.b, 253) }, p.b.signer).effects), [], 'the floor itself is fine')
   t.equal(feeCommand(p, p.a, 1_000_000), 'fee_out_of_range', 'and we never send one')
   t.end()

@@ -11,8 +11,12 @@ import { Pair, kinds, type Party } from './fixtures/harness.ts'
 import { AMOUNT, FAIL_FLOW, PAYMENT_FLOW, finish, reversed, type Action } from './fixtures/flow.ts'
 
 const who = (p: Pair, a: 'A' | 'B'): Party => (a === 'A' ? p.a : p.b)
-const forceClose = (p: Pair, x: Party): ReturnType<Pair['run']> => p.run(x, { kind: 'command', cmd: { type: 'force_close', reason: 'test' } })
-const failedWith = (events: ChannelEvent[], reason: string): boolean => events.some(e => e.type === 'command_failed' && e.command === 'force_close' && e.error.reason === reason)
+const forceClose = (p: Pair, x: Party): ReturnType<Pair['run']> => p.run(
+  x, { kind: 'command', cmd: { type: 'force_close', reason: 'test' } },
+)
+const failedWith = (
+  events: ChannelEvent[], reason: string,
+): boolean => events.some(e => e.type === 'command_failed' && e.command === 'force_close' && e.error.reason === reason)
 
 /** The commitment our monitor broadcasts: the newest local_commitment among the durable updates. */
 function broadcastable (x: Party): number {
@@ -29,11 +33,16 @@ function checkClosed (t: Test, p: Pair, x: Party, sentBefore: number): void {
   p.flush()
   t.same(x.sent.slice(sentBefore).map(m => m.type), ['error'], 'after the force close only the error leaves')
   const secret = x.signer.perCommitmentSecret(n)
-  t.notOk(x.sent.some(m => m.type === 'revoke_and_ack' && m.per_commitment_secret === secret), `commitment ${n} (the one broadcast) was never revoked`)
+  t.notOk(
+    x.sent.some(m => m.type === 'revoke_and_ack' && m.per_commitment_secret === secret),
+    `commitment ${n} (the one broadcast) was never revoked`,
+  )
   t.equal(p.other(x).state.phase, 'failed', 'the peer failed the channel on our error')
 }
 
-const FLOWS: Array<[string, Action[]]> = [['A pays B', PAYMENT_FLOW], ['B pays A', reversed(PAYMENT_FLOW)], ['A pays B, B fails it', FAIL_FLOW]]
+const FLOWS: Array<[string, Action[]]> = [
+  ['A pays B', PAYMENT_FLOW], ['B pays A', reversed(PAYMENT_FLOW)], ['A pays B, B fails it', FAIL_FLOW],
+]
 
 for (const [label, flow] of FLOWS) {
   t.test(`${label}: force_close by either party after every step of the dance`, t => {
@@ -50,8 +59,13 @@ for (const [label, flow] of FLOWS) {
           t.same(kinds(effects), ['persist'], 'force_close is stored first')
           t.same(x.sent.slice(sent).map(m => m.type), ['error'], 'the error leaves once it is durable')
           const persist = effects[0]
-          t.ok(persist?.kind === 'persist' && persist.monitor.map(m => m.kind).join() === 'force_close', 'one write: the force_close update')
-          t.ok(x.events.some(e => e.type === 'channel_failed' && e.broadcastOurCommitment && e.error.reason === 'force_close'), 'the host is told, once it is stored')
+          t.ok(
+            persist?.kind === 'persist' && persist.monitor.map(m => m.kind).join() === 'force_close', 'one write: the force_close update',
+          )
+          t.ok(
+            x.events.some(e => e.type === 'channel_failed' && e.broadcastOurCommitment && e.error.reason === 'force_close'),
+            'the host is told, once it is stored',
+          )
           checkClosed(t, p, x, sent)
           t.end()
         })
@@ -76,7 +90,10 @@ for (const [label, flow] of FLOWS) {
       t.same(kinds(effects), ['persist'], `${a.name}: nothing held is released by the force close`)
       t.equal(x.queued.length, a.writes + 1, 'the force_close write comes after the one in flight')
       p.unstall(x)
-      t.same(x.sent.slice(sent).filter(m => held.includes(m.type)), [], `${a.name}: ${held.join(', ')} never leaves, even once its write is durable`)
+      t.same(
+        x.sent.slice(sent).filter(m => held.includes(m.type)), [],
+        `${a.name}: ${held.join(', ')} never leaves, even once its write is durable`,
+      )
       if (a.message === 'update_fulfill_htlc' && a.actor === 'B' && label !== 'B pays A') {
         t.ok(x.monitor.some(m => m.kind === 'preimage'), 'the preimage of the fulfill is stored: the monitor claims on-chain')
       }
@@ -153,7 +170,10 @@ t.test('a fulfill on a failed channel stores the preimage for the on-chain claim
   t.equal(p.b.writesDone - w, 1, 'one write')
   t.ok(p.b.monitor.some(m => m.kind === 'preimage' && m.preimage === h.preimage), 'the preimage is stored for the monitor')
   t.equal(p.b.sent.length, sent, 'nothing is sent')
-  t.ok(p.b.events.some(e => e.type === 'command_failed' && e.command === 'fulfill_htlc'), 'the command itself is refused (the channel is failed)')
+  t.ok(
+    p.b.events.some(e => e.type === 'command_failed' && e.command === 'fulfill_htlc'),
+    'the command itself is refused (the channel is failed)',
+  )
   t.end()
 })
 
@@ -170,7 +190,10 @@ t.test('link down while our commitment_signed waits for its write: withdrawn (st
   t.notOk(p.a.events.some(e => e.type === 'add_rolled_back'), 'the host hears nothing before the withdrawal is durable')
   p.unstall(p.a)
   const back = p.a.events.find(e => e.type === 'add_rolled_back')
-  t.ok(back?.type === 'add_rolled_back' && back.htlc.id === h.id && back.violation === undefined, 'then the add is handed back (a plain disconnect: no violation)')
+  t.ok(
+    back?.type === 'add_rolled_back' && back.htlc.id === h.id && back.violation === undefined,
+    'then the add is handed back (a plain disconnect: no violation)',
+  )
   t.equal(p.a.state.nextRemoteCommit, undefined)
   p.reconnect()
   p.flush()

@@ -19,14 +19,19 @@ function funded (opts: ConstructorParameters<typeof Pair>[0] = {}): Pair {
 }
 
 const agreed = (p: Party): FundingOutputSeen => ({ ...expectedFundingOutput(p.state.setup), spent: false })
-const seen = (depth: number, output: FundingOutputSeen | null): ChannelInput => ({ kind: 'chain', event: { type: 'funding_depth', depth, output } })
+const seen = (depth: number, output: FundingOutputSeen | null): ChannelInput => ({
+  kind: 'chain', event: { type: 'funding_depth', depth, output },
+})
 const OTHER_SCRIPT = '0014' + '99'.repeat(20)
 
 /** Everything `q` did in reaction to `input` (its writes complete at once, releasing what they held). */
 function react (p: Pair, q: Party, input: ChannelInput): string[] {
   const [w, sent, events] = [q.writesDone, q.sent.length, q.events.length]
   p.run(q, input)
-  return [...Array<string>(q.writesDone - w).fill('write'), ...q.sent.slice(sent).map(m => `send:${m.type}`), ...q.events.slice(events).map(e => `emit:${e.type}`)]
+  return [
+    ...Array<string>(q.writesDone - w).fill('write'), ...q.sent.slice(sent).map(m => `send:${m.type}`),
+    ...q.events.slice(events).map(e => `emit:${e.type}`)
+  ]
 }
 
 /** What B did in reaction to `output`, at depth 6 (well past its minimum_depth). */
@@ -126,13 +131,18 @@ t.test('a channel made ready in time has no deadline left to meet', async t => {
 })
 
 t.test('recv shutdown before the fundee sent channel_ready: abandoned (no closing tx for an unseen output)', async t => {
-  const shutdown = (p: Pair): ChannelInput => ({ kind: 'peer', msg: { type: 'shutdown', channel_id: p.b.state.channelId, scriptpubkey: P2WPKH_A } })
+  const shutdown = (p: Pair): ChannelInput => ({
+    kind: 'peer', msg: { type: 'shutdown', channel_id: p.b.state.channelId, scriptpubkey: P2WPKH_A },
+  })
   const p = funded()
   t.same(react(p, p.b, shutdown(p)), ['write', 'send:error', 'emit:channel_failed'])
   t.equal(p.b.state.phase, 'abandoned')
   const ready = funded()
   ready.run(ready.b, seen(3, agreed(ready.b)))
-  t.same(react(ready, ready.b, shutdown(ready)), ['write', 'send:shutdown', 'emit:shutdown_complete'], 'after its channel_ready (funding confirmed) shutdown is honoured')
+  t.same(
+    react(ready, ready.b, shutdown(ready)), ['write', 'send:shutdown', 'emit:shutdown_complete'],
+    'after its channel_ready (funding confirmed) shutdown is honoured',
+  )
 })
 
 t.test('the fundee fails a channel whose funding is not confirmed: abandoned, no force close', async t => {
@@ -149,7 +159,10 @@ t.test('the fundee fails a channel whose funding is not confirmed: abandoned, no
 t.test('no HTLC on a channel whose funding was never confirmed', async t => {
   const p = funded()
   p.run(p.b, seen(6, { ...agreed(p.b), scriptPubkey: OTHER_SCRIPT }))
-  const add = { type: 'update_add_htlc' as const, channel_id: p.b.state.channelId, id: 0, amount_msat: 1_000 as Msat, payment_hash: '11'.repeat(32), cltv_expiry: 200 as never, recipient: p.nodeB }
+  const add = {
+    type: 'update_add_htlc' as const, channel_id: p.b.state.channelId, id: 0, amount_msat: 1_000 as Msat, payment_hash: '11'.repeat(32),
+    cltv_expiry: 200 as never, recipient: p.nodeB,
+  }
   t.same(react(p, p.b, { kind: 'peer', msg: add }), [], 'ignored by the abandoned channel')
   t.equal(p.b.state.remoteChanges.proposed.length, 0)
 })

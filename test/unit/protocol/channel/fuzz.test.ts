@@ -60,13 +60,16 @@ function fuzz (seed: number): { error?: string; stats: Record<string, number> } 
   const a = p.a.state.localCommit!.spec
   const b = p.b.state.localCommit!.spec
   if (a.htlcs.length + b.htlcs.length > 0) return { error: `seed ${seed}: HTLCs left after healing`, stats }
-  if (a.toLocalMsat !== b.toRemoteMsat || a.toLocalMsat + b.toLocalMsat !== p.capacitySat * 1000) return { error: `seed ${seed}: final balances disagree`, stats }
+  if (a.toLocalMsat !== b.toRemoteMsat || a.toLocalMsat + b.toLocalMsat !== p.capacitySat * 1000) return {
+    error: `seed ${seed}: final balances disagree`, stats,
+  }
   // And the channel still closes cooperatively, both sides agreeing on the closing transaction.
   p.run(r.chance(0.5) ? p.a : p.b, { kind: 'command', cmd: { type: 'shutdown' } })
   p.flush()
   const fa = p.a.events.find(e => e.type === 'closing_agreed')
   const fb = p.b.events.find(e => e.type === 'closing_agreed')
-  if (p.a.state.phase !== 'closing' || p.b.state.phase !== 'closing' || fa?.type !== 'closing_agreed' || fb?.type !== 'closing_agreed' || fa.feeSat !== fb.feeSat) {
+  if (p.a.state.phase !== 'closing' || p.b.state.phase !== 'closing' || fa?.type !== 'closing_agreed' || fb?.type !== 'closing_agreed' ||
+    fa.feeSat !== fb.feeSat) {
     return { error: `seed ${seed}: cooperative close did not agree (${p.a.state.phase}/${p.b.state.phase})`, stats }
   }
   return { stats }
@@ -80,6 +83,9 @@ t.test(`fuzz: ${SEEDS} seeds × ${STEPS} random steps with disconnects, stalls a
     if (r.error !== undefined) { t.fail(r.error); return t.end() }
   }
   t.pass('no force close, no mismatch, every run healed')
-  t.ok(total.crash! > 40 && total.disconnect! > 100 && total.stall! > 60 && total.settle! > 300, `the runs exercised failures: ${JSON.stringify(total)}`)
+  t.ok(
+    total.crash! > 40 && total.disconnect! > 100 && total.stall! > 60 && total.settle! > 300,
+    `the runs exercised failures: ${JSON.stringify(total)}`,
+  )
   t.end()
 })

@@ -82,7 +82,9 @@ t.test(`${ITERATIONS} schema-valid mutated messages never throw out of step()`, 
       stepped++
       const cap = base.state.setup.capacitySat * 1000
       for (const spec of [out.state.localCommit?.spec, out.state.remoteCommit?.spec, out.state.nextRemoteCommit?.commit.spec]) {
-        if (spec !== undefined && specTotalMsat(spec) !== cap) { t.fail(`${msg.type}: a commitment no longer holds the capacity`); return t.end() }
+        if (spec !== undefined && specTotalMsat(spec) !== cap) {
+          t.fail(`${msg.type}: a commitment no longer holds the capacity`); return t.end()
+        }
       }
     } catch (e) {
       t.fail(`${msg.type} threw: ${(e as Error).stack}\n${JSON.stringify(msg).slice(0, 400)}`)
@@ -101,7 +103,9 @@ t.test('mutated channel_reestablish against channels waiting for it never throws
   const outcomes = new Set<string>()
   for (let i = 0; i < 500; i++) {
     const base = r.pick(waiting)
-    const decoded = decodeFrame(encodeMessage(mutate(r.pick(originals) as unknown as Record<string, unknown>) as unknown as PeerMessage, { validate: false }))
+    const decoded = decodeFrame(encodeMessage(
+      mutate(r.pick(originals) as unknown as Record<string, unknown>) as unknown as PeerMessage, { validate: false },
+    ))
     if (!decoded.ok) continue
     const msg = { ...decoded.msg, channel_id: base.state.channelId } as PeerMessage
     try {

@@ -120,12 +120,19 @@ t.test('durable writes: establishment and cooperative close', t => {
   const writes = (x: Party, f: () => void): number => { const n = x.writesDone; f(); return x.writesDone - n }
   p.flush() // open_channel, accept_channel: nothing at stake, nothing stored
   t.equal(p.a.writesDone + p.b.writesDone, 0, 'open_channel / accept_channel: 0 writes')
-  t.equal(writes(p.a, () => p.run(p.a, { kind: 'command', cmd: { type: 'funding_built', txid: '12'.repeat(32) as never, outputIndex: 0 } })), 0, 'funding_built → funding_created: 0 (nothing broadcast yet)')
+  t.equal(
+    writes(p.a, () => p.run(p.a, { kind: 'command', cmd: { type: 'funding_built', txid: '12'.repeat(32) as never, outputIndex: 0 } })), 0,
+    'funding_built → funding_created: 0 (nothing broadcast yet)',
+  )
   t.equal(writes(p.b, () => p.deliver(p.b)), 1, 'recv funding_created → funding_signed: 1')
   t.equal(writes(p.a, () => p.deliver(p.a)), 1, 'recv funding_signed → broadcast: 1')
-  t.equal(writes(p.a, () => p.run(p.a, { kind: 'chain', event: fundingAsAgreed(p.a.state.setup, 3) })), 1, 'funding depth → channel_ready: 1')
+  t.equal(
+    writes(p.a, () => p.run(p.a, { kind: 'chain', event: fundingAsAgreed(p.a.state.setup, 3) })), 1, 'funding depth → channel_ready: 1',
+  )
   t.equal(writes(p.b, () => p.deliver(p.b)), 1, 'recv channel_ready: 1')
-  t.equal(writes(p.b, () => p.run(p.b, { kind: 'chain', event: fundingAsAgreed(p.b.state.setup, 3) })), 1, 'funding depth → channel_ready: 1')
+  t.equal(
+    writes(p.b, () => p.run(p.b, { kind: 'chain', event: fundingAsAgreed(p.b.state.setup, 3) })), 1, 'funding depth → channel_ready: 1',
+  )
   t.equal(writes(p.a, () => p.deliver(p.a)), 1, 'recv channel_ready: 1')
   t.equal(p.a.state.phase, 'normal')
   t.equal(writes(p.a, () => p.run(p.a, { kind: 'command', cmd: { type: 'shutdown' } })), 1, 'shutdown: 1')

@@ -14,7 +14,8 @@ const HASH = 'aa'.repeat(32)
 function addMsg (p: Pair, to: Party, over: Partial<UpdateAddHtlc> = {}): UpdateAddHtlc {
   return {
     type: 'update_add_htlc', channel_id: to.state.channelId, id: to.state.nextRemoteHtlcId, amount_msat: AMOUNT as Msat,
-    payment_hash: HASH, cltv_expiry: (to.state.height + 144) as UpdateAddHtlc['cltv_expiry'], recipient: (to === p.b ? p.nodeB : p.nodeA) as NodeId, ...over,
+    payment_hash: HASH, cltv_expiry: (to.state.height + 144) as UpdateAddHtlc['cltv_expiry'],
+    recipient: (to === p.b ? p.nodeB : p.nodeA) as NodeId, ...over,
   }
 }
 
@@ -83,7 +84,10 @@ t.test('recv update_add_htlc (non-funder below its reserve)', t => {
   const balance = p.a.state.localCommit!.spec.toRemoteMsat // B's balance, as A sees it
   const reserve = p.a.state.setup.local.channelReserveSat * 1000
   warned(t, inject(p.a, addMsg(p, p.a, { amount_msat: (balance - reserve + 1) as Msat })).effects, 'reserve')
-  t.same(kinds(inject(p.a, addMsg(p, p.a, { amount_msat: (balance - reserve) as Msat })).effects), [], 'exactly down to the reserve is fine (the funder pays the fee)')
+  t.same(
+    kinds(inject(p.a, addMsg(p, p.a, { amount_msat: (balance - reserve) as Msat })).effects), [],
+    'exactly down to the reserve is fine (the funder pays the fee)',
+  )
   t.end()
 })
 
@@ -161,7 +165,10 @@ t.test('recv update_add_htlc after the peer\'s shutdown', t => {
 
 t.test('recv update_fulfill_htlc (unknown id)', t => {
   const p = opened()
-  warned(t, inject(p.a, { type: 'update_fulfill_htlc', channel_id: p.a.state.channelId, id: 9, payment_preimage: '00'.repeat(32) }).effects, 'unknown_htlc')
+  warned(
+    t, inject(p.a, { type: 'update_fulfill_htlc', channel_id: p.a.state.channelId, id: 9, payment_preimage: '00'.repeat(32) }).effects,
+    'unknown_htlc',
+  )
   t.end()
 })
 
@@ -169,7 +176,10 @@ t.test('recv update_fulfill_htlc (preimage does not match)', t => {
   const p = opened()
   p.add(p.a, AMOUNT)
   p.settle()
-  warned(t, inject(p.a, { type: 'update_fulfill_htlc', channel_id: p.a.state.channelId, id: 0, payment_preimage: '00'.repeat(32) }).effects, 'bad_preimage')
+  warned(
+    t, inject(p.a, { type: 'update_fulfill_htlc', channel_id: p.a.state.channelId, id: 0, payment_preimage: '00'.repeat(32) }).effects,
+    'bad_preimage',
+  )
   t.end()
 })
 
@@ -178,7 +188,10 @@ t.test('recv update_fulfill_htlc (HTLC not irrevocably committed yet)', t => {
   const h = p.add(p.a, AMOUNT)
   p.sign(p.a)
   p.deliver(p.b); p.deliver(p.b); p.deliver(p.a) // A's HTLC is in B's commitment, not yet in A's
-  warned(t, inject(p.a, { type: 'update_fulfill_htlc', channel_id: p.a.state.channelId, id: 0, payment_preimage: h.preimage }).effects, 'unknown_htlc')
+  warned(
+    t, inject(p.a, { type: 'update_fulfill_htlc', channel_id: p.a.state.channelId, id: 0, payment_preimage: h.preimage }).effects,
+    'unknown_htlc',
+  )
   t.end()
 })
 

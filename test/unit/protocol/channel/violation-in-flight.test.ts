@@ -43,7 +43,8 @@ function prepare (opts: PairOptions, victim: 'A' | 'B', setup: Setup): Prepared 
 
 const add = (x: Prepared, over: Partial<UpdateAddHtlc> = {}): UpdateAddHtlc => ({
   type: 'update_add_htlc', channel_id: x.v.state.channelId, id: x.v.state.nextRemoteHtlcId, amount_msat: AMOUNT as Msat,
-  payment_hash: HASH, cltv_expiry: (x.v.state.height + 144) as UpdateAddHtlc['cltv_expiry'], recipient: (x.v === x.p.b ? x.p.nodeB : x.p.nodeA) as NodeId, ...over,
+  payment_hash: HASH, cltv_expiry: (x.v.state.height + 144) as UpdateAddHtlc['cltv_expiry'],
+  recipient: (x.v === x.p.b ? x.p.nodeB : x.p.nodeA) as NodeId, ...over,
 })
 /** The sender's balance in the receiver's next commitment, before a new add. */
 const senderMsat = (x: Prepared): number => nextLocalSpec(x.v.state).toRemoteMsat
@@ -54,7 +55,10 @@ function commitSig (x: Prepared, extraHtlcSigs = 0): PeerMessage {
   const n = untrimmedHtlcs(s.setup.channelType, nextLocalSpec(s), 'local', s.setup.local.dustLimitSat).length + extraHtlcSigs
   const old = x.peer.sent.filter(m => m.type === 'commitment_signed').at(-1)
   if (old?.type !== 'commitment_signed') throw new Error('no commitment_signed to borrow a signature from')
-  return { type: 'commitment_signed', channel_id: s.channelId, signature: old.signature, htlc_signatures: Array.from({ length: n }, () => old.signature) }
+  return {
+    type: 'commitment_signed', channel_id: s.channelId, signature: old.signature,
+    htlc_signatures: Array.from({ length: n }, () => old.signature),
+  }
 }
 
 interface Rule {
@@ -72,19 +76,36 @@ const BIG_IN_FLIGHT = { maxHtlcValueInFlightMsat: 10_000_000_000 as Msat }
 
 const RULES: Rule[] = [
   { name: 'update_add_htlc (amount 0)', reason: 'amount_below_minimum', victim: 'B', msg: x => add(x, { amount_msat: 0 as Msat }) },
-  { name: 'update_add_htlc (cltv_expiry ≥ 500000000)', reason: 'bad_cltv', victim: 'B', msg: x => add(x, { cltv_expiry: 500_000_000 as UpdateAddHtlc['cltv_expiry'] }) },
+  {
+    name: 'update_add_htlc (cltv_expiry ≥ 500000000)', reason: 'bad_cltv', victim: 'B',
+    msg: x => add(x, { cltv_expiry: 500_000_000 as UpdateAddHtlc['cltv_expiry'] }),
+  },
   { name: 'update_add_htlc (wrong HTLC id)', reason: 'bad_htlc_id', victim: 'B', msg: x => add(x, { id: x.v.state.nextRemoteHtlcId + 3 }) },
-  { name: 'update_add_htlc (the sender would go below its reserve)', reason: 'reserve', victim: 'B', opts: { b: BIG_IN_FLIGHT }, msg: x => add(x, { amount_msat: senderMsat(x) as Msat }) },
-  { name: 'update_add_htlc (the funder could not pay the fee above its reserve)', reason: 'insufficient_funds', victim: 'B', opts: { b: BIG_IN_FLIGHT }, msg: x => add(x, { amount_msat: (senderMsat(x) - reserveMsat(x) - 1000) as Msat }) },
+  {
+    name: 'update_add_htlc (the sender would go below its reserve)', reason: 'reserve', victim: 'B', opts: { b: BIG_IN_FLIGHT },
+    msg: x => add(x, { amount_msat: senderMsat(x) as Msat }),
+  },
+  {
+    name: 'update_add_htlc (the funder could not pay the fee above its reserve)', reason: 'insufficient_funds', victim: 'B',
+    opts: { b: BIG_IN_FLIGHT }, msg: x => add(x, { amount_msat: (senderMsat(x) - reserveMsat(x) - 1000) as Msat }),
+  },
   {
     name: 'update_add_htlc (more than max_accepted_htlcs)', reason: 'too_many_htlcs', victim: 'B', opts: { b: { maxAcceptedHtlcs: 4 } },
-    before: x => { while (nextLocalSpec(x.v.state).htlcs.filter(h => h.offerer === 'remote').length < 4) x.p.run(x.v, { kind: 'peer', msg: add(x) }) },
+    before: x => {
+      while (nextLocalSpec(x.v.state).htlcs.filter(h => h.offerer === 'remote').length < 4) x.p.run(x.v, { kind: 'peer', msg: add(x) })
+    },
     msg: x => add(x),
   },
-  { name: 'update_add_htlc (more than max_htlc_value_in_flight_msat)', reason: 'max_in_flight', victim: 'B', opts: { b: { maxHtlcValueInFlightMsat: 20_000_000 as Msat } }, msg: x => add(x, { amount_msat: 20_000_000 as Msat }) },
+  {
+    name: 'update_add_htlc (more than max_htlc_value_in_flight_msat)', reason: 'max_in_flight', victim: 'B',
+    opts: { b: { maxHtlcValueInFlightMsat: 20_000_000 as Msat } }, msg: x => add(x, { amount_msat: 20_000_000 as Msat }),
+  },
   {
     name: 'update_add_htlc (after the peer\'s shutdown)', reason: 'update_after_shutdown', victim: 'B',
-    before: x => { x.p.run(x.v, { kind: 'peer', msg: { type: 'shutdown', channel_id: x.v.state.channelId, scriptpubkey: x.peer.state.setup.localShutdownScript } }) },
+    before: x => { x.p.run(
+      x.v,
+      { kind: 'peer', msg: { type: 'shutdown', channel_id: x.v.state.channelId, scriptpubkey: x.peer.state.setup.localShutdownScript } },
+    ) },
     msg: x => add(x),
   },
   {
@@ -92,29 +113,81 @@ const RULES: Rule[] = [
     name: 'update_fulfill_htlc (before the HTLC is irrevocably committed)', reason: 'unknown_htlc', victim: 'B',
     before: (x, setup) => { if (setup !== 'signing') x.p.add(x.v, AMOUNT) },
     msg: x => {
-      const h = x.v.state.localChanges.proposed.concat(x.v.state.localChanges.signed).flatMap(u => (u.kind === 'add' ? [u.htlc] : [])).at(-1)!
+      const h = x.v.state.localChanges.proposed.concat(x.v.state.localChanges.signed).flatMap(
+        u => (u.kind === 'add' ? [u.htlc] : [])
+      ).at(-1)!
       return { type: 'update_fulfill_htlc', channel_id: x.v.state.channelId, id: h.id, payment_preimage: x.p.preimages.get(h.paymentHash)! }
     },
   },
-  { name: 'update_fulfill_htlc (unknown id)', reason: 'unknown_htlc', victim: 'B', msg: x => ({ type: 'update_fulfill_htlc', channel_id: x.v.state.channelId, id: 99, payment_preimage: '00'.repeat(32) }) },
-  { name: 'update_fulfill_htlc (wrong preimage)', reason: 'bad_preimage', victim: 'B', msg: x => ({ type: 'update_fulfill_htlc', channel_id: x.v.state.channelId, id: x.ours, payment_preimage: '00'.repeat(32) }) },
-  { name: 'update_fail_htlc (unknown id)', reason: 'unknown_htlc', victim: 'B', msg: x => ({ type: 'update_fail_htlc', channel_id: x.v.state.channelId, id: 99, reason: 'temporary_channel_failure' }) },
-  { name: 'update_fee (from the side that does not pay the fee)', reason: 'fee_update_not_funder', victim: 'A', msg: x => ({ type: 'update_fee', channel_id: x.v.state.channelId, feerate_per_kw: 1000 }) },
-  { name: 'update_fee (below the floor)', reason: 'fee_out_of_range', victim: 'B', msg: x => ({ type: 'update_fee', channel_id: x.v.state.channelId, feerate_per_kw: 252 }) },
-  { name: 'update_fee (above the ceiling)', reason: 'fee_out_of_range', victim: 'B', msg: x => ({ type: 'update_fee', channel_id: x.v.state.channelId, feerate_per_kw: 250_001 }) },
+  {
+    name: 'update_fulfill_htlc (unknown id)', reason: 'unknown_htlc', victim: 'B',
+    msg: x => ({ type: 'update_fulfill_htlc', channel_id: x.v.state.channelId, id: 99, payment_preimage: '00'.repeat(32) }),
+  },
+  {
+    name: 'update_fulfill_htlc (wrong preimage)', reason: 'bad_preimage', victim: 'B',
+    msg: x => ({ type: 'update_fulfill_htlc', channel_id: x.v.state.channelId, id: x.ours, payment_preimage: '00'.repeat(32) }),
+  },
+  {
+    name: 'update_fail_htlc (unknown id)', reason: 'unknown_htlc', victim: 'B',
+    msg: x => ({ type: 'update_fail_htlc', channel_id: x.v.state.channelId, id: 99, reason: 'temporary_channel_failure' }),
+  },
+  {
+    name: 'update_fee (from the side that does not pay the fee)', reason: 'fee_update_not_funder', victim: 'A',
+    msg: x => ({ type: 'update_fee', channel_id: x.v.state.channelId, feerate_per_kw: 1000 }),
+  },
+  {
+    name: 'update_fee (below the floor)', reason: 'fee_out_of_range', victim: 'B',
+    msg: x => ({ type: 'update_fee', channel_id: x.v.state.channelId, feerate_per_kw: 252 }),
+  },
+  {
+    name: 'update_fee (above the ceiling)', reason: 'fee_out_of_range', victim: 'B',
+    msg: x => ({ type: 'update_fee', channel_id: x.v.state.channelId, feerate_per_kw: 250_001 }),
+  },
   // A (the funder) keeps 100,000 sat: the fee at 250,000 sat/kw is over 181,000 sat.
-  { name: 'update_fee (the funder cannot afford it)', reason: 'fee_unaffordable', victim: 'B', opts: { pushMsat: 9_900_000_000 }, msg: x => ({ type: 'update_fee', channel_id: x.v.state.channelId, feerate_per_kw: 250_000 }) },
-  { name: 'commitment_signed (no update to sign)', reason: 'empty_commitment', victim: 'B', msg: x => ({ type: 'commitment_signed', channel_id: x.v.state.channelId, signature: '11'.repeat(64), htlc_signatures: [] }) },
-  { name: 'commitment_signed (bad signature)', reason: 'bad_signature', victim: 'B', before: x => { x.p.run(x.v, { kind: 'peer', msg: add(x) }) }, msg: x => commitSig(x) },
-  { name: 'commitment_signed (wrong number of HTLC signatures)', reason: 'wrong_htlc_signature_count', victim: 'B', before: x => { x.p.run(x.v, { kind: 'peer', msg: add(x) }) }, msg: x => commitSig(x, 1) },
-  { name: 'revoke_and_ack (no commitment awaiting one)', reason: 'unexpected_revocation', victim: 'B', setups: ['revoking', 'fulfilling'], msg: x => ({ type: 'revoke_and_ack', channel_id: x.v.state.channelId, per_commitment_secret: '11'.repeat(32), next_per_commitment_point: x.v.state.remoteNextPoint! }) },
+  {
+    name: 'update_fee (the funder cannot afford it)', reason: 'fee_unaffordable', victim: 'B', opts: { pushMsat: 9_900_000_000 },
+    msg: x => ({ type: 'update_fee', channel_id: x.v.state.channelId, feerate_per_kw: 250_000 }),
+  },
+  {
+    name: 'commitment_signed (no update to sign)', reason: 'empty_commitment', victim: 'B',
+    msg: x => ({ type: 'commitment_signed', channel_id: x.v.state.channelId, signature: '11'.repeat(64), htlc_signatures: [] }),
+  },
+  {
+    name: 'commitment_signed (bad signature)', reason: 'bad_signature', victim: 'B',
+    before: x => { x.p.run(x.v, { kind: 'peer', msg: add(x) }) }, msg: x => commitSig(x),
+  },
+  {
+    name: 'commitment_signed (wrong number of HTLC signatures)', reason: 'wrong_htlc_signature_count', victim: 'B',
+    before: x => { x.p.run(x.v, { kind: 'peer', msg: add(x) }) }, msg: x => commitSig(x, 1),
+  },
+  {
+    name: 'revoke_and_ack (no commitment awaiting one)', reason: 'unexpected_revocation', victim: 'B', setups: ['revoking', 'fulfilling'],
+    msg: x => ({
+      type: 'revoke_and_ack', channel_id: x.v.state.channelId, per_commitment_secret: '11'.repeat(32),
+      next_per_commitment_point: x.v.state.remoteNextPoint!,
+    }),
+  },
   {
     name: 'revoke_and_ack (next_per_commitment_point not on the curve)', reason: 'invalid_field', victim: 'B', setups: ['signing'],
-    msg: x => ({ type: 'revoke_and_ack', channel_id: x.v.state.channelId, per_commitment_secret: x.peer.signer.perCommitmentSecret(x.v.state.remoteCommit!.index), next_per_commitment_point: '02' + 'ff'.repeat(32) }),
+    msg: x => ({
+      type: 'revoke_and_ack', channel_id: x.v.state.channelId,
+      per_commitment_secret: x.peer.signer.perCommitmentSecret(x.v.state.remoteCommit!.index),
+      next_per_commitment_point: '02' + 'ff'.repeat(32),
+    }),
   },
-  { name: 'shutdown (scriptpubkey not allowed)', reason: 'bad_shutdown_script', victim: 'B', msg: x => ({ type: 'shutdown', channel_id: x.v.state.channelId, scriptpubkey: '6a' }) },
-  { name: 'closing_signed (no shutdown yet)', reason: 'unexpected_message', victim: 'B', msg: x => ({ type: 'closing_signed', channel_id: x.v.state.channelId, fee_satoshis: 1000 as never, signature: '11'.repeat(64) }) },
-  { name: 'channel_reestablish (link already up)', reason: 'unexpected_message', victim: 'A', msg: x => ({ type: 'channel_reestablish', channel_id: x.v.state.channelId, next_commitment_number: 1, next_revocation_number: 0, your_last_per_commitment_secret: '00'.repeat(32), my_current_per_commitment_point: x.peer.state.remoteNextPoint ?? x.v.state.remoteNextPoint! }) },
+  {
+    name: 'shutdown (scriptpubkey not allowed)', reason: 'bad_shutdown_script', victim: 'B',
+    msg: x => ({ type: 'shutdown', channel_id: x.v.state.channelId, scriptpubkey: '6a' }),
+  },
+  {
+    name: 'closing_signed (no shutdown yet)', reason: 'unexpected_message', victim: 'B',
+    msg: x => ({ type: 'closing_signed', channel_id: x.v.state.channelId, fee_satoshis: 1000 as never, signature: '11'.repeat(64) }),
+  },
+  { name: 'channel_reestablish (link already up)', reason: 'unexpected_message', victim: 'A', msg: x => ({
+    type: 'channel_reestablish', channel_id: x.v.state.channelId, next_commitment_number: 1, next_revocation_number: 0,
+    your_last_per_commitment_secret: '00'.repeat(32),
+    my_current_per_commitment_point: x.peer.state.remoteNextPoint ?? x.v.state.remoteNextPoint!,
+  }) },
 ]
 
 for (const rule of RULES) {
@@ -136,9 +209,15 @@ for (const rule of RULES) {
       p.unstall(v)
       t.same(v.sent.slice(sent).map(m => m.type), ['warning'], `${HELD[setup]} never leaves, even once its write is durable`)
       if (setup === 'signing') {
-        t.ok(v.monitor.some(m => m.kind === 'remote_commitment_withdrawn'), 'the commitment whose commitment_signed never left is withdrawn, durably')
+        t.ok(
+          v.monitor.some(m => m.kind === 'remote_commitment_withdrawn'),
+          'the commitment whose commitment_signed never left is withdrawn, durably',
+        )
         const back = v.events.filter(e => e.type === 'add_rolled_back')
-        t.ok(back.length > 0 && back.every(e => e.type === 'add_rolled_back' && e.violation?.reason === rule.reason), 'our add in it is handed back, naming the violation')
+        t.ok(
+          back.length > 0 && back.every(e => e.type === 'add_rolled_back' && e.violation?.reason === rule.reason),
+          'our add in it is handed back, naming the violation',
+        )
       }
       p.reconnect()
       finish(p)

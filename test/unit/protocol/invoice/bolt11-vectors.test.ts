@@ -8,13 +8,17 @@ import { join } from 'node:path'
 import { bech32 } from 'bech32'
 import { address } from 'bitcoinjs-lib'
 import { bytesToHex, hexToBytes, type Msat } from '../../../../protocol/types.ts'
-import { decodeInvoice, encodeInvoice, signingData, signingHash, type Invoice, type InvoiceDraft, type Network } from '../../../../protocol/invoice/index.ts'
+import {
+  decodeInvoice, encodeInvoice, signingData, signingHash, type Invoice, type InvoiceDraft, type Network,
+} from '../../../../protocol/invoice/index.ts'
 
 const repoRoot = new URL('../../../../', import.meta.url).pathname
 const vectors = JSON.parse(readFileSync(join(repoRoot, 'test', 'vectors', 'bolt11', 'examples.json'), 'utf8'))
 const { priv_key: privKey, payee_pubkey: payee } = vectors.common as { priv_key: string; payee_pubkey: string }
 
-interface Hop { pubkey: string; short_channel_id: string; fee_base_msat: number; fee_proportional_millionths: number; cltv_expiry_delta: number }
+interface Hop {
+  pubkey: string; short_channel_id: string; fee_base_msat: number; fee_proportional_millionths: number; cltv_expiry_delta: number
+}
 interface Valid {
   title: string; invoice: string; network_prefix: string; amount_msat: number | null; timestamp: number
   payment_hash: string; payment_secret: string; description: string | null; description_hash: string | null

@@ -43,7 +43,8 @@ t.test('fresh invoices: the recovered payee is the signer; a damaged signature r
   for (let i = 1; i <= 20; i++) {
     const key = hexToBytes(i.toString(16).padStart(2, '0').repeat(32))
     const enc = encodeInvoice({
-      network: 'bcrt', amountMsat: (1000 * i) as Msat, timestamp: 1_700_000_000 + i, paymentHash: 'ab'.repeat(32), paymentSecret: 'cd'.repeat(32),
+      network: 'bcrt', amountMsat: (1000 * i) as Msat, timestamp: 1_700_000_000 + i, paymentHash: 'ab'.repeat(32),
+      paymentSecret: 'cd'.repeat(32),
       description: `invoice ${i}`, expirySeconds: 600, minFinalCltvExpiryDelta: 18, includeNodeId: false,
     }, key)
     if (!enc.ok) { t.fail('encode'); continue }
@@ -58,7 +59,10 @@ t.test('fresh invoices: the recovered payee is the signer; a damaged signature r
     const damaged = bech32.encode(dec.prefix, words, 2048)
     const a = decodeWith(tinyCurve, damaged)
     const b = decodeWith(nobleCurve, damaged)
-    t.same(a.ok ? bytesToHex(hexToBytes(a.value.payee)) : a.error.reason, b.ok ? b.value.payee : b.error.reason, `damaged ${i}: both curves agree`)
+    t.same(
+      a.ok ? bytesToHex(hexToBytes(a.value.payee)) : a.error.reason, b.ok ? b.value.payee : b.error.reason,
+      `damaged ${i}: both curves agree`,
+    )
     t.not(a.ok && a.value.payee, nodeIdOf(key), `damaged ${i}: not the signer`)
   }
 })

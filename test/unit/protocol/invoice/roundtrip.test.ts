@@ -54,12 +54,17 @@ t.test('encode → decode returns every field, and the payee is the signing key'
 })
 
 t.test('a regtest invoice looks like one', async t => {
-  const enc = encodeInvoice({ network: 'bcrt', amountMsat: 2_500_000 as Msat, timestamp: 1_700_000_000, paymentHash: '00'.repeat(32), paymentSecret: '11'.repeat(32), description: 'coffee' }, key)
+  const enc = encodeInvoice({
+    network: 'bcrt', amountMsat: 2_500_000 as Msat, timestamp: 1_700_000_000, paymentHash: '00'.repeat(32), paymentSecret: '11'.repeat(32),
+    description: 'coffee',
+  }, key)
   t.ok(enc.ok && enc.value.startsWith('lnbcrt25u1'), enc.ok ? enc.value : '')
 })
 
 t.test('any single-character change is rejected', async t => {
-  const enc = encodeInvoice({ network: 'bcrt', timestamp: 1, paymentHash: '00'.repeat(32), paymentSecret: '11'.repeat(32), description: 'x' }, key)
+  const enc = encodeInvoice(
+    { network: 'bcrt', timestamp: 1, paymentHash: '00'.repeat(32), paymentSecret: '11'.repeat(32), description: 'x' }, key,
+  )
   if (!enc.ok) { t.fail(); return }
   const s = enc.value
   fc.assert(fc.property(fc.nat(s.length - 1), fc.constantFrom(...'qpzry9x8gf2tvdw0s3jn54khce6mua7l'), (i, c) => {
@@ -70,13 +75,18 @@ t.test('any single-character change is rejected', async t => {
 })
 
 t.test('decoding never throws on arbitrary or mutated input', async t => {
-  const enc = encodeInvoice({ network: 'bcrt', timestamp: 1, paymentHash: '00'.repeat(32), paymentSecret: '11'.repeat(32), description: 'x' }, key)
+  const enc = encodeInvoice(
+    { network: 'bcrt', timestamp: 1, paymentHash: '00'.repeat(32), paymentSecret: '11'.repeat(32), description: 'x' }, key,
+  )
   if (!enc.ok) { t.fail(); return }
   const inputs = fc.oneof(
     fc.string({ maxLength: 400 }),
     fc.anything(),
     // Well-formed bech32 with random words: exercises every field reader past the checksum.
-    fc.tuple(fc.constantFrom('lnbcrt', 'lnbc', 'lnbc1m', 'lnbc1p', 'lnbc10p', 'lntb', 'lnxx'), fc.array(fc.integer({ min: 0, max: 31 }), { maxLength: 600 }))
+    fc.tuple(
+      fc.constantFrom('lnbcrt', 'lnbc', 'lnbc1m', 'lnbc1p', 'lnbc10p', 'lntb', 'lnxx'),
+      fc.array(fc.integer({ min: 0, max: 31 }), { maxLength: 600 }),
+    )
       .map(([p, w]) => bech32.encode(p, w, 10_000)),
   )
   fc.assert(fc.property(inputs, x => { decodeInvoice(x); return true }), { numRuns: 2000 })
@@ -112,13 +122,26 @@ t.test('reader rules', async t => {
   t.equal(reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...D, ...fld(5, [0, 1])])), 'non_minimal', '9 with a leading zero')
   t.equal(reason(rawInvoice('lnbcrt', [...ts, ...S, ...D])), 'missing_payment_hash')
   t.equal(reason(rawInvoice('lnbcrt', [...ts, ...P, ...S])), 'description', 'neither d nor h')
-  t.equal(reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...D, ...fld(23, bytesToWords(new Uint8Array(32)))])), 'description', 'both d and h')
-  t.equal(reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...D, ...fld(19, bytesToWords(new Uint8Array(33).fill(2)).slice(0, 52))])), 'field_length', 'n of 52 words')
+  t.equal(
+    reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...D, ...fld(23, bytesToWords(new Uint8Array(32)))])), 'description', 'both d and h',
+  )
+  t.equal(
+    reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...D, ...fld(19, bytesToWords(new Uint8Array(33).fill(2)).slice(0, 52))])),
+    'field_length', 'n of 52 words',
+  )
   t.equal(reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...D, 6, 0, 9, 1])), 'field_truncated', 'data_length past the end')
-  t.equal(reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...D, ...fld(5, [0b00010, 0, 0, 0])])), 'missing_feature_dependency', 'basic_mpp (bit 16) without payment_secret')
+  t.equal(
+    reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...D, ...fld(5, [0b00010, 0, 0, 0])])), 'missing_feature_dependency',
+    'basic_mpp (bit 16) without payment_secret',
+  )
   t.equal(reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...fld(13, [31, 31])])), 'field_invalid', 'd with non-zero padding')
-  t.equal(reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...fld(13, bytesToWords(Uint8Array.of(0xff, 0xfe)))])), 'field_invalid', 'd not UTF-8')
-  t.equal(reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...D, ...fld(9, [0, ...bytesToWords(new Uint8Array(7))])])), 'field_invalid', 'witness v0 program of 7 bytes')
+  t.equal(
+    reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...fld(13, bytesToWords(Uint8Array.of(0xff, 0xfe)))])), 'field_invalid', 'd not UTF-8',
+  )
+  t.equal(
+    reason(rawInvoice('lnbcrt', [...ts, ...P, ...S, ...D, ...fld(9, [0, ...bytesToWords(new Uint8Array(7))])])), 'field_invalid',
+    'witness v0 program of 7 bytes',
+  )
   t.equal(reason(rawInvoice('lnbcrt0', [...ts, ...P, ...S, ...D])), 'invalid_amount', 'amount 0')
   t.equal(reason(rawInvoice('lnbcrt010u', [...ts, ...P, ...S, ...D])), 'invalid_amount', 'leading zero')
   t.equal(reason(rawInvoice('lnbcrt99999999999m', [...ts, ...P, ...S, ...D])), 'amount_too_large')
@@ -162,7 +185,9 @@ t.test('expiry, network and the description hash are checked when the caller ask
   t.match(decodeInvoice(enc.value, { network: 'bc' }), { ok: false, error: { reason: 'wrong_network' } })
   t.ok(decodeInvoice(enc.value, { description }).ok, 'matching description')
   t.match(decodeInvoice(enc.value, { description: 'cake' }), { ok: false, error: { reason: 'description_hash_mismatch', field: 'h' } })
-  const noX = encodeInvoice({ network: 'bcrt', timestamp: 1_000, paymentHash: '00'.repeat(32), paymentSecret: '11'.repeat(32), description: 'x' }, key)
+  const noX = encodeInvoice(
+    { network: 'bcrt', timestamp: 1_000, paymentHash: '00'.repeat(32), paymentSecret: '11'.repeat(32), description: 'x' }, key,
+  )
   t.ok(noX.ok && decodeInvoice(noX.value, { now: 4_600 }).ok && !decodeInvoice(noX.value, { now: 4_601 }).ok, 'default expiry is 3600 s')
 })
 

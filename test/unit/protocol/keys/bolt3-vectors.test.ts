@@ -61,8 +61,14 @@ t.test('shachain: derives every older secret; refuses gaps, repeats and unknown 
   const repeat = insertSecret(store, commitmentIndex(99), perCommitmentSecret(seed, commitmentIndex(99)))
   t.ok(repeat.ok && repeat.store === store, 'the last secret again: accepted, nothing changes')
   const otherSeed = new Uint8Array(32).fill(0x43)
-  t.match(insertSecret(store, commitmentIndex(99), perCommitmentSecret(otherSeed, commitmentIndex(99))), { ok: false, error: { reason: 'secret_mismatch' } })
-  t.match(insertSecret(store, commitmentIndex(98), perCommitmentSecret(seed, commitmentIndex(98))), { ok: false, error: { reason: 'index_out_of_order' } })
+  t.match(
+    insertSecret(store, commitmentIndex(99), perCommitmentSecret(otherSeed, commitmentIndex(99))),
+    { ok: false, error: { reason: 'secret_mismatch' } },
+  )
+  t.match(
+    insertSecret(store, commitmentIndex(98), perCommitmentSecret(seed, commitmentIndex(98))),
+    { ok: false, error: { reason: 'index_out_of_order' } },
+  )
   t.match(insertSecret(store, commitmentIndex(100), new Uint8Array(31)), { ok: false, error: { reason: 'bad_secret' } })
   t.match(shachainFromJson({ lastIndex: 5, known: [{ index: 4, secret: '00'.repeat(32) }] }), { ok: false })
   t.equal(FIRST_COMMITMENT_INDEX, 281474976710655)
@@ -96,7 +102,9 @@ for (const curve of curves) {
     t.equal(bytesToHex(derivePrivkey(hexToBytes(i.remote_payment_basepoint_secret), point, curve)), i.remote_privkey)
     t.equal(bytesToHex(derivePrivkey(hexToBytes(i.local_delayed_payment_basepoint_secret), point, curve)), i.local_delayed_privkey)
     // The revocation privkey matches the revocation pubkey once the secret is revealed.
-    const revPriv = deriveRevocationPrivkey(hexToBytes(i.remote_revocation_basepoint_secret), hexToBytes(i.x_local_per_commitment_secret), curve)
+    const revPriv = deriveRevocationPrivkey(
+      hexToBytes(i.remote_revocation_basepoint_secret), hexToBytes(i.x_local_per_commitment_secret), curve,
+    )
     t.equal(bytesToHex(curve.pubkey(revPriv)), c.local_revocation_pubkey)
   })
 }

@@ -12,15 +12,24 @@ import { SimChain, monitorTx, type Watcher } from '../../../fixtures/monitor-sim
 const FUNDING_TXID = bytesToHex(sha256(new TextEncoder().encode('anchors-funding'))) as Txid
 const FUNDING_TX: MonitorTx = { txid: FUNDING_TXID, locktime: 0, inputs: [], outputs: [] }
 const SWEEP = { A: '0014' + 'aa'.repeat(20), B: '0014' + 'bb'.repeat(20) }
-const watch = (sim: SimChain, s: Side, updates = s.monitor): Watcher => sim.watch(s.name, s.state.channelId, s.mkeys, updates, { sweepScript: SWEEP[s.name], depth: 3 })
+const watch = (sim: SimChain, s: Side, updates = s.monitor): Watcher => sim.watch(
+  s.name, s.state.channelId, s.mkeys, updates, { sweepScript: SWEEP[s.name], depth: 3 },
+)
 const held = (s: Side): MonitorTx => {
   const u = s.monitor.filter(x => x.kind === 'local_commitment').at(-1)!
   if (u.kind !== 'local_commitment') throw new Error('x')
-  return monitorTx(buildLocal(s.state.setup, s.mkeys, { number: u.number, perCommitmentPoint: u.perCommitmentPoint, spec: u.spec, signature: u.signature, htlcSignatures: u.htlcSignatures }).signedTx)
+  return monitorTx(buildLocal(
+    s.state.setup, s.mkeys,
+    { number: u.number, perCommitmentPoint: u.perCommitmentPoint, spec: u.spec, signature: u.signature, htlcSignatures: u.htlcSignatures },
+  ).signedTx)
 }
 
-async function pair (): Promise<{ p: KeyedPair; aToB: { id: number; hash: string; preimage: string }; bToA: { id: number; hash: string; preimage: string } }> {
-  const p = await KeyedPair.open({ seed: 9, height: 100, channelType: 'anchors', toSelfDelay: 20, fund: () => ({ txid: FUNDING_TXID, outputIndex: 0 }) })
+async function pair (): Promise<{
+  p: KeyedPair; aToB: { id: number; hash: string; preimage: string }; bToA: { id: number; hash: string; preimage: string }
+}> {
+  const p = await KeyedPair.open({
+    seed: 9, height: 100, channelType: 'anchors', toSelfDelay: 20, fund: () => ({ txid: FUNDING_TXID, outputIndex: 0 }),
+  })
   p.ready()
   const aToB = p.add(p.a, 50_000_000, 130)
   const bToA = p.add(p.b, 30_000_000, 140)

@@ -2,14 +2,18 @@
 // machine: what is broadcast when, what is reported when, and how a reorg undoes it.
 import t from 'tap'
 import { sha256 } from '../../../../protocol/crypto/hash.ts'
-import { buildLocal, fundingDepth, monitorStep, parseMonitorState, type MonitorAction, type MonitorTx } from '../../../../protocol/monitor/index.ts'
+import {
+  buildLocal, fundingDepth, monitorStep, parseMonitorState, type MonitorAction, type MonitorTx,
+} from '../../../../protocol/monitor/index.ts'
 import { parseTx } from '../../../../protocol/tx/index.ts'
 import { bytesToHex, type Txid } from '../../../../protocol/types.ts'
 import { KeyedPair, type Side } from '../../../../scripts/lib/keyed-pair.ts'
 import { SimChain, kinds, monitorTx, type Watcher } from '../../../fixtures/monitor-sim.ts'
 
 const FUNDING_TXID = bytesToHex(sha256(new TextEncoder().encode('funding'))) as Txid
-const FUNDING_TX: MonitorTx = { txid: FUNDING_TXID, locktime: 0, inputs: [], outputs: [{ valueSat: 1_000_000, script: '0020' + '00'.repeat(32) }] }
+const FUNDING_TX: MonitorTx = {
+  txid: FUNDING_TXID, locktime: 0, inputs: [], outputs: [{ valueSat: 1_000_000, script: '0020' + '00'.repeat(32) }],
+}
 const SWEEP = { A: '0014' + 'aa'.repeat(20), B: '0014' + 'bb'.repeat(20) }
 const DEPTH = 3
 const DELAY = 20
@@ -25,7 +29,12 @@ function watch (sim: SimChain, s: Side, updates = s.monitor): Watcher {
 const broadcasts = (w: Watcher, reason?: string) => w.wants.filter(b => reason === undefined || b.reason === reason)
 const of = (w: Watcher, kind: MonitorAction['kind']) => w.actions.filter(a => a.kind === kind)
 /** The signed commitment `s` holds now (what it would broadcast). */
-const commitmentOf = (s: Side): MonitorTx => monitorTx(buildLocal(s.state.setup, s.mkeys, s.monitor.filter(u => u.kind === 'local_commitment').map(u => ({ number: u.number, perCommitmentPoint: u.perCommitmentPoint, spec: u.spec, signature: u.signature, htlcSignatures: u.htlcSignatures })).at(-1)!).signedTx)
+const commitmentOf = (s: Side): MonitorTx => monitorTx(buildLocal(
+  s.state.setup, s.mkeys,
+  s.monitor.filter(u => u.kind === 'local_commitment').map(u => ({
+    number: u.number, perCommitmentPoint: u.perCommitmentPoint, spec: u.spec, signature: u.signature, htlcSignatures: u.htlcSignatures,
+  })).at(-1)!,
+).signedTx)
 const sumOut = (hex: string): number => parseTx(hex).outputs.reduce((n, o) => n + o.valueSat, 0)
 
 t.test('funding depth is reported as it changes and goes back to 0 when the funding block is reorged out', async t => {
@@ -72,7 +81,9 @@ t.test('a stale update (seq already applied) is ignored with a warning', async t
 })
 
 /** A channel with an HTLC each way: A offers `aToB` (cltv 130), B offers `bToA` (cltv 140). */
-async function withHtlcs (): Promise<{ p: KeyedPair; aToB: { id: number; hash: string; preimage: string }; bToA: { id: number; hash: string; preimage: string } }> {
+async function withHtlcs (): Promise<{
+  p: KeyedPair; aToB: { id: number; hash: string; preimage: string }; bToA: { id: number; hash: string; preimage: string }
+}> {
   const p = await channel()
   const aToB = p.add(p.a, 50_000_000, 130)
   const bToA = p.add(p.b, 30_000_000, 140)
@@ -94,9 +105,14 @@ t.test('our commitment: to_local after to_self_delay, HTLC-success with the prei
   sim.mine()
   const success = a.state.seen.find(x => x.stage === 1)!
   t.ok(success, 'HTLC-success confirmed')
-  t.same(of(a, 'htlc_resolved').map(x => x.kind === 'htlc_resolved' && [x.htlc.offerer, x.outcome]), [['remote', 'fulfilled']], 'the received HTLC is fulfilled on-chain; nothing failed yet')
+  t.same(
+    of(a, 'htlc_resolved').map(x => x.kind === 'htlc_resolved' && [x.htlc.offerer, x.outcome]), [['remote', 'fulfilled']],
+    'the received HTLC is fulfilled on-chain; nothing failed yet',
+  )
   const offeredOutcomes = () => of(a, 'htlc_resolved').filter(x => x.kind === 'htlc_resolved' && x.htlc.offerer === 'local')
-  while (sim.height < C + DELAY - 2) { sim.mine(); t.notOk(broadcasts(a).some(b => b.reason === 'to_local'), `no to_local sweep at ${sim.height}`) }
+  while (sim.height < C + DELAY - 2) {
+    sim.mine(); t.notOk(broadcasts(a).some(b => b.reason === 'to_local'), `no to_local sweep at ${sim.height}`)
+  }
   sim.mine()
   t.ok(broadcasts(a).some(b => b.reason === 'to_local'), 'to_local sweep at C + to_self_delay − 1')
   while (sim.height < 129) { sim.mine(); t.notOk(broadcasts(a).some(b => b.reason === 'htlc_timeout'), `no HTLC-timeout at ${sim.height}`) }
@@ -110,7 +126,9 @@ t.test('our commitment: to_local after to_self_delay, HTLC-success with the prei
   sim.mine()
   const failed = offeredOutcomes()
   t.equal(failed.length, 1)
-  t.match(failed[0], { kind: 'htlc_resolved', outcome: 'failed', htlc: { offerer: 'local', id: aToB.id } }, 'our offered HTLC failed, at depth')
+  t.match(
+    failed[0], { kind: 'htlc_resolved', outcome: 'failed', htlc: { offerer: 'local', id: aToB.id } }, 'our offered HTLC failed, at depth',
+  )
   while (sim.height < timeoutHeight + DELAY + 2) sim.mine()
   t.equal(a.state.seen.filter(x => x.stage === 2).length, 2, 'both second-stage outputs swept')
   while (!a.state.closed && sim.height < 300) sim.mine()
@@ -149,11 +167,16 @@ t.test('their commitment: our HTLC timed out after expiry, their HTLC claimed wi
   sim.mine()
   t.same(broadcasts(a).map(x => x.reason).sort(), ['remote_htlc_success', 'to_remote'])
   sim.mine()
-  while (sim.height < 129) { sim.mine(); t.notOk(broadcasts(a).some(x => x.reason === 'remote_htlc_timeout'), `not before expiry (${sim.height})`) }
+  while (sim.height < 129) {
+    sim.mine(); t.notOk(broadcasts(a).some(x => x.reason === 'remote_htlc_timeout'), `not before expiry (${sim.height})`)
+  }
   sim.mine()
   t.ok(broadcasts(a).some(x => x.reason === 'remote_htlc_timeout'), 'timeout claim at cltv_expiry')
   for (let i = 0; i < DEPTH; i++) sim.mine()
-  t.match(of(a, 'htlc_resolved').find(x => x.kind === 'htlc_resolved' && x.htlc.offerer === 'local'), { outcome: 'failed', htlc: { id: aToB.id } })
+  t.match(
+    of(a, 'htlc_resolved').find(x => x.kind === 'htlc_resolved' && x.htlc.offerer === 'local'),
+    { outcome: 'failed', htlc: { id: aToB.id } },
+  )
 })
 
 t.test('revoked commitment: one justice tx takes every output; a second-stage tx the cheater publishes is taken too', async t => {
@@ -238,7 +261,10 @@ t.test('reorgs: a confirmed commitment reorged out undoes its claims; a claim re
   t.ok(broadcasts(a, 'to_remote').length === 1, 'the claim is broadcast again')
   for (let i = 0; i < 40; i++) sim.mine()
   t.ok(a.state.closed === false || of(a, 'closed').length === 1)
-  t.equal(of(a, 'htlc_resolved').filter(x => x.kind === 'htlc_resolved' && x.outcome === 'failed').length, 1, 'the offered HTLC failed once, after its timeout reached depth')
+  t.equal(
+    of(a, 'htlc_resolved').filter(x => x.kind === 'htlc_resolved' && x.outcome === 'failed').length, 1,
+    'the offered HTLC failed once, after its timeout reached depth',
+  )
 })
 
 t.test('fee bumps: an unconfirmed claim is replaced at a higher fee rate each block, same inputs', async t => {

@@ -23,7 +23,9 @@ for (const curve of curves) {
   t.test(`Appendix B funding tx (${curve.name})`, async t => {
     const priv = hexToBytes(fundingV.block1_coinbase_privkey)
     const r = buildFundingTx({
-      inputs: [{ txid: fundingV.input_txid as Txid, vout: fundingV.input_index, valueSat: sat(fundingV.input_satoshis), kind: 'p2pkh', privkey: priv }],
+      inputs: [{
+        txid: fundingV.input_txid as Txid, vout: fundingV.input_index, valueSat: sat(fundingV.input_satoshis), kind: 'p2pkh', privkey: priv,
+      }],
       fundingAmountSat: sat(fundingV.funding_satoshis),
       localFundingPubkey: hexToBytes(fundingV.local_funding_pubkey),
       remoteFundingPubkey: hexToBytes(fundingV.remote_funding_pubkey),
@@ -51,16 +53,28 @@ for (const curve of curves) {
       const remoteSig = signFundingSpend(c.tx, v.funding, v.remoteFundingPriv, curve)
       t.equal(der(localSig), exp.local_signature, `${name}: local signature`)
       t.equal(der(remoteSig), exp.remote_signature, `${name}: remote signature`)
-      t.ok(verifyFundingSpend(c.tx, v.funding, derToCompact(hexToBytes(exp.remote_signature))!, params.keys.remoteFundingPubkey, curve), `${name}: peer signature verifies`)
-      t.notOk(verifyFundingSpend(c.tx, v.funding, flipBit(remoteSig), params.keys.remoteFundingPubkey, curve), `${name}: tampered signature fails`)
+      t.ok(
+        verifyFundingSpend(c.tx, v.funding, derToCompact(hexToBytes(exp.remote_signature))!, params.keys.remoteFundingPubkey, curve),
+        `${name}: peer signature verifies`,
+      )
+      t.notOk(
+        verifyFundingSpend(c.tx, v.funding, flipBit(remoteSig), params.keys.remoteFundingPubkey, curve),
+        `${name}: tampered signature fails`,
+      )
       t.notOk(verifyFundingSpend(c.tx, v.funding, remoteSig, params.keys.localFundingPubkey, curve), `${name}: wrong key fails`)
-      const signed = finalizeFundingSpend(c.tx, v.funding, { pubkey: params.keys.localFundingPubkey, sig64: localSig }, { pubkey: params.keys.remoteFundingPubkey, sig64: remoteSig })
+      const signed = finalizeFundingSpend(
+        c.tx, v.funding, { pubkey: params.keys.localFundingPubkey, sig64: localSig },
+        { pubkey: params.keys.remoteFundingPubkey, sig64: remoteSig },
+      )
       t.equal(txHex(signed), exp.expected_commitment_tx_hex, `${name}: commitment tx`)
       // The spec states the fees for all but its last test.
       if (exp.base_commitment_fee_sat !== undefined) t.equal(c.baseFeeSat, exp.base_commitment_fee_sat, `${name}: base fee`)
       if (exp.actual_commitment_fee_sat !== undefined) t.equal(c.feeSat, exp.actual_commitment_fee_sat, `${name}: actual fee`)
       t.equal(obscuredNumberOf(c.tx), 0x2bb03852193e)
-      t.equal(commitmentNumberOf(parseTx(exp.expected_commitment_tx_hex), hexToBytes(staticV.common.local_payment_basepoint), hexToBytes(staticV.common.remote_payment_basepoint)), 42)
+      t.equal(commitmentNumberOf(
+        parseTx(exp.expected_commitment_tx_hex), hexToBytes(staticV.common.local_payment_basepoint),
+        hexToBytes(staticV.common.remote_payment_basepoint),
+      ), 42)
       const htlcTxs = buildHtlcTxs(params, c)
       t.equal(htlcTxs.length, exp.htlc_txs.length, `${name}: number of HTLC txs`)
       for (const e of exp.htlc_txs) {
@@ -99,11 +113,17 @@ for (const curve of curves) {
       const localFromTx = exp.derived_decoded_commitment_tx.inputs[0].witness[1] as string
       t.equal(der(localSig) + '01', localFromTx, `${name}: local signature`)
       t.ok(verifyFundingSpend(c.tx, v.funding, derToCompact(hexToBytes(exp.RemoteSigHex))!, params.keys.remoteFundingPubkey, curve))
-      const signed = finalizeFundingSpend(c.tx, v.funding, { pubkey: params.keys.localFundingPubkey, sig64: localSig }, { pubkey: params.keys.remoteFundingPubkey, sig64: remoteSig })
+      const signed = finalizeFundingSpend(
+        c.tx, v.funding, { pubkey: params.keys.localFundingPubkey, sig64: localSig },
+        { pubkey: params.keys.remoteFundingPubkey, sig64: remoteSig },
+      )
       t.equal(txHex(signed), exp.ExpectedCommitmentTxHex, `${name}: commitment tx`)
       const htlcTxs = buildHtlcTxs(params, c)
       t.equal(htlcTxs.length, exp.HtlcDescs.length)
-      exp.HtlcDescs.forEach((e: { RemoteSigHex: string, ResolutionTxHex: string, derived_local_htlc_sig_hex: string, derived_htlc_id: number, derived_kind: string, derived_commitment_vout: number }, k: number) => {
+      exp.HtlcDescs.forEach((e: {
+        RemoteSigHex: string, ResolutionTxHex: string, derived_local_htlc_sig_hex: string, derived_htlc_id: number, derived_kind: string,
+        derived_commitment_vout: number,
+      }, k: number) => {
         const h = htlcTxs[k]!
         t.equal(h.spends.htlc.id, e.derived_htlc_id)
         t.equal(h.kind, e.derived_kind)
@@ -127,7 +147,10 @@ for (const curve of curves) {
     t.same(s.map(l => l.commitment_tx_hex), staticV.tests.map((x: { expected_commitment_tx_hex: string }) => x.expected_commitment_tx_hex))
     const a = runVectors(anchorsFile, staticFile, curve)
     t.same(a.map(l => l.commitment_tx_hex), anchorsV.tests.map((x: { ExpectedCommitmentTxHex: string }) => x.ExpectedCommitmentTxHex))
-    t.same(a.flatMap(l => l.htlc_txs.map(h => h.tx_hex)), anchorsV.tests.flatMap((x: { HtlcDescs: Array<{ ResolutionTxHex: string }> }) => x.HtlcDescs.map(d => d.ResolutionTxHex)))
+    t.same(
+      a.flatMap(l => l.htlc_txs.map(h => h.tx_hex)),
+      anchorsV.tests.flatMap((x: { HtlcDescs: Array<{ ResolutionTxHex: string }> }) => x.HtlcDescs.map(d => d.ResolutionTxHex)),
+    )
   })
 }
 

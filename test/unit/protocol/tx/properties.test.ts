@@ -2,7 +2,9 @@
 // against random HTLC sets, feerates, dust limits and balances, for both channel types.
 import t from 'tap'
 import fc from 'fast-check'
-import { commitmentIndex, emptyShachain, insertSecret, perCommitmentSecret, deriveOldSecret, type Shachain } from '../../../../protocol/keys/index.ts'
+import {
+  commitmentIndex, emptyShachain, insertSecret, perCommitmentSecret, deriveOldSecret, type Shachain,
+} from '../../../../protocol/keys/index.ts'
 import { nobleCurve } from '../../../../protocol/crypto/noble.ts'
 import { compactToDer, derToCompact } from '../../../../protocol/crypto/der.ts'
 import { compareBytes } from '../../../../protocol/crypto/hash.ts'
@@ -31,7 +33,9 @@ t.test('shachain accepts every honest sequence and can derive each secret back',
 t.test('shachain rejects any tampered secret, at the latest when the next secret arrives', async t => {
   fc.assert(fc.property(
     fc.uint8Array({ minLength: 32, maxLength: 32 }),
-    fc.integer({ min: 2, max: 120 }).chain(n => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n - 2 }), fc.integer({ min: 0, max: 255 }))),
+    fc.integer({ min: 2, max: 120 }).chain(n => fc.tuple(
+      fc.constant(n), fc.integer({ min: 0, max: n - 2 }), fc.integer({ min: 0, max: 255 }),
+    )),
     (seed, [n, bad, bit]) => {
       let store: Shachain = emptyShachain()
       for (let k = 0; k < n; k++) {
@@ -71,7 +75,9 @@ const htlcsArb = fc.array(fc.record({
   cltvExpiry: fc.integer({ min: 500, max: 503 }),
 }), { maxLength: 10 }).map(hs => {
   const next = { offered: 0, received: 0 }
-  return hs.map((h): CommitmentHtlc => ({ direction: h.direction, id: next[h.direction]++, amountMsat: msat(h.amountMsat), paymentHash: hashes[h.hash]!, cltvExpiry: h.cltvExpiry }))
+  return hs.map((h): CommitmentHtlc => ({
+    direction: h.direction, id: next[h.direction]++, amountMsat: msat(h.amountMsat), paymentHash: hashes[h.hash]!, cltvExpiry: h.cltvExpiry,
+  }))
 })
 
 const paramsArb = fc.record({
@@ -85,7 +91,10 @@ const paramsArb = fc.record({
   htlcs: htlcsArb,
 }).chain(p => fc.tuple(fc.constant(p), fc.shuffledSubarray(p.htlcs, { minLength: p.htlcs.length, maxLength: p.htlcs.length })))
 
-interface Drawn { channelType: ChannelType, holderIsOpener: boolean, feeratePerKw: number, dustLimitSat: number, toLocalSat: number, toRemoteSat: number, extraMsat: number }
+interface Drawn {
+  channelType: ChannelType, holderIsOpener: boolean, feeratePerKw: number, dustLimitSat: number, toLocalSat: number, toRemoteSat: number,
+  extraMsat: number,
+}
 
 function toParams (p: Drawn, htlcs: CommitmentHtlc[]): CommitmentParams {
   // The opener must hold at least the two anchors: BOLT #2 checks that before a state exists.

@@ -38,10 +38,19 @@ for (const type of MESSAGE_TYPES) {
 t.test('the messages of the brief say exactly why', async (t) => {
   const add = SAMPLES.update_add_htlc
   t.match(decodeFrame(frame({ ...add, amount_msat: 0 })), {
-    ok: false, error: { reason: 'invalid_field', type: 'update_add_htlc', path: 'update_add_htlc.amount_msat', detail: 'update_add_htlc.amount_msat: must be ≥ 1 (got 0)' },
+    ok: false, error: {
+      reason: 'invalid_field', type: 'update_add_htlc', path: 'update_add_htlc.amount_msat',
+      detail: 'update_add_htlc.amount_msat: must be ≥ 1 (got 0)',
+    },
   })
-  t.match(decodeFrame(frame({ ...add, amount_msat: 2 ** 53 })), { ok: false, error: { detail: /amount_msat: must be an integer \(got 9007199254740992\)|must be ≤/ } })
-  t.match(decodeFrame(frame({ ...add, metadata: { ...add.metadata, note: 'x' } })), { ok: false, error: { detail: 'update_add_htlc.metadata.note: unknown field' } })
+  t.match(
+    decodeFrame(frame({ ...add, amount_msat: 2 ** 53 })),
+    { ok: false, error: { detail: /amount_msat: must be an integer \(got 9007199254740992\)|must be ≤/ } },
+  )
+  t.match(
+    decodeFrame(frame({ ...add, metadata: { ...add.metadata, note: 'x' } })),
+    { ok: false, error: { detail: 'update_add_htlc.metadata.note: unknown field' } },
+  )
   t.match(decodeFrame(frame({ ...SAMPLES.commitment_signed, htlc_signatures: ['00'.repeat(64), 'zz'] })), {
     ok: false, error: { path: 'commitment_signed.htlc_signatures[1]' },
   })

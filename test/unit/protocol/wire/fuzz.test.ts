@@ -44,7 +44,9 @@ const holds = (frame: string | Uint8Array): boolean => {
 /** Runs a property and reports it as one assertion (fast-check shrinks and prints the counterexample). */
 function property<T> (t: Test, name: string, arb: fc.Arbitrary<T>, toFrame: (v: T) => string | Uint8Array, numRuns: number): void {
   const out = fc.check(fc.property(arb, (v) => holds(toFrame(v))), { numRuns, seed: 17 })
-  t.notOk(out.failed, `${name} (${numRuns} runs)` + (out.failed ? `: ${String(out.errorInstance)} on ${JSON.stringify(out.counterexample)?.slice(0, 500)}` : ''))
+  t.notOk(out.failed, `${name} (${numRuns} runs)` + (
+    out.failed ? `: ${String(out.errorInstance)} on ${JSON.stringify(out.counterexample)?.slice(0, 500)}` : ''
+  ))
 }
 
 // ── Mutations of a valid message ──
@@ -75,7 +77,10 @@ type Mutation =
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), char: fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }) }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 8 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('{', '[', '"', '\\', ',', ':', '}', ']', '\u0000', '\ud800')) }),
+  fc.record({
+    kind: fc.constant('insert' as const), at: fc.nat(),
+    text: fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('{', '[', '"', '\\', ',', ':', '}', ']', '\u0000', '\ud800')),
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('drop' as const), field: fc.nat() }),
   fc.record({ kind: fc.constant('duplicate' as const), field: fc.nat(), value: fc.jsonValue({ maxDepth: 2 }) }),
@@ -83,7 +88,10 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('raw' as const), field: fc.nat(), token: fc.constantFrom(...RAW_NUMBERS) }),
   fc.record({ kind: fc.constant('nest' as const), field: fc.nat(), depth: fc.integer({ min: 1, max: 10 }) }),
   fc.record({ kind: fc.constant('retype' as const), type: fc.oneof(fc.constantFrom(...MESSAGE_TYPES), fc.string({ maxLength: 20 })) }),
-  fc.record({ kind: fc.constant('extra' as const), key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'type')), value: fc.jsonValue({ maxDepth: 2 }) }),
+  fc.record({
+    kind: fc.constant('extra' as const), key: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('__proto__', 'constructor', 'type')),
+    value: fc.jsonValue({ maxDepth: 2 }),
+  }),
 )
 
 function mutate (msg: PeerMessage, mutations: Mutation[]): string {
@@ -106,7 +114,10 @@ function mutate (msg: PeerMessage, mutations: Mutation[]): string {
       } break
       case 'retype': if (text === null) obj = { ...obj, type: m.type }; break
       case 'extra': if (text === null) obj = { ...obj, [m.key]: m.value }; break
-      case 'duplicate': { const s = frame(); text = s.endsWith('}') ? `${s.slice(0, -1)},${JSON.stringify(keyAt(m.field))}:${JSON.stringify(m.value)}}` : s; break }
+      case 'duplicate': {
+        const s = frame(); text = s.endsWith('}') ? `${s.slice(0, -1)},${JSON.stringify(keyAt(m.field))}:${JSON.stringify(m.value)}}` : s;
+        break
+      }
       case 'raw': {
         if (text !== null) break
         const marker = '"\u0001RAW\u0001"'
@@ -133,7 +144,9 @@ t.test('scenario 17: mutations of valid frames never throw and are never misread
     ([msg, ms]) => mutate(msg, ms), 4000)
   property(t, 'mutated frames sent as bytes', fc.tuple(anyMessageArb, fc.array(mutation, { minLength: 1, maxLength: 2 })),
     ([msg, ms]) => new TextEncoder().encode(mutate(msg, ms)), 1000)
-  property(t, 'valid messages with flipped bytes', fc.tuple(anyMessageArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 })),
+  property(t, 'valid messages with flipped bytes', fc.tuple(
+    anyMessageArb, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+  ),
     ([msg, flips]) => {
       const bytes = new TextEncoder().encode(encodeMessage(msg))
       for (const [at, b] of flips) bytes[at % bytes.length] = b
@@ -141,7 +154,9 @@ t.test('scenario 17: mutations of valid frames never throw and are never misread
     }, 1000)
   // The mutations are not degenerate: they reach every stage of the decoder, and some survive.
   const seen = new Set<string>()
-  for (const [msg, ms] of fc.sample(fc.tuple(anyMessageArb, fc.array(mutation, { minLength: 1, maxLength: 3 })), { numRuns: 1500, seed: 17 })) {
+  for (const [msg, ms] of fc.sample(
+    fc.tuple(anyMessageArb, fc.array(mutation, { minLength: 1, maxLength: 3 })), { numRuns: 1500, seed: 17 },
+  )) {
     const r = decodeFrame(mutate(msg, ms))
     seen.add(r.ok ? 'accepted' : r.error.reason)
   }

@@ -35,11 +35,16 @@ t.test('balanceProblems: agreeing, settled channels that sum to capacity pass', 
 t.test('balanceProblems: each way of being wrong is reported', async t => {
   t.match(balanceProblems([good({ hub: undefined })]), [/unknown to the hub/])
   t.match(balanceProblems([good({ client: undefined })]), [/unknown to its client/])
-  t.match(balanceProblems([good({ client: { localMsat: 400_001, remoteMsat: 599_999, inFlightMsat: 0 } })]), [/hub says 600000\/400000, client says 599999\/400001/])
+  t.match(
+    balanceProblems([good({ client: { localMsat: 400_001, remoteMsat: 599_999, inFlightMsat: 0 } })]),
+    [/hub says 600000\/400000, client says 599999\/400001/],
+  )
   t.match(balanceProblems([good({ hub: { localMsat: 600_000, remoteMsat: 400_000, htlcs: 1 } })]), [/in flight/])
   t.match(balanceProblems([good({ client: { localMsat: 400_000, remoteMsat: 600_000, inFlightMsat: 5 } })]), [/in flight/])
   // Both sides agree, but money appeared: the capacity check catches it.
-  const inflated = good({ hub: { localMsat: 600_001, remoteMsat: 400_000, htlcs: 0 }, client: { localMsat: 400_000, remoteMsat: 600_001, inFlightMsat: 0 } })
+  const inflated = good({
+    hub: { localMsat: 600_001, remoteMsat: 400_000, htlcs: 0 }, client: { localMsat: 400_000, remoteMsat: 600_001, inFlightMsat: 0 },
+  })
   t.match(balanceProblems([inflated]), [/sum to 1000001 msat, capacity is 1000000/])
 })
 

@@ -36,7 +36,9 @@ const reply = (res: http.ServerResponse, id: number, result: unknown, error: unk
 }
 
 function backend (t: Tap, port: number, extra: Partial<ConstructorParameters<typeof BtcdChainBackend>[0]> = {}): BtcdChainBackend {
-  const b = new BtcdChainBackend({ host: '127.0.0.1', port, user: 'u', pass: 'p', notifications: false, pollMs: 0, attempts: 3, timeoutMs: 500, ...extra })
+  const b = new BtcdChainBackend({
+    host: '127.0.0.1', port, user: 'u', pass: 'p', notifications: false, pollMs: 0, attempts: 3, timeoutMs: 500, ...extra
+  })
   t.teardown(() => b.close())
   return b
 }
@@ -116,15 +118,23 @@ t.test('a reply slower than the timeout: reads retry then report unavailable; a 
 t.test('JSON-RPC refusals: not-found codes become null, broadcast refusals become typed rejections', async t => {
   const { port } = await fakeNode(t, (b, res) => {
     res.writeHead(500, { 'content-type': 'application/json' })
-    if (b.method === 'sendrawtransaction') res.end(JSON.stringify({ result: null, error: { code: -26, message: 'TX rejected: transaction abc has 0 fees which is under the required amount of 141' }, id: b.id }))
-    else if (b.method === 'getblockhash') res.end(JSON.stringify({ result: null, error: { code: -1, message: 'Block number out of range' }, id: b.id }))
+    if (b.method === 'sendrawtransaction') res.end(JSON.stringify({
+      result: null, error: { code: -26, message: 'TX rejected: transaction abc has 0 fees which is under the required amount of 141' },
+      id: b.id,
+    }))
+    else if (b.method === 'getblockhash') res.end(JSON.stringify({
+      result: null, error: { code: -1, message: 'Block number out of range' }, id: b.id,
+    }))
     else res.end(JSON.stringify({ result: null, error: { code: -5, message: 'No information available about transaction' }, id: b.id }))
   })
   const chain = backend(t, port)
   t.same(await chain.getBlockHash(999), { ok: true, value: null })
   t.same(await chain.getRawTransaction('a'.repeat(64)), { ok: true, value: null })
   const sent = await chain.broadcast('00')
-  t.same(sent.ok ? null : { kind: sent.error.kind, reason: 'reason' in sent.error ? sent.error.reason : '' }, { kind: 'rejected', reason: 'insufficient_fee' })
+  t.same(
+    sent.ok ? null : { kind: sent.error.kind, reason: 'reason' in sent.error ? sent.error.reason : '' },
+    { kind: 'rejected', reason: 'insufficient_fee' },
+  )
 })
 
 t.test(`never more than ${MAX_IN_FLIGHT} requests open at once`, async t => {
