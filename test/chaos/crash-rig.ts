@@ -90,7 +90,9 @@ export async function killAtEveryWrite (t: Tap.Test, points: readonly string[], 
         if (!crashed) break // one payment reaches this point fewer than n times
         reached++
       }
-      t.ok(reached >= 1, `${phase}:${point}: ${reached === 0 ? 'never reached by a payment' : `the hub died there (occurrence${reached > 1 ? `s 1–${reached}` : ' 1'}) and recovered each time`}`)
+      const occurrences = `occurrence${reached > 1 ? `s 1–${reached}` : ' 1'}`
+      t.ok(reached >= 1, `${phase}:${point}: ` +
+        `${reached === 0 ? 'never reached by a payment' : `the hub died there (${occurrences}) and recovered each time`}`)
     }
   }
 

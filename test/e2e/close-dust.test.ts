@@ -73,7 +73,10 @@ t.test('scenario 22: a close that would leave out a dust output asks its initiat
   const row = (await admin<Row[]>(hub, 'GET', '/channels')).body.find(r => r.peer === second.nodeId)!
   const refusedByHub = await admin<{ error: string; trims: unknown[] }>(hub, 'POST', '/channels/close', { channel_id: row.channel_id })
   t.equal(refusedByHub.status, 409)
-  t.match(refusedByHub.body, { error: /^dust_trim: the peer's 8 sat are below the dust limit of \d+ sat and would not be paid; send allow_dust_trim: true/, trims: [{ side: 'peer', amount_sat: 8 }] })
+  t.match(refusedByHub.body, {
+    error: /^dust_trim: the peer's 8 sat are below the dust limit of \d+ sat and would not be paid; send allow_dust_trim: true/,
+    trims: [{ side: 'peer', amount_sat: 8 }],
+  })
   t.equal((await admin<Row[]>(hub, 'GET', '/channels')).body.find(r => r.peer === second.nodeId)!.phase, 'normal', 'nothing was sent')
   const badFlag = await admin<{ error: string }>(hub, 'POST', '/channels/close', { channel_id: row.channel_id, allow_dust_trim: 1 })
   t.equal(badFlag.status, 400)

@@ -57,11 +57,15 @@ const withoutComments = (src: string): string => src.replace(/\/\*[\s\S]*?\*\//g
 
 // ── The rules ──
 
-/** I/O modules protocol/ may not import. */
-const ioModules = [
-  /^ws$/, /^level$/, /^classic-level$/, /^abstract-level$/,
-  /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|dns|tls|child_process|worker_threads|cluster|readline|os|process|timers|timers\/promises|perf_hooks)$/,
+/** Node built-ins that do I/O, which protocol/ may not import (with or without `node:`). */
+const IO_BUILTINS = [
+  'fs', 'fs/promises', 'net', 'http', 'https', 'http2', 'dgram', 'dns', 'tls', 'child_process', 'worker_threads', 'cluster', 'readline',
+  'os', 'process', 'timers', 'timers/promises', 'perf_hooks',
 ]
+/** An I/O module: one of those, or a socket or database package. */
+const ioModule = (spec: string): boolean =>
+  ['ws', 'level', 'classic-level', 'abstract-level'].includes(spec) || IO_BUILTINS.includes(spec.replace(/^node:/, ''))
+
 /** What protocol/ may not call: it gets time, randomness and configuration as arguments. */
 const impureCalls: Array<[RegExp, string]> = [
   [/\bDate\.now\s*\(/, 'reads the clock (Date.now)'],
@@ -97,7 +101,7 @@ export function violations (file: string, src: string, layout: Layout): string[]
         found.push(`${file}: imports '${spec}' (${to}/), but ${folder}/ may import ` +
           `${allowed.length === 0 ? 'nothing' : allowed.map(f => `${f}/`).join(', ')}`)
       }
-    } else if (folder === 'protocol' && ioModules.some(re => re.test(spec))) {
+    } else if (folder === 'protocol' && ioModule(spec)) {
       found.push(`${file}: imports I/O module '${spec}'`)
     } else if ((folder === 'host' || folder === 'client-sdk') && nodeOnly(spec) && !isNodeAdapter(file)) {
       found.push(`${file}: imports '${spec}' outside a node/ folder (only Node adapters may)`)
