@@ -24,8 +24,8 @@
 // loses nothing.
 import { monitorStep, newMonitor, parseMonitorState, type MonitorAction, type MonitorBlock, type MonitorConfig, type MonitorInput, type MonitorKeys, type MonitorState, type MonitorTx } from '../../protocol/monitor/index.ts'
 import type { MonitorUpdate } from '../../protocol/channel/index.ts'
-import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped, Result } from '../chain/backend.ts'
-import { ok } from '../chain/backend.ts'
+import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped } from '../chain/backend.ts'
+import { ok, type Result } from '../../protocol/result.ts'
 import { del, keys as storeKeys, parseJsonValue, put, type Store, type StoreOp } from '../store/index.ts'
 import { compact, indexKey, INDEX_PREFIX, isQuiet, parseSummary, restoreRevoked, summaryOf, type Summary } from './checkpoint.ts'
 import { monitorBlockOf, relevantTxs } from './convert.ts'

@@ -5,6 +5,6 @@ export { DEFAULT_EXPIRY_SECONDS, DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA, expiresAt,
 export { DEFAULT_INVOICE_FEATURE_BITS, INVOICE_FEATURES } from './features.ts'
 export type { Fallback, RouteHop, TagName } from './fields.ts'
 export type { Network } from './hrp.ts'
-export type { InvoiceError, InvoiceErrorReason, Result } from './result.ts'
+export type { InvoiceError, InvoiceErrorReason, InvoiceResult } from './errors.ts'
 export type { InvoiceSignature } from './signature.ts'
 export { signingData, signingHash } from './signature.ts'
