@@ -25,6 +25,7 @@ import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid 
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import { lookupFunding } from '../host/chain/funding-output.ts'
+import { random32 } from '../host/random.ts'
 import type { Wallet } from '../host/wallet/wallet.ts'
 import { create, keys as storeKeys, parseJsonValue, put, StoreConflict, type Store } from '../host/store/index.ts'
 import { channelMeta, readRecord, recordKeys, type ChannelMeta } from './records.ts'
@@ -72,12 +73,6 @@ export interface ChannelSetHost {
   /** Records to write in the same atomic batch as this channel write (the PaymentBook's: payments.ts
    *  says why each may wait for it), told once the batch is durable or failed. */
   carry? (channelId: string, monitor: readonly MonitorUpdate[]): Carried | undefined
-}
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
 }
 
 export class ChannelSet {

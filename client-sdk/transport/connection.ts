@@ -8,6 +8,7 @@ import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import { admissionQuery, signAdmissionToken } from '../../protocol/auth/admission-token.ts'
 import { CLOSE } from '../../protocol/auth/close-codes.ts'
 import { decodeFrame, encodeMessage, type PeerMessage, type WireError } from '../../protocol/wire/index.ts'
+import { random32 } from '../../host/random.ts'
 import { Emitter } from './events.ts'
 import { parseConnectArgs, type ConnectOptions, type ConnectOptionsInput } from './options.ts'
 import { defaultSocketFactory, frameText, OPEN, type SocketFactory, type SocketLike } from './socket.ts'
@@ -38,12 +39,6 @@ export type ConnectionEvents = {
 }
 
 /** The SDK's randomness: the client's challenge and BIP-340 aux bytes. */
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
-
 const CONNECTION_LEVEL = '00'.repeat(32)
 
 export class HubConnection extends Emitter<ConnectionEvents> {

@@ -26,6 +26,7 @@ import { monitorStep, newMonitor, parseMonitorState, type MonitorAction, type Mo
 import type { MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped } from '../chain/backend.ts'
 import { ok, type Result } from '../../protocol/result.ts'
+import { broadcastTx } from '../chain/broadcast.ts'
 import { del, keys as storeKeys, parseJsonValue, put, type Store, type StoreOp } from '../store/index.ts'
 import { compact, indexKey, INDEX_PREFIX, isQuiet, parseSummary, restoreRevoked, summaryOf, type Summary } from './checkpoint.ts'
 import { monitorBlockOf, relevantTxs } from './convert.ts'
@@ -516,8 +517,8 @@ export class MonitorHost {
 
   private async broadcast (channelId: string, txid: string, hex: string): Promise<void> {
     this.attempts.set(txid, (this.attempts.get(txid) ?? 0) + 1)
-    const r = await this.opts.chain.broadcast(hex)
-    if (r.ok || (r.error.kind === 'rejected' && (r.error.reason === 'already_in_mempool' || r.error.reason === 'already_in_chain'))) {
+    const r = await broadcastTx(this.opts.chain, hex)
+    if (r.ok) {
       let set = this.broadcasted.get(channelId)
       if (set === undefined) this.broadcasted.set(channelId, set = new Set())
       set.add(txid)

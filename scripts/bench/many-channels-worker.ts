@@ -19,6 +19,7 @@ import { Psbt, networks, payments } from 'bitcoinjs-lib'
 import * as ecc from 'tiny-secp256k1'
 import { HubLink } from '../../client-sdk/transport/index.ts'
 import { ChannelDriver } from '../../host/channel/index.ts'
+import { random32 } from '../../host/random.ts'
 import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
 import { bolt3Signer, defaultPolicy, fundingAsAgreed, isFinal, openChannel, type ChannelState } from '../../protocol/channel/index.ts'
 import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
@@ -77,12 +78,6 @@ const warnings: Record<string, number> = {}
 const fundingKey = random32()
 const fundingPubkey = ecc.pointFromScalar(fundingKey, true)!
 const fundingPayment = payments.p2wpkh({ pubkey: fundingPubkey, network: networks.regtest })
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
 
 function warn (what: string): void {
   const k = what.replace(/[0-9a-f]{16,}/g, '…').slice(0, 120)

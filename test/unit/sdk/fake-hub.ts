@@ -29,8 +29,8 @@ import { FaultyStore } from '../../fixtures/faulty-store.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
 import { HubClient } from '../../../client-sdk/index.ts'
 import type { SocketFactory, SocketLike } from '../../../client-sdk/transport/socket.ts'
+import { random32 } from '../../../host/random.ts'
 
-const random32 = (): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(32))
 const hashOf = (height: number): string => bytesToHex(sha256(new TextEncoder().encode(`fake block ${height}`)))
 const START_HEIGHT = 200
 
