@@ -22,7 +22,7 @@
 // they next run. Sessions that open before ready() (the transport listens while the hub is still
 // starting) are held and handled, in order, once the hub is ready.
 import { randomBytes } from 'node:crypto'
-import { acceptChannel, channelIdFromFunding, isOperating, openChannel, type ChannelEvent, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
+import { acceptChannel, channelIdFromFunding, hasInFlight, openChannel, type ChannelEvent, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
 import { ChannelDriver, type PersistRequest } from '../../host/channel/index.ts'
 import { channelKeys, localSideParams, type SideLimits } from '../../protocol/keys/channel.ts'
@@ -492,14 +492,5 @@ export class ChannelManager implements SessionHandler {
 
 /** Whether a block can change anything in this channel: an HTLC in flight, or a funding deadline. */
 export function dependsOnHeight (s: ChannelState): boolean {
-  return htlcsInFlight(s) || (s.phase === 'awaiting_funding_depth' && s.fundingDeadline !== undefined)
-}
-
-/** Whether an HTLC is anywhere in this channel (BOLT #2 deadlines). */
-export function htlcsInFlight (s: ChannelState): boolean {
-  // protocol/channel/expiry.ts onBlock acts only in the operating phases.
-  if (s.localCommit === undefined || !isOperating(s.phase)) return false
-  return s.localCommit.spec.htlcs.length > 0 || (s.remoteCommit?.spec.htlcs.length ?? 0) > 0 || (s.nextRemoteCommit?.commit.spec.htlcs.length ?? 0) > 0 ||
-    s.localChanges.proposed.length + s.localChanges.signed.length + s.localChanges.acked.length > 0 ||
-    s.remoteChanges.proposed.length + s.remoteChanges.signed.length + s.remoteChanges.acked.length > 0 || s.holding.length > 0
+  return hasInFlight(s) || (s.phase === 'awaiting_funding_depth' && s.fundingDeadline !== undefined)
 }

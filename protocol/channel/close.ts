@@ -8,6 +8,7 @@ import type { StepBuilder } from './effects.ts'
 import { onCommandError, onPeerError } from './failure.ts'
 import { CLOSING_TX_WEIGHT } from './fees.ts'
 import { funderMaxClosingFee } from './close-preview.ts'
+import { hasCommittedHtlcs, hasPendingUpdates } from './queries.ts'
 import { checkClosingFee, checkReceivedShutdown, isAllowedShutdownScript } from './rules/shutdown.ts'
 import type { ChannelSigner, ClosingRef } from './signer.ts'
 import type { ChannelState, LocalCommit, RemoteCommit } from './state.ts'
@@ -72,9 +73,7 @@ function commits (s: ChannelState): { local: LocalCommit; remote: RemoteCommit }
 
 /** No HTLC in either commitment, nothing unsigned or unrevoked: the final commitments are equal. */
 function isClean (s: ChannelState): boolean {
-  const c = commits(s)
-  const ch = [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.remoteChanges.proposed, s.remoteChanges.acked, s.remoteChanges.signed]
-  return c.local.spec.htlcs.length === 0 && c.remote.spec.htlcs.length === 0 && s.nextRemoteCommit === undefined && ch.every(l => l.length === 0)
+  return s.nextRemoteCommit === undefined && !hasCommittedHtlcs(s) && !hasPendingUpdates(s)
 }
 
 function closingRef (s: ChannelState, feeSat: number): ClosingRef {

@@ -12,7 +12,7 @@
 import { sha256 } from '../../protocol/crypto/hash.ts'
 import { nobleCurve, setDefaultCurve, type Curve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
-import { acceptChannel, bolt3Signer, defaultPolicy, fundingAsAgreed, openChannel, type ChannelEvent, type ChannelSigner } from '../../protocol/channel/index.ts'
+import { acceptChannel, bolt3Signer, defaultPolicy, fundingAsAgreed, isSettled, openChannel, type ChannelEvent, type ChannelSigner } from '../../protocol/channel/index.ts'
 import { ChannelDriver, type DriverPorts, type PersistRequest } from '../../host/channel/index.ts'
 import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
@@ -165,8 +165,8 @@ async function run (amountMsat: number, payments: number, inflight: number): Pro
   await Promise.all(Array.from({ length: inflight }, async () => {
     while (next < payments) latencies.push(await pay(next++))
   }))
-  // Let the last commitment dance finish (no HTLC left on either side).
-  while (a.driver!.state.localCommit!.spec.htlcs.length > 0 || b.driver!.state.localCommit!.spec.htlcs.length > 0 || a.driver!.state.nextRemoteCommit !== undefined || b.driver!.state.nextRemoteCommit !== undefined) await turn()
+  // Let the last commitment dance finish (nothing left in flight on either side).
+  while (!isSettled(a.driver!.state) || !isSettled(b.driver!.state)) await turn()
   await a.driver!.idle(); await b.driver!.idle()
   const wall = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)

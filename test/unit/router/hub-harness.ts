@@ -3,7 +3,7 @@
 // txids are made up and depths are fed by hand). A "restart" builds a new hub over the same inner
 // store, as a process restart would.
 import { sha256 } from '../../../protocol/crypto/hash.ts'
-import { bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner } from '../../../protocol/channel/index.ts'
+import { bolt3Signer, isSettled, openChannel, type ChannelEvent, type ChannelSigner } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
 import { ChannelDriver } from '../../../host/channel/index.ts'
 import { channelKeys, localSideParams } from '../../../protocol/keys/channel.ts'
@@ -217,10 +217,7 @@ export class Client {
   }
 
   get balanceMsat (): number { return this.driver!.state.localCommit!.spec.toLocalMsat }
-  get settled (): boolean {
-    const s = this.driver!.state
-    return s.localCommit!.spec.htlcs.length === 0 && s.remoteCommit!.spec.htlcs.length === 0 && s.nextRemoteCommit === undefined
-  }
+  get settled (): boolean { return isSettled(this.driver!.state) }
 }
 
 /** A started hub with a platform (its own funds) and a creator (half its channel pushed to it, so
