@@ -14,8 +14,8 @@
 // abandons the channel if the output is missing or does not pay the 2-of-2 exactly the capacity
 // (protocol/channel/funding-check.ts); channel_ready waits for our own fundingConfirmations.
 import { ChannelDriver, type DriverPorts } from '../host/channel/index.ts'
-import { channelKeys, localSideParams, type ChannelKeys } from '../protocol/keys/channel.ts'
-import { acceptChannel, bolt3Signer, channelIdFromFunding, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../protocol/channel/index.ts'
+import { channelKeys, type ChannelKeys, type SideLimits } from '../protocol/keys/channel.ts'
+import { acceptFromSeed, bolt3Signer, channelIdFromFunding, openFromSeed, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../protocol/channel/index.ts'
 import { defaultPolicy } from '../protocol/channel/policy.ts'
 import { channelError } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
@@ -197,11 +197,11 @@ export class ChannelSet {
     }
   }
 
-  private localParams (keys: ChannelKeys, capacitySat: number): ReturnType<typeof localSideParams> {
-    return localSideParams(keys, {
+  private limits (capacitySat: number): SideLimits {
+    return {
       dustLimitSat: DUST_LIMIT_SAT as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat, channelReserveSat: reserveFor(capacitySat),
       htlcMinimumMsat: 1 as Msat, toSelfDelay: TO_SELF_DELAY, maxAcceptedHtlcs: MAX_ACCEPTED_HTLCS,
-    })
+    }
   }
 
   private shutdownScript (): string { return bytesToHex(this.wallet.newAddress().script) }
@@ -210,34 +210,30 @@ export class ChannelSet {
    *  goes through accept/funding on its own (channel_state events). */
   async open (capacitySat: number): Promise<ClientChannel> {
     const seed = random32()
-    const keys = channelKeys(seed)
-    const signer = bolt3Signer(keys.secrets)
-    const step = openChannel({
-      temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: this.chainHash, channelType: 'static_remotekey',
+    const opened = openFromSeed({
+      seed, temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: this.chainHash, channelType: 'static_remotekey',
       fundingSat: capacitySat as Sat, pushMsat: 0 as Msat, feeratePerKw: this.opts.commitmentFeeratePerKw,
-      local: this.localParams(keys, capacitySat), policy: defaultPolicy(), localShutdownScript: this.shutdownScript(), height: this.height,
-    }, signer)
-    const ch = this.make(step.state, { seed: bytesToHex(seed), funder: true }, false)
-    await ch.driver.start(step)
+      limits: this.limits(capacitySat), policy: defaultPolicy(), localShutdownScript: this.shutdownScript(), height: this.height,
+    })
+    const ch = this.make(opened.step.state, { seed: bytesToHex(seed), funder: true }, false)
+    await ch.driver.start(opened.step)
     return ch
   }
 
   /** The hub opens a channel to us (inbound liquidity): accept it with fresh keys. */
   private async accept (open: OpenChannel): Promise<void> {
     const seed = random32()
-    const keys = channelKeys(seed)
-    const signer = bolt3Signer(keys.secrets)
-    const r = acceptChannel({
-      chainHash: this.chainHash, minimumDepth: this.opts.fundingConfirmations, local: this.localParams(keys, open.funding_satoshis),
+    const r = acceptFromSeed({
+      seed, chainHash: this.chainHash, minimumDepth: this.opts.fundingConfirmations, limits: this.limits(open.funding_satoshis),
       policy: defaultPolicy(), localShutdownScript: this.shutdownScript(), height: this.height,
-    }, open, signer)
-    if ('error' in r) {
+    }, open)
+    if (!r.ok) {
       this.host.warn(`refused open_channel: ${r.error.reason}: ${r.error.detail}`)
       this.host.send({ type: 'error', channel_id: open.temporary_channel_id, data: `${r.error.reason}: ${r.error.detail}`.slice(0, 1000) })
       return
     }
-    const ch = this.make(r.state, { seed: bytesToHex(seed), funder: false }, false)
-    await ch.driver.start(r)
+    const ch = this.make(r.value.step.state, { seed: bytesToHex(seed), funder: false }, false)
+    await ch.driver.start(r.value.step)
   }
 
   /** A message from the hub. Connection-level errors and unknown channels are reported, not fatal. */

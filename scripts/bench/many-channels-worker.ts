@@ -20,8 +20,7 @@ import * as ecc from 'tiny-secp256k1'
 import { HubLink } from '../../client-sdk/transport/index.ts'
 import { ChannelDriver } from '../../host/channel/index.ts'
 import { random32 } from '../../host/random.ts'
-import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
-import { bolt3Signer, defaultPolicy, fundingAsAgreed, isFinal, openChannel, type ChannelState } from '../../protocol/channel/index.ts'
+import { defaultPolicy, fundingAsAgreed, isFinal, openFromSeed, type ChannelState } from '../../protocol/channel/index.ts'
 import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
 import { setDefaultCurve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
@@ -152,20 +151,17 @@ function fail (ch: Chan, why: string): void {
 }
 
 function openOne (node: Node, capacitySat: number): Chan {
-  const seed = random32()
-  const keys = channelKeys(seed)
-  const signer = bolt3Signer(keys.secrets)
-  const step = openChannel({
-    temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: chainHash!, channelType: 'static_remotekey',
+  const { step, signer } = openFromSeed({
+    seed: random32(), temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: chainHash!, channelType: 'static_remotekey',
     fundingSat: capacitySat as Sat, pushMsat: 0 as Msat, feeratePerKw: COMMITMENT_FEERATE_PER_KW,
-    local: localSideParams(keys, {
+    limits: {
       dustLimitSat: DUST_LIMIT_SAT as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat,
       channelReserveSat: Math.max(DUST_LIMIT_SAT, Math.floor(capacitySat / 100)) as Sat,
       htlcMinimumMsat: 1 as Msat, toSelfDelay: TO_SELF_DELAY, maxAcceptedHtlcs: MAX_ACCEPTED_HTLCS,
-    }),
+    },
     // The funder's shutdown script: any standard script (these channels are never closed here).
     policy: defaultPolicy(), localShutdownScript: bytesToHex(fundingPayment.output!), height: 0,
-  }, signer)
+  })
   const ch = { node, fundingNeeded: deferred(), signed: deferred() } as Chan
   ch.driver = new ChannelDriver(step.state, signer, {
     // In memory only (see the header): the driver's own state is the client's copy.

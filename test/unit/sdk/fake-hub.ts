@@ -15,10 +15,9 @@ import path from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { startHubHandshake, hubReceive, type HubHandshake } from '../../../protocol/auth/handshake.ts'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
-import { bolt3Signer, fundingAsAgreed, openChannel, type ChannelEvent, type Htlc } from '../../../protocol/channel/index.ts'
+import { fundingAsAgreed, openFromSeed, type ChannelEvent, type Htlc } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
 import { ChannelDriver } from '../../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../../protocol/keys/channel.ts'
 import { encodeInvoice } from '../../../protocol/invoice/index.ts'
 import { fundingScriptPubkey } from '../../../protocol/tx/index.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Height, type Msat, type NodeId, type Sat, type Txid } from '../../../protocol/types.ts'
@@ -208,16 +207,13 @@ export class FakeHub {
   /** Opens a channel funded by the hub, pushing `pushMsat` to the client, and mines its funding;
    *  resolves once both sides are in `normal`. */
   async openChannel (client: HubClient, o: { capacitySat: number; pushMsat: number }): Promise<void> {
-    const seed = random32()
-    const keys = channelKeys(seed)
-    const signer = bolt3Signer(keys.secrets)
-    const opened = openChannel({
-      temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: this.chain.genesis, channelType: 'static_remotekey',
+    const opened = openFromSeed({
+      seed: random32(), temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: this.chain.genesis, channelType: 'static_remotekey',
       fundingSat: o.capacitySat as Sat, pushMsat: o.pushMsat as Msat, feeratePerKw: 1_000,
-      local: localSideParams(keys, { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (o.capacitySat * 1000) as Msat, channelReserveSat: Math.floor(o.capacitySat / 100) as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 }),
+      limits: { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (o.capacitySat * 1000) as Msat, channelReserveSat: Math.floor(o.capacitySat / 100) as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 },
       policy: defaultPolicy(), localShutdownScript: '0014' + '33'.repeat(20), height: (await this.chain.tip()).ok ? START_HEIGHT : 0,
-    }, signer)
-    const driver: ChannelDriver = new ChannelDriver(opened.state, signer, {
+    })
+    const driver: ChannelDriver = new ChannelDriver(opened.step.state, opened.signer, {
       persist: async req => { await this.store.write([put(`chan/${req.channelId}/state`, req.state)]) },
       send: msg => { this.send(msg) },
       broadcastFunding: () => {},
@@ -233,7 +229,7 @@ export class FakeHub {
       },
     }, { autoSign: true })
     this.driver = driver
-    await driver.start(opened)
+    await driver.start(opened.step)
     await until(() => driver.state.phase === 'awaiting_funding_depth' && client.channels().some(c => c.phase === 'awaiting_funding_depth'), 'both sides awaiting the funding depth')
     await this.chain.mine(1)
     await driver.chain(fundingAsAgreed(driver.state.setup, 1))
