@@ -153,7 +153,7 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
       const frame = frameText(ev.data)
       const decoded = frame === undefined ? undefined : decodeFrame(frame)
       if (conn !== undefined) {
-        if (decoded?.ok === true) conn.receive(decoded.msg)
+        if (decoded?.ok === true) conn.receive(decoded.value)
         else conn.emit('bad_frame', decoded?.ok === false ? decoded.error : { reason: 'malformed_frame', path: '', detail: 'frame: binary' })
         return
       }
@@ -161,7 +161,7 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
       if (decoded === undefined || !decoded.ok) {
         return fail({ reason: 'auth', failure: 'unexpected_message', detail: decoded?.ok === false ? decoded.error.detail : 'binary frame', final: true })
       }
-      const msg = decoded.msg
+      const msg = decoded.value
       // The hub says why it refuses us (e.g. "client_auth.signature: …") before closing: keep it.
       if (msg.type === 'error' && msg.channel_id === CONNECTION_LEVEL) { hubError = msg.data; return }
       if (msg.type === 'ping' || msg.type === 'warning') return

@@ -360,7 +360,7 @@ export class MonitorHost {
     if (keys === undefined) throw new BadState(`${storeKeys.monitorState(e.id)}: no keys for channel ${e.id}`)
     // A checkpoint is not rewritten for blocks that only move its height.
     const top = this.tipRef()
-    const state = top !== undefined && parsed.state.height < top.height ? { ...parsed.state, height: top.height, tipHash: top.hash } : parsed.state
+    const state = top !== undefined && parsed.value.height < top.height ? { ...parsed.value, height: top.height, tipHash: top.hash } : parsed.value
     const l = e as Loaded
     l.state = state
     l.keys = keys

@@ -109,7 +109,7 @@ export class PeerConnection {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data
     const decoded = decodeFrame(bytes)
     if (!decoded.ok) return this.badFrame(`${decoded.error.reason}: ${decoded.error.detail}`)
-    const msg = decoded.msg
+    const msg = decoded.value
     if (this.phase.name === 'handshake') return this.onHandshake(this.phase.auth, msg)
     const session = this.phase.session
     switch (msg.type) {

@@ -162,7 +162,7 @@ export class FakeHub {
     if (s !== this.socket) return
     const d = decodeFrame(data)
     if (!d.ok) throw new Error(`fake hub: bad frame from the client: ${d.error.detail}`)
-    const msg = d.msg
+    const msg = d.value
     if (this.auth?.phase !== 'authenticated') {
       const r = hubReceive(this.auth!, msg, this.hubKey, random32())
       if (!r.ok) throw new Error(`fake hub: handshake: ${r.error.detail}`)
