@@ -6,7 +6,7 @@
 // signed for the peer that it has not revoked the previous one for yet), or, before that, in an update
 // list (proposed, signed, acked) of its offerer. Spec amounts are in our perspective everywhere
 // (state.ts): an HTLC with offerer 'local' is one we offered.
-import { COMMITMENT_BASE_WEIGHT, HTLC_OUTPUT_WEIGHT } from '../tx/fees.ts'
+import { ANCHOR_OUTPUT_SAT, COMMITMENT_BASE_WEIGHT, HTLC_OUTPUT_WEIGHT } from '../tx/fees.ts'
 import { isOperating } from './phase.ts'
 import type { ChannelState, CommitmentSpec, Htlc } from './state.ts'
 
@@ -102,15 +102,23 @@ export function findOffered (s: ChannelState, out: OfferedSpec, claimed: Readonl
 /**
  * What we can still send, in msat: our balance in the peer's next commitment (the unrevoked one, or
  * its current one), less the reserve the peer requires of us and our adds not yet signed. The funder
- * also pays the commitment fee: it keeps a margin of that fee with two more HTLC outputs (BOLT #3
- * commitment weight). May be negative.
+ * also pays for the commitment: it keeps a margin of its fee with two more HTLC outputs (BOLT #3
+ * commitment weight) and, with anchors, of both anchor outputs. May be negative.
  */
 export function spendableMsat (s: ChannelState): number {
   const spec = s.nextRemoteCommit?.commit.spec ?? s.remoteCommit?.spec
   if (spec === undefined) return 0
   const reserve = (s.setup.remote?.channelReserveSat ?? 0) * 1000
   const pending = s.localChanges.proposed.reduce((n, u) => n + (u.kind === 'add' ? u.htlc.amountMsat : 0), 0)
-  // feerate_per_kw × weight is the fee in msat.
-  const feeMargin = s.setup.isFunder ? spec.feeratePerKw * (COMMITMENT_BASE_WEIGHT[s.setup.channelType] + HTLC_OUTPUT_WEIGHT * (spec.htlcs.length + 2)) : 0
-  return spec.toLocalMsat - reserve - pending - feeMargin
+  return spec.toLocalMsat - reserve - pending - (s.setup.isFunder ? funderMarginMsat(s, spec) : 0)
+}
+
+/** The funder's margin for the commitment it pays for, in msat: the fee at feerate_per_kw × weight
+ *  (already msat) with two more HTLC outputs than `spec` has, and the anchor outputs. BOLT #3 ("Fee
+ *  Payment"): "if `option_anchors` applies to the commitment transaction, also subtract two times
+ *  the fixed anchor size of 330 sat from the funder (either local or remote)." */
+function funderMarginMsat (s: ChannelState, spec: CommitmentSpec): number {
+  const feeMsat = spec.feeratePerKw * (COMMITMENT_BASE_WEIGHT[s.setup.channelType] + HTLC_OUTPUT_WEIGHT * (spec.htlcs.length + 2))
+  const anchorsMsat = s.setup.channelType === 'anchors' ? 2 * ANCHOR_OUTPUT_SAT * 1000 : 0
+  return feeMsat + anchorsMsat
 }

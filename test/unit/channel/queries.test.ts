@@ -4,7 +4,7 @@ import t from 'tap'
 import {
   committedIncoming, findOffered, hasCommittedHtlcs, hasInFlight, hasPendingUpdates, isSettled, offeredHtlcs, offersPayment, spendableMsat,
 } from '../../../protocol/channel/index.ts'
-import { COMMITMENT_BASE_WEIGHT, HTLC_OUTPUT_WEIGHT } from '../../../protocol/tx/fees.ts'
+import { ANCHOR_OUTPUT_SAT, COMMITMENT_BASE_WEIGHT, HTLC_OUTPUT_WEIGHT } from '../../../protocol/tx/fees.ts'
 import { AMOUNT, PAYMENT_FLOW } from './fixtures/flow.ts'
 import { Pair } from './fixtures/harness.ts'
 
@@ -46,13 +46,18 @@ t.test('spendable: our balance in the peer\'s commitment, less its reserve, pend
   t.end()
 })
 
-t.test('spendable: the funder\'s margin uses the commitment weight of the channel type (BOLT #3)', t => {
+t.test('spendable: the funder\'s margin uses the commitment weight of the channel type and, with anchors, both anchor outputs (BOLT #3)', t => {
   const plain = new Pair({ seed: 34, feeratePerKw: 1000 })
   const anchors = new Pair({ seed: 34, feeratePerKw: 1000, channelType: 'anchors' })
   plain.open()
   anchors.open()
   t.equal(COMMITMENT_BASE_WEIGHT.anchors - COMMITMENT_BASE_WEIGHT.static_remotekey, 400)
-  t.equal(spendableMsat(plain.a.state) - spendableMsat(anchors.a.state), 1000 * 400, 'anchors: 400 weight units more at 1000 sat/kw')
+  t.equal(ANCHOR_OUTPUT_SAT, 330)
+  // The funder pays both anchors out of its balance: the commitment holds them whatever is sent.
+  const anchorOutputsMsat = 2 * 330 * 1000
+  t.equal(plain.a.state.remoteCommit!.spec.toLocalMsat, anchors.a.state.remoteCommit!.spec.toLocalMsat, 'the same balance in both channels')
+  t.equal(spendableMsat(plain.a.state) - spendableMsat(anchors.a.state), 1000 * 400 + anchorOutputsMsat, 'anchors: 400 weight units more at 1000 sat/kw, and the two 330 sat anchor outputs')
+  t.equal(spendableMsat(plain.b.state), spendableMsat(anchors.b.state), 'the other side pays neither')
   t.equal(HTLC_OUTPUT_WEIGHT, 172)
   t.end()
 })
