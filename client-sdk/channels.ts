@@ -14,14 +14,15 @@
 // abandons the channel if the output is missing or does not pay the 2-of-2 exactly the capacity
 // (protocol/channel/funding-check.ts); channel_ready waits for our own fundingConfirmations.
 import { ChannelDriver, type DriverPorts } from '../host/channel/index.ts'
+import { broadcastClose, pendingClose } from '../host/channel/closing.ts'
 import { channelKeys, type ChannelKeys, type SideLimits } from '../protocol/keys/channel.ts'
-import { acceptFromSeed, bolt3Signer, channelIdFromFunding, openFromSeed, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../protocol/channel/index.ts'
+import { acceptFromSeed, bolt3Signer, channelIdFromFunding, openFromSeed, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate, type SignedClosing } from '../protocol/channel/index.ts'
 import { defaultPolicy } from '../protocol/channel/policy.ts'
 import { channelError } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { fundingScriptPubkey, buildClosingTx, closingAmounts, fundingOutput, finalizeFundingSpend, signFundingSpend, verifyFundingSpend } from '../protocol/tx/index.ts'
-import { parseTx, txHex, txid as txidOf } from '../protocol/tx/serialize.ts'
-import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../protocol/types.ts'
+import { fundingScriptPubkey } from '../protocol/tx/index.ts'
+import { parseTx } from '../protocol/tx/serialize.ts'
+import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat } from '../protocol/types.ts'
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import { lookupFunding } from '../host/chain/funding-output.ts'
@@ -49,10 +50,8 @@ export interface ClientChannel {
   metaWritten: boolean
   /** The first, create-only write while it is on its way (later writes wait for it). */
   created?: Promise<void>
-  /** The hub's last closing_signed (fee and signature): with ours it makes the closing tx. */
-  peerClosing?: { feeSat: number; signature: string }
-  /** What the agreed closing transaction pays (see CloseResult). */
-  closingTx?: { txid: Txid; hex: string; localSat: Sat; remoteSat: Sat; feeSat: Sat; agreedFeeSat: Sat; trimmedLocalSat: Sat; trimmedRemoteSat: Sat }
+  /** The agreed closing transaction, with both signatures, once its agreement is durable (see CloseResult). */
+  closingTx?: SignedClosing
   /** Set when our wallet could not fund the channel we opened. */
   fundingError?: string
   /** Settles once the closing tx was handed to the node (accepted, or already known). */
@@ -112,6 +111,12 @@ export class ChannelSet {
       if (meta === undefined || raw === undefined) continue
       const state = parseJsonValue(raw) as ChannelState
       const ch = this.make(state, meta, true)
+      // An agreed close is durable with its transaction: a crash before its broadcast went out
+      // broadcasts it now (host/channel/closing.ts).
+      if (state.closing.signedTx !== undefined) ch.closingTx = state.closing.signedTx
+      const pending = await pendingClose(this.chain, state)
+      if (!pending.ok) this.host.warn(`closing ${id}: funding output lookup: ${pending.error.detail}`)
+      else if (pending.value !== undefined) ch.closingBroadcast = this.broadcastClosing(ch, pending.value)
       await ch.driver.restored()
       await ch.driver.chain({ type: 'block', height: this.height })
       // A funding we built and stored but may not have broadcast before a crash: broadcast again.
@@ -184,7 +189,7 @@ export class ChannelSet {
       disconnect: () => { this.host.disconnect() },
       emit: ev => {
         if (ev.type === 'funding_needed') { void this.fund(ch, ev.capacitySat, ev.fundingScriptPubkeys); return }
-        if (ev.type === 'closing_agreed') ch.closingBroadcast = this.broadcastClosing(ch, ev.feeSat)
+        if (ev.type === 'closing_agreed') { ch.closingTx = ev.tx; ch.closingBroadcast = this.broadcastClosing(ch, ev.tx) }
         this.host.event(ch, ev)
       },
       stopped: (e) => {
@@ -259,7 +264,6 @@ export class ChannelSet {
         return
       }
     }
-    if (msg.type === 'closing_signed') ch.peerClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
     await ch.driver.peer(msg)
   }
 
@@ -317,44 +321,12 @@ export class ChannelSet {
 
   // ── Cooperative close ──
 
-  /** BOLT #2: both closing_signed agreed on `feeSat`: the closing tx carries both signatures. Both
-   *  sides may broadcast it; a second broadcast is a no-op. */
-  private async broadcastClosing (ch: ClientChannel, feeSat: number): Promise<void> {
-    const s = ch.driver.state
-    const peer = ch.peerClosing
-    if (peer === undefined || peer.feeSat !== feeSat || s.localCommit === undefined) { this.host.warn('closing agreed without the hub\'s signature'); return }
-    const remote = s.setup.remote!
-    const ref = { feeSat: feeSat as Sat, localScript: s.closing.localScript!, remoteScript: s.closing.remoteScript!, spec: s.localCommit.spec }
-    const funding = fundingOutput(s.setup.funding!.txid, s.setup.funding!.outputIndex, s.setup.capacitySat, hexToBytes(s.setup.local.fundingPubkey), hexToBytes(remote.fundingPubkey))
-    // BOLT #3: each side removes outputs below *its own* dust limit, so the two closing_signed may sign
-    // different variants: use the one the hub's signature is valid for, and sign that one too.
-    const variants = [s.setup.local.dustLimitSat, remote.dustLimitSat].map(dustLimitSat => ({
-      dustLimitSat: dustLimitSat as Sat,
-      ...buildClosingTx({
-        funding, localScript: hexToBytes(ref.localScript), remoteScript: hexToBytes(ref.remoteScript), localMsat: ref.spec.toLocalMsat,
-        remoteMsat: ref.spec.toRemoteMsat, feeSat: ref.feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: dustLimitSat as Sat,
-      }),
-    }))
-    const built = variants.find(v => verifyFundingSpend(v.tx, funding, hexToBytes(peer.signature), hexToBytes(remote.fundingPubkey)))
-    if (built === undefined) { this.host.warn('the hub\'s closing signature matches no closing transaction'); return }
-    const ours = signFundingSpend(built.tx, funding, ch.keys.secrets.fundingPrivkey)
-    const tx = finalizeFundingSpend(built.tx, funding,
-      { pubkey: hexToBytes(s.setup.local.fundingPubkey), sig64: ours },
-      { pubkey: hexToBytes(remote.fundingPubkey), sig64: hexToBytes(peer.signature) })
-    const hex = txHex(tx)
-    const valueAt = (v: number | undefined): Sat => (v === undefined ? 0 : built.tx.outputs[v]!.valueSat) as Sat
-    const localSat = valueAt(built.localVout)
-    const remoteSat = valueAt(built.remoteVout)
-    const amounts = closingAmounts({ localMsat: ref.spec.toLocalMsat, remoteMsat: ref.spec.toRemoteMsat, feeSat: ref.feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: built.dustLimitSat })
-    ch.closingTx = {
-      txid: txidOf(tx), hex, localSat, remoteSat, feeSat: (s.setup.capacitySat - localSat - remoteSat) as Sat, agreedFeeSat: feeSat as Sat,
-      trimmedLocalSat: amounts.trimmedLocalSat, trimmedRemoteSat: amounts.trimmedRemoteSat,
-    }
-    if (amounts.trimmedLocalSat > 0) this.host.warn(`channel ${s.channelId}: the closing transaction leaves out our ${amounts.trimmedLocalSat} sat (below the dust limit of ${built.dustLimitSat} sat)`)
-    const r = await this.chain.broadcast(hex)
-    if (!r.ok && !(r.error.kind === 'rejected' && (r.error.reason === 'already_in_mempool' || r.error.reason === 'already_in_chain'))) {
-      this.host.warn(`closing broadcast: ${JSON.stringify(r.error)}`)
-    }
+  /** BOLT #2: both closing_signed agreed: the closing tx, with both signatures, goes on-chain
+   *  (host/channel/closing.ts). Both sides may broadcast it; a second broadcast is a no-op. */
+  private async broadcastClosing (ch: ClientChannel, tx: SignedClosing): Promise<void> {
+    if (tx.trimmedLocalSat > 0) this.host.warn(`channel ${ch.driver.channelId}: the closing transaction leaves out our ${tx.trimmedLocalSat} sat (below the dust limit of ${tx.dustLimitSat} sat)`)
+    const r = await broadcastClose(this.chain, tx)
+    if (!r.ok) this.host.warn(`closing broadcast: ${JSON.stringify(r.error)}`)
   }
 
   /** A preimage stored by any channel's monitor updates (a fulfil we learned before a crash). */

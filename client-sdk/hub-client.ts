@@ -585,7 +585,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     }
     const results = await Promise.all(open.map(async ch => {
       const done = new Promise<void>(resolve => {
-        // 'closing' is the agreement: its closing_agreed event (which builds closingTx) is emitted
+        // 'closing' is the agreement: its closing_agreed event (which carries closingTx) is emitted
         // only once that state is durable, and the driver's state shows the phase before then (its
         // writes are pipelined): wait for the transaction, unless the channel ended otherwise.
         const ended = (): boolean => ch.driver.stoppedBy !== undefined || (isFinal(ch.driver.state.phase) && ch.driver.state.phase !== 'closing')

@@ -8,9 +8,6 @@ import { channelKeys } from '../../protocol/keys/channel.ts'
 import { hexToBytes, type ChannelId, type NodeId } from '../../protocol/types.ts'
 
 export class ManagedChannel {
-  /** The peer's last closing_signed (its signature is needed to broadcast the agreed closing tx;
-   *  the channel machine keeps only the fee). */
-  remoteClosing?: { feeSat: number; signature: string }
   /** Its id is claimed in the store and its first full write is on its way or done (records.ts). */
   indexed: boolean
   /** The create-only claim of its id (a new channel's first store write; its other writes wait for it). */

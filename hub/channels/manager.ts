@@ -481,7 +481,6 @@ export class ChannelManager implements SessionHandler {
       session.error('channel closed on-chain by the hub (its state here is older than its monitor)', channelId)
       return
     }
-    if (msg.type === 'closing_signed') ch.remoteClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
     const waiting = this.connecting.get(ch)
     if (waiting !== undefined && waiting.session === session) { waiting.msgs.push(msg); return }
     void ch.driver.peer(msg)

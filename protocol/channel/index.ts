@@ -6,9 +6,9 @@
 // After each write, step(state, { kind: 'persisted', writeId }) releases what was held behind it.
 export type { Phase, Link } from './phase.ts'
 export { OPERATING_PHASES, FINAL_PHASES, isOperating, isFinal } from './phase.ts'
-export type { ChannelState, ChannelSetup, SideParams, LocalPolicy, CommitmentSpec, Htlc, Side, Update } from './state.ts'
+export type { ChannelState, ChannelSetup, SideParams, LocalPolicy, CommitmentSpec, Htlc, Side, Update, SignedClosing } from './state.ts'
 export type { Effect, ChannelEvent, MonitorUpdate, Step } from './effects.ts'
-export type { ChannelSigner, CommitmentRef, ClosingRef, SignatureCheck } from './signer.ts'
+export type { ChannelSigner, CommitmentRef, ClosingRef, ClosingVariant, SignatureCheck } from './signer.ts'
 export type { Command, ChainEvent, ChannelInput } from './step.ts'
 export type { ReestablishOutcome } from './reestablish.ts'
 export type { OpenParams, AcceptParams } from './open.ts'
