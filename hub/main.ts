@@ -13,7 +13,7 @@
 // down cleanly (exit 0). A failed durable write or a wiped chain prints {"event":"fatal",...} and
 // exits with code 70: the hub stops loudly rather than carry on with an unknown state.
 //
-// Crash injection for tests: HUB_CRASH_AT=<before|after>:<point>:<n> (hub/crash-points.ts lists the
+// Crash injection for tests: HUB_CRASH_AT=<before|after>:<point>:<n> (host/crash-points.ts lists the
 // points). Helper to spawn it as a child process: startHub() in test/helpers/hub.ts.
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -31,7 +31,7 @@ import { startBtcd, type ManagedBtcd } from '../host/chain/btcd/node.ts'
 import { CloseBroadcaster } from './channels/closing.ts'
 import { ChannelManager, type ManagedChannel } from './channels/manager.ts'
 import { HubMonitoring } from './channels/monitoring.ts'
-import { loadPreimage } from './channels/records.ts'
+import { loadPreimage } from '../host/channel/index.ts'
 import { parseHubConfig, type HubConfig, type HubConfigInput } from './config.ts'
 import { Funding } from './funding/funding.ts'
 import { InboundChannels } from './funding/inbound.ts'
@@ -40,6 +40,7 @@ import { Router } from './router/router.ts'
 import { LevelStore } from '../host/store/node/level-store.ts'
 import { HubTransport } from './transport/server.ts'
 import { Wallet } from '../host/wallet/wallet.ts'
+import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { AdminServer } from './admin/server.ts'
 
 export interface RunningHub {
@@ -105,7 +106,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const store = await LevelStore.open(path.join(config.dataDir, 'store'))
   cleanups.push(() => store.close())
   const opened = await Wallet.open({
-    dataDir: path.join(config.dataDir, 'wallet'), chain, feeRate: config.walletFeeRate, finalityDepth: config.channels.finalityDepth,
+    storage: fileWalletStorage(path.join(config.dataDir, 'wallet')), chain,
+    feeRate: config.walletFeeRate, finalityDepth: config.channels.finalityDepth,
     onFatal: e => fatal('chain_wiped', e.detail),
   })
   if (!opened.ok) {
@@ -135,7 +137,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const circuits = new CircuitStore(store)
   await circuits.load()
   stage('circuits_loaded', { circuits: circuits.all().length })
-  // Preimages learned from now on; stored ones are looked up when a replay needs one (records.ts).
+  // Preimages learned from now on; stored ones are looked up when a replay needs one (host/channel/record.ts).
   const preimages = new Map<string, string>()
 
   // ── channels, funding, router ──

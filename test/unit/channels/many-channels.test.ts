@@ -1,4 +1,4 @@
-// What lets the hub restart with many channels (hub/channels/channel.ts, records.ts, manager.ts): a
+// What lets the hub restart with many channels (hub/channels/channel.ts, host/channel/record.ts, manager.ts): a
 // restarted hub builds no channel driver until the channel is used, feeds blocks only to channels
 // with HTLCs in flight (an idle channel gets the height before its next input), lists channels and
 // preimages from indexes (an older store is indexed once), and holds sessions until it is ready.
@@ -8,7 +8,7 @@ import type { ChannelId, NodeId } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
 import { AuditLog } from '../../../hub/audit/index.ts'
 import { ChannelManager } from '../../../hub/channels/manager.ts'
-import { channelIndexKey, loadChannelIndex, loadChannelRecords, loadPreimage, loadPreimages } from '../../../hub/channels/records.ts'
+import { channelIndexKey, loadChannelIndex, loadChannelRecords, loadPreimage, loadPreimages } from '../../../host/channel/record.ts'
 import { hubConfigSchema } from '../../../hub/config.ts'
 import { CircuitStore, type Circuit } from '../../../hub/router/circuits.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
