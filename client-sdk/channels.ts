@@ -69,7 +69,7 @@ export interface ChannelSetHost {
   event (ch: ClientChannel, ev: ChannelEvent): void
   /** Something went wrong that the client should report (never thrown into the transport). */
   warn (what: string): void
-  /** A persist batch with these monitor updates is durable (the chain monitors, monitoring.ts). */
+  /** A persist batch with these monitor updates is durable (the chain monitors, host/monitor/channel-monitors.ts). */
   persisted? (channelId: string, updates: readonly MonitorUpdate[]): void
   /** Records to write in the same atomic batch as this channel write (the PaymentBook's: payments.ts
    *  says why each may wait for it), told once the batch is durable or failed. */

@@ -44,7 +44,9 @@ export interface ChannelWriteHost {
 
 export class ChannelWriter {
   private claim: Promise<void> | undefined
-  private claimedAndWriting: boolean
+  /** The channel owns its id in the store: loaded from it, or its claim is durable and its first full
+   *  write has started. */
+  private ownsId: boolean
   private readonly firstWrite: (() => void) | undefined
 
   /**
@@ -58,22 +60,22 @@ export class ChannelWriter {
     private readonly host: ChannelWriteHost,
     opts: { stored: boolean; firstWrite?: () => void },
   ) {
-    this.claimedAndWriting = opts.stored
+    this.ownsId = opts.stored
     this.firstWrite = opts.firstWrite
   }
 
   /** Its id is claimed and its first full write is on its way or done. */
-  get stored (): boolean { return this.claimedAndWriting }
+  get stored (): boolean { return this.ownsId }
 
   /** ports.persist of the channel's driver. Rejects with the store's error (a StoreConflict when the
    *  claim found its id taken). */
   async persist (req: PersistRequest): Promise<void> {
     let firstFull = false
-    if (!this.claimedAndWriting) {
+    if (!this.ownsId) {
       this.claim ??= this.host.write([claimChannelOp(req.channelId, this.peer)])
       await this.claim
-      if (!this.claimedAndWriting) {
-        this.claimedAndWriting = true
+      if (!this.ownsId) {
+        this.ownsId = true
         firstFull = true
         this.firstWrite?.()
       }

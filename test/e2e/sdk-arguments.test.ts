@@ -17,7 +17,7 @@ import { keys } from '../../host/store/keys.ts'
 
 const HUB_ID = nodeIdOf(randomKey())
 
-t.test('HubClient.create: a bad option is refused with the field named, before any I/O', async t => {
+t.test('createNodeClient: a bad option is refused with the field named, before any I/O', async t => {
   const ok = { nodeKey: randomKey(), hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir: tempDir('sdk-args'), btcdRpc: { host: '127.0.0.1', port: 1, user: 'u', pass: 'p' } }
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['nodeKey too short', { nodeKey: new Uint8Array(31) }, /^options\.nodeKey: /],

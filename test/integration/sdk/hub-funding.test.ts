@@ -39,7 +39,7 @@ async function setup (name: string): Promise<{
   const w = await Wallet.open({ storage: fileWalletStorage(path.join(dir, 'wallet')), chain: btc.chain, feeRate: 2 })
   if (!w.ok) throw new Error(JSON.stringify(w.error))
   const hubKey = randomKey()
-  const opts = clientOptionsSchema.parse({ nodeKey: randomKey(), hubUrl: 'ws://127.0.0.1:1', hubId: nodeIdOf(hubKey), dataDir: dir, chain: btc.chain })
+  const opts = clientOptionsSchema.parse({ nodeKey: randomKey(), hubUrl: 'ws://127.0.0.1:1', hubId: nodeIdOf(hubKey) })
   const warnings: string[] = []
   const toHub: PeerMessage[] = []
   const hubs: ChannelDriver[] = []

@@ -2,7 +2,7 @@
 // closes what it opened before it rejects — the LevelDB store (whose lock would otherwise keep the
 // data directory unusable until the process exits) and the wallet (which follows the chain) — and
 // rejects with a typed ClientError (client-sdk/errors.ts), not a message to parse. A chain the caller
-// gave stays open: it is the caller's.
+// gave stays open: it is the caller's. The core's host parts are checked like its options.
 import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -11,7 +11,8 @@ import { err, type ChainBackend, type ChainFailure, type ChainListener, type Fol
 import { LevelStore } from '../../../host/store/node/level-store.ts'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
 import { hexToBytes } from '../../../protocol/types.ts'
-import { ClientError, createNodeClient } from '../../../client-sdk/node.ts'
+import { MemoryStore } from '../../../host/store/index.ts'
+import { ClientError, createNodeClient, HubClient } from '../../../client-sdk/node.ts'
 import { FakeChain } from './fake-hub.ts'
 
 const HUB_ID = nodeIdOf(hexToBytes('22'.repeat(32)))
@@ -76,4 +77,23 @@ t.test('create fails when the wallet cannot reach btcd: the store it opened is c
   const reopened = await LevelStore.open(path.join(dir, 'store')).then(s => s, (x: unknown) => x)
   t.ok(reopened instanceof LevelStore, 'its lock was released: it opens again')
   if (reopened instanceof LevelStore) await reopened.close()
+})
+
+t.test('HubClient.create (the browser-safe core): a bad host part is refused with the field named, before any I/O', async t => {
+  const chain = new FakeChain()
+  const store = new MemoryStore()
+  const options = { nodeKey, hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID }
+  const socket = async (): Promise<never> => { throw new Error('no socket is opened by create()') }
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['no store', { chain, wallet: {}, socket }, /host\.store: must be a Store \(get, write, iterate, close\)/],
+    ['not a chain', { store, chain: {}, wallet: {}, socket }, /host\.chain: must be a ChainBackend/],
+    ['not a wallet', { store, chain, wallet: { newAddress: () => {} }, socket }, /host\.wallet: must be a Wallet/],
+    ['no socket factory', { store, chain, wallet: {} }, /host\.socket: /],
+    ['an unknown part', { store, chain, wallet: {}, socket, disk: '/tmp' }, /host.*disk/],
+  ]
+  for (const [name, host, re] of cases) {
+    await t.rejects(HubClient.create(options, host as never), { name: 'TypeError', message: re }, name)
+  }
+  await t.rejects(HubClient.create({ ...options, dataDir: '/tmp' } as never, { store, chain, wallet: {}, socket } as never),
+    { name: 'TypeError', message: /options.*dataDir/ }, 'the core takes no data directory (that is the Node entry\'s)')
 })
