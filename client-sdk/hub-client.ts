@@ -342,7 +342,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       })
       const offW = this.on('hub_refused', detail => {
         offS(); offW()
-        reject(new ClientError('requestChannel', 'hub_refused', `the hub refused: ${detail}`))
+        reject(new ClientError('requestChannel', 'hub_refused', detail))
       })
     })
     this.link.send({ type: 'request_channel', ...(a.capacitySat !== undefined ? { funding_satoshis: a.capacitySat as Sat } : {}) })
