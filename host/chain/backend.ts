@@ -32,7 +32,7 @@ export type RejectReason =
 
 export type BroadcastFailure = ChainFailure | { kind: 'rejected'; reason: RejectReason; detail: string }
 
-/** The chain under us vanished (scenario 12): fatal, the host stops loudly and marks nothing settled. */
+/** The chain under us vanished (scenario 12): fatal, the host stops loudly and treats nothing more as final. */
 export interface ChainWiped { kind: 'chain_wiped'; detail: string }
 
 export interface BlockRef { height: Height; hash: string }

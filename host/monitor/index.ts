@@ -22,7 +22,7 @@
 //
 // Events (onEvent):
 //   preimage_learned {paymentHash, preimage}   fulfil the upstream HTLC with it (scenario 8)
-//   htlc_resolved {htlc, outcome, preimage?}   an HTLC of this channel settled on-chain: 'fulfilled'
+//   htlc_resolved {htlc, outcome, preimage?}   an HTLC of this channel resolved on-chain: 'fulfilled'
 //                                             (fulfil upstream), or 'failed' once `depth` deep (fail
 //                                             upstream). Offered HTLCs have htlc.offerer === 'local'.
 //   force_closing {reason}                     the monitor went on-chain (a deadline, or requested):

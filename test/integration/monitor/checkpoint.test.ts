@@ -62,7 +62,7 @@ t.test('a host killed between checkpoints replays the stored updates and punishe
   t.ok(hub.host.state(id)!.seen.some(s => s.txid === txid(old)), 'and found the revoked commitment')
   await mineUntil(btc, () => hub.events.some(e => e.kind === 'closed'), 20)
   const swept = await sweptTo(btc, hub.sweep, from)
-  t.equal(swept.txids.length, 1, 'one justice tx')
+  t.equal(swept.txids.length, 1, 'one penalty tx')
   t.ok((await confirmedAt(btc, swept.txids[0]!))! < C + DELAY - 1, 'before the cheater could sweep')
   const total = old.outputs.reduce((n, o) => n + o.valueSat, 0)
   t.equal(old.outputs.length, 4, 'the revoked commitment has both HTLC outputs')
