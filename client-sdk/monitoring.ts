@@ -1,4 +1,4 @@
-// The SDK's chain monitors (issue 6 item 2): one MonitorHost (host/monitor) over the client's own
+// The SDK's chain monitors: one MonitorHost (host/monitor) over the client's own
 // Store and ChainBackend runs a BOLT #5 monitor for each of the client's channels, so the client can
 // enforce its latest state — and punish a hub that broadcasts a revoked one — without the hub's help.
 // Fed each channel's monitor updates after the persist batch that stored them is durable; catches up

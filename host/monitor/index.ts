@@ -37,7 +37,7 @@
 // `state.monitorSeq < host.lastSeq(id)`, the channel restarted from an older state than its
 // monitor: do not run the channel; `forceClose(id)` closes with the monitor's newest commitment.
 //
-// Cost (issue 7, host.ts and checkpoint.ts): monitor states are stored as checkpoints (not per
+// Cost (host.ts and checkpoint.ts): monitor states are stored as checkpoints (not per
 // update; the channel's stored updates are replayed after a restart), so the updates must stay in
 // the store. A monitor with nothing at stake is not kept in memory: `state(id)` is undefined for it
 // (`lastSeq(id)` and `inspect(id)` work for every monitor). `funding_depth` is reported until the

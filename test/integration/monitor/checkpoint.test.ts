@@ -1,4 +1,4 @@
-// The host's checkpoints and unloaded monitors (issue 7) on a real btcd. A monitor's state is stored
+// The host's checkpoints and unloaded monitors on a real btcd. A monitor's state is stored
 // as a checkpoint, not after every update, and a monitor with nothing at stake is dropped from
 // memory: nothing may be lost by either. A host killed between checkpoints replays the stored updates
 // and still punishes a revoked commitment whose HTLCs it had dropped from memory; an idle monitor
