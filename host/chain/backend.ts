@@ -1,5 +1,5 @@
 // ChainBackend: the one way the hub (and, through the same shape, the SDK) sees the chain
-// (DESIGN.md, "The chain"). btcd is the first implementation (btcd-backend.ts); Bitcoin Core or an
+// (DESIGN.md, "The chain"). btcd is the first implementation (btcd/backend.ts); Bitcoin Core or an
 // Esplora server can be added beside it without touching protocol code.
 //
 // Every method returns a Result: a node that is down, busy or answering nonsense is an outcome the

@@ -1,7 +1,7 @@
 // host/monitor: runs the chain monitors (protocol/monitor, BOLT #5) of all of an owner's channels.
 // Used by the hub and by the SDK (each with its own Store, ChainBackend and wallet).
 //
-// Wiring (a few lines in hub/main.ts or client-sdk):
+// Wiring (a few lines; hub/channels/monitoring.ts and client-sdk/monitoring.ts do this):
 //
 //   import { MonitorHost } from '../host/monitor/index.ts'
 //   import { monitorKeys } from '../protocol/monitor/index.ts'
