@@ -45,12 +45,22 @@ export function parseArgs (argv: readonly string[], readFile: (file: string) => 
   const file = flags.get('config')
   const base = file !== undefined ? JSON.parse(readFile(file)) as Record<string, unknown> : {}
   const config: Record<string, unknown> = { ...base }
-  const num = (name: string): number | undefined => { const v = flags.get(name); if (v === undefined) return undefined; const n = Number(v); if (!Number.isFinite(n)) throw new Error(`--${name}: must be a number`); return n }
+  const num = (name: string): number | undefined => {
+    const v = flags.get(name)
+    if (v === undefined) return undefined
+    const n = Number(v)
+    if (!Number.isFinite(n)) throw new Error(`--${name}: must be a number`)
+    return n
+  }
   const dataDir = flags.get('data-dir'); if (dataDir !== undefined) config.dataDir = dataDir
   const rpc = flags.get('btcd-rpc')
   if (rpc !== undefined) {
     const u = new URL(rpc)
-    config.btcd = { mode: 'external', host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username || flags.get('btcd-user') || ''), pass: decodeURIComponent(u.password || flags.get('btcd-pass') || '') }
+    config.btcd = {
+      mode: 'external', host: u.hostname, port: Number(u.port),
+      user: decodeURIComponent(u.username || flags.get('btcd-user') || ''),
+      pass: decodeURIComponent(u.password || flags.get('btcd-pass') || ''),
+    }
   }
   const transport = { ...(config.transport as object ?? {}) } as Record<string, unknown>
   if (num('port') !== undefined) transport.port = num('port')
@@ -83,7 +93,12 @@ export async function runFromCommandLine (argv: readonly string[], start: StartH
     process.exit(70)
   }
   let command: Command
-  try { command = parseArgs(argv) } catch (e) { process.stderr.write(`hub: ${(e as Error).message}\n(--help lists the flags)\n`); process.exit(2) }
+  try {
+    command = parseArgs(argv)
+  } catch (e) {
+    process.stderr.write(`hub: ${(e as Error).message}\n(--help lists the flags)\n`)
+    process.exit(2)
+  }
   if (command.kind === 'help') { process.stdout.write(USAGE); return }
   const parsed = parseHubConfig(command.config)
   if (!parsed.ok) { process.stderr.write(`hub: config: ${parsed.error}\n`); process.exit(2) }
@@ -93,7 +108,10 @@ export async function runFromCommandLine (argv: readonly string[], start: StartH
   const stop = (): void => {
     if (stopping) return
     stopping = true
-    void hub.stop().then(() => { line({ event: 'stopped' }); process.exit(0) }, e => { process.stderr.write(`hub: stop: ${String(e)}\n`); process.exit(1) })
+    void hub.stop().then(
+      () => { line({ event: 'stopped' }); process.exit(0) },
+      e => { process.stderr.write(`hub: stop: ${String(e)}\n`); process.exit(1) },
+    )
   }
   process.on('SIGTERM', stop)
   process.on('SIGINT', stop)

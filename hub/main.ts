@@ -53,7 +53,9 @@ export interface RunningHub {
 /** Starts every part of the hub. `fatal` is called (once) when the hub must stop loudly. */
 export async function runHub (config: HubConfig, log: Log, fatal: (why: string, detail: unknown) => void): Promise<RunningHub> {
   // Startup stages with the ms since the process started (the restart time's breakdown).
-  const stage = (name: string, extra: Record<string, unknown> = {}): void => { log({ event: 'startup', stage: name, ms: Math.round(performance.now()), ...extra }) }
+  const stage = (name: string, extra: Record<string, unknown> = {}): void => {
+    log({ event: 'startup', stage: name, ms: Math.round(performance.now()), ...extra })
+  }
   // The WASM curve (tiny-secp256k1): signing and point arithmetic of every commitment are 2–3× faster
   // than pure-JS noble, which took over half the hub's CPU under load (npm run bench -- --cpu-prof).
   setDefaultCurve(tinyCurve)
@@ -134,7 +136,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
-  transport = await HubTransport.start({ nodeKey, handler: manager, config: config.transport, isKnownPeer: id => isChannelPartner(manager, id) })
+  transport = await HubTransport.start({
+    nodeKey, handler: manager, config: config.transport, isKnownPeer: id => isChannelPartner(manager, id),
+  })
   stage('transport_listening')
   const inputs: Array<() => Promise<void> | void> = [() => transport?.close()]
 
@@ -202,5 +206,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runFromCommandLine(process.argv.slice(2), runHub).catch(e => { process.stderr.write(`hub: ${(e as Error).stack ?? String(e)}\n`); process.exit(1) })
+  runFromCommandLine(process.argv.slice(2), runHub).catch(e => {
+    process.stderr.write(`hub: ${(e as Error).stack ?? String(e)}\n`)
+    process.exit(1)
+  })
 }

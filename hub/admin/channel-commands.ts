@@ -29,18 +29,32 @@ export function channelCommands (x: ChannelCommandTargets): Pick<AdminHandlers, 
       // nothing. The operator decides with that in view.
       const trims = closingTrims(ch.state)
       if (trims.length > 0 && !allowDustTrim) {
-        return { status: 409, body: { error: `dust_trim: ${trims.map(t => `the ${t.side === 'local' ? 'hub' : 'peer'}'s ${t.amountSat} sat are below the dust limit of ${t.dustLimitSat} sat and would not be paid`).join('; ')}; send allow_dust_trim: true to close anyway`, trims: trims.map(t => ({ side: t.side === 'local' ? 'hub' : 'peer', amount_sat: t.amountSat, dust_limit_sat: t.dustLimitSat })) } }
+        const whose = (side: 'local' | 'remote'): string => side === 'local' ? 'hub' : 'peer'
+        const lost = trims.map(t =>
+          `the ${whose(t.side)}'s ${t.amountSat} sat are below the dust limit of ${t.dustLimitSat} sat and would not be paid`)
+        return {
+          status: 409,
+          body: {
+            error: `dust_trim: ${lost.join('; ')}; send allow_dust_trim: true to close anyway`,
+            trims: trims.map(t => ({ side: whose(t.side), amount_sat: t.amountSat, dust_limit_sat: t.dustLimitSat })),
+          },
+        }
       }
       let refused: string | undefined
       const before = ch.driver.state.closing.localScript
-      await ch.driver.command({ type: 'shutdown' }, (_b, after) => { if (after.closing.localScript === before) refused = `cannot shut down in phase ${after.phase}` })
-      return refused === undefined ? { status: 200, body: { ok: true, phase: ch.driver.state.phase } } : { status: 409, body: { error: refused } }
+      await ch.driver.command({ type: 'shutdown' }, (_b, after) => {
+        if (after.closing.localScript === before) refused = `cannot shut down in phase ${after.phase}`
+      })
+      return refused === undefined
+        ? { status: 200, body: { ok: true, phase: ch.driver.state.phase } }
+        : { status: 409, body: { error: refused } }
     },
     forceClose: async (channelId: string) => {
       const r = await x.monitoring.forceClose(channelId)
       switch (r.kind) {
         case 'failing': case 'already_failed': return { status: 200, body: { ok: true, broadcast: true } }
-        case 'unfunded': return { status: 200, body: { ok: true, broadcast: false, detail: 'never funded: failed and forgotten, nothing on-chain' } }
+        case 'unfunded':
+          return { status: 200, body: { ok: true, broadcast: false, detail: 'never funded: failed and forgotten, nothing on-chain' } }
         case 'refused': return { status: 409, body: { error: `${r.error.reason}: ${r.error.detail}` } }
         case 'stopped': return { status: 409, body: { error: 'the channel is stopped (a write failed); restart the hub' } }
         case 'unknown_channel': return { status: 404, body: { error: `channel_id: unknown channel ${channelId}` } }

@@ -23,7 +23,9 @@ export interface ViewSources {
 
 export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'channels' | 'stats' | 'closed'> {
   return {
-    info: () => ({ hub_id: x.hubId, ws: x.transport.url, height: x.height(), wallet: x.wallet.balance(), sessions: x.transport.sessionCount }),
+    info: () => ({
+      hub_id: x.hubId, ws: x.transport.url, height: x.height(), wallet: x.wallet.balance(), sessions: x.transport.sessionCount,
+    }),
     channels: () => x.manager.all().map(ch => {
       const s = ch.state
       const spec = s.localCommit?.spec
@@ -36,10 +38,14 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'chann
         onchain: x.monitoring.onChain(s.channelId) ?? null,
       }
     }),
-    stats: () => ({ forwarded: x.router.stats.forwarded, fulfilled: x.router.stats.fulfilled, failed: x.router.stats.failed, fees_msat: x.router.stats.feesMsat }),
+    stats: () => {
+      const s = x.router.stats
+      return { forwarded: s.forwarded, fulfilled: s.fulfilled, failed: s.failed, fees_msat: s.feesMsat }
+    },
     closed: () => [...x.closer.closed.values()].map(c => ({
-      channel_id: c.channelId, peer: c.peer, closing_txid: c.closingTxid, fee_sat: c.feeSat, to_local_sat: c.toLocalSat, to_remote_sat: c.toRemoteSat,
-      agreed_fee_sat: c.agreedFeeSat, trimmed_local_sat: c.trimmedLocalSat, trimmed_remote_sat: c.trimmedRemoteSat,
+      channel_id: c.channelId, peer: c.peer, closing_txid: c.closingTxid, fee_sat: c.feeSat,
+      to_local_sat: c.toLocalSat, to_remote_sat: c.toRemoteSat, agreed_fee_sat: c.agreedFeeSat,
+      trimmed_local_sat: c.trimmedLocalSat, trimmed_remote_sat: c.trimmedRemoteSat,
     })),
   }
 }

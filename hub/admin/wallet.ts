@@ -5,7 +5,10 @@ import type { Wallet } from '../../host/wallet/wallet.ts'
 import type { AdminHandlers } from './server.ts'
 
 /** `regtest`: the managed node's controls; undefined for an external node (no mining route). */
-export function walletCommands (x: { wallet: Pick<Wallet, 'newAddress'>; regtest: Pick<RegtestControl, 'generate'> | undefined }): Pick<AdminHandlers, 'newAddress' | 'mine'> {
+export function walletCommands (x: {
+  wallet: Pick<Wallet, 'newAddress'>
+  regtest: Pick<RegtestControl, 'generate'> | undefined
+}): Pick<AdminHandlers, 'newAddress' | 'mine'> {
   const regtest = x.regtest
   return {
     newAddress: () => ({ address: x.wallet.newAddress().address }),

@@ -5,7 +5,9 @@ import type { NodeId } from '../../protocol/types.ts'
 import type { ChannelManager } from './manager.ts'
 
 /** Phases before a channel's funding has confirmed and channel_ready was exchanged. */
-const ESTABLISHING: ReadonlySet<Phase> = new Set<Phase>(['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_created', 'awaiting_funding_signed', 'awaiting_funding_depth'])
+const ESTABLISHING: ReadonlySet<Phase> = new Set<Phase>([
+  'awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_created', 'awaiting_funding_signed', 'awaiting_funding_depth',
+])
 
 /**
  * A peer with a channel here that became ready (its funding confirmed) and is not yet closed on-chain.

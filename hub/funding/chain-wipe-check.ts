@@ -12,7 +12,9 @@ const FUNDING_SAMPLE = 16
 
 /** Why the chain under these channels is gone (the first funding transaction the node does not know),
  *  or undefined. A node that cannot answer proves nothing: only a definite "unknown" counts. */
-export async function lostFunding (chain: Pick<ChainBackend, 'getRawTransaction'>, channels: readonly ManagedChannel[]): Promise<string | undefined> {
+export async function lostFunding (
+  chain: Pick<ChainBackend, 'getRawTransaction'>, channels: readonly ManagedChannel[],
+): Promise<string | undefined> {
   const funded = channels.filter(ch => {
     const s = ch.state
     return s.setup.funding !== undefined && s.localCommit !== undefined && s.phase !== 'awaiting_funding_depth'
@@ -25,8 +27,10 @@ export async function lostFunding (chain: Pick<ChainBackend, 'getRawTransaction'
   const sample = distinct.filter((_, i) => i % step === 0).slice(0, FUNDING_SAMPLE)
   const gone = await Promise.all(sample.map(async ch => {
     const s = ch.state
-    const r = await chain.getRawTransaction(s.setup.funding!.txid)
-    return r.ok && r.value === null ? `funding transaction ${s.setup.funding!.txid} of channel ${s.channelId} (phase ${s.phase}) is unknown to the node` : undefined
+    const txid = s.setup.funding!.txid
+    const r = await chain.getRawTransaction(txid)
+    const unknown = r.ok && r.value === null
+    return unknown ? `funding transaction ${txid} of channel ${s.channelId} (phase ${s.phase}) is unknown to the node` : undefined
   }))
   return gone.find(g => g !== undefined)
 }

@@ -11,7 +11,9 @@ const MANAGED_COINBASES = 20
  *  has followed every block when it resolves. Returns the new tip height (undefined if the node did
  *  not say). */
 export async function mineFirstCoins (
-  chain: Pick<BtcdChainBackend, 'submitBlock' | 'generate' | 'syncFollowers' | 'tip'>, wallet: Wallet, log: (event: Record<string, unknown>) => void,
+  chain: Pick<BtcdChainBackend, 'submitBlock' | 'generate' | 'syncFollowers' | 'tip'>,
+  wallet: Wallet,
+  log: (event: Record<string, unknown>) => void,
 ): Promise<number | undefined> {
   const script = wallet.newAddress().script
   for (let i = 0; i < MANAGED_COINBASES; i++) {

@@ -329,7 +329,9 @@ function spendable (s: ChannelState): number {
   // The funder also pays the commitment fee (BOLT #3 "Fee Calculation") and, with anchors, both anchor
   // outputs: keep what the commitment would cost with two more HTLC outputs than it has.
   const anchorsSat = s.setup.channelType === 'anchors' ? 2 * ANCHOR_OUTPUT_SAT : 0
-  const feeMargin = s.setup.isFunder ? (commitmentBaseFeeSat(s.setup.channelType, spec.feeratePerKw, spec.htlcs.length + 2) + anchorsSat) * 1000 : 0
+  const feeMargin = s.setup.isFunder
+    ? (commitmentBaseFeeSat(s.setup.channelType, spec.feeratePerKw, spec.htlcs.length + 2) + anchorsSat) * 1000
+    : 0
   return spec.toLocalMsat - reserve - pending - feeMargin
 }
 

@@ -15,7 +15,8 @@ t.test('--help (or -h) asks for the usage, wherever it is', async t => {
   t.same(parseArgs(['--help'], noFile), { kind: 'help' })
   t.same(parseArgs(['-h'], noFile), { kind: 'help' })
   t.same(parseArgs(['--data-dir', 'D', '--help'], noFile), { kind: 'help' }, 'after other flags too')
-  for (const flag of ['--data-dir', '--config', '--btcd-rpc', '--port', '--admin-port', '--fee-base-msat', '--fee-ppm', '--channel-sat', '--min-depth', '--hold-ms']) {
+  const flags = ['--data-dir', '--config', '--btcd-rpc', '--port', '--admin-port', '--fee-base-msat', '--fee-ppm', '--channel-sat', '--min-depth', '--hold-ms']
+  for (const flag of flags) {
     t.ok(USAGE.includes(flag), `the usage names ${flag}`)
   }
 })
@@ -23,7 +24,8 @@ t.test('--help (or -h) asks for the usage, wherever it is', async t => {
 t.test('flags become config fields, over the config file\'s', async t => {
   const file = JSON.stringify({ dataDir: '/from-file', fees: { baseMsat: 5 }, channels: { zeroConf: true } })
   const c = parseArgs(['--config', 'hub.json', '--data-dir', '/d', '--port=9735', '--admin-port', '0', '--fee-ppm', '7',
-    '--channel-sat', '500000', '--min-depth', '3', '--hold-ms', '100', '--btcd-rpc', 'http://u:p%40ss@127.0.0.1:18334'], f => { t.equal(f, 'hub.json'); return file })
+    '--channel-sat', '500000', '--min-depth', '3', '--hold-ms', '100', '--btcd-rpc', 'http://u:p%40ss@127.0.0.1:18334'],
+  f => { t.equal(f, 'hub.json'); return file })
   t.same(c, {
     kind: 'run',
     config: {
@@ -45,7 +47,8 @@ t.test('a malformed command line is refused naming the flag', async t => {
 
 t.test('the entry point: --help prints the usage and exits 0; a bad flag exits 2 naming it', async t => {
   const run = (args: string[]): { status: number | null; stdout: string; stderr: string } =>
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'hub/main.ts'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 })
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'hub/main.ts'), ...args],
+      { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 })
   const help = run(['--help'])
   t.equal(help.status, 0, 'exit 0')
   t.equal(help.stdout, USAGE, 'the usage on stdout')
