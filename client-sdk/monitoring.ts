@@ -1,4 +1,4 @@
-// The SDK's chain monitors (issue 6 item 2): one MonitorHost (host/monitor) over the client's own
+// The SDK's chain monitors: one MonitorHost (host/monitor) over the client's own
 // Store and ChainBackend runs a BOLT #5 monitor for each of the client's channels, so the client can
 // enforce its latest state — and punish a hub that broadcasts a revoked one — without the hub's help.
 // Fed each channel's monitor updates after the persist batch that stored them is durable; catches up
@@ -6,6 +6,7 @@
 import type { MonitorUpdate } from '../protocol/channel/index.ts'
 import { monitorKeys, type MonitorKeys } from '../protocol/monitor/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
+import { MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { MonitorHost, type MonitorEvent } from '../host/monitor/index.ts'
 import { MonitorUpdateFeed } from '../host/monitor/update-feed.ts'
 import type { Store } from '../host/store/index.ts'
@@ -47,7 +48,7 @@ export class ClientMonitoring {
       config: { sweepScript: o.sweepScript, depth: o.depth, feeratePerKw: o.feeratePerKw },
       onEvent: async (id, ev) => { await o.onEvent(id, ev) },
       failChannel: o.failChannel,
-      onBroadcastError: (id, txid, reason, detail) => { o.warn(`monitor of channel ${id}: broadcast of ${txid} refused (${reason}): ${detail.slice(0, 200)}`) },
+      onBroadcastError: (id, txid, reason, detail) => { o.warn(`monitor of channel ${id}: broadcast of ${txid} refused (${reason}): ${detail.slice(0, MAX_QUOTED_CHARS)}`) },
       onFatal: e => { o.warn(`monitor: the chain was wiped: ${e.detail}`) },
       ...(o.retryMs !== undefined ? { retryMs: o.retryMs } : {}),
     })

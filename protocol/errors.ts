@@ -18,6 +18,7 @@
 // counterparty's funds for to_self_delay, and for a hub one buggy or hostile message must not close a
 // channel. We choose `close` where the spec says "MUST send an `error` and fail the channel" or where
 // the channel cannot safely continue.
+import { MAX_ERROR_TEXT_CHARS } from './limits.ts'
 
 export type Action = 'ignore' | 'warn' | 'disconnect' | 'close'
 
@@ -120,6 +121,12 @@ export type ChannelError = { action: Action; reason: Reason; detail: string }
  *  (for example `close` for a violation found in an already committed state). */
 export function channelError (reason: Reason, detail: string, action: Action = REASONS[reason]): ChannelError {
   return { action, reason, detail }
+}
+
+/** The text of the `error` or `warning` that tells the peer about `err` (BOLT #1 `data`), cut to what
+ *  the wire allows. */
+export function errorText (err: Pick<ChannelError, 'reason' | 'detail'>): string {
+  return `${err.reason}: ${err.detail}`.slice(0, MAX_ERROR_TEXT_CHARS)
 }
 
 /** Order of severity, to combine errors: the worse action wins. */

@@ -1,6 +1,7 @@
 // Every limit of the protocol in one place (DESIGN.md rule 6), each with its reason and source.
 // Section 1 (wire): sizes of frames, strings and arrays, and BOLT constants that bound message fields.
-// Section 2 (channel) is appended below by the channel state machine: its policy limits.
+// Section 2 (channel): policy limits of the channel state machine and its chain monitor.
+// Section 3 (hub): defaults of the hub's own policy.
 
 // ───────────────────────────── Section 1: wire ─────────────────────────────
 
@@ -42,6 +43,10 @@ export const FEERATE_PER_KW_FLOOR = 253
  *  BOLT #3): MUST fail the channel" — 354 sat is the dust threshold of a P2WSH output, the largest
  *  standard output type, so no standard output is made un-relayable by our dust limit. */
 export const MIN_DUST_LIMIT_SATOSHIS = 354
+
+/** Consensus MAX_MONEY: every satoshi there will ever be (21 million BTC). No amount, budget or
+ *  balance can be larger. */
+export const MAX_MONEY_SAT = 2_100_000_000_000_000
 
 /** BOLT #2 (open_channel): without `option_support_large_channel` "`funding_satoshis` MUST be less
  *  than 2^24 satoshi". We do not negotiate large channels yet. */
@@ -88,15 +93,32 @@ export const MAX_PING_IGNORED_BYTES = 16_384
 export const MAX_ERROR_TEXT_CHARS = 1_024
 export const MAX_FAIL_DETAIL_CHARS = 256
 
+/** How much of a text we did not write (an exception's message, a node's reject reason) an error
+ *  detail or a log event quotes: enough to recognise the cause, bounded because its author is not us. */
+export const MAX_QUOTED_CHARS = 200
+
+/** Longest BOLT #11 invoice we read or write. BOLT #11 lifts bech32's 90-character limit, and each
+ *  tagged field holds up to 1,023 five-bit words (639 bytes): an invoice with a full description (`d`)
+ *  and full payment metadata (`m`) is 2,386 characters, one that adds a 12-hop route hint (`r`) and a
+ *  fallback address 3,425, and nothing limits the number of route hints. 16,384 holds all of these with
+ *  room to spare, keeps an invoice inside one frame (MAX_FRAME_BYTES), and bounds the work an untrusted
+ *  string can cause before its checksum is known. */
+export const MAX_INVOICE_CHARS = 16_384
+
 /** update_add_htlc metadata forwarded to the payee (DESIGN.md "Payment metadata"): a platform
- *  reference and a BOLT #11 invoice. 2,048 characters holds any invoice we issue (BOLT #11 bech32 has
- *  no length limit; the hub's invoices carry no routing hints). */
+ *  reference, and a copy of the invoice being paid. The metadata is kept with its HTLC in the channel
+ *  state and its monitor updates, in both commitments, for up to MAX_ACCEPTED_HTLCS_LIMIT HTLCs a side,
+ *  so its copy of the invoice is bounded far below MAX_INVOICE_CHARS (2,048 × 483 ≈ 1 MB of state at
+ *  most). Every invoice the SDK issues fits (a 639-byte description, no route hints or `m`: at most
+ *  1,304 characters); a longer one is paid without the copy, and the payee finds its invoice by payment
+ *  hash. */
 export const MAX_REFERENCE_CHARS = 128
-export const MAX_INVOICE_CHARS = 2_048
+export const MAX_FORWARDED_INVOICE_CHARS = 2_048
 
 // ───────────────────────────── Section 2: channel ─────────────────────────────
-// Policy limits of the channel state machine (protocol/channel). Defaults for LocalPolicy; a host
-// may pass stricter values from its config.
+// Policy limits of the channel state machine (protocol/channel) and its chain monitor
+// (protocol/monitor). Defaults for LocalPolicy and MonitorConfig; a host may pass stricter values from
+// its config.
 
 /** BOLT #2 "Bounding exposure to trimmed in-flight HTLCs": `max_dust_htlc_exposure_msat` "is a matter
  *  of node policy". Trimmed HTLCs become miner fees on a force close; 5,000,000 msat (5,000 sat) is
@@ -139,6 +161,15 @@ export const OFFERED_HTLC_GRACE_BLOCKS = 3
  *  `cltv_expiry` leaves time for a commitment and an HTLC-success tx to confirm; it is below
  *  DEFAULT_MIN_CLTV_EXPIRY_DELTA so a freshly accepted HTLC is never already past it. */
 export const FULFILL_DEADLINE_BLOCKS = 12
+
+/** Confirmations before an on-chain event counts (DESIGN.md "The chain": finality is explicit): a chain
+ *  monitor's decision goes outward only at this depth (an HTLC timed out on-chain fails its payment, a
+ *  channel is reported closed), and a block or transaction this deep is final for chain-wipe detection.
+ *  Claims themselves go out at one confirmation. Below 6, a common reorg can undo what we acted on:
+ *  a payer that reported a payment failed could see the HTLC claimed with its preimage after the
+ *  reorg, and the hub would have failed upstream a payment it then pays downstream. Hub and SDK use
+ *  the same depth; the hub's operator may choose another (hub/config.ts channels.finalityDepth). */
+export const DEFAULT_FINALITY_DEPTH = 6
 
 /** Records per page of the SDK's listInvoices / listPayments: each is read from the store and held
  *  in memory at once, so a page stays small; 1,000 is a few hundred KiB of records. */

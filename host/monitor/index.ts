@@ -1,7 +1,7 @@
 // host/monitor: runs the chain monitors (protocol/monitor, BOLT #5) of all of an owner's channels.
 // Used by the hub and by the SDK (each with its own Store, ChainBackend and wallet).
 //
-// Wiring (a few lines in hub/main.ts or client-sdk):
+// Wiring (a few lines; hub/channels/monitoring.ts and client-sdk/monitoring.ts do this):
 //
 //   import { MonitorHost } from '../host/monitor/index.ts'
 //   import { monitorKeys } from '../protocol/monitor/index.ts'
@@ -22,7 +22,7 @@
 //
 // Events (onEvent):
 //   preimage_learned {paymentHash, preimage}   fulfil the upstream HTLC with it (scenario 8)
-//   htlc_resolved {htlc, outcome, preimage?}   an HTLC of this channel settled on-chain: 'fulfilled'
+//   htlc_resolved {htlc, outcome, preimage?}   an HTLC of this channel resolved on-chain: 'fulfilled'
 //                                             (fulfil upstream), or 'failed' once `depth` deep (fail
 //                                             upstream). Offered HTLCs have htlc.offerer === 'local'.
 //   force_closing {reason}                     the monitor went on-chain (a deadline, or requested):
@@ -37,7 +37,7 @@
 // `state.monitorSeq < host.lastSeq(id)`, the channel restarted from an older state than its
 // monitor: do not run the channel; `forceClose(id)` closes with the monitor's newest commitment.
 //
-// Cost (issue 7, host.ts and checkpoint.ts): monitor states are stored as checkpoints (not per
+// Cost (host.ts and checkpoint.ts): monitor states are stored as checkpoints (not per
 // update; the channel's stored updates are replayed after a restart), so the updates must stay in
 // the store. A monitor with nothing at stake is not kept in memory: `state(id)` is undefined for it
 // (`lastSeq(id)` and `inspect(id)` work for every monitor). `funding_depth` is reported until the

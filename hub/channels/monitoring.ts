@@ -1,4 +1,4 @@
-// The hub's chain monitors (issue 6 item 2): one MonitorHost (host/monitor) over the hub's Store and
+// The hub's chain monitors: one MonitorHost (host/monitor) over the hub's Store and
 // ChainBackend runs a BOLT #5 monitor for every channel. It is fed each channel's monitor updates
 // after the persist batch that stored them is durable (ChannelManager `persisted`), follows the chain
 // from its own stored tip (catching up on blocks missed while the hub was down, scenario 11), and
@@ -25,6 +25,7 @@
 // commitment could reuse a revoked number); the monitor closes with its newest commitment instead.
 import { forceCloseOutcome, isFinal, type ForceCloseOutcome, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { channelKeys } from '../../protocol/keys/channel.ts'
+import { MAX_QUOTED_CHARS } from '../../protocol/limits.ts'
 import { monitorKeys } from '../../protocol/monitor/index.ts'
 import { hexToBytes } from '../../protocol/types.ts'
 import type { ChainBackend } from '../../host/chain/backend.ts'
@@ -82,7 +83,7 @@ export class HubMonitoring {
       config: { sweepScript: opts.sweepScript, depth: opts.depth, feeratePerKw: opts.feeratePerKw },
       onEvent: async (id, ev) => { await self?.onEvent(id, ev) },
       failChannel: async (id, reason) => { await self?.failChannel(id, `monitor: ${reason}`) },
-      onBroadcastError: (id, txid, reason, detail) => { opts.log({ event: 'monitor_broadcast_refused', channel_id: id, txid, reason, detail: detail.slice(0, 300) }) },
+      onBroadcastError: (id, txid, reason, detail) => { opts.log({ event: 'monitor_broadcast_refused', channel_id: id, txid, reason, detail: detail.slice(0, MAX_QUOTED_CHARS) }) },
       onFatal: e => { opts.fatal('chain_wiped', e.detail) },
       ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
     })
@@ -184,7 +185,7 @@ export class HubMonitoring {
         // Only HTLCs we offered downstream have an upstream to settle.
         if (ch === undefined || ev.htlc.offerer !== 'local') return
         if (ev.outcome === 'fulfilled' && ev.preimage !== undefined) this.downstreamFulfilled(ch, ev.htlc.id, ev.htlc.paymentHash, ev.preimage)
-        else if (ev.outcome === 'failed') this.opts.router.event(ch, { type: 'htlc_failed', id: ev.htlc.id, paymentHash: ev.htlc.paymentHash, reason: 'permanent_channel_failure' })
+        else if (ev.outcome === 'failed') this.opts.router.failedOnChain(ch, ev.htlc.id)
         return
       case 'preimage_learned':
         this.opts.log({ event: 'monitor_preimage_learned', channel_id: channelId, payment_hash: ev.paymentHash })
@@ -202,6 +203,6 @@ export class HubMonitoring {
   /** The router's own path for a downstream fulfil (scenario 8): it stores the preimage and the
    *  circuit's outcome, then fulfils the upstream HTLC. Idempotent (a resolved circuit is resent). */
   private downstreamFulfilled (ch: ManagedChannel, htlcId: number, paymentHash: string, preimage: string): void {
-    this.opts.router.event(ch, { type: 'htlc_fulfilled', id: htlcId, paymentHash, preimage })
+    this.opts.router.fulfilledOnChain(ch, htlcId, paymentHash, preimage)
   }
 }

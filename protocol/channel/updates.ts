@@ -71,7 +71,7 @@ export function proposeUpdate (b: StepBuilder, u: HeldUpdate, fromHolding = fals
   } else {
     const r = checkLocalRemoval(s, u.id)
     if ('error' in r) {
-      // A held removal may have become unnecessary (e.g. the HTLC was already removed): drop quietly.
+      // A held removal may have become unnecessary (e.g. the HTLC was already removed): drop it, nothing to send.
       return onCommandError(b, cmd, r.error)
     }
     if (u.kind === 'fulfill') {

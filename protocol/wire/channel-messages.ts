@@ -3,7 +3,7 @@
 // receiver rules that depend on channel state (reserve, in-flight, CLTV, ...) live in protocol/channel/.
 import { z } from 'zod'
 import {
-  MAX_FAIL_DETAIL_CHARS, MAX_FUNDING_SATOSHIS, MAX_HTLC_SIGNATURES, MAX_INVOICE_CHARS,
+  MAX_FAIL_DETAIL_CHARS, MAX_FORWARDED_INVOICE_CHARS, MAX_FUNDING_SATOSHIS, MAX_HTLC_SIGNATURES,
   MAX_REFERENCE_CHARS, MAX_SHUTDOWN_SCRIPT_BYTES,
 } from '../limits.ts'
 import {
@@ -103,7 +103,7 @@ export const htlcMetadata = z.strictObject({
   /** The platform's own reference for the payment. */
   reference: text(MAX_REFERENCE_CHARS).optional(),
   /** The BOLT #11 invoice being paid (regtest prefix lnbcrt). */
-  invoice: z.string().max(MAX_INVOICE_CHARS, { error: `must be at most ${MAX_INVOICE_CHARS} characters` })
+  invoice: z.string().max(MAX_FORWARDED_INVOICE_CHARS, { error: `must be at most ${MAX_FORWARDED_INVOICE_CHARS} characters` })
     .regex(/^[0-9a-z]*$/i, { error: 'must be a bech32 string' }).optional(),
 })
 export type HtlcMetadata = z.infer<typeof htlcMetadata>
@@ -192,7 +192,7 @@ export const shutdown = z.strictObject({
 
 /** Classic closing fee negotiation with `fee_range` (BOLT #2 closing_signed). Chosen over
  *  closing_complete/closing_sig (option_simple_close) because the funder pays the whole fee as in
- *  our commitments, overlapping ranges settle in one round trip, and the closing transaction is the
+ *  our commitments, overlapping ranges agree in one round trip, and the closing transaction is the
  *  BOLT #3 one our transaction code and its test vectors already cover. */
 export const closingSigned = z.strictObject({
   type: z.literal('closing_signed'),

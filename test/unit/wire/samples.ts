@@ -176,7 +176,7 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
   metadata: [
     { extra: 'x' }, { stream_root: hex(31) }, { split_id: 'AB'.repeat(32) },
     { reference: 'r'.repeat(L.MAX_REFERENCE_CHARS + 1) }, { reference: 'tab\there' },
-    { invoice: 'l'.repeat(L.MAX_INVOICE_CHARS + 1) }, { invoice: 'lnbcrt 1' }, [], 'metadata', null,
+    { invoice: 'l'.repeat(L.MAX_FORWARDED_INVOICE_CHARS + 1) }, { invoice: 'lnbcrt 1' }, [], 'metadata', null,
   ],
   htlc_signatures: [
     Array.from({ length: L.MAX_HTLC_SIGNATURES + 1 }, () => hex(64)), [hex(63)], ['AB'.repeat(64)], [null], hex(64), {},
