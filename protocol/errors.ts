@@ -133,6 +133,9 @@ export const REASONS = {
   // an `error` and fail the channel."
   splice_shared_signature_invalid: 'close',
   splice_locked_unknown: 'disconnect',  // splice_locked naming no pending splice transaction
+  // tx_abort after we sent tx_signatures: the peer can still complete the transaction, and going on
+  // without it would revoke the commitment we hold for it. The channel closes.
+  splice_aborted_after_signing: 'close',
   commitment_batch_invalid: 'disconnect', // start_batch over MAX_COMMITMENT_BATCH_SIZE, or a batch interrupted by another message
   // BOLT #2 commitment_signed: "If there are pending splice transactions and the sending node did not
   // send `start_batch` followed by a batch ... [or] `commitment_signed` is missing for a funding

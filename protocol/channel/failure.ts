@@ -6,6 +6,7 @@ import { isFinal } from './phase.ts'
 import { onLinkDown } from './disconnect.ts'
 import { abandon, nothingAtStake } from './funding-check.ts'
 import type { ChannelState } from './state.ts'
+import { abortNegotiation } from './splice/abort.ts'
 
 const text = (err: ChannelError): string => `${err.reason}: ${err.detail}`.slice(0, 1000)
 
@@ -19,6 +20,8 @@ export function onPeerError (b: StepBuilder, err: ChannelError): void {
     case 'warn':
       b.urgent({ kind: 'send', msg: { type: 'warning', channel_id: s.channelId, data: text(err) } })
       return
+    case 'abort':
+      return abortNegotiation(b, err)
     case 'disconnect':
       b.urgent({ kind: 'send', msg: { type: 'warning', channel_id: s.channelId, data: text(err) } })
       b.urgent({ kind: 'disconnect' })

@@ -18,6 +18,9 @@ export const stfu = z.strictObject({
   initiator: z.boolean(),
 })
 
+/** BOLT #1 message type of commitment_signed: what start_batch's `message_type` names. */
+export const COMMITMENT_SIGNED_MESSAGE_TYPE = 132
+
 /** BOLT #2 "Batching channel messages": while a splice is pending, one commitment_signed per funding
  *  candidate follows, `batch_size` in all. */
 export const startBatch = z.strictObject({
