@@ -23,6 +23,17 @@
 //   command force_close (funded, not failed)          1   force_close → error; the monitor broadcasts our commitment
 //   link down with our commitment_signed still held   1   remote_commitment_withdrawn → add_rolled_back events
 //   a violation (warning + disconnect)                0   (+1 as above if a commitment_signed is withdrawn)
+// Splicing (protocol/channel/splice; asserted by test/unit/channel/splice/persist.test.ts):
+//   stfu, splice_init/ack, tx_init_rbf/ack_rbf, tx_add_* / tx_remove_*,
+//     commands splice / splice_rbf / splice_respond    0   (forgotten with the link: nothing is signed)
+//   the transaction complete (sent or received the
+//     last tx_complete)                              1   splice_candidate → tx_complete, commitment_signed
+//   peer commitment_signed for the new funding         1   splice_local_commitment → tx_signatures if we sign first
+//   command splice_witnesses                          0, or 1 when our tx_signatures leave with it (stored first)
+//   peer tx_signatures                                1   splice_signed → our tx_signatures, broadcast_splice
+//   tx_abort (ours or the peer's) after tx_complete   1   splice_dropped (0 before)
+//   splice depth reached / peer splice_locked          1   (+ splice_locked when both are in: the promotion)
+//   commitment_signed batch sent / received           1   as a single one (+ splice_local_commitment per splice)
 import type { PeerMessage } from '../wire/index.ts'
 import type { Txid } from '../types.ts'
 import type { HtlcFailureReason } from '../wire/index.ts'
