@@ -58,6 +58,8 @@ export function onCommitmentSigned (b: StepBuilder, signer: ChannelSigner, msg: 
   const s = b.state
   const sp = s.splice
   const session = sp?.session
+  // The commitment_signed of a splice we just aborted, crossing our tx_abort: stale, dropped.
+  if (sp?.abortSent === true && msg.funding_txid !== undefined && msg.funding_txid !== s.setup.funding?.txid) return
   if (session?.stage === 'signing' && msg.funding_txid !== undefined && msg.funding_txid === session.signing?.candidate.txid && sp?.batch === undefined) {
     return receiveSpliceCommitSig(b, signer, msg)
   }

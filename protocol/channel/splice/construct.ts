@@ -24,8 +24,6 @@ import { candidateSetup, candidateSpec, spliceOf, type SigningState } from './st
 export function receiveTxConstruction (b: StepBuilder, signer: ChannelSigner, msg: TxConstructionMessage): void {
   const s = b.state
   const sp = spliceOf(s)
-  // Stale messages that crossed our tx_abort are dropped until its echo.
-  if (sp.abortSent === true) return
   const session = sp.session
   if (session?.stage !== 'constructing' || session.negotiation === undefined) {
     return onPeerError(b, channelError('interactive_tx_failed', `${msg.type} with no transaction being negotiated`))

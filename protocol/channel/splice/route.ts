@@ -21,7 +21,12 @@ export const SPLICE_MESSAGE_TYPES = [
 export type SpliceMessage = Extract<PeerMessage, { type: (typeof SPLICE_MESSAGE_TYPES)[number] }>
 export const isSpliceMessage = (m: PeerMessage): m is SpliceMessage => (SPLICE_MESSAGE_TYPES as readonly string[]).includes(m.type)
 
+/** Messages of a negotiation that may cross our tx_abort: dropped until its echo (BOLT #2 tx_abort
+ *  rationale: the echo lets us end "without worrying about stale messages"). */
+const STALE_AFTER_ABORT: ReadonlySet<string> = new Set(['splice_ack', 'tx_ack_rbf', 'tx_add_input', 'tx_add_output', 'tx_remove_input', 'tx_remove_output', 'tx_complete', 'tx_signatures'])
+
 export function onSpliceMessage (b: StepBuilder, signer: ChannelSigner, msg: SpliceMessage): void {
+  if (b.state.splice?.abortSent === true && STALE_AFTER_ABORT.has(msg.type)) return
   switch (msg.type) {
     case 'stfu': return receiveStfu(b, msg)
     case 'splice_init': return receiveSpliceInit(b, msg)
