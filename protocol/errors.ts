@@ -124,6 +124,7 @@ export const REASONS = {
   splice_contribution_exceeds_balance: 'disconnect', // a negative contribution larger than the sender's balance
   splice_feerate_unacceptable: 'abort', // funding_feerate_perkw outside our feerate policy
   splice_rejected: 'abort',             // we decline the splice (our host's decision, or a capacity we do not accept)
+  splice_cancelled: 'abort',            // our host cancelled its splice before the transaction was complete
   splice_rbf_feerate_too_low: 'abort',  // BOLT #2 tx_init_rbf: feerate below 25/24 of the last one
   splice_rbf_fee_too_low: 'abort',      // BOLT #2 tx_complete: an RBF whose total fee is below the last one's
   splice_shared_input_invalid: 'abort', // not exactly one input spending the current funding output, or added by the non-initiator

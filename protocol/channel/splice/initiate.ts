@@ -114,6 +114,7 @@ export function startRequest (b: StepBuilder): void {
   delete sp.request
   sp.quiescence.wanted = false
   const rbf = req.kind === 'rbf'
+  if (req.cancelled !== undefined) return abortNegotiation(b, channelError('splice_cancelled', req.cancelled))
   const err = checkOurSide(s, req.kind, req, 0, 'initiator')
   if (err !== undefined) {
     onCommandError(b, rbf ? 'splice_rbf' : 'splice', { ...err, action: 'ignore' })
@@ -216,6 +217,26 @@ export function commandSpliceRespond (b: StepBuilder, contribution: SpliceContri
 export function commandSpliceReject (b: StepBuilder, reason: string): void {
   if (b.state.splice?.session?.stage !== 'awaiting_host') return onCommandError(b, 'splice_reject', channelError('unexpected_message', 'no splice request to answer', 'ignore'))
   abortNegotiation(b, channelError('splice_rejected', reason))
+}
+
+/** Command `splice_abort`: our host cancels its splice, or the peer's it agreed to, while the
+ *  transaction is not complete. From tx_complete on the splice is signed through (a splice both sides
+ *  stored ends only by a rule failing): aborting then could leave the peer holding signatures it sent. */
+export function commandSpliceAbort (b: StepBuilder, reason: string): void {
+  const s = b.state
+  const sp = s.splice
+  const refuse = (detail: string): void => onCommandError(b, 'splice_abort', channelError('unexpected_message', detail, 'ignore'))
+  if (sp?.request !== undefined && sp.session === undefined) {
+    if (sp.quiescence.sent) { sp.request = { ...sp.request, cancelled: reason }; return }
+    delete sp.request
+    sp.quiescence.wanted = false
+    b.emit({ type: 'splice_aborted', reason: `splice_cancelled: ${reason}`, byPeer: false })
+    return
+  }
+  const session = sp?.session
+  if (session === undefined) return refuse('no splice in progress')
+  if (session.stage === 'signing') return refuse(`splice ${session.signing!.candidate.txid} is complete: it is being signed`)
+  abortNegotiation(b, channelError('splice_cancelled', reason))
 }
 
 /** splice_ack or tx_ack_rbf: the peer's contribution; the interactive transaction starts with our

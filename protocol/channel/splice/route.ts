@@ -7,7 +7,7 @@ import type { ChannelSigner } from '../signer.ts'
 import { receiveTxAbort } from './abort.ts'
 import { receiveStartBatch } from './batch.ts'
 import { receiveTxConstruction } from './construct.ts'
-import { commandSplice, commandSpliceReject, commandSpliceRespond, receiveSpliceAck, receiveSpliceInit, receiveTxInitRbf, type SpliceCommandArgs } from './initiate.ts'
+import { commandSplice, commandSpliceAbort, commandSpliceReject, commandSpliceRespond, receiveSpliceAck, receiveSpliceInit, receiveTxInitRbf, type SpliceCommandArgs } from './initiate.ts'
 import { receiveSpliceLocked, spliceDepth } from './locked.ts'
 import { quiescenceTimeout, receiveStfu } from './quiescence.ts'
 import { commandSpliceWitnesses, receiveTxSignatures } from './signing.ts'
@@ -55,6 +55,8 @@ export type SpliceCommand =
   | { type: 'splice_respond'; contribution: SpliceContribution; nodeIds: { local: NodeId; remote: NodeId } }
   /** Answer to `splice_requested`: refuse (tx_abort). */
   | { type: 'splice_reject'; reason: string }
+  /** Cancel our splice (or the peer's we joined) before its transaction is complete (tx_abort). */
+  | { type: 'splice_abort'; reason: string }
   /** Answer to `splice_sign_inputs`: one witness (hex items) per listed input, in its order. */
   | { type: 'splice_witnesses'; txid: Txid; witnesses: string[][] }
   /** The timer armed at `quiescence_started` fired. */
@@ -66,6 +68,7 @@ export function onSpliceCommand (b: StepBuilder, signer: ChannelSigner, cmd: Spl
     case 'splice_rbf': return commandSplice(b, 'rbf', cmd)
     case 'splice_respond': return commandSpliceRespond(b, cmd.contribution, cmd.nodeIds)
     case 'splice_reject': return commandSpliceReject(b, cmd.reason)
+    case 'splice_abort': return commandSpliceAbort(b, cmd.reason)
     case 'splice_witnesses': return commandSpliceWitnesses(b, signer, cmd.txid, cmd.witnesses)
     case 'quiescence_timeout': return quiescenceTimeout(b, cmd.seq)
   }

@@ -37,6 +37,8 @@ export interface SpliceRequest {
   contribution: SpliceContribution
   /** Both node ids: BOLT #2 breaks a tie in "who sends tx_signatures first" by node id. */
   nodeIds: { local: NodeId; remote: NodeId }
+  /** Our host cancelled it after our stfu left: quiescence is ended with tx_abort once reached. */
+  cancelled?: string
 }
 
 /** The signatures on one commitment transaction (ours, from the peer). */
