@@ -32,7 +32,8 @@ export function spliceDepth (b: StepBuilder, signer: ChannelSigner, txid: Txid, 
   if (depth < required || sp.localLocked === txid) return
   sp.localLocked = txid
   b.persist()
-  // Reached while disconnected: channel_reestablish carries it (my_current_funding_locked).
+  // Reached while disconnected: channel_reestablish carries it (my_current_funding_locked); while
+  // reestablishing, it is sent once the peer's channel_reestablish is in (splice/reestablish.ts).
   if (s.link === 'up') b.send(spliceLockedMessage(s.channelId, txid))
   maybePromote(b, signer)
 }

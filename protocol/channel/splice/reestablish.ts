@@ -98,11 +98,16 @@ export function nextFundingMessages (b: StepBuilder, m: ChannelReestablish): Pee
   return [{ type: 'tx_abort', channel_id: s.channelId, data: `unknown splice ${nf.next_funding_txid}` }]
 }
 
-/** After the retransmissions: a splice still being signed goes on (our tx_signatures if it is our
- *  turn; our host asked again for witnesses it may have lost in a restart). */
+/** After the retransmissions: a splice that reached its depth while our channel_reestablish was on its
+ *  way (it carries the previous my_current_funding_locked) is announced now; a repeated splice_locked
+ *  is ignored by its receiver (splice/locked.ts). A splice still being signed goes on (our
+ *  tx_signatures if it is our turn; our host is asked again for witnesses it may have lost in a
+ *  restart). */
 export function resumeSigning (b: StepBuilder, signer: ChannelSigner): void {
   const s = b.state
   const sp = s.splice
+  const locked = sp?.localLocked
+  if (locked !== undefined && sp!.candidates.some(c => c.txid === locked)) b.send({ type: 'splice_locked', channel_id: s.channelId, splice_txid: locked })
   const session = sp?.session
   if (session?.stage !== 'signing' || session.signing === undefined) return
   sp!.quiescenceSeq++

@@ -129,3 +129,24 @@ t.test('concurrent splice_locked across disconnections: my_current_funding_locke
   t.same(p.check(), [])
   t.end()
 })
+
+t.test('a splice reaching its depth while channel_reestablish is in flight is announced once it is in', t => {
+  const p = new Pair({ seed: 113 })
+  p.open()
+  const h = new SpliceHosts(p)
+  h.request(p.a, spliceOut(120_000))
+  h.drive()
+  const tx2 = lastSplice(p.a)!
+  p.disconnect()
+  p.reconnect() // both channel_reestablish sent (my_current_funding_locked: the old funding), none delivered
+  h.confirm(tx2, 6, [p.b]) // B's splice reaches its depth now: B may send nothing before A's channel_reestablish
+  t.notOk(p.toA.some(m => m.type === 'splice_locked'), 'nothing but channel_reestablish before the peer\'s')
+  h.confirm(tx2, 6, [p.a])
+  p.flush()
+  t.equal(p.a.state.setup.funding!.txid, tx2, 'A got B\'s splice_locked after the reestablish: both locked')
+  t.equal(p.b.state.setup.funding!.txid, tx2)
+  const pay = p.add(p.a, 1_000_000)
+  p.settle(); p.fulfill(p.b, pay.id); finish(p)
+  t.same(p.check(), [])
+  t.end()
+})
