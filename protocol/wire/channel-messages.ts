@@ -164,7 +164,8 @@ export const commitmentSigned = z.strictObject({
   /** BOLT #2: one signature per untrimmed HTLC of the receiver's new commitment, in the order of the
    *  HTLC outputs in that transaction. BOLT's `num_htlcs` is the array length. */
   htlc_signatures: hexArray(64, 64, MAX_HTLC_SIGNATURES),
-  /** Splicing: which funding transaction this commitment spends, inside a start_batch. */
+  /** BOLT #2: "MUST set `funding_txid` to the funding transaction spent by this commitment
+   *  transaction" — with splices pending, it tells the batch's commitments apart. */
   funding_txid: txid.optional(),
 })
 
