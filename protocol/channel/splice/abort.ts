@@ -31,6 +31,29 @@ export function abortNegotiation (b: StepBuilder, err: ChannelError): void {
   b.emit({ type: 'splice_aborted', reason: text(err), byPeer: false })
 }
 
+/** A splice locked while an RBF of it is being negotiated or signed: BOLT #2 tx_init_rbf rationale,
+ *  "If the previous transaction confirms in the middle of an RBF attempt, the attempt MUST be
+ *  abandoned." Its transaction double-spends the locked one and can never confirm, so it is dropped
+ *  even after tx_signatures. The peer, which receives our splice_locked first, abandons it too; our
+ *  tx_abort then crosses its own, each taken as the other's echo. */
+export function abandonForLock (b: StepBuilder, lockedTxid: string): void {
+  const s = b.state
+  const sp = spliceOf(s)
+  const session = sp.session
+  const request = sp.request
+  if (session === undefined && request === undefined) return
+  if (session?.stage === 'signing') b.persist({ kind: 'splice_dropped', txid: session.signing!.candidate.txid })
+  delete sp.session
+  delete sp.request
+  sp.quiescence.wanted = false
+  const reason = `splice_rejected: ${lockedTxid} is locked`
+  if (session !== undefined && s.link === 'up' && sp.abortSent !== true) {
+    b.send({ type: 'tx_abort', channel_id: s.channelId, data: reason })
+    sp.abortSent = true
+  }
+  b.emit({ type: 'splice_aborted', reason, byPeer: false })
+}
+
 export function receiveTxAbort (b: StepBuilder, msg: TxAbort): void {
   const s = b.state
   const sp = spliceOf(s)

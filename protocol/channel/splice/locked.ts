@@ -22,6 +22,7 @@ import { commits } from '../state.ts'
 import { maybeStartClosing } from '../close.ts'
 import type { ChannelSigner } from '../signer.ts'
 import { candidateSpec, spliceOf } from './state.ts'
+import { abandonForLock } from './abort.ts'
 
 /** Chain input: candidate `txid` has `depth` confirmations on the host's node. */
 export function spliceDepth (b: StepBuilder, signer: ChannelSigner, txid: Txid, depth: number): void {
@@ -88,6 +89,7 @@ function maybePromote (b: StepBuilder, signer: ChannelSigner): void {
     s.nextRemoteCommit = { ...rest, commit: { ...next.commit, spec: candidateSpec(next.commit.spec, c) }, message }
   }
   sp.candidates = []
+  abandonForLock(b, txid)
   b.persist({ kind: 'splice_locked', txid })
   b.emit({ type: 'splice_locked', txid, capacitySat: c.capacitySat })
   maybeStartClosing(b, signer)

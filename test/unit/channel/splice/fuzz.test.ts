@@ -10,6 +10,8 @@ import { finish } from '../fixtures/flow.ts'
 import { FEERATE, SpliceHosts, coin, spliceIn, spliceOut, stepOnce } from '../fixtures/splice.ts'
 
 const SEEDS = Number(process.env.SEEDS ?? 12)
+/** FIRST_SEED: replay a failing seed alone (FIRST_SEED=40 SEEDS=40). */
+const FIRST_SEED = Number(process.env.FIRST_SEED ?? 1)
 const STEPS = 400
 const RBF_FEERATE = (n: number): number => Math.floor(FEERATE * (25 / 24) ** n) + 5 * n
 
@@ -103,12 +105,12 @@ function fuzz (seed: number): { error?: string; stats: Record<string, number> } 
 
 t.test(`splice fuzz: ${SEEDS} seeds × ${STEPS} random steps with splices, RBF, disconnects, stalls and crashes`, t => {
   const total: Record<string, number> = {}
-  for (let seed = 1; seed <= SEEDS; seed++) {
+  for (let seed = FIRST_SEED; seed <= SEEDS; seed++) {
     const r = fuzz(seed)
     for (const [k, v] of Object.entries(r.stats)) total[k] = (total[k] ?? 0) + v
     if (r.error !== undefined) { t.fail(r.error); return t.end() }
   }
   t.pass('no force close, no mismatch, every run healed and closed')
-  t.ok(total.signed! > 10 && total.rbf! > 2 && total.lockedBoth! > 5 && total.crash! > 10 && total.disconnect! > 30, `the runs exercised splices and failures: ${JSON.stringify(total)}`)
+  if (FIRST_SEED === 1) t.ok(total.signed! > 10 && total.rbf! > 2 && total.lockedBoth! > 5 && total.crash! > 10 && total.disconnect! > 30, `the runs exercised splices and failures: ${JSON.stringify(total)}`)
   t.end()
 })
