@@ -88,8 +88,10 @@ export type ChannelEvent =
    *  with this `seq` when it fires (a later quiescence has another seq). */
   | { type: 'quiescence_started'; seq: number }
   /** The peer asks to splice (or to RBF the pending splice): answer with the `splice_respond` command
-   *  (our contribution, 0 to take no part) or `splice_reject`. */
-  | { type: 'splice_requested'; rbf: boolean; remoteContributionSat: number; feeratePerKw: number; capacitySat: Sat }
+   *  (our contribution, 0 to take no part) or `splice_reject`. `requireConfirmedInputs`: BOLT #2 "MUST
+   *  NOT send a `tx_add_input` that contains an unconfirmed input" — our wallet inputs, if any, must be
+   *  confirmed. */
+  | { type: 'splice_requested'; rbf: boolean; remoteContributionSat: number; feeratePerKw: number; capacitySat: Sat; requireConfirmedInputs: boolean }
   /** The splice transaction is negotiated and stored; our commitment_signed for it is on its way. */
   | { type: 'splice_negotiated'; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number }; feeSat: { local: number; remote: number } }
   /** Sign our wallet inputs of the splice transaction (SIGHASH_ALL) and answer with the

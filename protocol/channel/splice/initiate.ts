@@ -163,7 +163,7 @@ export function receiveSpliceInit (b: StepBuilder, msg: SpliceInit): void {
     stage: 'awaiting_host', initiator: 'remote', rbf: false, feeratePerKw: msg.funding_feerate_perkw, locktime: msg.locktime,
     contributionSat: { local: 0, remote: c }, fundingPubkey: { local: s.setup.local.fundingPubkey, remote: msg.funding_pubkey },
   }
-  b.emit({ type: 'splice_requested', rbf: false, remoteContributionSat: c, feeratePerKw: msg.funding_feerate_perkw, capacitySat: s.setup.capacitySat })
+  b.emit({ type: 'splice_requested', rbf: false, remoteContributionSat: c, feeratePerKw: msg.funding_feerate_perkw, capacitySat: s.setup.capacitySat, requireConfirmedInputs: msg.require_confirmed_inputs === true })
 }
 
 export function receiveTxInitRbf (b: StepBuilder, msg: TxInitRbf): void {
@@ -184,7 +184,7 @@ export function receiveTxInitRbf (b: StepBuilder, msg: TxInitRbf): void {
     stage: 'awaiting_host', initiator: 'remote', rbf: true, feeratePerKw: msg.feerate, locktime: msg.locktime,
     contributionSat: { local: 0, remote: c }, fundingPubkey: fundingKeys(s, true),
   }
-  b.emit({ type: 'splice_requested', rbf: true, remoteContributionSat: c, feeratePerKw: msg.feerate, capacitySat: s.setup.capacitySat })
+  b.emit({ type: 'splice_requested', rbf: true, remoteContributionSat: c, feeratePerKw: msg.feerate, capacitySat: s.setup.capacitySat, requireConfirmedInputs: msg.require_confirmed_inputs === true })
 }
 
 /** Command `splice_respond`: our contribution to the peer's splice or RBF (0 to take no part). */
