@@ -13,7 +13,7 @@ import { channelReadyMessage } from './open.ts'
 import { maybeReplyShutdown, maybeStartClosing, shutdownMessage } from './close.ts'
 import { isOperating } from './phase.ts'
 import { commitmentMessages } from './splice/batch.ts'
-import { applyFundingLocked, nextFundingMessages, resumeSigning, spliceInReestablish, spliceReestablishFields } from './splice/reestablish.ts'
+import { applyFundingLocked, lockAnnouncement, nextFundingMessages, noteReestablishSent, resumeSigning, spliceInReestablish, spliceReestablishFields } from './splice/reestablish.ts'
 
 export type ReestablishOutcome =
   /** Both sides agree on every commitment and revocation; resend what the peer missed, in order. */
@@ -128,7 +128,9 @@ export function onConnected (b: StepBuilder, signer: ChannelSigner): void {
   // Before funding_signed/funding_created there is nothing to re-establish: the open starts over.
   if (s.localCommit === undefined) return
   s.link = 'reestablishing'
-  b.send(reestablishMessage(s, signer))
+  const msg = reestablishMessage(s, signer)
+  noteReestablishSent(s, msg)
+  b.send(msg)
 }
 
 export function receiveReestablish (b: StepBuilder, signer: ChannelSigner, m: ChannelReestablish): void {
@@ -143,8 +145,9 @@ export function receiveReestablish (b: StepBuilder, signer: ChannelSigner, m: Ch
       applyFundingLocked(b, signer, m)
       const again = (s.splice?.candidates.length ?? 0) !== promoted ? decideReestablish(s, m, signer) : outcome
       const retransmit = again.kind === 'in_sync' ? again.retransmit : outcome.retransmit
-      const first = nextFundingMessages(b, m)
-      if (first === undefined) return
+      const next = nextFundingMessages(b, m)
+      if (next === undefined) return
+      const first = [...lockAnnouncement(b), ...next]
       for (const msg of [...first, ...retransmit]) b.send(msg)
       b.emit({ type: 'reestablished', retransmitted: first.length + retransmit.length })
       resumeSigning(b, signer)

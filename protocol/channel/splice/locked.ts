@@ -35,11 +35,11 @@ export function spliceDepth (b: StepBuilder, signer: ChannelSigner, txid: Txid, 
   b.persist()
   // Reached while disconnected: channel_reestablish carries it (my_current_funding_locked); while
   // reestablishing, it is sent once the peer's channel_reestablish is in (splice/reestablish.ts).
-  if (s.link === 'up') b.send(spliceLockedMessage(s.channelId, txid))
+  if (s.link === 'up') { b.send(spliceLockedMessage(s.channelId, txid)); sp.lockedSent = txid }
   maybePromote(b, signer)
 }
 
-const spliceLockedMessage = (channel_id: SpliceLocked['channel_id'], splice_txid: Txid): SpliceLocked => ({ type: 'splice_locked', channel_id, splice_txid })
+export const spliceLockedMessage = (channel_id: SpliceLocked['channel_id'], splice_txid: Txid): SpliceLocked => ({ type: 'splice_locked', channel_id, splice_txid })
 
 export function receiveSpliceLocked (b: StepBuilder, signer: ChannelSigner, msg: SpliceLocked): void {
   lockedByPeer(b, signer, msg.splice_txid, 'splice_locked')

@@ -11,7 +11,7 @@ import type { ChannelState } from '../state.ts'
 import { buildTx, signedInputs } from '../../interactive-tx/index.ts'
 import { txHex } from '../../tx/serialize.ts'
 import type { Sat } from '../../types.ts'
-import { lockedByPeer } from './locked.ts'
+import { lockedByPeer, spliceLockedMessage } from './locked.ts'
 import { maybeSendTxSignatures } from './signing.ts'
 import { spliceOf } from './state.ts'
 
@@ -98,16 +98,29 @@ export function nextFundingMessages (b: StepBuilder, m: ChannelReestablish): Pee
   return [{ type: 'tx_abort', channel_id: s.channelId, data: `unknown splice ${nf.next_funding_txid}` }]
 }
 
-/** After the retransmissions: a splice that reached its depth while our channel_reestablish was on its
- *  way (it carries the previous my_current_funding_locked) is announced now; a repeated splice_locked
- *  is ignored by its receiver (splice/locked.ts). A splice still being signed goes on (our
- *  tx_signatures if it is our turn; our host is asked again for witnesses it may have lost in a
- *  restart). */
-export function resumeSigning (b: StepBuilder, signer: ChannelSigner): void {
+/** Our channel_reestablish is leaving: what it says we locked is what the peer will know. */
+export function noteReestablishSent (s: ChannelState, msg: ChannelReestablish): void {
+  const txid = msg.my_current_funding_locked?.my_current_funding_locked_txid
+  if (s.splice !== undefined && txid !== undefined) s.splice.lockedSent = txid
+}
+
+/** A splice that reached its depth after our channel_reestablish left (while the peer's was on its
+ *  way) is announced first thing after the reestablish, before anything is resent: the peer must
+ *  know of the lock before a commitment_signed that no longer signs the old funding. */
+export function lockAnnouncement (b: StepBuilder): PeerMessage[] {
   const s = b.state
   const sp = s.splice
   const locked = sp?.localLocked
-  if (locked !== undefined && sp!.candidates.some(c => c.txid === locked)) b.send({ type: 'splice_locked', channel_id: s.channelId, splice_txid: locked })
+  if (sp === undefined || locked === undefined || locked === sp.lockedSent) return []
+  sp.lockedSent = locked
+  return [spliceLockedMessage(s.channelId, locked)]
+}
+
+/** After the retransmissions: a splice still being signed goes on (our tx_signatures if it is our
+ *  turn; our host is asked again for witnesses it may have lost in a restart). */
+export function resumeSigning (b: StepBuilder, signer: ChannelSigner): void {
+  const s = b.state
+  const sp = s.splice
   const session = sp?.session
   if (session?.stage !== 'signing' || session.signing === undefined) return
   sp!.quiescenceSeq++

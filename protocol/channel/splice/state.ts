@@ -106,6 +106,9 @@ export interface SpliceState {
   localLocked?: Txid
   /** The last splice_locked the peer sent. */
   remoteLocked?: Txid
+  /** What we last told the peer we locked on this connection (splice_locked, or channel_reestablish's
+   *  my_current_funding_locked): a lock it has not heard of is announced after the reestablish. */
+  lockedSent?: Txid
   /** We sent tx_abort and wait for its echo: stale tx_* messages until then are ignored (BOLT #2
    *  tx_abort rationale: the echo lets the sender "terminate the in-flight process without worrying
    *  about stale messages"). Quiescence ends with the echo. */

@@ -150,3 +150,26 @@ t.test('a splice reaching its depth while channel_reestablish is in flight is an
   t.same(p.check(), [])
   t.end()
 })
+
+t.test('a lock completed by the peer\'s channel_reestablish is announced before anything is resent', t => {
+  const p = new Pair({ seed: 114 })
+  p.open()
+  const h = new SpliceHosts(p)
+  h.request(p.a, spliceOut(120_000))
+  h.drive()
+  const tx2 = lastSplice(p.a)!
+  p.disconnect()
+  h.confirm(tx2, 6, [p.a]) // while disconnected: A's channel_reestablish will carry it
+  p.reconnect()
+  h.confirm(tx2, 6, [p.b]) // after B's channel_reestablish left (carrying the old funding)
+  p.flush()
+  t.equal(p.b.state.setup.funding!.txid, tx2, 'B locked on A\'s my_current_funding_locked')
+  t.equal(p.a.state.setup.funding!.txid, tx2, 'and A on B\'s splice_locked, sent right after the reestablish')
+  const pay = p.add(p.b, 1_000_000)
+  const n = p.b.sent.length
+  p.sign(p.b)
+  t.same(p.b.sent.slice(n).map(m => m.type), ['commitment_signed'])
+  p.settle(); p.fulfill(p.a, pay.id); finish(p)
+  t.same(p.check(), [], 'A takes B\'s lone commitment_signed: nothing failed')
+  t.end()
+})
