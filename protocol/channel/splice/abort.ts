@@ -42,12 +42,21 @@ export function abandonForLock (b: StepBuilder, lockedTxid: string): void {
   const session = sp.session
   const request = sp.request
   if (session === undefined && request === undefined) return
-  if (session?.stage === 'signing') b.persist({ kind: 'splice_dropped', txid: session.signing!.candidate.txid })
+  const reason = `splice_rejected: ${lockedTxid} is locked`
+  if (session === undefined) {
+    // An RBF asked for but not started: once our stfu is out, quiescence must still end — the
+    // cancelled request does it with tx_abort when reached (initiate.ts startRequest).
+    if (sp.quiescence.sent) { sp.request = { ...request!, cancelled: reason }; return }
+    delete sp.request
+    sp.quiescence.wanted = false
+    b.emit({ type: 'splice_aborted', reason, byPeer: false })
+    return
+  }
+  if (session.stage === 'signing') b.persist({ kind: 'splice_dropped', txid: session.signing!.candidate.txid })
   delete sp.session
   delete sp.request
   sp.quiescence.wanted = false
-  const reason = `splice_rejected: ${lockedTxid} is locked`
-  if (session !== undefined && s.link === 'up' && sp.abortSent !== true) {
+  if (s.link === 'up' && sp.abortSent !== true) {
     b.send({ type: 'tx_abort', channel_id: s.channelId, data: reason })
     sp.abortSent = true
   }

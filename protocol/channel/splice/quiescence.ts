@@ -16,6 +16,7 @@ import type { Quiescence } from '../phase.ts'
 import type { ChannelState } from '../state.ts'
 import { flushHolding } from '../updates.ts'
 import { startRequest } from './initiate.ts'
+import { abortNegotiation } from './abort.ts'
 import { spliceOf } from './state.ts'
 
 export function quiescence (s: ChannelState): Quiescence {
@@ -99,7 +100,13 @@ export function afterStep (b: StepBuilder): void {
   if (sp === undefined || s.link !== 'up' || s.phase !== 'normal') return
   const q = sp.quiescence
   if (!q.sent && (q.wanted || q.received) && ourUpdatesSettled(s)) sendStfu(b)
-  if (!(q.sent && q.received) || sp.session !== undefined || sp.abortSent === true || sp.request === undefined) return
+  if (!(q.sent && q.received) || sp.session !== undefined || sp.abortSent === true) return
+  // Quiescent on our initiative with nothing left to do (what we asked for went away on the way):
+  // only we may send splice_init, so we end it, with tx_abort.
+  if (sp.request === undefined) {
+    if (q.initiator === 'local') abortNegotiation(b, channelError('splice_cancelled', 'nothing to splice any more'))
+    return
+  }
   if (q.initiator === 'local') return startRequest(b)
   // "MUST NOT send `splice_init` if it is not the quiescence initiator": the peer asked first; it
   // starts its own splice and ours is refused (the host may ask again afterwards).

@@ -153,3 +153,22 @@ t.test('the splice locks while its RBF is being negotiated: the RBF is abandoned
   t.same(p.check(), [])
   t.end()
 })
+
+t.test('the splice locks while its RBF waits for quiescence: quiescence is reached, then ended with tx_abort', t => {
+  const { p, h, tx1 } = spliced(108)
+  t.ok(h.request(p.a, spliceOut(200_000, true, RBF_FEERATE), { rbf: true, feeratePerKw: RBF_FEERATE }))
+  t.same(p.toB.map(m => m.type), ['stfu'], 'A asked for quiescence')
+  h.confirm(tx1, 6, [p.a])
+  h.confirm(tx1, 6, [p.b])
+  p.deliver(p.a) // B's splice_locked: A locks, its RBF has nothing left to replace
+  t.equal(p.a.state.setup.funding!.txid, tx1)
+  h.drive()
+  t.equal(p.b.state.setup.funding!.txid, tx1)
+  t.equal(p.a.state.splice!.quiescence.sent, false, 'quiescence over')
+  t.ok(p.a.sent.some(m => m.type === 'tx_abort'), 'ended with tx_abort')
+  const pay = p.add(p.a, 1_000_000)
+  t.ok(pay.ok, 'A pays again')
+  p.settle(); p.fulfill(p.b, pay.id); finish(p)
+  t.same(p.check(), [])
+  t.end()
+})
