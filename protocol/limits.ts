@@ -65,6 +65,24 @@ export const MAX_SHUTDOWN_SCRIPT_BYTES = 42
  *  MUST fail the negotiation. Bounds tx_signatures witnesses too (one per input we add). */
 export const MAX_INTERACTIVE_INPUTS_OUTPUTS = 252
 
+/** BOLT #2 (tx_add_input / tx_add_output receiver): "if has received 4096 `tx_add_input` messages
+ *  during this negotiation" (likewise outputs): MUST fail the negotiation. Bounds the work a peer can
+ *  make us do by adding and removing the same input over and over. */
+export const MAX_INTERACTIVE_TX_ADDS = 4_096
+
+/** BOLT #2 (tx_complete receiver): "the estimated weight of the tx is greater than 400,000
+ *  (`MAX_STANDARD_TX_WEIGHT`)": Bitcoin Core relays no heavier transaction. */
+export const MAX_STANDARD_TX_WEIGHT = 400_000
+
+/** BOLT #2 (tx_add_input sender): "MUST set `sequence` to be less than or equal to 4294967293
+ *  (`0xFFFFFFFD`)": the input signals replaceability (BIP 125), so the transaction can be RBF-ed. */
+export const MAX_INTERACTIVE_INPUT_SEQUENCE = 0xffff_fffd
+
+/** BOLT #2 (tx_init_rbf sender): "MUST set `feerate` greater than or equal to 25/24 times the `feerate`
+ *  of the previously constructed transaction, rounded down": each replacement makes progress. */
+export const RBF_FEERATE_NUMERATOR = 25
+export const RBF_FEERATE_DENOMINATOR = 24
+
 /** BOLT #2 (start_batch receiver): "If `batch_size` is strictly greater than 20: MUST send a
  *  `warning` and close the connection, or send an `error` and fail the channel." */
 export const MAX_COMMITMENT_BATCH_SIZE = 20
@@ -188,6 +206,24 @@ export const MAX_FUNDING_TIMEOUT_BLOCKS = 2_016
  *  it gets its coins back by closing alone: it holds our signature on its first commitment
  *  (funding_signed). */
 export const DEFAULT_FUNDING_TIMEOUT_BLOCKS = 144
+
+/** BOLT #2 "Channel Quiescence": "MUST disconnect after 60 seconds of quiescence if the HTLCs are
+ *  pending." A quiescent channel adds no HTLC and cannot fail or fulfil one off-chain, so a peer that
+ *  never finishes what it asked quiescence for would let HTLCs run into their deadlines. The host arms
+ *  a timer of this length when the machine reports quiescence (event `quiescence_started`) and steps
+ *  the `quiescence_timeout` command when it fires. */
+export const QUIESCENCE_TIMEOUT_SECONDS = 60
+
+/** Confirmations of a splice transaction before we send splice_locked (BOLT #2 "Splice Completion":
+ *  "If any splice transaction reaches acceptable depth" — acceptable is policy). splice_locked cannot
+ *  be taken back: afterwards neither side signs for the old funding, so a reorg deeper than this that
+ *  drops the splice leaves the channel with no signed commitment on the output that is unspent again.
+ *  Six is this hub's finality depth (hub/config.ts `finalityDepth`); Eclair defaults to 8 ("large
+ *  enough to protect against malicious reorgs"); a single confirmation is undone by a routine
+ *  one-block reorg. */
+export const DEFAULT_SPLICE_MINIMUM_DEPTH = 6
+/** The least a host may configure: one block is reorganised out routinely. */
+export const MIN_SPLICE_MINIMUM_DEPTH = 2
 
 // ───────────────────────────── Section 3: hub ─────────────────────────────
 // Defaults of the hub's own policy (hub/config.ts, where each has its bounds).

@@ -6,6 +6,7 @@ import { isFinal } from './phase.ts'
 import { onLinkDown } from './disconnect.ts'
 import { abandon, nothingAtStake } from './funding-check.ts'
 import type { ChannelState } from './state.ts'
+import { abortNegotiation } from './splice/abort.ts'
 
 /** Applies a peer-caused error: the message that caused it was not applied to the state. The warning
  *  or error and the disconnect leave at once, even while writes are in flight (StepBuilder.urgent):
@@ -17,6 +18,8 @@ export function onPeerError (b: StepBuilder, err: ChannelError): void {
     case 'warn':
       b.urgent({ kind: 'send', msg: { type: 'warning', channel_id: s.channelId, data: text(err) } })
       return
+    case 'abort':
+      return abortNegotiation(b, err)
     case 'disconnect':
       b.urgent({ kind: 'send', msg: { type: 'warning', channel_id: s.channelId, data: text(err) } })
       b.urgent({ kind: 'disconnect' })
