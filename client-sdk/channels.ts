@@ -18,7 +18,7 @@ import type { ChannelWriteHost, DriverPorts } from '../host/channel/index.ts'
 import { channelKeys, localSideParams, type ChannelKeys } from '../protocol/keys/channel.ts'
 import { acceptChannel, bolt3Signer, channelIdFromFunding, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../protocol/channel/index.ts'
 import { defaultPolicy } from '../protocol/channel/policy.ts'
-import { channelError } from '../protocol/errors.ts'
+import { channelError, errorText } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
 import { fundingScriptPubkey, buildClosingTx, closingAmounts, fundingOutput, finalizeFundingSpend, signFundingSpend, verifyFundingSpend } from '../protocol/tx/index.ts'
 import { parseTx, txHex, txid as txidOf } from '../protocol/tx/serialize.ts'
@@ -56,7 +56,7 @@ export interface ClientChannel {
   closingTx?: { txid: Txid; hex: string; localSat: Sat; remoteSat: Sat; feeSat: Sat; agreedFeeSat: Sat; trimmedLocalSat: Sat; trimmedRemoteSat: Sat }
   /** Set when our wallet could not fund the channel we opened. */
   fundingError?: WalletError
-  /** Settles once the closing tx was handed to the node (accepted, or already known). */
+  /** Resolves once the closing tx was handed to the node (accepted, or already known). */
   closingBroadcast?: Promise<void>
 }
 
@@ -234,7 +234,7 @@ export class ChannelSet {
     }, open, signer)
     if ('error' in r) {
       this.host.warn(`refused open_channel: ${r.error.reason}: ${r.error.detail}`)
-      this.host.send({ type: 'error', channel_id: open.temporary_channel_id, data: `${r.error.reason}: ${r.error.detail}`.slice(0, 1000) })
+      this.host.send({ type: 'error', channel_id: open.temporary_channel_id, data: errorText(r.error) })
       return
     }
     const ch = this.make(r.state, bytesToHex(seed), false)

@@ -33,7 +33,7 @@ export const eventData = {
   payment_sent: z.strictObject({ paymentHash: hex32, amountMsat: msat, feeMsat: msat, preimage: hex32, idempotencyKey: z.string().optional(), reference: z.string().optional() }),
   /** A payment we made failed for good (pay()'s final failures). */
   payment_failed: z.strictObject({ paymentHash: hex32, reason: z.string(), detail: z.string(), idempotencyKey: z.string().optional(), reference: z.string().optional() }),
-  /** A channel's funding output is spent and everything on it is settled on-chain, at depth. */
+  /** A channel's funding output is spent and everything on it is resolved on-chain, at depth. */
   channel_closed: z.strictObject({ channelId: z.string(), how: z.enum(['mutual', 'local', 'remote', 'revoked', 'unknown']) }),
 } as const
 export type EventType = keyof typeof eventData

@@ -10,6 +10,7 @@ import { amountToOffer, type FeePolicy } from '../protocol/forwarding.ts'
 import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
 import { closingTrims, type ChannelEvent, type ChannelState, type Phase } from '../protocol/channel/index.ts'
+import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
@@ -105,7 +106,7 @@ export type HubClientEvents = {
   payment_sent: [e: DurableEvent<'payment_sent'>]
   /** A payment of ours failed for good (not for a pay() that was refused before it began). */
   payment_failed: [e: DurableEvent<'payment_failed'>]
-  /** A channel is closed on-chain and everything on it is settled at depth. */
+  /** A channel is closed on-chain and everything on it is resolved at depth. */
   channel_closed: [e: DurableEvent<'channel_closed'>]
   // Delivered once, as they happen.
   channel_state: [e: ChannelInfo]
@@ -113,7 +114,7 @@ export type HubClientEvents = {
   warning: [detail: string]
   /** The hub sent a connection-level `error` (e.g. it refused request_channel). */
   hub_refused: [detail: string]
-  /** A chain monitor's decision about a channel (force closing, an HTLC settled on-chain, closed). */
+  /** A chain monitor's decision about a channel (force closing, an HTLC resolved on-chain, closed). */
   onchain: [e: { channelId: ChannelId; event: MonitorEvent }]
 }
 
@@ -121,8 +122,6 @@ export type HubClientEvents = {
  *  from the hub's hub_policy message. */
 export interface HubPolicy extends FeePolicy { cltvExpiryDelta: number; fundingSat: number; minimumDepth: number }
 
-/** Confirmations before a monitor's on-chain outcome is reported (claims go out at one). */
-const MONITOR_DEPTH = 3
 /** Fee rate of the monitor's claim transactions (btcd has no fee estimation); bumped by RBF. */
 const MONITOR_FEERATE_PER_KW = 1000
 
@@ -218,13 +217,13 @@ export class HubClient extends Emitter<HubClientEvents> {
       keysOf: id => this.channelSet.get(id)?.keys,
       loaded: this.channelSet.channels().filter(c => c.writer.stored).map(c => ({ state: c.driver.state })),
       sweepScript: bytesToHex(this.wallet.newAddress().script),
-      depth: MONITOR_DEPTH,
+      depth: DEFAULT_FINALITY_DEPTH,
       feeratePerKw: MONITOR_FEERATE_PER_KW,
-      // Awaited by the monitor before it stores the decision as reported (at least once): what a
-      // decision settles is durable, with its event, before the monitor moves on.
+      // Awaited by the monitor before it stores the decision as reported (at least once): the payment
+      // outcome a decision brings is durable, with its event, before the monitor moves on.
       onEvent: async (id, event) => { await this.onMonitorEvent(id as ChannelId, event) },
       onBroadcastError: (id, txid, reason, detail) => {
-        this.emit('warning', `monitor of channel ${id}: broadcast of ${txid} refused (${reason}): ${detail.slice(0, 200)}`)
+        this.emit('warning', `monitor of channel ${id}: broadcast of ${txid} refused (${reason}): ${detail.slice(0, MAX_QUOTED_CHARS)}`)
       },
       onChainWiped: e => { this.emit('warning', `monitor: the chain was wiped: ${e.detail}`) },
       onFeedError: e => { this.emit('warning', `monitor: feeding updates failed: ${String(e)}`) },
@@ -244,7 +243,7 @@ export class HubClient extends Emitter<HubClientEvents> {
 
   private async onMonitorEvent (id: ChannelId, event: MonitorEvent): Promise<void> {
     this.emit('onchain', { channelId: id, event })
-    // A payment we offered that settled on-chain: its outcome is final (the monitor reports a
+    // A payment we offered that was resolved on-chain: its outcome is final (the monitor reports a
     // timeout only once it is `depth` deep).
     if (event.kind === 'htlc_resolved' && event.htlc.offerer === 'local') {
       if (event.outcome === 'fulfilled' && event.preimage !== undefined) await this.settleSent(event.htlc.paymentHash, event.preimage)
@@ -265,7 +264,7 @@ export class HubClient extends Emitter<HubClientEvents> {
   }
 
   /** Resolves when nothing started by a message or an event is still running. */
-  private async quiet (): Promise<void> {
+  private async idle (): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
   }
 
@@ -276,7 +275,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.events.start()
     await this.link.start()
     await this.hubPolicy()
-    await this.quiet()
+    await this.idle()
     await this.recoverPayments()
     this.recoverIncoming()
   }
@@ -490,7 +489,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       const rec = await this.book.payment(paymentHash)
       if (rec === undefined || rec.status !== 'pending') return
       const cltvExpiry = this.channelSet.tipHeight + this.opts.finalCltvDelta + (await this.hubPolicy()).cltvExpiryDelta
-      const metadata = { invoice: rec.invoice.length <= 2_048 ? rec.invoice : undefined, ...(rec.reference !== undefined ? { reference: rec.reference } : {}) }
+      const metadata = { invoice: rec.invoice.length <= MAX_FORWARDED_INVOICE_CHARS ? rec.invoice : undefined, ...(rec.reference !== undefined ? { reference: rec.reference } : {}) }
       if (metadata.invoice === undefined) delete metadata.invoice
       let outcome: AddOutcome | undefined
       await ch.driver.command({ type: 'add_htlc', amountMsat: rec.offeredMsat as Msat, paymentHash, cltvExpiry, recipient: rec.payee as NodeId, metadata }, (before, after, effects) => {
@@ -707,7 +706,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.book.abandonWaits()
     this.link.stop()
     this.channelSet.stop()
-    await this.quiet()
+    await this.idle()
     await Promise.all(this.channelSet.channels().map(c => c.driver.idle()))
     await this.book.flush()
     await this.events.stop()

@@ -5,12 +5,16 @@
 import { z } from 'zod'
 import * as secp from '@noble/secp256k1'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
-import { MAX_FUNDING_SATOSHIS, MAX_LIST_PAGE, MAX_REFERENCE_CHARS } from '../protocol/limits.ts'
+import {
+  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FUNDING_SATOSHIS, MAX_LIST_PAGE, MAX_REFERENCE_CHARS,
+} from '../protocol/limits.ts'
+import { MAX_FIELD_BYTES } from '../protocol/invoice/index.ts'
 import { hexToBytes, type NodeId } from '../protocol/types.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import type { Store } from '../host/store/index.ts'
 import type { Wallet } from '../host/wallet/wallet.ts'
 import type { SocketFactory } from './transport/socket.ts'
+import { wsUrlSchema } from './transport/options.ts'
 
 const HEX32 = /^[0-9a-f]{64}$/
 
@@ -19,10 +23,6 @@ const secretKey = z.union([
   z.custom<Uint8Array>(v => v instanceof Uint8Array, { error: 'must be a Uint8Array or hex' }),
   z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }).transform(s => hexToBytes(s)),
 ]).refine(k => k.length === 32 && secp.utils.isValidSecretKey(k), { error: 'must be a valid 32-byte secp256k1 secret key' })
-
-const wsUrl = z.string().max(2_048).refine(s => {
-  try { const u = new URL(s); return u.protocol === 'ws:' || u.protocol === 'wss:' } catch { return false }
-}, { error: 'must be a ws:// or wss:// URL' })
 
 const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
 
@@ -45,13 +45,13 @@ export type Role = (typeof ROLES)[number]
 export const clientOptionsSchema = z.strictObject({
   /** The node key: identifies this party to the hub, signs invoices, and seeds every channel key. */
   nodeKey: secretKey,
-  hubUrl: wsUrl,
+  hubUrl: wsUrlSchema,
   /** The hub's node id: the handshake fails unless the hub proves this key. */
   hubId: nodeId,
   /** What this party does (informational: events and the demo use it). */
   role: z.enum(ROLES).default('platform'),
   /** Commitment feerate we propose when we open a channel (sat per 1000 weight units). */
-  commitmentFeeratePerKw: z.number().int().min(253).max(100_000).default(1_000),
+  commitmentFeeratePerKw: z.number().int().min(FEERATE_PER_KW_FLOOR).max(100_000).default(1_000),
   /** The hub sends channel_ready only after this many confirmations of a channel we fund (≥ 1). */
   fundingConfirmations: z.number().int().min(1).max(100).default(1),
   /** How long pay() waits for the outcome before it gives up waiting (the HTLC stays in flight and
@@ -61,7 +61,7 @@ export const clientOptionsSchema = z.strictObject({
   reconnectInitialMs: z.number().int().min(1).max(60_000).default(100),
   reconnectMaxMs: z.number().int().min(1).max(3_600_000).default(2_000),
   /** Blocks we ask the hub's HTLC expiry to be above the current height (final CLTV delta). */
-  finalCltvDelta: z.number().int().min(9).max(2_016).default(40),
+  finalCltvDelta: z.number().int().min(9).max(DEFAULT_MAX_CLTV_EXPIRY_DELTA).default(40),
   /** An event a listener threw on (or rejected) is delivered again after this long (and at every
    *  start) until every listener takes it (client-sdk/event-outbox.ts). */
   eventRetryMs: z.number().int().min(10).max(3_600_000).default(5_000),
@@ -87,15 +87,16 @@ export const clientHostSchema = z.strictObject({
 export type ClientHost = z.output<typeof clientHostSchema>
 
 export const openChannelArgs = z.strictObject({
-  capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(20_000).max(MAX_FUNDING_SATOSHIS),
+  capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(DEFAULT_MIN_FUNDING_SATOSHIS).max(MAX_FUNDING_SATOSHIS),
 })
 export const requestChannelArgs = z.strictObject({
   /** A wish: the hub caps it at its configured channel size. */
-  capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(20_000).max(MAX_FUNDING_SATOSHIS).optional(),
+  capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(DEFAULT_MIN_FUNDING_SATOSHIS).max(MAX_FUNDING_SATOSHIS).optional(),
 })
 export const createInvoiceArgs = z.strictObject({
   amountMsat: z.number().int({ error: 'must be an integer (msat)' }).min(1).max(Number.MAX_SAFE_INTEGER),
-  memo: z.string().max(639).default(''),
+  /** The invoice's description (BOLT #11 `d`, one tagged field). */
+  memo: z.string().max(MAX_FIELD_BYTES).default(''),
   expirySec: z.number().int().min(1).max(31_536_000).default(3_600),
 })
 export const closeArgs = z.strictObject({

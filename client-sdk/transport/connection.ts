@@ -133,13 +133,14 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
   return new Promise<HubConnection>((resolve, reject) => {
     let auth: ClientHandshake = startClientHandshake(nodeId, args.options.expectedHubId)
     let conn: HubConnection | undefined
-    let settled = false
+    /** The promise has resolved or rejected: nothing more changes its outcome. */
+    let answered = false
     let lastError = ''
     let hubError = ''
 
     const fail = (f: ConnectFailure): void => {
-      if (settled) return
-      settled = true
+      if (answered) return
+      answered = true
       clearTimeout(timer)
       try { ws.close(f.reason === 'auth' ? CLOSE.auth_failed : 1000, f.reason) } catch { /* not open yet */ }
       reject(new ConnectError(f))
@@ -162,7 +163,7 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
         else conn.emit('bad_frame', decoded?.ok === false ? decoded.error : { reason: 'malformed_frame', path: '', detail: 'frame: binary' })
         return
       }
-      if (settled) return
+      if (answered) return
       if (decoded === undefined || !decoded.ok) {
         return fail({ reason: 'auth', failure: 'unexpected_message', detail: decoded?.ok === false ? decoded.error.detail : 'binary frame', final: true })
       }
@@ -177,7 +178,7 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
       if (r.state.phase === 'authenticated') {
         // The hub sends nothing of the session before it reads our auth_ok, so no message can arrive
         // before the caller (awaiting this promise) has attached its listeners.
-        settled = true
+        answered = true
         clearTimeout(timer)
         conn = new HubConnection(ws, nodeId, r.state.hubId, args.options)
         resolve(conn)

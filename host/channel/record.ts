@@ -10,9 +10,8 @@
 //                             busy day.
 //   preimage/<payment hash>   the preimage, for every monitor update of kind 'preimage': a payment's
 //                             preimage is one point read, never a scan of the channels' updates.
-// Both are written in the same atomic batch as the channel write that makes them true (persist.ts).
-// A store written before the indexes existed is indexed once, on its first start with this code
-// (`indexes` marker).
+// Both are written in the same atomic batch as the channel write that makes them true (persist.ts), so
+// a channel or preimage without its entry is never stored.
 //
 // A new channel first claims its id: its index entry, written alone with a create-only op
 // (host/store/store.ts) and marked `claimed`; it is refused if the id has an entry (every stored channel
@@ -48,8 +47,6 @@ export interface ChannelIndexEntry {
 
 const INDEX_PREFIX = keys.channelIndexPrefix
 const PREIMAGE_PREFIX = keys.preimagePrefix
-/** Present once every stored channel and preimage is in the indexes. */
-const INDEXES_MARKER = keys.indexesMarker
 
 const hex32 = /^[0-9a-f]{64}$/
 const peerId = z.string().regex(/^0[23][0-9a-f]{64}$/)
@@ -113,9 +110,8 @@ function parseRecord (key: string, value: Uint8Array): ChannelRecord {
   return r as ChannelRecord
 }
 
-/** Every stored channel (id and peer), from the index. Indexes an older store first. */
+/** Every stored channel (id and peer), from the index. */
 export async function loadChannelIndex (store: Store): Promise<ChannelIndexEntry[]> {
-  if (await store.get(INDEXES_MARKER) === undefined) await buildIndexes(store)
   const out: ChannelIndexEntry[] = []
   for await (const [key, value] of store.iterate(INDEX_PREFIX)) {
     const channelId = key.slice(INDEX_PREFIX.length)
@@ -170,24 +166,7 @@ export async function loadPreimage (store: Store, paymentHash: string): Promise<
 
 /** Every stored preimage (tests, tools; hub and SDK look them up one at a time with loadPreimage). */
 export async function loadPreimages (store: Store): Promise<Map<string, string>> {
-  if (await store.get(INDEXES_MARKER) === undefined) await buildIndexes(store)
   const out = new Map<string, string>()
   for await (const [key, value] of store.iterate(PREIMAGE_PREFIX)) out.set(key.slice(PREIMAGE_PREFIX.length), parseJsonValue(value) as string)
   return out
-}
-
-/** One full scan of chan/ (a store written before the indexes): index every channel and preimage. */
-async function buildIndexes (store: Store): Promise<void> {
-  let ops: StoreOp[] = []
-  for await (const [key, value] of store.iterate('chan/')) {
-    if (key.endsWith('/state')) {
-      const r = parseRecord(key, value)
-      ops.push(channelIndexOp(r.state.channelId, r.peer))
-    } else if (key.includes('/monitor/')) {
-      ops.push(...preimageOps([parseJsonValue(value) as MonitorUpdate]))
-    }
-    if (ops.length >= 5_000) { await store.write(ops); ops = [] }
-  }
-  ops.push(put(INDEXES_MARKER, { v: 1 }))
-  await store.write(ops)
 }

@@ -1,5 +1,5 @@
-// What the host stores per monitor, and how it keeps a monitor small (issue 7: cheap per payment and
-// per idle channel).
+// What the host stores per monitor, and how it keeps a monitor small: cheap per payment and per idle
+// channel.
 //
 // A monitor's state is derived from durable inputs: the channel's numbered updates (stored under
 // chan/<id>/monitor/<seq> in the channel's own persist batch) and the chain. So the host stores it as

@@ -25,7 +25,7 @@
 //
 // Events (onEvent):
 //   preimage_learned {paymentHash, preimage}   fulfil the upstream HTLC with it (scenario 8)
-//   htlc_resolved {htlc, outcome, preimage?}   an HTLC of this channel settled on-chain: 'fulfilled'
+//   htlc_resolved {htlc, outcome, preimage?}   an HTLC of this channel resolved on-chain: 'fulfilled'
 //                                             (fulfil upstream), or 'failed' once `depth` deep (fail
 //                                             upstream). Offered HTLCs have htlc.offerer === 'local'.
 //   force_closing {reason}                     the monitor went on-chain (a deadline, or requested):
@@ -40,7 +40,7 @@
 // `state.monitorSeq < host.lastSeq(id)`, the channel restarted from an older state than its
 // monitor: do not run the channel; `forceClose(id)` closes with the monitor's newest commitment.
 //
-// Cost (issue 7, host.ts and checkpoint.ts): monitor states are stored as checkpoints (not per
+// Cost (host.ts and checkpoint.ts): monitor states are stored as checkpoints (not per
 // update; the channel's stored updates are replayed after a restart), so the updates must stay in
 // the store. A monitor with nothing at stake is not kept in memory: `state(id)` is undefined for it
 // (`lastSeq(id)` and `inspect(id)` work for every monitor). `funding_depth` is reported until the

@@ -7,7 +7,6 @@
 //   chan/<channel id>/monitor/<n>    the n-th monitor update (append-only), in the record's batch
 //   chan-index/<channel id>          every stored channel and its peer; a new channel's create-only claim
 //   preimage/<payment hash>          every preimage a channel learned, in the batch that learned it
-//   indexes                          marker: every stored channel and preimage is in the two indexes above
 //   mon/<channel id>                 the chain monitor's checkpoint
 //   mon-idx/<channel id>             the monitor's summary: funding outpoint, checkpoint seq, anything
 //                                    at stake (host/monitor/checkpoint.ts; lets startup skip idle monitors)
@@ -44,7 +43,6 @@ export const keys = {
   channelIndexPrefix: 'chan-index/',
   preimage: (paymentHash: string) => `preimage/${segment(paymentHash)}`,
   preimagePrefix: 'preimage/',
-  indexesMarker: 'indexes',
   monitorState: (channelId: string) => `mon/${segment(channelId)}`,
   monitorStatePrefix: 'mon/',
   monitorSummary: (channelId: string) => `mon-idx/${segment(channelId)}`,

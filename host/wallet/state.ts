@@ -2,10 +2,11 @@
 // after every change, and checked by a zod schema when read back (what comes back from disk is
 // outside input too).
 import { z } from 'zod'
+import { MAX_MONEY_SAT } from '../../protocol/limits.ts'
 import type { Height } from '../../protocol/types.ts'
 
 const hash64 = z.string().regex(/^[0-9a-f]{64}$/)
-const sat = z.number().int().min(0).max(2_100_000_000_000_000)
+const sat = z.number().int().min(0).max(MAX_MONEY_SAT)
 const height = z.number().int().min(0).max(100_000_000)
 const hex = z.string().max(2_000_000).regex(/^(?:[0-9a-f]{2})*$/)
 /** A block reference as the chain code types it (Height is a branded number). */

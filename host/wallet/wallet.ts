@@ -3,6 +3,7 @@
 // on a wiped chain (scenario 12). Its seed and state are kept by its storage (storage.ts; files in a
 // data directory in Node, host/wallet/node/file-storage.ts), the state saved after every change.
 import { Psbt, address as baddress, networks } from 'bitcoinjs-lib'
+import { DEFAULT_FINALITY_DEPTH } from '../../protocol/limits.ts'
 import type { Sat, Txid } from '../../protocol/types.ts'
 import { bytesToHex, hexToBytes } from '../../protocol/types.ts'
 import type { BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainWiped, Result } from '../chain/backend.ts'
@@ -16,9 +17,8 @@ import type { WalletStorage } from './storage.ts'
 
 /** Consensus: a coinbase output can be spent only 100 blocks after it (chaincfg CoinbaseMaturity). */
 export const COINBASE_MATURITY = 100
-/** Blocks before a block or transaction counts as final for chain-wipe detection (STYLE.md §7: a
- *  common reorg is shallower than this). */
-export const DEFAULT_FINALITY_DEPTH = 6
+/** Blocks before a block or transaction counts as final for chain-wipe detection. */
+export { DEFAULT_FINALITY_DEPTH } from '../../protocol/limits.ts'
 /** Addresses watched beyond the last one used (BIP44 gap limit). */
 const LOOKAHEAD = 20
 /** Undo records and headers kept: more than the follower's deepest reorg (100). */

@@ -72,5 +72,7 @@ export function lazySigner (seed: string): ChannelSigner {
     checkCommitment: (setup, c, sig, htlcSigs) => real().checkCommitment(setup, c, sig, htlcSigs),
     signClosing: (setup, c) => real().signClosing(setup, c),
     checkClosing: (setup, c, sig) => real().checkClosing(setup, c, sig),
+    signFundingInput: (setup, tx, index) => real().signFundingInput(setup, tx, index),
+    checkFundingInput: (setup, tx, index, sig) => real().checkFundingInput(setup, tx, index, sig),
   }
 }

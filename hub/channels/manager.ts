@@ -82,7 +82,10 @@ export interface ChannelListener {
 const ZERO_ID = '00'.repeat(32)
 /** Channels told their peer is connected per event-loop turn (see connectSome). */
 const CONNECTS_PER_TURN = 32
+
 const crashPoint = crashPoints('HUB_CRASH_AT')
+/** Characters of a stopped channel's stack trace in the log: the frames that locate the bug. */
+const MAX_LOGGED_STACK_CHARS = 2_000
 /** HUB_TRACE=1 logs every message received (debugging). */
 const TRACE = process.env.HUB_TRACE === '1'
 
@@ -293,7 +296,7 @@ export class ChannelManager implements SessionHandler {
         // A failed write: the store refuses all writes from now on, the hub must stop. Anything else
         // is a bug in one channel's step: that channel stops (loudly), the others carry on.
         if (error instanceof StoreError) { this.opts.fatal(error); return }
-        this.log({ event: 'channel_stopped', channel_id: ch.channelId, peer, error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, 2000) })
+        this.log({ event: 'channel_stopped', channel_id: ch.channelId, peer, error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, MAX_LOGGED_STACK_CHARS) })
         this.opts.session(peer)?.error('temporary_node_failure: this channel is stopped at the hub', ch.channelId)
       },
     })
@@ -439,19 +442,21 @@ export class ChannelManager implements SessionHandler {
       case 'error':
       case 'warning':
         if (msg.channel_id === ZERO_ID) { this.log({ event: `peer_${msg.type}`, peer, data: msg.data }); return }
-        return this.route(peer, msg.channel_id, msg, session, true)
+        // An error or warning about a channel we do not know is not answered (two peers would warn
+        // each other forever).
+        return this.route(peer, msg.channel_id, msg, session, false)
       case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok': case 'ping': case 'pong':
         session.warn(`unexpected_message: ${msg.type} is not sent to the hub`)
         return
       default:
-        return this.route(peer, msg.channel_id, msg, session, false)
+        return this.route(peer, msg.channel_id, msg, session, true)
     }
   }
 
-  private route (peer: NodeId, channelId: string, msg: PeerMessage, session: PeerSession, quiet: boolean): void {
+  private route (peer: NodeId, channelId: string, msg: PeerMessage, session: PeerSession, warnIfUnknown: boolean): void {
     const ch = this.byId.get(channelId) ?? this.channelsOf(peer).find(c => c.channelId === channelId)
     if (ch === undefined) {
-      if (!quiet) session.warn(`unknown_channel: ${channelId}`, channelId)
+      if (warnIfUnknown) session.warn(`unknown_channel: ${channelId}`, channelId)
       return
     }
     // Scenario 19: never let one node id act on another's channel; the message is dropped whole.

@@ -1,6 +1,8 @@
 // The hub's chain monitors: ChannelMonitors (host/monitor) over the hub's Store and ChainBackend runs
-// a BOLT #5 monitor for every channel, fed each channel's monitor updates after the persist batch that
-// stored them is durable (ChannelManager `persisted`), and sweeps every claim to the hub's wallet.
+// a BOLT #5 monitor for every channel. It is fed each channel's monitor updates after the persist
+// batch that stored them is durable (ChannelManager `persisted`), follows the chain from its own stored
+// tip (catching up on blocks missed while the hub was down, scenario 11), and sweeps every claim to
+// the hub's wallet.
 //
 // What the hub does with the monitors' decisions:
 //   htlc_resolved (an HTLC we offered downstream) → the router settles the upstream HTLC the same way:
@@ -15,6 +17,7 @@
 // The monitors themselves, their feed, startup adoption, stale channels (scenario 6) and force close
 // through the channel machine are host/monitor/channel-monitors.ts, the same for the hub and the SDK.
 import { channelKeys } from '../../protocol/keys/channel.ts'
+import { MAX_QUOTED_CHARS } from '../../protocol/limits.ts'
 import { hexToBytes } from '../../protocol/types.ts'
 import type { MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { ChainBackend } from '../../host/chain/backend.ts'
@@ -73,7 +76,7 @@ export class HubMonitoring {
       depth: opts.depth,
       feeratePerKw: opts.feeratePerKw,
       onEvent: async (id, ev) => { await self.onEvent(id, ev) },
-      onBroadcastError: (id, txid, reason, detail) => { opts.log({ event: 'monitor_broadcast_refused', channel_id: id, txid, reason, detail: detail.slice(0, 300) }) },
+      onBroadcastError: (id, txid, reason, detail) => { opts.log({ event: 'monitor_broadcast_refused', channel_id: id, txid, reason, detail: detail.slice(0, MAX_QUOTED_CHARS) }) },
       onChainWiped: e => { opts.fatal('chain_wiped', e.detail) },
       onFeedError: e => { opts.fatal('store_failed', e) },
       onStale: (id, stateSeq, monitorSeq) => {
@@ -139,7 +142,7 @@ export class HubMonitoring {
         // Only HTLCs we offered downstream have an upstream to settle.
         if (ch === undefined || ev.htlc.offerer !== 'local') return
         if (ev.outcome === 'fulfilled' && ev.preimage !== undefined) this.downstreamFulfilled(ch, ev.htlc.id, ev.htlc.paymentHash, ev.preimage)
-        else if (ev.outcome === 'failed') this.opts.router.event(ch, { type: 'htlc_failed', id: ev.htlc.id, paymentHash: ev.htlc.paymentHash, reason: 'permanent_channel_failure' })
+        else if (ev.outcome === 'failed') this.opts.router.failedOnChain(ch, ev.htlc.id)
         return
       case 'preimage_learned':
         this.opts.log({ event: 'monitor_preimage_learned', channel_id: channelId, payment_hash: ev.paymentHash })
@@ -157,6 +160,6 @@ export class HubMonitoring {
   /** The router's own path for a downstream fulfil (scenario 8): it stores the preimage and the
    *  circuit's outcome, then fulfils the upstream HTLC. Idempotent (a resolved circuit is resent). */
   private downstreamFulfilled (ch: ManagedChannel, htlcId: number, paymentHash: string, preimage: string): void {
-    this.opts.router.event(ch, { type: 'htlc_fulfilled', id: htlcId, paymentHash, preimage })
+    this.opts.router.fulfilledOnChain(ch, htlcId, paymentHash, preimage)
   }
 }
