@@ -1,5 +1,7 @@
 // HubClient's arguments, checked at the boundary (DESIGN.md rule 4). SDK arguments are programmer
 // input: a bad one throws a TypeError whose message names the field ("createInvoice.amountMsat: ...").
+// The client's options (clientOptionsSchema) and the host parts it runs over (clientHostSchema) are
+// browser-safe; the Node entry's options (client-sdk/node.ts) add where those parts come from.
 import { z } from 'zod'
 import * as secp from '@noble/secp256k1'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
@@ -10,6 +12,7 @@ import { MAX_FIELD_BYTES } from '../protocol/invoice/index.ts'
 import { hexToBytes, type NodeId } from '../protocol/types.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import type { Store } from '../host/store/index.ts'
+import type { Wallet } from '../host/wallet/wallet.ts'
 import type { SocketFactory } from './transport/socket.ts'
 import { wsUrlSchema } from './transport/options.ts'
 
@@ -23,18 +26,18 @@ const secretKey = z.union([
 
 const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
 
-/** Something that quacks like a ChainBackend (checked by its methods, not its class, so any backend fits). */
-const chainBackend = z.custom<ChainBackend>(v => {
+/** An object with these methods (host parts are checked by their methods, not their class, so any
+ *  implementation fits). */
+const hasMethods = <T>(what: string, methods: readonly string[]) => z.custom<T>(v => {
   const o = v as Record<string, unknown> | null
-  return typeof o === 'object' && o !== null && ['tip', 'getBlock', 'getRawTransaction', 'getTxOut', 'broadcast', 'follow', 'close'].every(m => typeof o[m] === 'function')
-}, { error: 'must be a ChainBackend (tip, getBlock, getRawTransaction, getTxOut, broadcast, follow, close)' })
+  return typeof o === 'object' && o !== null && methods.every(m => typeof o[m] === 'function')
+}, { error: `must be a ${what} (${methods.join(', ')})` })
 
-const btcdRpc = z.strictObject({
-  host: z.string().min(1).max(255),
-  port: z.number().int().min(1).max(65_535),
-  user: z.string().max(256),
-  pass: z.string().max(256),
-})
+export const chainBackend = hasMethods<ChainBackend>('ChainBackend',
+  ['tip', 'getBlock', 'getRawTransaction', 'getTxOut', 'broadcast', 'follow', 'close'])
+export const storeLike = hasMethods<Store>('Store', ['get', 'write', 'iterate', 'close'])
+export const socketFactory = z.custom<SocketFactory>(v => typeof v === 'function',
+  { error: 'must be a function (url) => Promise<SocketLike>' })
 
 export const ROLES = ['platform', 'creator', 'treasury'] as const
 export type Role = (typeof ROLES)[number]
@@ -45,15 +48,8 @@ export const clientOptionsSchema = z.strictObject({
   hubUrl: wsUrlSchema,
   /** The hub's node id: the handshake fails unless the hub proves this key. */
   hubId: nodeId,
-  /** LevelDB store and on-chain wallet live here; one client per directory. */
-  dataDir: z.string().min(1).max(4_096),
-  /** The chain: a ChainBackend the caller owns, or a btcd RPC endpoint the client connects to. */
-  chain: chainBackend.optional(),
-  btcdRpc: btcdRpc.optional(),
   /** What this party does (informational: events and the demo use it). */
   role: z.enum(ROLES).default('platform'),
-  /** On-chain fee rate of the wallet (funding transactions), sat/vB. btcd has no fee estimation. */
-  feeRateSatPerVb: z.number().min(1).max(10_000).default(2),
   /** Commitment feerate we propose when we open a channel (sat per 1000 weight units). */
   commitmentFeeratePerKw: z.number().int().min(FEERATE_PER_KW_FLOOR).max(100_000).default(1_000),
   /** The hub sends channel_ready only after this many confirmations of a channel we fund (≥ 1). */
@@ -64,24 +60,31 @@ export const clientOptionsSchema = z.strictObject({
   /** Reconnect backoff, ms. */
   reconnectInitialMs: z.number().int().min(1).max(60_000).default(100),
   reconnectMaxMs: z.number().int().min(1).max(3_600_000).default(2_000),
-  /** Opens the WebSocket (default: `ws` in Node, the native one in browsers). Tests pass one that
-   *  can cut the connection at a chosen message. */
-  socketFactory: z.custom<SocketFactory>(v => typeof v === 'function', { error: 'must be a function (url) => Promise<SocketLike>' }).optional(),
   /** Blocks we ask the hub's HTLC expiry to be above the current height (final CLTV delta). */
   finalCltvDelta: z.number().int().min(9).max(DEFAULT_MAX_CLTV_EXPIRY_DELTA).default(40),
   /** An event a listener threw on (or rejected) is delivered again after this long (and at every
    *  start) until every listener takes it (client-sdk/event-outbox.ts). */
   eventRetryMs: z.number().int().min(10).max(3_600_000).default(5_000),
-  /** The client's store (channel states, invoices, payments, events), owned by the caller: default a
-   *  LevelDB store in `dataDir`/store, which the client opens and closes itself. */
-  store: z.custom<Store>(v => {
-    const o = v as Record<string, unknown> | null
-    return typeof o === 'object' && o !== null && ['get', 'write', 'iterate', 'close'].every(m => typeof o[m] === 'function')
-  }, { error: 'must be a Store (get, write, iterate, close)' }).optional(),
-}).refine(o => (o.chain === undefined) !== (o.btcdRpc === undefined), { error: 'give exactly one of chain, btcdRpc', path: ['chain'] })
+})
 
 export type ClientOptions = z.output<typeof clientOptionsSchema>
 export type ClientOptionsInput = z.input<typeof clientOptionsSchema>
+
+/** The parts a client runs over, owned by whoever made them: `release`, if given, is called once
+ *  when the client is done with them (stop(), or a create() that failed) to close what should be
+ *  closed. */
+export const clientHostSchema = z.strictObject({
+  /** Channel states, invoices, payments, events: the client's own durable store. */
+  store: storeLike,
+  /** The client's own view of the chain (it watches its channels' funding and the monitors' claims). */
+  chain: chainBackend,
+  /** The on-chain wallet that funds the channels we open and receives what the monitors claim. */
+  wallet: hasMethods<Wallet>('Wallet', ['newAddress', 'buildTx', 'broadcast', 'balance', 'close']),
+  /** Opens the WebSocket to the hub (a browser's native WebSocket; `ws` in Node, client-sdk/node.ts). */
+  socket: socketFactory,
+  release: z.custom<() => void | Promise<void>>(v => typeof v === 'function', { error: 'must be a function' }).optional(),
+})
+export type ClientHost = z.output<typeof clientHostSchema>
 
 export const openChannelArgs = z.strictObject({
   capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(DEFAULT_MIN_FUNDING_SATOSHIS).max(MAX_FUNDING_SATOSHIS),

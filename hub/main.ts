@@ -4,7 +4,7 @@
 // monitors, the WebSocket transport and the admin API. The command line and the process around the
 // hub (flags, `--help`, the `listening` line, signals, exit codes) are hub/cli.ts.
 //
-// Crash injection for tests: HUB_CRASH_AT=<before|after>:<point>:<n> (hub/crash-points.ts lists the
+// Crash injection for tests: HUB_CRASH_AT=<before|after>:<point>:<n> (host/crash-points.ts lists the
 // points). Helper to spawn it as a child process: startHub() in test/helpers/hub.ts.
 import fs from 'node:fs'
 import path from 'node:path'
@@ -17,8 +17,10 @@ import type { RegtestControl } from '../host/chain/backend.ts'
 import { chainHashOf } from '../host/chain/chain-hash.ts'
 import { BtcdChainBackend } from '../host/chain/btcd/backend.ts'
 import { startBtcd, type ManagedBtcd } from '../host/chain/btcd/node.ts'
+import { loadPreimage } from '../host/channel/index.ts'
 import { LevelStore } from '../host/store/node/level-store.ts'
 import { Wallet } from '../host/wallet/wallet.ts'
+import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { channelCommands } from './admin/channel-commands.ts'
 import { AdminServer } from './admin/server.ts'
 import { adminViews } from './admin/views.ts'
@@ -28,7 +30,6 @@ import { CloseBroadcaster } from './channels/closing.ts'
 import { ChannelManager } from './channels/manager.ts'
 import { HubMonitoring } from './channels/monitoring.ts'
 import { isChannelPartner } from './channels/partners.ts'
-import { loadPreimage } from './channels/records.ts'
 import { runFromCommandLine, type Log } from './cli.ts'
 import type { HubConfig } from './config.ts'
 import { lostFunding } from './funding/chain-wipe-check.ts'
@@ -86,7 +87,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const store = await LevelStore.open(path.join(config.dataDir, 'store'))
   cleanups.push(() => store.close())
   const opened = await Wallet.open({
-    dataDir: path.join(config.dataDir, 'wallet'), chain, feeRate: config.walletFeeRate, finalityDepth: config.channels.finalityDepth,
+    storage: fileWalletStorage(path.join(config.dataDir, 'wallet')), chain,
+    feeRate: config.walletFeeRate, finalityDepth: config.channels.finalityDepth,
     onFatal: e => fatal('chain_wiped', e.detail),
   })
   if (!opened.ok) {
@@ -101,7 +103,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const circuits = new CircuitStore(store)
   await circuits.load()
   stage('circuits_loaded', { circuits: circuits.all().length })
-  // Preimages learned from now on; stored ones are looked up when a replay needs one (records.ts).
+  // Preimages learned from now on; stored ones are looked up when a replay needs one (host/channel/record.ts).
   const preimages = new Map<string, string>()
 
   // ── channels, funding, router ──

@@ -10,7 +10,7 @@ import { CLOSE } from '../../protocol/auth/close-codes.ts'
 import { decodeFrame, encodeMessage, type PeerMessage, type WireError } from '../../protocol/wire/index.ts'
 import { Emitter } from './events.ts'
 import { parseConnectArgs, type ConnectOptions, type ConnectOptionsInput } from './options.ts'
-import { defaultSocketFactory, frameText, OPEN, type SocketFactory, type SocketLike } from './socket.ts'
+import { nativeSocketFactory, frameText, OPEN, type SocketFactory, type SocketLike } from './socket.ts'
 
 /** Why connect() failed. `final`: retrying the same thing will fail the same way. */
 export type ConnectFailure =
@@ -126,7 +126,7 @@ function withAdmissionToken (url: string, nodeKey: Uint8Array, hubId: NodeId | u
  * Opens an authenticated connection to the hub at `url` as the node whose secret key is `nodeKey`.
  * Resolves once both sides proved their keys; rejects with a ConnectError saying why not.
  */
-export async function connect (url: string, nodeKey: Uint8Array, options?: ConnectOptionsInput, socketFactory: SocketFactory = defaultSocketFactory): Promise<HubConnection> {
+export async function connect (url: string, nodeKey: Uint8Array, options?: ConnectOptionsInput, socketFactory: SocketFactory = nativeSocketFactory): Promise<HubConnection> {
   const args = parseConnectArgs(url, nodeKey, options)
   const nodeId = nodeIdOf(args.nodeKey)
   const ws = await socketFactory(withAdmissionToken(args.url, args.nodeKey, args.options.admissionHubId ?? args.options.expectedHubId))

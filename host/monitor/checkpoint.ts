@@ -20,9 +20,9 @@ import { fundingDepth, type MonitorState, type MonitorTx } from '../../protocol/
 import { commitmentNumberOf } from '../../protocol/monitor/commitments.ts'
 import { keys as storeKeys, parseJsonValue, type Store } from '../store/index.ts'
 
-/** The summary's key. (Layout: host/store/keys.ts lists mon/<id>; this one sits beside it.) */
-export const INDEX_PREFIX = 'mon-idx/'
-export const indexKey = (channelId: string): string => INDEX_PREFIX + storeKeys.monitorState(channelId).slice('mon/'.length)
+/** The summary's key (host/store/keys.ts). */
+export const INDEX_PREFIX = storeKeys.monitorSummaryPrefix
+export const indexKey = storeKeys.monitorSummary
 
 export interface Summary {
   /** The checkpoint's lastSeq. */

@@ -1,7 +1,10 @@
 // host/monitor: runs the chain monitors (protocol/monitor, BOLT #5) of all of an owner's channels.
-// Used by the hub and by the SDK (each with its own Store, ChainBackend and wallet).
+// Used by the hub and by the SDK (each with its own Store, ChainBackend and wallet) through ONE
+// wrapper, ChannelMonitors (channel-monitors.ts): the MonitorHost below, its update feed, startup
+// adoption with stale-channel detection, and force close through the channel machine. The owner gives
+// it its channels, their keys and what to do with the monitors' decisions.
 //
-// Wiring (a few lines; hub/channels/monitoring.ts and client-sdk/monitoring.ts do this):
+// What ChannelMonitors does with MonitorHost:
 //
 //   import { MonitorHost } from '../host/monitor/index.ts'
 //   import { monitorKeys } from '../protocol/monitor/index.ts'
@@ -50,4 +53,7 @@
 // is the channel's feerate. The fee-bump clock runs per block a claim is wanted, including blocks
 // replayed while catching up.
 export { MonitorHost, type MonitorHostOptions, type MonitorEvent } from './host.ts'
+export {
+  ChannelMonitors, type ChannelMonitorsOptions, type ChannelForceClose, type MonitoredChannel, type MonitorStartFailure,
+} from './channel-monitors.ts'
 export { monitorBlockOf, monitorTxOf } from './convert.ts'

@@ -40,7 +40,7 @@ export interface RouterOptions {
   config: HubConfig
   /** Preimages learned while running (the router adds to it), for replays. */
   preimages: Map<string, string>
-  /** A preimage any channel stored (records.ts preimage index), for replays after a restart. */
+  /** A preimage any channel stored (host/channel/record.ts preimage index), for replays after a restart. */
   lookupPreimage?: (paymentHash: string) => Promise<string | undefined>
   height: () => number
   /** Opens a hub-funded channel to a payee that has none (funding/inbound.ts); returns why not, if

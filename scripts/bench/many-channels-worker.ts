@@ -17,7 +17,7 @@
 // balances, stop.
 import { Psbt, networks, payments } from 'bitcoinjs-lib'
 import * as ecc from 'tiny-secp256k1'
-import { HubLink } from '../../client-sdk/transport/index.ts'
+import { HubLink } from '../../client-sdk/node.ts'
 import { ChannelDriver } from '../../host/channel/index.ts'
 import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
 import { bolt3Signer, defaultPolicy, fundingAsAgreed, isFinal, openChannel, type ChannelState } from '../../protocol/channel/index.ts'

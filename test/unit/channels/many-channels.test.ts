@@ -1,4 +1,4 @@
-// What lets the hub restart with many channels (hub/channels/channel.ts, records.ts, manager.ts): a
+// What lets the hub restart with many channels (hub/channels/channel.ts, host/channel/record.ts, manager.ts): a
 // restarted hub builds no channel driver until the channel is used, feeds blocks only to channels
 // with HTLCs in flight (an idle channel gets the height before its next input), lists channels and
 // preimages from indexes only, and holds sessions until it is ready.
@@ -8,7 +8,9 @@ import type { ChannelId, NodeId } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
 import { AuditLog } from '../../../hub/audit/index.ts'
 import { ChannelManager } from '../../../hub/channels/manager.ts'
-import { channelIndexKey, channelIndexOp, loadChannelIndex, loadChannelRecords, loadPreimage, loadPreimages, preimageOps } from '../../../hub/channels/records.ts'
+import {
+  channelIndexKey, channelIndexOp, loadChannelIndex, loadChannelRecords, loadPreimage, loadPreimages, preimageOps,
+} from '../../../host/channel/record.ts'
 import { hubConfigSchema } from '../../../hub/config.ts'
 import { CircuitStore, type Circuit } from '../../../hub/router/circuits.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
@@ -79,7 +81,7 @@ t.test('records: channels and preimages are read from the indexes only', async t
   ])
   t.equal(await loadPreimage(store, hash), undefined, 'a preimage without its index entry is not found (no scan of monitor updates)')
   t.same(await loadChannelIndex(store), [], 'a channel record without its index entry is not listed (no scan of chan/)')
-  // The entries as ChannelManager.persist writes them, in the batch of the write that makes them true.
+  // The entries as the persist batch writes them (host/channel/persist.ts), in the batch of the write that makes them true.
   await store.write([channelIndexOp(id, peer), ...preimageOps([update])])
   t.same(await loadChannelIndex(store), [{ channelId: id, peer }], 'the channel is listed from its index entry')
   t.equal(await loadPreimage(store, hash), preimage, 'the preimage is found through its index entry')
