@@ -13,7 +13,7 @@ import { connect, ConnectError, type CloseInfo, type ConnectFailure, type HubCon
 import { randomUnit } from '../../host/random.ts'
 import { Emitter } from './events.ts'
 import { parseBackoff, parseConnectArgs, type BackoffOptions, type BackoffOptionsInput, type ConnectOptionsInput } from './options.ts'
-import { defaultSocketFactory, type SocketFactory } from './socket.ts'
+import { nativeSocketFactory, type SocketFactory } from './socket.ts'
 
 export type HubLinkEvents = {
   /** Authenticated (again). The channel layer reestablishes its channels here. */
@@ -92,7 +92,7 @@ export class HubLink extends Emitter<HubLinkEvents> {
     const { backoff: _b, random: _r, socketFactory, ...connectOptions } = this.options
     const admissionHubId = connectOptions.admissionHubId ?? connectOptions.expectedHubId ?? this.lastHubId
     try {
-      const conn = await connect(this.url, this.nodeKey, { ...connectOptions, ...(admissionHubId !== undefined ? { admissionHubId } : {}) }, socketFactory ?? defaultSocketFactory)
+      const conn = await connect(this.url, this.nodeKey, { ...connectOptions, ...(admissionHubId !== undefined ? { admissionHubId } : {}) }, socketFactory ?? nativeSocketFactory)
       this.connecting = false
       if (this.stopped) { conn.close(1000, 'client stopping'); return }
       this.failures = 0

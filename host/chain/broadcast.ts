@@ -12,7 +12,9 @@ export type Broadcast =
   | { kind: 'already_out'; reason: 'already_in_mempool' | 'already_in_chain' }
 
 /** Whether a refusal only says the transaction is out already. */
-export function isAlreadyOut (f: BroadcastFailure): f is { kind: 'rejected'; reason: 'already_in_mempool' | 'already_in_chain'; detail: string } {
+export function isAlreadyOut (
+  f: BroadcastFailure,
+): f is { kind: 'rejected'; reason: 'already_in_mempool' | 'already_in_chain'; detail: string } {
   return f.kind === 'rejected' && (f.reason === 'already_in_mempool' || f.reason === 'already_in_chain')
 }
 

@@ -1,6 +1,6 @@
 // Scenario 12, "chain wiped under the hub": a regtest btcd deletes its chain when it restarts
 // (btcd.go removeRegressionDB). Anything the hub built on that chain (funding transactions, final
-// payouts) is gone, and carrying on would mark things settled that no longer exist.
+// payouts) is gone, and carrying on would treat as final what no longer exists.
 //
 // The detector holds what we treat as final: checkpoints (blocks at least `finality` deep when we
 // saw them) and transactions confirmed at that depth. A final block whose height is now above the

@@ -11,7 +11,9 @@ import type { BroadcastFailure, ChainBackend, ChainFailure } from '../chain/back
 import { broadcastTx, type Broadcast } from '../chain/broadcast.ts'
 
 /** Broadcasts an agreed closing transaction. */
-export async function broadcastClose (chain: Pick<ChainBackend, 'broadcast'>, tx: SignedClosing): Promise<Result<Broadcast, BroadcastFailure>> {
+export async function broadcastClose (
+  chain: Pick<ChainBackend, 'broadcast'>, tx: SignedClosing,
+): Promise<Result<Broadcast, BroadcastFailure>> {
   return await broadcastTx(chain, tx.hex)
 }
 
@@ -21,7 +23,9 @@ export async function broadcastClose (chain: Pick<ChainBackend, 'broadcast'>, tx
  * lookup). undefined for every other channel (nothing agreed, or the funding output is spent: the
  * close, or whatever else spent it, is the chain monitor's).
  */
-export async function pendingClose (chain: Pick<ChainBackend, 'getTxOut'>, s: ChannelState): Promise<Result<SignedClosing | undefined, ChainFailure>> {
+export async function pendingClose (
+  chain: Pick<ChainBackend, 'getTxOut'>, s: ChannelState,
+): Promise<Result<SignedClosing | undefined, ChainFailure>> {
   const tx = s.closing.signedTx
   if (s.phase !== 'closing' || tx === undefined || s.setup.funding === undefined) return ok(undefined)
   const out = await chain.getTxOut(s.setup.funding.txid, s.setup.funding.outputIndex, true)

@@ -11,7 +11,7 @@
 // replays the updates newer than its checkpoint, and the host follows the chain from its recent
 // blocks (mon-tip): the blocks missed while down are scanned in order (scenario 11).
 //
-// Cost (issue 7). Updates handed in are applied directly (the store is read only to fill a gap). A
+// Cost per payment and per idle channel. Updates handed in are applied directly (the store is read only to fill a gap). A
 // monitor with nothing at stake (checkpoint.ts isQuiet) is stepped only by blocks that touch its
 // funding tx or output, found through a funding index, and is dropped from memory once idle and
 // stored: the host keeps a few numbers for it, and loads it again when a block, an update or the
@@ -128,15 +128,6 @@ export class MonitorHost {
         if (sum.funding !== null) e.funding = sum.funding
         host.index(e)
         if (!sum.quiet) atStake.push(e)
-      }
-      // A store written before the summaries existed: every stored monitor is loaded (and summarised
-      // at the next store).
-      if (host.entries.size === 0) {
-        for await (const [key] of opts.store.iterate(storeKeys.monitorStatePrefix)) {
-          const e: Entry = { id: key.slice(storeKeys.monitorStatePrefix.length), storedSeq: 0, fundingHeight: 0, quiet: false, storedQuiet: false, closed: false, busy: false }
-          host.index(e)
-          atStake.push(e)
-        }
       }
       for (const e of atStake) await host.load(e)
     } catch (e) {

@@ -22,6 +22,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
+import { DEFAULT_MIN_FUNDING_SATOSHIS, MAX_FUNDING_SATOSHIS } from '../../protocol/limits.ts'
 import type { NodeId } from '../../protocol/types.ts'
 
 export interface AdminHandlers {
@@ -37,12 +38,18 @@ export interface AdminHandlers {
   mine? (blocks: number): Promise<unknown>
 }
 
+/** Largest request body: the biggest request (open) is under 200 bytes. */
 const MAX_BODY = 16 * 1024
-const openBody = z.strictObject({ peer: z.string().regex(/^0[23][0-9a-f]{64}$/, { error: 'must be a node id (33-byte compressed key, hex)' }), funding_sat: z.number().int().min(20_000).max(2 ** 24 - 1).optional() })
+const openBody = z.strictObject({
+  peer: z.string().regex(/^0[23][0-9a-f]{64}$/, { error: 'must be a node id (33-byte compressed key, hex)' }),
+  funding_sat: z.number().int().min(DEFAULT_MIN_FUNDING_SATOSHIS).max(MAX_FUNDING_SATOSHIS).optional(),
+})
 const channelIdField = z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 32 bytes of lowercase hex' })
 const closeBody = z.strictObject({ channel_id: channelIdField, allow_dust_trim: z.boolean().optional() })
 const forceCloseBody = z.strictObject({ channel_id: channelIdField })
-const mineBody = z.strictObject({ blocks: z.number().int().min(1).max(1000) })
+/** Blocks one mine request may ask for: a regtest chain grows by them, and btcd mines them one by one. */
+const MAX_BLOCKS_PER_REQUEST = 1_000
+const mineBody = z.strictObject({ blocks: z.number().int().min(1).max(MAX_BLOCKS_PER_REQUEST) })
 
 export class AdminServer {
   private constructor (private readonly server: Server) {}

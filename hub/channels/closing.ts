@@ -30,7 +30,10 @@ export interface ClosedChannel {
 export class CloseBroadcaster implements ChannelListener {
   readonly closed = new Map<string, ClosedChannel>()
 
-  constructor (private readonly chain: Pick<ChainBackend, 'broadcast' | 'getTxOut'>, private readonly log: (e: Record<string, unknown>) => void) {}
+  constructor (
+    private readonly chain: Pick<ChainBackend, 'broadcast' | 'getTxOut'>,
+    private readonly log: (e: Record<string, unknown>) => void,
+  ) {}
 
   event (ch: ManagedChannel, e: ChannelEvent): void {
     if (e.type !== 'closing_agreed') return
@@ -42,22 +45,31 @@ export class CloseBroadcaster implements ChannelListener {
   async resume (channels: ReadonlyArray<Pick<ManagedChannel, 'channelId' | 'peer' | 'state'>>): Promise<void> {
     for (const ch of channels) {
       const pending = await pendingClose(this.chain, ch.state)
-      if (!pending.ok) this.log({ event: 'closing_not_broadcast', channel_id: ch.channelId, detail: `funding output lookup: ${pending.error.detail}` })
-      else if (pending.value !== undefined) await this.broadcast(ch, pending.value)
+      if (pending.ok) {
+        if (pending.value !== undefined) await this.broadcast(ch, pending.value)
+      } else {
+        this.log({ event: 'closing_not_broadcast', channel_id: ch.channelId, detail: `funding output lookup: ${pending.error.detail}` })
+      }
     }
   }
 
   private async broadcast (ch: Pick<ManagedChannel, 'channelId' | 'peer'>, tx: SignedClosing): Promise<void> {
     const id = ch.channelId
     const r = await broadcastClose(this.chain, tx)
-    this.log({ event: 'closing_broadcast', channel_id: id, peer: ch.peer, ok: r.ok, txid: tx.txid, fee_sat: tx.agreedFeeSat, ...(r.ok ? {} : { error: r.error }) })
+    this.log({
+      event: 'closing_broadcast', channel_id: id, peer: ch.peer, ok: r.ok, txid: tx.txid, fee_sat: tx.agreedFeeSat,
+      ...(r.ok ? {} : { error: r.error }),
+    })
     if (!r.ok) return
     this.closed.set(id, {
       channelId: id, peer: ch.peer, closingTxid: tx.txid, toLocalSat: tx.localSat, toRemoteSat: tx.remoteSat,
       feeSat: tx.feeSat, agreedFeeSat: tx.agreedFeeSat, trimmedLocalSat: tx.trimmedLocalSat, trimmedRemoteSat: tx.trimmedRemoteSat,
     })
     if (tx.trimmedLocalSat > 0 || tx.trimmedRemoteSat > 0) {
-      this.log({ event: 'closing_trimmed_dust', channel_id: id, peer: ch.peer, trimmed_local_sat: tx.trimmedLocalSat, trimmed_remote_sat: tx.trimmedRemoteSat, dust_limit_sat: tx.dustLimitSat })
+      this.log({
+        event: 'closing_trimmed_dust', channel_id: id, peer: ch.peer,
+        trimmed_local_sat: tx.trimmedLocalSat, trimmed_remote_sat: tx.trimmedRemoteSat, dust_limit_sat: tx.dustLimitSat,
+      })
     }
   }
 }

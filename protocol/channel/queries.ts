@@ -6,7 +6,7 @@
 // signed for the peer that it has not revoked the previous one for yet), or, before that, in an update
 // list (proposed, signed, acked) of its offerer. Spec amounts are in our perspective everywhere
 // (state.ts): an HTLC with offerer 'local' is one we offered.
-import { ANCHOR_OUTPUT_SAT, COMMITMENT_BASE_WEIGHT, HTLC_OUTPUT_WEIGHT } from '../tx/fees.ts'
+import { ANCHOR_OUTPUT_SAT, commitmentBaseFeeSat } from '../tx/fees.ts'
 import { isOperating } from './phase.ts'
 import type { ChannelState, CommitmentSpec, Htlc } from './state.ts'
 
@@ -19,7 +19,9 @@ function specs (s: ChannelState): CommitmentSpec[] {
 
 /** Every update list of both sides. */
 function updateLists (s: ChannelState): ReadonlyArray<readonly unknown[]> {
-  return [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.remoteChanges.proposed, s.remoteChanges.acked, s.remoteChanges.signed]
+  const l = s.localChanges
+  const r = s.remoteChanges
+  return [l.proposed, l.signed, l.acked, r.proposed, r.acked, r.signed]
 }
 
 /** An update sent or received that is not yet irrevocably in both commitments. */
@@ -96,7 +98,9 @@ export interface OfferedSpec { paymentHash: string; amountMsat: number; cltvExpi
  * in `claimed` (ids other records hold already: two payments with one hash stay two HTLCs).
  */
 export function findOffered (s: ChannelState, out: OfferedSpec, claimed: ReadonlySet<number>): number | undefined {
-  return offeredHtlcs(s, 'anywhere').find(h => h.paymentHash === out.paymentHash && h.amountMsat === out.amountMsat && h.cltvExpiry === out.cltvExpiry && !claimed.has(h.id))?.id
+  const matches = (h: Htlc): boolean =>
+    h.paymentHash === out.paymentHash && h.amountMsat === out.amountMsat && h.cltvExpiry === out.cltvExpiry
+  return offeredHtlcs(s, 'anywhere').find(h => matches(h) && !claimed.has(h.id))?.id
 }
 
 /**
@@ -113,12 +117,13 @@ export function spendableMsat (s: ChannelState): number {
   return spec.toLocalMsat - reserve - pending - (s.setup.isFunder ? funderMarginMsat(s, spec) : 0)
 }
 
-/** The funder's margin for the commitment it pays for, in msat: the fee at feerate_per_kw × weight
- *  (already msat) with two more HTLC outputs than `spec` has, and the anchor outputs. BOLT #3 ("Fee
- *  Payment"): "if `option_anchors` applies to the commitment transaction, also subtract two times
- *  the fixed anchor size of 330 sat from the funder (either local or remote)." */
+/** The funder's margin for the commitment it pays for, in msat: what that commitment would cost it
+ *  with two more HTLC outputs than `spec` has — its fee (BOLT #3 "Fee Calculation", rounded down to
+ *  the satoshi as the commitment's is) and, with anchors, both anchor outputs. BOLT #3 ("Fee
+ *  Payment"): "if `option_anchors` applies to the commitment transaction, also subtract two times the
+ *  fixed anchor size of 330 sat from the funder (either local or remote)." */
 function funderMarginMsat (s: ChannelState, spec: CommitmentSpec): number {
-  const feeMsat = spec.feeratePerKw * (COMMITMENT_BASE_WEIGHT[s.setup.channelType] + HTLC_OUTPUT_WEIGHT * (spec.htlcs.length + 2))
-  const anchorsMsat = s.setup.channelType === 'anchors' ? 2 * ANCHOR_OUTPUT_SAT * 1000 : 0
-  return feeMsat + anchorsMsat
+  const type = s.setup.channelType
+  const anchorsSat = type === 'anchors' ? 2 * ANCHOR_OUTPUT_SAT : 0
+  return (commitmentBaseFeeSat(type, spec.feeratePerKw, spec.htlcs.length + 2) + anchorsSat) * 1000
 }

@@ -4,6 +4,7 @@
 // protocol/channel/bolt3-signer.ts is the real one; a test may pass any implementation of this
 // interface (all of them are pure: same inputs, same outputs).
 import type { Sat } from '../types.ts'
+import type { Tx } from '../tx/types.ts'
 import type { ChannelSetup, CommitmentSpec, Side } from './state.ts'
 
 /** One commitment transaction, as the signer needs to build it. */
@@ -48,4 +49,9 @@ export interface ChannelSigner {
   /** The variant of the closing transaction the peer's signature is valid for (its dust limit or
    *  ours), or undefined if it is valid for neither. */
   checkClosing (setup: ChannelSetup, c: ClosingRef, signature: string): ClosingVariant | undefined
+  /** Our signature (SIGHASH_ALL) of input `index` of a splice transaction, which spends the funding
+   *  output `setup` describes (BOLT #2 tx_signatures `shared_input_signature`). */
+  signFundingInput (setup: ChannelSetup, tx: Tx, index: number): string
+  /** Whether the peer's `shared_input_signature` is valid for that input, with its funding key. */
+  checkFundingInput (setup: ChannelSetup, tx: Tx, index: number, signature: string): boolean
 }

@@ -1,4 +1,4 @@
-// Protocol hot-path benchmark (issue 7), no btcd, no sockets: two ChannelDrivers in one process joined
+// Protocol hot-path benchmark, no btcd, no sockets: two ChannelDrivers in one process joined
 // by an in-memory link (each message delivered on a later event-loop turn, like a socket read), each
 // persisting like the hub does (JSON channel record + monitor updates + audit entry, one group-commit
 // batch) to an in-memory store whose "fsync" takes --fsync-ms (a timer: Node rounds it up to 1 ms).

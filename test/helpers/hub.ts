@@ -16,15 +16,18 @@ import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import type { RpcConfig } from '../../host/chain/btcd/rpc.ts'
 import type { NodeId } from '../../protocol/types.ts'
-import { HubClient } from '../../client-sdk/index.ts'
+import type { HubClient } from '../../client-sdk/index.ts'
+import { createNodeClient } from '../../client-sdk/node.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { Btcd } from './btcd.ts'
 import { LevelStore } from '../../host/store/node/level-store.ts'
-import { loadChannelRecords } from '../../hub/channels/records.ts'
-import { SEED_FILE, WalletKeys } from '../../host/wallet/keys.ts'
+import { loadChannelRecords } from '../../host/channel/record.ts'
+import { WalletKeys } from '../../host/wallet/keys.ts'
+import { SEED_FILE } from '../../host/wallet/node/file-storage.ts'
 import { hexToBytes } from '../../protocol/types.ts'
 import type { ChannelState } from '../../protocol/channel/index.ts'
-import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { wsSocketFactory } from '../../client-sdk/node/socket.ts'
 import { random32 } from '../../host/random.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -71,7 +74,7 @@ export interface StartHubOptions {
   btcd: RpcConfig
   /** Merged into the hub's config file. */
   config?: Record<string, unknown>
-  /** Extra environment (e.g. HUB_CRASH_AT=before:persist:local_commitment:3, hub/crash-points.ts). */
+  /** Extra environment (e.g. HUB_CRASH_AT=before:persist:local_commitment:3, host/crash-points.ts). */
   env?: Record<string, string>
   /** Log the hub's stderr to ours. */
   verbose?: boolean
@@ -190,7 +193,7 @@ export const randomKey = random32
 /** A connected HubClient whose data lives in `dataDir`. It shares the test's ChainBackend, so
  *  `btc.mine(n)` returns only after the client has seen the blocks too. */
 export async function startClient (o: StartClientOptions, t?: Teardown): Promise<HubClient> {
-  const client = await HubClient.create({
+  const client = await createNodeClient({
     nodeKey: o.nodeKey ?? randomKey(), hubUrl: o.hub.url, hubId: o.hub.hubId, dataDir: o.dataDir, role: o.role,
     chain: o.btc.chain, reconnectInitialMs: 50, reconnectMaxMs: 500, ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}), ...(o.socketFactory !== undefined ? { socketFactory: o.socketFactory } : {}),
   })
@@ -302,7 +305,7 @@ export function cutSwitch (): CutSwitch {
     return plan.timing
   }
   const factory: SocketFactory = async url => {
-    const ws = await defaultSocketFactory(url) as SocketLike & { terminate?: () => void }
+    const ws = await wsSocketFactory(url) as SocketLike & { terminate?: () => void }
     const cut = (): void => { if (ws.terminate !== undefined) ws.terminate(); else ws.close(4000, 'cut') }
     const wrapped: SocketLike = {
       get readyState () { return ws.readyState },
@@ -352,7 +355,7 @@ export function injector (): Injector {
   let received: Array<Record<string, unknown>> = []
   const closes: number[] = []
   const factory: SocketFactory = async url => {
-    const ws = await defaultSocketFactory(url)
+    const ws = await wsSocketFactory(url)
     current = ws
     ws.addEventListener('message', ev => {
       try { received.push(JSON.parse(String(ev.data)) as Record<string, unknown>) } catch { received.push({ raw: String(ev.data) }) }

@@ -32,7 +32,8 @@ t.test('the host stops between closing_signed agreement and broadcast: after the
   const found = await btc.chain.getRawTransaction(tx.txid)
   t.ok(found.ok && found.value !== null && found.value.confirmations === 1, 'the closing tx confirmed')
   if (found.ok && found.value !== null) {
-    t.same(found.value.tx.outputs.map(o => o.value).sort((x, y) => x - y), [tx.localSat, tx.remoteSat].filter(v => v > 0).sort((x, y) => x - y), 'paying what it said')
+    const byValue = (x: number, y: number): number => x - y
+    t.same(found.value.tx.outputs.map(o => o.value).sort(byValue), [tx.localSat, tx.remoteSat].filter(v => v > 0).sort(byValue), 'paying what it said')
   }
   const after = await pendingClose(btc.chain, stored)
   t.same(after, { ok: true, value: undefined }, 'funding spent: nothing to resume')
@@ -54,7 +55,8 @@ t.test('the hub restarts between closing_signed agreement and broadcast: resume 
   const lines: Array<Record<string, unknown>> = []
   const closer = new CloseBroadcaster(btc.chain, l => { lines.push(l) })
   const peer = p.b.nodeId as NodeId
-  const channel = (state: ChannelState): { channelId: ChannelState['channelId']; peer: NodeId; state: ChannelState } => ({ channelId: state.channelId, peer, state })
+  type Stored = { channelId: ChannelState['channelId']; peer: NodeId; state: ChannelState }
+  const channel = (state: ChannelState): Stored => ({ channelId: state.channelId, peer, state })
 
   await closer.resume([channel(normal)])
   t.same(lines, [], 'a channel that has not agreed a close: nothing to broadcast')
@@ -62,7 +64,8 @@ t.test('the hub restarts between closing_signed agreement and broadcast: resume 
 
   await closer.resume([channel(stored)])
   t.match(lines, [{ event: 'closing_broadcast', channel_id: stored.channelId, ok: true, txid: tx.txid }], 'the stored closing tx is broadcast')
-  t.match(closer.closed.get(stored.channelId), { closingTxid: tx.txid, toLocalSat: tx.localSat, toRemoteSat: tx.remoteSat, agreedFeeSat: tx.agreedFeeSat }, 'and the close is recorded')
+  const recorded = { closingTxid: tx.txid, toLocalSat: tx.localSat, toRemoteSat: tx.remoteSat, agreedFeeSat: tx.agreedFeeSat }
+  t.match(closer.closed.get(stored.channelId), recorded, 'and the close is recorded')
   await btc.mine(1)
   const found = await btc.chain.getRawTransaction(tx.txid)
   t.ok(found.ok && found.value !== null && found.value.confirmations === 1, 'the node accepted it: it confirmed')

@@ -17,6 +17,7 @@ import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid 
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
 import { MemoryStore } from '../../../host/store/index.ts'
 import { Wallet } from '../../../host/wallet/wallet.ts'
+import { fileWalletStorage } from '../../../host/wallet/node/file-storage.ts'
 import { ChannelSet } from '../../../client-sdk/channels.ts'
 import { clientOptionsSchema } from '../../../client-sdk/options.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
@@ -34,10 +35,10 @@ async function setup (name: string): Promise<{
 }> {
   const dir = tempDir(name)
   const store = new MemoryStore()
-  const w = await Wallet.open({ dataDir: path.join(dir, 'wallet'), chain: btc.chain, feeRate: 2 })
+  const w = await Wallet.open({ storage: fileWalletStorage(path.join(dir, 'wallet')), chain: btc.chain, feeRate: 2 })
   if (!w.ok) throw new Error(JSON.stringify(w.error))
   const hubKey = randomKey()
-  const opts = clientOptionsSchema.parse({ nodeKey: randomKey(), hubUrl: 'ws://127.0.0.1:1', hubId: nodeIdOf(hubKey), dataDir: dir, chain: btc.chain })
+  const opts = clientOptionsSchema.parse({ nodeKey: randomKey(), hubUrl: 'ws://127.0.0.1:1', hubId: nodeIdOf(hubKey) })
   const warnings: string[] = []
   const toHub: PeerMessage[] = []
   const hubs: ChannelDriver[] = []

@@ -35,13 +35,14 @@ t.test('spendable: our balance in the peer\'s commitment, less its reserve, pend
   const p = new Pair({ seed: 33, capacitySat: 10_000_000, pushMsat: 4_000_000_000, feeratePerKw: 253, a: { channelReserveSat: 10_000 as never }, b: { channelReserveSat: 20_000 as never } })
   p.open()
   // A funded 10,000,000 sat and pushed 4,000,000,000 msat; B requires a reserve of 20,000 sat of A.
-  const margin = 253 * (724 + 172 * 2)
+  // BOLT #3: fee = feerate_per_kw × weight / 1000, rounded down; weight 724 + 172 per HTLC output.
+  const margin = Math.floor(253 * (724 + 172 * 2) / 1000) * 1000
   t.equal(spendableMsat(p.a.state), 6_000_000_000 - 20_000_000 - margin, 'funder: balance − the reserve B requires − the fee for two more HTLC outputs')
   t.equal(spendableMsat(p.b.state), 4_000_000_000 - 10_000_000, 'the other side pays no fee: balance − the reserve A requires')
   p.add(p.a, AMOUNT)
   t.equal(spendableMsat(p.a.state), 6_000_000_000 - 20_000_000 - margin - AMOUNT, 'an add not signed yet counts against it')
   p.settle()
-  const afterMargin = 253 * (724 + 172 * 3)
+  const afterMargin = Math.floor(253 * (724 + 172 * 3) / 1000) * 1000
   t.equal(spendableMsat(p.a.state), 6_000_000_000 - AMOUNT - 20_000_000 - afterMargin, 'once signed it is out of the balance; the margin counts its output')
   t.end()
 })

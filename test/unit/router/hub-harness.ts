@@ -11,7 +11,7 @@ import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
 import { AuditLog } from '../../../hub/audit/index.ts'
 import { ChannelManager } from '../../../hub/channels/manager.ts'
-import { loadPreimages } from '../../../hub/channels/records.ts'
+import { loadPreimages } from '../../../host/channel/record.ts'
 import { hubConfigSchema, type HubConfigInput } from '../../../hub/config.ts'
 import { InboundChannels } from '../../../hub/funding/inbound.ts'
 import { CircuitStore } from '../../../hub/router/circuits.ts'

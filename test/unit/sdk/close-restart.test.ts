@@ -3,7 +3,8 @@
 // A new client over the same store finds the signed closing transaction in the stored channel state and
 // broadcasts it (client-sdk/channels.ts start, host/channel/closing.ts), and closingOf() reports it.
 import t from 'tap'
-import { keys as storeKeys, parseJsonValue, type StoreOp } from '../../../host/store/index.ts'
+import { channelStateKey, loadChannelRecord, type ChannelRecord } from '../../../host/channel/index.ts'
+import { parseJsonValue, type StoreOp } from '../../../host/store/index.ts'
 import type { ChannelState } from '../../../protocol/channel/index.ts'
 import { FakeHub } from './fake-hub.ts'
 
@@ -15,11 +16,12 @@ const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 
   }
 }
 
-/** The channel state a write stores, if it is the write of a closing_signed agreement. */
-function agreement (ops: readonly StoreOp[]): ChannelState | undefined {
+/** The channel state a write stores (its record, host/channel/record.ts), if it is the write of a
+ *  closing_signed agreement. */
+function agreement (channelId: string, ops: readonly StoreOp[]): ChannelState | undefined {
   for (const o of ops) {
-    if (o.type === 'del' || !o.key.startsWith('chan/') || !o.key.endsWith('/state')) continue
-    const s = parseJsonValue(o.value) as ChannelState
+    if (o.type === 'del' || o.key !== channelStateKey(channelId)) continue
+    const s = (parseJsonValue(o.value) as ChannelRecord).state
     if (s.phase === 'closing') return s
   }
   return undefined
@@ -32,7 +34,7 @@ t.test('a crash between the closing agreement and its broadcast: the restarted c
   const channelId = client.channels()[0]!.channelId
   let stored: ChannelState | undefined
   store.onWrite = ops => {
-    const s = agreement(ops)
+    const s = agreement(channelId, ops)
     if (s === undefined || stored !== undefined) return
     // The write reaches the disk, and the process dies before it learns so: the store fails it.
     stored = s
@@ -41,7 +43,7 @@ t.test('a crash between the closing agreement and its broadcast: the restarted c
   }
   void client.close().catch(() => {})
   await until(() => stored !== undefined, 'the agreement is written')
-  await until(async () => (await inner.get(storeKeys.channelState(channelId))) !== undefined && (parseJsonValue((await inner.get(storeKeys.channelState(channelId)))!) as ChannelState).phase === 'closing', 'the agreement is on disk')
+  await until(async () => (await loadChannelRecord(inner, channelId))?.state.phase === 'closing', 'the agreement is on disk')
   const signed = stored!.closing.signedTx
   t.ok(signed !== undefined, 'the stored agreement holds the signed closing tx')
   t.notOk(hub.chain.broadcasts.includes(signed?.hex ?? ''), 'nothing was broadcast before the crash')
@@ -49,7 +51,7 @@ t.test('a crash between the closing agreement and its broadcast: the restarted c
   await client.stop().catch(() => {})
 
   const { client: again } = await hub.client({ inner, nodeKey })
-  t.teardown(() => again.stop())
   await until(() => hub.chain.broadcasts.includes(signed!.hex), 'the restarted client broadcasts the stored closing tx')
   t.match(again.closingOf(channelId), { channelId, closingTxid: signed!.txid, localSat: signed!.localSat, remoteSat: signed!.remoteSat }, 'and reports it')
+  await again.stop()
 })
