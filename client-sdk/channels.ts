@@ -125,11 +125,14 @@ export class ChannelSet {
       const state = r.state
       const ch = this.make(state, r.seed, true)
       // An agreed close is durable with its transaction: a crash before its broadcast went out
-      // broadcasts it now (host/channel/closing.ts).
-      if (state.closing.signedTx !== undefined) ch.closingTx = state.closing.signedTx
-      const pending = await pendingClose(this.chain, state)
-      if (!pending.ok) this.host.warn(`closing ${state.channelId}: funding output lookup: ${pending.error.detail}`)
-      else if (pending.value !== undefined) ch.closingBroadcast = this.broadcastClosing(ch, pending.value)
+      // broadcasts it now, if the funding output is still unspent (host/channel/closing.ts). That
+      // decides it: a closing_agreed the restored machine emits again does not broadcast twice.
+      if (state.closing.signedTx !== undefined) {
+        ch.closingTx = state.closing.signedTx
+        const pending = await pendingClose(this.chain, state)
+        if (!pending.ok) this.host.warn(`closing ${state.channelId}: funding output lookup: ${pending.error.detail}`)
+        else ch.closingBroadcast = pending.value === undefined ? Promise.resolve() : this.broadcastClosing(ch, pending.value)
+      }
       await ch.driver.restored()
       await ch.driver.chain({ type: 'block', height: this.height })
       // A funding we built and stored but may not have broadcast before a crash: broadcast again.
@@ -188,7 +191,7 @@ export class ChannelSet {
       disconnect: () => { this.host.disconnect() },
       emit: ev => {
         if (ev.type === 'funding_needed') { void this.fund(ch, ev.capacitySat, ev.fundingScriptPubkeys); return }
-        if (ev.type === 'closing_agreed') { ch.closingTx = ev.tx; ch.closingBroadcast = this.broadcastClosing(ch, ev.tx) }
+        if (ev.type === 'closing_agreed') { ch.closingTx = ev.tx; ch.closingBroadcast ??= this.broadcastClosing(ch, ev.tx) }
         this.host.event(ch, ev)
       },
       stopped: (e) => {

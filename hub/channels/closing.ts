@@ -35,8 +35,9 @@ export class CloseBroadcaster implements ChannelListener {
     private readonly log: (e: Record<string, unknown>) => void,
   ) {}
 
-  event (ch: ManagedChannel, e: ChannelEvent): void {
-    if (e.type !== 'closing_agreed') return
+  event (ch: Pick<ManagedChannel, 'channelId' | 'peer'>, e: ChannelEvent): void {
+    // A closing_agreed a restored channel emits again, for a close already out: nothing to do.
+    if (e.type !== 'closing_agreed' || this.closed.get(ch.channelId)?.closingTxid === e.tx.txid) return
     void this.broadcast(ch, e.tx)
   }
 

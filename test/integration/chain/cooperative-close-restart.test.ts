@@ -66,9 +66,13 @@ t.test('the hub restarts between closing_signed agreement and broadcast: resume 
   t.match(lines, [{ event: 'closing_broadcast', channel_id: stored.channelId, ok: true, txid: tx.txid }], 'the stored closing tx is broadcast')
   const recorded = { closingTxid: tx.txid, toLocalSat: tx.localSat, toRemoteSat: tx.remoteSat, agreedFeeSat: tx.agreedFeeSat }
   t.match(closer.closed.get(stored.channelId), recorded, 'and the close is recorded')
+  const agreed = p.a.events.find(e => e.type === 'closing_agreed')
+  t.ok(agreed !== undefined, 'the machine emitted closing_agreed')
+  if (agreed !== undefined) closer.event(channel(stored), agreed)
   await btc.mine(1)
   const found = await btc.chain.getRawTransaction(tx.txid)
   t.ok(found.ok && found.value !== null && found.value.confirmations === 1, 'the node accepted it: it confirmed')
+  t.equal(lines.length, 1, 'the same closing_agreed again (a restored channel\'s driver emits it once more): no second broadcast')
 
   lines.length = 0
   await closer.resume([channel(stored)])
