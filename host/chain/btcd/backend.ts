@@ -14,6 +14,7 @@ import { ChainFollower, type FollowerOptions } from '../follower.ts'
 import { mapRejectReason } from '../reject.ts'
 import { parseChainTx } from '../tx.ts'
 import { buildBlock } from './block-builder.ts'
+import type { BlockKeeping } from './block-keeper.ts'
 
 /** btcd answers -5 (ErrRPCNoTxInfo / ErrRPCBlockNotFound) for an unknown transaction or block. */
 const RPC_NOT_FOUND = -5
@@ -33,6 +34,9 @@ export interface BtcdBackendConfig extends RpcConfig {
   miningScript?: Uint8Array
   /** A listener threw during a background sync (a programmer error). Default: console.error. */
   onListenerError?: (e: unknown) => void
+  /** The managed node's block archive (node.ts keepBlocks): getBlock hands a block out only once
+   *  it is kept, so nothing acts on a block that a restart of the node would not bring back. */
+  keeper?: BlockKeeping
 }
 
 /** Decoded confirmed transactions kept (a few: a large batch transaction is big in memory too). */
@@ -95,6 +99,10 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
       txs.push(tx)
     }
     const block: ChainBlock = { hash, height: b.height as Height, prevHash: b.previousblockhash ?? '0'.repeat(64), time: b.time, txs }
+    if (this.config.keeper !== undefined) {
+      const kept = await this.config.keeper.keep(hash)
+      if (!kept.ok) return kept
+    }
     this.blocks.set(hash, block)
     if (this.blocks.size > BLOCK_CACHE_SIZE) this.blocks.delete(this.blocks.keys().next().value as string)
     return ok(block)
