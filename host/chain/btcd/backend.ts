@@ -209,7 +209,10 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
   // ---- regtest controls (tests only) -----------------------------------------------------------
 
   async generate (n: number): Promise<Result<string[], ChainFailure>> {
-    return await this.rpc.request('generate', [n], S.generateSchema, { idempotent: false })
+    const r = await this.rpc.request('generate', [n], S.generateSchema, { idempotent: false })
+    if (!r.ok || r.value.length === 0) return r
+    const kept = await this.kept(r.value[r.value.length - 1]!)
+    return kept.ok ? r : kept
   }
 
   async submitBlock (txHexes: string[], opts: { coinbaseScript?: Uint8Array } = {}): Promise<Result<string, ChainFailure | { kind: 'block_rejected'; detail: string }>> {
@@ -229,7 +232,13 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
     const r = await this.rpc.request('submitblock', [block.toHex()], S.submitBlockSchema, { idempotent: false })
     if (!r.ok) return r
     if (r.value !== null) return err({ kind: 'block_rejected', detail: r.value })
-    return ok(block.getId())
+    const kept = await this.kept(block.getId())
+    return kept.ok ? ok(block.getId()) : kept
+  }
+
+  /** A block we mined is reported once the keeper (if any) holds it, and so every block below it. */
+  private async kept (hash: string): Promise<Result<void, ChainFailure>> {
+    return this.config.keeper === undefined ? ok(undefined) : await this.config.keeper.keep(hash)
   }
 
   async invalidateBlock (hash: string): Promise<Result<void, ChainFailure>> {
