@@ -61,7 +61,7 @@ const MAX_BLOCKS_PER_REQUEST = 1_000
 const mineBody = z.strictObject({ blocks: z.number().int().min(1).max(MAX_BLOCKS_PER_REQUEST) })
 const faucetBody = z.strictObject({
   address: regtestAddress,
-  amount_sat: z.number().int({ error: 'must be an integer number of satoshis' })
+  amount_sat: z.number({ error: 'must be a number of satoshis' }).int({ error: 'must be an integer number of satoshis' })
     .min(1, { error: 'must be at least 1 sat' }).max(MAX_FAUCET_SAT, { error: `must be at most ${MAX_FAUCET_SAT} sat (MAX_FAUCET_SAT)` }),
   confirm: z.boolean().optional(),
 })
