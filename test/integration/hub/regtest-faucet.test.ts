@@ -85,9 +85,6 @@ t.test('faucet: pays exactly, mining coins to an empty hub wallet first; confirm
 
 t.test('/regtest/mine on the managed node: the coinbases pay the hub wallet', async t => {
   const hub = await startHub({ dataDir: path.join(tempDir('mine'), 'hub'), verbose: VERBOSE }, t)
-  const rpc = JSON.parse(fs.readFileSync(String(hub.info.btcd_rpc_file), 'utf8')) as RpcConfig
-  const chain = new BtcdChainBackend({ ...rpc, notifications: false, pollMs: 0 })
-  t.teardown(() => chain.close())
   const info = async (): Promise<{ height: number; wallet: { total: number; immature: number } }> =>
     await (await fetch(String(hub.info.rpc) + '/info')).json() as { height: number; wallet: { total: number; immature: number } }
   const before = await info()
@@ -97,6 +94,9 @@ t.test('/regtest/mine on the managed node: the coinbases pay the hub wallet', as
   await waitFor(async () => (await info()).height === before.height + 3, 'the hub at the new tip', 30_000)
   const after = await info()
   t.equal(after.wallet.total - before.wallet.total, expected, "the hub's wallet gained the three coinbases' subsidy")
+  const rpc = JSON.parse(fs.readFileSync(String(hub.info.btcd_rpc_file), 'utf8')) as RpcConfig
+  const chain = new BtcdChainBackend({ ...rpc, notifications: false, pollMs: 0 })
+  t.teardown(() => chain.close())
   const block = await chain.getBlock(String(mined.body.tip))
   const paid = block.ok && block.value !== null ? block.value.txs[0]!.outputs[0]!.scriptPubKey : ''
   t.equal(paid, bytesToHex(baddress.toOutputScript(String(mined.body.coinbase_address), networks.regtest)), 'the coinbase pays the coinbase_address the route reports')
