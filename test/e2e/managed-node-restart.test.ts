@@ -114,3 +114,13 @@ t.test('a first start that fails (its WebSocket port taken) does not poison the 
   t.ok(info.wallet.spendable > 0, "with the first start's coins, spendable")
   t.ok(hub.lines.some(l => l.event === 'btcd_started' && Number(l.replayed_blocks) > 100), 'its chain replayed')
 })
+
+t.test('scenario 12 on the managed node: a chain that really lost its blocks (archive deleted) still stops the hub with chain_wiped', async t => {
+  const dir = tempDir('managed-wiped')
+  const hub = await startHub({ dataDir: path.join(dir, 'hub'), verbose: VERBOSE }, t)
+  await hub.stop()
+  fs.rmSync(path.join(dir, 'hub', 'btcd', 'blocks.jsonl'))
+  let why = 'started'
+  try { await hub.restart() } catch (e) { why = (e as Error).message }
+  t.match(why, /exited \(70\) before listening[\s\S]*chain_wiped/, 'the hub stops loudly: its wallet was built on blocks the node no longer has')
+})
