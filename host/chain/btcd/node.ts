@@ -144,7 +144,7 @@ export async function startBtcd (opts: StartBtcdOptions = {}): Promise<ManagedBt
   if (!fs.existsSync(BTCD_BIN)) throw new BtcdStartError('not_found', `nothing at ${BTCD_BIN}: run 'npm run install-btcd' first`)
   const tempDir = opts.dataDir === undefined
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'btcd-'))
-  fs.mkdirSync(dataDir, { recursive: true })
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const miner = minerFromKey(opts.miningKey ?? randomBytes(32))
   const stored = opts.rpcCredentialsFile !== undefined ? readRpcCredentials(opts.rpcCredentialsFile) : { ok: true as const, value: null }
   if (!stored.ok) throw new BtcdStartError('unreadable', stored.detail)
