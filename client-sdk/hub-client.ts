@@ -9,7 +9,7 @@ import { addOutcome, type AddOutcome } from '../protocol/channel/add-outcome.ts'
 import { amountToOffer, type FeePolicy } from '../protocol/forwarding.ts'
 import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { closingTrims, type ChannelEvent, type ChannelState, type Phase } from '../protocol/channel/index.ts'
+import { closingTrims, committedIncoming, isSettled, offersPayment, type ChannelEvent, type Phase } from '../protocol/channel/index.ts'
 import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
@@ -483,7 +483,7 @@ export class HubClient extends Emitter<HubClientEvents> {
    * - not stepped (the driver stopped: its store failed): offered again after a restart (recoverPayments).
    */
   private async offer (ch: ClientChannel, paymentHash: string): Promise<void> {
-    if (this.offering.has(paymentHash) || this.channelSet.channels().some(c => offersHash(c, paymentHash))) return
+    if (this.offering.has(paymentHash) || this.channelSet.channels().some(c => offersPayment(c.driver.state, paymentHash, 'anywhere'))) return
     this.offering.add(paymentHash)
     try {
       const rec = await this.book.payment(paymentHash)
@@ -510,7 +510,7 @@ export class HubClient extends Emitter<HubClientEvents> {
    *  (now, or once a channel reestablishes), or failed if no channel is left to offer them on. */
   private async recoverPayments (): Promise<void> {
     for (const rec of await this.book.pending()) {
-      const inFlight = this.channelSet.channels().some(c => offersHash(c, rec.paymentHash))
+      const inFlight = this.channelSet.channels().some(c => offersPayment(c.driver.state, rec.paymentHash, 'anywhere'))
       if (inFlight) continue
       const preimage = await this.channelSet.storedPreimage(rec.paymentHash)
       if (preimage !== undefined) { await this.settleSent(rec.paymentHash, preimage); continue }
@@ -526,14 +526,8 @@ export class HubClient extends Emitter<HubClientEvents> {
    *  fulfilled or failed yet are decided again (idempotent: an invoice remembers the HTLC that paid it). */
   private recoverIncoming (): void {
     for (const ch of this.channelSet.channels()) {
-      const s = ch.driver.state
-      if (s.localCommit === undefined || s.remoteCommit === undefined || isFinal(s.phase)) continue
-      const inRemote = new Set(s.remoteCommit.spec.htlcs.filter(h => h.offerer === 'remote').map(h => h.id))
-      const removing = new Set([...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked, ...s.holding]
-        .flatMap(u => (u.kind === 'fulfill' || u.kind === 'fail' ? [u.id] : [])))
-      for (const h of s.localCommit.spec.htlcs) {
-        if (h.offerer === 'remote' && inRemote.has(h.id) && !removing.has(h.id)) this.track(this.receiveHtlc(ch, h))
-      }
+      if (isFinal(ch.driver.state.phase)) continue
+      for (const h of committedIncoming(ch.driver.state)) this.track(this.receiveHtlc(ch, h))
     }
   }
 
@@ -591,7 +585,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       await this.settleFailed(hash, 'channel_failed', 'the channel failed before the payment was offered again')
     }
     for (const rec of await this.book.pending()) {
-      if (offersHash(ch, rec.paymentHash) && !inCommitment(ch, rec.paymentHash)) await this.settleFailed(rec.paymentHash, 'channel_failed', 'the channel failed before the payment\'s HTLC was signed')
+      if (offersPayment(ch.driver.state, rec.paymentHash, 'anywhere') && !offersPayment(ch.driver.state, rec.paymentHash, 'committed')) await this.settleFailed(rec.paymentHash, 'channel_failed', 'the channel failed before the payment\'s HTLC was signed')
     }
   }
 
@@ -636,7 +630,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     }
     const results = await Promise.all(open.map(async ch => {
       const done = new Promise<void>(resolve => {
-        // 'closing' is the agreement: its closing_agreed event (which builds closingTx) is emitted
+        // 'closing' is the agreement: its closing_agreed event (which carries closingTx) is emitted
         // only once that state is durable, and the driver's state shows the phase before then (its
         // writes are pipelined): wait for the transaction, unless the channel ended otherwise.
         const ended = (): boolean => ch.driver.stoppedBy !== undefined || (isFinal(ch.driver.state.phase) && ch.driver.state.phase !== 'closing')
@@ -713,29 +707,6 @@ export class HubClient extends Emitter<HubClientEvents> {
     await this.monitoring?.stop()
     await this.host.release?.()
   }
-}
-
-function isSettled (s: ChannelState): boolean {
-  const lists = [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.remoteChanges.proposed, s.remoteChanges.acked, s.remoteChanges.signed, s.holding]
-  return s.localCommit !== undefined && s.remoteCommit !== undefined && s.nextRemoteCommit === undefined &&
-    s.localCommit.spec.htlcs.length === 0 && s.remoteCommit.spec.htlcs.length === 0 && lists.every(l => l.length === 0)
-}
-
-/** Whether an HTLC we offered for `paymentHash` is in a commitment of `ch` (ours, the hub's, or one
- *  we signed for the hub): from then on only its removal or the chain can end it. */
-function inCommitment (ch: ClientChannel, paymentHash: string): boolean {
-  const s = ch.driver.state
-  const specs = [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]
-  return specs.some(sp => sp?.htlcs.some(h => h.offerer === 'local' && h.paymentHash === paymentHash) === true)
-}
-
-/** Whether `ch` holds an HTLC we offered for `paymentHash` (in any commitment or pending update). */
-function offersHash (ch: ClientChannel, paymentHash: string): boolean {
-  const s = ch.driver.state
-  const specs = [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]
-  if (specs.some(sp => sp?.htlcs.some(h => h.offerer === 'local' && h.paymentHash === paymentHash))) return true
-  const updates = [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]
-  return updates.some(u => u.kind === 'add' && u.htlc.paymentHash === paymentHash)
 }
 
 function closeResult (ch: ClientChannel): CloseResult {

@@ -11,17 +11,12 @@ import type { HubClient } from '../../client-sdk/index.ts'
 import { createNodeClient } from '../../client-sdk/node.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { NodeId } from '../../protocol/types.ts'
+import { random32 } from '../../host/random.ts'
 import { serveRequests, type PayOutcome, type WorkerInit } from './ipc.ts'
 
 let chain: BtcdChainBackend | undefined
 let clients: HubClient[] = []
 const opening: Array<Promise<unknown>> = []
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
 
 async function waitUntil (cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
