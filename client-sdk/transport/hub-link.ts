@@ -10,9 +10,10 @@ import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import { FINAL_CLOSE_CODES } from '../../protocol/auth/close-codes.ts'
 import type { PeerMessage, WireError } from '../../protocol/wire/index.ts'
 import { connect, ConnectError, type CloseInfo, type ConnectFailure, type HubConnection } from './connection.ts'
+import { randomUnit } from '../../host/random.ts'
 import { Emitter } from './events.ts'
 import { parseBackoff, parseConnectArgs, type BackoffOptions, type BackoffOptionsInput, type ConnectOptionsInput } from './options.ts'
-import { defaultSocketFactory, type SocketFactory } from './socket.ts'
+import { nativeSocketFactory, type SocketFactory } from './socket.ts'
 
 export type HubLinkEvents = {
   /** Authenticated (again). The channel layer reestablishes its channels here. */
@@ -39,12 +40,6 @@ export interface HubLinkOptions extends ConnectOptionsInput {
 export function backoffDelay (attempt: number, b: BackoffOptions, random: number): number {
   const exp = Math.min(b.maxMs, b.initialMs * Math.pow(b.factor, Math.min(attempt, 64)))
   return Math.round(exp / 2 + random * exp / 2)
-}
-
-function cryptoRandom (): number {
-  const b = new Uint32Array(1)
-  globalThis.crypto.getRandomValues(b)
-  return b[0]! / 2 ** 32
 }
 
 export class HubLink extends Emitter<HubLinkEvents> {
@@ -97,7 +92,7 @@ export class HubLink extends Emitter<HubLinkEvents> {
     const { backoff: _b, random: _r, socketFactory, ...connectOptions } = this.options
     const admissionHubId = connectOptions.admissionHubId ?? connectOptions.expectedHubId ?? this.lastHubId
     try {
-      const conn = await connect(this.url, this.nodeKey, { ...connectOptions, ...(admissionHubId !== undefined ? { admissionHubId } : {}) }, socketFactory ?? defaultSocketFactory)
+      const conn = await connect(this.url, this.nodeKey, { ...connectOptions, ...(admissionHubId !== undefined ? { admissionHubId } : {}) }, socketFactory ?? nativeSocketFactory)
       this.connecting = false
       if (this.stopped) { conn.close(1000, 'client stopping'); return }
       this.failures = 0
@@ -119,7 +114,7 @@ export class HubLink extends Emitter<HubLinkEvents> {
         if (!this.stopped) this.emit('gave_up', failure)
         return
       }
-      const delay = backoffDelay(this.failures - 1, this.backoff, (this.options.random ?? cryptoRandom)())
+      const delay = backoffDelay(this.failures - 1, this.backoff, (this.options.random ?? randomUnit)())
       this.emit('attempt_failed', failure, delay)
       this.retryTimer = setTimeout(() => { void this.attempt() }, delay)
     }
@@ -132,7 +127,7 @@ export class HubLink extends Emitter<HubLinkEvents> {
     if (this.stopped || info.byUs && info.code === 1000) return
     if (FINAL_CLOSE_CODES.has(info.code)) { this.emit('gave_up', info); return }
     // The first retry after a working connection comes quickly, but still jittered.
-    const delay = backoffDelay(0, this.backoff, (this.options.random ?? cryptoRandom)())
+    const delay = backoffDelay(0, this.backoff, (this.options.random ?? randomUnit)())
     this.retryTimer = setTimeout(() => { void this.attempt() }, delay)
   }
 }

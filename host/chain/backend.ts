@@ -1,14 +1,11 @@
 // ChainBackend: the one way the hub (and, through the same shape, the SDK) sees the chain
-// (DESIGN.md, "The chain"). btcd is the first implementation (btcd-backend.ts); Bitcoin Core or an
+// (DESIGN.md, "The chain"). btcd is the first implementation (btcd/backend.ts); Bitcoin Core or an
 // Esplora server can be added beside it without touching protocol code.
 //
 // Every method returns a Result: a node that is down, busy or answering nonsense is an outcome the
 // caller must decide about (retry later, or stop), not an exception (DESIGN.md rule 5).
+import type { Result } from '../../protocol/result.ts'
 import type { Height, Sat, Txid } from '../../protocol/types.ts'
-
-export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E }
-export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value })
-export const err = <E>(error: E): { ok: false; error: E } => ({ ok: false, error })
 
 /** Why a chain request failed. Each kind says what the caller should do next. */
 export type ChainFailure =
@@ -32,7 +29,7 @@ export type RejectReason =
 
 export type BroadcastFailure = ChainFailure | { kind: 'rejected'; reason: RejectReason; detail: string }
 
-/** The chain under us vanished (scenario 12): fatal, the host stops loudly and marks nothing settled. */
+/** The chain under us vanished (scenario 12): fatal, the host stops loudly and treats nothing more as final. */
 export interface ChainWiped { kind: 'chain_wiped'; detail: string }
 
 export interface BlockRef { height: Height; hash: string }

@@ -1,14 +1,14 @@
 // Scenario 12, "chain wiped under the hub": a regtest btcd deletes its chain when it restarts
 // (btcd.go removeRegressionDB). Anything the hub built on that chain (funding transactions, final
-// payouts) is gone, and carrying on would mark things settled that no longer exist.
+// payouts) is gone, and carrying on would treat as final what no longer exists.
 //
 // The detector holds what we treat as final: checkpoints (blocks at least `finality` deep when we
 // saw them) and transactions confirmed at that depth. A final block whose height is now above the
 // tip or whose hash changed, or a final transaction the node no longer knows at all (a shallow reorg
 // returns a transaction to the mempool; only a wipe or a deep replacement makes it unknown), means
 // the chain under us is not the one we followed: a typed fatal error, never a reorg to undo.
-import type { BlockRef, ChainBackend, ChainFailure, ChainWiped, Result } from './backend.ts'
-import { ok } from './backend.ts'
+import { ok, type Result } from '../../protocol/result.ts'
+import type { BlockRef, ChainBackend, ChainFailure, ChainWiped } from './backend.ts'
 
 /** Checking every checkpoint is wasteful; the newest few and the oldest one catch any wipe. */
 const CHECKPOINTS_KEPT = 8

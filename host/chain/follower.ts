@@ -4,14 +4,14 @@
 //
 // Notifications only say "something changed"; the follower always asks the node what the chain is,
 // so a missed, duplicated or reordered notification cannot desynchronize it.
-import type { BlockRef, ChainBackend, ChainFailure, ChainListener, FollowOptions, Result } from './backend.ts'
-import { ok } from './backend.ts'
+import { ok, type Result } from '../../protocol/result.ts'
+import type { BlockRef, ChainBackend, ChainFailure, ChainListener, FollowOptions } from './backend.ts'
 import type { Height } from '../../protocol/types.ts'
 
 /** A reorg deeper than this is not a reorg on regtest: it is a wiped or replaced chain. */
 export const DEFAULT_MAX_REORG_DEPTH = 100
 /** Headers kept to find fork points; must exceed the deepest reorg we handle. */
-const HEADER_WINDOW = 2 * DEFAULT_MAX_REORG_DEPTH + 16
+export const HEADER_WINDOW = 2 * DEFAULT_MAX_REORG_DEPTH + 16
 /** Headers fetched below the tip when a follower starts without history (deeper than the usual 6-block finality). */
 const SEED_DEPTH = 12
 /** A sync that keeps seeing the chain move under it gives up after this many rounds (and retries on the next poke). */

@@ -223,7 +223,7 @@ export class ChannelDriver {
     } finally {
       this.running = false
     }
-    this.settle()
+    this.resolveWaiters()
   }
 
   private runWork (work: Work): void {
@@ -252,7 +252,7 @@ export class ChannelDriver {
     this.signScheduled = true
     this.defer(() => {
       this.signScheduled = false
-      if (this.failure !== undefined) { this.settle(); return }
+      if (this.failure !== undefined) { this.resolveWaiters(); return }
       if (this.running) { this.signNow(); return }
       this.running = true
       try {
@@ -313,12 +313,12 @@ export class ChannelDriver {
       this.pump()
     }, err => {
       this.stop(err)
-      this.settle()
+      this.resolveWaiters()
     })
   }
 
   /** Resolves the callers whose writes are all acknowledged (or all callers, once stopped). */
-  private settle (): void {
+  private resolveWaiters (): void {
     if (this.failure !== undefined) {
       const all = [...this.waiters.map(w => w.done), ...this.signWaiters, ...this.queue.map(w => w.done)]
       this.waiters = []

@@ -1,5 +1,5 @@
-// What the host stores per monitor, and how it keeps a monitor small (issue 7: cheap per payment and
-// per idle channel).
+// What the host stores per monitor, and how it keeps a monitor small: cheap per payment and per idle
+// channel.
 //
 // A monitor's state is derived from durable inputs: the channel's numbered updates (stored under
 // chan/<id>/monitor/<seq> in the channel's own persist batch) and the chain. So the host stores it as
@@ -19,10 +19,11 @@ import type { MonitorUpdate } from '../../protocol/channel/index.ts'
 import { fundingDepth, type MonitorState, type MonitorTx } from '../../protocol/monitor/index.ts'
 import { commitmentNumberOf } from '../../protocol/monitor/commitments.ts'
 import { keys as storeKeys, parseJsonValue, type Store } from '../store/index.ts'
+import { err, ok, type Result } from '../../protocol/result.ts'
 
-/** The summary's key. (Layout: host/store/keys.ts lists mon/<id>; this one sits beside it.) */
-export const INDEX_PREFIX = 'mon-idx/'
-export const indexKey = (channelId: string): string => INDEX_PREFIX + storeKeys.monitorState(channelId).slice('mon/'.length)
+/** The summary's key (host/store/keys.ts). */
+export const INDEX_PREFIX = storeKeys.monitorSummaryPrefix
+export const indexKey = storeKeys.monitorSummary
 
 export interface Summary {
   /** The checkpoint's lastSeq. */
@@ -43,10 +44,10 @@ const summarySchema = z.strictObject({
   closed: z.boolean(),
 })
 
-export function parseSummary (json: unknown): { ok: true; value: Summary } | { ok: false; error: string } {
+export function parseSummary (json: unknown): Result<Summary, string> {
   const r = summarySchema.safeParse(json)
-  if (!r.success) return { ok: false, error: r.error.issues.map(i => `summary.${i.path.join('.')}: ${i.message}`).join('; ') }
-  return { ok: true, value: r.data }
+  if (!r.success) return err(r.error.issues.map(i => `summary.${i.path.join('.')}: ${i.message}`).join('; '))
+  return ok(r.data)
 }
 
 export function summaryOf (s: MonitorState): Summary {

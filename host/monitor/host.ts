@@ -11,7 +11,7 @@
 // replays the updates newer than its checkpoint, and the host follows the chain from its recent
 // blocks (mon-tip): the blocks missed while down are scanned in order (scenario 11).
 //
-// Cost (issue 7). Updates handed in are applied directly (the store is read only to fill a gap). A
+// Cost per payment and per idle channel. Updates handed in are applied directly (the store is read only to fill a gap). A
 // monitor with nothing at stake (checkpoint.ts isQuiet) is stepped only by blocks that touch its
 // funding tx or output, found through a funding index, and is dropped from memory once idle and
 // stored: the host keeps a few numbers for it, and loads it again when a block, an update or the
@@ -24,8 +24,9 @@
 // loses nothing.
 import { monitorStep, newMonitor, parseMonitorState, type MonitorAction, type MonitorBlock, type MonitorConfig, type MonitorInput, type MonitorKeys, type MonitorState, type MonitorTx } from '../../protocol/monitor/index.ts'
 import type { MonitorUpdate } from '../../protocol/channel/index.ts'
-import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped, Result } from '../chain/backend.ts'
-import { ok } from '../chain/backend.ts'
+import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped } from '../chain/backend.ts'
+import { ok, type Result } from '../../protocol/result.ts'
+import { broadcastTx } from '../chain/broadcast.ts'
 import { del, keys as storeKeys, parseJsonValue, put, type Store, type StoreOp } from '../store/index.ts'
 import { compact, indexKey, INDEX_PREFIX, isQuiet, parseSummary, restoreRevoked, summaryOf, type Summary } from './checkpoint.ts'
 import { monitorBlockOf, relevantTxs } from './convert.ts'
@@ -127,15 +128,6 @@ export class MonitorHost {
         if (sum.funding !== null) e.funding = sum.funding
         host.index(e)
         if (!sum.quiet) atStake.push(e)
-      }
-      // A store written before the summaries existed: every stored monitor is loaded (and summarised
-      // at the next store).
-      if (host.entries.size === 0) {
-        for await (const [key] of opts.store.iterate(storeKeys.monitorStatePrefix)) {
-          const e: Entry = { id: key.slice(storeKeys.monitorStatePrefix.length), storedSeq: 0, fundingHeight: 0, quiet: false, storedQuiet: false, closed: false, busy: false }
-          host.index(e)
-          atStake.push(e)
-        }
       }
       for (const e of atStake) await host.load(e)
     } catch (e) {
@@ -359,7 +351,7 @@ export class MonitorHost {
     if (keys === undefined) throw new BadState(`${storeKeys.monitorState(e.id)}: no keys for channel ${e.id}`)
     // A checkpoint is not rewritten for blocks that only move its height.
     const top = this.tipRef()
-    const state = top !== undefined && parsed.state.height < top.height ? { ...parsed.state, height: top.height, tipHash: top.hash } : parsed.state
+    const state = top !== undefined && parsed.value.height < top.height ? { ...parsed.value, height: top.height, tipHash: top.hash } : parsed.value
     const l = e as Loaded
     l.state = state
     l.keys = keys
@@ -516,8 +508,8 @@ export class MonitorHost {
 
   private async broadcast (channelId: string, txid: string, hex: string): Promise<void> {
     this.attempts.set(txid, (this.attempts.get(txid) ?? 0) + 1)
-    const r = await this.opts.chain.broadcast(hex)
-    if (r.ok || (r.error.kind === 'rejected' && (r.error.reason === 'already_in_mempool' || r.error.reason === 'already_in_chain'))) {
+    const r = await broadcastTx(this.opts.chain, hex)
+    if (r.ok) {
       let set = this.broadcasted.get(channelId)
       if (set === undefined) this.broadcasted.set(channelId, set = new Set())
       set.add(txid)

@@ -1,7 +1,10 @@
 // host/monitor: runs the chain monitors (protocol/monitor, BOLT #5) of all of an owner's channels.
-// Used by the hub and by the SDK (each with its own Store, ChainBackend and wallet).
+// Used by the hub and by the SDK (each with its own Store, ChainBackend and wallet) through ONE
+// wrapper, ChannelMonitors (channel-monitors.ts): the MonitorHost below, its update feed, startup
+// adoption with stale-channel detection, and force close through the channel machine. The owner gives
+// it its channels, their keys and what to do with the monitors' decisions.
 //
-// Wiring (a few lines in hub/main.ts or client-sdk):
+// What ChannelMonitors does with MonitorHost:
 //
 //   import { MonitorHost } from '../host/monitor/index.ts'
 //   import { monitorKeys } from '../protocol/monitor/index.ts'
@@ -22,7 +25,7 @@
 //
 // Events (onEvent):
 //   preimage_learned {paymentHash, preimage}   fulfil the upstream HTLC with it (scenario 8)
-//   htlc_resolved {htlc, outcome, preimage?}   an HTLC of this channel settled on-chain: 'fulfilled'
+//   htlc_resolved {htlc, outcome, preimage?}   an HTLC of this channel resolved on-chain: 'fulfilled'
 //                                             (fulfil upstream), or 'failed' once `depth` deep (fail
 //                                             upstream). Offered HTLCs have htlc.offerer === 'local'.
 //   force_closing {reason}                     the monitor went on-chain (a deadline, or requested):
@@ -37,7 +40,7 @@
 // `state.monitorSeq < host.lastSeq(id)`, the channel restarted from an older state than its
 // monitor: do not run the channel; `forceClose(id)` closes with the monitor's newest commitment.
 //
-// Cost (issue 7, host.ts and checkpoint.ts): monitor states are stored as checkpoints (not per
+// Cost (host.ts and checkpoint.ts): monitor states are stored as checkpoints (not per
 // update; the channel's stored updates are replayed after a restart), so the updates must stay in
 // the store. A monitor with nothing at stake is not kept in memory: `state(id)` is undefined for it
 // (`lastSeq(id)` and `inspect(id)` work for every monitor). `funding_depth` is reported until the
@@ -50,4 +53,7 @@
 // is the channel's feerate. The fee-bump clock runs per block a claim is wanted, including blocks
 // replayed while catching up.
 export { MonitorHost, type MonitorHostOptions, type MonitorEvent } from './host.ts'
+export {
+  ChannelMonitors, type ChannelMonitorsOptions, type ChannelForceClose, type MonitoredChannel, type MonitorStartFailure,
+} from './channel-monitors.ts'
 export { monitorBlockOf, monitorTxOf } from './convert.ts'

@@ -75,7 +75,7 @@ export class GroupCommitter {
     })
   }
 
-  /** Refuse new writes and wait until every submitted write has settled. */
+  /** Refuse new writes and wait until every submitted write is durable or refused. */
   async close (): Promise<void> {
     this.closed = true
     await this.idle()

@@ -1,15 +1,12 @@
-// The wallet's persisted state: one JSON file in the data directory, replaced atomically (write a
-// temporary file, fsync, rename, fsync the directory) after every change, and checked by a zod
-// schema when read back (a file on disk is outside input too).
-import fs from 'node:fs'
-import path from 'node:path'
+// The wallet's persisted state: one JSON value, replaced durably by the wallet's storage (storage.ts)
+// after every change, and checked by a zod schema when read back (what comes back from disk is
+// outside input too).
 import { z } from 'zod'
+import { MAX_MONEY_SAT } from '../../protocol/limits.ts'
 import type { Height } from '../../protocol/types.ts'
 
-export const STATE_FILE = 'wallet.json'
-
 const hash64 = z.string().regex(/^[0-9a-f]{64}$/)
-const sat = z.number().int().min(0).max(2_100_000_000_000_000)
+const sat = z.number().int().min(0).max(MAX_MONEY_SAT)
 const height = z.number().int().min(0).max(100_000_000)
 const hex = z.string().max(2_000_000).regex(/^(?:[0-9a-f]{2})*$/)
 /** A block reference as the chain code types it (Height is a branded number). */
@@ -63,25 +60,13 @@ export function emptyState (): WalletState {
 
 export type LoadResult = { ok: true; state: WalletState | null } | { ok: false; detail: string }
 
-export function loadState (dataDir: string): LoadResult {
-  const file = path.join(dataDir, STATE_FILE)
-  if (!fs.existsSync(file)) return { ok: true, state: null }
-  let json: unknown
-  try { json = JSON.parse(fs.readFileSync(file, 'utf8')) } catch (e) { return { ok: false, detail: `${file}: not JSON (${(e as Error).message})` } }
+/** The stored state, checked (null: none stored yet); `name` says where it came from in messages. */
+export function parseWalletState (json: unknown, name: string): LoadResult {
+  if (json === null) return { ok: true, state: null }
   const r = walletStateSchema.safeParse(json)
   if (!r.success) {
     const i = r.error.issues[0]
-    return { ok: false, detail: `${file}: ${['wallet', ...(i?.path ?? []).map(String)].join('.')}: ${i?.message ?? 'invalid'}` }
+    return { ok: false, detail: `${name}: ${['wallet', ...(i?.path ?? []).map(String)].join('.')}: ${i?.message ?? 'invalid'}` }
   }
   return { ok: true, state: r.data }
-}
-
-export function saveState (dataDir: string, state: WalletState): void {
-  const file = path.join(dataDir, STATE_FILE)
-  const tmp = file + '.tmp'
-  const fd = fs.openSync(tmp, 'w', 0o600)
-  try { fs.writeSync(fd, JSON.stringify(state)); fs.fsyncSync(fd) } finally { fs.closeSync(fd) }
-  fs.renameSync(tmp, file)
-  const dir = fs.openSync(dataDir, 'r')
-  try { fs.fsyncSync(dir) } finally { fs.closeSync(dir) }
 }

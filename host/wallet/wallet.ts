@@ -1,22 +1,25 @@
 // The hub's on-chain wallet: P2WPKH coins found in connected blocks (undone on disconnect), coin
 // selection at a configured fee rate (btcd has no estimatesmartfee), signing, broadcast, and a stop
-// on a wiped chain (scenario 12). State lives in <dataDir>/wallet.json, saved after every change.
+// on a wiped chain (scenario 12). Its seed and state are kept by its storage (storage.ts; files in a
+// data directory in Node, host/wallet/node/file-storage.ts), the state saved after every change.
 import { Psbt, address as baddress, networks } from 'bitcoinjs-lib'
+import { DEFAULT_FINALITY_DEPTH } from '../../protocol/limits.ts'
 import type { Sat, Txid } from '../../protocol/types.ts'
 import { bytesToHex, hexToBytes } from '../../protocol/types.ts'
-import type { BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainWiped, Result } from '../chain/backend.ts'
-import { err, ok } from '../chain/backend.ts'
+import type { BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainWiped } from '../chain/backend.ts'
+import { err, ok, type Result } from '../../protocol/result.ts'
+import { broadcastTx } from '../chain/broadcast.ts'
 import { ChainWipeDetector } from '../chain/chain-wipe.ts'
 import { recentHeaders } from '../chain/follower.ts'
 import { dustThreshold, selectCoins } from './coin-select.ts'
-import { WalletKeys, loadOrCreateSeed, type KeyChain, type SeedError } from './keys.ts'
-import { emptyState, loadState, saveState, type PendingTx, type Utxo, type WalletState } from './state.ts'
+import { WalletKeys, newSeed, type KeyChain, type SeedError } from './keys.ts'
+import { emptyState, parseWalletState, type PendingTx, type Utxo, type WalletState } from './state.ts'
+import type { WalletStorage } from './storage.ts'
 
 /** Consensus: a coinbase output can be spent only 100 blocks after it (chaincfg CoinbaseMaturity). */
 export const COINBASE_MATURITY = 100
-/** Blocks before a block or transaction counts as final for chain-wipe detection (STYLE.md §7: a
- *  common reorg is shallower than this). */
-export const DEFAULT_FINALITY_DEPTH = 6
+/** Blocks before a block or transaction counts as final for chain-wipe detection. */
+export { DEFAULT_FINALITY_DEPTH } from '../../protocol/limits.ts'
 /** Addresses watched beyond the last one used (BIP44 gap limit). */
 const LOOKAHEAD = 20
 /** Undo records and headers kept: more than the follower's deepest reorg (100). */
@@ -25,7 +28,8 @@ const HISTORY = 150
 const RBF_SEQUENCE = 0xfffffffd
 
 export interface WalletOptions {
-  dataDir: string
+  /** Where the seed and the state are kept. */
+  storage: WalletStorage
   chain: ChainBackend
   /** sat/vB, from config. */
   feeRate: number
@@ -72,11 +76,12 @@ export class Wallet {
     this.watchUpTo(1, state.next.change + LOOKAHEAD)
   }
 
-  /** Opens (or creates) the wallet in `dataDir` and starts following the chain from where it left off. */
+  /** Opens (or creates) the wallet in its storage and starts following the chain from where it left off. */
   static async open (opts: WalletOptions): Promise<Result<Wallet, OpenError>> {
-    const seed = loadOrCreateSeed(opts.dataDir)
+    const seed = opts.storage.seed(newSeed)
     if (!seed.ok) return err(seed.error)
-    const loaded = loadState(opts.dataDir)
+    const read = opts.storage.readState()
+    const loaded = read.ok ? parseWalletState(read.json, opts.storage.stateName) : read
     if (!loaded.ok) return err({ kind: 'state_unreadable', detail: loaded.detail })
     const state = loaded.state ?? emptyState()
     if (state.wiped !== null) return err({ kind: 'chain_wiped', detail: state.wiped })
@@ -187,13 +192,10 @@ export class Wallet {
   async broadcast (txid: string): Promise<Result<Txid, WalletError>> {
     const p = this.state.pending[txid]
     if (p === undefined) return err({ kind: 'invalid_output', detail: `broadcast: ${txid} is not one of our pending transactions` })
-    const r = await this.opts.chain.broadcast(p.hex)
-    if (r.ok) return r
-    const f = r.error
-    const alreadyOut = f.kind === 'rejected' && (f.reason === 'already_in_mempool' || f.reason === 'already_in_chain')
-    if (alreadyOut) return ok(txid as Txid)
-    if (f.kind === 'rejected') this.release(txid)
-    return err({ kind: 'broadcast_failed', failure: f })
+    const r = await broadcastTx(this.opts.chain, p.hex)
+    if (r.ok) return ok(r.value.kind === 'sent' ? r.value.txid : txid as Txid)
+    if (r.error.kind === 'rejected') this.release(txid)
+    return err({ kind: 'broadcast_failed', failure: r.error })
   }
 
   async send (payments: Payment[]): Promise<Result<BuiltTx, WalletError>> {
@@ -334,5 +336,5 @@ export class Wallet {
     }
   }
 
-  private save (): void { saveState(this.opts.dataDir, this.state) }
+  private save (): void { this.opts.storage.writeState(JSON.stringify(this.state)) }
 }

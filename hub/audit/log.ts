@@ -39,7 +39,7 @@ export class AuditLog {
   /** Head including entries prepared but maybe not yet durable. */
   get pendingRoot (): AuditRoot { return this.head }
 
-  /** The durable root (what a settlement transaction should anchor). */
+  /** The durable root (what a transaction would carry to commit to the log on-chain). */
   root (): Promise<AuditRoot> { return readRoot(this.store) }
 
   /** Every entry, in order: the input of verifyAuditLog. */

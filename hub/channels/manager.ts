@@ -5,37 +5,38 @@
 // channel whose counterparty is another node id is refused with `not_your_channel` to the sender and
 // touches nothing else. Temporary channel ids are looked up only among the sender's own channels.
 // A channel id belongs to one channel forever: opening.ts refuses a funding_created that names a
-// known one, and a new channel claims its id in the store (create-only, records.ts) before it writes
-// anything else, so no code path replaces another channel's record; its writes wait for the claim.
+// known one, and a new channel claims its id in the store (create-only, host/channel/record.ts) before
+// it writes anything else, so no code path replaces another channel's record; its writes wait for the
+// claim.
 //
 // Opening (opening.ts): caps on channels whose funding is not confirmed, per peer and overall. A
 // channel abandoned because its funding is wrong, missing or late (protocol/channel/funding-check.ts)
 // is forgotten: dropped from memory, its chain monitor and its stored records deleted.
 //
 // Persistence: each driver persist is ONE atomic batch of the channel record, its monitor updates and
-// an audit-log entry (plus the channel's index entry the first time, and preimage index entries:
-// records.ts). The store's group commit merges concurrent channels' batches into one fsync.
+// their preimage index entries (host/channel/persist.ts, the same batch the SDK writes), with the hub's
+// audit-log entry carried along. The store's group commit merges concurrent channels' batches into one
+// fsync.
 //
 // Many channels (a restart with 10,000): load() reads the channel index and the stored states, and
 // builds no driver; a channel's driver is built when it is first used (channel.ts). Blocks go only
 // to channels whose state depends on the height (HTLCs in flight); the others get the height when
 // they next run. Sessions that open before ready() (the transport listens while the hub is still
 // starting) are held and handled, in order, once the hub is ready.
-import { randomBytes } from 'node:crypto'
-import { acceptChannel, channelIdFromFunding, isOperating, openChannel, type ChannelEvent, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
+import { acceptFromSeed, channelIdFromFunding, hasInFlight, openFromSeed, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
-import { ChannelDriver, type PersistRequest } from '../../host/channel/index.ts'
-import { channelKeys, localSideParams, type SideLimits } from '../../protocol/keys/channel.ts'
+import { abandonedChannelOps, ChannelDriver, ChannelWriter, loadStoredChannels, type ChannelWriteHost } from '../../host/channel/index.ts'
+import type { SideLimits } from '../../protocol/keys/channel.ts'
+import { random32 } from '../../host/random.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
 import type { OpenChannel, PeerMessage, RequestChannel } from '../../protocol/wire/index.ts'
 import type { AuditLog } from '../audit/index.ts'
 import type { HubConfig } from '../config.ts'
-import { crashPoint } from '../crash-points.ts'
-import { del, put, StoreConflict, StoreError, type Store } from '../../host/store/store.ts'
+import { crashPoints } from '../../host/crash-points.ts'
+import { StoreConflict, StoreError, type Store } from '../../host/store/store.ts'
 import type { PeerSession, SessionHandler } from '../transport/server.ts'
 import { lazySigner, ManagedChannel } from './channel.ts'
 import { OpeningGuard } from './opening.ts'
-import { abandonedChannelOps, channelIndexKey, channelIndexOp, channelStateKey, claimChannelOp, loadChannelRecords, monitorKey, preimageOps, type ChannelRecord } from './records.ts'
 
 export { ManagedChannel }
 
@@ -53,7 +54,8 @@ export interface ChannelManagerOptions {
   /** A channel's write failed: the store refuses writes from now on; the hub must stop. */
   fatal: (error: unknown) => void
   log?: (event: Record<string, unknown>) => void
-  /** A persist batch with these monitor updates is durable (the chain monitors, monitoring.ts). */
+  /** A persist batch with these monitor updates is durable (the chain monitors, monitoring.ts). Never
+   *  waits for the monitors. */
   persisted?: (channelId: string, updates: readonly MonitorUpdate[]) => void
   /** A channel that must not run (its state is older than its monitor's, scenario 6). */
   blocked?: (channelId: string) => boolean
@@ -80,6 +82,10 @@ export interface ChannelListener {
 const ZERO_ID = '00'.repeat(32)
 /** Channels told their peer is connected per event-loop turn (see connectSome). */
 const CONNECTS_PER_TURN = 32
+
+const crashPoint = crashPoints('HUB_CRASH_AT')
+/** Characters of a stopped channel's stack trace in the log: the frames that locate the bug. */
+const MAX_LOGGED_STACK_CHARS = 2_000
 /** HUB_TRACE=1 logs every message received (debugging). */
 const TRACE = process.env.HUB_TRACE === '1'
 
@@ -100,11 +106,26 @@ export class ChannelManager implements SessionHandler {
   /** Session events that arrived before ready(). */
   private held: Array<() => void> | undefined
   private readonly opening: OpeningGuard
+  /** The channels' writes: each carries its audit-log entry. */
+  private readonly writes: ChannelWriteHost
 
   constructor (private readonly opts: ChannelManagerOptions) {
     this.log = opts.log ?? (() => {})
     if (opts.holdSessionsUntilReady === true) this.held = []
     this.opening = new OpeningGuard(opts.config.channels)
+    this.writes = {
+      write: ops => this.opts.store.write(ops),
+      carry: (req, peer) => {
+        const spec = req.state.localCommit?.spec
+        return this.opts.audit.prepare({
+          kind: 'channel_write', channel_id: req.channelId, peer, write: req.writeId, phase: req.state.phase,
+          updates: req.monitor.map(m => `${m.seq}:${m.kind}`),
+          ...(spec !== undefined ? { local_msat: spec.toLocalMsat, remote_msat: spec.toRemoteMsat, htlcs: spec.htlcs.length } : {}),
+        })
+      },
+      crashPoint,
+      persisted: (id, updates) => { this.opts.persisted?.(id, updates) },
+    }
   }
 
   listen (l: ChannelListener): void { this.listeners.push(l) }
@@ -112,11 +133,7 @@ export class ChannelManager implements SessionHandler {
   /** Loads every stored channel (its state only: drivers are built on first use, and a loaded
    *  channel's first input is `restored`, its link down until its peer connects). */
   async load (): Promise<number> {
-    const unfinished: string[] = []
-    const records = await loadChannelRecords(this.opts.store, unfinished)
-    // Claims of channels that never wrote their record (a crash between the two writes): nothing of
-    // them was sent (funding_signed waits for the record), so there is nothing to keep.
-    if (unfinished.length > 0) await this.opts.store.write(unfinished.map(id => del(channelIndexKey(id))))
+    const records = await loadStoredChannels(this.opts.store)
     let loaded = 0
     for (const r of records) {
       // Abandoned, then the hub stopped before it deleted the channel: delete it now, its monitor's
@@ -178,24 +195,23 @@ export class ChannelManager implements SessionHandler {
   /** The hub opens a channel to `peer` with its own funds (it must be connected). */
   async openTo (peer: NodeId, fundingSat: number): Promise<ManagedChannel | { error: string }> {
     if (!this.isOnline(peer)) return { error: `peer ${peer} is not connected` }
-    const seed = randomBytes(32)
-    const keys = channelKeys(seed)
-    const signer = lazySigner(bytesToHex(seed))
-    const opened = openChannel({
-      temporaryChannelId: bytesToHex(randomBytes(32)) as ChannelId,
+    const seed = random32()
+    const opened = openFromSeed({
+      seed,
+      temporaryChannelId: bytesToHex(random32()) as ChannelId,
       chainHash: this.opts.chainHash,
       channelType: 'static_remotekey',
       fundingSat: fundingSat as Sat,
       pushMsat: 0 as Msat,
       feeratePerKw: this.opts.config.channels.feeratePerKw,
-      local: localSideParams(keys, this.limits(fundingSat)),
+      limits: this.limits(fundingSat),
       policy: defaultPolicy({ zeroConfOwnFunding: this.opts.config.channels.zeroConf }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
-    }, signer)
-    const ch = this.add(peer, bytesToHex(seed), opened.state, { signer })
-    this.log({ event: 'channel_opening', peer, temporary_channel_id: opened.state.temporaryChannelId, funding_sat: fundingSat })
-    await ch.driver.start(opened)
+    })
+    const ch = this.add(peer, bytesToHex(seed), opened.step.state, { signer: opened.signer })
+    this.log({ event: 'channel_opening', peer, temporary_channel_id: opened.step.state.temporaryChannelId, funding_sat: fundingSat })
+    await ch.driver.start(opened.step)
     return ch
   }
 
@@ -212,31 +228,32 @@ export class ChannelManager implements SessionHandler {
       session.error('unexpected_message: temporary_channel_id already in use', msg.temporary_channel_id)
       return
     }
-    const seed = randomBytes(32)
-    const keys = channelKeys(seed)
-    const signer = lazySigner(bytesToHex(seed))
-    const accepted = acceptChannel({
+    const seed = random32()
+    const accepted = acceptFromSeed({
+      seed,
       chainHash: this.opts.chainHash,
       minimumDepth: this.opts.config.channels.minimumDepth,
-      local: localSideParams(keys, this.limits(msg.funding_satoshis, msg.dust_limit_satoshis)),
+      limits: this.limits(msg.funding_satoshis, msg.dust_limit_satoshis),
       policy: defaultPolicy({ fundingTimeoutBlocks: this.opts.config.channels.fundingTimeoutBlocks }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
-    }, msg, signer)
-    if ('error' in accepted) {
+    }, msg)
+    if (!accepted.ok) {
       this.log({ event: 'open_refused', peer, reason: accepted.error.reason, detail: accepted.error.detail })
       session.error(`${accepted.error.reason}: ${accepted.error.detail}`, msg.temporary_channel_id)
       return
     }
-    const ch = this.add(peer, bytesToHex(seed), accepted.state, { signer })
-    void ch.driver.start(accepted)
+    const ch = this.add(peer, bytesToHex(seed), accepted.value.step.state, { signer: accepted.value.signer })
+    void ch.driver.start(accepted.value.step)
   }
 
   /** A new channel (`signer` given: its driver is built now) or a stored one (`restored`: built on
    *  first use, its first input is `restored`). */
-  private add (peer: NodeId, seed: string, state: ChannelState, how: { signer: ReturnType<typeof lazySigner> } | { restored: true }): ManagedChannel {
+  private add (peer: NodeId, seed: string, state: ChannelState, how: { signer: ChannelSigner } | { restored: true }): ManagedChannel {
     const restored = 'restored' in how
-    const ch = new ManagedChannel(peer, seed, state, (c, s) => this.driverFor(c, s, restored ? lazySigner(seed) : (how as { signer: ReturnType<typeof lazySigner> }).signer, restored), this.opts.height, { indexed: restored })
+    const signer = 'signer' in how ? how.signer : undefined
+    const ch = new ManagedChannel(peer, seed, state, (c, s) => this.driverFor(c, s, signer ?? lazySigner(seed), restored), this.opts.height,
+      c => new ChannelWriter(peer, seed, this.writes, { stored: restored, firstWrite: () => { this.opening.stored(c); this.index(c) } }))
     let set = this.byPeer.get(peer)
     if (set === undefined) { set = new Set(); this.byPeer.set(peer, set) }
     set.add(ch)
@@ -246,11 +263,11 @@ export class ChannelManager implements SessionHandler {
     return ch
   }
 
-  private driverFor (ch: ManagedChannel, state: ChannelState, signer: ReturnType<typeof lazySigner>, restored: boolean): ChannelDriver {
+  private driverFor (ch: ManagedChannel, state: ChannelState, signer: ChannelSigner, restored: boolean): ChannelDriver {
     const peer = ch.peer
     // A stored state's link is whatever it was when written; `restored` (queued first) sets it down.
     const driver = new ChannelDriver(restored ? { ...state, link: 'down' } : state, signer, {
-      persist: req => this.persist(ch, req),
+      persist: req => ch.writer.persist(req),
       send: msg => { this.index(ch); this.opts.session(peer)?.send(msg) },
       broadcastFunding: txid => { for (const l of this.listeners) l.broadcastFunding?.(ch, txid) },
       disconnect: () => { this.opts.session(peer)?.disconnect('channel protocol violation') },
@@ -266,7 +283,7 @@ export class ChannelManager implements SessionHandler {
         if (event.type === 'channel_failed' && state.phase === 'abandoned') void this.discard(ch, event.error.reason)
       },
       stopped: error => {
-        // A new channel whose claim found its id taken (create-only, records.ts): nothing of it was
+        // A new channel whose claim found its id taken (create-only, host/channel/record.ts): nothing of it was
         // written and nothing held behind its writes was sent. It is refused and forgotten.
         if (error instanceof StoreConflict) {
           this.log({ event: 'open_refused', peer, reason: 'channel_id_in_use', channel_id: ch.channelId, key: error.key })
@@ -277,7 +294,7 @@ export class ChannelManager implements SessionHandler {
         // A failed write: the store refuses all writes from now on, the hub must stop. Anything else
         // is a bug in one channel's step: that channel stops (loudly), the others carry on.
         if (error instanceof StoreError) { this.opts.fatal(error); return }
-        this.log({ event: 'channel_stopped', channel_id: ch.channelId, peer, error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, 2000) })
+        this.log({ event: 'channel_stopped', channel_id: ch.channelId, peer, error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, MAX_LOGGED_STACK_CHARS) })
         this.opts.session(peer)?.error('temporary_node_failure: this channel is stopped at the hub', ch.channelId)
       },
     })
@@ -324,41 +341,6 @@ export class ChannelManager implements SessionHandler {
       return
     }
     this.log({ event: 'channel_forgotten', channel_id: id, peer: ch.peer, reason })
-  }
-
-  // ── persistence ──
-
-  private async persist (ch: ManagedChannel, req: PersistRequest): Promise<void> {
-    const record: ChannelRecord = { v: 1, peer: ch.peer, seed: ch.seed, state: req.state }
-    const point = `persist:${req.monitor[0]?.kind ?? 'state'}`
-    const spec = req.state.localCommit?.spec
-    // A new channel claims its id first (records.ts); every write the driver hands in before the claim
-    // is durable waits for it: if it is refused (the id is taken), none of them may land.
-    let firstFull = false
-    if (!ch.indexed) {
-      ch.claim ??= this.opts.store.write([claimChannelOp(req.channelId, ch.peer)])
-      await ch.claim
-      // The first to continue (writes continue in call order) is the channel's first full write.
-      if (!ch.indexed) { ch.indexed = true; firstFull = true; this.opening.stored(ch); this.index(ch) }
-    }
-    crashPoint('before', point)
-    // prepare() and write() in the same synchronous turn: audit entries reach disk in chain order.
-    const audit = this.opts.audit.prepare({
-      kind: 'channel_write', channel_id: req.channelId, peer: ch.peer, write: req.writeId, phase: req.state.phase,
-      updates: req.monitor.map(m => `${m.seq}:${m.kind}`),
-      ...(spec !== undefined ? { local_msat: spec.toLocalMsat, remote_msat: spec.toRemoteMsat, htlcs: spec.htlcs.length } : {}),
-    })
-    const ops = [
-      put(channelStateKey(req.channelId), record),
-      ...req.monitor.map(m => put(monitorKey(req.channelId, m.seq), m)),
-      ...preimageOps(req.monitor),
-      ...audit.ops,
-    ]
-    // Replaces the claim's entry with the plain one (the record exists from this write on).
-    if (firstFull) ops.push(channelIndexOp(req.channelId, ch.peer))
-    await this.opts.store.write(ops)
-    crashPoint('after', point)
-    this.opts.persisted?.(req.channelId, req.monitor)
   }
 
   // ── sessions (SessionHandler) ──
@@ -458,19 +440,21 @@ export class ChannelManager implements SessionHandler {
       case 'error':
       case 'warning':
         if (msg.channel_id === ZERO_ID) { this.log({ event: `peer_${msg.type}`, peer, data: msg.data }); return }
-        return this.route(peer, msg.channel_id, msg, session, true)
+        // An error or warning about a channel we do not know is not answered (two peers would warn
+        // each other forever).
+        return this.route(peer, msg.channel_id, msg, session, false)
       case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok': case 'ping': case 'pong':
         session.warn(`unexpected_message: ${msg.type} is not sent to the hub`)
         return
       default:
-        return this.route(peer, msg.channel_id, msg, session, false)
+        return this.route(peer, msg.channel_id, msg, session, true)
     }
   }
 
-  private route (peer: NodeId, channelId: string, msg: PeerMessage, session: PeerSession, quiet: boolean): void {
+  private route (peer: NodeId, channelId: string, msg: PeerMessage, session: PeerSession, warnIfUnknown: boolean): void {
     const ch = this.byId.get(channelId) ?? this.channelsOf(peer).find(c => c.channelId === channelId)
     if (ch === undefined) {
-      if (!quiet) session.warn(`unknown_channel: ${channelId}`, channelId)
+      if (warnIfUnknown) session.warn(`unknown_channel: ${channelId}`, channelId)
       return
     }
     // Scenario 19: never let one node id act on another's channel; the message is dropped whole.
@@ -483,7 +467,6 @@ export class ChannelManager implements SessionHandler {
       session.error('channel closed on-chain by the hub (its state here is older than its monitor)', channelId)
       return
     }
-    if (msg.type === 'closing_signed') ch.remoteClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
     const waiting = this.connecting.get(ch)
     if (waiting !== undefined && waiting.session === session) { waiting.msgs.push(msg); return }
     void ch.driver.peer(msg)
@@ -492,14 +475,5 @@ export class ChannelManager implements SessionHandler {
 
 /** Whether a block can change anything in this channel: an HTLC in flight, or a funding deadline. */
 export function dependsOnHeight (s: ChannelState): boolean {
-  return htlcsInFlight(s) || (s.phase === 'awaiting_funding_depth' && s.fundingDeadline !== undefined)
-}
-
-/** Whether an HTLC is anywhere in this channel (BOLT #2 deadlines). */
-export function htlcsInFlight (s: ChannelState): boolean {
-  // protocol/channel/expiry.ts onBlock acts only in the operating phases.
-  if (s.localCommit === undefined || !isOperating(s.phase)) return false
-  return s.localCommit.spec.htlcs.length > 0 || (s.remoteCommit?.spec.htlcs.length ?? 0) > 0 || (s.nextRemoteCommit?.commit.spec.htlcs.length ?? 0) > 0 ||
-    s.localChanges.proposed.length + s.localChanges.signed.length + s.localChanges.acked.length > 0 ||
-    s.remoteChanges.proposed.length + s.remoteChanges.signed.length + s.remoteChanges.acked.length > 0 || s.holding.length > 0
+  return hasInFlight(s) || (s.phase === 'awaiting_funding_depth' && s.fundingDeadline !== undefined)
 }

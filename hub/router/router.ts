@@ -16,15 +16,16 @@
 // the incoming one). A payee that has neither fulfilled nor failed by then (plus
 // OFFERED_HTLC_GRACE_BLOCKS) makes the hub fail its channel (protocol/channel/expiry.ts, BOLT #2
 // deadline); the chain monitor times the HTLC out on-chain, and once that is final the payment fails
-// upstream (channels/monitoring.ts). The payer waits at most that long, however far out its own
-// expiry is.
+// upstream (failedOnChain, called by channels/monitoring.ts). The payer waits at most that long,
+// however far out its own expiry is.
 //
 // After a restart, reconcile() replays: every circuit is matched with the state of its channels, and
 // every committed incoming HTLC without a circuit is handled as new. Replays are idempotent: a circuit
 // is never forwarded twice while its downstream HTLC exists, and a preimage once stored is always
 // carried upstream.
-import { isOperating, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
+import { committedIncoming, findOffered, isOperating, spendableMsat, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
 import { amountToForward } from '../../protocol/forwarding.ts'
+import { MAX_FAIL_DETAIL_CHARS } from '../../protocol/limits.ts'
 import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
 import type { HtlcFailureReason } from '../../protocol/wire/index.ts'
 import type { HubConfig } from '../config.ts'
@@ -38,7 +39,7 @@ export interface RouterOptions {
   config: HubConfig
   /** Preimages learned while running (the router adds to it), for replays. */
   preimages: Map<string, string>
-  /** A preimage any channel stored (records.ts preimage index), for replays after a restart. */
+  /** A preimage any channel stored (host/channel/record.ts preimage index), for replays after a restart. */
   lookupPreimage?: (paymentHash: string) => Promise<string | undefined>
   height: () => number
   /** Opens a hub-funded channel to a payee that has none (funding/inbound.ts); returns why not, if
@@ -86,6 +87,21 @@ export class Router implements ChannelListener {
 
   peerOnline (peer: NodeId): void { this.retryHeld(peer) }
 
+  // ── on-chain outcomes (the chain monitor of the downstream channel, channels/monitoring.ts) ──
+
+  /** An HTLC we offered downstream was timed out on-chain, and the timeout is final (the monitor's
+   *  depth): the payment fails upstream. */
+  failedOnChain (chOut: ManagedChannel, htlcId: number): void {
+    void this.guard(this.downstreamFailed(chOut, htlcId, 'permanent_channel_failure'))
+  }
+
+  /** The preimage of an HTLC we offered downstream was revealed on-chain (scenario 8): the payment is
+   *  fulfilled upstream, the same way as an off-chain fulfil. Idempotent (a resolved circuit is sent
+   *  upstream again). */
+  fulfilledOnChain (chOut: ManagedChannel, htlcId: number, paymentHash: string, preimage: string): void {
+    void this.guard(this.downstreamFulfilled(chOut, htlcId, paymentHash, preimage))
+  }
+
   private async guard (p: Promise<void>): Promise<void> {
     try { await p } catch (e) { this.opts.fatal(e) }
   }
@@ -118,8 +134,8 @@ export class Router implements ChannelListener {
     const candidates = this.opts.manager.channelsOf(htlc.recipient)
     const usable = candidates
       .filter(ch => ch.state.phase === 'normal' && ch.state.link === 'up' && ch.driver.stoppedBy === undefined)
-      .sort((a, b) => spendable(b.state) - spendable(a.state))
-    const out = usable.find(ch => spendable(ch.state) >= outAmount)
+      .sort((a, b) => spendableMsat(b.state) - spendableMsat(a.state))
+    const out = usable.find(ch => spendableMsat(ch.state) >= outAmount)
     if (out === undefined) {
       const online = this.opts.manager.isOnline(htlc.recipient)
       const opening = candidates.some(ch => ch.state.phase.startsWith('awaiting_'))
@@ -237,7 +253,7 @@ export class Router implements ChannelListener {
   private async failUpstream (chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string): Promise<void> {
     this.stats.failed++
     this.opts.log({ event: 'payment_failed', channel_id: chIn.channelId, htlc_id: htlcId, reason, detail })
-    await chIn.driver.command({ type: 'fail_htlc', id: htlcId, reason, detail: detail.slice(0, 256) })
+    await chIn.driver.command({ type: 'fail_htlc', id: htlcId, reason, detail: detail.slice(0, MAX_FAIL_DETAIL_CHARS) })
   }
 
   /** Our downstream add was undone before the payee held a signature for it. After a plain
@@ -302,35 +318,9 @@ export class Router implements ChannelListener {
   }
 }
 
-/** What we can still send on a channel: our balance in the peer's next commitment, above our reserve.
- *  Spec amounts are in the local (hub) perspective everywhere (protocol/channel/state.ts): ours is toLocalMsat. */
-function spendable (s: ChannelState): number {
-  const spec = s.nextRemoteCommit?.commit.spec ?? s.remoteCommit?.spec
-  if (spec === undefined) return 0
-  const reserve = (s.setup.remote?.channelReserveSat ?? 0) * 1000
-  const pending = s.localChanges.proposed.reduce((n, u) => n + (u.kind === 'add' ? u.htlc.amountMsat : 0), 0)
-  // The funder also pays the commitment fee; keep a margin of a few HTLC outputs' worth.
-  const feeMargin = s.setup.isFunder ? spec.feeratePerKw * (724 + 172 * (spec.htlcs.length + 2)) : 0
-  return spec.toLocalMsat - reserve - pending - feeMargin
-}
-
 /** Our HTLC matching a circuit's outgoing half, anywhere in the channel (proposed, signed, committed). */
-function findOutgoing (s: ChannelState, c: Circuit, claimed: Set<number>): number | undefined {
-  const ours: Htlc[] = []
-  for (const spec of [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]) if (spec !== undefined) ours.push(...spec.htlcs.filter(h => h.offerer === 'local'))
-  for (const u of [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]) if (u.kind === 'add') ours.push(u.htlc)
-  return ours.find(h => h.paymentHash === c.in.paymentHash && h.amountMsat === c.out.amountMsat && h.cltvExpiry === c.out.cltvExpiry && !claimed.has(h.id))?.id
-}
-
-/** Incoming HTLCs irrevocably committed (in both latest commitments) that we are not removing. */
-export function committedIncoming (s: ChannelState): Htlc[] {
-  if (s.localCommit === undefined || s.remoteCommit === undefined) return []
-  const removing = new Set<number>()
-  for (const l of [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.holding]) {
-    for (const u of l) if (u.kind === 'fulfill' || u.kind === 'fail') removing.add(u.id)
-  }
-  const inRemote = new Set(s.remoteCommit.spec.htlcs.filter(h => h.offerer === 'remote').map(h => h.id))
-  return s.localCommit.spec.htlcs.filter(h => h.offerer === 'remote' && inRemote.has(h.id) && !removing.has(h.id))
+function findOutgoing (s: ChannelState, c: Circuit, claimed: ReadonlySet<number>): number | undefined {
+  return findOffered(s, { paymentHash: c.in.paymentHash, amountMsat: c.out.amountMsat, cltvExpiry: c.out.cltvExpiry }, claimed)
 }
 
 export type { ChannelId }

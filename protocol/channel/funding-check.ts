@@ -14,7 +14,7 @@
 // its own in an unconfirmed channel (BOLT #2 rationale: "The non-funder can simply forget the channel
 // ever existed, since no funds are at risk"). The channel sends an `error`, is written once in its
 // final phase, and emits channel_failed without a broadcast; the host may then forget it.
-import { channelError, type ChannelError } from '../errors.ts'
+import { channelError, errorText, type ChannelError } from '../errors.ts'
 import { fundingScriptPubkey } from '../tx/funding.ts'
 import { bytesToHex, hexToBytes, type Sat } from '../types.ts'
 import type { StepBuilder } from './effects.ts'
@@ -84,7 +84,7 @@ export function abandon (b: StepBuilder, err: ChannelError): void {
   s.phase = 'abandoned'
   s.holding = []
   if (s.localCommit !== undefined) b.persist()
-  if (s.link !== 'down') b.send({ type: 'error', channel_id: s.channelId, data: `${err.reason}: ${err.detail}`.slice(0, 1000) })
+  if (s.link !== 'down') b.send({ type: 'error', channel_id: s.channelId, data: errorText(err) })
   b.emit({ type: 'channel_failed', error: err, broadcastOurCommitment: false })
 }
 

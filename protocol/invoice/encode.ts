@@ -1,15 +1,16 @@
 // Writing an invoice: check the draft, lay out the tagged fields, sign with the payee's node key.
 import { bech32 } from 'bech32'
 import * as secp from '@noble/secp256k1'
+import { MAX_INVOICE_CHARS } from '../limits.ts'
 import { bytesToHex, type Msat } from '../types.ts'
 import { DEFAULT_INVOICE_FEATURE_BITS } from './features.ts'
 import {
-  MAX_FIELD_WORDS, fallbackWords, featureWords, field, hexWords, routeWords, textWords, uintWords,
+  MAX_FIELD_BYTES, MAX_FIELD_WORDS, fallbackWords, featureWords, field, hexWords, routeWords, textWords, uintWords,
   type Fallback, type RouteHop, type TagName,
 } from './fields.ts'
 import { formatHrp, type Network } from './hrp.ts'
-import { MAX_INVOICE_CHARS } from './decode.ts'
-import { fail, ok, type Result } from './result.ts'
+import { ok } from '../result.ts'
+import { fail, type InvoiceResult } from './errors.ts'
 import { sign, signingHash } from './signature.ts'
 import { uintToFixedWords } from './words.ts'
 
@@ -49,19 +50,19 @@ const MAX_TIMESTAMP = 2 ** 35 - 1
 const u32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff
 const SCID = /^(\d{1,8})x(\d{1,8})x(\d{1,5})$/
 
-function checkDraft (d: InvoiceDraft): Result<void> {
-  const bad = (field: string, detail: string): Result<void> => fail('invalid_draft', field, detail)
+function checkDraft (d: InvoiceDraft): InvoiceResult<void> {
+  const bad = (field: string, detail: string): InvoiceResult<void> => fail('invalid_draft', field, detail)
   if (d.amountMsat != null && (!Number.isSafeInteger(d.amountMsat) || d.amountMsat < 1)) return bad('amountMsat', 'must be a safe integer ≥ 1')
   if (!Number.isInteger(d.timestamp) || d.timestamp < 0 || d.timestamp > MAX_TIMESTAMP) return bad('timestamp', 'must fit 35 bits')
   if (!HEX32.test(d.paymentHash)) return bad('paymentHash', 'must be 32 bytes of lowercase hex')
   if (!HEX32.test(d.paymentSecret)) return bad('paymentSecret', 'must be 32 bytes of lowercase hex')
   if ((d.description === undefined) === (d.descriptionHash === undefined)) return bad('description', 'give exactly one of description, descriptionHash')
-  if (d.description !== undefined && new TextEncoder().encode(d.description).length > 639) return bad('description', 'longer than 639 bytes: use descriptionHash')
+  if (d.description !== undefined && new TextEncoder().encode(d.description).length > MAX_FIELD_BYTES) return bad('description', `longer than ${MAX_FIELD_BYTES} bytes: use descriptionHash`)
   if (d.descriptionHash !== undefined && !HEX32.test(d.descriptionHash)) return bad('descriptionHash', 'must be 32 bytes of lowercase hex')
   if (d.expirySeconds !== undefined && !(Number.isSafeInteger(d.expirySeconds) && d.expirySeconds >= 0 && d.expirySeconds < 2 ** 50)) return bad('expirySeconds', 'must be an integer in [0, 2^50)')
   if (d.minFinalCltvExpiryDelta !== undefined && !(Number.isInteger(d.minFinalCltvExpiryDelta) && d.minFinalCltvExpiryDelta >= 0 && d.minFinalCltvExpiryDelta <= 0xffff)) return bad('minFinalCltvExpiryDelta', 'must be an integer in [0, 65535]')
   if (d.features !== undefined && !d.features.every(b => Number.isInteger(b) && b >= 0 && b < MAX_FIELD_WORDS * 5)) return bad('features', 'bits must be integers in [0, 5115)')
-  if (d.metadataHex !== undefined && (!HEX.test(d.metadataHex) || d.metadataHex.length > 2 * 639)) return bad('metadataHex', 'must be lowercase hex of at most 639 bytes')
+  if (d.metadataHex !== undefined && (!HEX.test(d.metadataHex) || d.metadataHex.length > 2 * MAX_FIELD_BYTES)) return bad('metadataHex', `must be lowercase hex of at most ${MAX_FIELD_BYTES} bytes`)
   for (const [i, fb] of (d.fallbacks ?? []).entries()) {
     if (!Number.isInteger(fb.version) || fb.version < 0 || fb.version > 18 || !HEX.test(fb.programHex) || fb.programHex.length < 4 || fb.programHex.length > 80) {
       return bad(`fallbacks[${i}]`, 'version 0-18 with a 2-40 byte program in hex')
@@ -81,7 +82,7 @@ function checkDraft (d: InvoiceDraft): Result<void> {
 }
 
 /** Encode and sign. The payee's node id is the public key of `payeeSecretKey`. */
-export function encodeInvoice (draft: InvoiceDraft, payeeSecretKey: Uint8Array, opts: EncodeOptions = {}): Result<string> {
+export function encodeInvoice (draft: InvoiceDraft, payeeSecretKey: Uint8Array, opts: EncodeOptions = {}): InvoiceResult<string> {
   const checked = checkDraft(draft)
   if (!checked.ok) return checked
   if (!(payeeSecretKey instanceof Uint8Array) || !secp.utils.isValidSecretKey(payeeSecretKey)) {

@@ -41,7 +41,7 @@ export type MonitorAction =
   | { kind: 'force_closing'; reason: string }
   /** Seen in a spend on-chain: fulfil upstream (scenario 8). Reported once. */
   | { kind: 'preimage_learned'; paymentHash: string; preimage: string }
-  /** An HTLC of ours settled on-chain. 'failed' only once `depth` deep; 'fulfilled' as soon as the
+  /** An HTLC of ours resolved on-chain. 'failed' only once `depth` deep; 'fulfilled' as soon as the
    *  preimage is known (knowing it can never be undone). Reported once. */
   | { kind: 'htlc_resolved'; htlc: Htlc; outcome: 'fulfilled' | 'failed'; preimage?: string }
   | { kind: 'funding_depth'; depth: number }
@@ -103,7 +103,7 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
       if (o.outcome === 'failed' && !o.final) continue
       report(`htlc:${o.htlc.offerer}:${o.htlc.id}`, { kind: 'htlc_resolved', htlc: o.htlc, outcome: o.outcome, ...(o.preimage !== undefined ? { preimage: o.preimage } : {}) })
     }
-    if (r.settled && r.spend !== undefined && !s.closed) {
+    if (r.resolved && r.spend !== undefined && !s.closed) {
       s.closed = true
       report('closed', { kind: 'closed', how: r.spend.kind })
     }
@@ -149,9 +149,9 @@ function applyUpdate (s: MonitorState, u: MonitorUpdate, actions: MonitorAction[
     case 'revocation': {
       const store = shachainFromJson(s.secrets)
       if (!store.ok) throw new Error(`monitor state: ${store.error}`)
-      const r = insertSecret(store.store, commitmentIndex(u.number), hexToBytes(u.secret))
+      const r = insertSecret(store.value, commitmentIndex(u.number), hexToBytes(u.secret))
       if (!r.ok) { actions.push({ kind: 'warning', detail: `revocation ${u.number}: ${r.error.reason}: ${r.error.detail}` }); break }
-      s.secrets = shachainToJson(r.store)
+      s.secrets = shachainToJson(r.value)
       s.revokedUpTo = Math.max(s.revokedUpTo, u.number)
       // A revoked commitment without HTLCs needs nothing stored: its outputs are found by script.
       s.remotes = s.remotes.filter(x => x.number > s.revokedUpTo || x.htlcs.length > 0)

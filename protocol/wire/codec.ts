@@ -4,9 +4,10 @@
 // and duplicate fields (one linear scan), JSON.parse, then the message's strict schema.
 import type { z } from 'zod'
 import { channelError, type ChannelError } from '../errors.ts'
-import { MAX_FRAME_BYTES } from '../limits.ts'
+import { MAX_FRAME_BYTES, MAX_QUOTED_CHARS } from '../limits.ts'
 import { isMessageType, MESSAGE_SCHEMAS, type MessageType, type PeerMessage } from './messages.ts'
 import { scanJson } from './scan.ts'
+import { err, ok, type Result } from '../result.ts'
 
 export type WireReason = 'frame_too_large' | 'malformed_frame' | 'unknown_message' | 'invalid_field'
 
@@ -20,7 +21,7 @@ export type WireError = {
   detail: string
 }
 
-export type DecodeResult = { ok: true, msg: PeerMessage } | { ok: false, error: WireError }
+export type DecodeResult = Result<PeerMessage, WireError>
 
 // ignoreBOM: keep a byte-order mark in the text, so JSON.parse refuses it as it does in a text frame.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -32,7 +33,7 @@ export function decodeFrame (frame: string | Uint8Array): DecodeResult {
   } catch (e) {
     // Unreachable by design (every step below returns its errors); kept so a bug in a validator
     // cannot take the connection handler down with an exception thrown by peer input.
-    return fail('malformed_frame', '', `frame: could not be decoded (${String(e).slice(0, 100)})`)
+    return fail('malformed_frame', '', `frame: could not be decoded (${String(e).slice(0, MAX_QUOTED_CHARS)})`)
   }
 }
 
@@ -64,7 +65,7 @@ function decode (frame: string | Uint8Array): DecodeResult {
   try {
     value = JSON.parse(text)
   } catch (e) {
-    return fail('malformed_frame', '', `frame: not JSON (${e instanceof Error ? e.message.slice(0, 100) : 'parse error'})`)
+    return fail('malformed_frame', '', `frame: not JSON (${e instanceof Error ? e.message.slice(0, MAX_QUOTED_CHARS) : 'parse error'})`)
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail('malformed_frame', '', `frame: must be a JSON object (got ${describe(value)})`)
@@ -79,7 +80,7 @@ function decode (frame: string | Uint8Array): DecodeResult {
   // No `reportInput`: zod's error eagerly JSON.stringifies its issues, and with inputs that would copy
   // whatever the peer sent (an array of 30,000 items). The offending value is looked up by path instead.
   const parsed = MESSAGE_SCHEMAS[type].safeParse(value)
-  if (parsed.success) return { ok: true, msg: parsed.data as PeerMessage }
+  if (parsed.success) return ok(parsed.data as PeerMessage)
   const issue = parsed.error.issues[0]
   if (issue === undefined) return fail('invalid_field', type, `${type}: invalid`, type)
   const path = fieldPath(type, issue)
@@ -113,7 +114,7 @@ export function wireErrorToChannelError (e: WireError): ChannelError {
 // ── helpers ──
 
 function fail (reason: WireReason, path: string, detail: string, type?: MessageType): DecodeResult {
-  return { ok: false, error: type === undefined ? { reason, path, detail } : { reason, type, path, detail } }
+  return err(type === undefined ? { reason, path, detail } : { reason, type, path, detail })
 }
 
 function tooLarge (size: string): DecodeResult {
@@ -171,12 +172,15 @@ function explain (issue: Issue, root: unknown): string {
   }
 }
 
+/** Characters of a peer's string an error message shows: enough to recognise it. */
+const SHOWN_STRING_CHARS = 40
+
 /** A peer-controlled value rendered for an error message: short whatever its size. */
 function describe (v: unknown): string {
   if (v === null) return 'null'
   if (typeof v === 'string') {
-    const shown = JSON.stringify(v.length > 40 ? v.slice(0, 40) : v)
-    return v.length > 40 ? `${shown}… (${v.length} characters)` : shown
+    const shown = JSON.stringify(v.length > SHOWN_STRING_CHARS ? v.slice(0, SHOWN_STRING_CHARS) : v)
+    return v.length > SHOWN_STRING_CHARS ? `${shown}… (${v.length} characters)` : shown
   }
   if (typeof v === 'number' || typeof v === 'boolean') return String(v)
   if (Array.isArray(v)) return `an array of ${v.length} items`

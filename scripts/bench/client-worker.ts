@@ -7,20 +7,16 @@
 // payOneByOne, balances, untilReestablished, stop (see `handlers` below).
 import path from 'node:path'
 import { BtcdChainBackend } from '../../host/chain/btcd/backend.ts'
-import { HubClient } from '../../client-sdk/index.ts'
+import type { HubClient } from '../../client-sdk/index.ts'
+import { createNodeClient } from '../../client-sdk/node.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { NodeId } from '../../protocol/types.ts'
+import { random32 } from '../../host/random.ts'
 import { serveRequests, type PayOutcome, type WorkerInit } from './ipc.ts'
 
 let chain: BtcdChainBackend | undefined
 let clients: HubClient[] = []
 const opening: Array<Promise<unknown>> = []
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
 
 async function waitUntil (cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -64,7 +60,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     const a = args as unknown as WorkerInit
     chain = new BtcdChainBackend({ ...a.btcd, pollMs: 100 })
     for (let i = 0; i < a.count; i++) {
-      const c = await HubClient.create({
+      const c = await createNodeClient({
         nodeKey: random32(), hubUrl: a.hubUrl, hubId: a.hubId as NodeId, dataDir: path.join(a.dataDir, `${a.role}-${i}`),
         role: a.role as Role, chain, reconnectInitialMs: 20, reconnectMaxMs: 200, payTimeoutMs: 120_000,
       })

@@ -1,6 +1,6 @@
 // Many idle channels for the hub memory and restart figures: the lightweight many-channel client
 // (many-channels-worker.ts) opens them in batches funded by one transaction each; the hub's RSS is
-// read once it has settled; the restart is timed from SIGKILL to listening, to every idle channel
+// read once it is steady; the restart is timed from SIGKILL to listening, to every idle channel
 // reestablished, and to the first successful platform → creator payment.
 import net from 'node:net'
 import type { Btcd } from '../lib/btcd.ts'
@@ -58,10 +58,7 @@ export interface OpenReport {
  * batches of at most MAX_BATCH, each funded by one faucet coin and one transaction, then one block
  * (more if the hub has not seen the depth yet) until every channel is `normal`.
  */
-export async function openIdleChannels (
-  btc: Btcd, hub: HubProcess, m: ManyChannels,
-  args: { n: number; perNode: number; capacitySat: number; batch?: number; say: (s: string) => void },
-): Promise<OpenReport> {
+export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChannels, args: { n: number; perNode: number; capacitySat: number; batch?: number; say: (s: string) => void }): Promise<OpenReport> {
   const { n, perNode, capacitySat, say } = args
   const maxBatch = Math.min(MAX_BATCH, args.batch ?? MAX_BATCH)
   const pids = { hub: hub.pid, worker: m.worker.pid, btcd: btc.node.pid }
@@ -74,20 +71,14 @@ export async function openIdleChannels (
   for (let done = 0; done < n;) {
     const count = Math.min(batchSize, n - done)
     const coin = await btc.faucet(fundingScript, count * capacitySat + 50_000 + count * 100)
-    const r = await m.worker.call<{
-      txid: string; hex: string; outputs: number; signed: number; failed: Record<string, number>; warnings: Record<string,
-      number>; ms: Record<string, number>,
-    }>('openBatch', {
+    const r = await m.worker.call<{ txid: string; hex: string; outputs: number; signed: number; failed: Record<string, number>; warnings: Record<string, number>; ms: Record<string, number> }>('openBatch', {
       count, perNode, capacitySat, coin: { txid: coin.txid, vout: coin.vout, value: coin.value },
     })
     const b = await btc.chain.broadcast(r.hex)
     if (!b.ok) throw new Error(`batch funding broadcast: ${JSON.stringify(b.error)}`)
     batches.push({ outputs: r.outputs, signed: r.signed, failed: r.failed, ms: r.ms })
     done += count
-    say(`    batch: ${r.signed}/${count} channels signed (connect ${(r.ms.connect! / 1000).toFixed(1)} s, accept ` +
-      `${(r.ms.accept! / 1000).toFixed(1)} s, funding_signed ${(r.ms.fundingSigned! / 1000).toFixed(1)} ` +
-      `s)${Object.keys(r.failed).length > 0 ? ` failed: ${JSON.stringify(r.failed)}` : ''}; ` +
-      `${((performance.now() - t0) / 1000).toFixed(0)} s so far`)
+    say(`    batch: ${r.signed}/${count} channels signed (connect ${(r.ms.connect! / 1000).toFixed(1)} s, accept ${(r.ms.accept! / 1000).toFixed(1)} s, funding_signed ${(r.ms.fundingSigned! / 1000).toFixed(1)} s)${Object.keys(r.failed).length > 0 ? ` failed: ${JSON.stringify(r.failed)}` : ''}; ${((performance.now() - t0) / 1000).toFixed(0)} s so far`)
     if (Object.keys(r.warnings).length > 0) say(`    client warnings so far: ${JSON.stringify(r.warnings).slice(0, 1000)}`)
   }
   // One block; another only when the hub has made no progress for a while (each block makes the
@@ -112,29 +103,25 @@ export async function openIdleChannels (
   }
   say(`    all channels normal ${((performance.now() - tMined) / 1000).toFixed(1)} s after the first block`)
   const wallS = (performance.now() - t0) / 1000
-  const cpuS = {
-    hub: cpuSeconds(pids.hub) - cpu0.hub, worker: cpuSeconds(pids.worker) - cpu0.worker, btcd: cpuSeconds(pids.btcd) - cpu0.btcd,
-  }
+  const cpuS = { hub: cpuSeconds(pids.hub) - cpu0.hub, worker: cpuSeconds(pids.worker) - cpu0.worker, btcd: cpuSeconds(pids.btcd) - cpu0.btcd }
   // Channels in `normal` in the worker, over every openIdleChannels call so far (some may have failed).
   const normal = Number((status.phases as Record<string, number> | undefined)?.normal ?? 0)
   return { channels: n, normal, wallS, cpuS, batches, status }
 }
 
-/** The hub's RSS once it has settled (the GC returns memory at its own pace): samples every second
- *  until the last `settleSamples` are within 1% of each other (at most `maxS` seconds); their median. */
-export async function settledRss (
-  pid: number | undefined, settleSamples = 5, maxS = 60,
-): Promise<{ bytes: number; samples: number[]; window: number[] }> {
+/** The hub's RSS once it is steady (the GC returns memory at its own pace): samples every second
+ *  until the last `steadySamples` are within 1% of each other (at most `maxS` seconds); their median. */
+export async function steadyRss (pid: number | undefined, steadySamples = 5, maxS = 60): Promise<{ bytes: number; samples: number[]; window: number[] }> {
   const samples: number[] = []
-  const window = (): number[] => samples.slice(-settleSamples).sort((a, b) => a - b)
+  const window = (): number[] => samples.slice(-steadySamples).sort((a, b) => a - b)
   for (let i = 0; i < maxS; i++) {
     await sleep(1_000)
     samples.push(rssBytes(pid))
     const w = window()
-    if (w.length === settleSamples && w.at(-1)! <= w[0]! * 1.01) break
+    if (w.length === steadySamples && w.at(-1)! <= w[0]! * 1.01) break
   }
   const w = window()
-  return { bytes: w[Math.floor(w.length / 2)]!, samples, window: samples.slice(-settleSamples) }
+  return { bytes: w[Math.floor(w.length / 2)]!, samples, window: samples.slice(-steadySamples) }
 }
 
 /** SIGKILL, then start again on the same data dir and btcd; resolves when listening. */
@@ -153,19 +140,13 @@ export async function restartWaiting (hub: HubProcess, env: Record<string, strin
 }
 
 /** The hub's and the clients' views of every channel, once nothing is in flight (or after `waitMs`). */
-export async function checkBalances (
-  hubRpc: string, workers: WorkerProcess[], waitMs = 60_000,
-): Promise<{ problems: string[]; channels: number }> {
+export async function checkBalances (hubRpc: string, workers: WorkerProcess[], waitMs = 60_000): Promise<{ problems: string[]; channels: number }> {
   let problems: string[] = ['not checked']
   let channels = 0
   const deadline = Date.now() + waitMs
   while (problems.length > 0 && Date.now() < deadline) {
-    const hubChannels = await (await fetch(`${hubRpc}/channels`)).json() as Array<{
-      channel_id: string; capacity_sat: number; local_msat: number | null; remote_msat: number | null; htlcs: number; phase: string
-    }>
-    type Side = Array<{
-      channels: Array<{ channelId: string; capacitySat: number; localMsat: number; remoteMsat: number; inFlightMsat: number }>
-    }>
+    const hubChannels = await (await fetch(`${hubRpc}/channels`)).json() as Array<{ channel_id: string; capacity_sat: number; local_msat: number | null; remote_msat: number | null; htlcs: number; phase: string }>
+    type Side = Array<{ channels: Array<{ channelId: string; capacitySat: number; localMsat: number; remoteMsat: number; inFlightMsat: number }> }>
     const clientSides = (await Promise.all(workers.map(w => w.call<Side>('balances')))).flat()
     const clientById = new Map(clientSides.flatMap(c => c.channels).map(c => [c.channelId, c]))
     const views: ChannelView[] = []
@@ -177,9 +158,7 @@ export async function checkBalances (
       if (c === undefined && (h.local_msat === null || h.remote_msat === null)) continue
       views.push({
         channelId: h.channel_id, capacitySat: h.capacity_sat,
-        hub: h.local_msat === null || h.remote_msat === null ? undefined : {
-          localMsat: h.local_msat, remoteMsat: h.remote_msat, htlcs: h.htlcs,
-        },
+        hub: h.local_msat === null || h.remote_msat === null ? undefined : { localMsat: h.local_msat, remoteMsat: h.remote_msat, htlcs: h.htlcs },
         client: c === undefined ? undefined : { localMsat: c.localMsat, remoteMsat: c.remoteMsat, inFlightMsat: c.inFlightMsat },
       })
     }
@@ -209,10 +188,7 @@ export interface RestartTimes {
  * their backoff; the payment is tried from the moment the hub says it serves. `invoices`: the
  * creator's, paid one after the other by the platform until one succeeds.
  */
-export async function timeRestart (
-  hub: HubProcess, platforms: WorkerProcess, idle: WorkerProcess[], invoices: string[], env: Record<string, string> = {},
-  progress?: (s: string) => void,
-): Promise<RestartTimes> {
+export async function timeRestart (hub: HubProcess, platforms: WorkerProcess, idle: WorkerProcess[], invoices: string[], env: Record<string, string> = {}, progress?: (s: string) => void): Promise<RestartTimes> {
   const oldLines = hub.lines
   const stages: Array<{ name: string; n: number; first: string; last: string }> = []
   let seenArr: unknown[] | undefined
@@ -232,9 +208,7 @@ export async function timeRestart (
       if (servingAt === undefined && (name === 'startup:serving' || name === 'listening')) servingAt = now
       const at = ((now - t0) / 1000).toFixed(2)
       const last = stages.at(-1)
-      if (last !== undefined && last.name === name) { last.n++; last.last = at } else {
-        stages.push({ name, n: 1, first: at, last: at }); progress?.(`    ${at} s: ${name}`)
-      }
+      if (last !== undefined && last.name === name) { last.n++; last.last = at } else { stages.push({ name, n: 1, first: at, last: at }); progress?.(`    ${at} s: ${name}`) }
     }
   }, 5)
   try {

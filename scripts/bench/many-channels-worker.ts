@@ -17,10 +17,10 @@
 // balances, stop.
 import { Psbt, networks, payments } from 'bitcoinjs-lib'
 import * as ecc from 'tiny-secp256k1'
-import { HubLink } from '../../client-sdk/transport/index.ts'
+import { HubLink } from '../../client-sdk/node.ts'
 import { ChannelDriver } from '../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
-import { bolt3Signer, defaultPolicy, fundingAsAgreed, isFinal, openChannel, type ChannelState } from '../../protocol/channel/index.ts'
+import { random32 } from '../../host/random.ts'
+import { defaultPolicy, fundingAsAgreed, isFinal, openFromSeed, type ChannelState } from '../../protocol/channel/index.ts'
 import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
 import { setDefaultCurve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
@@ -77,12 +77,6 @@ const warnings: Record<string, number> = {}
 const fundingKey = random32()
 const fundingPubkey = ecc.pointFromScalar(fundingKey, true)!
 const fundingPayment = payments.p2wpkh({ pubkey: fundingPubkey, network: networks.regtest })
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
 
 function warn (what: string): void {
   const k = what.replace(/[0-9a-f]{16,}/g, '…').slice(0, 120)
@@ -157,20 +151,17 @@ function fail (ch: Chan, why: string): void {
 }
 
 function openOne (node: Node, capacitySat: number): Chan {
-  const seed = random32()
-  const keys = channelKeys(seed)
-  const signer = bolt3Signer(keys.secrets)
-  const step = openChannel({
-    temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: chainHash!, channelType: 'static_remotekey',
+  const { step, signer } = openFromSeed({
+    seed: random32(), temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: chainHash!, channelType: 'static_remotekey',
     fundingSat: capacitySat as Sat, pushMsat: 0 as Msat, feeratePerKw: COMMITMENT_FEERATE_PER_KW,
-    local: localSideParams(keys, {
+    limits: {
       dustLimitSat: DUST_LIMIT_SAT as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat,
       channelReserveSat: Math.max(DUST_LIMIT_SAT, Math.floor(capacitySat / 100)) as Sat,
       htlcMinimumMsat: 1 as Msat, toSelfDelay: TO_SELF_DELAY, maxAcceptedHtlcs: MAX_ACCEPTED_HTLCS,
-    }),
+    },
     // The funder's shutdown script: any standard script (these channels are never closed here).
     policy: defaultPolicy(), localShutdownScript: bytesToHex(fundingPayment.output!), height: 0,
-  }, signer)
+  })
   const ch = { node, fundingNeeded: deferred(), signed: deferred() } as Chan
   ch.driver = new ChannelDriver(step.state, signer, {
     // In memory only (see the header): the driver's own state is the client's copy.
@@ -217,13 +208,13 @@ function batchFundingTx (
   return { txid: tx.getId(), hex: tx.toHex(), feeSat }
 }
 
-/** Waits until every deferred settled, or until none settled for `quietMs`. */
-async function settleWithin (ds: Deferred[], quietMs: number): Promise<void> {
-  let settled = 0
-  const all = Promise.allSettled(ds.map(d => d.promise.finally(() => { settled++ })))
+/** Waits until every deferred has resolved or rejected, or until none has for `idleMs`. */
+async function awaitAllWithin (ds: Deferred[], idleMs: number): Promise<void> {
+  let done = 0
+  const all = Promise.allSettled(ds.map(d => d.promise.finally(() => { done++ })))
   let seen = -1
-  while (settled < ds.length) {
-    if (settled !== seen) { seen = settled; await Promise.race([all, sleep(quietMs)]) } else return
+  while (done < ds.length) {
+    if (done !== seen) { seen = done; await Promise.race([all, sleep(idleMs)]) } else return
   }
 }
 
@@ -264,7 +255,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     for (let i = 0; i < slots.length; i += wave) {
       const group = slots.slice(i, i + wave).map(node => openOne(node, capacitySat))
       chans.push(...group)
-      await settleWithin(group.map(c => c.fundingNeeded), 120_000)
+      await awaitAllWithin(group.map(c => c.fundingNeeded), 120_000)
     }
     const t2 = performance.now()
     const ok = chans.filter(c => c.failed === undefined && c.funding !== undefined)
@@ -275,7 +266,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     for (let i = 0; i < ok.length; i += wave) {
       const group = ok.slice(i, i + wave)
       for (const [j, c] of group.entries()) void c.driver.command({ type: 'funding_built', txid: tx.txid as never, outputIndex: i + j })
-      await settleWithin(group.map(c => c.signed), 120_000)
+      await awaitAllWithin(group.map(c => c.signed), 120_000)
     }
     const t3 = performance.now()
     // A channel that got no answer in time (e.g. its connection dropped before funding_signed: the

@@ -3,7 +3,7 @@
 // one creator (SDK clients, for the payment that proves the restarted hub serves), then opens the idle
 // channels from the lightweight many-channel client (many-channels-worker.ts: K channels per node id,
 // client-funded, batch funding transactions) and prints, for each count in --channels (cumulative):
-// the hub's settled RSS and (RSS − RSS before any idle channel) / channels; then SIGKILLs the hub with
+// the hub's steady RSS and (RSS − RSS before any idle channel) / channels; then SIGKILLs the hub with
 // all channels present, restarts it on the same data dir and btcd, and prints the time until it
 // listens, until every idle channel has reestablished and until a platform → creator payment succeeds.
 // Ends with the balance check (hub and every client agree on every channel). Last stdout line: JSON.
@@ -21,9 +21,7 @@ import { Cleanups } from '../lib/cleanups.ts'
 import { startHub } from '../lib/hub.ts'
 import { WorkerProcess } from './ipc.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './setup.ts'
-import {
-  checkBalances, freePort, manyChannelHubConfig, openIdleChannels, settledRss, startManyChannels, timeRestart, type RestartTimes,
-} from './idle-channels.ts'
+import { checkBalances, freePort, manyChannelHubConfig, openIdleChannels, steadyRss, startManyChannels, timeRestart, type RestartTimes } from './idle-channels.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const argv = process.argv.slice(2)
@@ -33,8 +31,7 @@ const COUNTS = (opt('--channels') ?? '1000').split(',').map(Number)
 const PER_NODE = Number(opt('--per-node') ?? 10)
 const RESTARTS = Number(opt('--restarts') ?? 1)
 const BATCH = Number(opt('--batch') ?? 1500)
-if (COUNTS.some((c, i) => !Number.isInteger(c) || c < 1 || c > 100_000 || (i > 0 && c <= COUNTS[i - 1]!)) || !Number.isInteger(PER_NODE) ||
-  PER_NODE < 1 || PER_NODE > 100 || !Number.isInteger(RESTARTS) || RESTARTS < 0 || !Number.isInteger(BATCH) || BATCH < 1 || BATCH > 1500) {
+if (COUNTS.some((c, i) => !Number.isInteger(c) || c < 1 || c > 100_000 || (i > 0 && c <= COUNTS[i - 1]!)) || !Number.isInteger(PER_NODE) || PER_NODE < 1 || PER_NODE > 100 || !Number.isInteger(RESTARTS) || RESTARTS < 0 || !Number.isInteger(BATCH) || BATCH < 1 || BATCH > 1500) {
   process.stderr.write('usage: many-channels.ts --channels N[,M…] (ascending) [--per-node 1..100] [--restarts R]\n')
   process.exit(2)
 }
@@ -71,7 +68,7 @@ async function main (): Promise<void> {
   await openCreatorChannels(btc, creators)
   say('platform and creator channels open')
 
-  const rss0 = await settledRss(hub.pid)
+  const rss0 = await steadyRss(hub.pid)
   say(`hub RSS before any idle channel: ${MB(rss0.bytes)}`)
   const idle = await startManyChannels(hub, VERBOSE)
   cleanups.push(() => idle.worker.stop())
@@ -79,19 +76,13 @@ async function main (): Promise<void> {
   let have = 0
   for (const target of COUNTS) {
     say(`opening ${target - have} idle channels (to ${target}) …`)
-    const r = await openIdleChannels(
-      btc, hub, idle, { n: target - have, perNode: PER_NODE, capacitySat: IDLE_CHANNEL_SAT, batch: BATCH, say },
-    )
+    const r = await openIdleChannels(btc, hub, idle, { n: target - have, perNode: PER_NODE, capacitySat: IDLE_CHANNEL_SAT, batch: BATCH, say })
     have = target
-    const rss = await settledRss(hub.pid)
+    const rss = await steadyRss(hub.pid)
     const perChannel = (rss.bytes - rss0.bytes) / r.normal
-    say(`  ${target} channels: opened in ${r.wallS.toFixed(1)} s (CPU s: hub ${r.cpuS.hub.toFixed(1)}, client ` +
-      `${r.cpuS.worker.toFixed(1)}, btcd ${r.cpuS.btcd.toFixed(1)}); status ${JSON.stringify(r.status)}`)
+    say(`  ${target} channels: opened in ${r.wallS.toFixed(1)} s (CPU s: hub ${r.cpuS.hub.toFixed(1)}, client ${r.cpuS.worker.toFixed(1)}, btcd ${r.cpuS.btcd.toFixed(1)}); status ${JSON.stringify(r.status)}`)
     say(`  hub RSS ${MB(rss.bytes)} → ${(perChannel / 1024).toFixed(1)} KiB per channel (${r.normal} open)`)
-    at.push({
-      channels: target, open: r.normal, per_node: PER_NODE, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: perChannel,
-      rss_samples: rss.samples, open_s: r.wallS, open_cpu_s: r.cpuS, status: r.status,
-    })
+    at.push({ channels: target, open: r.normal, per_node: PER_NODE, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: perChannel, rss_samples: rss.samples, open_s: r.wallS, open_cpu_s: r.cpuS, status: r.status })
   }
 
   const restarts: RestartTimes[] = []
@@ -100,29 +91,24 @@ async function main (): Promise<void> {
     say(`restart ${i + 1} with ${have} idle channels …`)
     const t = await timeRestart(hub, platforms, [idle.worker], invoices, {}, say)
     restarts.push(t)
-    say(`  serving after ${t.servingS.toFixed(2)} s, listening line ${t.listeningS.toFixed(2)} s, idle channels reestablished after ` +
-      `${t.reestablishedS.toFixed(2)} s, payment after ${t.paymentS.toFixed(2)} s (${t.attempts} attempt(s))`)
+    say(`  serving after ${t.servingS.toFixed(2)} s, listening line ${t.listeningS.toFixed(2)} s, idle channels reestablished after ${t.reestablishedS.toFixed(2)} s, payment after ${t.paymentS.toFixed(2)} s (${t.attempts} attempt(s))`)
     say(`  hub lines since the kill: ${t.stages}`)
   }
   // The same channels in a fresh hub process (after the restart: loaded, reconnected, reestablished,
   // idle): no high-water mark left from opening them.
   let afterRestart: Record<string, unknown> | undefined
   if (RESTARTS > 0) {
-    const rss = await settledRss(hub.pid)
-    afterRestart = {
-      channels: have, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: (rss.bytes - rss0.bytes) / have, rss_samples: rss.samples,
-    }
+    const rss = await steadyRss(hub.pid)
+    afterRestart = { channels: have, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: (rss.bytes - rss0.bytes) / have, rss_samples: rss.samples }
     say(`  after the restart: hub RSS ${MB(rss.bytes)} → ${((rss.bytes - rss0.bytes) / have / 1024).toFixed(1)} KiB per channel`)
   }
 
   say('checking balances …')
   const bal = await checkBalances(String(hub.info.rpc), [platforms, creators, idle.worker])
-  say(bal.problems.length === 0 ? `balances: hub and clients agree on all ${bal.channels} channels` : `BALANCES WRONG:\n  ` +
-    `${bal.problems.slice(0, 20).join('\n  ')}`)
+  say(bal.problems.length === 0 ? `balances: hub and clients agree on all ${bal.channels} channels` : `BALANCES WRONG:\n  ${bal.problems.slice(0, 20).join('\n  ')}`)
   process.stdout.write(JSON.stringify({
     date: started.toISOString(), per_node: PER_NODE, hub_rss_bytes_before: rss0.bytes, at, after_restart: afterRestart,
-    restart_to_serving_s: restarts.map(r => r.paymentS), restarts, balances_ok: bal.problems.length === 0,
-    balance_problems: bal.problems.slice(0, 20),
+    restart_to_serving_s: restarts.map(r => r.paymentS), restarts, balances_ok: bal.problems.length === 0, balance_problems: bal.problems.slice(0, 20),
   }) + '\n')
   if (bal.problems.length > 0) process.exitCode = 1
 }

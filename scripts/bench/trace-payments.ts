@@ -9,7 +9,8 @@ import { Cleanups } from '../lib/cleanups.ts'
 import { openFundedChannel, requestHubChannel, startClient } from '../lib/client.ts'
 import { startHub } from '../lib/hub.ts'
 import { tempDir } from '../lib/temp-dir.ts'
-import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { wsSocketFactory } from '../../client-sdk/node/socket.ts'
 import { fundHubCoins } from './setup.ts'
 
 const argv = process.argv.slice(2)
@@ -29,7 +30,7 @@ const note = (who: string, dir: string, data: unknown): void => {
 
 function tracing (who: string): SocketFactory {
   return async url => {
-    const ws = await defaultSocketFactory(url)
+    const ws = await wsSocketFactory(url)
     return {
       get readyState () { return ws.readyState },
       get bufferedAmount () { return ws.bufferedAmount },
@@ -50,12 +51,8 @@ async function main (): Promise<void> {
   const btc = await useBtcd(cleanups)
   const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc }, cleanups)
   await fundHubCoins(btc, hub, 1, 2_000_000)
-  const platform = await startClient(
-    { hub, btc, dataDir: path.join(dir, 'p'), role: 'platform', socketFactory: tracing('platform') }, cleanups,
-  )
-  const creator = await startClient(
-    { hub, btc, dataDir: path.join(dir, 'c'), role: 'creator', socketFactory: tracing('creator') }, cleanups,
-  )
+  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'p'), role: 'platform', socketFactory: tracing('platform') }, cleanups)
+  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'c'), role: 'creator', socketFactory: tracing('creator') }, cleanups)
   await openFundedChannel(btc, platform, 2_000_000)
   await requestHubChannel(btc, creator)
   const invoices = await Promise.all(Array.from({ length: N }, async () => (await creator.createInvoice({ amountMsat: AMOUNT })).invoice))

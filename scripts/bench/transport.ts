@@ -5,7 +5,7 @@
 //      its session; the client keeps W messages in flight. Reports round trips per second.
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { connect, type HubConnection } from '../../client-sdk/transport/index.ts'
+import { connect, type HubConnection } from '../../client-sdk/node.ts'
 import { HubTransport, type PeerSession } from '../../hub/transport/server.ts'
 import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import type { ChannelId, NodeId } from '../../protocol/types.ts'

@@ -3,9 +3,11 @@
 //
 //   const c = await startClient({ hub, btc, dataDir, role }, t)     // a HubClient, connected
 //   await openFundedChannel(btc, c, capacitySat)  /  await requestHubChannel(btc, c)
-import { HubClient } from '../../client-sdk/index.ts'
+import type { HubClient } from '../../client-sdk/index.ts'
+import { createNodeClient } from '../../client-sdk/node.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { SocketFactory } from '../../client-sdk/transport/socket.ts'
+import { random32 } from '../../host/random.ts'
 import { mineTx, type Btcd } from './btcd.ts'
 import type { Teardown } from './cleanups.ts'
 import type { HubProcess } from './hub.ts'
@@ -23,16 +25,12 @@ export interface StartClientOptions {
 }
 
 /** A new random node key. */
-export function randomKey (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
+export const randomKey = random32
 
 /** A connected HubClient whose data lives in `dataDir`. It shares the caller's ChainBackend, so
  *  `btc.mine(n)` returns only after the client has seen the blocks too. */
 export async function startClient (o: StartClientOptions, t?: Teardown): Promise<HubClient> {
-  const client = await HubClient.create({
+  const client = await createNodeClient({
     nodeKey: o.nodeKey ?? randomKey(), hubUrl: o.hub.url, hubId: o.hub.hubId, dataDir: o.dataDir, role: o.role,
     chain: o.btc.chain, reconnectInitialMs: 50, reconnectMaxMs: 500,
     ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}),

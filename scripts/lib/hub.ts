@@ -13,8 +13,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
+import { BTCD_BIN } from '../../host/chain/btcd/node.ts'
 import type { RpcConfig } from '../../host/chain/btcd/rpc.ts'
-import { SEED_FILE, WalletKeys } from '../../host/wallet/keys.ts'
+import { WalletKeys } from '../../host/wallet/keys.ts'
+import { SEED_FILE } from '../../host/wallet/node/file-storage.ts'
 import { hexToBytes, type NodeId } from '../../protocol/types.ts'
 import type { Btcd } from './btcd.ts'
 import type { Teardown } from './cleanups.ts'
@@ -63,10 +65,12 @@ export interface HubProcess {
 
 export interface StartHubOptions {
   dataDir: string
-  btcd: RpcConfig
+  /** The caller's btcd (external to the hub). Absent: the hub starts its own managed node; its RPC
+   *  login is in the listening line (`btcd_rpc`) and in <dataDir>/btcd-rpc.json. */
+  btcd?: RpcConfig
   /** Merged into the hub's config file. */
   config?: Record<string, unknown>
-  /** Extra environment (e.g. HUB_CRASH_AT=before:persist:local_commitment:3, hub/crash-points.ts). */
+  /** Extra environment (e.g. HUB_CRASH_AT=before:persist:local_commitment:3, host/crash-points.ts). */
   env?: Record<string, string>
   /** Log the hub's stderr to ours. */
   verbose?: boolean
@@ -80,9 +84,10 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
     const transport = {
       port, maxConnectsPerIp: 100_000, maxUnauthenticatedPerIp: 1_000, maxBadFrames: 1_000, ...(opts.config?.transport as object ?? {})
     }
+    const b = opts.btcd
     const cfg = {
       dataDir: opts.dataDir,
-      btcd: { mode: 'external', host: opts.btcd.host, port: opts.btcd.port, user: opts.btcd.user, pass: opts.btcd.pass },
+      ...(b !== undefined ? { btcd: { mode: 'external', host: b.host, port: b.port, user: b.user, pass: b.pass } } : {}),
       ...opts.config,
       transport,
     }
@@ -100,7 +105,8 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
     lines = []
     listeners = []
     const c = spawn(process.execPath, [await hubBundle(), '--config', configPath], {
-      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HUB_CRASH_AT: '', ...env },
+      // BTCD_BIN: the bundle's own location does not lead to .tools/bin (a managed node needs btcd).
+      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BTCD_BIN, HUB_CRASH_AT: '', ...env },
     })
     child = c
     exit = new Promise(resolve => c.once('exit', code => resolve(code)))

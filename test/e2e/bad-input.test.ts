@@ -12,7 +12,7 @@ import {
 } from '../helpers/hub.ts'
 import { MAX_FRAME_BYTES } from '../../protocol/limits.ts'
 import { LevelStore } from '../../host/store/node/level-store.ts'
-import { loadChannelRecords } from '../../hub/channels/records.ts'
+import { loadChannelRecords } from '../../host/channel/record.ts'
 
 const CONNECTION_LEVEL = '00'.repeat(32)
 type Row = {

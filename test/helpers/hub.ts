@@ -9,9 +9,10 @@
 // hub's stored channels, a connection cut at a chosen message, raw frames, the common setup.
 import path from 'node:path'
 import type { HubClient } from '../../client-sdk/index.ts'
-import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { wsSocketFactory } from '../../client-sdk/node/socket.ts'
+import type { SocketFactory, SocketLike } from '../../client-sdk/transport/socket.ts'
+import { loadChannelRecords } from '../../host/channel/record.ts'
 import { LevelStore } from '../../host/store/node/level-store.ts'
-import { loadChannelRecords } from '../../hub/channels/records.ts'
 import type { ChannelState } from '../../protocol/channel/index.ts'
 import type { Teardown } from '../../scripts/lib/cleanups.ts'
 import { openFundedChannel, requestHubChannel, startClient } from '../../scripts/lib/client.ts'
@@ -76,7 +77,7 @@ export function cutSwitch (): CutSwitch {
     return plan.timing
   }
   const factory: SocketFactory = async url => {
-    const ws = await defaultSocketFactory(url) as SocketLike & { terminate?: () => void }
+    const ws = await wsSocketFactory(url) as SocketLike & { terminate?: () => void }
     const cut = (): void => { if (ws.terminate !== undefined) ws.terminate(); else ws.close(4000, 'cut') }
     const wrapped: SocketLike = {
       get readyState () { return ws.readyState },
@@ -126,7 +127,7 @@ export function injector (): Injector {
   let received: Array<Record<string, unknown>> = []
   const closes: number[] = []
   const factory: SocketFactory = async url => {
-    const ws = await defaultSocketFactory(url)
+    const ws = await wsSocketFactory(url)
     current = ws
     ws.addEventListener('message', ev => {
       try { received.push(JSON.parse(String(ev.data)) as Record<string, unknown>) } catch { received.push({ raw: String(ev.data) }) }

@@ -2,10 +2,9 @@
 // notifications (with a slow poll as a safety net), replayed to each follower in order.
 import { Transaction, opcodes } from 'bitcoinjs-lib'
 import type { Height, Txid } from '../../../protocol/types.ts'
-import {
-  err, ok,
-  type BlockRef, type BroadcastFailure, type ChainBackend, type ChainBlock, type ChainFailure, type ChainListener,
-  type ChainTx, type FollowOptions, type RegtestControl, type Result, type TxLookup, type TxOutInfo
+import { err, ok, type Result } from '../../../protocol/result.ts'
+import type {
+  BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainListener, ChainTx, FollowOptions, RegtestControl, TxLookup, TxOutInfo
 } from '../backend.ts'
 import { BtcdRpc, type RpcConfig, type RpcRefusal } from './rpc.ts'
 import { BtcdBlockNotifier } from './ws.ts'
@@ -14,6 +13,7 @@ import { ChainFollower, type FollowerOptions } from '../follower.ts'
 import { mapRejectReason } from '../reject.ts'
 import { parseChainTx } from '../tx.ts'
 import { buildBlock } from './block-builder.ts'
+import type { BlockKeeping } from './block-keeper.ts'
 
 /** btcd answers -5 (ErrRPCNoTxInfo / ErrRPCBlockNotFound) for an unknown transaction or block. */
 const RPC_NOT_FOUND = -5
@@ -33,6 +33,9 @@ export interface BtcdBackendConfig extends RpcConfig {
   miningScript?: Uint8Array
   /** A listener threw during a background sync (a programmer error). Default: console.error. */
   onListenerError?: (e: unknown) => void
+  /** The managed node's block archive (node.ts keepBlocks): getBlock hands a block out only once
+   *  it is kept, so nothing acts on a block that a restart of the node would not bring back. */
+  keeper?: BlockKeeping
 }
 
 /** Decoded confirmed transactions kept (a few: a large batch transaction is big in memory too). */
@@ -95,6 +98,10 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
       txs.push(tx)
     }
     const block: ChainBlock = { hash, height: b.height as Height, prevHash: b.previousblockhash ?? '0'.repeat(64), time: b.time, txs }
+    if (this.config.keeper !== undefined) {
+      const kept = await this.config.keeper.keep(hash)
+      if (!kept.ok) return kept
+    }
     this.blocks.set(hash, block)
     if (this.blocks.size > BLOCK_CACHE_SIZE) this.blocks.delete(this.blocks.keys().next().value as string)
     return ok(block)
@@ -201,7 +208,10 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
   // ---- regtest controls (tests only) -----------------------------------------------------------
 
   async generate (n: number): Promise<Result<string[], ChainFailure>> {
-    return await this.rpc.request('generate', [n], S.generateSchema, { idempotent: false })
+    const r = await this.rpc.request('generate', [n], S.generateSchema, { idempotent: false })
+    if (!r.ok || r.value.length === 0) return r
+    const kept = await this.kept(r.value[r.value.length - 1]!)
+    return kept.ok ? r : kept
   }
 
   async submitBlock (txHexes: string[], opts: { coinbaseScript?: Uint8Array } = {}): Promise<Result<string, ChainFailure | { kind: 'block_rejected'; detail: string }>> {
@@ -221,7 +231,13 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
     const r = await this.rpc.request('submitblock', [block.toHex()], S.submitBlockSchema, { idempotent: false })
     if (!r.ok) return r
     if (r.value !== null) return err({ kind: 'block_rejected', detail: r.value })
-    return ok(block.getId())
+    const kept = await this.kept(block.getId())
+    return kept.ok ? ok(block.getId()) : kept
+  }
+
+  /** A block we mined is reported once the keeper (if any) holds it, and so every block below it. */
+  private async kept (hash: string): Promise<Result<void, ChainFailure>> {
+    return this.config.keeper === undefined ? ok(undefined) : await this.config.keeper.keep(hash)
   }
 
   async invalidateBlock (hash: string): Promise<Result<void, ChainFailure>> {

@@ -2,7 +2,7 @@
 // and misdirected handshakes fail.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { connect, ConnectError } from '../../../client-sdk/transport/index.ts'
+import { connect, ConnectError } from '../../../client-sdk/node.ts'
 import { CLOSE } from '../../../protocol/auth/close-codes.ts'
 import type { ChannelId } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
@@ -147,7 +147,7 @@ t.test('scenario 19: an impostor hub that claims A\'s id but holds B\'s key is r
     ws.on('message', (data: Buffer) => {
       const d = decodeFrame(data)
       if (!d.ok) return
-      const r = hubReceive(state, d.msg, impostorKey.secret, randomBytes(32))
+      const r = hubReceive(state, d.value, impostorKey.secret, randomBytes(32))
       if (!r.ok) return
       state = r.state
       if (r.send !== undefined) ws.send(encodeMessage(r.send))

@@ -1,4 +1,4 @@
-// The host's checkpoints and unloaded monitors (issue 7) on a real btcd. A monitor's state is stored
+// The host's checkpoints and unloaded monitors on a real btcd. A monitor's state is stored
 // as a checkpoint, not after every update, and a monitor with nothing at stake is dropped from
 // memory: nothing may be lost by either. A host killed between checkpoints replays the stored updates
 // and still punishes a revoked commitment whose HTLCs it had dropped from memory; an idle monitor
@@ -23,7 +23,7 @@ async function storedSeq (store: Store, channelId: string): Promise<number> {
   if (raw === undefined) return -1
   const parsed = parseMonitorState(parseJsonValue(raw))
   if (!parsed.ok) throw new Error(parsed.error)
-  return parsed.state.lastSeq
+  return parsed.value.lastSeq
 }
 
 t.test('a host killed between checkpoints replays the stored updates and punishes a revoked commitment whose HTLCs it dropped from memory', async t => {
@@ -68,7 +68,7 @@ t.test('a host killed between checkpoints replays the stored updates and punishe
   t.ok(hub.host.state(id)!.seen.some(s => s.txid === txid(old)), 'and found the revoked commitment')
   await mineUntil(btc, () => hub.events.some(e => e.kind === 'closed'), 20)
   const swept = await sweptTo(btc, hub.sweep, from)
-  t.equal(swept.txids.length, 1, 'one justice tx')
+  t.equal(swept.txids.length, 1, 'one penalty tx')
   t.ok((await confirmedAt(btc, swept.txids[0]!))! < C + DELAY - 1, 'before the cheater could sweep')
   const total = old.outputs.reduce((n, o) => n + o.valueSat, 0)
   t.equal(old.outputs.length, 4, 'the revoked commitment has both HTLC outputs')

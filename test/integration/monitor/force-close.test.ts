@@ -1,6 +1,6 @@
 // Scenario 7 and 8 on a real btcd: a force close with HTLCs in every state — on the closer's own
 // commitment and on the peer's, offered and received, before expiry, with the preimage known, and at
-// expiry. Each party's monitor alone settles every HTLC on-chain; the hub learns a preimage from the
+// expiry. Each party's monitor alone resolves every HTLC on-chain; the hub learns a preimage from the
 // peer's on-chain claim and fulfils the payer's upstream HTLC in time (also across a hub restart).
 import t from 'tap'
 import { sha256 } from '../../../protocol/crypto/hash.ts'

@@ -10,6 +10,7 @@ import { bytesToHex } from '../../../protocol/types.ts'
 import { regtestSubsidy } from '../../../host/chain/btcd/block-builder.ts'
 import type { ChainBlock, BlockRef } from '../../../host/chain/backend.ts'
 import { Wallet, COINBASE_MATURITY } from '../../../host/wallet/wallet.ts'
+import { fileWalletStorage } from '../../../host/wallet/node/file-storage.ts'
 import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
 
 const btc = await useBtcd(t)
@@ -18,7 +19,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wallet-'))
 t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 
 async function open (): Promise<Wallet> {
-  const w = await Wallet.open({ dataDir, chain: btc.chain, feeRate: FEE_RATE })
+  const w = await Wallet.open({ storage: fileWalletStorage(dataDir), chain: btc.chain, feeRate: FEE_RATE })
   if (!w.ok) throw new Error(`open: ${JSON.stringify(w.error)}`)
   return w.value
 }
@@ -43,9 +44,7 @@ t.test('mine 101 blocks to the wallet; send to an external address; the output c
     mined += regtestSubsidy(h)
     if (tip + 1 - h >= COINBASE_MATURITY) mature += regtestSubsidy(h)
   }
-  t.same(
-    wallet.balance(), { spendable: mature, immature: mined - mature, locked: 0, total: mined }, 'coinbases counted, maturity respected',
-  )
+  t.same(wallet.balance(), { spendable: mature, immature: mined - mature, locked: 0, total: mined }, 'coinbases counted, maturity respected')
   t.equal(wallet.tip?.height, tip)
 
   const amount = 12_345_678
@@ -104,9 +103,7 @@ t.test('reorg: invalidateblock on the block holding the payment rolls back the w
   t.notOk(wallet.utxos().some(u => u.txid === sent.value.txid), 'change output gone')
   t.same(wallet.pendingTxs().map(p => p.txid), [sent.value.txid], 'the payment is pending again')
   const inputs = sent.value.inputs.reduce((s, u) => s + u.value, 0)
-  t.same(
-    wallet.balance(), { ...before, spendable: before.spendable - inputs, locked: before.locked + inputs }, 'balance as right after sending',
-  )
+  t.same(wallet.balance(), { ...before, spendable: before.spendable - inputs, locked: before.locked + inputs }, 'balance as right after sending')
   const back = await btc.chain.getRawTransaction(sent.value.txid)
   t.equal(back.ok && back.value?.confirmations, 0, 'btcd put the payment back in its mempool')
 

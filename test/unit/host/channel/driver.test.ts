@@ -5,6 +5,7 @@ import t from 'tap'
 import { DriverPair } from './fixtures/driver-pair.ts'
 import { MemoryStore } from '../../../../host/store/index.ts'
 import type { Msat } from '../../../../protocol/types.ts'
+import { isSettled } from '../../../../protocol/channel/index.ts'
 
 const idx = (trace: string[], entry: string): number => trace.indexOf(entry)
 
@@ -18,8 +19,7 @@ t.test('a payment A → B runs to completion, with every send after the write it
   t.equal(received.type === 'htlc_received' && received.htlc.amountMsat, 50_000, 'B received the HTLC once irrevocably committed')
   await p.b.driver!.command({ type: 'fulfill_htlc', id: 0, preimage: inv.preimage })
   await p.until(() => p.a.events.some(e => e.type === 'htlc_fulfilled') && p.b.events.some(e => e.type === 'htlc_settled'))
-  await p.until(() => p.a.driver!.state.localCommit!.spec.htlcs.length === 0 && p.b.driver!.state.localCommit!.spec.htlcs.length === 0 &&
-    p.a.driver!.state.nextRemoteCommit === undefined && p.b.driver!.state.nextRemoteCommit === undefined)
+  await p.until(() => isSettled(p.a.driver!.state) && isSettled(p.b.driver!.state))
   t.equal(p.b.driver!.state.localCommit!.spec.toLocalMsat, 50_000, 'B holds the 50,000 msat')
   t.equal(p.a.driver!.state.localCommit!.spec.toRemoteMsat, 50_000, 'A agrees')
 
@@ -34,9 +34,7 @@ t.test('stalled store: no commitment_signed leaves until the write is durable; t
   await p.open()
   const inv = DriverPair.invoice()
   p.a.store.stall()
-  const added = p.a.driver!.command({
-    type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB,
-  })
+  const added = p.a.driver!.command({ type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB })
   await p.a.store.waitForStalled(1)
   t.ok(p.trace.includes('A:send:update_add_htlc'), 'the add itself needs no write and left')
   t.notOk(p.trace.includes('A:send:commitment_signed'), 'commitment_signed held while its write is stalled')
@@ -53,16 +51,9 @@ t.test('stalled store: no commitment_signed leaves until the write is durable; t
   const bWriteBeforeRevoke = p.trace.slice(0, bRevoke).filter(e => e.startsWith('B:persist:') && e.endsWith(':done')).length
   t.ok(bWriteBeforeRevoke >= 1, 'B stored its new commitment before revoking the old one')
   const emitted = idx(p.trace, 'B:emit:htlc_received')
-  const lastBWrite = p.trace.slice(0, emitted).map((e, i) => [e, i] as const).filter(
-    ([e]) => e.startsWith('B:persist:') && e.endsWith(':done')
-  ).pop()
-  const lastBBegin = p.trace.slice(0, emitted).map((e, i) => [e, i] as const).filter(
-    ([e]) => e.startsWith('B:persist:') && e.endsWith(':begin')
-  ).pop()
-  t.ok(
-    lastBWrite !== undefined && lastBBegin !== undefined && lastBWrite[1] > lastBBegin[1],
-    'htlc_received emitted only after the revocation was stored',
-  )
+  const lastBWrite = p.trace.slice(0, emitted).map((e, i) => [e, i] as const).filter(([e]) => e.startsWith('B:persist:') && e.endsWith(':done')).pop()
+  const lastBBegin = p.trace.slice(0, emitted).map((e, i) => [e, i] as const).filter(([e]) => e.startsWith('B:persist:') && e.endsWith(':begin')).pop()
+  t.ok(lastBWrite !== undefined && lastBBegin !== undefined && lastBWrite[1] > lastBBegin[1], 'htlc_received emitted only after the revocation was stored')
 })
 
 t.test('a failed write stops the channel: nothing it held is sent, later inputs are refused', async t => {
@@ -74,14 +65,9 @@ t.test('a failed write stops the channel: nothing it held is sent, later inputs 
   await p.a.driver!.command({ type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB })
   await p.until(() => p.b.driver!.stoppedBy !== undefined)
   t.ok(p.trace.includes('B:stopped'), 'B told its host it stopped')
-  t.equal(
-    p.b.sent.filter(m => m.type === 'revoke_and_ack').length, revokesBefore, 'no revoke_and_ack for the commitment that was not stored',
-  )
+  t.equal(p.b.sent.filter(m => m.type === 'revoke_and_ack').length, revokesBefore, 'no revoke_and_ack for the commitment that was not stored')
   const failedAt = p.b.store.log.findIndex(e => e.outcome === 'failed')
-  t.ok(
-    failedAt >= 0 && p.b.store.log.slice(failedAt).every(e => e.outcome === 'failed'),
-    'neither the failed write nor any write issued behind it reached the store',
-  )
+  t.ok(failedAt >= 0 && p.b.store.log.slice(failedAt).every(e => e.outcome === 'failed'), 'neither the failed write nor any write issued behind it reached the store')
   t.equal(await p.b.driver!.command({ type: 'sign' }), 'stopped', 'a later input is refused')
   t.notOk(p.b.events.some(e => e.type === 'htlc_received'), 'nothing emitted past the failed write')
 })
@@ -106,10 +92,7 @@ t.test('concurrent channels: their writes share group-commit batches', async t =
 t.test('a step that throws (a bug) stops that driver without rejecting its callers', async t => {
   const { ChannelDriver } = await import('../../../../host/channel/index.ts')
   const stopped: unknown[] = []
-  const ports = {
-    persist: async () => {}, send: () => {}, broadcastFunding: () => {}, disconnect: () => {}, emit: () => {},
-    stopped: (e: unknown) => { stopped.push(e) },
-  }
+  const ports = { persist: async () => {}, send: () => {}, broadcastFunding: () => {}, disconnect: () => {}, emit: () => {}, stopped: (e: unknown) => { stopped.push(e) } }
   const state = { phase: 'normal', channelId: '00'.repeat(32), writes: { issued: 0, acked: 0 }, outbox: [] } as never
   const d = new ChannelDriver(state, {} as never, ports, { autoSign: false }, () => { throw new Error('bug') })
   t.equal(await d.command({ type: 'sign' }), 'stopped', 'the input resolves as stopped (no rejection)')

@@ -1,4 +1,4 @@
-// ChannelDriver pipelining (issue 7): the next inputs are stepped while a write is in flight and their
+// ChannelDriver pipelining: the next inputs are stepped while a write is in flight and their
 // writes are handed to the host at once; acknowledgements come strictly in write order; no send leaves
 // before the write it depends on is durable; a failed write stops everything behind it. And autoSign
 // makes one commitment_signed per burst of inputs, bounded by maxUnsignedInputs.

@@ -1,6 +1,6 @@
 // Group commit drops, within one atomic batch, every op whose key a later op of the batch writes
-// again (issue 7: a pipelined channel's state record and the audit head are rewritten by each write of
-// a batch). What the store holds afterwards must be exactly what applying every write in order gives.
+// again (a pipelined channel's state record and the audit head are rewritten by each write of a
+// batch). What the store holds afterwards must be exactly what applying every write in order gives.
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,4 +1,4 @@
-// The audit log's fast path (issue 7): the record is serialised once (canonical JSON) for both the hash
+// The audit log's fast path: the record is serialised once (canonical JSON) for both the hash
 // and the stored entry. The stored entry must parse back to the same entry, the hash must be exactly
 // sha256(prev ‖ UTF-8 of the canonical JSON) for any text (multi-byte and astral characters too), and
 // the exported log must verify.

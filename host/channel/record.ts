@@ -1,32 +1,33 @@
-// How a channel is kept in the store: one record per channel under chan/<channel id>/state, holding
-// who the counterparty is, the channel's key seed, and the channel machine's whole state; monitor
-// updates beside it under chan/<channel id>/monitor/<seq> (host/store/keys.ts).
+// The one stored form of a channel, the hub's and an SDK client's alike: one record per channel under
+// chan/<channel id>/state, holding who the counterparty is, the channel's key seed, and the channel
+// machine's whole state; monitor updates beside it under chan/<channel id>/monitor/<seq>
+// (host/store/keys.ts). The batch that writes them is host/channel/persist.ts.
 //
 // Two small indexes let a restart read only what it needs, whatever the channels' history:
 //   chan-index/<channel id>   {v, peer}: every stored channel. chan/<id>/state sorts after all of the
 //                             channel's monitor updates (chan/<id>/monitor/…), so listing channels by
-//                             scanning chan/ reads every update ever written — millions after a busy day.
-//   preimage/<payment hash>   the preimage, for every monitor update of kind 'preimage' (what
-//                             loadPreimages used to find by scanning every monitor update).
-// Both are written in the same atomic batch as the channel write that makes them true
-// (ChannelManager.persist). A store written before the indexes existed is indexed once, on its first
-// start with this code (`indexes` marker).
+//                             scanning chan/ would read every update ever written — millions after a
+//                             busy day.
+//   preimage/<payment hash>   the preimage, for every monitor update of kind 'preimage': a payment's
+//                             preimage is one point read, never a scan of the channels' updates.
+// Both are written in the same atomic batch as the channel write that makes them true (persist.ts), so
+// a channel or preimage without its entry is never stored.
 //
 // A new channel first claims its id: its index entry, written alone with a create-only op
 // (host/store/store.ts) and marked `claimed`; it is refused if the id has an entry (every stored channel
 // has one), so no new channel ever replaces another's record, seed or monitor updates. The claim is a
 // write of its own because a refused write must carry nothing else: the channel's first full write
-// holds an audit-log entry, and an entry that never reaches the store would break the chain of those
-// written after it. The first full write then stores the record and the entry without the mark. A
-// claim whose channel never got that far (a crash in between) is deleted at startup; an entry without
-// the mark and without a record is a corrupt store. A channel abandoned before its funding confirmed is
-// deleted whole (abandonedChannelOps), its chain monitor's checkpoint with it.
+// holds what its host carries along (the hub's audit-log entry, whose chain would break if one never
+// reached the store; the SDK's payment records). The first full write then stores the record and the
+// entry without the mark. A claim whose channel never got that far (a crash in between) is deleted at
+// startup (loadStoredChannels); an entry without the mark and without a record is a corrupt store. A
+// channel abandoned before its funding confirmed can be deleted whole (abandonedChannelOps), its chain
+// monitor's checkpoint with it.
 import { z } from 'zod'
 import type { ChannelState, MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { NodeId } from '../../protocol/types.ts'
-import { keys } from '../../host/store/keys.ts'
-import { create, del, parseJsonValue, put, type Store, type StoreOp } from '../../host/store/store.ts'
-import { indexKey as monitorIndexKey } from '../../host/monitor/checkpoint.ts'
+import { keys } from '../store/keys.ts'
+import { create, del, parseJsonValue, put, type Store, type StoreOp } from '../store/store.ts'
 
 export interface ChannelRecord {
   v: 1
@@ -44,15 +45,13 @@ export interface ChannelIndexEntry {
   claimed?: true
 }
 
-const INDEX_PREFIX = 'chan-index/'
-const PREIMAGE_PREFIX = 'preimage/'
-/** Present once every stored channel and preimage is in the indexes. */
-const INDEXES_MARKER = 'indexes'
+const INDEX_PREFIX = keys.channelIndexPrefix
+const PREIMAGE_PREFIX = keys.preimagePrefix
 
 const hex32 = /^[0-9a-f]{64}$/
 const peerId = z.string().regex(/^0[23][0-9a-f]{64}$/)
 
-// Our own writes: the shape is checked (a corrupt store must stop the hub, not half-load a channel);
+// Our own writes: the shape is checked (a corrupt store must stop its owner, not half-load a channel);
 // the channel state itself is the channel machine's plain data, written by us. Checked by hand: this
 // runs for every channel at startup, and a schema that copies the record costs more than the parse.
 function checkRecord (v: unknown): string | undefined {
@@ -72,8 +71,8 @@ const indexSchema = z.strictObject({ v: z.literal(1), peer: peerId, claimed: z.l
 
 export const channelStateKey = keys.channelState
 export const monitorKey = keys.monitorUpdate
-export const channelIndexKey = (channelId: string): string => `${INDEX_PREFIX}${channelId}`
-export const preimageKey = (paymentHash: string): string => `${PREIMAGE_PREFIX}${paymentHash}`
+export const channelIndexKey = keys.channelIndex
+export const preimageKey = keys.preimage
 
 /** The index entry of a channel (written with its first persist). */
 export function channelIndexOp (channelId: string, peer: NodeId): StoreOp {
@@ -86,13 +85,14 @@ export function claimChannelOp (channelId: string, peer: NodeId): StoreOp {
   return create(channelIndexKey(channelId), { v: 1, peer, claimed: true })
 }
 
-/** Deletes everything stored of an abandoned channel (funding-check.ts: nothing of it is on-chain):
- *  its record, index entry and monitor updates, and with `monitor` its chain monitor's checkpoint and
- *  summary (only while no MonitorHost has it open: the host deletes those itself, MonitorHost.forget). */
+/** Deletes everything stored of an abandoned channel (protocol/channel/funding-check.ts: nothing of it
+ *  is on-chain): its record, index entry and monitor updates, and with `monitor` its chain monitor's
+ *  checkpoint and summary (only while no MonitorHost has it open: the host deletes those itself,
+ *  MonitorHost.forget). */
 export async function abandonedChannelOps (store: Store, channelId: string, opts: { monitor: boolean }): Promise<StoreOp[]> {
   const ops: StoreOp[] = [del(channelStateKey(channelId)), del(channelIndexKey(channelId))]
   for await (const [key] of store.iterate(keys.monitorPrefix(channelId))) ops.push(del(key))
-  if (opts.monitor) ops.push(del(keys.monitorState(channelId)), del(monitorIndexKey(channelId)))
+  if (opts.monitor) ops.push(del(keys.monitorState(channelId)), del(keys.monitorSummary(channelId)))
   return ops
 }
 
@@ -110,9 +110,8 @@ function parseRecord (key: string, value: Uint8Array): ChannelRecord {
   return r as ChannelRecord
 }
 
-/** Every stored channel (id and peer), from the index. Indexes an older store first. */
+/** Every stored channel (id and peer), from the index. */
 export async function loadChannelIndex (store: Store): Promise<ChannelIndexEntry[]> {
-  if (await store.get(INDEXES_MARKER) === undefined) await buildIndexes(store)
   const out: ChannelIndexEntry[] = []
   for await (const [key, value] of store.iterate(INDEX_PREFIX)) {
     const channelId = key.slice(INDEX_PREFIX.length)
@@ -149,32 +148,25 @@ export async function loadChannelRecords (store: Store, unfinished?: string[]): 
   return out
 }
 
+/** Every stored channel record, after deleting the claims of channels that never wrote theirs (a crash
+ *  between the claim and the first full write). Nothing depends on such a channel: an acceptor's
+ *  funding_signed and an opener's funding broadcast both wait for the record. */
+export async function loadStoredChannels (store: Store): Promise<ChannelRecord[]> {
+  const unfinished: string[] = []
+  const records = await loadChannelRecords(store, unfinished)
+  if (unfinished.length > 0) await store.write(unfinished.map(id => del(channelIndexKey(id))))
+  return records
+}
+
 /** A stored preimage by payment hash. */
 export async function loadPreimage (store: Store, paymentHash: string): Promise<string | undefined> {
   const v = await store.get(preimageKey(paymentHash))
   return v === undefined ? undefined : parseJsonValue(v) as string
 }
 
-/** Every stored preimage (tests, tools; the hub looks them up one at a time with loadPreimage). */
+/** Every stored preimage (tests, tools; hub and SDK look them up one at a time with loadPreimage). */
 export async function loadPreimages (store: Store): Promise<Map<string, string>> {
-  if (await store.get(INDEXES_MARKER) === undefined) await buildIndexes(store)
   const out = new Map<string, string>()
   for await (const [key, value] of store.iterate(PREIMAGE_PREFIX)) out.set(key.slice(PREIMAGE_PREFIX.length), parseJsonValue(value) as string)
   return out
-}
-
-/** One full scan of chan/ (a store written before the indexes): index every channel and preimage. */
-async function buildIndexes (store: Store): Promise<void> {
-  let ops: StoreOp[] = []
-  for await (const [key, value] of store.iterate('chan/')) {
-    if (key.endsWith('/state')) {
-      const r = parseRecord(key, value)
-      ops.push(channelIndexOp(r.state.channelId, r.peer))
-    } else if (key.includes('/monitor/')) {
-      ops.push(...preimageOps([parseJsonValue(value) as MonitorUpdate]))
-    }
-    if (ops.length >= 5_000) { await store.write(ops); ops = [] }
-  }
-  ops.push(put(INDEXES_MARKER, { v: 1 }))
-  await store.write(ops)
 }
