@@ -143,19 +143,6 @@ function sourceFiles (dir: string): string[] {
 const layout = parseLayout(readFileSync(join(root, 'docs', 'DESIGN.md'), 'utf8'))
 const rel = (p: string): string => relative(root, p).split(sep).join('/')
 
-/** Layer exceptions that exist today, each to be removed by the change that moves the file into a
- *  node/ folder. The test fails when an entry no longer violates, so the list only shrinks. */
-const KNOWN: string[] = [
-  "host/wallet/keys.ts: imports 'node:crypto' outside a node/ folder (only Node adapters may)",
-  "host/wallet/keys.ts: imports 'node:fs' outside a node/ folder (only Node adapters may)",
-  "host/wallet/keys.ts: imports 'node:path' outside a node/ folder (only Node adapters may)",
-  "host/wallet/state.ts: imports 'node:fs' outside a node/ folder (only Node adapters may)",
-  "host/wallet/state.ts: imports 'node:path' outside a node/ folder (only Node adapters may)",
-  "client-sdk/hub-client.ts: imports 'node:path' outside a node/ folder (only Node adapters may)",
-  "client-sdk/hub-client.ts: imports 'node:fs' outside a node/ folder (only Node adapters may)",
-  "client-sdk/transport/socket.ts: imports 'ws' outside a node/ folder (only Node adapters may)",
-]
-
 // ── Tests ──
 
 t.test('the checker itself catches each kind of violation', async t => {
@@ -228,6 +215,5 @@ t.test('every source file imports only what its folder may, and protocol/ is pur
   const files = sourceFiles(root).map(rel)
   t.ok(files.some(f => f.startsWith('protocol/')) && files.some(f => f.startsWith('client-sdk/')), `${files.length} files checked`)
   const all = files.flatMap(f => violations(f, readFileSync(join(root, f), 'utf8'), layout))
-  t.same(all.filter(v => !KNOWN.includes(v)), [], 'no import crosses the layout')
-  t.same(KNOWN.filter(k => !all.includes(k)), [], 'every known exception still exists (remove the ones that are gone)')
+  t.same(all, [], 'no import crosses the layout')
 })
