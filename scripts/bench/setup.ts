@@ -7,7 +7,9 @@ import type { WorkerProcess } from './ipc.ts'
 /** Waits until every txid is known to btcd (mempool or chain), then mines `blocks`. */
 export async function mineTxs (btc: Btcd, txids: string[], blocks = 1): Promise<void> {
   for (const txid of new Set(txids)) {
-    await waitFor(async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, `tx ${txid} in btcd`, 120_000)
+    await waitFor(
+      async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, `tx ${txid} in btcd`, 120_000,
+    )
   }
   await btc.mine(blocks)
 }
@@ -36,7 +38,9 @@ export async function openPlatformChannels (btc: Btcd, w: WorkerProcess, capacit
 }
 
 /** Payees ask the hub for channels; the hub funds them; confirm. */
-export async function openCreatorChannels (btc: Btcd, w: WorkerProcess, args: { capacitySat?: number; batch?: number } = {}): Promise<string[]> {
+export async function openCreatorChannels (
+  btc: Btcd, w: WorkerProcess, args: { capacitySat?: number; batch?: number } = {},
+): Promise<string[]> {
   const txids = await w.call<string[]>('request', args)
   await mineTxs(btc, txids)
   return await w.call<string[]>('awaitReady')

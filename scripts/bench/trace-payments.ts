@@ -51,8 +51,12 @@ async function main (): Promise<void> {
   const btc = await useBtcd(cleanups)
   const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc }, cleanups)
   await fundHubCoins(btc, hub, 1, 2_000_000)
-  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'p'), role: 'platform', socketFactory: tracing('platform') }, cleanups)
-  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'c'), role: 'creator', socketFactory: tracing('creator') }, cleanups)
+  const platform = await startClient(
+    { hub, btc, dataDir: path.join(dir, 'p'), role: 'platform', socketFactory: tracing('platform') }, cleanups,
+  )
+  const creator = await startClient(
+    { hub, btc, dataDir: path.join(dir, 'c'), role: 'creator', socketFactory: tracing('creator') }, cleanups,
+  )
   await openFundedChannel(btc, platform, 2_000_000)
   await requestHubChannel(btc, creator)
   const invoices = await Promise.all(Array.from({ length: N }, async () => (await creator.createInvoice({ amountMsat: AMOUNT })).invoice))

@@ -38,7 +38,9 @@ export interface PairOptions {
   toSelfDelay?: number
   height: number
   /** The funding outpoint: called with both funding scriptPubkeys' inputs once they are known. */
-  fund: (fundingPubkeys: { a: string; b: string }, capacitySat: number) => Promise<{ txid: Txid; outputIndex: number; hex?: string }> | { txid: Txid; outputIndex: number; hex?: string }
+  fund: (
+    fundingPubkeys: { a: string; b: string }, capacitySat: number,
+  ) => Promise<{ txid: Txid; outputIndex: number; hex?: string }> | { txid: Txid; outputIndex: number; hex?: string }
 }
 
 function seedOf (seed: number, who: string): Uint8Array { return sha256(new TextEncoder().encode(`monitor-test/${seed}/${who}`)) }
@@ -58,17 +60,24 @@ export class KeyedPair {
     const p = new KeyedPair()
     const seed = o.seed ?? 1
     p.salt = seed
-    const limits = { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 5_000_000_000 as Msat, channelReserveSat: 10_000 as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: o.toSelfDelay ?? 20, maxAcceptedHtlcs: 30 }
+    const limits = {
+      dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 5_000_000_000 as Msat, channelReserveSat: 10_000 as Sat,
+      htlcMinimumMsat: 1 as Msat, toSelfDelay: o.toSelfDelay ?? 20, maxAcceptedHtlcs: 30,
+    }
     const capacitySat = o.capacitySat ?? 1_000_000
     const opened = openFromSeed({
       seed: seedOf(seed, 'A'), temporaryChannelId: bytesToHex(sha256(seedOf(seed, 'tmp'))) as ChannelId, chainHash: CHAIN_HASH,
       channelType: o.channelType ?? 'static_remotekey', fundingSat: capacitySat as Sat, pushMsat: (o.pushMsat ?? 400_000_000) as Msat,
-      feeratePerKw: o.feeratePerKw ?? 2500, limits, policy: defaultPolicy(), localShutdownScript: '0014' + '11'.repeat(20), height: o.height,
+      feeratePerKw: o.feeratePerKw ?? 2500, limits, policy: defaultPolicy(), localShutdownScript: '0014' + '11'.repeat(20),
+      height: o.height,
     })
     p.a = side('A', { seed: seedOf(seed, 'A'), ...opened }, opened.step.state)
     const open = opened.step.effects.find(e => e.kind === 'send')
     if (open?.kind !== 'send' || open.msg.type !== 'open_channel') throw new Error('no open_channel')
-    const accepted = acceptFromSeed({ seed: seedOf(seed, 'B'), chainHash: CHAIN_HASH, minimumDepth: 1, limits, policy: defaultPolicy(), localShutdownScript: '0014' + '22'.repeat(20), height: o.height }, open.msg)
+    const accepted = acceptFromSeed({
+      seed: seedOf(seed, 'B'), chainHash: CHAIN_HASH, minimumDepth: 1, limits, policy: defaultPolicy(),
+      localShutdownScript: '0014' + '22'.repeat(20), height: o.height,
+    }, open.msg)
     if (!accepted.ok) throw new Error(`acceptChannel: ${accepted.error.reason}`)
     p.b = side('B', { seed: seedOf(seed, 'B'), ...accepted.value }, accepted.value.step.state)
     p.handle(p.b, accepted.value.step.effects)
@@ -84,7 +93,9 @@ export class KeyedPair {
   ready (): void {
     for (const s of [this.a, this.b]) this.run(s, { kind: 'chain', event: fundingAsAgreed(s.state.setup, 6) })
     this.flush()
-    if (this.a.state.phase !== 'normal' || this.b.state.phase !== 'normal') throw new Error(`phases ${this.a.state.phase}/${this.b.state.phase}`)
+    if (this.a.state.phase !== 'normal' || this.b.state.phase !== 'normal') throw new Error(
+      `phases ${this.a.state.phase}/${this.b.state.phase}`
+    )
   }
 
   other (s: Side): Side { return s === this.a ? this.b : this.a }
@@ -122,7 +133,9 @@ export class KeyedPair {
     for (let i = 0; i < 100; i++) {
       this.flush()
       let signed = false
-      for (const s of [this.a, this.b]) if (needsSignature(s.state)) { this.run(s, { kind: 'command', cmd: { type: 'sign' } }); signed = true }
+      for (const s of [this.a, this.b]) if (needsSignature(s.state)) {
+        this.run(s, { kind: 'command', cmd: { type: 'sign' } }); signed = true
+      }
       if (!signed) { this.flush(); return }
     }
     throw new Error('settle: no convergence')
@@ -135,7 +148,10 @@ export class KeyedPair {
     this.preimages.set(hash, preimage)
     const id = from.state.nextLocalHtlcId
     const before = from.events.length
-    this.run(from, { kind: 'command', cmd: { type: 'add_htlc', amountMsat: amountMsat as Msat, paymentHash: hash, cltvExpiry, recipient: this.other(from).nodeId } })
+    this.run(from, {
+      kind: 'command',
+      cmd: { type: 'add_htlc', amountMsat: amountMsat as Msat, paymentHash: hash, cltvExpiry, recipient: this.other(from).nodeId },
+    })
     const failed = from.events.slice(before).find(e => e.type === 'command_failed')
     if (failed !== undefined) throw new Error(`add_htlc refused: ${JSON.stringify(failed)}`)
     return { id, hash, preimage }
@@ -164,5 +180,8 @@ export class KeyedPair {
 }
 
 function side (name: 'A' | 'B', k: { seed: Uint8Array; keys: ChannelKeys; signer: ChannelSigner }, state: ChannelState): Side {
-  return { name, seed: k.seed, keys: k.keys, mkeys: monitorKeys(k.keys), signer: k.signer, state, monitor: [], snapshots: [], events: [], nodeId: k.keys.fundingPubkey as NodeId }
+  return {
+    name, seed: k.seed, keys: k.keys, mkeys: monitorKeys(k.keys), signer: k.signer, state, monitor: [], snapshots: [], events: [],
+    nodeId: k.keys.fundingPubkey as NodeId,
+  }
 }

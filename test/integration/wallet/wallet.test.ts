@@ -44,7 +44,9 @@ t.test('mine 101 blocks to the wallet; send to an external address; the output c
     mined += regtestSubsidy(h)
     if (tip + 1 - h >= COINBASE_MATURITY) mature += regtestSubsidy(h)
   }
-  t.same(wallet.balance(), { spendable: mature, immature: mined - mature, locked: 0, total: mined }, 'coinbases counted, maturity respected')
+  t.same(
+    wallet.balance(), { spendable: mature, immature: mined - mature, locked: 0, total: mined }, 'coinbases counted, maturity respected',
+  )
   t.equal(wallet.tip?.height, tip)
 
   const amount = 12_345_678
@@ -103,7 +105,9 @@ t.test('reorg: invalidateblock on the block holding the payment rolls back the w
   t.notOk(wallet.utxos().some(u => u.txid === sent.value.txid), 'change output gone')
   t.same(wallet.pendingTxs().map(p => p.txid), [sent.value.txid], 'the payment is pending again')
   const inputs = sent.value.inputs.reduce((s, u) => s + u.value, 0)
-  t.same(wallet.balance(), { ...before, spendable: before.spendable - inputs, locked: before.locked + inputs }, 'balance as right after sending')
+  t.same(
+    wallet.balance(), { ...before, spendable: before.spendable - inputs, locked: before.locked + inputs }, 'balance as right after sending',
+  )
   const back = await btc.chain.getRawTransaction(sent.value.txid)
   t.equal(back.ok && back.value?.confirmations, 0, 'btcd put the payment back in its mempool')
 

@@ -52,7 +52,10 @@ t.test('a crash between the closing agreement and its broadcast: the restarted c
 
   const { client: again } = await hub.client({ inner, nodeKey })
   await until(() => hub.chain.broadcasts.includes(signed!.hex), 'the restarted client broadcasts the stored closing tx')
-  t.match(again.closingOf(channelId), { channelId, closingTxid: signed!.txid, localSat: signed!.localSat, remoteSat: signed!.remoteSat }, 'and reports it')
+  t.match(
+    again.closingOf(channelId), { channelId, closingTxid: signed!.txid, localSat: signed!.localSat, remoteSat: signed!.remoteSat },
+    'and reports it',
+  )
   // The restored machine emits the held closing_agreed again; the stored tx was broadcast already.
   await again.stop()
   t.equal(hub.chain.broadcasts.filter(hex => hex === signed!.hex).length, 1, 'broadcast once')

@@ -25,7 +25,9 @@ class ChainGoingDown implements ChainBackend {
   down = false
   following = 0
   closed = false
-  private unreachable<T> (what: string): Result<T, ChainFailure> { return err({ kind: 'unavailable', detail: `${what}: ECONNREFUSED after 4 attempts` }) }
+  private unreachable<T> (what: string): Result<T, ChainFailure> {
+    return err({ kind: 'unavailable', detail: `${what}: ECONNREFUSED after 4 attempts` })
+  }
   tip () { return this.down ? Promise.resolve(this.unreachable<never>('getbestblock')) : this.chain.tip() }
   getBlockHash (h: number) { return this.down ? Promise.resolve(this.unreachable<never>('getblockhash')) : this.chain.getBlockHash(h) }
   getBlock (at: number | string) { return this.chain.getBlock(at) }
@@ -53,7 +55,9 @@ const nodeKey = '33'.repeat(32)
 t.test('create fails after the store and wallet opened (the chain went down): both are closed, the error is typed', async t => {
   const dir = dataDir(t)
   const chain = new ChainGoingDown()
-  const failed = await createNodeClient({ nodeKey, hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir: dir, chain }).then(() => undefined, (e: unknown) => e)
+  const failed = await createNodeClient({
+    nodeKey, hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir: dir, chain,
+  }).then(() => undefined, (e: unknown) => e)
   t.ok(failed instanceof ClientError, `rejects with a ClientError (${String(failed)})`)
   const e = failed as ClientError
   t.equal(e.operation, 'create', 'naming the call')
@@ -63,7 +67,10 @@ t.test('create fails after the store and wallet opened (the chain went down): bo
   t.equal(chain.following, 0, 'the wallet stopped following the chain (closed)')
   t.notOk(chain.closed, 'the chain the caller gave is left open')
   const reopened = await LevelStore.open(path.join(dir, 'store')).then(s => s, (x: unknown) => x)
-  t.ok(reopened instanceof LevelStore, `the store's lock was released: it opens again (${reopened instanceof LevelStore ? 'opened' : String(reopened)})`)
+  t.ok(
+    reopened instanceof LevelStore,
+    `the store's lock was released: it opens again (${reopened instanceof LevelStore ? 'opened' : String(reopened)})`,
+  )
   if (reopened instanceof LevelStore) await reopened.close()
 })
 

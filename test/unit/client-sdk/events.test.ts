@@ -87,9 +87,16 @@ t.test('payment_sent and payment_failed carry the payment\'s id and key, are sto
   t.ok(ra.ok)
   t.match(rb, { ok: false, reason: 'recipient_offline' })
   await until(() => sent.length === 1 && failed.length === 1, 'both events')
-  t.match(sent[0], { id: `payment_sent:${a.paymentHash}`, paymentHash: a.paymentHash, preimage: a.preimage, amountMsat: 10_000_000, idempotencyKey: 'ka', reference: 'order a' })
-  t.match(failed[0], { id: `payment_failed:${b.paymentHash}`, paymentHash: b.paymentHash, reason: 'recipient_offline', idempotencyKey: 'kb' })
-  const withRecord = (hash: string, type: string): boolean => store.log.some(w => w.ops.some(o => o.key === keys.payment(hash)) && w.ops.some(o => o.key === keys.event(`${type}:${hash}`)))
+  t.match(sent[0], {
+    id: `payment_sent:${a.paymentHash}`, paymentHash: a.paymentHash, preimage: a.preimage, amountMsat: 10_000_000, idempotencyKey: 'ka',
+    reference: 'order a',
+  })
+  t.match(
+    failed[0], { id: `payment_failed:${b.paymentHash}`, paymentHash: b.paymentHash, reason: 'recipient_offline', idempotencyKey: 'kb' },
+  )
+  const withRecord = (hash: string, type: string): boolean => store.log.some(
+    w => w.ops.some(o => o.key === keys.payment(hash)) && w.ops.some(o => o.key === keys.event(`${type}:${hash}`))
+  )
   t.ok(withRecord(a.paymentHash, 'payment_sent'), 'payment_sent is in the batch that stores the success')
   t.ok(withRecord(b.paymentHash, 'payment_failed'), 'payment_failed is in the write that stores the failure')
   // A refusal before the payment began records nothing and emits nothing.
@@ -113,8 +120,14 @@ t.test('listInvoices / listPayments: status, paged by time with a cursor, since;
   t.equal(all.items.length, 5)
   t.equal(all.nextCursor, null, 'one page holds them all')
   t.same(all.items.map(p => p.status).sort(), ['failed', 'succeeded', 'succeeded', 'succeeded', 'succeeded'])
-  t.match(all.items.find(p => p.paymentHash === invoices[2]!.paymentHash), { status: 'failed', failure: { reason: 'temporary_channel_failure' }, idempotencyKey: 'list-2' })
-  t.match(all.items.find(p => p.paymentHash === invoices[0]!.paymentHash), { status: 'succeeded', preimage: invoices[0]!.preimage, amountMsat: 1_000_000, feeMsat: 1_100 })
+  t.match(
+    all.items.find(p => p.paymentHash === invoices[2]!.paymentHash),
+    { status: 'failed', failure: { reason: 'temporary_channel_failure' }, idempotencyKey: 'list-2' },
+  )
+  t.match(
+    all.items.find(p => p.paymentHash === invoices[0]!.paymentHash),
+    { status: 'succeeded', preimage: invoices[0]!.preimage, amountMsat: 1_000_000, feeMsat: 1_100 },
+  )
   t.same((await client.listPayments({ status: 'failed' })).items.map(p => p.paymentHash), [invoices[2]!.paymentHash], 'by status')
   // Pages of two cover every payment once, in the order of the full list.
   const paged: string[] = []
@@ -137,7 +150,9 @@ t.test('listInvoices / listPayments: status, paged by time with a cursor, since;
   await client.cancelInvoice(cancelled.paymentHash)
   const invs = await client.listInvoices({})
   // Both were created in the same second or one apart: within a second, the order is the hash's.
-  t.same(new Map(invs.items.map(i => [i.paymentHash, i.status])), new Map([[mine.paymentHash, 'unpaid'], [cancelled.paymentHash, 'cancelled']]))
+  t.same(
+    new Map(invs.items.map(i => [i.paymentHash, i.status])), new Map([[mine.paymentHash, 'unpaid'], [cancelled.paymentHash, 'cancelled']]),
+  )
   t.ok(invs.items[0]!.createdAt <= invs.items[1]!.createdAt, 'oldest first')
   t.notOk(invs.items.some(i => 'preimage' in i), 'the list never shows a preimage')
 

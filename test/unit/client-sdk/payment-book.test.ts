@@ -19,7 +19,10 @@ const payeeKey = hexToBytes('22'.repeat(32))
 const NOW = 1_700_000_000
 
 function pending (preimage: Uint8Array, extra: Partial<PaymentRecord> = {}): PaymentRecord {
-  return { paymentHash: bytesToHex(sha256(preimage)), invoice: 'lnbcrt1…', payee: nodeIdOf(payeeKey), amountMsat: 1000, offeredMsat: 1001, status: 'pending', createdAt: NOW, ...extra }
+  return {
+    paymentHash: bytesToHex(sha256(preimage)), invoice: 'lnbcrt1…', payee: nodeIdOf(payeeKey), amountMsat: 1000, offeredMsat: 1001,
+    status: 'pending', createdAt: NOW, ...extra
+  }
 }
 
 /** A channel persist batch as client-sdk/channels.ts writes it: its state plus what the book carries. */
@@ -34,7 +37,9 @@ async function channelBatch (store: FaultyStore, book: PaymentBook, channelId: s
   carried?.durable()
 }
 
-const settled = (p: Promise<unknown>): Promise<boolean> => Promise.race([p.then(() => true, () => true), new Promise<boolean>(resolve => setImmediate(() => setImmediate(() => resolve(false))))])
+const settled = (p: Promise<unknown>): Promise<boolean> => Promise.race([
+  p.then(() => true, () => true), new Promise<boolean>(resolve => setImmediate(() => setImmediate(() => resolve(false)))),
+])
 
 t.test('a begun payment rides on its channel\'s next batch; before that batch nothing is on disk', async t => {
   const inner = new MemoryStore()
@@ -54,7 +59,11 @@ t.test('a begun payment rides on its channel\'s next batch; before that batch no
   t.equal(await crashed.payment(rec.paymentHash), undefined, 'a crash now: no record, and no signed HTLC either (it needs chA\'s batch)')
 
   await channelBatch(store, book, 'chA')
-  t.same(store.log[1]!.ops.map(o => o.key), ['chan/chA', keys.payment(rec.paymentHash), keys.paymentByTime(NOW, rec.paymentHash), keys.idempotency('order-1')], 'one atomic batch: state, payment, its time index, key')
+  t.same(
+    store.log[1]!.ops.map(o => o.key),
+    ['chan/chA', keys.payment(rec.paymentHash), keys.paymentByTime(NOW, rec.paymentHash), keys.idempotency('order-1')],
+    'one atomic batch: state, payment, its time index, key',
+  )
   const restarted = new PaymentBook(inner, payerKey, nodeIdOf(payerKey))
   t.same(await restarted.paymentByKey('order-1'), rec, 'after that batch a restart finds the pending payment')
   t.same((await restarted.pending()).map(r => r.paymentHash), [rec.paymentHash])
@@ -79,20 +88,32 @@ t.test('the batch storing the preimage settles the payment; pay() hears of it on
   t.equal((await book.payment(rec.paymentHash))?.status, 'pending')
 
   store.stall()
-  const batch = channelBatch(store, book, 'chA', [{ kind: 'preimage', paymentHash: rec.paymentHash, preimage: bytesToHex(preimage) } as MonitorUpdate])
+  const batch = channelBatch(
+    store, book, 'chA', [{ kind: 'preimage', paymentHash: rec.paymentHash, preimage: bytesToHex(preimage) } as MonitorUpdate],
+  )
   await store.waitForStalled(1)
-  t.same(store.log.at(-1)!.ops.map(o => o.key), ['chan/chA', keys.payment(rec.paymentHash), keys.paymentByTime(NOW, rec.paymentHash), keys.idempotency('k3')], 'the success rides with the preimage')
+  t.same(
+    store.log.at(-1)!.ops.map(o => o.key),
+    ['chan/chA', keys.payment(rec.paymentHash), keys.paymentByTime(NOW, rec.paymentHash), keys.idempotency('k3')],
+    'the success rides with the preimage',
+  )
   const again = book.outcomeOf((await book.paymentByKey('k3'))!)
   t.equal(await settled(again), false, 'a second pay() with the key waits while the batch is not durable')
   t.equal(result, undefined, 'the waiter is not told before the batch is durable')
   t.equal(sent.length, 0)
-  t.equal((await new PaymentBook(inner, payerKey, nodeIdOf(payerKey)).payment(rec.paymentHash))?.status, 'pending', 'a crash now: still pending (the preimage is not stored either)')
+  t.equal(
+    (await new PaymentBook(inner, payerKey, nodeIdOf(payerKey)).payment(rec.paymentHash))?.status, 'pending',
+    'a crash now: still pending (the preimage is not stored either)',
+  )
   store.release()
   await batch
   t.same(result, { ok: true, paymentHash: rec.paymentHash, preimage: bytesToHex(preimage), amountMsat: 1000, feeMsat: 1 })
   t.same(await again, result)
   t.equal(sent.length, 1, 'reported once')
-  t.equal(await book.settle(rec.paymentHash, { preimage: bytesToHex(preimage) }), undefined, 'the htlc_fulfilled event after it settles nothing more')
+  t.equal(
+    await book.settle(rec.paymentHash, { preimage: bytesToHex(preimage) }), undefined,
+    'the htlc_fulfilled event after it settles nothing more',
+  )
   t.equal(sent.length, 1)
   t.equal((await new PaymentBook(inner, payerKey, nodeIdOf(payerKey)).payment(rec.paymentHash))?.status, 'succeeded')
 })
@@ -139,18 +160,32 @@ t.test('the payee\'s "paid by" mark rides on the fulfil\'s batch; a second HTLC 
   const book = new PaymentBook(store, payeeKey, payee)
   const inv = await book.createInvoice(5000, 'memo', 600, 18, NOW)
   t.equal(store.log.length, 1, 'the invoice itself is durable before it is returned')
-  const htlc = (id: number): Htlc => ({ offerer: 'remote', id, amountMsat: 5000 as Msat, paymentHash: inv.paymentHash, cltvExpiry: 500, recipient: payee as NodeId })
+  const htlc = (id: number): Htlc => ({
+    offerer: 'remote', id, amountMsat: 5000 as Msat, paymentHash: inv.paymentHash, cltvExpiry: 500, recipient: payee as NodeId,
+  })
   const d = await book.decideIncoming('chA', htlc(0), NOW)
   t.match(d, { action: 'fulfill', preimage: inv.preimage, firstTime: true })
   t.equal(store.log.length, 1, 'the decision writes nothing by itself')
-  t.match(await book.decideIncoming('chB', htlc(0), NOW), { action: 'fail', detail: 'invoice already paid' }, 'another HTLC for the paid invoice: refused before the mark is durable')
-  t.equal((await new PaymentBook(inner, payeeKey, payee).invoice(inv.paymentHash))?.paidBy, undefined, 'a crash now: unpaid (the fulfil has not left either)')
+  t.match(
+    await book.decideIncoming('chB', htlc(0), NOW), { action: 'fail', detail: 'invoice already paid' },
+    'another HTLC for the paid invoice: refused before the mark is durable',
+  )
+  t.equal(
+    (await new PaymentBook(inner, payeeKey, payee).invoice(inv.paymentHash))?.paidBy, undefined,
+    'a crash now: unpaid (the fulfil has not left either)',
+  )
   await channelBatch(store, book, 'chA', [{ kind: 'preimage', paymentHash: inv.paymentHash, preimage: inv.preimage } as MonitorUpdate])
-  t.same(store.log.at(-1)!.ops.map(o => o.key), ['chan/chA', keys.invoice(inv.paymentHash)], 'the mark is in the batch storing the fulfil\'s preimage')
+  t.same(
+    store.log.at(-1)!.ops.map(o => o.key), ['chan/chA', keys.invoice(inv.paymentHash)],
+    'the mark is in the batch storing the fulfil\'s preimage',
+  )
   await book.invoiceDurable(inv.paymentHash)
   t.equal(store.log.length, 2, 'nothing more to write')
   const restarted = new PaymentBook(inner, payeeKey, payee)
-  t.match(await restarted.decideIncoming('chA', htlc(0), NOW), { action: 'fulfill', firstTime: false }, 'after a restart the same HTLC is fulfilled again, reported once')
+  t.match(
+    await restarted.decideIncoming('chA', htlc(0), NOW), { action: 'fulfill', firstTime: false },
+    'after a restart the same HTLC is fulfilled again, reported once',
+  )
   t.match(await restarted.decideIncoming('chA', htlc(1), NOW), { action: 'fail' })
 })
 
@@ -160,7 +195,10 @@ t.test('invoiceDurable writes the mark itself when no batch of its channel came 
   const payee = nodeIdOf(payeeKey)
   const book = new PaymentBook(store, payeeKey, payee)
   const inv = await book.createInvoice(5000, 'memo', 600, 18, NOW)
-  await book.decideIncoming('chA', { offerer: 'remote', id: 3, amountMsat: 5000 as Msat, paymentHash: inv.paymentHash, cltvExpiry: 500, recipient: payee as NodeId }, NOW)
+  await book.decideIncoming(
+    'chA',
+    { offerer: 'remote', id: 3, amountMsat: 5000 as Msat, paymentHash: inv.paymentHash, cltvExpiry: 500, recipient: payee as NodeId }, NOW,
+  )
   await book.invoiceDurable(inv.paymentHash)
   t.equal((await new PaymentBook(inner, payeeKey, payee).invoice(inv.paymentHash))?.paidBy, 'chA:3')
   await channelBatch(store, book, 'chA')
@@ -172,7 +210,10 @@ t.test('a failed batch: waiters for the records it carried are told, nothing is 
   const payee = nodeIdOf(payeeKey)
   const book = new PaymentBook(store, payeeKey, payee)
   const inv = await book.createInvoice(5000, 'memo', 600, 18, NOW)
-  await book.decideIncoming('chA', { offerer: 'remote', id: 0, amountMsat: 5000 as Msat, paymentHash: inv.paymentHash, cltvExpiry: 500, recipient: payee as NodeId }, NOW)
+  await book.decideIncoming(
+    'chA',
+    { offerer: 'remote', id: 0, amountMsat: 5000 as Msat, paymentHash: inv.paymentHash, cltvExpiry: 500, recipient: payee as NodeId }, NOW,
+  )
   store.failNext()
   const batch = channelBatch(store, book, 'chA')
   const durable = book.invoiceDurable(inv.paymentHash)
@@ -211,7 +252,10 @@ t.test('flush() (at stop) writes what still waits for a carrier, in one write', 
   await book.flush()
   t.equal(store.log.length, 1)
   const restarted = new PaymentBook(inner, payerKey, nodeIdOf(payerKey))
-  t.same((await restarted.pending()).map(r => r.paymentHash).sort(), [a.paymentHash, b.paymentHash].sort(), 'a restart offers them again (recoverPayments)')
+  t.same(
+    (await restarted.pending()).map(r => r.paymentHash).sort(), [a.paymentHash, b.paymentHash].sort(),
+    'a restart offers them again (recoverPayments)',
+  )
   await channelBatch(store, book, 'chA')
   t.same(store.log.at(-1)!.ops.map(o => o.key), ['chan/chA'], 'nothing left for the carrier')
   await book.flush()

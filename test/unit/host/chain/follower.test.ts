@@ -97,7 +97,9 @@ t.test('the guard is asked before disconnecting and can turn a reorg into a fata
   const c = new MemChain(); c.extend(4)
   const r = recorder()
   let asked = 0
-  const f = new ChainFollower(c, r.listener, { guard: async () => { asked++; return ok({ kind: 'chain_wiped' as const, detail: 'chain wiped: funding tx gone' }) } })
+  const f = new ChainFollower(
+    c, r.listener, { guard: async () => { asked++; return ok({ kind: 'chain_wiped' as const, detail: 'chain wiped: funding tx gone' }) } },
+  )
   await f.init()
   c.extend(1)
   await f.sync()

@@ -34,7 +34,9 @@ t.test('stalled store: no commitment_signed leaves until the write is durable; t
   await p.open()
   const inv = DriverPair.invoice()
   p.a.store.stall()
-  const added = p.a.driver!.command({ type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB })
+  const added = p.a.driver!.command({
+    type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB,
+  })
   await p.a.store.waitForStalled(1)
   t.ok(p.trace.includes('A:send:update_add_htlc'), 'the add itself needs no write and left')
   t.notOk(p.trace.includes('A:send:commitment_signed'), 'commitment_signed held while its write is stalled')
@@ -51,9 +53,16 @@ t.test('stalled store: no commitment_signed leaves until the write is durable; t
   const bWriteBeforeRevoke = p.trace.slice(0, bRevoke).filter(e => e.startsWith('B:persist:') && e.endsWith(':done')).length
   t.ok(bWriteBeforeRevoke >= 1, 'B stored its new commitment before revoking the old one')
   const emitted = idx(p.trace, 'B:emit:htlc_received')
-  const lastBWrite = p.trace.slice(0, emitted).map((e, i) => [e, i] as const).filter(([e]) => e.startsWith('B:persist:') && e.endsWith(':done')).pop()
-  const lastBBegin = p.trace.slice(0, emitted).map((e, i) => [e, i] as const).filter(([e]) => e.startsWith('B:persist:') && e.endsWith(':begin')).pop()
-  t.ok(lastBWrite !== undefined && lastBBegin !== undefined && lastBWrite[1] > lastBBegin[1], 'htlc_received emitted only after the revocation was stored')
+  const lastBWrite = p.trace.slice(0, emitted).map((e, i) => [e, i] as const).filter(
+    ([e]) => e.startsWith('B:persist:') && e.endsWith(':done')
+  ).pop()
+  const lastBBegin = p.trace.slice(0, emitted).map((e, i) => [e, i] as const).filter(
+    ([e]) => e.startsWith('B:persist:') && e.endsWith(':begin')
+  ).pop()
+  t.ok(
+    lastBWrite !== undefined && lastBBegin !== undefined && lastBWrite[1] > lastBBegin[1],
+    'htlc_received emitted only after the revocation was stored',
+  )
 })
 
 t.test('a failed write stops the channel: nothing it held is sent, later inputs are refused', async t => {
@@ -65,9 +74,14 @@ t.test('a failed write stops the channel: nothing it held is sent, later inputs 
   await p.a.driver!.command({ type: 'add_htlc', amountMsat: 10_000 as Msat, paymentHash: inv.hash, cltvExpiry: 200, recipient: p.nodeB })
   await p.until(() => p.b.driver!.stoppedBy !== undefined)
   t.ok(p.trace.includes('B:stopped'), 'B told its host it stopped')
-  t.equal(p.b.sent.filter(m => m.type === 'revoke_and_ack').length, revokesBefore, 'no revoke_and_ack for the commitment that was not stored')
+  t.equal(
+    p.b.sent.filter(m => m.type === 'revoke_and_ack').length, revokesBefore, 'no revoke_and_ack for the commitment that was not stored',
+  )
   const failedAt = p.b.store.log.findIndex(e => e.outcome === 'failed')
-  t.ok(failedAt >= 0 && p.b.store.log.slice(failedAt).every(e => e.outcome === 'failed'), 'neither the failed write nor any write issued behind it reached the store')
+  t.ok(
+    failedAt >= 0 && p.b.store.log.slice(failedAt).every(e => e.outcome === 'failed'),
+    'neither the failed write nor any write issued behind it reached the store',
+  )
   t.equal(await p.b.driver!.command({ type: 'sign' }), 'stopped', 'a later input is refused')
   t.notOk(p.b.events.some(e => e.type === 'htlc_received'), 'nothing emitted past the failed write')
 })
@@ -92,7 +106,10 @@ t.test('concurrent channels: their writes share group-commit batches', async t =
 t.test('a step that throws (a bug) stops that driver without rejecting its callers', async t => {
   const { ChannelDriver } = await import('../../../../host/channel/index.ts')
   const stopped: unknown[] = []
-  const ports = { persist: async () => {}, send: () => {}, broadcastFunding: () => {}, disconnect: () => {}, emit: () => {}, stopped: (e: unknown) => { stopped.push(e) } }
+  const ports = {
+    persist: async () => {}, send: () => {}, broadcastFunding: () => {}, disconnect: () => {}, emit: () => {},
+    stopped: (e: unknown) => { stopped.push(e) },
+  }
   const state = { phase: 'normal', channelId: '00'.repeat(32), writes: { issued: 0, acked: 0 }, outbox: [] } as never
   const d = new ChannelDriver(state, {} as never, ports, { autoSign: false }, () => { throw new Error('bug') })
   t.equal(await d.command({ type: 'sign' }), 'stopped', 'the input resolves as stopped (no rejection)')

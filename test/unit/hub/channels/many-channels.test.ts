@@ -21,8 +21,14 @@ const FEES = { feeBaseMsat: 1_000, feePpm: 100 }
 
 async function payAndSettle (hub: InProcessHub, platform: Client, creator: Client, amountMsat: number): Promise<string> {
   const inv = creator.invoice()
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: amountToOffer(amountMsat, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100, recipient: creator.nodeId })
-  await hub.until(() => platform.events.some(e => e.type === 'htlc_fulfilled' && e.paymentHash === inv.hash) && platform.settled && creator.settled, 'payment settled')
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: amountToOffer(amountMsat, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100,
+    recipient: creator.nodeId,
+  })
+  await hub.until(
+    () => platform.events.some(e => e.type === 'htlc_fulfilled' && e.paymentHash === inv.hash) && platform.settled && creator.settled,
+    'payment settled',
+  )
   return inv.hash
 }
 
@@ -57,7 +63,10 @@ t.test('a restarted hub builds drivers only for channels in use; blocks reach on
   // An HTLC in flight makes a channel height-dependent: the next block reaches it, and only it.
   hub.disconnect(creator)
   const inv = creator.invoice()
-  await platform.driver!.command({ type: 'add_htlc', amountMsat: amountToOffer(10_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100, recipient: creator.nodeId })
+  await platform.driver!.command({
+    type: 'add_htlc', amountMsat: amountToOffer(10_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100,
+    recipient: creator.nodeId,
+  })
   await hub.until(() => hub.log.events.some(e => e.event === 'payment_held'), 'the payment held for the offline creator')
   hub.height = 151
   await hub.manager.block(151)
@@ -103,14 +112,19 @@ t.test('a hub still starting holds sessions (and their messages) until ready, in
   const sent: string[] = []
   const session = {
     nodeId: ('02' + '11'.repeat(32)) as NodeId, open: true,
-    send: (m: PeerMessage) => { sent.push(m.type); return 'sent' }, warn: (d: string) => { sent.push(`warning:${d.split(':')[0]}`); return 'sent' }, error: () => 'sent',
+    send: (m: PeerMessage) => { sent.push(m.type); return 'sent' },
+    warn: (d: string) => { sent.push(`warning:${d.split(':')[0]}`); return 'sent' }, error: () => 'sent',
   } as unknown as PeerSession
   manager.opened(session)
-  manager.message(session.nodeId, { type: 'update_fee', channel_id: '55'.repeat(32) as ChannelId, feerate_per_kw: 300 } as PeerMessage, session)
+  manager.message(
+    session.nodeId, { type: 'update_fee', channel_id: '55'.repeat(32) as ChannelId, feerate_per_kw: 300 } as PeerMessage, session,
+  )
   t.same(sent, [], 'nothing is handled before ready')
   manager.ready()
   t.same(sent, ['hub_policy', 'warning:unknown_channel'], 'then the session opens and its message is handled, in order')
-  manager.message(session.nodeId, { type: 'update_fee', channel_id: '55'.repeat(32) as ChannelId, feerate_per_kw: 300 } as PeerMessage, session)
+  manager.message(
+    session.nodeId, { type: 'update_fee', channel_id: '55'.repeat(32) as ChannelId, feerate_per_kw: 300 } as PeerMessage, session,
+  )
   t.equal(sent.length, 3, 'after ready, messages are handled at once')
 })
 
@@ -161,7 +175,10 @@ t.test('peers reconnecting at once: the busiest channel is reestablished first, 
   hub.connect(idle) // first to connect, and its own channel_reestablish arrives at once …
   hub.connect(creator)
   hub.connect(platform)
-  await hub.until(() => [platform, creator, idle].every(c => c.driver!.state.link === 'up' && hub.manager.get(c.driver!.channelId)!.state.link === 'up'), 'all reestablished')
+  await hub.until(
+    () => [platform, creator, idle].every(c => c.driver!.state.link === 'up' && hub.manager.get(c.driver!.channelId)!.state.link === 'up'),
+    'all reestablished',
+  )
   t.equal(order.at(-1), 'idle', '… yet the idle channel is reestablished after the busy ones')
   t.same([...order].sort(), ['creator', 'idle', 'platform'], 'each channel once')
   const before = creator.balanceMsat

@@ -30,7 +30,9 @@ async function stored (hub: InProcessHub, prefix: string): Promise<Map<string, s
   for await (const [k, v] of hub.inner.iterate(prefix)) out.set(k, new TextDecoder().decode(v))
   return out
 }
-const channelKeys = async (hub: InProcessHub, id: string): Promise<string[]> => [...(await stored(hub, `chan/${id}/`)).keys(), ...(await stored(hub, `chan-index/${id}`)).keys()]
+const channelKeys = async (hub: InProcessHub, id: string): Promise<string[]> => [
+  ...(await stored(hub, `chan/${id}/`)).keys(), ...(await stored(hub, `chan-index/${id}`)).keys()
+]
 
 t.test('scenario 20: a peer\'s channels count from open_channel until ready, funding_created included: the third is refused', async t => {
   const hub = new InProcessHub()
@@ -61,7 +63,10 @@ t.test('scenario 20: the overall cap counts every peer\'s unconfirmed channels; 
   const y1 = await y.open({ capacitySat: 100_000, funding: madeUp() })
   t.equal(y1.state.phase, 'awaiting_funding_depth', 'the third overall is accepted')
   const z1 = await z.open({ capacitySat: 100_000, funding: madeUp() })
-  t.match(z1.refusal, /^too_many_unconfirmed_channels: the hub is waiting for 3 fundings already/, 'a new peer is refused while the hub waits for 3')
+  t.match(
+    z1.refusal, /^too_many_unconfirmed_channels: the hub is waiting for 3 fundings already/,
+    'a new peer is refused while the hub waits for 3',
+  )
   // y's funding confirms as agreed: its channel is ready and no longer counts.
   const hubSide = hub.manager.get(y1.channelId)!.driver
   await hubSide.chain(agreedFunding(hubSide.state.setup, 3))
@@ -84,7 +89,10 @@ t.test('a funding that never comes: abandoned at fundingTimeoutBlocks, forgotten
   t.equal(hub.manager.get(id)?.state.phase, 'awaiting_funding_depth', 'one block before the deadline it still waits')
   hub.height += 1
   await hub.manager.block(hub.height)
-  await hub.until(() => hub.manager.get(id) === undefined && hub.log.events.some(e => e.event === 'channel_forgotten' && e.channel_id === id), 'forgotten')
+  await hub.until(
+    () => hub.manager.get(id) === undefined && hub.log.events.some(e => e.event === 'channel_forgotten' && e.channel_id === id),
+    'forgotten',
+  )
   t.equal(hub.manager.all().length, 0, 'no longer in the manager: no block, lookup or message reaches it')
   t.same(await channelKeys(hub, id), [], 'its record, index entry and monitor updates are deleted')
   t.match(ch.refusal, /^funding_timeout/, 'the peer was told')
@@ -156,7 +164,10 @@ t.test('funding_created naming another channel\'s outpoint is refused; the victi
   // The victim keeps paying, before and after a restart.
   const pay = async (): Promise<string> => {
     const inv = creator.invoice()
-    await platform.driver!.command({ type: 'add_htlc', amountMsat: amountToOffer(10_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100, recipient: creator.nodeId })
+    await platform.driver!.command({
+      type: 'add_htlc', amountMsat: amountToOffer(10_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 100,
+      recipient: creator.nodeId,
+    })
     await hub.until(() => platform.events.some(e => e.type === 'htlc_fulfilled' && e.paymentHash === inv.hash) && platform.settled, 'paid')
     return inv.hash
   }
@@ -165,7 +176,10 @@ t.test('funding_created naming another channel\'s outpoint is refused; the victi
   await hub.start()
   hub.connect(platform)
   hub.connect(creator)
-  await hub.until(() => [platform, creator].every(c => c.driver!.state.link === 'up' && hub.manager.get(c.driver!.channelId)?.state.link === 'up'), 'reestablished')
+  await hub.until(
+    () => [platform, creator].every(c => c.driver!.state.link === 'up' && hub.manager.get(c.driver!.channelId)?.state.link === 'up'),
+    'reestablished',
+  )
   t.equal(hub.manager.get(victimId)?.peer, platform.nodeId, 'after the restart the channel is still the victim\'s')
   t.equal(hub.manager.get(victimId)?.seed, victimHub.seed, 'with its own key seed')
   await pay()
@@ -178,7 +192,9 @@ t.test('two peers name the same new outpoint at once: one channel gets it, the o
   const x = attacker(hub)
   const y = attacker(hub)
   const outpoint = madeUp()
-  const [cx, cy] = await Promise.all([x.open({ capacitySat: 100_000, funding: outpoint }), y.open({ capacitySat: 100_000, funding: outpoint })])
+  const [cx, cy] = await Promise.all([
+    x.open({ capacitySat: 100_000, funding: outpoint }), y.open({ capacitySat: 100_000, funding: outpoint }),
+  ])
   const winners = [cx, cy].filter(c => c.refusal === undefined)
   const losers = [cx, cy].filter(c => c.refusal !== undefined)
   t.equal(winners.length, 1, 'one channel')
@@ -201,13 +217,18 @@ t.test('the store refuses a new channel over a stored one even when the manager 
   const a = attacker(hub)
   const other = attacker(hub)
   // Another channel's write in the same turn: its audit entry must chain correctly around the refusal.
-  const [ch, fine] = await Promise.all([a.open({ capacitySat: 100_000, funding: outpoint }), other.open({ capacitySat: 100_000, funding: madeUp() })])
+  const [ch, fine] = await Promise.all([
+    a.open({ capacitySat: 100_000, funding: outpoint }), other.open({ capacitySat: 100_000, funding: madeUp() }),
+  ])
   t.match(ch.refusal, /^channel_id_in_use/, 'refused by the store (create-only claim)')
   t.notOk(ch.received.some(m => m.type === 'funding_signed'), 'nothing signed')
   t.equal(fine.state.phase, 'awaiting_funding_depth', 'the other channel opened')
   t.same((await stored(hub, `chan-index/${id}`)).get(`chan-index/${id}`), JSON.stringify({ v: 1, peer: owner }), 'the entry is untouched')
   t.same(await stored(hub, `chan/${id}/`), new Map(), 'no record was written for the refused channel')
-  t.ok(hub.log.events.some(e => e.event === 'open_refused' && e.reason === 'channel_id_in_use' && e.key === `chan-index/${id}`), 'logged with the key')
+  t.ok(
+    hub.log.events.some(e => e.event === 'open_refused' && e.reason === 'channel_id_in_use' && e.key === `chan-index/${id}`),
+    'logged with the key',
+  )
   t.equal(hub.log.fatal.length, 0, 'the hub carries on')
   const audit = await AuditLog.open(hub.inner)
   const verified = verifyAuditLog(await audit.export(), await audit.root())

@@ -12,14 +12,17 @@ import { hubWithPlatformAndCreator, type Client, type InProcessHub } from '../fi
 const FEES = { feeBaseMsat: 1_000, feePpm: 100 }
 
 /** A payment the payee holds, then the downstream channel failed at the HTLC deadline. */
-interface Held { hub: InProcessHub; platform: Client; down: ManagedChannel; hash: string; preimage: string; htlcId: number; balanceBefore: number }
+interface Held {
+  hub: InProcessHub; platform: Client; down: ManagedChannel; hash: string; preimage: string; htlcId: number; balanceBefore: number
+}
 async function heldThenFailed (): Promise<Held> {
   const { hub, platform, creator } = await hubWithPlatformAndCreator({ router: { maxHoldBlocks: 30 } })
   const inv = creator.invoice()
   creator.hold.add(inv.hash)
   const balanceBefore = platform.balanceMsat
   await platform.driver!.command({
-    type: 'add_htlc', amountMsat: amountToOffer(25_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 1_000, recipient: creator.nodeId,
+    type: 'add_htlc', amountMsat: amountToOffer(25_000, FEES), paymentHash: inv.hash, cltvExpiry: hub.height + 1_000,
+    recipient: creator.nodeId,
   })
   await hub.until(() => creator.events.some(e => e.type === 'htlc_received' && e.htlc.paymentHash === inv.hash), 'the payee received it')
   const received = creator.events.find(e => e.type === 'htlc_received' && e.htlc.paymentHash === inv.hash)

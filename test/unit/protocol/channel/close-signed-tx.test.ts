@@ -12,7 +12,9 @@ import { Pair, P2WPKH_A, P2WPKH_B, type Party } from './fixtures/harness.ts'
 /** Both signatures in the witness verify against the two funding keys; the tx spends the funding output. */
 function checkSigned (t: Test, p: Party, tx: SignedClosing): void {
   const s = p.state.setup
-  const funding = fundingOutput(s.funding!.txid, s.funding!.outputIndex, s.capacitySat, hexToBytes(s.local.fundingPubkey), hexToBytes(s.remote!.fundingPubkey))
+  const funding = fundingOutput(
+    s.funding!.txid, s.funding!.outputIndex, s.capacitySat, hexToBytes(s.local.fundingPubkey), hexToBytes(s.remote!.fundingPubkey),
+  )
   const parsed = parseTx(tx.hex)
   t.equal(parsed.inputs.length, 1)
   t.equal(parsed.inputs[0]!.txid, s.funding!.txid, 'spends the funding tx')
@@ -21,7 +23,9 @@ function checkSigned (t: Test, p: Party, tx: SignedClosing): void {
   t.equal(witness.length, 4, '2-of-2 witness: empty, two signatures, the funding script')
   const sigs = [witness[1]!, witness[2]!].map(w => parseWitnessSig(w)!.sig64)
   const keys = [s.local.fundingPubkey, s.remote!.fundingPubkey].map(hexToBytes)
-  for (const key of keys) t.ok(sigs.some(sig => verifyFundingSpend(parsed, funding, sig, key)), `a valid signature by ${key === keys[0] ? 'us' : 'the peer'}`)
+  for (const key of keys) t.ok(
+    sigs.some(sig => verifyFundingSpend(parsed, funding, sig, key)), `a valid signature by ${key === keys[0] ? 'us' : 'the peer'}`,
+  )
   const outputs = parsed.outputs.reduce((n, o) => n + o.valueSat, 0)
   t.equal(outputs + tx.feeSat, s.capacitySat, 'outputs + fee = capacity')
   t.equal(tx.localSat + tx.remoteSat, outputs, 'the amounts are what it pays')
@@ -97,7 +101,10 @@ t.test('a crash after the host heard of the agreement: the restarted state still
 t.test('the peer signed the variant without our output (below its dust limit): the tx is that variant, signed by both', t => {
   // B holds 5,000 sat; its dust limit is 6,000 sat, A's 546: B's closing_signed leaves B's own output
   // out, A's keeps it. Each side's tx is the variant the other signed.
-  const p = closed(64, { pushMsat: 5_000_000, b: { dustLimitSat: 6_000 as Sat, channelReserveSat: 20_000 as Sat }, a: { channelReserveSat: 20_000 as Sat } })
+  const p = closed(
+    64,
+    { pushMsat: 5_000_000, b: { dustLimitSat: 6_000 as Sat, channelReserveSat: 20_000 as Sat }, a: { channelReserveSat: 20_000 as Sat } },
+  )
   const a = p.a.state.closing.signedTx
   const b = p.b.state.closing.signedTx
   t.ok(a !== undefined && b !== undefined, 'both agreed')

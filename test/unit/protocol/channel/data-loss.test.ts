@@ -56,9 +56,14 @@ t.test('decision: peer_behind when the peer restarted from an old backup', t => 
   const { p } = withOldBackup()
   const theirs = reestablishMessage(p.b.state, p.b.signer)
   // B lost two revocations: it expects our revocation for an older commitment, with the matching secret.
-  const old = { ...theirs, next_revocation_number: theirs.next_revocation_number - 2, your_last_per_commitment_secret: p.a.signer.perCommitmentSecret(theirs.next_revocation_number - 3) }
+  const old = {
+    ...theirs, next_revocation_number: theirs.next_revocation_number - 2,
+    your_last_per_commitment_secret: p.a.signer.perCommitmentSecret(theirs.next_revocation_number - 3),
+  }
   t.equal(decideReestablish(p.a.state, old, p.a.signer).kind, 'peer_behind')
-  t.equal(decideReestablish(p.a.state, { ...theirs, next_commitment_number: theirs.next_commitment_number - 1 }, p.a.signer).kind, 'peer_behind')
+  t.equal(
+    decideReestablish(p.a.state, { ...theirs, next_commitment_number: theirs.next_commitment_number - 1 }, p.a.signer).kind, 'peer_behind',
+  )
   t.end()
 })
 
@@ -71,7 +76,10 @@ t.test('data-loss protection: restarted from an old backup, A never broadcasts; 
   p.deliver(p.a) // A receives B's reestablish first
   t.equal(p.a.state.phase, 'awaiting_remote_close')
   const failed = p.a.events.find(e => e.type === 'channel_failed')
-  t.ok(failed?.type === 'channel_failed' && failed.error.reason === 'we_are_behind' && !failed.broadcastOurCommitment, 'A must not broadcast its commitment')
+  t.ok(
+    failed?.type === 'channel_failed' && failed.error.reason === 'we_are_behind' && !failed.broadcastOurCommitment,
+    'A must not broadcast its commitment',
+  )
   t.ok(p.a.monitor.some(m => m.kind === 'do_not_broadcast'), 'and its monitor is told so, durably')
   t.notOk(p.a.monitor.some(m => m.kind === 'force_close' && m.seq > backup.monitorSeq), 'no force close from A')
   p.flush()
@@ -79,7 +87,9 @@ t.test('data-loss protection: restarted from an old backup, A never broadcasts; 
   const bFailed = p.b.events.find(e => e.type === 'channel_failed')
   t.ok(bFailed?.type === 'channel_failed' && bFailed.broadcastOurCommitment, '... and closes with its latest commitment, which pays A too')
   // A sends nothing more for good: a new connection gets only the error again.
-  const again = step(p.a.state, { kind: 'peer', msg: { type: 'update_fee', channel_id: p.a.state.channelId, feerate_per_kw: 300 } }, p.a.signer)
+  const again = step(
+    p.a.state, { kind: 'peer', msg: { type: 'update_fee', channel_id: p.a.state.channelId, feerate_per_kw: 300 } }, p.a.signer,
+  )
   t.same(kinds(again.effects), [])
   t.end()
 })

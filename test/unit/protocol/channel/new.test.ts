@@ -13,8 +13,14 @@ import type { AcceptChannel, OpenChannel, PeerMessage } from '../../../../protoc
 import { CHAIN_HASH, P2WPKH_A, P2WPKH_B } from './fixtures/harness.ts'
 
 const seedOf = (tag: string): Uint8Array => sha256(new TextEncoder().encode(`new-channel/${tag}`))
-const LIMITS_A: SideLimits = { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 900_000_000 as Msat, channelReserveSat: 10_000 as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 }
-const LIMITS_B: SideLimits = { dustLimitSat: 600 as Sat, maxHtlcValueInFlightMsat: 800_000_000 as Msat, channelReserveSat: 12_000 as Sat, htlcMinimumMsat: 2 as Msat, toSelfDelay: 100, maxAcceptedHtlcs: 40 }
+const LIMITS_A: SideLimits = {
+  dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 900_000_000 as Msat, channelReserveSat: 10_000 as Sat, htlcMinimumMsat: 1 as Msat,
+  toSelfDelay: 144, maxAcceptedHtlcs: 30,
+}
+const LIMITS_B: SideLimits = {
+  dustLimitSat: 600 as Sat, maxHtlcValueInFlightMsat: 800_000_000 as Msat, channelReserveSat: 12_000 as Sat, htlcMinimumMsat: 2 as Msat,
+  toSelfDelay: 100, maxAcceptedHtlcs: 40,
+}
 const TEMP_ID = bytesToHex(seedOf('tmp')) as ChannelId
 
 const openArgs = (seed: Uint8Array) => ({
@@ -41,13 +47,19 @@ t.test('openFromSeed: open_channel carries the seed\'s keys, our limits and the 
   t.same([msg.revocation_basepoint, msg.payment_basepoint, msg.delayed_payment_basepoint, msg.htlc_basepoint],
     [keys.revocationBasepoint, keys.paymentBasepoint, keys.delayedPaymentBasepoint, keys.htlcBasepoint], 'basepoints from the seed')
   t.equal(msg.first_per_commitment_point, bolt3Signer(keys.secrets).perCommitmentPoint(0), 'per-commitment point 0 of the seed\'s signer')
-  t.same([msg.dust_limit_satoshis, msg.max_htlc_value_in_flight_msat, msg.channel_reserve_satoshis, msg.htlc_minimum_msat, msg.to_self_delay, msg.max_accepted_htlcs],
+  t.same([
+    msg.dust_limit_satoshis, msg.max_htlc_value_in_flight_msat, msg.channel_reserve_satoshis, msg.htlc_minimum_msat, msg.to_self_delay,
+    msg.max_accepted_htlcs,
+  ],
     [546, 900_000_000, 10_000, 1, 144, 30], 'our limits')
   t.same([msg.funding_satoshis, msg.push_msat, msg.feerate_per_kw], [1_000_000, 100_000_000, 253])
   t.equal(opened.keys.fundingPubkey, keys.fundingPubkey, 'the keys returned are the seed\'s')
   t.equal(opened.signer.perCommitmentPoint(7), bolt3Signer(keys.secrets).perCommitmentPoint(7), 'and so is the signer')
   t.equal(opened.step.state.phase, 'awaiting_accept')
-  t.same(opened.step.state.setup.local, { ...LIMITS_A, fundingPubkey: keys.fundingPubkey, revocationBasepoint: keys.revocationBasepoint, paymentBasepoint: keys.paymentBasepoint, delayedPaymentBasepoint: keys.delayedPaymentBasepoint, htlcBasepoint: keys.htlcBasepoint })
+  t.same(opened.step.state.setup.local, {
+    ...LIMITS_A, fundingPubkey: keys.fundingPubkey, revocationBasepoint: keys.revocationBasepoint, paymentBasepoint: keys.paymentBasepoint,
+    delayedPaymentBasepoint: keys.delayedPaymentBasepoint, htlcBasepoint: keys.htlcBasepoint,
+  })
   t.end()
 })
 
@@ -56,7 +68,10 @@ t.test('openFromSeed is a function of its arguments: the same seed gives the sam
   const again = openFromSeed(openArgs(seedOf('A')))
   const other = openFromSeed(openArgs(seedOf('A2')))
   t.same(again.step, one.step, 'same seed and arguments: the same state and effects')
-  t.not(sent(other.step.effects, 'open_channel').funding_pubkey, sent(one.step.effects, 'open_channel').funding_pubkey, 'another seed: another funding key')
+  t.not(
+    sent(other.step.effects, 'open_channel').funding_pubkey, sent(one.step.effects, 'open_channel').funding_pubkey,
+    'another seed: another funding key',
+  )
   t.end()
 })
 
@@ -70,7 +85,10 @@ t.test('acceptFromSeed: accept_channel carries the acceptor\'s seed keys and lim
   t.equal(msg.temporary_channel_id, TEMP_ID)
   t.equal(msg.funding_pubkey, keys.fundingPubkey)
   t.equal(msg.first_per_commitment_point, bolt3Signer(keys.secrets).perCommitmentPoint(0))
-  t.same([msg.dust_limit_satoshis, msg.channel_reserve_satoshis, msg.htlc_minimum_msat, msg.to_self_delay, msg.max_accepted_htlcs, msg.minimum_depth], [600, 12_000, 2, 100, 40, 3])
+  t.same([
+    msg.dust_limit_satoshis, msg.channel_reserve_satoshis, msg.htlc_minimum_msat, msg.to_self_delay, msg.max_accepted_htlcs,
+    msg.minimum_depth,
+  ], [600, 12_000, 2, 100, 40, 3])
   t.equal(accepted.value.step.state.phase, 'awaiting_funding_created')
   t.equal(accepted.value.step.state.setup.remote?.fundingPubkey, open.funding_pubkey, 'the opener\'s keys are the remote side')
   t.end()
@@ -103,7 +121,9 @@ t.test('a channel opened and accepted from seeds reaches normal on both sides', 
     for (const e of effects) {
       if (e.kind === 'persist') feed(i, { kind: 'persisted', writeId: e.writeId })
       if (e.kind === 'send') sides[1 - i]!.inbox.push(e.msg)
-      if (e.kind === 'emit' && e.event.type === 'funding_needed') feed(i, { kind: 'command', cmd: { type: 'funding_built', txid: bytesToHex(seedOf('funding')) as Txid, outputIndex: 0 } })
+      if (e.kind === 'emit' && e.event.type === 'funding_needed') feed(
+        i, { kind: 'command', cmd: { type: 'funding_built', txid: bytesToHex(seedOf('funding')) as Txid, outputIndex: 0 } },
+      )
     }
   }
   const feed = (i: 0 | 1, input: Parameters<typeof step>[1]): void => {

@@ -14,7 +14,10 @@ const open = openChannel({
   pushMsat: 0 as Msat, feeratePerKw: 253, local: ka.params, policy: defaultPolicy(), localShutdownScript: P2WPKH_A, height: 100,
 }, ka.signer).effects.find(e => e.kind === 'send')!
 const msg = (open.kind === 'send' ? open.msg : undefined) as OpenChannel
-const accept = (m: OpenChannel) => acceptChannel({ chainHash: CHAIN_HASH, minimumDepth: 3, local: kb.params, policy: defaultPolicy(), localShutdownScript: P2WPKH_B, height: 100 }, m, kb.signer)
+const accept = (m: OpenChannel) => acceptChannel(
+  { chainHash: CHAIN_HASH, minimumDepth: 3, local: kb.params, policy: defaultPolicy(), localShutdownScript: P2WPKH_B, height: 100 }, m,
+  kb.signer,
+)
 const refused = (m: OpenChannel): string | undefined => { const x = accept(m); return x.ok ? undefined : x.error.reason }
 
 t.test('a valid open_channel is accepted', t => {
@@ -32,7 +35,10 @@ const cases: Array<[string, Partial<OpenChannel>, string]> = [
   ['dust limit below 354 sat', { dust_limit_satoshis: 353 as Sat }, 'dust_limit_out_of_range'],
   ['dust limit above the reserve', { dust_limit_satoshis: 20_000 as Sat }, 'reserve_out_of_range'],
   ['funding_pubkey not on the curve', { funding_pubkey: '02' + 'ff'.repeat(32) }, 'invalid_field'],
-  ['funder cannot pay the first commitment fee', { funding_satoshis: 30_000 as Sat, push_msat: 29_900_000 as Msat }, 'funding_out_of_range'],
+  [
+    'funder cannot pay the first commitment fee', { funding_satoshis: 30_000 as Sat, push_msat: 29_900_000 as Msat },
+    'funding_out_of_range',
+  ],
 ]
 for (const [name, change, reason] of cases) {
   t.test(`recv open_channel (${name})`, t => {
@@ -55,7 +61,10 @@ t.test('recv funding_created with a bad signature: the acceptor forgets the chan
 })
 
 t.test('the signer is deterministic: the same keys give the same signatures', t => {
-  const s1 = bolt3Signer({ fundingPrivkey: new Uint8Array(32).fill(1), htlcBasepointSecret: new Uint8Array(32).fill(2), perCommitmentSeed: new Uint8Array(32).fill(3) })
+  const s1 = bolt3Signer({
+    fundingPrivkey: new Uint8Array(32).fill(1), htlcBasepointSecret: new Uint8Array(32).fill(2),
+    perCommitmentSeed: new Uint8Array(32).fill(3),
+  })
   t.equal(s1.perCommitmentPoint(0), s1.perCommitmentPoint(0))
   t.ok(s1.secretMatchesPoint(s1.perCommitmentSecret(7), s1.perCommitmentPoint(7)))
   t.notOk(s1.secretMatchesPoint(s1.perCommitmentSecret(7), s1.perCommitmentPoint(8)))

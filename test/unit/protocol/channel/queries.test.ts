@@ -32,18 +32,27 @@ t.test('before funding: no commitments, so nothing is settled, in flight or spen
 })
 
 t.test('spendable: our balance in the peer\'s commitment, less its reserve, pending adds and the funder\'s fee margin', t => {
-  const p = new Pair({ seed: 33, capacitySat: 10_000_000, pushMsat: 4_000_000_000, feeratePerKw: 253, a: { channelReserveSat: 10_000 as never }, b: { channelReserveSat: 20_000 as never } })
+  const p = new Pair({
+    seed: 33, capacitySat: 10_000_000, pushMsat: 4_000_000_000, feeratePerKw: 253, a: { channelReserveSat: 10_000 as never },
+    b: { channelReserveSat: 20_000 as never },
+  })
   p.open()
   // A funded 10,000,000 sat and pushed 4,000,000,000 msat; B requires a reserve of 20,000 sat of A.
   // BOLT #3: fee = feerate_per_kw × weight / 1000, rounded down; weight 724 + 172 per HTLC output.
   const margin = Math.floor(253 * (724 + 172 * 2) / 1000) * 1000
-  t.equal(spendableMsat(p.a.state), 6_000_000_000 - 20_000_000 - margin, 'funder: balance − the reserve B requires − the fee for two more HTLC outputs')
+  t.equal(
+    spendableMsat(p.a.state), 6_000_000_000 - 20_000_000 - margin,
+    'funder: balance − the reserve B requires − the fee for two more HTLC outputs',
+  )
   t.equal(spendableMsat(p.b.state), 4_000_000_000 - 10_000_000, 'the other side pays no fee: balance − the reserve A requires')
   p.add(p.a, AMOUNT)
   t.equal(spendableMsat(p.a.state), 6_000_000_000 - 20_000_000 - margin - AMOUNT, 'an add not signed yet counts against it')
   p.settle()
   const afterMargin = Math.floor(253 * (724 + 172 * 3) / 1000) * 1000
-  t.equal(spendableMsat(p.a.state), 6_000_000_000 - AMOUNT - 20_000_000 - afterMargin, 'once signed it is out of the balance; the margin counts its output')
+  t.equal(
+    spendableMsat(p.a.state), 6_000_000_000 - AMOUNT - 20_000_000 - afterMargin,
+    'once signed it is out of the balance; the margin counts its output',
+  )
   t.end()
 })
 
@@ -57,7 +66,10 @@ t.test('spendable: the funder\'s margin uses the commitment weight of the channe
   // The funder pays both anchors out of its balance: the commitment holds them whatever is sent.
   const anchorOutputsMsat = 2 * 330 * 1000
   t.equal(plain.a.state.remoteCommit!.spec.toLocalMsat, anchors.a.state.remoteCommit!.spec.toLocalMsat, 'the same balance in both channels')
-  t.equal(spendableMsat(plain.a.state) - spendableMsat(anchors.a.state), 1000 * 400 + anchorOutputsMsat, 'anchors: 400 weight units more at 1000 sat/kw, and the two 330 sat anchor outputs')
+  t.equal(
+    spendableMsat(plain.a.state) - spendableMsat(anchors.a.state), 1000 * 400 + anchorOutputsMsat,
+    'anchors: 400 weight units more at 1000 sat/kw, and the two 330 sat anchor outputs',
+  )
   t.equal(spendableMsat(plain.b.state), spendableMsat(anchors.b.state), 'the other side pays neither')
   t.equal(HTLC_OUTPUT_WEIGHT, 172)
   t.end()
@@ -147,7 +159,9 @@ t.test('findOffered: two HTLCs of one payment (same hash, amount, expiry) stay t
   const first = p.add(p.a, AMOUNT)
   const cltvExpiry = p.a.state.localChanges.proposed.find(u => u.kind === 'add')!
   if (cltvExpiry.kind !== 'add') throw new Error('no add')
-  p.run(p.a, { kind: 'command', cmd: { type: 'add_htlc', amountMsat: AMOUNT as never, paymentHash: first.hash, cltvExpiry: cltvExpiry.htlc.cltvExpiry, recipient: p.nodeB } })
+  p.run(p.a, { kind: 'command', cmd: {
+    type: 'add_htlc', amountMsat: AMOUNT as never, paymentHash: first.hash, cltvExpiry: cltvExpiry.htlc.cltvExpiry, recipient: p.nodeB,
+  } })
   const out = { paymentHash: first.hash, amountMsat: AMOUNT, cltvExpiry: cltvExpiry.htlc.cltvExpiry }
   t.equal(findOffered(p.a.state, out, new Set()), 0, 'proposed, not signed: found')
   t.equal(findOffered(p.a.state, out, new Set([0])), 1, 'the second, once the first is claimed')
@@ -156,6 +170,9 @@ t.test('findOffered: two HTLCs of one payment (same hash, amount, expiry) stay t
   t.equal(findOffered(p.a.state, { ...out, cltvExpiry: out.cltvExpiry + 1 }, new Set()), undefined, 'another expiry too')
   p.settle()
   t.equal(findOffered(p.a.state, out, new Set([0])), 1, 'signed and committed: still found')
-  t.equal(offeredHtlcs(p.a.state, 'committed').filter(h => h.paymentHash === first.hash).length, 4, 'each HTLC in our commitment and in the peer\'s (listed per place)')
+  t.equal(
+    offeredHtlcs(p.a.state, 'committed').filter(h => h.paymentHash === first.hash).length, 4,
+    'each HTLC in our commitment and in the peer\'s (listed per place)',
+  )
   t.end()
 })

@@ -24,13 +24,19 @@ export function coin (tag: number, valueSat: number, vout = 0): Coin {
   const pubkey = getCurve().pubkey(privkey)
   const script = p2wpkh(pubkey)
   const outputs = Array.from({ length: vout + 1 }, (_, i) => ({ valueSat: (i === vout ? valueSat : 1000) as Sat, script }))
-  const prev: Tx = { version: 2, locktime: 0, inputs: [{ txid: bytesToHex(sha256(Uint8Array.of(9, tag))) as Txid, vout: 0, sequence: 0xffffffff, scriptSig: new Uint8Array(0), witness: [] }], outputs }
+  const prev: Tx = { version: 2, locktime: 0, inputs: [{
+    txid: bytesToHex(sha256(Uint8Array.of(9, tag))) as Txid, vout: 0, sequence: 0xffffffff, scriptSig: new Uint8Array(0), witness: [],
+  }], outputs }
   return { input: { prevtx: txHex(prev), prevtxVout: vout, sequence: 0xfffffffd }, privkey, pubkey, valueSat, script: bytesToHex(script) }
 }
 
 /** A previous transaction whose output is not segwit (P2PKH). */
 export function legacyPrevtx (): string {
-  const prev: Tx = { version: 2, locktime: 0, inputs: [{ txid: '11'.repeat(32) as Txid, vout: 0, sequence: 0xffffffff, scriptSig: new Uint8Array(0), witness: [] }], outputs: [{ valueSat: 50_000 as Sat, script: p2pkh(new Uint8Array(33).fill(2)) }] }
+  const prev: Tx = {
+    version: 2, locktime: 0,
+    inputs: [{ txid: '11'.repeat(32) as Txid, vout: 0, sequence: 0xffffffff, scriptSig: new Uint8Array(0), witness: [] }],
+    outputs: [{ valueSat: 50_000 as Sat, script: p2pkh(new Uint8Array(33).fill(2)) }],
+  }
   return txHex(prev)
 }
 

@@ -3,7 +3,9 @@
 // by serial id), and each side pays the fee of what it added (the initiator also the common fields and,
 // for a splice, the shared input and output).
 import t from 'tap'
-import { buildTx, checkComplete, paidFeeSat, requiredFeeSat, serialIds, hasParity, startNegotiation } from '../../../../protocol/interactive-tx/index.ts'
+import {
+  buildTx, checkComplete, paidFeeSat, requiredFeeSat, serialIds, hasParity, startNegotiation,
+} from '../../../../protocol/interactive-tx/index.ts'
 import { P2WPKH_OUT, asNonInitiator, coin, entropy, negotiate, none, spliceParams, NEW_FUNDING_SCRIPT, FUNDING_TXID } from './fixtures.ts'
 
 t.test('splice-out by the initiator alone: shared input, new funding output, payout; the payout and the fee come from its balance', t => {
@@ -11,8 +13,13 @@ t.test('splice-out by the initiator alone: shared input, new funding output, pay
   // (8 + 1 + 34) × 4 = 172 + P2WPKH payout (8 + 1 + 22) × 4 = 124 → 722; at 2,000 sat/kw: 1,444 sat.
   const fee = 1_444
   const params = spliceParams({ initiator: -(100_000 + fee), nonInitiator: 0 })
-  const x = negotiate(params, { a: { inputs: [], outputs: [{ script: P2WPKH_OUT, sats: 100_000 as never }], entropy: entropy('a1') }, b: none('b1') })
-  t.same(x.messages.map(m => m.type), ['tx_add_input', 'tx_complete', 'tx_add_output', 'tx_complete', 'tx_add_output', 'tx_complete', 'tx_complete'])
+  const x = negotiate(
+    params, { a: { inputs: [], outputs: [{ script: P2WPKH_OUT, sats: 100_000 as never }], entropy: entropy('a1') }, b: none('b1') },
+  )
+  t.same(
+    x.messages.map(m => m.type),
+    ['tx_add_input', 'tx_complete', 'tx_add_output', 'tx_complete', 'tx_add_output', 'tx_complete', 'tx_complete'],
+  )
   t.ok(x.a.done && x.b.done, 'both sides saw consecutive tx_complete')
   const ta = buildTx(x.a)
   const tb = buildTx(x.b)
@@ -35,9 +42,14 @@ t.test('splice-in by both: each side its input and change; inputs and outputs so
   const params = spliceParams({ initiator: 200_000, nonInitiator: 100_000 })
   const x = negotiate(params, {
     a: { inputs: [a.input], outputs: [{ script: P2WPKH_OUT, sats: (300_000 - 200_000 - 1_988) as never }], entropy: entropy('a2') },
-    b: { inputs: [b.input], outputs: [{ script: '0014' + '44'.repeat(20), sats: (150_000 - 100_000 - 792) as never }], entropy: entropy('b2') },
+    b: {
+      inputs: [b.input], outputs: [{ script: '0014' + '44'.repeat(20), sats: (150_000 - 100_000 - 792) as never }], entropy: entropy('b2'),
+    },
   })
-  t.same(x.messages.map(m => m.type), ['tx_add_input', 'tx_add_input', 'tx_add_input', 'tx_add_output', 'tx_add_output', 'tx_complete', 'tx_add_output', 'tx_complete', 'tx_complete'])
+  t.same(x.messages.map(m => m.type), [
+    'tx_add_input', 'tx_add_input', 'tx_add_input', 'tx_add_output', 'tx_add_output', 'tx_complete', 'tx_add_output', 'tx_complete',
+    'tx_complete',
+  ])
   const built = buildTx(x.a)
   t.equal(built.txid, buildTx(x.b).txid)
   const serials = <T extends { serialId: number }>(xs: T[]): T[] => [...xs].sort((p, q) => p.serialId - q.serialId)
@@ -48,7 +60,10 @@ t.test('splice-in by both: each side its input and change; inputs and outputs so
   const totalIn = 1_000_000 + 300_000 + 150_000
   const totalOut = built.tx.outputs.reduce((n, o) => n + o.valueSat, 0)
   t.equal(totalIn - totalOut, 2_780, 'the transaction pays exactly the two shares')
-  t.ok(x.a.inputs.every(i => hasParity(i.serialId, i.by === 'local' ? 'initiator' : 'non_initiator')), 'even ids from the initiator, odd from the other')
+  t.ok(
+    x.a.inputs.every(i => hasParity(i.serialId, i.by === 'local' ? 'initiator' : 'non_initiator')),
+    'even ids from the initiator, odd from the other',
+  )
   t.end()
 })
 
@@ -66,7 +81,9 @@ t.test('our own contribution is refused before anything is sent when it cannot p
   const c = coin(3, 100_000)
   const params = spliceParams({ initiator: 0, nonInitiator: 50_000 })
   // B adds 50,000 to the channel from a 100,000 coin but keeps 49,900 as change: 100 sat for 792 due.
-  const r = startNegotiation(asNonInitiator(params), { inputs: [c.input], outputs: [{ script: P2WPKH_OUT, sats: 49_900 as never }], entropy: entropy('b3') })
+  const r = startNegotiation(
+    asNonInitiator(params), { inputs: [c.input], outputs: [{ script: P2WPKH_OUT, sats: 49_900 as never }], entropy: entropy('b3') },
+  )
   t.match(r, { ok: false, error: { reason: 'insufficient_funds', action: 'ignore' } })
   const legacy = startNegotiation(params, { inputs: [{ ...c.input, sequence: 0xfffffffe }], outputs: [], entropy: entropy('a3') })
   t.match(legacy, { ok: false, error: { reason: 'tx_bad_sequence' } })
@@ -77,11 +94,15 @@ t.test('our own contribution is refused before anything is sent when it cannot p
 
 t.test('the complete transaction is checked by both sides: shared output amount, one funding output, fees', t => {
   const params = spliceParams({ initiator: -50_000, nonInitiator: 0 })
-  const x = negotiate(params, { a: { inputs: [], outputs: [{ script: P2WPKH_OUT, sats: 48_000 as never }], entropy: entropy('a4') }, b: none('b4') })
+  const x = negotiate(
+    params, { a: { inputs: [], outputs: [{ script: P2WPKH_OUT, sats: 48_000 as never }], entropy: entropy('a4') }, b: none('b4') },
+  )
   t.equal(checkComplete(x.b), undefined)
   t.equal(paidFeeSat(x.b, 'remote'), 2_000, 'A pays 50,000 − 48,000 out of its balance')
   // The same exchange judged against parameters where A's contribution is smaller than it took.
-  const other = { ...x.b, params: { ...x.b.params, contributionSat: { local: 0, remote: -49_000 }, sharedOutput: { script: NEW_FUNDING_SCRIPT, valueSat: 951_000 as never } } }
+  const other = { ...x.b, params: {
+    ...x.b.params, contributionSat: { local: 0, remote: -49_000 }, sharedOutput: { script: NEW_FUNDING_SCRIPT, valueSat: 951_000 as never },
+  } }
   t.match(checkComplete(other), { reason: 'splice_funding_output_invalid' }, 'a funding output of another amount than the agreed capacity')
   t.end()
 })

@@ -7,13 +7,21 @@ import {
 } from '../../../../protocol/interactive-tx/index.ts'
 import { MAX_INTERACTIVE_INPUTS_OUTPUTS, MAX_INTERACTIVE_TX_ADDS } from '../../../../protocol/limits.ts'
 import { MAX_SAT } from '../../../../protocol/types.ts'
-import { CHANNEL, FUNDING_TXID, NEW_FUNDING_SCRIPT, P2WPKH_OUT, asNonInitiator, coin, entropy, legacyPrevtx, none, spliceParams } from './fixtures.ts'
+import {
+  CHANNEL, FUNDING_TXID, NEW_FUNDING_SCRIPT, P2WPKH_OUT, asNonInitiator, coin, entropy, legacyPrevtx, none, spliceParams,
+} from './fixtures.ts'
 
 const channel_id = CHANNEL
 const params = spliceParams({ initiator: -60_000, nonInitiator: 0 })
-const shared = (serial_id = 0, over: object = {}): TxConstructionMessage => ({ type: 'tx_add_input', channel_id, serial_id, prevtx: '', prevtx_vout: 1, sequence: 0xfffffffd, shared_input_txid: FUNDING_TXID, ...over })
-const input = (serial_id: number, c = coin(10, 80_000), over: object = {}): TxConstructionMessage => ({ type: 'tx_add_input', channel_id, serial_id, prevtx: c.input.prevtx, prevtx_vout: c.input.prevtxVout, sequence: 0xfffffffd, ...over })
-const output = (serial_id: number, sats: number, script = P2WPKH_OUT): TxConstructionMessage => ({ type: 'tx_add_output', channel_id, serial_id, sats: sats as never, script })
+const shared = (serial_id = 0, over: object = {}): TxConstructionMessage => ({
+  type: 'tx_add_input', channel_id, serial_id, prevtx: '', prevtx_vout: 1, sequence: 0xfffffffd, shared_input_txid: FUNDING_TXID, ...over
+})
+const input = (serial_id: number, c = coin(10, 80_000), over: object = {}): TxConstructionMessage => ({
+  type: 'tx_add_input', channel_id, serial_id, prevtx: c.input.prevtx, prevtx_vout: c.input.prevtxVout, sequence: 0xfffffffd, ...over
+})
+const output = (serial_id: number, sats: number, script = P2WPKH_OUT): TxConstructionMessage => ({
+  type: 'tx_add_output', channel_id, serial_id, sats: sats as never, script,
+})
 const complete: TxConstructionMessage = { type: 'tx_complete', channel_id }
 
 /** B (non-initiator, contributing nothing or `own`) receives A's messages in order; returns the last step. */
@@ -32,26 +40,54 @@ const refusals: Array<[string, TxConstructionMessage[], string]> = [
   ['sequence 0xFFFFFFFE (not replaceable)', [input(2, undefined, { sequence: 0xfffffffe })], 'tx_bad_sequence'],
   ['sequence 0xFFFFFFFF', [input(2, undefined, { sequence: 0xffffffff })], 'tx_bad_sequence'],
   ['an empty prevtx without shared_input_txid', [input(2, undefined, { prevtx: '' })], 'tx_bad_prevtx'],
-  ['a shared input that is not the current funding txid', [shared(0, { shared_input_txid: 'ee'.repeat(32) })], 'splice_shared_input_invalid'],
+  [
+    'a shared input that is not the current funding txid', [shared(0, { shared_input_txid: 'ee'.repeat(32) })],
+    'splice_shared_input_invalid',
+  ],
   ['a shared input at another output index', [shared(0, { prevtx_vout: 0 })], 'splice_shared_input_invalid'],
   ['a second shared input', [shared(0), shared(2)], 'splice_shared_input_invalid'],
   ['shared_input_txid together with a prevtx', [input(2, undefined, { shared_input_txid: FUNDING_TXID })], 'splice_shared_input_invalid'],
   ['a prevtx that is not a transaction', [input(2, undefined, { prevtx: '02000000' + 'ab'.repeat(40) })], 'tx_bad_prevtx'],
   ['prevtx_vout past the outputs of prevtx', [input(2, undefined, { prevtx_vout: 5 })], 'tx_bad_prevtx'],
-  ['an input spending a non-segwit output (its txid is malleable)', [input(2, undefined, { prevtx: legacyPrevtx(), prevtx_vout: 0 })], 'tx_input_not_segwit'],
+  [
+    'an input spending a non-segwit output (its txid is malleable)', [input(2, undefined, { prevtx: legacyPrevtx(), prevtx_vout: 0 })],
+    'tx_input_not_segwit',
+  ],
   ['the same outpoint twice', [input(2), input(4)], 'tx_duplicate_input'],
   ['an output below the dust limit', [output(2, 545)], 'tx_output_dust'],
   ['an output above MAX_MONEY', [output(2, MAX_SAT + 1)], 'tx_output_too_large'],
   ['a non-standard output script (OP_RETURN)', [output(2, 1_000, '6a0401020304')], 'tx_output_nonstandard'],
   ['a P2WSH-version program of the wrong length', [output(2, 1_000, '0015' + '11'.repeat(21))], 'tx_output_nonstandard'],
-  ['tx_remove_input of a serial id never added', [shared(0), { type: 'tx_remove_input', channel_id, serial_id: 8 }], 'tx_unknown_serial_id'],
-  ['tx_remove_output of a removed output', [output(2, 10_000), { type: 'tx_remove_output', channel_id, serial_id: 2 }, { type: 'tx_remove_output', channel_id, serial_id: 2 }], 'tx_unknown_serial_id'],
+  [
+    'tx_remove_input of a serial id never added', [shared(0), { type: 'tx_remove_input', channel_id, serial_id: 8 }],
+    'tx_unknown_serial_id',
+  ],
+  [
+    'tx_remove_output of a removed output',
+    [output(2, 10_000), { type: 'tx_remove_output', channel_id, serial_id: 2 }, { type: 'tx_remove_output', channel_id, serial_id: 2 }],
+    'tx_unknown_serial_id',
+  ],
   // Completion: checked when A's tx_complete answers B's.
-  ['no shared input at all (not exactly one input spending the current funding)', [output(0, 940_000, NEW_FUNDING_SCRIPT), complete], 'splice_shared_input_invalid'],
-  ['a new funding output of another amount than the capacity with both contributions', [shared(0), output(2, 950_000, NEW_FUNDING_SCRIPT), complete], 'splice_funding_output_invalid'],
-  ['two new funding outputs', [shared(0), output(2, 940_000, NEW_FUNDING_SCRIPT), output(4, 940_000, NEW_FUNDING_SCRIPT), complete], 'splice_funding_output_invalid'],
-  ['an output the initiator cannot pay for (outputs and contribution above its inputs)', [shared(0), output(2, 940_000, NEW_FUNDING_SCRIPT), output(4, 70_000), complete], 'tx_peer_underpays'],
-  ['a fee below the agreed feerate (60,000 taken, 59,900 paid out: 100 sat for its weight)', [shared(0), output(2, 940_000, NEW_FUNDING_SCRIPT), output(4, 59_900), complete], 'tx_peer_underpays'],
+  [
+    'no shared input at all (not exactly one input spending the current funding)', [output(0, 940_000, NEW_FUNDING_SCRIPT), complete],
+    'splice_shared_input_invalid',
+  ],
+  [
+    'a new funding output of another amount than the capacity with both contributions',
+    [shared(0), output(2, 950_000, NEW_FUNDING_SCRIPT), complete], 'splice_funding_output_invalid',
+  ],
+  [
+    'two new funding outputs', [shared(0), output(2, 940_000, NEW_FUNDING_SCRIPT), output(4, 940_000, NEW_FUNDING_SCRIPT), complete],
+    'splice_funding_output_invalid',
+  ],
+  [
+    'an output the initiator cannot pay for (outputs and contribution above its inputs)',
+    [shared(0), output(2, 940_000, NEW_FUNDING_SCRIPT), output(4, 70_000), complete], 'tx_peer_underpays',
+  ],
+  [
+    'a fee below the agreed feerate (60,000 taken, 59,900 paid out: 100 sat for its weight)',
+    [shared(0), output(2, 940_000, NEW_FUNDING_SCRIPT), output(4, 59_900), complete], 'tx_peer_underpays',
+  ],
 ]
 
 for (const [name, messages, reason] of refusals) {
@@ -72,7 +108,10 @@ t.test('refused: the shared input or the new funding output added by the non-ini
   let a = startNegotiation(params, none('a5'))
   if (!a.ok) throw new Error('start')
   t.match(receiveTxMessage(a.negotiation, shared(1)), { ok: false, error: { reason: 'splice_shared_input_invalid' } })
-  t.match(receiveTxMessage(a.negotiation, output(1, 940_000, NEW_FUNDING_SCRIPT)), { ok: false, error: { reason: 'splice_funding_output_invalid' } })
+  t.match(
+    receiveTxMessage(a.negotiation, output(1, 940_000, NEW_FUNDING_SCRIPT)),
+    { ok: false, error: { reason: 'splice_funding_output_invalid' } },
+  )
   a = receiveTxMessage(a.negotiation, output(1, 10_000))
   t.ok(a.ok, 'any other output of the non-initiator is taken (it pays for it at tx_complete)')
   t.end()
@@ -80,14 +119,19 @@ t.test('refused: the shared input or the new funding output added by the non-ini
 
 t.test('refused: tx_remove of an input the receiver added itself', t => {
   const c = coin(11, 200_000)
-  const r = asB([shared(0), { type: 'tx_remove_input', channel_id, serial_id: 0 }], { inputs: [c.input], outputs: [], entropy: entropy('b6') })
+  const r = asB(
+    [shared(0), { type: 'tx_remove_input', channel_id, serial_id: 0 }], { inputs: [c.input], outputs: [], entropy: entropy('b6') },
+  )
   t.ok(r.ok, 'removing its own input is the sender\'s right')
   let b = startNegotiation(asNonInitiator(params), { inputs: [c.input], outputs: [], entropy: entropy('b6') })
   if (!b.ok) throw new Error('start')
   b = receiveTxMessage(b.negotiation, shared(0))
   if (!b.ok) throw new Error('shared')
   const ours = b.negotiation.inputs.find(i => i.by === 'local')!
-  t.match(receiveTxMessage(b.negotiation, { type: 'tx_remove_input', channel_id, serial_id: ours.serialId }), { ok: false, error: { reason: 'tx_unknown_serial_id' } })
+  t.match(
+    receiveTxMessage(b.negotiation, { type: 'tx_remove_input', channel_id, serial_id: ours.serialId }),
+    { ok: false, error: { reason: 'tx_unknown_serial_id' } },
+  )
   t.end()
 })
 
@@ -117,7 +161,10 @@ t.test('refused at completion: an estimated weight above MAX_STANDARD_TX_WEIGHT'
   if (!r.ok) throw new Error('setup')
   // Standard scripts within 252 outputs stay far below 400,000 weight units; the rule is checked on
   // the negotiation itself, as a peer with other limits might build it.
-  const heavy: Negotiation = { ...r.negotiation, outputs: [...r.negotiation.outputs, ...Array.from({ length: 100 }, (_, i) => ({ serialId: 10 + 2 * i, by: 'remote' as const, shared: false, sats: 1_000 as never, script: '00'.repeat(1_200) }))] }
+  const heavy: Negotiation = { ...r.negotiation, outputs: [...r.negotiation.outputs, ...Array.from(
+    { length: 100 },
+    (_, i) => ({ serialId: 10 + 2 * i, by: 'remote' as const, shared: false, sats: 1_000 as never, script: '00'.repeat(1_200) }),
+  )] }
   t.match(checkComplete(heavy), { reason: 'tx_too_heavy' })
   t.end()
 })

@@ -22,7 +22,10 @@ t.test('the side with the lower total input value signs first; the shared input 
 })
 
 t.test('equal contributions: the lower node id signs first', t => {
-  const x = negotiate(spliceParams({ initiator: -10_000, nonInitiator: 0 }), { a: { inputs: [], outputs: [{ script: P2WPKH_OUT, sats: 8_000 as never }], entropy: entropy('a2') }, b: none('b2') })
+  const x = negotiate(
+    spliceParams({ initiator: -10_000, nonInitiator: 0 }),
+    { a: { inputs: [], outputs: [{ script: P2WPKH_OUT, sats: 8_000 as never }], entropy: entropy('a2') }, b: none('b2') },
+  )
   // Judged on a negotiation where both totals are equal (no shared input, no inputs).
   const even = { ...x.a, inputs: [] }
   t.equal(weSignFirst(even, { local: LOW, remote: HIGH }), true)

@@ -207,7 +207,8 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { next_funding_txid: hex(32) }, { next_funding_txid: hex(32), retransmit_flags: 0, extra: 1 }, hex(32), null,
   ],
   funding_locked: [
-    { my_current_funding_locked_txid: 'AB'.repeat(32), retransmit_flags: 0 }, { my_current_funding_locked_txid: hex(32), retransmit_flags: -1 },
+    { my_current_funding_locked_txid: 'AB'.repeat(32), retransmit_flags: 0 },
+    { my_current_funding_locked_txid: hex(32), retransmit_flags: -1 },
     { retransmit_flags: 0 }, [hex(32), 0], null,
   ],
 }

@@ -16,7 +16,9 @@ const GENESIS = '0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e220
 function chainOf (n: number, prev = GENESIS, from = 1, extraNonce = 0): ArchivedBlock[] {
   const out: ArchivedBlock[] = []
   for (let h = from; h < from + n; h++) {
-    const b = buildBlock({ prevHash: prev, height: h, time: 1_700_000_000 + h, bits: REGTEST_BITS, txs: [], coinbaseScript: Uint8Array.of(0x51), extraNonce })
+    const b = buildBlock({
+      prevHash: prev, height: h, time: 1_700_000_000 + h, bits: REGTEST_BITS, txs: [], coinbaseScript: Uint8Array.of(0x51), extraNonce,
+    })
     out.push({ height: h, hash: b.getId(), hex: b.toHex() })
     prev = b.getId()
   }
@@ -70,9 +72,16 @@ t.test('a record that is not what we wrote makes the archive unreadable, naming 
   const blocks = chainOf(3)
   const other = chainOf(1, blocks[0]!.hash, 2, 7)[0]!
   const cases: Array<[string, string[], RegExp]> = [
-    ['bytes of another block', [JSON.stringify({ connect: { ...blocks[0]!, hex: blocks[1]!.hex } })], /line 1: connect\.hex: hashes to [0-9a-f]{64}, not [0-9a-f]{64}/],
+    [
+      'bytes of another block', [JSON.stringify({ connect: { ...blocks[0]!, hex: blocks[1]!.hex } })],
+      /line 1: connect\.hex: hashes to [0-9a-f]{64}, not [0-9a-f]{64}/,
+    ],
     ['a block above the tip (a gap)', [blocks[0]!, { ...other, height: 3 }].map(b => JSON.stringify({ connect: b })), /line 2: block at height 3 connects above the chain's tip \(1\)/],
-    ['a block whose parent is not the block below it', [blocks[0]!, blocks[1]!, { ...chainOf(1, GENESIS, 3, 9)[0]! }].map(b => JSON.stringify({ connect: b })), /line 3: block [0-9a-f]{64} builds on [0-9a-f]{64}, not on the recorded block at height 2/],
+    [
+      'a block whose parent is not the block below it',
+      [blocks[0]!, blocks[1]!, { ...chainOf(1, GENESIS, 3, 9)[0]! }].map(b => JSON.stringify({ connect: b })),
+      /line 3: block [0-9a-f]{64} builds on [0-9a-f]{64}, not on the recorded block at height 2/,
+    ],
     ['not JSON', ['{"connect":', '{}'], /line 1: not JSON/],
     ['an unknown record', [JSON.stringify({ mined: blocks[0] })], /line 1/],
   ]

@@ -11,7 +11,10 @@ import { SpliceHosts, coin, spliceIn, spliceOut, stepOnce, steps } from '../fixt
 type Setup = (p: Pair, h: SpliceHosts) => void
 const SCENARIOS: Array<[string, Setup]> = [
   ['A splices out', (p, h) => { h.request(p.a, spliceOut(150_000)) }],
-  ['A splices in, B too', (p, h) => { h.respond.set(p.b, spliceIn(300_000, coin(94, 400_000), false)); h.request(p.a, spliceIn(600_000, coin(93, 900_000))) }],
+  [
+    'A splices in, B too',
+    (p, h) => { h.respond.set(p.b, spliceIn(300_000, coin(94, 400_000), false)); h.request(p.a, spliceIn(600_000, coin(93, 900_000))) },
+  ],
 ]
 
 for (const [name, setup] of SCENARIOS) {

@@ -34,7 +34,10 @@ t.test('the peer\'s HTLC valid on the current funding only: warning and disconne
   const { p } = splicedOutAlmostAll(122)
   p.run(p.b, {
     kind: 'peer',
-    msg: { type: 'update_add_htlc', channel_id: p.a.state.channelId, id: p.b.state.nextRemoteHtlcId, amount_msat: 500_000_000 as Msat, payment_hash: 'aa'.repeat(32), cltv_expiry: (p.b.state.height + 144) as never, recipient: p.nodeB as NodeId },
+    msg: {
+      type: 'update_add_htlc', channel_id: p.a.state.channelId, id: p.b.state.nextRemoteHtlcId, amount_msat: 500_000_000 as Msat,
+      payment_hash: 'aa'.repeat(32), cltv_expiry: (p.b.state.height + 144) as never, recipient: p.nodeB as NodeId,
+    },
   })
   t.ok(p.b.sent.some(m => m.type === 'warning' && /^(reserve|insufficient_funds)/.test(m.data)), 'B refuses it')
   t.equal(p.connected, false)

@@ -55,13 +55,19 @@ function fuzz (seed: number): { error?: string; stats: Record<string, number> } 
         const pending = (who.state.splice?.candidates.length ?? 0) > 0
         const rbf = pending && r.chance(0.6)
         const feerate = rbf ? RBF_FEERATE(who.state.splice!.candidates.length) : FEERATE
-        const c = r.chance(0.5) ? spliceOut(20_000 + r.int(Math.max(1, Math.floor(balance(who) / 20))), true, feerate) : spliceIn(50_000 + r.int(500_000), coin(5000 + seed * 1000 + ++coins, 1_000_000), true, feerate)
-        h.respond.set(p.other(who), r.chance(0.3) ? spliceIn(10_000 + r.int(100_000), coin(5000 + seed * 1000 + ++coins, 300_000), false, feerate) : { contributionSat: 0 })
+        const c = r.chance(0.5) ? spliceOut(20_000 + r.int(Math.max(1, Math.floor(balance(who) / 20))), true, feerate) : spliceIn(
+          50_000 + r.int(500_000), coin(5000 + seed * 1000 + ++coins, 1_000_000), true, feerate,
+        )
+        h.respond.set(p.other(who), r.chance(0.3) ? spliceIn(
+          10_000 + r.int(100_000), coin(5000 + seed * 1000 + ++coins, 300_000), false, feerate,
+        ) : { contributionSat: 0 })
         if (h.request(who, c, { rbf, feeratePerKw: feerate })) stats[rbf ? 'rbf' : 'splice']!++
       } else if (x < 0.785) { p.run(who, { kind: 'command', cmd: { type: 'splice_abort', reason: 'fuzz' } }); stats.abort!++ }
       else if (x < 0.82) {
         const cands = [...(p.a.state.splice?.candidates ?? [])]
-        if (cands.length > 0) { const c = r.pick(cands); h.confirm(c.txid, 6, [who]); h.confirm(c.txid, 6, [p.other(who)]); stats.locked!++ }
+        if (cands.length > 0) {
+          const c = r.pick(cands); h.confirm(c.txid, 6, [who]); h.confirm(c.txid, 6, [p.other(who)]); stats.locked!++
+        }
       } else if (x < 0.83) { p.disconnect(); stats.disconnect!++ }
       else if (x < 0.85) { if (!who.stalled) who.stalled = true }
       else if (x < 0.857) { p.crash(who); stats.crash!++ }
@@ -83,7 +89,9 @@ function fuzz (seed: number): { error?: string; stats: Record<string, number> } 
   p.reconnect()
   h.drive()
   const pending = p.a.state.splice?.candidates ?? []
-  if (pending.map(c => c.txid).join() !== (p.b.state.splice?.candidates ?? []).map(c => c.txid).join()) return { error: `seed ${seed}: the sides disagree on the pending splices`, stats }
+  if (pending.map(c => c.txid).join() !== (p.b.state.splice?.candidates ?? []).map(c => c.txid).join()) return {
+    error: `seed ${seed}: the sides disagree on the pending splices`, stats,
+  }
   if (pending.length > 0) { h.confirm(pending.at(-1)!.txid); p.flush() }
   finish(p)
   const bad = [...p.check(), failed()].filter(Boolean)
@@ -92,12 +100,15 @@ function fuzz (seed: number): { error?: string; stats: Record<string, number> } 
   const b = p.b.state.localCommit!.spec
   if (a.htlcs.length + b.htlcs.length > 0) return { error: `seed ${seed}: HTLCs left after healing`, stats }
   if (p.a.state.setup.capacitySat !== p.b.state.setup.capacitySat) return { error: `seed ${seed}: capacities differ`, stats }
-  if (a.toLocalMsat !== b.toRemoteMsat || a.toLocalMsat + b.toLocalMsat !== p.a.state.setup.capacitySat * 1000) return { error: `seed ${seed}: final balances disagree`, stats }
+  if (a.toLocalMsat !== b.toRemoteMsat || a.toLocalMsat + b.toLocalMsat !== p.a.state.setup.capacitySat * 1000) return {
+    error: `seed ${seed}: final balances disagree`, stats,
+  }
   p.run(r.chance(0.5) ? p.a : p.b, { kind: 'command', cmd: { type: 'shutdown' } })
   p.flush()
   const fa = p.a.events.find(e => e.type === 'closing_agreed')
   const fb = p.b.events.find(e => e.type === 'closing_agreed')
-  if (p.a.state.phase !== 'closing' || p.b.state.phase !== 'closing' || fa?.type !== 'closing_agreed' || fb?.type !== 'closing_agreed' || fa.feeSat !== fb.feeSat) {
+  if (p.a.state.phase !== 'closing' || p.b.state.phase !== 'closing' || fa?.type !== 'closing_agreed' || fb?.type !== 'closing_agreed' ||
+    fa.feeSat !== fb.feeSat) {
     return { error: `seed ${seed}: cooperative close did not agree (${p.a.state.phase}/${p.b.state.phase})`, stats }
   }
   return { stats }
@@ -111,6 +122,9 @@ t.test(`splice fuzz: ${SEEDS} seeds × ${STEPS} random steps with splices, RBF, 
     if (r.error !== undefined) { t.fail(r.error); return t.end() }
   }
   t.pass('no force close, no mismatch, every run healed and closed')
-  if (FIRST_SEED === 1) t.ok(total.signed! > 10 && total.rbf! > 2 && total.lockedBoth! > 5 && total.crash! > 10 && total.disconnect! > 30, `the runs exercised splices and failures: ${JSON.stringify(total)}`)
+  if (FIRST_SEED === 1) t.ok(
+    total.signed! > 10 && total.rbf! > 2 && total.lockedBoth! > 5 && total.crash! > 10 && total.disconnect! > 30,
+    `the runs exercised splices and failures: ${JSON.stringify(total)}`,
+  )
   t.end()
 })

@@ -28,10 +28,16 @@ t.test('splice-out by A: the payout and the fee leave A\'s balance; payments flo
   t.equal(lastSplice(p.b), txid, 'B signed the same transaction')
   t.same(p.a.broadcasts.at(-1), txid, 'A\'s host broadcasts it')
   t.same(verifySpliceTx(p.a.state.splice!.candidates[0]!.signedTx!, p), [], 'every input of the broadcast transaction is signed validly')
-  t.not(verifySpliceTx(corruptWitness(p.a.state.splice!.candidates[0]!.signedTx!, 0, 1), p).length, 0, '(the check sees a corrupted signature)')
+  t.not(
+    verifySpliceTx(corruptWitness(p.a.state.splice!.candidates[0]!.signedTx!, 0, 1), p).length, 0, '(the check sees a corrupted signature)',
+  )
   t.same(p.b.broadcasts.at(-1), txid, 'and B\'s')
   const sent = p.a.sent.map(m => m.type)
-  t.same(sent.slice(sent.indexOf('stfu')), ['stfu', 'splice_init', 'tx_add_input', 'tx_add_output', 'tx_add_output', 'tx_complete', 'commitment_signed', 'tx_signatures'], 'A: the splice\'s messages in order')
+  t.same(
+    sent.slice(sent.indexOf('stfu')),
+    ['stfu', 'splice_init', 'tx_add_input', 'tx_add_output', 'tx_add_output', 'tx_complete', 'commitment_signed', 'tx_signatures'],
+    'A: the splice\'s messages in order',
+  )
   const cand = p.a.state.splice!.candidates[0]!
   t.equal(cand.capacitySat, 10_000_000 + out.contributionSat, 'the new capacity is the old less the payout and the fee')
   t.same(cand.contributionSat, { local: out.contributionSat, remote: 0 })
@@ -42,13 +48,19 @@ t.test('splice-out by A: the payout and the fee leave A\'s balance; payments flo
   t.ok(during.ok)
   const n = p.a.sent.length
   p.sign(p.a)
-  t.same(p.a.sent.slice(n).map(m => m.type), ['start_batch', 'commitment_signed', 'commitment_signed'], 'one commitment_signed per funding, in a batch')
+  t.same(
+    p.a.sent.slice(n).map(m => m.type), ['start_batch', 'commitment_signed', 'commitment_signed'],
+    'one commitment_signed per funding, in a batch',
+  )
   const m = p.a.sent.slice(n) as Array<{ type: string; funding_txid?: string; batch_size?: number }>
   t.equal(m[0]!.batch_size, 2)
   t.same([m[1]!.funding_txid, m[2]!.funding_txid], [p.a.state.setup.funding!.txid, txid], 'the current funding first, then the splice')
   p.settle(); p.fulfill(p.b, during.id); p.settle()
   t.same(p.check(), [])
-  t.equal(p.b.sent.filter(x => x.type === 'revoke_and_ack').length, p.a.sent.filter(x => x.type === 'start_batch').length + 2, 'B answers each batch with one revoke_and_ack')
+  t.equal(
+    p.b.sent.filter(x => x.type === 'revoke_and_ack').length, p.a.sent.filter(x => x.type === 'start_batch').length + 2,
+    'B answers each batch with one revoke_and_ack',
+  )
 
   // Confirmed: splice_locked both ways, the candidate becomes the funding.
   h.confirm(txid)

@@ -70,10 +70,16 @@ t.test('splice-out: durable writes per step (step.ts table), with their monitor 
     ['B receives tx_signatures', [], [['splice_signed']]],
   ])
   const txid = lastSplice(p.a)!
-  const writes = (x: Party, f: () => void): string[] => { const n = x.monitor.length; const w = x.writesDone; f(); return x.writesDone - w === 1 ? x.monitor.slice(n).map(u => u.kind) : [`${x.writesDone - w} writes`] }
+  const writes = (x: Party, f: () => void): string[] => {
+    const n = x.monitor.length; const w = x.writesDone; f();
+    return x.writesDone - w === 1 ? x.monitor.slice(n).map(u => u.kind) : [`${x.writesDone - w} writes`]
+  }
   t.same(writes(p.a, () => h.confirm(txid, 6, [p.a])), [], 'depth reached → splice_locked: 1 write (no monitor update)')
   t.same(writes(p.b, () => p.deliver(p.b)), [], 'recv splice_locked (ours not sent yet): 1 write')
-  t.same(writes(p.b, () => h.confirm(txid, 6, [p.b])), ['splice_locked'], 'depth reached, the peer\'s already in: 1 write, the promotion rides on it')
+  t.same(
+    writes(p.b, () => h.confirm(txid, 6, [p.b])), ['splice_locked'],
+    'depth reached, the peer\'s already in: 1 write, the promotion rides on it',
+  )
   t.same(writes(p.a, () => p.deliver(p.a)), ['splice_locked'], 'recv splice_locked, ours sent: 1 write with the promotion')
   t.end()
 })
@@ -92,7 +98,9 @@ for (const [name, setup] of [['splice-out', spliceOutByA], ['splice-in from a wa
       for (const [x, k, bk] of [[p.a, 'A', 'bA'], [p.b, 'B', 'bB']] as const) {
         const leaked = x.sent.slice(before[k]).map(m => m.type)
         if (x.queued.length > 0) {
-          t.notOk(leaked.some(m => GATED.has(m)), `${step.label}: nothing gated leaves ${k} while its write is pending (${leaked.join(',')})`)
+          t.notOk(
+            leaked.some(m => GATED.has(m)), `${step.label}: nothing gated leaves ${k} while its write is pending (${leaked.join(',')})`,
+          )
           t.equal(x.broadcasts.length, before[bk], `${step.label}: no broadcast by ${k} before its write`)
         }
         p.unstall(x)
@@ -116,7 +124,9 @@ for (const [name, setup] of [['splice-out', spliceOutByA], ['splice-in from a wa
         p.reconnect()
         h.drive()
         const ca = p.a.state.splice?.candidates.map(c => c.txid) ?? []
-        t.same(ca, p.b.state.splice?.candidates.map(c => c.txid) ?? [], `${step.label}, ${who} dies: both agree on the splice (${ca.length})`)
+        t.same(
+          ca, p.b.state.splice?.candidates.map(c => c.txid) ?? [], `${step.label}, ${who} dies: both agree on the splice (${ca.length})`,
+        )
         t.notOk(p.a.events.concat(p.b.events).some(e => e.type === 'channel_failed'), `${step.label}, ${who} dies: nothing failed`)
         const pay = p.add(p.a, 1_000_000)
         p.settle(); p.fulfill(p.b, pay.id); finish(p)

@@ -25,7 +25,10 @@ t.test('our stfu waits until our own updates are settled on both sides; no new H
   p.sign(p.b)
   p.flush()
   const sent = types(p.a.sent)
-  t.same(sent.slice(sent.lastIndexOf('revoke_and_ack')), ['revoke_and_ack', 'stfu', 'splice_init'], 'the stfu leaves once B\'s revocation is in and A\'s revoke_and_ack is out; splice_init follows B\'s stfu')
+  t.same(
+    sent.slice(sent.lastIndexOf('revoke_and_ack')), ['revoke_and_ack', 'stfu', 'splice_init'],
+    'the stfu leaves once B\'s revocation is in and A\'s revoke_and_ack is out; splice_init follows B\'s stfu',
+  )
   h.drive()
   t.ok(p.a.state.splice!.candidates.length === 1, 'the splice then completes')
   p.fulfill(p.b, pay.id)
@@ -103,7 +106,10 @@ t.test('simultaneous stfu: the funder is the initiator; the other side\'s splice
   t.same([types(p.a.sent).at(-1), types(p.b.sent).at(-1)], ['stfu', 'stfu'])
   h.drive()
   t.equal(p.a.state.splice!.candidates.length, 1, 'A (the funder) spliced')
-  t.match(p.b.events.find(e => e.type === 'command_failed'), { command: 'splice', error: { reason: 'channel_quiescent' } }, 'B is told to ask again')
+  t.match(
+    p.b.events.find(e => e.type === 'command_failed'), { command: 'splice', error: { reason: 'channel_quiescent' } },
+    'B is told to ask again',
+  )
   t.same(p.b.state.splice!.candidates[0]!.contributionSat, { local: 0, remote: p.a.state.splice!.candidates[0]!.contributionSat.local })
   t.end()
 })
@@ -139,7 +145,10 @@ t.test('shutdown is refused while a splice is in progress', t => {
   h.request(p.a, spliceOut(100_000))
   h.drive()
   p.run(p.a, { kind: 'command', cmd: { type: 'shutdown' } })
-  t.match(p.a.events.at(-1), { type: 'command_failed', command: 'shutdown', error: { reason: 'channel_quiescent' } }, 'not with a splice unconfirmed')
+  t.match(
+    p.a.events.at(-1), { type: 'command_failed', command: 'shutdown', error: { reason: 'channel_quiescent' } },
+    'not with a splice unconfirmed',
+  )
   h.confirm(p.a.state.splice!.candidates[0]!.txid)
   p.flush()
   p.run(p.a, { kind: 'command', cmd: { type: 'shutdown' } })

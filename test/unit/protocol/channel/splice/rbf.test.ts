@@ -33,7 +33,10 @@ t.test('RBF: a replacement at a higher feerate; payments sign for both candidate
   const pay = p.add(p.a, 2_000_000)
   const n = p.a.sent.length
   p.sign(p.a)
-  t.same(p.a.sent.slice(n).map(m => m.type), ['start_batch', 'commitment_signed', 'commitment_signed', 'commitment_signed'], 'a batch of three: the funding and both candidates')
+  t.same(
+    p.a.sent.slice(n).map(m => m.type), ['start_batch', 'commitment_signed', 'commitment_signed', 'commitment_signed'],
+    'a batch of three: the funding and both candidates',
+  )
   p.settle(); p.fulfill(p.b, pay.id); finish(p)
   t.same(p.check(), [])
   h.confirm(tx2)
@@ -103,7 +106,10 @@ t.test('RBF refused at tx_complete: a replacement paying less fee in all than th
   const n = p.b.sent.length
   h.request(p.a, spliceOut(200_000, true, RBF_FEERATE), { rbf: true, feeratePerKw: RBF_FEERATE })
   h.drive()
-  t.ok([...p.a.sent, ...p.b.sent.slice(n)].some(m => m.type === 'tx_abort' && m.data.startsWith('splice_rbf_fee_too_low')), 'tx_abort: the replacement pays less')
+  t.ok(
+    [...p.a.sent, ...p.b.sent.slice(n)].some(m => m.type === 'tx_abort' && m.data.startsWith('splice_rbf_fee_too_low')),
+    'tx_abort: the replacement pays less',
+  )
   t.same(p.a.state.splice!.candidates.map(c => c.txid), [first.txid], 'only the first splice is pending')
   t.same(p.b.state.splice!.candidates.map(c => c.txid), [first.txid])
   t.end()
@@ -117,7 +123,10 @@ t.test('concurrent splice_locked (bolt02/splicing-test.md): a batch started befo
   h.confirm(tx1, 6, [p.a])
   const pay = p.add(p.a, 1_000_000)
   p.sign(p.a)
-  t.same(p.toB.map(m => m.type), ['splice_locked', 'update_add_htlc', 'start_batch', 'commitment_signed', 'commitment_signed', 'commitment_signed'])
+  t.same(
+    p.toB.map(m => m.type),
+    ['splice_locked', 'update_add_htlc', 'start_batch', 'commitment_signed', 'commitment_signed', 'commitment_signed'],
+  )
   p.deliver(p.b); p.deliver(p.b); p.deliver(p.b); p.deliver(p.b) // splice_locked, the add, start_batch, the first commitment_signed
   h.confirm(tx1, 6, [p.b]) // B locks tx1 in the middle of A's batch
   t.equal(p.b.state.setup.funding!.txid, tx1, 'B has sent and received splice_locked: tx1 is its funding')
@@ -136,7 +145,9 @@ t.test('concurrent splice_locked (bolt02/splicing-test.md): a batch started befo
 t.test('the splice locks while its RBF is being negotiated: the RBF is abandoned on both sides (tx_abort), the splice locks', t => {
   const { p, h, tx1, first } = spliced(107)
   h.request(p.a, spliceOut(200_000, true, RBF_FEERATE), { rbf: true, feeratePerKw: RBF_FEERATE })
-  for (let i = 0; i < 30 && p.b.state.splice?.session?.stage !== 'constructing'; i++) { if (!h.react()) { if (p.toB.length > 0) p.deliver(p.b); else p.deliver(p.a) } }
+  for (let i = 0; i < 30 && p.b.state.splice?.session?.stage !== 'constructing'; i++) {
+    if (!h.react()) { if (p.toB.length > 0) p.deliver(p.b); else p.deliver(p.a) }
+  }
   t.equal(p.b.state.splice?.session?.stage, 'constructing', 'the RBF transaction is being built')
   h.confirm(tx1, 6, [p.b])
   h.confirm(tx1, 6, [p.a])

@@ -18,7 +18,8 @@ function pair (seed: number): { p: Pair; h: SpliceHosts } {
 const inbox = (p: Pair, to: 'A' | 'B'): PeerMessage[] => (to === 'A' ? p.toA : p.toB)
 const party = (p: Pair, to: 'A' | 'B'): Party => (to === 'A' ? p.a : p.b)
 /** Replaces the next message in flight to `to`. */
-const replace = (p: Pair, to: 'A' | 'B', f: (m: any) => PeerMessage): void => { inbox(p, to)[0] = f(inbox(p, to)[0]) } // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-line @typescript-eslint/no-explicit-any
+const replace = (p: Pair, to: 'A' | 'B', f: (m: any) => PeerMessage): void => { inbox(p, to)[0] = f(inbox(p, to)[0]) }
 const sentSince = (x: Party, n: number) => x.sent.slice(n)
 
 function aborted (t: Test, p: Pair, who: 'A' | 'B', reason: string, since: number): void {
@@ -50,7 +51,10 @@ function failed (t: Test, p: Pair, who: 'A' | 'B', reason: string): void {
 
 t.test('splice_init outside quiescence: warning and disconnect', t => {
   const { p } = pair(71)
-  p.run(p.b, { kind: 'peer', msg: { type: 'splice_init', channel_id: p.a.state.channelId, funding_contribution_satoshis: -1000, funding_feerate_perkw: 1000, locktime: 0, funding_pubkey: p.a.state.setup.local.fundingPubkey } })
+  p.run(p.b, { kind: 'peer', msg: {
+    type: 'splice_init', channel_id: p.a.state.channelId, funding_contribution_satoshis: -1000, funding_feerate_perkw: 1000, locktime: 0,
+    funding_pubkey: p.a.state.setup.local.fundingPubkey,
+  } })
   disconnected(t, p, 'B', 'splice_not_quiescent')
   t.end()
 })
@@ -97,14 +101,20 @@ t.test('splice_init while a splice is pending (not locked): warning and disconne
   const chan = p.a.state.channelId
   p.run(p.b, { kind: 'peer', msg: { type: 'stfu', channel_id: chan, initiator: true } })
   p.toA.length = 0 // B's stfu reply is not delivered: only B is under test
-  p.run(p.b, { kind: 'peer', msg: { type: 'splice_init', channel_id: chan, funding_contribution_satoshis: 0, funding_feerate_perkw: 1000, locktime: 0, funding_pubkey: p.a.state.setup.local.fundingPubkey } })
+  p.run(p.b, { kind: 'peer', msg: {
+    type: 'splice_init', channel_id: chan, funding_contribution_satoshis: 0, funding_feerate_perkw: 1000, locktime: 0,
+    funding_pubkey: p.a.state.setup.local.fundingPubkey,
+  } })
   disconnected(t, p, 'B', 'splice_pending')
   t.end()
 })
 
 t.test('splice_ack without our splice_init: warning and disconnect', t => {
   const { p } = pair(76)
-  p.run(p.a, { kind: 'peer', msg: { type: 'splice_ack', channel_id: p.a.state.channelId, funding_contribution_satoshis: 0, funding_pubkey: p.b.state.setup.local.fundingPubkey } })
+  p.run(p.a, { kind: 'peer', msg: {
+    type: 'splice_ack', channel_id: p.a.state.channelId, funding_contribution_satoshis: 0,
+    funding_pubkey: p.b.state.setup.local.fundingPubkey,
+  } })
   disconnected(t, p, 'A', 'unexpected_message')
   t.end()
 })
@@ -113,9 +123,14 @@ t.test('the peer adds an output it does not pay for: tx_abort at tx_complete, no
   const { p, h } = pair(77)
   h.request(p.a, spliceOut(100_000))
   until(h, 'A', 'tx_complete')
-  replace(p, 'A', m => ({ type: 'tx_add_output', channel_id: m.channel_id, serial_id: 1, sats: 50_000 as never, script: '0014' + '99'.repeat(20) }))
+  replace(
+    p, 'A',
+    m => ({ type: 'tx_add_output', channel_id: m.channel_id, serial_id: 1, sats: 50_000 as never, script: '0014' + '99'.repeat(20) }),
+  )
   const n = p.a.sent.length
-  for (let i = 0; i < 20 && !p.a.sent.slice(n).some(m => m.type === 'tx_abort'); i++) { if (p.toA.length > 0) p.deliver(p.a); else if (p.toB.length > 0) p.deliver(p.b); else break }
+  for (let i = 0; i < 20 && !p.a.sent.slice(n).some(m => m.type === 'tx_abort'); i++) {
+    if (p.toA.length > 0) p.deliver(p.a); else if (p.toB.length > 0) p.deliver(p.b); else break
+  }
   aborted(t, p, 'A', 'tx_peer_underpays', n)
   t.notOk(sentSince(p.a, n).some(m => m.type === 'commitment_signed'), 'A sent no commitment_signed for it')
   t.notOk(p.a.monitor.some(u => u.kind === 'splice_candidate'), 'A stored no candidate')
@@ -127,7 +142,10 @@ t.test('the peer adds an input whose prevtx output is not segwit: tx_abort', t =
   const { p, h } = pair(78)
   h.request(p.a, spliceOut(100_000))
   until(h, 'A', 'tx_complete')
-  replace(p, 'A', m => ({ type: 'tx_add_input', channel_id: m.channel_id, serial_id: 3, prevtx: legacyPrevtx(), prevtx_vout: 0, sequence: 0xfffffffd }))
+  replace(
+    p, 'A',
+    m => ({ type: 'tx_add_input', channel_id: m.channel_id, serial_id: 3, prevtx: legacyPrevtx(), prevtx_vout: 0, sequence: 0xfffffffd }),
+  )
   const n = p.a.sent.length
   p.deliver(p.a)
   aborted(t, p, 'A', 'tx_input_not_segwit', n)
@@ -139,7 +157,10 @@ t.test('a serial id of the wrong parity: tx_abort', t => {
   const { p, h } = pair(79)
   h.request(p.a, spliceOut(100_000))
   until(h, 'A', 'tx_complete')
-  replace(p, 'A', m => ({ type: 'tx_add_output', channel_id: m.channel_id, serial_id: 2, sats: 50_000 as never, script: '0014' + '99'.repeat(20) }))
+  replace(
+    p, 'A',
+    m => ({ type: 'tx_add_output', channel_id: m.channel_id, serial_id: 2, sats: 50_000 as never, script: '0014' + '99'.repeat(20) }),
+  )
   const n = p.a.sent.length
   p.deliver(p.a)
   aborted(t, p, 'A', 'tx_serial_id_parity', n)
@@ -177,7 +198,9 @@ t.test('a splice-out below the sender\'s reserve: tx_abort at tx_complete', t =>
   t.ok(init)
   const n = p.b.sent.length
   for (let i = 0; i < 40 && !p.b.sent.slice(n).some(m => m.type === 'tx_abort'); i++) {
-    if (p.toB[0]?.type === 'tx_add_output' && (p.toB[0] as { sats: number }).sats > 1_000_000) replace(p, 'B', m => ({ ...m, sats: p.a.state.setup.capacitySat + big }))
+    if (p.toB[0]?.type === 'tx_add_output' && (p.toB[0] as { sats: number }).sats > 1_000_000) replace(
+      p, 'B', m => ({ ...m, sats: p.a.state.setup.capacitySat + big }),
+    )
     if (h.react()) continue
     if (p.toB.length > 0) p.deliver(p.b); else if (p.toA.length > 0) p.deliver(p.a); else break
   }
@@ -219,7 +242,9 @@ t.test('tx_signatures with a bad witness before ours: tx_abort; the peer, which 
   h.request(p.a, spliceOut(100_000))
   const sigs = until(h, 'A', 'tx_signatures') as PeerMessage & { type: 'tx_signatures' }
   t.equal(sigs.witnesses.length, 1)
-  replace(p, 'A', m => ({ ...m, witnesses: [[m.witnesses[0][0].slice(0, 20) + (m.witnesses[0][0][20] === '0' ? '1' : '0') + m.witnesses[0][0].slice(21), m.witnesses[0][1]]] }))
+  replace(p, 'A', m => ({ ...m, witnesses: [[
+    m.witnesses[0][0].slice(0, 20) + (m.witnesses[0][0][20] === '0' ? '1' : '0') + m.witnesses[0][0].slice(21), m.witnesses[0][1],
+  ]] }))
   const n = p.a.sent.length
   p.deliver(p.a)
   aborted(t, p, 'A', 'tx_signatures_invalid', n)

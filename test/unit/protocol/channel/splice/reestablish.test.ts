@@ -11,7 +11,10 @@ import { SpliceHosts, coin, spliceIn, spliceOut, steps, stepOnce } from '../fixt
 type Setup = (p: Pair, h: SpliceHosts) => void
 const SCENARIOS: Array<[string, Setup]> = [
   ['A splices out, B takes no part', (_p, h) => { h.request(h.p.a, spliceOut(250_000)) }],
-  ['A splices in, B splices in too', (p, h) => { h.respond.set(p.b, spliceIn(400_000, coin(72, 600_000), false)); h.request(p.a, spliceIn(1_000_000, coin(71, 1_500_000))) }],
+  [
+    'A splices in, B splices in too',
+    (p, h) => { h.respond.set(p.b, spliceIn(400_000, coin(72, 600_000), false)); h.request(p.a, spliceIn(1_000_000, coin(71, 1_500_000))) },
+  ],
 ]
 
 const failed = (p: Pair): string | undefined => {

@@ -84,7 +84,9 @@ t.test('both sent tx_signatures, one lost: the side that has both sends no next_
   const r = reconnect(p)
   t.equal(r.a.re.next_funding, undefined)
   t.same(r.b.re.next_funding, { next_funding_txid: txid, retransmit_flags: 0 })
-  t.same(r.a.rest, ['tx_signatures'], 'A: "if it has already received tx_signatures for that funding transaction: MUST send its tx_signatures"')
+  t.same(
+    r.a.rest, ['tx_signatures'], 'A: "if it has already received tx_signatures for that funding transaction: MUST send its tx_signatures"',
+  )
   t.same(r.b.rest, [])
   t.equal(lastSplice(p.b), txid)
   t.end()
@@ -124,7 +126,10 @@ t.test('concurrent splice_locked across disconnections: my_current_funding_locke
   const pay = p.add(p.a, 1_000_000)
   const n = p.a.sent.length
   p.sign(p.a)
-  t.same(p.a.sent.slice(n).map(m => m.type), ['commitment_signed'], '"Alice doesn\'t need to send commit_sig for funding_tx1 since funding_tx2 was locked"')
+  t.same(
+    p.a.sent.slice(n).map(m => m.type), ['commitment_signed'],
+    '"Alice doesn\'t need to send commit_sig for funding_tx1 since funding_tx2 was locked"',
+  )
   p.settle(); p.fulfill(p.b, pay.id); finish(p)
   t.same(p.check(), [])
   t.end()
