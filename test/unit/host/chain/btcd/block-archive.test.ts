@@ -76,7 +76,10 @@ t.test('a record that is not what we wrote makes the archive unreadable, naming 
       'bytes of another block', [JSON.stringify({ connect: { ...blocks[0]!, hex: blocks[1]!.hex } })],
       /line 1: connect\.hex: hashes to [0-9a-f]{64}, not [0-9a-f]{64}/,
     ],
-    ['a block above the tip (a gap)', [blocks[0]!, { ...other, height: 3 }].map(b => JSON.stringify({ connect: b })), /line 2: block at height 3 connects above the chain's tip \(1\)/],
+    [
+      'a block above the tip (a gap)', [blocks[0]!, { ...other, height: 3 }].map(b => JSON.stringify({ connect: b })),
+      /line 2: block at height 3 connects above the chain's tip \(1\)/,
+    ],
     [
       'a block whose parent is not the block below it',
       [blocks[0]!, blocks[1]!, { ...chainOf(1, GENESIS, 3, 9)[0]! }].map(b => JSON.stringify({ connect: b })),
