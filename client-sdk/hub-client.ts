@@ -17,7 +17,7 @@ import type { ChainBackend } from '../host/chain/backend.ts'
 import type { Wallet } from '../host/wallet/wallet.ts'
 import { type Store } from '../host/store/index.ts'
 import { ChannelMonitors, type MonitorEvent } from '../host/monitor/index.ts'
-import { HubLink } from './transport/index.ts'
+import { HubLink, LinkGaveUp } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, type PayResult } from './payments.ts'
@@ -26,9 +26,10 @@ import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientError, type ClientFailureCause, type ClientFailureReason } from './errors.ts'
 import {
-  clientHostSchema, clientOptionsSchema, closeArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs,
-  requestChannelArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
+  clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs,
+  requestChannelArgs, untilReestablishedArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
 } from './options.ts'
+import { closingAwaits, openingProgress, openingStalled, seconds, unlessStalled, withinTime } from './waits.ts'
 
 export interface ChannelInfo {
   channelId: ChannelId
@@ -140,7 +141,9 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly inflight = new Set<Promise<unknown>>()
   private stopped = false
   private policy: HubPolicy | undefined
-  private readonly policyWaiters: Array<() => void> = []
+  /** Set when the hub's policy names another chain than ours: connect() and every wait for the policy fail with it. */
+  private policyRefused: ClientError | undefined
+  private readonly policyWaiters: Array<{ resolve: (p: HubPolicy) => void; reject: (e: ClientError) => void }> = []
   /** The chain monitors of our channels (host/monitor/channel-monitors.ts), from create() on. */
   private monitoring: ChannelMonitors | undefined
   /** Events for the application, stored with the change that causes them until delivered. */
@@ -271,10 +274,20 @@ export class HubClient extends Emitter<HubClientEvents> {
   /** Connects to the hub (and keeps reconnecting); channels reestablish on every connection. Starts
    *  delivering events: first those an earlier run recorded and did not deliver (or that were not
    *  acknowledged), and any recorded while the client was created. */
-  async connect (): Promise<void> {
+  async connect (args: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = parseArgs(connectArgs, args, 'connect').timeoutMs ?? this.opts.connectTimeoutMs
+    const deadline = Date.now() + timeoutMs
     this.events.start()
-    await this.link.start()
-    await this.hubPolicy()
+    try {
+      await this.link.start({ timeoutMs })
+    } catch (e) {
+      if (!(e instanceof LinkGaveUp)) throw e
+      const why = e.why
+      if ('final' in why && why.final) throw new ClientError('connect', 'hub_auth_failed', `${this.opts.hubUrl}: ${why.reason}: ${why.detail}`, why)
+      throw new ClientError('connect', 'hub_unreachable', `no connection to ${this.opts.hubUrl} after ${seconds(timeoutMs)}: ${'detail' in why ? why.detail : why.reason}`, 'detail' in why ? why : undefined)
+    }
+    await withinTime(this.hubPolicy(), Math.max(0, deadline - Date.now()),
+      () => new ClientError('connect', 'hub_not_responding', `connected to ${this.opts.hubUrl}, but the hub's hub_policy did not come within ${seconds(timeoutMs)}`))
     await this.idle()
     await this.recoverPayments()
     this.recoverIncoming()
@@ -283,17 +296,21 @@ export class HubClient extends Emitter<HubClientEvents> {
   /** The hub's policy (sent by the hub right after authentication). */
   private hubPolicy (): Promise<HubPolicy> {
     if (this.policy !== undefined) return Promise.resolve(this.policy)
-    return new Promise(resolve => { this.policyWaiters.push(() => resolve(this.policy!)) })
+    if (this.policyRefused !== undefined) return Promise.reject(this.policyRefused)
+    return new Promise((resolve, reject) => { this.policyWaiters.push({ resolve, reject }) })
   }
 
   private onPolicy (m: HubPolicyMessage): void {
     if (!this.channelSet.setChainHash(m.chain_hash)) {
-      this.emit('warning', `hub_policy.chain_hash ${m.chain_hash} is not our chain: disconnecting`)
+      const detail = `the hub's chain (hub_policy.chain_hash ${m.chain_hash}) is not the chain our backend follows: disconnected`
+      this.emit('warning', detail)
       this.link.stop()
+      this.policyRefused = new ClientError('connect', 'wrong_chain', detail)
+      for (const w of this.policyWaiters.splice(0)) w.reject(this.policyRefused)
       return
     }
     this.policy = { feeBaseMsat: m.fee_base_msat, feePpm: m.fee_proportional_millionths, cltvExpiryDelta: m.cltv_expiry_delta, fundingSat: m.funding_satoshis, minimumDepth: m.minimum_depth }
-    for (const w of this.policyWaiters.splice(0)) w()
+    for (const w of this.policyWaiters.splice(0)) w.resolve(this.policy)
   }
 
   /** What the hub charges and expects (after connect()). */
@@ -301,10 +318,18 @@ export class HubClient extends Emitter<HubClientEvents> {
 
   get connected (): boolean { return this.link.connected }
 
-  /** Resolves once connected and every open channel has reestablished (link 'up'). */
-  async untilReestablished (): Promise<void> {
-    const done = (): boolean => this.link.connected && this.channelSet.channels().every(c => isFinal(c.driver.state.phase) || c.driver.state.link === 'up')
-    while (!done()) {
+  /** Resolves once connected and every open channel has reestablished (link 'up'); rejects with a
+   *  ClientError (hub_unreachable, hub_not_responding) after `timeoutMs` (default connectTimeoutMs). */
+  async untilReestablished (args: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = parseArgs(untilReestablishedArgs, args, 'untilReestablished').timeoutMs ?? this.opts.connectTimeoutMs
+    const waiting = (): ClientChannel[] => this.channelSet.channels().filter(c => !isFinal(c.driver.state.phase) && c.driver.state.link !== 'up')
+    const deadline = Date.now() + timeoutMs
+    while (!this.link.connected || waiting().length > 0) {
+      if (Date.now() >= deadline) {
+        if (!this.link.connected) throw new ClientError('untilReestablished', 'hub_unreachable', `not connected to ${this.opts.hubUrl} after ${seconds(timeoutMs)}`)
+        const ids = waiting().map(c => c.driver.channelId).join(', ')
+        throw new ClientError('untilReestablished', 'hub_not_responding', `waiting for the hub's channel_reestablish of channel ${ids} for ${seconds(timeoutMs)}`)
+      }
       await new Promise<void>(resolve => {
         const timer = setTimeout(() => { off(); resolve() }, 50)
         const off = this.on('channel_state', () => { clearTimeout(timer); off(); resolve() })
@@ -316,40 +341,64 @@ export class HubClient extends Emitter<HubClientEvents> {
   newAddress (): string { return this.wallet.newAddress().address }
 
   /** Platform: opens a channel of `capacitySat` to the hub, funded from the client's wallet. Resolves
-   *  once the channel is ready for payments (the funding tx must confirm: mine blocks on regtest). */
-  async openChannel (args: { capacitySat: number }): Promise<ChannelInfo> {
+   *  once the channel is ready for payments (the funding tx must confirm: mine blocks on regtest).
+   *  Rejects with a ClientError once nothing moved for `timeoutMs` (default progressTimeoutMs):
+   *  funding_not_confirmed or hub_not_responding; the channel goes on (channel_state events). */
+  async openChannel (args: { capacitySat: number; timeoutMs?: number }): Promise<ChannelInfo> {
     const a = parseArgs(openChannelArgs, args, 'openChannel')
     const ch = await this.channelSet.open(a.capacitySat)
-    return await this.untilReady(ch)
+    return await this.untilReady(ch, a.timeoutMs ?? this.opts.progressTimeoutMs)
   }
 
   /** Creator/treasury: asks the hub for a channel it funds (inbound liquidity). Resolves when it is
-   *  ready for payments (the hub's funding must confirm: mine blocks on regtest). */
-  async requestChannel (args: { capacitySat?: number } = {}): Promise<ChannelInfo> {
+   *  ready for payments (the hub's funding must confirm: mine blocks on regtest); while one the hub
+   *  funds is still opening (an earlier call that timed out), waits for that one. Rejects with a
+   *  ClientError once nothing moved for `timeoutMs` (default progressTimeoutMs). */
+  async requestChannel (args: { capacitySat?: number; timeoutMs?: number } = {}): Promise<ChannelInfo> {
     const a = parseArgs(requestChannelArgs, args, 'requestChannel')
     const ready = this.channels().find(c => c.phase === 'normal')
     if (ready !== undefined) return ready
+    const opening = this.channelSet.channels().find(c => !c.driver.state.setup.isFunder && isOpening(c.driver.state.phase))
+    const known = new Set(this.channelSet.channels())
+    /** The channel the hub opens for this request (or the one already opening). */
+    const requested = (): ClientChannel | undefined => opening ?? this.channelSet.channels().find(c => !known.has(c) && !c.driver.state.setup.isFunder)
+    let stopWatching = (): void => {}
     const next = new Promise<ChannelInfo>((resolve, reject) => {
-      const offS = this.on('channel_state', info => {
-        if (info.phase === 'normal') { offS(); offW(); resolve(info) }
+      const check = (): void => {
+        const ch = requested()
+        if (ch === undefined) return
+        const s = ch.driver.state
+        if (s.phase === 'normal') { stopWatching(); resolve(this.info(ch)); return }
+        if (!isFinal(s.phase)) return
+        stopWatching()
         // The hub's funding was not what it signed for (funding-check.ts): this channel will never be used.
-        if (info.phase === 'abandoned' && !info.funder) {
-          offS(); offW()
-          const detail = `the hub's channel ${info.channelId} was abandoned: its funding is missing, wrong or late`
-          reject(new ClientError('requestChannel', 'channel_abandoned', detail, { phase: info.phase }))
-        }
-      })
+        if (s.phase === 'abandoned') reject(new ClientError('requestChannel', 'channel_abandoned', `the hub's channel ${s.channelId} was abandoned: its funding is missing, wrong or late`, { phase: s.phase }))
+        else reject(new ClientError('requestChannel', 'channel_failed', `the channel ended in phase ${s.phase}`, { phase: s.phase }))
+      }
+      const offS = this.on('channel_state', check)
       const offW = this.on('hub_refused', detail => {
-        offS(); offW()
+        stopWatching()
         reject(new ClientError('requestChannel', 'hub_refused', detail))
       })
+      stopWatching = () => { offS(); offW() }
+      check()
     })
-    this.link.send({ type: 'request_channel', ...(a.capacitySat !== undefined ? { funding_satoshis: a.capacitySat as Sat } : {}) })
-    return await next
+    if (opening === undefined) this.link.send({ type: 'request_channel', ...(a.capacitySat !== undefined ? { funding_satoshis: a.capacitySat as Sat } : {}) })
+    return await unlessStalled(next, {
+      timeoutMs: a.timeoutMs ?? this.opts.progressTimeoutMs,
+      progress: () => { const ch = requested(); return ch === undefined ? 'awaiting open_channel' : openingProgress(ch.driver.state, this.channelSet.tipHeight) },
+      stalled: idleMs => {
+        const ch = requested()
+        if (ch !== undefined) return openingStalled('requestChannel', ch.driver.state, { tipHeight: this.channelSet.tipHeight, connected: this.link.connected, idleMs })
+        return new ClientError('requestChannel', 'hub_not_responding', `waiting for the hub's open_channel for ${seconds(idleMs)}${this.link.connected ? '' : ' (not connected to the hub)'}`)
+      },
+      abandon: () => stopWatching(),
+    })
   }
 
-  private untilReady (ch: ClientChannel): Promise<ChannelInfo> {
-    return new Promise((resolve, reject) => {
+  private untilReady (ch: ClientChannel, timeoutMs: number): Promise<ChannelInfo> {
+    let off = (): void => {}
+    const ready = new Promise<ChannelInfo>((resolve, reject) => {
       const check = (): boolean => {
         const s = ch.driver.state
         if (s.phase === 'normal') { off(); resolve(this.info(ch)); return true }
@@ -363,8 +412,14 @@ export class HubClient extends Emitter<HubClientEvents> {
         if (isFinal(s.phase)) return failed('channel_failed', `the channel ended in phase ${s.phase}`, { phase: s.phase })
         return false
       }
-      const off = this.on('channel_state', () => { check() })
+      off = this.on('channel_state', () => { check() })
       check()
+    })
+    return unlessStalled(ready, {
+      timeoutMs,
+      progress: () => openingProgress(ch.driver.state, this.channelSet.tipHeight),
+      stalled: idleMs => openingStalled('openChannel', ch.driver.state, { tipHeight: this.channelSet.tipHeight, connected: this.link.connected, idleMs }),
+      abandon: () => off(),
     })
   }
 
@@ -622,9 +677,11 @@ export class HubClient extends Emitter<HubClientEvents> {
   /** Closes every open channel cooperatively; resolves with each closing transaction once both sides
    *  agreed and it was broadcast (mine a block to confirm it). If a closing transaction would leave
    *  out an output as dust, nothing is sent and the outcome says which (`dust_trim`), unless
-   *  `allowDustTrim` is true. */
-  async close (options?: { allowDustTrim?: boolean }): Promise<CloseOutcome> {
-    const { allowDustTrim } = parseArgs(closeArgs, options, 'close')
+   *  `allowDustTrim` is true. Rejects with a ClientError (hub_not_responding) once no channel's close
+   *  moved for `timeoutMs` (default progressTimeoutMs); the close goes on when the hub answers
+   *  (channel_state events). */
+  async close (options?: { allowDustTrim?: boolean; timeoutMs?: number }): Promise<CloseOutcome> {
+    const { allowDustTrim, timeoutMs } = parseArgs(closeArgs, options, 'close')
     const open = this.channelSet.channels().filter(c => c.driver.state.phase === 'normal' || c.driver.state.phase === 'shutting_down')
     // A channel whose shutdown we already sent is past deciding; the others are checked before ours leaves.
     const trims: DustTrim[] = open.filter(c => c.driver.state.closing.localScript === undefined).flatMap(c => closingTrims(c.driver.state).map(t => ({
@@ -634,7 +691,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       const detail = trims.map(t => `channel ${t.channelId}: ${t.side === 'ours' ? 'our' : 'the hub\'s'} ${t.amountSat} sat are below the dust limit of ${t.dustLimitSat} sat and would not be paid`).join('; ')
       return { ok: false, reason: 'dust_trim', detail: `${detail}; close({ allowDustTrim: true }) to close anyway`, trims }
     }
-    const results = await Promise.all(open.map(async ch => {
+    const closing = Promise.all(open.map(async ch => {
       const done = new Promise<void>(resolve => {
         // 'closing' is the agreement: its closing_agreed event (which builds closingTx) is emitted
         // only once that state is durable, and the driver's state shows the phase before then (its
@@ -649,6 +706,14 @@ export class HubClient extends Emitter<HubClientEvents> {
       await ch.closingBroadcast
       return ch
     }))
+    const pending = (): ClientChannel[] => open.filter(c => c.closingTx === undefined && c.driver.stoppedBy === undefined && !(isFinal(c.driver.state.phase) && c.driver.state.phase !== 'closing'))
+    const results = await unlessStalled(closing, {
+      timeoutMs: timeoutMs ?? this.opts.progressTimeoutMs,
+      progress: () => open.map(c => `${c.driver.state.phase}:${c.peerClosing?.feeSat}:${c.driver.state.localCommit?.spec.htlcs.length}:${c.closingTx?.txid}`).join(','),
+      stalled: idleMs => new ClientError('close', 'hub_not_responding',
+        pending().map(c => `channel ${c.driver.channelId}: waiting for ${closingAwaits(c.driver.state)}`).join('; ') +
+        ` for ${seconds(idleMs)}${this.link.connected ? '' : ' (not connected to the hub)'}; the close goes on when the hub answers`),
+    })
     return { ok: true, closed: results.filter(ch => ch.closingTx !== undefined).map(ch => closeResult(ch)) }
   }
 
@@ -714,6 +779,10 @@ export class HubClient extends Emitter<HubClientEvents> {
     await this.host.release?.()
   }
 }
+
+/** Phases of a channel being opened (BOLT #2 "Channel Establishment"), before it is ready. */
+const OPENING_PHASES: readonly Phase[] = ['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_created', 'awaiting_funding_signed', 'awaiting_funding_depth']
+const isOpening = (p: Phase): boolean => OPENING_PHASES.includes(p)
 
 function isSettled (s: ChannelState): boolean {
   const lists = [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.remoteChanges.proposed, s.remoteChanges.acked, s.remoteChanges.signed, s.holding]
