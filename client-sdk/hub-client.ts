@@ -14,7 +14,7 @@ import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS }
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
-import type { Wallet } from '../host/wallet/wallet.ts'
+import type { Wallet, WalletError } from '../host/wallet/wallet.ts'
 import { type Store } from '../host/store/index.ts'
 import { ChannelMonitors, type MonitorEvent } from '../host/monitor/index.ts'
 import { HubLink, LinkGaveUp } from './transport/index.ts'
@@ -406,7 +406,7 @@ export class HubClient extends Emitter<HubClientEvents> {
           off(); reject(new ClientError('openChannel', reason, detail, cause)); return true
         }
         const f = ch.fundingError
-        if (f !== undefined) return failed(f.kind === 'insufficient_funds' ? 'insufficient_funds' : 'funding_failed', `cannot fund the channel: ${JSON.stringify(f)}`, f)
+        if (f !== undefined) return failed(f.kind === 'insufficient_funds' ? 'insufficient_funds' : 'funding_failed', `cannot fund the channel: ${fundingFailure(f)}`, f)
         const stopped = ch.driver.stoppedBy
         if (stopped !== undefined) return failed('channel_stopped', `the channel stopped in phase ${s.phase}: ${String(stopped.error)}`, { phase: s.phase })
         if (isFinal(s.phase)) return failed('channel_failed', `the channel ended in phase ${s.phase}`, { phase: s.phase })
@@ -464,8 +464,10 @@ export class HubClient extends Emitter<HubClientEvents> {
    * A second call with the same `idempotencyKey` and invoice, or the same invoice, pays nothing and
    * returns the first payment's outcome (waiting for it at most `payTimeoutMs`).
    */
-  async pay (invoice: string, opts: { idempotencyKey?: string; reference?: string } = {}): Promise<PayResult> {
-    if (typeof invoice !== 'string') throw new TypeError('pay.invoice: must be a BOLT #11 invoice string')
+  async pay (invoiceText: string, opts: { idempotencyKey?: string; reference?: string } = {}): Promise<PayResult> {
+    if (typeof invoiceText !== 'string') throw new TypeError('pay.invoice: must be a BOLT #11 invoice string')
+    // Whitespace around an invoice is how it arrives when copied from a file, a form or a terminal.
+    const invoice = invoiceText.trim()
     const o = parseArgs(payArgs, opts, 'pay')
     const deadline = Date.now() + this.opts.payTimeoutMs
     if (o.idempotencyKey !== undefined) {
@@ -481,7 +483,10 @@ export class HubClient extends Emitter<HubClientEvents> {
     if (ch === undefined) return { ok: false, paymentHash: inv.paymentHash, reason: 'no_channel', detail: 'no channel with the hub is ready' }
     // A channel is up, so the hub has sent its policy on this connection.
     const offered = amountToOffer(amountMsat, await this.hubPolicy())
-    if (ch.driver.state.localCommit!.spec.toLocalMsat < offered) return { ok: false, paymentHash: inv.paymentHash, reason: 'insufficient_balance', detail: `channel balance below ${offered} msat` }
+    const balanceMsat = ch.driver.state.localCommit!.spec.toLocalMsat
+    if (balanceMsat < offered) {
+      return { ok: false, paymentHash: inv.paymentHash, reason: 'insufficient_balance', detail: `the channel's balance ${balanceMsat} msat is below the ${offered} msat to offer (${amountMsat} msat and the hub's fee)` }
+    }
     // Durable with the channel's next persist batch, before the commitment signing its HTLC leaves
     // (PaymentBook: begin). A payment begun meanwhile for this invoice or key is that payment.
     const begun = this.book.begin({
@@ -608,7 +613,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     switch (ev.type) {
       case 'htlc_received': this.track(this.receiveHtlc(ch, ev.htlc)); break
       case 'htlc_fulfilled': this.track(this.settleSent(ev.paymentHash, ev.preimage)); break
-      case 'htlc_failed': this.track(this.settleFailed(ev.paymentHash, ev.reason, 'failed by the hub')); break
+      case 'htlc_failed': this.track(this.settleFailed(ev.paymentHash, ev.reason, ev.detail !== undefined ? `failed by the hub: ${ev.detail}` : 'failed by the hub')); break
       case 'add_rolled_back': this.toRetry.set(ev.htlc.paymentHash, ch); break
       case 'reestablished': this.track(this.retryRolledBack(ch)); break
       case 'channel_failed':
@@ -805,6 +810,16 @@ function offersHash (ch: ClientChannel, paymentHash: string): boolean {
   if (specs.some(sp => sp?.htlcs.some(h => h.offerer === 'local' && h.paymentHash === paymentHash))) return true
   const updates = [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]
   return updates.some(u => u.kind === 'add' && u.htlc.paymentHash === paymentHash)
+}
+
+/** Why our wallet could not fund a channel, in words (amounts in sat, as the wallet counts them). */
+function fundingFailure (f: WalletError): string {
+  switch (f.kind) {
+    case 'insufficient_funds': return `the wallet has ${f.available} sat spendable and the funding needs ${f.needed} sat (the capacity and the fee): fund it (newAddress()) and retry`
+    case 'invalid_output': return `the funding output was refused: ${f.detail}`
+    case 'chain_wiped': return `the chain under the wallet was wiped: ${f.detail}`
+    case 'broadcast_failed': return `the funding transaction was not relayed: ${f.failure.kind}: ${f.failure.detail}`
+  }
 }
 
 function closeResult (ch: ClientChannel): CloseResult {

@@ -121,7 +121,7 @@ class FakeSocket implements SocketLike {
 export interface FakeHubOptions {
   /** What the hub does with an HTLC the client offers: fulfil it (the default when it knows the
    *  preimage), fail it with a reason, or hold it (until settle()). */
-  decide?: (htlc: Htlc) => 'fulfill' | 'hold' | { fail: HtlcFailureReason }
+  decide?: (htlc: Htlc) => 'fulfill' | 'hold' | { fail: HtlcFailureReason; detail?: string }
 }
 
 /** The hub's side: handshake, hub_policy, and one channel it funds towards the client. */
@@ -286,12 +286,13 @@ export class FakeHub {
   }
 
   /** Fulfils (with the preimage it knows) or fails an HTLC the hub received. */
-  async settle (paymentHash: string, d: 'fulfill' | { fail: HtlcFailureReason } = 'fulfill'): Promise<void> {
+  async settle (paymentHash: string, d: 'fulfill' | { fail: HtlcFailureReason; detail?: string } = 'fulfill'): Promise<void> {
     const htlc = this.received.get(paymentHash)
     if (htlc === undefined) throw new Error('fake hub: no such HTLC')
     const preimage = this.preimages.get(paymentHash)
     if (d === 'fulfill' && preimage !== undefined) await this.driver!.command({ type: 'fulfill_htlc', id: htlc.id, preimage })
-    else await this.driver!.command({ type: 'fail_htlc', id: htlc.id, reason: d === 'fulfill' ? 'incorrect_or_unknown_payment_details' : d.fail })
+    else if (d === 'fulfill') await this.driver!.command({ type: 'fail_htlc', id: htlc.id, reason: 'incorrect_or_unknown_payment_details' })
+    else await this.driver!.command({ type: 'fail_htlc', id: htlc.id, reason: d.fail, ...(d.detail !== undefined ? { detail: d.detail } : {}) })
   }
 
   /** Offers the client an HTLC (the hub forwarding a payment to it). */
