@@ -138,6 +138,9 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly toRetry = new Map<string, ClientChannel>()
   /** Payments being offered now (one offer at a time per payment). */
   private readonly offering = new Set<string>()
+  /** Payments refused for a cap that HTLCs in flight hold (HELD_BY_IN_FLIGHT), waiting for one of
+   *  them to settle to be offered again. */
+  private readonly awaitingRoom = new Set<string>()
   private readonly inflight = new Set<Promise<unknown>>()
   private stopped = false
   private policy: HubPolicy | undefined
@@ -539,11 +542,13 @@ export class HubClient extends Emitter<HubClientEvents> {
    * is still this payment's. Every pending payment keeps an HTLC or an offer still to come:
    * - added: the HTLC is on its way (a disconnect before it is signed hands it back: add_rolled_back);
    * - refused while the link is down: offered again once the channel reestablishes (toRetry);
+   * - refused for a cap our HTLCs in flight hold (HELD_BY_IN_FLIGHT): offered again once one of them
+   *   has settled (offerOnceRoom; after a restart, recoverPayments offers it);
    * - refused otherwise: it never left, so the payment fails now;
    * - not stepped (the driver stopped: its store failed): offered again after a restart (recoverPayments).
    */
   private async offer (ch: ClientChannel, paymentHash: string): Promise<void> {
-    if (this.offering.has(paymentHash) || this.channelSet.channels().some(c => offersHash(c, paymentHash))) return
+    if (this.offering.has(paymentHash) || this.awaitingRoom.has(paymentHash) || this.channelSet.channels().some(c => offersHash(c, paymentHash))) return
     this.offering.add(paymentHash)
     try {
       const rec = await this.book.payment(paymentHash)
@@ -559,10 +564,35 @@ export class HubClient extends Emitter<HubClientEvents> {
       })
       if (outcome?.kind !== 'refused' || this.toRetry.get(paymentHash) === ch) return
       const e = outcome.error
+      const holding = offeredHtlcIds(ch)
+      if (HELD_BY_IN_FLIGHT.has(e.reason) && holding.size > 0) {
+        this.awaitingRoom.add(paymentHash)
+        this.track(this.offerOnceRoom(ch, paymentHash, holding))
+        return
+      }
       await this.settleFailed(paymentHash, e.reason === 'insufficient_funds' || e.reason === 'reserve' ? 'insufficient_balance' : 'temporary_channel_failure', `${e.reason}: ${e.detail}`)
     } finally {
       this.offering.delete(paymentHash)
     }
+  }
+
+  /** A payment refused for a cap the HTLCs `holding` hold: offered again once one of them is gone
+   *  from the channel (its removal irrevocably committed), or the channel left `normal` (the offer
+   *  then gets the channel's final answer). A client that stops first leaves it pending: the next
+   *  start offers it (recoverPayments). */
+  private async offerOnceRoom (ch: ClientChannel, paymentHash: string, holding: ReadonlySet<number>): Promise<void> {
+    const freed = (): boolean => {
+      const now = offeredHtlcIds(ch)
+      return [...holding].some(id => !now.has(id))
+    }
+    do {
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(() => { off(); resolve() }, 100)
+        const off = this.on('channel_state', () => { clearTimeout(timer); off(); resolve() })
+      })
+    } while (!this.stopped && ch.driver.stoppedBy === undefined && ch.driver.state.phase === 'normal' && !freed())
+    this.awaitingRoom.delete(paymentHash)
+    if (!this.stopped) await this.offer(ch, paymentHash)
   }
 
   /** After a restart: pending payments whose HTLC is in no channel (never committed, or already
@@ -783,6 +813,23 @@ export class HubClient extends Emitter<HubClientEvents> {
     await this.monitoring?.stop()
     await this.host.release?.()
   }
+}
+
+/** Refusals of our add that our own HTLCs in flight cause (BOLT #2: the peer's `max_accepted_htlcs`
+ *  and `max_htlc_value_in_flight_msat`, our `max_dust_htlc_exposure_msat`): they end as those HTLCs
+ *  settle, so the payment waits for that instead of failing. Many small payments at once hit them
+ *  first: HTLCs below the dust limit are trimmed, and their sum is capped. */
+const HELD_BY_IN_FLIGHT: ReadonlySet<string> = new Set(['too_many_htlcs', 'max_in_flight', 'dust_exposure'])
+
+/** Ids of the HTLCs we offered on `ch` that are in a commitment or still being added. */
+function offeredHtlcIds (ch: ClientChannel): Set<number> {
+  const s = ch.driver.state
+  const ids = new Set<number>()
+  for (const sp of [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]) {
+    for (const h of sp?.htlcs ?? []) if (h.offerer === 'local') ids.add(h.id)
+  }
+  for (const u of [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]) if (u.kind === 'add') ids.add(u.htlc.id)
+  return ids
 }
 
 /** Phases of a channel being opened (BOLT #2 "Channel Establishment"), before it is ready. */
