@@ -2,6 +2,7 @@
 // hub/config.ts), and the process's lifecycle around a running hub: one `listening` line when it
 // serves, JSON log lines on stdout, a clean stop on SIGTERM/SIGINT, exit 70 when it must stop loudly.
 import fs from 'node:fs'
+import { ADMIN_USAGE, isAdminCommand, parseAdminCommand, runAdminCommand, type AdminCommand } from './cli-admin.ts'
 import { parseHubConfig, type HubConfig, type HubConfigInput } from './config.ts'
 
 export const USAGE = `usage: tsx hub/main.ts --data-dir D [options]
@@ -18,21 +19,28 @@ export const USAGE = `usage: tsx hub/main.ts --data-dir D [options]
   --channel-sat N       size of the channels the hub funds
   --min-depth N         confirmations the hub asks for before a channel is used
   --hold-ms N           how long a payment for an offline payee is held
+  --auto-mine S         managed regtest node: mine a block every S seconds while transactions wait
   --help                print this and exit
 
 When it serves it prints one line:
-  {"event":"listening","ws":"ws://127.0.0.1:PORT","hub_id":"02..","rpc":"http://127.0.0.1:PORT"}
-(rpc is the admin API, hub/admin/server.ts); later lines are JSON log events. SIGTERM or SIGINT stops
-it cleanly (exit 0). A failed durable write or a wiped chain prints {"event":"fatal",...} and exits 70.
-A bad flag or configuration exits 2, naming it.
+  {"event":"listening","ws":"ws://127.0.0.1:PORT","hub_id":"02..","rpc":"http://127.0.0.1:PORT",
+   "btcd_rpc":{"host":..,"port":..,"user":..,"pass":..},"btcd_rpc_file":"D/btcd-rpc.json","btcd_pid":N}
+(rpc is the admin API, hub/admin/server.ts; btcd_* only with the managed node: btcd_rpc, also in the
+file (mode 0600), is the client SDK's btcdRpc option); later lines are JSON log events. SIGTERM or
+SIGINT stops it cleanly (exit 0). A failed durable write or a wiped chain prints {"event":"fatal",...}
+and exits 70. A bad flag or configuration exits 2, naming it.
+
+Commands to a running hub:
+${ADMIN_USAGE}
 `
 
 /** What the command line asks for. */
-export type Command = { kind: 'help' } | { kind: 'run'; config: HubConfigInput }
+export type Command = { kind: 'help' } | { kind: 'run'; config: HubConfigInput } | AdminCommand
 
 /** Flags (`--name value` or `--name=value`) merged over the config file's fields. Throws an Error
  *  naming the flag when one is malformed; the merged result is checked by hub/config.ts. */
 export function parseArgs (argv: readonly string[], readFile: (file: string) => string = f => fs.readFileSync(f, 'utf8')): Command {
+  if (isAdminCommand(argv)) return parseAdminCommand(argv)
   const flags = new Map<string, string>()
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
@@ -75,11 +83,17 @@ export function parseArgs (argv: readonly string[], readFile: (file: string) => 
   if (num('min-depth') !== undefined) channels.minimumDepth = num('min-depth')
   if (Object.keys(channels).length > 0) config.channels = channels
   if (num('hold-ms') !== undefined) config.router = { holdMs: num('hold-ms') }
+  if (num('auto-mine') !== undefined) config.btcd = { ...(config.btcd as object ?? { mode: 'managed' }), autoMineSeconds: num('auto-mine') }
   return { kind: 'run', config: config as HubConfigInput }
 }
 
 /** What the command line runs: a hub that serves until stop(). */
-export interface Serving { wsUrl: string; hubId: string; adminUrl: string; stop (): Promise<void> }
+export interface Serving {
+  wsUrl: string; hubId: string; adminUrl: string
+  /** More fields of the `listening` line (the managed node's RPC login). */
+  listening?: Record<string, unknown>
+  stop (): Promise<void>
+}
 export type Log = (event: Record<string, unknown>) => void
 /** `fatal` is called (once) when the hub must stop loudly. */
 export type StartHub = (config: HubConfig, log: Log, fatal: (why: string, detail: unknown) => void) => Promise<Serving>
@@ -100,10 +114,13 @@ export async function runFromCommandLine (argv: readonly string[], start: StartH
     process.exit(2)
   }
   if (command.kind === 'help') { process.stdout.write(USAGE); return }
+  if (command.kind === 'faucet' || command.kind === 'mine') {
+    process.exit(await runAdminCommand(command, s => process.stdout.write(s + '\n'), s => process.stderr.write(s + '\n')))
+  }
   const parsed = parseHubConfig(command.config)
   if (!parsed.ok) { process.stderr.write(`hub: config: ${parsed.error}\n`); process.exit(2) }
   const hub = await start(parsed.config, line, fatal)
-  line({ event: 'listening', ws: hub.wsUrl, hub_id: hub.hubId, rpc: hub.adminUrl })
+  line({ event: 'listening', ws: hub.wsUrl, hub_id: hub.hubId, rpc: hub.adminUrl, ...hub.listening })
   let stopping = false
   const stop = (): void => {
     if (stopping) return

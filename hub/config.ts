@@ -12,6 +12,8 @@ import { transportConfigSchema } from './transport/config.ts'
 
 const int = (min: number, max: number) => z.number().int({ error: 'must be an integer' }).min(min).max(max)
 const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
+/** The slowest auto-miner: an hour per block is as slow as a test chain is useful. */
+const MAX_AUTO_MINE_SECONDS = 3_600
 /** The largest allow-list: it is held in memory and looked up on each request. */
 const MAX_ALLOWED_NODE_IDS = 100_000
 
@@ -27,7 +29,12 @@ export const hubConfigSchema = z.strictObject({
   /** The chain: a btcd the hub starts itself (regtest, loopback: the embedded default), or one that
    *  runs elsewhere. */
   btcd: z.discriminatedUnion('mode', [
-    z.strictObject({ mode: z.literal('managed') }),
+    z.strictObject({
+      mode: z.literal('managed'),
+      /** Mine a block every this many seconds while transactions wait in the mempool (regtest, the
+       *  managed node only; host/chain/btcd/auto-miner.ts). Absent: off, blocks are mined on request. */
+      autoMineSeconds: int(1, MAX_AUTO_MINE_SECONDS).optional(),
+    }),
     z.strictObject({
       mode: z.literal('external'),
       host: z.string().min(1).max(253),

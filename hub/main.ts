@@ -14,14 +14,15 @@ import { setDefaultCurve } from '../protocol/crypto/index.ts'
 import { tinyCurve } from '../protocol/crypto/tiny.ts'
 import { bytesToHex, type NodeId } from '../protocol/types.ts'
 import type { RegtestControl } from '../host/chain/backend.ts'
-import { chainHashOf } from '../host/chain/chain-hash.ts'
+import { REGTEST_CHAIN_HASH, chainHashOf } from '../host/chain/chain-hash.ts'
 import { BtcdChainBackend } from '../host/chain/btcd/backend.ts'
-import { startBtcd, type ManagedBtcd } from '../host/chain/btcd/node.ts'
+import type { ManagedBtcd } from '../host/chain/btcd/node.ts'
 import { loadPreimage } from '../host/channel/index.ts'
 import { LevelStore } from '../host/store/node/level-store.ts'
 import { Wallet } from '../host/wallet/wallet.ts'
 import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { channelCommands } from './admin/channel-commands.ts'
+import { Faucet } from './admin/faucet.ts'
 import { AdminServer } from './admin/server.ts'
 import { adminViews } from './admin/views.ts'
 import { walletCommands } from './admin/wallet.ts'
@@ -36,6 +37,7 @@ import { lostFunding } from './funding/chain-wipe-check.ts'
 import { mineFirstCoins } from './funding/first-coins.ts'
 import { Funding } from './funding/funding.ts'
 import { InboundChannels } from './funding/inbound.ts'
+import { WALLET_DIR, managedBtcdInfo, startAutoMiner, startManagedBtcd } from './managed-btcd.ts'
 import { loadNodeKey } from './node-key.ts'
 import { CircuitStore } from './router/circuits.ts'
 import { Router } from './router/router.ts'
@@ -48,6 +50,8 @@ export interface RunningHub {
   manager: ChannelManager
   router: Router
   wallet: Wallet
+  /** Extra fields of the `listening` line (the managed node's RPC login). */
+  listening: Record<string, unknown>
   stop (): Promise<void>
 }
 
@@ -66,11 +70,15 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const hubId = nodeIdOf(nodeKey)
   const cleanups: Array<() => Promise<void> | void> = []
 
+  // The store first: its lock refuses a second hub on this data dir before it starts a node there.
+  const store = await LevelStore.open(path.join(config.dataDir, 'store'))
+  cleanups.push(() => store.close())
+
   // ── chain ──
   let managed: ManagedBtcd | undefined
   let chain: BtcdChainBackend
   if (config.btcd.mode === 'managed') {
-    managed = await startBtcd({ dataDir: path.join(config.dataDir, 'btcd') })
+    managed = await startManagedBtcd(config.dataDir, log)
     chain = managed.backend()
   } else {
     chain = new BtcdChainBackend({ host: config.btcd.host, port: config.btcd.port, user: config.btcd.user, pass: config.btcd.pass })
@@ -83,11 +91,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   let height: number = tip.value.height
   stage('chain_connected')
 
-  // ── store, wallet, audit log ──
-  const store = await LevelStore.open(path.join(config.dataDir, 'store'))
-  cleanups.push(() => store.close())
+  // ── wallet, audit log ──
   const opened = await Wallet.open({
-    storage: fileWalletStorage(path.join(config.dataDir, 'wallet')), chain,
+    storage: fileWalletStorage(path.join(config.dataDir, WALLET_DIR)), chain,
     feeRate: config.walletFeeRate, finalityDepth: config.channels.finalityDepth,
     onFatal: e => fatal('chain_wiped', e.detail),
   })
@@ -186,14 +192,21 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const admin = await AdminServer.start(config.adminPort, {
     ...adminViews({ hubId, transport, manager, router, closer, wallet, monitoring: monitors, height: () => height }),
     ...channelCommands({ config, manager, inbound, monitoring: monitors }),
-    ...walletCommands({ wallet, regtest }),
+    ...walletCommands({
+      wallet, chainHash: chainHash.value,
+      regtest: regtest !== undefined && managed !== undefined ? { control: regtest, coinbaseAddress: managed.miner.address } : undefined,
+      faucet: chainHash.value === REGTEST_CHAIN_HASH ? new Faucet(wallet, chain) : undefined,
+    }),
   })
   inputs.push(() => admin.close())
+  const stopMiner = startAutoMiner(chain, config.btcd.mode === 'managed' ? config.btcd.autoMineSeconds : undefined, log)
+  if (stopMiner !== undefined) inputs.push(stopMiner)
   log({ event: 'started', channels: loaded, circuits: circuits.all().length, height })
 
   let stopping: Promise<void> | undefined
   return {
     hubId, wsUrl: transport.url, adminUrl: admin.url, manager, router, wallet,
+    listening: managed !== undefined ? managedBtcdInfo(config.dataDir, managed) : {},
     stop: () => {
       stopping ??= (async () => {
         // Stop taking input, let every channel finish what it started, then close the store.

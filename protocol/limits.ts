@@ -253,3 +253,14 @@ export const DEFAULT_MAX_PAYEE_HOLD_BLOCKS = 144
  *  setting, one identity may hold one such channel of the configured size, and all identities together
  *  this many. */
 export const DEFAULT_IDLE_HUB_FUNDED_CHANNELS = 50
+
+/** The most one regtest faucet request pays (10 BTC; hub/admin/faucet.ts). Enough to fund the
+ *  largest channel (MAX_FUNDING_SATOSHIS, about 0.17 BTC) many times over; a larger figure is more
+ *  likely a unit mistake (BTC for sat) than a need, and it bounds the coins one request mines. */
+export const MAX_FAUCET_SAT = 1_000_000_000
+
+/** The most blocks one regtest faucet request mines to fund itself: coinbases for the amount plus the
+ *  99 that make the first of them spendable. Early on one coinbase pays 50 BTC; the regtest subsidy
+ *  halves every 150 blocks, and past a few thousand blocks the amount would need more blocks than
+ *  this, which the faucet refuses (ask for less) rather than mine without end. */
+export const MAX_FAUCET_BLOCKS = 1_000

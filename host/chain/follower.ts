@@ -11,7 +11,7 @@ import type { Height } from '../../protocol/types.ts'
 /** A reorg deeper than this is not a reorg on regtest: it is a wiped or replaced chain. */
 export const DEFAULT_MAX_REORG_DEPTH = 100
 /** Headers kept to find fork points; must exceed the deepest reorg we handle. */
-const HEADER_WINDOW = 2 * DEFAULT_MAX_REORG_DEPTH + 16
+export const HEADER_WINDOW = 2 * DEFAULT_MAX_REORG_DEPTH + 16
 /** Headers fetched below the tip when a follower starts without history (deeper than the usual 6-block finality). */
 const SEED_DEPTH = 12
 /** A sync that keeps seeing the chain move under it gives up after this many rounds (and retries on the next poke). */

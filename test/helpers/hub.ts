@@ -15,6 +15,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import type { RpcConfig } from '../../host/chain/btcd/rpc.ts'
+import { BTCD_BIN } from '../../host/chain/btcd/node.ts'
 import type { NodeId } from '../../protocol/types.ts'
 import type { HubClient } from '../../client-sdk/index.ts'
 import { createNodeClient } from '../../client-sdk/node.ts'
@@ -70,7 +71,9 @@ export interface HubProcess {
 
 export interface StartHubOptions {
   dataDir: string
-  btcd: RpcConfig
+  /** The test's btcd (external to the hub). Absent: the hub starts its own managed node; its RPC
+   *  login is in the listening line (`btcd_rpc`) and in <dataDir>/btcd-rpc.json. */
+  btcd?: RpcConfig
   /** Merged into the hub's config file. */
   config?: Record<string, unknown>
   /** Extra environment (e.g. HUB_CRASH_AT=before:persist:local_commitment:3, host/crash-points.ts). */
@@ -87,9 +90,10 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
   let port = 0
   const writeConfig = (): void => {
     const transport = { port, maxConnectsPerIp: 100_000, maxUnauthenticatedPerIp: 1_000, maxBadFrames: 1_000, ...(opts.config?.transport as object ?? {}) }
+    const b = opts.btcd
     const cfg = {
       dataDir: opts.dataDir,
-      btcd: { mode: 'external', host: opts.btcd.host, port: opts.btcd.port, user: opts.btcd.user, pass: opts.btcd.pass },
+      ...(b !== undefined ? { btcd: { mode: 'external', host: b.host, port: b.port, user: b.user, pass: b.pass } } : {}),
       ...opts.config,
       transport,
     }
@@ -107,7 +111,8 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
     lines = []
     listeners = []
     const c = spawn(process.execPath, [await hubBundle(), '--config', configPath], {
-      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HUB_CRASH_AT: '', ...env },
+      // BTCD_BIN: the bundle's own location does not lead to .tools/bin (a managed node needs btcd).
+      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BTCD_BIN, HUB_CRASH_AT: '', ...env },
     })
     child = c
     exit = new Promise(resolve => c.once('exit', code => resolve(code)))

@@ -14,6 +14,7 @@ import { ChainFollower, type FollowerOptions } from '../follower.ts'
 import { mapRejectReason } from '../reject.ts'
 import { parseChainTx } from '../tx.ts'
 import { buildBlock } from './block-builder.ts'
+import type { BlockKeeping } from './block-keeper.ts'
 
 /** btcd answers -5 (ErrRPCNoTxInfo / ErrRPCBlockNotFound) for an unknown transaction or block. */
 const RPC_NOT_FOUND = -5
@@ -33,6 +34,9 @@ export interface BtcdBackendConfig extends RpcConfig {
   miningScript?: Uint8Array
   /** A listener threw during a background sync (a programmer error). Default: console.error. */
   onListenerError?: (e: unknown) => void
+  /** The managed node's block archive (node.ts keepBlocks): getBlock hands a block out only once
+   *  it is kept, so nothing acts on a block that a restart of the node would not bring back. */
+  keeper?: BlockKeeping
 }
 
 /** Decoded confirmed transactions kept (a few: a large batch transaction is big in memory too). */
@@ -95,6 +99,10 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
       txs.push(tx)
     }
     const block: ChainBlock = { hash, height: b.height as Height, prevHash: b.previousblockhash ?? '0'.repeat(64), time: b.time, txs }
+    if (this.config.keeper !== undefined) {
+      const kept = await this.config.keeper.keep(hash)
+      if (!kept.ok) return kept
+    }
     this.blocks.set(hash, block)
     if (this.blocks.size > BLOCK_CACHE_SIZE) this.blocks.delete(this.blocks.keys().next().value as string)
     return ok(block)
@@ -201,7 +209,10 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
   // ---- regtest controls (tests only) -----------------------------------------------------------
 
   async generate (n: number): Promise<Result<string[], ChainFailure>> {
-    return await this.rpc.request('generate', [n], S.generateSchema, { idempotent: false })
+    const r = await this.rpc.request('generate', [n], S.generateSchema, { idempotent: false })
+    if (!r.ok || r.value.length === 0) return r
+    const kept = await this.kept(r.value[r.value.length - 1]!)
+    return kept.ok ? r : kept
   }
 
   async submitBlock (txHexes: string[], opts: { coinbaseScript?: Uint8Array } = {}): Promise<Result<string, ChainFailure | { kind: 'block_rejected'; detail: string }>> {
@@ -221,7 +232,13 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
     const r = await this.rpc.request('submitblock', [block.toHex()], S.submitBlockSchema, { idempotent: false })
     if (!r.ok) return r
     if (r.value !== null) return err({ kind: 'block_rejected', detail: r.value })
-    return ok(block.getId())
+    const kept = await this.kept(block.getId())
+    return kept.ok ? ok(block.getId()) : kept
+  }
+
+  /** A block we mined is reported once the keeper (if any) holds it, and so every block below it. */
+  private async kept (hash: string): Promise<Result<void, ChainFailure>> {
+    return this.config.keeper === undefined ? ok(undefined) : await this.config.keeper.keep(hash)
   }
 
   async invalidateBlock (hash: string): Promise<Result<void, ChainFailure>> {

@@ -5,8 +5,14 @@
 // on process exit, and, when we die from a signal (SIGINT, SIGTERM, even SIGKILL, when no code of
 // ours runs), by a tiny detached watchdog shell that notices our pid is gone.
 //
-// Note: btcd deletes its regtest database at every start (btcd.go removeRegressionDB), so
-// restart() always comes back with an empty chain: that is scenario 12, "chain wiped".
+// btcd deletes its regtest database at every start (btcd.go removeRegressionDB), so by default
+// restart() comes back with an empty chain: that is scenario 12, "chain wiped". With `keepBlocks` (the
+// hub's embedded node) the node keeps every block of its main chain in its data directory
+// (block-archive.ts, block-keeper.ts) and replays them at every start before anyone else may connect
+// (rpc-gate.ts): the same chain comes back, after a clean stop, a crash, or a failed first start.
+//
+// The RPC user and password go to btcd in its config file (mode 0600), never on its command line,
+// where any local user could read them (ps).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -16,9 +22,14 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { networks, payments } from 'bitcoinjs-lib'
 import { tinyCurve } from '../../../protocol/crypto/tiny.ts'
+import { err, ok, type ChainFailure, type Result } from '../backend.ts'
 import { BtcdChainBackend, type BtcdBackendConfig } from './backend.ts'
+import { BLOCK_ARCHIVE_FILE, BlockArchive } from './block-archive.ts'
+import { BlockKeeper, type BlockKeeping } from './block-keeper.ts'
 import { BtcdRpc, type RpcConfig } from './rpc.ts'
-import { bestBlockSchema } from './schemas.ts'
+import { readRpcCredentials, writeRpcCredentials } from './rpc-credentials.ts'
+import { RpcGate } from './rpc-gate.ts'
+import { bestBlockSchema, submitBlockSchema } from './schemas.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 /** Where scripts/install-btcd.sh puts btcd; BTCD_BIN overrides it (e.g. your own build). */
@@ -49,10 +60,33 @@ export interface StartBtcdOptions {
   rpcPort?: number
   /** Listen for P2P on 127.0.0.1:<free port> (default: P2P off). */
   p2p?: boolean
+  /**
+   * Keep every block of the main chain in <dataDir>/blocks.jsonl and replay it at every start, so
+   * the chain survives restarts; other processes reach the node through `publicRpc`, which opens once
+   * the chain is back. Default false: the chain is gone after a restart (scenario 12).
+   */
+  keepBlocks?: boolean
+  /** A file (rpc-credentials.ts) holding the RPC user, password and published port: reused when it
+   *  exists, written (mode 0600) at every start. Default: new credentials at every start. */
+  rpcCredentialsFile?: string
+}
+
+/** What a start with `keepBlocks` gave the node back of its recorded chain. */
+export interface ReplayReport {
+  /** Blocks submitted and accepted, from height 1. */
+  blocks: number
+  /** The first block the node refused (then the chain ends below it), or null. */
+  rejected: string | null
 }
 
 export interface ManagedBtcd {
+  /** btcd's own RPC address: for this process's backends (available while the chain is replayed). */
   readonly rpc: RpcConfig
+  /** The address other processes use (rpcCredentialsFile holds it): with keepBlocks, the gate that
+   *  opens once the chain is back; otherwise the same as rpc. */
+  readonly publicRpc: RpcConfig
+  /** With keepBlocks: what the last start replayed. */
+  readonly replay: ReplayReport | null
   /** ws://127.0.0.1:<port>/ws */
   readonly wsUrl: string
   readonly p2pPort: number | null
@@ -63,7 +97,10 @@ export interface ManagedBtcd {
   /** A ChainBackend on this node (the caller closes it). */
   backend (opts?: Partial<BtcdBackendConfig>): BtcdChainBackend
   stop (): Promise<void>
-  /** Stops and starts again on the same ports and data directory: the chain comes back empty. */
+  /** Stops btcd, keeping its data directory. */
+  halt (): Promise<void>
+  /** Stops and starts again on the same data directory: the chain comes back empty, or, with
+   *  keepBlocks, as it was. */
   restart (): Promise<void>
 }
 
@@ -93,6 +130,8 @@ export type BtcdStartFailure =
   | 'spawn_failed'   // the operating system refused to start it for another reason (errno in detail)
   | 'exited_early'   // btcd started and exited before its RPC answered (typically: a port was taken)
   | 'no_rpc'         // btcd runs but its RPC did not answer within START_TIMEOUT_MS
+  | 'unreadable'     // the block archive or the credentials file is not what we wrote (detail names it)
+  | 'replay_failed'  // the node stopped answering while its recorded chain was replayed
 
 export class BtcdStartError extends Error {
   constructor (readonly reason: BtcdStartFailure, detail: string) {
@@ -105,14 +144,22 @@ export async function startBtcd (opts: StartBtcdOptions = {}): Promise<ManagedBt
   if (!fs.existsSync(BTCD_BIN)) throw new BtcdStartError('not_found', `nothing at ${BTCD_BIN}: run 'npm run install-btcd' first`)
   const tempDir = opts.dataDir === undefined
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'btcd-'))
-  fs.mkdirSync(dataDir, { recursive: true })
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const miner = minerFromKey(opts.miningKey ?? randomBytes(32))
+  const stored = opts.rpcCredentialsFile !== undefined ? readRpcCredentials(opts.rpcCredentialsFile) : { ok: true as const, value: null }
+  if (!stored.ok) throw new BtcdStartError('unreadable', stored.detail)
+  const login = stored.value ?? { user: 'hub', pass: randomBytes(16).toString('hex') }
+  const keep = opts.keepBlocks === true
+  // Without the gate, btcd's own port is the published one: keep it while it is free.
+  const preferredPort = opts.rpcPort ?? (keep ? undefined : stored.value?.port)
   // A "free" port can be taken by another process (another test file's btcd) between our probe and
   // btcd's bind; btcd then exits at startup, and we try again on fresh ports.
   for (let attempt = 1; ; attempt++) {
-    const rpc: RpcConfig = { host: '127.0.0.1', port: opts.rpcPort ?? await freePort(), user: 'hub', pass: randomBytes(16).toString('hex') }
+    const port = attempt === 1 && preferredPort !== undefined ? preferredPort : opts.rpcPort ?? await freePort()
+    const rpc: RpcConfig = { host: '127.0.0.1', port, user: login.user, pass: login.pass }
     const p2pPort = opts.p2p === true ? await freePort() : null
-    const node = new Node(dataDir, tempDir, miner, rpc, p2pPort)
+    const published = keep ? { port: stored.value?.port ?? 0, file: opts.rpcCredentialsFile } : { port: null, file: opts.rpcCredentialsFile }
+    const node = new Node(dataDir, tempDir, miner, rpc, p2pPort, keep, published)
     try {
       await node.launch()
       return node
@@ -152,31 +199,48 @@ function spawned (child: ChildProcess, file: string): Promise<void> {
 
 const live = new Set<Node>()
 
-class Node implements ManagedBtcd {
+/** Where the published address listens, and the credentials file to write it to. */
+interface Publishing { port: number | null; file: string | undefined }
+
+class Node implements ManagedBtcd, BlockKeeping {
   private child: ChildProcess | null = null
   private watchdog: ChildProcess | null = null
   private exited: Promise<void> = Promise.resolve()
+  private keeper: BlockKeeper | null = null
+  private archive: BlockArchive | null = null
+  private gate: RpcGate | null = null
+  replay: ReplayReport | null = null
 
-  constructor (readonly dataDir: string, private readonly tempDir: boolean, readonly miner: Miner, readonly rpc: RpcConfig, readonly p2pPort: number | null) {}
+  constructor (
+    readonly dataDir: string, private readonly tempDir: boolean, readonly miner: Miner, readonly rpc: RpcConfig,
+    readonly p2pPort: number | null, private readonly keepBlocks: boolean, private readonly publishing: Publishing,
+  ) {}
 
   get wsUrl (): string { return `ws://${this.rpc.host}:${this.rpc.port}/ws` }
   get pid (): number | null { return this.child?.pid ?? null }
+  get publicRpc (): RpcConfig {
+    return this.gate === null ? this.rpc : { host: this.gate.host, port: this.gate.port, user: this.rpc.user, pass: this.rpc.pass }
+  }
 
   backend (opts: Partial<BtcdBackendConfig> = {}): BtcdChainBackend {
-    return new BtcdChainBackend({ ...this.rpc, miningScript: this.miner.script, ...opts })
+    return new BtcdChainBackend({ ...this.rpc, miningScript: this.miner.script, ...(this.keepBlocks ? { keeper: this } : {}), ...opts })
+  }
+
+  /** BlockKeeping for this process's backends: a block is handed out once the archive holds it. */
+  async keep (hash: string): Promise<Result<void, ChainFailure>> {
+    return this.keeper === null ? ok(undefined) : await this.keeper.keep(hash)
   }
 
   async launch (): Promise<void> {
     const conf = path.join(this.dataDir, 'btcd.conf')
-    // An explicit (empty) config file keeps btcd from creating ~/.btcd/btcd.conf.
-    if (!fs.existsSync(conf)) fs.writeFileSync(conf, '')
+    // The config file (owner-only) carries the RPC login; being explicit also keeps btcd from
+    // creating ~/.btcd/btcd.conf.
+    writeOwnerOnly(conf, `rpcuser=${this.rpc.user}\nrpcpass=${this.rpc.pass}\n`)
     const args = [
       '--regtest',
       `--datadir=${path.join(this.dataDir, 'data')}`,
       `--logdir=${path.join(this.dataDir, 'logs')}`,
       `--configfile=${conf}`,
-      `--rpcuser=${this.rpc.user}`,
-      `--rpcpass=${this.rpc.pass}`,
       '--notls',
       `--rpclisten=${this.rpc.host}:${this.rpc.port}`,
       ...(this.p2pPort === null ? ['--nolisten'] : [`--listen=127.0.0.1:${this.p2pPort}`]),
@@ -216,6 +280,24 @@ class Node implements ManagedBtcd {
     void this.exited.then(() => { if (this.child === child) { this.child = null; live.delete(this) } })
     this.watchdog = startWatchdog(process.pid, child.pid!, this.tempDir ? this.dataDir : null)
     await this.waitForRpc(child)
+    if (this.keepBlocks) await this.bringChainBack()
+    if (this.publishing.file !== undefined) writeRpcCredentials(this.publishing.file, this.publicRpc)
+  }
+
+  /** Replays the recorded chain, starts recording what follows, then opens the published address. */
+  private async bringChainBack (): Promise<void> {
+    const opened = BlockArchive.open(path.join(this.dataDir, BLOCK_ARCHIVE_FILE))
+    if (!opened.ok) { await this.halt(); throw new BtcdStartError('unreadable', opened.detail) }
+    this.archive = opened.archive
+    const replayed = await replayBlocks(this.rpc, opened.archive)
+    if (!replayed.ok) { await this.halt(); throw new BtcdStartError('replay_failed', replayed.error.detail) }
+    this.replay = replayed.value
+    const keeper = await BlockKeeper.start(opened.archive, this.rpc)
+    if (!keeper.ok) { await this.halt(); throw new BtcdStartError('replay_failed', `following the replayed chain: ${keeper.error.detail}`) }
+    this.keeper = keeper.value
+    this.gate = await RpcGate.open(this.rpc.host, this.publishing.port ?? 0, this.rpc)
+    // A restart publishes the same address again (while it is free).
+    this.publishing.port = this.gate.port
   }
 
   private async waitForRpc (child: ChildProcess): Promise<void> {
@@ -243,6 +325,12 @@ class Node implements ManagedBtcd {
 
   /** Stops btcd and its watchdog, keeping the data dir. */
   async halt (): Promise<void> {
+    await this.gate?.close()
+    this.gate = null
+    await this.keeper?.stop()
+    this.keeper = null
+    this.archive?.close()
+    this.archive = null
     const child = this.child
     if (child !== null && child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       signalChild(child, 'SIGTERM')
@@ -272,6 +360,32 @@ class Node implements ManagedBtcd {
     signalChild(this.watchdog, 'SIGKILL')
     if (this.tempDir) fs.rmSync(this.dataDir, { recursive: true, force: true })
   }
+}
+
+/** Submits the archive's main chain to a node that has only its genesis block. A block the node
+ *  refuses ends the replay there (reported): the chain comes back shorter, and whoever built on the
+ *  missing blocks finds out (chain_wiped). */
+async function replayBlocks (rpcConfig: RpcConfig, archive: BlockArchive): Promise<Result<ReplayReport, ChainFailure>> {
+  const rpc = new BtcdRpc(rpcConfig)
+  try {
+    let blocks = 0
+    for (const b of archive.takeReplay()) {
+      // Submitting a block twice is harmless: btcd answers "duplicate" the second time.
+      const r = await rpc.request('submitblock', [b.hex], submitBlockSchema, { idempotent: true })
+      if (!r.ok) return err({ kind: 'unavailable', detail: `submitblock at height ${b.height}: ${r.error.detail}` })
+      if (r.value !== null && !/duplicate/i.test(r.value)) return ok({ blocks, rejected: `block ${b.hash} at height ${b.height}: ${r.value}` })
+      blocks++
+    }
+    return ok({ blocks, rejected: null })
+  } finally {
+    rpc.close()
+  }
+}
+
+/** Replaces `file` with `text`, readable by its owner only. */
+function writeOwnerOnly (file: string, text: string): void {
+  const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o600)
+  try { fs.fchmodSync(fd, 0o600); fs.writeSync(fd, text) } finally { fs.closeSync(fd) }
 }
 
 /**

@@ -21,6 +21,9 @@ export const verboseBlockSchema = z.object({
   rawtx: z.array(z.object({ hex: hexBlob, txid: hash64 })).min(1).max(100_000)
 })
 
+/** getblock <hash> 0: the block's serialization. */
+export const rawBlockSchema = hexBlob
+
 export const blockHeaderSchema = z.object({
   hash: hash64,
   height,
@@ -58,3 +61,6 @@ export const generateSchema = z.array(hash64).max(10_000)
 export const submitBlockSchema = z.string().max(10_000).nullable()
 
 export const nullSchema = z.null()
+
+/** getmempoolinfo: only the transaction count is read. */
+export const mempoolInfoSchema = z.object({ size: z.number().int().min(0).max(100_000_000) })
