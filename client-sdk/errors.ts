@@ -22,7 +22,7 @@ export const CLIENT_FAILURE_REASONS = [
   'insufficient_funds',
   /** openChannel(): the wallet could not build the funding transaction for another reason. */
   'funding_failed',
-  /** openChannel(): the channel ended before it was ready (the hub refused or failed it). */
+  /** openChannel(), requestChannel(): the channel ended before it was ready (the hub refused or failed it). */
   'channel_failed',
   /** openChannel(): the channel stopped on a failed write of our store. Restart the client. */
   'channel_stopped',
