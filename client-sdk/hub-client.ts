@@ -9,7 +9,7 @@ import { addOutcome, type AddOutcome } from '../protocol/channel/add-outcome.ts'
 import { amountToOffer, type FeePolicy } from '../protocol/forwarding.ts'
 import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { closingTrims, type ChannelEvent, type ChannelState, type Phase } from '../protocol/channel/index.ts'
+import { closingTrims, committedIncoming, isSettled, offeredHtlcs, offersPayment, type ChannelEvent, type Phase } from '../protocol/channel/index.ts'
 import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
@@ -548,7 +548,7 @@ export class HubClient extends Emitter<HubClientEvents> {
    * - not stepped (the driver stopped: its store failed): offered again after a restart (recoverPayments).
    */
   private async offer (ch: ClientChannel, paymentHash: string): Promise<void> {
-    if (this.offering.has(paymentHash) || this.awaitingRoom.has(paymentHash) || this.channelSet.channels().some(c => offersHash(c, paymentHash))) return
+    if (this.offering.has(paymentHash) || this.awaitingRoom.has(paymentHash) || this.channelSet.channels().some(c => offersPayment(c.driver.state, paymentHash, 'anywhere'))) return
     this.offering.add(paymentHash)
     try {
       const rec = await this.book.payment(paymentHash)
@@ -600,7 +600,7 @@ export class HubClient extends Emitter<HubClientEvents> {
    *  (now, or once a channel reestablishes), or failed if no channel is left to offer them on. */
   private async recoverPayments (): Promise<void> {
     for (const rec of await this.book.pending()) {
-      const inFlight = this.channelSet.channels().some(c => offersHash(c, rec.paymentHash))
+      const inFlight = this.channelSet.channels().some(c => offersPayment(c.driver.state, rec.paymentHash, 'anywhere'))
       if (inFlight) continue
       const preimage = await this.channelSet.storedPreimage(rec.paymentHash)
       if (preimage !== undefined) { await this.settleSent(rec.paymentHash, preimage); continue }
@@ -616,14 +616,8 @@ export class HubClient extends Emitter<HubClientEvents> {
    *  fulfilled or failed yet are decided again (idempotent: an invoice remembers the HTLC that paid it). */
   private recoverIncoming (): void {
     for (const ch of this.channelSet.channels()) {
-      const s = ch.driver.state
-      if (s.localCommit === undefined || s.remoteCommit === undefined || isFinal(s.phase)) continue
-      const inRemote = new Set(s.remoteCommit.spec.htlcs.filter(h => h.offerer === 'remote').map(h => h.id))
-      const removing = new Set([...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked, ...s.holding]
-        .flatMap(u => (u.kind === 'fulfill' || u.kind === 'fail' ? [u.id] : [])))
-      for (const h of s.localCommit.spec.htlcs) {
-        if (h.offerer === 'remote' && inRemote.has(h.id) && !removing.has(h.id)) this.track(this.receiveHtlc(ch, h))
-      }
+      if (isFinal(ch.driver.state.phase)) continue
+      for (const h of committedIncoming(ch.driver.state)) this.track(this.receiveHtlc(ch, h))
     }
   }
 
@@ -681,7 +675,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       await this.settleFailed(hash, 'channel_failed', 'the channel failed before the payment was offered again')
     }
     for (const rec of await this.book.pending()) {
-      if (offersHash(ch, rec.paymentHash) && !inCommitment(ch, rec.paymentHash)) await this.settleFailed(rec.paymentHash, 'channel_failed', 'the channel failed before the payment\'s HTLC was signed')
+      if (offersPayment(ch.driver.state, rec.paymentHash, 'anywhere') && !offersPayment(ch.driver.state, rec.paymentHash, 'committed')) await this.settleFailed(rec.paymentHash, 'channel_failed', 'the channel failed before the payment\'s HTLC was signed')
     }
   }
 
@@ -728,7 +722,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     }
     const closing = Promise.all(open.map(async ch => {
       const done = new Promise<void>(resolve => {
-        // 'closing' is the agreement: its closing_agreed event (which builds closingTx) is emitted
+        // 'closing' is the agreement: its closing_agreed event (which carries closingTx) is emitted
         // only once that state is durable, and the driver's state shows the phase before then (its
         // writes are pipelined): wait for the transaction, unless the channel ended otherwise.
         const ended = (): boolean => ch.driver.stoppedBy !== undefined || (isFinal(ch.driver.state.phase) && ch.driver.state.phase !== 'closing')
@@ -744,7 +738,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     const pending = (): ClientChannel[] => open.filter(c => c.closingTx === undefined && c.driver.stoppedBy === undefined && !(isFinal(c.driver.state.phase) && c.driver.state.phase !== 'closing'))
     const results = await unlessStalled(closing, {
       timeoutMs: timeoutMs ?? this.opts.progressTimeoutMs,
-      progress: () => open.map(c => `${c.driver.state.phase}:${c.peerClosing?.feeSat}:${c.driver.state.localCommit?.spec.htlcs.length}:${c.closingTx?.txid}`).join(','),
+      progress: () => open.map(c => `${c.driver.state.phase}:${c.driver.state.closing.lastReceivedFeeSat}:${c.driver.state.localCommit?.spec.htlcs.length}:${c.closingTx?.txid}`).join(','),
       stalled: idleMs => new ClientError('close', 'hub_not_responding',
         pending().map(c => `channel ${c.driver.channelId}: waiting for ${closingAwaits(c.driver.state)}`).join('; ') +
         ` for ${seconds(idleMs)}${this.link.connected ? '' : ' (not connected to the hub)'}; the close goes on when the hub answers`),
@@ -823,41 +817,12 @@ const HELD_BY_IN_FLIGHT: ReadonlySet<string> = new Set(['too_many_htlcs', 'max_i
 
 /** Ids of the HTLCs we offered on `ch` that are in a commitment or still being added. */
 function offeredHtlcIds (ch: ClientChannel): Set<number> {
-  const s = ch.driver.state
-  const ids = new Set<number>()
-  for (const sp of [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]) {
-    for (const h of sp?.htlcs ?? []) if (h.offerer === 'local') ids.add(h.id)
-  }
-  for (const u of [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]) if (u.kind === 'add') ids.add(u.htlc.id)
-  return ids
+  return new Set(offeredHtlcs(ch.driver.state, 'anywhere').map(h => h.id))
 }
 
 /** Phases of a channel being opened (BOLT #2 "Channel Establishment"), before it is ready. */
 const OPENING_PHASES: readonly Phase[] = ['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_created', 'awaiting_funding_signed', 'awaiting_funding_depth']
 const isOpening = (p: Phase): boolean => OPENING_PHASES.includes(p)
-
-function isSettled (s: ChannelState): boolean {
-  const lists = [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.remoteChanges.proposed, s.remoteChanges.acked, s.remoteChanges.signed, s.holding]
-  return s.localCommit !== undefined && s.remoteCommit !== undefined && s.nextRemoteCommit === undefined &&
-    s.localCommit.spec.htlcs.length === 0 && s.remoteCommit.spec.htlcs.length === 0 && lists.every(l => l.length === 0)
-}
-
-/** Whether an HTLC we offered for `paymentHash` is in a commitment of `ch` (ours, the hub's, or one
- *  we signed for the hub): from then on only its removal or the chain can end it. */
-function inCommitment (ch: ClientChannel, paymentHash: string): boolean {
-  const s = ch.driver.state
-  const specs = [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]
-  return specs.some(sp => sp?.htlcs.some(h => h.offerer === 'local' && h.paymentHash === paymentHash) === true)
-}
-
-/** Whether `ch` holds an HTLC we offered for `paymentHash` (in any commitment or pending update). */
-function offersHash (ch: ClientChannel, paymentHash: string): boolean {
-  const s = ch.driver.state
-  const specs = [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]
-  if (specs.some(sp => sp?.htlcs.some(h => h.offerer === 'local' && h.paymentHash === paymentHash))) return true
-  const updates = [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]
-  return updates.some(u => u.kind === 'add' && u.htlc.paymentHash === paymentHash)
-}
 
 /** Why our wallet could not fund a channel, in words (amounts in sat, as the wallet counts them). */
 function fundingFailure (f: WalletError): string {

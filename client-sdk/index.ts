@@ -17,6 +17,7 @@ export { nativeSocketFactory, type SocketFactory, type SocketLike } from './tran
 // The chain source a client runs over (client-sdk/README.md "The chain"): implement ChainBackend to
 // bring your own (a node, an indexer), or use the btcd one from the Node entry.
 export {
-  ok, err, type ChainBackend, type ChainFailure, type BroadcastFailure, type RejectReason, type ChainListener, type FollowOptions, type ChainWiped,
-  type BlockRef, type ChainBlock, type ChainTx, type ChainTxInput, type ChainTxOutput, type TxLookup, type TxOutInfo, type Result,
+  type ChainBackend, type ChainFailure, type BroadcastFailure, type RejectReason, type ChainListener, type FollowOptions, type ChainWiped,
+  type BlockRef, type ChainBlock, type ChainTx, type ChainTxInput, type ChainTxOutput, type TxLookup, type TxOutInfo,
 } from '../host/chain/backend.ts'
+export { ok, err, type Result } from '../protocol/result.ts'

@@ -7,6 +7,7 @@ import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../protocol/type
 import type { Htlc, MonitorUpdate } from '../protocol/channel/index.ts'
 import type { HtlcFailureReason } from '../protocol/wire/index.ts'
 import { keys, parseJsonValue, type Store, type StoreOp } from '../host/store/index.ts'
+import { random32 } from '../host/random.ts'
 import { crashPoints } from '../host/crash-points.ts'
 import type { EventOutbox } from './event-outbox.ts'
 import { LiveRecords, type Attached } from './live-records.ts'
@@ -31,12 +32,6 @@ export type PayResult =
 
 export interface ReceiveDecision { action: 'fulfill'; preimage: string; firstTime: boolean; record: InvoiceRecord }
 export interface RefuseDecision { action: 'fail'; reason: HtlcFailureReason; detail: string }
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
 
 /** Invoices kept in memory besides unpaid ones written in this run (a cache: the store has them all). */
 const INVOICE_CACHE = 10_000

@@ -17,13 +17,13 @@ const CHECK_EVERY_MS = 250
 
 /**
  * `work`, unless `progress()` (a key of everything the wait watches move) stays the same for
- * `timeoutMs` first: then it rejects with what `stalled(idleMs)` builds, and `abandon()` lets `work`
+ * `timeoutMs` first: then it rejects with what `stalled(timeoutMs)` builds, and `abandon()` lets `work`
  * drop its listeners.
  */
 export async function unlessStalled<T> (work: Promise<T>, o: {
   progress: () => string
   timeoutMs: number
-  stalled: (idleMs: number) => Error
+  stalled: (forMs: number) => Error
   abandon?: () => void
 }): Promise<T> {
   let key = o.progress()
@@ -34,7 +34,7 @@ export async function unlessStalled<T> (work: Promise<T>, o: {
       const k = o.progress()
       if (k !== key) { key = k; since = Date.now(); return }
       const idle = Date.now() - since
-      if (idle >= o.timeoutMs) { clearInterval(timer); o.abandon?.(); reject(o.stalled(idle)) }
+      if (idle >= o.timeoutMs) { clearInterval(timer); o.abandon?.(); reject(o.stalled(o.timeoutMs)) }
     }, Math.max(10, Math.min(CHECK_EVERY_MS, Math.floor(o.timeoutMs / 4))))
   })
   try {
@@ -74,7 +74,7 @@ const HUB_MESSAGE_AWAITED: Partial<Record<Phase, string>> = {
 export const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`
 
 /**
- * Why an opening channel that stopped moving for `idleMs` is not ready: its funding lacks
+ * Why an opening channel that has not moved for `idleMs` is not ready: its funding lacks
  * confirmations while the tip stands still (funding_not_confirmed), or the hub's next message did not
  * come (hub_not_responding).
  */

@@ -10,6 +10,7 @@ import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import { FINAL_CLOSE_CODES } from '../../protocol/auth/close-codes.ts'
 import type { PeerMessage, WireError } from '../../protocol/wire/index.ts'
 import { connect, ConnectError, type CloseInfo, type ConnectFailure, type HubConnection } from './connection.ts'
+import { randomUnit } from '../../host/random.ts'
 import { Emitter } from './events.ts'
 import { parseBackoff, parseConnectArgs, type BackoffOptions, type BackoffOptionsInput, type ConnectOptionsInput } from './options.ts'
 import { nativeSocketFactory, type SocketFactory } from './socket.ts'
@@ -47,12 +48,6 @@ export class LinkGaveUp extends Error {
     super(`hub link gave up: ${'detail' in why ? `${why.reason}: ${why.detail}` : `closed with ${why.code} ${why.reason}`}`)
     this.name = 'LinkGaveUp'
   }
-}
-
-function cryptoRandom (): number {
-  const b = new Uint32Array(1)
-  globalThis.crypto.getRandomValues(b)
-  return b[0]! / 2 ** 32
 }
 
 export class HubLink extends Emitter<HubLinkEvents> {
@@ -156,7 +151,7 @@ export class HubLink extends Emitter<HubLinkEvents> {
         if (!this.stopped) this.emit('gave_up', failure)
         return
       }
-      const delay = backoffDelay(this.failures - 1, this.backoff, (this.options.random ?? cryptoRandom)())
+      const delay = backoffDelay(this.failures - 1, this.backoff, (this.options.random ?? randomUnit)())
       this.emit('attempt_failed', failure, delay)
       this.retryTimer = setTimeout(() => { void this.attempt() }, delay)
     }
@@ -169,7 +164,7 @@ export class HubLink extends Emitter<HubLinkEvents> {
     if (this.stopped || info.byUs && info.code === 1000) return
     if (FINAL_CLOSE_CODES.has(info.code)) { this.emit('gave_up', info); return }
     // The first retry after a working connection comes quickly, but still jittered.
-    const delay = backoffDelay(0, this.backoff, (this.options.random ?? cryptoRandom)())
+    const delay = backoffDelay(0, this.backoff, (this.options.random ?? randomUnit)())
     this.retryTimer = setTimeout(() => { void this.attempt() }, delay)
   }
 }

@@ -14,7 +14,7 @@
 import type { Sat, Txid } from '../types.ts'
 import type { ChannelError } from '../errors.ts'
 import type { ErrorMessage, HtlcFailureReason, PeerMessage, WarningMessage } from '../wire/index.ts'
-import type { ChannelSetup, ChannelState, CommitmentSpec, Htlc } from './state.ts'
+import type { ChannelSetup, ChannelState, CommitmentSpec, Htlc, SignedClosing } from './state.ts'
 import { copySplice } from './splice/state.ts'
 
 /** Numbered, append-only facts the chain monitor needs to enforce the channel on its own (DESIGN.md
@@ -82,7 +82,9 @@ export type ChannelEvent =
   | { type: 'command_failed'; command: string; error: ChannelError }
   | { type: 'reestablished'; retransmitted: number }
   | { type: 'shutdown_complete' }
-  | { type: 'closing_agreed'; feeSat: Sat; toLocalSat: Sat; toRemoteSat: Sat }
+  /** Both signed the same closing transaction: `tx` is it, with both signatures, to broadcast (it is
+   *  in the state too: state.closing.signedTx). */
+  | { type: 'closing_agreed'; feeSat: Sat; toLocalSat: Sat; toRemoteSat: Sat; tx: SignedClosing }
   | { type: 'channel_failed'; error: ChannelError; broadcastOurCommitment: boolean }
   // ── Quiescence and splicing (protocol/channel/splice) ──
   /** stfu sent or received: arm a timer of QUIESCENCE_TIMEOUT_SECONDS and step `quiescence_timeout`

@@ -11,6 +11,7 @@ import type { HubClient } from '../../client-sdk/index.ts'
 import { createNodeClient } from '../../client-sdk/node.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { NodeId } from '../../protocol/types.ts'
+import { random32 } from '../../host/random.ts'
 import { serveRequests, type PayOutcome, type WorkerInit } from './ipc.ts'
 
 let chain: BtcdChainBackend | undefined
@@ -19,12 +20,6 @@ const opening: Array<Promise<unknown>> = []
 /** How long an opening may wait without progress: the driver mines only once every client's funding
  *  is out (an hour: far beyond any bench run). */
 const BENCH_WAIT_MS = 3_600_000
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
 
 async function waitUntil (cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -19,8 +19,8 @@ import { Psbt, networks, payments } from 'bitcoinjs-lib'
 import * as ecc from 'tiny-secp256k1'
 import { HubLink } from '../../client-sdk/node.ts'
 import { ChannelDriver } from '../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
-import { bolt3Signer, defaultPolicy, fundingAsAgreed, isFinal, openChannel, type ChannelState } from '../../protocol/channel/index.ts'
+import { random32 } from '../../host/random.ts'
+import { defaultPolicy, fundingAsAgreed, isFinal, openFromSeed, type ChannelState } from '../../protocol/channel/index.ts'
 import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
 import { setDefaultCurve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
@@ -77,12 +77,6 @@ const warnings: Record<string, number> = {}
 const fundingKey = random32()
 const fundingPubkey = ecc.pointFromScalar(fundingKey, true)!
 const fundingPayment = payments.p2wpkh({ pubkey: fundingPubkey, network: networks.regtest })
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
 
 function warn (what: string): void {
   const k = what.replace(/[0-9a-f]{16,}/g, '…').slice(0, 120)
@@ -157,20 +151,17 @@ function fail (ch: Chan, why: string): void {
 }
 
 function openOne (node: Node, capacitySat: number): Chan {
-  const seed = random32()
-  const keys = channelKeys(seed)
-  const signer = bolt3Signer(keys.secrets)
-  const step = openChannel({
-    temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: chainHash!, channelType: 'static_remotekey',
+  const { step, signer } = openFromSeed({
+    seed: random32(), temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: chainHash!, channelType: 'static_remotekey',
     fundingSat: capacitySat as Sat, pushMsat: 0 as Msat, feeratePerKw: COMMITMENT_FEERATE_PER_KW,
-    local: localSideParams(keys, {
+    limits: {
       dustLimitSat: DUST_LIMIT_SAT as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat,
       channelReserveSat: Math.max(DUST_LIMIT_SAT, Math.floor(capacitySat / 100)) as Sat,
       htlcMinimumMsat: 1 as Msat, toSelfDelay: TO_SELF_DELAY, maxAcceptedHtlcs: MAX_ACCEPTED_HTLCS,
-    }),
+    },
     // The funder's shutdown script: any standard script (these channels are never closed here).
     policy: defaultPolicy(), localShutdownScript: bytesToHex(fundingPayment.output!), height: 0,
-  }, signer)
+  })
   const ch = { node, fundingNeeded: deferred(), signed: deferred() } as Chan
   ch.driver = new ChannelDriver(step.state, signer, {
     // In memory only (see the header): the driver's own state is the client's copy.

@@ -12,9 +12,8 @@
 import { sha256 } from '../../protocol/crypto/hash.ts'
 import { nobleCurve, setDefaultCurve, type Curve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
-import { acceptChannel, bolt3Signer, defaultPolicy, fundingAsAgreed, openChannel, type ChannelEvent, type ChannelSigner } from '../../protocol/channel/index.ts'
+import { acceptFromSeed, defaultPolicy, fundingAsAgreed, isSettled, openFromSeed, type ChannelEvent } from '../../protocol/channel/index.ts'
 import { ChannelDriver, type DriverPorts, type PersistRequest } from '../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
 import type { PeerMessage } from '../../protocol/wire/index.ts'
 import { GroupCommitter, keys, put, type IterateOptions, type Store, type StoreOp } from '../../host/store/index.ts'
@@ -63,7 +62,6 @@ class SlowMemoryStore implements Store {
 interface Side {
   name: string
   node: NodeId
-  signer: ChannelSigner
   store: SlowMemoryStore
   audit: AuditLog
   driver?: ChannelDriver
@@ -71,10 +69,9 @@ interface Side {
   sent: Record<string, number>
 }
 
-async function side (name: string): Promise<Side & { keys: ReturnType<typeof channelKeys> }> {
-  const keys = channelKeys(seed(name))
+async function side (name: string): Promise<Side> {
   const store = new SlowMemoryStore()
-  return { name, node: bytesToHex(sha256(seed(`node${name}`))).replace(/^../, '02') as NodeId, keys, signer: bolt3Signer(keys.secrets), store, audit: await AuditLog.open(store), onEvent: () => {}, sent: {} }
+  return { name, node: bytesToHex(sha256(seed(`node${name}`))).replace(/^../, '02') as NodeId, store, audit: await AuditLog.open(store), onEvent: () => {}, sent: {} }
 }
 
 function ports (s: Side, peer: () => Side): DriverPorts {
@@ -110,23 +107,23 @@ function ports (s: Side, peer: () => Side): DriverPorts {
 async function openPair (): Promise<{ a: Side; b: Side }> {
   const a = await side('A')
   const b = await side('B')
-  const opened = openChannel({
-    temporaryChannelId: bytesToHex(seed('tmp')) as ChannelId, chainHash: CHAIN_HASH, channelType: 'static_remotekey',
-    fundingSat: 16_000_000 as Sat, pushMsat: 0 as Msat, feeratePerKw: 253, local: localSideParams(a.keys, LIMITS),
+  const opened = openFromSeed({
+    seed: seed('A'), temporaryChannelId: bytesToHex(seed('tmp')) as ChannelId, chainHash: CHAIN_HASH, channelType: 'static_remotekey',
+    fundingSat: 16_000_000 as Sat, pushMsat: 0 as Msat, feeratePerKw: 253, limits: LIMITS,
     policy: defaultPolicy(), localShutdownScript: '0014' + '11'.repeat(20), height: 100,
-  }, a.signer)
+  })
   a.onEvent = e => { if (e.type === 'funding_needed') void a.driver!.command({ type: 'funding_built', txid: bytesToHex(seed('txid')) as Txid, outputIndex: 0 }) }
   // B is created when open_channel arrives.
   const bPorts = ports(b, () => a)
   const origPeer = (msg: PeerMessage): void => {
-    const accepted = acceptChannel({ chainHash: CHAIN_HASH, minimumDepth: 1, local: localSideParams(b.keys, LIMITS), policy: defaultPolicy(), localShutdownScript: '0014' + '22'.repeat(20), height: 100 }, msg as never, b.signer)
-    if ('error' in accepted) throw new Error(accepted.error.detail)
-    b.driver = new ChannelDriver(accepted.state, b.signer, bPorts)
-    void b.driver.start(accepted)
+    const accepted = acceptFromSeed({ seed: seed('B'), chainHash: CHAIN_HASH, minimumDepth: 1, limits: LIMITS, policy: defaultPolicy(), localShutdownScript: '0014' + '22'.repeat(20), height: 100 }, msg as never)
+    if (!accepted.ok) throw new Error(accepted.error.detail)
+    b.driver = new ChannelDriver(accepted.value.step.state, accepted.value.signer, bPorts)
+    void b.driver.start(accepted.value.step)
   }
   const aSend = ports(a, () => b).send
-  a.driver = new ChannelDriver(opened.state, a.signer, { ...ports(a, () => b), send: msg => { if (msg.type === 'open_channel') setImmediate(() => origPeer(msg)); else aSend(msg) } })
-  await a.driver.start(opened)
+  a.driver = new ChannelDriver(opened.step.state, opened.signer, { ...ports(a, () => b), send: msg => { if (msg.type === 'open_channel') setImmediate(() => origPeer(msg)); else aSend(msg) } })
+  await a.driver.start(opened.step)
   while (!(a.driver.state.phase === 'awaiting_funding_depth' && b.driver?.state.phase === 'awaiting_funding_depth')) await turn()
   await a.driver.chain(fundingAsAgreed(a.driver.state.setup, 1))
   await b.driver.chain(fundingAsAgreed(b.driver.state.setup, 1))
@@ -165,8 +162,8 @@ async function run (amountMsat: number, payments: number, inflight: number): Pro
   await Promise.all(Array.from({ length: inflight }, async () => {
     while (next < payments) latencies.push(await pay(next++))
   }))
-  // Let the last commitment dance finish (no HTLC left on either side).
-  while (a.driver!.state.localCommit!.spec.htlcs.length > 0 || b.driver!.state.localCommit!.spec.htlcs.length > 0 || a.driver!.state.nextRemoteCommit !== undefined || b.driver!.state.nextRemoteCommit !== undefined) await turn()
+  // Let the last commitment dance finish (nothing left in flight on either side).
+  while (!isSettled(a.driver!.state) || !isSettled(b.driver!.state)) await turn()
   await a.driver!.idle(); await b.driver!.idle()
   const wall = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)

@@ -29,6 +29,7 @@ import { hexToBytes } from '../../protocol/types.ts'
 import type { ChannelState } from '../../protocol/channel/index.ts'
 import { type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
 import { wsSocketFactory } from '../../client-sdk/node/socket.ts'
+import { random32 } from '../../host/random.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -192,11 +193,7 @@ export interface StartClientOptions {
   socketFactory?: SocketFactory
 }
 
-export function randomKey (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
+export const randomKey = random32
 
 /** A connected HubClient whose data lives in `dataDir`. It shares the test's ChainBackend, so
  *  `btc.mine(n)` returns only after the client has seen the blocks too. */

@@ -70,7 +70,7 @@ t.test(`chaos: ${SEEDS} seeds of reorgs, dropped mempools and restarts while the
       } else if (roll === 1) {
         const parsed = parseMonitorState(JSON.parse(JSON.stringify(a.state)))
         if (!parsed.ok) throw new Error(parsed.error)
-        a.state = parsed.state
+        a.state = parsed.value
         sim.feed(a, { kind: 'tick' })
       } else {
         sim.mine()

@@ -96,7 +96,7 @@ t.test('the SDK closes a connection to a hub that stops answering its pings', as
     ws.on('message', (data: Buffer) => {
       const d = decodeFrame(data)
       if (!d.ok || state.phase === 'authenticated') return
-      const r = hubReceive(state, d.msg, hubKey.secret, randomBytes(32))
+      const r = hubReceive(state, d.value, hubKey.secret, randomBytes(32))
       if (!r.ok) return
       state = r.state
       if (r.send !== undefined) ws.send(encodeMessage(r.send))
@@ -137,8 +137,8 @@ t.test('HubLink sends an admission token: signed for the pinned hub id, or, unpi
     await again
     t.equal(urls.length, 2)
     const [first, second] = urls.map(u => parseAdmissionQuery(u.searchParams))
-    if (pinned) t.ok(first?.ok && first.token !== undefined && verifyAdmissionToken(first.token, hubKey.id), 'pinned: the first attempt carries a token for the hub')
+    if (pinned) t.ok(first?.ok && first.value !== undefined && verifyAdmissionToken(first.value, hubKey.id), 'pinned: the first attempt carries a token for the hub')
     else t.equal(urls[0]!.searchParams.get(ADMISSION_PARAMS.nodeId), null, 'unpinned: the first attempt knows no hub id to sign for')
-    t.ok(second?.ok && second.token !== undefined && second.token.nodeId === k.id && verifyAdmissionToken(second.token, hubKey.id), `${pinned ? 'pinned' : 'unpinned'}: the reconnect carries a token of ours for the hub`)
+    t.ok(second?.ok && second.value !== undefined && second.value.nodeId === k.id && verifyAdmissionToken(second.value, hubKey.id), `${pinned ? 'pinned' : 'unpinned'}: the reconnect carries a token of ours for the hub`)
   }
 })

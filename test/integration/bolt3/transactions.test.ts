@@ -207,7 +207,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     if (!successSent.ok) return
 
     // B: the revocation key from its revocation basepoint secret and A's revealed secret.
-    const secret = deriveOldSecret(stored.store, commitmentIndex(0))!
+    const secret = deriveOldSecret(stored.value, commitmentIndex(0))!
     const revocationPrivkey = deriveRevocationPrivkey(ch.b.secrets.revocation, secret, curve)
     const { keys } = revoked.params
     t.same(curve.pubkey(revocationPrivkey), keys.revocationPubkey, 'revocation privkey matches the commitment key')

@@ -22,7 +22,7 @@ async function storedSeq (store: Store, channelId: string): Promise<number> {
   if (raw === undefined) return -1
   const parsed = parseMonitorState(parseJsonValue(raw))
   if (!parsed.ok) throw new Error(parsed.error)
-  return parsed.state.lastSeq
+  return parsed.value.lastSeq
 }
 
 t.test('a host killed between checkpoints replays the stored updates and punishes a revoked commitment whose HTLCs it dropped from memory', async t => {

@@ -8,10 +8,9 @@
 // wallet and chain backend.
 import t from 'tap'
 import path from 'node:path'
-import { bolt3Signer, openChannel, type ChannelEvent, type ChannelState } from '../../../protocol/channel/index.ts'
+import { openFromSeed, type ChannelEvent, type ChannelState } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
 import { ChannelDriver } from '../../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../../protocol/keys/channel.ts'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
 import { fundingScriptPubkey } from '../../../protocol/tx/index.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../../../protocol/types.ts'
@@ -67,13 +66,11 @@ async function setup (name: string): Promise<{
   t.teardown(async () => { client.stop(); w.value.close(); await store.close() })
 
   const hubOpens = async (funding: (script: Uint8Array) => Promise<Outpoint>): Promise<ChannelDriver> => {
-    const keys = channelKeys(randomKey())
-    const signer = bolt3Signer(keys.secrets)
-    const opened = openChannel({
-      temporaryChannelId: bytesToHex(randomKey()) as ChannelId, chainHash, channelType: 'static_remotekey', fundingSat: CAPACITY as Sat,
+    const { step: opened, signer } = openFromSeed({
+      seed: randomKey(), temporaryChannelId: bytesToHex(randomKey()) as ChannelId, chainHash, channelType: 'static_remotekey', fundingSat: CAPACITY as Sat,
       pushMsat: 0 as Msat, feeratePerKw: 1_000, policy: defaultPolicy(), localShutdownScript: '0014' + '55'.repeat(20), height: 0,
-      local: localSideParams(keys, { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (CAPACITY * 1000) as Msat, channelReserveSat: 2_000 as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 }),
-    }, signer)
+      limits: { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (CAPACITY * 1000) as Msat, channelReserveSat: 2_000 as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 },
+    })
     const events: ChannelEvent[] = []
     const hub: ChannelDriver = new ChannelDriver(opened.state, signer, {
       persist: async () => {},

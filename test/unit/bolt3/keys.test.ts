@@ -29,11 +29,11 @@ t.test('Appendix D storage: all 9 insert_secret sequences accept and reject as t
       if (step.expected === 'OK') {
         t.ok(r.ok, `${s.name}: index ${step.I} accepted`)
         if (!r.ok) break
-        store = r.store
+        store = r.value
         // Every secret received so far can be derived back, also after a JSON round trip.
         const back = shachainFromJson(JSON.parse(JSON.stringify(shachainToJson(store))))
         t.ok(back.ok)
-        if (back.ok) t.equal(bytesToHex(deriveOldSecret(back.store, step.I)!), step.secret)
+        if (back.ok) t.equal(bytesToHex(deriveOldSecret(back.value, step.I)!), step.secret)
       } else {
         t.notOk(r.ok, `${s.name}: index ${step.I} rejected`)
         if (!r.ok) t.equal(r.error.reason, 'secret_mismatch')
@@ -51,7 +51,7 @@ t.test('shachain: derives every older secret; refuses gaps, repeats and unknown 
   for (let n = 0; n < 100; n++) {
     const r = insertSecret(store, commitmentIndex(n), perCommitmentSecret(seed, commitmentIndex(n)))
     if (!r.ok) { t.fail(r.error.detail); return }
-    store = r.store
+    store = r.value
   }
   t.ok(store.known.filter(k => k !== undefined).length <= 49)
   for (let n = 0; n < 100; n++) t.same(deriveOldSecret(store, commitmentIndex(n)), perCommitmentSecret(seed, commitmentIndex(n)))
@@ -59,7 +59,7 @@ t.test('shachain: derives every older secret; refuses gaps, repeats and unknown 
   const gap = insertSecret(store, commitmentIndex(101), perCommitmentSecret(seed, commitmentIndex(101)))
   t.match(gap, { ok: false, error: { reason: 'index_out_of_order' } })
   const repeat = insertSecret(store, commitmentIndex(99), perCommitmentSecret(seed, commitmentIndex(99)))
-  t.ok(repeat.ok && repeat.store === store, 'the last secret again: accepted, nothing changes')
+  t.ok(repeat.ok && repeat.value === store, 'the last secret again: accepted, nothing changes')
   const otherSeed = new Uint8Array(32).fill(0x43)
   t.match(insertSecret(store, commitmentIndex(99), perCommitmentSecret(otherSeed, commitmentIndex(99))), { ok: false, error: { reason: 'secret_mismatch' } })
   t.match(insertSecret(store, commitmentIndex(98), perCommitmentSecret(seed, commitmentIndex(98))), { ok: false, error: { reason: 'index_out_of_order' } })

@@ -19,7 +19,7 @@ t.test('shachain accepts every honest sequence and can derive each secret back',
     for (let k = 0; k < n; k++) {
       const r = insertSecret(store, commitmentIndex(k), perCommitmentSecret(seed, commitmentIndex(k)))
       if (!r.ok) return false
-      store = r.store
+      store = r.value
     }
     const k = Math.floor(n / 2)
     return compareBytes(deriveOldSecret(store, commitmentIndex(k))!, perCommitmentSecret(seed, commitmentIndex(k))) === 0 &&
@@ -39,7 +39,7 @@ t.test('shachain rejects any tampered secret, at the latest when the next secret
         if (k === bad) secret[bit >> 3]! ^= 1 << (bit & 7)
         const r = insertSecret(store, commitmentIndex(k), secret)
         if (!r.ok) return r.error.reason === 'secret_mismatch' && (k === bad || k === bad + 1)
-        store = r.store
+        store = r.value
       }
       return false
     }), { numRuns: 150 })

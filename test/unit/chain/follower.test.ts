@@ -3,7 +3,7 @@
 // fatal errors with no disconnects delivered, coalesced concurrent syncs.
 import t from 'tap'
 import type { BlockRef, ChainBlock, ChainWiped } from '../../../host/chain/backend.ts'
-import { ok } from '../../../host/chain/backend.ts'
+import { ok } from '../../../protocol/result.ts'
 import { ChainFollower, type ChainSource } from '../../../host/chain/follower.ts'
 import type { Height } from '../../../protocol/types.ts'
 

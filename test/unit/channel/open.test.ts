@@ -15,7 +15,7 @@ const open = openChannel({
 }, ka.signer).effects.find(e => e.kind === 'send')!
 const msg = (open.kind === 'send' ? open.msg : undefined) as OpenChannel
 const accept = (m: OpenChannel) => acceptChannel({ chainHash: CHAIN_HASH, minimumDepth: 3, local: kb.params, policy: defaultPolicy(), localShutdownScript: P2WPKH_B, height: 100 }, m, kb.signer)
-const refused = (m: OpenChannel): string | undefined => { const x = accept(m); return 'error' in x ? x.error.reason : undefined }
+const refused = (m: OpenChannel): string | undefined => { const x = accept(m); return x.ok ? undefined : x.error.reason }
 
 t.test('a valid open_channel is accepted', t => {
   t.equal(refused(msg), undefined)

@@ -73,9 +73,9 @@ t.test(`${ITERATIONS} schema-valid mutated messages never throw out of step()`, 
     if (!decoded.ok) continue
     accepted++
     const msg = {
-      ...decoded.msg,
-      ...('channel_id' in decoded.msg ? { channel_id: base.state.channelId } : {}),
-      ...('temporary_channel_id' in decoded.msg ? { temporary_channel_id: base.state.temporaryChannelId } : {}),
+      ...decoded.value,
+      ...('channel_id' in decoded.value ? { channel_id: base.state.channelId } : {}),
+      ...('temporary_channel_id' in decoded.value ? { temporary_channel_id: base.state.temporaryChannelId } : {}),
     } as PeerMessage
     try {
       const out = step(base.state, { kind: 'peer', msg }, base.party.signer)
@@ -103,7 +103,7 @@ t.test('mutated channel_reestablish against channels waiting for it never throws
     const base = r.pick(waiting)
     const decoded = decodeFrame(encodeMessage(mutate(r.pick(originals) as unknown as Record<string, unknown>) as unknown as PeerMessage, { validate: false }))
     if (!decoded.ok) continue
-    const msg = { ...decoded.msg, channel_id: base.state.channelId } as PeerMessage
+    const msg = { ...decoded.value, channel_id: base.state.channelId } as PeerMessage
     try {
       const out = step(base.state, { kind: 'peer', msg }, base.party.signer)
       outcomes.add(out.state.phase)

@@ -5,6 +5,7 @@ import t from 'tap'
 import { DriverPair } from './harness.ts'
 import { MemoryStore } from '../../../host/store/index.ts'
 import type { Msat } from '../../../protocol/types.ts'
+import { isSettled } from '../../../protocol/channel/index.ts'
 
 const idx = (trace: string[], entry: string): number => trace.indexOf(entry)
 
@@ -18,7 +19,7 @@ t.test('a payment A → B runs to completion, with every send after the write it
   t.equal(received.type === 'htlc_received' && received.htlc.amountMsat, 50_000, 'B received the HTLC once irrevocably committed')
   await p.b.driver!.command({ type: 'fulfill_htlc', id: 0, preimage: inv.preimage })
   await p.until(() => p.a.events.some(e => e.type === 'htlc_fulfilled') && p.b.events.some(e => e.type === 'htlc_settled'))
-  await p.until(() => p.a.driver!.state.localCommit!.spec.htlcs.length === 0 && p.b.driver!.state.localCommit!.spec.htlcs.length === 0 && p.a.driver!.state.nextRemoteCommit === undefined && p.b.driver!.state.nextRemoteCommit === undefined)
+  await p.until(() => isSettled(p.a.driver!.state) && isSettled(p.b.driver!.state))
   t.equal(p.b.driver!.state.localCommit!.spec.toLocalMsat, 50_000, 'B holds the 50,000 msat')
   t.equal(p.a.driver!.state.localCommit!.spec.toRemoteMsat, 50_000, 'A agrees')
 

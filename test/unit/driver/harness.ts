@@ -3,10 +3,10 @@
 // writes). Every port call is appended to one shared trace, so a test can assert the order in which
 // effects were executed.
 import { sha256 } from '../../../protocol/crypto/hash.ts'
-import { acceptChannel, bolt3Signer, fundingAsAgreed, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState } from '../../../protocol/channel/index.ts'
+import { acceptFromSeed, bolt3Signer, fundingAsAgreed, openFromSeed, type ChannelEvent, type ChannelSigner, type ChannelState } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
 import { ChannelDriver, type DriverOptions, type PersistRequest } from '../../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../../protocol/keys/channel.ts'
+import { channelKeys } from '../../../protocol/keys/channel.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
 import { FaultyStore } from '../../fixtures/faulty-store.ts'
@@ -41,14 +41,14 @@ export class DriverPair {
   b: Side
   readonly nodeA: NodeId
   readonly nodeB: NodeId
-  private readonly keysA = channelKeys(seed('a'))
-  private readonly keysB = channelKeys(seed('b'))
+  private readonly seedA = seed('a')
+  private readonly seedB = seed('b')
 
   /** `storeA`/`storeB` default to their own MemoryStore (wrapped in a FaultyStore either way);
    *  `driver` (both sides): driver options and the optional `defer` port. */
   constructor (storeA: Store = new MemoryStore(), storeB: Store = new MemoryStore(), private readonly driverConfig: { options?: DriverOptions; defer?: (fn: () => void) => void } = {}) {
-    this.a = { name: 'A', signer: bolt3Signer(this.keysA.secrets), store: new FaultyStore(storeA), events: [], sent: [], connected: true }
-    this.b = { name: 'B', signer: bolt3Signer(this.keysB.secrets), store: new FaultyStore(storeB), events: [], sent: [], connected: true }
+    this.a = { name: 'A', signer: bolt3Signer(channelKeys(this.seedA).secrets), store: new FaultyStore(storeA), events: [], sent: [], connected: true }
+    this.b = { name: 'B', signer: bolt3Signer(channelKeys(this.seedB).secrets), store: new FaultyStore(storeB), events: [], sent: [], connected: true }
     this.nodeA = bytesToHex(sha256(seed('nodeA'))).replace(/^../, '02') as NodeId
     this.nodeB = bytesToHex(sha256(seed('nodeB'))).replace(/^../, '03') as NodeId
   }
@@ -98,10 +98,11 @@ export class DriverPair {
 
   private deliver (to: Side, msg: PeerMessage): void {
     if (msg.type === 'open_channel' && to.driver === undefined) {
-      const accepted = acceptChannel({ chainHash: CHAIN_HASH, minimumDepth: 1, local: localSideParams(this.keysB, LIMITS), policy: defaultPolicy(), localShutdownScript: '0014' + '22'.repeat(20), height: 100 }, msg, to.signer)
-      if ('error' in accepted) throw new Error(`acceptChannel: ${accepted.error.detail}`)
-      to.driver = new ChannelDriver(accepted.state, to.signer, this.ports(to), this.driverConfig.options)
-      void to.driver.start(accepted)
+      const accepted = acceptFromSeed({ seed: this.seedB, chainHash: CHAIN_HASH, minimumDepth: 1, limits: LIMITS, policy: defaultPolicy(), localShutdownScript: '0014' + '22'.repeat(20), height: 100 }, msg)
+      if (!accepted.ok) throw new Error(`acceptChannel: ${accepted.error.detail}`)
+      to.signer = accepted.value.signer
+      to.driver = new ChannelDriver(accepted.value.step.state, to.signer, this.ports(to), this.driverConfig.options)
+      void to.driver.start(accepted.value.step)
       return
     }
     void to.driver!.peer(msg)
@@ -109,13 +110,14 @@ export class DriverPair {
 
   /** Opens a channel A → B and drives it to `normal`. */
   async open (capacitySat = 1_000_000, pushMsat = 0): Promise<void> {
-    const opened = openChannel({
-      temporaryChannelId: bytesToHex(seed('tmp')) as ChannelId, chainHash: CHAIN_HASH, channelType: 'static_remotekey',
-      fundingSat: capacitySat as Sat, pushMsat: pushMsat as Msat, feeratePerKw: 253, local: localSideParams(this.keysA, LIMITS),
+    const opened = openFromSeed({
+      seed: this.seedA, temporaryChannelId: bytesToHex(seed('tmp')) as ChannelId, chainHash: CHAIN_HASH, channelType: 'static_remotekey',
+      fundingSat: capacitySat as Sat, pushMsat: pushMsat as Msat, feeratePerKw: 253, limits: LIMITS,
       policy: defaultPolicy(), localShutdownScript: '0014' + '11'.repeat(20), height: 100,
-    }, this.a.signer)
-    this.a.driver = new ChannelDriver(opened.state, this.a.signer, this.ports(this.a), this.driverConfig.options)
-    await this.a.driver.start(opened)
+    })
+    this.a.signer = opened.signer
+    this.a.driver = new ChannelDriver(opened.step.state, this.a.signer, this.ports(this.a), this.driverConfig.options)
+    await this.a.driver.start(opened.step)
     await this.until(() => this.a.driver!.state.phase === 'awaiting_funding_depth' && this.b.driver?.state.phase === 'awaiting_funding_depth')
     await this.a.driver.chain(fundingAsAgreed(this.a.driver.state.setup, 1))
     await this.b.driver!.chain(fundingAsAgreed(this.b.driver!.state.setup, 1))

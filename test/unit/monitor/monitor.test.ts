@@ -293,7 +293,7 @@ t.test('JSON round trip: a parsed state decides exactly as the original', async 
   t.ok(parsed.ok, parsed.ok ? '' : parsed.error)
   if (!parsed.ok) return
   const x = monitorStep(a.state, { kind: 'tick' }, a.keys)
-  const y = monitorStep(parsed.state, { kind: 'tick' }, a.keys)
+  const y = monitorStep(parsed.value, { kind: 'tick' }, a.keys)
   t.same(y.actions, x.actions)
   t.same(JSON.parse(JSON.stringify(y.state)), JSON.parse(JSON.stringify(x.state)))
   const bad = parseMonitorState({ ...(json as object), height: -1 })

@@ -3,10 +3,9 @@
 // txids are made up and depths are fed by hand). A "restart" builds a new hub over the same inner
 // store, as a process restart would.
 import { sha256 } from '../../../protocol/crypto/hash.ts'
-import { bolt3Signer, openChannel, type ChannelEvent, type ChannelSigner } from '../../../protocol/channel/index.ts'
+import { isSettled, openFromSeed, type ChannelEvent } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
 import { ChannelDriver } from '../../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../../protocol/keys/channel.ts'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
@@ -149,8 +148,7 @@ const LIMITS = { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 5_000_000_0
 export class Client {
   readonly key = seed('client')
   readonly nodeId = nodeIdOf(this.key)
-  readonly keys = channelKeys(seed('chan'))
-  readonly signer: ChannelSigner = bolt3Signer(this.keys.secrets)
+  readonly channelSeed = seed('chan')
   readonly store = new MemoryStore()
   driver?: ChannelDriver
   hubSend: (msg: PeerMessage) => void = () => {}
@@ -181,12 +179,12 @@ export class Client {
    *  is not confirmed. Resolves once the hub has stored it, or refused it (`refused` says why). */
   async openUnconfirmed (hub: InProcessHub, capacitySat: number, pushMsat = 0, funding?: { txid: Txid; outputIndex: number }): Promise<{ refused?: string }> {
     const errorsBefore = this.received.filter(m => m.type === 'error').length
-    const opened = openChannel({
-      temporaryChannelId: bytesToHex(seed('tmp')) as ChannelId, chainHash: CHAIN_HASH, channelType: 'static_remotekey',
-      fundingSat: capacitySat as Sat, pushMsat: pushMsat as Msat, feeratePerKw: 253, local: localSideParams(this.keys, LIMITS),
+    const opened = openFromSeed({
+      seed: this.channelSeed, temporaryChannelId: bytesToHex(seed('tmp')) as ChannelId, chainHash: CHAIN_HASH, channelType: 'static_remotekey',
+      fundingSat: capacitySat as Sat, pushMsat: pushMsat as Msat, feeratePerKw: 253, limits: LIMITS,
       policy: defaultPolicy(), localShutdownScript: '0014' + '44'.repeat(20), height: hub.height,
-    }, this.signer)
-    this.driver = new ChannelDriver(opened.state, this.signer, {
+    })
+    this.driver = new ChannelDriver(opened.step.state, opened.signer, {
       persist: async req => { await this.store.write([put(`chan/${req.channelId}/state`, req.state)]) },
       send: msg => { this.hubSend(msg) },
       broadcastFunding: () => {},
@@ -202,7 +200,7 @@ export class Client {
         }
       },
     })
-    await this.driver.start(opened)
+    await this.driver.start(opened.step)
     const refusal = (): PeerMessage | undefined => this.received.filter(m => m.type === 'error').slice(errorsBefore)[0]
     await hub.until(() => refusal() !== undefined || (this.driver!.state.phase === 'awaiting_funding_depth' && hub.manager.get(this.driver!.channelId)?.peer === this.nodeId), 'funding signed or refused')
     const r = refusal()
@@ -217,10 +215,7 @@ export class Client {
   }
 
   get balanceMsat (): number { return this.driver!.state.localCommit!.spec.toLocalMsat }
-  get settled (): boolean {
-    const s = this.driver!.state
-    return s.localCommit!.spec.htlcs.length === 0 && s.remoteCommit!.spec.htlcs.length === 0 && s.nextRemoteCommit === undefined
-  }
+  get settled (): boolean { return isSettled(this.driver!.state) }
 }
 
 /** A started hub with a platform (its own funds) and a creator (half its channel pushed to it, so

@@ -15,22 +15,22 @@ import path from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { startHubHandshake, hubReceive, type HubHandshake } from '../../../protocol/auth/handshake.ts'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
-import { acceptChannel, bolt3Signer, fundingAsAgreed, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState, type Htlc } from '../../../protocol/channel/index.ts'
+import { acceptFromSeed, fundingAsAgreed, openFromSeed, type ChannelEvent, type ChannelSigner, type ChannelState, type Htlc } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
 import { ChannelDriver } from '../../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../../protocol/keys/channel.ts'
 import { encodeInvoice } from '../../../protocol/invoice/index.ts'
 import { fundingScriptPubkey } from '../../../protocol/tx/index.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Height, type Msat, type NodeId, type Sat, type Txid } from '../../../protocol/types.ts'
 import { decodeFrame, encodeMessage, type HtlcFailureReason, type OpenChannel, type PeerMessage } from '../../../protocol/wire/index.ts'
-import { ok, type BlockRef, type ChainBackend, type ChainBlock, type ChainListener, type ChainTx } from '../../../host/chain/backend.ts'
+import { ok } from '../../../protocol/result.ts'
+import type { BlockRef, ChainBackend, ChainBlock, ChainListener, ChainTx } from '../../../host/chain/backend.ts'
 import { FaultyStore } from '../../fixtures/faulty-store.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
 import type { HubClient } from '../../../client-sdk/index.ts'
 import { createNodeClient, type NodeClientOptionsInput } from '../../../client-sdk/node.ts'
 import type { SocketFactory, SocketLike } from '../../../client-sdk/transport/socket.ts'
+import { random32 } from '../../../host/random.ts'
 
-const random32 = (): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(32))
 const hashOf = (height: number): string => bytesToHex(sha256(new TextEncoder().encode(`fake block ${height}`)))
 const START_HEIGHT = 200
 
@@ -167,7 +167,7 @@ export class FakeHub {
     if (s !== this.socket) return
     const d = decodeFrame(data)
     if (!d.ok) throw new Error(`fake hub: bad frame from the client: ${d.error.detail}`)
-    const msg = d.msg
+    const msg = d.value
     if (this.auth?.phase !== 'authenticated') {
       const r = hubReceive(this.auth!, msg, this.hubKey, random32())
       if (!r.ok) throw new Error(`fake hub: handshake: ${r.error.detail}`)
@@ -214,20 +214,17 @@ export class FakeHub {
 
   /** Opens a channel funded by the hub, pushing `pushMsat` to the client, and mines its funding;
    *  resolves once both sides are in `normal` (with `confirm: false`, once both wait for the funding
-   *  depth, mining nothing: the test confirms it with confirmFunding()). */
+   *  depth, mining nothing: the test confirms it with mineFunding()). */
   async openChannel (client: HubClient, o: { capacitySat: number; pushMsat: number; confirm?: boolean }): Promise<void> {
-    const seed = random32()
-    const keys = channelKeys(seed)
-    const signer = bolt3Signer(keys.secrets)
-    const opened = openChannel({
-      temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: this.chain.genesis, channelType: 'static_remotekey',
+    const opened = openFromSeed({
+      seed: random32(), temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: this.chain.genesis, channelType: 'static_remotekey',
       fundingSat: o.capacitySat as Sat, pushMsat: o.pushMsat as Msat, feeratePerKw: 1_000,
-      local: localSideParams(keys, { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (o.capacitySat * 1000) as Msat, channelReserveSat: Math.floor(o.capacitySat / 100) as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 }),
+      limits: { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (o.capacitySat * 1000) as Msat, channelReserveSat: Math.floor(o.capacitySat / 100) as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 },
       policy: defaultPolicy(), localShutdownScript: '0014' + '33'.repeat(20), height: (await this.chain.tip()).ok ? START_HEIGHT : 0,
-    }, signer)
-    const driver = this.driverFor(opened.state, signer)
+    })
+    const driver = this.driverFor(opened.step.state, opened.signer)
     this.driver = driver
-    await driver.start(opened)
+    await driver.start(opened.step)
     await until(() => driver.state.phase === 'awaiting_funding_depth' && client.channels().some(c => c.phase === 'awaiting_funding_depth'), 'both sides awaiting the funding depth')
     if (o.confirm === false) return
     await this.chain.mine(1)
@@ -243,17 +240,15 @@ export class FakeHub {
 
   /** The client opens a channel (it funds it): the hub accepts it with fresh keys. */
   private accept (open: OpenChannel): void {
-    const keys = channelKeys(random32())
-    const signer = bolt3Signer(keys.secrets)
     const capacitySat = open.funding_satoshis
-    const accepted = acceptChannel({
-      chainHash: this.chain.genesis, minimumDepth: 1,
-      local: localSideParams(keys, { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat, channelReserveSat: Math.floor(capacitySat / 100) as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 }),
+    const accepted = acceptFromSeed({
+      seed: random32(), chainHash: this.chain.genesis, minimumDepth: 1,
+      limits: { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat, channelReserveSat: Math.floor(capacitySat / 100) as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 },
       policy: defaultPolicy(), localShutdownScript: '0014' + '33'.repeat(20), height: START_HEIGHT,
-    }, open, signer)
-    if ('error' in accepted) throw new Error(`fake hub: accept_channel: ${accepted.error.detail}`)
-    this.driver = this.driverFor(accepted.state, signer)
-    void this.driver.start(accepted)
+    }, open)
+    if (!accepted.ok) throw new Error(`fake hub: accept_channel: ${accepted.error.detail}`)
+    this.driver = this.driverFor(accepted.value.step.state, accepted.value.signer)
+    void this.driver.start(accepted.value.step)
   }
 
   /** A connection-level `error` (channel id 0), as the hub refuses a request_channel. */

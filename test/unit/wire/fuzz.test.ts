@@ -21,11 +21,11 @@ function breach (frame: string | Uint8Array): string | null {
   if (r.ok) {
     let again: ReturnType<typeof decodeFrame>
     try {
-      again = decodeFrame(encodeMessage(r.msg))
+      again = decodeFrame(encodeMessage(r.value))
     } catch (e) {
       return `accepted a message that does not re-encode: ${String(e)}`
     }
-    if (!again.ok || !isDeepStrictEqual(again.msg, r.msg)) return 'accepted message does not round-trip'
+    if (!again.ok || !isDeepStrictEqual(again.value, r.value)) return 'accepted message does not round-trip'
     return null
   }
   const { reason, path, detail } = r.error

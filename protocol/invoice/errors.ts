@@ -1,5 +1,6 @@
 // What decoding and encoding an invoice can fail with. A closed set of reasons (DESIGN.md rule 5):
 // an invoice from outside is either a value or one of these, never an exception.
+import { err, type Result } from '../result.ts'
 
 export type InvoiceErrorReason =
   | 'not_bech32'               // bad characters, mixed case, no separator, or a wrong checksum
@@ -32,8 +33,8 @@ export interface InvoiceError {
   readonly detail: string
 }
 
-export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: InvoiceError }
+/** An invoice, or a part of one, read or written: the value, or why not (protocol/result.ts). */
+export type InvoiceResult<T> = Result<T, InvoiceError>
 
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value })
-export const fail = <T = never>(reason: InvoiceErrorReason, field: string, detail: string): Result<T> =>
-  ({ ok: false, error: { reason, field, detail } })
+export const fail = <T = never>(reason: InvoiceErrorReason, field: string, detail: string): InvoiceResult<T> =>
+  err({ reason, field, detail })
