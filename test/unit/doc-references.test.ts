@@ -11,7 +11,8 @@ const DIRS = ['protocol', 'hub', 'client-sdk', 'scripts', 'test']
 function* sources (dir: string): Generator<string> {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name)
-    if (e.isDirectory()) { if (e.name !== 'node_modules' && !e.name.startsWith('.')) yield * sources(p) } else if (/\.(ts|md)$/.test(e.name)) yield p
+    // client-sdk/dist is the SDK's build output (npm run build:sdk), not a source.
+    if (e.isDirectory()) { if (e.name !== 'node_modules' && e.name !== 'dist' && !e.name.startsWith('.')) yield * sources(p) } else if (/\.(ts|md)$/.test(e.name)) yield p
   }
 }
 

@@ -27,7 +27,7 @@ import type { BlockRef, ChainBackend, ChainBlock, ChainListener, ChainTx } from 
 import { FaultyStore } from '../../fixtures/faulty-store.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
 import type { HubClient } from '../../../client-sdk/index.ts'
-import { createNodeClient } from '../../../client-sdk/node.ts'
+import { createNodeClient, type NodeClientOptionsInput } from '../../../client-sdk/node.ts'
 import type { SocketFactory, SocketLike } from '../../../client-sdk/transport/socket.ts'
 import { random32 } from '../../../host/random.ts'
 
@@ -121,7 +121,7 @@ class FakeSocket implements SocketLike {
 export interface FakeHubOptions {
   /** What the hub does with an HTLC the client offers: fulfil it (the default when it knows the
    *  preimage), fail it with a reason, or hold it (until settle()). */
-  decide?: (htlc: Htlc) => 'fulfill' | 'hold' | { fail: HtlcFailureReason }
+  decide?: (htlc: Htlc) => 'fulfill' | 'hold' | { fail: HtlcFailureReason; detail?: string }
 }
 
 /** The hub's side: handshake, hub_policy, and one channel it funds towards the client. */
@@ -142,7 +142,11 @@ export class FakeHub {
 
   constructor (private readonly opts: FakeHubOptions = {}) {}
 
+  /** While true, every connection attempt fails as if nothing listened. */
+  refuseConnections = false
+
   readonly socketFactory: SocketFactory = async () => {
+    if (this.refuseConnections) throw new Error('connect ECONNREFUSED (fake hub refusing connections)')
     const s: FakeSocket = new FakeSocket(data => this.onFrame(s, data), () => this.onClosed(s))
     setImmediate(() => {
       s.open()
@@ -177,6 +181,8 @@ export class FakeHub {
     }
     if (msg.type === 'ping') { this.send({ type: 'pong', ignored: '00'.repeat(msg.num_pong_bytes) }); return }
     if (msg.type === 'pong') return
+    // The test answers a request_channel itself (openChannel), or leaves it unanswered.
+    if (msg.type === 'request_channel') return
     if (msg.type === 'open_channel' && this.driver === undefined) { this.accept(msg); return }
     void this.driver?.peer(msg)
   }
@@ -190,7 +196,7 @@ export class FakeHub {
 
   /** A HubClient over an injected store (a new FaultyStore over `inner`: pass the inner store of a
    *  "crashed" client to restart it), created and connected. */
-  async client (o: { inner?: MemoryStore; nodeKey?: Uint8Array; payTimeoutMs?: number; eventRetryMs?: number; beforeConnect?: (c: HubClient) => void } = {}): Promise<{ client: HubClient; store: FaultyStore; inner: MemoryStore; nodeKey: Uint8Array }> {
+  async client (o: { inner?: MemoryStore; nodeKey?: Uint8Array; payTimeoutMs?: number; eventRetryMs?: number; beforeConnect?: (c: HubClient) => void; options?: Partial<NodeClientOptionsInput> } = {}): Promise<{ client: HubClient; store: FaultyStore; inner: MemoryStore; nodeKey: Uint8Array }> {
     const inner = o.inner ?? new MemoryStore()
     const store = new FaultyStore(inner)
     const nodeKey = o.nodeKey ?? random32()
@@ -199,7 +205,7 @@ export class FakeHub {
     const client = await createNodeClient({
       nodeKey, hubUrl: 'ws://fake.hub.invalid', hubId: this.hubId, dataDir, chain: this.chain, store, socketFactory: this.socketFactory,
       reconnectInitialMs: 5, reconnectMaxMs: 20, ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}),
-      ...(o.eventRetryMs !== undefined ? { eventRetryMs: o.eventRetryMs } : {}),
+      ...(o.eventRetryMs !== undefined ? { eventRetryMs: o.eventRetryMs } : {}), ...o.options,
     })
     o.beforeConnect?.(client)
     await client.connect()
@@ -207,8 +213,9 @@ export class FakeHub {
   }
 
   /** Opens a channel funded by the hub, pushing `pushMsat` to the client, and mines its funding;
-   *  resolves once both sides are in `normal`. */
-  async openChannel (client: HubClient, o: { capacitySat: number; pushMsat: number }): Promise<void> {
+   *  resolves once both sides are in `normal` (with `confirm: false`, once both wait for the funding
+   *  depth, mining nothing: the test confirms it with mineFunding()). */
+  async openChannel (client: HubClient, o: { capacitySat: number; pushMsat: number; confirm?: boolean }): Promise<void> {
     const opened = openFromSeed({
       seed: random32(), temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: this.chain.genesis, channelType: 'static_remotekey',
       fundingSat: o.capacitySat as Sat, pushMsat: o.pushMsat as Msat, feeratePerKw: 1_000,
@@ -219,9 +226,16 @@ export class FakeHub {
     this.driver = driver
     await driver.start(opened.step)
     await until(() => driver.state.phase === 'awaiting_funding_depth' && client.channels().some(c => c.phase === 'awaiting_funding_depth'), 'both sides awaiting the funding depth')
+    if (o.confirm === false) return
     await this.chain.mine(1)
     await driver.chain(fundingAsAgreed(driver.state.setup, 1))
     await until(() => driver.state.phase === 'normal' && client.channels().some(c => c.phase === 'normal' && c.link === 'up'), 'both sides normal')
+  }
+
+  /** Mines a block and tells the hub's side of the channel its funding's depth from now. */
+  async mineFunding (depth: number): Promise<void> {
+    await this.chain.mine(1)
+    await this.driver!.chain(fundingAsAgreed(this.driver!.state.setup, depth))
   }
 
   /** The client opens a channel (it funds it): the hub accepts it with fresh keys. */
@@ -267,12 +281,13 @@ export class FakeHub {
   }
 
   /** Fulfils (with the preimage it knows) or fails an HTLC the hub received. */
-  async settle (paymentHash: string, d: 'fulfill' | { fail: HtlcFailureReason } = 'fulfill'): Promise<void> {
+  async settle (paymentHash: string, d: 'fulfill' | { fail: HtlcFailureReason; detail?: string } = 'fulfill'): Promise<void> {
     const htlc = this.received.get(paymentHash)
     if (htlc === undefined) throw new Error('fake hub: no such HTLC')
     const preimage = this.preimages.get(paymentHash)
     if (d === 'fulfill' && preimage !== undefined) await this.driver!.command({ type: 'fulfill_htlc', id: htlc.id, preimage })
-    else await this.driver!.command({ type: 'fail_htlc', id: htlc.id, reason: d === 'fulfill' ? 'incorrect_or_unknown_payment_details' : d.fail })
+    else if (d === 'fulfill') await this.driver!.command({ type: 'fail_htlc', id: htlc.id, reason: 'incorrect_or_unknown_payment_details' })
+    else await this.driver!.command({ type: 'fail_htlc', id: htlc.id, reason: d.fail, ...(d.detail !== undefined ? { detail: d.detail } : {}) })
   }
 
   /** Offers the client an HTLC (the hub forwarding a payment to it). */
