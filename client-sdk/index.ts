@@ -14,3 +14,10 @@ export type { EventType, EventData } from './event-outbox.ts'
 export { ROLES, type Role, type ClientOptionsInput, type ClientHost } from './options.ts'
 export { connect, ConnectError, HubConnection, HubLink } from './transport/index.ts'
 export { nativeSocketFactory, type SocketFactory, type SocketLike } from './transport/socket.ts'
+// The chain source a client runs over (client-sdk/README.md "The chain"): implement ChainBackend to
+// bring your own (a node, an indexer), or use the btcd one from the Node entry.
+export {
+  type ChainBackend, type ChainFailure, type BroadcastFailure, type RejectReason, type ChainListener, type FollowOptions, type ChainWiped,
+  type BlockRef, type ChainBlock, type ChainTx, type ChainTxInput, type ChainTxOutput, type TxLookup, type TxOutInfo,
+} from '../host/chain/backend.ts'
+export { ok, err, type Result } from '../protocol/result.ts'

@@ -141,7 +141,7 @@ export class PaymentBook {
       return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'invoice already paid' }
     }
     if (rec.cancelled === true) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'invoice cancelled' }
-    if (htlc.amountMsat < rec.amountMsat) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: `amount ${htlc.amountMsat} < ${rec.amountMsat}` }
+    if (htlc.amountMsat < rec.amountMsat) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: `amount ${htlc.amountMsat} msat is below the invoice's ${rec.amountMsat} msat` }
     if (nowSec > rec.expiresAt) return { action: 'fail', reason: 'invoice_expired', detail: 'invoice expired' }
     const paid: InvoiceRecord = { ...rec, paidBy: by, receivedMsat: htlc.amountMsat, paidAt: nowSec }
     this.invoices.set(rec.paymentHash, paid, channelId, this.events?.attach('payment_received', rec.paymentHash, { paymentHash: rec.paymentHash, amountMsat: htlc.amountMsat, memo: rec.memo, channelId, paidAt: nowSec }, nowSec))

@@ -68,8 +68,9 @@ export type ChannelEvent =
   | { type: 'htlc_received'; htlc: Htlc }
   /** The peer fulfilled our HTLC: the preimage is stored; the host may fulfill upstream now. */
   | { type: 'htlc_fulfilled'; id: number; paymentHash: string; preimage: string }
-  /** The peer's failure of our HTLC is irrevocably committed: the host may fail upstream now. */
-  | { type: 'htlc_failed'; id: number; paymentHash: string; reason: HtlcFailureReason }
+  /** The peer's failure of our HTLC is irrevocably committed: the host may fail upstream now.
+   *  `detail`: the peer's own words with its update_fail_htlc, if it sent any (bounded by the wire schema). */
+  | { type: 'htlc_failed'; id: number; paymentHash: string; reason: HtlcFailureReason; detail?: string }
   /** The removal of an HTLC the peer offered is irrevocably committed (accounting). */
   | { type: 'htlc_settled'; id: number; fulfilled: boolean }
   /** Our policy failed an incoming HTLC once committed (dust exposure, CLTV window). */

@@ -17,6 +17,9 @@ import { serveRequests, type PayOutcome, type WorkerInit } from './ipc.ts'
 let chain: BtcdChainBackend | undefined
 let clients: HubClient[] = []
 const opening: Array<Promise<unknown>> = []
+/** How long an opening may wait without progress: the driver mines only once every client's funding
+ *  is out (an hour: far beyond any bench run). */
+const BENCH_WAIT_MS = 3_600_000
 
 async function waitUntil (cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -79,7 +82,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
   /** Platforms: start opening a channel of `capacitySat` each; resolves with the funding txids. */
   async open (args) {
     const capacitySat = Number(args.capacitySat)
-    for (const c of clients) opening.push(c.openChannel({ capacitySat }))
+    for (const c of clients) opening.push(c.openChannel({ capacitySat, timeoutMs: BENCH_WAIT_MS }))
     await waitUntil(() => clients.every(c => c.channels().some(ch => ch.fundingTxid !== null)), 'the funding transactions')
     return clients.map(c => c.channels()[0]!.fundingTxid)
   },
@@ -87,7 +90,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
    *  resolves with the hub's funding txids. */
   async request (args) {
     // In batches, so a few hundred clients do not ask the hub at the same instant.
-    const wish = typeof args.capacitySat === 'number' ? { capacitySat: args.capacitySat } : {}
+    const wish = { ...(typeof args.capacitySat === 'number' ? { capacitySat: args.capacitySat } : {}), timeoutMs: BENCH_WAIT_MS }
     const batch = typeof args.batch === 'number' ? args.batch : clients.length
     for (let i = 0; i < clients.length; i += batch) {
       const group = clients.slice(i, i + batch)

@@ -15,7 +15,8 @@ import ts from 'typescript'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const TOP = ['protocol', 'host', 'hub', 'client-sdk', 'scripts', 'test', 'docs']
-const SKIP = new Set(['node_modules', 'vectors'])
+// client-sdk/dist is the SDK's build output (npm run build:sdk), not a source.
+const SKIP = new Set(['node_modules', 'vectors', 'dist'])
 
 function * files (dir: string): Generator<string> {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

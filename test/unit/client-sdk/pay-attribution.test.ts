@@ -55,7 +55,7 @@ t.test('an add refused (insufficient balance) while another payment\'s commitmen
   t.same(await client.pay(b.invoice, { idempotencyKey: 'b' }), rb, 'B again: the same outcome')
 })
 
-t.test('many concurrent small payments, some refused for dust exposure while writes are in flight: every failure never left, every success did', async t => {
+t.test('many concurrent small payments, some refused for dust exposure while writes are in flight: each refused one waits for HTLCs in flight to settle, then is paid once', async t => {
   const { hub, client, store } = await setup(t, 500_000_000)
   // 400 sat HTLCs are trimmed (below the 546 sat dust limit plus the HTLC fee): at most 12 fit under
   // the 5,000 sat dust exposure limit at once.
@@ -67,23 +67,46 @@ t.test('many concurrent small payments, some refused for dust exposure while wri
   await until(() => heldRefusals(driverOf(client)) > 0, 'some refusals held behind the first write')
   store.release()
   const results: PayResult[] = await Promise.all([first, ...rest])
-  const ok = results.filter(r => r.ok)
-  const failed = results.filter(r => !r.ok)
-  t.ok(failed.length > 0, `${failed.length} refused`)
-  t.ok(ok.length > 0, `${ok.length} paid`)
   for (const [i, r] of results.entries()) {
-    const hash = invoices[i]!.paymentHash
-    if (r.ok) t.ok(hub.received.has(hash), `payment ${i}: paid, and the hub received its HTLC`)
-    else {
-      t.equal(r.reason, 'temporary_channel_failure', `payment ${i}: refused (${r.detail})`)
-      t.match(r.detail, /^dust_exposure/, `payment ${i}: for dust exposure`)
-      t.notOk(hub.received.has(hash), `payment ${i}: failed, and its HTLC never reached the hub`)
-    }
+    t.match(r, { ok: true, paymentHash: invoices[i]!.paymentHash }, `payment ${i}: paid`)
+    t.ok(hub.received.has(invoices[i]!.paymentHash), `payment ${i}: the hub received its HTLC`)
   }
+  t.equal(hub.received.size, 20, 'the hub received 20 HTLCs: each payment once')
   await until(() => client.channels()[0]!.settled, 'the channel settled')
-  const paid = ok.reduce((s, r) => s + (r.ok ? r.amountMsat + r.feeMsat : 0), 0)
-  t.equal(client.channels()[0]!.localMsat, 500_000_000 - paid, 'the balance moved by exactly the successes')
+  const paid = results.reduce((s, r) => s + (r.ok ? r.amountMsat + r.feeMsat : 0), 0)
+  t.equal(client.channels()[0]!.localMsat, 500_000_000 - paid, 'the balance moved by exactly the payments')
   t.equal(hub.clientMsat, client.channels()[0]!.localMsat, 'hub and client agree')
   const listed = await Promise.all(invoices.map((inv, i) => client.pay(inv.invoice, { idempotencyKey: `dust-${i}` })))
   t.same(listed, results, 'every retry with its key returns the first outcome')
+})
+
+t.test('a payment refused for dust exposure while the hub holds the HTLCs in flight stays pending (never failed, never sent) until one settles, then is paid', async t => {
+  let holding = true
+  const hub = new FakeHub({ decide: () => holding ? 'hold' : 'fulfill' })
+  const { client } = await hub.client({ payTimeoutMs: 1_000 })
+  t.teardown(async () => { await client.stop(); hub.cleanup() })
+  await hub.openChannel(client, { capacitySat: 1_000_000, pushMsat: 500_000_000 })
+  // 400 sat trimmed HTLCs: 12 fit under the 5,000 sat cap; the 13th is refused by our channel.
+  const held = Array.from({ length: 12 }, (_, i) => hub.invoice(400_000, `held ${i}`))
+  const heldPays = held.map((inv, i) => client.pay(inv.invoice, { idempotencyKey: `held-${i}` }))
+  await until(() => hub.received.size === 12, 'the hub holds 12 HTLCs')
+  const late = hub.invoice(400_000, 'late')
+  const r = await client.pay(late.invoice, { idempotencyKey: 'late' })
+  t.match(r, { ok: false, reason: 'timeout' }, 'no outcome yet: the payment waits, it is not failed')
+  t.notOk(hub.received.has(late.paymentHash), 'its HTLC was never sent')
+  t.match(
+    await client.pay(late.invoice, { idempotencyKey: 'late' }), { ok: false, reason: 'timeout' }, 'asked again with its key: still waiting',
+  )
+  t.notOk(hub.received.has(late.paymentHash), 'and still not sent')
+  holding = false
+  await hub.settle(held[0]!.paymentHash)
+  const paid = await client.pay(late.invoice, { idempotencyKey: 'late' })
+  t.match(paid, { ok: true, paymentHash: late.paymentHash }, 'paid once an HTLC in flight settled')
+  for (const inv of held.slice(1)) await hub.settle(inv.paymentHash)
+  for (const p of heldPays) t.match(await p, { ok: false, reason: 'timeout' }, 'the held ones had timed out (not final)')
+  await until(() => client.channels()[0]!.settled, 'the channel settled')
+  const outcomes = await Promise.all(held.map((inv, i) => client.pay(inv.invoice, { idempotencyKey: `held-${i}` })))
+  t.ok(outcomes.every(o => o.ok), 'every held payment was paid')
+  t.equal(hub.received.size, 13, 'the hub received each HTLC once')
+  t.equal(hub.clientMsat, client.channels()[0]!.localMsat, 'hub and client agree')
 })

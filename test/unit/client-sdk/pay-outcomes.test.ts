@@ -101,3 +101,62 @@ t.test('stop() ends a pay() still waiting: timeout (not final), at once, and the
   t.ok(Date.now() - started < 5_000, 'when the client stopped, not at its 600 s payTimeoutMs')
   t.match(r !== 'still waiting' && !r.ok ? r.detail : '', /do not pay again/, 'the detail says it is not final')
 })
+
+t.test('an invoice with whitespace around it (a trailing newline from a file or a terminal) is the same invoice: paid, and found again by its key', async t => {
+  const hub = new FakeHub()
+  const { client } = await hub.client({ payTimeoutMs: 5_000 })
+  t.teardown(async () => { await client.stop(); hub.cleanup() })
+  await hub.openChannel(client, { capacitySat: 1_000_000, pushMsat: 400_000_000 })
+  const a = hub.invoice(10_000_000, 'copied')
+  const paid = await client.pay(`${a.invoice}\n`, { idempotencyKey: 'copied-1' })
+  t.match(paid, { ok: true, paymentHash: a.paymentHash }, 'a trailing newline is trimmed')
+  t.same(
+    await client.pay(`  ${a.invoice}\r\n\t`, { idempotencyKey: 'copied-1' }), paid,
+    'the same invoice with other whitespace: the first outcome',
+  )
+  t.match(await client.pay(' \n '), { ok: false, reason: 'invalid_invoice' }, 'whitespace alone is no invoice')
+})
+
+t.test('a failure from the hub carries the hub\'s words (recipient_offline: who and for how long)', async t => {
+  const detail = '02aa… did not come back within 30000 ms'
+  const hub = new FakeHub({ decide: () => ({ fail: 'recipient_offline', detail }) })
+  const { client } = await hub.client({ payTimeoutMs: 5_000 })
+  t.teardown(async () => { await client.stop(); hub.cleanup() })
+  await hub.openChannel(client, { capacitySat: 1_000_000, pushMsat: 400_000_000 })
+  const a = hub.invoice(10_000_000, 'offline payee')
+  const failed: Array<{ reason: string; detail: string }> = []
+  client.on('payment_failed', e => { failed.push(e) })
+  const r = await client.pay(a.invoice)
+  t.match(r, { ok: false, reason: 'recipient_offline' })
+  t.equal(r.ok ? '' : r.detail, `failed by the hub: ${detail}`, 'pay() says what the hub said')
+  await until(() => failed.length === 1, 'payment_failed delivered')
+  t.equal(failed[0]!.detail, `failed by the hub: ${detail}`, 'and so does payment_failed')
+  const listed = await client.listPayments({ status: 'failed' })
+  t.match(
+    listed.items[0], { paymentHash: a.paymentHash, failure: { reason: 'recipient_offline', detail: `failed by the hub: ${detail}` } },
+    'and the stored record',
+  )
+})
+
+/** Every number in `text` that is an amount (not an id or a hash) is followed by its unit. */
+const amounts = (text: string): string[] => [...text.matchAll(/\b(\d{3,})\b(?! (?:msat|sat)\b)/g)].map(m => m[1]!)
+
+t.test('amounts in failures say their unit: msat in pay()\'s (the amount fields are msat), never a bare number or msat beside sat', async t => {
+  const hub = new FakeHub()
+  const { client } = await hub.client({ payTimeoutMs: 5_000 })
+  t.teardown(async () => { await client.stop(); hub.cleanup() })
+  // 400,000 sat ours; the hub asks us to keep a reserve of 1% of 1,000,000 sat.
+  await hub.openChannel(client, { capacitySat: 1_000_000, pushMsat: 400_000_000 })
+  const tooMuch = await client.pay(hub.invoice(450_000_000).invoice)
+  t.match(tooMuch, { ok: false, reason: 'insufficient_balance' })
+  const d1 = tooMuch.ok ? '' : tooMuch.detail
+  t.match(d1, /^the channel's balance 400000000 msat is below the \d+ msat to offer \(450000000 msat and the hub's fee\)$/, d1)
+  const intoReserve = await client.pay(hub.invoice(395_000_000).invoice)
+  t.match(intoReserve, { ok: false, reason: 'insufficient_balance' })
+  const d2 = intoReserve.ok ? '' : intoReserve.detail
+  t.match(d2, /^reserve: our balance would be \d+ msat, below the channel reserve of 10000000 msat the peer requires$/, d2)
+  for (const d of [d1, d2]) {
+    t.same(amounts(d), [], `no bare amount in "${d}"`)
+    t.notMatch(d, /\bsat\b/, 'and no sat beside msat')
+  }
+})

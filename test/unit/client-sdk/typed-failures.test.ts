@@ -15,6 +15,11 @@ t.test('openChannel with an empty wallet: ClientError insufficient_funds, with t
   t.equal(e.operation, 'openChannel', 'naming the call')
   t.equal(e.reason, 'insufficient_funds', 'the reason says what to do: fund the wallet')
   t.match(e.cause, { kind: 'insufficient_funds', available: 0 }, 'the wallet\'s typed error is kept')
+  t.match(
+    e.detail,
+    /^cannot fund the channel: the wallet has 0 sat spendable and the funding needs \d+ sat \(the capacity and the fee\): fund it/,
+    `the detail says it in words, with units (${e.detail})`,
+  )
   t.ok(CLIENT_FAILURE_REASONS.includes(e.reason), 'a reason of the closed set')
 })
 
