@@ -56,7 +56,7 @@ t.test('client-sdk/index.ts bundles for the browser with no Node built-in, ws or
 })
 
 t.test('the check catches a Node import: index.ts importing the Node entry fails it', async t => {
-  const r = await bundleForBrowser(`${fs.readFileSync(path.join(SDK, 'index.ts'), 'utf8')}\nimport '../sdk/node.ts'\n`)
+  const r = await bundleForBrowser(`${fs.readFileSync(path.join(SDK, 'index.ts'), 'utf8')}\nimport './node.ts'\n`)
   t.ok(r.builtins.some(b => b.startsWith('node:fs ')), `node:fs is reported (${r.builtins.join('; ')})`)
   t.ok(r.builtins.some(b => b.startsWith('node:http ')), 'and btcd\'s HTTP client')
   t.ok(r.builtins.some(b => b.startsWith('events ')), 'and the bare built-in `events` that LevelDB imports')
