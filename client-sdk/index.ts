@@ -2,7 +2,7 @@
 //
 // Browser-safe: a HubClient runs over the parts it is given — a Store (host/store), a ChainBackend
 // (host/chain), a Wallet (host/wallet, over a WalletStorage) and a WebSocket factory — and nothing
-// reachable from this file imports node:*, level or ws (test/unit/sdk/browser-bundle.test.ts bundles it
+// reachable from this file imports node:*, level or ws (test/unit/client-sdk/browser-bundle.test.ts bundles it
 // for the browser). Everything about channels runs through host/channel's ChannelDriver and the chain
 // monitors through host/monitor, the same code the hub runs. In Node, client-sdk/node.ts builds the
 // parts from a data directory (createNodeClient).

@@ -122,7 +122,7 @@ export interface Step { state: ChannelState; effects: Effect[] }
 
 /** A copy of a state that a step may modify: every object or array that steps modify in place is
  *  copied; everything else (commitments, specs, HTLCs, updates, messages) is replaced, never modified,
- *  and so is shared. test/unit/channel/purity.test.ts freezes inputs to hold every step to this. */
+ *  and so is shared. test/unit/protocol/channel/purity.test.ts freezes inputs to hold every step to this. */
 export function copyState (s: ChannelState): ChannelState {
   return {
     ...s,

@@ -39,7 +39,9 @@ async function payAll (client: HubClient, invoices: string[], concurrency: numbe
       const t0 = performance.now()
       const r = await client.pay(inv)
       const ms = performance.now() - t0
-      if (r.ok) { out.ok++; out.latenciesMs.push(ms); out.amountMsat += r.amountMsat; out.feeMsat += r.feeMsat } else { out.failed++; out.failures[r.reason] = (out.failures[r.reason] ?? 0) + 1 }
+      if (r.ok) {
+        out.ok++; out.latenciesMs.push(ms); out.amountMsat += r.amountMsat; out.feeMsat += r.feeMsat
+      } else { out.failed++; out.failures[r.reason] = (out.failures[r.reason] ?? 0) + 1 }
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane))
@@ -49,7 +51,10 @@ async function payAll (client: HubClient, invoices: string[], concurrency: numbe
 function merge (a: PayOutcome, b: PayOutcome): PayOutcome {
   const failures = { ...a.failures }
   for (const [k, v] of Object.entries(b.failures)) failures[k] = (failures[k] ?? 0) + v
-  return { ok: a.ok + b.ok, failed: a.failed + b.failed, latenciesMs: a.latenciesMs.concat(b.latenciesMs), failures, amountMsat: a.amountMsat + b.amountMsat, feeMsat: a.feeMsat + b.feeMsat }
+  return {
+    ok: a.ok + b.ok, failed: a.failed + b.failed, latenciesMs: a.latenciesMs.concat(b.latenciesMs), failures,
+    amountMsat: a.amountMsat + b.amountMsat, feeMsat: a.feeMsat + b.feeMsat,
+  }
 }
 
 const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
@@ -104,7 +109,9 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     const amountMsat = Number(args.amountMsat)
     return await Promise.all(clients.map(async (c, i) => {
       const n = perClient[i] ?? 0
-      return await Promise.all(Array.from({ length: n }, async (_, k) => (await c.createInvoice({ amountMsat, memo: `bench ${k}` })).invoice))
+      return await Promise.all(Array.from(
+        { length: n }, async (_, k) => (await c.createInvoice({ amountMsat, memo: `bench ${k}` })).invoice,
+      ))
     }))
   },
   /** Payers: client i pays `perClient[i]` with `concurrency` in flight each; all clients at once. */

@@ -24,12 +24,19 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const SDK_DIR = path.join(ROOT, 'client-sdk')
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
-interface LockEntry { version: string; integrity?: string; dev?: boolean; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; [k: string]: unknown }
+interface LockEntry {
+  version: string; integrity?: string; dev?: boolean; dependencies?: Record<string, string>; optionalDependencies?: Record<string,
+  string>; [k: string]: unknown,
+}
 
 /** The repository lockfile's entries the SDK's dependencies need, at the same paths (so each package
  *  resolves its dependencies as it does in the repository), for a project that depends on `tarball`. */
-function scratchLock (sdk: { name: string; version: string; dependencies: Record<string, string> }, tarball: string, integrity: string): unknown {
-  const root = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }).packages
+function scratchLock (
+  sdk: { name: string; version: string; dependencies: Record<string, string> }, tarball: string, integrity: string,
+): unknown {
+  const root = (JSON.parse(fs.readFileSync(
+    path.join(ROOT, 'package-lock.json'), 'utf8',
+  )) as { packages: Record<string, LockEntry> }).packages
   const out: Record<string, LockEntry> = {}
   const resolve = (from: string, name: string): string => {
     for (let base = from; ; base = base.slice(0, Math.max(0, base.lastIndexOf('/node_modules/')))) {
@@ -84,7 +91,10 @@ const paid = await platform.pay(invoice + '\\n', { idempotencyKey: 'order-42' })
 const e = await received
 const settled = () => platform.channels()[0].settled && creator.channels()[0].settled
 while (!settled()) await new Promise(resolve => setTimeout(resolve, 50))
-say({ event: 'done', paid, received: { id: e.id, amountMsat: e.amountMsat, memo: e.memo }, platform: platform.channels()[0], creator: creator.channels()[0] })
+say({
+  event: 'done', paid, received: { id: e.id, amountMsat: e.amountMsat, memo: e.memo },
+  platform: platform.channels()[0], creator: creator.channels()[0],
+})
 await platform.stop()
 await creator.stop()
 `
@@ -92,7 +102,9 @@ await creator.stop()
 /** A TypeScript user of the package: checked against its declarations only. */
 const TYPED = `import { createNodeClient, ClientError, type PayResult, type HubClient } from 'micropayout-client-sdk/node'
 import { CLIENT_FAILURE_REASONS, type ChainBackend } from 'micropayout-client-sdk'
-export async function pay (client: HubClient, invoice: string): Promise<PayResult> { return await client.pay(invoice, { idempotencyKey: 'k' }) }
+export async function pay (client: HubClient, invoice: string): Promise<PayResult> {
+  return await client.pay(invoice, { idempotencyKey: 'k' })
+}
 export const reasons: readonly string[] = CLIENT_FAILURE_REASONS
 export const isClientError = (e: unknown): boolean => e instanceof ClientError && e.reason === 'funding_not_confirmed'
 export type Chain = ChainBackend
@@ -104,22 +116,33 @@ t.test('the SDK builds, packs without tests or hub code, installs from its tarba
   let started = Date.now()
   await run(NPM, ['run', '--silent', 'build:sdk'], { cwd: ROOT })
   const buildMs = Date.now() - started
-  for (const f of ['index.js', 'index.d.ts', 'node.js', 'node.d.ts']) t.ok(fs.existsSync(path.join(SDK_DIR, 'dist/client-sdk', f)), `built dist/client-sdk/${f}`)
+  for (const f of ['index.js', 'index.d.ts', 'node.js', 'node.d.ts']) t.ok(
+    fs.existsSync(path.join(SDK_DIR, 'dist/client-sdk', f)), `built dist/client-sdk/${f}`,
+  )
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sdk-package-'))
   t.teardown(() => { fs.rmSync(scratch, { recursive: true, force: true }) })
   const rel = path.relative(ROOT, scratch)
   t.ok(rel.startsWith('..') || path.isAbsolute(rel), `the scratch project (${scratch}) is outside the repository`)
-  const packed = JSON.parse((await run(NPM, ['pack', '--json', '--pack-destination', scratch], { cwd: SDK_DIR })).stdout) as Array<{ filename: string; integrity: string; size: number; unpackedSize: number; files: Array<{ path: string }> }>
+  const packed = JSON.parse((await run(NPM, ['pack', '--json', '--pack-destination', scratch], { cwd: SDK_DIR })).stdout) as Array<{
+    filename: string; integrity: string; size: number; unpackedSize: number; files: Array<{ path: string }>
+  }>
   const pack = packed[0]!
   const files = pack.files.map(f => f.path)
-  t.same(files.filter(f => !f.startsWith('dist/') && f !== 'package.json' && f !== 'README.md'), [], 'nothing but the build, package.json and the README')
-  t.same(files.filter(f => /^dist\/(hub|test|scripts)\//.test(f) || /\.test\.|\/fixtures\/|\/helpers\//.test(f)), [], 'no hub, test or script file')
+  t.same(
+    files.filter(f => !f.startsWith('dist/') && f !== 'package.json' && f !== 'README.md'), [],
+    'nothing but the build, package.json and the README',
+  )
+  const notSdk = (f: string): boolean => /^dist\/(hub|test|scripts)\//.test(f) || /\.test\.|\/fixtures\/|\/helpers\//.test(f)
+  t.same(files.filter(notSdk), [], 'no hub, test or script file')
   t.same(files.filter(f => !/\.(js|d\.ts)$/.test(f) && f.startsWith('dist/')), [], 'the build is JavaScript and declarations only')
   t.ok(files.includes('dist/client-sdk/node.d.ts') && files.includes('dist/client-sdk/index.js'), 'both entries with their declarations')
-  t.comment(`build ${(buildMs / 1000).toFixed(1)} s; package ${pack.filename}: ${(pack.size / 1024).toFixed(0)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(0)} KiB unpacked, ${files.length} files`)
+  t.comment(`build ${(buildMs / 1000).toFixed(1)} s; package ${pack.filename}: ${(pack.size / 1024).toFixed(0)} KiB packed, ` +
+    `${(pack.unpackedSize / 1024).toFixed(0)} KiB unpacked, ${files.length} files`)
 
   // ── Install into the scratch project ──
-  const sdk = JSON.parse(fs.readFileSync(path.join(SDK_DIR, 'package.json'), 'utf8')) as { name: string; version: string; dependencies: Record<string, string> }
+  const sdk = JSON.parse(fs.readFileSync(path.join(SDK_DIR, 'package.json'), 'utf8')) as {
+    name: string; version: string; dependencies: Record<string, string>,
+  }
   const app = path.join(scratch, 'app')
   fs.mkdirSync(app)
   fs.renameSync(path.join(scratch, pack.filename), path.join(app, pack.filename))
@@ -138,14 +161,22 @@ t.test('the SDK builds, packs without tests or hub code, installs from its tarba
     how = 'npm ci --prefer-offline (a tarball was not in npm\'s cache)'
     await run(NPM, ['ci', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app })
   }
-  t.comment(`install: ${how}, ${((Date.now() - started) / 1000).toFixed(1)} s, ${fs.readdirSync(path.join(app, 'node_modules')).length} entries in node_modules`)
+  t.comment(`install: ${how}, ${((Date.now() - started) / 1000).toFixed(1)} s, ${fs.readdirSync(path.join(app, 'node_modules')).length} ` +
+    `entries in node_modules`)
   const installed = path.join(app, 'node_modules', sdk.name)
-  t.ok(fs.existsSync(path.join(installed, 'dist/client-sdk/node.js')) && !fs.lstatSync(installed).isSymbolicLink(), 'installed from the tarball (a copy, not a link to the repository)')
+  t.ok(
+    fs.existsSync(path.join(installed, 'dist/client-sdk/node.js')) && !fs.lstatSync(installed).isSymbolicLink(),
+    'installed from the tarball (a copy, not a link to the repository)',
+  )
 
   // ── Its declarations serve a TypeScript user ──
   fs.writeFileSync(path.join(app, 'typed.ts'), TYPED)
-  fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: true, types: [] }, files: ['typed.ts'] }))
-  const tsc = await run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app }).then(() => '', (e: { stdout?: string }) => e.stdout ?? String(e))
+  fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: {
+    strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: true, types: [],
+  }, files: ['typed.ts'] }))
+  const tsc = await run(
+    process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app },
+  ).then(() => '', (e: { stdout?: string }) => e.stdout ?? String(e))
   t.equal(tsc, '', 'a TypeScript file using the package type-checks against its declarations')
 
   // ── A platform pays a creator with it, against a real hub on a real btcd ──
@@ -154,7 +185,11 @@ t.test('the SDK builds, packs without tests or hub code, installs from its tarba
   const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc }, t)
   await fundHub(btc, hub, 2_000_000)
   fs.writeFileSync(path.join(app, 'platform.mjs'), APP)
-  const config = { hubUrl: hub.url, hubId: hub.hubId, btcdRpc: { host: btc.node.rpc.host, port: btc.node.rpc.port, user: btc.node.rpc.user, pass: btc.node.rpc.pass }, dataDir: path.join(scratch, 'data') }
+  const config = {
+    hubUrl: hub.url, hubId: hub.hubId,
+    btcdRpc: { host: btc.node.rpc.host, port: btc.node.rpc.port, user: btc.node.rpc.user, pass: btc.node.rpc.pass },
+    dataDir: path.join(scratch, 'data'),
+  }
   const child = spawn(process.execPath, ['platform.mjs', JSON.stringify(config)], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   let stderr = ''

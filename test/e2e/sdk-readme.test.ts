@@ -32,7 +32,9 @@ interface Listening { ws: string; hub_id: string; rpc: string; btcd_rpc_file: st
 /** `npx tsx hub/main.ts --data-dir D --port P --auto-mine 1`, as one process (node with tsx's loader,
  *  so a signal reaches the hub itself): resolves with its `listening` line. */
 async function startHub (dataDir: string, port: number): Promise<{ child: ChildProcess; listening: Listening }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'hub/main.ts', '--data-dir', dataDir, '--port', String(port), '--auto-mine', '1'], {
+  const child = spawn(process.execPath, [
+    '--import', 'tsx', 'hub/main.ts', '--data-dir', dataDir, '--port', String(port), '--auto-mine', '1',
+  ], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
@@ -82,15 +84,21 @@ t.test('client-sdk/README.md from zero: a platform funded by the faucet pays two
   // ── 1. The listening line and the credentials file ──
   const { ws: hubUrl, hub_id: hubId, rpc: adminUrl } = hub.listening
   t.equal(hubUrl, `ws://127.0.0.1:${port}`, 'the hub listens where it was told')
-  t.equal(path.resolve(ROOT, hub.listening.btcd_rpc_file), path.join(hubDir, 'btcd-rpc.json'), 'the node\'s login is in <data-dir>/btcd-rpc.json')
+  t.equal(
+    path.resolve(ROOT, hub.listening.btcd_rpc_file), path.join(hubDir, 'btcd-rpc.json'), 'the node\'s login is in <data-dir>/btcd-rpc.json',
+  )
   t.equal(fs.statSync(path.join(hubDir, 'btcd-rpc.json')).mode & 0o777, 0o600, 'readable by its owner only')
-  const btcdRpc = JSON.parse(fs.readFileSync(path.join(hubDir, 'btcd-rpc.json'), 'utf8')) as { host: string; port: number; user: string; pass: string }
+  const btcdRpc = JSON.parse(fs.readFileSync(path.join(hubDir, 'btcd-rpc.json'), 'utf8')) as {
+    host: string; port: number; user: string; pass: string
+  }
 
   // ── 2. Coins for the hub ──
   await admin(adminUrl, '/regtest/mine', { blocks: 101 })
 
   // ── 3. The app ──
-  const platform = await createNodeClient({ nodeKey: newKey(), hubUrl, hubId, dataDir: path.join(home, 'platform'), btcdRpc, role: 'platform' })
+  const platform = await createNodeClient({
+    nodeKey: newKey(), hubUrl, hubId, dataDir: path.join(home, 'platform'), btcdRpc, role: 'platform',
+  })
   clients.push(platform)
   await platform.connect()
   const faucet = await admin(adminUrl, '/regtest/faucet', { address: platform.newAddress(), amount_sat: 600_000 })
@@ -135,7 +143,9 @@ t.test('client-sdk/README.md from zero: a platform funded by the faucet pays two
   const chain = new BtcdChainBackend({ ...btcdRpc, notifications: false, pollMs: 0 })
   const funding = await chain.getRawTransaction(fundingTxid)
   await chain.close()
-  t.ok(funding.ok && funding.value !== null && funding.value.confirmations > 0, 'the same chain: the platform\'s funding is still confirmed')
+  t.ok(
+    funding.ok && funding.value !== null && funding.value.confirmations > 0, 'the same chain: the platform\'s funding is still confirmed',
+  )
 
   await platform.untilReestablished()
   for (const creator of creators) await creator.untilReestablished()
@@ -159,5 +169,8 @@ t.test('client-sdk/README.md from zero: a platform funded by the faucet pays two
     if (client === platform) platformSat = c.closed[0]!.localSat
   }
   while (platform.balances().onchain.totalSat < onchainBefore + platformSat) await sleep(200)
-  t.equal(platform.balances().onchain.totalSat, onchainBefore + platformSat, 'the auto-miner confirmed the close: the platform\'s wallet holds its balance')
+  t.equal(
+    platform.balances().onchain.totalSat, onchainBefore + platformSat,
+    'the auto-miner confirmed the close: the platform\'s wallet holds its balance',
+  )
 })

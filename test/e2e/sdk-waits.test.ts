@@ -11,6 +11,11 @@ import { useBtcd } from '../helpers/btcd.ts'
 import { fundHub, mineTx, startClient, startHub, tempDir, waitFor } from '../helpers/hub.ts'
 import { ClientError } from '../../client-sdk/index.ts'
 
+const FUNDING_WAIT = new RegExp(
+  '^waiting for 1 confirmation of the funding [0-9a-f]{64}:\\d+ of channel [0-9a-f]{64}, chain tip \\d+ has not moved for 3 s — on ' +
+  'regtest, mine blocks$',
+)
+
 async function failure (p: Promise<unknown>): Promise<ClientError> {
   const e = await p.then(() => undefined, (x: unknown) => x)
   if (!(e instanceof ClientError)) throw new Error(`expected a ClientError, got ${String(e)}`)
@@ -32,17 +37,19 @@ t.test('openChannel and requestChannel while nobody mines, close and untilReesta
   const open = await failure(platform.openChannel({ capacitySat: 500_000, timeoutMs: 3_000 }))
   t.equal(open.operation, 'openChannel')
   t.equal(open.reason, 'funding_not_confirmed', open.message)
-  t.match(open.detail, /^waiting for 1 confirmation of the funding [0-9a-f]{64}:\d+ of channel [0-9a-f]{64}, chain tip \d+ has not moved for 3 s — on regtest, mine blocks$/)
+  t.match(open.detail, FUNDING_WAIT)
   const opening = platform.channels()[0]!
   t.equal(opening.phase, 'awaiting_funding_depth', 'the channel goes on')
   await mineTx(btc, opening.fundingTxid!)
-  await waitFor(() => platform.channels()[0]!.phase === 'normal' && platform.channels()[0]!.link === 'up', 'the platform channel ready once mined')
+  await waitFor(
+    () => platform.channels()[0]!.phase === 'normal' && platform.channels()[0]!.link === 'up', 'the platform channel ready once mined',
+  )
 
   // ── requestChannel: the hub funds, nobody mines ──
   const request = await failure(creator.requestChannel({ timeoutMs: 3_000 }))
   t.equal(request.operation, 'requestChannel')
   t.equal(request.reason, 'funding_not_confirmed', request.message)
-  t.match(request.detail, /^waiting for 1 confirmation of the funding [0-9a-f]{64}:\d+ of channel [0-9a-f]{64}, chain tip \d+ has not moved for 3 s — on regtest, mine blocks$/)
+  t.match(request.detail, FUNDING_WAIT)
   const hubFunded = creator.channels()[0]!
   const again = creator.requestChannel({ timeoutMs: 60_000 })
   await mineTx(btc, hubFunded.fundingTxid!)
@@ -63,7 +70,9 @@ t.test('openChannel and requestChannel while nobody mines, close and untilReesta
   const close = await failure(platform.close({ timeoutMs: 2_000 }))
   t.equal(close.operation, 'close')
   t.equal(close.reason, 'hub_not_responding', close.message)
-  t.match(close.detail, /^channel [0-9a-f]{64}: waiting for the hub's shutdown for 2 s \(not connected to the hub\); the close goes on when the hub answers$/)
+  t.match(close.detail, new RegExp(
+    "^channel [0-9a-f]{64}: waiting for the hub's shutdown for 2 s \\(not connected to the hub\\); the close goes on when the hub answers$",
+  ))
 
   // ── The hub is back: the close goes on ──
   await hub.restart()

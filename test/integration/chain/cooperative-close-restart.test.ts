@@ -33,12 +33,18 @@ t.test('the host stops between closing_signed agreement and broadcast: after the
   t.ok(found.ok && found.value !== null && found.value.confirmations === 1, 'the closing tx confirmed')
   if (found.ok && found.value !== null) {
     const byValue = (x: number, y: number): number => x - y
-    t.same(found.value.tx.outputs.map(o => o.value).sort(byValue), [tx.localSat, tx.remoteSat].filter(v => v > 0).sort(byValue), 'paying what it said')
+    t.same(
+      found.value.tx.outputs.map(o => o.value).sort(byValue), [tx.localSat, tx.remoteSat].filter(v => v > 0).sort(byValue),
+      'paying what it said',
+    )
   }
   const after = await pendingClose(btc.chain, stored)
   t.same(after, { ok: true, value: undefined }, 'funding spent: nothing to resume')
   const again = await broadcastClose(btc.chain, tx)
-  t.same(again, { ok: true, value: { kind: 'already_out', reason: 'already_in_chain' } }, 'a second broadcast (the peer\'s, or ours again) is success')
+  t.same(
+    again, { ok: true, value: { kind: 'already_out', reason: 'already_in_chain' } },
+    'a second broadcast (the peer\'s, or ours again) is success',
+  )
   t.equal(p.b.state.closing.signedTx?.txid, tx.txid, 'the peer holds the same transaction')
 })
 
@@ -63,7 +69,9 @@ t.test('the hub restarts between closing_signed agreement and broadcast: resume 
   t.equal(closer.closed.size, 0)
 
   await closer.resume([channel(stored)])
-  t.match(lines, [{ event: 'closing_broadcast', channel_id: stored.channelId, ok: true, txid: tx.txid }], 'the stored closing tx is broadcast')
+  t.match(
+    lines, [{ event: 'closing_broadcast', channel_id: stored.channelId, ok: true, txid: tx.txid }], 'the stored closing tx is broadcast',
+  )
   const recorded = { closingTxid: tx.txid, toLocalSat: tx.localSat, toRemoteSat: tx.remoteSat, agreedFeeSat: tx.agreedFeeSat }
   t.match(closer.closed.get(stored.channelId), recorded, 'and the close is recorded')
   const agreed = p.a.events.find(e => e.type === 'closing_agreed')
