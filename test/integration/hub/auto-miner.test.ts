@@ -45,7 +45,9 @@ t.test('auto-miner: a waiting transaction is mined; an empty mempool mines nothi
     'the auto-miner to confirm the payment', 60_000,
   )
   t.pass('the payment was mined without anyone asking')
-  t.ok(hub.lines.some(l => l.event === 'auto_mined'), 'the hub logged auto_mined')
+  // The log line reaches us through the hub's stdout, which may lag the block it reports.
+  await waitFor(async () => hub.lines.some(l => l.event === 'auto_mined'), 'the hub to log auto_mined', 10_000)
+  t.pass('the hub logged auto_mined')
   const tip = await chain.tip()
   await sleep(QUIET_ROUNDS * 1000 + 500)
   t.same(await chain.tip(), tip, 'with the mempool empty, no block for several rounds')
