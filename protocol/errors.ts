@@ -104,7 +104,7 @@ export const REASONS = {
   peer_lying: 'close',                  // the peer's claims contradict what it signed or revealed
   peer_behind: 'close',                 // the peer lost state; our latest commitment is safe to use
   we_are_behind: 'close',               // proven: ask the peer to close, never broadcast ours
-  we_may_be_behind: 'close',            // not proven, but continuing could use a revoked state
+  we_may_be_behind: 'disconnect',       // the peer claims commitments we never signed, unproven: nothing changes (reestablish.ts)
 
   // ── Quiescence and splicing (BOLT #2 stfu, splice, interactive tx) ──
   quiescence_violation: 'disconnect',   // an update while quiescent, or stfu with pending updates

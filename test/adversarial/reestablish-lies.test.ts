@@ -21,7 +21,7 @@ import { fundHub, openFundedChannel, startClient, startHub, tempDir } from '../h
 import { Attacker, until } from './fixtures/attacker.ts'
 import { hubChannels } from './fixtures/hub-view.ts'
 import { honestParties } from './fixtures/honest.ts'
-import { confirmedSince, isConfirmed, tipHeight } from './fixtures/chain-view.ts'
+import { confirmedSince, isConfirmed, paidTo, tipHeight } from './fixtures/chain-view.ts'
 
 /** The delay the hub imposes on its peers' own outputs (channels.toSelfDelay), short to keep the test fast. */
 const HUB_TO_SELF_DELAY = 6
@@ -77,6 +77,8 @@ t.test('recv channel_reestablish (next_commitment_number it cannot prove) on a c
     resolved = p?.status === 'failed'
   }
   t.ok(resolved, 'the payer\'s payment failed: it paid nothing')
+  const failure = (await payer.listPayments()).items.find(x => x.paymentHash === inv.paymentHash)?.failure
+  t.comment(`the payer's payment failed: ${failure?.reason ?? '?'} (${failure?.detail ?? ''})`)
 
   // Now the payee broadcasts its latest commitment and claims the HTLC with the preimage.
   const latest = Math.max(...ch.commitments.keys())
@@ -89,6 +91,7 @@ t.test('recv channel_reestablish (next_commitment_number it cannot prove) on a c
   t.notOk(await isConfirmed(btc, success.txid), 'the payee never claims the HTLC on-chain: the hub timed it out first')
   const htlcOutpoints = (await confirmedSince(btc, start)).filter(x => x.tx.inputs.some(i => i.txid === commitment.txid))
   t.same(htlcOutpoints.map(x => x.tx.txid), [], 'nothing spends the payee\'s commitment: it never confirmed')
+  t.equal(await paidTo(btc, [ch.toRemoteScript, payee.walletScript], start), 0, 'the payee got nothing on-chain (its balance in the channel was 0)')
 
   t.equal(hub.lines.slice(hubLinesBefore).filter(l => l.event === 'fatal').length, 0, 'the hub stays up')
   await honest.untouched(t, before, 'after the lie')
