@@ -23,7 +23,8 @@ import { Attacker, until, type AttackerChannel, type Tamper } from './fixtures/a
 import { highS, once, random32Hex, wrongKeySignatures } from './fixtures/forge.ts'
 import { honestParties } from './fixtures/honest.ts'
 import { hubChannels } from './fixtures/hub-view.ts'
-import { admin, findSpend, hubWalletTotal, mineUntilSpent, tipHeight } from './fixtures/chain-view.ts'
+import { admin, tipHeight } from './fixtures/chain-view.ts'
+import { hubClosesWithLatest } from './fixtures/settle.ts'
 
 const btc = await useBtcd(t)
 const dir = tempDir('adv-bad-proofs')
@@ -170,27 +171,9 @@ async function wrongSecret (t: Test, secretFor: (ch: AttackerChannel) => string)
   await until(() => ch.notices().length > seen, 'the hub\'s answer', 20_000)
   t.match(ch.notices()[seen], /^error: bad_revocation_secret: per_commitment_secret does not match the point of commitment/, 'the hub fails the channel: error bad_revocation_secret')
   await waitFor(async () => (await hubChannels(hub)).find(r => r.channel_id === ch.channelId)?.phase === 'failed', 'the hub to fail the channel')
-  const row = (await hubChannels(hub)).find(r => r.channel_id === ch.channelId)!
-  t.equal(row.htlcs, 1, 'the hub\'s latest commitment holds the HTLC (never forwarded: its revocation never came)')
+  t.equal((await hubChannels(hub)).find(r => r.channel_id === ch.channelId)!.htlcs, 1, 'the hub\'s latest commitment holds the HTLC (never forwarded: its revocation never came)')
   t.notOk(payee.incoming.some(h => h.paymentHash === inv.paymentHash), 'the payee was never offered it')
-  const hubSat = Math.floor(row.local_msat! / 1000)
-  const attackerSat = Math.floor(row.remote_msat! / 1000)
-  const hubBefore = await hubWalletTotal(hub)
-  const start = await tipHeight(btc)
-  const funding = ch.state.setup.funding!
-  const commit = await mineUntilSpent(btc, funding.txid, funding.outputIndex, start, 10)
-  const outs = commit.tx.outputs
-  const hubVout = outs.findIndex(o => o.value === hubSat && o.scriptPubKey.startsWith('0020'))
-  t.ok(hubVout >= 0, `the hub's commitment pays the hub exactly its balance (${hubSat} sat, delayed)`)
-  const toAttacker = outs.filter(o => o.scriptPubKey === ch.toRemoteScript).reduce((n, o) => n + o.value, 0)
-  t.ok(toAttacker <= attackerSat, `the attacker's output (${toAttacker} sat) is no more than its balance (${attackerSat} sat; the funder pays the fee)`)
-  const sweep = await mineUntilSpent(btc, commit.tx.txid, hubVout, commit.height, 12)
-  const sweepFee = hubSat - sweep.tx.outputs[0]!.value
-  t.ok(sweep.tx.outputs.length === 1 && sweepFee > 0 && sweepFee < 2_000, `the hub sweeps its output (fee ${sweepFee} sat)`)
-  await btc.mine(1)
-  await waitFor(async () => (await hubWalletTotal(hub)) >= hubBefore + hubSat - sweepFee, 'the hub wallet holding the sweep')
-  t.equal(await hubWalletTotal(hub), hubBefore + hubSat - sweepFee, 'the hub wallet gained exactly its balance − the sweep fee')
-  t.equal(await findSpend(btc, commit.tx.txid, outs.findIndex(o => o.scriptPubKey === ch.toRemoteScript), commit.height), undefined, 'nothing of the hub\'s spends the attacker\'s output')
+  await hubClosesWithLatest(t, btc, hub, ch)
   await honest.untouched(t, before, 'after the failed channel')
   await honest.pays(t, 'after the failed channel')
   t.equal((await admin(hub, '/info')).status, 200, 'the hub stays up')

@@ -18,10 +18,12 @@ import t from 'tap'
 import path from 'node:path'
 import { useBtcd } from '../helpers/btcd.ts'
 import { fundHub, openFundedChannel, startClient, startHub, tempDir } from '../helpers/hub.ts'
-import { Attacker, until } from './fixtures/attacker.ts'
+import { Attacker, until, type AttackerChannel } from './fixtures/attacker.ts'
+import type { PeerMessage } from '../../protocol/wire/index.ts'
+import { hubClosesWithLatest } from './fixtures/settle.ts'
 import { hubChannels } from './fixtures/hub-view.ts'
 import { honestParties } from './fixtures/honest.ts'
-import { confirmedSince, isConfirmed, paidTo, tipHeight } from './fixtures/chain-view.ts'
+import { admin, confirmedSince, isConfirmed, paidTo, tipHeight } from './fixtures/chain-view.ts'
 
 /** The delay the hub imposes on its peers' own outputs (channels.toSelfDelay), short to keep the test fast. */
 const HUB_TO_SELF_DELAY = 6
@@ -96,4 +98,56 @@ t.test('recv channel_reestablish (next_commitment_number it cannot prove) on a c
   t.equal(hub.lines.slice(hubLinesBefore).filter(l => l.event === 'fatal').length, 0, 'the hub stays up')
   await honest.untouched(t, before, 'after the lie')
   await honest.pays(t, 'after the lie')
+})
+
+/** A channel the attacker funded (pushing the hub 50,000 sat, so both sides have a balance at stake),
+ *  with one payment dance done (it offers an HTLC to itself; the hub cannot send it back through the
+ *  same channel's, so it fails): commitment numbers and revealed secrets past 0. */
+async function usedChannel (): Promise<{ a: Attacker; ch: AttackerChannel }> {
+  const a = await connectAttacker()
+  const ch = await a.fundedChannel(btc, 200_000, { pushMsat: 50_000_000 })
+  height = await tipHeight(btc)
+  const inv = a.invoice(10_000_000)
+  await ch.offer({ amountMsat: 10_000_000, paymentHash: inv.paymentHash, recipient: a.nodeId })
+  await until(() => ch.settled && (ch.state.localCommit?.index ?? 0) >= 2, 'the dance to finish')
+  return { a, ch }
+}
+
+/** The attacker reconnects and sends `lie` in place of its channel_reestablish; resolves with the hub's answer. */
+async function lieOnReconnect (a: Attacker, ch: AttackerChannel, lie: (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => PeerMessage): Promise<string> {
+  ch.tamper = msg => msg.type === 'channel_reestablish' ? lie(msg) : msg
+  const seen = ch.notices().length
+  await a.reconnect()
+  await until(() => ch.notices().length > seen, 'the hub\'s answer')
+  ch.tamper = undefined
+  return ch.notices()[seen]!
+}
+
+for (const [name, lie, expect] of [
+  ['a forged your_last_per_commitment_secret', (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => ({ ...m, your_last_per_commitment_secret: '42'.repeat(32) }), /^error: peer_lying: your_last_per_commitment_secret is not our secret/],
+  ['a next_revocation_number it cannot prove', (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => ({ ...m, next_revocation_number: m.next_revocation_number + 3, your_last_per_commitment_secret: '42'.repeat(32) }), /^error: peer_lying: next_revocation_number \d+ > \d+ without a valid secret/],
+  ['numbers below the hub\'s: it claims to have lost state', (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => ({ ...m, next_commitment_number: m.next_commitment_number - 1 }), /^error: peer_behind: next_commitment_number/],
+] as const) {
+  t.test(`recv channel_reestablish (${name}) on own channel: the hub fails it and closes with its latest commitment`, async t => {
+    const before = await honest.view()
+    const { a, ch } = await usedChannel()
+    t.match(await lieOnReconnect(a, ch, lie), expect, 'the hub answers with an error naming the lie')
+    await hubClosesWithLatest(t, btc, hub, ch)
+    await honest.untouched(t, before, 'after the lie')
+    await honest.pays(t, 'after the lie')
+  })
+}
+
+t.test('recv channel_reestablish (next_commitment_number it cannot prove) on a hub-funded channel without HTLCs: the hub\'s coins are never locked; its operator can still close', async t => {
+  const before = await honest.view()
+  const a = await connectAttacker()
+  const ch = await a.hubFundedChannel(btc)
+  t.match(await lieOnReconnect(a, ch, m => ({ ...m, next_commitment_number: m.next_commitment_number + 5 })), /^warning: we_may_be_behind: next_commitment_number/, 'a warning: the claim changes nothing')
+  a.close()
+  const row = (await hubChannels(hub)).find(r => r.channel_id === ch.channelId)!
+  t.equal(row.phase, 'normal', 'the channel is still normal at the hub (its peer is away)')
+  const r = await admin(hub, '/channels/force-close', { channel_id: ch.channelId })
+  t.same([r.status, r.body.broadcast], [200, true], 'the operator closes it with the hub\'s latest commitment')
+  await hubClosesWithLatest(t, btc, hub, ch)
+  await honest.untouched(t, before, 'after the lie')
 })
