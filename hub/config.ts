@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import {
-  DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
   MAX_FUNDING_TIMEOUT_BLOCKS,
 } from '../protocol/limits.ts'
 import type { NodeId } from '../protocol/types.ts'
@@ -18,7 +18,7 @@ const MAX_ALLOWED_NODE_IDS = 100_000
 
 const channelsDefaults = {
   fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: 6, maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
-  maxUnconfirmed: DEFAULT_MAX_UNCONFIRMED_CHANNELS, fundingTimeoutBlocks: DEFAULT_FUNDING_TIMEOUT_BLOCKS, openOnPayment: true, zeroConf: false,
+  maxUnconfirmed: DEFAULT_MAX_UNCONFIRMED_CHANNELS, fundingTimeoutBlocks: DEFAULT_FUNDING_TIMEOUT_BLOCKS, fundingSignedTimeoutMs: DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, openOnPayment: true, zeroConf: false,
   feeratePerKw: 253, dustLimitSat: 546, reservePercent: 1, toSelfDelay: 144, maxAcceptedHtlcs: 100, htlcMinimumMsat: 1,
 }
 
@@ -67,6 +67,9 @@ export const hubConfigSchema = z.strictObject({
     /** Blocks after funding_created before a channel the peer funded, whose funding has not made it
      *  ready, is abandoned and forgotten (BOLT #2: at most 2016; protocol/limits.ts says why). */
     fundingTimeoutBlocks: int(6, MAX_FUNDING_TIMEOUT_BLOCKS).default(DEFAULT_FUNDING_TIMEOUT_BLOCKS),
+    /** How long the hub waits for funding_signed on a channel it funds, its coins set aside (ms);
+     *  then the channel is forgotten and the coins freed (protocol/limits.ts says why). */
+    fundingSignedTimeoutMs: int(1_000, 3_600_000).default(DEFAULT_FUNDING_SIGNED_TIMEOUT_MS),
     /** Open a hub-funded channel to a payee when a payment for it arrives and it has none. */
     openOnPayment: z.boolean().default(true),
     /** Zero-conf for hub-funded channels: when the payee's accept_channel asks for minimum_depth 0,
