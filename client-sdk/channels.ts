@@ -1,36 +1,38 @@
-// The client's channels with the hub: one ChannelDriver each (protocol/driver, the same runner the hub
+// The client's channels with the hub: one ChannelDriver each (host/channel, the same runner the hub
 // uses), their persistence in the client's own store, message routing, funding from the client's
 // wallet, funding watching, and the cooperative closing transaction.
 //
-// A channel's first durable write (funding_created / funding_signed) carries its key seed too
-// (records.ts chanmeta/…), so after a restart every funded channel comes back with its keys. That
-// write creates the channel's state and meta records (create-only: refused if either exists), and the
-// channel's later writes wait for it: a channel id the hub names twice can never replace our record of
-// another channel (nor can our own bug). A funding_created from the hub naming the id of a channel we
-// know is refused before it reaches a channel.
+// A channel is stored as the hub stores its channels (host/channel/record.ts: the hub's node id, the
+// key seed, the state) by the same batch (host/channel/persist.ts, carrying the PaymentBook's records),
+// so after a restart every funded channel comes back with its keys. A new channel first claims its id
+// with a create-only write, and its writes wait for the claim: a channel id the hub names twice can
+// never replace our record of another channel (nor can our own bug). A funding_created from the hub
+// naming the id of a channel we know is refused before it reaches a channel.
 //
 // The hub's funding of a channel it opens to us is checked like the hub checks ours: every block we
-// look the funding outpoint up on our own node (hub/chain/funding-output.ts) and the channel machine
+// look the funding outpoint up on our own node (host/chain/funding-output.ts) and the channel machine
 // abandons the channel if the output is missing or does not pay the 2-of-2 exactly the capacity
 // (protocol/channel/funding-check.ts); channel_ready waits for our own fundingConfirmations.
-import { ChannelDriver, channelKeys, localSideParams, type ChannelKeys, type DriverPorts } from '../protocol/driver/index.ts'
+import { ChannelDriver, ChannelWriter, loadPreimage, loadStoredChannels } from '../host/channel/index.ts'
+import type { ChannelWriteHost, DriverPorts } from '../host/channel/index.ts'
+import { channelKeys, localSideParams, type ChannelKeys } from '../protocol/keys/channel.ts'
 import { acceptChannel, bolt3Signer, channelIdFromFunding, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../protocol/channel/index.ts'
 import { defaultPolicy } from '../protocol/channel/policy.ts'
-import { channelError } from '../protocol/errors.ts'
+import { channelError, errorText } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
 import { fundingScriptPubkey, buildClosingTx, closingAmounts, fundingOutput, finalizeFundingSpend, signFundingSpend, verifyFundingSpend } from '../protocol/tx/index.ts'
 import { parseTx, txHex, txid as txidOf } from '../protocol/tx/serialize.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../protocol/types.ts'
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
-import type { ChainBackend } from '../hub/chain/backend.ts'
-import { lookupFunding } from '../hub/chain/funding-output.ts'
-import type { Wallet } from '../hub/wallet/wallet.ts'
-import { create, keys as storeKeys, parseJsonValue, put, StoreConflict, type Store } from '../hub/store/index.ts'
-import { channelMeta, readRecord, recordKeys, type ChannelMeta } from './records.ts'
+import type { ChainBackend } from '../host/chain/backend.ts'
+import { lookupFunding } from '../host/chain/funding-output.ts'
+import type { Wallet, WalletError } from '../host/wallet/wallet.ts'
+import { StoreConflict, type Store } from '../host/store/index.ts'
+import { crashPoints } from '../host/crash-points.ts'
+import { ClientError } from './errors.ts'
 import type { ClientOptions } from './options.ts'
 import type { Carried } from './payments.ts'
 import { SignDefer } from './sign-defer.ts'
-import { crashPoint } from './crash-points.ts'
 
 /** Our limits on the hub (BOLT #2 open_channel/accept_channel fields). */
 const DUST_LIMIT_SAT = 354
@@ -38,22 +40,23 @@ const TO_SELF_DELAY = 144
 const MAX_ACCEPTED_HTLCS = 100
 /** BOLT #2 suggests a reserve of 1% of the channel; never below the dust limit. */
 const reserveFor = (capacitySat: number): Sat => Math.max(DUST_LIMIT_SAT, Math.floor(capacitySat / 100)) as Sat
+const crashPoint = crashPoints('SDK_CRASH_AT')
 
 export interface ClientChannel {
   driver: ChannelDriver
   keys: ChannelKeys
   signer: ChannelSigner
-  meta: ChannelMeta
-  metaWritten: boolean
-  /** The first, create-only write while it is on its way (later writes wait for it). */
-  created?: Promise<void>
+  /** 32-byte hex seed of the channel's keys (stored in its record). */
+  seed: string
+  /** Its durable writes (host/channel/persist.ts); `writer.stored` once its id is claimed. */
+  writer: ChannelWriter
   /** The hub's last closing_signed (fee and signature): with ours it makes the closing tx. */
   peerClosing?: { feeSat: number; signature: string }
   /** What the agreed closing transaction pays (see CloseResult). */
   closingTx?: { txid: Txid; hex: string; localSat: Sat; remoteSat: Sat; feeSat: Sat; agreedFeeSat: Sat; trimmedLocalSat: Sat; trimmedRemoteSat: Sat }
   /** Set when our wallet could not fund the channel we opened. */
-  fundingError?: string
-  /** Settles once the closing tx was handed to the node (accepted, or already known). */
+  fundingError?: WalletError
+  /** Resolves once the closing tx was handed to the node (accepted, or already known). */
   closingBroadcast?: Promise<void>
 }
 
@@ -66,7 +69,7 @@ export interface ChannelSetHost {
   event (ch: ClientChannel, ev: ChannelEvent): void
   /** Something went wrong that the client should report (never thrown into the transport). */
   warn (what: string): void
-  /** A persist batch with these monitor updates is durable (the chain monitors, monitoring.ts). */
+  /** A persist batch with these monitor updates is durable (the chain monitors, host/monitor/channel-monitors.ts). */
   persisted? (channelId: string, updates: readonly MonitorUpdate[]): void
   /** Records to write in the same atomic batch as this channel write (the PaymentBook's: payments.ts
    *  says why each may wait for it), told once the batch is durable or failed. */
@@ -87,6 +90,10 @@ export class ChannelSet {
   private genesis = ''
   private stopFollow: (() => void) | undefined
   private readonly signs = new SignDefer()
+  /** Channels that must not run: stored state older than their chain monitor's (scenario 6). */
+  private readonly blocked = new Set<ClientChannel>()
+  /** Every channel's writes: the group-committed store, watched by SignDefer, carrying the PaymentBook's records. */
+  private readonly writes: ChannelWriteHost
 
   constructor (
     private readonly store: Store,
@@ -94,35 +101,40 @@ export class ChannelSet {
     private readonly chain: ChainBackend,
     private readonly opts: ClientOptions,
     private readonly host: ChannelSetHost,
-  ) {}
+  ) {
+    this.writes = {
+      write: ops => this.signs.write(() => this.store.write(ops)),
+      carry: req => this.host.carry?.(req.channelId, req.monitor),
+      crashPoint,
+      persisted: (id, updates) => { this.host.persisted?.(id, updates) },
+    }
+  }
 
   get tipHeight (): number { return this.height }
   channels (): ClientChannel[] { return [...this.all] }
   get (channelId: string): ClientChannel | undefined { return this.byId.get(channelId) }
 
   /** Loads every stored channel (restored: link down, everything in it durable) and starts
-   *  following the chain. */
+   *  following the chain. Rejects with a ClientError (chain_unavailable) if the chain does not answer. */
   async start (): Promise<void> {
     const genesis = await this.chain.getBlockHash(0)
-    if (!genesis.ok || genesis.value === null) throw new Error(`chain: cannot read the genesis block: ${genesis.ok ? 'none' : genesis.error.detail}`)
+    if (!genesis.ok) throw new ClientError('create', 'chain_unavailable', `the genesis block: ${genesis.error.detail}`, genesis.error)
+    if (genesis.value === null) throw new ClientError('create', 'chain_unavailable', 'the chain has no genesis block')
     this.genesis = genesis.value
     const tip = await this.chain.tip()
-    if (!tip.ok) throw new Error(`chain: ${tip.error.detail}`)
+    if (!tip.ok) throw new ClientError('create', 'chain_unavailable', tip.error.detail, tip.error)
     this.height = tip.value.height
-    for await (const [key] of this.store.iterate('chanmeta/')) {
-      const id = key.slice('chanmeta/'.length)
-      const meta = await readRecord(this.store, key, channelMeta)
-      const raw = await this.store.get(storeKeys.channelState(id))
-      if (meta === undefined || raw === undefined) continue
-      const state = parseJsonValue(raw) as ChannelState
-      const ch = this.make(state, meta, true)
+    for (const r of await loadStoredChannels(this.store)) {
+      const state = r.state
+      const ch = this.make(state, r.seed, true)
       await ch.driver.restored()
       await ch.driver.chain({ type: 'block', height: this.height })
       // A funding we built and stored but may not have broadcast before a crash: broadcast again.
-      if (meta.funder && state.phase === 'awaiting_funding_depth' && state.setup.funding !== undefined) await this.broadcastFunding(state.setup.funding.txid)
+      const funding = state.setup.funding
+      if (state.setup.isFunder && state.phase === 'awaiting_funding_depth' && funding !== undefined) await this.broadcastFunding(funding.txid)
     }
     const follow = await this.chain.follow({ connected: async b => { await this.onBlock(b.height) } })
-    if (!follow.ok) throw new Error(`chain follow: ${follow.error.detail}`)
+    if (!follow.ok) throw new ClientError('create', 'chain_unavailable', `following the chain: ${follow.error.detail}`, follow.error)
     this.stopFollow = follow.value
     await this.checkFundingDepths()
   }
@@ -138,10 +150,18 @@ export class ChannelSet {
 
   stop (): void { this.stopFollow?.(); this.stopFollow = undefined }
 
-  private make (state: ChannelState, meta: ChannelMeta, metaWritten: boolean): ClientChannel {
-    const keys = channelKeys(hexToBytes(meta.seed))
+  /** A stale channel (its monitor holds newer state, scenario 6) must not run: it gets no message,
+   *  block or reconnection from now on; its chain monitor closes it with the newest commitment. */
+  block (channelId: string): void {
+    const ch = this.byId.get(channelId)
+    if (ch !== undefined) this.blocked.add(ch)
+  }
+
+  private make (state: ChannelState, seed: string, stored: boolean): ClientChannel {
+    const keys = channelKeys(hexToBytes(seed))
     const signer = bolt3Signer(keys.secrets)
-    const ch = { keys, signer, meta, metaWritten } as ClientChannel
+    const ch = { keys, signer, seed } as ClientChannel
+    ch.writer = new ChannelWriter(this.opts.hubId, seed, this.writes, { stored })
     ch.driver = new ChannelDriver(state, signer, this.ports(ch))
     this.all.add(ch)
     this.byId.set(state.channelId, ch)
@@ -151,33 +171,10 @@ export class ChannelSet {
 
   private ports (ch: ClientChannel): DriverPorts {
     return {
-      persist: async req => {
-        // The first write creates the channel's records; the ones handed in before it is durable
-        // wait for it (if it is refused, none of them may land).
-        const first = ch.metaWritten ? undefined : ch.created
-        if (first !== undefined) await first
-        const creating = !ch.metaWritten && ch.created === undefined
+      persist: req => {
         // Once the real channel id is fixed (funding_created/funding_signed), route by it too.
         if (this.byId.get(req.channelId) === undefined) this.byId.set(req.channelId, ch)
-        const state = storeKeys.channelState(req.channelId)
-        const ops = [creating ? create(state, req.state) : put(state, req.state), ...req.monitor.map(m => put(storeKeys.monitorUpdate(req.channelId, m.seq), m))]
-        if (creating) ops.push(create(recordKeys.channelMeta(req.channelId), ch.meta))
-        const carried = this.host.carry?.(req.channelId, req.monitor)
-        if (carried !== undefined) ops.push(...carried.ops)
-        const point = `persist:${req.monitor[0]?.kind ?? 'state'}`
-        crashPoint('before', point)
-        const written = this.signs.write(() => this.store.write(ops))
-        if (creating) ch.created = written
-        try {
-          await written
-        } catch (e) {
-          carried?.failed(e)
-          throw e
-        }
-        crashPoint('after', point)
-        ch.metaWritten = true
-        carried?.durable()
-        this.host.persisted?.(req.channelId, req.monitor)
+        return ch.writer.persist(req)
       },
       send: msg => {
         // funding_created fixes the real channel id (no write yet on the opener's side): route by it from now.
@@ -221,7 +218,7 @@ export class ChannelSet {
       fundingSat: capacitySat as Sat, pushMsat: 0 as Msat, feeratePerKw: this.opts.commitmentFeeratePerKw,
       local: this.localParams(keys, capacitySat), policy: defaultPolicy(), localShutdownScript: this.shutdownScript(), height: this.height,
     }, signer)
-    const ch = this.make(step.state, { seed: bytesToHex(seed), funder: true }, false)
+    const ch = this.make(step.state, bytesToHex(seed), false)
     await ch.driver.start(step)
     return ch
   }
@@ -237,10 +234,10 @@ export class ChannelSet {
     }, open, signer)
     if ('error' in r) {
       this.host.warn(`refused open_channel: ${r.error.reason}: ${r.error.detail}`)
-      this.host.send({ type: 'error', channel_id: open.temporary_channel_id, data: `${r.error.reason}: ${r.error.detail}`.slice(0, 1000) })
+      this.host.send({ type: 'error', channel_id: open.temporary_channel_id, data: errorText(r.error) })
       return
     }
-    const ch = this.make(r.state, { seed: bytesToHex(seed), funder: false }, false)
+    const ch = this.make(r.state, bytesToHex(seed), false)
     await ch.driver.start(r)
   }
 
@@ -254,6 +251,7 @@ export class ChannelSet {
       if (msg.type === 'error' || msg.type === 'warning') this.host.warn(`hub ${msg.type}: ${msg.data}`)
       return
     }
+    if (this.blocked.has(ch)) return
     if (msg.type === 'funding_created' && ch.driver.state.phase === 'awaiting_funding_created') {
       // A channel id (the funding outpoint) belongs to one channel forever: never let the hub point a
       // new channel at one we know.
@@ -278,7 +276,7 @@ export class ChannelSet {
   }
 
   async connected (): Promise<void> {
-    await Promise.all(this.channels().filter(c => !isFinal(c.driver.state.phase)).map(c => c.driver.connected()))
+    await Promise.all(this.channels().filter(c => !isFinal(c.driver.state.phase) && !this.blocked.has(c)).map(c => c.driver.connected()))
   }
 
   async disconnected (): Promise<void> {
@@ -292,8 +290,9 @@ export class ChannelSet {
     const built = this.wallet.buildTx([{ script, value: capacitySat }])
     if (!built.ok) {
       // Nothing is stored or sent yet: the opening simply ends here (openChannel rejects with this).
-      ch.fundingError = `cannot fund the channel: ${JSON.stringify(built.error)}`
-      this.host.event(ch, { type: 'command_failed', command: 'funding_built', error: channelError('insufficient_funds', ch.fundingError, 'ignore') })
+      ch.fundingError = built.error
+      const error = channelError('insufficient_funds', `cannot fund the channel: ${JSON.stringify(built.error)}`, 'ignore')
+      this.host.event(ch, { type: 'command_failed', command: 'funding_built', error })
       return
     }
     const outputIndex = parseTx(built.value.hex).outputs.findIndex(o => bytesToHex(o.script) === bytesToHex(script))
@@ -307,7 +306,9 @@ export class ChannelSet {
 
   private async onBlock (height: number): Promise<void> {
     this.height = Math.max(this.height, height)
-    for (const c of this.channels()) if (!isFinal(c.driver.state.phase)) void c.driver.chain({ type: 'block', height: this.height })
+    for (const c of this.channels()) {
+      if (!isFinal(c.driver.state.phase) && !this.blocked.has(c)) void c.driver.chain({ type: 'block', height: this.height })
+    }
     await this.checkFundingDepths()
   }
 
@@ -365,15 +366,10 @@ export class ChannelSet {
     }
   }
 
-  /** A preimage stored by any channel's monitor updates (a fulfil we learned before a crash). */
+  /** A preimage any channel stored (a fulfil we learned before a crash): the preimage index
+   *  (host/channel/record.ts), one point read. */
   async storedPreimage (paymentHash: string): Promise<string | undefined> {
-    for (const c of this.channels()) {
-      for await (const [, v] of this.store.iterate(storeKeys.monitorPrefix(c.driver.channelId))) {
-        const m = parseJsonValue(v) as { kind?: string; paymentHash?: string; preimage?: string }
-        if (m.kind === 'preimage' && m.paymentHash === paymentHash && m.preimage !== undefined) return m.preimage
-      }
-    }
-    return undefined
+    return await loadPreimage(this.store, paymentHash)
   }
 
   /** Asks the hub to close `ch` cooperatively (shutdown → closing_signed). */

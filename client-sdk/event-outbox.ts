@@ -17,10 +17,11 @@
 //   event recorded again for the same thing (the chain monitor reports at least once) keeps its id.
 // New kinds of events (e.g. a settlement) join by adding a type and its data schema below.
 import { z } from 'zod'
-import { del, parseJsonValue, put, type Store, type StoreOp } from '../hub/store/index.ts'
-import { crashPoint } from './crash-points.ts'
+import { del, keys, parseJsonValue, put, type Store, type StoreOp } from '../host/store/index.ts'
+import { crashPoints } from '../host/crash-points.ts'
 import type { Attached } from './live-records.ts'
-import { recordKeys } from './records.ts'
+
+const crashPoint = crashPoints('SDK_CRASH_AT')
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const msat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
@@ -32,7 +33,7 @@ export const eventData = {
   payment_sent: z.strictObject({ paymentHash: hex32, amountMsat: msat, feeMsat: msat, preimage: hex32, idempotencyKey: z.string().optional(), reference: z.string().optional() }),
   /** A payment we made failed for good (pay()'s final failures). */
   payment_failed: z.strictObject({ paymentHash: hex32, reason: z.string(), detail: z.string(), idempotencyKey: z.string().optional(), reference: z.string().optional() }),
-  /** A channel's funding output is spent and everything on it is settled on-chain, at depth. */
+  /** A channel's funding output is spent and everything on it is resolved on-chain, at depth. */
   channel_closed: z.strictObject({ channelId: z.string(), how: z.enum(['mutual', 'local', 'remote', 'revoked', 'unknown']) }),
 } as const
 export type EventType = keyof typeof eventData
@@ -84,7 +85,7 @@ export class EventOutbox {
 
   /** Reads the events a previous run left unacknowledged (delivered from start() on). */
   async load (): Promise<void> {
-    for await (const [key, raw] of this.store.iterate(recordKeys.eventPrefix)) {
+    for await (const [key, raw] of this.store.iterate(keys.eventPrefix)) {
       const r = storedEvent.safeParse(parseJsonValue(raw))
       if (!r.success) throw new Error(`store record ${key} is not valid: ${r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
       this.unacked.set(r.data.id, r.data)
@@ -96,7 +97,7 @@ export class EventOutbox {
    *  once that write is durable, the event is delivered. */
   attach<K extends EventType> (type: K, subject: string, data: EventData<K>, at: number): Attached {
     const ev = this.make(type, subject, data, at)
-    return { ops: [put(recordKeys.event(ev.id), ev)], durable: () => { this.durable(ev) } }
+    return { ops: [put(keys.event(ev.id), ev)], durable: () => { this.durable(ev) } }
   }
 
   /** An event with no state change of ours to ride on (the chain closed a channel): written on its
@@ -164,7 +165,7 @@ export class EventOutbox {
   /** Deletions of acknowledged events, to ride on a write the client makes anyway. */
   takeAcks (): StoreOp[] {
     if (this.acked.size === 0) return []
-    const ops = [...this.acked].map(id => del(recordKeys.event(id)))
+    const ops = [...this.acked].map(id => del(keys.event(id)))
     this.acked = new Set()
     return ops
   }

@@ -1,21 +1,22 @@
-// HubClient: what a platform, creator or co-op treasury embeds to use the hub. It owns a HubLink (the
-// authenticated, reconnecting WebSocket), a ChannelSet (drivers, store, wallet funding, chain watch)
-// and a PaymentBook (invoices and payments), and turns channel events into the SDK's typed events.
-import path from 'node:path'
-import fs from 'node:fs'
+// HubClient: what a platform, creator or co-op treasury embeds to use the hub. It runs over parts it
+// is given (a store, a chain backend, a wallet and a socket factory: options.ts clientHostSchema), so
+// it runs in a browser as well as in Node (client-sdk/node.ts builds the parts from a data directory).
+// It owns a HubLink (the authenticated, reconnecting WebSocket), a ChannelSet (drivers, wallet funding,
+// chain watch), a PaymentBook (invoices and payments) and the chain monitors of its channels, and
+// turns channel events into the SDK's typed events.
 import { nodeIdOf } from '../protocol/auth/signature.ts'
-import { addOutcome, amountToOffer, type AddOutcome, type FeePolicy } from '../protocol/driver/index.ts'
+import { addOutcome, type AddOutcome } from '../protocol/channel/add-outcome.ts'
+import { amountToOffer, type FeePolicy } from '../protocol/forwarding.ts'
 import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { closingTrims, forceCloseOutcome, type ChannelEvent, type ChannelState, type ForceCloseOutcome, type Phase } from '../protocol/channel/index.ts'
+import { closingTrims, type ChannelEvent, type ChannelState, type Phase } from '../protocol/channel/index.ts'
+import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
-import { BtcdChainBackend } from '../hub/chain/btcd-backend.ts'
-import type { ChainBackend } from '../hub/chain/backend.ts'
-import { Wallet } from '../hub/wallet/wallet.ts'
-import { LevelStore, type Store } from '../hub/store/index.ts'
-import { setDefaultCurve } from '../protocol/crypto/index.ts'
-import { tinyCurve } from '../protocol/crypto/tiny.ts'
+import type { ChainBackend } from '../host/chain/backend.ts'
+import type { Wallet } from '../host/wallet/wallet.ts'
+import { type Store } from '../host/store/index.ts'
+import { ChannelMonitors, type MonitorEvent } from '../host/monitor/index.ts'
 import { HubLink } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
@@ -23,8 +24,11 @@ import { PaymentBook, type PayResult } from './payments.ts'
 import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
-import { ClientMonitoring, type MonitorEvent } from './monitoring.ts'
-import { clientOptionsSchema, closeArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs, requestChannelArgs, type ClientOptions, type ClientOptionsInput, type Role } from './options.ts'
+import { ClientError, type ClientFailureCause, type ClientFailureReason } from './errors.ts'
+import {
+  clientHostSchema, clientOptionsSchema, closeArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs,
+  requestChannelArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
+} from './options.ts'
 
 export interface ChannelInfo {
   channelId: ChannelId
@@ -102,7 +106,7 @@ export type HubClientEvents = {
   payment_sent: [e: DurableEvent<'payment_sent'>]
   /** A payment of ours failed for good (not for a pay() that was refused before it began). */
   payment_failed: [e: DurableEvent<'payment_failed'>]
-  /** A channel is closed on-chain and everything on it is settled at depth. */
+  /** A channel is closed on-chain and everything on it is resolved at depth. */
   channel_closed: [e: DurableEvent<'channel_closed'>]
   // Delivered once, as they happen.
   channel_state: [e: ChannelInfo]
@@ -110,7 +114,7 @@ export type HubClientEvents = {
   warning: [detail: string]
   /** The hub sent a connection-level `error` (e.g. it refused request_channel). */
   hub_refused: [detail: string]
-  /** A chain monitor's decision about a channel (force closing, an HTLC settled on-chain, closed). */
+  /** A chain monitor's decision about a channel (force closing, an HTLC resolved on-chain, closed). */
   onchain: [e: { channelId: ChannelId; event: MonitorEvent }]
 }
 
@@ -118,8 +122,6 @@ export type HubClientEvents = {
  *  from the hub's hub_policy message. */
 export interface HubPolicy extends FeePolicy { cltvExpiryDelta: number; fundingSat: number; minimumDepth: number }
 
-/** Confirmations before a monitor's on-chain outcome is reported (claims go out at one). */
-const MONITOR_DEPTH = 3
 /** Fee rate of the monitor's claim transactions (btcd has no fee estimation); bumped by RBF. */
 const MONITOR_FEERATE_PER_KW = 1000
 
@@ -139,26 +141,28 @@ export class HubClient extends Emitter<HubClientEvents> {
   private stopped = false
   private policy: HubPolicy | undefined
   private readonly policyWaiters: Array<() => void> = []
-  /** The chain monitors of our channels (client-sdk/monitoring.ts), from create() on. */
-  private monitoring: ClientMonitoring | undefined
+  /** The chain monitors of our channels (host/monitor/channel-monitors.ts), from create() on. */
+  private monitoring: ChannelMonitors | undefined
   /** Events for the application, stored with the change that causes them until delivered. */
   private readonly events: EventOutbox
 
-  private constructor (
-    private readonly opts: ClientOptions,
-    private readonly store: Store,
-    readonly wallet: Wallet,
-    private readonly chain: ChainBackend,
-    private readonly ownsChain: boolean,
-  ) {
+  private readonly store: Store
+  private readonly chain: ChainBackend
+  readonly wallet: Wallet
+
+  private constructor (private readonly opts: ClientOptions, private readonly host: ClientHost) {
     super(e => { this.emit('warning', `event listener threw: ${String(e)}`) })
     this.nodeId = nodeIdOf(opts.nodeKey)
     this.role = opts.role
+    const { store, chain, wallet } = host
+    this.store = store
+    this.chain = chain
+    this.wallet = wallet
     this.events = new EventOutbox(store, ev => this.deliver(ev.type, { id: ev.id, ...ev.data } as never), w => this.emit('warning', w), opts.eventRetryMs)
     this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, () => {}, this.events)
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
-      ...(opts.socketFactory !== undefined ? { socketFactory: opts.socketFactory } : {}),
+      socketFactory: host.socket,
     })
     this.channelSet = new ChannelSet(store, wallet, chain, opts, {
       send: msg => this.link.send(msg),
@@ -178,47 +182,77 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.link.on('bad_frame', e => this.emit('warning', `bad frame from hub: ${e.detail}`))
   }
 
-  /** Opens the client's store and wallet in `dataDir` and loads its channels. Throws a TypeError
-   *  naming the field for a bad option. */
-  static async create (input: ClientOptionsInput): Promise<HubClient> {
+  /**
+   * A client over `host` (its store, chain backend, wallet and socket factory): loads its channels and
+   * starts their chain monitors. Throws a TypeError naming the field for a bad option or host part,
+   * and a ClientError (errors.ts: chain_unavailable, monitor_unavailable) when it cannot start; then
+   * it has stopped what it started and called `host.release`. In Node, client-sdk/node.ts builds the
+   * parts from a data directory (createNodeClient).
+   */
+  static async create (input: ClientOptionsInput, hostInput: ClientHost): Promise<HubClient> {
     const opts = parseArgs(clientOptionsSchema, input, 'options')
-    // This client is Node-side (LevelDB): use the WASM curve, 2–3× faster than pure-JS noble for the
-    // signatures and point operations of every commitment (protocol/crypto/curve.ts).
-    setDefaultCurve(tinyCurve)
-    fs.mkdirSync(path.join(opts.dataDir, 'wallet'), { recursive: true, mode: 0o700 })
-    const ownsChain = opts.chain === undefined
-    const chain = opts.chain ?? new BtcdChainBackend({ ...opts.btcdRpc!, pollMs: 200 })
-    const store = opts.store ?? await LevelStore.open(path.join(opts.dataDir, 'store'))
-    const w = await Wallet.open({ dataDir: path.join(opts.dataDir, 'wallet'), chain, feeRate: opts.feeRateSatPerVb })
-    if (!w.ok) { if (opts.store === undefined) await store.close(); throw new Error(`wallet: ${JSON.stringify(w.error)}`) }
-    const client = new HubClient(opts, store, w.value, chain, ownsChain)
-    await client.events.load()
-    await client.channelSet.start()
-    // Chain monitors for every channel: we enforce our latest state (and punish a revoked one) alone.
-    client.monitoring = await ClientMonitoring.start({
-      store, chain, sweepScript: bytesToHex(client.wallet.newAddress().script), depth: MONITOR_DEPTH, feeratePerKw: MONITOR_FEERATE_PER_KW,
-      channels: client.channelSet.channels().filter(c => c.metaWritten).map(c => c.driver.channelId),
-      keysOf: id => client.channelSet.get(id)?.keys,
-      failChannel: async (id, reason) => {
-        const ch = client.channelSet.get(id)
-        if (ch !== undefined && !isFinal(ch.driver.state.phase)) await ch.driver.command({ type: 'force_close', reason: `monitor: ${reason}` })
-      },
-      // Awaited by the monitor before it stores the decision as reported (at least once): what a
-      // decision settles is durable, with its event, before the monitor moves on.
-      onEvent: async (id, event) => {
-        client.emit('onchain', { channelId: id as ChannelId, event })
-        // A payment we offered that settled on-chain: its outcome is final (the monitor reports a
-        // timeout only once it is `depth` deep).
-        if (event.kind === 'htlc_resolved' && event.htlc.offerer === 'local') {
-          if (event.outcome === 'fulfilled' && event.preimage !== undefined) await client.settleSent(event.htlc.paymentHash, event.preimage)
-          else if (event.outcome === 'failed') await client.settleFailed(event.htlc.paymentHash, 'timed_out_onchain', `HTLC ${event.htlc.id} timed out on-chain`)
-        }
-        if (event.kind === 'preimage_learned') await client.settleSent(event.paymentHash, event.preimage)
-        if (event.kind === 'closed') await client.events.record('channel_closed', id, { channelId: id, how: event.how }, nowSec())
-      },
-      warn: w => client.emit('warning', w),
-    })
+    const host = parseArgs(clientHostSchema, hostInput, 'host')
+    const client = new HubClient(opts, host)
+    try {
+      await client.events.load()
+      await client.channelSet.start()
+      client.monitoring = await client.startMonitors()
+    } catch (e) {
+      // Whatever started is stopped and the parts are released; the failure is what the caller needs.
+      await client.stop().catch(() => {})
+      throw e
+    }
     return client
+  }
+
+  /** Chain monitors for every channel: we enforce our latest state (and punish a revoked one) alone. */
+  private async startMonitors (): Promise<ChannelMonitors> {
+    const started = await ChannelMonitors.start({
+      store: this.store,
+      chain: this.chain,
+      channel: id => {
+        const ch = this.channelSet.get(id)
+        return ch === undefined ? undefined : { state: ch.driver.state, driver: ch.driver }
+      },
+      keysOf: id => this.channelSet.get(id)?.keys,
+      loaded: this.channelSet.channels().filter(c => c.writer.stored).map(c => ({ state: c.driver.state })),
+      sweepScript: bytesToHex(this.wallet.newAddress().script),
+      depth: DEFAULT_FINALITY_DEPTH,
+      feeratePerKw: MONITOR_FEERATE_PER_KW,
+      // Awaited by the monitor before it stores the decision as reported (at least once): the payment
+      // outcome a decision brings is durable, with its event, before the monitor moves on.
+      onEvent: async (id, event) => { await this.onMonitorEvent(id as ChannelId, event) },
+      onBroadcastError: (id, txid, reason, detail) => {
+        this.emit('warning', `monitor of channel ${id}: broadcast of ${txid} refused (${reason}): ${detail.slice(0, MAX_QUOTED_CHARS)}`)
+      },
+      onChainWiped: e => { this.emit('warning', `monitor: the chain was wiped: ${e.detail}`) },
+      onFeedError: e => { this.emit('warning', `monitor: feeding updates failed: ${String(e)}`) },
+      onStale: (id, stateSeq, monitorSeq) => {
+        this.channelSet.block(id)
+        this.emit('warning', `channel ${id}: its stored state (update ${stateSeq}) is older than its monitor's (update ${monitorSeq}): `
+          + 'it will not run; the monitor closes it')
+      },
+    })
+    if (!started.ok) {
+      const e = started.error
+      const reason = e.kind === 'bad_state' ? 'monitor_unavailable' : 'chain_unavailable'
+      throw new ClientError('create', reason, `chain monitors: ${e.detail}`, e)
+    }
+    return started.value
+  }
+
+  private async onMonitorEvent (id: ChannelId, event: MonitorEvent): Promise<void> {
+    this.emit('onchain', { channelId: id, event })
+    // A payment we offered that was resolved on-chain: its outcome is final (the monitor reports a
+    // timeout only once it is `depth` deep).
+    if (event.kind === 'htlc_resolved' && event.htlc.offerer === 'local') {
+      if (event.outcome === 'fulfilled' && event.preimage !== undefined) await this.settleSent(event.htlc.paymentHash, event.preimage)
+      else if (event.outcome === 'failed') {
+        await this.settleFailed(event.htlc.paymentHash, 'timed_out_onchain', `HTLC ${event.htlc.id} timed out on-chain`)
+      }
+    }
+    if (event.kind === 'preimage_learned') await this.settleSent(event.paymentHash, event.preimage)
+    if (event.kind === 'closed') await this.events.record('channel_closed', id, { channelId: id, how: event.how }, nowSec())
   }
 
   /** Runs `work` without blocking the caller. Ordering comes from the channel drivers: each queues its
@@ -230,7 +264,7 @@ export class HubClient extends Emitter<HubClientEvents> {
   }
 
   /** Resolves when nothing started by a message or an event is still running. */
-  private async quiet (): Promise<void> {
+  private async idle (): Promise<void> {
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
   }
 
@@ -241,7 +275,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.events.start()
     await this.link.start()
     await this.hubPolicy()
-    await this.quiet()
+    await this.idle()
     await this.recoverPayments()
     this.recoverIncoming()
   }
@@ -299,9 +333,16 @@ export class HubClient extends Emitter<HubClientEvents> {
       const offS = this.on('channel_state', info => {
         if (info.phase === 'normal') { offS(); offW(); resolve(info) }
         // The hub's funding was not what it signed for (funding-check.ts): this channel will never be used.
-        if (info.phase === 'abandoned' && !info.funder) { offS(); offW(); reject(new Error(`requestChannel: the hub's channel ${info.channelId} was abandoned: its funding is missing, wrong or late`)) }
+        if (info.phase === 'abandoned' && !info.funder) {
+          offS(); offW()
+          const detail = `the hub's channel ${info.channelId} was abandoned: its funding is missing, wrong or late`
+          reject(new ClientError('requestChannel', 'channel_abandoned', detail, { phase: info.phase }))
+        }
       })
-      const offW = this.on('hub_refused', detail => { offS(); offW(); reject(new Error(`requestChannel: the hub refused: ${detail}`)) })
+      const offW = this.on('hub_refused', detail => {
+        offS(); offW()
+        reject(new ClientError('requestChannel', 'hub_refused', detail))
+      })
     })
     this.link.send({ type: 'request_channel', ...(a.capacitySat !== undefined ? { funding_satoshis: a.capacitySat as Sat } : {}) })
     return await next
@@ -312,8 +353,14 @@ export class HubClient extends Emitter<HubClientEvents> {
       const check = (): boolean => {
         const s = ch.driver.state
         if (s.phase === 'normal') { off(); resolve(this.info(ch)); return true }
-        if (ch.fundingError !== undefined) { off(); reject(new Error(`openChannel: ${ch.fundingError}`)); return true }
-        if (isFinal(s.phase) || ch.driver.stoppedBy !== undefined) { off(); reject(new Error(`openChannel: channel ended in phase ${s.phase}`)); return true }
+        const failed = (reason: ClientFailureReason, detail: string, cause?: ClientFailureCause): true => {
+          off(); reject(new ClientError('openChannel', reason, detail, cause)); return true
+        }
+        const f = ch.fundingError
+        if (f !== undefined) return failed(f.kind === 'insufficient_funds' ? 'insufficient_funds' : 'funding_failed', `cannot fund the channel: ${JSON.stringify(f)}`, f)
+        const stopped = ch.driver.stoppedBy
+        if (stopped !== undefined) return failed('channel_stopped', `the channel stopped in phase ${s.phase}: ${String(stopped.error)}`, { phase: s.phase })
+        if (isFinal(s.phase)) return failed('channel_failed', `the channel ended in phase ${s.phase}`, { phase: s.phase })
         return false
       }
       const off = this.on('channel_state', () => { check() })
@@ -442,7 +489,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       const rec = await this.book.payment(paymentHash)
       if (rec === undefined || rec.status !== 'pending') return
       const cltvExpiry = this.channelSet.tipHeight + this.opts.finalCltvDelta + (await this.hubPolicy()).cltvExpiryDelta
-      const metadata = { invoice: rec.invoice.length <= 2_048 ? rec.invoice : undefined, ...(rec.reference !== undefined ? { reference: rec.reference } : {}) }
+      const metadata = { invoice: rec.invoice.length <= MAX_FORWARDED_INVOICE_CHARS ? rec.invoice : undefined, ...(rec.reference !== undefined ? { reference: rec.reference } : {}) }
       if (metadata.invoice === undefined) delete metadata.invoice
       let outcome: AddOutcome | undefined
       await ch.driver.command({ type: 'add_htlc', amountMsat: rec.offeredMsat as Msat, paymentHash, cltvExpiry, recipient: rec.payee as NodeId, metadata }, (before, after, effects) => {
@@ -638,35 +685,33 @@ export class HubClient extends Emitter<HubClientEvents> {
     const id = channelId as ChannelId
     const ch = this.channelSet.get(channelId)
     if (ch === undefined) return { ok: false, channelId: id, reason: 'unknown_channel', detail: `no channel ${channelId}` }
-    let outcome: ForceCloseOutcome | undefined
-    const r = await ch.driver.command({ type: 'force_close', reason: 'requested by the application' }, before => { outcome = forceCloseOutcome(before) })
-    if (r === 'stopped' || outcome === undefined) return { ok: false, channelId: id, reason: 'stopped', detail: 'the channel stopped on a failed write' }
+    const monitors = this.monitoring
+    const outcome = monitors === undefined ? { kind: 'stopped' as const } : await monitors.forceClose(id, 'requested by the application')
     switch (outcome.kind) {
+      case 'unknown_channel': return { ok: false, channelId: id, reason: 'unknown_channel', detail: `no channel ${channelId}` }
+      case 'stopped': return { ok: false, channelId: id, reason: 'stopped', detail: 'the channel stopped on a failed write' }
       case 'refused': return { ok: false, channelId: id, reason: outcome.error.reason === 'we_are_behind' ? 'we_are_behind' : 'closing', detail: outcome.error.detail }
       case 'unfunded': return { ok: true, channelId: id, broadcast: false }
-      case 'failing': case 'already_failed':
-        // The force_close update reached the feed when its write became durable: once the feed is
-        // idle our monitor has acted on it.
-        await this.monitoring?.idle()
-        return { ok: true, channelId: id, broadcast: true }
+      // The monitor has acted on the durable force_close update (broadcast our commitment).
+      case 'failing': case 'already_failed': return { ok: true, channelId: id, broadcast: true }
     }
   }
 
-  /** Disconnects and closes the store, wallet and (if the client created it) chain connection. The
-   *  channels stay open: a new client on the same data directory carries on. */
+  /** Disconnects, stops the chain monitors and releases the host parts (`host.release`: in Node, the
+   *  store, wallet and chain connection the client opened). The channels stay open: a new client on
+   *  the same store carries on. */
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.book.abandonWaits()
     this.link.stop()
     this.channelSet.stop()
-    await this.quiet()
+    await this.idle()
     await Promise.all(this.channelSet.channels().map(c => c.driver.idle()))
     await this.book.flush()
     await this.events.stop()
     await this.monitoring?.stop()
-    this.wallet.close()
-    if (this.opts.store === undefined) await this.store.close()
-    if (this.ownsChain) await this.chain.close()
+    await this.host.release?.()
   }
 }
 

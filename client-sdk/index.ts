@@ -1,12 +1,16 @@
 // The client SDK: what creator platforms (payers), creators and co-op treasuries (payees) embed.
 //
-// Node-side infrastructure shared with the hub: the SDK imports hub/chain (ChainBackend over btcd),
-// hub/wallet (the on-chain wallet that funds a platform's channel and receives closing outputs) and
-// hub/store (LevelDB with synced group commit) — the same audited code, not a copy. Everything about
-// channels runs through protocol/driver's ChannelDriver, the one channel runner the hub uses too.
+// Browser-safe: a HubClient runs over the parts it is given — a Store (host/store), a ChainBackend
+// (host/chain), a Wallet (host/wallet, over a WalletStorage) and a WebSocket factory — and nothing
+// reachable from this file imports node:*, level or ws (test/unit/sdk/browser-bundle.test.ts bundles it
+// for the browser). Everything about channels runs through host/channel's ChannelDriver and the chain
+// monitors through host/monitor, the same code the hub runs. In Node, client-sdk/node.ts builds the
+// parts from a data directory (createNodeClient).
 export { HubClient, type HubClientEvents, type DurableEvent, type HubPolicy, type ChannelInfo, type Balances, type CloseResult, type ForceCloseResult, type ForceCloseRefusal } from './hub-client.ts'
+export { ClientError, CLIENT_FAILURE_REASONS, type ClientFailureReason, type ClientFailureCause, type ClientOperation } from './errors.ts'
 export type { PayResult, PayFailureReason } from './payments.ts'
 export type { InvoiceInfo, InvoiceStatus, Page, PaymentInfo, PaymentStatus } from './listing.ts'
 export type { EventType, EventData } from './event-outbox.ts'
-export { ROLES, type Role, type ClientOptionsInput } from './options.ts'
+export { ROLES, type Role, type ClientOptionsInput, type ClientHost } from './options.ts'
 export { connect, ConnectError, HubConnection, HubLink } from './transport/index.ts'
+export { nativeSocketFactory, type SocketFactory, type SocketLike } from './transport/socket.ts'

@@ -3,8 +3,8 @@
 // (the inv-at/ and pay-at/ indexes, records.ts): a list shows what is durable, never a change still
 // on its way to disk, so an application that reconciles from it never credits something a crash
 // could undo.
-import { counter, type Store } from '../hub/store/index.ts'
-import { invoiceRecord, paymentRecord, readRecord, recordKeys, type InvoiceRecord, type PaymentRecord } from './records.ts'
+import { counter, keys, type Store } from '../host/store/index.ts'
+import { invoiceRecord, paymentRecord, readRecord, type InvoiceRecord, type PaymentRecord } from './records.ts'
 
 export type InvoiceStatus = 'unpaid' | 'paid' | 'cancelled' | 'expired'
 export type PaymentStatus = PaymentRecord['status']
@@ -55,8 +55,8 @@ export function invoiceStatus (r: InvoiceRecord, nowSec: number): InvoiceStatus 
 }
 
 export async function listInvoices (store: Store, q: ListQuery<InvoiceStatus>, nowSec: number): Promise<Page<InvoiceInfo>> {
-  return await page(store, recordKeys.invoiceByTimePrefix, q, async hash => {
-    const r = await readRecord(store, recordKeys.invoice(hash), invoiceRecord)
+  return await page(store, keys.invoiceByTimePrefix, q, async hash => {
+    const r = await readRecord(store, keys.invoice(hash), invoiceRecord)
     if (r === undefined) return undefined
     const status = invoiceStatus(r, nowSec)
     if (q.status !== undefined && status !== q.status) return undefined
@@ -68,8 +68,8 @@ export async function listInvoices (store: Store, q: ListQuery<InvoiceStatus>, n
 }
 
 export async function listPayments (store: Store, q: ListQuery<PaymentStatus>): Promise<Page<PaymentInfo>> {
-  return await page(store, recordKeys.paymentByTimePrefix, q, async hash => {
-    const r = await readRecord(store, recordKeys.payment(hash), paymentRecord)
+  return await page(store, keys.paymentByTimePrefix, q, async hash => {
+    const r = await readRecord(store, keys.payment(hash), paymentRecord)
     if (r === undefined || (q.status !== undefined && r.status !== q.status)) return undefined
     return {
       paymentHash: r.paymentHash, invoice: r.invoice, payee: r.payee, amountMsat: r.amountMsat, feeMsat: r.offeredMsat - r.amountMsat, status: r.status, createdAt: r.createdAt,

@@ -10,7 +10,7 @@
 // A value may come with operations that must be durable together with it ("attached": the event
 // the change causes, event-outbox.ts). They go into the next write of the entry, whichever writes
 // it (its carrier's batch or a write of its own), exactly once.
-import { put, type StoreOp } from '../hub/store/index.ts'
+import { put, type StoreOp } from '../host/store/index.ts'
 
 /** Operations to write atomically with a value, and what to do once that write is durable. */
 export interface Attached { ops: StoreOp[]; durable: () => void }
@@ -109,7 +109,7 @@ export class LiveRecords<T> {
     this.trim()
   }
 
-  /** The writes that took `ids` failed: the store refuses every write from now on (hub/store
+  /** The writes that took `ids` failed: the store refuses every write from now on (host/store
    *  contract), so waiters are told and nothing is retried. */
   failed (ids: readonly string[], error: unknown): void {
     for (const id of ids) {

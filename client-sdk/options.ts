@@ -1,13 +1,20 @@
 // HubClient's arguments, checked at the boundary (DESIGN.md rule 4). SDK arguments are programmer
 // input: a bad one throws a TypeError whose message names the field ("createInvoice.amountMsat: ...").
+// The client's options (clientOptionsSchema) and the host parts it runs over (clientHostSchema) are
+// browser-safe; the Node entry's options (client-sdk/node.ts) add where those parts come from.
 import { z } from 'zod'
 import * as secp from '@noble/secp256k1'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
-import { MAX_FUNDING_SATOSHIS, MAX_LIST_PAGE, MAX_REFERENCE_CHARS } from '../protocol/limits.ts'
+import {
+  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FUNDING_SATOSHIS, MAX_LIST_PAGE, MAX_REFERENCE_CHARS,
+} from '../protocol/limits.ts'
+import { MAX_FIELD_BYTES } from '../protocol/invoice/index.ts'
 import { hexToBytes, type NodeId } from '../protocol/types.ts'
-import type { ChainBackend } from '../hub/chain/backend.ts'
-import type { Store } from '../hub/store/index.ts'
+import type { ChainBackend } from '../host/chain/backend.ts'
+import type { Store } from '../host/store/index.ts'
+import type { Wallet } from '../host/wallet/wallet.ts'
 import type { SocketFactory } from './transport/socket.ts'
+import { wsUrlSchema } from './transport/options.ts'
 
 const HEX32 = /^[0-9a-f]{64}$/
 
@@ -17,24 +24,20 @@ const secretKey = z.union([
   z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }).transform(s => hexToBytes(s)),
 ]).refine(k => k.length === 32 && secp.utils.isValidSecretKey(k), { error: 'must be a valid 32-byte secp256k1 secret key' })
 
-const wsUrl = z.string().max(2_048).refine(s => {
-  try { const u = new URL(s); return u.protocol === 'ws:' || u.protocol === 'wss:' } catch { return false }
-}, { error: 'must be a ws:// or wss:// URL' })
-
 const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
 
-/** Something that quacks like a ChainBackend (checked by its methods, not its class, so any backend fits). */
-const chainBackend = z.custom<ChainBackend>(v => {
+/** An object with these methods (host parts are checked by their methods, not their class, so any
+ *  implementation fits). */
+const hasMethods = <T>(what: string, methods: readonly string[]) => z.custom<T>(v => {
   const o = v as Record<string, unknown> | null
-  return typeof o === 'object' && o !== null && ['tip', 'getBlock', 'getRawTransaction', 'getTxOut', 'broadcast', 'follow', 'close'].every(m => typeof o[m] === 'function')
-}, { error: 'must be a ChainBackend (tip, getBlock, getRawTransaction, getTxOut, broadcast, follow, close)' })
+  return typeof o === 'object' && o !== null && methods.every(m => typeof o[m] === 'function')
+}, { error: `must be a ${what} (${methods.join(', ')})` })
 
-const btcdRpc = z.strictObject({
-  host: z.string().min(1).max(255),
-  port: z.number().int().min(1).max(65_535),
-  user: z.string().max(256),
-  pass: z.string().max(256),
-})
+export const chainBackend = hasMethods<ChainBackend>('ChainBackend',
+  ['tip', 'getBlock', 'getRawTransaction', 'getTxOut', 'broadcast', 'follow', 'close'])
+export const storeLike = hasMethods<Store>('Store', ['get', 'write', 'iterate', 'close'])
+export const socketFactory = z.custom<SocketFactory>(v => typeof v === 'function',
+  { error: 'must be a function (url) => Promise<SocketLike>' })
 
 export const ROLES = ['platform', 'creator', 'treasury'] as const
 export type Role = (typeof ROLES)[number]
@@ -42,20 +45,13 @@ export type Role = (typeof ROLES)[number]
 export const clientOptionsSchema = z.strictObject({
   /** The node key: identifies this party to the hub, signs invoices, and seeds every channel key. */
   nodeKey: secretKey,
-  hubUrl: wsUrl,
+  hubUrl: wsUrlSchema,
   /** The hub's node id: the handshake fails unless the hub proves this key. */
   hubId: nodeId,
-  /** LevelDB store and on-chain wallet live here; one client per directory. */
-  dataDir: z.string().min(1).max(4_096),
-  /** The chain: a ChainBackend the caller owns, or a btcd RPC endpoint the client connects to. */
-  chain: chainBackend.optional(),
-  btcdRpc: btcdRpc.optional(),
   /** What this party does (informational: events and the demo use it). */
   role: z.enum(ROLES).default('platform'),
-  /** On-chain fee rate of the wallet (funding transactions), sat/vB. btcd has no fee estimation. */
-  feeRateSatPerVb: z.number().min(1).max(10_000).default(2),
   /** Commitment feerate we propose when we open a channel (sat per 1000 weight units). */
-  commitmentFeeratePerKw: z.number().int().min(253).max(100_000).default(1_000),
+  commitmentFeeratePerKw: z.number().int().min(FEERATE_PER_KW_FLOOR).max(100_000).default(1_000),
   /** The hub sends channel_ready only after this many confirmations of a channel we fund (≥ 1). */
   fundingConfirmations: z.number().int().min(1).max(100).default(1),
   /** How long pay() waits for the outcome before it gives up waiting (the HTLC stays in flight and
@@ -64,35 +60,43 @@ export const clientOptionsSchema = z.strictObject({
   /** Reconnect backoff, ms. */
   reconnectInitialMs: z.number().int().min(1).max(60_000).default(100),
   reconnectMaxMs: z.number().int().min(1).max(3_600_000).default(2_000),
-  /** Opens the WebSocket (default: `ws` in Node, the native one in browsers). Tests pass one that
-   *  can cut the connection at a chosen message. */
-  socketFactory: z.custom<SocketFactory>(v => typeof v === 'function', { error: 'must be a function (url) => Promise<SocketLike>' }).optional(),
   /** Blocks we ask the hub's HTLC expiry to be above the current height (final CLTV delta). */
-  finalCltvDelta: z.number().int().min(9).max(2_016).default(40),
+  finalCltvDelta: z.number().int().min(9).max(DEFAULT_MAX_CLTV_EXPIRY_DELTA).default(40),
   /** An event a listener threw on (or rejected) is delivered again after this long (and at every
    *  start) until every listener takes it (client-sdk/event-outbox.ts). */
   eventRetryMs: z.number().int().min(10).max(3_600_000).default(5_000),
-  /** The client's store (channel states, invoices, payments, events), owned by the caller: default a
-   *  LevelDB store in `dataDir`/store, which the client opens and closes itself. */
-  store: z.custom<Store>(v => {
-    const o = v as Record<string, unknown> | null
-    return typeof o === 'object' && o !== null && ['get', 'write', 'iterate', 'close'].every(m => typeof o[m] === 'function')
-  }, { error: 'must be a Store (get, write, iterate, close)' }).optional(),
-}).refine(o => (o.chain === undefined) !== (o.btcdRpc === undefined), { error: 'give exactly one of chain, btcdRpc', path: ['chain'] })
+})
 
 export type ClientOptions = z.output<typeof clientOptionsSchema>
 export type ClientOptionsInput = z.input<typeof clientOptionsSchema>
 
+/** The parts a client runs over, owned by whoever made them: `release`, if given, is called once
+ *  when the client is done with them (stop(), or a create() that failed) to close what should be
+ *  closed. */
+export const clientHostSchema = z.strictObject({
+  /** Channel states, invoices, payments, events: the client's own durable store. */
+  store: storeLike,
+  /** The client's own view of the chain (it watches its channels' funding and the monitors' claims). */
+  chain: chainBackend,
+  /** The on-chain wallet that funds the channels we open and receives what the monitors claim. */
+  wallet: hasMethods<Wallet>('Wallet', ['newAddress', 'buildTx', 'broadcast', 'balance', 'close']),
+  /** Opens the WebSocket to the hub (a browser's native WebSocket; `ws` in Node, client-sdk/node.ts). */
+  socket: socketFactory,
+  release: z.custom<() => void | Promise<void>>(v => typeof v === 'function', { error: 'must be a function' }).optional(),
+})
+export type ClientHost = z.output<typeof clientHostSchema>
+
 export const openChannelArgs = z.strictObject({
-  capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(20_000).max(MAX_FUNDING_SATOSHIS),
+  capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(DEFAULT_MIN_FUNDING_SATOSHIS).max(MAX_FUNDING_SATOSHIS),
 })
 export const requestChannelArgs = z.strictObject({
   /** A wish: the hub caps it at its configured channel size. */
-  capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(20_000).max(MAX_FUNDING_SATOSHIS).optional(),
+  capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(DEFAULT_MIN_FUNDING_SATOSHIS).max(MAX_FUNDING_SATOSHIS).optional(),
 })
 export const createInvoiceArgs = z.strictObject({
   amountMsat: z.number().int({ error: 'must be an integer (msat)' }).min(1).max(Number.MAX_SAFE_INTEGER),
-  memo: z.string().max(639).default(''),
+  /** The invoice's description (BOLT #11 `d`, one tagged field). */
+  memo: z.string().max(MAX_FIELD_BYTES).default(''),
   expirySec: z.number().int().min(1).max(31_536_000).default(3_600),
 })
 export const closeArgs = z.strictObject({

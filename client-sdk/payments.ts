@@ -6,11 +6,11 @@ import { decodeInvoice, encodeInvoice, expiresAt, isExpired, type Invoice } from
 import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../protocol/types.ts'
 import type { Htlc, MonitorUpdate } from '../protocol/channel/index.ts'
 import type { HtlcFailureReason } from '../protocol/wire/index.ts'
-import { parseJsonValue, type Store, type StoreOp } from '../hub/store/index.ts'
-import { crashPoint } from './crash-points.ts'
+import { keys, parseJsonValue, type Store, type StoreOp } from '../host/store/index.ts'
+import { crashPoints } from '../host/crash-points.ts'
 import type { EventOutbox } from './event-outbox.ts'
 import { LiveRecords, type Attached } from './live-records.ts'
-import { invoiceRecord, paymentRecord, putRecord, readRecord, recordKeys, type InvoiceRecord, type PaymentRecord } from './records.ts'
+import { invoiceRecord, paymentRecord, putRecord, readRecord, type InvoiceRecord, type PaymentRecord } from './records.ts'
 
 /** Why pay() did not succeed: a reason the hub or payee gave (BOLT #4 names), or one of ours. */
 export type PayFailureReason =
@@ -42,6 +42,7 @@ function random32 (): Uint8Array {
 const INVOICE_CACHE = 10_000
 
 const nowSec = (): number => Math.floor(Date.now() / 1000)
+const crashPoint = crashPoints('SDK_CRASH_AT')
 
 /** Records that ride on a channel's persist batch (channels.ts puts `ops` into the batch and calls
  *  `durable` once it is on disk, or `failed` if the write failed). */
@@ -69,15 +70,15 @@ export class PaymentBook {
   private readonly waiters = new Map<string, Array<(r: PayResult) => void>>()
   private readonly locks = new Map<string, Promise<void>>()
   /** Payments begun or found pending in this run, until their final record is durable. */
-  private readonly payments = new LiveRecords<PaymentRecord>(recordKeys.payment, r => r.status === 'pending', Infinity,
-    r => [putRecord(recordKeys.paymentByTime(r.createdAt, r.paymentHash), ''), ...(r.idempotencyKey !== undefined ? [putRecord(recordKeys.idempotency(r.idempotencyKey), r.paymentHash)] : [])],
+  private readonly payments = new LiveRecords<PaymentRecord>(keys.payment, r => r.status === 'pending', Infinity,
+    r => [putRecord(keys.paymentByTime(r.createdAt, r.paymentHash), ''), ...(r.idempotencyKey !== undefined ? [putRecord(keys.idempotency(r.idempotencyKey), r.paymentHash)] : [])],
     (_, r) => { if (r.idempotencyKey !== undefined && this.byKey.get(r.idempotencyKey) === r.paymentHash) this.byKey.delete(r.idempotencyKey) })
   /** Idempotency key → payment hash, for the payments above. */
   private readonly byKey = new Map<string, string>()
   /** Payment hashes being settled (events may repeat after a reconnect or restart). */
   private readonly settling = new Set<string>()
   /** Our invoices: unpaid ones (a cache), and paid ones until the mark is durable. */
-  private readonly invoices = new LiveRecords<InvoiceRecord>(recordKeys.invoice, r => r.paidBy === undefined && r.cancelled !== true, INVOICE_CACHE)
+  private readonly invoices = new LiveRecords<InvoiceRecord>(keys.invoice, r => r.paidBy === undefined && r.cancelled !== true, INVOICE_CACHE)
 
   constructor (
     private readonly store: Store,
@@ -102,14 +103,14 @@ export class PaymentBook {
     if (!enc.ok) throw new TypeError(`createInvoice.${enc.error.field}: ${enc.error.detail}`)
     const record: InvoiceRecord = { paymentHash, preimage: bytesToHex(preimage), invoice: enc.value, amountMsat, memo, createdAt: nowSec, expiresAt: nowSec + expirySec }
     crashPoint('before', 'record:invoice')
-    await this.store.write([putRecord(recordKeys.invoice(paymentHash), record), putRecord(recordKeys.invoiceByTime(nowSec, paymentHash), '')])
+    await this.store.write([putRecord(keys.invoice(paymentHash), record), putRecord(keys.invoiceByTime(nowSec, paymentHash), '')])
     crashPoint('after', 'record:invoice')
     this.invoices.remember(paymentHash, record)
     return record
   }
 
   async invoice (paymentHash: string): Promise<InvoiceRecord | undefined> {
-    return this.invoices.get(paymentHash) ?? await readRecord(this.store, recordKeys.invoice(paymentHash), invoiceRecord)
+    return this.invoices.get(paymentHash) ?? await readRecord(this.store, keys.invoice(paymentHash), invoiceRecord)
   }
 
   /**
@@ -167,7 +168,7 @@ export class PaymentBook {
       if (rec === undefined || rec.paidBy !== undefined) return false
       const cancelled = { ...rec, cancelled: true }
       crashPoint('before', 'record:invoice')
-      await this.store.write([putRecord(recordKeys.invoice(paymentHash), cancelled)])
+      await this.store.write([putRecord(keys.invoice(paymentHash), cancelled)])
       crashPoint('after', 'record:invoice')
       this.invoices.remember(paymentHash, cancelled)
       return true
@@ -189,13 +190,13 @@ export class PaymentBook {
   }
 
   async payment (paymentHash: string): Promise<PaymentRecord | undefined> {
-    return this.payments.get(paymentHash) ?? await readRecord(this.store, recordKeys.payment(paymentHash), paymentRecord)
+    return this.payments.get(paymentHash) ?? await readRecord(this.store, keys.payment(paymentHash), paymentRecord)
   }
 
   async paymentByKey (idempotencyKey: string): Promise<PaymentRecord | undefined> {
     const live = this.byKey.get(idempotencyKey)
     if (live !== undefined) return await this.payment(live)
-    const raw = await this.store.get(recordKeys.idempotency(idempotencyKey))
+    const raw = await this.store.get(keys.idempotency(idempotencyKey))
     if (raw === undefined) return undefined
     const hash = parseJsonValue(raw)
     return typeof hash === 'string' ? await this.payment(hash) : undefined
@@ -351,6 +352,17 @@ export class PaymentBook {
   /** Resolves with the payment's outcome once it has one. */
   wait (paymentHash: string): Promise<PayResult> { return this.waiter(paymentHash).promise }
 
+  /** The client is stopping: every caller still waiting for an outcome gets `timeout` now (not final:
+   *  the payment stays pending in the store and resolves after the next start), so no pay() call
+   *  outlives the client or keeps its process alive. */
+  abandonWaits (): void {
+    for (const [paymentHash, list] of this.waiters) {
+      const r: PayResult = { ok: false, paymentHash, reason: 'timeout', detail: 'the client stopped before the outcome was known: the payment is still in flight and resolves after the next start; do not pay again (ask again with the same idempotency key or invoice)' }
+      for (const w of list) w(r)
+    }
+    this.waiters.clear()
+  }
+
   private waiter (paymentHash: string): { promise: Promise<PayResult>; cancel: () => void } {
     let resolve!: (r: PayResult) => void
     const promise = new Promise<PayResult>(r => { resolve = r })
@@ -370,8 +382,8 @@ export class PaymentBook {
    *  run whose record is not durable yet. */
   async pending (): Promise<PaymentRecord[]> {
     const out = new Map<string, PaymentRecord>()
-    for await (const [key] of this.store.iterate(recordKeys.paymentPrefix)) {
-      const hash = key.slice(recordKeys.paymentPrefix.length)
+    for await (const [key] of this.store.iterate(keys.paymentPrefix)) {
+      const hash = key.slice(keys.paymentPrefix.length)
       if (this.payments.has(hash)) continue
       const rec = await readRecord(this.store, key, paymentRecord)
       // Pending records stay in memory until settled (read from there from now on).

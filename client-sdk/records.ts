@@ -1,6 +1,7 @@
-// What the SDK keeps in its own store besides channel states (those follow hub/store/keys.ts: chan/…).
-// Every record read back is parsed with its schema: a store edited or corrupted by hand is refused
-// with the key named, not trusted.
+// What the SDK keeps in its own store besides its channels (those are host/channel/record.ts, the
+// hub's stored form too). The keys are in host/store/keys.ts with every other namespace. Every record
+// read back is parsed with its schema: a store edited or corrupted by hand is refused with the key
+// named, not trusted.
 //
 //   inv/<payment hash>          an invoice we issued, with its preimage (written before the invoice
 //                               is handed out: a payer can never hold an invoice we cannot fulfil)
@@ -10,10 +11,9 @@
 //   idem/<idempotency key>      → the payment hash a pay() with that key is about
 //   evt/<event id>              an event for the application not acknowledged yet (event-outbox.ts),
 //                               written in the batch of the state change that causes it
-//   chanmeta/<channel id>       the channel's key seed and our role in it (written with its first state)
-// <created> is seconds since 1970 as 16 digits (hub/store keys.ts counter), so key order is time order.
+// <created> is seconds since 1970 as 16 digits (host/store/keys.ts counter), so key order is time order.
 import { z } from 'zod'
-import { counter, parseJsonValue, put, type Store, type StoreOp } from '../hub/store/index.ts'
+import { parseJsonValue, put, type Store, type StoreOp } from '../host/store/index.ts'
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const msat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
@@ -55,27 +55,6 @@ export const paymentRecord = z.strictObject({
   settledAt: z.number().int().optional(),
 })
 export type PaymentRecord = z.infer<typeof paymentRecord>
-
-export const channelMeta = z.strictObject({
-  seed: hex32,
-  /** We opened (and funded) it. */
-  funder: z.boolean(),
-})
-export type ChannelMeta = z.infer<typeof channelMeta>
-
-export const recordKeys = {
-  invoice: (hash: string) => `inv/${hash}`,
-  invoiceByTime: (createdAt: number, hash: string) => `inv-at/${counter(createdAt)}/${hash}`,
-  invoiceByTimePrefix: 'inv-at/',
-  payment: (hash: string) => `pay/${hash}`,
-  paymentPrefix: 'pay/',
-  paymentByTime: (createdAt: number, hash: string) => `pay-at/${counter(createdAt)}/${hash}`,
-  paymentByTimePrefix: 'pay-at/',
-  idempotency: (key: string) => `idem/${key}`,
-  event: (id: string) => `evt/${id}`,
-  eventPrefix: 'evt/',
-  channelMeta: (channelId: string) => `chanmeta/${channelId}`,
-} as const
 
 export async function readRecord<S extends z.ZodType> (store: Store, key: string, schema: S): Promise<z.output<S> | undefined> {
   const raw = await store.get(key)

@@ -1,6 +1,6 @@
-// When a channel driver signs (ports.defer, protocol/driver): at once (a microtask) or after the
+// When a channel driver signs (ports.defer, host/channel): at once (a microtask) or after the
 // current event-loop turn (setImmediate). The store merges writes by group commit: the first write
-// of an idle store goes out on the next setImmediate (hub/store/group-commit.ts), and the driver asks
+// of an idle store goes out on the next setImmediate (host/store/group-commit.ts), and the driver asks
 // to defer the signature only after the step's own write was handed in. So:
 //
 // - no write from an earlier turn in flight (the store is idle): sign at once. The signature's write

@@ -3,23 +3,26 @@
 import { z } from 'zod'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import {
-  DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
-  MAX_FUNDING_TIMEOUT_BLOCKS,
+  DEFAULT_FINALITY_DEPTH, DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_CLTV_EXPIRY_DELTA,
+  DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_TO_SELF_DELAY, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT, MAX_FUNDING_SATOSHIS,
+  MAX_FUNDING_TIMEOUT_BLOCKS, MAX_MONEY_SAT, MIN_DUST_LIMIT_SATOSHIS,
 } from '../protocol/limits.ts'
 import type { NodeId } from '../protocol/types.ts'
 import { transportConfigSchema } from './transport/config.ts'
 
 const int = (min: number, max: number) => z.number().int({ error: 'must be an integer' }).min(min).max(max)
-/** Every satoshi there will ever be: the widest bound a budget in sat can have. */
-const MAX_SAT = 2_100_000_000_000_000
 const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
+/** The slowest auto-miner: an hour per block is as slow as a test chain is useful. */
+const MAX_AUTO_MINE_SECONDS = 3_600
 /** The largest allow-list: it is held in memory and looked up on each request. */
 const MAX_ALLOWED_NODE_IDS = 100_000
 
 const channelsDefaults = {
-  fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: 6, maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
-  maxUnconfirmed: DEFAULT_MAX_UNCONFIRMED_CHANNELS, fundingTimeoutBlocks: DEFAULT_FUNDING_TIMEOUT_BLOCKS, fundingSignedTimeoutMs: DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, openOnPayment: true, zeroConf: false,
-  feeratePerKw: 253, dustLimitSat: 546, reservePercent: 1, toSelfDelay: 144, maxAcceptedHtlcs: 100, htlcMinimumMsat: 1,
+  fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: DEFAULT_FINALITY_DEPTH, maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  maxUnconfirmed: DEFAULT_MAX_UNCONFIRMED_CHANNELS, fundingTimeoutBlocks: DEFAULT_FUNDING_TIMEOUT_BLOCKS,
+  fundingSignedTimeoutMs: DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, openOnPayment: true, zeroConf: false,
+  feeratePerKw: FEERATE_PER_KW_FLOOR, dustLimitSat: 546, reservePercent: 1, toSelfDelay: 144, maxAcceptedHtlcs: 100, htlcMinimumMsat: 1,
 }
 
 export const hubConfigSchema = z.strictObject({
@@ -28,7 +31,12 @@ export const hubConfigSchema = z.strictObject({
   /** The chain: a btcd the hub starts itself (regtest, loopback: the embedded default), or one that
    *  runs elsewhere. */
   btcd: z.discriminatedUnion('mode', [
-    z.strictObject({ mode: z.literal('managed') }),
+    z.strictObject({
+      mode: z.literal('managed'),
+      /** Mine a block every this many seconds while transactions wait in the mempool (regtest, the
+       *  managed node only; host/chain/btcd/auto-miner.ts). Absent: off, blocks are mined on request. */
+      autoMineSeconds: int(1, MAX_AUTO_MINE_SECONDS).optional(),
+    }),
     z.strictObject({
       mode: z.literal('external'),
       host: z.string().min(1).max(253),
@@ -49,16 +57,17 @@ export const hubConfigSchema = z.strictObject({
   }).default({ baseMsat: 1_000, ppm: 100 }),
   /** Blocks the hub keeps between an incoming HTLC's expiry and the one it forwards: time to claim
    *  upstream on-chain if the downstream claims at the last moment (BOLT #2 cltv_expiry_delta). */
-  cltvExpiryDelta: int(18, 2_016).default(40),
+  cltvExpiryDelta: int(DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MAX_CLTV_EXPIRY_DELTA).default(40),
   /** An outgoing HTLC must leave the payee at least this many blocks (its own minimum window). */
-  minFinalCltvExpiry: int(1, 2_016).default(18),
+  minFinalCltvExpiry: int(1, DEFAULT_MAX_CLTV_EXPIRY_DELTA).default(DEFAULT_MIN_CLTV_EXPIRY_DELTA),
   channels: z.strictObject({
     /** Size of the channels the hub opens with its own funds (inbound liquidity for payees). */
-    fundingSat: int(20_000, 2 ** 24 - 1).default(1_000_000),
+    fundingSat: int(DEFAULT_MIN_FUNDING_SATOSHIS, MAX_FUNDING_SATOSHIS).default(1_000_000),
     /** Confirmations the hub asks for (as acceptor) before a channel is used. */
     minimumDepth: int(1, 144).default(1),
-    /** Confirmations before the hub treats a funding transaction as final (chain-wipe detection). */
-    finalityDepth: int(1, 1_000).default(6),
+    /** Confirmations before an on-chain event counts: a funding transaction is final (chain-wipe
+     *  detection) and a chain monitor's decision goes upstream (protocol/limits.ts says why). */
+    finalityDepth: int(1, 1_000).default(DEFAULT_FINALITY_DEPTH),
     /** Channels one peer may have opened to the hub whose funding is not confirmed yet, from
      *  open_channel until the channel is ready (scenario 20; protocol/limits.ts says why). */
     maxUnconfirmedPerPeer: int(1, 100).default(DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER),
@@ -76,11 +85,11 @@ export const hubConfigSchema = z.strictObject({
      *  the hub treats its own funding transaction as deep enough once broadcast (it only risks its
      *  own money: the payee cannot double-spend the hub's inputs). */
     zeroConf: z.boolean().default(false),
-    feeratePerKw: int(253, 100_000).default(253),
-    dustLimitSat: int(354, 100_000).default(546),
+    feeratePerKw: int(FEERATE_PER_KW_FLOOR, 100_000).default(FEERATE_PER_KW_FLOOR),
+    dustLimitSat: int(MIN_DUST_LIMIT_SATOSHIS, 100_000).default(546),
     reservePercent: z.number().min(0).max(20).default(1),
-    toSelfDelay: int(6, 2_016).default(144),
-    maxAcceptedHtlcs: int(1, 483).default(100),
+    toSelfDelay: int(6, DEFAULT_MAX_TO_SELF_DELAY).default(144),
+    maxAcceptedHtlcs: int(1, MAX_ACCEPTED_HTLCS_LIMIT).default(100),
     htlcMinimumMsat: int(1, 1_000_000_000).default(1),
   }).default(channelsDefaults),
   /** Who gets channels funded by the hub (request_channel, or channels.openOnPayment). Such a channel
@@ -91,10 +100,10 @@ export const hubConfigSchema = z.strictObject({
     allow: z.array(nodeId).max(MAX_ALLOWED_NODE_IDS).optional(),
     /** Hub funds one node id may hold in hub-funded channels that are unconfirmed or idle (no payment
      *  made in them yet), sat. Absent: one channel of channels.fundingSat. */
-    maxIdleSatPerPeer: int(0, MAX_SAT).optional(),
+    maxIdleSatPerPeer: int(0, MAX_MONEY_SAT).optional(),
     /** The same over all node ids. Absent: DEFAULT_IDLE_HUB_FUNDED_CHANNELS (protocol/limits.ts)
      *  channels of channels.fundingSat. */
-    maxIdleSat: int(0, MAX_SAT).optional(),
+    maxIdleSat: int(0, MAX_MONEY_SAT).optional(),
   }).default({}),
   router: z.strictObject({
     /** How long a payment for an offline payee (or one whose channel is still opening) is held
@@ -103,7 +112,7 @@ export const hubConfigSchema = z.strictObject({
     /** The latest expiry a forwarded HTLC gets, in blocks above the current height: how long a payee
      *  may hold it before the hub fails the channel and the payment (protocol/limits.ts says why). At
      *  least minFinalCltvExpiry, the payee's own window. */
-    maxHoldBlocks: int(18, 2_016).default(DEFAULT_MAX_PAYEE_HOLD_BLOCKS),
+    maxHoldBlocks: int(DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MAX_CLTV_EXPIRY_DELTA).default(DEFAULT_MAX_PAYEE_HOLD_BLOCKS),
   }).default({ holdMs: 30_000, maxHoldBlocks: DEFAULT_MAX_PAYEE_HOLD_BLOCKS }),
   /** On-chain fee rate of the hub's wallet transactions (btcd has no estimatesmartfee), sat/vB. */
   walletFeeRate: z.number().min(1).max(10_000).default(2),

@@ -7,6 +7,9 @@
 //   disconnect  send a `warning` and close the connection; the channel stays open. On reconnection,
 //               channel_reestablish forgets every update that was not signed and revoked, so a
 //               violation that arrived in an uncommitted update costs nothing.
+//   abort       send `tx_abort` and forget the interactive transaction being negotiated (BOLT #2 "fail
+//               the negotiation"); the channel and the connection stay, nothing of it was signed. Once we
+//               sent tx_signatures a negotiation can no longer be aborted: the caller says `disconnect`.
 //   close       send an `error` and fail the channel (BOLT #1/#2 "fail the channel"). Before funding,
 //               that only means forgetting it. After funding the channel goes on-chain — except when
 //               we are behind (data-loss protection): then we ask the peer to close and never
@@ -18,8 +21,9 @@
 // counterparty's funds for to_self_delay, and for a hub one buggy or hostile message must not close a
 // channel. We choose `close` where the spec says "MUST send an `error` and fail the channel" or where
 // the channel cannot safely continue.
+import { MAX_ERROR_TEXT_CHARS } from './limits.ts'
 
-export type Action = 'ignore' | 'warn' | 'disconnect' | 'close'
+export type Action = 'ignore' | 'warn' | 'abort' | 'disconnect' | 'close'
 
 /** Every reason, with the action it takes unless the caller has a better-informed one. */
 export const REASONS = {
@@ -106,9 +110,57 @@ export const REASONS = {
   we_are_behind: 'close',               // proven: ask the peer to close, never broadcast ours
   we_may_be_behind: 'disconnect',       // the peer claims commitments we never signed, unproven: nothing changes (reestablish.ts)
 
-  // ── Quiescence and splicing (BOLT #2 stfu, splice, interactive tx) ──
-  quiescence_violation: 'disconnect',   // an update while quiescent, or stfu with pending updates
-  interactive_tx_failed: 'warn',        // bad tx_* sequence: abort the negotiation (tx_abort)
+  // ── Quiescence (BOLT #2 "Channel Quiescence") ──
+  quiescence_violation: 'disconnect',   // an update after the sender's stfu, stfu with its own updates pending, a second stfu
+  // BOLT #2: "MUST disconnect after 60 seconds of quiescence if the HTLCs are pending" (the host's timer).
+  quiescence_timeout: 'disconnect',
+  channel_quiescent: 'ignore',          // our add_htlc while the channel is (becoming) quiescent for a splice: retry afterwards
+
+  // ── Splicing (BOLT #2 "Channel Splicing"): splice_init, splice_ack, tx_init_rbf, tx_ack_rbf, splice_locked.
+  //    The spec's "MUST send a `warning` and close the connection or send an `error` and fail the
+  //    channel" is `disconnect` here; its "MUST respond with `tx_abort`" is `abort`. ──
+  splice_not_quiescent: 'disconnect',   // splice_init / tx_init_rbf outside quiescence, or from the side that did not initiate it
+  splice_pending: 'disconnect',         // splice_init while another splice is negotiated or not locked; RBF after splice_locked
+  splice_after_shutdown: 'disconnect',  // splice_init or tx_init_rbf after the sender's shutdown
+  splice_contribution_exceeds_balance: 'disconnect', // a negative contribution larger than the sender's balance
+  splice_feerate_unacceptable: 'abort', // funding_feerate_perkw outside our feerate policy
+  splice_rejected: 'abort',             // we decline the splice (our host's decision, or a capacity we do not accept)
+  splice_cancelled: 'abort',            // our host cancelled its splice before the transaction was complete
+  splice_rbf_feerate_too_low: 'abort',  // BOLT #2 tx_init_rbf: feerate below 25/24 of the last one
+  splice_rbf_fee_too_low: 'abort',      // BOLT #2 tx_complete: an RBF whose total fee is below the last one's
+  splice_shared_input_invalid: 'abort', // not exactly one input spending the current funding output, or added by the non-initiator
+  splice_funding_output_invalid: 'abort', // not exactly one new funding output of capacity plus contributions, or added by the non-initiator
+  splice_below_reserve: 'abort',        // a side that takes funds out (or adds outputs) keeps less than its reserve or the commitment fee
+  // BOLT #2 tx_signatures (splice): "If `shared_input_signature` is not set [or] not valid ...: MUST send
+  // an `error` and fail the channel."
+  splice_shared_signature_invalid: 'close',
+  splice_locked_unknown: 'disconnect',  // splice_locked naming no pending splice transaction
+  // tx_abort after we sent tx_signatures: the peer can still complete the transaction, and going on
+  // without it would revoke the commitment we hold for it. The channel closes.
+  splice_aborted_after_signing: 'close',
+  commitment_batch_invalid: 'disconnect', // start_batch over MAX_COMMITMENT_BATCH_SIZE, or a batch interrupted by another message
+  // BOLT #2 commitment_signed: "If there are pending splice transactions and the sending node did not
+  // send `start_batch` followed by a batch ... [or] `commitment_signed` is missing for a funding
+  // transaction: MUST send an `error` and fail the channel."
+  commitment_batch_missing: 'close',
+
+  // ── Interactive transaction construction (BOLT #2): each is "MUST fail the negotiation" ──
+  interactive_tx_failed: 'abort',       // a tx_* message out of turn, or with no negotiation in progress
+  tx_bad_sequence: 'abort',             // tx_add_input `sequence` 0xFFFFFFFE or 0xFFFFFFFF
+  tx_bad_prevtx: 'abort',               // `prevtx` not a transaction, no output at `prevtx_vout`, or empty without the shared input
+  tx_input_not_segwit: 'abort',         // the spent output is not a segwit program: its txid could be malleated
+  tx_duplicate_input: 'abort',          // the same outpoint added twice
+  tx_serial_id_in_use: 'abort',         // a `serial_id` already in the transaction
+  tx_serial_id_parity: 'abort',         // even from the non-initiator, odd from the initiator
+  tx_unknown_serial_id: 'abort',        // tx_remove_* of an id the sender did not add, or already removed
+  tx_too_many_messages: 'abort',        // 4096 tx_add_input (or tx_add_output) in one negotiation
+  tx_output_dust: 'abort',              // an output below the dust limit
+  tx_output_too_large: 'abort',         // an output above MAX_MONEY
+  tx_output_nonstandard: 'abort',       // BOLT #2: "MAY fail the negotiation if `script` is non-standard"
+  tx_too_many_inputs_outputs: 'abort',  // more than 252 inputs or 252 outputs
+  tx_too_heavy: 'abort',                // estimated weight above 400,000 (MAX_STANDARD_TX_WEIGHT)
+  tx_peer_underpays: 'abort',           // the peer's inputs do not cover its outputs, contribution and fee at the agreed feerate
+  tx_signatures_invalid: 'abort',       // empty witness, wrong count or txid, a signature not SIGHASH_ALL
 } as const satisfies Record<string, Action>
 
 export type Reason = keyof typeof REASONS
@@ -122,8 +174,14 @@ export function channelError (reason: Reason, detail: string, action: Action = R
   return { action, reason, detail }
 }
 
+/** The text of the `error` or `warning` that tells the peer about `err` (BOLT #1 `data`), cut to what
+ *  the wire allows. */
+export function errorText (err: Pick<ChannelError, 'reason' | 'detail'>): string {
+  return `${err.reason}: ${err.detail}`.slice(0, MAX_ERROR_TEXT_CHARS)
+}
+
 /** Order of severity, to combine errors: the worse action wins. */
-const SEVERITY: Record<Action, number> = { ignore: 0, warn: 1, disconnect: 2, close: 3 }
+const SEVERITY: Record<Action, number> = { ignore: 0, warn: 1, abort: 2, disconnect: 3, close: 4 }
 export function worseAction (a: Action, b: Action): Action {
   return SEVERITY[a] >= SEVERITY[b] ? a : b
 }

@@ -1,6 +1,7 @@
 // Every limit of the protocol in one place (DESIGN.md rule 6), each with its reason and source.
 // Section 1 (wire): sizes of frames, strings and arrays, and BOLT constants that bound message fields.
-// Section 2 (channel) is appended below by the channel state machine: its policy limits.
+// Section 2 (channel): policy limits of the channel state machine and its chain monitor.
+// Section 3 (hub): defaults of the hub's own policy.
 
 // ───────────────────────────── Section 1: wire ─────────────────────────────
 
@@ -43,6 +44,10 @@ export const FEERATE_PER_KW_FLOOR = 253
  *  standard output type, so no standard output is made un-relayable by our dust limit. */
 export const MIN_DUST_LIMIT_SATOSHIS = 354
 
+/** Consensus MAX_MONEY: every satoshi there will ever be (21 million BTC). No amount, budget or
+ *  balance can be larger. */
+export const MAX_MONEY_SAT = 2_100_000_000_000_000
+
 /** BOLT #2 (open_channel): without `option_support_large_channel` "`funding_satoshis` MUST be less
  *  than 2^24 satoshi". We do not negotiate large channels yet. */
 export const MAX_FUNDING_SATOSHIS = 2 ** 24 - 1
@@ -59,6 +64,24 @@ export const MAX_SHUTDOWN_SCRIPT_BYTES = 42
 /** BOLT #2 (interactive tx, receiver): "there are more than 252 inputs" / "more than 252 outputs":
  *  MUST fail the negotiation. Bounds tx_signatures witnesses too (one per input we add). */
 export const MAX_INTERACTIVE_INPUTS_OUTPUTS = 252
+
+/** BOLT #2 (tx_add_input / tx_add_output receiver): "if has received 4096 `tx_add_input` messages
+ *  during this negotiation" (likewise outputs): MUST fail the negotiation. Bounds the work a peer can
+ *  make us do by adding and removing the same input over and over. */
+export const MAX_INTERACTIVE_TX_ADDS = 4_096
+
+/** BOLT #2 (tx_complete receiver): "the estimated weight of the tx is greater than 400,000
+ *  (`MAX_STANDARD_TX_WEIGHT`)": Bitcoin Core relays no heavier transaction. */
+export const MAX_STANDARD_TX_WEIGHT = 400_000
+
+/** BOLT #2 (tx_add_input sender): "MUST set `sequence` to be less than or equal to 4294967293
+ *  (`0xFFFFFFFD`)": the input signals replaceability (BIP 125), so the transaction can be RBF-ed. */
+export const MAX_INTERACTIVE_INPUT_SEQUENCE = 0xffff_fffd
+
+/** BOLT #2 (tx_init_rbf sender): "MUST set `feerate` greater than or equal to 25/24 times the `feerate`
+ *  of the previously constructed transaction, rounded down": each replacement makes progress. */
+export const RBF_FEERATE_NUMERATOR = 25
+export const RBF_FEERATE_DENOMINATOR = 24
 
 /** BOLT #2 (start_batch receiver): "If `batch_size` is strictly greater than 20: MUST send a
  *  `warning` and close the connection, or send an `error` and fail the channel." */
@@ -88,15 +111,32 @@ export const MAX_PING_IGNORED_BYTES = 16_384
 export const MAX_ERROR_TEXT_CHARS = 1_024
 export const MAX_FAIL_DETAIL_CHARS = 256
 
+/** How much of a text we did not write (an exception's message, a node's reject reason) an error
+ *  detail or a log event quotes: enough to recognise the cause, bounded because its author is not us. */
+export const MAX_QUOTED_CHARS = 200
+
+/** Longest BOLT #11 invoice we read or write. BOLT #11 lifts bech32's 90-character limit, and each
+ *  tagged field holds up to 1,023 five-bit words (639 bytes): an invoice with a full description (`d`)
+ *  and full payment metadata (`m`) is 2,386 characters, one that adds a 12-hop route hint (`r`) and a
+ *  fallback address 3,425, and nothing limits the number of route hints. 16,384 holds all of these with
+ *  room to spare, keeps an invoice inside one frame (MAX_FRAME_BYTES), and bounds the work an untrusted
+ *  string can cause before its checksum is known. */
+export const MAX_INVOICE_CHARS = 16_384
+
 /** update_add_htlc metadata forwarded to the payee (DESIGN.md "Payment metadata"): a platform
- *  reference and a BOLT #11 invoice. 2,048 characters holds any invoice we issue (BOLT #11 bech32 has
- *  no length limit; the hub's invoices carry no routing hints). */
+ *  reference, and a copy of the invoice being paid. The metadata is kept with its HTLC in the channel
+ *  state and its monitor updates, in both commitments, for up to MAX_ACCEPTED_HTLCS_LIMIT HTLCs a side,
+ *  so its copy of the invoice is bounded far below MAX_INVOICE_CHARS (2,048 × 483 ≈ 1 MB of state at
+ *  most). Every invoice the SDK issues fits (a 639-byte description, no route hints or `m`: at most
+ *  1,304 characters); a longer one is paid without the copy, and the payee finds its invoice by payment
+ *  hash. */
 export const MAX_REFERENCE_CHARS = 128
-export const MAX_INVOICE_CHARS = 2_048
+export const MAX_FORWARDED_INVOICE_CHARS = 2_048
 
 // ───────────────────────────── Section 2: channel ─────────────────────────────
-// Policy limits of the channel state machine (protocol/channel). Defaults for LocalPolicy; a host
-// may pass stricter values from its config.
+// Policy limits of the channel state machine (protocol/channel) and its chain monitor
+// (protocol/monitor). Defaults for LocalPolicy and MonitorConfig; a host may pass stricter values from
+// its config.
 
 /** BOLT #2 "Bounding exposure to trimmed in-flight HTLCs": `max_dust_htlc_exposure_msat` "is a matter
  *  of node policy". Trimmed HTLCs become miner fees on a force close; 5,000,000 msat (5,000 sat) is
@@ -140,6 +180,15 @@ export const OFFERED_HTLC_GRACE_BLOCKS = 3
  *  DEFAULT_MIN_CLTV_EXPIRY_DELTA so a freshly accepted HTLC is never already past it. */
 export const FULFILL_DEADLINE_BLOCKS = 12
 
+/** Confirmations before an on-chain event counts (DESIGN.md "The chain": finality is explicit): a chain
+ *  monitor's decision goes outward only at this depth (an HTLC timed out on-chain fails its payment, a
+ *  channel is reported closed), and a block or transaction this deep is final for chain-wipe detection.
+ *  Claims themselves go out at one confirmation. Below 6, a common reorg can undo what we acted on:
+ *  a payer that reported a payment failed could see the HTLC claimed with its preimage after the
+ *  reorg, and the hub would have failed upstream a payment it then pays downstream. Hub and SDK use
+ *  the same depth; the hub's operator may choose another (hub/config.ts channels.finalityDepth). */
+export const DEFAULT_FINALITY_DEPTH = 6
+
 /** Records per page of the SDK's listInvoices / listPayments: each is read from the store and held
  *  in memory at once, so a page stays small; 1,000 is a few hundred KiB of records. */
 export const MAX_LIST_PAGE = 1_000
@@ -157,6 +206,24 @@ export const MAX_FUNDING_TIMEOUT_BLOCKS = 2_016
  *  it gets its coins back by closing alone: it holds our signature on its first commitment
  *  (funding_signed). */
 export const DEFAULT_FUNDING_TIMEOUT_BLOCKS = 144
+
+/** BOLT #2 "Channel Quiescence": "MUST disconnect after 60 seconds of quiescence if the HTLCs are
+ *  pending." A quiescent channel adds no HTLC and cannot fail or fulfil one off-chain, so a peer that
+ *  never finishes what it asked quiescence for would let HTLCs run into their deadlines. The host arms
+ *  a timer of this length when the machine reports quiescence (event `quiescence_started`) and steps
+ *  the `quiescence_timeout` command when it fires. */
+export const QUIESCENCE_TIMEOUT_SECONDS = 60
+
+/** Confirmations of a splice transaction before we send splice_locked (BOLT #2 "Splice Completion":
+ *  "If any splice transaction reaches acceptable depth" — acceptable is policy). splice_locked cannot
+ *  be taken back: afterwards neither side signs for the old funding, so a reorg deeper than this that
+ *  drops the splice leaves the channel with no signed commitment on the output that is unspent again.
+ *  Six is this hub's finality depth (hub/config.ts `finalityDepth`); Eclair defaults to 8 ("large
+ *  enough to protect against malicious reorgs"); a single confirmation is undone by a routine
+ *  one-block reorg. */
+export const DEFAULT_SPLICE_MINIMUM_DEPTH = 6
+/** The least a host may configure: one block is reorganised out routinely. */
+export const MIN_SPLICE_MINIMUM_DEPTH = 2
 
 // ───────────────────────────── Section 3: hub ─────────────────────────────
 // Defaults of the hub's own policy (hub/config.ts, where each has its bounds).
@@ -195,3 +262,14 @@ export const DEFAULT_FUNDING_SIGNED_TIMEOUT_MS = 60_000
  *  setting, one identity may hold one such channel of the configured size, and all identities together
  *  this many. */
 export const DEFAULT_IDLE_HUB_FUNDED_CHANNELS = 50
+
+/** The most one regtest faucet request pays (10 BTC; hub/admin/faucet.ts). Enough to fund the
+ *  largest channel (MAX_FUNDING_SATOSHIS, about 0.17 BTC) many times over; a larger figure is more
+ *  likely a unit mistake (BTC for sat) than a need, and it bounds the coins one request mines. */
+export const MAX_FAUCET_SAT = 1_000_000_000
+
+/** The most blocks one regtest faucet request mines to fund itself: coinbases for the amount plus the
+ *  99 that make the first of them spendable. Early on one coinbase pays 50 BTC; the regtest subsidy
+ *  halves every 150 blocks, and past a few thousand blocks the amount would need more blocks than
+ *  this, which the faucet refuses (ask for less) rather than mine without end. */
+export const MAX_FAUCET_BLOCKS = 1_000

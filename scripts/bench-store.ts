@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
-import { LevelStore, put, type StoreOp } from '../hub/store/index.ts'
+import { LevelStore } from '../host/store/node/level-store.ts'
+import { put, type StoreOp } from '../host/store/index.ts'
 
 const args = process.argv.slice(2)
 const opt = (name: string): string | undefined => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined }

@@ -31,7 +31,7 @@ import { WorkerProcess, type PayOutcome } from './bench/ipc.ts'
 import { cpuSeconds, fsyncMs } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
 import { figure, percentile, table, type Figure } from './bench/stats.ts'
-import { checkBalances, freePort, manyChannelHubConfig, openIdleChannels, restartWaiting, settledRss, startManyChannels, timeRestart, type ManyChannels } from './bench/idle-channels.ts'
+import { checkBalances, freePort, manyChannelHubConfig, openIdleChannels, restartWaiting, steadyRss, startManyChannels, timeRestart, type ManyChannels } from './bench/idle-channels.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const argv = process.argv.slice(2)
@@ -233,7 +233,7 @@ async function main (): Promise<void> {
   // Memory first, on a hub that has only opened channels: after the load phases its heap holds
   // garbage the GC returns at its own pace, which swamps a per-channel difference.
   say('hub memory (idle, connected) …')
-  const rss0 = await settledRss(hub.pid)
+  const rss0 = await steadyRss(hub.pid)
   say(`  hub RSS with no idle channel: ${(rss0.bytes / 1e6).toFixed(1)} MB`)
   const memAt: Record<string, Record<string, unknown>> = {}
   let perChannel: Figure | undefined
@@ -248,7 +248,7 @@ async function main (): Promise<void> {
       say(`  opening ${target - have} idle channels (to ${target}, ${PER_NODE} per node id) …`)
       const r = await openIdleChannels(btc, hub, idle, { n: target - have, perNode: PER_NODE, capacitySat: IDLE_CHANNEL_SAT, say })
       have = target
-      const rss = await settledRss(hub.pid)
+      const rss = await steadyRss(hub.pid)
       perChannel = figure(rss.window.map(b => (b - rss0.bytes) / r.normal))
       memAt[String(target)] = {
         hub_rss_bytes_per_channel: perChannel, channels_open: r.normal, hub_rss_bytes: rss.bytes, rss_samples: rss.samples, per_node: PER_NODE,
@@ -258,7 +258,7 @@ async function main (): Promise<void> {
     }
     channelsNow = channels + IDLE_CHANNELS
   }
-  const memoryHow = `(hub RSS, settled, with N idle connected channels − hub RSS with none) / N; ${PER_NODE} channels per node id (connection)`
+  const memoryHow = `(hub RSS, once steady, with N idle connected channels − hub RSS with none) / N; ${PER_NODE} channels per node id (connection)`
 
   say('throughput …')
   const trimmed = await throughput(p, TRIMMED_MSAT, `below dust (${TRIMMED_MSAT} msat)`)
@@ -281,7 +281,7 @@ async function main (): Promise<void> {
   // high-water mark left from opening them or from the load phases.
   let afterRestart: Record<string, unknown> | undefined
   if (IDLE_CHANNELS > 0) {
-    const rss = await settledRss(hub.pid)
+    const rss = await steadyRss(hub.pid)
     afterRestart = { channels: IDLE_CHANNELS, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: (rss.bytes - rss0.bytes) / IDLE_CHANNELS, note: `after ${RUNS} restarts and the load phases; platforms and creators connected too` }
     say(`  after the restarts: hub RSS ${(rss.bytes / 1e6).toFixed(1)} MB → ${((rss.bytes - rss0.bytes) / IDLE_CHANNELS / 1024).toFixed(1)} KiB per idle channel`)
   }

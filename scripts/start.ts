@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startBtcd } from '../hub/chain/node.ts'
+import { startBtcd } from '../host/chain/btcd/node.ts'
 import { bytesToHex, hexToBytes } from '../protocol/types.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

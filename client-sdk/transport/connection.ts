@@ -10,7 +10,7 @@ import { CLOSE } from '../../protocol/auth/close-codes.ts'
 import { decodeFrame, encodeMessage, type PeerMessage, type WireError } from '../../protocol/wire/index.ts'
 import { Emitter } from './events.ts'
 import { parseConnectArgs, type ConnectOptions, type ConnectOptionsInput } from './options.ts'
-import { defaultSocketFactory, frameText, OPEN, type SocketFactory, type SocketLike } from './socket.ts'
+import { nativeSocketFactory, frameText, OPEN, type SocketFactory, type SocketLike } from './socket.ts'
 
 /** Why connect() failed. `final`: retrying the same thing will fail the same way. */
 export type ConnectFailure =
@@ -126,20 +126,21 @@ function withAdmissionToken (url: string, nodeKey: Uint8Array, hubId: NodeId | u
  * Opens an authenticated connection to the hub at `url` as the node whose secret key is `nodeKey`.
  * Resolves once both sides proved their keys; rejects with a ConnectError saying why not.
  */
-export async function connect (url: string, nodeKey: Uint8Array, options?: ConnectOptionsInput, socketFactory: SocketFactory = defaultSocketFactory): Promise<HubConnection> {
+export async function connect (url: string, nodeKey: Uint8Array, options?: ConnectOptionsInput, socketFactory: SocketFactory = nativeSocketFactory): Promise<HubConnection> {
   const args = parseConnectArgs(url, nodeKey, options)
   const nodeId = nodeIdOf(args.nodeKey)
   const ws = await socketFactory(withAdmissionToken(args.url, args.nodeKey, args.options.admissionHubId ?? args.options.expectedHubId))
   return new Promise<HubConnection>((resolve, reject) => {
     let auth: ClientHandshake = startClientHandshake(nodeId, args.options.expectedHubId)
     let conn: HubConnection | undefined
-    let settled = false
+    /** The promise has resolved or rejected: nothing more changes its outcome. */
+    let answered = false
     let lastError = ''
     let hubError = ''
 
     const fail = (f: ConnectFailure): void => {
-      if (settled) return
-      settled = true
+      if (answered) return
+      answered = true
       clearTimeout(timer)
       try { ws.close(f.reason === 'auth' ? CLOSE.auth_failed : 1000, f.reason) } catch { /* not open yet */ }
       reject(new ConnectError(f))
@@ -162,7 +163,7 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
         else conn.emit('bad_frame', decoded?.ok === false ? decoded.error : { reason: 'malformed_frame', path: '', detail: 'frame: binary' })
         return
       }
-      if (settled) return
+      if (answered) return
       if (decoded === undefined || !decoded.ok) {
         return fail({ reason: 'auth', failure: 'unexpected_message', detail: decoded?.ok === false ? decoded.error.detail : 'binary frame', final: true })
       }
@@ -177,7 +178,7 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
       if (r.state.phase === 'authenticated') {
         // The hub sends nothing of the session before it reads our auth_ok, so no message can arrive
         // before the caller (awaiting this promise) has attached its listeners.
-        settled = true
+        answered = true
         clearTimeout(timer)
         conn = new HubConnection(ws, nodeId, r.state.hubId, args.options)
         resolve(conn)

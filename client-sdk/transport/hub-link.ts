@@ -12,7 +12,7 @@ import type { PeerMessage, WireError } from '../../protocol/wire/index.ts'
 import { connect, ConnectError, type CloseInfo, type ConnectFailure, type HubConnection } from './connection.ts'
 import { Emitter } from './events.ts'
 import { parseBackoff, parseConnectArgs, type BackoffOptions, type BackoffOptionsInput, type ConnectOptionsInput } from './options.ts'
-import { defaultSocketFactory, type SocketFactory } from './socket.ts'
+import { nativeSocketFactory, type SocketFactory } from './socket.ts'
 
 export type HubLinkEvents = {
   /** Authenticated (again). The channel layer reestablishes its channels here. */
@@ -97,7 +97,7 @@ export class HubLink extends Emitter<HubLinkEvents> {
     const { backoff: _b, random: _r, socketFactory, ...connectOptions } = this.options
     const admissionHubId = connectOptions.admissionHubId ?? connectOptions.expectedHubId ?? this.lastHubId
     try {
-      const conn = await connect(this.url, this.nodeKey, { ...connectOptions, ...(admissionHubId !== undefined ? { admissionHubId } : {}) }, socketFactory ?? defaultSocketFactory)
+      const conn = await connect(this.url, this.nodeKey, { ...connectOptions, ...(admissionHubId !== undefined ? { admissionHubId } : {}) }, socketFactory ?? nativeSocketFactory)
       this.connecting = false
       if (this.stopped) { conn.close(1000, 'client stopping'); return }
       this.failures = 0

@@ -38,7 +38,11 @@ export type ConnectOptionsInput = z.input<typeof connectOptionsSchema>
 export type BackoffOptions = z.infer<typeof backoffSchema>
 export type BackoffOptionsInput = z.input<typeof backoffSchema>
 
-const urlSchema = z.string().max(2_048).refine(s => {
+/** Longest hub URL: far more than a host, port and path need (the admission token is added later). */
+const MAX_URL_CHARS = 2_048
+
+/** A ws:// or wss:// URL. */
+export const wsUrlSchema = z.string().max(MAX_URL_CHARS).refine(s => {
   try {
     const u = new URL(s)
     return u.protocol === 'ws:' || u.protocol === 'wss:'
@@ -51,7 +55,7 @@ function issues (e: z.ZodError, prefix: string): string {
 
 /** Checks connect()'s arguments; throws a TypeError naming the field (SDK arguments are programmer input). */
 export function parseConnectArgs (url: unknown, nodeKey: unknown, options: unknown): { url: string; nodeKey: Uint8Array; options: ConnectOptions } {
-  const u = urlSchema.safeParse(url)
+  const u = wsUrlSchema.safeParse(url)
   if (!u.success) throw new TypeError(issues(u.error, 'url'))
   if (!(nodeKey instanceof Uint8Array) || nodeKey.length !== 32 || !getCurve().isPrivkey(nodeKey)) {
     throw new TypeError('nodeKey: must be a valid 32-byte secp256k1 secret key')

@@ -1,6 +1,6 @@
 // The WebSocket the SDK talks through: the WHATWG API (addEventListener, send, close), which browsers
-// have natively and the `ws` package implements in Node. Only this file knows which one is used.
-import { MAX_FRAME_BYTES } from '../../protocol/limits.ts'
+// have natively and the `ws` package implements in Node (client-sdk/node/socket.ts, which the Node
+// entry client-sdk/node.ts passes in).
 
 export interface SocketLike {
   readonly readyState: number
@@ -15,16 +15,16 @@ export interface SocketLike {
 
 export const OPEN = 1
 
-/** Opens a socket to `url`. In Node: `ws`, with the frame-size cap enforced while reading
- *  (`maxPayload`) and compression off; in a browser: the native WebSocket (the codec checks sizes). */
+/** Opens a socket to `url`: the native WebSocket in a browser; `ws` in Node (client-sdk/node/socket.ts),
+ *  with the frame-size cap enforced while reading. */
 export type SocketFactory = (url: string) => Promise<SocketLike>
 
-export const defaultSocketFactory: SocketFactory = async (url) => {
+/** The runtime's own WebSocket (browsers; the codec checks frame sizes). A runtime without one
+ *  (Node 20) needs a factory passed in: client-sdk/node.ts passes `ws`. */
+export const nativeSocketFactory: SocketFactory = async (url) => {
   const native = (globalThis as { WebSocket?: new (url: string) => SocketLike }).WebSocket
-  const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string'
-  if (!isNode && native !== undefined) return new native(url)
-  const { WebSocket } = await import('ws')
-  return new WebSocket(url, { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false }) as unknown as SocketLike
+  if (native === undefined) throw new TypeError('socketFactory: this runtime has no WebSocket; pass one (in Node, use client-sdk/node.ts)')
+  return new native(url)
 }
 
 /** A text frame as a string, whichever implementation delivered it; undefined for binary data. */

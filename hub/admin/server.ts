@@ -17,12 +17,21 @@
 //   POST /channels/force-close  {channel_id}          fail the channel, then its monitor broadcasts our
 //                                                      latest commitment → {ok, broadcast}; 409 when it
 //                                                      must not (we lost state) or is closing already
-//   POST /regtest/mine          {blocks}               managed regtest node only: mine to the hub wallet
+//   POST /regtest/mine          {blocks}               managed regtest node only: mines `blocks` blocks with
+//                                                      the mempool's transactions; their coinbases pay the hub's
+//                                                      wallet → {blocks, tip, coinbase_address}
+//   POST /regtest/faucet        {address, amount_sat, confirm?}   regtest only: pays amount_sat (1 …
+//                                 MAX_FAUCET_SAT) to address from the hub's wallet, mining coins first if it
+//                                 lacks them, then (unless confirm is false) confirms it in a block →
+//                                 {txid, vout, amount_sat, fee_sat, blocks_mined, confirmed, height}
+//                                 (hub/admin/faucet.ts); 409 on a chain that is not regtest
 // Errors: {error: "<field>: <why>"} with status 400 (bad request), 404 (unknown channel) or 409.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
+import { DEFAULT_MIN_FUNDING_SATOSHIS, MAX_FAUCET_SAT, MAX_FUNDING_SATOSHIS } from '../../protocol/limits.ts'
 import type { NodeId } from '../../protocol/types.ts'
+import { regtestAddress } from './faucet.ts'
 
 export interface AdminHandlers {
   info (): unknown
@@ -35,14 +44,27 @@ export interface AdminHandlers {
   /** Fail the channel and broadcast our latest commitment (hub/channels/monitoring.ts forceClose). */
   forceClose? (channelId: string): Promise<{ status: number; body: unknown }>
   mine? (blocks: number): Promise<unknown>
+  faucet (address: string, amountSat: number, confirm: boolean): Promise<{ status: number; body: unknown }>
 }
 
+/** Largest request body: the biggest request (open) is under 200 bytes. */
 const MAX_BODY = 16 * 1024
-const openBody = z.strictObject({ peer: z.string().regex(/^0[23][0-9a-f]{64}$/, { error: 'must be a node id (33-byte compressed key, hex)' }), funding_sat: z.number().int().min(20_000).max(2 ** 24 - 1).optional() })
+const openBody = z.strictObject({
+  peer: z.string().regex(/^0[23][0-9a-f]{64}$/, { error: 'must be a node id (33-byte compressed key, hex)' }),
+  funding_sat: z.number().int().min(DEFAULT_MIN_FUNDING_SATOSHIS).max(MAX_FUNDING_SATOSHIS).optional(),
+})
 const channelIdField = z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 32 bytes of lowercase hex' })
 const closeBody = z.strictObject({ channel_id: channelIdField, allow_dust_trim: z.boolean().optional() })
 const forceCloseBody = z.strictObject({ channel_id: channelIdField })
-const mineBody = z.strictObject({ blocks: z.number().int().min(1).max(1000) })
+/** Blocks one mine request may ask for: a regtest chain grows by them, and btcd mines them one by one. */
+const MAX_BLOCKS_PER_REQUEST = 1_000
+const mineBody = z.strictObject({ blocks: z.number().int().min(1).max(MAX_BLOCKS_PER_REQUEST) })
+const faucetBody = z.strictObject({
+  address: regtestAddress,
+  amount_sat: z.number({ error: 'must be a number of satoshis' }).int({ error: 'must be an integer number of satoshis' })
+    .min(1, { error: 'must be at least 1 sat' }).max(MAX_FAUCET_SAT, { error: `must be at most ${MAX_FAUCET_SAT} sat (MAX_FAUCET_SAT)` }),
+  confirm: z.boolean().optional(),
+})
 
 export class AdminServer {
   private constructor (private readonly server: Server) {}
@@ -114,6 +136,11 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
         if (h.mine === undefined) return send(res, 409, { error: 'mining is only available with the managed regtest node' })
         const b = parse(mineBody, await readJson(req))
         return send(res, 200, await h.mine(b.blocks))
+      }
+      case 'POST /regtest/faucet': {
+        const b = parse(faucetBody, await readJson(req))
+        const r = await h.faucet(b.address, b.amount_sat, b.confirm ?? true)
+        return send(res, r.status, r.body)
       }
       default: return send(res, 404, { error: `no route ${route}` })
     }

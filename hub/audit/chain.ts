@@ -14,7 +14,8 @@ export interface AuditEntry {
   readonly record: unknown
 }
 
-/** What settlement transactions anchor on-chain: the latest hash and how many entries it covers. */
+/** The log's root: the latest hash and how many entries it covers (what a transaction would carry to
+ *  commit to the log on-chain). */
 export interface AuditRoot { readonly hash: string; readonly count: number }
 
 export const EMPTY_ROOT: AuditRoot = { hash: GENESIS_HASH, count: 0 }

@@ -1,8 +1,8 @@
 // The hub's append-only, hash-chained audit log of committed state updates, kept in the Store.
 // Each entry is written in the same atomic batch as the head, and can ride in the caller's own batch
 // (prepare), so a state update and its audit entry are durable together or not at all.
-import { keys } from '../store/keys.ts'
-import { parseJsonValue, putJsonText, type Store, type StoreOp } from '../store/store.ts'
+import { keys } from '../../host/store/keys.ts'
+import { parseJsonValue, putJsonText, type Store, type StoreOp } from '../../host/store/store.ts'
 import { EMPTY_ROOT, nextEntryWithJson, type AuditEntry, type AuditRoot } from './chain.ts'
 import { parseAuditRoot } from './verify.ts'
 
@@ -39,7 +39,7 @@ export class AuditLog {
   /** Head including entries prepared but maybe not yet durable. */
   get pendingRoot (): AuditRoot { return this.head }
 
-  /** The durable root (what a settlement transaction should anchor). */
+  /** The durable root (what a transaction would carry to commit to the log on-chain). */
   root (): Promise<AuditRoot> { return readRoot(this.store) }
 
   /** Every entry, in order: the input of verifyAuditLog. */

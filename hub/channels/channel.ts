@@ -3,18 +3,16 @@
 // driver (its peer connects, a payment goes through it, a block matters to it). Building the driver
 // is cheap (no step, no key derivation); the signer derives its keys on its first signature.
 import { bolt3Signer, type ChannelSigner, type ChannelState } from '../../protocol/channel/index.ts'
-import type { ChannelDriver } from '../../protocol/driver/index.ts'
-import { channelKeys } from '../../protocol/driver/index.ts'
+import type { ChannelDriver, ChannelWriter } from '../../host/channel/index.ts'
+import { channelKeys } from '../../protocol/keys/channel.ts'
 import { hexToBytes, type ChannelId, type NodeId } from '../../protocol/types.ts'
 
 export class ManagedChannel {
   /** The peer's last closing_signed (its signature is needed to broadcast the agreed closing tx;
    *  the channel machine keeps only the fee). */
   remoteClosing?: { feeSat: number; signature: string }
-  /** Its id is claimed in the store and its first full write is on its way or done (records.ts). */
-  indexed: boolean
-  /** The create-only claim of its id (a new channel's first store write; its other writes wait for it). */
-  claim?: Promise<void>
+  /** Its durable writes (host/channel/persist.ts): the claim of its id, then one batch per write. */
+  readonly writer: ChannelWriter
   private drv: ChannelDriver | undefined
   /** The state loaded from the store, until the driver is built. */
   private loaded: ChannelState | undefined
@@ -29,10 +27,10 @@ export class ManagedChannel {
     state: ChannelState,
     private readonly build: (ch: ManagedChannel, state: ChannelState) => ChannelDriver,
     private readonly height: () => number,
-    opts: { indexed: boolean },
+    writer: (ch: ManagedChannel) => ChannelWriter,
   ) {
     this.loaded = state
-    this.indexed = opts.indexed
+    this.writer = writer(this)
     this.heightFed = state.height
   }
 
@@ -74,5 +72,7 @@ export function lazySigner (seed: string): ChannelSigner {
     checkCommitment: (setup, c, sig, htlcSigs) => real().checkCommitment(setup, c, sig, htlcSigs),
     signClosing: (setup, c) => real().signClosing(setup, c),
     checkClosing: (setup, c, sig) => real().checkClosing(setup, c, sig),
+    signFundingInput: (setup, tx, index) => real().signFundingInput(setup, tx, index),
+    checkFundingInput: (setup, tx, index, sig) => real().checkFundingInput(setup, tx, index, sig),
   }
 }

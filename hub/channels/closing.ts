@@ -4,10 +4,10 @@
 // The record of a close says what that transaction pays: an output below the dust limit is not in it
 // (BOLT #3), its balance goes to the miners, and the record says so instead of the balances before.
 import type { ChannelEvent } from '../../protocol/channel/index.ts'
-import { channelKeys } from '../../protocol/driver/index.ts'
+import { channelKeys } from '../../protocol/keys/channel.ts'
 import { buildClosingTx, closingAmounts, finalizeFundingSpend, fundingOutput, signFundingSpend, txHex, txid as txidOf, verifyFundingSpend } from '../../protocol/tx/index.ts'
 import { hexToBytes, type Sat, type Txid } from '../../protocol/types.ts'
-import type { ChainBackend } from '../chain/backend.ts'
+import type { ChainBackend } from '../../host/chain/backend.ts'
 import type { ChannelListener, ManagedChannel } from './manager.ts'
 
 export interface ClosedChannel {

@@ -5,16 +5,18 @@
 // channel whose counterparty is another node id is refused with `not_your_channel` to the sender and
 // touches nothing else. Temporary channel ids are looked up only among the sender's own channels.
 // A channel id belongs to one channel forever: opening.ts refuses a funding_created that names a
-// known one, and a new channel claims its id in the store (create-only, records.ts) before it writes
-// anything else, so no code path replaces another channel's record; its writes wait for the claim.
+// known one, and a new channel claims its id in the store (create-only, host/channel/record.ts) before
+// it writes anything else, so no code path replaces another channel's record; its writes wait for the
+// claim.
 //
 // Opening (opening.ts): caps on channels whose funding is not confirmed, per peer and overall. A
 // channel abandoned because its funding is wrong, missing or late (protocol/channel/funding-check.ts)
 // is forgotten: dropped from memory, its chain monitor and its stored records deleted.
 //
 // Persistence: each driver persist is ONE atomic batch of the channel record, its monitor updates and
-// an audit-log entry (plus the channel's index entry the first time, and preimage index entries:
-// records.ts). The store's group commit merges concurrent channels' batches into one fsync.
+// their preimage index entries (host/channel/persist.ts, the same batch the SDK writes), with the hub's
+// audit-log entry carried along. The store's group commit merges concurrent channels' batches into one
+// fsync.
 //
 // Many channels (a restart with 10,000): load() reads the channel index and the stored states, and
 // builds no driver; a channel's driver is built when it is first used (channel.ts). Blocks go only
@@ -24,17 +26,17 @@
 import { randomBytes } from 'node:crypto'
 import { acceptChannel, channelIdFromFunding, isOperating, openChannel, type ChannelEvent, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
-import { ChannelDriver, channelKeys, localSideParams, type PersistRequest, type SideLimits } from '../../protocol/driver/index.ts'
+import { abandonedChannelOps, ChannelDriver, ChannelWriter, loadStoredChannels, type ChannelWriteHost } from '../../host/channel/index.ts'
+import { channelKeys, localSideParams, type SideLimits } from '../../protocol/keys/channel.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
 import type { OpenChannel, PeerMessage, RequestChannel } from '../../protocol/wire/index.ts'
 import type { AuditLog } from '../audit/index.ts'
 import type { HubConfig } from '../config.ts'
-import { crashPoint } from '../crash-points.ts'
-import { del, put, StoreConflict, StoreError, type Store } from '../store/store.ts'
+import { crashPoints } from '../../host/crash-points.ts'
+import { StoreConflict, StoreError, type Store } from '../../host/store/store.ts'
 import type { PeerSession, SessionHandler } from '../transport/server.ts'
 import { lazySigner, ManagedChannel } from './channel.ts'
 import { OpeningGuard } from './opening.ts'
-import { abandonedChannelOps, channelIndexKey, channelIndexOp, channelStateKey, claimChannelOp, loadChannelRecords, monitorKey, preimageOps, type ChannelRecord } from './records.ts'
 
 export { ManagedChannel }
 
@@ -52,7 +54,8 @@ export interface ChannelManagerOptions {
   /** A channel's write failed: the store refuses writes from now on; the hub must stop. */
   fatal: (error: unknown) => void
   log?: (event: Record<string, unknown>) => void
-  /** A persist batch with these monitor updates is durable (the chain monitors, monitoring.ts). */
+  /** A persist batch with these monitor updates is durable (the chain monitors, monitoring.ts). Never
+   *  waits for the monitors. */
   persisted?: (channelId: string, updates: readonly MonitorUpdate[]) => void
   /** A channel that must not run (its state is older than its monitor's, scenario 6). */
   blocked?: (channelId: string) => boolean
@@ -79,6 +82,10 @@ export interface ChannelListener {
 const ZERO_ID = '00'.repeat(32)
 /** Channels told their peer is connected per event-loop turn (see connectSome). */
 const CONNECTS_PER_TURN = 32
+
+const crashPoint = crashPoints('HUB_CRASH_AT')
+/** Characters of a stopped channel's stack trace in the log: the frames that locate the bug. */
+const MAX_LOGGED_STACK_CHARS = 2_000
 /** HUB_TRACE=1 logs every message received (debugging). */
 const TRACE = process.env.HUB_TRACE === '1'
 
@@ -99,11 +106,26 @@ export class ChannelManager implements SessionHandler {
   /** Session events that arrived before ready(). */
   private held: Array<() => void> | undefined
   private readonly opening: OpeningGuard
+  /** The channels' writes: each carries its audit-log entry. */
+  private readonly writes: ChannelWriteHost
 
   constructor (private readonly opts: ChannelManagerOptions) {
     this.log = opts.log ?? (() => {})
     if (opts.holdSessionsUntilReady === true) this.held = []
     this.opening = new OpeningGuard(opts.config.channels)
+    this.writes = {
+      write: ops => this.opts.store.write(ops),
+      carry: (req, peer) => {
+        const spec = req.state.localCommit?.spec
+        return this.opts.audit.prepare({
+          kind: 'channel_write', channel_id: req.channelId, peer, write: req.writeId, phase: req.state.phase,
+          updates: req.monitor.map(m => `${m.seq}:${m.kind}`),
+          ...(spec !== undefined ? { local_msat: spec.toLocalMsat, remote_msat: spec.toRemoteMsat, htlcs: spec.htlcs.length } : {}),
+        })
+      },
+      crashPoint,
+      persisted: (id, updates) => { this.opts.persisted?.(id, updates) },
+    }
   }
 
   listen (l: ChannelListener): void { this.listeners.push(l) }
@@ -111,11 +133,7 @@ export class ChannelManager implements SessionHandler {
   /** Loads every stored channel (its state only: drivers are built on first use, and a loaded
    *  channel's first input is `restored`, its link down until its peer connects). */
   async load (): Promise<number> {
-    const unfinished: string[] = []
-    const records = await loadChannelRecords(this.opts.store, unfinished)
-    // Claims of channels that never wrote their record (a crash between the two writes): nothing of
-    // them was sent (funding_signed waits for the record), so there is nothing to keep.
-    if (unfinished.length > 0) await this.opts.store.write(unfinished.map(id => del(channelIndexKey(id))))
+    const records = await loadStoredChannels(this.opts.store)
     let loaded = 0
     for (const r of records) {
       // Abandoned, then the hub stopped before it deleted the channel: delete it now, its monitor's
@@ -235,7 +253,9 @@ export class ChannelManager implements SessionHandler {
    *  first use, its first input is `restored`). */
   private add (peer: NodeId, seed: string, state: ChannelState, how: { signer: ReturnType<typeof lazySigner> } | { restored: true }): ManagedChannel {
     const restored = 'restored' in how
-    const ch = new ManagedChannel(peer, seed, state, (c, s) => this.driverFor(c, s, restored ? lazySigner(seed) : (how as { signer: ReturnType<typeof lazySigner> }).signer, restored), this.opts.height, { indexed: restored })
+    const signer = 'signer' in how ? how.signer : undefined
+    const ch = new ManagedChannel(peer, seed, state, (c, s) => this.driverFor(c, s, signer ?? lazySigner(seed), restored), this.opts.height,
+      c => new ChannelWriter(peer, seed, this.writes, { stored: restored, firstWrite: () => { this.opening.stored(c); this.index(c) } }))
     let set = this.byPeer.get(peer)
     if (set === undefined) { set = new Set(); this.byPeer.set(peer, set) }
     set.add(ch)
@@ -249,7 +269,7 @@ export class ChannelManager implements SessionHandler {
     const peer = ch.peer
     // A stored state's link is whatever it was when written; `restored` (queued first) sets it down.
     const driver = new ChannelDriver(restored ? { ...state, link: 'down' } : state, signer, {
-      persist: req => this.persist(ch, req),
+      persist: req => ch.writer.persist(req),
       send: msg => { this.index(ch); this.opts.session(peer)?.send(msg) },
       broadcastFunding: txid => { for (const l of this.listeners) l.broadcastFunding?.(ch, txid) },
       disconnect: () => { this.opts.session(peer)?.disconnect('channel protocol violation') },
@@ -265,7 +285,7 @@ export class ChannelManager implements SessionHandler {
         if (event.type === 'channel_failed' && state.phase === 'abandoned') void this.discard(ch, event.error.reason)
       },
       stopped: error => {
-        // A new channel whose claim found its id taken (create-only, records.ts): nothing of it was
+        // A new channel whose claim found its id taken (create-only, host/channel/record.ts): nothing of it was
         // written and nothing held behind its writes was sent. It is refused and forgotten.
         if (error instanceof StoreConflict) {
           this.log({ event: 'open_refused', peer, reason: 'channel_id_in_use', channel_id: ch.channelId, key: error.key })
@@ -276,7 +296,7 @@ export class ChannelManager implements SessionHandler {
         // A failed write: the store refuses all writes from now on, the hub must stop. Anything else
         // is a bug in one channel's step: that channel stops (loudly), the others carry on.
         if (error instanceof StoreError) { this.opts.fatal(error); return }
-        this.log({ event: 'channel_stopped', channel_id: ch.channelId, peer, error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, 2000) })
+        this.log({ event: 'channel_stopped', channel_id: ch.channelId, peer, error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, MAX_LOGGED_STACK_CHARS) })
         this.opts.session(peer)?.error('temporary_node_failure: this channel is stopped at the hub', ch.channelId)
       },
     })
@@ -323,41 +343,6 @@ export class ChannelManager implements SessionHandler {
       return
     }
     this.log({ event: 'channel_forgotten', channel_id: id, peer: ch.peer, reason })
-  }
-
-  // ── persistence ──
-
-  private async persist (ch: ManagedChannel, req: PersistRequest): Promise<void> {
-    const record: ChannelRecord = { v: 1, peer: ch.peer, seed: ch.seed, state: req.state }
-    const point = `persist:${req.monitor[0]?.kind ?? 'state'}`
-    const spec = req.state.localCommit?.spec
-    // A new channel claims its id first (records.ts); every write the driver hands in before the claim
-    // is durable waits for it: if it is refused (the id is taken), none of them may land.
-    let firstFull = false
-    if (!ch.indexed) {
-      ch.claim ??= this.opts.store.write([claimChannelOp(req.channelId, ch.peer)])
-      await ch.claim
-      // The first to continue (writes continue in call order) is the channel's first full write.
-      if (!ch.indexed) { ch.indexed = true; firstFull = true; this.opening.stored(ch); this.index(ch) }
-    }
-    crashPoint('before', point)
-    // prepare() and write() in the same synchronous turn: audit entries reach disk in chain order.
-    const audit = this.opts.audit.prepare({
-      kind: 'channel_write', channel_id: req.channelId, peer: ch.peer, write: req.writeId, phase: req.state.phase,
-      updates: req.monitor.map(m => `${m.seq}:${m.kind}`),
-      ...(spec !== undefined ? { local_msat: spec.toLocalMsat, remote_msat: spec.toRemoteMsat, htlcs: spec.htlcs.length } : {}),
-    })
-    const ops = [
-      put(channelStateKey(req.channelId), record),
-      ...req.monitor.map(m => put(monitorKey(req.channelId, m.seq), m)),
-      ...preimageOps(req.monitor),
-      ...audit.ops,
-    ]
-    // Replaces the claim's entry with the plain one (the record exists from this write on).
-    if (firstFull) ops.push(channelIndexOp(req.channelId, ch.peer))
-    await this.opts.store.write(ops)
-    crashPoint('after', point)
-    this.opts.persisted?.(req.channelId, req.monitor)
   }
 
   // ── sessions (SessionHandler) ──
@@ -457,19 +442,21 @@ export class ChannelManager implements SessionHandler {
       case 'error':
       case 'warning':
         if (msg.channel_id === ZERO_ID) { this.log({ event: `peer_${msg.type}`, peer, data: msg.data }); return }
-        return this.route(peer, msg.channel_id, msg, session, true)
+        // An error or warning about a channel we do not know is not answered (two peers would warn
+        // each other forever).
+        return this.route(peer, msg.channel_id, msg, session, false)
       case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok': case 'ping': case 'pong':
         session.warn(`unexpected_message: ${msg.type} is not sent to the hub`)
         return
       default:
-        return this.route(peer, msg.channel_id, msg, session, false)
+        return this.route(peer, msg.channel_id, msg, session, true)
     }
   }
 
-  private route (peer: NodeId, channelId: string, msg: PeerMessage, session: PeerSession, quiet: boolean): void {
+  private route (peer: NodeId, channelId: string, msg: PeerMessage, session: PeerSession, warnIfUnknown: boolean): void {
     const ch = this.byId.get(channelId) ?? this.channelsOf(peer).find(c => c.channelId === channelId)
     if (ch === undefined) {
-      if (!quiet) session.warn(`unknown_channel: ${channelId}`, channelId)
+      if (warnIfUnknown) session.warn(`unknown_channel: ${channelId}`, channelId)
       return
     }
     // Scenario 19: never let one node id act on another's channel; the message is dropped whole.

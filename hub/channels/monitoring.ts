@@ -1,8 +1,8 @@
-// The hub's chain monitors (issue 6 item 2): one MonitorHost (hub/monitor) over the hub's Store and
-// ChainBackend runs a BOLT #5 monitor for every channel. It is fed each channel's monitor updates
-// after the persist batch that stored them is durable (ChannelManager `persisted`), follows the chain
-// from its own stored tip (catching up on blocks missed while the hub was down, scenario 11), and
-// sweeps every claim to the hub's wallet.
+// The hub's chain monitors: ChannelMonitors (host/monitor) over the hub's Store and ChainBackend runs
+// a BOLT #5 monitor for every channel. It is fed each channel's monitor updates after the persist
+// batch that stored them is durable (ChannelManager `persisted`), follows the chain from its own stored
+// tip (catching up on blocks missed while the hub was down, scenario 11), and sweeps every claim to
+// the hub's wallet.
 //
 // What the hub does with the monitors' decisions:
 //   htlc_resolved (an HTLC we offered downstream) → the router settles the upstream HTLC the same way:
@@ -14,25 +14,17 @@
 // A failed channel needs nothing here: its `force_close` monitor update makes the monitor broadcast
 // our latest commitment.
 //
-// Force close goes through the channel: the operator's request is the channel machine's force_close
-// command (it fails the channel, then its durable `force_close` update makes the monitor broadcast),
-// and a monitor that decides on its own (an HTLC deadline) has the channel failed the same way before
-// it broadcasts (MonitorHost failChannel). A failed channel sends nothing more, so it never revokes
-// the commitment that goes on-chain.
-//
-// Stale channel state (scenario 6): a channel whose stored state has `monitorSeq` below what its
-// monitor already applied restarted from an older state than the monitor: it must not run (its next
-// commitment could reuse a revoked number); the monitor closes with its newest commitment instead.
-import { forceCloseOutcome, isFinal, type ForceCloseOutcome, type MonitorUpdate } from '../../protocol/channel/index.ts'
-import { channelKeys } from '../../protocol/driver/index.ts'
-import { monitorKeys } from '../../protocol/monitor/index.ts'
+// The monitors themselves, their feed, startup adoption, stale channels (scenario 6) and force close
+// through the channel machine are host/monitor/channel-monitors.ts, the same for the hub and the SDK.
+import { channelKeys } from '../../protocol/keys/channel.ts'
+import { MAX_QUOTED_CHARS } from '../../protocol/limits.ts'
 import { hexToBytes } from '../../protocol/types.ts'
-import type { ChainBackend } from '../chain/backend.ts'
-import { MonitorHost, type MonitorEvent } from '../monitor/index.ts'
-import { MonitorUpdateFeed } from '../monitor/update-feed.ts'
+import type { MonitorUpdate } from '../../protocol/channel/index.ts'
+import type { ChainBackend } from '../../host/chain/backend.ts'
+import { ChannelMonitors, type ChannelForceClose, type MonitorEvent, type MonitorHost } from '../../host/monitor/index.ts'
 import type { CircuitStore } from '../router/circuits.ts'
 import type { Router } from '../router/router.ts'
-import type { Store } from '../store/index.ts'
+import type { Store } from '../../host/store/index.ts'
 import type { ChannelManager, ManagedChannel } from './manager.ts'
 
 export interface HubMonitoringOptions {
@@ -55,112 +47,78 @@ export interface HubMonitoringOptions {
 export interface OnChainView { forceClosing?: string; closed?: string; stale?: true }
 
 /** What an operator's force close did: the channel machine's outcome, or why there was none. */
-export type HubForceClose = ForceCloseOutcome | { kind: 'unknown_channel' } | { kind: 'stopped' }
+export type HubForceClose = ChannelForceClose
 
 export class HubMonitoring {
   private readonly views = new Map<string, OnChainView>()
-  /** Updates waiting to be fed, per channel (persists of one channel coalesce into one host call). */
-  private readonly feed: MonitorUpdateFeed
+
+  /** Set by start(), before the monitors report anything: decisions of the catch-up reach onEvent. */
+  private monitors!: ChannelMonitors
+
+  private constructor (private readonly opts: HubMonitoringOptions) {}
+
+  /** The monitors' host (status, tests). */
+  get host (): MonitorHost { return this.monitors.host }
   /** Channels that must not run: their state is older than their monitor's (scenario 6). */
-  readonly stale = new Set<string>()
+  get stale (): ReadonlySet<string> { return this.monitors.stale }
 
-  private constructor (private readonly opts: HubMonitoringOptions, readonly host: MonitorHost) {
-    this.feed = new MonitorUpdateFeed(host, e => { opts.fatal('store_failed', e) })
-  }
-
-  /** Opens the host over every stored monitor and every loaded channel (call after manager.load()),
-   *  closes stale channels from their monitor, then follows the chain. */
+  /** Opens the monitors over every stored monitor and every loaded channel (call after
+   *  manager.load()), closes stale channels from their monitor, then follows the chain. */
   static async start (opts: HubMonitoringOptions): Promise<HubMonitoring> {
-    let self: HubMonitoring | undefined
-    const opened = await MonitorHost.open({
+    const self = new HubMonitoring(opts)
+    const started = await ChannelMonitors.start({
       store: opts.store,
       chain: opts.chain,
-      keysFor: id => {
-        const ch = opts.manager.get(id)
-        return ch === undefined ? undefined : monitorKeys(channelKeys(hexToBytes(ch.seed)))
+      channel: id => opts.manager.get(id),
+      keysOf: id => { const ch = opts.manager.get(id); return ch === undefined ? undefined : channelKeys(hexToBytes(ch.seed)) },
+      loaded: opts.manager.all(),
+      sweepScript: opts.sweepScript,
+      depth: opts.depth,
+      feeratePerKw: opts.feeratePerKw,
+      onEvent: async (id, ev) => { await self.onEvent(id, ev) },
+      onBroadcastError: (id, txid, reason, detail) => { opts.log({ event: 'monitor_broadcast_refused', channel_id: id, txid, reason, detail: detail.slice(0, MAX_QUOTED_CHARS) }) },
+      onChainWiped: e => { opts.fatal('chain_wiped', e.detail) },
+      onFeedError: e => { opts.fatal('store_failed', e) },
+      onStale: (id, stateSeq, monitorSeq) => {
+        self.view(id).stale = true
+        opts.log({ event: 'channel_stale', channel_id: id, state_seq: stateSeq, monitor_seq: monitorSeq })
       },
-      config: { sweepScript: opts.sweepScript, depth: opts.depth, feeratePerKw: opts.feeratePerKw },
-      onEvent: async (id, ev) => { await self?.onEvent(id, ev) },
-      failChannel: async (id, reason) => { await self?.failChannel(id, `monitor: ${reason}`) },
-      onBroadcastError: (id, txid, reason, detail) => { opts.log({ event: 'monitor_broadcast_refused', channel_id: id, txid, reason, detail: detail.slice(0, 300) }) },
-      onFatal: e => { opts.fatal('chain_wiped', e.detail) },
       ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
     })
-    if (!opened.ok) throw new Error(`monitor: ${opened.error.detail}`)
-    self = new HubMonitoring(opts, opened.value)
-    const host = opened.value
-    // One pass over every channel (no store read or write per channel): a monitor with nothing at
-    // stake stays unloaded unless the channel has updates past its checkpoint. The channel record
-    // and its updates are stored in one atomic batch (manager.ts), so its monitorSeq is its last
-    // stored update; a record older than the monitor's checkpoint is caught below.
-    const channels = opts.manager.all()
-    await host.adoptAll(channels.map(ch => ({ id: ch.channelId, lastSeq: ch.state.monitorSeq })))
-    for (const ch of channels) {
-      const id = ch.channelId
-      const monitorSeq = host.lastSeq(id)
-      if (monitorSeq !== undefined && ch.state.monitorSeq < monitorSeq) {
-        // Scenario 6: never run a channel restored from an older state than its monitor's.
-        self.stale.add(id)
-        self.view(id).stale = true
-        opts.log({ event: 'channel_stale', channel_id: id, state_seq: ch.state.monitorSeq, monitor_seq: monitorSeq })
-        await host.forceClose(id, 'channel state older than its monitor (restored from a backup?)')
-      }
+    if (!started.ok) {
+      const e = started.error
+      throw new Error(e.kind === 'bad_state' ? `monitor: ${e.detail}` : `monitor: chain: ${e.detail}`)
     }
-    const started = await host.start()
-    if (!started.ok) throw new Error(`monitor: chain: ${started.error.detail}`)
+    self.monitors = started.value
     return self
   }
 
-  /** A channel's persist batch (with these monitor updates) is durable. Never waits for the monitor:
-   *  the updates are in the store, and the host replays any it has not applied. */
+  /** A channel's persist batch (with these monitor updates) is durable. Never waits for the monitor. */
   persisted (channelId: string, updates: readonly MonitorUpdate[]): void {
-    this.feed.persisted(channelId, updates)
+    this.monitors.persisted(channelId, updates)
   }
 
-  /** Operator: close the channel with our latest commitment. The channel machine fails the channel
-   *  first; resolves once the monitor has acted on the durable `force_close` update (broadcast). A
-   *  stale channel (it must not run) is closed by its monitor, which holds the newer state. */
+  /** Operator: close the channel with our latest commitment (ChannelMonitors.forceClose). */
   async forceClose (channelId: string, reason = 'operator request'): Promise<HubForceClose> {
-    const ch = this.opts.manager.get(channelId)
-    if (ch === undefined) return { kind: 'unknown_channel' }
-    if (this.stale.has(channelId)) {
-      await this.feed.idle()
-      await this.host.forceClose(channelId, reason)
-      this.opts.log({ event: 'force_close_requested', channel_id: channelId, reason, stale: true })
-      return { kind: 'already_failed' }
+    const stale = this.monitors.stale.has(channelId)
+    const outcome = await this.monitors.forceClose(channelId, reason)
+    if (outcome.kind !== 'unknown_channel' && outcome.kind !== 'stopped') {
+      const how = stale ? { stale: true } : { outcome: outcome.kind }
+      this.opts.log({ event: 'force_close_requested', channel_id: channelId, reason, ...how })
     }
-    let outcome: ForceCloseOutcome | undefined
-    const r = await ch.driver.command({ type: 'force_close', reason }, before => { outcome = forceCloseOutcome(before) })
-    if (r === 'stopped' || outcome === undefined) return { kind: 'stopped' }
-    this.opts.log({ event: 'force_close_requested', channel_id: channelId, reason, outcome: outcome.kind })
-    // The force_close update was handed to the feed when its write became durable: once the feed is
-    // idle the monitor has applied it (and broadcast our commitment).
-    await this.feed.idle()
     return outcome
   }
 
-  /** The monitor goes on-chain on its own: fail the channel first (resolves once that is durable). */
-  private async failChannel (channelId: string, reason: string): Promise<void> {
-    const ch = this.opts.manager.get(channelId)
-    if (ch === undefined || this.stale.has(channelId) || isFinal(ch.state.phase)) return
-    await ch.driver.command({ type: 'force_close', reason })
-  }
-
-  /** A channel abandoned before its funding confirmed is forgotten: its monitor goes with it (after
-   *  the updates already handed in, so none of them creates it again). */
+  /** A channel abandoned before its funding confirmed is forgotten, and its monitor with it. */
   async forget (channelId: string): Promise<void> {
-    await this.feed.idle()
-    await this.host.forget(channelId)
+    await this.monitors.forget(channelId)
     this.views.delete(channelId)
   }
 
   /** The on-chain view of a channel (undefined while it is only off-chain). */
   onChain (channelId: string): OnChainView | undefined { return this.views.get(channelId) }
 
-  async stop (): Promise<void> {
-    await this.feed.idle()
-    await this.host.stop()
-  }
+  async stop (): Promise<void> { await this.monitors.stop() }
 
   private view (id: string): OnChainView {
     let v = this.views.get(id)
@@ -184,7 +142,7 @@ export class HubMonitoring {
         // Only HTLCs we offered downstream have an upstream to settle.
         if (ch === undefined || ev.htlc.offerer !== 'local') return
         if (ev.outcome === 'fulfilled' && ev.preimage !== undefined) this.downstreamFulfilled(ch, ev.htlc.id, ev.htlc.paymentHash, ev.preimage)
-        else if (ev.outcome === 'failed') this.opts.router.event(ch, { type: 'htlc_failed', id: ev.htlc.id, paymentHash: ev.htlc.paymentHash, reason: 'permanent_channel_failure' })
+        else if (ev.outcome === 'failed') this.opts.router.failedOnChain(ch, ev.htlc.id)
         return
       case 'preimage_learned':
         this.opts.log({ event: 'monitor_preimage_learned', channel_id: channelId, payment_hash: ev.paymentHash })
@@ -202,6 +160,6 @@ export class HubMonitoring {
   /** The router's own path for a downstream fulfil (scenario 8): it stores the preimage and the
    *  circuit's outcome, then fulfils the upstream HTLC. Idempotent (a resolved circuit is resent). */
   private downstreamFulfilled (ch: ManagedChannel, htlcId: number, paymentHash: string, preimage: string): void {
-    this.opts.router.event(ch, { type: 'htlc_fulfilled', id: htlcId, paymentHash, preimage })
+    this.opts.router.fulfilledOnChain(ch, htlcId, paymentHash, preimage)
   }
 }

@@ -7,8 +7,8 @@
 //   Its deadline (protocol/channel/funding-check.ts) frees the slot of a funding that never comes.
 // - One channel id, one channel, forever: a funding_created whose outpoint gives the id of any channel
 //   the hub knows (open, closing or closed, anyone's) or is creating right now is refused before the
-//   channel machine sees it. The store's create-only write of a new channel's record
-//   (ChannelManager.persist) enforces the same against every code path.
+//   channel machine sees it. The store's create-only claim of a new channel's id, written before its
+//   first record (host/channel/persist.ts), enforces the same against every code path.
 import type { ChannelState } from '../../protocol/channel/index.ts'
 import type { ManagedChannel } from './channel.ts'
 

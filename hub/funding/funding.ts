@@ -4,7 +4,7 @@
 //
 // - A platform opens and funds its own channel: the hub only accepts (ChannelManager), and looks its
 //   funding up here like any other. Each lookup reports the depth AND the output at the funding
-//   index (hub/chain/funding-output.ts): the channel machine abandons a channel whose output is
+//   index (host/chain/funding-output.ts): the channel machine abandons a channel whose output is
 //   missing or does not pay the 2-of-2 of the funding keys exactly funding_satoshis, and sends
 //   channel_ready only for the right one (protocol/channel/funding-check.ts). A txid our node does
 //   not know is reported as nothing; the channel's funding deadline (fed with each block by the
@@ -24,10 +24,10 @@
 import { hexToBytes, type Txid } from '../../protocol/types.ts'
 import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
 import type { ChannelEvent } from '../../protocol/channel/index.ts'
-import type { ChainBackend } from '../chain/backend.ts'
-import { fundingEvent, lookupFunding } from '../chain/funding-output.ts'
+import type { ChainBackend } from '../../host/chain/backend.ts'
+import { fundingEvent, lookupFunding } from '../../host/chain/funding-output.ts'
 import type { HubConfig } from '../config.ts'
-import type { Wallet } from '../wallet/wallet.ts'
+import type { Wallet } from '../../host/wallet/wallet.ts'
 import type { ChannelListener, ChannelManager, ManagedChannel } from '../channels/manager.ts'
 
 export interface FundingOptions {

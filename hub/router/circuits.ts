@@ -6,9 +6,11 @@
 import { z } from 'zod'
 import { HTLC_FAILURE_REASONS, type HtlcFailureReason } from '../../protocol/wire/index.ts'
 import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
-import { crashPoint } from '../crash-points.ts'
-import { keys } from '../store/keys.ts'
-import { del, parseJsonValue, put, type Store } from '../store/store.ts'
+import { crashPoints } from '../../host/crash-points.ts'
+import { keys } from '../../host/store/keys.ts'
+import { del, parseJsonValue, put, type Store } from '../../host/store/store.ts'
+
+const crashPoint = crashPoints('HUB_CRASH_AT')
 
 export interface Circuit {
   in: { channelId: ChannelId; htlcId: number; amountMsat: Msat; paymentHash: string; cltvExpiry: number }
@@ -37,7 +39,7 @@ export class CircuitStore {
   constructor (private readonly store: Store) {}
 
   async load (): Promise<Circuit[]> {
-    for await (const [key, value] of this.store.iterate('fwd/')) {
+    for await (const [key, value] of this.store.iterate(keys.forwardPrefix)) {
       const r = circuitSchema.safeParse(parseJsonValue(value))
       if (!r.success) throw new Error(`store: ${key} is not a circuit (${r.error.issues[0]?.message ?? 'invalid'}): refusing to start`)
       this.remember(r.data as Circuit)

@@ -16,15 +16,17 @@
 // the incoming one). A payee that has neither fulfilled nor failed by then (plus
 // OFFERED_HTLC_GRACE_BLOCKS) makes the hub fail its channel (protocol/channel/expiry.ts, BOLT #2
 // deadline); the chain monitor times the HTLC out on-chain, and once that is final the payment fails
-// upstream (channels/monitoring.ts). The payer waits at most that long, however far out its own
-// expiry is.
+// upstream (failedOnChain, called by channels/monitoring.ts). The payer waits at most that long,
+// however far out its own expiry is.
 //
 // After a restart, reconcile() replays: every circuit is matched with the state of its channels, and
 // every committed incoming HTLC without a circuit is handled as new. Replays are idempotent: a circuit
 // is never forwarded twice while its downstream HTLC exists, and a preimage once stored is always
 // carried upstream.
 import { isOperating, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
-import { amountToForward } from '../../protocol/driver/index.ts'
+import { amountToForward } from '../../protocol/forwarding.ts'
+import { MAX_FAIL_DETAIL_CHARS } from '../../protocol/limits.ts'
+import { ANCHOR_OUTPUT_SAT, commitmentBaseFeeSat } from '../../protocol/tx/fees.ts'
 import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
 import type { HtlcFailureReason } from '../../protocol/wire/index.ts'
 import type { HubConfig } from '../config.ts'
@@ -38,7 +40,7 @@ export interface RouterOptions {
   config: HubConfig
   /** Preimages learned while running (the router adds to it), for replays. */
   preimages: Map<string, string>
-  /** A preimage any channel stored (records.ts preimage index), for replays after a restart. */
+  /** A preimage any channel stored (host/channel/record.ts preimage index), for replays after a restart. */
   lookupPreimage?: (paymentHash: string) => Promise<string | undefined>
   height: () => number
   /** Opens a hub-funded channel to a payee that has none (funding/inbound.ts); returns why not, if
@@ -85,6 +87,21 @@ export class Router implements ChannelListener {
   }
 
   peerOnline (peer: NodeId): void { this.retryHeld(peer) }
+
+  // ── on-chain outcomes (the chain monitor of the downstream channel, channels/monitoring.ts) ──
+
+  /** An HTLC we offered downstream was timed out on-chain, and the timeout is final (the monitor's
+   *  depth): the payment fails upstream. */
+  failedOnChain (chOut: ManagedChannel, htlcId: number): void {
+    void this.guard(this.downstreamFailed(chOut, htlcId, 'permanent_channel_failure'))
+  }
+
+  /** The preimage of an HTLC we offered downstream was revealed on-chain (scenario 8): the payment is
+   *  fulfilled upstream, the same way as an off-chain fulfil. Idempotent (a resolved circuit is sent
+   *  upstream again). */
+  fulfilledOnChain (chOut: ManagedChannel, htlcId: number, paymentHash: string, preimage: string): void {
+    void this.guard(this.downstreamFulfilled(chOut, htlcId, paymentHash, preimage))
+  }
 
   private async guard (p: Promise<void>): Promise<void> {
     try { await p } catch (e) { this.opts.fatal(e) }
@@ -237,7 +254,7 @@ export class Router implements ChannelListener {
   private async failUpstream (chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string): Promise<void> {
     this.stats.failed++
     this.opts.log({ event: 'payment_failed', channel_id: chIn.channelId, htlc_id: htlcId, reason, detail })
-    await chIn.driver.command({ type: 'fail_htlc', id: htlcId, reason, detail: detail.slice(0, 256) })
+    await chIn.driver.command({ type: 'fail_htlc', id: htlcId, reason, detail: detail.slice(0, MAX_FAIL_DETAIL_CHARS) })
   }
 
   /** Our downstream add was undone before the payee held a signature for it. After a plain
@@ -309,8 +326,12 @@ function spendable (s: ChannelState): number {
   if (spec === undefined) return 0
   const reserve = (s.setup.remote?.channelReserveSat ?? 0) * 1000
   const pending = s.localChanges.proposed.reduce((n, u) => n + (u.kind === 'add' ? u.htlc.amountMsat : 0), 0)
-  // The funder also pays the commitment fee; keep a margin of a few HTLC outputs' worth.
-  const feeMargin = s.setup.isFunder ? spec.feeratePerKw * (724 + 172 * (spec.htlcs.length + 2)) : 0
+  // The funder also pays the commitment fee (BOLT #3 "Fee Calculation") and, with anchors, both anchor
+  // outputs: keep what the commitment would cost with two more HTLC outputs than it has.
+  const anchorsSat = s.setup.channelType === 'anchors' ? 2 * ANCHOR_OUTPUT_SAT : 0
+  const feeMargin = s.setup.isFunder
+    ? (commitmentBaseFeeSat(s.setup.channelType, spec.feeratePerKw, spec.htlcs.length + 2) + anchorsSat) * 1000
+    : 0
   return spec.toLocalMsat - reserve - pending - feeMargin
 }
 

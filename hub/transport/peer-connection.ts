@@ -31,6 +31,8 @@ export type SendResult = 'sent' | 'closed' | 'overflow'
 
 /** The all-zero channel id: BOLT #1 "refers to all channels" (here: the connection itself). */
 const CONNECTION_LEVEL = '00'.repeat(32)
+/** RFC 6455 §5.5: a control frame carries at most 125 bytes, 2 of them the close code. */
+const MAX_CLOSE_REASON_BYTES = 123
 
 /** What the transport gives a connection: its settings and hooks into the session registry. */
 export interface ConnectionContext {
@@ -254,8 +256,7 @@ export class PeerConnection {
       this.write(encodeMessage({ type: 'error', channel_id: CONNECTION_LEVEL, data: peerText(detail) } as PeerMessage))
     }
     const code = CLOSE[reason]
-    // A close reason is at most 123 bytes (RFC 6455 §5.5: control frames carry ≤ 125 bytes).
-    this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString())
+    this.ws.close(code, Buffer.from(reason).subarray(0, MAX_CLOSE_REASON_BYTES).toString())
   }
 }
 

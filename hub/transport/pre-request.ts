@@ -25,7 +25,8 @@ interface Waiting { socket: Socket; ip: string; timer: ReturnType<typeof setTime
 
 /** A live TCP connection's key: its remote address and port. The same for the TCP socket and, under
  *  wss://, the TLS socket the upgrade request arrives on. */
-export const connectionKey = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string => `${s.remoteAddress ?? 'unknown'}|${s.remotePort ?? 0}`
+export const connectionKey = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }): string =>
+  `${s.remoteAddress ?? 'unknown'}|${s.remotePort ?? 0}`
 
 export class PreRequestSockets {
   /** In accept order: the first is the oldest. */

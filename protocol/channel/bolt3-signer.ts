@@ -9,7 +9,8 @@ import { buildClosingTx } from '../tx/closing.ts'
 import { buildCommitment, deriveCommitmentKeys } from '../tx/commitment.ts'
 import { fundingOutput } from '../tx/funding.ts'
 import { buildHtlcTxs, signHtlcTx, verifyHtlcSig } from '../tx/htlc.ts'
-import { signFundingSpend, verifyFundingSpend } from '../tx/sign.ts'
+import { signFundingSpend, signInput, verifyFundingSpend, verifyInput } from '../tx/sign.ts'
+import { SIGHASH_ALL } from '../tx/serialize.ts'
 import type { ChannelBasepoints, CommitmentKeys, CommitmentParams, FundingOutput } from '../tx/types.ts'
 import { bytesToHex, hexToBytes, type Msat, type Sat } from '../types.ts'
 import type { ChannelSigner, ClosingRef, CommitmentRef, SignatureCheck } from './signer.ts'
@@ -158,6 +159,14 @@ export function bolt3Signer (secrets: SignerSecrets, curve?: Curve): ChannelSign
       const pub = hexToBytes(remoteParams(setup).fundingPubkey)
       return [remoteParams(setup).dustLimitSat, setup.local.dustLimitSat].some(d =>
         verifyFundingSpend(closingTx(setup, c, d), funding(setup), hexToBytes(signature), pub, cv))
+    },
+    signFundingInput (setup, tx, index) {
+      const f = funding(setup)
+      return bytesToHex(signInput(tx, index, f.witnessScript, f.amountSat, secrets.fundingPrivkey, SIGHASH_ALL, cv))
+    },
+    checkFundingInput (setup, tx, index, signature) {
+      const f = funding(setup)
+      return verifyInput(tx, index, f.witnessScript, f.amountSat, hexToBytes(signature), hexToBytes(remoteParams(setup).fundingPubkey), SIGHASH_ALL, cv)
     },
   }
 }

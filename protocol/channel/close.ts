@@ -95,6 +95,9 @@ export function maybeStartClosing (b: StepBuilder, signer: ChannelSigner): void 
   const s = b.state
   if (s.phase !== 'shutting_down' || s.link !== 'up') return
   if (s.closing.localScript === undefined || s.closing.remoteScript === undefined || !isClean(s)) return
+  // A closing transaction spends the current funding output: with a splice pending it could conflict
+  // with the splice. Negotiation starts once the splice is locked (splice/locked.ts).
+  if ((s.splice?.candidates.length ?? 0) > 0) return
   s.phase = 'negotiating_close'
   b.emit({ type: 'shutdown_complete' })
   // BOLT #2 (closing_signed): "The funding node: after `shutdown` has been received, AND no HTLCs

@@ -14,6 +14,7 @@ import type { ChannelSigner } from './signer.ts'
 import { commits, type ChannelState, type Update } from './state.ts'
 import { nextLocalSpec, nextRemoteSpec, proposeUpdate } from './updates.ts'
 import { maybeStartClosing } from './close.ts'
+import { checkCandidateCommitments, commitmentMessages, signCandidates } from './splice/batch.ts'
 
 /** Is there anything to sign, and may we sign now (one unrevoked commitment at a time)? */
 export function needsSignature (s: ChannelState): boolean {
@@ -36,17 +37,22 @@ export function signCommitment (b: StepBuilder, signer: ChannelSigner): void {
   // BOLT #2: "MUST include one `htlc_signature` for every HTLC transaction corresponding to the
   // ordering of the commitment transaction" — the signer builds the transaction and knows its order.
   const sigs = signer.signCommitment(s.setup, ref)
-  const message: CommitmentSigned = { type: 'commitment_signed', channel_id: s.channelId, signature: sigs.signature, htlc_signatures: sigs.htlcSignatures }
+  // BOLT #2: "MUST set `funding_txid` to the funding transaction spent by this commitment transaction."
+  const message: CommitmentSigned = { type: 'commitment_signed', channel_id: s.channelId, signature: sigs.signature, htlc_signatures: sigs.htlcSignatures, funding_txid: s.setup.funding!.txid }
+  // With splices pending, the same commitment on each candidate's funding, in one batch (splice/batch.ts).
+  const batch = signCandidates(s, signer, number, c.remoteNextPoint, spec)
   b.persist({ kind: 'remote_commitment', number, perCommitmentPoint: c.remoteNextPoint, spec })
-  s.nextRemoteCommit = { commit: { index: number, spec, perCommitmentPoint: c.remoteNextPoint }, sentAfterLocalIndex: c.local.index, message, writeId: s.writes.issued }
+  s.nextRemoteCommit = { commit: { index: number, spec, perCommitmentPoint: c.remoteNextPoint }, sentAfterLocalIndex: c.local.index, message, ...(batch.length > 0 ? { batch } : {}), writeId: s.writes.issued }
   s.localChanges.signed = s.localChanges.proposed
   s.localChanges.proposed = []
   s.remoteChanges.signed = s.remoteChanges.acked
   s.remoteChanges.acked = []
-  b.send(message)
+  for (const m of commitmentMessages(s, s.nextRemoteCommit)) b.send(m)
 }
 
-export function receiveCommitmentSigned (b: StepBuilder, signer: ChannelSigner, msg: CommitmentSigned): void {
+/** The peer's commitment_signed for our next commitment; `batch` (by funding txid) holds the same
+ *  commitment signed on each pending splice's funding (splice/batch.ts). */
+export function receiveCommitmentSigned (b: StepBuilder, signer: ChannelSigner, msg: CommitmentSigned, batch?: ReadonlyMap<string, CommitmentSigned>): void {
   const s = b.state
   const empty = checkCommitmentHasUpdates(s)
   if (empty !== undefined) return onPeerError(b, empty)
@@ -57,6 +63,9 @@ export function receiveCommitmentSigned (b: StepBuilder, signer: ChannelSigner, 
   const untrimmed = untrimmedHtlcs(s.setup.channelType, spec, 'local', s.setup.local.dustLimitSat).length
   const bad = checkCommitmentSignatures(s, signer, ref, untrimmed, msg.signature, msg.htlc_signatures)
   if (bad !== undefined) return onPeerError(b, bad)
+  const cands = checkCandidateCommitments(s, signer, number, ref.perCommitmentPoint, spec, batch)
+  if ('error' in cands) return onPeerError(b, cands.error)
+  if (s.splice !== undefined && cands.candidates.length > 0) s.splice.candidates = cands.candidates
   const settled = s.localChanges.acked
   s.localCommit = { index: number, spec, signature: msg.signature, htlcSignatures: [...msg.htlc_signatures] }
   s.remoteChanges.acked = [...s.remoteChanges.acked, ...s.remoteChanges.proposed]
@@ -65,7 +74,7 @@ export function receiveCommitmentSigned (b: StepBuilder, signer: ChannelSigner, 
   // BOLT #2 (revoke_and_ack, sender): "MUST set `per_commitment_secret` to the secret used to generate
   // keys for the previous commitment transaction. MUST set `next_per_commitment_point` to the values
   // for its next commitment transaction."
-  b.persist({ kind: 'local_commitment', number, perCommitmentPoint: ref.perCommitmentPoint, spec, signature: msg.signature, htlcSignatures: [...msg.htlc_signatures] })
+  b.persist({ kind: 'local_commitment', number, perCommitmentPoint: ref.perCommitmentPoint, spec, signature: msg.signature, htlcSignatures: [...msg.htlc_signatures] }, ...cands.monitor)
   b.send(revokeMessage(s, signer))
   // Our removals just became irrevocable: they are in both latest commitments, both predecessors revoked.
   emitSettled(b, settled)

@@ -2,6 +2,7 @@
 import type { ChannelError } from '../errors.ts'
 import type { StepBuilder } from './effects.ts'
 import type { HeldUpdate } from './state.ts'
+import { spliceLinkDown } from './splice/quiescence.ts'
 
 /** The link went down while we were running: the peer disconnected, or we dropped it for a
  *  `violation` of the protocol. A commitment_signed of ours still held behind its write is withdrawn
@@ -64,4 +65,5 @@ export function dropUncommitted (b: StepBuilder, violation?: ChannelError): void
   s.closing.lastSentFeeSat = undefined
   s.closing.lastReceivedFeeSat = undefined
   s.closing.ourRange = undefined
+  spliceLinkDown(b)
 }

@@ -15,6 +15,7 @@ import type { Sat, Txid } from '../types.ts'
 import type { ChannelError } from '../errors.ts'
 import type { ErrorMessage, HtlcFailureReason, PeerMessage, WarningMessage } from '../wire/index.ts'
 import type { ChannelSetup, ChannelState, CommitmentSpec, Htlc } from './state.ts'
+import { copySplice } from './splice/state.ts'
 
 /** Numbered, append-only facts the chain monitor needs to enforce the channel on its own (DESIGN.md
  *  rule 3). Each is durable before the channel moves on. */
@@ -37,6 +38,25 @@ export type MonitorUpdate = { seq: number } & (
   | { kind: 'do_not_broadcast'; theirCurrentPoint: string }
   /** We failed the channel: close with our latest commitment. */
   | { kind: 'force_close'; reason: string }
+  // ── Splicing (protocol/channel/splice). A candidate's commitments are the channel's commitments with
+  //    each side's balance moved by its contribution (splice/state.ts candidateSpec), spending the
+  //    candidate's output with its funding keys, at the same numbers and per-commitment points: the
+  //    `remote_commitment` and `revocation` updates cover every candidate. ──
+  /** A splice transaction was negotiated (stored before our commitment_signed for it leaves): a
+   *  candidate for the channel's funding, until it is locked or dropped. */
+  | { kind: 'splice_candidate'; txid: Txid; outputIndex: number; capacitySat: Sat; fundingPubkey: { local: string; remote: string }; contributionSat: { local: number; remote: number } }
+  /** The peer's signatures on our commitment `number` spending candidate `txid` (its spec is the
+   *  `local_commitment` of that number, moved to the candidate): what we broadcast if `txid` confirms. */
+  | { kind: 'splice_local_commitment'; txid: Txid; number: number; signature: string; htlcSignatures: string[] }
+  /** Both sides' tx_signatures: the candidate's transaction, complete. Broadcast it (again) until it,
+   *  or a replacement, confirms. It spends the old funding output: not a close. */
+  | { kind: 'splice_signed'; txid: Txid; tx: string }
+  /** splice_locked both ways: candidate `txid` is the channel's funding output from now on; every
+   *  other candidate is dropped (they double-spend it) and nothing more is signed for the old one. */
+  | { kind: 'splice_locked'; txid: Txid }
+  /** A candidate forgotten before we sent tx_signatures for it (tx_abort, or the peer forgot it on
+   *  reconnection): the peer cannot complete its transaction without our signature. */
+  | { kind: 'splice_dropped'; txid: Txid }
 )
 export type MonitorUpdateBody = MonitorUpdate extends infer U ? U extends { seq: number } ? Omit<U, 'seq'> : never : never
 
@@ -63,12 +83,34 @@ export type ChannelEvent =
   | { type: 'shutdown_complete' }
   | { type: 'closing_agreed'; feeSat: Sat; toLocalSat: Sat; toRemoteSat: Sat }
   | { type: 'channel_failed'; error: ChannelError; broadcastOurCommitment: boolean }
+  // ── Quiescence and splicing (protocol/channel/splice) ──
+  /** stfu sent or received: arm a timer of QUIESCENCE_TIMEOUT_SECONDS and step `quiescence_timeout`
+   *  with this `seq` when it fires (a later quiescence has another seq). */
+  | { type: 'quiescence_started'; seq: number }
+  /** The peer asks to splice (or to RBF the pending splice): answer with the `splice_respond` command
+   *  (our contribution, 0 to take no part) or `splice_reject`. `requireConfirmedInputs`: BOLT #2 "MUST
+   *  NOT send a `tx_add_input` that contains an unconfirmed input" — our wallet inputs, if any, must be
+   *  confirmed. */
+  | { type: 'splice_requested'; rbf: boolean; remoteContributionSat: number; feeratePerKw: number; capacitySat: Sat; requireConfirmedInputs: boolean }
+  /** The splice transaction is negotiated and stored; our commitment_signed for it is on its way. */
+  | { type: 'splice_negotiated'; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number }; feeSat: { local: number; remote: number } }
+  /** Sign our wallet inputs of the splice transaction (SIGHASH_ALL) and answer with the
+   *  `splice_witnesses` command, one witness per input in this order. */
+  | { type: 'splice_sign_inputs'; txid: Txid; tx: string; inputs: Array<{ index: number; txid: Txid; vout: number; valueSat: Sat; script: string }> }
+  /** Both tx_signatures exchanged and stored: the transaction is complete (broadcast_splice follows). */
+  | { type: 'splice_signed'; txid: Txid }
+  /** splice_locked sent and received: the candidate is the channel's funding. */
+  | { type: 'splice_locked'; txid: Txid; capacitySat: Sat }
+  /** The splice negotiation ended without a transaction (tx_abort, a refusal, a disconnection). */
+  | { type: 'splice_aborted'; reason: string; byPeer: boolean }
 
 export type Effect =
   | { kind: 'persist'; writeId: number; state: ChannelState; monitor: MonitorUpdate[] }
   | { kind: 'send'; msg: PeerMessage }
   /** The opener's host broadcasts the funding tx it built (only after funding_signed is stored). */
   | { kind: 'broadcast_funding'; txid: Txid }
+  /** Broadcast a splice transaction: both tx_signatures are exchanged and it is stored. */
+  | { kind: 'broadcast_splice'; txid: Txid; tx: string }
   /** The host should close the connection (after sending what precedes this effect). */
   | { kind: 'disconnect' }
   | { kind: 'emit'; event: ChannelEvent }
@@ -90,6 +132,7 @@ export function copyState (s: ChannelState): ChannelState {
     autoFail: [...s.autoFail],
     outbox: [...s.outbox],
     writes: { ...s.writes },
+    ...(s.splice !== undefined ? { splice: copySplice(s.splice) } : {}),
   }
 }
 

@@ -1,13 +1,12 @@
 // What a channel error does to the channel and the connection (protocol/errors.ts actions), and the
 // force_close command: failing the channel on our owner's (or our monitor's) decision.
-import { channelError, type ChannelError } from '../errors.ts'
+import { channelError, errorText as text, type ChannelError } from '../errors.ts'
 import type { StepBuilder } from './effects.ts'
 import { isFinal } from './phase.ts'
 import { onLinkDown } from './disconnect.ts'
 import { abandon, nothingAtStake } from './funding-check.ts'
 import type { ChannelState } from './state.ts'
-
-const text = (err: ChannelError): string => `${err.reason}: ${err.detail}`.slice(0, 1000)
+import { abortNegotiation } from './splice/abort.ts'
 
 /** Applies a peer-caused error: the message that caused it was not applied to the state. The warning
  *  or error and the disconnect leave at once, even while writes are in flight (StepBuilder.urgent):
@@ -19,6 +18,8 @@ export function onPeerError (b: StepBuilder, err: ChannelError): void {
     case 'warn':
       b.urgent({ kind: 'send', msg: { type: 'warning', channel_id: s.channelId, data: text(err) } })
       return
+    case 'abort':
+      return abortNegotiation(b, err)
     case 'disconnect':
       b.urgent({ kind: 'send', msg: { type: 'warning', channel_id: s.channelId, data: text(err) } })
       b.urgent({ kind: 'disconnect' })

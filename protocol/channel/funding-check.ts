@@ -2,7 +2,7 @@
 // checks before it signs"), and what becomes of a channel whose funding never shows up as agreed.
 //
 // funding_created only *claims* an outpoint. The host looks it up on its own node and reports what it
-// found with the depth (ChainEvent `funding_depth`; hub/chain/funding-output.ts): the output's script
+// found with the depth (ChainEvent `funding_depth`; host/chain/funding-output.ts): the output's script
 // and value, and whether it is still unspent. This file compares that with what every commitment of
 // the channel spends: the 2-of-2 P2WSH of the two funding keys (BOLT #3) holding exactly
 // funding_satoshis. A transaction's outputs are fixed by its txid, so a mismatch seen once (even in the
@@ -14,7 +14,7 @@
 // its own in an unconfirmed channel (BOLT #2 rationale: "The non-funder can simply forget the channel
 // ever existed, since no funds are at risk"). The channel sends an `error`, is written once in its
 // final phase, and emits channel_failed without a broadcast; the host may then forget it.
-import { channelError, type ChannelError } from '../errors.ts'
+import { channelError, errorText, type ChannelError } from '../errors.ts'
 import { fundingScriptPubkey } from '../tx/funding.ts'
 import { bytesToHex, hexToBytes, type Sat } from '../types.ts'
 import type { StepBuilder } from './effects.ts'
@@ -84,7 +84,7 @@ export function abandon (b: StepBuilder, err: ChannelError): void {
   s.phase = 'abandoned'
   s.holding = []
   if (s.localCommit !== undefined) b.persist()
-  if (s.link !== 'down') b.send({ type: 'error', channel_id: s.channelId, data: `${err.reason}: ${err.detail}`.slice(0, 1000) })
+  if (s.link !== 'down') b.send({ type: 'error', channel_id: s.channelId, data: errorText(err) })
   b.emit({ type: 'channel_failed', error: err, broadcastOurCommitment: false })
 }
 

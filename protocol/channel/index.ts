@@ -4,7 +4,7 @@
 //   let { state, effects } = step(state, input, signer)   // input: peer message, command, chain event, persisted, ...
 // Run effects in order: persist (durably, atomically: state + monitor updates), then sends, then emits.
 // After each write, step(state, { kind: 'persisted', writeId }) releases what was held behind it.
-export type { Phase, Link } from './phase.ts'
+export type { Phase, Link, Quiescence } from './phase.ts'
 export { OPERATING_PHASES, FINAL_PHASES, isOperating, isFinal } from './phase.ts'
 export type { ChannelState, ChannelSetup, SideParams, LocalPolicy, CommitmentSpec, Htlc, Side, Update } from './state.ts'
 export type { Effect, ChannelEvent, MonitorUpdate, Step } from './effects.ts'
@@ -23,3 +23,8 @@ export { untrimmedHtlcs, funderCostMsat, dustExposureMsat } from './fees.ts'
 export { defaultPolicy } from './policy.ts'
 export { expectedFundingOutput, checkFundingOutput, fundingAsAgreed, type FundingOutputSeen } from './funding-check.ts'
 export { closingTrims, type ClosingTrim } from './close-preview.ts'
+export type { SpliceState, SpliceContribution, FundingCandidate, SpliceSession } from './splice/state.ts'
+export type { SpliceCommand, SpliceDepth } from './splice/route.ts'
+export { quiescence } from './splice/quiescence.ts'
+export { spliceFeeSat, spliceWeight, type SpliceFeeParams } from './splice/fees.ts'
+export { candidateSpec, candidateSetup } from './splice/state.ts'

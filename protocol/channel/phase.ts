@@ -27,6 +27,16 @@ export type Link =
   | 'reestablishing'   // connected, channel_reestablish sent, waiting for the peer's
   | 'up'               // reestablished (or never disconnected): messages flow
 
+/** BOLT #2 "Channel Quiescence", within `normal`: whether updates may flow (ChannelState.splice; the
+ *  splice itself is protocol/channel/splice/state.ts SpliceSession). Quiescence ends when the splice
+ *  it was for ends (tx_signatures or tx_abort exchanged) or with the connection. */
+export type Quiescence =
+  | 'none'        // updates flow
+  | 'requested'   // our host asked to splice: no new HTLC of ours; our stfu leaves once our updates are settled
+  | 'quiescing'   // one side sent stfu: that side sends no more updates; the other replies once its own are settled
+  | 'quiescent'   // both sent stfu: only the splice negotiation (splice_init … tx_signatures, or tx_abort)
+  | 'signing'     // a splice's signatures are still being exchanged after a reconnection: no updates either
+
 /** Phases in which HTLC updates and commitment_signed/revoke_and_ack are exchanged. */
 export const OPERATING_PHASES: readonly Phase[] = ['normal', 'shutting_down']
 

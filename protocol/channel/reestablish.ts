@@ -12,6 +12,8 @@ import { updateToWire, flushHolding } from './updates.ts'
 import { channelReadyMessage } from './open.ts'
 import { maybeReplyShutdown, maybeStartClosing, shutdownMessage } from './close.ts'
 import { isOperating } from './phase.ts'
+import { commitmentMessages } from './splice/batch.ts'
+import { applyFundingLocked, lockAnnouncement, nextFundingMessages, noteReestablishSent, resumeSigning, spliceInReestablish, spliceReestablishFields } from './splice/reestablish.ts'
 
 export type ReestablishOutcome =
   /** Both sides agree on every commitment and revocation; resend what the peer missed, in order. */
@@ -44,6 +46,7 @@ export function reestablishMessage (s: ChannelState, signer: ChannelSigner): Cha
     // `per_commitment_secret` it received"
     your_last_per_commitment_secret: remote === 0 ? ZERO_SECRET : s.lastRemoteSecret,
     my_current_per_commitment_point: signer.perCommitmentPoint(local),
+    ...spliceReestablishFields(s),
   }
 }
 
@@ -97,8 +100,8 @@ export function decideReestablish (s: ChannelState, m: ChannelReestablish, signe
   const retransmit: PeerMessage[] = []
   // BOLT #2: "if `next_commitment_number` is 1 in both the `channel_reestablish` it sent and
   // received ...: MUST retransmit `channel_ready`."
-  if (ncn === 1 && L === 0 && s.channelReady.sent) retransmit.push(channelReadyMessage(s, signer))
-  const commitMsgs = (): PeerMessage[] => next === undefined ? [] : [...s.localChanges.signed.map(u => updateToWire(s, u)), next.message]
+  if (ncn === 1 && L === 0 && s.channelReady.sent && !spliceInReestablish(s, m)) retransmit.push(channelReadyMessage(s, signer))
+  const commitMsgs = (): PeerMessage[] => next === undefined ? [] : [...s.localChanges.signed.map(u => updateToWire(s, u)), ...commitmentMessages(s, next)]
   if (resendRevoke && resendCommit) {
     // "MUST retransmit `revoke_and_ack` and `commitment_signed` in the same relative order as
     // initially transmitted." We signed after revoking iff our local index had already reached L.
@@ -125,7 +128,9 @@ export function onConnected (b: StepBuilder, signer: ChannelSigner): void {
   // Before funding_signed/funding_created there is nothing to re-establish: the open starts over.
   if (s.localCommit === undefined) return
   s.link = 'reestablishing'
-  b.send(reestablishMessage(s, signer))
+  const msg = reestablishMessage(s, signer)
+  noteReestablishSent(s, msg)
+  b.send(msg)
 }
 
 export function receiveReestablish (b: StepBuilder, signer: ChannelSigner, m: ChannelReestablish): void {
@@ -134,8 +139,18 @@ export function receiveReestablish (b: StepBuilder, signer: ChannelSigner, m: Ch
   switch (outcome.kind) {
     case 'in_sync': {
       s.link = 'up'
-      for (const msg of outcome.retransmit) b.send(msg)
-      b.emit({ type: 'reestablished', retransmitted: outcome.retransmit.length })
+      // A splice the peer locked while we were apart is locked first: what we resend then signs only
+      // the funding both now use (splice/reestablish.ts).
+      const promoted = s.splice?.candidates.length ?? 0
+      applyFundingLocked(b, signer, m)
+      const again = (s.splice?.candidates.length ?? 0) !== promoted ? decideReestablish(s, m, signer) : outcome
+      const retransmit = again.kind === 'in_sync' ? again.retransmit : outcome.retransmit
+      const next = nextFundingMessages(b, m)
+      if (next === undefined) return
+      const first = [...lockAnnouncement(b), ...next]
+      for (const msg of [...first, ...retransmit]) b.send(msg)
+      b.emit({ type: 'reestablished', retransmitted: first.length + retransmit.length })
+      resumeSigning(b, signer)
       if (isOperating(s.phase)) {
         flushHolding(b)
         maybeReplyShutdown(b)

@@ -4,6 +4,7 @@
 // protocol/channel/bolt3-signer.ts is the real one; a test may pass any implementation of this
 // interface (all of them are pure: same inputs, same outputs).
 import type { Sat } from '../types.ts'
+import type { Tx } from '../tx/types.ts'
 import type { ChannelSetup, CommitmentSpec, Side } from './state.ts'
 
 /** One commitment transaction, as the signer needs to build it. */
@@ -40,4 +41,9 @@ export interface ChannelSigner {
   /** Our signature of the BOLT #3 closing transaction. */
   signClosing (setup: ChannelSetup, c: ClosingRef): string
   checkClosing (setup: ChannelSetup, c: ClosingRef, signature: string): boolean
+  /** Our signature (SIGHASH_ALL) of input `index` of a splice transaction, which spends the funding
+   *  output `setup` describes (BOLT #2 tx_signatures `shared_input_signature`). */
+  signFundingInput (setup: ChannelSetup, tx: Tx, index: number): string
+  /** Whether the peer's `shared_input_signature` is valid for that input, with its funding key. */
+  checkFundingInput (setup: ChannelSetup, tx: Tx, index: number, signature: string): boolean
 }

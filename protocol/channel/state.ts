@@ -7,6 +7,7 @@ import type { ChannelId, Msat, NodeId, Sat, Txid } from '../types.ts'
 import type { ChannelType, CommitmentSigned, HtlcFailureReason, HtlcMetadata, OpenChannel } from '../wire/index.ts'
 import type { Link, Phase } from './phase.ts'
 import type { Effect } from './effects.ts'
+import type { SpliceState } from './splice/state.ts'
 
 export type Side = 'local' | 'remote'
 export const other = (s: Side): Side => (s === 'local' ? 'remote' : 'local')
@@ -86,6 +87,9 @@ export interface LocalPolicy {
   maxToSelfDelay: number
   maxMinimumDepth: number
   minFundingSat: Sat
+  /** Confirmations of a splice transaction before we send splice_locked (limits.ts
+   *  DEFAULT_SPLICE_MINIMUM_DEPTH when absent). */
+  spliceMinimumDepth?: number
   /** Fundee: blocks from funding_created to wait for the funding to confirm before abandoning the
    *  channel (BOLT #2 "SHOULD forget the channel"; protocol/channel/funding-check.ts). */
   fundingTimeoutBlocks: number
@@ -131,6 +135,9 @@ export interface NextRemoteCommit {
   sentAfterLocalIndex: number
   /** The exact message, so a retransmission is byte-identical. */
   message: CommitmentSigned
+  /** While splices are pending: the commitment_signed for each candidate, sent after `message` in one
+   *  start_batch (protocol/channel/splice/batch.ts). */
+  batch?: CommitmentSigned[]
   /** The write that stores this commitment: its commitment_signed is held until that write is
    *  acknowledged, so before then the peer cannot have it (disconnect.ts withdraws it). */
   writeId?: number
@@ -194,6 +201,8 @@ export interface ChannelState {
   writes: { issued: number; acked: number }
   /** Sequence number of the last monitor update issued (append-only, DESIGN.md rule 3). */
   monitorSeq: number
+  /** Quiescence and splicing (protocol/channel/splice/state.ts); absent until the first stfu. */
+  splice?: SpliceState
 }
 
 export const ZERO_SECRET = '00'.repeat(32)

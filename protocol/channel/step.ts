@@ -23,23 +23,37 @@
 //   command force_close (funded, not failed)          1   force_close → error; the monitor broadcasts our commitment
 //   link down with our commitment_signed still held   1   remote_commitment_withdrawn → add_rolled_back events
 //   a violation (warning + disconnect)                0   (+1 as above if a commitment_signed is withdrawn)
+// Splicing (protocol/channel/splice; asserted by test/unit/channel/splice/persist.test.ts):
+//   stfu, splice_init/ack, tx_init_rbf/ack_rbf, tx_add_* / tx_remove_*,
+//     commands splice / splice_rbf / splice_respond    0   (forgotten with the link: nothing is signed)
+//   the transaction complete (sent or received the
+//     last tx_complete)                              1   splice_candidate → tx_complete, commitment_signed
+//   peer commitment_signed for the new funding         1   splice_local_commitment → tx_signatures if we sign first
+//   command splice_witnesses                          0, or 1 when our tx_signatures leave with it (stored first)
+//   peer tx_signatures                                1   splice_signed → our tx_signatures, broadcast_splice
+//   tx_abort (ours or the peer's) after tx_complete   1   splice_dropped (0 before)
+//   splice depth reached / peer splice_locked          1   (+ splice_locked when both are in: the promotion)
+//   commitment_signed batch sent / received           1   as a single one (+ splice_local_commitment per splice)
 import type { PeerMessage } from '../wire/index.ts'
 import type { Txid } from '../types.ts'
 import type { HtlcFailureReason } from '../wire/index.ts'
 import { channelError } from '../errors.ts'
 import { StepBuilder, copyState, type Step } from './effects.ts'
-import { commandForceClose, onPeerError } from './failure.ts'
+import { commandForceClose, onCommandError, onPeerError } from './failure.ts'
 import { dropUncommitted, onLinkDown } from './disconnect.ts'
 import { isFinal, isOperating } from './phase.ts'
 import type { ChannelSigner } from './signer.ts'
 import type { ChannelState } from './state.ts'
 import { addHtlc, proposeUpdate, receiveAdd, receiveFail, receiveFee, receiveFulfill, type AddHtlcCommand } from './updates.ts'
-import { receiveCommitmentSigned, receiveRevokeAndAck, signCommitment } from './commit.ts'
+import { receiveRevokeAndAck, signCommitment } from './commit.ts'
 import { fundingBuilt, fundingDepth, receiveAcceptChannel, receiveChannelReady, receiveFundingCreated, receiveFundingSigned } from './open.ts'
 import { commandShutdown, receiveClosingSigned, receiveShutdown } from './close.ts'
 import { onConnected, receiveReestablish } from './reestablish.ts'
 import { onBlock } from './expiry.ts'
 import { abandon, checkFundingDeadline, nothingAtStake, type FundingOutputSeen } from './funding-check.ts'
+import { isSpliceMessage, onSpliceCommand, onSpliceDepth, onSpliceMessage, type SpliceCommand, type SpliceDepth } from './splice/route.ts'
+import { onCommitmentSigned } from './splice/batch.ts'
+import { afterStep, peerMayUpdate, quiescence } from './splice/quiescence.ts'
 
 export type Command =
   | AddHtlcCommand
@@ -54,12 +68,16 @@ export type Command =
   /** Fail the channel and close it with our latest commitment (failure.ts forceCloseOutcome says
    *  what it does in each phase). `reason`: who decided and why. */
   | { type: 'force_close'; reason: string }
+  /** Quiescence and splicing (protocol/channel/splice/route.ts). */
+  | SpliceCommand
 
 export type ChainEvent =
   | { type: 'block'; height: number }
   /** What the host's node shows of the funding tx, once it knows the tx: its confirmations (0: in the
-   *  mempool) and the output at the funding index (null: it has none). hub/chain/funding-output.ts. */
+   *  mempool) and the output at the funding index (null: it has none). host/chain/funding-output.ts. */
   | { type: 'funding_depth'; depth: number; output: FundingOutputSeen | null }
+  /** What the host's node shows of a pending splice transaction: its confirmations. */
+  | SpliceDepth
 
 export type ChannelInput =
   | { kind: 'peer'; msg: PeerMessage }
@@ -84,6 +102,7 @@ export function step (state: ChannelState, input: ChannelInput, signer: ChannelS
     case 'disconnected': if (b.state.link !== 'down') onLinkDown(b); break
     case 'restored': onRestored(b); break
   }
+  afterStep(b)
   return b.done()
 }
 
@@ -110,8 +129,13 @@ function onCommand (b: StepBuilder, signer: ChannelSigner, cmd: Command): void {
     case 'update_fee': return proposeUpdate(b, { kind: 'fee', feeratePerKw: cmd.feeratePerKw })
     case 'sign': return signCommitment(b, signer)
     case 'funding_built': return fundingBuilt(b, signer, cmd.txid, cmd.outputIndex)
-    case 'shutdown': return commandShutdown(b, signer, cmd.scriptPubkey)
+    case 'shutdown':
+      // BOLT #2 (splice_init): a splice is not started after shutdown; nor is a shutdown sent in the
+      // middle of one (the closing transaction would spend the funding output the splice spends).
+      if (quiescence(b.state) !== 'none' || (b.state.splice?.candidates.length ?? 0) > 0) return onCommandError(b, 'shutdown', channelError('channel_quiescent', 'a splice is in progress', 'ignore'))
+      return commandShutdown(b, signer, cmd.scriptPubkey)
     case 'force_close': return commandForceClose(b, cmd.reason)
+    default: return onSpliceCommand(b, signer, cmd)
   }
 }
 
@@ -119,6 +143,7 @@ function onChain (b: StepBuilder, signer: ChannelSigner, e: ChainEvent): void {
   switch (e.type) {
     case 'block': onBlock(b, e.height); return checkFundingDeadline(b)
     case 'funding_depth': return fundingDepth(b, signer, e.depth, e.output)
+    case 'splice_depth': return onSpliceDepth(b, signer, e)
   }
 }
 
@@ -142,6 +167,9 @@ function onPeerMessage (b: StepBuilder, signer: ChannelSigner, msg: PeerMessage)
   // BOLT #2: "MUST wait to receive the other node's `channel_reestablish` message before sending any
   // other messages for that channel." Likewise we accept nothing else first.
   if (s.link === 'reestablishing' && msg.type !== 'channel_reestablish') return unexpected(b, msg.type)
+  // BOLT #2 (commitment_signed, with splices): the sender "MUST NOT send any other message before it
+  // has sent the batch of `commitment_signed` messages".
+  if (s.splice?.batch !== undefined && msg.type !== 'commitment_signed') return onPeerError(b, channelError('commitment_batch_invalid', `${msg.type} inside a batch of commitment_signed`))
   switch (msg.type) {
     case 'accept_channel': return s.phase === 'awaiting_accept' ? receiveAcceptChannel(b, msg) : unexpected(b, msg.type)
     case 'funding_created': return s.phase === 'awaiting_funding_created' ? receiveFundingCreated(b, signer, msg) : unexpected(b, msg.type)
@@ -160,12 +188,15 @@ function onPeerMessage (b: StepBuilder, signer: ChannelSigner, msg: PeerMessage)
     default: break
   }
   if (!isOperating(s.phase)) return unexpected(b, msg.type)
+  if (isSpliceMessage(msg)) return onSpliceMessage(b, signer, msg)
+  // BOLT #2 (stfu, sender): "MUST NOT send an update message after `stfu`."
+  if (msg.type.startsWith('update_') && !peerMayUpdate(s)) return onPeerError(b, channelError('quiescence_violation', `${msg.type} after the peer's stfu`))
   switch (msg.type) {
     case 'update_add_htlc': return receiveAdd(b, msg)
     case 'update_fulfill_htlc': return receiveFulfill(b, msg)
     case 'update_fail_htlc': return receiveFail(b, msg)
     case 'update_fee': return receiveFee(b, msg)
-    case 'commitment_signed': return receiveCommitmentSigned(b, signer, msg)
+    case 'commitment_signed': return onCommitmentSigned(b, signer, msg)
     case 'revoke_and_ack': return receiveRevokeAndAck(b, signer, msg)
     default: return unexpected(b, msg.type)
   }

@@ -10,6 +10,17 @@ import { checkLocalRemoval, checkPreimage, checkRemoteRemoval } from './rules/re
 import { checkOfferedFee, checkReceivedFee } from './rules/update-fee.ts'
 import { findHtlc, reduce } from './spec.ts'
 import { commits, type ChannelState, type CommitmentSpec, type HeldUpdate, type Htlc, type Update } from './state.ts'
+import { specsForEveryFunding } from './splice/state.ts'
+import { mayAddHtlc, mayProposeUpdate, quiescence } from './splice/quiescence.ts'
+
+/** The first result of `check` over `specs` that is not undefined. */
+function firstError<T> (specs: readonly CommitmentSpec[], check: (spec: CommitmentSpec) => T | undefined): T | undefined {
+  for (const spec of specs) {
+    const r = check(spec)
+    if (r !== undefined) return r
+  }
+  return undefined
+}
 
 export interface AddHtlcCommand { type: 'add_htlc'; amountMsat: Msat; paymentHash: string; cltvExpiry: number; recipient: NodeId; metadata?: HtlcMetadata }
 
@@ -43,11 +54,16 @@ export function addHtlc (b: StepBuilder, cmd: AddHtlcCommand): void {
   const s = b.state
   if (s.phase !== 'normal') return onCommandError(b, 'add_htlc', channelError(s.phase === 'shutting_down' ? 'update_after_shutdown' : 'unexpected_message', `cannot add an HTLC in phase ${s.phase}`, 'ignore'))
   if (s.link !== 'up') return onCommandError(b, 'add_htlc', channelError('unexpected_message', 'peer is not connected', 'ignore'))
+  // Quiescence for a splice: no new HTLC of ours until it ends (splice/quiescence.ts).
+  if (!mayAddHtlc(s)) return onCommandError(b, 'add_htlc', channelError('channel_quiescent', `the channel is ${quiescence(s)} for a splice`, 'ignore'))
   // BOLT #2: "for the first HTLC it offers: MUST set `id` to 0. MUST increase the value of `id` by 1
   // for each successive offer."
   const htlc: Htlc = { offerer: 'local', id: s.nextLocalHtlcId, amountMsat: cmd.amountMsat, paymentHash: cmd.paymentHash, cltvExpiry: cmd.cltvExpiry, recipient: cmd.recipient, ...(cmd.metadata !== undefined ? { metadata: cmd.metadata } : {}) }
   const u: Update = { kind: 'add', htlc }
-  const err = checkOfferedAdd(s, htlc, nextRemoteSpec(s, [u])) ?? checkOfferedAdd(s, htlc, reduce(commits(s).local.spec, [...s.localChanges.acked, ...s.localChanges.signed, ...s.localChanges.proposed, u], s.remoteChanges.proposed.filter(x => x.kind === 'add')))
+  // BOLT #2 splicing: "payments must be valid for all splice transactions" — checked against the
+  // commitment on the current funding and on each pending splice's.
+  const specs = [...specsForEveryFunding(s, nextRemoteSpec(s, [u])), ...specsForEveryFunding(s, reduce(commits(s).local.spec, [...s.localChanges.acked, ...s.localChanges.signed, ...s.localChanges.proposed, u], s.remoteChanges.proposed.filter(x => x.kind === 'add')))]
+  const err = firstError(specs, spec => checkOfferedAdd(s, htlc, spec))
   if (err !== undefined) return onCommandError(b, 'add_htlc', { ...err, action: 'ignore' })
   s.nextLocalHtlcId++
   s.localChanges.proposed.push(u)
@@ -66,12 +82,12 @@ export function proposeUpdate (b: StepBuilder, u: HeldUpdate, fromHolding = fals
     return onCommandError(b, cmd, channelError('unexpected_message', `cannot ${cmd} in phase ${s.phase}`, 'ignore'))
   }
   if (u.kind === 'fee') {
-    const err = checkOfferedFee(s, u.feeratePerKw, nextRemoteSpec(s, [u]))
+    const err = firstError(specsForEveryFunding(s, nextRemoteSpec(s, [u])), spec => checkOfferedFee(s, u.feeratePerKw, spec))
     if (err !== undefined) return onCommandError(b, cmd, err)
   } else {
     const r = checkLocalRemoval(s, u.id)
     if ('error' in r) {
-      // A held removal may have become unnecessary (e.g. the HTLC was already removed): drop quietly.
+      // A held removal may have become unnecessary (e.g. the HTLC was already removed): drop it, nothing to send.
       return onCommandError(b, cmd, r.error)
     }
     if (u.kind === 'fulfill') {
@@ -80,7 +96,9 @@ export function proposeUpdate (b: StepBuilder, u: HeldUpdate, fromHolding = fals
       if (!fromHolding) b.persist({ kind: 'preimage', paymentHash: r.htlc.paymentHash, preimage: u.preimage })
     }
   }
-  if (s.link !== 'up') { s.holding.push(u); return }
+  // Held while the link is down, or while the channel is quiescent (BOLT #2 stfu: "MUST NOT send an
+  // update message after `stfu`"): sent by flushHolding when the link or the updates come back.
+  if (s.link !== 'up' || !mayProposeUpdate(s)) { s.holding.push(u); return }
   s.localChanges.proposed.push(u)
   b.send(toWire(s, u))
 }
@@ -112,10 +130,10 @@ export function receiveAdd (b: StepBuilder, msg: UpdateAddHtlc): void {
   if (order !== undefined) return onPeerError(b, order)
   const htlc: Htlc = { offerer: 'remote', id: msg.id, amountMsat: msg.amount_msat, paymentHash: msg.payment_hash, cltvExpiry: msg.cltv_expiry, recipient: msg.recipient, ...(msg.metadata !== undefined ? { metadata: msg.metadata } : {}) }
   const u: Update = { kind: 'add', htlc }
-  const reduced = nextLocalSpec(s, [u])
-  const err = checkReceivedAdd(s, htlc, reduced)
+  const specs = specsForEveryFunding(s, nextLocalSpec(s, [u]))
+  const err = firstError(specs, spec => checkReceivedAdd(s, htlc, spec))
   if (err !== undefined) return onPeerError(b, err)
-  const refuse = receivedAddPolicy(s, htlc, reduced)
+  const refuse = firstError(specs, spec => receivedAddPolicy(s, htlc, spec))
   if (refuse !== undefined) s.autoFail.push({ id: htlc.id, reason: refuse })
   s.nextRemoteHtlcId++
   s.remoteChanges.proposed.push(u)
@@ -144,7 +162,7 @@ export function receiveFail (b: StepBuilder, msg: UpdateFailHtlc): void {
 export function receiveFee (b: StepBuilder, msg: UpdateFee): void {
   const s = b.state
   const u: Update = { kind: 'fee', feeratePerKw: msg.feerate_per_kw }
-  const err = checkReceivedFee(s, msg.feerate_per_kw, nextLocalSpec(s, [u]))
+  const err = firstError(specsForEveryFunding(s, nextLocalSpec(s, [u])), spec => checkReceivedFee(s, msg.feerate_per_kw, spec))
   if (err !== undefined) return onPeerError(b, err)
   s.remoteChanges.proposed.push(u)
 }

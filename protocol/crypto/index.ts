@@ -1,7 +1,7 @@
 // Public surface of protocol/crypto. See curve.ts for how a backend is chosen.
 //
-//   import { getCurve, setDefaultCurve } from '../crypto/index.ts'
-//   import { tinyCurve } from '../crypto/tiny.ts'   // host only, optional
+//   import { getCurve, setDefaultCurve } from './index.ts'
+//   import { tinyCurve } from './tiny.ts'   // host only, optional
 //   setDefaultCurve(tinyCurve)
 //
 // tiny.ts is deliberately NOT re-exported here: importing it loads WASM, which a browser build of the

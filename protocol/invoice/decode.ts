@@ -2,6 +2,7 @@
 // rules of BOLT #11 and the signature. Returns an Invoice or an error naming the field and the rule.
 import { bech32 } from 'bech32'
 import { sha256 } from '@noble/hashes/sha2.js'
+import { MAX_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../limits.ts'
 import { bytesToHex, hexToBytes, type NodeId } from '../types.ts'
 import { checkFeatures } from './features.ts'
 import {
@@ -14,9 +15,6 @@ import { fail, ok, type Result } from './result.ts'
 import { SIGNATURE_WORDS, parseSignature, recoverNodeId, signingHash, verifyWithNodeId } from './signature.ts'
 import { wordsToBytes, wordsToUint } from './words.ts'
 
-/** Longest invoice we read. BOLT #11 lifts bech32's 90-character limit; ours keeps an invoice inside
- * one 64 KiB frame with room to spare, and bounds the work an untrusted string can cause. */
-export const MAX_INVOICE_CHARS = 16_384
 const TIMESTAMP_WORDS = 7
 
 export interface DecodeOptions {
@@ -38,7 +36,7 @@ export function decodeInvoice (input: unknown, opts: DecodeOptions = {}): Result
   try {
     ({ prefix, words } = bech32.decode(input, MAX_INVOICE_CHARS))
   } catch (e) {
-    return fail('not_bech32', 'invoice', (e as Error).message.slice(0, 200))
+    return fail('not_bech32', 'invoice', (e as Error).message.slice(0, MAX_QUOTED_CHARS))
   }
   const hrp = parseHrp(prefix)
   if (!hrp.ok) return hrp

@@ -1,14 +1,14 @@
 // Writing an invoice: check the draft, lay out the tagged fields, sign with the payee's node key.
 import { bech32 } from 'bech32'
 import * as secp from '@noble/secp256k1'
+import { MAX_INVOICE_CHARS } from '../limits.ts'
 import { bytesToHex, type Msat } from '../types.ts'
 import { DEFAULT_INVOICE_FEATURE_BITS } from './features.ts'
 import {
-  MAX_FIELD_WORDS, fallbackWords, featureWords, field, hexWords, routeWords, textWords, uintWords,
+  MAX_FIELD_BYTES, MAX_FIELD_WORDS, fallbackWords, featureWords, field, hexWords, routeWords, textWords, uintWords,
   type Fallback, type RouteHop, type TagName,
 } from './fields.ts'
 import { formatHrp, type Network } from './hrp.ts'
-import { MAX_INVOICE_CHARS } from './decode.ts'
 import { fail, ok, type Result } from './result.ts'
 import { sign, signingHash } from './signature.ts'
 import { uintToFixedWords } from './words.ts'
@@ -56,12 +56,12 @@ function checkDraft (d: InvoiceDraft): Result<void> {
   if (!HEX32.test(d.paymentHash)) return bad('paymentHash', 'must be 32 bytes of lowercase hex')
   if (!HEX32.test(d.paymentSecret)) return bad('paymentSecret', 'must be 32 bytes of lowercase hex')
   if ((d.description === undefined) === (d.descriptionHash === undefined)) return bad('description', 'give exactly one of description, descriptionHash')
-  if (d.description !== undefined && new TextEncoder().encode(d.description).length > 639) return bad('description', 'longer than 639 bytes: use descriptionHash')
+  if (d.description !== undefined && new TextEncoder().encode(d.description).length > MAX_FIELD_BYTES) return bad('description', `longer than ${MAX_FIELD_BYTES} bytes: use descriptionHash`)
   if (d.descriptionHash !== undefined && !HEX32.test(d.descriptionHash)) return bad('descriptionHash', 'must be 32 bytes of lowercase hex')
   if (d.expirySeconds !== undefined && !(Number.isSafeInteger(d.expirySeconds) && d.expirySeconds >= 0 && d.expirySeconds < 2 ** 50)) return bad('expirySeconds', 'must be an integer in [0, 2^50)')
   if (d.minFinalCltvExpiryDelta !== undefined && !(Number.isInteger(d.minFinalCltvExpiryDelta) && d.minFinalCltvExpiryDelta >= 0 && d.minFinalCltvExpiryDelta <= 0xffff)) return bad('minFinalCltvExpiryDelta', 'must be an integer in [0, 65535]')
   if (d.features !== undefined && !d.features.every(b => Number.isInteger(b) && b >= 0 && b < MAX_FIELD_WORDS * 5)) return bad('features', 'bits must be integers in [0, 5115)')
-  if (d.metadataHex !== undefined && (!HEX.test(d.metadataHex) || d.metadataHex.length > 2 * 639)) return bad('metadataHex', 'must be lowercase hex of at most 639 bytes')
+  if (d.metadataHex !== undefined && (!HEX.test(d.metadataHex) || d.metadataHex.length > 2 * MAX_FIELD_BYTES)) return bad('metadataHex', `must be lowercase hex of at most ${MAX_FIELD_BYTES} bytes`)
   for (const [i, fb] of (d.fallbacks ?? []).entries()) {
     if (!Number.isInteger(fb.version) || fb.version < 0 || fb.version > 18 || !HEX.test(fb.programHex) || fb.programHex.length < 4 || fb.programHex.length > 80) {
       return bad(`fallbacks[${i}]`, 'version 0-18 with a 2-40 byte program in hex')

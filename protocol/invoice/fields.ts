@@ -16,6 +16,8 @@ export const FIXED_LENGTH: Partial<Record<TagName, number>> = { p: 52, h: 52, s:
 
 /** Max words in one field: `data_length` is 10 bits (BOLT #11: "1023 x 5 bits, or 639 bytes"). */
 export const MAX_FIELD_WORDS = 1023
+/** The same in whole bytes: the longest description (`d`) or payment metadata (`m`). */
+export const MAX_FIELD_BYTES = Math.floor(MAX_FIELD_WORDS * 5 / 8)
 
 /** An on-chain fallback: witness version 0-16 with its program, 17 (P2PKH hash) or 18 (P2SH hash). */
 export interface Fallback { readonly version: number; readonly programHex: string }

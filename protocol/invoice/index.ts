@@ -1,8 +1,9 @@
 // BOLT #11 invoices: encode + sign with the payee's node key, decode + verify. Pure (no I/O, no clock).
-export { decodeInvoice, MAX_INVOICE_CHARS, type DecodeOptions } from './decode.ts'
+export { decodeInvoice, type DecodeOptions } from './decode.ts'
 export { encodeInvoice, DEFAULT_FIELD_ORDER, type InvoiceDraft, type EncodeOptions } from './encode.ts'
 export { DEFAULT_EXPIRY_SECONDS, DEFAULT_MIN_FINAL_CLTV_EXPIRY_DELTA, expiresAt, isExpired, type Invoice } from './invoice.ts'
 export { DEFAULT_INVOICE_FEATURE_BITS, INVOICE_FEATURES } from './features.ts'
+export { MAX_FIELD_BYTES } from './fields.ts'
 export type { Fallback, RouteHop, TagName } from './fields.ts'
 export type { Network } from './hrp.ts'
 export type { InvoiceError, InvoiceErrorReason, Result } from './result.ts'

@@ -3,12 +3,12 @@
 // reports what was decided on-chain. A monitor alone (no channel state) recovers every satoshi.
 //
 //   let m = newMonitor(channelId, { sweepScript, depth: 6, feeratePerKw: 2500 }, tipHeight, tipHash)
-//   const keys = monitorKeys(channelKeys(seed))                       // protocol/driver
+//   const keys = monitorKeys(channelKeys(seed))                       // protocol/keys
 //   ;({ state: m, actions } = monitorStep(m, { kind: 'update', update }, keys))
 //   ;({ state: m, actions } = monitorStep(m, { kind: 'block_connected', block }, keys))
 // Run actions in order: persist (store `m`), then broadcast (retry every block until confirmed;
 // the same txid or its replacement comes back each step), then report (preimage_learned,
-// htlc_resolved, force_closing, closed, funding_depth). hub/monitor/ is the host that does this.
+// htlc_resolved, force_closing, closed, funding_depth). host/monitor/ is the host that does this.
 export { newMonitor, DEFAULT_MONITOR_CONFIG, type MonitorState, type MonitorConfig, type SeenTx, type LocalCommitRecord, type RemoteCommitRecord } from './state.ts'
 export { monitorKeys, type MonitorKeys } from './keys.ts'
 export { monitorStep, fundingDepth, type MonitorInput, type MonitorAction, type MonitorStep, type MonitorBlock, type MonitorTx } from './step.ts'

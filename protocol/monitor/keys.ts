@@ -1,5 +1,5 @@
 // The private keys a monitor needs, passed in with each step (never stored in MonitorState). They are
-// exactly the channel's keys (protocol/driver/channel-keys.ts): the signer's three secrets plus the
+// exactly the channel's keys (protocol/keys/channel.ts): the signer's three secrets plus the
 // basepoint secrets that only on-chain claims use.
 import { getCurve } from '../crypto/index.ts'
 import { commitmentIndex, derivePrivkey, deriveRevocationPrivkey, perCommitmentPoint, perCommitmentSecret } from '../keys/index.ts'
@@ -16,7 +16,7 @@ export interface MonitorKeys {
   perCommitmentSeed: Uint8Array
 }
 
-/** From protocol/driver's ChannelKeys (or anything shaped like it). */
+/** From protocol/keys/channel.ts's ChannelKeys (or anything shaped like it). */
 export function monitorKeys (k: {
   secrets: { fundingPrivkey: Uint8Array; htlcBasepointSecret: Uint8Array; perCommitmentSeed: Uint8Array }
   revocationBasepointSecret: Uint8Array; paymentBasepointSecret: Uint8Array; delayedPaymentBasepointSecret: Uint8Array

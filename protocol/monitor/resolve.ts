@@ -30,7 +30,7 @@ export type WantReason =
   | 'to_remote'           // our output on the peer's commitment
   | 'remote_htlc_success' // an HTLC the peer offered, on its commitment, with the preimage
   | 'remote_htlc_timeout' // an HTLC we offered, on the peer's commitment, after cltv_expiry
-  | 'justice'             // every output of a revoked commitment and of its second-stage txs
+  | 'penalty'             // every output of a revoked commitment and of its second-stage txs
 
 export interface Want { key: string; tx: Tx; txid: Txid; reason: WantReason; feeratePerKw?: number }
 
@@ -50,11 +50,12 @@ export interface Resolution {
   /** Outpoints whose spend matters ("txid:vout"). */
   watched: string[]
   /** BOLT #5: every output is irrevocably resolved (here: at the configured depth). */
-  settled: boolean
+  resolved: boolean
 }
 
 const htlcKey = (h: Pick<Htlc, 'offerer' | 'id'>): string => `${h.offerer}:${h.id}`
 
+/** One resolve() pass: what the monitor knows, and what the pass has found and decided so far. */
 class Ctx {
   readonly wants: Want[] = []
   readonly outcomes = new Map<string, HtlcOutcome>()
@@ -62,6 +63,10 @@ class Ctx {
   /** Our outputs (or HTLC outputs) not yet spent by a final transaction. */
   open = 0
   readonly spenders = new Map<string, { tx: SeenTx; witness: string[] }>()
+  /** HTLCs with an output on the confirmed commitment (htlcKey). */
+  readonly onChain = new Set<string>()
+  /** Preimages revealed by the spends we saw, by payment hash. */
+  readonly preimages = new Map<string, string>()
 
   constructor (readonly s: MonitorState, readonly keys: MonitorKeys) {
     for (const tx of s.seen) for (const i of tx.inputs) this.spenders.set(`${i.txid}:${i.vout}`, { tx, witness: i.witness })
@@ -113,7 +118,7 @@ function candidateHtlcs (s: MonitorState): Map<string, Htlc> {
 export function resolve (s: MonitorState, keys: MonitorKeys): Resolution {
   const c = new Ctx(s, keys)
   const setup = s.setup
-  if (setup?.funding === undefined || setup.remote === undefined) return { wants: [], preimages: [], outcomes: [], watched: [], settled: false }
+  if (setup?.funding === undefined || setup.remote === undefined) return { wants: [], preimages: [], outcomes: [], watched: [], resolved: false }
   const funding = setup.funding
   c.watched.push(`${funding.txid}:${funding.outputIndex}`)
   const spend = c.spender(funding.txid, funding.outputIndex)
@@ -121,7 +126,7 @@ export function resolve (s: MonitorState, keys: MonitorKeys): Resolution {
   // Preimages revealed in any spend we saw (BOLT #5: "MUST extract the payment preimage from the
   // transaction input witness").
   const candidates = candidateHtlcs(s)
-  const preimages = new Map<string, string>()
+  const preimages = c.preimages
   const hashes = new Set([...candidates.values()].map(h => h.paymentHash))
   for (const r of s.remotes) for (const h of r.htlcs) hashes.add(h.paymentHash)
   for (const tx of s.seen) {
@@ -140,24 +145,23 @@ export function resolve (s: MonitorState, keys: MonitorKeys): Resolution {
     // transaction" — unless we know we lost state (BOLT #2 data-loss protection: "MUST NOT broadcast
     // its commitment transaction").
     if (s.forceClose !== undefined && !s.doNotBroadcast && s.local !== undefined) c.want('commitment', 'commitment', buildLocal(setup, keys, s.local).signedTx)
-    return { wants: c.wants, preimages: [...preimages].map(([paymentHash, preimage]) => ({ paymentHash, preimage })), outcomes: [], watched: c.watched, settled: false }
+    return { wants: c.wants, preimages: [...preimages].map(([paymentHash, preimage]) => ({ paymentHash, preimage })), outcomes: [], watched: c.watched, resolved: false }
   }
 
   const what = identifyFundingSpend(s, keys, spend.tx)
   const C = spend.tx
-  const onChain = new Set<string>()
   switch (what.kind) {
-    case 'local': onLocal(c, C, what.rec, onChain, preimages); break
-    case 'remote': onRemote(c, C, hexToBytes(what.rec.perCommitmentPoint), what.rec.htlcs, undefined, onChain, preimages); break
-    case 'revoked': onRemote(c, C, getCurve().pubkey(what.secret), what.htlcs, what.secret, onChain, preimages); break
-    case 'unknown': onRemote(c, C, undefined, [], undefined, onChain, preimages); break
+    case 'local': onLocal(c, C, what.rec); break
+    case 'remote': onRemote(c, { tx: C, point: hexToBytes(what.rec.perCommitmentPoint), htlcs: what.rec.htlcs }); break
+    case 'revoked': onRemote(c, { tx: C, point: getCurve().pubkey(what.secret), htlcs: what.htlcs, secret: what.secret }); break
+    case 'unknown': onRemote(c, { tx: C, htlcs: [] }); break
     case 'mutual': break
   }
   // HTLCs that are not on the confirmed commitment (trimmed, or not in it at all) are decided by it:
   // BOLT #5 "if the commitment transaction HTLC output is trimmed [...] MUST fail the corresponding
   // incoming HTLC (if any) once the commitment transaction has reached reasonable depth".
   for (const h of candidates.values()) {
-    if (onChain.has(htlcKey(h)) || c.outcomes.has(htlcKey(h))) continue
+    if (c.onChain.has(htlcKey(h)) || c.outcomes.has(htlcKey(h))) continue
     const pre = preimages.get(h.paymentHash)
     if (pre !== undefined && h.offerer === 'local') c.decide(h, 'fulfilled', C, pre)
     else c.decide(h, 'failed', C)
@@ -168,12 +172,12 @@ export function resolve (s: MonitorState, keys: MonitorKeys): Resolution {
     preimages: [...preimages].map(([paymentHash, preimage]) => ({ paymentHash, preimage })),
     outcomes: [...c.outcomes.values()],
     watched: c.watched,
-    settled: c.final(C) && c.open === 0 && c.wants.length === 0,
+    resolved: c.final(C) && c.open === 0 && c.wants.length === 0,
   }
 }
 
 /** Our commitment confirmed (BOLT #5 "Unilateral Close Handling: Local Commitment Transaction"). */
-function onLocal (c: Ctx, C: SeenTx, rec: NonNullable<MonitorState['local']>, onChain: Set<string>, preimages: Map<string, string>): void {
+function onLocal (c: Ctx, C: SeenTx, rec: NonNullable<MonitorState['local']>): void {
   const s = c.s
   const b = buildLocal(s.setup!, c.keys, rec)
   const k = b.params.keys
@@ -197,7 +201,7 @@ function onLocal (c: Ctx, C: SeenTx, rec: NonNullable<MonitorState['local']>, on
     const hx = b.htlcTxs[i]!
     const offered = o.htlc.direction === 'offered'
     const h = rec.spec.htlcs.find(x => x.offerer === (offered ? 'local' : 'remote') && x.id === o.htlc.id)!
-    onChain.add(htlcKey(h))
+    c.onChain.add(htlcKey(h))
     const sp = c.track(C.txid, o.vout)
     if (sp !== undefined) {
       const pre = preimageIn(sp.witness, h.paymentHash)
@@ -221,18 +225,29 @@ function onLocal (c: Ctx, C: SeenTx, rec: NonNullable<MonitorState['local']>, on
       // BOLT #5 (local commitment, remote offers): "if it receives (or already possesses) a payment
       // preimage for an unresolved HTLC output that it has been offered [...]: MUST resolve the
       // output by spending it, using the HTLC-success transaction."
-      const pre = s.preimages[h.paymentHash] ?? preimages.get(h.paymentHash)
+      const pre = s.preimages[h.paymentHash] ?? c.preimages.get(h.paymentHash)
       if (pre !== undefined) c.want(`htlc:${C.txid}:${o.vout}`, 'htlc_success', finalizeHtlcTx(hx.htlcTx, hx.counterpartySig, signHtlcTx(hx.htlcTx, b.htlcPrivkey, 'holder'), hexToBytes(pre)))
     }
   }
 }
 
+/** A commitment of the peer's that confirmed, and what we know of it. */
+interface RemoteCommitment {
+  tx: SeenTx
+  /** Its per-commitment point; undefined for a commitment we know nothing of (only our to_remote can
+   *  be found on it). */
+  point?: Uint8Array
+  /** The HTLCs it holds. */
+  htlcs: Htlc[]
+  /** Its per-commitment secret: we know it once the peer revoked the commitment (a penalty is due). */
+  secret?: Uint8Array
+}
+
 /**
  * The peer's commitment confirmed: its latest or previous one (point known, no secret), a revoked one
- * (secret known), or one we know nothing of (point undefined: only our to_remote can be found).
+ * (secret known), or one we know nothing of (no point).
  */
-function onRemote (c: Ctx, C: SeenTx, point: Uint8Array | undefined, htlcs: Htlc[], secret: Uint8Array | undefined,
-  onChain: Set<string>, preimages: Map<string, string>): void {
+function onRemote (c: Ctx, { tx: C, point, htlcs, secret }: RemoteCommitment): void {
   const s = c.s
   const setup = s.setup!
   const anchors = setup.channelType === 'anchors'
@@ -252,7 +267,7 @@ function onRemote (c: Ctx, C: SeenTx, point: Uint8Array | undefined, htlcs: Htlc
       byScript.set(key, [...(byScript.get(key) ?? []), { h, ws }])
     }
   }
-  const justice: Claim[] = []
+  const penalty: Claim[] = []
   const revokedSecondStage = (txid: string, valueSat: number): Claim => claimRevokedToLocal({
     outpoint: { txid: txid as Txid, vout: 0 }, valueSat: sat(valueSat), revocationPubkey: keys!.revocationPubkey,
     localDelayedPubkey: keys!.localDelayedPubkey, toSelfDelay: setup.local.toSelfDelay, revocationPrivkey: revPriv!,
@@ -265,7 +280,7 @@ function onRemote (c: Ctx, C: SeenTx, point: Uint8Array | undefined, htlcs: Htlc
       // static_remotekey it pays our payment_basepoint, a key the wallet does not watch: sweep it.
       if (c.track(C.txid, vout) === undefined) {
         const claim = claimToRemote({ channelType: setup.channelType, outpoint, valueSat: sat(o.valueSat), paymentPrivkey: c.keys.paymentBasepointSecret })
-        if (revPriv !== undefined) justice.push(claim)
+        if (revPriv !== undefined) penalty.push(claim)
         else c.claim(`to_remote:${C.txid}:${vout}`, 'to_remote', [claim])
       }
       return
@@ -273,14 +288,14 @@ function onRemote (c: Ctx, C: SeenTx, point: Uint8Array | undefined, htlcs: Htlc
     if (revPriv !== undefined && o.script === toLocalScript) {
       // BOLT #5 (revoked): "MUST resolve the remote node's to_local output by spending it using the
       // revocation private key."
-      if (c.track(C.txid, vout) === undefined) justice.push(claimRevokedToLocal({ outpoint, valueSat: sat(o.valueSat), revocationPubkey: keys!.revocationPubkey, localDelayedPubkey: keys!.localDelayedPubkey, toSelfDelay: setup.local.toSelfDelay, revocationPrivkey: revPriv }))
+      if (c.track(C.txid, vout) === undefined) penalty.push(claimRevokedToLocal({ outpoint, valueSat: sat(o.valueSat), revocationPubkey: keys!.revocationPubkey, localDelayedPubkey: keys!.localDelayedPubkey, toSelfDelay: setup.local.toSelfDelay, revocationPrivkey: revPriv }))
       return
     }
     const matches = byScript.get(o.script)
     const m = matches?.shift()
     if (m === undefined) return
     const h = m.h
-    onChain.add(htlcKey(h))
+    c.onChain.add(htlcKey(h))
     const sp = c.track(C.txid, vout)
     if (sp !== undefined) {
       const pre = preimageIn(sp.witness, h.paymentHash)
@@ -288,18 +303,18 @@ function onRemote (c: Ctx, C: SeenTx, point: Uint8Array | undefined, htlcs: Htlc
       else c.decide(h, 'failed', sp.tx)
       // BOLT #5 (revoked): resolve the remote node's HTLCs by "spend[ing] the HTLC-timeout tx [or
       // HTLC-success tx], if the remote node has published it" — with the revocation key.
-      if (revPriv !== undefined && sp.witness.length === 5 && c.track(sp.tx.txid, 0) === undefined) justice.push(revokedSecondStage(sp.tx.txid, sp.tx.outputs[0]!.valueSat))
+      if (revPriv !== undefined && sp.witness.length === 5 && c.track(sp.tx.txid, 0) === undefined) penalty.push(revokedSecondStage(sp.tx.txid, sp.tx.outputs[0]!.valueSat))
       return
     }
     if (revPriv !== undefined) {
       // BOLT #5 (revoked): "spend the commitment tx using the payment revocation private key".
-      justice.push(claimRevokedHtlc({ outpoint, valueSat: sat(o.valueSat), witnessScript: m.ws, revocationPubkey: keys!.revocationPubkey, revocationPrivkey: revPriv }))
+      penalty.push(claimRevokedHtlc({ outpoint, valueSat: sat(o.valueSat), witnessScript: m.ws, revocationPubkey: keys!.revocationPubkey, revocationPrivkey: revPriv }))
       return
     }
     if (h.offerer === 'remote') {
       // BOLT #5 (remote commitment, remote offers): "if it receives (or already possesses) a payment
       // preimage [...]: MUST resolve the output by spending it to a convenient address."
-      const pre = s.preimages[h.paymentHash] ?? preimages.get(h.paymentHash)
+      const pre = s.preimages[h.paymentHash] ?? c.preimages.get(h.paymentHash)
       if (pre !== undefined) c.claim(`remote_htlc:${C.txid}:${vout}`, 'remote_htlc_success', [claimRemoteHtlcSuccess({ channelType: setup.channelType, outpoint, valueSat: sat(o.valueSat), witnessScript: m.ws, htlcPrivkey: htlcPriv!, preimage: hexToBytes(pre) })])
     } else if (s.height >= h.cltvExpiry) {
       // BOLT #5 (remote commitment, local offers): "if the commitment transaction HTLC output has
@@ -307,8 +322,8 @@ function onRemote (c: Ctx, C: SeenTx, point: Uint8Array | undefined, htlcs: Htlc
       c.claim(`remote_htlc:${C.txid}:${vout}`, 'remote_htlc_timeout', [claimRemoteHtlcTimeout({ channelType: setup.channelType, outpoint, valueSat: sat(o.valueSat), witnessScript: m.ws, htlcPrivkey: htlcPriv!, cltvExpiry: h.cltvExpiry })])
     }
   })
-  // One justice transaction takes every output of the revoked commitment that is still unspent, and
+  // One penalty transaction takes every output of the revoked commitment that is still unspent, and
   // the outputs of the second-stage txs the cheater published (BOLT #5: "MAY combine [...] into a
   // single transaction"). Its inputs change as the cheater's txs confirm; each version replaces the last.
-  if (justice.length > 0) c.claim(`justice:${C.txid}`, 'justice', justice)
+  if (penalty.length > 0) c.claim(`penalty:${C.txid}`, 'penalty', penalty)
 }

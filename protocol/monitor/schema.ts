@@ -2,14 +2,17 @@
 // channel-owned parts (setup, specs, HTLCs) are checked for shape at their top level; everything the
 // monitor itself computes with is checked field by field.
 import { z } from 'zod'
+import { CLTV_EXPIRY_LIMIT, FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT } from '../limits.ts'
 import type { MonitorState } from './state.ts'
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/)
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const height = z.number().int().min(0).max(10_000_000)
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
-const htlc = z.looseObject({ offerer: z.enum(['local', 'remote']), id: count, amountMsat: count, paymentHash: hex32, cltvExpiry: height.max(500_000_000) })
-const spec = z.looseObject({ htlcs: z.array(htlc).max(1000), toLocalMsat: count, toRemoteMsat: count, feeratePerKw: count })
+/** HTLCs one commitment can hold: MAX_ACCEPTED_HTLCS_LIMIT offered by each side. */
+const MAX_COMMITMENT_HTLCS = 2 * MAX_ACCEPTED_HTLCS_LIMIT
+const htlc = z.looseObject({ offerer: z.enum(['local', 'remote']), id: count, amountMsat: count, paymentHash: hex32, cltvExpiry: height.lt(CLTV_EXPIRY_LIMIT) })
+const spec = z.looseObject({ htlcs: z.array(htlc).max(MAX_COMMITMENT_HTLCS), toLocalMsat: count, toRemoteMsat: count, feeratePerKw: count })
 const seenTx = z.strictObject({
   txid: hex32, height, blockHash: z.string().max(64), stage: z.number().int().min(0).max(2), locktime: count,
   inputs: z.array(z.strictObject({ txid: hex32, vout: count, sequence: count, witness: z.array(hex).max(100) })).max(10_000),
@@ -21,8 +24,8 @@ export const monitorStateSchema = z.strictObject({
   channelId: z.string().min(1).max(128),
   config: z.strictObject({
     depth: z.number().int().min(1).max(1000),
-    feeratePerKw: z.number().int().min(253).max(1_000_000),
-    maxFeeratePerKw: z.number().int().min(253).max(10_000_000),
+    feeratePerKw: z.number().int().min(FEERATE_PER_KW_FLOOR).max(1_000_000),
+    maxFeeratePerKw: z.number().int().min(FEERATE_PER_KW_FLOOR).max(10_000_000),
     bumpEveryBlocks: z.number().int().min(1).max(1000),
     sweepScript: hex.min(4).max(84),
     offeredGraceBlocks: z.number().int().min(0).max(1000),
@@ -30,9 +33,9 @@ export const monitorStateSchema = z.strictObject({
   }),
   lastSeq: count,
   setup: z.looseObject({ channelType: z.enum(['static_remotekey', 'anchors']), capacitySat: count, local: z.looseObject({}) }).optional(),
-  local: z.strictObject({ number: count, perCommitmentPoint: hex, spec, signature: hex, htlcSignatures: z.array(hex).max(1000) }).optional(),
-  previousLocal: z.strictObject({ number: count, perCommitmentPoint: hex, spec, signature: hex, htlcSignatures: z.array(hex).max(1000) }).optional(),
-  remotes: z.array(z.strictObject({ number: count, perCommitmentPoint: hex, htlcs: z.array(htlc).max(1000) })),
+  local: z.strictObject({ number: count, perCommitmentPoint: hex, spec, signature: hex, htlcSignatures: z.array(hex).max(MAX_COMMITMENT_HTLCS) }).optional(),
+  previousLocal: z.strictObject({ number: count, perCommitmentPoint: hex, spec, signature: hex, htlcSignatures: z.array(hex).max(MAX_COMMITMENT_HTLCS) }).optional(),
+  remotes: z.array(z.strictObject({ number: count, perCommitmentPoint: hex, htlcs: z.array(htlc).max(MAX_COMMITMENT_HTLCS) })),
   secrets: z.looseObject({ lastIndex: count.nullable(), known: z.array(z.unknown()).max(49) }),
   revokedUpTo: z.number().int().min(-1),
   preimages: z.record(hex32, hex32),

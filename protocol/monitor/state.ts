@@ -2,6 +2,7 @@
 // numbered updates and the chain's blocks, recovers every satoshi — this is what a watchtower runs).
 // Private keys are never in it: they come in with each step (MonitorKeys), like the channel's signer.
 import type { ChannelSetup, CommitmentSpec, Htlc } from '../channel/state.ts'
+import { DEFAULT_FINALITY_DEPTH } from '../limits.ts'
 import type { ShachainJson } from '../keys/index.ts'
 
 export interface MonitorConfig {
@@ -88,8 +89,7 @@ export interface MonitorState {
 }
 
 export const DEFAULT_MONITOR_CONFIG: Omit<MonitorConfig, 'sweepScript'> = {
-  // STYLE.md §7: below 6, a common reorg can undo a decision we acted on.
-  depth: 6,
+  depth: DEFAULT_FINALITY_DEPTH,
   feeratePerKw: 2500,
   maxFeeratePerKw: 50_000,
   bumpEveryBlocks: 1,

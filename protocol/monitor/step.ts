@@ -41,7 +41,7 @@ export type MonitorAction =
   | { kind: 'force_closing'; reason: string }
   /** Seen in a spend on-chain: fulfil upstream (scenario 8). Reported once. */
   | { kind: 'preimage_learned'; paymentHash: string; preimage: string }
-  /** An HTLC of ours settled on-chain. 'failed' only once `depth` deep; 'fulfilled' as soon as the
+  /** An HTLC of ours resolved on-chain. 'failed' only once `depth` deep; 'fulfilled' as soon as the
    *  preimage is known (knowing it can never be undone). Reported once. */
   | { kind: 'htlc_resolved'; htlc: Htlc; outcome: 'fulfilled' | 'failed'; preimage?: string }
   | { kind: 'funding_depth'; depth: number }
@@ -103,7 +103,7 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
       if (o.outcome === 'failed' && !o.final) continue
       report(`htlc:${o.htlc.offerer}:${o.htlc.id}`, { kind: 'htlc_resolved', htlc: o.htlc, outcome: o.outcome, ...(o.preimage !== undefined ? { preimage: o.preimage } : {}) })
     }
-    if (r.settled && r.spend !== undefined && !s.closed) {
+    if (r.resolved && r.spend !== undefined && !s.closed) {
       s.closed = true
       report('closed', { kind: 'closed', how: r.spend.kind })
     }

@@ -1,5 +1,5 @@
 // Going on-chain in time (BOLT #2 "Risks With HTLC Timeouts"): while the channel is open, an HTLC
-// that the peer does not settle off-chain must be settled on-chain before the other side can take it.
+// that the peer does not settle off-chain must be resolved on-chain before the other side can take it.
 import type { MonitorState } from './state.ts'
 
 /**

@@ -3,7 +3,7 @@
 // receiver rules that depend on channel state (reserve, in-flight, CLTV, ...) live in protocol/channel/.
 import { z } from 'zod'
 import {
-  MAX_FAIL_DETAIL_CHARS, MAX_FUNDING_SATOSHIS, MAX_HTLC_SIGNATURES, MAX_INVOICE_CHARS,
+  MAX_FAIL_DETAIL_CHARS, MAX_FORWARDED_INVOICE_CHARS, MAX_FUNDING_SATOSHIS, MAX_HTLC_SIGNATURES,
   MAX_REFERENCE_CHARS, MAX_SHUTDOWN_SCRIPT_BYTES,
 } from '../limits.ts'
 import {
@@ -103,7 +103,7 @@ export const htlcMetadata = z.strictObject({
   /** The platform's own reference for the payment. */
   reference: text(MAX_REFERENCE_CHARS).optional(),
   /** The BOLT #11 invoice being paid (regtest prefix lnbcrt). */
-  invoice: z.string().max(MAX_INVOICE_CHARS, { error: `must be at most ${MAX_INVOICE_CHARS} characters` })
+  invoice: z.string().max(MAX_FORWARDED_INVOICE_CHARS, { error: `must be at most ${MAX_FORWARDED_INVOICE_CHARS} characters` })
     .regex(/^[0-9a-z]*$/i, { error: 'must be a bech32 string' }).optional(),
 })
 export type HtlcMetadata = z.infer<typeof htlcMetadata>
@@ -164,7 +164,8 @@ export const commitmentSigned = z.strictObject({
   /** BOLT #2: one signature per untrimmed HTLC of the receiver's new commitment, in the order of the
    *  HTLC outputs in that transaction. BOLT's `num_htlcs` is the array length. */
   htlc_signatures: hexArray(64, 64, MAX_HTLC_SIGNATURES),
-  /** Splicing: which funding transaction this commitment spends, inside a start_batch. */
+  /** BOLT #2: "MUST set `funding_txid` to the funding transaction spent by this commitment
+   *  transaction" — with splices pending, it tells the batch's commitments apart. */
   funding_txid: txid.optional(),
 })
 
@@ -192,7 +193,7 @@ export const shutdown = z.strictObject({
 
 /** Classic closing fee negotiation with `fee_range` (BOLT #2 closing_signed). Chosen over
  *  closing_complete/closing_sig (option_simple_close) because the funder pays the whole fee as in
- *  our commitments, overlapping ranges settle in one round trip, and the closing transaction is the
+ *  our commitments, overlapping ranges agree in one round trip, and the closing transaction is the
  *  BOLT #3 one our transaction code and its test vectors already cover. */
 export const closingSigned = z.strictObject({
   type: z.literal('closing_signed'),
@@ -220,8 +221,20 @@ export const channelReestablish = z.strictObject({
    *  (option_data_loss_protect / option_static_remotekey). */
   your_last_per_commitment_secret: hex32,
   my_current_per_commitment_point: point33,
-  /** Splicing: the txid of an interactive funding tx the sender has not seen lock yet. */
-  next_funding_txid: txid.optional(),
+  /** BOLT #2 `next_funding` TLV: the sender sent commitment_signed for this interactive (splice)
+   *  transaction and has not received tx_signatures for it. `retransmit_flags` bit 0: it has not
+   *  received our commitment_signed for it either (resend it). */
+  next_funding: z.strictObject({
+    next_funding_txid: txid,
+    retransmit_flags: u8,
+  }).optional(),
+  /** BOLT #2 `my_current_funding_locked` TLV: the latest funding transaction the sender sent
+   *  splice_locked (or channel_ready) for. `retransmit_flags` bit 0 asks for announcement_signatures,
+   *  which this hub never sends (its channels are not announced): always 0 here. */
+  my_current_funding_locked: z.strictObject({
+    my_current_funding_locked_txid: txid,
+    retransmit_flags: u8,
+  }).optional(),
 })
 
 export type OpenChannel = z.infer<typeof openChannel>

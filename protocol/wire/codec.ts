@@ -4,7 +4,7 @@
 // and duplicate fields (one linear scan), JSON.parse, then the message's strict schema.
 import type { z } from 'zod'
 import { channelError, type ChannelError } from '../errors.ts'
-import { MAX_FRAME_BYTES } from '../limits.ts'
+import { MAX_FRAME_BYTES, MAX_QUOTED_CHARS } from '../limits.ts'
 import { isMessageType, MESSAGE_SCHEMAS, type MessageType, type PeerMessage } from './messages.ts'
 import { scanJson } from './scan.ts'
 
@@ -32,7 +32,7 @@ export function decodeFrame (frame: string | Uint8Array): DecodeResult {
   } catch (e) {
     // Unreachable by design (every step below returns its errors); kept so a bug in a validator
     // cannot take the connection handler down with an exception thrown by peer input.
-    return fail('malformed_frame', '', `frame: could not be decoded (${String(e).slice(0, 100)})`)
+    return fail('malformed_frame', '', `frame: could not be decoded (${String(e).slice(0, MAX_QUOTED_CHARS)})`)
   }
 }
 
@@ -64,7 +64,7 @@ function decode (frame: string | Uint8Array): DecodeResult {
   try {
     value = JSON.parse(text)
   } catch (e) {
-    return fail('malformed_frame', '', `frame: not JSON (${e instanceof Error ? e.message.slice(0, 100) : 'parse error'})`)
+    return fail('malformed_frame', '', `frame: not JSON (${e instanceof Error ? e.message.slice(0, MAX_QUOTED_CHARS) : 'parse error'})`)
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return fail('malformed_frame', '', `frame: must be a JSON object (got ${describe(value)})`)
@@ -171,12 +171,15 @@ function explain (issue: Issue, root: unknown): string {
   }
 }
 
+/** Characters of a peer's string an error message shows: enough to recognise it. */
+const SHOWN_STRING_CHARS = 40
+
 /** A peer-controlled value rendered for an error message: short whatever its size. */
 function describe (v: unknown): string {
   if (v === null) return 'null'
   if (typeof v === 'string') {
-    const shown = JSON.stringify(v.length > 40 ? v.slice(0, 40) : v)
-    return v.length > 40 ? `${shown}… (${v.length} characters)` : shown
+    const shown = JSON.stringify(v.length > SHOWN_STRING_CHARS ? v.slice(0, SHOWN_STRING_CHARS) : v)
+    return v.length > SHOWN_STRING_CHARS ? `${shown}… (${v.length} characters)` : shown
   }
   if (typeof v === 'number' || typeof v === 'boolean') return String(v)
   if (Array.isArray(v)) return `an array of ${v.length} items`

@@ -17,7 +17,7 @@ export const requestChannel = z.strictObject({
 })
 
 /** hub → client, right after authentication: what the hub charges and expects, so the client can
- *  compute what to offer (protocol/driver/forwarding.ts) and which expiry to set. */
+ *  compute what to offer (protocol/forwarding.ts) and which expiry to set. */
 export const hubPolicy = z.strictObject({
   type: z.literal('hub_policy'),
   chain_hash: hex32,

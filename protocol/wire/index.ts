@@ -13,6 +13,8 @@
 //    a feature bitfield; stfu's `initiator` is a boolean.
 //  - closing uses closing_signed with `fee_range` (see channel-messages.ts for why).
 //  - ping's num_pong_bytes is capped so that the pong fits one frame.
+//  - a TLV of several fields is an object named after the TLV (channel_reestablish `next_funding`,
+//    `my_current_funding_locked`); a TLV of one field is that field, optional.
 export * from './messages.ts'
 export { CHANNEL_TYPES, HTLC_FAILURE_REASONS } from './channel-messages.ts'
 export { decodeFrame, encodeMessage, wireErrorToChannelError } from './codec.ts'

@@ -41,6 +41,8 @@ export const MESSAGE_SCHEMAS = {
   tx_complete: sp.txComplete,
   tx_signatures: sp.txSignatures,
   tx_abort: sp.txAbort,
+  tx_init_rbf: sp.txInitRbf,
+  tx_ack_rbf: sp.txAckRbf,
   request_channel: hub.requestChannel,
   hub_policy: hub.hubPolicy,
 } as const
@@ -63,6 +65,7 @@ export const CHANNEL_MESSAGE_TYPES = [
   'commitment_signed', 'revoke_and_ack', 'update_fee', 'shutdown', 'closing_signed',
   'channel_reestablish', 'stfu', 'start_batch', 'splice_init', 'splice_ack', 'splice_locked', 'tx_add_input',
   'tx_add_output', 'tx_remove_input', 'tx_remove_output', 'tx_complete', 'tx_signatures', 'tx_abort',
+  'tx_init_rbf', 'tx_ack_rbf',
 ] as const satisfies readonly MessageType[]
 export type ChannelMessage = MessageOf<(typeof CHANNEL_MESSAGE_TYPES)[number]>
 
@@ -75,7 +78,7 @@ export type {
   AuthOk, ClientAuth, ErrorMessage, HubAuth, HubHello, Ping, Pong, WarningMessage,
 } from './control-messages.ts'
 export type {
-  SpliceAck, SpliceInit, SpliceLocked, StartBatch, Stfu, TxAbort, TxAddInput, TxAddOutput, TxComplete, TxRemoveInput,
-  TxRemoveOutput, TxSignatures,
+  SpliceAck, SpliceInit, SpliceLocked, StartBatch, Stfu, TxAbort, TxAckRbf, TxAddInput, TxAddOutput, TxComplete,
+  TxInitRbf, TxRemoveInput, TxRemoveOutput, TxSignatures,
 } from './splice-messages.ts'
 export type { HubPolicy, RequestChannel } from './hub-messages.ts'

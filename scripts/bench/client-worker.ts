@@ -6,8 +6,9 @@
 // { id, ok: false, error }. Commands: init, addresses, open, request, awaitReady, invoices, pay,
 // payOneByOne, balances, untilReestablished, stop (see `handlers` below).
 import path from 'node:path'
-import { BtcdChainBackend } from '../../hub/chain/btcd-backend.ts'
-import { HubClient } from '../../client-sdk/index.ts'
+import { BtcdChainBackend } from '../../host/chain/btcd/backend.ts'
+import type { HubClient } from '../../client-sdk/index.ts'
+import { createNodeClient } from '../../client-sdk/node.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { NodeId } from '../../protocol/types.ts'
 import { serveRequests, type PayOutcome, type WorkerInit } from './ipc.ts'
@@ -59,7 +60,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     const a = args as unknown as WorkerInit
     chain = new BtcdChainBackend({ ...a.btcd, pollMs: 100 })
     for (let i = 0; i < a.count; i++) {
-      const c = await HubClient.create({
+      const c = await createNodeClient({
         nodeKey: random32(), hubUrl: a.hubUrl, hubId: a.hubId as NodeId, dataDir: path.join(a.dataDir, `${a.role}-${i}`),
         role: a.role as Role, chain, reconnectInitialMs: 20, reconnectMaxMs: 200, payTimeoutMs: 120_000,
       })

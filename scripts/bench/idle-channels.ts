@@ -1,6 +1,6 @@
 // Many idle channels for the hub memory and restart figures: the lightweight many-channel client
 // (many-channels-worker.ts) opens them in batches funded by one transaction each; the hub's RSS is
-// read once it has settled; the restart is timed from SIGKILL to listening, to every idle channel
+// read once it is steady; the restart is timed from SIGKILL to listening, to every idle channel
 // reestablished, and to the first successful platform → creator payment.
 import net from 'node:net'
 import type { Btcd } from '../../test/helpers/btcd.ts'
@@ -109,19 +109,19 @@ export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChann
   return { channels: n, normal, wallS, cpuS, batches, status }
 }
 
-/** The hub's RSS once it has settled (the GC returns memory at its own pace): samples every second
- *  until the last `settleSamples` are within 1% of each other (at most `maxS` seconds); their median. */
-export async function settledRss (pid: number | undefined, settleSamples = 5, maxS = 60): Promise<{ bytes: number; samples: number[]; window: number[] }> {
+/** The hub's RSS once it is steady (the GC returns memory at its own pace): samples every second
+ *  until the last `steadySamples` are within 1% of each other (at most `maxS` seconds); their median. */
+export async function steadyRss (pid: number | undefined, steadySamples = 5, maxS = 60): Promise<{ bytes: number; samples: number[]; window: number[] }> {
   const samples: number[] = []
-  const window = (): number[] => samples.slice(-settleSamples).sort((a, b) => a - b)
+  const window = (): number[] => samples.slice(-steadySamples).sort((a, b) => a - b)
   for (let i = 0; i < maxS; i++) {
     await sleep(1_000)
     samples.push(rssBytes(pid))
     const w = window()
-    if (w.length === settleSamples && w.at(-1)! <= w[0]! * 1.01) break
+    if (w.length === steadySamples && w.at(-1)! <= w[0]! * 1.01) break
   }
   const w = window()
-  return { bytes: w[Math.floor(w.length / 2)]!, samples, window: samples.slice(-settleSamples) }
+  return { bytes: w[Math.floor(w.length / 2)]!, samples, window: samples.slice(-steadySamples) }
 }
 
 /** SIGKILL, then start again on the same data dir and btcd; resolves when listening. */

@@ -17,8 +17,9 @@
 // balances, stop.
 import { Psbt, networks, payments } from 'bitcoinjs-lib'
 import * as ecc from 'tiny-secp256k1'
-import { HubLink } from '../../client-sdk/transport/index.ts'
-import { ChannelDriver, channelKeys, localSideParams } from '../../protocol/driver/index.ts'
+import { HubLink } from '../../client-sdk/node.ts'
+import { ChannelDriver } from '../../host/channel/index.ts'
+import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
 import { bolt3Signer, defaultPolicy, fundingAsAgreed, isFinal, openChannel, type ChannelState } from '../../protocol/channel/index.ts'
 import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
 import { setDefaultCurve } from '../../protocol/crypto/index.ts'
@@ -209,13 +210,13 @@ function batchFundingTx (coin: { txid: string; vout: number; value: number }, ch
   return { txid: tx.getId(), hex: tx.toHex(), feeSat }
 }
 
-/** Waits until every deferred settled, or until none settled for `quietMs`. */
-async function settleWithin (ds: Deferred[], quietMs: number): Promise<void> {
-  let settled = 0
-  const all = Promise.allSettled(ds.map(d => d.promise.finally(() => { settled++ })))
+/** Waits until every deferred has resolved or rejected, or until none has for `idleMs`. */
+async function awaitAllWithin (ds: Deferred[], idleMs: number): Promise<void> {
+  let done = 0
+  const all = Promise.allSettled(ds.map(d => d.promise.finally(() => { done++ })))
   let seen = -1
-  while (settled < ds.length) {
-    if (settled !== seen) { seen = settled; await Promise.race([all, sleep(quietMs)]) } else return
+  while (done < ds.length) {
+    if (done !== seen) { seen = done; await Promise.race([all, sleep(idleMs)]) } else return
   }
 }
 
@@ -253,7 +254,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     for (let i = 0; i < slots.length; i += wave) {
       const group = slots.slice(i, i + wave).map(node => openOne(node, capacitySat))
       chans.push(...group)
-      await settleWithin(group.map(c => c.fundingNeeded), 120_000)
+      await awaitAllWithin(group.map(c => c.fundingNeeded), 120_000)
     }
     const t2 = performance.now()
     const ok = chans.filter(c => c.failed === undefined && c.funding !== undefined)
@@ -262,7 +263,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     for (let i = 0; i < ok.length; i += wave) {
       const group = ok.slice(i, i + wave)
       for (const [j, c] of group.entries()) void c.driver.command({ type: 'funding_built', txid: tx.txid as never, outputIndex: i + j })
-      await settleWithin(group.map(c => c.signed), 120_000)
+      await awaitAllWithin(group.map(c => c.signed), 120_000)
     }
     const t3 = performance.now()
     // A channel that got no answer in time (e.g. its connection dropped before funding_signed: the

@@ -3,7 +3,7 @@
 // one creator (SDK clients, for the payment that proves the restarted hub serves), then opens the idle
 // channels from the lightweight many-channel client (many-channels-worker.ts: K channels per node id,
 // client-funded, batch funding transactions) and prints, for each count in --channels (cumulative):
-// the hub's settled RSS and (RSS − RSS before any idle channel) / channels; then SIGKILLs the hub with
+// the hub's steady RSS and (RSS − RSS before any idle channel) / channels; then SIGKILLs the hub with
 // all channels present, restarts it on the same data dir and btcd, and prints the time until it
 // listens, until every idle channel has reestablished and until a platform → creator payment succeeds.
 // Ends with the balance check (hub and every client agree on every channel). Last stdout line: JSON.
@@ -20,7 +20,7 @@ import { useBtcd } from '../../test/helpers/btcd.ts'
 import { startHub } from '../../test/helpers/hub.ts'
 import { WorkerProcess } from './ipc.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './setup.ts'
-import { checkBalances, freePort, manyChannelHubConfig, openIdleChannels, settledRss, startManyChannels, timeRestart, type RestartTimes } from './idle-channels.ts'
+import { checkBalances, freePort, manyChannelHubConfig, openIdleChannels, steadyRss, startManyChannels, timeRestart, type RestartTimes } from './idle-channels.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const argv = process.argv.slice(2)
@@ -68,7 +68,7 @@ async function main (): Promise<void> {
   await openCreatorChannels(btc, creators)
   say('platform and creator channels open')
 
-  const rss0 = await settledRss(hub.pid)
+  const rss0 = await steadyRss(hub.pid)
   say(`hub RSS before any idle channel: ${MB(rss0.bytes)}`)
   const idle = await startManyChannels(hub, VERBOSE)
   cleanups.push(() => idle.worker.stop())
@@ -78,7 +78,7 @@ async function main (): Promise<void> {
     say(`opening ${target - have} idle channels (to ${target}) …`)
     const r = await openIdleChannels(btc, hub, idle, { n: target - have, perNode: PER_NODE, capacitySat: IDLE_CHANNEL_SAT, batch: BATCH, say })
     have = target
-    const rss = await settledRss(hub.pid)
+    const rss = await steadyRss(hub.pid)
     const perChannel = (rss.bytes - rss0.bytes) / r.normal
     say(`  ${target} channels: opened in ${r.wallS.toFixed(1)} s (CPU s: hub ${r.cpuS.hub.toFixed(1)}, client ${r.cpuS.worker.toFixed(1)}, btcd ${r.cpuS.btcd.toFixed(1)}); status ${JSON.stringify(r.status)}`)
     say(`  hub RSS ${MB(rss.bytes)} → ${(perChannel / 1024).toFixed(1)} KiB per channel (${r.normal} open)`)
@@ -98,7 +98,7 @@ async function main (): Promise<void> {
   // idle): no high-water mark left from opening them.
   let afterRestart: Record<string, unknown> | undefined
   if (RESTARTS > 0) {
-    const rss = await settledRss(hub.pid)
+    const rss = await steadyRss(hub.pid)
     afterRestart = { channels: have, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: (rss.bytes - rss0.bytes) / have, rss_samples: rss.samples }
     say(`  after the restart: hub RSS ${MB(rss.bytes)} → ${((rss.bytes - rss0.bytes) / have / 1024).toFixed(1)} KiB per channel`)
   }

@@ -1,4 +1,4 @@
-// Protocol hot-path benchmark (issue 7), no btcd, no sockets: two ChannelDrivers in one process joined
+// Protocol hot-path benchmark, no btcd, no sockets: two ChannelDrivers in one process joined
 // by an in-memory link (each message delivered on a later event-loop turn, like a socket read), each
 // persisting like the hub does (JSON channel record + monitor updates + audit entry, one group-commit
 // batch) to an in-memory store whose "fsync" takes --fsync-ms (a timer: Node rounds it up to 1 ms).
@@ -13,10 +13,11 @@ import { sha256 } from '../../protocol/crypto/hash.ts'
 import { nobleCurve, setDefaultCurve, type Curve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
 import { acceptChannel, bolt3Signer, defaultPolicy, fundingAsAgreed, openChannel, type ChannelEvent, type ChannelSigner } from '../../protocol/channel/index.ts'
-import { ChannelDriver, channelKeys, localSideParams, type DriverPorts, type PersistRequest } from '../../protocol/driver/index.ts'
+import { ChannelDriver, type DriverPorts, type PersistRequest } from '../../host/channel/index.ts'
+import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
 import type { PeerMessage } from '../../protocol/wire/index.ts'
-import { GroupCommitter, keys, put, type IterateOptions, type Store, type StoreOp } from '../../hub/store/index.ts'
+import { GroupCommitter, keys, put, type IterateOptions, type Store, type StoreOp } from '../../host/store/index.ts'
 import { AuditLog } from '../../hub/audit/index.ts'
 
 const args = process.argv.slice(2)

@@ -4,7 +4,8 @@ import type { Btcd } from '../../test/helpers/btcd.ts'
 import { HUB_WALLET_DIR, waitFor, type HubProcess } from '../../test/helpers/hub.ts'
 import type { WorkerProcess } from './ipc.ts'
 import path from 'node:path'
-import { SEED_FILE, WalletKeys } from '../../hub/wallet/keys.ts'
+import { WalletKeys } from '../../host/wallet/keys.ts'
+import { SEED_FILE } from '../../host/wallet/node/file-storage.ts'
 import { hexToBytes } from '../../protocol/types.ts'
 
 /** Waits until every txid is known to btcd (mempool or chain), then mines `blocks`. */

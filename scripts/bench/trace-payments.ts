@@ -6,7 +6,8 @@
 import path from 'node:path'
 import { useBtcd } from '../../test/helpers/btcd.ts'
 import { openFundedChannel, requestHubChannel, startClient, startHub, tempDir } from '../../test/helpers/hub.ts'
-import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { wsSocketFactory } from '../../client-sdk/node/socket.ts'
 import { fundHubCoins } from './setup.ts'
 
 const argv = process.argv.slice(2)
@@ -26,7 +27,7 @@ const note = (who: string, dir: string, data: unknown): void => {
 
 function tracing (who: string): SocketFactory {
   return async url => {
-    const ws = await defaultSocketFactory(url)
+    const ws = await wsSocketFactory(url)
     return {
       get readyState () { return ws.readyState },
       get bufferedAmount () { return ws.bufferedAmount },

@@ -16,7 +16,7 @@
 import t, { type Test } from 'tap'
 import path from 'node:path'
 import type { PeerMessage } from '../../protocol/wire/index.ts'
-import { amountToOffer } from '../../protocol/driver/index.ts'
+import { amountToOffer } from '../../protocol/forwarding.ts'
 import { useBtcd } from '../helpers/btcd.ts'
 import { fundHub, startHub, tempDir, waitFor } from '../helpers/hub.ts'
 import { Attacker, until, type AttackerChannel, type Tamper } from './fixtures/attacker.ts'

@@ -7,7 +7,7 @@
 // channel_ready, forward nothing; its wallet and its channel to the payee stay exactly as they were.
 import t from 'tap'
 import path from 'node:path'
-import { amountToOffer } from '../../protocol/driver/index.ts'
+import { amountToOffer } from '../../protocol/forwarding.ts'
 import { hexToBytes, type Txid } from '../../protocol/types.ts'
 import type { Msat } from '../../protocol/types.ts'
 import { useBtcd } from '../helpers/btcd.ts'

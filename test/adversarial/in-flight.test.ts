@@ -11,7 +11,7 @@
 //   - the hub stays up; the honest platform and creator are untouched and keep paying.
 import t, { type Test } from 'tap'
 import path from 'node:path'
-import { amountToOffer } from '../../protocol/driver/index.ts'
+import { amountToOffer } from '../../protocol/forwarding.ts'
 import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import type { Msat } from '../../protocol/types.ts'
 import type { PeerMessage } from '../../protocol/wire/index.ts'

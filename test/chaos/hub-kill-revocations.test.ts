@@ -1,5 +1,5 @@
 // Scenario 3: the hub, a real child process, is SIGKILLed just before and just after each durable
-// write of a payment's dance (hub/crash-points.ts, HUB_CRASH_AT=<before|after>:<point>:<n>; the n-th
+// write of a payment's dance (host/crash-points.ts, HUB_CRASH_AT=<before|after>:<point>:<n>; the n-th
 // occurrence after a start, n = 1, 2, … until one payment no longer reaches it), and restarted on the
 // same data directory. After each restart every channel continues (the clients reconnect and
 // reestablish), the payment completes exactly once, and at the end the hub's store and both clients

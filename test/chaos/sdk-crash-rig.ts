@@ -1,6 +1,6 @@
 // Shared by the SDK crash tests: a real btcd, the hub as a child process, and the payer (platform) and
 // payee (creator) as SDK child processes (sdk-process.ts). Each case restarts one of the two with a
-// crash point armed (SDK_CRASH_AT, client-sdk/crash-points.ts), makes one payment, lets the client die
+// crash point armed (SDK_CRASH_AT, host/crash-points.ts), makes one payment, lets the client die
 // at the point, restarts it clean, and checks the accounting exactly: the payment completed once (a
 // retry of pay() with its key returns it), both balances moved by exactly the amount (+ the hub's
 // fee), payment_received was delivered at least once and always with the same id, and the lists of

@@ -1,6 +1,6 @@
 // SDK crash test, payee: the creator's HubClient, a real child process, is SIGKILLed just before and
 // just after each durable write of a payment's dance, of its invoice, and around the delivery of
-// payment_received (client-sdk/crash-points.ts, SDK_CRASH_AT=<before|after>:<point>:<n>), then
+// payment_received (host/crash-points.ts, SDK_CRASH_AT=<before|after>:<point>:<n>), then
 // restarted on the same data directory. After each restart the payment completes exactly once, both
 // balances moved by exactly the amount, payment_received was delivered at least once and always with
 // the same id (a kill after its listener ran delivers it again after the restart), the lists agree;

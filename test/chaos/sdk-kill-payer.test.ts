@@ -1,6 +1,6 @@
 // SDK crash test, payer: the platform's HubClient, a real child process, is SIGKILLed just before and
 // just after each durable write of a payment's dance and around the delivery of payment_sent
-// (client-sdk/crash-points.ts, SDK_CRASH_AT=<before|after>:<point>:<n>; the n-th occurrence after a
+// (host/crash-points.ts, SDK_CRASH_AT=<before|after>:<point>:<n>; the n-th occurrence after a
 // start, n = 1, 2, … until one payment no longer reaches it), then restarted on the same data
 // directory. After each restart: pay() with the same key returns the payment's one outcome, both
 // balances moved by exactly the amount (+ fee), the events came with one id, the lists agree; at the

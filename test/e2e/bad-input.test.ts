@@ -9,8 +9,8 @@ import path from 'node:path'
 import { useBtcd } from '../helpers/btcd.ts'
 import { HUB_STORE_DIR, fundHub, injector, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../helpers/hub.ts'
 import { MAX_FRAME_BYTES } from '../../protocol/limits.ts'
-import { LevelStore } from '../../hub/store/index.ts'
-import { loadChannelRecords } from '../../hub/channels/records.ts'
+import { LevelStore } from '../../host/store/node/level-store.ts'
+import { loadChannelRecords } from '../../host/channel/record.ts'
 
 const CONNECTION_LEVEL = '00'.repeat(32)
 type Row = { channel_id: string; peer: string; phase: string; link: string; local_msat: number; remote_msat: number; htlcs: number; local_commitment_index: number; remote_commitment_index: number }

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { useBtcd } from '../helpers/btcd.ts'
 import { hubChannelStates, waitFor, startHubPlatformCreator } from '../helpers/hub.ts'
-import { forwardingFee } from '../../protocol/driver/index.ts'
+import { forwardingFee } from '../../protocol/forwarding.ts'
 
 const PAYMENTS = Number(process.env.E2E_PAYMENTS ?? 1_000)
 /** Payments in flight at once: enough to exercise batching and group commit, below the HTLC caps. */

@@ -7,16 +7,17 @@ import path from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { useBtcd } from '../helpers/btcd.ts'
 import { randomKey, tempDir } from '../helpers/hub.ts'
-import { HubClient } from '../../client-sdk/index.ts'
+import { createNodeClient } from '../../client-sdk/node.ts'
 import { decodeInvoice, encodeInvoice } from '../../protocol/invoice/index.ts'
 import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import { bytesToHex, hexToBytes, type Msat } from '../../protocol/types.ts'
-import { LevelStore } from '../../hub/store/index.ts'
-import { invoiceRecord, readRecord, recordKeys } from '../../client-sdk/records.ts'
+import { LevelStore } from '../../host/store/node/level-store.ts'
+import { invoiceRecord, readRecord } from '../../client-sdk/records.ts'
+import { keys } from '../../host/store/keys.ts'
 
 const HUB_ID = nodeIdOf(randomKey())
 
-t.test('HubClient.create: a bad option is refused with the field named, before any I/O', async t => {
+t.test('createNodeClient: a bad option is refused with the field named, before any I/O', async t => {
   const ok = { nodeKey: randomKey(), hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir: tempDir('sdk-args'), btcdRpc: { host: '127.0.0.1', port: 1, user: 'u', pass: 'p' } }
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['nodeKey too short', { nodeKey: new Uint8Array(31) }, /^options\.nodeKey: /],
@@ -30,7 +31,7 @@ t.test('HubClient.create: a bad option is refused with the field named, before a
     ['role unknown', { role: 'whale' }, /^options\.role: /],
   ]
   for (const [name, patch, re] of cases) {
-    await t.rejects(HubClient.create({ ...ok, ...patch } as never), { name: 'TypeError', message: re }, name)
+    await t.rejects(createNodeClient({ ...ok, ...patch } as never), { name: 'TypeError', message: re }, name)
   }
 })
 
@@ -38,7 +39,7 @@ t.test('createInvoice and pay on a client without a hub: BOLT #11 invoices, type
   const btc = await useBtcd(t)
   const nodeKey = randomKey()
   const dataDir = path.join(tempDir('sdk-args'), 'c')
-  const client = await HubClient.create({ nodeKey, hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir, chain: btc.chain, role: 'creator' })
+  const client = await createNodeClient({ nodeKey, hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir, chain: btc.chain, role: 'creator' })
   t.teardown(() => client.stop())
 
   const inv = await client.createInvoice({ amountMsat: 123_456, memo: 'commission #7', expirySec: 600 })
@@ -86,14 +87,14 @@ t.test('createInvoice and pay on a client without a hub: BOLT #11 invoices, type
 
   // The preimage is durable: a new client on the same data directory still knows the invoice.
   await client.stop()
-  const again = await HubClient.create({ nodeKey, hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir, chain: btc.chain, role: 'creator' })
+  const again = await createNodeClient({ nodeKey, hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir, chain: btc.chain, role: 'creator' })
   t.teardown(() => again.stop())
   t.ok(await again.cancelInvoice(inv.paymentHash), 'the new client knows the unpaid invoice: it can cancel it')
   t.notOk(await again.cancelInvoice('00'.repeat(32)), 'an unknown one cannot be cancelled')
   await again.stop()
   // What it knows is the preimage of that invoice's payment hash, on disk.
   const store = await LevelStore.open(path.join(dataDir, 'store'))
-  const stored = await readRecord(store, recordKeys.invoice(inv.paymentHash), invoiceRecord).finally(() => store.close())
+  const stored = await readRecord(store, keys.invoice(inv.paymentHash), invoiceRecord).finally(() => store.close())
   t.equal(stored?.invoice, inv.invoice, 'the stored invoice is the one created')
   t.equal(stored !== undefined && bytesToHex(sha256(hexToBytes(stored.preimage))), inv.paymentHash, 'its stored preimage hashes to the payment hash')
 })

@@ -14,7 +14,8 @@ import path from 'node:path'
 import type { Socket } from 'node:net'
 import { useBtcd } from '../helpers/btcd.ts'
 import { fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../helpers/hub.ts'
-import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { wsSocketFactory } from '../../client-sdk/node/socket.ts'
 import { admin } from './monitor/helpers.ts'
 
 interface Fulfiller {
@@ -36,7 +37,7 @@ function fulfiller (): Fulfiller {
   const closes: number[] = []
   const parse = (data: unknown): Record<string, unknown> => { try { return JSON.parse(String(data)) as Record<string, unknown> } catch { return {} } }
   const factory: SocketFactory = async url => {
-    const ws = await defaultSocketFactory(url) as SocketLike & { _socket?: Socket }
+    const ws = await wsSocketFactory(url) as SocketLike & { _socket?: Socket }
     ws.addEventListener('close', ev => { closes.push(ev.code) })
     const wrapped: SocketLike = {
       get readyState () { return ws.readyState },

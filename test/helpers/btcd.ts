@@ -12,9 +12,9 @@
 import { Psbt, address as baddress, networks } from 'bitcoinjs-lib'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
 import { bytesToHex, type Sat, type Txid } from '../../protocol/types.ts'
-import type { BtcdChainBackend } from '../../hub/chain/btcd-backend.ts'
-import { startBtcd, type ManagedBtcd, type StartBtcdOptions } from '../../hub/chain/node.ts'
-import { estimateVsize } from '../../hub/wallet/coin-select.ts'
+import type { BtcdChainBackend } from '../../host/chain/btcd/backend.ts'
+import { startBtcd, type ManagedBtcd, type StartBtcdOptions } from '../../host/chain/btcd/node.ts'
+import { estimateVsize } from '../../host/wallet/coin-select.ts'
 
 /** The faucet pays this fee rate; above btcd's 1 sat/vB minimum relay fee. */
 const FAUCET_FEE_RATE = 2

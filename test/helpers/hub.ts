@@ -14,17 +14,21 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
-import type { RpcConfig } from '../../hub/chain/btcd-rpc.ts'
+import type { RpcConfig } from '../../host/chain/btcd/rpc.ts'
+import { BTCD_BIN } from '../../host/chain/btcd/node.ts'
 import type { NodeId } from '../../protocol/types.ts'
-import { HubClient } from '../../client-sdk/index.ts'
+import type { HubClient } from '../../client-sdk/index.ts'
+import { createNodeClient } from '../../client-sdk/node.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { Btcd } from './btcd.ts'
-import { LevelStore } from '../../hub/store/index.ts'
-import { loadChannelRecords } from '../../hub/channels/records.ts'
-import { SEED_FILE, WalletKeys } from '../../hub/wallet/keys.ts'
+import { LevelStore } from '../../host/store/node/level-store.ts'
+import { loadChannelRecords } from '../../host/channel/record.ts'
+import { WalletKeys } from '../../host/wallet/keys.ts'
+import { SEED_FILE } from '../../host/wallet/node/file-storage.ts'
 import { hexToBytes } from '../../protocol/types.ts'
 import type { ChannelState } from '../../protocol/channel/index.ts'
-import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
+import { wsSocketFactory } from '../../client-sdk/node/socket.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -67,10 +71,12 @@ export interface HubProcess {
 
 export interface StartHubOptions {
   dataDir: string
-  btcd: RpcConfig
+  /** The test's btcd (external to the hub). Absent: the hub starts its own managed node; its RPC
+   *  login is in the listening line (`btcd_rpc`) and in <dataDir>/btcd-rpc.json. */
+  btcd?: RpcConfig
   /** Merged into the hub's config file. */
   config?: Record<string, unknown>
-  /** Extra environment (e.g. HUB_CRASH_AT=before:persist:local_commitment:3, hub/crash-points.ts). */
+  /** Extra environment (e.g. HUB_CRASH_AT=before:persist:local_commitment:3, host/crash-points.ts). */
   env?: Record<string, string>
   /** Log the hub's stderr to ours. */
   verbose?: boolean
@@ -84,9 +90,10 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
   let port = 0
   const writeConfig = (): void => {
     const transport = { port, maxConnectsPerIp: 100_000, maxUnauthenticatedPerIp: 1_000, maxBadFrames: 1_000, ...(opts.config?.transport as object ?? {}) }
+    const b = opts.btcd
     const cfg = {
       dataDir: opts.dataDir,
-      btcd: { mode: 'external', host: opts.btcd.host, port: opts.btcd.port, user: opts.btcd.user, pass: opts.btcd.pass },
+      ...(b !== undefined ? { btcd: { mode: 'external', host: b.host, port: b.port, user: b.user, pass: b.pass } } : {}),
       ...opts.config,
       transport,
     }
@@ -104,7 +111,8 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
     lines = []
     listeners = []
     const c = spawn(process.execPath, [await hubBundle(), '--config', configPath], {
-      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HUB_CRASH_AT: '', ...env },
+      // BTCD_BIN: the bundle's own location does not lead to .tools/bin (a managed node needs btcd).
+      cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BTCD_BIN, HUB_CRASH_AT: '', ...env },
     })
     child = c
     exit = new Promise(resolve => c.once('exit', code => resolve(code)))
@@ -193,7 +201,7 @@ export function randomKey (): Uint8Array {
 /** A connected HubClient whose data lives in `dataDir`. It shares the test's ChainBackend, so
  *  `btc.mine(n)` returns only after the client has seen the blocks too. */
 export async function startClient (o: StartClientOptions, t?: Teardown): Promise<HubClient> {
-  const client = await HubClient.create({
+  const client = await createNodeClient({
     nodeKey: o.nodeKey ?? randomKey(), hubUrl: o.hub.url, hubId: o.hub.hubId, dataDir: o.dataDir, role: o.role,
     chain: o.btc.chain, reconnectInitialMs: 50, reconnectMaxMs: 500, ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}), ...(o.socketFactory !== undefined ? { socketFactory: o.socketFactory } : {}),
   })
@@ -305,7 +313,7 @@ export function cutSwitch (): CutSwitch {
     return plan.timing
   }
   const factory: SocketFactory = async url => {
-    const ws = await defaultSocketFactory(url) as SocketLike & { terminate?: () => void }
+    const ws = await wsSocketFactory(url) as SocketLike & { terminate?: () => void }
     const cut = (): void => { if (ws.terminate !== undefined) ws.terminate(); else ws.close(4000, 'cut') }
     const wrapped: SocketLike = {
       get readyState () { return ws.readyState },
@@ -355,7 +363,7 @@ export function injector (): Injector {
   let received: Array<Record<string, unknown>> = []
   const closes: number[] = []
   const factory: SocketFactory = async url => {
-    const ws = await defaultSocketFactory(url)
+    const ws = await wsSocketFactory(url)
     current = ws
     ws.addEventListener('message', ev => {
       try { received.push(JSON.parse(String(ev.data)) as Record<string, unknown>) } catch { received.push({ raw: String(ev.data) }) }

@@ -11,7 +11,7 @@ const forbiddenModules = [
   /^ws$/, /^level$/, /^classic-level$/, /^abstract-level$/,
   /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|dns|tls|child_process|worker_threads|cluster|readline|os|process|timers|timers\/promises|perf_hooks)$/,
 ]
-const forbiddenPaths = [/(^|\/)hub\//, /(^|\/)client-sdk\//, /(^|\/)scripts\//, /rpc/i]
+const forbiddenPaths = [/(^|\/)host\//, /(^|\/)hub\//, /(^|\/)client-sdk\//, /(^|\/)scripts\//, /rpc/i]
 const forbiddenCalls: Array<[RegExp, string]> = [
   [/\bDate\.now\s*\(/, 'reads the clock (Date.now)'],
   [/\bnew\s+Date\s*\(/, 'reads the clock (new Date)'],

@@ -12,7 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LevelStore, put, parseJsonValue, type StoreOp } from '../../../hub/store/index.ts'
+import { LevelStore } from '../../../host/store/node/level-store.ts'
+import { put, parseJsonValue, type StoreOp } from '../../../host/store/index.ts'
 
 const WRITERS = 8
 const idKey = (id: number): string => String(id).padStart(10, '0')

@@ -10,12 +10,14 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { fundHub, openFundedChannel, randomKey, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../../helpers/hub.ts'
-import { HubClient } from '../../../client-sdk/index.ts'
-import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
+import type { HubClient } from '../../../client-sdk/index.ts'
+import { createNodeClient } from '../../../client-sdk/node.ts'
+import { type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
+import { wsSocketFactory } from '../../../client-sdk/node/socket.ts'
 import { buildLocal, monitorKeys } from '../../../protocol/monitor/index.ts'
 import { txid as txidOf } from '../../../protocol/tx/index.ts'
 import type { ChannelSigner, ChannelState } from '../../../protocol/channel/index.ts'
-import type { ChannelKeys } from '../../../protocol/driver/index.ts'
+import type { ChannelKeys } from '../../../protocol/keys/channel.ts'
 import { admin, findSpend } from './helpers.ts'
 
 interface Internals { channelSet: { channels (): Array<{ driver: { state: ChannelState }; keys: ChannelKeys; signer: ChannelSigner }> }; monitoring: { host: { attempts: Map<string, number> } } }
@@ -25,7 +27,7 @@ const internals = (c: HubClient): Internals => c as unknown as Internals
  *  same turn (its channel driver steps it on a microtask, its writes complete later). */
 function reestablishHook (onReestablish: () => void): SocketFactory {
   return async url => {
-    const ws = await defaultSocketFactory(url)
+    const ws = await wsSocketFactory(url)
     return {
       get readyState () { return ws.readyState },
       get bufferedAmount () { return ws.bufferedAmount },
@@ -73,7 +75,7 @@ t.test('restored from an old backup, forceClose() while do_not_broadcast is bein
   fs.rmSync(pDir, { recursive: true })
   fs.cpSync(backupDir, pDir, { recursive: true })
   let closing: Promise<string[]> | undefined
-  const restored = await HubClient.create({
+  const restored = await createNodeClient({
     nodeKey: key, hubUrl: hub.url, hubId: hub.hubId, dataDir: pDir, role: 'platform', chain: btc.chain, reconnectInitialMs: 50, reconnectMaxMs: 500,
     socketFactory: reestablishHook(() => { closing ??= restored.forceClose(latest.channelId) }),
   })

@@ -7,7 +7,8 @@ import t from 'tap'
 import path from 'node:path'
 import { useBtcd, type Btcd } from '../../helpers/btcd.ts'
 import { fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../../helpers/hub.ts'
-import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
+import { type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
+import { wsSocketFactory } from '../../../client-sdk/node/socket.ts'
 import { OFFERED_HTLC_GRACE_BLOCKS } from '../../../protocol/limits.ts'
 import { admin, findSpend } from './helpers.ts'
 
@@ -17,7 +18,7 @@ function neverFulfils (): { factory: SocketFactory; adds: Array<{ cltv_expiry: n
   let blocked = false
   const adds: Array<{ cltv_expiry: number }> = []
   const factory: SocketFactory = async url => {
-    const ws = await defaultSocketFactory(url)
+    const ws = await wsSocketFactory(url)
     return {
       get readyState () { return ws.readyState },
       get bufferedAmount () { return ws.bufferedAmount },

@@ -4,7 +4,8 @@
 // holds everything (it was received). While frozen nothing moves either way — the test acts (a force
 // close) on both parties exactly at that point of the dance. release() delivers what was held, in
 // order, as a network would, and lets everything through from then on.
-import { defaultSocketFactory, OPEN, type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
+import { OPEN, type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
+import { wsSocketFactory } from '../../../client-sdk/node/socket.ts'
 import { DANCE_TYPES, type CutPlan, type Direction } from '../../helpers/hub.ts'
 
 export interface FreezeSwitch {
@@ -39,7 +40,7 @@ export function freezeSwitch (): FreezeSwitch {
     return false
   }
   const factory: SocketFactory = async url => {
-    const ws = await defaultSocketFactory(url)
+    const ws = await wsSocketFactory(url)
     return {
       get readyState () { return ws.readyState },
       get bufferedAmount () { return ws.bufferedAmount },

@@ -1,7 +1,7 @@
 // Helpers of the monitor e2e tests (not a test file: no `.test.ts`).
 import type { Test } from 'tap'
 import type { Btcd } from '../../helpers/btcd.ts'
-import type { ChainTx } from '../../../hub/chain/backend.ts'
+import type { ChainTx } from '../../../host/chain/backend.ts'
 import { waitFor, type HubProcess } from '../../helpers/hub.ts'
 import type { HubClient } from '../../../client-sdk/index.ts'
 import type { ChannelState } from '../../../protocol/channel/index.ts'

@@ -2,7 +2,7 @@
 // and misdirected handshakes fail.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { connect, ConnectError } from '../../../client-sdk/transport/index.ts'
+import { connect, ConnectError } from '../../../client-sdk/node.ts'
 import { CLOSE } from '../../../protocol/auth/close-codes.ts'
 import type { ChannelId } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'

@@ -2,7 +2,7 @@
 // timeout, per-peer send buffer, one session per node id, and bad frames that never take the hub down.
 import t, { type Test } from 'tap'
 import { randomBytes } from 'node:crypto'
-import { connect } from '../../../client-sdk/transport/index.ts'
+import { connect } from '../../../client-sdk/node.ts'
 import { CLOSE } from '../../../protocol/auth/close-codes.ts'
 import { MAX_FRAME_BYTES, MAX_PING_IGNORED_BYTES } from '../../../protocol/limits.ts'
 import type { ChannelId } from '../../../protocol/types.ts'

@@ -6,7 +6,8 @@ import t from 'tap'
 import path from 'node:path'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { openFundedChannel, startClient, startHub, tempDir, waitFor } from '../../helpers/hub.ts'
-import { defaultSocketFactory, type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
+import { type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
+import { wsSocketFactory } from '../../../client-sdk/node/socket.ts'
 import { RawClient } from './fixtures/helpers.ts'
 
 t.test('scenario 20: after a hub restart, a platform with a channel reconnects and reestablishes through a flood of half-open sockets', async t => {
@@ -20,7 +21,7 @@ t.test('scenario 20: after a hub restart, a platform with a channel reconnects a
   }, t)
   // The platform's sockets, so the test can cut the current one.
   let current: (SocketLike & { terminate?: () => void }) | undefined
-  const socketFactory: SocketFactory = async url => { current = await defaultSocketFactory(url); return current }
+  const socketFactory: SocketFactory = async url => { current = await wsSocketFactory(url); return current }
   const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform', socketFactory }, t)
   await openFundedChannel(btc, platform, 300_000)
   t.equal(platform.channels()[0]!.phase, 'normal')

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { connect, ConnectError, type HubConnection } from '../../../client-sdk/transport/index.ts'
-import { defaultSocketFactory } from '../../../client-sdk/transport/socket.ts'
+import { connect, ConnectError, type HubConnection } from '../../../client-sdk/node.ts'
+import { wsSocketFactory } from '../../../client-sdk/node/socket.ts'
 import { CLOSE } from '../../../protocol/auth/close-codes.ts'
 import { ADMISSION_PARAMS, admissionQuery, signAdmissionToken } from '../../../protocol/auth/admission-token.ts'
 import type { ChannelId, NodeId } from '../../../protocol/types.ts'
@@ -47,7 +47,7 @@ t.test('scenario 20: a peer with a channel reconnects while 40 addresses × 8 ha
 
   // The known peer connects, and reconnects, through the SDK (which sends its admission token).
   const urls: string[] = []
-  const recording = async (url: string) => { urls.push(url); return await defaultSocketFactory(url) }
+  const recording = async (url: string) => { urls.push(url); return await wsSocketFactory(url) }
   for (const attempt of [1, 2]) {
     const c: HubConnection | ConnectError = await connect(hub.url, known.secret, { expectedHubId: key.id }, recording).catch((e: ConnectError) => e)
     t.notOk(c instanceof ConnectError, `attempt ${attempt}: the known peer is admitted and authenticated (${c instanceof ConnectError ? c.message : 'ok'})`)

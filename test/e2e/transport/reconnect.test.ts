@@ -3,8 +3,8 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { WebSocketServer } from 'ws'
-import { HubLink, connect } from '../../../client-sdk/transport/index.ts'
-import type { CloseInfo, ConnectFailure } from '../../../client-sdk/transport/index.ts'
+import { HubLink, connect } from '../../../client-sdk/node.ts'
+import type { CloseInfo, ConnectFailure } from '../../../client-sdk/node.ts'
 import { CLOSE } from '../../../protocol/auth/close-codes.ts'
 import { hubReceive, startHubHandshake } from '../../../protocol/auth/handshake.ts'
 import { decodeFrame, encodeMessage } from '../../../protocol/wire/index.ts'
@@ -119,7 +119,7 @@ t.test('connect() refuses bad arguments, naming the field', async t => {
 
 t.test('HubLink sends an admission token: signed for the pinned hub id, or, unpinned, for the hub id its last connection proved', async t => {
   const { ADMISSION_PARAMS, parseAdmissionQuery, verifyAdmissionToken } = await import('../../../protocol/auth/admission-token.ts')
-  const { defaultSocketFactory } = await import('../../../client-sdk/transport/socket.ts')
+  const { wsSocketFactory } = await import('../../../client-sdk/node/socket.ts')
   const hubKey = newKey()
   const { hub } = await startHub({}, hubKey)
   t.teardown(() => hub.close())
@@ -128,7 +128,7 @@ t.test('HubLink sends an admission token: signed for the pinned hub id, or, unpi
     const k = newKey()
     const link = new HubLink(hub.url, k.secret, {
       ...(pinned ? { expectedHubId: hubKey.id } : {}), backoff: fastBackoff,
-      socketFactory: async url => { urls.push(new URL(url)); return await defaultSocketFactory(url) },
+      socketFactory: async url => { urls.push(new URL(url)); return await wsSocketFactory(url) },
     })
     t.teardown(() => link.stop())
     const conn = await link.start()

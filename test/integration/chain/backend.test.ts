@@ -2,7 +2,7 @@
 // multi-block reorgs replayed in order, and many concurrent requests.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import type { BlockRef, ChainBlock } from '../../../hub/chain/backend.ts'
+import type { BlockRef, ChainBlock } from '../../../host/chain/backend.ts'
 import { bytesToHex } from '../../../protocol/types.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto'
 import { Psbt, networks, payments } from 'bitcoinjs-lib'
 import { tinyCurve } from '../../../protocol/crypto/tiny.ts'
 import { bytesToHex } from '../../../protocol/types.ts'
-import { estimateVsize } from '../../../hub/wallet/coin-select.ts'
-import type { RejectReason } from '../../../hub/chain/backend.ts'
+import { estimateVsize } from '../../../host/wallet/coin-select.ts'
+import type { RejectReason } from '../../../host/chain/backend.ts'
 import { useBtcd, type FaucetOutput } from '../../helpers/btcd.ts'
 
 const btc = await useBtcd(t)

@@ -1,10 +1,10 @@
-// hub/chain/funding-output.ts on btcd: what a channel machine is told about its funding outpoint — the
+// host/chain/funding-output.ts on btcd: what a channel machine is told about its funding outpoint — the
 // depth, the output's script and value from the transaction's own bytes, and whether it is still
 // unspent — for a transaction in the mempool, confirmed, with no such output, spent, and unknown.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { bytesToHex, hexToBytes } from '../../../protocol/types.ts'
-import { lookupFunding } from '../../../hub/chain/funding-output.ts'
+import { lookupFunding } from '../../../host/chain/funding-output.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 
 const btc = await useBtcd(t)

@@ -6,7 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
-import { startBtcd } from '../../../hub/chain/node.ts'
+import { startBtcd } from '../../../host/chain/btcd/node.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 

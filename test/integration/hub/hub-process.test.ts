@@ -6,7 +6,7 @@ import t from 'tap'
 import path from 'node:path'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../../helpers/hub.ts'
-import { forwardingFee } from '../../../protocol/driver/index.ts'
+import { forwardingFee } from '../../../protocol/forwarding.ts'
 
 const VERBOSE = process.env.HUB_VERBOSE === '1'
 

@@ -10,7 +10,7 @@ const btc = await useBtcd(t)
 
 for (const cheaterName of ['B', 'A'] as const) {
   const who = cheaterName === 'B' ? 'a client cheats the hub' : 'the hub cheats a client'
-  t.test(`scenario 4: ${who}: revoked commitment with HTLCs both ways and the cheater's HTLC-success → one justice tx takes everything before the delay ends`, async t => {
+  t.test(`scenario 4: ${who}: revoked commitment with HTLCs both ways and the cheater's HTLC-success → one penalty tx takes everything before the delay ends`, async t => {
     const p = await fundedPair(btc, cheaterName === 'B' ? 41 : 42)
     const cheater = cheaterName === 'A' ? p.a : p.b
     const victim = p.other(cheater)
@@ -36,17 +36,17 @@ for (const cheaterName of ['B', 'A'] as const) {
     const C = await tipHeight(btc)
     await mineUntil(btc, () => w.host.state(cheater.state.channelId)?.closed === true || (w.events.some(e => e.kind === 'closed')), 40)
     const swept = await sweptTo(btc, w.sweep, from)
-    t.equal(swept.txids.length, 1, 'one justice tx')
-    const justiceHeight = await confirmedAt(btc, swept.txids[0]!)
-    t.ok(justiceHeight !== undefined && justiceHeight < C + DELAY - 1, `justice confirmed at ${justiceHeight}, before the cheater's to_local matures at ${C + DELAY - 1}`)
+    t.equal(swept.txids.length, 1, 'one penalty tx')
+    const penaltyHeight = await confirmedAt(btc, swept.txids[0]!)
+    t.ok(penaltyHeight !== undefined && penaltyHeight < C + DELAY - 1, `penalty confirmed at ${penaltyHeight}, before the cheater's to_local matures at ${C + DELAY - 1}`)
     // Everything on the revoked commitment, minus the fee the cheater's HTLC-success paid (its own
-    // HTLC value) and the justice tx's fee: exact.
+    // HTLC value) and the penalty tx's fee: exact.
     const commitmentTotal = old.outputs.reduce((n, o) => n + o.valueSat, 0)
     const s = parseTx(success!.hex)
     const htlcOut = old.outputs[s.inputs[0]!.vout]!.valueSat
     const cheaterHtlcFee = htlcOut - s.outputs[0]!.valueSat
-    t.equal(swept.received + swept.fees, commitmentTotal - cheaterHtlcFee, `victim takes ${swept.received} sat + ${swept.fees} sat justice fee = every output (${commitmentTotal}) − the cheater's HTLC tx fee (${cheaterHtlcFee})`)
-    t.ok(swept.fees < 5_000, `justice fee ${swept.fees} sat`)
+    t.equal(swept.received + swept.fees, commitmentTotal - cheaterHtlcFee, `victim takes ${swept.received} sat + ${swept.fees} sat penalty fee = every output (${commitmentTotal}) − the cheater's HTLC tx fee (${cheaterHtlcFee})`)
+    t.ok(swept.fees < 5_000, `penalty fee ${swept.fees} sat`)
     t.same(w.events.filter(e => e.kind === 'preimage_learned'), [], 'the preimage in the cheater\'s HTLC-success was already held: not reported again')
     await w.host.stop()
   })
@@ -66,8 +66,8 @@ t.test('scenario 4: a revoked commitment with nothing of the victim\'s on it: it
   const C = await tipHeight(btc)
   await mineUntil(btc, () => w.events.some(e => e.kind === 'closed'), 40)
   const swept = await sweptTo(btc, w.sweep, from)
-  const justiceHeight = await confirmedAt(btc, swept.txids[0]!)
-  t.ok(justiceHeight! < C + DELAY - 1, 'before the delay ends')
+  const penaltyHeight = await confirmedAt(btc, swept.txids[0]!)
+  t.ok(penaltyHeight! < C + DELAY - 1, 'before the delay ends')
   t.equal(swept.received + swept.fees, old.outputs[0]!.valueSat, `B takes A's whole to_local (${swept.received} + fee ${swept.fees})`)
   await w.host.stop()
 })

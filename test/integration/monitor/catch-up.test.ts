@@ -33,9 +33,9 @@ t.test('scenario 11: hub offline while a revoked state confirms; on restart it c
   t.ok(st.seen.some(s => s.txid === txid(old)), 'found the revoked commitment in a missed block')
   await mineUntil(btc, () => hub.events.some(e => e.kind === 'closed'), 20)
   const swept = await sweptTo(btc, sweep, from)
-  t.equal(swept.txids.length, 1, 'one justice tx')
+  t.equal(swept.txids.length, 1, 'one penalty tx')
   const J = (await confirmedAt(btc, swept.txids[0]!))!
-  t.ok(J < C + DELAY - 1, `justice confirmed at ${J}, before the cheater could sweep at ${C + DELAY - 1}`)
+  t.ok(J < C + DELAY - 1, `penalty confirmed at ${J}, before the cheater could sweep at ${C + DELAY - 1}`)
   const total = old.outputs.reduce((n, o) => n + o.valueSat, 0)
   t.equal(swept.received + swept.fees, total, `the hub takes every output (${total}): ${swept.received} + fee ${swept.fees}`)
   await hub.host.stop(); await hub.store.close()

@@ -1,4 +1,4 @@
-// The host's checkpoints and unloaded monitors (issue 7) on a real btcd. A monitor's state is stored
+// The host's checkpoints and unloaded monitors on a real btcd. A monitor's state is stored
 // as a checkpoint, not after every update, and a monitor with nothing at stake is dropped from
 // memory: nothing may be lost by either. A host killed between checkpoints replays the stored updates
 // and still punishes a revoked commitment whose HTLCs it had dropped from memory; an idle monitor
@@ -8,8 +8,10 @@ import t from 'tap'
 import { parseMonitorState } from '../../../protocol/monitor/index.ts'
 import { p2wpkh, txHex, txid } from '../../../protocol/tx/index.ts'
 import { bytesToHex, hexToBytes } from '../../../protocol/types.ts'
-import { FaultyStore, keys, LevelStore, parseJsonValue, put, type Store } from '../../../hub/store/index.ts'
-import { indexKey, parseSummary } from '../../../hub/monitor/checkpoint.ts'
+import { FaultyStore } from '../../fixtures/faulty-store.ts'
+import { keys, parseJsonValue, put, type Store } from '../../../host/store/index.ts'
+import { LevelStore } from '../../../host/store/node/level-store.ts'
+import { indexKey, parseSummary } from '../../../host/monitor/checkpoint.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, tipHeight, tmpDir, watch } from './fixtures/channel.ts'
 
@@ -60,7 +62,7 @@ t.test('a host killed between checkpoints replays the stored updates and punishe
   t.ok(hub.host.state(id)!.seen.some(s => s.txid === txid(old)), 'and found the revoked commitment')
   await mineUntil(btc, () => hub.events.some(e => e.kind === 'closed'), 20)
   const swept = await sweptTo(btc, hub.sweep, from)
-  t.equal(swept.txids.length, 1, 'one justice tx')
+  t.equal(swept.txids.length, 1, 'one penalty tx')
   t.ok((await confirmedAt(btc, swept.txids[0]!))! < C + DELAY - 1, 'before the cheater could sweep')
   const total = old.outputs.reduce((n, o) => n + o.valueSat, 0)
   t.equal(old.outputs.length, 4, 'the revoked commitment has both HTLC outputs')

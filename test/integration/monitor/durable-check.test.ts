@@ -1,4 +1,4 @@
-// The monitor host (hub/monitor/host.ts) on a real btcd: going on-chain with our
+// The monitor host (host/monitor/host.ts) on a real btcd: going on-chain with our
 // own commitment is checked against DURABLE state, not against what the monitor was handed so far.
 // When the monitor decides on its own (forceClose(), an HTLC deadline) the owner first fails the
 // channel (failChannel, awaited before any broadcast), then every stored update is applied: the
@@ -6,7 +6,7 @@
 // do_not_broadcast — even if those updates were never handed to it.
 import t from 'tap'
 import { txid } from '../../../protocol/tx/index.ts'
-import { keys, put } from '../../../hub/store/index.ts'
+import { keys, put } from '../../../host/store/index.ts'
 import type { MonitorUpdate } from '../../../protocol/channel/index.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { confirmedAt, fundedPair, heldCommitment, tipHeight, watch, type Watch } from './fixtures/channel.ts'

@@ -1,12 +1,12 @@
 // Scenario 7 and 8 on a real btcd: a force close with HTLCs in every state — on the closer's own
 // commitment and on the peer's, offered and received, before expiry, with the preimage known, and at
-// expiry. Each party's monitor alone settles every HTLC on-chain; the hub learns a preimage from the
+// expiry. Each party's monitor alone resolves every HTLC on-chain; the hub learns a preimage from the
 // peer's on-chain claim and fulfils the payer's upstream HTLC in time (also across a hub restart).
 import t from 'tap'
 import { sha256 } from '../../../protocol/crypto/hash.ts'
 import { bytesToHex, type Txid } from '../../../protocol/types.ts'
 import { txid } from '../../../protocol/tx/index.ts'
-import type { MonitorEvent } from '../../../hub/monitor/index.ts'
+import type { MonitorEvent } from '../../../host/monitor/index.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { KeyedPair } from '../../unit/monitor/fixtures/pair.ts'
 import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, secondStageFees, sweptTo, tipHeight, tmpDir, watch, type Watch } from './fixtures/channel.ts'

@@ -10,13 +10,15 @@ import t from 'tap'
 import path from 'node:path'
 import { bolt3Signer, openChannel, type ChannelEvent, type ChannelState } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
-import { ChannelDriver, channelKeys, localSideParams } from '../../../protocol/driver/index.ts'
+import { ChannelDriver } from '../../../host/channel/index.ts'
+import { channelKeys, localSideParams } from '../../../protocol/keys/channel.ts'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
 import { fundingScriptPubkey } from '../../../protocol/tx/index.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
-import { MemoryStore } from '../../../hub/store/index.ts'
-import { Wallet } from '../../../hub/wallet/wallet.ts'
+import { MemoryStore } from '../../../host/store/index.ts'
+import { Wallet } from '../../../host/wallet/wallet.ts'
+import { fileWalletStorage } from '../../../host/wallet/node/file-storage.ts'
 import { ChannelSet } from '../../../client-sdk/channels.ts'
 import { clientOptionsSchema } from '../../../client-sdk/options.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
@@ -34,10 +36,10 @@ async function setup (name: string): Promise<{
 }> {
   const dir = tempDir(name)
   const store = new MemoryStore()
-  const w = await Wallet.open({ dataDir: path.join(dir, 'wallet'), chain: btc.chain, feeRate: 2 })
+  const w = await Wallet.open({ storage: fileWalletStorage(path.join(dir, 'wallet')), chain: btc.chain, feeRate: 2 })
   if (!w.ok) throw new Error(JSON.stringify(w.error))
   const hubKey = randomKey()
-  const opts = clientOptionsSchema.parse({ nodeKey: randomKey(), hubUrl: 'ws://127.0.0.1:1', hubId: nodeIdOf(hubKey), dataDir: dir, chain: btc.chain })
+  const opts = clientOptionsSchema.parse({ nodeKey: randomKey(), hubUrl: 'ws://127.0.0.1:1', hubId: nodeIdOf(hubKey) })
   const warnings: string[] = []
   const toHub: PeerMessage[] = []
   const hubs: ChannelDriver[] = []

@@ -4,9 +4,10 @@ import t from 'tap'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { ChainWiped } from '../../../hub/chain/backend.ts'
-import { ChainWipeDetector } from '../../../hub/chain/chain-wipe.ts'
-import { Wallet, DEFAULT_FINALITY_DEPTH } from '../../../hub/wallet/wallet.ts'
+import type { ChainWiped } from '../../../host/chain/backend.ts'
+import { ChainWipeDetector } from '../../../host/chain/chain-wipe.ts'
+import { Wallet, DEFAULT_FINALITY_DEPTH } from '../../../host/wallet/wallet.ts'
+import { fileWalletStorage } from '../../../host/wallet/node/file-storage.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 
 const btc = await useBtcd(t)
@@ -36,7 +37,7 @@ t.test('a shallow reorg is not a wipe: a final tx back in the mempool still coun
 
 t.test('chain wipe: restarting btcd under a running wallet is detected and reported; nothing is undone', async t => {
   let fatal: ChainWiped | null = null
-  const wallet = must(await Wallet.open({ dataDir, chain: btc.chain, feeRate: 2, onFatal: e => { fatal = e } }))
+  const wallet = must(await Wallet.open({ storage: fileWalletStorage(dataDir), chain: btc.chain, feeRate: 2, onFatal: e => { fatal = e } }))
   t.teardown(() => wallet.close())
   const { address } = wallet.newAddress()
   const pay = await btc.faucet(address, 2_000_000)
@@ -56,7 +57,7 @@ t.test('chain wipe: restarting btcd under a running wallet is detected and repor
 
   const send = wallet.buildTx([{ address, value: 10_000 }])
   t.equal(send.ok ? 'ok' : send.error.kind, 'chain_wiped', 'sends are refused')
-  const reopened = await Wallet.open({ dataDir, chain: btc.chain, feeRate: 2 })
+  const reopened = await Wallet.open({ storage: fileWalletStorage(dataDir), chain: btc.chain, feeRate: 2 })
   t.equal(reopened.ok ? 'ok' : reopened.error.kind, 'chain_wiped', 'reopening refuses too, until an operator acts')
 })
 

@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto'
 import { networks, payments } from 'bitcoinjs-lib'
 import { tinyCurve } from '../../../protocol/crypto/tiny.ts'
 import { bytesToHex } from '../../../protocol/types.ts'
-import { regtestSubsidy } from '../../../hub/chain/block-builder.ts'
-import type { ChainBlock, BlockRef } from '../../../hub/chain/backend.ts'
-import { Wallet, COINBASE_MATURITY } from '../../../hub/wallet/wallet.ts'
+import { regtestSubsidy } from '../../../host/chain/btcd/block-builder.ts'
+import type { ChainBlock, BlockRef } from '../../../host/chain/backend.ts'
+import { Wallet, COINBASE_MATURITY } from '../../../host/wallet/wallet.ts'
+import { fileWalletStorage } from '../../../host/wallet/node/file-storage.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
 
 const btc = await useBtcd(t)
@@ -18,7 +19,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wallet-'))
 t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 
 async function open (): Promise<Wallet> {
-  const w = await Wallet.open({ dataDir, chain: btc.chain, feeRate: FEE_RATE })
+  const w = await Wallet.open({ storage: fileWalletStorage(dataDir), chain: btc.chain, feeRate: FEE_RATE })
   if (!w.ok) throw new Error(`open: ${JSON.stringify(w.error)}`)
   return w.value
 }

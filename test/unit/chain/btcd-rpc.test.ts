@@ -5,8 +5,8 @@ import t from 'tap'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
-import { BtcdRpc, MAX_IN_FLIGHT } from '../../../hub/chain/btcd-rpc.ts'
-import { BtcdChainBackend } from '../../../hub/chain/btcd-backend.ts'
+import { BtcdRpc, MAX_IN_FLIGHT } from '../../../host/chain/btcd/rpc.ts'
+import { BtcdChainBackend } from '../../../host/chain/btcd/backend.ts'
 
 type Handler = (body: { method: string; params: unknown[]; id: number }, res: http.ServerResponse) => void
 

@@ -2,9 +2,9 @@
 // test/integration/chain/backend.test.ts): fork points, replay order, deep reorgs and the guard as
 // fatal errors with no disconnects delivered, coalesced concurrent syncs.
 import t from 'tap'
-import type { BlockRef, ChainBlock, ChainWiped } from '../../../hub/chain/backend.ts'
-import { ok } from '../../../hub/chain/backend.ts'
-import { ChainFollower, type ChainSource } from '../../../hub/chain/follower.ts'
+import type { BlockRef, ChainBlock, ChainWiped } from '../../../host/chain/backend.ts'
+import { ok } from '../../../host/chain/backend.ts'
+import { ChainFollower, type ChainSource } from '../../../host/chain/follower.ts'
 import type { Height } from '../../../protocol/types.ts'
 
 /** A main chain of hashes; `fork` replaces everything above a height with new blocks. */

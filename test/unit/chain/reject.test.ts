@@ -2,7 +2,7 @@
 // are produced by real transactions in test/integration/chain/broadcast-errors.test.ts; this table
 // also covers the variants that are hard to provoke (priority, orphan-in-block wording, RBF limits).
 import t from 'tap'
-import { mapRejectReason } from '../../../hub/chain/reject.ts'
+import { mapRejectReason } from '../../../host/chain/reject.ts'
 
 const TX = 'e61ae5348bca850b92a838ecba292a0827486003a87a7494cb5fffed7e4a5485'
 const cases: Array<[number, string, string]> = [

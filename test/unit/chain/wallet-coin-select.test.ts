@@ -1,7 +1,7 @@
 // Wallet coin selection and size estimates (pure). Exactness against real signed transactions is
 // checked in test/integration/wallet/wallet.test.ts.
 import t from 'tap'
-import { dustThreshold, estimateVsize, selectCoins } from '../../../hub/wallet/coin-select.ts'
+import { dustThreshold, estimateVsize, selectCoins } from '../../../host/wallet/coin-select.ts'
 
 const p2wpkh = new Uint8Array(22); p2wpkh[1] = 20
 const p2wsh = new Uint8Array(34); p2wsh[1] = 32

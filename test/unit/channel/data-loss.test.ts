@@ -78,7 +78,7 @@ t.test('data-loss protection: restarted from an old backup, A never broadcasts; 
   t.equal(p.b.state.phase, 'failed', 'B fails the channel on A\'s error ...')
   const bFailed = p.b.events.find(e => e.type === 'channel_failed')
   t.ok(bFailed?.type === 'channel_failed' && bFailed.broadcastOurCommitment, '... and closes with its latest commitment, which pays A too')
-  // A stays quiet for good: a new connection gets only the error again.
+  // A sends nothing more for good: a new connection gets only the error again.
   const again = step(p.a.state, { kind: 'peer', msg: { type: 'update_fee', channel_id: p.a.state.channelId, feerate_per_kw: 300 } }, p.a.signer)
   t.same(kinds(again.effects), [])
   t.end()

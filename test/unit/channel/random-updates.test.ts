@@ -1,6 +1,6 @@
 // Two in-memory parties, 10,000 random adds, fulfills and fails in both directions with random
 // batching of commitments and random delivery order. After every step both sides agree on both
-// commitments and every commitment holds exactly the channel capacity (issue 4).
+// commitments and every commitment holds exactly the channel capacity.
 import t from 'tap'
 import { Pair, type Party } from './fixtures/harness.ts'
 

@@ -1,17 +1,19 @@
-// What lets the hub restart with many channels (hub/channels/channel.ts, records.ts, manager.ts): a
+// What lets the hub restart with many channels (hub/channels/channel.ts, host/channel/record.ts, manager.ts): a
 // restarted hub builds no channel driver until the channel is used, feeds blocks only to channels
 // with HTLCs in flight (an idle channel gets the height before its next input), lists channels and
-// preimages from indexes (an older store is indexed once), and holds sessions until it is ready.
+// preimages from indexes only, and holds sessions until it is ready.
 import t from 'tap'
-import { amountToOffer } from '../../../protocol/driver/index.ts'
+import { amountToOffer } from '../../../protocol/forwarding.ts'
 import type { ChannelId, NodeId } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
 import { AuditLog } from '../../../hub/audit/index.ts'
 import { ChannelManager } from '../../../hub/channels/manager.ts'
-import { channelIndexKey, loadChannelIndex, loadChannelRecords, loadPreimage, loadPreimages } from '../../../hub/channels/records.ts'
+import {
+  channelIndexKey, channelIndexOp, loadChannelIndex, loadChannelRecords, loadPreimage, loadPreimages, preimageOps,
+} from '../../../host/channel/record.ts'
 import { hubConfigSchema } from '../../../hub/config.ts'
 import { CircuitStore, type Circuit } from '../../../hub/router/circuits.ts'
-import { MemoryStore, put } from '../../../hub/store/index.ts'
+import { MemoryStore, put } from '../../../host/store/index.ts'
 import type { PeerSession } from '../../../hub/transport/server.ts'
 import { Client, InProcessHub, hubWithPlatformAndCreator } from '../router/hub-harness.ts'
 
@@ -66,27 +68,27 @@ t.test('a restarted hub builds drivers only for channels in use; blocks reach on
   t.pass('the idle channel caught up when used')
 })
 
-t.test('records: an older store (no indexes) is indexed once; channels and preimages are read from the indexes', async t => {
+t.test('records: channels and preimages are read from the indexes only', async t => {
   const store = new MemoryStore()
   const id = 'ab'.repeat(32)
   const peer = ('02' + 'cd'.repeat(32)) as NodeId
   const hash = 'ef'.repeat(32)
   const preimage = '12'.repeat(32)
+  const update = { seq: 1, kind: 'preimage' as const, paymentHash: hash, preimage }
   await store.write([
-    put(`chan/${id}/monitor/0000000000000001`, { seq: 1, kind: 'preimage', paymentHash: hash, preimage }),
+    put(`chan/${id}/monitor/0000000000000001`, update),
     put(`chan/${id}/state`, { v: 1, peer, seed: '34'.repeat(32), state: { phase: 'normal', channelId: id } }),
   ])
-  t.equal(await loadPreimage(store, hash), undefined, 'no preimage index before the first start')
-  t.same(await loadChannelIndex(store), [{ channelId: id, peer }], 'the channel is listed (indexed by one scan)')
-  t.equal(await loadPreimage(store, hash), preimage, 'the preimage was indexed by the same scan')
+  t.equal(await loadPreimage(store, hash), undefined, 'a preimage without its index entry is not found (no scan of monitor updates)')
+  t.same(await loadChannelIndex(store), [], 'a channel record without its index entry is not listed (no scan of chan/)')
+  // The entries as the persist batch writes them (host/channel/persist.ts), in the batch of the write that makes them true.
+  await store.write([channelIndexOp(id, peer), ...preimageOps([update])])
+  t.same(await loadChannelIndex(store), [{ channelId: id, peer }], 'the channel is listed from its index entry')
+  t.equal(await loadPreimage(store, hash), preimage, 'the preimage is found through its index entry')
   t.same([...(await loadPreimages(store)).entries()], [[hash, preimage]], 'loadPreimages reads the index')
   const records = await loadChannelRecords(store)
   t.same(records.map(r => [r.state.channelId, r.peer]), [[id, peer]], 'records are read through the index')
-
-  // Once indexed, only the index lists channels: a state without an entry is not a channel yet …
-  await store.write([put(`chan/${'99'.repeat(32)}/state`, { v: 1, peer, seed: '34'.repeat(32), state: { phase: 'normal', channelId: '99'.repeat(32) } })])
-  t.equal((await loadChannelIndex(store)).length, 1, 'no rescan once the marker is stored')
-  // … and an entry without a state is a corrupt store.
+  // An entry without a state is a corrupt store.
   await store.write([put(channelIndexKey('77'.repeat(32)), { v: 1, peer })])
   await t.rejects(loadChannelRecords(store), /indexed but has no state/, 'an index entry without a state refuses to start')
 })

@@ -3,7 +3,7 @@
 // of many channels share group-commit batches.
 import t from 'tap'
 import { DriverPair } from './harness.ts'
-import { MemoryStore } from '../../../hub/store/index.ts'
+import { MemoryStore } from '../../../host/store/index.ts'
 import type { Msat } from '../../../protocol/types.ts'
 
 const idx = (trace: string[], entry: string): number => trace.indexOf(entry)
@@ -89,7 +89,7 @@ t.test('concurrent channels: their writes share group-commit batches', async t =
 })
 
 t.test('a step that throws (a bug) stops that driver without rejecting its callers', async t => {
-  const { ChannelDriver } = await import('../../../protocol/driver/index.ts')
+  const { ChannelDriver } = await import('../../../host/channel/index.ts')
   const stopped: unknown[] = []
   const ports = { persist: async () => {}, send: () => {}, broadcastFunding: () => {}, disconnect: () => {}, emit: () => {}, stopped: (e: unknown) => { stopped.push(e) } }
   const state = { phase: 'normal', channelId: '00'.repeat(32), writes: { issued: 0, acked: 0 }, outbox: [] } as never

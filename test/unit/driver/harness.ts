@@ -5,10 +5,12 @@
 import { sha256 } from '../../../protocol/crypto/hash.ts'
 import { acceptChannel, bolt3Signer, fundingAsAgreed, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
-import { ChannelDriver, channelKeys, localSideParams, type DriverOptions, type PersistRequest } from '../../../protocol/driver/index.ts'
+import { ChannelDriver, type DriverOptions, type PersistRequest } from '../../../host/channel/index.ts'
+import { channelKeys, localSideParams } from '../../../protocol/keys/channel.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
-import { FaultyStore, MemoryStore, put, type Store } from '../../../hub/store/index.ts'
+import { FaultyStore } from '../../fixtures/faulty-store.ts'
+import { MemoryStore, put, type Store } from '../../../host/store/index.ts'
 
 export const CHAIN_HASH = '06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f'
 const LIMITS = { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 5_000_000_000 as Msat, channelReserveSat: 10_000 as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 }

@@ -11,7 +11,7 @@ import type { Msat } from '../../../protocol/types.ts'
 import type { PeerMessage, UpdateAddHtlc } from '../../../protocol/wire/index.ts'
 import { untrimmedHtlcs, type ChannelState, type MonitorUpdate } from '../../../protocol/channel/index.ts'
 import { nextLocalSpec } from '../../../protocol/channel/updates.ts'
-import { parseJsonValue } from '../../../hub/store/index.ts'
+import { parseJsonValue } from '../../../host/store/index.ts'
 
 async function twoWritesInFlight (): Promise<{ p: DriverPair; from: number }> {
   const p = new DriverPair()

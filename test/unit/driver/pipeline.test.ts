@@ -1,10 +1,10 @@
-// ChannelDriver pipelining (issue 7): the next inputs are stepped while a write is in flight and their
+// ChannelDriver pipelining: the next inputs are stepped while a write is in flight and their
 // writes are handed to the host at once; acknowledgements come strictly in write order; no send leaves
 // before the write it depends on is durable; a failed write stops everything behind it. And autoSign
 // makes one commitment_signed per burst of inputs, bounded by maxUnsignedInputs.
 import t from 'tap'
 import { DriverPair } from './harness.ts'
-import { MemoryStore, type IterateOptions, type Store, type StoreOp } from '../../../hub/store/index.ts'
+import { MemoryStore, type IterateOptions, type Store, type StoreOp } from '../../../host/store/index.ts'
 import type { Msat } from '../../../protocol/types.ts'
 
 /** A store whose writes complete only when the test says so (or at once while `auto`). */

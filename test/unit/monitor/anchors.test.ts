@@ -1,6 +1,6 @@
 // The monitor on `anchors` channels (pure, simulated chain): claims from the peer's commitment (CSV 1
-// on to_remote and HTLC outputs) and the justice tx. Our own anchors HTLC txs pay no fee (BOLT #3) and
-// need wallet inputs to confirm: not built by the monitor yet (see hub/monitor/index.ts).
+// on to_remote and HTLC outputs) and the penalty tx. Our own anchors HTLC txs pay no fee (BOLT #3) and
+// need wallet inputs to confirm: not built by the monitor yet (see host/monitor/index.ts).
 import t from 'tap'
 import { sha256 } from '../../../protocol/crypto/hash.ts'
 import { buildLocal, type MonitorTx } from '../../../protocol/monitor/index.ts'
@@ -40,7 +40,7 @@ t.test('anchors: their commitment: to_remote and HTLC claims with nSequence 1', 
   for (const w of a.wants) t.ok(parseTx(w.hex).inputs.every(i => i.sequence === 1), `${w.reason}: CSV 1 (BOLT #3 anchors)`)
 })
 
-t.test('anchors: a revoked commitment: one justice tx over every output but the anchors', async t => {
+t.test('anchors: a revoked commitment: one penalty tx over every output but the anchors', async t => {
   const { p, aToB, bToA } = await pair()
   const old = held(p.b)
   p.fulfill(p.b, aToB.id); p.fulfill(p.a, bToA.id); p.settle()
@@ -48,7 +48,7 @@ t.test('anchors: a revoked commitment: one justice tx over every output but the 
   const a = watch(sim, p.a)
   sim.mine([FUNDING_TX])
   sim.mine([old], { mempool: false })
-  const j = a.wants.filter(w => w.reason === 'justice')
+  const j = a.wants.filter(w => w.reason === 'penalty')
   t.equal(j.length, 1)
   const anchors = old.outputs.filter(o => o.valueSat === 330).length
   t.equal(anchors, 2, 'two anchors on the commitment')

@@ -156,7 +156,7 @@ t.test('their commitment: our HTLC timed out after expiry, their HTLC claimed wi
   t.match(of(a, 'htlc_resolved').find(x => x.kind === 'htlc_resolved' && x.htlc.offerer === 'local'), { outcome: 'failed', htlc: { id: aToB.id } })
 })
 
-t.test('revoked commitment: one justice tx takes every output; a second-stage tx the cheater publishes is taken too', async t => {
+t.test('revoked commitment: one penalty tx takes every output; a second-stage tx the cheater publishes is taken too', async t => {
   const { p, aToB, bToA } = await withHtlcs()
   // B's commitment now, and a monitor of B as of now (a stale copy B cheats with).
   const old = commitmentOf(p.b)
@@ -166,8 +166,8 @@ t.test('revoked commitment: one justice tx takes every output; a second-stage tx
   const a = watch(sim, p.a)
   sim.mine([FUNDING_TX])
   sim.mine([old])
-  const j = broadcasts(a, 'justice')
-  t.equal(j.length, 1, 'one justice tx')
+  const j = broadcasts(a, 'penalty')
+  t.equal(j.length, 1, 'one penalty tx')
   t.equal(parseTx(j[0]!.hex).inputs.length, old.outputs.length, 'spending every output of the revoked commitment')
   t.equal(broadcasts(a).length, 1, 'nothing else')
 
@@ -182,7 +182,7 @@ t.test('revoked commitment: one justice tx takes every output; a second-stage tx
   t.ok(success !== undefined, 'the cheater publishes its HTLC-success')
   sim2.mine([monitorTx(parseTx(success!.hex))], { mempool: false })
   t.same(of(a2, 'preimage_learned'), [], 'the preimage in the second-stage tx was already held (fulfilled off-chain): not news')
-  const j2 = broadcasts(a2, 'justice')
+  const j2 = broadcasts(a2, 'penalty')
   t.equal(j2.length, 1)
   const inputs = parseTx(j2[0]!.hex).inputs
   t.equal(inputs.length, old.outputs.length, 'still every output: the HTLC output is replaced by the second-stage output')

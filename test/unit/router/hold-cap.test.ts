@@ -4,7 +4,7 @@
 // gets its channel failed by the hub, and the payment is NOT failed upstream while the payee could still
 // fulfil (the chain monitor times it out on-chain first; test/e2e covers that leg).
 import t from 'tap'
-import { amountToOffer } from '../../../protocol/driver/index.ts'
+import { amountToOffer } from '../../../protocol/forwarding.ts'
 import { DEFAULT_MAX_PAYEE_HOLD_BLOCKS, OFFERED_HTLC_GRACE_BLOCKS } from '../../../protocol/limits.ts'
 import { parseHubConfig } from '../../../hub/config.ts'
 import { hubWithPlatformAndCreator, type Client, type InProcessHub } from './hub-harness.ts'

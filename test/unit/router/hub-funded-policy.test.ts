@@ -6,7 +6,7 @@
 // it is opening, so it counts.
 import t from 'tap'
 import type { ChannelState } from '../../../protocol/channel/index.ts'
-import { amountToOffer } from '../../../protocol/driver/index.ts'
+import { amountToOffer } from '../../../protocol/forwarding.ts'
 import { idleHubFunded } from '../../../hub/funding/inbound.ts'
 import { Client, hubWithPlatformAndCreator, type InProcessHub } from './hub-harness.ts'
 

@@ -3,9 +3,9 @@
 // halves of a forward (scenario 9), typed failures, held payments for an offline payee, and a node id
 // that touches a channel not its own (scenario 19). Opening limits: test/unit/channels/opening.test.ts.
 import t from 'tap'
-import { amountToOffer } from '../../../protocol/driver/index.ts'
+import { amountToOffer } from '../../../protocol/forwarding.ts'
 import type { Msat } from '../../../protocol/types.ts'
-import { parseJsonValue } from '../../../hub/store/index.ts'
+import { parseJsonValue } from '../../../host/store/index.ts'
 import { Client, InProcessHub, hubWithPlatformAndCreator } from './hub-harness.ts'
 
 const FEES = { feeBaseMsat: 1_000, feePpm: 100 }

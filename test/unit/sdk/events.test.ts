@@ -5,9 +5,9 @@
 // (fake-hub.ts); a restart is a new client over the same store.
 import t from 'tap'
 import type * as Tap from 'tap'
-import { recordKeys } from '../../../client-sdk/records.ts'
+import { keys } from '../../../host/store/keys.ts'
 import type { HubClientEvents } from '../../../client-sdk/index.ts'
-import { MemoryStore } from '../../../hub/store/index.ts'
+import { MemoryStore } from '../../../host/store/index.ts'
 import { EventOutbox } from '../../../client-sdk/event-outbox.ts'
 import { FakeHub, until } from './fake-hub.ts'
 
@@ -23,7 +23,7 @@ async function payee (t: Tap.Test, eventRetryMs?: number): Promise<{ hub: FakeHu
 
 const evtKeys = async (inner: MemoryStore): Promise<string[]> => {
   const out: string[] = []
-  for await (const [k] of inner.iterate(recordKeys.eventPrefix)) out.push(k)
+  for await (const [k] of inner.iterate(keys.eventPrefix)) out.push(k)
   return out
 }
 
@@ -35,9 +35,9 @@ t.test('payment_received is stored with the invoice\'s paid mark, and delivered 
   await hub.offer({ amountMsat: 50_000, paymentHash: inv.paymentHash, recipient: client.nodeId })
   await until(() => hub.events.some(e => e.type === 'htlc_fulfilled'), 'the hub has the preimage')
   await until(() => first.length === 1, 'delivered to the listener')
-  const batch = store.log.find(w => w.ops.some(o => o.key === recordKeys.invoice(inv.paymentHash)) && w.ops.some(o => o.key.startsWith('chan/')))
+  const batch = store.log.find(w => w.ops.some(o => o.key === keys.invoice(inv.paymentHash)) && w.ops.some(o => o.key.startsWith('chan/')))
   t.ok(batch, 'the paid mark rode on a channel batch')
-  t.ok(batch?.ops.some(o => o.key === recordKeys.event(`payment_received:${inv.paymentHash}`)), 'the event is in that same batch')
+  t.ok(batch?.ops.some(o => o.key === keys.event(`payment_received:${inv.paymentHash}`)), 'the event is in that same batch')
   t.match(first[0], { id: `payment_received:${inv.paymentHash}`, paymentHash: inv.paymentHash, amountMsat: 50_000, memo: 'commission' })
   await client.stop()
 
@@ -89,7 +89,7 @@ t.test('payment_sent and payment_failed carry the payment\'s id and key, are sto
   await until(() => sent.length === 1 && failed.length === 1, 'both events')
   t.match(sent[0], { id: `payment_sent:${a.paymentHash}`, paymentHash: a.paymentHash, preimage: a.preimage, amountMsat: 10_000_000, idempotencyKey: 'ka', reference: 'order a' })
   t.match(failed[0], { id: `payment_failed:${b.paymentHash}`, paymentHash: b.paymentHash, reason: 'recipient_offline', idempotencyKey: 'kb' })
-  const withRecord = (hash: string, type: string): boolean => store.log.some(w => w.ops.some(o => o.key === recordKeys.payment(hash)) && w.ops.some(o => o.key === recordKeys.event(`${type}:${hash}`)))
+  const withRecord = (hash: string, type: string): boolean => store.log.some(w => w.ops.some(o => o.key === keys.payment(hash)) && w.ops.some(o => o.key === keys.event(`${type}:${hash}`)))
   t.ok(withRecord(a.paymentHash, 'payment_sent'), 'payment_sent is in the batch that stores the success')
   t.ok(withRecord(b.paymentHash, 'payment_failed'), 'payment_failed is in the write that stores the failure')
   // A refusal before the payment began records nothing and emits nothing.
@@ -164,7 +164,7 @@ t.test('EventOutbox: an event recorded before delivery starts (a channel restore
   await until(() => delivered.length === 1, 'delivered once started')
   t.same(delivered, [`payment_received:${hash}`])
   await outbox.stop()
-  const keys: string[] = []
-  for await (const [k] of store.iterate(recordKeys.eventPrefix)) keys.push(k)
-  t.same(keys, [], 'its acknowledgement was written at stop')
+  const stored: string[] = []
+  for await (const [k] of store.iterate(keys.eventPrefix)) stored.push(k)
+  t.same(stored, [], 'its acknowledgement was written at stop')
 })

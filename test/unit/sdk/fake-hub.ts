@@ -15,16 +15,19 @@ import path from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { startHubHandshake, hubReceive, type HubHandshake } from '../../../protocol/auth/handshake.ts'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
-import { bolt3Signer, fundingAsAgreed, openChannel, type ChannelEvent, type Htlc } from '../../../protocol/channel/index.ts'
+import { acceptChannel, bolt3Signer, fundingAsAgreed, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState, type Htlc } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
-import { ChannelDriver, channelKeys, localSideParams } from '../../../protocol/driver/index.ts'
+import { ChannelDriver } from '../../../host/channel/index.ts'
+import { channelKeys, localSideParams } from '../../../protocol/keys/channel.ts'
 import { encodeInvoice } from '../../../protocol/invoice/index.ts'
 import { fundingScriptPubkey } from '../../../protocol/tx/index.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Height, type Msat, type NodeId, type Sat, type Txid } from '../../../protocol/types.ts'
-import { decodeFrame, encodeMessage, type HtlcFailureReason, type PeerMessage } from '../../../protocol/wire/index.ts'
-import { ok, type BlockRef, type ChainBackend, type ChainBlock, type ChainListener, type ChainTx } from '../../../hub/chain/backend.ts'
-import { FaultyStore, MemoryStore, put } from '../../../hub/store/index.ts'
-import { HubClient } from '../../../client-sdk/index.ts'
+import { decodeFrame, encodeMessage, type HtlcFailureReason, type OpenChannel, type PeerMessage } from '../../../protocol/wire/index.ts'
+import { ok, type BlockRef, type ChainBackend, type ChainBlock, type ChainListener, type ChainTx } from '../../../host/chain/backend.ts'
+import { FaultyStore } from '../../fixtures/faulty-store.ts'
+import { MemoryStore, put } from '../../../host/store/index.ts'
+import type { HubClient } from '../../../client-sdk/index.ts'
+import { createNodeClient } from '../../../client-sdk/node.ts'
 import type { SocketFactory, SocketLike } from '../../../client-sdk/transport/socket.ts'
 
 const random32 = (): Uint8Array => globalThis.crypto.getRandomValues(new Uint8Array(32))
@@ -174,6 +177,7 @@ export class FakeHub {
     }
     if (msg.type === 'ping') { this.send({ type: 'pong', ignored: '00'.repeat(msg.num_pong_bytes) }); return }
     if (msg.type === 'pong') return
+    if (msg.type === 'open_channel' && this.driver === undefined) { this.accept(msg); return }
     void this.driver?.peer(msg)
   }
 
@@ -192,7 +196,7 @@ export class FakeHub {
     const nodeKey = o.nodeKey ?? random32()
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sdk-unit-'))
     this.dirs.push(dataDir)
-    const client = await HubClient.create({
+    const client = await createNodeClient({
       nodeKey, hubUrl: 'ws://fake.hub.invalid', hubId: this.hubId, dataDir, chain: this.chain, store, socketFactory: this.socketFactory,
       reconnectInitialMs: 5, reconnectMaxMs: 20, ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}),
       ...(o.eventRetryMs !== undefined ? { eventRetryMs: o.eventRetryMs } : {}),
@@ -214,7 +218,35 @@ export class FakeHub {
       local: localSideParams(keys, { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (o.capacitySat * 1000) as Msat, channelReserveSat: Math.floor(o.capacitySat / 100) as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 }),
       policy: defaultPolicy(), localShutdownScript: '0014' + '33'.repeat(20), height: (await this.chain.tip()).ok ? START_HEIGHT : 0,
     }, signer)
-    const driver: ChannelDriver = new ChannelDriver(opened.state, signer, {
+    const driver = this.driverFor(opened.state, signer)
+    this.driver = driver
+    await driver.start(opened)
+    await until(() => driver.state.phase === 'awaiting_funding_depth' && client.channels().some(c => c.phase === 'awaiting_funding_depth'), 'both sides awaiting the funding depth')
+    await this.chain.mine(1)
+    await driver.chain(fundingAsAgreed(driver.state.setup, 1))
+    await until(() => driver.state.phase === 'normal' && client.channels().some(c => c.phase === 'normal' && c.link === 'up'), 'both sides normal')
+  }
+
+  /** The client opens a channel (it funds it): the hub accepts it with fresh keys. */
+  private accept (open: OpenChannel): void {
+    const keys = channelKeys(random32())
+    const signer = bolt3Signer(keys.secrets)
+    const capacitySat = open.funding_satoshis
+    const accepted = acceptChannel({
+      chainHash: this.chain.genesis, minimumDepth: 1,
+      local: localSideParams(keys, { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat, channelReserveSat: Math.floor(capacitySat / 100) as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 }),
+      policy: defaultPolicy(), localShutdownScript: '0014' + '33'.repeat(20), height: START_HEIGHT,
+    }, open, signer)
+    if ('error' in accepted) throw new Error(`fake hub: accept_channel: ${accepted.error.detail}`)
+    this.driver = this.driverFor(accepted.state, signer)
+    void this.driver.start(accepted)
+  }
+
+  /** A connection-level `error` (channel id 0), as the hub refuses a request_channel. */
+  refuse (detail: string): void { this.send({ type: 'error', channel_id: '00'.repeat(32), data: detail } as PeerMessage) }
+
+  private driverFor (state: ChannelState, signer: ChannelSigner): ChannelDriver {
+    const driver: ChannelDriver = new ChannelDriver(state, signer, {
       persist: async req => { await this.store.write([put(`chan/${req.channelId}/state`, req.state)]) },
       send: msg => { this.send(msg) },
       broadcastFunding: () => {},
@@ -229,12 +261,7 @@ export class FakeHub {
         if (ev.type === 'htlc_received') this.onHtlc(ev.htlc)
       },
     }, { autoSign: true })
-    this.driver = driver
-    await driver.start(opened)
-    await until(() => driver.state.phase === 'awaiting_funding_depth' && client.channels().some(c => c.phase === 'awaiting_funding_depth'), 'both sides awaiting the funding depth')
-    await this.chain.mine(1)
-    await driver.chain(fundingAsAgreed(driver.state.setup, 1))
-    await until(() => driver.state.phase === 'normal' && client.channels().some(c => c.phase === 'normal' && c.link === 'up'), 'both sides normal')
+    return driver
   }
 
   private onHtlc (htlc: Htlc): void {

@@ -6,7 +6,7 @@
 // driver (fake-hub.ts), its store stalled to hold a write in flight.
 import t from 'tap'
 import type * as Tap from 'tap'
-import type { ChannelDriver } from '../../../protocol/driver/index.ts'
+import type { ChannelDriver } from '../../../host/channel/index.ts'
 import type { HubClient } from '../../../client-sdk/index.ts'
 import type { PayResult } from '../../../client-sdk/payments.ts'
 import { FakeHub, until } from './fake-hub.ts'

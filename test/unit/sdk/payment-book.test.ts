@@ -4,13 +4,15 @@
 // succeeded or an invoice as paid before the batch that proves it, and outcomes wait for durability.
 import t from 'tap'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { MemoryStore, FaultyStore, put } from '../../../hub/store/index.ts'
+import { MemoryStore, put } from '../../../host/store/index.ts'
+import { FaultyStore } from '../../fixtures/faulty-store.ts'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
 import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../../../protocol/types.ts'
 import type { Htlc, MonitorUpdate } from '../../../protocol/channel/index.ts'
 import { PaymentBook, type PayResult } from '../../../client-sdk/payments.ts'
 import { LiveRecords } from '../../../client-sdk/live-records.ts'
-import { recordKeys, type PaymentRecord } from '../../../client-sdk/records.ts'
+import { type PaymentRecord } from '../../../client-sdk/records.ts'
+import { keys } from '../../../host/store/keys.ts'
 
 const payerKey = hexToBytes('11'.repeat(32))
 const payeeKey = hexToBytes('22'.repeat(32))
@@ -52,7 +54,7 @@ t.test('a begun payment rides on its channel\'s next batch; before that batch no
   t.equal(await crashed.payment(rec.paymentHash), undefined, 'a crash now: no record, and no signed HTLC either (it needs chA\'s batch)')
 
   await channelBatch(store, book, 'chA')
-  t.same(store.log[1]!.ops.map(o => o.key), ['chan/chA', recordKeys.payment(rec.paymentHash), recordKeys.paymentByTime(NOW, rec.paymentHash), recordKeys.idempotency('order-1')], 'one atomic batch: state, payment, its time index, key')
+  t.same(store.log[1]!.ops.map(o => o.key), ['chan/chA', keys.payment(rec.paymentHash), keys.paymentByTime(NOW, rec.paymentHash), keys.idempotency('order-1')], 'one atomic batch: state, payment, its time index, key')
   const restarted = new PaymentBook(inner, payerKey, nodeIdOf(payerKey))
   t.same(await restarted.paymentByKey('order-1'), rec, 'after that batch a restart finds the pending payment')
   t.same((await restarted.pending()).map(r => r.paymentHash), [rec.paymentHash])
@@ -79,7 +81,7 @@ t.test('the batch storing the preimage settles the payment; pay() hears of it on
   store.stall()
   const batch = channelBatch(store, book, 'chA', [{ kind: 'preimage', paymentHash: rec.paymentHash, preimage: bytesToHex(preimage) } as MonitorUpdate])
   await store.waitForStalled(1)
-  t.same(store.log.at(-1)!.ops.map(o => o.key), ['chan/chA', recordKeys.payment(rec.paymentHash), recordKeys.paymentByTime(NOW, rec.paymentHash), recordKeys.idempotency('k3')], 'the success rides with the preimage')
+  t.same(store.log.at(-1)!.ops.map(o => o.key), ['chan/chA', keys.payment(rec.paymentHash), keys.paymentByTime(NOW, rec.paymentHash), keys.idempotency('k3')], 'the success rides with the preimage')
   const again = book.outcomeOf((await book.paymentByKey('k3'))!)
   t.equal(await settled(again), false, 'a second pay() with the key waits while the batch is not durable')
   t.equal(result, undefined, 'the waiter is not told before the batch is durable')
@@ -144,7 +146,7 @@ t.test('the payee\'s "paid by" mark rides on the fulfil\'s batch; a second HTLC 
   t.match(await book.decideIncoming('chB', htlc(0), NOW), { action: 'fail', detail: 'invoice already paid' }, 'another HTLC for the paid invoice: refused before the mark is durable')
   t.equal((await new PaymentBook(inner, payeeKey, payee).invoice(inv.paymentHash))?.paidBy, undefined, 'a crash now: unpaid (the fulfil has not left either)')
   await channelBatch(store, book, 'chA', [{ kind: 'preimage', paymentHash: inv.paymentHash, preimage: inv.preimage } as MonitorUpdate])
-  t.same(store.log.at(-1)!.ops.map(o => o.key), ['chan/chA', recordKeys.invoice(inv.paymentHash)], 'the mark is in the batch storing the fulfil\'s preimage')
+  t.same(store.log.at(-1)!.ops.map(o => o.key), ['chan/chA', keys.invoice(inv.paymentHash)], 'the mark is in the batch storing the fulfil\'s preimage')
   await book.invoiceDurable(inv.paymentHash)
   t.equal(store.log.length, 2, 'nothing more to write')
   const restarted = new PaymentBook(inner, payeeKey, payee)

@@ -1,4 +1,4 @@
-// The audit log's fast path (issue 7): the record is serialised once (canonical JSON) for both the hash
+// The audit log's fast path: the record is serialised once (canonical JSON) for both the hash
 // and the stored entry. The stored entry must parse back to the same entry, the hash must be exactly
 // sha256(prev ‖ UTF-8 of the canonical JSON) for any text (multi-byte and astral characters too), and
 // the exported log must verify.
@@ -6,7 +6,7 @@ import t from 'tap'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '../../../protocol/types.ts'
 import { AuditLog, GENESIS_HASH, canonicalJson, entryHash, verifyAuditLog } from '../../../hub/audit/index.ts'
-import { MemoryStore, keys, parseJsonValue } from '../../../hub/store/index.ts'
+import { MemoryStore, keys, parseJsonValue } from '../../../host/store/index.ts'
 
 const slowHash = (prev: string, record: unknown): string =>
   bytesToHex(sha256(new Uint8Array([...hexToBytes(prev), ...new TextEncoder().encode(canonicalJson(record))])))

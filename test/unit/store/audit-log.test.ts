@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes } from '../../../protocol/types.ts'
 import { AuditLog, EMPTY_ROOT, GENESIS_HASH, canonicalJson, verifyAuditLog, type AuditEntry } from '../../../hub/audit/index.ts'
-import { LevelStore, MemoryStore, keys, put, parseJsonValue } from '../../../hub/store/index.ts'
+import { LevelStore } from '../../../host/store/node/level-store.ts'
+import { MemoryStore, keys, put, parseJsonValue } from '../../../host/store/index.ts'
 
 const rec = (i: number): unknown => ({ channel: 'c1', commitment: i, balances: { hub: 1000 - i, peer: i } })
 

@@ -1,12 +1,13 @@
 // Group commit drops, within one atomic batch, every op whose key a later op of the batch writes
-// again (issue 7: a pipelined channel's state record and the audit head are rewritten by each write of
-// a batch). What the store holds afterwards must be exactly what applying every write in order gives.
+// again (a pipelined channel's state record and the audit head are rewritten by each write of a
+// batch). What the store holds afterwards must be exactly what applying every write in order gives.
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GroupCommitter, LevelStore, MemoryStore, parseJsonValue, put, type StoreOp } from '../../../hub/store/index.ts'
-import { lastPerKey } from '../../../hub/store/group-commit.ts'
+import { GroupCommitter, MemoryStore, parseJsonValue, put, type StoreOp } from '../../../host/store/index.ts'
+import { LevelStore } from '../../../host/store/node/level-store.ts'
+import { lastPerKey } from '../../../host/store/group-commit.ts'
 
 const del = (key: string): StoreOp => ({ type: 'del', key })
 

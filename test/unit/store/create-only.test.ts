@@ -1,11 +1,12 @@
-// Create-only writes (hub/store/store.ts contract), against both stores: a `create` of a key that has a
+// Create-only writes (host/store/store.ts contract), against both stores: a `create` of a key that has a
 // value refuses the whole write with a StoreConflict, writes nothing of it, and leaves the store
 // working; within one group-commit batch the write that comes first wins.
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LevelStore, MemoryStore, StoreConflict, StoreError, create, del, parseJsonValue, put, type Store } from '../../../hub/store/index.ts'
+import { LevelStore } from '../../../host/store/node/level-store.ts'
+import { MemoryStore, StoreConflict, StoreError, create, del, parseJsonValue, put, type Store } from '../../../host/store/index.ts'
 
 const impls: Array<[string, () => Promise<{ store: Store; cleanup: () => Promise<void> }>]> = [
   ['LevelStore', async () => {

@@ -1,7 +1,8 @@
 // The failure/stall injection hook that scenario 1 (persist-before-send) uses: failed writes never
 // reach the store, stalled writes reach it only when released and in order, and every write is logged.
 import t from 'tap'
-import { FaultyStore, MemoryStore, put, parseJsonValue } from '../../../hub/store/index.ts'
+import { FaultyStore } from '../../fixtures/faulty-store.ts'
+import { MemoryStore, put, parseJsonValue } from '../../../host/store/index.ts'
 
 t.test('failNext(): the next write rejects and is not stored; as in a real store, every later write is refused too', async t => {
   const store = new FaultyStore(new MemoryStore())

@@ -5,7 +5,8 @@ import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GroupCommitter, LevelStore, StoreError, put, parseJsonValue, type StoreOp } from '../../../hub/store/index.ts'
+import { GroupCommitter, StoreError, put, parseJsonValue, type StoreOp } from '../../../host/store/index.ts'
+import { LevelStore } from '../../../host/store/node/level-store.ts'
 
 interface BatchSpy { calls: Array<{ ops: number; sync: unknown }> }
 

@@ -4,7 +4,8 @@ import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LevelStore, MemoryStore, keys, put, del, parseJsonValue, type Store } from '../../../hub/store/index.ts'
+import { LevelStore } from '../../../host/store/node/level-store.ts'
+import { MemoryStore, keys, put, del, parseJsonValue, type Store } from '../../../host/store/index.ts'
 
 const impls: Array<[string, () => Promise<{ store: Store; cleanup: () => Promise<void> }>]> = [
   ['LevelStore', async () => {

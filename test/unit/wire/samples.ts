@@ -61,7 +61,8 @@ export const SAMPLES = {
   channel_reestablish: {
     type: 'channel_reestablish', channel_id: hex(32, 'c1'), next_commitment_number: 5, next_revocation_number: 4,
     your_last_per_commitment_secret: hex(32, '00'), my_current_per_commitment_point: point('61'),
-    next_funding_txid: hex(32, 'f2'),
+    next_funding: { next_funding_txid: hex(32, 'f2'), retransmit_flags: 1 },
+    my_current_funding_locked: { my_current_funding_locked_txid: hex(32, 'f6'), retransmit_flags: 0 },
   },
   error: { type: 'error', channel_id: hex(32, '00'), data: 'internal error' },
   warning: { type: 'warning', channel_id: hex(32, 'c1'), data: 'fee too low' },
@@ -72,7 +73,7 @@ export const SAMPLES = {
   hub_auth: { type: 'hub_auth', signature: hex(64, '76') },
   auth_ok: { type: 'auth_ok' },
   stfu: { type: 'stfu', channel_id: hex(32, 'c1'), initiator: true },
-  start_batch: { type: 'start_batch', channel_id: hex(32, 'c1'), batch_size: 2 },
+  start_batch: { type: 'start_batch', channel_id: hex(32, 'c1'), batch_size: 2, message_type: 132 },
   splice_init: {
     type: 'splice_init', channel_id: hex(32, 'c1'), funding_contribution_satoshis: -50_000,
     funding_feerate_perkw: 1000, locktime: 800_000, funding_pubkey: point('81'), require_confirmed_inputs: false,
@@ -95,6 +96,11 @@ export const SAMPLES = {
     witnesses: [[hex(72, '30'), point('91')], []], shared_input_signature: hex(64, '92'),
   },
   tx_abort: { type: 'tx_abort', channel_id: hex(32, 'c1'), data: 'input spent' },
+  tx_init_rbf: {
+    type: 'tx_init_rbf', channel_id: hex(32, 'c1'), locktime: 800_001, feerate: 1_100, funding_output_contribution: -60_000,
+    require_confirmed_inputs: false,
+  },
+  tx_ack_rbf: { type: 'tx_ack_rbf', channel_id: hex(32, 'c1'), funding_output_contribution: 0, require_confirmed_inputs: true },
   request_channel: { type: 'request_channel', funding_satoshis: 500_000 },
   hub_policy: {
     type: 'hub_policy', chain_hash: hex(32, '06'), fee_base_msat: 1000, fee_proportional_millionths: 100,
@@ -107,13 +113,13 @@ export type Kind =
   | 'type' | 'hex32' | 'point33' | 'sig64' | 'u8' | 'u16' | 'u32' | 'u64' | 's64' | 'msat' | 'sat'
   | 'amount_msat' | 'funding_sat' | 'script' | 'channel_type' | 'fail_reason' | 'fail_detail' | 'error_text'
   | 'bool' | 'metadata' | 'htlc_signatures' | 'fee_range' | 'pong_bytes' | 'ping_ignored' | 'pong_ignored'
-  | 'prevtx' | 'output_script' | 'witnesses'
+  | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked'
 
 export const FIELD_KINDS: Record<string, Kind> = {
   type: 'type',
   chain_hash: 'hex32', temporary_channel_id: 'hex32', channel_id: 'hex32', funding_txid: 'hex32',
   payment_hash: 'hex32', payment_preimage: 'hex32', per_commitment_secret: 'hex32',
-  your_last_per_commitment_secret: 'hex32', next_funding_txid: 'hex32', challenge: 'hex32',
+  your_last_per_commitment_secret: 'hex32', challenge: 'hex32',
   client_challenge: 'hex32', splice_txid: 'hex32', shared_input_txid: 'hex32', txid: 'hex32',
   funding_pubkey: 'point33', revocation_basepoint: 'point33', payment_basepoint: 'point33',
   delayed_payment_basepoint: 'point33', htlc_basepoint: 'point33', first_per_commitment_point: 'point33',
@@ -121,11 +127,11 @@ export const FIELD_KINDS: Record<string, Kind> = {
   my_current_per_commitment_point: 'point33', recipient: 'point33', hub_id: 'point33', client_id: 'point33',
   signature: 'sig64', shared_input_signature: 'sig64',
   channel_flags: 'u8',
-  to_self_delay: 'u16', max_accepted_htlcs: 'u16', funding_output_index: 'u16', batch_size: 'u16',
+  to_self_delay: 'u16', max_accepted_htlcs: 'u16', funding_output_index: 'u16', batch_size: 'u16', message_type: 'u16',
   feerate_per_kw: 'u32', minimum_depth: 'u32', cltv_expiry: 'u32', funding_feerate_perkw: 'u32', locktime: 'u32',
-  prevtx_vout: 'u32', sequence: 'u32',
+  prevtx_vout: 'u32', sequence: 'u32', feerate: 'u32',
   id: 'u64', next_commitment_number: 'u64', next_revocation_number: 'u64', serial_id: 'u64',
-  funding_contribution_satoshis: 's64',
+  funding_contribution_satoshis: 's64', funding_output_contribution: 's64',
   push_msat: 'msat', max_htlc_value_in_flight_msat: 'msat', htlc_minimum_msat: 'msat',
   amount_msat: 'amount_msat',
   funding_satoshis: 'funding_sat',
@@ -135,6 +141,7 @@ export const FIELD_KINDS: Record<string, Kind> = {
   initiator: 'bool', require_confirmed_inputs: 'bool',
   metadata: 'metadata', htlc_signatures: 'htlc_signatures', fee_range: 'fee_range',
   num_pong_bytes: 'pong_bytes', prevtx: 'prevtx', script: 'output_script', witnesses: 'witnesses',
+  next_funding: 'next_funding', my_current_funding_locked: 'funding_locked',
   fee_base_msat: 'msat', fee_proportional_millionths: 'u32', cltv_expiry_delta: 'u16',
 }
 /** `ignored` means different bounds in ping and pong. */
@@ -176,7 +183,7 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
   metadata: [
     { extra: 'x' }, { stream_root: hex(31) }, { split_id: 'AB'.repeat(32) },
     { reference: 'r'.repeat(L.MAX_REFERENCE_CHARS + 1) }, { reference: 'tab\there' },
-    { invoice: 'l'.repeat(L.MAX_INVOICE_CHARS + 1) }, { invoice: 'lnbcrt 1' }, [], 'metadata', null,
+    { invoice: 'l'.repeat(L.MAX_FORWARDED_INVOICE_CHARS + 1) }, { invoice: 'lnbcrt 1' }, [], 'metadata', null,
   ],
   htlc_signatures: [
     Array.from({ length: L.MAX_HTLC_SIGNATURES + 1 }, () => hex(64)), [hex(63)], ['AB'.repeat(64)], [null], hex(64), {},
@@ -188,12 +195,20 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
   pong_bytes: [L.MAX_PONG_BYTES + 1, 65532, ...uintBad(0xffff)],
   ping_ignored: [tooLongHex(L.MAX_PING_IGNORED_BYTES), '0', 'ZZ', 0, null],
   pong_ignored: [tooLongHex(L.MAX_PONG_BYTES), '000', 'zz', 0, null],
-  prevtx: ['', tooLongHex(L.MAX_PREVTX_BYTES), '02000000' + 'XY', 1],
+  prevtx: [tooLongHex(L.MAX_PREVTX_BYTES), '02000000' + 'XY', '0', 1],
   output_script: ['', '0', 'ZZ', 1, null],
   witnesses: [
     Array.from({ length: L.MAX_INTERACTIVE_INPUTS_OUTPUTS + 1 }, () => []),
     [Array.from({ length: L.MAX_WITNESS_ITEMS + 1 }, () => '')], [[tooLongHex(L.MAX_WITNESS_ITEM_BYTES)]],
     [['0']], [[1]], ['00'], {}, null,
+  ],
+  next_funding: [
+    { next_funding_txid: hex(31), retransmit_flags: 0 }, { next_funding_txid: hex(32), retransmit_flags: 256 },
+    { next_funding_txid: hex(32) }, { next_funding_txid: hex(32), retransmit_flags: 0, extra: 1 }, hex(32), null,
+  ],
+  funding_locked: [
+    { my_current_funding_locked_txid: 'AB'.repeat(32), retransmit_flags: 0 }, { my_current_funding_locked_txid: hex(32), retransmit_flags: -1 },
+    { retransmit_flags: 0 }, [hex(32), 0], null,
   ],
 }
 
@@ -235,9 +250,11 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   pong_bytes: uintArb(L.MAX_PONG_BYTES),
   ping_ignored: hexArb(0, 64),
   pong_ignored: hexArb(0, 64),
-  prevtx: hexArb(1, 300),
+  prevtx: hexArb(0, 300),
   output_script: hexArb(1, 64),
   witnesses: fc.array(fc.array(hexArb(0, 80), { maxLength: 4 }), { maxLength: 4 }),
+  next_funding: fc.record({ next_funding_txid: hexArb(32, 32), retransmit_flags: uintArb(0xff) }, { noNullPrototype: true }),
+  funding_locked: fc.record({ my_current_funding_locked_txid: hexArb(32, 32), retransmit_flags: uintArb(0xff) }, { noNullPrototype: true }),
 }
 
 /** A random valid message of `type`: each optional field present or not. */

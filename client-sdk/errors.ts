@@ -1,0 +1,60 @@
+// What HubClient's create(), openChannel() and requestChannel() reject with when they fail for a
+// reason other than a bad argument (that is a TypeError naming the field, options.ts): a ClientError
+// with one reason of a closed set, saying what went wrong and what the caller can do, the detail, and
+// the typed failure underneath (`cause`: a wallet error, a chain failure, the channel's error) so the
+// caller can branch on it instead of parsing a message.
+import type { ChannelError } from '../protocol/errors.ts'
+import type { Phase } from '../protocol/channel/index.ts'
+import type { ChainFailure } from '../host/chain/backend.ts'
+import type { MonitorStartFailure } from '../host/monitor/index.ts'
+import type { OpenError, WalletError } from '../host/wallet/wallet.ts'
+
+export const CLIENT_FAILURE_REASONS = [
+  /** create(): the chain backend did not answer (genesis block, tip, following). Retry when it is up. */
+  'chain_unavailable',
+  /** create(): the wallet could not be opened: its seed is unreadable or exposed, its state unreadable,
+   *  or the chain under it was wiped (scenario 12). Needs an operator. */
+  'wallet_unavailable',
+  /** create(): the chain monitors could not start (a stored monitor is unreadable). Needs an operator. */
+  'monitor_unavailable',
+  /** openChannel(): the wallet holds too little to fund the channel. Fund it (newAddress()) and retry. */
+  'insufficient_funds',
+  /** openChannel(): the wallet could not build the funding transaction for another reason. */
+  'funding_failed',
+  /** openChannel(): the channel ended before it was ready (the hub refused or failed it). */
+  'channel_failed',
+  /** openChannel(): the channel stopped on a failed write of our store. Restart the client. */
+  'channel_stopped',
+  /** requestChannel(): the hub refused (it sent a connection-level `error`). */
+  'hub_refused',
+  /** requestChannel(): the hub's funding was missing, wrong or late (protocol/channel/funding-check.ts):
+   *  the channel is abandoned and will never be used. Ask again. */
+  'channel_abandoned',
+] as const
+export type ClientFailureReason = (typeof CLIENT_FAILURE_REASONS)[number]
+
+/** The typed failure underneath, by reason. */
+export type ClientFailureCause =
+  | ChainFailure
+  | OpenError
+  | MonitorStartFailure
+  | WalletError
+  | ChannelError
+  | { phase: Phase }
+  | undefined
+
+/** Which call failed. */
+export type ClientOperation = 'create' | 'openChannel' | 'requestChannel'
+
+export class ClientError extends Error {
+  override readonly name = 'ClientError'
+  constructor (
+    readonly operation: ClientOperation,
+    readonly reason: ClientFailureReason,
+    readonly detail: string,
+    /** The typed failure underneath (see ClientFailureCause), when there is one. */
+    override readonly cause?: ClientFailureCause,
+  ) {
+    super(`${operation}: ${reason}: ${detail}`)
+  }
+}

@@ -1,0 +1,15 @@
+// host/channel: the channel runner shared by the hub and the SDK, the stored form of a channel and
+// the batch that writes it.
+//
+//   const writer = new ChannelWriter(peer, seed, { write, carry, crashPoint, persisted }, { stored: false })
+//   const d = new ChannelDriver(state, signer, { persist: req => writer.persist(req), send, broadcastFunding, disconnect, emit, stopped })
+//   await d.start(openChannel(params, signer))      // a new channel (or acceptChannel(...))
+//   await d.restored()                              // a channel loaded from the store after a restart (loadStoredChannels)
+//   await d.connected(); await d.peer(msg); await d.command({ type: 'add_htlc', ... })
+export { ChannelDriver, type DriverPorts, type DriverOptions, type DriverOutcome, type PersistRequest, type StepFn, type Observer } from './driver.ts'
+export { ChannelWriter, type ChannelWriteHost, type Carried } from './persist.ts'
+export {
+  abandonedChannelOps, channelIndexKey, channelIndexOp, channelStateKey, claimChannelOp, loadChannelIndex, loadChannelRecord,
+  loadChannelRecords, loadPreimage, loadPreimages, loadStoredChannels, monitorKey, preimageKey, preimageOps,
+  type ChannelIndexEntry, type ChannelRecord,
+} from './record.ts'

@@ -1,0 +1,66 @@
+// Key layout: every namespace of a store, the hub's and an SDK client's (each has its own store; the
+// channel and monitor namespaces are the same in both). Namespaces are separated by '/', counters are
+// zero-padded so key order is numeric order.
+//
+// Channels and their chain monitors (host/channel/record.ts, host/monitor), hub and SDK:
+//   chan/<channel id>/state          the channel record: counterparty, key seed, channel machine state
+//   chan/<channel id>/monitor/<n>    the n-th monitor update (append-only), in the record's batch
+//   chan-index/<channel id>          every stored channel and its peer; a new channel's create-only claim
+//   preimage/<payment hash>          every preimage a channel learned, in the batch that learned it
+//   mon/<channel id>                 the chain monitor's checkpoint
+//   mon-idx/<channel id>             the monitor's summary: funding outpoint, checkpoint seq, anything
+//                                    at stake (host/monitor/checkpoint.ts; lets startup skip idle monitors)
+//   mon-tip                          the monitors' recent blocks (where following resumes)
+// Hub only:
+//   fwd/<channel id>/<htlc id>       forwarding circuits (hub/router/circuits.ts, scenario 9)
+//   audit/entry/<n>, audit/head      the hash-chained audit log (hub/audit/log.ts)
+// SDK only (client-sdk/records.ts says what each record holds):
+//   inv/<payment hash>               an invoice we issued, with its preimage
+//   inv-at/<created>/<hash>          the same invoices by creation time (listInvoices)
+//   pay/<payment hash>               a payment we make
+//   pay-at/<created>/<hash>          the same payments by creation time (listPayments)
+//   idem/<idempotency key>           → the payment hash a pay() with that key is about
+//   evt/<event id>                   an event for the application not acknowledged yet (client-sdk/event-outbox.ts)
+// <created> is seconds since 1970 as a counter, so key order is time order.
+
+/** 16 digits: 10^16 updates at 10^6/s lasts 300 years; fits a safe integer. */
+const COUNTER_DIGITS = 16
+export function counter (n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0 || n >= 10 ** COUNTER_DIGITS) throw new RangeError(`key counter out of range: ${n}`)
+  return String(n).padStart(COUNTER_DIGITS, '0')
+}
+const segment = (s: string): string => {
+  if (!/^[0-9A-Za-z_.:-]{1,128}$/.test(s)) throw new TypeError(`key segment ${JSON.stringify(s)} must be [0-9A-Za-z_.:-]{1,128}`)
+  return s
+}
+
+export const keys = {
+  channelPrefix: (channelId: string) => `chan/${segment(channelId)}/`,
+  channelState: (channelId: string) => `chan/${segment(channelId)}/state`,
+  monitorPrefix: (channelId: string) => `chan/${segment(channelId)}/monitor/`,
+  monitorUpdate: (channelId: string, n: number) => `chan/${segment(channelId)}/monitor/${counter(n)}`,
+  channelIndex: (channelId: string) => `chan-index/${segment(channelId)}`,
+  channelIndexPrefix: 'chan-index/',
+  preimage: (paymentHash: string) => `preimage/${segment(paymentHash)}`,
+  preimagePrefix: 'preimage/',
+  monitorState: (channelId: string) => `mon/${segment(channelId)}`,
+  monitorStatePrefix: 'mon/',
+  monitorSummary: (channelId: string) => `mon-idx/${segment(channelId)}`,
+  monitorSummaryPrefix: 'mon-idx/',
+  monitorTip: 'mon-tip',
+  forward: (...parts: string[]) => `fwd/${parts.map(segment).join('/')}`,
+  forwardPrefix: 'fwd/',
+  auditEntry: (n: number) => `audit/entry/${counter(n)}`,
+  auditEntryPrefix: 'audit/entry/',
+  auditHead: 'audit/head',
+  invoice: (paymentHash: string) => `inv/${segment(paymentHash)}`,
+  invoiceByTime: (createdAt: number, paymentHash: string) => `inv-at/${counter(createdAt)}/${segment(paymentHash)}`,
+  invoiceByTimePrefix: 'inv-at/',
+  payment: (paymentHash: string) => `pay/${segment(paymentHash)}`,
+  paymentPrefix: 'pay/',
+  paymentByTime: (createdAt: number, paymentHash: string) => `pay-at/${counter(createdAt)}/${segment(paymentHash)}`,
+  paymentByTimePrefix: 'pay-at/',
+  idempotency: (key: string) => `idem/${segment(key)}`,
+  event: (id: string) => `evt/${segment(id)}`,
+  eventPrefix: 'evt/',
+} as const
