@@ -51,7 +51,9 @@ async function atHub (ch: AttackerChannel): Promise<[number | null, number | nul
  * the way. The hub must answer with `expect`; then the forger reconnects honestly and the payment
  * completes exactly once.
  */
-async function forgedPayment (t: Test, forger: 'payer' | 'payee', tamper: Tamper & { readonly fired: boolean }, expect: RegExp, extra?: () => void): Promise<void> {
+async function forgedPayment (
+  t: Test, forger: 'payer' | 'payee', tamper: Tamper & { readonly fired: boolean }, expect: RegExp, extra?: () => void,
+): Promise<void> {
   const [id, ch] = forger === 'payer' ? [payerId, payer] : [payeeId, payee]
   await waitFor(() => payer.settled && payee.settled, 'both attacker channels settled')
   const before = await honest.view()
@@ -71,11 +73,20 @@ async function forgedPayment (t: Test, forger: 'payer' | 'payee', tamper: Tamper
   ch.tamper = undefined
   await id.reconnect()
   if (forger === 'payer' && !payeeId.connected) await payeeId.reconnect()
-  await waitFor(() => payer.settled && payee.settled && payee.incoming.some(h => h.paymentHash === inv.paymentHash), 'the payment to complete after an honest reconnect')
+  await waitFor(
+    () => payer.settled && payee.settled && payee.incoming.some(h => h.paymentHash === inv.paymentHash),
+    'the payment to complete after an honest reconnect',
+  )
   t.equal(payee.balanceMsat - payeeBefore, AMOUNT, 'the payee received the amount exactly once')
   t.equal(payerBefore - payer.balanceMsat, OFFERED, 'the payer paid it once (amount + the hub\'s fee)')
-  t.same(await atHub(payer), [payer.balanceMsat, payer.state.localCommit!.spec.toRemoteMsat], 'the hub agrees with the payer\'s channel to the msat')
-  t.same(await atHub(payee), [payee.balanceMsat, payee.state.localCommit!.spec.toRemoteMsat], 'the hub agrees with the payee\'s channel to the msat')
+  t.same(
+    await atHub(payer), [payer.balanceMsat, payer.state.localCommit!.spec.toRemoteMsat],
+    'the hub agrees with the payer\'s channel to the msat',
+  )
+  t.same(
+    await atHub(payee), [payee.balanceMsat, payee.state.localCommit!.spec.toRemoteMsat],
+    'the hub agrees with the payee\'s channel to the msat',
+  )
   await honest.untouched(t, before, 'after the forgery')
 }
 
@@ -84,46 +95,75 @@ const lastSent = <T extends PeerMessage['type']>(ch: AttackerChannel, type: T): 
   [...ch.sent].reverse().find(m => m.type === type) as Extract<PeerMessage, { type: T }>
 
 t.test('recv commitment_signed (high-S signature) on own channel', async t => {
-  await forgedPayment(t, 'payer', once('commitment_signed', m => ({ ...m, signature: highS(m.signature) })), /^warning: bad_signature: invalid signature for commitment/)
+  await forgedPayment(
+    t, 'payer', once('commitment_signed', m => ({ ...m, signature: highS(m.signature) })),
+    /^warning: bad_signature: invalid signature for commitment/,
+  )
 })
 
 t.test('recv commitment_signed (signature by another key) on own channel', async t => {
-  await forgedPayment(t, 'payer', once('commitment_signed', (m, ch) => wrongKeySignatures(ch, m, 'commitment')), /^warning: bad_signature: invalid signature for commitment/)
+  await forgedPayment(
+    t, 'payer', once('commitment_signed', (m, ch) => wrongKeySignatures(ch, m, 'commitment')),
+    /^warning: bad_signature: invalid signature for commitment/,
+  )
 })
 
 t.test('recv commitment_signed (the signature of the previous commitment, replayed) on own channel', async t => {
   const old = lastSent(payer, 'commitment_signed')
-  await forgedPayment(t, 'payer', once('commitment_signed', m => ({ ...m, signature: old.signature })), /^warning: bad_signature: invalid signature for commitment/)
+  await forgedPayment(
+    t, 'payer', once('commitment_signed', m => ({ ...m, signature: old.signature })),
+    /^warning: bad_signature: invalid signature for commitment/,
+  )
 })
 
 t.test('recv commitment_signed (one HTLC signature missing) on own channel', async t => {
-  await forgedPayment(t, 'payer', once('commitment_signed', (m: CS) => ({ ...m, htlc_signatures: m.htlc_signatures.slice(1) })), /^warning: wrong_htlc_signature_count: num_htlcs 0 ≠ 1/)
+  await forgedPayment(
+    t, 'payer', once('commitment_signed', (m: CS) => ({ ...m, htlc_signatures: m.htlc_signatures.slice(1) })),
+    /^warning: wrong_htlc_signature_count: num_htlcs 0 ≠ 1/,
+  )
 })
 
 t.test('recv commitment_signed (one HTLC signature too many) on own channel', async t => {
-  await forgedPayment(t, 'payer', once('commitment_signed', (m: CS) => ({ ...m, htlc_signatures: [...m.htlc_signatures, m.htlc_signatures[0]!] })), /^warning: wrong_htlc_signature_count: num_htlcs 2 ≠ 1/)
+  await forgedPayment(
+    t, 'payer', once('commitment_signed', (m: CS) => ({ ...m, htlc_signatures: [...m.htlc_signatures, m.htlc_signatures[0]!] })),
+    /^warning: wrong_htlc_signature_count: num_htlcs 2 ≠ 1/,
+  )
 })
 
 t.test('recv commitment_signed (high-S HTLC signature) on own channel', async t => {
-  await forgedPayment(t, 'payer', once('commitment_signed', (m: CS) => ({ ...m, htlc_signatures: m.htlc_signatures.map(highS) })), /^warning: bad_signature: invalid signature for commitment/)
+  await forgedPayment(
+    t, 'payer', once('commitment_signed', (m: CS) => ({ ...m, htlc_signatures: m.htlc_signatures.map(highS) })),
+    /^warning: bad_signature: invalid signature for commitment/,
+  )
 })
 
 t.test('recv commitment_signed (HTLC signature by another key) on own channel', async t => {
-  await forgedPayment(t, 'payer', once('commitment_signed', (m, ch) => wrongKeySignatures(ch, m, 'htlc')), /^warning: bad_signature: invalid signature for commitment/)
+  await forgedPayment(
+    t, 'payer', once('commitment_signed', (m, ch) => wrongKeySignatures(ch, m, 'htlc')),
+    /^warning: bad_signature: invalid signature for commitment/,
+  )
 })
 
 t.test('recv update_fulfill_htlc (wrong preimage) on own channel', async t => {
-  await forgedPayment(t, 'payee', once('update_fulfill_htlc', m => ({ ...m, payment_preimage: random32Hex() })), /^warning: bad_preimage: preimage does not hash to payment_hash/)
+  await forgedPayment(
+    t, 'payee', once('update_fulfill_htlc', m => ({ ...m, payment_preimage: random32Hex() })),
+    /^warning: bad_preimage: preimage does not hash to payment_hash/,
+  )
 })
 
 t.test('recv update_fulfill_htlc (the preimage of an earlier payment) on own channel', async t => {
   const earlier = [...payeeId.preimages.values()][0]!
-  await forgedPayment(t, 'payee', once('update_fulfill_htlc', m => ({ ...m, payment_preimage: earlier })), /^warning: bad_preimage: preimage does not hash to payment_hash/)
+  await forgedPayment(
+    t, 'payee', once('update_fulfill_htlc', m => ({ ...m, payment_preimage: earlier })),
+    /^warning: bad_preimage: preimage does not hash to payment_hash/,
+  )
 })
 
 t.test('recv update_fulfill_htlc (an HTLC it offered itself) on own channel', async t => {
   // The payer "fulfils" its own HTLC right behind its commitment_signed: only the hub may remove it.
-  await forgedPayment(t, 'payer', once('commitment_signed', m => [m, { type: 'update_fulfill_htlc', channel_id: m.channel_id, id: payer.state.nextLocalHtlcId - 1, payment_preimage: random32Hex() }]), /^warning: unknown_htlc: no HTLC \d+ of ours in our current commitment/)
+  await forgedPayment(t, 'payer', once('commitment_signed', m => [
+    m, { type: 'update_fulfill_htlc', channel_id: m.channel_id, id: payer.state.nextLocalHtlcId - 1, payment_preimage: random32Hex() },
+  ]), /^warning: unknown_htlc: no HTLC \d+ of ours in our current commitment/)
 })
 
 t.test('recv commitment_signed (replayed after the dance: nothing to sign) on own channel', async t => {
@@ -169,9 +209,17 @@ async function wrongSecret (t: Test, secretFor: (ch: AttackerChannel) => string)
   const seen = ch.notices().length
   await ch.offer({ amountMsat: AMOUNT, paymentHash: inv.paymentHash, recipient: payeeId.nodeId })
   await until(() => ch.notices().length > seen, 'the hub\'s answer', 20_000)
-  t.match(ch.notices()[seen], /^error: bad_revocation_secret: per_commitment_secret does not match the point of commitment/, 'the hub fails the channel: error bad_revocation_secret')
-  await waitFor(async () => (await hubChannels(hub)).find(r => r.channel_id === ch.channelId)?.phase === 'failed', 'the hub to fail the channel')
-  t.equal((await hubChannels(hub)).find(r => r.channel_id === ch.channelId)!.htlcs, 1, 'the hub\'s latest commitment holds the HTLC (never forwarded: its revocation never came)')
+  t.match(
+    ch.notices()[seen], /^error: bad_revocation_secret: per_commitment_secret does not match the point of commitment/,
+    'the hub fails the channel: error bad_revocation_secret',
+  )
+  await waitFor(
+    async () => (await hubChannels(hub)).find(r => r.channel_id === ch.channelId)?.phase === 'failed', 'the hub to fail the channel',
+  )
+  t.equal(
+    (await hubChannels(hub)).find(r => r.channel_id === ch.channelId)!.htlcs, 1,
+    'the hub\'s latest commitment holds the HTLC (never forwarded: its revocation never came)',
+  )
   t.notOk(payee.incoming.some(h => h.paymentHash === inv.paymentHash), 'the payee was never offered it')
   await hubClosesWithLatest(t, btc, hub, ch)
   await honest.untouched(t, before, 'after the failed channel')

@@ -53,9 +53,13 @@ const hub = await startHub({
   config: {
     transport: {
       maxUnauthenticated: MAX_UNAUTH, maxUnauthenticatedPerIp: MAX_UNAUTH_PER_IP, maxConnections: MAX_STRANGERS,
-      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS, maxBadFrames: 5, maxConnectsPerIp: 100_000, pingIntervalMs: PING_INTERVAL_MS, pongTimeoutMs: PONG_TIMEOUT_MS,
+      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS, maxBadFrames: 5, maxConnectsPerIp: 100_000, pingIntervalMs: PING_INTERVAL_MS,
+      pongTimeoutMs: PONG_TIMEOUT_MS,
     },
-    channels: { maxUnconfirmedPerPeer: MAX_UNCONFIRMED_PER_PEER, maxUnconfirmed: MAX_UNCONFIRMED, fundingSat: FUNDING_SAT, fundingSignedTimeoutMs: FUNDING_SIGNED_TIMEOUT_MS },
+    channels: {
+      maxUnconfirmedPerPeer: MAX_UNCONFIRMED_PER_PEER, maxUnconfirmed: MAX_UNCONFIRMED, fundingSat: FUNDING_SAT,
+      fundingSignedTimeoutMs: FUNDING_SIGNED_TIMEOUT_MS,
+    },
     hubFunded: { maxIdleSat: 3 * FUNDING_SAT },
   },
 }, t)
@@ -94,9 +98,15 @@ t.test('a payee that accepts the hub\'s channel and never signs its funding cann
   t.teardown(() => { staller.close() })
   staller.tamper = msg => msg.type === 'funding_signed' ? null : msg
   staller.send({ type: 'request_channel' })
-  await until(() => staller.channels.length === 1 && staller.channels[0]!.received.some(m => m.type === 'funding_created'), 'the hub\'s funding_created')
+  await until(
+    () => staller.channels.length === 1 && staller.channels[0]!.received.some(m => m.type === 'funding_created'),
+    'the hub\'s funding_created',
+  )
   const ch = staller.channels[0]!
-  t.equal((await hubChannels(hub)).find(r => r.peer === staller.nodeId)?.phase, 'awaiting_funding_signed', 'the hub waits for its funding signature, its coin set aside')
+  t.equal(
+    (await hubChannels(hub)).find(r => r.peer === staller.nodeId)?.phase, 'awaiting_funding_signed',
+    'the hub waits for its funding signature, its coin set aside',
+  )
   t.ok(Number((await admin(hub, '/info')).body.wallet.locked) > 0, 'its wallet holds the coin back')
   // The staller stays connected and silent.
   const notice = await ch.nextNotice(FUNDING_SIGNED_TIMEOUT_MS * 10)
@@ -139,22 +149,33 @@ t.test('TCP connections that never send a request, or send it a byte at a time (
   for (let i = 0; i < 300; i++) open('127.0.0.1', i % 2 === 1)
   await until(() => socks.every(s => s.readyState !== 'opening'), 'every socket connected or refused')
   // Closing is the hub's: wait until the sockets it holds are at most its cap (the client side sees each close).
-  await until(() => socks.filter(s => !s.destroyed && s.readyState === 'open').length <= MAX_UNAUTH, `the hub to hold at most ${MAX_UNAUTH} of ${socks.length} sockets`, 30_000)
+  await until(
+    () => socks.filter(s => !s.destroyed && s.readyState === 'open').length <= MAX_UNAUTH,
+    `the hub to hold at most ${MAX_UNAUTH} of ${socks.length} sockets`, 30_000,
+  )
   const held = hubFds() - fdsBefore
   t.ok(held <= MAX_UNAUTH + 10, `the hub holds ${held} more file descriptors (${socks.length} sockets opened; cap ${MAX_UNAUTH})`)
-  t.ok(socks.filter(s => !s.destroyed && s.readyState === 'open' && s.localAddress === '127.0.0.1').length <= MAX_UNAUTH_PER_IP, `at most ${MAX_UNAUTH_PER_IP} from one address`)
+  t.ok(
+    socks.filter(s => !s.destroyed && s.readyState === 'open' && s.localAddress === '127.0.0.1').length <= MAX_UNAUTH_PER_IP,
+    `at most ${MAX_UNAUTH_PER_IP} from one address`,
+  )
   await honest.untouched(t, before, 'during the flood')
   // The insider connects from 127.0.0.1, where the flood's newest sockets wait.
   await knownPeerReconnects(t, 'during the flood')
   await honest.pays(t, 'during the flood')
-  await waitFor(() => socks.every(s => s.destroyed || s.readyState === 'closed'), 'the hub to close every silent or slow socket', HANDSHAKE_TIMEOUT_MS * 10)
+  await waitFor(
+    () => socks.every(s => s.destroyed || s.readyState === 'closed'), 'the hub to close every silent or slow socket',
+    HANDSHAKE_TIMEOUT_MS * 10,
+  )
   t.pass('every silent or slow socket was closed by the hub')
   await hubUp(t, 'after the flood')
 })
 
 t.test('WebSocket handshakes that stall (never answer hub_hello): the strangers\' caps refuse the excess; a known peer reconnects; honest clients pay; the stalls are closed at the handshake timeout', async t => {
   // 'refused': closed before any answer (a socket past the cap on sockets without a request).
-  const results = await Promise.all(Array.from({ length: MAX_UNAUTH_PER_IP + 4 }, () => new Promise<{ ws: WebSocket; status: number | 'refused' }>(resolve => {
+  const results = await Promise.all(Array.from({ length: MAX_UNAUTH_PER_IP + 4 }, () => new Promise<{
+    ws: WebSocket; status: number | 'refused'
+  }>(resolve => {
     const ws = new WebSocket(hub.url)
     ws.on('open', () => { resolve({ ws, status: 101 }) })
     ws.on('unexpected-response', (_req, res) => { resolve({ ws, status: res.statusCode ?? 0 }); ws.terminate() })
@@ -162,7 +183,10 @@ t.test('WebSocket handshakes that stall (never answer hub_hello): the strangers\
   })))
   const statuses = results.map(r => r.status)
   t.equal(statuses.filter(s => s === 101).length, MAX_UNAUTH_PER_IP, `${MAX_UNAUTH_PER_IP} stalled handshakes admitted from one address`)
-  t.ok(statuses.every(s => s === 101 || s === 429 || s === 'refused'), `the rest refused, with 429 or before their request (${statuses.filter(s => s !== 101).join(', ')})`)
+  t.ok(
+    statuses.every(s => s === 101 || s === 429 || s === 'refused'),
+    `the rest refused, with 429 or before their request (${statuses.filter(s => s !== 101).join(', ')})`,
+  )
   await knownPeerReconnects(t, 'while the stalls hold the address\'s slots')
   await honest.pays(t, 'while the stalls hold the address\'s slots')
   const closes = await Promise.all(results.filter(r => r.status === 101).map(r => new Promise<number>(resolve => {
@@ -211,7 +235,10 @@ t.test('after authentication: a message flood is warned then cut (4006), garbage
   const garbler = await Attacker.connect(hub)
   for (let i = 0; i < 10; i++) garbler.sendRaw(`{"type":"update_add_htlc","channel_id":${i}}`)
   const code = await garbler.untilDisconnected(60_000)
-  t.ok(garbler.other.filter(m => m.type === 'warning' && m.data.startsWith('invalid_field')).length >= 5 && code >= 4000, `garbage frames: warned, then cut (${code})`)
+  t.ok(
+    garbler.other.filter(m => m.type === 'warning' && m.data.startsWith('invalid_field')).length >= 5 && code >= 4000,
+    `garbage frames: warned, then cut (${code})`,
+  )
   // Never reads: within its message rate, it asks for the largest pongs, 16 MiB of them in all. The
   // hub answers a few per ping interval, so nothing piles up for it, and the hub's own ping goes
   // unanswered. (The attacker's own connection would give up on the hub's pong only after the SDK's
@@ -240,14 +267,21 @@ t.test('request_channel spam: one channel per identity, the hub\'s idle budget a
   await until(() => spammer.other.some(m => m.type === 'warning'), 'the warning after the requests')
   t.equal((await hubChannels(hub)).filter(r => r.peer === spammer.nodeId).length, 1, '20 requests from one identity: one channel')
   await until(() => spammer.channels.length === 1, 'the hub\'s open_channel')
-  const others = await Promise.all([0, 1, 2].map(async () => { const a = unsigned(await Attacker.connect(hub, { height: () => height })); a.send({ type: 'request_channel' }); return a }))
+  const others = await Promise.all([0, 1, 2].map(async () => {
+    const a = unsigned(await Attacker.connect(hub, { height: () => height })); a.send({ type: 'request_channel' }); return a
+  }))
   await until(() => others.every(a => a.channels.length === 1 || a.other.some(m => m.type === 'error')), 'an answer to each identity')
   const refused = others.filter(a => a.channels.length === 0)
-  t.ok(refused.length >= 1 && refused.every(a => a.other.some(m => m.type === 'error' && m.data.startsWith('request_channel refused: the hub has'))), `past the idle budget (3 channels of hub funds not used yet) the hub refuses, naming its budget (${refused.length} of 3 refused)`)
+  t.ok(refused.length >= 1 && refused.every(
+    a => a.other.some(m => m.type === 'error' && m.data.startsWith('request_channel refused: the hub has'))
+  ), `past the idle budget (3 channels of hub funds not used yet) the hub refuses, naming its budget (${refused.length} of 3 refused)`)
   t.ok(1 + others.filter(a => a.channels.length === 1).length <= 3, 'the spammers hold no more than the budget')
   await honest.pays(t, 'during the spam')
   for (const a of [spammer, ...others]) a.close()
-  await waitFor(async () => !(await hubChannels(hub)).some(r => [spammer, ...others].some(a => a.nodeId === r.peer)), 'their unsigned channels to be forgotten')
+  await waitFor(
+    async () => !(await hubChannels(hub)).some(r => [spammer, ...others].some(a => a.nodeId === r.peer)),
+    'their unsigned channels to be forgotten',
+  )
   t.pass('the channels they never signed for are forgotten when they leave')
   await hubUp(t, 'after the spam')
 })
@@ -264,8 +298,13 @@ t.test('open_channel spam: per identity and overall caps on unconfirmed channels
   const first = await Attacker.connect(hub)
   opens(first, 50)
   await until(() => answers(first).accepted + answers(first).refused === 50, 'an answer to each open_channel')
-  t.same(answers(first), { accepted: MAX_UNCONFIRMED_PER_PEER, refused: 50 - MAX_UNCONFIRMED_PER_PEER }, `50 opens from one identity: ${MAX_UNCONFIRMED_PER_PEER} accepted, the rest refused`)
-  const more = await Promise.all([0, 1, 2].map(async () => { const a = await Attacker.connect(hub); opens(a, MAX_UNCONFIRMED_PER_PEER); return a }))
+  t.same(
+    answers(first), { accepted: MAX_UNCONFIRMED_PER_PEER, refused: 50 - MAX_UNCONFIRMED_PER_PEER },
+    `50 opens from one identity: ${MAX_UNCONFIRMED_PER_PEER} accepted, the rest refused`,
+  )
+  const more = await Promise.all([0, 1, 2].map(async () => {
+    const a = await Attacker.connect(hub); opens(a, MAX_UNCONFIRMED_PER_PEER); return a
+  }))
   await until(() => more.every(a => answers(a).accepted + answers(a).refused === MAX_UNCONFIRMED_PER_PEER), 'answers')
   const accepted = answers(first).accepted + more.reduce((n, a) => n + answers(a).accepted, 0)
   t.equal(accepted, MAX_UNCONFIRMED, `over all identities, at most ${MAX_UNCONFIRMED} unconfirmed channels`)
@@ -274,7 +313,10 @@ t.test('open_channel spam: per identity and overall caps on unconfirmed channels
   for (const a of [first, ...more]) a.close()
   const fresh = await Attacker.connect(hub)
   t.teardown(() => { fresh.close() })
-  await waitFor(async () => !(await hubChannels(hub)).some(r => [first, ...more].some(a => a.nodeId === r.peer)), 'their unfunded channels to be forgotten')
+  await waitFor(
+    async () => !(await hubChannels(hub)).some(r => [first, ...more].some(a => a.nodeId === r.peer)),
+    'their unfunded channels to be forgotten',
+  )
   opens(fresh, 1)
   await until(() => answers(fresh).accepted + answers(fresh).refused === 1, 'an answer')
   t.equal(answers(fresh).accepted, 1, 'once they left, a new identity can open again')

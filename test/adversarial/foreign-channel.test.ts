@@ -9,7 +9,7 @@
 import t from 'tap'
 import path from 'node:path'
 import { MESSAGE_TYPES, type PeerMessage } from '../../protocol/wire/index.ts'
-import { SAMPLES } from '../unit/wire/samples.ts'
+import { SAMPLES } from '../unit/protocol/wire/samples.ts'
 import { useBtcd } from '../helpers/btcd.ts'
 import { fundHub, startHub, tempDir, waitFor } from '../helpers/hub.ts'
 import { Attacker, until } from './fixtures/attacker.ts'
@@ -35,13 +35,18 @@ t.teardown(() => { stranger.close() })
 const CHANNEL_TYPES = MESSAGE_TYPES.filter(type => 'channel_id' in SAMPLES[type])
 
 /** `type`'s sample message, naming `channelId`. */
-const naming = (type: (typeof MESSAGE_TYPES)[number], channelId: string): PeerMessage => ({ ...SAMPLES[type], channel_id: channelId }) as PeerMessage
+const naming = (
+  type: (typeof MESSAGE_TYPES)[number], channelId: string,
+): PeerMessage => ({ ...SAMPLES[type], channel_id: channelId }) as PeerMessage
 
 /** Sends `msg` and resolves with the hub's answer (the next error or warning for that channel id). */
 async function answer (a: Attacker, msg: PeerMessage, channelId: string): Promise<string> {
   const seen = a.other.length
   a.send(msg)
-  await until(() => a.other.slice(seen).some(m => (m.type === 'error' || m.type === 'warning') && m.channel_id === channelId), `an answer to ${msg.type}`, 20_000)
+  await until(
+    () => a.other.slice(seen).some(m => (m.type === 'error' || m.type === 'warning') && m.channel_id === channelId),
+    `an answer to ${msg.type}`, 20_000,
+  )
   const m = a.other.slice(seen).find(m => (m.type === 'error' || m.type === 'warning') && m.channel_id === channelId)!
   return m.type === 'error' || m.type === 'warning' ? `${m.type}: ${m.data}` : ''
 }
@@ -65,7 +70,9 @@ t.test('every channel message naming another node\'s channel is refused (not_you
     for (const [name, a] of [['a peer with a channel', insider], ['a stranger', stranger]] as const) {
       if (!a.connected) await a.reconnect()
       for (const type of CHANNEL_TYPES) {
-        t.match(await answer(a, naming(type, id), id), new RegExp(`^error: not_your_channel: channel ${id} does not belong to this node id`),
+        t.match(await answer(
+          a, naming(type, id), id,
+        ), new RegExp(`^error: not_your_channel: channel ${id} does not belong to this node id`),
           `recv ${type} (${who}) from ${name}: refused, naming the channel`)
       }
     }
@@ -73,7 +80,11 @@ t.test('every channel message naming another node\'s channel is refused (not_you
   // accept_channel / funding_created look temporary ids up among the sender's own channels only.
   for (const type of ['accept_channel', 'funding_created'] as const) {
     const [, id] = victims()[0]!
-    t.match(await answer(insider, { ...SAMPLES[type], temporary_channel_id: id } as PeerMessage, id), /^warning: unknown_channel: temporary_channel_id/, `recv ${type} (the platform's channel id as its temporary id): unknown to the sender, nothing touched`)
+    t.match(
+      await answer(insider, { ...SAMPLES[type], temporary_channel_id: id } as PeerMessage, id),
+      /^warning: unknown_channel: temporary_channel_id/,
+      `recv ${type} (the platform's channel id as its temporary id): unknown to the sender, nothing touched`,
+    )
   }
   await honest.untouched(t, before, 'after every message type')
   t.equal(hub.lines.filter(l => l.event === 'fatal').length, 0, 'the hub stays up')
@@ -83,8 +94,14 @@ t.test('every channel message naming another node\'s channel is refused (not_you
   for (const [who, id] of victims()) {
     const after = await storedChannel(hub, id)
     const was = stored.get(id)!
-    t.same([after?.peer, after?.seed, after?.indexPeer], [was?.peer, was?.seed, was?.indexPeer], `${who}: the stored record's owner, key seed and index entry are unchanged`)
-    t.same([...was!.monitor].filter(([k, v]) => after?.monitor.get(k) !== v).map(([k]) => k), [], `${who}: every monitor update stored before is unchanged`)
+    t.same(
+      [after?.peer, after?.seed, after?.indexPeer], [was?.peer, was?.seed, was?.indexPeer],
+      `${who}: the stored record's owner, key seed and index entry are unchanged`,
+    )
+    t.same(
+      [...was!.monitor].filter(([k, v]) => after?.monitor.get(k) !== v).map(([k]) => k), [],
+      `${who}: every monitor update stored before is unchanged`,
+    )
   }
   await hub.restart()
 })
@@ -108,14 +125,24 @@ t.test('recv update_fulfill_htlc / update_fail_htlc / commitment_signed / revoke
   ] as PeerMessage[])
   const seen = insider.other.length
   const paying = honest.platform.pay(inv.invoice)
-  await waitFor(() => honest.creator.channels()[0]!.inFlightMsat > 0 || honest.platform.channels()[0]!.inFlightMsat > 0, 'the payment in flight', 30_000)
+  await waitFor(
+    () => honest.creator.channels()[0]!.inFlightMsat > 0 || honest.platform.channels()[0]!.inFlightMsat > 0, 'the payment in flight',
+    30_000,
+  )
   for (const m of forged) insider.send(m)
   await until(() => insider.other.length - seen >= forged.length, 'an answer to each forged message')
   const answers = insider.other.slice(seen).map(m => m.type === 'error' ? `${m.channel_id}: ${m.data.split(':')[0]}` : m.type)
-  t.same(answers, forged.map(m => `${(m as { channel_id: string }).channel_id}: not_your_channel`), 'each refused with not_your_channel, naming its channel')
+  t.same(
+    answers, forged.map(m => `${(m as { channel_id: string }).channel_id}: not_your_channel`),
+    'each refused with not_your_channel, naming its channel',
+  )
   const r = await paying
   t.ok(r.ok, 'the victim\'s payment completes')
   const after = await honest.view()
-  t.same([after.platform.localMsat, after.creator.localMsat], [before.platform.localMsat - amount - (r.ok ? r.feeMsat : 0), before.creator.localMsat + amount], 'exactly once: the payer paid amount + fee, the payee received the amount')
+  t.same(
+    [after.platform.localMsat, after.creator.localMsat],
+    [before.platform.localMsat - amount - (r.ok ? r.feeMsat : 0), before.creator.localMsat + amount],
+    'exactly once: the payer paid amount + fee, the payee received the amount',
+  )
   t.equal(hub.lines.filter(l => l.event === 'fatal').length, 0, 'the hub stays up')
 })

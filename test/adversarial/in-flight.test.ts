@@ -40,21 +40,50 @@ const nobody = nodeIdOf(randomKey())
 
 /** Violations, each for the channel it is sent on, as it is when the attacker's message goes out. */
 const VIOLATIONS: Array<[string, (c: AttackerChannel) => PeerMessage, RegExp]> = [
-  ['update_fulfill_htlc of an unknown HTLC', c => ({ type: 'update_fulfill_htlc', channel_id: c.channelId, id: 999, payment_preimage: '00'.repeat(32) }), /^warning: unknown_htlc/],
-  ['update_fail_htlc of an unknown HTLC', c => ({ type: 'update_fail_htlc', channel_id: c.channelId, id: 999, reason: 'temporary_channel_failure' }), /^warning: unknown_htlc/],
+  [
+    'update_fulfill_htlc of an unknown HTLC',
+    c => ({ type: 'update_fulfill_htlc', channel_id: c.channelId, id: 999, payment_preimage: '00'.repeat(32) }), /^warning: unknown_htlc/,
+  ],
+  [
+    'update_fail_htlc of an unknown HTLC',
+    c => ({ type: 'update_fail_htlc', channel_id: c.channelId, id: 999, reason: 'temporary_channel_failure' }), /^warning: unknown_htlc/,
+  ],
   ['update_add_htlc below htlc_minimum_msat', c => addOn(c, { amount: 999 }), /^warning: amount_below_minimum/],
   ['update_add_htlc with the wrong id', c => addOn(c, { id: c.state.nextLocalHtlcId + 5 }), /^warning: bad_htlc_id/],
   ['update_add_htlc with cltv_expiry ≥ 500000000', c => addOn(c, { cltv: 500_000_000 }), /^warning: bad_cltv/],
-  ['update_fee below the floor', c => ({ type: 'update_fee', channel_id: c.channelId, feerate_per_kw: 252 }), /^warning: (fee_out_of_range|fee_update_not_funder)/],
-  ['a second commitment_signed with nothing new', c => ({ type: 'commitment_signed', channel_id: c.channelId, signature: '11'.repeat(64), htlc_signatures: [] }), /^warning: (empty_commitment|bad_signature|wrong_htlc_signature_count)/],
-  ['revoke_and_ack with nothing to revoke', c => ({ type: 'revoke_and_ack', channel_id: c.channelId, per_commitment_secret: '22'.repeat(32), next_per_commitment_point: '02' + '33'.repeat(32) }), /^warning: unexpected_revocation/],
-  ['shutdown to a non-standard script', c => ({ type: 'shutdown', channel_id: c.channelId, scriptpubkey: '6a04deadbeef' }), /^warning: bad_shutdown_script/],
-  ['closing_signed out of place', c => ({ type: 'closing_signed', channel_id: c.channelId, fee_satoshis: 1_000 as never, signature: '44'.repeat(64) }), /^warning: unexpected_message: closing_signed in phase normal/],
-  ['channel_reestablish out of place', c => ({ type: 'channel_reestablish', channel_id: c.channelId, next_commitment_number: 1, next_revocation_number: 0, your_last_per_commitment_secret: '00'.repeat(32), my_current_per_commitment_point: '02' + '55'.repeat(32) }), /^warning: unexpected_message: channel_reestablish/],
+  [
+    'update_fee below the floor', c => ({ type: 'update_fee', channel_id: c.channelId, feerate_per_kw: 252 }),
+    /^warning: (fee_out_of_range|fee_update_not_funder)/,
+  ],
+  [
+    'a second commitment_signed with nothing new',
+    c => ({ type: 'commitment_signed', channel_id: c.channelId, signature: '11'.repeat(64), htlc_signatures: [] }),
+    /^warning: (empty_commitment|bad_signature|wrong_htlc_signature_count)/,
+  ],
+  ['revoke_and_ack with nothing to revoke', c => ({
+    type: 'revoke_and_ack', channel_id: c.channelId, per_commitment_secret: '22'.repeat(32),
+    next_per_commitment_point: '02' + '33'.repeat(32),
+  }), /^warning: unexpected_revocation/],
+  [
+    'shutdown to a non-standard script', c => ({ type: 'shutdown', channel_id: c.channelId, scriptpubkey: '6a04deadbeef' }),
+    /^warning: bad_shutdown_script/,
+  ],
+  [
+    'closing_signed out of place',
+    c => ({ type: 'closing_signed', channel_id: c.channelId, fee_satoshis: 1_000 as never, signature: '44'.repeat(64) }),
+    /^warning: unexpected_message: closing_signed in phase normal/,
+  ],
+  ['channel_reestablish out of place', c => ({
+    type: 'channel_reestablish', channel_id: c.channelId, next_commitment_number: 1, next_revocation_number: 0,
+    your_last_per_commitment_secret: '00'.repeat(32), my_current_per_commitment_point: '02' + '55'.repeat(32),
+  }), /^warning: unexpected_message: channel_reestablish/],
 ]
 
 function addOn (c: AttackerChannel, o: { id?: number; amount?: number; cltv?: number }): PeerMessage {
-  return { type: 'update_add_htlc', channel_id: c.channelId, id: o.id ?? c.state.nextLocalHtlcId, amount_msat: (o.amount ?? 10_000_000) as Msat, payment_hash: '5a'.repeat(32), cltv_expiry: (o.cltv ?? height + 100) as never, recipient: nobody }
+  return {
+    type: 'update_add_htlc', channel_id: c.channelId, id: o.id ?? c.state.nextLocalHtlcId, amount_msat: (o.amount ?? 10_000_000) as Msat,
+    payment_hash: '5a'.repeat(32), cltv_expiry: (o.cltv ?? height + 100) as never, recipient: nobody,
+  }
 }
 
 /**
@@ -62,7 +91,9 @@ function addOn (c: AttackerChannel, o: { id?: number; amount?: number; cltv?: nu
  * its commitment_signed (the payer: the hub's commitment write is in flight; the payee: the hub's
  * revocation and commitment writes are in flight).
  */
-async function inFlight (t: Test, forger: 'payer' | 'payee', violation: (c: AttackerChannel) => PeerMessage, expect: RegExp): Promise<void> {
+async function inFlight (
+  t: Test, forger: 'payer' | 'payee', violation: (c: AttackerChannel) => PeerMessage, expect: RegExp,
+): Promise<void> {
   const [id, ch] = forger === 'payer' ? [payerId, payer] : [payeeId, payee]
   await waitFor(() => payer.settled && payee.settled, 'both attacker channels settled')
   const honestBefore = await honest.view()
@@ -84,14 +115,23 @@ async function inFlight (t: Test, forger: 'payer' | 'payee', violation: (c: Atta
   const warningAt = session.findIndex(m => m.type === 'warning')
   t.match(session[warningAt]?.type === 'warning' ? `warning: ${session[warningAt].data}` : '', expect, 'the warning names the rule')
   const afterSigned = forger === 'payer' ? session : session.slice(session.findIndex(m => m.type === 'commitment_signed') + 1)
-  t.same(afterSigned.filter(m => m.type === 'revoke_and_ack').length, 0, 'the hub\'s revoke_and_ack, held behind its write, never left in that session')
+  t.same(
+    afterSigned.filter(m => m.type === 'revoke_and_ack').length, 0,
+    'the hub\'s revoke_and_ack, held behind its write, never left in that session',
+  )
   await id.reconnect()
-  await waitFor(() => payer.settled && payee.settled && payee.incoming.some(h => h.paymentHash === inv.paymentHash), 'the payment to complete after an honest reconnect', 30_000)
+  await waitFor(
+    () => payer.settled && payee.settled && payee.incoming.some(h => h.paymentHash === inv.paymentHash),
+    'the payment to complete after an honest reconnect', 30_000,
+  )
   t.equal(payee.balanceMsat - payeeBefore, AMOUNT, 'the payee received the amount exactly once')
   t.equal(payerBefore - payer.balanceMsat, OFFERED, 'the payer paid it exactly once (amount + the hub\'s fee)')
   for (const c of [payer, payee]) {
     const row = (await hubChannels(hub)).find(r => r.channel_id === c.channelId)!
-    t.same([row.remote_msat, row.local_msat, row.htlcs], [c.balanceMsat, c.state.localCommit!.spec.toRemoteMsat, 0], `the hub agrees with the ${c === payer ? 'payer' : 'payee'}'s channel to the msat`)
+    t.same(
+      [row.remote_msat, row.local_msat, row.htlcs], [c.balanceMsat, c.state.localCommit!.spec.toRemoteMsat, 0],
+      `the hub agrees with the ${c === payer ? 'payer' : 'payee'}'s channel to the msat`,
+    )
   }
   await honest.untouched(t, honestBefore, 'after the violation')
 }

@@ -13,7 +13,10 @@
 // Throughout: the hub stays up, the honest platform and creator are untouched and keep paying.
 import t, { type Test } from 'tap'
 import path from 'node:path'
-import { MAX_FRAME_BYTES, MAX_INVOICE_CHARS, MAX_REFERENCE_CHARS, FEERATE_PER_KW_FLOOR, DEFAULT_MAX_FEERATE_PER_KW, CLTV_EXPIRY_LIMIT, DEFAULT_MAX_DUST_EXPOSURE_MSAT } from '../../protocol/limits.ts'
+import {
+  MAX_FRAME_BYTES, MAX_INVOICE_CHARS, MAX_REFERENCE_CHARS, FEERATE_PER_KW_FLOOR, DEFAULT_MAX_FEERATE_PER_KW, CLTV_EXPIRY_LIMIT,
+  DEFAULT_MAX_DUST_EXPOSURE_MSAT,
+} from '../../protocol/limits.ts'
 import type { PeerMessage } from '../../protocol/wire/index.ts'
 import type { Msat } from '../../protocol/types.ts'
 import { useBtcd } from '../helpers/btcd.ts'
@@ -30,7 +33,10 @@ const CAPACITY = 400_000
 
 const btc = await useBtcd(t)
 const dir = tempDir('adv-limits')
-const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { channels: { maxAcceptedHtlcs: MAX_ACCEPTED, htlcMinimumMsat: HTLC_MINIMUM_MSAT } } }, t)
+const hub = await startHub({
+  dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc,
+  config: { channels: { maxAcceptedHtlcs: MAX_ACCEPTED, htlcMinimumMsat: HTLC_MINIMUM_MSAT } },
+}, t)
 await fundHub(btc, hub, 3_000_000)
 const honest = await honestParties(btc, hub, dir, t)
 let height = await tipHeight(btc)
@@ -47,7 +53,9 @@ const nobody = nodeIdOf(randomKey())
 /** The attacker channel as the hub holds it: balances, HTLCs, commitment numbers. */
 async function atHub (c: AttackerChannel): Promise<unknown> {
   const r = (await hubChannels(hub)).find(x => x.channel_id === c.channelId)!
-  return { phase: r.phase, local: r.local_msat, remote: r.remote_msat, htlcs: r.htlcs, li: r.local_commitment_index, ri: r.remote_commitment_index }
+  return {
+    phase: r.phase, local: r.local_msat, remote: r.remote_msat, htlcs: r.htlcs, li: r.local_commitment_index, ri: r.remote_commitment_index,
+  }
 }
 
 const add = (o: { id?: number; amount: number; cltv?: number }): PeerMessage => ({
@@ -79,7 +87,10 @@ t.test(`recv update_add_htlc (amount below htlc_minimum_msat ${HTLC_MINIMUM_MSAT
 
 t.test(`recv update_add_htlc (one more than max_accepted_htlcs ${MAX_ACCEPTED}) on own channel`, async t => {
   const first = ch.state.nextLocalHtlcId
-  await violation(t, Array.from({ length: MAX_ACCEPTED + 1 }, (_, i) => add({ id: first + i, amount: 10_000_000 })), /^warning: too_many_htlcs: 13 HTLCs > max_accepted_htlcs 12/)
+  await violation(
+    t, Array.from({ length: MAX_ACCEPTED + 1 }, (_, i) => add({ id: first + i, amount: 10_000_000 })),
+    /^warning: too_many_htlcs: 13 HTLCs > max_accepted_htlcs 12/,
+  )
 })
 
 t.test('recv update_add_htlc (more than max_htlc_value_in_flight_msat) on own channel', async t => {
@@ -93,7 +104,9 @@ t.test('recv update_add_htlc (below the sender\'s channel reserve) on own channe
 
 t.test('recv update_add_htlc (the commitment fee no longer affordable above the reserve) on own channel', async t => {
   const reserveMsat = 1000 * Math.max(546, Math.floor(CAPACITY / 100))
-  await violation(t, [add({ amount: ch.balanceMsat - reserveMsat - 1 })], /^warning: insufficient_funds: sender balance \d+ msat cannot pay fee/)
+  await violation(
+    t, [add({ amount: ch.balanceMsat - reserveMsat - 1 })], /^warning: insufficient_funds: sender balance \d+ msat cannot pay fee/,
+  )
 })
 
 t.test(`recv update_add_htlc (cltv_expiry ≥ ${CLTV_EXPIRY_LIMIT}) on own channel`, async t => {
@@ -101,15 +114,23 @@ t.test(`recv update_add_htlc (cltv_expiry ≥ ${CLTV_EXPIRY_LIMIT}) on own chann
 })
 
 t.test(`recv update_fee (below the floor, ${FEERATE_PER_KW_FLOOR - 1} sat/kw) on own channel`, async t => {
-  await violation(t, [{ type: 'update_fee', channel_id: ch.channelId, feerate_per_kw: FEERATE_PER_KW_FLOOR - 1 }], /^warning: fee_out_of_range: feerate_per_kw 252 outside/)
+  await violation(
+    t, [{ type: 'update_fee', channel_id: ch.channelId, feerate_per_kw: FEERATE_PER_KW_FLOOR - 1 }],
+    /^warning: fee_out_of_range: feerate_per_kw 252 outside/,
+  )
 })
 
 t.test(`recv update_fee (above the ceiling, ${DEFAULT_MAX_FEERATE_PER_KW + 1} sat/kw) on own channel`, async t => {
-  await violation(t, [{ type: 'update_fee', channel_id: ch.channelId, feerate_per_kw: DEFAULT_MAX_FEERATE_PER_KW + 1 }], /^warning: fee_out_of_range: feerate_per_kw 250001 outside/)
+  await violation(
+    t, [{ type: 'update_fee', channel_id: ch.channelId, feerate_per_kw: DEFAULT_MAX_FEERATE_PER_KW + 1 }],
+    /^warning: fee_out_of_range: feerate_per_kw 250001 outside/,
+  )
 })
 
 t.test('recv update_fee (from the side that does not pay the fee) on a hub-funded channel', async t => {
-  await violation(t, [{ type: 'update_fee', channel_id: payee.channelId, feerate_per_kw: 1_000 }], /^warning: fee_update_not_funder/, [payeeId, payee])
+  await violation(
+    t, [{ type: 'update_fee', channel_id: payee.channelId, feerate_per_kw: 1_000 }], /^warning: fee_update_not_funder/, [payeeId, payee],
+  )
 })
 
 /** Offers HTLCs through the attacker's own machine; resolves with how each ended at the attacker:
@@ -123,22 +144,34 @@ async function offered (amounts: Array<{ amount: number; cltv: number }>): Promi
     await ch.pay({ amountMsat: o.amount, paymentHash: '6b'.repeat(32), cltvExpiry: o.cltv, recipient: nobody })
     if (ch.state.nextLocalHtlcId === before + 1) ids.push(before)
   }
-  const failed = (id: number): string | undefined => { const e = ch.events.slice(from).find(e => e.type === 'htlc_failed' && e.id === id); return e?.type === 'htlc_failed' ? e.reason : undefined }
+  const failed = (id: number): string | undefined => {
+    const e = ch.events.slice(from).find(e => e.type === 'htlc_failed' && e.id === id);
+    return e?.type === 'htlc_failed' ? e.reason : undefined
+  }
   await waitFor(() => ids.every(id => failed(id) !== undefined) && ch.settled, 'every HTLC failed back', 30_000)
   return ids.map(id => failed(id)!)
 }
 
 t.test('recv update_add_htlc (cltv_expiry too soon for the hub\'s window) on own channel: committed, then failed back', async t => {
   const before = ch.balanceMsat
-  t.same(await offered([{ amount: 10_000_000, cltv: height + 5 }]), ['expiry_too_soon'], 'failed back: expiry_too_soon (the channel\'s minimum delta)')
-  t.same(await offered([{ amount: 10_000_000, cltv: height + 30 }]), ['expiry_too_soon'], 'failed back: expiry_too_soon (less than the hub\'s delta + the payee\'s window)')
+  t.same(
+    await offered([{ amount: 10_000_000, cltv: height + 5 }]), ['expiry_too_soon'],
+    'failed back: expiry_too_soon (the channel\'s minimum delta)',
+  )
+  t.same(
+    await offered([{ amount: 10_000_000, cltv: height + 30 }]), ['expiry_too_soon'],
+    'failed back: expiry_too_soon (less than the hub\'s delta + the payee\'s window)',
+  )
   t.equal(ch.balanceMsat, before, 'the attacker\'s balance is back, to the msat')
   t.equal((await atHub(ch) as { htlcs: number }).htlcs, 0, 'no HTLC left at the hub')
 })
 
 t.test('recv update_add_htlc (cltv_expiry too far in the future) on own channel: committed, then failed back', async t => {
   const before = ch.balanceMsat
-  t.same(await offered([{ amount: 10_000_000, cltv: height + 3_000 }]), ['incorrect_cltv_expiry'], 'failed back: incorrect_cltv_expiry (beyond the hub\'s maximum delta)')
+  t.same(
+    await offered([{ amount: 10_000_000, cltv: height + 3_000 }]), ['incorrect_cltv_expiry'],
+    'failed back: incorrect_cltv_expiry (beyond the hub\'s maximum delta)',
+  )
   t.equal(ch.balanceMsat, before, 'the attacker\'s balance is back, to the msat')
 })
 
@@ -164,10 +197,14 @@ async function badFrame (t: Test, text: string, expect: RegExp): Promise<void> {
 }
 
 const rawAdd = (amount: string, extra = ''): string =>
-  `{"type":"update_add_htlc","channel_id":"${ch.channelId}","id":${ch.state.nextLocalHtlcId},"amount_msat":${amount},"payment_hash":"${'5a'.repeat(32)}","cltv_expiry":${height + 100},"recipient":"${nobody}"${extra}}`
+  `{"type":"update_add_htlc","channel_id":"${ch.channelId}","id":${ch.state.nextLocalHtlcId},"amount_msat":${amount},` +
+  `"payment_hash":"${'5a'.repeat(32)}","cltv_expiry":${height + 100},"recipient":"${nobody}"${extra}}`
 
 for (const [name, amount, expect] of [
-  ['2^53 msat (one past the largest safe integer)', '9007199254740992', /^invalid_field: update_add_htlc\.amount_msat: must be an integer \(got 9007199254740992\)/],
+  [
+    '2^53 msat (one past the largest safe integer)', '9007199254740992',
+    /^invalid_field: update_add_htlc\.amount_msat: must be an integer \(got 9007199254740992\)/,
+  ],
   ['2^64 msat', '18446744073709551616', /^invalid_field: update_add_htlc\.amount_msat:/],
   ['1e400 msat', '1e400', /^invalid_field: update_add_htlc\.amount_msat:/],
   ['a negative amount', '-1000', /^invalid_field: update_add_htlc\.amount_msat: must be ≥ /],
@@ -178,10 +215,19 @@ for (const [name, amount, expect] of [
 }
 
 t.test('recv update_add_htlc (metadata past its limits) on own channel: refused at the wire', async t => {
-  await badFrame(t, rawAdd('10000', `,"metadata":{"reference":"${'r'.repeat(MAX_REFERENCE_CHARS + 1)}"}`), /^invalid_field: update_add_htlc\.metadata\.reference: must be at most 128 characters/)
-  await badFrame(t, rawAdd('10000', `,"metadata":{"invoice":"${'q'.repeat(MAX_INVOICE_CHARS + 1)}"}`), /^invalid_field: update_add_htlc\.metadata\.invoice: must be at most 2048 characters/)
+  await badFrame(
+    t, rawAdd('10000', `,"metadata":{"reference":"${'r'.repeat(MAX_REFERENCE_CHARS + 1)}"}`),
+    /^invalid_field: update_add_htlc\.metadata\.reference: must be at most 128 characters/,
+  )
+  await badFrame(
+    t, rawAdd('10000', `,"metadata":{"invoice":"${'q'.repeat(MAX_INVOICE_CHARS + 1)}"}`),
+    /^invalid_field: update_add_htlc\.metadata\.invoice: must be at most 2048 characters/,
+  )
   await badFrame(t, rawAdd('10000', ',"metadata":{"owner":"mallory"}'), /^invalid_field: update_add_htlc\.metadata/)
-  await badFrame(t, `{"type":"error","channel_id":"${ch.channelId}","data":"${'e'.repeat(1_025)}"}`, /^invalid_field: error\.data: must be at most 1024 characters/)
+  await badFrame(
+    t, `{"type":"error","channel_id":"${ch.channelId}","data":"${'e'.repeat(1_025)}"}`,
+    /^invalid_field: error\.data: must be at most 1024 characters/,
+  )
 })
 
 t.test('a frame past 64 KiB is refused before it is parsed: the connection closes with 1009', async t => {

@@ -30,7 +30,9 @@ const HUB_TO_SELF_DELAY = 6
 
 const btc = await useBtcd(t)
 const dir = tempDir('adv-reestablish')
-const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { channels: { toSelfDelay: HUB_TO_SELF_DELAY } } }, t)
+const hub = await startHub(
+  { dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { channels: { toSelfDelay: HUB_TO_SELF_DELAY } } }, t,
+)
 await fundHub(btc, hub, 5_000_000)
 const honest = await honestParties(btc, hub, dir, t)
 let height = await tipHeight(btc)
@@ -93,7 +95,10 @@ t.test('recv channel_reestablish (next_commitment_number it cannot prove) on a c
   t.notOk(await isConfirmed(btc, success.txid), 'the payee never claims the HTLC on-chain: the hub timed it out first')
   const htlcOutpoints = (await confirmedSince(btc, start)).filter(x => x.tx.inputs.some(i => i.txid === commitment.txid))
   t.same(htlcOutpoints.map(x => x.tx.txid), [], 'nothing spends the payee\'s commitment: it never confirmed')
-  t.equal(await paidTo(btc, [ch.toRemoteScript, payee.walletScript], start), 0, 'the payee got nothing on-chain (its balance in the channel was 0)')
+  t.equal(
+    await paidTo(btc, [ch.toRemoteScript, payee.walletScript], start), 0,
+    'the payee got nothing on-chain (its balance in the channel was 0)',
+  )
 
   t.equal(hub.lines.slice(hubLinesBefore).filter(l => l.event === 'fatal').length, 0, 'the hub stays up')
   await honest.untouched(t, before, 'after the lie')
@@ -114,7 +119,9 @@ async function usedChannel (): Promise<{ a: Attacker; ch: AttackerChannel }> {
 }
 
 /** The attacker reconnects and sends `lie` in place of its channel_reestablish; resolves with the hub's answer. */
-async function lieOnReconnect (a: Attacker, ch: AttackerChannel, lie: (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => PeerMessage): Promise<string> {
+async function lieOnReconnect (
+  a: Attacker, ch: AttackerChannel, lie: (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => PeerMessage,
+): Promise<string> {
   ch.tamper = msg => msg.type === 'channel_reestablish' ? lie(msg) : msg
   const seen = ch.notices().length
   await a.reconnect()
@@ -124,9 +131,19 @@ async function lieOnReconnect (a: Attacker, ch: AttackerChannel, lie: (m: Extrac
 }
 
 for (const [name, lie, expect] of [
-  ['a forged your_last_per_commitment_secret', (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => ({ ...m, your_last_per_commitment_secret: '42'.repeat(32) }), /^error: peer_lying: your_last_per_commitment_secret is not our secret/],
-  ['a next_revocation_number it cannot prove', (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => ({ ...m, next_revocation_number: m.next_revocation_number + 3, your_last_per_commitment_secret: '42'.repeat(32) }), /^error: peer_lying: next_revocation_number \d+ > \d+ without a valid secret/],
-  ['numbers below the hub\'s: it claims to have lost state', (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => ({ ...m, next_commitment_number: m.next_commitment_number - 1 }), /^error: peer_behind: next_commitment_number/],
+  [
+    'a forged your_last_per_commitment_secret',
+    (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => ({ ...m, your_last_per_commitment_secret: '42'.repeat(32) }),
+    /^error: peer_lying: your_last_per_commitment_secret is not our secret/,
+  ],
+  ['a next_revocation_number it cannot prove', (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => ({
+    ...m, next_revocation_number: m.next_revocation_number + 3, your_last_per_commitment_secret: '42'.repeat(32),
+  }), /^error: peer_lying: next_revocation_number \d+ > \d+ without a valid secret/],
+  [
+    'numbers below the hub\'s: it claims to have lost state',
+    (m: Extract<PeerMessage, { type: 'channel_reestablish' }>) => ({ ...m, next_commitment_number: m.next_commitment_number - 1 }),
+    /^error: peer_behind: next_commitment_number/,
+  ],
 ] as const) {
   t.test(`recv channel_reestablish (${name}) on own channel: the hub fails it and closes with its latest commitment`, async t => {
     const before = await honest.view()
@@ -142,7 +159,10 @@ t.test('recv channel_reestablish (next_commitment_number it cannot prove) on a h
   const before = await honest.view()
   const a = await connectAttacker()
   const ch = await a.hubFundedChannel(btc)
-  t.match(await lieOnReconnect(a, ch, m => ({ ...m, next_commitment_number: m.next_commitment_number + 5 })), /^warning: we_may_be_behind: next_commitment_number/, 'a warning: the claim changes nothing')
+  t.match(
+    await lieOnReconnect(a, ch, m => ({ ...m, next_commitment_number: m.next_commitment_number + 5 })),
+    /^warning: we_may_be_behind: next_commitment_number/, 'a warning: the claim changes nothing',
+  )
   a.close()
   const row = (await hubChannels(hub)).find(r => r.channel_id === ch.channelId)!
   t.equal(row.phase, 'normal', 'the channel is still normal at the hub (its peer is away)')

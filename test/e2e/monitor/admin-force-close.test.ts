@@ -50,12 +50,20 @@ t.test('e2e monitor: the hub operator force-closes a channel (admin API); both s
   const commitFee = Math.floor(724 * feerate / 1000)
   const platformSat = Math.floor(pc.localMsat / 1000) - commitFee
   const hubSat = Math.floor(pc.remoteMsat / 1000)
-  t.same(outs.slice().sort((a, b) => a - b), [platformSat, hubSat].sort((a, b) => a - b), `outputs = hub balance, platform balance − commitment fee (${commitFee} sat)`)
+  t.same(
+    outs.slice().sort((a, b) => a - b), [platformSat, hubSat].sort((a, b) => a - b),
+    `outputs = hub balance, platform balance − commitment fee (${commitFee} sat)`,
+  )
   const channels = await admin(hub, '/channels')
-  const view = (channels.body as Array<{ channel_id: string; phase: string; onchain: { forceClosing?: string } | null }>).find(c => c.channel_id === pc.channelId)
+  const view = (channels.body as Array<{
+    channel_id: string; phase: string; onchain: { forceClosing?: string } | null
+  }>).find(c => c.channel_id === pc.channelId)
   t.equal(view?.phase, 'failed', 'the admin view shows the channel failed')
   t.ok(view?.onchain?.forceClosing !== undefined, '... and force-closing')
 
-  await checkForceCloseSweeps(t, btc, hub, platform, commit, { clientSat: platformSat, hubSat, clientBefore: platformBefore, hubBefore, clientToLocalDelay: HUB_TO_SELF_DELAY })
+  await checkForceCloseSweeps(
+    t, btc, hub, platform, commit,
+    { clientSat: platformSat, hubSat, clientBefore: platformBefore, hubBefore, clientToLocalDelay: HUB_TO_SELF_DELAY },
+  )
   t.equal(await findSpend(btc, pc.fundingTxid!, undefined, commit.height + 1), undefined, 'nothing else spent the funding')
 })

@@ -66,7 +66,9 @@ t.test('scenario 20: silent sockets from many addresses: at most maxUnauthentica
   t.teardown(() => { c.ws.terminate() })
   await c.authenticate(newKey())
   t.pass('a client from a fresh address connects and authenticates')
-  t.same(hub.preRequest.closed, { per_ip: 0, overall: 40 - 16 + 1, timeout: 0 }, 'closed by the overall cap, the client\'s socket counted too')
+  t.same(
+    hub.preRequest.closed, { per_ip: 0, overall: 40 - 16 + 1, timeout: 0 }, 'closed by the overall cap, the client\'s socket counted too',
+  )
 })
 
 t.test('scenario 20: a socket that sends no request, or never finishes it, is closed at the handshake timeout', async t => {
