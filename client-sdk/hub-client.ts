@@ -27,9 +27,12 @@ import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentIn
 import { ClientError, type ClientFailureCause, type ClientFailureReason } from './errors.ts'
 import {
   clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs,
-  requestChannelArgs, untilReestablishedArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
+  requestChannelArgs, spliceInArgs, spliceOutArgs, untilReestablishedArgs, untilSpliceLockedArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
 } from './options.ts'
 import { closingAwaits, openingProgress, openingStalled, seconds, unlessStalled, withinTime } from './waits.ts'
+import { runSplice, untilLocked, type SpliceEvents, type SpliceLockedInfo, type SpliceResult } from './splices.ts'
+import type { SpliceProgress } from '../host/channel/index.ts'
+import { addressScript } from '../host/wallet/address.ts'
 
 export interface ChannelInfo {
   channelId: ChannelId
@@ -97,7 +100,7 @@ export type ForceCloseResult =
  *  channel stopped on a failed write (restart the client). */
 export type ForceCloseRefusal = 'unknown_channel' | 'we_are_behind' | 'closing' | 'stopped'
 
-export type HubClientEvents = {
+export type HubClientEvents = SpliceEvents & {
   // Delivered at least once, across crashes, until every listener returned (or the promise it
   // returned resolved); de-duplicate by `id`. Register listeners before connect(): undelivered events
   // of an earlier run are delivered when it starts.
@@ -177,6 +180,8 @@ export class HubClient extends Emitter<HubClientEvents> {
       warn: w => this.emit('warning', w),
       persisted: (id, updates) => { this.monitoring?.persisted(id, updates) },
       carry: (id, monitor) => this.book.carry(id, monitor),
+      respondSplice: () => opts.acceptHubSplices ? { accept: true } : { accept: false, reason: 'this client takes no splices from the hub' },
+      spliceProgress: (ch, p) => { this.onSpliceProgress(ch, p) },
     })
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
@@ -424,6 +429,83 @@ export class HubClient extends Emitter<HubClientEvents> {
       stalled: idleMs => openingStalled('openChannel', ch.driver.state, { tipHeight: this.channelSet.tipHeight, connected: this.link.connected, idleMs }),
       abandon: () => off(),
     })
+  }
+
+  /**
+   * Pays `amountSat` of our channel balance to `address` on-chain without closing the channel (a
+   * splice-out): the fee comes out of the balance too. Resolves once both sides signed the splice
+   * transaction and it is broadcast (the channel carries payments again from then on); it becomes the
+   * channel's funding after its confirmations (untilSpliceLocked, or the splice_locked event). Rejects
+   * with a ClientError: no_channel, splice_refused (its cause says which rule), splice_aborted (the
+   * hub refused, or the connection dropped first), hub_not_responding (nothing moved for `timeoutMs`,
+   * default progressTimeoutMs, naming what it waited for).
+   */
+  async spliceOut (args: { amountSat: number; address: string; feerateSatPerKw?: number; channelId?: string; timeoutMs?: number }): Promise<SpliceResult> {
+    const a = parseArgs(spliceOutArgs, args, 'spliceOut')
+    const script = addressScript(a.address)
+    if (!script.ok) throw new TypeError(`spliceOut.address: ${script.error}`)
+    const ch = this.spliceChannel('spliceOut', a.channelId)
+    return await runSplice(this.spliceHost(), 'spliceOut', ch, { kind: 'out', amountSat: a.amountSat, script: script.value },
+      a.feerateSatPerKw ?? this.opts.spliceFeeratePerKw, a.timeoutMs ?? this.opts.progressTimeoutMs)
+  }
+
+  /**
+   * Adds `amountSat` from our wallet to our channel balance (a splice-in): confirmed coins, their
+   * change back to the wallet; the wallet's coins pay the fee. Resolves and rejects as spliceOut(),
+   * and with insufficient_funds when the wallet's spendable coins cannot pay the amount and the fee.
+   */
+  async spliceIn (args: { amountSat: number; feerateSatPerKw?: number; channelId?: string; timeoutMs?: number }): Promise<SpliceResult> {
+    const a = parseArgs(spliceInArgs, args, 'spliceIn')
+    const ch = this.spliceChannel('spliceIn', a.channelId)
+    return await runSplice(this.spliceHost(), 'spliceIn', ch, { kind: 'in', amountSat: a.amountSat },
+      a.feerateSatPerKw ?? this.opts.spliceFeeratePerKw, a.timeoutMs ?? this.opts.progressTimeoutMs)
+  }
+
+  /** Resolves once splice `txid` is its channel's funding (its confirmations on our node, and
+   *  splice_locked both ways). Rejects with a ClientError: no_channel (no channel knows the txid),
+   *  splice_not_confirmed (the tip did not move for `timeoutMs`), hub_not_responding (the hub's
+   *  splice_locked did not come), splice_aborted (replaced, or the channel ended). */
+  async untilSpliceLocked (args: { txid: string; timeoutMs?: number }): Promise<SpliceLockedInfo> {
+    const a = parseArgs(untilSpliceLockedArgs, args, 'untilSpliceLocked')
+    return await untilLocked(this.spliceHost(), this.channelSet.channels(), a.txid as Txid, a.timeoutMs ?? this.opts.progressTimeoutMs)
+  }
+
+  /** The channel a splice call runs on: the named one, or the open, connected one with the most of our
+   *  balance. */
+  private spliceChannel (operation: 'spliceOut' | 'spliceIn', channelId: string | undefined): ClientChannel {
+    if (channelId !== undefined) {
+      const ch = this.channelSet.get(channelId)
+      if (ch === undefined) throw new ClientError(operation, 'no_channel', `no channel ${channelId}`)
+      if (ch.driver.state.phase !== 'normal' || ch.driver.state.link !== 'up') {
+        throw new ClientError(operation, 'no_channel', `channel ${channelId} is ${ch.driver.state.phase} (link ${ch.driver.state.link}): only an open, connected channel splices`)
+      }
+      return ch
+    }
+    const ch = this.payingChannel()
+    if (ch === undefined) throw new ClientError(operation, 'no_channel', `no channel with the hub is open and connected${this.link.connected ? '' : ' (not connected to the hub)'}`)
+    return ch
+  }
+
+  private spliceHost () {
+    return {
+      on: <K extends keyof SpliceEvents>(event: K, fn: (...args: SpliceEvents[K]) => void) => this.on(event, fn as never),
+      splice: (ch: ClientChannel, wish: Parameters<ChannelSet['splice']>[1], feeratePerKw: number) => this.channelSet.splice(ch, wish, feeratePerKw),
+      connected: () => this.link.connected,
+      tipHeight: () => this.channelSet.tipHeight,
+    }
+  }
+
+  /** A splice moved (host/channel/splicing.ts): the SDK's splice events. */
+  private onSpliceProgress (ch: ClientChannel, p: SpliceProgress): void {
+    const channelId = ch.driver.channelId
+    switch (p.kind) {
+      case 'negotiated': this.emit('splice_negotiated', { channelId, txid: p.txid, capacitySat: p.capacitySat, contributionSat: p.contributionSat, feeSat: p.feeSat }); break
+      case 'signed': this.emit('splice_signed', { channelId, txid: p.txid }); break
+      case 'confirmed': this.emit('splice_confirmed', { channelId, txid: p.txid, depth: p.depth }); break
+      case 'locked': this.emit('splice_locked', { channelId, txid: p.txid, capacitySat: p.capacitySat }); break
+      case 'aborted': this.emit('splice_aborted', { channelId, reason: p.reason, byPeer: p.byPeer }); break
+      case 'broadcast': if (!p.ok) this.emit('warning', `splice ${p.txid}: broadcast refused: ${p.detail ?? ''}`); break
+    }
   }
 
   /** A BOLT #11 invoice (lnbcrt…) signed by our node key; its preimage is stored before it is returned. */

@@ -137,6 +137,10 @@ export class Splicing<C extends SpliceChannel> {
         return
       case 'command_failed':
         if (ev.command === 'splice' || ev.command === 'splice_rbf' || ev.command === 'splice_respond') this.opts.wallet.unreserve(ch.driver.state.channelId)
+        // Our request refused once the channel got to it (the peer became the quiescence initiator
+        // first, or the balances moved): it ended. (A refused splice_respond ends with tx_abort, which
+        // reports splice_aborted itself.)
+        if (ev.command === 'splice' || ev.command === 'splice_rbf') this.progress(ch, { kind: 'aborted', reason: `${ev.error.reason}: ${ev.error.detail}`, byPeer: false })
         return
       case 'channel_failed': this.clearTimer(ch); return
       default:

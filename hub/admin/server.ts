@@ -17,6 +17,12 @@
 //   POST /channels/force-close  {channel_id}          fail the channel, then its monitor broadcasts our
 //                                                      latest commitment → {ok, broadcast}; 409 when it
 //                                                      must not (we lost state) or is closing already
+//   POST /channels/splice-in   {channel_id, amount_sat}   top-up: the hub splices amount_sat of its wallet
+//                                 into its side of the channel; answers once both sides signed →
+//                                 {channel_id, txid, amount_sat, fee_sat, capacity_sat}; 409 refused or
+//                                 ended (why), 504 not signed within splices.topUpTimeoutMs
+//   GET  /splices               [{channel_id, peer, kind: out|in|topup, txid, amount_sat, fee_sat,
+//                                 capacity_sat, depth, locked}]   splices since the hub started
 //   POST /regtest/mine          {blocks}               managed regtest node only: mines `blocks` blocks with
 //                                                      the mempool's transactions; their coinbases pay the hub's
 //                                                      wallet → {blocks, tip, coinbase_address}
@@ -43,6 +49,9 @@ export interface AdminHandlers {
   close (channelId: string, allowDustTrim: boolean): Promise<{ status: number; body: unknown }>
   /** Fail the channel and broadcast our latest commitment (hub/channels/monitoring.ts forceClose). */
   forceClose? (channelId: string): Promise<{ status: number; body: unknown }>
+  /** Top-up: splice hub funds into a channel (hub/channels/splicing.ts topUp). */
+  spliceIn? (channelId: string, amountSat: number): Promise<{ status: number; body: unknown }>
+  splices? (): unknown
   mine? (blocks: number): Promise<unknown>
   faucet (address: string, amountSat: number, confirm: boolean): Promise<{ status: number; body: unknown }>
 }
@@ -56,6 +65,11 @@ const openBody = z.strictObject({
 const channelIdField = z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 32 bytes of lowercase hex' })
 const closeBody = z.strictObject({ channel_id: channelIdField, allow_dust_trim: z.boolean().optional() })
 const forceCloseBody = z.strictObject({ channel_id: channelIdField })
+const spliceInBody = z.strictObject({
+  channel_id: channelIdField,
+  amount_sat: z.number({ error: 'must be a number of satoshis' }).int({ error: 'must be an integer number of satoshis' })
+    .min(1, { error: 'must be at least 1 sat' }).max(MAX_FUNDING_SATOSHIS, { error: `must be at most ${MAX_FUNDING_SATOSHIS} sat (MAX_FUNDING_SATOSHIS)` }),
+})
 /** Blocks one mine request may ask for: a regtest chain grows by them, and btcd mines them one by one. */
 const MAX_BLOCKS_PER_REQUEST = 1_000
 const mineBody = z.strictObject({ blocks: z.number().int().min(1).max(MAX_BLOCKS_PER_REQUEST) })
@@ -132,6 +146,13 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
         const r = await h.forceClose(b.channel_id)
         return send(res, r.status, r.body)
       }
+      case 'POST /channels/splice-in': {
+        if (h.spliceIn === undefined) return send(res, 404, { error: `no route ${route}` })
+        const b = parse(spliceInBody, await readJson(req))
+        const r = await h.spliceIn(b.channel_id, b.amount_sat)
+        return send(res, r.status, r.body)
+      }
+      case 'GET /splices': return send(res, 200, h.splices?.() ?? [])
       case 'POST /regtest/mine': {
         if (h.mine === undefined) return send(res, 409, { error: 'mining is only available with the managed regtest node' })
         const b = parse(mineBody, await readJson(req))

@@ -70,6 +70,8 @@ export interface ChannelManagerOptions {
 export interface ChannelListener {
   event (ch: ManagedChannel, event: ChannelEvent): void
   broadcastFunding? (ch: ManagedChannel, txid: Txid): void
+  /** A complete splice transaction, stored: broadcast it (hub/channels/splicing.ts). */
+  broadcastSplice? (ch: ManagedChannel, txid: Txid, tx: string): void
   /** A channel was dropped: unfunded (peer disconnected before funding was signed), refused, or
    *  abandoned (its funding never showed up as agreed). */
   forgotten? (ch: ManagedChannel): void
@@ -205,7 +207,7 @@ export class ChannelManager implements SessionHandler {
       pushMsat: 0 as Msat,
       feeratePerKw: this.opts.config.channels.feeratePerKw,
       limits: this.limits(fundingSat),
-      policy: defaultPolicy({ zeroConfOwnFunding: this.opts.config.channels.zeroConf }),
+      policy: defaultPolicy({ zeroConfOwnFunding: this.opts.config.channels.zeroConf, spliceMinimumDepth: this.opts.config.splices.minimumDepth }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
     })
@@ -234,7 +236,7 @@ export class ChannelManager implements SessionHandler {
       chainHash: this.opts.chainHash,
       minimumDepth: this.opts.config.channels.minimumDepth,
       limits: this.limits(msg.funding_satoshis, msg.dust_limit_satoshis),
-      policy: defaultPolicy({ fundingTimeoutBlocks: this.opts.config.channels.fundingTimeoutBlocks }),
+      policy: defaultPolicy({ fundingTimeoutBlocks: this.opts.config.channels.fundingTimeoutBlocks, spliceMinimumDepth: this.opts.config.splices.minimumDepth }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
     }, msg)
@@ -270,6 +272,7 @@ export class ChannelManager implements SessionHandler {
       persist: req => ch.writer.persist(req),
       send: msg => { this.index(ch); this.opts.session(peer)?.send(msg) },
       broadcastFunding: txid => { for (const l of this.listeners) l.broadcastFunding?.(ch, txid) },
+      broadcastSplice: (txid, tx) => { for (const l of this.listeners) l.broadcastSplice?.(ch, txid, tx) },
       disconnect: () => { this.opts.session(peer)?.disconnect('channel protocol violation') },
       // One commitment_signed per event-loop turn: every message read in this turn joins it.
       defer: fn => { setImmediate(fn) },
