@@ -9,7 +9,7 @@ import { addOutcome, type AddOutcome } from '../protocol/channel/add-outcome.ts'
 import { amountToOffer, type FeePolicy } from '../protocol/forwarding.ts'
 import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { closingTrims, committedIncoming, isSettled, offeredHtlcs, offersPayment, type ChannelEvent, type Phase } from '../protocol/channel/index.ts'
+import { closingTrims, committedIncoming, isSettled, offeredHtlcs, offersPayment, quiescence, type ChannelEvent, type Phase } from '../protocol/channel/index.ts'
 import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
@@ -625,7 +625,8 @@ export class HubClient extends Emitter<HubClientEvents> {
    * - added: the HTLC is on its way (a disconnect before it is signed hands it back: add_rolled_back);
    * - refused while the link is down: offered again once the channel reestablishes (toRetry);
    * - refused for a cap our HTLCs in flight hold (HELD_BY_IN_FLIGHT): offered again once one of them
-   *   has settled (offerOnceRoom; after a restart, recoverPayments offers it);
+   *   has settled (offerWhen; after a restart, recoverPayments offers it);
+   * - refused because a splice holds the channel quiescent: offered again once it ended (offerWhen);
    * - refused otherwise: it never left, so the payment fails now;
    * - not stepped (the driver stopped: its store failed): offered again after a restart (recoverPayments).
    */
@@ -649,7 +650,14 @@ export class HubClient extends Emitter<HubClientEvents> {
       const holding = offeredHtlcIds(ch)
       if (HELD_BY_IN_FLIGHT.has(e.reason) && holding.size > 0) {
         this.awaitingRoom.add(paymentHash)
-        this.track(this.offerOnceRoom(ch, paymentHash, holding))
+        this.track(this.offerWhen(ch, paymentHash, () => [...holding].some(id => !offeredHtlcIds(ch).has(id))))
+        return
+      }
+      // A splice is being negotiated on the channel (quiescence): offered again once it is signed or
+      // abandoned, within the payment's timeout like any wait.
+      if (e.reason === 'channel_quiescent') {
+        this.awaitingRoom.add(paymentHash)
+        this.track(this.offerWhen(ch, paymentHash, () => quiescence(ch.driver.state) === 'none'))
         return
       }
       await this.settleFailed(paymentHash, e.reason === 'insufficient_funds' || e.reason === 'reserve' ? 'insufficient_balance' : 'temporary_channel_failure', `${e.reason}: ${e.detail}`)
@@ -658,15 +666,11 @@ export class HubClient extends Emitter<HubClientEvents> {
     }
   }
 
-  /** A payment refused for a cap the HTLCs `holding` hold: offered again once one of them is gone
-   *  from the channel (its removal irrevocably committed), or the channel left `normal` (the offer
-   *  then gets the channel's final answer). A client that stops first leaves it pending: the next
-   *  start offers it (recoverPayments). */
-  private async offerOnceRoom (ch: ClientChannel, paymentHash: string, holding: ReadonlySet<number>): Promise<void> {
-    const freed = (): boolean => {
-      const now = offeredHtlcIds(ch)
-      return [...holding].some(id => !now.has(id))
-    }
+  /** A payment refused for what will pass (a cap the HTLCs in flight hold: once one of them is gone
+   *  from the channel, its removal irrevocably committed; a splice's quiescence: once it ended): offered
+   *  again once `freed()`, or the channel left `normal` (the offer then gets the channel's final
+   *  answer). A client that stops first leaves it pending: the next start offers it (recoverPayments). */
+  private async offerWhen (ch: ClientChannel, paymentHash: string, freed: () => boolean): Promise<void> {
     do {
       await new Promise<void>(resolve => {
         const timer = setTimeout(() => { off(); resolve() }, 100)
