@@ -71,6 +71,9 @@ export interface DriverPorts {
   disconnect (): void
   /** An event of the channel. Called synchronously; must not wait for this driver. */
   emit (event: ChannelEvent, state: ChannelState): void
+  /** Every step's states before and after, synchronously, before its effects run (a host that
+   *  follows something no event reports, such as the end of a splice's quiescence). Must not wait. */
+  stepped? (before: ChannelState, after: ChannelState): void
   /** The driver stopped because a persist failed (or a step threw). Called once. */
   stopped? (error: unknown, state: ChannelState): void
   /** Runs `fn` later, after the inputs that arrive in the current turn (autoSign batching). Hosts
@@ -285,6 +288,7 @@ export class ChannelDriver {
     const r = this.stepFn(this.current, input, this.signer)
     this.current = r.state
     observe?.(before, r.state, r.effects)
+    this.ports.stepped?.(before, r.state)
     this.execute(r.effects)
   }
 

@@ -23,7 +23,7 @@
 // to channels whose state depends on the height (HTLCs in flight); the others get the height when
 // they next run. Sessions that open before ready() (the transport listens while the hub is still
 // starting) are held and handled, in order, once the hub is ready.
-import { acceptFromSeed, channelIdFromFunding, hasInFlight, openFromSeed, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
+import { acceptFromSeed, channelIdFromFunding, hasInFlight, openFromSeed, quiescence, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
 import { abandonedChannelOps, ChannelDriver, ChannelWriter, loadStoredChannels, type ChannelWriteHost } from '../../host/channel/index.ts'
 import type { SideLimits } from '../../protocol/keys/channel.ts'
@@ -75,6 +75,9 @@ export interface ChannelListener {
   /** A channel was dropped: unfunded (peer disconnected before funding was signed), refused, or
    *  abandoned (its funding never showed up as agreed). */
   forgotten? (ch: ManagedChannel): void
+  /** The channel's quiescence for a splice ended (signed, or abandoned: tx_abort both ways, the link
+   *  down): HTLCs may be added to it again. */
+  quiescenceEnded? (ch: ManagedChannel): void
   /** A peer's session opened (after its channels were told the link is up). */
   peerOnline? (peer: NodeId): void
   peerOffline? (peer: NodeId): void
@@ -276,6 +279,11 @@ export class ChannelManager implements SessionHandler {
       disconnect: () => { this.opts.session(peer)?.disconnect('channel protocol violation') },
       // One commitment_signed per event-loop turn: every message read in this turn joins it.
       defer: fn => { setImmediate(fn) },
+      stepped: (before, after) => {
+        if (before.splice !== after.splice && quiescence(before) !== 'none' && quiescence(after) === 'none') {
+          for (const l of this.listeners) l.quiescenceEnded?.(ch)
+        }
+      },
       emit: (event, state) => {
         this.index(ch)
         if (event.type === 'channel_failed' || event.type === 'closing_agreed' || event.type === 'channel_ready') {

@@ -10,7 +10,7 @@
 //
 // A payee's channel that is quiescent (BOLT #2: a splice is being negotiated and signed; no HTLC may be
 // added until it ends) holds the payment like an offline payee, for at most router.holdMs: it is
-// forwarded once the splice is signed or abandoned (splice_signed, splice_aborted), so payments keep
+// forwarded once quiescence ends (the splice signed or abandoned: quiescenceEnded), so payments keep
 // flowing through a splice instead of failing for the seconds it takes.
 //
 // How long a payee may hold a forwarded HTLC (config router.maxHoldBlocks). BOLT #2: "For simplicity,
@@ -82,9 +82,6 @@ export class Router implements ChannelListener {
       case 'add_rolled_back': return this.rolledBack(ch, e.htlc, e.violation !== undefined)
       case 'channel_ready':
       case 'reestablished':
-      // Quiescence ended: HTLCs may be added again.
-      case 'splice_signed':
-      case 'splice_aborted':
         this.retryHeld(ch.peer)
         this.retryUnsent(ch)
         return
@@ -94,6 +91,12 @@ export class Router implements ChannelListener {
   }
 
   peerOnline (peer: NodeId): void { this.retryHeld(peer) }
+
+  /** A splice's quiescence ended: what waited for the channel goes now. */
+  quiescenceEnded (ch: ManagedChannel): void {
+    this.retryHeld(ch.peer)
+    this.retryUnsent(ch)
+  }
 
   // ── on-chain outcomes (the chain monitor of the downstream channel, channels/monitoring.ts) ──
 
