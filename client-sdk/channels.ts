@@ -103,6 +103,8 @@ export class ChannelSet {
   /** Every channel's writes: the group-committed store, watched by SignDefer, carrying the PaymentBook's records. */
   private readonly writes: ChannelWriteHost
   private readonly splicing: Splicing<ClientChannel>
+  /** Each splice transaction's broadcast, once handed to our node (spliceOut/spliceIn wait for it). */
+  private readonly spliceBroadcasts = new Map<string, Promise<void>>()
 
   constructor (
     private readonly store: Store,
@@ -183,6 +185,9 @@ export class ChannelSet {
   /** Channels that may run: not final, not blocked (stale). */
   private runnable (): ClientChannel[] { return this.channels().filter(c => !isFinal(c.driver.state.phase) && !this.blocked.has(c)) }
 
+  /** Resolves once splice `txid`'s broadcast was answered by our node (at once if none was made here). */
+  async spliceBroadcast (txid: string): Promise<void> { await this.spliceBroadcasts.get(txid) }
+
   /** Starts a splice of `ch` (host/channel/splicing.ts): resolves once the channel machine took it. */
   async splice (ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution, SpliceRefusal>> {
     return await this.splicing.splice(ch, wish, feeratePerKw)
@@ -220,7 +225,7 @@ export class ChannelSet {
         this.host.send(msg)
       },
       broadcastFunding: txid => { void this.broadcastFunding(txid).then(() => this.checkFundingDepths()) },
-      broadcastSplice: (txid, tx) => { void this.splicing.broadcast(ch, txid, tx) },
+      broadcastSplice: (txid, tx) => { this.spliceBroadcasts.set(txid, this.splicing.broadcast(ch, txid, tx)) },
       disconnect: () => { this.host.disconnect() },
       emit: ev => {
         if (ev.type === 'funding_needed') { void this.fund(ch, ev.capacitySat, ev.fundingScriptPubkeys); return }

@@ -492,6 +492,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       splice: (ch: ClientChannel, wish: Parameters<ChannelSet['splice']>[1], feeratePerKw: number) => this.channelSet.splice(ch, wish, feeratePerKw),
       connected: () => this.link.connected,
       tipHeight: () => this.channelSet.tipHeight,
+      broadcast: (txid: Txid) => this.channelSet.spliceBroadcast(txid),
     }
   }
 

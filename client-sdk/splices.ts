@@ -2,8 +2,8 @@
 // to an address without closing the channel, spliceIn() adds coins of our wallet to it. The host side
 // is host/channel/splicing.ts (the same code the hub runs); this is the waiting and the typed outcome.
 //
-// A splice call resolves once both sides signed the transaction and it is stored and handed to our
-// node: from then on it cannot be undone, only confirmed (or replaced). Payments go on meanwhile: the
+// A splice call resolves once both sides signed the transaction, it is stored, and our node answered
+// its broadcast: from then on it cannot be undone, only confirmed (or replaced). Payments go on meanwhile: the
 // channel is quiescent only while the transaction is negotiated and signed. untilSpliceLocked() waits
 // for the confirmations after which both sides use the new funding output alone (splice_locked both
 // ways). Every wait is bounded by progress (waits.ts): it fails once nothing it watches moved for the
@@ -59,6 +59,8 @@ export interface SpliceCallHost {
   splice (ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution, SpliceRefusal>>
   connected (): boolean
   tipHeight (): number
+  /** Resolves once the splice transaction's broadcast was answered by our node. */
+  broadcast (txid: Txid): Promise<void>
 }
 
 /** Runs one splice of ours on `ch` to both signatures. */
@@ -75,10 +77,12 @@ export async function runSplice (
     offs.push(host.on('splice_signed', e => {
       if (e.channelId !== channelId || negotiated === undefined || e.txid !== negotiated.txid) return
       stop()
-      resolve({
-        channelId, txid: e.txid, kind: wish.kind, amountSat: wish.amountSat as Sat, feeSat: negotiated.feeSat.local as Sat,
-        contributionSat: negotiated.contributionSat.local, capacitySat: negotiated.capacitySat,
-      })
+      const n = negotiated
+      // Handed to our node before we answer: a caller that mines next finds it in the mempool.
+      void host.broadcast(e.txid).then(() => resolve({
+        channelId, txid: e.txid, kind: wish.kind, amountSat: wish.amountSat as Sat, feeSat: n.feeSat.local as Sat,
+        contributionSat: n.contributionSat.local, capacitySat: n.capacitySat,
+      }))
     }))
     offs.push(host.on('splice_aborted', e => {
       if (e.channelId !== channelId) return
