@@ -225,7 +225,9 @@ export class ChannelSet {
         this.host.send(msg)
       },
       broadcastFunding: txid => { void this.broadcastFunding(txid).then(() => this.checkFundingDepths()) },
-      broadcastSplice: (txid, tx) => { this.spliceBroadcasts.set(txid, this.splicing.broadcast(ch, txid, tx)) },
+      broadcastSplice: (txid, tx) => {
+        this.spliceBroadcasts.set(txid, this.splicing.broadcast(ch, txid, tx).finally(() => { this.spliceBroadcasts.delete(txid) }))
+      },
       disconnect: () => { this.host.disconnect() },
       emit: ev => {
         if (ev.type === 'funding_needed') { void this.fund(ch, ev.capacitySat, ev.fundingScriptPubkeys); return }

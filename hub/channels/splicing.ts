@@ -59,6 +59,8 @@ export class HubSplicing implements ChannelListener {
   /** Channels with a top-up of ours under way. */
   private readonly toppingUp = new Set<ManagedChannel>()
   private readonly waiters = new Map<ManagedChannel, Waiter>()
+  /** Each splice transaction's broadcast, once handed to our node (a top-up answers after it). */
+  private readonly broadcasts = new Map<Txid, Promise<void>>()
 
   constructor (private readonly opts: HubSplicingOptions) {
     this.splicing = new Splicing<ManagedChannel>({
@@ -71,7 +73,10 @@ export class HubSplicing implements ChannelListener {
 
   event (ch: ManagedChannel, e: ChannelEvent): void { this.splicing.event(ch, e) }
 
-  broadcastSplice (ch: ManagedChannel, txid: Txid, tx: string): void { void this.splicing.broadcast(ch, txid, tx) }
+  broadcastSplice (ch: ManagedChannel, txid: Txid, tx: string): void {
+    const done = this.splicing.broadcast(ch, txid, tx).finally(() => { this.broadcasts.delete(txid) })
+    this.broadcasts.set(txid, done)
+  }
 
   /** A block: depths of pending splices, then the automatic top-ups. */
   async onBlock (): Promise<void> {
@@ -104,7 +109,7 @@ export class HubSplicing implements ChannelListener {
   }
 
   /** Splices `amountSat` of the hub's wallet into its side of `channelId`; answers once both sides
-   *  signed (or why not). */
+   *  signed and our node answered the broadcast (or why not). */
   async topUp (channelId: string, amountSat: number): Promise<TopUpOutcome> {
     const c = this.opts.config.splices
     const ch = this.opts.manager.get(channelId)
@@ -125,6 +130,7 @@ export class HubSplicing implements ChannelListener {
     const p = await outcome
     if (p === 'timeout') return { status: 504, body: { error: `no signed splice within ${c.topUpTimeoutMs} ms: the top-up goes on if the peer answers` } }
     if (p.kind === 'aborted') return { status: 409, body: { error: `the splice ended: ${p.reason}` } }
+    await this.broadcasts.get(p.txid)
     const s = this.splices.get(p.txid)
     return {
       status: 200,
