@@ -12,7 +12,7 @@
 //   broadcast_splice           the transaction goes to the node; the machine issues it after the write
 //                              that stores it, so it is broadcast only once it can never be forgotten
 //   quiescence_started {seq}   a timer of QUIESCENCE_TIMEOUT_SECONDS → quiescence_timeout {seq}
-//   each block                 every pending candidate's depth on our node → splice_depth; a signed
+//   each block, splice_signed  every pending candidate's depth on our node → splice_depth; a signed
 //                              candidate our node does not know is broadcast again (a restart between
 //                              the write and the broadcast, a reorg, a node that dropped it)
 //   splice_aborted             reserved coins are freed, and locks of transactions that can no longer
@@ -124,7 +124,13 @@ export class Splicing<C extends SpliceChannel> {
         this.progress(ch, { kind: 'negotiated', txid: ev.txid, capacitySat: ev.capacitySat, contributionSat: ev.contributionSat, feeSat: ev.feeSat })
         return
       case 'splice_sign_inputs': void this.sign(ch, ev); return
-      case 'splice_signed': this.clearTimer(ch); this.progress(ch, { kind: 'signed', txid: ev.txid }); return
+      case 'splice_signed':
+        this.clearTimer(ch)
+        this.progress(ch, { kind: 'signed', txid: ev.txid })
+        // Its depth now, not at the next block: a splice completed late (resumed by channel_reestablish
+        // after a restart) may be deep already, and no block may come for a while.
+        void this.onBlock([ch])
+        return
       case 'splice_locked':
         this.opts.wallet.unreserve(ch.driver.state.channelId)
         this.progress(ch, { kind: 'locked', txid: ev.txid, capacitySat: ev.capacitySat })
