@@ -82,7 +82,7 @@ t.test('scenario 3, 23: SIGKILL of the hub before/after every write of a splice-
         [PAYOUT_SAT], `${crashAt}: the payout on-chain`)
       await waitFor(() => creator.balances().onchain.totalSat === wallet + PAYOUT_SAT, `${crashAt}: the wallet got the payout once`)
       const r = await platform.pay((await creator.createInvoice({ amountMsat: 1_000_000 })).invoice)
-      t.ok(r.ok, `${crashAt}: the channel pays after the splice`)
+      t.ok(r.ok, `${crashAt}: the channel pays after the splice${r.ok ? '' : ` (${r.reason}: ${r.detail})`}`)
       t.ok(died, `${crashAt}: the hub died there`)
     }
   }
