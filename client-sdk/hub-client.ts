@@ -48,6 +48,10 @@ export interface ChannelInfo {
   inFlightMsat: Msat
   /** No HTLC and no unsigned or unrevoked update on either side: both parties hold the same balances. */
   settled: boolean
+  /** A splice is being negotiated or signed (the channel is quiescent, or resumes one after a restart). */
+  splicing: boolean
+  /** Splice transactions signed by both sides and not locked yet (the last one replaces the others). */
+  pendingSplices: Txid[]
 }
 
 export interface Balances {
@@ -777,6 +781,8 @@ export class HubClient extends Emitter<HubClientEvents> {
       fundingTxid: s.setup.funding?.txid ?? null,
       localMsat: (spec?.toLocalMsat ?? 0) as Msat, remoteMsat: (spec?.toRemoteMsat ?? 0) as Msat, inFlightMsat: inFlight as Msat,
       settled: isSettled(s),
+      splicing: s.splice?.session !== undefined || s.splice?.request !== undefined,
+      pendingSplices: (s.splice?.candidates ?? []).map(c => c.txid),
     }
   }
 
