@@ -87,5 +87,6 @@ t.test('scenario 3, 23: SIGKILL of the SDK before/after every write of its splic
       t.ok(died, `${crashAt}: the creator died there`)
     }
   }
+  await waitFor(async () => (await channel(payer)).settled && (await channel(payee)).settled, 'both channels settled')
   await hubAgrees(rig)
 })
