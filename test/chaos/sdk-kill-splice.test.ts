@@ -61,6 +61,10 @@ t.test('scenario 3, 23: SIGKILL of the SDK before/after every write of its splic
         txid = (await channel(payee)).pendingSplices.at(-1)
         if (txid === undefined) t.comment(`${crashAt}: the splice was forgotten; started again`)
       }
+      // A splice resumed after the restart is broadcast once its completion is stored: mine after that.
+      await waitFor(
+        async () => { const r = await btc.chain.getRawTransaction(txid!); return r.ok && r.value !== null }, `${crashAt}: broadcast`,
+      )
       await btc.mine(DEFAULT_SPLICE_MINIMUM_DEPTH)
       await payee.call('untilSpliceLocked', { txid, timeoutMs: 120_000 }).catch(async () => { await revive() })
       await waitFor(async () => {
