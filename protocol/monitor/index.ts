@@ -8,7 +8,8 @@
 //   ;({ state: m, actions } = monitorStep(m, { kind: 'block_connected', block }, keys))
 // Run actions in order: persist (store `m`), then broadcast (retry every block until confirmed;
 // the same txid or its replacement comes back each step), then report (preimage_learned,
-// htlc_resolved, force_closing, closed, funding_depth). host/monitor/ is the host that does this.
+// htlc_resolved, force_closing, funding_spent, closed, funding_depth). host/monitor/ is the host that
+// does this. onChainSummary says what a monitor has seen and swept (for the owner's views).
 export { newMonitor, DEFAULT_MONITOR_CONFIG, type MonitorState, type MonitorConfig, type SeenTx, type LocalCommitRecord, type RemoteCommitRecord } from './state.ts'
 export { monitorKeys, type MonitorKeys } from './keys.ts'
 export { monitorStep, fundingDepth, type MonitorInput, type MonitorAction, type MonitorStep, type MonitorBlock, type MonitorTx } from './step.ts'
@@ -16,3 +17,4 @@ export { resolve, type Resolution, type Want, type WantReason, type HtlcOutcome 
 export { identifyFundingSpend, buildLocal, type FundingSpend } from './commitments.ts'
 export { claimFeerate, MIN_BUMP_PER_KW } from './fees.ts'
 export { parseMonitorState } from './schema.ts'
+export { onChainSummary, type OnChainSummary, type Sweep } from './summary.ts'
