@@ -25,7 +25,7 @@ export const USAGE = `usage: tsx hub/main.ts --data-dir D [options]
 When it serves it prints one line:
   {"event":"listening","ws":"ws://127.0.0.1:PORT","hub_id":"02..","rpc":"http://127.0.0.1:PORT",
    "btcd_rpc":{"host":..,"port":..,"user":..,"pass":..},"btcd_rpc_file":"D/btcd-rpc.json","btcd_pid":N}
-(rpc is the admin API, hub/admin/server.ts; btcd_* only with the managed node: btcd_rpc, also in the
+(rpc is the admin API, hub/admin/server.ts: GET / lists its routes; btcd_* only with the managed node: btcd_rpc, also in the
 file (mode 0600), is the client SDK's btcdRpc option); later lines are JSON log events. SIGTERM or
 SIGINT stops it cleanly (exit 0). A failed durable write or a wiped chain prints {"event":"fatal",...}
 and exits 70. A bad flag or configuration exits 2, naming it.

@@ -22,8 +22,9 @@ export const ROUTES: readonly RouteDoc[] = [
       + 'local_commitment_index, remote_commitment_index, stopped, onchain}]. status: opening | open | closing | force_closing | closed | '
       + 'abandoned. onchain (null while the channel is open): {force_close_reason, closing_txid, closing_height, how, resolved, '
       + 'sweeps: [{txid, height, amount_sat}], swept_sat, stale, we_lost_state}; how: mutual | hub_commitment | peer_commitment | '
-      + 'peer_revoked_commitment | unknown_commitment; sweeps: what the chain monitor claimed to the hub wallet (confirmed); resolved: '
-      + 'every output settled at channels.finalityDepth',
+      + 'peer_revoked_commitment | unknown_commitment; force_close_reason: why the hub\'s commitment goes on-chain (a protocol/errors.ts '
+      + 'reason, or the monitor\'s own decision); sweeps: what the chain monitor claimed to the hub wallet (confirmed); resolved: '
+      + 'every output final at channels.finalityDepth',
   },
   { method: 'GET', path: '/stats', answer: '{forwarded, fulfilled, failed, fees_msat}' },
   {
@@ -171,7 +172,7 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
         const r = await h.faucet(b.address, b.amount_sat, b.confirm ?? true)
         return send(res, r.status, r.body)
       }
-      default: return send(res, 404, { error: `no route ${route}` })
+      default: return send(res, 404, { error: `no route ${route} (GET / lists the routes)` })
     }
   } catch (e) {
     send(res, 400, { error: (e as Error).message })
