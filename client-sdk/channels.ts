@@ -15,17 +15,22 @@
 // (protocol/channel/funding-check.ts); channel_ready waits for our own fundingConfirmations.
 import { ChannelDriver, ChannelWriter, loadPreimage, loadStoredChannels } from '../host/channel/index.ts'
 import type { ChannelWriteHost, DriverPorts } from '../host/channel/index.ts'
-import { channelKeys, localSideParams, type ChannelKeys } from '../protocol/keys/channel.ts'
-import { acceptChannel, bolt3Signer, channelIdFromFunding, openChannel, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../protocol/channel/index.ts'
+import { broadcastClose, pendingClose } from '../host/channel/closing.ts'
+import { channelKeys, type ChannelKeys, type SideLimits } from '../protocol/keys/channel.ts'
+import {
+  acceptFromSeed, bolt3Signer, channelIdFromFunding, openFromSeed,
+  type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate, type SignedClosing,
+} from '../protocol/channel/index.ts'
 import { defaultPolicy } from '../protocol/channel/policy.ts'
 import { channelError, errorText } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { fundingScriptPubkey, buildClosingTx, closingAmounts, fundingOutput, finalizeFundingSpend, signFundingSpend, verifyFundingSpend } from '../protocol/tx/index.ts'
-import { parseTx, txHex, txid as txidOf } from '../protocol/tx/serialize.ts'
-import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../protocol/types.ts'
+import { fundingScriptPubkey } from '../protocol/tx/index.ts'
+import { parseTx } from '../protocol/tx/serialize.ts'
+import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat } from '../protocol/types.ts'
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import { lookupFunding } from '../host/chain/funding-output.ts'
+import { random32 } from '../host/random.ts'
 import type { Wallet, WalletError } from '../host/wallet/wallet.ts'
 import { StoreConflict, type Store } from '../host/store/index.ts'
 import { crashPoints } from '../host/crash-points.ts'
@@ -50,10 +55,8 @@ export interface ClientChannel {
   seed: string
   /** Its durable writes (host/channel/persist.ts); `writer.stored` once its id is claimed. */
   writer: ChannelWriter
-  /** The hub's last closing_signed (fee and signature): with ours it makes the closing tx. */
-  peerClosing?: { feeSat: number; signature: string }
-  /** What the agreed closing transaction pays (see CloseResult). */
-  closingTx?: { txid: Txid; hex: string; localSat: Sat; remoteSat: Sat; feeSat: Sat; agreedFeeSat: Sat; trimmedLocalSat: Sat; trimmedRemoteSat: Sat }
+  /** The agreed closing transaction, with both signatures, once its agreement is durable (see CloseResult). */
+  closingTx?: SignedClosing
   /** Set when our wallet could not fund the channel we opened. */
   fundingError?: WalletError
   /** Resolves once the closing tx was handed to the node (accepted, or already known). */
@@ -74,12 +77,6 @@ export interface ChannelSetHost {
   /** Records to write in the same atomic batch as this channel write (the PaymentBook's: payments.ts
    *  says why each may wait for it), told once the batch is durable or failed. */
   carry? (channelId: string, monitor: readonly MonitorUpdate[]): Carried | undefined
-}
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
 }
 
 export class ChannelSet {
@@ -127,6 +124,15 @@ export class ChannelSet {
     for (const r of await loadStoredChannels(this.store)) {
       const state = r.state
       const ch = this.make(state, r.seed, true)
+      // An agreed close is durable with its transaction: a crash before its broadcast went out
+      // broadcasts it now, if the funding output is still unspent (host/channel/closing.ts). That
+      // decides it: a closing_agreed the restored machine emits again does not broadcast twice.
+      if (state.closing.signedTx !== undefined) {
+        ch.closingTx = state.closing.signedTx
+        const pending = await pendingClose(this.chain, state)
+        if (!pending.ok) this.host.warn(`closing ${state.channelId}: funding output lookup: ${pending.error.detail}`)
+        else ch.closingBroadcast = pending.value === undefined ? Promise.resolve() : this.broadcastClosing(ch, pending.value)
+      }
       await ch.driver.restored()
       await ch.driver.chain({ type: 'block', height: this.height })
       // A funding we built and stored but may not have broadcast before a crash: broadcast again.
@@ -185,7 +191,7 @@ export class ChannelSet {
       disconnect: () => { this.host.disconnect() },
       emit: ev => {
         if (ev.type === 'funding_needed') { void this.fund(ch, ev.capacitySat, ev.fundingScriptPubkeys); return }
-        if (ev.type === 'closing_agreed') ch.closingBroadcast = this.broadcastClosing(ch, ev.feeSat)
+        if (ev.type === 'closing_agreed') { ch.closingTx = ev.tx; ch.closingBroadcast ??= this.broadcastClosing(ch, ev.tx) }
         this.host.event(ch, ev)
       },
       stopped: (e) => {
@@ -198,11 +204,11 @@ export class ChannelSet {
     }
   }
 
-  private localParams (keys: ChannelKeys, capacitySat: number): ReturnType<typeof localSideParams> {
-    return localSideParams(keys, {
+  private limits (capacitySat: number): SideLimits {
+    return {
       dustLimitSat: DUST_LIMIT_SAT as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat, channelReserveSat: reserveFor(capacitySat),
       htlcMinimumMsat: 1 as Msat, toSelfDelay: TO_SELF_DELAY, maxAcceptedHtlcs: MAX_ACCEPTED_HTLCS,
-    })
+    }
   }
 
   private shutdownScript (): string { return bytesToHex(this.wallet.newAddress().script) }
@@ -211,34 +217,30 @@ export class ChannelSet {
    *  goes through accept/funding on its own (channel_state events). */
   async open (capacitySat: number): Promise<ClientChannel> {
     const seed = random32()
-    const keys = channelKeys(seed)
-    const signer = bolt3Signer(keys.secrets)
-    const step = openChannel({
-      temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: this.chainHash, channelType: 'static_remotekey',
+    const opened = openFromSeed({
+      seed, temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: this.chainHash, channelType: 'static_remotekey',
       fundingSat: capacitySat as Sat, pushMsat: 0 as Msat, feeratePerKw: this.opts.commitmentFeeratePerKw,
-      local: this.localParams(keys, capacitySat), policy: defaultPolicy(), localShutdownScript: this.shutdownScript(), height: this.height,
-    }, signer)
-    const ch = this.make(step.state, bytesToHex(seed), false)
-    await ch.driver.start(step)
+      limits: this.limits(capacitySat), policy: defaultPolicy(), localShutdownScript: this.shutdownScript(), height: this.height,
+    })
+    const ch = this.make(opened.step.state, bytesToHex(seed), false)
+    await ch.driver.start(opened.step)
     return ch
   }
 
   /** The hub opens a channel to us (inbound liquidity): accept it with fresh keys. */
   private async accept (open: OpenChannel): Promise<void> {
     const seed = random32()
-    const keys = channelKeys(seed)
-    const signer = bolt3Signer(keys.secrets)
-    const r = acceptChannel({
-      chainHash: this.chainHash, minimumDepth: this.opts.fundingConfirmations, local: this.localParams(keys, open.funding_satoshis),
+    const r = acceptFromSeed({
+      seed, chainHash: this.chainHash, minimumDepth: this.opts.fundingConfirmations, limits: this.limits(open.funding_satoshis),
       policy: defaultPolicy(), localShutdownScript: this.shutdownScript(), height: this.height,
-    }, open, signer)
-    if ('error' in r) {
+    }, open)
+    if (!r.ok) {
       this.host.warn(`refused open_channel: ${r.error.reason}: ${r.error.detail}`)
       this.host.send({ type: 'error', channel_id: open.temporary_channel_id, data: errorText(r.error) })
       return
     }
-    const ch = this.make(r.state, bytesToHex(seed), false)
-    await ch.driver.start(r)
+    const ch = this.make(r.value.step.state, bytesToHex(seed), false)
+    await ch.driver.start(r.value.step)
   }
 
   /** A message from the hub. Connection-level errors and unknown channels are reported, not fatal. */
@@ -265,7 +267,6 @@ export class ChannelSet {
         return
       }
     }
-    if (msg.type === 'closing_signed') ch.peerClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
     await ch.driver.peer(msg)
   }
 
@@ -326,44 +327,15 @@ export class ChannelSet {
 
   // ── Cooperative close ──
 
-  /** BOLT #2: both closing_signed agreed on `feeSat`: the closing tx carries both signatures. Both
-   *  sides may broadcast it; a second broadcast is a no-op. */
-  private async broadcastClosing (ch: ClientChannel, feeSat: number): Promise<void> {
-    const s = ch.driver.state
-    const peer = ch.peerClosing
-    if (peer === undefined || peer.feeSat !== feeSat || s.localCommit === undefined) { this.host.warn('closing agreed without the hub\'s signature'); return }
-    const remote = s.setup.remote!
-    const ref = { feeSat: feeSat as Sat, localScript: s.closing.localScript!, remoteScript: s.closing.remoteScript!, spec: s.localCommit.spec }
-    const funding = fundingOutput(s.setup.funding!.txid, s.setup.funding!.outputIndex, s.setup.capacitySat, hexToBytes(s.setup.local.fundingPubkey), hexToBytes(remote.fundingPubkey))
-    // BOLT #3: each side removes outputs below *its own* dust limit, so the two closing_signed may sign
-    // different variants: use the one the hub's signature is valid for, and sign that one too.
-    const variants = [s.setup.local.dustLimitSat, remote.dustLimitSat].map(dustLimitSat => ({
-      dustLimitSat: dustLimitSat as Sat,
-      ...buildClosingTx({
-        funding, localScript: hexToBytes(ref.localScript), remoteScript: hexToBytes(ref.remoteScript), localMsat: ref.spec.toLocalMsat,
-        remoteMsat: ref.spec.toRemoteMsat, feeSat: ref.feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: dustLimitSat as Sat,
-      }),
-    }))
-    const built = variants.find(v => verifyFundingSpend(v.tx, funding, hexToBytes(peer.signature), hexToBytes(remote.fundingPubkey)))
-    if (built === undefined) { this.host.warn('the hub\'s closing signature matches no closing transaction'); return }
-    const ours = signFundingSpend(built.tx, funding, ch.keys.secrets.fundingPrivkey)
-    const tx = finalizeFundingSpend(built.tx, funding,
-      { pubkey: hexToBytes(s.setup.local.fundingPubkey), sig64: ours },
-      { pubkey: hexToBytes(remote.fundingPubkey), sig64: hexToBytes(peer.signature) })
-    const hex = txHex(tx)
-    const valueAt = (v: number | undefined): Sat => (v === undefined ? 0 : built.tx.outputs[v]!.valueSat) as Sat
-    const localSat = valueAt(built.localVout)
-    const remoteSat = valueAt(built.remoteVout)
-    const amounts = closingAmounts({ localMsat: ref.spec.toLocalMsat, remoteMsat: ref.spec.toRemoteMsat, feeSat: ref.feeSat, localIsOpener: s.setup.isFunder, dustLimitSat: built.dustLimitSat })
-    ch.closingTx = {
-      txid: txidOf(tx), hex, localSat, remoteSat, feeSat: (s.setup.capacitySat - localSat - remoteSat) as Sat, agreedFeeSat: feeSat as Sat,
-      trimmedLocalSat: amounts.trimmedLocalSat, trimmedRemoteSat: amounts.trimmedRemoteSat,
+  /** BOLT #2: both closing_signed agreed: the closing tx, with both signatures, goes on-chain
+   *  (host/channel/closing.ts). Both sides may broadcast it; a second broadcast is a no-op. */
+  private async broadcastClosing (ch: ClientChannel, tx: SignedClosing): Promise<void> {
+    if (tx.trimmedLocalSat > 0) {
+      const why = `below the dust limit of ${tx.dustLimitSat} sat`
+      this.host.warn(`channel ${ch.driver.channelId}: the closing transaction leaves out our ${tx.trimmedLocalSat} sat (${why})`)
     }
-    if (amounts.trimmedLocalSat > 0) this.host.warn(`channel ${s.channelId}: the closing transaction leaves out our ${amounts.trimmedLocalSat} sat (below the dust limit of ${built.dustLimitSat} sat)`)
-    const r = await this.chain.broadcast(hex)
-    if (!r.ok && !(r.error.kind === 'rejected' && (r.error.reason === 'already_in_mempool' || r.error.reason === 'already_in_chain'))) {
-      this.host.warn(`closing broadcast: ${JSON.stringify(r.error)}`)
-    }
+    const r = await broadcastClose(this.chain, tx)
+    if (!r.ok) this.host.warn(`closing broadcast: ${JSON.stringify(r.error)}`)
   }
 
   /** A preimage any channel stored (a fulfil we learned before a crash): the preimage index

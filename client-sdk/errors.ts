@@ -1,5 +1,5 @@
-// What HubClient's create(), openChannel() and requestChannel() reject with when they fail for a
-// reason other than a bad argument (that is a TypeError naming the field, options.ts): a ClientError
+// What HubClient's create(), connect(), openChannel(), requestChannel(), close() and
+// untilReestablished() reject with when they fail for a reason other than a bad argument (that is a TypeError naming the field, options.ts): a ClientError
 // with one reason of a closed set, saying what went wrong and what the caller can do, the detail, and
 // the typed failure underneath (`cause`: a wallet error, a chain failure, the channel's error) so the
 // caller can branch on it instead of parsing a message.
@@ -8,6 +8,7 @@ import type { Phase } from '../protocol/channel/index.ts'
 import type { ChainFailure } from '../host/chain/backend.ts'
 import type { MonitorStartFailure } from '../host/monitor/index.ts'
 import type { OpenError, WalletError } from '../host/wallet/wallet.ts'
+import type { ConnectFailure } from './transport/connection.ts'
 
 export const CLIENT_FAILURE_REASONS = [
   /** create(): the chain backend did not answer (genesis block, tip, following). Retry when it is up. */
@@ -21,7 +22,7 @@ export const CLIENT_FAILURE_REASONS = [
   'insufficient_funds',
   /** openChannel(): the wallet could not build the funding transaction for another reason. */
   'funding_failed',
-  /** openChannel(): the channel ended before it was ready (the hub refused or failed it). */
+  /** openChannel(), requestChannel(): the channel ended before it was ready (the hub refused or failed it). */
   'channel_failed',
   /** openChannel(): the channel stopped on a failed write of our store. Restart the client. */
   'channel_stopped',
@@ -30,6 +31,24 @@ export const CLIENT_FAILURE_REASONS = [
   /** requestChannel(): the hub's funding was missing, wrong or late (protocol/channel/funding-check.ts):
    *  the channel is abandoned and will never be used. Ask again. */
   'channel_abandoned',
+  /** connect(), untilReestablished(): no connection to the hub within the timeout (a wrong URL, the
+   *  hub down or unreachable); the detail says how many attempts failed and how the last one did. The
+   *  client stopped trying: call again when the hub is up. */
+  'hub_unreachable',
+  /** connect(): the handshake failed for good: the server did not prove the `hubId` we expect (a
+   *  wrong hubId, or another server at that URL), or it refused our key. Retrying cannot help. */
+  'hub_auth_failed',
+  /** connect(): the hub's chain (its hub_policy.chain_hash) is not the one our chain backend follows:
+   *  point the client at a node of the hub's network. */
+  'wrong_chain',
+  /** connect(), openChannel(), requestChannel(), close(), untilReestablished(): connected (or trying
+   *  to), but the hub's next step did not come within the timeout; the detail names the message we
+   *  waited for. Nothing was undone: the channel goes on when the hub answers. */
+  'hub_not_responding',
+  /** openChannel(), requestChannel(): the funding transaction did not reach its confirmations and
+   *  the chain tip did not move within the timeout (on regtest, nobody mines). Nothing was undone:
+   *  the channel becomes ready once the funding confirms (channel_state events). */
+  'funding_not_confirmed',
 ] as const
 export type ClientFailureReason = (typeof CLIENT_FAILURE_REASONS)[number]
 
@@ -40,11 +59,12 @@ export type ClientFailureCause =
   | MonitorStartFailure
   | WalletError
   | ChannelError
+  | ConnectFailure
   | { phase: Phase }
   | undefined
 
 /** Which call failed. */
-export type ClientOperation = 'create' | 'openChannel' | 'requestChannel'
+export type ClientOperation = 'create' | 'connect' | 'openChannel' | 'requestChannel' | 'close' | 'untilReestablished'
 
 export class ClientError extends Error {
   override readonly name = 'ClientError'

@@ -9,15 +9,15 @@ import { addOutcome, type AddOutcome } from '../protocol/channel/add-outcome.ts'
 import { amountToOffer, type FeePolicy } from '../protocol/forwarding.ts'
 import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { closingTrims, type ChannelEvent, type ChannelState, type Phase } from '../protocol/channel/index.ts'
+import { closingTrims, committedIncoming, isSettled, offeredHtlcs, offersPayment, type ChannelEvent, type Phase } from '../protocol/channel/index.ts'
 import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
-import type { Wallet } from '../host/wallet/wallet.ts'
+import type { Wallet, WalletError } from '../host/wallet/wallet.ts'
 import { type Store } from '../host/store/index.ts'
 import { ChannelMonitors, type MonitorEvent } from '../host/monitor/index.ts'
-import { HubLink } from './transport/index.ts'
+import { HubLink, LinkGaveUp } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, type PayResult } from './payments.ts'
@@ -26,9 +26,10 @@ import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientError, type ClientFailureCause, type ClientFailureReason } from './errors.ts'
 import {
-  clientHostSchema, clientOptionsSchema, closeArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs,
-  requestChannelArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
+  clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs,
+  requestChannelArgs, untilReestablishedArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
 } from './options.ts'
+import { closingAwaits, openingProgress, openingStalled, seconds, unlessStalled, withinTime } from './waits.ts'
 
 export interface ChannelInfo {
   channelId: ChannelId
@@ -137,10 +138,15 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly toRetry = new Map<string, ClientChannel>()
   /** Payments being offered now (one offer at a time per payment). */
   private readonly offering = new Set<string>()
+  /** Payments refused for a cap that HTLCs in flight hold (HELD_BY_IN_FLIGHT), waiting for one of
+   *  them to settle to be offered again. */
+  private readonly awaitingRoom = new Set<string>()
   private readonly inflight = new Set<Promise<unknown>>()
   private stopped = false
   private policy: HubPolicy | undefined
-  private readonly policyWaiters: Array<() => void> = []
+  /** Set when the hub's policy names another chain than ours: connect() and every wait for the policy fail with it. */
+  private policyRefused: ClientError | undefined
+  private readonly policyWaiters: Array<{ resolve: (p: HubPolicy) => void; reject: (e: ClientError) => void }> = []
   /** The chain monitors of our channels (host/monitor/channel-monitors.ts), from create() on. */
   private monitoring: ChannelMonitors | undefined
   /** Events for the application, stored with the change that causes them until delivered. */
@@ -271,10 +277,20 @@ export class HubClient extends Emitter<HubClientEvents> {
   /** Connects to the hub (and keeps reconnecting); channels reestablish on every connection. Starts
    *  delivering events: first those an earlier run recorded and did not deliver (or that were not
    *  acknowledged), and any recorded while the client was created. */
-  async connect (): Promise<void> {
+  async connect (args: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = parseArgs(connectArgs, args, 'connect').timeoutMs ?? this.opts.connectTimeoutMs
+    const deadline = Date.now() + timeoutMs
     this.events.start()
-    await this.link.start()
-    await this.hubPolicy()
+    try {
+      await this.link.start({ timeoutMs })
+    } catch (e) {
+      if (!(e instanceof LinkGaveUp)) throw e
+      const why = e.why
+      if ('final' in why && why.final) throw new ClientError('connect', 'hub_auth_failed', `${this.opts.hubUrl}: ${why.reason}: ${why.detail}`, why)
+      throw new ClientError('connect', 'hub_unreachable', `no connection to ${this.opts.hubUrl} after ${seconds(timeoutMs)}: ${'detail' in why ? why.detail : why.reason}`, 'detail' in why ? why : undefined)
+    }
+    await withinTime(this.hubPolicy(), Math.max(0, deadline - Date.now()),
+      () => new ClientError('connect', 'hub_not_responding', `connected to ${this.opts.hubUrl}, but the hub's hub_policy did not come within ${seconds(timeoutMs)}`))
     await this.idle()
     await this.recoverPayments()
     this.recoverIncoming()
@@ -283,17 +299,21 @@ export class HubClient extends Emitter<HubClientEvents> {
   /** The hub's policy (sent by the hub right after authentication). */
   private hubPolicy (): Promise<HubPolicy> {
     if (this.policy !== undefined) return Promise.resolve(this.policy)
-    return new Promise(resolve => { this.policyWaiters.push(() => resolve(this.policy!)) })
+    if (this.policyRefused !== undefined) return Promise.reject(this.policyRefused)
+    return new Promise((resolve, reject) => { this.policyWaiters.push({ resolve, reject }) })
   }
 
   private onPolicy (m: HubPolicyMessage): void {
     if (!this.channelSet.setChainHash(m.chain_hash)) {
-      this.emit('warning', `hub_policy.chain_hash ${m.chain_hash} is not our chain: disconnecting`)
+      const detail = `the hub's chain (hub_policy.chain_hash ${m.chain_hash}) is not the chain our backend follows: disconnected`
+      this.emit('warning', detail)
       this.link.stop()
+      this.policyRefused = new ClientError('connect', 'wrong_chain', detail)
+      for (const w of this.policyWaiters.splice(0)) w.reject(this.policyRefused)
       return
     }
     this.policy = { feeBaseMsat: m.fee_base_msat, feePpm: m.fee_proportional_millionths, cltvExpiryDelta: m.cltv_expiry_delta, fundingSat: m.funding_satoshis, minimumDepth: m.minimum_depth }
-    for (const w of this.policyWaiters.splice(0)) w()
+    for (const w of this.policyWaiters.splice(0)) w.resolve(this.policy)
   }
 
   /** What the hub charges and expects (after connect()). */
@@ -301,10 +321,18 @@ export class HubClient extends Emitter<HubClientEvents> {
 
   get connected (): boolean { return this.link.connected }
 
-  /** Resolves once connected and every open channel has reestablished (link 'up'). */
-  async untilReestablished (): Promise<void> {
-    const done = (): boolean => this.link.connected && this.channelSet.channels().every(c => isFinal(c.driver.state.phase) || c.driver.state.link === 'up')
-    while (!done()) {
+  /** Resolves once connected and every open channel has reestablished (link 'up'); rejects with a
+   *  ClientError (hub_unreachable, hub_not_responding) after `timeoutMs` (default connectTimeoutMs). */
+  async untilReestablished (args: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = parseArgs(untilReestablishedArgs, args, 'untilReestablished').timeoutMs ?? this.opts.connectTimeoutMs
+    const waiting = (): ClientChannel[] => this.channelSet.channels().filter(c => !isFinal(c.driver.state.phase) && c.driver.state.link !== 'up')
+    const deadline = Date.now() + timeoutMs
+    while (!this.link.connected || waiting().length > 0) {
+      if (Date.now() >= deadline) {
+        if (!this.link.connected) throw new ClientError('untilReestablished', 'hub_unreachable', `not connected to ${this.opts.hubUrl} after ${seconds(timeoutMs)}`)
+        const ids = waiting().map(c => c.driver.channelId).join(', ')
+        throw new ClientError('untilReestablished', 'hub_not_responding', `waiting for the hub's channel_reestablish of channel ${ids} for ${seconds(timeoutMs)}`)
+      }
       await new Promise<void>(resolve => {
         const timer = setTimeout(() => { off(); resolve() }, 50)
         const off = this.on('channel_state', () => { clearTimeout(timer); off(); resolve() })
@@ -316,40 +344,64 @@ export class HubClient extends Emitter<HubClientEvents> {
   newAddress (): string { return this.wallet.newAddress().address }
 
   /** Platform: opens a channel of `capacitySat` to the hub, funded from the client's wallet. Resolves
-   *  once the channel is ready for payments (the funding tx must confirm: mine blocks on regtest). */
-  async openChannel (args: { capacitySat: number }): Promise<ChannelInfo> {
+   *  once the channel is ready for payments (the funding tx must confirm: mine blocks on regtest).
+   *  Rejects with a ClientError once nothing moved for `timeoutMs` (default progressTimeoutMs):
+   *  funding_not_confirmed or hub_not_responding; the channel goes on (channel_state events). */
+  async openChannel (args: { capacitySat: number; timeoutMs?: number }): Promise<ChannelInfo> {
     const a = parseArgs(openChannelArgs, args, 'openChannel')
     const ch = await this.channelSet.open(a.capacitySat)
-    return await this.untilReady(ch)
+    return await this.untilReady(ch, a.timeoutMs ?? this.opts.progressTimeoutMs)
   }
 
   /** Creator/treasury: asks the hub for a channel it funds (inbound liquidity). Resolves when it is
-   *  ready for payments (the hub's funding must confirm: mine blocks on regtest). */
-  async requestChannel (args: { capacitySat?: number } = {}): Promise<ChannelInfo> {
+   *  ready for payments (the hub's funding must confirm: mine blocks on regtest); while one the hub
+   *  funds is still opening (an earlier call that timed out), waits for that one. Rejects with a
+   *  ClientError once nothing moved for `timeoutMs` (default progressTimeoutMs). */
+  async requestChannel (args: { capacitySat?: number; timeoutMs?: number } = {}): Promise<ChannelInfo> {
     const a = parseArgs(requestChannelArgs, args, 'requestChannel')
     const ready = this.channels().find(c => c.phase === 'normal')
     if (ready !== undefined) return ready
+    const opening = this.channelSet.channels().find(c => !c.driver.state.setup.isFunder && isOpening(c.driver.state.phase))
+    const known = new Set(this.channelSet.channels())
+    /** The channel the hub opens for this request (or the one already opening). */
+    const requested = (): ClientChannel | undefined => opening ?? this.channelSet.channels().find(c => !known.has(c) && !c.driver.state.setup.isFunder)
+    let stopWatching = (): void => {}
     const next = new Promise<ChannelInfo>((resolve, reject) => {
-      const offS = this.on('channel_state', info => {
-        if (info.phase === 'normal') { offS(); offW(); resolve(info) }
+      const check = (): void => {
+        const ch = requested()
+        if (ch === undefined) return
+        const s = ch.driver.state
+        if (s.phase === 'normal') { stopWatching(); resolve(this.info(ch)); return }
+        if (!isFinal(s.phase)) return
+        stopWatching()
         // The hub's funding was not what it signed for (funding-check.ts): this channel will never be used.
-        if (info.phase === 'abandoned' && !info.funder) {
-          offS(); offW()
-          const detail = `the hub's channel ${info.channelId} was abandoned: its funding is missing, wrong or late`
-          reject(new ClientError('requestChannel', 'channel_abandoned', detail, { phase: info.phase }))
-        }
-      })
+        if (s.phase === 'abandoned') reject(new ClientError('requestChannel', 'channel_abandoned', `the hub's channel ${s.channelId} was abandoned: its funding is missing, wrong or late`, { phase: s.phase }))
+        else reject(new ClientError('requestChannel', 'channel_failed', `the channel ended in phase ${s.phase}`, { phase: s.phase }))
+      }
+      const offS = this.on('channel_state', check)
       const offW = this.on('hub_refused', detail => {
-        offS(); offW()
+        stopWatching()
         reject(new ClientError('requestChannel', 'hub_refused', detail))
       })
+      stopWatching = () => { offS(); offW() }
+      check()
     })
-    this.link.send({ type: 'request_channel', ...(a.capacitySat !== undefined ? { funding_satoshis: a.capacitySat as Sat } : {}) })
-    return await next
+    if (opening === undefined) this.link.send({ type: 'request_channel', ...(a.capacitySat !== undefined ? { funding_satoshis: a.capacitySat as Sat } : {}) })
+    return await unlessStalled(next, {
+      timeoutMs: a.timeoutMs ?? this.opts.progressTimeoutMs,
+      progress: () => { const ch = requested(); return ch === undefined ? 'awaiting open_channel' : openingProgress(ch.driver.state, this.channelSet.tipHeight) },
+      stalled: idleMs => {
+        const ch = requested()
+        if (ch !== undefined) return openingStalled('requestChannel', ch.driver.state, { tipHeight: this.channelSet.tipHeight, connected: this.link.connected, idleMs })
+        return new ClientError('requestChannel', 'hub_not_responding', `waiting for the hub's open_channel for ${seconds(idleMs)}${this.link.connected ? '' : ' (not connected to the hub)'}`)
+      },
+      abandon: () => stopWatching(),
+    })
   }
 
-  private untilReady (ch: ClientChannel): Promise<ChannelInfo> {
-    return new Promise((resolve, reject) => {
+  private untilReady (ch: ClientChannel, timeoutMs: number): Promise<ChannelInfo> {
+    let off = (): void => {}
+    const ready = new Promise<ChannelInfo>((resolve, reject) => {
       const check = (): boolean => {
         const s = ch.driver.state
         if (s.phase === 'normal') { off(); resolve(this.info(ch)); return true }
@@ -357,14 +409,20 @@ export class HubClient extends Emitter<HubClientEvents> {
           off(); reject(new ClientError('openChannel', reason, detail, cause)); return true
         }
         const f = ch.fundingError
-        if (f !== undefined) return failed(f.kind === 'insufficient_funds' ? 'insufficient_funds' : 'funding_failed', `cannot fund the channel: ${JSON.stringify(f)}`, f)
+        if (f !== undefined) return failed(f.kind === 'insufficient_funds' ? 'insufficient_funds' : 'funding_failed', `cannot fund the channel: ${fundingFailure(f)}`, f)
         const stopped = ch.driver.stoppedBy
         if (stopped !== undefined) return failed('channel_stopped', `the channel stopped in phase ${s.phase}: ${String(stopped.error)}`, { phase: s.phase })
         if (isFinal(s.phase)) return failed('channel_failed', `the channel ended in phase ${s.phase}`, { phase: s.phase })
         return false
       }
-      const off = this.on('channel_state', () => { check() })
+      off = this.on('channel_state', () => { check() })
       check()
+    })
+    return unlessStalled(ready, {
+      timeoutMs,
+      progress: () => openingProgress(ch.driver.state, this.channelSet.tipHeight),
+      stalled: idleMs => openingStalled('openChannel', ch.driver.state, { tipHeight: this.channelSet.tipHeight, connected: this.link.connected, idleMs }),
+      abandon: () => off(),
     })
   }
 
@@ -409,8 +467,10 @@ export class HubClient extends Emitter<HubClientEvents> {
    * A second call with the same `idempotencyKey` and invoice, or the same invoice, pays nothing and
    * returns the first payment's outcome (waiting for it at most `payTimeoutMs`).
    */
-  async pay (invoice: string, opts: { idempotencyKey?: string; reference?: string } = {}): Promise<PayResult> {
-    if (typeof invoice !== 'string') throw new TypeError('pay.invoice: must be a BOLT #11 invoice string')
+  async pay (invoiceText: string, opts: { idempotencyKey?: string; reference?: string } = {}): Promise<PayResult> {
+    if (typeof invoiceText !== 'string') throw new TypeError('pay.invoice: must be a BOLT #11 invoice string')
+    // Whitespace around an invoice is how it arrives when copied from a file, a form or a terminal.
+    const invoice = invoiceText.trim()
     const o = parseArgs(payArgs, opts, 'pay')
     const deadline = Date.now() + this.opts.payTimeoutMs
     if (o.idempotencyKey !== undefined) {
@@ -426,7 +486,10 @@ export class HubClient extends Emitter<HubClientEvents> {
     if (ch === undefined) return { ok: false, paymentHash: inv.paymentHash, reason: 'no_channel', detail: 'no channel with the hub is ready' }
     // A channel is up, so the hub has sent its policy on this connection.
     const offered = amountToOffer(amountMsat, await this.hubPolicy())
-    if (ch.driver.state.localCommit!.spec.toLocalMsat < offered) return { ok: false, paymentHash: inv.paymentHash, reason: 'insufficient_balance', detail: `channel balance below ${offered} msat` }
+    const balanceMsat = ch.driver.state.localCommit!.spec.toLocalMsat
+    if (balanceMsat < offered) {
+      return { ok: false, paymentHash: inv.paymentHash, reason: 'insufficient_balance', detail: `the channel's balance ${balanceMsat} msat is below the ${offered} msat to offer (${amountMsat} msat and the hub's fee)` }
+    }
     // Durable with the channel's next persist batch, before the commitment signing its HTLC leaves
     // (PaymentBook: begin). A payment begun meanwhile for this invoice or key is that payment.
     const begun = this.book.begin({
@@ -479,11 +542,13 @@ export class HubClient extends Emitter<HubClientEvents> {
    * is still this payment's. Every pending payment keeps an HTLC or an offer still to come:
    * - added: the HTLC is on its way (a disconnect before it is signed hands it back: add_rolled_back);
    * - refused while the link is down: offered again once the channel reestablishes (toRetry);
+   * - refused for a cap our HTLCs in flight hold (HELD_BY_IN_FLIGHT): offered again once one of them
+   *   has settled (offerOnceRoom; after a restart, recoverPayments offers it);
    * - refused otherwise: it never left, so the payment fails now;
    * - not stepped (the driver stopped: its store failed): offered again after a restart (recoverPayments).
    */
   private async offer (ch: ClientChannel, paymentHash: string): Promise<void> {
-    if (this.offering.has(paymentHash) || this.channelSet.channels().some(c => offersHash(c, paymentHash))) return
+    if (this.offering.has(paymentHash) || this.awaitingRoom.has(paymentHash) || this.channelSet.channels().some(c => offersPayment(c.driver.state, paymentHash, 'anywhere'))) return
     this.offering.add(paymentHash)
     try {
       const rec = await this.book.payment(paymentHash)
@@ -499,10 +564,35 @@ export class HubClient extends Emitter<HubClientEvents> {
       })
       if (outcome?.kind !== 'refused' || this.toRetry.get(paymentHash) === ch) return
       const e = outcome.error
+      const holding = offeredHtlcIds(ch)
+      if (HELD_BY_IN_FLIGHT.has(e.reason) && holding.size > 0) {
+        this.awaitingRoom.add(paymentHash)
+        this.track(this.offerOnceRoom(ch, paymentHash, holding))
+        return
+      }
       await this.settleFailed(paymentHash, e.reason === 'insufficient_funds' || e.reason === 'reserve' ? 'insufficient_balance' : 'temporary_channel_failure', `${e.reason}: ${e.detail}`)
     } finally {
       this.offering.delete(paymentHash)
     }
+  }
+
+  /** A payment refused for a cap the HTLCs `holding` hold: offered again once one of them is gone
+   *  from the channel (its removal irrevocably committed), or the channel left `normal` (the offer
+   *  then gets the channel's final answer). A client that stops first leaves it pending: the next
+   *  start offers it (recoverPayments). */
+  private async offerOnceRoom (ch: ClientChannel, paymentHash: string, holding: ReadonlySet<number>): Promise<void> {
+    const freed = (): boolean => {
+      const now = offeredHtlcIds(ch)
+      return [...holding].some(id => !now.has(id))
+    }
+    do {
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(() => { off(); resolve() }, 100)
+        const off = this.on('channel_state', () => { clearTimeout(timer); off(); resolve() })
+      })
+    } while (!this.stopped && ch.driver.stoppedBy === undefined && ch.driver.state.phase === 'normal' && !freed())
+    this.awaitingRoom.delete(paymentHash)
+    if (!this.stopped) await this.offer(ch, paymentHash)
   }
 
   /** After a restart: pending payments whose HTLC is in no channel (never committed, or already
@@ -510,7 +600,7 @@ export class HubClient extends Emitter<HubClientEvents> {
    *  (now, or once a channel reestablishes), or failed if no channel is left to offer them on. */
   private async recoverPayments (): Promise<void> {
     for (const rec of await this.book.pending()) {
-      const inFlight = this.channelSet.channels().some(c => offersHash(c, rec.paymentHash))
+      const inFlight = this.channelSet.channels().some(c => offersPayment(c.driver.state, rec.paymentHash, 'anywhere'))
       if (inFlight) continue
       const preimage = await this.channelSet.storedPreimage(rec.paymentHash)
       if (preimage !== undefined) { await this.settleSent(rec.paymentHash, preimage); continue }
@@ -526,14 +616,8 @@ export class HubClient extends Emitter<HubClientEvents> {
    *  fulfilled or failed yet are decided again (idempotent: an invoice remembers the HTLC that paid it). */
   private recoverIncoming (): void {
     for (const ch of this.channelSet.channels()) {
-      const s = ch.driver.state
-      if (s.localCommit === undefined || s.remoteCommit === undefined || isFinal(s.phase)) continue
-      const inRemote = new Set(s.remoteCommit.spec.htlcs.filter(h => h.offerer === 'remote').map(h => h.id))
-      const removing = new Set([...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked, ...s.holding]
-        .flatMap(u => (u.kind === 'fulfill' || u.kind === 'fail' ? [u.id] : [])))
-      for (const h of s.localCommit.spec.htlcs) {
-        if (h.offerer === 'remote' && inRemote.has(h.id) && !removing.has(h.id)) this.track(this.receiveHtlc(ch, h))
-      }
+      if (isFinal(ch.driver.state.phase)) continue
+      for (const h of committedIncoming(ch.driver.state)) this.track(this.receiveHtlc(ch, h))
     }
   }
 
@@ -553,7 +637,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     switch (ev.type) {
       case 'htlc_received': this.track(this.receiveHtlc(ch, ev.htlc)); break
       case 'htlc_fulfilled': this.track(this.settleSent(ev.paymentHash, ev.preimage)); break
-      case 'htlc_failed': this.track(this.settleFailed(ev.paymentHash, ev.reason, 'failed by the hub')); break
+      case 'htlc_failed': this.track(this.settleFailed(ev.paymentHash, ev.reason, ev.detail !== undefined ? `failed by the hub: ${ev.detail}` : 'failed by the hub')); break
       case 'add_rolled_back': this.toRetry.set(ev.htlc.paymentHash, ch); break
       case 'reestablished': this.track(this.retryRolledBack(ch)); break
       case 'channel_failed':
@@ -591,7 +675,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       await this.settleFailed(hash, 'channel_failed', 'the channel failed before the payment was offered again')
     }
     for (const rec of await this.book.pending()) {
-      if (offersHash(ch, rec.paymentHash) && !inCommitment(ch, rec.paymentHash)) await this.settleFailed(rec.paymentHash, 'channel_failed', 'the channel failed before the payment\'s HTLC was signed')
+      if (offersPayment(ch.driver.state, rec.paymentHash, 'anywhere') && !offersPayment(ch.driver.state, rec.paymentHash, 'committed')) await this.settleFailed(rec.paymentHash, 'channel_failed', 'the channel failed before the payment\'s HTLC was signed')
     }
   }
 
@@ -622,9 +706,11 @@ export class HubClient extends Emitter<HubClientEvents> {
   /** Closes every open channel cooperatively; resolves with each closing transaction once both sides
    *  agreed and it was broadcast (mine a block to confirm it). If a closing transaction would leave
    *  out an output as dust, nothing is sent and the outcome says which (`dust_trim`), unless
-   *  `allowDustTrim` is true. */
-  async close (options?: { allowDustTrim?: boolean }): Promise<CloseOutcome> {
-    const { allowDustTrim } = parseArgs(closeArgs, options, 'close')
+   *  `allowDustTrim` is true. Rejects with a ClientError (hub_not_responding) once no channel's close
+   *  moved for `timeoutMs` (default progressTimeoutMs); the close goes on when the hub answers
+   *  (channel_state events). */
+  async close (options?: { allowDustTrim?: boolean; timeoutMs?: number }): Promise<CloseOutcome> {
+    const { allowDustTrim, timeoutMs } = parseArgs(closeArgs, options, 'close')
     const open = this.channelSet.channels().filter(c => c.driver.state.phase === 'normal' || c.driver.state.phase === 'shutting_down')
     // A channel whose shutdown we already sent is past deciding; the others are checked before ours leaves.
     const trims: DustTrim[] = open.filter(c => c.driver.state.closing.localScript === undefined).flatMap(c => closingTrims(c.driver.state).map(t => ({
@@ -634,9 +720,9 @@ export class HubClient extends Emitter<HubClientEvents> {
       const detail = trims.map(t => `channel ${t.channelId}: ${t.side === 'ours' ? 'our' : 'the hub\'s'} ${t.amountSat} sat are below the dust limit of ${t.dustLimitSat} sat and would not be paid`).join('; ')
       return { ok: false, reason: 'dust_trim', detail: `${detail}; close({ allowDustTrim: true }) to close anyway`, trims }
     }
-    const results = await Promise.all(open.map(async ch => {
+    const closing = Promise.all(open.map(async ch => {
       const done = new Promise<void>(resolve => {
-        // 'closing' is the agreement: its closing_agreed event (which builds closingTx) is emitted
+        // 'closing' is the agreement: its closing_agreed event (which carries closingTx) is emitted
         // only once that state is durable, and the driver's state shows the phase before then (its
         // writes are pipelined): wait for the transaction, unless the channel ended otherwise.
         const ended = (): boolean => ch.driver.stoppedBy !== undefined || (isFinal(ch.driver.state.phase) && ch.driver.state.phase !== 'closing')
@@ -649,6 +735,14 @@ export class HubClient extends Emitter<HubClientEvents> {
       await ch.closingBroadcast
       return ch
     }))
+    const pending = (): ClientChannel[] => open.filter(c => c.closingTx === undefined && c.driver.stoppedBy === undefined && !(isFinal(c.driver.state.phase) && c.driver.state.phase !== 'closing'))
+    const results = await unlessStalled(closing, {
+      timeoutMs: timeoutMs ?? this.opts.progressTimeoutMs,
+      progress: () => open.map(c => `${c.driver.state.phase}:${c.driver.state.closing.lastReceivedFeeSat}:${c.driver.state.localCommit?.spec.htlcs.length}:${c.closingTx?.txid}`).join(','),
+      stalled: idleMs => new ClientError('close', 'hub_not_responding',
+        pending().map(c => `channel ${c.driver.channelId}: waiting for ${closingAwaits(c.driver.state)}`).join('; ') +
+        ` for ${seconds(idleMs)}${this.link.connected ? '' : ' (not connected to the hub)'}; the close goes on when the hub answers`),
+    })
     return { ok: true, closed: results.filter(ch => ch.closingTx !== undefined).map(ch => closeResult(ch)) }
   }
 
@@ -715,27 +809,29 @@ export class HubClient extends Emitter<HubClientEvents> {
   }
 }
 
-function isSettled (s: ChannelState): boolean {
-  const lists = [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.remoteChanges.proposed, s.remoteChanges.acked, s.remoteChanges.signed, s.holding]
-  return s.localCommit !== undefined && s.remoteCommit !== undefined && s.nextRemoteCommit === undefined &&
-    s.localCommit.spec.htlcs.length === 0 && s.remoteCommit.spec.htlcs.length === 0 && lists.every(l => l.length === 0)
+/** Refusals of our add that our own HTLCs in flight cause (BOLT #2: the peer's `max_accepted_htlcs`
+ *  and `max_htlc_value_in_flight_msat`, our `max_dust_htlc_exposure_msat`): they end as those HTLCs
+ *  settle, so the payment waits for that instead of failing. Many small payments at once hit them
+ *  first: HTLCs below the dust limit are trimmed, and their sum is capped. */
+const HELD_BY_IN_FLIGHT: ReadonlySet<string> = new Set(['too_many_htlcs', 'max_in_flight', 'dust_exposure'])
+
+/** Ids of the HTLCs we offered on `ch` that are in a commitment or still being added. */
+function offeredHtlcIds (ch: ClientChannel): Set<number> {
+  return new Set(offeredHtlcs(ch.driver.state, 'anywhere').map(h => h.id))
 }
 
-/** Whether an HTLC we offered for `paymentHash` is in a commitment of `ch` (ours, the hub's, or one
- *  we signed for the hub): from then on only its removal or the chain can end it. */
-function inCommitment (ch: ClientChannel, paymentHash: string): boolean {
-  const s = ch.driver.state
-  const specs = [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]
-  return specs.some(sp => sp?.htlcs.some(h => h.offerer === 'local' && h.paymentHash === paymentHash) === true)
-}
+/** Phases of a channel being opened (BOLT #2 "Channel Establishment"), before it is ready. */
+const OPENING_PHASES: readonly Phase[] = ['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_created', 'awaiting_funding_signed', 'awaiting_funding_depth']
+const isOpening = (p: Phase): boolean => OPENING_PHASES.includes(p)
 
-/** Whether `ch` holds an HTLC we offered for `paymentHash` (in any commitment or pending update). */
-function offersHash (ch: ClientChannel, paymentHash: string): boolean {
-  const s = ch.driver.state
-  const specs = [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]
-  if (specs.some(sp => sp?.htlcs.some(h => h.offerer === 'local' && h.paymentHash === paymentHash))) return true
-  const updates = [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]
-  return updates.some(u => u.kind === 'add' && u.htlc.paymentHash === paymentHash)
+/** Why our wallet could not fund a channel, in words (amounts in sat, as the wallet counts them). */
+function fundingFailure (f: WalletError): string {
+  switch (f.kind) {
+    case 'insufficient_funds': return `the wallet has ${f.available} sat spendable and the funding needs ${f.needed} sat (the capacity and the fee): fund it (newAddress()) and retry`
+    case 'invalid_output': return `the funding output was refused: ${f.detail}`
+    case 'chain_wiped': return `the chain under the wallet was wiped: ${f.detail}`
+    case 'broadcast_failed': return `the funding transaction was not relayed: ${f.failure.kind}: ${f.failure.detail}`
+  }
 }
 
 function closeResult (ch: ClientChannel): CloseResult {

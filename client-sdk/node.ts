@@ -26,6 +26,9 @@ import { wsSocketFactory } from './node/socket.ts'
 
 export * from './index.ts'
 export { wsSocketFactory }
+/** A ChainBackend over a btcd node's RPC (what `btcdRpc` makes): build one yourself to share it
+ *  between clients in one process (pass it as `chain`; the client never closes a chain it was given). */
+export { BtcdChainBackend, type BtcdBackendConfig } from '../host/chain/btcd/backend.ts'
 export type {
   CloseInfo, ConnectFailure, ConnectionEvents, HubLinkEvents, HubLinkOptions, ConnectOptionsInput, BackoffOptionsInput,
 } from './transport/index.ts'

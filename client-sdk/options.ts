@@ -34,10 +34,15 @@ const hasMethods = <T>(what: string, methods: readonly string[]) => z.custom<T>(
 }, { error: `must be a ${what} (${methods.join(', ')})` })
 
 export const chainBackend = hasMethods<ChainBackend>('ChainBackend',
-  ['tip', 'getBlock', 'getRawTransaction', 'getTxOut', 'broadcast', 'follow', 'close'])
+  ['tip', 'getBlockHash', 'getBlock', 'getRawTransaction', 'getTxOut', 'broadcast', 'follow', 'close'])
 export const storeLike = hasMethods<Store>('Store', ['get', 'write', 'iterate', 'close'])
 export const socketFactory = z.custom<SocketFactory>(v => typeof v === 'function',
   { error: 'must be a function (url) => Promise<SocketLike>' })
+
+/** How long a call may wait (ms): from a tenth of a second (tests) to a day. */
+const waitMs = z.number().int({ error: 'must be an integer (ms)' }).min(100).max(86_400_000)
+/** A call's own timeout, overriding the client's. */
+const callTimeout = { timeoutMs: waitMs.optional() }
 
 export const ROLES = ['platform', 'creator', 'treasury'] as const
 export type Role = (typeof ROLES)[number]
@@ -54,9 +59,18 @@ export const clientOptionsSchema = z.strictObject({
   commitmentFeeratePerKw: z.number().int().min(FEERATE_PER_KW_FLOOR).max(100_000).default(1_000),
   /** The hub sends channel_ready only after this many confirmations of a channel we fund (≥ 1). */
   fundingConfirmations: z.number().int().min(1).max(100).default(1),
+  /** How long connect() and untilReestablished() wait for the hub (a connection that proves `hubId`,
+   *  the hub's policy, every channel reestablished) before they reject with a ClientError saying what
+   *  they waited for (client-sdk/README.md "Timeouts"). Each call may pass its own `timeoutMs`. */
+  connectTimeoutMs: waitMs.default(30_000),
+  /** openChannel(), requestChannel() and close() reject once what they wait for has not moved for
+   *  this long: no message from the hub taking the channel a step further, and, while the funding
+   *  waits for confirmations, no new block. Each call may pass its own `timeoutMs`. On a chain with
+   *  real block times, allow for the gaps between blocks (an hour is not rare). */
+  progressTimeoutMs: waitMs.default(60_000),
   /** How long pay() waits for the outcome before it gives up waiting (the HTLC stays in flight and
    *  still resolves; the payment record says how). */
-  payTimeoutMs: z.number().int().min(100).max(86_400_000).default(60_000),
+  payTimeoutMs: waitMs.default(60_000),
   /** Reconnect backoff, ms. */
   reconnectInitialMs: z.number().int().min(1).max(60_000).default(100),
   reconnectMaxMs: z.number().int().min(1).max(3_600_000).default(2_000),
@@ -88,11 +102,15 @@ export type ClientHost = z.output<typeof clientHostSchema>
 
 export const openChannelArgs = z.strictObject({
   capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(DEFAULT_MIN_FUNDING_SATOSHIS).max(MAX_FUNDING_SATOSHIS),
+  ...callTimeout,
 })
 export const requestChannelArgs = z.strictObject({
   /** A wish: the hub caps it at its configured channel size. */
   capacitySat: z.number().int({ error: 'must be an integer (sat)' }).min(DEFAULT_MIN_FUNDING_SATOSHIS).max(MAX_FUNDING_SATOSHIS).optional(),
+  ...callTimeout,
 })
+export const connectArgs = z.strictObject({ ...callTimeout })
+export const untilReestablishedArgs = z.strictObject({ ...callTimeout })
 export const createInvoiceArgs = z.strictObject({
   amountMsat: z.number().int({ error: 'must be an integer (msat)' }).min(1).max(Number.MAX_SAFE_INTEGER),
   /** The invoice's description (BOLT #11 `d`, one tagged field). */
@@ -102,6 +120,7 @@ export const createInvoiceArgs = z.strictObject({
 export const closeArgs = z.strictObject({
   /** Close even if an output would be left out as dust (its owner is paid nothing). */
   allowDustTrim: z.boolean().default(false),
+  ...callTimeout,
 })
 export const payArgs = z.strictObject({
   /** Paying twice with the same key pays once: the second call returns the first payment's outcome. */

@@ -7,6 +7,7 @@ import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../protocol/type
 import type { Htlc, MonitorUpdate } from '../protocol/channel/index.ts'
 import type { HtlcFailureReason } from '../protocol/wire/index.ts'
 import { keys, parseJsonValue, type Store, type StoreOp } from '../host/store/index.ts'
+import { random32 } from '../host/random.ts'
 import { crashPoints } from '../host/crash-points.ts'
 import type { EventOutbox } from './event-outbox.ts'
 import { LiveRecords, type Attached } from './live-records.ts'
@@ -31,12 +32,6 @@ export type PayResult =
 
 export interface ReceiveDecision { action: 'fulfill'; preimage: string; firstTime: boolean; record: InvoiceRecord }
 export interface RefuseDecision { action: 'fail'; reason: HtlcFailureReason; detail: string }
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
 
 /** Invoices kept in memory besides unpaid ones written in this run (a cache: the store has them all). */
 const INVOICE_CACHE = 10_000
@@ -146,7 +141,7 @@ export class PaymentBook {
       return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'invoice already paid' }
     }
     if (rec.cancelled === true) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'invoice cancelled' }
-    if (htlc.amountMsat < rec.amountMsat) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: `amount ${htlc.amountMsat} < ${rec.amountMsat}` }
+    if (htlc.amountMsat < rec.amountMsat) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: `amount ${htlc.amountMsat} msat is below the invoice's ${rec.amountMsat} msat` }
     if (nowSec > rec.expiresAt) return { action: 'fail', reason: 'invoice_expired', detail: 'invoice expired' }
     const paid: InvoiceRecord = { ...rec, paidBy: by, receivedMsat: htlc.amountMsat, paidAt: nowSec }
     this.invoices.set(rec.paymentHash, paid, channelId, this.events?.attach('payment_received', rec.paymentHash, { paymentHash: rec.paymentHash, amountMsat: htlc.amountMsat, memo: rec.memo, channelId, paidAt: nowSec }, nowSec))

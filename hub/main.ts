@@ -183,6 +183,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   funding.markFinal(id => monitors.host.fundingHeight(id), height)
   const synced = (async () => {
     await funding.rebroadcastPending()
+    await closer.resume(manager.all())
     await manager.block(height)
     await funding.onBlock()
     stage('chain_synced', { height })

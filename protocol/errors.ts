@@ -35,7 +35,7 @@ export const REASONS = {
   invalid_field: 'disconnect',       // a field is missing, extra, out of range or badly encoded
 
   // ── Connection and authentication (DESIGN.md "Authentication"; scenarios 19, 20) ──
-  auth_failed: 'disconnect',         // bad signature, wrong hub/client id, replayed challenge
+  auth_failed: 'disconnect',         // bad signature, wrong hub or client id, replayed challenge
   not_authenticated: 'disconnect',   // a channel message before auth_ok
   not_your_channel: 'disconnect',    // channel of another node id: never close someone else's channel
   unknown_channel: 'warn',           // BOLT #1: a channel_id we do not know is not a reason to fail others

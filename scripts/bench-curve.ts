@@ -25,5 +25,6 @@ function bench (curve: Curve): { sign: number, verify: number } {
 
 for (const curve of [nobleCurve, tinyCurve]) {
   const r = bench(curve)
-  process.stdout.write(`${curve.name.padEnd(6)} sign ${Math.round(r.sign).toString().padStart(7)}/s   verify ${Math.round(r.verify).toString().padStart(7)}/s   (n=${n})\n`)
+  process.stdout.write(`${curve.name.padEnd(6)} sign ${Math.round(r.sign).toString().padStart(7)}/s   verify ` +
+    `${Math.round(r.verify).toString().padStart(7)}/s   (n=${n})\n`)
 }

@@ -56,7 +56,10 @@ async function throughput (writers: number, mode: 'group-commit' | 'sync-per-wri
       await db.open()
       write = async ops => {
         syncs++
-        await db.batch(ops.map(o => o.type === 'put' ? { type: 'put' as const, key: o.key, value: o.value } : { type: 'del' as const, key: o.key }), { sync: true })
+        await db.batch(
+          ops.map(o => o.type === 'put' ? { type: 'put' as const, key: o.key, value: o.value } : { type: 'del' as const, key: o.key }),
+          { sync: true },
+        )
       }
       close = () => db.close()
     }
@@ -82,6 +85,7 @@ for (const writers of [1, 16, 256]) {
 if (!json) {
   console.log(`store: ${baseDir} (${seconds}s per run)`)
   console.log(`one synced write: median ${lat.medianMs.toFixed(2)} ms, p99 ${lat.p99Ms.toFixed(2)} ms`)
-  for (const r of results) console.log(`${String(r.writers).padStart(4)} writers, ${r.mode.padEnd(14)}: ${String(r.writesPerSec).padStart(7)} writes/s, ${r.syncs} syncs, ${r.writesPerSync} writes/sync`)
+  for (const r of results) console.log(`${String(r.writers).padStart(4)} writers, ${r.mode.padEnd(14)}: ` +
+    `${String(r.writesPerSec).padStart(7)} writes/s, ${r.syncs} syncs, ${r.writesPerSync} writes/sync`)
 }
 console.log(JSON.stringify({ latency: lat, throughput: results }))

@@ -25,13 +25,17 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { useBtcd } from '../test/helpers/btcd.ts'
-import { startHub, type HubProcess } from '../test/helpers/hub.ts'
+import { useBtcd } from './lib/btcd.ts'
+import { Cleanups } from './lib/cleanups.ts'
+import { startHub, type HubProcess } from './lib/hub.ts'
 import { WorkerProcess, type PayOutcome } from './bench/ipc.ts'
 import { cpuSeconds, fsyncMs } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
 import { figure, percentile, table, type Figure } from './bench/stats.ts'
-import { checkBalances, freePort, manyChannelHubConfig, openIdleChannels, restartWaiting, steadyRss, startManyChannels, timeRestart, type ManyChannels } from './bench/idle-channels.ts'
+import {
+  checkBalances, freePort, manyChannelHubConfig, openIdleChannels, restartWaiting, steadyRss, startManyChannels, timeRestart,
+  type ManyChannels,
+} from './bench/idle-channels.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const argv = process.argv.slice(2)
@@ -41,7 +45,9 @@ const intOpt = (name: string, dflt: number, min: number, max: number): number =>
   const v = opt(name)
   if (v === undefined) return dflt
   const n = Number(v)
-  if (!Number.isInteger(n) || n < min || n > max) { process.stderr.write(`${name}: must be an integer in [${min}, ${max}]\n`); process.exit(2) }
+  if (!Number.isInteger(n) || n < min || n > max) {
+    process.stderr.write(`${name}: must be an integer in [${min}, ${max}]\n`); process.exit(2)
+  }
   return n
 }
 
@@ -73,8 +79,7 @@ const TRIMMED_MSAT = 10_000
 const UNTRIMMED_MSAT = 2_000_000
 
 const say = (s: string): void => { (JSON_OUT ? process.stderr : process.stdout).write(s + '\n') }
-const cleanups: Array<() => Promise<void> | void> = []
-const teardown = { teardown: (fn: () => Promise<void> | void) => { cleanups.push(fn) } }
+const cleanups = new Cleanups()
 
 /** Environment that makes the hub profile itself (scripts/bench/cpu-profiler.mjs). */
 const profileEnv = (): Record<string, string> => CPU_PROF === undefined ? {} : {
@@ -85,7 +90,9 @@ const profileEnv = (): Record<string, string> => CPU_PROF === undefined ? {} : {
 /** Spreads `n` over `k` buckets as evenly as possible. */
 const spread = (n: number, k: number): number[] => Array.from({ length: k }, (_, i) => Math.floor(n / k) + (i < n % k ? 1 : 0))
 
-interface Parties { hub: HubProcess; platforms: WorkerProcess; creators: WorkerProcess; idle: WorkerProcess[]; btcdPid: () => number | null }
+interface Parties {
+  hub: HubProcess; platforms: WorkerProcess; creators: WorkerProcess; idle: WorkerProcess[]; btcdPid: () => number | null
+}
 
 /** CPU seconds used by each process while `fn` ran, and the wall time. */
 async function cpuDuring<T> (p: Parties, fn: () => Promise<T>): Promise<{ value: T; wallS: number; cpu: Record<string, number> }> {
@@ -122,7 +129,9 @@ function account (r: PayOutcome): void {
 /** One throughput run: `n` payments of `amountMsat`, all platforms at once. */
 async function throughputRun (p: Parties, n: number, amountMsat: number): Promise<{ rate: number; reply: PayReply }> {
   const perPlatform = await invoicesFor(p, n, amountMsat)
-  const { value: reply, wallS, cpu } = await cpuDuring(p, () => p.platforms.call<PayReply>('pay', { perClient: perPlatform, concurrency: CONCURRENCY }))
+  const { value: reply, wallS, cpu } = await cpuDuring(
+    p, () => p.platforms.call<PayReply>('pay', { perClient: perPlatform, concurrency: CONCURRENCY }),
+  )
   for (const [k, v] of Object.entries(cpu)) { const u = cpuUse[k] ??= { cpuS: 0, wallS: 0 }; u.cpuS += v; u.wallS += wallS }
   account(reply)
   if (reply.failed > 0) say(`  ${reply.failed} payments failed: ${JSON.stringify(reply.failures)}`)
@@ -140,7 +149,8 @@ async function throughput (p: Parties, amountMsat: number, label: string): Promi
   const rates: number[] = []
   for (let r = 0; r < RUNS; r++) {
     const { rate, reply } = await throughputRun(p, n, amountMsat)
-    say(`  ${label} run ${r + 1}: ${reply.ok} payments in ${(reply.elapsedMs / 1000).toFixed(2)} s = ${rate.toFixed(1)}/s (p50 ${percentile(reply.latenciesMs.length > 0 ? reply.latenciesMs : [0], 50).toFixed(1)} ms under load)`)
+    say(`  ${label} run ${r + 1}: ${reply.ok} payments in ${(reply.elapsedMs / 1000).toFixed(2)} s = ${rate.toFixed(1)}/s (p50 ` +
+      `${percentile(reply.latenciesMs.length > 0 ? reply.latenciesMs : [0], 50).toFixed(1)} ms under load)`)
     rates.push(rate)
   }
   return figure(rates)
@@ -162,7 +172,9 @@ async function latency (p: Parties): Promise<{ p50: Figure; p99: Figure }> {
   return { p50: figure(p50), p99: figure(p99) }
 }
 
-async function restartToServing (p: Parties): Promise<{ f: Figure; servingS: Figure; listeningS: Figure; reestablishedS: Figure; stages: string[] }> {
+async function restartToServing (p: Parties): Promise<{
+  f: Figure; servingS: Figure; listeningS: Figure; reestablishedS: Figure; stages: string[]
+}> {
   const stagesSeen: string[] = []
   const total: number[] = []
   const listening: number[] = []
@@ -177,11 +189,14 @@ async function restartToServing (p: Parties): Promise<{ f: Figure; servingS: Fig
     listening.push(t.listeningS)
     serving.push(t.servingS)
     reestablished.push(t.reestablishedS)
-    say(`  restart run ${r + 1}: serving after ${t.servingS.toFixed(2)} s, listening line ${t.listeningS.toFixed(2)} s, idle channels reestablished after ${t.reestablishedS.toFixed(2)} s, first payment after ${t.paymentS.toFixed(2)} s (${t.attempts} attempt(s))`)
+    say(`  restart run ${r + 1}: serving after ${t.servingS.toFixed(2)} s, listening line ${t.listeningS.toFixed(2)} s, idle channels ` +
+      `reestablished after ${t.reestablishedS.toFixed(2)} s, first payment after ${t.paymentS.toFixed(2)} s (${t.attempts} attempt(s))`)
     // Let every channel reestablish before the next run.
     await Promise.all([p.platforms, p.creators, ...p.idle].map(w => w.call('untilReestablished')))
   }
-  return { f: figure(total), servingS: figure(serving), listeningS: figure(listening), reestablishedS: figure(reestablished), stages: stagesSeen }
+  return {
+    f: figure(total), servingS: figure(serving), listeningS: figure(listening), reestablishedS: figure(reestablished), stages: stagesSeen,
+  }
 }
 
 function machine (hub: HubProcess, dataDir: string): Record<string, unknown> {
@@ -190,7 +205,8 @@ function machine (hub: HubProcess, dataDir: string): Record<string, unknown> {
   const curveLine = hub.lines.find(l => l.event === 'curve')
   return {
     cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memory_bytes: os.totalmem(), os: `${os.type()} ${os.release()}`,
-    node: process.version, fsync_ms_p50: fsync.p50, fsync_ms_p99: fsync.p99, hub_curve: typeof curveLine?.name === 'string' ? curveLine.name : 'noble (default)', client_curve: 'tiny',
+    node: process.version, fsync_ms_p50: fsync.p50, fsync_ms_p99: fsync.p99,
+    hub_curve: typeof curveLine?.name === 'string' ? curveLine.name : 'noble (default)', client_curve: 'tiny',
   }
 }
 
@@ -199,10 +215,11 @@ async function main (): Promise<void> {
   const dataDir = path.join(REPO_ROOT, '.data', `bench-${started.toISOString().replace(/[:.]/g, '-')}`)
   fs.mkdirSync(dataDir, { recursive: true })
   if (CPU_PROF !== undefined) fs.mkdirSync(CPU_PROF, { recursive: true })
-  say(`bench: ${PLATFORMS} platforms, ${CREATORS} creators, ${CONCURRENCY} in flight per platform, ${RUNS} runs per figure; data in ${path.relative(REPO_ROOT, dataDir)}`)
+  say(`bench: ${PLATFORMS} platforms, ${CREATORS} creators, ${CONCURRENCY} in flight per platform, ${RUNS} runs per figure; data in ` +
+    `${path.relative(REPO_ROOT, dataDir)}`)
   cleanups.push(() => { fs.rmSync(dataDir, { recursive: true, force: true }) })
 
-  const btc = await useBtcd(teardown, { dataDir: path.join(dataDir, 'btcd') })
+  const btc = await useBtcd(cleanups, { dataDir: path.join(dataDir, 'btcd') })
   // Many idle channels from one address, K per node id: the hub's per-address and unfunded-channel
   // limits raised through its config; a fixed admin port so its URL survives restarts.
   const many = manyChannelHubConfig(PER_NODE, await freePort())
@@ -210,7 +227,7 @@ async function main (): Promise<void> {
     dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc, verbose: VERBOSE,
     config: { ...many, channels: { ...(many.channels as object), fundingSat: HUB_CHANNEL_SAT }, router: { holdMs: 60_000 } },
     env: profileEnv(),
-  }, teardown)
+  }, cleanups)
   say(`hub ${hub.hubId.slice(0, 16)}… on ${hub.url} (pid ${hub.pid})`)
   await fundHubCoins(btc, hub, CREATORS, HUB_CHANNEL_SAT + 200_000)
 
@@ -251,14 +268,20 @@ async function main (): Promise<void> {
       const rss = await steadyRss(hub.pid)
       perChannel = figure(rss.window.map(b => (b - rss0.bytes) / r.normal))
       memAt[String(target)] = {
-        hub_rss_bytes_per_channel: perChannel, channels_open: r.normal, hub_rss_bytes: rss.bytes, rss_samples: rss.samples, per_node: PER_NODE,
+        hub_rss_bytes_per_channel: perChannel, channels_open: r.normal, hub_rss_bytes: rss.bytes, rss_samples: rss.samples,
+        per_node: PER_NODE,
         open_s: r.wallS, open_cpu_s: r.cpuS, batches: r.batches.length,
       }
-      say(`  ${target} idle channels open in ${r.wallS.toFixed(1)} s (CPU s: hub ${r.cpuS.hub.toFixed(1)}, client ${r.cpuS.worker.toFixed(1)}, btcd ${r.cpuS.btcd.toFixed(1)}); hub RSS ${(rss.bytes / 1e6).toFixed(1)} MB → ${(perChannel.median / 1024).toFixed(1)} KiB per channel`)
+      say(
+        `  ${target} idle channels open in ${r.wallS.toFixed(1)} s (CPU s: hub ${r.cpuS.hub.toFixed(1)}, client ` +
+        `${r.cpuS.worker.toFixed(1)}, btcd ${r.cpuS.btcd.toFixed(1)}); hub RSS ${(rss.bytes / 1e6).toFixed(1)} MB → ` +
+        `${(perChannel.median / 1024).toFixed(1)} KiB per channel`
+      )
     }
     channelsNow = channels + IDLE_CHANNELS
   }
-  const memoryHow = `(hub RSS, once steady, with N idle connected channels − hub RSS with none) / N; ${PER_NODE} channels per node id (connection)`
+  const memoryHow = `(hub RSS, once steady, with N idle connected channels − hub RSS with none) / N; ${PER_NODE} channels per ` +
+    `node id (connection)`
 
   say('throughput …')
   const trimmed = await throughput(p, TRIMMED_MSAT, `below dust (${TRIMMED_MSAT} msat)`)
@@ -282,8 +305,12 @@ async function main (): Promise<void> {
   let afterRestart: Record<string, unknown> | undefined
   if (IDLE_CHANNELS > 0) {
     const rss = await steadyRss(hub.pid)
-    afterRestart = { channels: IDLE_CHANNELS, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: (rss.bytes - rss0.bytes) / IDLE_CHANNELS, note: `after ${RUNS} restarts and the load phases; platforms and creators connected too` }
-    say(`  after the restarts: hub RSS ${(rss.bytes / 1e6).toFixed(1)} MB → ${((rss.bytes - rss0.bytes) / IDLE_CHANNELS / 1024).toFixed(1)} KiB per idle channel`)
+    afterRestart = {
+      channels: IDLE_CHANNELS, hub_rss_bytes: rss.bytes, hub_rss_bytes_per_channel: (rss.bytes - rss0.bytes) / IDLE_CHANNELS,
+      note: `after ${RUNS} restarts and the load phases; platforms and creators connected too`,
+    }
+    say(`  after the restarts: hub RSS ${(rss.bytes / 1e6).toFixed(1)} MB → ` +
+      `${((rss.bytes - rss0.bytes) / IDLE_CHANNELS / 1024).toFixed(1)} KiB per idle channel`)
   }
 
   say('checking balances …')
@@ -295,7 +322,8 @@ async function main (): Promise<void> {
     cpu_cores_used_under_load: Object.fromEntries(Object.entries(cpuUse).map(([k, u]) => [k, u.wallS === 0 ? 0 : u.cpuS / u.wallS])),
     config: {
       platforms: PLATFORMS, creators: CREATORS, concurrency_per_platform: CONCURRENCY, runs: RUNS, quick: QUICK,
-      trimmed_amount_msat: TRIMMED_MSAT, untrimmed_amount_msat: UNTRIMMED_MSAT, latency_payments_per_run: LATENCY_PAYMENTS, sync_writes: true,
+      trimmed_amount_msat: TRIMMED_MSAT, untrimmed_amount_msat: UNTRIMMED_MSAT, latency_payments_per_run: LATENCY_PAYMENTS,
+      sync_writes: true,
     },
     payments_per_s: figure([...trimmed.runs, ...untrimmed.runs]),
     payments_per_s_trimmed: trimmed,
@@ -303,11 +331,18 @@ async function main (): Promise<void> {
     latency_ms_p50: lat.p50,
     latency_ms_p99: lat.p99,
     hub_rss_bytes_per_channel: perChannel === undefined ? null : {
-      ...perChannel, channels: IDLE_CHANNELS, per_node: PER_NODE, how: memoryHow, hub_rss_bytes_no_idle_channels: rss0.bytes, at: memAt, after_restart: afterRestart,
-      note: 'idle channels from the lightweight many-channel client (real auth, channel machine and funding; client state in memory, the client never restarts)',
+      ...perChannel, channels: IDLE_CHANNELS, per_node: PER_NODE, how: memoryHow, hub_rss_bytes_no_idle_channels: rss0.bytes, at: memAt,
+      after_restart: afterRestart,
+      note: 'idle channels from the lightweight many-channel client (real auth, channel machine and funding; client state in memory, the ' +
+        'client never restarts)',
     },
-    restart_to_serving_s: { ...restart.f, channels: channelsNow, serving_s: restart.servingS, listening_s: restart.listeningS, idle_reestablished_s: restart.reestablishedS, hub_lines_per_run: restart.stages },
-    payments: { succeeded: totals.ok, failed: totals.failed, failures: totals.failures, amount_msat: totals.amountMsat, hub_fees_msat: totals.feeMsat },
+    restart_to_serving_s: {
+      ...restart.f, channels: channelsNow, serving_s: restart.servingS, listening_s: restart.listeningS,
+      idle_reestablished_s: restart.reestablishedS, hub_lines_per_run: restart.stages,
+    },
+    payments: {
+      succeeded: totals.ok, failed: totals.failed, failures: totals.failures, amount_msat: totals.amountMsat, hub_fees_msat: totals.feeMsat,
+    },
     balances_ok: problems.length === 0,
     balance_problems: problems.slice(0, 20),
   }
@@ -319,28 +354,34 @@ async function main (): Promise<void> {
     { name: 'payments_per_s_untrimmed', f: untrimmed, unit: '/s', digits: 1, note: `${UNTRIMMED_MSAT} msat, above dust` },
     { name: 'latency_ms_p50', f: lat.p50, unit: 'ms', digits: 2, note: 'one at a time' },
     { name: 'latency_ms_p99', f: lat.p99, unit: 'ms', digits: 2 },
-    ...Object.entries(memAt).map(([n, m]) => ({ name: 'hub_rss_bytes_per_channel', f: m.hub_rss_bytes_per_channel as Figure, unit: 'B', digits: 0, note: `at ${n} idle channels, ${PER_NODE} per connection` })),
-    { name: 'restart_to_serving_s', f: restart.f, unit: 's', digits: 2, note: `${channelsNow} channels; serving after ${restart.servingS.median.toFixed(2)} s, idle reestablished after ${restart.reestablishedS.median.toFixed(2)} s` },
+    ...Object.entries(memAt).map(([n, m]) => ({
+      name: 'hub_rss_bytes_per_channel', f: m.hub_rss_bytes_per_channel as Figure, unit: 'B', digits: 0,
+      note: `at ${n} idle channels, ${PER_NODE} per connection`,
+    })),
+    { name: 'restart_to_serving_s', f: restart.f, unit: 's', digits: 2, note: `${channelsNow} channels; serving after ` +
+      `${restart.servingS.median.toFixed(2)} s, idle reestablished after ${restart.reestablishedS.median.toFixed(2)} s` },
   ]))
   const m = out.machine
-  say(`machine: ${String(m.cpu)}, ${String(m.cores)} cores, Node ${String(m.node)}, hub curve ${String(m.hub_curve)}, client curve ${String(m.client_curve)}`)
+  say(`machine: ${String(m.cpu)}, ${String(m.cores)} cores, Node ${String(m.node)}, hub curve ${String(m.hub_curve)}, client curve ` +
+    `${String(m.client_curve)}`)
   say(`disk: one synced write p50 ${Number(m.fsync_ms_p50).toFixed(2)} ms, p99 ${Number(m.fsync_ms_p99).toFixed(2)} ms`)
-  say(`cores used during the throughput runs: ${Object.entries(out.cpu_cores_used_under_load).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (of ${String(m.cores)})`)
+  say(`cores used during the throughput runs: ` +
+    `${Object.entries(out.cpu_cores_used_under_load).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (of ${String(m.cores)})`)
   say(`payments: ${totals.ok} succeeded, ${totals.failed} failed`)
-  say(problems.length === 0 ? 'balances: hub and clients agree on every channel, nothing in flight, every channel sums to its capacity' : `BALANCES WRONG:\n  ${problems.join('\n  ')}`)
+  say(
+    problems.length === 0
+      ? 'balances: hub and clients agree on every channel, nothing in flight, every channel sums to its capacity'
+      : `BALANCES WRONG:\n  ${problems.join('\n  ')}`
+  )
   if (JSON_OUT) process.stdout.write(JSON.stringify(out) + '\n')
   if (problems.length > 0 || totals.failed > 0) process.exitCode = 1
 }
 
-async function cleanup (): Promise<void> {
-  for (const fn of cleanups.reverse()) { try { await fn() } catch { /* best effort */ } }
-}
-
 // Ctrl-C (or a SIGTERM) stops the child processes (btcd, hub, clients) before exiting.
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void cleanup().finally(() => process.exit(130)) })
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { void cleanups.run().finally(() => process.exit(130)) })
 
-main().then(cleanup, async e => {
+main().then(() => cleanups.run(), async e => {
   process.stderr.write(`\nbench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
-  await cleanup()
+  await cleanups.run()
   process.exitCode = 1
 })

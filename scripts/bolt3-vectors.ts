@@ -116,7 +116,9 @@ export function prepareVectors (file: VectorFile, sibling?: VectorFile, curve?: 
   const channelType = channelTypeOf(file.channel_type)
   const common = file.common ?? sibling?.common
   const htlcDefs = file.htlcs ?? sibling?.htlcs ?? []
-  const secrets = { ...sibling?.internal_from_html_comment, ...sibling?.derived_by_verifier, ...file.internal_from_html_comment, ...file.derived_by_verifier }
+  const secrets = {
+    ...sibling?.internal_from_html_comment, ...sibling?.derived_by_verifier, ...file.internal_from_html_comment, ...file.derived_by_verifier
+  }
   if (common === undefined) throw new Error('vector file: no `common` section (and no sibling static_remotekey file)')
   const remoteFundingPriv = secrets.remote_funding_privkey
   const remoteHtlcPriv = secrets.remote_htlc_privkey ?? secrets.remote_privkey
@@ -127,7 +129,9 @@ export function prepareVectors (file: VectorFile, sibling?: VectorFile, curve?: 
   const localFundingPriv = hexToBytes(common.local_funding_privkey)
   const localFundingPub = c.pubkey(localFundingPriv)
   const remoteFundingPub = hexToBytes(common.remote_funding_pubkey)
-  const funding = fundingOutput(common.funding_txid as Txid, common.funding_output_index, sat(common.funding_amount_satoshi), localFundingPub, remoteFundingPub)
+  const funding = fundingOutput(
+    common.funding_txid as Txid, common.funding_output_index, sat(common.funding_amount_satoshi), localFundingPub, remoteFundingPub,
+  )
   const keys = {
     revocationPubkey: hexToBytes(common.local_revocation_pubkey),
     localDelayedPubkey: hexToBytes(common.local_delayedpubkey),
@@ -138,14 +142,19 @@ export function prepareVectors (file: VectorFile, sibling?: VectorFile, curve?: 
     localFundingPubkey: localFundingPub,
     remoteFundingPubkey: remoteFundingPub,
   }
-  const obscured = obscuredCommitmentNumber(common.commitment_number, hexToBytes(common.local_payment_basepoint), hexToBytes(common.remote_payment_basepoint))
+  const obscured = obscuredCommitmentNumber(
+    common.commitment_number, hexToBytes(common.local_payment_basepoint), hexToBytes(common.remote_payment_basepoint),
+  )
   const preimages = new Map<number, Uint8Array>()
   const htlcById = new Map<number, CommitmentHtlc>()
   for (const h of htlcDefs) {
     const offered = h.offered_by_local ?? h.direction === 'local->remote'
     const preimage = hexToBytes(h.payment_preimage)
     preimages.set(h.id, preimage)
-    htlcById.set(h.id, { direction: offered ? 'offered' : 'received', id: h.id, amountMsat: msat(h.amount_msat), paymentHash: sha256(preimage), cltvExpiry: h.expiry })
+    htlcById.set(h.id, {
+      direction: offered ? 'offered' : 'received', id: h.id, amountMsat: msat(h.amount_msat), paymentHash: sha256(preimage),
+      cltvExpiry: h.expiry,
+    })
   }
 
   const tests = file.tests.map(raw => {
@@ -168,7 +177,9 @@ export function prepareVectors (file: VectorFile, sibling?: VectorFile, curve?: 
       obscuredCommitmentNumber: obscured,
       holderIsOpener: true, // Appendix C: "local is the opener/funder"
       toSelfDelay: common.local_delay,
-      dustLimitSat: sat(t.shape === 'anchors' ? t.DustLimitSatoshis : (t.local_dust_limit_satoshi ?? common.local_dust_limit_satoshi ?? 546)),
+      dustLimitSat: sat(
+        t.shape === 'anchors' ? t.DustLimitSatoshis : (t.local_dust_limit_satoshi ?? common.local_dust_limit_satoshi ?? 546)
+      ),
       feeratePerKw: t.shape === 'anchors' ? t.FeePerKw : t.local_feerate_per_kw,
       toLocalMsat: msat(t.shape === 'anchors' ? t.LocalBalance : t.to_local_msat),
       toRemoteMsat: msat(t.shape === 'anchors' ? t.RemoteBalance : t.to_remote_msat),

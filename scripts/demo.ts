@@ -9,8 +9,10 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { useBtcd } from '../test/helpers/btcd.ts'
-import { fundHub, openFundedChannel, randomKey, requestHubChannel, startClient, startHub } from '../test/helpers/hub.ts'
+import { useBtcd } from './lib/btcd.ts'
+import { Cleanups } from './lib/cleanups.ts'
+import { openFundedChannel, randomKey, requestHubChannel, startClient } from './lib/client.ts'
+import { fundHub, startHub } from './lib/hub.ts'
 import type { HubClient, CloseResult, ChannelInfo } from '../client-sdk/index.ts'
 import type { Role } from '../client-sdk/options.ts'
 
@@ -19,7 +21,9 @@ const args = process.argv.slice(2)
 const JSON_OUT = args.includes('--json')
 const secondsArg = args.indexOf('--seconds')
 const SECONDS = secondsArg >= 0 ? Number(args[secondsArg + 1]) : 20
-if (!Number.isFinite(SECONDS) || SECONDS <= 0 || SECONDS > 3_600) { console.error('--seconds: must be a number of seconds in (0, 3600]'); process.exit(2) }
+if (!Number.isFinite(SECONDS) || SECONDS <= 0 || SECONDS > 3_600) {
+  console.error('--seconds: must be a number of seconds in (0, 3600]'); process.exit(2)
+}
 
 const PLATFORM_CAPACITY_SAT = 5_000_000
 /** Payments in flight at once from the platform. */
@@ -28,8 +32,7 @@ const CONCURRENCY = 8
 const TREASURY_SHARE_PERCENT = 10
 
 const say = (s: string): void => { if (JSON_OUT) process.stderr.write(s + '\n'); else process.stdout.write(s + '\n') }
-const cleanups: Array<() => Promise<void> | void> = []
-const teardown = { teardown: (fn: () => Promise<void> | void) => { cleanups.push(fn) } }
+const cleanups = new Cleanups()
 
 async function main (): Promise<void> {
   const dataDir = path.join(REPO_ROOT, '.data', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`)
@@ -37,15 +40,15 @@ async function main (): Promise<void> {
   say(`data directory: ${path.relative(REPO_ROOT, dataDir)}`)
 
   say('starting btcd (regtest, loopback) …')
-  const btc = await useBtcd(teardown, { dataDir: path.join(dataDir, 'btcd') })
+  const btc = await useBtcd(cleanups, { dataDir: path.join(dataDir, 'btcd') })
   say('starting the hub (child process) …')
-  const hub = await startHub({ dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc }, teardown)
+  const hub = await startHub({ dataDir: path.join(dataDir, 'hub'), btcd: btc.node.rpc }, cleanups)
   say(`hub ${hub.hubId} listening on ${hub.url}`)
   await fundHub(btc, hub, 10_000_000)
 
   const parties: Array<{ name: string; role: Role; client: HubClient; initialMsat: number }> = []
   const add = async (name: string, role: Role): Promise<HubClient> => {
-    const client = await startClient({ hub, btc, dataDir: path.join(dataDir, name), role, nodeKey: randomKey() }, teardown)
+    const client = await startClient({ hub, btc, dataDir: path.join(dataDir, name), role, nodeKey: randomKey() }, cleanups)
     parties.push({ name, role, client, initialMsat: 0 })
     return client
   }
@@ -72,7 +75,8 @@ async function main (): Promise<void> {
   let seq = 0
   const progress = setInterval(() => {
     const s = (Date.now() - started) / 1000
-    const line = `payments ${count} (failed ${failed})  moved ${(totalMsat / 1000).toFixed(0)} sat  hub fees ${(feesMsat / 1000).toFixed(1)} sat  ${(count / s).toFixed(1)} payments/s`
+    const line = `payments ${count} (failed ${failed})  moved ${(totalMsat / 1000).toFixed(0)} sat  hub fees ` +
+      `${(feesMsat / 1000).toFixed(1)} sat  ${(count / s).toFixed(1)} payments/s`
     if (JSON_OUT) process.stderr.write(`\r${line}`); else process.stdout.write(`\r${line}`)
   }, 250)
   const payOne = async (payee: HubClient, amountMsat: number, memo: string): Promise<void> => {
@@ -99,7 +103,8 @@ async function main (): Promise<void> {
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)))
   clearInterval(progress)
   say('')
-  say(`paid ${count} payments (${failed} failed), ${(totalMsat / 1000).toFixed(3)} sat to payees, ${(feesMsat / 1000).toFixed(3)} sat in hub fees`)
+  say(`paid ${count} payments (${failed} failed), ${(totalMsat / 1000).toFixed(3)} sat to payees, ` +
+    `${(feesMsat / 1000).toFixed(3)} sat in hub fees`)
   for (const [why, n] of failures) say(`  failed ×${n}: ${why}`)
 
   // ── Close everything cooperatively ──
@@ -122,7 +127,8 @@ async function main (): Promise<void> {
     const close = closes.get(p.client)!
     const tx = await btc.chain.getRawTransaction(close.closingTxid)
     const confirmed = tx.ok && tx.value !== null && tx.value.confirmations > 0
-    say(`${p.name.padEnd(10)} ${p.role.padEnd(9)} closing ${close.closingTxid} ${confirmed ? 'confirmed' : 'NOT CONFIRMED'}: ${p.name} gets ${close.localSat} sat, hub gets ${close.remoteSat} sat (fee ${close.feeSat} sat, paid by ${ch.funder ? p.name : 'the hub'})`)
+    say(`${p.name.padEnd(10)} ${p.role.padEnd(9)} closing ${close.closingTxid} ${confirmed ? 'confirmed' : 'NOT CONFIRMED'}: ${p.name} ` +
+      `gets ${close.localSat} sat, hub gets ${close.remoteSat} sat (fee ${close.feeSat} sat, paid by ${ch.funder ? p.name : 'the hub'})`)
     channels.push({
       counterparty: p.client.nodeId,
       role: p.role,
@@ -138,25 +144,24 @@ async function main (): Promise<void> {
   }
   const summary = { payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels }
   const lost = channels.filter(c => c.role === 'platform').reduce((t, c) => t + c.initial_counterparty_msat - c.final_counterparty_msat, 0)
-  const gained = channels.filter(c => c.role !== 'platform').reduce((t, c) => t + c.final_counterparty_msat - c.initial_counterparty_msat, 0)
-  say(`check: payers lost ${lost} msat = payments ${totalMsat} + hub fees ${feesMsat}: ${lost === totalMsat + feesMsat ? 'yes' : 'NO'}; payees gained ${gained} msat = payments: ${gained === totalMsat ? 'yes' : 'NO'}`)
+  const gained = channels.filter(c => c.role !== 'platform').reduce(
+    (t, c) => t + c.final_counterparty_msat - c.initial_counterparty_msat, 0,
+  )
+  say(`check: payers lost ${lost} msat = payments ${totalMsat} + hub fees ${feesMsat}: ${lost === totalMsat + feesMsat ? 'yes' : 'NO'}; ` +
+    `payees gained ${gained} msat = payments: ${gained === totalMsat ? 'yes' : 'NO'}`)
   if (JSON_OUT) process.stdout.write(JSON.stringify(summary) + '\n')
   if (lost !== totalMsat + feesMsat || gained !== totalMsat) throw new Error('the summary does not add up')
-}
-
-async function cleanup (): Promise<void> {
-  for (const fn of cleanups.reverse()) { try { await fn() } catch { /* best effort */ } }
 }
 
 /** Runs the whole demo; resolves with the process exit code (0: it ran to the end and added up). */
 export async function runDemo (): Promise<number> {
   try {
     await main()
-    await cleanup()
+    await cleanups.run()
     return 0
   } catch (e) {
     process.stderr.write(`\ndemo failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
-    await cleanup()
+    await cleanups.run()
     return 1
   }
 }

@@ -35,7 +35,9 @@ console.log(`btcd (regtest) pid ${node.pid ?? '?'}, data in ${path.relative(root
 console.log(`  RPC       http://${host}:${port}  user ${user}  password ${pass}`)
 console.log(`  websocket ${node.wsUrl}`)
 console.log(`  mining to ${node.miner.address} (101 blocks mined; coinbases of heights 1-2 spendable)`)
-console.log(`  try: .tools/bin/btcctl -C /dev/null --regtest --notls --rpcserver=${host}:${port} --rpcuser=${user} --rpcpass=${pass} getblockcount`)
+console.log(
+  `  try: .tools/bin/btcctl -C /dev/null --regtest --notls --rpcserver=${host}:${port} --rpcuser=${user} --rpcpass=${pass} getblockcount`
+)
 console.log('Ctrl-C stops it.')
 
 let stopping = false

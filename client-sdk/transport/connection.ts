@@ -8,6 +8,7 @@ import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import { admissionQuery, signAdmissionToken } from '../../protocol/auth/admission-token.ts'
 import { CLOSE } from '../../protocol/auth/close-codes.ts'
 import { decodeFrame, encodeMessage, type PeerMessage, type WireError } from '../../protocol/wire/index.ts'
+import { random32 } from '../../host/random.ts'
 import { Emitter } from './events.ts'
 import { parseConnectArgs, type ConnectOptions, type ConnectOptionsInput } from './options.ts'
 import { nativeSocketFactory, frameText, OPEN, type SocketFactory, type SocketLike } from './socket.ts'
@@ -38,12 +39,6 @@ export type ConnectionEvents = {
 }
 
 /** The SDK's randomness: the client's challenge and BIP-340 aux bytes. */
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
-
 const CONNECTION_LEVEL = '00'.repeat(32)
 
 export class HubConnection extends Emitter<ConnectionEvents> {
@@ -159,7 +154,7 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
       const frame = frameText(ev.data)
       const decoded = frame === undefined ? undefined : decodeFrame(frame)
       if (conn !== undefined) {
-        if (decoded?.ok === true) conn.receive(decoded.msg)
+        if (decoded?.ok === true) conn.receive(decoded.value)
         else conn.emit('bad_frame', decoded?.ok === false ? decoded.error : { reason: 'malformed_frame', path: '', detail: 'frame: binary' })
         return
       }
@@ -167,7 +162,7 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
       if (decoded === undefined || !decoded.ok) {
         return fail({ reason: 'auth', failure: 'unexpected_message', detail: decoded?.ok === false ? decoded.error.detail : 'binary frame', final: true })
       }
-      const msg = decoded.msg
+      const msg = decoded.value
       // The hub says why it refuses us (e.g. "client_auth.signature: …") before closing: keep it.
       if (msg.type === 'error' && msg.channel_id === CONNECTION_LEVEL) { hubError = msg.data; return }
       if (msg.type === 'ping' || msg.type === 'warning') return

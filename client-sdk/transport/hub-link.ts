@@ -10,6 +10,7 @@ import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import { FINAL_CLOSE_CODES } from '../../protocol/auth/close-codes.ts'
 import type { PeerMessage, WireError } from '../../protocol/wire/index.ts'
 import { connect, ConnectError, type CloseInfo, type ConnectFailure, type HubConnection } from './connection.ts'
+import { randomUnit } from '../../host/random.ts'
 import { Emitter } from './events.ts'
 import { parseBackoff, parseConnectArgs, type BackoffOptions, type BackoffOptionsInput, type ConnectOptionsInput } from './options.ts'
 import { nativeSocketFactory, type SocketFactory } from './socket.ts'
@@ -41,10 +42,12 @@ export function backoffDelay (attempt: number, b: BackoffOptions, random: number
   return Math.round(exp / 2 + random * exp / 2)
 }
 
-function cryptoRandom (): number {
-  const b = new Uint32Array(1)
-  globalThis.crypto.getRandomValues(b)
-  return b[0]! / 2 ** 32
+/** What start() rejects with: the link gave up before it ever connected. */
+export class LinkGaveUp extends Error {
+  constructor (readonly why: ConnectFailure | CloseInfo) {
+    super(`hub link gave up: ${'detail' in why ? `${why.reason}: ${why.detail}` : `closed with ${why.code} ${why.reason}`}`)
+    this.name = 'LinkGaveUp'
+  }
 }
 
 export class HubLink extends Emitter<HubLinkEvents> {
@@ -57,6 +60,11 @@ export class HubLink extends Emitter<HubLinkEvents> {
   private connecting = false
   /** The hub id the last connection proved: reconnects sign their admission token for it. */
   private lastHubId: NodeId | undefined
+  /** Failed attempts since the link was made, and the last failure (since the last start()). */
+  private attempts = 0
+  private lastFailure: ConnectFailure | undefined
+  /** Bumped when attempts are abandoned: an attempt of an older generation drops what it got. */
+  private generation = 0
 
   constructor (private readonly url: string, private readonly nodeKey: Uint8Array, private readonly options: HubLinkOptions = {}) {
     super()
@@ -71,14 +79,33 @@ export class HubLink extends Emitter<HubLinkEvents> {
   get hubId (): NodeId | undefined { return this.conn?.hubId }
 
   /** Starts connecting (and reconnecting). Resolves at the first successful connection, or rejects
-   *  when the link gives up before ever connecting. */
-  start (): Promise<HubConnection> {
+   *  with a LinkGaveUp when the link gives up before ever connecting: a final failure, or, with
+   *  `timeoutMs`, no connection by then (the link then stops trying: a scheduled retry is cancelled and
+   *  an attempt under way is closed when it completes; start() begins again). */
+  start (o: { timeoutMs?: number } = {}): Promise<HubConnection> {
+    const attemptsBefore = this.attempts
     const first = new Promise<HubConnection>((resolve, reject) => {
-      const offC = this.once('connected', c => { offG(); resolve(c) })
-      const offG = this.once('gave_up', why => { offC(); reject(why instanceof Error ? why : new Error(`hub link gave up: ${JSON.stringify(why)}`)) })
+      const timer = o.timeoutMs === undefined ? undefined : setTimeout(() => {
+        this.abandonAttempts()
+        const failure: ConnectFailure = {
+          reason: 'timeout', final: false,
+          detail: `${this.attempts - attemptsBefore} attempts failed${this.lastFailure !== undefined ? `, the last: ${this.lastFailure.reason}: ${this.lastFailure.detail}` : ''}`,
+        }
+        this.emit('gave_up', failure)
+      }, o.timeoutMs)
+      const offC = this.once('connected', c => { clearTimeout(timer); offG(); resolve(c) })
+      const offG = this.once('gave_up', why => { clearTimeout(timer); offC(); reject(new LinkGaveUp(why)) })
     })
+    this.lastFailure = undefined
     void this.attempt()
     return first
+  }
+
+  /** Stops trying to connect, leaving the link able to start() again. */
+  private abandonAttempts (): void {
+    this.generation++
+    clearTimeout(this.retryTimer)
+    this.connecting = false
   }
 
   send (msg: PeerMessage): boolean { return this.conn?.send(msg) ?? false }
@@ -94,10 +121,12 @@ export class HubLink extends Emitter<HubLinkEvents> {
   private async attempt (): Promise<void> {
     if (this.stopped || this.connecting) return
     this.connecting = true
+    const generation = this.generation
     const { backoff: _b, random: _r, socketFactory, ...connectOptions } = this.options
     const admissionHubId = connectOptions.admissionHubId ?? connectOptions.expectedHubId ?? this.lastHubId
     try {
       const conn = await connect(this.url, this.nodeKey, { ...connectOptions, ...(admissionHubId !== undefined ? { admissionHubId } : {}) }, socketFactory ?? nativeSocketFactory)
+      if (generation !== this.generation) { conn.close(1000, 'client stopped connecting'); return }
       this.connecting = false
       if (this.stopped) { conn.close(1000, 'client stopping'); return }
       this.failures = 0
@@ -108,18 +137,21 @@ export class HubLink extends Emitter<HubLinkEvents> {
       conn.on('close', info => this.onClose(conn, info))
       this.emit('connected', conn)
     } catch (e) {
+      if (generation !== this.generation) return
       this.connecting = false
       // Arguments were checked in the constructor, so anything else (e.g. a socket factory that
       // threw) is the environment: treat it like an unreachable hub.
       const failure: ConnectFailure = e instanceof ConnectError ? e.failure : { reason: 'unreachable', detail: String(e), final: false }
       this.failures++
+      this.attempts++
+      this.lastFailure = failure
       const giveUp = failure.final || (this.backoff.maxAttempts !== undefined && this.failures >= this.backoff.maxAttempts)
       if (giveUp || this.stopped) {
         this.emit('attempt_failed', failure, undefined)
         if (!this.stopped) this.emit('gave_up', failure)
         return
       }
-      const delay = backoffDelay(this.failures - 1, this.backoff, (this.options.random ?? cryptoRandom)())
+      const delay = backoffDelay(this.failures - 1, this.backoff, (this.options.random ?? randomUnit)())
       this.emit('attempt_failed', failure, delay)
       this.retryTimer = setTimeout(() => { void this.attempt() }, delay)
     }
@@ -132,7 +164,7 @@ export class HubLink extends Emitter<HubLinkEvents> {
     if (this.stopped || info.byUs && info.code === 1000) return
     if (FINAL_CLOSE_CODES.has(info.code)) { this.emit('gave_up', info); return }
     // The first retry after a working connection comes quickly, but still jittered.
-    const delay = backoffDelay(0, this.backoff, (this.options.random ?? cryptoRandom)())
+    const delay = backoffDelay(0, this.backoff, (this.options.random ?? randomUnit)())
     this.retryTimer = setTimeout(() => { void this.attempt() }, delay)
   }
 }

@@ -4,11 +4,8 @@
 //
 // Every method returns a Result: a node that is down, busy or answering nonsense is an outcome the
 // caller must decide about (retry later, or stop), not an exception (DESIGN.md rule 5).
+import type { Result } from '../../protocol/result.ts'
 import type { Height, Sat, Txid } from '../../protocol/types.ts'
-
-export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E }
-export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value })
-export const err = <E>(error: E): { ok: false; error: E } => ({ ok: false, error })
 
 /** Why a chain request failed. Each kind says what the caller should do next. */
 export type ChainFailure =

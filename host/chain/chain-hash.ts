@@ -1,6 +1,7 @@
 // BOLT #2 `chain_hash`: which chain a channel lives on, from the node that serves it.
 import { bytesToHex, hexToBytes } from '../../protocol/types.ts'
-import { err, ok, type ChainBackend, type ChainFailure, type Result } from './backend.ts'
+import type { ChainBackend, ChainFailure } from './backend.ts'
+import { err, ok, type Result } from '../../protocol/result.ts'
 
 /** The genesis block's hash in internal byte order (the reverse of how the node prints it). */
 export async function chainHashOf (chain: Pick<ChainBackend, 'getBlockHash'>): Promise<Result<string, ChainFailure>> {

@@ -7,8 +7,8 @@
 // tip or whose hash changed, or a final transaction the node no longer knows at all (a shallow reorg
 // returns a transaction to the mempool; only a wipe or a deep replacement makes it unknown), means
 // the chain under us is not the one we followed: a typed fatal error, never a reorg to undo.
-import type { BlockRef, ChainBackend, ChainFailure, ChainWiped, Result } from './backend.ts'
-import { ok } from './backend.ts'
+import { ok, type Result } from '../../protocol/result.ts'
+import type { BlockRef, ChainBackend, ChainFailure, ChainWiped } from './backend.ts'
 
 /** Checking every checkpoint is wasteful; the newest few and the oldest one catch any wipe. */
 const CHECKPOINTS_KEPT = 8

@@ -4,8 +4,8 @@
 //
 // Notifications only say "something changed"; the follower always asks the node what the chain is,
 // so a missed, duplicated or reordered notification cannot desynchronize it.
-import type { BlockRef, ChainBackend, ChainFailure, ChainListener, FollowOptions, Result } from './backend.ts'
-import { ok } from './backend.ts'
+import { ok, type Result } from '../../protocol/result.ts'
+import type { BlockRef, ChainBackend, ChainFailure, ChainListener, FollowOptions } from './backend.ts'
 import type { Height } from '../../protocol/types.ts'
 
 /** A reorg deeper than this is not a reorg on regtest: it is a wiped or replaced chain. */

@@ -6,7 +6,8 @@
 // The output's script and value come from the transaction's own bytes (getRawTransaction parses the hex
 // and checks that it hashes to the txid), so a node's decoded JSON is never trusted for them.
 import type { ChainEvent, FundingOutputSeen } from '../../protocol/channel/index.ts'
-import { err, ok, type ChainBackend, type ChainFailure, type Result, type TxLookup } from './backend.ts'
+import { err, ok, type Result } from '../../protocol/result.ts'
+import type { ChainBackend, ChainFailure, TxLookup } from './backend.ts'
 
 export type FundingDepthEvent = Extract<ChainEvent, { type: 'funding_depth' }>
 

@@ -32,7 +32,7 @@
 // for the revoke_and_ack and go out together in the next.
 //
 // No I/O, no timers, no clock: everything outside comes in through the ports, so this file stays in
-// protocol/ (test/unit/purity.test.ts) and runs unchanged in the hub, the SDK and a browser.
+// protocol/ (test/unit/layers.test.ts) and runs unchanged in the hub, the SDK and a browser.
 import type { ChannelSigner } from '../../protocol/channel/signer.ts'
 import type { ChannelState } from '../../protocol/channel/state.ts'
 import type { ChannelEvent, Effect, MonitorUpdate, Step } from '../../protocol/channel/effects.ts'

@@ -3,11 +3,12 @@
 //
 //   const writer = new ChannelWriter(peer, seed, { write, carry, crashPoint, persisted }, { stored: false })
 //   const d = new ChannelDriver(state, signer, { persist: req => writer.persist(req), send, broadcastFunding, disconnect, emit, stopped })
-//   await d.start(openChannel(params, signer))      // a new channel (or acceptChannel(...))
+//   await d.start(openFromSeed(params).step)        // a new channel (or acceptFromSeed(params, open_channel))
 //   await d.restored()                              // a channel loaded from the store after a restart (loadStoredChannels)
 //   await d.connected(); await d.peer(msg); await d.command({ type: 'add_htlc', ... })
 export { ChannelDriver, type DriverPorts, type DriverOptions, type DriverOutcome, type PersistRequest, type StepFn, type Observer } from './driver.ts'
 export { ChannelWriter, type ChannelWriteHost, type Carried } from './persist.ts'
+export { broadcastClose, pendingClose } from './closing.ts'
 export {
   abandonedChannelOps, channelIndexKey, channelIndexOp, channelStateKey, claimChannelOp, loadChannelIndex, loadChannelRecord,
   loadChannelRecords, loadPreimage, loadPreimages, loadStoredChannels, monitorKey, preimageKey, preimageOps,

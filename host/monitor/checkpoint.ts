@@ -19,6 +19,7 @@ import type { MonitorUpdate } from '../../protocol/channel/index.ts'
 import { fundingDepth, type MonitorState, type MonitorTx } from '../../protocol/monitor/index.ts'
 import { commitmentNumberOf } from '../../protocol/monitor/commitments.ts'
 import { keys as storeKeys, parseJsonValue, type Store } from '../store/index.ts'
+import { err, ok, type Result } from '../../protocol/result.ts'
 
 /** The summary's key (host/store/keys.ts). */
 export const INDEX_PREFIX = storeKeys.monitorSummaryPrefix
@@ -43,10 +44,10 @@ const summarySchema = z.strictObject({
   closed: z.boolean(),
 })
 
-export function parseSummary (json: unknown): { ok: true; value: Summary } | { ok: false; error: string } {
+export function parseSummary (json: unknown): Result<Summary, string> {
   const r = summarySchema.safeParse(json)
-  if (!r.success) return { ok: false, error: r.error.issues.map(i => `summary.${i.path.join('.')}: ${i.message}`).join('; ') }
-  return { ok: true, value: r.data }
+  if (!r.success) return err(r.error.issues.map(i => `summary.${i.path.join('.')}: ${i.message}`).join('; '))
+  return ok(r.data)
 }
 
 export function summaryOf (s: MonitorState): Summary {

@@ -24,8 +24,9 @@
 // loses nothing.
 import { monitorStep, newMonitor, onChainSummary, parseMonitorState, type MonitorAction, type MonitorBlock, type MonitorConfig, type MonitorInput, type MonitorKeys, type MonitorState, type MonitorTx, type OnChainSummary } from '../../protocol/monitor/index.ts'
 import type { MonitorUpdate } from '../../protocol/channel/index.ts'
-import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped, Result } from '../chain/backend.ts'
-import { ok } from '../chain/backend.ts'
+import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped } from '../chain/backend.ts'
+import { ok, type Result } from '../../protocol/result.ts'
+import { broadcastTx } from '../chain/broadcast.ts'
 import { del, keys as storeKeys, parseJsonValue, put, type Store, type StoreOp } from '../store/index.ts'
 import { compact, indexKey, INDEX_PREFIX, isQuiet, parseSummary, restoreRevoked, summaryOf, type Summary } from './checkpoint.ts'
 import { monitorBlockOf, relevantTxs } from './convert.ts'
@@ -364,7 +365,7 @@ export class MonitorHost {
     if (keys === undefined) throw new BadState(`${storeKeys.monitorState(e.id)}: no keys for channel ${e.id}`)
     // A checkpoint is not rewritten for blocks that only move its height.
     const top = this.tipRef()
-    const state = top !== undefined && parsed.state.height < top.height ? { ...parsed.state, height: top.height, tipHash: top.hash } : parsed.state
+    const state = top !== undefined && parsed.value.height < top.height ? { ...parsed.value, height: top.height, tipHash: top.hash } : parsed.value
     const l = e as Loaded
     l.state = state
     l.keys = keys
@@ -521,8 +522,8 @@ export class MonitorHost {
 
   private async broadcast (channelId: string, txid: string, hex: string): Promise<void> {
     this.attempts.set(txid, (this.attempts.get(txid) ?? 0) + 1)
-    const r = await this.opts.chain.broadcast(hex)
-    if (r.ok || (r.error.kind === 'rejected' && (r.error.reason === 'already_in_mempool' || r.error.reason === 'already_in_chain'))) {
+    const r = await broadcastTx(this.opts.chain, hex)
+    if (r.ok) {
       let set = this.broadcasted.get(channelId)
       if (set === undefined) this.broadcasted.set(channelId, set = new Set())
       set.add(txid)

@@ -8,6 +8,7 @@ import * as ecc from 'tiny-secp256k1'
 import { networks, payments, type Signer } from 'bitcoinjs-lib'
 import type { Curve } from '../../protocol/crypto/curve.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
+import { randomBytes } from '../random.ts'
 
 const bip32 = BIP32Factory(ecc)
 const SEED_BYTES = 32
@@ -31,9 +32,7 @@ export type SeedError = { kind: 'seed_unreadable' | 'seed_exposed'; detail: stri
 
 /** A new random seed (the platform's cryptographic random source). */
 export function newSeed (): Uint8Array {
-  const seed = new Uint8Array(SEED_BYTES)
-  globalThis.crypto.getRandomValues(seed)
-  return seed
+  return randomBytes(SEED_BYTES)
 }
 
 export class WalletKeys {

@@ -6,8 +6,9 @@ import { Psbt, address as baddress, networks } from 'bitcoinjs-lib'
 import { DEFAULT_FINALITY_DEPTH } from '../../protocol/limits.ts'
 import type { Sat, Txid } from '../../protocol/types.ts'
 import { bytesToHex, hexToBytes } from '../../protocol/types.ts'
-import type { BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainWiped, Result } from '../chain/backend.ts'
-import { err, ok } from '../chain/backend.ts'
+import type { BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainWiped } from '../chain/backend.ts'
+import { err, ok, type Result } from '../../protocol/result.ts'
+import { broadcastTx } from '../chain/broadcast.ts'
 import { ChainWipeDetector } from '../chain/chain-wipe.ts'
 import { recentHeaders } from '../chain/follower.ts'
 import { dustThreshold, selectCoins } from './coin-select.ts'
@@ -191,13 +192,10 @@ export class Wallet {
   async broadcast (txid: string): Promise<Result<Txid, WalletError>> {
     const p = this.state.pending[txid]
     if (p === undefined) return err({ kind: 'invalid_output', detail: `broadcast: ${txid} is not one of our pending transactions` })
-    const r = await this.opts.chain.broadcast(p.hex)
-    if (r.ok) return r
-    const f = r.error
-    const alreadyOut = f.kind === 'rejected' && (f.reason === 'already_in_mempool' || f.reason === 'already_in_chain')
-    if (alreadyOut) return ok(txid as Txid)
-    if (f.kind === 'rejected') this.release(txid)
-    return err({ kind: 'broadcast_failed', failure: f })
+    const r = await broadcastTx(this.opts.chain, p.hex)
+    if (r.ok) return ok(r.value.kind === 'sent' ? r.value.txid : txid as Txid)
+    if (r.error.kind === 'rejected') this.release(txid)
+    return err({ kind: 'broadcast_failed', failure: r.error })
   }
 
   async send (payments: Payment[]): Promise<Result<BuiltTx, WalletError>> {

@@ -12,7 +12,8 @@
 import { address as baddress, networks } from 'bitcoinjs-lib'
 import { z } from 'zod'
 import { regtestSubsidy } from '../../host/chain/btcd/block-builder.ts'
-import type { RegtestControl, BlockRef, ChainFailure, Result } from '../../host/chain/backend.ts'
+import type { RegtestControl, BlockRef, ChainFailure } from '../../host/chain/backend.ts'
+import type { Result } from '../../protocol/result.ts'
 import { COINBASE_MATURITY, type Wallet } from '../../host/wallet/wallet.ts'
 import { MAX_FAUCET_BLOCKS } from '../../protocol/limits.ts'
 

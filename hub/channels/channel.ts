@@ -8,9 +8,6 @@ import { channelKeys } from '../../protocol/keys/channel.ts'
 import { hexToBytes, type ChannelId, type NodeId } from '../../protocol/types.ts'
 
 export class ManagedChannel {
-  /** The peer's last closing_signed (its signature is needed to broadcast the agreed closing tx;
-   *  the channel machine keeps only the fee). */
-  remoteClosing?: { feeSat: number; signature: string }
   /** Its durable writes (host/channel/persist.ts): the claim of its id, then one batch per write. */
   readonly writer: ChannelWriter
   private drv: ChannelDriver | undefined

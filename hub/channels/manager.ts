@@ -23,11 +23,11 @@
 // to channels whose state depends on the height (HTLCs in flight); the others get the height when
 // they next run. Sessions that open before ready() (the transport listens while the hub is still
 // starting) are held and handled, in order, once the hub is ready.
-import { randomBytes } from 'node:crypto'
-import { acceptChannel, channelIdFromFunding, isOperating, openChannel, type ChannelEvent, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
+import { acceptFromSeed, channelIdFromFunding, hasInFlight, openFromSeed, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
 import { abandonedChannelOps, ChannelDriver, ChannelWriter, loadStoredChannels, type ChannelWriteHost } from '../../host/channel/index.ts'
-import { channelKeys, localSideParams, type SideLimits } from '../../protocol/keys/channel.ts'
+import type { SideLimits } from '../../protocol/keys/channel.ts'
+import { random32 } from '../../host/random.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
 import type { OpenChannel, PeerMessage, RequestChannel } from '../../protocol/wire/index.ts'
 import type { AuditLog } from '../audit/index.ts'
@@ -195,24 +195,23 @@ export class ChannelManager implements SessionHandler {
   /** The hub opens a channel to `peer` with its own funds (it must be connected). */
   async openTo (peer: NodeId, fundingSat: number): Promise<ManagedChannel | { error: string }> {
     if (!this.isOnline(peer)) return { error: `peer ${peer} is not connected` }
-    const seed = randomBytes(32)
-    const keys = channelKeys(seed)
-    const signer = lazySigner(bytesToHex(seed))
-    const opened = openChannel({
-      temporaryChannelId: bytesToHex(randomBytes(32)) as ChannelId,
+    const seed = random32()
+    const opened = openFromSeed({
+      seed,
+      temporaryChannelId: bytesToHex(random32()) as ChannelId,
       chainHash: this.opts.chainHash,
       channelType: 'static_remotekey',
       fundingSat: fundingSat as Sat,
       pushMsat: 0 as Msat,
       feeratePerKw: this.opts.config.channels.feeratePerKw,
-      local: localSideParams(keys, this.limits(fundingSat)),
+      limits: this.limits(fundingSat),
       policy: defaultPolicy({ zeroConfOwnFunding: this.opts.config.channels.zeroConf }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
-    }, signer)
-    const ch = this.add(peer, bytesToHex(seed), opened.state, { signer })
-    this.log({ event: 'channel_opening', peer, temporary_channel_id: opened.state.temporaryChannelId, funding_sat: fundingSat })
-    await ch.driver.start(opened)
+    })
+    const ch = this.add(peer, bytesToHex(seed), opened.step.state, { signer: opened.signer })
+    this.log({ event: 'channel_opening', peer, temporary_channel_id: opened.step.state.temporaryChannelId, funding_sat: fundingSat })
+    await ch.driver.start(opened.step)
     return ch
   }
 
@@ -229,29 +228,28 @@ export class ChannelManager implements SessionHandler {
       session.error('unexpected_message: temporary_channel_id already in use', msg.temporary_channel_id)
       return
     }
-    const seed = randomBytes(32)
-    const keys = channelKeys(seed)
-    const signer = lazySigner(bytesToHex(seed))
-    const accepted = acceptChannel({
+    const seed = random32()
+    const accepted = acceptFromSeed({
+      seed,
       chainHash: this.opts.chainHash,
       minimumDepth: this.opts.config.channels.minimumDepth,
-      local: localSideParams(keys, this.limits(msg.funding_satoshis, msg.dust_limit_satoshis)),
+      limits: this.limits(msg.funding_satoshis, msg.dust_limit_satoshis),
       policy: defaultPolicy({ fundingTimeoutBlocks: this.opts.config.channels.fundingTimeoutBlocks }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
-    }, msg, signer)
-    if ('error' in accepted) {
+    }, msg)
+    if (!accepted.ok) {
       this.log({ event: 'open_refused', peer, reason: accepted.error.reason, detail: accepted.error.detail })
       session.error(`${accepted.error.reason}: ${accepted.error.detail}`, msg.temporary_channel_id)
       return
     }
-    const ch = this.add(peer, bytesToHex(seed), accepted.state, { signer })
-    void ch.driver.start(accepted)
+    const ch = this.add(peer, bytesToHex(seed), accepted.value.step.state, { signer: accepted.value.signer })
+    void ch.driver.start(accepted.value.step)
   }
 
   /** A new channel (`signer` given: its driver is built now) or a stored one (`restored`: built on
    *  first use, its first input is `restored`). */
-  private add (peer: NodeId, seed: string, state: ChannelState, how: { signer: ReturnType<typeof lazySigner> } | { restored: true }): ManagedChannel {
+  private add (peer: NodeId, seed: string, state: ChannelState, how: { signer: ChannelSigner } | { restored: true }): ManagedChannel {
     const restored = 'restored' in how
     const signer = 'signer' in how ? how.signer : undefined
     const ch = new ManagedChannel(peer, seed, state, (c, s) => this.driverFor(c, s, signer ?? lazySigner(seed), restored), this.opts.height,
@@ -265,7 +263,7 @@ export class ChannelManager implements SessionHandler {
     return ch
   }
 
-  private driverFor (ch: ManagedChannel, state: ChannelState, signer: ReturnType<typeof lazySigner>, restored: boolean): ChannelDriver {
+  private driverFor (ch: ManagedChannel, state: ChannelState, signer: ChannelSigner, restored: boolean): ChannelDriver {
     const peer = ch.peer
     // A stored state's link is whatever it was when written; `restored` (queued first) sets it down.
     const driver = new ChannelDriver(restored ? { ...state, link: 'down' } : state, signer, {
@@ -469,7 +467,6 @@ export class ChannelManager implements SessionHandler {
       session.error('channel closed on-chain by the hub (its state here is older than its monitor)', channelId)
       return
     }
-    if (msg.type === 'closing_signed') ch.remoteClosing = { feeSat: msg.fee_satoshis, signature: msg.signature }
     const waiting = this.connecting.get(ch)
     if (waiting !== undefined && waiting.session === session) { waiting.msgs.push(msg); return }
     void ch.driver.peer(msg)
@@ -478,14 +475,5 @@ export class ChannelManager implements SessionHandler {
 
 /** Whether a block can change anything in this channel: an HTLC in flight, or a funding deadline. */
 export function dependsOnHeight (s: ChannelState): boolean {
-  return htlcsInFlight(s) || (s.phase === 'awaiting_funding_depth' && s.fundingDeadline !== undefined)
-}
-
-/** Whether an HTLC is anywhere in this channel (BOLT #2 deadlines). */
-export function htlcsInFlight (s: ChannelState): boolean {
-  // protocol/channel/expiry.ts onBlock acts only in the operating phases.
-  if (s.localCommit === undefined || !isOperating(s.phase)) return false
-  return s.localCommit.spec.htlcs.length > 0 || (s.remoteCommit?.spec.htlcs.length ?? 0) > 0 || (s.nextRemoteCommit?.commit.spec.htlcs.length ?? 0) > 0 ||
-    s.localChanges.proposed.length + s.localChanges.signed.length + s.localChanges.acked.length > 0 ||
-    s.remoteChanges.proposed.length + s.remoteChanges.signed.length + s.remoteChanges.acked.length > 0 || s.holding.length > 0
+  return hasInFlight(s) || (s.phase === 'awaiting_funding_depth' && s.fundingDeadline !== undefined)
 }

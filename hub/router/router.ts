@@ -23,10 +23,9 @@
 // every committed incoming HTLC without a circuit is handled as new. Replays are idempotent: a circuit
 // is never forwarded twice while its downstream HTLC exists, and a preimage once stored is always
 // carried upstream.
-import { isOperating, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
+import { committedIncoming, findOffered, isOperating, spendableMsat, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
 import { amountToForward } from '../../protocol/forwarding.ts'
 import { MAX_FAIL_DETAIL_CHARS } from '../../protocol/limits.ts'
-import { ANCHOR_OUTPUT_SAT, commitmentBaseFeeSat } from '../../protocol/tx/fees.ts'
 import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
 import type { HtlcFailureReason } from '../../protocol/wire/index.ts'
 import type { HubConfig } from '../config.ts'
@@ -135,8 +134,8 @@ export class Router implements ChannelListener {
     const candidates = this.opts.manager.channelsOf(htlc.recipient)
     const usable = candidates
       .filter(ch => ch.state.phase === 'normal' && ch.state.link === 'up' && ch.driver.stoppedBy === undefined)
-      .sort((a, b) => spendable(b.state) - spendable(a.state))
-    const out = usable.find(ch => spendable(ch.state) >= outAmount)
+      .sort((a, b) => spendableMsat(b.state) - spendableMsat(a.state))
+    const out = usable.find(ch => spendableMsat(ch.state) >= outAmount)
     if (out === undefined) {
       const online = this.opts.manager.isOnline(htlc.recipient)
       const opening = candidates.some(ch => ch.state.phase.startsWith('awaiting_'))
@@ -319,39 +318,9 @@ export class Router implements ChannelListener {
   }
 }
 
-/** What we can still send on a channel: our balance in the peer's next commitment, above our reserve.
- *  Spec amounts are in the local (hub) perspective everywhere (protocol/channel/state.ts): ours is toLocalMsat. */
-function spendable (s: ChannelState): number {
-  const spec = s.nextRemoteCommit?.commit.spec ?? s.remoteCommit?.spec
-  if (spec === undefined) return 0
-  const reserve = (s.setup.remote?.channelReserveSat ?? 0) * 1000
-  const pending = s.localChanges.proposed.reduce((n, u) => n + (u.kind === 'add' ? u.htlc.amountMsat : 0), 0)
-  // The funder also pays the commitment fee (BOLT #3 "Fee Calculation") and, with anchors, both anchor
-  // outputs: keep what the commitment would cost with two more HTLC outputs than it has.
-  const anchorsSat = s.setup.channelType === 'anchors' ? 2 * ANCHOR_OUTPUT_SAT : 0
-  const feeMargin = s.setup.isFunder
-    ? (commitmentBaseFeeSat(s.setup.channelType, spec.feeratePerKw, spec.htlcs.length + 2) + anchorsSat) * 1000
-    : 0
-  return spec.toLocalMsat - reserve - pending - feeMargin
-}
-
 /** Our HTLC matching a circuit's outgoing half, anywhere in the channel (proposed, signed, committed). */
-function findOutgoing (s: ChannelState, c: Circuit, claimed: Set<number>): number | undefined {
-  const ours: Htlc[] = []
-  for (const spec of [s.localCommit?.spec, s.remoteCommit?.spec, s.nextRemoteCommit?.commit.spec]) if (spec !== undefined) ours.push(...spec.htlcs.filter(h => h.offerer === 'local'))
-  for (const u of [...s.localChanges.proposed, ...s.localChanges.signed, ...s.localChanges.acked]) if (u.kind === 'add') ours.push(u.htlc)
-  return ours.find(h => h.paymentHash === c.in.paymentHash && h.amountMsat === c.out.amountMsat && h.cltvExpiry === c.out.cltvExpiry && !claimed.has(h.id))?.id
-}
-
-/** Incoming HTLCs irrevocably committed (in both latest commitments) that we are not removing. */
-export function committedIncoming (s: ChannelState): Htlc[] {
-  if (s.localCommit === undefined || s.remoteCommit === undefined) return []
-  const removing = new Set<number>()
-  for (const l of [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.holding]) {
-    for (const u of l) if (u.kind === 'fulfill' || u.kind === 'fail') removing.add(u.id)
-  }
-  const inRemote = new Set(s.remoteCommit.spec.htlcs.filter(h => h.offerer === 'remote').map(h => h.id))
-  return s.localCommit.spec.htlcs.filter(h => h.offerer === 'remote' && inRemote.has(h.id) && !removing.has(h.id))
+function findOutgoing (s: ChannelState, c: Circuit, claimed: ReadonlySet<number>): number | undefined {
+  return findOffered(s, { paymentHash: c.in.paymentHash, amountMsat: c.out.amountMsat, cltvExpiry: c.out.cltvExpiry }, claimed)
 }
 
 export type { ChannelId }

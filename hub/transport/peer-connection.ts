@@ -6,7 +6,6 @@
 // Limits enforced here (scenario 20): the handshake timeout, a ping/pong liveness check, a cap on the
 // memory held for a peer that does not read, a message rate limit per session, and a count of bad
 // frames before disconnecting.
-import { randomBytes } from 'node:crypto'
 import type { WebSocket, RawData } from 'ws'
 import type { NodeId } from '../../protocol/types.ts'
 import { hubReceive, startHubHandshake, type HubHandshake } from '../../protocol/auth/handshake.ts'
@@ -16,6 +15,7 @@ import { MAX_ERROR_TEXT_CHARS } from '../../protocol/limits.ts'
 import { SEND_FRAME_OVERHEAD_BYTES, type TransportConfig } from './config.ts'
 import type { AdmissionTicket } from './admission.ts'
 import { MessageRate } from './message-rate.ts'
+import { random32 } from '../../host/random.ts'
 
 /** What the hub's logic (router, channel manager) implements to hear from peers. */
 export interface SessionHandler {
@@ -86,7 +86,7 @@ export class PeerConnection {
   private heldFrames = 0
 
   constructor (private readonly ws: WebSocket, readonly remoteAddress: string, private readonly ctx: ConnectionContext) {
-    const { state, send } = startHubHandshake(ctx.hubId, randomBytes(32))
+    const { state, send } = startHubHandshake(ctx.hubId, random32())
     this.phase = { name: 'handshake', auth: state }
     this.rate = new MessageRate(ctx.config.peerMessagesPerSecond, ctx.config.peerMessageBurst, ctx.now)
     ws.on('message', this.onFrame)
@@ -111,7 +111,7 @@ export class PeerConnection {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data
     const decoded = decodeFrame(bytes)
     if (!decoded.ok) return this.badFrame(`${decoded.error.reason}: ${decoded.error.detail}`)
-    const msg = decoded.msg
+    const msg = decoded.value
     if (this.phase.name === 'handshake') return this.onHandshake(this.phase.auth, msg)
     const session = this.phase.session
     switch (msg.type) {
@@ -145,7 +145,7 @@ export class PeerConnection {
   }
 
   private onHandshake (auth: HubHandshake, msg: PeerMessage): void {
-    const r = hubReceive(auth, msg, this.ctx.hubSecret, randomBytes(32))
+    const r = hubReceive(auth, msg, this.ctx.hubSecret, random32())
     if (!r.ok) return this.end('auth_failed', `auth_failed: ${r.error.detail}`)
     if (r.state.phase === 'awaiting_auth_ok' && this.ctx.claimed !== undefined && r.state.clientId !== this.ctx.claimed) {
       // It came in on a slot kept for the token's node id: it must be that node.

@@ -123,8 +123,8 @@ export class HubTransport {
       return refuse(socket, 400, 'Bad Request', query.error)
     }
     let knownPeer: NodeId | undefined
-    if (query.token !== undefined) {
-      const verdict = this.tokens.check(query.token)
+    if (query.value !== undefined) {
+      const verdict = this.tokens.check(query.value)
       if (verdict.kind === 'known') knownPeer = verdict.nodeId
       else this.tokensIgnored[verdict.why]++
     }

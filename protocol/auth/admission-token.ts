@@ -21,6 +21,7 @@ import { getCurve } from '../crypto/index.ts'
 import type { NodeId } from '../types.ts'
 import { bytesToHex, hexToBytes } from '../types.ts'
 import { NODE_ID_BYTES, SIGNATURE_BYTES, isValidNodeId } from './signature.ts'
+import { err, ok, type Result } from '../result.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 
@@ -82,14 +83,11 @@ const tokenSchema = z.strictObject({
  * client did not send one). Some, malformed or incomplete: an error naming the parameter. Other
  * parameters are not the token's business and are ignored.
  */
-export function parseAdmissionQuery (params: ReadonlyMap<string, string> | URLSearchParams): { ok: true; token: AdmissionToken | undefined } | { ok: false; error: string } {
+export function parseAdmissionQuery (params: ReadonlyMap<string, string> | URLSearchParams): Result<AdmissionToken | undefined, string> {
   const names = Object.values(ADMISSION_PARAMS)
   const present = Object.fromEntries(names.flatMap(n => { const v = params.get(n); return v === null || v === undefined ? [] : [[n, v]] }))
-  if (Object.keys(present).length === 0) return { ok: true, token: undefined }
+  if (Object.keys(present).length === 0) return ok(undefined)
   const r = tokenSchema.safeParse(present)
-  if (!r.success) return { ok: false, error: r.error.issues.map(i => `${i.path.join('.') || 'admission'}: ${i.message}`).join('; ') }
-  return {
-    ok: true,
-    token: { nodeId: r.data[ADMISSION_PARAMS.nodeId] as NodeId, timeMs: Number(r.data[ADMISSION_PARAMS.time]), signature: r.data[ADMISSION_PARAMS.signature] as string },
-  }
+  if (!r.success) return err(r.error.issues.map(i => `${i.path.join('.') || 'admission'}: ${i.message}`).join('; '))
+  return ok({ nodeId: r.data[ADMISSION_PARAMS.nodeId] as NodeId, timeMs: Number(r.data[ADMISSION_PARAMS.time]), signature: r.data[ADMISSION_PARAMS.signature] as string })
 }

@@ -150,15 +150,16 @@ export function bolt3Signer (secrets: SignerSecrets, curve?: Curve): ChannelSign
       return 'ok'
     },
     signClosing (setup, c) {
-      const tx = closingTx(setup, c, setup.local.dustLimitSat)
+      const tx = closingTx(setup, c, c.dustLimitSat ?? setup.local.dustLimitSat)
       return bytesToHex(signFundingSpend(tx, funding(setup), secrets.fundingPrivkey, cv))
     },
     checkClosing (setup, c, signature) {
       // BOLT #2 (closing_signed, receiver): "if the `signature` is not valid for either variant of
       // closing transaction specified in BOLT #3" — the peer removed outputs below *its* dust limit.
       const pub = hexToBytes(remoteParams(setup).fundingPubkey)
-      return [remoteParams(setup).dustLimitSat, setup.local.dustLimitSat].some(d =>
+      const dustLimitSat = [remoteParams(setup).dustLimitSat, setup.local.dustLimitSat].find(d =>
         verifyFundingSpend(closingTx(setup, c, d), funding(setup), hexToBytes(signature), pub, cv))
+      return dustLimitSat === undefined ? undefined : { dustLimitSat }
     },
     signFundingInput (setup, tx, index) {
       const f = funding(setup)

@@ -8,8 +8,10 @@ import type { StepBuilder } from './effects.ts'
 import { onCommandError, onPeerError } from './failure.ts'
 import { CLOSING_TX_WEIGHT } from './fees.ts'
 import { funderMaxClosingFee } from './close-preview.ts'
+import { hasCommittedHtlcs, hasPendingUpdates } from './queries.ts'
 import { checkClosingFee, checkReceivedShutdown, isAllowedShutdownScript } from './rules/shutdown.ts'
-import type { ChannelSigner, ClosingRef } from './signer.ts'
+import { signedClosingTx } from './closing-tx.ts'
+import type { ChannelSigner, ClosingRef, ClosingVariant } from './signer.ts'
 import type { ChannelState, LocalCommit, RemoteCommit } from './state.ts'
 
 /** Local command: start a cooperative close. */
@@ -72,9 +74,7 @@ function commits (s: ChannelState): { local: LocalCommit; remote: RemoteCommit }
 
 /** No HTLC in either commitment, nothing unsigned or unrevoked: the final commitments are equal. */
 function isClean (s: ChannelState): boolean {
-  const c = commits(s)
-  const ch = [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.remoteChanges.proposed, s.remoteChanges.acked, s.remoteChanges.signed]
-  return c.local.spec.htlcs.length === 0 && c.remote.spec.htlcs.length === 0 && s.nextRemoteCommit === undefined && ch.every(l => l.length === 0)
+  return s.nextRemoteCommit === undefined && !hasCommittedHtlcs(s) && !hasPendingUpdates(s)
 }
 
 function closingRef (s: ChannelState, feeSat: number): ClosingRef {
@@ -119,16 +119,21 @@ function sendClosingSigned (b: StepBuilder, signer: ChannelSigner, feeSat: numbe
   b.send(msg)
 }
 
-function agree (b: StepBuilder, feeSat: number): void {
+/** Both signed the closing transaction at `feeSat`: the peer's signature (`theirSignature`, valid for
+ *  `variant`) and ours on the same variant make it whole. It is stored with the agreement, before the
+ *  host hears of it, so a restart cannot lose it. */
+function agree (b: StepBuilder, signer: ChannelSigner, feeSat: number, theirSignature: string, variant: ClosingVariant): void {
   const s = b.state
-  const ref = closingRef(s, feeSat)
+  const ref = { ...closingRef(s, feeSat), dustLimitSat: variant.dustLimitSat }
+  const tx = signedClosingTx(s.setup, ref, signer.signClosing(s.setup, ref), theirSignature)
   s.closing.agreedFeeSat = feeSat as Sat
+  s.closing.signedTx = tx
   s.phase = 'closing'
   b.persist({ kind: 'closing_signed', feeSat: feeSat as Sat, localScript: ref.localScript, remoteScript: ref.remoteScript })
   const spec = ref.spec
   const local = Math.floor(spec.toLocalMsat / 1000) - (s.setup.isFunder ? feeSat : 0)
   const remote = Math.floor(spec.toRemoteMsat / 1000) - (s.setup.isFunder ? 0 : feeSat)
-  b.emit({ type: 'closing_agreed', feeSat: feeSat as Sat, toLocalSat: sat(local), toRemoteSat: sat(remote) })
+  b.emit({ type: 'closing_agreed', feeSat: feeSat as Sat, toLocalSat: sat(local), toRemoteSat: sat(remote), tx })
 }
 
 export function receiveClosingSigned (b: StepBuilder, signer: ChannelSigner, msg: ClosingSigned): void {
@@ -140,12 +145,13 @@ export function receiveClosingSigned (b: StepBuilder, signer: ChannelSigner, msg
   if (fee > funderSat) return onPeerError(b, channelError('closing_fee_out_of_range', `fee ${fee} sat exceeds the funder's balance`))
   // BOLT #2: "if the `signature` is not valid for either variant of closing transaction ... MUST send
   // a `warning` and close the connection, or send an `error` and fail the channel."
-  if (!signer.checkClosing(s.setup, closingRef(s, fee), msg.signature)) return onPeerError(b, channelError('bad_signature', 'closing_signed signature'))
+  const variant = signer.checkClosing(s.setup, closingRef(s, fee), msg.signature)
+  if (variant === undefined) return onPeerError(b, channelError('bad_signature', 'closing_signed signature'))
   s.closing.lastReceivedFeeSat = fee
   const theirs = msg.fee_range === undefined ? undefined : { min: msg.fee_range.min_fee_satoshis, max: msg.fee_range.max_fee_satoshis }
   // "if `fee_satoshis` is equal to its previously sent `fee_satoshis`: SHOULD sign and broadcast the
   // final closing transaction."
-  if (s.closing.lastSentFeeSat === fee) return agree(b, fee)
+  if (s.closing.lastSentFeeSat === fee) return agree(b, signer, fee, msg.signature, variant)
   if (s.setup.isFunder) {
     // "if it is the funder: if `fee_satoshis` is not in the overlap between the sent and received
     // `fee_range`: MUST fail the channel; otherwise: MUST reply with the same `fee_satoshis`."
@@ -153,7 +159,7 @@ export function receiveClosingSigned (b: StepBuilder, signer: ChannelSigner, msg
     const err = checkClosingFee(fee, range, theirs)
     if (err !== undefined) return onPeerError(b, { ...err, action: 'close' })
     sendClosingSigned(b, signer, fee, range)
-    return agree(b, fee)
+    return agree(b, signer, fee, msg.signature, variant)
   }
   // Not the funder: "if it has already sent a `closing_signed`: if `fee_satoshis` is not the same as
   // the value it sent: MUST fail the channel; otherwise: MUST propose a `fee_satoshis` in the overlap
@@ -167,7 +173,7 @@ export function receiveClosingSigned (b: StepBuilder, signer: ChannelSigner, msg
   const hi = Math.min(range.max, theirs?.max ?? range.max)
   const pick = Math.max(lo, Math.min(fee, hi))
   sendClosingSigned(b, signer, pick, range)
-  if (pick === fee) agree(b, fee)
+  if (pick === fee) agree(b, signer, fee, msg.signature, variant)
 }
 
 /** The host's chain monitor found every output of the transaction that spent the funding output

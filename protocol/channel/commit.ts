@@ -124,7 +124,7 @@ export function receiveRevokeAndAck (b: StepBuilder, signer: ChannelSigner, msg:
       }
     } else if (u.kind === 'fail') {
       const h = before.htlcs.find(x => x.offerer === 'local' && x.id === u.id)
-      b.emit({ type: 'htlc_failed', id: u.id, paymentHash: h?.paymentHash ?? '', reason: u.reason })
+      b.emit({ type: 'htlc_failed', id: u.id, paymentHash: h?.paymentHash ?? '', reason: u.reason, ...(u.detail !== undefined ? { detail: u.detail } : {}) })
     }
   }
   maybeStartClosing(b, signer)

@@ -14,7 +14,7 @@
 import type { Sat, Txid } from '../types.ts'
 import type { ChannelError } from '../errors.ts'
 import type { ErrorMessage, HtlcFailureReason, PeerMessage, WarningMessage } from '../wire/index.ts'
-import type { ChannelSetup, ChannelState, CommitmentSpec, Htlc } from './state.ts'
+import type { ChannelSetup, ChannelState, CommitmentSpec, Htlc, SignedClosing } from './state.ts'
 import { copySplice } from './splice/state.ts'
 
 /** Numbered, append-only facts the chain monitor needs to enforce the channel on its own (DESIGN.md
@@ -68,8 +68,9 @@ export type ChannelEvent =
   | { type: 'htlc_received'; htlc: Htlc }
   /** The peer fulfilled our HTLC: the preimage is stored; the host may fulfill upstream now. */
   | { type: 'htlc_fulfilled'; id: number; paymentHash: string; preimage: string }
-  /** The peer's failure of our HTLC is irrevocably committed: the host may fail upstream now. */
-  | { type: 'htlc_failed'; id: number; paymentHash: string; reason: HtlcFailureReason }
+  /** The peer's failure of our HTLC is irrevocably committed: the host may fail upstream now.
+   *  `detail`: the peer's own words with its update_fail_htlc, if it sent any (bounded by the wire schema). */
+  | { type: 'htlc_failed'; id: number; paymentHash: string; reason: HtlcFailureReason; detail?: string }
   /** The removal of an HTLC the peer offered is irrevocably committed (accounting). */
   | { type: 'htlc_settled'; id: number; fulfilled: boolean }
   /** Our policy failed an incoming HTLC once committed (dust exposure, CLTV window). */
@@ -81,7 +82,9 @@ export type ChannelEvent =
   | { type: 'command_failed'; command: string; error: ChannelError }
   | { type: 'reestablished'; retransmitted: number }
   | { type: 'shutdown_complete' }
-  | { type: 'closing_agreed'; feeSat: Sat; toLocalSat: Sat; toRemoteSat: Sat }
+  /** Both signed the same closing transaction: `tx` is it, with both signatures, to broadcast (it is
+   *  in the state too: state.closing.signedTx). */
+  | { type: 'closing_agreed'; feeSat: Sat; toLocalSat: Sat; toRemoteSat: Sat; tx: SignedClosing }
   | { type: 'channel_failed'; error: ChannelError; broadcastOurCommitment: boolean }
   // ── Quiescence and splicing (protocol/channel/splice) ──
   /** stfu sent or received: arm a timer of QUIESCENCE_TIMEOUT_SECONDS and step `quiescence_timeout`
@@ -119,7 +122,7 @@ export interface Step { state: ChannelState; effects: Effect[] }
 
 /** A copy of a state that a step may modify: every object or array that steps modify in place is
  *  copied; everything else (commitments, specs, HTLCs, updates, messages) is replaced, never modified,
- *  and so is shared. test/unit/channel/purity.test.ts freezes inputs to hold every step to this. */
+ *  and so is shared. test/unit/protocol/channel/purity.test.ts freezes inputs to hold every step to this. */
 export function copyState (s: ChannelState): ChannelState {
   return {
     ...s,

@@ -4,6 +4,7 @@
 // broadcasting the funding tx (BOLT #2 "MUST remember the channel for reconnection" from those points).
 import type { ChannelError } from '../errors.ts'
 import { channelError } from '../errors.ts'
+import { err, ok, type Result } from '../result.ts'
 import type { ChannelId, Msat, Sat, Txid } from '../types.ts'
 import { hexToBytes, bytesToHex } from '../types.ts'
 import type { AcceptChannel, ChannelReady, ChannelType, FundingCreated, FundingSigned, OpenChannel } from '../wire/index.ts'
@@ -76,15 +77,15 @@ export function openChannel (p: OpenParams, signer: ChannelSigner): Step {
 }
 
 /** The acceptor: checks open_channel and answers accept_channel, or refuses with an error value. */
-export function acceptChannel (p: AcceptParams, open: OpenChannel, signer: ChannelSigner): Step | { error: ChannelError } {
-  const err = checkOpenChannel(open, p.policy, p.chainHash, p.local.channelReserveSat, p.local.dustLimitSat)
-  if (err !== undefined) return { error: err }
+export function acceptChannel (p: AcceptParams, open: OpenChannel, signer: ChannelSigner): Result<Step, ChannelError> {
+  const refused = checkOpenChannel(open, p.policy, p.chainHash, p.local.channelReserveSat, p.local.dustLimitSat)
+  if (refused !== undefined) return err(refused)
   const setup: ChannelSetup = { chainHash: p.chainHash, channelType: open.channel_type, isFunder: false, capacitySat: open.funding_satoshis, pushMsat: open.push_msat, minimumDepth: p.minimumDepth, localShutdownScript: p.localShutdownScript, local: p.local, remote: sideParams(open) }
   const b = new StepBuilder(newState(setup, p.policy, open.temporary_channel_id, p.height, 'awaiting_funding_created'))
   b.state.pendingOpen = open
   b.state.remoteFirstPoint = open.first_per_commitment_point
   b.send({ type: 'accept_channel', temporary_channel_id: open.temporary_channel_id, minimum_depth: p.minimumDepth, first_per_commitment_point: signer.perCommitmentPoint(0), channel_type: open.channel_type, ...wireParams(p.local) })
-  return b.done()
+  return ok(b.done())
 }
 
 export function receiveAcceptChannel (b: StepBuilder, msg: AcceptChannel): void {

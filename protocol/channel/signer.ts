@@ -22,7 +22,13 @@ export interface ClosingRef {
   localScript: string
   remoteScript: string
   spec: CommitmentSpec
+  /** Which variant: outputs below this dust limit are left out. Default: our own dust limit, the
+   *  variant our closing_signed signs (BOLT #3 "MUST remove any output below its own dust_limit_satoshis"). */
+  dustLimitSat?: Sat
 }
+
+/** The variant of a closing transaction a signature is valid for. */
+export interface ClosingVariant { dustLimitSat: Sat }
 
 export type SignatureCheck = 'ok' | 'bad_signature' | 'wrong_htlc_signature_count'
 
@@ -38,9 +44,11 @@ export interface ChannelSigner {
   signCommitment (setup: ChannelSetup, c: CommitmentRef): { signature: string; htlcSignatures: string[] }
   /** Checks the peer's signatures on our commitment (count first, then each signature). */
   checkCommitment (setup: ChannelSetup, c: CommitmentRef, signature: string, htlcSignatures: readonly string[]): SignatureCheck
-  /** Our signature of the BOLT #3 closing transaction. */
+  /** Our signature of the BOLT #3 closing transaction (the variant `c.dustLimitSat` names). */
   signClosing (setup: ChannelSetup, c: ClosingRef): string
-  checkClosing (setup: ChannelSetup, c: ClosingRef, signature: string): boolean
+  /** The variant of the closing transaction the peer's signature is valid for (its dust limit or
+   *  ours), or undefined if it is valid for neither. */
+  checkClosing (setup: ChannelSetup, c: ClosingRef, signature: string): ClosingVariant | undefined
   /** Our signature (SIGHASH_ALL) of input `index` of a splice transaction, which spends the funding
    *  output `setup` describes (BOLT #2 tx_signatures `shared_input_signature`). */
   signFundingInput (setup: ChannelSetup, tx: Tx, index: number): string

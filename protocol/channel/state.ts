@@ -158,6 +158,30 @@ export interface ClosingState {
   lastReceivedFeeSat?: Sat
   /** The agreed fee, once both signed the same closing tx. */
   agreedFeeSat?: Sat
+  /** The closing transaction with both signatures, once agreed: stored with the agreement, so a host
+   *  that restarts before it broadcast it still can (closing-tx.ts). */
+  signedTx?: SignedClosing
+}
+
+/** A cooperative closing transaction both sides signed, ready to broadcast, and what it pays. */
+export interface SignedClosing {
+  txid: Txid
+  /** The whole transaction, witnesses included, hex. */
+  hex: string
+  /** What it pays us and the peer (0: no output, that balance was below the dust limit). */
+  localSat: Sat
+  remoteSat: Sat
+  /** What it pays the miners: the capacity minus its outputs (the agreed fee, the msat both outputs
+   *  round away, and any balance left out as dust). */
+  feeSat: Sat
+  /** fee_satoshis both closing_signed agreed on. */
+  agreedFeeSat: Sat
+  /** Balances left out as dust, by side. */
+  trimmedLocalSat: Sat
+  trimmedRemoteSat: Sat
+  /** The variant both signed: outputs below this dust limit are left out (BOLT #3: the peer removes
+   *  outputs below its own dust limit, so this is the peer's or ours). */
+  dustLimitSat: Sat
 }
 
 export interface ChannelState {

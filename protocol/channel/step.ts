@@ -1,9 +1,9 @@
 // The channel state machine's single entry point (STYLE.md §1): step(state, input, signer) →
 // { state, effects }. Pure: the input state is not modified; the same arguments give the same result.
 //
-// Durable writes per step (the persistence contract, asserted by test/unit/channel/persist-before-send.test.ts:
+// Durable writes per step (the persistence contract, asserted by test/unit/protocol/channel/persist-before-send.test.ts:
 // "…: durable writes per step", "funding: …" and "durable writes: establishment and cooperative close";
-// and by test/unit/channel/force-close.test.ts):
+// and by test/unit/protocol/channel/force-close.test.ts):
 //   command add_htlc / fail_htlc / update_fee        0   (uncommitted updates are forgotten on disconnect)
 //   command fulfill_htlc                              1   (the preimage, before the fulfill leaves; also on a
 //                                                         failed channel, where the monitor claims on-chain)
@@ -24,7 +24,7 @@
 //   chain closed_onchain (not closed yet)             1   (no monitor update: the monitor told us)
 //   link down with our commitment_signed still held   1   remote_commitment_withdrawn → add_rolled_back events
 //   a violation (warning + disconnect)                0   (+1 as above if a commitment_signed is withdrawn)
-// Splicing (protocol/channel/splice; asserted by test/unit/channel/splice/persist.test.ts):
+// Splicing (protocol/channel/splice; asserted by test/unit/protocol/channel/splice/persist.test.ts):
 //   stfu, splice_init/ack, tx_init_rbf/ack_rbf, tx_add_* / tx_remove_*,
 //     commands splice / splice_rbf / splice_respond    0   (forgotten with the link: nothing is signed)
 //   the transaction complete (sent or received the

@@ -86,14 +86,14 @@ export function proposeUpdate (b: StepBuilder, u: HeldUpdate, fromHolding = fals
     if (err !== undefined) return onCommandError(b, cmd, err)
   } else {
     const r = checkLocalRemoval(s, u.id)
-    if ('error' in r) {
+    if (!r.ok) {
       // A held removal may have become unnecessary (e.g. the HTLC was already removed): drop it, nothing to send.
       return onCommandError(b, cmd, r.error)
     }
     if (u.kind === 'fulfill') {
-      const bad = checkPreimage(r.htlc, u.preimage, 'local')
+      const bad = checkPreimage(r.value, u.preimage, 'local')
       if (bad !== undefined) return onCommandError(b, cmd, bad)
-      if (!fromHolding) b.persist({ kind: 'preimage', paymentHash: r.htlc.paymentHash, preimage: u.preimage })
+      if (!fromHolding) b.persist({ kind: 'preimage', paymentHash: r.value.paymentHash, preimage: u.preimage })
     }
   }
   // Held while the link is down, or while the channel is quiescent (BOLT #2 stfu: "MUST NOT send an
@@ -144,18 +144,18 @@ export function receiveAdd (b: StepBuilder, msg: UpdateAddHtlc): void {
 export function receiveFulfill (b: StepBuilder, msg: UpdateFulfillHtlc): void {
   const s = b.state
   const r = checkRemoteRemoval(s, msg.id)
-  if ('error' in r) return onPeerError(b, r.error)
-  const bad = checkPreimage(r.htlc, msg.payment_preimage, 'remote')
+  if (!r.ok) return onPeerError(b, r.error)
+  const bad = checkPreimage(r.value, msg.payment_preimage, 'remote')
   if (bad !== undefined) return onPeerError(b, bad)
   s.remoteChanges.proposed.push({ kind: 'fulfill', id: msg.id, preimage: msg.payment_preimage })
-  b.persist({ kind: 'preimage', paymentHash: r.htlc.paymentHash, preimage: msg.payment_preimage })
-  b.emit({ type: 'htlc_fulfilled', id: msg.id, paymentHash: r.htlc.paymentHash, preimage: msg.payment_preimage })
+  b.persist({ kind: 'preimage', paymentHash: r.value.paymentHash, preimage: msg.payment_preimage })
+  b.emit({ type: 'htlc_fulfilled', id: msg.id, paymentHash: r.value.paymentHash, preimage: msg.payment_preimage })
 }
 
 export function receiveFail (b: StepBuilder, msg: UpdateFailHtlc): void {
   const s = b.state
   const r = checkRemoteRemoval(s, msg.id)
-  if ('error' in r) return onPeerError(b, r.error)
+  if (!r.ok) return onPeerError(b, r.error)
   s.remoteChanges.proposed.push({ kind: 'fail', id: msg.id, reason: msg.reason as HtlcFailureReason, ...(msg.detail !== undefined ? { detail: msg.detail } : {}) })
 }
 

@@ -11,7 +11,8 @@ import {
 } from './fields.ts'
 import { parseHrp, type Network } from './hrp.ts'
 import { expiresAt, isExpired, type Invoice } from './invoice.ts'
-import { fail, ok, type Result } from './result.ts'
+import { ok } from '../result.ts'
+import { fail, type InvoiceResult } from './errors.ts'
 import { SIGNATURE_WORDS, parseSignature, recoverNodeId, signingHash, verifyWithNodeId } from './signature.ts'
 import { wordsToBytes, wordsToUint } from './words.ts'
 
@@ -26,7 +27,7 @@ export interface DecodeOptions {
   readonly description?: string
 }
 
-export function decodeInvoice (input: unknown, opts: DecodeOptions = {}): Result<Invoice> {
+export function decodeInvoice (input: unknown, opts: DecodeOptions = {}): InvoiceResult<Invoice> {
   if (typeof input !== 'string') return fail('not_bech32', 'invoice', 'not a string')
   if (input.length > MAX_INVOICE_CHARS) return fail('too_long', 'invoice', `${input.length} characters > ${MAX_INVOICE_CHARS}`)
   // BOLT #11: "MUST parse the address as Bech32, as specified in BIP-0173 (also without the character
@@ -127,7 +128,7 @@ interface Fields {
 
 /** Walk type (5 bits) ‖ data_length (10 bits) ‖ data. Where a field appears twice, the first counts
  * (BOLT #11 payer: "SHOULD use the first `p` field as the payment hash"). */
-function readFields (words: readonly number[]): Result<Fields> {
+function readFields (words: readonly number[]): InvoiceResult<Fields> {
   const f: Fields = {
     paymentHash: null, paymentSecret: null, description: null, descriptionHash: null, nodeId: null,
     expiry: null, minFinalCltv: null, features: [], metadata: null, fallbacks: [], routeHints: [], unknown: [], order: [],
@@ -158,7 +159,7 @@ function readFields (words: readonly number[]): Result<Fields> {
   return ok(f)
 }
 
-function readField (tag: TagName, data: readonly number[], f: Fields, seenFeatures: boolean): Result<void> {
+function readField (tag: TagName, data: readonly number[], f: Fields, seenFeatures: boolean): InvoiceResult<void> {
   switch (tag) {
     case 'p': case 's': case 'h': {
       const r = readHash32(tag, data)

@@ -9,7 +9,8 @@ import {
   type Fallback, type RouteHop, type TagName,
 } from './fields.ts'
 import { formatHrp, type Network } from './hrp.ts'
-import { fail, ok, type Result } from './result.ts'
+import { ok } from '../result.ts'
+import { fail, type InvoiceResult } from './errors.ts'
 import { sign, signingHash } from './signature.ts'
 import { uintToFixedWords } from './words.ts'
 
@@ -49,8 +50,8 @@ const MAX_TIMESTAMP = 2 ** 35 - 1
 const u32 = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 0xffffffff
 const SCID = /^(\d{1,8})x(\d{1,8})x(\d{1,5})$/
 
-function checkDraft (d: InvoiceDraft): Result<void> {
-  const bad = (field: string, detail: string): Result<void> => fail('invalid_draft', field, detail)
+function checkDraft (d: InvoiceDraft): InvoiceResult<void> {
+  const bad = (field: string, detail: string): InvoiceResult<void> => fail('invalid_draft', field, detail)
   if (d.amountMsat != null && (!Number.isSafeInteger(d.amountMsat) || d.amountMsat < 1)) return bad('amountMsat', 'must be a safe integer ≥ 1')
   if (!Number.isInteger(d.timestamp) || d.timestamp < 0 || d.timestamp > MAX_TIMESTAMP) return bad('timestamp', 'must fit 35 bits')
   if (!HEX32.test(d.paymentHash)) return bad('paymentHash', 'must be 32 bytes of lowercase hex')
@@ -81,7 +82,7 @@ function checkDraft (d: InvoiceDraft): Result<void> {
 }
 
 /** Encode and sign. The payee's node id is the public key of `payeeSecretKey`. */
-export function encodeInvoice (draft: InvoiceDraft, payeeSecretKey: Uint8Array, opts: EncodeOptions = {}): Result<string> {
+export function encodeInvoice (draft: InvoiceDraft, payeeSecretKey: Uint8Array, opts: EncodeOptions = {}): InvoiceResult<string> {
   const checked = checkDraft(draft)
   if (!checked.ok) return checked
   if (!(payeeSecretKey instanceof Uint8Array) || !secp.utils.isValidSecretKey(payeeSecretKey)) {

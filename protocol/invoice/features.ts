@@ -1,5 +1,6 @@
 // Feature bits of the `9` field (BOLT #9, contexts marked 9), and the reader's checks on them.
-import { fail, ok, type Result } from './result.ts'
+import { ok } from '../result.ts'
+import { fail, type InvoiceResult } from './errors.ts'
 
 /** Even bit of each feature pair we understand in an invoice (its odd twin is bit + 1). */
 export const INVOICE_FEATURES = {
@@ -20,7 +21,7 @@ export const DEFAULT_INVOICE_FEATURE_BITS: readonly number[] = [INVOICE_FEATURES
 const KNOWN_EVEN = new Set<number>(Object.values(INVOICE_FEATURES))
 const pairOf = (bit: number): number => bit - (bit % 2)
 
-export function checkFeatures (bits: readonly number[]): Result<void> {
+export function checkFeatures (bits: readonly number[]): InvoiceResult<void> {
   // BOLT #11: "if the `9` field contains unknown _odd_ bits that are non-zero: MUST ignore the bit.
   // if the `9` field contains unknown _even_ bits that are non-zero: MUST fail the payment. SHOULD
   // indicate the unknown bit to the user."

@@ -1,7 +1,8 @@
 // Tagged fields: their numbers, the values they carry, and how each is read from and written to
 // 5-bit words. Each reader returns a value or an error naming the field; none throws.
 import { bytesToHex, hexToBytes } from '../types.ts'
-import { fail, ok, type Result } from './result.ts'
+import { ok } from '../result.ts'
+import { fail, type InvoiceResult } from './errors.ts'
 import { bytesToWords, uintToWords, wordsToBytes, wordsToUint } from './words.ts'
 
 /** BOLT #11 "Currently defined tagged fields", by their bech32 character and 5-bit type. */
@@ -35,19 +36,19 @@ export interface RouteHop {
 // ---- reading ----
 
 /** 32 bytes from exactly 52 words (the four leftover bits must be zero). */
-export function readHash32 (tag: TagName, words: readonly number[]): Result<string> {
+export function readHash32 (tag: TagName, words: readonly number[]): InvoiceResult<string> {
   const b = wordsToBytes(words)
   if (b === null || b.length !== 32) return fail('field_invalid', tag, 'not 32 bytes with zero padding')
   return ok(bytesToHex(b))
 }
 
-export function readBytes (tag: TagName, words: readonly number[]): Result<Uint8Array> {
+export function readBytes (tag: TagName, words: readonly number[]): InvoiceResult<Uint8Array> {
   const b = wordsToBytes(words)
   return b === null ? fail('field_invalid', tag, 'non-zero or excess padding bits') : ok(b)
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true })
-export function readText (tag: TagName, words: readonly number[]): Result<string> {
+export function readText (tag: TagName, words: readonly number[]): InvoiceResult<string> {
   const b = readBytes(tag, words)
   if (!b.ok) return b
   try {
@@ -59,14 +60,14 @@ export function readText (tag: TagName, words: readonly number[]): Result<string
 
 // BOLT #11: "if a `c`, `x`, or `9` field is provided which has a non-minimal `data_length` (i.e.
 // begins with 0 field elements): SHOULD treat the invoice as invalid."
-export function readMinimalUint (tag: TagName, words: readonly number[]): Result<number> {
+export function readMinimalUint (tag: TagName, words: readonly number[]): InvoiceResult<number> {
   if (words[0] === 0) return fail('non_minimal', tag, 'starts with a zero field element')
   const n = wordsToUint(words)
   return n === null ? fail('field_invalid', tag, `${words.length * 5} bits is more than we accept (50)`) : ok(n)
 }
 
 /** Feature bits, ascending; bit 0 is the least significant bit of the last word. */
-export function readFeatures (words: readonly number[]): Result<number[]> {
+export function readFeatures (words: readonly number[]): InvoiceResult<number[]> {
   if (words[0] === 0) return fail('non_minimal', '9', 'starts with a zero field element')
   const bits: number[] = []
   for (let i = 0; i < words.length; i++) {
@@ -85,7 +86,7 @@ function validProgram (version: number, len: number): boolean {
 
 /** A fallback, or null for a version we must skip. BOLT #11: "MUST skip over `f` fields that use an
  * unknown `version`." */
-export function readFallback (words: readonly number[]): Result<Fallback | null> {
+export function readFallback (words: readonly number[]): InvoiceResult<Fallback | null> {
   if (words.length === 0) return fail('field_invalid', 'f', 'empty')
   const version = words[0]!
   if (version > 18) return ok(null)
@@ -97,7 +98,7 @@ export function readFallback (words: readonly number[]): Result<Fallback | null>
 }
 
 const HOP_BYTES = 51 // pubkey 33 + short_channel_id 8 + fee_base 4 + fee_ppm 4 + cltv_delta 2
-export function readRoute (words: readonly number[]): Result<RouteHop[]> {
+export function readRoute (words: readonly number[]): InvoiceResult<RouteHop[]> {
   const b = wordsToBytes(words)
   if (b === null || b.length === 0 || b.length % HOP_BYTES !== 0) {
     return fail('field_invalid', 'r', `not a whole number of ${HOP_BYTES}-byte hops`)

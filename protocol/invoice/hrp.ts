@@ -1,6 +1,7 @@
 // The human-readable part: `ln` + currency prefix + optional amount with a multiplier.
 import type { Msat } from '../types.ts'
-import { fail, ok, type Result } from './result.ts'
+import { ok } from '../result.ts'
+import { fail, type InvoiceResult } from './errors.ts'
 
 /** Currency prefixes after `ln`. BOLT #11: "`lnbc` for Bitcoin mainnet, `lntb` for Bitcoin testnet,
  * `lntbs` for Bitcoin signet, and `lnbcrt` for Bitcoin regtest". */
@@ -22,7 +23,7 @@ const MAX_AMOUNT_DIGITS = 20
 
 export interface Hrp { readonly network: Network; readonly amountMsat: Msat | null }
 
-export function parseHrp (hrp: string): Result<Hrp> {
+export function parseHrp (hrp: string): InvoiceResult<Hrp> {
   if (!hrp.startsWith('ln')) return fail('unknown_prefix', 'hrp', `"${hrp}" does not start with "ln"`)
   const network = NETWORKS.find(n => hrp.startsWith(n, 2))
   if (network === undefined) return fail('unknown_prefix', 'hrp', `unknown currency prefix in "${hrp}"`)
@@ -35,7 +36,7 @@ export function parseHrp (hrp: string): Result<Hrp> {
 // BOLT #11 (reader): "if `amount` contains a non-digit OR is followed by anything except a
 // `multiplier` (see table above): MUST fail the payment." ... "if multiplier is `p` and the last
 // decimal of `amount` is not 0: MUST fail the payment."
-function parseAmount (s: string): Result<Msat> {
+function parseAmount (s: string): InvoiceResult<Msat> {
   const m = /^([0-9]+)([munp]?)$/.exec(s)
   if (m === null) return fail('invalid_amount', 'amount', `"${s}" is not digits followed by an optional m, u, n or p`)
   const [, digits, mult] = m as unknown as [string, string, string]

@@ -6,7 +6,8 @@ import { hmac } from '@noble/hashes/hmac.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '../types.ts'
 import { getCurve } from '../crypto/index.ts'
-import { fail, ok, type Result } from './result.ts'
+import { ok } from '../result.ts'
+import { fail, type InvoiceResult } from './errors.ts'
 import { convertBits } from './words.ts'
 
 // noble's synchronous API needs its hashes supplied once (same functions whoever sets them).
@@ -45,7 +46,7 @@ export function sign (hash: Uint8Array, secretKey: Uint8Array): { bytes: Uint8Ar
 }
 
 /** r ‖ s ‖ recid → the signature, or an error if the recovery id is out of range. */
-export function parseSignature (bytes: Uint8Array): Result<InvoiceSignature> {
+export function parseSignature (bytes: Uint8Array): InvoiceResult<InvoiceSignature> {
   if (bytes.length !== 65) return fail('bad_signature', 'signature', `${bytes.length} bytes, not 65`)
   const recoveryId = bytes[64]!
   if (recoveryId > 3) return fail('bad_signature', 'signature', `recovery id ${recoveryId} is not 0-3`)
@@ -62,7 +63,7 @@ function rsBytes (sig: InvoiceSignature): Uint8Array {
 // signature instead of performing public-key recovery. If the signature is not compliant with the
 // low-S standard rule: MUST fail the payment. otherwise: MUST perform ECDSA public-key recovery and
 // accept both high-S and low-S signatures."
-export function verifyWithNodeId (hash: Uint8Array, sig: InvoiceSignature, nodeId: Uint8Array): Result<void> {
+export function verifyWithNodeId (hash: Uint8Array, sig: InvoiceSignature, nodeId: Uint8Array): InvoiceResult<void> {
   const rs = rsBytes(sig)
   try {
     if (secp.Signature.fromBytes(rs, 'compact').hasHighS()) {
@@ -79,7 +80,7 @@ export function verifyWithNodeId (hash: Uint8Array, sig: InvoiceSignature, nodeI
  * The key that produced `sig`, recovered exactly as libsecp256k1's secp256k1_ecdsa_recover does: the
  * transmitted recovery id picks R, and a high S is accepted as it is (not normalised first).
  */
-export function recoverNodeId (hash: Uint8Array, sig: InvoiceSignature): Result<Uint8Array> {
+export function recoverNodeId (hash: Uint8Array, sig: InvoiceSignature): InvoiceResult<Uint8Array> {
   // The host's curve, if it can recover (tiny-secp256k1's WASM libsecp256k1: the same algorithm).
   const fast = getCurve().recover
   if (fast !== undefined) {

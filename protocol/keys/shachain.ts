@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { bytesToHex, hexToBytes } from '../types.ts'
 import { equalBytes } from '../crypto/hash.ts'
 import { FIRST_COMMITMENT_INDEX, bitSet, deriveSecret } from './secrets.ts'
+import { err, ok, type Result } from '../result.ts'
 
 export interface ShachainEntry { readonly index: number, readonly secret: Uint8Array }
 export interface Shachain {
@@ -39,34 +40,34 @@ export function whereToPutSecret (index: number): number {
  * (starting at 2^48 − 1): BOLT #2 reveals secrets strictly in that order. Re-inserting the last
  * secret unchanged is accepted and leaves the store as it was (idempotent replays).
  */
-export function insertSecret (store: Shachain, index: number, secret: Uint8Array): { ok: true, store: Shachain } | { ok: false, error: ShachainError } {
-  if (secret.length !== 32) return { ok: false, error: { reason: 'bad_secret', detail: 'secret must be 32 bytes' } }
+export function insertSecret (store: Shachain, index: number, secret: Uint8Array): Result<Shachain, ShachainError> {
+  if (secret.length !== 32) return err({ reason: 'bad_secret', detail: 'secret must be 32 bytes' })
   if (!Number.isSafeInteger(index) || index < 0 || index > FIRST_COMMITMENT_INDEX) {
-    return { ok: false, error: { reason: 'bad_secret', detail: `index ${index} out of range` } }
+    return err({ reason: 'bad_secret', detail: `index ${index} out of range` })
   }
   // The same secret again (a revoke_and_ack retransmitted after a reconnect or a crash) changes nothing.
   if (index === store.lastIndex) {
     const same = store.known[whereToPutSecret(index)]
     return same !== undefined && equalBytes(same.secret, secret)
-      ? { ok: true, store }
-      : { ok: false, error: { reason: 'secret_mismatch', detail: `a different secret for index ${index} was stored before` } }
+      ? ok(store)
+      : err({ reason: 'secret_mismatch', detail: `a different secret for index ${index} was stored before` })
   }
   const expected = store.lastIndex === undefined ? FIRST_COMMITMENT_INDEX : store.lastIndex - 1
   if (index !== expected) {
-    return { ok: false, error: { reason: 'index_out_of_order', detail: `expected index ${expected}, got ${index}` } }
+    return err({ reason: 'index_out_of_order', detail: `expected index ${expected}, got ${index}` })
   }
   const pos = whereToPutSecret(index)
   for (let b = 0; b < pos; b++) {
     const k = store.known[b]
     if (k === undefined) continue
     if (!equalBytes(deriveSecret(secret, pos, k.index), k.secret)) {
-      return { ok: false, error: { reason: 'secret_mismatch', detail: `secret for index ${index} does not derive the secret for index ${k.index}` } }
+      return err({ reason: 'secret_mismatch', detail: `secret for index ${index} does not derive the secret for index ${k.index}` })
     }
   }
   const known = store.known.slice()
   while (known.length <= pos) known.push(undefined)
   known[pos] = { index, secret: Uint8Array.from(secret) }
-  return { ok: true, store: { known, lastIndex: index } }
+  return ok({ known, lastIndex: index })
 }
 
 /** BOLT #3 derive_old_secret(I): the secret for an index already received, or undefined. */
@@ -99,13 +100,13 @@ export function shachainToJson (store: Shachain): ShachainJson {
 }
 
 /** Parses stored JSON (strict schema), checking each entry sits in the bucket its index belongs to. */
-export function shachainFromJson (json: unknown): { ok: true, store: Shachain } | { ok: false, error: string } {
+export function shachainFromJson (json: unknown): Result<Shachain, string> {
   const parsed = shachainJson.safeParse(json)
-  if (!parsed.success) return { ok: false, error: `shachain: ${parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}` }
+  if (!parsed.success) return err(`shachain: ${parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
   const known: Array<ShachainEntry | undefined> = []
   for (const [b, k] of parsed.data.known.entries()) {
-    if (k !== null && whereToPutSecret(k.index) !== b) return { ok: false, error: `shachain: known.${b}: index ${k.index} does not belong in bucket ${b}` }
+    if (k !== null && whereToPutSecret(k.index) !== b) return err(`shachain: known.${b}: index ${k.index} does not belong in bucket ${b}`)
     known.push(k === null ? undefined : { index: k.index, secret: hexToBytes(k.secret) })
   }
-  return { ok: true, store: { known, lastIndex: parsed.data.lastIndex ?? undefined } }
+  return ok({ known, lastIndex: parsed.data.lastIndex ?? undefined })
 }

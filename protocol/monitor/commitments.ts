@@ -72,7 +72,7 @@ export function revocationSecret (s: MonitorState, n: number): Uint8Array | unde
   if (n > s.revokedUpTo) return undefined
   const store = shachainFromJson(s.secrets)
   if (!store.ok) throw new Error(`monitor state: ${store.error}`)
-  return deriveOldSecret(store.store, commitmentIndex(n))
+  return deriveOldSecret(store.value, commitmentIndex(n))
 }
 
 /**

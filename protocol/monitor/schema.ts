@@ -4,6 +4,7 @@
 import { z } from 'zod'
 import { CLTV_EXPIRY_LIMIT, FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT } from '../limits.ts'
 import type { MonitorState } from './state.ts'
+import { err, ok, type Result } from '../result.ts'
 
 const hex = z.string().regex(/^(?:[0-9a-f]{2})*$/)
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
@@ -51,11 +52,9 @@ export const monitorStateSchema = z.strictObject({
   closed: z.boolean(),
 })
 
-export type ParseResult = { ok: true; state: MonitorState } | { ok: false; error: string }
-
 /** Parses stored JSON; the error names the field. */
-export function parseMonitorState (json: unknown): ParseResult {
+export function parseMonitorState (json: unknown): Result<MonitorState, string> {
   const r = monitorStateSchema.safeParse(json)
-  if (!r.success) return { ok: false, error: r.error.issues.map(i => `monitor.${i.path.join('.')}: ${i.message}`).join('; ') }
-  return { ok: true, state: r.data as unknown as MonitorState }
+  if (!r.success) return err(r.error.issues.map(i => `monitor.${i.path.join('.')}: ${i.message}`).join('; '))
+  return ok(r.data as unknown as MonitorState)
 }

@@ -155,9 +155,9 @@ function applyUpdate (s: MonitorState, u: MonitorUpdate, actions: MonitorAction[
     case 'revocation': {
       const store = shachainFromJson(s.secrets)
       if (!store.ok) throw new Error(`monitor state: ${store.error}`)
-      const r = insertSecret(store.store, commitmentIndex(u.number), hexToBytes(u.secret))
+      const r = insertSecret(store.value, commitmentIndex(u.number), hexToBytes(u.secret))
       if (!r.ok) { actions.push({ kind: 'warning', detail: `revocation ${u.number}: ${r.error.reason}: ${r.error.detail}` }); break }
-      s.secrets = shachainToJson(r.store)
+      s.secrets = shachainToJson(r.value)
       s.revokedUpTo = Math.max(s.revokedUpTo, u.number)
       // A revoked commitment without HTLCs needs nothing stored: its outputs are found by script.
       s.remotes = s.remotes.filter(x => x.number > s.revokedUpTo || x.htlcs.length > 0)

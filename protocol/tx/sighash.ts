@@ -1,7 +1,7 @@
 // Txids and BIP 143 signature hashes computed straight from a plain `Tx`, without building a
 // bitcoinjs Transaction first: every commitment round computes a txid and one sighash per signature
 // on each side, and building one costs a conversion and copies (~7% of the protocol's CPU). Checked
-// against bitcoinjs-lib on random transactions (test/unit/bolt3/sighash.test.ts) and by every BOLT #3
+// against bitcoinjs-lib on random transactions (test/unit/protocol/tx/sighash.test.ts) and by every BOLT #3
 // vector.
 import { sha256 } from '../crypto/hash.ts'
 import { hexToBytes } from '../types.ts'

@@ -7,6 +7,7 @@ import { channelError, type ChannelError } from '../errors.ts'
 import { MAX_FRAME_BYTES, MAX_QUOTED_CHARS } from '../limits.ts'
 import { isMessageType, MESSAGE_SCHEMAS, type MessageType, type PeerMessage } from './messages.ts'
 import { scanJson } from './scan.ts'
+import { err, ok, type Result } from '../result.ts'
 
 export type WireReason = 'frame_too_large' | 'malformed_frame' | 'unknown_message' | 'invalid_field'
 
@@ -20,7 +21,7 @@ export type WireError = {
   detail: string
 }
 
-export type DecodeResult = { ok: true, msg: PeerMessage } | { ok: false, error: WireError }
+export type DecodeResult = Result<PeerMessage, WireError>
 
 // ignoreBOM: keep a byte-order mark in the text, so JSON.parse refuses it as it does in a text frame.
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -79,7 +80,7 @@ function decode (frame: string | Uint8Array): DecodeResult {
   // No `reportInput`: zod's error eagerly JSON.stringifies its issues, and with inputs that would copy
   // whatever the peer sent (an array of 30,000 items). The offending value is looked up by path instead.
   const parsed = MESSAGE_SCHEMAS[type].safeParse(value)
-  if (parsed.success) return { ok: true, msg: parsed.data as PeerMessage }
+  if (parsed.success) return ok(parsed.data as PeerMessage)
   const issue = parsed.error.issues[0]
   if (issue === undefined) return fail('invalid_field', type, `${type}: invalid`, type)
   const path = fieldPath(type, issue)
@@ -113,7 +114,7 @@ export function wireErrorToChannelError (e: WireError): ChannelError {
 // ── helpers ──
 
 function fail (reason: WireReason, path: string, detail: string, type?: MessageType): DecodeResult {
-  return { ok: false, error: type === undefined ? { reason, path, detail } : { reason, type, path, detail } }
+  return err(type === undefined ? { reason, path, detail } : { reason, type, path, detail })
 }
 
 function tooLarge (size: string): DecodeResult {

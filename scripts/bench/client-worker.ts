@@ -11,17 +11,15 @@ import type { HubClient } from '../../client-sdk/index.ts'
 import { createNodeClient } from '../../client-sdk/node.ts'
 import type { Role } from '../../client-sdk/options.ts'
 import type { NodeId } from '../../protocol/types.ts'
+import { random32 } from '../../host/random.ts'
 import { serveRequests, type PayOutcome, type WorkerInit } from './ipc.ts'
 
 let chain: BtcdChainBackend | undefined
 let clients: HubClient[] = []
 const opening: Array<Promise<unknown>> = []
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
+/** How long an opening may wait without progress: the driver mines only once every client's funding
+ *  is out (an hour: far beyond any bench run). */
+const BENCH_WAIT_MS = 3_600_000
 
 async function waitUntil (cond: () => boolean, what: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -41,7 +39,9 @@ async function payAll (client: HubClient, invoices: string[], concurrency: numbe
       const t0 = performance.now()
       const r = await client.pay(inv)
       const ms = performance.now() - t0
-      if (r.ok) { out.ok++; out.latenciesMs.push(ms); out.amountMsat += r.amountMsat; out.feeMsat += r.feeMsat } else { out.failed++; out.failures[r.reason] = (out.failures[r.reason] ?? 0) + 1 }
+      if (r.ok) {
+        out.ok++; out.latenciesMs.push(ms); out.amountMsat += r.amountMsat; out.feeMsat += r.feeMsat
+      } else { out.failed++; out.failures[r.reason] = (out.failures[r.reason] ?? 0) + 1 }
     }
   }
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane))
@@ -51,7 +51,10 @@ async function payAll (client: HubClient, invoices: string[], concurrency: numbe
 function merge (a: PayOutcome, b: PayOutcome): PayOutcome {
   const failures = { ...a.failures }
   for (const [k, v] of Object.entries(b.failures)) failures[k] = (failures[k] ?? 0) + v
-  return { ok: a.ok + b.ok, failed: a.failed + b.failed, latenciesMs: a.latenciesMs.concat(b.latenciesMs), failures, amountMsat: a.amountMsat + b.amountMsat, feeMsat: a.feeMsat + b.feeMsat }
+  return {
+    ok: a.ok + b.ok, failed: a.failed + b.failed, latenciesMs: a.latenciesMs.concat(b.latenciesMs), failures,
+    amountMsat: a.amountMsat + b.amountMsat, feeMsat: a.feeMsat + b.feeMsat,
+  }
 }
 
 const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
@@ -79,7 +82,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
   /** Platforms: start opening a channel of `capacitySat` each; resolves with the funding txids. */
   async open (args) {
     const capacitySat = Number(args.capacitySat)
-    for (const c of clients) opening.push(c.openChannel({ capacitySat }))
+    for (const c of clients) opening.push(c.openChannel({ capacitySat, timeoutMs: BENCH_WAIT_MS }))
     await waitUntil(() => clients.every(c => c.channels().some(ch => ch.fundingTxid !== null)), 'the funding transactions')
     return clients.map(c => c.channels()[0]!.fundingTxid)
   },
@@ -87,7 +90,7 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
    *  resolves with the hub's funding txids. */
   async request (args) {
     // In batches, so a few hundred clients do not ask the hub at the same instant.
-    const wish = typeof args.capacitySat === 'number' ? { capacitySat: args.capacitySat } : {}
+    const wish = { ...(typeof args.capacitySat === 'number' ? { capacitySat: args.capacitySat } : {}), timeoutMs: BENCH_WAIT_MS }
     const batch = typeof args.batch === 'number' ? args.batch : clients.length
     for (let i = 0; i < clients.length; i += batch) {
       const group = clients.slice(i, i + batch)
@@ -106,7 +109,9 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     const amountMsat = Number(args.amountMsat)
     return await Promise.all(clients.map(async (c, i) => {
       const n = perClient[i] ?? 0
-      return await Promise.all(Array.from({ length: n }, async (_, k) => (await c.createInvoice({ amountMsat, memo: `bench ${k}` })).invoice))
+      return await Promise.all(Array.from(
+        { length: n }, async (_, k) => (await c.createInvoice({ amountMsat, memo: `bench ${k}` })).invoice,
+      ))
     }))
   },
   /** Payers: client i pays `perClient[i]` with `concurrency` in flight each; all clients at once. */

@@ -3,8 +3,8 @@
 // read once it is steady; the restart is timed from SIGKILL to listening, to every idle channel
 // reestablished, and to the first successful platform → creator payment.
 import net from 'node:net'
-import type { Btcd } from '../../test/helpers/btcd.ts'
-import type { HubProcess } from '../../test/helpers/hub.ts'
+import type { Btcd } from '../lib/btcd.ts'
+import type { HubProcess } from '../lib/hub.ts'
 import { WorkerProcess } from './ipc.ts'
 import { rssBytes, cpuSeconds } from './host.ts'
 import { balanceProblems, type ChannelView } from './stats.ts'
@@ -58,7 +58,10 @@ export interface OpenReport {
  * batches of at most MAX_BATCH, each funded by one faucet coin and one transaction, then one block
  * (more if the hub has not seen the depth yet) until every channel is `normal`.
  */
-export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChannels, args: { n: number; perNode: number; capacitySat: number; batch?: number; say: (s: string) => void }): Promise<OpenReport> {
+export async function openIdleChannels (
+  btc: Btcd, hub: HubProcess, m: ManyChannels,
+  args: { n: number; perNode: number; capacitySat: number; batch?: number; say: (s: string) => void },
+): Promise<OpenReport> {
   const { n, perNode, capacitySat, say } = args
   const maxBatch = Math.min(MAX_BATCH, args.batch ?? MAX_BATCH)
   const pids = { hub: hub.pid, worker: m.worker.pid, btcd: btc.node.pid }
@@ -71,14 +74,20 @@ export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChann
   for (let done = 0; done < n;) {
     const count = Math.min(batchSize, n - done)
     const coin = await btc.faucet(fundingScript, count * capacitySat + 50_000 + count * 100)
-    const r = await m.worker.call<{ txid: string; hex: string; outputs: number; signed: number; failed: Record<string, number>; warnings: Record<string, number>; ms: Record<string, number> }>('openBatch', {
+    const r = await m.worker.call<{
+      txid: string; hex: string; outputs: number; signed: number; failed: Record<string, number>; warnings: Record<string,
+      number>; ms: Record<string, number>,
+    }>('openBatch', {
       count, perNode, capacitySat, coin: { txid: coin.txid, vout: coin.vout, value: coin.value },
     })
     const b = await btc.chain.broadcast(r.hex)
     if (!b.ok) throw new Error(`batch funding broadcast: ${JSON.stringify(b.error)}`)
     batches.push({ outputs: r.outputs, signed: r.signed, failed: r.failed, ms: r.ms })
     done += count
-    say(`    batch: ${r.signed}/${count} channels signed (connect ${(r.ms.connect! / 1000).toFixed(1)} s, accept ${(r.ms.accept! / 1000).toFixed(1)} s, funding_signed ${(r.ms.fundingSigned! / 1000).toFixed(1)} s)${Object.keys(r.failed).length > 0 ? ` failed: ${JSON.stringify(r.failed)}` : ''}; ${((performance.now() - t0) / 1000).toFixed(0)} s so far`)
+    say(`    batch: ${r.signed}/${count} channels signed (connect ${(r.ms.connect! / 1000).toFixed(1)} s, accept ` +
+      `${(r.ms.accept! / 1000).toFixed(1)} s, funding_signed ${(r.ms.fundingSigned! / 1000).toFixed(1)} ` +
+      `s)${Object.keys(r.failed).length > 0 ? ` failed: ${JSON.stringify(r.failed)}` : ''}; ` +
+      `${((performance.now() - t0) / 1000).toFixed(0)} s so far`)
     if (Object.keys(r.warnings).length > 0) say(`    client warnings so far: ${JSON.stringify(r.warnings).slice(0, 1000)}`)
   }
   // One block; another only when the hub has made no progress for a while (each block makes the
@@ -103,7 +112,9 @@ export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChann
   }
   say(`    all channels normal ${((performance.now() - tMined) / 1000).toFixed(1)} s after the first block`)
   const wallS = (performance.now() - t0) / 1000
-  const cpuS = { hub: cpuSeconds(pids.hub) - cpu0.hub, worker: cpuSeconds(pids.worker) - cpu0.worker, btcd: cpuSeconds(pids.btcd) - cpu0.btcd }
+  const cpuS = {
+    hub: cpuSeconds(pids.hub) - cpu0.hub, worker: cpuSeconds(pids.worker) - cpu0.worker, btcd: cpuSeconds(pids.btcd) - cpu0.btcd,
+  }
   // Channels in `normal` in the worker, over every openIdleChannels call so far (some may have failed).
   const normal = Number((status.phases as Record<string, number> | undefined)?.normal ?? 0)
   return { channels: n, normal, wallS, cpuS, batches, status }
@@ -111,7 +122,9 @@ export async function openIdleChannels (btc: Btcd, hub: HubProcess, m: ManyChann
 
 /** The hub's RSS once it is steady (the GC returns memory at its own pace): samples every second
  *  until the last `steadySamples` are within 1% of each other (at most `maxS` seconds); their median. */
-export async function steadyRss (pid: number | undefined, steadySamples = 5, maxS = 60): Promise<{ bytes: number; samples: number[]; window: number[] }> {
+export async function steadyRss (
+  pid: number | undefined, steadySamples = 5, maxS = 60,
+): Promise<{ bytes: number; samples: number[]; window: number[] }> {
   const samples: number[] = []
   const window = (): number[] => samples.slice(-steadySamples).sort((a, b) => a - b)
   for (let i = 0; i < maxS; i++) {
@@ -140,13 +153,19 @@ export async function restartWaiting (hub: HubProcess, env: Record<string, strin
 }
 
 /** The hub's and the clients' views of every channel, once nothing is in flight (or after `waitMs`). */
-export async function checkBalances (hubRpc: string, workers: WorkerProcess[], waitMs = 60_000): Promise<{ problems: string[]; channels: number }> {
+export async function checkBalances (
+  hubRpc: string, workers: WorkerProcess[], waitMs = 60_000,
+): Promise<{ problems: string[]; channels: number }> {
   let problems: string[] = ['not checked']
   let channels = 0
   const deadline = Date.now() + waitMs
   while (problems.length > 0 && Date.now() < deadline) {
-    const hubChannels = await (await fetch(`${hubRpc}/channels`)).json() as Array<{ channel_id: string; capacity_sat: number; local_msat: number | null; remote_msat: number | null; htlcs: number; phase: string }>
-    type Side = Array<{ channels: Array<{ channelId: string; capacitySat: number; localMsat: number; remoteMsat: number; inFlightMsat: number }> }>
+    const hubChannels = await (await fetch(`${hubRpc}/channels`)).json() as Array<{
+      channel_id: string; capacity_sat: number; local_msat: number | null; remote_msat: number | null; htlcs: number; phase: string
+    }>
+    type Side = Array<{
+      channels: Array<{ channelId: string; capacitySat: number; localMsat: number; remoteMsat: number; inFlightMsat: number }>
+    }>
     const clientSides = (await Promise.all(workers.map(w => w.call<Side>('balances')))).flat()
     const clientById = new Map(clientSides.flatMap(c => c.channels).map(c => [c.channelId, c]))
     const views: ChannelView[] = []
@@ -158,7 +177,9 @@ export async function checkBalances (hubRpc: string, workers: WorkerProcess[], w
       if (c === undefined && (h.local_msat === null || h.remote_msat === null)) continue
       views.push({
         channelId: h.channel_id, capacitySat: h.capacity_sat,
-        hub: h.local_msat === null || h.remote_msat === null ? undefined : { localMsat: h.local_msat, remoteMsat: h.remote_msat, htlcs: h.htlcs },
+        hub: h.local_msat === null || h.remote_msat === null ? undefined : {
+          localMsat: h.local_msat, remoteMsat: h.remote_msat, htlcs: h.htlcs,
+        },
         client: c === undefined ? undefined : { localMsat: c.localMsat, remoteMsat: c.remoteMsat, inFlightMsat: c.inFlightMsat },
       })
     }
@@ -188,7 +209,10 @@ export interface RestartTimes {
  * their backoff; the payment is tried from the moment the hub says it serves. `invoices`: the
  * creator's, paid one after the other by the platform until one succeeds.
  */
-export async function timeRestart (hub: HubProcess, platforms: WorkerProcess, idle: WorkerProcess[], invoices: string[], env: Record<string, string> = {}, progress?: (s: string) => void): Promise<RestartTimes> {
+export async function timeRestart (
+  hub: HubProcess, platforms: WorkerProcess, idle: WorkerProcess[], invoices: string[], env: Record<string, string> = {},
+  progress?: (s: string) => void,
+): Promise<RestartTimes> {
   const oldLines = hub.lines
   const stages: Array<{ name: string; n: number; first: string; last: string }> = []
   let seenArr: unknown[] | undefined
@@ -208,7 +232,9 @@ export async function timeRestart (hub: HubProcess, platforms: WorkerProcess, id
       if (servingAt === undefined && (name === 'startup:serving' || name === 'listening')) servingAt = now
       const at = ((now - t0) / 1000).toFixed(2)
       const last = stages.at(-1)
-      if (last !== undefined && last.name === name) { last.n++; last.last = at } else { stages.push({ name, n: 1, first: at, last: at }); progress?.(`    ${at} s: ${name}`) }
+      if (last !== undefined && last.name === name) { last.n++; last.last = at } else {
+        stages.push({ name, n: 1, first: at, last: at }); progress?.(`    ${at} s: ${name}`)
+      }
     }
   }, 5)
   try {

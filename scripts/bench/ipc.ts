@@ -48,7 +48,10 @@ export function serveRequests (handlers: Record<string, (args: Record<string, un
     const h = handlers[req.cmd]
     const reply = (m: Record<string, unknown>): void => { process.send?.({ id: req.id, ...m }) }
     if (h === undefined) { reply({ ok: false, error: `unknown command ${req.cmd}` }); return }
-    h(req.args).then(value => reply({ ok: true, value }), (e: unknown) => reply({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) }))
+    h(req.args).then(
+      value => reply({ ok: true, value }),
+      (e: unknown) => reply({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) }),
+    )
   })
   process.on('disconnect', () => { process.exit(0) })
 }

@@ -19,8 +19,8 @@ import { Psbt, networks, payments } from 'bitcoinjs-lib'
 import * as ecc from 'tiny-secp256k1'
 import { HubLink } from '../../client-sdk/node.ts'
 import { ChannelDriver } from '../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
-import { bolt3Signer, defaultPolicy, fundingAsAgreed, isFinal, openChannel, type ChannelState } from '../../protocol/channel/index.ts'
+import { random32 } from '../../host/random.ts'
+import { defaultPolicy, fundingAsAgreed, isFinal, openFromSeed, type ChannelState } from '../../protocol/channel/index.ts'
 import { fundingScriptPubkey } from '../../protocol/tx/index.ts'
 import { setDefaultCurve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
@@ -77,12 +77,6 @@ const warnings: Record<string, number> = {}
 const fundingKey = random32()
 const fundingPubkey = ecc.pointFromScalar(fundingKey, true)!
 const fundingPayment = payments.p2wpkh({ pubkey: fundingPubkey, network: networks.regtest })
-
-function random32 (): Uint8Array {
-  const b = new Uint8Array(32)
-  globalThis.crypto.getRandomValues(b)
-  return b
-}
 
 function warn (what: string): void {
   const k = what.replace(/[0-9a-f]{16,}/g, '…').slice(0, 120)
@@ -157,20 +151,17 @@ function fail (ch: Chan, why: string): void {
 }
 
 function openOne (node: Node, capacitySat: number): Chan {
-  const seed = random32()
-  const keys = channelKeys(seed)
-  const signer = bolt3Signer(keys.secrets)
-  const step = openChannel({
-    temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: chainHash!, channelType: 'static_remotekey',
+  const { step, signer } = openFromSeed({
+    seed: random32(), temporaryChannelId: bytesToHex(random32()) as ChannelId, chainHash: chainHash!, channelType: 'static_remotekey',
     fundingSat: capacitySat as Sat, pushMsat: 0 as Msat, feeratePerKw: COMMITMENT_FEERATE_PER_KW,
-    local: localSideParams(keys, {
+    limits: {
       dustLimitSat: DUST_LIMIT_SAT as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat,
       channelReserveSat: Math.max(DUST_LIMIT_SAT, Math.floor(capacitySat / 100)) as Sat,
       htlcMinimumMsat: 1 as Msat, toSelfDelay: TO_SELF_DELAY, maxAcceptedHtlcs: MAX_ACCEPTED_HTLCS,
-    }),
+    },
     // The funder's shutdown script: any standard script (these channels are never closed here).
     policy: defaultPolicy(), localShutdownScript: bytesToHex(fundingPayment.output!), height: 0,
-  }, signer)
+  })
   const ch = { node, fundingNeeded: deferred(), signed: deferred() } as Chan
   ch.driver = new ChannelDriver(step.state, signer, {
     // In memory only (see the header): the driver's own state is the client's copy.
@@ -180,7 +171,10 @@ function openOne (node: Node, capacitySat: number): Chan {
     disconnect: () => { node.link.connection?.close(4005, 'channel asked to disconnect') },
     emit: ev => {
       if (ev.type === 'funding_needed') {
-        ch.funding = { capacitySat: ev.capacitySat, script: fundingScriptPubkey(hexToBytes(ev.fundingScriptPubkeys.local), hexToBytes(ev.fundingScriptPubkeys.remote)) }
+        ch.funding = {
+          capacitySat: ev.capacitySat,
+          script: fundingScriptPubkey(hexToBytes(ev.fundingScriptPubkeys.local), hexToBytes(ev.fundingScriptPubkeys.remote)),
+        }
         ch.fundingNeeded.resolve()
       } else if (ev.type === 'channel_failed') fail(ch, `channel_failed: ${ev.error.reason}`)
       else if (ev.type === 'command_failed') fail(ch, `command_failed ${ev.command}: ${ev.error.reason}`)
@@ -194,11 +188,15 @@ function openOne (node: Node, capacitySat: number): Chan {
 }
 
 /** One transaction paying every channel's funding output (in `chans` order), change back to us. */
-function batchFundingTx (coin: { txid: string; vout: number; value: number }, chans: Chan[]): { txid: string; hex: string; feeSat: number } {
+function batchFundingTx (
+  coin: { txid: string; vout: number; value: number }, chans: Chan[],
+): { txid: string; hex: string; feeSat: number } {
   const psbt = new Psbt({ network: networks.regtest })
   psbt.addInput({ hash: coin.txid, index: coin.vout, witnessUtxo: { script: fundingPayment.output!, value: BigInt(coin.value) } })
   let paid = 0
-  for (const c of chans) { psbt.addOutput({ script: c.funding!.script, value: BigInt(c.funding!.capacitySat) }); paid += c.funding!.capacitySat }
+  for (const c of chans) {
+    psbt.addOutput({ script: c.funding!.script, value: BigInt(c.funding!.capacitySat) }); paid += c.funding!.capacitySat
+  }
   // vsize: ~11 overhead + 68 per P2WPKH input + 43 per P2WSH output + 31 for the change.
   const feeSat = Math.ceil((11 + 68 + 43 * chans.length + 31) * FUNDING_FEE_RATE) + 100
   const change = coin.value - paid - feeSat
@@ -220,7 +218,8 @@ async function awaitAllWithin (ds: Deferred[], idleMs: number): Promise<void> {
   }
 }
 
-const count = (xs: string[]): Record<string, number> => { const o: Record<string, number> = {}; for (const x of xs) o[x] = (o[x] ?? 0) + 1; return o }
+const count = (xs: string[]): Record<string,
+number> => { const o: Record<string, number> = {}; for (const x of xs) o[x] = (o[x] ?? 0) + 1; return o }
 
 const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknown>> = {
   async init (args) {
@@ -242,7 +241,9 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     const coin = args.coin as { txid: string; vout: number; value: number }
     const t0 = performance.now()
     const fresh: Node[] = []
-    await pool(Array.from({ length: Math.ceil(n / perNode) }), Number(args.connectConcurrency ?? 64), async () => { fresh.push(await newNode()) })
+    await pool(
+      Array.from({ length: Math.ceil(n / perNode) }), Number(args.connectConcurrency ?? 64), async () => { fresh.push(await newNode()) },
+    )
     await waitUntil(() => chainHash !== undefined, 'hub_policy', 60_000)
     const t1 = performance.now()
     // In waves, so neither side's event loop is blocked for long by a burst of key derivations and
@@ -258,7 +259,9 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     }
     const t2 = performance.now()
     const ok = chans.filter(c => c.failed === undefined && c.funding !== undefined)
-    if (ok.length === 0) throw new Error(`openBatch: no channel was accepted: ${JSON.stringify(count(chans.map(c => c.failed ?? c.driver.state.phase)))}`)
+    if (ok.length === 0) throw new Error(
+      `openBatch: no channel was accepted: ${JSON.stringify(count(chans.map(c => c.failed ?? c.driver.state.phase)))}`
+    )
     const tx = batchFundingTx(coin, ok)
     for (let i = 0; i < ok.length; i += wave) {
       const group = ok.slice(i, i + wave)
@@ -268,32 +271,42 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
     const t3 = performance.now()
     // A channel that got no answer in time (e.g. its connection dropped before funding_signed: the
     // hub forgets an unfunded channel then) counts as failed; its output is simply lost on regtest.
-    for (const c of chans) if (c.failed === undefined && c.driver.state.phase !== 'awaiting_funding_depth') fail(c, `no answer in phase ${c.driver.state.phase}`)
+    for (const c of chans) if (c.failed === undefined && c.driver.state.phase !== 'awaiting_funding_depth') fail(
+      c, `no answer in phase ${c.driver.state.phase}`,
+    )
     const failed = chans.filter(c => c.failed !== undefined)
     return {
-      txid: tx.txid, hex: tx.hex, feeSat: tx.feeSat, outputs: ok.length, signed: ok.filter(c => c.failed === undefined).length, warnings: { ...warnings },
+      txid: tx.txid, hex: tx.hex, feeSat: tx.feeSat, outputs: ok.length, signed: ok.filter(c => c.failed === undefined).length,
+      warnings: { ...warnings },
       failed: count(failed.map(c => c.failed!)), ms: { connect: t1 - t0, accept: t2 - t1, fundingSigned: t3 - t2 },
     }
   },
   /** The funding transactions are `depth` deep: tell every channel waiting for it. */
   async confirm (args) {
     const depth = Number(args.depth)
-    await Promise.all(allChans().filter(c => c.driver.state.phase === 'awaiting_funding_depth').map(c => c.driver.chain(fundingAsAgreed(c.driver.state.setup, depth))))
+    await Promise.all(allChans().filter(c => c.driver.state.phase === 'awaiting_funding_depth').map(c => c.driver.chain(fundingAsAgreed(
+      c.driver.state.setup, depth,
+    ))))
     return true
   },
   /** Resolves once every channel that was funded is in `normal` (channel_ready both ways), or after
    *  `timeoutMs` with what is not. */
   async untilReady (args) {
     const timeoutMs = Number(args.timeoutMs ?? 60_000)
-    const funded = (): Chan[] => allChans().filter(c => c.driver.state.setup.funding !== undefined && c.driver.state.localCommit !== undefined)
+    const funded = (): Chan[] => allChans().filter(
+      c => c.driver.state.setup.funding !== undefined && c.driver.state.localCommit !== undefined
+    )
     const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline && !funded().every(c => c.driver.state.phase === 'normal' || isFinal(c.driver.state.phase))) await sleep(100)
+    while (Date.now() < deadline &&
+      !funded().every(c => c.driver.state.phase === 'normal' || isFinal(c.driver.state.phase))) await sleep(100)
     return handlers.status!({})
   },
   /** Resolves once every node is connected and every open channel's link is up again. */
   async untilReestablished (args) {
     const timeoutMs = Number(args.timeoutMs ?? 600_000)
-    await waitUntil(() => nodes.every(n => n.link.connected) && allChans().every(c => isFinal(c.driver.state.phase) || c.driver.state.localCommit === undefined || c.driver.state.link === 'up'),
+    await waitUntil(() => nodes.every(n => n.link.connected) && allChans().every(
+      c => isFinal(c.driver.state.phase) || c.driver.state.localCommit === undefined || c.driver.state.link === 'up'
+    ),
       'every idle channel to reestablish', timeoutMs)
     return true
   },
@@ -303,7 +316,9 @@ const handlers: Record<string, (args: Record<string, unknown>) => Promise<unknow
       nodes: nodes.length, connected: nodes.filter(n => n.link.connected).length, channels: cs.length,
       phases: count(cs.map(c => c.driver.state.phase)), links: count(cs.map(c => c.driver.state.link)),
       // Funded (funding_signed exchanged) and not yet in `normal`: what confirming still waits for.
-      fundedNotNormal: cs.filter(c => c.driver.state.localCommit !== undefined && c.driver.state.phase !== 'normal' && !isFinal(c.driver.state.phase)).length,
+      fundedNotNormal: cs.filter(
+        c => c.driver.state.localCommit !== undefined && c.driver.state.phase !== 'normal' && !isFinal(c.driver.state.phase)
+      ).length,
       failed: count(cs.filter(c => c.failed !== undefined).map(c => c.failed!)), warnings,
     }
   },

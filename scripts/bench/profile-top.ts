@@ -15,5 +15,7 @@ for (const file of files) {
   const { totalMs, idleMs, rows } = topSelfTime(profile, top)
   process.stdout.write(`${file}: ${(totalMs / 1000).toFixed(2)} s busy, ${(idleMs / 1000).toFixed(2)} s idle\n`)
   process.stdout.write('  self ms   self %  function (file:line)\n')
-  for (const r of rows) process.stdout.write(`${r.selfMs.toFixed(0).padStart(8)}  ${r.percent.toFixed(1).padStart(6)}%  ${r.name} (${r.where})\n`)
+  for (const r of rows) process.stdout.write(
+    `${r.selfMs.toFixed(0).padStart(8)}  ${r.percent.toFixed(1).padStart(6)}%  ${r.name} (${r.where})\n`
+  )
 }

@@ -12,9 +12,8 @@
 import { sha256 } from '../../protocol/crypto/hash.ts'
 import { nobleCurve, setDefaultCurve, type Curve } from '../../protocol/crypto/index.ts'
 import { tinyCurve } from '../../protocol/crypto/tiny.ts'
-import { acceptChannel, bolt3Signer, defaultPolicy, fundingAsAgreed, openChannel, type ChannelEvent, type ChannelSigner } from '../../protocol/channel/index.ts'
+import { acceptFromSeed, defaultPolicy, fundingAsAgreed, isSettled, openFromSeed, type ChannelEvent } from '../../protocol/channel/index.ts'
 import { ChannelDriver, type DriverPorts, type PersistRequest } from '../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../protocol/keys/channel.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
 import type { PeerMessage } from '../../protocol/wire/index.ts'
 import { GroupCommitter, keys, put, type IterateOptions, type Store, type StoreOp } from '../../host/store/index.ts'
@@ -33,7 +32,9 @@ const curveOps: Record<string, number> = {}
 function counted (c: Curve): Curve {
   const out: Record<string, unknown> = { name: c.name }
   for (const [k, f] of Object.entries(c)) {
-    if (typeof f === 'function') out[k] = (...a: unknown[]) => { curveOps[k] = (curveOps[k] ?? 0) + 1; return (f as (...x: unknown[]) => unknown)(...a) }
+    if (typeof f === 'function') out[k] = (...a: unknown[]) => {
+      curveOps[k] = (curveOps[k] ?? 0) + 1; return (f as (...x: unknown[]) => unknown)(...a)
+    }
   }
   return out as unknown as Curve
 }
@@ -41,7 +42,10 @@ const baseCurve = CURVE === 'tiny' ? tinyCurve : nobleCurve
 setDefaultCurve(COUNT_CURVE ? counted(baseCurve) : baseCurve)
 
 const CHAIN_HASH = '06226e46111a0b59caaf126043eb5bbf28c34f3a5e332a1fc7b2b73cf188910f'
-const LIMITS = { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 5_000_000_000 as Msat, channelReserveSat: 10_000 as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 483 }
+const LIMITS = {
+  dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: 5_000_000_000 as Msat, channelReserveSat: 10_000 as Sat, htlcMinimumMsat: 1 as Msat,
+  toSelfDelay: 144, maxAcceptedHtlcs: 483,
+}
 let counter = 0
 const seed = (tag: string): Uint8Array => sha256(new TextEncoder().encode(`bench/${tag}/${counter++}`))
 const turn = (): Promise<void> => new Promise(resolve => setImmediate(resolve))
@@ -63,7 +67,6 @@ class SlowMemoryStore implements Store {
 interface Side {
   name: string
   node: NodeId
-  signer: ChannelSigner
   store: SlowMemoryStore
   audit: AuditLog
   driver?: ChannelDriver
@@ -71,10 +74,12 @@ interface Side {
   sent: Record<string, number>
 }
 
-async function side (name: string): Promise<Side & { keys: ReturnType<typeof channelKeys> }> {
-  const keys = channelKeys(seed(name))
+async function side (name: string): Promise<Side> {
   const store = new SlowMemoryStore()
-  return { name, node: bytesToHex(sha256(seed(`node${name}`))).replace(/^../, '02') as NodeId, keys, signer: bolt3Signer(keys.secrets), store, audit: await AuditLog.open(store), onEvent: () => {}, sent: {} }
+  return {
+    name, node: bytesToHex(sha256(seed(`node${name}`))).replace(/^../, '02') as NodeId, store, audit: await AuditLog.open(store),
+    onEvent: () => {}, sent: {},
+  }
 }
 
 function ports (s: Side, peer: () => Side): DriverPorts {
@@ -110,23 +115,31 @@ function ports (s: Side, peer: () => Side): DriverPorts {
 async function openPair (): Promise<{ a: Side; b: Side }> {
   const a = await side('A')
   const b = await side('B')
-  const opened = openChannel({
-    temporaryChannelId: bytesToHex(seed('tmp')) as ChannelId, chainHash: CHAIN_HASH, channelType: 'static_remotekey',
-    fundingSat: 16_000_000 as Sat, pushMsat: 0 as Msat, feeratePerKw: 253, local: localSideParams(a.keys, LIMITS),
+  const opened = openFromSeed({
+    seed: seed('A'), temporaryChannelId: bytesToHex(seed('tmp')) as ChannelId, chainHash: CHAIN_HASH, channelType: 'static_remotekey',
+    fundingSat: 16_000_000 as Sat, pushMsat: 0 as Msat, feeratePerKw: 253, limits: LIMITS,
     policy: defaultPolicy(), localShutdownScript: '0014' + '11'.repeat(20), height: 100,
-  }, a.signer)
-  a.onEvent = e => { if (e.type === 'funding_needed') void a.driver!.command({ type: 'funding_built', txid: bytesToHex(seed('txid')) as Txid, outputIndex: 0 }) }
+  })
+  a.onEvent = e => { if (e.type === 'funding_needed') void a.driver!.command({
+    type: 'funding_built', txid: bytesToHex(seed('txid')) as Txid, outputIndex: 0,
+  }) }
   // B is created when open_channel arrives.
   const bPorts = ports(b, () => a)
   const origPeer = (msg: PeerMessage): void => {
-    const accepted = acceptChannel({ chainHash: CHAIN_HASH, minimumDepth: 1, local: localSideParams(b.keys, LIMITS), policy: defaultPolicy(), localShutdownScript: '0014' + '22'.repeat(20), height: 100 }, msg as never, b.signer)
-    if ('error' in accepted) throw new Error(accepted.error.detail)
-    b.driver = new ChannelDriver(accepted.state, b.signer, bPorts)
-    void b.driver.start(accepted)
+    const accepted = acceptFromSeed({
+      seed: seed('B'), chainHash: CHAIN_HASH, minimumDepth: 1, limits: LIMITS, policy: defaultPolicy(),
+      localShutdownScript: '0014' + '22'.repeat(20), height: 100,
+    }, msg as never)
+    if (!accepted.ok) throw new Error(accepted.error.detail)
+    b.driver = new ChannelDriver(accepted.value.step.state, accepted.value.signer, bPorts)
+    void b.driver.start(accepted.value.step)
   }
   const aSend = ports(a, () => b).send
-  a.driver = new ChannelDriver(opened.state, a.signer, { ...ports(a, () => b), send: msg => { if (msg.type === 'open_channel') setImmediate(() => origPeer(msg)); else aSend(msg) } })
-  await a.driver.start(opened)
+  a.driver = new ChannelDriver(
+    opened.step.state, opened.signer,
+    { ...ports(a, () => b), send: msg => { if (msg.type === 'open_channel') setImmediate(() => origPeer(msg)); else aSend(msg) } },
+  )
+  await a.driver.start(opened.step)
   while (!(a.driver.state.phase === 'awaiting_funding_depth' && b.driver?.state.phase === 'awaiting_funding_depth')) await turn()
   await a.driver.chain(fundingAsAgreed(a.driver.state.setup, 1))
   await b.driver.chain(fundingAsAgreed(b.driver.state.setup, 1))
@@ -135,7 +148,10 @@ async function openPair (): Promise<{ a: Side; b: Side }> {
   return { a, b }
 }
 
-interface Run { amountMsat: number; mode: string; payments: number; cpuUsPerPayment: number; cpuUsPerRound: number; paymentsPerS: number; latencyMsP50: number; rounds: number }
+interface Run {
+  amountMsat: number; mode: string; payments: number; cpuUsPerPayment: number; cpuUsPerRound: number; paymentsPerS: number;
+  latencyMsP50: number; rounds: number
+}
 
 /** `payments` payments of `amountMsat` A → B, `inflight` at a time. */
 async function run (amountMsat: number, payments: number, inflight: number): Promise<Run> {
@@ -143,7 +159,9 @@ async function run (amountMsat: number, payments: number, inflight: number): Pro
   const waiting = new Map<string, () => void>()
   const preimages = new Map<string, string>()
   b.onEvent = e => {
-    if (e.type === 'htlc_received') void b.driver!.command({ type: 'fulfill_htlc', id: e.htlc.id, preimage: preimages.get(e.htlc.paymentHash)! })
+    if (e.type === 'htlc_received') void b.driver!.command({
+      type: 'fulfill_htlc', id: e.htlc.id, preimage: preimages.get(e.htlc.paymentHash)!,
+    })
   }
   a.onEvent = e => { if (e.type === 'htlc_fulfilled') waiting.get(e.paymentHash)?.() }
   const pay = async (i: number): Promise<number> => {
@@ -165,21 +183,27 @@ async function run (amountMsat: number, payments: number, inflight: number): Pro
   await Promise.all(Array.from({ length: inflight }, async () => {
     while (next < payments) latencies.push(await pay(next++))
   }))
-  // Let the last commitment dance finish (no HTLC left on either side).
-  while (a.driver!.state.localCommit!.spec.htlcs.length > 0 || b.driver!.state.localCommit!.spec.htlcs.length > 0 || a.driver!.state.nextRemoteCommit !== undefined || b.driver!.state.nextRemoteCommit !== undefined) await turn()
+  // Let the last commitment dance finish (nothing left in flight on either side).
+  while (!isSettled(a.driver!.state) || !isSettled(b.driver!.state)) await turn()
   await a.driver!.idle(); await b.driver!.idle()
   const wall = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
   const rounds = (a.sent.commitment_signed ?? 0) + (b.sent.commitment_signed ?? 0) - roundsBefore
   const expectB = payments * amountMsat
-  if (b.driver!.state.localCommit!.spec.toLocalMsat !== expectB) throw new Error(`B holds ${b.driver!.state.localCommit!.spec.toLocalMsat}, expected ${expectB}`)
+  if (b.driver!.state.localCommit!.spec.toLocalMsat !== expectB) throw new Error(
+    `B holds ${b.driver!.state.localCommit!.spec.toLocalMsat}, expected ${expectB}`
+  )
   const cpuUs = cpu.user + cpu.system
-  if (COUNT_CURVE) console.log(`${amountMsat} msat, ${inflight} in flight: curve ops per payment`, JSON.stringify(Object.fromEntries(Object.entries(curveOps).map(([k, n]) => [k, Number((n / payments).toFixed(2))]))))
+  if (COUNT_CURVE) console.log(
+    `${amountMsat} msat, ${inflight} in flight: curve ops per payment`,
+    JSON.stringify(Object.fromEntries(Object.entries(curveOps).map(([k, n]) => [k, Number((n / payments).toFixed(2))]))),
+  )
   latencies.sort((x, y) => x - y)
   return {
     amountMsat, mode: inflight === 1 ? 'sequential' : `${inflight} in flight`, payments,
     cpuUsPerPayment: Math.round(cpuUs / payments), cpuUsPerRound: Math.round(cpuUs / rounds),
-    paymentsPerS: Math.round(payments / (wall / 1000)), latencyMsP50: Number(latencies[Math.floor(latencies.length / 2)]!.toFixed(2)), rounds,
+    paymentsPerS: Math.round(payments / (wall / 1000)), latencyMsP50: Number(latencies[Math.floor(latencies.length / 2)]!.toFixed(2)),
+    rounds,
   }
 }
 
@@ -194,6 +218,10 @@ if (JSON_OUT) console.log(JSON.stringify({ curve: CURVE, fsyncMs: FSYNC_MS, resu
 else {
   console.log(`curve ${CURVE}, fake fsync ${FSYNC_MS} ms, load ${(await import('node:os')).loadavg().map(x => x.toFixed(2)).join(' ')}`)
   for (const r of results) {
-    console.log(`${String(r.amountMsat).padStart(9)} msat  ${r.mode.padEnd(12)} ${String(r.payments).padStart(5)} payments  CPU ${String(r.cpuUsPerPayment).padStart(6)} µs/payment  ${String(r.cpuUsPerRound).padStart(6)} µs/commitment round (${(r.rounds / r.payments).toFixed(2)} rounds/payment)  ${String(r.paymentsPerS).padStart(5)} payments/s  p50 ${r.latencyMsP50} ms`)
+    console.log(
+      `${String(r.amountMsat).padStart(9)} msat  ${r.mode.padEnd(12)} ${String(r.payments).padStart(5)} payments  CPU ` +
+      `${String(r.cpuUsPerPayment).padStart(6)} µs/payment  ${String(r.cpuUsPerRound).padStart(6)} µs/commitment round ` +
+      `(${(r.rounds / r.payments).toFixed(2)} rounds/payment)  ${String(r.paymentsPerS).padStart(5)} payments/s  p50 ${r.latencyMsP50} ms`
+    )
   }
 }

@@ -1,17 +1,15 @@
 // Bench setup: btcd, the hub process, client processes, and confirmed channels between them.
-import fs from 'node:fs'
-import type { Btcd } from '../../test/helpers/btcd.ts'
-import { HUB_WALLET_DIR, waitFor, type HubProcess } from '../../test/helpers/hub.ts'
+import type { Btcd } from '../lib/btcd.ts'
+import { hubFundingAddress, type HubProcess } from '../lib/hub.ts'
+import { waitFor } from '../lib/wait.ts'
 import type { WorkerProcess } from './ipc.ts'
-import path from 'node:path'
-import { WalletKeys } from '../../host/wallet/keys.ts'
-import { SEED_FILE } from '../../host/wallet/node/file-storage.ts'
-import { hexToBytes } from '../../protocol/types.ts'
 
 /** Waits until every txid is known to btcd (mempool or chain), then mines `blocks`. */
 export async function mineTxs (btc: Btcd, txids: string[], blocks = 1): Promise<void> {
   for (const txid of new Set(txids)) {
-    await waitFor(async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, `tx ${txid} in btcd`, 120_000)
+    await waitFor(
+      async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, `tx ${txid} in btcd`, 120_000,
+    )
   }
   await btc.mine(blocks)
 }
@@ -19,8 +17,7 @@ export async function mineTxs (btc: Btcd, txids: string[], blocks = 1): Promise<
 /** Pays the hub's wallet `coins` separate coins of `sat` each and confirms them, so it can fund that
  *  many channels at once without waiting for change to confirm. */
 export async function fundHubCoins (btc: Btcd, hub: HubProcess, coins: number, sat: number): Promise<void> {
-  const seed = fs.readFileSync(path.join(HUB_WALLET_DIR(hub), SEED_FILE), 'utf8').trim()
-  const address = new WalletKeys(hexToBytes(seed)).key(0, 0).address
+  const address = hubFundingAddress(hub)
   for (let i = 0; i < coins; i++) {
     await btc.faucet(address, sat)
     // The faucet chains unconfirmed change; confirm every few payments to keep chains short.
@@ -41,7 +38,9 @@ export async function openPlatformChannels (btc: Btcd, w: WorkerProcess, capacit
 }
 
 /** Payees ask the hub for channels; the hub funds them; confirm. */
-export async function openCreatorChannels (btc: Btcd, w: WorkerProcess, args: { capacitySat?: number; batch?: number } = {}): Promise<string[]> {
+export async function openCreatorChannels (
+  btc: Btcd, w: WorkerProcess, args: { capacitySat?: number; batch?: number } = {},
+): Promise<string[]> {
   const txids = await w.call<string[]>('request', args)
   await mineTxs(btc, txids)
   return await w.call<string[]>('awaitReady')

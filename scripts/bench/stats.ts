@@ -1,5 +1,5 @@
 // Pure helpers of the benchmark: summaries of repeated runs, percentiles, the balance check and the
-// terminal table. No I/O, so a unit test can run them (test/unit/bench/).
+// terminal table. No I/O, so a unit test can run them (test/unit/scripts/bench/).
 
 /** A figure measured several times: its median, min and max, and every run. */
 export interface Figure { median: number; min: number; max: number; runs: number[] }
@@ -38,9 +38,13 @@ export function balanceProblems (views: ChannelView[]): string[] {
     const id = v.channelId.slice(0, 16)
     if (v.hub === undefined) { out.push(`${id}: unknown to the hub`); continue }
     if (v.client === undefined) { out.push(`${id}: unknown to its client`); continue }
-    if (v.hub.htlcs !== 0 || v.client.inFlightMsat !== 0) out.push(`${id}: HTLCs still in flight (hub ${v.hub.htlcs}, client ${v.client.inFlightMsat} msat)`)
+    if (v.hub.htlcs !== 0 || v.client.inFlightMsat !== 0) out.push(
+      `${id}: HTLCs still in flight (hub ${v.hub.htlcs}, client ${v.client.inFlightMsat} msat)`
+    )
     if (v.hub.localMsat !== v.client.remoteMsat || v.hub.remoteMsat !== v.client.localMsat) {
-      out.push(`${id}: hub says ${v.hub.localMsat}/${v.hub.remoteMsat}, client says ${v.client.remoteMsat}/${v.client.localMsat} (hub/client msat)`)
+      out.push(
+        `${id}: hub says ${v.hub.localMsat}/${v.hub.remoteMsat}, client says ${v.client.remoteMsat}/${v.client.localMsat} (hub/client msat)`
+      )
     }
     const sum = v.hub.localMsat + v.hub.remoteMsat
     if (sum !== v.capacitySat * 1000) out.push(`${id}: balances sum to ${sum} msat, capacity is ${v.capacitySat * 1000}`)
@@ -48,13 +52,20 @@ export function balanceProblems (views: ChannelView[]): string[] {
   return out
 }
 
-const num = (x: number, digits: number): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const num = (x: number, digits: number): string => x.toLocaleString(
+  'en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits },
+)
 
 /** A fixed-width table: name | median | min | max | unit | note. */
 export function table (rows: Array<{ name: string; f: Figure | undefined; unit: string; digits: number; note?: string }>): string {
-  const cells = rows.map(r => [r.name, r.f === undefined ? 'n/a' : num(r.f.median, r.digits), r.f === undefined ? '' : num(r.f.min, r.digits), r.f === undefined ? '' : num(r.f.max, r.digits), r.unit, r.note ?? ''])
+  const cells = rows.map(r => [
+    r.name, r.f === undefined ? 'n/a' : num(r.f.median, r.digits), r.f === undefined ? '' : num(r.f.min, r.digits),
+    r.f === undefined ? '' : num(r.f.max, r.digits), r.unit, r.note ?? '',
+  ])
   const head = ['figure', 'median', 'min', 'max', 'unit', 'note']
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map(c => c[i]!.length)))
-  const line = (c: string[]): string => c.map((x, i) => (i >= 1 && i <= 3 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))).join('  ').trimEnd()
+  const line = (c: string[]): string => c.map(
+    (x, i) => (i >= 1 && i <= 3 ? x.padStart(widths[i]!) : x.padEnd(widths[i]!))
+  ).join('  ').trimEnd()
   return [line(head), widths.map(w => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n')
 }

@@ -4,8 +4,11 @@
 //
 //   npx tsx scripts/bench/trace-payments.ts [--payments 10] [--amount-msat 10000]
 import path from 'node:path'
-import { useBtcd } from '../../test/helpers/btcd.ts'
-import { openFundedChannel, requestHubChannel, startClient, startHub, tempDir } from '../../test/helpers/hub.ts'
+import { useBtcd } from '../lib/btcd.ts'
+import { Cleanups } from '../lib/cleanups.ts'
+import { openFundedChannel, requestHubChannel, startClient } from '../lib/client.ts'
+import { startHub } from '../lib/hub.ts'
+import { tempDir } from '../lib/temp-dir.ts'
 import { type SocketFactory, type SocketLike } from '../../client-sdk/transport/socket.ts'
 import { wsSocketFactory } from '../../client-sdk/node/socket.ts'
 import { fundHubCoins } from './setup.ts'
@@ -41,16 +44,19 @@ function tracing (who: string): SocketFactory {
   }
 }
 
-const cleanups: Array<() => Promise<void> | void> = []
-const teardown = { teardown: (fn: () => Promise<void> | void) => { cleanups.push(fn) } }
+const cleanups = new Cleanups()
 
 async function main (): Promise<void> {
   const dir = tempDir('trace-payments')
-  const btc = await useBtcd(teardown)
-  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc }, teardown)
+  const btc = await useBtcd(cleanups)
+  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc }, cleanups)
   await fundHubCoins(btc, hub, 1, 2_000_000)
-  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'p'), role: 'platform', socketFactory: tracing('platform') }, teardown)
-  const creator = await startClient({ hub, btc, dataDir: path.join(dir, 'c'), role: 'creator', socketFactory: tracing('creator') }, teardown)
+  const platform = await startClient(
+    { hub, btc, dataDir: path.join(dir, 'p'), role: 'platform', socketFactory: tracing('platform') }, cleanups,
+  )
+  const creator = await startClient(
+    { hub, btc, dataDir: path.join(dir, 'c'), role: 'creator', socketFactory: tracing('creator') }, cleanups,
+  )
   await openFundedChannel(btc, platform, 2_000_000)
   await requestHubChannel(btc, creator)
   const invoices = await Promise.all(Array.from({ length: N }, async () => (await creator.createInvoice({ amountMsat: AMOUNT })).invoice))
@@ -64,8 +70,8 @@ async function main (): Promise<void> {
   process.stdout.write(events.concat(done).sort().join('\n') + `\n${N} payments in ${total.toFixed(1)} ms\n`)
 }
 
-main().then(async () => { for (const c of cleanups.reverse()) await c() }, async e => {
+main().then(() => cleanups.run(), async e => {
   process.stderr.write(String(e instanceof Error ? e.stack : e) + '\n')
-  for (const c of cleanups.reverse()) { try { await c() } catch { /* best effort */ } }
+  await cleanups.run()
   process.exitCode = 1
 })

@@ -67,26 +67,41 @@ for (const [what, funding] of attacks) {
     const inv = await accomplice.createInvoice({ amountMsat: STEAL_MSAT, memo: 'stolen' })
     const tip = await btc.chain.tip()
     const height = tip.ok ? tip.value.height : 0
-    const offer = { amountMsat: amountToOffer(STEAL_MSAT, { feeBaseMsat: link.policy.fee_base_msat, feePpm: link.policy.fee_proportional_millionths }), paymentHash: inv.paymentHash, cltvExpiry: height + 40 + link.policy.cltv_expiry_delta, recipient: accomplice.nodeId }
+    const offer = {
+      amountMsat: amountToOffer(STEAL_MSAT, { feeBaseMsat: link.policy.fee_base_msat, feePpm: link.policy.fee_proportional_millionths }),
+      paymentHash: inv.paymentHash, cltvExpiry: height + 40 + link.policy.cltv_expiry_delta, recipient: accomplice.nodeId,
+    }
     if (ch.state.phase === 'normal') {
       await ch.pay(offer)
       await waitFor(() => received.includes(inv.paymentHash), 'the theft to reach the payee', 20_000).catch(() => {})
     } else {
       // The hub refused the channel: an HTLC sent anyway is refused too.
-      attacker.send({ type: 'update_add_htlc', channel_id: ch.channelId, id: 0, amount_msat: offer.amountMsat as Msat, payment_hash: offer.paymentHash, cltv_expiry: offer.cltvExpiry as never, recipient: offer.recipient })
-      await until(() => attacker.other.some(m => m.type === 'warning' || m.type === 'error') || ch.received.length > 2, 'an answer to the HTLC')
+      attacker.send({
+        type: 'update_add_htlc', channel_id: ch.channelId, id: 0, amount_msat: offer.amountMsat as Msat, payment_hash: offer.paymentHash,
+        cltv_expiry: offer.cltvExpiry as never, recipient: offer.recipient,
+      })
+      await until(
+        () => attacker.other.some(m => m.type === 'warning' || m.type === 'error') || ch.received.length > 2, 'an answer to the HTLC',
+      )
     }
 
     t.match(ch.refusal, /^funding_output_mismatch/, 'the hub abandoned the channel: its funding output is not what was agreed')
     t.notOk(ch.received.some(m => m.type === 'channel_ready'), 'the hub never sent channel_ready')
-    t.notOk(ch.received.some(m => m.type === 'update_add_htlc' || m.type === 'revoke_and_ack' || m.type === 'commitment_signed'), 'and signed nothing after funding_signed')
+    t.notOk(
+      ch.received.some(m => m.type === 'update_add_htlc' || m.type === 'revoke_and_ack' || m.type === 'commitment_signed'),
+      'and signed nothing after funding_signed',
+    )
     t.notOk(received.includes(inv.paymentHash), 'the payee (the attacker\'s second identity) received nothing')
     t.equal(accomplice.balances().channelMsat, payeeBalanceBefore, "the payee's channel balance is unchanged")
     const payeeChannelAfter = (await hubChannels(hub)).find(c => c.peer === accomplice.nodeId)!
-    t.equal(payeeChannelAfter.local_msat, payeeChannelBefore.local_msat, "the hub's side of its channel to the payee is unchanged, to the msat")
+    t.equal(
+      payeeChannelAfter.local_msat, payeeChannelBefore.local_msat, "the hub's side of its channel to the payee is unchanged, to the msat",
+    )
     t.equal(payeeChannelAfter.htlcs, 0, 'no HTLC on it')
     t.equal(await hubWalletTotal(hub), walletBefore, "the hub's wallet is unchanged")
-    const forgotten = await waitFor(async () => !(await hubChannels(hub)).some(c => c.channel_id === ch.channelId), 'the hub to forget the channel', 30_000).then(() => true, () => false)
+    const forgotten = await waitFor(
+      async () => !(await hubChannels(hub)).some(c => c.channel_id === ch.channelId), 'the hub to forget the channel', 30_000,
+    ).then(() => true, () => false)
     t.ok(forgotten, 'the hub forgot the channel (no record, no more lookups)')
     t.equal(hub.lines.filter(l => l.event === 'fatal').length, 0, 'the hub stays up')
   })

@@ -64,5 +64,8 @@ t.test('funding_created naming a platform\'s funding outpoint is refused; the vi
   t.same(changed, [], 'every monitor update stored before the attempt is unchanged')
   await hub.restart()
   await victimPays('after a restart')
-  t.same((await hubChannels(hub)).filter(c => c.channel_id === victimChannel.channelId).map(c => c.peer), [victim.nodeId], 'after the restart the channel is the victim\'s')
+  t.same(
+    (await hubChannels(hub)).filter(c => c.channel_id === victimChannel.channelId).map(c => c.peer), [victim.nodeId],
+    'after the restart the channel is the victim\'s',
+  )
 })

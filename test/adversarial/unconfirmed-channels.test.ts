@@ -25,16 +25,26 @@ t.test('scenario 20: fundings that never come hold at most the per-peer cap, car
   t.teardown(() => { attacker.close() })
 
   const signed: AttackerChannel[] = []
-  for (let i = 0; i < DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER; i++) signed.push(await attacker.open({ capacitySat: 100_000, funding: nowhere() }))
-  t.same(signed.map(c => c.refusal), signed.map(() => undefined), `${DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER} channels get funding_signed`)
+  for (let i = 0; i < DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER; i++) signed.push(await attacker.open({
+    capacitySat: 100_000, funding: nowhere(),
+  }))
+  t.same(
+    signed.map(c => c.refusal), signed.map(() => undefined), `${DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER} channels get funding_signed`,
+  )
   const over = await attacker.open({ capacitySat: 100_000, funding: nowhere() })
   t.match(over.refusal, /^too_many_unconfirmed_channels/, 'the next one is refused: they count from funding_created on')
   const ids: string[] = signed.map(c => c.channelId)
-  t.same((await hubChannels(hub)).filter(c => c.peer === attacker.nodeId).map(c => c.phase), ids.map(() => 'awaiting_funding_depth'), 'the hub holds exactly those, waiting')
+  t.same(
+    (await hubChannels(hub)).filter(c => c.peer === attacker.nodeId).map(c => c.phase), ids.map(() => 'awaiting_funding_depth'),
+    'the hub holds exactly those, waiting',
+  )
 
   // No HTLC on a channel that is not ready: one sent anyway is refused (a warning, and the hub closes
   // the connection); the hub never sends channel_ready.
-  attacker.send({ type: 'update_add_htlc', channel_id: signed[0]!.channelId, id: 0, amount_msat: 50_000_000 as Msat, payment_hash: '22'.repeat(32), cltv_expiry: 500 as never, recipient: attacker.nodeId })
+  attacker.send({
+    type: 'update_add_htlc', channel_id: signed[0]!.channelId, id: 0, amount_msat: 50_000_000 as Msat, payment_hash: '22'.repeat(32),
+    cltv_expiry: 500 as never, recipient: attacker.nodeId,
+  })
   await until(() => signed[0]!.received.some(m => m.type === 'warning'), 'the hub refuses the HTLC')
   const warning = signed[0]!.received.find(m => m.type === 'warning')
   t.match(warning?.type === 'warning' ? warning.data : '', /^unexpected_message: update_add_htlc in phase awaiting_funding_depth/)
@@ -43,7 +53,10 @@ t.test('scenario 20: fundings that never come hold at most the per-peer cap, car
   const [last] = (await btc.mine(DEFAULT_FUNDING_TIMEOUT_BLOCKS - 1)).slice(-1)
   const tip = await btc.chain.getBlock(last!)
   await waitFor(async () => tip.ok && (await hubHeight(hub)) >= tip.value!.height, 'the hub to process the blocks')
-  t.equal((await hubChannels(hub)).filter(c => ids.includes(c.channel_id)).length, ids.length, 'one block before the deadline they are still there')
+  t.equal(
+    (await hubChannels(hub)).filter(c => ids.includes(c.channel_id)).length, ids.length,
+    'one block before the deadline they are still there',
+  )
   await btc.mine(1)
   const forgotten = (): number => hub.lines.filter(l => l.event === 'channel_forgotten' && ids.includes(String(l.channel_id))).length
   await waitFor(() => forgotten() === ids.length, 'the hub to forget them (logged once deleted)')

@@ -46,7 +46,9 @@ export async function crashAndRecover (rig: CrashRig, crashAt: string): Promise<
   const r = await paying
   t.ok(r.ok, `${crashAt}: the payment completed${r.ok ? '' : ` (${r.reason}: ${r.detail})`}`)
   if (!r.ok) return crashed
-  await waitFor(() => dead || (platform.channels()[0]!.settled && creator.channels()[0]!.settled), `${crashAt}: HTLCs settled or the hub died`)
+  await waitFor(
+    () => dead || (platform.channels()[0]!.settled && creator.channels()[0]!.settled), `${crashAt}: HTLCs settled or the hub died`,
+  )
   // The hub's last write of the dance (the final revocation) comes after the clients are settled:
   // give it a moment to reach the point, so the point is counted as reached (coverage, not timing).
   if (!dead) await new Promise(resolve => setTimeout(resolve, 300))
@@ -88,7 +90,9 @@ export async function killAtEveryWrite (t: Tap.Test, points: readonly string[], 
         if (!crashed) break // one payment reaches this point fewer than n times
         reached++
       }
-      t.ok(reached >= 1, `${phase}:${point}: ${reached === 0 ? 'never reached by a payment' : `the hub died there (occurrence${reached > 1 ? `s 1–${reached}` : ' 1'}) and recovered each time`}`)
+      const occurrences = `occurrence${reached > 1 ? `s 1–${reached}` : ' 1'}`
+      t.ok(reached >= 1, `${phase}:${point}: ` +
+        `${reached === 0 ? 'never reached by a payment' : `the hub died there (${occurrences}) and recovered each time`}`)
     }
   }
 
@@ -99,7 +103,10 @@ export async function killAtEveryWrite (t: Tap.Test, points: readonly string[], 
     const mine = c.channels()[0]!
     const theirs = states.get(mine.channelId)
     t.ok(theirs !== undefined, `${who}: the hub has the channel`)
-    t.same([theirs!.localCommit!.spec.toRemoteMsat, theirs!.localCommit!.spec.toLocalMsat], [mine.localMsat, mine.remoteMsat], `${who}: hub and client agree`)
+    t.same(
+      [theirs!.localCommit!.spec.toRemoteMsat, theirs!.localCommit!.spec.toLocalMsat], [mine.localMsat, mine.remoteMsat],
+      `${who}: hub and client agree`,
+    )
     t.equal(theirs!.localCommit!.spec.htlcs.length, 0, `${who}: no HTLC left at the hub`)
     t.equal(mine.phase, 'normal', `${who}: the channel never force-closed`)
   }

@@ -12,7 +12,9 @@ import type { HubClient } from '../../client-sdk/index.ts'
 
 t.test('scenario 9: crash between the two halves of a forward: no double forward, no lost fulfill', async t => {
   const btc = await useBtcd(t)
-  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, { name: 'chaos-forward', hubSat: 3_000_000, platformCapacitySat: 1_000_000 })
+  const { hub, platform, creator } = await startHubPlatformCreator(
+    btc, t, { name: 'chaos-forward', hubSat: 3_000_000, platformCapacitySat: 1_000_000 },
+  )
   const rig: CrashRig = { t, hub, platform, creator, received: 0, n: 0 }
   creator.on('payment_received', () => { rig.received++ })
 

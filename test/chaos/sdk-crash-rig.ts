@@ -34,8 +34,13 @@ export async function setupSdkRig (t: Tap.Test): Promise<SdkRig> {
   // The payee may be down for a restart or two while the hub holds its HTLC: hold long enough.
   const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { router: { holdMs: 300_000 } } }, t)
   await fundHub(btc, hub, 3_000_000)
-  const payer = await startSdkProcess({ name: 'payer', dataDir: path.join(dir, 'payer'), nodeKey: randomKey(), hub, btc, role: 'platform' }, t)
-  const payee = await startSdkProcess({ name: 'payee', dataDir: path.join(dir, 'payee'), nodeKey: randomKey(), hub, btc, role: 'creator', verbose: process.env.SDK_VERBOSE === '1' }, t)
+  const payer = await startSdkProcess(
+    { name: 'payer', dataDir: path.join(dir, 'payer'), nodeKey: randomKey(), hub, btc, role: 'platform' }, t,
+  )
+  const payee = await startSdkProcess({
+    name: 'payee', dataDir: path.join(dir, 'payee'), nodeKey: randomKey(), hub, btc, role: 'creator',
+    verbose: process.env.SDK_VERBOSE === '1',
+  }, t)
 
   const f = await btc.faucet(await payer.call<string>('address'), 1_100_000)
   await btc.mine(1)
@@ -89,7 +94,9 @@ export async function crashAndPay (rig: SdkRig, victimName: 'payer' | 'payee', c
   // never handed out, so it asks again.
   let invoice: { invoice: string; paymentHash: string } | undefined
   while (invoice === undefined) {
-    invoice = await payee.call<{ invoice: string; paymentHash: string }>('invoice', { amountMsat: amount, memo: crashAt }).catch(() => undefined)
+    invoice = await payee.call<{ invoice: string; paymentHash: string }>(
+      'invoice', { amountMsat: amount, memo: crashAt },
+    ).catch(() => undefined)
     if (invoice === undefined) { crashed = await reviveIfDead(rig, payee) || crashed; if (!crashed) throw new Error('invoice refused') }
   }
   const paying = payer.call<PayResult>('pay', { invoice: invoice.invoice, idempotencyKey: key }).catch(() => undefined)
@@ -116,13 +123,23 @@ export async function crashAndPay (rig: SdkRig, victimName: 'payer' | 'payee', c
   t.equal(before.p - (await channel(payer)).localMsat, amount + r.feeMsat, `${crashAt}: the payer paid amount + fee exactly once`)
   t.equal((await channel(payee)).localMsat - before.c, amount, `${crashAt}: the payee got the amount exactly once`)
   const hash = invoice.paymentHash
-  await waitFor(() => payee.events.some(e => e.event === 'payment_received' && e.data.paymentHash === hash), `${crashAt}: payment_received delivered`)
+  await waitFor(
+    () => payee.events.some(e => e.event === 'payment_received' && e.data.paymentHash === hash), `${crashAt}: payment_received delivered`,
+  )
   const received = payee.events.filter(e => e.event === 'payment_received' && e.data.paymentHash === hash)
-  t.same([...new Set(received.map(e => e.data.id))], [`payment_received:${hash}`], `${crashAt}: payment_received (×${received.length}) always with one id`)
+  t.same(
+    [...new Set(received.map(e => e.data.id))], [`payment_received:${hash}`],
+    `${crashAt}: payment_received (×${received.length}) always with one id`,
+  )
   t.same(new Set(received.map(e => JSON.stringify(e.data))).size, 1, `${crashAt}: and the same content`)
   t.equal(received[0]!.data.amountMsat, amount, `${crashAt}: for the amount`)
-  await waitFor(() => payer.events.some(e => e.event === 'payment_sent' && e.data.paymentHash === hash), `${crashAt}: payment_sent delivered`)
-  t.ok(payer.events.filter(e => e.event === 'payment_sent' && e.data.paymentHash === hash).every(e => e.data.id === `payment_sent:${hash}`), `${crashAt}: payment_sent with one id`)
+  await waitFor(
+    () => payer.events.some(e => e.event === 'payment_sent' && e.data.paymentHash === hash), `${crashAt}: payment_sent delivered`,
+  )
+  t.ok(
+    payer.events.filter(e => e.event === 'payment_sent' && e.data.paymentHash === hash).every(e => e.data.id === `payment_sent:${hash}`),
+    `${crashAt}: payment_sent with one id`,
+  )
   const pays = (await payer.call<Page<PaymentInfo>>('listPayments', { limit: 1_000 })).items.filter(p => p.paymentHash === hash)
   t.same(pays.map(p => p.status), ['succeeded'], `${crashAt}: the payer lists the payment once, succeeded`)
   const invs = (await payee.call<Page<InvoiceInfo>>('listInvoices', { limit: 1_000 })).items.filter(i => i.paymentHash === hash)
@@ -139,7 +156,8 @@ export async function crashAndFail (rig: SdkRig, crashAt: string): Promise<boole
   const before = (await channel(payer)).localMsat
   const preimage = randomKey()
   const enc = encodeInvoice({
-    network: 'bcrt', amountMsat: 5_000_000 as Msat, timestamp: Math.floor(Date.now() / 1000), paymentHash: bytesToHex(sha256(preimage)), paymentSecret: bytesToHex(randomKey()),
+    network: 'bcrt', amountMsat: 5_000_000 as Msat, timestamp: Math.floor(Date.now() / 1000), paymentHash: bytesToHex(sha256(preimage)),
+    paymentSecret: bytesToHex(randomKey()),
     description: 'nobody', expirySeconds: 3_600, minFinalCltvExpiryDelta: 40, includeNodeId: false,
   }, randomKey())
   if (!enc.ok) throw new Error(enc.error.detail)
@@ -157,8 +175,12 @@ export async function crashAndFail (rig: SdkRig, crashAt: string): Promise<boole
   t.same(await payUntilFinal(payer, enc.value, key), r, `${crashAt}: a retry with the key returns the same failure`)
   t.equal((await channel(payer)).localMsat, before, `${crashAt}: nothing moved`)
   const hash = bytesToHex(sha256(preimage))
-  await waitFor(() => payer.events.some(e => e.event === 'payment_failed' && e.data.paymentHash === hash), `${crashAt}: payment_failed delivered`)
-  t.ok(payer.events.filter(e => e.event === 'payment_failed' && e.data.paymentHash === hash).every(e => e.data.id === `payment_failed:${hash}`), `${crashAt}: payment_failed with one id`)
+  await waitFor(
+    () => payer.events.some(e => e.event === 'payment_failed' && e.data.paymentHash === hash), `${crashAt}: payment_failed delivered`,
+  )
+  t.ok(payer.events.filter(
+    e => e.event === 'payment_failed' && e.data.paymentHash === hash
+  ).every(e => e.data.id === `payment_failed:${hash}`), `${crashAt}: payment_failed with one id`)
   const pays = (await payer.call<Page<PaymentInfo>>('listPayments', { limit: 1_000 })).items.filter(p => p.paymentHash === hash)
   t.same(pays.map(p => p.status), ['failed'], `${crashAt}: listed once, failed`)
   return crashed
@@ -166,7 +188,9 @@ export async function crashAndFail (rig: SdkRig, crashAt: string): Promise<boole
 
 /** Every point × before/after × occurrence 1… until one payment no longer reaches it; each point must
  *  be reached at least once (its first occurrence). */
-export async function killAtEveryPoint (rig: SdkRig, victim: 'payer' | 'payee', points: readonly string[], maxOccurrence: number): Promise<void> {
+export async function killAtEveryPoint (
+  rig: SdkRig, victim: 'payer' | 'payee', points: readonly string[], maxOccurrence: number,
+): Promise<void> {
   for (const point of points) {
     for (const phase of ['before', 'after'] as const) {
       for (let n = 1; n <= maxOccurrence; n++) {
@@ -190,7 +214,10 @@ export async function hubAgrees (rig: SdkRig): Promise<void> {
     const c = mine[who]
     const theirs = states.get(c.channelId)
     t.ok(theirs !== undefined, `${who}: the hub has the channel`)
-    t.same([theirs!.localCommit!.spec.toRemoteMsat, theirs!.localCommit!.spec.toLocalMsat], [c.localMsat, c.remoteMsat], `${who}: hub and client agree to the msat`)
+    t.same(
+      [theirs!.localCommit!.spec.toRemoteMsat, theirs!.localCommit!.spec.toLocalMsat], [c.localMsat, c.remoteMsat],
+      `${who}: hub and client agree to the msat`,
+    )
     t.equal(theirs!.localCommit!.spec.htlcs.length, 0, `${who}: no HTLC left at the hub`)
     t.equal(c.phase, 'normal', `${who}: the channel never force-closed`)
   }

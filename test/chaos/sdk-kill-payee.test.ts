@@ -16,6 +16,10 @@ const MAX_OCCURRENCE = 3
 
 t.test('SDK crash: the payee SIGKILLed before/after each durable write and event delivery; exactly once, payment_received at least once with one id', async t => {
   const rig = await setupSdkRig(t)
-  await killAtEveryPoint(rig, 'payee', ['record:invoice', 'persist:local_commitment', 'persist:remote_commitment', 'persist:revocation', 'persist:preimage', 'event:deliver'], MAX_OCCURRENCE)
+  await killAtEveryPoint(
+    rig, 'payee',
+    ['record:invoice', 'persist:local_commitment', 'persist:remote_commitment', 'persist:revocation', 'persist:preimage', 'event:deliver'],
+    MAX_OCCURRENCE,
+  )
   await hubAgrees(rig)
 })

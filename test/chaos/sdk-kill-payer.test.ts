@@ -18,7 +18,10 @@ const MAX_OCCURRENCE = 3
 
 t.test('SDK crash: the payer SIGKILLed before/after each durable write and event delivery; exactly once, exact accounting', async t => {
   const rig = await setupSdkRig(t)
-  await killAtEveryPoint(rig, 'payer', ['persist:remote_commitment', 'persist:local_commitment', 'persist:revocation', 'persist:preimage', 'event:deliver'], MAX_OCCURRENCE)
+  await killAtEveryPoint(
+    rig, 'payer', ['persist:remote_commitment', 'persist:local_commitment', 'persist:revocation', 'persist:preimage', 'event:deliver'],
+    MAX_OCCURRENCE,
+  )
   for (const phase of ['before', 'after'] as const) {
     t.ok(await crashAndFail(rig, `${phase}:record:payment:1`), `payer ${phase}:record:payment: reached`)
   }

@@ -25,7 +25,10 @@ function sdkBundle (): Promise<string> {
   bundle ??= (async () => {
     const { build } = await import('esbuild')
     const outfile = path.join(REPO_ROOT, '.data', 'sdk-bundles', `sdk-client-${process.pid}.mjs`)
-    await build({ entryPoints: [path.join(REPO_ROOT, 'test/chaos/fixtures/sdk-client.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile, logLevel: 'error' })
+    await build({
+      entryPoints: [path.join(REPO_ROOT, 'test/chaos/fixtures/sdk-client.ts')], bundle: true, platform: 'node', format: 'esm',
+      target: 'node20', packages: 'external', outfile, logLevel: 'error',
+    })
     process.once('exit', () => { try { fs.rmSync(outfile) } catch { /* already gone */ } })
     return outfile
   })()
@@ -84,7 +87,8 @@ export async function startSdkProcess (o: StartSdkOptions, t?: Teardown): Promis
     const thisRun = run
     pending = new Map()
     const c = spawn(process.execPath, [await sdkBundle()], {
-      cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SDK_CRASH_AT: '', ...env, SDK_CLIENT_OPTIONS: JSON.stringify(options) },
+      cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, SDK_CRASH_AT: '', ...env, SDK_CLIENT_OPTIONS: JSON.stringify(options) },
     })
     child = c
     stderr = ''
@@ -94,11 +98,15 @@ export async function startSdkProcess (o: StartSdkOptions, t?: Teardown): Promis
       calls.clear()
       resolve(signal ?? code)
     }))
-    c.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8_000); if (o.verbose === true) process.stderr.write(`[${o.name}!] ${d.toString()}`) })
+    c.stderr!.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-8_000); if (o.verbose === true) process.stderr.write(`[${o.name}!] ${d.toString()}`)
+    })
     let ready: (() => void) | undefined
     const readyP = new Promise<void>(resolve => { ready = resolve })
     createInterface({ input: c.stdout! }).on('line', line => {
-      let m: { id?: number; ok?: boolean; result?: unknown; error?: string; event?: string; data?: Record<string, unknown>; nodeId?: string }
+      let m: {
+        id?: number; ok?: boolean; result?: unknown; error?: string; event?: string; data?: Record<string, unknown>; nodeId?: string,
+      }
       try { m = JSON.parse(line) as typeof m } catch { return }
       if (o.verbose === true) process.stderr.write(`[${o.name}] ${line.slice(0, 300)}\n`)
       if (m.event === 'ready') { nodeId = m.nodeId ?? ''; ready?.(); return }

@@ -14,9 +14,18 @@ import { admin } from './monitor/helpers.ts'
 /** The hub's channels.finalityDepth here: how deep an on-chain outcome must be to count. */
 const DEPTH = 3
 
-interface Onchain { how: string | null; closing_txid: string | null; closing_height: number | null; resolved: boolean; sweeps: Array<{ txid: string; height: number; amount_sat: number }>; swept_sat: number }
-interface Row { channel_id: string; peer: string; status: string; phase: string; link: string; onchain: Onchain | null; local_msat: number; remote_msat: number }
-interface Closed { channel_id: string; how: string; closing_txid: string; closing_height: number | null; resolved: boolean; to_local_sat?: number; to_remote_sat?: number; agreed_fee_sat?: number; sweeps: Onchain['sweeps']; swept_sat: number }
+interface Onchain {
+  how: string | null; closing_txid: string | null; closing_height: number | null; resolved: boolean;
+  sweeps: Array<{ txid: string; height: number; amount_sat: number }>; swept_sat: number
+}
+interface Row {
+  channel_id: string; peer: string; status: string; phase: string; link: string; onchain: Onchain | null; local_msat: number;
+  remote_msat: number
+}
+interface Closed {
+  channel_id: string; how: string; closing_txid: string; closing_height: number | null; resolved: boolean; to_local_sat?: number;
+  to_remote_sat?: number; agreed_fee_sat?: number; sweeps: Onchain['sweeps']; swept_sat: number
+}
 
 t.test('admin API: a cooperative close ends `closed`; a force close by the peer shows force_closing, its sweep, then closed; both in /closed, across a restart', async t => {
   const btc = await useBtcd(t)
@@ -25,7 +34,9 @@ t.test('admin API: a cooperative close ends `closed`; a force close by the peer 
   await fundHub(btc, hub, 3_000_000)
   const channels = async (): Promise<Row[]> => (await admin(hub, '/channels')).body as Row[]
   const rowOf = async (id: string): Promise<Row> => (await channels()).find(r => r.channel_id === id)!
-  const closedOf = async (id: string): Promise<Closed | undefined> => ((await admin(hub, '/closed')).body as Closed[]).find(c => c.channel_id === id)
+  const closedOf = async (id: string): Promise<Closed | undefined> => (
+    (await admin(hub, '/closed')).body as Closed[]
+  ).find(c => c.channel_id === id)
 
   const listed = await admin(hub, '/')
   t.same(listed.body, { routes: ROUTES }, 'GET / lists every route with its body and answer')
@@ -51,7 +62,9 @@ t.test('admin API: a cooperative close ends `closed`; a force close by the peer 
   // ── The peer force-closes while it is away from the hub: the hub hears no error ──
   await away.stop()
   await waitFor(async () => (await rowOf(awayId)).link === 'down', 'the hub sees the peer gone')
-  const offline = await createNodeClient({ nodeKey: awayKey, hubUrl: hub.url, hubId: hub.hubId, dataDir: path.join(dir, 'away'), role: 'creator', chain: btc.chain })
+  const offline = await createNodeClient({
+    nodeKey: awayKey, hubUrl: hub.url, hubId: hub.hubId, dataDir: path.join(dir, 'away'), role: 'creator', chain: btc.chain,
+  })
   t.teardown(() => offline.stop())
   const forced = await offline.forceCloseChannel(awayId)
   t.match(forced, { ok: true, broadcast: true }, 'the peer broadcast its commitment, alone')
@@ -64,12 +77,17 @@ t.test('admin API: a cooperative close ends `closed`; a force close by the peer 
   const forcedRow = await rowOf(awayId)
   t.equal(forcedRow.status, 'force_closing', 'the force-closed channel shows force_closing')
   t.not(forcedRow.phase, 'normal', '… never normal: the channel failed on the spend (BOLT #5)')
-  t.match(forcedRow.onchain, { how: 'peer_commitment', closing_height: spentAt, resolved: false }, '… the peer\'s commitment, at its height')
+  t.match(
+    forcedRow.onchain, { how: 'peer_commitment', closing_height: spentAt, resolved: false }, '… the peer\'s commitment, at its height',
+  )
   const coopRow = await rowOf(coopId)
   t.equal(coopRow.status, 'closing', 'the cooperative close confirmed, not final yet: closing')
   t.match(coopRow.onchain, { how: 'mutual', closing_txid: broadcast.closing_txid, closing_height: spentAt, resolved: false })
   t.match(await closedOf(awayId), { how: 'peer_commitment', closing_height: spentAt }, '/closed lists the force close with how it closed')
-  t.match(await closedOf(coopId), { how: 'mutual', closing_height: spentAt, to_local_sat: broadcast.to_local_sat, to_remote_sat: broadcast.to_remote_sat })
+  t.match(
+    await closedOf(coopId),
+    { how: 'mutual', closing_height: spentAt, to_local_sat: broadcast.to_local_sat, to_remote_sat: broadcast.to_remote_sat },
+  )
 
   // The hub's monitor claims its output of the peer's commitment (static_remotekey: at once).
   let sweepTx: { txid: string; pays: number } | undefined
@@ -80,7 +98,9 @@ t.test('admin API: a cooperative close ends `closed`; a force close by the peer 
     if (sweeps.length > 0) {
       const tx = await btc.chain.getRawTransaction(sweeps[0]!.txid)
       t.ok(tx.ok && tx.value !== null, 'the sweep is on-chain')
-      if (tx.ok && tx.value !== null) sweepTx = { txid: sweeps[0]!.txid, pays: tx.value.tx.outputs.reduce((n, o) => n + Number(o.value), 0) }
+      if (tx.ok && tx.value !== null) sweepTx = {
+        txid: sweeps[0]!.txid, pays: tx.value.tx.outputs.reduce((n, o) => n + Number(o.value), 0),
+      }
     }
   }
   t.ok(sweepTx !== undefined, 'the admin view shows the hub\'s sweep')
@@ -88,11 +108,16 @@ t.test('admin API: a cooperative close ends `closed`; a force close by the peer 
   t.equal(swept.sweeps[0]!.amount_sat, sweepTx!.pays, '… with what it paid the hub\'s wallet')
   t.equal(swept.swept_sat, sweepTx!.pays, '… and the total swept')
   const commitFeeAndSweepFee = (forcedRow.local_msat / 1000) - sweepTx!.pays
-  t.ok(commitFeeAndSweepFee > 0 && commitFeeAndSweepFee < 5_000, `the hub got its balance back minus the commitment and sweep fees (${commitFeeAndSweepFee} sat)`)
+  t.ok(
+    commitFeeAndSweepFee > 0 && commitFeeAndSweepFee < 5_000,
+    `the hub got its balance back minus the commitment and sweep fees (${commitFeeAndSweepFee} sat)`,
+  )
 
   // Final at depth: both channels closed, in the channel machine (stored) and in the view.
   await btc.mine(DEPTH)
-  await waitFor(async () => (await rowOf(coopId)).phase === 'closed' && (await rowOf(awayId)).phase === 'closed', 'both channels closed', 60_000)
+  await waitFor(
+    async () => (await rowOf(coopId)).phase === 'closed' && (await rowOf(awayId)).phase === 'closed', 'both channels closed', 60_000,
+  )
   for (const id of [coopId, awayId]) {
     const r = await rowOf(id)
     t.equal(r.status, 'closed', `${id.slice(0, 8)}: status closed`)
@@ -109,7 +134,9 @@ t.test('admin API: a cooperative close ends `closed`; a force close by the peer 
   const before = { channels: await channels(), closed: (await admin(hub, '/closed')).body as Closed[] }
   await hub.restart()
   const after = { channels: await channels(), closed: (await admin(hub, '/closed')).body as Closed[] }
-  const pick = (rows: Row[]) => rows.map(r => ({ id: r.channel_id, status: r.status, phase: r.phase, onchain: r.onchain })).sort((a, b) => a.id.localeCompare(b.id))
+  const pick = (rows: Row[]) => rows.map(r => ({
+    id: r.channel_id, status: r.status, phase: r.phase, onchain: r.onchain,
+  })).sort((a, b) => a.id.localeCompare(b.id))
   t.same(pick(after.channels), pick(before.channels), 'GET /channels says the same after a restart')
   const sortC = (rows: Closed[]) => [...rows].sort((a, b) => a.channel_id.localeCompare(b.channel_id))
   t.same(sortC(after.closed), sortC(before.closed), 'GET /closed says the same after a restart (amounts read from the chain)')

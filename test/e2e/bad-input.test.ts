@@ -7,13 +7,18 @@
 import t from 'tap'
 import path from 'node:path'
 import { useBtcd } from '../helpers/btcd.ts'
-import { HUB_STORE_DIR, fundHub, injector, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../helpers/hub.ts'
+import {
+  HUB_STORE_DIR, fundHub, injector, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor,
+} from '../helpers/hub.ts'
 import { MAX_FRAME_BYTES } from '../../protocol/limits.ts'
 import { LevelStore } from '../../host/store/node/level-store.ts'
 import { loadChannelRecords } from '../../host/channel/record.ts'
 
 const CONNECTION_LEVEL = '00'.repeat(32)
-type Row = { channel_id: string; peer: string; phase: string; link: string; local_msat: number; remote_msat: number; htlcs: number; local_commitment_index: number; remote_commitment_index: number }
+type Row = {
+  channel_id: string; peer: string; phase: string; link: string; local_msat: number; remote_msat: number; htlcs: number;
+  local_commitment_index: number; remote_commitment_index: number
+}
 
 t.test('bad input over the socket: the peer is told, the hub stays up, other channels keep working', async t => {
   const btc = await useBtcd(t)
@@ -52,18 +57,28 @@ t.test('bad input over the socket: the peer is told, the hub stays up, other cha
     const row = (await admin()).find(r => r.channel_id === victimChannel)!
     return {
       platform: { phase: c.phase, link: c.link, localMsat: c.localMsat, remoteMsat: c.remoteMsat, inFlightMsat: c.inFlightMsat },
-      hub: { peer: row.peer, phase: row.phase, link: row.link, local_msat: row.local_msat, remote_msat: row.remote_msat, htlcs: row.htlcs, local_commitment_index: row.local_commitment_index, remote_commitment_index: row.remote_commitment_index },
+      hub: {
+        peer: row.peer, phase: row.phase, link: row.link, local_msat: row.local_msat, remote_msat: row.remote_msat, htlcs: row.htlcs,
+        local_commitment_index: row.local_commitment_index, remote_commitment_index: row.remote_commitment_index,
+      },
     }
   }
 
   inj.clear()
   inj.sendRaw('{"type": "update_add_htlc", "channel_id": ')
-  t.match(await answer('malformed JSON'), { type: 'warning', channel_id: CONNECTION_LEVEL, data: /^malformed_frame: frame: / }, 'malformed JSON: a warning naming it')
+  t.match(
+    await answer('malformed JSON'), { type: 'warning', channel_id: CONNECTION_LEVEL, data: /^malformed_frame: frame: / },
+    'malformed JSON: a warning naming it',
+  )
   await othersStillWork('malformed JSON')
 
   inj.clear()
   inj.sendRaw('{"type":"make_me_rich","amount_msat":1}')
-  t.match(await answer('unknown message type'), { type: 'warning', channel_id: CONNECTION_LEVEL, data: /^unknown_message: type: unknown message type \(got "make_me_rich"\)/ }, 'unknown type: a warning naming it')
+  t.match(
+    await answer('unknown message type'),
+    { type: 'warning', channel_id: CONNECTION_LEVEL, data: /^unknown_message: type: unknown message type \(got "make_me_rich"\)/ },
+    'unknown type: a warning naming it',
+  )
   await othersStillWork('unknown message type')
 
   await platform.untilReestablished()
@@ -74,21 +89,38 @@ t.test('bad input over the socket: the peer is told, the hub stays up, other cha
     type: 'update_add_htlc', channel_id: victimChannel, id: 0, amount_msat: 1_000, payment_hash: '11'.repeat(32), cltv_expiry: 500,
     recipient: mallory.nodeId,
   }))
-  t.match(await answer('a message for a channel that is not yours'), { type: 'error', channel_id: victimChannel, data: new RegExp(`^not_your_channel: channel ${victimChannel} does not belong to this node id`) },
+  t.match(await answer('a message for a channel that is not yours'), {
+    type: 'error', channel_id: victimChannel,
+    data: new RegExp(`^not_your_channel: channel ${victimChannel} does not belong to this node id`),
+  },
     'a message on another node\'s channel: an error naming it')
-  t.same(await victim(), before, 'the victim channel is untouched: phase, link, balances, HTLCs and commitment numbers at the platform and at the hub')
+  t.same(
+    await victim(), before,
+    'the victim channel is untouched: phase, link, balances, HTLCs and commitment numbers at the platform and at the hub',
+  )
   await othersStillWork('not your channel')
 
   inj.clear()
   await mallory.untilReestablished()
-  inj.sendRaw(JSON.stringify({ type: 'revoke_and_ack', channel_id: malloryChannel, per_commitment_secret: '22'.repeat(32), next_per_commitment_point: '02' + '33'.repeat(32) }))
-  t.match(await answer('revoke_and_ack out of order'), { channel_id: malloryChannel, data: /^unexpected_revocation: revoke_and_ack without an outstanding commitment_signed/ }, 'revoke_and_ack out of order: named')
+  inj.sendRaw(JSON.stringify({
+    type: 'revoke_and_ack', channel_id: malloryChannel, per_commitment_secret: '22'.repeat(32),
+    next_per_commitment_point: '02' + '33'.repeat(32),
+  }))
+  t.match(
+    await answer('revoke_and_ack out of order'),
+    { channel_id: malloryChannel, data: /^unexpected_revocation: revoke_and_ack without an outstanding commitment_signed/ },
+    'revoke_and_ack out of order: named',
+  )
   await othersStillWork('revoke_and_ack out of order')
 
   inj.clear()
   await mallory.untilReestablished()
   inj.sendRaw(JSON.stringify({ type: 'commitment_signed', channel_id: malloryChannel, signature: '44'.repeat(64), htlc_signatures: [] }))
-  t.match(await answer('commitment_signed with nothing to sign'), { channel_id: malloryChannel, data: /^empty_commitment: commitment_signed without any update/ }, 'commitment_signed with nothing to sign: named')
+  t.match(
+    await answer('commitment_signed with nothing to sign'),
+    { channel_id: malloryChannel, data: /^empty_commitment: commitment_signed without any update/ },
+    'commitment_signed with nothing to sign: named',
+  )
   await othersStillWork('commitment_signed out of order')
 
   const closesBefore = inj.closes.length
@@ -108,7 +140,16 @@ t.test('bad input over the socket: the peer is told, the hub stays up, other cha
   const records = await loadChannelRecords(store).finally(() => store.close())
   const stored = records.find(r => r.state.channelId === victimChannel)
   t.equal(stored?.peer, platform.nodeId, 'the stored record belongs to the platform')
-  t.same([stored?.state.localCommit?.spec.toRemoteMsat, stored?.state.localCommit?.spec.toLocalMsat], [final.localMsat, final.remoteMsat], 'the stored balances are the platform\'s')
-  t.same([stored?.state.localCommit?.index, stored?.state.remoteCommit?.index], [finalRow.local_commitment_index, finalRow.remote_commitment_index], 'the stored commitment numbers are the hub\'s last')
-  t.same(records.filter(r => r.peer === mallory.nodeId).map(r => r.state.channelId), [malloryChannel], 'mallory has its own channel record and no other')
+  t.same(
+    [stored?.state.localCommit?.spec.toRemoteMsat, stored?.state.localCommit?.spec.toLocalMsat], [final.localMsat, final.remoteMsat],
+    'the stored balances are the platform\'s',
+  )
+  t.same(
+    [stored?.state.localCommit?.index, stored?.state.remoteCommit?.index],
+    [finalRow.local_commitment_index, finalRow.remote_commitment_index], 'the stored commitment numbers are the hub\'s last',
+  )
+  t.same(
+    records.filter(r => r.peer === mallory.nodeId).map(r => r.state.channelId), [malloryChannel],
+    'mallory has its own channel record and no other',
+  )
 })

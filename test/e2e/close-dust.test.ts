@@ -11,7 +11,10 @@ import { requestHubChannel, startClient, startHubPlatformCreator, waitFor, type 
 
 const DUST_BALANCE_MSAT = 8_000
 
-type Closed = { channel_id: string; closing_txid: string; fee_sat: number; agreed_fee_sat: number; to_local_sat: number; to_remote_sat: number; trimmed_local_sat: number; trimmed_remote_sat: number }
+type Closed = {
+  channel_id: string; closing_txid: string; fee_sat: number; agreed_fee_sat: number; to_local_sat: number; to_remote_sat: number;
+  trimmed_local_sat: number; trimmed_remote_sat: number
+}
 type Row = { channel_id: string; peer: string; phase: string; local_msat: number; remote_msat: number }
 
 async function admin<T> (hub: HubProcess, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -21,7 +24,9 @@ async function admin<T> (hub: HubProcess, method: string, route: string, body?: 
 
 t.test('scenario 22: a close that would leave out a dust output asks its initiator first; the records say what the chain pays', async t => {
   const btc = await useBtcd(t)
-  const { dir, hub, platform, creator } = await startHubPlatformCreator(btc, t, { name: 'close-dust', hubSat: 3_000_000, platformCapacitySat: 500_000 })
+  const { dir, hub, platform, creator } = await startHubPlatformCreator(
+    btc, t, { name: 'close-dust', hubSat: 3_000_000, platformCapacitySat: 500_000 },
+  )
   const second = await startClient({ hub, btc, dataDir: path.join(dir, 'creator2'), role: 'creator' }, t)
   await requestHubChannel(btc, second)
   for (const payee of [creator, second]) {
@@ -33,8 +38,14 @@ t.test('scenario 22: a close that would leave out a dust output asks its initiat
   // ── The creator starts the close ──
   const ch = creator.channels()[0]!
   const refused = await creator.close()
-  t.match(refused, { ok: false, reason: 'dust_trim', trims: [{ channelId: ch.channelId, side: 'ours', amountSat: 8 }] }, 'close() says our 8 sat would be trimmed')
-  t.match(!refused.ok && refused.detail, /our 8 sat are below the dust limit of \d+ sat and would not be paid; close\(\{ allowDustTrim: true \}\)/)
+  t.match(
+    refused, { ok: false, reason: 'dust_trim', trims: [{ channelId: ch.channelId, side: 'ours', amountSat: 8 }] },
+    'close() says our 8 sat would be trimmed',
+  )
+  t.match(
+    !refused.ok && refused.detail,
+    /our 8 sat are below the dust limit of \d+ sat and would not be paid; close\(\{ allowDustTrim: true \}\)/,
+  )
   t.equal(creator.channels()[0]!.phase, 'normal', 'nothing was sent: the channel is still normal')
   await t.rejects(creator.close({ allowDustTrim: 'yes' } as never), /close\.allowDustTrim: /, 'a bad option is refused naming the field')
 
@@ -49,15 +60,23 @@ t.test('scenario 22: a close that would leave out a dust output asks its initiat
   t.match(result, { localSat: 0, trimmedLocalSat: 8, remoteSat: outs[0] }, 'the SDK\'s result says what the tx pays')
   t.equal(result.feeSat, result.agreedFeeSat + 8, 'its fee is the agreed fee plus the trimmed 8 sat')
   let closed: Closed | undefined
-  await waitFor(async () => { closed = (await admin<Closed[]>(hub, 'GET', '/closed')).body.find(c => c.channel_id === ch.channelId); return closed !== undefined }, 'the hub\'s close record')
-  t.match(closed, { closing_txid: result.closingTxid, to_remote_sat: 0, trimmed_remote_sat: 8, to_local_sat: outs[0], trimmed_local_sat: 0 }, 'the hub\'s record says what the tx pays')
+  await waitFor(async () => {
+    closed = (await admin<Closed[]>(hub, 'GET', '/closed')).body.find(c => c.channel_id === ch.channelId); return closed !== undefined
+  }, 'the hub\'s close record')
+  t.match(
+    closed, { closing_txid: result.closingTxid, to_remote_sat: 0, trimmed_remote_sat: 8, to_local_sat: outs[0], trimmed_local_sat: 0 },
+    'the hub\'s record says what the tx pays',
+  )
   t.equal(closed!.fee_sat, closed!.agreed_fee_sat + 8)
 
   // ── The hub operator starts the close ──
   const row = (await admin<Row[]>(hub, 'GET', '/channels')).body.find(r => r.peer === second.nodeId)!
   const refusedByHub = await admin<{ error: string; trims: unknown[] }>(hub, 'POST', '/channels/close', { channel_id: row.channel_id })
   t.equal(refusedByHub.status, 409)
-  t.match(refusedByHub.body, { error: /^dust_trim: the peer's 8 sat are below the dust limit of \d+ sat and would not be paid; send allow_dust_trim: true/, trims: [{ side: 'peer', amount_sat: 8 }] })
+  t.match(refusedByHub.body, {
+    error: /^dust_trim: the peer's 8 sat are below the dust limit of \d+ sat and would not be paid; send allow_dust_trim: true/,
+    trims: [{ side: 'peer', amount_sat: 8 }],
+  })
   t.equal((await admin<Row[]>(hub, 'GET', '/channels')).body.find(r => r.peer === second.nodeId)!.phase, 'normal', 'nothing was sent')
   const badFlag = await admin<{ error: string }>(hub, 'POST', '/channels/close', { channel_id: row.channel_id, allow_dust_trim: 1 })
   t.equal(badFlag.status, 400)
@@ -65,12 +84,17 @@ t.test('scenario 22: a close that would leave out a dust output asks its initiat
   const accepted = await admin<{ ok: boolean }>(hub, 'POST', '/channels/close', { channel_id: row.channel_id, allow_dust_trim: true })
   t.equal(accepted.status, 200)
   let closed2: Closed | undefined
-  await waitFor(async () => { closed2 = (await admin<Closed[]>(hub, 'GET', '/closed')).body.find(c => c.channel_id === row.channel_id); return closed2 !== undefined }, 'the second close record')
+  await waitFor(async () => {
+    closed2 = (await admin<Closed[]>(hub, 'GET', '/closed')).body.find(c => c.channel_id === row.channel_id); return closed2 !== undefined
+  }, 'the second close record')
   await btc.mine(1)
   const tx2 = await btc.chain.getRawTransaction(closed2!.closing_txid)
   const outs2 = tx2.ok && tx2.value !== null ? tx2.value.tx.outputs.map(o => o.value as number) : []
   t.same(outs2, [closed2!.to_local_sat], 'the chain pays the hub only')
   t.match(closed2, { to_remote_sat: 0, trimmed_remote_sat: 8 })
   await waitFor(() => second.closingOf(row.channel_id) !== undefined, 'the creator learned of the close')
-  t.match(second.closingOf(row.channel_id), { localSat: 0, trimmedLocalSat: 8, closingTxid: closed2!.closing_txid }, 'the passive creator\'s record says the same')
+  t.match(
+    second.closingOf(row.channel_id), { localSat: 0, trimmedLocalSat: 8, closingTxid: closed2!.closing_txid },
+    'the passive creator\'s record says the same',
+  )
 })

@@ -9,7 +9,9 @@
 import t from 'tap'
 import path from 'node:path'
 import { useBtcd } from '../helpers/btcd.ts'
-import { cutSwitch, fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor, type CutPlan, type CutSwitch } from '../helpers/hub.ts'
+import {
+  cutSwitch, fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor, type CutPlan, type CutSwitch,
+} from '../helpers/hub.ts'
 import type { HubClient } from '../../client-sdk/index.ts'
 
 t.test('scenario 2: disconnect at every message of the dance, both directions, both legs; the payment completes exactly once', async t => {
@@ -61,7 +63,9 @@ t.test('scenario 2: disconnect at every message of the dance, both directions, b
       const msgs = trace.filter(m => m.direction === direction)
       for (const [index, m] of msgs.entries()) {
         for (const timing of ['before', 'after'] as const) {
-          await payOnce(`${leg} ${direction === 'out' ? 'sends' : 'receives'} ${m.type} #${index} (cut ${timing})`, sw, { direction, index, timing })
+          await payOnce(
+            `${leg} ${direction === 'out' ? 'sends' : 'receives'} ${m.type} #${index} (cut ${timing})`, sw, { direction, index, timing },
+          )
           cases++
         }
       }

@@ -17,7 +17,10 @@ import { randomKey, startHub, tempDir, waitFor, type HubProcess } from '../helpe
 const VERBOSE = process.env.HUB_VERBOSE === '1'
 
 async function admin<T> (hub: HubProcess, route: string, body?: unknown): Promise<T> {
-  const r = await fetch(String(hub.info.rpc) + route, { method: body === undefined ? 'GET' : 'POST', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+  const r = await fetch(
+    String(hub.info.rpc) + route,
+    { method: body === undefined ? 'GET' : 'POST', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) },
+  )
   const json = await r.json() as T & { error?: string }
   if (!r.ok) throw new Error(`${route}: ${r.status} ${json.error}`)
   return json
@@ -43,7 +46,9 @@ t.test('managed node: SIGKILL the hub and its btcd, restart: the same chain, the
   t.teardown(() => chain.close())
 
   const client = async (name: string, role: Role, nodeKey = randomKey()): Promise<HubClient> => {
-    const c = await createNodeClient({ nodeKey, hubUrl: hub.url, hubId: hub.hubId, dataDir: path.join(dir, name), role, btcdRpc, reconnectInitialMs: 50, reconnectMaxMs: 500 })
+    const c = await createNodeClient({
+      nodeKey, hubUrl: hub.url, hubId: hub.hubId, dataDir: path.join(dir, name), role, btcdRpc, reconnectInitialMs: 50, reconnectMaxMs: 500,
+    })
     t.teardown(() => c.stop())
     await c.connect()
     return c
@@ -52,7 +57,9 @@ t.test('managed node: SIGKILL the hub and its btcd, restart: the same chain, the
   const creator = await client('creator', 'creator')
 
   // The platform's coins come from the faucet; its channel and the creator's confirm by admin mining.
-  const paid = await admin<{ txid: string; confirmed: boolean }>(hub, '/regtest/faucet', { address: platform.newAddress(), amount_sat: 1_200_000 })
+  const paid = await admin<{ txid: string; confirmed: boolean }>(
+    hub, '/regtest/faucet', { address: platform.newAddress(), amount_sat: 1_200_000 },
+  )
   t.ok(paid.confirmed, 'the faucet paid the platform, confirmed')
   await waitFor(() => platform.wallet.utxos().some(u => u.txid === paid.txid), 'the faucet coin in the platform wallet')
   const opening = platform.openChannel({ capacitySat: 1_000_000 })
@@ -86,8 +93,14 @@ t.test('managed node: SIGKILL the hub and its btcd, restart: the same chain, the
   const tipAfter = await chain.tip()
   t.same(tipAfter, tipBefore, 'the same chain: tip hash and height')
 
+  // The admin API lists channels in the order the hub loaded them, which a restart may change.
+  const rows = (cs: typeof channelsBefore): Array<[string, string, number]> =>
+    cs.map(c => [c.channel_id, c.phase, c.local_msat] as [string, string, number]).sort((a, b) => a[0].localeCompare(b[0]))
   const channelsAfter = await admin<Array<{ channel_id: string; phase: string; local_msat: number }>>(hub, '/channels')
-  t.same(channelsAfter.map(c => [c.channel_id, c.phase, c.local_msat]), channelsBefore.map(c => [c.channel_id, c.phase, c.local_msat]), 'the channels are intact')
+  t.same(
+    rows(channelsAfter), rows(channelsBefore),
+    'the channels are intact',
+  )
   t.same(channelsAfter.map(c => c.phase), ['normal', 'normal'], 'both normal')
   await platform.untilReestablished()
   await creator.untilReestablished()
@@ -123,5 +136,7 @@ t.test('scenario 12 on the managed node: a chain that really lost its blocks (ar
   fs.rmSync(path.join(dir, 'hub', 'btcd', 'blocks.jsonl'))
   let why = 'started'
   try { await hub.restart() } catch (e) { why = (e as Error).message }
-  t.match(why, /exited \(70\) before listening[\s\S]*chain_wiped/, 'the hub stops loudly: its wallet was built on blocks the node no longer has')
+  t.match(
+    why, /exited \(70\) before listening[\s\S]*chain_wiped/, 'the hub stops loudly: its wallet was built on blocks the node no longer has',
+  )
 })

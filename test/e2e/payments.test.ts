@@ -15,7 +15,9 @@ const CAPACITY_SAT = 2_000_000
 
 t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperative close pays exact balances', async t => {
   const btc = await useBtcd(t)
-  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, { name: 'e2e-payments', hubSat: 5_000_000, platformCapacitySat: CAPACITY_SAT })
+  const { hub, platform, creator } = await startHubPlatformCreator(
+    btc, t, { name: 'e2e-payments', hubSat: 5_000_000, platformCapacitySat: CAPACITY_SAT },
+  )
   const policy = platform.hubPolicyInfo!
   t.ok(policy, 'the hub sent its policy')
 
@@ -54,7 +56,10 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
   // A used idempotency key: with its invoice, the first outcome; with another invoice, refused. Neither pays.
   const first = outcomes.get(0)!
   const platformBefore = platform.channels()[0]!.localMsat
-  t.same(await platform.pay(first.invoice, { idempotencyKey: 'e2e-0' }), first.result, 'a repeated idempotency key returns the first outcome (same preimage, amount and fee)')
+  t.same(
+    await platform.pay(first.invoice, { idempotencyKey: 'e2e-0' }), first.result,
+    'a repeated idempotency key returns the first outcome (same preimage, amount and fee)',
+  )
   const reused = await platform.pay((await creator.createInvoice({ amountMsat: 5_000 })).invoice, { idempotencyKey: 'e2e-0' })
   t.match(reused, { ok: false, reason: 'idempotency_key_reused' }, 'a used key with another invoice is refused')
   t.equal(received, PAYMENTS, '... and nothing more is paid: no payment_received')
@@ -97,7 +102,10 @@ t.test('e2e: 1,000 payments platform → hub → creator; stores agree; cooperat
     const theirs = Math.floor(ch.remoteMsat / 1000) - (ch.funder ? 0 : close.agreedFeeSat)
     t.equal(close.localSat, mine, `${who}: our output = final balance${ch.funder ? ' − closing fee' : ''}`)
     t.equal(close.remoteSat, theirs, `${who}: the hub's output = its final balance${ch.funder ? '' : ' − closing fee'}`)
-    t.same(outs.slice().sort((a, b) => a - b), [mine, theirs].filter(v => v > 0).sort((a, b) => a - b), `${who}: the chain holds exactly those outputs`)
+    t.same(
+      outs.slice().sort((a, b) => a - b), [mine, theirs].filter(v => v > 0).sort((a, b) => a - b),
+      `${who}: the chain holds exactly those outputs`,
+    )
   }
   // Each wallet gained exactly its closing output.
   for (const [who, c, close] of [['platform', platform, pClose!], ['creator', creator, cClose!]] as const) {

@@ -18,7 +18,10 @@ import { keys } from '../../host/store/keys.ts'
 const HUB_ID = nodeIdOf(randomKey())
 
 t.test('createNodeClient: a bad option is refused with the field named, before any I/O', async t => {
-  const ok = { nodeKey: randomKey(), hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir: tempDir('sdk-args'), btcdRpc: { host: '127.0.0.1', port: 1, user: 'u', pass: 'p' } }
+  const ok = {
+    nodeKey: randomKey(), hubUrl: 'ws://127.0.0.1:1', hubId: HUB_ID, dataDir: tempDir('sdk-args'),
+    btcdRpc: { host: '127.0.0.1', port: 1, user: 'u', pass: 'p' },
+  }
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['nodeKey too short', { nodeKey: new Uint8Array(31) }, /^options\.nodeKey: /],
     ['nodeKey zero', { nodeKey: new Uint8Array(32) }, /^options\.nodeKey: /],
@@ -63,8 +66,13 @@ t.test('createInvoice and pay on a client without a hub: BOLT #11 invoices, type
     await t.rejects(client.createInvoice(args as never), { name: 'TypeError', message: re }, `createInvoice: ${name}`)
   }
   await t.rejects(client.pay(42 as never), { name: 'TypeError', message: /^pay\.invoice: / }, 'pay: not a string')
-  await t.rejects(client.pay(inv.invoice, { idempotencyKey: 'has space' }), { name: 'TypeError', message: /^pay\.idempotencyKey: / }, 'pay: bad idempotency key')
-  await t.rejects(client.openChannel({ capacitySat: 10 }), { name: 'TypeError', message: /^openChannel\.capacitySat: / }, 'openChannel: below the floor')
+  await t.rejects(
+    client.pay(inv.invoice, { idempotencyKey: 'has space' }), { name: 'TypeError', message: /^pay\.idempotencyKey: / },
+    'pay: bad idempotency key',
+  )
+  await t.rejects(
+    client.openChannel({ capacitySat: 10 }), { name: 'TypeError', message: /^openChannel\.capacitySat: / }, 'openChannel: below the floor',
+  )
 
   const bad = await client.pay('lnbcrt1garbage')
   t.same([bad.ok, !bad.ok && bad.reason], [false, 'invalid_invoice'], 'a garbage invoice is a typed failure')
@@ -74,14 +82,23 @@ t.test('createInvoice and pay on a client without a hub: BOLT #11 invoices, type
   // Someone else's valid invoice, but we have no channel.
   const other = randomKey()
   const preimage = randomKey()
-  const enc = encodeInvoice({ network: 'bcrt', amountMsat: 5_000 as Msat, timestamp: Math.floor(Date.now() / 1000), paymentHash: bytesToHex(sha256(preimage)), paymentSecret: bytesToHex(randomKey()), description: 'x' }, other)
+  const enc = encodeInvoice({
+    network: 'bcrt', amountMsat: 5_000 as Msat, timestamp: Math.floor(Date.now() / 1000), paymentHash: bytesToHex(sha256(preimage)),
+    paymentSecret: bytesToHex(randomKey()), description: 'x',
+  }, other)
   t.ok(enc.ok)
   const none = await client.pay(enc.ok ? enc.value : '')
   t.same([none.ok, !none.ok && none.reason], [false, 'no_channel'], 'no channel: a typed failure, not a throw')
-  const expired = encodeInvoice({ network: 'bcrt', amountMsat: 5_000 as Msat, timestamp: 1_000_000, paymentHash: bytesToHex(sha256(randomKey())), paymentSecret: bytesToHex(randomKey()), description: 'old', expirySeconds: 60 }, other)
+  const expired = encodeInvoice({
+    network: 'bcrt', amountMsat: 5_000 as Msat, timestamp: 1_000_000, paymentHash: bytesToHex(sha256(randomKey())),
+    paymentSecret: bytesToHex(randomKey()), description: 'old', expirySeconds: 60,
+  }, other)
   const late = await client.pay(expired.ok ? expired.value : '')
   t.same([late.ok, !late.ok && late.reason], [false, 'invoice_expired'], 'an expired invoice is not attempted')
-  const mainnet = encodeInvoice({ network: 'bc', amountMsat: 5_000 as Msat, timestamp: Math.floor(Date.now() / 1000), paymentHash: bytesToHex(sha256(randomKey())), paymentSecret: bytesToHex(randomKey()), description: 'x' }, other)
+  const mainnet = encodeInvoice({
+    network: 'bc', amountMsat: 5_000 as Msat, timestamp: Math.floor(Date.now() / 1000), paymentHash: bytesToHex(sha256(randomKey())),
+    paymentSecret: bytesToHex(randomKey()), description: 'x',
+  }, other)
   const wrongNet = await client.pay(mainnet.ok ? mainnet.value : '')
   t.same([wrongNet.ok, !wrongNet.ok && wrongNet.reason], [false, 'invalid_invoice'], 'a mainnet invoice is refused on regtest')
 
@@ -96,5 +113,8 @@ t.test('createInvoice and pay on a client without a hub: BOLT #11 invoices, type
   const store = await LevelStore.open(path.join(dataDir, 'store'))
   const stored = await readRecord(store, keys.invoice(inv.paymentHash), invoiceRecord).finally(() => store.close())
   t.equal(stored?.invoice, inv.invoice, 'the stored invoice is the one created')
-  t.equal(stored !== undefined && bytesToHex(sha256(hexToBytes(stored.preimage))), inv.paymentHash, 'its stored preimage hashes to the payment hash')
+  t.equal(
+    stored !== undefined && bytesToHex(sha256(hexToBytes(stored.preimage))), inv.paymentHash,
+    'its stored preimage hashes to the payment hash',
+  )
 })

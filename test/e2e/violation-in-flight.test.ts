@@ -35,7 +35,8 @@ function fulfiller (): Fulfiller {
   const held: string[] = []
   const received: Array<Record<string, unknown>> = []
   const closes: number[] = []
-  const parse = (data: unknown): Record<string, unknown> => { try { return JSON.parse(String(data)) as Record<string, unknown> } catch { return {} } }
+  const parse = (data: unknown): Record<string,
+  unknown> => { try { return JSON.parse(String(data)) as Record<string, unknown> } catch { return {} } }
   const factory: SocketFactory = async url => {
     const ws = await wsSocketFactory(url) as SocketLike & { _socket?: Socket }
     ws.addEventListener('close', ev => { closes.push(ev.code) })
@@ -104,7 +105,10 @@ t.test('e2e: a payee fulfils before the HTLC is committed, with hub writes in fl
   t.equal(tip1.ok ? tip1.value.height : -2, heightBefore, 'promptly: no block was mined, no HTLC deadline came near')
 
   const warning = sw.received.find(m => m.type === 'warning')
-  t.ok(typeof warning?.data === 'string' && warning.data.startsWith('unknown_htlc:'), `the hub warned the payee: ${String(warning?.data).slice(0, 80)}`)
+  t.ok(
+    typeof warning?.data === 'string' && warning.data.startsWith('unknown_htlc:'),
+    `the hub warned the payee: ${String(warning?.data).slice(0, 80)}`,
+  )
   await waitFor(() => sw.closes.length > 0, 'the hub closing the payee\'s connection')
   t.pass(`and closed the connection (code ${sw.closes[0]})`)
 

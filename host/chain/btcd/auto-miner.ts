@@ -3,7 +3,8 @@
 // mempool's transactions). A newcomer's channel opens, closes and faucet payments then confirm without
 // anyone mining by hand; with an empty mempool the chain stands still, so HTLC deadlines do not move
 // for nothing.
-import type { ChainFailure, Result } from '../backend.ts'
+import type { ChainFailure } from '../backend.ts'
+import type { Result } from '../../../protocol/result.ts'
 import type { BtcdChainBackend } from './backend.ts'
 import { mempoolInfoSchema } from './schemas.ts'
 

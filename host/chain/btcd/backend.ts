@@ -2,10 +2,9 @@
 // notifications (with a slow poll as a safety net), replayed to each follower in order.
 import { Transaction, opcodes } from 'bitcoinjs-lib'
 import type { Height, Txid } from '../../../protocol/types.ts'
-import {
-  err, ok,
-  type BlockRef, type BroadcastFailure, type ChainBackend, type ChainBlock, type ChainFailure, type ChainListener,
-  type ChainTx, type FollowOptions, type RegtestControl, type Result, type TxLookup, type TxOutInfo
+import { err, ok, type Result } from '../../../protocol/result.ts'
+import type {
+  BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainListener, ChainTx, FollowOptions, RegtestControl, TxLookup, TxOutInfo
 } from '../backend.ts'
 import { BtcdRpc, type RpcConfig, type RpcRefusal } from './rpc.ts'
 import { BtcdBlockNotifier } from './ws.ts'

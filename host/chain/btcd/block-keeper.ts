@@ -7,7 +7,8 @@
 // out a block (BtcdChainBackend `keeper`), so nothing in the hub acts on a block that a restart would
 // not bring back.
 import { Block } from 'bitcoinjs-lib'
-import { err, ok, type ChainBlock, type ChainFailure, type Result } from '../backend.ts'
+import type { ChainBlock, ChainFailure } from '../backend.ts'
+import { err, ok, type Result } from '../../../protocol/result.ts'
 import { BtcdChainBackend } from './backend.ts'
 import { HEADER_WINDOW } from '../follower.ts'
 import type { BlockArchive } from './block-archive.ts'

@@ -5,7 +5,8 @@
 // which also means no request is ever written to a connection the server is closing.
 import http from 'node:http'
 import { z } from 'zod'
-import { err, ok, type ChainFailure, type Result } from '../backend.ts'
+import { err, ok, type Result } from '../../../protocol/result.ts'
+import type { ChainFailure } from '../backend.ts'
 
 /** btcd answers HTTP 503 once more than --rpcmaxclients requests are open (default 10; the managed
  *  node allows 100, shared by every process on it); one client stays below the default. */

@@ -50,7 +50,7 @@ export function checkReceivedAdd (s: ChannelState, htlc: Htlc, reduced: Commitme
     return channelError('too_many_htlcs', `${count(reduced, 'remote')} HTLCs > max_accepted_htlcs ${local.maxAcceptedHtlcs}`)
   }
   if (inFlightMsat(reduced, 'remote') > local.maxHtlcValueInFlightMsat) {
-    return channelError('max_in_flight', `${inFlightMsat(reduced, 'remote')} msat in flight > max_htlc_value_in_flight_msat ${local.maxHtlcValueInFlightMsat}`)
+    return channelError('max_in_flight', `${inFlightMsat(reduced, 'remote')} msat in flight > max_htlc_value_in_flight_msat ${local.maxHtlcValueInFlightMsat} msat`)
   }
   // BOLT #2: "receiving an `amount_msat` that the sending node cannot afford at the current
   // `feerate_per_kw` (while maintaining its channel reserve and any `to_local_anchor` and
@@ -60,10 +60,10 @@ export function checkReceivedAdd (s: ChannelState, htlc: Htlc, reduced: Commitme
   const fee = s.setup.isFunder ? 0 : funderCostMsat(type, reduced, 'local', local.dustLimitSat)
   const left = reduced.toRemoteMsat - fee
   if (reduced.toRemoteMsat < local.channelReserveSat * 1000) {
-    return channelError('reserve', `sender balance ${reduced.toRemoteMsat} msat < channel reserve ${local.channelReserveSat} sat`)
+    return channelError('reserve', `sender balance ${reduced.toRemoteMsat} msat < channel reserve ${local.channelReserveSat * 1000} msat`)
   }
   if (left < local.channelReserveSat * 1000) {
-    return channelError('insufficient_funds', `sender balance ${reduced.toRemoteMsat} msat cannot pay fee ${fee} msat above reserve ${local.channelReserveSat} sat`)
+    return channelError('insufficient_funds', `sender balance ${reduced.toRemoteMsat} msat cannot pay fee ${fee} msat above channel reserve ${local.channelReserveSat * 1000} msat`)
   }
   return undefined
 }
@@ -115,13 +115,13 @@ export function checkOfferedAdd (s: ChannelState, htlc: Htlc, reduced: Commitmen
   // the commitment transaction fee when receiving or sending a future additional non-dust HTLC ...
   // It is recommended that this "fee spike buffer" can handle twice the current `feerate_per_kw`".
   const reserve = remote.channelReserveSat * 1000
-  if (reduced.toLocalMsat < reserve) return channelError('reserve', `our balance would be ${reduced.toLocalMsat} msat, below the reserve ${remote.channelReserveSat} sat`)
+  if (reduced.toLocalMsat < reserve) return channelError('reserve', `our balance would be ${reduced.toLocalMsat} msat, below the channel reserve of ${reserve} msat the peer requires`)
   if (s.setup.isFunder) {
     const spike = { ...reduced, feeratePerKw: 2 * reduced.feeratePerKw, htlcs: [...reduced.htlcs, { ...htlc, offerer: 'local' as const, id: -1, amountMsat: (1e9) as Htlc['amountMsat'] }] }
     for (const [holder, dust] of [['local', local.dustLimitSat], ['remote', remote.dustLimitSat]] as const) {
       const cost = Math.max(funderCostMsat(type, reduced, holder, dust), funderCostMsat(type, spike, holder, dust))
       if (reduced.toLocalMsat - cost < reserve) {
-        return channelError('insufficient_funds', `our balance ${reduced.toLocalMsat} msat cannot pay fee ${cost} msat (with fee-spike buffer) above the reserve`)
+        return channelError('insufficient_funds', `our balance ${reduced.toLocalMsat} msat cannot pay fee ${cost} msat (with fee-spike buffer) above the channel reserve of ${reserve} msat`)
       }
     }
   } else {
@@ -139,7 +139,7 @@ export function checkOfferedAdd (s: ChannelState, htlc: Htlc, reduced: Commitmen
   // this HTLC" — and the same for the local transaction.
   for (const [holder, dust] of [['local', local.dustLimitSat], ['remote', remote.dustLimitSat]] as const) {
     if (isTrimmed(type, htlc, holder, dust, reduced.feeratePerKw) && dustExposureMsat(type, reduced, holder, dust) > s.policy.maxDustExposureMsat) {
-      return channelError('dust_exposure', `trimmed HTLCs in the ${holder} commitment would exceed ${s.policy.maxDustExposureMsat} msat`)
+      return channelError('dust_exposure', `HTLCs too small for an output of their own (trimmed: on-chain they would go to the miners) would exceed max_dust_htlc_exposure_msat ${s.policy.maxDustExposureMsat} msat in the ${holder} commitment`)
     }
   }
   return undefined

@@ -3,6 +3,7 @@
 import { sha256 } from '../../crypto/hash.ts'
 import { bytesToHex, hexToBytes } from '../../types.ts'
 import { channelError, type ChannelError } from '../../errors.ts'
+import { err, ok, type Result } from '../../result.ts'
 import { findHtlc } from '../spec.ts'
 import { commits, type ChannelState, type Htlc, type Side, type Update } from '../state.ts'
 
@@ -17,17 +18,17 @@ function removing (updates: readonly Update[], id: number): boolean {
  *  Irrevocably committed, from our side: in our latest commitment (whose predecessor we revoked) and
  *  in the peer's latest commitment whose predecessor it revoked (remoteCommit, not nextRemoteCommit).
  *  Checks a removal *we* are about to send, of an HTLC the peer offered. */
-export function checkLocalRemoval (s: ChannelState, id: number): { htlc: Htlc } | { error: ChannelError } {
+export function checkLocalRemoval (s: ChannelState, id: number): Result<Htlc, ChannelError> {
   const c = commits(s)
   const inLocal = findHtlc(c.local.spec, 'remote', id)
   const inRemote = findHtlc(c.remote.spec, 'remote', id)
-  if (inLocal === undefined && inRemote === undefined) return { error: channelError('unknown_htlc', `no HTLC ${id} offered by the peer`, 'ignore') }
-  if (inLocal === undefined || inRemote === undefined) return { error: channelError('htlc_not_committed', `HTLC ${id} is not irrevocably committed yet`, 'ignore') }
+  if (inLocal === undefined && inRemote === undefined) return err(channelError('unknown_htlc', `no HTLC ${id} offered by the peer`, 'ignore'))
+  if (inLocal === undefined || inRemote === undefined) return err(channelError('htlc_not_committed', `HTLC ${id} is not irrevocably committed yet`, 'ignore'))
   const ch = s.localChanges
   if (removing(ch.proposed, id) || removing(ch.signed, id) || removing(ch.acked, id) || s.holding.some(u => u.kind !== 'fee' && u.id === id)) {
-    return { error: channelError('unknown_htlc', `HTLC ${id} is already being removed`, 'ignore') }
+    return err(channelError('unknown_htlc', `HTLC ${id} is already being removed`, 'ignore'))
   }
-  return { htlc: inLocal }
+  return ok(inLocal)
 }
 
 /** Checks a removal the *peer* sent, of an HTLC we offered.
@@ -36,17 +37,17 @@ export function checkLocalRemoval (s: ChannelState, id: number): { htlc: Htlc } 
  *  channel." Our "current commitment transaction" is the latest one we hold; the peer must also have
  *  irrevocably committed it, which with an ordered transport means it is in the peer's latest revoked
  *  commitment too. */
-export function checkRemoteRemoval (s: ChannelState, id: number): { htlc: Htlc } | { error: ChannelError } {
+export function checkRemoteRemoval (s: ChannelState, id: number): Result<Htlc, ChannelError> {
   const c = commits(s)
   const inLocal = findHtlc(c.local.spec, 'local', id)
   const inRemote = findHtlc(c.remote.spec, 'local', id)
-  if (inLocal === undefined) return { error: channelError('unknown_htlc', `no HTLC ${id} of ours in our current commitment`) }
-  if (inRemote === undefined) return { error: channelError('htlc_not_committed', `HTLC ${id} is not irrevocably committed`) }
+  if (inLocal === undefined) return err(channelError('unknown_htlc', `no HTLC ${id} of ours in our current commitment`))
+  if (inRemote === undefined) return err(channelError('htlc_not_committed', `HTLC ${id} is not irrevocably committed`))
   const ch = s.remoteChanges
   if (removing(ch.proposed, id) || removing(ch.acked, id) || removing(ch.signed, id)) {
-    return { error: channelError('unknown_htlc', `HTLC ${id} was already removed`) }
+    return err(channelError('unknown_htlc', `HTLC ${id} was already removed`))
   }
-  return { htlc: inLocal }
+  return ok(inLocal)
 }
 
 /** BOLT #2 (update_fulfill_htlc, receiver): "if the `payment_preimage` value in

@@ -9,8 +9,8 @@ import { sha256 } from '../../../protocol/crypto/hash.ts'
 import { buildLocal, parseMonitorState, type MonitorAction, type MonitorTx } from '../../../protocol/monitor/index.ts'
 import { p2wpkh } from '../../../protocol/tx/index.ts'
 import { bytesToHex, hexToBytes, type Txid } from '../../../protocol/types.ts'
-import { KeyedPair, type Side } from '../../unit/monitor/fixtures/pair.ts'
-import { SimChain, monitorTx, type Watcher } from '../../unit/monitor/fixtures/sim.ts'
+import { KeyedPair, type Side } from '../../../scripts/lib/keyed-pair.ts'
+import { SimChain, monitorTx, type Watcher } from '../../fixtures/monitor-sim.ts'
 
 const DEPTH = 3
 const SEEDS = 12
@@ -33,7 +33,10 @@ function rng (seed: number): { int: (n: number) => number; chance: (p: number) =
 const held = (s: Side): MonitorTx => {
   const u = s.monitor.filter(x => x.kind === 'local_commitment').at(-1)!
   if (u.kind !== 'local_commitment') throw new Error('x')
-  return monitorTx(buildLocal(s.state.setup, s.mkeys, { number: u.number, perCommitmentPoint: u.perCommitmentPoint, spec: u.spec, signature: u.signature, htlcSignatures: u.htlcSignatures }).signedTx)
+  return monitorTx(buildLocal(
+    s.state.setup, s.mkeys,
+    { number: u.number, perCommitmentPoint: u.perCommitmentPoint, spec: u.spec, signature: u.signature, htlcSignatures: u.htlcSignatures },
+  ).signedTx)
 }
 
 t.test(`chaos: ${SEEDS} seeds of reorgs, dropped mempools and restarts while the peer force-closes`, async t => {
@@ -54,7 +57,9 @@ t.test(`chaos: ${SEEDS} seeds of reorgs, dropped mempools and restarts while the
     const reports: Array<{ a: MonitorAction; height: number }> = []
     let seenActions = 0
     const collect = (): void => {
-      for (const x of a.actions.slice(seenActions)) if (x.kind === 'htlc_resolved' || x.kind === 'preimage_learned' || x.kind === 'closed') reports.push({ a: x, height: sim.height })
+      for (
+        const x of a.actions.slice(seenActions)
+      ) if (x.kind === 'htlc_resolved' || x.kind === 'preimage_learned' || x.kind === 'closed') reports.push({ a: x, height: sim.height })
       seenActions = a.actions.length
     }
     sim.mine([FUNDING_TX])
@@ -70,7 +75,7 @@ t.test(`chaos: ${SEEDS} seeds of reorgs, dropped mempools and restarts while the
       } else if (roll === 1) {
         const parsed = parseMonitorState(JSON.parse(JSON.stringify(a.state)))
         if (!parsed.ok) throw new Error(parsed.error)
-        a.state = parsed.state
+        a.state = parsed.value
         sim.feed(a, { kind: 'tick' })
       } else {
         sim.mine()
@@ -81,19 +86,30 @@ t.test(`chaos: ${SEEDS} seeds of reorgs, dropped mempools and restarts while the
       for (const x of reports.slice(before)) {
         if (x.a.kind !== 'htlc_resolved' || x.a.outcome !== 'failed') continue
         const decider = a.state.seen.find(s => s.inputs.some(i => i.txid === theirs.txid && i.vout === htlcVout))
-        if (decider === undefined || sim.height - decider.height + 1 < DEPTH) t.fail(`seed ${seed}: failure reported before its timeout was ${DEPTH} deep`)
+        if (decider === undefined || sim.height - decider.height + 1 < DEPTH) t.fail(
+          `seed ${seed}: failure reported before its timeout was ${DEPTH} deep`
+        )
       }
     }
     if (!a.state.closed) { t.fail(`seed ${seed}: not closed after ${steps} steps`); continue }
-    const keys = reports.map(x => x.a.kind === 'htlc_resolved' ? `htlc:${x.a.htlc.offerer}:${x.a.htlc.id}:${x.a.outcome}` : x.a.kind === 'preimage_learned' ? `pre:${x.a.paymentHash}` : 'closed')
+    const keys = reports.map(
+      x => x.a.kind === 'htlc_resolved'
+        ? `htlc:${x.a.htlc.offerer}:${x.a.htlc.id}:${x.a.outcome}`
+        : x.a.kind === 'preimage_learned' ? `pre:${x.a.paymentHash}` : 'closed'
+    )
     t.same(keys.filter((k, i) => keys.indexOf(k) !== i), [], `seed ${seed}: every decision reported once`)
-    t.ok(keys.includes(`htlc:local:${out.id}:failed`) && keys.includes(`htlc:remote:${inc.id}:fulfilled`) && keys.includes('closed'), `seed ${seed}: offered HTLC failed, received HTLC fulfilled, closed`)
+    t.ok(
+      keys.includes(`htlc:local:${out.id}:failed`) && keys.includes(`htlc:remote:${inc.id}:fulfilled`) && keys.includes('closed'),
+      `seed ${seed}: offered HTLC failed, received HTLC fulfilled, closed`,
+    )
     // Exact amount: to_remote + the offered HTLC (timed out) + the received HTLC (claimed), minus our claims' fees.
     const txs = sim.blocks.flatMap(b => b.txs)
     const ours = txs.filter(x => x.outputs.some(o => o.script === SWEEP_A))
     const valueOf = (txid: string, vout: number): number => txs.find(x => x.txid === txid)!.outputs[vout]!.valueSat
     const received = ours.reduce((n, x) => n + x.outputs.reduce((m, o) => m + (o.script === SWEEP_A ? o.valueSat : 0), 0), 0)
-    const fees = ours.reduce((n, x) => n + x.inputs.reduce((m, i) => m + valueOf(i.txid, i.vout), 0) - x.outputs.reduce((m, o) => m + o.valueSat, 0), 0)
+    const fees = ours.reduce(
+      (n, x) => n + x.inputs.reduce((m, i) => m + valueOf(i.txid, i.vout), 0) - x.outputs.reduce((m, o) => m + o.valueSat, 0), 0,
+    )
     const toRemote = theirs.outputs.find(o => o.script === toRemoteScript)!
     const expected = toRemote.valueSat + 40_000 + 30_000
     t.equal(received + fees, expected, `seed ${seed}: ${received} + fees ${fees} = ${expected}`)

@@ -47,7 +47,9 @@ if (process.argv[2] === '--child') {
   /** Run the child until it has acknowledged `killAfter` writes, then SIGKILL it. Returns the acks. */
   function runAndKill (dir: string, firstId: number, killAfter: number): Promise<number[]> {
     return new Promise((resolve, reject) => {
-      const proc = spawn(process.execPath, ['--import', 'tsx', self, '--child', dir, String(firstId)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+      const proc = spawn(
+        process.execPath, ['--import', 'tsx', self, '--child', dir, String(firstId)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+      )
       const acked: number[] = []
       let buf = ''
       let stderr = ''
@@ -98,7 +100,10 @@ if (process.argv[2] === '--child') {
       const unacked = [...present.keys()].filter(id => !allAcked.has(id)).length
       t.same(missing, [], `round ${round}: all ${allAcked.size} acknowledged writes are present`)
       t.same(partial, [], `round ${round}: none of the ${present.size} writes on disk is partial`)
-      t.ok(acked.length >= killAfter, `round ${round}: killed after ${acked.length} acks (${unacked} more writes landed unacknowledged so far)`)
+      t.ok(
+        acked.length >= killAfter,
+        `round ${round}: killed after ${acked.length} acks (${unacked} more writes landed unacknowledged so far)`,
+      )
     }
   })
 }

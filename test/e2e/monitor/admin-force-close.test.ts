@@ -50,15 +50,26 @@ t.test('e2e monitor: the hub operator force-closes a channel (admin API); both s
   const commitFee = Math.floor(724 * feerate / 1000)
   const platformSat = Math.floor(pc.localMsat / 1000) - commitFee
   const hubSat = Math.floor(pc.remoteMsat / 1000)
-  t.same(outs.slice().sort((a, b) => a - b), [platformSat, hubSat].sort((a, b) => a - b), `outputs = hub balance, platform balance − commitment fee (${commitFee} sat)`)
+  t.same(
+    outs.slice().sort((a, b) => a - b), [platformSat, hubSat].sort((a, b) => a - b),
+    `outputs = hub balance, platform balance − commitment fee (${commitFee} sat)`,
+  )
   const channels = await admin(hub, '/channels')
-  const view = (channels.body as Array<{ channel_id: string; phase: string; status: string; onchain: { force_close_reason: string | null } | null }>).find(c => c.channel_id === pc.channelId)
+  const view = (channels.body as Array<{
+    channel_id: string; phase: string; status: string; onchain: { force_close_reason: string | null } | null
+  }>).find(c => c.channel_id === pc.channelId)
   t.equal(view?.phase, 'failed', 'the admin view shows the channel failed')
   t.equal(view?.status, 'force_closing', '... and force-closing')
   t.equal(view?.onchain?.force_close_reason, 'force_close', '... by a force_close command (protocol/errors.ts reason)')
-  await waitFor(async () => ((await admin(hub, '/channels')).body as Array<{ channel_id: string; onchain: { closing_txid: string | null } | null }>)
-    .find(c => c.channel_id === pc.channelId)?.onchain?.closing_txid === commit.tx.txid, 'the admin view names the commitment that confirmed')
+  await waitFor(async () => ((await admin(hub, '/channels')).body as Array<{
+    channel_id: string; onchain: { closing_txid: string | null } | null
+  }>)
+    .find(c => c.channel_id === pc.channelId)?.onchain?.closing_txid === commit.tx.txid,
+    'the admin view names the commitment that confirmed')
 
-  await checkForceCloseSweeps(t, btc, hub, platform, commit, { clientSat: platformSat, hubSat, clientBefore: platformBefore, hubBefore, clientToLocalDelay: HUB_TO_SELF_DELAY })
+  await checkForceCloseSweeps(
+    t, btc, hub, platform, commit,
+    { clientSat: platformSat, hubSat, clientBefore: platformBefore, hubBefore, clientToLocalDelay: HUB_TO_SELF_DELAY },
+  )
   t.equal(await findSpend(btc, pc.fundingTxid!, undefined, commit.height + 1), undefined, 'nothing else spent the funding')
 })

@@ -20,7 +20,10 @@ import type { ChannelSigner, ChannelState } from '../../../protocol/channel/inde
 import type { ChannelKeys } from '../../../protocol/keys/channel.ts'
 import { admin, findSpend } from './helpers.ts'
 
-interface Internals { channelSet: { channels (): Array<{ driver: { state: ChannelState }; keys: ChannelKeys; signer: ChannelSigner }> }; monitoring: { host: { attempts: Map<string, number> } } }
+interface Internals {
+  channelSet: { channels (): Array<{ driver: { state: ChannelState }; keys: ChannelKeys; signer: ChannelSigner }> };
+  monitoring: { host: { attempts: Map<string, number> } }
+}
 const internals = (c: HubClient): Internals => c as unknown as Internals
 
 /** Calls `onReestablish` right after the hub's channel_reestablish is handed to the client, in the
@@ -76,7 +79,8 @@ t.test('restored from an old backup, forceClose() while do_not_broadcast is bein
   fs.cpSync(backupDir, pDir, { recursive: true })
   let closing: Promise<string[]> | undefined
   const restored = await createNodeClient({
-    nodeKey: key, hubUrl: hub.url, hubId: hub.hubId, dataDir: pDir, role: 'platform', chain: btc.chain, reconnectInitialMs: 50, reconnectMaxMs: 500,
+    nodeKey: key, hubUrl: hub.url, hubId: hub.hubId, dataDir: pDir, role: 'platform', chain: btc.chain, reconnectInitialMs: 50,
+    reconnectMaxMs: 500,
     socketFactory: reestablishHook(() => { closing ??= restored.forceClose(latest.channelId) }),
   })
   t.teardown(() => restored.stop())
@@ -85,7 +89,8 @@ t.test('restored from an old backup, forceClose() while do_not_broadcast is bein
   t.ok(stale.spec.toLocalMsat > latest.localMsat, 'the restored state is older: it still holds money the platform has since paid')
   const vout = ch.driver.state.setup.funding!.outputIndex
   const staleTxid = txidOf(buildLocal(ch.driver.state.setup, monitorKeys(ch.keys), {
-    number: stale.index, perCommitmentPoint: ch.signer.perCommitmentPoint(stale.index), spec: stale.spec, signature: stale.signature, htlcSignatures: stale.htlcSignatures,
+    number: stale.index, perCommitmentPoint: ch.signer.perCommitmentPoint(stale.index), spec: stale.spec, signature: stale.signature,
+    htlcSignatures: stale.htlcSignatures,
   }).signedTx)
   const tip0 = await btc.chain.tip()
   const from = tip0.ok ? tip0.value.height + 1 : 0
@@ -96,7 +101,9 @@ t.test('restored from an old backup, forceClose() while do_not_broadcast is bein
   t.equal(internals(restored).monitoring.host.attempts.size, 0, 'the platform\'s monitor broadcast nothing')
 
   // The hub fails the channel on the platform's error and closes with its latest commitment.
-  await waitFor(async () => ((await admin(hub, '/channels')).body as Array<{ channel_id: string; phase: string }>).find(c => c.channel_id === latest.channelId)?.phase === 'failed', 'the hub failing the channel')
+  await waitFor(async () => ((await admin(hub, '/channels')).body as Array<{
+    channel_id: string; phase: string
+  }>).find(c => c.channel_id === latest.channelId)?.phase === 'failed', 'the hub failing the channel')
   // Its monitor broadcasts from the durable force_close: mine until a commitment spends the funding.
   for (let i = 0; i < 10 && (await findSpend(btc, latest.fundingTxid!, vout, from)) === undefined; i++) {
     await new Promise(resolve => setTimeout(resolve, 500))
@@ -109,7 +116,10 @@ t.test('restored from an old backup, forceClose() while do_not_broadcast is bein
   // The hub's commitment: the platform (funder) pays its fee, 724 × feerate / 1000 without HTLCs.
   const fee = Math.floor(724 * stale.spec.feeratePerKw / 1000)
   const platformSat = Math.floor(latest.localMsat / 1000) - fee
-  t.same(outs.slice().sort((a, b) => a - b), [platformSat, Math.floor(latest.remoteMsat / 1000)].sort((a, b) => a - b), 'the hub\'s latest commitment: each side\'s latest balance')
+  t.same(
+    outs.slice().sort((a, b) => a - b), [platformSat, Math.floor(latest.remoteMsat / 1000)].sort((a, b) => a - b),
+    'the hub\'s latest commitment: each side\'s latest balance',
+  )
   const before = restored.balances().onchain.totalSat
   for (let i = 0; i < 10 && (await findSpend(btc, commit!.tx.txid, outs.indexOf(platformSat), commit!.height)) === undefined; i++) {
     await new Promise(resolve => setTimeout(resolve, 300))
@@ -121,7 +131,10 @@ t.test('restored from an old backup, forceClose() while do_not_broadcast is bein
   t.ok(sweepFee > 0 && sweepFee < 2_000, `sweep fee ${sweepFee} sat`)
   await btc.mine(1)
   await waitFor(() => restored.balances().onchain.totalSat >= before + platformSat - sweepFee, 'the platform wallet holding the sweep')
-  t.equal(restored.balances().onchain.totalSat, before + platformSat - sweepFee, 'the platform recovers its latest balance − commitment fee − sweep fee')
+  t.equal(
+    restored.balances().onchain.totalSat, before + platformSat - sweepFee,
+    'the platform recovers its latest balance − commitment fee − sweep fee',
+  )
   const typed = await restored.forceCloseChannel(latest.channelId)
   t.same(typed.ok ? 'closed' : typed.reason, 'we_are_behind', 'forceCloseChannel says why it refuses')
 

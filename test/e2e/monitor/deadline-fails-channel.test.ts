@@ -5,7 +5,7 @@
 // at cltv_expiry + 1 the channel is failed, with the monitor's reason, and its commitment is on-chain.
 import t from 'tap'
 import path from 'node:path'
-import { useBtcd, type Btcd } from '../../helpers/btcd.ts'
+import { mineUntilHeight, useBtcd, type Btcd } from '../../helpers/btcd.ts'
 import { fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../../helpers/hub.ts'
 import { type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
 import { wsSocketFactory } from '../../../client-sdk/node/socket.ts'
@@ -50,17 +50,13 @@ async function minedSpend (btc: Btcd, fundingTxid: string, from: number): Promis
   return false
 }
 
-async function mineTo (btc: Btcd, height: number): Promise<void> {
-  const tip = await btc.chain.tip()
-  if (!tip.ok) throw new Error(tip.error.detail)
-  if (height > tip.value.height) await btc.mine(height - tip.value.height)
-}
-
 t.test('a monitor that goes on-chain at an HTLC deadline fails the channel first, on the hub and in the SDK', async t => {
   t.ok(OFFERED_HTLC_GRACE_BLOCKS > 1, 'the channel machine\'s own deadline comes later than the monitor\'s')
   const btc = await useBtcd(t)
   const dir = tempDir('e2e-deadline')
-  const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { channels: { finalityDepth: 3 }, router: { holdMs: 3_600_000 } } }, t)
+  const hub = await startHub(
+    { dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { channels: { finalityDepth: 3 }, router: { holdMs: 3_600_000 } } }, t,
+  )
   await fundHub(btc, hub, 1_500_000)
   await fundHub(btc, hub, 1_500_000)
 
@@ -75,17 +71,24 @@ t.test('a monitor that goes on-chain at an HTLC deadline fails the channel first
   void platform.pay((await payee.createInvoice({ amountMsat: 25_000_000 })).invoice)
   await waitFor(() => sw.blocked, 'the payee holding the HTLC (its fulfil never leaves)')
   await payee.stop()
-  const hubView = async (): Promise<{ phase: string } | undefined> => ((await admin(hub, '/channels')).body as Array<{ channel_id: string; phase: string }>).find(c => c.channel_id === payeeChannel)
+  const hubView = async (): Promise<{ phase: string } | undefined> => ((await admin(hub, '/channels')).body as Array<{
+    channel_id: string; phase: string
+  }>).find(c => c.channel_id === payeeChannel)
   t.equal((await hubView())?.phase, 'normal', 'the hub\'s channel is still normal')
   const expiry = sw.adds[0]!.cltv_expiry
-  await mineTo(btc, expiry + 1)
+  await mineUntilHeight(btc, expiry + 1)
   await waitFor(async () => (await hubView())?.phase === 'failed', 'the hub\'s channel failed at the monitor\'s deadline', 30_000)
   const tip1 = await btc.chain.tip()
-  t.equal(tip1.ok ? tip1.value.height : 0, expiry + 1, `failed at cltv_expiry + 1 (${expiry + 1}), before the channel machine's own deadline`)
+  t.equal(
+    tip1.ok ? tip1.value.height : 0, expiry + 1, `failed at cltv_expiry + 1 (${expiry + 1}), before the channel machine's own deadline`,
+  )
   // Logged once the failure is durable (the emit follows the force_close write).
   await waitFor(() => hub.lines.some(l => l.event === 'channel_failed' && l.channel_id === payeeChannel), 'the hub logging the failure')
   const failed = hub.lines.find(l => l.event === 'channel_failed' && l.channel_id === payeeChannel)
-  t.ok(failed?.reason === 'force_close' && String(failed.detail).startsWith('monitor: offered HTLC'), `the channel was failed by the monitor's decision (${String(failed?.detail)})`)
+  t.ok(
+    failed?.reason === 'force_close' && String(failed.detail).startsWith('monitor: offered HTLC'),
+    `the channel was failed by the monitor's decision (${String(failed?.detail)})`,
+  )
   t.ok(await minedSpend(btc, payeeFunding, expiry), 'and the hub\'s commitment went on-chain')
 
   // ── The SDK: its HTLC, held by a hub that then dies. ──
@@ -96,14 +99,21 @@ t.test('a monitor that goes on-chain at an HTLC deadline fails the channel first
   const invoice = (await offline.createInvoice({ amountMsat: 15_000_000 })).invoice
   await offline.stop()
   void payer.pay(invoice)
-  await waitFor(() => payer.channels()[0]!.inFlightMsat > 0 && payer.channels()[0]!.settled === false, 'the payer\'s HTLC in its commitment')
+  await waitFor(
+    () => payer.channels()[0]!.inFlightMsat > 0 && payer.channels()[0]!.settled === false, 'the payer\'s HTLC in its commitment',
+  )
   await waitFor(() => hub.lines.some(l => l.event === 'payment_held'), 'the hub holding the payment for the offline payee')
   await hub.kill()
-  const state = (payer as unknown as { channelSet: { channels (): Array<{ driver: { state: { localCommit?: { spec: { htlcs: Array<{ cltvExpiry: number }> } }; phase: string } } }> } }).channelSet.channels()[0]!.driver.state
+  const state = (payer as unknown as { channelSet: {
+    channels (): Array<{ driver: { state: { localCommit?: { spec: { htlcs: Array<{ cltvExpiry: number }> } }; phase: string } } }>
+  } }).channelSet.channels()[0]!.driver.state
   const payerExpiry = state.localCommit!.spec.htlcs[0]!.cltvExpiry
-  await mineTo(btc, payerExpiry + 1)
+  await mineUntilHeight(btc, payerExpiry + 1)
   await waitFor(() => payer.channels()[0]!.phase === 'failed', 'the payer\'s channel failed at its monitor\'s deadline', 30_000)
   const tip2 = await btc.chain.tip()
-  t.equal(tip2.ok ? tip2.value.height : 0, payerExpiry + 1, `failed at cltv_expiry + 1 (${payerExpiry + 1}), before the channel machine's own deadline`)
+  t.equal(
+    tip2.ok ? tip2.value.height : 0, payerExpiry + 1,
+    `failed at cltv_expiry + 1 (${payerExpiry + 1}), before the channel machine's own deadline`,
+  )
   t.ok(await minedSpend(btc, payer.channels()[0]!.fundingTxid!, payerExpiry), 'and the payer\'s commitment went on-chain')
 })

@@ -53,7 +53,9 @@ async function hubChannel (hub: HubProcess, id: string): Promise<HubChannelView 
 
 /** BOLT #3: the outputs of a commitment (holder's view), as sorted values: the funder pays the fee
  *  (724 + 172 per HTLC output weight), outputs below the holder's dust limit are trimmed. */
-function commitmentOutputs (o: { toLocalMsat: number; toRemoteMsat: number; htlcMsat: number[]; holderIsFunder: boolean; feeratePerKw: number; dustSat: number }): number[] {
+function commitmentOutputs (o: {
+  toLocalMsat: number; toRemoteMsat: number; htlcMsat: number[]; holderIsFunder: boolean; feeratePerKw: number; dustSat: number
+}): number[] {
   const htlcs = o.htlcMsat.map(m => Math.floor(m / 1000)).filter(v => v >= o.dustSat)
   const fee = Math.floor(o.feeratePerKw * (724 + 172 * htlcs.length) / 1000)
   const local = Math.floor(o.toLocalMsat / 1000) - (o.holderIsFunder ? fee : 0)
@@ -83,22 +85,30 @@ const chunks = <T>(xs: T[], n: number): T[][] => Array.from({ length: Math.ceil(
 /** A coin for each platform's channel and `hubCoins` coins for the hub's; one block confirms them. */
 async function fundWallets (btc: Btcd, hub: HubProcess, platforms: HubClient[], hubCoins: number): Promise<void> {
   const coins: Array<{ p: HubClient; f: { txid: string } }> = []
-  for (const p of platforms) coins.push({ p, f: await btc.faucet(p.newAddress(), PLATFORM_CAPACITY_SAT + 100_000) }) // one at a time: the faucet chains its change
+  // one at a time: the faucet chains its change
+  for (const p of platforms) coins.push({ p, f: await btc.faucet(p.newAddress(), PLATFORM_CAPACITY_SAT + 100_000) })
   const hubAddress = (await admin(hub, '/wallet/address', {})).body.address as string
   for (let i = 0; i < hubCoins; i++) await btc.faucet(hubAddress, HUB_CONFIG.channels.fundingSat + 50_000)
   await btc.mine(1)
   for (const { p, f } of coins) await waitFor(() => p.wallet.utxos().some(u => u.txid === f.txid), 'a faucet coin in a platform wallet')
-  await waitFor(async () => (await admin(hub, '/info')).body.wallet.spendable >= hubCoins * HUB_CONFIG.channels.fundingSat, 'the hub wallet coins')
+  await waitFor(
+    async () => (await admin(hub, '/info')).body.wallet.spendable >= hubCoins * HUB_CONFIG.channels.fundingSat, 'the hub wallet coins',
+  )
 }
 
 /** Opens every platform's channel and every creator's hub-funded channel; one block confirms them all. */
 async function openAll (btc: Btcd, platforms: HubClient[], creators: HubClient[]): Promise<void> {
   const opening = [...platforms.map(p => p.openChannel({ capacitySat: PLATFORM_CAPACITY_SAT })), ...creators.map(c => c.requestChannel())]
   const all = [...platforms, ...creators]
-  await waitFor(() => all.every(c => c.channels().some(ch => ch.phase === 'awaiting_funding_depth' && ch.fundingTxid !== null)), 'every funding broadcast')
+  await waitFor(
+    () => all.every(c => c.channels().some(ch => ch.phase === 'awaiting_funding_depth' && ch.fundingTxid !== null)),
+    'every funding broadcast',
+  )
   for (const c of all) {
     const txid = c.channels()[0]!.fundingTxid!
-    await waitFor(async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, `funding ${txid} in the mempool`)
+    await waitFor(
+      async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, `funding ${txid} in the mempool`,
+    )
   }
   await btc.mine(1)
   await Promise.all(opening)
@@ -123,7 +133,9 @@ t.test('force close at every step of the payment dance, both legs, by the SDK an
   const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: HUB_CONFIG }, t)
   let clients = 0
   const newClient = (role: 'platform' | 'creator', sw?: FreezeSwitch): Promise<HubClient> =>
-    startClient({ hub, btc, dataDir: path.join(dir, `${role}-${clients++}`), role, ...(sw !== undefined ? { socketFactory: sw.factory } : {}) }, t)
+    startClient(
+      { hub, btc, dataDir: path.join(dir, `${role}-${clients++}`), role, ...(sw !== undefined ? { socketFactory: sw.factory } : {}) }, t,
+    )
 
   // ── The dance, traced once on each leg. ──
   const pTrace = freezeSwitch()
@@ -136,7 +148,8 @@ t.test('force close at every step of the payment dance, both legs, by the SDK an
   const traced = await tracer.pay((await traceCreator.createInvoice({ amountMsat: AMOUNT_MSAT })).invoice)
   t.ok(traced.ok, 'a clean payment to trace the dance')
   await waitFor(() => tracer.channels()[0]!.settled && traceCreator.channels()[0]!.settled, 'the traced payment settled')
-  const traces: Record<Leg, Array<{ direction: 'in' | 'out'; type: string }>> = { platform: pTrace.trace.slice(), creator: cTrace.trace.slice() }
+  const traces: Record<Leg,
+  Array<{ direction: 'in' | 'out'; type: string }>> = { platform: pTrace.trace.slice(), creator: cTrace.trace.slice() }
   t.comment(`platform leg: ${traces.platform.map(m => `${m.direction}:${m.type}`).join(' ')}`)
   t.comment(`creator leg: ${traces.creator.map(m => `${m.direction}:${m.type}`).join(' ')}`)
   await tracer.stop(); await traceCreator.stop()
@@ -147,8 +160,12 @@ t.test('force close at every step of the payment dance, both legs, by the SDK an
       for (const [index, m] of traces[leg].filter(x => x.direction === direction).entries()) {
         for (const timing of ['before', 'after'] as const) {
           for (const closer of ['client', 'operator'] as const) {
-            const point = `${leg === 'platform' ? 'platform' : 'creator'} ${direction === 'out' ? 'sent' : 'was sent'} ${m.type} #${index}${timing === 'before' ? ' (not yet received)' : ' (received)'}`
-            cases.push({ leg, plan: { direction, index, timing }, closer, label: `${point}, the ${closer === 'client' ? 'client (SDK)' : 'hub operator'} force-closes` })
+            const point = `${leg === 'platform' ? 'platform' : 'creator'} ${direction === 'out' ? 'sent' : 'was sent'} ${m.type} ` +
+              `#${index}${timing === 'before' ? ' (not yet received)' : ' (received)'}`
+            cases.push({
+              leg, plan: { direction, index, timing }, closer,
+              label: `${point}, the ${closer === 'client' ? 'client (SDK)' : 'hub operator'} force-closes`,
+            })
           }
         }
       }
@@ -158,12 +175,16 @@ t.test('force close at every step of the payment dance, both legs, by the SDK an
   for (const round of chunks(cases, ROUND)) await runRound(t, btc, hub, round, newClient)
 })
 
-async function runRound (t: Test, btc: Btcd, hub: HubProcess, round: Case[], newClient: (role: 'platform' | 'creator', sw?: FreezeSwitch) => Promise<HubClient>): Promise<void> {
+async function runRound (
+  t: Test, btc: Btcd, hub: HubProcess, round: Case[], newClient: (role: 'platform' | 'creator', sw?: FreezeSwitch) => Promise<HubClient>,
+): Promise<void> {
   const needPayee = round.some(c => c.leg === 'platform')
   const needPayer = round.some(c => c.leg === 'creator')
   const payee = needPayee ? await newClient('creator') : undefined
   const payer = needPayer ? await newClient('platform') : undefined
-  const clients = await Promise.all(round.map(async c => { const sw = freezeSwitch(); return { c, sw, client: await newClient(c.leg, sw) } }))
+  const clients = await Promise.all(round.map(async c => {
+    const sw = freezeSwitch(); return { c, sw, client: await newClient(c.leg, sw) }
+  }))
   const platforms = [...clients.filter(x => x.c.leg === 'platform').map(x => x.client), ...(payer !== undefined ? [payer] : [])]
   const creators = [...clients.filter(x => x.c.leg === 'creator').map(x => x.client), ...(payee !== undefined ? [payee] : [])]
   await fundWallets(btc, hub, platforms, creators.length)
@@ -188,14 +209,19 @@ async function runRound (t: Test, btc: Btcd, hub: HubProcess, round: Case[], new
       closeResult = `${r.status} ${JSON.stringify(r.body)}`
     }
     sw.release()
-    return { c, sw, client, channelId: info.channelId, fundingTxid: info.fundingTxid!, htlcMsat, failedBoth: false, expect: undefined, closeResult }
+    return {
+      c, sw, client, channelId: info.channelId, fundingTxid: info.fundingTxid!, htlcMsat, failedBoth: false, expect: undefined, closeResult,
+    }
   }))
 
   // Both sides fail the channel (the closer, and its peer on the closer's error): then each side's
   // latest commitment is final; either may be the one that confirms.
   await Promise.all(runs.map(async r => {
     try {
-      await waitFor(async () => clientState(r.client).phase === 'failed' && (await hubChannel(hub, r.channelId))?.phase === 'failed', `${r.c.label}: both sides failed`, 30_000)
+      await waitFor(
+        async () => clientState(r.client).phase === 'failed' && (await hubChannel(hub, r.channelId))?.phase === 'failed',
+        `${r.c.label}: both sides failed`, 30_000,
+      )
       r.failedBoth = true
     } catch { r.failedBoth = false }
   }))
@@ -204,8 +230,14 @@ async function runRound (t: Test, btc: Btcd, hub: HubProcess, round: Case[], new
     const h = await hubChannel(hub, r.channelId)
     const spec = s.localCommit!.spec
     r.expect = {
-      client: commitmentOutputs({ toLocalMsat: spec.toLocalMsat, toRemoteMsat: spec.toRemoteMsat, htlcMsat: spec.htlcs.map(x => x.amountMsat), holderIsFunder: s.setup.isFunder, feeratePerKw: spec.feeratePerKw, dustSat: CLIENT_DUST_SAT }),
-      hub: h === undefined ? [] : commitmentOutputs({ toLocalMsat: h.local_msat, toRemoteMsat: h.remote_msat, htlcMsat: Array.from({ length: h.htlcs }, () => r.htlcMsat), holderIsFunder: h.is_funder, feeratePerKw: spec.feeratePerKw, dustSat: HUB_DUST_SAT }),
+      client: commitmentOutputs({
+        toLocalMsat: spec.toLocalMsat, toRemoteMsat: spec.toRemoteMsat, htlcMsat: spec.htlcs.map(x => x.amountMsat),
+        holderIsFunder: s.setup.isFunder, feeratePerKw: spec.feeratePerKw, dustSat: CLIENT_DUST_SAT,
+      }),
+      hub: h === undefined ? [] : commitmentOutputs({
+        toLocalMsat: h.local_msat, toRemoteMsat: h.remote_msat, htlcMsat: Array.from({ length: h.htlcs }, () => r.htlcMsat),
+        holderIsFunder: h.is_funder, feeratePerKw: spec.feeratePerKw, dustSat: HUB_DUST_SAT,
+      }),
     }
   }
 
@@ -225,14 +257,19 @@ async function runRound (t: Test, btc: Btcd, hub: HubProcess, round: Case[], new
 
   for (const r of runs) {
     t.test(r.c.label, async t => {
-      t.ok(r.closeResult.startsWith('200') || r.closeResult === JSON.stringify([r.channelId]), `the force close was done (${r.closeResult})`)
+      t.ok(
+        r.closeResult.startsWith('200') || r.closeResult === JSON.stringify([r.channelId]), `the force close was done (${r.closeResult})`,
+      )
       t.ok(r.failedBoth, 'both sides failed the channel (the peer on the closer\'s error)')
       const commit = spenders.get(`${r.fundingTxid}:0`) ?? [...spenders.entries()].find(([k]) => k.startsWith(`${r.fundingTxid}:`))?.[1]
       t.ok(commit !== undefined, 'a commitment spent the funding output')
       if (commit === undefined) return
       const outs = commit.outputs.map(o => o.value as number).sort((a, b) => a - b)
-      const which = JSON.stringify(outs) === JSON.stringify(r.expect!.client) ? 'client' : JSON.stringify(outs) === JSON.stringify(r.expect!.hub) ? 'hub' : undefined
-      t.ok(which !== undefined, `the commitment pays each party its latest balance (${which ?? 'neither'}'s commitment: ${outs.join(', ')}; client ${r.expect!.client.join(', ')}; hub ${r.expect!.hub.join(', ')})`)
+      const which = JSON.stringify(outs) === JSON.stringify(r.expect!.client)
+        ? 'client'
+        : JSON.stringify(outs) === JSON.stringify(r.expect!.hub) ? 'hub' : undefined
+      t.ok(which !== undefined, `the commitment pays each party its latest balance (${which ?? 'neither'}'s commitment: ` +
+        `${outs.join(', ')}; client ${r.expect!.client.join(', ')}; hub ${r.expect!.hub.join(', ')})`)
       // Its outputs, and the outputs of what spends them (second-stage HTLC transactions).
       const family = new Set([commit.txid])
       const penalties: string[] = []

@@ -14,7 +14,10 @@ const TO_SELF_DELAY = 6
 
 t.test('e2e monitor: the platform force-closes after payments; both sides\' funds arrive on-chain exactly', async t => {
   const btc = await useBtcd(t)
-  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, { name: 'e2e-monitor-fc', hubSat: 2_000_000, platformCapacitySat: CAPACITY_SAT, hubConfig: { channels: { toSelfDelay: TO_SELF_DELAY, finalityDepth: 3 } } })
+  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, {
+    name: 'e2e-monitor-fc', hubSat: 2_000_000, platformCapacitySat: CAPACITY_SAT,
+    hubConfig: { channels: { toSelfDelay: TO_SELF_DELAY, finalityDepth: 3 } },
+  })
   for (let i = 0; i < 5; i++) {
     const inv = await creator.createInvoice({ amountMsat: 10_000_000 + i * 1_234_567 })
     const r = await platform.pay(inv.invoice)
@@ -43,8 +46,14 @@ t.test('e2e monitor: the platform force-closes after payments; both sides\' fund
   t.comment(`commitment fee ${commitFee} sat`)
   const platformSat = Math.floor(pc.localMsat / 1000) - commitFee
   const hubSat = Math.floor(pc.remoteMsat / 1000)
-  t.same(outs.slice().sort((a, b) => a - b), [platformSat, hubSat].sort((a, b) => a - b), 'outputs = platform balance − commitment fee, hub balance')
-  await checkForceCloseSweeps(t, btc, hub, platform, commit!, { clientSat: platformSat, hubSat, clientBefore: platformBefore, hubBefore, clientToLocalDelay: TO_SELF_DELAY })
+  t.same(
+    outs.slice().sort((a, b) => a - b), [platformSat, hubSat].sort((a, b) => a - b),
+    'outputs = platform balance − commitment fee, hub balance',
+  )
+  await checkForceCloseSweeps(
+    t, btc, hub, platform, commit!,
+    { clientSat: platformSat, hubSat, clientBefore: platformBefore, hubBefore, clientToLocalDelay: TO_SELF_DELAY },
+  )
   t.ok(events.includes('force_closing'), 'the platform saw its monitor go on-chain')
   await btc.mine(4)
   await waitFor(() => events.includes('closed'), 'the platform monitor reports the channel closed')

@@ -25,7 +25,9 @@ export function freezeSwitch (): FreezeSwitch {
   let released = false
   const held: Array<() => void> = []
   const typeOf = (data: unknown): string | undefined => {
-    try { const t = (JSON.parse(String(data)) as { type?: unknown }).type; return typeof t === 'string' ? t : undefined } catch { return undefined }
+    try {
+      const t = (JSON.parse(String(data)) as { type?: unknown }).type; return typeof t === 'string' ? t : undefined
+    } catch { return undefined }
   }
   /** Whether this frame is held ('before' freezes with it held). */
   const hold = (direction: Direction, data: unknown): boolean => {

@@ -16,20 +16,27 @@ export function commitFeerate (client: HubClient, channelId: string): number {
 
 /** The first confirmed tx spending `txid:vout` (any output of `txid` without vout), scanning blocks
  *  from `fromHeight` to the tip. */
-export async function findSpend (btc: Btcd, txid: string, vout: number | undefined, fromHeight: number): Promise<{ tx: ChainTx; height: number } | undefined> {
+export async function findSpend (
+  btc: Btcd, txid: string, vout: number | undefined, fromHeight: number,
+): Promise<{ tx: ChainTx; height: number } | undefined> {
   const tip = await btc.chain.tip()
   if (!tip.ok) throw new Error(tip.error.detail)
   for (let h = fromHeight; h <= tip.value.height; h++) {
     const b = await btc.chain.getBlock(h)
     if (!b.ok || b.value === null) continue
-    for (const tx of b.value.txs) if (tx.inputs.some(i => i.txid === txid && (vout === undefined || i.vout === vout))) return { tx, height: h }
+    for (
+      const tx of b.value.txs
+    ) if (tx.inputs.some(i => i.txid === txid && (vout === undefined || i.vout === vout))) return { tx, height: h }
   }
   return undefined
 }
 
 /** The hub's admin API (GET or POST with a JSON body). */
 export async function admin (hub: HubProcess, route: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${String(hub.info.rpc)}${route}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(
+    `${String(hub.info.rpc)}${route}`,
+    body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  )
   return { status: res.status, body: await res.json() }
 }
 
@@ -41,7 +48,9 @@ export async function hubWalletTotal (hub: HubProcess): Promise<number> {
 
 /** Mines one block at a time until `txid:vout` is spent on-chain (the spender is someone's monitor,
  *  which broadcasts on its own); at most `maxBlocks`. */
-export async function mineUntilSpent (btc: Btcd, txid: string, vout: number, fromHeight: number, maxBlocks = 30): Promise<{ tx: ChainTx; height: number }> {
+export async function mineUntilSpent (
+  btc: Btcd, txid: string, vout: number, fromHeight: number, maxBlocks = 30,
+): Promise<{ tx: ChainTx; height: number }> {
   for (let i = 0; i <= maxBlocks; i++) {
     const found = await findSpend(btc, txid, vout, fromHeight)
     if (found !== undefined) return found
@@ -54,7 +63,9 @@ export async function mineUntilSpent (btc: Btcd, txid: string, vout: number, fro
 
 /** The hub's sweep of its commitment output (`hubSat`): one output, a sane fee, and once confirmed the
  *  hub wallet holds exactly its balance − the sweep fee. `what` names the wallet check. */
-export async function checkHubSweep (t: Test, btc: Btcd, hub: HubProcess, sweep: ChainTx, hubSat: number, hubBefore: number, what: string): Promise<void> {
+export async function checkHubSweep (
+  t: Test, btc: Btcd, hub: HubProcess, sweep: ChainTx, hubSat: number, hubBefore: number, what: string,
+): Promise<void> {
   t.equal(sweep.outputs.length, 1, 'the hub sweep has one output')
   const hubSweepFee = hubSat - (sweep.outputs[0]!.value as number)
   t.ok(hubSweepFee > 0 && hubSweepFee < 2_000, `hub sweep fee ${hubSweepFee} sat`)
@@ -74,7 +85,9 @@ export const CLIENT_TO_SELF_DELAY = 144
  * to_self_delay has passed, the other side its to_remote (static_remotekey: P2WPKH, no delay) at once.
  * Returns whose commitment it was.
  */
-export async function checkForceCloseSweeps (t: Test, btc: Btcd, hub: HubProcess, client: HubClient, commit: { tx: ChainTx; height: number }, o: {
+export async function checkForceCloseSweeps (t: Test, btc: Btcd, hub: HubProcess, client: HubClient, commit: {
+  tx: ChainTx; height: number
+}, o: {
   clientSat: number; hubSat: number; clientBefore: number; hubBefore: number
   /** The hub's channels.toSelfDelay: how long the client's to_local waits on the client's commitment. */
   clientToLocalDelay: number
@@ -86,7 +99,10 @@ export async function checkForceCloseSweeps (t: Test, btc: Btcd, hub: HubProcess
   t.comment(`the ${whose}'s commitment confirmed`)
   const sweepClient = async (maxBlocks: number): Promise<void> => {
     const s = await mineUntilSpent(btc, commit.tx.txid, clientVout, commit.height, maxBlocks)
-    if (whose === 'client') t.ok(s.height - commit.height >= o.clientToLocalDelay - 1, `the client's to_local swept only after its delay (${s.height - commit.height} blocks)`)
+    if (whose === 'client') t.ok(
+      s.height - commit.height >= o.clientToLocalDelay - 1,
+      `the client's to_local swept only after its delay (${s.height - commit.height} blocks)`,
+    )
     t.equal(s.tx.outputs.length, 1, 'the client sweep has one output')
     const fee = o.clientSat - (s.tx.outputs[0]!.value as number)
     t.ok(fee > 0 && fee < 2_000, `client sweep fee ${fee} sat`)
@@ -104,7 +120,10 @@ export async function checkForceCloseSweeps (t: Test, btc: Btcd, hub: HubProcess
     const buried = tip.ok ? tip.value.height - commit.height : 0
     await btc.mine(Math.max(0, CLIENT_TO_SELF_DELAY - buried - 2))
     const hubSweep = await mineUntilSpent(btc, commit.tx.txid, hubVout, commit.height, 10)
-    t.ok(hubSweep.height - commit.height >= CLIENT_TO_SELF_DELAY - 1, `the hub's to_local swept only after the client's to_self_delay (${hubSweep.height - commit.height} blocks)`)
+    t.ok(
+      hubSweep.height - commit.height >= CLIENT_TO_SELF_DELAY - 1,
+      `the hub's to_local swept only after the client's to_self_delay (${hubSweep.height - commit.height} blocks)`,
+    )
     await checkHubSweep(t, btc, hub, hubSweep.tx, o.hubSat, o.hubBefore, 'hub wallet gained its balance − its sweep fee')
   }
   return whose

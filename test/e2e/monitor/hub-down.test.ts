@@ -13,7 +13,10 @@ const BLOCKS_WHILE_DOWN = 4
 
 t.test('e2e monitor (scenario 11): the creator force-closes while the hub is down; the restarted hub catches up and sweeps', async t => {
   const btc = await useBtcd(t)
-  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, { name: 'e2e-monitor-down', hubSat: 2_000_000, platformCapacitySat: 400_000, hubConfig: { channels: { toSelfDelay: TO_SELF_DELAY, finalityDepth: 3 } } })
+  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, {
+    name: 'e2e-monitor-down', hubSat: 2_000_000, platformCapacitySat: 400_000,
+    hubConfig: { channels: { toSelfDelay: TO_SELF_DELAY, finalityDepth: 3 } },
+  })
   for (let i = 0; i < 4; i++) {
     const r = await platform.pay((await creator.createInvoice({ amountMsat: 20_000_000 + i * 777_777 })).invoice)
     t.ok(r.ok, `payment ${i} succeeded`)
@@ -38,8 +41,13 @@ t.test('e2e monitor (scenario 11): the creator force-closes while the hub is dow
   const commitFee = Math.floor(724 * feerate / 1000)
   const creatorSat = Math.floor(cc.localMsat / 1000)
   const hubSat = Math.floor(cc.remoteMsat / 1000) - commitFee
-  t.same(outs.slice().sort((a, b) => a - b), [creatorSat, hubSat].sort((a, b) => a - b), `outputs = creator balance, hub balance − commitment fee (${commitFee} sat)`)
-  t.equal(await findSpend(btc, commit!.tx.txid, outs.indexOf(hubSat), commit!.height), undefined, 'nobody swept the hub output while it was down')
+  t.same(
+    outs.slice().sort((a, b) => a - b), [creatorSat, hubSat].sort((a, b) => a - b),
+    `outputs = creator balance, hub balance − commitment fee (${commitFee} sat)`,
+  )
+  t.equal(
+    await findSpend(btc, commit!.tx.txid, outs.indexOf(hubSat), commit!.height), undefined, 'nobody swept the hub output while it was down',
+  )
 
   await hub.restart()
   const hubSweep = await mineUntilSpent(btc, commit!.tx.txid, outs.indexOf(hubSat), commit!.height)

@@ -147,7 +147,7 @@ t.test('scenario 19: an impostor hub that claims A\'s id but holds B\'s key is r
     ws.on('message', (data: Buffer) => {
       const d = decodeFrame(data)
       if (!d.ok) return
-      const r = hubReceive(state, d.msg, impostorKey.secret, randomBytes(32))
+      const r = hubReceive(state, d.value, impostorKey.secret, randomBytes(32))
       if (!r.ok) return
       state = r.state
       if (r.send !== undefined) ws.send(encodeMessage(r.send))

@@ -12,7 +12,9 @@ import { newKey, RawClient, startHub, tick, type HubEvent } from './fixtures/hel
 const stfu = (): PeerMessage => ({ type: 'stfu', channel_id: randomBytes(32).toString('hex') as ChannelId, initiator: false })
 
 /** The hub still serves: a fresh client authenticates and a message of it is delivered. */
-async function stillServes (t: Pick<Test, 'same'>, url: string, rec: { wait: (p: (e: HubEvent) => boolean) => Promise<HubEvent> }): Promise<void> {
+async function stillServes (
+  t: Pick<Test, 'same'>, url: string, rec: { wait: (p: (e: HubEvent) => boolean) => Promise<HubEvent> },
+): Promise<void> {
   const k = newKey()
   const c = await connect(url, k.secret)
   const msg = stfu()
@@ -204,7 +206,10 @@ t.test('scenario 20: malformed JSON, unknown types and schema violations get a w
   // Still connected and served after three bad frames.
   const ok = stfu()
   raw.send(ok)
-  t.same(await rec.wait(e => e.kind === 'message'), { kind: 'message', nodeId: k.id, msg: ok }, 'the bad frames never reached the hub\'s logic; the good one did')
+  t.same(
+    await rec.wait(e => e.kind === 'message'), { kind: 'message', nodeId: k.id, msg: ok },
+    'the bad frames never reached the hub\'s logic; the good one did',
+  )
   await stillServes(t, hub.url, rec)
   // The fourth crosses maxBadFrames: an error saying why, then the connection is closed.
   raw.ws.send(Buffer.from([1, 2, 3]), { binary: true })

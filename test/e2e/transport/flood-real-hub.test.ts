@@ -50,7 +50,9 @@ t.test('scenario 20: after a hub restart, a platform with a channel reconnects a
   before?.terminate?.()
   // The bound is half the flood's handshake timeout: a reconnect after it would only show that the
   // flood's sockets had timed out.
-  const reconnected = await waitFor(() => current !== before && platform.connected, 'the platform reconnected', 60_000).then(() => true, () => false)
+  const reconnected = await waitFor(
+    () => current !== before && platform.connected, 'the platform reconnected', 60_000,
+  ).then(() => true, () => false)
   t.ok(reconnected, 'the platform reconnected')
   t.equal(flood.filter(c => c.ws.readyState === c.ws.OPEN).length, 256, 'while the flood still holds its sockets')
   if (!reconnected) return

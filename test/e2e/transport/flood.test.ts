@@ -15,7 +15,9 @@ import type { PeerMessage } from '../../../protocol/wire/index.ts'
 import { newKey, RawClient, startHub, tick, type HubEvent } from './fixtures/helpers.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const status = (p: Promise<unknown>): Promise<number | 'open'> => p.then(c => { (c as RawClient).ws.terminate(); return 'open' as const }, (e: { status?: number }) => e.status ?? -1)
+const status = (p: Promise<unknown>): Promise<number | 'open'> => p.then(
+  c => { (c as RawClient).ws.terminate(); return 'open' as const }, (e: { status?: number }) => e.status ?? -1,
+)
 
 /** 40 source addresses × 8 half-open sockets: more than the default cap of 256 strangers' handshakes. */
 const FLOOD_ADDRESSES = 40
@@ -42,15 +44,22 @@ t.test('scenario 20: a peer with a channel reconnects while 40 addresses × 8 ha
   t.equal(hub.counts.unauthenticated, hub.config.maxUnauthenticated)
   t.equal(await status(RawClient.open(hub.url)), 429, 'a stranger from a fresh address is refused: the flood works')
   const stranger = newKey()
-  t.equal(await connect(hub.url, stranger.secret, { expectedHubId: key.id }).then(c => { c.close(); return 'connected' }, (e: ConnectError) => e.failure.reason),
+  t.equal(await connect(hub.url, stranger.secret, { expectedHubId: key.id }).then(
+    c => { c.close(); return 'connected' }, (e: ConnectError) => e.failure.reason,
+  ),
     'unreachable', 'a stranger with a valid token of its own is refused too (its node id has no channel)')
 
   // The known peer connects, and reconnects, through the SDK (which sends its admission token).
   const urls: string[] = []
   const recording = async (url: string) => { urls.push(url); return await wsSocketFactory(url) }
   for (const attempt of [1, 2]) {
-    const c: HubConnection | ConnectError = await connect(hub.url, known.secret, { expectedHubId: key.id }, recording).catch((e: ConnectError) => e)
-    t.notOk(c instanceof ConnectError, `attempt ${attempt}: the known peer is admitted and authenticated (${c instanceof ConnectError ? c.message : 'ok'})`)
+    const c: HubConnection | ConnectError = await connect(
+      hub.url, known.secret, { expectedHubId: key.id }, recording,
+    ).catch((e: ConnectError) => e)
+    t.notOk(
+      c instanceof ConnectError,
+      `attempt ${attempt}: the known peer is admitted and authenticated (${c instanceof ConnectError ? c.message : 'ok'})`,
+    )
     if (c instanceof ConnectError) return
     const opened = await rec.wait(e => e.kind === 'opened' && rec.events.filter(x => x.kind === 'opened').length === attempt)
     t.equal(opened.nodeId, known.id, `attempt ${attempt}: the hub opened a session for it`)
@@ -68,7 +77,10 @@ t.test('scenario 20: a peer with a channel reconnects while 40 addresses × 8 ha
   const forgedUrl = new URL(hub.url)
   for (const [k, v] of Object.entries({ ...admissionQuery(forged), [ADMISSION_PARAMS.nodeId]: known.id })) forgedUrl.searchParams.set(k, v)
   t.equal(await status(RawClient.open(forgedUrl.toString())), 429, 'a token for the known node id signed by another key gets no kept slot')
-  t.same({ replayed: hub.tokensIgnored.replayed - ignoredBefore.replayed, bad_signature: hub.tokensIgnored.bad_signature - ignoredBefore.bad_signature },
+  t.same({
+    replayed: hub.tokensIgnored.replayed - ignoredBefore.replayed,
+    bad_signature: hub.tokensIgnored.bad_signature - ignoredBefore.bad_signature,
+  },
     { replayed: 1, bad_signature: 1 })
   t.same(hub.knownCounts, { open: 0, handshakes: 0 }, 'the kept slots are free again')
 })
@@ -79,7 +91,9 @@ t.test('scenario 20: a connection on a known peer\'s kept slot must prove that n
   t.teardown(() => hub.close())
   // The token is the known peer's, the handshake another key's.
   const url = new URL(hub.url)
-  for (const [k, v] of Object.entries(admissionQuery(signAdmissionToken(key.id, known.secret, Date.now(), new Uint8Array(32))))) url.searchParams.set(k, v)
+  for (const [k, v] of Object.entries(admissionQuery(signAdmissionToken(
+    key.id, known.secret, Date.now(), new Uint8Array(32),
+  )))) url.searchParams.set(k, v)
   const raw = await RawClient.open(url.toString())
   t.same(hub.knownCounts, { open: 1, handshakes: 1 }, 'admitted on a kept slot')
   void raw.authenticate(newKey()).catch(() => undefined) // the hub closes after client_auth: no hub_auth comes
@@ -93,8 +107,13 @@ t.test('scenario 20: a connection on a known peer\'s kept slot must prove that n
   bad.searchParams.set(ADMISSION_PARAMS.time, 'yesterday')
   const refused = await new Promise<{ status: number; body: string }>(resolve => {
     void import('node:http').then(http => {
-      const req = http.get(bad.toString().replace(/^ws/, 'http'), { headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } })
-      req.on('response', res => { let body = ''; res.on('data', (d: Buffer) => { body += d.toString() }); res.on('end', () => resolve({ status: res.statusCode ?? 0, body })) })
+      const req = http.get(bad.toString().replace(/^ws/, 'http'), { headers: {
+        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      } })
+      req.on('response', res => {
+        let body = ''; res.on('data', (d: Buffer) => { body += d.toString() });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+      })
       req.on('error', () => resolve({ status: -1, body: '' }))
     })
   })
@@ -134,7 +153,9 @@ t.test('scenario 20: a burst within the limit is served in full; sending just ov
   const raw = await RawClient.open(hub.url)
   await raw.authenticate(k)
   await rec.wait(e => e.kind === 'opened')
-  const stfu = (i: number): PeerMessage & { type: 'stfu' } => ({ type: 'stfu', channel_id: i.toString(16).padStart(64, '0') as ChannelId, initiator: false })
+  const stfu = (i: number): PeerMessage & { type: 'stfu' } => ({
+    type: 'stfu', channel_id: i.toString(16).padStart(64, '0') as ChannelId, initiator: false,
+  })
   for (let i = 0; i < 100; i++) raw.send(stfu(i))
   await rec.wait(e => e.kind === 'message' && e.msg.type === 'stfu' && e.msg.channel_id === stfu(99).channel_id)
   t.equal(rec.events.filter(e => e.kind === 'message').length, 100, 'a full burst is delivered')
@@ -171,8 +192,13 @@ t.test('scenario 20: a burst of 5,000 frames in one go to a peer that reads is d
 })
 
 /** The hub transport in its own process (fixtures/memory-hub.ts): its RSS is the hub's alone. */
-async function memoryHub (config: Record<string, unknown>): Promise<{ url: string; report: () => Promise<Record<string, number>>; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/memory-hub.ts'), JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'inherit'] })
+async function memoryHub (config: Record<string, unknown>): Promise<{
+  url: string; report: () => Promise<Record<string, number>>; stop: () => void,
+}> {
+  const child = spawn(
+    process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/memory-hub.ts'), JSON.stringify(config)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  )
   const lines: Array<Record<string, unknown>> = []
   let wake = (): void => {}
   createInterface({ input: child.stdout }).on('line', l => { lines.push(JSON.parse(l) as Record<string, unknown>); wake() })
@@ -200,7 +226,10 @@ const MAX_GROWTH_PER_PEER = 12 * MiB
 
 for (const [name, config] of [
   ['default settings', {}],
-  ['the rate limit out of the way, so only the send-buffer cap stops them', { peerMessagesPerSecond: 1_000_000, peerMessageBurst: 1_000_000 }],
+  [
+    'the rate limit out of the way, so only the send-buffer cap stops them',
+    { peerMessagesPerSecond: 1_000_000, peerMessageBurst: 1_000_000 },
+  ],
 ] as const) {
   t.test(`scenario 20: peers that never read cost the hub a bounded amount of memory (${name})`, async t => {
     const hub = await memoryHub(config)
@@ -231,7 +260,10 @@ for (const [name, config] of [
     }
     t.equal(r.closed, STALLED_PEERS, 'every stalled peer was cut off')
     const perPeer = (peak - before) / STALLED_PEERS
-    t.comment(`hub RSS ${(before / MiB).toFixed(1)} MiB before, peak ${(peak / MiB).toFixed(1)} MiB: ${(perPeer / MiB).toFixed(1)} MiB per stalled peer`)
-    t.ok(perPeer <= MAX_GROWTH_PER_PEER, `hub memory per stalled peer ≤ ${MAX_GROWTH_PER_PEER / MiB} MiB (${(perPeer / MiB).toFixed(1)} MiB)`)
+    t.comment(`hub RSS ${(before / MiB).toFixed(1)} MiB before, peak ${(peak / MiB).toFixed(1)} MiB: ${(perPeer / MiB).toFixed(1)} ` +
+      `MiB per stalled peer`)
+    t.ok(
+      perPeer <= MAX_GROWTH_PER_PEER, `hub memory per stalled peer ≤ ${MAX_GROWTH_PER_PEER / MiB} MiB (${(perPeer / MiB).toFixed(1)} MiB)`,
+    )
   })
 }

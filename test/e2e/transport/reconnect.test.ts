@@ -30,7 +30,10 @@ t.test('HubLink reconnects after the hub restarts on the same address', async t 
   await first.hub.close()
   t.equal((await disconnected).code, CLOSE.going_away, 'the hub said it was going away')
   t.notOk(link.connected)
-  t.notOk(link.send({ type: 'stfu', channel_id: randomBytes(32).toString('hex') as never, initiator: true }), 'nothing is queued while disconnected')
+  t.notOk(
+    link.send({ type: 'stfu', channel_id: randomBytes(32).toString('hex') as never, initiator: true }),
+    'nothing is queued while disconnected',
+  )
 
   // Let at least one attempt fail against the closed port, then bring the hub back.
   await new Promise<void>(resolve => link.once('attempt_failed', () => resolve()))
@@ -96,7 +99,7 @@ t.test('the SDK closes a connection to a hub that stops answering its pings', as
     ws.on('message', (data: Buffer) => {
       const d = decodeFrame(data)
       if (!d.ok || state.phase === 'authenticated') return
-      const r = hubReceive(state, d.msg, hubKey.secret, randomBytes(32))
+      const r = hubReceive(state, d.value, hubKey.secret, randomBytes(32))
       if (!r.ok) return
       state = r.state
       if (r.send !== undefined) ws.send(encodeMessage(r.send))
@@ -112,9 +115,15 @@ t.test('connect() refuses bad arguments, naming the field', async t => {
   const k = newKey()
   await t.rejects(connect('http://127.0.0.1:1', k.secret), /url: must be a ws:\/\/ or wss:\/\/ URL/)
   await t.rejects(connect('ws://127.0.0.1:1', new Uint8Array(31)), /nodeKey: must be a valid 32-byte/)
-  await t.rejects(connect('ws://127.0.0.1:1', k.secret, { expectedHubId: '02' + '00'.repeat(32) as never }), /options\.expectedHubId: must be a 33-byte compressed/)
+  await t.rejects(
+    connect('ws://127.0.0.1:1', k.secret, { expectedHubId: '02' + '00'.repeat(32) as never }),
+    /options\.expectedHubId: must be a 33-byte compressed/,
+  )
   await t.rejects(connect('ws://127.0.0.1:1', k.secret, { pingIntervalMs: 0 }), /options\.pingIntervalMs/)
-  t.throws(() => new HubLink('ws://127.0.0.1:1', k.secret, { backoff: { initialMs: 100, maxMs: 10 } }), /backoff\.maxMs: must be ≥ backoff\.initialMs/)
+  t.throws(
+    () => new HubLink('ws://127.0.0.1:1', k.secret, { backoff: { initialMs: 100, maxMs: 10 } }),
+    /backoff\.maxMs: must be ≥ backoff\.initialMs/,
+  )
 })
 
 t.test('HubLink sends an admission token: signed for the pinned hub id, or, unpinned, for the hub id its last connection proved', async t => {
@@ -137,8 +146,14 @@ t.test('HubLink sends an admission token: signed for the pinned hub id, or, unpi
     await again
     t.equal(urls.length, 2)
     const [first, second] = urls.map(u => parseAdmissionQuery(u.searchParams))
-    if (pinned) t.ok(first?.ok && first.token !== undefined && verifyAdmissionToken(first.token, hubKey.id), 'pinned: the first attempt carries a token for the hub')
+    if (pinned) t.ok(
+      first?.ok && first.value !== undefined && verifyAdmissionToken(first.value, hubKey.id),
+      'pinned: the first attempt carries a token for the hub',
+    )
     else t.equal(urls[0]!.searchParams.get(ADMISSION_PARAMS.nodeId), null, 'unpinned: the first attempt knows no hub id to sign for')
-    t.ok(second?.ok && second.token !== undefined && second.token.nodeId === k.id && verifyAdmissionToken(second.token, hubKey.id), `${pinned ? 'pinned' : 'unpinned'}: the reconnect carries a token of ours for the hub`)
+    t.ok(
+      second?.ok && second.value !== undefined && second.value.nodeId === k.id && verifyAdmissionToken(second.value, hubKey.id),
+      `${pinned ? 'pinned' : 'unpinned'}: the reconnect carries a token of ours for the hub`,
+    )
   }
 })

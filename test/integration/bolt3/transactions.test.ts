@@ -3,13 +3,14 @@
 import t from 'tap'
 import { deriveRevocationPrivkey, emptyShachain, insertSecret, deriveOldSecret, commitmentIndex } from '../../../protocol/keys/index.ts'
 import {
-  buildClaimTx, buildClosingTx, bumpHtlcTx, claimAnchor, claimRemoteHtlcSuccess, claimRemoteHtlcTimeout, finalizeFundingSpend, signFundingSpend, verifyFundingSpend, claimAnchorAfterDelay, claimRevokedHtlc, claimRevokedToLocal, claimToLocalDelayed, claimToRemote,
+  buildClaimTx, buildClosingTx, bumpHtlcTx, claimAnchor, claimRemoteHtlcSuccess, claimRemoteHtlcTimeout, finalizeFundingSpend,
+  signFundingSpend, verifyFundingSpend, claimAnchorAfterDelay, claimRevokedHtlc, claimRevokedToLocal, claimToLocalDelayed, claimToRemote,
   finalizeHtlcTx, signHtlcTx, signWalletInputs, p2wpkh, type ChannelType, type Claim, type Tx, type WalletInput,
 } from '../../../protocol/tx/index.ts'
 import { msat, sat, type Txid } from '../../../protocol/types.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
+import { mineUntilHeight, tipHeight, useBtcd } from '../../helpers/btcd.ts'
 import {
-  FEERATE, PREIMAGE_OFFERED, PREIMAGE_RECEIVED, TO_SELF_DELAY, aCommitment, broadcast, confirmations, curve, height, mineTo, newParty, openChannel,
+  FEERATE, PREIMAGE_OFFERED, PREIMAGE_RECEIVED, TO_SELF_DELAY, aCommitment, broadcast, confirmations, curve, newParty, openChannel,
   walletCoin, type SignedCommitment,
 } from './fixtures/channel.ts'
 
@@ -20,7 +21,9 @@ const sweepTo = p2wpkh(newParty().basepoints.paymentBasepoint)
 function aHtlcTx (sc: SignedCommitment, k: number, coin: WalletInput & { script: Uint8Array } | undefined): Tx {
   let h = sc.htlcTxs[k]!
   const preimage = h.kind === 'htlc-success' ? PREIMAGE_RECEIVED : undefined
-  if (sc.params.channelType !== 'anchors') return finalizeHtlcTx(h, sc.counterpartyHtlcSigs[k]!, signHtlcTx(h, sc.aHtlcPrivkey, 'holder', curve), preimage)
+  if (sc.params.channelType !== 'anchors') return finalizeHtlcTx(
+    h, sc.counterpartyHtlcSigs[k]!, signHtlcTx(h, sc.aHtlcPrivkey, 'holder', curve), preimage,
+  )
   if (coin === undefined) throw new Error('anchors HTLC txs need a fee coin')
   const bumped = bumpHtlcTx(h, { walletInputs: [coin], changeScript: coin.script, feeratePerKw: FEERATE })
   if (!bumped.ok) throw new Error(bumped.detail)
@@ -48,7 +51,9 @@ const outputOf = (sc: SignedCommitment, kind: string) => {
   if (o === undefined) throw new Error(`no ${kind} output`)
   return o
 }
-const htlcIndex = (sc: SignedCommitment, direction: 'offered' | 'received'): number => sc.commitment.htlcOutputs.findIndex(o => o.htlc.direction === direction)
+const htlcIndex = (
+  sc: SignedCommitment, direction: 'offered' | 'received',
+): number => sc.commitment.htlcOutputs.findIndex(o => o.htlc.direction === direction)
 
 for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
   t.test(`${channelType}: the latest commitment and everything that spends it`, async t => {
@@ -56,7 +61,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     t.equal(await confirmations(btc, ch.fundingTxid), 1, 'funding tx confirmed')
     // Fee coins for anchors (zero-fee HTLC txs, 330-sat anchors), confirmed before the clock starts.
     const coins = await feeCoins(channelType, 4)
-    const h0 = await height(btc)
+    const h0 = await tipHeight(btc)
     const cltv = h0 + 12
     const sc = aCommitment(ch, 1, cltv)
     t.equal(sc.commitment.htlcOutputs.length, 2)
@@ -64,7 +69,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     const sent = await broadcast(btc, sc.tx)
     t.ok(sent.ok, 'commitment accepted')
     await btc.mine(1)
-    const C = await height(btc)
+    const C = await tipHeight(btc)
     t.equal(await confirmations(btc, sc.commitment.txid), 1, 'commitment confirmed')
     const { keys } = sc.params
 
@@ -75,14 +80,19 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
 
     // B takes its to_remote at once (anchors: after 1 block, which has passed).
     const toRemote = outputOf(sc, 'to_remote')
-    const bClaim = claimTx([claimToRemote({ channelType, outpoint: { txid: sc.commitment.txid, vout: toRemote.vout }, valueSat: toRemote.valueSat, paymentPrivkey: ch.b.secrets.payment }, curve)])
+    const bClaim = claimTx([claimToRemote({
+      channelType, outpoint: { txid: sc.commitment.txid, vout: toRemote.vout }, valueSat: toRemote.valueSat,
+      paymentPrivkey: ch.b.secrets.payment,
+    }, curve)])
     const bSent = await broadcast(btc, bClaim)
     t.ok(bSent.ok, `to_remote claim accepted ${bSent.ok ? '' : bSent.detail}`)
 
     if (channelType === 'anchors') {
       // BOLT #3: an anchor is spendable by its funding key at once...
       const la = outputOf(sc, 'local_anchor')
-      const anchorSpend = claimTx([claimAnchor({ outpoint: { txid: sc.commitment.txid, vout: la.vout }, valueSat: la.valueSat, fundingPrivkey: ch.a.secrets.funding }, curve)], [coins[1]!])
+      const anchorSpend = claimTx([claimAnchor(
+        { outpoint: { txid: sc.commitment.txid, vout: la.vout }, valueSat: la.valueSat, fundingPrivkey: ch.a.secrets.funding }, curve,
+      )], [coins[1]!])
       const r = await broadcast(btc, anchorSpend)
       t.ok(r.ok, `local anchor spent by A's funding key ${r.ok ? '' : r.detail}`)
     }
@@ -93,7 +103,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
       outpoint: { txid: sc.commitment.txid, vout: toLocal.vout }, valueSat: toLocal.valueSat, revocationPubkey: keys.revocationPubkey,
       localDelayedPubkey: keys.localDelayedPubkey, toSelfDelay: TO_SELF_DELAY, localDelayedPrivkey: sc.aDelayedPrivkey,
     })])
-    await mineTo(btc, C + TO_SELF_DELAY - 2)
+    await mineUntilHeight(btc, C + TO_SELF_DELAY - 2)
     const early = await broadcast(btc, sweep)
     t.match(early, { ok: false, reason: 'sequence_locks_not_met' }, 'to_local sweep rejected one block early')
     await btc.mine(1)
@@ -103,7 +113,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     // HTLC-timeout: rejected before its CLTV, accepted at it.
     const timeout = aHtlcTx(sc, htlcIndex(sc, 'offered'), coins[2])
     t.equal(timeout.locktime, cltv)
-    await mineTo(btc, cltv - 1)
+    await mineUntilHeight(btc, cltv - 1)
     const tooSoon = await broadcast(btc, timeout)
     t.match(tooSoon, { ok: false, reason: 'non_final' }, 'HTLC-timeout rejected before its CLTV')
     await btc.mine(1)
@@ -119,7 +129,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
         localDelayedPubkey: keys.localDelayedPubkey, toSelfDelay: TO_SELF_DELAY, localDelayedPrivkey: sc.aDelayedPrivkey,
       })])
       // HTLC-success confirmed at C + 1 and the tip is now past C + 1 + to_self_delay.
-      t.ok(await height(btc) >= C + TO_SELF_DELAY)
+      t.ok(await tipHeight(btc) >= C + TO_SELF_DELAY)
       const r = await broadcast(btc, second)
       t.ok(r.ok, `HTLC-success output swept after to_self_delay ${r.ok ? '' : r.detail}`)
     }
@@ -127,9 +137,11 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     if (channelType === 'anchors') {
       // ...and by anyone 16 blocks after the commitment confirmed.
       const ra = outputOf(sc, 'remote_anchor')
-      const anyone = claimTx([claimAnchorAfterDelay({ outpoint: { txid: sc.commitment.txid, vout: ra.vout }, valueSat: ra.valueSat, fundingPubkey: ch.b.basepoints.fundingPubkey })], [coins[3]!])
-      t.ok(await height(btc) <= C + 14, 'still before the anchor CSV')
-      await mineTo(btc, C + 14)
+      const anyone = claimTx([claimAnchorAfterDelay({
+        outpoint: { txid: sc.commitment.txid, vout: ra.vout }, valueSat: ra.valueSat, fundingPubkey: ch.b.basepoints.fundingPubkey,
+      })], [coins[3]!])
+      t.ok(await tipHeight(btc) <= C + 14, 'still before the anchor CSV')
+      await mineUntilHeight(btc, C + 14)
       const early = await broadcast(btc, anyone)
       t.match(early, { ok: false, reason: 'sequence_locks_not_met' }, 'remote anchor not sweepable by anyone before 16 blocks')
       await btc.mine(1)
@@ -142,7 +154,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
 
   t.test(`${channelType}: B claims HTLCs from A's commitment (their commitment, to B): preimage at once, timeout after CLTV`, async t => {
     const ch = await openChannel(btc, channelType)
-    const h0 = await height(btc)
+    const h0 = await tipHeight(btc)
     const receivedCltv = h0 + 5
     const sc = aCommitment(ch, 3, h0 + 50, receivedCltv)
     const sent = await broadcast(btc, sc.tx)
@@ -151,14 +163,20 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     const txid = sc.commitment.txid
     // A offered this HTLC to B: B takes it with the preimage (anchors: nSequence 1, one block passed).
     const offered = sc.commitment.htlcOutputs[htlcIndex(sc, 'offered')]!
-    const withPreimage = claimTx([claimRemoteHtlcSuccess({ channelType, outpoint: { txid, vout: offered.vout }, valueSat: offered.valueSat, witnessScript: offered.witnessScript, htlcPrivkey: sc.bHtlcPrivkey, preimage: PREIMAGE_OFFERED })])
+    const withPreimage = claimTx([claimRemoteHtlcSuccess({
+      channelType, outpoint: { txid, vout: offered.vout }, valueSat: offered.valueSat, witnessScript: offered.witnessScript,
+      htlcPrivkey: sc.bHtlcPrivkey, preimage: PREIMAGE_OFFERED,
+    })])
     const r1 = await broadcast(btc, withPreimage)
     t.ok(r1.ok, `offered HTLC claimed by B with the preimage ${r1.ok ? '' : r1.detail}`)
     // A received this HTLC from B: B takes it back after its CLTV.
     const received = sc.commitment.htlcOutputs[htlcIndex(sc, 'received')]!
-    const back = claimTx([claimRemoteHtlcTimeout({ channelType, outpoint: { txid, vout: received.vout }, valueSat: received.valueSat, witnessScript: received.witnessScript, htlcPrivkey: sc.bHtlcPrivkey, cltvExpiry: receivedCltv })])
+    const back = claimTx([claimRemoteHtlcTimeout({
+      channelType, outpoint: { txid, vout: received.vout }, valueSat: received.valueSat, witnessScript: received.witnessScript,
+      htlcPrivkey: sc.bHtlcPrivkey, cltvExpiry: receivedCltv,
+    })])
     t.equal(back.locktime, receivedCltv)
-    await mineTo(btc, receivedCltv - 1)
+    await mineUntilHeight(btc, receivedCltv - 1)
     t.match(await broadcast(btc, back), { ok: false, reason: 'non_final' }, 'timeout claim rejected before the CLTV')
     await btc.mine(1)
     const r2 = await broadcast(btc, back)
@@ -179,7 +197,9 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     const aSig = signFundingSpend(close.tx, ch.funding, ch.a.secrets.funding, curve)
     const bSig = signFundingSpend(close.tx, ch.funding, ch.b.secrets.funding, curve)
     t.ok(verifyFundingSpend(close.tx, ch.funding, bSig, ch.b.basepoints.fundingPubkey, curve))
-    const signed = finalizeFundingSpend(close.tx, ch.funding, { pubkey: ch.a.basepoints.fundingPubkey, sig64: aSig }, { pubkey: ch.b.basepoints.fundingPubkey, sig64: bSig })
+    const signed = finalizeFundingSpend(
+      close.tx, ch.funding, { pubkey: ch.a.basepoints.fundingPubkey, sig64: aSig }, { pubkey: ch.b.basepoints.fundingPubkey, sig64: bSig },
+    )
     const r = await broadcast(btc, signed)
     t.ok(r.ok, `closing tx accepted ${r.ok ? '' : r.detail}`)
     await btc.mine(1)
@@ -189,7 +209,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
   t.test(`${channelType}: a revoked commitment is punished, second-stage HTLC output included`, async t => {
     const ch = await openChannel(btc, channelType)
     const coins = await feeCoins(channelType, 1)
-    const h0 = await height(btc)
+    const h0 = await tipHeight(btc)
     const revoked = aCommitment(ch, 0, h0 + 50)
     aCommitment(ch, 1, h0 + 50) // the state that replaced it
     // A revokes commitment 0 (revoke_and_ack); B stores the secret in its shachain.
@@ -207,7 +227,7 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     if (!successSent.ok) return
 
     // B: the revocation key from its revocation basepoint secret and A's revealed secret.
-    const secret = deriveOldSecret(stored.store, commitmentIndex(0))!
+    const secret = deriveOldSecret(stored.value, commitmentIndex(0))!
     const revocationPrivkey = deriveRevocationPrivkey(ch.b.secrets.revocation, secret, curve)
     const { keys } = revoked.params
     t.same(curve.pubkey(revocationPrivkey), keys.revocationPubkey, 'revocation privkey matches the commitment key')
@@ -216,9 +236,18 @@ for (const channelType of ['static_remotekey', 'anchors'] as ChannelType[]) {
     const offered = revoked.commitment.htlcOutputs[htlcIndex(revoked, 'offered')]!
     const successTx = revoked.htlcTxs[htlcIndex(revoked, 'received')]!
     const penalty = claimTx([
-      claimRevokedToLocal({ outpoint: { txid: commitmentTxid, vout: toLocal.vout }, valueSat: toLocal.valueSat, revocationPubkey: keys.revocationPubkey, localDelayedPubkey: keys.localDelayedPubkey, toSelfDelay: TO_SELF_DELAY, revocationPrivkey }),
-      claimRevokedHtlc({ outpoint: { txid: commitmentTxid, vout: offered.vout }, valueSat: offered.valueSat, witnessScript: offered.witnessScript, revocationPubkey: keys.revocationPubkey, revocationPrivkey }),
-      claimRevokedToLocal({ outpoint: { txid: successSent.txid as Txid, vout: 0 }, valueSat: successTx.tx.outputs[0]!.valueSat, revocationPubkey: keys.revocationPubkey, localDelayedPubkey: keys.localDelayedPubkey, toSelfDelay: TO_SELF_DELAY, revocationPrivkey }),
+      claimRevokedToLocal({
+        outpoint: { txid: commitmentTxid, vout: toLocal.vout }, valueSat: toLocal.valueSat, revocationPubkey: keys.revocationPubkey,
+        localDelayedPubkey: keys.localDelayedPubkey, toSelfDelay: TO_SELF_DELAY, revocationPrivkey,
+      }),
+      claimRevokedHtlc({
+        outpoint: { txid: commitmentTxid, vout: offered.vout }, valueSat: offered.valueSat, witnessScript: offered.witnessScript,
+        revocationPubkey: keys.revocationPubkey, revocationPrivkey,
+      }),
+      claimRevokedToLocal({
+        outpoint: { txid: successSent.txid as Txid, vout: 0 }, valueSat: successTx.tx.outputs[0]!.valueSat,
+        revocationPubkey: keys.revocationPubkey, localDelayedPubkey: keys.localDelayedPubkey, toSelfDelay: TO_SELF_DELAY, revocationPrivkey,
+      }),
     ])
     t.equal(penalty.inputs.length, 3)
     const r = await broadcast(btc, penalty)

@@ -23,7 +23,9 @@ function spend (coin: { txid: string; vout: number; value: number }, o: SpendOpt
   const psbt = new Psbt({ network: networks.regtest })
   psbt.setVersion(o.version ?? 2)
   if (o.locktime !== undefined) psbt.setLocktime(o.locktime)
-  psbt.addInput({ hash: coin.txid, index: coin.vout, sequence: o.sequence ?? 0xffffffff, witnessUtxo: { script, value: BigInt(coin.value) } })
+  psbt.addInput({
+    hash: coin.txid, index: coin.vout, sequence: o.sequence ?? 0xffffffff, witnessUtxo: { script, value: BigInt(coin.value) },
+  })
   psbt.addOutput({ script: to, value: BigInt(coin.value - fee) })
   psbt.signInput(0, { publicKey: pub, sign: h => tinyCurve.sign(h, priv) })
   psbt.finalizeAllInputs()

@@ -13,10 +13,16 @@ const SCRIPT = '0020' + 'ab'.repeat(32)
 t.test('a funding output in the mempool, then confirmed; another index; an unknown txid', async t => {
   const f = await btc.faucet(hexToBytes(SCRIPT), 250_000)
   const inMempool = await lookupFunding(btc.chain, f.txid, f.vout)
-  t.same(inMempool.ok && inMempool.value, { type: 'funding_depth', depth: 0, output: { scriptPubkey: SCRIPT, valueSat: 250_000, spent: false } }, 'in the mempool: depth 0, unspent')
+  t.same(
+    inMempool.ok && inMempool.value, { type: 'funding_depth', depth: 0, output: { scriptPubkey: SCRIPT, valueSat: 250_000, spent: false } },
+    'in the mempool: depth 0, unspent',
+  )
   await btc.mine(2)
   const confirmed = await lookupFunding(btc.chain, f.txid, f.vout)
-  t.same(confirmed.ok && confirmed.value, { type: 'funding_depth', depth: 2, output: { scriptPubkey: SCRIPT, valueSat: 250_000, spent: false } }, 'two blocks deep')
+  t.same(
+    confirmed.ok && confirmed.value, { type: 'funding_depth', depth: 2, output: { scriptPubkey: SCRIPT, valueSat: 250_000, spent: false } },
+    'two blocks deep',
+  )
   const missing = await lookupFunding(btc.chain, f.txid, 5)
   t.same(missing.ok && missing.value, { type: 'funding_depth', depth: 2, output: null }, 'no output at index 5')
   const unknown = await lookupFunding(btc.chain, bytesToHex(randomBytes(32)), 0)

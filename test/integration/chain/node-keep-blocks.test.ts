@@ -42,7 +42,10 @@ t.test('keepBlocks: restart and SIGKILL bring back the same chain, reorgs includ
   t.not(node.publicRpc.port, node.rpc.port, 'other processes reach the node through the published address')
 
   const file = JSON.parse(fs.readFileSync(credentials, 'utf8')) as Record<string, unknown>
-  t.same(file, { host: '127.0.0.1', port: node.publicRpc.port, user: node.publicRpc.user, pass: node.publicRpc.pass }, 'the credentials file holds the published address and login')
+  t.same(
+    file, { host: '127.0.0.1', port: node.publicRpc.port, user: node.publicRpc.user, pass: node.publicRpc.pass },
+    'the credentials file holds the published address and login',
+  )
   t.equal(fs.statSync(credentials).mode & 0o777, 0o600, 'readable by its owner only')
   const cmdline = fs.readFileSync(`/proc/${node.pid}/cmdline`, 'utf8')
   t.notOk(cmdline.includes(node.rpc.pass), "the password is not on btcd's command line")
@@ -96,7 +99,10 @@ t.test('keepBlocks: an archive that is not what we wrote stops the start, naming
   let error: unknown
   try { await startBtcd({ dataDir: path.join(dir, 'btcd'), keepBlocks: true }) } catch (e) { error = e }
   t.ok(error instanceof BtcdStartError && error.reason === 'unreadable', 'refused as unreadable')
-  t.match((error as Error).message, /line 2: connect\.hex: hashes to [0-9a-f]{64}, not [0-9a-f]{64}/, 'the error names the line and what is wrong')
+  t.match(
+    (error as Error).message, /line 2: connect\.hex: hashes to [0-9a-f]{64}, not [0-9a-f]{64}/,
+    'the error names the line and what is wrong',
+  )
 })
 
 t.test('without keepBlocks a restart still wipes the chain (scenario 12 stays testable)', async t => {

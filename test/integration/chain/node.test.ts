@@ -36,11 +36,18 @@ t.test('node manager: start, RPC answers, /ws connects, restart wipes, stop leav
   const gen = await chain.generate(1)
   t.ok(gen.ok, 'generate works (--miningaddr is set)')
   const blk = await chain.getBlock(1)
-  t.equal(blk.ok && blk.value?.txs[0]?.outputs[0]?.scriptPubKey, Buffer.from(node.miner.script).toString('hex'), 'coinbase pays the miner key we hold')
+  t.equal(
+    blk.ok && blk.value?.txs[0]?.outputs[0]?.scriptPubKey, Buffer.from(node.miner.script).toString('hex'),
+    'coinbase pays the miner key we hold',
+  )
   t.ok(await eventually(() => chain.notificationsConnected, 10_000), '/ws notifications connected')
   // btcd before v0.26 activated CSV/segwit on regtest only at height 432 (DESIGN.md): not this one.
-  const forks = await chain.rpc.request('getblockchaininfo', [], z.object({ bip9_softforks: z.record(z.string(), z.object({ status: z.string() })) }), { idempotent: true })
-  const status = forks.ok ? Object.fromEntries(['csv', 'segwit', 'taproot'].map(k => [k, forks.value.bip9_softforks[k]?.status])) : forks.error
+  const forks = await chain.rpc.request(
+    'getblockchaininfo', [], z.object({ bip9_softforks: z.record(z.string(), z.object({ status: z.string() })) }), { idempotent: true },
+  )
+  const status = forks.ok ? Object.fromEntries(['csv', 'segwit', 'taproot'].map(k => [
+    k, forks.value.bip9_softforks[k]?.status,
+  ])) : forks.error
   t.same(status, { csv: 'active', segwit: 'active', taproot: 'active' }, 'CSV, segwit and taproot active from the genesis block')
 
   const port = node.rpc.port
@@ -61,7 +68,9 @@ t.test('node manager: start, RPC answers, /ws connects, restart wipes, stop leav
 })
 
 t.test('a SIGKILLed parent leaves no btcd and no temporary data dir behind (the watchdog cleans up)', async t => {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/start-btcd-child.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath, ['--import', 'tsx', path.join(here, 'fixtures/start-btcd-child.ts')], { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   const line = await new Promise<string>((resolve, reject) => {
     let buf = ''
     child.stdout.on('data', (c: Buffer) => { buf += c.toString(); if (buf.includes('\n')) resolve(buf.split('\n')[0]!) })
@@ -117,5 +126,8 @@ t.test('a btcd that cannot be executed fails with a typed error and signals no o
   t.equal(exit, undefined, 'the process that tried to start btcd is still alive')
   t.same(lines.filter(l => l.includes('"uncaught"')), [], 'no uncaught error (a failed spawn\'s \'error\' event is handled)')
   const error = result?.error
-  t.match(error, { name: 'BtcdStartError', reason: 'not_executable', message: new RegExp(`cannot execute ${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(EACCES\\)`) })
+  t.match(error, {
+    name: 'BtcdStartError', reason: 'not_executable',
+    message: new RegExp(`cannot execute ${bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(EACCES\\)`),
+  })
 })

@@ -29,7 +29,9 @@ t.test('scenario 10: funding reorged out before minimum_depth; the channel waits
   const opening = platform.openChannel({ capacitySat: 300_000 })
   await waitFor(() => platform.channels().some(c => c.fundingTxid !== null && c.phase === 'awaiting_funding_depth'), 'funding broadcast')
   const txid = platform.channels()[0]!.fundingTxid!
-  await waitFor(async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, 'funding in the mempool')
+  await waitFor(
+    async () => { const r = await btc.chain.getRawTransaction(txid); return r.ok && r.value !== null }, 'funding in the mempool',
+  )
 
   const [first] = await btc.mine(MIN_DEPTH - 1)
   await hubAtTip()
@@ -44,7 +46,10 @@ t.test('scenario 10: funding reorged out before minimum_depth; the channel waits
   t.ok(lookup.ok && lookup.value !== null && lookup.value.confirmations === 0, 'the funding is back in the mempool, unconfirmed')
   await btc.mine(MIN_DEPTH - 1)
   await hubAtTip()
-  t.equal(await hubPhase(platform.nodeId), 'awaiting_funding_depth', `depth counted before the reorg is gone: at ${MIN_DEPTH - 1} in the new chain, still waiting`)
+  t.equal(
+    await hubPhase(platform.nodeId), 'awaiting_funding_depth',
+    `depth counted before the reorg is gone: at ${MIN_DEPTH - 1} in the new chain, still waiting`,
+  )
   await btc.mine(1)
   await opening
   await waitFor(async () => await hubPhase(platform.nodeId) === 'normal', 'the hub channel normal')

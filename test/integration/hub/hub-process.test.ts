@@ -55,17 +55,26 @@ t.test('hub process: open, forward, SIGKILL + restart, continue', async t => {
   t.match(bad.error ?? '', /^channel_id: /, 'a bad close request names the field')
   const closing = await admin<{ ok?: boolean }>('POST', '/channels/close', { channel_id: row.channel_id })
   t.equal(closing.ok, true, 'close accepted')
-  type Closed = { channel_id: string; closing_txid: string; fee_sat: number; agreed_fee_sat: number; to_local_sat: number; to_remote_sat: number }
+  type Closed = {
+    channel_id: string; closing_txid: string; fee_sat: number; agreed_fee_sat: number; to_local_sat: number; to_remote_sat: number
+  }
   let closed: Closed | undefined
-  await waitFor(async () => { closed = (await admin<Closed[]>('GET', '/closed')).find(c => c.channel_id === row.channel_id); return closed !== undefined }, 'the closing tx broadcast')
+  await waitFor(async () => {
+    closed = (await admin<Closed[]>('GET', '/closed')).find(c => c.channel_id === row.channel_id); return closed !== undefined
+  }, 'the closing tx broadcast')
   await btc.mine(1)
   const tx = await btc.chain.getRawTransaction(closed!.closing_txid)
   t.ok(tx.ok && tx.value !== null && tx.value.confirmations >= 1, 'the closing tx confirmed')
   const outs = tx.ok && tx.value !== null ? tx.value.tx.outputs.map(o => o.value as number).sort((a, b) => a - b) : []
-  t.equal(closed!.to_local_sat, Math.floor(row.local_msat / 1000) - closed!.agreed_fee_sat, "the hub's output: its balance minus the agreed fee")
+  t.equal(
+    closed!.to_local_sat, Math.floor(row.local_msat / 1000) - closed!.agreed_fee_sat, "the hub's output: its balance minus the agreed fee",
+  )
   t.equal(closed!.to_remote_sat, Math.floor(row.remote_msat / 1000), "the creator's output: its balance")
   t.same(outs, [closed!.to_local_sat, closed!.to_remote_sat].sort((a, b) => a - b), 'the chain holds exactly those outputs')
-  t.equal(closed!.fee_sat, row.local_msat / 1000 + row.remote_msat / 1000 - closed!.to_local_sat - closed!.to_remote_sat, 'fee_sat: what the tx leaves to the miners (the agreed fee and the msat both outputs round away)')
+  t.equal(
+    closed!.fee_sat, row.local_msat / 1000 + row.remote_msat / 1000 - closed!.to_local_sat - closed!.to_remote_sat,
+    'fee_sat: what the tx leaves to the miners (the agreed fee and the msat both outputs round away)',
+  )
 })
 
 t.test('scenario 12: the chain is wiped under a running hub: it stops loudly (exit 70), and refuses to start on it', async t => {

@@ -57,7 +57,10 @@ t.test('faucet: pays exactly, mining coins to an empty hub wallet first; confirm
   const tx = await btc.chain.getRawTransaction(String(first.body.txid))
   t.ok(tx.ok && tx.value !== null && tx.value.confirmations >= 1, 'the payment is in a block')
   const out = tx.ok && tx.value !== null ? tx.value.tx.outputs[Number(first.body.vout)] : undefined
-  t.same(out, { value: 250_000, scriptPubKey: bytesToHex(baddress.toOutputScript(to, networks.regtest)) }, 'it pays exactly amount_sat to the address')
+  t.same(
+    out, { value: 250_000, scriptPubKey: bytesToHex(baddress.toOutputScript(to, networks.regtest)) },
+    'it pays exactly amount_sat to the address',
+  )
 
   const second = await post(hub, '/regtest/faucet', { address: to, amount_sat: 40_000 })
   t.equal(second.body.blocks_mined, 1, 'with coins in the wallet, only the confirming block is mined')
@@ -71,7 +74,10 @@ t.test('faucet: pays exactly, mining coins to an empty hub wallet first; confirm
 
   // The command line: `hub faucet --admin URL ADDRESS SAT`, the answer's JSON on stdout.
   const cli = (args: string[]): { status: number | null; stdout: string; stderr: string } =>
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'hub/main.ts'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 })
+    spawnSync(
+      process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'hub/main.ts'), ...args],
+      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 },
+    )
   const viaCli = cli(['faucet', '--admin', String(hub.info.rpc), to, '30000'])
   t.equal(viaCli.status, 0, `hub faucet exits 0 (${viaCli.stderr})`)
   const answer = JSON.parse(viaCli.stdout) as { txid: string; amount_sat: number; confirmed: boolean }
@@ -99,5 +105,8 @@ t.test('/regtest/mine on the managed node: the coinbases pay the hub wallet', as
   t.teardown(() => chain.close())
   const block = await chain.getBlock(String(mined.body.tip))
   const paid = block.ok && block.value !== null ? block.value.txs[0]!.outputs[0]!.scriptPubKey : ''
-  t.equal(paid, bytesToHex(baddress.toOutputScript(String(mined.body.coinbase_address), networks.regtest)), 'the coinbase pays the coinbase_address the route reports')
+  t.equal(
+    paid, bytesToHex(baddress.toOutputScript(String(mined.body.coinbase_address), networks.regtest)),
+    'the coinbase pays the coinbase_address the route reports',
+  )
 })

@@ -10,10 +10,10 @@ import { bytesToHex, hexToBytes, sat, type Txid } from '../../../protocol/types.
 import type { MonitorUpdate } from '../../../protocol/channel/index.ts'
 import { MonitorHost, type MonitorEvent } from '../../../host/monitor/index.ts'
 import { keys, MemoryStore, put } from '../../../host/store/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { KeyedPair, type Side } from '../../unit/monitor/fixtures/pair.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { KeyedPair, type Side } from '../../../scripts/lib/keyed-pair.ts'
 import { walletCoin } from '../bolt3/fixtures/channel.ts'
-import { CAPACITY, DELAY, DEPTH, FEERATE, heldCommitment, mineUntil, send, sweptTo, tipHeight } from './fixtures/channel.ts'
+import { CAPACITY, DELAY, DEPTH, FEERATE, heldCommitment, mineUntil, send, sweptTo } from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
 
@@ -32,9 +32,13 @@ async function twoChannelsOneFundingTx (): Promise<{ pairs: KeyedPair[]; funding
     const [one, two] = pubkeys as [{ a: string; b: string }, { a: string; b: string }]
     const second = fundingScriptPubkey(hexToBytes(two.a), hexToBytes(two.b))
     const params = (coin: Parameters<typeof buildFundingTx>[0]['inputs'][number]): Parameters<typeof buildFundingTx>[0] => ({
-      inputs: [coin], fundingAmountSat: sat(CAPACITY), localFundingPubkey: hexToBytes(one.a), remoteFundingPubkey: hexToBytes(one.b), changeScript: second, feeratePerKw: FEERATE,
+      inputs: [coin], fundingAmountSat: sat(CAPACITY), localFundingPubkey: hexToBytes(one.a), remoteFundingPubkey: hexToBytes(one.b),
+      changeScript: second, feeratePerKw: FEERATE,
     })
-    const dry = buildFundingTx(params({ txid: '11'.repeat(32) as Txid, vout: 0, valueSat: sat(2 * CAPACITY + 100_000), kind: 'p2wpkh', privkey: privkey() }), tinyCurve)
+    const dry = buildFundingTx(
+      params({ txid: '11'.repeat(32) as Txid, vout: 0, valueSat: sat(2 * CAPACITY + 100_000), kind: 'p2wpkh', privkey: privkey() }),
+      tinyCurve,
+    )
     if (!dry.ok) throw new Error(dry.detail)
     const coin = await walletCoin(btc, 2 * CAPACITY + dry.feeSat)
     const r = buildFundingTx(params(coin), tinyCurve)
@@ -103,11 +107,17 @@ t.test('one funding tx for two channels: each unloaded monitor is found when ITS
   const from = await tipHeight(btc)
   await send(btc, txHex(commitment))
   await btc.mine(1)
-  t.ok(host.state(ids[0]!)?.seen.some(s => s.txid === txid(commitment)) === true, 'the block spending channel 0\'s funding output loads channel 0\'s monitor')
+  t.ok(
+    host.state(ids[0]!)?.seen.some(s => s.txid === txid(commitment)) === true,
+    'the block spending channel 0\'s funding output loads channel 0\'s monitor',
+  )
   t.equal(host.state(ids[1]!), undefined, 'channel 1\'s monitor stays unloaded: its output is unspent')
   await mineUntil(btc, () => events.some(x => x.id === ids[0] && x.e.kind === 'closed'), 20)
   const swept = await sweptTo(btc, sweep, from)
-  t.equal(swept.received + swept.fees, toRemote.valueSat, `A sweeps its balance on B's commitment of channel 0 (${toRemote.valueSat}): ${swept.received} + fee ${swept.fees}`)
+  t.equal(
+    swept.received + swept.fees, toRemote.valueSat,
+    `A sweeps its balance on B's commitment of channel 0 (${toRemote.valueSat}): ${swept.received} + fee ${swept.fees}`,
+  )
   t.notOk(events.some(x => x.id === ids[1] && x.e.kind === 'closed'), 'channel 1 is not closed')
   await host.stop()
 })

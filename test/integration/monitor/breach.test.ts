@@ -3,8 +3,8 @@
 // monitor alone takes every output, including the second-stage output, before to_self_delay ends.
 import t from 'tap'
 import { parseTx, txHex } from '../../../protocol/tx/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { DELAY, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, tipHeight, wantsAfter, watch } from './fixtures/channel.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { DELAY, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, wantsAfter, watch } from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
 
@@ -21,7 +21,9 @@ for (const cheaterName of ['B', 'A'] as const) {
     const w = await watch(btc, victim)
     await feed(w)
     const old = heldCommitment(cheater)
-    const stale = [...cheater.monitor, { seq: 100_000, kind: 'preimage' as const, paymentHash: toCheater.hash, preimage: toCheater.preimage }]
+    const stale = [
+      ...cheater.monitor, { seq: 100_000, kind: 'preimage' as const, paymentHash: toCheater.hash, preimage: toCheater.preimage },
+    ]
     // The channel moves on: both HTLCs are fulfilled, and the old commitment is revoked.
     p.fulfill(cheater, toCheater.id); p.fulfill(victim, toVictim.id); p.settle()
     await feed(w)
@@ -38,16 +40,23 @@ for (const cheaterName of ['B', 'A'] as const) {
     const swept = await sweptTo(btc, w.sweep, from)
     t.equal(swept.txids.length, 1, 'one penalty tx')
     const penaltyHeight = await confirmedAt(btc, swept.txids[0]!)
-    t.ok(penaltyHeight !== undefined && penaltyHeight < C + DELAY - 1, `penalty confirmed at ${penaltyHeight}, before the cheater's to_local matures at ${C + DELAY - 1}`)
+    t.ok(
+      penaltyHeight !== undefined && penaltyHeight < C + DELAY - 1,
+      `penalty confirmed at ${penaltyHeight}, before the cheater's to_local matures at ${C + DELAY - 1}`,
+    )
     // Everything on the revoked commitment, minus the fee the cheater's HTLC-success paid (its own
     // HTLC value) and the penalty tx's fee: exact.
     const commitmentTotal = old.outputs.reduce((n, o) => n + o.valueSat, 0)
     const s = parseTx(success!.hex)
     const htlcOut = old.outputs[s.inputs[0]!.vout]!.valueSat
     const cheaterHtlcFee = htlcOut - s.outputs[0]!.valueSat
-    t.equal(swept.received + swept.fees, commitmentTotal - cheaterHtlcFee, `victim takes ${swept.received} sat + ${swept.fees} sat penalty fee = every output (${commitmentTotal}) − the cheater's HTLC tx fee (${cheaterHtlcFee})`)
+    t.equal(swept.received + swept.fees, commitmentTotal - cheaterHtlcFee, `victim takes ${swept.received} sat + ${swept.fees} sat ` +
+      `penalty fee = every output (${commitmentTotal}) − the cheater's HTLC tx fee (${cheaterHtlcFee})`)
     t.ok(swept.fees < 5_000, `penalty fee ${swept.fees} sat`)
-    t.same(w.events.filter(e => e.kind === 'preimage_learned'), [], 'the preimage in the cheater\'s HTLC-success was already held: not reported again')
+    t.same(
+      w.events.filter(e => e.kind === 'preimage_learned'), [],
+      'the preimage in the cheater\'s HTLC-success was already held: not reported again',
+    )
     await w.host.stop()
   })
 }

@@ -3,8 +3,9 @@
 // punishes before the client's delay ends.
 import t from 'tap'
 import { txHex, txid } from '../../../protocol/tx/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { DELAY, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, tipHeight, tmpDir, watch } from './fixtures/channel.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { DELAY, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, watch } from './fixtures/channel.ts'
+import { tempDir } from '../../helpers/hub.ts'
 
 const btc = await useBtcd(t)
 
@@ -16,7 +17,7 @@ t.test('scenario 11: hub offline while a revoked state confirms; on restart it c
   p.settle()
   const old = heldCommitment(p.b) // the client's commitment with both HTLCs
   p.fulfill(p.b, x.id); p.fulfill(p.a, y.id); p.settle()
-  const dir = tmpDir()
+  const dir = tempDir('monitor')
   let hub = await watch(btc, p.a, { dir })
   await feed(hub)
   const sweep = hub.sweep

@@ -12,8 +12,9 @@ import { FaultyStore } from '../../fixtures/faulty-store.ts'
 import { keys, parseJsonValue, put, type Store } from '../../../host/store/index.ts'
 import { LevelStore } from '../../../host/store/node/level-store.ts'
 import { indexKey, parseSummary } from '../../../host/monitor/checkpoint.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, tipHeight, tmpDir, watch } from './fixtures/channel.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, send, sweptTo, watch } from './fixtures/channel.ts'
+import { tempDir } from '../../helpers/hub.ts'
 
 const btc = await useBtcd(t)
 
@@ -22,13 +23,13 @@ async function storedSeq (store: Store, channelId: string): Promise<number> {
   if (raw === undefined) return -1
   const parsed = parseMonitorState(parseJsonValue(raw))
   if (!parsed.ok) throw new Error(parsed.error)
-  return parsed.state.lastSeq
+  return parsed.value.lastSeq
 }
 
 t.test('a host killed between checkpoints replays the stored updates and punishes a revoked commitment whose HTLCs it dropped from memory', async t => {
   const p = await fundedPair(btc, 71)
   const id = p.a.state.channelId
-  const dir = tmpDir()
+  const dir = tempDir('monitor')
   const faulty = new FaultyStore(await LevelStore.open(dir))
   let hub = await watch(btc, p.a, { store: faulty, checkpointMs: 3_600_000 })
   await feed(hub) // the monitor is created, and stored once
@@ -45,8 +46,13 @@ t.test('a host killed between checkpoints replays the stored updates and punishe
   t.equal(st.lastSeq, p.a.monitor.length, 'the monitor applied every update')
   t.equal(await storedSeq(faulty, id), created, `its checkpoint was not rewritten per update (still at ${created})`)
   t.ok(st.remotes.every(r => r.number > st.revokedUpTo), 'no revoked commitment kept in memory')
-  const live = new Set([...st.local!.spec.htlcs, ...(st.previousLocal?.spec.htlcs ?? []), ...st.remotes.flatMap(r => r.htlcs)].map(h => h.paymentHash))
-  t.ok(Object.keys(st.preimages).every(h => live.has(h)) && Object.keys(st.preimages).length < 7, `only preimages of HTLCs in a commitment that can still confirm are kept in memory (${Object.keys(st.preimages).length} of 7)`)
+  const live = new Set([
+    ...st.local!.spec.htlcs, ...(st.previousLocal?.spec.htlcs ?? []), ...st.remotes.flatMap(r => r.htlcs)
+  ].map(h => h.paymentHash))
+  t.ok(
+    Object.keys(st.preimages).every(h => live.has(h)) && Object.keys(st.preimages).length < 7,
+    `only preimages of HTLCs in a commitment that can still confirm are kept in memory (${Object.keys(st.preimages).length} of 7)`,
+  )
 
   // Kill: nothing the host writes from now on reaches the disk.
   faulty.stall()
@@ -66,14 +72,16 @@ t.test('a host killed between checkpoints replays the stored updates and punishe
   t.ok((await confirmedAt(btc, swept.txids[0]!))! < C + DELAY - 1, 'before the cheater could sweep')
   const total = old.outputs.reduce((n, o) => n + o.valueSat, 0)
   t.equal(old.outputs.length, 4, 'the revoked commitment has both HTLC outputs')
-  t.equal(swept.received + swept.fees, total, `the hub takes every output, both HTLCs included (${total}): ${swept.received} + fee ${swept.fees}`)
+  t.equal(
+    swept.received + swept.fees, total, `the hub takes every output, both HTLCs included (${total}): ${swept.received} + fee ${swept.fees}`,
+  )
   await hub.host.stop(); await hub.store.close()
 })
 
 t.test('an idle monitor is dropped from memory, stays unloaded across blocks and a restart, and is loaded for updates it missed and when its funding output is spent', async t => {
   const p = await fundedPair(btc, 72)
   const id = p.a.state.channelId
-  const dir = tmpDir()
+  const dir = tempDir('monitor')
   let hub = await watch(btc, p.a, { dir, checkpointMs: 3_600_000 })
   await feed(hub)
   const h0 = await tipHeight(btc)
@@ -116,6 +124,9 @@ t.test('an idle monitor is dropped from memory, stays unloaded across blocks and
   t.ok(hub.host.state(id)?.seen.some(s => s.txid === txid(toA)) === true, 'the block spending its funding output loads it')
   await mineUntil(btc, () => hub.events.some(e => e.kind === 'closed'), 20)
   const swept = await sweptTo(btc, hub.sweep, from)
-  t.equal(swept.received + swept.fees, toRemote.valueSat, `A sweeps its balance on B's commitment (${toRemote.valueSat}): ${swept.received} + fee ${swept.fees}`)
+  t.equal(
+    swept.received + swept.fees, toRemote.valueSat,
+    `A sweeps its balance on B's commitment (${toRemote.valueSat}): ${swept.received} + fee ${swept.fees}`,
+  )
   await hub.host.stop(); await hub.store.close()
 })

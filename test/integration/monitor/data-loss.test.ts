@@ -16,9 +16,9 @@ import { hubConfigSchema } from '../../../hub/config.ts'
 import { CircuitStore } from '../../../hub/router/circuits.ts'
 import { Router } from '../../../hub/router/router.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { DEPTH, FEERATE, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch } from './fixtures/channel.ts'
-import { CHAIN_HASH, type KeyedPair } from '../../unit/monitor/fixtures/pair.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { DEPTH, FEERATE, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, watch } from './fixtures/channel.ts'
+import { CHAIN_HASH, type KeyedPair } from '../../../scripts/lib/keyed-pair.ts'
 
 const btc = await useBtcd(t)
 
@@ -58,7 +58,10 @@ t.test('scenario 5: restored from an old backup, A never broadcasts; B closes; A
   const sb = await sweptTo(btc, b.sweep, from)
   // B's commitment: A (the opener) pays its fee out of A's balance.
   const commitFee = 1_000_000 - heldCommitment(p.b).outputs.reduce((n, o) => n + o.valueSat, 0)
-  t.equal(sa.received + sa.fees, latestA - commitFee, `A recovers its latest balance ${latestA} − commitment fee ${commitFee}: ${sa.received} + sweep fee ${sa.fees}`)
+  t.equal(
+    sa.received + sa.fees, latestA - commitFee,
+    `A recovers its latest balance ${latestA} − commitment fee ${commitFee}: ${sa.received} + sweep fee ${sa.fees}`,
+  )
   t.equal(sb.received + sb.fees, Math.floor(p.b.state.localCommit!.spec.toLocalMsat / 1000), 'B recovers its balance after the delay')
   await a.host.stop(); await b.host.stop()
 })
@@ -77,8 +80,12 @@ t.test('scenario 6: the hub finds a channel state older than its monitor at star
   const latestA = Math.floor(p.a.state.localCommit!.spec.toLocalMsat / 1000)
   // …and the channel record is restored from an older backup: behind its monitor.
   const stale = p.a.snapshots[backup]!.state
-  t.ok(stale.monitorSeq < monitorSeq, `the restored channel state (update ${stale.monitorSeq}) is behind its monitor (update ${monitorSeq})`)
-  await store.write([put(channelStateKey(id), { v: 1, peer: p.b.nodeId, seed: bytesToHex(p.a.seed), state: stale }), channelIndexOp(id, p.b.nodeId)])
+  t.ok(
+    stale.monitorSeq < monitorSeq, `the restored channel state (update ${stale.monitorSeq}) is behind its monitor (update ${monitorSeq})`,
+  )
+  await store.write([
+    put(channelStateKey(id), { v: 1, peer: p.b.nodeId, seed: bytesToHex(p.a.seed), state: stale }), channelIndexOp(id, p.b.nodeId),
+  ])
 
   // The hub starts over that store as hub/main.ts does: channels, router, then its monitors, whose
   // startup check is what must find the stale channel.
@@ -94,7 +101,10 @@ t.test('scenario 6: the hub finds a channel state older than its monitor at star
   })
   const circuits = new CircuitStore(store)
   await circuits.load()
-  const router = new Router({ hubId: p.b.nodeId, manager, circuits, config, preimages: new Map(), height: () => height, log: e => { log.push(e) }, fatal: e => { fatal.push(e) } })
+  const router = new Router({
+    hubId: p.b.nodeId, manager, circuits, config, preimages: new Map(), height: () => height, log: e => { log.push(e) },
+    fatal: e => { fatal.push(e) },
+  })
   manager.listen(router)
   t.equal(await manager.load(), 1, 'the hub loaded the restored channel')
   // The monitor keeps the sweep script it was created with (the hub's wallet script).
@@ -107,13 +117,18 @@ t.test('scenario 6: the hub finds a channel state older than its monitor at star
   const hub = monitoring
   t.teardown(() => hub.stop())
   t.ok(hub.stale.has(id), 'the hub marked the channel stale: it will not run it')
-  t.match(log.find(e => e.event === 'channel_stale'), { channel_id: id, state_seq: stale.monitorSeq, monitor_seq: monitorSeq }, 'and logged why')
+  t.match(
+    log.find(e => e.event === 'channel_stale'), { channel_id: id, state_seq: stale.monitorSeq, monitor_seq: monitorSeq }, 'and logged why',
+  )
   t.equal((await hub.onChain(id))?.stale, true, 'the admin view says so')
   await btc.mine(1)
   t.ok(await confirmedAt(btc, latest) !== undefined, 'the monitor\'s (newest) commitment confirmed, not the stale channel\'s')
   await mineUntil(btc, async () => (await sweptTo(btc, sweep, from)).txids.length > 0 && (await hub.onChain(id))?.closed === true, 60)
   const sa = await sweptTo(btc, sweep, from)
   const commitFee = 1_000_000 - heldCommitment(p.a).outputs.reduce((n, o) => n + o.valueSat, 0)
-  t.equal(sa.received + sa.fees, latestA - commitFee, `the hub gets A's newest balance minus the commitment fee ${commitFee} and sweep fee ${sa.fees}`)
+  t.equal(
+    sa.received + sa.fees, latestA - commitFee,
+    `the hub gets A's newest balance minus the commitment fee ${commitFee} and sweep fee ${sa.fees}`,
+  )
   t.same(fatal, [], 'nothing fatal')
 })

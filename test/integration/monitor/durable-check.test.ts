@@ -8,9 +8,9 @@ import t from 'tap'
 import { txid } from '../../../protocol/tx/index.ts'
 import { keys, put } from '../../../host/store/index.ts'
 import type { MonitorUpdate } from '../../../protocol/channel/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { confirmedAt, fundedPair, heldCommitment, tipHeight, watch, type Watch } from './fixtures/channel.ts'
-import type { KeyedPair, Side } from '../../unit/monitor/fixtures/pair.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { confirmedAt, fundedPair, heldCommitment, watch, type Watch } from './fixtures/channel.ts'
+import type { KeyedPair, Side } from '../../../scripts/lib/keyed-pair.ts'
 
 const btc = await useBtcd(t)
 
@@ -36,7 +36,10 @@ t.test('forceClose(): the channel is failed first, then the newest DURABLE local
   const calls: Array<{ reason: string; broadcastsSoFar: number }> = []
   const w: Watch = await watch(btc, p.a, { failChannel: async reason => { calls.push({ reason, broadcastsSoFar: w.host.attempts.size }) } })
   await storedNotHanded(w, p.a, p.a.monitor, handedUpTo)
-  t.ok(w.host.state(p.a.state.channelId)!.local!.number < p.a.state.localCommit!.index, 'the monitor was handed only an older local commitment')
+  t.ok(
+    w.host.state(p.a.state.channelId)!.local!.number < p.a.state.localCommit!.index,
+    'the monitor was handed only an older local commitment',
+  )
   await w.host.forceClose(p.a.state.channelId, 'test')
   t.same(calls, [{ reason: 'test', broadcastsSoFar: 0 }], 'the owner was asked to fail the channel before anything was broadcast')
   await btc.mine(1)
@@ -49,7 +52,9 @@ t.test('do_not_broadcast stored but not yet handed in: a force close broadcasts 
   const p = await fundedPair(btc, 82)
   payments(p, await tipHeight(btc))
   const w = await watch(btc, p.a)
-  const dnb: MonitorUpdate = { seq: p.a.monitor.length + 1, kind: 'do_not_broadcast', theirCurrentPoint: p.b.signer.perCommitmentPoint(p.b.state.localCommit!.index) }
+  const dnb: MonitorUpdate = {
+    seq: p.a.monitor.length + 1, kind: 'do_not_broadcast', theirCurrentPoint: p.b.signer.perCommitmentPoint(p.b.state.localCommit!.index),
+  }
   t.equal(p.a.monitor.at(-1)!.seq, p.a.monitor.length, 'update seqs are 1..n')
   await storedNotHanded(w, p.a, [...p.a.monitor, dnb], p.a.monitor.length)
   t.equal(w.host.state(p.a.state.channelId)!.doNotBroadcast, false, 'the monitor was not handed do_not_broadcast')

@@ -7,15 +7,20 @@ import { sha256 } from '../../../protocol/crypto/hash.ts'
 import { bytesToHex, type Txid } from '../../../protocol/types.ts'
 import { txid } from '../../../protocol/tx/index.ts'
 import type { MonitorEvent } from '../../../host/monitor/index.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { KeyedPair } from '../../unit/monitor/fixtures/pair.ts'
-import { DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, secondStageFees, sweptTo, tipHeight, tmpDir, watch, type Watch } from './fixtures/channel.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { KeyedPair } from '../../../scripts/lib/keyed-pair.ts'
+import {
+  DELAY, DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, secondStageFees, sweptTo, watch, type Watch,
+} from './fixtures/channel.ts'
+import { tempDir } from '../../helpers/hub.ts'
 
 const btc = await useBtcd(t)
 
 /** The payer → hub channel upstream of the hub's HTLC o1 (off-chain only: never force-closed here). */
 async function upstream (h0: number): Promise<{ u: KeyedPair; htlc: { id: number; hash: string; preimage: string } }> {
-  const u = await KeyedPair.open({ seed: 77, height: h0, fund: () => ({ txid: bytesToHex(sha256(new TextEncoder().encode(`up${h0}`))) as Txid, outputIndex: 0 }) })
+  const u = await KeyedPair.open({
+    seed: 77, height: h0, fund: () => ({ txid: bytesToHex(sha256(new TextEncoder().encode(`up${h0}`))) as Txid, outputIndex: 0 }),
+  })
   u.ready()
   const htlc = u.add(u.a, 41_000_000, h0 + 50)
   u.settle()
@@ -39,10 +44,12 @@ for (const closer of ['A', 'B'] as const) {
     p.fulfill(p.b, o1.id); p.fulfill(p.a, r1.id)
     p.toA.length = 0; p.toB.length = 0
 
-    const dir = tmpDir()
+    const dir = tempDir('monitor')
     const onEvent = async (e: MonitorEvent): Promise<void> => {
       // Scenario 8: the hub fulfils the payer's HTLC with the preimage it learned on-chain.
-      if (e.kind === 'preimage_learned' && e.paymentHash === up.hash) { u.run(u.b, { kind: 'command', cmd: { type: 'fulfill_htlc', id: up.id, preimage: e.preimage } }); u.settle() }
+      if (e.kind === 'preimage_learned' && e.paymentHash === up.hash) {
+        u.run(u.b, { kind: 'command', cmd: { type: 'fulfill_htlc', id: up.id, preimage: e.preimage } }); u.settle()
+      }
     }
     let a: Watch = await watch(btc, p.a, { dir, onEvent })
     const b = await watch(btc, p.b)
@@ -67,15 +74,26 @@ for (const closer of ['A', 'B'] as const) {
     await mineUntil(btc, async () => (await tipHeight(btc)) >= h0 + 29)
     const failedEarly = a.events.filter(e => e.kind === 'htlc_resolved' && e.outcome === 'failed')
     t.same(failedEarly, [], 'no HTLC failed before its expiry')
-    t.match(a.events.filter(e => e.kind === 'preimage_learned'), [{ paymentHash: o1.hash, preimage: o1.preimage }], 'the hub learned o1\'s preimage from B\'s on-chain claim')
+    t.match(
+      a.events.filter(e => e.kind === 'preimage_learned'), [{ paymentHash: o1.hash, preimage: o1.preimage }],
+      'the hub learned o1\'s preimage from B\'s on-chain claim',
+    )
     const upEvents = u.a.events.filter(e => e.type === 'htlc_fulfilled')
     t.match(upEvents, [{ type: 'htlc_fulfilled', preimage: up.preimage }], 'the payer\'s upstream HTLC is fulfilled')
     t.ok((await tipHeight(btc)) < h0 + 50, 'before the upstream HTLC expires')
 
     await mineUntil(btc, () => a.events.some(e => e.kind === 'closed') && b.events.some(e => e.kind === 'closed'), 120)
-    const resolved = (w: Watch) => Object.fromEntries(w.events.flatMap(e => e.kind === 'htlc_resolved' ? [[`${e.htlc.offerer === 'local' ? 'out' : 'in'}:${e.htlc.id}`, e.outcome]] : []))
-    t.same(resolved(a), { [`out:${o1.id}`]: 'fulfilled', [`out:${o2.id}`]: 'failed', [`in:${r1.id}`]: 'fulfilled', [`in:${r2.id}`]: 'failed' }, 'hub: o1 fulfilled (preimage), o2 failed (timed out), r1 claimed, r2 timed out by B')
-    t.same(resolved(b), { [`in:${o1.id}`]: 'fulfilled', [`in:${o2.id}`]: 'failed', [`out:${r1.id}`]: 'fulfilled', [`out:${r2.id}`]: 'failed' }, 'client: the mirror image')
+    const resolved = (w: Watch) => Object.fromEntries(w.events.flatMap(e => e.kind === 'htlc_resolved' ? [[
+      `${e.htlc.offerer === 'local' ? 'out' : 'in'}:${e.htlc.id}`, e.outcome,
+    ]] : []))
+    t.same(
+      resolved(a), { [`out:${o1.id}`]: 'fulfilled', [`out:${o2.id}`]: 'failed', [`in:${r1.id}`]: 'fulfilled', [`in:${r2.id}`]: 'failed' },
+      'hub: o1 fulfilled (preimage), o2 failed (timed out), r1 claimed, r2 timed out by B',
+    )
+    t.same(
+      resolved(b), { [`in:${o1.id}`]: 'fulfilled', [`in:${o2.id}`]: 'failed', [`out:${r1.id}`]: 'fulfilled', [`out:${r2.id}`]: 'failed' },
+      'client: the mirror image',
+    )
 
     // Exact amounts: each side gets its balance output and the HTLCs it won, minus the fees it paid
     // (its sweeps, and its own HTLC txs' pre-signed fees).
@@ -89,7 +107,8 @@ for (const closer of ['A', 'B'] as const) {
     const fa = await secondStageFees(btc, C, sa.txids)
     const fb = await secondStageFees(btc, C, sb.txids)
     // The peer's HTLC txs are named too: the peer's HTLC-success/timeout (its commitment) pays its own fee.
-    t.equal(sa.received + sa.fees + fa + sb.received + sb.fees + fb, total, `every satoshi of the commitment (${total}) ends with A (${sa.received}) or B (${sb.received}), or in named fees (${sa.fees + fa + sb.fees + fb})`)
+    t.equal(sa.received + sa.fees + fa + sb.received + sb.fees + fb, total, `every satoshi of the commitment (${total}) ends with A ` +
+      `(${sa.received}) or B (${sb.received}), or in named fees (${sa.fees + fa + sb.fees + fb})`)
     void valueOf
     const htlcSat = { o1: 40_000, o2: 20_000, r1: 30_000, r2: 25_000 }
     const balanceA = Math.floor(p.a.state.localCommit!.spec.toLocalMsat / 1000)

@@ -6,8 +6,8 @@ import t from 'tap'
 import { Transaction } from 'bitcoinjs-lib'
 import { txHex, txid } from '../../../protocol/tx/index.ts'
 import type { Btcd } from '../../helpers/btcd.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
-import { DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, tipHeight, watch, type Watch } from './fixtures/channel.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
+import { DEPTH, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, watch, type Watch } from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
 

@@ -8,10 +8,9 @@
 // wallet and chain backend.
 import t from 'tap'
 import path from 'node:path'
-import { bolt3Signer, openChannel, type ChannelEvent, type ChannelState } from '../../../protocol/channel/index.ts'
+import { openFromSeed, type ChannelEvent, type ChannelState } from '../../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../../protocol/channel/policy.ts'
 import { ChannelDriver } from '../../../host/channel/index.ts'
-import { channelKeys, localSideParams } from '../../../protocol/keys/channel.ts'
 import { nodeIdOf } from '../../../protocol/auth/signature.ts'
 import { fundingScriptPubkey } from '../../../protocol/tx/index.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../../../protocol/types.ts'
@@ -67,13 +66,15 @@ async function setup (name: string): Promise<{
   t.teardown(async () => { client.stop(); w.value.close(); await store.close() })
 
   const hubOpens = async (funding: (script: Uint8Array) => Promise<Outpoint>): Promise<ChannelDriver> => {
-    const keys = channelKeys(randomKey())
-    const signer = bolt3Signer(keys.secrets)
-    const opened = openChannel({
-      temporaryChannelId: bytesToHex(randomKey()) as ChannelId, chainHash, channelType: 'static_remotekey', fundingSat: CAPACITY as Sat,
+    const { step: opened, signer } = openFromSeed({
+      seed: randomKey(), temporaryChannelId: bytesToHex(randomKey()) as ChannelId, chainHash, channelType: 'static_remotekey',
+      fundingSat: CAPACITY as Sat,
       pushMsat: 0 as Msat, feeratePerKw: 1_000, policy: defaultPolicy(), localShutdownScript: '0014' + '55'.repeat(20), height: 0,
-      local: localSideParams(keys, { dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (CAPACITY * 1000) as Msat, channelReserveSat: 2_000 as Sat, htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30 }),
-    }, signer)
+      limits: {
+        dustLimitSat: 546 as Sat, maxHtlcValueInFlightMsat: (CAPACITY * 1000) as Msat, channelReserveSat: 2_000 as Sat,
+        htlcMinimumMsat: 1 as Msat, toSelfDelay: 144, maxAcceptedHtlcs: 30,
+      },
+    })
     const events: ChannelEvent[] = []
     const hub: ChannelDriver = new ChannelDriver(opened.state, signer, {
       persist: async () => {},
@@ -84,7 +85,9 @@ async function setup (name: string): Promise<{
         events.push(ev)
         if (ev.type === 'funding_needed') {
           void (async () => {
-            const o = await funding(fundingScriptPubkey(hexToBytes(ev.fundingScriptPubkeys.local), hexToBytes(ev.fundingScriptPubkeys.remote)))
+            const o = await funding(fundingScriptPubkey(
+              hexToBytes(ev.fundingScriptPubkeys.local), hexToBytes(ev.fundingScriptPubkeys.remote),
+            ))
             await hub.command({ type: 'funding_built', txid: o.txid, outputIndex: o.outputIndex })
           })()
         }
@@ -92,7 +95,9 @@ async function setup (name: string): Promise<{
     })
     hubs.push(hub)
     await hub.start(opened)
-    await waitFor(() => hub.state.phase === 'awaiting_funding_depth' || toHub.some(m => m.type === 'error' && m.channel_id === opened.state.temporaryChannelId), 'funding_signed or a refusal')
+    await waitFor(() => hub.state.phase === 'awaiting_funding_depth' || toHub.some(
+      m => m.type === 'error' && m.channel_id === opened.state.temporaryChannelId
+    ), 'funding_signed or a refusal')
     return hub
   }
   return { client, store, warnings, toHub, hubOpens }
@@ -111,14 +116,23 @@ t.test('the hub\'s funding pays the right script the right amount: the client se
 })
 
 const wrong: Array<[string, (script: Uint8Array) => Promise<Outpoint>, string]> = [
-  ['pays the 2-of-2 one satoshi less', async script => { const f = await btc.faucet(script, CAPACITY - 1); return { txid: f.txid, outputIndex: f.vout } }, 'funding_output_mismatch'],
-  ['pays another script', async () => { const f = await btc.faucet(hexToBytes('0014' + '66'.repeat(20)), CAPACITY); return { txid: f.txid, outputIndex: f.vout } }, 'funding_output_mismatch'],
+  [
+    'pays the 2-of-2 one satoshi less',
+    async script => { const f = await btc.faucet(script, CAPACITY - 1); return { txid: f.txid, outputIndex: f.vout } },
+    'funding_output_mismatch',
+  ],
+  ['pays another script', async () => {
+    const f = await btc.faucet(hexToBytes('0014' + '66'.repeat(20)), CAPACITY); return { txid: f.txid, outputIndex: f.vout }
+  }, 'funding_output_mismatch'],
   ['names a confirmed coinbase', async () => {
     const tip = await btc.chain.tip()
     const b = await btc.chain.getBlock(tip.ok ? tip.value.height : 1)
     return { txid: (b.ok ? b.value!.txs[0]!.txid : '') as Txid, outputIndex: 0 }
   }, 'funding_output_mismatch'],
-  ['names an output index the transaction does not have', async script => { const f = await btc.faucet(script, CAPACITY); return { txid: f.txid, outputIndex: 7 } }, 'funding_output_missing'],
+  [
+    'names an output index the transaction does not have',
+    async script => { const f = await btc.faucet(script, CAPACITY); return { txid: f.txid, outputIndex: 7 } }, 'funding_output_missing',
+  ],
 ]
 for (const [what, funding, reason] of wrong) {
   t.test(`the hub's funding ${what}: the client abandons the channel and never sends channel_ready`, async t => {
@@ -136,7 +150,9 @@ for (const [what, funding, reason] of wrong) {
 
 t.test('a funding_created naming the outpoint of a channel the client has is refused; that channel and its records are untouched', async t => {
   const { client, store, toHub, hubOpens } = await setup('sdk-funding-reuse')
-  const first = await hubOpens(async script => { const f = await btc.faucet(script, CAPACITY); return { txid: f.txid, outputIndex: f.vout } })
+  const first = await hubOpens(async script => {
+    const f = await btc.faucet(script, CAPACITY); return { txid: f.txid, outputIndex: f.vout }
+  })
   const id = first.channelId
   const before = new Map<string, string>()
   for await (const [k, v] of store.iterate('')) before.set(k, bytesToHex(v))

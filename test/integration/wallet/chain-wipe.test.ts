@@ -76,6 +76,8 @@ t.test('a wipe followed by a longer new chain: final block hash changed and fina
   await btc.restart()
   await btc.mine(tip.height + 5 - 101)
   t.ok(must(await btc.chain.tip()).height > tip.height, 'the new chain is longer than the old one')
-  t.match(must(await byBlock.check())?.detail, new RegExp(`final block ${tip.hash} at height ${tip.height} is no longer in the node's chain`))
+  t.match(
+    must(await byBlock.check())?.detail, new RegExp(`final block ${tip.hash} at height ${tip.height} is no longer in the node's chain`),
+  )
   t.match(must(await byTx.check())?.detail, new RegExp(`final transaction ${pay.txid} is unknown to the node`))
 })

@@ -11,7 +11,7 @@ import { regtestSubsidy } from '../../../host/chain/btcd/block-builder.ts'
 import type { ChainBlock, BlockRef } from '../../../host/chain/backend.ts'
 import { Wallet, COINBASE_MATURITY } from '../../../host/wallet/wallet.ts'
 import { fileWalletStorage } from '../../../host/wallet/node/file-storage.ts'
-import { useBtcd } from '../../helpers/btcd.ts'
+import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
 
 const btc = await useBtcd(t)
 const FEE_RATE = 3
@@ -30,19 +30,13 @@ const ext = payments.p2wpkh({ pubkey: tinyCurve.pubkey(randomBytes(32)), network
 const extAddress = ext.address!
 const extScript = bytesToHex(ext.output!)
 
-async function tipHeight (): Promise<number> {
-  const tip = await btc.chain.tip()
-  if (!tip.ok) throw new Error(tip.error.detail)
-  return tip.value.height
-}
-
 t.test('seed file is created with mode 0600', async t => {
   t.equal(fs.statSync(path.join(dataDir, 'wallet-seed.hex')).mode & 0o777, 0o600)
 })
 
 t.test('mine 101 blocks to the wallet; send to an external address; the output confirms; the balance is exact to the satoshi', async t => {
   const { script } = wallet.newAddress()
-  const start = await tipHeight()
+  const start = await tipHeight(btc)
   await btc.mineTo(script, 101)
   const tip = start + 101
   let mined = 0; let mature = 0
@@ -50,7 +44,9 @@ t.test('mine 101 blocks to the wallet; send to an external address; the output c
     mined += regtestSubsidy(h)
     if (tip + 1 - h >= COINBASE_MATURITY) mature += regtestSubsidy(h)
   }
-  t.same(wallet.balance(), { spendable: mature, immature: mined - mature, locked: 0, total: mined }, 'coinbases counted, maturity respected')
+  t.same(
+    wallet.balance(), { spendable: mature, immature: mined - mature, locked: 0, total: mined }, 'coinbases counted, maturity respected',
+  )
   t.equal(wallet.tip?.height, tip)
 
   const amount = 12_345_678
@@ -95,7 +91,7 @@ t.test('reorg: invalidateblock on the block holding the payment rolls back the w
   const sent = await wallet.send([{ address: extAddress, value: amount }])
   if (!sent.ok) throw new Error(JSON.stringify(sent.error))
   const [hash] = await btc.mine(1)
-  const height = await tipHeight()
+  const height = await tipHeight(btc)
   const confirmed = wallet.balance()
   t.equal(confirmed.total, before.total - amount - sent.value.fee)
   t.ok(wallet.utxos().some(u => u.txid === sent.value.txid), 'change output tracked')
@@ -109,7 +105,9 @@ t.test('reorg: invalidateblock on the block holding the payment rolls back the w
   t.notOk(wallet.utxos().some(u => u.txid === sent.value.txid), 'change output gone')
   t.same(wallet.pendingTxs().map(p => p.txid), [sent.value.txid], 'the payment is pending again')
   const inputs = sent.value.inputs.reduce((s, u) => s + u.value, 0)
-  t.same(wallet.balance(), { ...before, spendable: before.spendable - inputs, locked: before.locked + inputs }, 'balance as right after sending')
+  t.same(
+    wallet.balance(), { ...before, spendable: before.spendable - inputs, locked: before.locked + inputs }, 'balance as right after sending',
+  )
   const back = await btc.chain.getRawTransaction(sent.value.txid)
   t.equal(back.ok && back.value?.confirmations, 0, 'btcd put the payment back in its mempool')
 
@@ -126,7 +124,7 @@ t.test('a reopened wallet restores its coins from disk and catches up on blocks 
   const { script } = wallet.newAddress()
   wallet.close()
   await btc.mineTo(script, 1)
-  const h = await tipHeight()
+  const h = await tipHeight(btc)
   wallet = await open()
   t.equal(wallet.tip?.height, h)
   t.equal(wallet.balance().total, before.total + regtestSubsidy(h))

@@ -11,8 +11,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 
 t.test('the README documents exactly the admin routes of ROUTES, with their bodies', async t => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
-  const section = readme.slice(readme.indexOf('### Operators: the admin API'))
-  const rows = [...section.matchAll(/^\| `(GET|POST) (\/[a-z/-]*)` \|\s*([^|]*?)\s*\|/gm)].map(m => ({ route: `${m[1]} ${m[2]}`, body: m[3]!.trim().replace(/`/g, '') }))
+  const start = readme.indexOf('### Operators: the admin API')
+  const section = readme.slice(start, readme.indexOf('\n### ', start + 1))
+  /** A table row: | `METHOD /path` | body | answer | */
+  const row = /^\| `(GET|POST) (\/[a-z/-]*)` \|\s*([^|]*?)\s*\|/gm
+  const rows = [...section.matchAll(row)].map(m => ({ route: `${m[1]} ${m[2]}`, body: m[3]!.trim().replace(/`/g, '') }))
   t.ok(rows.length > 0, 'the README has the table')
   t.same(rows.map(r => r.route), ROUTES.map(r => `${r.method} ${r.path}`), 'the same routes, in the same order')
   for (const r of ROUTES) {

@@ -15,7 +15,10 @@ t.test('--help (or -h) asks for the usage, wherever it is', async t => {
   t.same(parseArgs(['--help'], noFile), { kind: 'help' })
   t.same(parseArgs(['-h'], noFile), { kind: 'help' })
   t.same(parseArgs(['--data-dir', 'D', '--help'], noFile), { kind: 'help' }, 'after other flags too')
-  const flags = ['--data-dir', '--config', '--btcd-rpc', '--port', '--admin-port', '--fee-base-msat', '--fee-ppm', '--channel-sat', '--min-depth', '--hold-ms']
+  const flags = [
+    '--data-dir', '--config', '--btcd-rpc', '--port', '--admin-port', '--fee-base-msat', '--fee-ppm', '--channel-sat', '--min-depth',
+    '--hold-ms',
+  ]
   for (const flag of flags) {
     t.ok(USAGE.includes(flag), `the usage names ${flag}`)
   }
