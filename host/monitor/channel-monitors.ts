@@ -19,6 +19,8 @@
 // nothing more; when every output is resolved at depth, the channel is closed (phase `closed`,
 // stored). Decisions the monitors report while they open (replayed at startup) reach the channels once
 // stale channels are known; a channel whose monitor closed it while the owner was down is closed then.
+// What those channels store while the monitors start (a failed channel's `force_close` update) the
+// owner cannot hand in yet (it gets the monitors when start resolves): start has the host replay it.
 //
 // Force close goes through the channel: the owner's request is the channel machine's force_close
 // command (it fails the channel, then its durable `force_close` update makes the monitor broadcast),
@@ -78,6 +80,9 @@ export class ChannelMonitors {
   /** Channels that must not run: their state is older than their monitor's (scenario 6). */
   readonly stale = new Set<string>()
   private readonly feed: MonitorUpdateFeed
+  /** Channels the monitors' decisions changed while start runs (undefined after): their stored
+   *  updates never reached the feed, so start has the host replay them. */
+  private changedWhileStarting: Set<string> | undefined = new Set()
 
   private constructor (private readonly opts: ChannelMonitorsOptions, readonly host: MonitorHost) {
     this.feed = new MonitorUpdateFeed(host, opts.onFeedError)
@@ -125,6 +130,13 @@ export class ChannelMonitors {
     }
     const started = await host.start()
     if (!started.ok) return err(started.error)
+    const changed = self.changedWhileStarting!
+    while (changed.size > 0) {
+      const ids = [...changed]
+      changed.clear()
+      await host.adoptAll(ids.map(id => ({ id, lastSeq: opts.channel(id)?.state.monitorSeq ?? 0 })))
+    }
+    self.changedWhileStarting = undefined
     return ok(self)
   }
 
@@ -166,7 +178,9 @@ export class ChannelMonitors {
     if (ch === undefined || this.stale.has(channelId)) return
     // BOLT #5: "upon the funding transaction being spent, if the channel is NOT already closed: MAY
     // send a descriptive `error`. SHOULD fail the channel."
-    if (!isFinal(ch.state.phase)) await ch.driver.command({ type: 'force_close', reason: `the funding output is spent on-chain (${ev.how}, ${ev.txid})` })
+    if (isFinal(ch.state.phase)) return
+    await ch.driver.command({ type: 'force_close', reason: `the funding output is spent on-chain (${ev.how}, ${ev.txid})` })
+    this.changedWhileStarting?.add(channelId)
   }
 
   /** Every output is resolved at depth: the channel is closed (stored). */
@@ -174,6 +188,7 @@ export class ChannelMonitors {
     const ch = this.opts.channel(channelId)
     if (ch === undefined || this.stale.has(channelId) || ch.state.phase === 'closed') return
     await ch.driver.chain({ type: 'closed_onchain' })
+    this.changedWhileStarting?.add(channelId)
   }
 
   /** The monitor goes on-chain on its own: fail the channel first (resolves once that is durable). */
@@ -181,6 +196,7 @@ export class ChannelMonitors {
     const ch = this.opts.channel(channelId)
     if (ch === undefined || this.stale.has(channelId) || isFinal(ch.state.phase)) return
     await ch.driver.command({ type: 'force_close', reason })
+    this.changedWhileStarting?.add(channelId)
   }
 
   /** A channel abandoned before its funding confirmed is forgotten: its monitor goes with it (after

@@ -16,7 +16,9 @@ export interface Sweep {
 }
 
 export interface OnChainSummary {
-  /** We decided to close with our commitment (the owner, an HTLC deadline, a failed channel). */
+  /** We decided to close with our commitment (the owner, an HTLC deadline, a failed channel) while
+   *  the funding output was unspent. A decision taken once the monitor had seen the funding output
+   *  spent (the channel failing because of that spend) put nothing of ours on-chain: not reported. */
   forceClose?: { reason: string; height: number }
   /** The confirmed transaction that spent the funding output, which way the channel ended, and what
    *  the transaction pays (hex output scripts). */
@@ -38,8 +40,11 @@ export function onChainSummary (s: MonitorState, keys: MonitorKeys): OnChainSumm
     if (paid > 0) sweeps.push({ txid: t.txid, height: t.height, amountSat: paid })
   }
   sweeps.sort((a, b) => a.height - b.height)
+  // The monitor's height is the block it connected last, and it sees a spend when it connects its
+  // block: a decision at the spend's height or later came after the spend.
+  const forceClose = s.forceClose !== undefined && (spender === undefined || s.forceClose.height < spender.height) ? s.forceClose : undefined
   return {
-    ...(s.forceClose !== undefined ? { forceClose: { reason: s.forceClose.reason, height: s.forceClose.height } } : {}),
+    ...(forceClose !== undefined ? { forceClose: { reason: forceClose.reason, height: forceClose.height } } : {}),
     ...(spender !== undefined ? { spend: { txid: spender.txid, height: spender.height, how: identifyFundingSpend(s, keys, spender).kind, outputs: spender.outputs.map(o => ({ ...o })) } } : {}),
     sweeps,
     closed: s.closed,
