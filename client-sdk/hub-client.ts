@@ -25,6 +25,7 @@ import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientError, type ClientFailureCause, type ClientFailureReason } from './errors.ts'
+import { claimStore } from './identity.ts'
 import {
   clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs,
   requestChannelArgs, untilReestablishedArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
@@ -200,6 +201,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     const host = parseArgs(clientHostSchema, hostInput, 'host')
     const client = new HubClient(opts, host)
     try {
+      await claimStore(host.store, client.nodeId)
       await client.events.load()
       await client.channelSet.start()
       client.monitoring = await client.startMonitors()

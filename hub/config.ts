@@ -16,6 +16,12 @@ const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte comp
 const MAX_AUTO_MINE_SECONDS = 3_600
 /** The largest allow-list: it is held in memory and looked up on each request. */
 const MAX_ALLOWED_NODE_IDS = 100_000
+/** The hub's WebSocket port unless configured: BOLT #1's default port for Lightning nodes, the one
+ *  the SDK's documents use (ws://127.0.0.1:9735). */
+export const DEFAULT_HUB_PORT = 9735
+
+/** The transport's settings with the hub's default port (the transport alone defaults to a free one). */
+const hubTransportSchema = transportConfigSchema.extend({ port: int(0, 65_535).default(DEFAULT_HUB_PORT) })
 
 const channelsDefaults = {
   fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: DEFAULT_FINALITY_DEPTH, maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
@@ -43,8 +49,8 @@ export const hubConfigSchema = z.strictObject({
       pass: z.string().min(1).max(256),
     }),
   ]).default({ mode: 'managed' }),
-  /** The WebSocket server (hub/transport/config.ts). */
-  transport: transportConfigSchema.default(transportConfigSchema.parse({})),
+  /** The WebSocket server (hub/transport/config.ts); port DEFAULT_HUB_PORT unless set (0: a free port). */
+  transport: hubTransportSchema.default(hubTransportSchema.parse({})),
   /** Admin API: JSON over HTTP, loopback only (hub/admin/server.ts). 0 picks a free port. */
   adminPort: int(0, 65_535).default(0),
   fees: z.strictObject({
