@@ -105,6 +105,16 @@ export const hubConfigSchema = z.strictObject({
     /** The same over all node ids. Absent: DEFAULT_IDLE_HUB_FUNDED_CHANNELS (protocol/limits.ts)
      *  channels of channels.fundingSat. */
     maxIdleSat: int(0, MAX_MONEY_SAT).optional(),
+    /** The most the hub asks the payee to keep in a channel the hub funds (its channel_reserve_satoshis
+     *  in open_channel), sat: at most this, where channels.reservePercent of the capacity is more.
+     *  Every channel the hub funds: requested, opened on a payment, or opened by the operator.
+     *  A small reserve lets a payee pay out nearly all it received; the hub bears the risk that the
+     *  payee broadcasts a revoked commitment while the hub is not watching, since the payee has
+     *  little to lose. Never below channels.dustLimitSat: BOLT #2 (open_channel sender) "MUST set
+     *  `channel_reserve_satoshis` greater than or equal to `dust_limit_satoshis`", so zero is not a
+     *  valid reserve and 354 sat (MIN_DUST_LIMIT_SATOSHIS) with a dust limit that low is the least.
+     *  Absent: channels.reservePercent, as for every channel. */
+    payeeReserveSat: int(MIN_DUST_LIMIT_SATOSHIS, MAX_FUNDING_SATOSHIS).optional(),
   }).default({}),
   router: z.strictObject({
     /** How long a payment for an offline payee (or one whose channel is still opening) is held
@@ -119,6 +129,9 @@ export const hubConfigSchema = z.strictObject({
   walletFeeRate: z.number().min(1).max(10_000).default(2),
 }).refine(c => c.router.maxHoldBlocks >= c.minFinalCltvExpiry, {
   error: 'must be at least minFinalCltvExpiry (the payee needs that many blocks to act)', path: ['router', 'maxHoldBlocks'],
+}).refine(c => c.hubFunded.payeeReserveSat === undefined || c.hubFunded.payeeReserveSat >= c.channels.dustLimitSat, {
+  error: 'must be at least channels.dustLimitSat (BOLT #2: a channel reserve is never below the sender\'s dust limit)',
+  path: ['hubFunded', 'payeeReserveSat'],
 })
 
 export type HubConfig = z.infer<typeof hubConfigSchema>
