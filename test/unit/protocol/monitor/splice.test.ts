@@ -5,14 +5,13 @@
 import t from 'tap'
 import { sha256 } from '../../../../protocol/crypto/hash.ts'
 import {
-  buildLocal, monitorStep, parseMonitorState, type MonitorAction, type MonitorTx,
+  monitorStep, parseMonitorState, type MonitorAction, type MonitorTx,
 } from '../../../../protocol/monitor/index.ts'
-import { candidateSetup, candidateSpec } from '../../../../protocol/channel/splice/state.ts'
 import { parseTx } from '../../../../protocol/tx/index.ts'
 import { bytesToHex, type Txid } from '../../../../protocol/types.ts'
 import { KeyedPair, type Side } from '../../../../scripts/lib/keyed-pair.ts'
 import { SimChain, monitorTx, type Watcher } from '../../../fixtures/monitor-sim.ts'
-import { confirmSplice, spliceOut, spliceTxHex } from '../../../fixtures/keyed-splice.ts'
+import { confirmSplice, heldOn as held, spliceOut, spliceTxHex } from '../../../fixtures/keyed-splice.ts'
 
 const FUNDING_TXID = bytesToHex(sha256(new TextEncoder().encode('funding'))) as Txid
 const CAPACITY = 1_000_000
@@ -33,20 +32,8 @@ function catchUp (sim: SimChain, w: Watcher, s: Side): void {
 }
 const broadcasts = (w: Watcher, reason?: string) => w.wants.filter(b => reason === undefined || b.reason === reason)
 const of = (w: Watcher, kind: MonitorAction['kind']) => w.actions.filter(a => a.kind === kind)
-/** The commitment `s` holds now, signed, on the funding output of tx `fundingTxid` (the current
- *  funding's, or a candidate's: the same commitment moved to it, with the peer's signatures for it). */
-function heldOn (s: Side, fundingTxid: string): MonitorTx {
-  const st = s.state
-  const lc = st.localCommit!
-  const rec = {
-    number: lc.index, perCommitmentPoint: s.signer.perCommitmentPoint(lc.index), spec: lc.spec, signature: lc.signature,
-    htlcSignatures: lc.htlcSignatures,
-  }
-  if (fundingTxid === st.setup.funding!.txid) return monitorTx(buildLocal(st.setup, s.mkeys, rec).signedTx)
-  const c = st.splice!.candidates.find(x => x.txid === fundingTxid)!
-  const moved = { ...rec, spec: candidateSpec(lc.spec, c), signature: c.localSigs.signature, htlcSignatures: c.localSigs.htlcSignatures }
-  return monitorTx(buildLocal(candidateSetup(st.setup, c), s.mkeys, moved).signedTx)
-}
+/** The commitment `s` holds now on the funding output of tx `fundingTxid`. */
+const heldOn = (s: Side, fundingTxid: string): MonitorTx => monitorTx(held(s, fundingTxid))
 const splicedTx = (s: Side, txid: Txid): MonitorTx => monitorTx(parseTx(spliceTxHex(s, txid)))
 
 async function channel (seed: number): Promise<KeyedPair> {
