@@ -9,6 +9,8 @@
 // Run actions in order: persist (store `m`), then broadcast (retry every block until confirmed;
 // the same txid or its replacement comes back each step), then report (preimage_learned,
 // htlc_resolved, force_closing, closed, funding_depth). host/monitor/ is the host that does this.
+// A spliced channel's monitor follows every funding candidate (splice.ts): a splice transaction is not
+// a close, and a commitment spending the old funding output or any candidate's is handled alike.
 export {
   newMonitor, DEFAULT_MONITOR_CONFIG, type MonitorState, type MonitorConfig, type SeenTx, type LocalCommitRecord, type RemoteCommitRecord,
   type SpliceCandidateRecord, type SplicedFunding, type MonitorSplices,
