@@ -23,7 +23,8 @@ const seenTx = z.strictObject({
 })
 
 const localCommit = z.strictObject({ number: count, perCommitmentPoint: hex, spec, signature: hex, htlcSignatures: z.array(hex).max(MAX_COMMITMENT_HTLCS) })
-const fundingKeys = z.strictObject({ local: hex, remote: hex })
+const pubkey = z.string().regex(/^0[23][0-9a-f]{64}$/)
+const fundingKeys = z.strictObject({ local: pubkey, remote: pubkey })
 /** A splice and its RBF replacements: each adds a commitment_signed to a batch of at most
  *  MAX_COMMITMENT_BATCH_SIZE (the channel refuses more). */
 const candidate = z.strictObject({

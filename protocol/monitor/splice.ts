@@ -1,9 +1,10 @@
 // Splicing as the chain monitor sees it (BOLT #2 "Channel Splicing"; the channel's side is
-// protocol/channel/splice). A splice transaction spends the funding output and creates a new one.
-// Until both sides sent splice_locked, the splice and its RBF replacements ("candidates") are all
-// pending: any of them may confirm, and a commitment may then spend its output. Every candidate's
-// commitments have the channel's commitment numbers, per-commitment points and HTLCs, each side's
-// balance moved by its contribution. So:
+// protocol/channel/splice). BOLT #2 "Splice Completion": "Nodes keep track of multiple commitment
+// transactions (one for the current funding transaction and one for each splice transaction)". A
+// splice transaction spends the funding output; until both sides sent splice_locked, the splice and
+// its RBF replacements ("candidates") are pending: any of them may confirm, and a commitment may then
+// spend its output. Every candidate's commitments have the channel's commitment numbers,
+// per-commitment points and HTLCs, each side's balance moved by its contribution. So:
 //  - the funding outputs a commitment may spend are the current one, each candidate's, and the older
 //    ones a locked splice spent, until that splice is `depth` deep (knownFundings);
 //  - a known splice transaction spending one of them is not a close (spliceTxids);
@@ -132,9 +133,12 @@ export function spliceTx (c: SignedCandidate): Tx {
 export function applySpliceUpdate (s: MonitorState, u: SpliceUpdate): string | undefined {
   switch (u.kind) {
     case 'splice_candidate': {
+      // The same transaction announced again keeps what is known of it (signatures, confirmation).
+      const known = s.splice?.candidates.find(x => x.txid === u.txid)
       const c: SpliceCandidateRecord = {
         txid: u.txid, outputIndex: u.outputIndex, capacitySat: u.capacitySat, fundingPubkey: u.fundingPubkey,
-        contributionSat: u.contributionSat, sigs: [], height: 0, blockHash: '',
+        contributionSat: u.contributionSat, sigs: known?.sigs ?? [], height: known?.height ?? 0, blockHash: known?.blockHash ?? '',
+        ...(known?.tx !== undefined ? { tx: known.tx } : {}),
       }
       withCandidates(s, [...(s.splice?.candidates ?? []).filter(x => x.txid !== u.txid), c])
       return undefined
@@ -155,9 +159,12 @@ export function applySpliceUpdate (s: MonitorState, u: SpliceUpdate): string | u
 }
 
 /**
- * BOLT #2 "Splice Completion": once splice_locked is sent and received, the locked transaction's
- * output is the channel's funding and the other candidates are discarded (they double-spend it). The
- * old funding output is kept as spliced until the splice is `depth` deep (see the file comment).
+ * BOLT #2 (splice_locked): "Once a node has sent and received `splice_locked`: If the `splice_txid`s
+ * match: MUST stop sending `commitment_signed` for RBF attempts and ancestors of this splice
+ * transaction. MAY discard RBF attempts and ancestor transactions." The locked transaction's output is
+ * the channel's funding; the RBF attempts are discarded (they double-spend it); the ancestor output is
+ * kept as spliced until the splice is `depth` deep (a reorg until then could confirm a commitment
+ * spending it instead), then dropped (dropSpliced).
  */
 function promote (s: MonitorState, txid: string): string | undefined {
   const setup = s.setup
