@@ -3,9 +3,10 @@
 import { z } from 'zod'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import {
-  DEFAULT_FINALITY_DEPTH, DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_TO_SELF_DELAY,
-  DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER, DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS,
-  FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT, MAX_FUNDING_SATOSHIS, MAX_FUNDING_TIMEOUT_BLOCKS, MAX_MONEY_SAT, MIN_DUST_LIMIT_SATOSHIS,
+  DEFAULT_FINALITY_DEPTH, DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_CLTV_EXPIRY_DELTA,
+  DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_TO_SELF_DELAY, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT, MAX_FUNDING_SATOSHIS,
+  MAX_FUNDING_TIMEOUT_BLOCKS, MAX_MONEY_SAT, MIN_DUST_LIMIT_SATOSHIS,
 } from '../protocol/limits.ts'
 import type { NodeId } from '../protocol/types.ts'
 import { transportConfigSchema } from './transport/config.ts'
@@ -25,7 +26,8 @@ const hubTransportSchema = transportConfigSchema.extend({ port: int(0, 65_535).d
 
 const channelsDefaults = {
   fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: DEFAULT_FINALITY_DEPTH, maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
-  maxUnconfirmed: DEFAULT_MAX_UNCONFIRMED_CHANNELS, fundingTimeoutBlocks: DEFAULT_FUNDING_TIMEOUT_BLOCKS, openOnPayment: true, zeroConf: false,
+  maxUnconfirmed: DEFAULT_MAX_UNCONFIRMED_CHANNELS, fundingTimeoutBlocks: DEFAULT_FUNDING_TIMEOUT_BLOCKS,
+  fundingSignedTimeoutMs: DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, openOnPayment: true, zeroConf: false,
   feeratePerKw: FEERATE_PER_KW_FLOOR, dustLimitSat: 546, reservePercent: 1, toSelfDelay: 144, maxAcceptedHtlcs: 100, htlcMinimumMsat: 1,
 }
 
@@ -80,6 +82,9 @@ export const hubConfigSchema = z.strictObject({
     /** Blocks after funding_created before a channel the peer funded, whose funding has not made it
      *  ready, is abandoned and forgotten (BOLT #2: at most 2016; protocol/limits.ts says why). */
     fundingTimeoutBlocks: int(6, MAX_FUNDING_TIMEOUT_BLOCKS).default(DEFAULT_FUNDING_TIMEOUT_BLOCKS),
+    /** How long the hub waits for funding_signed on a channel it funds, its coins set aside (ms);
+     *  then the channel is forgotten and the coins freed (protocol/limits.ts says why). */
+    fundingSignedTimeoutMs: int(1_000, 3_600_000).default(DEFAULT_FUNDING_SIGNED_TIMEOUT_MS),
     /** Open a hub-funded channel to a payee when a payment for it arrives and it has none. */
     openOnPayment: z.boolean().default(true),
     /** Zero-conf for hub-funded channels: when the payee's accept_channel asks for minimum_depth 0,

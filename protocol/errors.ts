@@ -108,7 +108,7 @@ export const REASONS = {
   peer_lying: 'close',                  // the peer's claims contradict what it signed or revealed
   peer_behind: 'close',                 // the peer lost state; our latest commitment is safe to use
   we_are_behind: 'close',               // proven: ask the peer to close, never broadcast ours
-  we_may_be_behind: 'close',            // not proven, but continuing could use a revoked state
+  we_may_be_behind: 'disconnect',       // the peer claims commitments we never signed, unproven: nothing changes (reestablish.ts)
 
   // ── Quiescence (BOLT #2 "Channel Quiescence") ──
   quiescence_violation: 'disconnect',   // an update after the sender's stfu, stfu with its own updates pending, a second stfu

@@ -248,6 +248,15 @@ export const DEFAULT_MAX_UNCONFIRMED_CHANNELS = 100
  *  payer's own expiry could reach DEFAULT_MAX_CLTV_EXPIRY_DELTA (two weeks). */
 export const DEFAULT_MAX_PAYEE_HOLD_BLOCKS = 144
 
+/** How long the hub, as the funder, waits for the peer's funding_signed once it has built the funding
+ *  transaction and sent funding_created (ms). The transaction's inputs are set aside meanwhile (it may
+ *  still be broadcast), and a coin set aside is set aside whole, however small the channel: a payee that
+ *  accepted the hub's channel and never signs, and stays connected, would hold them for as long as it
+ *  likes, at no cost, keeping every other payee from getting a channel. An honest client answers in one
+ *  round trip and one write of its own; a minute covers a slow one. Past it the channel is forgotten
+ *  (nothing of it is stored or broadcast yet) and the coins are free again. */
+export const DEFAULT_FUNDING_SIGNED_TIMEOUT_MS = 60_000
+
 /** Hub-funded channels (request_channel, or a payment to a payee without one) that are unconfirmed or
  *  idle (no payment ever made in them) lock the hub's coins at no cost to whoever asked. Without a
  *  setting, one identity may hold one such channel of the configured size, and all identities together

@@ -11,7 +11,9 @@
 //   ChannelManager) abandons it in the end, and the manager forgets it: it is no longer looked up.
 // - A creator or treasury asks with `request_channel`, or a payment for it arrives and it has no
 //   channel: inbound.ts decides (allow-list, budgets) and opens one of the configured size; its
-//   funding_needed comes here and the hub's wallet builds it.
+//   funding_needed comes here and the hub's wallet builds it. The coins it spends are set aside until
+//   the payee's funding_signed; a payee that does not send it within channels.fundingSignedTimeoutMs
+//   loses the channel and the coins are free again.
 // - A reorg before the funding depth is reached just lowers the depth we report; the channel machine
 //   only acts once the depth is reached. A funding transaction that is final (finalityDepth) is given
 //   to the wallet's chain-wipe detector: if it ever disappears, the hub stops loudly (scenario 12).
@@ -42,6 +44,8 @@ const LOOKUPS_IN_FLIGHT = 16
 export class Funding implements ChannelListener {
   /** Funding txs the wallet built for channels not yet stored: released if the channel is forgotten. */
   private readonly built = new Map<ManagedChannel, Txid>()
+  /** The funding_signed deadline of each channel in `built` (awaitSignature). */
+  private readonly signatureDeadlines = new Map<ManagedChannel, ReturnType<typeof setTimeout>>()
   private readonly final = new Set<string>()
 
   constructor (private readonly opts: FundingOptions) {}
@@ -60,11 +64,36 @@ export class Funding implements ChannelListener {
       return
     }
     this.built.set(ch, tx.value.txid)
+    this.awaitSignature(ch)
     // The wallet lists the payments first: the funding output is output 0.
     void ch.driver.command({ type: 'funding_built', txid: tx.value.txid, outputIndex: 0 })
   }
 
+  /** The peer signs our funding (funding_signed) within channels.fundingSignedTimeoutMs, or the channel
+   *  is refused and forgotten and its coins released (forgotten(), below): a peer that never answers
+   *  must not hold the coins set aside for a funding that may never be broadcast (protocol/limits.ts
+   *  DEFAULT_FUNDING_SIGNED_TIMEOUT_MS). Nothing of the channel is stored or broadcast before
+   *  funding_signed, so forgetting it is all there is to do. */
+  private awaitSignature (ch: ManagedChannel): void {
+    const ms = this.opts.config.channels.fundingSignedTimeoutMs
+    const timer = setTimeout(() => {
+      this.signatureDeadlines.delete(ch)
+      // funding_signed arrived and its write is under way: the channel is the peer's to keep.
+      if (!this.built.has(ch) || ch.state.localCommit !== undefined) return
+      this.opts.log({ event: 'funding_signed_timeout', peer: ch.peer, channel_id: ch.channelId, ms })
+      this.opts.manager.refuse(ch, `funding_timeout: no funding_signed within ${ms} ms; the channel is forgotten`)
+    }, ms)
+    timer.unref()
+    this.signatureDeadlines.set(ch, timer)
+  }
+
+  private dropDeadline (ch: ManagedChannel): void {
+    clearTimeout(this.signatureDeadlines.get(ch))
+    this.signatureDeadlines.delete(ch)
+  }
+
   broadcastFunding (ch: ManagedChannel, txid: Txid): void {
+    this.dropDeadline(ch)
     this.built.delete(ch)
     void this.broadcast(ch, txid)
   }
@@ -82,6 +111,7 @@ export class Funding implements ChannelListener {
   }
 
   forgotten (ch: ManagedChannel): void {
+    this.dropDeadline(ch)
     const txid = this.built.get(ch)
     if (txid !== undefined) { this.built.delete(ch); this.opts.wallet.release(txid) }
   }

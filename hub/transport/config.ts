@@ -28,7 +28,10 @@ export const transportConfigSchema = z.strictObject({
   /** Connection attempts one IP address may make per `rateWindowMs` (scenario 20). */
   maxConnectsPerIp: count(1, 100_000).default(30),
   rateWindowMs: ms(10, 3_600_000).default(10_000),
-  /** Connections still in the handshake, over all addresses and per address (scenario 20). */
+  /** Connections still in the handshake, over all addresses and per address (scenario 20). A TCP
+   *  connection counts from its accept, before its upgrade request, against caps of these sizes too
+   *  (pre-request.ts: past a cap the oldest such socket of the address, or of all, is closed), and is
+   *  closed if its request has not come within handshakeTimeoutMs. */
   maxUnauthenticated: count(1, 100_000).default(256),
   maxUnauthenticatedPerIp: count(1, 100_000).default(8),
   /** Open connections of strangers: peers without a channel at the hub (in their handshake or

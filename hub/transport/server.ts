@@ -1,4 +1,5 @@
-// The hub's WebSocket server: admission (scenario 20) before the upgrade — with slots kept for the
+// The hub's WebSocket server: caps on TCP connections that have not sent their request yet
+// (pre-request.ts), then admission (scenario 20) before the upgrade — with slots kept for the
 // peers the hub has channels with, who prove their node id by an admission token in the request's
 // query (protocol/auth/admission-token.ts) — then one PeerConnection per
 // socket, and a registry that keeps exactly one session per node id — a second connection that
@@ -11,7 +12,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
 import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https'
 import type { Duplex } from 'node:stream'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { NodeId } from '../../protocol/types.ts'
 import { nodeIdOf } from '../../protocol/auth/signature.ts'
@@ -22,6 +23,7 @@ import { Admission, type AdmissionTicket, type Refusal } from './admission.ts'
 import { AdmissionTokens, type TokenIgnored } from './admission-tokens.ts'
 import { parseTransportConfig, type TransportConfig, type TransportConfigInput } from './config.ts'
 import { PeerConnection, type PeerSession, type SessionHandler } from './peer-connection.ts'
+import { connectionKey, PreRequestSockets } from './pre-request.ts'
 
 export interface HubTransportOptions {
   /** The hub's node key (32-byte secret). Its public key is the hub id clients authenticate. */
@@ -46,6 +48,8 @@ export class HubTransport {
   private readonly http: HttpServer
   private readonly wss: WebSocketServer
   private readonly admission: Admission
+  /** TCP connections that have not sent their upgrade request yet (pre-request.ts). */
+  readonly preRequest: PreRequestSockets
   private readonly tokens: AdmissionTokens
   private readonly now: () => number
   private readonly isKnownPeer: (nodeId: NodeId) => boolean
@@ -65,11 +69,14 @@ export class HubTransport {
     this.now = opts.now ?? Date.now
     this.isKnownPeer = opts.isKnownPeer ?? (() => false)
     this.admission = new Admission(config, this.now)
+    this.preRequest = new PreRequestSockets(config)
     this.tokens = new AdmissionTokens(this.hubId, this.isKnownPeer, config.admissionTokenMaxAgeMs, this.now)
     this.http = opts.tls === undefined ? createHttpServer(notWebSocket) : createHttpsServer(opts.tls, notWebSocket)
     // `maxPayload`: `ws` refuses a larger frame while reading it (closing with 1009), before it is
     // buffered whole; the codec checks the size again on its own.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false })
+    // Every TCP connection is bounded from its accept on, before it says anything (pre-request.ts).
+    this.http.on('connection', (socket: Socket) => { this.preRequest.accepted(socket) })
     this.http.on('upgrade', this.onUpgrade)
   }
 
@@ -113,6 +120,7 @@ export class HubTransport {
 
   private readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const ip = req.socket.remoteAddress ?? 'unknown'
+    this.preRequest.requested(connectionKey(req.socket))
     socket.on('error', noop)
     // The request line is at most what node:http accepts (16 KiB of headers); the query is parsed by
     // a strict schema. A malformed token is refused with the parameter named: the client is ours

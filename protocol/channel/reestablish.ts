@@ -4,7 +4,7 @@ import type { ChannelReestablish, PeerMessage } from '../wire/index.ts'
 import { channelError } from '../errors.ts'
 import { FIRST_COMMITMENT_INDEX } from '../keys/index.ts'
 import type { StepBuilder } from './effects.ts'
-import { failChannel } from './failure.ts'
+import { failChannel, onPeerError } from './failure.ts'
 import type { ChannelSigner } from './signer.ts'
 import { ZERO_SECRET, type ChannelState } from './state.ts'
 import { revokeMessage } from './commit.ts'
@@ -21,7 +21,7 @@ export type ReestablishOutcome =
   /** The peer proved (with our own per-commitment secret) that we revoked a state we do not have:
    *  our commitment may be revoked, so we must never broadcast it (data-loss protection). */
   | { kind: 'we_are_provably_behind'; theirCurrentPoint: string }
-  /** The peer claims commitments we do not know, without proof: we may have lost data. */
+  /** The peer claims commitments we do not know, without proof: a claim we cannot check. */
   | { kind: 'we_may_be_behind'; detail: string }
   /** The peer's secret does not match what we revealed: it is lying or corrupt. */
   | { kind: 'peer_lying'; detail: string }
@@ -170,13 +170,17 @@ export function receiveReestablish (b: StepBuilder, signer: ChannelSigner, m: Ch
       return
     }
     case 'we_may_be_behind':
-      // Unproven: broadcasting could publish a revoked state, continuing could sign one. Fail without
-      // broadcasting; the peer (which holds the newer state) closes, and the monitor sweeps.
-      s.phase = 'awaiting_remote_close'
-      b.persist({ kind: 'do_not_broadcast', theirCurrentPoint: m.my_current_per_commitment_point })
-      b.send({ type: 'error', channel_id: s.channelId, data: `we_may_be_behind: ${outcome.detail}` })
-      b.emit({ type: 'channel_failed', error: channelError('we_may_be_behind', outcome.detail), broadcastOurCommitment: false })
-      return
+      // The peer says we signed commitments for it that we do not know of, and proves nothing. Our
+      // store says otherwise (persist before send: we never sign a commitment we have not stored), and
+      // the check above shows our latest commitment unrevoked (a peer holding a later secret of ours
+      // proves it with next_revocation_number). Believing the claim would hand the peer our money:
+      // never broadcasting our commitment and waiting for the peer to close locks our side of the
+      // channel for as long as the peer likes, and with an HTLC we offered in it, the peer lets the
+      // upstream payment time out on-chain, then claims the HTLC from its own commitment with the
+      // preimage while we can no longer time it out. So the claim changes nothing: a warning and a
+      // disconnect. Our HTLC deadlines and our owner's force close keep working on our latest
+      // commitment. (BOLT #2 asks for "an `error`" here only as a SHOULD.)
+      return onPeerError(b, channelError('we_may_be_behind', outcome.detail))
     case 'peer_lying':
       return failChannel(b, channelError('peer_lying', outcome.detail))
     case 'peer_behind':

@@ -9,6 +9,7 @@ import { hexToBytes } from '../types.ts'
 import type { FundingSpend } from './commitments.ts'
 import type { MonitorKeys } from './keys.ts'
 import { resolve, type WantReason } from './resolve.ts'
+import { applySpliceUpdate, candidateConfirmed, candidatesDisconnected, dropSpliced, fundingOutpoints, spliceTxids } from './splice.ts'
 import type { MonitorState, SeenTx } from './state.ts'
 import { deadlineReason } from './triggers.ts'
 
@@ -69,6 +70,7 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
       break
     case 'tick': break
   }
+  if (dropSpliced(s, fundingDepth(s))) dirty = true
 
   const r0 = s.setup === undefined ? undefined : resolve(s, keys)
   // Go on-chain in time, while nothing spent the funding output yet.
@@ -86,6 +88,8 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
   if (r !== undefined) {
     const firstWanted = { ...s.firstWanted }
     for (const w of r.wants) {
+      // The fee bump clock: a splice transaction is the channel's to replace (tx_init_rbf), not ours.
+      if (w.reason === 'splice') continue
       if (firstWanted[w.key] === undefined) { firstWanted[w.key] = s.height; dirty = true }
     }
     if (dirty) s.firstWanted = firstWanted
@@ -169,25 +173,35 @@ function applyUpdate (s: MonitorState, u: MonitorUpdate, actions: MonitorAction[
     case 'force_close':
       if (s.forceClose === undefined) { s.forceClose = { reason: u.reason, height: s.height }; actions.push({ kind: 'force_closing', reason: u.reason }) }
       break
+    case 'splice_candidate': case 'splice_local_commitment': case 'splice_signed': case 'splice_locked': case 'splice_dropped': {
+      const warning = applySpliceUpdate(s, u)
+      if (warning !== undefined) actions.push({ kind: 'warning', detail: warning })
+      break
+    }
   }
   return true
 }
 
-/** Records the block's relevant transactions: the funding tx, and any tx spending the funding output
- *  or an output of a relevant tx (up to third-stage sweeps, whose outputs are the owner's wallet's). */
+/** Records the block's relevant transactions: the funding tx, a known splice tx (its confirmation),
+ *  and any other tx spending a funding output (protocol/monitor/splice.ts knownFundings) or an output
+ *  of a relevant tx (up to third-stage sweeps, whose outputs are the owner's wallet's). */
 function connect (s: MonitorState, block: MonitorBlock): boolean {
   s.height = block.height
   s.tipHash = block.hash
   const funding = s.setup?.funding
   if (funding === undefined) return false
   let dirty = false
+  const fundings = new Set(fundingOutpoints(s))
+  const splices = spliceTxids(s)
   const stageOf = new Map(s.seen.map(t => [t.txid, t.stage]))
   const added: SeenTx[] = []
   for (const tx of block.txs) {
     if (tx.txid === funding.txid && s.fundingHeight === 0) { s.fundingHeight = block.height; dirty = true }
+    // A splice moves the channel to a new funding output: not a close.
+    if (splices.has(tx.txid)) { if (candidateConfirmed(s, tx.txid, block.height, block.hash)) dirty = true; continue }
     let stage: number | undefined
     for (const i of tx.inputs) {
-      if (i.txid === funding.txid && i.vout === funding.outputIndex) stage = 0
+      if (fundings.has(`${i.txid}:${i.vout}`)) stage = 0
       else {
         const parent = stageOf.get(i.txid)
         if (parent !== undefined && parent < 2) stage = Math.min(stage ?? 9, parent + 1)
@@ -209,5 +223,6 @@ function disconnect (s: MonitorState, height: number, hash: string): boolean {
   const kept = s.seen.filter(t => t.blockHash !== hash && t.height < height)
   if (kept.length !== s.seen.length) { s.seen = kept; dirty = true }
   if (s.fundingHeight >= height) { s.fundingHeight = 0; dirty = true }
+  if (candidatesDisconnected(s, height, hash)) dirty = true
   return dirty
 }

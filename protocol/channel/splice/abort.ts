@@ -3,13 +3,15 @@
 // node "if they have not sent `tx_signatures`: SHOULD forget the current negotiation and reset their
 // state. if they have not sent `tx_abort`: MUST echo back `tx_abort`."
 import { channelError, type ChannelError } from '../../errors.ts'
+import { MAX_ERROR_TEXT_CHARS } from '../../limits.ts'
 import type { TxAbort } from '../../wire/index.ts'
 import type { StepBuilder } from '../effects.ts'
 import { failChannel, onPeerError } from '../failure.ts'
 import { endQuiescence } from './quiescence.ts'
 import { spliceOf } from './state.ts'
 
-const text = (err: ChannelError): string => `${err.reason}: ${err.detail}`.slice(0, 1000)
+/** tx_abort's `data`, within what the receiver's schema takes (as for `error`). */
+const text = (err: ChannelError): string => `${err.reason}: ${err.detail}`.slice(0, MAX_ERROR_TEXT_CHARS)
 
 /** We end the negotiation (a receiver rule "MUST fail the negotiation", our host's refusal, or a
  *  splice we can no longer make once quiescent). Nothing of it was signed by us: a stored candidate

@@ -106,3 +106,28 @@ t.test('a lying peer is caught at reestablish: the channel fails, our latest com
   t.ok(f?.type === 'channel_failed' && f.error.reason === 'peer_lying' && f.broadcastOurCommitment)
   t.end()
 })
+
+t.test('recv channel_reestablish (next_commitment_number it cannot prove): nothing changes, a warning and a disconnect; an honest reestablish heals', t => {
+  const { p } = withOldBackup()
+  p.disconnect()
+  p.reconnect()
+  p.toA.length = 0
+  const writes = p.a.writesDone
+  const honest = reestablishMessage(p.b.state, p.b.signer)
+  const effects = p.run(p.a, { kind: 'peer', msg: { ...honest, next_commitment_number: honest.next_commitment_number + 5 } })
+  t.same(kinds(effects), ['send:warning', 'disconnect'], 'a warning and a disconnect, nothing else')
+  const warning = effects.find(e => e.kind === 'send')
+  t.match(
+    warning?.kind === 'send' && warning.msg.type === 'warning' ? warning.msg.data : '', /^we_may_be_behind: next_commitment_number/,
+    'the warning names the unproven claim',
+  )
+  t.equal(p.a.writesDone, writes, 'no write: no do_not_broadcast, no force_close')
+  t.notOk(p.a.monitor.some(m => m.kind === 'do_not_broadcast'), 'the monitor may still broadcast our latest commitment')
+  t.equal(p.a.state.phase, 'normal', 'the channel is still normal (link down)')
+  p.reconnect()
+  p.flush()
+  t.same([p.a.state.link, p.b.state.link], ['up', 'up'], 'an honest reestablish afterwards is in sync')
+  p.add(p.a, AMOUNT); finish(p)
+  t.same(p.check(), [], 'and the channel carries payments again')
+  t.end()
+})
