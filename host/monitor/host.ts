@@ -22,7 +22,10 @@
 // idempotent) before the state that marks them reported is stored, then broadcasts go out. A monitor's
 // state is derived from durable inputs (updates and the chain), so broadcasting before it is stored
 // loses nothing.
-import { fundingOutpoints, monitorStep, newMonitor, parseMonitorState, type MonitorAction, type MonitorBlock, type MonitorConfig, type MonitorInput, type MonitorKeys, type MonitorState, type MonitorTx } from '../../protocol/monitor/index.ts'
+import {
+  fundingOutpoints, monitorStep, newMonitor, onChainSummary, parseMonitorState, type MonitorAction, type MonitorBlock, type MonitorConfig,
+  type MonitorInput, type MonitorKeys, type MonitorState, type MonitorTx, type OnChainSummary,
+} from '../../protocol/monitor/index.ts'
 import type { MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped } from '../chain/backend.ts'
 import { ok, type Result } from '../../protocol/result.ts'
@@ -45,7 +48,7 @@ export const CHECKPOINT_UPDATES = 500
 /** Point reads in flight at once while checking many channels at startup. */
 const READ_CONCURRENCY = 32
 
-export type MonitorEvent = Extract<MonitorAction, { kind: 'preimage_learned' | 'htlc_resolved' | 'force_closing' | 'funding_depth' | 'closed' | 'warning' }>
+export type MonitorEvent = Extract<MonitorAction, { kind: 'preimage_learned' | 'htlc_resolved' | 'force_closing' | 'funding_spent' | 'funding_depth' | 'closed' | 'warning' }>
 
 export interface MonitorHostOptions {
   store: Store
@@ -199,6 +202,20 @@ export class MonitorHost {
   fundingHeight (channelId: string): number | undefined {
     const e = this.entries.get(channelId)
     return e === undefined ? undefined : e.state?.fundingHeight ?? e.fundingHeight
+  }
+
+  /** Whether the monitor found every output resolved at depth, loaded or not (undefined: no monitor). */
+  closed (channelId: string): boolean | undefined { return this.entries.get(channelId)?.closed }
+
+  /** What the monitor has seen on-chain and swept (protocol/monitor/summary.ts), loading it if
+   *  needed; undefined for a channel without a monitor. */
+  summary (channelId: string): Promise<OnChainSummary | undefined> {
+    return this.serial(async () => {
+      const e = this.entries.get(channelId)
+      if (e === undefined) return undefined
+      const l = await this.load(e)
+      return onChainSummary(l.state, l.keys)
+    })
   }
 
   /** A monitor's state, loading it if needed (status, tests). */

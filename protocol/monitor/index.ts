@@ -8,7 +8,8 @@
 //   ;({ state: m, actions } = monitorStep(m, { kind: 'block_connected', block }, keys))
 // Run actions in order: persist (store `m`), then broadcast (retry every block until confirmed;
 // the same txid or its replacement comes back each step), then report (preimage_learned,
-// htlc_resolved, force_closing, closed, funding_depth). host/monitor/ is the host that does this.
+// htlc_resolved, force_closing, funding_spent, closed, funding_depth). host/monitor/ is the host that
+// does this. onChainSummary says what a monitor has seen and swept (for the owner's views).
 // A spliced channel's monitor follows every funding candidate (splice.ts): a splice transaction is not
 // a close, and a commitment spending the old funding output or any candidate's is handled alike.
 export {
@@ -21,4 +22,5 @@ export { resolve, type Resolution, type Want, type WantReason, type HtlcOutcome 
 export { identifyFundingSpend, buildLocal, type FundingSpend } from './commitments.ts'
 export { claimFeerate, MIN_BUMP_PER_KW } from './fees.ts'
 export { parseMonitorState } from './schema.ts'
+export { onChainSummary, type OnChainSummary, type Sweep } from './summary.ts'
 export { fundingOutpoints, knownFundings, type KnownFunding } from './splice.ts'

@@ -40,6 +40,9 @@ export type MonitorAction =
   | { kind: 'broadcast'; txid: string; hex: string; reason: WantReason; feeratePerKw?: number }
   /** We go on-chain with our commitment: the channel must stop (fail) if it has not. */
   | { kind: 'force_closing'; reason: string }
+  /** A transaction spending the funding output confirmed: which one, and how the channel ended with
+   *  it. Reported once per spending transaction (a reorg may bring another). */
+  | { kind: 'funding_spent'; txid: string; how: FundingSpend['kind'] }
   /** Seen in a spend on-chain: fulfil upstream (scenario 8). Reported once. */
   | { kind: 'preimage_learned'; paymentHash: string; preimage: string }
   /** An HTLC of ours resolved on-chain. 'failed' only once `depth` deep; 'fulfilled' as soon as the
@@ -96,6 +99,9 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
       reported.add(key)
       actions.push(a)
     }
+    // BOLT #5: "upon the funding transaction being spent, if the channel is NOT already closed: MAY
+    // send a descriptive `error`. SHOULD fail the channel." The owner does (host/monitor).
+    if (r.spend !== undefined) report(`spent:${r.spend.tx.txid}`, { kind: 'funding_spent', txid: r.spend.tx.txid, how: r.spend.kind })
     const preimages = { ...s.preimages }
     for (const p of r.preimages) {
       // Only news is reported: a preimage we already held (we revealed it claiming) was not learned.
