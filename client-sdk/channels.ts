@@ -13,7 +13,12 @@
 // look the funding outpoint up on our own node (host/chain/funding-output.ts) and the channel machine
 // abandons the channel if the output is missing or does not pay the 2-of-2 exactly the capacity
 // (protocol/channel/funding-check.ts); channel_ready waits for our own fundingConfirmations.
-import { ChannelDriver, ChannelWriter, loadPreimage, loadStoredChannels } from '../host/channel/index.ts'
+//
+// Splicing (host/channel/splicing.ts, the same host code the hub runs): our splice-outs and splice-ins,
+// the hub's splices answered by the client's policy (accepted, taking no part, by default), our wallet
+// coins signed, each candidate's depth fed from our own node every block.
+import { ChannelDriver, ChannelWriter, Splicing, loadPreimage, loadStoredChannels } from '../host/channel/index.ts'
+import type { SpliceAnswer, SpliceProgress, SpliceRefusal, SpliceRequest, SpliceWish, PlannedContribution } from '../host/channel/index.ts'
 import type { ChannelWriteHost, DriverPorts } from '../host/channel/index.ts'
 import { broadcastClose, pendingClose } from '../host/channel/closing.ts'
 import { channelKeys, type ChannelKeys, type SideLimits } from '../protocol/keys/channel.ts'
@@ -27,6 +32,8 @@ import { isFinal } from '../protocol/channel/phase.ts'
 import { fundingScriptPubkey } from '../protocol/tx/index.ts'
 import { parseTx } from '../protocol/tx/serialize.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat } from '../protocol/types.ts'
+import type { Result } from '../protocol/result.ts'
+import { nodeIdOf } from '../protocol/auth/signature.ts'
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import { lookupFunding } from '../host/chain/funding-output.ts'
@@ -77,6 +84,10 @@ export interface ChannelSetHost {
   /** Records to write in the same atomic batch as this channel write (the PaymentBook's: payments.ts
    *  says why each may wait for it), told once the batch is durable or failed. */
   carry? (channelId: string, monitor: readonly MonitorUpdate[]): Carried | undefined
+  /** The hub asks to splice our channel: our answer (default: accept, taking no part). */
+  respondSplice? (ch: ClientChannel, request: SpliceRequest): SpliceAnswer | Promise<SpliceAnswer>
+  /** A splice of ours or the hub's moved (negotiated, signed, broadcast, confirmed, locked, aborted). */
+  spliceProgress? (ch: ClientChannel, p: SpliceProgress): void
 }
 
 export class ChannelSet {
@@ -91,6 +102,9 @@ export class ChannelSet {
   private readonly blocked = new Set<ClientChannel>()
   /** Every channel's writes: the group-committed store, watched by SignDefer, carrying the PaymentBook's records. */
   private readonly writes: ChannelWriteHost
+  private readonly splicing: Splicing<ClientChannel>
+  /** Each splice transaction's broadcast, once handed to our node (spliceOut/spliceIn wait for it). */
+  private readonly spliceBroadcasts = new Map<string, Promise<void>>()
 
   constructor (
     private readonly store: Store,
@@ -105,6 +119,15 @@ export class ChannelSet {
       crashPoint,
       persisted: (id, updates) => { this.host.persisted?.(id, updates) },
     }
+    this.splicing = new Splicing<ClientChannel>({
+      chain, wallet, localNodeId: nodeIdOf(opts.nodeKey), remoteNodeId: () => opts.hubId,
+      respond: (ch, req) => host.respondSplice?.(ch, req) ?? { accept: true },
+      progress: (ch, p) => { host.spliceProgress?.(ch, p) },
+      log: e => {
+        // What the owner must hear of: a broadcast the node refused, our coins not signed.
+        if ((e.event === 'splice_broadcast' && e.ok === false) || e.event === 'splice_not_signed') host.warn(`splice: ${JSON.stringify(e)}`)
+      },
+    })
   }
 
   get tipHeight (): number { return this.height }
@@ -143,6 +166,9 @@ export class ChannelSet {
     if (!follow.ok) throw new ClientError('create', 'chain_unavailable', `following the chain: ${follow.error.detail}`, follow.error)
     this.stopFollow = follow.value
     await this.checkFundingDepths()
+    // Splices stored before a stop: locks of ones that can no longer happen are released, signed ones
+    // our node does not know go out again, and depths are fed.
+    await this.splicing.resume(this.runnable())
   }
 
   /** The hub's chain_hash (hub_policy): accepted if it is our genesis block hash in either byte
@@ -154,7 +180,18 @@ export class ChannelSet {
     return true
   }
 
-  stop (): void { this.stopFollow?.(); this.stopFollow = undefined }
+  stop (): void { this.stopFollow?.(); this.stopFollow = undefined; this.splicing.stop() }
+
+  /** Channels that may run: not final, not blocked (stale). */
+  private runnable (): ClientChannel[] { return this.channels().filter(c => !isFinal(c.driver.state.phase) && !this.blocked.has(c)) }
+
+  /** Resolves once splice `txid`'s broadcast was answered by our node (at once if none was made here). */
+  async spliceBroadcast (txid: string): Promise<void> { await this.spliceBroadcasts.get(txid) }
+
+  /** Starts a splice of `ch` (host/channel/splicing.ts): resolves once the channel machine took it. */
+  async splice (ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution, SpliceRefusal>> {
+    return await this.splicing.splice(ch, wish, feeratePerKw)
+  }
 
   /** A stale channel (its monitor holds newer state, scenario 6) must not run: it gets no message,
    *  block or reconnection from now on; its chain monitor closes it with the newest commitment. */
@@ -188,10 +225,14 @@ export class ChannelSet {
         this.host.send(msg)
       },
       broadcastFunding: txid => { void this.broadcastFunding(txid).then(() => this.checkFundingDepths()) },
+      broadcastSplice: (txid, tx) => {
+        this.spliceBroadcasts.set(txid, this.splicing.broadcast(ch, txid, tx).finally(() => { this.spliceBroadcasts.delete(txid) }))
+      },
       disconnect: () => { this.host.disconnect() },
       emit: ev => {
         if (ev.type === 'funding_needed') { void this.fund(ch, ev.capacitySat, ev.fundingScriptPubkeys); return }
         if (ev.type === 'closing_agreed') { ch.closingTx = ev.tx; ch.closingBroadcast ??= this.broadcastClosing(ch, ev.tx) }
+        this.splicing.event(ch, ev)
         this.host.event(ch, ev)
       },
       stopped: (e) => {
@@ -311,6 +352,7 @@ export class ChannelSet {
       if (!isFinal(c.driver.state.phase) && !this.blocked.has(c)) void c.driver.chain({ type: 'block', height: this.height })
     }
     await this.checkFundingDepths()
+    await this.splicing.onBlock(this.runnable())
   }
 
   /** Tells each channel waiting for its funding what our node shows at its funding outpoint: depth

@@ -1,5 +1,5 @@
-// What HubClient's create(), connect(), openChannel(), requestChannel(), close() and
-// untilReestablished() reject with when they fail for a reason other than a bad argument (that is a TypeError naming the field, options.ts): a ClientError
+// What HubClient's create(), connect(), openChannel(), requestChannel(), close(), untilReestablished(),
+// spliceOut(), spliceIn() and untilSpliceLocked() reject with when they fail for a reason other than a bad argument (that is a TypeError naming the field, options.ts): a ClientError
 // with one reason of a closed set, saying what went wrong and what the caller can do, the detail, and
 // the typed failure underneath (`cause`: a wallet error, a chain failure, the channel's error) so the
 // caller can branch on it instead of parsing a message.
@@ -8,6 +8,7 @@ import type { Phase } from '../protocol/channel/index.ts'
 import type { ChainFailure } from '../host/chain/backend.ts'
 import type { MonitorStartFailure } from '../host/monitor/index.ts'
 import type { OpenError, WalletError } from '../host/wallet/wallet.ts'
+import type { SpliceRefusal } from '../host/channel/splicing.ts'
 import type { ConnectFailure } from './transport/connection.ts'
 
 export const CLIENT_FAILURE_REASONS = [
@@ -18,7 +19,8 @@ export const CLIENT_FAILURE_REASONS = [
   'wallet_unavailable',
   /** create(): the chain monitors could not start (a stored monitor is unreadable). Needs an operator. */
   'monitor_unavailable',
-  /** openChannel(): the wallet holds too little to fund the channel. Fund it (newAddress()) and retry. */
+  /** openChannel(), spliceIn(): the wallet holds too little to fund the channel or the splice. Fund it
+   *  (newAddress()) and retry. */
   'insufficient_funds',
   /** openChannel(): the wallet could not build the funding transaction for another reason. */
   'funding_failed',
@@ -41,14 +43,28 @@ export const CLIENT_FAILURE_REASONS = [
   /** connect(): the hub's chain (its hub_policy.chain_hash) is not the one our chain backend follows:
    *  point the client at a node of the hub's network. */
   'wrong_chain',
-  /** connect(), openChannel(), requestChannel(), close(), untilReestablished(): connected (or trying
-   *  to), but the hub's next step did not come within the timeout; the detail names the message we
-   *  waited for. Nothing was undone: the channel goes on when the hub answers. */
+  /** connect(), openChannel(), requestChannel(), close(), untilReestablished(), spliceOut(), spliceIn(),
+   *  untilSpliceLocked(): connected (or trying to), but the hub's next step did not come within the
+   *  timeout; the detail names the message we waited for. Nothing was undone: the channel goes on when
+   *  the hub answers (a splice not signed yet ends with the connection, or at the quiescence timeout). */
   'hub_not_responding',
   /** openChannel(), requestChannel(): the funding transaction did not reach its confirmations and
    *  the chain tip did not move within the timeout (on regtest, nobody mines). Nothing was undone:
    *  the channel becomes ready once the funding confirms (channel_state events). */
   'funding_not_confirmed',
+  /** spliceOut(), spliceIn(): no channel with the hub is open and connected to splice. */
+  'no_channel',
+  /** spliceOut(), spliceIn(): the channel refused to start the splice (the `cause` is its error: the
+   *  balance or reserve left after it, the feerate, a splice already pending, the payout below the
+   *  dust limit). Nothing was sent. */
+  'splice_refused',
+  /** spliceOut(), spliceIn(): the splice ended without a transaction: the hub refused it (tx_abort,
+   *  its reason in the detail), or the connection dropped before both sides signed. Nothing of it is
+   *  on-chain; our coins are free again. */
+  'splice_aborted',
+  /** untilSpliceLocked(): the splice transaction did not reach its confirmations and the chain tip did
+   *  not move within the timeout (on regtest, nobody mines). Nothing was undone. */
+  'splice_not_confirmed',
 ] as const
 export type ClientFailureReason = (typeof CLIENT_FAILURE_REASONS)[number]
 
@@ -60,11 +76,13 @@ export type ClientFailureCause =
   | WalletError
   | ChannelError
   | ConnectFailure
+  | SpliceRefusal
   | { phase: Phase }
   | undefined
 
 /** Which call failed. */
-export type ClientOperation = 'create' | 'connect' | 'openChannel' | 'requestChannel' | 'close' | 'untilReestablished'
+export type ClientOperation =
+  | 'create' | 'connect' | 'openChannel' | 'requestChannel' | 'close' | 'untilReestablished' | 'spliceOut' | 'spliceIn' | 'untilSpliceLocked'
 
 export class ClientError extends Error {
   override readonly name = 'ClientError'

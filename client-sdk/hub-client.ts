@@ -10,7 +10,7 @@ import { amountToOffer, type FeePolicy } from '../protocol/forwarding.ts'
 import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
 import {
-  closingTrims, committedIncoming, isSettled, offeredHtlcs, offersPayment, spendableMsat, type ChannelEvent, type Phase,
+  closingTrims, committedIncoming, isSettled, offeredHtlcs, offersPayment, quiescence, spendableMsat, type ChannelEvent, type Phase,
 } from '../protocol/channel/index.ts'
 import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
@@ -30,9 +30,12 @@ import { ClientError, type ClientFailureCause, type ClientFailureReason } from '
 import { claimStore } from './identity.ts'
 import {
   clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs,
-  requestChannelArgs, untilReestablishedArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
+  requestChannelArgs, spliceInArgs, spliceOutArgs, untilReestablishedArgs, untilSpliceLockedArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
 } from './options.ts'
 import { closingAwaits, openingProgress, openingStalled, seconds, unlessStalled, withinTime } from './waits.ts'
+import { runSplice, untilLocked, type SpliceEvents, type SpliceLockedInfo, type SpliceResult } from './splices.ts'
+import type { SpliceProgress } from '../host/channel/index.ts'
+import { addressScript } from '../host/wallet/address.ts'
 
 export interface ChannelInfo {
   channelId: ChannelId
@@ -55,6 +58,10 @@ export interface ChannelInfo {
   /** What we can pay out now: our balance less the reserve, the HTLCs we are adding and, for the
    *  channel we fund, a margin for its commitment fee (never below 0). */
   spendableMsat: Msat
+  /** A splice is being negotiated or signed (the channel is quiescent, or resumes one after a restart). */
+  splicing: boolean
+  /** Splice transactions signed by both sides and not locked yet (the last one replaces the others). */
+  pendingSplices: Txid[]
 }
 
 export interface Balances {
@@ -107,7 +114,7 @@ export type ForceCloseResult =
  *  channel stopped on a failed write (restart the client). */
 export type ForceCloseRefusal = 'unknown_channel' | 'we_are_behind' | 'closing' | 'stopped'
 
-export type HubClientEvents = {
+export type HubClientEvents = SpliceEvents & {
   // Delivered at least once, across crashes, until every listener returned (or the promise it
   // returned resolved); de-duplicate by `id`. Register listeners before connect(): undelivered events
   // of an earlier run are delivered when it starts.
@@ -187,6 +194,8 @@ export class HubClient extends Emitter<HubClientEvents> {
       warn: w => this.emit('warning', w),
       persisted: (id, updates) => { this.monitoring?.persisted(id, updates) },
       carry: (id, monitor) => this.book.carry(id, monitor),
+      respondSplice: () => opts.acceptHubSplices ? { accept: true } : { accept: false, reason: 'this client takes no splices from the hub' },
+      spliceProgress: (ch, p) => { this.onSpliceProgress(ch, p) },
     })
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
@@ -437,6 +446,84 @@ export class HubClient extends Emitter<HubClientEvents> {
     })
   }
 
+  /**
+   * Pays `amountSat` of our channel balance to `address` on-chain without closing the channel (a
+   * splice-out): the fee comes out of the balance too. Resolves once both sides signed the splice
+   * transaction and it is broadcast (the channel carries payments again from then on); it becomes the
+   * channel's funding after its confirmations (untilSpliceLocked, or the splice_locked event). Rejects
+   * with a ClientError: no_channel, splice_refused (its cause says which rule), splice_aborted (the
+   * hub refused, or the connection dropped first), hub_not_responding (nothing moved for `timeoutMs`,
+   * default progressTimeoutMs, naming what it waited for).
+   */
+  async spliceOut (args: { amountSat: number; address: string; feerateSatPerKw?: number; channelId?: string; timeoutMs?: number }): Promise<SpliceResult> {
+    const a = parseArgs(spliceOutArgs, args, 'spliceOut')
+    const script = addressScript(a.address)
+    if (!script.ok) throw new TypeError(`spliceOut.address: ${script.error}`)
+    const ch = this.spliceChannel('spliceOut', a.channelId)
+    return await runSplice(this.spliceHost(), 'spliceOut', ch, { kind: 'out', amountSat: a.amountSat, script: script.value },
+      a.feerateSatPerKw ?? this.opts.spliceFeeratePerKw, a.timeoutMs ?? this.opts.progressTimeoutMs)
+  }
+
+  /**
+   * Adds `amountSat` from our wallet to our channel balance (a splice-in): confirmed coins, their
+   * change back to the wallet; the wallet's coins pay the fee. Resolves and rejects as spliceOut(),
+   * and with insufficient_funds when the wallet's spendable coins cannot pay the amount and the fee.
+   */
+  async spliceIn (args: { amountSat: number; feerateSatPerKw?: number; channelId?: string; timeoutMs?: number }): Promise<SpliceResult> {
+    const a = parseArgs(spliceInArgs, args, 'spliceIn')
+    const ch = this.spliceChannel('spliceIn', a.channelId)
+    return await runSplice(this.spliceHost(), 'spliceIn', ch, { kind: 'in', amountSat: a.amountSat },
+      a.feerateSatPerKw ?? this.opts.spliceFeeratePerKw, a.timeoutMs ?? this.opts.progressTimeoutMs)
+  }
+
+  /** Resolves once splice `txid` is its channel's funding (its confirmations on our node, and
+   *  splice_locked both ways). Rejects with a ClientError: no_channel (no channel knows the txid),
+   *  splice_not_confirmed (the tip did not move for `timeoutMs`), hub_not_responding (the hub's
+   *  splice_locked did not come), splice_aborted (replaced, or the channel ended). */
+  async untilSpliceLocked (args: { txid: string; timeoutMs?: number }): Promise<SpliceLockedInfo> {
+    const a = parseArgs(untilSpliceLockedArgs, args, 'untilSpliceLocked')
+    return await untilLocked(this.spliceHost(), this.channelSet.channels(), a.txid as Txid, a.timeoutMs ?? this.opts.progressTimeoutMs)
+  }
+
+  /** The channel a splice call runs on: the named one, or the open, connected one with the most of our
+   *  balance. */
+  private spliceChannel (operation: 'spliceOut' | 'spliceIn', channelId: string | undefined): ClientChannel {
+    if (channelId !== undefined) {
+      const ch = this.channelSet.get(channelId)
+      if (ch === undefined) throw new ClientError(operation, 'no_channel', `no channel ${channelId}`)
+      if (ch.driver.state.phase !== 'normal' || ch.driver.state.link !== 'up') {
+        throw new ClientError(operation, 'no_channel', `channel ${channelId} is ${ch.driver.state.phase} (link ${ch.driver.state.link}): only an open, connected channel splices`)
+      }
+      return ch
+    }
+    const ch = this.payingChannel()
+    if (ch === undefined) throw new ClientError(operation, 'no_channel', `no channel with the hub is open and connected${this.link.connected ? '' : ' (not connected to the hub)'}`)
+    return ch
+  }
+
+  private spliceHost () {
+    return {
+      on: <K extends keyof SpliceEvents>(event: K, fn: (...args: SpliceEvents[K]) => void) => this.on(event, fn as never),
+      splice: (ch: ClientChannel, wish: Parameters<ChannelSet['splice']>[1], feeratePerKw: number) => this.channelSet.splice(ch, wish, feeratePerKw),
+      connected: () => this.link.connected,
+      tipHeight: () => this.channelSet.tipHeight,
+      broadcast: (txid: Txid) => this.channelSet.spliceBroadcast(txid),
+    }
+  }
+
+  /** A splice moved (host/channel/splicing.ts): the SDK's splice events. */
+  private onSpliceProgress (ch: ClientChannel, p: SpliceProgress): void {
+    const channelId = ch.driver.channelId
+    switch (p.kind) {
+      case 'negotiated': this.emit('splice_negotiated', { channelId, txid: p.txid, capacitySat: p.capacitySat, contributionSat: p.contributionSat, feeSat: p.feeSat }); break
+      case 'signed': this.emit('splice_signed', { channelId, txid: p.txid }); break
+      case 'confirmed': this.emit('splice_confirmed', { channelId, txid: p.txid, depth: p.depth }); break
+      case 'locked': this.emit('splice_locked', { channelId, txid: p.txid, capacitySat: p.capacitySat }); break
+      case 'aborted': this.emit('splice_aborted', { channelId, reason: p.reason, byPeer: p.byPeer }); break
+      case 'broadcast': if (!p.ok) this.emit('warning', `splice ${p.txid}: broadcast refused: ${p.detail ?? ''}`); break
+    }
+  }
+
   /** A BOLT #11 invoice (lnbcrt…) signed by our node key; its preimage is stored before it is returned. */
   async createInvoice (args: { amountMsat: number; memo?: string; expirySec?: number }): Promise<{ invoice: string; paymentHash: string; expiresAt: number }> {
     const a = parseArgs(createInvoiceArgs, args, 'createInvoice')
@@ -554,7 +641,8 @@ export class HubClient extends Emitter<HubClientEvents> {
    * - added: the HTLC is on its way (a disconnect before it is signed hands it back: add_rolled_back);
    * - refused while the link is down: offered again once the channel reestablishes (toRetry);
    * - refused for a cap our HTLCs in flight hold (HELD_BY_IN_FLIGHT): offered again once one of them
-   *   has settled (offerOnceRoom; after a restart, recoverPayments offers it);
+   *   has settled (offerWhen; after a restart, recoverPayments offers it);
+   * - refused because a splice holds the channel quiescent: offered again once it ended (offerWhen);
    * - refused otherwise: it never left, so the payment fails now;
    * - not stepped (the driver stopped: its store failed): offered again after a restart (recoverPayments).
    */
@@ -578,7 +666,14 @@ export class HubClient extends Emitter<HubClientEvents> {
       const holding = offeredHtlcIds(ch)
       if (HELD_BY_IN_FLIGHT.has(e.reason) && holding.size > 0) {
         this.awaitingRoom.add(paymentHash)
-        this.track(this.offerOnceRoom(ch, paymentHash, holding))
+        this.track(this.offerWhen(ch, paymentHash, () => [...holding].some(id => !offeredHtlcIds(ch).has(id))))
+        return
+      }
+      // A splice is being negotiated on the channel (quiescence): offered again once it is signed or
+      // abandoned, within the payment's timeout like any wait.
+      if (e.reason === 'channel_quiescent') {
+        this.awaitingRoom.add(paymentHash)
+        this.track(this.offerWhen(ch, paymentHash, () => quiescence(ch.driver.state) === 'none'))
         return
       }
       await this.settleFailed(paymentHash, e.reason === 'insufficient_funds' || e.reason === 'reserve' ? 'insufficient_balance' : 'temporary_channel_failure', `${e.reason}: ${e.detail}`)
@@ -587,15 +682,11 @@ export class HubClient extends Emitter<HubClientEvents> {
     }
   }
 
-  /** A payment refused for a cap the HTLCs `holding` hold: offered again once one of them is gone
-   *  from the channel (its removal irrevocably committed), or the channel left `normal` (the offer
-   *  then gets the channel's final answer). A client that stops first leaves it pending: the next
-   *  start offers it (recoverPayments). */
-  private async offerOnceRoom (ch: ClientChannel, paymentHash: string, holding: ReadonlySet<number>): Promise<void> {
-    const freed = (): boolean => {
-      const now = offeredHtlcIds(ch)
-      return [...holding].some(id => !now.has(id))
-    }
+  /** A payment refused for what will pass (a cap the HTLCs in flight hold: once one of them is gone
+   *  from the channel, its removal irrevocably committed; a splice's quiescence: once it ended): offered
+   *  again once `freed()`, or the channel left `normal` (the offer then gets the channel's final
+   *  answer). A client that stops first leaves it pending: the next start offers it (recoverPayments). */
+  private async offerWhen (ch: ClientChannel, paymentHash: string, freed: () => boolean): Promise<void> {
     do {
       await new Promise<void>(resolve => {
         const timer = setTimeout(() => { off(); resolve() }, 100)
@@ -703,6 +794,8 @@ export class HubClient extends Emitter<HubClientEvents> {
       settled: isSettled(s),
       reserveSat: s.setup.remote?.channelReserveSat ?? null,
       spendableMsat: Math.max(0, spendableMsat(s)) as Msat,
+      splicing: s.splice?.session !== undefined || s.splice?.request !== undefined,
+      pendingSplices: (s.splice?.candidates ?? []).map(c => c.txid),
     }
   }
 

@@ -9,6 +9,7 @@
 export { HubClient, type HubClientEvents, type DurableEvent, type HubPolicy, type ChannelInfo, type Balances, type CloseResult, type ForceCloseResult, type ForceCloseRefusal } from './hub-client.ts'
 export { ClientError, CLIENT_FAILURE_REASONS, type ClientFailureReason, type ClientFailureCause, type ClientOperation } from './errors.ts'
 export type { PayResult, PayFailureReason } from './payments.ts'
+export type { SpliceResult, SpliceLockedInfo, SpliceEvents } from './splices.ts'
 export type { InvoiceInfo, InvoiceStatus, Page, PaymentInfo, PaymentStatus } from './listing.ts'
 export type { EventType, EventData } from './event-outbox.ts'
 export { ROLES, type Role, type ClientOptionsInput, type ClientHost } from './options.ts'

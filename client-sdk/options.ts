@@ -6,8 +6,10 @@ import { z } from 'zod'
 import * as secp from '@noble/secp256k1'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import {
-  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FUNDING_SATOSHIS, MAX_LIST_PAGE, MAX_REFERENCE_CHARS,
+  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FUNDING_SATOSHIS,
+  MAX_LIST_PAGE, MAX_REFERENCE_CHARS,
 } from '../protocol/limits.ts'
+import { regtestAddress } from '../host/wallet/address.ts'
 import { MAX_FIELD_BYTES } from '../protocol/invoice/index.ts'
 import { hexToBytes, type NodeId } from '../protocol/types.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
@@ -67,6 +69,12 @@ export const clientOptionsSchema = z.strictObject({
   role: z.enum(ROLES).default('platform'),
   /** Commitment feerate we propose when we open a channel (sat per 1000 weight units). */
   commitmentFeeratePerKw: z.number().int().min(FEERATE_PER_KW_FLOOR).max(100_000).default(1_000),
+  /** Feerate of the splice transactions we start, unless a call gives its own (sat per 1000 weight
+   *  units; the channel's policy bounds it, as the hub's does). */
+  spliceFeeratePerKw: z.number().int().min(FEERATE_PER_KW_FLOOR).max(DEFAULT_MAX_FEERATE_PER_KW).default(1_000),
+  /** Splices the hub starts on our channels (a top-up of its side): accepted, taking no part, or
+   *  refused. Either way each is checked against the channel's rules first. */
+  acceptHubSplices: z.boolean().default(true),
   /** The hub sends channel_ready only after this many confirmations of a channel we fund (≥ 1). */
   fundingConfirmations: z.number().int().min(1).max(100).default(1),
   /** How long connect() and untilReestablished() wait for the hub (a connection that proves `hubId`,
@@ -130,6 +138,30 @@ export const createInvoiceArgs = z.strictObject({
 export const closeArgs = z.strictObject({
   /** Close even if an output would be left out as dust (its owner is paid nothing). */
   allowDustTrim: z.boolean().default(false),
+  ...callTimeout,
+})
+const spliceCommon = {
+  /** Sat per 1000 weight units; default the client's spliceFeeratePerKw. */
+  feerateSatPerKw: z.number().int({ error: 'must be an integer (sat per 1000 weight units)' }).min(FEERATE_PER_KW_FLOOR).max(DEFAULT_MAX_FEERATE_PER_KW).optional(),
+  /** The channel to splice (default: the open one with the most balance of ours). */
+  channelId: z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }).optional(),
+  ...callTimeout,
+}
+const spliceAmount = z.number().int({ error: 'must be an integer (sat)' }).min(1).max(MAX_FUNDING_SATOSHIS)
+export const spliceOutArgs = z.strictObject({
+  /** Paid to `address` out of our channel balance (the fee comes out of the balance too). */
+  amountSat: spliceAmount,
+  address: regtestAddress,
+  ...spliceCommon,
+})
+export const spliceInArgs = z.strictObject({
+  /** Added to our channel balance from our wallet (the fee is paid by the wallet's coins). */
+  amountSat: spliceAmount,
+  ...spliceCommon,
+})
+export const untilSpliceLockedArgs = z.strictObject({
+  /** The splice transaction (spliceOut's or spliceIn's txid). */
+  txid: z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }),
   ...callTimeout,
 })
 export const payArgs = z.strictObject({

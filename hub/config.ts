@@ -6,7 +6,8 @@ import {
   DEFAULT_FINALITY_DEPTH, DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_CLTV_EXPIRY_DELTA,
   DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_TO_SELF_DELAY, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
   DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT, MAX_FUNDING_SATOSHIS,
-  MAX_FUNDING_TIMEOUT_BLOCKS, MAX_MONEY_SAT, MIN_DUST_LIMIT_SATOSHIS,
+  MAX_FUNDING_TIMEOUT_BLOCKS, MAX_MONEY_SAT, MIN_DUST_LIMIT_SATOSHIS, DEFAULT_SPLICE_MINIMUM_DEPTH, MIN_SPLICE_MINIMUM_DEPTH,
+  DEFAULT_MAX_FEERATE_PER_KW,
 } from '../protocol/limits.ts'
 import type { NodeId } from '../protocol/types.ts'
 import { transportConfigSchema } from './transport/config.ts'
@@ -130,6 +131,37 @@ export const hubConfigSchema = z.strictObject({
      *  least minFinalCltvExpiry, the payee's own window. */
     maxHoldBlocks: int(DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MAX_CLTV_EXPIRY_DELTA).default(DEFAULT_MAX_PAYEE_HOLD_BLOCKS),
   }).default({ holdMs: 30_000, maxHoldBlocks: DEFAULT_MAX_PAYEE_HOLD_BLOCKS }),
+  /** Splicing (BOLT #2 "Channel Splicing"; hub/channels/splicing.ts). A peer's splice costs the hub no
+   *  coins (its initiator pays the fee, the hub takes no part); the hub's own top-ups spend its wallet. */
+  splices: z.strictObject({
+    /** Take part (with nothing) in splices peers start: a creator's splice-out to an on-chain payout,
+     *  a platform's splice-in. Off: every splice_init is answered with tx_abort. */
+    acceptFromPeers: z.boolean().default(true),
+    /** The largest splice-in a peer may make, sat: what it adds to a channel whose other side is the
+     *  hub's to honour (a splice-out is bounded by the peer's own balance). */
+    maxPeerSpliceInSat: int(0, MAX_FUNDING_SATOSHIS).default(MAX_FUNDING_SATOSHIS),
+    /** Confirmations of a splice before the hub sends splice_locked, for channels opened from now on
+     *  (protocol/limits.ts DEFAULT_SPLICE_MINIMUM_DEPTH says why; at least MIN_SPLICE_MINIMUM_DEPTH). */
+    minimumDepth: int(MIN_SPLICE_MINIMUM_DEPTH, 144).default(DEFAULT_SPLICE_MINIMUM_DEPTH),
+    /** Feerate of the hub's own splices (top-ups), sat per 1000 weight units. */
+    feeratePerKw: int(FEERATE_PER_KW_FLOOR, DEFAULT_MAX_FEERATE_PER_KW).default(1_000),
+    /** The largest top-up (a splice-in of the hub's wallet funds into a channel), sat. */
+    maxTopUpSat: int(0, MAX_FUNDING_SATOSHIS).default(MAX_FUNDING_SATOSHIS),
+    /** How long an admin top-up waits for both signatures before it answers 504 (the splice goes on). */
+    topUpTimeoutMs: int(1_000, 3_600_000).default(60_000),
+    /** Automatic top-ups of the hub's side of payee channels (those the hub funded): when the hub's
+     *  balance in one falls below `belowSat`, the hub splices in `amountSat` of its wallet, so the payee
+     *  keeps receiving. Absent: off. */
+    autoTopUp: z.strictObject({
+      belowSat: int(0, MAX_FUNDING_SATOSHIS),
+      amountSat: int(1, MAX_FUNDING_SATOSHIS),
+      /** Only these payees' channels. Absent: every hub-funded channel. */
+      peers: z.array(nodeId).max(MAX_ALLOWED_NODE_IDS).optional(),
+    }).optional(),
+  }).default({
+    acceptFromPeers: true, maxPeerSpliceInSat: MAX_FUNDING_SATOSHIS, minimumDepth: DEFAULT_SPLICE_MINIMUM_DEPTH, feeratePerKw: 1_000,
+    maxTopUpSat: MAX_FUNDING_SATOSHIS, topUpTimeoutMs: 60_000,
+  }),
   /** On-chain fee rate of the hub's wallet transactions (btcd has no estimatesmartfee), sat/vB. */
   walletFeeRate: z.number().min(1).max(10_000).default(2),
 }).refine(c => c.router.maxHoldBlocks >= c.minFinalCltvExpiry, {
@@ -137,6 +169,8 @@ export const hubConfigSchema = z.strictObject({
 }).refine(c => c.hubFunded.payeeReserveSat === undefined || c.hubFunded.payeeReserveSat >= c.channels.dustLimitSat, {
   error: 'must be at least channels.dustLimitSat (BOLT #2: a channel reserve is never below the sender\'s dust limit)',
   path: ['hubFunded', 'payeeReserveSat'],
+}).refine(c => c.splices.autoTopUp === undefined || c.splices.autoTopUp.amountSat <= c.splices.maxTopUpSat, {
+  error: 'must be at most splices.maxTopUpSat', path: ['splices', 'autoTopUp', 'amountSat'],
 })
 
 export type HubConfig = z.infer<typeof hubConfigSchema>

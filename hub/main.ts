@@ -1,7 +1,7 @@
 // The hub process, and the only place that wires concrete implementations together (DESIGN.md
 // "Layout"): LevelDB store in the data dir, the chain backend (a managed regtest btcd by default, or
-// an external btcd), the wallet, the channel manager, funding, router, close broadcaster, the chain
-// monitors, the WebSocket transport and the admin API. The command line and the process around the
+// an external btcd), the wallet, the channel manager, funding, router, close broadcaster, splicing, the
+// chain monitors, the WebSocket transport and the admin API. The command line and the process around the
 // hub (flags, `--help`, the `listening` line, signals, exit codes) are hub/cli.ts.
 //
 // Crash injection for tests: HUB_CRASH_AT=<before|after>:<point>:<n> (host/crash-points.ts lists the
@@ -30,6 +30,7 @@ import { AuditLog } from './audit/index.ts'
 import { CloseBroadcaster } from './channels/closing.ts'
 import { ChannelManager } from './channels/manager.ts'
 import { HubMonitoring } from './channels/monitoring.ts'
+import { HubSplicing } from './channels/splicing.ts'
 import { isChannelPartner } from './channels/partners.ts'
 import { runFromCommandLine, type Log } from './cli.ts'
 import type { HubConfig } from './config.ts'
@@ -137,10 +138,13 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     openChannel: peer => inbound.openOnPayment(peer),
   })
   const closer = new CloseBroadcaster(chain, log)
+  const splicing = new HubSplicing({ manager, wallet, chain, config, hubId, log })
+  cleanups.push(() => splicing.stop())
   manager.listen(funding)
   manager.listen(inbound)
   manager.listen(router)
   manager.listen(closer)
+  manager.listen(splicing)
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
@@ -171,8 +175,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   stage('serving')
 
   const stopFollowing = await chain.follow({
-    connected: async b => { height = b.height; await manager.block(height); await funding.onBlock() },
-    disconnected: async b => { height = b.height - 1; await funding.onBlock() },
+    connected: async b => { height = b.height; await manager.block(height); await funding.onBlock(); await splicing.onBlock() },
+    disconnected: async b => { height = b.height - 1; await funding.onBlock(); await splicing.onBlock() },
     fatal: e => fatal('chain_wiped', e.detail),
   }, { guard: async () => await wallet.checkChain() })
   if (!stopFollowing.ok) throw new Error(`chain follow: ${stopFollowing.error.detail}`)
@@ -184,6 +188,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const synced = (async () => {
     await funding.rebroadcastPending()
     await closer.resume(manager.all())
+    await splicing.resume()
     await manager.block(height)
     await funding.onBlock()
     stage('chain_synced', { height })
@@ -191,8 +196,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
   const admin = await AdminServer.start(config.adminPort, {
-    ...adminViews({ hubId, transport, manager, router, closer, wallet, monitoring: monitors, height: () => height }),
-    ...channelCommands({ config, manager, inbound, monitoring: monitors }),
+    ...adminViews({ hubId, transport, manager, router, closer, wallet, monitoring: monitors, splicing, height: () => height }),
+    ...channelCommands({ config, manager, inbound, monitoring: monitors, splicing }),
     ...walletCommands({
       wallet, chainHash: chainHash.value,
       regtest: regtest !== undefined && managed !== undefined ? { control: regtest, coinbaseAddress: managed.miner.address } : undefined,

@@ -1,11 +1,12 @@
 // The one-command demo (`npm run demo`, `npm start`): on the embedded defaults — a managed regtest btcd
 // and LevelDB stores in a data directory under .data/ — start the hub as a child process, one platform,
 // three creators and one co-op treasury as SDK clients; fund channels; pay for a while with live
-// progress; close everything cooperatively and print each party's on-chain result.
+// progress; a creator takes an on-chain payout by splicing out of its channel and is paid again on the
+// same channel; close everything cooperatively and print each party's on-chain result.
 //
 //   npm run demo                      # about 20 s of payments
 //   npm run demo -- --seconds 5       # shorter
-//   npm run demo -- --json            # last line: the JSON summary (payments, channels), which adds up
+//   npm run demo -- --json            # last line: the JSON summary (payments, channels, splices), which adds up
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -15,6 +16,7 @@ import { Cleanups } from './lib/cleanups.ts'
 import { openFundedChannel, randomKey, requestHubChannel, startClient } from './lib/client.ts'
 import { fundHub, startHub } from './lib/hub.ts'
 import type { HubClient, CloseResult, ChannelInfo } from '../client-sdk/index.ts'
+import { DEFAULT_SPLICE_MINIMUM_DEPTH } from '../protocol/limits.ts'
 import type { Role } from '../client-sdk/options.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -31,6 +33,8 @@ const PLATFORM_CAPACITY_SAT = 5_000_000
 const CONCURRENCY = 8
 /** The treasury's share of each sale, in percent: a co-op revenue share paid beside the creator. */
 const TREASURY_SHARE_PERCENT = 10
+/** Payments to the creator after its splice-out is locked: the channel keeps receiving. */
+const PAYMENTS_AFTER_SPLICE = 20
 
 const say = (s: string): void => { if (JSON_OUT) process.stderr.write(s + '\n'); else process.stdout.write(s + '\n') }
 const cleanups = new Cleanups()
@@ -108,6 +112,30 @@ async function main (): Promise<void> {
     `${(feesMsat / 1000).toFixed(3)} sat in hub fees`)
   for (const [why, n] of failures) say(`  failed ×${n}: ${why}`)
 
+  // ── A creator's on-chain payout without closing: splice out half its balance, then keep receiving ──
+  const payee = creators[0]!
+  const payeeName = parties.find(p => p.client === payee)!.name
+  await payOne(payee, 1_000_000, 'a sale before the payout')
+  const balanceSat = Math.floor(payee.channels()[0]!.localMsat / 1000)
+  const payoutSat = Math.floor(balanceSat / 2)
+  say(`${payeeName} splices out ${payoutSat} sat of its ${balanceSat} sat to its wallet …`)
+  const splice = await payee.spliceOut({ amountSat: payoutSat, address: payee.newAddress() })
+  say(`splice ${splice.txid} signed (fee ${splice.feeSat} sat); mining ${DEFAULT_SPLICE_MINIMUM_DEPTH} blocks to lock it`)
+  await btc.mine(DEFAULT_SPLICE_MINIMUM_DEPTH)
+  await payee.untilSpliceLocked({ txid: splice.txid })
+  const splicedTx = await btc.chain.getRawTransaction(splice.txid)
+  const spliceConfirmed = splicedTx.ok && splicedTx.value !== null && splicedTx.value.confirmations >= DEFAULT_SPLICE_MINIMUM_DEPTH
+  const countBefore = count
+  for (let i = 0; i < PAYMENTS_AFTER_SPLICE; i++) await payOne(payee, 50_000 + i * 1_000, `commission after the payout, ${i}`)
+  const paymentsAfter = count - countBefore
+  say(`${payeeName}: ${paymentsAfter} payments received on the spliced channel (capacity now ${payee.channels()[0]!.capacitySat} sat)`)
+  const splices = [{
+    counterparty: payee.nodeId, kind: splice.kind, amount_sat: splice.amountSat, fee_sat: splice.feeSat, txid: splice.txid,
+    confirmed: spliceConfirmed, payments_after: paymentsAfter,
+  }]
+  /** What splice-outs took out of each party's channel balance (the payout and its fee), msat. */
+  const splicedOutMsat = (c: HubClient): number => c === payee ? -splice.contributionSat * 1000 : 0
+
   // ── Close everything cooperatively ──
   say('closing every channel cooperatively …')
   const finals = new Map<HubClient, ChannelInfo>()
@@ -139,19 +167,28 @@ async function main (): Promise<void> {
       initial_counterparty_msat: p.initialMsat,
       final_counterparty_msat: ch.localMsat,
       final_hub_msat: ch.remoteMsat,
+      spliced_out_msat: splicedOutMsat(p.client),
       counterparty_onchain_sat: close.localSat,
       hub_onchain_sat: close.remoteSat,
     })
   }
-  const summary = { payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels }
+  const summary = { payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels, splices }
   const lost = channels.filter(c => c.role === 'platform').reduce((t, c) => t + c.initial_counterparty_msat - c.final_counterparty_msat, 0)
+  // A payee's splice-out took the payout and its fee out of its channel balance: received = what is left
+  // in the channel + what was spliced out.
   const gained = channels.filter(c => c.role !== 'platform').reduce(
-    (t, c) => t + c.final_counterparty_msat - c.initial_counterparty_msat, 0,
+    (t, c) => t + c.final_counterparty_msat + c.spliced_out_msat - c.initial_counterparty_msat, 0,
   )
+  const payoutOnChain = splicedTx.ok && splicedTx.value !== null
+    ? splicedTx.value.tx.outputs.filter(o => o.value === splice.amountSat).length
+    : 0
   say(`check: payers lost ${lost} msat = payments ${totalMsat} + hub fees ${feesMsat}: ${lost === totalMsat + feesMsat ? 'yes' : 'NO'}; ` +
-    `payees gained ${gained} msat = payments: ${gained === totalMsat ? 'yes' : 'NO'}`)
+    `payees gained ${gained} msat (splice-outs counted) = payments: ${gained === totalMsat ? 'yes' : 'NO'}; ` +
+    `the splice pays ${splice.amountSat} sat on-chain: ${payoutOnChain === 1 ? 'yes' : 'NO'}`)
   if (JSON_OUT) process.stdout.write(JSON.stringify(summary) + '\n')
-  if (lost !== totalMsat + feesMsat || gained !== totalMsat) throw new Error('the summary does not add up')
+  if (lost !== totalMsat + feesMsat || gained !== totalMsat || payoutOnChain !== 1 || !spliceConfirmed || paymentsAfter === 0) {
+    throw new Error('the summary does not add up')
+  }
 }
 
 /**

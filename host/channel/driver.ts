@@ -8,7 +8,7 @@
 //             into one synced batch). Writes are acknowledged strictly in order: once write N and every
 //             earlier one is durable, step(state, {kind:'persisted', writeId: N}) runs and the sends
 //             and emits it releases are executed, in order.
-//   send / broadcast_funding / disconnect   handed to the ports
+//   send / broadcast_funding / broadcast_splice / disconnect   handed to the ports
 //   emit      handed to ports.emit (synchronously; a handler that wants to act on this or another
 //             channel calls input(): it is queued and stepped after the current one, never inside it)
 //
@@ -63,10 +63,17 @@ export interface DriverPorts {
   send (msg: PeerMessage): void
   /** The opener's funding transaction may be broadcast now (its channel is stored). */
   broadcastFunding (txid: Txid): void
+  /** A complete splice transaction, stored with both sides' signatures: broadcast it (host/channel/splicing.ts).
+   *  A host that never splices may leave it out; the transaction then waits in the state's candidates
+   *  for a host that does (Splicing.resume broadcasts it). */
+  broadcastSplice? (txid: Txid, tx: string): void
   /** Close the connection to the counterparty (the channel machine asked for it). */
   disconnect (): void
   /** An event of the channel. Called synchronously; must not wait for this driver. */
   emit (event: ChannelEvent, state: ChannelState): void
+  /** Every step's states before and after, synchronously, before its effects run (a host that
+   *  follows something no event reports, such as the end of a splice's quiescence). Must not wait. */
+  stepped? (before: ChannelState, after: ChannelState): void
   /** The driver stopped because a persist failed (or a step threw). Called once. */
   stopped? (error: unknown, state: ChannelState): void
   /** Runs `fn` later, after the inputs that arrive in the current turn (autoSign batching). Hosts
@@ -281,6 +288,7 @@ export class ChannelDriver {
     const r = this.stepFn(this.current, input, this.signer)
     this.current = r.state
     observe?.(before, r.state, r.effects)
+    this.ports.stepped?.(before, r.state)
     this.execute(r.effects)
   }
 
@@ -291,6 +299,7 @@ export class ChannelDriver {
         case 'persist': this.persist(e); break
         case 'send': this.ports.send(e.msg); break
         case 'broadcast_funding': this.ports.broadcastFunding(e.txid); break
+        case 'broadcast_splice': this.ports.broadcastSplice?.(e.txid, e.tx); break
         case 'disconnect': this.ports.disconnect(); break
         case 'emit': this.ports.emit(e.event, this.current); break
       }

@@ -58,6 +58,9 @@ export class WalletKeys {
     return key
   }
 
+  /** A 64-byte compact low-S signature of `hash` (BIP 143 sighash) with `key`. */
+  sign (hash: Uint8Array, key: WalletKey): Uint8Array { return this.curve.sign(hash, key.privateKey) }
+
   /** A bitcoinjs Signer whose ECDSA goes through our Curve (64-byte compact, low-S, RFC 6979). */
   signer (key: WalletKey): Signer {
     return { publicKey: key.publicKey, sign: (hash: Uint8Array) => this.curve.sign(hash, key.privateKey) }

@@ -6,6 +6,9 @@ import { Psbt, address as baddress, networks } from 'bitcoinjs-lib'
 import { DEFAULT_FINALITY_DEPTH } from '../../protocol/limits.ts'
 import type { Sat, Txid } from '../../protocol/types.ts'
 import { bytesToHex, hexToBytes } from '../../protocol/types.ts'
+import { p2pkh } from '../../protocol/tx/script.ts'
+import { SIGHASH_ALL, parseTx, witnessV0Sighash } from '../../protocol/tx/serialize.ts'
+import { witnessSig } from '../../protocol/tx/sign.ts'
 import type { BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainWiped } from '../chain/backend.ts'
 import { err, ok, type Result } from '../../protocol/result.ts'
 import { broadcastTx } from '../chain/broadcast.ts'
@@ -48,6 +51,11 @@ export type OpenError = SeedError | { kind: 'state_unreadable'; detail: string }
 
 export interface Payment { value: number; address?: string; script?: Uint8Array }
 
+/** An input of a transaction built with a peer (a splice) that we are asked to sign: the coin it spends. */
+export interface InputToSign { index: number; txid: Txid; vout: number; valueSat: Sat; script: string }
+/** Why the wallet would not sign an input of a transaction built with a peer. */
+export interface SignRefusal { kind: 'not_our_input'; detail: string }
+
 export interface BuiltTx { txid: Txid; hex: string; fee: Sat; vsize: number; inputs: Utxo[]; changeVout: number | null }
 
 export interface Balance {
@@ -63,6 +71,10 @@ export interface Balance {
 
 export class Wallet {
   private readonly scripts = new Map<string, { chain: KeyChain; index: number }>()
+  /** Coins set aside for a transaction being negotiated with a peer (a splice), by owner: kept in
+   *  memory only, since a negotiation does not survive a restart either; once the transaction is
+   *  complete and we sign it, its inputs are locked durably (signInputs). */
+  private readonly reserved = new Map<string, string[]>()
   private stopFollowing: (() => void) | null = null
   private readonly detector: ChainWipeDetector
   private readonly finality: number
@@ -186,6 +198,64 @@ export class Wallet {
     this.state.pending[txid] = { txid, hex, inputs: inputs.map(u => `${u.txid}:${u.vout}`) }
     this.save()
     return ok({ txid, hex, fee: sel.fee as Sat, vsize: tx.virtualSize(), inputs, changeVout })
+  }
+
+  /** A fresh change output script of ours (persisted before it is handed out): where a transaction
+   *  built with a peer returns what our inputs hold beyond our contribution and fee. */
+  newChangeScript (): Uint8Array {
+    const key = this.keys.key(1, this.state.next.change)
+    this.state.next.change++
+    this.watchUpTo(1, this.state.next.change + LOOKAHEAD)
+    this.save()
+    return key.script
+  }
+
+  /** Coins a transaction built with a peer may spend: confirmed (the wallet holds only coins of
+   *  connected blocks), mature, not spent by one of our unconfirmed transactions nor reserved. */
+  freeCoins (): Utxo[] {
+    const locked = this.lockedOutpoints()
+    return Object.entries(this.state.utxos).filter(([op, u]) => !locked.has(op) && this.isMature(u)).map(([, u]) => u)
+  }
+
+  /** Sets `outpoints` aside for `owner` (a splice being negotiated): no other transaction spends them
+   *  until unreserve(owner). Refused (false) if one is not free. */
+  reserve (owner: string, outpoints: readonly string[]): boolean {
+    const free = new Set(this.freeCoins().map(u => `${u.txid}:${u.vout}`))
+    if (!outpoints.every(op => free.has(op))) return false
+    this.reserved.set(owner, [...(this.reserved.get(owner) ?? []), ...outpoints])
+    return true
+  }
+
+  unreserve (owner: string): void { this.reserved.delete(owner) }
+
+  /**
+   * Witnesses (P2WPKH, SIGHASH_ALL) for our inputs of `txHex` (`txid`), a transaction built with a peer
+   * that also spends `shared` (outputs that are not ours: a splice's current funding output). Each
+   * input must spend a coin of ours of that value and script that no other transaction of ours spends,
+   * except one spending `shared` too (the transaction this one replaces). The coins are locked for
+   * `txid`, durably, before the witnesses are returned: until it (or a transaction conflicting with it,
+   * such as a replacement that confirms) is in a block, or release(txid).
+   */
+  signInputs (txid: Txid, txHex: string, inputs: readonly InputToSign[], shared: readonly string[]): Result<string[][], SignRefusal> {
+    let tx
+    try { tx = parseTx(txHex) } catch (e) { return err({ kind: 'not_our_input', detail: `the transaction does not parse: ${(e as Error).message}` }) }
+    const family = (p: PendingTx): boolean => p.txid === txid || shared.some(op => p.inputs.includes(op))
+    const witnesses: string[][] = []
+    for (const i of inputs) {
+      const op = `${i.txid}:${i.vout}`
+      const u = this.state.utxos[op]
+      const at = tx.inputs[i.index]
+      if (u === undefined || u.value !== i.valueSat || u.script !== i.script) return err({ kind: 'not_our_input', detail: `${op} is not a coin of ours of ${i.valueSat} sat` })
+      if (at === undefined || at.txid !== i.txid || at.vout !== i.vout) return err({ kind: 'not_our_input', detail: `input ${i.index} of the transaction does not spend ${op}` })
+      const other = Object.values(this.state.pending).find(p => p.inputs.includes(op) && !family(p))
+      if (other !== undefined) return err({ kind: 'not_our_input', detail: `${op} is spent by our unconfirmed transaction ${other.txid}` })
+      const key = this.keys.key(u.chain, u.index)
+      const sig = this.keys.sign(witnessV0Sighash(tx, i.index, p2pkh(key.publicKey), u.value, SIGHASH_ALL), key)
+      witnesses.push([bytesToHex(witnessSig(sig, SIGHASH_ALL)), bytesToHex(key.publicKey)])
+    }
+    this.state.pending[txid] = { txid, hex: txHex, inputs: [...shared, ...inputs.map(i => `${i.txid}:${i.vout}`)] }
+    this.save()
+    return ok(witnesses)
   }
 
   /** Broadcasts a transaction from buildTx. On a definite rejection its inputs are unlocked. */
@@ -321,6 +391,7 @@ export class Wallet {
   private lockedOutpoints (): Set<string> {
     const s = new Set<string>()
     for (const p of Object.values(this.state.pending)) for (const op of p.inputs) s.add(op)
+    for (const ops of this.reserved.values()) for (const op of ops) s.add(op)
     return s
   }
 

@@ -9,21 +9,14 @@
 //
 // Mining moves the chain: every HTLC deadline comes that many blocks closer. On a hub with payments in
 // flight, keep the wallet funded (the faucet mines only when it must).
-import { address as baddress, networks } from 'bitcoinjs-lib'
-import { z } from 'zod'
 import { regtestSubsidy } from '../../host/chain/btcd/block-builder.ts'
 import type { RegtestControl, BlockRef, ChainFailure } from '../../host/chain/backend.ts'
 import type { Result } from '../../protocol/result.ts'
 import { COINBASE_MATURITY, type Wallet } from '../../host/wallet/wallet.ts'
 import { MAX_FAUCET_BLOCKS } from '../../protocol/limits.ts'
 
-/** The longest address: a bech32m segwit v1–16 program of 40 bytes is 74 characters on regtest. */
-const MAX_ADDRESS_CHARS = 100
-
-/** An address the faucet can pay: any standard output type, on regtest (bcrt1…, or base58 m/n/2…). */
-export const regtestAddress = z.string().max(MAX_ADDRESS_CHARS).refine(a => {
-  try { baddress.toOutputScript(a, networks.regtest); return true } catch { return false }
-}, { error: 'must be a regtest address (bcrt1…, or base58 m…, n…, 2…)' })
+/** An address the faucet can pay (host/wallet/address.ts). */
+export { regtestAddress } from '../../host/wallet/address.ts'
 
 export interface FaucetChain extends Pick<RegtestControl, 'submitBlock'> {
   tip (): Promise<Result<BlockRef, ChainFailure>>

@@ -19,7 +19,8 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: 'GET', path: '/channels',
     answer: '[{channel_id, peer, status, phase, link, is_funder, capacity_sat, funding_txid, local_msat, remote_msat, htlcs, '
-      + 'local_commitment_index, remote_commitment_index, stopped, onchain}]. status: opening | open | closing | force_closing | closed | '
+      + 'local_commitment_index, remote_commitment_index, stopped, pending_splices, onchain}]. pending_splices: splice txids signed and '
+      + 'not locked yet. status: opening | open | closing | force_closing | closed | '
       + 'abandoned. onchain (null while the channel is open): {force_close_reason, closing_txid, closing_height, how, resolved, '
       + 'sweeps: [{txid, height, amount_sat}], swept_sat, stale, we_lost_state}; how: mutual | hub_commitment | peer_commitment | '
       + 'peer_revoked_commitment | unknown_commitment; force_close_reason: why the hub\'s commitment goes on-chain (a protocol/errors.ts '
@@ -50,6 +51,17 @@ export const ROUTES: readonly RouteDoc[] = [
       + 'outputs (GET /channels onchain.sweeps); 409 when it must not (the hub lost state) or is closing already',
   },
   {
+    method: 'POST', path: '/channels/splice-in', body: '{channel_id, amount_sat}',
+    answer: '{channel_id, txid, amount_sat, fee_sat, capacity_sat}: a top-up: the hub splices amount_sat of its wallet into its side of '
+      + 'the channel, answered once both sides signed and it is broadcast; 409 refused or ended (why), 504 not signed within '
+      + 'splices.topUpTimeoutMs (it goes on)',
+  },
+  {
+    method: 'GET', path: '/splices',
+    answer: '[{channel_id, peer, kind, txid, amount_sat, fee_sat, capacity_sat, depth, locked}]: the splices the hub took part in since it '
+      + 'started; kind: out (the peer\'s payout) | in (the peer added funds) | topup (the hub did)',
+  },
+  {
     method: 'POST', path: '/regtest/mine', body: '{blocks}',
     answer: '{blocks, tip, coinbase_address}: managed regtest node only: mines the blocks with the mempool\'s transactions; their '
       + 'coinbases pay the hub wallet',
@@ -72,6 +84,9 @@ export interface AdminHandlers {
   close (channelId: string, allowDustTrim: boolean): Promise<{ status: number; body: unknown }>
   /** Fail the channel and broadcast our latest commitment (hub/channels/monitoring.ts forceClose). */
   forceClose? (channelId: string): Promise<{ status: number; body: unknown }>
+  /** Top-up: splice hub funds into a channel (hub/channels/splicing.ts topUp). */
+  spliceIn? (channelId: string, amountSat: number): Promise<{ status: number; body: unknown }>
+  splices? (): unknown
   mine? (blocks: number): Promise<unknown>
   faucet (address: string, amountSat: number, confirm: boolean): Promise<{ status: number; body: unknown }>
 }
@@ -85,6 +100,11 @@ const openBody = z.strictObject({
 const channelIdField = z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 32 bytes of lowercase hex' })
 const closeBody = z.strictObject({ channel_id: channelIdField, allow_dust_trim: z.boolean().optional() })
 const forceCloseBody = z.strictObject({ channel_id: channelIdField })
+const spliceInBody = z.strictObject({
+  channel_id: channelIdField,
+  amount_sat: z.number({ error: 'must be a number of satoshis' }).int({ error: 'must be an integer number of satoshis' })
+    .min(1, { error: 'must be at least 1 sat' }).max(MAX_FUNDING_SATOSHIS, { error: `must be at most ${MAX_FUNDING_SATOSHIS} sat (MAX_FUNDING_SATOSHIS)` }),
+})
 /** Blocks one mine request may ask for: a regtest chain grows by them, and btcd mines them one by one. */
 const MAX_BLOCKS_PER_REQUEST = 1_000
 const mineBody = z.strictObject({ blocks: z.number().int().min(1).max(MAX_BLOCKS_PER_REQUEST) })
@@ -162,6 +182,13 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
         const r = await h.forceClose(b.channel_id)
         return send(res, r.status, r.body)
       }
+      case 'POST /channels/splice-in': {
+        if (h.spliceIn === undefined) return send(res, 404, { error: `no route ${route}` })
+        const b = parse(spliceInBody, await readJson(req))
+        const r = await h.spliceIn(b.channel_id, b.amount_sat)
+        return send(res, r.status, r.body)
+      }
+      case 'GET /splices': return send(res, 200, h.splices?.() ?? [])
       case 'POST /regtest/mine': {
         if (h.mine === undefined) return send(res, 409, { error: 'mining is only available with the managed regtest node' })
         const b = parse(mineBody, await readJson(req))

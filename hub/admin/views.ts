@@ -1,12 +1,14 @@
 // What the admin API shows (its GET routes, hub/admin/server.ts): the hub itself, every channel with
 // its balances, where it is (`status`, hub/admin/onchain-view.ts) and, once it is ending, what its
 // chain monitor saw and swept; the router's figures; and every channel whose funding output is spent,
-// with how and what it paid. "local" is always the hub's side.
+// with how and what it paid; the splices the hub took part in since it started. "local" is always the
+// hub's side.
 import type { NodeId } from '../../protocol/types.ts'
 import type { Wallet } from '../../host/wallet/wallet.ts'
 import type { CloseBroadcaster } from '../channels/closing.ts'
 import type { ChannelManager } from '../channels/manager.ts'
 import type { HubMonitoring } from '../channels/monitoring.ts'
+import type { HubSplicing } from '../channels/splicing.ts'
 import type { Router } from '../router/router.ts'
 import type { HubTransport } from '../transport/server.ts'
 import { channelStatus, closedRow, endingOrEnded, onChainJson } from './onchain-view.ts'
@@ -20,10 +22,11 @@ export interface ViewSources {
   closer: Pick<CloseBroadcaster, 'closed'>
   wallet: Pick<Wallet, 'balance'>
   monitoring: Pick<HubMonitoring, 'onChain' | 'stale'>
+  splicing: Pick<HubSplicing, 'splices'>
   height: () => number
 }
 
-export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'channels' | 'stats' | 'closed'> {
+export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'channels' | 'stats' | 'closed' | 'splices'> {
   return {
     info: () => ({
       hub_id: x.hubId, ws: x.transport.url, height: x.height(), wallet: x.wallet.balance(), sessions: x.transport.sessionCount,
@@ -38,6 +41,7 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'chann
         local_msat: spec?.toLocalMsat ?? null, remote_msat: spec?.toRemoteMsat ?? null, htlcs: spec?.htlcs.length ?? 0,
         local_commitment_index: s.localCommit?.index ?? null, remote_commitment_index: s.remoteCommit?.index ?? null,
         stopped: ch.running && ch.driver.stoppedBy !== undefined,
+        pending_splices: (s.splice?.candidates ?? []).map(c => c.txid),
         onchain: onchain !== undefined ? onChainJson(onchain) : null,
       }
     })),
@@ -45,6 +49,10 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'chann
       const s = x.router.stats
       return { forwarded: s.forwarded, fulfilled: s.fulfilled, failed: s.failed, fees_msat: s.feesMsat }
     },
+    splices: () => [...x.splicing.splices.values()].map(sp => ({
+      channel_id: sp.channelId, peer: sp.peer, kind: sp.kind, txid: sp.txid, amount_sat: sp.amountSat, fee_sat: sp.feeSat,
+      capacity_sat: sp.capacitySat, depth: sp.depth, locked: sp.locked,
+    })),
     closed: async () => {
       const rows: Array<Record<string, unknown>> = []
       for (const ch of x.manager.all()) {

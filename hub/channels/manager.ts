@@ -23,7 +23,7 @@
 // to channels whose state depends on the height (HTLCs in flight); the others get the height when
 // they next run. Sessions that open before ready() (the transport listens while the hub is still
 // starting) are held and handled, in order, once the hub is ready.
-import { acceptFromSeed, channelIdFromFunding, hasInFlight, openFromSeed, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
+import { acceptFromSeed, channelIdFromFunding, hasInFlight, openFromSeed, quiescence, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
 import { abandonedChannelOps, ChannelDriver, ChannelWriter, loadStoredChannels, type ChannelWriteHost } from '../../host/channel/index.ts'
 import type { SideLimits } from '../../protocol/keys/channel.ts'
@@ -70,9 +70,14 @@ export interface ChannelManagerOptions {
 export interface ChannelListener {
   event (ch: ManagedChannel, event: ChannelEvent): void
   broadcastFunding? (ch: ManagedChannel, txid: Txid): void
+  /** A complete splice transaction, stored: broadcast it (hub/channels/splicing.ts). */
+  broadcastSplice? (ch: ManagedChannel, txid: Txid, tx: string): void
   /** A channel was dropped: unfunded (peer disconnected before funding was signed), refused, or
    *  abandoned (its funding never showed up as agreed). */
   forgotten? (ch: ManagedChannel): void
+  /** The channel's quiescence for a splice ended (signed, or abandoned: tx_abort both ways, the link
+   *  down): HTLCs may be added to it again. */
+  quiescenceEnded? (ch: ManagedChannel): void
   /** A peer's session opened (after its channels were told the link is up). */
   peerOnline? (peer: NodeId): void
   peerOffline? (peer: NodeId): void
@@ -212,7 +217,7 @@ export class ChannelManager implements SessionHandler {
       pushMsat: 0 as Msat,
       feeratePerKw: this.opts.config.channels.feeratePerKw,
       limits: this.limits(fundingSat, 0, this.opts.config.hubFunded.payeeReserveSat),
-      policy: defaultPolicy({ zeroConfOwnFunding: this.opts.config.channels.zeroConf }),
+      policy: defaultPolicy({ zeroConfOwnFunding: this.opts.config.channels.zeroConf, spliceMinimumDepth: this.opts.config.splices.minimumDepth }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
     })
@@ -241,7 +246,7 @@ export class ChannelManager implements SessionHandler {
       chainHash: this.opts.chainHash,
       minimumDepth: this.opts.config.channels.minimumDepth,
       limits: this.limits(msg.funding_satoshis, msg.dust_limit_satoshis),
-      policy: defaultPolicy({ fundingTimeoutBlocks: this.opts.config.channels.fundingTimeoutBlocks }),
+      policy: defaultPolicy({ fundingTimeoutBlocks: this.opts.config.channels.fundingTimeoutBlocks, spliceMinimumDepth: this.opts.config.splices.minimumDepth }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
     }, msg)
@@ -277,9 +282,15 @@ export class ChannelManager implements SessionHandler {
       persist: req => ch.writer.persist(req),
       send: msg => { this.index(ch); this.opts.session(peer)?.send(msg) },
       broadcastFunding: txid => { for (const l of this.listeners) l.broadcastFunding?.(ch, txid) },
+      broadcastSplice: (txid, tx) => { for (const l of this.listeners) l.broadcastSplice?.(ch, txid, tx) },
       disconnect: () => { this.opts.session(peer)?.disconnect('channel protocol violation') },
       // One commitment_signed per event-loop turn: every message read in this turn joins it.
       defer: fn => { setImmediate(fn) },
+      stepped: (before, after) => {
+        if (before.splice !== after.splice && quiescence(before) !== 'none' && quiescence(after) === 'none') {
+          for (const l of this.listeners) l.quiescenceEnded?.(ch)
+        }
+      },
       emit: (event, state) => {
         this.index(ch)
         if (event.type === 'channel_failed' || event.type === 'closing_agreed' || event.type === 'channel_ready') {

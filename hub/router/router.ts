@@ -8,6 +8,11 @@
 // temporary_channel_failure (insufficient liquidity), recipient_offline (payee not back before the
 // deadline), expiry_too_soon, fee_insufficient, or whatever the payee said.
 //
+// A payee's channel that is quiescent (BOLT #2: a splice is being negotiated and signed; no HTLC may be
+// added until it ends) holds the payment like an offline payee, for at most router.holdMs: it is
+// forwarded once quiescence ends (the splice signed or abandoned: quiescenceEnded), so payments keep
+// flowing through a splice instead of failing for the seconds it takes.
+//
 // How long a payee may hold a forwarded HTLC (config router.maxHoldBlocks). BOLT #2: "For simplicity,
 // a node can only remove HTLCs added by the other node": the hub cannot take back an HTLC it offered,
 // and it must never fail the payment upstream while the payee can still fulfil downstream (the payee
@@ -23,7 +28,7 @@
 // every committed incoming HTLC without a circuit is handled as new. Replays are idempotent: a circuit
 // is never forwarded twice while its downstream HTLC exists, and a preimage once stored is always
 // carried upstream.
-import { committedIncoming, findOffered, isOperating, spendableMsat, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
+import { committedIncoming, findOffered, isOperating, quiescence, spendableMsat, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
 import { amountToForward } from '../../protocol/forwarding.ts'
 import { MAX_FAIL_DETAIL_CHARS } from '../../protocol/limits.ts'
 import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
@@ -87,6 +92,12 @@ export class Router implements ChannelListener {
 
   peerOnline (peer: NodeId): void { this.retryHeld(peer) }
 
+  /** A splice's quiescence ended: what waited for the channel goes now. */
+  quiescenceEnded (ch: ManagedChannel): void {
+    this.retryHeld(ch.peer)
+    this.retryUnsent(ch)
+  }
+
   // ── on-chain outcomes (the chain monitor of the downstream channel, channels/monitoring.ts) ──
 
   /** An HTLC we offered downstream was timed out on-chain, and the timeout is final (the monitor's
@@ -132,15 +143,15 @@ export class Router implements ChannelListener {
     const inId = chIn.channelId
     const k = key(inId, htlc.id)
     const candidates = this.opts.manager.channelsOf(htlc.recipient)
-    const usable = candidates
-      .filter(ch => ch.state.phase === 'normal' && ch.state.link === 'up' && ch.driver.stoppedBy === undefined)
-      .sort((a, b) => spendableMsat(b.state) - spendableMsat(a.state))
+    const up = candidates.filter(ch => ch.state.phase === 'normal' && ch.state.link === 'up' && ch.driver.stoppedBy === undefined)
+    const usable = up.filter(ch => quiescence(ch.state) === 'none').sort((a, b) => spendableMsat(b.state) - spendableMsat(a.state))
     const out = usable.find(ch => spendableMsat(ch.state) >= outAmount)
     if (out === undefined) {
       const online = this.opts.manager.isOnline(htlc.recipient)
       const opening = candidates.some(ch => ch.state.phase.startsWith('awaiting_'))
       const open = candidates.some(ch => ch.state.phase === 'normal')
-      if (usable.length > 0) return this.failUpstream(chIn, htlc.id, 'temporary_channel_failure', `insufficient liquidity towards ${htlc.recipient}`)
+      const splicing = up.length > usable.length
+      if (usable.length > 0 && !splicing) return this.failUpstream(chIn, htlc.id, 'temporary_channel_failure', `insufficient liquidity towards ${htlc.recipient}`)
       if (!open && !opening) {
         if (!online || this.opts.config.channels.openOnPayment !== true || this.opts.openChannel === undefined) {
           return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub`)
@@ -148,7 +159,8 @@ export class Router implements ChannelListener {
         const refused = this.opts.openChannel(htlc.recipient)
         if (refused !== undefined) return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub, and the hub opens none: ${refused}`)
       }
-      // The payee is offline, reconnecting, or its channel is still opening: hold until the deadline.
+      // The payee is offline, reconnecting, splicing, or its channel is still opening: hold until the
+      // deadline.
       this.hold(chIn, htlc, outAmount, outCltv)
       return
     }
@@ -183,6 +195,7 @@ export class Router implements ChannelListener {
     if (assigned !== undefined) { circuit.out.htlcId = assigned; return }
     // Refused (liquidity, HTLC slots, link gone): an add that never left can fail back at once.
     if (out.state.link !== 'up') return // retried on reestablish
+    if (quiescence(out.state) !== 'none') return // retried when the splice is signed or abandoned
     await this.resolve(circuit, 'failed', { reason: 'temporary_channel_failure' })
   }
 
@@ -202,7 +215,7 @@ export class Router implements ChannelListener {
   private retryHeld (peer: NodeId): void {
     for (const [k, h] of this.held) {
       if (h.htlc.recipient !== peer) continue
-      const usable = this.opts.manager.channelsOf(peer).some(ch => ch.state.phase === 'normal' && ch.state.link === 'up')
+      const usable = this.opts.manager.channelsOf(peer).some(ch => ch.state.phase === 'normal' && ch.state.link === 'up' && quiescence(ch.state) === 'none')
       if (!usable) continue
       clearTimeout(h.timer)
       this.held.delete(k)

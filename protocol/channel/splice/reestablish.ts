@@ -58,7 +58,16 @@ export function spliceInReestablish (s: ChannelState, m: ChannelReestablish): bo
 export function applyFundingLocked (b: StepBuilder, signer: ChannelSigner, m: ChannelReestablish): void {
   const txid = m.my_current_funding_locked?.my_current_funding_locked_txid
   const sp = b.state.splice
-  if (txid === undefined || sp === undefined || sp.remoteLocked === txid || !sp.candidates.some(c => c.txid === txid)) return
+  if (txid === undefined || sp === undefined || sp.remoteLocked === txid) return
+  // The splice we are still signing (our next_funding names it): the peer completed it, and it reached
+  // the peer's depth while we were apart. Its tx_signatures follow this message; the lock is the
+  // peer's splice_locked for it, kept until we complete it too (it is never sent again).
+  if (sp.session?.stage === 'signing' && sp.session.signing?.candidate.txid === txid) {
+    sp.remoteLocked = txid
+    b.persist()
+    return
+  }
+  if (!sp.candidates.some(c => c.txid === txid)) return
   lockedByPeer(b, signer, txid, 'my_current_funding_locked')
 }
 

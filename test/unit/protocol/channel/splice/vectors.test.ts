@@ -178,3 +178,22 @@ t.test('a lock completed by the peer\'s channel_reestablish is announced before 
   t.same(p.check(), [], 'A takes B\'s lone commitment_signed: nothing failed')
   t.end()
 })
+
+t.test('a splice the peer locked while we were still signing it: its my_current_funding_locked counts once we complete it', t => {
+  const { p, h } = at('A receives tx_signatures') // A completed; its tx_signatures to B are in flight
+  const tx2 = lastSplice(p.a)!
+  p.disconnect() // … and lost
+  h.confirm(tx2, 6, [p.a]) // A's splice reaches its depth while disconnected: its channel_reestablish carries it
+  const r = reconnect(p)
+  t.same(r.a.re.my_current_funding_locked, { my_current_funding_locked_txid: tx2, retransmit_flags: 0 })
+  t.same(r.b.re.next_funding, { next_funding_txid: tx2, retransmit_flags: 0 }, 'B was still signing it')
+  t.equal(lastSplice(p.b), tx2, 'B completed it with A\'s resent tx_signatures')
+  h.confirm(tx2, 6, [p.b])
+  p.flush()
+  t.equal(p.b.state.setup.funding!.txid, tx2, 'B locked: A\'s my_current_funding_locked was its splice_locked')
+  t.equal(p.a.state.setup.funding!.txid, tx2, 'A locked on B\'s splice_locked')
+  const pay = p.add(p.a, 1_000_000)
+  p.settle(); p.fulfill(p.b, pay.id); finish(p)
+  t.same(p.check(), [], 'A\'s lone commitment_signed is B\'s too: nothing failed')
+  t.end()
+})

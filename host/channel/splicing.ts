@@ -1,0 +1,355 @@
+// Splicing, on the host side, for the hub and the SDK alike (protocol/channel/README.md "Host
+// contract" item 8). The channel machine negotiates and signs; this answers what it asks of its host:
+//
+//   splice / splice_rbf        the owner's wish (out to an address, in from the wallet) becomes our
+//                              contribution: the fee from protocol/channel/splice/fees.ts, wallet
+//                              coins chosen and reserved (confirmed ones: every coin the wallet holds
+//                              is from a connected block), their whole previous transactions fetched
+//   splice_requested           the owner's policy decides (`respond`): splice_respond or splice_reject
+//   splice_sign_inputs         our coins in the transaction are locked durably in the wallet (until it,
+//                              or a transaction spending the same funding output, confirms), then
+//                              signed (P2WPKH, SIGHASH_ALL) → splice_witnesses
+//   broadcast_splice           the transaction goes to the node; the machine issues it after the write
+//                              that stores it, so it is broadcast only once it can never be forgotten
+//   quiescence_started {seq}   a timer of QUIESCENCE_TIMEOUT_SECONDS → quiescence_timeout {seq}
+//   each block, splice_signed  every pending candidate's depth on our node → splice_depth; a signed
+//                              candidate our node does not know is broadcast again (a restart between
+//                              the write and the broadcast, a reorg, a node that dropped it)
+//   splice_aborted             reserved coins are freed, and locks of transactions that can no longer
+//                              happen (the peer never got our signatures) are released
+//
+// The owner hears of the splice's progress through `progress`: negotiated, signed, confirmed (each new
+// depth), locked, aborted, and each broadcast.
+import { QUIESCENCE_TIMEOUT_SECONDS } from '../../protocol/limits.ts'
+import { isFinal, type ChannelEvent, type ChannelState, type Effect } from '../../protocol/channel/index.ts'
+import type { SpliceCommand } from '../../protocol/channel/splice/route.ts'
+import { channelError, type ChannelError } from '../../protocol/errors.ts'
+import { err, ok, type Result } from '../../protocol/result.ts'
+import { MAX_PREVTX_BYTES } from '../../protocol/limits.ts'
+import { bytesToHex, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
+import type { ChainBackend } from '../chain/backend.ts'
+import { broadcastTx } from '../chain/broadcast.ts'
+import { random32 } from '../random.ts'
+import type { Wallet } from '../wallet/wallet.ts'
+import type { ChannelDriver } from './driver.ts'
+import { noPartPlan, spliceInPlan, spliceOutPlan, type PlanFailure, type PlannedContribution, type SpliceWish } from './splice-contribution.ts'
+
+/** BIP 125: a sequence below 0xfffffffe signals replaceability (a splice may be RBF'd). */
+const RBF_SEQUENCE = 0xfffffffd
+
+/** A channel as splicing sees it. */
+export interface SpliceChannel { readonly driver: ChannelDriver }
+
+/** The peer's request, as the machine reports it (event `splice_requested`). */
+export type SpliceRequest = Extract<ChannelEvent, { type: 'splice_requested' }>
+
+/** The owner's answer to a peer's splice: take part (with nothing, or with a splice-in of our own), or
+ *  refuse with a reason the peer reads in tx_abort. */
+export type SpliceAnswer = { accept: true; wish?: SpliceWish } | { accept: false; reason: string }
+
+/** What happened to a splice, for the owner (SDK events, hub log). */
+export type SpliceProgress =
+  | { kind: 'negotiated'; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number }; feeSat: { local: number; remote: number } }
+  | { kind: 'signed'; txid: Txid }
+  | { kind: 'broadcast'; txid: Txid; ok: boolean; detail?: string }
+  | { kind: 'confirmed'; txid: Txid; depth: number }
+  | { kind: 'locked'; txid: Txid; capacitySat: Sat }
+  | { kind: 'aborted'; reason: string; byPeer: boolean }
+
+/** Why a splice was not started. */
+export type SpliceRefusal =
+  /** The channel machine refused the command (its error says why: not normal, a splice pending, a
+   *  balance or reserve rule, the feerate). */
+  | { kind: 'refused'; error: ChannelError }
+  /** The wallet cannot pay a splice-in, or the payout is below the dust limit. */
+  | PlanFailure
+  /** A coin's previous transaction could not be fetched from our node. */
+  | { kind: 'chain_unavailable'; detail: string }
+
+export type SpliceWallet = Pick<Wallet, 'freeCoins' | 'reserve' | 'unreserve' | 'newChangeScript' | 'signInputs' | 'release' | 'pendingTxs'>
+
+export interface SplicingOptions<C extends SpliceChannel> {
+  chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction'>
+  wallet: SpliceWallet
+  /** Our node id, and the peer's of a channel (BOLT #2 orders tx_signatures by node id). */
+  localNodeId: NodeId
+  remoteNodeId: (ch: C) => NodeId
+  /** The owner's policy on a peer's splice. */
+  respond: (ch: C, request: SpliceRequest) => SpliceAnswer | Promise<SpliceAnswer>
+  progress?: (ch: C, p: SpliceProgress) => void
+  log: (event: Record<string, unknown>) => void
+  /** Default QUIESCENCE_TIMEOUT_SECONDS (tests shorten it). */
+  quiescenceTimeoutMs?: number
+}
+
+const outpoint = (o: { txid: string; vout: number }): string => `${o.txid}:${o.vout}`
+const fundingOutpoint = (s: ChannelState): string | undefined => s.setup.funding === undefined ? undefined : `${s.setup.funding.txid}:${s.setup.funding.outputIndex}`
+
+export class Splicing<C extends SpliceChannel> {
+  private readonly timers = new Map<C, ReturnType<typeof setTimeout>>()
+  /** The depth each candidate was last reported at. */
+  private readonly depths = new Map<Txid, number>()
+  private stopped = false
+
+  constructor (private readonly opts: SplicingOptions<C>) {}
+
+  /** Starts a splice on `ch` (a splice-in or -out, or an RBF of the pending one at a higher feerate).
+   *  Resolves once the channel machine took the command: the splice then runs on its own (progress). */
+  async splice (ch: C, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number, rbf = false): Promise<Result<PlannedContribution, SpliceRefusal>> {
+    const s = ch.driver.state
+    const owner = s.channelId
+    const planned = this.plan(s, wish, feeratePerKw, true)
+    if (!planned.ok) return planned
+    const contribution = await this.contribution(owner, planned.value)
+    if (!contribution.ok) return contribution
+    const type = rbf ? 'splice_rbf' : 'splice'
+    const cmd: SpliceCommand = {
+      type, feeratePerKw, locktime: ch.driver.state.height, contribution: contribution.value, nodeIds: this.nodeIds(ch),
+    }
+    let refusal: ChannelError | undefined
+    await ch.driver.command(cmd, (before, after, effects) => { refusal = commandRefusal(before, after, effects, type) })
+    if (refusal !== undefined) {
+      this.opts.wallet.unreserve(owner)
+      return err({ kind: 'refused', error: refusal })
+    }
+    return ok(planned.value)
+  }
+
+  /** A channel event (the driver's emit): what the machine asks of its host. Never waits. */
+  event (ch: C, ev: ChannelEvent): void {
+    switch (ev.type) {
+      case 'quiescence_started': this.armQuiescenceTimer(ch, ev.seq); return
+      case 'splice_requested': void this.answer(ch, ev); return
+      case 'splice_negotiated':
+        this.progress(ch, { kind: 'negotiated', txid: ev.txid, capacitySat: ev.capacitySat, contributionSat: ev.contributionSat, feeSat: ev.feeSat })
+        return
+      case 'splice_sign_inputs': void this.sign(ch, ev); return
+      case 'splice_signed':
+        this.clearTimer(ch)
+        this.progress(ch, { kind: 'signed', txid: ev.txid })
+        // Its depth now, not at the next block: a splice completed late (resumed by channel_reestablish
+        // after a restart) may be deep already, and no block may come for a while.
+        void this.onBlock([ch])
+        return
+      case 'splice_locked':
+        this.opts.wallet.unreserve(ch.driver.state.channelId)
+        this.progress(ch, { kind: 'locked', txid: ev.txid, capacitySat: ev.capacitySat })
+        return
+      case 'splice_aborted':
+        this.clearTimer(ch)
+        this.opts.wallet.unreserve(ch.driver.state.channelId)
+        this.releaseStale(ch)
+        this.progress(ch, { kind: 'aborted', reason: ev.reason, byPeer: ev.byPeer })
+        return
+      case 'command_failed':
+        if (ev.command === 'splice' || ev.command === 'splice_rbf' || ev.command === 'splice_respond') this.opts.wallet.unreserve(ch.driver.state.channelId)
+        // Our request refused once the channel got to it (the peer became the quiescence initiator
+        // first, or the balances moved): it ended. (A refused splice_respond ends with tx_abort, which
+        // reports splice_aborted itself.)
+        if (ev.command === 'splice' || ev.command === 'splice_rbf') this.progress(ch, { kind: 'aborted', reason: `${ev.error.reason}: ${ev.error.detail}`, byPeer: false })
+        return
+      case 'channel_failed': this.clearTimer(ch); return
+      default:
+    }
+  }
+
+  /** Effect `broadcast_splice` (the driver's port): the complete splice transaction, stored. */
+  async broadcast (ch: C, txid: Txid, tx: string): Promise<void> {
+    const r = await broadcastTx(this.opts.chain, tx)
+    const detail = r.ok ? undefined : `${r.error.kind}: ${r.error.detail}`
+    this.opts.log({ event: 'splice_broadcast', channel_id: ch.driver.state.channelId, txid, ok: r.ok, ...(detail !== undefined ? { error: detail } : {}) })
+    this.progress(ch, { kind: 'broadcast', txid, ok: r.ok, ...(detail !== undefined ? { detail } : {}) })
+  }
+
+  /** A block (or a restart): each pending candidate's depth on our node goes to its channel, and a
+   *  signed candidate our node does not know goes out again. Only channels with candidates cost a
+   *  lookup. */
+  async onBlock (channels: Iterable<C>): Promise<void> {
+    for (const ch of channels) {
+      const s = ch.driver.state
+      const candidates = s.splice?.candidates ?? []
+      if (candidates.length === 0 || isFinal(s.phase) || ch.driver.stoppedBy !== undefined) continue
+      for (const c of candidates) {
+        const r = await this.opts.chain.getRawTransaction(c.txid)
+        if (!r.ok) continue
+        if (r.value === null) {
+          if (c.signedTx !== undefined) await this.broadcast(ch, c.txid, c.signedTx)
+          continue
+        }
+        const depth = r.value.confirmations
+        if (this.depths.get(c.txid) === depth) continue
+        this.depths.set(c.txid, depth)
+        if (depth > 0) this.progress(ch, { kind: 'confirmed', txid: c.txid, depth })
+        await ch.driver.chain({ type: 'splice_depth', txid: c.txid, depth })
+      }
+    }
+  }
+
+  /** After a restart: wallet locks of splices that can no longer happen are released, and the
+   *  candidates' depths are looked up (and unknown ones broadcast). */
+  async resume (channels: Iterable<C>): Promise<void> {
+    const list = [...channels]
+    for (const ch of list) this.releaseStale(ch)
+    await this.onBlock(list)
+  }
+
+  stop (): void {
+    this.stopped = true
+    for (const t of this.timers.values()) clearTimeout(t)
+    this.timers.clear()
+  }
+
+  // ── the peer's splice ──
+
+  private async answer (ch: C, req: SpliceRequest): Promise<void> {
+    let answer: SpliceAnswer
+    try {
+      answer = await this.opts.respond(ch, req)
+    } catch (e) {
+      answer = { accept: false, reason: `the splice policy failed: ${String(e)}` }
+    }
+    if (this.stopped) return
+    if (!answer.accept) {
+      this.opts.log({ event: 'splice_rejected', channel_id: ch.driver.state.channelId, reason: answer.reason })
+      await ch.driver.command({ type: 'splice_reject', reason: answer.reason })
+      return
+    }
+    const s = ch.driver.state
+    const wish = answer.wish ?? { kind: 'none' }
+    const planned = this.plan(s, wish, req.feeratePerKw, false)
+    const contribution = planned.ok ? await this.contribution(s.channelId, planned.value) : planned
+    if (!contribution.ok) {
+      const reason = `our contribution failed: ${refusalText(contribution.error)}`
+      this.opts.log({ event: 'splice_rejected', channel_id: s.channelId, reason })
+      await ch.driver.command({ type: 'splice_reject', reason })
+      return
+    }
+    await ch.driver.command({ type: 'splice_respond', contribution: contribution.value, nodeIds: this.nodeIds(ch) })
+  }
+
+  // ── our side's contribution ──
+
+  private plan (s: ChannelState, wish: SpliceWish, feeratePerKw: number, initiator: boolean): Result<PlannedContribution, PlanFailure> {
+    const dustLimitSat = Math.max(s.setup.local.dustLimitSat, s.setup.remote?.dustLimitSat ?? 0)
+    const p = { initiator, feeratePerKw, dustLimitSat }
+    switch (wish.kind) {
+      case 'out': return spliceOutPlan(wish.amountSat, wish.script, p)
+      case 'none': return ok(noPartPlan(p))
+      case 'in': {
+        const coins = this.opts.wallet.freeCoins().map(u => ({ txid: u.txid as Txid, vout: u.vout, valueSat: u.value, script: u.script }))
+        return spliceInPlan(coins, wish.amountSat, bytesToHex(this.opts.wallet.newChangeScript()), p)
+      }
+    }
+  }
+
+  /** The planned contribution as the machine takes it: coins reserved for `owner` and given with
+   *  their whole previous transactions (BOLT #2 tx_add_input `prevtx`). */
+  private async contribution (owner: string, plan: PlannedContribution): Promise<Result<SpliceCommandContribution, SpliceRefusal>> {
+    const entropy = bytesToHex(random32())
+    const base = { contributionSat: plan.contributionSat, outputs: plan.outputs, entropy }
+    if (plan.coins.length === 0) return ok({ ...base, inputs: [] })
+    if (!this.opts.wallet.reserve(owner, plan.coins.map(outpoint))) {
+      return err({ kind: 'insufficient_funds', neededSat: plan.contributionSat + plan.feeSat, availableSat: 0 })
+    }
+    const inputs = []
+    for (const c of plan.coins) {
+      const prev = await this.opts.chain.getRawTransaction(c.txid)
+      const failed = !prev.ok ? prev.error.detail : prev.value === null ? `our node does not know ${c.txid}` : undefined
+      if (failed !== undefined || !prev.ok || prev.value === null) {
+        this.opts.wallet.unreserve(owner)
+        return err({ kind: 'chain_unavailable', detail: `the previous transaction of our coin ${outpoint(c)}: ${failed ?? ''}` })
+      }
+      if (prev.value.tx.hex.length / 2 > MAX_PREVTX_BYTES) {
+        this.opts.wallet.unreserve(owner)
+        return err({ kind: 'chain_unavailable', detail: `the previous transaction of our coin ${outpoint(c)} is over ${MAX_PREVTX_BYTES} bytes` })
+      }
+      inputs.push({ prevtx: prev.value.tx.hex, prevtxVout: c.vout, sequence: RBF_SEQUENCE })
+    }
+    return ok({ ...base, inputs })
+  }
+
+  // ── signing our inputs ──
+
+  private async sign (ch: C, ev: Extract<ChannelEvent, { type: 'splice_sign_inputs' }>): Promise<void> {
+    const s = ch.driver.state
+    const owner = s.channelId
+    const shared = fundingOutpoint(s)
+    // The wallet locks the coins durably before it returns the witnesses: a restart finds them spent
+    // by a transaction that may confirm, and never spends them elsewhere meanwhile.
+    const signed = this.opts.wallet.signInputs(ev.txid, ev.tx, ev.inputs, shared !== undefined ? [shared] : [])
+    this.opts.wallet.unreserve(owner)
+    if (!signed.ok) {
+      // Not answered: the splice cannot complete without our signatures; the quiescence timer ends it.
+      this.opts.log({ event: 'splice_not_signed', channel_id: owner, txid: ev.txid, error: signed.error })
+      return
+    }
+    await ch.driver.command({ type: 'splice_witnesses', txid: ev.txid, witnesses: signed.value })
+  }
+
+  /** Releases the wallet locks of splice transactions of `ch` that can no longer confirm with our
+   *  signatures: they spend its funding output, and it knows them no more (neither a candidate nor
+   *  the transaction being signed). */
+  private releaseStale (ch: C): void {
+    const s = ch.driver.state
+    const shared = fundingOutpoint(s)
+    if (shared === undefined) return
+    const live = new Set<string>([...(s.splice?.candidates ?? []).map(c => c.txid)])
+    const signing = s.splice?.session?.signing?.candidate.txid
+    if (signing !== undefined) live.add(signing)
+    for (const p of this.opts.wallet.pendingTxs()) {
+      if (p.inputs.includes(shared) && !live.has(p.txid)) this.opts.wallet.release(p.txid)
+    }
+  }
+
+  // ── quiescence ──
+
+  private armQuiescenceTimer (ch: C, seq: number): void {
+    this.clearTimer(ch)
+    if (this.stopped) return
+    const ms = this.opts.quiescenceTimeoutMs ?? QUIESCENCE_TIMEOUT_SECONDS * 1000
+    const timer = setTimeout(() => {
+      this.timers.delete(ch)
+      void ch.driver.command({ type: 'quiescence_timeout', seq })
+    }, ms)
+    ;(timer as { unref?: () => void }).unref?.()
+    this.timers.set(ch, timer)
+  }
+
+  private clearTimer (ch: C): void {
+    const t = this.timers.get(ch)
+    if (t !== undefined) { clearTimeout(t); this.timers.delete(ch) }
+  }
+
+  private nodeIds (ch: C): { local: NodeId; remote: NodeId } {
+    return { local: this.opts.localNodeId, remote: this.opts.remoteNodeId(ch) }
+  }
+
+  private progress (ch: C, p: SpliceProgress): void {
+    if (p.kind !== 'broadcast' && p.kind !== 'confirmed') this.opts.log({ event: `splice_${p.kind}`, channel_id: ch.driver.state.channelId, ...p })
+    this.opts.progress?.(ch, p)
+  }
+}
+
+type SpliceCommandContribution = Extract<SpliceCommand, { type: 'splice' }>['contribution']
+
+/** The error a splice command's own step refused it with, if it did (read from that step, as
+ *  protocol/channel/add-outcome.ts reads an add's: a refusal may be held behind another write). */
+function commandRefusal (before: ChannelState, after: ChannelState, effects: readonly Effect[], command: string): ChannelError | undefined {
+  const heldBefore = new Set(before.outbox)
+  const emitted = [...effects, ...after.outbox.filter(o => !heldBefore.has(o)).map(o => o.effect)]
+  for (const e of emitted) {
+    if (e.kind === 'emit' && e.event.type === 'command_failed' && e.event.command === command) return e.event.error
+  }
+  // Taken: the request waits for quiescence.
+  if (after.splice?.request !== undefined) return undefined
+  return channelError('unexpected_message', `the ${command} step neither took nor refused the command`, 'ignore')
+}
+
+export function refusalText (r: SpliceRefusal): string {
+  switch (r.kind) {
+    case 'refused': return `${r.error.reason}: ${r.error.detail}`
+    case 'insufficient_funds': return `the wallet has ${r.availableSat} sat spendable and the splice needs ${r.neededSat} sat (the amount and the fee)`
+    case 'below_dust': return r.detail
+    case 'chain_unavailable': return r.detail
+  }
+}
