@@ -13,7 +13,7 @@ export { ChannelDriver, type DriverPorts, type DriverOptions, type DriverOutcome
 export { ChannelWriter, type ChannelWriteHost, type Carried } from './persist.ts'
 export { broadcastClose, pendingClose } from './closing.ts'
 export {
-  Splicing, refusalText, type SpliceAnswer, type SpliceChannel, type SpliceProgress, type SpliceRefusal, type SpliceRequest,
+  Splicing, refusalText, type Replacement, type SpliceAnswer, type SpliceChannel, type SpliceProgress, type SpliceRefusal, type SpliceRequest,
   type SplicingOptions, type SpliceWallet,
 } from './splicing.ts'
 export type { SpliceWish, PlannedContribution } from './splice-contribution.ts'
