@@ -494,7 +494,8 @@ export class HubClient extends Emitter<HubClientEvents> {
   /** Resolves once splice `txid` is its channel's funding (its confirmations on our node, and
    *  splice_locked both ways). Rejects with a ClientError: no_channel (no channel knows the txid),
    *  splice_not_confirmed (the tip did not move for `timeoutMs`), hub_not_responding (the hub's
-   *  splice_locked did not come), splice_aborted (replaced, or the channel ended). */
+   *  splice_locked did not come), splice_aborted (its replacement — or the original it replaced — locked
+   *  instead, or the channel ended). */
   async untilSpliceLocked (args: { txid: string; timeoutMs?: number }): Promise<SpliceLockedInfo> {
     const a = parseArgs(untilSpliceLockedArgs, args, 'untilSpliceLocked')
     return await untilLocked(this.spliceHost(), this.channelSet.channels(), a.txid as Txid, a.timeoutMs ?? this.opts.progressTimeoutMs)

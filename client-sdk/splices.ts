@@ -142,7 +142,12 @@ export async function untilLocked (host: SpliceCallHost, channels: readonly Clie
   if (ch.driver.state.setup.funding?.txid === txid) return info()
   let off = (): void => {}
   const locked = new Promise<SpliceLockedInfo>((resolve, reject) => {
-    const offLocked = host.on('splice_locked', e => { if (e.txid === txid) { off(); resolve(e) } })
+    const offLocked = host.on('splice_locked', e => {
+      if (e.txid === txid) { off(); resolve(e); return }
+      // Another candidate of the same splice (the original or an RBF replacement) confirmed first.
+      if (e.channelId !== ch.driver.channelId) return
+      off(); reject(new ClientError('untilSpliceLocked', 'splice_aborted', `splice ${txid} will never lock: ${e.txid}, which double-spends it, locked instead`))
+    })
     // A replacement (RBF) or the end of the channel: this one will never lock.
     const offAborted = host.on('splice_aborted', e => {
       if (e.channelId !== ch.driver.channelId || ch.driver.state.splice?.candidates.some(x => x.txid === txid) === true) return

@@ -93,9 +93,13 @@ t.test('e2e: a splice-out replaced at a higher feerate (spliceRbf): the replacem
   await pay(10)
 
   // ── confirmed and locked ──
+  const waitingOnOriginal = creator.untilSpliceLocked({ txid: first.txid, timeoutMs: 60_000 }).then(() => 'locked', (e: unknown) => e)
   await btc.mine(DEFAULT_SPLICE_MINIMUM_DEPTH)
   const locked = await creator.untilSpliceLocked({ txid: rbf.txid, timeoutMs: 60_000 })
   t.equal(locked.capacitySat, rbf.capacitySat, 'the replacement locked')
+  const original = await waitingOnOriginal
+  t.ok(original instanceof ClientError && original.reason === 'splice_aborted', `a wait for the original ends: ${String(original)}`)
+  t.match(String(original), new RegExp(`${rbf.txid}.* locked instead`), '… naming the replacement that locked')
   const gone = await btc.chain.getRawTransaction(first.txid)
   t.ok(gone.ok && gone.value === null, 'the original never confirmed')
   const lockedRbf = await refusal({ txid: rbf.txid, feerateSatPerKw: RBF_FEERATE * 2 })
