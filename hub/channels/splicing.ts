@@ -47,7 +47,12 @@ export interface HubSplice {
   feeSat: number
   capacitySat: Sat
   depth: number
+  /** Both sides signed it. */
+  signed: boolean
   locked: boolean
+  /** Another signed transaction of the same splice (an RBF replacement, or the original it replaced)
+   *  locked instead: this one never will. */
+  replacedBy?: Txid
 }
 
 export type TopUpOutcome =
@@ -194,14 +199,27 @@ export class HubSplicing implements ChannelListener {
         this.splices.set(p.txid, {
           channelId: ch.channelId, peer: ch.peer, kind: ours ? 'topup' : theirs < 0 ? 'out' : 'in', txid: p.txid,
           amountSat: ours ? p.contributionSat.local : theirs < 0 ? -theirs - p.feeSat.remote : theirs,
-          feeSat: ours ? p.feeSat.local : p.feeSat.remote, capacitySat: p.capacitySat, depth: 0, locked: false,
+          feeSat: ours ? p.feeSat.local : p.feeSat.remote, capacitySat: p.capacitySat, depth: 0, signed: false, locked: false,
         })
         return
       }
-      case 'signed': this.toppingUp.delete(ch); this.waiters.get(ch)?.(p); return
+      case 'signed': {
+        const s = this.splices.get(p.txid)
+        if (s !== undefined) s.signed = true
+        this.toppingUp.delete(ch); this.waiters.get(ch)?.(p); return
+      }
       case 'aborted': this.toppingUp.delete(ch); this.waiters.get(ch)?.(p); return
       case 'confirmed': { const s = this.splices.get(p.txid); if (s !== undefined) s.depth = p.depth; return }
-      case 'locked': { const s = this.splices.get(p.txid); if (s !== undefined) s.locked = true; return }
+      case 'locked': {
+        const s = this.splices.get(p.txid)
+        if (s !== undefined) s.locked = true
+        // One splice at a time: every other signed, unlocked transaction of this channel spends the same
+        // funding output (an RBF family), and can no longer confirm.
+        for (const o of this.splices.values()) {
+          if (o.channelId === ch.channelId && o.txid !== p.txid && o.signed && !o.locked && o.replacedBy === undefined) o.replacedBy = p.txid
+        }
+        return
+      }
       case 'broadcast': return
     }
   }

@@ -85,6 +85,16 @@ t.test('e2e: a spliceIn and a hub top-up replaced at a higher feerate: the same 
   t.equal(await hubWalletTotal(hub), hubWallet0 - TOP_UP_SAT - upRbf.body.fee_sat, 'hub wallet − top-up − the higher fee, to the sat')
   const splices = await admin(hub, '/splices')
   t.match(splices.body.find((s: { txid: string }) => s.txid === upRbf.body.txid), { kind: 'topup', amount_sat: TOP_UP_SAT, locked: true })
+  t.match(
+    splices.body.find((s: { txid: string }) => s.txid === up.body.txid), { kind: 'topup', locked: false, replaced_by: upRbf.body.txid },
+    'GET /splices: the original top-up was replaced by the one that locked',
+  )
+  t.match(
+    splices.body.find((s: { txid: string }) => s.txid === rbf.txid), { kind: 'in', amount_sat: SPLICE_IN_SAT, locked: true },
+    'the platform\'s replacement, seen by the hub',
+  )
+  t.equal(splices.body.find((s: { txid: string }) => s.txid === rbf.txid).replaced_by, undefined, 'the one that locked was not replaced')
+  t.match(splices.body.find((s: { txid: string }) => s.txid === first.txid), { locked: false, replaced_by: rbf.txid }, '… its original was')
 
   await waitFor(() => platform.channels()[0]!.settled && creator.channels()[0]!.settled, 'settled')
   const p1 = platform.channels()[0]!
