@@ -124,7 +124,8 @@ export const MAX_QUOTED_CHARS = 200
 export const MAX_INVOICE_CHARS = 16_384
 
 /** update_add_htlc metadata forwarded to the payee (DESIGN.md "Payment metadata"): a platform
- *  reference, and a copy of the invoice being paid. The metadata is kept with its HTLC in the channel
+ *  reference, and a copy of the invoice being paid (a push payment carries its sealed secret instead,
+ *  105 bytes: protocol/push/secret.ts). The metadata is kept with its HTLC in the channel
  *  state and its monitor updates, in both commitments, for up to MAX_ACCEPTED_HTLCS_LIMIT HTLCs a side,
  *  so its copy of the invoice is bounded far below MAX_INVOICE_CHARS (2,048 × 483 ≈ 1 MB of state at
  *  most). Every invoice the SDK issues fits (a 639-byte description, no route hints or `m`: at most
