@@ -40,6 +40,7 @@ import { InboundChannels } from './funding/inbound.ts'
 import { WALLET_DIR, managedBtcdInfo, startAutoMiner, startManagedBtcd } from './managed-btcd.ts'
 import { loadNodeKey } from './node-key.ts'
 import { CircuitStore } from './router/circuits.ts'
+import { HoldStore } from './router/holds.ts'
 import { Router } from './router/router.ts'
 import { HubTransport } from './transport/server.ts'
 
@@ -108,7 +109,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const audit = await AuditLog.open(store)
   const circuits = new CircuitStore(store)
   await circuits.load()
-  stage('circuits_loaded', { circuits: circuits.all().length })
+  const holds = new HoldStore(store)
+  await holds.load()
+  stage('circuits_loaded', { circuits: circuits.all().length, holds: holds.all().length })
   // Preimages learned from now on; stored ones are looked up when a replay needs one (host/channel/record.ts).
   const preimages = new Map<string, string>()
 
@@ -131,7 +134,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const funding = new Funding({ manager, wallet, chain, config, log })
   const inbound = new InboundChannels({ manager, config, log })
   const router = new Router({
-    hubId, manager, circuits, config, preimages, log, fatal: storeFailed,
+    hubId, manager, circuits, holds, config, preimages, log, fatal: storeFailed,
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
@@ -171,7 +174,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   stage('serving')
 
   const stopFollowing = await chain.follow({
-    connected: async b => { height = b.height; await manager.block(height); await funding.onBlock() },
+    connected: async b => { height = b.height; await manager.block(height); router.block(height); await funding.onBlock() },
     disconnected: async b => { height = b.height - 1; await funding.onBlock() },
     fatal: e => fatal('chain_wiped', e.detail),
   }, { guard: async () => await wallet.checkChain() })

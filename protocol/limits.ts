@@ -249,6 +249,22 @@ export const DEFAULT_MAX_UNCONFIRMED_CHANNELS = 100
  *  payer's own expiry could reach DEFAULT_MAX_CLTV_EXPIRY_DELTA (two weeks). */
 export const DEFAULT_MAX_PAYEE_HOLD_BLOCKS = 144
 
+/** The longest the hub holds a payment for a payee that is offline (or whose channel is still opening)
+ *  before it fails back with `recipient_offline`; the payment's own expiry may end the hold sooner
+ *  (hub/router/router.ts). A held payment keeps one of the payer's HTLC slots and its amount locked, at
+ *  no cost to the payee: an hour covers a creator whose process restarts or whose laptop sleeps for a
+ *  while, and a payer that wants longer sets a later expiry and the operator a longer hold. */
+export const DEFAULT_HOLD_MS = 3_600_000
+/** The longest hold an operator may configure: a week. A hold is a timer of the hub process as well as
+ *  a record, and Node's timers reach only 24.8 days. */
+export const MAX_HOLD_MS = 604_800_000
+
+/** Payments the hub holds for one offline payee at once. When the payee returns they are all offered on
+ *  its channel together, and the SDK's side of a channel accepts 100 HTLCs in flight
+ *  (client-sdk/channels.ts): half leaves room for the payments that arrive meanwhile. More would fail
+ *  back for want of slots after waiting; a payer is better told at once. */
+export const DEFAULT_MAX_HELD_PER_PAYEE = 50
+
 /** How long the hub, as the funder, waits for the peer's funding_signed once it has built the funding
  *  transaction and sent funding_created (ms). The transaction's inputs are set aside meanwhile (it may
  *  still be broadcast), and a coin set aside is set aside whole, however small the channel: a payee that
