@@ -190,6 +190,15 @@ export const FULFILL_DEADLINE_BLOCKS = 12
  *  the same depth; the hub's operator may choose another (hub/config.ts channels.finalityDepth). */
 export const DEFAULT_FINALITY_DEPTH = 6
 
+/** Blocks a push payment's expiry lies beyond what forwarding needs (the SDK's pay({ to }) `holdBlocks`):
+ *  how long the hub may hold it for a payee that is offline, at most (hub/router/holds.ts ends a hold
+ *  once the expiry leaves the payee no window). A day by default: a creator away for the night is
+ *  still paid; the payer's amount is locked at most that long if the hub disappears. */
+export const DEFAULT_PUSH_HOLD_BLOCKS = 144
+/** At most a week: with the hub's delta and the payee's window the expiry stays below
+ *  DEFAULT_MAX_CLTV_EXPIRY_DELTA, the furthest the hub accepts. */
+export const MAX_PUSH_HOLD_BLOCKS = 1_008
+
 /** Records per page of the SDK's listInvoices / listPayments: each is read from the store and held
  *  in memory at once, so a page stays small; 1,000 is a few hundred KiB of records. */
 export const MAX_LIST_PAGE = 1_000
