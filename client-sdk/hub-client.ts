@@ -588,6 +588,9 @@ export class HubClient extends Emitter<HubClientEvents> {
       const metadata: HtlcMetadata = {
         ...(rec.push !== undefined ? { push: rec.push } : rec.invoice.length <= MAX_FORWARDED_INVOICE_CHARS ? { invoice: rec.invoice } : {}),
         ...(rec.reference !== undefined ? { reference: rec.reference } : {}),
+        // The hub checks the key too: a second data directory of ours that does not know this payment
+        // cannot pay it again.
+        ...(rec.idempotencyKey !== undefined ? { idempotency_key: rec.idempotencyKey } : {}),
       }
       let outcome: AddOutcome | undefined
       await ch.driver.command({ type: 'add_htlc', amountMsat: rec.offeredMsat as Msat, paymentHash, cltvExpiry, recipient: rec.payee as NodeId, metadata }, (before, after, effects) => {

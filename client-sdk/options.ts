@@ -12,6 +12,7 @@ import {
 import { MAX_FIELD_BYTES } from '../protocol/invoice/index.ts'
 import { hexToBytes, type NodeId } from '../protocol/types.ts'
 import { text } from '../protocol/wire/fields.ts'
+import { IDEMPOTENCY_KEY } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import type { Store } from '../host/store/index.ts'
 import type { Wallet } from '../host/wallet/wallet.ts'
@@ -124,7 +125,7 @@ export const closeArgs = z.strictObject({
   allowDustTrim: z.boolean().default(false),
   ...callTimeout,
 })
-const idempotencyKey = z.string().regex(/^[0-9A-Za-z_.:-]{1,64}$/, { error: 'must be 1-64 characters of [0-9A-Za-z_.:-]' })
+const idempotencyKey = z.string().regex(IDEMPOTENCY_KEY, { error: 'must be 1-64 characters of [0-9A-Za-z_.:-]' })
 export const payArgs = z.strictObject({
   /** Paying twice with the same key pays once: the second call returns the first payment's outcome. */
   idempotencyKey: idempotencyKey.optional(),

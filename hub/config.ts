@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import {
   DEFAULT_FINALITY_DEPTH, DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_CLTV_EXPIRY_DELTA,
-  DEFAULT_HOLD_MS, DEFAULT_MAX_HELD_PER_PAYEE, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_TO_SELF_DELAY, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  DEFAULT_HOLD_MS, DEFAULT_IDEMPOTENCY_DAYS, DEFAULT_MAX_HELD_PER_PAYEE, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_TO_SELF_DELAY, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
   DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT, MAX_FUNDING_SATOSHIS,
   MAX_FUNDING_TIMEOUT_BLOCKS, MAX_HOLD_MS, MAX_MONEY_SAT, MIN_DUST_LIMIT_SATOSHIS,
 } from '../protocol/limits.ts'
@@ -115,11 +115,16 @@ export const hubConfigSchema = z.strictObject({
     /** msat held for one payee at once (what the hub will owe its channel when it returns). Absent:
      *  channels.fundingSat × 1000, what one hub-funded channel can carry to it. */
     maxHeldMsatPerPayee: int(1, MAX_MSAT).optional(),
+    /** Days a payer's idempotency key is remembered after its payment ended (protocol/limits.ts says why). */
+    idempotencyDays: int(1, 3_650).default(DEFAULT_IDEMPOTENCY_DAYS),
     /** The latest expiry a forwarded HTLC gets, in blocks above the current height: how long a payee
      *  may hold it before the hub fails the channel and the payment (protocol/limits.ts says why). At
      *  least minFinalCltvExpiry, the payee's own window. */
     maxHoldBlocks: int(DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MAX_CLTV_EXPIRY_DELTA).default(DEFAULT_MAX_PAYEE_HOLD_BLOCKS),
-  }).default({ holdMs: DEFAULT_HOLD_MS, maxHoldBlocks: DEFAULT_MAX_PAYEE_HOLD_BLOCKS, maxHeldPerPayee: DEFAULT_MAX_HELD_PER_PAYEE }),
+  }).default({
+    holdMs: DEFAULT_HOLD_MS, maxHoldBlocks: DEFAULT_MAX_PAYEE_HOLD_BLOCKS, maxHeldPerPayee: DEFAULT_MAX_HELD_PER_PAYEE,
+    idempotencyDays: DEFAULT_IDEMPOTENCY_DAYS,
+  }),
   /** On-chain fee rate of the hub's wallet transactions (btcd has no estimatesmartfee), sat/vB. */
   walletFeeRate: z.number().min(1).max(10_000).default(2),
 }).refine(c => c.router.maxHoldBlocks >= c.minFinalCltvExpiry, {

@@ -41,6 +41,7 @@ import { WALLET_DIR, managedBtcdInfo, startAutoMiner, startManagedBtcd } from '.
 import { loadNodeKey } from './node-key.ts'
 import { CircuitStore } from './router/circuits.ts'
 import { HoldStore } from './router/holds.ts'
+import { PayerKeys } from './router/payer-keys.ts'
 import { Router } from './router/router.ts'
 import { HubTransport } from './transport/server.ts'
 
@@ -111,7 +112,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   await circuits.load()
   const holds = new HoldStore(store)
   await holds.load()
-  stage('circuits_loaded', { circuits: circuits.all().length, holds: holds.all().length })
+  const payerKeys = new PayerKeys(store)
+  const keyCount = await payerKeys.load()
+  stage('circuits_loaded', { circuits: circuits.all().length, holds: holds.all().length, idempotency_keys: keyCount })
   // Preimages learned from now on; stored ones are looked up when a replay needs one (host/channel/record.ts).
   const preimages = new Map<string, string>()
 
@@ -134,7 +137,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const funding = new Funding({ manager, wallet, chain, config, log })
   const inbound = new InboundChannels({ manager, config, log })
   const router = new Router({
-    hubId, manager, circuits, holds, config, preimages, log, fatal: storeFailed,
+    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed,
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),

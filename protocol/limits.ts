@@ -274,6 +274,12 @@ export const MAX_HOLD_MS = 604_800_000
  *  back for want of slots after waiting; a payer is better told at once. */
 export const DEFAULT_MAX_HELD_PER_PAYEE = 50
 
+/** Days the hub remembers a payer's idempotency key after its payment ended (hub/router/payer-keys.ts):
+ *  the window in which the same order paid again from a second SDK data directory (a restore from a
+ *  backup, a second server) is refused. A month covers a restore from a backup that old; a record is a
+ *  few hundred bytes, so a million payments a month keep a few hundred MB. */
+export const DEFAULT_IDEMPOTENCY_DAYS = 30
+
 /** How long the hub, as the funder, waits for the peer's funding_signed once it has built the funding
  *  transaction and sent funding_created (ms). The transaction's inputs are set aside meanwhile (it may
  *  still be broadcast), and a coin set aside is set aside whole, however small the channel: a payee that

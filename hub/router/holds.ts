@@ -75,13 +75,14 @@ export class HoldStore {
   /** Payments held now (not failed) for `recipient`. */
   heldFor (recipient: NodeId): Hold[] { return this.all().filter(h => h.recipient === recipient && h.state === 'held') }
 
-  /** Writes the hold durably (crash point `hold:<state>`). It counts against the payee's caps from
+  /** Writes the hold durably (crash point `hold:<state>`), with `also` in the same batch (its
+   *  payer's idempotency key record, payer-keys.ts). It counts against the payee's caps from
    *  the call on, so two payments checked at once cannot both pass a cap with room for one. */
-  async save (h: Hold): Promise<void> {
+  async save (h: Hold, also: readonly StoreOp[] = []): Promise<void> {
     const point = `hold:${h.state}`
     this.byIn.set(holdKey(h.in.channelId, h.in.htlcId), h)
     crashPoint('before', point)
-    await this.store.write([put(holdKey(h.in.channelId, h.in.htlcId), h)])
+    await this.store.write([put(holdKey(h.in.channelId, h.in.htlcId), h), ...also])
     crashPoint('after', point)
   }
 

@@ -27,6 +27,10 @@
 // upstream (failedOnChain, called by channels/monitoring.ts). The payer waits at most that long,
 // however far out its own expiry is.
 //
+// An HTLC that names its payer's idempotency key is checked against the payment the key was first used
+// for (payer-keys.ts): a second payment under one key is refused (`duplicate_payment`, or
+// `idempotency_key_reused` with other parameters); the key's record is written with the circuit or hold.
+//
 // After a restart, reconcile() replays: every circuit is matched with the state of its channels, every
 // hold is armed again (or ended, if its deadline passed meanwhile), and every committed incoming HTLC
 // with neither is handled as new. Replays are idempotent: a circuit
@@ -42,6 +46,7 @@ import type { HubConfig } from '../config.ts'
 import type { ChannelListener, ChannelManager, ManagedChannel } from '../channels/manager.ts'
 import type { Circuit, CircuitStore } from './circuits.ts'
 import type { Hold, HoldStore } from './holds.ts'
+import type { KeyUse, PayerKeys } from './payer-keys.ts'
 
 export interface RouterOptions {
   hubId: NodeId
@@ -49,6 +54,8 @@ export interface RouterOptions {
   circuits: CircuitStore
   /** Payments held for offline payees (loaded before reconcile()). */
   holds: HoldStore
+  /** Payers' idempotency keys (loaded before reconcile()). */
+  payerKeys: PayerKeys
   config: HubConfig
   /** Preimages learned while running (the router adds to it), for replays. */
   preimages: Map<string, string>
@@ -77,6 +84,9 @@ type Route =
 const isUsable = (ch: ManagedChannel): boolean =>
   ch.running && ch.state.phase === 'normal' && ch.state.link === 'up' && ch.driver.stoppedBy === undefined
 
+/** Ended idempotency key records are deleted at most this often (on a block). */
+const PRUNE_KEYS_EVERY_MS = 3_600_000
+
 /** Node's timers fire at most this far out (2^31 - 1 ms); a later deadline re-arms when it fires. */
 const MAX_TIMER_MS = 2_147_483_647
 
@@ -90,6 +100,7 @@ export class Router implements ChannelListener {
   /** Circuits whose downstream add is queued on its channel but not stepped yet. */
   private readonly adding = new Set<Circuit>()
   readonly stats: RouterStats = { forwarded: 0, fulfilled: 0, failed: 0, feesMsat: 0 }
+  private keysPrunedAt = 0
 
   constructor (private readonly opts: RouterOptions) {}
 
@@ -155,11 +166,30 @@ export class Router implements ChannelListener {
     // The payee may hold it until this expiry at the latest (see the top of this file).
     const outCltv = Math.min(htlc.cltvExpiry - c.cltvExpiryDelta, this.opts.height() + c.router.maxHoldBlocks)
     if (outCltv < this.opts.height() + c.minFinalCltvExpiry) return this.failUpstream(chIn, htlc.id, 'expiry_too_soon', `cltv_expiry ${htlc.cltvExpiry} leaves less than ${c.cltvExpiryDelta} + ${c.minFinalCltvExpiry} blocks`)
-    await this.forward(chIn, htlc, outAmount, outCltv)
+    const idempotencyKey = htlc.metadata?.idempotency_key
+    const use: KeyUse | undefined = idempotencyKey === undefined ? undefined : {
+      payer: chIn.peer, key: idempotencyKey, paymentHash: htlc.paymentHash, recipient: htlc.recipient, amountMsat: outAmount,
+      ...(htlc.metadata?.reference !== undefined ? { reference: htlc.metadata.reference } : {}), in: { channelId: inId, htlcId: htlc.id },
+    }
+    if (use !== undefined) {
+      const v = this.opts.payerKeys.check(use)
+      if (v.kind === 'reused') {
+        return this.failUpstream(chIn, htlc.id, 'idempotency_key_reused', `key ${use.key} belongs to payment ${v.record.paymentHash} with another payee, amount or reference; nothing was paid`)
+      }
+      if (v.kind === 'duplicate') {
+        return this.failUpstream(chIn, htlc.id, 'duplicate_payment', `key ${use.key} names payment ${v.record.paymentHash}, which ${v.record.state === 'succeeded' ? 'succeeded' : 'is in flight'}; nothing was paid twice`)
+      }
+    }
+    await this.forward(chIn, htlc, outAmount, outCltv, use)
+  }
+
+  /** The op recording `use` as its key's payment, for the batch that forwards or holds it. */
+  private keyOps (use: KeyUse | undefined): StoreOp[] {
+    return use === undefined ? [] : [this.opts.payerKeys.use(use, Date.now())]
   }
 
   /** Forwards now if the recipient has a usable channel; holds it if it may have one soon. */
-  private async forward (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, outCltv: number): Promise<void> {
+  private async forward (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, outCltv: number, use?: KeyUse): Promise<void> {
     const r = this.route(htlc.recipient, outAmount)
     if (r.kind === 'no_liquidity') return this.failUpstream(chIn, htlc.id, 'temporary_channel_failure', `insufficient liquidity towards ${htlc.recipient}`)
     if (r.kind === 'none') {
@@ -170,8 +200,8 @@ export class Router implements ChannelListener {
       if (refused !== undefined) return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub, and the hub opens none: ${refused}`)
     }
     // The payee is offline, reconnecting, or its channel is still opening: hold until the deadline.
-    if (r.kind !== 'ready') return this.hold(chIn, htlc, outAmount)
-    await this.forwardOn(r.out, chIn.channelId, htlc, outAmount, outCltv)
+    if (r.kind !== 'ready') return this.hold(chIn, htlc, outAmount, use)
+    await this.forwardOn(r.out, chIn.channelId, htlc, outAmount, outCltv, () => this.keyOps(use))
   }
 
   private route (recipient: NodeId, amount: Msat): Route {
@@ -224,7 +254,7 @@ export class Router implements ChannelListener {
 
   /** Holds an incoming HTLC for a payee that may have a usable channel soon: within the payee's caps,
    *  durably, then the payer is told (payment_held). */
-  private async hold (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat): Promise<void> {
+  private async hold (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, use?: KeyUse): Promise<void> {
     const k = key(chIn.channelId, htlc.id)
     if (this.busy.has(k) || this.opts.holds.get(chIn.channelId, htlc.id) !== undefined) return
     const c = this.opts.config
@@ -250,7 +280,7 @@ export class Router implements ChannelListener {
       state: 'held',
     }
     this.busy.add(k)
-    try { await this.opts.holds.save(hold) } finally { this.busy.delete(k) }
+    try { await this.opts.holds.save(hold, this.keyOps(use)) } finally { this.busy.delete(k) }
     this.opts.log({
       event: 'payment_held', recipient: who, channel_id: chIn.channelId, htlc_id: htlc.id, payment_hash: htlc.paymentHash,
       amount_msat: outAmount, until_time: hold.untilTime, until_height: hold.untilHeight,
@@ -295,11 +325,19 @@ export class Router implements ChannelListener {
 
   /** A new block: holds whose payment the chain has made too late to forward end now. */
   block (height: number): void {
+    const now = Date.now()
+    if (now - this.keysPrunedAt >= PRUNE_KEYS_EVERY_MS) void this.guard(this.pruneKeys(now))
     for (const h of this.opts.holds.all()) {
       if (h.state === 'held' && height > h.untilHeight) {
         void this.guard(this.expire(h, `${h.recipient} did not come back before block ${h.untilHeight + 1} (the payment's expiry leaves no more room)`))
       }
     }
+  }
+
+  private async pruneKeys (now: number): Promise<void> {
+    this.keysPrunedAt = now
+    const n = await this.opts.payerKeys.prune(now - this.opts.config.router.idempotencyDays * 86_400_000)
+    if (n > 0) this.opts.log({ event: 'idempotency_keys_pruned', count: n })
   }
 
   /** The hold ended (unless the payee took it meanwhile): the payment fails back. */
@@ -315,7 +353,7 @@ export class Router implements ChannelListener {
     h.state = 'failed'
     h.reason = reason
     h.detail = detail.slice(0, MAX_FAIL_DETAIL_CHARS)
-    await this.opts.holds.save(h)
+    await this.opts.holds.save(h, this.opts.payerKeys.ended(h.in.channelId, h.in.htlcId, 'failed', Date.now()))
     await this.failHeldUpstream(h)
   }
 
@@ -393,7 +431,7 @@ export class Router implements ChannelListener {
       c.state = state
       if (o.preimage !== undefined) c.preimage = o.preimage
       if (o.reason !== undefined) c.reason = o.reason
-      await this.opts.circuits.save(c)
+      await this.opts.circuits.save(c, this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now()))
       if (state === 'fulfilled') { this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat } else this.stats.failed++
     }
     await this.sendUpstream(c)
@@ -470,6 +508,7 @@ export class Router implements ChannelListener {
   /** After a restart (channels loaded and restored): pick up every circuit and every committed
    *  incoming HTLC that has none. */
   async reconcile (): Promise<void> {
+    await this.pruneKeys(Date.now())
     for (const c of this.opts.circuits.all()) await this.replay(c)
     for (const h of this.opts.holds.all()) await this.replayHold(h)
     for (const ch of this.opts.manager.all()) {

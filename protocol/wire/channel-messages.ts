@@ -94,6 +94,9 @@ export const channelReady = z.strictObject({
 
 // ── Normal operation (BOLT #2 "Normal Operation") ──
 
+/** An idempotency key: what the SDK accepts (client-sdk/options.ts) and the hub keeps per payer. */
+export const IDEMPOTENCY_KEY = /^[0-9A-Za-z_.:-]{1,64}$/
+
 /** A push payment's preimage and amount, sealed to the payee's node key (protocol/push/secret.ts):
  *  the hub forwards it and cannot read it. */
 export const pushSecret = z.strictObject({
@@ -116,6 +119,8 @@ export const htlcMetadata = z.strictObject({
     .regex(/^[0-9a-z]*$/i, { error: 'must be a bech32 string' }).optional(),
   /** A push payment (no invoice): its preimage, sealed to the payee. */
   push: pushSecret.optional(),
+  /** The payer's idempotency key: the hub refuses a second payment under one key of one payer. */
+  idempotency_key: z.string().regex(IDEMPOTENCY_KEY, { error: 'must be 1-64 characters of [0-9A-Za-z_.:-]' }).optional(),
 })
 export type HtlcMetadata = z.infer<typeof htlcMetadata>
 
@@ -156,6 +161,8 @@ export const HTLC_FAILURE_REASONS = [
   'permanent_node_failure',               // a node-wide permanent failure
   'mpp_timeout',                          // a split did not complete in time
   'invoice_expired',                      // payee: the invoice being paid has expired
+  'idempotency_key_reused',               // hub: the payer used this key for another payment (other payee, amount or reference)
+  'duplicate_payment',                    // hub: the payer's key names a payment that succeeded or is in flight
 ] as const
 export const htlcFailureReason = z.enum(HTLC_FAILURE_REASONS)
 export type HtlcFailureReason = z.infer<typeof htlcFailureReason>

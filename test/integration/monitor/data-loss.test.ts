@@ -15,6 +15,7 @@ import { channelIndexOp, channelStateKey } from '../../../host/channel/record.ts
 import { hubConfigSchema } from '../../../hub/config.ts'
 import { CircuitStore } from '../../../hub/router/circuits.ts'
 import { HoldStore } from '../../../hub/router/holds.ts'
+import { PayerKeys } from '../../../hub/router/payer-keys.ts'
 import { Router } from '../../../hub/router/router.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
 import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
@@ -103,7 +104,8 @@ t.test('scenario 6: the hub finds a channel state older than its monitor at star
   const circuits = new CircuitStore(store)
   await circuits.load()
   const router = new Router({
-    hubId: p.b.nodeId, manager, circuits, holds: new HoldStore(store), config, preimages: new Map(), height: () => height,
+    hubId: p.b.nodeId, manager, circuits, holds: new HoldStore(store), payerKeys: new PayerKeys(store), config, preimages: new Map(),
+    height: () => height,
     log: e => { log.push(e) },
     fatal: e => { fatal.push(e) },
   })

@@ -40,7 +40,7 @@ export const SAMPLES = {
     cltv_expiry: 800_000, recipient: '03' + hex(32, '44'),
     metadata: {
       stream_root: hex(32, 'aa'), split_id: hex(32, 'bb'), reference: 'order #42 — café', invoice: 'lnbcrt1u1pjq',
-      push: { ephemeral_point: point('e1'), ciphertext: hex(40, 'c0'), tag: hex(32, '7a') },
+      push: { ephemeral_point: point('e1'), ciphertext: hex(40, 'c0'), tag: hex(32, '7a') }, idempotency_key: 'order-42',
     },
   },
   update_fulfill_htlc: { type: 'update_fulfill_htlc', channel_id: hex(32, 'c1'), id: 7, payment_preimage: hex(32, '0f') },
@@ -195,6 +195,7 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(41), tag: hex(32) } },
     { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(40) } },
     { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32), extra: 1 } },
+    { idempotency_key: '' }, { idempotency_key: 'k'.repeat(65) }, { idempotency_key: 'no spaces' },
   ],
   htlc_signatures: [
     Array.from({ length: L.MAX_HTLC_SIGNATURES + 1 }, () => hex(64)), [hex(63)], ['AB'.repeat(64)], [null], hex(64), {},
@@ -259,6 +260,7 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
       ephemeral_point: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), ciphertext: hexArb(40, 40),
       tag: hexArb(32, 32),
     }, { noNullPrototype: true }),
+    idempotency_key: fc.stringMatching(/^[0-9A-Za-z_.:-]{1,64}$/),
   }, { requiredKeys: [], noNullPrototype: true }),
   htlc_signatures: fc.array(hexArb(64, 64), { maxLength: 20 }),
   fee_range: fc.tuple(uintArb(1_000_000), uintArb(1_000_000))
