@@ -8,18 +8,20 @@
 //   - the hub is SIGKILLed and restarted while they are held: the holds are still there;
 //   - the creator comes back a while later and gets every held payment once;
 //   - a hold ends at the last height the payment's expiry allows: recipient_offline;
+//   - the same platform from a second data directory pays an order again under its key: the hub
+//     refuses it (duplicate_payment), and a used key with another amount (idempotency_key_reused);
 // and every balance (platform, creator, hub) is exact to the msat after each step.
 import path from 'node:path'
 import t from 'tap'
 import { forwardingFee } from '../../protocol/forwarding.ts'
 import { LevelStore } from '../../host/store/node/level-store.ts'
-import type { ChannelInfo, HubClient, PayResult } from '../../client-sdk/index.ts'
+import type { ChannelInfo, PayResult } from '../../client-sdk/index.ts'
 import type { InvoiceInfo, Page } from '../../client-sdk/listing.ts'
 import { useBtcd } from '../helpers/btcd.ts'
 import {
   fundHub, HUB_STORE_DIR, hubChannelStates, mineTx, openFundedChannel, randomKey, startClient, startHub, tempDir, waitFor,
 } from '../helpers/hub.ts'
-import { startSdkProcess, type SdkProcess } from '../chaos/sdk-process.ts'
+import { startSdkProcess } from '../chaos/sdk-process.ts'
 import { admin } from './monitor/helpers.ts'
 
 const CAPACITY_SAT = 1_000_000
@@ -31,7 +33,10 @@ t.test('e2e: push payments, held for an offline creator across its crash and the
   const dir = tempDir('e2e-push-offline')
   const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { router: HOLD } }, t)
   await fundHub(btc, hub, 3_000_000)
-  const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform', payTimeoutMs: 30_000 }, t)
+  const platformKey = randomKey()
+  const platform = await startClient(
+    { hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform', nodeKey: platformKey, payTimeoutMs: 30_000 }, t,
+  )
   await openFundedChannel(btc, platform, CAPACITY_SAT)
   const creator = await startSdkProcess(
     { name: 'creator', dataDir: path.join(dir, 'creator'), nodeKey: randomKey(), hub, btc, role: 'creator' }, t,
@@ -184,20 +189,41 @@ t.test('e2e: push payments, held for an offline creator across its crash and the
   await exact('after the hold that ended')
   t.equal(received(late.paymentHash!).length, 0, 'the creator never got the payment whose hold ended')
 
-  // The hub's store agrees with both sides (read after a clean stop: LevelDB allows one process).
+  // ── 6. the same platform from a second data directory, which does not know its payments: the hub
+  // refuses to pay a key's payment twice ──
   const mine = { platform: platform.channels()[0]!, creator: await creatorChannel() }
+  await platform.stop()
+  const second = await startClient(
+    { hub, btc, dataDir: path.join(dir, 'platform-2'), role: 'platform', nodeKey: platformKey, payTimeoutMs: 30_000 }, t,
+  )
+  await openFundedChannel(btc, second, CAPACITY_SAT)
+  const secondMsat = (): number => second.channels()[0]!.localMsat
+  t.match(await second.pay({ to: creator.nodeId, amountMsat: 42_000, reference: 'sale 1', idempotencyKey: 'push-1' }),
+    { ok: false, reason: 'duplicate_payment', detail: new RegExp(`key push-1 names payment ${online.paymentHash}, which succeeded`) },
+    'the same order again from another data directory: refused by the hub, nothing paid twice')
+  t.match(await second.pay({ to: creator.nodeId, amountMsat: 43_000, reference: 'sale 1', idempotencyKey: 'push-2' }),
+    { ok: false, reason: 'idempotency_key_reused', detail: /key push-2 belongs to payment/ },
+    'a used key with another amount: refused by the hub')
+  const fresh = await second.pay({ to: creator.nodeId, amountMsat: 7_000, reference: 'sale 7', idempotencyKey: 'push-7' })
+  t.match(fresh, { ok: true, amountMsat: 7_000 }, 'a new key pays')
+  if (fresh.ok) { paidMsat += 7_000; feesMsat += fresh.feeMsat }
+  await waitFor(async () => second.channels()[0]!.settled && (await creatorChannel()).settled, 'settled')
+  t.equal(
+    secondMsat(), CAPACITY_SAT * 1000 - 7_000 - (fresh.ok ? fresh.feeMsat : 0), "the second directory's channel paid only the new order",
+  )
+  t.equal((await creatorChannel()).localMsat, paidMsat, 'the creator was paid the new order only')
+  mine.creator = await creatorChannel()
+  const mineSecond = second.channels()[0]!
+
+  // The hub's store agrees with every side (read after a clean stop: LevelDB allows one process).
   await hub.stop()
   const states = await hubChannelStates(hub)
-  for (const [who, c] of [['platform', mine.platform], ['creator', mine.creator]] as const) {
+  for (const [who, c] of [['platform', mine.platform], ['creator', mine.creator], ['second directory', mineSecond]] as const) {
     const s = states.get(c.channelId)!.localCommit!.spec
     t.same(
       [s.toRemoteMsat, s.toLocalMsat, s.htlcs.length], [c.localMsat, c.remoteMsat, 0], `${who}: the hub agrees to the msat, no HTLC left`,
     )
   }
-  await stopAll(platform, creator)
-})
-
-async function stopAll (platform: HubClient, creator: SdkProcess): Promise<void> {
-  await platform.stop()
+  await second.stop()
   await creator.stop()
-}
+})
