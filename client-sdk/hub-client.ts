@@ -9,7 +9,9 @@ import { addOutcome, type AddOutcome } from '../protocol/channel/add-outcome.ts'
 import { amountToOffer, type FeePolicy } from '../protocol/forwarding.ts'
 import { decodeInvoice } from '../protocol/invoice/index.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
-import { closingTrims, committedIncoming, isSettled, offeredHtlcs, offersPayment, type ChannelEvent, type Phase } from '../protocol/channel/index.ts'
+import {
+  closingTrims, committedIncoming, isSettled, offeredHtlcs, offersPayment, spendableMsat, type ChannelEvent, type Phase,
+} from '../protocol/channel/index.ts'
 import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { HtlcMetadata, HubPolicy as HubPolicyMessage, PaymentHeld } from '../protocol/wire/index.ts'
@@ -26,6 +28,7 @@ import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientError, type ClientFailureCause, type ClientFailureReason } from './errors.ts'
+import { claimStore } from './identity.ts'
 import {
   clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs,
   requestChannelArgs, untilReestablishedArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
@@ -46,6 +49,13 @@ export interface ChannelInfo {
   inFlightMsat: Msat
   /** No HTLC and no unsigned or unrevoked update on either side: both parties hold the same balances. */
   settled: boolean
+  /** The channel reserve the hub asks of us (its channel_reserve_satoshis, BOLT #2): what we must keep
+   *  in the channel, so we have something to lose should we ever broadcast a revoked commitment. We
+   *  pay out down to it; a close pays it out too. Null before the hub's open_channel/accept_channel. */
+  reserveSat: Sat | null
+  /** What we can pay out now: our balance less the reserve, the HTLCs we are adding and, for the
+   *  channel we fund, a margin for its commitment fee (never below 0). */
+  spendableMsat: Msat
 }
 
 export interface Balances {
@@ -202,6 +212,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     const host = parseArgs(clientHostSchema, hostInput, 'host')
     const client = new HubClient(opts, host)
     try {
+      await claimStore(host.store, client.nodeId)
       await client.events.load()
       await client.channelSet.start()
       client.monitoring = await client.startMonitors()
@@ -726,6 +737,8 @@ export class HubClient extends Emitter<HubClientEvents> {
       fundingTxid: s.setup.funding?.txid ?? null,
       localMsat: (spec?.toLocalMsat ?? 0) as Msat, remoteMsat: (spec?.toRemoteMsat ?? 0) as Msat, inFlightMsat: inFlight as Msat,
       settled: isSettled(s),
+      reserveSat: s.setup.remote?.channelReserveSat ?? null,
+      spendableMsat: Math.max(0, spendableMsat(s)) as Msat,
     }
   }
 

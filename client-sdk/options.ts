@@ -21,11 +21,21 @@ import { wsUrlSchema } from './transport/options.ts'
 
 const HEX32 = /^[0-9a-f]{64}$/
 
-/** A 32-byte secp256k1 secret key, as bytes or lowercase hex. */
-const secretKey = z.union([
-  z.custom<Uint8Array>(v => v instanceof Uint8Array, { error: 'must be a Uint8Array or hex' }),
-  z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }).transform(s => hexToBytes(s)),
-]).refine(k => k.length === 32 && secp.utils.isValidSecretKey(k), { error: 'must be a valid 32-byte secp256k1 secret key' })
+/** 64 hex digits in either case: the same 32 bytes. */
+const HEX32_ANY_CASE = /^[0-9a-fA-F]{64}$/
+
+/** A 32-byte secp256k1 secret key, as bytes or 64 hex characters (upper or lower case). One schema,
+ *  not a union, so a bad value is told what is expected rather than "Invalid input". */
+const secretKey = z.custom<Uint8Array | string>(v => v instanceof Uint8Array || typeof v === 'string', {
+  error: 'must be a Uint8Array of 32 bytes or a string of 64 hex characters',
+}).transform((v, ctx) => {
+  if (v instanceof Uint8Array) return v
+  if (!HEX32_ANY_CASE.test(v)) {
+    ctx.addIssue({ code: 'custom', message: `must be 64 hex characters (32 bytes), got ${v.length} characters${/^[0-9a-fA-F]*$/.test(v) ? '' : ', not all hex'}` })
+    return z.NEVER
+  }
+  return hexToBytes(v.toLowerCase())
+}).refine(k => k.length === 32 && secp.utils.isValidSecretKey(k), { error: 'must be a valid 32-byte secp256k1 secret key' })
 
 const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
 

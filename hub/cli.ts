@@ -3,7 +3,7 @@
 // serves, JSON log lines on stdout, a clean stop on SIGTERM/SIGINT, exit 70 when it must stop loudly.
 import fs from 'node:fs'
 import { ADMIN_USAGE, isAdminCommand, parseAdminCommand, runAdminCommand, type AdminCommand } from './cli-admin.ts'
-import { parseHubConfig, type HubConfig, type HubConfigInput } from './config.ts'
+import { DEFAULT_HUB_PORT, parseHubConfig, type HubConfig, type HubConfigInput } from './config.ts'
 
 export const USAGE = `usage: tsx hub/main.ts --data-dir D [options]
 
@@ -12,7 +12,7 @@ export const USAGE = `usage: tsx hub/main.ts --data-dir D [options]
   --btcd-rpc URL        an external btcd, http://user:pass@host:port (default: a managed regtest btcd)
   --btcd-user U         RPC user, if not in the URL
   --btcd-pass P         RPC password, if not in the URL
-  --port N              WebSocket port (0: any free port)
+  --port N              WebSocket port (default ${DEFAULT_HUB_PORT}; 0: any free port)
   --admin-port N        admin API port, loopback only (0: any free port)
   --fee-base-msat N     fee per forwarded payment (BOLT #7 fee_base_msat)
   --fee-ppm N           proportional fee (BOLT #7 fee_proportional_millionths)
@@ -25,7 +25,7 @@ export const USAGE = `usage: tsx hub/main.ts --data-dir D [options]
 When it serves it prints one line:
   {"event":"listening","ws":"ws://127.0.0.1:PORT","hub_id":"02..","rpc":"http://127.0.0.1:PORT",
    "btcd_rpc":{"host":..,"port":..,"user":..,"pass":..},"btcd_rpc_file":"D/btcd-rpc.json","btcd_pid":N}
-(rpc is the admin API, hub/admin/server.ts; btcd_* only with the managed node: btcd_rpc, also in the
+(rpc is the admin API, hub/admin/server.ts: GET / lists its routes; btcd_* only with the managed node: btcd_rpc, also in the
 file (mode 0600), is the client SDK's btcdRpc option); later lines are JSON log events. SIGTERM or
 SIGINT stops it cleanly (exit 0). A failed durable write or a wiped chain prints {"event":"fatal",...}
 and exits 70. A bad flag or configuration exits 2, naming it.
@@ -40,11 +40,12 @@ export type Command = { kind: 'help' } | { kind: 'run'; config: HubConfigInput }
 /** Flags (`--name value` or `--name=value`) merged over the config file's fields. Throws an Error
  *  naming the flag when one is malformed; the merged result is checked by hub/config.ts. */
 export function parseArgs (argv: readonly string[], readFile: (file: string) => string = f => fs.readFileSync(f, 'utf8')): Command {
+  // Asked for help anywhere (after a flag that takes a value, after a command): the usage, nothing else.
+  if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' }
   if (isAdminCommand(argv)) return parseAdminCommand(argv)
   const flags = new Map<string, string>()
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
-    if (a === '--help' || a === '-h') return { kind: 'help' }
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${JSON.stringify(a)}`)
     const eq = a.indexOf('=')
     if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1))
@@ -119,17 +120,24 @@ export async function runFromCommandLine (argv: readonly string[], start: StartH
   }
   const parsed = parseHubConfig(command.config)
   if (!parsed.ok) { process.stderr.write(`hub: config: ${parsed.error}\n`); process.exit(2) }
-  const hub = await start(parsed.config, line, fatal)
-  line({ event: 'listening', ws: hub.wsUrl, hub_id: hub.hubId, rpc: hub.adminUrl, ...hub.listening })
+  // The signals are ours from before the start: one that comes while the hub starts stops it as soon
+  // as it serves, cleanly, its managed node with it (without a listener, the signal would end the
+  // process at once, leaving the node to its watchdog).
+  let hub: Serving | undefined
+  let signalled = false
   let stopping = false
   const stop = (): void => {
-    if (stopping) return
+    if (hub === undefined || stopping) return
     stopping = true
     void hub.stop().then(
       () => { line({ event: 'stopped' }); process.exit(0) },
       e => { process.stderr.write(`hub: stop: ${String(e)}\n`); process.exit(1) },
     )
   }
-  process.on('SIGTERM', stop)
-  process.on('SIGINT', stop)
+  const onSignal = (): void => { signalled = true; stop() }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  hub = await start(parsed.config, line, fatal)
+  line({ event: 'listening', ws: hub.wsUrl, hub_id: hub.hubId, rpc: hub.adminUrl, ...hub.listening })
+  if (signalled) stop()
 }

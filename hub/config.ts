@@ -4,7 +4,8 @@ import { z } from 'zod'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import {
   DEFAULT_FINALITY_DEPTH, DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_CLTV_EXPIRY_DELTA,
-  DEFAULT_HOLD_MS, DEFAULT_IDEMPOTENCY_DAYS, DEFAULT_MAX_HELD_PER_PAYEE, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_TO_SELF_DELAY, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  DEFAULT_HOLD_MS, DEFAULT_IDEMPOTENCY_DAYS, DEFAULT_MAX_HELD_PER_PAYEE, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_TO_SELF_DELAY,
+  DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
   DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT, MAX_FUNDING_SATOSHIS,
   MAX_FUNDING_TIMEOUT_BLOCKS, MAX_HOLD_MS, MAX_MONEY_SAT, MIN_DUST_LIMIT_SATOSHIS,
 } from '../protocol/limits.ts'
@@ -17,6 +18,12 @@ const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte comp
 const MAX_AUTO_MINE_SECONDS = 3_600
 /** The largest allow-list: it is held in memory and looked up on each request. */
 const MAX_ALLOWED_NODE_IDS = 100_000
+/** The hub's WebSocket port unless configured: BOLT #1's default port for Lightning nodes, the one
+ *  the SDK's documents use (ws://127.0.0.1:9735). */
+export const DEFAULT_HUB_PORT = 9735
+
+/** The transport's settings with the hub's default port (the transport alone defaults to a free one). */
+const hubTransportSchema = transportConfigSchema.extend({ port: int(0, 65_535).default(DEFAULT_HUB_PORT) })
 
 const channelsDefaults = {
   fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: DEFAULT_FINALITY_DEPTH, maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
@@ -45,8 +52,8 @@ export const hubConfigSchema = z.strictObject({
       pass: z.string().min(1).max(256),
     }),
   ]).default({ mode: 'managed' }),
-  /** The WebSocket server (hub/transport/config.ts). */
-  transport: transportConfigSchema.default(transportConfigSchema.parse({})),
+  /** The WebSocket server (hub/transport/config.ts); port DEFAULT_HUB_PORT unless set (0: a free port). */
+  transport: hubTransportSchema.default(hubTransportSchema.parse({})),
   /** Admin API: JSON over HTTP, loopback only (hub/admin/server.ts). 0 picks a free port. */
   adminPort: int(0, 65_535).default(0),
   fees: z.strictObject({
@@ -104,6 +111,16 @@ export const hubConfigSchema = z.strictObject({
     /** The same over all node ids. Absent: DEFAULT_IDLE_HUB_FUNDED_CHANNELS (protocol/limits.ts)
      *  channels of channels.fundingSat. */
     maxIdleSat: int(0, MAX_MONEY_SAT).optional(),
+    /** The most the hub asks the payee to keep in a channel the hub funds (its channel_reserve_satoshis
+     *  in open_channel), sat: at most this, where channels.reservePercent of the capacity is more.
+     *  Every channel the hub funds: requested, opened on a payment, or opened by the operator.
+     *  A small reserve lets a payee pay out nearly all it received; the hub bears the risk that the
+     *  payee broadcasts a revoked commitment while the hub is not watching, since the payee has
+     *  little to lose. Never below channels.dustLimitSat: BOLT #2 (open_channel sender) "MUST set
+     *  `channel_reserve_satoshis` greater than or equal to `dust_limit_satoshis`", so zero is not a
+     *  valid reserve and 354 sat (MIN_DUST_LIMIT_SATOSHIS) with a dust limit that low is the least.
+     *  Absent: channels.reservePercent, as for every channel. */
+    payeeReserveSat: int(MIN_DUST_LIMIT_SATOSHIS, MAX_FUNDING_SATOSHIS).optional(),
   }).default({}),
   router: z.strictObject({
     /** How long a payment for an offline payee (or one whose channel is still opening) is held, at
@@ -129,6 +146,9 @@ export const hubConfigSchema = z.strictObject({
   walletFeeRate: z.number().min(1).max(10_000).default(2),
 }).refine(c => c.router.maxHoldBlocks >= c.minFinalCltvExpiry, {
   error: 'must be at least minFinalCltvExpiry (the payee needs that many blocks to act)', path: ['router', 'maxHoldBlocks'],
+}).refine(c => c.hubFunded.payeeReserveSat === undefined || c.hubFunded.payeeReserveSat >= c.channels.dustLimitSat, {
+  error: 'must be at least channels.dustLimitSat (BOLT #2: a channel reserve is never below the sender\'s dust limit)',
+  path: ['hubFunded', 'payeeReserveSat'],
 })
 
 export type HubConfig = z.infer<typeof hubConfigSchema>

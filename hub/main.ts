@@ -154,7 +154,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     nodeKey, handler: manager, config: config.transport, isKnownPeer: id => isChannelPartner(manager, id),
   })
   stage('transport_listening')
-  const inputs: Array<() => Promise<void> | void> = [() => transport?.close()]
+  const inputs: Array<() => Promise<void> | void> = [() => transport?.close(), () => router.stop()]
 
   const loaded = await manager.load()
   stage('channels_loaded', { channels: loaded })

@@ -7,6 +7,7 @@
 //   npm run demo -- --seconds 5       # shorter
 //   npm run demo -- --json            # last line: the JSON summary (payments, channels), which adds up
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { useBtcd } from './lib/btcd.ts'
@@ -153,17 +154,34 @@ async function main (): Promise<void> {
   if (lost !== totalMsat + feesMsat || gained !== totalMsat) throw new Error('the summary does not add up')
 }
 
-/** Runs the whole demo; resolves with the process exit code (0: it ran to the end and added up). */
+/**
+ * Runs the whole demo; resolves with the process exit code (0: it ran to the end and added up).
+ * SIGINT (Ctrl-C) or SIGTERM stops it: the clients, the hub and btcd are stopped (nothing it started
+ * outlives it), and the code is 128 + the signal's number. A second signal exits at once (btcd is
+ * killed on exit, the hub by its watchdog: scripts/lib/hub.ts).
+ */
 export async function runDemo (): Promise<number> {
-  try {
-    await main()
-    await cleanups.run()
-    return 0
-  } catch (e) {
-    process.stderr.write(`\ndemo failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
-    await cleanups.run()
-    return 1
+  let signalled = (_s: NodeJS.Signals): void => {}
+  const signal = new Promise<NodeJS.Signals>(resolve => { signalled = resolve })
+  let received: NodeJS.Signals | undefined
+  const onSignal = (s: NodeJS.Signals): void => {
+    if (received !== undefined) process.exit(128 + os.constants.signals[s])
+    received = s
+    signalled(s)
   }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const outcome = await Promise.race([main().then(() => undefined, (e: unknown) => ({ failed: e })), signal])
+  if (typeof outcome === 'string') {
+    say(`\n${outcome}: stopping the clients, the hub and btcd …`)
+    await cleanups.run()
+    return 128 + os.constants.signals[outcome]
+  }
+  await cleanups.run()
+  if (outcome === undefined) return 0
+  const e = outcome.failed
+  process.stderr.write(`\ndemo failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`)
+  return 1
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) process.exit(await runDemo())

@@ -14,6 +14,14 @@
 // already applied restarted from an older state than the monitor; it must not run (its next
 // commitment could reuse a revoked number), and the monitor closes with its newest commitment instead.
 //
+// The channel learns what its monitor saw (channelLearns): when a transaction spending the funding
+// output confirms, a channel that is not closing already fails (BOLT #5), so it sends and signs
+// nothing more; when every output is resolved at depth, the channel is closed (phase `closed`,
+// stored). Decisions the monitors report while they open (replayed at startup) reach the channels once
+// stale channels are known; a channel whose monitor closed it while the owner was down is closed then.
+// What those channels store while the monitors start (a failed channel's `force_close` update) the
+// owner cannot hand in yet (it gets the monitors when start resolves): start has the host replay it.
+//
 // Force close goes through the channel: the owner's request is the channel machine's force_close
 // command (it fails the channel, then its durable `force_close` update makes the monitor broadcast),
 // and a monitor that decides on its own (an HTLC deadline) has the channel failed the same way before
@@ -72,6 +80,9 @@ export class ChannelMonitors {
   /** Channels that must not run: their state is older than their monitor's (scenario 6). */
   readonly stale = new Set<string>()
   private readonly feed: MonitorUpdateFeed
+  /** Channels the monitors' decisions changed while start runs (undefined after): their stored
+   *  updates never reached the feed, so start has the host replay them. */
+  private changedWhileStarting: Set<string> | undefined = new Set()
 
   private constructor (private readonly opts: ChannelMonitorsOptions, readonly host: MonitorHost) {
     this.feed = new MonitorUpdateFeed(host, opts.onFeedError)
@@ -81,12 +92,16 @@ export class ChannelMonitors {
    *  their monitor, then follows the chain. */
   static async start (opts: ChannelMonitorsOptions): Promise<Result<ChannelMonitors, MonitorStartFailure>> {
     let self: ChannelMonitors | undefined
+    const early: Array<[string, MonitorEvent]> = []
     const opened = await MonitorHost.open({
       store: opts.store,
       chain: opts.chain,
       keysFor: id => { const k = opts.keysOf(id); return k === undefined ? undefined : monitorKeys(k) },
       config: { sweepScript: opts.sweepScript, depth: opts.depth, feeratePerKw: opts.feeratePerKw },
-      onEvent: async (id, ev) => { await opts.onEvent(id, ev) },
+      onEvent: async (id, ev) => {
+        if (self === undefined) early.push([id, ev]); else await self.channelLearns(id, ev)
+        await opts.onEvent(id, ev)
+      },
       failChannel: async (id, reason) => { await self?.failChannel(id, `monitor: ${reason}`) },
       onBroadcastError: opts.onBroadcastError,
       onFatal: e => { opts.onChainWiped(e) },
@@ -109,8 +124,19 @@ export class ChannelMonitors {
         await host.forceClose(id, 'channel state older than its monitor (restored from a backup?)')
       }
     }
+    for (const [id, ev] of early.splice(0)) await self.channelLearns(id, ev)
+    for (const s of loaded) {
+      if (s.phase !== 'closed' && host.closed(s.channelId) === true) await self.closedOnChain(s.channelId)
+    }
     const started = await host.start()
     if (!started.ok) return err(started.error)
+    const changed = self.changedWhileStarting!
+    while (changed.size > 0) {
+      const ids = [...changed]
+      changed.clear()
+      await host.adoptAll(ids.map(id => ({ id, lastSeq: opts.channel(id)?.state.monitorSeq ?? 0 })))
+    }
+    self.changedWhileStarting = undefined
     return ok(self)
   }
 
@@ -144,11 +170,33 @@ export class ChannelMonitors {
     return outcome
   }
 
+  /** What the channel must know of its monitor's findings; resolves once the channel stored it. */
+  private async channelLearns (channelId: string, ev: MonitorEvent): Promise<void> {
+    if (ev.kind === 'closed') return await this.closedOnChain(channelId)
+    if (ev.kind !== 'funding_spent') return
+    const ch = this.opts.channel(channelId)
+    if (ch === undefined || this.stale.has(channelId)) return
+    // BOLT #5: "upon the funding transaction being spent, if the channel is NOT already closed: MAY
+    // send a descriptive `error`. SHOULD fail the channel."
+    if (isFinal(ch.state.phase)) return
+    await ch.driver.command({ type: 'force_close', reason: `the funding output is spent on-chain (${ev.how}, ${ev.txid})` })
+    this.changedWhileStarting?.add(channelId)
+  }
+
+  /** Every output is resolved at depth: the channel is closed (stored). */
+  private async closedOnChain (channelId: string): Promise<void> {
+    const ch = this.opts.channel(channelId)
+    if (ch === undefined || this.stale.has(channelId) || ch.state.phase === 'closed') return
+    await ch.driver.chain({ type: 'closed_onchain' })
+    this.changedWhileStarting?.add(channelId)
+  }
+
   /** The monitor goes on-chain on its own: fail the channel first (resolves once that is durable). */
   private async failChannel (channelId: string, reason: string): Promise<void> {
     const ch = this.opts.channel(channelId)
     if (ch === undefined || this.stale.has(channelId) || isFinal(ch.state.phase)) return
     await ch.driver.command({ type: 'force_close', reason })
+    this.changedWhileStarting?.add(channelId)
   }
 
   /** A channel abandoned before its funding confirmed is forgotten: its monitor goes with it (after

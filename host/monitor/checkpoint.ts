@@ -56,15 +56,16 @@ export function summaryOf (s: MonitorState): Summary {
 }
 
 /**
- * Nothing at stake until the funding output is spent: the funding tx is `depth` deep, nothing of the
- * channel is on-chain, we are not closing, and no HTLC is in a commitment that can confirm (so no
- * deadline can pass). Such a monitor need not see blocks that do not touch its funding output: it
+ * Nothing at stake until the funding output is spent: the funding tx is `depth` deep, no splice is
+ * pending or spent an output that is not `depth` deep yet, nothing of the channel is on-chain, we are
+ * not closing, and no HTLC is in a commitment that can confirm (so no deadline can pass). Such a monitor need not see blocks that do not touch its funding output: it
  * would only move its height. A closed monitor is done.
  */
 export function isQuiet (s: MonitorState): boolean {
   if (s.closed) return true
   if (s.setup?.funding === undefined || s.local === undefined) return false
   if (s.fundingHeight === 0 || fundingDepth(s) < s.config.depth) return false
+  if (s.splice !== undefined) return false
   if (s.forceClose !== undefined || s.seen.length > 0 || Object.keys(s.firstWanted).length > 0) return false
   if (s.local.spec.htlcs.length > 0) return false
   for (const r of s.remotes) if (r.number > s.revokedUpTo && r.htlcs.length > 0) return false
@@ -79,6 +80,7 @@ export function compact (s: MonitorState): MonitorState {
   const live = new Set<string>()
   for (const h of s.local?.spec.htlcs ?? []) live.add(h.paymentHash)
   for (const h of s.previousLocal?.spec.htlcs ?? []) live.add(h.paymentHash)
+  for (const f of s.splice?.spliced ?? []) for (const h of [...f.local?.spec.htlcs ?? [], ...f.previousLocal?.spec.htlcs ?? []]) live.add(h.paymentHash)
   for (const r of remotes) for (const h of r.htlcs) live.add(h.paymentHash)
   let preimages = s.preimages
   for (const hash in s.preimages) {

@@ -22,7 +22,10 @@
 // idempotent) before the state that marks them reported is stored, then broadcasts go out. A monitor's
 // state is derived from durable inputs (updates and the chain), so broadcasting before it is stored
 // loses nothing.
-import { monitorStep, newMonitor, parseMonitorState, type MonitorAction, type MonitorBlock, type MonitorConfig, type MonitorInput, type MonitorKeys, type MonitorState, type MonitorTx } from '../../protocol/monitor/index.ts'
+import {
+  fundingOutpoints, monitorStep, newMonitor, onChainSummary, parseMonitorState, type MonitorAction, type MonitorBlock, type MonitorConfig,
+  type MonitorInput, type MonitorKeys, type MonitorState, type MonitorTx, type OnChainSummary,
+} from '../../protocol/monitor/index.ts'
 import type { MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { BlockRef, ChainBackend, ChainBlock, ChainFailure, ChainWiped } from '../chain/backend.ts'
 import { ok, type Result } from '../../protocol/result.ts'
@@ -30,6 +33,9 @@ import { broadcastTx } from '../chain/broadcast.ts'
 import { del, keys as storeKeys, parseJsonValue, put, type Store, type StoreOp } from '../store/index.ts'
 import { compact, indexKey, INDEX_PREFIX, isQuiet, parseSummary, restoreRevoked, summaryOf, type Summary } from './checkpoint.ts'
 import { monitorBlockOf, relevantTxs } from './convert.ts'
+
+/** The txid of an outpoint "txid:vout". */
+const txidOf = (outpoint: string): string => outpoint.slice(0, outpoint.indexOf(':'))
 
 /** Recent blocks kept to resume following after a restart (deeper than any reorg we undo). */
 const TIP_WINDOW = 30
@@ -42,7 +48,7 @@ export const CHECKPOINT_UPDATES = 500
 /** Point reads in flight at once while checking many channels at startup. */
 const READ_CONCURRENCY = 32
 
-export type MonitorEvent = Extract<MonitorAction, { kind: 'preimage_learned' | 'htlc_resolved' | 'force_closing' | 'funding_depth' | 'closed' | 'warning' }>
+export type MonitorEvent = Extract<MonitorAction, { kind: 'preimage_learned' | 'htlc_resolved' | 'force_closing' | 'funding_spent' | 'funding_depth' | 'closed' | 'warning' }>
 
 export interface MonitorHostOptions {
   store: Store
@@ -73,7 +79,9 @@ interface Entry {
   keys?: MonitorKeys
   /** lastSeq of the stored checkpoint (0: none). */
   storedSeq: number
-  funding?: { txid: string; vout: number }
+  /** "txid:vout" of the funding outputs its commitments may spend (the funding output, and while a
+   *  splice is pending or not `depth` deep, its candidates' and the older ones): indexed in byFunding. */
+  outpoints: string[]
   fundingHeight: number
   quiet: boolean
   /** What the stored summary says (whether startup loads it). */
@@ -92,7 +100,7 @@ export class MonitorHost {
   /** Loaded monitors. */
   private readonly loaded = new Set<Loaded>()
   /** Funding txid → the monitors it funds (a batch transaction funds many channels, one output
-   *  each): the blocks that concern an unloaded monitor. */
+   *  each; a splice transaction funds the channel it splices): the blocks that concern a monitor. */
   private readonly byFunding = new Map<string, Set<Entry>>()
   /** Confirmation heights of funding txs learned from the node (a batch funding tx is asked once,
    *  not once per channel it funds); forgotten when their block is disconnected. */
@@ -124,8 +132,10 @@ export class MonitorHost {
         const parsed = parseSummary(parseJsonValue(value))
         if (!parsed.ok) throw new BadState(`${key}: ${parsed.error}`)
         const sum = parsed.value
-        const e: Entry = { id: key.slice(INDEX_PREFIX.length), storedSeq: sum.seq, fundingHeight: sum.fundingHeight, quiet: sum.quiet, storedQuiet: sum.quiet, closed: sum.closed, busy: false }
-        if (sum.funding !== null) e.funding = sum.funding
+        const e: Entry = {
+          id: key.slice(INDEX_PREFIX.length), storedSeq: sum.seq, fundingHeight: sum.fundingHeight, quiet: sum.quiet, storedQuiet: sum.quiet,
+          closed: sum.closed, busy: false, outpoints: sum.funding === null ? [] : [`${sum.funding.txid}:${sum.funding.vout}`],
+        }
         host.index(e)
         if (!sum.quiet) atStake.push(e)
       }
@@ -192,6 +202,20 @@ export class MonitorHost {
   fundingHeight (channelId: string): number | undefined {
     const e = this.entries.get(channelId)
     return e === undefined ? undefined : e.state?.fundingHeight ?? e.fundingHeight
+  }
+
+  /** Whether the monitor found every output resolved at depth, loaded or not (undefined: no monitor). */
+  closed (channelId: string): boolean | undefined { return this.entries.get(channelId)?.closed }
+
+  /** What the monitor has seen on-chain and swept (protocol/monitor/summary.ts), loading it if
+   *  needed; undefined for a channel without a monitor. */
+  summary (channelId: string): Promise<OnChainSummary | undefined> {
+    return this.serial(async () => {
+      const e = this.entries.get(channelId)
+      if (e === undefined) return undefined
+      const l = await this.load(e)
+      return onChainSummary(l.state, l.keys)
+    })
   }
 
   /** A monitor's state, loading it if needed (status, tests). */
@@ -275,7 +299,7 @@ export class MonitorHost {
       this.entries.delete(channelId)
       this.loaded.delete(e as Loaded)
       this.dirty.delete(e as Loaded)
-      if (e.funding !== undefined) this.byFunding.get(e.funding.txid)?.delete(e)
+      this.unindex(e)
       await this.opts.store.write([del(storeKeys.monitorState(channelId)), del(indexKey(channelId))])
     })
   }
@@ -316,7 +340,7 @@ export class MonitorHost {
 
   private index (e: Entry): void {
     this.entries.set(e.id, e)
-    if (e.funding !== undefined) this.indexFunding(e.funding.txid, e)
+    for (const o of e.outpoints) this.indexFunding(txidOf(o), e)
   }
 
   /** The channel's monitor, loaded; a new one if it has none (undefined: no keys for it). */
@@ -332,7 +356,10 @@ export class MonitorHost {
       const t = await this.opts.chain.tip()
       if (t.ok) { height = t.value.height; hash = t.value.hash }
     }
-    const e: Loaded = { id: channelId, state: newMonitor(channelId, this.opts.config, height, hash), keys, storedSeq: 0, fundingHeight: 0, quiet: false, storedQuiet: false, closed: false, busy: false }
+    const e: Loaded = {
+      id: channelId, state: newMonitor(channelId, this.opts.config, height, hash), keys, storedSeq: 0, fundingHeight: 0, quiet: false,
+      storedQuiet: false, closed: false, busy: false, outpoints: [],
+    }
     this.index(e)
     this.loaded.add(e)
     // Stored at once, so that a restart knows every monitor without reading the channels' updates.
@@ -392,12 +419,13 @@ export class MonitorHost {
 
   private async applyInOrder (e: Loaded, updates: readonly MonitorUpdate[]): Promise<void> {
     if (updates.length === 0) return
-    const hadFunding = e.state.setup !== undefined
+    const fundingBefore = e.state.setup?.funding?.txid
     for (const u of updates) await this.step(e, { kind: 'update', update: u })
     e.state = compact(e.state)
-    // A monitor created after its funding tx confirmed learns the confirmation height from the node.
+    // A monitor created after its funding tx confirmed, or moved by a splice whose confirmation it did
+    // not see, learns the confirmation height from the node.
     const f = e.state.setup?.funding
-    if (!hadFunding && f !== undefined && e.state.fundingHeight === 0) {
+    if (f !== undefined && f.txid !== fundingBefore && e.state.fundingHeight === 0) {
       let height = this.fundingHeights.get(f.txid)
       if (height === undefined) {
         const lookup = await this.opts.chain.getRawTransaction(f.txid)
@@ -417,12 +445,21 @@ export class MonitorHost {
     set.add(e)
   }
 
+  private unindex (e: Entry): void {
+    for (const o of e.outpoints) {
+      const set = this.byFunding.get(txidOf(o))
+      set?.delete(e)
+      if (set?.size === 0) this.byFunding.delete(txidOf(o))
+    }
+  }
+
   /** Keeps the funding index and the entry's flags in step with its state. */
   private refresh (e: Loaded): void {
-    const f = e.state.setup?.funding
-    if (f !== undefined && e.funding === undefined) {
-      e.funding = { txid: f.txid, vout: f.outputIndex }
-      this.indexFunding(f.txid, e)
+    const outpoints = fundingOutpoints(e.state)
+    if (outpoints.join() !== e.outpoints.join()) {
+      this.unindex(e)
+      e.outpoints = outpoints
+      for (const o of outpoints) this.indexFunding(txidOf(o), e)
     }
     e.fundingHeight = e.state.fundingHeight
     e.closed = e.state.closed
@@ -435,20 +472,25 @@ export class MonitorHost {
 
   private async onBlock (b: ChainBlock): Promise<void> {
     const block: MonitorBlock = monitorBlockOf(b)
-    // Unloaded monitors this block concerns: their funding tx confirms, or their funding output is spent.
-    const spends = new Map<Entry, MonitorTx>()
+    // Monitors this block concerns (an unloaded one is loaded): a funding tx of theirs confirms, or
+    // a funding output of theirs is spent.
+    const spends = new Map<Entry, MonitorTx[]>()
     const touched = new Set<Entry>()
     for (const tx of block.txs) {
       for (const f of this.byFunding.get(tx.txid) ?? []) touched.add(f)
       for (const i of tx.inputs) {
-        for (const g of this.byFunding.get(i.txid) ?? []) if (g.funding?.vout === i.vout) { touched.add(g); spends.set(g, tx) }
+        for (const g of this.byFunding.get(i.txid) ?? []) {
+          if (!g.outpoints.includes(`${i.txid}:${i.vout}`)) continue
+          touched.add(g)
+          spends.set(g, [...spends.get(g) ?? [], tx])
+        }
       }
     }
     for (const e of touched) if (!e.closed) await this.load(e)
     this.tip = [...this.tip.filter(x => x.height < b.height), { height: b.height, hash: b.hash }].slice(-TIP_WINDOW)
     this.tipDirty = true
-    for (const [e, tx] of spends) {
-      if (e.state !== undefined) e.state = await restoreRevoked(this.opts.store, e.state, tx)
+    for (const [e, txs] of spends) {
+      for (const tx of txs) if (e.state !== undefined) e.state = await restoreRevoked(this.opts.store, e.state, tx)
     }
     for (const e of [...this.loaded]) {
       if (e.quiet && !touched.has(e)) {

@@ -30,7 +30,8 @@
 //                                             upstream). Offered HTLCs have htlc.offerer === 'local'.
 //   force_closing {reason}                     the monitor went on-chain (a deadline, or requested):
 //                                             fail the channel if it is not already
-//   funding_depth {depth}                      the funding tx's confirmations (0 after a reorg)
+//   funding_depth {depth}                      the funding tx's confirmations (0 after a reorg; after
+//                                             splice_locked, the splice tx's)
 //   closed {how}                               every output resolved at depth: archive the channel
 //   warning {detail}
 // Every claim pays `config.sweepScript` (the owner's wallet). Broadcasts are retried every block and

@@ -23,6 +23,7 @@
 //   pay-at/<created>/<hash>          the same payments by creation time (listPayments)
 //   idem/<idempotency key>           → the payment hash a pay() with that key is about
 //   evt/<event id>                   an event for the application not acknowledged yet (client-sdk/event-outbox.ts)
+//   node-id                          the node id of the key the store belongs to (client-sdk/identity.ts)
 // <created> is seconds since 1970 as a counter, so key order is time order.
 
 /** 16 digits: 10^16 updates at 10^6/s lasts 300 years; fits a safe integer. */
@@ -69,4 +70,5 @@ export const keys = {
   idempotency: (key: string) => `idem/${segment(key)}`,
   event: (id: string) => `evt/${segment(id)}`,
   eventPrefix: 'evt/',
+  clientNodeId: 'node-id',
 } as const

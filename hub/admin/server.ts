@@ -1,31 +1,8 @@
 // The operator's admin API: JSON over HTTP on loopback only (never exposed: it can close channels).
-//
-//   GET  /info                  {hub_id, ws, height, wallet: {spendable_sat, ...}}
-//   GET  /channels              [{channel_id, peer, phase, link, is_funder, capacity_sat, funding_txid,
-//                                 local_msat, remote_msat, htlcs, local_commitment_index,
-//                                 remote_commitment_index}]   (local = the hub's side)
-//   GET  /stats                 {forwarded, fulfilled, failed, fees_msat}
-//   GET  /closed                [{channel_id, peer, closing_txid, to_local_sat, to_remote_sat, fee_sat,
-//                                 agreed_fee_sat, trimmed_local_sat, trimmed_remote_sat}]   what the closing
-//                                 tx pays: an output below the dust limit is 0 and its balance in trimmed_*
-//                                 and fee_sat (capacity − outputs) (local = the hub's side)
-//   POST /wallet/address        {address}              a fresh address of the hub's wallet
-//   POST /channels/open         {peer, funding_sat?}   the hub opens a channel to a connected peer
-//   POST /channels/close        {channel_id, allow_dust_trim?}   cooperative close (shutdown) of one channel;
-//                                 409 {error: "dust_trim: …", trims: [{side, amount_sat, dust_limit_sat}]}
-//                                 when an output would be left out as dust, unless allow_dust_trim is true
-//   POST /channels/force-close  {channel_id}          fail the channel, then its monitor broadcasts our
-//                                                      latest commitment → {ok, broadcast}; 409 when it
-//                                                      must not (we lost state) or is closing already
-//   POST /regtest/mine          {blocks}               managed regtest node only: mines `blocks` blocks with
-//                                                      the mempool's transactions; their coinbases pay the hub's
-//                                                      wallet → {blocks, tip, coinbase_address}
-//   POST /regtest/faucet        {address, amount_sat, confirm?}   regtest only: pays amount_sat (1 …
-//                                 MAX_FAUCET_SAT) to address from the hub's wallet, mining coins first if it
-//                                 lacks them, then (unless confirm is false) confirms it in a block →
-//                                 {txid, vout, amount_sat, fee_sat, blocks_mined, confirmed, height}
-//                                 (hub/admin/faucet.ts); 409 on a chain that is not regtest
-// Errors: {error: "<field>: <why>"} with status 400 (bad request), 404 (unknown channel) or 409.
+// Every route, with its body and answer, is in ROUTES below: GET / answers with that list, and the
+// README's operator section documents the same (a test keeps them in step). "local" is always the
+// hub's side. Errors: {error: "<field>: <why>"} with status 400 (bad request), 404 (unknown route or
+// channel) or 409 (refused: the answer says why).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
@@ -33,11 +10,63 @@ import { DEFAULT_MIN_FUNDING_SATOSHIS, MAX_FAUCET_SAT, MAX_FUNDING_SATOSHIS } fr
 import type { NodeId } from '../../protocol/types.ts'
 import { regtestAddress } from './faucet.ts'
 
+/** One route: what it takes and what it answers (GET /, and the README). */
+export interface RouteDoc { method: 'GET' | 'POST'; path: string; body?: string; answer: string }
+
+export const ROUTES: readonly RouteDoc[] = [
+  { method: 'GET', path: '/', answer: '{routes: [{method, path, body?, answer}]}: this list' },
+  { method: 'GET', path: '/info', answer: '{hub_id, ws, height, wallet: {spendable, total, ...}, sessions}' },
+  {
+    method: 'GET', path: '/channels',
+    answer: '[{channel_id, peer, status, phase, link, is_funder, capacity_sat, funding_txid, local_msat, remote_msat, htlcs, '
+      + 'local_commitment_index, remote_commitment_index, stopped, onchain}]. status: opening | open | closing | force_closing | closed | '
+      + 'abandoned. onchain (null while the channel is open): {force_close_reason, closing_txid, closing_height, how, resolved, '
+      + 'sweeps: [{txid, height, amount_sat}], swept_sat, stale, we_lost_state}; how: mutual | hub_commitment | peer_commitment | '
+      + 'peer_revoked_commitment | unknown_commitment; force_close_reason: why the hub\'s commitment goes on-chain (a protocol/errors.ts '
+      + 'reason, or the monitor\'s own decision); sweeps: what the chain monitor claimed to the hub wallet (confirmed); resolved: '
+      + 'every output final at channels.finalityDepth',
+  },
+  { method: 'GET', path: '/stats', answer: '{forwarded, fulfilled, failed, fees_msat}' },
+  {
+    method: 'GET', path: '/closed',
+    answer: '[{channel_id, peer, how, closing_txid, closing_height, resolved, force_close_reason, sweeps, swept_sat}] for every channel '
+      + 'whose funding output is spent (cooperative or force close), or whose cooperative closing tx the hub broadcast (closing_height '
+      + 'null until it confirms); a cooperative close adds {to_local_sat, to_remote_sat, fee_sat, agreed_fee_sat, trimmed_local_sat, '
+      + 'trimmed_remote_sat}: what the tx pays each side (an output below the dust limit is 0, its balance in trimmed_* and fee_sat)',
+  },
+  { method: 'POST', path: '/wallet/address', answer: '{address}: a fresh address of the hub\'s wallet' },
+  {
+    method: 'POST', path: '/channels/open', body: '{peer, funding_sat?}',
+    answer: '{temporary_channel_id, channel_id}: the hub opens a channel with its own funds to a connected peer',
+  },
+  {
+    method: 'POST', path: '/channels/close', body: '{channel_id, allow_dust_trim?}',
+    answer: '{ok, phase}: cooperative close (shutdown); 409 {error: "dust_trim: ...", trims: [{side, amount_sat, dust_limit_sat}]} when '
+      + 'an output would be left out as dust, unless allow_dust_trim is true',
+  },
+  {
+    method: 'POST', path: '/channels/force-close', body: '{channel_id}',
+    answer: '{ok, broadcast}: the channel fails, then its monitor broadcasts the hub\'s latest commitment and later sweeps the hub\'s '
+      + 'outputs (GET /channels onchain.sweeps); 409 when it must not (the hub lost state) or is closing already',
+  },
+  {
+    method: 'POST', path: '/regtest/mine', body: '{blocks}',
+    answer: '{blocks, tip, coinbase_address}: managed regtest node only: mines the blocks with the mempool\'s transactions; their '
+      + 'coinbases pay the hub wallet',
+  },
+  {
+    method: 'POST', path: '/regtest/faucet', body: '{address, amount_sat, confirm?}',
+    answer: '{txid, vout, amount_sat, fee_sat, blocks_mined, confirmed, height}: regtest only: pays amount_sat (1 ... MAX_FAUCET_SAT) '
+      + 'to address from the hub wallet, mining coins first if it lacks them, then (unless confirm is false) confirms it in a block; '
+      + '409 on a chain that is not regtest',
+  },
+]
+
 export interface AdminHandlers {
   info (): unknown
-  channels (): unknown
+  channels (): Promise<unknown>
   stats (): unknown
-  closed (): unknown
+  closed (): Promise<unknown>
   newAddress (): unknown
   open (peer: NodeId, fundingSat?: number): Promise<unknown>
   close (channelId: string, allowDustTrim: boolean): Promise<{ status: number; body: unknown }>
@@ -112,10 +141,11 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
   try {
     const route = `${req.method ?? 'GET'} ${(req.url ?? '/').split('?')[0]}`
     switch (route) {
+      case 'GET /': return send(res, 200, { routes: ROUTES })
       case 'GET /info': return send(res, 200, h.info())
-      case 'GET /channels': return send(res, 200, h.channels())
+      case 'GET /channels': return send(res, 200, await h.channels())
       case 'GET /stats': return send(res, 200, h.stats())
-      case 'GET /closed': return send(res, 200, h.closed())
+      case 'GET /closed': return send(res, 200, await h.closed())
       case 'POST /wallet/address': return send(res, 200, h.newAddress())
       case 'POST /channels/open': {
         const b = parse(openBody, await readJson(req))
@@ -142,7 +172,7 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
         const r = await h.faucet(b.address, b.amount_sat, b.confirm ?? true)
         return send(res, r.status, r.body)
       }
-      default: return send(res, 404, { error: `no route ${route}` })
+      default: return send(res, 404, { error: `no route ${route} (GET / lists the routes)` })
     }
   } catch (e) {
     send(res, 400, { error: (e as Error).message })

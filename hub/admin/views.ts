@@ -1,6 +1,7 @@
 // What the admin API shows (its GET routes, hub/admin/server.ts): the hub itself, every channel with
-// its balances and on-chain view, the router's figures, and what each cooperative close paid. "local"
-// is always the hub's side.
+// its balances, where it is (`status`, hub/admin/onchain-view.ts) and, once it is ending, what its
+// chain monitor saw and swept; the router's figures; and every channel whose funding output is spent,
+// with how and what it paid. "local" is always the hub's side.
 import type { NodeId } from '../../protocol/types.ts'
 import type { Wallet } from '../../host/wallet/wallet.ts'
 import type { CloseBroadcaster } from '../channels/closing.ts'
@@ -8,6 +9,7 @@ import type { ChannelManager } from '../channels/manager.ts'
 import type { HubMonitoring } from '../channels/monitoring.ts'
 import type { Router } from '../router/router.ts'
 import type { HubTransport } from '../transport/server.ts'
+import { channelStatus, closedRow, endingOrEnded, onChainJson } from './onchain-view.ts'
 import type { AdminHandlers } from './server.ts'
 
 export interface ViewSources {
@@ -17,7 +19,7 @@ export interface ViewSources {
   router: Pick<Router, 'stats'>
   closer: Pick<CloseBroadcaster, 'closed'>
   wallet: Pick<Wallet, 'balance'>
-  monitoring: Pick<HubMonitoring, 'onChain'>
+  monitoring: Pick<HubMonitoring, 'onChain' | 'stale'>
   height: () => number
 }
 
@@ -26,26 +28,32 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'chann
     info: () => ({
       hub_id: x.hubId, ws: x.transport.url, height: x.height(), wallet: x.wallet.balance(), sessions: x.transport.sessionCount,
     }),
-    channels: () => x.manager.all().map(ch => {
+    channels: async () => await Promise.all(x.manager.all().map(async ch => {
       const s = ch.state
       const spec = s.localCommit?.spec
+      const onchain = endingOrEnded(s) || x.monitoring.stale.has(s.channelId) ? await x.monitoring.onChain(s.channelId) : undefined
       return {
-        channel_id: s.channelId, peer: ch.peer, phase: s.phase, link: s.link, is_funder: s.setup.isFunder,
+        channel_id: s.channelId, peer: ch.peer, status: channelStatus(s, onchain), phase: s.phase, link: s.link, is_funder: s.setup.isFunder,
         capacity_sat: s.setup.capacitySat, funding_txid: s.setup.funding?.txid ?? null,
         local_msat: spec?.toLocalMsat ?? null, remote_msat: spec?.toRemoteMsat ?? null, htlcs: spec?.htlcs.length ?? 0,
         local_commitment_index: s.localCommit?.index ?? null, remote_commitment_index: s.remoteCommit?.index ?? null,
         stopped: ch.running && ch.driver.stoppedBy !== undefined,
-        onchain: x.monitoring.onChain(s.channelId) ?? null,
+        onchain: onchain !== undefined ? onChainJson(onchain) : null,
       }
-    }),
+    })),
     stats: () => {
       const s = x.router.stats
       return { forwarded: s.forwarded, fulfilled: s.fulfilled, failed: s.failed, fees_msat: s.feesMsat }
     },
-    closed: () => [...x.closer.closed.values()].map(c => ({
-      channel_id: c.channelId, peer: c.peer, closing_txid: c.closingTxid, fee_sat: c.feeSat,
-      to_local_sat: c.toLocalSat, to_remote_sat: c.toRemoteSat, agreed_fee_sat: c.agreedFeeSat,
-      trimmed_local_sat: c.trimmedLocalSat, trimmed_remote_sat: c.trimmedRemoteSat,
-    })),
+    closed: async () => {
+      const rows: Array<Record<string, unknown>> = []
+      for (const ch of x.manager.all()) {
+        const s = ch.state
+        if (!endingOrEnded(s) && !x.monitoring.stale.has(s.channelId)) continue
+        const row = closedRow(ch.peer, s, await x.monitoring.onChain(s.channelId), x.closer.closed.get(s.channelId))
+        if (row !== undefined) rows.push(row)
+      }
+      return rows
+    },
   }
 }

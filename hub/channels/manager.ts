@@ -179,13 +179,20 @@ export class ChannelManager implements SessionHandler {
 
   // ── opening ──
 
-  private limits (capacitySat: number, theirDustSat = 0): SideLimits {
+  /** Our side's parameters. `channelReserveSat` is what we ask the peer to keep: channels.reservePercent
+   *  of the capacity, at most `reserveCapSat` (hubFunded.payeeReserveSat, for channels we fund), and
+   *  never below either dust limit. BOLT #2: the open_channel sender "MUST set
+   *  `channel_reserve_satoshis` greater than or equal to `dust_limit_satoshis`"; the accept_channel
+   *  sender "MUST set `channel_reserve_satoshis` greater than or equal to `dust_limit_satoshis` from the
+   *  `open_channel` message". */
+  private limits (capacitySat: number, theirDustSat = 0, reserveCapSat?: number): SideLimits {
     const c = this.opts.config.channels
     const dust = c.dustLimitSat
+    const share = Math.floor(capacitySat * c.reservePercent / 100)
     return {
       dustLimitSat: dust as Sat,
       maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat,
-      channelReserveSat: Math.max(dust, theirDustSat, Math.floor(capacitySat * c.reservePercent / 100)) as Sat,
+      channelReserveSat: Math.max(dust, theirDustSat, Math.min(share, reserveCapSat ?? share)) as Sat,
       htlcMinimumMsat: c.htlcMinimumMsat as Msat,
       toSelfDelay: c.toSelfDelay,
       maxAcceptedHtlcs: c.maxAcceptedHtlcs,
@@ -204,7 +211,7 @@ export class ChannelManager implements SessionHandler {
       fundingSat: fundingSat as Sat,
       pushMsat: 0 as Msat,
       feeratePerKw: this.opts.config.channels.feeratePerKw,
-      limits: this.limits(fundingSat),
+      limits: this.limits(fundingSat, 0, this.opts.config.hubFunded.payeeReserveSat),
       policy: defaultPolicy({ zeroConfOwnFunding: this.opts.config.channels.zeroConf }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),

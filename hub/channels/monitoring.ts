@@ -10,9 +10,11 @@
 //                                                   failed once the timeout is `depth` deep;
 //   preimage_learned                               → the same, for every circuit out of this channel
 //                                                   with that payment hash;
-//   force_closing / closed                         → the channel's on-chain view (admin `channels`).
+//   force_closing / funding_spent / closed         → logged. The channel itself learns of the spend and
+//                                                   the close (host/monitor/channel-monitors.ts).
 // A failed channel needs nothing here: its `force_close` monitor update makes the monitor broadcast
-// our latest commitment.
+// our latest commitment. What a monitor saw and swept is read from its state when the operator asks
+// (onChain: the admin API's `onchain` and `/closed`), so it is the same after a restart.
 //
 // The monitors themselves, their feed, startup adoption, stale channels (scenario 6) and force close
 // through the channel machine are host/monitor/channel-monitors.ts, the same for the hub and the SDK.
@@ -21,6 +23,7 @@ import { MAX_QUOTED_CHARS } from '../../protocol/limits.ts'
 import { hexToBytes } from '../../protocol/types.ts'
 import type { MonitorUpdate } from '../../protocol/channel/index.ts'
 import type { ChainBackend } from '../../host/chain/backend.ts'
+import type { OnChainSummary } from '../../protocol/monitor/index.ts'
 import { ChannelMonitors, type ChannelForceClose, type MonitorEvent, type MonitorHost } from '../../host/monitor/index.ts'
 import type { CircuitStore } from '../router/circuits.ts'
 import type { Router } from '../router/router.ts'
@@ -43,14 +46,16 @@ export interface HubMonitoringOptions {
   retryMs?: number
 }
 
-/** What the monitor knows about a channel that went on-chain (the admin view). */
-export interface OnChainView { forceClosing?: string; closed?: string; stale?: true }
+/** What the monitor knows about a channel on-chain (the admin view): its summary, and whether the
+ *  channel is stale (scenario 6: it does not run, its monitor closed it). */
+export interface OnChainView extends OnChainSummary { stale: boolean }
 
 /** What an operator's force close did: the channel machine's outcome, or why there was none. */
 export type HubForceClose = ChannelForceClose
 
 export class HubMonitoring {
-  private readonly views = new Map<string, OnChainView>()
+  /** Summaries of closed monitors: nothing changes them any more. */
+  private readonly closedViews = new Map<string, OnChainSummary>()
 
   /** Set by start(), before the monitors report anything: decisions of the catch-up reach onEvent. */
   private monitors!: ChannelMonitors
@@ -80,7 +85,6 @@ export class HubMonitoring {
       onChainWiped: e => { opts.fatal('chain_wiped', e.detail) },
       onFeedError: e => { opts.fatal('store_failed', e) },
       onStale: (id, stateSeq, monitorSeq) => {
-        self.view(id).stale = true
         opts.log({ event: 'channel_stale', channel_id: id, state_seq: stateSeq, monitor_seq: monitorSeq })
       },
       ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
@@ -112,29 +116,32 @@ export class HubMonitoring {
   /** A channel abandoned before its funding confirmed is forgotten, and its monitor with it. */
   async forget (channelId: string): Promise<void> {
     await this.monitors.forget(channelId)
-    this.views.delete(channelId)
   }
 
-  /** The on-chain view of a channel (undefined while it is only off-chain). */
-  onChain (channelId: string): OnChainView | undefined { return this.views.get(channelId) }
+  /** What the channel's monitor saw on-chain and swept (loads the monitor if it is not in memory);
+   *  undefined for a channel without a monitor. */
+  async onChain (channelId: string): Promise<OnChainView | undefined> {
+    const stale = this.monitors.stale.has(channelId)
+    const known = this.closedViews.get(channelId)
+    if (known !== undefined) return { ...known, stale }
+    const summary = await this.monitors.host.summary(channelId)
+    if (summary === undefined) return undefined
+    if (summary.closed) this.closedViews.set(channelId, summary)
+    return { ...summary, stale }
+  }
 
   async stop (): Promise<void> { await this.monitors.stop() }
-
-  private view (id: string): OnChainView {
-    let v = this.views.get(id)
-    if (v === undefined) this.views.set(id, v = {})
-    return v
-  }
 
   private async onEvent (channelId: string, ev: MonitorEvent): Promise<void> {
     const ch = this.opts.manager.get(channelId)
     switch (ev.kind) {
       case 'force_closing':
-        this.view(channelId).forceClosing = ev.reason
         this.opts.log({ event: 'monitor_force_closing', channel_id: channelId, reason: ev.reason })
         return
+      case 'funding_spent':
+        this.opts.log({ event: 'monitor_funding_spent', channel_id: channelId, txid: ev.txid, how: ev.how })
+        return
       case 'closed':
-        this.view(channelId).closed = ev.how
         this.opts.log({ event: 'monitor_closed', channel_id: channelId, how: ev.how })
         return
       case 'htlc_resolved':

@@ -127,6 +127,12 @@ export class Router implements ChannelListener {
 
   peerOnline (peer: NodeId): void { this.retryHeld(peer) }
 
+  /** Disarms every hold's timer (the holds stay stored: a restart arms them again). */
+  stop (): void {
+    for (const timer of this.timers.values()) clearTimeout(timer)
+    this.timers.clear()
+  }
+
   // ── on-chain outcomes (the chain monitor of the downstream channel, channels/monitoring.ts) ──
 
   /** An HTLC we offered downstream was timed out on-chain, and the timeout is final (the monitor's

@@ -175,3 +175,13 @@ export function receiveClosingSigned (b: StepBuilder, signer: ChannelSigner, msg
   sendClosingSigned(b, signer, pick, range)
   if (pick === fee) agree(b, signer, fee, msg.signature, variant)
 }
+
+/** The host's chain monitor found every output of the transaction that spent the funding output
+ *  irrevocably resolved (BOLT #5), however the channel ended (mutual close, either commitment, a
+ *  penalty): the channel is closed. Stored, so the channel says so after a restart. */
+export function closedOnChain (b: StepBuilder): void {
+  const s = b.state
+  if (s.phase === 'closed') return
+  s.phase = 'closed'
+  b.persist()
+}

@@ -126,7 +126,8 @@ export function onConnected (b: StepBuilder, signer: ChannelSigner): void {
     return
   }
   // Before funding_signed/funding_created there is nothing to re-establish: the open starts over.
-  if (s.localCommit === undefined) return
+  // Nor after the close is resolved on-chain: there is no channel left to talk about.
+  if (s.localCommit === undefined || s.phase === 'closed') return
   s.link = 'reestablishing'
   const msg = reestablishMessage(s, signer)
   noteReestablishSent(s, msg)

@@ -21,6 +21,7 @@
 //   channel failed after funding                      1   force_close; held sends are dropped (the error leaves at
 //                                                         once for a peer's violation, else with this write)
 //   command force_close (funded, not failed)          1   force_close → error; the monitor broadcasts our commitment
+//   chain closed_onchain (not closed yet)             1   (no monitor update: the monitor told us)
 //   link down with our commitment_signed still held   1   remote_commitment_withdrawn → add_rolled_back events
 //   a violation (warning + disconnect)                0   (+1 as above if a commitment_signed is withdrawn)
 // Splicing (protocol/channel/splice; asserted by test/unit/protocol/channel/splice/persist.test.ts):
@@ -47,7 +48,7 @@ import type { ChannelState } from './state.ts'
 import { addHtlc, proposeUpdate, receiveAdd, receiveFail, receiveFee, receiveFulfill, type AddHtlcCommand } from './updates.ts'
 import { receiveRevokeAndAck, signCommitment } from './commit.ts'
 import { fundingBuilt, fundingDepth, receiveAcceptChannel, receiveChannelReady, receiveFundingCreated, receiveFundingSigned } from './open.ts'
-import { commandShutdown, receiveClosingSigned, receiveShutdown } from './close.ts'
+import { closedOnChain, commandShutdown, receiveClosingSigned, receiveShutdown } from './close.ts'
 import { onConnected, receiveReestablish } from './reestablish.ts'
 import { onBlock } from './expiry.ts'
 import { abandon, checkFundingDeadline, nothingAtStake, type FundingOutputSeen } from './funding-check.ts'
@@ -78,6 +79,8 @@ export type ChainEvent =
   | { type: 'funding_depth'; depth: number; output: FundingOutputSeen | null }
   /** What the host's node shows of a pending splice transaction: its confirmations. */
   | SpliceDepth
+  /** The host's chain monitor: every output of the funding output's spend is irrevocably resolved. */
+  | { type: 'closed_onchain' }
 
 export type ChannelInput =
   | { kind: 'peer'; msg: PeerMessage }
@@ -144,6 +147,7 @@ function onChain (b: StepBuilder, signer: ChannelSigner, e: ChainEvent): void {
     case 'block': onBlock(b, e.height); return checkFundingDeadline(b)
     case 'funding_depth': return fundingDepth(b, signer, e.depth, e.output)
     case 'splice_depth': return onSpliceDepth(b, signer, e)
+    case 'closed_onchain': return closedOnChain(b)
   }
 }
 

@@ -10,6 +10,7 @@ import { finalizeFundingSpend, signFundingSpend } from '../tx/sign.ts'
 import type { Commitment, CommitmentParams, HtlcTx, Tx } from '../tx/types.ts'
 import { hexToBytes, type Txid } from '../types.ts'
 import { delayedPrivkey, htlcPrivkey, type MonitorKeys } from './keys.ts'
+import { knownFundings, type KnownFunding } from './splice.ts'
 import type { LocalCommitRecord, MonitorState, RemoteCommitRecord, SeenTx } from './state.ts'
 
 export type FundingSpend =
@@ -78,14 +79,18 @@ export function revocationSecret (s: MonitorState, n: number): Uint8Array | unde
 /**
  * BOLT #5: "There are three ways a channel can end: 1. The good way (mutual close) [...]
  * 2. The bad way (unilateral close) [...] 3. The ugly way (revoked transaction close)". Which one
- * `tx` (the funding spend) is, from what the monitor knows.
+ * `tx` (a spend of funding output `on`, by default the funding output it spends) is, from what the
+ * monitor knows. Only our own commitments depend on the output: the peer's are recognised by their
+ * number, whichever funding output (a splice candidate's, an older one) they spend.
  */
-export function identifyFundingSpend (s: MonitorState, keys: MonitorKeys, tx: SeenTx): FundingSpend {
+export function identifyFundingSpend (s: MonitorState, keys: MonitorKeys, tx: SeenTx, on?: KnownFunding): FundingSpend {
   const setup = s.setup!
   const n = commitmentNumberOf(setup, tx)
   if (n === undefined) return { kind: 'mutual' }
-  for (const rec of [s.local, s.previousLocal]) {
-    if (rec !== undefined && rec.number === n && localTxid(setup, keys, rec) === tx.txid) return { kind: 'local', rec }
+  const input = tx.inputs[0]
+  const funding = on ?? knownFundings(s).find(f => f.txid === input?.txid && f.outputIndex === input.vout)
+  for (const rec of funding?.locals ?? []) {
+    if (rec.number === n && localTxid(funding!.setup, keys, rec) === tx.txid) return { kind: 'local', rec }
   }
   const secret = revocationSecret(s, n)
   if (secret !== undefined) return { kind: 'revoked', number: n, secret, htlcs: s.remotes.find(r => r.number === n)?.htlcs ?? [] }

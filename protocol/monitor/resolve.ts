@@ -3,7 +3,7 @@
 // decided, and whether the channel is irrevocably resolved. It is recomputed from scratch after every
 // input, so a reorg (which only removes seen transactions) undoes decisions by construction, and a
 // claim that a reorg removed is simply wanted again.
-import type { Htlc } from '../channel/state.ts'
+import type { ChannelSetup, Htlc } from '../channel/state.ts'
 import { getCurve } from '../crypto/index.ts'
 import { equalBytes, sha256 } from '../crypto/hash.ts'
 import {
@@ -19,7 +19,8 @@ import { bytesToHex, hexToBytes, sat, type Txid } from '../types.ts'
 import { buildLocal, identifyFundingSpend, type FundingSpend } from './commitments.ts'
 import { claimFeerate } from './fees.ts'
 import { basepoints, htlcPrivkey, revocationPrivkey, type MonitorKeys } from './keys.ts'
-import type { MonitorState, SeenTx } from './state.ts'
+import { confirmedCandidate, knownFundings, latestSigned, spliceTx, type KnownFunding } from './splice.ts'
+import type { LocalCommitRecord, MonitorState, SeenTx } from './state.ts'
 
 export type WantReason =
   | 'commitment'          // our latest commitment (force close)
@@ -31,6 +32,7 @@ export type WantReason =
   | 'remote_htlc_success' // an HTLC the peer offered, on its commitment, with the preimage
   | 'remote_htlc_timeout' // an HTLC we offered, on the peer's commitment, after cltv_expiry
   | 'penalty'             // every output of a revoked commitment and of its second-stage txs
+  | 'splice'              // a signed splice transaction, until it or a replacement confirms
 
 export interface Want { key: string; tx: Tx; txid: Txid; reason: WantReason; feeratePerKw?: number }
 
@@ -117,11 +119,17 @@ function candidateHtlcs (s: MonitorState): Map<string, Htlc> {
 
 export function resolve (s: MonitorState, keys: MonitorKeys): Resolution {
   const c = new Ctx(s, keys)
-  const setup = s.setup
-  if (setup?.funding === undefined || setup.remote === undefined) return { wants: [], preimages: [], outcomes: [], watched: [], resolved: false }
-  const funding = setup.funding
-  c.watched.push(`${funding.txid}:${funding.outputIndex}`)
-  const spend = c.spender(funding.txid, funding.outputIndex)
+  const fundings = knownFundings(s)
+  if (fundings.length === 0) return { wants: [], preimages: [], outcomes: [], watched: [], resolved: false }
+  // The close: a transaction in the chain spending a funding output the channel's commitments may
+  // spend (splice transactions are not recorded as spends: step.ts connect).
+  let spend: { tx: SeenTx } | undefined
+  let on = fundings[0]!
+  for (const f of fundings) {
+    c.watched.push(`${f.txid}:${f.outputIndex}`)
+    const sp = spend === undefined ? c.spender(f.txid, f.outputIndex) : undefined
+    if (sp !== undefined) { spend = sp; on = f }
+  }
 
   // Preimages revealed in any spend we saw (BOLT #5: "MUST extract the payment preimage from the
   // transaction input witness").
@@ -141,17 +149,14 @@ export function resolve (s: MonitorState, keys: MonitorKeys): Resolution {
   }
 
   if (spend === undefined) {
-    // BOLT #5: a node that must fail the channel "MUST broadcast the most recent commitment
-    // transaction" — unless we know we lost state (BOLT #2 data-loss protection: "MUST NOT broadcast
-    // its commitment transaction").
-    if (s.forceClose !== undefined && !s.doNotBroadcast && s.local !== undefined) c.want('commitment', 'commitment', buildLocal(setup, keys, s.local).signedTx)
+    whileOpen(c, fundings)
     return { wants: c.wants, preimages: [...preimages].map(([paymentHash, preimage]) => ({ paymentHash, preimage })), outcomes: [], watched: c.watched, resolved: false }
   }
 
-  const what = identifyFundingSpend(s, keys, spend.tx)
+  const what = identifyFundingSpend(s, keys, spend.tx, on)
   const C = spend.tx
   switch (what.kind) {
-    case 'local': onLocal(c, C, what.rec); break
+    case 'local': onLocal(c, C, what.rec, on.setup); break
     case 'remote': onRemote(c, { tx: C, point: hexToBytes(what.rec.perCommitmentPoint), htlcs: what.rec.htlcs }); break
     case 'revoked': onRemote(c, { tx: C, point: getCurve().pubkey(what.secret), htlcs: what.htlcs, secret: what.secret }); break
     case 'unknown': onRemote(c, { tx: C, htlcs: [] }); break
@@ -176,10 +181,34 @@ export function resolve (s: MonitorState, keys: MonitorKeys): Resolution {
   }
 }
 
-/** Our commitment confirmed (BOLT #5 "Unilateral Close Handling: Local Commitment Transaction"). */
-function onLocal (c: Ctx, C: SeenTx, rec: NonNullable<MonitorState['local']>): void {
+/**
+ * Nothing spent a funding output yet. A signed splice is broadcast until it (or a replacement)
+ * confirms. If we are closing, our latest commitment goes out: BOLT #5: a node that must fail the
+ * channel "MUST broadcast the most recent commitment transaction" — unless we know we lost state
+ * (BOLT #2 data-loss protection: "MUST NOT broadcast its commitment transaction"). With a splice
+ * pending, its version on the candidate that confirmed; while none is confirmed, its version on the
+ * newest signed candidate after that candidate's transaction (the node takes the child with its
+ * parent), then on the current funding: whichever of the chains the node takes (the splice may never
+ * confirm: a double-spent input), each is handled when it confirms.
+ */
+function whileOpen (c: Ctx, fundings: KnownFunding[]): void {
   const s = c.s
-  const b = buildLocal(s.setup!, c.keys, rec)
+  const confirmed = confirmedCandidate(s)
+  const latest = latestSigned(s)
+  if (confirmed === undefined && latest !== undefined) c.want(`splice:${latest.txid}`, 'splice', spliceTx(latest))
+  if (s.forceClose === undefined || s.doNotBroadcast || s.local === undefined) return
+  const ours = (f: KnownFunding | undefined): LocalCommitRecord | undefined => f?.locals.find(r => r.number === s.local!.number)
+  const candidate = fundings.find(f => f.kind === 'candidate' && f.txid === (confirmed ?? latest)?.txid)
+  const onCandidate = ours(candidate)
+  if (onCandidate !== undefined) c.want(`commitment:${candidate!.txid}`, 'commitment', buildLocal(candidate!.setup, c.keys, onCandidate).signedTx)
+  if (confirmed === undefined) c.want('commitment', 'commitment', buildLocal(fundings[0]!.setup, c.keys, s.local).signedTx)
+}
+
+/** Our commitment confirmed (BOLT #5 "Unilateral Close Handling: Local Commitment Transaction"),
+ *  spending the funding output `setup` describes. */
+function onLocal (c: Ctx, C: SeenTx, rec: LocalCommitRecord, setup: ChannelSetup): void {
+  const s = c.s
+  const b = buildLocal(setup, c.keys, rec)
   const k = b.params.keys
   const delay = b.params.toSelfDelay
   const delayedClaim = (txid: string, vout: number, valueSat: number): Claim => claimToLocalDelayed({

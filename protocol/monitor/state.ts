@@ -52,6 +52,55 @@ export interface SeenTx {
   outputs: Array<{ valueSat: number; script: string }>
 }
 
+/** The peer's signatures on our commitment `number` spending a splice candidate's output. */
+export interface CandidateSigs {
+  number: number
+  signature: string
+  htlcSignatures: string[]
+}
+
+/** A splice transaction negotiated for this channel and not locked (from `splice_candidate`): it
+ *  spends the funding output and creates a candidate for the next one. Our commitments on it are
+ *  `local` and `previousLocal` moved by the contributions (protocol/channel/splice/state.ts
+ *  candidateSpec), signed by the peer with `sigs`. */
+export interface SpliceCandidateRecord {
+  txid: string
+  outputIndex: number
+  capacitySat: number
+  fundingPubkey: { local: string; remote: string }
+  /** What each side added to (+) or took from (−) its balance. */
+  contributionSat: { local: number; remote: number }
+  /** The peer's signatures on our commitments spending this candidate, oldest first: those of the
+   *  numbers of `local` and `previousLocal`. */
+  sigs: CandidateSigs[]
+  /** The complete transaction (hex), once both tx_signatures were exchanged (`splice_signed`). */
+  tx?: string
+  /** The block that confirmed the splice transaction; height 0 while unconfirmed. */
+  height: number
+  blockHash: string
+}
+
+/** A funding output that a locked splice spent. Kept, with our commitments on it, until the splice
+ *  transaction is `depth` deep: a reorg of that depth could still confirm a commitment spending it. */
+export interface SplicedFunding {
+  txid: string
+  outputIndex: number
+  capacitySat: number
+  fundingPubkey: { local: string; remote: string }
+  /** The splice transaction that spent it. */
+  splicedBy: string
+  local?: LocalCommitRecord
+  previousLocal?: LocalCommitRecord
+}
+
+/** Splicing as the monitor sees it (protocol/monitor/splice.ts). */
+export interface MonitorSplices {
+  /** The splice and its RBF replacements, oldest first: each double-spends the funding output. */
+  candidates: SpliceCandidateRecord[]
+  /** Older funding outputs, oldest first. */
+  spliced: SplicedFunding[]
+}
+
 export interface MonitorState {
   version: 1
   channelId: string
@@ -78,6 +127,9 @@ export interface MonitorState {
   tipHash: string
   /** The funding tx's confirmation height, 0 while unconfirmed. */
   fundingHeight: number
+  /** Splice candidates of the funding output and older funding outputs; absent on a channel that
+   *  never spliced. */
+  splice?: MonitorSplices
   seen: SeenTx[]
   /** Height at which each wanted broadcast was first wanted: the fee bump clock. */
   firstWanted: Record<string, number>

@@ -9,6 +9,7 @@ import { hexToBytes } from '../types.ts'
 import type { FundingSpend } from './commitments.ts'
 import type { MonitorKeys } from './keys.ts'
 import { resolve, type WantReason } from './resolve.ts'
+import { applySpliceUpdate, candidateConfirmed, candidatesDisconnected, dropSpliced, fundingOutpoints, spliceTxids } from './splice.ts'
 import type { MonitorState, SeenTx } from './state.ts'
 import { deadlineReason } from './triggers.ts'
 
@@ -39,6 +40,9 @@ export type MonitorAction =
   | { kind: 'broadcast'; txid: string; hex: string; reason: WantReason; feeratePerKw?: number }
   /** We go on-chain with our commitment: the channel must stop (fail) if it has not. */
   | { kind: 'force_closing'; reason: string }
+  /** A transaction spending the funding output confirmed: which one, and how the channel ended with
+   *  it. Reported once per spending transaction (a reorg may bring another). */
+  | { kind: 'funding_spent'; txid: string; how: FundingSpend['kind'] }
   /** Seen in a spend on-chain: fulfil upstream (scenario 8). Reported once. */
   | { kind: 'preimage_learned'; paymentHash: string; preimage: string }
   /** An HTLC of ours resolved on-chain. 'failed' only once `depth` deep; 'fulfilled' as soon as the
@@ -66,6 +70,7 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
       break
     case 'tick': break
   }
+  if (dropSpliced(s, fundingDepth(s))) dirty = true
 
   const r0 = s.setup === undefined ? undefined : resolve(s, keys)
   // Go on-chain in time, while nothing spent the funding output yet.
@@ -83,6 +88,8 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
   if (r !== undefined) {
     const firstWanted = { ...s.firstWanted }
     for (const w of r.wants) {
+      // The fee bump clock: a splice transaction is the channel's to replace (tx_init_rbf), not ours.
+      if (w.reason === 'splice') continue
       if (firstWanted[w.key] === undefined) { firstWanted[w.key] = s.height; dirty = true }
     }
     if (dirty) s.firstWanted = firstWanted
@@ -92,6 +99,9 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
       reported.add(key)
       actions.push(a)
     }
+    // BOLT #5: "upon the funding transaction being spent, if the channel is NOT already closed: MAY
+    // send a descriptive `error`. SHOULD fail the channel." The owner does (host/monitor).
+    if (r.spend !== undefined) report(`spent:${r.spend.tx.txid}`, { kind: 'funding_spent', txid: r.spend.tx.txid, how: r.spend.kind })
     const preimages = { ...s.preimages }
     for (const p of r.preimages) {
       // Only news is reported: a preimage we already held (we revealed it claiming) was not learned.
@@ -163,25 +173,35 @@ function applyUpdate (s: MonitorState, u: MonitorUpdate, actions: MonitorAction[
     case 'force_close':
       if (s.forceClose === undefined) { s.forceClose = { reason: u.reason, height: s.height }; actions.push({ kind: 'force_closing', reason: u.reason }) }
       break
+    case 'splice_candidate': case 'splice_local_commitment': case 'splice_signed': case 'splice_locked': case 'splice_dropped': {
+      const warning = applySpliceUpdate(s, u)
+      if (warning !== undefined) actions.push({ kind: 'warning', detail: warning })
+      break
+    }
   }
   return true
 }
 
-/** Records the block's relevant transactions: the funding tx, and any tx spending the funding output
- *  or an output of a relevant tx (up to third-stage sweeps, whose outputs are the owner's wallet's). */
+/** Records the block's relevant transactions: the funding tx, a known splice tx (its confirmation),
+ *  and any other tx spending a funding output (protocol/monitor/splice.ts knownFundings) or an output
+ *  of a relevant tx (up to third-stage sweeps, whose outputs are the owner's wallet's). */
 function connect (s: MonitorState, block: MonitorBlock): boolean {
   s.height = block.height
   s.tipHash = block.hash
   const funding = s.setup?.funding
   if (funding === undefined) return false
   let dirty = false
+  const fundings = new Set(fundingOutpoints(s))
+  const splices = spliceTxids(s)
   const stageOf = new Map(s.seen.map(t => [t.txid, t.stage]))
   const added: SeenTx[] = []
   for (const tx of block.txs) {
     if (tx.txid === funding.txid && s.fundingHeight === 0) { s.fundingHeight = block.height; dirty = true }
+    // A splice moves the channel to a new funding output: not a close.
+    if (splices.has(tx.txid)) { if (candidateConfirmed(s, tx.txid, block.height, block.hash)) dirty = true; continue }
     let stage: number | undefined
     for (const i of tx.inputs) {
-      if (i.txid === funding.txid && i.vout === funding.outputIndex) stage = 0
+      if (fundings.has(`${i.txid}:${i.vout}`)) stage = 0
       else {
         const parent = stageOf.get(i.txid)
         if (parent !== undefined && parent < 2) stage = Math.min(stage ?? 9, parent + 1)
@@ -203,5 +223,6 @@ function disconnect (s: MonitorState, height: number, hash: string): boolean {
   const kept = s.seen.filter(t => t.blockHash !== hash && t.height < height)
   if (kept.length !== s.seen.length) { s.seen = kept; dirty = true }
   if (s.fundingHeight >= height) { s.fundingHeight = 0; dirty = true }
+  if (candidatesDisconnected(s, height, hash)) dirty = true
   return dirty
 }

@@ -7,13 +7,15 @@
 //   await fundHub(btc, hub, sat)                                     // coins for hub-funded channels
 //
 // Every process started here is stopped by `stop()` or the teardown it was given; a SIGKILLed hub
-// leaves nothing behind (its btcd is the caller's own).
+// leaves nothing behind (its btcd is the caller's own). A caller killed before it could stop its hub
+// leaves none running either: the hub's watchdog (host/node/orphan-watchdog.ts) stops it.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
 import { BTCD_BIN } from '../../host/chain/btcd/node.ts'
+import { startOrphanWatchdog } from '../../host/node/orphan-watchdog.ts'
 import type { RpcConfig } from '../../host/chain/btcd/rpc.ts'
 import { WalletKeys } from '../../host/wallet/keys.ts'
 import { SEED_FILE } from '../../host/wallet/node/file-storage.ts'
@@ -22,6 +24,8 @@ import type { Btcd } from './btcd.ts'
 import type { Teardown } from './cleanups.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+/** How often a hub's watchdog looks for its parent: how long a hub may outlive a killed parent. */
+const WATCHDOG_PERIOD_S = 0.5
 
 /** hub/main.ts bundled once per test process with esbuild (dependencies stay external). Starting the
  *  bundle takes well under a second; going through the tsx loader recompiles every file on each start
@@ -110,6 +114,11 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
     })
     child = c
     exit = new Promise(resolve => c.once('exit', code => resolve(code)))
+    // Killed, we could not stop the hub: its watchdog does (SIGTERM: it stops cleanly, its node with it).
+    if (c.pid !== undefined) {
+      const watchdog = startOrphanWatchdog({ parentPid: process.pid, childPid: c.pid, signal: 'TERM', periodSeconds: WATCHDOG_PERIOD_S })
+      c.once('exit', () => { watchdog.kill('SIGKILL') })
+    }
     createInterface({ input: c.stdout! }).on('line', line => {
       let parsed: Record<string, unknown>
       try { parsed = JSON.parse(line) as Record<string, unknown> } catch { parsed = { text: line } }

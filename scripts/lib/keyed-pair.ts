@@ -4,7 +4,7 @@
 import { sha256 } from '../../protocol/crypto/hash.ts'
 import {
   acceptFromSeed, defaultPolicy, fundingAsAgreed, needsSignature, openFromSeed, step,
-  type ChannelEvent, type ChannelInput, type ChannelSigner, type ChannelState, type Effect, type MonitorUpdate,
+  type ChannelEvent, type ChannelInput, type ChannelSigner, type ChannelState, type Effect, type LocalPolicy, type MonitorUpdate,
 } from '../../protocol/channel/index.ts'
 import type { ChannelKeys } from '../../protocol/keys/channel.ts'
 import { monitorKeys, type MonitorKeys } from '../../protocol/monitor/index.ts'
@@ -36,6 +36,8 @@ export interface PairOptions {
   feeratePerKw?: number
   /** to_self_delay each side asks of the other. */
   toSelfDelay?: number
+  /** Both sides' policy, over the defaults (splice depth, ...). */
+  policy?: Partial<LocalPolicy>
   height: number
   /** The funding outpoint: called with both funding scriptPubkeys' inputs once they are known. */
   fund: (
@@ -68,14 +70,14 @@ export class KeyedPair {
     const opened = openFromSeed({
       seed: seedOf(seed, 'A'), temporaryChannelId: bytesToHex(sha256(seedOf(seed, 'tmp'))) as ChannelId, chainHash: CHAIN_HASH,
       channelType: o.channelType ?? 'static_remotekey', fundingSat: capacitySat as Sat, pushMsat: (o.pushMsat ?? 400_000_000) as Msat,
-      feeratePerKw: o.feeratePerKw ?? 2500, limits, policy: defaultPolicy(), localShutdownScript: '0014' + '11'.repeat(20),
+      feeratePerKw: o.feeratePerKw ?? 2500, limits, policy: defaultPolicy(o.policy), localShutdownScript: '0014' + '11'.repeat(20),
       height: o.height,
     })
     p.a = side('A', { seed: seedOf(seed, 'A'), ...opened }, opened.step.state)
     const open = opened.step.effects.find(e => e.kind === 'send')
     if (open?.kind !== 'send' || open.msg.type !== 'open_channel') throw new Error('no open_channel')
     const accepted = acceptFromSeed({
-      seed: seedOf(seed, 'B'), chainHash: CHAIN_HASH, minimumDepth: 1, limits, policy: defaultPolicy(),
+      seed: seedOf(seed, 'B'), chainHash: CHAIN_HASH, minimumDepth: 1, limits, policy: defaultPolicy(o.policy),
       localShutdownScript: '0014' + '22'.repeat(20), height: o.height,
     }, open.msg)
     if (!accepted.ok) throw new Error(`acceptChannel: ${accepted.error.reason}`)

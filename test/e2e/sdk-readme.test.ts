@@ -29,8 +29,8 @@ async function freePort (): Promise<number> {
 
 interface Listening { ws: string; hub_id: string; rpc: string; btcd_rpc_file: string; btcd_pid: number }
 
-/** `npx tsx hub/main.ts --data-dir D --port P --auto-mine 1`, as one process (node with tsx's loader,
- *  so a signal reaches the hub itself): resolves with its `listening` line. */
+/** `node --import tsx hub/main.ts --data-dir D --auto-mine 1`, on a free port P (`--port P`) rather
+ *  than the default 9735 another process may hold: resolves with its `listening` line. */
 async function startHub (dataDir: string, port: number): Promise<{ child: ChildProcess; listening: Listening }> {
   const child = spawn(process.execPath, [
     '--import', 'tsx', 'hub/main.ts', '--data-dir', dataDir, '--port', String(port), '--auto-mine', '1',

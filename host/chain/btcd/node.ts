@@ -3,7 +3,7 @@
 // The node listens on loopback only, on free ports, with its own data directory and a mining address
 // whose key we hold (so tests can spend coinbases). It never outlives us: it is stopped on stop(),
 // on process exit, and, when we die from a signal (SIGINT, SIGTERM, even SIGKILL, when no code of
-// ours runs), by a tiny detached watchdog shell that notices our pid is gone.
+// ours runs), by a tiny detached watchdog shell that notices our pid is gone (host/node/orphan-watchdog.ts).
 //
 // btcd deletes its regtest database at every start (btcd.go removeRegressionDB), so by default
 // restart() comes back with an empty chain: that is scenario 12, "chain wiped". With `keepBlocks` (the
@@ -30,6 +30,7 @@ import { BlockKeeper, type BlockKeeping } from './block-keeper.ts'
 import { BtcdRpc, type RpcConfig } from './rpc.ts'
 import { readRpcCredentials, writeRpcCredentials } from './rpc-credentials.ts'
 import { RpcGate } from './rpc-gate.ts'
+import { startOrphanWatchdog } from '../../node/orphan-watchdog.ts'
 import { bestBlockSchema, submitBlockSchema } from './schemas.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
@@ -279,7 +280,11 @@ class Node implements ManagedBtcd, BlockKeeping {
     live.add(this)
     installExitHooks()
     void this.exited.then(() => { if (this.child === child) { this.child = null; live.delete(this) } })
-    this.watchdog = startWatchdog(process.pid, child.pid!, this.tempDir ? this.dataDir : null)
+    // SIGKILL: nothing to save (a kept chain survives a crash: block-archive.ts).
+    this.watchdog = startOrphanWatchdog({
+      parentPid: process.pid, childPid: child.pid!, signal: 'KILL', periodSeconds: WATCHDOG_PERIOD_S,
+      ...(this.tempDir ? { removeDir: this.dataDir } : {}),
+    })
     await this.waitForRpc(child)
     if (this.keepBlocks) await this.bringChainBack()
     if (this.publishing.file !== undefined) writeRpcCredentials(this.publishing.file, this.publicRpc)
@@ -387,21 +392,6 @@ async function replayBlocks (rpcConfig: RpcConfig, archive: BlockArchive): Promi
 function writeOwnerOnly (file: string, text: string): void {
   const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC, 0o600)
   try { fs.fchmodSync(fd, 0o600); fs.writeSync(fd, text) } finally { fs.closeSync(fd) }
-}
-
-/**
- * A detached shell that outlives us: it polls our pid and btcd's, and once we are gone kills btcd
- * (and removes its temporary data dir). It exits by itself when btcd does. `kill -0` only tests that
- * a pid exists. SIGKILL, not SIGTERM: a regtest chain is deleted at the next start anyway.
- */
-function startWatchdog (parentPid: number, btcdPid: number, removeDir: string | null): ChildProcess {
-  const rm = removeDir === null ? '' : `; rm -rf '${removeDir.replace(/'/g, "'\\''")}'`
-  const script = `while kill -0 ${parentPid} 2>/dev/null && kill -0 ${btcdPid} 2>/dev/null; do sleep ${WATCHDOG_PERIOD_S}; done
-if kill -0 ${parentPid} 2>/dev/null; then exit 0; fi
-kill -KILL ${btcdPid} 2>/dev/null${rm}`
-  const w = spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' })
-  w.unref()
-  return w
 }
 
 let hooksInstalled = false

@@ -56,10 +56,16 @@ t.test('e2e monitor: the hub operator force-closes a channel (admin API); both s
   )
   const channels = await admin(hub, '/channels')
   const view = (channels.body as Array<{
-    channel_id: string; phase: string; onchain: { forceClosing?: string } | null
+    channel_id: string; phase: string; status: string; onchain: { force_close_reason: string | null } | null
   }>).find(c => c.channel_id === pc.channelId)
   t.equal(view?.phase, 'failed', 'the admin view shows the channel failed')
-  t.ok(view?.onchain?.forceClosing !== undefined, '... and force-closing')
+  t.equal(view?.status, 'force_closing', '... and force-closing')
+  t.equal(view?.onchain?.force_close_reason, 'force_close', '... by a force_close command (protocol/errors.ts reason)')
+  await waitFor(async () => ((await admin(hub, '/channels')).body as Array<{
+    channel_id: string; onchain: { closing_txid: string | null } | null
+  }>)
+    .find(c => c.channel_id === pc.channelId)?.onchain?.closing_txid === commit.tx.txid,
+    'the admin view names the commitment that confirmed')
 
   await checkForceCloseSweeps(
     t, btc, hub, platform, commit,

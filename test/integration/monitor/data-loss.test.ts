@@ -124,10 +124,10 @@ t.test('scenario 6: the hub finds a channel state older than its monitor at star
   t.match(
     log.find(e => e.event === 'channel_stale'), { channel_id: id, state_seq: stale.monitorSeq, monitor_seq: monitorSeq }, 'and logged why',
   )
-  t.equal(hub.onChain(id)?.stale, true, 'the admin view says so')
+  t.equal((await hub.onChain(id))?.stale, true, 'the admin view says so')
   await btc.mine(1)
   t.ok(await confirmedAt(btc, latest) !== undefined, 'the monitor\'s (newest) commitment confirmed, not the stale channel\'s')
-  await mineUntil(btc, async () => (await sweptTo(btc, sweep, from)).txids.length > 0 && hub.onChain(id)?.closed !== undefined, 60)
+  await mineUntil(btc, async () => (await sweptTo(btc, sweep, from)).txids.length > 0 && (await hub.onChain(id))?.closed === true, 60)
   const sa = await sweptTo(btc, sweep, from)
   const commitFee = 1_000_000 - heldCommitment(p.a).outputs.reduce((n, o) => n + o.valueSat, 0)
   t.equal(

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs, USAGE } from '../../../hub/cli.ts'
-import { parseHubConfig } from '../../../hub/config.ts'
+import { DEFAULT_HUB_PORT, parseHubConfig } from '../../../hub/config.ts'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 const noFile = (f: string): string => { throw new Error(`unexpected read of ${f}`) }
@@ -15,6 +15,9 @@ t.test('--help (or -h) asks for the usage, wherever it is', async t => {
   t.same(parseArgs(['--help'], noFile), { kind: 'help' })
   t.same(parseArgs(['-h'], noFile), { kind: 'help' })
   t.same(parseArgs(['--data-dir', 'D', '--help'], noFile), { kind: 'help' }, 'after other flags too')
+  t.same(parseArgs(['--data-dir', '--help'], noFile), { kind: 'help' }, 'where a flag\'s value would be')
+  t.same(parseArgs(['faucet', '--help'], noFile), { kind: 'help' }, 'after a command')
+  t.same(parseArgs(['mine', '-h'], noFile), { kind: 'help' })
   const flags = [
     '--data-dir', '--config', '--btcd-rpc', '--port', '--admin-port', '--fee-base-msat', '--fee-ppm', '--channel-sat', '--min-depth',
     '--hold-ms',
@@ -40,6 +43,19 @@ t.test('flags become config fields, over the config file\'s', async t => {
   t.ok(c.kind === 'run' && parseHubConfig(c.config).ok, 'and hub/config.ts accepts the result')
   const creds = parseArgs(['--btcd-rpc', 'http://127.0.0.1:1', '--btcd-user', 'U', '--btcd-pass', 'P'], noFile)
   t.match(creds, { config: { btcd: { user: 'U', pass: 'P' } } }, 'credentials from --btcd-user/--btcd-pass when the URL has none')
+})
+
+t.test('the WebSocket port is 9735 unless configured (0: a free port), and the usage says so', async t => {
+  const port = (input: unknown): number | undefined => {
+    const r = parseHubConfig(input); return r.ok ? r.config.transport.port : undefined
+  }
+  t.equal(DEFAULT_HUB_PORT, 9735)
+  t.equal(port({ dataDir: '/d' }), 9735, 'no transport settings')
+  t.equal(port({ dataDir: '/d', transport: { maxConnections: 10 } }), 9735, 'transport settings without a port')
+  t.equal(port({ dataDir: '/d', transport: { port: 0 } }), 0, 'port 0: a free port')
+  const c = parseArgs(['--data-dir', '/d', '--port', '19735'], noFile)
+  t.equal(c.kind === 'run' ? port(c.config) : undefined, 19_735, '--port')
+  t.match(USAGE, /--port N +WebSocket port \(default 9735; 0: any free port\)/)
 })
 
 t.test('a malformed command line is refused naming the flag', async t => {

@@ -111,8 +111,7 @@ t.test('past router.holdMs the payment fails back with recipient_offline and the
   await idle(hub)
   await hub.crash()
   await new Promise(resolve => setTimeout(resolve, 400))
-  hub.connect(creator) // the payee is back, but only after the deadline
-  await hub.start()
+  await hub.start() // the payee is back too, but only after the deadline
   hub.connect(platform)
   hub.connect(creator)
   await hub.until(() => failures(platform, h2).length === 1 && platform.settled, 'failed back after the restart')
