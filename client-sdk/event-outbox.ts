@@ -27,8 +27,12 @@ const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const msat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 
 export const eventData = {
-  /** An invoice of ours was paid: the HTLC is irrevocably committed and we fulfil it. */
-  payment_received: z.strictObject({ paymentHash: hex32, amountMsat: msat, memo: z.string(), channelId: z.string(), paidAt: z.number().int() }),
+  /** An invoice of ours was paid, or a push payment reached us: the HTLC is irrevocably committed and we fulfil it. */
+  payment_received: z.strictObject({
+    paymentHash: hex32, amountMsat: msat, memo: z.string(), channelId: z.string(), paidAt: z.number().int(),
+    /** A push payment (no invoice), with the payer's reference. */
+    push: z.literal(true).optional(), reference: z.string().optional(),
+  }),
   /** A payment we made succeeded (its preimage is stored). */
   payment_sent: z.strictObject({ paymentHash: hex32, amountMsat: msat, feeMsat: msat, preimage: hex32, idempotencyKey: z.string().optional(), reference: z.string().optional() }),
   /** A payment we made failed for good (pay()'s final failures). */

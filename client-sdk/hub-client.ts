@@ -14,7 +14,7 @@ import {
 } from '../protocol/channel/index.ts'
 import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
-import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
+import type { HtlcMetadata, HubPolicy as HubPolicyMessage, PaymentHeld } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import type { Wallet, WalletError } from '../host/wallet/wallet.ts'
 import { type Store } from '../host/store/index.ts'
@@ -23,6 +23,7 @@ import { HubLink, LinkGaveUp } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, type PayResult } from './payments.ts'
+import { payPush } from './push-pay.ts'
 import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
@@ -199,6 +200,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     })
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
+      if (msg.type === 'payment_held') { this.onHeld(msg); return }
       if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) { this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return }
       this.track(this.channelSet.receive(msg))
     })
@@ -334,6 +336,15 @@ export class HubClient extends Emitter<HubClientEvents> {
     }
     this.policy = { feeBaseMsat: m.fee_base_msat, feePpm: m.fee_proportional_millionths, cltvExpiryDelta: m.cltv_expiry_delta, fundingSat: m.funding_satoshis, minimumDepth: m.minimum_depth }
     for (const w of this.policyWaiters.splice(0)) w.resolve(this.policy)
+  }
+
+  /** The hub holds a payment of ours for its offline payee. A claim of the hub's, checked: it must
+   *  name an HTLC we offered on that channel, for that payment hash. */
+  private onHeld (m: PaymentHeld): void {
+    const ch = this.channelSet.get(m.channel_id)
+    const ours = ch !== undefined && offeredHtlcs(ch.driver.state, 'anywhere').some(h => h.id === m.id && h.paymentHash === m.payment_hash)
+    if (!ours) { this.emit('warning', `payment_held for HTLC ${m.id} of channel ${m.channel_id} names no HTLC of ours: ignored`); return }
+    this.book.markHeld(m.payment_hash, m.until_time)
   }
 
   /** What the hub charges and expects (after connect()). */
@@ -565,7 +576,26 @@ export class HubClient extends Emitter<HubClientEvents> {
    * A second call with the same `idempotencyKey` and invoice, or the same invoice, pays nothing and
    * returns the first payment's outcome (waiting for it at most `payTimeoutMs`).
    */
-  async pay (invoiceText: string, opts: { idempotencyKey?: string; reference?: string } = {}): Promise<PayResult> {
+  async pay (invoice: string, opts?: { idempotencyKey?: string; reference?: string }): Promise<PayResult>
+  /**
+   * Pays `amountMsat` to the node id `to` without an invoice (a push payment): we pick the preimage
+   * and seal it, with the amount, to the payee's node key in the HTLC's metadata
+   * (protocol/push/secret.ts), so the hub cannot read it and the payee need not be online: the hub
+   * holds the payment until it returns (at most `holdBlocks` blocks, and the hub's own hold limit).
+   * Resolves with the outcomes of pay(invoice), and one more, not final: `pending`, as soon as the hub
+   * holds it for its offline payee (the payment completes or fails later: payment_sent /
+   * payment_failed, or pay() again with the same `idempotencyKey`). A key used before with other
+   * parameters is refused (`idempotency_key_reused`); a TypeError names a bad argument.
+   */
+  async pay (push: { to: string; amountMsat: number; reference: string; idempotencyKey?: string; holdBlocks?: number }): Promise<PayResult>
+  async pay (target: string | object, opts: { idempotencyKey?: string; reference?: string } = {}): Promise<PayResult> {
+    if (typeof target === 'object' && target !== null) {
+      return await payPush({
+        nodeId: this.nodeId, book: this.book, payTimeoutMs: this.opts.payTimeoutMs, payingChannelSoon: d => this.payingChannelSoon(d),
+        hubPolicy: () => this.hubPolicy(), offer: (ch, hash) => this.offer(ch, hash),
+      }, target)
+    }
+    const invoiceText = target
     if (typeof invoiceText !== 'string') throw new TypeError('pay.invoice: must be a BOLT #11 invoice string')
     // Whitespace around an invoice is how it arrives when copied from a file, a form or a terminal.
     const invoice = invoiceText.trim()
@@ -652,9 +682,15 @@ export class HubClient extends Emitter<HubClientEvents> {
     try {
       const rec = await this.book.payment(paymentHash)
       if (rec === undefined || rec.status !== 'pending') return
-      const cltvExpiry = this.channelSet.tipHeight + this.opts.finalCltvDelta + (await this.hubPolicy()).cltvExpiryDelta
-      const metadata = { invoice: rec.invoice.length <= MAX_FORWARDED_INVOICE_CHARS ? rec.invoice : undefined, ...(rec.reference !== undefined ? { reference: rec.reference } : {}) }
-      if (metadata.invoice === undefined) delete metadata.invoice
+      // A push payment's expiry lies holdBlocks further out: how long the hub may hold it for an offline payee.
+      const cltvExpiry = this.channelSet.tipHeight + this.opts.finalCltvDelta + (await this.hubPolicy()).cltvExpiryDelta + (rec.holdBlocks ?? 0)
+      const metadata: HtlcMetadata = {
+        ...(rec.push !== undefined ? { push: rec.push } : rec.invoice.length <= MAX_FORWARDED_INVOICE_CHARS ? { invoice: rec.invoice } : {}),
+        ...(rec.reference !== undefined ? { reference: rec.reference } : {}),
+        // The hub checks the key too: a second data directory of ours that does not know this payment
+        // cannot pay it again.
+        ...(rec.idempotencyKey !== undefined ? { idempotency_key: rec.idempotencyKey } : {}),
+      }
       let outcome: AddOutcome | undefined
       await ch.driver.command({ type: 'add_htlc', amountMsat: rec.offeredMsat as Msat, paymentHash, cltvExpiry, recipient: rec.payee as NodeId, metadata }, (before, after, effects) => {
         outcome = addOutcome(before, after, effects)

@@ -21,6 +21,8 @@ export interface InvoiceInfo {
   /** Once paid: what the HTLC carried, and when it was accepted. */
   receivedMsat?: number
   paidAt?: number
+  /** A push payment we received (no invoice: `invoice` is '', `memo` the payer's reference). */
+  push?: true
 }
 
 export interface PaymentInfo {
@@ -38,6 +40,8 @@ export interface PaymentInfo {
   failure?: { reason: string; detail: string }
   idempotencyKey?: string
   reference?: string
+  /** A push payment (pay({ to })): `invoice` is ''. */
+  push?: true
 }
 
 export interface Page<T> {
@@ -63,6 +67,7 @@ export async function listInvoices (store: Store, q: ListQuery<InvoiceStatus>, n
     return {
       paymentHash: r.paymentHash, invoice: r.invoice, amountMsat: r.amountMsat, memo: r.memo, status, createdAt: r.createdAt, expiresAt: r.expiresAt,
       ...(r.receivedMsat !== undefined ? { receivedMsat: r.receivedMsat } : {}), ...(r.paidAt !== undefined ? { paidAt: r.paidAt } : {}),
+      ...(r.push === true ? { push: true as const } : {}),
     }
   })
 }
@@ -75,7 +80,7 @@ export async function listPayments (store: Store, q: ListQuery<PaymentStatus>): 
       paymentHash: r.paymentHash, invoice: r.invoice, payee: r.payee, amountMsat: r.amountMsat, feeMsat: r.offeredMsat - r.amountMsat, status: r.status, createdAt: r.createdAt,
       ...(r.settledAt !== undefined ? { settledAt: r.settledAt } : {}), ...(r.preimage !== undefined ? { preimage: r.preimage } : {}),
       ...(r.failure !== undefined ? { failure: r.failure } : {}), ...(r.idempotencyKey !== undefined ? { idempotencyKey: r.idempotencyKey } : {}),
-      ...(r.reference !== undefined ? { reference: r.reference } : {}),
+      ...(r.reference !== undefined ? { reference: r.reference } : {}), ...(r.push !== undefined ? { push: true as const } : {}),
     }
   })
 }

@@ -3,6 +3,7 @@
 // remembers.
 import { sha256 } from '@noble/hashes/sha2.js'
 import { decodeInvoice, encodeInvoice, expiresAt, isExpired, type Invoice } from '../protocol/invoice/index.ts'
+import { openPushSecret } from '../protocol/push/secret.ts'
 import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../protocol/types.ts'
 import type { Htlc, MonitorUpdate } from '../protocol/channel/index.ts'
 import type { HtlcFailureReason } from '../protocol/wire/index.ts'
@@ -25,6 +26,7 @@ export type PayFailureReason =
   | 'timed_out_onchain'    // the channel closed with the HTLC in it, and it timed out on-chain (at depth)
   | 'idempotency_key_reused' // the idempotency key names a payment of another invoice: nothing was paid
   | 'timeout'              // no outcome within payTimeoutMs: still in flight, resolves later (not final)
+  | 'pending'              // a push payment the hub holds for its offline payee: resolves when the payee returns or the hold ends (not final)
 
 export type PayResult =
   | { ok: true; paymentHash: string; preimage: string; amountMsat: Msat; feeMsat: Msat }
@@ -72,6 +74,10 @@ export class PaymentBook {
   private readonly byKey = new Map<string, string>()
   /** Payment hashes being settled (events may repeat after a reconnect or restart). */
   private readonly settling = new Set<string>()
+  /** Payments the hub holds for their offline payee (its payment_held): until when, seconds since
+   *  1970. In memory only: the hub says it again when the channel reestablishes. */
+  private readonly heldUntil = new Map<string, number>()
+  private readonly heldListeners = new Map<string, Array<() => void>>()
   /** Our invoices: unpaid ones (a cache), and paid ones until the mark is durable. */
   private readonly invoices = new LiveRecords<InvoiceRecord>(keys.invoice, r => r.paidBy === undefined && r.cancelled !== true, INVOICE_CACHE)
 
@@ -132,6 +138,7 @@ export class PaymentBook {
   private async decide (channelId: string, htlc: Htlc, nowSec: number): Promise<ReceiveDecision | RefuseDecision> {
     if (htlc.recipient !== this.nodeId) return { action: 'fail', reason: 'unknown_next_peer', detail: 'not addressed to us' }
     const rec = await this.invoice(htlc.paymentHash)
+    if (rec === undefined && htlc.metadata?.push !== undefined) return this.decidePush(channelId, htlc, nowSec)
     if (rec === undefined) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'unknown payment hash' }
     const by = `${channelId}:${htlc.id}`
     if (rec.paidBy !== undefined) {
@@ -146,6 +153,29 @@ export class PaymentBook {
     const paid: InvoiceRecord = { ...rec, paidBy: by, receivedMsat: htlc.amountMsat, paidAt: nowSec }
     this.invoices.set(rec.paymentHash, paid, channelId, this.events?.attach('payment_received', rec.paymentHash, { paymentHash: rec.paymentHash, amountMsat: htlc.amountMsat, memo: rec.memo, channelId, paidAt: nowSec }, nowSec))
     return { action: 'fulfill', preimage: rec.preimage, firstTime: true, record: paid }
+  }
+
+  /**
+   * A push payment (no invoice of ours): its preimage came sealed to our node key in the HTLC's
+   * metadata (protocol/push/secret.ts). Fulfilled if it opens with our key for this payment hash and
+   * reference, and the HTLC carries at least the amount the payer sealed; otherwise failed (a payee
+   * that cannot open it claims nothing). Recorded as a paid invoice record (`push`), carried by the
+   * fulfil's batch with its listInvoices index entry and its payment_received, like an invoice paid.
+   */
+  private decidePush (channelId: string, htlc: Htlc, nowSec: number): ReceiveDecision | RefuseDecision {
+    const reference = htlc.metadata?.reference ?? ''
+    const opened = openPushSecret({ secret: htlc.metadata!.push!, nodeKey: this.nodeKey, paymentHash: htlc.paymentHash, htlcAmountMsat: htlc.amountMsat, reference })
+    if (!opened.ok) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: `push payment refused: ${opened.error.reason}: ${opened.error.detail}` }
+    const hash = htlc.paymentHash
+    const paid: InvoiceRecord = {
+      paymentHash: hash, preimage: opened.value.preimage, invoice: '', amountMsat: opened.value.amountMsat, memo: reference,
+      createdAt: nowSec, expiresAt: nowSec, paidBy: `${channelId}:${htlc.id}`, receivedMsat: htlc.amountMsat, paidAt: nowSec, push: true,
+    }
+    this.invoices.set(hash, paid, channelId, { ops: [putRecord(keys.invoiceByTime(nowSec, hash), '')], durable: () => {} })
+    this.invoices.set(hash, paid, channelId, this.events?.attach('payment_received', hash, {
+      paymentHash: hash, amountMsat: htlc.amountMsat, memo: '', channelId, paidAt: nowSec, push: true, ...(reference !== '' ? { reference } : {}),
+    }, nowSec))
+    return { action: 'fulfill', preimage: opened.value.preimage, firstTime: true, record: paid }
   }
 
   /** Resolves once the invoice's latest record (its "paid by" mark) is durable; writes it itself if
@@ -318,9 +348,10 @@ export class PaymentBook {
    * The outcome of a payment already begun, waiting at most `timeoutMs`: its final result once it is
    * settled and durable, or a `timeout` result (not final: the payment is still in flight).
    */
-  async outcomeWithin (paymentHash: string, timeoutMs: number): Promise<PayResult> {
+  async outcomeWithin (paymentHash: string, timeoutMs: number, o: { pendingOnHold?: boolean } = {}): Promise<PayResult> {
     // The waiter is registered before the record is read, so a settlement in between is not missed.
     let timer: ReturnType<typeof setTimeout> | undefined
+    let offHeld = (): void => {}
     const waiter = this.waiter(paymentHash)
     const settled = (async (): Promise<PayResult> => {
       const rec = await this.payment(paymentHash)
@@ -328,16 +359,45 @@ export class PaymentBook {
       await this.payments.whenWritten(paymentHash)
       return resultOf(rec)
     })()
+    // A push payment's first pay() returns `pending` as soon as the hub holds it; any call returns it
+    // instead of `timeout` while the hub holds the payment (markHeld).
+    const held = new Promise<PayResult>(resolve => {
+      if (o.pendingOnHold !== true) return
+      const list = this.heldListeners.get(paymentHash) ?? this.heldListeners.set(paymentHash, []).get(paymentHash)!
+      const fn = (): void => resolve(this.pendingResult(paymentHash))
+      list.push(fn)
+      offHeld = () => { const i = list.indexOf(fn); if (i >= 0) list.splice(i, 1); if (list.length === 0) this.heldListeners.delete(paymentHash) }
+    })
     const timeout = new Promise<PayResult>(resolve => {
-      timer = setTimeout(() => resolve({
+      timer = setTimeout(() => resolve(this.heldUntil.has(paymentHash) ? this.pendingResult(paymentHash) : {
         ok: false, paymentHash, reason: 'timeout',
         detail: `no outcome within ${timeoutMs} ms: the payment is still in flight and resolves later; do not pay again (ask again with the same idempotency key or invoice)`,
       }), timeoutMs)
     })
-    try { return await Promise.race([settled, timeout]) } finally { clearTimeout(timer); waiter.cancel() }
+    try { return await Promise.race([settled, held, timeout]) } finally { clearTimeout(timer); offHeld(); waiter.cancel() }
+  }
+
+  /** The hub holds a pending push payment of ours for its offline payee until `untilSec`
+   *  (payment_held). A payment of an invoice waits for its outcome as before (its payee was online to
+   *  issue the invoice; the hub holds it only while the payee reconnects). */
+  markHeld (paymentHash: string, untilSec: number): void {
+    const rec = this.payments.get(paymentHash)
+    if (rec?.status !== 'pending' || rec.push === undefined) return
+    this.heldUntil.set(paymentHash, untilSec)
+    for (const fn of [...this.heldListeners.get(paymentHash) ?? []]) fn()
+  }
+
+  private pendingResult (paymentHash: string): PayResult {
+    const until = this.heldUntil.get(paymentHash)
+    return {
+      ok: false, paymentHash, reason: 'pending',
+      detail: `the payee is offline and the hub holds the payment${until !== undefined ? ` until ${new Date(until * 1000).toISOString()} at the latest` : ''}: ` +
+        'not final; it completes when the payee returns, or fails back with recipient_offline (payment_sent / payment_failed, or pay() again with the same idempotency key)',
+    }
   }
 
   private finish (done: PaymentRecord): void {
+    this.heldUntil.delete(done.paymentHash)
     const result = resultOf(done)
     for (const w of this.waiters.get(done.paymentHash) ?? []) w(result)
     this.waiters.delete(done.paymentHash)

@@ -326,6 +326,11 @@ export class ChannelManager implements SessionHandler {
     if (s.channelId !== s.temporaryChannelId && this.byId.get(s.channelId) !== ch) this.byId.set(s.channelId, ch)
   }
 
+  /** A hub message to a peer's live session (none: not sent). */
+  send (peer: NodeId, msg: PeerMessage): boolean {
+    return this.opts.session(peer)?.send(msg) === 'sent'
+  }
+
   /** A connection-level `error` (channel_id 0) to a peer, e.g. a refused request_channel. */
   tell (peer: NodeId, detail: string): void {
     this.opts.session(peer)?.error(detail, ZERO_ID)
@@ -461,7 +466,7 @@ export class ChannelManager implements SessionHandler {
         // An error or warning about a channel we do not know is not answered (two peers would warn
         // each other forever).
         return this.route(peer, msg.channel_id, msg, session, false)
-      case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok': case 'ping': case 'pong':
+      case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok': case 'ping': case 'pong': case 'payment_held':
         session.warn(`unexpected_message: ${msg.type} is not sent to the hub`)
         return
       default:
