@@ -8,8 +8,8 @@
 //   change that happened is never without its event.
 // - It is delivered only once that write is durable, and only once the application has started
 //   delivery (HubClient.connect(), after it registered its listeners: restoring channels at create()
-//   can already record events), and stays stored until the application has taken it: every listener returned (or the promise it returned resolved). A listener that throws
-//   or rejects leaves it stored; it is delivered again after `retryMs`, and at every start.
+//   can already record events), and stays stored until the application has taken it: every listener returned (or the promise it returned
+//   resolved). A listener that throws or rejects leaves it stored; it is delivered again after `retryMs`, and at every start.
 // - The acknowledgement (deleting evt/<id>) needs no fsync of its own: it rides on the client's next
 //   write, or is written on its own after a short while. A crash before it is durable only delivers
 //   the event again, with the same id.
@@ -34,9 +34,14 @@ export const eventData = {
     push: z.literal(true).optional(), reference: z.string().optional(),
   }),
   /** A payment we made succeeded (its preimage is stored). */
-  payment_sent: z.strictObject({ paymentHash: hex32, amountMsat: msat, feeMsat: msat, preimage: hex32, idempotencyKey: z.string().optional(), reference: z.string().optional() }),
+  payment_sent: z.strictObject({
+    paymentHash: hex32, amountMsat: msat, feeMsat: msat, preimage: hex32, idempotencyKey: z.string().optional(),
+    reference: z.string().optional(),
+  }),
   /** A payment we made failed for good (pay()'s final failures). */
-  payment_failed: z.strictObject({ paymentHash: hex32, reason: z.string(), detail: z.string(), idempotencyKey: z.string().optional(), reference: z.string().optional() }),
+  payment_failed: z.strictObject({
+    paymentHash: hex32, reason: z.string(), detail: z.string(), idempotencyKey: z.string().optional(), reference: z.string().optional(),
+  }),
   /** A channel's funding output is spent and everything on it is resolved on-chain, at depth. */
   channel_closed: z.strictObject({ channelId: z.string(), how: z.enum(['mutual', 'local', 'remote', 'revoked', 'unknown']) }),
 } as const
@@ -53,7 +58,9 @@ const storedEvent = z.strictObject({
   data: z.record(z.string(), z.unknown()),
 }).superRefine((e, ctx) => {
   const r = eventData[e.type].safeParse(e.data)
-  if (!r.success) ctx.addIssue({ code: 'custom', path: ['data'], message: r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ') })
+  if (!r.success) ctx.addIssue({
+    code: 'custom', path: ['data'], message: r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; '),
+  })
 })
 export type StoredEvent = z.output<typeof storedEvent>
 
@@ -91,7 +98,9 @@ export class EventOutbox {
   async load (): Promise<void> {
     for await (const [key, raw] of this.store.iterate(keys.eventPrefix)) {
       const r = storedEvent.safeParse(parseJsonValue(raw))
-      if (!r.success) throw new Error(`store record ${key} is not valid: ${r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+      if (!r.success) throw new Error(
+        `store record ${key} is not valid: ${r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`
+      )
       this.unacked.set(r.data.id, r.data)
       this.seq = Math.max(this.seq, r.data.seq + 1)
     }

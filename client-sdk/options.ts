@@ -32,13 +32,18 @@ const secretKey = z.custom<Uint8Array | string>(v => v instanceof Uint8Array || 
 }).transform((v, ctx) => {
   if (v instanceof Uint8Array) return v
   if (!HEX32_ANY_CASE.test(v)) {
-    ctx.addIssue({ code: 'custom', message: `must be 64 hex characters (32 bytes), got ${v.length} characters${/^[0-9a-fA-F]*$/.test(v) ? '' : ', not all hex'}` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be 64 hex characters (32 bytes), got ${v.length} characters${/^[0-9a-fA-F]*$/.test(v) ? '' : ', not all hex'}`,
+    })
     return z.NEVER
   }
   return hexToBytes(v.toLowerCase())
 }).refine(k => k.length === 32 && secp.utils.isValidSecretKey(k), { error: 'must be a valid 32-byte secp256k1 secret key' })
 
-const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
+const nodeId = z.string().refine(
+  isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' },
+).transform(s => s as NodeId)
 
 /** An object with these methods (host parts are checked by their methods, not their class, so any
  *  implementation fits). */
@@ -144,7 +149,9 @@ export const closeArgs = z.strictObject({
 })
 const spliceCommon = {
   /** Sat per 1000 weight units; default the client's spliceFeeratePerKw. */
-  feerateSatPerKw: z.number().int({ error: 'must be an integer (sat per 1000 weight units)' }).min(FEERATE_PER_KW_FLOOR).max(DEFAULT_MAX_FEERATE_PER_KW).optional(),
+  feerateSatPerKw: z.number().int({
+    error: 'must be an integer (sat per 1000 weight units)'
+  }).min(FEERATE_PER_KW_FLOOR).max(DEFAULT_MAX_FEERATE_PER_KW).optional(),
   /** The channel to splice (default: the open one with the most balance of ours). */
   channelId: z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }).optional(),
   ...callTimeout,

@@ -35,10 +35,13 @@ const nowSec = (): number => Math.floor(Date.now() / 1000)
 export async function payPush (host: PushPayHost, input: object): Promise<PayResult> {
   const a = parseArgs(pushPayArgs, input, 'pay')
   const deadline = Date.now() + host.payTimeoutMs
-  const same = (p: PaymentRecord): boolean => p.push !== undefined && p.payee === a.to && p.amountMsat === a.amountMsat && p.reference === a.reference
+  const same = (p: PaymentRecord): boolean => p.push !== undefined && p.payee === a.to && p.amountMsat === a.amountMsat &&
+    p.reference === a.reference
   const prior = a.idempotencyKey !== undefined ? await host.book.paymentByKey(a.idempotencyKey) : undefined
   if (prior !== undefined) return await priorOutcome(host.book, prior, same(prior), a.idempotencyKey!, deadline)
-  if (a.to === host.nodeId) return { ok: false, paymentHash: null, reason: 'wrong_payee', detail: 'pay.to is our own node id (paying ourselves through the hub is refused)' }
+  if (a.to === host.nodeId) return {
+    ok: false, paymentHash: null, reason: 'wrong_payee', detail: 'pay.to is our own node id (paying ourselves through the hub is refused)',
+  }
   const ch = await host.payingChannelSoon(deadline)
   if (ch === undefined) return { ok: false, paymentHash: null, reason: 'no_channel', detail: 'no channel with the hub is ready' }
   // A channel is up, so the hub has sent its policy on this connection.
@@ -52,12 +55,15 @@ export async function payPush (host: PushPayHost, input: object): Promise<PayRes
   }
   let ephemeralSecret = random32()
   while (!getCurve().isPrivkey(ephemeralSecret)) ephemeralSecret = random32()
-  const { paymentHash, secret } = sealPushSecret({ preimage: random32(), amountMsat: a.amountMsat, payee: hexToBytes(a.to), reference: a.reference, ephemeralSecret })
+  const { paymentHash, secret } = sealPushSecret({
+    preimage: random32(), amountMsat: a.amountMsat, payee: hexToBytes(a.to), reference: a.reference, ephemeralSecret,
+  })
   // Durable with the channel's next persist batch, before the commitment signing its HTLC leaves
   // (PaymentBook.begin). A payment begun meanwhile with this key is that payment.
   const begun = host.book.begin({
     paymentHash, invoice: '', push: secret, holdBlocks: a.holdBlocks, payee: a.to, amountMsat: a.amountMsat, offeredMsat: offered,
-    status: 'pending', createdAt: nowSec(), reference: a.reference, ...(a.idempotencyKey !== undefined ? { idempotencyKey: a.idempotencyKey } : {}),
+    status: 'pending', createdAt: nowSec(), reference: a.reference,
+    ...(a.idempotencyKey !== undefined ? { idempotencyKey: a.idempotencyKey } : {}),
   }, ch.driver.channelId)
   if (begun !== undefined) return await priorOutcome(host.book, begun, same(begun), a.idempotencyKey!, deadline)
   const outcome = host.book.outcomeWithin(paymentHash, host.payTimeoutMs, { pendingOnHold: true })

@@ -48,7 +48,9 @@ export const paymentRecord = z.strictObject({
   invoice: z.string(),
   /** A push payment (pay({ to })): its preimage sealed to the payee (protocol/push/secret.ts), sent
    *  in every offer of its HTLC, and how many blocks the hub may hold it. We keep no preimage. */
-  push: z.strictObject({ ephemeral_point: z.string().regex(/^0[23][0-9a-f]{64}$/), ciphertext: z.string().regex(/^[0-9a-f]{80}$/), tag: hex32 }).optional(),
+  push: z.strictObject({
+    ephemeral_point: z.string().regex(/^0[23][0-9a-f]{64}$/), ciphertext: z.string().regex(/^[0-9a-f]{80}$/), tag: hex32,
+  }).optional(),
   holdBlocks: z.number().int().min(0).optional(),
   payee: z.string(),
   /** What the payee receives. */
@@ -70,7 +72,9 @@ export async function readRecord<S extends z.ZodType> (store: Store, key: string
   const raw = await store.get(key)
   if (raw === undefined) return undefined
   const r = schema.safeParse(parseJsonValue(raw))
-  if (!r.success) throw new Error(`store record ${key} is not valid: ${r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  if (!r.success) throw new Error(
+    `store record ${key} is not valid: ${r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`
+  )
   return r.data
 }
 

@@ -41,7 +41,10 @@ export type SpliceEvents = {
   // Delivered once, as they happen (a restart does not repeat them; the channel's state says where a
   // splice is: channels(), channel_state).
   /** The transaction is negotiated and stored; its signatures are being exchanged. */
-  splice_negotiated: [e: { channelId: ChannelId; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number }; feeSat: { local: number; remote: number } }]
+  splice_negotiated: [e: {
+    channelId: ChannelId; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number };
+    feeSat: { local: number; remote: number }
+  }]
   /** Both sides signed; the transaction is broadcast. */
   splice_signed: [e: { channelId: ChannelId; txid: Txid }]
   /** Our node shows the transaction `depth` blocks deep (each new depth once). */
@@ -56,7 +59,8 @@ export type SpliceEvents = {
 /** What the splice calls need of the client. */
 export interface SpliceCallHost {
   on<K extends keyof SpliceEvents> (event: K, fn: (...args: SpliceEvents[K]) => void): () => void
-  splice (ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution, SpliceRefusal>>
+  splice (ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution,
+  SpliceRefusal>>
   connected (): boolean
   tipHeight (): number
   /** Resolves once the splice transaction's broadcast was answered by our node. */
@@ -107,8 +111,12 @@ export async function runSplice (
 }
 
 /** Waits until splice `txid` is the funding of its channel (splice_locked both ways). */
-export async function untilLocked (host: SpliceCallHost, channels: readonly ClientChannel[], txid: Txid, timeoutMs: number): Promise<SpliceLockedInfo> {
-  const ch = channels.find(c => c.driver.state.setup.funding?.txid === txid || c.driver.state.splice?.candidates.some(x => x.txid === txid) === true)
+export async function untilLocked (
+  host: SpliceCallHost, channels: readonly ClientChannel[], txid: Txid, timeoutMs: number,
+): Promise<SpliceLockedInfo> {
+  const ch = channels.find(
+    c => c.driver.state.setup.funding?.txid === txid || c.driver.state.splice?.candidates.some(x => x.txid === txid) === true
+  )
   if (ch === undefined) throw new ClientError('untilSpliceLocked', 'no_channel', `no channel has splice ${txid} pending or as its funding`)
   const info = (): SpliceLockedInfo => ({ channelId: ch.driver.channelId, txid, capacitySat: ch.driver.state.setup.capacitySat })
   if (ch.driver.state.setup.funding?.txid === txid) return info()
@@ -128,11 +136,14 @@ export async function untilLocked (host: SpliceCallHost, channels: readonly Clie
     stalled: idleMs => {
       const sp = ch.driver.state.splice
       if (sp?.localLocked === txid) {
-        return new ClientError('untilSpliceLocked', 'hub_not_responding', `waiting for the hub's splice_locked for ${txid} for ${seconds(idleMs)}`)
+        return new ClientError(
+          'untilSpliceLocked', 'hub_not_responding', `waiting for the hub's splice_locked for ${txid} for ${seconds(idleMs)}`,
+        )
       }
       const need = ch.driver.state.policy.spliceMinimumDepth ?? DEFAULT_SPLICE_MINIMUM_DEPTH
       return new ClientError('untilSpliceLocked', 'splice_not_confirmed',
-        `waiting for ${need} confirmations of splice ${txid}, chain tip ${host.tipHeight()} has not moved for ${seconds(idleMs)} — on regtest, mine blocks`)
+        `waiting for ${need} confirmations of splice ${txid}, chain tip ${host.tipHeight()} has not moved for ${seconds(idleMs)} — on ` +
+        `regtest, mine blocks`)
     },
     abandon: () => off(),
   })

@@ -14,7 +14,9 @@ import { MAX_MSAT, type NodeId } from '../protocol/types.ts'
 import { transportConfigSchema } from './transport/config.ts'
 
 const int = (min: number, max: number) => z.number().int({ error: 'must be an integer' }).min(min).max(max)
-const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
+const nodeId = z.string().refine(
+  isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' },
+).transform(s => s as NodeId)
 /** The slowest auto-miner: an hour per block is as slow as a test chain is useful. */
 const MAX_AUTO_MINE_SECONDS = 3_600
 /** The largest allow-list: it is held in memory and looked up on each request. */
@@ -27,7 +29,8 @@ export const DEFAULT_HUB_PORT = 9735
 const hubTransportSchema = transportConfigSchema.extend({ port: int(0, 65_535).default(DEFAULT_HUB_PORT) })
 
 const channelsDefaults = {
-  fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: DEFAULT_FINALITY_DEPTH, maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: DEFAULT_FINALITY_DEPTH,
+  maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
   maxUnconfirmed: DEFAULT_MAX_UNCONFIRMED_CHANNELS, fundingTimeoutBlocks: DEFAULT_FUNDING_TIMEOUT_BLOCKS,
   fundingSignedTimeoutMs: DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, openOnPayment: true, zeroConf: false,
   feeratePerKw: FEERATE_PER_KW_FLOOR, dustLimitSat: 546, reservePercent: 1, toSelfDelay: 144, maxAcceptedHtlcs: 100, htlcMinimumMsat: 1,

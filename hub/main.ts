@@ -181,7 +181,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   stage('serving')
 
   const stopFollowing = await chain.follow({
-    connected: async b => { height = b.height; await manager.block(height); router.block(height); await funding.onBlock(); await splicing.onBlock() },
+    connected: async b => {
+      height = b.height; await manager.block(height); router.block(height); await funding.onBlock(); await splicing.onBlock()
+    },
     disconnected: async b => { height = b.height - 1; await funding.onBlock(); await splicing.onBlock() },
     fatal: e => fatal('chain_wiped', e.detail),
   }, { guard: async () => await wallet.checkChain() })

@@ -103,7 +103,9 @@ const forceCloseBody = z.strictObject({ channel_id: channelIdField })
 const spliceInBody = z.strictObject({
   channel_id: channelIdField,
   amount_sat: z.number({ error: 'must be a number of satoshis' }).int({ error: 'must be an integer number of satoshis' })
-    .min(1, { error: 'must be at least 1 sat' }).max(MAX_FUNDING_SATOSHIS, { error: `must be at most ${MAX_FUNDING_SATOSHIS} sat (MAX_FUNDING_SATOSHIS)` }),
+    .min(1, { error: 'must be at least 1 sat' }).max(
+      MAX_FUNDING_SATOSHIS, { error: `must be at most ${MAX_FUNDING_SATOSHIS} sat (MAX_FUNDING_SATOSHIS)` },
+    ),
 })
 /** Blocks one mine request may ask for: a regtest chain grows by them, and btcd mines them one by one. */
 const MAX_BLOCKS_PER_REQUEST = 1_000

@@ -104,7 +104,9 @@ export class HubSplicing implements ChannelListener {
     if (req.remoteContributionSat > c.maxPeerSpliceInSat) {
       return { accept: false, reason: `a splice-in of ${req.remoteContributionSat} sat is above the hub's ${c.maxPeerSpliceInSat} sat` }
     }
-    this.opts.log({ event: 'splice_accepted', channel_id: ch.channelId, peer: ch.peer, contribution_sat: req.remoteContributionSat, rbf: req.rbf })
+    this.opts.log({
+      event: 'splice_accepted', channel_id: ch.channelId, peer: ch.peer, contribution_sat: req.remoteContributionSat, rbf: req.rbf,
+    })
     return { accept: true }
   }
 
@@ -128,13 +130,18 @@ export class HubSplicing implements ChannelListener {
       return { status: 409, body: { error: refusalText(started.error) } }
     }
     const p = await outcome
-    if (p === 'timeout') return { status: 504, body: { error: `no signed splice within ${c.topUpTimeoutMs} ms: the top-up goes on if the peer answers` } }
+    if (p === 'timeout') return {
+      status: 504, body: { error: `no signed splice within ${c.topUpTimeoutMs} ms: the top-up goes on if the peer answers` },
+    }
     if (p.kind === 'aborted') return { status: 409, body: { error: `the splice ended: ${p.reason}` } }
     await this.broadcasts.get(p.txid)
     const s = this.splices.get(p.txid)
     return {
       status: 200,
-      body: { channel_id: ch.channelId, txid: p.txid, amount_sat: amountSat, fee_sat: s?.feeSat ?? started.value.feeSat, capacity_sat: s?.capacitySat ?? ch.state.setup.capacitySat },
+      body: {
+        channel_id: ch.channelId, txid: p.txid, amount_sat: amountSat, fee_sat: s?.feeSat ?? started.value.feeSat,
+        capacity_sat: s?.capacitySat ?? ch.state.setup.capacitySat,
+      },
     }
   }
 
@@ -152,7 +159,9 @@ export class HubSplicing implements ChannelListener {
       if (balanceSat >= auto.belowSat) continue
       this.opts.log({ event: 'auto_top_up', channel_id: ch.channelId, peer: ch.peer, balance_sat: balanceSat, amount_sat: auto.amountSat })
       void this.topUp(ch.channelId, auto.amountSat).then(r => {
-        if (r.status !== 200) this.opts.log({ event: 'auto_top_up_failed', channel_id: ch.channelId, status: r.status, error: r.body.error })
+        if (r.status !== 200) this.opts.log({
+          event: 'auto_top_up_failed', channel_id: ch.channelId, status: r.status, error: r.body.error,
+        })
       })
     }
   }

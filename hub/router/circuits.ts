@@ -22,8 +22,14 @@ export interface Circuit {
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const circuitSchema = z.strictObject({
-  in: z.strictObject({ channelId: hex32, htlcId: z.number().int().min(0), amountMsat: z.number().int().min(1), paymentHash: hex32, cltvExpiry: z.number().int().min(0) }),
-  out: z.strictObject({ channelId: hex32, amountMsat: z.number().int().min(1), cltvExpiry: z.number().int().min(0), recipient: z.string().regex(/^0[23][0-9a-f]{64}$/), htlcId: z.number().int().min(0).optional() }),
+  in: z.strictObject({
+    channelId: hex32, htlcId: z.number().int().min(0), amountMsat: z.number().int().min(1), paymentHash: hex32,
+    cltvExpiry: z.number().int().min(0),
+  }),
+  out: z.strictObject({
+    channelId: hex32, amountMsat: z.number().int().min(1), cltvExpiry: z.number().int().min(0),
+    recipient: z.string().regex(/^0[23][0-9a-f]{64}$/), htlcId: z.number().int().min(0).optional(),
+  }),
   state: z.enum(['forwarding', 'fulfilled', 'failed']),
   preimage: hex32.optional(),
   reason: z.enum(HTLC_FAILURE_REASONS).optional(),

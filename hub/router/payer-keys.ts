@@ -74,7 +74,9 @@ export class PayerKeys {
   async load (): Promise<number> {
     for await (const [k, value] of this.store.iterate(keys.payerKeyPrefix)) {
       const r = recordSchema.safeParse(parseJsonValue(value))
-      if (!r.success) throw new Error(`store: ${k} is not an idempotency key record (${r.error.issues[0]?.message ?? 'invalid'}): refusing to start`)
+      if (!r.success) throw new Error(
+        `store: ${k} is not an idempotency key record (${r.error.issues[0]?.message ?? 'invalid'}): refusing to start`
+      )
       this.remember(r.data as KeyRecord)
     }
     return this.byKey.size
@@ -91,7 +93,9 @@ export class PayerKeys {
     const r = this.byKey.get(recordKey(u.payer, u.key))
     if (r === undefined) return { kind: 'go' }
     if (r.in.channelId === u.in.channelId && r.in.htlcId === u.in.htlcId) return { kind: 'go' }
-    if (r.recipient !== u.recipient || r.amountMsat !== u.amountMsat || (r.reference ?? '') !== (u.reference ?? '')) return { kind: 'reused', record: r }
+    if (r.recipient !== u.recipient || r.amountMsat !== u.amountMsat || (r.reference ?? '') !== (u.reference ?? '')) return {
+      kind: 'reused', record: r,
+    }
     return r.state === 'failed' ? { kind: 'go' } : { kind: 'duplicate', record: r }
   }
 

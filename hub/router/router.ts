@@ -41,7 +41,9 @@
 // with neither is handled as new. Replays are idempotent: a circuit
 // is never forwarded twice while its downstream HTLC exists, and a preimage once stored is always
 // carried upstream.
-import { committedIncoming, findOffered, isOperating, quiescence, spendableMsat, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
+import {
+  committedIncoming, findOffered, isOperating, quiescence, spendableMsat, type ChannelEvent, type ChannelState, type Htlc,
+} from '../../protocol/channel/index.ts'
 import { amountToForward } from '../../protocol/forwarding.ts'
 import { MAX_FAIL_DETAIL_CHARS } from '../../protocol/limits.ts'
 import type { ChannelId, Height, Msat, NodeId } from '../../protocol/types.ts'
@@ -120,7 +122,9 @@ export class Router implements ChannelListener {
       case 'htlc_fulfilled': return void this.guard(this.downstreamFulfilled(ch, e.id, e.paymentHash, e.preimage))
       case 'htlc_failed': return void this.guard(this.downstreamFailed(ch, e.id, e.reason))
       case 'htlc_settled':
-        return void this.guard(Promise.all([this.opts.circuits.remove(ch.channelId, e.id), this.opts.holds.remove(ch.channelId, e.id)]).then(() => {}))
+        return void this.guard(Promise.all([
+          this.opts.circuits.remove(ch.channelId, e.id), this.opts.holds.remove(ch.channelId, e.id),
+        ]).then(() => {}))
       case 'add_rolled_back': return this.rolledBack(ch, e.htlc, e.violation !== undefined)
       case 'channel_ready':
       case 'reestablished':
@@ -180,12 +184,19 @@ export class Router implements ChannelListener {
     // times them out there), so the hub never owes downstream what it could only claim on-chain.
     if (!isOperating(chIn.state.phase)) return
     const c = this.opts.config
-    if (htlc.recipient === this.opts.hubId) return this.failUpstream(chIn, htlc.id, 'incorrect_or_unknown_payment_details', 'the hub is not a payee')
+    if (htlc.recipient === this.opts.hubId) return this.failUpstream(
+      chIn, htlc.id, 'incorrect_or_unknown_payment_details', 'the hub is not a payee',
+    )
     const outAmount = amountToForward(htlc.amountMsat, { feeBaseMsat: c.fees.baseMsat, feePpm: c.fees.ppm })
-    if (outAmount === null) return this.failUpstream(chIn, htlc.id, 'fee_insufficient', `fee is ${c.fees.baseMsat} msat + ${c.fees.ppm} ppm`)
+    if (outAmount === null) return this.failUpstream(
+      chIn, htlc.id, 'fee_insufficient', `fee is ${c.fees.baseMsat} msat + ${c.fees.ppm} ppm`,
+    )
     // The payee may hold it until this expiry at the latest (see the top of this file).
     const outCltv = Math.min(htlc.cltvExpiry - c.cltvExpiryDelta, this.opts.height() + c.router.maxHoldBlocks)
-    if (outCltv < this.opts.height() + c.minFinalCltvExpiry) return this.failUpstream(chIn, htlc.id, 'expiry_too_soon', `cltv_expiry ${htlc.cltvExpiry} leaves less than ${c.cltvExpiryDelta} + ${c.minFinalCltvExpiry} blocks`)
+    if (outCltv < this.opts.height() + c.minFinalCltvExpiry) return this.failUpstream(
+      chIn, htlc.id, 'expiry_too_soon',
+      `cltv_expiry ${htlc.cltvExpiry} leaves less than ${c.cltvExpiryDelta} + ${c.minFinalCltvExpiry} blocks`,
+    )
     const idempotencyKey = htlc.metadata?.idempotency_key
     const use: KeyUse | undefined = idempotencyKey === undefined ? undefined : {
       payer: chIn.peer, key: idempotencyKey, paymentHash: htlc.paymentHash, recipient: htlc.recipient, amountMsat: outAmount,
@@ -194,10 +205,14 @@ export class Router implements ChannelListener {
     if (use !== undefined) {
       const v = this.opts.payerKeys.check(use)
       if (v.kind === 'reused') {
-        return this.failUpstream(chIn, htlc.id, 'idempotency_key_reused', `key ${use.key} belongs to payment ${v.record.paymentHash} with another payee, amount or reference; nothing was paid`)
+        return this.failUpstream(
+          chIn, htlc.id, 'idempotency_key_reused',
+          `key ${use.key} belongs to payment ${v.record.paymentHash} with another payee, amount or reference; nothing was paid`,
+        )
       }
       if (v.kind === 'duplicate') {
-        return this.failUpstream(chIn, htlc.id, 'duplicate_payment', `key ${use.key} names payment ${v.record.paymentHash}, which ${v.record.state === 'succeeded' ? 'succeeded' : 'is in flight'}; nothing was paid twice`)
+        return this.failUpstream(chIn, htlc.id, 'duplicate_payment', `key ${use.key} names payment ${v.record.paymentHash}, which ` +
+          `${v.record.state === 'succeeded' ? 'succeeded' : 'is in flight'}; nothing was paid twice`)
       }
     }
     await this.forward(chIn, htlc, outAmount, outCltv, use)
@@ -211,13 +226,18 @@ export class Router implements ChannelListener {
   /** Forwards now if the recipient has a usable channel; holds it if it may have one soon. */
   private async forward (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, outCltv: number, use?: KeyUse): Promise<void> {
     const r = this.route(htlc.recipient, outAmount)
-    if (r.kind === 'no_liquidity') return this.failUpstream(chIn, htlc.id, 'temporary_channel_failure', `insufficient liquidity towards ${htlc.recipient}`)
+    if (r.kind === 'no_liquidity') return this.failUpstream(
+      chIn, htlc.id, 'temporary_channel_failure', `insufficient liquidity towards ${htlc.recipient}`,
+    )
     if (r.kind === 'none') {
-      if (!this.opts.manager.isOnline(htlc.recipient) || this.opts.config.channels.openOnPayment !== true || this.opts.openChannel === undefined) {
+      if (!this.opts.manager.isOnline(htlc.recipient) || this.opts.config.channels.openOnPayment !== true ||
+        this.opts.openChannel === undefined) {
         return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub`)
       }
       const refused = this.opts.openChannel(htlc.recipient)
-      if (refused !== undefined) return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub, and the hub opens none: ${refused}`)
+      if (refused !== undefined) return this.failUpstream(
+        chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub, and the hub opens none: ${refused}`,
+      )
     }
     // The payee is offline, reconnecting, or its channel is still opening: hold until the deadline.
     if (r.kind !== 'ready') return this.hold(chIn, htlc, outAmount, use)
@@ -233,11 +253,15 @@ export class Router implements ChannelListener {
     const splicing = candidates.some(ch => isUp(ch) && !isUsable(ch))
     if (usable.length > 0 && !splicing) return { kind: 'no_liquidity' }
     if (splicing) return { kind: 'wait' }
-    return candidates.some(ch => ch.state.phase === 'normal' || ch.state.phase.startsWith('awaiting_')) ? { kind: 'wait' } : { kind: 'none' }
+    return candidates.some(ch => ch.state.phase === 'normal' || ch.state.phase.startsWith('awaiting_'))
+      ? { kind: 'wait' }
+      : { kind: 'none' }
   }
 
   /** Writes the circuit (with `also`, in the same batch), then adds the downstream HTLC on `out`. */
-  private async forwardOn (out: ManagedChannel, inId: ChannelId, htlc: Htlc, outAmount: Msat, outCltv: number, also: () => StoreOp[] = () => []): Promise<void> {
+  private async forwardOn (
+    out: ManagedChannel, inId: ChannelId, htlc: Htlc, outAmount: Msat, outCltv: number, also: () => StoreOp[] = () => [],
+  ): Promise<void> {
     const k = key(inId, htlc.id)
     this.busy.add(k)
     const circuit: Circuit = {
@@ -292,11 +316,14 @@ export class Router implements ChannelListener {
     const heldMsat = held.reduce((t, h) => t + h.outAmountMsat, 0)
     const capMsat = c.router.maxHeldMsatPerPayee ?? c.channels.fundingSat * 1000
     if (heldMsat + outAmount > capMsat) {
-      return refuse(`${who} is offline, and the hub holds ${heldMsat} msat for it already: ${outAmount} msat more is over router.maxHeldMsatPerPayee (${capMsat} msat)`)
+      return refuse(`${who} is offline, and the hub holds ${heldMsat} msat for it already: ${outAmount} msat more is over ` +
+        `router.maxHeldMsatPerPayee (${capMsat} msat)`)
     }
     const now = Date.now()
     const hold: Hold = {
-      in: { channelId: chIn.channelId, htlcId: htlc.id, amountMsat: htlc.amountMsat, paymentHash: htlc.paymentHash, cltvExpiry: htlc.cltvExpiry },
+      in: {
+        channelId: chIn.channelId, htlcId: htlc.id, amountMsat: htlc.amountMsat, paymentHash: htlc.paymentHash, cltvExpiry: htlc.cltvExpiry,
+      },
       recipient: who, outAmountMsat: outAmount, heldAt: now, untilTime: now + c.router.holdMs,
       // The last height at which it can still be forwarded: the payee gets its minimum window below
       // the incoming expiry minus the hub's delta (incoming() checked that this is not behind us).
@@ -353,7 +380,9 @@ export class Router implements ChannelListener {
     if (now - this.keysPrunedAt >= PRUNE_KEYS_EVERY_MS) void this.guard(this.pruneKeys(now))
     for (const h of this.opts.holds.all()) {
       if (h.state === 'held' && height > h.untilHeight) {
-        void this.guard(this.expire(h, `${h.recipient} did not come back before block ${h.untilHeight + 1} (the payment's expiry leaves no more room)`))
+        void this.guard(this.expire(
+          h, `${h.recipient} did not come back before block ${h.untilHeight + 1} (the payment's expiry leaves no more room)`,
+        ))
       }
     }
   }
@@ -408,7 +437,9 @@ export class Router implements ChannelListener {
     if (found === undefined) { this.disarm(h); await this.opts.holds.remove(h.in.channelId, h.in.htlcId); return }
     const c = this.opts.config
     const height = this.opts.height()
-    if (height > h.untilHeight) return this.expire(h, `${h.recipient} came back after block ${h.untilHeight}, too late to forward the payment`)
+    if (height > h.untilHeight) return this.expire(
+      h, `${h.recipient} came back after block ${h.untilHeight}, too late to forward the payment`,
+    )
     const r = this.route(h.recipient, h.outAmountMsat)
     if (r.kind === 'no_liquidity') return this.failHeld(h, 'temporary_channel_failure', `insufficient liquidity towards ${h.recipient}`)
     if (r.kind !== 'ready') return
@@ -423,7 +454,9 @@ export class Router implements ChannelListener {
     if (h.state === 'failed') return this.failHeldUpstream(h)
     if (this.heldHtlc(h) === undefined) { this.disarm(h); await this.opts.holds.remove(h.in.channelId, h.in.htlcId); return }
     if (this.opts.height() > h.untilHeight) return this.expire(h, `${h.recipient} did not come back before block ${h.untilHeight + 1}`)
-    if (Date.now() >= h.untilTime) return this.expire(h, `${h.recipient} did not come back within ${Math.round((h.untilTime - h.heldAt) / 1000)} s`)
+    if (Date.now() >= h.untilTime) return this.expire(
+      h, `${h.recipient} did not come back within ${Math.round((h.untilTime - h.heldAt) / 1000)} s`,
+    )
     this.arm(h)
     this.retryHeld(h.recipient)
   }
@@ -438,7 +471,9 @@ export class Router implements ChannelListener {
 
   private async downstreamFulfilled (chOut: ManagedChannel, htlcId: number, paymentHash: string, preimage: string): Promise<void> {
     this.opts.preimages.set(paymentHash, preimage)
-    const c = this.findOut(chOut, htlcId, paymentHash) ?? this.opts.circuits.outgoing(chOut.channelId).find(x => x.in.paymentHash === paymentHash && x.state === 'fulfilled')
+    const c = this.findOut(
+      chOut, htlcId, paymentHash,
+    ) ?? this.opts.circuits.outgoing(chOut.channelId).find(x => x.in.paymentHash === paymentHash && x.state === 'fulfilled')
     if (c === undefined) { this.opts.log({ event: 'fulfill_without_circuit', channel_id: chOut.channelId, htlc_id: htlcId }); return }
     await this.resolve(c, 'fulfilled', { preimage })
   }
@@ -455,8 +490,12 @@ export class Router implements ChannelListener {
       c.state = state
       if (o.preimage !== undefined) c.preimage = o.preimage
       if (o.reason !== undefined) c.reason = o.reason
-      await this.opts.circuits.save(c, this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now()))
-      if (state === 'fulfilled') { this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat } else this.stats.failed++
+      await this.opts.circuits.save(
+        c, this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now()),
+      )
+      if (state === 'fulfilled') {
+        this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat
+      } else this.stats.failed++
     }
     await this.sendUpstream(c)
   }
@@ -465,7 +504,9 @@ export class Router implements ChannelListener {
     const chIn = this.opts.manager.get(c.in.channelId)
     if (chIn === undefined) return
     if (c.state === 'fulfilled') await chIn.driver.command({ type: 'fulfill_htlc', id: c.in.htlcId, preimage: c.preimage! })
-    else if (c.state === 'failed') await chIn.driver.command({ type: 'fail_htlc', id: c.in.htlcId, reason: c.reason ?? 'temporary_channel_failure' })
+    else if (c.state === 'failed') await chIn.driver.command({
+      type: 'fail_htlc', id: c.in.htlcId, reason: c.reason ?? 'temporary_channel_failure',
+    })
   }
 
   private async failUpstream (chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string): Promise<void> {

@@ -82,7 +82,9 @@ function amountBytes (amountMsat: number): Uint8Array {
 export function sealPushSecret (i: SealInput, curve?: Curve): { paymentHash: string; secret: PushSecret } {
   const c = getCurve(curve)
   if (i.preimage.length !== 32) throw new RangeError('sealPushSecret: the preimage must be 32 bytes')
-  if (!Number.isSafeInteger(i.amountMsat) || i.amountMsat < 1) throw new RangeError('sealPushSecret: amountMsat must be a positive safe integer')
+  if (!Number.isSafeInteger(i.amountMsat) || i.amountMsat < 1) throw new RangeError(
+    'sealPushSecret: amountMsat must be a positive safe integer'
+  )
   if (!c.isPubkey(i.payee)) throw new RangeError('sealPushSecret: the payee must be a compressed secp256k1 point')
   if (!c.isPrivkey(i.ephemeralSecret)) throw new RangeError('sealPushSecret: the ephemeral secret must be a valid secp256k1 secret key')
   const ephemeral = c.pubkey(i.ephemeralSecret)
@@ -130,14 +132,19 @@ export function openPushSecret (i: OpenInput, curve?: Curve): Result<{ preimage:
   const { stream, macKey } = derive(shared, ephemeral, payee)
   const ciphertext = hexToBytes(i.secret.ciphertext)
   const paymentHash = hexToBytes(i.paymentHash)
-  if (ciphertext.length !== PUSH_PLAINTEXT_BYTES || !equalBytes(tagOf(macKey, ephemeral, ciphertext, paymentHash, i.reference), hexToBytes(i.secret.tag))) {
+  if (ciphertext.length !== PUSH_PLAINTEXT_BYTES ||
+    !equalBytes(tagOf(macKey, ephemeral, ciphertext, paymentHash, i.reference), hexToBytes(i.secret.tag))) {
     return err({ reason: 'bad_tag', detail: 'the push secret was not sealed to our key for this payment hash and reference' })
   }
   const plain = xor(ciphertext, stream)
   const preimage = plain.subarray(0, 32)
-  if (!equalBytes(sha256(preimage), paymentHash)) return err({ reason: 'wrong_preimage', detail: 'the sealed preimage does not hash to the HTLC\'s payment hash' })
+  if (!equalBytes(sha256(preimage), paymentHash)) return err({
+    reason: 'wrong_preimage', detail: 'the sealed preimage does not hash to the HTLC\'s payment hash',
+  })
   const sealed = new DataView(plain.buffer, plain.byteOffset + 32, 8).getBigUint64(0)
-  if (sealed < 1n || sealed > BigInt(Number.MAX_SAFE_INTEGER)) return err({ reason: 'bad_amount', detail: `the sealed amount ${sealed} msat is not a positive safe integer` })
+  if (sealed < 1n || sealed > BigInt(Number.MAX_SAFE_INTEGER)) return err({
+    reason: 'bad_amount', detail: `the sealed amount ${sealed} msat is not a positive safe integer`,
+  })
   const amountMsat = Number(sealed) as Msat
   if (i.htlcAmountMsat < amountMsat) {
     return err({ reason: 'amount_short', detail: `the HTLC carries ${i.htlcAmountMsat} msat, the payer sealed ${amountMsat} msat` })
