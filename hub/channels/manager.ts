@@ -485,7 +485,8 @@ export class ChannelManager implements SessionHandler {
         return this.route(peer, msg.channel_id, msg, session, false)
       case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok':
       case 'ping': case 'pong': case 'payment_held':
-        session.warn(`unexpected_message: ${msg.type} is not sent to the hub`)
+        // Answered about the channel it names, if any (nothing of that channel is read or changed).
+        session.warn(`unexpected_message: ${msg.type} is not sent to the hub`, 'channel_id' in msg ? msg.channel_id : undefined)
         return
       default:
         return this.route(peer, msg.channel_id, msg, session, true)
