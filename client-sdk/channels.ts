@@ -18,7 +18,9 @@
 // the hub's splices answered by the client's policy (accepted, taking no part, by default), our wallet
 // coins signed, each candidate's depth fed from our own node every block.
 import { ChannelDriver, ChannelWriter, Splicing, loadPreimage, loadStoredChannels } from '../host/channel/index.ts'
-import type { SpliceAnswer, SpliceProgress, SpliceRefusal, SpliceRequest, SpliceWish, PlannedContribution, Replacement } from '../host/channel/index.ts'
+import type {
+  SpliceAnswer, SpliceProgress, SpliceRefusal, SpliceRequest, SpliceWish, PlannedContribution, Replacement,
+} from '../host/channel/index.ts'
 import type { ChannelWriteHost, DriverPorts } from '../host/channel/index.ts'
 import { broadcastClose, pendingClose } from '../host/channel/closing.ts'
 import { channelKeys, type ChannelKeys, type SideLimits } from '../protocol/keys/channel.ts'
@@ -160,7 +162,8 @@ export class ChannelSet {
       await ch.driver.chain({ type: 'block', height: this.height })
       // A funding we built and stored but may not have broadcast before a crash: broadcast again.
       const funding = state.setup.funding
-      if (state.setup.isFunder && state.phase === 'awaiting_funding_depth' && funding !== undefined) await this.broadcastFunding(funding.txid)
+      if (state.setup.isFunder && state.phase === 'awaiting_funding_depth' &&
+        funding !== undefined) await this.broadcastFunding(funding.txid)
     }
     const follow = await this.chain.follow({ connected: async b => { await this.onBlock(b.height) } })
     if (!follow.ok) throw new ClientError('create', 'chain_unavailable', `following the chain: ${follow.error.detail}`, follow.error)
@@ -189,7 +192,8 @@ export class ChannelSet {
   async spliceBroadcast (txid: string): Promise<void> { await this.spliceBroadcasts.get(txid) }
 
   /** Starts a splice of `ch` (host/channel/splicing.ts): resolves once the channel machine took it. */
-  async splice (ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution, SpliceRefusal>> {
+  async splice (ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution,
+  SpliceRefusal>> {
     return await this.splicing.splice(ch, wish, feeratePerKw)
   }
 
@@ -252,7 +256,8 @@ export class ChannelSet {
 
   private limits (capacitySat: number): SideLimits {
     return {
-      dustLimitSat: DUST_LIMIT_SAT as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat, channelReserveSat: reserveFor(capacitySat),
+      dustLimitSat: DUST_LIMIT_SAT as Sat, maxHtlcValueInFlightMsat: (capacitySat * 1000) as Msat,
+      channelReserveSat: reserveFor(capacitySat),
       htlcMinimumMsat: 1 as Msat, toSelfDelay: TO_SELF_DELAY, maxAcceptedHtlcs: MAX_ACCEPTED_HTLCS,
     }
   }
@@ -306,7 +311,8 @@ export class ChannelSet {
       const real = channelIdFromFunding(msg.funding_txid, msg.funding_output_index)
       const holder = this.byId.get(real)
       if (holder !== undefined && holder !== ch) {
-        const detail = `channel_id_in_use: funding_created names ${msg.funding_txid}:${msg.funding_output_index}, the outpoint of channel ${real}`
+        const detail = `channel_id_in_use: funding_created names ${msg.funding_txid}:${msg.funding_output_index}, the ` +
+          `outpoint of channel ${real}`
         this.host.warn(`refused the hub's ${detail}`)
         this.host.send({ type: 'error', channel_id: msg.temporary_channel_id, data: detail })
         this.drop(ch)

@@ -1,7 +1,7 @@
 // What HubClient's create(), connect(), openChannel(), requestChannel(), close(), untilReestablished(),
-// spliceOut(), spliceIn(), spliceRbf() and untilSpliceLocked() reject with when they fail for a reason other than a bad argument (that is a TypeError naming the field, options.ts): a ClientError
-// with one reason of a closed set, saying what went wrong and what the caller can do, the detail, and
-// the typed failure underneath (`cause`: a wallet error, a chain failure, the channel's error) so the
+// spliceOut(), spliceIn(), spliceRbf() and untilSpliceLocked() reject with when they fail for a reason other than a bad argument (that
+// is a TypeError naming the field, options.ts): a ClientError with one reason of a closed set, saying what went wrong and what the caller
+// can do, the detail, and the typed failure underneath (`cause`: a wallet error, a chain failure, the channel's error) so the
 // caller can branch on it instead of parsing a message.
 import type { ChannelError } from '../protocol/errors.ts'
 import type { Phase } from '../protocol/channel/index.ts'
@@ -84,7 +84,8 @@ export type ClientFailureCause =
 
 /** Which call failed. */
 export type ClientOperation =
-  | 'create' | 'connect' | 'openChannel' | 'requestChannel' | 'close' | 'untilReestablished' | 'spliceOut' | 'spliceIn' | 'spliceRbf' | 'untilSpliceLocked'
+  | 'create' | 'connect' | 'openChannel' | 'requestChannel' | 'close' | 'untilReestablished' | 'spliceOut' | 'spliceIn' | 'spliceRbf' |
+    'untilSpliceLocked'
 
 export class ClientError extends Error {
   override readonly name = 'ClientError'

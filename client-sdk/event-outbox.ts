@@ -8,8 +8,8 @@
 //   change that happened is never without its event.
 // - It is delivered only once that write is durable, and only once the application has started
 //   delivery (HubClient.connect(), after it registered its listeners: restoring channels at create()
-//   can already record events), and stays stored until the application has taken it: every listener returned (or the promise it returned resolved). A listener that throws
-//   or rejects leaves it stored; it is delivered again after `retryMs`, and at every start.
+//   can already record events), and stays stored until the application has taken it: every listener returned (or the promise it returned
+//   resolved). A listener that throws or rejects leaves it stored; it is delivered again after `retryMs`, and at every start.
 // - The acknowledgement (deleting evt/<id>) needs no fsync of its own: it rides on the client's next
 //   write, or is written on its own after a short while. A crash before it is durable only delivers
 //   the event again, with the same id.
@@ -27,12 +27,21 @@ const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const msat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 
 export const eventData = {
-  /** An invoice of ours was paid: the HTLC is irrevocably committed and we fulfil it. */
-  payment_received: z.strictObject({ paymentHash: hex32, amountMsat: msat, memo: z.string(), channelId: z.string(), paidAt: z.number().int() }),
+  /** An invoice of ours was paid, or a push payment reached us: the HTLC is irrevocably committed and we fulfil it. */
+  payment_received: z.strictObject({
+    paymentHash: hex32, amountMsat: msat, memo: z.string(), channelId: z.string(), paidAt: z.number().int(),
+    /** A push payment (no invoice), with the payer's reference. */
+    push: z.literal(true).optional(), reference: z.string().optional(),
+  }),
   /** A payment we made succeeded (its preimage is stored). */
-  payment_sent: z.strictObject({ paymentHash: hex32, amountMsat: msat, feeMsat: msat, preimage: hex32, idempotencyKey: z.string().optional(), reference: z.string().optional() }),
+  payment_sent: z.strictObject({
+    paymentHash: hex32, amountMsat: msat, feeMsat: msat, preimage: hex32, idempotencyKey: z.string().optional(),
+    reference: z.string().optional(),
+  }),
   /** A payment we made failed for good (pay()'s final failures). */
-  payment_failed: z.strictObject({ paymentHash: hex32, reason: z.string(), detail: z.string(), idempotencyKey: z.string().optional(), reference: z.string().optional() }),
+  payment_failed: z.strictObject({
+    paymentHash: hex32, reason: z.string(), detail: z.string(), idempotencyKey: z.string().optional(), reference: z.string().optional(),
+  }),
   /** A channel's funding output is spent and everything on it is resolved on-chain, at depth. */
   channel_closed: z.strictObject({ channelId: z.string(), how: z.enum(['mutual', 'local', 'remote', 'revoked', 'unknown']) }),
 } as const
@@ -49,7 +58,9 @@ const storedEvent = z.strictObject({
   data: z.record(z.string(), z.unknown()),
 }).superRefine((e, ctx) => {
   const r = eventData[e.type].safeParse(e.data)
-  if (!r.success) ctx.addIssue({ code: 'custom', path: ['data'], message: r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ') })
+  if (!r.success) ctx.addIssue({
+    code: 'custom', path: ['data'], message: r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; '),
+  })
 })
 export type StoredEvent = z.output<typeof storedEvent>
 
@@ -87,7 +98,9 @@ export class EventOutbox {
   async load (): Promise<void> {
     for await (const [key, raw] of this.store.iterate(keys.eventPrefix)) {
       const r = storedEvent.safeParse(parseJsonValue(raw))
-      if (!r.success) throw new Error(`store record ${key} is not valid: ${r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+      if (!r.success) throw new Error(
+        `store record ${key} is not valid: ${r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`
+      )
       this.unacked.set(r.data.id, r.data)
       this.seq = Math.max(this.seq, r.data.seq + 1)
     }

@@ -14,7 +14,7 @@ import {
 } from '../protocol/channel/index.ts'
 import { DEFAULT_FINALITY_DEPTH, MAX_FORWARDED_INVOICE_CHARS, MAX_QUOTED_CHARS } from '../protocol/limits.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
-import type { HubPolicy as HubPolicyMessage } from '../protocol/wire/index.ts'
+import type { HtlcMetadata, HubPolicy as HubPolicyMessage, PaymentHeld } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import type { Wallet, WalletError } from '../host/wallet/wallet.ts'
 import { type Store } from '../host/store/index.ts'
@@ -23,14 +23,17 @@ import { HubLink, LinkGaveUp } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, type PayResult } from './payments.ts'
+import { payPush } from './push-pay.ts'
 import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientError, type ClientFailureCause, type ClientFailureReason } from './errors.ts'
 import { claimStore } from './identity.ts'
 import {
-  clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs, parseArgs, payArgs,
-  requestChannelArgs, spliceInArgs, spliceOutArgs, spliceRbfArgs, untilReestablishedArgs, untilSpliceLockedArgs, type ClientHost, type ClientOptions, type ClientOptionsInput, type Role,
+  clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs,
+  parseArgs, payArgs,
+  requestChannelArgs, spliceInArgs, spliceOutArgs, spliceRbfArgs, untilReestablishedArgs, untilSpliceLockedArgs, type ClientHost,
+  type ClientOptions, type ClientOptionsInput, type Role,
 } from './options.ts'
 import { closingAwaits, openingProgress, openingStalled, seconds, unlessStalled, withinTime } from './waits.ts'
 import { channelOfSplice, runRbf, runSplice, untilLocked, type SpliceEvents, type SpliceLockedInfo, type SpliceResult } from './splices.ts'
@@ -181,7 +184,9 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.store = store
     this.chain = chain
     this.wallet = wallet
-    this.events = new EventOutbox(store, ev => this.deliver(ev.type, { id: ev.id, ...ev.data } as never), w => this.emit('warning', w), opts.eventRetryMs)
+    this.events = new EventOutbox(
+      store, ev => this.deliver(ev.type, { id: ev.id, ...ev.data } as never), w => this.emit('warning', w), opts.eventRetryMs,
+    )
     this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, () => {}, this.events)
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
@@ -194,12 +199,17 @@ export class HubClient extends Emitter<HubClientEvents> {
       warn: w => this.emit('warning', w),
       persisted: (id, updates) => { this.monitoring?.persisted(id, updates) },
       carry: (id, monitor) => this.book.carry(id, monitor),
-      respondSplice: () => opts.acceptHubSplices ? { accept: true } : { accept: false, reason: 'this client takes no splices from the hub' },
+      respondSplice: () => opts.acceptHubSplices ? { accept: true } : {
+        accept: false, reason: 'this client takes no splices from the hub',
+      },
       spliceProgress: (ch, p) => { this.onSpliceProgress(ch, p) },
     })
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
-      if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) { this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return }
+      if (msg.type === 'payment_held') { this.onHeld(msg); return }
+      if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) {
+        this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return
+      }
       this.track(this.channelSet.receive(msg))
     })
     this.link.on('connected', () => this.track(this.channelSet.connected()))
@@ -306,11 +316,20 @@ export class HubClient extends Emitter<HubClientEvents> {
     } catch (e) {
       if (!(e instanceof LinkGaveUp)) throw e
       const why = e.why
-      if ('final' in why && why.final) throw new ClientError('connect', 'hub_auth_failed', `${this.opts.hubUrl}: ${why.reason}: ${why.detail}`, why)
-      throw new ClientError('connect', 'hub_unreachable', `no connection to ${this.opts.hubUrl} after ${seconds(timeoutMs)}: ${'detail' in why ? why.detail : why.reason}`, 'detail' in why ? why : undefined)
+      if ('final' in why && why.final) throw new ClientError(
+        'connect', 'hub_auth_failed', `${this.opts.hubUrl}: ${why.reason}: ${why.detail}`, why,
+      )
+      throw new ClientError(
+        'connect', 'hub_unreachable',
+        `no connection to ${this.opts.hubUrl} after ${seconds(timeoutMs)}: ${'detail' in why ? why.detail : why.reason}`,
+        'detail' in why ? why : undefined,
+      )
     }
     await withinTime(this.hubPolicy(), Math.max(0, deadline - Date.now()),
-      () => new ClientError('connect', 'hub_not_responding', `connected to ${this.opts.hubUrl}, but the hub's hub_policy did not come within ${seconds(timeoutMs)}`))
+      () => new ClientError(
+        'connect', 'hub_not_responding',
+        `connected to ${this.opts.hubUrl}, but the hub's hub_policy did not come within ${seconds(timeoutMs)}`,
+      ))
     await this.idle()
     await this.recoverPayments()
     this.recoverIncoming()
@@ -332,8 +351,20 @@ export class HubClient extends Emitter<HubClientEvents> {
       for (const w of this.policyWaiters.splice(0)) w.reject(this.policyRefused)
       return
     }
-    this.policy = { feeBaseMsat: m.fee_base_msat, feePpm: m.fee_proportional_millionths, cltvExpiryDelta: m.cltv_expiry_delta, fundingSat: m.funding_satoshis, minimumDepth: m.minimum_depth }
+    this.policy = {
+      feeBaseMsat: m.fee_base_msat, feePpm: m.fee_proportional_millionths, cltvExpiryDelta: m.cltv_expiry_delta,
+      fundingSat: m.funding_satoshis, minimumDepth: m.minimum_depth,
+    }
     for (const w of this.policyWaiters.splice(0)) w.resolve(this.policy)
+  }
+
+  /** The hub holds a payment of ours for its offline payee. A claim of the hub's, checked: it must
+   *  name an HTLC we offered on that channel, for that payment hash. */
+  private onHeld (m: PaymentHeld): void {
+    const ch = this.channelSet.get(m.channel_id)
+    const ours = ch !== undefined && offeredHtlcs(ch.driver.state, 'anywhere').some(h => h.id === m.id && h.paymentHash === m.payment_hash)
+    if (!ours) { this.emit('warning', `payment_held for HTLC ${m.id} of channel ${m.channel_id} names no HTLC of ours: ignored`); return }
+    this.book.markHeld(m.payment_hash, m.until_time)
   }
 
   /** What the hub charges and expects (after connect()). */
@@ -345,13 +376,20 @@ export class HubClient extends Emitter<HubClientEvents> {
    *  ClientError (hub_unreachable, hub_not_responding) after `timeoutMs` (default connectTimeoutMs). */
   async untilReestablished (args: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = parseArgs(untilReestablishedArgs, args, 'untilReestablished').timeoutMs ?? this.opts.connectTimeoutMs
-    const waiting = (): ClientChannel[] => this.channelSet.channels().filter(c => !isFinal(c.driver.state.phase) && c.driver.state.link !== 'up')
+    const waiting = (): ClientChannel[] => this.channelSet.channels().filter(
+      c => !isFinal(c.driver.state.phase) && c.driver.state.link !== 'up'
+    )
     const deadline = Date.now() + timeoutMs
     while (!this.link.connected || waiting().length > 0) {
       if (Date.now() >= deadline) {
-        if (!this.link.connected) throw new ClientError('untilReestablished', 'hub_unreachable', `not connected to ${this.opts.hubUrl} after ${seconds(timeoutMs)}`)
+        if (!this.link.connected) throw new ClientError(
+          'untilReestablished', 'hub_unreachable', `not connected to ${this.opts.hubUrl} after ${seconds(timeoutMs)}`,
+        )
         const ids = waiting().map(c => c.driver.channelId).join(', ')
-        throw new ClientError('untilReestablished', 'hub_not_responding', `waiting for the hub's channel_reestablish of channel ${ids} for ${seconds(timeoutMs)}`)
+        throw new ClientError(
+          'untilReestablished', 'hub_not_responding',
+          `waiting for the hub's channel_reestablish of channel ${ids} for ${seconds(timeoutMs)}`,
+        )
       }
       await new Promise<void>(resolve => {
         const timer = setTimeout(() => { off(); resolve() }, 50)
@@ -384,7 +422,9 @@ export class HubClient extends Emitter<HubClientEvents> {
     const opening = this.channelSet.channels().find(c => !c.driver.state.setup.isFunder && isOpening(c.driver.state.phase))
     const known = new Set(this.channelSet.channels())
     /** The channel the hub opens for this request (or the one already opening). */
-    const requested = (): ClientChannel | undefined => opening ?? this.channelSet.channels().find(c => !known.has(c) && !c.driver.state.setup.isFunder)
+    const requested = (): ClientChannel | undefined => opening ?? this.channelSet.channels().find(
+      c => !known.has(c) && !c.driver.state.setup.isFunder
+    )
     let stopWatching = (): void => {}
     const next = new Promise<ChannelInfo>((resolve, reject) => {
       const check = (): void => {
@@ -395,7 +435,10 @@ export class HubClient extends Emitter<HubClientEvents> {
         if (!isFinal(s.phase)) return
         stopWatching()
         // The hub's funding was not what it signed for (funding-check.ts): this channel will never be used.
-        if (s.phase === 'abandoned') reject(new ClientError('requestChannel', 'channel_abandoned', `the hub's channel ${s.channelId} was abandoned: its funding is missing, wrong or late`, { phase: s.phase }))
+        if (s.phase === 'abandoned') reject(new ClientError(
+          'requestChannel', 'channel_abandoned', `the hub's channel ${s.channelId} was abandoned: its funding is missing, wrong or late`,
+          { phase: s.phase },
+        ))
         else reject(new ClientError('requestChannel', 'channel_failed', `the channel ended in phase ${s.phase}`, { phase: s.phase }))
       }
       const offS = this.on('channel_state', check)
@@ -406,14 +449,24 @@ export class HubClient extends Emitter<HubClientEvents> {
       stopWatching = () => { offS(); offW() }
       check()
     })
-    if (opening === undefined) this.link.send({ type: 'request_channel', ...(a.capacitySat !== undefined ? { funding_satoshis: a.capacitySat as Sat } : {}) })
+    if (opening === undefined) this.link.send({
+      type: 'request_channel', ...(a.capacitySat !== undefined ? { funding_satoshis: a.capacitySat as Sat } : {})
+    })
     return await unlessStalled(next, {
       timeoutMs: a.timeoutMs ?? this.opts.progressTimeoutMs,
-      progress: () => { const ch = requested(); return ch === undefined ? 'awaiting open_channel' : openingProgress(ch.driver.state, this.channelSet.tipHeight) },
+      progress: () => {
+        const ch = requested();
+        return ch === undefined ? 'awaiting open_channel' : openingProgress(ch.driver.state, this.channelSet.tipHeight)
+      },
       stalled: idleMs => {
         const ch = requested()
-        if (ch !== undefined) return openingStalled('requestChannel', ch.driver.state, { tipHeight: this.channelSet.tipHeight, connected: this.link.connected, idleMs })
-        return new ClientError('requestChannel', 'hub_not_responding', `waiting for the hub's open_channel for ${seconds(idleMs)}${this.link.connected ? '' : ' (not connected to the hub)'}`)
+        if (ch !== undefined) return openingStalled(
+          'requestChannel', ch.driver.state, { tipHeight: this.channelSet.tipHeight, connected: this.link.connected, idleMs },
+        )
+        return new ClientError(
+          'requestChannel', 'hub_not_responding',
+          `waiting for the hub's open_channel for ${seconds(idleMs)}${this.link.connected ? '' : ' (not connected to the hub)'}`,
+        )
       },
       abandon: () => stopWatching(),
     })
@@ -429,9 +482,13 @@ export class HubClient extends Emitter<HubClientEvents> {
           off(); reject(new ClientError('openChannel', reason, detail, cause)); return true
         }
         const f = ch.fundingError
-        if (f !== undefined) return failed(f.kind === 'insufficient_funds' ? 'insufficient_funds' : 'funding_failed', `cannot fund the channel: ${fundingFailure(f)}`, f)
+        if (f !== undefined) return failed(
+          f.kind === 'insufficient_funds' ? 'insufficient_funds' : 'funding_failed', `cannot fund the channel: ${fundingFailure(f)}`, f,
+        )
         const stopped = ch.driver.stoppedBy
-        if (stopped !== undefined) return failed('channel_stopped', `the channel stopped in phase ${s.phase}: ${String(stopped.error)}`, { phase: s.phase })
+        if (stopped !== undefined) return failed(
+          'channel_stopped', `the channel stopped in phase ${s.phase}: ${String(stopped.error)}`, { phase: s.phase },
+        )
         if (isFinal(s.phase)) return failed('channel_failed', `the channel ended in phase ${s.phase}`, { phase: s.phase })
         return false
       }
@@ -441,7 +498,9 @@ export class HubClient extends Emitter<HubClientEvents> {
     return unlessStalled(ready, {
       timeoutMs,
       progress: () => openingProgress(ch.driver.state, this.channelSet.tipHeight),
-      stalled: idleMs => openingStalled('openChannel', ch.driver.state, { tipHeight: this.channelSet.tipHeight, connected: this.link.connected, idleMs }),
+      stalled: idleMs => openingStalled(
+        'openChannel', ch.driver.state, { tipHeight: this.channelSet.tipHeight, connected: this.link.connected, idleMs },
+      ),
       abandon: () => off(),
     })
   }
@@ -455,7 +514,9 @@ export class HubClient extends Emitter<HubClientEvents> {
    * hub refused, or the connection dropped first), hub_not_responding (nothing moved for `timeoutMs`,
    * default progressTimeoutMs, naming what it waited for).
    */
-  async spliceOut (args: { amountSat: number; address: string; feerateSatPerKw?: number; channelId?: string; timeoutMs?: number }): Promise<SpliceResult> {
+  async spliceOut (args: {
+    amountSat: number; address: string; feerateSatPerKw?: number; channelId?: string; timeoutMs?: number
+  }): Promise<SpliceResult> {
     const a = parseArgs(spliceOutArgs, args, 'spliceOut')
     const script = addressScript(a.address)
     if (!script.ok) throw new TypeError(`spliceOut.address: ${script.error}`)
@@ -508,19 +569,26 @@ export class HubClient extends Emitter<HubClientEvents> {
       const ch = this.channelSet.get(channelId)
       if (ch === undefined) throw new ClientError(operation, 'no_channel', `no channel ${channelId}`)
       if (ch.driver.state.phase !== 'normal' || ch.driver.state.link !== 'up') {
-        throw new ClientError(operation, 'no_channel', `channel ${channelId} is ${ch.driver.state.phase} (link ${ch.driver.state.link}): only an open, connected channel splices`)
+        throw new ClientError(
+          operation, 'no_channel',
+          `channel ${channelId} is ${ch.driver.state.phase} (link ${ch.driver.state.link}): only an open, connected channel splices`,
+        )
       }
       return ch
     }
     const ch = this.payingChannel()
-    if (ch === undefined) throw new ClientError(operation, 'no_channel', `no channel with the hub is open and connected${this.link.connected ? '' : ' (not connected to the hub)'}`)
+    if (ch === undefined) throw new ClientError(
+      operation, 'no_channel', `no channel with the hub is open and connected${this.link.connected ? '' : ' (not connected to the hub)'}`,
+    )
     return ch
   }
 
   private spliceHost () {
     return {
       on: <K extends keyof SpliceEvents>(event: K, fn: (...args: SpliceEvents[K]) => void) => this.on(event, fn as never),
-      splice: (ch: ClientChannel, wish: Parameters<ChannelSet['splice']>[1], feeratePerKw: number) => this.channelSet.splice(ch, wish, feeratePerKw),
+      splice: (
+        ch: ClientChannel, wish: Parameters<ChannelSet['splice']>[1], feeratePerKw: number,
+      ) => this.channelSet.splice(ch, wish, feeratePerKw),
       rbf: (ch: ClientChannel, txid: Txid, feeratePerKw: number) => this.channelSet.spliceRbf(ch, txid, feeratePerKw),
       connected: () => this.link.connected,
       tipHeight: () => this.channelSet.tipHeight,
@@ -532,7 +600,9 @@ export class HubClient extends Emitter<HubClientEvents> {
   private onSpliceProgress (ch: ClientChannel, p: SpliceProgress): void {
     const channelId = ch.driver.channelId
     switch (p.kind) {
-      case 'negotiated': this.emit('splice_negotiated', { channelId, txid: p.txid, capacitySat: p.capacitySat, contributionSat: p.contributionSat, feeSat: p.feeSat }); break
+      case 'negotiated': this.emit(
+        'splice_negotiated', { channelId, txid: p.txid, capacitySat: p.capacitySat, contributionSat: p.contributionSat, feeSat: p.feeSat },
+      ); break
       case 'signed': this.emit('splice_signed', { channelId, txid: p.txid }); break
       case 'confirmed': this.emit('splice_confirmed', { channelId, txid: p.txid, depth: p.depth }); break
       case 'locked': this.emit('splice_locked', { channelId, txid: p.txid, capacitySat: p.capacitySat }); break
@@ -542,7 +612,9 @@ export class HubClient extends Emitter<HubClientEvents> {
   }
 
   /** A BOLT #11 invoice (lnbcrt…) signed by our node key; its preimage is stored before it is returned. */
-  async createInvoice (args: { amountMsat: number; memo?: string; expirySec?: number }): Promise<{ invoice: string; paymentHash: string; expiresAt: number }> {
+  async createInvoice (args: { amountMsat: number; memo?: string; expirySec?: number }): Promise<{
+    invoice: string; paymentHash: string; expiresAt: number
+  }> {
     const a = parseArgs(createInvoiceArgs, args, 'createInvoice')
     const rec = await this.book.createInvoice(a.amountMsat, a.memo, a.expirySec, this.opts.finalCltvDelta, nowSec())
     return { invoice: rec.invoice, paymentHash: rec.paymentHash, expiresAt: rec.expiresAt }
@@ -550,19 +622,25 @@ export class HubClient extends Emitter<HubClientEvents> {
 
   /** Our invoices with their status, by creation time (oldest first), a page at a time: pass a page's
    *  nextCursor as `cursor` for the next. Shows what is stored (durable). */
-  async listInvoices (args: { since?: number; limit?: number; cursor?: string; status?: 'unpaid' | 'paid' | 'cancelled' | 'expired' } = {}): Promise<Page<InvoiceInfo>> {
+  async listInvoices (args: {
+    since?: number; limit?: number; cursor?: string; status?: 'unpaid' | 'paid' | 'cancelled' | 'expired'
+  } = {}): Promise<Page<InvoiceInfo>> {
     return await listInvoices(this.store, parseArgs(listInvoicesArgs, args, 'listInvoices'), nowSec())
   }
 
   /** Our payments with their status, by the time pay() began them (oldest first), a page at a time.
    *  A payment is listed once its record is stored (before its HTLC can be signed). */
-  async listPayments (args: { since?: number; limit?: number; cursor?: string; status?: 'pending' | 'succeeded' | 'failed' } = {}): Promise<Page<PaymentInfo>> {
+  async listPayments (args: {
+    since?: number; limit?: number; cursor?: string; status?: 'pending' | 'succeeded' | 'failed'
+  } = {}): Promise<Page<PaymentInfo>> {
     return await listPayments(this.store, parseArgs(listPaymentsArgs, args, 'listPayments'))
   }
 
   /** Cancels an unpaid invoice of ours (payments for it are refused). False if unknown or already paid. */
   async cancelInvoice (paymentHash: string): Promise<boolean> {
-    if (typeof paymentHash !== 'string' || !/^[0-9a-f]{64}$/.test(paymentHash)) throw new TypeError('cancelInvoice.paymentHash: must be 32 bytes of lowercase hex')
+    if (typeof paymentHash !== 'string' || !/^[0-9a-f]{64}$/.test(paymentHash)) throw new TypeError(
+      'cancelInvoice.paymentHash: must be 32 bytes of lowercase hex'
+    )
     return await this.book.cancelInvoice(paymentHash)
   }
 
@@ -582,7 +660,26 @@ export class HubClient extends Emitter<HubClientEvents> {
    * A second call with the same `idempotencyKey` and invoice, or the same invoice, pays nothing and
    * returns the first payment's outcome (waiting for it at most `payTimeoutMs`).
    */
-  async pay (invoiceText: string, opts: { idempotencyKey?: string; reference?: string } = {}): Promise<PayResult> {
+  async pay (invoice: string, opts?: { idempotencyKey?: string; reference?: string }): Promise<PayResult>
+  /**
+   * Pays `amountMsat` to the node id `to` without an invoice (a push payment): we pick the preimage
+   * and seal it, with the amount, to the payee's node key in the HTLC's metadata
+   * (protocol/push/secret.ts), so the hub cannot read it and the payee need not be online: the hub
+   * holds the payment until it returns (at most `holdBlocks` blocks, and the hub's own hold limit).
+   * Resolves with the outcomes of pay(invoice), and one more, not final: `pending`, as soon as the hub
+   * holds it for its offline payee (the payment completes or fails later: payment_sent /
+   * payment_failed, or pay() again with the same `idempotencyKey`). A key used before with other
+   * parameters is refused (`idempotency_key_reused`); a TypeError names a bad argument.
+   */
+  async pay (push: { to: string; amountMsat: number; reference: string; idempotencyKey?: string; holdBlocks?: number }): Promise<PayResult>
+  async pay (target: string | object, opts: { idempotencyKey?: string; reference?: string } = {}): Promise<PayResult> {
+    if (typeof target === 'object' && target !== null) {
+      return await payPush({
+        nodeId: this.nodeId, book: this.book, payTimeoutMs: this.opts.payTimeoutMs, payingChannelSoon: d => this.payingChannelSoon(d),
+        hubPolicy: () => this.hubPolicy(), offer: (ch, hash) => this.offer(ch, hash),
+      }, target)
+    }
+    const invoiceText = target
     if (typeof invoiceText !== 'string') throw new TypeError('pay.invoice: must be a BOLT #11 invoice string')
     // Whitespace around an invoice is how it arrives when copied from a file, a form or a terminal.
     const invoice = invoiceText.trim()
@@ -598,18 +695,24 @@ export class HubClient extends Emitter<HubClientEvents> {
     const prior = await this.book.payment(inv.paymentHash)
     if (prior !== undefined) return await this.priorOutcome(prior, invoice, o.idempotencyKey, deadline)
     const ch = await this.payingChannelSoon(deadline)
-    if (ch === undefined) return { ok: false, paymentHash: inv.paymentHash, reason: 'no_channel', detail: 'no channel with the hub is ready' }
+    if (ch === undefined) return {
+      ok: false, paymentHash: inv.paymentHash, reason: 'no_channel', detail: 'no channel with the hub is ready',
+    }
     // A channel is up, so the hub has sent its policy on this connection.
     const offered = amountToOffer(amountMsat, await this.hubPolicy())
     const balanceMsat = ch.driver.state.localCommit!.spec.toLocalMsat
     if (balanceMsat < offered) {
-      return { ok: false, paymentHash: inv.paymentHash, reason: 'insufficient_balance', detail: `the channel's balance ${balanceMsat} msat is below the ${offered} msat to offer (${amountMsat} msat and the hub's fee)` }
+      return {
+        ok: false, paymentHash: inv.paymentHash, reason: 'insufficient_balance',
+        detail: `the channel's balance ${balanceMsat} msat is below the ${offered} msat to offer (${amountMsat} msat and the hub's fee)`,
+      }
     }
     // Durable with the channel's next persist batch, before the commitment signing its HTLC leaves
     // (PaymentBook: begin). A payment begun meanwhile for this invoice or key is that payment.
     const begun = this.book.begin({
       paymentHash: inv.paymentHash, invoice, payee: inv.payee, amountMsat, offeredMsat: offered, status: 'pending', createdAt: nowSec(),
-      ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}), ...(o.reference !== undefined ? { reference: o.reference } : {}),
+      ...(o.idempotencyKey !== undefined ? { idempotencyKey: o.idempotencyKey } : {}),
+      ...(o.reference !== undefined ? { reference: o.reference } : {}),
     }, ch.driver.channelId)
     if (begun !== undefined) return await this.priorOutcome(begun, invoice, o.idempotencyKey, deadline)
     const outcome = this.book.outcomeWithin(inv.paymentHash, this.opts.payTimeoutMs)
@@ -664,16 +767,29 @@ export class HubClient extends Emitter<HubClientEvents> {
    * - not stepped (the driver stopped: its store failed): offered again after a restart (recoverPayments).
    */
   private async offer (ch: ClientChannel, paymentHash: string): Promise<void> {
-    if (this.offering.has(paymentHash) || this.awaitingRoom.has(paymentHash) || this.channelSet.channels().some(c => offersPayment(c.driver.state, paymentHash, 'anywhere'))) return
+    if (this.offering.has(paymentHash) || this.awaitingRoom.has(paymentHash) ||
+      this.channelSet.channels().some(c => offersPayment(c.driver.state, paymentHash, 'anywhere'))) return
     this.offering.add(paymentHash)
     try {
       const rec = await this.book.payment(paymentHash)
       if (rec === undefined || rec.status !== 'pending') return
-      const cltvExpiry = this.channelSet.tipHeight + this.opts.finalCltvDelta + (await this.hubPolicy()).cltvExpiryDelta
-      const metadata = { invoice: rec.invoice.length <= MAX_FORWARDED_INVOICE_CHARS ? rec.invoice : undefined, ...(rec.reference !== undefined ? { reference: rec.reference } : {}) }
-      if (metadata.invoice === undefined) delete metadata.invoice
+      // A push payment's expiry lies holdBlocks further out: how long the hub may hold it for an offline payee.
+      const cltvExpiry = this.channelSet.tipHeight + this.opts.finalCltvDelta + (
+        await this.hubPolicy()
+      ).cltvExpiryDelta + (rec.holdBlocks ?? 0)
+      const metadata: HtlcMetadata = {
+        ...(rec.push !== undefined ? { push: rec.push } : rec.invoice.length <= MAX_FORWARDED_INVOICE_CHARS ? {
+          invoice: rec.invoice
+        } : {}),
+        ...(rec.reference !== undefined ? { reference: rec.reference } : {}),
+        // The hub checks the key too: a second data directory of ours that does not know this payment
+        // cannot pay it again.
+        ...(rec.idempotencyKey !== undefined ? { idempotency_key: rec.idempotencyKey } : {}),
+      }
       let outcome: AddOutcome | undefined
-      await ch.driver.command({ type: 'add_htlc', amountMsat: rec.offeredMsat as Msat, paymentHash, cltvExpiry, recipient: rec.payee as NodeId, metadata }, (before, after, effects) => {
+      await ch.driver.command({
+        type: 'add_htlc', amountMsat: rec.offeredMsat as Msat, paymentHash, cltvExpiry, recipient: rec.payee as NodeId, metadata,
+      }, (before, after, effects) => {
         outcome = addOutcome(before, after, effects)
         // Decided inside the step, so a reestablish stepped after it finds the payment to retry.
         if (outcome.kind === 'refused' && after.phase === 'normal' && after.link !== 'up') this.toRetry.set(paymentHash, ch)
@@ -693,7 +809,10 @@ export class HubClient extends Emitter<HubClientEvents> {
         this.track(this.offerWhen(ch, paymentHash, () => quiescence(ch.driver.state) === 'none'))
         return
       }
-      await this.settleFailed(paymentHash, e.reason === 'insufficient_funds' || e.reason === 'reserve' ? 'insufficient_balance' : 'temporary_channel_failure', `${e.reason}: ${e.detail}`)
+      await this.settleFailed(
+        paymentHash, e.reason === 'insufficient_funds' || e.reason === 'reserve' ? 'insufficient_balance' : 'temporary_channel_failure',
+        `${e.reason}: ${e.detail}`,
+      )
     } finally {
       this.offering.delete(paymentHash)
     }
@@ -756,7 +875,9 @@ export class HubClient extends Emitter<HubClientEvents> {
     switch (ev.type) {
       case 'htlc_received': this.track(this.receiveHtlc(ch, ev.htlc)); break
       case 'htlc_fulfilled': this.track(this.settleSent(ev.paymentHash, ev.preimage)); break
-      case 'htlc_failed': this.track(this.settleFailed(ev.paymentHash, ev.reason, ev.detail !== undefined ? `failed by the hub: ${ev.detail}` : 'failed by the hub')); break
+      case 'htlc_failed': this.track(this.settleFailed(
+        ev.paymentHash, ev.reason, ev.detail !== undefined ? `failed by the hub: ${ev.detail}` : 'failed by the hub',
+      )); break
       case 'add_rolled_back': this.toRetry.set(ev.htlc.paymentHash, ch); break
       case 'reestablished': this.track(this.retryRolledBack(ch)); break
       case 'channel_failed':
@@ -794,7 +915,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       await this.settleFailed(hash, 'channel_failed', 'the channel failed before the payment was offered again')
     }
     for (const rec of await this.book.pending()) {
-      if (offersPayment(ch.driver.state, rec.paymentHash, 'anywhere') && !offersPayment(ch.driver.state, rec.paymentHash, 'committed')) await this.settleFailed(rec.paymentHash, 'channel_failed', 'the channel failed before the payment\'s HTLC was signed')
+      if (offersPayment(ch.driver.state, rec.paymentHash, 'anywhere') &&
+        !offersPayment(ch.driver.state, rec.paymentHash, 'committed')) await this.settleFailed(
+        rec.paymentHash, 'channel_failed', 'the channel failed before the payment\'s HTLC was signed',
+      )
     }
   }
 
@@ -836,11 +960,15 @@ export class HubClient extends Emitter<HubClientEvents> {
     const { allowDustTrim, timeoutMs } = parseArgs(closeArgs, options, 'close')
     const open = this.channelSet.channels().filter(c => c.driver.state.phase === 'normal' || c.driver.state.phase === 'shutting_down')
     // A channel whose shutdown we already sent is past deciding; the others are checked before ours leaves.
-    const trims: DustTrim[] = open.filter(c => c.driver.state.closing.localScript === undefined).flatMap(c => closingTrims(c.driver.state).map(t => ({
-      channelId: c.driver.channelId, side: t.side === 'local' ? 'ours' as const : 'hub' as const, amountSat: t.amountSat, dustLimitSat: t.dustLimitSat,
+    const trims: DustTrim[] = open.filter(
+      c => c.driver.state.closing.localScript === undefined
+    ).flatMap(c => closingTrims(c.driver.state).map(t => ({
+      channelId: c.driver.channelId, side: t.side === 'local' ? 'ours' as const : 'hub' as const, amountSat: t.amountSat,
+      dustLimitSat: t.dustLimitSat,
     })))
     if (trims.length > 0 && !allowDustTrim) {
-      const detail = trims.map(t => `channel ${t.channelId}: ${t.side === 'ours' ? 'our' : 'the hub\'s'} ${t.amountSat} sat are below the dust limit of ${t.dustLimitSat} sat and would not be paid`).join('; ')
+      const detail = trims.map(t => `channel ${t.channelId}: ${t.side === 'ours' ? 'our' : 'the hub\'s'} ${t.amountSat} sat are below ` +
+        `the dust limit of ${t.dustLimitSat} sat and would not be paid`).join('; ')
       return { ok: false, reason: 'dust_trim', detail: `${detail}; close({ allowDustTrim: true }) to close anyway`, trims }
     }
     const closing = Promise.all(open.map(async ch => {
@@ -848,7 +976,9 @@ export class HubClient extends Emitter<HubClientEvents> {
         // 'closing' is the agreement: its closing_agreed event (which carries closingTx) is emitted
         // only once that state is durable, and the driver's state shows the phase before then (its
         // writes are pipelined): wait for the transaction, unless the channel ended otherwise.
-        const ended = (): boolean => ch.driver.stoppedBy !== undefined || (isFinal(ch.driver.state.phase) && ch.driver.state.phase !== 'closing')
+        const ended = (): boolean => ch.driver.stoppedBy !== undefined || (
+          isFinal(ch.driver.state.phase) && ch.driver.state.phase !== 'closing'
+        )
         const check = (): void => { if (ch.closingTx !== undefined || ended()) { off(); resolve() } }
         const off = this.on('channel_state', check)
         check()
@@ -858,10 +988,14 @@ export class HubClient extends Emitter<HubClientEvents> {
       await ch.closingBroadcast
       return ch
     }))
-    const pending = (): ClientChannel[] => open.filter(c => c.closingTx === undefined && c.driver.stoppedBy === undefined && !(isFinal(c.driver.state.phase) && c.driver.state.phase !== 'closing'))
+    const pending = (): ClientChannel[] => open.filter(c => c.closingTx === undefined && c.driver.stoppedBy === undefined && !(
+      isFinal(c.driver.state.phase) && c.driver.state.phase !== 'closing'
+    ))
     const results = await unlessStalled(closing, {
       timeoutMs: timeoutMs ?? this.opts.progressTimeoutMs,
-      progress: () => open.map(c => `${c.driver.state.phase}:${c.driver.state.closing.lastReceivedFeeSat}:${c.driver.state.localCommit?.spec.htlcs.length}:${c.closingTx?.txid}`).join(','),
+      progress: () => open.map(c => [
+        c.driver.state.phase, c.driver.state.closing.lastReceivedFeeSat, c.driver.state.localCommit?.spec.htlcs.length, c.closingTx?.txid,
+      ].join(':')).join(','),
       stalled: idleMs => new ClientError('close', 'hub_not_responding',
         pending().map(c => `channel ${c.driver.channelId}: waiting for ${closingAwaits(c.driver.state)}`).join('; ') +
         ` for ${seconds(idleMs)}${this.link.connected ? '' : ' (not connected to the hub)'}; the close goes on when the hub answers`),
@@ -881,7 +1015,9 @@ export class HubClient extends Emitter<HubClientEvents> {
    * going on-chain; forceCloseChannel() says why a channel is not.
    */
   async forceClose (channelId?: string): Promise<ChannelId[]> {
-    const ids = channelId !== undefined ? [channelId] : this.channelSet.channels().filter(c => c.driver.state.localCommit !== undefined).map(c => c.driver.channelId)
+    const ids = channelId !== undefined
+      ? [channelId]
+      : this.channelSet.channels().filter(c => c.driver.state.localCommit !== undefined).map(c => c.driver.channelId)
     const closed: ChannelId[] = []
     for (const id of ids) {
       const r = await this.forceCloseChannel(id)
@@ -898,7 +1034,9 @@ export class HubClient extends Emitter<HubClientEvents> {
    * when our commitment must not go on-chain (we lost state) or the channel is closing already.
    */
   async forceCloseChannel (channelId: string): Promise<ForceCloseResult> {
-    if (typeof channelId !== 'string' || !/^[0-9a-f]{64}$/.test(channelId)) throw new TypeError('forceCloseChannel.channelId: must be 32 bytes of lowercase hex')
+    if (typeof channelId !== 'string' || !/^[0-9a-f]{64}$/.test(channelId)) throw new TypeError(
+      'forceCloseChannel.channelId: must be 32 bytes of lowercase hex'
+    )
     const id = channelId as ChannelId
     const ch = this.channelSet.get(channelId)
     if (ch === undefined) return { ok: false, channelId: id, reason: 'unknown_channel', detail: `no channel ${channelId}` }
@@ -907,7 +1045,10 @@ export class HubClient extends Emitter<HubClientEvents> {
     switch (outcome.kind) {
       case 'unknown_channel': return { ok: false, channelId: id, reason: 'unknown_channel', detail: `no channel ${channelId}` }
       case 'stopped': return { ok: false, channelId: id, reason: 'stopped', detail: 'the channel stopped on a failed write' }
-      case 'refused': return { ok: false, channelId: id, reason: outcome.error.reason === 'we_are_behind' ? 'we_are_behind' : 'closing', detail: outcome.error.detail }
+      case 'refused': return {
+        ok: false, channelId: id, reason: outcome.error.reason === 'we_are_behind' ? 'we_are_behind' : 'closing',
+        detail: outcome.error.detail,
+      }
       case 'unfunded': return { ok: true, channelId: id, broadcast: false }
       // The monitor has acted on the durable force_close update (broadcast our commitment).
       case 'failing': case 'already_failed': return { ok: true, channelId: id, broadcast: true }
@@ -944,13 +1085,16 @@ function offeredHtlcIds (ch: ClientChannel): Set<number> {
 }
 
 /** Phases of a channel being opened (BOLT #2 "Channel Establishment"), before it is ready. */
-const OPENING_PHASES: readonly Phase[] = ['awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_created', 'awaiting_funding_signed', 'awaiting_funding_depth']
+const OPENING_PHASES: readonly Phase[] = [
+  'awaiting_accept', 'awaiting_funding_tx', 'awaiting_funding_created', 'awaiting_funding_signed', 'awaiting_funding_depth',
+]
 const isOpening = (p: Phase): boolean => OPENING_PHASES.includes(p)
 
 /** Why our wallet could not fund a channel, in words (amounts in sat, as the wallet counts them). */
 function fundingFailure (f: WalletError): string {
   switch (f.kind) {
-    case 'insufficient_funds': return `the wallet has ${f.available} sat spendable and the funding needs ${f.needed} sat (the capacity and the fee): fund it (newAddress()) and retry`
+    case 'insufficient_funds': return `the wallet has ${f.available} sat spendable and the funding needs ${f.needed} sat (the capacity ` +
+      `and the fee): fund it (newAddress()) and retry`
     case 'invalid_output': return `the funding output was refused: ${f.detail}`
     case 'chain_wiped': return `the chain under the wallet was wiped: ${f.detail}`
     case 'broadcast_failed': return `the funding transaction was not relayed: ${f.failure.kind}: ${f.failure.detail}`

@@ -6,7 +6,10 @@
 // for the browser). Everything about channels runs through host/channel's ChannelDriver and the chain
 // monitors through host/monitor, the same code the hub runs. In Node, client-sdk/node.ts builds the
 // parts from a data directory (createNodeClient).
-export { HubClient, type HubClientEvents, type DurableEvent, type HubPolicy, type ChannelInfo, type Balances, type CloseResult, type ForceCloseResult, type ForceCloseRefusal } from './hub-client.ts'
+export {
+  HubClient, type HubClientEvents, type DurableEvent, type HubPolicy, type ChannelInfo, type Balances, type CloseResult,
+  type ForceCloseResult, type ForceCloseRefusal,
+} from './hub-client.ts'
 export { ClientError, CLIENT_FAILURE_REASONS, type ClientFailureReason, type ClientFailureCause, type ClientOperation } from './errors.ts'
 export type { PayResult, PayFailureReason } from './payments.ts'
 export type { SpliceResult, SpliceLockedInfo, SpliceEvents } from './splices.ts'

@@ -21,6 +21,8 @@ export interface InvoiceInfo {
   /** Once paid: what the HTLC carried, and when it was accepted. */
   receivedMsat?: number
   paidAt?: number
+  /** A push payment we received (no invoice: `invoice` is '', `memo` the payer's reference). */
+  push?: true
 }
 
 export interface PaymentInfo {
@@ -38,6 +40,8 @@ export interface PaymentInfo {
   failure?: { reason: string; detail: string }
   idempotencyKey?: string
   reference?: string
+  /** A push payment (pay({ to })): `invoice` is ''. */
+  push?: true
 }
 
 export interface Page<T> {
@@ -61,8 +65,10 @@ export async function listInvoices (store: Store, q: ListQuery<InvoiceStatus>, n
     const status = invoiceStatus(r, nowSec)
     if (q.status !== undefined && status !== q.status) return undefined
     return {
-      paymentHash: r.paymentHash, invoice: r.invoice, amountMsat: r.amountMsat, memo: r.memo, status, createdAt: r.createdAt, expiresAt: r.expiresAt,
+      paymentHash: r.paymentHash, invoice: r.invoice, amountMsat: r.amountMsat, memo: r.memo, status, createdAt: r.createdAt,
+      expiresAt: r.expiresAt,
       ...(r.receivedMsat !== undefined ? { receivedMsat: r.receivedMsat } : {}), ...(r.paidAt !== undefined ? { paidAt: r.paidAt } : {}),
+      ...(r.push === true ? { push: true as const } : {}),
     }
   })
 }
@@ -72,20 +78,26 @@ export async function listPayments (store: Store, q: ListQuery<PaymentStatus>): 
     const r = await readRecord(store, keys.payment(hash), paymentRecord)
     if (r === undefined || (q.status !== undefined && r.status !== q.status)) return undefined
     return {
-      paymentHash: r.paymentHash, invoice: r.invoice, payee: r.payee, amountMsat: r.amountMsat, feeMsat: r.offeredMsat - r.amountMsat, status: r.status, createdAt: r.createdAt,
+      paymentHash: r.paymentHash, invoice: r.invoice, payee: r.payee, amountMsat: r.amountMsat, feeMsat: r.offeredMsat - r.amountMsat,
+      status: r.status, createdAt: r.createdAt,
       ...(r.settledAt !== undefined ? { settledAt: r.settledAt } : {}), ...(r.preimage !== undefined ? { preimage: r.preimage } : {}),
-      ...(r.failure !== undefined ? { failure: r.failure } : {}), ...(r.idempotencyKey !== undefined ? { idempotencyKey: r.idempotencyKey } : {}),
-      ...(r.reference !== undefined ? { reference: r.reference } : {}),
+      ...(r.failure !== undefined ? { failure: r.failure } : {}),
+      ...(r.idempotencyKey !== undefined ? { idempotencyKey: r.idempotencyKey } : {}),
+      ...(r.reference !== undefined ? { reference: r.reference } : {}), ...(r.push !== undefined ? { push: true as const } : {}),
     }
   })
 }
 
 /** One page of an index `<prefix><created>/<hash>`: from `cursor` (exclusive) or `since` (inclusive). */
-async function page<T> (store: Store, prefix: string, q: ListQuery<unknown>, item: (hash: string) => Promise<T | undefined>): Promise<Page<T>> {
+async function page<T> (
+  store: Store, prefix: string, q: ListQuery<unknown>, item: (hash: string) => Promise<T | undefined>,
+): Promise<Page<T>> {
   const fromCursor = q.cursor !== undefined ? cursorKey(prefix, q.cursor) : undefined
   // Every key of `since` sorts after "<since − 1>/~" ('~' sorts after any hex digit).
   const fromSince = q.since !== undefined && q.since > 0 ? `${prefix}${counter(q.since - 1)}/~` : undefined
-  const after = fromCursor !== undefined && fromSince !== undefined ? (fromCursor > fromSince ? fromCursor : fromSince) : fromCursor ?? fromSince
+  const after = fromCursor !== undefined && fromSince !== undefined
+    ? (fromCursor > fromSince ? fromCursor : fromSince)
+    : fromCursor ?? fromSince
   const items: T[] = []
   for await (const [key] of store.iterate(prefix, after !== undefined ? { after } : {})) {
     const [created, hash] = key.slice(prefix.length).split('/')

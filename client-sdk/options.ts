@@ -6,12 +6,14 @@ import { z } from 'zod'
 import * as secp from '@noble/secp256k1'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import {
-  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FUNDING_SATOSHIS,
-  MAX_LIST_PAGE, MAX_REFERENCE_CHARS,
+  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MIN_FUNDING_SATOSHIS, DEFAULT_PUSH_HOLD_BLOCKS, FEERATE_PER_KW_FLOOR,
+  MAX_FUNDING_SATOSHIS, MAX_LIST_PAGE, MAX_PUSH_HOLD_BLOCKS, MAX_REFERENCE_CHARS,
 } from '../protocol/limits.ts'
 import { regtestAddress } from '../host/wallet/address.ts'
 import { MAX_FIELD_BYTES } from '../protocol/invoice/index.ts'
 import { hexToBytes, type NodeId } from '../protocol/types.ts'
+import { text } from '../protocol/wire/fields.ts'
+import { IDEMPOTENCY_KEY } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import type { Store } from '../host/store/index.ts'
 import type { Wallet } from '../host/wallet/wallet.ts'
@@ -30,13 +32,18 @@ const secretKey = z.custom<Uint8Array | string>(v => v instanceof Uint8Array || 
 }).transform((v, ctx) => {
   if (v instanceof Uint8Array) return v
   if (!HEX32_ANY_CASE.test(v)) {
-    ctx.addIssue({ code: 'custom', message: `must be 64 hex characters (32 bytes), got ${v.length} characters${/^[0-9a-fA-F]*$/.test(v) ? '' : ', not all hex'}` })
+    ctx.addIssue({
+      code: 'custom',
+      message: `must be 64 hex characters (32 bytes), got ${v.length} characters${/^[0-9a-fA-F]*$/.test(v) ? '' : ', not all hex'}`,
+    })
     return z.NEVER
   }
   return hexToBytes(v.toLowerCase())
 }).refine(k => k.length === 32 && secp.utils.isValidSecretKey(k), { error: 'must be a valid 32-byte secp256k1 secret key' })
 
-const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
+const nodeId = z.string().refine(
+  isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' },
+).transform(s => s as NodeId)
 
 /** An object with these methods (host parts are checked by their methods, not their class, so any
  *  implementation fits). */
@@ -142,7 +149,9 @@ export const closeArgs = z.strictObject({
 })
 const spliceCommon = {
   /** Sat per 1000 weight units; default the client's spliceFeeratePerKw. */
-  feerateSatPerKw: z.number().int({ error: 'must be an integer (sat per 1000 weight units)' }).min(FEERATE_PER_KW_FLOOR).max(DEFAULT_MAX_FEERATE_PER_KW).optional(),
+  feerateSatPerKw: z.number().int({
+    error: 'must be an integer (sat per 1000 weight units)'
+  }).min(FEERATE_PER_KW_FLOOR).max(DEFAULT_MAX_FEERATE_PER_KW).optional(),
   /** The channel to splice (default: the open one with the most balance of ours). */
   channelId: z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }).optional(),
   ...callTimeout,
@@ -163,7 +172,9 @@ export const spliceRbfArgs = z.strictObject({
   /** Our pending splice to replace (spliceOut's, spliceIn's or an earlier spliceRbf's txid). */
   txid: z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }),
   /** Sat per 1000 weight units: at least 25/24 of the replaced splice's (BOLT #2 tx_init_rbf). */
-  feerateSatPerKw: z.number().int({ error: 'must be an integer (sat per 1000 weight units)' }).min(FEERATE_PER_KW_FLOOR).max(DEFAULT_MAX_FEERATE_PER_KW),
+  feerateSatPerKw: z.number().int({
+    error: 'must be an integer (sat per 1000 weight units)'
+  }).min(FEERATE_PER_KW_FLOOR).max(DEFAULT_MAX_FEERATE_PER_KW),
   ...callTimeout,
 })
 export const untilSpliceLockedArgs = z.strictObject({
@@ -171,11 +182,26 @@ export const untilSpliceLockedArgs = z.strictObject({
   txid: z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }),
   ...callTimeout,
 })
+const idempotencyKey = z.string().regex(IDEMPOTENCY_KEY, { error: 'must be 1-64 characters of [0-9A-Za-z_.:-]' })
 export const payArgs = z.strictObject({
   /** Paying twice with the same key pays once: the second call returns the first payment's outcome. */
-  idempotencyKey: z.string().regex(/^[0-9A-Za-z_.:-]{1,64}$/, { error: 'must be 1-64 characters of [0-9A-Za-z_.:-]' }).optional(),
+  idempotencyKey: idempotencyKey.optional(),
   /** The platform's own reference, forwarded to the payee in the HTLC metadata. */
   reference: z.string().max(MAX_REFERENCE_CHARS).optional(),
+})
+/** pay({ to, ... }): a push payment, without an invoice (protocol/push/secret.ts). */
+export const pushPayArgs = z.strictObject({
+  /** The payee's node id. */
+  to: nodeId,
+  /** What the payee receives (the hub's fee comes on top). */
+  amountMsat: z.number().int({ error: 'must be an integer (msat)' }).min(1).max(Number.MAX_SAFE_INTEGER),
+  /** The platform's own reference: forwarded in clear, and bound to the sealed preimage (the hub cannot change it). */
+  reference: text(MAX_REFERENCE_CHARS).refine(r => r.length > 0, { error: 'must not be empty' }),
+  /** Paying twice with the same key pays once: the second call returns the first payment's outcome. */
+  idempotencyKey: idempotencyKey.optional(),
+  /** How long the hub may hold the payment for an offline payee, in blocks beyond what forwarding
+   *  needs (the HTLC's expiry is that much further out, and the payer's amount locked that long at most). */
+  holdBlocks: z.number().int({ error: 'must be an integer (blocks)' }).min(0).max(MAX_PUSH_HOLD_BLOCKS).default(DEFAULT_PUSH_HOLD_BLOCKS),
 })
 
 /** A page of listInvoices / listPayments: records created at or after `since` (seconds since 1970),

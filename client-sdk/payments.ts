@@ -3,6 +3,7 @@
 // remembers.
 import { sha256 } from '@noble/hashes/sha2.js'
 import { decodeInvoice, encodeInvoice, expiresAt, isExpired, type Invoice } from '../protocol/invoice/index.ts'
+import { openPushSecret } from '../protocol/push/secret.ts'
 import { bytesToHex, hexToBytes, type Msat, type NodeId } from '../protocol/types.ts'
 import type { Htlc, MonitorUpdate } from '../protocol/channel/index.ts'
 import type { HtlcFailureReason } from '../protocol/wire/index.ts'
@@ -25,6 +26,8 @@ export type PayFailureReason =
   | 'timed_out_onchain'    // the channel closed with the HTLC in it, and it timed out on-chain (at depth)
   | 'idempotency_key_reused' // the idempotency key names a payment of another invoice: nothing was paid
   | 'timeout'              // no outcome within payTimeoutMs: still in flight, resolves later (not final)
+  | 'pending'              // a push payment the hub holds for its offline payee: resolves when the payee returns or the hold ends (not
+                           // final)
 
 export type PayResult =
   | { ok: true; paymentHash: string; preimage: string; amountMsat: Msat; feeMsat: Msat }
@@ -66,14 +69,25 @@ export class PaymentBook {
   private readonly locks = new Map<string, Promise<void>>()
   /** Payments begun or found pending in this run, until their final record is durable. */
   private readonly payments = new LiveRecords<PaymentRecord>(keys.payment, r => r.status === 'pending', Infinity,
-    r => [putRecord(keys.paymentByTime(r.createdAt, r.paymentHash), ''), ...(r.idempotencyKey !== undefined ? [putRecord(keys.idempotency(r.idempotencyKey), r.paymentHash)] : [])],
-    (_, r) => { if (r.idempotencyKey !== undefined && this.byKey.get(r.idempotencyKey) === r.paymentHash) this.byKey.delete(r.idempotencyKey) })
+    r => [
+      putRecord(keys.paymentByTime(r.createdAt, r.paymentHash), ''),
+      ...(r.idempotencyKey !== undefined ? [putRecord(keys.idempotency(r.idempotencyKey), r.paymentHash)] : [])
+    ],
+    (_, r) => {
+      if (r.idempotencyKey !== undefined && this.byKey.get(r.idempotencyKey) === r.paymentHash) this.byKey.delete(r.idempotencyKey)
+    })
   /** Idempotency key → payment hash, for the payments above. */
   private readonly byKey = new Map<string, string>()
   /** Payment hashes being settled (events may repeat after a reconnect or restart). */
   private readonly settling = new Set<string>()
+  /** Payments the hub holds for their offline payee (its payment_held): until when, seconds since
+   *  1970. In memory only: the hub says it again when the channel reestablishes. */
+  private readonly heldUntil = new Map<string, number>()
+  private readonly heldListeners = new Map<string, Array<() => void>>()
   /** Our invoices: unpaid ones (a cache), and paid ones until the mark is durable. */
-  private readonly invoices = new LiveRecords<InvoiceRecord>(keys.invoice, r => r.paidBy === undefined && r.cancelled !== true, INVOICE_CACHE)
+  private readonly invoices = new LiveRecords<InvoiceRecord>(
+    keys.invoice, r => r.paidBy === undefined && r.cancelled !== true, INVOICE_CACHE,
+  )
 
   constructor (
     private readonly store: Store,
@@ -88,7 +102,9 @@ export class PaymentBook {
   // ── Invoices (payee) ──
 
   /** A new BOLT #11 invoice; its preimage is durable before the string is returned. */
-  async createInvoice (amountMsat: number, memo: string, expirySec: number, minFinalCltvDelta: number, nowSec: number): Promise<InvoiceRecord> {
+  async createInvoice (
+    amountMsat: number, memo: string, expirySec: number, minFinalCltvDelta: number, nowSec: number,
+  ): Promise<InvoiceRecord> {
     const preimage = random32()
     const paymentHash = bytesToHex(sha256(preimage))
     const enc = encodeInvoice({
@@ -96,7 +112,9 @@ export class PaymentBook {
       description: memo, expirySeconds: expirySec, minFinalCltvExpiryDelta: minFinalCltvDelta, includeNodeId: false,
     }, this.nodeKey)
     if (!enc.ok) throw new TypeError(`createInvoice.${enc.error.field}: ${enc.error.detail}`)
-    const record: InvoiceRecord = { paymentHash, preimage: bytesToHex(preimage), invoice: enc.value, amountMsat, memo, createdAt: nowSec, expiresAt: nowSec + expirySec }
+    const record: InvoiceRecord = {
+      paymentHash, preimage: bytesToHex(preimage), invoice: enc.value, amountMsat, memo, createdAt: nowSec, expiresAt: nowSec + expirySec,
+    }
     crashPoint('before', 'record:invoice')
     await this.store.write([putRecord(keys.invoice(paymentHash), record), putRecord(keys.invoiceByTime(nowSec, paymentHash), '')])
     crashPoint('after', 'record:invoice')
@@ -132,6 +150,7 @@ export class PaymentBook {
   private async decide (channelId: string, htlc: Htlc, nowSec: number): Promise<ReceiveDecision | RefuseDecision> {
     if (htlc.recipient !== this.nodeId) return { action: 'fail', reason: 'unknown_next_peer', detail: 'not addressed to us' }
     const rec = await this.invoice(htlc.paymentHash)
+    if (rec === undefined && htlc.metadata?.push !== undefined) return this.decidePush(channelId, htlc, nowSec)
     if (rec === undefined) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'unknown payment hash' }
     const by = `${channelId}:${htlc.id}`
     if (rec.paidBy !== undefined) {
@@ -141,11 +160,46 @@ export class PaymentBook {
       return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'invoice already paid' }
     }
     if (rec.cancelled === true) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'invoice cancelled' }
-    if (htlc.amountMsat < rec.amountMsat) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: `amount ${htlc.amountMsat} msat is below the invoice's ${rec.amountMsat} msat` }
+    if (htlc.amountMsat < rec.amountMsat) return {
+      action: 'fail', reason: 'incorrect_or_unknown_payment_details',
+      detail: `amount ${htlc.amountMsat} msat is below the invoice's ${rec.amountMsat} msat`,
+    }
     if (nowSec > rec.expiresAt) return { action: 'fail', reason: 'invoice_expired', detail: 'invoice expired' }
     const paid: InvoiceRecord = { ...rec, paidBy: by, receivedMsat: htlc.amountMsat, paidAt: nowSec }
-    this.invoices.set(rec.paymentHash, paid, channelId, this.events?.attach('payment_received', rec.paymentHash, { paymentHash: rec.paymentHash, amountMsat: htlc.amountMsat, memo: rec.memo, channelId, paidAt: nowSec }, nowSec))
+    this.invoices.set(rec.paymentHash, paid, channelId, this.events?.attach(
+      'payment_received', rec.paymentHash,
+      { paymentHash: rec.paymentHash, amountMsat: htlc.amountMsat, memo: rec.memo, channelId, paidAt: nowSec }, nowSec,
+    ))
     return { action: 'fulfill', preimage: rec.preimage, firstTime: true, record: paid }
+  }
+
+  /**
+   * A push payment (no invoice of ours): its preimage came sealed to our node key in the HTLC's
+   * metadata (protocol/push/secret.ts). Fulfilled if it opens with our key for this payment hash and
+   * reference, and the HTLC carries at least the amount the payer sealed; otherwise failed (a payee
+   * that cannot open it claims nothing). Recorded as a paid invoice record (`push`), carried by the
+   * fulfil's batch with its listInvoices index entry and its payment_received, like an invoice paid.
+   */
+  private decidePush (channelId: string, htlc: Htlc, nowSec: number): ReceiveDecision | RefuseDecision {
+    const reference = htlc.metadata?.reference ?? ''
+    const opened = openPushSecret({
+      secret: htlc.metadata!.push!, nodeKey: this.nodeKey, paymentHash: htlc.paymentHash, htlcAmountMsat: htlc.amountMsat, reference,
+    })
+    if (!opened.ok) return {
+      action: 'fail', reason: 'incorrect_or_unknown_payment_details',
+      detail: `push payment refused: ${opened.error.reason}: ${opened.error.detail}`,
+    }
+    const hash = htlc.paymentHash
+    const paid: InvoiceRecord = {
+      paymentHash: hash, preimage: opened.value.preimage, invoice: '', amountMsat: opened.value.amountMsat, memo: reference,
+      createdAt: nowSec, expiresAt: nowSec, paidBy: `${channelId}:${htlc.id}`, receivedMsat: htlc.amountMsat, paidAt: nowSec, push: true,
+    }
+    this.invoices.set(hash, paid, channelId, { ops: [putRecord(keys.invoiceByTime(nowSec, hash), '')], durable: () => {} })
+    this.invoices.set(hash, paid, channelId, this.events?.attach('payment_received', hash, {
+      paymentHash: hash, amountMsat: htlc.amountMsat, memo: '', channelId, paidAt: nowSec, push: true,
+      ...(reference !== '' ? { reference } : {}),
+    }, nowSec))
+    return { action: 'fulfill', preimage: opened.value.preimage, firstTime: true, record: paid }
   }
 
   /** Resolves once the invoice's latest record (its "paid by" mark) is durable; writes it itself if
@@ -177,10 +231,16 @@ export class PaymentBook {
     const d = decodeInvoice(invoice, { network: 'bcrt' })
     if (!d.ok) return { ok: false, paymentHash: null, reason: 'invalid_invoice', detail: `${d.error.field}: ${d.error.detail}` }
     const inv = d.value
-    if (inv.amountMsat === null) return { ok: false, paymentHash: inv.paymentHash, reason: 'no_amount', detail: 'the invoice has no amount' }
+    if (inv.amountMsat === null) return {
+      ok: false, paymentHash: inv.paymentHash, reason: 'no_amount', detail: 'the invoice has no amount',
+    }
     // BOLT #11 (payer): "after the `timestamp` plus `expiry` has passed: SHOULD NOT attempt a payment."
-    if (isExpired(inv, nowSec)) return { ok: false, paymentHash: inv.paymentHash, reason: 'invoice_expired', detail: `expired at ${expiresAt(inv)}` }
-    if (inv.payee === this.nodeId) return { ok: false, paymentHash: inv.paymentHash, reason: 'wrong_payee', detail: 'the invoice is our own' }
+    if (isExpired(inv, nowSec)) return {
+      ok: false, paymentHash: inv.paymentHash, reason: 'invoice_expired', detail: `expired at ${expiresAt(inv)}`,
+    }
+    if (inv.payee === this.nodeId) return {
+      ok: false, paymentHash: inv.paymentHash, reason: 'wrong_payee', detail: 'the invoice is our own',
+    }
     return { ok: true, inv, amountMsat: inv.amountMsat }
   }
 
@@ -203,7 +263,9 @@ export class PaymentBook {
    * one invoice or key cannot both begin: returns the payment already begun, if any.
    */
   begin (rec: PaymentRecord, channelId: string): PaymentRecord | undefined {
-    const prior = this.payments.get(rec.paymentHash) ?? (rec.idempotencyKey !== undefined ? this.payments.get(this.byKey.get(rec.idempotencyKey) ?? '') : undefined)
+    const prior = this.payments.get(rec.paymentHash) ?? (
+      rec.idempotencyKey !== undefined ? this.payments.get(this.byKey.get(rec.idempotencyKey) ?? '') : undefined
+    )
     if (prior !== undefined) return prior
     this.payments.set(rec.paymentHash, rec, channelId)
     if (rec.idempotencyKey !== undefined) this.byKey.set(rec.idempotencyKey, rec.paymentHash)
@@ -243,7 +305,9 @@ export class PaymentBook {
   /** Settles a pending payment once: durably, then every waiter is told (and onSettled). Returns the
    *  record if this call settled it (undefined: already settled, e.g. an event replayed after a
    *  restart or a preimage already carried). */
-  async settle (paymentHash: string, outcome: { preimage: string } | { reason: string; detail: string }): Promise<PaymentRecord | undefined> {
+  async settle (
+    paymentHash: string, outcome: { preimage: string } | { reason: string; detail: string },
+  ): Promise<PaymentRecord | undefined> {
     if (this.settling.has(paymentHash)) return undefined
     this.settling.add(paymentHash)
     try {
@@ -271,7 +335,9 @@ export class PaymentBook {
     const inv = this.invoices.waiting()
     if (pay.length + inv.length === 0) return
     // Events attached to these records are written with them and delivered at the next start.
-    const ops = [...pay.flatMap(id => this.payments.own(id).ops), ...inv.flatMap(id => this.invoices.own(id).ops), ...(this.events?.takeAcks() ?? [])]
+    const ops = [
+      ...pay.flatMap(id => this.payments.own(id).ops), ...inv.flatMap(id => this.invoices.own(id).ops), ...(this.events?.takeAcks() ?? [])
+    ]
     try {
       await this.store.write(ops)
     } catch (e) {
@@ -300,10 +366,18 @@ export class PaymentBook {
 
   /** The event a payment's final record causes, written with it. */
   private outcomeEvent (done: PaymentRecord): Attached | undefined {
-    const common = { paymentHash: done.paymentHash, ...(done.idempotencyKey !== undefined ? { idempotencyKey: done.idempotencyKey } : {}), ...(done.reference !== undefined ? { reference: done.reference } : {}) }
+    const common = {
+      paymentHash: done.paymentHash, ...(done.idempotencyKey !== undefined ? { idempotencyKey: done.idempotencyKey } : {}),
+      ...(done.reference !== undefined ? { reference: done.reference } : {})
+    }
     const at = done.settledAt ?? nowSec()
-    if (done.status === 'succeeded') return this.events?.attach('payment_sent', done.paymentHash, { ...common, amountMsat: done.amountMsat, feeMsat: done.offeredMsat - done.amountMsat, preimage: done.preimage! }, at)
-    return this.events?.attach('payment_failed', done.paymentHash, { ...common, reason: done.failure!.reason, detail: done.failure!.detail }, at)
+    if (done.status === 'succeeded') return this.events?.attach(
+      'payment_sent', done.paymentHash,
+      { ...common, amountMsat: done.amountMsat, feeMsat: done.offeredMsat - done.amountMsat, preimage: done.preimage! }, at,
+    )
+    return this.events?.attach(
+      'payment_failed', done.paymentHash, { ...common, reason: done.failure!.reason, detail: done.failure!.detail }, at,
+    )
   }
 
   /** The outcome of a payment found already begun: its waiters' result once it has one, and a final
@@ -318,9 +392,10 @@ export class PaymentBook {
    * The outcome of a payment already begun, waiting at most `timeoutMs`: its final result once it is
    * settled and durable, or a `timeout` result (not final: the payment is still in flight).
    */
-  async outcomeWithin (paymentHash: string, timeoutMs: number): Promise<PayResult> {
+  async outcomeWithin (paymentHash: string, timeoutMs: number, o: { pendingOnHold?: boolean } = {}): Promise<PayResult> {
     // The waiter is registered before the record is read, so a settlement in between is not missed.
     let timer: ReturnType<typeof setTimeout> | undefined
+    let offHeld = (): void => {}
     const waiter = this.waiter(paymentHash)
     const settled = (async (): Promise<PayResult> => {
       const rec = await this.payment(paymentHash)
@@ -328,16 +403,50 @@ export class PaymentBook {
       await this.payments.whenWritten(paymentHash)
       return resultOf(rec)
     })()
+    // A push payment's first pay() returns `pending` as soon as the hub holds it; any call returns it
+    // instead of `timeout` while the hub holds the payment (markHeld).
+    const held = new Promise<PayResult>(resolve => {
+      if (o.pendingOnHold !== true) return
+      const list = this.heldListeners.get(paymentHash) ?? this.heldListeners.set(paymentHash, []).get(paymentHash)!
+      const fn = (): void => resolve(this.pendingResult(paymentHash))
+      list.push(fn)
+      offHeld = () => {
+        const i = list.indexOf(fn); if (i >= 0) list.splice(i, 1); if (list.length === 0) this.heldListeners.delete(paymentHash)
+      }
+    })
     const timeout = new Promise<PayResult>(resolve => {
-      timer = setTimeout(() => resolve({
+      timer = setTimeout(() => resolve(this.heldUntil.has(paymentHash) ? this.pendingResult(paymentHash) : {
         ok: false, paymentHash, reason: 'timeout',
-        detail: `no outcome within ${timeoutMs} ms: the payment is still in flight and resolves later; do not pay again (ask again with the same idempotency key or invoice)`,
+        detail: `no outcome within ${timeoutMs} ms: the payment is still in flight and resolves later; do not pay again (ask again with ` +
+          `the same idempotency key or invoice)`,
       }), timeoutMs)
     })
-    try { return await Promise.race([settled, timeout]) } finally { clearTimeout(timer); waiter.cancel() }
+    try { return await Promise.race([settled, held, timeout]) } finally { clearTimeout(timer); offHeld(); waiter.cancel() }
+  }
+
+  /** The hub holds a pending push payment of ours for its offline payee until `untilSec`
+   *  (payment_held). A payment of an invoice waits for its outcome as before (its payee was online to
+   *  issue the invoice; the hub holds it only while the payee reconnects). */
+  markHeld (paymentHash: string, untilSec: number): void {
+    const rec = this.payments.get(paymentHash)
+    if (rec?.status !== 'pending' || rec.push === undefined) return
+    this.heldUntil.set(paymentHash, untilSec)
+    for (const fn of [...this.heldListeners.get(paymentHash) ?? []]) fn()
+  }
+
+  private pendingResult (paymentHash: string): PayResult {
+    const until = this.heldUntil.get(paymentHash)
+    return {
+      ok: false, paymentHash, reason: 'pending',
+      detail: `the payee is offline and the hub holds the ` +
+        `payment${until !== undefined ? ` until ${new Date(until * 1000).toISOString()} at the latest` : ''}: ` +
+        'not final; it completes when the payee returns, or fails back with recipient_offline (payment_sent / payment_failed, or pay() ' +
+        'again with the same idempotency key)',
+    }
   }
 
   private finish (done: PaymentRecord): void {
+    this.heldUntil.delete(done.paymentHash)
     const result = resultOf(done)
     for (const w of this.waiters.get(done.paymentHash) ?? []) w(result)
     this.waiters.delete(done.paymentHash)
@@ -352,7 +461,11 @@ export class PaymentBook {
    *  outlives the client or keeps its process alive. */
   abandonWaits (): void {
     for (const [paymentHash, list] of this.waiters) {
-      const r: PayResult = { ok: false, paymentHash, reason: 'timeout', detail: 'the client stopped before the outcome was known: the payment is still in flight and resolves after the next start; do not pay again (ask again with the same idempotency key or invoice)' }
+      const r: PayResult = {
+        ok: false, paymentHash, reason: 'timeout',
+        detail: 'the client stopped before the outcome was known: the payment is still in flight and resolves after the next start; do ' +
+          'not pay again (ask again with the same idempotency key or invoice)',
+      }
       for (const w of list) w(r)
     }
     this.waiters.clear()
@@ -396,7 +509,12 @@ const preimageMatches = (preimage: string, paymentHash: string): boolean => byte
 
 /** The PayResult a settled record stands for. */
 export function resultOf (rec: PaymentRecord): PayResult {
-  if (rec.status === 'succeeded') return { ok: true, paymentHash: rec.paymentHash, preimage: rec.preimage!, amountMsat: rec.amountMsat as Msat, feeMsat: (rec.offeredMsat - rec.amountMsat) as Msat }
-  if (rec.status === 'failed') return { ok: false, paymentHash: rec.paymentHash, reason: rec.failure!.reason as PayFailureReason, detail: rec.failure!.detail }
+  if (rec.status === 'succeeded') return {
+    ok: true, paymentHash: rec.paymentHash, preimage: rec.preimage!, amountMsat: rec.amountMsat as Msat,
+    feeMsat: (rec.offeredMsat - rec.amountMsat) as Msat,
+  }
+  if (rec.status === 'failed') return {
+    ok: false, paymentHash: rec.paymentHash, reason: rec.failure!.reason as PayFailureReason, detail: rec.failure!.detail,
+  }
   throw new Error('resultOf: payment still pending')
 }

@@ -4,7 +4,9 @@
 // named, not trusted.
 //
 //   inv/<payment hash>          an invoice we issued, with its preimage (written before the invoice
-//                               is handed out: a payer can never hold an invoice we cannot fulfil)
+//                               is handed out: a payer can never hold an invoice we cannot fulfil);
+//                               or a push payment we received (`push`, no invoice text: the preimage
+//                               came sealed in the HTLC), written paid in the batch of its fulfil
 //   inv-at/<created>/<hash>     the same invoices by creation time (listInvoices pages through it)
 //   pay/<payment hash>          a payment we make: pending → succeeded (with the preimage) | failed
 //   pay-at/<created>/<hash>     the same payments by creation time (listPayments)
@@ -34,12 +36,22 @@ export const invoiceRecord = z.strictObject({
   cancelled: z.boolean().optional(),
   /** When the HTLC that paid it was accepted (seconds since 1970). */
   paidAt: z.number().int().optional(),
+  /** A push payment received (pay({ to }) of the payer): `invoice` is '', `amountMsat` is what the
+   *  payer sealed, `memo` the payer's reference. */
+  push: z.literal(true).optional(),
 })
 export type InvoiceRecord = z.infer<typeof invoiceRecord>
 
 export const paymentRecord = z.strictObject({
   paymentHash: hex32,
+  /** The invoice paid; '' for a push payment. */
   invoice: z.string(),
+  /** A push payment (pay({ to })): its preimage sealed to the payee (protocol/push/secret.ts), sent
+   *  in every offer of its HTLC, and how many blocks the hub may hold it. We keep no preimage. */
+  push: z.strictObject({
+    ephemeral_point: z.string().regex(/^0[23][0-9a-f]{64}$/), ciphertext: z.string().regex(/^[0-9a-f]{80}$/), tag: hex32,
+  }).optional(),
+  holdBlocks: z.number().int().min(0).optional(),
   payee: z.string(),
   /** What the payee receives. */
   amountMsat: msat,
@@ -60,7 +72,9 @@ export async function readRecord<S extends z.ZodType> (store: Store, key: string
   const raw = await store.get(key)
   if (raw === undefined) return undefined
   const r = schema.safeParse(parseJsonValue(raw))
-  if (!r.success) throw new Error(`store record ${key} is not valid: ${r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  if (!r.success) throw new Error(
+    `store record ${key} is not valid: ${r.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`
+  )
   return r.data
 }
 

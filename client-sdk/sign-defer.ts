@@ -9,7 +9,9 @@
 // - a write from an earlier turn still in flight (a batch is on its way to disk): new writes wait for
 //   it anyway, so waiting for the end of the turn costs nothing, and every message read in this
 //   turn goes into one commitment_signed (fewer signatures under load).
-const nextTurn: (fn: () => void) => void = typeof globalThis.setImmediate === 'function' ? fn => { setImmediate(fn) } : fn => { setTimeout(fn, 0) }
+const nextTurn: (fn: () => void) => void = typeof globalThis.setImmediate === 'function'
+  ? fn => { setImmediate(fn) }
+  : fn => { setTimeout(fn, 0) }
 
 export class SignDefer {
   private inFlight = 0

@@ -41,7 +41,10 @@ export type SpliceEvents = {
   // Delivered once, as they happen (a restart does not repeat them; the channel's state says where a
   // splice is: channels(), channel_state).
   /** The transaction is negotiated and stored; its signatures are being exchanged. */
-  splice_negotiated: [e: { channelId: ChannelId; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number }; feeSat: { local: number; remote: number } }]
+  splice_negotiated: [e: {
+    channelId: ChannelId; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number };
+    feeSat: { local: number; remote: number }
+  }]
   /** Both sides signed; the transaction is broadcast. */
   splice_signed: [e: { channelId: ChannelId; txid: Txid }]
   /** Our node shows the transaction `depth` blocks deep (each new depth once). */
@@ -56,7 +59,9 @@ export type SpliceEvents = {
 /** What the splice calls need of the client. */
 export interface SpliceCallHost {
   on<K extends keyof SpliceEvents> (event: K, fn: (...args: SpliceEvents[K]) => void): () => void
-  splice (ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution, SpliceRefusal>>
+  splice (
+    ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number,
+  ): Promise<Result<PlannedContribution, SpliceRefusal>>
   /** Replaces our pending splice `txid` at a higher feerate (host/channel/splicing.ts rbf). */
   rbf (ch: ClientChannel, txid: Txid, feeratePerKw: number): Promise<Result<Replacement, SpliceRefusal>>
   connected (): boolean
@@ -81,7 +86,9 @@ export async function runSplice (
 
 /** Replaces our pending splice `txid` on `ch` at `feeratePerKw` (tx_init_rbf), to both signatures of
  *  the replacement. */
-export async function runRbf (host: SpliceCallHost, ch: ClientChannel, txid: Txid, feeratePerKw: number, timeoutMs: number): Promise<SpliceResult> {
+export async function runRbf (
+  host: SpliceCallHost, ch: ClientChannel, txid: Txid, feeratePerKw: number, timeoutMs: number,
+): Promise<SpliceResult> {
   return await runToSigned(host, 'spliceRbf', ch, async () => await host.rbf(ch, txid, feeratePerKw), timeoutMs)
 }
 
@@ -135,8 +142,12 @@ export function channelOfSplice (channels: readonly ClientChannel[], txid: Txid)
 }
 
 /** Waits until splice `txid` is the funding of its channel (splice_locked both ways). */
-export async function untilLocked (host: SpliceCallHost, channels: readonly ClientChannel[], txid: Txid, timeoutMs: number): Promise<SpliceLockedInfo> {
-  const ch = channels.find(c => c.driver.state.setup.funding?.txid === txid || c.driver.state.splice?.candidates.some(x => x.txid === txid) === true)
+export async function untilLocked (
+  host: SpliceCallHost, channels: readonly ClientChannel[], txid: Txid, timeoutMs: number,
+): Promise<SpliceLockedInfo> {
+  const ch = channels.find(
+    c => c.driver.state.setup.funding?.txid === txid || c.driver.state.splice?.candidates.some(x => x.txid === txid) === true
+  )
   if (ch === undefined) throw new ClientError('untilSpliceLocked', 'no_channel', `no channel has splice ${txid} pending or as its funding`)
   const info = (): SpliceLockedInfo => ({ channelId: ch.driver.channelId, txid, capacitySat: ch.driver.state.setup.capacitySat })
   if (ch.driver.state.setup.funding?.txid === txid) return info()
@@ -146,7 +157,9 @@ export async function untilLocked (host: SpliceCallHost, channels: readonly Clie
       if (e.txid === txid) { off(); resolve(e); return }
       // Another candidate of the same splice (the original or an RBF replacement) confirmed first.
       if (e.channelId !== ch.driver.channelId) return
-      off(); reject(new ClientError('untilSpliceLocked', 'splice_aborted', `splice ${txid} will never lock: ${e.txid}, which double-spends it, locked instead`))
+      off(); reject(new ClientError(
+        'untilSpliceLocked', 'splice_aborted', `splice ${txid} will never lock: ${e.txid}, which double-spends it, locked instead`,
+      ))
     })
     // A replacement (RBF) or the end of the channel: this one will never lock.
     const offAborted = host.on('splice_aborted', e => {
@@ -161,11 +174,14 @@ export async function untilLocked (host: SpliceCallHost, channels: readonly Clie
     stalled: idleMs => {
       const sp = ch.driver.state.splice
       if (sp?.localLocked === txid) {
-        return new ClientError('untilSpliceLocked', 'hub_not_responding', `waiting for the hub's splice_locked for ${txid} for ${seconds(idleMs)}`)
+        return new ClientError(
+          'untilSpliceLocked', 'hub_not_responding', `waiting for the hub's splice_locked for ${txid} for ${seconds(idleMs)}`,
+        )
       }
       const need = ch.driver.state.policy.spliceMinimumDepth ?? DEFAULT_SPLICE_MINIMUM_DEPTH
       return new ClientError('untilSpliceLocked', 'splice_not_confirmed',
-        `waiting for ${need} confirmations of splice ${txid}, chain tip ${host.tipHeight()} has not moved for ${seconds(idleMs)} — on regtest, mine blocks`)
+        `waiting for ${need} confirmations of splice ${txid}, chain tip ${host.tipHeight()} has not moved for ${seconds(idleMs)} — on ` +
+        `regtest, mine blocks`)
     },
     abandon: () => off(),
   })

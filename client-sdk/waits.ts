@@ -78,16 +78,21 @@ export const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`
  * confirmations while the tip stands still (funding_not_confirmed), or the hub's next message did not
  * come (hub_not_responding).
  */
-export function openingStalled (operation: ClientOperation, s: ChannelState, o: { tipHeight: number; connected: boolean; idleMs: number }): ClientError {
+export function openingStalled (
+  operation: ClientOperation, s: ChannelState, o: { tipHeight: number; connected: boolean; idleMs: number },
+): ClientError {
   const link = o.connected ? '' : ' (not connected to the hub)'
   const funding = s.setup.funding
   if (s.phase === 'awaiting_funding_depth' && funding !== undefined && !s.channelReady.sent) {
     const need = requiredFundingDepth(s)
     return new ClientError(operation, 'funding_not_confirmed',
-      `waiting for ${need} confirmation${need === 1 ? '' : 's'} of the funding ${funding.txid}:${funding.outputIndex} of channel ${s.channelId}, ` +
+      `waiting for ${need} confirmation${need === 1 ? '' : 's'} of the funding ${funding.txid}:${funding.outputIndex} of ` +
+      `channel ${s.channelId}, ` +
       `chain tip ${o.tipHeight} has not moved for ${seconds(o.idleMs)} — on regtest, mine blocks`, { phase: s.phase })
   }
-  const awaited = s.phase === 'awaiting_funding_depth' ? 'channel_ready (the funding has its confirmations on our node)' : HUB_MESSAGE_AWAITED[s.phase]
+  const awaited = s.phase === 'awaiting_funding_depth'
+    ? 'channel_ready (the funding has its confirmations on our node)'
+    : HUB_MESSAGE_AWAITED[s.phase]
   const what = awaited !== undefined ? `the hub's ${awaited}` : `channel ${s.channelId} to leave ${s.phase}`
   return new ClientError(operation, 'hub_not_responding', `waiting for ${what} for ${seconds(o.idleMs)}${link}`, { phase: s.phase })
 }

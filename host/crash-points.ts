@@ -22,6 +22,9 @@
 //     circuit:forward         the router's circuit, before the downstream update_add_htlc is sent
 //     circuit:fulfilled       downstream fulfilled: preimage recorded, before the upstream fulfill
 //     circuit:failed          downstream failed: recorded, before the upstream fail
+//   Hub only (hub/router/holds.ts):
+//     hold:held               a payment held for an offline payee, before payment_held is sent
+//     hold:failed             a hold that ended (deadline, caps): recorded, before the upstream fail
 //   SDK only (client-sdk/payments.ts, client-sdk/event-outbox.ts):
 //     record:payment          a payment's outcome written on its own (a failure; a success learned on-chain)
 //     record:invoice          an invoice written on its own (created, cancelled, or its paid mark when

@@ -31,7 +31,9 @@ export function parseAdminCommand (argv: readonly string[]): AdminCommand {
   const positional: string[] = []
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!
-    if (a === '--admin') { admin = rest[++i]; if (admin === undefined) throw new Error('--admin: needs the admin API URL') } else if (a.startsWith('--admin=')) admin = a.slice('--admin='.length)
+    if (a === '--admin') {
+      admin = rest[++i]; if (admin === undefined) throw new Error('--admin: needs the admin API URL')
+    } else if (a.startsWith('--admin=')) admin = a.slice('--admin='.length)
     else if (a === '--no-confirm' && name === 'faucet') confirm = false
     else if (a.startsWith('--')) throw new Error(`${name}: unknown flag ${a}`)
     else positional.push(a)
@@ -42,7 +44,9 @@ export function parseAdminCommand (argv: readonly string[]): AdminCommand {
   if (url.protocol !== 'http:') throw new Error('--admin: must be an http:// URL (the admin API listens on loopback)')
   const base = url.href.replace(/\/$/, '')
   const whole = (what: string, v: string | undefined): number => {
-    if (v === undefined || !/^[1-9][0-9]*$/.test(v) || !Number.isSafeInteger(Number(v))) throw new Error(`${what}: must be a whole number above 0 (got ${JSON.stringify(v ?? '')})`)
+    if (v === undefined || !/^[1-9][0-9]*$/.test(v) || !Number.isSafeInteger(Number(v))) throw new Error(
+      `${what}: must be a whole number above 0 (got ${JSON.stringify(v ?? '')})`
+    )
     return Number(v)
   }
   if (name === 'faucet') {

@@ -4,16 +4,19 @@ import { z } from 'zod'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import {
   DEFAULT_FINALITY_DEPTH, DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, DEFAULT_FUNDING_TIMEOUT_BLOCKS, DEFAULT_MAX_CLTV_EXPIRY_DELTA,
-  DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_TO_SELF_DELAY, DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  DEFAULT_HOLD_MS, DEFAULT_IDEMPOTENCY_DAYS, DEFAULT_MAX_HELD_PER_PAYEE, DEFAULT_MAX_PAYEE_HOLD_BLOCKS, DEFAULT_MAX_TO_SELF_DELAY,
+  DEFAULT_MAX_UNCONFIRMED_CHANNELS, DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
   DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT, MAX_FUNDING_SATOSHIS,
-  MAX_FUNDING_TIMEOUT_BLOCKS, MAX_MONEY_SAT, MIN_DUST_LIMIT_SATOSHIS, DEFAULT_SPLICE_MINIMUM_DEPTH, MIN_SPLICE_MINIMUM_DEPTH,
+  MAX_FUNDING_TIMEOUT_BLOCKS, MAX_HOLD_MS, MAX_MONEY_SAT, MIN_DUST_LIMIT_SATOSHIS, DEFAULT_SPLICE_MINIMUM_DEPTH, MIN_SPLICE_MINIMUM_DEPTH,
   DEFAULT_MAX_FEERATE_PER_KW,
 } from '../protocol/limits.ts'
-import type { NodeId } from '../protocol/types.ts'
+import { MAX_MSAT, type NodeId } from '../protocol/types.ts'
 import { transportConfigSchema } from './transport/config.ts'
 
 const int = (min: number, max: number) => z.number().int({ error: 'must be an integer' }).min(min).max(max)
-const nodeId = z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId)
+const nodeId = z.string().refine(
+  isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' },
+).transform(s => s as NodeId)
 /** The slowest auto-miner: an hour per block is as slow as a test chain is useful. */
 const MAX_AUTO_MINE_SECONDS = 3_600
 /** The largest allow-list: it is held in memory and looked up on each request. */
@@ -26,7 +29,8 @@ export const DEFAULT_HUB_PORT = 9735
 const hubTransportSchema = transportConfigSchema.extend({ port: int(0, 65_535).default(DEFAULT_HUB_PORT) })
 
 const channelsDefaults = {
-  fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: DEFAULT_FINALITY_DEPTH, maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
+  fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: DEFAULT_FINALITY_DEPTH,
+  maxUnconfirmedPerPeer: DEFAULT_MAX_UNCONFIRMED_CHANNELS_PER_PEER,
   maxUnconfirmed: DEFAULT_MAX_UNCONFIRMED_CHANNELS, fundingTimeoutBlocks: DEFAULT_FUNDING_TIMEOUT_BLOCKS,
   fundingSignedTimeoutMs: DEFAULT_FUNDING_SIGNED_TIMEOUT_MS, openOnPayment: true, zeroConf: false,
   feeratePerKw: FEERATE_PER_KW_FLOOR, dustLimitSat: 546, reservePercent: 1, toSelfDelay: 144, maxAcceptedHtlcs: 100, htlcMinimumMsat: 1,
@@ -123,14 +127,25 @@ export const hubConfigSchema = z.strictObject({
     payeeReserveSat: int(MIN_DUST_LIMIT_SATOSHIS, MAX_FUNDING_SATOSHIS).optional(),
   }).default({}),
   router: z.strictObject({
-    /** How long a payment for an offline payee (or one whose channel is still opening) is held
-     *  before it fails back with `recipient_offline`. */
-    holdMs: int(0, 3_600_000).default(30_000),
+    /** How long a payment for an offline payee (or one whose channel is still opening) is held, at
+     *  most, before it fails back with `recipient_offline` (protocol/limits.ts says why). The hold is
+     *  stored: it survives restarts of the hub, and ends sooner if the payment's expiry leaves no room. */
+    holdMs: int(0, MAX_HOLD_MS).default(DEFAULT_HOLD_MS),
+    /** Payments held for one payee at once; more fail back with `recipient_offline` at once. */
+    maxHeldPerPayee: int(1, MAX_ACCEPTED_HTLCS_LIMIT).default(DEFAULT_MAX_HELD_PER_PAYEE),
+    /** msat held for one payee at once (what the hub will owe its channel when it returns). Absent:
+     *  channels.fundingSat × 1000, what one hub-funded channel can carry to it. */
+    maxHeldMsatPerPayee: int(1, MAX_MSAT).optional(),
+    /** Days a payer's idempotency key is remembered after its payment ended (protocol/limits.ts says why). */
+    idempotencyDays: int(1, 3_650).default(DEFAULT_IDEMPOTENCY_DAYS),
     /** The latest expiry a forwarded HTLC gets, in blocks above the current height: how long a payee
      *  may hold it before the hub fails the channel and the payment (protocol/limits.ts says why). At
      *  least minFinalCltvExpiry, the payee's own window. */
     maxHoldBlocks: int(DEFAULT_MIN_CLTV_EXPIRY_DELTA, DEFAULT_MAX_CLTV_EXPIRY_DELTA).default(DEFAULT_MAX_PAYEE_HOLD_BLOCKS),
-  }).default({ holdMs: 30_000, maxHoldBlocks: DEFAULT_MAX_PAYEE_HOLD_BLOCKS }),
+  }).default({
+    holdMs: DEFAULT_HOLD_MS, maxHoldBlocks: DEFAULT_MAX_PAYEE_HOLD_BLOCKS, maxHeldPerPayee: DEFAULT_MAX_HELD_PER_PAYEE,
+    idempotencyDays: DEFAULT_IDEMPOTENCY_DAYS,
+  }),
   /** Splicing (BOLT #2 "Channel Splicing"; hub/channels/splicing.ts). A peer's splice costs the hub no
    *  coins (its initiator pays the fee, the hub takes no part); the hub's own top-ups spend its wallet. */
   splices: z.strictObject({

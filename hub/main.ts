@@ -41,6 +41,8 @@ import { InboundChannels } from './funding/inbound.ts'
 import { WALLET_DIR, managedBtcdInfo, startAutoMiner, startManagedBtcd } from './managed-btcd.ts'
 import { loadNodeKey } from './node-key.ts'
 import { CircuitStore } from './router/circuits.ts'
+import { HoldStore } from './router/holds.ts'
+import { PayerKeys } from './router/payer-keys.ts'
 import { Router } from './router/router.ts'
 import { HubTransport } from './transport/server.ts'
 
@@ -109,7 +111,11 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const audit = await AuditLog.open(store)
   const circuits = new CircuitStore(store)
   await circuits.load()
-  stage('circuits_loaded', { circuits: circuits.all().length })
+  const holds = new HoldStore(store)
+  await holds.load()
+  const payerKeys = new PayerKeys(store)
+  const keyCount = await payerKeys.load()
+  stage('circuits_loaded', { circuits: circuits.all().length, holds: holds.all().length, idempotency_keys: keyCount })
   // Preimages learned from now on; stored ones are looked up when a replay needs one (host/channel/record.ts).
   const preimages = new Map<string, string>()
 
@@ -132,7 +138,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const funding = new Funding({ manager, wallet, chain, config, log })
   const inbound = new InboundChannels({ manager, config, log })
   const router = new Router({
-    hubId, manager, circuits, config, preimages, log, fatal: storeFailed,
+    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed,
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
@@ -152,7 +158,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     nodeKey, handler: manager, config: config.transport, isKnownPeer: id => isChannelPartner(manager, id),
   })
   stage('transport_listening')
-  const inputs: Array<() => Promise<void> | void> = [() => transport?.close()]
+  const inputs: Array<() => Promise<void> | void> = [() => transport?.close(), () => router.stop()]
 
   const loaded = await manager.load()
   stage('channels_loaded', { channels: loaded })
@@ -175,7 +181,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   stage('serving')
 
   const stopFollowing = await chain.follow({
-    connected: async b => { height = b.height; await manager.block(height); await funding.onBlock(); await splicing.onBlock() },
+    connected: async b => {
+      height = b.height; await manager.block(height); router.block(height); await funding.onBlock(); await splicing.onBlock()
+    },
     disconnected: async b => { height = b.height - 1; await funding.onBlock(); await splicing.onBlock() },
     fatal: e => fatal('chain_wiped', e.detail),
   }, { guard: async () => await wallet.checkChain() })

@@ -27,7 +27,10 @@ export async function startManagedBtcd (dataDir: string, log: Log): Promise<Mana
     rpcCredentialsFile: path.join(dataDir, BTCD_RPC_FILE),
     miningKey: new WalletKeys(seed.seed).key(0, 0).privateKey,
   })
-  log({ event: 'btcd_started', pid: node.pid, replayed_blocks: node.replay?.blocks ?? 0, ...(node.replay?.rejected != null ? { replay_rejected: node.replay.rejected } : {}) })
+  log({
+    event: 'btcd_started', pid: node.pid, replayed_blocks: node.replay?.blocks ?? 0,
+    ...(node.replay?.rejected != null ? { replay_rejected: node.replay.rejected } : {})
+  })
   return node
 }
 

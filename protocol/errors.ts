@@ -129,7 +129,8 @@ export const REASONS = {
   splice_rbf_feerate_too_low: 'abort',  // BOLT #2 tx_init_rbf: feerate below 25/24 of the last one
   splice_rbf_fee_too_low: 'abort',      // BOLT #2 tx_complete: an RBF whose total fee is below the last one's
   splice_shared_input_invalid: 'abort', // not exactly one input spending the current funding output, or added by the non-initiator
-  splice_funding_output_invalid: 'abort', // not exactly one new funding output of capacity plus contributions, or added by the non-initiator
+  splice_funding_output_invalid: 'abort', // not exactly one new funding output of capacity plus contributions, or added by the
+                                          // non-initiator
   splice_below_reserve: 'abort',        // a side that takes funds out (or adds outputs) keeps less than its reserve or the commitment fee
   // BOLT #2 tx_signatures (splice): "If `shared_input_signature` is not set [or] not valid ...: MUST send
   // an `error` and fail the channel."

@@ -124,7 +124,8 @@ export const MAX_QUOTED_CHARS = 200
 export const MAX_INVOICE_CHARS = 16_384
 
 /** update_add_htlc metadata forwarded to the payee (DESIGN.md "Payment metadata"): a platform
- *  reference, and a copy of the invoice being paid. The metadata is kept with its HTLC in the channel
+ *  reference, and a copy of the invoice being paid (a push payment carries its sealed secret instead,
+ *  105 bytes: protocol/push/secret.ts). The metadata is kept with its HTLC in the channel
  *  state and its monitor updates, in both commitments, for up to MAX_ACCEPTED_HTLCS_LIMIT HTLCs a side,
  *  so its copy of the invoice is bounded far below MAX_INVOICE_CHARS (2,048 × 483 ≈ 1 MB of state at
  *  most). Every invoice the SDK issues fits (a 639-byte description, no route hints or `m`: at most
@@ -189,6 +190,15 @@ export const FULFILL_DEADLINE_BLOCKS = 12
  *  the same depth; the hub's operator may choose another (hub/config.ts channels.finalityDepth). */
 export const DEFAULT_FINALITY_DEPTH = 6
 
+/** Blocks a push payment's expiry lies beyond what forwarding needs (the SDK's pay({ to }) `holdBlocks`):
+ *  how long the hub may hold it for a payee that is offline, at most (hub/router/holds.ts ends a hold
+ *  once the expiry leaves the payee no window). A day by default: a creator away for the night is
+ *  still paid; the payer's amount is locked at most that long if the hub disappears. */
+export const DEFAULT_PUSH_HOLD_BLOCKS = 144
+/** At most a week: with the hub's delta and the payee's window the expiry stays below
+ *  DEFAULT_MAX_CLTV_EXPIRY_DELTA, the furthest the hub accepts. */
+export const MAX_PUSH_HOLD_BLOCKS = 1_008
+
 /** Records per page of the SDK's listInvoices / listPayments: each is read from the store and held
  *  in memory at once, so a page stays small; 1,000 is a few hundred KiB of records. */
 export const MAX_LIST_PAGE = 1_000
@@ -247,6 +257,28 @@ export const DEFAULT_MAX_UNCONFIRMED_CHANNELS = 100
  *  bounds how long a payee that holds can lock the hub's liquidity and the payer's payment, where the
  *  payer's own expiry could reach DEFAULT_MAX_CLTV_EXPIRY_DELTA (two weeks). */
 export const DEFAULT_MAX_PAYEE_HOLD_BLOCKS = 144
+
+/** The longest the hub holds a payment for a payee that is offline (or whose channel is still opening)
+ *  before it fails back with `recipient_offline`; the payment's own expiry may end the hold sooner
+ *  (hub/router/router.ts). A held payment keeps one of the payer's HTLC slots and its amount locked, at
+ *  no cost to the payee: an hour covers a creator whose process restarts or whose laptop sleeps for a
+ *  while, and a payer that wants longer sets a later expiry and the operator a longer hold. */
+export const DEFAULT_HOLD_MS = 3_600_000
+/** The longest hold an operator may configure: a week. A hold is a timer of the hub process as well as
+ *  a record, and Node's timers reach only 24.8 days. */
+export const MAX_HOLD_MS = 604_800_000
+
+/** Payments the hub holds for one offline payee at once. When the payee returns they are all offered on
+ *  its channel together, and the SDK's side of a channel accepts 100 HTLCs in flight
+ *  (client-sdk/channels.ts): half leaves room for the payments that arrive meanwhile. More would fail
+ *  back for want of slots after waiting; a payer is better told at once. */
+export const DEFAULT_MAX_HELD_PER_PAYEE = 50
+
+/** Days the hub remembers a payer's idempotency key after its payment ended (hub/router/payer-keys.ts):
+ *  the window in which the same order paid again from a second SDK data directory (a restore from a
+ *  backup, a second server) is refused. A month covers a restore from a backup that old; a record is a
+ *  few hundred bytes, so a million payments a month keep a few hundred MB. */
+export const DEFAULT_IDEMPOTENCY_DAYS = 30
 
 /** How long the hub, as the funder, waits for the peer's funding_signed once it has built the funding
  *  transaction and sent funding_created (ms). The transaction's inputs are set aside meanwhile (it may

@@ -121,7 +121,9 @@ function withAdmissionToken (url: string, nodeKey: Uint8Array, hubId: NodeId | u
  * Opens an authenticated connection to the hub at `url` as the node whose secret key is `nodeKey`.
  * Resolves once both sides proved their keys; rejects with a ConnectError saying why not.
  */
-export async function connect (url: string, nodeKey: Uint8Array, options?: ConnectOptionsInput, socketFactory: SocketFactory = nativeSocketFactory): Promise<HubConnection> {
+export async function connect (
+  url: string, nodeKey: Uint8Array, options?: ConnectOptionsInput, socketFactory: SocketFactory = nativeSocketFactory,
+): Promise<HubConnection> {
   const args = parseConnectArgs(url, nodeKey, options)
   const nodeId = nodeIdOf(args.nodeKey)
   const ws = await socketFactory(withAdmissionToken(args.url, args.nodeKey, args.options.admissionHubId ?? args.options.expectedHubId))
@@ -140,12 +142,17 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
       try { ws.close(f.reason === 'auth' ? CLOSE.auth_failed : 1000, f.reason) } catch { /* not open yet */ }
       reject(new ConnectError(f))
     }
-    const timer = setTimeout(() => fail({ reason: 'timeout', detail: `no completed handshake within ${args.options.handshakeTimeoutMs} ms`, final: false }), args.options.handshakeTimeoutMs)
+    const timer = setTimeout(
+      () => fail({ reason: 'timeout', detail: `no completed handshake within ${args.options.handshakeTimeoutMs} ms`, final: false }),
+      args.options.handshakeTimeoutMs,
+    )
 
     ws.addEventListener('error', ev => { lastError = ev.message ?? String(ev.error ?? 'socket error') })
     ws.addEventListener('close', ev => {
       if (conn !== undefined) return conn.socketClosed(ev.code, ev.reason)
-      if (ev.code === 1006 && hubError === '') return fail({ reason: 'unreachable', detail: lastError || 'connection failed', final: false })
+      if (ev.code === 1006 && hubError === '') return fail({
+        reason: 'unreachable', detail: lastError || 'connection failed', final: false,
+      })
       // auth_failed and replaced mean the same attempt would fail again.
       const final = ev.code === CLOSE.auth_failed
       fail({ reason: 'closed', code: ev.code, detail: hubError || ev.reason || lastError || `closed with ${ev.code}`, final })
@@ -155,12 +162,16 @@ export async function connect (url: string, nodeKey: Uint8Array, options?: Conne
       const decoded = frame === undefined ? undefined : decodeFrame(frame)
       if (conn !== undefined) {
         if (decoded?.ok === true) conn.receive(decoded.value)
-        else conn.emit('bad_frame', decoded?.ok === false ? decoded.error : { reason: 'malformed_frame', path: '', detail: 'frame: binary' })
+        else conn.emit(
+          'bad_frame', decoded?.ok === false ? decoded.error : { reason: 'malformed_frame', path: '', detail: 'frame: binary' },
+        )
         return
       }
       if (answered) return
       if (decoded === undefined || !decoded.ok) {
-        return fail({ reason: 'auth', failure: 'unexpected_message', detail: decoded?.ok === false ? decoded.error.detail : 'binary frame', final: true })
+        return fail({
+          reason: 'auth', failure: 'unexpected_message', detail: decoded?.ok === false ? decoded.error.detail : 'binary frame', final: true,
+        })
       }
       const msg = decoded.value
       // The hub says why it refuses us (e.g. "client_auth.signature: …") before closing: keep it.

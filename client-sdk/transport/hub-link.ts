@@ -89,7 +89,8 @@ export class HubLink extends Emitter<HubLinkEvents> {
         this.abandonAttempts()
         const failure: ConnectFailure = {
           reason: 'timeout', final: false,
-          detail: `${this.attempts - attemptsBefore} attempts failed${this.lastFailure !== undefined ? `, the last: ${this.lastFailure.reason}: ${this.lastFailure.detail}` : ''}`,
+          detail: `${this.attempts - attemptsBefore} attempts ` +
+            `failed${this.lastFailure !== undefined ? `, the last: ${this.lastFailure.reason}: ${this.lastFailure.detail}` : ''}`,
         }
         this.emit('gave_up', failure)
       }, o.timeoutMs)
@@ -125,7 +126,10 @@ export class HubLink extends Emitter<HubLinkEvents> {
     const { backoff: _b, random: _r, socketFactory, ...connectOptions } = this.options
     const admissionHubId = connectOptions.admissionHubId ?? connectOptions.expectedHubId ?? this.lastHubId
     try {
-      const conn = await connect(this.url, this.nodeKey, { ...connectOptions, ...(admissionHubId !== undefined ? { admissionHubId } : {}) }, socketFactory ?? nativeSocketFactory)
+      const conn = await connect(
+        this.url, this.nodeKey, { ...connectOptions, ...(admissionHubId !== undefined ? { admissionHubId } : {}) },
+        socketFactory ?? nativeSocketFactory,
+      )
       if (generation !== this.generation) { conn.close(1000, 'client stopped connecting'); return }
       this.connecting = false
       if (this.stopped) { conn.close(1000, 'client stopping'); return }

@@ -54,7 +54,9 @@ function issues (e: z.ZodError, prefix: string): string {
 }
 
 /** Checks connect()'s arguments; throws a TypeError naming the field (SDK arguments are programmer input). */
-export function parseConnectArgs (url: unknown, nodeKey: unknown, options: unknown): { url: string; nodeKey: Uint8Array; options: ConnectOptions } {
+export function parseConnectArgs (url: unknown, nodeKey: unknown, options: unknown): {
+  url: string; nodeKey: Uint8Array; options: ConnectOptions
+} {
   const u = wsUrlSchema.safeParse(url)
   if (!u.success) throw new TypeError(issues(u.error, 'url'))
   if (!(nodeKey instanceof Uint8Array) || nodeKey.length !== 32 || !getCurve().isPrivkey(nodeKey)) {

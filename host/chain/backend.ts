@@ -136,7 +136,8 @@ export interface RegtestControl {
   /** Mines n blocks to the node's mining address; returns their hashes. */
   generate (n: number): Promise<Result<string[], ChainFailure>>
   /** Mines one block on the tip holding exactly these transactions (after the coinbase). */
-  submitBlock (txHexes: string[], opts?: { coinbaseScript?: Uint8Array }): Promise<Result<string, ChainFailure | { kind: 'block_rejected'; detail: string }>>
+  submitBlock (txHexes: string[], opts?: { coinbaseScript?: Uint8Array }): Promise<Result<string,
+  ChainFailure | { kind: 'block_rejected'; detail: string }>>
   invalidateBlock (hash: string): Promise<Result<void, ChainFailure>>
   reconsiderBlock (hash: string): Promise<Result<void, ChainFailure>>
 }

@@ -40,7 +40,9 @@ export class ChainWipeDetector {
   removeFinalTx (txid: string): void { this.finalTxids.delete(txid) }
 
   get state (): { checkpoints: BlockRef[]; finalTxids: string[] } {
-    const cps = this.oldest !== null && !this.checkpoints.some(c => c.height === this.oldest!.height) ? [...this.checkpoints, this.oldest] : this.checkpoints
+    const cps = this.oldest !== null && !this.checkpoints.some(c => c.height === this.oldest!.height) ? [
+      ...this.checkpoints, this.oldest,
+    ] : this.checkpoints
     return { checkpoints: cps, finalTxids: [...this.finalTxids] }
   }
 
@@ -54,7 +56,9 @@ export class ChainWipeDetector {
       }
       const h = await this.chain.getBlockHash(cp.height)
       if (!h.ok) return h
-      if (h.value !== cp.hash) return ok(wiped(`final block ${cp.hash} at height ${cp.height} is no longer in the node's chain (now ${h.value ?? 'none'})`))
+      if (h.value !== cp.hash) return ok(
+        wiped(`final block ${cp.hash} at height ${cp.height} is no longer in the node's chain (now ${h.value ?? 'none'})`)
+      )
     }
     for (const txid of this.finalTxids) {
       const tx = await this.chain.getRawTransaction(txid)

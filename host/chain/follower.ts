@@ -31,7 +31,9 @@ export class ChainFollower {
   private queued: Promise<Result<void, ChainFailure>> | null = null
   private readonly maxReorgDepth: number
 
-  constructor (private readonly source: ChainSource, private readonly listener: ChainListener, private readonly opts: FollowerOptions = {}) {
+  constructor (
+    private readonly source: ChainSource, private readonly listener: ChainListener, private readonly opts: FollowerOptions = {},
+  ) {
     this.maxReorgDepth = opts.maxReorgDepth ?? DEFAULT_MAX_REORG_DEPTH
   }
 
@@ -85,13 +87,15 @@ export class ChainFollower {
       const fork = await this.findFork(tip.value.height)
       if (!fork.ok) return fork
       if (fork.value === null) {
-        await this.die(`none of the ${this.known.size} blocks we followed (up to height ${this.tipHeight}) is in the node's chain (tip ${tip.value.height})`)
+        await this.die(`none of the ${this.known.size} blocks we followed (up to height ${this.tipHeight}) is in the node's chain (tip ` +
+          `${tip.value.height})`)
         return ok(undefined)
       }
       const depth = this.tipHeight - fork.value
       if (depth > 0) {
         if (depth > this.maxReorgDepth) {
-          await this.die(`the node's chain forks ${depth} blocks below our tip ${this.tipHeight} (more than ${this.maxReorgDepth}): chain replaced or wiped`)
+          await this.die(`the node's chain forks ${depth} blocks below our tip ${this.tipHeight} (more than ${this.maxReorgDepth}): ` +
+            `chain replaced or wiped`)
           return ok(undefined)
         }
         if (this.opts.guard !== undefined) {

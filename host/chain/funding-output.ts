@@ -14,7 +14,9 @@ export type FundingDepthEvent = Extract<ChainEvent, { type: 'funding_depth' }>
 /** The event for output `outputIndex` of `found` (null: the transaction has no such output). One
  *  gettxout tells whether the output is spent in the chain (btcd's gettxout does not see a spend that
  *  is only in its mempool; the chain monitor reacts to that one once it confirms). */
-export async function fundingEvent (chain: Pick<ChainBackend, 'getTxOut'>, found: TxLookup, outputIndex: number): Promise<Result<FundingDepthEvent, ChainFailure>> {
+export async function fundingEvent (
+  chain: Pick<ChainBackend, 'getTxOut'>, found: TxLookup, outputIndex: number,
+): Promise<Result<FundingDepthEvent, ChainFailure>> {
   const out = found.tx.outputs[outputIndex]
   if (out === undefined) return ok({ type: 'funding_depth', depth: found.confirmations, output: null })
   const unspent = await chain.getTxOut(found.tx.txid, outputIndex, true)
@@ -24,7 +26,9 @@ export async function fundingEvent (chain: Pick<ChainBackend, 'getTxOut'>, found
 }
 
 /** The event for the funding outpoint `txid:outputIndex`; null while the node knows no such transaction. */
-export async function lookupFunding (chain: Pick<ChainBackend, 'getRawTransaction' | 'getTxOut'>, txid: string, outputIndex: number): Promise<Result<FundingDepthEvent | null, ChainFailure>> {
+export async function lookupFunding (
+  chain: Pick<ChainBackend, 'getRawTransaction' | 'getTxOut'>, txid: string, outputIndex: number,
+): Promise<Result<FundingDepthEvent | null, ChainFailure>> {
   const found = await chain.getRawTransaction(txid)
   if (!found.ok) return found
   if (found.value === null) return ok(null)

@@ -134,7 +134,10 @@ export class ChannelDriver {
   private readonly maxUnsignedInputs: number
   private readonly defer: (fn: () => void) => void
 
-  constructor (state: ChannelState, private readonly signer: ChannelSigner, private readonly ports: DriverPorts, opts: DriverOptions = {}, private readonly stepFn: StepFn = channelStep) {
+  constructor (
+    state: ChannelState, private readonly signer: ChannelSigner, private readonly ports: DriverPorts, opts: DriverOptions = {},
+    private readonly stepFn: StepFn = channelStep,
+  ) {
     this.current = state
     this.autoSign = opts.autoSign ?? true
     this.maxUnsignedInputs = Math.max(1, opts.maxUnsignedInputs ?? 16)
@@ -182,7 +185,9 @@ export class ChannelDriver {
   }
 
   private isIdle (): boolean {
-    return this.failure !== undefined || (this.unfinished === 0 && this.inflight.length === 0 && !this.signScheduled && !this.running && !this.pumpScheduled)
+    return this.failure !== undefined || (
+      this.unfinished === 0 && this.inflight.length === 0 && !this.signScheduled && !this.running && !this.pumpScheduled
+    )
   }
 
   private submit (make: (done: (o: DriverOutcome) => void) => Work): Promise<DriverOutcome> {

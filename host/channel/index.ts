@@ -9,11 +9,14 @@
 //   const splicing = new Splicing({ chain, wallet, localNodeId, remoteNodeId, respond, progress, log })
 //   // driver ports: emit → splicing.event(ch, ev); broadcastSplice → splicing.broadcast(ch, txid, tx);
 //   // every block → splicing.onBlock(channels); after a restart → splicing.resume(channels)
-export { ChannelDriver, type DriverPorts, type DriverOptions, type DriverOutcome, type PersistRequest, type StepFn, type Observer } from './driver.ts'
+export {
+  ChannelDriver, type DriverPorts, type DriverOptions, type DriverOutcome, type PersistRequest, type StepFn, type Observer,
+} from './driver.ts'
 export { ChannelWriter, type ChannelWriteHost, type Carried } from './persist.ts'
 export { broadcastClose, pendingClose } from './closing.ts'
 export {
-  Splicing, refusalText, type Replacement, type SpliceAnswer, type SpliceChannel, type SpliceProgress, type SpliceRefusal, type SpliceRequest,
+  Splicing, refusalText, type Replacement, type SpliceAnswer, type SpliceChannel, type SpliceProgress, type SpliceRefusal,
+  type SpliceRequest,
   type SplicingOptions, type SpliceWallet,
 } from './splicing.ts'
 export type { SpliceWish, PlannedContribution } from './splice-contribution.ts'

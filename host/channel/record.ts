@@ -167,6 +167,8 @@ export async function loadPreimage (store: Store, paymentHash: string): Promise<
 /** Every stored preimage (tests, tools; hub and SDK look them up one at a time with loadPreimage). */
 export async function loadPreimages (store: Store): Promise<Map<string, string>> {
   const out = new Map<string, string>()
-  for await (const [key, value] of store.iterate(PREIMAGE_PREFIX)) out.set(key.slice(PREIMAGE_PREFIX.length), parseJsonValue(value) as string)
+  for await (const [key, value] of store.iterate(PREIMAGE_PREFIX)) out.set(
+    key.slice(PREIMAGE_PREFIX.length), parseJsonValue(value) as string,
+  )
   return out
 }

@@ -44,7 +44,9 @@ export type PlanFailure =
 
 /** A splice-out of `amountSat` to `script`, paid from our balance. */
 export function spliceOutPlan (amountSat: number, script: string, p: ContributionParams): Result<PlannedContribution, PlanFailure> {
-  if (amountSat < p.dustLimitSat) return err({ kind: 'below_dust', detail: `the payout of ${amountSat} sat is below the dust limit of ${p.dustLimitSat} sat` })
+  if (amountSat < p.dustLimitSat) return err({
+    kind: 'below_dust', detail: `the payout of ${amountSat} sat is below the dust limit of ${p.dustLimitSat} sat`,
+  })
   const feeSat = spliceFeeSat({ initiator: p.initiator, feeratePerKw: p.feeratePerKw, inputScripts: [], outputScripts: [script] })
   return ok({ contributionSat: -(amountSat + feeSat), coins: [], outputs: [{ script, sats: amountSat as Sat }], feeSat })
 }
@@ -74,11 +76,15 @@ export function spliceInPlan (
     const withChange = fee([changeScript])
     const change = total - amountSat - withChange
     if (change >= p.dustLimitSat) {
-      return ok({ contributionSat: amountSat, coins: [...chosen], outputs: [{ script: changeScript, sats: change as Sat }], feeSat: withChange })
+      return ok({
+        contributionSat: amountSat, coins: [...chosen], outputs: [{ script: changeScript, sats: change as Sat }], feeSat: withChange,
+      })
     }
     const without = fee([])
     if (total - amountSat >= without) return ok({ contributionSat: amountSat, coins: [...chosen], outputs: [], feeSat: total - amountSat })
   }
-  const neededFee = spliceFeeSat({ initiator: p.initiator, feeratePerKw: p.feeratePerKw, inputScripts: sorted.map(c => c.script), outputScripts: [] })
+  const neededFee = spliceFeeSat({
+    initiator: p.initiator, feeratePerKw: p.feeratePerKw, inputScripts: sorted.map(c => c.script), outputScripts: [],
+  })
   return err({ kind: 'insufficient_funds', neededSat: amountSat + neededFee, availableSat: total })
 }

@@ -34,7 +34,8 @@ import { random32 } from '../random.ts'
 import type { Wallet } from '../wallet/wallet.ts'
 import type { ChannelDriver } from './driver.ts'
 import {
-  noPartPlan, spliceInPlan, spliceOutPlan, type ContributionParams, type PlanFailure, type PlannedContribution, type SpliceCoin, type SpliceWish,
+  noPartPlan, spliceInPlan, spliceOutPlan, type ContributionParams, type PlanFailure, type PlannedContribution, type SpliceCoin,
+  type SpliceWish,
 } from './splice-contribution.ts'
 
 /** BIP 125: a sequence below 0xfffffffe signals replaceability (a splice may be RBF'd). */
@@ -52,7 +53,10 @@ export type SpliceAnswer = { accept: true; wish?: SpliceWish } | { accept: false
 
 /** What happened to a splice, for the owner (SDK events, hub log). */
 export type SpliceProgress =
-  | { kind: 'negotiated'; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number }; feeSat: { local: number; remote: number } }
+  | {
+    kind: 'negotiated'; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number };
+    feeSat: { local: number; remote: number }
+  }
   | { kind: 'signed'; txid: Txid }
   | { kind: 'broadcast'; txid: Txid; ok: boolean; detail?: string }
   | { kind: 'confirmed'; txid: Txid; depth: number }
@@ -72,7 +76,8 @@ export type SpliceRefusal =
 /** The contribution of an RBF (Splicing.rbf): what the replaced splice did, at the new feerate. */
 export type Replacement = PlannedContribution & { kind: 'out' | 'in'; amountSat: number }
 
-export type SpliceWallet = Pick<Wallet, 'freeCoins' | 'utxos' | 'reserve' | 'unreserve' | 'newChangeScript' | 'signInputs' | 'release' | 'pendingTxs'>
+export type SpliceWallet = Pick<Wallet,
+'freeCoins' | 'utxos' | 'reserve' | 'unreserve' | 'newChangeScript' | 'signInputs' | 'release' | 'pendingTxs'>
 
 export interface SplicingOptions<C extends SpliceChannel> {
   chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction'>
@@ -89,7 +94,9 @@ export interface SplicingOptions<C extends SpliceChannel> {
 }
 
 const outpoint = (o: { txid: string; vout: number }): string => `${o.txid}:${o.vout}`
-const fundingOutpoint = (s: ChannelState): string | undefined => s.setup.funding === undefined ? undefined : `${s.setup.funding.txid}:${s.setup.funding.outputIndex}`
+const fundingOutpoint = (s: ChannelState): string | undefined => s.setup.funding === undefined
+  ? undefined
+  : `${s.setup.funding.txid}:${s.setup.funding.outputIndex}`
 
 export class Splicing<C extends SpliceChannel> {
   private readonly timers = new Map<C, ReturnType<typeof setTimeout>>()
@@ -101,7 +108,9 @@ export class Splicing<C extends SpliceChannel> {
 
   /** Starts a splice on `ch` (a splice-in or -out). Resolves once the channel machine took the command:
    *  the splice then runs on its own (progress). */
-  async splice (ch: C, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution, SpliceRefusal>> {
+  async splice (
+    ch: C, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number,
+  ): Promise<Result<PlannedContribution, SpliceRefusal>> {
     const planned = this.plan(ch.driver.state, wish, feeratePerKw, true)
     if (!planned.ok) return planned
     return await this.start(ch, 'splice', planned.value, feeratePerKw, new Set())
@@ -176,7 +185,9 @@ export class Splicing<C extends SpliceChannel> {
       case 'quiescence_started': this.armQuiescenceTimer(ch, ev.seq); return
       case 'splice_requested': void this.answer(ch, ev); return
       case 'splice_negotiated':
-        this.progress(ch, { kind: 'negotiated', txid: ev.txid, capacitySat: ev.capacitySat, contributionSat: ev.contributionSat, feeSat: ev.feeSat })
+        this.progress(
+          ch, { kind: 'negotiated', txid: ev.txid, capacitySat: ev.capacitySat, contributionSat: ev.contributionSat, feeSat: ev.feeSat },
+        )
         return
       case 'splice_sign_inputs': void this.sign(ch, ev); return
       case 'splice_signed':
@@ -197,11 +208,15 @@ export class Splicing<C extends SpliceChannel> {
         this.progress(ch, { kind: 'aborted', reason: ev.reason, byPeer: ev.byPeer })
         return
       case 'command_failed':
-        if (ev.command === 'splice' || ev.command === 'splice_rbf' || ev.command === 'splice_respond') this.opts.wallet.unreserve(ch.driver.state.channelId)
+        if (ev.command === 'splice' || ev.command === 'splice_rbf' || ev.command === 'splice_respond') this.opts.wallet.unreserve(
+          ch.driver.state.channelId
+        )
         // Our request refused once the channel got to it (the peer became the quiescence initiator
         // first, or the balances moved): it ended. (A refused splice_respond ends with tx_abort, which
         // reports splice_aborted itself.)
-        if (ev.command === 'splice' || ev.command === 'splice_rbf') this.progress(ch, { kind: 'aborted', reason: `${ev.error.reason}: ${ev.error.detail}`, byPeer: false })
+        if (ev.command === 'splice' || ev.command === 'splice_rbf') this.progress(
+          ch, { kind: 'aborted', reason: `${ev.error.reason}: ${ev.error.detail}`, byPeer: false },
+        )
         return
       case 'channel_failed': this.clearTimer(ch); return
       default:
@@ -212,7 +227,9 @@ export class Splicing<C extends SpliceChannel> {
   async broadcast (ch: C, txid: Txid, tx: string): Promise<void> {
     const r = await broadcastTx(this.opts.chain, tx)
     const detail = r.ok ? undefined : `${r.error.kind}: ${r.error.detail}`
-    this.opts.log({ event: 'splice_broadcast', channel_id: ch.driver.state.channelId, txid, ok: r.ok, ...(detail !== undefined ? { error: detail } : {}) })
+    this.opts.log({
+      event: 'splice_broadcast', channel_id: ch.driver.state.channelId, txid, ok: r.ok, ...(detail !== undefined ? { error: detail } : {})
+    })
     this.progress(ch, { kind: 'broadcast', txid, ok: r.ok, ...(detail !== undefined ? { detail } : {}) })
   }
 
@@ -323,7 +340,9 @@ export class Splicing<C extends SpliceChannel> {
       }
       if (prev.value.tx.hex.length / 2 > MAX_PREVTX_BYTES) {
         this.opts.wallet.unreserve(owner)
-        return err({ kind: 'chain_unavailable', detail: `the previous transaction of our coin ${outpoint(c)} is over ${MAX_PREVTX_BYTES} bytes` })
+        return err({
+          kind: 'chain_unavailable', detail: `the previous transaction of our coin ${outpoint(c)} is over ${MAX_PREVTX_BYTES} bytes`,
+        })
       }
       inputs.push({ prevtx: prev.value.tx.hex, prevtxVout: c.vout, sequence: RBF_SEQUENCE })
     }
@@ -387,7 +406,9 @@ export class Splicing<C extends SpliceChannel> {
   }
 
   private progress (ch: C, p: SpliceProgress): void {
-    if (p.kind !== 'broadcast' && p.kind !== 'confirmed') this.opts.log({ event: `splice_${p.kind}`, channel_id: ch.driver.state.channelId, ...p })
+    if (p.kind !== 'broadcast' && p.kind !== 'confirmed') this.opts.log({
+      event: `splice_${p.kind}`, channel_id: ch.driver.state.channelId, ...p
+    })
     this.opts.progress?.(ch, p)
   }
 }
@@ -410,7 +431,8 @@ function commandRefusal (before: ChannelState, after: ChannelState, effects: rea
 export function refusalText (r: SpliceRefusal): string {
   switch (r.kind) {
     case 'refused': return `${r.error.reason}: ${r.error.detail}`
-    case 'insufficient_funds': return `the wallet has ${r.availableSat} sat spendable and the splice needs ${r.neededSat} sat (the amount and the fee)`
+    case 'insufficient_funds': return `the wallet has ${r.availableSat} sat spendable and the splice needs ${r.neededSat} sat (the ` +
+      `amount and the fee)`
     case 'below_dust': return r.detail
     case 'chain_unavailable': return r.detail
   }

@@ -52,14 +52,17 @@ export function parseSummary (json: unknown): Result<Summary, string> {
 
 export function summaryOf (s: MonitorState): Summary {
   const f = s.setup?.funding
-  return { seq: s.lastSeq, funding: f === undefined ? null : { txid: f.txid, vout: f.outputIndex }, fundingHeight: s.fundingHeight, quiet: isQuiet(s), closed: s.closed }
+  return {
+    seq: s.lastSeq, funding: f === undefined ? null : { txid: f.txid, vout: f.outputIndex }, fundingHeight: s.fundingHeight,
+    quiet: isQuiet(s), closed: s.closed,
+  }
 }
 
 /**
  * Nothing at stake until the funding output is spent: the funding tx is `depth` deep, no splice is
  * pending or spent an output that is not `depth` deep yet, nothing of the channel is on-chain, we are
- * not closing, and no HTLC is in a commitment that can confirm (so no deadline can pass). Such a monitor need not see blocks that do not touch its funding output: it
- * would only move its height. A closed monitor is done.
+ * not closing, and no HTLC is in a commitment that can confirm (so no deadline can pass). Such a monitor need not see blocks that do not
+ * touch its funding output: it would only move its height. A closed monitor is done.
  */
 export function isQuiet (s: MonitorState): boolean {
   if (s.closed) return true
@@ -80,7 +83,9 @@ export function compact (s: MonitorState): MonitorState {
   const live = new Set<string>()
   for (const h of s.local?.spec.htlcs ?? []) live.add(h.paymentHash)
   for (const h of s.previousLocal?.spec.htlcs ?? []) live.add(h.paymentHash)
-  for (const f of s.splice?.spliced ?? []) for (const h of [...f.local?.spec.htlcs ?? [], ...f.previousLocal?.spec.htlcs ?? []]) live.add(h.paymentHash)
+  for (const f of s.splice?.spliced ?? []) for (const h of [
+    ...f.local?.spec.htlcs ?? [], ...f.previousLocal?.spec.htlcs ?? []
+  ]) live.add(h.paymentHash)
   for (const r of remotes) for (const h of r.htlcs) live.add(h.paymentHash)
   let preimages = s.preimages
   for (const hash in s.preimages) {
@@ -101,7 +106,9 @@ export function compact (s: MonitorState): MonitorState {
  */
 export async function restoreRevoked (store: Store, s: MonitorState, tx: MonitorTx): Promise<MonitorState> {
   if (s.setup?.remote === undefined) return s
-  const n = commitmentNumberOf(s.setup, { txid: tx.txid, height: 0, blockHash: '', stage: 0, locktime: tx.locktime, inputs: tx.inputs, outputs: tx.outputs })
+  const n = commitmentNumberOf(
+    s.setup, { txid: tx.txid, height: 0, blockHash: '', stage: 0, locktime: tx.locktime, inputs: tx.inputs, outputs: tx.outputs },
+  )
   if (n === undefined || n > s.revokedUpTo || s.remotes.some(r => r.number === n)) return s
   let found: Extract<MonitorUpdate, { kind: 'remote_commitment' }> | undefined
   const preimages = new Map<string, string>()
@@ -116,5 +123,7 @@ export async function restoreRevoked (store: Store, s: MonitorState, tx: Monitor
     const p = preimages.get(h.paymentHash)
     if (p !== undefined) held[h.paymentHash] = p
   }
-  return { ...s, remotes: [...s.remotes, { number: n, perCommitmentPoint: found.perCommitmentPoint, htlcs: found.spec.htlcs }], preimages: held }
+  return {
+    ...s, remotes: [...s.remotes, { number: n, perCommitmentPoint: found.perCommitmentPoint, htlcs: found.spec.htlcs }], preimages: held,
+  }
 }

@@ -48,7 +48,8 @@ export const CHECKPOINT_UPDATES = 500
 /** Point reads in flight at once while checking many channels at startup. */
 const READ_CONCURRENCY = 32
 
-export type MonitorEvent = Extract<MonitorAction, { kind: 'preimage_learned' | 'htlc_resolved' | 'force_closing' | 'funding_spent' | 'funding_depth' | 'closed' | 'warning' }>
+export type MonitorEvent = Extract<MonitorAction,
+{ kind: 'preimage_learned' | 'htlc_resolved' | 'force_closing' | 'funding_spent' | 'funding_depth' | 'closed' | 'warning' }>
 
 export interface MonitorHostOptions {
   store: Store
@@ -133,7 +134,8 @@ export class MonitorHost {
         if (!parsed.ok) throw new BadState(`${key}: ${parsed.error}`)
         const sum = parsed.value
         const e: Entry = {
-          id: key.slice(INDEX_PREFIX.length), storedSeq: sum.seq, fundingHeight: sum.fundingHeight, quiet: sum.quiet, storedQuiet: sum.quiet,
+          id: key.slice(INDEX_PREFIX.length), storedSeq: sum.seq, fundingHeight: sum.fundingHeight, quiet: sum.quiet,
+          storedQuiet: sum.quiet,
           closed: sum.closed, busy: false, outpoints: sum.funding === null ? [] : [`${sum.funding.txid}:${sum.funding.vout}`],
         }
         host.index(e)
@@ -271,7 +273,9 @@ export class MonitorHost {
       }
       for (const { id } of list) {
         const e = this.entries.get(id)
-        if (e === undefined) { const c = await this.ensure(id); if (c !== undefined) await this.replay(c) } else if (e.state !== undefined) await this.replay(e as Loaded)
+        if (e === undefined) {
+          const c = await this.ensure(id); if (c !== undefined) await this.replay(c)
+        } else if (e.state !== undefined) await this.replay(e as Loaded)
         else if (behind.has(e)) await this.load(e)
       }
       await this.flush()
@@ -378,7 +382,9 @@ export class MonitorHost {
     if (keys === undefined) throw new BadState(`${storeKeys.monitorState(e.id)}: no keys for channel ${e.id}`)
     // A checkpoint is not rewritten for blocks that only move its height.
     const top = this.tipRef()
-    const state = top !== undefined && parsed.value.height < top.height ? { ...parsed.value, height: top.height, tipHash: top.hash } : parsed.value
+    const state = top !== undefined && parsed.value.height < top.height ? {
+      ...parsed.value, height: top.height, tipHash: top.hash,
+    } : parsed.value
     const l = e as Loaded
     l.state = state
     l.keys = keys
@@ -508,7 +514,9 @@ export class MonitorHost {
     this.tipDirty = true
     // Unloaded monitors whose funding tx was in a disconnected block.
     for (const [txid, h] of this.fundingHeights) if (h >= b.height) this.fundingHeights.delete(txid)
-    for (const set of [...this.byFunding.values()]) for (const e of set) if (e.state === undefined && !e.closed && e.fundingHeight >= b.height) await this.load(e)
+    for (
+      const set of [...this.byFunding.values()]
+    ) for (const e of set) if (e.state === undefined && !e.closed && e.fundingHeight >= b.height) await this.load(e)
     for (const e of [...this.loaded]) {
       if (e.closed) continue
       await this.step(e, { kind: 'block_disconnected', height: b.height, hash: b.hash })

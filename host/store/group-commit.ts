@@ -64,8 +64,12 @@ export class GroupCommitter {
 
   submit (ops: readonly StoreOp[]): Promise<void> {
     assertOps(ops)
-    if (this.exists === undefined && ops.some(o => o.type === 'create')) throw new TypeError('store.write: this store has no create-only writes')
-    if (this.failure !== null) return Promise.reject(new StoreError('store_failed', 'an earlier batch failed; reopen the store', { cause: this.failure }))
+    if (this.exists === undefined && ops.some(o => o.type === 'create')) throw new TypeError(
+      'store.write: this store has no create-only writes'
+    )
+    if (this.failure !== null) return Promise.reject(new StoreError(
+      'store_failed', 'an earlier batch failed; reopen the store', { cause: this.failure },
+    ))
     if (this.closed) return Promise.reject(new StoreError('closed', 'store is closed'))
     if (ops.length === 0) return Promise.resolve()
     const copy = ops.slice() // the caller may reuse its array; what was submitted is what is written
@@ -130,7 +134,9 @@ export class GroupCommitter {
 
   /** Rejects `group` (its outcome is unknown) and every queued write; the store accepts no more. */
   private fail (group: Pending[], e: unknown): void {
-    this.failure = new StoreError('write_failed', `batch of ${group.length} writes failed: ${(e as Error)?.message ?? String(e)}`, { cause: e })
+    this.failure = new StoreError(
+      'write_failed', `batch of ${group.length} writes failed: ${(e as Error)?.message ?? String(e)}`, { cause: e },
+    )
     for (const p of group) p.reject(this.failure)
     // Queued writes were never attempted, but the store no longer accepts any.
     const rest = this.queue

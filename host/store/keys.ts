@@ -13,6 +13,8 @@
 //   mon-tip                          the monitors' recent blocks (where following resumes)
 // Hub only:
 //   fwd/<channel id>/<htlc id>       forwarding circuits (hub/router/circuits.ts, scenario 9)
+//   hold/<channel id>/<htlc id>      payments held for an offline payee (hub/router/holds.ts)
+//   payer-key/<node id>/<key>        a payer's idempotency key and its payment (hub/router/payer-keys.ts)
 //   audit/entry/<n>, audit/head      the hash-chained audit log (hub/audit/log.ts)
 // SDK only (client-sdk/records.ts says what each record holds):
 //   inv/<payment hash>               an invoice we issued, with its preimage
@@ -51,6 +53,10 @@ export const keys = {
   monitorTip: 'mon-tip',
   forward: (...parts: string[]) => `fwd/${parts.map(segment).join('/')}`,
   forwardPrefix: 'fwd/',
+  hold: (channelId: string, htlcId: number) => `hold/${segment(channelId)}/${segment(String(htlcId))}`,
+  holdPrefix: 'hold/',
+  payerKey: (payer: string, key: string) => `payer-key/${segment(payer)}/${segment(key)}`,
+  payerKeyPrefix: 'payer-key/',
   auditEntry: (n: number) => `audit/entry/${counter(n)}`,
   auditEntryPrefix: 'audit/entry/',
   auditHead: 'audit/head',

@@ -23,7 +23,9 @@ export function estimateVsize (inputs: number, outputScripts: Uint8Array[]): num
  * as 41 bytes of input plus 107 bytes of signature script, discounted 4× for witness programs.
  */
 export function dustThreshold (script: Uint8Array): number {
-  const isWitness = script.length >= 4 && script.length <= 42 && (script[0] === 0 || (script[0]! >= 0x51 && script[0]! <= 0x60)) && script[1] === script.length - 2
+  const isWitness = script.length >= 4 && script.length <= 42 && (
+    script[0] === 0 || (script[0]! >= 0x51 && script[0]! <= 0x60)
+  ) && script[1] === script.length - 2
   const spend = outputBytes(script) + 41 + (isWitness ? Math.floor(107 / 4) : 107)
   return 3 * spend
 }
@@ -39,7 +41,9 @@ export type Selection =
  * coins. Adds change (to `changeScript`) unless it would be dust, in which case the remainder goes
  * to the fee. Fee = ceil(vsize × feeRate), vsize from estimateVsize.
  */
-export function selectCoins (coins: Coin[], outputScripts: Uint8Array[], amount: number, feeRate: number, changeScript: Uint8Array): Selection {
+export function selectCoins (
+  coins: Coin[], outputScripts: Uint8Array[], amount: number, feeRate: number, changeScript: Uint8Array,
+): Selection {
   const sorted = [...coins].sort((a, b) => b.value - a.value || (a.id < b.id ? -1 : 1))
   const chosen: Coin[] = []
   let total = 0

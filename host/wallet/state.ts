@@ -55,7 +55,10 @@ export const walletStateSchema = z.object({
 export type WalletState = z.infer<typeof walletStateSchema>
 
 export function emptyState (): WalletState {
-  return { version: 1, next: { receive: 0, change: 0 }, headers: [], utxos: {}, undo: {}, pending: {}, wiped: null, finality: { checkpoints: [], finalTxids: [] } }
+  return {
+    version: 1, next: { receive: 0, change: 0 }, headers: [], utxos: {}, undo: {}, pending: {}, wiped: null,
+    finality: { checkpoints: [], finalTxids: [] },
+  }
 }
 
 export type LoadResult = { ok: true; state: WalletState | null } | { ok: false; detail: string }

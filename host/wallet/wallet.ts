@@ -144,7 +144,9 @@ export class Wallet {
       else if (!this.isMature(u)) immature += u.value
       else spendable += u.value
     }
-    return { spendable: spendable as Sat, immature: immature as Sat, locked: lockedSum as Sat, total: (spendable + immature + lockedSum) as Sat }
+    return {
+      spendable: spendable as Sat, immature: immature as Sat, locked: lockedSum as Sat, total: (spendable + immature + lockedSum) as Sat,
+    }
   }
 
   /**
@@ -163,7 +165,9 @@ export class Wallet {
         }
       } else return err({ kind: 'invalid_output', detail: `payments.${i}: needs an address or a script` })
       if (!Number.isSafeInteger(p.value) || p.value < dustThreshold(script)) {
-        return err({ kind: 'invalid_output', detail: `payments.${i}.value: must be an integer ≥ ${dustThreshold(script)} sat (dust) (got ${p.value})` })
+        return err({
+          kind: 'invalid_output', detail: `payments.${i}.value: must be an integer ≥ ${dustThreshold(script)} sat (dust) (got ${p.value})`,
+        })
       }
       outs.push({ script, value: p.value })
     }
@@ -180,7 +184,9 @@ export class Wallet {
     const psbt = new Psbt({ network: networks.regtest })
     const inputs = sel.coins.map(c => this.state.utxos[c.id]!)
     for (const u of inputs) {
-      psbt.addInput({ hash: u.txid, index: u.vout, sequence: RBF_SEQUENCE, witnessUtxo: { script: hexToBytes(u.script), value: BigInt(u.value) } })
+      psbt.addInput({
+        hash: u.txid, index: u.vout, sequence: RBF_SEQUENCE, witnessUtxo: { script: hexToBytes(u.script), value: BigInt(u.value) },
+      })
     }
     for (const o of outs) psbt.addOutput({ script: o.script, value: BigInt(o.value) })
     let changeVout: number | null = null
@@ -238,15 +244,21 @@ export class Wallet {
    */
   signInputs (txid: Txid, txHex: string, inputs: readonly InputToSign[], shared: readonly string[]): Result<string[][], SignRefusal> {
     let tx
-    try { tx = parseTx(txHex) } catch (e) { return err({ kind: 'not_our_input', detail: `the transaction does not parse: ${(e as Error).message}` }) }
+    try { tx = parseTx(txHex) } catch (e) {
+      return err({ kind: 'not_our_input', detail: `the transaction does not parse: ${(e as Error).message}` })
+    }
     const family = (p: PendingTx): boolean => p.txid === txid || shared.some(op => p.inputs.includes(op))
     const witnesses: string[][] = []
     for (const i of inputs) {
       const op = `${i.txid}:${i.vout}`
       const u = this.state.utxos[op]
       const at = tx.inputs[i.index]
-      if (u === undefined || u.value !== i.valueSat || u.script !== i.script) return err({ kind: 'not_our_input', detail: `${op} is not a coin of ours of ${i.valueSat} sat` })
-      if (at === undefined || at.txid !== i.txid || at.vout !== i.vout) return err({ kind: 'not_our_input', detail: `input ${i.index} of the transaction does not spend ${op}` })
+      if (u === undefined || u.value !== i.valueSat || u.script !== i.script) return err({
+        kind: 'not_our_input', detail: `${op} is not a coin of ours of ${i.valueSat} sat`,
+      })
+      if (at === undefined || at.txid !== i.txid || at.vout !== i.vout) return err({
+        kind: 'not_our_input', detail: `input ${i.index} of the transaction does not spend ${op}`,
+      })
       const other = Object.values(this.state.pending).find(p => p.inputs.includes(op) && !family(p))
       if (other !== undefined) return err({ kind: 'not_our_input', detail: `${op} is spent by our unconfirmed transaction ${other.txid}` })
       const key = this.keys.key(u.chain, u.index)
@@ -308,7 +320,9 @@ export class Wallet {
     // Inputs spent by each of our pending transactions, to notice a pending one double-spent by another
     // (several may spend one input: a splice and its RBF replacements).
     const pendingByInput = new Map<string, string[]>()
-    for (const p of Object.values(this.state.pending)) for (const op of p.inputs) pendingByInput.set(op, [...(pendingByInput.get(op) ?? []), p.txid])
+    for (const p of Object.values(this.state.pending)) for (const op of p.inputs) pendingByInput.set(
+      op, [...(pendingByInput.get(op) ?? []), p.txid],
+    )
     for (const [i, tx] of block.txs.entries()) {
       const mine = this.state.pending[tx.txid]
       if (mine !== undefined) { undo.confirmed.push(mine); delete this.state.pending[tx.txid] }
@@ -327,7 +341,10 @@ export class Wallet {
         const owner = this.scripts.get(out.scriptPubKey)
         if (owner === undefined) continue
         const op = `${tx.txid}:${vout}`
-        this.state.utxos[op] = { txid: tx.txid, vout, value: out.value, script: out.scriptPubKey, chain: owner.chain, index: owner.index, height: block.height, coinbase: i === 0 }
+        this.state.utxos[op] = {
+          txid: tx.txid, vout, value: out.value, script: out.scriptPubKey, chain: owner.chain, index: owner.index, height: block.height,
+          coinbase: i === 0,
+        }
         undo.added.push(op)
         this.markUsed(owner.chain, owner.index)
       }

@@ -19,10 +19,13 @@ export interface ChannelCommandTargets {
   splicing: Pick<HubSplicing, 'topUp' | 'topUpRbf'>
 }
 
-export function channelCommands (x: ChannelCommandTargets): Pick<AdminHandlers, 'open' | 'close' | 'forceClose' | 'spliceIn' | 'spliceRbf'> {
+export function channelCommands (x: ChannelCommandTargets): Pick<AdminHandlers,
+'open' | 'close' | 'forceClose' | 'spliceIn' | 'spliceRbf'> {
   return {
     spliceIn: async (channelId: string, amountSat: number) => await x.splicing.topUp(channelId, amountSat),
-    spliceRbf: async (channelId: string, txid: string, feeratePerKw: number) => await x.splicing.topUpRbf(channelId, txid as Txid, feeratePerKw),
+    spliceRbf: async (
+      channelId: string, txid: string, feeratePerKw: number,
+    ) => await x.splicing.topUpRbf(channelId, txid as Txid, feeratePerKw),
     open: async (peer: NodeId, fundingSat?: number) => {
       const r = await x.inbound.ensureChannel(peer, fundingSat ?? x.config.channels.fundingSat, 'operator')
       return 'error' in r ? r : { temporary_channel_id: r.driver.state.temporaryChannelId, channel_id: r.driver.channelId }

@@ -65,8 +65,13 @@ export class Faucet {
     if (!built.ok) {
       const e = built.error
       switch (e.kind) {
-        case 'invalid_output': return { ok: false, status: 400, error: e.detail.replace(/^payments\.0\.value/, 'amount_sat').replace(/^payments\.0\.address/, 'address') }
-        case 'insufficient_funds': return { ok: false, status: 409, error: `faucet: the hub's wallet has ${e.available} sat spendable, needs ${e.needed} (after mining ${mined} blocks)` }
+        case 'invalid_output': return {
+          ok: false, status: 400, error: e.detail.replace(/^payments\.0\.value/, 'amount_sat').replace(/^payments\.0\.address/, 'address'),
+        }
+        case 'insufficient_funds': return {
+          ok: false, status: 409,
+          error: `faucet: the hub's wallet has ${e.available} sat spendable, needs ${e.needed} (after mining ${mined} blocks)`,
+        }
         case 'chain_wiped': return { ok: false, status: 409, error: `faucet: ${e.detail}` }
         case 'broadcast_failed': return { ok: false, status: 503, error: `faucet: ${JSON.stringify(e.failure)}` }
       }
@@ -78,7 +83,10 @@ export class Faucet {
     if (confirm) {
       // The wallet spends only confirmed coins, so a block holding just this transaction is valid.
       const b = await this.chain.submitBlock([tx.hex], { coinbaseScript: this.wallet.newAddress().script })
-      if (!b.ok) return { ok: false, status: 503, error: `faucet: mining the confirming block: ${b.error.detail} (the payment ${tx.txid} waits in the mempool)` }
+      if (!b.ok) return {
+        ok: false, status: 503,
+        error: `faucet: mining the confirming block: ${b.error.detail} (the payment ${tx.txid} waits in the mempool)`,
+      }
       mined++
       confirmed = true
     }
@@ -86,7 +94,10 @@ export class Faucet {
     if (!synced.ok) return { ok: false, status: 503, error: `faucet: ${synced.error.detail}` }
     const tip = await this.chain.tip()
     if (!tip.ok) return { ok: false, status: 503, error: `faucet: ${tip.error.detail}` }
-    return { ok: true, value: { txid: tx.txid, vout: 0, amount_sat: amountSat, fee_sat: tx.fee, blocks_mined: mined, confirmed, height: tip.value.height } }
+    return {
+      ok: true,
+      value: { txid: tx.txid, vout: 0, amount_sat: amountSat, fee_sat: tx.fee, blocks_mined: mined, confirmed, height: tip.value.height },
+    }
   }
 
   /** Mines coinbases worth `shortfall` to the hub's wallet and makes the first of them spendable;
@@ -97,10 +108,16 @@ export class Faucet {
     // Coinbases needed at the subsidy of the next blocks (it halves every 150 blocks on regtest), then
     // COINBASE_MATURITY − 1 more: the coinbase at height h is spendable in block h + COINBASE_MATURITY.
     let coinbases = 0
-    for (let sum = 0, h = tip.value.height + 1; sum < shortfall && coinbases <= MAX_FAUCET_BLOCKS; h++, coinbases++) sum += regtestSubsidy(h)
+    for (let sum = 0, h = tip.value.height + 1; sum < shortfall && coinbases <= MAX_FAUCET_BLOCKS; h++, coinbases++) {
+      sum += regtestSubsidy(h)
+    }
     const blocks = coinbases + COINBASE_MATURITY - 1
     if (blocks > MAX_FAUCET_BLOCKS) {
-      return { ok: false, status: 409, error: `faucet: the regtest block subsidy at height ${tip.value.height + 1} is ${regtestSubsidy(tip.value.height + 1)} sat: ${shortfall} sat more would take more than ${MAX_FAUCET_BLOCKS} blocks; ask for less` }
+      return {
+        ok: false, status: 409,
+        error: `faucet: the regtest block subsidy at height ${tip.value.height + 1} is ${regtestSubsidy(tip.value.height + 1)} sat: ` +
+          `${shortfall} sat more would take more than ${MAX_FAUCET_BLOCKS} blocks; ask for less`,
+      }
     }
     const coinbaseScript = this.wallet.newAddress().script
     for (let i = 0; i < blocks; i++) {

@@ -40,7 +40,8 @@ export function channelStatus (s: ChannelState, onchain: OnChainView | undefined
   if (s.phase === 'abandoned') return 'abandoned'
   const spent = onchain?.spend?.how
   if (spent !== undefined) return spent === 'mutual' ? 'closing' : 'force_closing'
-  if (s.phase === 'failed' || s.phase === 'awaiting_remote_close' || onchain?.forceClose !== undefined || onchain?.stale === true) return 'force_closing'
+  if (s.phase === 'failed' || s.phase === 'awaiting_remote_close' || onchain?.forceClose !== undefined ||
+    onchain?.stale === true) return 'force_closing'
   if (s.phase === 'closing' || s.phase === 'shutting_down' || s.phase === 'negotiating_close') return 'closing'
   if (s.phase === 'normal') return 'open'
   return 'opening'
@@ -65,7 +66,8 @@ export function onChainJson (v: OnChainView): Record<string, unknown> {
  *  transaction this process broadcast (not confirmed yet: `closing_height` null). What the closing
  *  transaction pays each side is given for a cooperative close (for a commitment, `sweeps` say what
  *  came back to the hub's wallet). */
-export function closedRow (peer: string, s: ChannelState, v: OnChainView | undefined, broadcast: ClosedChannel | undefined): Record<string, unknown> | undefined {
+export function closedRow (peer: string, s: ChannelState, v: OnChainView | undefined, broadcast: ClosedChannel | undefined): Record<string,
+unknown> | undefined {
   const spend = v?.spend
   if (spend === undefined && broadcast === undefined) return undefined
   const how = spend !== undefined ? HOW[spend.how] : 'mutual'
@@ -80,7 +82,10 @@ export function closedRow (peer: string, s: ChannelState, v: OnChainView | undef
   }
   if (how !== 'mutual') return row
   const paid = broadcast !== undefined && (spend === undefined || spend.txid === broadcast.closingTxid)
-    ? { toLocal: broadcast.toLocalSat, toRemote: broadcast.toRemoteSat, fee: broadcast.feeSat, agreed: broadcast.agreedFeeSat, trimmedLocal: broadcast.trimmedLocalSat, trimmedRemote: broadcast.trimmedRemoteSat }
+    ? {
+      toLocal: broadcast.toLocalSat, toRemote: broadcast.toRemoteSat, fee: broadcast.feeSat, agreed: broadcast.agreedFeeSat,
+      trimmedLocal: broadcast.trimmedLocalSat, trimmedRemote: broadcast.trimmedRemoteSat,
+    }
     : mutualFromChain(s, spend!.outputs)
   return {
     ...row,
@@ -102,6 +107,11 @@ function mutualFromChain (s: ChannelState, outputs: ReadonlyArray<{ valueSat: nu
   const agreed = s.closing.agreedFeeSat ?? null
   const spec = s.localCommit?.spec
   if (agreed === null || spec === undefined) return { toLocal, toRemote, fee, agreed, trimmedLocal: null, trimmedRemote: null }
-  const owed = closingAmounts({ localMsat: spec.toLocalMsat, remoteMsat: spec.toRemoteMsat, feeSat: agreed as Sat, localIsOpener: s.setup.isFunder, dustLimitSat: 0 as Sat })
-  return { toLocal, toRemote, fee, agreed, trimmedLocal: toLocal === 0 ? owed.localSat : 0, trimmedRemote: toRemote === 0 ? owed.remoteSat : 0 }
+  const owed = closingAmounts({
+    localMsat: spec.toLocalMsat, remoteMsat: spec.toRemoteMsat, feeSat: agreed as Sat, localIsOpener: s.setup.isFunder,
+    dustLimitSat: 0 as Sat,
+  })
+  return {
+    toLocal, toRemote, fee, agreed, trimmedLocal: toLocal === 0 ? owed.localSat : 0, trimmedRemote: toRemote === 0 ? owed.remoteSat : 0,
+  }
 }

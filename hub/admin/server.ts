@@ -6,7 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
-import { DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FAUCET_SAT, MAX_FUNDING_SATOSHIS } from '../../protocol/limits.ts'
+import {
+  DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FAUCET_SAT, MAX_FUNDING_SATOSHIS,
+} from '../../protocol/limits.ts'
 import type { NodeId } from '../../protocol/types.ts'
 import { regtestAddress } from './faucet.ts'
 
@@ -113,12 +115,16 @@ const forceCloseBody = z.strictObject({ channel_id: channelIdField })
 const spliceInBody = z.strictObject({
   channel_id: channelIdField,
   amount_sat: z.number({ error: 'must be a number of satoshis' }).int({ error: 'must be an integer number of satoshis' })
-    .min(1, { error: 'must be at least 1 sat' }).max(MAX_FUNDING_SATOSHIS, { error: `must be at most ${MAX_FUNDING_SATOSHIS} sat (MAX_FUNDING_SATOSHIS)` }),
+    .min(1, { error: 'must be at least 1 sat' }).max(
+      MAX_FUNDING_SATOSHIS, { error: `must be at most ${MAX_FUNDING_SATOSHIS} sat (MAX_FUNDING_SATOSHIS)` },
+    ),
 })
 const spliceRbfBody = z.strictObject({
   channel_id: channelIdField,
   txid: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be a txid (32 bytes of lowercase hex)' }),
-  feerate_per_kw: z.number({ error: 'must be a number (sat per 1000 weight units)' }).int({ error: 'must be an integer (sat per 1000 weight units)' })
+  feerate_per_kw: z.number({ error: 'must be a number (sat per 1000 weight units)' }).int({
+    error: 'must be an integer (sat per 1000 weight units)'
+  })
     .min(FEERATE_PER_KW_FLOOR, { error: `must be at least ${FEERATE_PER_KW_FLOOR} (FEERATE_PER_KW_FLOOR)` })
     .max(DEFAULT_MAX_FEERATE_PER_KW, { error: `must be at most ${DEFAULT_MAX_FEERATE_PER_KW} (DEFAULT_MAX_FEERATE_PER_KW)` }),
 })

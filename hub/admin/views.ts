@@ -36,7 +36,8 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'chann
       const spec = s.localCommit?.spec
       const onchain = endingOrEnded(s) || x.monitoring.stale.has(s.channelId) ? await x.monitoring.onChain(s.channelId) : undefined
       return {
-        channel_id: s.channelId, peer: ch.peer, status: channelStatus(s, onchain), phase: s.phase, link: s.link, is_funder: s.setup.isFunder,
+        channel_id: s.channelId, peer: ch.peer, status: channelStatus(s, onchain), phase: s.phase, link: s.link,
+        is_funder: s.setup.isFunder,
         capacity_sat: s.setup.capacitySat, funding_txid: s.setup.funding?.txid ?? null,
         local_msat: spec?.toLocalMsat ?? null, remote_msat: spec?.toRemoteMsat ?? null, htlcs: spec?.htlcs.length ?? 0,
         local_commitment_index: s.localCommit?.index ?? null, remote_commitment_index: s.remoteCommit?.index ?? null,
@@ -51,7 +52,8 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'chann
     },
     splices: () => [...x.splicing.splices.values()].map(sp => ({
       channel_id: sp.channelId, peer: sp.peer, kind: sp.kind, txid: sp.txid, amount_sat: sp.amountSat, fee_sat: sp.feeSat,
-      capacity_sat: sp.capacitySat, depth: sp.depth, locked: sp.locked, ...(sp.replacedBy !== undefined ? { replaced_by: sp.replacedBy } : {}),
+      capacity_sat: sp.capacitySat, depth: sp.depth, locked: sp.locked,
+      ...(sp.replacedBy !== undefined ? { replaced_by: sp.replacedBy } : {}),
     })),
     closed: async () => {
       const rows: Array<Record<string, unknown>> = []

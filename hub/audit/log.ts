@@ -26,7 +26,10 @@ export class AuditLog {
   prepare (record: unknown): { entry: AuditEntry; ops: StoreOp[] } {
     const { entry, json } = nextEntryWithJson(this.head, record)
     this.head = { hash: entry.hash, count: entry.n + 1 }
-    return { entry, ops: [putJsonText(keys.auditEntry(entry.n), json), putJsonText(keys.auditHead, `{"hash":"${entry.hash}","count":${entry.n + 1}}`)] }
+    return {
+      entry,
+      ops: [putJsonText(keys.auditEntry(entry.n), json), putJsonText(keys.auditHead, `{"hash":"${entry.hash}","count":${entry.n + 1}}`)],
+    }
   }
 
   /** Append on its own batch; resolves when durable. */

@@ -28,7 +28,9 @@ export function verifyAuditLog (entries: unknown, expected?: AuditRoot): AuditVe
   let root = EMPTY_ROOT
   for (const [i, raw] of entries.entries()) {
     const p = entrySchema.safeParse(raw)
-    if (!p.success) return { ok: false, index: i, reason: 'malformed', detail: p.error.issues.map(x => `${x.path.join('.')}: ${x.message}`).join('; ') }
+    if (!p.success) return {
+      ok: false, index: i, reason: 'malformed', detail: p.error.issues.map(x => `${x.path.join('.')}: ${x.message}`).join('; '),
+    }
     const e = p.data as AuditEntry
     if (e.n !== i) return { ok: false, index: i, reason: 'bad_index', detail: `entry ${i} says n = ${e.n}` }
     if (e.prev !== root.hash) return { ok: false, index: i, reason: 'bad_prev', detail: `prev ${e.prev} != ${root.hash}` }
@@ -42,7 +44,10 @@ export function verifyAuditLog (entries: unknown, expected?: AuditRoot): AuditVe
     root = { hash: h, count: i + 1 }
   }
   if (expected !== undefined && (expected.hash !== root.hash || expected.count !== root.count)) {
-    return { ok: false, index: entries.length, reason: 'root_mismatch', detail: `log ends at ${root.count}/${root.hash}, expected ${expected.count}/${expected.hash}` }
+    return {
+      ok: false, index: entries.length, reason: 'root_mismatch',
+      detail: `log ends at ${root.count}/${root.hash}, expected ${expected.count}/${expected.hash}`,
+    }
   }
   return { ok: true, root }
 }

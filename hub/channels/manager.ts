@@ -23,7 +23,10 @@
 // to channels whose state depends on the height (HTLCs in flight); the others get the height when
 // they next run. Sessions that open before ready() (the transport listens while the hub is still
 // starting) are held and handled, in order, once the hub is ready.
-import { acceptFromSeed, channelIdFromFunding, hasInFlight, openFromSeed, quiescence, type ChannelEvent, type ChannelSigner, type ChannelState, type MonitorUpdate } from '../../protocol/channel/index.ts'
+import {
+  acceptFromSeed, channelIdFromFunding, hasInFlight, openFromSeed, quiescence, type ChannelEvent, type ChannelSigner, type ChannelState,
+  type MonitorUpdate,
+} from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
 import { abandonedChannelOps, ChannelDriver, ChannelWriter, loadStoredChannels, type ChannelWriteHost } from '../../host/channel/index.ts'
 import type { SideLimits } from '../../protocol/keys/channel.ts'
@@ -217,7 +220,9 @@ export class ChannelManager implements SessionHandler {
       pushMsat: 0 as Msat,
       feeratePerKw: this.opts.config.channels.feeratePerKw,
       limits: this.limits(fundingSat, 0, this.opts.config.hubFunded.payeeReserveSat),
-      policy: defaultPolicy({ zeroConfOwnFunding: this.opts.config.channels.zeroConf, spliceMinimumDepth: this.opts.config.splices.minimumDepth }),
+      policy: defaultPolicy({
+        zeroConfOwnFunding: this.opts.config.channels.zeroConf, spliceMinimumDepth: this.opts.config.splices.minimumDepth,
+      }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
     })
@@ -246,7 +251,9 @@ export class ChannelManager implements SessionHandler {
       chainHash: this.opts.chainHash,
       minimumDepth: this.opts.config.channels.minimumDepth,
       limits: this.limits(msg.funding_satoshis, msg.dust_limit_satoshis),
-      policy: defaultPolicy({ fundingTimeoutBlocks: this.opts.config.channels.fundingTimeoutBlocks, spliceMinimumDepth: this.opts.config.splices.minimumDepth }),
+      policy: defaultPolicy({
+        fundingTimeoutBlocks: this.opts.config.channels.fundingTimeoutBlocks, spliceMinimumDepth: this.opts.config.splices.minimumDepth,
+      }),
       localShutdownScript: this.opts.shutdownScript(),
       height: this.opts.height(),
     }, msg)
@@ -294,7 +301,10 @@ export class ChannelManager implements SessionHandler {
       emit: (event, state) => {
         this.index(ch)
         if (event.type === 'channel_failed' || event.type === 'closing_agreed' || event.type === 'channel_ready') {
-          this.log({ event: event.type, channel_id: ch.channelId, peer, ...(event.type === 'channel_failed' ? { reason: event.error.reason, detail: event.error.detail } : {}) })
+          this.log({
+            event: event.type, channel_id: ch.channelId, peer,
+            ...(event.type === 'channel_failed' ? { reason: event.error.reason, detail: event.error.detail } : {})
+          })
         }
         for (const l of this.listeners) l.event(ch, event)
         // Emitted once the abandoned state is durable: a crash from here on deletes it at startup.
@@ -312,7 +322,10 @@ export class ChannelManager implements SessionHandler {
         // A failed write: the store refuses all writes from now on, the hub must stop. Anything else
         // is a bug in one channel's step: that channel stops (loudly), the others carry on.
         if (error instanceof StoreError) { this.opts.fatal(error); return }
-        this.log({ event: 'channel_stopped', channel_id: ch.channelId, peer, error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, MAX_LOGGED_STACK_CHARS) })
+        this.log({
+          event: 'channel_stopped', channel_id: ch.channelId, peer,
+          error: String(error instanceof Error ? error.stack ?? error.message : error).slice(0, MAX_LOGGED_STACK_CHARS),
+        })
         this.opts.session(peer)?.error('temporary_node_failure: this channel is stopped at the hub', ch.channelId)
       },
     })
@@ -324,6 +337,11 @@ export class ChannelManager implements SessionHandler {
   private index (ch: ManagedChannel): void {
     const s = ch.state
     if (s.channelId !== s.temporaryChannelId && this.byId.get(s.channelId) !== ch) this.byId.set(s.channelId, ch)
+  }
+
+  /** A hub message to a peer's live session (none: not sent). */
+  send (peer: NodeId, msg: PeerMessage): boolean {
+    return this.opts.session(peer)?.send(msg) === 'sent'
   }
 
   /** A connection-level `error` (channel_id 0) to a peer, e.g. a refused request_channel. */
@@ -440,8 +458,12 @@ export class ChannelManager implements SessionHandler {
         return
       case 'accept_channel':
       case 'funding_created': {
-        const ch = this.channelsOf(peer).find(c => c.state.temporaryChannelId === msg.temporary_channel_id && c.state.localCommit === undefined)
-        if (ch === undefined) { session.warn(`unknown_channel: temporary_channel_id ${msg.temporary_channel_id}`, msg.temporary_channel_id); return }
+        const ch = this.channelsOf(peer).find(
+          c => c.state.temporaryChannelId === msg.temporary_channel_id && c.state.localCommit === undefined
+        )
+        if (ch === undefined) {
+          session.warn(`unknown_channel: temporary_channel_id ${msg.temporary_channel_id}`, msg.temporary_channel_id); return
+        }
         if (msg.type === 'funding_created' && ch.state.phase === 'awaiting_funding_created') {
           // A channel id (the funding outpoint) belongs to one channel forever (opening.ts).
           const refused = this.opening.claim(ch, channelIdFromFunding(msg.funding_txid, msg.funding_output_index), id => this.byId.get(id))
@@ -461,8 +483,10 @@ export class ChannelManager implements SessionHandler {
         // An error or warning about a channel we do not know is not answered (two peers would warn
         // each other forever).
         return this.route(peer, msg.channel_id, msg, session, false)
-      case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok': case 'ping': case 'pong':
-        session.warn(`unexpected_message: ${msg.type} is not sent to the hub`)
+      case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok':
+      case 'ping': case 'pong': case 'payment_held':
+        // Answered about the channel it names, if any (nothing of that channel is read or changed).
+        session.warn(`unexpected_message: ${msg.type} is not sent to the hub`, 'channel_id' in msg ? msg.channel_id : undefined)
         return
       default:
         return this.route(peer, msg.channel_id, msg, session, true)

@@ -81,7 +81,9 @@ export class HubMonitoring {
       depth: opts.depth,
       feeratePerKw: opts.feeratePerKw,
       onEvent: async (id, ev) => { await self.onEvent(id, ev) },
-      onBroadcastError: (id, txid, reason, detail) => { opts.log({ event: 'monitor_broadcast_refused', channel_id: id, txid, reason, detail: detail.slice(0, MAX_QUOTED_CHARS) }) },
+      onBroadcastError: (id, txid, reason, detail) => {
+        opts.log({ event: 'monitor_broadcast_refused', channel_id: id, txid, reason, detail: detail.slice(0, MAX_QUOTED_CHARS) })
+      },
       onChainWiped: e => { opts.fatal('chain_wiped', e.detail) },
       onFeedError: e => { opts.fatal('store_failed', e) },
       onStale: (id, stateSeq, monitorSeq) => {
@@ -145,17 +147,23 @@ export class HubMonitoring {
         this.opts.log({ event: 'monitor_closed', channel_id: channelId, how: ev.how })
         return
       case 'htlc_resolved':
-        this.opts.log({ event: 'monitor_htlc_resolved', channel_id: channelId, htlc_id: ev.htlc.id, offerer: ev.htlc.offerer, outcome: ev.outcome })
+        this.opts.log({
+          event: 'monitor_htlc_resolved', channel_id: channelId, htlc_id: ev.htlc.id, offerer: ev.htlc.offerer, outcome: ev.outcome,
+        })
         // Only HTLCs we offered downstream have an upstream to settle.
         if (ch === undefined || ev.htlc.offerer !== 'local') return
-        if (ev.outcome === 'fulfilled' && ev.preimage !== undefined) this.downstreamFulfilled(ch, ev.htlc.id, ev.htlc.paymentHash, ev.preimage)
+        if (ev.outcome === 'fulfilled' && ev.preimage !== undefined) this.downstreamFulfilled(
+          ch, ev.htlc.id, ev.htlc.paymentHash, ev.preimage,
+        )
         else if (ev.outcome === 'failed') this.opts.router.failedOnChain(ch, ev.htlc.id)
         return
       case 'preimage_learned':
         this.opts.log({ event: 'monitor_preimage_learned', channel_id: channelId, payment_hash: ev.paymentHash })
         if (ch === undefined) return
         for (const c of this.opts.circuits.outgoing(channelId)) {
-          if (c.in.paymentHash === ev.paymentHash && c.out.htlcId !== undefined) this.downstreamFulfilled(ch, c.out.htlcId, ev.paymentHash, ev.preimage)
+          if (c.in.paymentHash === ev.paymentHash && c.out.htlcId !== undefined) this.downstreamFulfilled(
+            ch, c.out.htlcId, ev.paymentHash, ev.preimage,
+          )
         }
         return
       case 'funding_depth': return

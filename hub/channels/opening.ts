@@ -46,8 +46,10 @@ export class OpeningGuard {
       all++
       if (ch.peer === peer) mine++
     }
-    if (mine >= this.limits.maxUnconfirmedPerPeer) return `too_many_unconfirmed_channels: at most ${this.limits.maxUnconfirmedPerPeer} per peer until their funding confirms`
-    if (all >= this.limits.maxUnconfirmed) return `too_many_unconfirmed_channels: the hub is waiting for ${this.limits.maxUnconfirmed} fundings already; try again later`
+    if (mine >= this.limits.maxUnconfirmedPerPeer) return `too_many_unconfirmed_channels: at most ${this.limits.maxUnconfirmedPerPeer} ` +
+      `per peer until their funding confirms`
+    if (all >= this.limits.maxUnconfirmed) return `too_many_unconfirmed_channels: the hub is waiting for ${this.limits.maxUnconfirmed} ` +
+      `fundings already; try again later`
     return undefined
   }
 
@@ -55,7 +57,8 @@ export class OpeningGuard {
    *  that id or another channel is creating it: then why it is refused. */
   claim (ch: ManagedChannel, channelId: string, known: (id: string) => ManagedChannel | undefined): string | undefined {
     const holder = known(channelId) ?? this.claims.get(channelId)
-    if (holder !== undefined && holder !== ch) return `channel_id_in_use: the funding outpoint gives channel ${channelId}, which already exists`
+    if (holder !== undefined &&
+      holder !== ch) return `channel_id_in_use: the funding outpoint gives channel ${channelId}, which already exists`
     this.claims.set(channelId, ch)
     return undefined
   }

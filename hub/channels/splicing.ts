@@ -113,7 +113,9 @@ export class HubSplicing implements ChannelListener {
     if (req.remoteContributionSat > c.maxPeerSpliceInSat) {
       return { accept: false, reason: `a splice-in of ${req.remoteContributionSat} sat is above the hub's ${c.maxPeerSpliceInSat} sat` }
     }
-    this.opts.log({ event: 'splice_accepted', channel_id: ch.channelId, peer: ch.peer, contribution_sat: req.remoteContributionSat, rbf: req.rbf })
+    this.opts.log({
+      event: 'splice_accepted', channel_id: ch.channelId, peer: ch.peer, contribution_sat: req.remoteContributionSat, rbf: req.rbf,
+    })
     return { accept: true }
   }
 
@@ -144,7 +146,9 @@ export class HubSplicing implements ChannelListener {
   }
 
   /** Starts a top-up (or its RBF) with `start` and waits for both signatures and the broadcast. */
-  private async untilSigned (ch: ManagedChannel, start: () => Promise<Result<PlannedContribution & { amountSat: number }, SpliceRefusal>>): Promise<TopUpOutcome> {
+  private async untilSigned (
+    ch: ManagedChannel, start: () => Promise<Result<PlannedContribution & { amountSat: number }, SpliceRefusal>>,
+  ): Promise<TopUpOutcome> {
     const c = this.opts.config.splices
     if (this.waiters.has(ch)) return { status: 409, body: { error: 'a top-up of this channel is already under way' } }
     const outcome = new Promise<Parameters<Waiter>[0] | 'timeout'>(resolve => {
@@ -159,7 +163,9 @@ export class HubSplicing implements ChannelListener {
       return { status: 409, body: { error: refusalText(started.error) } }
     }
     const p = await outcome
-    if (p === 'timeout') return { status: 504, body: { error: `no signed splice within ${c.topUpTimeoutMs} ms: the top-up goes on if the peer answers` } }
+    if (p === 'timeout') return {
+      status: 504, body: { error: `no signed splice within ${c.topUpTimeoutMs} ms: the top-up goes on if the peer answers` },
+    }
     if (p.kind === 'aborted') return { status: 409, body: { error: `the splice ended: ${p.reason}` } }
     await this.broadcasts.get(p.txid)
     const s = this.splices.get(p.txid)
@@ -186,7 +192,9 @@ export class HubSplicing implements ChannelListener {
       if (balanceSat >= auto.belowSat) continue
       this.opts.log({ event: 'auto_top_up', channel_id: ch.channelId, peer: ch.peer, balance_sat: balanceSat, amount_sat: auto.amountSat })
       void this.topUp(ch.channelId, auto.amountSat).then(r => {
-        if (r.status !== 200) this.opts.log({ event: 'auto_top_up_failed', channel_id: ch.channelId, status: r.status, error: r.body.error })
+        if (r.status !== 200) this.opts.log({
+          event: 'auto_top_up_failed', channel_id: ch.channelId, status: r.status, error: r.body.error,
+        })
       })
     }
   }
@@ -216,7 +224,8 @@ export class HubSplicing implements ChannelListener {
         // One splice at a time: every other signed, unlocked transaction of this channel spends the same
         // funding output (an RBF family), and can no longer confirm.
         for (const o of this.splices.values()) {
-          if (o.channelId === ch.channelId && o.txid !== p.txid && o.signed && !o.locked && o.replacedBy === undefined) o.replacedBy = p.txid
+          if (o.channelId === ch.channelId && o.txid !== p.txid && o.signed && !o.locked &&
+            o.replacedBy === undefined) o.replacedBy = p.txid
         }
         return
       }

@@ -100,11 +100,14 @@ export class Funding implements ChannelListener {
 
   private async broadcast (ch: ManagedChannel, txid: Txid): Promise<void> {
     const r = await this.opts.wallet.broadcast(txid)
-    this.opts.log({ event: 'funding_broadcast', peer: ch.peer, channel_id: ch.channelId, txid, ok: r.ok, ...(r.ok ? {} : { error: r.error }) })
+    this.opts.log({
+      event: 'funding_broadcast', peer: ch.peer, channel_id: ch.channelId, txid, ok: r.ok, ...(r.ok ? {} : { error: r.error })
+    })
     const s = ch.driver.state
     // Zero-conf (the channel's policy and the payee's minimum_depth 0): our own transaction counts
     // from the mempool; the channel machine decides from what the node shows.
-    if (r.ok && s.policy.zeroConfOwnFunding && s.setup.minimumDepth === 0 && s.phase === 'awaiting_funding_depth' && s.setup.funding !== undefined) {
+    if (r.ok && s.policy.zeroConfOwnFunding && s.setup.minimumDepth === 0 && s.phase === 'awaiting_funding_depth' &&
+      s.setup.funding !== undefined) {
       const seen = await lookupFunding(this.opts.chain, s.setup.funding.txid, s.setup.funding.outputIndex)
       if (seen.ok && seen.value !== null) await ch.driver.chain(seen.value)
     }
@@ -120,7 +123,9 @@ export class Funding implements ChannelListener {
   async rebroadcastPending (): Promise<void> {
     for (const ch of this.opts.manager.all()) {
       const s = ch.state
-      if (s.setup.isFunder && s.phase === 'awaiting_funding_depth' && s.setup.funding !== undefined) await this.broadcast(ch, s.setup.funding.txid)
+      if (s.setup.isFunder && s.phase === 'awaiting_funding_depth' && s.setup.funding !== undefined) await this.broadcast(
+        ch, s.setup.funding.txid,
+      )
     }
   }
 

@@ -8,7 +8,7 @@ import { HTLC_FAILURE_REASONS, type HtlcFailureReason } from '../../protocol/wir
 import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
 import { crashPoints } from '../../host/crash-points.ts'
 import { keys } from '../../host/store/keys.ts'
-import { del, parseJsonValue, put, type Store } from '../../host/store/store.ts'
+import { del, parseJsonValue, put, type Store, type StoreOp } from '../../host/store/store.ts'
 
 const crashPoint = crashPoints('HUB_CRASH_AT')
 
@@ -22,8 +22,14 @@ export interface Circuit {
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const circuitSchema = z.strictObject({
-  in: z.strictObject({ channelId: hex32, htlcId: z.number().int().min(0), amountMsat: z.number().int().min(1), paymentHash: hex32, cltvExpiry: z.number().int().min(0) }),
-  out: z.strictObject({ channelId: hex32, amountMsat: z.number().int().min(1), cltvExpiry: z.number().int().min(0), recipient: z.string().regex(/^0[23][0-9a-f]{64}$/), htlcId: z.number().int().min(0).optional() }),
+  in: z.strictObject({
+    channelId: hex32, htlcId: z.number().int().min(0), amountMsat: z.number().int().min(1), paymentHash: hex32,
+    cltvExpiry: z.number().int().min(0),
+  }),
+  out: z.strictObject({
+    channelId: hex32, amountMsat: z.number().int().min(1), cltvExpiry: z.number().int().min(0),
+    recipient: z.string().regex(/^0[23][0-9a-f]{64}$/), htlcId: z.number().int().min(0).optional(),
+  }),
   state: z.enum(['forwarding', 'fulfilled', 'failed']),
   preimage: hex32.optional(),
   reason: z.enum(HTLC_FAILURE_REASONS).optional(),
@@ -68,13 +74,14 @@ export class CircuitStore {
     if (m?.size === 0) this.byOut.delete(c.out.channelId)
   }
 
-  /** Writes the circuit durably (crash point `circuit:<state>`, `forward` for a new one). */
-  async save (c: Circuit): Promise<void> {
+  /** Writes the circuit durably (crash point `circuit:<state>`, `forward` for a new one), with `also`
+   *  in the same atomic batch (a held payment's record, which the new circuit replaces). */
+  async save (c: Circuit, also: readonly StoreOp[] = []): Promise<void> {
     const point = `circuit:${c.state === 'forwarding' ? 'forward' : c.state}`
     this.remember(c)
     crashPoint('before', point)
     const { htlcId: _id, ...out } = c.out
-    await this.store.write([put(circuitKey(c.in.channelId, c.in.htlcId), { ...c, out })])
+    await this.store.write([put(circuitKey(c.in.channelId, c.in.htlcId), { ...c, out }), ...also])
     crashPoint('after', point)
   }
 

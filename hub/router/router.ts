@@ -6,7 +6,15 @@
 //
 // Failures upstream carry a typed reason: unknown_next_peer (no channel, and the hub opens none for it),
 // temporary_channel_failure (insufficient liquidity), recipient_offline (payee not back before the
-// deadline), expiry_too_soon, fee_insufficient, or whatever the payee said.
+// deadline, or the hub holds as much for it as its caps allow), expiry_too_soon, fee_insufficient, or
+// whatever the payee said.
+//
+// A payee that is offline (or whose channel is still opening) has its payments held (holds.ts): a
+// durable record written before the payer is told (payment_held), kept across restarts, within the
+// payee's caps (router.maxHeldPerPayee, router.maxHeldMsatPerPayee), until the payee returns (the
+// record becomes the payment's circuit, in one batch) or the hold ends: after router.holdMs, or once
+// the chain passes the last height at which the payment can still be forwarded (its expiry minus
+// cltvExpiryDelta must leave the payee minFinalCltvExpiry blocks), whichever comes first.
 //
 // A payee's channel that is quiescent (BOLT #2: a splice is being negotiated and signed; no HTLC may be
 // added until it ends) holds the payment like an offline payee, for at most router.holdMs: it is
@@ -24,23 +32,37 @@
 // upstream (failedOnChain, called by channels/monitoring.ts). The payer waits at most that long,
 // however far out its own expiry is.
 //
-// After a restart, reconcile() replays: every circuit is matched with the state of its channels, and
-// every committed incoming HTLC without a circuit is handled as new. Replays are idempotent: a circuit
+// An HTLC that names its payer's idempotency key is checked against the payment the key was first used
+// for (payer-keys.ts): a second payment under one key is refused (`duplicate_payment`, or
+// `idempotency_key_reused` with other parameters); the key's record is written with the circuit or hold.
+//
+// After a restart, reconcile() replays: every circuit is matched with the state of its channels, every
+// hold is armed again (or ended, if its deadline passed meanwhile), and every committed incoming HTLC
+// with neither is handled as new. Replays are idempotent: a circuit
 // is never forwarded twice while its downstream HTLC exists, and a preimage once stored is always
 // carried upstream.
-import { committedIncoming, findOffered, isOperating, quiescence, spendableMsat, type ChannelEvent, type ChannelState, type Htlc } from '../../protocol/channel/index.ts'
+import {
+  committedIncoming, findOffered, isOperating, quiescence, spendableMsat, type ChannelEvent, type ChannelState, type Htlc,
+} from '../../protocol/channel/index.ts'
 import { amountToForward } from '../../protocol/forwarding.ts'
 import { MAX_FAIL_DETAIL_CHARS } from '../../protocol/limits.ts'
-import type { ChannelId, Msat, NodeId } from '../../protocol/types.ts'
+import type { ChannelId, Height, Msat, NodeId } from '../../protocol/types.ts'
 import type { HtlcFailureReason } from '../../protocol/wire/index.ts'
+import type { StoreOp } from '../../host/store/store.ts'
 import type { HubConfig } from '../config.ts'
 import type { ChannelListener, ChannelManager, ManagedChannel } from '../channels/manager.ts'
 import type { Circuit, CircuitStore } from './circuits.ts'
+import type { Hold, HoldStore } from './holds.ts'
+import type { KeyUse, PayerKeys } from './payer-keys.ts'
 
 export interface RouterOptions {
   hubId: NodeId
   manager: ChannelManager
   circuits: CircuitStore
+  /** Payments held for offline payees (loaded before reconcile()). */
+  holds: HoldStore
+  /** Payers' idempotency keys (loaded before reconcile()). */
+  payerKeys: PayerKeys
   config: HubConfig
   /** Preimages learned while running (the router adds to it), for replays. */
   preimages: Map<string, string>
@@ -57,17 +79,38 @@ export interface RouterOptions {
 
 export interface RouterStats { forwarded: number; fulfilled: number; failed: number; feesMsat: number }
 
-interface Held { chIn: ManagedChannel; htlc: Htlc; outAmount: Msat; outCltv: number; timer: NodeJS.Timeout }
+/** Where a payment for a recipient can go now. */
+type Route =
+  | { kind: 'ready'; out: ManagedChannel }  // a usable channel with the liquidity
+  | { kind: 'no_liquidity' }                // usable channels, none with enough to spend
+  | { kind: 'wait' }                        // a channel that is down, reestablishing or still opening
+  | { kind: 'none' }                        // no channel at all
+
+/** A channel whose link is up. One that has not run since the hub started is down (its stored state
+ *  still says how its link was when it was written). */
+const isUp = (ch: ManagedChannel): boolean =>
+  ch.running && ch.state.phase === 'normal' && ch.state.link === 'up' && ch.driver.stoppedBy === undefined
+/** A channel that can carry a payment now: up, and not quiescent (BOLT #2: no update may be added
+ *  while a splice is negotiated and signed). */
+const isUsable = (ch: ManagedChannel): boolean => isUp(ch) && quiescence(ch.state) === 'none'
+
+/** Ended idempotency key records are deleted at most this often (on a block). */
+const PRUNE_KEYS_EVERY_MS = 3_600_000
+
+/** Node's timers fire at most this far out (2^31 - 1 ms); a later deadline re-arms when it fires. */
+const MAX_TIMER_MS = 2_147_483_647
 
 const key = (channelId: string, htlcId: number): string => `${channelId}/${htlcId}`
 
 export class Router implements ChannelListener {
-  private readonly held = new Map<string, Held>()
-  /** Incoming HTLCs being worked on (between the checks and the durable circuit). */
+  /** The deadline timer of each hold in state `held`. */
+  private readonly timers = new Map<string, NodeJS.Timeout>()
+  /** Incoming HTLCs being worked on (between the checks and the durable circuit or hold). */
   private readonly busy = new Set<string>()
   /** Circuits whose downstream add is queued on its channel but not stepped yet. */
   private readonly adding = new Set<Circuit>()
   readonly stats: RouterStats = { forwarded: 0, fulfilled: 0, failed: 0, feesMsat: 0 }
+  private keysPrunedAt = 0
 
   constructor (private readonly opts: RouterOptions) {}
 
@@ -78,12 +121,16 @@ export class Router implements ChannelListener {
       case 'htlc_received': return void this.guard(this.incoming(ch, e.htlc))
       case 'htlc_fulfilled': return void this.guard(this.downstreamFulfilled(ch, e.id, e.paymentHash, e.preimage))
       case 'htlc_failed': return void this.guard(this.downstreamFailed(ch, e.id, e.reason))
-      case 'htlc_settled': return void this.guard(this.opts.circuits.remove(ch.channelId, e.id))
+      case 'htlc_settled':
+        return void this.guard(Promise.all([
+          this.opts.circuits.remove(ch.channelId, e.id), this.opts.holds.remove(ch.channelId, e.id),
+        ]).then(() => {}))
       case 'add_rolled_back': return this.rolledBack(ch, e.htlc, e.violation !== undefined)
       case 'channel_ready':
       case 'reestablished':
         this.retryHeld(ch.peer)
         this.retryUnsent(ch)
+        this.tellHeldOn(ch)
         return
       case 'channel_failed': return this.channelGone(ch)
       default:
@@ -96,6 +143,12 @@ export class Router implements ChannelListener {
   quiescenceEnded (ch: ManagedChannel): void {
     this.retryHeld(ch.peer)
     this.retryUnsent(ch)
+  }
+
+  /** Disarms every hold's timer (the holds stay stored: a restart arms them again). */
+  stop (): void {
+    for (const timer of this.timers.values()) clearTimeout(timer)
+    this.timers.clear()
   }
 
   // ── on-chain outcomes (the chain monitor of the downstream channel, channels/monitoring.ts) ──
@@ -124,46 +177,92 @@ export class Router implements ChannelListener {
     const k = key(inId, htlc.id)
     const existing = this.opts.circuits.get(inId, htlc.id)
     if (existing !== undefined) return this.replay(existing)
-    if (this.held.has(k) || this.busy.has(k)) return
+    const held = this.opts.holds.get(inId, htlc.id)
+    if (held !== undefined) return this.replayHold(held)
+    if (this.busy.has(k)) return
     // A channel that failed goes on-chain: its incoming HTLCs are not forwarded (the payer's monitor
     // times them out there), so the hub never owes downstream what it could only claim on-chain.
     if (!isOperating(chIn.state.phase)) return
     const c = this.opts.config
-    if (htlc.recipient === this.opts.hubId) return this.failUpstream(chIn, htlc.id, 'incorrect_or_unknown_payment_details', 'the hub is not a payee')
+    if (htlc.recipient === this.opts.hubId) return this.failUpstream(
+      chIn, htlc.id, 'incorrect_or_unknown_payment_details', 'the hub is not a payee',
+    )
     const outAmount = amountToForward(htlc.amountMsat, { feeBaseMsat: c.fees.baseMsat, feePpm: c.fees.ppm })
-    if (outAmount === null) return this.failUpstream(chIn, htlc.id, 'fee_insufficient', `fee is ${c.fees.baseMsat} msat + ${c.fees.ppm} ppm`)
+    if (outAmount === null) return this.failUpstream(
+      chIn, htlc.id, 'fee_insufficient', `fee is ${c.fees.baseMsat} msat + ${c.fees.ppm} ppm`,
+    )
     // The payee may hold it until this expiry at the latest (see the top of this file).
     const outCltv = Math.min(htlc.cltvExpiry - c.cltvExpiryDelta, this.opts.height() + c.router.maxHoldBlocks)
-    if (outCltv < this.opts.height() + c.minFinalCltvExpiry) return this.failUpstream(chIn, htlc.id, 'expiry_too_soon', `cltv_expiry ${htlc.cltvExpiry} leaves less than ${c.cltvExpiryDelta} + ${c.minFinalCltvExpiry} blocks`)
-    await this.forward(chIn, htlc, outAmount, outCltv)
+    if (outCltv < this.opts.height() + c.minFinalCltvExpiry) return this.failUpstream(
+      chIn, htlc.id, 'expiry_too_soon',
+      `cltv_expiry ${htlc.cltvExpiry} leaves less than ${c.cltvExpiryDelta} + ${c.minFinalCltvExpiry} blocks`,
+    )
+    const idempotencyKey = htlc.metadata?.idempotency_key
+    const use: KeyUse | undefined = idempotencyKey === undefined ? undefined : {
+      payer: chIn.peer, key: idempotencyKey, paymentHash: htlc.paymentHash, recipient: htlc.recipient, amountMsat: outAmount,
+      ...(htlc.metadata?.reference !== undefined ? { reference: htlc.metadata.reference } : {}), in: { channelId: inId, htlcId: htlc.id },
+    }
+    if (use !== undefined) {
+      const v = this.opts.payerKeys.check(use)
+      if (v.kind === 'reused') {
+        return this.failUpstream(
+          chIn, htlc.id, 'idempotency_key_reused',
+          `key ${use.key} belongs to payment ${v.record.paymentHash} with another payee, amount or reference; nothing was paid`,
+        )
+      }
+      if (v.kind === 'duplicate') {
+        return this.failUpstream(chIn, htlc.id, 'duplicate_payment', `key ${use.key} names payment ${v.record.paymentHash}, which ` +
+          `${v.record.state === 'succeeded' ? 'succeeded' : 'is in flight'}; nothing was paid twice`)
+      }
+    }
+    await this.forward(chIn, htlc, outAmount, outCltv, use)
+  }
+
+  /** The op recording `use` as its key's payment, for the batch that forwards or holds it. */
+  private keyOps (use: KeyUse | undefined): StoreOp[] {
+    return use === undefined ? [] : [this.opts.payerKeys.use(use, Date.now())]
   }
 
   /** Forwards now if the recipient has a usable channel; holds it if it may have one soon. */
-  private async forward (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, outCltv: number): Promise<void> {
-    const inId = chIn.channelId
-    const k = key(inId, htlc.id)
-    const candidates = this.opts.manager.channelsOf(htlc.recipient)
-    const up = candidates.filter(ch => ch.state.phase === 'normal' && ch.state.link === 'up' && ch.driver.stoppedBy === undefined)
-    const usable = up.filter(ch => quiescence(ch.state) === 'none').sort((a, b) => spendableMsat(b.state) - spendableMsat(a.state))
-    const out = usable.find(ch => spendableMsat(ch.state) >= outAmount)
-    if (out === undefined) {
-      const online = this.opts.manager.isOnline(htlc.recipient)
-      const opening = candidates.some(ch => ch.state.phase.startsWith('awaiting_'))
-      const open = candidates.some(ch => ch.state.phase === 'normal')
-      const splicing = up.length > usable.length
-      if (usable.length > 0 && !splicing) return this.failUpstream(chIn, htlc.id, 'temporary_channel_failure', `insufficient liquidity towards ${htlc.recipient}`)
-      if (!open && !opening) {
-        if (!online || this.opts.config.channels.openOnPayment !== true || this.opts.openChannel === undefined) {
-          return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub`)
-        }
-        const refused = this.opts.openChannel(htlc.recipient)
-        if (refused !== undefined) return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub, and the hub opens none: ${refused}`)
+  private async forward (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, outCltv: number, use?: KeyUse): Promise<void> {
+    const r = this.route(htlc.recipient, outAmount)
+    if (r.kind === 'no_liquidity') return this.failUpstream(
+      chIn, htlc.id, 'temporary_channel_failure', `insufficient liquidity towards ${htlc.recipient}`,
+    )
+    if (r.kind === 'none') {
+      if (!this.opts.manager.isOnline(htlc.recipient) || this.opts.config.channels.openOnPayment !== true ||
+        this.opts.openChannel === undefined) {
+        return this.failUpstream(chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub`)
       }
-      // The payee is offline, reconnecting, splicing, or its channel is still opening: hold until the
-      // deadline.
-      this.hold(chIn, htlc, outAmount, outCltv)
-      return
+      const refused = this.opts.openChannel(htlc.recipient)
+      if (refused !== undefined) return this.failUpstream(
+        chIn, htlc.id, 'unknown_next_peer', `${htlc.recipient} has no channel with the hub, and the hub opens none: ${refused}`,
+      )
     }
+    // The payee is offline, reconnecting, or its channel is still opening: hold until the deadline.
+    if (r.kind !== 'ready') return this.hold(chIn, htlc, outAmount, use)
+    await this.forwardOn(r.out, chIn.channelId, htlc, outAmount, outCltv, () => this.keyOps(use))
+  }
+
+  private route (recipient: NodeId, amount: Msat): Route {
+    const candidates = this.opts.manager.channelsOf(recipient)
+    const usable = candidates.filter(isUsable).sort((a, b) => spendableMsat(b.state) - spendableMsat(a.state))
+    const out = usable.find(ch => spendableMsat(ch.state) >= amount)
+    if (out !== undefined) return { kind: 'ready', out }
+    // A quiescent channel may have the liquidity once its splice is signed: wait for it.
+    const splicing = candidates.some(ch => isUp(ch) && !isUsable(ch))
+    if (usable.length > 0 && !splicing) return { kind: 'no_liquidity' }
+    if (splicing) return { kind: 'wait' }
+    return candidates.some(ch => ch.state.phase === 'normal' || ch.state.phase.startsWith('awaiting_'))
+      ? { kind: 'wait' }
+      : { kind: 'none' }
+  }
+
+  /** Writes the circuit (with `also`, in the same batch), then adds the downstream HTLC on `out`. */
+  private async forwardOn (
+    out: ManagedChannel, inId: ChannelId, htlc: Htlc, outAmount: Msat, outCltv: number, also: () => StoreOp[] = () => [],
+  ): Promise<void> {
+    const k = key(inId, htlc.id)
     this.busy.add(k)
     const circuit: Circuit = {
       in: { channelId: inId, htlcId: htlc.id, amountMsat: htlc.amountMsat, paymentHash: htlc.paymentHash, cltvExpiry: htlc.cltvExpiry },
@@ -174,7 +273,7 @@ export class Router implements ChannelListener {
     this.adding.add(circuit)
     try {
       // Durable BEFORE the downstream add can leave: a crash after this never forwards twice.
-      await this.opts.circuits.save(circuit)
+      await this.opts.circuits.save(circuit, also())
       this.stats.forwarded++
       await this.addDownstream(out, circuit, htlc, true)
     } finally { this.busy.delete(k); this.adding.delete(circuit) }
@@ -199,28 +298,167 @@ export class Router implements ChannelListener {
     await this.resolve(circuit, 'failed', { reason: 'temporary_channel_failure' })
   }
 
-  private hold (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, outCltv: number): void {
+  // ── holds (holds.ts) ──
+
+  /** Holds an incoming HTLC for a payee that may have a usable channel soon: within the payee's caps,
+   *  durably, then the payer is told (payment_held). */
+  private async hold (chIn: ManagedChannel, htlc: Htlc, outAmount: Msat, use?: KeyUse): Promise<void> {
     const k = key(chIn.channelId, htlc.id)
-    if (this.held.has(k)) return
+    if (this.busy.has(k) || this.opts.holds.get(chIn.channelId, htlc.id) !== undefined) return
+    const c = this.opts.config
+    const who = htlc.recipient
+    const refuse = (detail: string): Promise<void> => this.failUpstream(chIn, htlc.id, 'recipient_offline', detail)
+    if (c.router.holdMs === 0) return refuse(`${who} is offline, and the hub holds no payments (router.holdMs is 0)`)
+    const held = this.opts.holds.heldFor(who)
+    if (held.length >= c.router.maxHeldPerPayee) {
+      return refuse(`${who} is offline, and the hub holds ${held.length} payments for it already (router.maxHeldPerPayee)`)
+    }
+    const heldMsat = held.reduce((t, h) => t + h.outAmountMsat, 0)
+    const capMsat = c.router.maxHeldMsatPerPayee ?? c.channels.fundingSat * 1000
+    if (heldMsat + outAmount > capMsat) {
+      return refuse(`${who} is offline, and the hub holds ${heldMsat} msat for it already: ${outAmount} msat more is over ` +
+        `router.maxHeldMsatPerPayee (${capMsat} msat)`)
+    }
+    const now = Date.now()
+    const hold: Hold = {
+      in: {
+        channelId: chIn.channelId, htlcId: htlc.id, amountMsat: htlc.amountMsat, paymentHash: htlc.paymentHash, cltvExpiry: htlc.cltvExpiry,
+      },
+      recipient: who, outAmountMsat: outAmount, heldAt: now, untilTime: now + c.router.holdMs,
+      // The last height at which it can still be forwarded: the payee gets its minimum window below
+      // the incoming expiry minus the hub's delta (incoming() checked that this is not behind us).
+      untilHeight: htlc.cltvExpiry - c.cltvExpiryDelta - c.minFinalCltvExpiry,
+      state: 'held',
+    }
+    this.busy.add(k)
+    try { await this.opts.holds.save(hold, this.keyOps(use)) } finally { this.busy.delete(k) }
+    this.opts.log({
+      event: 'payment_held', recipient: who, channel_id: chIn.channelId, htlc_id: htlc.id, payment_hash: htlc.paymentHash,
+      amount_msat: outAmount, until_time: hold.untilTime, until_height: hold.untilHeight,
+    })
+    this.tellHeld(chIn.peer, hold)
+    this.arm(hold)
+    // The payee may have come back while the hold was being written.
+    this.retryHeld(who)
+  }
+
+  /** payment_held to the payer (its hold is durable). */
+  private tellHeld (payer: NodeId, h: Hold): void {
+    this.opts.manager.send(payer, {
+      type: 'payment_held', channel_id: h.in.channelId, id: h.in.htlcId, payment_hash: h.in.paymentHash,
+      until_time: Math.floor(h.untilTime / 1000), until_height: h.untilHeight as Height,
+    })
+  }
+
+  /** The payer's channel is back: tell it again which of its payments are held. */
+  private tellHeldOn (chIn: ManagedChannel): void {
+    for (const h of this.opts.holds.all()) if (h.state === 'held' && h.in.channelId === chIn.channelId) this.tellHeld(chIn.peer, h)
+  }
+
+  private arm (h: Hold): void {
+    const k = key(h.in.channelId, h.in.htlcId)
+    clearTimeout(this.timers.get(k))
     const timer = setTimeout(() => {
-      if (this.held.get(k)?.timer !== timer) return
-      this.held.delete(k)
-      void this.guard(this.failUpstream(chIn, htlc.id, 'recipient_offline', `${htlc.recipient} did not come back within ${this.opts.config.router.holdMs} ms`))
-    }, this.opts.config.router.holdMs)
+      if (this.timers.get(k) !== timer) return
+      this.timers.delete(k)
+      if (Date.now() < h.untilTime) { this.arm(h); return }
+      void this.guard(this.expire(h, `${h.recipient} did not come back within ${Math.round((h.untilTime - h.heldAt) / 1000)} s`))
+    }, Math.min(MAX_TIMER_MS, Math.max(0, h.untilTime - Date.now())))
     timer.unref()
-    this.held.set(k, { chIn, htlc, outAmount, outCltv, timer })
-    this.opts.log({ event: 'payment_held', recipient: htlc.recipient, channel_id: chIn.channelId, htlc_id: htlc.id })
+    this.timers.set(k, timer)
+  }
+
+  private disarm (h: Hold): void {
+    const k = key(h.in.channelId, h.in.htlcId)
+    clearTimeout(this.timers.get(k))
+    this.timers.delete(k)
+  }
+
+  /** A new block: holds whose payment the chain has made too late to forward end now. */
+  block (height: number): void {
+    const now = Date.now()
+    if (now - this.keysPrunedAt >= PRUNE_KEYS_EVERY_MS) void this.guard(this.pruneKeys(now))
+    for (const h of this.opts.holds.all()) {
+      if (h.state === 'held' && height > h.untilHeight) {
+        void this.guard(this.expire(
+          h, `${h.recipient} did not come back before block ${h.untilHeight + 1} (the payment's expiry leaves no more room)`,
+        ))
+      }
+    }
+  }
+
+  private async pruneKeys (now: number): Promise<void> {
+    this.keysPrunedAt = now
+    const n = await this.opts.payerKeys.prune(now - this.opts.config.router.idempotencyDays * 86_400_000)
+    if (n > 0) this.opts.log({ event: 'idempotency_keys_pruned', count: n })
+  }
+
+  /** The hold ended (unless the payee took it meanwhile): the payment fails back. */
+  private async expire (h: Hold, detail: string): Promise<void> {
+    if (this.opts.holds.get(h.in.channelId, h.in.htlcId) !== h || h.state !== 'held') return
+    await this.failHeld(h, 'recipient_offline', detail)
+  }
+
+  /** Records the end of a hold, then fails the payment upstream. */
+  private async failHeld (h: Hold, reason: HtlcFailureReason, detail: string): Promise<void> {
+    if (h.state !== 'held') return
+    this.disarm(h)
+    h.state = 'failed'
+    h.reason = reason
+    h.detail = detail.slice(0, MAX_FAIL_DETAIL_CHARS)
+    await this.opts.holds.save(h, this.opts.payerKeys.ended(h.in.channelId, h.in.htlcId, 'failed', Date.now()))
+    await this.failHeldUpstream(h)
+  }
+
+  private async failHeldUpstream (h: Hold): Promise<void> {
+    const chIn = this.opts.manager.get(h.in.channelId)
+    if (chIn !== undefined) await this.failUpstream(chIn, h.in.htlcId, h.reason ?? 'recipient_offline', h.detail ?? '')
+  }
+
+  /** The incoming HTLC a hold is for, if its channel still carries it. */
+  private heldHtlc (h: Hold): { chIn: ManagedChannel; htlc: Htlc } | undefined {
+    const chIn = this.opts.manager.get(h.in.channelId)
+    if (chIn === undefined || !isOperating(chIn.state.phase)) return undefined
+    const htlc = committedIncoming(chIn.state).find(x => x.id === h.in.htlcId && x.paymentHash === h.in.paymentHash)
+    return htlc === undefined ? undefined : { chIn, htlc }
   }
 
   private retryHeld (peer: NodeId): void {
-    for (const [k, h] of this.held) {
-      if (h.htlc.recipient !== peer) continue
-      const usable = this.opts.manager.channelsOf(peer).some(ch => ch.state.phase === 'normal' && ch.state.link === 'up' && quiescence(ch.state) === 'none')
-      if (!usable) continue
-      clearTimeout(h.timer)
-      this.held.delete(k)
-      void this.guard(this.forward(h.chIn, h.htlc, h.outAmount, h.outCltv))
-    }
+    const held = this.opts.holds.heldFor(peer)
+    if (held.length === 0 || !this.opts.manager.channelsOf(peer).some(isUsable)) return
+    for (const h of held) void this.guard(this.release(h))
+  }
+
+  /** The payee is back: the held payment is forwarded; its circuit replaces the hold in one batch. */
+  private async release (h: Hold): Promise<void> {
+    if (this.opts.holds.get(h.in.channelId, h.in.htlcId) !== h || h.state !== 'held') return
+    const found = this.heldHtlc(h)
+    // The payer's channel failed, or the HTLC left it: the chain decides it (nothing to forward).
+    if (found === undefined) { this.disarm(h); await this.opts.holds.remove(h.in.channelId, h.in.htlcId); return }
+    const c = this.opts.config
+    const height = this.opts.height()
+    if (height > h.untilHeight) return this.expire(
+      h, `${h.recipient} came back after block ${h.untilHeight}, too late to forward the payment`,
+    )
+    const r = this.route(h.recipient, h.outAmountMsat)
+    if (r.kind === 'no_liquidity') return this.failHeld(h, 'temporary_channel_failure', `insufficient liquidity towards ${h.recipient}`)
+    if (r.kind !== 'ready') return
+    this.disarm(h)
+    const outCltv = Math.min(h.in.cltvExpiry - c.cltvExpiryDelta, height + c.router.maxHoldBlocks)
+    await this.forwardOn(r.out, h.in.channelId, found.htlc, h.outAmountMsat, outCltv, () => [this.opts.holds.release(h)])
+  }
+
+  /** A hold found again (restart, or its HTLC reported again): a failed one fails upstream again; a
+   *  held one is armed, or ends if its deadline passed meanwhile, or is forgotten if its HTLC is gone. */
+  private async replayHold (h: Hold): Promise<void> {
+    if (h.state === 'failed') return this.failHeldUpstream(h)
+    if (this.heldHtlc(h) === undefined) { this.disarm(h); await this.opts.holds.remove(h.in.channelId, h.in.htlcId); return }
+    if (this.opts.height() > h.untilHeight) return this.expire(h, `${h.recipient} did not come back before block ${h.untilHeight + 1}`)
+    if (Date.now() >= h.untilTime) return this.expire(
+      h, `${h.recipient} did not come back within ${Math.round((h.untilTime - h.heldAt) / 1000)} s`,
+    )
+    this.arm(h)
+    this.retryHeld(h.recipient)
   }
 
   // ── outcomes ──
@@ -233,7 +471,9 @@ export class Router implements ChannelListener {
 
   private async downstreamFulfilled (chOut: ManagedChannel, htlcId: number, paymentHash: string, preimage: string): Promise<void> {
     this.opts.preimages.set(paymentHash, preimage)
-    const c = this.findOut(chOut, htlcId, paymentHash) ?? this.opts.circuits.outgoing(chOut.channelId).find(x => x.in.paymentHash === paymentHash && x.state === 'fulfilled')
+    const c = this.findOut(
+      chOut, htlcId, paymentHash,
+    ) ?? this.opts.circuits.outgoing(chOut.channelId).find(x => x.in.paymentHash === paymentHash && x.state === 'fulfilled')
     if (c === undefined) { this.opts.log({ event: 'fulfill_without_circuit', channel_id: chOut.channelId, htlc_id: htlcId }); return }
     await this.resolve(c, 'fulfilled', { preimage })
   }
@@ -250,8 +490,12 @@ export class Router implements ChannelListener {
       c.state = state
       if (o.preimage !== undefined) c.preimage = o.preimage
       if (o.reason !== undefined) c.reason = o.reason
-      await this.opts.circuits.save(c)
-      if (state === 'fulfilled') { this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat } else this.stats.failed++
+      await this.opts.circuits.save(
+        c, this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now()),
+      )
+      if (state === 'fulfilled') {
+        this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat
+      } else this.stats.failed++
     }
     await this.sendUpstream(c)
   }
@@ -260,7 +504,9 @@ export class Router implements ChannelListener {
     const chIn = this.opts.manager.get(c.in.channelId)
     if (chIn === undefined) return
     if (c.state === 'fulfilled') await chIn.driver.command({ type: 'fulfill_htlc', id: c.in.htlcId, preimage: c.preimage! })
-    else if (c.state === 'failed') await chIn.driver.command({ type: 'fail_htlc', id: c.in.htlcId, reason: c.reason ?? 'temporary_channel_failure' })
+    else if (c.state === 'failed') await chIn.driver.command({
+      type: 'fail_htlc', id: c.in.htlcId, reason: c.reason ?? 'temporary_channel_failure',
+    })
   }
 
   private async failUpstream (chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string): Promise<void> {
@@ -295,6 +541,11 @@ export class Router implements ChannelListener {
   }
 
   private channelGone (chOut: ManagedChannel): void {
+    // Payments held from a channel that failed: its HTLCs go on-chain, and the payer's monitor times
+    // them out there; nothing is forwarded.
+    for (const h of this.opts.holds.all()) {
+      if (h.in.channelId === chOut.channelId) { this.disarm(h); void this.guard(this.opts.holds.remove(h.in.channelId, h.in.htlcId)) }
+    }
     // Adds that never became part of a commitment can fail back now; committed ones are the chain
     // monitor's (their outcome comes from the chain).
     for (const c of this.opts.circuits.outgoing(chOut.channelId)) {
@@ -322,10 +573,14 @@ export class Router implements ChannelListener {
   /** After a restart (channels loaded and restored): pick up every circuit and every committed
    *  incoming HTLC that has none. */
   async reconcile (): Promise<void> {
+    await this.pruneKeys(Date.now())
     for (const c of this.opts.circuits.all()) await this.replay(c)
+    for (const h of this.opts.holds.all()) await this.replayHold(h)
     for (const ch of this.opts.manager.all()) {
       for (const htlc of committedIncoming(ch.state)) {
-        if (this.opts.circuits.get(ch.channelId, htlc.id) === undefined) await this.incoming(ch, htlc)
+        if (this.opts.circuits.get(ch.channelId, htlc.id) === undefined && this.opts.holds.get(ch.channelId, htlc.id) === undefined) {
+          await this.incoming(ch, htlc)
+        }
       }
     }
   }

@@ -18,7 +18,8 @@ import type { TransportConfig } from './config.ts'
 
 export type Refusal = 'rate_limited' | 'too_many_unauthenticated' | 'too_many_connections' | 'too_many_handshakes_for_peer'
 
-type Limits = Pick<TransportConfig, 'maxConnectsPerIp' | 'rateWindowMs' | 'maxUnauthenticated' | 'maxUnauthenticatedPerIp' | 'maxConnections' | 'maxHandshakesPerKnownPeer'>
+type Limits = Pick<TransportConfig,
+'maxConnectsPerIp' | 'rateWindowMs' | 'maxUnauthenticated' | 'maxUnauthenticatedPerIp' | 'maxConnections' | 'maxHandshakesPerKnownPeer'>
 
 export class Admission {
   /** Attempt times per IP within the current window (oldest first). */

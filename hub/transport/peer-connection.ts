@@ -149,7 +149,9 @@ export class PeerConnection {
     if (!r.ok) return this.end('auth_failed', `auth_failed: ${r.error.detail}`)
     if (r.state.phase === 'awaiting_auth_ok' && this.ctx.claimed !== undefined && r.state.clientId !== this.ctx.claimed) {
       // It came in on a slot kept for the token's node id: it must be that node.
-      return this.end('auth_failed', `auth_failed: client_auth.client_id: ${r.state.clientId} is not the admission token's node id ${this.ctx.claimed}`)
+      return this.end(
+        'auth_failed', `auth_failed: client_auth.client_id: ${r.state.clientId} is not the admission token's node id ${this.ctx.claimed}`,
+      )
     }
     if (r.send !== undefined) this.write(encodeMessage(r.send))
     if (r.state.phase !== 'authenticated') {
@@ -170,7 +172,10 @@ export class PeerConnection {
     const verdict = this.rate.take()
     if (verdict === 'warn') {
       const { peerMessagesPerSecond: r, peerMessageBurst: b } = this.ctx.config
-      this.sendNow({ type: 'warning', channel_id: CONNECTION_LEVEL, data: `rate_limited: more than ${r} messages/s (burst ${b}); slow down or be disconnected` } as PeerMessage)
+      this.sendNow({
+        type: 'warning', channel_id: CONNECTION_LEVEL,
+        data: `rate_limited: more than ${r} messages/s (burst ${b}); slow down or be disconnected`,
+      } as PeerMessage)
     }
     if (verdict !== 'cut') return true
     this.end('rate_limited', 'message rate limit exceeded after a warning')

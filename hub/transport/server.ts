@@ -192,7 +192,8 @@ function notWebSocket (_req: IncomingMessage, res: import('node:http').ServerRes
 
 /** Answers an upgrade request with an HTTP error and closes the socket. */
 function refuse (socket: Duplex, status: number, text: string, body: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ` +
+    `${Buffer.byteLength(body)}\r\n\r\n${body}`)
 }
 
 function noop (): void {}

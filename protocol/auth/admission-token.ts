@@ -64,12 +64,16 @@ export function signAdmissionToken (hubId: NodeId, secretKey: Uint8Array, timeMs
 export function verifyAdmissionToken (token: AdmissionToken, hubId: NodeId): boolean {
   if (!isValidNodeId(token.nodeId) || !isValidNodeId(hubId)) return false
   if (!/^[0-9a-f]*$/.test(token.signature) || token.signature.length !== 2 * SIGNATURE_BYTES) return false
-  return getCurve().schnorrVerify(hexToBytes(token.signature), admissionDigest(hubId, token.nodeId, token.timeMs), hexToBytes(token.nodeId).subarray(1))
+  return getCurve().schnorrVerify(
+    hexToBytes(token.signature), admissionDigest(hubId, token.nodeId, token.timeMs), hexToBytes(token.nodeId).subarray(1),
+  )
 }
 
 /** The token as query parameters, to append to the hub's URL. */
 export function admissionQuery (token: AdmissionToken): Record<string, string> {
-  return { [ADMISSION_PARAMS.nodeId]: token.nodeId, [ADMISSION_PARAMS.time]: String(token.timeMs), [ADMISSION_PARAMS.signature]: token.signature }
+  return {
+    [ADMISSION_PARAMS.nodeId]: token.nodeId, [ADMISSION_PARAMS.time]: String(token.timeMs), [ADMISSION_PARAMS.signature]: token.signature,
+  }
 }
 
 const tokenSchema = z.strictObject({
@@ -89,5 +93,8 @@ export function parseAdmissionQuery (params: ReadonlyMap<string, string> | URLSe
   if (Object.keys(present).length === 0) return ok(undefined)
   const r = tokenSchema.safeParse(present)
   if (!r.success) return err(r.error.issues.map(i => `${i.path.join('.') || 'admission'}: ${i.message}`).join('; '))
-  return ok({ nodeId: r.data[ADMISSION_PARAMS.nodeId] as NodeId, timeMs: Number(r.data[ADMISSION_PARAMS.time]), signature: r.data[ADMISSION_PARAMS.signature] as string })
+  return ok({
+    nodeId: r.data[ADMISSION_PARAMS.nodeId] as NodeId, timeMs: Number(r.data[ADMISSION_PARAMS.time]),
+    signature: r.data[ADMISSION_PARAMS.signature] as string,
+  })
 }

@@ -33,7 +33,9 @@ export const NODE_ID_BYTES = 33
 
 /** The 32-byte digest a side signs to answer `challenge` in the given direction. */
 export function authDigest (direction: AuthDirection, challenge: Uint8Array, hubId: NodeId, clientId: NodeId): Uint8Array {
-  if (challenge.length !== CHALLENGE_BYTES) throw new RangeError(`authDigest: challenge must be ${CHALLENGE_BYTES} bytes (got ${challenge.length})`)
+  if (challenge.length !== CHALLENGE_BYTES) throw new RangeError(
+    `authDigest: challenge must be ${CHALLENGE_BYTES} bytes (got ${challenge.length})`
+  )
   const hub = hexToBytes(hubId)
   const client = hexToBytes(clientId)
   if (hub.length !== NODE_ID_BYTES || client.length !== NODE_ID_BYTES) throw new RangeError('authDigest: node ids must be 33 bytes')

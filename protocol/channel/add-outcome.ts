@@ -17,7 +17,9 @@ export function addOutcome (before: ChannelState, after: ChannelState, effects: 
   const heldBefore = new Set(before.outbox)
   const emitted = [...effects, ...after.outbox.filter(o => !heldBefore.has(o)).map(o => o.effect)]
   for (const e of emitted) {
-    if (e.kind === 'emit' && e.event.type === 'command_failed' && e.event.command === 'add_htlc') return { kind: 'refused', error: e.event.error }
+    if (e.kind === 'emit' && e.event.type === 'command_failed' && e.event.command === 'add_htlc') return {
+      kind: 'refused', error: e.event.error,
+    }
   }
   // Every refusing branch of addHtlc emits command_failed; a step that did neither is still not an
   // HTLC that left (total, so an observer never throws inside the driver).

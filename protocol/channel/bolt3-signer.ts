@@ -34,7 +34,10 @@ const basepoints = (p: SideParams): ChannelBasepoints => ({
 
 function funding (setup: ChannelSetup): FundingOutput {
   if (setup.funding === undefined) throw new Error('signer: channel has no funding outpoint yet')
-  return fundingOutput(setup.funding.txid, setup.funding.outputIndex, setup.capacitySat, hexToBytes(setup.local.fundingPubkey), hexToBytes(remoteParams(setup).fundingPubkey))
+  return fundingOutput(
+    setup.funding.txid, setup.funding.outputIndex, setup.capacitySat, hexToBytes(setup.local.fundingPubkey),
+    hexToBytes(remoteParams(setup).fundingPubkey),
+  )
 }
 
 /** deriveCommitmentKeys, remembered per (holder basepoints, counterparty basepoints, point): the keys
@@ -44,7 +47,10 @@ function funding (setup: ChannelSetup): FundingOutput {
 const KEY_CACHE_SIZE = 2048
 const keyCache = new Map<string, CommitmentKeys>()
 function commitmentKeys (holder: SideParams, counterparty: SideParams, point: string, curve?: Curve): CommitmentKeys {
-  const k = `${point}${holder.fundingPubkey}${holder.htlcBasepoint}${holder.delayedPaymentBasepoint}${holder.paymentBasepoint}${counterparty.fundingPubkey}${counterparty.revocationBasepoint}${counterparty.htlcBasepoint}${counterparty.paymentBasepoint}`
+  const k = [
+    point, holder.fundingPubkey, holder.htlcBasepoint, holder.delayedPaymentBasepoint, holder.paymentBasepoint,
+    counterparty.fundingPubkey, counterparty.revocationBasepoint, counterparty.htlcBasepoint, counterparty.paymentBasepoint,
+  ].join('')
   let keys = keyCache.get(k)
   if (keys === undefined) {
     keys = deriveCommitmentKeys(basepoints(holder), basepoints(counterparty), hexToBytes(point), curve)
@@ -67,7 +73,9 @@ export function commitmentParams (setup: ChannelSetup, c: CommitmentRef, curve?:
   return {
     channelType: setup.channelType,
     funding: funding(setup),
-    obscuredCommitmentNumber: obscuredCommitmentNumber(c.number, hexToBytes(opener.paymentBasepoint), hexToBytes(accepter.paymentBasepoint)),
+    obscuredCommitmentNumber: obscuredCommitmentNumber(
+      c.number, hexToBytes(opener.paymentBasepoint), hexToBytes(accepter.paymentBasepoint),
+    ),
     holderIsOpener: (c.holder === 'local') === setup.isFunder,
     // BOLT #2: `to_self_delay` "is the number of blocks that the other node's to-self outputs must be
     // delayed": the holder's to_local waits for the delay its counterparty chose.
@@ -76,7 +84,10 @@ export function commitmentParams (setup: ChannelSetup, c: CommitmentRef, curve?:
     feeratePerKw: s.feeratePerKw,
     toLocalMsat: (c.holder === 'local' ? s.toLocalMsat : s.toRemoteMsat) as Msat,
     toRemoteMsat: (c.holder === 'local' ? s.toRemoteMsat : s.toLocalMsat) as Msat,
-    htlcs: s.htlcs.map(h => ({ direction: h.offerer === c.holder ? 'offered' as const : 'received' as const, id: h.id, amountMsat: h.amountMsat, paymentHash: hexToBytes(h.paymentHash), cltvExpiry: h.cltvExpiry })),
+    htlcs: s.htlcs.map(h => ({
+      direction: h.offerer === c.holder ? 'offered' as const : 'received' as const, id: h.id, amountMsat: h.amountMsat,
+      paymentHash: hexToBytes(h.paymentHash), cltvExpiry: h.cltvExpiry,
+    })),
     keys,
   }
 }
@@ -145,7 +156,8 @@ export function bolt3Signer (secrets: SignerSecrets, curve?: Curve): ChannelSign
       if (!verifyFundingSpend(tx.tx, params.funding, hexToBytes(signature), params.keys.remoteFundingPubkey, cv)) return 'bad_signature'
       const htlcTxs = buildHtlcTxs(params, tx)
       for (let i = 0; i < htlcTxs.length; i++) {
-        if (!verifyHtlcSig(htlcTxs[i]!, hexToBytes(htlcSignatures[i]!), params.keys.remoteHtlcPubkey, 'counterparty', cv)) return 'bad_signature'
+        const signature = hexToBytes(htlcSignatures[i]!)
+        if (!verifyHtlcSig(htlcTxs[i]!, signature, params.keys.remoteHtlcPubkey, 'counterparty', cv)) return 'bad_signature'
       }
       return 'ok'
     },
@@ -167,7 +179,9 @@ export function bolt3Signer (secrets: SignerSecrets, curve?: Curve): ChannelSign
     },
     checkFundingInput (setup, tx, index, signature) {
       const f = funding(setup)
-      return verifyInput(tx, index, f.witnessScript, f.amountSat, hexToBytes(signature), hexToBytes(remoteParams(setup).fundingPubkey), SIGHASH_ALL, cv)
+      return verifyInput(
+        tx, index, f.witnessScript, f.amountSat, hexToBytes(signature), hexToBytes(remoteParams(setup).fundingPubkey), SIGHASH_ALL, cv,
+      )
     },
   }
 }

@@ -21,10 +21,14 @@ export function commandShutdown (b: StepBuilder, signer: ChannelSigner, script?:
   if (!(s.phase === 'normal' || s.phase === 'shutting_down') || s.closing.localScript !== undefined) {
     return onCommandError(b, 'shutdown', channelError('unexpected_message', `cannot shut down in phase ${s.phase}`, 'ignore'))
   }
-  if (!isAllowedShutdownScript(to)) return onCommandError(b, 'shutdown', channelError('bad_shutdown_script', 'not an allowed scriptpubkey', 'ignore'))
+  if (!isAllowedShutdownScript(to)) return onCommandError(
+    b, 'shutdown', channelError('bad_shutdown_script', 'not an allowed scriptpubkey', 'ignore'),
+  )
   // BOLT #2 (shutdown, sender): "if there are updates pending on the receiving node's commitment
   // transaction: MUST NOT send a `shutdown`." Sign them first.
-  if (s.localChanges.proposed.length > 0) return onCommandError(b, 'shutdown', channelError('unexpected_message', 'sign pending updates before shutdown', 'ignore'))
+  if (s.localChanges.proposed.length > 0) return onCommandError(
+    b, 'shutdown', channelError('unexpected_message', 'sign pending updates before shutdown', 'ignore'),
+  )
   s.setup.localShutdownScript = to
   sendShutdown(b)
   maybeStartClosing(b, signer)
@@ -115,7 +119,10 @@ function sendClosingSigned (b: StepBuilder, signer: ChannelSigner, feeSat: numbe
   s.closing.ourRange = range
   s.closing.lastSentFeeSat = feeSat as Sat
   b.persist({ kind: 'closing_signed', feeSat: feeSat as Sat, localScript: ref.localScript, remoteScript: ref.remoteScript })
-  const msg: ClosingSigned = { type: 'closing_signed', channel_id: s.channelId, fee_satoshis: feeSat as Sat, signature: signer.signClosing(s.setup, ref), fee_range: { min_fee_satoshis: range.min, max_fee_satoshis: range.max } }
+  const msg: ClosingSigned = {
+    type: 'closing_signed', channel_id: s.channelId, fee_satoshis: feeSat as Sat, signature: signer.signClosing(s.setup, ref),
+    fee_range: { min_fee_satoshis: range.min, max_fee_satoshis: range.max },
+  }
   b.send(msg)
 }
 
@@ -164,7 +171,9 @@ export function receiveClosingSigned (b: StepBuilder, signer: ChannelSigner, msg
   // Not the funder: "if it has already sent a `closing_signed`: if `fee_satoshis` is not the same as
   // the value it sent: MUST fail the channel; otherwise: MUST propose a `fee_satoshis` in the overlap
   // between received and (about-to-be) sent `fee_range`."
-  if (s.closing.lastSentFeeSat !== undefined) return onPeerError(b, channelError('closing_fee_out_of_range', `fee ${fee} differs from the ${s.closing.lastSentFeeSat} we sent`, 'close'))
+  if (s.closing.lastSentFeeSat !== undefined) return onPeerError(
+    b, channelError('closing_fee_out_of_range', `fee ${fee} differs from the ${s.closing.lastSentFeeSat} we sent`, 'close'),
+  )
   const range = ourRange(s, theirs)
   if (theirs !== undefined && (theirs.max < range.min || theirs.min > range.max)) {
     return onPeerError(b, channelError('closing_fee_no_overlap', `no overlap with [${range.min}, ${range.max}]`))

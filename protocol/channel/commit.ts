@@ -25,8 +25,12 @@ export function needsSignature (s: ChannelState): boolean {
 /** Local command: sign the peer's next commitment with every update so far. */
 export function signCommitment (b: StepBuilder, signer: ChannelSigner): void {
   const s = b.state
-  if (!isOperating(s.phase) || s.link !== 'up') return onCommandError(b, 'sign', channelError('unexpected_message', `cannot sign in phase ${s.phase} / link ${s.link}`, 'ignore'))
-  if (s.nextRemoteCommit !== undefined) return onCommandError(b, 'sign', channelError('unexpected_message', 'waiting for revoke_and_ack', 'ignore'))
+  if (!isOperating(s.phase) || s.link !== 'up') return onCommandError(
+    b, 'sign', channelError('unexpected_message', `cannot sign in phase ${s.phase} / link ${s.link}`, 'ignore'),
+  )
+  if (s.nextRemoteCommit !== undefined) return onCommandError(
+    b, 'sign', channelError('unexpected_message', 'waiting for revoke_and_ack', 'ignore'),
+  )
   // BOLT #2 (commitment_signed, sender): "MUST NOT send a `commitment_signed` message that does not
   // include any updates."
   if (!needsSignature(s)) return onCommandError(b, 'sign', channelError('empty_commitment', 'nothing to sign', 'ignore'))
@@ -38,11 +42,17 @@ export function signCommitment (b: StepBuilder, signer: ChannelSigner): void {
   // ordering of the commitment transaction" — the signer builds the transaction and knows its order.
   const sigs = signer.signCommitment(s.setup, ref)
   // BOLT #2: "MUST set `funding_txid` to the funding transaction spent by this commitment transaction."
-  const message: CommitmentSigned = { type: 'commitment_signed', channel_id: s.channelId, signature: sigs.signature, htlc_signatures: sigs.htlcSignatures, funding_txid: s.setup.funding!.txid }
+  const message: CommitmentSigned = {
+    type: 'commitment_signed', channel_id: s.channelId, signature: sigs.signature, htlc_signatures: sigs.htlcSignatures,
+    funding_txid: s.setup.funding!.txid,
+  }
   // With splices pending, the same commitment on each candidate's funding, in one batch (splice/batch.ts).
   const batch = signCandidates(s, signer, number, c.remoteNextPoint, spec)
   b.persist({ kind: 'remote_commitment', number, perCommitmentPoint: c.remoteNextPoint, spec })
-  s.nextRemoteCommit = { commit: { index: number, spec, perCommitmentPoint: c.remoteNextPoint }, sentAfterLocalIndex: c.local.index, message, ...(batch.length > 0 ? { batch } : {}), writeId: s.writes.issued }
+  s.nextRemoteCommit = {
+    commit: { index: number, spec, perCommitmentPoint: c.remoteNextPoint }, sentAfterLocalIndex: c.local.index, message,
+    ...(batch.length > 0 ? { batch } : {}), writeId: s.writes.issued,
+  }
   s.localChanges.signed = s.localChanges.proposed
   s.localChanges.proposed = []
   s.remoteChanges.signed = s.remoteChanges.acked
@@ -52,7 +62,9 @@ export function signCommitment (b: StepBuilder, signer: ChannelSigner): void {
 
 /** The peer's commitment_signed for our next commitment; `batch` (by funding txid) holds the same
  *  commitment signed on each pending splice's funding (splice/batch.ts). */
-export function receiveCommitmentSigned (b: StepBuilder, signer: ChannelSigner, msg: CommitmentSigned, batch?: ReadonlyMap<string, CommitmentSigned>): void {
+export function receiveCommitmentSigned (
+  b: StepBuilder, signer: ChannelSigner, msg: CommitmentSigned, batch?: ReadonlyMap<string, CommitmentSigned>,
+): void {
   const s = b.state
   const empty = checkCommitmentHasUpdates(s)
   if (empty !== undefined) return onPeerError(b, empty)
@@ -74,7 +86,10 @@ export function receiveCommitmentSigned (b: StepBuilder, signer: ChannelSigner, 
   // BOLT #2 (revoke_and_ack, sender): "MUST set `per_commitment_secret` to the secret used to generate
   // keys for the previous commitment transaction. MUST set `next_per_commitment_point` to the values
   // for its next commitment transaction."
-  b.persist({ kind: 'local_commitment', number, perCommitmentPoint: ref.perCommitmentPoint, spec, signature: msg.signature, htlcSignatures: [...msg.htlc_signatures] }, ...cands.monitor)
+  b.persist({
+    kind: 'local_commitment', number, perCommitmentPoint: ref.perCommitmentPoint, spec, signature: msg.signature,
+    htlcSignatures: [...msg.htlc_signatures],
+  }, ...cands.monitor)
   b.send(revokeMessage(s, signer))
   // Our removals just became irrevocable: they are in both latest commitments, both predecessors revoked.
   emitSettled(b, settled)
@@ -84,7 +99,10 @@ export function receiveCommitmentSigned (b: StepBuilder, signer: ChannelSigner, 
 /** The revoke_and_ack for our current local commitment (also what reestablish retransmits). */
 export function revokeMessage (s: ChannelState, signer: ChannelSigner): RevokeAndAck {
   const n = commits(s).local.index
-  return { type: 'revoke_and_ack', channel_id: s.channelId, per_commitment_secret: signer.perCommitmentSecret(n - 1), next_per_commitment_point: signer.perCommitmentPoint(n + 1) }
+  return {
+    type: 'revoke_and_ack', channel_id: s.channelId, per_commitment_secret: signer.perCommitmentSecret(n - 1),
+    next_per_commitment_point: signer.perCommitmentPoint(n + 1),
+  }
 }
 
 function emitSettled (b: StepBuilder, ours: readonly Update[]): void {
@@ -124,7 +142,10 @@ export function receiveRevokeAndAck (b: StepBuilder, signer: ChannelSigner, msg:
       }
     } else if (u.kind === 'fail') {
       const h = before.htlcs.find(x => x.offerer === 'local' && x.id === u.id)
-      b.emit({ type: 'htlc_failed', id: u.id, paymentHash: h?.paymentHash ?? '', reason: u.reason, ...(u.detail !== undefined ? { detail: u.detail } : {}) })
+      b.emit({
+        type: 'htlc_failed', id: u.id, paymentHash: h?.paymentHash ?? '', reason: u.reason,
+        ...(u.detail !== undefined ? { detail: u.detail } : {})
+      })
     }
   }
   maybeStartClosing(b, signer)

@@ -22,7 +22,9 @@ import { copySplice } from './splice/state.ts'
 export type MonitorUpdate = { seq: number } & (
   | { kind: 'funding'; setup: ChannelSetup }
   /** Our new commitment with the peer's signatures: what we broadcast if we must close alone. */
-  | { kind: 'local_commitment'; number: number; perCommitmentPoint: string; spec: CommitmentSpec; signature: string; htlcSignatures: string[] }
+  | {
+    kind: 'local_commitment'; number: number; perCommitmentPoint: string; spec: CommitmentSpec; signature: string; htlcSignatures: string[]
+  }
   /** A commitment we signed for the peer: its HTLC outputs are what we must claim if it goes on-chain. */
   | { kind: 'remote_commitment'; number: number; perCommitmentPoint: string; spec: CommitmentSpec }
   /** The commitment_signed for remote commitment `number` never left (it was still held behind its
@@ -44,7 +46,10 @@ export type MonitorUpdate = { seq: number } & (
   //    `remote_commitment` and `revocation` updates cover every candidate. ──
   /** A splice transaction was negotiated (stored before our commitment_signed for it leaves): a
    *  candidate for the channel's funding, until it is locked or dropped. */
-  | { kind: 'splice_candidate'; txid: Txid; outputIndex: number; capacitySat: Sat; fundingPubkey: { local: string; remote: string }; contributionSat: { local: number; remote: number } }
+  | {
+    kind: 'splice_candidate'; txid: Txid; outputIndex: number; capacitySat: Sat; fundingPubkey: { local: string; remote: string };
+    contributionSat: { local: number; remote: number }
+  }
   /** The peer's signatures on our commitment `number` spending candidate `txid` (its spec is the
    *  `local_commitment` of that number, moved to the candidate): what we broadcast if `txid` confirms. */
   | { kind: 'splice_local_commitment'; txid: Txid; number: number; signature: string; htlcSignatures: string[] }
@@ -94,12 +99,21 @@ export type ChannelEvent =
    *  (our contribution, 0 to take no part) or `splice_reject`. `requireConfirmedInputs`: BOLT #2 "MUST
    *  NOT send a `tx_add_input` that contains an unconfirmed input" — our wallet inputs, if any, must be
    *  confirmed. */
-  | { type: 'splice_requested'; rbf: boolean; remoteContributionSat: number; feeratePerKw: number; capacitySat: Sat; requireConfirmedInputs: boolean }
+  | {
+    type: 'splice_requested'; rbf: boolean; remoteContributionSat: number; feeratePerKw: number; capacitySat: Sat;
+    requireConfirmedInputs: boolean
+  }
   /** The splice transaction is negotiated and stored; our commitment_signed for it is on its way. */
-  | { type: 'splice_negotiated'; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number }; feeSat: { local: number; remote: number } }
+  | {
+    type: 'splice_negotiated'; txid: Txid; capacitySat: Sat; contributionSat: { local: number; remote: number };
+    feeSat: { local: number; remote: number }
+  }
   /** Sign our wallet inputs of the splice transaction (SIGHASH_ALL) and answer with the
    *  `splice_witnesses` command, one witness per input in this order. */
-  | { type: 'splice_sign_inputs'; txid: Txid; tx: string; inputs: Array<{ index: number; txid: Txid; vout: number; valueSat: Sat; script: string }> }
+  | {
+    type: 'splice_sign_inputs'; txid: Txid; tx: string;
+    inputs: Array<{ index: number; txid: Txid; vout: number; valueSat: Sat; script: string }>
+  }
   /** Both tx_signatures exchanged and stored: the transaction is complete (broadcast_splice follows). */
   | { type: 'splice_signed'; txid: Txid }
   /** splice_locked sent and received: the candidate is the channel's funding. */
@@ -185,7 +199,9 @@ export class StepBuilder {
     // given (copyState), so sharing it with the returned state is safe.
     if (this.pendingPersist !== undefined) {
       const i = this.effects.findIndex(e => e.kind === 'persist')
-      this.effects[i] = { kind: 'persist', writeId: this.pendingPersist.writeId, state: copyState(this.state), monitor: this.pendingPersist.monitor }
+      this.effects[i] = {
+        kind: 'persist', writeId: this.pendingPersist.writeId, state: copyState(this.state), monitor: this.pendingPersist.monitor,
+      }
     }
     return { state: this.state, effects: this.effects }
   }

@@ -9,7 +9,9 @@ import { proposeUpdate } from './updates.ts'
 
 /** Every HTLC in either side's current commitment (ours, the peer's, and one signed but unrevoked). */
 function current (s: ChannelState): Htlc[] {
-  const all = [...(s.localCommit?.spec.htlcs ?? []), ...(s.remoteCommit?.spec.htlcs ?? []), ...(s.nextRemoteCommit?.commit.spec.htlcs ?? [])]
+  const all = [
+    ...(s.localCommit?.spec.htlcs ?? []), ...(s.remoteCommit?.spec.htlcs ?? []), ...(s.nextRemoteCommit?.commit.spec.htlcs ?? [])
+  ]
   const seen = new Set<string>()
   return all.filter(h => { const k = `${h.offerer}${h.id}`; if (seen.has(k)) return false; seen.add(k); return true })
 }
@@ -19,7 +21,9 @@ export function onBlock (b: StepBuilder, height: number): void {
   s.height = Math.max(s.height, height)
   if (!isOperating(s.phase)) return
   const fulfilled = new Set<number>()
-  for (const l of [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.holding]) for (const u of l) if (u.kind === 'fulfill') fulfilled.add(u.id)
+  for (const l of [
+    s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.holding,
+  ]) for (const u of l) if (u.kind === 'fulfill') fulfilled.add(u.id)
   for (const h of current(s)) {
     // BOLT #2 (offering node): "if an HTLC which it offered is in either node's current commitment
     // transaction, AND is past this timeout deadline: SHOULD send an `error` to the receiving peer (if
@@ -31,7 +35,9 @@ export function onBlock (b: StepBuilder, height: number): void {
     // transaction, AND is past this fulfillment deadline: SHOULD send an `error` to the offering peer
     // (if connected). MUST fail the channel." The monitor then claims it on-chain with the preimage.
     if (h.offerer === 'remote' && fulfilled.has(h.id) && s.height >= h.cltvExpiry - FULFILL_DEADLINE_BLOCKS) {
-      return failChannel(b, channelError('htlc_deadline', `fulfilled HTLC ${h.id} still unresolved at ${s.height}, expires ${h.cltvExpiry}`))
+      return failChannel(
+        b, channelError('htlc_deadline', `fulfilled HTLC ${h.id} still unresolved at ${s.height}, expires ${h.cltvExpiry}`),
+      )
     }
   }
   // BOLT #2: "MUST fail (and not forward) an HTLC whose fulfillment deadline is already past." Incoming
@@ -39,7 +45,9 @@ export function onBlock (b: StepBuilder, height: number): void {
   const inLocal = new Set((s.localCommit?.spec.htlcs ?? []).filter(h => h.offerer === 'remote').map(h => h.id))
   for (const h of s.remoteCommit?.spec.htlcs ?? []) {
     if (h.offerer !== 'remote' || !inLocal.has(h.id) || s.height < h.cltvExpiry - FULFILL_DEADLINE_BLOCKS) continue
-    const removing = [s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.holding].some(l => l.some(u => (u.kind === 'fulfill' || u.kind === 'fail') && u.id === h.id))
+    const removing = [
+      s.localChanges.proposed, s.localChanges.signed, s.localChanges.acked, s.holding,
+    ].some(l => l.some(u => (u.kind === 'fulfill' || u.kind === 'fail') && u.id === h.id))
     if (removing) continue
     b.emit({ type: 'htlc_auto_failed', id: h.id, reason: 'expiry_too_soon' })
     proposeUpdate(b, { kind: 'fail', id: h.id, reason: 'expiry_too_soon' })

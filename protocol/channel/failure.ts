@@ -82,8 +82,13 @@ export function forceCloseOutcome (s: ChannelState): ForceCloseOutcome {
   switch (s.phase) {
     case 'failed': return s.localCommit === undefined ? { kind: 'unfunded' } : { kind: 'already_failed' }
     // Data-loss protection: our commitment may be revoked; only the peer may close with its own.
-    case 'awaiting_remote_close': return { kind: 'refused', error: channelError('we_are_behind', 'we lost state: our commitment may be revoked, only the peer may close', 'ignore') }
-    case 'closing': return { kind: 'refused', error: channelError('unexpected_message', 'a mutual close was agreed (or a commitment is on-chain)', 'ignore') }
+    case 'awaiting_remote_close': return {
+      kind: 'refused',
+      error: channelError('we_are_behind', 'we lost state: our commitment may be revoked, only the peer may close', 'ignore'),
+    }
+    case 'closing': return {
+      kind: 'refused', error: channelError('unexpected_message', 'a mutual close was agreed (or a commitment is on-chain)', 'ignore'),
+    }
     case 'closed': return { kind: 'refused', error: channelError('unexpected_message', 'the channel is closed', 'ignore') }
     default: return s.localCommit === undefined ? { kind: 'unfunded' } : { kind: 'failing' }
   }

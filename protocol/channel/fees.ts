@@ -10,7 +10,9 @@ import type { CommitmentSpec, Htlc, Side } from './state.ts'
  *  plus the HTLC-timeout fee; a received one, plus the HTLC-success fee. */
 export function isTrimmed (type: ChannelType, h: Htlc, holder: Side, dustLimitSat: number, feeratePerKw: number): boolean {
   const direction = h.offerer === holder ? 'offered' : 'received'
-  return isHtlcTrimmed({ direction, id: h.id, amountMsat: h.amountMsat, paymentHash: EMPTY, cltvExpiry: h.cltvExpiry }, type, feeratePerKw, dustLimitSat)
+  return isHtlcTrimmed(
+    { direction, id: h.id, amountMsat: h.amountMsat, paymentHash: EMPTY, cltvExpiry: h.cltvExpiry }, type, feeratePerKw, dustLimitSat,
+  )
 }
 const EMPTY = hexToBytes('')
 
@@ -29,7 +31,9 @@ export function funderCostMsat (type: ChannelType, spec: CommitmentSpec, holder:
 
 /** BOLT #2 "Bounding exposure to trimmed in-flight HTLCs": the value of the holder commitment's
  *  HTLCs that are trimmed at `feeratePerKw` (its "dust balance"), in msat. */
-export function dustExposureMsat (type: ChannelType, spec: CommitmentSpec, holder: Side, dustLimitSat: number, feeratePerKw = spec.feeratePerKw): number {
+export function dustExposureMsat (
+  type: ChannelType, spec: CommitmentSpec, holder: Side, dustLimitSat: number, feeratePerKw = spec.feeratePerKw,
+): number {
   return spec.htlcs.reduce((a, h) => (isTrimmed(type, h, holder, dustLimitSat, feeratePerKw) ? a + h.amountMsat : a), 0)
 }
 

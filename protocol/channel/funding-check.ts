@@ -45,8 +45,12 @@ export function checkFundingOutput (setup: ChannelSetup, output: FundingOutputSe
   const where = `${setup.funding?.txid ?? '?'}:${setup.funding?.outputIndex ?? '?'}`
   if (output === null) return channelError('funding_output_missing', `funding transaction has no output ${where}`)
   const want = expectedFundingOutput(setup)
-  if (output.scriptPubkey !== want.scriptPubkey) return channelError('funding_output_mismatch', `output ${where} pays script ${output.scriptPubkey.slice(0, 80)}, not the 2-of-2 of the funding keys`)
-  if (output.valueSat !== want.valueSat) return channelError('funding_output_mismatch', `output ${where} holds ${output.valueSat} sat, not funding_satoshis ${want.valueSat}`)
+  if (output.scriptPubkey !== want.scriptPubkey) return channelError(
+    'funding_output_mismatch', `output ${where} pays script ${output.scriptPubkey.slice(0, 80)}, not the 2-of-2 of the funding keys`,
+  )
+  if (output.valueSat !== want.valueSat) return channelError(
+    'funding_output_mismatch', `output ${where} holds ${output.valueSat} sat, not funding_satoshis ${want.valueSat}`,
+  )
   if (output.spent) return channelError('funding_output_spent', `output ${where} was spent before the channel was ready`)
   return undefined
 }
@@ -69,7 +73,9 @@ export function fundingDeadlineFrom (s: ChannelState): number | undefined {
 export function checkFundingDeadline (b: StepBuilder): void {
   const s = b.state
   if (s.phase !== 'awaiting_funding_depth' || s.setup.isFunder || s.fundingDeadline === undefined || s.height < s.fundingDeadline) return
-  abandon(b, channelError('funding_timeout', `funding ${s.setup.funding?.txid ?? '?'} did not make the channel ready by height ${s.fundingDeadline}`))
+  abandon(b, channelError(
+    'funding_timeout', `funding ${s.setup.funding?.txid ?? '?'} did not make the channel ready by height ${s.fundingDeadline}`,
+  ))
 }
 
 /** Whether failing this channel must not broadcast anything: a fundee before its channel is ready has

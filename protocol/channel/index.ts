@@ -24,7 +24,10 @@ export { untrimmedHtlcs, funderCostMsat, dustExposureMsat } from './fees.ts'
 export { defaultPolicy } from './policy.ts'
 export { expectedFundingOutput, checkFundingOutput, fundingAsAgreed, type FundingOutputSeen } from './funding-check.ts'
 export { closingTrims, type ClosingTrim } from './close-preview.ts'
-export { committedIncoming, findOffered, hasCommittedHtlcs, hasInFlight, hasPendingUpdates, isSettled, offeredHtlcs, offersPayment, spendableMsat, type OfferedSpec } from './queries.ts'
+export {
+  committedIncoming, findOffered, hasCommittedHtlcs, hasInFlight, hasPendingUpdates, isSettled, offeredHtlcs, offersPayment, spendableMsat,
+  type OfferedSpec,
+} from './queries.ts'
 export type { SpliceState, SpliceContribution, FundingCandidate, SpliceSession } from './splice/state.ts'
 export type { SpliceCommand, SpliceDepth } from './splice/route.ts'
 export { quiescence } from './splice/quiescence.ts'

@@ -37,7 +37,9 @@ export interface AcceptParams {
   height: number
 }
 
-function newState (setup: ChannelSetup, policy: LocalPolicy, temporaryChannelId: ChannelId, height: number, phase: ChannelState['phase']): ChannelState {
+function newState (
+  setup: ChannelSetup, policy: LocalPolicy, temporaryChannelId: ChannelId, height: number, phase: ChannelState['phase'],
+): ChannelState {
   return {
     phase, link: 'up', channelId: temporaryChannelId, temporaryChannelId, setup, policy, height,
     localChanges: { proposed: [], signed: [], acked: [] }, remoteChanges: { proposed: [], acked: [], signed: [] },
@@ -64,7 +66,10 @@ const sideParams = (m: OpenChannel | AcceptChannel): SideParams => ({
 
 /** The opener: a new channel state and its open_channel. No write: nothing is at stake yet. */
 export function openChannel (p: OpenParams, signer: ChannelSigner): Step {
-  const setup: ChannelSetup = { chainHash: p.chainHash, channelType: p.channelType, isFunder: true, capacitySat: p.fundingSat, pushMsat: p.pushMsat, minimumDepth: 0, localShutdownScript: p.localShutdownScript, local: p.local }
+  const setup: ChannelSetup = {
+    chainHash: p.chainHash, channelType: p.channelType, isFunder: true, capacitySat: p.fundingSat, pushMsat: p.pushMsat, minimumDepth: 0,
+    localShutdownScript: p.localShutdownScript, local: p.local,
+  }
   const b = new StepBuilder(newState(setup, p.policy, p.temporaryChannelId, p.height, 'awaiting_accept'))
   const msg: OpenChannel = {
     type: 'open_channel', chain_hash: p.chainHash, temporary_channel_id: p.temporaryChannelId, funding_satoshis: p.fundingSat,
@@ -80,11 +85,17 @@ export function openChannel (p: OpenParams, signer: ChannelSigner): Step {
 export function acceptChannel (p: AcceptParams, open: OpenChannel, signer: ChannelSigner): Result<Step, ChannelError> {
   const refused = checkOpenChannel(open, p.policy, p.chainHash, p.local.channelReserveSat, p.local.dustLimitSat)
   if (refused !== undefined) return err(refused)
-  const setup: ChannelSetup = { chainHash: p.chainHash, channelType: open.channel_type, isFunder: false, capacitySat: open.funding_satoshis, pushMsat: open.push_msat, minimumDepth: p.minimumDepth, localShutdownScript: p.localShutdownScript, local: p.local, remote: sideParams(open) }
+  const setup: ChannelSetup = {
+    chainHash: p.chainHash, channelType: open.channel_type, isFunder: false, capacitySat: open.funding_satoshis, pushMsat: open.push_msat,
+    minimumDepth: p.minimumDepth, localShutdownScript: p.localShutdownScript, local: p.local, remote: sideParams(open),
+  }
   const b = new StepBuilder(newState(setup, p.policy, open.temporary_channel_id, p.height, 'awaiting_funding_created'))
   b.state.pendingOpen = open
   b.state.remoteFirstPoint = open.first_per_commitment_point
-  b.send({ type: 'accept_channel', temporary_channel_id: open.temporary_channel_id, minimum_depth: p.minimumDepth, first_per_commitment_point: signer.perCommitmentPoint(0), channel_type: open.channel_type, ...wireParams(p.local) })
+  b.send({
+    type: 'accept_channel', temporary_channel_id: open.temporary_channel_id, minimum_depth: p.minimumDepth,
+    first_per_commitment_point: signer.perCommitmentPoint(0), channel_type: open.channel_type, ...wireParams(p.local)
+  })
   return ok(b.done())
 }
 
@@ -97,7 +108,10 @@ export function receiveAcceptChannel (b: StepBuilder, msg: AcceptChannel): void 
   s.setup.minimumDepth = msg.minimum_depth
   s.remoteFirstPoint = msg.first_per_commitment_point
   s.phase = 'awaiting_funding_tx'
-  b.emit({ type: 'funding_needed', capacitySat: s.setup.capacitySat, fundingScriptPubkeys: { local: s.setup.local.fundingPubkey, remote: msg.funding_pubkey } })
+  b.emit({
+    type: 'funding_needed', capacitySat: s.setup.capacitySat,
+    fundingScriptPubkeys: { local: s.setup.local.fundingPubkey, remote: msg.funding_pubkey },
+  })
 }
 
 /** BOLT #2: "This message introduces the `channel_id` ... derived from the funding transaction by
@@ -122,14 +136,19 @@ function initialSpec (s: ChannelState): CommitmentSpec {
 /** The opener's host built the funding tx (not broadcast): sign the acceptor's first commitment. */
 export function fundingBuilt (b: StepBuilder, signer: ChannelSigner, txid: Txid, outputIndex: number): void {
   const s = b.state
-  if (s.phase !== 'awaiting_funding_tx') return onCommandError(b, 'funding_built', channelError('unexpected_message', `funding_built in phase ${s.phase}`, 'ignore'))
+  if (s.phase !== 'awaiting_funding_tx') return onCommandError(
+    b, 'funding_built', channelError('unexpected_message', `funding_built in phase ${s.phase}`, 'ignore'),
+  )
   s.setup.funding = { txid, outputIndex }
   const spec = initialSpec(s)
   const point = s.remoteFirstPoint!
   const sig = signer.signCommitment(s.setup, { holder: 'remote', number: 0, perCommitmentPoint: point, spec })
   s.remoteCommit = { index: 0, spec, perCommitmentPoint: point }
   s.phase = 'awaiting_funding_signed'
-  const msg: FundingCreated = { type: 'funding_created', temporary_channel_id: s.temporaryChannelId, funding_txid: txid, funding_output_index: outputIndex, signature: sig.signature }
+  const msg: FundingCreated = {
+    type: 'funding_created', temporary_channel_id: s.temporaryChannelId, funding_txid: txid, funding_output_index: outputIndex,
+    signature: sig.signature,
+  }
   b.send(msg)
   s.channelId = channelIdFromFunding(txid, outputIndex)
 }
@@ -142,7 +161,9 @@ export function receiveFundingCreated (b: StepBuilder, signer: ChannelSigner, ms
   // BOLT #2 (funding_created, recipient): "if `signature` is incorrect OR non-compliant with
   // LOW-S-standard rule: MUST send a `warning` and close the connection, or send an `error` and fail
   // the channel." Nothing is funded yet: failing forgets the channel.
-  if (signer.checkCommitment(s.setup, local, msg.signature, []) !== 'ok') return failChannel(b, channelError('bad_signature', 'funding_created signature'))
+  if (signer.checkCommitment(s.setup, local, msg.signature, []) !== 'ok') return failChannel(
+    b, channelError('bad_signature', 'funding_created signature'),
+  )
   const point = s.remoteFirstPoint!
   const remote = { holder: 'remote' as const, number: 0, perCommitmentPoint: point, spec }
   const sig = signer.signCommitment(s.setup, remote)
@@ -154,7 +175,9 @@ export function receiveFundingCreated (b: StepBuilder, signer: ChannelSigner, ms
   if (deadline !== undefined) s.fundingDeadline = deadline
   b.persist(
     { kind: 'funding', setup: s.setup },
-    { kind: 'local_commitment', number: 0, perCommitmentPoint: local.perCommitmentPoint, spec, signature: msg.signature, htlcSignatures: [] },
+    {
+      kind: 'local_commitment', number: 0, perCommitmentPoint: local.perCommitmentPoint, spec, signature: msg.signature, htlcSignatures: [],
+    },
     { kind: 'remote_commitment', number: 0, perCommitmentPoint: point, spec },
   )
   const reply: FundingSigned = { type: 'funding_signed', channel_id: s.channelId, signature: sig.signature }
@@ -169,12 +192,16 @@ export function receiveFundingSigned (b: StepBuilder, signer: ChannelSigner, msg
   // close the connection, or send an `error` and fail the channel. MUST NOT broadcast the funding
   // transaction before receipt of a valid `funding_signed`."
   if (msg.channel_id !== s.channelId) return onPeerError(b, channelError('unexpected_message', 'funding_signed for another channel_id'))
-  if (signer.checkCommitment(s.setup, local, msg.signature, []) !== 'ok') return failChannel(b, channelError('bad_signature', 'funding_signed signature'))
+  if (signer.checkCommitment(s.setup, local, msg.signature, []) !== 'ok') return failChannel(
+    b, channelError('bad_signature', 'funding_signed signature'),
+  )
   s.localCommit = { index: 0, spec, signature: msg.signature, htlcSignatures: [] }
   s.phase = 'awaiting_funding_depth'
   b.persist(
     { kind: 'funding', setup: s.setup },
-    { kind: 'local_commitment', number: 0, perCommitmentPoint: local.perCommitmentPoint, spec, signature: msg.signature, htlcSignatures: [] },
+    {
+      kind: 'local_commitment', number: 0, perCommitmentPoint: local.perCommitmentPoint, spec, signature: msg.signature, htlcSignatures: [],
+    },
     { kind: 'remote_commitment', number: 0, perCommitmentPoint: s.remoteCommit!.perCommitmentPoint, spec },
   )
   // "on receipt of a valid `funding_signed`: SHOULD broadcast the funding transaction."

@@ -13,7 +13,10 @@ import { channelReadyMessage } from './open.ts'
 import { maybeReplyShutdown, maybeStartClosing, shutdownMessage } from './close.ts'
 import { isOperating } from './phase.ts'
 import { commitmentMessages } from './splice/batch.ts'
-import { applyFundingLocked, lockAnnouncement, nextFundingMessages, noteReestablishSent, resumeSigning, spliceInReestablish, spliceReestablishFields } from './splice/reestablish.ts'
+import {
+  applyFundingLocked, lockAnnouncement, nextFundingMessages, noteReestablishSent, resumeSigning, spliceInReestablish,
+  spliceReestablishFields,
+} from './splice/reestablish.ts'
 
 export type ReestablishOutcome =
   /** Both sides agree on every commitment and revocation; resend what the peer missed, in order. */
@@ -66,7 +69,9 @@ export function decideReestablish (s: ChannelState, m: ChannelReestablish, signe
   // SHOULD send an `error` and fail the channel."
   if (nrn > L) {
     // BOLT #2: "A commitment number is a 48-bit incrementing counter": beyond that no secret exists.
-    if (nrn - 1 > FIRST_COMMITMENT_INDEX) return { kind: 'peer_lying', detail: `next_revocation_number ${nrn} is not a 48-bit commitment number` }
+    if (nrn - 1 > FIRST_COMMITMENT_INDEX) return {
+      kind: 'peer_lying', detail: `next_revocation_number ${nrn} is not a 48-bit commitment number`,
+    }
     if (signer.perCommitmentSecret(nrn - 1) === m.your_last_per_commitment_secret) {
       return { kind: 'we_are_provably_behind', theirCurrentPoint: m.my_current_per_commitment_point }
     }
@@ -101,7 +106,9 @@ export function decideReestablish (s: ChannelState, m: ChannelReestablish, signe
   // BOLT #2: "if `next_commitment_number` is 1 in both the `channel_reestablish` it sent and
   // received ...: MUST retransmit `channel_ready`."
   if (ncn === 1 && L === 0 && s.channelReady.sent && !spliceInReestablish(s, m)) retransmit.push(channelReadyMessage(s, signer))
-  const commitMsgs = (): PeerMessage[] => next === undefined ? [] : [...s.localChanges.signed.map(u => updateToWire(s, u)), ...commitmentMessages(s, next)]
+  const commitMsgs = (): PeerMessage[] => next === undefined ? [] : [
+    ...s.localChanges.signed.map(u => updateToWire(s, u)), ...commitmentMessages(s, next)
+  ]
   if (resendRevoke && resendCommit) {
     // "MUST retransmit `revoke_and_ack` and `commitment_signed` in the same relative order as
     // initially transmitted." We signed after revoking iff our local index had already reached L.

@@ -47,7 +47,9 @@ import type { ChannelSigner } from './signer.ts'
 import type { ChannelState } from './state.ts'
 import { addHtlc, proposeUpdate, receiveAdd, receiveFail, receiveFee, receiveFulfill, type AddHtlcCommand } from './updates.ts'
 import { receiveRevokeAndAck, signCommitment } from './commit.ts'
-import { fundingBuilt, fundingDepth, receiveAcceptChannel, receiveChannelReady, receiveFundingCreated, receiveFundingSigned } from './open.ts'
+import {
+  fundingBuilt, fundingDepth, receiveAcceptChannel, receiveChannelReady, receiveFundingCreated, receiveFundingSigned,
+} from './open.ts'
 import { closedOnChain, commandShutdown, receiveClosingSigned, receiveShutdown } from './close.ts'
 import { onConnected, receiveReestablish } from './reestablish.ts'
 import { onBlock } from './expiry.ts'
@@ -128,14 +130,18 @@ function onCommand (b: StepBuilder, signer: ChannelSigner, cmd: Command): void {
   switch (cmd.type) {
     case 'add_htlc': return addHtlc(b, cmd)
     case 'fulfill_htlc': return proposeUpdate(b, { kind: 'fulfill', id: cmd.id, preimage: cmd.preimage })
-    case 'fail_htlc': return proposeUpdate(b, { kind: 'fail', id: cmd.id, reason: cmd.reason, ...(cmd.detail !== undefined ? { detail: cmd.detail } : {}) })
+    case 'fail_htlc': return proposeUpdate(
+      b, { kind: 'fail', id: cmd.id, reason: cmd.reason, ...(cmd.detail !== undefined ? { detail: cmd.detail } : {}) },
+    )
     case 'update_fee': return proposeUpdate(b, { kind: 'fee', feeratePerKw: cmd.feeratePerKw })
     case 'sign': return signCommitment(b, signer)
     case 'funding_built': return fundingBuilt(b, signer, cmd.txid, cmd.outputIndex)
     case 'shutdown':
       // BOLT #2 (splice_init): a splice is not started after shutdown; nor is a shutdown sent in the
       // middle of one (the closing transaction would spend the funding output the splice spends).
-      if (quiescence(b.state) !== 'none' || (b.state.splice?.candidates.length ?? 0) > 0) return onCommandError(b, 'shutdown', channelError('channel_quiescent', 'a splice is in progress', 'ignore'))
+      if (quiescence(b.state) !== 'none' || (b.state.splice?.candidates.length ?? 0) > 0) return onCommandError(
+        b, 'shutdown', channelError('channel_quiescent', 'a splice is in progress', 'ignore'),
+      )
       return commandShutdown(b, signer, cmd.scriptPubkey)
     case 'force_close': return commandForceClose(b, cmd.reason)
     default: return onSpliceCommand(b, signer, cmd)
@@ -166,14 +172,18 @@ function onPeerMessage (b: StepBuilder, signer: ChannelSigner, msg: PeerMessage)
   // The host routes messages by channel id; one for another channel here is a host bug or a peer
   // mixing channels up, never something to apply.
   const id = 'channel_id' in msg ? msg.channel_id : 'temporary_channel_id' in msg ? msg.temporary_channel_id : undefined
-  if (id !== undefined && id !== s.channelId && id !== s.temporaryChannelId) return unexpected(b, `${msg.type} for channel ${id.slice(0, 16)}…`)
+  if (id !== undefined && id !== s.channelId && id !== s.temporaryChannelId) return unexpected(
+    b, `${msg.type} for channel ${id.slice(0, 16)}…`,
+  )
   if (s.link === 'down') return unexpected(b, msg.type)
   // BOLT #2: "MUST wait to receive the other node's `channel_reestablish` message before sending any
   // other messages for that channel." Likewise we accept nothing else first.
   if (s.link === 'reestablishing' && msg.type !== 'channel_reestablish') return unexpected(b, msg.type)
   // BOLT #2 (commitment_signed, with splices): the sender "MUST NOT send any other message before it
   // has sent the batch of `commitment_signed` messages".
-  if (s.splice?.batch !== undefined && msg.type !== 'commitment_signed') return onPeerError(b, channelError('commitment_batch_invalid', `${msg.type} inside a batch of commitment_signed`))
+  if (s.splice?.batch !== undefined && msg.type !== 'commitment_signed') return onPeerError(
+    b, channelError('commitment_batch_invalid', `${msg.type} inside a batch of commitment_signed`),
+  )
   switch (msg.type) {
     case 'accept_channel': return s.phase === 'awaiting_accept' ? receiveAcceptChannel(b, msg) : unexpected(b, msg.type)
     case 'funding_created': return s.phase === 'awaiting_funding_created' ? receiveFundingCreated(b, signer, msg) : unexpected(b, msg.type)
@@ -186,7 +196,9 @@ function onPeerMessage (b: StepBuilder, signer: ChannelSigner, msg: PeerMessage)
       // BOLT #2 (shutdown, receiver): "if it hasn't sent a `channel_ready` yet: MAY reply to a
       // `shutdown` message with a `shutdown`". A fundee whose funding has not confirmed does not: it
       // would sign a closing tx for an output it has not seen, and keep the channel past its deadline.
-      if (nothingAtStake(s) && !s.channelReady.sent) return abandon(b, channelError('unexpected_message', 'shutdown before the funding confirmed: nothing to close', 'close'))
+      if (nothingAtStake(s) && !s.channelReady.sent) return abandon(
+        b, channelError('unexpected_message', 'shutdown before the funding confirmed: nothing to close', 'close'),
+      )
       return isOperating(s.phase) || s.phase === 'awaiting_funding_depth' ? receiveShutdown(b, signer, msg) : unexpected(b, msg.type)
     case 'closing_signed': return receiveClosingSigned(b, signer, msg)
     default: break
@@ -194,7 +206,9 @@ function onPeerMessage (b: StepBuilder, signer: ChannelSigner, msg: PeerMessage)
   if (!isOperating(s.phase)) return unexpected(b, msg.type)
   if (isSpliceMessage(msg)) return onSpliceMessage(b, signer, msg)
   // BOLT #2 (stfu, sender): "MUST NOT send an update message after `stfu`."
-  if (msg.type.startsWith('update_') && !peerMayUpdate(s)) return onPeerError(b, channelError('quiescence_violation', `${msg.type} after the peer's stfu`))
+  if (msg.type.startsWith('update_') && !peerMayUpdate(s)) return onPeerError(
+    b, channelError('quiescence_violation', `${msg.type} after the peer's stfu`),
+  )
   switch (msg.type) {
     case 'update_add_htlc': return receiveAdd(b, msg)
     case 'update_fulfill_htlc': return receiveFulfill(b, msg)

@@ -22,7 +22,9 @@ function firstError<T> (specs: readonly CommitmentSpec[], check: (spec: Commitme
   return undefined
 }
 
-export interface AddHtlcCommand { type: 'add_htlc'; amountMsat: Msat; paymentHash: string; cltvExpiry: number; recipient: NodeId; metadata?: HtlcMetadata }
+export interface AddHtlcCommand {
+  type: 'add_htlc'; amountMsat: Msat; paymentHash: string; cltvExpiry: number; recipient: NodeId; metadata?: HtlcMetadata
+}
 
 /** The peer's next commitment as it would be with `extra` appended to our proposed updates. */
 export function nextRemoteSpec (s: ChannelState, extra: Update[] = []): CommitmentSpec {
@@ -39,10 +41,16 @@ function toWire (s: ChannelState, u: Update): UpdateAddHtlc | UpdateFulfillHtlc 
   switch (u.kind) {
     case 'add': {
       const h = u.htlc
-      return { type: 'update_add_htlc', channel_id, id: h.id, amount_msat: h.amountMsat, payment_hash: h.paymentHash, cltv_expiry: h.cltvExpiry as UpdateAddHtlc['cltv_expiry'], recipient: h.recipient, ...(h.metadata !== undefined ? { metadata: h.metadata } : {}) }
+      return {
+        type: 'update_add_htlc', channel_id, id: h.id, amount_msat: h.amountMsat, payment_hash: h.paymentHash,
+        cltv_expiry: h.cltvExpiry as UpdateAddHtlc['cltv_expiry'], recipient: h.recipient,
+        ...(h.metadata !== undefined ? { metadata: h.metadata } : {})
+      }
     }
     case 'fulfill': return { type: 'update_fulfill_htlc', channel_id, id: u.id, payment_preimage: u.preimage }
-    case 'fail': return { type: 'update_fail_htlc', channel_id, id: u.id, reason: u.reason, ...(u.detail !== undefined ? { detail: u.detail } : {}) }
+    case 'fail': return {
+      type: 'update_fail_htlc', channel_id, id: u.id, reason: u.reason, ...(u.detail !== undefined ? { detail: u.detail } : {})
+    }
     case 'fee': return { type: 'update_fee', channel_id, feerate_per_kw: u.feeratePerKw }
   }
 }
@@ -52,17 +60,27 @@ export const updateToWire = toWire
 
 export function addHtlc (b: StepBuilder, cmd: AddHtlcCommand): void {
   const s = b.state
-  if (s.phase !== 'normal') return onCommandError(b, 'add_htlc', channelError(s.phase === 'shutting_down' ? 'update_after_shutdown' : 'unexpected_message', `cannot add an HTLC in phase ${s.phase}`, 'ignore'))
+  if (s.phase !== 'normal') return onCommandError(b, 'add_htlc', channelError(
+    s.phase === 'shutting_down' ? 'update_after_shutdown' : 'unexpected_message', `cannot add an HTLC in phase ${s.phase}`, 'ignore',
+  ))
   if (s.link !== 'up') return onCommandError(b, 'add_htlc', channelError('unexpected_message', 'peer is not connected', 'ignore'))
   // Quiescence for a splice: no new HTLC of ours until it ends (splice/quiescence.ts).
-  if (!mayAddHtlc(s)) return onCommandError(b, 'add_htlc', channelError('channel_quiescent', `the channel is ${quiescence(s)} for a splice`, 'ignore'))
+  if (!mayAddHtlc(s)) return onCommandError(
+    b, 'add_htlc', channelError('channel_quiescent', `the channel is ${quiescence(s)} for a splice`, 'ignore'),
+  )
   // BOLT #2: "for the first HTLC it offers: MUST set `id` to 0. MUST increase the value of `id` by 1
   // for each successive offer."
-  const htlc: Htlc = { offerer: 'local', id: s.nextLocalHtlcId, amountMsat: cmd.amountMsat, paymentHash: cmd.paymentHash, cltvExpiry: cmd.cltvExpiry, recipient: cmd.recipient, ...(cmd.metadata !== undefined ? { metadata: cmd.metadata } : {}) }
+  const htlc: Htlc = {
+    offerer: 'local', id: s.nextLocalHtlcId, amountMsat: cmd.amountMsat, paymentHash: cmd.paymentHash, cltvExpiry: cmd.cltvExpiry,
+    recipient: cmd.recipient, ...(cmd.metadata !== undefined ? { metadata: cmd.metadata } : {})
+  }
   const u: Update = { kind: 'add', htlc }
   // BOLT #2 splicing: "payments must be valid for all splice transactions" — checked against the
   // commitment on the current funding and on each pending splice's.
-  const specs = [...specsForEveryFunding(s, nextRemoteSpec(s, [u])), ...specsForEveryFunding(s, reduce(commits(s).local.spec, [...s.localChanges.acked, ...s.localChanges.signed, ...s.localChanges.proposed, u], s.remoteChanges.proposed.filter(x => x.kind === 'add')))]
+  const specs = [...specsForEveryFunding(s, nextRemoteSpec(s, [u])), ...specsForEveryFunding(s, reduce(
+    commits(s).local.spec, [...s.localChanges.acked, ...s.localChanges.signed, ...s.localChanges.proposed, u],
+    s.remoteChanges.proposed.filter(x => x.kind === 'add'),
+  ))]
   const err = firstError(specs, spec => checkOfferedAdd(s, htlc, spec))
   if (err !== undefined) return onCommandError(b, 'add_htlc', { ...err, action: 'ignore' })
   s.nextLocalHtlcId++
@@ -128,7 +146,10 @@ export function receiveAdd (b: StepBuilder, msg: UpdateAddHtlc): void {
   const s = b.state
   const order = checkAddOrder(s, msg.id)
   if (order !== undefined) return onPeerError(b, order)
-  const htlc: Htlc = { offerer: 'remote', id: msg.id, amountMsat: msg.amount_msat, paymentHash: msg.payment_hash, cltvExpiry: msg.cltv_expiry, recipient: msg.recipient, ...(msg.metadata !== undefined ? { metadata: msg.metadata } : {}) }
+  const htlc: Htlc = {
+    offerer: 'remote', id: msg.id, amountMsat: msg.amount_msat, paymentHash: msg.payment_hash, cltvExpiry: msg.cltv_expiry,
+    recipient: msg.recipient, ...(msg.metadata !== undefined ? { metadata: msg.metadata } : {})
+  }
   const u: Update = { kind: 'add', htlc }
   const specs = specsForEveryFunding(s, nextLocalSpec(s, [u]))
   const err = firstError(specs, spec => checkReceivedAdd(s, htlc, spec))
@@ -156,7 +177,9 @@ export function receiveFail (b: StepBuilder, msg: UpdateFailHtlc): void {
   const s = b.state
   const r = checkRemoteRemoval(s, msg.id)
   if (!r.ok) return onPeerError(b, r.error)
-  s.remoteChanges.proposed.push({ kind: 'fail', id: msg.id, reason: msg.reason as HtlcFailureReason, ...(msg.detail !== undefined ? { detail: msg.detail } : {}) })
+  s.remoteChanges.proposed.push({
+    kind: 'fail', id: msg.id, reason: msg.reason as HtlcFailureReason, ...(msg.detail !== undefined ? { detail: msg.detail } : {})
+  })
 }
 
 export function receiveFee (b: StepBuilder, msg: UpdateFee): void {

@@ -16,7 +16,10 @@ export function checkComplete (n: Negotiation): ChannelError | undefined {
   const p = n.params
   // BOLT #2: "there are more than 252 inputs"; "there are more than 252 outputs".
   if (n.inputs.length > MAX_INTERACTIVE_INPUTS_OUTPUTS || n.outputs.length > MAX_INTERACTIVE_INPUTS_OUTPUTS) {
-    return channelError('tx_too_many_inputs_outputs', `${n.inputs.length} inputs, ${n.outputs.length} outputs (at most ${MAX_INTERACTIVE_INPUTS_OUTPUTS} each)`)
+    return channelError(
+      'tx_too_many_inputs_outputs',
+      `${n.inputs.length} inputs, ${n.outputs.length} outputs (at most ${MAX_INTERACTIVE_INPUTS_OUTPUTS} each)`,
+    )
   }
   // BOLT #2: "the estimated weight of the tx is greater than 400,000 (`MAX_STANDARD_TX_WEIGHT`)".
   const weight = totalWeight(n)
@@ -25,14 +28,19 @@ export function checkComplete (n: Negotiation): ChannelError | undefined {
     // BOLT #2 (splice tx_complete): "There is not exactly one input spending the current funding
     // transaction."
     const spending = n.inputs.filter(i => i.txid === p.sharedInput!.txid && i.vout === p.sharedInput!.vout)
-    if (spending.length !== 1 || !spending[0]!.shared) return channelError('splice_shared_input_invalid', `${spending.length} inputs spend the current funding output`)
+    if (spending.length !== 1 || !spending[0]!.shared) return channelError(
+      'splice_shared_input_invalid', `${spending.length} inputs spend the current funding output`,
+    )
   }
   // BOLT #2 (splice tx_complete): "There is not exactly one channel funding output using the funding
   // public keys and funding contributions from `splice_init` and `splice_ack`."
   const funding = n.outputs.filter(o => o.script === p.sharedOutput.script)
   if (funding.length !== 1) return channelError('splice_funding_output_invalid', `${funding.length} outputs pay the new funding script`)
   if (funding[0]!.sats !== p.sharedOutput.valueSat) {
-    return channelError('splice_funding_output_invalid', `the funding output holds ${funding[0]!.sats} sat, the capacity with both contributions is ${p.sharedOutput.valueSat}`)
+    return channelError(
+      'splice_funding_output_invalid',
+      `the funding output holds ${funding[0]!.sats} sat, the capacity with both contributions is ${p.sharedOutput.valueSat}`,
+    )
   }
   // BOLT #2: "the peer's total input satoshis is less than their outputs. One MUST account for the
   // peer's portion of the funding output when verifying compliance with this requirement. the peer's

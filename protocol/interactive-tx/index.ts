@@ -11,7 +11,9 @@ export type {
   Role, Side, SharedInput, SharedOutput, NegotiationParams, OwnInput, OwnOutput, OwnContribution, InputEntry,
   OutputEntry, Queued, Negotiation,
 } from './types.ts'
-export { startNegotiation, receiveTxMessage, replyMessage, type Reply, type NegotiationStep, type TxConstructionMessage } from './negotiate.ts'
+export {
+  startNegotiation, receiveTxMessage, replyMessage, type Reply, type NegotiationStep, type TxConstructionMessage,
+} from './negotiate.ts'
 export { checkComplete, buildTx, type BuiltTx } from './complete.ts'
 export { weSignFirst, signedInputs, checkWitnesses, withWitnesses } from './signatures.ts'
 export { serialIds, hasParity } from './serial-ids.ts'

@@ -31,21 +31,30 @@ export type NegotiationStep =
 /** The wire message of a reply. */
 export function replyMessage (reply: Reply, channelId: ChannelId): TxAddInput | TxAddOutput | TxComplete {
   if (reply.kind === 'complete') return { type: 'tx_complete', channel_id: channelId }
-  if (reply.kind === 'output') return { type: 'tx_add_output', channel_id: channelId, serial_id: reply.entry.serialId, sats: reply.entry.sats, script: reply.entry.script }
+  if (reply.kind === 'output') return {
+    type: 'tx_add_output', channel_id: channelId, serial_id: reply.entry.serialId, sats: reply.entry.sats, script: reply.entry.script,
+  }
   const i = reply.entry
   return i.shared
-    ? { type: 'tx_add_input', channel_id: channelId, serial_id: i.serialId, prevtx: '', prevtx_vout: i.vout, sequence: i.sequence, shared_input_txid: i.txid }
+    ? {
+      type: 'tx_add_input', channel_id: channelId, serial_id: i.serialId, prevtx: '', prevtx_vout: i.vout, sequence: i.sequence,
+      shared_input_txid: i.txid,
+    }
     : { type: 'tx_add_input', channel_id: channelId, serial_id: i.serialId, prevtx: i.prevtx!, prevtx_vout: i.vout, sequence: i.sequence }
 }
 
 const peerRole = (r: Role): Role => (r === 'initiator' ? 'non_initiator' : 'initiator')
-const fail = (reason: Parameters<typeof channelError>[0], detail: string): NegotiationStep => ({ ok: false, error: channelError(reason, detail) })
+const fail = (
+  reason: Parameters<typeof channelError>[0], detail: string,
+): NegotiationStep => ({ ok: false, error: channelError(reason, detail) })
 
 /** Checks our own contribution and builds the queue of what we will add. The initiator's first
  *  message is returned as `reply`: it sends it at once. A contribution we cannot make is refused with
  *  an `ignore` error (a local command fails; nothing was sent). */
 export function startNegotiation (params: NegotiationParams, own: OwnContribution): NegotiationStep {
-  const refuse = (reason: Parameters<typeof channelError>[0], detail: string): NegotiationStep => ({ ok: false, error: channelError(reason, detail, 'ignore') })
+  const refuse = (
+    reason: Parameters<typeof channelError>[0], detail: string,
+  ): NegotiationStep => ({ ok: false, error: channelError(reason, detail, 'ignore') })
   const role = params.role
   const count = own.inputs.length + own.outputs.length + (role === 'initiator' ? 2 : 0)
   const ids = serialIds(own.entropy, role, count)
@@ -53,30 +62,50 @@ export function startNegotiation (params: NegotiationParams, own: OwnContributio
   const outputs: OutputEntry[] = []
   if (role === 'initiator' && params.sharedInput !== undefined) {
     const si = params.sharedInput
-    inputs.push({ serialId: ids.shift()!, by: 'local', shared: true, txid: si.txid, vout: si.vout, sequence: MAX_INTERACTIVE_INPUT_SEQUENCE, valueSat: si.valueSat, script: si.script })
+    inputs.push({
+      serialId: ids.shift()!, by: 'local', shared: true, txid: si.txid, vout: si.vout, sequence: MAX_INTERACTIVE_INPUT_SEQUENCE,
+      valueSat: si.valueSat, script: si.script,
+    })
   }
   for (const i of own.inputs) {
     const spent = spentOutput(i.prevtx, i.prevtxVout)
     if (!spent.ok) return refuse(spent.reason, `our input: ${spent.detail}`)
     // Our weight must be known to pay our share: we sign only key-path inputs.
     const kind = scriptKind(spent.script)
-    if (kind !== 'p2wpkh' && kind !== 'p2tr') return refuse('tx_input_not_segwit', `our input ${spent.txid}:${i.prevtxVout} is ${kind}, not P2WPKH or P2TR`)
-    if (i.sequence > MAX_INTERACTIVE_INPUT_SEQUENCE) return refuse('tx_bad_sequence', `our input sequence ${i.sequence} > ${MAX_INTERACTIVE_INPUT_SEQUENCE}`)
-    if (inputs.some(x => x.txid === spent.txid && x.vout === i.prevtxVout)) return refuse('tx_duplicate_input', `our input ${spent.txid}:${i.prevtxVout} twice`)
-    inputs.push({ serialId: ids.shift()!, by: 'local', shared: false, txid: spent.txid, vout: i.prevtxVout, sequence: i.sequence, valueSat: spent.valueSat, script: spent.script, prevtx: i.prevtx })
+    if (kind !== 'p2wpkh' && kind !== 'p2tr') return refuse(
+      'tx_input_not_segwit', `our input ${spent.txid}:${i.prevtxVout} is ${kind}, not P2WPKH or P2TR`,
+    )
+    if (i.sequence > MAX_INTERACTIVE_INPUT_SEQUENCE) return refuse(
+      'tx_bad_sequence', `our input sequence ${i.sequence} > ${MAX_INTERACTIVE_INPUT_SEQUENCE}`,
+    )
+    if (inputs.some(x => x.txid === spent.txid && x.vout === i.prevtxVout)) return refuse(
+      'tx_duplicate_input', `our input ${spent.txid}:${i.prevtxVout} twice`,
+    )
+    inputs.push({
+      serialId: ids.shift()!, by: 'local', shared: false, txid: spent.txid, vout: i.prevtxVout, sequence: i.sequence,
+      valueSat: spent.valueSat, script: spent.script, prevtx: i.prevtx,
+    })
   }
-  if (role === 'initiator') outputs.push({ serialId: ids.shift()!, by: 'local', shared: true, sats: params.sharedOutput.valueSat, script: params.sharedOutput.script })
+  if (role === 'initiator') outputs.push({
+    serialId: ids.shift()!, by: 'local', shared: true, sats: params.sharedOutput.valueSat, script: params.sharedOutput.script,
+  })
   for (const o of own.outputs) {
     if (o.sats < params.dustLimitSat) return refuse('tx_output_dust', `our output of ${o.sats} sat < dust limit ${params.dustLimitSat}`)
-    if (!isStandardOutputScript(o.script)) return refuse('tx_output_nonstandard', `our output script ${o.script.slice(0, 20)}… is not standard`)
+    if (!isStandardOutputScript(o.script)) return refuse(
+      'tx_output_nonstandard', `our output script ${o.script.slice(0, 20)}… is not standard`,
+    )
     outputs.push({ serialId: ids.shift()!, by: 'local', shared: false, sats: o.sats, script: o.script })
   }
-  const queue: Queued[] = [...inputs.map(entry => ({ kind: 'input' as const, entry })), ...outputs.map(entry => ({ kind: 'output' as const, entry }))]
+  const queue: Queued[] = [
+    ...inputs.map(entry => ({ kind: 'input' as const, entry })), ...outputs.map(entry => ({ kind: 'output' as const, entry }))
+  ]
   const n: Negotiation = { params, inputs: [], outputs: [], queue, received: { inputs: 0, outputs: 0 }, sentComplete: false, done: false }
   const mine = { params, inputs, outputs }
   const paid = paidFeeSat(mine, 'local')
   const required = requiredFeeSat(mine, 'local')
-  if (paid < required) return refuse('insufficient_funds', `our inputs pay ${paid} sat of fee, ${required} sat needed at ${params.feeratePerKw} sat/kw`)
+  if (paid < required) return refuse(
+    'insufficient_funds', `our inputs pay ${paid} sat of fee, ${required} sat needed at ${params.feeratePerKw} sat/kw`,
+  )
   if (role === 'non_initiator') return { ok: true, negotiation: n }
   return { ok: true, ...nextReply(n) }
 }
@@ -124,20 +153,28 @@ function receiveComplete (n: Negotiation): NegotiationStep {
 function checkSerialId (n: Negotiation, serialId: number, inUse: ReadonlyArray<{ serialId: number }>): ChannelError | undefined {
   // BOLT #2: "the `serial_id` has the wrong parity".
   const role = peerRole(n.params.role)
-  if (!hasParity(serialId, role)) return channelError('tx_serial_id_parity', `serial_id ${serialId} from the ${role.replace('_', '-')} must be ${role === 'initiator' ? 'even' : 'odd'}`)
+  if (!hasParity(serialId, role)) return channelError(
+    'tx_serial_id_parity', `serial_id ${serialId} from the ${role.replace('_', '-')} must be ${role === 'initiator' ? 'even' : 'odd'}`,
+  )
   // BOLT #2: "the `serial_id` is already included in the transaction".
-  if (inUse.some(e => e.serialId === serialId)) return channelError('tx_serial_id_in_use', `serial_id ${serialId} is already in the transaction`)
+  if (inUse.some(e => e.serialId === serialId)) return channelError(
+    'tx_serial_id_in_use', `serial_id ${serialId} is already in the transaction`,
+  )
   return undefined
 }
 
 function addInput (n: Negotiation, m: TxAddInput): { error: ChannelError } | Negotiation {
   const received = { ...n.received, inputs: n.received.inputs + 1 }
   // BOLT #2: "if has received 4096 `tx_add_input` messages during this negotiation".
-  if (received.inputs >= MAX_INTERACTIVE_TX_ADDS) return { error: channelError('tx_too_many_messages', `${received.inputs} tx_add_input messages`) }
+  if (received.inputs >= MAX_INTERACTIVE_TX_ADDS) return {
+    error: channelError('tx_too_many_messages', `${received.inputs} tx_add_input messages`)
+  }
   const bad = checkSerialId(n, m.serial_id, n.inputs)
   if (bad !== undefined) return { error: bad }
   // BOLT #2: "`sequence` is set to `0xFFFFFFFE` or `0xFFFFFFFF`".
-  if (m.sequence > MAX_INTERACTIVE_INPUT_SEQUENCE) return { error: channelError('tx_bad_sequence', `sequence ${m.sequence} does not signal replaceability`) }
+  if (m.sequence > MAX_INTERACTIVE_INPUT_SEQUENCE) return {
+    error: channelError('tx_bad_sequence', `sequence ${m.sequence} does not signal replaceability`)
+  }
   const shared = n.params.sharedInput
   let entry: InputEntry
   if (m.prevtx.length === 0) {
@@ -146,39 +183,59 @@ function addInput (n: Negotiation, m: TxAddInput): { error: ChannelError } | Neg
     // input already exists with `shared_input_txid` set".
     if (m.shared_input_txid === undefined) return { error: channelError('tx_bad_prevtx', 'empty prevtx without shared_input_txid') }
     if (shared === undefined || m.shared_input_txid !== shared.txid || m.prevtx_vout !== shared.vout) {
-      return { error: channelError('splice_shared_input_invalid', `shared input ${m.shared_input_txid}:${m.prevtx_vout} is not the current funding output`) }
+      return { error: channelError(
+        'splice_shared_input_invalid', `shared input ${m.shared_input_txid}:${m.prevtx_vout} is not the current funding output`,
+      ) }
     }
     if (n.inputs.some(i => i.shared)) return { error: channelError('splice_shared_input_invalid', 'a second shared input') }
     // BOLT #2 (splice): "If it is the splice initiator: MUST add the current channel input".
-    if (n.params.role === 'initiator') return { error: channelError('splice_shared_input_invalid', 'the shared input added by the non-initiator') }
-    entry = { serialId: m.serial_id, by: 'remote', shared: true, txid: shared.txid, vout: shared.vout, sequence: m.sequence, valueSat: shared.valueSat, script: shared.script }
+    if (n.params.role === 'initiator') return {
+      error: channelError('splice_shared_input_invalid', 'the shared input added by the non-initiator')
+    }
+    entry = {
+      serialId: m.serial_id, by: 'remote', shared: true, txid: shared.txid, vout: shared.vout, sequence: m.sequence,
+      valueSat: shared.valueSat, script: shared.script,
+    }
   } else {
     if (m.shared_input_txid !== undefined) return { error: channelError('splice_shared_input_invalid', 'shared_input_txid with a prevtx') }
     const spent = spentOutput(m.prevtx, m.prevtx_vout)
     if (!spent.ok) return { error: channelError(spent.reason, spent.detail) }
-    entry = { serialId: m.serial_id, by: 'remote', shared: false, txid: spent.txid, vout: m.prevtx_vout, sequence: m.sequence, valueSat: spent.valueSat, script: spent.script, prevtx: m.prevtx }
+    entry = {
+      serialId: m.serial_id, by: 'remote', shared: false, txid: spent.txid, vout: m.prevtx_vout, sequence: m.sequence,
+      valueSat: spent.valueSat, script: spent.script, prevtx: m.prevtx,
+    }
   }
   // BOLT #2: "`prevtx` and `prevtx_vout` are identical to a previously added (and not removed) input".
-  if (n.inputs.some(i => i.txid === entry.txid && i.vout === entry.vout)) return { error: channelError('tx_duplicate_input', `input ${entry.txid}:${entry.vout} is already in the transaction`) }
+  if (n.inputs.some(i => i.txid === entry.txid && i.vout === entry.vout)) return {
+    error: channelError('tx_duplicate_input', `input ${entry.txid}:${entry.vout} is already in the transaction`)
+  }
   return { ...n, received, inputs: [...n.inputs, entry] }
 }
 
 function addOutput (n: Negotiation, m: TxAddOutput): { error: ChannelError } | Negotiation {
   const received = { ...n.received, outputs: n.received.outputs + 1 }
   // BOLT #2: "it has received 4096 `tx_add_output` messages during this negotiation".
-  if (received.outputs >= MAX_INTERACTIVE_TX_ADDS) return { error: channelError('tx_too_many_messages', `${received.outputs} tx_add_output messages`) }
+  if (received.outputs >= MAX_INTERACTIVE_TX_ADDS) return {
+    error: channelError('tx_too_many_messages', `${received.outputs} tx_add_output messages`)
+  }
   const bad = checkSerialId(n, m.serial_id, n.outputs)
   if (bad !== undefined) return { error: bad }
   // BOLT #2: "the `sats` amount is less than the `dust_limit`"; "is greater than 2,100,000,000,000,000
   // (`MAX_MONEY`)".
-  if (m.sats < n.params.dustLimitSat) return { error: channelError('tx_output_dust', `output of ${m.sats} sat < dust limit ${n.params.dustLimitSat}`) }
+  if (m.sats < n.params.dustLimitSat) return {
+    error: channelError('tx_output_dust', `output of ${m.sats} sat < dust limit ${n.params.dustLimitSat}`)
+  }
   if (m.sats > MAX_SAT) return { error: channelError('tx_output_too_large', `output of ${m.sats} sat > MAX_MONEY`) }
-  if (!isStandardOutputScript(m.script)) return { error: channelError('tx_output_nonstandard', `output script ${m.script.slice(0, 20)}… is not standard`) }
+  if (!isStandardOutputScript(m.script)) return {
+    error: channelError('tx_output_nonstandard', `output script ${m.script.slice(0, 20)}… is not standard`)
+  }
   // The new funding output is the shared one: the initiator adds it (BOLT #2 splice tx_add_output:
   // "If it is the splice initiator: MUST send at least one `tx_add_output`, which contains the new
   // channel's funding output").
   const shared = m.script === n.params.sharedOutput.script
-  if (shared && n.params.role === 'initiator') return { error: channelError('splice_funding_output_invalid', 'the new funding output added by the non-initiator') }
+  if (shared && n.params.role === 'initiator') return {
+    error: channelError('splice_funding_output_invalid', 'the new funding output added by the non-initiator')
+  }
   const entry: OutputEntry = { serialId: m.serial_id, by: 'remote', shared, sats: m.sats as Sat, script: m.script }
   return { ...n, received, outputs: [...n.outputs, entry] }
 }
@@ -189,5 +246,7 @@ function remove (n: Negotiation, what: 'inputs' | 'outputs', serialId: number): 
   const entry = (n[what] as ReadonlyArray<{ serialId: number; by: string }>).find(e => e.serialId === serialId)
   if (entry === undefined) return { error: channelError('tx_unknown_serial_id', `no ${what.slice(0, -1)} with serial_id ${serialId}`) }
   if (entry.by !== 'remote') return { error: channelError('tx_unknown_serial_id', `${what.slice(0, -1)} ${serialId} was added by us`) }
-  return what === 'inputs' ? { ...n, inputs: n.inputs.filter(e => e.serialId !== serialId) } : { ...n, outputs: n.outputs.filter(e => e.serialId !== serialId) }
+  return what === 'inputs' ? { ...n, inputs: n.inputs.filter(e => e.serialId !== serialId) } : {
+    ...n, outputs: n.outputs.filter(e => e.serialId !== serialId),
+  }
 }

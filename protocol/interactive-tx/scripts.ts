@@ -58,6 +58,8 @@ export function spentOutput (prevtx: string, vout: number): SpentOutput {
   if (out === undefined) return { ok: false, reason: 'tx_bad_prevtx', detail: `prevtx_vout ${vout} ≥ ${tx.outputs.length} outputs` }
   let script = ''
   for (const b of out.script) script += b.toString(16).padStart(2, '0')
-  if (!isSegwitProgram(script)) return { ok: false, reason: 'tx_input_not_segwit', detail: `output ${vout} of prevtx is not a segwit program` }
+  if (!isSegwitProgram(script)) return {
+    ok: false, reason: 'tx_input_not_segwit', detail: `output ${vout} of prevtx is not a segwit program`,
+  }
   return { ok: true, txid: txidOf(tx), valueSat: out.valueSat, script }
 }

@@ -39,7 +39,9 @@ export function signedInputs (n: Negotiation, side: Side): Array<{ index: number
  *  returns for our inputs, before we send them. P2WPKH signatures are verified; a P2TR one is checked
  *  for its shape (a bad one only keeps the transaction from confirming, which RBF or the old funding
  *  survives). */
-export function checkWitnesses (n: Negotiation, built: BuiltTx, side: Side, txid: string, witnesses: readonly (readonly string[])[]): ChannelError | undefined {
+export function checkWitnesses (
+  n: Negotiation, built: BuiltTx, side: Side, txid: string, witnesses: readonly (readonly string[])[],
+): ChannelError | undefined {
   const bad = (detail: string): ChannelError => channelError('tx_signatures_invalid', detail)
   if (txid !== built.txid) return bad(`txid ${txid} is not the negotiated ${built.txid}`)
   const inputs = signedInputs(n, side)
@@ -62,7 +64,8 @@ function checkWitness (tx: Tx, index: number, input: InputEntry, w: Uint8Array[]
       const pubkey = w[1]!
       if (sig === undefined) return 'not a DER signature'
       if (sig.hashType !== SIGHASH_ALL) return `sighash flag ${sig.hashType}, not SIGHASH_ALL`
-      if (pubkey.length !== 33 || !equalBytes(hash160(pubkey), hexToBytes(input.script.slice(4)))) return 'the key does not match the spent output'
+      if (pubkey.length !== 33 ||
+        !equalBytes(hash160(pubkey), hexToBytes(input.script.slice(4)))) return 'the key does not match the spent output'
       if (!verifyInput(tx, index, p2pkh(pubkey), input.valueSat, sig.sig64, pubkey)) return 'invalid signature'
       return undefined
     }

@@ -52,19 +52,32 @@ const SCID = /^(\d{1,8})x(\d{1,8})x(\d{1,5})$/
 
 function checkDraft (d: InvoiceDraft): InvoiceResult<void> {
   const bad = (field: string, detail: string): InvoiceResult<void> => fail('invalid_draft', field, detail)
-  if (d.amountMsat != null && (!Number.isSafeInteger(d.amountMsat) || d.amountMsat < 1)) return bad('amountMsat', 'must be a safe integer ≥ 1')
+  if (d.amountMsat != null && (!Number.isSafeInteger(d.amountMsat) || d.amountMsat < 1)) return bad(
+    'amountMsat', 'must be a safe integer ≥ 1',
+  )
   if (!Number.isInteger(d.timestamp) || d.timestamp < 0 || d.timestamp > MAX_TIMESTAMP) return bad('timestamp', 'must fit 35 bits')
   if (!HEX32.test(d.paymentHash)) return bad('paymentHash', 'must be 32 bytes of lowercase hex')
   if (!HEX32.test(d.paymentSecret)) return bad('paymentSecret', 'must be 32 bytes of lowercase hex')
-  if ((d.description === undefined) === (d.descriptionHash === undefined)) return bad('description', 'give exactly one of description, descriptionHash')
-  if (d.description !== undefined && new TextEncoder().encode(d.description).length > MAX_FIELD_BYTES) return bad('description', `longer than ${MAX_FIELD_BYTES} bytes: use descriptionHash`)
+  if ((d.description === undefined) === (d.descriptionHash === undefined)) return bad(
+    'description', 'give exactly one of description, descriptionHash',
+  )
+  if (d.description !== undefined && new TextEncoder().encode(d.description).length > MAX_FIELD_BYTES) return bad(
+    'description', `longer than ${MAX_FIELD_BYTES} bytes: use descriptionHash`,
+  )
   if (d.descriptionHash !== undefined && !HEX32.test(d.descriptionHash)) return bad('descriptionHash', 'must be 32 bytes of lowercase hex')
-  if (d.expirySeconds !== undefined && !(Number.isSafeInteger(d.expirySeconds) && d.expirySeconds >= 0 && d.expirySeconds < 2 ** 50)) return bad('expirySeconds', 'must be an integer in [0, 2^50)')
-  if (d.minFinalCltvExpiryDelta !== undefined && !(Number.isInteger(d.minFinalCltvExpiryDelta) && d.minFinalCltvExpiryDelta >= 0 && d.minFinalCltvExpiryDelta <= 0xffff)) return bad('minFinalCltvExpiryDelta', 'must be an integer in [0, 65535]')
-  if (d.features !== undefined && !d.features.every(b => Number.isInteger(b) && b >= 0 && b < MAX_FIELD_WORDS * 5)) return bad('features', 'bits must be integers in [0, 5115)')
-  if (d.metadataHex !== undefined && (!HEX.test(d.metadataHex) || d.metadataHex.length > 2 * MAX_FIELD_BYTES)) return bad('metadataHex', `must be lowercase hex of at most ${MAX_FIELD_BYTES} bytes`)
+  if (d.expirySeconds !== undefined && !(Number.isSafeInteger(d.expirySeconds) && d.expirySeconds >= 0 &&
+    d.expirySeconds < 2 ** 50)) return bad('expirySeconds', 'must be an integer in [0, 2^50)')
+  if (d.minFinalCltvExpiryDelta !== undefined && !(Number.isInteger(d.minFinalCltvExpiryDelta) && d.minFinalCltvExpiryDelta >= 0 &&
+    d.minFinalCltvExpiryDelta <= 0xffff)) return bad('minFinalCltvExpiryDelta', 'must be an integer in [0, 65535]')
+  if (d.features !== undefined && !d.features.every(b => Number.isInteger(b) && b >= 0 && b < MAX_FIELD_WORDS * 5)) return bad(
+    'features', 'bits must be integers in [0, 5115)',
+  )
+  if (d.metadataHex !== undefined && (!HEX.test(d.metadataHex) || d.metadataHex.length > 2 * MAX_FIELD_BYTES)) return bad(
+    'metadataHex', `must be lowercase hex of at most ${MAX_FIELD_BYTES} bytes`,
+  )
   for (const [i, fb] of (d.fallbacks ?? []).entries()) {
-    if (!Number.isInteger(fb.version) || fb.version < 0 || fb.version > 18 || !HEX.test(fb.programHex) || fb.programHex.length < 4 || fb.programHex.length > 80) {
+    if (!Number.isInteger(fb.version) || fb.version < 0 || fb.version > 18 || !HEX.test(fb.programHex) || fb.programHex.length < 4 ||
+      fb.programHex.length > 80) {
       return bad(`fallbacks[${i}]`, 'version 0-18 with a 2-40 byte program in hex')
     }
   }
@@ -117,7 +130,9 @@ export function encodeInvoice (draft: InvoiceDraft, payeeSecretKey: Uint8Array, 
   const hrp = formatHrp(draft.network, draft.amountMsat ?? null)
   const { bytes } = sign(signingHash(hrp, dataWords), payeeSecretKey)
   const words = [...dataWords, ...bytesToWordsExact(bytes)]
-  if (hrp.length + 7 + words.length > MAX_INVOICE_CHARS) return fail('invalid_draft', 'invoice', `longer than ${MAX_INVOICE_CHARS} characters`)
+  if (hrp.length + 7 + words.length > MAX_INVOICE_CHARS) return fail(
+    'invalid_draft', 'invoice', `longer than ${MAX_INVOICE_CHARS} characters`,
+  )
   return ok(bech32.encode(hrp, words, MAX_INVOICE_CHARS))
 }
 

@@ -33,7 +33,9 @@ export function deriveRevocationPubkey (revocationBasepoint: Uint8Array, perComm
  * per_commitment_point) + per_commitment_secret * SHA256(per_commitment_point || revocation_basepoint)".
  * Computable only once the peer revealed `per_commitment_secret`, i.e. revoked that commitment.
  */
-export function deriveRevocationPrivkey (revocationBasepointSecret: Uint8Array, perCommitmentSecret: Uint8Array, curve?: Curve): Uint8Array {
+export function deriveRevocationPrivkey (
+  revocationBasepointSecret: Uint8Array, perCommitmentSecret: Uint8Array, curve?: Curve,
+): Uint8Array {
   const c = getCurve(curve)
   const revocationBasepoint = c.pubkey(revocationBasepointSecret)
   const perCommitmentPoint = c.pubkey(perCommitmentSecret)
@@ -62,7 +64,9 @@ export function xor48 (a: number, b: number): number {
 }
 
 /** The commitment number XOR the obscuring factor: what the commitment's locktime/sequence encode. */
-export function obscuredCommitmentNumber (commitmentNumber: number, openerPaymentBasepoint: Uint8Array, accepterPaymentBasepoint: Uint8Array): number {
+export function obscuredCommitmentNumber (
+  commitmentNumber: number, openerPaymentBasepoint: Uint8Array, accepterPaymentBasepoint: Uint8Array,
+): number {
   if (!Number.isSafeInteger(commitmentNumber) || commitmentNumber < 0 || commitmentNumber >= 2 ** 48) {
     throw new RangeError(`obscuredCommitmentNumber: bad commitment number ${commitmentNumber}`)
   }

@@ -41,7 +41,9 @@ export function deriveSecret (base: Uint8Array, bits: number, index: number): Ui
 /** BOLT #3 generate_from_seed(seed, I): the I'th per-commitment secret (I is the index, not the number). */
 export function perCommitmentSecret (seed: Uint8Array, index: number): Uint8Array {
   if (seed.length !== 32) throw new TypeError('perCommitmentSecret: seed must be 32 bytes')
-  if (!Number.isSafeInteger(index) || index < 0 || index > FIRST_COMMITMENT_INDEX) throw new RangeError(`perCommitmentSecret: bad index ${index}`)
+  if (!Number.isSafeInteger(index) || index < 0 || index > FIRST_COMMITMENT_INDEX) throw new RangeError(
+    `perCommitmentSecret: bad index ${index}`
+  )
   return deriveSecret(seed, 48, index)
 }
 

@@ -41,26 +41,38 @@ export function buildLocal (setup: ChannelSetup, keys: MonitorKeys, rec: LocalCo
   if (hit !== undefined) return hit
   const curve = getCurve()
   const point = hexToBytes(rec.perCommitmentPoint)
-  const params = commitmentParams(setup, { holder: 'local', number: rec.number, perCommitmentPoint: rec.perCommitmentPoint, spec: rec.spec })
+  const params = commitmentParams(
+    setup, { holder: 'local', number: rec.number, perCommitmentPoint: rec.perCommitmentPoint, spec: rec.spec },
+  )
   const commitment = buildCommitment(params)
   const ours = signFundingSpend(commitment.tx, params.funding, keys.fundingPrivkey, curve)
   const signedTx = finalizeFundingSpend(commitment.tx, params.funding,
     { pubkey: params.keys.localFundingPubkey, sig64: ours },
     { pubkey: params.keys.remoteFundingPubkey, sig64: hexToBytes(rec.signature) })
-  const htlcTxs = buildHtlcTxs(params, commitment).map((htlcTx, i) => ({ htlcTx, counterpartySig: hexToBytes(rec.htlcSignatures[i] ?? '') }))
-  const built = { params, commitment, signedTx, htlcTxs, delayedPrivkey: delayedPrivkey(keys, point), htlcPrivkey: htlcPrivkey(keys, point) }
+  const htlcTxs = buildHtlcTxs(params, commitment).map((htlcTx, i) => ({
+    htlcTx, counterpartySig: hexToBytes(rec.htlcSignatures[i] ?? ''),
+  }))
+  const built = {
+    params, commitment, signedTx, htlcTxs, delayedPrivkey: delayedPrivkey(keys, point), htlcPrivkey: htlcPrivkey(keys, point),
+  }
   cache.set(rec, built)
   return built
 }
 
 /** The txid of our commitment `rec` (cached build). */
-export const localTxid = (setup: ChannelSetup, keys: MonitorKeys, rec: LocalCommitRecord): Txid => buildLocal(setup, keys, rec).commitment.txid
+export const localTxid = (
+  setup: ChannelSetup, keys: MonitorKeys, rec: LocalCommitRecord,
+): Txid => buildLocal(setup, keys, rec).commitment.txid
 
 /** The commitment number a commitment tx carries (BOLT #3 obscured number XOR the factor). */
 export function commitmentNumberOf (setup: ChannelSetup, tx: SeenTx): number | undefined {
   const input = tx.inputs[0]
   if (input === undefined) return undefined
-  const obscured = obscuredNumberOf({ version: 2, locktime: tx.locktime, inputs: [{ txid: input.txid as Txid, vout: input.vout, sequence: input.sequence, scriptSig: new Uint8Array(0), witness: [] }], outputs: [] })
+  const obscured = obscuredNumberOf({
+    version: 2, locktime: tx.locktime,
+    inputs: [{ txid: input.txid as Txid, vout: input.vout, sequence: input.sequence, scriptSig: new Uint8Array(0), witness: [] }],
+    outputs: [],
+  })
   if (obscured === undefined) return undefined
   const remote = setup.remote
   if (remote === undefined) return undefined

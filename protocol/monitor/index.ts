@@ -17,7 +17,9 @@ export {
   type SpliceCandidateRecord, type SplicedFunding, type MonitorSplices,
 } from './state.ts'
 export { monitorKeys, type MonitorKeys } from './keys.ts'
-export { monitorStep, fundingDepth, type MonitorInput, type MonitorAction, type MonitorStep, type MonitorBlock, type MonitorTx } from './step.ts'
+export {
+  monitorStep, fundingDepth, type MonitorInput, type MonitorAction, type MonitorStep, type MonitorBlock, type MonitorTx,
+} from './step.ts'
 export { resolve, type Resolution, type Want, type WantReason, type HtlcOutcome } from './resolve.ts'
 export { identifyFundingSpend, buildLocal, type FundingSpend } from './commitments.ts'
 export { claimFeerate, MIN_BUMP_PER_KW } from './fees.ts'

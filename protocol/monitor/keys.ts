@@ -51,4 +51,6 @@ export const htlcPrivkey = (keys: MonitorKeys, point: Uint8Array): Uint8Array =>
 /** BOLT #3: our delayed privkey on our commitment with point `point`. */
 export const delayedPrivkey = (keys: MonitorKeys, point: Uint8Array): Uint8Array => derivePrivkey(keys.delayedPaymentBasepointSecret, point)
 /** BOLT #3 revocationprivkey for a commitment of the peer it revoked with `secret`. */
-export const revocationPrivkey = (keys: MonitorKeys, secret: Uint8Array): Uint8Array => deriveRevocationPrivkey(keys.revocationBasepointSecret, secret)
+export const revocationPrivkey = (keys: MonitorKeys, secret: Uint8Array): Uint8Array => deriveRevocationPrivkey(
+  keys.revocationBasepointSecret, secret,
+)

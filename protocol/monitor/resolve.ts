@@ -150,7 +150,10 @@ export function resolve (s: MonitorState, keys: MonitorKeys): Resolution {
 
   if (spend === undefined) {
     whileOpen(c, fundings)
-    return { wants: c.wants, preimages: [...preimages].map(([paymentHash, preimage]) => ({ paymentHash, preimage })), outcomes: [], watched: c.watched, resolved: false }
+    return {
+      wants: c.wants, preimages: [...preimages].map(([paymentHash, preimage]) => ({ paymentHash, preimage })), outcomes: [],
+      watched: c.watched, resolved: false,
+    }
   }
 
   const what = identifyFundingSpend(s, keys, spend.tx, on)
@@ -200,7 +203,9 @@ function whileOpen (c: Ctx, fundings: KnownFunding[]): void {
   const ours = (f: KnownFunding | undefined): LocalCommitRecord | undefined => f?.locals.find(r => r.number === s.local!.number)
   const candidate = fundings.find(f => f.kind === 'candidate' && f.txid === (confirmed ?? latest)?.txid)
   const onCandidate = ours(candidate)
-  if (onCandidate !== undefined) c.want(`commitment:${candidate!.txid}`, 'commitment', buildLocal(candidate!.setup, c.keys, onCandidate).signedTx)
+  if (onCandidate !== undefined) c.want(
+    `commitment:${candidate!.txid}`, 'commitment', buildLocal(candidate!.setup, c.keys, onCandidate).signedTx,
+  )
   if (confirmed === undefined) c.want('commitment', 'commitment', buildLocal(fundings[0]!.setup, c.keys, s.local).signedTx)
 }
 
@@ -222,7 +227,9 @@ function onLocal (c: Ctx, C: SeenTx, rec: LocalCommitRecord, setup: ChannelSetup
     if (o.kind === 'to_local') {
       // BOLT #5: "SHOULD spend the to_local output to a convenient address [...] MUST wait until the
       // OP_CHECKSEQUENCEVERIFY delay has passed".
-      if (c.track(C.txid, o.vout) === undefined && csvReady(C)) c.claim(`to_local:${C.txid}:${o.vout}`, 'to_local', [delayedClaim(C.txid, o.vout, o.valueSat)])
+      if (c.track(C.txid, o.vout) === undefined && csvReady(C)) c.claim(
+        `to_local:${C.txid}:${o.vout}`, 'to_local', [delayedClaim(C.txid, o.vout, o.valueSat)],
+      )
       continue
     }
     if (o.kind !== 'htlc') continue
@@ -241,7 +248,9 @@ function onLocal (c: Ctx, C: SeenTx, rec: LocalCommitRecord, setup: ChannelSetup
       // [or HTLC-success] transaction [...] once the delay has passed".
       if (sp.witness.length === 5) {
         const out = sp.tx.outputs[0]!
-        if (c.track(sp.tx.txid, 0) === undefined && csvReady(sp.tx)) c.claim(`second_stage:${sp.tx.txid}`, 'second_stage', [delayedClaim(sp.tx.txid, 0, out.valueSat)])
+        if (c.track(sp.tx.txid, 0) === undefined && csvReady(sp.tx)) c.claim(
+          `second_stage:${sp.tx.txid}`, 'second_stage', [delayedClaim(sp.tx.txid, 0, out.valueSat)],
+        )
       }
       continue
     }
@@ -249,13 +258,19 @@ function onLocal (c: Ctx, C: SeenTx, rec: LocalCommitRecord, setup: ChannelSetup
       // BOLT #5 (local commitment, local offers): "if the commitment transaction HTLC output has
       // timed out and hasn't been resolved: MUST resolve the output by spending it using the
       // HTLC-timeout transaction." Relayable once the tip reaches its locktime.
-      if (s.height >= h.cltvExpiry) c.want(`htlc:${C.txid}:${o.vout}`, 'htlc_timeout', finalizeHtlcTx(hx.htlcTx, hx.counterpartySig, signHtlcTx(hx.htlcTx, b.htlcPrivkey, 'holder')))
+      if (s.height >= h.cltvExpiry) c.want(
+        `htlc:${C.txid}:${o.vout}`, 'htlc_timeout',
+        finalizeHtlcTx(hx.htlcTx, hx.counterpartySig, signHtlcTx(hx.htlcTx, b.htlcPrivkey, 'holder')),
+      )
     } else {
       // BOLT #5 (local commitment, remote offers): "if it receives (or already possesses) a payment
       // preimage for an unresolved HTLC output that it has been offered [...]: MUST resolve the
       // output by spending it, using the HTLC-success transaction."
       const pre = s.preimages[h.paymentHash] ?? c.preimages.get(h.paymentHash)
-      if (pre !== undefined) c.want(`htlc:${C.txid}:${o.vout}`, 'htlc_success', finalizeHtlcTx(hx.htlcTx, hx.counterpartySig, signHtlcTx(hx.htlcTx, b.htlcPrivkey, 'holder'), hexToBytes(pre)))
+      if (pre !== undefined) c.want(
+        `htlc:${C.txid}:${o.vout}`, 'htlc_success',
+        finalizeHtlcTx(hx.htlcTx, hx.counterpartySig, signHtlcTx(hx.htlcTx, b.htlcPrivkey, 'holder'), hexToBytes(pre)),
+      )
     }
   }
 }
@@ -282,16 +297,23 @@ function onRemote (c: Ctx, { tx: C, point, htlcs, secret }: RemoteCommitment): v
   const anchors = setup.channelType === 'anchors'
   const ourPayment = hexToBytes(setup.local.paymentBasepoint)
   const toRemoteScript = bytesToHex(anchors ? p2wsh(toRemoteAnchorsWitnessScript(ourPayment)) : p2wpkh(ourPayment))
-  const keys: CommitmentKeys | undefined = point === undefined ? undefined : deriveCommitmentKeys(basepoints(setup.remote!), basepoints(setup.local), point)
+  const keys: CommitmentKeys | undefined = point === undefined ? undefined : deriveCommitmentKeys(
+    basepoints(setup.remote!), basepoints(setup.local), point,
+  )
   const revPriv = secret === undefined ? undefined : revocationPrivkey(c.keys, secret)
-  const toLocalWs = keys === undefined ? undefined : toLocalWitnessScript(keys.revocationPubkey, setup.local.toSelfDelay, keys.localDelayedPubkey)
+  const toLocalWs = keys === undefined ? undefined : toLocalWitnessScript(
+    keys.revocationPubkey, setup.local.toSelfDelay, keys.localDelayedPubkey,
+  )
   const toLocalScript = toLocalWs === undefined ? undefined : bytesToHex(p2wsh(toLocalWs))
   const htlcPriv = point === undefined ? undefined : htlcPrivkey(c.keys, point)
   // HTLC output scripts, from the holder's (the peer's) side: what it offered is 'offered'.
   const byScript = new Map<string, Array<{ h: Htlc; ws: Uint8Array }>>()
   if (keys !== undefined) {
     for (const h of htlcs) {
-      const ws = htlcWitnessScript({ direction: h.offerer === 'remote' ? 'offered' : 'received', id: h.id, amountMsat: h.amountMsat, paymentHash: hexToBytes(h.paymentHash), cltvExpiry: h.cltvExpiry }, keys, anchors)
+      const ws = htlcWitnessScript({
+        direction: h.offerer === 'remote' ? 'offered' : 'received', id: h.id, amountMsat: h.amountMsat,
+        paymentHash: hexToBytes(h.paymentHash), cltvExpiry: h.cltvExpiry,
+      }, keys, anchors)
       const key = bytesToHex(p2wsh(ws))
       byScript.set(key, [...(byScript.get(key) ?? []), { h, ws }])
     }
@@ -308,7 +330,9 @@ function onRemote (c: Ctx, { tx: C, point, htlcs, secret }: RemoteCommitment): v
       // BOLT #5: the to_remote output "is resolved by the commitment transaction itself"; with
       // static_remotekey it pays our payment_basepoint, a key the wallet does not watch: sweep it.
       if (c.track(C.txid, vout) === undefined) {
-        const claim = claimToRemote({ channelType: setup.channelType, outpoint, valueSat: sat(o.valueSat), paymentPrivkey: c.keys.paymentBasepointSecret })
+        const claim = claimToRemote({
+          channelType: setup.channelType, outpoint, valueSat: sat(o.valueSat), paymentPrivkey: c.keys.paymentBasepointSecret,
+        })
         if (revPriv !== undefined) penalty.push(claim)
         else c.claim(`to_remote:${C.txid}:${vout}`, 'to_remote', [claim])
       }
@@ -317,7 +341,10 @@ function onRemote (c: Ctx, { tx: C, point, htlcs, secret }: RemoteCommitment): v
     if (revPriv !== undefined && o.script === toLocalScript) {
       // BOLT #5 (revoked): "MUST resolve the remote node's to_local output by spending it using the
       // revocation private key."
-      if (c.track(C.txid, vout) === undefined) penalty.push(claimRevokedToLocal({ outpoint, valueSat: sat(o.valueSat), revocationPubkey: keys!.revocationPubkey, localDelayedPubkey: keys!.localDelayedPubkey, toSelfDelay: setup.local.toSelfDelay, revocationPrivkey: revPriv }))
+      if (c.track(C.txid, vout) === undefined) penalty.push(claimRevokedToLocal({
+        outpoint, valueSat: sat(o.valueSat), revocationPubkey: keys!.revocationPubkey, localDelayedPubkey: keys!.localDelayedPubkey,
+        toSelfDelay: setup.local.toSelfDelay, revocationPrivkey: revPriv,
+      }))
       return
     }
     const matches = byScript.get(o.script)
@@ -332,23 +359,33 @@ function onRemote (c: Ctx, { tx: C, point, htlcs, secret }: RemoteCommitment): v
       else c.decide(h, 'failed', sp.tx)
       // BOLT #5 (revoked): resolve the remote node's HTLCs by "spend[ing] the HTLC-timeout tx [or
       // HTLC-success tx], if the remote node has published it" — with the revocation key.
-      if (revPriv !== undefined && sp.witness.length === 5 && c.track(sp.tx.txid, 0) === undefined) penalty.push(revokedSecondStage(sp.tx.txid, sp.tx.outputs[0]!.valueSat))
+      if (revPriv !== undefined && sp.witness.length === 5 && c.track(sp.tx.txid, 0) === undefined) penalty.push(revokedSecondStage(
+        sp.tx.txid, sp.tx.outputs[0]!.valueSat,
+      ))
       return
     }
     if (revPriv !== undefined) {
       // BOLT #5 (revoked): "spend the commitment tx using the payment revocation private key".
-      penalty.push(claimRevokedHtlc({ outpoint, valueSat: sat(o.valueSat), witnessScript: m.ws, revocationPubkey: keys!.revocationPubkey, revocationPrivkey: revPriv }))
+      penalty.push(claimRevokedHtlc({
+        outpoint, valueSat: sat(o.valueSat), witnessScript: m.ws, revocationPubkey: keys!.revocationPubkey, revocationPrivkey: revPriv,
+      }))
       return
     }
     if (h.offerer === 'remote') {
       // BOLT #5 (remote commitment, remote offers): "if it receives (or already possesses) a payment
       // preimage [...]: MUST resolve the output by spending it to a convenient address."
       const pre = s.preimages[h.paymentHash] ?? c.preimages.get(h.paymentHash)
-      if (pre !== undefined) c.claim(`remote_htlc:${C.txid}:${vout}`, 'remote_htlc_success', [claimRemoteHtlcSuccess({ channelType: setup.channelType, outpoint, valueSat: sat(o.valueSat), witnessScript: m.ws, htlcPrivkey: htlcPriv!, preimage: hexToBytes(pre) })])
+      if (pre !== undefined) c.claim(`remote_htlc:${C.txid}:${vout}`, 'remote_htlc_success', [claimRemoteHtlcSuccess({
+        channelType: setup.channelType, outpoint, valueSat: sat(o.valueSat), witnessScript: m.ws, htlcPrivkey: htlcPriv!,
+        preimage: hexToBytes(pre),
+      })])
     } else if (s.height >= h.cltvExpiry) {
       // BOLT #5 (remote commitment, local offers): "if the commitment transaction HTLC output has
       // timed out: MUST resolve the output, by spending it to a convenient address."
-      c.claim(`remote_htlc:${C.txid}:${vout}`, 'remote_htlc_timeout', [claimRemoteHtlcTimeout({ channelType: setup.channelType, outpoint, valueSat: sat(o.valueSat), witnessScript: m.ws, htlcPrivkey: htlcPriv!, cltvExpiry: h.cltvExpiry })])
+      c.claim(`remote_htlc:${C.txid}:${vout}`, 'remote_htlc_timeout', [claimRemoteHtlcTimeout({
+        channelType: setup.channelType, outpoint, valueSat: sat(o.valueSat), witnessScript: m.ws, htlcPrivkey: htlcPriv!,
+        cltvExpiry: h.cltvExpiry,
+      })])
     }
   })
   // One penalty transaction takes every output of the revoked commitment that is still unspent, and

@@ -2,7 +2,9 @@
 // channel-owned parts (setup, specs, HTLCs) are checked for shape at their top level; everything the
 // monitor itself computes with is checked field by field.
 import { z } from 'zod'
-import { CLTV_EXPIRY_LIMIT, FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT, MAX_COMMITMENT_BATCH_SIZE, MAX_STANDARD_TX_WEIGHT } from '../limits.ts'
+import {
+  CLTV_EXPIRY_LIMIT, FEERATE_PER_KW_FLOOR, MAX_ACCEPTED_HTLCS_LIMIT, MAX_COMMITMENT_BATCH_SIZE, MAX_STANDARD_TX_WEIGHT,
+} from '../limits.ts'
 import type { MonitorState } from './state.ts'
 import { err, ok, type Result } from '../result.ts'
 
@@ -14,7 +16,9 @@ const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 const MAX_DEPTH = 1000
 /** HTLCs one commitment can hold: MAX_ACCEPTED_HTLCS_LIMIT offered by each side. */
 const MAX_COMMITMENT_HTLCS = 2 * MAX_ACCEPTED_HTLCS_LIMIT
-const htlc = z.looseObject({ offerer: z.enum(['local', 'remote']), id: count, amountMsat: count, paymentHash: hex32, cltvExpiry: height.lt(CLTV_EXPIRY_LIMIT) })
+const htlc = z.looseObject({
+  offerer: z.enum(['local', 'remote']), id: count, amountMsat: count, paymentHash: hex32, cltvExpiry: height.lt(CLTV_EXPIRY_LIMIT),
+})
 const spec = z.looseObject({ htlcs: z.array(htlc).max(MAX_COMMITMENT_HTLCS), toLocalMsat: count, toRemoteMsat: count, feeratePerKw: count })
 const seenTx = z.strictObject({
   txid: hex32, height, blockHash: z.string().max(64), stage: z.number().int().min(0).max(2), locktime: count,
@@ -22,7 +26,9 @@ const seenTx = z.strictObject({
   outputs: z.array(z.strictObject({ valueSat: count, script: hex })).max(10_000),
 })
 
-const localCommit = z.strictObject({ number: count, perCommitmentPoint: hex, spec, signature: hex, htlcSignatures: z.array(hex).max(MAX_COMMITMENT_HTLCS) })
+const localCommit = z.strictObject({
+  number: count, perCommitmentPoint: hex, spec, signature: hex, htlcSignatures: z.array(hex).max(MAX_COMMITMENT_HTLCS),
+})
 const pubkey = z.string().regex(/^0[23][0-9a-f]{64}$/)
 const fundingKeys = z.strictObject({ local: pubkey, remote: pubkey })
 /** A splice and its RBF replacements: each adds a commitment_signed to a batch of at most
@@ -65,7 +71,9 @@ export const monitorStateSchema = z.strictObject({
   height,
   tipHash: z.string().max(64),
   fundingHeight: height,
-  splice: z.strictObject({ candidates: z.array(candidate).max(MAX_COMMITMENT_BATCH_SIZE), spliced: z.array(spliced).max(MAX_DEPTH) }).optional(),
+  splice: z.strictObject({
+    candidates: z.array(candidate).max(MAX_COMMITMENT_BATCH_SIZE), spliced: z.array(spliced).max(MAX_DEPTH),
+  }).optional(),
   seen: z.array(seenTx).max(10_000),
   firstWanted: z.record(z.string().max(200), height),
   reported: z.array(z.string().max(200)).max(100_000),

@@ -20,7 +20,8 @@ import type { Tx } from '../tx/types.ts'
 import type { Txid } from '../types.ts'
 import type { CandidateSigs, LocalCommitRecord, MonitorSplices, MonitorState, SpliceCandidateRecord, SplicedFunding } from './state.ts'
 
-export type SpliceUpdate = Extract<MonitorUpdate, { kind: 'splice_candidate' | 'splice_local_commitment' | 'splice_signed' | 'splice_locked' | 'splice_dropped' }>
+export type SpliceUpdate = Extract<MonitorUpdate,
+{ kind: 'splice_candidate' | 'splice_local_commitment' | 'splice_signed' | 'splice_locked' | 'splice_dropped' }>
 
 /** A funding output a commitment of this channel may spend. */
 export interface KnownFunding {
@@ -79,14 +80,17 @@ export function knownFundings (s: MonitorState): KnownFunding[] {
 }
 
 const asFunding = (f: SpliceCandidateRecord | SplicedFunding) => ({
-  txid: f.txid as Txid, outputIndex: f.outputIndex, capacitySat: f.capacitySat as ChannelSetup['capacitySat'], fundingPubkey: f.fundingPubkey,
+  txid: f.txid as Txid, outputIndex: f.outputIndex, capacitySat: f.capacitySat as ChannelSetup['capacitySat'],
+  fundingPubkey: f.fundingPubkey,
 })
 
 /** "txid:vout" of every funding output a commitment of the channel may spend. */
 export function fundingOutpoints (s: MonitorState): string[] {
   const f = s.setup?.funding
   if (f === undefined) return []
-  return [`${f.txid}:${f.outputIndex}`, ...[...s.splice?.candidates ?? [], ...s.splice?.spliced ?? []].map(x => `${x.txid}:${x.outputIndex}`)]
+  return [
+    `${f.txid}:${f.outputIndex}`, ...[...s.splice?.candidates ?? [], ...s.splice?.spliced ?? []].map(x => `${x.txid}:${x.outputIndex}`)
+  ]
 }
 
 /** The splice transactions we know: they spend a funding output and are not a close. */
@@ -146,7 +150,9 @@ export function applySpliceUpdate (s: MonitorState, u: SpliceUpdate): string | u
     case 'splice_local_commitment': {
       const sigs: CandidateSigs = { number: u.number, signature: u.signature, htlcSignatures: u.htlcSignatures }
       // Those of `local` and `previousLocal` are all we may broadcast or recognise (the local record).
-      const keep = (c: SpliceCandidateRecord): CandidateSigs[] => [...c.sigs.filter(x => x.number !== u.number), sigs].sort((x, y) => x.number - y.number).slice(-2)
+      const keep = (c: SpliceCandidateRecord): CandidateSigs[] => [
+        ...c.sigs.filter(x => x.number !== u.number), sigs,
+      ].sort((x, y) => x.number - y.number).slice(-2)
       return replace(s, u.txid, c => ({ ...c, sigs: keep(c) })) ? undefined : `splice_local_commitment for unknown splice ${u.txid}`
     }
     case 'splice_signed':
@@ -183,7 +189,9 @@ function promote (s: MonitorState, txid: string): string | undefined {
   if (previousLocal !== undefined) s.previousLocal = previousLocal; else delete s.previousLocal
   s.fundingHeight = c.height
   setSplices(s, { candidates: [], spliced: [...s.splice?.spliced ?? [], old] })
-  return local === undefined && old.local !== undefined ? `splice ${txid} locked without the peer's signature on our commitment ${old.local.number}: we cannot close alone on it` : undefined
+  return local === undefined && old.local !== undefined
+    ? `splice ${txid} locked without the peer's signature on our commitment ${old.local.number}: we cannot close alone on it`
+    : undefined
 }
 
 /** A candidate's splice transaction confirmed in this block; whether the state changed. */
@@ -197,7 +205,9 @@ export function candidateConfirmed (s: MonitorState, txid: string, height: numbe
 export function candidatesDisconnected (s: MonitorState, height: number, blockHash: string): boolean {
   const list = s.splice?.candidates ?? []
   if (!list.some(c => c.height > 0 && (c.height >= height || c.blockHash === blockHash))) return false
-  withCandidates(s, list.map(c => c.height > 0 && (c.height >= height || c.blockHash === blockHash) ? { ...c, height: 0, blockHash: '' } : c))
+  withCandidates(
+    s, list.map(c => c.height > 0 && (c.height >= height || c.blockHash === blockHash) ? { ...c, height: 0, blockHash: '' } : c),
+  )
   return true
 }
 

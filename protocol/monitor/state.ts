@@ -153,7 +153,9 @@ export const DEFAULT_MONITOR_CONFIG: Omit<MonitorConfig, 'sweepScript'> = {
   fulfillSafetyBlocks: 6,
 }
 
-export function newMonitor (channelId: string, config: Partial<MonitorConfig> & { sweepScript: string }, height = 0, tipHash = ''): MonitorState {
+export function newMonitor (
+  channelId: string, config: Partial<MonitorConfig> & { sweepScript: string }, height = 0, tipHash = '',
+): MonitorState {
   return {
     version: 1,
     channelId,

@@ -66,7 +66,10 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
     case 'block_connected': dirty = connect(s, input.block); break
     case 'block_disconnected': dirty = disconnect(s, input.height, input.hash); break
     case 'force_close':
-      if (s.forceClose === undefined) { s.forceClose = { reason: input.reason, height: s.height }; dirty = true; actions.push({ kind: 'force_closing', reason: input.reason }) }
+      if (s.forceClose === undefined) {
+        s.forceClose = { reason: input.reason, height: s.height }; dirty = true;
+        actions.push({ kind: 'force_closing', reason: input.reason })
+      }
       break
     case 'tick': break
   }
@@ -111,7 +114,10 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
     }
     for (const o of r.outcomes) {
       if (o.outcome === 'failed' && !o.final) continue
-      report(`htlc:${o.htlc.offerer}:${o.htlc.id}`, { kind: 'htlc_resolved', htlc: o.htlc, outcome: o.outcome, ...(o.preimage !== undefined ? { preimage: o.preimage } : {}) })
+      report(
+        `htlc:${o.htlc.offerer}:${o.htlc.id}`,
+        { kind: 'htlc_resolved', htlc: o.htlc, outcome: o.outcome, ...(o.preimage !== undefined ? { preimage: o.preimage } : {}) },
+      )
     }
     if (r.resolved && r.spend !== undefined && !s.closed) {
       s.closed = true
@@ -122,7 +128,10 @@ export function monitorStep (state: MonitorState, input: MonitorInput, keys: Mon
     const watching = new Set(state.watching ?? [])
     for (const w of r.watched) if (!watching.has(w)) actions.push({ kind: 'watch', outpoint: w })
     s.watching = r.watched
-    for (const w of r.wants) actions.push({ kind: 'broadcast', txid: w.txid, hex: txHex(w.tx), reason: w.reason, ...(w.feeratePerKw !== undefined ? { feeratePerKw: w.feeratePerKw } : {}) })
+    for (const w of r.wants) actions.push({
+      kind: 'broadcast', txid: w.txid, hex: txHex(w.tx), reason: w.reason,
+      ...(w.feeratePerKw !== undefined ? { feeratePerKw: w.feeratePerKw } : {})
+    })
   }
 
   const depth = fundingDepth(s)
@@ -147,10 +156,15 @@ function applyUpdate (s: MonitorState, u: MonitorUpdate, actions: MonitorAction[
     case 'local_commitment':
       if (s.local !== undefined && u.number <= s.local.number) break
       s.previousLocal = s.local
-      s.local = { number: u.number, perCommitmentPoint: u.perCommitmentPoint, spec: u.spec, signature: u.signature, htlcSignatures: u.htlcSignatures }
+      s.local = {
+        number: u.number, perCommitmentPoint: u.perCommitmentPoint, spec: u.spec, signature: u.signature, htlcSignatures: u.htlcSignatures,
+      }
       break
     case 'remote_commitment':
-      s.remotes = [...s.remotes.filter(r => r.number !== u.number), { number: u.number, perCommitmentPoint: u.perCommitmentPoint, htlcs: u.spec.htlcs }]
+      s.remotes = [
+        ...s.remotes.filter(r => r.number !== u.number),
+        { number: u.number, perCommitmentPoint: u.perCommitmentPoint, htlcs: u.spec.htlcs },
+      ]
       break
     case 'remote_commitment_withdrawn':
       // Never sent, so never on-chain; its HTLCs must not set deadlines (triggers.ts).
@@ -171,7 +185,9 @@ function applyUpdate (s: MonitorState, u: MonitorUpdate, actions: MonitorAction[
     case 'closing_signed': break // a mutual close is recognised by its shape when it confirms
     case 'do_not_broadcast': s.doNotBroadcast = true; break
     case 'force_close':
-      if (s.forceClose === undefined) { s.forceClose = { reason: u.reason, height: s.height }; actions.push({ kind: 'force_closing', reason: u.reason }) }
+      if (s.forceClose === undefined) {
+        s.forceClose = { reason: u.reason, height: s.height }; actions.push({ kind: 'force_closing', reason: u.reason })
+      }
       break
     case 'splice_candidate': case 'splice_local_commitment': case 'splice_signed': case 'splice_locked': case 'splice_dropped': {
       const warning = applySpliceUpdate(s, u)
@@ -209,7 +225,9 @@ function connect (s: MonitorState, block: MonitorBlock): boolean {
     }
     if (stage === undefined || stageOf.has(tx.txid)) continue
     stageOf.set(tx.txid, stage)
-    added.push({ txid: tx.txid, height: block.height, blockHash: block.hash, stage, locktime: tx.locktime, inputs: tx.inputs, outputs: tx.outputs })
+    added.push({
+      txid: tx.txid, height: block.height, blockHash: block.hash, stage, locktime: tx.locktime, inputs: tx.inputs, outputs: tx.outputs,
+    })
   }
   if (added.length > 0) { s.seen = [...s.seen, ...added]; dirty = true }
   return dirty

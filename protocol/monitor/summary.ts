@@ -42,10 +42,15 @@ export function onChainSummary (s: MonitorState, keys: MonitorKeys): OnChainSumm
   sweeps.sort((a, b) => a.height - b.height)
   // The monitor's height is the block it connected last, and it sees a spend when it connects its
   // block: a decision at the spend's height or later came after the spend.
-  const forceClose = s.forceClose !== undefined && (spender === undefined || s.forceClose.height < spender.height) ? s.forceClose : undefined
+  const forceClose = s.forceClose !== undefined && (spender === undefined || s.forceClose.height < spender.height)
+    ? s.forceClose
+    : undefined
   return {
     ...(forceClose !== undefined ? { forceClose: { reason: forceClose.reason, height: forceClose.height } } : {}),
-    ...(spender !== undefined ? { spend: { txid: spender.txid, height: spender.height, how: identifyFundingSpend(s, keys, spender).kind, outputs: spender.outputs.map(o => ({ ...o })) } } : {}),
+    ...(spender !== undefined ? { spend: {
+      txid: spender.txid, height: spender.height, how: identifyFundingSpend(s, keys, spender).kind,
+      outputs: spender.outputs.map(o => ({ ...o })),
+    } } : {}),
     sweeps,
     closed: s.closed,
     doNotBroadcast: s.doNotBroadcast,

@@ -41,9 +41,15 @@ const EMPTY = new Uint8Array(0)
 const RBF = 0xfffffffd // not final, so locktimes apply; opts in to replacement
 
 /** BOLT #3 to_local: "spent by an input with nSequence field set to to_self_delay and witness: <local_delayedsig> <>". */
-export function claimToLocalDelayed (a: { outpoint: Outpoint, valueSat: Sat, revocationPubkey: Uint8Array, localDelayedPubkey: Uint8Array, toSelfDelay: number, localDelayedPrivkey: Uint8Array }): Claim {
+export function claimToLocalDelayed (a: {
+  outpoint: Outpoint, valueSat: Sat, revocationPubkey: Uint8Array, localDelayedPubkey: Uint8Array, toSelfDelay: number,
+  localDelayedPrivkey: Uint8Array,
+}): Claim {
   const ws = toLocalWitnessScript(a.revocationPubkey, a.toSelfDelay, a.localDelayedPubkey)
-  return { kind: 'to_local_delayed', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: ws, witness: ['sig', EMPTY, ws], privkey: a.localDelayedPrivkey, sequence: a.toSelfDelay, minLocktime: 0 }
+  return {
+    kind: 'to_local_delayed', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: ws, witness: ['sig', EMPTY, ws],
+    privkey: a.localDelayedPrivkey, sequence: a.toSelfDelay, minLocktime: 0,
+  }
 }
 
 /**
@@ -52,14 +58,25 @@ export function claimToLocalDelayed (a: { outpoint: Outpoint, valueSat: Sat, rev
  * "To spend this via penalty, the remote node uses a witness stack <revocationsig> 1".
  * Keys are those of the revoked commitment (its holder's delayed pubkey).
  */
-export function claimRevokedToLocal (a: { outpoint: Outpoint, valueSat: Sat, revocationPubkey: Uint8Array, localDelayedPubkey: Uint8Array, toSelfDelay: number, revocationPrivkey: Uint8Array }): Claim {
+export function claimRevokedToLocal (a: {
+  outpoint: Outpoint, valueSat: Sat, revocationPubkey: Uint8Array, localDelayedPubkey: Uint8Array, toSelfDelay: number,
+  revocationPrivkey: Uint8Array,
+}): Claim {
   const ws = toLocalWitnessScript(a.revocationPubkey, a.toSelfDelay, a.localDelayedPubkey)
-  return { kind: 'revoked_to_local', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: ws, witness: ['sig', Uint8Array.of(1), ws], privkey: a.revocationPrivkey, sequence: RBF, minLocktime: 0 }
+  return {
+    kind: 'revoked_to_local', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: ws, witness: ['sig', Uint8Array.of(1), ws],
+    privkey: a.revocationPrivkey, sequence: RBF, minLocktime: 0,
+  }
 }
 
 /** BOLT #3 HTLC outputs: "If a revoked commitment transaction is published, ... <revocation_sig> <revocationpubkey>". */
-export function claimRevokedHtlc (a: { outpoint: Outpoint, valueSat: Sat, witnessScript: Uint8Array, revocationPubkey: Uint8Array, revocationPrivkey: Uint8Array }): Claim {
-  return { kind: 'revoked_htlc', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: a.witnessScript, witness: ['sig', a.revocationPubkey, a.witnessScript], privkey: a.revocationPrivkey, sequence: RBF, minLocktime: 0 }
+export function claimRevokedHtlc (a: {
+  outpoint: Outpoint, valueSat: Sat, witnessScript: Uint8Array, revocationPubkey: Uint8Array, revocationPrivkey: Uint8Array,
+}): Claim {
+  return {
+    kind: 'revoked_htlc', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: a.witnessScript,
+    witness: ['sig', a.revocationPubkey, a.witnessScript], privkey: a.revocationPrivkey, sequence: RBF, minLocktime: 0,
+  }
 }
 
 /**
@@ -68,16 +85,27 @@ export function claimRevokedHtlc (a: { outpoint: Outpoint, valueSat: Sat, witnes
  * applies, the nSequence field of the spending input must be 1." `htlcPrivkey`: our htlc privkey for
  * their commitment (our htlc_basepoint secret tweaked by their per_commitment_point).
  */
-export function claimRemoteHtlcSuccess (a: { channelType: ChannelType, outpoint: Outpoint, valueSat: Sat, witnessScript: Uint8Array, htlcPrivkey: Uint8Array, preimage: Uint8Array }): Claim {
-  return { kind: 'remote_htlc_success', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: a.witnessScript, witness: ['sig', a.preimage, a.witnessScript], privkey: a.htlcPrivkey, sequence: a.channelType === 'anchors' ? 1 : RBF, minLocktime: 0 }
+export function claimRemoteHtlcSuccess (a: {
+  channelType: ChannelType, outpoint: Outpoint, valueSat: Sat, witnessScript: Uint8Array, htlcPrivkey: Uint8Array, preimage: Uint8Array,
+}): Claim {
+  return {
+    kind: 'remote_htlc_success', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: a.witnessScript,
+    witness: ['sig', a.preimage, a.witnessScript], privkey: a.htlcPrivkey, sequence: a.channelType === 'anchors' ? 1 : RBF, minLocktime: 0,
+  }
 }
 
 /**
  * BOLT #3 received HTLC output (on their commitment; we offered it): "To timeout the HTLC, the remote
  * node spends it with the witness: <remotehtlcsig> <>" once the locktime reaches cltv_expiry.
  */
-export function claimRemoteHtlcTimeout (a: { channelType: ChannelType, outpoint: Outpoint, valueSat: Sat, witnessScript: Uint8Array, htlcPrivkey: Uint8Array, cltvExpiry: number }): Claim {
-  return { kind: 'remote_htlc_timeout', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: a.witnessScript, witness: ['sig', EMPTY, a.witnessScript], privkey: a.htlcPrivkey, sequence: a.channelType === 'anchors' ? 1 : RBF, minLocktime: a.cltvExpiry }
+export function claimRemoteHtlcTimeout (a: {
+  channelType: ChannelType, outpoint: Outpoint, valueSat: Sat, witnessScript: Uint8Array, htlcPrivkey: Uint8Array, cltvExpiry: number,
+}): Claim {
+  return {
+    kind: 'remote_htlc_timeout', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: a.witnessScript,
+    witness: ['sig', EMPTY, a.witnessScript], privkey: a.htlcPrivkey, sequence: a.channelType === 'anchors' ? 1 : RBF,
+    minLocktime: a.cltvExpiry,
+  }
 }
 
 /**
@@ -85,25 +113,39 @@ export function claimRemoteHtlcTimeout (a: { channelType: ChannelType, outpoint:
  * field set to 1 and witness: <remote_sig>"; otherwise "a simple P2WPKH to remotepubkey" (our
  * payment_basepoint, so `paymentPrivkey` is our payment_basepoint secret).
  */
-export function claimToRemote (a: { channelType: ChannelType, outpoint: Outpoint, valueSat: Sat, paymentPrivkey: Uint8Array }, curve?: Curve): Claim {
+export function claimToRemote (
+  a: { channelType: ChannelType, outpoint: Outpoint, valueSat: Sat, paymentPrivkey: Uint8Array }, curve?: Curve,
+): Claim {
   const pubkey = getCurve(curve).pubkey(a.paymentPrivkey)
   if (a.channelType === 'anchors') {
     const ws = toRemoteAnchorsWitnessScript(pubkey)
-    return { kind: 'to_remote', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: ws, witness: ['sig', ws], privkey: a.paymentPrivkey, sequence: 1, minLocktime: 0 }
+    return {
+      kind: 'to_remote', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: ws, witness: ['sig', ws], privkey: a.paymentPrivkey,
+      sequence: 1, minLocktime: 0,
+    }
   }
-  return { kind: 'to_remote', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: p2pkh(pubkey), witness: ['sig', pubkey], privkey: a.paymentPrivkey, sequence: RBF, minLocktime: 0 }
+  return {
+    kind: 'to_remote', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: p2pkh(pubkey), witness: ['sig', pubkey],
+    privkey: a.paymentPrivkey, sequence: RBF, minLocktime: 0,
+  }
 }
 
 /** BOLT #3 anchor: "Spending of the output requires the following witness: <local_sig/remote_sig>". */
 export function claimAnchor (a: { outpoint: Outpoint, valueSat: Sat, fundingPrivkey: Uint8Array }, curve?: Curve): Claim {
   const ws = anchorWitnessScript(getCurve(curve).pubkey(a.fundingPrivkey))
-  return { kind: 'anchor', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: ws, witness: ['sig', ws], privkey: a.fundingPrivkey, sequence: RBF, minLocktime: 0 }
+  return {
+    kind: 'anchor', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: ws, witness: ['sig', ws], privkey: a.fundingPrivkey,
+    sequence: RBF, minLocktime: 0,
+  }
 }
 
 /** BOLT #3 anchor: "After 16 blocks, anyone can sweep the anchor with witness: <>" (nSequence 16). */
 export function claimAnchorAfterDelay (a: { outpoint: Outpoint, valueSat: Sat, fundingPubkey: Uint8Array }): Claim {
   const ws = anchorWitnessScript(a.fundingPubkey)
-  return { kind: 'anchor_anyone', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: ws, witness: [EMPTY, ws], privkey: undefined, sequence: 16, minLocktime: 0 }
+  return {
+    kind: 'anchor_anyone', outpoint: a.outpoint, valueSat: a.valueSat, scriptCode: ws, witness: [EMPTY, ws], privkey: undefined,
+    sequence: 16, minLocktime: 0,
+  }
 }
 
 export interface ClaimTxParams {
@@ -138,7 +180,9 @@ export function buildClaimTx (p: ClaimTxParams, curve?: Curve): ClaimTxResult {
   const inputs = [...p.claims.map(input), ...wallet.map(w => walletTxInput(w))]
   const estimate: Tx = {
     version: 2, locktime,
-    inputs: inputs.map((i, n) => n < p.claims.length ? { ...i, witness: fill(p.claims[n]!, MAX_WITNESS_SIG) } : placeholderWalletInput(i, wallet[n - p.claims.length]!.kind)),
+    inputs: inputs.map((i, n) => n < p.claims.length ? {
+      ...i, witness: fill(p.claims[n]!, MAX_WITNESS_SIG),
+    } : placeholderWalletInput(i, wallet[n - p.claims.length]!.kind)),
     outputs: [{ valueSat: sat(0), script: p.destinationScript }],
   }
   const feeSat = feeForWeight(p.feeratePerKw, txWeight(estimate))

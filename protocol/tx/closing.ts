@@ -55,7 +55,9 @@ export function buildClosingTx (p: ClosingParams): ClosingTx {
     inputs: [{ txid: p.funding.txid, vout: p.funding.vout, sequence: 0xffffffff, scriptSig: new Uint8Array(0), witness: [] }],
     outputs: outs.map(o => o.out),
   }
-  const vout = (who: 'local' | 'remote'): number | undefined => { const i = outs.findIndex(o => o.who === who); return i < 0 ? undefined : i }
+  const vout = (who: 'local' | 'remote'): number | undefined => {
+    const i = outs.findIndex(o => o.who === who); return i < 0 ? undefined : i
+  }
   return { tx, localVout: vout('local'), remoteVout: vout('remote') }
 }
 
@@ -65,12 +67,16 @@ export function buildClosingTx (p: ClosingParams): ClosingTx {
  * funder. MUST remove any output below its own dust_limit_satoshis." Throws (programmer error) if the
  * opener's balance cannot pay the fee.
  */
-export function closingAmounts (p: Pick<ClosingParams, 'localMsat' | 'remoteMsat' | 'feeSat' | 'localIsOpener' | 'dustLimitSat'>): ClosingAmounts {
+export function closingAmounts (
+  p: Pick<ClosingParams, 'localMsat' | 'remoteMsat' | 'feeSat' | 'localIsOpener' | 'dustLimitSat'>,
+): ClosingAmounts {
   let local = Math.floor(p.localMsat / 1000)
   let remote = Math.floor(p.remoteMsat / 1000)
   if (p.localIsOpener) local -= p.feeSat
   else remote -= p.feeSat
   if (local < 0 || remote < 0) throw new RangeError('buildClosingTx: the opener cannot pay the closing fee')
   const paid = (v: number): Sat => sat(v >= p.dustLimitSat ? v : 0)
-  return { localSat: paid(local), remoteSat: paid(remote), trimmedLocalSat: sat(local - paid(local)), trimmedRemoteSat: sat(remote - paid(remote)) }
+  return {
+    localSat: paid(local), remoteSat: paid(remote), trimmedLocalSat: sat(local - paid(local)), trimmedRemoteSat: sat(remote - paid(remote)),
+  }
 }

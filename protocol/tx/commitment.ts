@@ -19,7 +19,9 @@ import type {
  * For our own commitment: holder = us, counterparty = peer, point = our point for that number.
  * For the peer's commitment: holder = peer, counterparty = us, point = the peer's point.
  */
-export function deriveCommitmentKeys (holder: ChannelBasepoints, counterparty: ChannelBasepoints, holderPerCommitmentPoint: Uint8Array, curve?: Curve): CommitmentKeys {
+export function deriveCommitmentKeys (
+  holder: ChannelBasepoints, counterparty: ChannelBasepoints, holderPerCommitmentPoint: Uint8Array, curve?: Curve,
+): CommitmentKeys {
   const c = getCurve(curve)
   // The two HTLC keys are derived on first use: a commitment whose HTLCs are all trimmed (micro-
   // payments) never needs them, and each is a point multiplication.
@@ -92,7 +94,8 @@ export function buildCommitment (params: CommitmentParams): Commitment {
   const anchors = channelType === 'anchors'
   const htlcTotalMsat = params.htlcs.reduce((n, h) => n + h.amountMsat, 0)
   if (params.toLocalMsat + params.toRemoteMsat + htlcTotalMsat !== funding.amountSat * 1000) {
-    throw new RangeError(`buildCommitment: to_local ${params.toLocalMsat} + to_remote ${params.toRemoteMsat} + htlcs ${htlcTotalMsat} msat != funding ${funding.amountSat} sat`)
+    throw new RangeError(`buildCommitment: to_local ${params.toLocalMsat} + to_remote ${params.toRemoteMsat} + htlcs ${htlcTotalMsat} ` +
+      `msat != funding ${funding.amountSat} sat`)
   }
   if (!Number.isSafeInteger(feeratePerKw) || feeratePerKw < 0) throw new RangeError(`buildCommitment: bad feerate ${feeratePerKw}`)
 
@@ -128,7 +131,10 @@ export function buildCommitment (params: CommitmentParams): Commitment {
   const hasToLocal = toLocalSat >= dustLimitSat
   if (hasToLocal) {
     const witnessScript = toLocalWitnessScript(keys.revocationPubkey, params.toSelfDelay, keys.localDelayedPubkey)
-    drafts.push({ out: { valueSat: sat(toLocalSat), script: p2wsh(witnessScript) }, info: { kind: 'to_local', valueSat: sat(toLocalSat), witnessScript }, cltv: 0, tie: [0, 0] })
+    drafts.push({
+      out: { valueSat: sat(toLocalSat), script: p2wsh(witnessScript) },
+      info: { kind: 'to_local', valueSat: sat(toLocalSat), witnessScript }, cltv: 0, tie: [0, 0],
+    })
   }
   // 7. "If the to_remote amount is greater or equal to dust_limit_satoshis, add a to_remote output."
   const toRemoteSat = Math.floor(toRemoteMsat / 1000)
@@ -136,14 +142,20 @@ export function buildCommitment (params: CommitmentParams): Commitment {
   if (hasToRemote) {
     const witnessScript = anchors ? toRemoteAnchorsWitnessScript(keys.remotePaymentPubkey) : undefined
     const script = witnessScript === undefined ? p2wpkh(keys.remotePaymentPubkey) : p2wsh(witnessScript)
-    drafts.push({ out: { valueSat: sat(toRemoteSat), script }, info: { kind: 'to_remote', valueSat: sat(toRemoteSat), witnessScript }, cltv: 0, tie: [0, 0] })
+    drafts.push({
+      out: { valueSat: sat(toRemoteSat), script }, info: { kind: 'to_remote', valueSat: sat(toRemoteSat), witnessScript }, cltv: 0,
+      tie: [0, 0],
+    })
   }
   // 8. "if to_local exists or there are untrimmed HTLCs, add a to_local_anchor output; if to_remote
   // exists or there are untrimmed HTLCs, add a to_remote_anchor output".
   if (anchors) {
     const anchorFor = (kind: 'local_anchor' | 'remote_anchor', pubkey: Uint8Array): Draft => {
       const witnessScript = anchorWitnessScript(pubkey)
-      return { out: { valueSat: ANCHOR_OUTPUT_SAT, script: p2wsh(witnessScript) }, info: { kind, valueSat: ANCHOR_OUTPUT_SAT, witnessScript }, cltv: 0, tie: [0, 0] }
+      return {
+        out: { valueSat: ANCHOR_OUTPUT_SAT, script: p2wsh(witnessScript) }, info: { kind, valueSat: ANCHOR_OUTPUT_SAT, witnessScript },
+        cltv: 0, tie: [0, 0],
+      }
     }
     if (hasToLocal || untrimmed.length > 0) drafts.push(anchorFor('local_anchor', keys.localFundingPubkey))
     if (hasToRemote || untrimmed.length > 0) drafts.push(anchorFor('remote_anchor', keys.remoteFundingPubkey))
@@ -154,12 +166,17 @@ export function buildCommitment (params: CommitmentParams): Commitment {
   const tx: Tx = {
     version: 2,
     locktime: commitmentLocktime(params.obscuredCommitmentNumber),
-    inputs: [{ txid: funding.txid, vout: funding.vout, sequence: commitmentSequence(params.obscuredCommitmentNumber), scriptSig: new Uint8Array(0), witness: [] }],
+    inputs: [{
+      txid: funding.txid, vout: funding.vout, sequence: commitmentSequence(params.obscuredCommitmentNumber), scriptSig: new Uint8Array(0),
+      witness: [],
+    }],
     outputs: drafts.map(d => d.out),
   }
   const outputs = drafts.map((d, vout) => ({ ...d.info, vout }) as CommitmentOutput)
   const htlcOutputs: HtlcOutput[] = []
-  for (const o of outputs) if (o.kind === 'htlc') htlcOutputs.push({ htlc: o.htlc, vout: o.vout, valueSat: o.valueSat, witnessScript: o.witnessScript })
+  for (const o of outputs) if (o.kind === 'htlc') htlcOutputs.push({
+    htlc: o.htlc, vout: o.vout, valueSat: o.valueSat, witnessScript: o.witnessScript,
+  })
   const totalOut = tx.outputs.reduce((n, o) => n + o.valueSat, 0)
   // Only possible with anchors when the funder holds less than the two anchors: BOLT #2 reserve and
   // fee checks must have refused such a state before it got here.

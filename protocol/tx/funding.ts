@@ -15,7 +15,9 @@ export function fundingScriptPubkey (localFundingPubkey: Uint8Array, remoteFundi
 }
 
 /** The FundingOutput value commitments and closes spend, from a confirmed or built funding tx. */
-export function fundingOutput (txid: Txid, vout: number, amountSat: Sat, localFundingPubkey: Uint8Array, remoteFundingPubkey: Uint8Array): FundingOutput {
+export function fundingOutput (
+  txid: Txid, vout: number, amountSat: Sat, localFundingPubkey: Uint8Array, remoteFundingPubkey: Uint8Array,
+): FundingOutput {
   return { txid, vout, amountSat, witnessScript: fundingWitnessScript(localFundingPubkey, remoteFundingPubkey) }
 }
 
@@ -49,7 +51,9 @@ export function buildFundingTx (p: FundingTxParams, curve?: Curve): FundingTxRes
     version: 2, locktime: p.locktime ?? 0, inputs,
     outputs: outs.slice().sort((a, b) => (a.valueSat - b.valueSat) || compareBytes(a.script, b.script)),
   })
-  const feeOf = (tx: Tx): Sat => feeForWeight(p.feeratePerKw, txWeight({ ...tx, inputs: tx.inputs.map((i, n) => placeholderWalletInput(i, p.inputs[n]!.kind)) }))
+  const feeOf = (tx: Tx): Sat => feeForWeight(
+    p.feeratePerKw, txWeight({ ...tx, inputs: tx.inputs.map((i, n) => placeholderWalletInput(i, p.inputs[n]!.kind)) }),
+  )
 
   let feeSat = feeOf(make([fundingOut, { valueSat: sat(0), script: p.changeScript }]))
   let changeSat = totalIn - p.fundingAmountSat - feeSat
@@ -68,5 +72,7 @@ export function buildFundingTx (p: FundingTxParams, curve?: Curve): FundingTxRes
   const tx = signWalletInputs(unsigned, p.inputs, 0, curve)
   const id = txid(tx)
   const vout = tx.outputs.findIndex(o => o === fundingOut)
-  return { ok: true, tx, txid: id, funding: { txid: id, vout, amountSat: p.fundingAmountSat, witnessScript }, feeSat, changeSat: sat(changeSat) }
+  return {
+    ok: true, tx, txid: id, funding: { txid: id, vout, amountSat: p.fundingAmountSat, witnessScript }, feeSat, changeSat: sat(changeSat),
+  }
 }

@@ -24,7 +24,10 @@ export function htlcSighashType (htlcTx: Pick<HtlcTx, 'channelType'>, signer: Si
  * 1 for option_anchors); txout[0] amount: the HTLC amount_msat divided by 1000 (rounding down) minus
  * fees; txout[0] script: version-0 P2WSH" of the to_local-shaped script below.
  */
-export function buildHtlcTx (params: Pick<CommitmentParams, 'channelType' | 'feeratePerKw' | 'toSelfDelay' | 'keys'>, commitmentTxid: Commitment['txid'], spends: HtlcOutput): HtlcTx {
+export function buildHtlcTx (
+  params: Pick<CommitmentParams, 'channelType' | 'feeratePerKw' | 'toSelfDelay' | 'keys'>, commitmentTxid: Commitment['txid'],
+  spends: HtlcOutput,
+): HtlcTx {
   const { channelType, feeratePerKw, toSelfDelay, keys } = params
   const kind = spends.htlc.direction === 'offered' ? 'htlc-timeout' : 'htlc-success'
   const fee = kind === 'htlc-timeout' ? htlcTimeoutFeeSat(channelType, feeratePerKw) : htlcSuccessFeeSat(channelType, feeratePerKw)
@@ -32,7 +35,9 @@ export function buildHtlcTx (params: Pick<CommitmentParams, 'channelType' | 'fee
   const tx: Tx = {
     version: 2,
     locktime: kind === 'htlc-timeout' ? spends.htlc.cltvExpiry : 0,
-    inputs: [{ txid: commitmentTxid, vout: spends.vout, sequence: channelType === 'anchors' ? 1 : 0, scriptSig: new Uint8Array(0), witness: [] }],
+    inputs: [{
+      txid: commitmentTxid, vout: spends.vout, sequence: channelType === 'anchors' ? 1 : 0, scriptSig: new Uint8Array(0), witness: [],
+    }],
     outputs: [{ valueSat: sat(spends.valueSat - fee), script: p2wsh(outputWitnessScript) }],
   }
   return { kind, channelType, tx, spends, outputWitnessScript }
@@ -52,7 +57,9 @@ export function signHtlcTx (htlcTx: HtlcTx, privkey: Uint8Array, signer: Signer,
 }
 
 export function verifyHtlcSig (htlcTx: HtlcTx, sig64: Uint8Array, pubkey: Uint8Array, signer: Signer, curve?: Curve): boolean {
-  return verifyInput(htlcTx.tx, 0, htlcTx.spends.witnessScript, htlcTx.spends.valueSat, sig64, pubkey, htlcSighashType(htlcTx, signer), curve)
+  return verifyInput(
+    htlcTx.tx, 0, htlcTx.spends.witnessScript, htlcTx.spends.valueSat, sig64, pubkey, htlcSighashType(htlcTx, signer), curve,
+  )
 }
 
 /**
@@ -61,7 +68,9 @@ export function verifyHtlcSig (htlcTx: HtlcTx, sig64: Uint8Array, pubkey: Uint8A
  * For a fee-bumped anchors HTLC tx (bumpHtlcTx), sign its wallet inputs afterwards (signWalletInputs from 1).
  */
 export function finalizeHtlcTx (htlcTx: HtlcTx, counterpartySig64: Uint8Array, holderSig64: Uint8Array, preimage?: Uint8Array): Tx {
-  if (htlcTx.kind === 'htlc-success' && preimage?.length !== 32) throw new TypeError('finalizeHtlcTx: HTLC-success needs the 32-byte preimage')
+  if (htlcTx.kind === 'htlc-success' && preimage?.length !== 32) throw new TypeError(
+    'finalizeHtlcTx: HTLC-success needs the 32-byte preimage'
+  )
   return withWitness(htlcTx.tx, 0, [
     new Uint8Array(0),
     witnessSig(counterpartySig64, htlcSighashType(htlcTx, 'counterparty')),
@@ -77,7 +86,9 @@ export function finalizeHtlcTx (htlcTx: HtlcTx, counterpartySig64: Uint8Array, h
  * and a change output (BOLT #5). Returns the same HtlcTx with those added (unsigned): sign it as holder
  * with signHtlcTx, finalizeHtlcTx, then signWalletInputs(tx, walletInputs, 1).
  */
-export function bumpHtlcTx (htlcTx: HtlcTx, p: { walletInputs: readonly WalletInput[], changeScript: Uint8Array, feeratePerKw: number }): { ok: true, htlcTx: HtlcTx, feeSat: Sat } | { ok: false, reason: 'insufficient_funds', detail: string } {
+export function bumpHtlcTx (
+  htlcTx: HtlcTx, p: { walletInputs: readonly WalletInput[], changeScript: Uint8Array, feeratePerKw: number },
+): { ok: true, htlcTx: HtlcTx, feeSat: Sat } | { ok: false, reason: 'insufficient_funds', detail: string } {
   const base = htlcTx.tx
   const inputs = [...base.inputs, ...p.walletInputs.map(w => walletTxInput(w))]
   const outputs = [...base.outputs, { valueSat: sat(0), script: p.changeScript }]
@@ -85,7 +96,10 @@ export function bumpHtlcTx (htlcTx: HtlcTx, p: { walletInputs: readonly WalletIn
   const estimate: Tx = {
     ...base,
     inputs: inputs.map((i, n) => n === 0
-      ? { ...i, witness: [new Uint8Array(0), placeholderSig, placeholderSig, new Uint8Array(htlcTx.kind === 'htlc-success' ? 32 : 0), htlcTx.spends.witnessScript] }
+      ? { ...i, witness: [
+        new Uint8Array(0), placeholderSig, placeholderSig, new Uint8Array(htlcTx.kind === 'htlc-success' ? 32 : 0),
+        htlcTx.spends.witnessScript,
+      ] }
       : placeholderWalletInput(i, p.walletInputs[n - 1]!.kind)),
     outputs,
   }

@@ -19,11 +19,16 @@ export function parseWitnessSig (sig: Uint8Array): { sig64: Uint8Array, hashType
 }
 
 /** Signs input `index` of `tx`, which spends a P2WSH/P2WPKH output with this script code and value. */
-export function signInput (tx: Tx, index: number, scriptCode: Uint8Array, valueSat: number, privkey: Uint8Array, hashType = SIGHASH_ALL, curve?: Curve): Uint8Array {
+export function signInput (
+  tx: Tx, index: number, scriptCode: Uint8Array, valueSat: number, privkey: Uint8Array, hashType = SIGHASH_ALL, curve?: Curve,
+): Uint8Array {
   return getCurve(curve).sign(witnessV0Sighash(tx, index, scriptCode, valueSat, hashType), privkey)
 }
 
-export function verifyInput (tx: Tx, index: number, scriptCode: Uint8Array, valueSat: number, sig64: Uint8Array, pubkey: Uint8Array, hashType = SIGHASH_ALL, curve?: Curve): boolean {
+export function verifyInput (
+  tx: Tx, index: number, scriptCode: Uint8Array, valueSat: number, sig64: Uint8Array, pubkey: Uint8Array, hashType = SIGHASH_ALL,
+  curve?: Curve,
+): boolean {
   return getCurve(curve).verify(sig64, witnessV0Sighash(tx, index, scriptCode, valueSat, hashType), pubkey)
 }
 
@@ -36,7 +41,9 @@ export function signFundingSpend (tx: Tx, funding: FundingOutput, fundingPrivkey
 }
 
 /** Checks the peer's `signature` (commitment_signed / closing_signed) on a funding spend. */
-export function verifyFundingSpend (tx: Tx, funding: FundingOutput, sig64: Uint8Array, signerFundingPubkey: Uint8Array, curve?: Curve): boolean {
+export function verifyFundingSpend (
+  tx: Tx, funding: FundingOutput, sig64: Uint8Array, signerFundingPubkey: Uint8Array, curve?: Curve,
+): boolean {
   return verifyInput(tx, 0, funding.witnessScript, funding.amountSat, sig64, signerFundingPubkey, SIGHASH_ALL, curve)
 }
 

@@ -108,7 +108,9 @@ export type CommitmentOutput =
   /** static_remotekey: P2WPKH, witnessScript undefined; anchors: P2WSH with 1 CSV. */
   | { readonly kind: 'to_remote', readonly vout: number, readonly valueSat: Sat, readonly witnessScript: Uint8Array | undefined }
   | { readonly kind: 'local_anchor' | 'remote_anchor', readonly vout: number, readonly valueSat: Sat, readonly witnessScript: Uint8Array }
-  | { readonly kind: 'htlc', readonly vout: number, readonly valueSat: Sat, readonly witnessScript: Uint8Array, readonly htlc: CommitmentHtlc }
+  | {
+    readonly kind: 'htlc', readonly vout: number, readonly valueSat: Sat, readonly witnessScript: Uint8Array, readonly htlc: CommitmentHtlc,
+  }
 
 export interface Commitment {
   /** Unsigned (empty witness). Sign with signFundingSpend; assemble with finalizeFundingSpend. */

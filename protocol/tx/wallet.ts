@@ -44,7 +44,9 @@ export function signWalletInputs (tx: Tx, inputs: readonly WalletInput[], startI
     const index = startIndex + k
     const pubkey = c.pubkey(w.privkey)
     const prev = signed[index]
-    if (prev === undefined || prev.txid !== w.txid || prev.vout !== w.vout) throw new RangeError(`signWalletInputs: input ${index} is not ${w.txid}:${w.vout}`)
+    if (prev === undefined || prev.txid !== w.txid || prev.vout !== w.vout) throw new RangeError(
+      `signWalletInputs: input ${index} is not ${w.txid}:${w.vout}`
+    )
     if (w.kind === 'p2wpkh') {
       // BIP 143: the scriptCode of a P2WPKH output is the P2PKH script of its key.
       const sig = c.sign(witnessV0Sighash(tx, index, p2pkh(pubkey), w.valueSat, SIGHASH_ALL), w.privkey)

@@ -6,8 +6,9 @@ import {
   MAX_FAIL_DETAIL_CHARS, MAX_FORWARDED_INVOICE_CHARS, MAX_FUNDING_SATOSHIS, MAX_HTLC_SIGNATURES,
   MAX_REFERENCE_CHARS, MAX_SHUTDOWN_SCRIPT_BYTES,
 } from '../limits.ts'
+import { PUSH_PLAINTEXT_BYTES } from '../push/secret.ts'
 import {
-  channelId, height, hex32, hexArray, hexBytesBetween, msatAmount, nodeId, point33, satAmount, signature64,
+  channelId, height, hex32, hexArray, hexBytes, hexBytesBetween, msatAmount, nodeId, point33, satAmount, signature64,
   text, txid, u16, u32, u64, u8,
 } from './fields.ts'
 
@@ -93,6 +94,17 @@ export const channelReady = z.strictObject({
 
 // ── Normal operation (BOLT #2 "Normal Operation") ──
 
+/** An idempotency key: what the SDK accepts (client-sdk/options.ts) and the hub keeps per payer. */
+export const IDEMPOTENCY_KEY = /^[0-9A-Za-z_.:-]{1,64}$/
+
+/** A push payment's preimage and amount, sealed to the payee's node key (protocol/push/secret.ts):
+ *  the hub forwards it and cannot read it. */
+export const pushSecret = z.strictObject({
+  ephemeral_point: point33,
+  ciphertext: hexBytes(PUSH_PLAINTEXT_BYTES),
+  tag: hex32,
+})
+
 /** DESIGN.md "Payment metadata": a small bounded object forwarded to the payee so receipts can say
  *  what a payment was for. */
 export const htlcMetadata = z.strictObject({
@@ -105,6 +117,10 @@ export const htlcMetadata = z.strictObject({
   /** The BOLT #11 invoice being paid (regtest prefix lnbcrt). */
   invoice: z.string().max(MAX_FORWARDED_INVOICE_CHARS, { error: `must be at most ${MAX_FORWARDED_INVOICE_CHARS} characters` })
     .regex(/^[0-9a-z]*$/i, { error: 'must be a bech32 string' }).optional(),
+  /** A push payment (no invoice): its preimage, sealed to the payee. */
+  push: pushSecret.optional(),
+  /** The payer's idempotency key: the hub refuses a second payment under one key of one payer. */
+  idempotency_key: z.string().regex(IDEMPOTENCY_KEY, { error: 'must be 1-64 characters of [0-9A-Za-z_.:-]' }).optional(),
 })
 export type HtlcMetadata = z.infer<typeof htlcMetadata>
 
@@ -145,6 +161,8 @@ export const HTLC_FAILURE_REASONS = [
   'permanent_node_failure',               // a node-wide permanent failure
   'mpp_timeout',                          // a split did not complete in time
   'invoice_expired',                      // payee: the invoice being paid has expired
+  'idempotency_key_reused',               // hub: the payer used this key for another payment (other payee, amount or reference)
+  'duplicate_payment',                    // hub: the payer's key names a payment that succeeded or is in flight
 ] as const
 export const htlcFailureReason = z.enum(HTLC_FAILURE_REASONS)
 export type HtlcFailureReason = z.infer<typeof htlcFailureReason>

@@ -2,7 +2,7 @@
 // BOLT messages: they exist because every party has exactly one counterparty, the hub.
 import { z } from 'zod'
 import { MAX_FUNDING_SATOSHIS } from '../limits.ts'
-import { hex32, msatAmount, satAmount, u16, u32 } from './fields.ts'
+import { channelId, height, hex32, msatAmount, satAmount, u16, u32, u64 } from './fields.ts'
 
 const fundingSatoshis = satAmount.refine((n) => n <= MAX_FUNDING_SATOSHIS, {
   error: `must be ≤ ${MAX_FUNDING_SATOSHIS} (BOLT #2: less than 2^24 without option_large_channel)`,
@@ -32,5 +32,20 @@ export const hubPolicy = z.strictObject({
   minimum_depth: u32,
 })
 
+/** hub → payer: the HTLC `id` the payer offered on `channel_id` is for a payee that is offline (or whose
+ *  channel is still opening), and the hub holds it, durably, until the payee returns or the hold ends
+ *  (then the HTLC is forwarded, or failed back with `recipient_offline`). Sent once the hold is stored,
+ *  and again when the payer's channel reestablishes. It settles nothing: the payment is pending. */
+export const paymentHeld = z.strictObject({
+  type: z.literal('payment_held'),
+  channel_id: channelId,
+  id: u64,
+  payment_hash: hex32,
+  /** The hold ends at this time (seconds since 1970) or at this block height, whichever comes first. */
+  until_time: u64,
+  until_height: height,
+})
+
 export type RequestChannel = z.infer<typeof requestChannel>
+export type PaymentHeld = z.infer<typeof paymentHeld>
 export type HubPolicy = z.infer<typeof hubPolicy>

@@ -16,6 +16,6 @@
 //  - a TLV of several fields is an object named after the TLV (channel_reestablish `next_funding`,
 //    `my_current_funding_locked`); a TLV of one field is that field, optional.
 export * from './messages.ts'
-export { CHANNEL_TYPES, HTLC_FAILURE_REASONS } from './channel-messages.ts'
+export { CHANNEL_TYPES, HTLC_FAILURE_REASONS, IDEMPOTENCY_KEY } from './channel-messages.ts'
 export { decodeFrame, encodeMessage, wireErrorToChannelError } from './codec.ts'
 export type { DecodeResult, WireError, WireReason } from './codec.ts'

@@ -45,6 +45,7 @@ export const MESSAGE_SCHEMAS = {
   tx_ack_rbf: sp.txAckRbf,
   request_channel: hub.requestChannel,
   hub_policy: hub.hubPolicy,
+  payment_held: hub.paymentHeld,
 } as const
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS
@@ -81,4 +82,4 @@ export type {
   SpliceAck, SpliceInit, SpliceLocked, StartBatch, Stfu, TxAbort, TxAckRbf, TxAddInput, TxAddOutput, TxComplete,
   TxInitRbf, TxRemoveInput, TxRemoveOutput, TxSignatures,
 } from './splice-messages.ts'
-export type { HubPolicy, RequestChannel } from './hub-messages.ts'
+export type { HubPolicy, PaymentHeld, RequestChannel } from './hub-messages.ts'

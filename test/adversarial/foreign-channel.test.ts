@@ -33,6 +33,8 @@ t.teardown(() => { stranger.close() })
 
 /** Every message type that names a channel by its (real) channel id. */
 const CHANNEL_TYPES = MESSAGE_TYPES.filter(type => 'channel_id' in SAMPLES[type])
+/** Of those, what the hub sends and never accepts (payment_held: the hub holds a payer's payment). */
+const HUB_SENDS_ONLY: ReadonlySet<string> = new Set(['payment_held'])
 
 /** `type`'s sample message, naming `channelId`. */
 const naming = (
@@ -70,10 +72,11 @@ t.test('every channel message naming another node\'s channel is refused (not_you
     for (const [name, a] of [['a peer with a channel', insider], ['a stranger', stranger]] as const) {
       if (!a.connected) await a.reconnect()
       for (const type of CHANNEL_TYPES) {
-        t.match(await answer(
-          a, naming(type, id), id,
-        ), new RegExp(`^error: not_your_channel: channel ${id} does not belong to this node id`),
-          `recv ${type} (${who}) from ${name}: refused, naming the channel`)
+        // A message only the hub sends is refused as such before any channel is looked up.
+        const refusal = HUB_SENDS_ONLY.has(type)
+          ? new RegExp(`^warning: unexpected_message: ${type} is not sent to the hub`)
+          : new RegExp(`^error: not_your_channel: channel ${id} does not belong to this node id`)
+        t.match(await answer(a, naming(type, id), id), refusal, `recv ${type} (${who}) from ${name}: refused, naming the channel`)
       }
     }
   }

@@ -24,7 +24,9 @@ export class AutoMiner {
 
   start (): void {
     if (this.timer !== null) return
-    this.timer = setInterval(() => { if (this.running === null) this.running = this.tick().then(() => { this.running = null }) }, this.everyMs)
+    this.timer = setInterval(() => {
+      if (this.running === null) this.running = this.tick().then(() => { this.running = null })
+    }, this.everyMs)
   }
 
   /** Stops the timer and waits for a block being mined. */

@@ -4,7 +4,8 @@ import { Transaction, opcodes } from 'bitcoinjs-lib'
 import type { Height, Txid } from '../../../protocol/types.ts'
 import { err, ok, type Result } from '../../../protocol/result.ts'
 import type {
-  BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainListener, ChainTx, FollowOptions, RegtestControl, TxLookup, TxOutInfo
+  BlockRef, BroadcastFailure, ChainBackend, ChainBlock, ChainFailure, ChainListener, ChainTx, FollowOptions, RegtestControl, TxLookup,
+  TxOutInfo
 } from '../backend.ts'
 import { BtcdRpc, type RpcConfig, type RpcRefusal } from './rpc.ts'
 import { BtcdBlockNotifier } from './ws.ts'
@@ -132,7 +133,9 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
     if (raw.blockhash === undefined || confirmations === 0) return ok({ tx, confirmations: 0 })
     const h = await this.rpc.call('getblockheader', [raw.blockhash, true], S.blockHeaderSchema, { idempotent: true })
     if (!h.ok) return h
-    if ('refused' in h.value) return err({ kind: 'rpc_error', code: h.value.refused.code, detail: `getblockheader: ${h.value.refused.message}` })
+    if ('refused' in h.value) return err({
+      kind: 'rpc_error', code: h.value.refused.code, detail: `getblockheader: ${h.value.refused.message}`,
+    })
     const block = { height: h.value.result.height as Height, hash: raw.blockhash }
     if (this.confirmedTxs.size >= CONFIRMED_TXS_KEPT) this.confirmedTxs.delete(this.confirmedTxs.keys().next().value!)
     this.confirmedTxs.set(txid, { tx, block })
@@ -144,7 +147,10 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
     if (!r.ok) return r
     if (r.value === null) return ok(null)
     const v = r.value
-    return ok({ value: Math.round(v.value * 1e8) as TxOutInfo['value'], scriptPubKey: v.scriptPubKey.hex, confirmations: v.confirmations, coinbase: v.coinbase })
+    return ok({
+      value: Math.round(v.value * 1e8) as TxOutInfo['value'], scriptPubKey: v.scriptPubKey.hex, confirmations: v.confirmations,
+      coinbase: v.coinbase,
+    })
   }
 
   async broadcast (txHex: string): Promise<Result<Txid, BroadcastFailure>> {
@@ -214,7 +220,8 @@ export class BtcdChainBackend implements ChainBackend, RegtestControl {
     return kept.ok ? r : kept
   }
 
-  async submitBlock (txHexes: string[], opts: { coinbaseScript?: Uint8Array } = {}): Promise<Result<string, ChainFailure | { kind: 'block_rejected'; detail: string }>> {
+  async submitBlock (txHexes: string[], opts: { coinbaseScript?: Uint8Array } = {}): Promise<Result<string,
+  ChainFailure | { kind: 'block_rejected'; detail: string }>> {
     const tip = await this.tip()
     if (!tip.ok) return tip
     const hdr = await this.rpc.request('getblockheader', [tip.value.hash, true], S.blockHeaderWithBitsSchema, { idempotent: true })

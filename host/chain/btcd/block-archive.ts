@@ -67,12 +67,20 @@ export class BlockArchive {
       if (!r.success) return { ok: false, detail: `${file}: ${describeZodError(`line ${i + 1}`, r.error)}` }
       if ('connect' in r.data) {
         const { height, hash, hex } = r.data.connect
-        if (height > chain.length) return { ok: false, detail: `${file}: line ${i + 1}: block at height ${height} connects above the chain's tip (${chain.length - 1})` }
+        if (height > chain.length) return {
+          ok: false, detail: `${file}: line ${i + 1}: block at height ${height} connects above the chain's tip (${chain.length - 1})`,
+        }
         let block: Block
-        try { block = Block.fromHex(hex) } catch (e) { return { ok: false, detail: `${file}: line ${i + 1}: connect.hex: not a block (${(e as Error).message})` } }
-        if (block.getId() !== hash) return { ok: false, detail: `${file}: line ${i + 1}: connect.hex: hashes to ${block.getId()}, not ${hash}` }
+        try { block = Block.fromHex(hex) } catch (e) {
+          return { ok: false, detail: `${file}: line ${i + 1}: connect.hex: not a block (${(e as Error).message})` }
+        }
+        if (block.getId() !== hash) return {
+          ok: false, detail: `${file}: line ${i + 1}: connect.hex: hashes to ${block.getId()}, not ${hash}`,
+        }
         const prev = bytesToHex(Uint8Array.from(block.prevHash!).reverse())
-        if (height > 1 && prev !== chain[height - 1]) return { ok: false, detail: `${file}: line ${i + 1}: block ${hash} builds on ${prev}, not on the recorded block at height ${height - 1}` }
+        if (height > 1 && prev !== chain[height - 1]) return {
+          ok: false, detail: `${file}: line ${i + 1}: block ${hash} builds on ${prev}, not on the recorded block at height ${height - 1}`,
+        }
         blocks.set(hash, hex)
         chain.length = height
         chain[height] = hash

@@ -160,7 +160,9 @@ export async function startBtcd (opts: StartBtcdOptions = {}): Promise<ManagedBt
     const port = attempt === 1 && preferredPort !== undefined ? preferredPort : opts.rpcPort ?? await freePort()
     const rpc: RpcConfig = { host: '127.0.0.1', port, user: login.user, pass: login.pass }
     const p2pPort = opts.p2p === true ? await freePort() : null
-    const published = keep ? { port: stored.value?.port ?? 0, file: opts.rpcCredentialsFile } : { port: null, file: opts.rpcCredentialsFile }
+    const published = keep ? {
+      port: stored.value?.port ?? 0, file: opts.rpcCredentialsFile,
+    } : { port: null, file: opts.rpcCredentialsFile }
     const node = new Node(dataDir, tempDir, miner, rpc, p2pPort, keep, published)
     try {
       await node.launch()
@@ -191,7 +193,9 @@ function spawned (child: ChildProcess, file: string): Promise<void> {
     const onSpawn = (): void => { child.off('error', onError); resolve() }
     const onError = (e: NodeJS.ErrnoException): void => {
       child.off('spawn', onSpawn)
-      const reason: BtcdStartFailure = e.code === 'ENOENT' ? 'not_found' : e.code === 'EACCES' || e.code === 'ENOEXEC' ? 'not_executable' : 'spawn_failed'
+      const reason: BtcdStartFailure = e.code === 'ENOENT'
+        ? 'not_found'
+        : e.code === 'EACCES' || e.code === 'ENOEXEC' ? 'not_executable' : 'spawn_failed'
       reject(new BtcdStartError(reason, `cannot execute ${file} (${e.code ?? e.message})`))
     }
     child.once('spawn', onSpawn)
@@ -312,7 +316,9 @@ class Node implements ManagedBtcd, BlockKeeping {
     try {
       while (Date.now() < deadline) {
         if (child.exitCode !== null || child.signalCode !== null) {
-          throw new BtcdStartError('exited_early', `btcd exited during startup (${child.exitCode ?? child.signalCode}); last output:\n${this.tail()}`)
+          throw new BtcdStartError(
+            'exited_early', `btcd exited during startup (${child.exitCode ?? child.signalCode}); last output:\n${this.tail()}`,
+          )
         }
         const r = await rpc.request('getbestblock', [], bestBlockSchema, { idempotent: true })
         if (r.ok) return
@@ -326,7 +332,9 @@ class Node implements ManagedBtcd, BlockKeeping {
   }
 
   private tail (): string {
-    try { return fs.readFileSync(path.join(this.dataDir, 'btcd.out'), 'utf8').split('\n').slice(-15).join('\n') } catch { return '(no output)' }
+    try {
+      return fs.readFileSync(path.join(this.dataDir, 'btcd.out'), 'utf8').split('\n').slice(-15).join('\n')
+    } catch { return '(no output)' }
   }
 
   /** Stops btcd and its watchdog, keeping the data dir. */
@@ -379,7 +387,9 @@ async function replayBlocks (rpcConfig: RpcConfig, archive: BlockArchive): Promi
       // Submitting a block twice is harmless: btcd answers "duplicate" the second time.
       const r = await rpc.request('submitblock', [b.hex], submitBlockSchema, { idempotent: true })
       if (!r.ok) return err({ kind: 'unavailable', detail: `submitblock at height ${b.height}: ${r.error.detail}` })
-      if (r.value !== null && !/duplicate/i.test(r.value)) return ok({ blocks, rejected: `block ${b.hash} at height ${b.height}: ${r.value}` })
+      if (r.value !== null && !/duplicate/i.test(r.value)) return ok({
+        blocks, rejected: `block ${b.hash} at height ${b.height}: ${r.value}`,
+      })
       blocks++
     }
     return ok({ blocks, rejected: null })

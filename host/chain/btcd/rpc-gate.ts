@@ -9,7 +9,9 @@
 import net from 'node:net'
 
 export class RpcGate {
-  private constructor (private readonly server: net.Server, private readonly sockets: Set<net.Socket>, readonly host: string, readonly port: number) {}
+  private constructor (
+    private readonly server: net.Server, private readonly sockets: Set<net.Socket>, readonly host: string, readonly port: number,
+  ) {}
 
   /** Listens on host:port (0, or a port in use: any free port) and forwards to target. */
   static async open (host: string, port: number, target: { host: string; port: number }): Promise<RpcGate> {

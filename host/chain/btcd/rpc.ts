@@ -101,7 +101,8 @@ export class BtcdRpc {
   }
 
   /** Like call, but a JSON-RPC refusal becomes an rpc_error. */
-  async request<T> (method: string, params: unknown[], schema: z.ZodType<T>, opts: { idempotent: boolean }): Promise<Result<T, ChainFailure>> {
+  async request<T> (method: string, params: unknown[], schema: z.ZodType<T>, opts: { idempotent: boolean }): Promise<Result<T,
+  ChainFailure>> {
     const r = await this.call(method, params, schema, opts)
     if (!r.ok) return r
     if ('refused' in r.value) return err({ kind: 'rpc_error', code: r.value.refused.code, detail: `${method}: ${r.value.refused.message}` })
@@ -147,9 +148,14 @@ export class BtcdRpc {
         res.on('error', e => finish({ kind: 'failed', detail: e.message, sent: true }))
       })
       // A request that never reached the server (refused, reset before writing) was not processed.
-      req.on('error', (e: NodeJS.ErrnoException) => finish({ kind: 'failed', detail: e.code ?? e.message, sent: sent && e.code !== 'ECONNREFUSED' }))
+      req.on(
+        'error',
+        (e: NodeJS.ErrnoException) => finish({ kind: 'failed', detail: e.code ?? e.message, sent: sent && e.code !== 'ECONNREFUSED' }),
+      )
       req.on('finish', () => { sent = true })
-      const timer = setTimeout(() => { req.destroy(); finish({ kind: 'failed', detail: `timed out after ${timeoutMs} ms`, sent: true }) }, timeoutMs)
+      const timer = setTimeout(
+        () => { req.destroy(); finish({ kind: 'failed', detail: `timed out after ${timeoutMs} ms`, sent: true }) }, timeoutMs,
+      )
       req.end(body)
     })
   }

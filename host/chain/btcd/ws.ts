@@ -38,7 +38,9 @@ export class BtcdBlockNotifier {
   private open (): void {
     if (this.closed) return
     const auth = 'Basic ' + Buffer.from(`${this.config.user}:${this.config.pass}`).toString('base64')
-    const ws = new WebSocket(`ws://${this.config.host}:${this.config.port}/ws`, { headers: { authorization: auth }, maxPayload: MAX_FRAME_BYTES })
+    const ws = new WebSocket(
+      `ws://${this.config.host}:${this.config.port}/ws`, { headers: { authorization: auth }, maxPayload: MAX_FRAME_BYTES },
+    )
     this.ws = ws
     ws.on('open', () => {
       this.retryMs = RECONNECT_MIN_MS

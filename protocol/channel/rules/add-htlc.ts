@@ -50,7 +50,10 @@ export function checkReceivedAdd (s: ChannelState, htlc: Htlc, reduced: Commitme
     return channelError('too_many_htlcs', `${count(reduced, 'remote')} HTLCs > max_accepted_htlcs ${local.maxAcceptedHtlcs}`)
   }
   if (inFlightMsat(reduced, 'remote') > local.maxHtlcValueInFlightMsat) {
-    return channelError('max_in_flight', `${inFlightMsat(reduced, 'remote')} msat in flight > max_htlc_value_in_flight_msat ${local.maxHtlcValueInFlightMsat} msat`)
+    return channelError(
+      'max_in_flight',
+      `${inFlightMsat(reduced, 'remote')} msat in flight > max_htlc_value_in_flight_msat ${local.maxHtlcValueInFlightMsat} msat`,
+    )
   }
   // BOLT #2: "receiving an `amount_msat` that the sending node cannot afford at the current
   // `feerate_per_kw` (while maintaining its channel reserve and any `to_local_anchor` and
@@ -63,7 +66,10 @@ export function checkReceivedAdd (s: ChannelState, htlc: Htlc, reduced: Commitme
     return channelError('reserve', `sender balance ${reduced.toRemoteMsat} msat < channel reserve ${local.channelReserveSat * 1000} msat`)
   }
   if (left < local.channelReserveSat * 1000) {
-    return channelError('insufficient_funds', `sender balance ${reduced.toRemoteMsat} msat cannot pay fee ${fee} msat above channel reserve ${local.channelReserveSat * 1000} msat`)
+    return channelError(
+      'insufficient_funds',
+      `sender balance ${reduced.toRemoteMsat} msat cannot pay fee ${fee} msat above channel reserve ${local.channelReserveSat * 1000} msat`,
+    )
   }
   return undefined
 }
@@ -71,7 +77,9 @@ export function checkReceivedAdd (s: ChannelState, htlc: Htlc, reduced: Commitme
 /** Our policy on a received HTLC that is valid but that we will not take: failed once committed
  *  (BOLT #2 "Bounding exposure to trimmed in-flight HTLCs": "SHOULD fail this HTLC once it's
  *  committed"; and an expiry outside our CLTV window, BOLT #4 `expiry_too_soon`/`incorrect_cltv_expiry`). */
-export function receivedAddPolicy (s: ChannelState, htlc: Htlc, reduced: CommitmentSpec): 'temporary_channel_failure' | 'expiry_too_soon' | 'incorrect_cltv_expiry' | undefined {
+export function receivedAddPolicy (
+  s: ChannelState, htlc: Htlc, reduced: CommitmentSpec,
+): 'temporary_channel_failure' | 'expiry_too_soon' | 'incorrect_cltv_expiry' | undefined {
   const type = s.setup.channelType
   const cap = s.policy.maxDustExposureMsat
   // BOLT #2: "if the HTLC's `amount_msat` is smaller than the remote `dust_limit_satoshis` plus the
@@ -102,7 +110,9 @@ export function checkOfferedAdd (s: ChannelState, htlc: Htlc, reduced: Commitmen
   if (htlc.cltvExpiry >= CLTV_EXPIRY_LIMIT) return channelError('bad_cltv', `cltv_expiry ${htlc.cltvExpiry} ≥ ${CLTV_EXPIRY_LIMIT}`)
   // BOLT #2: "if result would be offering more than the remote's `max_accepted_htlcs` HTLCs, in the
   // remote commitment transaction: MUST NOT add an HTLC."
-  if (count(reduced, 'local') > remote.maxAcceptedHtlcs) return channelError('too_many_htlcs', `peer accepts at most ${remote.maxAcceptedHtlcs} HTLCs`)
+  if (count(reduced, 'local') > remote.maxAcceptedHtlcs) return channelError(
+    'too_many_htlcs', `peer accepts at most ${remote.maxAcceptedHtlcs} HTLCs`,
+  )
   // BOLT #2: "if the total value of offered HTLCs would exceed the remote's
   // `max_htlc_value_in_flight_msat`: MUST NOT add an HTLC."
   if (inFlightMsat(reduced, 'local') > remote.maxHtlcValueInFlightMsat) {
@@ -115,13 +125,19 @@ export function checkOfferedAdd (s: ChannelState, htlc: Htlc, reduced: Commitmen
   // the commitment transaction fee when receiving or sending a future additional non-dust HTLC ...
   // It is recommended that this "fee spike buffer" can handle twice the current `feerate_per_kw`".
   const reserve = remote.channelReserveSat * 1000
-  if (reduced.toLocalMsat < reserve) return channelError('reserve', `our balance would be ${reduced.toLocalMsat} msat, below the channel reserve of ${reserve} msat the peer requires`)
+  if (reduced.toLocalMsat < reserve) return channelError(
+    'reserve', `our balance would be ${reduced.toLocalMsat} msat, below the channel reserve of ${reserve} msat the peer requires`,
+  )
   if (s.setup.isFunder) {
-    const spike = { ...reduced, feeratePerKw: 2 * reduced.feeratePerKw, htlcs: [...reduced.htlcs, { ...htlc, offerer: 'local' as const, id: -1, amountMsat: (1e9) as Htlc['amountMsat'] }] }
+    const spike = {
+      ...reduced, feeratePerKw: 2 * reduced.feeratePerKw,
+      htlcs: [...reduced.htlcs, { ...htlc, offerer: 'local' as const, id: -1, amountMsat: (1e9) as Htlc['amountMsat'] }],
+    }
     for (const [holder, dust] of [['local', local.dustLimitSat], ['remote', remote.dustLimitSat]] as const) {
       const cost = Math.max(funderCostMsat(type, reduced, holder, dust), funderCostMsat(type, spike, holder, dust))
       if (reduced.toLocalMsat - cost < reserve) {
-        return channelError('insufficient_funds', `our balance ${reduced.toLocalMsat} msat cannot pay fee ${cost} msat (with fee-spike buffer) above the channel reserve of ${reserve} msat`)
+        return channelError('insufficient_funds', `our balance ${reduced.toLocalMsat} msat cannot pay fee ${cost} msat (with fee-spike ` +
+          `buffer) above the channel reserve of ${reserve} msat`)
       }
     }
   } else {
@@ -138,8 +154,10 @@ export function checkOfferedAdd (s: ChannelState, htlc: Htlc, reduced: Commitmen
   // balance of the remote transaction is greater than `max_dust_htlc_exposure_msat`: SHOULD NOT send
   // this HTLC" — and the same for the local transaction.
   for (const [holder, dust] of [['local', local.dustLimitSat], ['remote', remote.dustLimitSat]] as const) {
-    if (isTrimmed(type, htlc, holder, dust, reduced.feeratePerKw) && dustExposureMsat(type, reduced, holder, dust) > s.policy.maxDustExposureMsat) {
-      return channelError('dust_exposure', `HTLCs too small for an output of their own (trimmed: on-chain they would go to the miners) would exceed max_dust_htlc_exposure_msat ${s.policy.maxDustExposureMsat} msat in the ${holder} commitment`)
+    if (isTrimmed(type, htlc, holder, dust, reduced.feeratePerKw) &&
+      dustExposureMsat(type, reduced, holder, dust) > s.policy.maxDustExposureMsat) {
+      return channelError('dust_exposure', `HTLCs too small for an output of their own (trimmed: on-chain they would go to the miners) ` +
+        `would exceed max_dust_htlc_exposure_msat ${s.policy.maxDustExposureMsat} msat in the ${holder} commitment`)
     }
   }
   return undefined

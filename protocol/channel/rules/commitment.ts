@@ -23,12 +23,18 @@ export function checkCommitmentHasUpdates (s: ChannelState): ChannelError | unde
  *  and close the connection ... if any `htlc_signature` is not valid for the corresponding HTLC
  *  transaction OR non-compliant with LOW-S-standard rule: MUST send a `warning` and close the
  *  connection, or send an `error` and fail the channel." */
-export function checkCommitmentSignatures (s: ChannelState, signer: ChannelSigner, c: CommitmentRef, untrimmed: number, signature: string, htlcSignatures: readonly string[]): ChannelError | undefined {
+export function checkCommitmentSignatures (
+  s: ChannelState, signer: ChannelSigner, c: CommitmentRef, untrimmed: number, signature: string, htlcSignatures: readonly string[],
+): ChannelError | undefined {
   if (htlcSignatures.length !== untrimmed) {
-    return channelError('wrong_htlc_signature_count', `num_htlcs ${htlcSignatures.length} ≠ ${untrimmed} HTLC outputs in commitment ${c.number}`)
+    return channelError(
+      'wrong_htlc_signature_count', `num_htlcs ${htlcSignatures.length} ≠ ${untrimmed} HTLC outputs in commitment ${c.number}`,
+    )
   }
   const r = signer.checkCommitment(s.setup, c, signature, htlcSignatures)
-  if (r === 'wrong_htlc_signature_count') return channelError('wrong_htlc_signature_count', `signer counts a different number of HTLC outputs in commitment ${c.number}`)
+  if (r === 'wrong_htlc_signature_count') return channelError(
+    'wrong_htlc_signature_count', `signer counts a different number of HTLC outputs in commitment ${c.number}`,
+  )
   if (r === 'bad_signature') return channelError('bad_signature', `invalid signature for commitment ${c.number}`)
   return undefined
 }

@@ -22,10 +22,15 @@ export function checkLocalRemoval (s: ChannelState, id: number): Result<Htlc, Ch
   const c = commits(s)
   const inLocal = findHtlc(c.local.spec, 'remote', id)
   const inRemote = findHtlc(c.remote.spec, 'remote', id)
-  if (inLocal === undefined && inRemote === undefined) return err(channelError('unknown_htlc', `no HTLC ${id} offered by the peer`, 'ignore'))
-  if (inLocal === undefined || inRemote === undefined) return err(channelError('htlc_not_committed', `HTLC ${id} is not irrevocably committed yet`, 'ignore'))
+  if (inLocal === undefined && inRemote === undefined) return err(channelError(
+    'unknown_htlc', `no HTLC ${id} offered by the peer`, 'ignore',
+  ))
+  if (inLocal === undefined || inRemote === undefined) return err(channelError(
+    'htlc_not_committed', `HTLC ${id} is not irrevocably committed yet`, 'ignore',
+  ))
   const ch = s.localChanges
-  if (removing(ch.proposed, id) || removing(ch.signed, id) || removing(ch.acked, id) || s.holding.some(u => u.kind !== 'fee' && u.id === id)) {
+  if (removing(ch.proposed, id) || removing(ch.signed, id) || removing(ch.acked, id) ||
+    s.holding.some(u => u.kind !== 'fee' && u.id === id)) {
     return err(channelError('unknown_htlc', `HTLC ${id} is already being removed`, 'ignore'))
   }
   return ok(inLocal)

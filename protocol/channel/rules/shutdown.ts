@@ -23,24 +23,34 @@ export function checkReceivedShutdown (s: ChannelState, script: string): Channel
   if (s.localCommit === undefined) return channelError('unexpected_message', 'shutdown before the channel is funded', 'close')
   // "if the `scriptpubkey` is not in one of the above forms: SHOULD send a `warning`." We also refuse
   // to sign a close paying to it, so the connection is dropped until the peer sends a valid one.
-  if (!isAllowedShutdownScript(script)) return channelError('bad_shutdown_script', `scriptpubkey ${script.slice(0, 20)}… is not P2WPKH, P2WSH or segwit v1+`)
+  if (!isAllowedShutdownScript(script)) return channelError(
+    'bad_shutdown_script', `scriptpubkey ${script.slice(0, 20)}… is not P2WPKH, P2WSH or segwit v1+`,
+  )
   // "if ... the receiving node received a non-zero-length `shutdown_scriptpubkey` in `open_channel` or
   // `accept_channel`, and that `shutdown_scriptpubkey` is not equal to `scriptpubkey`: MAY send a
   // `warning`. MUST fail the connection."
   const upfront = s.setup.remote?.upfrontShutdownScript
-  if (upfront !== undefined && upfront !== '' && upfront !== script) return channelError('bad_shutdown_script', 'scriptpubkey differs from upfront_shutdown_script')
+  if (upfront !== undefined && upfront !== '' && upfront !== script) return channelError(
+    'bad_shutdown_script', 'scriptpubkey differs from upfront_shutdown_script',
+  )
   // "MUST NOT send multiple `shutdown` messages." (A retransmission after reconnection repeats it.)
-  if (s.closing.remoteScript !== undefined && s.closing.remoteScript !== script) return channelError('bad_shutdown_script', 'a second, different shutdown')
+  if (s.closing.remoteScript !== undefined && s.closing.remoteScript !== script) return channelError(
+    'bad_shutdown_script', 'a second, different shutdown',
+  )
   return undefined
 }
 
 /** BOLT #2 (closing_signed, receiver, fee_range): the fee the peer proposes against our range. */
-export function checkClosingFee (fee: number, ours: { min: number; max: number }, theirs: { min: number; max: number } | undefined): ChannelError | undefined {
+export function checkClosingFee (
+  fee: number, ours: { min: number; max: number }, theirs: { min: number; max: number } | undefined,
+): ChannelError | undefined {
   // "if there is no overlap between that and its own `fee_range`: SHOULD send a warning; MUST fail the
   // channel if it doesn't receive a satisfying `fee_range` after a reasonable amount of time"
   if (theirs !== undefined && (theirs.max < ours.min || theirs.min > ours.max)) {
     return channelError('closing_fee_no_overlap', `fee ranges [${theirs.min}, ${theirs.max}] and [${ours.min}, ${ours.max}] do not overlap`)
   }
-  if (fee < ours.min || fee > ours.max) return channelError('closing_fee_out_of_range', `fee_satoshis ${fee} outside our range [${ours.min}, ${ours.max}]`)
+  if (fee < ours.min || fee > ours.max) return channelError(
+    'closing_fee_out_of_range', `fee_satoshis ${fee} outside our range [${ours.min}, ${ours.max}]`,
+  )
   return undefined
 }

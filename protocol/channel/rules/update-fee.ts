@@ -11,7 +11,9 @@ export function checkReceivedFee (s: ChannelState, feeratePerKw: number, reduced
   // BOLT #2: "if the `update_fee` is too low for timely processing, OR is unreasonably large: MUST
   // send a `warning` and close the connection, or send an `error` and fail the channel."
   if (feeratePerKw < s.policy.minFeeratePerKw || feeratePerKw > s.policy.maxFeeratePerKw) {
-    return channelError('fee_out_of_range', `feerate_per_kw ${feeratePerKw} outside [${s.policy.minFeeratePerKw}, ${s.policy.maxFeeratePerKw}]`)
+    return channelError(
+      'fee_out_of_range', `feerate_per_kw ${feeratePerKw} outside [${s.policy.minFeeratePerKw}, ${s.policy.maxFeeratePerKw}]`,
+    )
   }
   // BOLT #2: "if the sender cannot afford the new fee rate on the receiving node's current commitment
   // transaction: SHOULD send a `warning` and close the connection, or send an `error` and fail the

@@ -77,7 +77,10 @@ export function receiveTxAbort (b: StepBuilder, msg: TxAbort): void {
     // Going on without the candidate would revoke the commitment we hold for it; keeping it needs
     // signatures the peer no longer sends. The channel closes: our monitor holds the commitment of
     // the old funding and the candidate's, whichever output stays unspent.
-    return failChannel(b, channelError('splice_aborted_after_signing', `tx_abort after our tx_signatures for ${session.signing!.candidate.txid}: ${msg.data}`))
+    return failChannel(
+      b,
+      channelError('splice_aborted_after_signing', `tx_abort after our tx_signatures for ${session.signing!.candidate.txid}: ${msg.data}`),
+    )
   }
   if (session?.stage === 'signing') b.persist({ kind: 'splice_dropped', txid: session.signing!.candidate.txid })
   const had = session !== undefined || sp.request !== undefined

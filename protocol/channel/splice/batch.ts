@@ -20,10 +20,17 @@ import { checkCandidateSigs, receiveSpliceCommitSig } from './signing.ts'
 import { candidateSetup, candidateSpec, spliceOf, type FundingCandidate } from './state.ts'
 
 /** Our commitment_signed for each pending candidate of the peer's commitment `number`. */
-export function signCandidates (s: ChannelState, signer: ChannelSigner, number: number, perCommitmentPoint: string, spec: CommitmentSpec): CommitmentSigned[] {
+export function signCandidates (
+  s: ChannelState, signer: ChannelSigner, number: number, perCommitmentPoint: string, spec: CommitmentSpec,
+): CommitmentSigned[] {
   return (s.splice?.candidates ?? []).map(c => {
-    const sigs = signer.signCommitment(candidateSetup(s.setup, c), { holder: 'remote', number, perCommitmentPoint, spec: candidateSpec(spec, c) })
-    return { type: 'commitment_signed', channel_id: s.channelId, signature: sigs.signature, htlc_signatures: sigs.htlcSignatures, funding_txid: c.txid }
+    const sigs = signer.signCommitment(
+      candidateSetup(s.setup, c), { holder: 'remote', number, perCommitmentPoint, spec: candidateSpec(spec, c) },
+    )
+    return {
+      type: 'commitment_signed', channel_id: s.channelId, signature: sigs.signature, htlc_signatures: sigs.htlcSignatures,
+      funding_txid: c.txid,
+    }
   })
 }
 
@@ -48,7 +55,9 @@ export function receiveStartBatch (b: StepBuilder, msg: StartBatch): void {
   // a `warning`."
   if (msg.batch_size <= 1) return onPeerError(b, channelError('commitment_batch_invalid', `start_batch of ${msg.batch_size}`, 'warn'))
   // "If `batch_size` is strictly greater than 20: MUST send a `warning` and close the connection".
-  if (msg.batch_size > MAX_COMMITMENT_BATCH_SIZE) return onPeerError(b, channelError('commitment_batch_invalid', `batch_size ${msg.batch_size} > ${MAX_COMMITMENT_BATCH_SIZE}`))
+  if (msg.batch_size > MAX_COMMITMENT_BATCH_SIZE) return onPeerError(
+    b, channelError('commitment_batch_invalid', `batch_size ${msg.batch_size} > ${MAX_COMMITMENT_BATCH_SIZE}`),
+  )
   sp.batch = { size: msg.batch_size, received: [] }
 }
 
@@ -60,7 +69,8 @@ export function onCommitmentSigned (b: StepBuilder, signer: ChannelSigner, msg: 
   const session = sp?.session
   // The commitment_signed of a splice we just aborted, crossing our tx_abort: stale, dropped.
   if (sp?.abortSent === true && msg.funding_txid !== undefined && msg.funding_txid !== s.setup.funding?.txid) return
-  if (session?.stage === 'signing' && msg.funding_txid !== undefined && msg.funding_txid === session.signing?.candidate.txid && sp?.batch === undefined) {
+  if (session?.stage === 'signing' && msg.funding_txid !== undefined && msg.funding_txid === session.signing?.candidate.txid &&
+    sp?.batch === undefined) {
     return receiveSpliceCommitSig(b, signer, msg)
   }
   if (sp?.batch !== undefined) {
@@ -72,7 +82,9 @@ export function onCommitmentSigned (b: StepBuilder, signer: ChannelSigner, msg: 
   }
   // "If there are pending splice transactions and the sending node did not send `start_batch`
   // followed by a batch of `commitment_signed` messages: MUST send an `error` and fail the channel."
-  if ((sp?.candidates.length ?? 0) > 0) return onPeerError(b, channelError('commitment_batch_missing', `a lone commitment_signed with ${sp!.candidates.length} splice(s) pending`))
+  if ((sp?.candidates.length ?? 0) > 0) return onPeerError(
+    b, channelError('commitment_batch_missing', `a lone commitment_signed with ${sp!.candidates.length} splice(s) pending`),
+  )
   receiveCommitmentSigned(b, signer, msg)
 }
 
@@ -87,27 +99,38 @@ function receiveBatch (b: StepBuilder, signer: ChannelSigner, msgs: CommitmentSi
   const s = b.state
   const byFunding = new Map<string, CommitmentSigned>()
   for (const m of msgs) {
-    if (m.funding_txid === undefined) return onPeerError(b, channelError('commitment_batch_missing', 'a commitment_signed of the batch has no funding_txid'))
+    if (m.funding_txid === undefined) return onPeerError(
+      b, channelError('commitment_batch_missing', 'a commitment_signed of the batch has no funding_txid'),
+    )
     byFunding.set(m.funding_txid, m)
   }
   const current = s.setup.funding!.txid
   const main = byFunding.get(current)
-  if (main === undefined) return onPeerError(b, channelError('commitment_batch_missing', `no commitment_signed for the current funding ${current}`))
+  if (main === undefined) return onPeerError(
+    b, channelError('commitment_batch_missing', `no commitment_signed for the current funding ${current}`),
+  )
   const missing = (s.splice?.candidates ?? []).find(c => !byFunding.has(c.txid))
-  if (missing !== undefined) return onPeerError(b, channelError('commitment_batch_missing', `no commitment_signed for splice ${missing.txid}`))
+  if (missing !== undefined) return onPeerError(
+    b, channelError('commitment_batch_missing', `no commitment_signed for splice ${missing.txid}`),
+  )
   receiveCommitmentSigned(b, signer, main, byFunding)
 }
 
 /** The peer's signatures on each candidate's version of our next commitment `number` (spec `spec` on
  *  the current funding): the candidates with their new signatures and the monitor updates, or the
  *  first bad one. */
-export function checkCandidateCommitments (s: ChannelState, signer: ChannelSigner, number: number, perCommitmentPoint: string, spec: CommitmentSpec, byFunding: ReadonlyMap<string, CommitmentSigned> | undefined): { error: ChannelError } | { candidates: FundingCandidate[]; monitor: MonitorUpdateBody[] } {
+export function checkCandidateCommitments (
+  s: ChannelState, signer: ChannelSigner, number: number, perCommitmentPoint: string, spec: CommitmentSpec, byFunding: ReadonlyMap<string,
+  CommitmentSigned> | undefined,
+): { error: ChannelError } | { candidates: FundingCandidate[]; monitor: MonitorUpdateBody[] } {
   const candidates: FundingCandidate[] = []
   const monitor: MonitorUpdateBody[] = []
   for (const c of s.splice?.candidates ?? []) {
     const msg = byFunding?.get(c.txid)
     if (msg === undefined) return { error: channelError('commitment_batch_missing', `no commitment_signed for splice ${c.txid}`) }
-    const bad = checkCandidateSigs(candidateSetup(s.setup, c), signer, { holder: 'local', number, perCommitmentPoint, spec: candidateSpec(spec, c) }, msg)
+    const bad = checkCandidateSigs(
+      candidateSetup(s.setup, c), signer, { holder: 'local', number, perCommitmentPoint, spec: candidateSpec(spec, c) }, msg,
+    )
     if (bad !== undefined) return { error: bad }
     const localSigs = { signature: msg.signature, htlcSignatures: [...msg.htlc_signatures] }
     candidates.push({ ...c, localSigs })

@@ -9,7 +9,9 @@
 // ("MUST remember the details of this splice transaction"), before our commitment_signed (and our
 // final tx_complete, if ours completes it) leaves.
 import { channelError } from '../../errors.ts'
-import { buildTx, receiveTxMessage, replyMessage, signedInputs, weSignFirst, type Reply, type TxConstructionMessage } from '../../interactive-tx/index.ts'
+import {
+  buildTx, receiveTxMessage, replyMessage, signedInputs, weSignFirst, type Reply, type TxConstructionMessage,
+} from '../../interactive-tx/index.ts'
 import { txHex } from '../../tx/serialize.ts'
 import type { Sat } from '../../types.ts'
 import type { CommitmentSigned } from '../../wire/index.ts'
@@ -42,14 +44,18 @@ function completed (b: StepBuilder, signer: ChannelSigner, finalReply: Reply | u
   const session = sp.session!
   const n = session.negotiation!
   const built = buildTx(n)
-  const addedOutputs = { local: n.outputs.some(o => o.by === 'local' && !o.shared), remote: n.outputs.some(o => o.by === 'remote' && !o.shared) }
+  const addedOutputs = {
+    local: n.outputs.some(o => o.by === 'local' && !o.shared), remote: n.outputs.some(o => o.by === 'remote' && !o.shared),
+  }
   const bad = checkSpliceBalances(s, session.contributionSat, addedOutputs)
   if (bad !== undefined) return abortNegotiation(b, bad)
   const last = sp.candidates.at(-1)
   // BOLT #2 (splice tx_complete receiver): "This is an RBF attempt and the transaction's total fees is
   // less than the last successfully negotiated splice transaction's fees."
   if (session.rbf && last !== undefined && built.feeSat.total < last.feeSat) {
-    return abortNegotiation(b, channelError('splice_rbf_fee_too_low', `fee ${built.feeSat.total} sat < the replaced splice's ${last.feeSat}`))
+    return abortNegotiation(
+      b, channelError('splice_rbf_fee_too_low', `fee ${built.feeSat.total} sat < the replaced splice's ${last.feeSat}`),
+    )
   }
   const candidate = {
     txid: built.txid,
@@ -68,16 +74,31 @@ function completed (b: StepBuilder, signer: ChannelSigner, finalReply: Reply | u
   // commitment transaction. Uses the same `commitment_number` as the existing commitment transaction."
   const c = commits(s)
   const spec = candidateSpec(c.remote.spec, candidate)
-  const sigs = signer.signCommitment(candidateSetup(s.setup, candidate), { holder: 'remote', number: c.remote.index, perCommitmentPoint: c.remote.perCommitmentPoint, spec })
-  const commitSig: CommitmentSigned = { type: 'commitment_signed', channel_id: s.channelId, signature: sigs.signature, htlc_signatures: sigs.htlcSignatures, funding_txid: built.txid }
+  const sigs = signer.signCommitment(
+    candidateSetup(s.setup, candidate), { holder: 'remote', number: c.remote.index, perCommitmentPoint: c.remote.perCommitmentPoint, spec },
+  )
+  const commitSig: CommitmentSigned = {
+    type: 'commitment_signed', channel_id: s.channelId, signature: sigs.signature, htlc_signatures: sigs.htlcSignatures,
+    funding_txid: built.txid,
+  }
   const ours = signedInputs(n, 'local')
-  const signing: SigningState = { candidate, weSignFirst: weSignFirst(n, session.nodeIds!), commitSig, ...(ours.length === 0 ? { witnesses: [] } : {}) }
+  const signing: SigningState = {
+    candidate, weSignFirst: weSignFirst(n, session.nodeIds!), commitSig, ...(ours.length === 0 ? { witnesses: [] } : {})
+  }
   sp.session = { ...session, stage: 'signing', signing }
-  b.persist({ kind: 'splice_candidate', txid: candidate.txid, outputIndex: candidate.outputIndex, capacitySat: candidate.capacitySat, fundingPubkey: candidate.fundingPubkey, contributionSat: candidate.contributionSat })
+  b.persist({
+    kind: 'splice_candidate', txid: candidate.txid, outputIndex: candidate.outputIndex, capacitySat: candidate.capacitySat,
+    fundingPubkey: candidate.fundingPubkey, contributionSat: candidate.contributionSat,
+  })
   if (finalReply !== undefined) b.send(replyMessage(finalReply, s.channelId))
   b.send(commitSig)
-  b.emit({ type: 'splice_negotiated', txid: built.txid, capacitySat: candidate.capacitySat, contributionSat: candidate.contributionSat, feeSat: { local: built.feeSat.local, remote: built.feeSat.remote } })
+  b.emit({
+    type: 'splice_negotiated', txid: built.txid, capacitySat: candidate.capacitySat, contributionSat: candidate.contributionSat,
+    feeSat: { local: built.feeSat.local, remote: built.feeSat.remote },
+  })
   if (ours.length > 0) {
-    b.emit({ type: 'splice_sign_inputs', txid: built.txid, tx: txHex(built.tx), inputs: ours.map(({ index, input }) => ({ index, txid: input.txid, vout: input.vout, valueSat: input.valueSat as Sat, script: input.script })) })
+    b.emit({ type: 'splice_sign_inputs', txid: built.txid, tx: txHex(built.tx), inputs: ours.map(({ index, input }) => ({
+      index, txid: input.txid, vout: input.vout, valueSat: input.valueSat as Sat, script: input.script,
+    })) })
   }
 }

@@ -2,7 +2,9 @@
 // Responsibility"; protocol/interactive-tx/weight.ts): the initiator pays for the common fields and
 // the shared input and output, each side for its own inputs and outputs. A splice-out without wallet
 // inputs takes its payout and its fee from the channel balance: contribution = −(payout + fee).
-import { COMMON_FIELDS_WEIGHT, FUNDING_INPUT_WITNESS_WEIGHT, INPUT_BASE_WEIGHT, inputWeight, outputWeight } from '../../interactive-tx/index.ts'
+import {
+  COMMON_FIELDS_WEIGHT, FUNDING_INPUT_WITNESS_WEIGHT, INPUT_BASE_WEIGHT, inputWeight, outputWeight,
+} from '../../interactive-tx/index.ts'
 import { feeForWeight } from '../../tx/fees.ts'
 import type { Sat } from '../../types.ts'
 
@@ -21,7 +23,9 @@ export interface SpliceFeeParams {
 
 /** The weight our side pays for. */
 export function spliceWeight (p: SpliceFeeParams): number {
-  let w = p.initiator ? COMMON_FIELDS_WEIGHT + INPUT_BASE_WEIGHT + FUNDING_INPUT_WITNESS_WEIGHT + outputWeight({ script: '0'.repeat(FUNDING_OUTPUT_SCRIPT_HEX_LENGTH) }) : 0
+  let w = p.initiator ? COMMON_FIELDS_WEIGHT + INPUT_BASE_WEIGHT + FUNDING_INPUT_WITNESS_WEIGHT + outputWeight({
+    script: '0'.repeat(FUNDING_OUTPUT_SCRIPT_HEX_LENGTH)
+  }) : 0
   for (const script of p.inputScripts) w += inputWeight({ shared: false, script })
   for (const script of p.outputScripts) w += outputWeight({ script })
   return w

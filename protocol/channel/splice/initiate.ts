@@ -28,7 +28,9 @@ export interface SpliceCommandArgs {
 }
 
 /** The interactive transaction's agreed parameters, from a session (both sides build the same). */
-export function negotiationParams (s: ChannelState, session: Pick<SpliceSession, 'feeratePerKw' | 'locktime' | 'contributionSat' | 'fundingPubkey'>, role: Role): NegotiationParams {
+export function negotiationParams (
+  s: ChannelState, session: Pick<SpliceSession, 'feeratePerKw' | 'locktime' | 'contributionSat' | 'fundingPubkey'>, role: Role,
+): NegotiationParams {
   const f = s.setup.funding!
   const remote = remoteParams(s)
   const c = session.contributionSat
@@ -38,7 +40,10 @@ export function negotiationParams (s: ChannelState, session: Pick<SpliceSession,
     locktime: session.locktime,
     // Both sides' dust limits: an output one of them refuses would end the negotiation.
     dustLimitSat: Math.max(s.setup.local.dustLimitSat, remote.dustLimitSat) as Sat,
-    sharedInput: { txid: f.txid, vout: f.outputIndex, valueSat: s.setup.capacitySat, script: bytesToHex(fundingScriptPubkey(hexToBytes(s.setup.local.fundingPubkey), hexToBytes(remote.fundingPubkey))) },
+    sharedInput: {
+      txid: f.txid, vout: f.outputIndex, valueSat: s.setup.capacitySat,
+      script: bytesToHex(fundingScriptPubkey(hexToBytes(s.setup.local.fundingPubkey), hexToBytes(remote.fundingPubkey))),
+    },
     sharedOutput: {
       script: bytesToHex(fundingScriptPubkey(hexToBytes(session.fundingPubkey.local), hexToBytes(session.fundingPubkey.remote))),
       valueSat: (s.setup.capacitySat + c.local + c.remote) as Sat,
@@ -58,7 +63,9 @@ function fundingKeys (s: ChannelState, rbf: boolean): Record<Side, string> {
 }
 
 /** Our own side of a splice against the channel as it is (the same rules the peer applies to us). */
-function checkOurSide (s: ChannelState, kind: 'splice' | 'rbf', a: Omit<SpliceCommandArgs, 'nodeIds'>, remoteContribution: number, role: Role): ChannelError | undefined {
+function checkOurSide (
+  s: ChannelState, kind: 'splice' | 'rbf', a: Omit<SpliceCommandArgs, 'nodeIds'>, remoteContribution: number, role: Role,
+): ChannelError | undefined {
   const contributionSat = { local: a.contribution.contributionSat, remote: remoteContribution }
   const err = (kind === 'rbf' && role === 'initiator' ? checkRbfFeerate(s, a.feeratePerKw) : undefined) ??
     checkSpliceFeerate(s, a.feeratePerKw) ??
@@ -80,7 +87,9 @@ export function commandSplice (b: StepBuilder, kind: 'splice' | 'rbf', a: Splice
   const refuse = (err: ChannelError): void => onCommandError(b, command, { ...err, action: 'ignore' })
   // BOLT #2 (splice_init sender): "MUST NOT send `splice_init` before sending and receiving
   // `channel_ready`"; "if it has previously sent `shutdown`".
-  if (s.phase !== 'normal' || s.link !== 'up') return refuse(channelError('unexpected_message', `cannot splice in phase ${s.phase} / link ${s.link}`))
+  if (s.phase !== 'normal' || s.link !== 'up') return refuse(channelError(
+    'unexpected_message', `cannot splice in phase ${s.phase} / link ${s.link}`,
+  ))
   const sp = s.splice
   if (quiescence(s) !== 'none' || sp?.session !== undefined || sp?.request !== undefined || sp?.abortSent === true) {
     return refuse(channelError('splice_pending', 'a splice is already being negotiated'))
@@ -94,9 +103,13 @@ export function commandSplice (b: StepBuilder, kind: 'splice' | 'rbf', a: Splice
   if (kind === 'rbf') {
     if (pending.length === 0) return refuse(channelError('unexpected_message', 'no pending splice to RBF'))
     // BOLT #2 (tx_init_rbf sender): "MUST NOT send `tx_init_rbf` if it has previously sent `splice_locked`."
-    if (pending.some(c => c.txid === sp?.localLocked)) return refuse(channelError('splice_pending', 'we sent splice_locked for a pending splice'))
+    if (pending.some(c => c.txid === sp?.localLocked)) return refuse(channelError(
+      'splice_pending', 'we sent splice_locked for a pending splice',
+    ))
     // Each candidate adds one commitment_signed to every batch (BOLT #2 start_batch: at most 20).
-    if (pending.length + 1 >= MAX_COMMITMENT_BATCH_SIZE) return refuse(channelError('splice_rejected', `${pending.length} RBF attempts pending`))
+    if (pending.length + 1 >= MAX_COMMITMENT_BATCH_SIZE) return refuse(channelError(
+      'splice_rejected', `${pending.length} RBF attempts pending`,
+    ))
   }
   const err = checkOurSide(s, kind, a, 0, 'initiator')
   if (err !== undefined) return refuse(err)
@@ -126,12 +139,18 @@ export function startRequest (b: StepBuilder): void {
     contributionSat: { local: c, remote: 0 }, fundingPubkey: fundingKeys(s, rbf), nodeIds: req.nodeIds, own: req.contribution,
   }
   if (rbf) {
-    b.send({ type: 'tx_init_rbf', channel_id: s.channelId, locktime: req.locktime, feerate: req.feeratePerKw, ...(c !== 0 ? { funding_output_contribution: c } : {}) })
+    b.send({
+      type: 'tx_init_rbf', channel_id: s.channelId, locktime: req.locktime, feerate: req.feeratePerKw,
+      ...(c !== 0 ? { funding_output_contribution: c } : {})
+    })
   } else {
     // BOLT #2 (splice_init sender): "If it is splicing funds out of the channel: MUST set
     // `funding_contribution_satoshis` to a negative value matching the amount that will be subtracted
     // from its current channel balance" (and positive for funds spliced in).
-    b.send({ type: 'splice_init', channel_id: s.channelId, funding_contribution_satoshis: c, funding_feerate_perkw: req.feeratePerKw, locktime: req.locktime, funding_pubkey: s.setup.local.fundingPubkey })
+    b.send({
+      type: 'splice_init', channel_id: s.channelId, funding_contribution_satoshis: c, funding_feerate_perkw: req.feeratePerKw,
+      locktime: req.locktime, funding_pubkey: s.setup.local.fundingPubkey,
+    })
   }
 }
 
@@ -143,7 +162,9 @@ function checkQuiescentFromPeer (s: ChannelState, what: string): ChannelError | 
   if (q === undefined || !(q.sent && q.received)) return channelError('splice_not_quiescent', `${what} while the channel is not quiescent`)
   if (q.initiator !== 'remote') return channelError('splice_not_quiescent', `${what} from the side that did not initiate quiescence`)
   // "If another splice is already being negotiated: MUST send a `warning` and close the connection".
-  if (s.splice?.session !== undefined || s.splice?.abortSent === true) return channelError('splice_pending', `${what} while a splice is being negotiated`)
+  if (s.splice?.session !== undefined || s.splice?.abortSent === true) return channelError(
+    'splice_pending', `${what} while a splice is being negotiated`,
+  )
   // "If it has received `shutdown`: MUST send a `warning` and close the connection".
   if (s.closing.remoteScript !== undefined) return channelError('splice_after_shutdown', `${what} after the peer's shutdown`)
   return undefined
@@ -153,7 +174,9 @@ export function receiveSpliceInit (b: StepBuilder, msg: SpliceInit): void {
   const s = b.state
   const bad = checkQuiescentFromPeer(s, 'splice_init') ??
     // "If another splice has been negotiated but isn't locked yet: MUST send a `warning` and close the connection".
-    ((s.splice?.candidates.length ?? 0) > 0 ? channelError('splice_pending', `splice ${s.splice!.candidates[0]!.txid} is not locked yet`) : undefined) ??
+    ((s.splice?.candidates.length ?? 0) > 0 ? channelError(
+      'splice_pending', `splice ${s.splice!.candidates[0]!.txid} is not locked yet`,
+    ) : undefined) ??
     checkPoint(msg.funding_pubkey, 'splice_init.funding_pubkey') ??
     checkContribution(s, 'remote', msg.funding_contribution_satoshis) ??
     checkSpliceFeerate(s, msg.funding_feerate_perkw)
@@ -163,7 +186,10 @@ export function receiveSpliceInit (b: StepBuilder, msg: SpliceInit): void {
     stage: 'awaiting_host', initiator: 'remote', rbf: false, feeratePerKw: msg.funding_feerate_perkw, locktime: msg.locktime,
     contributionSat: { local: 0, remote: c }, fundingPubkey: { local: s.setup.local.fundingPubkey, remote: msg.funding_pubkey },
   }
-  b.emit({ type: 'splice_requested', rbf: false, remoteContributionSat: c, feeratePerKw: msg.funding_feerate_perkw, capacitySat: s.setup.capacitySat, requireConfirmedInputs: msg.require_confirmed_inputs === true })
+  b.emit({
+    type: 'splice_requested', rbf: false, remoteContributionSat: c, feeratePerKw: msg.funding_feerate_perkw,
+    capacitySat: s.setup.capacitySat, requireConfirmedInputs: msg.require_confirmed_inputs === true,
+  })
 }
 
 export function receiveTxInitRbf (b: StepBuilder, msg: TxInitRbf): void {
@@ -174,17 +200,24 @@ export function receiveTxInitRbf (b: StepBuilder, msg: TxInitRbf): void {
   const bad = checkQuiescentFromPeer(s, 'tx_init_rbf') ??
     (pending.length === 0 ? channelError('unexpected_message', 'tx_init_rbf without a pending splice') : undefined) ??
     // "If the sender previously sent `splice_locked`: MUST send a `warning` and close the connection".
-    (pending.some(p => p.txid === sp?.remoteLocked) ? channelError('splice_pending', 'tx_init_rbf after the peer\'s splice_locked') : undefined) ??
+    (pending.some(p => p.txid === sp?.remoteLocked) ? channelError(
+      'splice_pending', 'tx_init_rbf after the peer\'s splice_locked',
+    ) : undefined) ??
     checkContribution(s, 'remote', c) ??
     checkRbfFeerate(s, msg.feerate) ??
     checkSpliceFeerate(s, msg.feerate) ??
-    (pending.length + 1 >= MAX_COMMITMENT_BATCH_SIZE ? channelError('splice_rejected', `${pending.length} RBF attempts pending`) : undefined)
+    (pending.length + 1 >= MAX_COMMITMENT_BATCH_SIZE ? channelError(
+      'splice_rejected', `${pending.length} RBF attempts pending`,
+    ) : undefined)
   if (bad !== undefined) return onPeerError(b, bad)
   spliceOf(s).session = {
     stage: 'awaiting_host', initiator: 'remote', rbf: true, feeratePerKw: msg.feerate, locktime: msg.locktime,
     contributionSat: { local: 0, remote: c }, fundingPubkey: fundingKeys(s, true),
   }
-  b.emit({ type: 'splice_requested', rbf: true, remoteContributionSat: c, feeratePerKw: msg.feerate, capacitySat: s.setup.capacitySat, requireConfirmedInputs: msg.require_confirmed_inputs === true })
+  b.emit({
+    type: 'splice_requested', rbf: true, remoteContributionSat: c, feeratePerKw: msg.feerate, capacitySat: s.setup.capacitySat,
+    requireConfirmedInputs: msg.require_confirmed_inputs === true,
+  })
 }
 
 /** Command `splice_respond`: our contribution to the peer's splice or RBF (0 to take no part). */
@@ -192,8 +225,13 @@ export function commandSpliceRespond (b: StepBuilder, contribution: SpliceContri
   const s = b.state
   const sp = s.splice
   const session = sp?.session
-  if (session?.stage !== 'awaiting_host') return onCommandError(b, 'splice_respond', channelError('unexpected_message', 'no splice request to answer', 'ignore'))
-  const err = checkOurSide(s, session.rbf ? 'rbf' : 'splice', { feeratePerKw: session.feeratePerKw, locktime: session.locktime, contribution }, session.contributionSat.remote, 'non_initiator') ??
+  if (session?.stage !== 'awaiting_host') return onCommandError(
+    b, 'splice_respond', channelError('unexpected_message', 'no splice request to answer', 'ignore'),
+  )
+  const err = checkOurSide(
+    s, session.rbf ? 'rbf' : 'splice', { feeratePerKw: session.feeratePerKw, locktime: session.locktime, contribution },
+    session.contributionSat.remote, 'non_initiator',
+  ) ??
     checkNewCapacity(s, { local: contribution.contributionSat, remote: session.contributionSat.remote })
   if (err !== undefined) {
     onCommandError(b, 'splice_respond', { ...err, action: 'ignore' })
@@ -209,13 +247,17 @@ export function commandSpliceRespond (b: StepBuilder, contribution: SpliceContri
   sp!.session = { ...next, stage: 'constructing', negotiation: started.negotiation }
   const c = contribution.contributionSat
   if (session.rbf) b.send({ type: 'tx_ack_rbf', channel_id: s.channelId, ...(c !== 0 ? { funding_output_contribution: c } : {}) })
-  else b.send({ type: 'splice_ack', channel_id: s.channelId, funding_contribution_satoshis: c, funding_pubkey: s.setup.local.fundingPubkey })
+  else b.send({
+    type: 'splice_ack', channel_id: s.channelId, funding_contribution_satoshis: c, funding_pubkey: s.setup.local.fundingPubkey,
+  })
 }
 
 /** Command `splice_reject`: BOLT #2 (splice_init receiver) "Otherwise (it rejects the splice): MUST
  *  respond with `tx_abort`." */
 export function commandSpliceReject (b: StepBuilder, reason: string): void {
-  if (b.state.splice?.session?.stage !== 'awaiting_host') return onCommandError(b, 'splice_reject', channelError('unexpected_message', 'no splice request to answer', 'ignore'))
+  if (b.state.splice?.session?.stage !== 'awaiting_host') return onCommandError(
+    b, 'splice_reject', channelError('unexpected_message', 'no splice request to answer', 'ignore'),
+  )
   abortNegotiation(b, channelError('splice_rejected', reason))
 }
 
@@ -248,11 +290,17 @@ export function receiveSpliceAck (b: StepBuilder, msg: SpliceAck | TxAckRbf): vo
   const rbf = msg.type === 'tx_ack_rbf'
   // BOLT #2 (splice_ack receiver): "Otherwise (it has not sent `splice_init`): MUST send a `warning`
   // and close the connection or send an `error` and fail the channel."
-  if (session?.stage !== 'awaiting_ack' || session.rbf !== rbf) return onPeerError(b, channelError('unexpected_message', `${msg.type} without our ${rbf ? 'tx_init_rbf' : 'splice_init'}`))
+  if (session?.stage !== 'awaiting_ack' || session.rbf !== rbf) return onPeerError(
+    b, channelError('unexpected_message', `${msg.type} without our ${rbf ? 'tx_init_rbf' : 'splice_init'}`),
+  )
   const c = msg.type === 'splice_ack' ? msg.funding_contribution_satoshis : (msg.funding_output_contribution ?? 0)
-  const bad = (msg.type === 'splice_ack' ? checkPoint(msg.funding_pubkey, 'splice_ack.funding_pubkey') : undefined) ?? checkContribution(s, 'remote', c)
+  const bad = (msg.type === 'splice_ack' ? checkPoint(
+    msg.funding_pubkey, 'splice_ack.funding_pubkey',
+  ) : undefined) ?? checkContribution(s, 'remote', c)
   if (bad !== undefined) return onPeerError(b, bad)
-  const fundingPubkey = msg.type === 'splice_ack' ? { local: session.fundingPubkey.local, remote: msg.funding_pubkey } : session.fundingPubkey
+  const fundingPubkey = msg.type === 'splice_ack' ? {
+    local: session.fundingPubkey.local, remote: msg.funding_pubkey,
+  } : session.fundingPubkey
   const next = { ...session, contributionSat: { local: session.contributionSat.local, remote: c }, fundingPubkey }
   // "If it accepts the splice attempt: MUST start an `interactive-tx` session ... Otherwise: MUST
   // reject the splice attempt by sending `tx_abort`."

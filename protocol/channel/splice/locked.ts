@@ -39,7 +39,9 @@ export function spliceDepth (b: StepBuilder, signer: ChannelSigner, txid: Txid, 
   maybePromote(b, signer)
 }
 
-export const spliceLockedMessage = (channel_id: SpliceLocked['channel_id'], splice_txid: Txid): SpliceLocked => ({ type: 'splice_locked', channel_id, splice_txid })
+export const spliceLockedMessage = (
+  channel_id: SpliceLocked['channel_id'], splice_txid: Txid,
+): SpliceLocked => ({ type: 'splice_locked', channel_id, splice_txid })
 
 export function receiveSpliceLocked (b: StepBuilder, signer: ChannelSigner, msg: SpliceLocked): void {
   lockedByPeer(b, signer, msg.splice_txid, 'splice_locked')
@@ -54,7 +56,9 @@ export function lockedByPeer (b: StepBuilder, signer: ChannelSigner, txid: Txid,
   const sp = spliceOf(s)
   // "If `splice_txid` doesn't match any of its pending splice transactions: MUST send a `warning` and
   // close the connection, or send an `error` and fail the channel."
-  if (!sp.candidates.some(c => c.txid === txid)) return onPeerError(b, channelError('splice_locked_unknown', `${what} for ${txid}, no such pending splice`))
+  if (!sp.candidates.some(c => c.txid === txid)) return onPeerError(
+    b, channelError('splice_locked_unknown', `${what} for ${txid}, no such pending splice`),
+  )
   if (sp.remoteLocked === txid) return
   sp.remoteLocked = txid
   b.persist()
@@ -78,7 +82,9 @@ function maybePromote (b: StepBuilder, signer: ChannelSigner): void {
     local: { ...s.setup.local, fundingPubkey: c.fundingPubkey.local },
     remote: { ...s.setup.remote!, fundingPubkey: c.fundingPubkey.remote },
   }
-  s.localCommit = { ...local, spec: candidateSpec(local.spec, c), signature: c.localSigs.signature, htlcSignatures: c.localSigs.htlcSignatures }
+  s.localCommit = {
+    ...local, spec: candidateSpec(local.spec, c), signature: c.localSigs.signature, htlcSignatures: c.localSigs.htlcSignatures,
+  }
   s.remoteCommit = { ...remote, spec: candidateSpec(remote.spec, c) }
   const next = s.nextRemoteCommit
   if (next !== undefined) {

@@ -113,7 +113,10 @@ export function afterStep (b: StepBuilder): void {
   const kind = sp.request.kind
   sp.request = undefined
   q.wanted = false
-  onCommandError(b, kind === 'rbf' ? 'splice_rbf' : 'splice', channelError('channel_quiescent', 'the peer became the quiescence initiator first', 'ignore'))
+  onCommandError(
+    b, kind === 'rbf' ? 'splice_rbf' : 'splice',
+    channelError('channel_quiescent', 'the peer became the quiescence initiator first', 'ignore'),
+  )
 }
 
 /** The splice (or its abort) ended quiescence: updates flow again, starting with what waited. */
@@ -146,6 +149,8 @@ export function spliceLinkDown (b: StepBuilder): void {
   delete sp.batch
   const lost = sp.session !== undefined && sp.session.stage !== 'signing'
   if (lost) delete sp.session
-  if (lost || sp.request !== undefined) b.emit({ type: 'splice_aborted', reason: 'disconnected before the splice was signed', byPeer: false })
+  if (lost || sp.request !== undefined) b.emit({
+    type: 'splice_aborted', reason: 'disconnected before the splice was signed', byPeer: false,
+  })
   delete sp.request
 }

@@ -29,7 +29,9 @@ export function spliceReestablishFields (s: ChannelState): Pick<ChannelReestabli
   // `commitment_signed` for this `next_funding_txid`: MUST set the `commitment_signed` bit in
   // `retransmit_flags`."
   if (sg !== undefined && sg.received === undefined) {
-    out.next_funding = { next_funding_txid: sg.candidate.txid, retransmit_flags: sg.candidate.localSigs === undefined ? RETRANSMIT_COMMITMENT_SIGNED : 0 }
+    out.next_funding = {
+      next_funding_txid: sg.candidate.txid, retransmit_flags: sg.candidate.localSigs === undefined ? RETRANSMIT_COMMITMENT_SIGNED : 0,
+    }
   }
   // "if a splice transaction reached acceptable depth while disconnected: MUST include
   // `my_current_funding_locked` with the txid of the latest such transaction. otherwise, if it has
@@ -137,7 +139,9 @@ export function resumeSigning (b: StepBuilder, signer: ChannelSigner): void {
   if (session.signing.witnesses === undefined) {
     const built = buildTx(session.negotiation!)
     const ours = signedInputs(session.negotiation!, 'local')
-    b.emit({ type: 'splice_sign_inputs', txid: built.txid, tx: txHex(built.tx), inputs: ours.map(({ index, input }) => ({ index, txid: input.txid, vout: input.vout, valueSat: input.valueSat as Sat, script: input.script })) })
+    b.emit({ type: 'splice_sign_inputs', txid: built.txid, tx: txHex(built.tx), inputs: ours.map(({ index, input }) => ({
+      index, txid: input.txid, vout: input.vout, valueSat: input.valueSat as Sat, script: input.script,
+    })) })
   }
   maybeSendTxSignatures(b, signer)
 }

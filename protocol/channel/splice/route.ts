@@ -7,7 +7,10 @@ import type { ChannelSigner } from '../signer.ts'
 import { receiveTxAbort } from './abort.ts'
 import { receiveStartBatch } from './batch.ts'
 import { receiveTxConstruction } from './construct.ts'
-import { commandSplice, commandSpliceAbort, commandSpliceReject, commandSpliceRespond, receiveSpliceAck, receiveSpliceInit, receiveTxInitRbf, type SpliceCommandArgs } from './initiate.ts'
+import {
+  commandSplice, commandSpliceAbort, commandSpliceReject, commandSpliceRespond, receiveSpliceAck, receiveSpliceInit, receiveTxInitRbf,
+  type SpliceCommandArgs,
+} from './initiate.ts'
 import { receiveSpliceLocked, spliceDepth } from './locked.ts'
 import { quiescenceTimeout, receiveStfu } from './quiescence.ts'
 import { commandSpliceWitnesses, receiveTxSignatures } from './signing.ts'
@@ -23,7 +26,9 @@ export const isSpliceMessage = (m: PeerMessage): m is SpliceMessage => (SPLICE_M
 
 /** Messages of a negotiation that may cross our tx_abort: dropped until its echo (BOLT #2 tx_abort
  *  rationale: the echo lets us end "without worrying about stale messages"). */
-const STALE_AFTER_ABORT: ReadonlySet<string> = new Set(['splice_ack', 'tx_ack_rbf', 'tx_add_input', 'tx_add_output', 'tx_remove_input', 'tx_remove_output', 'tx_complete', 'tx_signatures'])
+const STALE_AFTER_ABORT: ReadonlySet<string> = new Set([
+  'splice_ack', 'tx_ack_rbf', 'tx_add_input', 'tx_add_output', 'tx_remove_input', 'tx_remove_output', 'tx_complete', 'tx_signatures',
+])
 
 export function onSpliceMessage (b: StepBuilder, signer: ChannelSigner, msg: SpliceMessage): void {
   if (b.state.splice?.abortSent === true && STALE_AFTER_ABORT.has(msg.type)) return

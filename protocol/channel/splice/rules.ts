@@ -22,7 +22,10 @@ export function balanceSat (s: ChannelState, side: Side): number {
 export function checkContribution (s: ChannelState, side: Side, contributionSat: number): ChannelError | undefined {
   const balance = balanceSat(s, side)
   if (contributionSat < 0 && -contributionSat > balance) {
-    return channelError('splice_contribution_exceeds_balance', `${side === 'local' ? 'our' : 'the peer\'s'} contribution ${contributionSat} sat exceeds its balance of ${balance} sat`)
+    return channelError(
+      'splice_contribution_exceeds_balance',
+      `${side === 'local' ? 'our' : 'the peer\'s'} contribution ${contributionSat} sat exceeds its balance of ${balance} sat`,
+    )
   }
   return undefined
 }
@@ -32,7 +35,9 @@ export function checkContribution (s: ChannelState, side: Side, contributionSat:
 export function checkNewCapacity (s: ChannelState, contributionSat: Record<Side, number>): ChannelError | undefined {
   const cap = s.setup.capacitySat + contributionSat.local + contributionSat.remote
   if (cap > MAX_FUNDING_SATOSHIS) return channelError('splice_rejected', `new capacity ${cap} sat > ${MAX_FUNDING_SATOSHIS}`)
-  if (cap < s.policy.minFundingSat) return channelError('splice_rejected', `new capacity ${cap} sat < our minimum channel ${s.policy.minFundingSat}`)
+  if (cap < s.policy.minFundingSat) return channelError(
+    'splice_rejected', `new capacity ${cap} sat < our minimum channel ${s.policy.minFundingSat}`,
+  )
   return undefined
 }
 
@@ -41,7 +46,10 @@ export function checkNewCapacity (s: ChannelState, contributionSat: Record<Side,
  *  and a commitment below the floor would not propagate either. */
 export function checkSpliceFeerate (s: ChannelState, feeratePerKw: number): ChannelError | undefined {
   if (feeratePerKw < s.policy.minFeeratePerKw || feeratePerKw > s.policy.maxFeeratePerKw) {
-    return channelError('splice_feerate_unacceptable', `funding feerate ${feeratePerKw} sat/kw outside [${s.policy.minFeeratePerKw}, ${s.policy.maxFeeratePerKw}]`)
+    return channelError(
+      'splice_feerate_unacceptable',
+      `funding feerate ${feeratePerKw} sat/kw outside [${s.policy.minFeeratePerKw}, ${s.policy.maxFeeratePerKw}]`,
+    )
   }
   return undefined
 }
@@ -54,7 +62,9 @@ export function checkRbfFeerate (s: ChannelState, feeratePerKw: number): Channel
   const last = s.splice?.candidates.at(-1)
   if (last === undefined) return channelError('unexpected_message', 'RBF without a pending splice')
   const min = Math.floor((last.feeratePerKw * RBF_FEERATE_NUMERATOR) / RBF_FEERATE_DENOMINATOR)
-  if (feeratePerKw < min) return channelError('splice_rbf_feerate_too_low', `feerate ${feeratePerKw} < 25/24 × ${last.feeratePerKw} = ${min}`)
+  if (feeratePerKw < min) return channelError(
+    'splice_rbf_feerate_too_low', `feerate ${feeratePerKw} < 25/24 × ${last.feeratePerKw} = ${min}`,
+  )
   return undefined
 }
 
@@ -67,18 +77,27 @@ export function checkRbfFeerate (s: ChannelState, feeratePerKw: number): Channel
  *  other asked for, whatever the capacity. And the funder must still be able to pay for the
  *  commitment transaction (BOLT #3 "Fee Payment"), or its commitment on the new funding would have no
  *  fee. */
-export function checkSpliceBalances (s: ChannelState, contributionSat: Record<Side, number>, addedOutputs: Record<Side, boolean>): ChannelError | undefined {
+export function checkSpliceBalances (
+  s: ChannelState, contributionSat: Record<Side, number>, addedOutputs: Record<Side, boolean>,
+): ChannelError | undefined {
   const spec = candidateSpec(commits(s).local.spec, { contributionSat })
   const funder: Side = s.setup.isFunder ? 'local' : 'remote'
   for (const side of ['local', 'remote'] as const) {
     const balance = side === 'local' ? spec.toLocalMsat : spec.toRemoteMsat
     const reserveSat = side === 'local' ? remoteParams(s).channelReserveSat : s.setup.local.channelReserveSat
-    const fee = side === funder ? Math.max(funderCostMsat(s.setup.channelType, spec, 'local', s.setup.local.dustLimitSat), funderCostMsat(s.setup.channelType, spec, 'remote', remoteParams(s).dustLimitSat)) : 0
+    const fee = side === funder ? Math.max(
+      funderCostMsat(s.setup.channelType, spec, 'local', s.setup.local.dustLimitSat),
+      funderCostMsat(s.setup.channelType, spec, 'remote', remoteParams(s).dustLimitSat),
+    ) : 0
     const who = side === 'local' ? 'we' : 'the peer'
-    if (balance < fee) return channelError('splice_below_reserve', `${who} would keep ${balance} msat, less than the commitment fee ${fee} msat`)
+    if (balance < fee) return channelError(
+      'splice_below_reserve', `${who} would keep ${balance} msat, less than the commitment fee ${fee} msat`,
+    )
     const takesOut = contributionSat[side] < 0 || addedOutputs[side]
     if (takesOut && balance < reserveSat * 1000 + fee) {
-      return channelError('splice_below_reserve', `${who} would keep ${balance} msat after taking funds out, below the reserve of ${reserveSat} sat`)
+      return channelError(
+        'splice_below_reserve', `${who} would keep ${balance} msat after taking funds out, below the reserve of ${reserveSat} sat`,
+      )
     }
   }
   return undefined

@@ -29,11 +29,19 @@ import { candidateSetup, candidateSpec, spliceOf, type FundingCandidate, type Sp
 
 /** The peer's signatures on our commitment `ref` against `setup` (a candidate's): BOLT #2
  *  commitment_signed receiver rules, as rules/commitment.ts for the current funding. */
-export function checkCandidateSigs (setup: ChannelSetup, signer: ChannelSigner, ref: CommitmentRef, msg: Pick<CommitmentSigned, 'signature' | 'htlc_signatures'>): ChannelError | undefined {
+export function checkCandidateSigs (
+  setup: ChannelSetup, signer: ChannelSigner, ref: CommitmentRef, msg: Pick<CommitmentSigned, 'signature' | 'htlc_signatures'>,
+): ChannelError | undefined {
   const untrimmed = untrimmedHtlcs(setup.channelType, ref.spec, 'local', setup.local.dustLimitSat).length
-  if (msg.htlc_signatures.length !== untrimmed) return channelError('wrong_htlc_signature_count', `num_htlcs ${msg.htlc_signatures.length} ≠ ${untrimmed} HTLC outputs in commitment ${ref.number} on ${setup.funding?.txid}`)
+  if (msg.htlc_signatures.length !== untrimmed) return channelError(
+    'wrong_htlc_signature_count',
+    `num_htlcs ${msg.htlc_signatures.length} ≠ ${untrimmed} HTLC outputs in commitment ${ref.number} on ${setup.funding?.txid}`,
+  )
   const r = signer.checkCommitment(setup, ref, msg.signature, msg.htlc_signatures)
-  if (r !== 'ok') return channelError(r === 'bad_signature' ? 'bad_signature' : 'wrong_htlc_signature_count', `invalid signature for commitment ${ref.number} on ${setup.funding?.txid}`)
+  if (r !== 'ok') return channelError(
+    r === 'bad_signature' ? 'bad_signature' : 'wrong_htlc_signature_count',
+    `invalid signature for commitment ${ref.number} on ${setup.funding?.txid}`,
+  )
   return undefined
 }
 
@@ -55,7 +63,10 @@ export function receiveSpliceCommitSig (b: StepBuilder, signer: ChannelSigner, m
     return onPeerError(b, channelError('unexpected_message', `a second commitment_signed for splice ${cand.txid}`))
   }
   const c = commits(s)
-  const ref = { holder: 'local' as const, number: c.local.index, perCommitmentPoint: signer.perCommitmentPoint(c.local.index), spec: candidateSpec(c.local.spec, cand) }
+  const ref = {
+    holder: 'local' as const, number: c.local.index, perCommitmentPoint: signer.perCommitmentPoint(c.local.index),
+    spec: candidateSpec(c.local.spec, cand),
+  }
   const bad = checkCandidateSigs(candidateSetup(s.setup, cand), signer, ref, msg)
   // The splice is not signed by us yet: a bad signature ends the negotiation, not the channel.
   if (bad !== undefined) return abortNegotiation(b, { ...bad, action: 'abort' })
@@ -70,7 +81,9 @@ export function receiveSpliceCommitSig (b: StepBuilder, signer: ChannelSigner, m
 export function commandSpliceWitnesses (b: StepBuilder, signer: ChannelSigner, txid: Txid, witnesses: string[][]): void {
   const session = signingSession(b)
   if (session === undefined || session.signing.candidate.txid !== txid || session.signing.witnesses !== undefined) {
-    return onCommandError(b, 'splice_witnesses', channelError('unexpected_message', `no splice ${txid} waiting for our witnesses`, 'ignore'))
+    return onCommandError(
+      b, 'splice_witnesses', channelError('unexpected_message', `no splice ${txid} waiting for our witnesses`, 'ignore'),
+    )
   }
   const bad = checkWitnesses(session.negotiation!, buildTx(session.negotiation!), 'local', txid, witnesses)
   if (bad !== undefined) return onCommandError(b, 'splice_witnesses', { ...bad, action: 'ignore' })
@@ -113,7 +126,9 @@ export function receiveTxSignatures (b: StepBuilder, signer: ChannelSigner, msg:
   const sg = session.signing
   const sent = sg.candidate.txSignatures !== undefined
   if (sg.received !== undefined) return
-  if (sg.candidate.localSigs === undefined) return abortNegotiation(b, channelError('interactive_tx_failed', 'tx_signatures before the peer\'s commitment_signed'))
+  if (sg.candidate.localSigs === undefined) return abortNegotiation(
+    b, channelError('interactive_tx_failed', 'tx_signatures before the peer\'s commitment_signed'),
+  )
   const built = buildTx(session.negotiation!)
   const bad = checkWitnesses(session.negotiation!, built, 'remote', msg.txid, msg.witnesses)
   // "MUST fail the negotiation" — unless we sent ours already: then we keep the splice and the
@@ -124,7 +139,10 @@ export function receiveTxSignatures (b: StepBuilder, signer: ChannelSigner, msg:
   // LOW-S-standard rule: MUST send an `error` and fail the channel."
   const sig = msg.shared_input_signature
   if (sig === undefined || !signer.checkFundingInput(s.setup, built.tx, built.sharedInputIndex!, sig)) {
-    return onPeerError(b, channelError('splice_shared_signature_invalid', sig === undefined ? 'no shared_input_signature' : 'shared_input_signature does not sign the shared input'))
+    return onPeerError(b, channelError(
+      'splice_shared_signature_invalid',
+      sig === undefined ? 'no shared_input_signature' : 'shared_input_signature does not sign the shared input',
+    ))
   }
   spliceOf(s).session = { ...session, signing: { ...sg, received: msg } }
   if (sent) return finish(b, sg.candidate.txSignatures!, false)
@@ -149,7 +167,10 @@ function finish (b: StepBuilder, ours: TxSignatures, send: boolean): void {
   const mine = { pubkey: hexToBytes(s.setup.local.fundingPubkey), sig: hexToBytes(ours.shared_input_signature!) }
   const peer = { pubkey: hexToBytes(s.setup.remote!.fundingPubkey), sig: hexToBytes(theirs.shared_input_signature!) }
   const [first, second] = compareBytes(mine.pubkey, peer.pubkey) <= 0 ? [mine, peer] : [peer, mine]
-  witnesses.set(built.sharedInputIndex!, [new Uint8Array(0), witnessSig(first.sig, SIGHASH_ALL), witnessSig(second.sig, SIGHASH_ALL), fundingWitnessScript(mine.pubkey, peer.pubkey)])
+  witnesses.set(built.sharedInputIndex!, [
+    new Uint8Array(0), witnessSig(first.sig, SIGHASH_ALL), witnessSig(second.sig, SIGHASH_ALL),
+    fundingWitnessScript(mine.pubkey, peer.pubkey),
+  ])
   const tx = txHex(withWitnesses(built.tx, witnesses))
   const candidate: FundingCandidate = { ...sg.candidate, localSigs: sg.candidate.localSigs!, txSignatures: ours, signedTx: tx }
   sp.candidates = [...sp.candidates, candidate]

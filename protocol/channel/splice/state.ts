@@ -134,7 +134,10 @@ export function spliceOf (s: ChannelState): SpliceState {
 /** A copy of the splice state that a step may modify: nested objects that steps modify in place
  *  (quiescence) are copied; everything else is replaced, never modified. */
 export function copySplice (sp: SpliceState): SpliceState {
-  return { ...sp, quiescence: { ...sp.quiescence }, candidates: [...sp.candidates], ...(sp.batch !== undefined ? { batch: { ...sp.batch, received: [...sp.batch.received] } } : {}) }
+  return {
+    ...sp, quiescence: { ...sp.quiescence }, candidates: [...sp.candidates],
+    ...(sp.batch !== undefined ? { batch: { ...sp.batch, received: [...sp.batch.received] } } : {})
+  }
 }
 
 /** A commitment spec moved to a candidate's funding: each side's balance plus its contribution. */
@@ -148,7 +151,9 @@ export function candidateSpec (spec: CommitmentSpec, c: Pick<FundingCandidate, '
 
 /** The channel setup as seen from a candidate: its outpoint, capacity and funding keys. The signer
  *  builds and signs the candidate's commitments from it. */
-export function candidateSetup (setup: ChannelSetup, c: Pick<FundingCandidate, 'txid' | 'outputIndex' | 'capacitySat' | 'fundingPubkey'>): ChannelSetup {
+export function candidateSetup (
+  setup: ChannelSetup, c: Pick<FundingCandidate, 'txid' | 'outputIndex' | 'capacitySat' | 'fundingPubkey'>,
+): ChannelSetup {
   if (setup.remote === undefined) throw new Error('candidateSetup: no remote params')
   return {
     ...setup,

@@ -14,6 +14,8 @@ import { HubMonitoring } from '../../../hub/channels/monitoring.ts'
 import { channelIndexOp, channelStateKey } from '../../../host/channel/record.ts'
 import { hubConfigSchema } from '../../../hub/config.ts'
 import { CircuitStore } from '../../../hub/router/circuits.ts'
+import { HoldStore } from '../../../hub/router/holds.ts'
+import { PayerKeys } from '../../../hub/router/payer-keys.ts'
 import { Router } from '../../../hub/router/router.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
 import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
@@ -102,7 +104,9 @@ t.test('scenario 6: the hub finds a channel state older than its monitor at star
   const circuits = new CircuitStore(store)
   await circuits.load()
   const router = new Router({
-    hubId: p.b.nodeId, manager, circuits, config, preimages: new Map(), height: () => height, log: e => { log.push(e) },
+    hubId: p.b.nodeId, manager, circuits, holds: new HoldStore(store), payerKeys: new PayerKeys(store), config, preimages: new Map(),
+    height: () => height,
+    log: e => { log.push(e) },
     fatal: e => { fatal.push(e) },
   })
   manager.listen(router)

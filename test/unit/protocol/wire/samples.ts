@@ -38,7 +38,10 @@ export const SAMPLES = {
   update_add_htlc: {
     type: 'update_add_htlc', channel_id: hex(32, 'c1'), id: 7, amount_msat: 12_345, payment_hash: hex(32, '9a'),
     cltv_expiry: 800_000, recipient: '03' + hex(32, '44'),
-    metadata: { stream_root: hex(32, 'aa'), split_id: hex(32, 'bb'), reference: 'order #42 — café', invoice: 'lnbcrt1u1pjq' },
+    metadata: {
+      stream_root: hex(32, 'aa'), split_id: hex(32, 'bb'), reference: 'order #42 — café', invoice: 'lnbcrt1u1pjq',
+      push: { ephemeral_point: point('e1'), ciphertext: hex(40, 'c0'), tag: hex(32, '7a') }, idempotency_key: 'order-42',
+    },
   },
   update_fulfill_htlc: { type: 'update_fulfill_htlc', channel_id: hex(32, 'c1'), id: 7, payment_preimage: hex(32, '0f') },
   update_fail_htlc: {
@@ -106,6 +109,9 @@ export const SAMPLES = {
     type: 'hub_policy', chain_hash: hex(32, '06'), fee_base_msat: 1000, fee_proportional_millionths: 100,
     cltv_expiry_delta: 40, funding_satoshis: 1_000_000, minimum_depth: 1,
   },
+  payment_held: {
+    type: 'payment_held', channel_id: hex(32, 'c1'), id: 7, payment_hash: hex(32, '9a'), until_time: 1_800_000_000, until_height: 800_100,
+  },
 } as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
@@ -143,6 +149,7 @@ export const FIELD_KINDS: Record<string, Kind> = {
   num_pong_bytes: 'pong_bytes', prevtx: 'prevtx', script: 'output_script', witnesses: 'witnesses',
   next_funding: 'next_funding', my_current_funding_locked: 'funding_locked',
   fee_base_msat: 'msat', fee_proportional_millionths: 'u32', cltv_expiry_delta: 'u16',
+  until_time: 'u64', until_height: 'u32',
 }
 /** `ignored` means different bounds in ping and pong. */
 export function kindOf (type: MessageType, field: string): Kind | undefined {
@@ -184,6 +191,11 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { extra: 'x' }, { stream_root: hex(31) }, { split_id: 'AB'.repeat(32) },
     { reference: 'r'.repeat(L.MAX_REFERENCE_CHARS + 1) }, { reference: 'tab\there' },
     { invoice: 'l'.repeat(L.MAX_FORWARDED_INVOICE_CHARS + 1) }, { invoice: 'lnbcrt 1' }, [], 'metadata', null,
+    { push: { ephemeral_point: '04' + hex(32), ciphertext: hex(40), tag: hex(32) } },
+    { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(41), tag: hex(32) } },
+    { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(40) } },
+    { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32), extra: 1 } },
+    { idempotency_key: '' }, { idempotency_key: 'k'.repeat(65) }, { idempotency_key: 'no spaces' },
   ],
   htlc_signatures: [
     Array.from({ length: L.MAX_HTLC_SIGNATURES + 1 }, () => hex(64)), [hex(63)], ['AB'.repeat(64)], [null], hex(64), {},
@@ -244,6 +256,11 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   metadata: fc.record({
     stream_root: hexArb(32, 32), split_id: hexArb(32, 32), reference: textArb(L.MAX_REFERENCE_CHARS),
     invoice: fc.stringMatching(/^[0-9a-z]{0,300}$/),
+    push: fc.record({
+      ephemeral_point: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), ciphertext: hexArb(40, 40),
+      tag: hexArb(32, 32),
+    }, { noNullPrototype: true }),
+    idempotency_key: fc.stringMatching(/^[0-9A-Za-z_.:-]{1,64}$/),
   }, { requiredKeys: [], noNullPrototype: true }),
   htlc_signatures: fc.array(hexArb(64, 64), { maxLength: 20 }),
   fee_range: fc.tuple(uintArb(1_000_000), uintArb(1_000_000))
