@@ -18,7 +18,9 @@
 // the hub's splices answered by the client's policy (accepted, taking no part, by default), our wallet
 // coins signed, each candidate's depth fed from our own node every block.
 import { ChannelDriver, ChannelWriter, Splicing, loadPreimage, loadStoredChannels } from '../host/channel/index.ts'
-import type { SpliceAnswer, SpliceProgress, SpliceRefusal, SpliceRequest, SpliceWish, PlannedContribution } from '../host/channel/index.ts'
+import type {
+  SpliceAnswer, SpliceProgress, SpliceRefusal, SpliceRequest, SpliceWish, PlannedContribution, Replacement,
+} from '../host/channel/index.ts'
 import type { ChannelWriteHost, DriverPorts } from '../host/channel/index.ts'
 import { broadcastClose, pendingClose } from '../host/channel/closing.ts'
 import { channelKeys, type ChannelKeys, type SideLimits } from '../protocol/keys/channel.ts'
@@ -31,7 +33,7 @@ import { channelError, errorText } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
 import { fundingScriptPubkey } from '../protocol/tx/index.ts'
 import { parseTx } from '../protocol/tx/serialize.ts'
-import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat } from '../protocol/types.ts'
+import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../protocol/types.ts'
 import type { Result } from '../protocol/result.ts'
 import { nodeIdOf } from '../protocol/auth/signature.ts'
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
@@ -193,6 +195,11 @@ export class ChannelSet {
   async splice (ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution,
   SpliceRefusal>> {
     return await this.splicing.splice(ch, wish, feeratePerKw)
+  }
+
+  /** Replaces our pending splice `txid` of `ch` at a higher feerate (host/channel/splicing.ts rbf). */
+  async spliceRbf (ch: ClientChannel, txid: Txid, feeratePerKw: number): Promise<Result<Replacement, SpliceRefusal>> {
+    return await this.splicing.rbf(ch, txid, feeratePerKw)
   }
 
   /** A stale channel (its monitor holds newer state, scenario 6) must not run: it gets no message,

@@ -1,7 +1,7 @@
 // What HubClient's create(), connect(), openChannel(), requestChannel(), close(), untilReestablished(),
-// spliceOut(), spliceIn() and untilSpliceLocked() reject with when they fail for a reason other than a bad argument (that is a TypeError
-// naming the field, options.ts): a ClientError with one reason of a closed set, saying what went wrong and what the caller can do, the
-// detail, and the typed failure underneath (`cause`: a wallet error, a chain failure, the channel's error) so the
+// spliceOut(), spliceIn(), spliceRbf() and untilSpliceLocked() reject with when they fail for a reason other than a bad argument (that
+// is a TypeError naming the field, options.ts): a ClientError with one reason of a closed set, saying what went wrong and what the caller
+// can do, the detail, and the typed failure underneath (`cause`: a wallet error, a chain failure, the channel's error) so the
 // caller can branch on it instead of parsing a message.
 import type { ChannelError } from '../protocol/errors.ts'
 import type { Phase } from '../protocol/channel/index.ts'
@@ -19,7 +19,7 @@ export const CLIENT_FAILURE_REASONS = [
   'wallet_unavailable',
   /** create(): the chain monitors could not start (a stored monitor is unreadable). Needs an operator. */
   'monitor_unavailable',
-  /** openChannel(), spliceIn(): the wallet holds too little to fund the channel or the splice. Fund it
+  /** openChannel(), spliceIn(), spliceRbf(): the wallet holds too little to fund the channel or the splice. Fund it
    *  (newAddress()) and retry. */
   'insufficient_funds',
   /** openChannel(): the wallet could not build the funding transaction for another reason. */
@@ -43,7 +43,7 @@ export const CLIENT_FAILURE_REASONS = [
   /** connect(): the hub's chain (its hub_policy.chain_hash) is not the one our chain backend follows:
    *  point the client at a node of the hub's network. */
   'wrong_chain',
-  /** connect(), openChannel(), requestChannel(), close(), untilReestablished(), spliceOut(), spliceIn(),
+  /** connect(), openChannel(), requestChannel(), close(), untilReestablished(), spliceOut(), spliceIn(), spliceRbf(),
    *  untilSpliceLocked(): connected (or trying to), but the hub's next step did not come within the
    *  timeout; the detail names the message we waited for. Nothing was undone: the channel goes on when
    *  the hub answers (a splice not signed yet ends with the connection, or at the quiescence timeout). */
@@ -52,13 +52,15 @@ export const CLIENT_FAILURE_REASONS = [
    *  the chain tip did not move within the timeout (on regtest, nobody mines). Nothing was undone:
    *  the channel becomes ready once the funding confirms (channel_state events). */
   'funding_not_confirmed',
-  /** spliceOut(), spliceIn(): no channel with the hub is open and connected to splice. */
+  /** spliceOut(), spliceIn(): no channel with the hub is open and connected to splice; spliceRbf(): no
+   *  channel has that splice pending (unknown, or locked already). */
   'no_channel',
-  /** spliceOut(), spliceIn(): the channel refused to start the splice (the `cause` is its error: the
-   *  balance or reserve left after it, the feerate, a splice already pending, the payout below the
-   *  dust limit). Nothing was sent. */
+  /** spliceOut(), spliceIn(), spliceRbf(): the channel refused to start the splice (the `cause` is its
+   *  error: the balance or reserve left after it, the feerate — an RBF's below 25/24 of the replaced
+   *  one's —, a splice already pending, the payout below the dust limit, a splice replaced already, the
+   *  peer's, or one we sent splice_locked for). Nothing was sent. */
   'splice_refused',
-  /** spliceOut(), spliceIn(): the splice ended without a transaction: the hub refused it (tx_abort,
+  /** spliceOut(), spliceIn(), spliceRbf(): the splice ended without a transaction: the hub refused it (tx_abort,
    *  its reason in the detail), or the connection dropped before both sides signed. Nothing of it is
    *  on-chain; our coins are free again. */
   'splice_aborted',
@@ -82,7 +84,7 @@ export type ClientFailureCause =
 
 /** Which call failed. */
 export type ClientOperation =
-  | 'create' | 'connect' | 'openChannel' | 'requestChannel' | 'close' | 'untilReestablished' | 'spliceOut' | 'spliceIn' |
+  | 'create' | 'connect' | 'openChannel' | 'requestChannel' | 'close' | 'untilReestablished' | 'spliceOut' | 'spliceIn' | 'spliceRbf' |
     'untilSpliceLocked'
 
 export class ClientError extends Error {

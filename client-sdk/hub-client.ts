@@ -32,11 +32,11 @@ import { claimStore } from './identity.ts'
 import {
   clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs,
   parseArgs, payArgs,
-  requestChannelArgs, spliceInArgs, spliceOutArgs, untilReestablishedArgs, untilSpliceLockedArgs, type ClientHost, type ClientOptions,
-  type ClientOptionsInput, type Role,
+  requestChannelArgs, spliceInArgs, spliceOutArgs, spliceRbfArgs, untilReestablishedArgs, untilSpliceLockedArgs, type ClientHost,
+  type ClientOptions, type ClientOptionsInput, type Role,
 } from './options.ts'
 import { closingAwaits, openingProgress, openingStalled, seconds, unlessStalled, withinTime } from './waits.ts'
-import { runSplice, untilLocked, type SpliceEvents, type SpliceLockedInfo, type SpliceResult } from './splices.ts'
+import { channelOfSplice, runRbf, runSplice, untilLocked, type SpliceEvents, type SpliceLockedInfo, type SpliceResult } from './splices.ts'
 import type { SpliceProgress } from '../host/channel/index.ts'
 import { addressScript } from '../host/wallet/address.ts'
 
@@ -537,10 +537,26 @@ export class HubClient extends Emitter<HubClientEvents> {
       a.feerateSatPerKw ?? this.opts.spliceFeeratePerKw, a.timeoutMs ?? this.opts.progressTimeoutMs)
   }
 
+  /**
+   * Replaces our pending splice `txid` (signed, not locked) by the same splice at `feerateSatPerKw`
+   * (BOLT #2 tx_init_rbf): the same payout or the same wallet coins, the higher fee paid by us. Resolves
+   * with the replacement once both sides signed it and our node answered its broadcast; whichever of the
+   * two confirms becomes the channel's funding (untilSpliceLocked with the new txid). Rejects as
+   * spliceOut(), and with no_channel when no channel has `txid` pending (unknown, or locked already),
+   * splice_refused when the feerate is below 25/24 of the replaced one's, the splice is replaced already
+   * or the hub's, or we sent splice_locked for it.
+   */
+  async spliceRbf (args: { txid: string; feerateSatPerKw: number; timeoutMs?: number }): Promise<SpliceResult> {
+    const a = parseArgs(spliceRbfArgs, args, 'spliceRbf')
+    const ch = channelOfSplice(this.channelSet.channels(), a.txid as Txid)
+    return await runRbf(this.spliceHost(), ch, a.txid as Txid, a.feerateSatPerKw, a.timeoutMs ?? this.opts.progressTimeoutMs)
+  }
+
   /** Resolves once splice `txid` is its channel's funding (its confirmations on our node, and
    *  splice_locked both ways). Rejects with a ClientError: no_channel (no channel knows the txid),
    *  splice_not_confirmed (the tip did not move for `timeoutMs`), hub_not_responding (the hub's
-   *  splice_locked did not come), splice_aborted (replaced, or the channel ended). */
+   *  splice_locked did not come), splice_aborted (its replacement — or the original it replaced — locked
+   *  instead, or the channel ended). */
   async untilSpliceLocked (args: { txid: string; timeoutMs?: number }): Promise<SpliceLockedInfo> {
     const a = parseArgs(untilSpliceLockedArgs, args, 'untilSpliceLocked')
     return await untilLocked(this.spliceHost(), this.channelSet.channels(), a.txid as Txid, a.timeoutMs ?? this.opts.progressTimeoutMs)
@@ -573,6 +589,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       splice: (
         ch: ClientChannel, wish: Parameters<ChannelSet['splice']>[1], feeratePerKw: number,
       ) => this.channelSet.splice(ch, wish, feeratePerKw),
+      rbf: (ch: ClientChannel, txid: Txid, feeratePerKw: number) => this.channelSet.spliceRbf(ch, txid, feeratePerKw),
       connected: () => this.link.connected,
       tipHeight: () => this.channelSet.tipHeight,
       broadcast: (txid: Txid) => this.channelSet.spliceBroadcast(txid),

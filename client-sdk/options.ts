@@ -168,6 +168,15 @@ export const spliceInArgs = z.strictObject({
   amountSat: spliceAmount,
   ...spliceCommon,
 })
+export const spliceRbfArgs = z.strictObject({
+  /** Our pending splice to replace (spliceOut's, spliceIn's or an earlier spliceRbf's txid). */
+  txid: z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }),
+  /** Sat per 1000 weight units: at least 25/24 of the replaced splice's (BOLT #2 tx_init_rbf). */
+  feerateSatPerKw: z.number().int({
+    error: 'must be an integer (sat per 1000 weight units)'
+  }).min(FEERATE_PER_KW_FLOOR).max(DEFAULT_MAX_FEERATE_PER_KW),
+  ...callTimeout,
+})
 export const untilSpliceLockedArgs = z.strictObject({
   /** The splice transaction (spliceOut's or spliceIn's txid). */
   txid: z.string().regex(HEX32, { error: 'must be 32 bytes of lowercase hex' }),

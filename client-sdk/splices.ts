@@ -8,7 +8,7 @@
 // for the confirmations after which both sides use the new funding output alone (splice_locked both
 // ways). Every wait is bounded by progress (waits.ts): it fails once nothing it watches moved for the
 // timeout, with a ClientError naming what it waited for.
-import type { PlannedContribution, SpliceRefusal, SpliceWish } from '../host/channel/index.ts'
+import type { PlannedContribution, Replacement, SpliceRefusal, SpliceWish } from '../host/channel/index.ts'
 import { refusalText } from '../host/channel/index.ts'
 import { quiescence, type ChannelState } from '../protocol/channel/index.ts'
 import { DEFAULT_SPLICE_MINIMUM_DEPTH } from '../protocol/limits.ts'
@@ -18,7 +18,7 @@ import type { ClientChannel } from './channels.ts'
 import { ClientError, type ClientOperation } from './errors.ts'
 import { seconds, unlessStalled } from './waits.ts'
 
-/** A splice both sides signed (spliceOut(), spliceIn()). */
+/** A splice both sides signed (spliceOut(), spliceIn(), spliceRbf()). */
 export interface SpliceResult {
   channelId: ChannelId
   /** The splice transaction: it spends the channel's funding output and creates the new one. */
@@ -59,34 +59,54 @@ export type SpliceEvents = {
 /** What the splice calls need of the client. */
 export interface SpliceCallHost {
   on<K extends keyof SpliceEvents> (event: K, fn: (...args: SpliceEvents[K]) => void): () => void
-  splice (ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number): Promise<Result<PlannedContribution,
-  SpliceRefusal>>
+  splice (
+    ch: ClientChannel, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number,
+  ): Promise<Result<PlannedContribution, SpliceRefusal>>
+  /** Replaces our pending splice `txid` at a higher feerate (host/channel/splicing.ts rbf). */
+  rbf (ch: ClientChannel, txid: Txid, feeratePerKw: number): Promise<Result<Replacement, SpliceRefusal>>
   connected (): boolean
   tipHeight (): number
   /** Resolves once the splice transaction's broadcast was answered by our node. */
   broadcast (txid: Txid): Promise<void>
 }
 
+/** What a splice call started: its kind and amount (the wish, or the replaced splice's). */
+type Started = Result<{ kind: 'out' | 'in'; amountSat: number }, SpliceRefusal>
+
 /** Runs one splice of ours on `ch` to both signatures. */
 export async function runSplice (
   host: SpliceCallHost, operation: ClientOperation, ch: ClientChannel, wish: Extract<SpliceWish, { kind: 'out' | 'in' }>,
   feeratePerKw: number, timeoutMs: number,
 ): Promise<SpliceResult> {
+  return await runToSigned(host, operation, ch, async () => {
+    const r = await host.splice(ch, wish, feeratePerKw)
+    return r.ok ? { ok: true, value: { kind: wish.kind, amountSat: wish.amountSat } } : r
+  }, timeoutMs)
+}
+
+/** Replaces our pending splice `txid` on `ch` at `feeratePerKw` (tx_init_rbf), to both signatures of
+ *  the replacement. */
+export async function runRbf (
+  host: SpliceCallHost, ch: ClientChannel, txid: Txid, feeratePerKw: number, timeoutMs: number,
+): Promise<SpliceResult> {
+  return await runToSigned(host, 'spliceRbf', ch, async () => await host.rbf(ch, txid, feeratePerKw), timeoutMs)
+}
+
+async function runToSigned (
+  host: SpliceCallHost, operation: ClientOperation, ch: ClientChannel, start: () => Promise<Started>, timeoutMs: number,
+): Promise<SpliceResult> {
   const channelId = ch.driver.channelId
   let negotiated: SpliceEvents['splice_negotiated'][0] | undefined
   const offs: Array<() => void> = []
   const stop = (): void => { for (const off of offs.splice(0)) off() }
-  const done = new Promise<SpliceResult>((resolve, reject) => {
+  const done = new Promise<SpliceEvents['splice_negotiated'][0]>((resolve, reject) => {
     offs.push(host.on('splice_negotiated', e => { if (e.channelId === channelId) negotiated = e }))
     offs.push(host.on('splice_signed', e => {
       if (e.channelId !== channelId || negotiated === undefined || e.txid !== negotiated.txid) return
       stop()
       const n = negotiated
       // Handed to our node before we answer: a caller that mines next finds it in the mempool.
-      void host.broadcast(e.txid).then(() => resolve({
-        channelId, txid: e.txid, kind: wish.kind, amountSat: wish.amountSat as Sat, feeSat: n.feeSat.local as Sat,
-        contributionSat: n.contributionSat.local, capacitySat: n.capacitySat,
-      }))
+      void host.broadcast(e.txid).then(() => resolve(n))
     }))
     offs.push(host.on('splice_aborted', e => {
       if (e.channelId !== channelId) return
@@ -96,18 +116,29 @@ export async function runSplice (
   })
   // A refusal at the command also reports an abort: the refusal is the outcome then.
   done.catch(() => {})
-  const started = await host.splice(ch, wish, feeratePerKw)
+  const started = await start()
   if (!started.ok) {
     stop()
     throw refusalError(operation, started.error)
   }
-  return await unlessStalled(done, {
+  const n = await unlessStalled(done, {
     timeoutMs,
     progress: () => spliceProgressKey(ch.driver.state),
     stalled: idleMs => new ClientError(operation, 'hub_not_responding',
       `waiting for ${spliceAwaits(ch.driver.state)} for ${seconds(idleMs)}${host.connected() ? '' : ' (not connected to the hub)'}`),
     abandon: stop,
   })
+  return {
+    channelId, txid: n.txid, kind: started.value.kind, amountSat: started.value.amountSat as Sat, feeSat: n.feeSat.local as Sat,
+    contributionSat: n.contributionSat.local, capacitySat: n.capacitySat,
+  }
+}
+
+/** The channel whose pending splice `txid` is (spliceRbf). */
+export function channelOfSplice (channels: readonly ClientChannel[], txid: Txid): ClientChannel {
+  const ch = channels.find(c => c.driver.state.splice?.candidates.some(x => x.txid === txid) === true)
+  if (ch === undefined) throw new ClientError('spliceRbf', 'no_channel', `no channel has splice ${txid} pending (signed and not locked)`)
+  return ch
 }
 
 /** Waits until splice `txid` is the funding of its channel (splice_locked both ways). */
@@ -122,7 +153,14 @@ export async function untilLocked (
   if (ch.driver.state.setup.funding?.txid === txid) return info()
   let off = (): void => {}
   const locked = new Promise<SpliceLockedInfo>((resolve, reject) => {
-    const offLocked = host.on('splice_locked', e => { if (e.txid === txid) { off(); resolve(e) } })
+    const offLocked = host.on('splice_locked', e => {
+      if (e.txid === txid) { off(); resolve(e); return }
+      // Another candidate of the same splice (the original or an RBF replacement) confirmed first.
+      if (e.channelId !== ch.driver.channelId) return
+      off(); reject(new ClientError(
+        'untilSpliceLocked', 'splice_aborted', `splice ${txid} will never lock: ${e.txid}, which double-spends it, locked instead`,
+      ))
+    })
     // A replacement (RBF) or the end of the channel: this one will never lock.
     const offAborted = host.on('splice_aborted', e => {
       if (e.channelId !== ch.driver.channelId || ch.driver.state.splice?.candidates.some(x => x.txid === txid) === true) return

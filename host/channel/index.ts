@@ -15,7 +15,8 @@ export {
 export { ChannelWriter, type ChannelWriteHost, type Carried } from './persist.ts'
 export { broadcastClose, pendingClose } from './closing.ts'
 export {
-  Splicing, refusalText, type SpliceAnswer, type SpliceChannel, type SpliceProgress, type SpliceRefusal, type SpliceRequest,
+  Splicing, refusalText, type Replacement, type SpliceAnswer, type SpliceChannel, type SpliceProgress, type SpliceRefusal,
+  type SpliceRequest,
   type SplicingOptions, type SpliceWallet,
 } from './splicing.ts'
 export type { SpliceWish, PlannedContribution } from './splice-contribution.ts'

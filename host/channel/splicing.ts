@@ -1,10 +1,11 @@
 // Splicing, on the host side, for the hub and the SDK alike (protocol/channel/README.md "Host
 // contract" item 8). The channel machine negotiates and signs; this answers what it asks of its host:
 //
-//   splice / splice_rbf        the owner's wish (out to an address, in from the wallet) becomes our
-//                              contribution: the fee from protocol/channel/splice/fees.ts, wallet
-//                              coins chosen and reserved (confirmed ones: every coin the wallet holds
-//                              is from a connected block), their whole previous transactions fetched
+//   splice / splice_rbf        the owner's wish (out to an address, in from the wallet; an RBF the
+//                              replaced splice's again) becomes our contribution: the fee from
+//                              protocol/channel/splice/fees.ts, wallet coins chosen and reserved
+//                              (confirmed ones: every coin the wallet holds is from a connected
+//                              block), their whole previous transactions fetched
 //   splice_requested           the owner's policy decides (`respond`): splice_respond or splice_reject
 //   splice_sign_inputs         our coins in the transaction are locked durably in the wallet (until it,
 //                              or a transaction spending the same funding output, confirms), then
@@ -33,7 +34,8 @@ import { random32 } from '../random.ts'
 import type { Wallet } from '../wallet/wallet.ts'
 import type { ChannelDriver } from './driver.ts'
 import {
-  noPartPlan, spliceInPlan, spliceOutPlan, type PlanFailure, type PlannedContribution, type SpliceWish,
+  noPartPlan, spliceInPlan, spliceOutPlan, type ContributionParams, type PlanFailure, type PlannedContribution, type SpliceCoin,
+  type SpliceWish,
 } from './splice-contribution.ts'
 
 /** BIP 125: a sequence below 0xfffffffe signals replaceability (a splice may be RBF'd). */
@@ -71,7 +73,11 @@ export type SpliceRefusal =
   /** A coin's previous transaction could not be fetched from our node. */
   | { kind: 'chain_unavailable'; detail: string }
 
-export type SpliceWallet = Pick<Wallet, 'freeCoins' | 'reserve' | 'unreserve' | 'newChangeScript' | 'signInputs' | 'release' | 'pendingTxs'>
+/** The contribution of an RBF (Splicing.rbf): what the replaced splice did, at the new feerate. */
+export type Replacement = PlannedContribution & { kind: 'out' | 'in'; amountSat: number }
+
+export type SpliceWallet = Pick<Wallet,
+'freeCoins' | 'utxos' | 'reserve' | 'unreserve' | 'newChangeScript' | 'signInputs' | 'release' | 'pendingTxs'>
 
 export interface SplicingOptions<C extends SpliceChannel> {
   chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction'>
@@ -100,17 +106,67 @@ export class Splicing<C extends SpliceChannel> {
 
   constructor (private readonly opts: SplicingOptions<C>) {}
 
-  /** Starts a splice on `ch` (a splice-in or -out, or an RBF of the pending one at a higher feerate).
-   *  Resolves once the channel machine took the command: the splice then runs on its own (progress). */
-  async splice (ch: C, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number, rbf = false): Promise<Result<PlannedContribution,
-  SpliceRefusal>> {
-    const s = ch.driver.state
-    const owner = s.channelId
-    const planned = this.plan(s, wish, feeratePerKw, true)
+  /** Starts a splice on `ch` (a splice-in or -out). Resolves once the channel machine took the command:
+   *  the splice then runs on its own (progress). */
+  async splice (
+    ch: C, wish: Exclude<SpliceWish, { kind: 'none' }>, feeratePerKw: number,
+  ): Promise<Result<PlannedContribution, SpliceRefusal>> {
+    const planned = this.plan(ch.driver.state, wish, feeratePerKw, true)
     if (!planned.ok) return planned
-    const contribution = await this.contribution(owner, planned.value)
+    return await this.start(ch, 'splice', planned.value, feeratePerKw, new Set())
+  }
+
+  /**
+   * Replaces our pending splice `txid` (the last one signed, not locked) by one at `feeratePerKw` (BOLT #2
+   * tx_init_rbf): the same contribution — the payout of a splice-out again, its fee from our balance at the
+   * new rate; the wallet coins of a splice-in again (they stay locked by the transaction it replaces), more
+   * coins only if they no longer pay the fee. The machine refuses a feerate below 25/24 of the last one's and
+   * a splice we sent splice_locked for.
+   */
+  async rbf (ch: C, txid: Txid, feeratePerKw: number): Promise<Result<Replacement, SpliceRefusal>> {
+    const s = ch.driver.state
+    const candidates = s.splice?.candidates ?? []
+    const last = candidates.at(-1)
+    const refuse = (detail: string): Result<Replacement, SpliceRefusal> =>
+      err({ kind: 'refused', error: channelError('unexpected_message', detail, 'ignore') })
+    if (last === undefined || !candidates.some(c => c.txid === txid)) return refuse(`no pending splice ${txid} on channel ${s.channelId}`)
+    if (last.txid !== txid) return refuse(`splice ${txid} is replaced by ${last.txid} already: replace that one`)
+    if (last.initiator !== 'local') return refuse(`splice ${txid} is the peer's: only its initiator replaces it`)
+    if (last.ownOutputs === undefined) return refuse(`splice ${txid} was stored without our outputs: it cannot be repeated`)
+    const p = this.params(s, feeratePerKw, true)
+    const shared = fundingOutpoint(s)
+    const spent = new Set(this.opts.wallet.pendingTxs().find(t => t.txid === txid)?.inputs.filter(op => op !== shared) ?? [])
+    let replacement: Result<Replacement, PlanFailure>
+    if (spent.size > 0) {
+      const utxos = this.opts.wallet.utxos().filter(u => spent.has(outpoint(u)))
+      const mine = utxos.map(u => ({ txid: u.txid as Txid, vout: u.vout, valueSat: u.value, script: u.script }))
+      const amountSat = last.contributionSat.local
+      const change = last.ownOutputs[0]?.script ?? bytesToHex(this.opts.wallet.newChangeScript())
+      let planned = spliceInPlan(mine, amountSat, change, p)
+      if (!planned.ok && planned.error.kind === 'insufficient_funds') {
+        planned = spliceInPlan([...mine, ...this.freeCoins()], amountSat, change, p)
+      }
+      replacement = planned.ok ? ok({ ...planned.value, kind: 'in', amountSat }) : planned
+    } else if (last.ownOutputs.length === 1 && last.contributionSat.local < 0) {
+      const payout = last.ownOutputs[0]!
+      const planned = spliceOutPlan(payout.sats, payout.script, p)
+      replacement = planned.ok ? ok({ ...planned.value, kind: 'out', amountSat: payout.sats }) : planned
+    } else {
+      return refuse(`splice ${txid} has no splice-in or payout of ours to repeat`)
+    }
+    if (!replacement.ok) return replacement
+    const started = await this.start(ch, 'splice_rbf', replacement.value, feeratePerKw, spent)
+    return started.ok ? ok(replacement.value) : started
+  }
+
+  /** Issues a splice or splice_rbf command with our contribution: its new coins reserved (`locked`:
+   *  coins the replaced transaction holds already), their previous transactions fetched. */
+  private async start (
+    ch: C, type: 'splice' | 'splice_rbf', planned: PlannedContribution, feeratePerKw: number, locked: ReadonlySet<string>,
+  ): Promise<Result<PlannedContribution, SpliceRefusal>> {
+    const owner = ch.driver.state.channelId
+    const contribution = await this.contribution(owner, planned, locked)
     if (!contribution.ok) return contribution
-    const type = rbf ? 'splice_rbf' : 'splice'
     const cmd: SpliceCommand = {
       type, feeratePerKw, locktime: ch.driver.state.height, contribution: contribution.value, nodeIds: this.nodeIds(ch),
     }
@@ -120,7 +176,7 @@ export class Splicing<C extends SpliceChannel> {
       this.opts.wallet.unreserve(owner)
       return err({ kind: 'refused', error: refusal })
     }
-    return ok(planned.value)
+    return ok(planned)
   }
 
   /** A channel event (the driver's emit): what the machine asks of its host. Never waits. */
@@ -246,25 +302,32 @@ export class Splicing<C extends SpliceChannel> {
   // ── our side's contribution ──
 
   private plan (s: ChannelState, wish: SpliceWish, feeratePerKw: number, initiator: boolean): Result<PlannedContribution, PlanFailure> {
-    const dustLimitSat = Math.max(s.setup.local.dustLimitSat, s.setup.remote?.dustLimitSat ?? 0)
-    const p = { initiator, feeratePerKw, dustLimitSat }
+    const p = this.params(s, feeratePerKw, initiator)
     switch (wish.kind) {
       case 'out': return spliceOutPlan(wish.amountSat, wish.script, p)
       case 'none': return ok(noPartPlan(p))
-      case 'in': {
-        const coins = this.opts.wallet.freeCoins().map(u => ({ txid: u.txid as Txid, vout: u.vout, valueSat: u.value, script: u.script }))
-        return spliceInPlan(coins, wish.amountSat, bytesToHex(this.opts.wallet.newChangeScript()), p)
-      }
+      case 'in': return spliceInPlan(this.freeCoins(), wish.amountSat, bytesToHex(this.opts.wallet.newChangeScript()), p)
     }
+  }
+
+  private params (s: ChannelState, feeratePerKw: number, initiator: boolean): ContributionParams {
+    const dustLimitSat = Math.max(s.setup.local.dustLimitSat, s.setup.remote?.dustLimitSat ?? 0)
+    return { initiator, feeratePerKw, dustLimitSat }
+  }
+
+  private freeCoins (): SpliceCoin[] {
+    return this.opts.wallet.freeCoins().map(u => ({ txid: u.txid as Txid, vout: u.vout, valueSat: u.value, script: u.script }))
   }
 
   /** The planned contribution as the machine takes it: coins reserved for `owner` and given with
    *  their whole previous transactions (BOLT #2 tx_add_input `prevtx`). */
-  private async contribution (owner: string, plan: PlannedContribution): Promise<Result<SpliceCommandContribution, SpliceRefusal>> {
+  private async contribution (
+    owner: string, plan: PlannedContribution, locked: ReadonlySet<string> = new Set(),
+  ): Promise<Result<SpliceCommandContribution, SpliceRefusal>> {
     const entropy = bytesToHex(random32())
     const base = { contributionSat: plan.contributionSat, outputs: plan.outputs, entropy }
     if (plan.coins.length === 0) return ok({ ...base, inputs: [] })
-    if (!this.opts.wallet.reserve(owner, plan.coins.map(outpoint))) {
+    if (!this.opts.wallet.reserve(owner, plan.coins.map(outpoint).filter(op => !locked.has(op)))) {
       return err({ kind: 'insufficient_funds', neededSat: plan.contributionSat + plan.feeSat, availableSat: 0 })
     }
     const inputs = []

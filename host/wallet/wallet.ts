@@ -317,16 +317,19 @@ export class Wallet {
   private onConnected (block: ChainBlock): void {
     if (this.state.wiped !== null) return
     const undo: WalletState['undo'][string] = { height: block.height, added: [], spent: [], confirmed: [] }
-    // Inputs spent by each of our pending transactions, to notice a pending one double-spent by another.
-    const pendingByInput = new Map<string, string>()
-    for (const p of Object.values(this.state.pending)) for (const op of p.inputs) pendingByInput.set(op, p.txid)
+    // Inputs spent by each of our pending transactions, to notice a pending one double-spent by another
+    // (several may spend one input: a splice and its RBF replacements).
+    const pendingByInput = new Map<string, string[]>()
+    for (const p of Object.values(this.state.pending)) for (const op of p.inputs) pendingByInput.set(
+      op, [...(pendingByInput.get(op) ?? []), p.txid],
+    )
     for (const [i, tx] of block.txs.entries()) {
       const mine = this.state.pending[tx.txid]
       if (mine !== undefined) { undo.confirmed.push(mine); delete this.state.pending[tx.txid] }
       for (const input of tx.inputs) {
         const op = `${input.txid}:${input.vout}`
-        const spentPending = pendingByInput.get(op)
-        if (spentPending !== undefined && spentPending !== tx.txid && this.state.pending[spentPending] !== undefined) {
+        for (const spentPending of pendingByInput.get(op) ?? []) {
+          if (spentPending === tx.txid || this.state.pending[spentPending] === undefined) continue
           // A conflicting transaction won: ours can never confirm now (restored if this block is undone).
           undo.confirmed.push(this.state.pending[spentPending])
           delete this.state.pending[spentPending]

@@ -1,8 +1,9 @@
 // The operator's channel commands (POST /channels/…, hub/admin/server.ts): open a hub-funded channel to
-// a connected peer, close one cooperatively, force-close one, top one up (splice in hub funds). Each answers with an HTTP status and a
-// body that says what happened or why not.
+// a connected peer, close one cooperatively, force-close one, top one up (splice in hub funds), replace
+// a pending top-up at a higher feerate. Each answers with an HTTP status and a body that says what
+// happened or why not.
 import { closingTrims } from '../../protocol/channel/index.ts'
-import type { ChannelId, NodeId } from '../../protocol/types.ts'
+import type { ChannelId, NodeId, Txid } from '../../protocol/types.ts'
 import type { HubConfig } from '../config.ts'
 import type { ChannelManager } from '../channels/manager.ts'
 import type { HubMonitoring } from '../channels/monitoring.ts'
@@ -15,12 +16,16 @@ export interface ChannelCommandTargets {
   manager: Pick<ChannelManager, 'get'>
   inbound: Pick<InboundChannels, 'ensureChannel'>
   monitoring: Pick<HubMonitoring, 'forceClose'>
-  splicing: Pick<HubSplicing, 'topUp'>
+  splicing: Pick<HubSplicing, 'topUp' | 'topUpRbf'>
 }
 
-export function channelCommands (x: ChannelCommandTargets): Pick<AdminHandlers, 'open' | 'close' | 'forceClose' | 'spliceIn'> {
+export function channelCommands (x: ChannelCommandTargets): Pick<AdminHandlers,
+'open' | 'close' | 'forceClose' | 'spliceIn' | 'spliceRbf'> {
   return {
     spliceIn: async (channelId: string, amountSat: number) => await x.splicing.topUp(channelId, amountSat),
+    spliceRbf: async (
+      channelId: string, txid: string, feeratePerKw: number,
+    ) => await x.splicing.topUpRbf(channelId, txid as Txid, feeratePerKw),
     open: async (peer: NodeId, fundingSat?: number) => {
       const r = await x.inbound.ensureChannel(peer, fundingSat ?? x.config.channels.fundingSat, 'operator')
       return 'error' in r ? r : { temporary_channel_id: r.driver.state.temporaryChannelId, channel_id: r.driver.channelId }

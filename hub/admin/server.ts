@@ -6,7 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
-import { DEFAULT_MIN_FUNDING_SATOSHIS, MAX_FAUCET_SAT, MAX_FUNDING_SATOSHIS } from '../../protocol/limits.ts'
+import {
+  DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FAUCET_SAT, MAX_FUNDING_SATOSHIS,
+} from '../../protocol/limits.ts'
 import type { NodeId } from '../../protocol/types.ts'
 import { regtestAddress } from './faucet.ts'
 
@@ -57,9 +59,17 @@ export const ROUTES: readonly RouteDoc[] = [
       + 'splices.topUpTimeoutMs (it goes on)',
   },
   {
+    method: 'POST', path: '/channels/splice-rbf', body: '{channel_id, txid, feerate_per_kw}',
+    answer: '{channel_id, txid, amount_sat, fee_sat, capacity_sat}: replaces the hub\'s pending top-up txid by the same splice at '
+      + 'feerate_per_kw (tx_init_rbf; the hub\'s wallet pays the higher fee), answered once both sides signed the replacement and it is '
+      + 'broadcast; 404 no such pending splice, 409 refused (a feerate below 25/24 of the replaced one\'s, the peer\'s splice, locked) '
+      + 'or ended, 504 as splice-in',
+  },
+  {
     method: 'GET', path: '/splices',
-    answer: '[{channel_id, peer, kind, txid, amount_sat, fee_sat, capacity_sat, depth, locked}]: the splices the hub took part in since it '
-      + 'started; kind: out (the peer\'s payout) | in (the peer added funds) | topup (the hub did)',
+    answer: '[{channel_id, peer, kind, txid, amount_sat, fee_sat, capacity_sat, depth, locked, replaced_by?}]: the splices the hub took '
+      + 'part in since it started; kind: out (the peer\'s payout) | in (the peer added funds) | topup (the hub did); replaced_by: the '
+      + 'transaction of the same splice (an RBF replacement, or the original) that locked instead',
   },
   {
     method: 'POST', path: '/regtest/mine', body: '{blocks}',
@@ -86,6 +96,8 @@ export interface AdminHandlers {
   forceClose? (channelId: string): Promise<{ status: number; body: unknown }>
   /** Top-up: splice hub funds into a channel (hub/channels/splicing.ts topUp). */
   spliceIn? (channelId: string, amountSat: number): Promise<{ status: number; body: unknown }>
+  /** Replace a pending top-up at a higher feerate (hub/channels/splicing.ts topUpRbf). */
+  spliceRbf? (channelId: string, txid: string, feeratePerKw: number): Promise<{ status: number; body: unknown }>
   splices? (): unknown
   mine? (blocks: number): Promise<unknown>
   faucet (address: string, amountSat: number, confirm: boolean): Promise<{ status: number; body: unknown }>
@@ -106,6 +118,15 @@ const spliceInBody = z.strictObject({
     .min(1, { error: 'must be at least 1 sat' }).max(
       MAX_FUNDING_SATOSHIS, { error: `must be at most ${MAX_FUNDING_SATOSHIS} sat (MAX_FUNDING_SATOSHIS)` },
     ),
+})
+const spliceRbfBody = z.strictObject({
+  channel_id: channelIdField,
+  txid: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be a txid (32 bytes of lowercase hex)' }),
+  feerate_per_kw: z.number({ error: 'must be a number (sat per 1000 weight units)' }).int({
+    error: 'must be an integer (sat per 1000 weight units)'
+  })
+    .min(FEERATE_PER_KW_FLOOR, { error: `must be at least ${FEERATE_PER_KW_FLOOR} (FEERATE_PER_KW_FLOOR)` })
+    .max(DEFAULT_MAX_FEERATE_PER_KW, { error: `must be at most ${DEFAULT_MAX_FEERATE_PER_KW} (DEFAULT_MAX_FEERATE_PER_KW)` }),
 })
 /** Blocks one mine request may ask for: a regtest chain grows by them, and btcd mines them one by one. */
 const MAX_BLOCKS_PER_REQUEST = 1_000
@@ -188,6 +209,12 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
         if (h.spliceIn === undefined) return send(res, 404, { error: `no route ${route}` })
         const b = parse(spliceInBody, await readJson(req))
         const r = await h.spliceIn(b.channel_id, b.amount_sat)
+        return send(res, r.status, r.body)
+      }
+      case 'POST /channels/splice-rbf': {
+        if (h.spliceRbf === undefined) return send(res, 404, { error: `no route ${route}` })
+        const b = parse(spliceRbfBody, await readJson(req))
+        const r = await h.spliceRbf(b.channel_id, b.txid, b.feerate_per_kw)
         return send(res, r.status, r.body)
       }
       case 'GET /splices': return send(res, 200, h.splices?.() ?? [])

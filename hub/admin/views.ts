@@ -53,6 +53,7 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'chann
     splices: () => [...x.splicing.splices.values()].map(sp => ({
       channel_id: sp.channelId, peer: sp.peer, kind: sp.kind, txid: sp.txid, amount_sat: sp.amountSat, fee_sat: sp.feeSat,
       capacity_sat: sp.capacitySat, depth: sp.depth, locked: sp.locked,
+      ...(sp.replacedBy !== undefined ? { replaced_by: sp.replacedBy } : {}),
     })),
     closed: async () => {
       const rows: Array<Record<string, unknown>> = []

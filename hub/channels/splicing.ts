@@ -7,7 +7,8 @@
 //   (balances, reserves, feerate, the transaction's inputs and outputs) before anything is signed.
 // - A top-up: the hub splices its own wallet funds into its side of a channel (admin POST
 //   /channels/splice-in, or config.splices.autoTopUp when the hub's balance in a payee's channel falls
-//   below a floor), so a creator whose inbound is used up keeps receiving without a new channel.
+//   below a floor), so a creator whose inbound is used up keeps receiving without a new channel. A
+//   top-up not confirmed yet can be replaced at a higher feerate (admin POST /channels/splice-rbf).
 // - Each block: every pending candidate's depth on our node (splice_locked at
 //   config.splices.minimumDepth), and a signed candidate our node does not know is broadcast again.
 //
@@ -16,7 +17,10 @@ import type { ChannelEvent } from '../../protocol/channel/index.ts'
 import { quiescence } from '../../protocol/channel/index.ts'
 import type { NodeId, Sat, Txid } from '../../protocol/types.ts'
 import type { ChainBackend } from '../../host/chain/backend.ts'
-import { Splicing, refusalText, type SpliceAnswer, type SpliceProgress, type SpliceRequest } from '../../host/channel/index.ts'
+import {
+  Splicing, refusalText, type PlannedContribution, type SpliceAnswer, type SpliceProgress, type SpliceRefusal, type SpliceRequest,
+} from '../../host/channel/index.ts'
+import type { Result } from '../../protocol/result.ts'
 import type { Wallet } from '../../host/wallet/wallet.ts'
 import type { HubConfig } from '../config.ts'
 import type { ChannelListener, ChannelManager, ManagedChannel } from './manager.ts'
@@ -43,7 +47,12 @@ export interface HubSplice {
   feeSat: number
   capacitySat: Sat
   depth: number
+  /** Both sides signed it. */
+  signed: boolean
   locked: boolean
+  /** Another signed transaction of the same splice (an RBF replacement, or the original it replaced)
+   *  locked instead: this one never will. */
+  replacedBy?: Txid
 }
 
 export type TopUpOutcome =
@@ -117,13 +126,37 @@ export class HubSplicing implements ChannelListener {
     const ch = this.opts.manager.get(channelId)
     if (ch === undefined) return { status: 404, body: { error: `channel_id: unknown channel ${channelId}` } }
     if (amountSat > c.maxTopUpSat) return { status: 400, body: { error: `amount_sat: at most splices.maxTopUpSat = ${c.maxTopUpSat}` } }
+    return await this.untilSigned(ch, async () => {
+      const r = await this.splicing.splice(ch, { kind: 'in', amountSat }, c.feeratePerKw)
+      return r.ok ? { ok: true, value: { ...r.value, amountSat } } : r
+    })
+  }
+
+  /** Replaces the hub's pending top-up `txid` of `channelId` by one at `feeratePerKw` (BOLT #2
+   *  tx_init_rbf): the same coins and amount, the higher fee paid by the hub's wallet. Answers as topUp;
+   *  404 when the channel does not have `txid` pending, 409 when the machine refuses (a feerate below
+   *  25/24 of the replaced one's, a splice of the peer's, one we sent splice_locked for). */
+  async topUpRbf (channelId: string, txid: Txid, feeratePerKw: number): Promise<TopUpOutcome> {
+    const ch = this.opts.manager.get(channelId)
+    if (ch === undefined) return { status: 404, body: { error: `channel_id: unknown channel ${channelId}` } }
+    if (ch.state.splice?.candidates.some(x => x.txid === txid) !== true) {
+      return { status: 404, body: { error: `txid: channel ${channelId} has no pending splice ${txid} (signed and not locked)` } }
+    }
+    return await this.untilSigned(ch, async () => await this.splicing.rbf(ch, txid, feeratePerKw))
+  }
+
+  /** Starts a top-up (or its RBF) with `start` and waits for both signatures and the broadcast. */
+  private async untilSigned (
+    ch: ManagedChannel, start: () => Promise<Result<PlannedContribution & { amountSat: number }, SpliceRefusal>>,
+  ): Promise<TopUpOutcome> {
+    const c = this.opts.config.splices
     if (this.waiters.has(ch)) return { status: 409, body: { error: 'a top-up of this channel is already under way' } }
     const outcome = new Promise<Parameters<Waiter>[0] | 'timeout'>(resolve => {
       const timer = setTimeout(() => { this.waiters.delete(ch); resolve('timeout') }, c.topUpTimeoutMs)
       this.waiters.set(ch, p => { clearTimeout(timer); this.waiters.delete(ch); resolve(p) })
     })
     this.toppingUp.add(ch)
-    const started = await this.splicing.splice(ch, { kind: 'in', amountSat }, c.feeratePerKw)
+    const started = await start()
     if (!started.ok) {
       this.toppingUp.delete(ch)
       this.waiters.get(ch)?.({ kind: 'aborted', reason: '', byPeer: false })
@@ -139,7 +172,7 @@ export class HubSplicing implements ChannelListener {
     return {
       status: 200,
       body: {
-        channel_id: ch.channelId, txid: p.txid, amount_sat: amountSat, fee_sat: s?.feeSat ?? started.value.feeSat,
+        channel_id: ch.channelId, txid: p.txid, amount_sat: started.value.amountSat, fee_sat: s?.feeSat ?? started.value.feeSat,
         capacity_sat: s?.capacitySat ?? ch.state.setup.capacitySat,
       },
     }
@@ -174,14 +207,28 @@ export class HubSplicing implements ChannelListener {
         this.splices.set(p.txid, {
           channelId: ch.channelId, peer: ch.peer, kind: ours ? 'topup' : theirs < 0 ? 'out' : 'in', txid: p.txid,
           amountSat: ours ? p.contributionSat.local : theirs < 0 ? -theirs - p.feeSat.remote : theirs,
-          feeSat: ours ? p.feeSat.local : p.feeSat.remote, capacitySat: p.capacitySat, depth: 0, locked: false,
+          feeSat: ours ? p.feeSat.local : p.feeSat.remote, capacitySat: p.capacitySat, depth: 0, signed: false, locked: false,
         })
         return
       }
-      case 'signed': this.toppingUp.delete(ch); this.waiters.get(ch)?.(p); return
+      case 'signed': {
+        const s = this.splices.get(p.txid)
+        if (s !== undefined) s.signed = true
+        this.toppingUp.delete(ch); this.waiters.get(ch)?.(p); return
+      }
       case 'aborted': this.toppingUp.delete(ch); this.waiters.get(ch)?.(p); return
       case 'confirmed': { const s = this.splices.get(p.txid); if (s !== undefined) s.depth = p.depth; return }
-      case 'locked': { const s = this.splices.get(p.txid); if (s !== undefined) s.locked = true; return }
+      case 'locked': {
+        const s = this.splices.get(p.txid)
+        if (s !== undefined) s.locked = true
+        // One splice at a time: every other signed, unlocked transaction of this channel spends the same
+        // funding output (an RBF family), and can no longer confirm.
+        for (const o of this.splices.values()) {
+          if (o.channelId === ch.channelId && o.txid !== p.txid && o.signed && !o.locked &&
+            o.replacedBy === undefined) o.replacedBy = p.txid
+        }
+        return
+      }
       case 'broadcast': return
     }
   }

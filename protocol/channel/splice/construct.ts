@@ -65,6 +65,8 @@ function completed (b: StepBuilder, signer: ChannelSigner, finalReply: Reply | u
     contributionSat: session.contributionSat,
     feeratePerKw: session.feeratePerKw,
     feeSat: built.feeSat.total,
+    initiator: session.initiator,
+    ownOutputs: n.outputs.filter(o => o.by === 'local' && !o.shared).map(o => ({ script: o.script, sats: o.sats })),
   }
   // BOLT #2 (splice commitment_signed, sender): "MUST create a commitment transaction that spends the
   // splice funding output and: Adds `funding_contribution_satoshis` from `splice_init` and

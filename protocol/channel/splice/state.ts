@@ -54,6 +54,10 @@ export interface FundingCandidate {
   feeratePerKw: number
   /** The whole transaction's fee (BOLT #2: an RBF must pay at least as much). */
   feeSat: number
+  /** Who sent splice_init (or tx_init_rbf): only its initiator may RBF it with the same contribution. */
+  initiator?: Side
+  /** Our own outputs in it (a payout, change; not the shared output): an RBF of our splice pays them again. */
+  ownOutputs?: Array<{ script: string; sats: Sat }>
   /** The peer's signatures on our commitment (number localCommit.index) spending this candidate. */
   localSigs: CommitSigs
   /** Fully signed, once both tx_signatures were exchanged: what the host broadcasts. */

@@ -1,4 +1,4 @@
-// spliceOut(), spliceIn() and untilSpliceLocked() at the SDK's boundary: a bad argument is a TypeError
+// spliceOut(), spliceIn(), spliceRbf() and untilSpliceLocked() at the SDK's boundary: a bad argument is a TypeError
 // naming the field, before anything is sent; a splice with no channel to splice is a ClientError
 // (no_channel) of the closed set. The splices themselves run in test/unit/host/channel/splicing.test.ts
 // and test/e2e/splice/.
@@ -10,7 +10,7 @@ import { FakeHub } from './fixtures/fake-hub.ts'
 const REGTEST = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080'
 const MAINNET = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4'
 
-t.test('spliceOut / spliceIn / untilSpliceLocked: a bad argument is a TypeError naming the field', async t => {
+t.test('spliceOut / spliceIn / spliceRbf / untilSpliceLocked: a bad argument is a TypeError naming the field', async t => {
   const hub = new FakeHub()
   const { client } = await hub.client()
   t.teardown(() => client.stop())
@@ -34,6 +34,23 @@ t.test('spliceOut / spliceIn / untilSpliceLocked: a bad argument is a TypeError 
     ],
     ['spliceIn above the largest channel', () => client.spliceIn({ amountSat: 2 ** 24 }), /^spliceIn\.amountSat: /],
     ['txid not hex', () => client.untilSpliceLocked({ txid: 'abc' }), /^untilSpliceLocked\.txid: must be 32 bytes of lowercase hex/],
+    [
+      'spliceRbf txid not hex', () => client.spliceRbf({ txid: 'ABC', feerateSatPerKw: 2_000 }),
+      /^spliceRbf\.txid: must be 32 bytes of lowercase hex/,
+    ],
+    ['spliceRbf without a feerate', () => client.spliceRbf({ txid: '22'.repeat(32) } as never), /^spliceRbf\.feerateSatPerKw: /],
+    [
+      'spliceRbf feerate not an integer', () => client.spliceRbf({ txid: '22'.repeat(32), feerateSatPerKw: 1_000.5 }),
+      /^spliceRbf\.feerateSatPerKw: must be an integer/,
+    ],
+    [
+      'spliceRbf feerate above the most', () => client.spliceRbf({ txid: '22'.repeat(32), feerateSatPerKw: 10 ** 9 }),
+      /^spliceRbf\.feerateSatPerKw: /,
+    ],
+    [
+      'spliceRbf unknown field', () => client.spliceRbf({ txid: '22'.repeat(32), feerateSatPerKw: 2_000, amountSat: 1 } as never),
+      /spliceRbf.*amountSat/,
+    ],
   ]
   for (const [name, call, re] of cases) await t.rejects(call(), { name: 'TypeError', message: re }, name)
 })
@@ -47,6 +64,7 @@ t.test('a splice with no open, connected channel: ClientError no_channel', async
     ['spliceIn', () => client.spliceIn({ amountSat: 10_000 })],
     ['spliceIn', () => client.spliceIn({ amountSat: 10_000, channelId: '11'.repeat(32) })],
     ['untilSpliceLocked', () => client.untilSpliceLocked({ txid: '22'.repeat(32) })],
+    ['spliceRbf', () => client.spliceRbf({ txid: '22'.repeat(32), feerateSatPerKw: 2_000 })],
   ] as const) {
     const e = await call().then(() => undefined, (x: unknown) => x)
     t.ok(e instanceof ClientError, `${operation} rejects with a ClientError (${String(e)})`)

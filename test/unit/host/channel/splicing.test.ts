@@ -2,7 +2,8 @@
 // chain in memory and real wallets: a splice-out and a splice-in from the wallet run to splice_locked
 // with the hosts answering everything the machines ask (the peer's policy, the wallet's witnesses, the
 // broadcast, the depths), a refusal frees the reserved coins, the quiescence timer disconnects a peer
-// that never answers, and a signed splice the node forgot is broadcast again.
+// that never answers, a signed splice the node forgot is broadcast again, and an RBF repeats the
+// replaced splice (its payout, or its wallet coins) at the new feerate, refused by txid when it must be.
 import t, { type Test } from 'tap'
 import { Splicing, type SpliceAnswer, type SpliceProgress } from '../../../../host/channel/splicing.ts'
 import type { ChannelDriver } from '../../../../host/channel/driver.ts'
@@ -191,4 +192,87 @@ t.test('a signed splice our node does not know (dropped, or a crash before the b
   await b.splicing.resume([ch(pair.b)])
   t.ok(chain.mempool.has(txid), 'back in the mempool')
   t.equal(chain.broadcasts.length, n + 1, 'one broadcast')
+})
+
+/** Waits until both sides hold `n` candidates, all signed. */
+async function untilCandidates (pair: DriverPair, n: number): Promise<void> {
+  const signed = (s: Side): boolean => (
+    s.driver!.state.splice?.candidates.length ?? 0
+  ) === n && s.driver!.state.splice!.candidates.every(c => c.signedTx !== undefined)
+  await pair.until(() => signed(pair.a) && signed(pair.b))
+}
+
+t.test('rbf of a splice-out: the same payout at the new feerate, its higher fee from the balance; refusals by txid', async t => {
+  const x = await setup(t, { pushSat: 300_000 })
+  const { chain, pair, a, b } = x
+  const first = await b.splicing.splice(ch(pair.b), { kind: 'out', amountSat: 100_000, script: PAYOUT }, FEERATE)
+  t.ok(first.ok)
+  await untilCandidates(pair, 1)
+  const c1 = pair.b.driver!.state.splice!.candidates[0]!
+  t.equal(c1.initiator, 'local', 'the candidate records its initiator')
+  t.same(c1.ownOutputs, [{ script: PAYOUT, sats: 100_000 }], '… and our own outputs')
+  t.same(pair.a.driver!.state.splice!.candidates[0]!.ownOutputs, [], 'the peer added none')
+
+  const peers = await a.splicing.rbf(ch(pair.a), c1.txid, FEERATE * 2)
+  t.match(peers, { ok: false, error: { kind: 'refused', error: { detail: /peer's/ } } }, 'the peer cannot replace B\'s splice')
+  const unknown = await b.splicing.rbf(ch(pair.b), '44'.repeat(32) as Txid, FEERATE * 2)
+  t.match(unknown, { ok: false, error: { kind: 'refused', error: { detail: /no pending splice/ } } }, 'an unknown txid')
+  const low = await b.splicing.rbf(ch(pair.b), c1.txid, FEERATE + 1)
+  t.match(
+    low, { ok: false, error: { kind: 'refused', error: { reason: 'splice_rbf_feerate_too_low' } } }, 'below 25/24: the machine\'s reason',
+  )
+
+  // The in-memory node refuses a conflicting spend (no BIP 125 replacement): it forgets the original.
+  await pair.until(() => [a, b].every(h => h.progress.some(p => p.kind === 'broadcast' && p.txid === c1.txid)))
+  chain.drop(c1.txid)
+  const r = await b.splicing.rbf(ch(pair.b), c1.txid, FEERATE * 2)
+  t.ok(r.ok, 'the RBF is taken')
+  if (!r.ok) return
+  t.match(r.value, { kind: 'out', amountSat: 100_000 })
+  t.ok(r.value.feeSat > (first.ok ? first.value.feeSat : 0), 'a higher fee')
+  t.equal(r.value.contributionSat, -(100_000 + r.value.feeSat), 'paid from the balance')
+  await untilCandidates(pair, 2)
+  const c2 = pair.b.driver!.state.splice!.candidates[1]!
+  t.equal(c2.feeratePerKw, FEERATE * 2)
+  t.same(c2.ownOutputs, [{ script: PAYOUT, sats: 100_000 }], 'the same payout')
+  const replaced = await b.splicing.rbf(ch(pair.b), c1.txid, FEERATE * 4)
+  t.match(replaced, { ok: false, error: { kind: 'refused', error: { detail: /replaced by/ } } }, 'the replaced txid')
+  await pair.until(() => chain.mempool.has(c2.txid))
+
+  const stored = pair.b.driver!.state.splice!.candidates[1]!
+  delete (stored as { ownOutputs?: unknown }).ownOutputs
+  const old = await b.splicing.rbf(ch(pair.b), c2.txid, FEERATE * 4)
+  t.match(
+    old, { ok: false, error: { kind: 'refused', error: { detail: /without our outputs/ } } }, 'a candidate stored without its outputs',
+  )
+})
+
+t.test('rbf of a splice-in: the same wallet coin again (not reserved anew), signed for the replacement too', async t => {
+  const x = await setup(t)
+  const { chain, pair, a, b } = x
+  await chain.mine(1, [coinTx(bytesToHex(a.wallet.newAddress().script), 500_000)])
+  const coin = a.wallet.freeCoins()[0]!
+  const first = await a.splicing.splice(ch(pair.a), { kind: 'in', amountSat: 200_000 }, FEERATE)
+  t.ok(first.ok)
+  await untilCandidates(pair, 1)
+  const c1 = pair.a.driver!.state.splice!.candidates[0]!
+  t.equal(a.wallet.freeCoins().length, 0, 'the coin is locked by the splice')
+  // The in-memory node refuses a conflicting spend (no BIP 125 replacement): it forgets the original.
+  await pair.until(() => [a, b].every(h => h.progress.some(p => p.kind === 'broadcast' && p.txid === c1.txid)))
+  chain.drop(c1.txid)
+  const r = await a.splicing.rbf(ch(pair.a), c1.txid, FEERATE * 3)
+  t.ok(r.ok, `the RBF is taken: ${JSON.stringify(r)}`)
+  if (!r.ok) return
+  t.match(r.value, { kind: 'in', amountSat: 200_000, contributionSat: 200_000 })
+  t.same(r.value.coins.map(c => `${c.txid}:${c.vout}`), [`${coin.txid}:${coin.vout}`], 'the same coin')
+  await untilCandidates(pair, 2)
+  const c2 = pair.a.driver!.state.splice!.candidates[1]!
+  const tx = parseTx(c2.signedTx!)
+  t.ok(tx.inputs.some(i => i.txid === coin.txid && i.vout === coin.vout), 'the replacement spends the coin')
+  t.same(a.wallet.pendingTxs().map(p => p.txid).sort(), [c1.txid, c2.txid].sort(), 'the coin is locked for both, either may confirm')
+  const change = tx.outputs.filter((_, i) => i !== c2.outputIndex).reduce((s, o) => s + o.valueSat, 0)
+  t.equal(500_000 - 200_000 - change, r.value.feeSat, 'the change pays the higher fee')
+  await mineUntil(x, () => pair.a.driver!.state.setup.funding!.txid === c2.txid && pair.b.driver!.state.setup.funding!.txid === c2.txid)
+  t.equal(a.wallet.pendingTxs().length, 0, 'once the replacement confirmed, no lock is left')
+  t.equal(a.wallet.freeCoins().reduce((s, u) => s + u.value, 0), change, 'the change is A\'s')
 })
