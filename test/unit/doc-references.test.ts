@@ -104,7 +104,7 @@ t.test('the checker reads paths out of comments and documents', async t => {
   ])
   t.same(namedPaths('host/a.ts', "//   import { X } from '../host/monitor/index.ts'"), [], 'a usage example is written from elsewhere')
   t.same(namedPaths(
-    'docs/DESIGN.md', 'the brief ../shared/DESIGN.md; https://github.com/lightning/bolts/blob/master/02-peer-protocol.md',
+    'docs/DESIGN.md', 'the brief ../brief/DESIGN.md; https://github.com/lightning/bolts/blob/master/02-peer-protocol.md',
   ), [],
     'relative paths in Markdown and URLs are not repo paths')
   t.same(
