@@ -40,15 +40,8 @@ export type KeyVerdict =
   | { kind: 'duplicate'; record: KeyRecord }       // same parameters, payment in flight or succeeded
   | { kind: 'reused'; record: KeyRecord }          // other parameters
 
-export interface KeyUse {
-  payer: NodeId
-  key: string
-  paymentHash: string
-  recipient: NodeId
-  amountMsat: Msat
-  reference?: string
-  in: { channelId: ChannelId; htlcId: number }
-}
+/** A key's use by an HTLC: its record without the outcome. */
+export type KeyUse = Omit<KeyRecord, 'state' | 'at'>
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const nodeId = z.string().regex(/^0[23][0-9a-f]{64}$/)
