@@ -127,7 +127,8 @@ export function tableProblems (layout: Layout): string[] {
 
 // ── The tree ──
 
-const SKIP = new Set(['node_modules', '.git', '.tools', '.tap', '.data'])
+/** Not sources: dependencies, tool and test output, and build output (client-sdk/dist, npm run build:sdk). */
+const SKIP = new Set(['node_modules', '.git', '.tools', '.tap', '.data', 'dist'])
 
 function sourceFiles (dir: string): string[] {
   const out: string[] = []
