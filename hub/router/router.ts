@@ -250,9 +250,8 @@ export class Router implements ChannelListener {
     const out = usable.find(ch => spendableMsat(ch.state) >= amount)
     if (out !== undefined) return { kind: 'ready', out }
     // A quiescent channel may have the liquidity once its splice is signed: wait for it.
-    const splicing = candidates.some(ch => isUp(ch) && !isUsable(ch))
-    if (usable.length > 0 && !splicing) return { kind: 'no_liquidity' }
-    if (splicing) return { kind: 'wait' }
+    if (candidates.some(ch => isUp(ch) && !isUsable(ch))) return { kind: 'wait' }
+    if (usable.length > 0) return { kind: 'no_liquidity' }
     return candidates.some(ch => ch.state.phase === 'normal' || ch.state.phase.startsWith('awaiting_'))
       ? { kind: 'wait' }
       : { kind: 'none' }
