@@ -83,7 +83,7 @@ export interface RouterStats { forwarded: number; fulfilled: number; failed: num
 type Route =
   | { kind: 'ready'; out: ManagedChannel }  // a usable channel with the liquidity
   | { kind: 'no_liquidity' }                // usable channels, none with enough to spend
-  | { kind: 'wait' }                        // a channel that is down, reestablishing or still opening
+  | { kind: 'wait' }                        // a channel that is down, reestablishing, still opening or quiescent
   | { kind: 'none' }                        // no channel at all
 
 /** A channel whose link is up. One that has not run since the hub started is down (its stored state
