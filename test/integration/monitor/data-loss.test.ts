@@ -6,21 +6,14 @@
 //    (HubMonitoring) finds it, never runs the channel, and the monitor closes with the newest
 //    commitment it holds; nothing is lost but fees.
 import t from 'tap'
+import { startHubSide } from './fixtures/hub-start.ts'
 import { txid } from '../../../protocol/tx/index.ts'
 import { bytesToHex } from '../../../protocol/types.ts'
-import { AuditLog } from '../../../hub/audit/index.ts'
-import { ChannelManager } from '../../../hub/channels/manager.ts'
-import { HubMonitoring } from '../../../hub/channels/monitoring.ts'
 import { channelIndexOp, channelStateKey } from '../../../host/channel/record.ts'
-import { hubConfigSchema } from '../../../hub/config.ts'
-import { CircuitStore } from '../../../hub/router/circuits.ts'
-import { HoldStore } from '../../../hub/router/holds.ts'
-import { PayerKeys } from '../../../hub/router/payer-keys.ts'
-import { Router } from '../../../hub/router/router.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
 import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
-import { DEPTH, FEERATE, confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, watch } from './fixtures/channel.ts'
-import { CHAIN_HASH, type KeyedPair } from '../../../scripts/lib/keyed-pair.ts'
+import { confirmedAt, feed, fundedPair, heldCommitment, mineUntil, sweptTo, watch } from './fixtures/channel.ts'
+import type { KeyedPair } from '../../../scripts/lib/keyed-pair.ts'
 
 const btc = await useBtcd(t)
 
@@ -91,35 +84,11 @@ t.test('scenario 6: the hub finds a channel state older than its monitor at star
 
   // The hub starts over that store as hub/main.ts does: channels, router, then its monitors, whose
   // startup check is what must find the stale channel.
-  const log: Array<Record<string, unknown>> = []
-  const fatal: unknown[] = []
-  const config = hubConfigSchema.parse({ dataDir: '/nonexistent' })
-  let monitoring: HubMonitoring | undefined
-  const height = await tipHeight(btc)
-  const manager = new ChannelManager({
-    store, audit: await AuditLog.open(store), config, chainHash: CHAIN_HASH, log: e => { log.push(e) },
-    shutdownScript: () => '0014' + '33'.repeat(20), session: () => undefined, height: () => height,
-    blocked: cid => monitoring?.stale.has(cid) === true, fatal: e => { fatal.push(e) },
-  })
-  const circuits = new CircuitStore(store)
-  await circuits.load()
-  const router = new Router({
-    hubId: p.b.nodeId, manager, circuits, holds: new HoldStore(store), payerKeys: new PayerKeys(store), config, preimages: new Map(),
-    height: () => height,
-    log: e => { log.push(e) },
-    fatal: e => { fatal.push(e) },
-  })
-  manager.listen(router)
-  t.equal(await manager.load(), 1, 'the hub loaded the restored channel')
   // The monitor keeps the sweep script it was created with (the hub's wallet script).
   const sweep = w.sweep
   const from = await tipHeight(btc)
-  monitoring = await HubMonitoring.start({
-    store, chain: btc.chain, manager, router, circuits, sweepScript: sweep, depth: DEPTH, feeratePerKw: FEERATE,
-    log: e => { log.push(e) }, fatal: (why, detail) => { fatal.push([why, detail]) },
-  })
-  const hub = monitoring
-  t.teardown(() => hub.stop())
+  const { monitoring: hub, loaded, log, fatal } = await startHubSide(t, { store, btc, hubId: p.b.nodeId, sweepScript: sweep })
+  t.equal(loaded, 1, 'the hub loaded the restored channel')
   t.ok(hub.stale.has(id), 'the hub marked the channel stale: it will not run it')
   t.match(
     log.find(e => e.event === 'channel_stale'), { channel_id: id, state_seq: stale.monitorSeq, monitor_seq: monitorSeq }, 'and logged why',

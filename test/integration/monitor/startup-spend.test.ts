@@ -4,21 +4,13 @@
 // monitors only once they have started: nothing the channel stored is left for a later restart. The
 // hub is wired as hub/main.ts wires it, over a real btcd.
 import t from 'tap'
+import { startHubSide } from './fixtures/hub-start.ts'
 import { txHex } from '../../../protocol/tx/index.ts'
 import { bytesToHex } from '../../../protocol/types.ts'
-import { AuditLog } from '../../../hub/audit/index.ts'
-import { ChannelManager } from '../../../hub/channels/manager.ts'
-import { HubMonitoring } from '../../../hub/channels/monitoring.ts'
 import { channelIndexOp, channelStateKey } from '../../../host/channel/record.ts'
-import { hubConfigSchema } from '../../../hub/config.ts'
-import { CircuitStore } from '../../../hub/router/circuits.ts'
-import { HoldStore } from '../../../hub/router/holds.ts'
-import { PayerKeys } from '../../../hub/router/payer-keys.ts'
-import { Router } from '../../../hub/router/router.ts'
 import { MemoryStore, put } from '../../../host/store/index.ts'
 import { tipHeight, useBtcd } from '../../helpers/btcd.ts'
-import { DEPTH, FEERATE, confirmedAt, feed, fundedPair, heldCommitment, send, watch } from './fixtures/channel.ts'
-import { CHAIN_HASH } from '../../../scripts/lib/keyed-pair.ts'
+import { confirmedAt, feed, fundedPair, heldCommitment, send, watch } from './fixtures/channel.ts'
 
 const btc = await useBtcd(t)
 
@@ -41,33 +33,11 @@ t.test('a spend found while catching up fails the channel, and its force_close u
   await btc.mine(1)
   t.ok(await confirmedAt(btc, theirs) !== undefined, 'the peer\'s commitment confirmed while the hub was down')
 
-  const log: Array<Record<string, unknown>> = []
-  const fatal: unknown[] = []
-  const config = hubConfigSchema.parse({ dataDir: '/nonexistent' })
-  let monitoring: HubMonitoring | undefined
-  const height = await tipHeight(btc)
-  const manager = new ChannelManager({
-    store, audit: await AuditLog.open(store), config, chainHash: CHAIN_HASH, log: e => { log.push(e) },
-    persisted: (cid, updates) => { monitoring?.persisted(cid, updates) },
-    shutdownScript: () => '0014' + '33'.repeat(20), session: () => undefined, height: () => height,
-    blocked: cid => monitoring?.stale.has(cid) === true, fatal: e => { fatal.push(e) },
+  let before = 0
+  const { manager, monitoring: hub, loaded, fatal } = await startHubSide(t, {
+    store, btc, hubId: p.b.nodeId, sweepScript: w.sweep, beforeMonitors: m => { before = m.get(id)!.state.monitorSeq },
   })
-  const circuits = new CircuitStore(store)
-  await circuits.load()
-  const router = new Router({
-    hubId: p.b.nodeId, manager, circuits, holds: new HoldStore(store), payerKeys: new PayerKeys(store), config, preimages: new Map(),
-    height: () => height, log: e => { log.push(e) },
-    fatal: e => { fatal.push(e) },
-  })
-  manager.listen(router)
-  t.equal(await manager.load(), 1, 'the hub loaded its channel')
-  const before = manager.get(id)!.state.monitorSeq
-  monitoring = await HubMonitoring.start({
-    store, chain: btc.chain, manager, router, circuits, sweepScript: w.sweep, depth: DEPTH, feeratePerKw: FEERATE,
-    log: e => { log.push(e) }, fatal: (why, detail) => { fatal.push([why, detail]) },
-  })
-  const hub = monitoring
-  t.teardown(() => hub.stop())
+  t.equal(loaded, 1, 'the hub loaded its channel')
 
   const ch = manager.get(id)!
   t.equal(ch.state.phase, 'failed', 'the channel failed on the spend it found (BOLT #5)')
