@@ -67,6 +67,10 @@ export const CLIENT_FAILURE_REASONS = [
   /** untilSpliceLocked(): the splice transaction did not reach its confirmations and the chain tip did
    *  not move within the timeout (on regtest, nobody mines). Nothing was undone. */
   'splice_not_confirmed',
+  /** openChannel(), requestChannel(), close(), spliceOut(), spliceIn(), spliceRbf(), untilSpliceLocked(): the client was stopped
+   *  (stop()) while the call waited. Nothing was undone: what was stored goes on after the client starts again (a close agreed
+   *  is broadcast then, a channel opening carries on). */
+  'client_stopped',
 ] as const
 export type ClientFailureReason = (typeof CLIENT_FAILURE_REASONS)[number]
 

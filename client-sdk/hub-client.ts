@@ -27,7 +27,7 @@ import { payPush } from './push-pay.ts'
 import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
-import { ClientError, type ClientFailureCause, type ClientFailureReason } from './errors.ts'
+import { ClientError, type ClientFailureCause, type ClientFailureReason, type ClientOperation } from './errors.ts'
 import { claimStore } from './identity.ts'
 import {
   clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs,
@@ -35,7 +35,7 @@ import {
   requestChannelArgs, spliceInArgs, spliceOutArgs, spliceRbfArgs, untilReestablishedArgs, untilSpliceLockedArgs, type ClientHost,
   type ClientOptions, type ClientOptionsInput, type Role,
 } from './options.ts'
-import { closingAwaits, openingProgress, openingStalled, seconds, unlessStalled, withinTime } from './waits.ts'
+import { closingAwaits, openingProgress, openingStalled, seconds, StopSignal, unlessStalled, withinTime } from './waits.ts'
 import { channelOfSplice, runRbf, runSplice, untilLocked, type SpliceEvents, type SpliceLockedInfo, type SpliceResult } from './splices.ts'
 import type { SpliceProgress } from '../host/channel/index.ts'
 import { addressScript } from '../host/wallet/address.ts'
@@ -163,6 +163,8 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly awaitingRoom = new Set<string>()
   private readonly inflight = new Set<Promise<unknown>>()
   private stopped = false
+  /** Ends the calls still waiting when stop() runs (client_stopped). */
+  private readonly stopSignal = new StopSignal()
   private policy: HubPolicy | undefined
   /** Set when the hub's policy names another chain than ours: connect() and every wait for the policy fail with it. */
   private policyRefused: ClientError | undefined
@@ -469,6 +471,7 @@ export class HubClient extends Emitter<HubClientEvents> {
         )
       },
       abandon: () => stopWatching(),
+      stop: this.endsOnStop('requestChannel'),
     })
   }
 
@@ -502,6 +505,7 @@ export class HubClient extends Emitter<HubClientEvents> {
         'openChannel', ch.driver.state, { tipHeight: this.channelSet.tipHeight, connected: this.link.connected, idleMs },
       ),
       abandon: () => off(),
+      stop: this.endsOnStop('openChannel'),
     })
   }
 
@@ -593,6 +597,16 @@ export class HubClient extends Emitter<HubClientEvents> {
       connected: () => this.link.connected,
       tipHeight: () => this.channelSet.tipHeight,
       broadcast: (txid: Txid) => this.channelSet.spliceBroadcast(txid),
+      endsOnStop: (operation: ClientOperation) => this.endsOnStop(operation),
+    }
+  }
+
+  /** How a wait of `operation` ends when the client stops while it runs. */
+  private endsOnStop (operation: ClientOperation): { signal: StopSignal; error: () => Error } {
+    return {
+      signal: this.stopSignal,
+      error: () => new ClientError(operation, 'client_stopped', 'the client stopped while the call waited; what was stored goes on ' +
+        'after it starts again'),
     }
   }
 
@@ -999,6 +1013,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       stalled: idleMs => new ClientError('close', 'hub_not_responding',
         pending().map(c => `channel ${c.driver.channelId}: waiting for ${closingAwaits(c.driver.state)}`).join('; ') +
         ` for ${seconds(idleMs)}${this.link.connected ? '' : ' (not connected to the hub)'}; the close goes on when the hub answers`),
+      stop: this.endsOnStop('close'),
     })
     return { ok: true, closed: results.filter(ch => ch.closingTx !== undefined).map(ch => closeResult(ch)) }
   }
@@ -1061,6 +1076,7 @@ export class HubClient extends Emitter<HubClientEvents> {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    this.stopSignal.stop()
     this.book.abandonWaits()
     this.link.stop()
     this.channelSet.stop()

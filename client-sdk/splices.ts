@@ -16,7 +16,7 @@ import type { Result } from '../protocol/result.ts'
 import type { ChannelId, Sat, Txid } from '../protocol/types.ts'
 import type { ClientChannel } from './channels.ts'
 import { ClientError, type ClientOperation } from './errors.ts'
-import { seconds, unlessStalled } from './waits.ts'
+import { seconds, StopSignal, unlessStalled } from './waits.ts'
 
 /** A splice both sides signed (spliceOut(), spliceIn(), spliceRbf()). */
 export interface SpliceResult {
@@ -68,6 +68,8 @@ export interface SpliceCallHost {
   tipHeight (): number
   /** Resolves once the splice transaction's broadcast was answered by our node. */
   broadcast (txid: Txid): Promise<void>
+  /** How a wait of `operation` ends when the client stops (client_stopped). */
+  endsOnStop (operation: ClientOperation): { signal: StopSignal; error: () => Error }
 }
 
 /** What a splice call started: its kind and amount (the wish, or the replaced splice's). */
@@ -127,6 +129,7 @@ async function runToSigned (
     stalled: idleMs => new ClientError(operation, 'hub_not_responding',
       `waiting for ${spliceAwaits(ch.driver.state)} for ${seconds(idleMs)}${host.connected() ? '' : ' (not connected to the hub)'}`),
     abandon: stop,
+    stop: host.endsOnStop(operation),
   })
   return {
     channelId, txid: n.txid, kind: started.value.kind, amountSat: started.value.amountSat as Sat, feeSat: n.feeSat.local as Sat,
@@ -184,6 +187,7 @@ export async function untilLocked (
         `regtest, mine blocks`)
     },
     abandon: () => off(),
+    stop: host.endsOnStop('untilSpliceLocked'),
   })
 }
 

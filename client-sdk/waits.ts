@@ -15,20 +15,43 @@ import { ClientError, type ClientOperation } from './errors.ts'
  *  late after its bound. */
 const CHECK_EVERY_MS = 250
 
+/** The client's stop(), as the waits see it: every wait still running when the client stops ends then,
+ *  with the error its caller gave (client_stopped), instead of running on to its timeout. */
+export class StopSignal {
+  private readonly waits = new Set<() => void>()
+  private stopped = false
+
+  /** Runs `end` when the client stops (at once if it has); the returned function forgets it. */
+  onStop (end: () => void): () => void {
+    if (this.stopped) { end(); return () => {} }
+    this.waits.add(end)
+    return () => { this.waits.delete(end) }
+  }
+
+  stop (): void {
+    this.stopped = true
+    const ends = [...this.waits]
+    this.waits.clear()
+    for (const end of ends) end()
+  }
+}
+
 /**
  * `work`, unless `progress()` (a key of everything the wait watches move) stays the same for
  * `timeoutMs` first: then it rejects with what `stalled(timeoutMs)` builds, and `abandon()` lets `work`
- * drop its listeners.
+ * drop its listeners. With `stop`, it rejects with `stop.error()` as soon as the client stops.
  */
 export async function unlessStalled<T> (work: Promise<T>, o: {
   progress: () => string
   timeoutMs: number
   stalled: (forMs: number) => Error
   abandon?: () => void
+  stop?: { signal: StopSignal; error: () => Error }
 }): Promise<T> {
   let key = o.progress()
   let since = Date.now()
   let timer: ReturnType<typeof setInterval> | undefined
+  let forget = (): void => {}
   const stalled = new Promise<never>((_resolve, reject) => {
     timer = setInterval(() => {
       const k = o.progress()
@@ -36,11 +59,16 @@ export async function unlessStalled<T> (work: Promise<T>, o: {
       const idle = Date.now() - since
       if (idle >= o.timeoutMs) { clearInterval(timer); o.abandon?.(); reject(o.stalled(o.timeoutMs)) }
     }, Math.max(10, Math.min(CHECK_EVERY_MS, Math.floor(o.timeoutMs / 4))))
+    if (o.stop !== undefined) {
+      const { error } = o.stop
+      forget = o.stop.signal.onStop(() => { clearInterval(timer); o.abandon?.(); reject(error()) })
+    }
   })
   try {
     return await Promise.race([work, stalled])
   } finally {
     clearInterval(timer)
+    forget()
   }
 }
 

@@ -112,6 +112,29 @@ t.test('requestChannel() while the hub says nothing: hub_not_responding, naming 
   t.match(e.detail, /^waiting for the hub's open_channel for 0\.6 s$/, e.detail)
 })
 
+t.test('stop() while requestChannel() waits: it ends at once with client_stopped, not at its timeout', async t => {
+  const hub = new FakeHub()
+  const { client } = await hub.client({ options: { progressTimeoutMs: 600_000 } })
+  t.teardown(() => { hub.cleanup() })
+  const requesting = failure(client.requestChannel())
+  await client.stop()
+  const e = await requesting
+  t.same([e.operation, e.reason], ['requestChannel', 'client_stopped'])
+})
+
+t.test('stop() while close() waits for a hub that went away: it ends at once with client_stopped', async t => {
+  const hub = new FakeHub()
+  const { client } = await hub.client({ options: { progressTimeoutMs: 600_000 } })
+  t.teardown(() => { hub.cleanup() })
+  await hub.openChannel(client, { capacitySat: 1_000_000, pushMsat: 400_000_000 })
+  hub.refuseConnections = true
+  hub.disconnect()
+  const closing = failure(client.close())
+  await client.stop()
+  const e = await closing
+  t.same([e.operation, e.reason], ['close', 'client_stopped'])
+})
+
 t.test('requestChannel() while nobody mines: funding_not_confirmed, naming the confirmations and the idle tip; called again, it waits for that channel', async t => {
   const hub = new FakeHub()
   const { client } = await hub.client({ options: { fundingConfirmations: 2 } })
