@@ -132,10 +132,9 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
       stderr = (stderr + d.toString()).slice(-8_000);
       if (opts.verbose === true) process.stderr.write(`${new Date().toISOString().slice(14, 23)} [hub!] ${d.toString()}`)
     })
-    const listening = await Promise.race([
-      waitLine(l => l.event === 'listening', 60_000),
-      exit.then(code => { throw new Error(`hub exited (${code}) before listening:\n${stderr}`) }),
-    ])
+    // The wait for `listening` ends with the process too: its timer must not outlive a hub that exited.
+    const ended = exit.then(code => { throw new Error(`hub exited (${code}) before listening:\n${stderr}`) })
+    const listening = await Promise.race([waitLine(l => l.event === 'listening', 60_000, ended), ended])
     info = listening
     if (port === 0) {
       port = Number(new URL(String(listening.ws)).port)
@@ -143,18 +142,21 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
     }
   }
 
-  function waitLine (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  /** The next line `pred` accepts, or a rejection after `timeoutMs`; `until` settling ends the wait early (its timer
+   *  cleared, the listener dropped). */
+  function waitLine (
+    pred: (l: Record<string, unknown>) => boolean, timeoutMs = 60_000, until?: Promise<unknown>,
+  ): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => { listeners = listeners.filter(l => l !== fn); reject(new Error('hub: timed out waiting for a line')) }, timeoutMs,
-      )
+      const stop = (): void => { clearTimeout(timer); listeners = listeners.filter(x => x !== fn) }
+      const timer = setTimeout(() => { stop(); reject(new Error('hub: timed out waiting for a line')) }, timeoutMs)
       const fn = (l: Record<string, unknown>): void => {
         if (!pred(l)) return
-        clearTimeout(timer)
-        listeners = listeners.filter(x => x !== fn)
+        stop()
         resolve(l)
       }
       listeners.push(fn)
+      until?.then(stop, stop)
     })
   }
 

@@ -13,6 +13,7 @@ import { ADMISSION_PARAMS, admissionQuery, signAdmissionToken } from '../../../p
 import type { ChannelId, NodeId } from '../../../protocol/types.ts'
 import type { PeerMessage } from '../../../protocol/wire/index.ts'
 import { newKey, RawClient, startHub, tick, type HubEvent } from './fixtures/helpers.ts'
+import { orAfter } from '../../helpers/race.ts'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const status = (p: Promise<unknown>): Promise<number | 'open'> => p.then(
@@ -131,7 +132,7 @@ t.test('scenario 20: a session that floods pings is warned, then disconnected wi
   await rec.wait(e => e.kind === 'opened')
   const sent = 22_000
   for (let i = 0; i < sent; i++) raw.send({ type: 'ping', num_pong_bytes: 0, ignored: '' })
-  const closed = await Promise.race([raw.closed, tick(60_000).then(() => undefined)])
+  const closed = await orAfter(raw.closed, 60_000, undefined)
   t.equal(closed?.code, CLOSE.rate_limited, 'closed with 4006')
   const warning = raw.received.find(m => m.type === 'warning')
   t.match(warning, { type: 'warning', data: /^rate_limited: more than 1000 messages\/s \(burst 2000\)/ }, 'warned first')

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto'
 import type { BlockRef, ChainBlock } from '../../../host/chain/backend.ts'
 import { bytesToHex } from '../../../protocol/types.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
+import { orAfter } from '../../helpers/race.ts'
 
 const btc = await useBtcd(t)
 
@@ -65,7 +66,7 @@ t.test('/ws notifications alone (no polling) drive a follower', async t => {
   for (let i = 0; i < 200 && !chain.notificationsConnected; i++) await new Promise(r => setTimeout(r, 50))
   t.ok(chain.notificationsConnected)
   const [hash] = must(await chain.generate(1))
-  const got = await Promise.race([seen, new Promise<null>(r => setTimeout(() => r(null), 20_000))])
+  const got = await orAfter(seen, 20_000, null)
   t.equal(got?.hash, hash, 'blockconnected over /ws woke the follower')
 })
 

@@ -4,6 +4,7 @@
 // The SDK runs in-process against a hub-side channel driver (fixtures/fake-hub.ts).
 import t from 'tap'
 import { FakeHub, until } from './fixtures/fake-hub.ts'
+import { orAfter } from '../../helpers/race.ts'
 
 t.test('an idempotency key reused with another invoice is refused (idempotency_key_reused) and pays nothing', async t => {
   const hub = new FakeHub()
@@ -96,7 +97,7 @@ t.test('stop() ends a pay() still waiting: timeout (not final), at once, and the
   await until(() => hub.received.has(a.paymentHash), 'the HTLC at the hub')
   const started = Date.now()
   await client.stop()
-  const r = await Promise.race([paying, new Promise<'still waiting'>(resolve => setTimeout(() => resolve('still waiting'), 5_000))])
+  const r = await orAfter(paying, 5_000, 'still waiting' as const)
   t.match(r, { ok: false, reason: 'timeout', paymentHash: a.paymentHash }, 'the waiting pay() resolved with timeout')
   t.ok(Date.now() - started < 5_000, 'when the client stopped, not at its 600 s payTimeoutMs')
   t.match(r !== 'still waiting' && !r.ok ? r.detail : '', /do not pay again/, 'the detail says it is not final')
