@@ -45,6 +45,7 @@ import { HoldStore } from './router/holds.ts'
 import { PayerKeys } from './router/payer-keys.ts'
 import { Router } from './router/router.ts'
 import { HubTransport } from './transport/server.ts'
+import { CertificateRotation, loadCertificatePair } from './transport/tls-files.ts'
 
 export interface RunningHub {
   hubId: NodeId
@@ -154,11 +155,22 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
-  transport = await HubTransport.start({
-    nodeKey, handler: manager, config: config.transport, isKnownPeer: id => isChannelPartner(manager, id),
+  const { tls: tlsFiles, ...transportConfig } = config.transport
+  const certificate = tlsFiles === undefined ? undefined : loadCertificatePair(tlsFiles, Date.now())
+  if (certificate !== undefined && !certificate.ok) throw new Error(`transport.tls: ${certificate.error}`)
+  const served = transport = await HubTransport.start({
+    nodeKey, handler: manager, config: transportConfig, isKnownPeer: id => isChannelPartner(manager, id),
+    ...(certificate?.ok === true ? { tls: { cert: certificate.pair.cert, key: certificate.pair.key } } : {}),
   })
-  stage('transport_listening')
+  stage('transport_listening', certificate?.ok === true ? { tls_fingerprint256: certificate.pair.fingerprint256 } : {})
   const inputs: Array<() => Promise<void> | void> = [() => transport?.close(), () => router.stop()]
+  if (tlsFiles !== undefined && certificate?.ok === true) {
+    const rotation = new CertificateRotation({
+      files: tlsFiles, current: certificate.pair, log, sessions: () => served.sessionCount,
+      install: pair => { served.setSecureContext({ cert: pair.cert, key: pair.key }) },
+    })
+    inputs.push(() => { rotation.stop() })
+  }
 
   const loaded = await manager.load()
   stage('channels_loaded', { channels: loaded })
