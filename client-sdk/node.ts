@@ -101,7 +101,9 @@ export async function createNodeClient (input: NodeClientOptionsInput): Promise<
     throw e
   }
   const options: ClientOptions = core
-  return await HubClient.create(options, { ...parts, socket: socket ?? (tls !== undefined ? wsSocketFactoryWith(tls) : wsSocketFactory), release })
+  return await HubClient.create(
+    options, { ...parts, socket: socket ?? (tls !== undefined ? wsSocketFactoryWith(tls) : wsSocketFactory), release },
+  )
 }
 
 /** connect() (client-sdk/transport) with `ws` as its default socket. */

@@ -48,8 +48,12 @@ export type PairResult = { ok: true; pair: CertificatePair } | { ok: false; erro
 export function loadCertificatePair (files: Pick<TlsFiles, 'certFile' | 'keyFile'>, nowMs: number): PairResult {
   let cert: Buffer
   let key: Buffer
-  try { cert = fs.readFileSync(files.certFile) } catch (e) { return { ok: false, error: `certFile: cannot read ${files.certFile}: ${errText(e)}` } }
-  try { key = fs.readFileSync(files.keyFile) } catch (e) { return { ok: false, error: `keyFile: cannot read ${files.keyFile}: ${errText(e)}` } }
+  try { cert = fs.readFileSync(files.certFile) } catch (e) {
+    return { ok: false, error: `certFile: cannot read ${files.certFile}: ${errText(e)}` }
+  }
+  try { key = fs.readFileSync(files.keyFile) } catch (e) {
+    return { ok: false, error: `keyFile: cannot read ${files.keyFile}: ${errText(e)}` }
+  }
   let x509: X509Certificate
   try { x509 = new X509Certificate(cert) } catch (e) { return { ok: false, error: `certFile: not a PEM certificate: ${errText(e)}` } }
   let privateKey
