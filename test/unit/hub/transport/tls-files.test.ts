@@ -72,3 +72,29 @@ t.test('CertificateRotation: installs a good new pair, refuses a mismatched one 
   await new Promise(resolve => setTimeout(resolve, 500))
   t.equal(installed.length, 1, 'a stopped rotation installs nothing')
 })
+
+t.test('CertificateRotation: where fs.watch fails, the periodic stat finds the new pair', async t => {
+  const liveDir = path.join(dir, 'live-poll')
+  fs.mkdirSync(liveDir)
+  const live = { certFile: path.join(liveDir, 'hub.crt'), keyFile: path.join(liveDir, 'hub.key') }
+  installCertificate(a, live)
+  const first = loadCertificatePair(live, Date.now())
+  if (!first.ok) throw new Error(first.error)
+  // A file system without change notifications: fs.watch throws, as it does where inotify is unavailable.
+  const watch = fs.watch
+  fs.watch = (() => { throw new Error('ENOSYS: watch not supported') }) as typeof fs.watch
+  const installed: CertificatePair[] = []
+  const logs: Array<Record<string, unknown>> = []
+  let rotation: CertificateRotation
+  try {
+    rotation = new CertificateRotation({
+      files: tlsFilesSchema.parse({ ...live, settleMs: 0, pollIntervalMs: 200 }), current: first.pair,
+      install: p => { installed.push(p) }, log: l => { logs.push(l) },
+    })
+  } finally { fs.watch = watch }
+  t.teardown(() => rotation.stop())
+  t.match(logs[0], { event: 'tls_watch_failed', dir: liveDir, fallback_poll_ms: 200 }, 'the failed watch is logged with the fallback')
+  installCertificate(b, live)
+  await waitFor(() => installed.length === 1, 'the new pair found by the stat', 10_000)
+  t.equal(installed[0]!.fingerprint256, b.fingerprint256, 'the new certificate was installed')
+})
