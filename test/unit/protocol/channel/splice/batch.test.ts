@@ -8,6 +8,9 @@ import type { ChannelEvent } from '../../../../../protocol/channel/index.ts'
 import { MAX_INTERACTIVE_INPUT_SEQUENCE } from '../../../../../protocol/limits.ts'
 import { buildBatchTx, type BatchTx, type FundedPayout } from '../../../../../protocol/settlement/build.ts'
 import { planBatch } from '../../../../../protocol/settlement/plan.ts'
+import {
+  coordinate, newRound, type CoordinatorCommand, type CoordinatorInput,
+} from '../../../../../protocol/settlement/coordinate.ts'
 import { batchInputWitnesses, sessionWitnesses } from '../../../../../protocol/settlement/witnesses.ts'
 import { fundingScriptPubkey } from '../../../../../protocol/tx/funding.ts'
 import { parseTx } from '../../../../../protocol/tx/serialize.ts'
@@ -20,6 +23,7 @@ import { Pair, type Party } from '../fixtures/harness.ts'
 const FEERATE = 1_000
 const LOCKTIME = 800_000
 const KEEP = 200_000
+const LIMITS = { signTimeoutBlocks: 2, maxRounds: 3 }
 
 interface Ch { pair: Pair; script: string; payout: string }
 
@@ -214,9 +218,23 @@ t.test('a peer that stalls before the batch is complete is dropped: every sessio
   const chs = channels(3)
   const first = plan(chs)
   runBatch(chs, first.payouts, first.batch, (k, c) => (k === 2 ? null : c))
-  // Drop: tx_abort in every session (the complete ones too: nothing of them is signed).
+  // The coordinator hears of the complete sessions, then the timeout: it drops the stalled peer.
+  let round = newRound(first.batch.txid, chs.map(c => c.pair.a.state.channelId), 100)
+  const commands: CoordinatorCommand[] = []
+  const feed = (i: CoordinatorInput): void => { const r = coordinate(round, i, LIMITS); round = r.round; commands.push(...r.commands) }
   for (const c of chs) {
-    c.pair.run(c.pair.a, { kind: 'command', cmd: { type: 'splice_abort', reason: 'batch rebuilt without a peer that did not answer' } })
+    const signing = c.pair.a.state.splice?.session?.signing
+    if (signing !== undefined) feed({ type: 'session_complete', channelId: c.pair.a.state.channelId, txid: signing.candidate.txid })
+  }
+  t.same(commands, [], 'two of three complete: nothing released')
+  feed({ type: 'block', height: 100 + LIMITS.signTimeoutBlocks })
+  const rebuild = commands.find(c => c.type === 'rebuild')
+  t.same(rebuild, { type: 'rebuild', channels: chs.slice(0, 2).map(c => c.pair.a.state.channelId), round: 2 })
+  // Its aborts, done: tx_abort in every session (the complete ones too: nothing of them is signed).
+  for (const cmd of commands) {
+    if (cmd.type !== 'abort') continue
+    const c = chs.find(x => x.pair.a.state.channelId === cmd.channelId)!
+    c.pair.run(c.pair.a, { kind: 'command', cmd: { type: 'splice_abort', reason: cmd.reason } })
     c.pair.flush()
   }
   for (const [k, c] of chs.entries()) {
@@ -225,7 +243,7 @@ t.test('a peer that stalls before the batch is complete is dropped: every sessio
     t.equal(c.pair.b.state.splice?.candidates.length ?? 0, 0, `peer ${k} holds no candidate`)
     t.notOk(c.pair.b.state.phase === 'closing', `channel ${k} stays open`)
   }
-  const rest = chs.slice(0, 2)
+  const rest = chs.filter(c => (rebuild as { channels: string[] }).channels.includes(c.pair.a.state.channelId))
   const second = plan(rest)
   t.equal(second.payouts.length, 2)
   t.not(second.batch.txid, first.batch.txid, 'a new transaction')
