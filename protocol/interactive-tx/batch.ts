@@ -14,6 +14,11 @@ export function checkBatchComplete (n: Negotiation): ChannelError | undefined {
   const terms = p.batch
   if (terms === undefined) return undefined
   const bad = (detail: string): ChannelError => channelError('batch_terms_violated', detail)
+  // The initiator planned every input and output: a peer that adds any changes the transaction every
+  // other session builds (and could take what the fee estimate leaves over).
+  if (p.role === 'initiator' && (n.inputs.some(i => i.by === 'remote') || n.outputs.some(o => o.by === 'remote'))) {
+    return bad('the peer added inputs or outputs to a batched settlement')
+  }
   if (p.role === 'non_initiator') {
     // Our balance moves by exactly our contribution, which pays the payout and our fee share; the
     // initiator takes nothing from its own balance in our channel to pay other channels.

@@ -160,3 +160,29 @@ t.test('fixed serial ids of the wrong parity are refused before anything is sent
   t.notOk(r.ok)
   if (!r.ok) t.equal(r.error.reason, 'tx_serial_id_parity')
 })
+
+t.test('a peer that adds an output to a batched settlement: the hub refuses it at tx_complete', async t => {
+  const { channels, payouts, batch } = setup(2)
+  const s = session(channels, payouts, batch, 0)
+  let hub = startNegotiation(s.hub, s.own)
+  let peer = startNegotiation(
+    s.peer, { inputs: [], outputs: [{ script: '0014' + 'ee'.repeat(20), sats: 1_000 as Sat }], entropy: '11'.repeat(32) },
+  )
+  t.ok(hub.ok && peer.ok)
+  let toPeer = hub.ok && hub.reply !== undefined ? replyMessage(hub.reply, CHANNEL) : undefined
+  let toHub: TxConstructionMessage | undefined
+  for (let i = 0; i < 2_000 && hub.ok && peer.ok && (toPeer !== undefined || toHub !== undefined); i++) {
+    if (toPeer !== undefined) {
+      peer = receiveTxMessage(peer.negotiation, toPeer); toPeer = undefined
+      if (peer.ok) toHub = peer.reply === undefined ? undefined : replyMessage(peer.reply, CHANNEL)
+    } else if (toHub !== undefined) {
+      hub = receiveTxMessage(hub.negotiation, toHub); toHub = undefined
+      if (hub.ok) toPeer = hub.reply === undefined ? undefined : replyMessage(hub.reply, CHANNEL)
+    }
+  }
+  t.notOk(hub.ok, 'the hub refuses the transaction')
+  if (!hub.ok) {
+    t.equal(hub.error.reason, 'batch_terms_violated')
+    t.match(hub.error.detail, /peer added/)
+  }
+})
