@@ -11,6 +11,7 @@ import {
   DEFAULT_MAX_FEERATE_PER_KW,
 } from '../protocol/limits.ts'
 import { MAX_MSAT, type NodeId } from '../protocol/types.ts'
+import { settlementConfigSchema } from './settlement/config.ts'
 import { transportConfigSchema } from './transport/config.ts'
 
 const int = (min: number, max: number) => z.number().int({ error: 'must be an integer' }).min(min).max(max)
@@ -179,6 +180,9 @@ export const hubConfigSchema = z.strictObject({
   }),
   /** On-chain fee rate of the hub's wallet transactions (btcd has no estimatesmartfee), sat/vB. */
   walletFeeRate: z.number().min(1).max(10_000).default(2),
+  /** Payout batches (docs/DESIGN.md "Batched settlement"; hub/settlement/): the bounds of accounts'
+   *  payout policies and how batches are built. */
+  settlement: settlementConfigSchema.default(settlementConfigSchema.parse({})),
 }).refine(c => c.router.maxHoldBlocks >= c.minFinalCltvExpiry, {
   error: 'must be at least minFinalCltvExpiry (the payee needs that many blocks to act)', path: ['router', 'maxHoldBlocks'],
 }).refine(c => c.hubFunded.payeeReserveSat === undefined || c.hubFunded.payeeReserveSat >= c.channels.dustLimitSat, {

@@ -19,6 +19,7 @@ import { BtcdChainBackend } from '../host/chain/btcd/backend.ts'
 import type { ManagedBtcd } from '../host/chain/btcd/node.ts'
 import { loadPreimage } from '../host/channel/index.ts'
 import { LevelStore } from '../host/store/node/level-store.ts'
+import { PolicyStore } from './settlement/policy.ts'
 import { Wallet } from '../host/wallet/wallet.ts'
 import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { channelCommands } from './admin/channel-commands.ts'
@@ -211,6 +212,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
       regtest: regtest !== undefined && managed !== undefined ? { control: regtest, coinbaseAddress: managed.miner.address } : undefined,
       faucet: chainHash.value === REGTEST_CHAIN_HASH ? new Faucet(wallet, chain) : undefined,
     }),
+    settlement: { policies: new PolicyStore(store, config.settlement.policy), bounds: config.settlement.policy, height: () => height },
   })
   inputs.push(() => admin.close())
   const stopMiner = startAutoMiner(chain, config.btcd.mode === 'managed' ? config.btcd.autoMineSeconds : undefined, log)

@@ -21,6 +21,8 @@
 //                      (scripts/bench/many-channels-worker.ts); hub RSS is read at 0, 1,000 and N
 //   --per-node K       idle channels per node id, i.e. per WebSocket connection (default 10)
 //   --verbose          client warnings and hub log lines on stderr
+// The `settlement` section (scripts/bench/settlement.ts) is computed in-process: payout batches of 10,
+// 50 and 100 channels, built and signed, their vbytes against separate splices and close + reopen.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -32,6 +34,7 @@ import { WorkerProcess, type PayOutcome } from './bench/ipc.ts'
 import { cpuSeconds, fsyncMs } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
 import { figure, percentile, table, type Figure } from './bench/stats.ts'
+import { settlementFigures } from './bench/settlement.ts'
 import {
   checkBalances, freePort, manyChannelHubConfig, openIdleChannels, restartWaiting, steadyRss, startManyChannels, timeRestart,
   type ManyChannels,
@@ -345,6 +348,7 @@ async function main (): Promise<void> {
     },
     balances_ok: problems.length === 0,
     balance_problems: problems.slice(0, 20),
+    settlement: settlementFigures(),
   }
 
   say('')
@@ -368,6 +372,10 @@ async function main (): Promise<void> {
   say(`cores used during the throughput runs: ` +
     `${Object.entries(out.cpu_cores_used_under_load).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (of ${String(m.cores)})`)
   say(`payments: ${totals.ok} succeeded, ${totals.failed} failed`)
+  for (const [n, f] of Object.entries(out.settlement)) if (typeof f === 'object') {
+    say(`settlement batch of ${n}: ${f.vbytes} vB (sum of parts ${f.sum_of_parts_vbytes}, separate splices ${f.separate_splices_vbytes}, ` +
+      `close + reopen ${f.close_reopen_vbytes})`)
+  }
   say(
     problems.length === 0
       ? 'balances: hub and clients agree on every channel, nothing in flight, every channel sums to its capacity'

@@ -16,6 +16,7 @@
 //   hold/<channel id>/<htlc id>      payments held for an offline payee (hub/router/holds.ts)
 //   payer-key/<node id>/<key>        a payer's idempotency key and its payment (hub/router/payer-keys.ts)
 //   audit/entry/<n>, audit/head      the hash-chained audit log (hub/audit/log.ts)
+//   payout-policy/<node id>          an account's payout policy (hub/settlement/policy.ts)
 // SDK only (client-sdk/records.ts says what each record holds):
 //   inv/<payment hash>               an invoice we issued, with its preimage
 //   inv-at/<created>/<hash>          the same invoices by creation time (listInvoices)
@@ -57,6 +58,8 @@ export const keys = {
   holdPrefix: 'hold/',
   payerKey: (payer: string, key: string) => `payer-key/${segment(payer)}/${segment(key)}`,
   payerKeyPrefix: 'payer-key/',
+  payoutPolicy: (nodeId: string) => `payout-policy/${segment(nodeId)}`,
+  payoutPolicyPrefix: 'payout-policy/',
   auditEntry: (n: number) => `audit/entry/${counter(n)}`,
   auditEntryPrefix: 'audit/entry/',
   auditHead: 'audit/head',

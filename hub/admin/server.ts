@@ -11,6 +11,7 @@ import {
 } from '../../protocol/limits.ts'
 import type { NodeId } from '../../protocol/types.ts'
 import { regtestAddress } from './faucet.ts'
+import { SETTLEMENT_ROUTES, settlementRoute, type SettlementAdmin } from './settlement-routes.ts'
 
 /** One route: what it takes and what it answers (GET /, and the README). */
 export interface RouteDoc { method: 'GET' | 'POST'; path: string; body?: string; answer: string }
@@ -82,6 +83,7 @@ export const ROUTES: readonly RouteDoc[] = [
       + 'to address from the hub wallet, mining coins first if it lacks them, then (unless confirm is false) confirms it in a block; '
       + '409 on a chain that is not regtest',
   },
+  ...SETTLEMENT_ROUTES,
 ]
 
 export interface AdminHandlers {
@@ -101,6 +103,8 @@ export interface AdminHandlers {
   splices? (): unknown
   mine? (blocks: number): Promise<unknown>
   faucet (address: string, amountSat: number, confirm: boolean): Promise<{ status: number; body: unknown }>
+  /** Payout policies (hub/admin/settlement-routes.ts). */
+  settlement?: SettlementAdmin
 }
 
 /** Largest request body: the biggest request (open) is under 200 bytes. */
@@ -228,7 +232,14 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
         const r = await h.faucet(b.address, b.amount_sat, b.confirm ?? true)
         return send(res, r.status, r.body)
       }
-      default: return send(res, 404, { error: `no route ${route} (GET / lists the routes)` })
+      default: {
+        const path = (req.url ?? '/').split('?')[0]!
+        const r = h.settlement === undefined ? undefined : await settlementRoute(
+          h.settlement, req.method ?? 'GET', path, async () => await readJson(req),
+        )
+        if (r !== undefined) return send(res, r.status, r.body)
+        return send(res, 404, { error: `no route ${route} (GET / lists the routes)` })
+      }
     }
   } catch (e) {
     send(res, 400, { error: (e as Error).message })
