@@ -1,5 +1,5 @@
-// Canonical JSON for hashing: the same value always gives the same bytes, on any machine. Object
-// keys sorted by UTF-16 code units (as RFC 8785 JCS does), no whitespace, and only plain JSON values:
+// Canonical JSON for hashing (audit entries, receipts): the same value always gives the same bytes,
+// on any machine. Object keys sorted by UTF-16 code units (as RFC 8785 JCS does), no whitespace, and only plain JSON values:
 // a record with undefined, NaN, a bigint or a class instance is a programmer error (it would hash one
 // way and export another).
 //
