@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FAUCET_SAT, MAX_FUNDING_SATOSHIS,
 } from '../../protocol/limits.ts'
 import type { NodeId } from '../../protocol/types.ts'
+import { AUDIT_ROUTES, handleAuditRoute, type AuditHandlers } from './audit-routes.ts'
 import { regtestAddress } from './faucet.ts'
 
 /** One route: what it takes and what it answers (GET /, and the README). */
@@ -82,6 +83,7 @@ export const ROUTES: readonly RouteDoc[] = [
       + 'to address from the hub wallet, mining coins first if it lacks them, then (unless confirm is false) confirms it in a block; '
       + '409 on a chain that is not regtest',
   },
+  ...AUDIT_ROUTES,
 ]
 
 export interface AdminHandlers {
@@ -101,6 +103,8 @@ export interface AdminHandlers {
   splices? (): unknown
   mine? (blocks: number): Promise<unknown>
   faucet (address: string, amountSat: number, confirm: boolean): Promise<{ status: number; body: unknown }>
+  /** The audit routes (hub/admin/audit-routes.ts). */
+  audit?: AuditHandlers
 }
 
 /** Largest request body: the biggest request (open) is under 200 bytes. */
@@ -183,6 +187,7 @@ function parse<T> (schema: z.ZodType<T>, v: unknown): T {
 async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const route = `${req.method ?? 'GET'} ${(req.url ?? '/').split('?')[0]}`
+    if (await handleAuditRoute(h.audit, route, req, res)) return
     switch (route) {
       case 'GET /': return send(res, 200, { routes: ROUTES })
       case 'GET /info': return send(res, 200, h.info())

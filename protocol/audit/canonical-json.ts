@@ -18,7 +18,9 @@ export function canonicalJson (value: unknown): string {
         for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i])
         return out + ']'
       }
-      if (Object.getPrototypeOf(value) !== Object.prototype) break
+      // A plain object, or one without a prototype (as a safe JSON decoder builds them).
+      const proto: unknown = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) break
       const obj = value as Record<string, unknown>
       const ks = Object.keys(obj).sort()
       let out = '{'

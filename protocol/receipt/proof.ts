@@ -15,7 +15,10 @@ const hex32 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 32 bytes of l
 const count = z.number().int({ error: 'must be an integer' }).min(0).max(Number.MAX_SAFE_INTEGER)
 
 export const proofEntrySchema = z.strictObject({
-  n: count, prev: hex32, hash: hex32, time_ms: count, height: count, record: z.record(z.string(), z.unknown()),
+  n: count, prev: hex32, hash: hex32, time_ms: count, height: count,
+  // A plain object (the wire decoder gives objects without a prototype); fromEntries defines each key,
+  // so a key named __proto__ stays a key.
+  record: z.record(z.string(), z.unknown()).transform(r => Object.fromEntries(Object.entries(r))),
 })
 export const proofAnchorSchema = z.strictObject({
   prev_commitment: hex32, root: hex32, from: count, to: count, commitment: hex32, txid: hex32,
