@@ -29,7 +29,9 @@ import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientError, type ClientFailureCause, type ClientFailureReason } from './errors.ts'
 import { claimStore } from './identity.ts'
-import { ReceiptBook, verifyReceipt, type ReceiptProofStatus, type ReceiptVerification, type StoredReceipt } from './receipts.ts'
+import {
+  ReceiptBook, verifyReceipt, type RefusedProof, type ReceiptProofStatus, type ReceiptVerification, type StoredReceipt,
+} from './receipts.ts'
 import {
   clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs,
   parseArgs, payArgs, receiptProofArgs, verifyReceiptArgs,
@@ -417,10 +419,12 @@ export class HubClient extends Emitter<HubClientEvents> {
    * Asks the hub for a payment's receipt and, once its audit entry is anchored at depth, the inclusion
    * proof; the proof is checked and stored with the receipt. `anchored`: the stored receipt has its
    * proof; `not_anchored`: not yet (ask again after the next anchor); `unknown`: the hub has no receipt
-   * of this payment for us. Throws ClientError hub_not_responding when the hub does not answer in time.
+   * of this payment for us. `refused`: the hub sent a proof that does not prove our receipt (its entry
+   * was rewritten or dropped after anchoring): why, naming the entry; the stored receipt keeps any
+   * earlier proof. Throws ClientError hub_not_responding when the hub does not answer in time.
    */
   async getReceiptProof (args: { paymentHash: string; timeoutMs?: number }): Promise<{
-    status: ReceiptProofStatus; receipt?: StoredReceipt
+    status: ReceiptProofStatus; receipt?: StoredReceipt; refused?: RefusedProof
   }> {
     const a = parseArgs(receiptProofArgs, args, 'getReceiptProof')
     const timeoutMs = a.timeoutMs ?? this.opts.connectTimeoutMs
@@ -430,8 +434,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       return new ClientError('getReceiptProof', 'hub_not_responding', `the hub's receipt_proof did not come within ${seconds(timeoutMs)}`)
     })
     const receipt = await this.receipts.get(a.paymentHash)
+    const refused = status === 'anchored' ? this.receipts.refusedProof(a.paymentHash) : undefined
     return {
-      status: status === 'anchored' && receipt?.proof == null ? 'not_anchored' : status, ...(receipt !== undefined ? { receipt } : {})
+      status: status === 'anchored' && receipt?.proof == null ? 'not_anchored' : status,
+      ...(receipt !== undefined ? { receipt } : {}), ...(refused !== undefined ? { refused } : {}),
     }
   }
 

@@ -13,7 +13,8 @@
 import { z } from 'zod'
 import { anchorScript } from '../protocol/audit/anchor.ts'
 import {
-  checkReceiptProof, receiptProofSchema, receiptSchema, receiptSignatureValid, type ProofFailureReason, type Receipt, type ReceiptProof,
+  checkReceiptProof, receiptProofSchema, receiptSchema, receiptSignatureValid, type ProofCheck, type ProofFailureReason, type Receipt,
+  type ReceiptProof,
 } from '../protocol/receipt/index.ts'
 import type { NodeId } from '../protocol/types.ts'
 import type { PaymentReceipt, PeerMessage, ReceiptProofMessage } from '../protocol/wire/index.ts'
@@ -95,8 +96,13 @@ export interface ReceiptBookOptions {
   warn: (detail: string) => void
 }
 
+/** A proof the hub sent that does not prove our receipt: why, naming the entry. */
+export type RefusedProof = Extract<ProofCheck, { ok: false }>
+
 export class ReceiptBook {
   private readonly waiters = new Map<string, Array<(m: ReceiptProofMessage) => void>>()
+  /** The last proof of each payment that did not check (kept until a good one comes). */
+  private readonly refused = new Map<string, RefusedProof>()
   /** Writes of one receipt in order (a receipt and its proof may arrive back to back). */
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -149,18 +155,27 @@ export class ReceiptBook {
           this.opts.warn(`receipt_proof for ${m.payment_hash}: ${held === undefined ? 'no receipt of ours' : 'incomplete'}: ignored`)
         } else {
           const c = checkReceiptProof(held.receipt, p.data)
-          if (!c.ok) this.opts.warn(`receipt_proof for ${m.payment_hash} does not prove our receipt: ${c.detail}`)
-          else await this.opts.store.write([put(keys.receipt(m.payment_hash), { ...held, proof: p.data })])
+          if (!c.ok) {
+            this.refused.set(m.payment_hash, c)
+            this.opts.warn(`receipt_proof for ${m.payment_hash} does not prove our receipt: ${c.detail}`)
+          } else {
+            this.refused.delete(m.payment_hash)
+            await this.opts.store.write([put(keys.receipt(m.payment_hash), { ...held, proof: p.data })])
+          }
         }
       }
       for (const w of this.waiters.get(m.payment_hash)?.splice(0) ?? []) w(m)
     })
   }
 
+  /** The last proof the hub sent for this payment that did not prove our receipt, if any. */
+  refusedProof (paymentHash: string): RefusedProof | undefined { return this.refused.get(paymentHash) }
+
   /** Asks the hub for the receipt and its proof; resolves with the hub's answer once it is handled. */
   request (paymentHash: string): { answer: Promise<ReceiptProofStatus>; cancel: () => void } {
     let done: (m: ReceiptProofMessage) => void = () => {}
     const answer = new Promise<ReceiptProofStatus>(resolve => { done = m => resolve(m.status) })
+    this.refused.delete(paymentHash) // what the hub answers now is what counts
     const list = this.waiters.get(paymentHash) ?? []
     list.push(done)
     this.waiters.set(paymentHash, list)
