@@ -13,7 +13,8 @@ import { readRpcCredentials, rpcCredentialsSchema, type RpcCredentials } from '.
 import { verifyExport, type ExportVerifyResult } from './verify-export.ts'
 
 export const AUDIT_VERIFY_USAGE =
-  'usage: audit-verify --file <log.jsonl|-> (--rpc-file <btcd-rpc.json> | --rpc <host:port> --user <u> --pass <p>) [--min-depth <n>] [--json]'
+  'usage: audit-verify --file <log.jsonl|-> (--rpc-file <btcd-rpc.json> | --rpc <host:port> --user <u> --pass <p>) ' +
+  '[--min-depth <n>] [--json]'
 
 interface Parsed { file: string; rpc: RpcCredentials; minDepth: number; json: boolean }
 
@@ -23,7 +24,9 @@ export function parseVerifyArgs (argv: readonly string[]): { ok: true; value: Pa
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === '--json') { json = true; continue }
-    if (!['--file', '--rpc-file', '--rpc', '--user', '--pass', '--min-depth'].includes(a)) return { ok: false, error: `unknown argument ${a}` }
+    if (!['--file', '--rpc-file', '--rpc', '--user', '--pass', '--min-depth'].includes(a)) return {
+      ok: false, error: `unknown argument ${a}`,
+    }
     const v = argv[++i]
     if (v === undefined) return { ok: false, error: `${a} needs a value` }
     flags.set(a, v)
@@ -40,11 +43,15 @@ export function parseVerifyArgs (argv: readonly string[]): { ok: true; value: Pa
   } else {
     const [host, port] = (flags.get('--rpc') ?? '').split(':')
     const c = rpcCredentialsSchema.safeParse({ host, port: Number(port), user: flags.get('--user'), pass: flags.get('--pass') })
-    if (!c.success) return { ok: false, error: `--rpc/--user/--pass: ${c.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}` }
+    if (!c.success) return {
+      ok: false, error: `--rpc/--user/--pass: ${c.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    }
     rpc = c.data
   }
   const minDepth = Number(flags.get('--min-depth') ?? DEFAULT_FINALITY_DEPTH)
-  if (!Number.isSafeInteger(minDepth) || minDepth < 1 || minDepth > 1_000) return { ok: false, error: '--min-depth: must be an integer 1..1000' }
+  if (!Number.isSafeInteger(minDepth) || minDepth < 1 || minDepth > 1_000) return {
+    ok: false, error: '--min-depth: must be an integer 1..1000',
+  }
   return { ok: true, value: { file, rpc, minDepth, json } }
 }
 
