@@ -29,6 +29,7 @@ import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientError, type ClientFailureCause, type ClientFailureReason } from './errors.ts'
 import { claimStore } from './identity.ts'
+import type { Receipt } from '../protocol/receipt/index.ts'
 import {
   ReceiptBook, verifyReceipt, type RefusedProof, type ReceiptProofStatus, type ReceiptVerification, type StoredReceipt,
 } from './receipts.ts'
@@ -200,6 +201,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.receipts = new ReceiptBook({
       store, nodeId: this.nodeId, hubId: () => this.link.hubId ?? opts.hubId, send: msg => this.link.send(msg),
       warn: w => this.emit('warning', w),
+      disagrees: r => this.receiptDisagrees(r),
     })
     this.channelSet = new ChannelSet(store, wallet, chain, opts, {
       send: msg => this.link.send(msg),
@@ -407,6 +409,25 @@ export class HubClient extends Emitter<HubClientEvents> {
         const off = this.on('channel_state', () => { clearTimeout(timer); off(); resolve() })
       })
     }
+  }
+
+  /** A receipt is the hub's claim: it must say what our own records say of the payment. */
+  private async receiptDisagrees (r: Receipt): Promise<string | undefined> {
+    if (r.payer === this.nodeId) {
+      const p = await this.book.payment(r.payment_hash)
+      if (p === undefined) return 'we made no payment with this hash'
+      if (p.payee !== r.payee) return `we paid ${p.payee}, it says ${r.payee}`
+      if (r.amount_msat + r.fee_msat !== p.offeredMsat) return `we offered ${p.offeredMsat} msat, it says ${r.amount_msat} ` +
+        `+ fee ${r.fee_msat}`
+      if (r.amount_msat < p.amountMsat) return `the payee was to receive ${p.amountMsat} msat, it says ${r.amount_msat}`
+      if ((p.reference ?? null) !== r.reference) return `our reference is ${JSON.stringify(p.reference ?? null)}`
+      return undefined
+    }
+    const inv = await this.book.invoice(r.payment_hash)
+    if (inv === undefined) return 'we have no invoice or push payment with this hash'
+    if (inv.receivedMsat !== undefined &&
+      inv.receivedMsat !== r.amount_msat) return `we received ${inv.receivedMsat} msat, it says ${r.amount_msat}`
+    return undefined
   }
 
   /** The hub's signed receipt of a payment of ours (as payer or payee), with its inclusion proof once

@@ -94,6 +94,8 @@ export interface ReceiptBookOptions {
   hubId: () => NodeId | undefined
   send: (msg: PeerMessage) => boolean
   warn: (detail: string) => void
+  /** What our own records say against the receipt: undefined when they agree, else why not. */
+  disagrees: (r: Receipt) => Promise<string | undefined>
 }
 
 /** A proof the hub sent that does not prove our receipt: why, naming the entry. */
@@ -133,6 +135,10 @@ export class ReceiptBook {
       }
       if (!receiptSignatureValid(r, m.signature)) {
         this.opts.warn(`payment_receipt for ${r.payment_hash}: bad signature, ignored`); return
+      }
+      const why = await this.opts.disagrees(r)
+      if (why !== undefined) {
+        this.opts.warn(`payment_receipt for ${r.payment_hash} does not match our records (${why}): ignored`); return
       }
       const had = await this.get(r.payment_hash)
       if (had !== undefined && had.signature !== m.signature && JSON.stringify(had.receipt) !== JSON.stringify(r)) {

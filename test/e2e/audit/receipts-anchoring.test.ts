@@ -156,7 +156,11 @@ t.test('e2e: receipts at payer and payee, anchored on demand, reorg before depth
     t.match(fv, { ok: false, reason: 'anchor_mismatch' }, 'the rewritten log does not give the anchored commitment')
     t.ok(!fv.ok && fv.entry <= k, 'named from the first entry of the anchor over it')
     await platform.untilReestablished({ timeoutMs: 60_000 })
+    const warnings: string[] = []
+    platform.on('warning', w => { warnings.push(w) })
     const refetched = await platform.getReceiptProof({ paymentHash: hashes[1]!, timeoutMs: 30_000 })
+    t.ok(warnings.some(w => w.includes(`payment_receipt for ${hashes[1]!} does not match our records`)),
+      'the receipt the hub signs now (amount changed) is refused: it does not match the payer\'s payment')
     t.match(refetched.refused, { ok: false, entry: k, reason: 'entry_rewritten' }, 'the proof the hub serves now names the entry')
     t.ok((await verifyReceipt(refetched.receipt!, btc.chain, { minDepth: DEPTH })).ok, 'the payer\'s stored proof still verifies')
   })
