@@ -33,6 +33,9 @@ import type { Wallet } from '../../host/wallet/wallet.ts'
 import type { AuditLog } from './log.ts'
 
 const crashPoint = crashPoints('HUB_CRASH_AT')
+/** Final anchors whose entry hashes are kept in memory for proofs (receipts ask about recent payments,
+ *  so mostly the last anchor; each costs up to MAX_ANCHOR_ENTRIES hashes). */
+const PROOF_ANCHORS_CACHED = 2
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
@@ -88,6 +91,8 @@ export interface AnchoringOptions {
 export class Anchoring {
   private readonly anchors: AnchorRecord[] = []
   private readonly log: (event: Record<string, unknown>) => void
+  /** Entry hashes of recent final anchors, by seq (their entries do not change: they are anchored). */
+  private readonly proofHashes = new Map<number, string[]>()
   /** One anchoring step at a time (prepare, record, block updates): they read and write the same records. */
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -284,7 +289,12 @@ export class Anchoring {
     if (a === undefined || a.txid === null) return undefined
     const entry = await this.opts.audit.entry(n)
     if (entry === undefined) return undefined
-    const hashes = await this.entryHashes(a.from, a.to)
+    let hashes = this.proofHashes.get(a.seq)
+    if (hashes === undefined) {
+      hashes = await this.entryHashes(a.from, a.to)
+      this.proofHashes.set(a.seq, hashes)
+      for (const seq of this.proofHashes.keys()) if (this.proofHashes.size > PROOF_ANCHORS_CACHED) this.proofHashes.delete(seq)
+    }
     return {
       entry,
       path: merklePath(hashes, n - a.from),
