@@ -122,6 +122,12 @@ t.test('e2e: receipts at payer and payee, anchored on demand, reorg before depth
     const args = ['--file', file, '--rpc', `${rpc.host}:${rpc.port}`, '--user', rpc.user, '--pass', rpc.pass]
     t.equal(await runAuditVerify(args, l => out.push(l)), 0, `audit verify: ${out.join(' ')}`)
 
+    const range = await fetch(`${String(hub.info.rpc)}/audit/export?from=2&to=5`)
+    t.same(entriesOf(await range.text()).map(e => e.n), [2, 3, 4], 'an export of a range')
+    const bad = await fetch(`${String(hub.info.rpc)}/audit/export?from=-1`)
+    t.equal(bad.status, 400)
+    t.match(await bad.json(), { error: /^from: / }, 'a bad query names the field')
+
     // ── tampering with the export: named ──
     const k = first.receipt.entry
     const rewritten = text.replace(`"amount_msat":${first.receipt.amount_msat}`, '"amount_msat":1')
