@@ -29,9 +29,13 @@ import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientError, type ClientFailureCause, type ClientFailureReason, type ClientOperation } from './errors.ts'
 import { claimStore } from './identity.ts'
+import type { Receipt } from '../protocol/receipt/index.ts'
+import {
+  ReceiptBook, verifyReceipt, type RefusedProof, type ReceiptProofStatus, type ReceiptVerification, type StoredReceipt,
+} from './receipts.ts'
 import {
   clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs,
-  parseArgs, payArgs,
+  parseArgs, payArgs, receiptProofArgs, verifyReceiptArgs,
   requestChannelArgs, spliceInArgs, spliceOutArgs, spliceRbfArgs, untilReestablishedArgs, untilSpliceLockedArgs, type ClientHost,
   type ClientOptions, type ClientOptionsInput, type Role,
 } from './options.ts'
@@ -177,6 +181,8 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly store: Store
   private readonly chain: ChainBackend
   readonly wallet: Wallet
+  /** The hub's signed receipts of our payments, and their proofs (receipts.ts). */
+  private readonly receipts: ReceiptBook
 
   private constructor (private readonly opts: ClientOptions, private readonly host: ClientHost) {
     super(e => { this.emit('warning', `event listener threw: ${String(e)}`) })
@@ -194,6 +200,11 @@ export class HubClient extends Emitter<HubClientEvents> {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
       socketFactory: host.socket,
     })
+    this.receipts = new ReceiptBook({
+      store, nodeId: this.nodeId, hubId: () => this.link.hubId ?? opts.hubId, send: msg => this.link.send(msg),
+      warn: w => this.emit('warning', w),
+      disagrees: r => this.receiptDisagrees(r),
+    })
     this.channelSet = new ChannelSet(store, wallet, chain, opts, {
       send: msg => this.link.send(msg),
       disconnect: () => this.link.connection?.close(4005, 'channel asked to disconnect'),
@@ -209,6 +220,8 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
       if (msg.type === 'payment_held') { this.onHeld(msg); return }
+      if (msg.type === 'payment_receipt') { this.track(this.receipts.onReceipt(msg)); return }
+      if (msg.type === 'receipt_proof') { this.track(this.receipts.onProof(msg)); return }
       if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) {
         this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return
       }
@@ -398,6 +411,65 @@ export class HubClient extends Emitter<HubClientEvents> {
         const off = this.on('channel_state', () => { clearTimeout(timer); off(); resolve() })
       })
     }
+  }
+
+  /** A receipt is the hub's claim: it must say what our own records say of the payment. */
+  private async receiptDisagrees (r: Receipt): Promise<string | undefined> {
+    if (r.payer === this.nodeId) {
+      const p = await this.book.payment(r.payment_hash)
+      if (p === undefined) return 'we made no payment with this hash'
+      if (p.payee !== r.payee) return `we paid ${p.payee}, it says ${r.payee}`
+      if (r.amount_msat + r.fee_msat !== p.offeredMsat) return `we offered ${p.offeredMsat} msat, it says ${r.amount_msat} ` +
+        `+ fee ${r.fee_msat}`
+      if (r.amount_msat < p.amountMsat) return `the payee was to receive ${p.amountMsat} msat, it says ${r.amount_msat}`
+      if ((p.reference ?? null) !== r.reference) return `our reference is ${JSON.stringify(p.reference ?? null)}`
+      return undefined
+    }
+    const inv = await this.book.invoice(r.payment_hash)
+    if (inv === undefined) return 'we have no invoice or push payment with this hash'
+    if (inv.receivedMsat !== undefined &&
+      inv.receivedMsat !== r.amount_msat) return `we received ${inv.receivedMsat} msat, it says ${r.amount_msat}`
+    return undefined
+  }
+
+  /** The hub's signed receipt of a payment of ours (as payer or payee), with its inclusion proof once
+   *  fetched (getReceiptProof); undefined until the hub sent it. */
+  async receipt (paymentHash: string): Promise<StoredReceipt | undefined> {
+    return await this.receipts.get(parseArgs(receiptProofArgs, { paymentHash }, 'receipt').paymentHash)
+  }
+
+  /**
+   * Asks the hub for a payment's receipt and, once its audit entry is anchored at depth, the inclusion
+   * proof; the proof is checked and stored with the receipt. `anchored`: the stored receipt has its
+   * proof; `not_anchored`: not yet (ask again after the next anchor); `unknown`: the hub has no receipt
+   * of this payment for us. `refused`: the hub sent a proof that does not prove our receipt (its entry
+   * was rewritten or dropped after anchoring): why, naming the entry; the stored receipt keeps any
+   * earlier proof. Throws ClientError hub_not_responding when the hub does not answer in time.
+   */
+  async getReceiptProof (args: { paymentHash: string; timeoutMs?: number }): Promise<{
+    status: ReceiptProofStatus; receipt?: StoredReceipt; refused?: RefusedProof
+  }> {
+    const a = parseArgs(receiptProofArgs, args, 'getReceiptProof')
+    const timeoutMs = a.timeoutMs ?? this.opts.connectTimeoutMs
+    const req = this.receipts.request(a.paymentHash)
+    const status = await withinTime(req.answer, timeoutMs, () => {
+      req.cancel()
+      return new ClientError('getReceiptProof', 'hub_not_responding', `the hub's receipt_proof did not come within ${seconds(timeoutMs)}`)
+    })
+    const receipt = await this.receipts.get(a.paymentHash)
+    const refused = status === 'anchored' ? this.receipts.refusedProof(a.paymentHash) : undefined
+    return {
+      status: status === 'anchored' && receipt?.proof == null ? 'not_anchored' : status,
+      ...(receipt !== undefined ? { receipt } : {}), ...(refused !== undefined ? { refused } : {}),
+    }
+  }
+
+  /** Verifies a stored receipt and its proof against our chain backend only (receipts.ts verifyReceipt). */
+  async verifyReceipt (args: { paymentHash: string; minDepth?: number }): Promise<ReceiptVerification> {
+    const a = parseArgs(verifyReceiptArgs, args, 'verifyReceipt')
+    const r = await this.receipts.get(a.paymentHash)
+    if (r === undefined) return { ok: false, entry: -1, reason: 'no_proof', detail: `no receipt of payment ${a.paymentHash}` }
+    return await verifyReceipt(r, this.chain, { minDepth: a.minDepth ?? DEFAULT_FINALITY_DEPTH })
   }
 
   /** A new address of the client's on-chain wallet (to fund it). */

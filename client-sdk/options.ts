@@ -136,6 +136,13 @@ export const requestChannelArgs = z.strictObject({
 })
 export const connectArgs = z.strictObject({ ...callTimeout })
 export const untilReestablishedArgs = z.strictObject({ ...callTimeout })
+export const paymentHashArg = z.string().regex(HEX32, { error: 'must be a payment hash (32 bytes of lowercase hex)' })
+export const receiptProofArgs = z.strictObject({ paymentHash: paymentHashArg, ...callTimeout })
+export const verifyReceiptArgs = z.strictObject({
+  paymentHash: paymentHashArg,
+  /** Confirmations the anchor needs (default: the finality depth, protocol/limits.ts DEFAULT_FINALITY_DEPTH). */
+  minDepth: z.number().int({ error: 'must be an integer' }).min(1).max(1_000).optional(),
+})
 export const createInvoiceArgs = z.strictObject({
   amountMsat: z.number().int({ error: 'must be an integer (msat)' }).min(1).max(Number.MAX_SAFE_INTEGER),
   /** The invoice's description (BOLT #11 `d`, one tagged field). */

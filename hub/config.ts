@@ -183,6 +183,12 @@ export const hubConfigSchema = z.strictObject({
   /** Payout batches (docs/DESIGN.md "Batched settlement"; hub/settlement/): the bounds of accounts'
    *  payout policies and how batches are built. */
   settlement: settlementConfigSchema.default(settlementConfigSchema.parse({})),
+  /** The audit log's anchors on the chain (hub/audit/anchoring.ts). */
+  audit: z.strictObject({
+    /** Confirmations before an anchor counts (its entries are anchored, receipts get their proofs):
+     *  below it a reorg can take the anchor out, and the next anchor covers its entries again. */
+    anchorDepth: int(1, 144).default(DEFAULT_FINALITY_DEPTH),
+  }).default({ anchorDepth: DEFAULT_FINALITY_DEPTH }),
 }).refine(c => c.router.maxHoldBlocks >= c.minFinalCltvExpiry, {
   error: 'must be at least minFinalCltvExpiry (the payee needs that many blocks to act)', path: ['router', 'maxHoldBlocks'],
 }).refine(c => c.hubFunded.payeeReserveSat === undefined || c.hubFunded.payeeReserveSat >= c.channels.dustLimitSat, {

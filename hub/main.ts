@@ -28,6 +28,9 @@ import { AdminServer } from './admin/server.ts'
 import { adminViews } from './admin/views.ts'
 import { walletCommands } from './admin/wallet.ts'
 import { AuditLog } from './audit/index.ts'
+import { auditCommands } from './audit/admin.ts'
+import { Anchoring } from './audit/anchoring.ts'
+import { HubReceipts } from './audit/receipts.ts'
 import { CloseBroadcaster } from './channels/closing.ts'
 import { ChannelManager } from './channels/manager.ts'
 import { HubMonitoring } from './channels/monitoring.ts'
@@ -109,7 +112,10 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   cleanups.push(() => wallet.close())
   stage('wallet_opened')
   if (managed !== undefined && wallet.balance().total === 0) height = await mineFirstCoins(chain, wallet, log) ?? height
-  const audit = await AuditLog.open(store)
+  const audit = await AuditLog.open(store, { now: () => Date.now(), height: () => height })
+  const anchoring = await Anchoring.open({
+    store, audit, chain, wallet, depth: config.audit.anchorDepth, now: () => Date.now(), height: () => height, log,
+  })
   const circuits = new CircuitStore(store)
   await circuits.load()
   const holds = new HoldStore(store)
@@ -138,8 +144,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   })
   const funding = new Funding({ manager, wallet, chain, config, log })
   const inbound = new InboundChannels({ manager, config, log })
+  const receipts = new HubReceipts({ store, audit, anchoring, hubId, nodeKey, send: (peer, msg) => manager.send(peer, msg), log })
   const router = new Router({
-    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed,
+    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed, receipts,
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
@@ -152,6 +159,12 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.listen(router)
   manager.listen(closer)
   manager.listen(splicing)
+  manager.listen({
+    event: () => {},
+    receiptRequest: (peer, msg) => {
+      receipts.request(peer, msg.payment_hash).catch(e => { log({ event: 'receipt_request_failed', peer, error: String(e) }) })
+    },
+  })
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
@@ -181,11 +194,14 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.ready()
   stage('serving')
 
+  // Anchors reach depth (or are broadcast again) off the block path: they only read the chain.
+  const anchorsOnBlock = (): void => { anchoring.onBlock().catch(e => { log({ event: 'audit_anchor_check_failed', error: String(e) }) }) }
   const stopFollowing = await chain.follow({
     connected: async b => {
       height = b.height; await manager.block(height); router.block(height); await funding.onBlock(); await splicing.onBlock()
+      anchorsOnBlock()
     },
-    disconnected: async b => { height = b.height - 1; await funding.onBlock(); await splicing.onBlock() },
+    disconnected: async b => { height = b.height - 1; await funding.onBlock(); await splicing.onBlock(); anchorsOnBlock() },
     fatal: e => fatal('chain_wiped', e.detail),
   }, { guard: async () => await wallet.checkChain() })
   if (!stopFollowing.ok) throw new Error(`chain follow: ${stopFollowing.error.detail}`)
@@ -198,6 +214,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     await funding.rebroadcastPending()
     await closer.resume(manager.all())
     await splicing.resume()
+    await anchoring.resume()
     await manager.block(height)
     await funding.onBlock()
     stage('chain_synced', { height })
@@ -207,6 +224,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const admin = await AdminServer.start(config.adminPort, {
     ...adminViews({ hubId, transport, manager, router, closer, wallet, monitoring: monitors, splicing, height: () => height }),
     ...channelCommands({ config, manager, inbound, monitoring: monitors, splicing }),
+    audit: auditCommands({ audit, anchoring }),
     ...walletCommands({
       wallet, chainHash: chainHash.value,
       regtest: regtest !== undefined && managed !== undefined ? { control: regtest, coinbaseAddress: managed.miner.address } : undefined,

@@ -305,3 +305,18 @@ export const MAX_FAUCET_SAT = 1_000_000_000
  *  halves every 150 blocks, and past a few thousand blocks the amount would need more blocks than
  *  this, which the faucet refuses (ask for less) rather than mine without end. */
 export const MAX_FAUCET_BLOCKS = 1_000
+
+// ───────────────────────────── Audit anchoring and receipts ─────────────────────────────
+
+/** Longest Merkle path in a receipt's inclusion proof: an anchor covers fewer than 2^53 entries (they
+ *  are numbered by safe integers), and RFC 6962's tree of n leaves has paths of at most ⌈log2 n⌉. */
+export const MAX_MERKLE_PATH = 53
+
+/** Most entries one anchor covers, so building its Merkle tree (and a proof in it) stays bounded in
+ *  memory and time: at 32 bytes a leaf, a million entries are 32 MB of hashes. Entries beyond it wait
+ *  for the next anchor. */
+export const MAX_ANCHOR_ENTRIES = 1_000_000
+
+/** Most audit entries one export request answers (GET /audit/export): the answer is built in memory. An
+ *  operator exports a longer log in ranges (from, to). */
+export const MAX_AUDIT_EXPORT_ENTRIES = 1_000_000

@@ -18,6 +18,7 @@ import { fundHub, startHub } from './lib/hub.ts'
 import type { HubClient, CloseResult, ChannelInfo } from '../client-sdk/index.ts'
 import { DEFAULT_SPLICE_MINIMUM_DEPTH } from '../protocol/limits.ts'
 import type { Role } from '../client-sdk/options.ts'
+import { demoReceipt } from './demo/receipt.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
@@ -136,6 +137,9 @@ async function main (): Promise<void> {
   /** What splice-outs took out of each party's channel balance (the payout and its fee), msat. */
   const splicedOutMsat = (c: HubClient): number => c === payee ? -splice.contributionSat * 1000 : 0
 
+  // ── A receipt verified against the chain after an anchor of the audit log ──
+  const receipt = await demoReceipt({ btc, hub, payer: platform, payee: creators[1]!, say })
+  count++; totalMsat += receipt.amountMsat; feesMsat += receipt.feeMsat
   // ── Close everything cooperatively ──
   say('closing every channel cooperatively …')
   const finals = new Map<HubClient, ChannelInfo>()
@@ -172,7 +176,9 @@ async function main (): Promise<void> {
       hub_onchain_sat: close.remoteSat,
     })
   }
-  const summary = { payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels, splices }
+  const summary = {
+    payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels, splices, receipt_verified: receipt.verified,
+  }
   const lost = channels.filter(c => c.role === 'platform').reduce((t, c) => t + c.initial_counterparty_msat - c.final_counterparty_msat, 0)
   // A payee's splice-out took the payout and its fee out of its channel balance: received = what is left
   // in the channel + what was spliced out.
@@ -186,7 +192,10 @@ async function main (): Promise<void> {
     `payees gained ${gained} msat (splice-outs counted) = payments: ${gained === totalMsat ? 'yes' : 'NO'}; ` +
     `the splice pays ${splice.amountSat} sat on-chain: ${payoutOnChain === 1 ? 'yes' : 'NO'}`)
   if (JSON_OUT) process.stdout.write(JSON.stringify(summary) + '\n')
-  if (lost !== totalMsat + feesMsat || gained !== totalMsat || payoutOnChain !== 1 || !spliceConfirmed || paymentsAfter === 0) {
+  if (
+    lost !== totalMsat + feesMsat || gained !== totalMsat || payoutOnChain !== 1 || !spliceConfirmed || paymentsAfter === 0 ||
+    !receipt.verified
+  ) {
     throw new Error('the summary does not add up')
   }
 }

@@ -17,6 +17,8 @@
 //   payer-key/<node id>/<key>        a payer's idempotency key and its payment (hub/router/payer-keys.ts)
 //   audit/entry/<n>, audit/head      the hash-chained audit log (hub/audit/log.ts)
 //   payout-policy/<node id>          an account's payout policy (hub/settlement/policy.ts)
+//   audit/anchor/<seq>               an anchor of the log on-chain and the transaction carrying it (hub/audit/anchoring.ts)
+//   audit/receipt/<payment hash>     → the audit entry recording a settled payment (hub/audit/receipts.ts)
 // SDK only (client-sdk/records.ts says what each record holds):
 //   inv/<payment hash>               an invoice we issued, with its preimage
 //   inv-at/<created>/<hash>          the same invoices by creation time (listInvoices)
@@ -25,6 +27,7 @@
 //   idem/<idempotency key>           → the payment hash a pay() with that key is about
 //   evt/<event id>                   an event for the application not acknowledged yet (client-sdk/event-outbox.ts)
 //   node-id                          the node id of the key the store belongs to (client-sdk/identity.ts)
+//   receipt/<payment hash>           the hub's signed receipt of a payment, and its proof once anchored (client-sdk/receipts.ts)
 // <created> is seconds since 1970 as a counter, so key order is time order.
 
 /** 16 digits: 10^16 updates at 10^6/s lasts 300 years; fits a safe integer. */
@@ -63,6 +66,11 @@ export const keys = {
   auditEntry: (n: number) => `audit/entry/${counter(n)}`,
   auditEntryPrefix: 'audit/entry/',
   auditHead: 'audit/head',
+  auditAnchor: (seq: number) => `audit/anchor/${counter(seq)}`,
+  auditAnchorPrefix: 'audit/anchor/',
+  auditReceipt: (paymentHash: string) => `audit/receipt/${segment(paymentHash)}`,
+  receipt: (paymentHash: string) => `receipt/${segment(paymentHash)}`,
+  receiptPrefix: 'receipt/',
   invoice: (paymentHash: string) => `inv/${segment(paymentHash)}`,
   invoiceByTime: (createdAt: number, paymentHash: string) => `inv-at/${counter(createdAt)}/${segment(paymentHash)}`,
   invoiceByTimePrefix: 'inv-at/',

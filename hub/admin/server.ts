@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FAUCET_SAT, MAX_FUNDING_SATOSHIS,
 } from '../../protocol/limits.ts'
 import type { NodeId } from '../../protocol/types.ts'
+import { AUDIT_ROUTES, handleAuditRoute, type AuditHandlers } from './audit-routes.ts'
 import { regtestAddress } from './faucet.ts'
 import { SETTLEMENT_ROUTES, settlementRoute, type SettlementAdmin } from './settlement-routes.ts'
 
@@ -84,6 +85,7 @@ export const ROUTES: readonly RouteDoc[] = [
       + '409 on a chain that is not regtest',
   },
   ...SETTLEMENT_ROUTES,
+  ...AUDIT_ROUTES,
 ]
 
 export interface AdminHandlers {
@@ -105,6 +107,8 @@ export interface AdminHandlers {
   faucet (address: string, amountSat: number, confirm: boolean): Promise<{ status: number; body: unknown }>
   /** Payout policies (hub/admin/settlement-routes.ts). */
   settlement?: SettlementAdmin
+  /** The audit routes (hub/admin/audit-routes.ts). */
+  audit?: AuditHandlers
 }
 
 /** Largest request body: the biggest request (open) is under 200 bytes. */
@@ -187,6 +191,7 @@ function parse<T> (schema: z.ZodType<T>, v: unknown): T {
 async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const route = `${req.method ?? 'GET'} ${(req.url ?? '/').split('?')[0]}`
+    if (await handleAuditRoute(h.audit, route, req, res)) return
     switch (route) {
       case 'GET /': return send(res, 200, { routes: ROUTES })
       case 'GET /info': return send(res, 200, h.info())

@@ -51,6 +51,7 @@ import type { HtlcFailureReason } from '../../protocol/wire/index.ts'
 import type { StoreOp } from '../../host/store/store.ts'
 import type { HubConfig } from '../config.ts'
 import type { ChannelListener, ChannelManager, ManagedChannel } from '../channels/manager.ts'
+import type { HubReceipts } from '../audit/receipts.ts'
 import type { Circuit, CircuitStore } from './circuits.ts'
 import type { Hold, HoldStore } from './holds.ts'
 import type { KeyUse, PayerKeys } from './payer-keys.ts'
@@ -75,6 +76,9 @@ export interface RouterOptions {
   log: (event: Record<string, unknown>) => void
   /** A router write failed: the store refuses writes from now on; the hub must stop. */
   fatal: (error: unknown) => void
+  /** Receipts of settled payments (hub/audit/receipts.ts): their audit entries ride in the batch that
+   *  records the fulfilled circuit. */
+  receipts?: Pick<HubReceipts, 'prepare'>
 }
 
 export interface RouterStats { forwarded: number; fulfilled: number; failed: number; feesMsat: number }
@@ -489,14 +493,27 @@ export class Router implements ChannelListener {
       c.state = state
       if (o.preimage !== undefined) c.preimage = o.preimage
       if (o.reason !== undefined) c.reason = o.reason
-      await this.opts.circuits.save(
-        c, this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now()),
-      )
+      const keyOps = this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now())
+      // The receipt's audit entry joins this batch: prepared and written in one synchronous step.
+      const receipt = state === 'fulfilled' ? this.receiptOf(c) : undefined
+      await this.opts.circuits.save(c, [...keyOps, ...(receipt?.ops ?? [])])
+      receipt?.deliver()
       if (state === 'fulfilled') {
         this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat
       } else this.stats.failed++
     }
     await this.sendUpstream(c)
+  }
+
+  /** The receipt of a fulfilled circuit: payer, payee, amounts and the payer's reference. */
+  private receiptOf (c: Circuit): { ops: StoreOp[]; deliver: () => void } | undefined {
+    const chIn = this.opts.manager.get(c.in.channelId)
+    if (this.opts.receipts === undefined || chIn === undefined) return undefined
+    const htlc = chIn.state.localCommit?.spec.htlcs.find(h => h.offerer === 'remote' && h.id === c.in.htlcId)
+    return this.opts.receipts.prepare({
+      paymentHash: c.in.paymentHash, amountMsat: c.out.amountMsat, feeMsat: c.in.amountMsat - c.out.amountMsat,
+      payer: chIn.peer, payee: c.out.recipient, reference: htlc?.metadata?.reference ?? null,
+    })
   }
 
   private async sendUpstream (c: Circuit): Promise<void> {

@@ -46,6 +46,9 @@ export const MESSAGE_SCHEMAS = {
   request_channel: hub.requestChannel,
   hub_policy: hub.hubPolicy,
   payment_held: hub.paymentHeld,
+  payment_receipt: hub.paymentReceipt,
+  receipt_request: hub.receiptRequest,
+  receipt_proof: hub.receiptProof,
 } as const
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS
@@ -82,4 +85,4 @@ export type {
   SpliceAck, SpliceInit, SpliceLocked, StartBatch, Stfu, TxAbort, TxAckRbf, TxAddInput, TxAddOutput, TxComplete,
   TxInitRbf, TxRemoveInput, TxRemoveOutput, TxSignatures,
 } from './splice-messages.ts'
-export type { HubPolicy, PaymentHeld, RequestChannel } from './hub-messages.ts'
+export type { HubPolicy, PaymentHeld, PaymentReceipt, ReceiptProofMessage, ReceiptRequest, RequestChannel } from './hub-messages.ts'

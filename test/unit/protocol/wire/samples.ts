@@ -10,6 +10,17 @@ import * as L from '../../../../protocol/limits.ts'
 
 const hex = (bytes: number, byte = 'ab'): string => byte.repeat(bytes)
 const point = (b = 'cd'): string => '02' + hex(32, b)
+const RECEIPT = {
+  v: 1, hub_id: point('11'), payment_hash: hex(32, '9a'), amount_msat: 50_000, fee_msat: 1_005, payer: point('22'), payee: point('33'),
+  reference: 'order-7', time_ms: 1_800_000_000_000, entry: 41,
+} as const
+const PROOF_ENTRY = {
+  n: 41, prev: hex(32, '40'), hash: hex(32, '41'), time_ms: 1_800_000_000_000, height: 800_000,
+  record: { kind: 'payment', payment_hash: hex(32, '9a'), amount_msat: 50_000 },
+} as const
+const PROOF_ANCHOR = {
+  prev_commitment: hex(32, '00'), root: hex(32, '77'), from: 40, to: 43, commitment: hex(32, '88'), txid: hex(32, '99'),
+} as const
 
 export const SAMPLES = {
   open_channel: {
@@ -112,6 +123,12 @@ export const SAMPLES = {
   payment_held: {
     type: 'payment_held', channel_id: hex(32, 'c1'), id: 7, payment_hash: hex(32, '9a'), until_time: 1_800_000_000, until_height: 800_100,
   },
+  payment_receipt: { type: 'payment_receipt', receipt: RECEIPT, signature: hex(64) },
+  receipt_request: { type: 'receipt_request', payment_hash: hex(32, '9a') },
+  receipt_proof: {
+    type: 'receipt_proof', payment_hash: hex(32, '9a'), status: 'anchored', entry: PROOF_ENTRY, path: [hex(32, '01'), hex(32, '02')],
+    anchor: PROOF_ANCHOR,
+  },
 } as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
@@ -120,6 +137,7 @@ export type Kind =
   | 'amount_msat' | 'funding_sat' | 'script' | 'channel_type' | 'fail_reason' | 'fail_detail' | 'error_text'
   | 'bool' | 'metadata' | 'htlc_signatures' | 'fee_range' | 'pong_bytes' | 'ping_ignored' | 'pong_ignored'
   | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked'
+  | 'receipt' | 'receipt_status' | 'proof_entry' | 'merkle_path' | 'proof_anchor'
 
 export const FIELD_KINDS: Record<string, Kind> = {
   type: 'type',
@@ -150,6 +168,7 @@ export const FIELD_KINDS: Record<string, Kind> = {
   next_funding: 'next_funding', my_current_funding_locked: 'funding_locked',
   fee_base_msat: 'msat', fee_proportional_millionths: 'u32', cltv_expiry_delta: 'u16',
   until_time: 'u64', until_height: 'u32',
+  receipt: 'receipt', status: 'receipt_status', entry: 'proof_entry', path: 'merkle_path', anchor: 'proof_anchor',
 }
 /** `ignored` means different bounds in ping and pong. */
 export function kindOf (type: MessageType, field: string): Kind | undefined {
@@ -218,6 +237,20 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { next_funding_txid: hex(31), retransmit_flags: 0 }, { next_funding_txid: hex(32), retransmit_flags: 256 },
     { next_funding_txid: hex(32) }, { next_funding_txid: hex(32), retransmit_flags: 0, extra: 1 }, hex(32), null,
   ],
+  receipt: [
+    { ...RECEIPT, v: 2 }, { ...RECEIPT, amount_msat: -1 }, { ...RECEIPT, payer: '04' + hex(32) }, { ...RECEIPT, extra: 1 },
+    { ...RECEIPT, reference: 'r'.repeat(L.MAX_REFERENCE_CHARS + 1) }, { ...RECEIPT, entry: 1.5 }, { ...RECEIPT, time_ms: undefined }, null,
+  ],
+  receipt_status: ['', 'ANCHORED', 'maybe', 1, null],
+  proof_entry: [
+    { ...PROOF_ENTRY, n: -1 }, { ...PROOF_ENTRY, hash: 'AB'.repeat(32) }, { ...PROOF_ENTRY, record: [] }, { ...PROOF_ENTRY, extra: 1 },
+    { ...PROOF_ENTRY, height: undefined }, 'entry', null,
+  ],
+  merkle_path: [Array.from({ length: L.MAX_MERKLE_PATH + 1 }, () => hex(32)), [hex(31)], ['AB'.repeat(32)], hex(32), {}],
+  proof_anchor: [
+    { ...PROOF_ANCHOR, from: -1 }, { ...PROOF_ANCHOR, txid: hex(31) }, { ...PROOF_ANCHOR, extra: 1 }, { ...PROOF_ANCHOR, root: undefined },
+    [],
+  ],
   funding_locked: [
     { my_current_funding_locked_txid: 'AB'.repeat(32), retransmit_flags: 0 },
     { my_current_funding_locked_txid: hex(32), retransmit_flags: -1 },
@@ -233,6 +266,8 @@ const textArb = (max: number): fc.Arbitrary<string> =>
   fc.string({ maxLength: max, unit: 'grapheme' }).filter((s) => s.length <= max && !/[\u0000-\u001f\u007f]/.test(s))
 const uintArb = (max: number): fc.Arbitrary<number> =>
   fc.oneof(fc.integer({ min: 0, max: Math.min(max, 0x7fff_ffff) }), fc.constantFrom(0, max), fc.maxSafeNat().map((n) => n % (max + 1)))
+
+const VALID_POINT = fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x)
 
 export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   hex32: hexArb(32, 32),
@@ -273,6 +308,26 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   witnesses: fc.array(fc.array(hexArb(0, 80), { maxLength: 4 }), { maxLength: 4 }),
   next_funding: fc.record({ next_funding_txid: hexArb(32, 32), retransmit_flags: uintArb(0xff) }, { noNullPrototype: true }),
   funding_locked: fc.record({ my_current_funding_locked_txid: hexArb(32, 32), retransmit_flags: uintArb(0xff) }, { noNullPrototype: true }),
+  receipt: fc.record({
+    v: fc.constant(1), hub_id: VALID_POINT, payment_hash: hexArb(32, 32), amount_msat: uintArb(Number.MAX_SAFE_INTEGER),
+    fee_msat: uintArb(Number.MAX_SAFE_INTEGER), payer: VALID_POINT, payee: VALID_POINT,
+    reference: fc.option(textArb(L.MAX_REFERENCE_CHARS), { nil: null }), time_ms: uintArb(Number.MAX_SAFE_INTEGER),
+    entry: uintArb(Number.MAX_SAFE_INTEGER),
+  }, { noNullPrototype: true }),
+  receipt_status: fc.constantFrom('anchored', 'not_anchored', 'unknown'),
+  proof_entry: fc.record({
+    n: uintArb(Number.MAX_SAFE_INTEGER), prev: hexArb(32, 32), hash: hexArb(32, 32), time_ms: uintArb(Number.MAX_SAFE_INTEGER),
+    height: uintArb(0xffff_ffff),
+    record: fc.dictionary(
+      fc.string({ maxLength: 12 }), fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean()),
+      { maxKeys: 8, noNullPrototype: true },
+    ),
+  }, { noNullPrototype: true }),
+  merkle_path: fc.array(hexArb(32, 32), { maxLength: 20 }),
+  proof_anchor: fc.record({
+    prev_commitment: hexArb(32, 32), root: hexArb(32, 32), from: uintArb(Number.MAX_SAFE_INTEGER), to: uintArb(Number.MAX_SAFE_INTEGER),
+    commitment: hexArb(32, 32), txid: hexArb(32, 32),
+  }, { noNullPrototype: true }),
 }
 
 /** A random valid message of `type`: each optional field present or not. */
