@@ -23,7 +23,9 @@ import { Wallet } from '../host/wallet/wallet.ts'
 import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { channelCommands } from './admin/channel-commands.ts'
 import { Faucet } from './admin/faucet.ts'
+import { PaymentLedger } from './admin/payments.ts'
 import { AdminServer } from './admin/server.ts'
+import { ADMIN_TOKEN_FILE, READ_TOKEN_FILE, loadAdminTokens, writeAdminUrl } from './admin/tokens.ts'
 import { adminViews } from './admin/views.ts'
 import { walletCommands } from './admin/wallet.ts'
 import { AuditLog } from './audit/index.ts'
@@ -113,6 +115,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   await circuits.load()
   const holds = new HoldStore(store)
   await holds.load()
+  const ledger = new PaymentLedger(store, e => fatal('store_failed', String(e)))
+  await ledger.load()
+  cleanups.push(() => ledger.flush())
   const payerKeys = new PayerKeys(store)
   const keyCount = await payerKeys.load()
   stage('circuits_loaded', { circuits: circuits.all().length, holds: holds.all().length, idempotency_keys: keyCount })
@@ -142,6 +147,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
+    onPayment: e => { ledger.record(e) },
   })
   const closer = new CloseBroadcaster(chain, log)
   const splicing = new HubSplicing({ manager, wallet, chain, config, hubId, log })
@@ -203,8 +209,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   })().catch(e => { fatal('startup_failed', e instanceof Error ? e.stack ?? e.message : e) })
 
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
-  const admin = await AdminServer.start(config.adminPort, {
-    ...adminViews({ hubId, transport, manager, router, closer, wallet, monitoring: monitors, splicing, height: () => height }),
+  const tokens = loadAdminTokens(config.dataDir)
+  const admin = await AdminServer.start({ port: config.adminPort, host: config.admin.host, tls: config.admin.tls, tokens }, {
+    ...adminViews({ hubId, transport, manager, ledger, closer, wallet, monitoring: monitors, splicing, height: () => height }),
     ...channelCommands({ config, manager, inbound, monitoring: monitors, splicing }),
     ...walletCommands({
       wallet, chainHash: chainHash.value,
@@ -213,6 +220,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     }),
   })
   inputs.push(() => admin.close())
+  writeAdminUrl(config.dataDir, admin.url)
   const stopMiner = startAutoMiner(chain, config.btcd.mode === 'managed' ? config.btcd.autoMineSeconds : undefined, log)
   if (stopMiner !== undefined) inputs.push(stopMiner)
   log({ event: 'started', channels: loaded, circuits: circuits.all().length, height })
@@ -220,7 +228,10 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   let stopping: Promise<void> | undefined
   return {
     hubId, wsUrl: transport.url, adminUrl: admin.url, manager, router, wallet,
-    listening: managed !== undefined ? managedBtcdInfo(config.dataDir, managed) : {},
+    listening: {
+      ...(managed !== undefined ? managedBtcdInfo(config.dataDir, managed) : {}),
+      admin_token_file: path.join(config.dataDir, ADMIN_TOKEN_FILE), read_token_file: path.join(config.dataDir, READ_TOKEN_FILE),
+    },
     stop: () => {
       stopping ??= (async () => {
         // Stop taking input, let every channel finish what it started, then close the store.

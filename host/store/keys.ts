@@ -16,6 +16,7 @@
 //   hold/<channel id>/<htlc id>      payments held for an offline payee (hub/router/holds.ts)
 //   payer-key/<node id>/<key>        a payer's idempotency key and its payment (hub/router/payer-keys.ts)
 //   audit/entry/<n>, audit/head      the hash-chained audit log (hub/audit/log.ts)
+//   ops/stats                        the operator's payment figures and latest payments (hub/admin/payments.ts)
 // SDK only (client-sdk/records.ts says what each record holds):
 //   inv/<payment hash>               an invoice we issued, with its preimage
 //   inv-at/<created>/<hash>          the same invoices by creation time (listInvoices)

@@ -75,9 +75,22 @@ export interface RouterOptions {
   log: (event: Record<string, unknown>) => void
   /** A router write failed: the store refuses writes from now on; the hub must stop. */
   fatal: (error: unknown) => void
+  /** Told of every payment the hub forwards and of how each ends (the operator's figures:
+   *  hub/admin/payments.ts). */
+  onPayment?: (e: PaymentEvent) => void
 }
 
 export interface RouterStats { forwarded: number; fulfilled: number; failed: number; feesMsat: number }
+
+/** A payment through the hub, identified by its incoming HTLC: forwarded (its circuit durable), then
+ *  fulfilled or failed back (failed also without being forwarded: refused, or a hold that ended). */
+export type PaymentEvent =
+  | { type: 'forwarded'; channelIn: ChannelId; htlcIn: number; paymentHash: string; amountMsat: Msat; payee: NodeId }
+  | { type: 'fulfilled'; channelIn: ChannelId; htlcIn: number; paymentHash: string; amountMsat: Msat; feeMsat: number; payee: NodeId }
+  | {
+    type: 'failed'; channelIn: ChannelId; htlcIn: number; reason: HtlcFailureReason; detail?: string
+    paymentHash?: string; amountMsat?: Msat; payee?: NodeId
+  }
 
 /** Where a payment for a recipient can go now. */
 type Route =
@@ -274,6 +287,10 @@ export class Router implements ChannelListener {
       // Durable BEFORE the downstream add can leave: a crash after this never forwards twice.
       await this.opts.circuits.save(circuit, also())
       this.stats.forwarded++
+      this.opts.onPayment?.({
+        type: 'forwarded', channelIn: inId, htlcIn: htlc.id, paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat,
+        payee: htlc.recipient,
+      })
       await this.addDownstream(out, circuit, htlc, true)
     } finally { this.busy.delete(k); this.adding.delete(circuit) }
   }
@@ -492,9 +509,16 @@ export class Router implements ChannelListener {
       await this.opts.circuits.save(
         c, this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now()),
       )
+      const id = { channelIn: c.in.channelId, htlcIn: c.in.htlcId, paymentHash: c.in.paymentHash }
       if (state === 'fulfilled') {
         this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat
-      } else this.stats.failed++
+        this.opts.onPayment?.({
+          type: 'fulfilled', ...id, amountMsat: c.in.amountMsat, feeMsat: c.in.amountMsat - c.out.amountMsat, payee: c.out.recipient,
+        })
+      } else {
+        this.stats.failed++
+        this.opts.onPayment?.({ type: 'failed', ...id, reason: c.reason ?? 'temporary_channel_failure' })
+      }
     }
     await this.sendUpstream(c)
   }
@@ -510,6 +534,13 @@ export class Router implements ChannelListener {
 
   private async failUpstream (chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string): Promise<void> {
     this.stats.failed++
+    if (this.opts.onPayment !== undefined) {
+      const htlc = committedIncoming(chIn.state).find(h => h.id === htlcId)
+      this.opts.onPayment({
+        type: 'failed', channelIn: chIn.channelId, htlcIn: htlcId, reason, detail,
+        ...(htlc !== undefined ? { paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat, payee: htlc.recipient } : {}),
+      })
+    }
     this.opts.log({ event: 'payment_failed', channel_id: chIn.channelId, htlc_id: htlcId, reason, detail })
     await chIn.driver.command({ type: 'fail_htlc', id: htlcId, reason, detail: detail.slice(0, MAX_FAIL_DETAIL_CHARS) })
   }
