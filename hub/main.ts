@@ -18,11 +18,13 @@ import { REGTEST_CHAIN_HASH, chainHashOf } from '../host/chain/chain-hash.ts'
 import { BtcdChainBackend } from '../host/chain/btcd/backend.ts'
 import type { ManagedBtcd } from '../host/chain/btcd/node.ts'
 import { loadPreimage } from '../host/channel/index.ts'
+import { setHostObserver } from '../host/observe.ts'
 import { LevelStore } from '../host/store/node/level-store.ts'
 import { Wallet } from '../host/wallet/wallet.ts'
 import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { channelCommands } from './admin/channel-commands.ts'
 import { Faucet } from './admin/faucet.ts'
+import { HubMetrics, metricsRoute } from './admin/metrics.ts'
 import { PaymentLedger } from './admin/payments.ts'
 import { AdminServer } from './admin/server.ts'
 import { ADMIN_TOKEN_FILE, READ_TOKEN_FILE, loadAdminTokens, writeAdminUrl } from './admin/tokens.ts'
@@ -55,6 +57,8 @@ export interface RunningHub {
   manager: ChannelManager
   router: Router
   wallet: Wallet
+  /** The Prometheus metrics (GET /metrics); settlementBatch() is for the settlement scheduler. */
+  metrics: HubMetrics
   /** Extra fields of the `listening` line (the managed node's RPC login). */
   listening: Record<string, unknown>
   stop (): Promise<void>
@@ -74,6 +78,21 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const nodeKey = loadNodeKey(config.dataDir)
   const hubId = nodeIdOf(nodeKey)
   const cleanups: Array<() => Promise<void> | void> = []
+  // The metrics first: the store's commits and the node's RPC calls report to them from the start.
+  const seen: { manager?: ChannelManager; holds?: HoldStore; ledger?: PaymentLedger; transport?: HubTransport } = {}
+  const metrics = new HubMetrics({
+    channels: () => (seen.manager?.all() ?? []).map(ch => {
+      const spec = ch.state.localCommit?.spec
+      return {
+        phase: ch.state.phase, capacitySat: ch.state.setup.capacitySat, localMsat: spec?.toLocalMsat ?? 0,
+        remoteMsat: spec?.toRemoteMsat ?? 0, htlcs: spec?.htlcs.length ?? 0,
+      }
+    }),
+    heldPayments: () => (seen.holds?.all() ?? []).filter(h => h.state === 'held').length,
+    sessions: () => seen.transport?.sessionCount ?? 0,
+    feesEarnedMsat: () => seen.ledger?.figures().fees_msat ?? 0,
+  })
+  cleanups.push(setHostObserver(metrics.host))
 
   // The store first: its lock refuses a second hub on this data dir before it starts a node there.
   const store = await LevelStore.open(path.join(config.dataDir, 'store'))
@@ -114,10 +133,12 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const circuits = new CircuitStore(store)
   await circuits.load()
   const holds = new HoldStore(store)
+  seen.holds = holds
   await holds.load()
-  const ledger = new PaymentLedger(store, e => fatal('store_failed', String(e)))
-  await ledger.load()
-  cleanups.push(() => ledger.flush())
+  const payments = new PaymentLedger(store, e => fatal('store_failed', String(e)))
+  seen.ledger = payments
+  await payments.load()
+  cleanups.push(() => payments.flush())
   const payerKeys = new PayerKeys(store)
   const keyCount = await payerKeys.load()
   stage('circuits_loaded', { circuits: circuits.all().length, holds: holds.all().length, idempotency_keys: keyCount })
@@ -140,6 +161,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     fatal: storeFailed,
     holdSessionsUntilReady: true,
   })
+  seen.manager = manager
   const funding = new Funding({ manager, wallet, chain, config, log })
   const inbound = new InboundChannels({ manager, config, log })
   const router = new Router({
@@ -147,7 +169,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
-    onPayment: e => { ledger.record(e) },
+    onPayment: e => { metrics.payment(e, payments.record(e)?.latency_ms) },
   })
   const closer = new CloseBroadcaster(chain, log)
   const splicing = new HubSplicing({ manager, wallet, chain, config, hubId, log })
@@ -162,7 +184,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
   transport = await HubTransport.start({
     nodeKey, handler: manager, config: config.transport, isKnownPeer: id => isChannelPartner(manager, id),
+    onRejectedFrame: reason => { metrics.rejectedFrame(reason) },
   })
+  seen.transport = transport
   stage('transport_listening')
   const inputs: Array<() => Promise<void> | void> = [() => transport?.close(), () => router.stop()]
 
@@ -211,14 +235,14 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
   const tokens = loadAdminTokens(config.dataDir)
   const admin = await AdminServer.start({ port: config.adminPort, host: config.admin.host, tls: config.admin.tls, tokens }, {
-    ...adminViews({ hubId, transport, manager, ledger, closer, wallet, monitoring: monitors, splicing, height: () => height }),
+    ...adminViews({ hubId, transport, manager, ledger: payments, closer, wallet, monitoring: monitors, splicing, height: () => height }),
     ...channelCommands({ config, manager, inbound, monitoring: monitors, splicing }),
     ...walletCommands({
       wallet, chainHash: chainHash.value,
       regtest: regtest !== undefined && managed !== undefined ? { control: regtest, coinbaseAddress: managed.miner.address } : undefined,
       faucet: chainHash.value === REGTEST_CHAIN_HASH ? new Faucet(wallet, chain) : undefined,
     }),
-  })
+  }, { extra: [metricsRoute(metrics)] })
   inputs.push(() => admin.close())
   writeAdminUrl(config.dataDir, admin.url)
   const stopMiner = startAutoMiner(chain, config.btcd.mode === 'managed' ? config.btcd.autoMineSeconds : undefined, log)
@@ -227,7 +251,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 
   let stopping: Promise<void> | undefined
   return {
-    hubId, wsUrl: transport.url, adminUrl: admin.url, manager, router, wallet,
+    hubId, wsUrl: transport.url, adminUrl: admin.url, manager, router, wallet, metrics,
     listening: {
       ...(managed !== undefined ? managedBtcdInfo(config.dataDir, managed) : {}),
       admin_token_file: path.join(config.dataDir, ADMIN_TOKEN_FILE), read_token_file: path.join(config.dataDir, READ_TOKEN_FILE),

@@ -68,7 +68,8 @@ export class PaymentLedger {
     this.recent = recent as unknown as PaymentRow[]
   }
 
-  record (e: PaymentEvent): void {
+  /** Counts the event; returns the payment's row when it ended. */
+  record (e: PaymentEvent): PaymentRow | undefined {
     const k = `${e.channelIn}/${e.htlcIn}`
     if (e.type === 'forwarded') {
       this.stats.forwarded++
@@ -91,7 +92,14 @@ export class PaymentLedger {
       }
       this.recent.push(row)
       if (this.recent.length > MAX_RECENT_PAYMENTS) this.recent.splice(0, this.recent.length - MAX_RECENT_PAYMENTS)
+      this.scheduleWrite()
+      return row
     }
+    this.scheduleWrite()
+    return undefined
+  }
+
+  private scheduleWrite (): void {
     this.timer ??= setTimeout(() => { this.timer = undefined; void this.write() }, STATS_WRITE_EVERY_MS)
   }
 

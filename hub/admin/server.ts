@@ -58,6 +58,11 @@ export const ROUTES: readonly RouteDoc[] = [
       + 'null until it confirms); a cooperative close adds {to_local_sat, to_remote_sat, fee_sat, agreed_fee_sat, trimmed_local_sat, '
       + 'trimmed_remote_sat}: what the tx pays each side (an output below the dust limit is 0, its balance in trimmed_* and fee_sat)',
   },
+  {
+    method: 'GET', path: '/metrics',
+    answer: 'Prometheus text exposition (not JSON): payments, latency, HTLCs, channels, balances, holds, settlement, fsync, btcd RPC, '
+      + 'sessions, rejected frames, process memory (README "Operating the hub" lists them)',
+  },
   { method: 'POST', path: '/wallet/address', answer: '{address}: a fresh address of the hub\'s wallet' },
   {
     method: 'POST', path: '/channels/open', body: '{peer, funding_sat?}',
