@@ -188,7 +188,7 @@ export const hubConfigSchema = z.strictObject({
     /** PEM files of the admin API's certificate (chain) and private key: HTTPS instead of HTTP. */
     tls: z.strictObject({ certFile: z.string().min(1).max(4096), keyFile: z.string().min(1).max(4096) }).optional(),
   }).default({ host: '127.0.0.1' }),
-  /** Structured logs: JSON lines on stdout, one event a line. */
+  /** Structured logs (hub/log.ts): JSON lines on stdout, one event a line. */
   logging: z.strictObject({
     /** The least severe level written (pino's levels). */
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
