@@ -24,6 +24,7 @@ import { Wallet } from '../host/wallet/wallet.ts'
 import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { channelCommands } from './admin/channel-commands.ts'
 import { Faucet } from './admin/faucet.ts'
+import { dashboardPublic, dashboardRoute } from './admin/dashboard.ts'
 import { HubMetrics, metricsRoute } from './admin/metrics.ts'
 import { PaymentLedger } from './admin/payments.ts'
 import { AdminServer } from './admin/server.ts'
@@ -242,7 +243,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
       regtest: regtest !== undefined && managed !== undefined ? { control: regtest, coinbaseAddress: managed.miner.address } : undefined,
       faucet: chainHash.value === REGTEST_CHAIN_HASH ? new Faucet(wallet, chain) : undefined,
     }),
-  }, { extra: [metricsRoute(metrics)] })
+  }, { extra: [metricsRoute(metrics), dashboardRoute], public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
   inputs.push(() => admin.close())
   writeAdminUrl(config.dataDir, admin.url)
   const stopMiner = startAutoMiner(chain, config.btcd.mode === 'managed' ? config.btcd.autoMineSeconds : undefined, log)

@@ -63,6 +63,10 @@ export const ROUTES: readonly RouteDoc[] = [
     answer: 'Prometheus text exposition (not JSON): payments, latency, HTLCs, channels, balances, holds, settlement, fsync, btcd RPC, '
       + 'sessions, rejected frames, process memory (README "Operating the hub" lists them)',
   },
+  {
+    method: 'GET', path: '/dashboard',
+    answer: 'the live dashboard (HTML; GET /dashboard/login posts a token for a session cookie, GET routes only)',
+  },
   { method: 'POST', path: '/wallet/address', answer: '{address}: a fresh address of the hub\'s wallet' },
   {
     method: 'POST', path: '/channels/open', body: '{peer, funding_sat?}',
