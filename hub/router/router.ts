@@ -426,9 +426,10 @@ export class Router implements ChannelListener {
     await this.failHeldUpstream(h)
   }
 
-  private async failHeldUpstream (h: Hold): Promise<void> {
+  /** `again`: a hold that failed before (a restart found it): the operator's figures counted it then. */
+  private async failHeldUpstream (h: Hold, again = false): Promise<void> {
     const chIn = this.opts.manager.get(h.in.channelId)
-    if (chIn !== undefined) await this.failUpstream(chIn, h.in.htlcId, h.reason ?? 'recipient_offline', h.detail ?? '')
+    if (chIn !== undefined) await this.failUpstream(chIn, h.in.htlcId, h.reason ?? 'recipient_offline', h.detail ?? '', again)
   }
 
   /** The incoming HTLC a hold is for, if its channel still carries it. */
@@ -467,7 +468,7 @@ export class Router implements ChannelListener {
   /** A hold found again (restart, or its HTLC reported again): a failed one fails upstream again; a
    *  held one is armed, or ends if its deadline passed meanwhile, or is forgotten if its HTLC is gone. */
   private async replayHold (h: Hold): Promise<void> {
-    if (h.state === 'failed') return this.failHeldUpstream(h)
+    if (h.state === 'failed') return this.failHeldUpstream(h, true)
     if (this.heldHtlc(h) === undefined) { this.disarm(h); await this.opts.holds.remove(h.in.channelId, h.in.htlcId); return }
     if (this.opts.height() > h.untilHeight) return this.expire(h, `${h.recipient} did not come back before block ${h.untilHeight + 1}`)
     if (Date.now() >= h.untilTime) return this.expire(
@@ -532,9 +533,11 @@ export class Router implements ChannelListener {
     })
   }
 
-  private async failUpstream (chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string): Promise<void> {
+  private async failUpstream (
+    chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string, again = false,
+  ): Promise<void> {
     this.stats.failed++
-    if (this.opts.onPayment !== undefined) {
+    if (this.opts.onPayment !== undefined && !again) {
       const htlc = committedIncoming(chIn.state).find(h => h.id === htlcId)
       this.opts.onPayment({
         type: 'failed', channelIn: chIn.channelId, htlcIn: htlcId, reason, detail,
