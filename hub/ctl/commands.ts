@@ -2,7 +2,7 @@
 // --json, the API's own JSON for scripts. Each command's route is named in its description, so
 // `hubctl <command> --help` says what it asks.
 import fs from 'node:fs'
-import { AdminClient, CtlError, EXIT } from './client.ts'
+import { AdminClient, CtlError, EXIT, errorOf } from './client.ts'
 import { fields, sat, short, table, when } from './table.ts'
 
 export interface Out {
@@ -81,10 +81,7 @@ export async function fees (c: AdminClient, o: Out, period: string | undefined):
         : JSON.stringify(ledger.body, null, 2))
     }
   }
-  if (ledger.status !== 200) {
-    const { errorOf } = await import('./client.ts')
-    throw errorOf('GET', '/fees', ledger)
-  }
+  if (ledger.status !== 200) throw errorOf('GET', '/fees', ledger)
 }
 
 /** The settlement's state (GET /settlement), shown as its fields and a table of the last batches. */

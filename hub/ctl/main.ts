@@ -3,7 +3,7 @@
 // hub/ctl/client.ts (the README's "Operating the hub" lists them).
 import { Command, CommanderError, Option } from 'commander'
 import path from 'node:path'
-import { AdminClient, CtlError, EXIT, resolveTarget, type TargetOptions } from './client.ts'
+import { AdminClient, CtlError, DEFAULT_DATA_DIR, EXIT, resolveTarget, type TargetOptions } from './client.ts'
 import * as cmd from './commands.ts'
 
 export interface Io { stdout (s: string): void; stderr (s: string): void }
@@ -106,7 +106,7 @@ supported yet, 6 audit verify: the log does not verify.`)
     .option('--btcd-rpc-file <file>', 'the btcd login, {host, port, user, pass} (default: <data-dir>/btcd-rpc.json)')
     .option('--min-depth <n>', 'confirmations an anchor needs', whole('--min-depth'), 6)
     .action(async (file: string, o: { btcdRpcFile?: string; minDepth: number }) => {
-      const dataDir = program.opts<TargetOptions>().dataDir ?? env.HUB_DATA_DIR ?? '.data/hub'
+      const dataDir = program.opts<TargetOptions>().dataDir ?? env.HUB_DATA_DIR ?? DEFAULT_DATA_DIR
       const { auditVerify } = await import('./audit-verify.ts')
       await auditVerify(out(), file, o.btcdRpcFile ?? path.join(dataDir, 'btcd-rpc.json'), o.minDepth)
     })
