@@ -18,13 +18,18 @@ import { REGTEST_CHAIN_HASH, chainHashOf } from '../host/chain/chain-hash.ts'
 import { BtcdChainBackend } from '../host/chain/btcd/backend.ts'
 import type { ManagedBtcd } from '../host/chain/btcd/node.ts'
 import { loadPreimage } from '../host/channel/index.ts'
+import { setHostObserver } from '../host/observe.ts'
 import { LevelStore } from '../host/store/node/level-store.ts'
 import { PolicyStore } from './settlement/policy.ts'
 import { Wallet } from '../host/wallet/wallet.ts'
 import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { channelCommands } from './admin/channel-commands.ts'
 import { Faucet } from './admin/faucet.ts'
+import { dashboardPublic, dashboardRoute } from './admin/dashboard.ts'
+import { HubMetrics, metricsRoute } from './admin/metrics.ts'
+import { PaymentLedger } from './admin/payments.ts'
 import { AdminServer } from './admin/server.ts'
+import { ADMIN_TOKEN_FILE, READ_TOKEN_FILE, loadAdminTokens, writeAdminUrl } from './admin/tokens.ts'
 import { adminViews } from './admin/views.ts'
 import { walletCommands } from './admin/wallet.ts'
 import { AuditLog } from './audit/index.ts'
@@ -57,6 +62,8 @@ export interface RunningHub {
   manager: ChannelManager
   router: Router
   wallet: Wallet
+  /** The Prometheus metrics (GET /metrics); settlementBatch() is for the settlement scheduler. */
+  metrics: HubMetrics
   /** Extra fields of the `listening` line (the managed node's RPC login). */
   listening: Record<string, unknown>
   stop (): Promise<void>
@@ -76,6 +83,21 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const nodeKey = loadNodeKey(config.dataDir)
   const hubId = nodeIdOf(nodeKey)
   const cleanups: Array<() => Promise<void> | void> = []
+  // The metrics first: the store's commits and the node's RPC calls report to them from the start.
+  const seen: { manager?: ChannelManager; holds?: HoldStore; ledger?: PaymentLedger; transport?: HubTransport } = {}
+  const metrics = new HubMetrics({
+    channels: () => (seen.manager?.all() ?? []).map(ch => {
+      const spec = ch.state.localCommit?.spec
+      return {
+        phase: ch.state.phase, capacitySat: ch.state.setup.capacitySat, localMsat: spec?.toLocalMsat ?? 0,
+        remoteMsat: spec?.toRemoteMsat ?? 0, htlcs: spec?.htlcs.length ?? 0,
+      }
+    }),
+    heldPayments: () => (seen.holds?.all() ?? []).filter(h => h.state === 'held').length,
+    sessions: () => seen.transport?.sessionCount ?? 0,
+    feesEarnedMsat: () => seen.ledger?.figures().fees_msat ?? 0,
+  })
+  cleanups.push(setHostObserver(metrics.host))
 
   // The store first: its lock refuses a second hub on this data dir before it starts a node there.
   const store = await LevelStore.open(path.join(config.dataDir, 'store'))
@@ -119,7 +141,12 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const circuits = new CircuitStore(store)
   await circuits.load()
   const holds = new HoldStore(store)
+  seen.holds = holds
   await holds.load()
+  const payments = new PaymentLedger(store, e => fatal('store_failed', String(e)))
+  seen.ledger = payments
+  await payments.load()
+  cleanups.push(() => payments.flush())
   const payerKeys = new PayerKeys(store)
   const keyCount = await payerKeys.load()
   stage('circuits_loaded', { circuits: circuits.all().length, holds: holds.all().length, idempotency_keys: keyCount })
@@ -142,6 +169,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     fatal: storeFailed,
     holdSessionsUntilReady: true,
   })
+  seen.manager = manager
   const funding = new Funding({ manager, wallet, chain, config, log })
   const inbound = new InboundChannels({ manager, config, log })
   const receipts = new HubReceipts({ store, audit, anchoring, hubId, nodeKey, send: (peer, msg) => manager.send(peer, msg), log })
@@ -150,6 +178,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
+    onPayment: e => { metrics.payment(e, payments.record(e)?.latency_ms) },
   })
   const closer = new CloseBroadcaster(chain, log)
   const splicing = new HubSplicing({ manager, wallet, chain, config, hubId, log })
@@ -170,7 +199,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
   transport = await HubTransport.start({
     nodeKey, handler: manager, config: config.transport, isKnownPeer: id => isChannelPartner(manager, id),
+    onRejectedFrame: reason => { metrics.rejectedFrame(reason) },
   })
+  seen.transport = transport
   stage('transport_listening')
   const inputs: Array<() => Promise<void> | void> = [() => transport?.close(), () => router.stop()]
 
@@ -221,8 +252,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   })().catch(e => { fatal('startup_failed', e instanceof Error ? e.stack ?? e.message : e) })
 
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
-  const admin = await AdminServer.start(config.adminPort, {
-    ...adminViews({ hubId, transport, manager, router, closer, wallet, monitoring: monitors, splicing, height: () => height }),
+  const tokens = loadAdminTokens(config.dataDir)
+  const admin = await AdminServer.start({ port: config.adminPort, host: config.admin.host, tls: config.admin.tls, tokens }, {
+    ...adminViews({ hubId, transport, manager, ledger: payments, closer, wallet, monitoring: monitors, splicing, height: () => height }),
     ...channelCommands({ config, manager, inbound, monitoring: monitors, splicing }),
     audit: auditCommands({ audit, anchoring }),
     ...walletCommands({
@@ -231,16 +263,20 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
       faucet: chainHash.value === REGTEST_CHAIN_HASH ? new Faucet(wallet, chain) : undefined,
     }),
     settlement: { policies: new PolicyStore(store, config.settlement.policy), bounds: config.settlement.policy, height: () => height },
-  })
+  }, { extra: [metricsRoute(metrics), dashboardRoute], public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
   inputs.push(() => admin.close())
+  writeAdminUrl(config.dataDir, admin.url)
   const stopMiner = startAutoMiner(chain, config.btcd.mode === 'managed' ? config.btcd.autoMineSeconds : undefined, log)
   if (stopMiner !== undefined) inputs.push(stopMiner)
   log({ event: 'started', channels: loaded, circuits: circuits.all().length, height })
 
   let stopping: Promise<void> | undefined
   return {
-    hubId, wsUrl: transport.url, adminUrl: admin.url, manager, router, wallet,
-    listening: managed !== undefined ? managedBtcdInfo(config.dataDir, managed) : {},
+    hubId, wsUrl: transport.url, adminUrl: admin.url, manager, router, wallet, metrics,
+    listening: {
+      ...(managed !== undefined ? managedBtcdInfo(config.dataDir, managed) : {}),
+      admin_token_file: path.join(config.dataDir, ADMIN_TOKEN_FILE), read_token_file: path.join(config.dataDir, READ_TOKEN_FILE),
+    },
     stop: () => {
       stopping ??= (async () => {
         // Stop taking input, let every channel finish what it started, then close the store.

@@ -317,7 +317,7 @@ async function main (): Promise<void> {
   }
 
   say('checking balances …')
-  const { problems } = await checkBalances(String(hub.info.rpc), [platforms, creators, ...p.idle])
+  const { problems } = await checkBalances(hub, [platforms, creators, ...p.idle])
 
   const out = {
     date: started.toISOString(),

@@ -19,6 +19,7 @@
 //   payout-policy/<node id>          an account's payout policy (hub/settlement/policy.ts)
 //   audit/anchor/<seq>               an anchor of the log on-chain and the transaction carrying it (hub/audit/anchoring.ts)
 //   audit/receipt/<payment hash>     → the audit entry recording a settled payment (hub/audit/receipts.ts)
+//   ops/stats                        the operator's payment figures and latest payments (hub/admin/payments.ts)
 // SDK only (client-sdk/records.ts says what each record holds):
 //   inv/<payment hash>               an invoice we issued, with its preimage
 //   inv-at/<created>/<hash>          the same invoices by creation time (listInvoices)

@@ -79,9 +79,22 @@ export interface RouterOptions {
   /** Receipts of settled payments (hub/audit/receipts.ts): their audit entries ride in the batch that
    *  records the fulfilled circuit. */
   receipts?: Pick<HubReceipts, 'prepare'>
+  /** Told of every payment the hub forwards and of how each ends (the operator's figures:
+   *  hub/admin/payments.ts). */
+  onPayment?: (e: PaymentEvent) => void
 }
 
 export interface RouterStats { forwarded: number; fulfilled: number; failed: number; feesMsat: number }
+
+/** A payment through the hub, identified by its incoming HTLC: forwarded (its circuit durable), then
+ *  fulfilled or failed back (failed also without being forwarded: refused, or a hold that ended). */
+export type PaymentEvent =
+  | { type: 'forwarded'; channelIn: ChannelId; htlcIn: number; paymentHash: string; amountMsat: Msat; payee: NodeId }
+  | { type: 'fulfilled'; channelIn: ChannelId; htlcIn: number; paymentHash: string; amountMsat: Msat; feeMsat: number; payee: NodeId }
+  | {
+    type: 'failed'; channelIn: ChannelId; htlcIn: number; reason: HtlcFailureReason; detail?: string
+    paymentHash?: string; amountMsat?: Msat; payee?: NodeId
+  }
 
 /** Where a payment for a recipient can go now. */
 type Route =
@@ -278,6 +291,10 @@ export class Router implements ChannelListener {
       // Durable BEFORE the downstream add can leave: a crash after this never forwards twice.
       await this.opts.circuits.save(circuit, also())
       this.stats.forwarded++
+      this.opts.onPayment?.({
+        type: 'forwarded', channelIn: inId, htlcIn: htlc.id, paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat,
+        payee: htlc.recipient,
+      })
       await this.addDownstream(out, circuit, htlc, true)
     } finally { this.busy.delete(k); this.adding.delete(circuit) }
   }
@@ -413,9 +430,10 @@ export class Router implements ChannelListener {
     await this.failHeldUpstream(h)
   }
 
-  private async failHeldUpstream (h: Hold): Promise<void> {
+  /** `again`: a hold that failed before (a restart found it): the operator's figures counted it then. */
+  private async failHeldUpstream (h: Hold, again = false): Promise<void> {
     const chIn = this.opts.manager.get(h.in.channelId)
-    if (chIn !== undefined) await this.failUpstream(chIn, h.in.htlcId, h.reason ?? 'recipient_offline', h.detail ?? '')
+    if (chIn !== undefined) await this.failUpstream(chIn, h.in.htlcId, h.reason ?? 'recipient_offline', h.detail ?? '', again)
   }
 
   /** The incoming HTLC a hold is for, if its channel still carries it. */
@@ -454,7 +472,7 @@ export class Router implements ChannelListener {
   /** A hold found again (restart, or its HTLC reported again): a failed one fails upstream again; a
    *  held one is armed, or ends if its deadline passed meanwhile, or is forgotten if its HTLC is gone. */
   private async replayHold (h: Hold): Promise<void> {
-    if (h.state === 'failed') return this.failHeldUpstream(h)
+    if (h.state === 'failed') return this.failHeldUpstream(h, true)
     if (this.heldHtlc(h) === undefined) { this.disarm(h); await this.opts.holds.remove(h.in.channelId, h.in.htlcId); return }
     if (this.opts.height() > h.untilHeight) return this.expire(h, `${h.recipient} did not come back before block ${h.untilHeight + 1}`)
     if (Date.now() >= h.untilTime) return this.expire(
@@ -498,9 +516,16 @@ export class Router implements ChannelListener {
       const receipt = state === 'fulfilled' ? this.receiptOf(c) : undefined
       await this.opts.circuits.save(c, [...keyOps, ...(receipt?.ops ?? [])])
       receipt?.deliver()
+      const id = { channelIn: c.in.channelId, htlcIn: c.in.htlcId, paymentHash: c.in.paymentHash }
       if (state === 'fulfilled') {
         this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat
-      } else this.stats.failed++
+        this.opts.onPayment?.({
+          type: 'fulfilled', ...id, amountMsat: c.in.amountMsat, feeMsat: c.in.amountMsat - c.out.amountMsat, payee: c.out.recipient,
+        })
+      } else {
+        this.stats.failed++
+        this.opts.onPayment?.({ type: 'failed', ...id, reason: c.reason ?? 'temporary_channel_failure' })
+      }
     }
     await this.sendUpstream(c)
   }
@@ -525,8 +550,17 @@ export class Router implements ChannelListener {
     })
   }
 
-  private async failUpstream (chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string): Promise<void> {
+  private async failUpstream (
+    chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string, again = false,
+  ): Promise<void> {
     this.stats.failed++
+    if (this.opts.onPayment !== undefined && !again) {
+      const htlc = committedIncoming(chIn.state).find(h => h.id === htlcId)
+      this.opts.onPayment({
+        type: 'failed', channelIn: chIn.channelId, htlcIn: htlcId, reason, detail,
+        ...(htlc !== undefined ? { paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat, payee: htlc.recipient } : {}),
+      })
+    }
     this.opts.log({ event: 'payment_failed', channel_id: chIn.channelId, htlc_id: htlcId, reason, detail })
     await chIn.driver.command({ type: 'fail_htlc', id: htlcId, reason, detail: detail.slice(0, MAX_FAIL_DETAIL_CHARS) })
   }

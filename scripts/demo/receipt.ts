@@ -14,7 +14,7 @@ export interface DemoReceipt {
 }
 
 async function admin (hub: HubProcess, route: string, post: boolean): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${String(hub.info.rpc)}${route}`, post ? { method: 'POST', body: '{}' } : {})
+  const res = await hub.adminFetch(route, post ? { method: 'POST', body: '{}' } : {})
   return { status: res.status, body: await res.json() as Record<string, unknown> }
 }
 

@@ -5,6 +5,7 @@
 //   hub.url, hub.hubId                                               // from that line (ws, hub_id)
 //   await hub.kill()            // SIGKILL (scenario 3); await hub.restart() starts it on the same data
 //   await fundHub(btc, hub, sat)                                     // coins for hub-funded channels
+//   await hub.adminFetch('/channels')                                // its admin API, with the admin token
 //
 // Every process started here is stopped by `stop()` or the teardown it was given; a SIGKILLed hub
 // leaves nothing behind (its btcd is the caller's own). A caller killed before it could stop its hub
@@ -55,6 +56,12 @@ export interface HubProcess {
   readonly pid: number | undefined
   /** The listening line (admin port, addresses, …). */
   readonly info: Record<string, unknown>
+  /** The admin API's bearer tokens (read from the files the listening line names). */
+  readonly adminToken: string
+  readonly readToken: string
+  /** A request to the admin API (`route` such as '/channels'), sent with the admin token unless
+   *  `init.headers` carries its own Authorization. */
+  adminFetch (route: string, init?: RequestInit): Promise<Response>
   /** SIGKILL: no cleanup runs (scenario 3). */
   kill (): Promise<void>
   /** Starts the hub again on the same data directory and port (env: e.g. { HUB_CRASH_AT }). */
@@ -168,6 +175,13 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
     get lines () { return lines },
     get pid () { return child?.pid },
     get info () { return info },
+    get adminToken () { return fs.readFileSync(String(info.admin_token_file), 'utf8').trim() },
+    get readToken () { return fs.readFileSync(String(info.read_token_file), 'utf8').trim() },
+    adminFetch: (route, init = {}) => {
+      const headers = { ...(init.headers as Record<string, string> | undefined ?? {}) }
+      if (!Object.keys(headers).some(k => k.toLowerCase() === 'authorization')) headers.authorization = `Bearer ${hub.adminToken}`
+      return fetch(String(info.rpc) + route, { ...init, headers })
+    },
     async kill () {
       if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGKILL')

@@ -65,7 +65,7 @@ t.test('chaos: SIGKILL between building, recording and broadcasting an anchor: t
       t.ok(tx.ok && tx.value !== null && tx.value.tx.outputs.some(o => o.scriptPubKey === anchorScript(a.commitment)),
         `anchor ${a.seq}: its OP_RETURN is on the chain`)
     }
-    const text = await (await fetch(`${String(hub.info.rpc)}/audit/export`)).text()
+    const text = await (await hub.adminFetch(`/audit/export`)).text()
     t.match(await verifyExport(text, btc.chain, { minDepth: DEFAULT_FINALITY_DEPTH }), {
       ok: true, anchored_to: Math.max(first.to, second.to),
     },

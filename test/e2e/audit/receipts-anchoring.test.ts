@@ -8,6 +8,7 @@ import t from 'tap'
 import { useBtcd } from '../../helpers/btcd.ts'
 import { fundHub, HUB_STORE_DIR, startHubPlatformCreator, waitFor } from '../../helpers/hub.ts'
 import { admin } from '../monitor/helpers.ts'
+import type { HubProcess } from '../../helpers/hub.ts'
 import { verifyReceipt, type HubClient } from '../../../client-sdk/index.ts'
 import { anchorScript, anchorCommitment, GENESIS_COMMITMENT } from '../../../protocol/audit/anchor.ts'
 import { merkleRoot } from '../../../protocol/audit/merkle.ts'
@@ -24,8 +25,8 @@ import path from 'node:path'
 
 const DEPTH = DEFAULT_FINALITY_DEPTH
 
-async function exportText (hub: { info: Record<string, unknown> }): Promise<string> {
-  const res = await fetch(`${String(hub.info.rpc)}/audit/export`)
+async function exportText (hub: Pick<HubProcess, 'adminFetch'>): Promise<string> {
+  const res = await hub.adminFetch('/audit/export')
   return await res.text()
 }
 const entriesOf = (text: string): AuditEntry[] => text.trim().split('\n').map(l => JSON.parse(l)).filter(v => !('anchor' in v))
@@ -122,9 +123,9 @@ t.test('e2e: receipts at payer and payee, anchored on demand, reorg before depth
     const args = ['--file', file, '--rpc', `${rpc.host}:${rpc.port}`, '--user', rpc.user, '--pass', rpc.pass]
     t.equal(await runAuditVerify(args, l => out.push(l)), 0, `audit verify: ${out.join(' ')}`)
 
-    const range = await fetch(`${String(hub.info.rpc)}/audit/export?from=2&to=5`)
+    const range = await hub.adminFetch(`/audit/export?from=2&to=5`)
     t.same(entriesOf(await range.text()).map(e => e.n), [2, 3, 4], 'an export of a range')
-    const bad = await fetch(`${String(hub.info.rpc)}/audit/export?from=-1`)
+    const bad = await hub.adminFetch(`/audit/export?from=-1`)
     t.equal(bad.status, 400)
     t.match(await bad.json(), { error: /^from: / }, 'a bad query names the field')
 
