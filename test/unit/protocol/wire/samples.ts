@@ -41,6 +41,10 @@ export const SAMPLES = {
     metadata: {
       stream_root: hex(32, 'aa'), split_id: hex(32, 'bb'), reference: 'order #42 — café', invoice: 'lnbcrt1u1pjq',
       push: { ephemeral_point: point('e1'), ciphertext: hex(40, 'c0'), tag: hex(32, '7a') }, idempotency_key: 'order-42',
+      split_leg: {
+        split_id: hex(32, 'bb'), index: 2, count: 3, payer: point('0a'), release_by: 1_800_000_000,
+        secret: { ephemeral_point: point('e2'), ciphertext: hex(40, 'c2'), tag: hex(32, '7b') },
+      },
     },
   },
   update_fulfill_htlc: { type: 'update_fulfill_htlc', channel_id: hex(32, 'c1'), id: 7, payment_preimage: hex(32, '0f') },
@@ -112,6 +116,15 @@ export const SAMPLES = {
   payment_held: {
     type: 'payment_held', channel_id: hex(32, 'c1'), id: 7, payment_hash: hex(32, '9a'), until_time: 1_800_000_000, until_height: 800_100,
   },
+  split_leg_locked: {
+    type: 'split_leg_locked', split_id: hex(32, 'bb'), index: 2, payment_hash: hex(32, '9a'), amount_msat: 7_000, r_hash: hex(32, 'ee'),
+    signature: hex(64, '5c'),
+  },
+  split_release: {
+    type: 'split_release', split_id: hex(32, 'bb'), recipient: point('44'), payment_hash: hex(32, '9a'),
+    secret: { ephemeral_point: point('e3'), ciphertext: hex(32, 'c3'), tag: hex(32, '7c') },
+  },
+  split_abort: { type: 'split_abort', split_id: hex(32, 'bb'), signature: hex(64, '5d') },
 } as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
@@ -119,7 +132,7 @@ export type Kind =
   | 'type' | 'hex32' | 'point33' | 'sig64' | 'u8' | 'u16' | 'u32' | 'u64' | 's64' | 'msat' | 'sat'
   | 'amount_msat' | 'funding_sat' | 'script' | 'channel_type' | 'fail_reason' | 'fail_detail' | 'error_text'
   | 'bool' | 'metadata' | 'htlc_signatures' | 'fee_range' | 'pong_bytes' | 'ping_ignored' | 'pong_ignored'
-  | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked'
+  | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked' | 'split_index' | 'release_secret'
 
 export const FIELD_KINDS: Record<string, Kind> = {
   type: 'type',
@@ -150,6 +163,7 @@ export const FIELD_KINDS: Record<string, Kind> = {
   next_funding: 'next_funding', my_current_funding_locked: 'funding_locked',
   fee_base_msat: 'msat', fee_proportional_millionths: 'u32', cltv_expiry_delta: 'u16',
   until_time: 'u64', until_height: 'u32',
+  split_id: 'hex32', r_hash: 'hex32', index: 'split_index', secret: 'release_secret',
 }
 /** `ignored` means different bounds in ping and pong. */
 export function kindOf (type: MessageType, field: string): Kind | undefined {
@@ -196,6 +210,13 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(40) } },
     { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32), extra: 1 } },
     { idempotency_key: '' }, { idempotency_key: 'k'.repeat(65) }, { idempotency_key: 'no spaces' },
+    { split_leg: { split_id: hex(32), index: L.MAX_SPLIT_RECIPIENTS, count: 3, payer: '02' + hex(32), release_by: 1, secret: {
+      ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32),
+    } } },
+    { split_leg: { split_id: hex(32), index: 0, count: 0, payer: '02' + hex(32), release_by: 1, secret: {
+      ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32),
+    } } },
+    { split_leg: { split_id: hex(32), index: 0, count: 1, payer: '02' + hex(32), release_by: 1 } },
   ],
   htlc_signatures: [
     Array.from({ length: L.MAX_HTLC_SIGNATURES + 1 }, () => hex(64)), [hex(63)], ['AB'.repeat(64)], [null], hex(64), {},
@@ -217,6 +238,12 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
   next_funding: [
     { next_funding_txid: hex(31), retransmit_flags: 0 }, { next_funding_txid: hex(32), retransmit_flags: 256 },
     { next_funding_txid: hex(32) }, { next_funding_txid: hex(32), retransmit_flags: 0, extra: 1 }, hex(32), null,
+  ],
+  split_index: [L.MAX_SPLIT_RECIPIENTS, ...uintBad(0xffff)],
+  release_secret: [
+    { ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32) },
+    { ephemeral_point: '04' + hex(32), ciphertext: hex(32), tag: hex(32) },
+    { ephemeral_point: '02' + hex(32), ciphertext: hex(32) }, hex(32), null,
   ],
   funding_locked: [
     { my_current_funding_locked_txid: 'AB'.repeat(32), retransmit_flags: 0 },
@@ -261,6 +288,15 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
       tag: hexArb(32, 32),
     }, { noNullPrototype: true }),
     idempotency_key: fc.stringMatching(/^[0-9A-Za-z_.:-]{1,64}$/),
+    split_leg: fc.record({
+      split_id: hexArb(32, 32), index: fc.integer({ min: 0, max: L.MAX_SPLIT_RECIPIENTS - 1 }),
+      count: fc.integer({ min: 1, max: L.MAX_SPLIT_RECIPIENTS }),
+      payer: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), release_by: uintArb(Number.MAX_SAFE_INTEGER),
+      secret: fc.record({
+        ephemeral_point: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), ciphertext: hexArb(40, 40),
+        tag: hexArb(32, 32),
+      }, { noNullPrototype: true }),
+    }, { noNullPrototype: true }),
   }, { requiredKeys: [], noNullPrototype: true }),
   htlc_signatures: fc.array(hexArb(64, 64), { maxLength: 20 }),
   fee_range: fc.tuple(uintArb(1_000_000), uintArb(1_000_000))
@@ -273,6 +309,11 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   witnesses: fc.array(fc.array(hexArb(0, 80), { maxLength: 4 }), { maxLength: 4 }),
   next_funding: fc.record({ next_funding_txid: hexArb(32, 32), retransmit_flags: uintArb(0xff) }, { noNullPrototype: true }),
   funding_locked: fc.record({ my_current_funding_locked_txid: hexArb(32, 32), retransmit_flags: uintArb(0xff) }, { noNullPrototype: true }),
+  split_index: fc.integer({ min: 0, max: L.MAX_SPLIT_RECIPIENTS - 1 }),
+  release_secret: fc.record({
+    ephemeral_point: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), ciphertext: hexArb(32, 32),
+    tag: hexArb(32, 32),
+  }, { noNullPrototype: true }),
 }
 
 /** A random valid message of `type`: each optional field present or not. */
