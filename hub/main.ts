@@ -44,6 +44,7 @@ import { CircuitStore } from './router/circuits.ts'
 import { HoldStore } from './router/holds.ts'
 import { PayerKeys } from './router/payer-keys.ts'
 import { Router } from './router/router.ts'
+import { SplitRelay } from './router/split-relay.ts'
 import { HubTransport } from './transport/server.ts'
 
 export interface RunningHub {
@@ -151,6 +152,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.listen(router)
   manager.listen(closer)
   manager.listen(splicing)
+  manager.listen(new SplitRelay({ manager, circuits, router, log }))
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
