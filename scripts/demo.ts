@@ -31,9 +31,9 @@ if (!Number.isFinite(SECONDS) || SECONDS <= 0 || SECONDS > 3_600) {
 const PLATFORM_CAPACITY_SAT = 5_000_000
 /** Payments in flight at once from the platform. */
 const CONCURRENCY = 8
-/** The treasury's share of every third sale, in parts per million: a co-op revenue share, paid in one
- *  atomic split with the creator's commission (paySplit: both legs or neither). */
-const TREASURY_SHARE_PPM = 100_000
+/** The treasury's share of every third sale, in percent of the sale: a co-op revenue share, paid in
+ *  one atomic split with the creator's commission (paySplit: both legs or neither). */
+const TREASURY_SHARE_PERCENT = 10
 /** Payments to the creator after its splice-out is locked: the channel keeps receiving. */
 const PAYMENTS_AFTER_SPLICE = 20
 
@@ -100,9 +100,10 @@ async function main (): Promise<void> {
   // Co-op sales: one atomic split of the sale between the creator and the treasury.
   const splits = { count: 0, recipients: 0, rolled_back: 0 }
   const splitOne = async (creator: HubClient, sale: number, i: number): Promise<void> => {
+    const share = Math.floor(sale * TREASURY_SHARE_PERCENT / 100)
     const r = await platform.paySplit({
-      total: sale, reference: `co-op sale ${i}`,
-      shares: [{ to: creator.nodeId, ppm: 1_000_000 - TREASURY_SHARE_PPM }, { to: treasury.nodeId, ppm: TREASURY_SHARE_PPM }],
+      total: sale + share, reference: `co-op sale ${i}`,
+      shares: [{ to: creator.nodeId, msat: sale }, { to: treasury.nodeId, msat: share }],
     })
     if (r.ok) { splits.count++; splits.recipients += r.legs.length; count++; totalMsat += r.totalMsat; feesMsat += r.feeMsat; return }
     // An aborted split moved nothing (every leg failed back); anything else is counted as a failure.
@@ -114,7 +115,7 @@ async function main (): Promise<void> {
   const worker = async (w: number): Promise<void> => {
     for (let i = w; Date.now() < until; i += CONCURRENCY) {
       // A sale: the creator gets its commission (20 to 2,020 sat); every third sale is a co-op sale,
-      // split atomically between the creator and the treasury.
+      // whose commission and the treasury's revenue share are paid in one atomic split.
       const sale = 20_000 + (i * 7_919_123) % 2_000_000
       const creator = creators[i % creators.length]!
       if (i % 3 === 0) await splitOne(creator, sale, i)
