@@ -10,10 +10,11 @@
 //
 // A leg refused at step 1 (it does not open, carries less than sealed, is past its release deadline,
 // or we take no splits) is failed back at once, before any leg locked: the payer then aborts the
-// split. After a restart or a reconnect our leg locked is sent again for every leg still locked, and
-// the payer answers with what it decided.
+// split. While a leg is locked our leg locked is sent again every SPLIT_LOCKED_RESEND_MS (and after a
+// restart or a reconnect), and the payer answers with what it decided: nothing lost on the way (the
+// hub relays only to a connected payer) holds a split up.
 import { committedIncoming, type Htlc } from '../protocol/channel/index.ts'
-import { SPLIT_RELEASE_GRACE_SECONDS } from '../protocol/limits.ts'
+import { SPLIT_LOCKED_RESEND_MS, SPLIT_RELEASE_GRACE_SECONDS } from '../protocol/limits.ts'
 import { openLeg, openRelease, rCommitment } from '../protocol/split/secrets.ts'
 import { abortDigest, legLockedDigest, signDigest, verifyDigest } from '../protocol/split/statements.ts'
 import { bytesToHex, hexToBytes, type Msat } from '../protocol/types.ts'
@@ -49,8 +50,18 @@ export class SplitReceiver {
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>()
   /** One decision per leg at a time. */
   private readonly busy = new Map<string, Promise<void>>()
+  private resender: ReturnType<typeof setInterval> | undefined
 
   constructor (private readonly host: SplitReceiverHost) {}
+
+  /** Starts repeating leg locked for the legs still locked (until none is). */
+  private repeat (): void {
+    this.resender ??= setInterval(() => {
+      if (this.locked.size === 0) { clearInterval(this.resender); this.resender = undefined; return }
+      for (const rec of this.locked.values()) this.sendLocked(rec)
+    }, SPLIT_LOCKED_RESEND_MS)
+    this.resender.unref?.()
+  }
 
   /** Legs stored as locked by an earlier run: armed again (their leg locked is sent on reconnect). */
   async load (): Promise<void> {
@@ -63,6 +74,8 @@ export class SplitReceiver {
   stop (): void {
     for (const t of this.timers.values()) clearTimeout(t)
     this.timers.clear()
+    clearInterval(this.resender)
+    this.resender = undefined
   }
 
   /** An HTLC with split_leg metadata is irrevocably committed to us (again, after a restart). */
@@ -171,6 +184,7 @@ export class SplitReceiver {
   }
 
   private arm (rec: ReceivedLegRecord): void {
+    this.repeat()
     clearTimeout(this.timers.get(rec.paymentHash))
     const at = (rec.releaseBy + SPLIT_RELEASE_GRACE_SECONDS) * 1000
     const timer = setTimeout(() => {

@@ -152,6 +152,13 @@ export const SPLIT_PPM_WHOLE = 1_000_000
  *  hub and a reconnect. */
 export const SPLIT_RELEASE_GRACE_SECONDS = 60
 
+/** How often a split recipient says again that its leg is locked while it waits for the release or
+ *  the abort (ms; client-sdk/split-receive.ts). The hub relays a leg locked only to a payer that is
+ *  connected, and the payer answers a repeated one with what it decided: so a leg locked, a release
+ *  or an abort lost while the payer or the recipient was reconnecting is made good within this. A few
+ *  seconds against a lock timeout of tens of seconds; one small message per locked leg. */
+export const SPLIT_LOCKED_RESEND_MS = 3_000
+
 /** The longest a payer waits for every leg of a split to be locked before it aborts (ms; paySplit's
  *  lockTimeoutMs is at most this). A split's legs hold an HTLC slot on every channel involved until it
  *  is released or aborted; an hour covers a recipient the hub holds the leg for while it reconnects. */
