@@ -198,7 +198,7 @@ export class SplitPayer {
       for (const e of effects) {
         if (e.kind === 'persist') await this.write(l.rec, r.split.phase !== before.state.phase ? r.split.phase : 'leg')
         else if (e.kind === 'send_release') this.sendRelease(l.rec, e.index)
-        else if (e.kind === 'send_abort') await this.sendAbort(l.rec)
+        else if (e.kind === 'send_abort') await this.sendAbort(l)
         else this.host.warn(e.detail)
       }
       if (isOver(l.rec.state)) this.finish(l)
@@ -215,16 +215,21 @@ export class SplitPayer {
     })
   }
 
-  /** The signed abort to every recipient (through the hub); legs whose HTLC never left fail now. */
-  private async sendAbort (rec: PayerSplitRecord): Promise<void> {
+  /** The signed abort to every recipient (through the hub); legs whose HTLC never left fail now (a
+   *  leg whose payment was never stored, because we stopped before its channel's batch, has failed). */
+  private async sendAbort (l: Live): Promise<void> {
+    const rec = l.rec
     this.host.send({
       type: 'split_abort', split_id: rec.state.splitId,
       signature: signDigest(abortDigest(rec.state.splitId, rec.state.payer), this.host.nodeKey, random32()),
     })
-    for (const leg of rec.state.legs) {
-      if (leg.outcome === undefined && !this.host.inFlight(leg.paymentHash)) {
-        void this.host.book.settle(leg.paymentHash, { reason: 'split_aborted', detail: `the split was aborted: ${rec.state.reason ?? ''}` })
-      }
+    for (const [index, leg] of rec.state.legs.entries()) {
+      if (leg.outcome !== undefined || this.host.inFlight(leg.paymentHash)) continue
+      const settled = await this.host.book.settle(
+        leg.paymentHash, { reason: 'split_aborted', detail: `the split was aborted: ${rec.state.reason ?? ''}` },
+      )
+      const p = settled ?? await this.host.book.payment(leg.paymentHash)
+      if (p === undefined || p.status === 'failed') void this.apply(l, { kind: 'leg_failed', index, reason: 'split_aborted' })
     }
   }
 

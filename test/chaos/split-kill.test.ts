@@ -1,6 +1,7 @@
 // Split crash test (DESIGN.md "Splits"): the payer of a 3-way split, and one of its recipients, each a
 // real SDK process, SIGKILLed at the split's durable writes (host/crash-points.ts, SDK_CRASH_AT):
-//   payer      before/after split:released (the release decision stored, no x sent yet);
+//   payer      after split:begin (the split stored, no leg begun) and before/after split:released (the
+//              release decision stored, no x sent yet);
 //   recipient  after split:leg_locked (its leg stored, its leg locked not sent) and
 //              after split:leg_released (x opened and stored, the fulfil not sent).
 // Each time the victim is started again on its data directory, and then either every leg settles
@@ -63,7 +64,7 @@ t.test('SDK crash: a split\'s payer or recipient SIGKILLed at the split\'s durab
 
   let n = 0
   for (const [who, point] of [
-    ['payer', 'after:split:released:1'], ['payer', 'before:split:released:1'],
+    ['payer', 'after:split:begin:1'], ['payer', 'after:split:released:1'], ['payer', 'before:split:released:1'],
     ['recipient', 'after:split:leg_locked:1'], ['recipient', 'after:split:leg_released:1'],
   ] as const) {
     const dying = who === 'payer' ? payer : victim
@@ -93,6 +94,7 @@ t.test('SDK crash: a split\'s payer or recipient SIGKILLed at the split\'s durab
     const after = await balances()
     const all = after.every((b, i) => b === paidAll[i])
     t.ok(all || after.every((b, i) => b === before[i]), `${who} at ${point}: ${all ? 'every leg paid, exactly' : 'every balance back'}`)
-    if (who !== 'payer' || point.startsWith('after')) t.ok(all, `${who} at ${point}: the split completed after the restart`)
+    if (point === 'after:split:begin:1') t.notOk(all, `${who} at ${point}: no leg had left: the split aborted, nothing moved`)
+    else if (who !== 'payer' || point.startsWith('after')) t.ok(all, `${who} at ${point}: the split completed after the restart`)
   }
 })
