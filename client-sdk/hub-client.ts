@@ -24,6 +24,8 @@ import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, type PayResult } from './payments.ts'
 import { payPush } from './push-pay.ts'
+import { SplitPayer, type SplitResult } from './split-pay.ts'
+import { SplitReceiver } from './split-receive.ts'
 import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
@@ -177,6 +179,9 @@ export class HubClient extends Emitter<HubClientEvents> {
   private monitoring: ChannelMonitors | undefined
   /** Events for the application, stored with the change that causes them until delivered. */
   private readonly events: EventOutbox
+  /** Splits we pay (paySplit) and split legs paid to us (DESIGN.md "Splits"). */
+  private readonly splits: SplitPayer
+  private readonly splitLegs: SplitReceiver
 
   private readonly store: Store
   private readonly chain: ChainBackend
@@ -195,7 +200,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.events = new EventOutbox(
       store, ev => this.deliver(ev.type, { id: ev.id, ...ev.data } as never), w => this.emit('warning', w), opts.eventRetryMs,
     )
-    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, () => {}, this.events)
+    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, rec => { this.splits.legSettled(rec) }, this.events)
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
       socketFactory: host.socket,
@@ -217,11 +222,24 @@ export class HubClient extends Emitter<HubClientEvents> {
       },
       spliceProgress: (ch, p) => { this.onSpliceProgress(ch, p) },
     })
+    this.splits = new SplitPayer({
+      nodeId: this.nodeId, nodeKey: opts.nodeKey, store, book: this.book, payTimeoutMs: opts.payTimeoutMs,
+      payingChannelSoon: d => this.payingChannelSoon(d), hubPolicy: () => this.hubPolicy(), offer: (ch, hash) => this.offer(ch, hash),
+      inFlight: hash => this.channelSet.channels().some(c => offersPayment(c.driver.state, hash, 'anywhere')),
+      send: msg => this.link.send(msg), warn: w => this.emit('warning', w),
+    })
+    this.splitLegs = new SplitReceiver({
+      store, nodeKey: opts.nodeKey, nodeId: this.nodeId, book: this.book, acceptSplits: opts.acceptSplits,
+      send: msg => this.link.send(msg), channel: id => this.channelSet.get(id), warn: w => this.emit('warning', w),
+    })
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
       if (msg.type === 'payment_held') { this.onHeld(msg); return }
       if (msg.type === 'payment_receipt') { this.track(this.receipts.onReceipt(msg)); return }
       if (msg.type === 'receipt_proof') { this.track(this.receipts.onProof(msg)); return }
+      if (msg.type === 'split_leg_locked') { this.splits.legLocked(msg); return }
+      if (msg.type === 'split_release') { this.track(this.splitLegs.release(msg)); return }
+      if (msg.type === 'split_abort') { this.track(this.splitLegs.abort(msg)); return }
       if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) {
         this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return
       }
@@ -246,6 +264,8 @@ export class HubClient extends Emitter<HubClientEvents> {
     try {
       await claimStore(host.store, client.nodeId)
       await client.events.load()
+      await client.splits.load()
+      await client.splitLegs.load()
       await client.channelSet.start()
       client.monitoring = await client.startMonitors()
     } catch (e) {
@@ -346,6 +366,8 @@ export class HubClient extends Emitter<HubClientEvents> {
         `connected to ${this.opts.hubUrl}, but the hub's hub_policy did not come within ${seconds(timeoutMs)}`,
       ))
     await this.idle()
+    // Splits first: a leg of a split that is no longer locking must not be offered again.
+    this.splits.resume()
     await this.recoverPayments()
     this.recoverIncoming()
   }
@@ -806,6 +828,30 @@ export class HubClient extends Emitter<HubClientEvents> {
     return await outcome
   }
 
+  /**
+   * Pays `total` msat to several recipients at once, by shares (DESIGN.md "Splits"): every recipient
+   * is paid its share or none is, and the hub can keep none. `shares` are all `{ to, ppm }` (parts
+   * per million of the total, summing to 1,000,000: each leg gets floor(total · ppm / 1,000,000) msat
+   * and the remainder goes one msat each to the first legs, in the order given) or all `{ to, msat }`
+   * (summing to the total). The hub's fee on each leg comes on top. Resolves with:
+   *
+   * - `{ ok: true, splitId, totalMsat, feeMsat, legs }`: every leg was claimed by its recipient. Final.
+   * - `{ ok: false, reason: 'aborted' }`: nobody was paid, every leg failed back (a recipient offline
+   *   past the lock timeout, one that refused, a leg the hub failed). Final.
+   * - `{ ok: false, reason: 'partial' }`: released, but a recipient did not claim its leg before its
+   *   HTLC expired (that share came back to us). Final.
+   * - `{ ok: false, reason: 'timeout' }`: not over within payTimeoutMs. NOT final: it completes or
+   *   rolls back on its own (payment_sent / payment_failed of each leg); do not pay it again.
+   * - `no_channel`, `insufficient_balance`, `wrong_payee`: refused before anything was sent.
+   *
+   * A TypeError names a bad argument.
+   */
+  async paySplit (args: {
+    total: number; shares: Array<{ to: string; ppm: number } | { to: string; msat: number }>; reference: string; lockTimeoutMs?: number
+  }): Promise<SplitResult> {
+    return await this.splits.pay(args)
+  }
+
   /** A pay() that found its payment already begun (same key, or same invoice): that payment's
    *  outcome, unless the key was used for another invoice. */
   private async priorOutcome (prior: PaymentRecord, invoice: string, key: string | undefined, deadline: number): Promise<PayResult> {
@@ -853,7 +899,7 @@ export class HubClient extends Emitter<HubClientEvents> {
    * - not stepped (the driver stopped: its store failed): offered again after a restart (recoverPayments).
    */
   private async offer (ch: ClientChannel, paymentHash: string): Promise<void> {
-    if (this.offering.has(paymentHash) || this.awaitingRoom.has(paymentHash) ||
+    if (this.offering.has(paymentHash) || this.awaitingRoom.has(paymentHash) || !this.splits.mayOffer(paymentHash) ||
       this.channelSet.channels().some(c => offersPayment(c.driver.state, paymentHash, 'anywhere'))) return
     this.offering.add(paymentHash)
     try {
@@ -871,6 +917,7 @@ export class HubClient extends Emitter<HubClientEvents> {
         // The hub checks the key too: a second data directory of ours that does not know this payment
         // cannot pay it again.
         ...(rec.idempotencyKey !== undefined ? { idempotency_key: rec.idempotencyKey } : {}),
+        ...(rec.splitLeg !== undefined ? { split_leg: rec.splitLeg as NonNullable<HtlcMetadata['split_leg']> } : {}),
       }
       let outcome: AddOutcome | undefined
       await ch.driver.command({
@@ -965,7 +1012,11 @@ export class HubClient extends Emitter<HubClientEvents> {
         ev.paymentHash, ev.reason, ev.detail !== undefined ? `failed by the hub: ${ev.detail}` : 'failed by the hub',
       )); break
       case 'add_rolled_back': this.toRetry.set(ev.htlc.paymentHash, ch); break
-      case 'reestablished': this.track(this.retryRolledBack(ch)); break
+      case 'reestablished':
+        this.track(this.retryRolledBack(ch))
+        this.splitLegs.reestablished(ch.driver.channelId)
+        this.splits.resume()
+        break
       case 'channel_failed':
         this.track(this.failInFlight(ch))
         break
@@ -975,6 +1026,7 @@ export class HubClient extends Emitter<HubClientEvents> {
   }
 
   private async receiveHtlc (ch: ClientChannel, htlc: Parameters<PaymentBook['decideIncoming']>[1]): Promise<void> {
+    if (htlc.metadata?.split_leg !== undefined) { await this.splitLegs.htlc(ch, htlc); return }
     const d = await this.book.decideIncoming(ch.driver.channelId, htlc, nowSec())
     if (d.action === 'fail') { await ch.driver.command({ type: 'fail_htlc', id: htlc.id, reason: d.reason, detail: d.detail }); return }
     await ch.driver.command({ type: 'fulfill_htlc', id: htlc.id, preimage: d.preimage })
@@ -1150,6 +1202,8 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.stopped = true
     this.stopSignal.stop()
     this.book.abandonWaits()
+    this.splits.stop()
+    this.splitLegs.stop()
     this.link.stop()
     this.channelSet.stop()
     await this.idle()

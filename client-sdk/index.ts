@@ -13,6 +13,7 @@ export {
 export { ClientError, CLIENT_FAILURE_REASONS, type ClientFailureReason, type ClientFailureCause, type ClientOperation } from './errors.ts'
 export type { PayResult, PayFailureReason } from './payments.ts'
 export type { SpliceResult, SpliceLockedInfo, SpliceEvents } from './splices.ts'
+export type { SplitResult, SplitLegResult, SplitFailureReason } from './split-pay.ts'
 export type { InvoiceInfo, InvoiceStatus, Page, PaymentInfo, PaymentStatus } from './listing.ts'
 export type { EventType, EventData } from './event-outbox.ts'
 export {

@@ -82,6 +82,9 @@ export const clientOptionsSchema = z.strictObject({
   /** Splices the hub starts on our channels (a top-up of its side): accepted, taking no part, or
    *  refused. Either way each is checked against the channel's rules first. */
   acceptHubSplices: z.boolean().default(true),
+  /** Legs of split payments to us (paySplit of a payer, DESIGN.md "Splits"): taken part in, or
+   *  refused (every leg to us fails back, and with it the whole split). */
+  acceptSplits: z.boolean().default(true),
   /** The hub sends channel_ready only after this many confirmations of a channel we fund (≥ 1). */
   fundingConfirmations: z.number().int().min(1).max(100).default(1),
   /** How long connect() and untilReestablished() wait for the hub (a connection that proves `hubId`,

@@ -53,6 +53,7 @@ import { CircuitStore } from './router/circuits.ts'
 import { HoldStore } from './router/holds.ts'
 import { PayerKeys } from './router/payer-keys.ts'
 import { Router } from './router/router.ts'
+import { SplitRelay } from './router/split-relay.ts'
 import { HubTransport } from './transport/server.ts'
 
 export interface RunningHub {
@@ -194,6 +195,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
       receipts.request(peer, msg.payment_hash).catch(e => { log({ event: 'receipt_request_failed', peer, error: String(e) }) })
     },
   })
+  manager.listen(new SplitRelay({ manager, circuits, router, log }))
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──

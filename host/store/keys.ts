@@ -29,6 +29,8 @@
 //   evt/<event id>                   an event for the application not acknowledged yet (client-sdk/event-outbox.ts)
 //   node-id                          the node id of the key the store belongs to (client-sdk/identity.ts)
 //   receipt/<payment hash>           the hub's signed receipt of a payment, and its proof once anchored (client-sdk/receipts.ts)
+//   split/<split id>                 a split we pay: x, the legs, every leg locked, the phase (client-sdk/split-records.ts)
+//   split-leg/<payment hash>         a split leg we receive: r_i, and locked → released | aborted
 // <created> is seconds since 1970 as a counter, so key order is time order.
 
 /** 16 digits: 10^16 updates at 10^6/s lasts 300 years; fits a safe integer. */
@@ -83,4 +85,8 @@ export const keys = {
   event: (id: string) => `evt/${segment(id)}`,
   eventPrefix: 'evt/',
   clientNodeId: 'node-id',
+  split: (splitId: string) => `split/${segment(splitId)}`,
+  splitPrefix: 'split/',
+  splitLeg: (paymentHash: string) => `split-leg/${segment(paymentHash)}`,
+  splitLegPrefix: 'split-leg/',
 } as const

@@ -469,6 +469,13 @@ export class Router implements ChannelListener {
     await this.forwardOn(r.out, h.in.channelId, found.htlc, h.outAmountMsat, outCltv, () => [this.opts.holds.release(h)])
   }
 
+  /** The payer gave up on a held payment (a split's signed abort, hub/router/split-relay.ts): if the
+   *  hub still holds it for its offline payee, it fails back now (mpp_timeout) instead of at the hold's end. */
+  abandonHeld (chIn: ManagedChannel, htlcId: number, detail: string): void {
+    const h = this.opts.holds.get(chIn.channelId, htlcId)
+    if (h !== undefined && h.state === 'held') void this.guard(this.failHeld(h, 'mpp_timeout', detail))
+  }
+
   /** A hold found again (restart, or its HTLC reported again): a failed one fails upstream again; a
    *  held one is armed, or ends if its deadline passed meanwhile, or is forgotten if its HTLC is gone. */
   private async replayHold (h: Hold): Promise<void> {

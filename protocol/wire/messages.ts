@@ -5,6 +5,7 @@ import * as ch from './channel-messages.ts'
 import * as ctl from './control-messages.ts'
 import * as sp from './splice-messages.ts'
 import * as hub from './hub-messages.ts'
+import * as split from './split-messages.ts'
 
 export const MESSAGE_SCHEMAS = {
   open_channel: ch.openChannel,
@@ -49,6 +50,9 @@ export const MESSAGE_SCHEMAS = {
   payment_receipt: hub.paymentReceipt,
   receipt_request: hub.receiptRequest,
   receipt_proof: hub.receiptProof,
+  split_leg_locked: split.splitLegLocked,
+  split_release: split.splitRelease,
+  split_abort: split.splitAbort,
 } as const
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS
@@ -86,3 +90,4 @@ export type {
   TxInitRbf, TxRemoveInput, TxRemoveOutput, TxSignatures,
 } from './splice-messages.ts'
 export type { HubPolicy, PaymentHeld, PaymentReceipt, ReceiptProofMessage, ReceiptRequest, RequestChannel } from './hub-messages.ts'
+export type { SplitAbort, SplitLegLocked, SplitRelease } from './split-messages.ts'

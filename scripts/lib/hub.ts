@@ -32,18 +32,22 @@ const WATCHDOG_PERIOD_S = 0.5
  *  bundle takes well under a second; going through the tsx loader recompiles every file on each start
  *  (seconds), which the crash tests pay twice per crash point. The bundle lives two levels under the
  *  repo root, so paths the hub derives from import.meta.url (e.g. .tools/bin/btcd) still resolve. */
-let bundle: Promise<string> | undefined
-function hubBundle (): Promise<string> {
-  bundle ??= (async () => {
-    const { build } = await import('esbuild')
-    const outfile = path.join(REPO_ROOT, '.data', 'hub-bundles', `main-${process.pid}.mjs`)
-    await build({
-      entryPoints: [path.join(REPO_ROOT, 'hub/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20',
-      packages: 'external', outfile, logLevel: 'error',
-    })
-    process.once('exit', () => { try { fs.rmSync(outfile) } catch { /* already gone */ } })
-    return outfile
-  })()
+const bundles = new Map<string, Promise<string>>()
+function hubBundle (entry = 'hub/main.ts'): Promise<string> {
+  let bundle = bundles.get(entry)
+  if (bundle === undefined) {
+    bundle = (async () => {
+      const { build } = await import('esbuild')
+      const outfile = path.join(REPO_ROOT, '.data', 'hub-bundles', `${path.basename(entry, '.ts')}-${process.pid}.mjs`)
+      await build({
+        entryPoints: [path.join(REPO_ROOT, entry)], bundle: true, platform: 'node', format: 'esm', target: 'node20',
+        packages: 'external', outfile, logLevel: 'error',
+      })
+      process.once('exit', () => { try { fs.rmSync(outfile) } catch { /* already gone */ } })
+      return outfile
+    })()
+    bundles.set(entry, bundle)
+  }
   return bundle
 }
 
@@ -85,6 +89,8 @@ export interface StartHubOptions {
   env?: Record<string, string>
   /** Log the hub's stderr to ours. */
   verbose?: boolean
+  /** Another entry point than hub/main.ts, relative to the repository (a patched hub of a test). */
+  entry?: string
 }
 
 export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<HubProcess> {
@@ -115,7 +121,7 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
   const launch = async (env: Record<string, string>): Promise<void> => {
     lines = []
     listeners = []
-    const c = spawn(process.execPath, [await hubBundle(), '--config', configPath], {
+    const c = spawn(process.execPath, [await hubBundle(opts.entry), '--config', configPath], {
       // BTCD_BIN: the bundle's own location does not lead to .tools/bin (a managed node needs btcd).
       cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BTCD_BIN, HUB_CRASH_AT: '', ...env },
     })

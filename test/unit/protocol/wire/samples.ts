@@ -52,6 +52,10 @@ export const SAMPLES = {
     metadata: {
       stream_root: hex(32, 'aa'), split_id: hex(32, 'bb'), reference: 'order #42 — café', invoice: 'lnbcrt1u1pjq',
       push: { ephemeral_point: point('e1'), ciphertext: hex(40, 'c0'), tag: hex(32, '7a') }, idempotency_key: 'order-42',
+      split_leg: {
+        split_id: hex(32, 'bb'), index: 2, count: 3, payer: point('0a'), release_by: 1_800_000_000,
+        secret: { ephemeral_point: point('e2'), ciphertext: hex(40, 'c2'), tag: hex(32, '7b') },
+      },
     },
   },
   update_fulfill_htlc: { type: 'update_fulfill_htlc', channel_id: hex(32, 'c1'), id: 7, payment_preimage: hex(32, '0f') },
@@ -129,6 +133,15 @@ export const SAMPLES = {
     type: 'receipt_proof', payment_hash: hex(32, '9a'), status: 'anchored', entry: PROOF_ENTRY, path: [hex(32, '01'), hex(32, '02')],
     anchor: PROOF_ANCHOR,
   },
+  split_leg_locked: {
+    type: 'split_leg_locked', split_id: hex(32, 'bb'), index: 2, payment_hash: hex(32, '9a'), amount_msat: 7_000, r_hash: hex(32, 'ee'),
+    signature: hex(64, '5c'),
+  },
+  split_release: {
+    type: 'split_release', split_id: hex(32, 'bb'), recipient: point('44'), payment_hash: hex(32, '9a'),
+    secret: { ephemeral_point: point('e3'), ciphertext: hex(32, 'c3'), tag: hex(32, '7c') },
+  },
+  split_abort: { type: 'split_abort', split_id: hex(32, 'bb'), signature: hex(64, '5d') },
 } as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
@@ -136,7 +149,7 @@ export type Kind =
   | 'type' | 'hex32' | 'point33' | 'sig64' | 'u8' | 'u16' | 'u32' | 'u64' | 's64' | 'msat' | 'sat'
   | 'amount_msat' | 'funding_sat' | 'script' | 'channel_type' | 'fail_reason' | 'fail_detail' | 'error_text'
   | 'bool' | 'metadata' | 'htlc_signatures' | 'fee_range' | 'pong_bytes' | 'ping_ignored' | 'pong_ignored'
-  | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked'
+  | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked' | 'split_index' | 'release_secret'
   | 'receipt' | 'receipt_status' | 'proof_entry' | 'merkle_path' | 'proof_anchor'
 
 export const FIELD_KINDS: Record<string, Kind> = {
@@ -169,6 +182,7 @@ export const FIELD_KINDS: Record<string, Kind> = {
   fee_base_msat: 'msat', fee_proportional_millionths: 'u32', cltv_expiry_delta: 'u16',
   until_time: 'u64', until_height: 'u32',
   receipt: 'receipt', status: 'receipt_status', entry: 'proof_entry', path: 'merkle_path', anchor: 'proof_anchor',
+  split_id: 'hex32', r_hash: 'hex32', index: 'split_index', secret: 'release_secret',
 }
 /** `ignored` means different bounds in ping and pong. */
 export function kindOf (type: MessageType, field: string): Kind | undefined {
@@ -215,6 +229,13 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(40) } },
     { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32), extra: 1 } },
     { idempotency_key: '' }, { idempotency_key: 'k'.repeat(65) }, { idempotency_key: 'no spaces' },
+    { split_leg: { split_id: hex(32), index: L.MAX_SPLIT_RECIPIENTS, count: 3, payer: '02' + hex(32), release_by: 1, secret: {
+      ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32),
+    } } },
+    { split_leg: { split_id: hex(32), index: 0, count: 0, payer: '02' + hex(32), release_by: 1, secret: {
+      ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32),
+    } } },
+    { split_leg: { split_id: hex(32), index: 0, count: 1, payer: '02' + hex(32), release_by: 1 } },
   ],
   htlc_signatures: [
     Array.from({ length: L.MAX_HTLC_SIGNATURES + 1 }, () => hex(64)), [hex(63)], ['AB'.repeat(64)], [null], hex(64), {},
@@ -250,6 +271,12 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
   proof_anchor: [
     { ...PROOF_ANCHOR, from: -1 }, { ...PROOF_ANCHOR, txid: hex(31) }, { ...PROOF_ANCHOR, extra: 1 }, { ...PROOF_ANCHOR, root: undefined },
     [],
+  ],
+  split_index: [L.MAX_SPLIT_RECIPIENTS, ...uintBad(0xffff)],
+  release_secret: [
+    { ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32) },
+    { ephemeral_point: '04' + hex(32), ciphertext: hex(32), tag: hex(32) },
+    { ephemeral_point: '02' + hex(32), ciphertext: hex(32) }, hex(32), null,
   ],
   funding_locked: [
     { my_current_funding_locked_txid: 'AB'.repeat(32), retransmit_flags: 0 },
@@ -296,6 +323,15 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
       tag: hexArb(32, 32),
     }, { noNullPrototype: true }),
     idempotency_key: fc.stringMatching(/^[0-9A-Za-z_.:-]{1,64}$/),
+    split_leg: fc.record({
+      split_id: hexArb(32, 32), index: fc.integer({ min: 0, max: L.MAX_SPLIT_RECIPIENTS - 1 }),
+      count: fc.integer({ min: 1, max: L.MAX_SPLIT_RECIPIENTS }),
+      payer: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), release_by: uintArb(Number.MAX_SAFE_INTEGER),
+      secret: fc.record({
+        ephemeral_point: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), ciphertext: hexArb(40, 40),
+        tag: hexArb(32, 32),
+      }, { noNullPrototype: true }),
+    }, { noNullPrototype: true }),
   }, { requiredKeys: [], noNullPrototype: true }),
   htlc_signatures: fc.array(hexArb(64, 64), { maxLength: 20 }),
   fee_range: fc.tuple(uintArb(1_000_000), uintArb(1_000_000))
@@ -327,6 +363,11 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   proof_anchor: fc.record({
     prev_commitment: hexArb(32, 32), root: hexArb(32, 32), from: uintArb(Number.MAX_SAFE_INTEGER), to: uintArb(Number.MAX_SAFE_INTEGER),
     commitment: hexArb(32, 32), txid: hexArb(32, 32),
+  }, { noNullPrototype: true }),
+  split_index: fc.integer({ min: 0, max: L.MAX_SPLIT_RECIPIENTS - 1 }),
+  release_secret: fc.record({
+    ephemeral_point: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), ciphertext: hexArb(32, 32),
+    tag: hexArb(32, 32),
   }, { noNullPrototype: true }),
 }
 
