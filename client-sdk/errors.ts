@@ -44,7 +44,7 @@ export const CLIENT_FAILURE_REASONS = [
    *  point the client at a node of the hub's network. */
   'wrong_chain',
   /** connect(), openChannel(), requestChannel(), close(), untilReestablished(), spliceOut(), spliceIn(), spliceRbf(),
-   *  untilSpliceLocked(): connected (or trying to), but the hub's next step did not come within the
+   *  untilSpliceLocked(), getReceiptProof(): connected (or trying to), but the hub's next step did not come within the
    *  timeout; the detail names the message we waited for. Nothing was undone: the channel goes on when
    *  the hub answers (a splice not signed yet ends with the connection, or at the quiescence timeout). */
   'hub_not_responding',
@@ -89,7 +89,7 @@ export type ClientFailureCause =
 /** Which call failed. */
 export type ClientOperation =
   | 'create' | 'connect' | 'openChannel' | 'requestChannel' | 'close' | 'untilReestablished' | 'spliceOut' | 'spliceIn' | 'spliceRbf' |
-    'untilSpliceLocked'
+    'untilSpliceLocked' | 'getReceiptProof'
 
 export class ClientError extends Error {
   override readonly name = 'ClientError'

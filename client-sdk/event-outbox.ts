@@ -32,6 +32,8 @@ export const eventData = {
     paymentHash: hex32, amountMsat: msat, memo: z.string(), channelId: z.string(), paidAt: z.number().int(),
     /** A push payment (no invoice), with the payer's reference. */
     push: z.literal(true).optional(), reference: z.string().optional(),
+    /** A leg of a split payment (DESIGN.md "Splits"): the split it belongs to. */
+    splitId: hex32.optional(),
   }),
   /** A payment we made succeeded (its preimage is stored). */
   payment_sent: z.strictObject({

@@ -24,14 +24,20 @@ import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, type PayResult } from './payments.ts'
 import { payPush } from './push-pay.ts'
+import { SplitPayer, type SplitResult } from './split-pay.ts'
+import { SplitReceiver } from './split-receive.ts'
 import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientError, type ClientFailureCause, type ClientFailureReason, type ClientOperation } from './errors.ts'
 import { claimStore } from './identity.ts'
+import type { Receipt } from '../protocol/receipt/index.ts'
+import {
+  ReceiptBook, verifyReceipt, type RefusedProof, type ReceiptProofStatus, type ReceiptVerification, type StoredReceipt,
+} from './receipts.ts'
 import {
   clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs,
-  parseArgs, payArgs,
+  parseArgs, payArgs, receiptProofArgs, verifyReceiptArgs,
   requestChannelArgs, spliceInArgs, spliceOutArgs, spliceRbfArgs, untilReestablishedArgs, untilSpliceLockedArgs, type ClientHost,
   type ClientOptions, type ClientOptionsInput, type Role,
 } from './options.ts'
@@ -173,10 +179,15 @@ export class HubClient extends Emitter<HubClientEvents> {
   private monitoring: ChannelMonitors | undefined
   /** Events for the application, stored with the change that causes them until delivered. */
   private readonly events: EventOutbox
+  /** Splits we pay (paySplit) and split legs paid to us (DESIGN.md "Splits"). */
+  private readonly splits: SplitPayer
+  private readonly splitLegs: SplitReceiver
 
   private readonly store: Store
   private readonly chain: ChainBackend
   readonly wallet: Wallet
+  /** The hub's signed receipts of our payments, and their proofs (receipts.ts). */
+  private readonly receipts: ReceiptBook
 
   private constructor (private readonly opts: ClientOptions, private readonly host: ClientHost) {
     super(e => { this.emit('warning', `event listener threw: ${String(e)}`) })
@@ -189,10 +200,15 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.events = new EventOutbox(
       store, ev => this.deliver(ev.type, { id: ev.id, ...ev.data } as never), w => this.emit('warning', w), opts.eventRetryMs,
     )
-    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, () => {}, this.events)
+    this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, rec => { this.splits.legSettled(rec) }, this.events)
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
       socketFactory: host.socket,
+    })
+    this.receipts = new ReceiptBook({
+      store, nodeId: this.nodeId, hubId: () => this.link.hubId ?? opts.hubId, send: msg => this.link.send(msg),
+      warn: w => this.emit('warning', w),
+      disagrees: r => this.receiptDisagrees(r),
     })
     this.channelSet = new ChannelSet(store, wallet, chain, opts, {
       send: msg => this.link.send(msg),
@@ -206,9 +222,24 @@ export class HubClient extends Emitter<HubClientEvents> {
       },
       spliceProgress: (ch, p) => { this.onSpliceProgress(ch, p) },
     })
+    this.splits = new SplitPayer({
+      nodeId: this.nodeId, nodeKey: opts.nodeKey, store, book: this.book, payTimeoutMs: opts.payTimeoutMs,
+      payingChannelSoon: d => this.payingChannelSoon(d), hubPolicy: () => this.hubPolicy(), offer: (ch, hash) => this.offer(ch, hash),
+      inFlight: hash => this.channelSet.channels().some(c => offersPayment(c.driver.state, hash, 'anywhere')),
+      send: msg => this.link.send(msg), warn: w => this.emit('warning', w),
+    })
+    this.splitLegs = new SplitReceiver({
+      store, nodeKey: opts.nodeKey, nodeId: this.nodeId, book: this.book, acceptSplits: opts.acceptSplits,
+      send: msg => this.link.send(msg), channel: id => this.channelSet.get(id), warn: w => this.emit('warning', w),
+    })
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
       if (msg.type === 'payment_held') { this.onHeld(msg); return }
+      if (msg.type === 'payment_receipt') { this.track(this.receipts.onReceipt(msg)); return }
+      if (msg.type === 'receipt_proof') { this.track(this.receipts.onProof(msg)); return }
+      if (msg.type === 'split_leg_locked') { this.splits.legLocked(msg); return }
+      if (msg.type === 'split_release') { this.track(this.splitLegs.release(msg)); return }
+      if (msg.type === 'split_abort') { this.track(this.splitLegs.abort(msg)); return }
       if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) {
         this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return
       }
@@ -233,6 +264,8 @@ export class HubClient extends Emitter<HubClientEvents> {
     try {
       await claimStore(host.store, client.nodeId)
       await client.events.load()
+      await client.splits.load()
+      await client.splitLegs.load()
       await client.channelSet.start()
       client.monitoring = await client.startMonitors()
     } catch (e) {
@@ -333,6 +366,8 @@ export class HubClient extends Emitter<HubClientEvents> {
         `connected to ${this.opts.hubUrl}, but the hub's hub_policy did not come within ${seconds(timeoutMs)}`,
       ))
     await this.idle()
+    // Splits first: a leg of a split that is no longer locking must not be offered again.
+    this.splits.resume()
     await this.recoverPayments()
     this.recoverIncoming()
   }
@@ -398,6 +433,65 @@ export class HubClient extends Emitter<HubClientEvents> {
         const off = this.on('channel_state', () => { clearTimeout(timer); off(); resolve() })
       })
     }
+  }
+
+  /** A receipt is the hub's claim: it must say what our own records say of the payment. */
+  private async receiptDisagrees (r: Receipt): Promise<string | undefined> {
+    if (r.payer === this.nodeId) {
+      const p = await this.book.payment(r.payment_hash)
+      if (p === undefined) return 'we made no payment with this hash'
+      if (p.payee !== r.payee) return `we paid ${p.payee}, it says ${r.payee}`
+      if (r.amount_msat + r.fee_msat !== p.offeredMsat) return `we offered ${p.offeredMsat} msat, it says ${r.amount_msat} ` +
+        `+ fee ${r.fee_msat}`
+      if (r.amount_msat < p.amountMsat) return `the payee was to receive ${p.amountMsat} msat, it says ${r.amount_msat}`
+      if ((p.reference ?? null) !== r.reference) return `our reference is ${JSON.stringify(p.reference ?? null)}`
+      return undefined
+    }
+    const inv = await this.book.invoice(r.payment_hash)
+    if (inv === undefined) return 'we have no invoice or push payment with this hash'
+    if (inv.receivedMsat !== undefined &&
+      inv.receivedMsat !== r.amount_msat) return `we received ${inv.receivedMsat} msat, it says ${r.amount_msat}`
+    return undefined
+  }
+
+  /** The hub's signed receipt of a payment of ours (as payer or payee), with its inclusion proof once
+   *  fetched (getReceiptProof); undefined until the hub sent it. */
+  async receipt (paymentHash: string): Promise<StoredReceipt | undefined> {
+    return await this.receipts.get(parseArgs(receiptProofArgs, { paymentHash }, 'receipt').paymentHash)
+  }
+
+  /**
+   * Asks the hub for a payment's receipt and, once its audit entry is anchored at depth, the inclusion
+   * proof; the proof is checked and stored with the receipt. `anchored`: the stored receipt has its
+   * proof; `not_anchored`: not yet (ask again after the next anchor); `unknown`: the hub has no receipt
+   * of this payment for us. `refused`: the hub sent a proof that does not prove our receipt (its entry
+   * was rewritten or dropped after anchoring): why, naming the entry; the stored receipt keeps any
+   * earlier proof. Throws ClientError hub_not_responding when the hub does not answer in time.
+   */
+  async getReceiptProof (args: { paymentHash: string; timeoutMs?: number }): Promise<{
+    status: ReceiptProofStatus; receipt?: StoredReceipt; refused?: RefusedProof
+  }> {
+    const a = parseArgs(receiptProofArgs, args, 'getReceiptProof')
+    const timeoutMs = a.timeoutMs ?? this.opts.connectTimeoutMs
+    const req = this.receipts.request(a.paymentHash)
+    const status = await withinTime(req.answer, timeoutMs, () => {
+      req.cancel()
+      return new ClientError('getReceiptProof', 'hub_not_responding', `the hub's receipt_proof did not come within ${seconds(timeoutMs)}`)
+    })
+    const receipt = await this.receipts.get(a.paymentHash)
+    const refused = status === 'anchored' ? this.receipts.refusedProof(a.paymentHash) : undefined
+    return {
+      status: status === 'anchored' && receipt?.proof == null ? 'not_anchored' : status,
+      ...(receipt !== undefined ? { receipt } : {}), ...(refused !== undefined ? { refused } : {}),
+    }
+  }
+
+  /** Verifies a stored receipt and its proof against our chain backend only (receipts.ts verifyReceipt). */
+  async verifyReceipt (args: { paymentHash: string; minDepth?: number }): Promise<ReceiptVerification> {
+    const a = parseArgs(verifyReceiptArgs, args, 'verifyReceipt')
+    const r = await this.receipts.get(a.paymentHash)
+    if (r === undefined) return { ok: false, entry: -1, reason: 'no_proof', detail: `no receipt of payment ${a.paymentHash}` }
+    return await verifyReceipt(r, this.chain, { minDepth: a.minDepth ?? DEFAULT_FINALITY_DEPTH })
   }
 
   /** A new address of the client's on-chain wallet (to fund it). */
@@ -734,6 +828,30 @@ export class HubClient extends Emitter<HubClientEvents> {
     return await outcome
   }
 
+  /**
+   * Pays `total` msat to several recipients at once, by shares (DESIGN.md "Splits"): every recipient
+   * is paid its share or none is, and the hub can keep none. `shares` are all `{ to, ppm }` (parts
+   * per million of the total, summing to 1,000,000: each leg gets floor(total · ppm / 1,000,000) msat
+   * and the remainder goes one msat each to the first legs, in the order given) or all `{ to, msat }`
+   * (summing to the total). The hub's fee on each leg comes on top. Resolves with:
+   *
+   * - `{ ok: true, splitId, totalMsat, feeMsat, legs }`: every leg was claimed by its recipient. Final.
+   * - `{ ok: false, reason: 'aborted' }`: nobody was paid, every leg failed back (a recipient offline
+   *   past the lock timeout, one that refused, a leg the hub failed). Final.
+   * - `{ ok: false, reason: 'partial' }`: released, but a recipient did not claim its leg before its
+   *   HTLC expired (that share came back to us). Final.
+   * - `{ ok: false, reason: 'timeout' }`: not over within payTimeoutMs. NOT final: it completes or
+   *   rolls back on its own (payment_sent / payment_failed of each leg); do not pay it again.
+   * - `no_channel`, `insufficient_balance`, `wrong_payee`: refused before anything was sent.
+   *
+   * A TypeError names a bad argument.
+   */
+  async paySplit (args: {
+    total: number; shares: Array<{ to: string; ppm: number } | { to: string; msat: number }>; reference: string; lockTimeoutMs?: number
+  }): Promise<SplitResult> {
+    return await this.splits.pay(args)
+  }
+
   /** A pay() that found its payment already begun (same key, or same invoice): that payment's
    *  outcome, unless the key was used for another invoice. */
   private async priorOutcome (prior: PaymentRecord, invoice: string, key: string | undefined, deadline: number): Promise<PayResult> {
@@ -781,7 +899,7 @@ export class HubClient extends Emitter<HubClientEvents> {
    * - not stepped (the driver stopped: its store failed): offered again after a restart (recoverPayments).
    */
   private async offer (ch: ClientChannel, paymentHash: string): Promise<void> {
-    if (this.offering.has(paymentHash) || this.awaitingRoom.has(paymentHash) ||
+    if (this.offering.has(paymentHash) || this.awaitingRoom.has(paymentHash) || !this.splits.mayOffer(paymentHash) ||
       this.channelSet.channels().some(c => offersPayment(c.driver.state, paymentHash, 'anywhere'))) return
     this.offering.add(paymentHash)
     try {
@@ -799,6 +917,7 @@ export class HubClient extends Emitter<HubClientEvents> {
         // The hub checks the key too: a second data directory of ours that does not know this payment
         // cannot pay it again.
         ...(rec.idempotencyKey !== undefined ? { idempotency_key: rec.idempotencyKey } : {}),
+        ...(rec.splitLeg !== undefined ? { split_leg: rec.splitLeg as NonNullable<HtlcMetadata['split_leg']> } : {}),
       }
       let outcome: AddOutcome | undefined
       await ch.driver.command({
@@ -893,7 +1012,11 @@ export class HubClient extends Emitter<HubClientEvents> {
         ev.paymentHash, ev.reason, ev.detail !== undefined ? `failed by the hub: ${ev.detail}` : 'failed by the hub',
       )); break
       case 'add_rolled_back': this.toRetry.set(ev.htlc.paymentHash, ch); break
-      case 'reestablished': this.track(this.retryRolledBack(ch)); break
+      case 'reestablished':
+        this.track(this.retryRolledBack(ch))
+        this.splitLegs.reestablished(ch.driver.channelId)
+        this.splits.resume()
+        break
       case 'channel_failed':
         this.track(this.failInFlight(ch))
         break
@@ -903,6 +1026,7 @@ export class HubClient extends Emitter<HubClientEvents> {
   }
 
   private async receiveHtlc (ch: ClientChannel, htlc: Parameters<PaymentBook['decideIncoming']>[1]): Promise<void> {
+    if (htlc.metadata?.split_leg !== undefined) { await this.splitLegs.htlc(ch, htlc); return }
     const d = await this.book.decideIncoming(ch.driver.channelId, htlc, nowSec())
     if (d.action === 'fail') { await ch.driver.command({ type: 'fail_htlc', id: htlc.id, reason: d.reason, detail: d.detail }); return }
     await ch.driver.command({ type: 'fulfill_htlc', id: htlc.id, preimage: d.preimage })
@@ -1078,6 +1202,8 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.stopped = true
     this.stopSignal.stop()
     this.book.abandonWaits()
+    this.splits.stop()
+    this.splitLegs.stop()
     this.link.stop()
     this.channelSet.stop()
     await this.idle()

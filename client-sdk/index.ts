@@ -13,8 +13,13 @@ export {
 export { ClientError, CLIENT_FAILURE_REASONS, type ClientFailureReason, type ClientFailureCause, type ClientOperation } from './errors.ts'
 export type { PayResult, PayFailureReason } from './payments.ts'
 export type { SpliceResult, SpliceLockedInfo, SpliceEvents } from './splices.ts'
+export type { SplitResult, SplitLegResult, SplitFailureReason } from './split-pay.ts'
 export type { InvoiceInfo, InvoiceStatus, Page, PaymentInfo, PaymentStatus } from './listing.ts'
 export type { EventType, EventData } from './event-outbox.ts'
+export {
+  verifyReceipt, type StoredReceipt, type ReceiptProofStatus, type ReceiptVerification, type ReceiptVerifyReason,
+} from './receipts.ts'
+export type { Receipt, ReceiptProof } from '../protocol/receipt/index.ts'
 export { ROLES, type Role, type ClientOptionsInput, type ClientHost } from './options.ts'
 export { connect, ConnectError, HubConnection, HubLink } from './transport/index.ts'
 export { nativeSocketFactory, type SocketFactory, type SocketLike } from './transport/socket.ts'

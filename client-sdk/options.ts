@@ -82,6 +82,9 @@ export const clientOptionsSchema = z.strictObject({
   /** Splices the hub starts on our channels (a top-up of its side): accepted, taking no part, or
    *  refused. Either way each is checked against the channel's rules first. */
   acceptHubSplices: z.boolean().default(true),
+  /** Legs of split payments to us (paySplit of a payer, DESIGN.md "Splits"): taken part in, or
+   *  refused (every leg to us fails back, and with it the whole split). */
+  acceptSplits: z.boolean().default(true),
   /** The hub sends channel_ready only after this many confirmations of a channel we fund (≥ 1). */
   fundingConfirmations: z.number().int().min(1).max(100).default(1),
   /** How long connect() and untilReestablished() wait for the hub (a connection that proves `hubId`,
@@ -136,6 +139,13 @@ export const requestChannelArgs = z.strictObject({
 })
 export const connectArgs = z.strictObject({ ...callTimeout })
 export const untilReestablishedArgs = z.strictObject({ ...callTimeout })
+export const paymentHashArg = z.string().regex(HEX32, { error: 'must be a payment hash (32 bytes of lowercase hex)' })
+export const receiptProofArgs = z.strictObject({ paymentHash: paymentHashArg, ...callTimeout })
+export const verifyReceiptArgs = z.strictObject({
+  paymentHash: paymentHashArg,
+  /** Confirmations the anchor needs (default: the finality depth, protocol/limits.ts DEFAULT_FINALITY_DEPTH). */
+  minDepth: z.number().int({ error: 'must be an integer' }).min(1).max(1_000).optional(),
+})
 export const createInvoiceArgs = z.strictObject({
   amountMsat: z.number().int({ error: 'must be an integer (msat)' }).min(1).max(Number.MAX_SAFE_INTEGER),
   /** The invoice's description (BOLT #11 `d`, one tagged field). */

@@ -189,17 +189,29 @@ export class PaymentBook {
       action: 'fail', reason: 'incorrect_or_unknown_payment_details',
       detail: `push payment refused: ${opened.error.reason}: ${opened.error.detail}`,
     }
+    return this.revealedPaid(channelId, htlc, opened.value.preimage, opened.value.amountMsat, reference, nowSec)
+  }
+
+  /**
+   * An HTLC for us whose preimage the payer revealed (a push payment's sealed preimage, or a split
+   * leg's, computed from the released secret: client-sdk/split-receive.ts): recorded as a paid invoice
+   * record (`push`), carried by the fulfil's batch with its listInvoices index entry and its
+   * payment_received, like an invoice paid.
+   */
+  revealedPaid (
+    channelId: string, htlc: Htlc, preimage: string, amountMsat: Msat, reference: string, nowSec: number, splitId?: string,
+  ): ReceiveDecision {
     const hash = htlc.paymentHash
     const paid: InvoiceRecord = {
-      paymentHash: hash, preimage: opened.value.preimage, invoice: '', amountMsat: opened.value.amountMsat, memo: reference,
+      paymentHash: hash, preimage, invoice: '', amountMsat, memo: reference,
       createdAt: nowSec, expiresAt: nowSec, paidBy: `${channelId}:${htlc.id}`, receivedMsat: htlc.amountMsat, paidAt: nowSec, push: true,
     }
     this.invoices.set(hash, paid, channelId, { ops: [putRecord(keys.invoiceByTime(nowSec, hash), '')], durable: () => {} })
     this.invoices.set(hash, paid, channelId, this.events?.attach('payment_received', hash, {
       paymentHash: hash, amountMsat: htlc.amountMsat, memo: '', channelId, paidAt: nowSec, push: true,
-      ...(reference !== '' ? { reference } : {}),
+      ...(reference !== '' ? { reference } : {}), ...(splitId !== undefined ? { splitId } : {}),
     }, nowSec))
-    return { action: 'fulfill', preimage: opened.value.preimage, firstTime: true, record: paid }
+    return { action: 'fulfill', preimage, firstTime: true, record: paid }
   }
 
   /** Resolves once the invoice's latest record (its "paid by" mark) is durable; writes it itself if

@@ -52,6 +52,13 @@ export const paymentRecord = z.strictObject({
     ephemeral_point: z.string().regex(/^0[23][0-9a-f]{64}$/), ciphertext: z.string().regex(/^[0-9a-f]{80}$/), tag: hex32,
   }).optional(),
   holdBlocks: z.number().int().min(0).optional(),
+  /** A leg of a split we pay (client-sdk/split-pay.ts): the HTLC metadata's split_leg, sent in every offer. */
+  splitLeg: z.strictObject({
+    split_id: hex32, index: z.number().int().min(0), count: z.number().int().min(1), payer: z.string().regex(/^0[23][0-9a-f]{64}$/),
+    release_by: z.number().int().min(0), secret: z.strictObject({
+      ephemeral_point: z.string().regex(/^0[23][0-9a-f]{64}$/), ciphertext: z.string().regex(/^[0-9a-f]{80}$/), tag: hex32,
+    }),
+  }).optional(),
   payee: z.string(),
   /** What the payee receives. */
   amountMsat: msat,

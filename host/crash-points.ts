@@ -25,6 +25,9 @@
 //   Hub only (hub/router/holds.ts):
 //     hold:held               a payment held for an offline payee, before payment_held is sent
 //     hold:failed             a hold that ended (deadline, caps): recorded, before the upstream fail
+//   Hub only (hub/audit/anchoring.ts):
+//     anchor:carrier          the anchoring transaction is built (the wallet stored it); its record as
+//                             the anchor's carrier is written next, then it is broadcast
 //   SDK only (client-sdk/payments.ts, client-sdk/event-outbox.ts):
 //     record:payment          a payment's outcome written on its own (a failure; a success learned on-chain)
 //     record:invoice          an invoice written on its own (created, cancelled, or its paid mark when

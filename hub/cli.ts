@@ -1,9 +1,10 @@
 // The hub's command line: flags and an optional config file become one configuration (checked by
 // hub/config.ts), and the process's lifecycle around a running hub: one `listening` line when it
-// serves, JSON log lines on stdout, a clean stop on SIGTERM/SIGINT, exit 70 when it must stop loudly.
+// serves, JSON log lines on stdout (hub/log.ts), a clean stop on SIGTERM/SIGINT, exit 70 when it must stop loudly.
 import fs from 'node:fs'
 import { ADMIN_USAGE, isAdminCommand, parseAdminCommand, runAdminCommand, type AdminCommand } from './cli-admin.ts'
 import { DEFAULT_HUB_PORT, parseHubConfig, type HubConfig, type HubConfigInput } from './config.ts'
+import { createHubLogger } from './log.ts'
 
 export const USAGE = `usage: tsx hub/main.ts --data-dir D [options]
 
@@ -101,7 +102,9 @@ export type StartHub = (config: HubConfig, log: Log, fatal: (why: string, detail
 
 /** Runs the process: parse, start, print `listening`, stop on a signal. */
 export async function runFromCommandLine (argv: readonly string[], start: StartHub): Promise<void> {
-  const line: Log = o => { process.stdout.write(JSON.stringify(o) + '\n') }
+  // Until the configuration names the log level: info.
+  let logger = createHubLogger()
+  const line: Log = o => { logger.log(o) }
   const fatal = (why: string, detail: unknown): void => {
     line({ event: 'fatal', reason: why, detail: String(detail) })
     process.stderr.write(`HUB STOPPED: ${why}: ${String(detail)}\n`)
@@ -120,6 +123,7 @@ export async function runFromCommandLine (argv: readonly string[], start: StartH
   }
   const parsed = parseHubConfig(command.config)
   if (!parsed.ok) { process.stderr.write(`hub: config: ${parsed.error}\n`); process.exit(2) }
+  logger = createHubLogger(parsed.config.logging.level)
   // The signals are ours from before the start: one that comes while the hub starts stops it as soon
   // as it serves, cleanly, its managed node with it (without a listener, the signal would end the
   // process at once, leaving the node to its watchdog).

@@ -11,6 +11,8 @@ import {
   DEFAULT_MAX_FEERATE_PER_KW,
 } from '../protocol/limits.ts'
 import { MAX_MSAT, type NodeId } from '../protocol/types.ts'
+import { settlementConfigSchema } from './settlement/config.ts'
+import { isLoopback } from './admin/auth.ts'
 import { transportConfigSchema } from './transport/config.ts'
 import { tlsFilesSchema } from './transport/tls-files.ts'
 
@@ -185,6 +187,28 @@ export const hubConfigSchema = z.strictObject({
   }),
   /** On-chain fee rate of the hub's wallet transactions (btcd has no estimatesmartfee), sat/vB. */
   walletFeeRate: z.number().min(1).max(10_000).default(2),
+  /** Payout batches (docs/DESIGN.md "Batched settlement"; hub/settlement/): the bounds of accounts'
+   *  payout policies and how batches are built. */
+  settlement: settlementConfigSchema.default(settlementConfigSchema.parse({})),
+  /** The audit log's anchors on the chain (hub/audit/anchoring.ts). */
+  audit: z.strictObject({
+    /** Confirmations before an anchor counts (its entries are anchored, receipts get their proofs):
+     *  below it a reorg can take the anchor out, and the next anchor covers its entries again. */
+    anchorDepth: int(1, 144).default(DEFAULT_FINALITY_DEPTH),
+  }).default({ anchorDepth: DEFAULT_FINALITY_DEPTH }),
+  /** Where the admin API listens (its port is adminPort). Its bearer tokens are files in the data
+   *  directory (hub/admin/tokens.ts). Off loopback it needs TLS: the tokens would cross the network in
+   *  clear otherwise. */
+  admin: z.strictObject({
+    host: z.string().min(1).max(253).default('127.0.0.1'),
+    /** PEM files of the admin API's certificate (chain) and private key: HTTPS instead of HTTP. */
+    tls: z.strictObject({ certFile: z.string().min(1).max(4096), keyFile: z.string().min(1).max(4096) }).optional(),
+  }).default({ host: '127.0.0.1' }),
+  /** Structured logs (hub/log.ts): JSON lines on stdout, one event a line. */
+  logging: z.strictObject({
+    /** The least severe level written (pino's levels). */
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+  }).default({ level: 'info' }),
 }).refine(c => c.router.maxHoldBlocks >= c.minFinalCltvExpiry, {
   error: 'must be at least minFinalCltvExpiry (the payee needs that many blocks to act)', path: ['router', 'maxHoldBlocks'],
 }).refine(c => c.hubFunded.payeeReserveSat === undefined || c.hubFunded.payeeReserveSat >= c.channels.dustLimitSat, {
@@ -192,6 +216,8 @@ export const hubConfigSchema = z.strictObject({
   path: ['hubFunded', 'payeeReserveSat'],
 }).refine(c => c.splices.autoTopUp === undefined || c.splices.autoTopUp.amountSat <= c.splices.maxTopUpSat, {
   error: 'must be at most splices.maxTopUpSat', path: ['splices', 'autoTopUp', 'amountSat'],
+}).refine(c => isLoopback(c.admin.host) || c.admin.tls !== undefined, {
+  error: 'a host other than loopback needs admin.tls (the bearer tokens must not cross the network in clear)', path: ['admin', 'host'],
 })
 
 export type HubConfig = z.infer<typeof hubConfigSchema>

@@ -18,15 +18,24 @@ import { REGTEST_CHAIN_HASH, chainHashOf } from '../host/chain/chain-hash.ts'
 import { BtcdChainBackend } from '../host/chain/btcd/backend.ts'
 import type { ManagedBtcd } from '../host/chain/btcd/node.ts'
 import { loadPreimage } from '../host/channel/index.ts'
+import { setHostObserver } from '../host/observe.ts'
 import { LevelStore } from '../host/store/node/level-store.ts'
+import { PolicyStore } from './settlement/policy.ts'
 import { Wallet } from '../host/wallet/wallet.ts'
 import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { channelCommands } from './admin/channel-commands.ts'
 import { Faucet } from './admin/faucet.ts'
+import { dashboardPublic, dashboardRoute } from './admin/dashboard.ts'
+import { HubMetrics, metricsRoute } from './admin/metrics.ts'
+import { PaymentLedger } from './admin/payments.ts'
 import { AdminServer } from './admin/server.ts'
+import { ADMIN_TOKEN_FILE, READ_TOKEN_FILE, loadAdminTokens, writeAdminUrl } from './admin/tokens.ts'
 import { adminViews } from './admin/views.ts'
 import { walletCommands } from './admin/wallet.ts'
 import { AuditLog } from './audit/index.ts'
+import { auditCommands } from './audit/admin.ts'
+import { Anchoring } from './audit/anchoring.ts'
+import { HubReceipts } from './audit/receipts.ts'
 import { CloseBroadcaster } from './channels/closing.ts'
 import { ChannelManager } from './channels/manager.ts'
 import { HubMonitoring } from './channels/monitoring.ts'
@@ -44,6 +53,7 @@ import { CircuitStore } from './router/circuits.ts'
 import { HoldStore } from './router/holds.ts'
 import { PayerKeys } from './router/payer-keys.ts'
 import { Router } from './router/router.ts'
+import { SplitRelay } from './router/split-relay.ts'
 import { HubTransport } from './transport/server.ts'
 import { CertificateRotation, loadCertificatePair } from './transport/tls-files.ts'
 
@@ -54,6 +64,8 @@ export interface RunningHub {
   manager: ChannelManager
   router: Router
   wallet: Wallet
+  /** The Prometheus metrics (GET /metrics); settlementBatch() is for the settlement scheduler. */
+  metrics: HubMetrics
   /** Extra fields of the `listening` line (the managed node's RPC login). */
   listening: Record<string, unknown>
   stop (): Promise<void>
@@ -73,6 +85,21 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const nodeKey = loadNodeKey(config.dataDir)
   const hubId = nodeIdOf(nodeKey)
   const cleanups: Array<() => Promise<void> | void> = []
+  // The metrics first: the store's commits and the node's RPC calls report to them from the start.
+  const seen: { manager?: ChannelManager; holds?: HoldStore; ledger?: PaymentLedger; transport?: HubTransport } = {}
+  const metrics = new HubMetrics({
+    channels: () => (seen.manager?.all() ?? []).map(ch => {
+      const spec = ch.state.localCommit?.spec
+      return {
+        phase: ch.state.phase, capacitySat: ch.state.setup.capacitySat, localMsat: spec?.toLocalMsat ?? 0,
+        remoteMsat: spec?.toRemoteMsat ?? 0, htlcs: spec?.htlcs.length ?? 0,
+      }
+    }),
+    heldPayments: () => (seen.holds?.all() ?? []).filter(h => h.state === 'held').length,
+    sessions: () => seen.transport?.sessionCount ?? 0,
+    feesEarnedMsat: () => seen.ledger?.figures().fees_msat ?? 0,
+  })
+  cleanups.push(setHostObserver(metrics.host))
 
   // The store first: its lock refuses a second hub on this data dir before it starts a node there.
   const store = await LevelStore.open(path.join(config.dataDir, 'store'))
@@ -109,11 +136,19 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   cleanups.push(() => wallet.close())
   stage('wallet_opened')
   if (managed !== undefined && wallet.balance().total === 0) height = await mineFirstCoins(chain, wallet, log) ?? height
-  const audit = await AuditLog.open(store)
+  const audit = await AuditLog.open(store, { now: () => Date.now(), height: () => height })
+  const anchoring = await Anchoring.open({
+    store, audit, chain, wallet, depth: config.audit.anchorDepth, now: () => Date.now(), height: () => height, log,
+  })
   const circuits = new CircuitStore(store)
   await circuits.load()
   const holds = new HoldStore(store)
+  seen.holds = holds
   await holds.load()
+  const payments = new PaymentLedger(store, e => fatal('store_failed', String(e)))
+  seen.ledger = payments
+  await payments.load()
+  cleanups.push(() => payments.flush())
   const payerKeys = new PayerKeys(store)
   const keyCount = await payerKeys.load()
   stage('circuits_loaded', { circuits: circuits.all().length, holds: holds.all().length, idempotency_keys: keyCount })
@@ -136,13 +171,16 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     fatal: storeFailed,
     holdSessionsUntilReady: true,
   })
+  seen.manager = manager
   const funding = new Funding({ manager, wallet, chain, config, log })
   const inbound = new InboundChannels({ manager, config, log })
+  const receipts = new HubReceipts({ store, audit, anchoring, hubId, nodeKey, send: (peer, msg) => manager.send(peer, msg), log })
   const router = new Router({
-    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed,
+    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed, receipts,
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
+    onPayment: e => { metrics.payment(e, payments.record(e)?.latency_ms) },
   })
   const closer = new CloseBroadcaster(chain, log)
   const splicing = new HubSplicing({ manager, wallet, chain, config, hubId, log })
@@ -152,6 +190,13 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.listen(router)
   manager.listen(closer)
   manager.listen(splicing)
+  manager.listen({
+    event: () => {},
+    receiptRequest: (peer, msg) => {
+      receipts.request(peer, msg.payment_hash).catch(e => { log({ event: 'receipt_request_failed', peer, error: String(e) }) })
+    },
+  })
+  manager.listen(new SplitRelay({ manager, circuits, router, log }))
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
@@ -160,8 +205,10 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   if (certificate !== undefined && !certificate.ok) throw new Error(`transport.tls: ${certificate.error}`)
   const served = transport = await HubTransport.start({
     nodeKey, handler: manager, config: transportConfig, isKnownPeer: id => isChannelPartner(manager, id),
+    onRejectedFrame: reason => { metrics.rejectedFrame(reason) },
     ...(certificate?.ok === true ? { tls: { cert: certificate.pair.cert, key: certificate.pair.key } } : {}),
   })
+  seen.transport = transport
   stage('transport_listening', certificate?.ok === true ? { tls_fingerprint256: certificate.pair.fingerprint256 } : {})
   const inputs: Array<() => Promise<void> | void> = [() => transport?.close(), () => router.stop()]
   if (tlsFiles !== undefined && certificate?.ok === true) {
@@ -192,11 +239,14 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.ready()
   stage('serving')
 
+  // Anchors reach depth (or are broadcast again) off the block path: they only read the chain.
+  const anchorsOnBlock = (): void => { anchoring.onBlock().catch(e => { log({ event: 'audit_anchor_check_failed', error: String(e) }) }) }
   const stopFollowing = await chain.follow({
     connected: async b => {
       height = b.height; await manager.block(height); router.block(height); await funding.onBlock(); await splicing.onBlock()
+      anchorsOnBlock()
     },
-    disconnected: async b => { height = b.height - 1; await funding.onBlock(); await splicing.onBlock() },
+    disconnected: async b => { height = b.height - 1; await funding.onBlock(); await splicing.onBlock(); anchorsOnBlock() },
     fatal: e => fatal('chain_wiped', e.detail),
   }, { guard: async () => await wallet.checkChain() })
   if (!stopFollowing.ok) throw new Error(`chain follow: ${stopFollowing.error.detail}`)
@@ -209,30 +259,38 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     await funding.rebroadcastPending()
     await closer.resume(manager.all())
     await splicing.resume()
+    await anchoring.resume()
     await manager.block(height)
     await funding.onBlock()
     stage('chain_synced', { height })
   })().catch(e => { fatal('startup_failed', e instanceof Error ? e.stack ?? e.message : e) })
 
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
-  const admin = await AdminServer.start(config.adminPort, {
-    ...adminViews({ hubId, transport, manager, router, closer, wallet, monitoring: monitors, splicing, height: () => height }),
+  const tokens = loadAdminTokens(config.dataDir)
+  const admin = await AdminServer.start({ port: config.adminPort, host: config.admin.host, tls: config.admin.tls, tokens }, {
+    ...adminViews({ hubId, transport, manager, ledger: payments, closer, wallet, monitoring: monitors, splicing, height: () => height }),
     ...channelCommands({ config, manager, inbound, monitoring: monitors, splicing }),
+    audit: auditCommands({ audit, anchoring }),
     ...walletCommands({
       wallet, chainHash: chainHash.value,
       regtest: regtest !== undefined && managed !== undefined ? { control: regtest, coinbaseAddress: managed.miner.address } : undefined,
       faucet: chainHash.value === REGTEST_CHAIN_HASH ? new Faucet(wallet, chain) : undefined,
     }),
-  })
+    settlement: { policies: new PolicyStore(store, config.settlement.policy), bounds: config.settlement.policy, height: () => height },
+  }, { extra: [metricsRoute(metrics), dashboardRoute], public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
   inputs.push(() => admin.close())
+  writeAdminUrl(config.dataDir, admin.url)
   const stopMiner = startAutoMiner(chain, config.btcd.mode === 'managed' ? config.btcd.autoMineSeconds : undefined, log)
   if (stopMiner !== undefined) inputs.push(stopMiner)
   log({ event: 'started', channels: loaded, circuits: circuits.all().length, height })
 
   let stopping: Promise<void> | undefined
   return {
-    hubId, wsUrl: transport.url, adminUrl: admin.url, manager, router, wallet,
-    listening: managed !== undefined ? managedBtcdInfo(config.dataDir, managed) : {},
+    hubId, wsUrl: transport.url, adminUrl: admin.url, manager, router, wallet, metrics,
+    listening: {
+      ...(managed !== undefined ? managedBtcdInfo(config.dataDir, managed) : {}),
+      admin_token_file: path.join(config.dataDir, ADMIN_TOKEN_FILE), read_token_file: path.join(config.dataDir, READ_TOKEN_FILE),
+    },
     stop: () => {
       stopping ??= (async () => {
         // Stop taking input, let every channel finish what it started, then close the store.

@@ -162,6 +162,7 @@ export const REASONS = {
   tx_too_heavy: 'abort',                // estimated weight above 400,000 (MAX_STANDARD_TX_WEIGHT)
   tx_peer_underpays: 'abort',           // the peer's inputs do not cover its outputs, contribution and fee at the agreed feerate
   tx_signatures_invalid: 'abort',       // empty witness, wrong count or txid, a signature not SIGHASH_ALL
+  batch_terms_violated: 'abort',        // a batched settlement's transaction not paying this peer's payout as agreed (docs/DESIGN.md)
 } as const satisfies Record<string, Action>
 
 export type Reason = keyof typeof REASONS

@@ -134,6 +134,36 @@ export const MAX_INVOICE_CHARS = 16_384
 export const MAX_REFERENCE_CHARS = 128
 export const MAX_FORWARDED_INVOICE_CHARS = 2_048
 
+/** Recipients of one split payment (paySplit, DESIGN.md "Splits"): one HTLC per leg on the payer's
+ *  channel and on each recipient's, all in flight at once until the release, and one leg_locked,
+ *  release and abort message per leg. 16 legs keep a split to a sixth of the 100 HTLCs the SDK's
+ *  channel accepts in flight (client-sdk/channels.ts), so a platform can run several splits while
+ *  paying on; a revenue share with more parties than that is a payroll, paid as separate payments. */
+export const MAX_SPLIT_RECIPIENTS = 16
+
+/** ppm shares of a split are parts of this whole (parts per million, as BOLT #7's fee_proportional_millionths). */
+export const SPLIT_PPM_WHOLE = 1_000_000
+
+/** How long a split recipient waits for the payer's release or abort past the split's release_by
+ *  time before it fails its leg on its own (seconds; client-sdk/split-receive.ts). The payer never
+ *  releases after release_by (protocol/split/payer.ts), so a release later than this was held back on
+ *  the way: the leg can no longer be released by an honest payer, and failing it frees the HTLC slot
+ *  before its expiry would make the hub close the channel. A minute covers a relay through a loaded
+ *  hub and a reconnect. */
+export const SPLIT_RELEASE_GRACE_SECONDS = 60
+
+/** How often a split recipient says again that its leg is locked while it waits for the release or
+ *  the abort (ms; client-sdk/split-receive.ts). The hub relays a leg locked only to a payer that is
+ *  connected, and the payer answers a repeated one with what it decided: so a leg locked, a release
+ *  or an abort lost while the payer or the recipient was reconnecting is made good within this. A few
+ *  seconds against a lock timeout of tens of seconds; one small message per locked leg. */
+export const SPLIT_LOCKED_RESEND_MS = 3_000
+
+/** The longest a payer waits for every leg of a split to be locked before it aborts (ms; paySplit's
+ *  lockTimeoutMs is at most this). A split's legs hold an HTLC slot on every channel involved until it
+ *  is released or aborted; an hour covers a recipient the hub holds the leg for while it reconnects. */
+export const MAX_SPLIT_LOCK_TIMEOUT_MS = 3_600_000
+
 // ───────────────────────────── Section 2: channel ─────────────────────────────
 // Policy limits of the channel state machine (protocol/channel) and its chain monitor
 // (protocol/monitor). Defaults for LocalPolicy and MonitorConfig; a host may pass stricter values from
@@ -305,3 +335,18 @@ export const MAX_FAUCET_SAT = 1_000_000_000
  *  halves every 150 blocks, and past a few thousand blocks the amount would need more blocks than
  *  this, which the faucet refuses (ask for less) rather than mine without end. */
 export const MAX_FAUCET_BLOCKS = 1_000
+
+// ───────────────────────────── Audit anchoring and receipts ─────────────────────────────
+
+/** Longest Merkle path in a receipt's inclusion proof: an anchor covers fewer than 2^53 entries (they
+ *  are numbered by safe integers), and RFC 6962's tree of n leaves has paths of at most ⌈log2 n⌉. */
+export const MAX_MERKLE_PATH = 53
+
+/** Most entries one anchor covers, so building its Merkle tree (and a proof in it) stays bounded in
+ *  memory and time: at 32 bytes a leaf, a million entries are 32 MB of hashes. Entries beyond it wait
+ *  for the next anchor. */
+export const MAX_ANCHOR_ENTRIES = 1_000_000
+
+/** Most audit entries one export request answers (GET /audit/export): the answer is built in memory. An
+ *  operator exports a longer log in ranges (from, to). */
+export const MAX_AUDIT_EXPORT_ENTRIES = 1_000_000

@@ -6,6 +6,7 @@
 //   latency_ms_p50 / latency_ms_p99           one payment at a time, pay() call to fulfil at the payer
 //   hub_rss_bytes_per_channel                 (hub RSS − RSS before any channel) / channels, idle
 //   restart_to_serving_s                      SIGKILL the hub, restart, until a payment succeeds
+//   split_payments_per_s, split_latency_ms_p50 / _p99   3-way atomic splits (scripts/bench/split.ts)
 // and prints a table; with --json the LAST stdout line is one JSON object. At the end it checks that
 // the hub and every client agree on every channel's balances, that nothing is in flight, and that
 // balances sum to the capacities; it exits 1 otherwise.
@@ -21,6 +22,8 @@
 //                      (scripts/bench/many-channels-worker.ts); hub RSS is read at 0, 1,000 and N
 //   --per-node K       idle channels per node id, i.e. per WebSocket connection (default 10)
 //   --verbose          client warnings and hub log lines on stderr
+// The `settlement` section (scripts/bench/settlement.ts) is computed in-process: payout batches of 10,
+// 50 and 100 channels, built and signed, their vbytes against separate splices and close + reopen.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -32,6 +35,8 @@ import { WorkerProcess, type PayOutcome } from './bench/ipc.ts'
 import { cpuSeconds, fsyncMs } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
 import { figure, percentile, table, type Figure } from './bench/stats.ts'
+import { settlementFigures } from './bench/settlement.ts'
+import { benchSplits } from './bench/split.ts'
 import {
   checkBalances, freePort, manyChannelHubConfig, openIdleChannels, restartWaiting, steadyRss, startManyChannels, timeRestart,
   type ManyChannels,
@@ -314,7 +319,14 @@ async function main (): Promise<void> {
   }
 
   say('checking balances …')
-  const { problems } = await checkBalances(String(hub.info.rpc), [platforms, creators, ...p.idle])
+  const { problems } = await checkBalances(hub, [platforms, creators, ...p.idle])
+
+  // After the balance check above, which covers the workers' channels: the split parties have their own.
+  say('splits …')
+  const splits = await benchSplits({
+    btc, hub, dataDir, runs: RUNS, runSeconds: RUN_SECONDS, latencySplits: QUICK ? 5 : 30, concurrency: QUICK ? 4 : 8, say, cleanups,
+    hubChannelSat: HUB_CHANNEL_SAT,
+  })
 
   const out = {
     date: started.toISOString(),
@@ -330,6 +342,10 @@ async function main (): Promise<void> {
     payments_per_s_untrimmed: untrimmed,
     latency_ms_p50: lat.p50,
     latency_ms_p99: lat.p99,
+    split_payments_per_s: splits.perS,
+    split_latency_ms_p50: splits.p50,
+    split_latency_ms_p99: splits.p99,
+    splits: { succeeded: splits.succeeded, failed: splits.failed, balances_ok: splits.balancesOk, recipients: 3 },
     hub_rss_bytes_per_channel: perChannel === undefined ? null : {
       ...perChannel, channels: IDLE_CHANNELS, per_node: PER_NODE, how: memoryHow, hub_rss_bytes_no_idle_channels: rss0.bytes, at: memAt,
       after_restart: afterRestart,
@@ -345,6 +361,7 @@ async function main (): Promise<void> {
     },
     balances_ok: problems.length === 0,
     balance_problems: problems.slice(0, 20),
+    settlement: settlementFigures(),
   }
 
   say('')
@@ -354,6 +371,9 @@ async function main (): Promise<void> {
     { name: 'payments_per_s_untrimmed', f: untrimmed, unit: '/s', digits: 1, note: `${UNTRIMMED_MSAT} msat, above dust` },
     { name: 'latency_ms_p50', f: lat.p50, unit: 'ms', digits: 2, note: 'one at a time' },
     { name: 'latency_ms_p99', f: lat.p99, unit: 'ms', digits: 2 },
+    { name: 'split_payments_per_s', f: splits.perS, unit: '/s', digits: 1, note: '3-way splits, all or nothing' },
+    { name: 'split_latency_ms_p50', f: splits.p50, unit: 'ms', digits: 1, note: 'one 3-way split at a time' },
+    { name: 'split_latency_ms_p99', f: splits.p99, unit: 'ms', digits: 1 },
     ...Object.entries(memAt).map(([n, m]) => ({
       name: 'hub_rss_bytes_per_channel', f: m.hub_rss_bytes_per_channel as Figure, unit: 'B', digits: 0,
       note: `at ${n} idle channels, ${PER_NODE} per connection`,
@@ -368,13 +388,17 @@ async function main (): Promise<void> {
   say(`cores used during the throughput runs: ` +
     `${Object.entries(out.cpu_cores_used_under_load).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (of ${String(m.cores)})`)
   say(`payments: ${totals.ok} succeeded, ${totals.failed} failed`)
+  for (const [n, f] of Object.entries(out.settlement)) if (typeof f === 'object') {
+    say(`settlement batch of ${n}: ${f.vbytes} vB (sum of parts ${f.sum_of_parts_vbytes}, separate splices ${f.separate_splices_vbytes}, ` +
+      `close + reopen ${f.close_reopen_vbytes})`)
+  }
   say(
     problems.length === 0
       ? 'balances: hub and clients agree on every channel, nothing in flight, every channel sums to its capacity'
       : `BALANCES WRONG:\n  ${problems.join('\n  ')}`
   )
   if (JSON_OUT) process.stdout.write(JSON.stringify(out) + '\n')
-  if (problems.length > 0 || totals.failed > 0) process.exitCode = 1
+  if (problems.length > 0 || totals.failed > 0 || splits.failed > 0 || !splits.balancesOk) process.exitCode = 1
 }
 
 // Ctrl-C (or a SIGTERM) stops the child processes (btcd, hub, clients) before exiting.

@@ -1,12 +1,12 @@
 // The one-command demo (`npm run demo`, `npm start`): on the embedded defaults — a managed regtest btcd
 // and LevelDB stores in a data directory under .data/ — start the hub as a child process, one platform,
 // three creators and one co-op treasury as SDK clients; fund channels; pay for a while with live
-// progress; a creator takes an on-chain payout by splicing out of its channel and is paid again on the
-// same channel; close everything cooperatively and print each party's on-chain result.
+// progress (every third sale a co-op sale, split atomically between its creator and the treasury); a creator takes an on-chain payout by
+// splicing out of its channel and is paid again on the same channel; close everything cooperatively and print each party's on-chain result.
 //
 //   npm run demo                      # about 20 s of payments
 //   npm run demo -- --seconds 5       # shorter
-//   npm run demo -- --json            # last line: the JSON summary (payments, channels, splices), which adds up
+//   npm run demo -- --json            # last line: the JSON summary (payments, channels, splices, splits), which adds up
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -18,6 +18,7 @@ import { fundHub, startHub } from './lib/hub.ts'
 import type { HubClient, CloseResult, ChannelInfo } from '../client-sdk/index.ts'
 import { DEFAULT_SPLICE_MINIMUM_DEPTH } from '../protocol/limits.ts'
 import type { Role } from '../client-sdk/options.ts'
+import { demoReceipt } from './demo/receipt.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
@@ -31,7 +32,8 @@ if (!Number.isFinite(SECONDS) || SECONDS <= 0 || SECONDS > 3_600) {
 const PLATFORM_CAPACITY_SAT = 5_000_000
 /** Payments in flight at once from the platform. */
 const CONCURRENCY = 8
-/** The treasury's share of each sale, in percent: a co-op revenue share paid beside the creator. */
+/** The treasury's share of every third sale, in percent of the sale: a co-op revenue share, paid in
+ *  one atomic split with the creator's commission (paySplit: both legs or neither). */
 const TREASURY_SHARE_PERCENT = 10
 /** Payments to the creator after its splice-out is locked: the channel keeps receiving. */
 const PAYMENTS_AFTER_SPLICE = 20
@@ -96,20 +98,37 @@ async function main (): Promise<void> {
       failures.set(why, (failures.get(why) ?? 0) + 1)
     }
   }
+  // Co-op sales: one atomic split of the sale between the creator and the treasury.
+  const splits = { count: 0, recipients: 0, rolled_back: 0 }
+  const splitOne = async (creator: HubClient, sale: number, i: number): Promise<void> => {
+    const share = Math.floor(sale * TREASURY_SHARE_PERCENT / 100)
+    const r = await platform.paySplit({
+      total: sale + share, reference: `co-op sale ${i}`,
+      shares: [{ to: creator.nodeId, msat: sale }, { to: treasury.nodeId, msat: share }],
+    })
+    if (r.ok) { splits.count++; splits.recipients += r.legs.length; count++; totalMsat += r.totalMsat; feesMsat += r.feeMsat; return }
+    // An aborted split moved nothing (every leg failed back); anything else is counted as a failure.
+    if (r.reason === 'aborted') splits.rolled_back++
+    failed++
+    const why = `split ${r.reason}: ${r.detail}`.slice(0, 160)
+    failures.set(why, (failures.get(why) ?? 0) + 1)
+  }
   const worker = async (w: number): Promise<void> => {
     for (let i = w; Date.now() < until; i += CONCURRENCY) {
-      // A sale: the creator gets its commission (20 to 2,020 sat), the treasury its revenue share.
+      // A sale: the creator gets its commission (20 to 2,020 sat); every third sale is a co-op sale,
+      // whose commission and the treasury's revenue share are paid in one atomic split.
       const sale = 20_000 + (i * 7_919_123) % 2_000_000
       const creator = creators[i % creators.length]!
-      await payOne(creator, sale, `commission, sale ${i}`)
-      if (i % 3 === 0) await payOne(treasury, Math.floor(sale * TREASURY_SHARE_PERCENT / 100), `co-op share, sale ${i}`)
+      if (i % 3 === 0) await splitOne(creator, sale, i)
+      else await payOne(creator, sale, `commission, sale ${i}`)
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, w) => worker(w)))
   clearInterval(progress)
   say('')
   say(`paid ${count} payments (${failed} failed), ${(totalMsat / 1000).toFixed(3)} sat to payees, ` +
-    `${(feesMsat / 1000).toFixed(3)} sat in hub fees`)
+    `${(feesMsat / 1000).toFixed(3)} sat in hub fees; ${splits.count} of them co-op splits to ${splits.recipients} recipients ` +
+    `(${splits.rolled_back} rolled back)`)
   for (const [why, n] of failures) say(`  failed ×${n}: ${why}`)
 
   // ── A creator's on-chain payout without closing: splice out half its balance, then keep receiving ──
@@ -136,6 +155,9 @@ async function main (): Promise<void> {
   /** What splice-outs took out of each party's channel balance (the payout and its fee), msat. */
   const splicedOutMsat = (c: HubClient): number => c === payee ? -splice.contributionSat * 1000 : 0
 
+  // ── A receipt verified against the chain after an anchor of the audit log ──
+  const receipt = await demoReceipt({ btc, hub, payer: platform, payee: creators[1]!, say })
+  count++; totalMsat += receipt.amountMsat; feesMsat += receipt.feeMsat
   // ── Close everything cooperatively ──
   say('closing every channel cooperatively …')
   const finals = new Map<HubClient, ChannelInfo>()
@@ -172,7 +194,10 @@ async function main (): Promise<void> {
       hub_onchain_sat: close.remoteSat,
     })
   }
-  const summary = { payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels, splices }
+  const summary = {
+    payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels, splices, splits,
+    receipt_verified: receipt.verified,
+  }
   const lost = channels.filter(c => c.role === 'platform').reduce((t, c) => t + c.initial_counterparty_msat - c.final_counterparty_msat, 0)
   // A payee's splice-out took the payout and its fee out of its channel balance: received = what is left
   // in the channel + what was spliced out.
@@ -186,7 +211,10 @@ async function main (): Promise<void> {
     `payees gained ${gained} msat (splice-outs counted) = payments: ${gained === totalMsat ? 'yes' : 'NO'}; ` +
     `the splice pays ${splice.amountSat} sat on-chain: ${payoutOnChain === 1 ? 'yes' : 'NO'}`)
   if (JSON_OUT) process.stdout.write(JSON.stringify(summary) + '\n')
-  if (lost !== totalMsat + feesMsat || gained !== totalMsat || payoutOnChain !== 1 || !spliceConfirmed || paymentsAfter === 0) {
+  if (
+    lost !== totalMsat + feesMsat || gained !== totalMsat || payoutOnChain !== 1 || !spliceConfirmed || paymentsAfter === 0 ||
+    !receipt.verified
+  ) {
     throw new Error('the summary does not add up')
   }
 }

@@ -25,6 +25,7 @@ import { QUIESCENCE_TIMEOUT_SECONDS } from '../../protocol/limits.ts'
 import { isFinal, type ChannelEvent, type ChannelState, type Effect } from '../../protocol/channel/index.ts'
 import type { SpliceCommand } from '../../protocol/channel/splice/route.ts'
 import { channelError, type ChannelError } from '../../protocol/errors.ts'
+import type { BatchTerms } from '../../protocol/interactive-tx/index.ts'
 import { err, ok, type Result } from '../../protocol/result.ts'
 import { MAX_PREVTX_BYTES } from '../../protocol/limits.ts'
 import { bytesToHex, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
@@ -49,7 +50,13 @@ export type SpliceRequest = Extract<ChannelEvent, { type: 'splice_requested' }>
 
 /** The owner's answer to a peer's splice: take part (with nothing, or with a splice-in of our own), or
  *  refuse with a reason the peer reads in tx_abort. */
-export type SpliceAnswer = { accept: true; wish?: SpliceWish } | { accept: false; reason: string }
+export type SpliceAnswer =
+  | { accept: true; wish?: SpliceWish }
+  /** A batched settlement's session (docs/DESIGN.md "Batched settlement"): the owner checked the hub's
+   *  terms (protocol/settlement/peer-check.ts); our balance pays the payout and the fee share, the
+   *  hub adds the payout output, and the machine checks it at tx_complete. */
+  | { accept: true; batch: { contributionSat: number; terms: BatchTerms } }
+  | { accept: false; reason: string }
 
 /** What happened to a splice, for the owner (SDK events, hub log). */
 export type SpliceProgress =
@@ -284,6 +291,13 @@ export class Splicing<C extends SpliceChannel> {
     if (!answer.accept) {
       this.opts.log({ event: 'splice_rejected', channel_id: ch.driver.state.channelId, reason: answer.reason })
       await ch.driver.command({ type: 'splice_reject', reason: answer.reason })
+      return
+    }
+    if ('batch' in answer) {
+      const contribution = {
+        contributionSat: answer.batch.contributionSat, inputs: [], outputs: [], entropy: bytesToHex(random32()), batch: answer.batch.terms,
+      }
+      await ch.driver.command({ type: 'splice_respond', contribution, nodeIds: this.nodeIds(ch) })
       return
     }
     const s = ch.driver.state

@@ -16,6 +16,7 @@
 // writes queue up and leave together as the next batch. Latency stays one fsync when idle, and
 // throughput grows with load.
 import { StoreConflict, StoreError, assertOps, type StoreOp } from './store.ts'
+import { observer } from '../observe.ts'
 
 interface Pending {
   readonly ops: readonly StoreOp[]
@@ -113,8 +114,10 @@ export class GroupCommitter {
       if (group.length === 0) continue
       const ops = lastPerKey(asPuts(group.length === 1 ? group[0]!.ops as StoreOp[] : group.flatMap(p => p.ops)))
       const superseded = group.reduce((n, p) => n + p.ops.length, 0) - ops.length
+      const started = performance.now()
       try {
         await this.commit(ops)
+        observer().storeCommit(performance.now() - started, ops.length)
       } catch (e) {
         this.fail(group, e)
         break

@@ -16,6 +16,10 @@
 //   hold/<channel id>/<htlc id>      payments held for an offline payee (hub/router/holds.ts)
 //   payer-key/<node id>/<key>        a payer's idempotency key and its payment (hub/router/payer-keys.ts)
 //   audit/entry/<n>, audit/head      the hash-chained audit log (hub/audit/log.ts)
+//   payout-policy/<node id>          an account's payout policy (hub/settlement/policy.ts)
+//   audit/anchor/<seq>               an anchor of the log on-chain and the transaction carrying it (hub/audit/anchoring.ts)
+//   audit/receipt/<payment hash>     → the audit entry recording a settled payment (hub/audit/receipts.ts)
+//   ops/stats                        the operator's payment figures and latest payments (hub/admin/payments.ts)
 // SDK only (client-sdk/records.ts says what each record holds):
 //   inv/<payment hash>               an invoice we issued, with its preimage
 //   inv-at/<created>/<hash>          the same invoices by creation time (listInvoices)
@@ -24,6 +28,9 @@
 //   idem/<idempotency key>           → the payment hash a pay() with that key is about
 //   evt/<event id>                   an event for the application not acknowledged yet (client-sdk/event-outbox.ts)
 //   node-id                          the node id of the key the store belongs to (client-sdk/identity.ts)
+//   receipt/<payment hash>           the hub's signed receipt of a payment, and its proof once anchored (client-sdk/receipts.ts)
+//   split/<split id>                 a split we pay: x, the legs, every leg locked, the phase (client-sdk/split-records.ts)
+//   split-leg/<payment hash>         a split leg we receive: r_i, and locked → released | aborted
 // <created> is seconds since 1970 as a counter, so key order is time order.
 
 /** 16 digits: 10^16 updates at 10^6/s lasts 300 years; fits a safe integer. */
@@ -57,9 +64,16 @@ export const keys = {
   holdPrefix: 'hold/',
   payerKey: (payer: string, key: string) => `payer-key/${segment(payer)}/${segment(key)}`,
   payerKeyPrefix: 'payer-key/',
+  payoutPolicy: (nodeId: string) => `payout-policy/${segment(nodeId)}`,
+  payoutPolicyPrefix: 'payout-policy/',
   auditEntry: (n: number) => `audit/entry/${counter(n)}`,
   auditEntryPrefix: 'audit/entry/',
   auditHead: 'audit/head',
+  auditAnchor: (seq: number) => `audit/anchor/${counter(seq)}`,
+  auditAnchorPrefix: 'audit/anchor/',
+  auditReceipt: (paymentHash: string) => `audit/receipt/${segment(paymentHash)}`,
+  receipt: (paymentHash: string) => `receipt/${segment(paymentHash)}`,
+  receiptPrefix: 'receipt/',
   invoice: (paymentHash: string) => `inv/${segment(paymentHash)}`,
   invoiceByTime: (createdAt: number, paymentHash: string) => `inv-at/${counter(createdAt)}/${segment(paymentHash)}`,
   invoiceByTimePrefix: 'inv-at/',
@@ -71,4 +85,8 @@ export const keys = {
   event: (id: string) => `evt/${segment(id)}`,
   eventPrefix: 'evt/',
   clientNodeId: 'node-id',
+  split: (splitId: string) => `split/${segment(splitId)}`,
+  splitPrefix: 'split/',
+  splitLeg: (paymentHash: string) => `split-leg/${segment(paymentHash)}`,
+  splitLegPrefix: 'split-leg/',
 } as const

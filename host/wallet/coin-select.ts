@@ -10,6 +10,8 @@ const P2WPKH_INPUT_WU = 41 * 4 + 108
 /** 8-byte value + 1-byte script length + 22-byte P2WPKH script. */
 export const P2WPKH_OUTPUT_BYTES = 31
 
+const OP_RETURN = 0x6a
+
 export function outputBytes (script: Uint8Array): number { return 8 + 1 + script.length }
 
 export function estimateVsize (inputs: number, outputScripts: Uint8Array[]): number {
@@ -21,8 +23,11 @@ export function estimateVsize (inputs: number, outputScripts: Uint8Array[]): num
  * btcd's dust rule (mempool/policy.go GetDustThreshold, isDust) at its default 1 sat/vB relay fee:
  * an output is dust if spending it would cost more than a third of its value. Spending is estimated
  * as 41 bytes of input plus 107 bytes of signature script, discounted 4× for witness programs.
+ * A null-data output (OP_RETURN, an audit anchor) is never spent and never dust: btcd checks it as
+ * NullDataTy instead (at most one per transaction), so its value may be 0.
  */
 export function dustThreshold (script: Uint8Array): number {
+  if (script[0] === OP_RETURN) return 0
   const isWitness = script.length >= 4 && script.length <= 42 && (
     script[0] === 0 || (script[0]! >= 0x51 && script[0]! <= 0x60)
   ) && script[1] === script.length - 2

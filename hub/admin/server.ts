@@ -1,16 +1,25 @@
-// The operator's admin API: JSON over HTTP on loopback only (never exposed: it can close channels).
+// The operator's admin API: JSON over HTTP on loopback (or HTTPS elsewhere: admin.tls), behind bearer
+// tokens (hub/admin/auth.ts: the read-only token opens GET routes, the admin token every route; a
+// request without a valid one is refused with 401, a read-only token asking for more with 403).
 // Every route, with its body and answer, is in ROUTES below: GET / answers with that list, and the
 // README's operator section documents the same (a test keeps them in step). "local" is always the
-// hub's side. Errors: {error: "<field>: <why>"} with status 400 (bad request), 404 (unknown route or
-// channel) or 409 (refused: the answer says why).
+// hub's side. Errors: {error: "<field>: <why>"} with status 400 (bad request), 401/403 (token), 404
+// (unknown route or channel) or 409 (refused: the answer says why).
+import fs from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
 import {
   DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MIN_FUNDING_SATOSHIS, FEERATE_PER_KW_FLOOR, MAX_FAUCET_SAT, MAX_FUNDING_SATOSHIS,
 } from '../../protocol/limits.ts'
 import type { NodeId } from '../../protocol/types.ts'
+import { AUDIT_ROUTES, handleAuditRoute, type AuditHandlers } from './audit-routes.ts'
+import { authorize } from './auth.ts'
 import { regtestAddress } from './faucet.ts'
+import { MAX_RECENT_PAYMENTS } from './payments.ts'
+import { SETTLEMENT_ROUTES, settlementRoute, type SettlementAdmin } from './settlement-routes.ts'
+import type { AdminTokens } from './tokens.ts'
 
 /** One route: what it takes and what it answers (GET /, and the README). */
 export interface RouteDoc { method: 'GET' | 'POST'; path: string; body?: string; answer: string }
@@ -29,13 +38,36 @@ export const ROUTES: readonly RouteDoc[] = [
       + 'reason, or the monitor\'s own decision); sweeps: what the chain monitor claimed to the hub wallet (confirmed); resolved: '
       + 'every output final at channels.finalityDepth',
   },
-  { method: 'GET', path: '/stats', answer: '{forwarded, fulfilled, failed, fees_msat}' },
+  {
+    method: 'GET', path: '/stats',
+    answer: '{forwarded, fulfilled, failed, fees_msat, failed_by_reason: {reason: count}}: since the hub was first started (kept in its '
+      + 'store across restarts)',
+  },
+  {
+    method: 'GET', path: '/payments',
+    answer: '[{at, status, channel_in, htlc_in, payment_hash, amount_msat, fee_msat, payee, reason, detail, latency_ms}]: the latest '
+      + 'payments through the hub, newest first; query ?limit=N (default 50, at most 200) and ?failed=true (failures only, with '
+      + 'their reason)',
+  },
+  {
+    method: 'GET', path: '/peers',
+    answer: '[{node_id, connected, channels, open_channels, local_msat, remote_msat}]: every node the hub has a channel with',
+  },
   {
     method: 'GET', path: '/closed',
     answer: '[{channel_id, peer, how, closing_txid, closing_height, resolved, force_close_reason, sweeps, swept_sat}] for every channel '
       + 'whose funding output is spent (cooperative or force close), or whose cooperative closing tx the hub broadcast (closing_height '
       + 'null until it confirms); a cooperative close adds {to_local_sat, to_remote_sat, fee_sat, agreed_fee_sat, trimmed_local_sat, '
       + 'trimmed_remote_sat}: what the tx pays each side (an output below the dust limit is 0, its balance in trimmed_* and fee_sat)',
+  },
+  {
+    method: 'GET', path: '/metrics',
+    answer: 'Prometheus text exposition (not JSON): payments, latency, HTLCs, channels, balances, holds, settlement, fsync, btcd RPC, '
+      + 'sessions, rejected frames, process memory (README "Operating the hub" lists them)',
+  },
+  {
+    method: 'GET', path: '/dashboard',
+    answer: 'the live dashboard (HTML; GET /dashboard/login posts a token for a session cookie, GET routes only)',
   },
   { method: 'POST', path: '/wallet/address', answer: '{address}: a fresh address of the hub\'s wallet' },
   {
@@ -82,12 +114,16 @@ export const ROUTES: readonly RouteDoc[] = [
       + 'to address from the hub wallet, mining coins first if it lacks them, then (unless confirm is false) confirms it in a block; '
       + '409 on a chain that is not regtest',
   },
+  ...SETTLEMENT_ROUTES,
+  ...AUDIT_ROUTES,
 ]
 
 export interface AdminHandlers {
   info (): unknown
   channels (): Promise<unknown>
   stats (): unknown
+  payments? (limit: number, failed: boolean): unknown
+  peers? (): unknown
   closed (): Promise<unknown>
   newAddress (): unknown
   open (peer: NodeId, fundingSat?: number): Promise<unknown>
@@ -101,8 +137,18 @@ export interface AdminHandlers {
   splices? (): unknown
   mine? (blocks: number): Promise<unknown>
   faucet (address: string, amountSat: number, confirm: boolean): Promise<{ status: number; body: unknown }>
+  /** Payout policies (hub/admin/settlement-routes.ts). */
+  settlement?: SettlementAdmin
+  /** The audit routes (hub/admin/audit-routes.ts). */
+  audit?: AuditHandlers
 }
 
+/** Payments GET /payments lists unless asked for another number (at most MAX_RECENT_PAYMENTS). */
+const DEFAULT_PAYMENTS_LISTED = 50
+const paymentsQuery = z.strictObject({
+  limit: z.coerce.number<string>().int().min(1).max(MAX_RECENT_PAYMENTS).optional(),
+  failed: z.enum(['true', 'false']).optional(),
+})
 /** Largest request body: the biggest request (open) is under 200 bytes. */
 const MAX_BODY = 16 * 1024
 const openBody = z.strictObject({
@@ -138,16 +184,43 @@ const faucetBody = z.strictObject({
   confirm: z.boolean().optional(),
 })
 
-export class AdminServer {
-  private constructor (private readonly server: Server) {}
+/** Where and how the admin API listens (hub/config.ts `admin`, `adminPort`). */
+export interface AdminListen {
+  port: number
+  host: string
+  /** PEM files: HTTPS. Absent: HTTP (loopback only; hub/config.ts refuses another host). */
+  tls?: { certFile: string; keyFile: string }
+  tokens: AdminTokens
+}
 
-  static async start (port: number, h: AdminHandlers): Promise<AdminServer> {
-    const server = createServer((req, res) => { void handle(h, req, res) })
-    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, '127.0.0.1', () => resolve()) })
-    return new AdminServer(server)
+/** Routes served next to the JSON API, behind the same tokens: they answer a request themselves, or
+ *  return false when the route is not theirs (/metrics, the dashboard). */
+export type ExtraRoute = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean> | boolean
+/** Routes that answer before the token check (the dashboard's login form): true when handled. */
+export type PublicRoute = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean> | boolean
+
+export class AdminServer {
+  private constructor (private readonly server: Server, private readonly scheme: 'http' | 'https', private readonly host: string) {}
+
+  static async start (
+    listen: AdminListen, h: AdminHandlers, more: { extra?: ExtraRoute[]; public?: PublicRoute[] } = {},
+  ): Promise<AdminServer> {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      void guarded(listen.tokens, h, more, req, res)
+    }
+    const server: Server = listen.tls !== undefined
+      ? createTlsServer(
+        { cert: fs.readFileSync(listen.tls.certFile), key: fs.readFileSync(listen.tls.keyFile) }, onRequest,
+      ) as unknown as Server
+      : createServer(onRequest)
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(listen.port, listen.host, () => resolve()) })
+    return new AdminServer(server, listen.tls !== undefined ? 'https' : 'http', listen.host)
   }
 
-  get url (): string { return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}` }
+  get url (): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host
+    return `${this.scheme}://${host}:${(this.server.address() as AddressInfo).port}`
+  }
 
   async close (): Promise<void> {
     this.server.closeAllConnections()
@@ -155,7 +228,7 @@ export class AdminServer {
   }
 }
 
-function send (res: ServerResponse, status: number, body: unknown): void {
+export function send (res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
   res.end(text)
@@ -180,14 +253,40 @@ function parse<T> (schema: z.ZodType<T>, v: unknown): T {
   return r.data
 }
 
+/** The token check in front of every route; then the extra routes, then the JSON API. */
+async function guarded (
+  tokens: AdminTokens, h: AdminHandlers, more: { extra?: ExtraRoute[]; public?: PublicRoute[] }, req: IncomingMessage, res: ServerResponse,
+): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0]!
+  try {
+    for (const r of more.public ?? []) if (await r(req, res, path)) return
+    const auth = authorize(tokens, req.method ?? 'GET', { authorization: req.headers.authorization, cookie: req.headers.cookie })
+    if (!auth.ok) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="hub-admin"')
+      return send(res, auth.status, { error: auth.error })
+    }
+    for (const r of more.extra ?? []) if (await r(req, res, path)) return
+  } catch (e) {
+    if (!res.headersSent) send(res, 500, { error: (e as Error).message })
+    return
+  }
+  await handle(h, req, res)
+}
+
 async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const route = `${req.method ?? 'GET'} ${(req.url ?? '/').split('?')[0]}`
+    if (await handleAuditRoute(h.audit, route, req, res)) return
     switch (route) {
       case 'GET /': return send(res, 200, { routes: ROUTES })
       case 'GET /info': return send(res, 200, h.info())
       case 'GET /channels': return send(res, 200, await h.channels())
       case 'GET /stats': return send(res, 200, h.stats())
+      case 'GET /payments': {
+        const q = parse(paymentsQuery, Object.fromEntries(new URL(req.url ?? '/', 'http://x').searchParams))
+        return send(res, 200, h.payments?.(q.limit ?? DEFAULT_PAYMENTS_LISTED, q.failed === 'true') ?? [])
+      }
+      case 'GET /peers': return send(res, 200, h.peers?.() ?? [])
       case 'GET /closed': return send(res, 200, await h.closed())
       case 'POST /wallet/address': return send(res, 200, h.newAddress())
       case 'POST /channels/open': {
@@ -228,7 +327,14 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
         const r = await h.faucet(b.address, b.amount_sat, b.confirm ?? true)
         return send(res, r.status, r.body)
       }
-      default: return send(res, 404, { error: `no route ${route} (GET / lists the routes)` })
+      default: {
+        const path = (req.url ?? '/').split('?')[0]!
+        const r = h.settlement === undefined ? undefined : await settlementRoute(
+          h.settlement, req.method ?? 'GET', path, async () => await readJson(req),
+        )
+        if (r !== undefined) return send(res, r.status, r.body)
+        return send(res, 404, { error: `no route ${route} (GET / lists the routes)` })
+      }
     }
   } catch (e) {
     send(res, 400, { error: (e as Error).message })

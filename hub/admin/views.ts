@@ -9,16 +9,16 @@ import type { CloseBroadcaster } from '../channels/closing.ts'
 import type { ChannelManager } from '../channels/manager.ts'
 import type { HubMonitoring } from '../channels/monitoring.ts'
 import type { HubSplicing } from '../channels/splicing.ts'
-import type { Router } from '../router/router.ts'
 import type { HubTransport } from '../transport/server.ts'
 import { channelStatus, closedRow, endingOrEnded, onChainJson } from './onchain-view.ts'
+import type { PaymentLedger } from './payments.ts'
 import type { AdminHandlers } from './server.ts'
 
 export interface ViewSources {
   hubId: NodeId
-  transport: Pick<HubTransport, 'url' | 'sessionCount'>
+  transport: Pick<HubTransport, 'url' | 'sessionCount' | 'session'>
   manager: Pick<ChannelManager, 'all'>
-  router: Pick<Router, 'stats'>
+  ledger: Pick<PaymentLedger, 'figures' | 'payments'>
   closer: Pick<CloseBroadcaster, 'closed'>
   wallet: Pick<Wallet, 'balance'>
   monitoring: Pick<HubMonitoring, 'onChain' | 'stale'>
@@ -26,7 +26,9 @@ export interface ViewSources {
   height: () => number
 }
 
-export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'channels' | 'stats' | 'closed' | 'splices'> {
+type ViewRoutes = 'info' | 'channels' | 'stats' | 'payments' | 'peers' | 'closed' | 'splices'
+
+export function adminViews (x: ViewSources): Pick<AdminHandlers, ViewRoutes> {
   return {
     info: () => ({
       hub_id: x.hubId, ws: x.transport.url, height: x.height(), wallet: x.wallet.balance(), sessions: x.transport.sessionCount,
@@ -46,9 +48,21 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, 'info' | 'chann
         onchain: onchain !== undefined ? onChainJson(onchain) : null,
       }
     })),
-    stats: () => {
-      const s = x.router.stats
-      return { forwarded: s.forwarded, fulfilled: s.fulfilled, failed: s.failed, fees_msat: s.feesMsat }
+    stats: () => x.ledger.figures(),
+    payments: (limit, failed) => x.ledger.payments({ limit, failed }),
+    peers: () => {
+      const byPeer = new Map<NodeId, { channels: number; open: number; local: number; remote: number }>()
+      for (const ch of x.manager.all()) {
+        const p = byPeer.get(ch.peer) ?? { channels: 0, open: 0, local: 0, remote: 0 }
+        const spec = ch.state.localCommit?.spec
+        p.channels++
+        if (ch.state.phase === 'normal') { p.open++; p.local += spec?.toLocalMsat ?? 0; p.remote += spec?.toRemoteMsat ?? 0 }
+        byPeer.set(ch.peer, p)
+      }
+      return [...byPeer].map(([peer, p]) => ({
+        node_id: peer, connected: x.transport.session(peer) !== undefined, channels: p.channels, open_channels: p.open,
+        local_msat: p.local, remote_msat: p.remote,
+      }))
     },
     splices: () => [...x.splicing.splices.values()].map(sp => ({
       channel_id: sp.channelId, peer: sp.peer, kind: sp.kind, txid: sp.txid, amount_sat: sp.amountSat, fee_sat: sp.feeSat,

@@ -32,7 +32,11 @@ import { abandonedChannelOps, ChannelDriver, ChannelWriter, loadStoredChannels, 
 import type { SideLimits } from '../../protocol/keys/channel.ts'
 import { random32 } from '../../host/random.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
-import type { OpenChannel, PeerMessage, RequestChannel } from '../../protocol/wire/index.ts'
+import type {
+  OpenChannel, PeerMessage, ReceiptRequest, RequestChannel, SplitAbort, SplitLegLocked, SplitRelease,
+} from '../../protocol/wire/index.ts'
+/** The messages of a split payment (protocol/wire/split-messages.ts). */
+export type SplitMessage = SplitLegLocked | SplitRelease | SplitAbort
 import type { AuditLog } from '../audit/index.ts'
 import type { HubConfig } from '../config.ts'
 import { crashPoints } from '../../host/crash-points.ts'
@@ -85,6 +89,10 @@ export interface ChannelListener {
   peerOnline? (peer: NodeId): void
   peerOffline? (peer: NodeId): void
   requestChannel? (peer: NodeId, msg: RequestChannel): void
+  /** receipt_request: a payer or payee asks for a receipt and its proof (hub/audit/receipts.ts). */
+  receiptRequest? (peer: NodeId, msg: ReceiptRequest): void
+  /** A split payment's message from a peer (hub/router/split-relay.ts relays it). */
+  splitMessage? (peer: NodeId, msg: SplitMessage): void
 }
 
 const ZERO_ID = '00'.repeat(32)
@@ -456,6 +464,12 @@ export class ChannelManager implements SessionHandler {
       case 'request_channel':
         for (const l of this.listeners) l.requestChannel?.(peer, msg)
         return
+      case 'receipt_request':
+        for (const l of this.listeners) l.receiptRequest?.(peer, msg)
+        return
+      case 'split_leg_locked': case 'split_release': case 'split_abort':
+        for (const l of this.listeners) l.splitMessage?.(peer, msg)
+        return
       case 'accept_channel':
       case 'funding_created': {
         const ch = this.channelsOf(peer).find(
@@ -484,7 +498,7 @@ export class ChannelManager implements SessionHandler {
         // each other forever).
         return this.route(peer, msg.channel_id, msg, session, false)
       case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok':
-      case 'ping': case 'pong': case 'payment_held':
+      case 'ping': case 'pong': case 'payment_held': case 'payment_receipt': case 'receipt_proof':
         // Answered about the channel it names, if any (nothing of that channel is read or changed).
         session.warn(`unexpected_message: ${msg.type} is not sent to the hub`, 'channel_id' in msg ? msg.channel_id : undefined)
         return

@@ -51,6 +51,7 @@ import type { HtlcFailureReason } from '../../protocol/wire/index.ts'
 import type { StoreOp } from '../../host/store/store.ts'
 import type { HubConfig } from '../config.ts'
 import type { ChannelListener, ChannelManager, ManagedChannel } from '../channels/manager.ts'
+import type { HubReceipts } from '../audit/receipts.ts'
 import type { Circuit, CircuitStore } from './circuits.ts'
 import type { Hold, HoldStore } from './holds.ts'
 import type { KeyUse, PayerKeys } from './payer-keys.ts'
@@ -75,9 +76,25 @@ export interface RouterOptions {
   log: (event: Record<string, unknown>) => void
   /** A router write failed: the store refuses writes from now on; the hub must stop. */
   fatal: (error: unknown) => void
+  /** Receipts of settled payments (hub/audit/receipts.ts): their audit entries ride in the batch that
+   *  records the fulfilled circuit. */
+  receipts?: Pick<HubReceipts, 'prepare'>
+  /** Told of every payment the hub forwards and of how each ends (the operator's figures:
+   *  hub/admin/payments.ts). */
+  onPayment?: (e: PaymentEvent) => void
 }
 
 export interface RouterStats { forwarded: number; fulfilled: number; failed: number; feesMsat: number }
+
+/** A payment through the hub, identified by its incoming HTLC: forwarded (its circuit durable), then
+ *  fulfilled or failed back (failed also without being forwarded: refused, or a hold that ended). */
+export type PaymentEvent =
+  | { type: 'forwarded'; channelIn: ChannelId; htlcIn: number; paymentHash: string; amountMsat: Msat; payee: NodeId }
+  | { type: 'fulfilled'; channelIn: ChannelId; htlcIn: number; paymentHash: string; amountMsat: Msat; feeMsat: number; payee: NodeId }
+  | {
+    type: 'failed'; channelIn: ChannelId; htlcIn: number; reason: HtlcFailureReason; detail?: string
+    paymentHash?: string; amountMsat?: Msat; payee?: NodeId
+  }
 
 /** Where a payment for a recipient can go now. */
 type Route =
@@ -274,6 +291,10 @@ export class Router implements ChannelListener {
       // Durable BEFORE the downstream add can leave: a crash after this never forwards twice.
       await this.opts.circuits.save(circuit, also())
       this.stats.forwarded++
+      this.opts.onPayment?.({
+        type: 'forwarded', channelIn: inId, htlcIn: htlc.id, paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat,
+        payee: htlc.recipient,
+      })
       await this.addDownstream(out, circuit, htlc, true)
     } finally { this.busy.delete(k); this.adding.delete(circuit) }
   }
@@ -409,9 +430,10 @@ export class Router implements ChannelListener {
     await this.failHeldUpstream(h)
   }
 
-  private async failHeldUpstream (h: Hold): Promise<void> {
+  /** `again`: a hold that failed before (a restart found it): the operator's figures counted it then. */
+  private async failHeldUpstream (h: Hold, again = false): Promise<void> {
     const chIn = this.opts.manager.get(h.in.channelId)
-    if (chIn !== undefined) await this.failUpstream(chIn, h.in.htlcId, h.reason ?? 'recipient_offline', h.detail ?? '')
+    if (chIn !== undefined) await this.failUpstream(chIn, h.in.htlcId, h.reason ?? 'recipient_offline', h.detail ?? '', again)
   }
 
   /** The incoming HTLC a hold is for, if its channel still carries it. */
@@ -447,10 +469,17 @@ export class Router implements ChannelListener {
     await this.forwardOn(r.out, h.in.channelId, found.htlc, h.outAmountMsat, outCltv, () => [this.opts.holds.release(h)])
   }
 
+  /** The payer gave up on a held payment (a split's signed abort, hub/router/split-relay.ts): if the
+   *  hub still holds it for its offline payee, it fails back now (mpp_timeout) instead of at the hold's end. */
+  abandonHeld (chIn: ManagedChannel, htlcId: number, detail: string): void {
+    const h = this.opts.holds.get(chIn.channelId, htlcId)
+    if (h !== undefined && h.state === 'held') void this.guard(this.failHeld(h, 'mpp_timeout', detail))
+  }
+
   /** A hold found again (restart, or its HTLC reported again): a failed one fails upstream again; a
    *  held one is armed, or ends if its deadline passed meanwhile, or is forgotten if its HTLC is gone. */
   private async replayHold (h: Hold): Promise<void> {
-    if (h.state === 'failed') return this.failHeldUpstream(h)
+    if (h.state === 'failed') return this.failHeldUpstream(h, true)
     if (this.heldHtlc(h) === undefined) { this.disarm(h); await this.opts.holds.remove(h.in.channelId, h.in.htlcId); return }
     if (this.opts.height() > h.untilHeight) return this.expire(h, `${h.recipient} did not come back before block ${h.untilHeight + 1}`)
     if (Date.now() >= h.untilTime) return this.expire(
@@ -489,14 +518,34 @@ export class Router implements ChannelListener {
       c.state = state
       if (o.preimage !== undefined) c.preimage = o.preimage
       if (o.reason !== undefined) c.reason = o.reason
-      await this.opts.circuits.save(
-        c, this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now()),
-      )
+      const keyOps = this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now())
+      // The receipt's audit entry joins this batch: prepared and written in one synchronous step.
+      const receipt = state === 'fulfilled' ? this.receiptOf(c) : undefined
+      await this.opts.circuits.save(c, [...keyOps, ...(receipt?.ops ?? [])])
+      receipt?.deliver()
+      const id = { channelIn: c.in.channelId, htlcIn: c.in.htlcId, paymentHash: c.in.paymentHash }
       if (state === 'fulfilled') {
         this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat
-      } else this.stats.failed++
+        this.opts.onPayment?.({
+          type: 'fulfilled', ...id, amountMsat: c.in.amountMsat, feeMsat: c.in.amountMsat - c.out.amountMsat, payee: c.out.recipient,
+        })
+      } else {
+        this.stats.failed++
+        this.opts.onPayment?.({ type: 'failed', ...id, reason: c.reason ?? 'temporary_channel_failure' })
+      }
     }
     await this.sendUpstream(c)
+  }
+
+  /** The receipt of a fulfilled circuit: payer, payee, amounts and the payer's reference. */
+  private receiptOf (c: Circuit): { ops: StoreOp[]; deliver: () => void } | undefined {
+    const chIn = this.opts.manager.get(c.in.channelId)
+    if (this.opts.receipts === undefined || chIn === undefined) return undefined
+    const htlc = chIn.state.localCommit?.spec.htlcs.find(h => h.offerer === 'remote' && h.id === c.in.htlcId)
+    return this.opts.receipts.prepare({
+      paymentHash: c.in.paymentHash, amountMsat: c.out.amountMsat, feeMsat: c.in.amountMsat - c.out.amountMsat,
+      payer: chIn.peer, payee: c.out.recipient, reference: htlc?.metadata?.reference ?? null,
+    })
   }
 
   private async sendUpstream (c: Circuit): Promise<void> {
@@ -508,8 +557,17 @@ export class Router implements ChannelListener {
     })
   }
 
-  private async failUpstream (chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string): Promise<void> {
+  private async failUpstream (
+    chIn: ManagedChannel, htlcId: number, reason: HtlcFailureReason, detail: string, again = false,
+  ): Promise<void> {
     this.stats.failed++
+    if (this.opts.onPayment !== undefined && !again) {
+      const htlc = committedIncoming(chIn.state).find(h => h.id === htlcId)
+      this.opts.onPayment({
+        type: 'failed', channelIn: chIn.channelId, htlcIn: htlcId, reason, detail,
+        ...(htlc !== undefined ? { paymentHash: htlc.paymentHash, amountMsat: htlc.amountMsat, payee: htlc.recipient } : {}),
+      })
+    }
     this.opts.log({ event: 'payment_failed', channel_id: chIn.channelId, htlc_id: htlcId, reason, detail })
     await chIn.driver.command({ type: 'fail_htlc', id: htlcId, reason, detail: detail.slice(0, MAX_FAIL_DETAIL_CHARS) })
   }

@@ -54,6 +54,8 @@ export interface ConnectionContext {
   authenticated (conn: PeerConnection): void
   /** The connection is gone. */
   ended (conn: PeerConnection): void
+  /** A frame was not a valid message (`reason`: the codec's, e.g. malformed_frame); for the metrics. */
+  rejectedFrame? (reason: string): void
 }
 
 type Phase =
@@ -185,6 +187,7 @@ export class PeerConnection {
   /** A frame that is not a valid message. Before authentication it ends the connection; after, the
    *  peer is told what was wrong and disconnected only when it keeps doing it. */
   private badFrame (detail: string): void {
+    this.ctx.rejectedFrame?.(/^[a-z_]{1,40}(?=:)/.exec(detail)?.[0] ?? 'other')
     if (this.phase.name !== 'session') return this.end('auth_failed', detail)
     this.badFrames++
     if (this.badFrames > this.ctx.config.maxBadFrames) return this.end('bad_frames', `too many bad frames; last: ${detail}`)

@@ -42,6 +42,8 @@ export interface HubTransportOptions {
   /** The handler threw on a message (a bug): the peer has been disconnected. Default: rethrow
    *  outside the socket's callback, which ends the process unless the host handles it. */
   onHandlerError?: (error: unknown, nodeId: NodeId) => void
+  /** A peer's frame was not a valid message, by the codec's reason (the operator's metrics). */
+  onRejectedFrame?: (reason: string) => void
 }
 
 export class HubTransport {
@@ -173,6 +175,7 @@ export class HubTransport {
       isKnownPeer: this.isKnownPeer,
       now: this.now,
       authenticated: c => this.register(c),
+      ...(this.opts.onRejectedFrame !== undefined ? { rejectedFrame: this.opts.onRejectedFrame } : {}),
       ended: c => {
         this.connections.delete(c)
         const id = c.nodeId

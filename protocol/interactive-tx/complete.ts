@@ -7,6 +7,7 @@ import { MAX_INTERACTIVE_INPUTS_OUTPUTS, MAX_STANDARD_TX_WEIGHT } from '../limit
 import { txid as txidOf } from '../tx/serialize.ts'
 import type { Tx } from '../tx/types.ts'
 import { hexToBytes, type Sat, type Txid } from '../types.ts'
+import { checkBatchComplete } from './batch.ts'
 import type { Negotiation, Side } from './types.ts'
 import { paidFeeSat, requiredFeeSat, totalWeight } from './weight.ts'
 
@@ -47,6 +48,9 @@ export function checkComplete (n: Negotiation): ChannelError | undefined {
   // paid feerate does not meet or exceed the agreed `feerate` (based on the `minimum fee`). if is the
   // *non-initiator*: the *initiator*'s fees do not cover the `common` fields" — the initiator's
   // required fee includes the common fields (weight.ts).
+  // A batched settlement: the initiator's additions are paid by every peer's fee share, so the rule is
+  // on the whole transaction, with the payout terms each peer agreed (batch.ts).
+  if (p.batch !== undefined) return checkBatchComplete(n)
   const paid = paidFeeSat(n, 'remote')
   const required = requiredFeeSat(n, 'remote')
   if (paid < required) {

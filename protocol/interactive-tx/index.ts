@@ -9,8 +9,9 @@
 //   weSignFirst(negotiation, nodeIds); checkWitnesses(negotiation, built, 'remote', msg.txid, msg.witnesses)
 export type {
   Role, Side, SharedInput, SharedOutput, NegotiationParams, OwnInput, OwnOutput, OwnContribution, InputEntry,
-  OutputEntry, Queued, Negotiation,
+  OutputEntry, Queued, Negotiation, BatchTerms,
 } from './types.ts'
+export { checkBatchComplete } from './batch.ts'
 export {
   startNegotiation, receiveTxMessage, replyMessage, type Reply, type NegotiationStep, type TxConstructionMessage,
 } from './negotiate.ts'
@@ -20,5 +21,5 @@ export { serialIds, hasParity } from './serial-ids.ts'
 export { isSegwitProgram, isStandardOutputScript, scriptKind, spentOutput, type ScriptKind } from './scripts.ts'
 export {
   COMMON_FIELDS_WEIGHT, INPUT_BASE_WEIGHT, FUNDING_INPUT_WITNESS_WEIGHT, P2WPKH_WITNESS_WEIGHT, P2TR_WITNESS_WEIGHT,
-  inputWeight, outputWeight, weightOf, totalWeight, requiredFeeSat, paidFeeSat,
+  inputWeight, outputWeight, weightOf, totalWeight, requiredFeeSat, paidFeeSat, batchPaidFeeSat,
 } from './weight.ts'

@@ -17,7 +17,8 @@ import { checkComplete } from './complete.ts'
 import { isStandardOutputScript, scriptKind, spentOutput } from './scripts.ts'
 import { hasParity, serialIds } from './serial-ids.ts'
 import type { InputEntry, Negotiation, NegotiationParams, OutputEntry, OwnContribution, Queued, Role } from './types.ts'
-import { paidFeeSat, requiredFeeSat } from './weight.ts'
+import { batchPaidFeeSat, paidFeeSat, requiredFeeSat, totalWeight } from './weight.ts'
+import { feeForWeight } from '../tx/fees.ts'
 
 export type TxConstructionMessage = TxAddInput | TxAddOutput | TxRemoveInput | TxRemoveOutput | TxComplete
 
@@ -57,7 +58,8 @@ export function startNegotiation (params: NegotiationParams, own: OwnContributio
   ): NegotiationStep => ({ ok: false, error: channelError(reason, detail, 'ignore') })
   const role = params.role
   const count = own.inputs.length + own.outputs.length + (role === 'initiator' ? 2 : 0)
-  const ids = serialIds(own.entropy, role, count)
+  const ids = own.serialIds === undefined ? serialIds(own.entropy, role, count) : fixedSerialIds(own, role)
+  if (ids === undefined || ids.length !== count) return refuse('tx_serial_id_parity', 'our fixed serial ids do not fit our contribution')
   const inputs: InputEntry[] = []
   const outputs: OutputEntry[] = []
   if (role === 'initiator' && params.sharedInput !== undefined) {
@@ -71,8 +73,11 @@ export function startNegotiation (params: NegotiationParams, own: OwnContributio
     const spent = spentOutput(i.prevtx, i.prevtxVout)
     if (!spent.ok) return refuse(spent.reason, `our input: ${spent.detail}`)
     // Our weight must be known to pay our share: we sign only key-path inputs.
+    // A batched settlement's initiator also adds other channels' funding outputs (P2WSH 2-of-2),
+    // whose witnesses its host assembles from both funding signatures; the plan paid their weight.
     const kind = scriptKind(spent.script)
-    if (kind !== 'p2wpkh' && kind !== 'p2tr') return refuse(
+    const batchFunding = params.batch !== undefined && kind === 'p2wsh'
+    if (kind !== 'p2wpkh' && kind !== 'p2tr' && !batchFunding) return refuse(
       'tx_input_not_segwit', `our input ${spent.txid}:${i.prevtxVout} is ${kind}, not P2WPKH or P2TR`,
     )
     if (i.sequence > MAX_INTERACTIVE_INPUT_SEQUENCE) return refuse(
@@ -101,13 +106,28 @@ export function startNegotiation (params: NegotiationParams, own: OwnContributio
   ]
   const n: Negotiation = { params, inputs: [], outputs: [], queue, received: { inputs: 0, outputs: 0 }, sentComplete: false, done: false }
   const mine = { params, inputs, outputs }
-  const paid = paidFeeSat(mine, 'local')
-  const required = requiredFeeSat(mine, 'local')
+  // A batched settlement's initiator adds every other channel's inputs and outputs and the peer's
+  // payout; the peers' contributions pay their fee shares: the whole transaction must pay the feerate.
+  // A non-initiator pays its own share as in any splice.
+  const wholeTx = params.batch !== undefined && role === 'initiator'
+  const paid = wholeTx ? batchPaidFeeSat(mine) : paidFeeSat(mine, 'local')
+  const required = wholeTx ? feeForWeight(params.feeratePerKw, totalWeight(mine)) : requiredFeeSat(mine, 'local')
   if (paid < required) return refuse(
     'insufficient_funds', `our inputs pay ${paid} sat of fee, ${required} sat needed at ${params.feeratePerKw} sat/kw`,
   )
   if (role === 'non_initiator') return { ok: true, negotiation: n }
   return { ok: true, ...nextReply(n) }
+}
+
+/** The serial ids the host fixed, in the order startNegotiation uses them (shared input, inputs,
+ *  shared output, outputs), if each has our parity and none repeats among the inputs or the outputs. */
+function fixedSerialIds (own: OwnContribution, role: Role): number[] | undefined {
+  const f = own.serialIds!
+  const inputs = role === 'initiator' ? [f.sharedInput, ...f.inputs] : f.inputs
+  const outputs = role === 'initiator' ? [f.sharedOutput, ...f.outputs] : f.outputs
+  const distinct = (ids: number[]): boolean => new Set(ids).size === ids.length
+  if ([...inputs, ...outputs].some(id => !hasParity(id, role)) || !distinct(inputs) || !distinct(outputs)) return undefined
+  return [...inputs, ...outputs]
 }
 
 /** Our answer to the peer's last message: the next of ours, or tx_complete. Taking it from the queue

@@ -31,7 +31,15 @@ export interface NegotiationParams {
   sharedOutput: SharedOutput
   /** What each side adds to (positive) or takes from (negative) its balance in the shared output. */
   contributionSat: Record<Side, number>
+  /** A batched settlement's session (batch.ts): the payout the initiator adds on the non-initiator's
+   *  behalf. Absent in an ordinary splice. */
+  batch?: BatchTerms
 }
+
+/** The non-initiator's terms in a batched settlement (docs/DESIGN.md "Batched settlement"), agreed
+ *  before splice_ack: the initiator adds an output paying `payoutSat` to `payoutScript` with serial id
+ *  `payoutSerialId`, and the non-initiator's contribution is −(payoutSat + its fee share). */
+export interface BatchTerms { payoutSerialId: number; payoutScript: string; payoutSat: Sat }
 
 /** One of our wallet inputs, as the host gives it: the whole previous transaction (BOLT #2 sends it,
  *  so the peer can check the output is segwit) and the output it spends. */
@@ -40,7 +48,14 @@ export interface OwnOutput { script: string; sats: Sat }
 
 /** What we add to the transaction besides the shared input and output. `entropy` (32 bytes of hex
  *  from the host) chooses our serial ids: BOLT #2 "`serial_id` is a randomly chosen number". */
-export interface OwnContribution { inputs: OwnInput[]; outputs: OwnOutput[]; entropy: string }
+export interface OwnContribution {
+  inputs: OwnInput[]
+  outputs: OwnOutput[]
+  entropy: string
+  /** The initiator of a batched settlement numbers everything in the planned order, so every session
+   *  builds the same transaction (protocol/settlement/build.ts); absent: random ids from `entropy`. */
+  serialIds?: { sharedInput: number; sharedOutput: number; inputs: number[]; outputs: number[] }
+}
 
 export interface InputEntry {
   serialId: number

@@ -85,3 +85,12 @@ export function paidFeeSat (n: Pick<Negotiation, 'inputs' | 'outputs' | 'params'
   for (const o of n.outputs) if (o.by === side && !o.shared) fee -= o.sats
   return fee
 }
+
+/** What the whole transaction pays in fees: every input less every output, shared ones included. A
+ *  batched settlement's fee rule (batch.ts) is on this sum: each peer agreed to its own fee share. */
+export function batchPaidFeeSat (n: Pick<Negotiation, 'inputs' | 'outputs'>): number {
+  let fee = 0
+  for (const i of n.inputs) fee += i.valueSat
+  for (const o of n.outputs) fee -= o.sats
+  return fee
+}

@@ -29,7 +29,6 @@ import { bytesToHex, hexToBytes, type Msat } from '../types.ts'
 
 /** What is encrypted: the 32-byte preimage and the 8-byte amount. */
 export const PUSH_PLAINTEXT_BYTES = 40
-const KEY_STREAM_AND_MAC_KEY_BYTES = PUSH_PLAINTEXT_BYTES + 32
 /** Domain separation: a key derived here is never a key of another protocol. */
 const HKDF_INFO = new TextEncoder().encode('micropayout-hub push secret v1')
 
@@ -57,13 +56,59 @@ export interface SealInput {
 
 const encoder = new TextEncoder()
 
-function derive (shared: Uint8Array, ephemeral: Uint8Array, payee: Uint8Array): { stream: Uint8Array; macKey: Uint8Array } {
-  const okm = hkdf(sha256, shared, concat(ephemeral, payee), HKDF_INFO, KEY_STREAM_AND_MAC_KEY_BYTES)
-  return { stream: okm.subarray(0, PUSH_PLAINTEXT_BYTES), macKey: okm.subarray(PUSH_PLAINTEXT_BYTES) }
+function derive (
+  shared: Uint8Array, ephemeral: Uint8Array, payee: Uint8Array, info: Uint8Array, length: number,
+): { stream: Uint8Array; macKey: Uint8Array } {
+  const okm = hkdf(sha256, shared, concat(ephemeral, payee), info, length + 32)
+  return { stream: okm.subarray(0, length), macKey: okm.subarray(length) }
 }
 
-function tagOf (macKey: Uint8Array, ephemeral: Uint8Array, ciphertext: Uint8Array, paymentHash: Uint8Array, reference: string): Uint8Array {
-  return hmac(sha256, macKey, concat(ephemeral, ciphertext, paymentHash, encoder.encode(reference)))
+/** The longest plaintext sealTo seals (the key stream is one HKDF output: at most 255 · 32 bytes). */
+export const MAX_SEALED_BYTES = 64
+
+/** A plaintext sealed to a node key, bound to `associated` (protocol/push/secret.ts's construction). */
+export interface Sealed { ephemeral: Uint8Array; ciphertext: Uint8Array; tag: Uint8Array }
+
+/**
+ * The construction above for any plaintext of at most MAX_SEALED_BYTES: sealed to `recipient` with
+ * the ephemeral secret `e`, under the domain `info` (each use has its own, so a ciphertext of one use
+ * never opens as another's), its tag binding `associated` (data that travels in clear beside it).
+ * Throws on a programmer error (a bad key or length).
+ */
+export function sealTo (
+  plaintext: Uint8Array, recipient: Uint8Array, e: Uint8Array, info: Uint8Array, associated: Uint8Array, curve?: Curve,
+): Sealed {
+  const c = getCurve(curve)
+  if (plaintext.length < 1 || plaintext.length > MAX_SEALED_BYTES) throw new RangeError(
+    `sealTo: the plaintext must be 1-${MAX_SEALED_BYTES} bytes`
+  )
+  if (!c.isPubkey(recipient)) throw new RangeError('sealTo: the recipient (payee) must be a compressed secp256k1 point')
+  if (!c.isPrivkey(e)) throw new RangeError('sealTo: the ephemeral secret must be a valid secp256k1 secret key')
+  const ephemeral = c.pubkey(e)
+  const { stream, macKey } = derive(sha256(c.pointMul(recipient, e)), ephemeral, recipient, info, plaintext.length)
+  const ciphertext = xor(plaintext, stream)
+  return { ephemeral, ciphertext, tag: hmac(sha256, macKey, concat(ephemeral, ciphertext, associated)) }
+}
+
+/** Why a sealed value does not open. */
+export type OpenRefusal =
+  | { reason: 'bad_point'; detail: string } // E is not a point on the curve
+  | { reason: 'bad_tag'; detail: string }   // not sealed to our key, or changed on the way (ciphertext or associated data)
+
+/** The recipient's side of sealTo: the plaintext, or why it does not open with `nodeKey`. */
+export function openFrom (
+  s: Sealed, nodeKey: Uint8Array, info: Uint8Array, associated: Uint8Array, curve?: Curve,
+): Result<Uint8Array, OpenRefusal> {
+  const c = getCurve(curve)
+  if (!c.isPubkey(s.ephemeral)) return err({ reason: 'bad_point', detail: 'the ephemeral_point is not a point on secp256k1' })
+  if (s.ciphertext.length < 1 || s.ciphertext.length > MAX_SEALED_BYTES) {
+    return err({ reason: 'bad_tag', detail: `the ciphertext must be 1-${MAX_SEALED_BYTES} bytes` })
+  }
+  const { stream, macKey } = derive(sha256(c.pointMul(s.ephemeral, nodeKey)), s.ephemeral, c.pubkey(nodeKey), info, s.ciphertext.length)
+  if (!equalBytes(hmac(sha256, macKey, concat(s.ephemeral, s.ciphertext, associated)), s.tag)) {
+    return err({ reason: 'bad_tag', detail: 'not sealed to our key for this associated data' })
+  }
+  return ok(xor(s.ciphertext, stream))
 }
 
 const xor = (a: Uint8Array, b: Uint8Array): Uint8Array => a.map((x, i) => x ^ b[i]!)
@@ -80,26 +125,25 @@ function amountBytes (amountMsat: number): Uint8Array {
  * amount: the SDK checks its arguments before).
  */
 export function sealPushSecret (i: SealInput, curve?: Curve): { paymentHash: string; secret: PushSecret } {
-  const c = getCurve(curve)
   if (i.preimage.length !== 32) throw new RangeError('sealPushSecret: the preimage must be 32 bytes')
   if (!Number.isSafeInteger(i.amountMsat) || i.amountMsat < 1) throw new RangeError(
     'sealPushSecret: amountMsat must be a positive safe integer'
   )
-  if (!c.isPubkey(i.payee)) throw new RangeError('sealPushSecret: the payee must be a compressed secp256k1 point')
-  if (!c.isPrivkey(i.ephemeralSecret)) throw new RangeError('sealPushSecret: the ephemeral secret must be a valid secp256k1 secret key')
-  const ephemeral = c.pubkey(i.ephemeralSecret)
-  const shared = sha256(c.pointMul(i.payee, i.ephemeralSecret))
-  const { stream, macKey } = derive(shared, ephemeral, i.payee)
-  const ciphertext = xor(concat(i.preimage, amountBytes(i.amountMsat)), stream)
   const paymentHash = sha256(i.preimage)
-  return {
-    paymentHash: bytesToHex(paymentHash),
-    secret: {
-      ephemeral_point: bytesToHex(ephemeral), ciphertext: bytesToHex(ciphertext),
-      tag: bytesToHex(tagOf(macKey, ephemeral, ciphertext, paymentHash, i.reference)),
-    },
-  }
+  const s = sealTo(
+    concat(i.preimage, amountBytes(i.amountMsat)), i.payee, i.ephemeralSecret, HKDF_INFO, concat(paymentHash, encoder.encode(i.reference)),
+    curve,
+  )
+  return { paymentHash: bytesToHex(paymentHash), secret: toWire(s) }
 }
+
+/** A sealed value as it travels (hex fields). */
+export const toWire = (s: Sealed): PushSecret => ({
+  ephemeral_point: bytesToHex(s.ephemeral), ciphertext: bytesToHex(s.ciphertext), tag: bytesToHex(s.tag),
+})
+export const fromWire = (w: PushSecret): Sealed => ({
+  ephemeral: hexToBytes(w.ephemeral_point), ciphertext: hexToBytes(w.ciphertext), tag: hexToBytes(w.tag),
+})
 
 /** Why a payee refuses a push payment's HTLC. Every one fails the HTLC back (nothing is claimed). */
 export type PushRefusal =
@@ -124,19 +168,18 @@ export interface OpenInput {
  * Returns the preimage to fulfil with and the amount the payer sealed, or why the HTLC must be failed.
  */
 export function openPushSecret (i: OpenInput, curve?: Curve): Result<{ preimage: string; amountMsat: Msat }, PushRefusal> {
-  const c = getCurve(curve)
-  const ephemeral = hexToBytes(i.secret.ephemeral_point)
-  if (!c.isPubkey(ephemeral)) return err({ reason: 'bad_point', detail: 'the push secret\'s ephemeral_point is not a point on secp256k1' })
-  const payee = c.pubkey(i.nodeKey)
-  const shared = sha256(c.pointMul(ephemeral, i.nodeKey))
-  const { stream, macKey } = derive(shared, ephemeral, payee)
-  const ciphertext = hexToBytes(i.secret.ciphertext)
+  const box = fromWire(i.secret)
   const paymentHash = hexToBytes(i.paymentHash)
-  if (ciphertext.length !== PUSH_PLAINTEXT_BYTES ||
-    !equalBytes(tagOf(macKey, ephemeral, ciphertext, paymentHash, i.reference), hexToBytes(i.secret.tag))) {
+  if (box.ciphertext.length !== PUSH_PLAINTEXT_BYTES) {
     return err({ reason: 'bad_tag', detail: 'the push secret was not sealed to our key for this payment hash and reference' })
   }
-  const plain = xor(ciphertext, stream)
+  const opened = openFrom(box, i.nodeKey, HKDF_INFO, concat(paymentHash, encoder.encode(i.reference)), curve)
+  if (!opened.ok) {
+    return err(opened.error.reason === 'bad_point'
+      ? { reason: 'bad_point', detail: 'the push secret\'s ephemeral_point is not a point on secp256k1' }
+      : { reason: 'bad_tag', detail: 'the push secret was not sealed to our key for this payment hash and reference' })
+  }
+  const plain = opened.value
   const preimage = plain.subarray(0, 32)
   if (!equalBytes(sha256(preimage), paymentHash)) return err({
     reason: 'wrong_preimage', detail: 'the sealed preimage does not hash to the HTLC\'s payment hash',

@@ -4,7 +4,7 @@
 import { z } from 'zod'
 import {
   MAX_FAIL_DETAIL_CHARS, MAX_FORWARDED_INVOICE_CHARS, MAX_FUNDING_SATOSHIS, MAX_HTLC_SIGNATURES,
-  MAX_REFERENCE_CHARS, MAX_SHUTDOWN_SCRIPT_BYTES,
+  MAX_REFERENCE_CHARS, MAX_SHUTDOWN_SCRIPT_BYTES, MAX_SPLIT_RECIPIENTS,
 } from '../limits.ts'
 import { PUSH_PLAINTEXT_BYTES } from '../push/secret.ts'
 import {
@@ -105,6 +105,16 @@ export const pushSecret = z.strictObject({
   tag: hex32,
 })
 
+export const splitLeg = z.strictObject({
+  split_id: hex32,
+  index: u16.refine(n => n < MAX_SPLIT_RECIPIENTS, { error: `must be below ${MAX_SPLIT_RECIPIENTS} (MAX_SPLIT_RECIPIENTS)` }),
+  count: u16.refine(n => n >= 1 && n <= MAX_SPLIT_RECIPIENTS, { error: `must be 1 to ${MAX_SPLIT_RECIPIENTS} (MAX_SPLIT_RECIPIENTS)` }),
+  payer: nodeId,
+  /** Seconds since 1970: the payer releases the split before this, or never. */
+  release_by: u64,
+  secret: pushSecret,
+})
+
 /** DESIGN.md "Payment metadata": a small bounded object forwarded to the payee so receipts can say
  *  what a payment was for. */
 export const htlcMetadata = z.strictObject({
@@ -121,6 +131,9 @@ export const htlcMetadata = z.strictObject({
   push: pushSecret.optional(),
   /** The payer's idempotency key: the hub refuses a second payment under one key of one payer. */
   idempotency_key: z.string().regex(IDEMPOTENCY_KEY, { error: 'must be 1-64 characters of [0-9A-Za-z_.:-]' }).optional(),
+  /** A leg of a split payment (DESIGN.md "Splits"): its place in the split, the payer whose abort
+   *  counts, the release deadline, and r_i sealed to the recipient (protocol/split/secrets.ts). */
+  split_leg: splitLeg.optional(),
 })
 export type HtlcMetadata = z.infer<typeof htlcMetadata>
 

@@ -1,8 +1,10 @@
 // Hub-specific messages (DESIGN.md: "Hub-specific messages ... are added beside them"). They are not
 // BOLT messages: they exist because every party has exactly one counterparty, the hub.
 import { z } from 'zod'
-import { MAX_FUNDING_SATOSHIS } from '../limits.ts'
-import { channelId, height, hex32, msatAmount, satAmount, u16, u32, u64 } from './fields.ts'
+import { MAX_FUNDING_SATOSHIS, MAX_MERKLE_PATH } from '../limits.ts'
+import { proofAnchorSchema, proofEntrySchema } from '../receipt/proof.ts'
+import { receiptSchema } from '../receipt/receipt.ts'
+import { channelId, height, hex32, msatAmount, satAmount, signature64, u16, u32, u64 } from './fields.ts'
 
 const fundingSatoshis = satAmount.refine((n) => n <= MAX_FUNDING_SATOSHIS, {
   error: `must be ≤ ${MAX_FUNDING_SATOSHIS} (BOLT #2: less than 2^24 without option_large_channel)`,
@@ -49,3 +51,33 @@ export const paymentHeld = z.strictObject({
 export type RequestChannel = z.infer<typeof requestChannel>
 export type PaymentHeld = z.infer<typeof paymentHeld>
 export type HubPolicy = z.infer<typeof hubPolicy>
+
+/** hub → payer and payee: the hub's signed receipt of a settled payment (protocol/receipt/receipt.ts),
+ *  sent once the audit entry that records it is durable, and again on request (receipt_request). */
+export const paymentReceipt = z.strictObject({
+  type: z.literal('payment_receipt'),
+  receipt: receiptSchema,
+  signature: signature64,
+})
+
+/** client → hub: "send me the receipt of this payment of mine, and its inclusion proof if it is anchored". */
+export const receiptRequest = z.strictObject({
+  type: z.literal('receipt_request'),
+  payment_hash: hex32,
+})
+
+/** hub → client, the answer to receipt_request (after its payment_receipt): `anchored` with the proof
+ *  (protocol/receipt/proof.ts: the entry, its Merkle path, the anchor), `not_anchored` while no anchor
+ *  over the entry is final, `unknown` when the hub has no receipt of this payment for this node id. */
+export const receiptProof = z.strictObject({
+  type: z.literal('receipt_proof'),
+  payment_hash: hex32,
+  status: z.enum(['anchored', 'not_anchored', 'unknown']),
+  entry: proofEntrySchema.optional(),
+  path: z.array(hex32).max(MAX_MERKLE_PATH).optional(),
+  anchor: proofAnchorSchema.optional(),
+})
+
+export type PaymentReceipt = z.infer<typeof paymentReceipt>
+export type ReceiptRequest = z.infer<typeof receiptRequest>
+export type ReceiptProofMessage = z.infer<typeof receiptProof>

@@ -5,6 +5,7 @@ import * as ch from './channel-messages.ts'
 import * as ctl from './control-messages.ts'
 import * as sp from './splice-messages.ts'
 import * as hub from './hub-messages.ts'
+import * as split from './split-messages.ts'
 
 export const MESSAGE_SCHEMAS = {
   open_channel: ch.openChannel,
@@ -46,6 +47,12 @@ export const MESSAGE_SCHEMAS = {
   request_channel: hub.requestChannel,
   hub_policy: hub.hubPolicy,
   payment_held: hub.paymentHeld,
+  payment_receipt: hub.paymentReceipt,
+  receipt_request: hub.receiptRequest,
+  receipt_proof: hub.receiptProof,
+  split_leg_locked: split.splitLegLocked,
+  split_release: split.splitRelease,
+  split_abort: split.splitAbort,
 } as const
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS
@@ -82,4 +89,5 @@ export type {
   SpliceAck, SpliceInit, SpliceLocked, StartBatch, Stfu, TxAbort, TxAckRbf, TxAddInput, TxAddOutput, TxComplete,
   TxInitRbf, TxRemoveInput, TxRemoveOutput, TxSignatures,
 } from './splice-messages.ts'
-export type { HubPolicy, PaymentHeld, RequestChannel } from './hub-messages.ts'
+export type { HubPolicy, PaymentHeld, PaymentReceipt, ReceiptProofMessage, ReceiptRequest, RequestChannel } from './hub-messages.ts'
+export type { SplitAbort, SplitLegLocked, SplitRelease } from './split-messages.ts'

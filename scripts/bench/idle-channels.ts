@@ -154,13 +154,13 @@ export async function restartWaiting (hub: HubProcess, env: Record<string, strin
 
 /** The hub's and the clients' views of every channel, once nothing is in flight (or after `waitMs`). */
 export async function checkBalances (
-  hubRpc: string, workers: WorkerProcess[], waitMs = 60_000,
+  hub: Pick<HubProcess, 'adminFetch'>, workers: WorkerProcess[], waitMs = 60_000,
 ): Promise<{ problems: string[]; channels: number }> {
   let problems: string[] = ['not checked']
   let channels = 0
   const deadline = Date.now() + waitMs
   while (problems.length > 0 && Date.now() < deadline) {
-    const hubChannels = await (await fetch(`${hubRpc}/channels`)).json() as Array<{
+    const hubChannels = await (await hub.adminFetch('/channels')).json() as Array<{
       channel_id: string; capacity_sat: number; local_msat: number | null; remote_msat: number | null; htlcs: number; phase: string
     }>
     type Side = Array<{

@@ -116,7 +116,7 @@ async function main (): Promise<void> {
   }
 
   say('checking balances …')
-  const bal = await checkBalances(String(hub.info.rpc), [platforms, creators, idle.worker])
+  const bal = await checkBalances(hub, [platforms, creators, idle.worker])
   say(bal.problems.length === 0 ? `balances: hub and clients agree on all ${bal.channels} channels` : `BALANCES WRONG:\n  ` +
     `${bal.problems.slice(0, 20).join('\n  ')}`)
   process.stdout.write(JSON.stringify({

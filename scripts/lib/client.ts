@@ -22,6 +22,8 @@ export interface StartClientOptions {
   nodeKey?: Uint8Array
   payTimeoutMs?: number
   socketFactory?: SocketFactory
+  /** Legs of split payments to this client: taken part in (default) or refused. */
+  acceptSplits?: boolean
 }
 
 /** A new random node key. */
@@ -35,6 +37,7 @@ export async function startClient (o: StartClientOptions, t?: Teardown): Promise
     chain: o.btc.chain, reconnectInitialMs: 50, reconnectMaxMs: 500,
     ...(o.payTimeoutMs !== undefined ? { payTimeoutMs: o.payTimeoutMs } : {}),
     ...(o.socketFactory !== undefined ? { socketFactory: o.socketFactory } : {}),
+    ...(o.acceptSplits !== undefined ? { acceptSplits: o.acceptSplits } : {}),
   })
   t?.teardown(() => client.stop())
   await client.connect()

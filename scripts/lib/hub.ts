@@ -5,6 +5,7 @@
 //   hub.url, hub.hubId                                               // from that line (ws, hub_id)
 //   await hub.kill()            // SIGKILL (scenario 3); await hub.restart() starts it on the same data
 //   await fundHub(btc, hub, sat)                                     // coins for hub-funded channels
+//   await hub.adminFetch('/channels')                                // its admin API, with the admin token
 //
 // Every process started here is stopped by `stop()` or the teardown it was given; a SIGKILLed hub
 // leaves nothing behind (its btcd is the caller's own). A caller killed before it could stop its hub
@@ -31,18 +32,22 @@ const WATCHDOG_PERIOD_S = 0.5
  *  bundle takes well under a second; going through the tsx loader recompiles every file on each start
  *  (seconds), which the crash tests pay twice per crash point. The bundle lives two levels under the
  *  repo root, so paths the hub derives from import.meta.url (e.g. .tools/bin/btcd) still resolve. */
-let bundle: Promise<string> | undefined
-function hubBundle (): Promise<string> {
-  bundle ??= (async () => {
-    const { build } = await import('esbuild')
-    const outfile = path.join(REPO_ROOT, '.data', 'hub-bundles', `main-${process.pid}.mjs`)
-    await build({
-      entryPoints: [path.join(REPO_ROOT, 'hub/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20',
-      packages: 'external', outfile, logLevel: 'error',
-    })
-    process.once('exit', () => { try { fs.rmSync(outfile) } catch { /* already gone */ } })
-    return outfile
-  })()
+const bundles = new Map<string, Promise<string>>()
+function hubBundle (entry = 'hub/main.ts'): Promise<string> {
+  let bundle = bundles.get(entry)
+  if (bundle === undefined) {
+    bundle = (async () => {
+      const { build } = await import('esbuild')
+      const outfile = path.join(REPO_ROOT, '.data', 'hub-bundles', `${path.basename(entry, '.ts')}-${process.pid}.mjs`)
+      await build({
+        entryPoints: [path.join(REPO_ROOT, entry)], bundle: true, platform: 'node', format: 'esm', target: 'node20',
+        packages: 'external', outfile, logLevel: 'error',
+      })
+      process.once('exit', () => { try { fs.rmSync(outfile) } catch { /* already gone */ } })
+      return outfile
+    })()
+    bundles.set(entry, bundle)
+  }
   return bundle
 }
 
@@ -55,6 +60,12 @@ export interface HubProcess {
   readonly pid: number | undefined
   /** The listening line (admin port, addresses, …). */
   readonly info: Record<string, unknown>
+  /** The admin API's bearer tokens (read from the files the listening line names). */
+  readonly adminToken: string
+  readonly readToken: string
+  /** A request to the admin API (`route` such as '/channels'), sent with the admin token unless
+   *  `init.headers` carries its own Authorization. */
+  adminFetch (route: string, init?: RequestInit): Promise<Response>
   /** SIGKILL: no cleanup runs (scenario 3). */
   kill (): Promise<void>
   /** Starts the hub again on the same data directory and port (env: e.g. { HUB_CRASH_AT }). */
@@ -78,6 +89,8 @@ export interface StartHubOptions {
   env?: Record<string, string>
   /** Log the hub's stderr to ours. */
   verbose?: boolean
+  /** Another entry point than hub/main.ts, relative to the repository (a patched hub of a test). */
+  entry?: string
 }
 
 export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<HubProcess> {
@@ -108,7 +121,7 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
   const launch = async (env: Record<string, string>): Promise<void> => {
     lines = []
     listeners = []
-    const c = spawn(process.execPath, [await hubBundle(), '--config', configPath], {
+    const c = spawn(process.execPath, [await hubBundle(opts.entry), '--config', configPath], {
       // BTCD_BIN: the bundle's own location does not lead to .tools/bin (a managed node needs btcd).
       cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BTCD_BIN, HUB_CRASH_AT: '', ...env },
     })
@@ -168,6 +181,13 @@ export async function startHub (opts: StartHubOptions, t?: Teardown): Promise<Hu
     get lines () { return lines },
     get pid () { return child?.pid },
     get info () { return info },
+    get adminToken () { return fs.readFileSync(String(info.admin_token_file), 'utf8').trim() },
+    get readToken () { return fs.readFileSync(String(info.read_token_file), 'utf8').trim() },
+    adminFetch: (route, init = {}) => {
+      const headers = { ...(init.headers as Record<string, string> | undefined ?? {}) }
+      if (!Object.keys(headers).some(k => k.toLowerCase() === 'authorization')) headers.authorization = `Bearer ${hub.adminToken}`
+      return fetch(String(info.rpc) + route, { ...init, headers })
+    },
     async kill () {
       if (child === undefined || child.exitCode !== null || child.signalCode !== null) return
       child.kill('SIGKILL')

@@ -50,7 +50,7 @@ t.test('bad input over the socket: the peer is told, the hub stays up, other cha
     const isNotice = (m: Record<string, unknown>): boolean => m.type === 'error' || m.type === 'warning'
     return await waitFor(() => inj.received.some(isNotice), `${label}: an answer`).then(() => inj.received.find(isNotice), () => undefined)
   }
-  const admin = async (): Promise<Row[]> => await (await fetch(String(hub.info.rpc) + '/channels')).json() as Row[]
+  const admin = async (): Promise<Row[]> => await (await hub.adminFetch('/channels')).json() as Row[]
   /** The victim's channel as the platform and the hub see it. */
   const victim = async (): Promise<unknown> => {
     const c = platform.channels()[0]!

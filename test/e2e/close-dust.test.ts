@@ -18,7 +18,7 @@ type Closed = {
 type Row = { channel_id: string; peer: string; phase: string; local_msat: number; remote_msat: number }
 
 async function admin<T> (hub: HubProcess, method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const r = await fetch(String(hub.info.rpc) + route, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+  const r = await hub.adminFetch(route, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
   return { status: r.status, body: await r.json() as T }
 }
 

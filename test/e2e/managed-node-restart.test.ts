@@ -17,8 +17,8 @@ import { randomKey, startHub, tempDir, waitFor, type HubProcess } from '../helpe
 const VERBOSE = process.env.HUB_VERBOSE === '1'
 
 async function admin<T> (hub: HubProcess, route: string, body?: unknown): Promise<T> {
-  const r = await fetch(
-    String(hub.info.rpc) + route,
+  const r = await hub.adminFetch(
+    route,
     { method: body === undefined ? 'GET' : 'POST', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) },
   )
   const json = await r.json() as T & { error?: string }

@@ -59,8 +59,10 @@ async function stopHub (child: ChildProcess): Promise<number | null> {
   return await exited
 }
 
-async function admin (url: string, route: string, body: unknown): Promise<Record<string, unknown>> {
-  const r = await fetch(`${url}${route}`, { method: 'POST', body: JSON.stringify(body) })
+/** A POST to the admin API with the token the README reads from <data-dir>/admin.token. */
+async function admin (url: string, route: string, body: unknown, hubDir: string): Promise<Record<string, unknown>> {
+  const authorization = `Bearer ${fs.readFileSync(path.join(hubDir, 'admin.token'), 'utf8').trim()}`
+  const r = await fetch(`${url}${route}`, { method: 'POST', headers: { authorization }, body: JSON.stringify(body) })
   const reply = await r.json() as Record<string, unknown>
   if (!r.ok) throw new Error(`${route}: ${r.status} ${JSON.stringify(reply)}`)
   return reply
@@ -93,7 +95,7 @@ t.test('client-sdk/README.md from zero: a platform funded by the faucet pays two
   }
 
   // ── 2. Coins for the hub ──
-  await admin(adminUrl, '/regtest/mine', { blocks: 101 })
+  await admin(adminUrl, '/regtest/mine', { blocks: 101 }, hubDir)
 
   // ── 3. The app ──
   const platform = await createNodeClient({
@@ -101,7 +103,7 @@ t.test('client-sdk/README.md from zero: a platform funded by the faucet pays two
   })
   clients.push(platform)
   await platform.connect()
-  const faucet = await admin(adminUrl, '/regtest/faucet', { address: platform.newAddress(), amount_sat: 600_000 })
+  const faucet = await admin(adminUrl, '/regtest/faucet', { address: platform.newAddress(), amount_sat: 600_000 }, hubDir)
   t.match(faucet, { confirmed: true, amount_sat: 600_000 }, 'the faucet paid the platform, confirmed')
   while (platform.balances().onchain.spendableSat < 600_000) await sleep(200)
   const opened = await platform.openChannel({ capacitySat: 500_000 })

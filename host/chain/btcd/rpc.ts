@@ -7,6 +7,7 @@ import http from 'node:http'
 import { z } from 'zod'
 import { err, ok, type Result } from '../../../protocol/result.ts'
 import type { ChainFailure } from '../backend.ts'
+import { observer, type RpcOutcome } from '../../observe.ts'
 
 /** btcd answers HTTP 503 once more than --rpcmaxclients requests are open (default 10; the managed
  *  node allows 100, shared by every process on it); one client stays below the default. */
@@ -67,6 +68,15 @@ export class BtcdRpc {
    * A JSON-RPC error is returned as { refused } for the caller to interpret.
    */
   async call<T> (method: string, params: unknown[], schema: z.ZodType<T>, opts: { idempotent: boolean }):
+  Promise<Result<{ refused: RpcRefusal } | { result: T }, ChainFailure>> {
+    const started = performance.now()
+    const r = await this.attempts(method, params, schema, opts)
+    const outcome: RpcOutcome = r.ok ? ('refused' in r.value ? 'refused' : 'ok') : r.error.kind
+    observer().rpcCall(method, performance.now() - started, outcome)
+    return r
+  }
+
+  private async attempts<T> (method: string, params: unknown[], schema: z.ZodType<T>, opts: { idempotent: boolean }):
   Promise<Result<{ refused: RpcRefusal } | { result: T }, ChainFailure>> {
     const body = JSON.stringify({ jsonrpc: '1.0', id: this.nextId++, method, params })
     const attempts = this.config.attempts ?? DEFAULT_ATTEMPTS

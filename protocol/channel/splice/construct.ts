@@ -82,8 +82,13 @@ function completed (b: StepBuilder, signer: ChannelSigner, finalReply: Reply | u
     funding_txid: built.txid,
   }
   const ours = signedInputs(n, 'local')
+  // A batched settlement's initiator holds its commitment_signed until every session of the batch is
+  // complete (command splice_batch_release): the peer signs only after it, so a batch that loses a peer
+  // before then is aborted everywhere with nothing signed (docs/DESIGN.md "Batched settlement").
+  const held = session.initiator === 'local' && session.own?.batch !== undefined
   const signing: SigningState = {
-    candidate, weSignFirst: weSignFirst(n, session.nodeIds!), commitSig, ...(ours.length === 0 ? { witnesses: [] } : {})
+    candidate, weSignFirst: weSignFirst(n, session.nodeIds!), commitSig, ...(ours.length === 0 ? { witnesses: [] } : {}),
+    ...(held ? { held: true } : {}),
   }
   sp.session = { ...session, stage: 'signing', signing }
   b.persist({
@@ -91,7 +96,7 @@ function completed (b: StepBuilder, signer: ChannelSigner, finalReply: Reply | u
     fundingPubkey: candidate.fundingPubkey, contributionSat: candidate.contributionSat,
   })
   if (finalReply !== undefined) b.send(replyMessage(finalReply, s.channelId))
-  b.send(commitSig)
+  if (!held) b.send(commitSig)
   b.emit({
     type: 'splice_negotiated', txid: built.txid, capacitySat: candidate.capacitySat, contributionSat: candidate.contributionSat,
     feeSat: { local: built.feeSat.local, remote: built.feeSat.remote },

@@ -29,8 +29,9 @@ export interface SpliceCommandArgs {
 
 /** The interactive transaction's agreed parameters, from a session (both sides build the same). */
 export function negotiationParams (
-  s: ChannelState, session: Pick<SpliceSession, 'feeratePerKw' | 'locktime' | 'contributionSat' | 'fundingPubkey'>, role: Role,
+  s: ChannelState, session: Pick<SpliceSession, 'feeratePerKw' | 'locktime' | 'contributionSat' | 'fundingPubkey' | 'own'>, role: Role,
 ): NegotiationParams {
+  const batch = session.own?.batch
   const f = s.setup.funding!
   const remote = remoteParams(s)
   const c = session.contributionSat
@@ -49,6 +50,9 @@ export function negotiationParams (
       valueSat: (s.setup.capacitySat + c.local + c.remote) as Sat,
     },
     contributionSat: c,
+    ...(batch !== undefined
+      ? { batch: { payoutSerialId: batch.payoutSerialId, payoutScript: batch.payoutScript, payoutSat: batch.payoutSat } }
+      : {}),
   }
 }
 
@@ -66,7 +70,10 @@ function fundingKeys (s: ChannelState, rbf: boolean): Record<Side, string> {
 function checkOurSide (
   s: ChannelState, kind: 'splice' | 'rbf', a: Omit<SpliceCommandArgs, 'nodeIds'>, remoteContribution: number, role: Role,
 ): ChannelError | undefined {
-  const contributionSat = { local: a.contribution.contributionSat, remote: remoteContribution }
+  // A batched settlement's initiator knows the peer's contribution from the plan: the dry run builds
+  // the whole batch with it.
+  const expected = role === 'initiator' ? a.contribution.batch?.expect?.remoteContributionSat : undefined
+  const contributionSat = { local: a.contribution.contributionSat, remote: expected ?? remoteContribution }
   const err = (kind === 'rbf' && role === 'initiator' ? checkRbfFeerate(s, a.feeratePerKw) : undefined) ??
     checkSpliceFeerate(s, a.feeratePerKw) ??
     checkContribution(s, 'local', contributionSat.local) ??
@@ -74,7 +81,9 @@ function checkOurSide (
     checkSpliceBalances(s, contributionSat, { local: a.contribution.outputs.length > 0, remote: false })
   if (err !== undefined) return err
   // Our inputs must pay our share of the fee at this feerate (checked again when we start).
-  const session = { feeratePerKw: a.feeratePerKw, locktime: a.locktime, contributionSat, fundingPubkey: fundingKeys(s, kind === 'rbf') }
+  const session = {
+    feeratePerKw: a.feeratePerKw, locktime: a.locktime, contributionSat, fundingPubkey: fundingKeys(s, kind === 'rbf'), own: a.contribution,
+  }
   const dry = startNegotiation(negotiationParams(s, session, role), a.contribution)
   return dry.ok ? undefined : dry.error
 }
@@ -277,7 +286,11 @@ export function commandSpliceAbort (b: StepBuilder, reason: string): void {
   }
   const session = sp?.session
   if (session === undefined) return refuse('no splice in progress')
-  if (session.stage === 'signing') return refuse(`splice ${session.signing!.candidate.txid} is complete: it is being signed`)
+  // A batched settlement's session whose commitment_signed we still hold may end: the peer cannot
+  // have signed (it signs after our commitment_signed).
+  if (session.stage === 'signing' && session.signing!.held !== true) {
+    return refuse(`splice ${session.signing!.candidate.txid} is complete: it is being signed`)
+  }
   abortNegotiation(b, channelError('splice_cancelled', reason))
 }
 
@@ -306,7 +319,19 @@ export function receiveSpliceAck (b: StepBuilder, msg: SpliceAck | TxAckRbf): vo
   // reject the splice attempt by sending `tx_abort`."
   const cap = checkNewCapacity(s, next.contributionSat)
   if (cap !== undefined) return abortNegotiation(b, cap)
-  const started = startNegotiation(negotiationParams(s, next, 'initiator'), next.own!)
+  const params = negotiationParams(s, next, 'initiator')
+  // A batched settlement: every session builds the planned transaction only if the peer contributes
+  // exactly its planned payout and fee share, to the planned funding output.
+  const expect = next.own?.batch?.expect
+  if (expect !== undefined && (c !== expect.remoteContributionSat || params.sharedOutput.script !== expect.sharedOutputScript)) {
+    return abortNegotiation(b, channelError(
+      'batch_terms_violated',
+      c !== expect.remoteContributionSat
+        ? `the peer contributes ${c} sat, the batch planned ${expect.remoteContributionSat}`
+        : 'the peer\'s funding key changes the planned funding output',
+    ))
+  }
+  const started = startNegotiation(params, next.own!)
   if (!started.ok) return abortNegotiation(b, started.error)
   sp!.session = { ...next, stage: 'constructing', negotiation: started.negotiation }
   if (started.reply !== undefined) b.send(replyMessage(started.reply, s.channelId))

@@ -13,7 +13,7 @@ import {
 } from './initiate.ts'
 import { receiveSpliceLocked, spliceDepth } from './locked.ts'
 import { quiescenceTimeout, receiveStfu } from './quiescence.ts'
-import { commandSpliceWitnesses, receiveTxSignatures } from './signing.ts'
+import { commandSpliceBatchRelease, commandSpliceWitnesses, receiveTxSignatures } from './signing.ts'
 import type { SpliceContribution } from './state.ts'
 import type { NodeId } from '../../types.ts'
 
@@ -66,6 +66,8 @@ export type SpliceCommand =
   | { type: 'splice_witnesses'; txid: Txid; witnesses: string[][] }
   /** The timer armed at `quiescence_started` fired. */
   | { type: 'quiescence_timeout'; seq: number }
+  /** Every session of our batched settlement is complete: send the held commitment_signed. */
+  | { type: 'splice_batch_release'; txid: Txid }
 
 export function onSpliceCommand (b: StepBuilder, signer: ChannelSigner, cmd: SpliceCommand): void {
   switch (cmd.type) {
@@ -76,6 +78,7 @@ export function onSpliceCommand (b: StepBuilder, signer: ChannelSigner, cmd: Spl
     case 'splice_abort': return commandSpliceAbort(b, cmd.reason)
     case 'splice_witnesses': return commandSpliceWitnesses(b, signer, cmd.txid, cmd.witnesses)
     case 'quiescence_timeout': return quiescenceTimeout(b, cmd.seq)
+    case 'splice_batch_release': return commandSpliceBatchRelease(b, cmd.txid)
   }
 }
 

@@ -181,3 +181,17 @@ function finish (b: StepBuilder, ours: TxSignatures, send: boolean): void {
   b.emit({ type: 'splice_signed', txid: candidate.txid })
   endQuiescence(b)
 }
+
+/** Command `splice_batch_release`: every session of our batched settlement is complete; our held
+ *  commitment_signed for `txid` goes out, and the peer may sign. */
+export function commandSpliceBatchRelease (b: StepBuilder, txid: Txid): void {
+  const session = signingSession(b)
+  if (session === undefined || session.signing.candidate.txid !== txid || session.signing.held !== true) {
+    return onCommandError(
+      b, 'splice_batch_release', channelError('unexpected_message', `no batch splice ${txid} holding its commitment_signed`, 'ignore'),
+    )
+  }
+  const { held: _, ...signing } = session.signing
+  spliceOf(b.state).session = { ...session, signing }
+  if (b.state.link === 'up') b.send(signing.commitSig)
+}

@@ -8,7 +8,7 @@
 // each side's balance moved by its contribution (`candidateSpec`), signed against the candidate's
 // output (`candidateSetup`), with the same commitment number and per-commitment point: one
 // revoke_and_ack revokes them all.
-import type { Negotiation, OwnContribution } from '../../interactive-tx/index.ts'
+import type { BatchTerms, Negotiation, OwnContribution } from '../../interactive-tx/index.ts'
 import type { Msat, NodeId, Sat, Txid } from '../../types.ts'
 import type { CommitmentSigned, TxSignatures } from '../../wire/index.ts'
 import type { ChannelSetup, ChannelState, CommitmentSpec, Side } from '../state.ts'
@@ -17,6 +17,10 @@ import type { ChannelSetup, ChannelState, CommitmentSpec, Side } from '../state.
  *  our balance, the wallet inputs and outputs that pay for it, and the entropy of our serial ids. */
 export interface SpliceContribution extends OwnContribution {
   contributionSat: number
+  /** A batched settlement's session (docs/DESIGN.md "Batched settlement"): the payout terms both
+   *  sides check at tx_complete, and, for the initiator, what the peer's splice_ack must say so that
+   *  every session builds the planned transaction. */
+  batch?: BatchTerms & { expect?: { remoteContributionSat: number; sharedOutputScript: string } }
 }
 
 /** BOLT #2 "Channel Quiescence". `wanted`: our host asked to splice; our stfu leaves once our own
@@ -91,6 +95,8 @@ export interface SigningState {
   weSignFirst: boolean
   /** Our commitment_signed for the candidate: resent when the peer asks (retransmit_flags bit 0). */
   commitSig: CommitmentSigned
+  /** A batched settlement's initiator has not sent commitSig yet (command splice_batch_release). */
+  held?: boolean
   /** Our host's witnesses for our wallet inputs (serial id order); [] when we added none. */
   witnesses?: string[][]
   /** The peer's tx_signatures, once received (checked). */

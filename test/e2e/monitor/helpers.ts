@@ -33,8 +33,8 @@ export async function findSpend (
 
 /** The hub's admin API (GET or POST with a JSON body). */
 export async function admin (hub: HubProcess, route: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(
-    `${String(hub.info.rpc)}${route}`,
+  const res = await hub.adminFetch(
+    route,
     body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
   )
   return { status: res.status, body: await res.json() }

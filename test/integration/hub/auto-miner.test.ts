@@ -16,8 +16,8 @@ const VERBOSE = process.env.HUB_VERBOSE === '1'
 const QUIET_ROUNDS = 3
 
 async function faucetUnconfirmed (hub: HubProcess): Promise<string> {
-  const r = await fetch(
-    String(hub.info.rpc) + '/regtest/faucet',
+  const r = await hub.adminFetch(
+    '/regtest/faucet',
     { method: 'POST', body: JSON.stringify({ address: minerFromKey(randomBytes(32)).address, amount_sat: 50_000, confirm: false }) },
   )
   const body = await r.json() as { txid?: string; error?: string }

@@ -12,7 +12,7 @@ t.test('scenario 10: funding reorged out before minimum_depth; the channel waits
   const btc = await useBtcd(t)
   const dir = tempDir('hub-reorg')
   const hub = await startHub({ dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, config: { channels: { minimumDepth: MIN_DEPTH } } }, t)
-  const admin = async <T>(route: string): Promise<T> => await (await fetch(String(hub.info.rpc) + route)).json() as T
+  const admin = async <T>(route: string): Promise<T> => await (await hub.adminFetch(route)).json() as T
   type Row = { peer: string; phase: string; funding_txid: string | null }
   const hubPhase = async (peer: string): Promise<string | undefined> => (await admin<Row[]>('/channels')).find(r => r.peer === peer)?.phase
   /** The hub has processed the node's current tip (so a phase read after it is not stale). */

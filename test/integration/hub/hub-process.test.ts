@@ -44,7 +44,7 @@ t.test('hub process: open, forward, SIGKILL + restart, continue', async t => {
   // The operator closes the creator's channel through the admin API; both sides are paid on-chain
   // exactly their final balance, the funder (the hub) minus the agreed fee.
   const admin = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-    const r = await fetch(String(hub.info.rpc) + route, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+    const r = await hub.adminFetch(route, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
     return await r.json() as T
   }
   type Row = { channel_id: string; peer: string; local_msat: number; remote_msat: number; is_funder: boolean; phase: string }

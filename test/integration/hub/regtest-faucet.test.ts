@@ -23,7 +23,7 @@ const VERBOSE = process.env.HUB_VERBOSE === '1'
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 
 async function post (hub: HubProcess, route: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const r = await fetch(String(hub.info.rpc) + route, { method: 'POST', body: JSON.stringify(body) })
+  const r = await hub.adminFetch(route, { method: 'POST', body: JSON.stringify(body) })
   return { status: r.status, body: await r.json() as Record<string, unknown> }
 }
 
@@ -72,19 +72,22 @@ t.test('faucet: pays exactly, mining coins to an empty hub wallet first; confirm
   const mine = await post(hub, '/regtest/mine', { blocks: 1 })
   t.equal(mine.status, 409, 'mining by the admin API is for the managed node only')
 
-  // The command line: `hub faucet --admin URL ADDRESS SAT`, the answer's JSON on stdout.
+  // The command line: `hub faucet --admin URL --token-file F ADDRESS SAT`, the answer's JSON on stdout.
   const cli = (args: string[]): { status: number | null; stdout: string; stderr: string } =>
     spawnSync(
       process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'hub/main.ts'), ...args],
       { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 },
     )
-  const viaCli = cli(['faucet', '--admin', String(hub.info.rpc), to, '30000'])
+  const viaCli = cli(['faucet', '--admin', String(hub.info.rpc), '--token-file', String(hub.info.admin_token_file), to, '30000'])
   t.equal(viaCli.status, 0, `hub faucet exits 0 (${viaCli.stderr})`)
   const answer = JSON.parse(viaCli.stdout) as { txid: string; amount_sat: number; confirmed: boolean }
   t.same([answer.amount_sat, answer.confirmed], [30_000, true], 'and prints the payment')
   const viaCliTx = await btc.chain.getRawTransaction(answer.txid)
   t.ok(viaCliTx.ok && viaCliTx.value !== null && viaCliTx.value.confirmations >= 1, '… which is in a block')
-  const refused = cli(['faucet', '--admin', String(hub.info.rpc), 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', '30000'])
+  const refused = cli([
+    'faucet', '--admin', String(hub.info.rpc), '--token-file', String(hub.info.admin_token_file),
+    'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', '30000',
+  ])
   t.equal(refused.status, 1, 'a refusal exits 1')
   t.match(refused.stderr, /^hub faucet: address: must be a regtest address/, "and prints the hub's error")
 })
@@ -92,7 +95,7 @@ t.test('faucet: pays exactly, mining coins to an empty hub wallet first; confirm
 t.test('/regtest/mine on the managed node: the coinbases pay the hub wallet', async t => {
   const hub = await startHub({ dataDir: path.join(tempDir('mine'), 'hub'), verbose: VERBOSE }, t)
   const info = async (): Promise<{ height: number; wallet: { total: number; immature: number } }> =>
-    await (await fetch(String(hub.info.rpc) + '/info')).json() as { height: number; wallet: { total: number; immature: number } }
+    await (await hub.adminFetch('/info')).json() as { height: number; wallet: { total: number; immature: number } }
   const before = await info()
   const mined = await post(hub, '/regtest/mine', { blocks: 3 })
   t.equal(mined.body.blocks, 3, 'three blocks mined')

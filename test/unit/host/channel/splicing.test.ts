@@ -13,7 +13,10 @@ import { parseTx } from '../../../../protocol/tx/serialize.ts'
 import { p2pkh } from '../../../../protocol/tx/script.ts'
 import { parseWitnessSig, verifyInput } from '../../../../protocol/tx/sign.ts'
 import { DEFAULT_SPLICE_MINIMUM_DEPTH } from '../../../../protocol/limits.ts'
-import { bytesToHex, type Txid } from '../../../../protocol/types.ts'
+import { bytesToHex, hexToBytes, type Sat, type Txid } from '../../../../protocol/types.ts'
+import { buildBatchTx } from '../../../../protocol/settlement/build.ts'
+import { feeShares } from '../../../../protocol/settlement/plan.ts'
+import { fundingScriptPubkey } from '../../../../protocol/tx/funding.ts'
 import { coinTx, MemChain } from '../../../fixtures/mem-chain.ts'
 import { DriverPair, type Side } from './fixtures/driver-pair.ts'
 
@@ -275,4 +278,38 @@ t.test('rbf of a splice-in: the same wallet coin again (not reserved anew), sign
   await mineUntil(x, () => pair.a.driver!.state.setup.funding!.txid === c2.txid && pair.b.driver!.state.setup.funding!.txid === c2.txid)
   t.equal(a.wallet.pendingTxs().length, 0, 'once the replacement confirmed, no lock is left')
   t.equal(a.wallet.freeCoins().reduce((s, u) => s + u.value, 0), change, 'the change is A\'s')
+})
+
+t.test('a batch session (hub A, peer B answering with the batch terms): the planned transaction, broadcast once released', async t => {
+  const x = await setup(t, { pushSat: 300_000 })
+  const { chain, pair, b } = x
+  const s = pair.a.driver!.state
+  const fundingScript = bytesToHex(fundingScriptPubkey(hexToBytes(s.setup.local.fundingPubkey), hexToBytes(s.setup.remote!.fundingPubkey)))
+  const feeSat = feeShares([{ payoutScript: PAYOUT }], { feeratePerKw: FEERATE, extraOutputs: [] }).perPayout[0]!
+  const payoutSat = 100_000
+  const planned = {
+    channelId: s.channelId, funding: { txid: s.setup.funding!.txid, vout: s.setup.funding!.outputIndex }, capacitySat: s.setup.capacitySat,
+    payoutScript: PAYOUT, payoutSat: payoutSat as Sat, feeSat: feeSat as Sat,
+    newCapacitySat: (s.setup.capacitySat - payoutSat - feeSat) as Sat, newFundingScript: fundingScript,
+  }
+  const batch = buildBatchTx([planned], [], 0)
+  const terms = { payoutSerialId: batch.outputs[1]!.serialId, payoutScript: PAYOUT, payoutSat: payoutSat as Sat }
+  b.answer = () => ({ accept: true, batch: { contributionSat: -(payoutSat + feeSat), terms } })
+  await pair.a.driver!.command({
+    type: 'splice', feeratePerKw: FEERATE, locktime: 0, nodeIds: { local: pair.nodeA, remote: pair.nodeB },
+    contribution: {
+      contributionSat: 0, inputs: [], outputs: [{ script: PAYOUT, sats: payoutSat as Sat }], entropy: '00'.repeat(32),
+      serialIds: { sharedInput: 0, sharedOutput: batch.outputs[0]!.serialId, inputs: [], outputs: [terms.payoutSerialId] },
+      batch: { ...terms, expect: { remoteContributionSat: -(payoutSat + feeSat), sharedOutputScript: fundingScript } },
+    },
+  })
+  await pair.until(() => pair.a.driver!.state.splice?.session?.signing?.held === true)
+  t.equal(pair.a.driver!.state.splice!.session!.signing!.candidate.txid, batch.txid, 'the session built the planned transaction')
+  t.notOk(chain.mempool.has(batch.txid), 'nothing broadcast while the hub holds its commitment_signed')
+  await pair.a.driver!.command({ type: 'splice_batch_release', txid: batch.txid })
+  await pair.until(() => chain.mempool.has(batch.txid))
+  const onChain = await chain.getRawTransaction(batch.txid)
+  const outs = onChain.ok && onChain.value !== null ? onChain.value.tx.outputs : []
+  t.same(outs.filter(o => o.scriptPubKey === PAYOUT).map(o => o.value), [payoutSat], 'the payout, to the sat')
+  t.same(pair.b.driver!.state.splice!.candidates[0]!.contributionSat, { local: -(payoutSat + feeSat), remote: 0 }, 'B paid payout and fee')
 })

@@ -44,3 +44,9 @@ t.test('adds coins until the amount and the fee are covered; reports what is mis
   const no = selectCoins(coins, [p2wpkh], 20_000, 1, p2wpkh)
   t.same(no.ok ? null : { available: no.available, short: no.needed > no.available }, { available: 20_000, short: true })
 })
+
+t.test('an OP_RETURN output (an audit anchor) is never dust: its value may be 0', async t => {
+  const opReturn = new Uint8Array([0x6a, 0x24, ...new Uint8Array(36)])
+  t.equal(dustThreshold(opReturn), 0)
+  t.ok(dustThreshold(new Uint8Array([0x00, 0x14, ...new Uint8Array(20)])) > 0, 'a P2WPKH output still has its threshold')
+})

@@ -20,13 +20,21 @@ t.test('canonical JSON does not depend on key order and refuses non-JSON values'
   }
 })
 
-t.test('entry n = sha256(prev ‖ canonical JSON of record n); root() follows durable appends', async t => {
+t.test('entry n = sha256(prev ‖ canonical JSON of its time, height and record); root() follows durable appends', async t => {
   const store = new MemoryStore()
-  const log = await AuditLog.open(store)
+  let now = 1_700_000_000_000
+  let height = 100
+  const log = await AuditLog.open(store, { now: () => now, height: () => height })
   t.same(await log.root(), EMPTY_ROOT)
   const e0 = await log.append(rec(0))
+  now += 5
+  height++
   const e1 = await log.append(rec(1))
-  const expect0 = bytesToHex(sha256(new Uint8Array([...hexToBytes(GENESIS_HASH), ...new TextEncoder().encode(canonicalJson(rec(0)))])))
+  t.same(
+    [e0.time_ms, e0.height, e1.time_ms, e1.height], [1_700_000_000_000, 100, 1_700_000_000_005, 101], 'each entry has its time and height',
+  )
+  const body0 = canonicalJson({ time_ms: 1_700_000_000_000, height: 100, record: rec(0) })
+  const expect0 = bytesToHex(sha256(new Uint8Array([...hexToBytes(GENESIS_HASH), ...new TextEncoder().encode(body0)])))
   t.equal(e0.hash, expect0)
   t.equal(e0.prev, GENESIS_HASH)
   t.equal(e1.prev, e0.hash)
@@ -100,7 +108,14 @@ t.test('the verifier catches tampering, reordering, gaps, truncation and junk', 
     verifyAuditLog(copy().slice(0, 4), root), { ok: false, reason: 'root_mismatch' }, 'a truncated log does not reach the anchored root',
   )
   t.ok(verifyAuditLog(copy().slice(0, 4)).ok, 'a prefix alone is a valid (shorter) log')
-  t.match(verifyAuditLog([{ n: 0, prev: 'xx', hash: GENESIS_HASH, record: 1 }]), { ok: false, reason: 'malformed' })
+  t.match(verifyAuditLog([{ n: 0, prev: 'xx', hash: GENESIS_HASH, time_ms: 0, height: 0, record: 1 }]), { ok: false, reason: 'malformed' })
+  const retimed = copy()
+  retimed[2] = { ...retimed[2]!, time_ms: retimed[2]!.time_ms + 1 }
+  t.match(verifyAuditLog(retimed), { ok: false, index: 2, reason: 'bad_hash' }, 'a changed time')
+  const moved = copy()
+  moved[5] = { ...moved[5]!, height: moved[5]!.height + 1 }
+  t.match(verifyAuditLog(moved), { ok: false, index: 5, reason: 'bad_hash' }, 'a changed height')
+  t.match(verifyAuditLog(copy().slice(3), undefined, { hash: good[2]!.hash, count: 3 }), { ok: true, root }, 'a range from entry 3 on')
   t.match(verifyAuditLog([{ ...good[0]!, extra: 1 }]), { ok: false, reason: 'malformed' }, 'unknown fields refused')
   t.match(verifyAuditLog('nope'), { ok: false, reason: 'malformed' })
   t.ok(verifyAuditLog(good, root).ok)

@@ -10,6 +10,17 @@ import * as L from '../../../../protocol/limits.ts'
 
 const hex = (bytes: number, byte = 'ab'): string => byte.repeat(bytes)
 const point = (b = 'cd'): string => '02' + hex(32, b)
+const RECEIPT = {
+  v: 1, hub_id: point('11'), payment_hash: hex(32, '9a'), amount_msat: 50_000, fee_msat: 1_005, payer: point('22'), payee: point('33'),
+  reference: 'order-7', time_ms: 1_800_000_000_000, entry: 41,
+} as const
+const PROOF_ENTRY = {
+  n: 41, prev: hex(32, '40'), hash: hex(32, '41'), time_ms: 1_800_000_000_000, height: 800_000,
+  record: { kind: 'payment', payment_hash: hex(32, '9a'), amount_msat: 50_000 },
+} as const
+const PROOF_ANCHOR = {
+  prev_commitment: hex(32, '00'), root: hex(32, '77'), from: 40, to: 43, commitment: hex(32, '88'), txid: hex(32, '99'),
+} as const
 
 export const SAMPLES = {
   open_channel: {
@@ -41,6 +52,10 @@ export const SAMPLES = {
     metadata: {
       stream_root: hex(32, 'aa'), split_id: hex(32, 'bb'), reference: 'order #42 — café', invoice: 'lnbcrt1u1pjq',
       push: { ephemeral_point: point('e1'), ciphertext: hex(40, 'c0'), tag: hex(32, '7a') }, idempotency_key: 'order-42',
+      split_leg: {
+        split_id: hex(32, 'bb'), index: 2, count: 3, payer: point('0a'), release_by: 1_800_000_000,
+        secret: { ephemeral_point: point('e2'), ciphertext: hex(40, 'c2'), tag: hex(32, '7b') },
+      },
     },
   },
   update_fulfill_htlc: { type: 'update_fulfill_htlc', channel_id: hex(32, 'c1'), id: 7, payment_preimage: hex(32, '0f') },
@@ -112,6 +127,21 @@ export const SAMPLES = {
   payment_held: {
     type: 'payment_held', channel_id: hex(32, 'c1'), id: 7, payment_hash: hex(32, '9a'), until_time: 1_800_000_000, until_height: 800_100,
   },
+  payment_receipt: { type: 'payment_receipt', receipt: RECEIPT, signature: hex(64) },
+  receipt_request: { type: 'receipt_request', payment_hash: hex(32, '9a') },
+  receipt_proof: {
+    type: 'receipt_proof', payment_hash: hex(32, '9a'), status: 'anchored', entry: PROOF_ENTRY, path: [hex(32, '01'), hex(32, '02')],
+    anchor: PROOF_ANCHOR,
+  },
+  split_leg_locked: {
+    type: 'split_leg_locked', split_id: hex(32, 'bb'), index: 2, payment_hash: hex(32, '9a'), amount_msat: 7_000, r_hash: hex(32, 'ee'),
+    signature: hex(64, '5c'),
+  },
+  split_release: {
+    type: 'split_release', split_id: hex(32, 'bb'), recipient: point('44'), payment_hash: hex(32, '9a'),
+    secret: { ephemeral_point: point('e3'), ciphertext: hex(32, 'c3'), tag: hex(32, '7c') },
+  },
+  split_abort: { type: 'split_abort', split_id: hex(32, 'bb'), signature: hex(64, '5d') },
 } as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
@@ -119,7 +149,8 @@ export type Kind =
   | 'type' | 'hex32' | 'point33' | 'sig64' | 'u8' | 'u16' | 'u32' | 'u64' | 's64' | 'msat' | 'sat'
   | 'amount_msat' | 'funding_sat' | 'script' | 'channel_type' | 'fail_reason' | 'fail_detail' | 'error_text'
   | 'bool' | 'metadata' | 'htlc_signatures' | 'fee_range' | 'pong_bytes' | 'ping_ignored' | 'pong_ignored'
-  | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked'
+  | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked' | 'split_index' | 'release_secret'
+  | 'receipt' | 'receipt_status' | 'proof_entry' | 'merkle_path' | 'proof_anchor'
 
 export const FIELD_KINDS: Record<string, Kind> = {
   type: 'type',
@@ -150,6 +181,8 @@ export const FIELD_KINDS: Record<string, Kind> = {
   next_funding: 'next_funding', my_current_funding_locked: 'funding_locked',
   fee_base_msat: 'msat', fee_proportional_millionths: 'u32', cltv_expiry_delta: 'u16',
   until_time: 'u64', until_height: 'u32',
+  receipt: 'receipt', status: 'receipt_status', entry: 'proof_entry', path: 'merkle_path', anchor: 'proof_anchor',
+  split_id: 'hex32', r_hash: 'hex32', index: 'split_index', secret: 'release_secret',
 }
 /** `ignored` means different bounds in ping and pong. */
 export function kindOf (type: MessageType, field: string): Kind | undefined {
@@ -196,6 +229,13 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(40) } },
     { push: { ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32), extra: 1 } },
     { idempotency_key: '' }, { idempotency_key: 'k'.repeat(65) }, { idempotency_key: 'no spaces' },
+    { split_leg: { split_id: hex(32), index: L.MAX_SPLIT_RECIPIENTS, count: 3, payer: '02' + hex(32), release_by: 1, secret: {
+      ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32),
+    } } },
+    { split_leg: { split_id: hex(32), index: 0, count: 0, payer: '02' + hex(32), release_by: 1, secret: {
+      ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32),
+    } } },
+    { split_leg: { split_id: hex(32), index: 0, count: 1, payer: '02' + hex(32), release_by: 1 } },
   ],
   htlc_signatures: [
     Array.from({ length: L.MAX_HTLC_SIGNATURES + 1 }, () => hex(64)), [hex(63)], ['AB'.repeat(64)], [null], hex(64), {},
@@ -218,6 +258,26 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { next_funding_txid: hex(31), retransmit_flags: 0 }, { next_funding_txid: hex(32), retransmit_flags: 256 },
     { next_funding_txid: hex(32) }, { next_funding_txid: hex(32), retransmit_flags: 0, extra: 1 }, hex(32), null,
   ],
+  receipt: [
+    { ...RECEIPT, v: 2 }, { ...RECEIPT, amount_msat: -1 }, { ...RECEIPT, payer: '04' + hex(32) }, { ...RECEIPT, extra: 1 },
+    { ...RECEIPT, reference: 'r'.repeat(L.MAX_REFERENCE_CHARS + 1) }, { ...RECEIPT, entry: 1.5 }, { ...RECEIPT, time_ms: undefined }, null,
+  ],
+  receipt_status: ['', 'ANCHORED', 'maybe', 1, null],
+  proof_entry: [
+    { ...PROOF_ENTRY, n: -1 }, { ...PROOF_ENTRY, hash: 'AB'.repeat(32) }, { ...PROOF_ENTRY, record: [] }, { ...PROOF_ENTRY, extra: 1 },
+    { ...PROOF_ENTRY, height: undefined }, 'entry', null,
+  ],
+  merkle_path: [Array.from({ length: L.MAX_MERKLE_PATH + 1 }, () => hex(32)), [hex(31)], ['AB'.repeat(32)], hex(32), {}],
+  proof_anchor: [
+    { ...PROOF_ANCHOR, from: -1 }, { ...PROOF_ANCHOR, txid: hex(31) }, { ...PROOF_ANCHOR, extra: 1 }, { ...PROOF_ANCHOR, root: undefined },
+    [],
+  ],
+  split_index: [L.MAX_SPLIT_RECIPIENTS, ...uintBad(0xffff)],
+  release_secret: [
+    { ephemeral_point: '02' + hex(32), ciphertext: hex(40), tag: hex(32) },
+    { ephemeral_point: '04' + hex(32), ciphertext: hex(32), tag: hex(32) },
+    { ephemeral_point: '02' + hex(32), ciphertext: hex(32) }, hex(32), null,
+  ],
   funding_locked: [
     { my_current_funding_locked_txid: 'AB'.repeat(32), retransmit_flags: 0 },
     { my_current_funding_locked_txid: hex(32), retransmit_flags: -1 },
@@ -233,6 +293,8 @@ const textArb = (max: number): fc.Arbitrary<string> =>
   fc.string({ maxLength: max, unit: 'grapheme' }).filter((s) => s.length <= max && !/[\u0000-\u001f\u007f]/.test(s))
 const uintArb = (max: number): fc.Arbitrary<number> =>
   fc.oneof(fc.integer({ min: 0, max: Math.min(max, 0x7fff_ffff) }), fc.constantFrom(0, max), fc.maxSafeNat().map((n) => n % (max + 1)))
+
+const VALID_POINT = fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x)
 
 export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   hex32: hexArb(32, 32),
@@ -261,6 +323,15 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
       tag: hexArb(32, 32),
     }, { noNullPrototype: true }),
     idempotency_key: fc.stringMatching(/^[0-9A-Za-z_.:-]{1,64}$/),
+    split_leg: fc.record({
+      split_id: hexArb(32, 32), index: fc.integer({ min: 0, max: L.MAX_SPLIT_RECIPIENTS - 1 }),
+      count: fc.integer({ min: 1, max: L.MAX_SPLIT_RECIPIENTS }),
+      payer: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), release_by: uintArb(Number.MAX_SAFE_INTEGER),
+      secret: fc.record({
+        ephemeral_point: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), ciphertext: hexArb(40, 40),
+        tag: hexArb(32, 32),
+      }, { noNullPrototype: true }),
+    }, { noNullPrototype: true }),
   }, { requiredKeys: [], noNullPrototype: true }),
   htlc_signatures: fc.array(hexArb(64, 64), { maxLength: 20 }),
   fee_range: fc.tuple(uintArb(1_000_000), uintArb(1_000_000))
@@ -273,6 +344,31 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   witnesses: fc.array(fc.array(hexArb(0, 80), { maxLength: 4 }), { maxLength: 4 }),
   next_funding: fc.record({ next_funding_txid: hexArb(32, 32), retransmit_flags: uintArb(0xff) }, { noNullPrototype: true }),
   funding_locked: fc.record({ my_current_funding_locked_txid: hexArb(32, 32), retransmit_flags: uintArb(0xff) }, { noNullPrototype: true }),
+  receipt: fc.record({
+    v: fc.constant(1), hub_id: VALID_POINT, payment_hash: hexArb(32, 32), amount_msat: uintArb(Number.MAX_SAFE_INTEGER),
+    fee_msat: uintArb(Number.MAX_SAFE_INTEGER), payer: VALID_POINT, payee: VALID_POINT,
+    reference: fc.option(textArb(L.MAX_REFERENCE_CHARS), { nil: null }), time_ms: uintArb(Number.MAX_SAFE_INTEGER),
+    entry: uintArb(Number.MAX_SAFE_INTEGER),
+  }, { noNullPrototype: true }),
+  receipt_status: fc.constantFrom('anchored', 'not_anchored', 'unknown'),
+  proof_entry: fc.record({
+    n: uintArb(Number.MAX_SAFE_INTEGER), prev: hexArb(32, 32), hash: hexArb(32, 32), time_ms: uintArb(Number.MAX_SAFE_INTEGER),
+    height: uintArb(0xffff_ffff),
+    record: fc.dictionary(
+      fc.string({ maxLength: 12 }), fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.boolean()),
+      { maxKeys: 8, noNullPrototype: true },
+    ),
+  }, { noNullPrototype: true }),
+  merkle_path: fc.array(hexArb(32, 32), { maxLength: 20 }),
+  proof_anchor: fc.record({
+    prev_commitment: hexArb(32, 32), root: hexArb(32, 32), from: uintArb(Number.MAX_SAFE_INTEGER), to: uintArb(Number.MAX_SAFE_INTEGER),
+    commitment: hexArb(32, 32), txid: hexArb(32, 32),
+  }, { noNullPrototype: true }),
+  split_index: fc.integer({ min: 0, max: L.MAX_SPLIT_RECIPIENTS - 1 }),
+  release_secret: fc.record({
+    ephemeral_point: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), ciphertext: hexArb(32, 32),
+    tag: hexArb(32, 32),
+  }, { noNullPrototype: true }),
 }
 
 /** A random valid message of `type`: each optional field present or not. */

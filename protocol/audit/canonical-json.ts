@@ -1,5 +1,5 @@
-// Canonical JSON for hashing: the same value always gives the same bytes, on any machine. Object
-// keys sorted by UTF-16 code units (as RFC 8785 JCS does), no whitespace, and only plain JSON values:
+// Canonical JSON for hashing (audit entries, receipts): the same value always gives the same bytes,
+// on any machine. Object keys sorted by UTF-16 code units (as RFC 8785 JCS does), no whitespace, and only plain JSON values:
 // a record with undefined, NaN, a bigint or a class instance is a programmer error (it would hash one
 // way and export another).
 //
@@ -18,7 +18,9 @@ export function canonicalJson (value: unknown): string {
         for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(value[i])
         return out + ']'
       }
-      if (Object.getPrototypeOf(value) !== Object.prototype) break
+      // A plain object, or one without a prototype (as a safe JSON decoder builds them).
+      const proto: unknown = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) break
       const obj = value as Record<string, unknown>
       const ks = Object.keys(obj).sort()
       let out = '{'

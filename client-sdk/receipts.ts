@@ -1,0 +1,197 @@
+// Receipts of our payments (DESIGN.md "Audit anchoring and receipts"), the SDK's side.
+//
+// The hub sends payer and payee a signed receipt of each settled payment (payment_receipt). A receipt
+// is a claim to check: it must be signed by the hub we connect to and name us as payer or payee; then
+// it is stored (receipt/<payment hash>, beside the payment's own record). Once the hub anchored the
+// audit entry that records it, the inclusion proof (the entry, its Merkle path, the anchor) is fetched
+// with receipt_request, checked (protocol/receipt/proof.ts), and stored with the receipt.
+//
+// verifyReceipt() needs nothing from the hub: the receipt's signature, the proof, and a chain backend
+// that shows the anchor's commitment in an OP_RETURN of its transaction at the required depth. A log
+// the hub rewrote or from which it dropped an entry after anchoring cannot give a proof that passes,
+// and the failure names the receipt's entry.
+import { z } from 'zod'
+import { anchorScript } from '../protocol/audit/anchor.ts'
+import {
+  checkReceiptProof, receiptProofSchema, receiptSchema, receiptSignatureValid, type ProofCheck, type ProofFailureReason, type Receipt,
+  type ReceiptProof,
+} from '../protocol/receipt/index.ts'
+import type { NodeId } from '../protocol/types.ts'
+import type { PaymentReceipt, PeerMessage, ReceiptProofMessage } from '../protocol/wire/index.ts'
+import type { ChainBackend } from '../host/chain/backend.ts'
+import { keys } from '../host/store/keys.ts'
+import { parseJsonValue, put, type Store } from '../host/store/store.ts'
+
+/** A receipt as the SDK keeps it: the hub's signature, and the proof once anchored. */
+export interface StoredReceipt {
+  receipt: Receipt
+  signature: string
+  proof: ReceiptProof | null
+}
+
+const storedSchema = z.strictObject({
+  receipt: receiptSchema,
+  signature: z.string().regex(/^[0-9a-f]{128}$/),
+  proof: receiptProofSchema.nullable(),
+})
+
+export type ReceiptProofStatus = 'anchored' | 'not_anchored' | 'unknown'
+
+export type ReceiptVerification =
+  | { readonly ok: true; readonly entry: number; readonly txid: string; readonly confirmations: number }
+  | {
+    readonly ok: false
+    readonly entry: number
+    readonly reason: ReceiptVerifyReason
+    readonly detail: string
+  }
+/** Why a receipt does not verify: the signature, the proof (protocol/receipt/proof.ts names each), or
+ *  the chain: the anchor's transaction is not there with the commitment, or not deep enough yet. */
+export type ReceiptVerifyReason =
+  | 'bad_signature' | 'no_proof' | ProofFailureReason | 'anchor_not_on_chain' | 'anchor_not_deep' | 'chain_unavailable'
+
+/**
+ * Checks a receipt against the chain, offline from the hub: the hub's signature, the inclusion proof,
+ * and the anchor's transaction carrying the commitment at `minDepth` confirmations or more.
+ */
+export async function verifyReceipt (
+  r: { receipt: Receipt; signature: string; proof: ReceiptProof | null }, chain: ChainBackend, o: { minDepth: number },
+): Promise<ReceiptVerification> {
+  const n = r.receipt.entry
+  if (!receiptSignatureValid(r.receipt, r.signature)) {
+    return { ok: false, entry: n, reason: 'bad_signature', detail: `entry ${n}: the receipt is not signed by ${r.receipt.hub_id}` }
+  }
+  if (r.proof === null) return { ok: false, entry: n, reason: 'no_proof', detail: `entry ${n}: no inclusion proof yet` }
+  const c = checkReceiptProof(r.receipt, r.proof)
+  if (!c.ok) return c
+  const tx = await chain.getRawTransaction(c.txid)
+  if (!tx.ok) return { ok: false, entry: n, reason: 'chain_unavailable', detail: `entry ${n}: ${c.txid}: ${tx.error.detail}` }
+  if (tx.value === null || tx.value.confirmations === 0) {
+    return {
+      ok: false, entry: n, reason: 'anchor_not_on_chain', detail: `entry ${n}: the anchoring transaction ${c.txid} is not in the chain`,
+    }
+  }
+  const script = anchorScript(c.commitment)
+  if (!tx.value.tx.outputs.some(x => x.scriptPubKey === script)) {
+    return {
+      ok: false, entry: n, reason: 'anchor_not_on_chain',
+      detail: `entry ${n}: ${c.txid} carries no OP_RETURN with commitment ${c.commitment}`,
+    }
+  }
+  if (tx.value.confirmations < o.minDepth) {
+    return {
+      ok: false, entry: n, reason: 'anchor_not_deep',
+      detail: `entry ${n}: ${c.txid} has ${tx.value.confirmations} confirmations, ${o.minDepth} needed`,
+    }
+  }
+  return { ok: true, entry: n, txid: c.txid, confirmations: tx.value.confirmations }
+}
+
+export interface ReceiptBookOptions {
+  store: Store
+  nodeId: NodeId
+  /** The hub we are connected to (its proven node id). */
+  hubId: () => NodeId | undefined
+  send: (msg: PeerMessage) => boolean
+  warn: (detail: string) => void
+  /** What our own records say against the receipt: undefined when they agree, else why not. */
+  disagrees: (r: Receipt) => Promise<string | undefined>
+}
+
+/** A proof the hub sent that does not prove our receipt: why, naming the entry. */
+export type RefusedProof = Extract<ProofCheck, { ok: false }>
+
+export class ReceiptBook {
+  private readonly waiters = new Map<string, Array<(m: ReceiptProofMessage) => void>>()
+  /** The last proof of each payment that did not check (kept until a good one comes). */
+  private readonly refused = new Map<string, RefusedProof>()
+  /** Writes of one receipt in order (a receipt and its proof may arrive back to back). */
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor (private readonly opts: ReceiptBookOptions) {}
+
+  private serial (f: () => Promise<void>): Promise<void> {
+    const p = this.queue.then(f, f)
+    this.queue = p.catch(() => {})
+    return p
+  }
+
+  async get (paymentHash: string): Promise<StoredReceipt | undefined> {
+    const v = await this.opts.store.get(keys.receipt(paymentHash))
+    if (v === undefined) return undefined
+    const r = storedSchema.safeParse(parseJsonValue(v))
+    if (!r.success) throw new Error(`store: ${keys.receipt(paymentHash)} is not a receipt`)
+    return r.data
+  }
+
+  /** payment_receipt from the hub: kept when it is the hub's, for a payment of ours. */
+  onReceipt (m: PaymentReceipt): Promise<void> {
+    return this.serial(async () => {
+      const r = m.receipt
+      const hub = this.opts.hubId()
+      if (hub === undefined || r.hub_id !== hub) { this.opts.warn(`payment_receipt from another hub (${r.hub_id}): ignored`); return }
+      if (r.payer !== this.opts.nodeId && r.payee !== this.opts.nodeId) {
+        this.opts.warn(`payment_receipt for ${r.payment_hash} names neither payer nor payee as us: ignored`); return
+      }
+      if (!receiptSignatureValid(r, m.signature)) {
+        this.opts.warn(`payment_receipt for ${r.payment_hash}: bad signature, ignored`); return
+      }
+      const why = await this.opts.disagrees(r)
+      if (why !== undefined) {
+        this.opts.warn(`payment_receipt for ${r.payment_hash} does not match our records (${why}): ignored`); return
+      }
+      const had = await this.get(r.payment_hash)
+      if (had !== undefined && had.signature !== m.signature && JSON.stringify(had.receipt) !== JSON.stringify(r)) {
+        // Two signed receipts of one payment that differ: keep the first, which is evidence.
+        this.opts.warn(`payment_receipt for ${r.payment_hash} differs from the one we hold (entry ${had.receipt.entry}): kept ours`)
+        return
+      }
+      if (had !== undefined) return
+      await this.opts.store.write([put(keys.receipt(r.payment_hash), { receipt: r, signature: m.signature, proof: null })])
+    })
+  }
+
+  /** receipt_proof from the hub: a proof is checked against our receipt before it is stored. */
+  onProof (m: ReceiptProofMessage): Promise<void> {
+    return this.serial(async () => {
+      if (m.status === 'anchored') {
+        const held = await this.get(m.payment_hash)
+        const p = receiptProofSchema.safeParse({ entry: m.entry, path: m.path, anchor: m.anchor })
+        if (held === undefined || !p.success) {
+          this.opts.warn(`receipt_proof for ${m.payment_hash}: ${held === undefined ? 'no receipt of ours' : 'incomplete'}: ignored`)
+        } else {
+          const c = checkReceiptProof(held.receipt, p.data)
+          if (!c.ok) {
+            this.refused.set(m.payment_hash, c)
+            this.opts.warn(`receipt_proof for ${m.payment_hash} does not prove our receipt: ${c.detail}`)
+          } else {
+            this.refused.delete(m.payment_hash)
+            await this.opts.store.write([put(keys.receipt(m.payment_hash), { ...held, proof: p.data })])
+          }
+        }
+      }
+      for (const w of this.waiters.get(m.payment_hash)?.splice(0) ?? []) w(m)
+    })
+  }
+
+  /** The last proof the hub sent for this payment that did not prove our receipt, if any. */
+  refusedProof (paymentHash: string): RefusedProof | undefined { return this.refused.get(paymentHash) }
+
+  /** Asks the hub for the receipt and its proof; resolves with the hub's answer once it is handled. */
+  request (paymentHash: string): { answer: Promise<ReceiptProofStatus>; cancel: () => void } {
+    let done: (m: ReceiptProofMessage) => void = () => {}
+    const answer = new Promise<ReceiptProofStatus>(resolve => { done = m => resolve(m.status) })
+    this.refused.delete(paymentHash) // what the hub answers now is what counts
+    const list = this.waiters.get(paymentHash) ?? []
+    list.push(done)
+    this.waiters.set(paymentHash, list)
+    this.opts.send({ type: 'receipt_request', payment_hash: paymentHash })
+    return {
+      answer,
+      cancel: () => {
+        const l = this.waiters.get(paymentHash)?.filter(x => x !== done) ?? []
+        if (l.length === 0) this.waiters.delete(paymentHash); else this.waiters.set(paymentHash, l)
+      },
+    }
+  }
+}
