@@ -56,6 +56,7 @@ import { Router } from './router/router.ts'
 import { SplitRelay } from './router/split-relay.ts'
 import { HubTransport } from './transport/server.ts'
 import { CertificateRotation, loadCertificatePair } from './transport/tls-files.ts'
+import { tlsRotateRoute } from './admin/tls-routes.ts'
 
 export interface RunningHub {
   hubId: NodeId
@@ -211,12 +212,13 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   seen.transport = transport
   stage('transport_listening', certificate?.ok === true ? { tls_fingerprint256: certificate.pair.fingerprint256 } : {})
   const inputs: Array<() => Promise<void> | void> = [() => transport?.close(), () => router.stop()]
+  let rotation: CertificateRotation | undefined
   if (tlsFiles !== undefined && certificate?.ok === true) {
-    const rotation = new CertificateRotation({
+    const watching = rotation = new CertificateRotation({
       files: tlsFiles, current: certificate.pair, log, sessions: () => served.sessionCount,
       install: pair => { served.setSecureContext({ cert: pair.cert, key: pair.key }) },
     })
-    inputs.push(() => { rotation.stop() })
+    inputs.push(() => { watching.stop() })
   }
 
   const loaded = await manager.load()
@@ -277,7 +279,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
       faucet: chainHash.value === REGTEST_CHAIN_HASH ? new Faucet(wallet, chain) : undefined,
     }),
     settlement: { policies: new PolicyStore(store, config.settlement.policy), bounds: config.settlement.policy, height: () => height },
-  }, { extra: [metricsRoute(metrics), dashboardRoute], public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
+  }, { extra: [metricsRoute(metrics), dashboardRoute, tlsRotateRoute(() => rotation)],
+  public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
   inputs.push(() => admin.close())
   writeAdminUrl(config.dataDir, admin.url)
   const stopMiner = startAutoMiner(chain, config.btcd.mode === 'managed' ? config.btcd.autoMineSeconds : undefined, log)

@@ -78,6 +78,11 @@ export interface CertificateRotationOptions {
   now?: () => number
 }
 
+/** What a rotation did: installed a new pair (`changed`), found the same one, or refused the files. */
+export type RotationAnswer =
+  | { ok: true; changed: boolean; fingerprint256: string; previous_fingerprint256: string }
+  | { ok: false; error: string; kept_fingerprint256: string }
+
 /** Watches the certificate files and installs each new good pair; stop() ends the watching. */
 export class CertificateRotation {
   private readonly watchers: fs.FSWatcher[] = []
@@ -121,29 +126,43 @@ export class CertificateRotation {
     this.settle.unref()
   }
 
+  /** Reads the files now (hubctl rotate-cert) and installs their pair if it is good and new. */
+  reloadNow (): RotationAnswer {
+    clearTimeout(this.settle)
+    this.lastRead = this.stats()
+    return this.apply()
+  }
+
   private reload (): void {
     if (this.stopped) return
     const stats = this.stats()
     if (stats === this.lastRead) return
     this.lastRead = stats
+    this.apply()
+  }
+
+  private apply (): RotationAnswer {
+    const kept = this.current.fingerprint256
     const r = loadCertificatePair(this.o.files, (this.o.now ?? Date.now)())
-    if (!r.ok) {
-      this.o.log({ event: 'tls_rotation_refused', error: r.error, kept_fingerprint256: this.current.fingerprint256 })
-      return
+    const refuse = (error: string): RotationAnswer => {
+      this.o.log({ event: 'tls_rotation_refused', error, kept_fingerprint256: kept })
+      return { ok: false, error, kept_fingerprint256: kept }
     }
-    if (r.pair.fingerprint256 === this.current.fingerprint256 && r.pair.key.equals(this.current.key)) return
+    if (!r.ok) return refuse(r.error)
+    if (r.pair.fingerprint256 === kept && r.pair.key.equals(this.current.key)) {
+      return { ok: true, changed: false, fingerprint256: kept, previous_fingerprint256: kept }
+    }
     try {
       this.o.install(r.pair)
     } catch (e) {
-      this.o.log({ event: 'tls_rotation_refused', error: errText(e), kept_fingerprint256: this.current.fingerprint256 })
-      return
+      return refuse(errText(e))
     }
-    const previous = this.current.fingerprint256
     this.current = r.pair
     this.o.log({
-      event: 'tls_rotated', fingerprint256: r.pair.fingerprint256, previous_fingerprint256: previous, valid_to: r.pair.validTo,
+      event: 'tls_rotated', fingerprint256: r.pair.fingerprint256, previous_fingerprint256: kept, valid_to: r.pair.validTo,
       ...(this.o.sessions !== undefined ? { sessions: this.o.sessions() } : {}),
     })
+    return { ok: true, changed: true, fingerprint256: r.pair.fingerprint256, previous_fingerprint256: kept }
   }
 
   /** Identity and change markers of both files ('' for a missing one). */

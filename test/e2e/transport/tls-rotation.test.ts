@@ -9,6 +9,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import tls from 'node:tls'
 import t from 'tap'
+import { runHubctl } from '../../../hub/ctl/main.ts'
 import { ClientError, createNodeClient, wsSocketFactoryWith, type HubClient } from '../../../client-sdk/node.ts'
 import type { SocketFactory } from '../../../client-sdk/transport/socket.ts'
 import { useBtcd } from '../../helpers/btcd.ts'
@@ -121,6 +122,25 @@ t.test('e2e TLS: the certificate rotates mid-payments without a failed payment o
   t.equal(await servedFingerprint(hub.url, ca), second.fingerprint256, 'new connections still get the good certificate')
   const paidAtRefusal = paid
   await waitFor(() => paid >= paidAtRefusal + 5, 'payments after the refused pair', 60_000)
+
+  // hubctl rotate-cert reads the files at once: the bad pair is refused with its reason (exit 1); a
+  // good one is served (by this call, or by the watch if it came first).
+  const hubctl = async (): Promise<{ code: number; out: string; err: string }> => {
+    const out: string[] = []
+    const err: string[] = []
+    const code = await runHubctl(
+      ['--data-dir', hub.dataDir, '--json', 'rotate-cert'], { stdout: s => out.push(s), stderr: s => err.push(s) }, {},
+    )
+    return { code, out: out.join('\n'), err: err.join('\n') }
+  }
+  const bad = await hubctl()
+  t.equal(bad.code, 1, 'hubctl rotate-cert with a bad pair in the files: exit 1 (the hub refused)')
+  t.match(bad.err, /is not the key of the certificate/, 'and says why')
+  installCertificate(third, live)
+  const good = await hubctl()
+  t.equal(good.code, 0, 'hubctl rotate-cert with a good pair: exit 0')
+  t.equal((JSON.parse(good.out) as { fingerprint256: string }).fingerprint256, third.fingerprint256, 'it names the certificate served')
+  t.equal(await servedFingerprint(hub.url, ca), third.fingerprint256, 'new connections get it')
 
   paying = false
   await workers
