@@ -305,3 +305,38 @@ export const MAX_FAUCET_SAT = 1_000_000_000
  *  halves every 150 blocks, and past a few thousand blocks the amount would need more blocks than
  *  this, which the faucet refuses (ask for less) rather than mine without end. */
 export const MAX_FAUCET_BLOCKS = 1_000
+
+// ───────────────────────────── Section: streams ─────────────────────────────
+// A stream (protocol/stream, client-sdk/stream.ts; DESIGN.md "Streams") aggregates line items into one
+// push payment (one HTLC) per tick, whose reference commits to the Merkle root of its items.
+
+/** A line item's id and memo: printable ASCII without `"` or `\`, so an item's JSON is its characters
+ *  (no escaping) and a leaf encodes each length in one byte. 64 holds a UUID, a ULID or an order
+ *  number with room to spare. */
+export const MAX_STREAM_ITEM_ID_CHARS = 64
+export const MAX_STREAM_ITEM_MEMO_CHARS = 64
+/** One item pays at most what one tick may carry. */
+export const MAX_STREAM_ITEM_MSAT = 10_000_000
+
+/** Items in one tick: 2^14, so a proof has at most 14 hashes. Enough that a handful of ticks in
+ *  flight carry hundreds of thousands of items a second at a tick's round trip (~50-100 ms), few enough
+ *  that the payee's wait for a tick's items and its one batch of id marks stay small. */
+export const MAX_STREAM_TICK_ITEMS = 16_384
+/** Value of one tick (its HTLC): 10,000 sat. A tick is one HTLC, so this is what a failure or a
+ *  force close puts at stake per tick; with MAX_STREAM_TICKS_IN_FLIGHT it bounds a stream's exposure. */
+export const MAX_STREAM_TICK_MSAT = 10_000_000
+/** Ticks of one stream in flight at once (HTLC slots it uses): a handful, far below BOLT #2's 483
+ *  `max_accepted_htlcs`, so streams never crowd out other payments. */
+export const MAX_STREAM_TICKS_IN_FLIGHT = 4
+/** Items in one `stream_items` message: the frame (MAX_FRAME_BYTES) holds 300 items of the largest
+ *  size; the sender fills a chunk up to STREAM_CHUNK_TARGET_BYTES and this many items, whichever first. */
+export const MAX_STREAM_CHUNK_ITEMS = 2_048
+export const STREAM_CHUNK_TARGET_BYTES = 48 * 1024
+/** Chunks of one tick: MAX_STREAM_TICK_ITEMS at the fewest items a full chunk can hold (300), rounded up. */
+export const MAX_STREAM_TICK_CHUNKS = 64
+/** Ticks whose items a payee buffers per payer before their HTLC arrives (what a payer may make it
+ *  hold in memory): the ticks in flight, twice over for a resend after a reconnect. */
+export const MAX_STREAM_BUFFERED_TICKS = 2 * MAX_STREAM_TICKS_IN_FLIGHT
+/** Tries of one tick (a new payment hash each) before its items are reported failed: a payee that
+ *  refuses it this often (an item id it says it was paid already) will not take it. */
+export const STREAM_MAX_TICK_ATTEMPTS = 5
