@@ -328,9 +328,10 @@ export const MAX_STREAM_TICK_MSAT = 10_000_000
 /** Ticks of one stream in flight at once (HTLC slots it uses): a handful, far below BOLT #2's 483
  *  `max_accepted_htlcs`, so streams never crowd out other payments. */
 export const MAX_STREAM_TICKS_IN_FLIGHT = 4
-/** Items in one `stream_items` message: the frame (MAX_FRAME_BYTES) holds 300 items of the largest
- *  size; the sender fills a chunk up to STREAM_CHUNK_TARGET_BYTES and this many items, whichever first. */
-export const MAX_STREAM_CHUNK_ITEMS = 2_048
+/** Items in one `stream_items` message: the frame pre-scan's array bound (MAX_JSON_ARRAY_ITEMS). The
+ *  frame (MAX_FRAME_BYTES) holds 300 items of the largest size; the sender fills a chunk up to
+ *  STREAM_CHUNK_TARGET_BYTES and this many items, whichever comes first. */
+export const MAX_STREAM_CHUNK_ITEMS = MAX_JSON_ARRAY_ITEMS
 export const STREAM_CHUNK_TARGET_BYTES = 48 * 1024
 /** Chunks of one tick: MAX_STREAM_TICK_ITEMS at the fewest items a full chunk can hold (300), rounded up. */
 export const MAX_STREAM_TICK_CHUNKS = 64

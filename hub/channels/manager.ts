@@ -483,6 +483,11 @@ export class ChannelManager implements SessionHandler {
         // An error or warning about a channel we do not know is not answered (two peers would warn
         // each other forever).
         return this.route(peer, msg.channel_id, msg, session, false)
+      case 'stream_items': case 'stream_receipt':
+        // Relayed to the node it names, with the sender's proven node id in its place (DESIGN.md
+        // "Streams"); dropped when that node is not connected (the payer sends it again).
+        if (msg.peer !== peer) this.send(msg.peer, { ...msg, peer })
+        return
       case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok':
       case 'ping': case 'pong': case 'payment_held':
         // Answered about the channel it names, if any (nothing of that channel is read or changed).

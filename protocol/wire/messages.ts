@@ -46,6 +46,8 @@ export const MESSAGE_SCHEMAS = {
   request_channel: hub.requestChannel,
   hub_policy: hub.hubPolicy,
   payment_held: hub.paymentHeld,
+  stream_items: hub.streamItems,
+  stream_receipt: hub.streamReceipt,
 } as const
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS

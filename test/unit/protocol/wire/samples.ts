@@ -112,6 +112,11 @@ export const SAMPLES = {
   payment_held: {
     type: 'payment_held', channel_id: hex(32, 'c1'), id: 7, payment_hash: hex(32, '9a'), until_time: 1_800_000_000, until_height: 800_100,
   },
+  stream_items: {
+    type: 'stream_items', peer: point('93'), payment_hash: hex(32, '9b'), count: 3, root: hex(32, '9c'), first: 1,
+    items: [['order-1', 17, 'view'], ['order-2', 1, '']],
+  },
+  stream_receipt: { type: 'stream_receipt', peer: point('94'), payment_hash: hex(32, '9b'), signature: hex(64, '95') },
 } as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
@@ -120,6 +125,7 @@ export type Kind =
   | 'amount_msat' | 'funding_sat' | 'script' | 'channel_type' | 'fail_reason' | 'fail_detail' | 'error_text'
   | 'bool' | 'metadata' | 'htlc_signatures' | 'fee_range' | 'pong_bytes' | 'ping_ignored' | 'pong_ignored'
   | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked'
+  | 'tick_count' | 'tick_index' | 'stream_items'
 
 export const FIELD_KINDS: Record<string, Kind> = {
   type: 'type',
@@ -150,6 +156,7 @@ export const FIELD_KINDS: Record<string, Kind> = {
   next_funding: 'next_funding', my_current_funding_locked: 'funding_locked',
   fee_base_msat: 'msat', fee_proportional_millionths: 'u32', cltv_expiry_delta: 'u16',
   until_time: 'u64', until_height: 'u32',
+  peer: 'point33', root: 'hex32', count: 'tick_count', first: 'tick_index', items: 'stream_items',
 }
 /** `ignored` means different bounds in ping and pong. */
 export function kindOf (type: MessageType, field: string): Kind | undefined {
@@ -223,6 +230,13 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { my_current_funding_locked_txid: hex(32), retransmit_flags: -1 },
     { retransmit_flags: 0 }, [hex(32), 0], null,
   ],
+  tick_count: [0, L.MAX_STREAM_TICK_ITEMS + 1, 1.5, ...NOT_A_NUMBER],
+  tick_index: [-1, L.MAX_STREAM_TICK_ITEMS, 0.5, ...NOT_A_NUMBER],
+  stream_items: [
+    [['', 1, '']], [['a', 0, '']],
+    [['a', L.MAX_STREAM_ITEM_MSAT + 1, '']], [['a', 1.5, '']], [['a', 1, 'quote"']], [['é', 1, '']], [['a', 1]], [['a', 1, '', 2]],
+    [['i'.repeat(L.MAX_STREAM_ITEM_ID_CHARS + 1), 1, '']], [['a', 1, 'm'.repeat(L.MAX_STREAM_ITEM_MEMO_CHARS + 1)]], {}, null,
+  ],
 }
 
 // ── Arbitraries of valid messages, per field kind ──
@@ -273,6 +287,11 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   witnesses: fc.array(fc.array(hexArb(0, 80), { maxLength: 4 }), { maxLength: 4 }),
   next_funding: fc.record({ next_funding_txid: hexArb(32, 32), retransmit_flags: uintArb(0xff) }, { noNullPrototype: true }),
   funding_locked: fc.record({ my_current_funding_locked_txid: hexArb(32, 32), retransmit_flags: uintArb(0xff) }, { noNullPrototype: true }),
+  tick_count: fc.integer({ min: 1, max: L.MAX_STREAM_TICK_ITEMS }),
+  tick_index: fc.integer({ min: 0, max: L.MAX_STREAM_TICK_ITEMS - 1 }),
+  stream_items: fc.array(fc.tuple(
+    fc.stringMatching(/^[0-9A-Za-z_.:-]{1,64}$/), fc.integer({ min: 1, max: L.MAX_STREAM_ITEM_MSAT }), fc.stringMatching(/^[a-z ]{0,64}$/),
+  ), { maxLength: 20 }),
 }
 
 /** A random valid message of `type`: each optional field present or not. */
