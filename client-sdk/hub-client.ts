@@ -24,6 +24,10 @@ import { Emitter } from './transport/events.ts'
 import { ChannelSet, type ClientChannel } from './channels.ts'
 import { PaymentBook, type PayResult } from './payments.ts'
 import { payPush } from './push-pay.ts'
+import { PaymentStream } from './stream.ts'
+import { StreamReceiver, type ReceivedTick } from './stream-receive.ts'
+import type { IncomingTick } from './stream-records.ts'
+import { isValidNodeId } from '../protocol/auth/signature.ts'
 import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
@@ -137,6 +141,8 @@ export type HubClientEvents = SpliceEvents & {
   hub_refused: [detail: string]
   /** A chain monitor's decision about a channel (force closing, an HTLC resolved on-chain, closed). */
   onchain: [e: { channelId: ChannelId; event: MonitorEvent }]
+  /** A stream tick was paid to us (its record, items and our signature are durable): DESIGN.md "Streams". */
+  stream_tick: [e: ReceivedTick]
 }
 
 /** The hub's fee and CLTV policy the payer pays for (BOLT #7 fee_base_msat/fee_proportional_millionths),
@@ -154,6 +160,9 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly link: HubLink
   private readonly channelSet: ChannelSet
   private readonly book: PaymentBook
+  /** Streams we pay, by payee; and the payee's side of streams paid to us. */
+  private readonly streams = new Map<string, PaymentStream>()
+  private readonly streamReceiver: StreamReceiver
   /** Payments whose add was rolled back by a disconnect: offered again after reestablish. */
   private readonly toRetry = new Map<string, ClientChannel>()
   /** Payments being offered now (one offer at a time per payment). */
@@ -188,6 +197,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       store, ev => this.deliver(ev.type, { id: ev.id, ...ev.data } as never), w => this.emit('warning', w), opts.eventRetryMs,
     )
     this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, () => {}, this.events)
+    this.streamReceiver = new StreamReceiver(
+      store, opts.nodeKey, this.nodeId, msg => { this.link.send(msg) }, t => this.emit('stream_tick', t),
+    )
+    this.book.streams = this.streamReceiver
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
       socketFactory: host.socket,
@@ -207,6 +220,8 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
       if (msg.type === 'payment_held') { this.onHeld(msg); return }
+      if (msg.type === 'stream_items') { this.track(this.streamReceiver.onItems(msg)); return }
+      if (msg.type === 'stream_receipt') { this.streams.get(msg.peer)?.onReceipt(msg); return }
       if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) {
         this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return
       }
@@ -618,6 +633,34 @@ export class HubClient extends Emitter<HubClientEvents> {
     const a = parseArgs(createInvoiceArgs, args, 'createInvoice')
     const rec = await this.book.createInvoice(a.amountMsat, a.memo, a.expirySec, this.opts.finalCltvDelta, nowSec())
     return { invoice: rec.invoice, paymentHash: rec.paymentHash, expiresAt: rec.expiresAt }
+  }
+
+  /**
+   * A stream of line items to the node id `to` (DESIGN.md "Streams"): `push({ id, amountMsat, memo })`
+   * adds an item; items are paid one tick (one push payment) at a time, each with a receipt signed by
+   * the payee (`receipt(id)`, `receipts()`; protocol/stream verifyStreamReceipt checks one offline).
+   * One stream per payee: a second call returns the same stream. A TypeError names a bad argument.
+   */
+  stream (to: string, options: { tickMs?: number; maxTickMsat?: number; holdBlocks?: number } = {}): PaymentStream {
+    if (typeof to !== 'string' || !isValidNodeId(to)) throw new TypeError('stream.to: must be a node id (33-byte compressed key, hex)')
+    if (to === this.nodeId) throw new TypeError('stream.to: is our own node id')
+    const known = this.streams.get(to)
+    if (known !== undefined) return known
+    const s = new PaymentStream({
+      nodeId: this.nodeId, store: this.store, book: this.book, payTimeoutMs: this.opts.payTimeoutMs,
+      payingChannelSoon: d => this.payingChannelSoon(d), hubPolicy: () => this.hubPolicy(), offer: (ch, hash) => this.offer(ch, hash),
+      send: msg => { this.link.send(msg) }, warn: w => this.emit('warning', w),
+    }, to, options)
+    this.streams.set(to, s)
+    return s
+  }
+
+  /** A stream tick paid to us, with its items (undefined: no such tick). */
+  async streamTick (paymentHash: string): Promise<IncomingTick | undefined> {
+    if (typeof paymentHash !== 'string' || !/^[0-9a-f]{64}$/.test(paymentHash)) throw new TypeError(
+      'streamTick.paymentHash: must be 32 bytes of lowercase hex'
+    )
+    return await this.streamReceiver.tick(paymentHash)
   }
 
   /** Our invoices with their status, by creation time (oldest first), a page at a time: pass a page's
@@ -1061,6 +1104,7 @@ export class HubClient extends Emitter<HubClientEvents> {
   async stop (): Promise<void> {
     if (this.stopped) return
     this.stopped = true
+    for (const st of this.streams.values()) st.stop()
     this.book.abandonWaits()
     this.link.stop()
     this.channelSet.stop()

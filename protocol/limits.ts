@@ -341,3 +341,10 @@ export const MAX_STREAM_BUFFERED_TICKS = 2 * MAX_STREAM_TICKS_IN_FLIGHT
 /** Tries of one tick (a new payment hash each) before its items are reported failed: a payee that
  *  refuses it this often (an item id it says it was paid already) will not take it. */
 export const STREAM_MAX_TICK_ATTEMPTS = 5
+/** Items a payer's stream queues before they go into a tick: the ticks in flight, full. push() waits
+ *  for room beyond it, so a stream to a payee that is away holds a bounded amount in memory. */
+export const MAX_STREAM_QUEUED_ITEMS = MAX_STREAM_TICKS_IN_FLIGHT * MAX_STREAM_TICK_ITEMS
+/** How long a payee waits for a tick's items once its HTLC is committed: the payer sends them with
+ *  the HTLC, and again every STREAM_RESEND_MS; after this the tick is refused (the payer tries again). */
+export const STREAM_ITEMS_WAIT_MS = 15_000
+export const STREAM_RESEND_MS = 2_000

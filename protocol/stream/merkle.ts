@@ -43,7 +43,9 @@ export const nodeHash = (left: Uint8Array, right: Uint8Array): Uint8Array => {
 /** The siblings on the path from leaf `index` to the root, bottom up (a carried-up node has none). */
 export function merkleProof (levels: readonly Uint8Array[][], index: number): Uint8Array[] {
   const count = levels[0]!.length
-  if (!Number.isSafeInteger(index) || index < 0 || index >= count) throw new RangeError(`merkleProof: index ${index} is not in 0..${count - 1}`)
+  if (!Number.isSafeInteger(index) || index < 0 || index >= count) throw new RangeError(
+    `merkleProof: index ${index} is not in 0..${count - 1}`
+  )
   const proof: Uint8Array[] = []
   let i = index
   for (let l = 0; l < levels.length - 1; l++) {

@@ -3,11 +3,15 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { leafHash, merkleLevels, merkleProof, merkleRoot, nodeHash, rootFromProof, type StreamItem } from '../../../../protocol/stream/index.ts'
+import {
+  leafHash, merkleLevels, merkleProof, merkleRoot, nodeHash, rootFromProof, type StreamItem,
+} from '../../../../protocol/stream/index.ts'
 import { bytesToHex } from '../../../../protocol/types.ts'
 
 const plain = fc.string({ unit: fc.constantFrom(...'abcXYZ019 -_:.#'.split('')), minLength: 1, maxLength: 64 })
-const item = fc.record({ id: plain, amountMsat: fc.integer({ min: 1, max: 10_000_000 }), memo: fc.string({ maxLength: 8 }).map(s => s.replace(/[^a-z]/g, '')) })
+const item = fc.record({
+  id: plain, amountMsat: fc.integer({ min: 1, max: 10_000_000 }), memo: fc.string({ maxLength: 8 }).map(s => s.replace(/[^a-z]/g, '')),
+})
 const items = fc.array(item, { minLength: 1, maxLength: 300 })
 const hex = (b: Uint8Array): string => bytesToHex(b)
 

@@ -54,7 +54,9 @@ for (const curve of [nobleCurve, tinyCurve]) {
     const { tick, sig, levels } = build(list)
     const good = receiptOf(tick, sig, list[2]!, 2, merkleProof(levels, 2))
     t.ok(verifyStreamReceipt(good, payee, curve).ok)
-    t.match(verifyStreamReceipt({ ...good, item: { ...good.item, amountMsat: 31 } }, payee, curve), { ok: false, error: { reason: 'bad_proof' } })
+    t.match(
+      verifyStreamReceipt({ ...good, item: { ...good.item, amountMsat: 31 } }, payee, curve), { ok: false, error: { reason: 'bad_proof' } },
+    )
     t.match(verifyStreamReceipt({ ...good, item: { ...good.item, id: 'i9' } }, payee, curve), { ok: false, error: { reason: 'bad_proof' } })
     t.match(verifyStreamReceipt({ ...good, index: 3 }, payee, curve), { ok: false, error: { reason: 'bad_proof' } })
     t.match(verifyStreamReceipt({ ...good, tick: { ...good.tick, count: 6 } }, payee, curve), { ok: false })
