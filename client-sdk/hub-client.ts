@@ -27,7 +27,10 @@ import { payPush } from './push-pay.ts'
 import { PaymentStream } from './stream.ts'
 import { StreamReceiver, type ReceivedTick } from './stream-receive.ts'
 import type { IncomingTick } from './stream-records.ts'
+import { exportAccounting, type AccountingPage } from './accounting.ts'
+import { exportAccountingArgs } from './stream-options.ts'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
+import { parseTickReference } from '../protocol/stream/tick.ts'
 import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
@@ -655,6 +658,16 @@ export class HubClient extends Emitter<HubClientEvents> {
     return s
   }
 
+  /**
+   * This account's payments in and out (and stream ticks, fees), as CSV or JSON lines, with
+   * from ≤ created < to (seconds since 1970), a page at a time (`nextCursor`): client-sdk/accounting.ts.
+   * The rows' amount_msat sum to the change of our channel balance over the payments they cover.
+   */
+  async exportAccounting (args: { from?: number; to?: number; format?: 'csv' | 'jsonl'; limit?: number; cursor?: string } = {}):
+  Promise<AccountingPage> {
+    return await exportAccounting(this.store, parseArgs(exportAccountingArgs, args, 'exportAccounting'))
+  }
+
   /** A stream tick paid to us, with its items (undefined: no such tick). */
   async streamTick (paymentHash: string): Promise<IncomingTick | undefined> {
     if (typeof paymentHash !== 'string' || !/^[0-9a-f]{64}$/.test(paymentHash)) throw new TypeError(
@@ -825,6 +838,10 @@ export class HubClient extends Emitter<HubClientEvents> {
           invoice: rec.invoice
         } : {}),
         ...(rec.reference !== undefined ? { reference: rec.reference } : {}),
+        // A stream tick's root, in clear for the hub's ledger (the sealed reference is what binds it).
+        ...(rec.push !== undefined && rec.reference !== undefined && parseTickReference(rec.reference) !== undefined
+          ? { stream_root: parseTickReference(rec.reference)!.root }
+          : {}),
         // The hub checks the key too: a second data directory of ours that does not know this payment
         // cannot pay it again.
         ...(rec.idempotencyKey !== undefined ? { idempotency_key: rec.idempotencyKey } : {}),

@@ -1,4 +1,5 @@
-// The options of HubClient.stream(to, options) (client-sdk/stream.ts), checked like every SDK argument.
+// The options of HubClient.stream(to, options) (client-sdk/stream.ts) and exportAccounting (client-sdk/accounting.ts),
+// checked like every SDK argument.
 import { z } from 'zod'
 import { DEFAULT_PUSH_HOLD_BLOCKS, MAX_PUSH_HOLD_BLOCKS, MAX_STREAM_TICK_MSAT } from '../protocol/limits.ts'
 
@@ -11,3 +12,12 @@ export const streamArgs = z.strictObject({
   holdBlocks: z.number().int().min(0).max(MAX_PUSH_HOLD_BLOCKS).default(DEFAULT_PUSH_HOLD_BLOCKS),
 })
 export type StreamOptions = z.output<typeof streamArgs>
+
+/** HubClient.exportAccounting's arguments (client-sdk/accounting.ts). */
+export const exportAccountingArgs = z.strictObject({
+  from: z.number().int().min(0).default(0),
+  to: z.number().int().min(0).default(Number.MAX_SAFE_INTEGER),
+  format: z.enum(['csv', 'jsonl']).default('jsonl'),
+  limit: z.number().int().min(1).max(10_000).default(1_000),
+  cursor: z.string().max(200).optional(),
+})

@@ -27,6 +27,7 @@ import { bytesToHex, hexToBytes, type NodeId } from '../protocol/types.ts'
 import type { PeerMessage } from '../protocol/wire/index.ts'
 import type { StreamReceiptMessage } from '../protocol/wire/hub-messages.ts'
 import { random32 } from '../host/random.ts'
+import { crashPoints } from '../host/crash-points.ts'
 import { keys, put, type Store } from '../host/store/index.ts'
 import type { ClientChannel } from './channels.ts'
 import { parseArgs } from './options.ts'
@@ -54,6 +55,7 @@ export interface StreamSummary { ticksPaid: number; itemsPaid: number; msatPaid:
 /** Items waiting for a tick that were pushed together: push() resolves once all of them are durable. */
 interface Run { left: number; promise: Promise<void>; resolve: () => void; reject: (e: unknown) => void; sealed: boolean }
 
+const crashPoint = crashPoints('SDK_CRASH_AT')
 const nowSec = (): number => Math.floor(Date.now() / 1000)
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
@@ -218,7 +220,9 @@ export class PaymentStream {
 
   private async write (t: OutgoingTick): Promise<void> {
     this.stats.writes++
+    crashPoint('before', 'stream:tick')
     await this.host.store.write([put(keys.streamOut(this.payee, t.seq), t)])
+    crashPoint('after', 'stream:tick')
   }
 
   private track (t: OutgoingTick): void {

@@ -43,6 +43,7 @@ import { loadNodeKey } from './node-key.ts'
 import { CircuitStore } from './router/circuits.ts'
 import { HoldStore } from './router/holds.ts'
 import { PayerKeys } from './router/payer-keys.ts'
+import { Ledger } from './accounting/ledger.ts'
 import { Router } from './router/router.ts'
 import { HubTransport } from './transport/server.ts'
 
@@ -137,8 +138,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   })
   const funding = new Funding({ manager, wallet, chain, config, log })
   const inbound = new InboundChannels({ manager, config, log })
+  const ledger = new Ledger(store)
   const router = new Router({
-    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed,
+    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed, ledger,
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
@@ -211,6 +213,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
       regtest: regtest !== undefined && managed !== undefined ? { control: regtest, coinbaseAddress: managed.miner.address } : undefined,
       faucet: chainHash.value === REGTEST_CHAIN_HASH ? new Faucet(wallet, chain) : undefined,
     }),
+    ledger,
   })
   inputs.push(() => admin.close())
   const stopMiner = startAutoMiner(chain, config.btcd.mode === 'managed' ? config.btcd.autoMineSeconds : undefined, log)

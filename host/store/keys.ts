@@ -16,6 +16,8 @@
 //   hold/<channel id>/<htlc id>      payments held for an offline payee (hub/router/holds.ts)
 //   payer-key/<node id>/<key>        a payer's idempotency key and its payment (hub/router/payer-keys.ts)
 //   audit/entry/<n>, audit/head      the hash-chained audit log (hub/audit/log.ts)
+//   ledger/<at>/<channel>/<htlc>     a payment the hub settled, its amounts and fee (hub/accounting/ledger.ts)
+//   ledger-acct/<node>/<at>/<channel>/<htlc>  → the same entry, for the payer's and the payee's exports
 // SDK only (client-sdk/records.ts says what each record holds):
 //   inv/<payment hash>               an invoice we issued, with its preimage
 //   inv-at/<created>/<hash>          the same invoices by creation time (listInvoices)
@@ -63,6 +65,11 @@ export const keys = {
   auditEntry: (n: number) => `audit/entry/${counter(n)}`,
   auditEntryPrefix: 'audit/entry/',
   auditHead: 'audit/head',
+  ledger: (at: number, channelId: string, htlcId: number) => `ledger/${counter(at)}/${segment(channelId)}/${segment(String(htlcId))}`,
+  ledgerPrefix: 'ledger/',
+  ledgerAccount: (node: string, at: number, channelId: string, htlcId: number) =>
+    `ledger-acct/${segment(node)}/${counter(at)}/${segment(channelId)}/${segment(String(htlcId))}`,
+  ledgerAccountPrefix: (node: string) => `ledger-acct/${segment(node)}/`,
   invoice: (paymentHash: string) => `inv/${segment(paymentHash)}`,
   invoiceByTime: (createdAt: number, paymentHash: string) => `inv-at/${counter(createdAt)}/${segment(paymentHash)}`,
   invoiceByTimePrefix: 'inv-at/',

@@ -11,6 +11,8 @@ import {
 } from '../../protocol/limits.ts'
 import type { NodeId } from '../../protocol/types.ts'
 import { regtestAddress } from './faucet.ts'
+import { ACCOUNTING_ROUTES, accountingRoute } from './accounting-routes.ts'
+import type { Ledger } from '../accounting/ledger.ts'
 
 /** One route: what it takes and what it answers (GET /, and the README). */
 export interface RouteDoc { method: 'GET' | 'POST'; path: string; body?: string; answer: string }
@@ -82,6 +84,7 @@ export const ROUTES: readonly RouteDoc[] = [
       + 'to address from the hub wallet, mining coins first if it lacks them, then (unless confirm is false) confirms it in a block; '
       + '409 on a chain that is not regtest',
   },
+  ...ACCOUNTING_ROUTES,
 ]
 
 export interface AdminHandlers {
@@ -101,6 +104,8 @@ export interface AdminHandlers {
   splices? (): unknown
   mine? (blocks: number): Promise<unknown>
   faucet (address: string, amountSat: number, confirm: boolean): Promise<{ status: number; body: unknown }>
+  /** The ledger of settled payments and fees (hub/admin/accounting-routes.ts). */
+  ledger?: Ledger
 }
 
 /** Largest request body: the biggest request (open) is under 200 bytes. */
@@ -228,7 +233,9 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
         const r = await h.faucet(b.address, b.amount_sat, b.confirm ?? true)
         return send(res, r.status, r.body)
       }
-      default: return send(res, 404, { error: `no route ${route} (GET / lists the routes)` })
+      default:
+        if (h.ledger !== undefined && await accountingRoute(h.ledger, req, res)) return
+        return send(res, 404, { error: `no route ${route} (GET / lists the routes)` })
     }
   } catch (e) {
     send(res, 400, { error: (e as Error).message })

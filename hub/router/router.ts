@@ -54,6 +54,7 @@ import type { ChannelListener, ChannelManager, ManagedChannel } from '../channel
 import type { Circuit, CircuitStore } from './circuits.ts'
 import type { Hold, HoldStore } from './holds.ts'
 import type { KeyUse, PayerKeys } from './payer-keys.ts'
+import type { LedgerEntry } from '../accounting/ledger.ts'
 
 export interface RouterOptions {
   hubId: NodeId
@@ -73,6 +74,9 @@ export interface RouterOptions {
    *  the hub's policy opens none for it. */
   openChannel?: (peer: NodeId) => string | undefined
   log: (event: Record<string, unknown>) => void
+  /** The hub's ledger of settled payments and fees (hub/accounting/ledger.ts): its entry is written in
+   *  the batch that records a circuit's fulfilment. */
+  ledger?: { ops: (e: LedgerEntry) => StoreOp[] }
   /** A router write failed: the store refuses writes from now on; the hub must stop. */
   fatal: (error: unknown) => void
 }
@@ -489,14 +493,30 @@ export class Router implements ChannelListener {
       c.state = state
       if (o.preimage !== undefined) c.preimage = o.preimage
       if (o.reason !== undefined) c.reason = o.reason
-      await this.opts.circuits.save(
-        c, this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now()),
-      )
+      const now = Date.now()
+      await this.opts.circuits.save(c, [
+        ...this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', now),
+        ...(state === 'fulfilled' ? this.ledgerOps(c, now) : []),
+      ])
       if (state === 'fulfilled') {
         this.stats.fulfilled++; this.stats.feesMsat += c.in.amountMsat - c.out.amountMsat
       } else this.stats.failed++
     }
     await this.sendUpstream(c)
+  }
+
+  /** The ledger entry of a fulfilled circuit: amounts, the hub's fee, both parties, and what kind of
+   *  payment its incoming HTLC's metadata says it is. */
+  private ledgerOps (c: Circuit, at: number): StoreOp[] {
+    const chIn = this.opts.manager.get(c.in.channelId)
+    if (this.opts.ledger === undefined || chIn === undefined) return []
+    const md = committedIncoming(chIn.state).find(h => h.id === c.in.htlcId)?.metadata
+    return this.opts.ledger.ops({
+      at, payment_hash: c.in.paymentHash, payer: chIn.peer, payee: c.out.recipient, in_msat: c.in.amountMsat, out_msat: c.out.amountMsat,
+      fee_msat: c.in.amountMsat - c.out.amountMsat, in_channel: c.in.channelId, in_htlc: c.in.htlcId, out_channel: c.out.channelId,
+      ...(md?.stream_root !== undefined ? { stream_root: md.stream_root } : {}),
+      ...(md?.split_id !== undefined ? { split_id: md.split_id } : {}),
+    })
   }
 
   private async sendUpstream (c: Circuit): Promise<void> {

@@ -15,7 +15,7 @@ const CAPACITY_SAT = 2_000_000
 
 t.test('e2e: a stream of 5,000 items in ticks, each item with a receipt; exact balances; ids paid once', async t => {
   const btc = await useBtcd(t)
-  const { platform, creator } = await startHubPlatformCreator(
+  const { hub, platform, creator } = await startHubPlatformCreator(
     btc, t, { name: 'e2e-stream', hubSat: 5_000_000, platformCapacitySat: CAPACITY_SAT },
   )
   const policy = platform.hubPolicyInfo!
@@ -73,6 +73,53 @@ t.test('e2e: a stream of 5,000 items in ticks, each item with a receipt; exact b
   await stream.flush()
   t.equal(stream.stats.itemsPaid, ITEMS, 'ids already paid are ignored')
   t.equal(creator.channels()[0]!.localMsat, before, 'nothing more reached the creator')
+
+  // Accounting: every export sums to the balance change, to the msat (SDK on both sides, the hub's
+  // admin API per account), and the hub's fee ledger holds one fee per tick across a hub restart.
+  const sdkRows = async (c: typeof platform): Promise<Array<{ kind: string; amount_msat: number; fee_msat: number }>> => {
+    const rows: Array<{ kind: string; amount_msat: number; fee_msat: number }> = []
+    let cursor: string | undefined
+    do {
+      const page = await c.exportAccounting({ format: 'jsonl', limit: 2, ...(cursor !== undefined ? { cursor } : {}) })
+      rows.push(...page.data.split('\n').filter(l => l !== '').map(l => JSON.parse(l)))
+      cursor = page.nextCursor ?? undefined
+    } while (cursor !== undefined)
+    return rows
+  }
+  const sum = (rows: Array<{ amount_msat: number }>): number => rows.reduce((s, r) => s + r.amount_msat, 0)
+  const platformRows = await sdkRows(platform)
+  t.equal(sum(platformRows), -(expected + fees), 'SDK export, platform: rows sum to its balance change (items + fees)')
+  t.equal(platformRows.reduce((s, r) => s + r.fee_msat, 0), fees, '... its fee column sums to the fees paid')
+  t.ok(platformRows.every(r => r.kind === 'stream_tick_out'), '... every row is a stream tick it paid')
+  const creatorRows = await sdkRows(creator)
+  t.equal(sum(creatorRows), expected, 'SDK export, creator: rows sum to its balance change')
+  t.ok(creatorRows.every(r => r.kind === 'stream_tick_in'), '... every row is a stream tick it received')
+  const csv = await creator.exportAccounting({ format: 'csv' })
+  t.equal(csv.data.split('\r\n')[0], 'at,kind,amount_msat,fee_msat,payment_hash,counterparty,ref', 'CSV has its header')
+  t.equal(csv.rows, summary.ticksPaid, '... and a line per tick')
+
+  const adminUrl = String(hub.info.rpc)
+  const hubRows = async (node: string, format: 'csv' | 'jsonl'): Promise<string> => {
+    const r = await fetch(`${adminUrl}/accounts/${node}/accounting?format=${format}`)
+    t.equal(r.status, 200, `GET /accounts/…/accounting?format=${format}`)
+    return await r.text()
+  }
+  const lines = (text: string): Array<{
+    amount_msat: number; kind: string
+  }> => text.split('\n').filter(l => l !== '').map(l => JSON.parse(l))
+  t.equal(sum(lines(await hubRows(platform.nodeId, 'jsonl'))), -(expected + fees), 'hub export, platform: sums to its balance change')
+  t.equal(sum(lines(await hubRows(creator.nodeId, 'jsonl'))), expected, 'hub export, creator: sums to its balance change')
+  const hubCsv = (await hubRows(creator.nodeId, 'csv')).trim().split('\r\n')
+  t.equal(hubCsv.length, 1 + summary.ticksPaid, 'hub CSV: a header and a line per tick')
+  t.equal((await fetch(`${adminUrl}/accounts/nobody/accounting`)).status, 400, 'a bad node id is refused')
+  const feesBefore = await (await fetch(`${adminUrl}/fees?period=hour`)).json() as { total_fees_msat: number; payments: number }
+  t.equal(feesBefore.total_fees_msat, fees, 'GET /fees: the hub earned one fee per tick')
+  t.equal(feesBefore.payments, summary.ticksPaid, '... on every tick')
+  await hub.restart()
+  const feesAfter = await (await fetch(`${String(hub.info.rpc)}/fees?period=day`)).json() as { total_fees_msat: number }
+  t.equal(feesAfter.total_fees_msat, fees, 'the fee ledger survives a hub restart')
+  await platform.untilReestablished()
+  await creator.untilReestablished()
 
   // Bad arguments are refused with the field named; nothing is queued.
   await t.rejects(stream.push({ id: '', amountMsat: 1 }), /stream\.push\.id/)
