@@ -14,7 +14,7 @@ t.test('the README documents exactly the admin routes of ROUTES, with their bodi
   const start = readme.indexOf('### Operators: the admin API')
   const section = readme.slice(start, readme.indexOf('\n### ', start + 1))
   /** A table row: | `METHOD /path` | body | answer | */
-  const row = /^\| `(GET|POST) (\/[a-z/-]*)` \|\s*([^|]*?)\s*\|/gm
+  const row = /^\| `(GET|POST) (\/[a-z/_:-]*)` \|\s*([^|]*?)\s*\|/gm
   const rows = [...section.matchAll(row)].map(m => ({ route: `${m[1]} ${m[2]}`, body: m[3]!.trim().replace(/`/g, '') }))
   t.ok(rows.length > 0, 'the README has the table')
   t.same(rows.map(r => r.route), ROUTES.map(r => `${r.method} ${r.path}`), 'the same routes, in the same order')
