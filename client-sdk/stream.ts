@@ -218,11 +218,18 @@ export class PaymentStream {
     return { ...t, attempt: n, paymentHash, push: secret, status: 'pending' }
   }
 
+  /** Tick writes go one after another: ticks become durable in the order they were cut (and each
+   *  write is one crash point, host/crash-points.ts `stream:tick`). */
+  private writes: Promise<void> = Promise.resolve()
   private async write (t: OutgoingTick): Promise<void> {
     this.stats.writes++
-    crashPoint('before', 'stream:tick')
-    await this.host.store.write([put(keys.streamOut(this.payee, t.seq), t)])
-    crashPoint('after', 'stream:tick')
+    const w = this.writes.then(async () => {
+      crashPoint('before', 'stream:tick')
+      await this.host.store.write([put(keys.streamOut(this.payee, t.seq), t)])
+      crashPoint('after', 'stream:tick')
+    })
+    this.writes = w.catch(() => {})
+    await w
   }
 
   private track (t: OutgoingTick): void {

@@ -6,6 +6,7 @@
 //   latency_ms_p50 / latency_ms_p99           one payment at a time, pay() call to fulfil at the payer
 //   hub_rss_bytes_per_channel                 (hub RSS − RSS before any channel) / channels, idle
 //   restart_to_serving_s                      SIGKILL the hub, restart, until a payment succeeds
+//   streamed_items_per_s                      stream line items with receipts, 1 → 1 and P → C (scripts/bench/stream.ts)
 // and prints a table; with --json the LAST stdout line is one JSON object. At the end it checks that
 // the hub and every client agree on every channel's balances, that nothing is in flight, and that
 // balances sum to the capacities; it exits 1 otherwise.
@@ -32,6 +33,7 @@ import { WorkerProcess, type PayOutcome } from './bench/ipc.ts'
 import { cpuSeconds, fsyncMs } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
 import { figure, percentile, table, type Figure } from './bench/stats.ts'
+import { runStreamBenches } from './bench/stream.ts'
 import {
   checkBalances, freePort, manyChannelHubConfig, openIdleChannels, restartWaiting, steadyRss, startManyChannels, timeRestart,
   type ManyChannels,
@@ -373,7 +375,11 @@ async function main (): Promise<void> {
       ? 'balances: hub and clients agree on every channel, nothing in flight, every channel sums to its capacity'
       : `BALANCES WRONG:\n  ${problems.join('\n  ')}`
   )
-  if (JSON_OUT) process.stdout.write(JSON.stringify(out) + '\n')
+  // Streams (scripts/bench/stream.ts): on a btcd and hub of their own, after the figures above.
+  const streamed = await runStreamBenches({ items: QUICK ? 20_000 : 200_000, platforms: PLATFORMS, creators: CREATORS, say })
+  say(`streamed_items_per_s: 1 → 1 ${streamed.one_to_one.items_per_s.toFixed(0)}/s, ${PLATFORMS} → ${CREATORS} ` +
+    `${streamed.many.items_per_s.toFixed(0)}/s (every item with its receipt)`)
+  if (JSON_OUT) process.stdout.write(JSON.stringify({ ...out, streamed_items_per_s: streamed }) + '\n')
   if (problems.length > 0 || totals.failed > 0) process.exitCode = 1
 }
 
