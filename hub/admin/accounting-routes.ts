@@ -13,7 +13,8 @@ export const MAX_EXPORT_ROWS = 10_000
 export const ACCOUNTING_ROUTES: readonly RouteDoc[] = [
   {
     method: 'GET', path: '/accounts/:node_id/accounting',
-    answer: `query from, to, format=csv|jsonl, limit. CSV (a header line, then one row per entry) or JSON lines: ${ROW_FIELDS.join(', ')}, for every payment node_id paid or ` +
+    answer: `query from, to, format=csv|jsonl, limit. CSV (a header line, then one row per entry) or JSON lines: ` +
+      `${ROW_FIELDS.join(', ')}, for every payment node_id paid or ` +
       'received through the hub with from ≤ at < to (ms since 1970; default: all). kind: payment_in | payment_out | stream_tick_in | ' +
       'stream_tick_out | split_leg_in | split_leg_out; amount_msat is signed (what its channel balance moved), fee_msat the hub\'s fee ' +
       `(paid by the payer, included in amount_msat). At most limit (≤ ${MAX_EXPORT_ROWS}) rows; header next-from: the from of the ` +
@@ -21,7 +22,8 @@ export const ACCOUNTING_ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'GET', path: '/fees',
-    answer: 'query from, to, period=hour|day. {periods: [{start, payments, fees_msat}], total_fees_msat, payments}: the fees the hub earned on payments it settled, ' +
+    answer: 'query from, to, period=hour|day. {periods: [{start, payments, fees_msat}], total_fees_msat, payments}: the fees the hub ' +
+      'earned on payments it settled, ' +
       'from its durable ledger (kept across restarts)',
   },
 ]
