@@ -1,11 +1,11 @@
 // The payee's side of streams (DESIGN.md "Streams"): the items of each tick arrive in stream_items
 // messages relayed by the hub beside the tick's HTLC; when the HTLC is committed, PaymentBook asks
 // decide() whether to fulfil it. Fulfilled only if the items match the reference's count and root,
-// sum to the amount the payer sealed, and pay no item id this payer paid before. The tick's record,
-// its item ids and our signature ride on the fulfil's batch; the signature goes back to the payer
+// sum to the amount the payer sealed, and pay no item id this payer paid before. The tick's record
+// (its items, so its ids, and our signature) rides on the fulfil's batch; the signature goes back to the payer
 // (stream_receipt) once that batch is durable, and again whenever the payer asks.
 import { random32 } from '../host/random.ts'
-import { keys, parseJsonValue, put, putJsonText, type Store, type StoreOp } from '../host/store/index.ts'
+import { keys, put, type Store, type StoreOp } from '../host/store/index.ts'
 import { MAX_STREAM_BUFFERED_TICKS, STREAM_ITEMS_WAIT_MS } from '../protocol/limits.ts'
 import { leafHash, merkleRoot, signTick, type TickStatement, type WireStreamItem } from '../protocol/stream/index.ts'
 import { bytesToHex, type NodeId } from '../protocol/types.ts'
@@ -13,7 +13,7 @@ import type { PeerMessage } from '../protocol/wire/index.ts'
 import type { StreamItemsMessage } from '../protocol/wire/hub-messages.ts'
 import type { Attached } from './live-records.ts'
 import { readRecord } from './records.ts'
-import { idKey, incomingTick, type IncomingTick } from './stream-records.ts'
+import { incomingTick, type IncomingTick } from './stream-records.ts'
 
 interface Buffered {
   payer: NodeId
@@ -34,8 +34,9 @@ export interface ReceivedTick { payer: string; paymentHash: string; count: numbe
 export class StreamReceiver {
   /** Items of ticks whose HTLC may come (or is waiting for them), by payment hash. */
   private readonly buffers = new Map<string, Buffered>()
-  /** Item ids each payer has paid (loaded from the store the first time the payer is seen). */
-  private readonly seen = new Map<string, Promise<Set<string>>>()
+  /** Item ids each payer has paid, with the tick that paid each: built from the stored ticks the first
+   *  time a tick is decided (the tick records are the durable dedupe: one key per tick, not per item). */
+  private seen: Promise<Map<string, Map<string, string>>> | undefined
   /** Ticks fulfilled in this run: their payer and signature, to answer a payer that asks again. */
   private readonly signed = new Map<string, { payer: string; signature: string }>()
 
@@ -104,18 +105,19 @@ export class StreamReceiver {
     return undefined
   }
 
-  private async seenBy (payer: string): Promise<Set<string>> {
-    let s = this.seen.get(payer)
-    if (s === undefined) {
-      s = (async () => {
-        const set = new Set<string>()
-        const prefix = keys.streamInItemPrefix(payer)
-        for await (const [key] of this.store.iterate(prefix)) set.add(key.slice(prefix.length))
-        return set
-      })()
-      this.seen.set(payer, s)
-    }
-    return await s
+  private async seenBy (payer: string): Promise<Map<string, string>> {
+    this.seen ??= (async () => {
+      const all = new Map<string, Map<string, string>>()
+      for await (const [key] of this.store.iterate(keys.streamInPrefix)) {
+        const t = await readRecord(this.store, key, incomingTick)
+        if (t === undefined) continue
+        const mine = all.get(t.payer) ?? all.set(t.payer, new Map()).get(t.payer)!
+        for (const [id] of t.items) mine.set(id, t.paymentHash)
+      }
+      return all
+    })()
+    const all = await this.seen
+    return all.get(payer) ?? all.set(payer, new Map()).get(payer)!
   }
 
   /**
@@ -134,13 +136,15 @@ export class StreamReceiver {
     if (bytesToHex(merkleRoot(leaves)) !== tick.root) return { ok: false, detail: 'stream tick: the items do not hash to the root' }
     if (sum !== sealedMsat) return { ok: false, detail: `stream tick: the items sum to ${sum} msat, the payer sealed ${sealedMsat} msat` }
     const seen = await this.seenBy(b.payer)
-    const ids = items.map(([id]) => idKey(id))
-    const unique = new Set(ids)
-    if (unique.size !== ids.length) return { ok: false, detail: 'stream tick: an item id appears twice' }
-    const dup = ids.find(k => seen.has(k))
-    if (dup !== undefined) return { ok: false, detail: `stream tick: item ${JSON.stringify(items[ids.indexOf(dup)]![0])} was paid before` }
-    // Marked now, so a tick decided meanwhile with one of these ids is refused; durable with the fulfil.
-    for (const k of ids) seen.add(k)
+    const ids = new Set<string>()
+    for (const [id] of items) {
+      if (ids.has(id)) return { ok: false, detail: `stream tick: item ${JSON.stringify(id)} appears twice` }
+      if (seen.has(id)) return { ok: false, detail: `stream tick: item ${JSON.stringify(id)} was paid before` }
+      ids.add(id)
+    }
+    // Marked now, so a tick decided meanwhile with one of these ids is refused; durable with the fulfil
+    // (the tick's record, which names them).
+    for (const id of ids) seen.set(id, paymentHash)
     this.buffers.delete(paymentHash)
     const statement: TickStatement = {
       payer: b.payer, payee: this.nodeId, paymentHash, amountMsat: sum, count: b.count, root: tick.root,
@@ -148,8 +152,6 @@ export class StreamReceiver {
     const signature = signTick(statement, this.nodeKey, random32())
     const rec: IncomingTick = { payer: b.payer, paymentHash, items, root: tick.root, amountMsat: sum, signature, receivedAt: nowSec }
     const ops: StoreOp[] = [put(keys.streamIn(paymentHash), rec)]
-    const hashJson = JSON.stringify(paymentHash)
-    for (const k of ids) ops.push(putJsonText(keys.streamInItem(b.payer, k), hashJson))
     return {
       ok: true, tick: rec,
       attached: {
@@ -168,11 +170,8 @@ export class StreamReceiver {
     return await readRecord(this.store, keys.streamIn(paymentHash), incomingTick)
   }
 
-  /** Whether `payer` has paid item `id` (durably). */
+  /** The tick that paid item `id` of `payer`, if any. */
   async paidItem (payer: string, id: string): Promise<string | undefined> {
-    const raw = await this.store.get(keys.streamInItem(payer, idKey(id)))
-    if (raw === undefined) return undefined
-    const v = parseJsonValue(raw)
-    return typeof v === 'string' ? v : undefined
+    return (await this.seenBy(payer)).get(id)
   }
 }

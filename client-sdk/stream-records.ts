@@ -5,8 +5,8 @@
 //                                   items, root and the sealed secret of its current attempt; a failed
 //                                   attempt is replaced, in the same record, by the next one.
 //   stream-in/<payment hash>        payee: a tick it fulfilled, with its items and its signature,
-//                                   written in the batch that stores the fulfil
-//   stream-in-id/<payer>/<hex id>   payee: → the payment hash of the tick that paid the item, same batch
+//                                   written in the batch that stores the fulfil (its item ids are the
+//                                   payee's durable dedupe, read back into memory at the first tick)
 import { z } from 'zod'
 import { wireStreamItem } from '../protocol/stream/item.ts'
 import { MAX_STREAM_TICK_ITEMS } from '../protocol/limits.ts'
@@ -49,10 +49,3 @@ export const incomingTick = z.strictObject({
   receivedAt: z.number().int(),
 })
 export type IncomingTick = z.infer<typeof incomingTick>
-
-/** An item id as a key segment (ids may hold characters a key may not). */
-export const idKey = (id: string): string => {
-  let out = ''
-  for (let i = 0; i < id.length; i++) out += id.charCodeAt(i).toString(16).padStart(2, '0')
-  return out
-}

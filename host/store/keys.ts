@@ -27,8 +27,7 @@
 //   evt/<event id>                   an event for the application not acknowledged yet (client-sdk/event-outbox.ts)
 //   node-id                          the node id of the key the store belongs to (client-sdk/identity.ts)
 //   stream-out/<payee>/<seq>         a stream tick we pay: its items, root and sealed secret (client-sdk/stream-records.ts)
-//   stream-in/<payment hash>         a stream tick we were paid, with its items and our signature
-//   stream-in-id/<payer>/<hex id>    → the tick that paid an item id of that payer (the payee's dedupe)
+//   stream-in/<payment hash>         a stream tick we were paid, with its items (the payee's dedupe) and our signature
 // <created> is seconds since 1970 as a counter, so key order is time order.
 
 /** 16 digits: 10^16 updates at 10^6/s lasts 300 years; fits a safe integer. */
@@ -85,6 +84,4 @@ export const keys = {
   streamOutPrefix: (payee: string) => `stream-out/${segment(payee)}/`,
   streamIn: (paymentHash: string) => `stream-in/${segment(paymentHash)}`,
   streamInPrefix: 'stream-in/',
-  streamInItem: (payer: string, idHex: string) => `stream-in-id/${segment(payer)}/${segment(idHex)}`,
-  streamInItemPrefix: (payer: string) => `stream-in-id/${segment(payer)}/`,
 } as const

@@ -81,13 +81,18 @@ Promise<StreamBenchResult> {
     startClient({ hub, btc, dataDir: path.join(o.dir, `platform-${i}`), role: 'platform' }, o.cleanups)))
   const creators = await Promise.all(Array.from({ length: o.creators }, (_, i) =>
     startClient({ hub, btc, dataDir: path.join(o.dir, `creator-${i}`), role: 'creator' }, o.cleanups)))
+  // The last warnings of every client: a failed tick says why (the stream's warning names its reason).
+  const warnings: string[] = []
+  for (const c of [...platforms, ...creators]) c.on('warning', w => { warnings.push(w); if (warnings.length > 20) warnings.shift() })
   for (const p of platforms) await openFundedChannel(btc, p, 5_000_000)
   for (const c of creators) await requestHubChannel(btc, c)
   const mine = (i: number): HubClient[] => creators.filter((_, k) => k % o.platforms === i)
   // Warm-up: a small stream per pair (JIT, connections), not counted.
   await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), 2_000, 'warm')))
   const t0 = performance.now()
-  const ticks = (await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), o.items, 'run')))).reduce((a, b) => a + b, 0)
+  const ticks = (await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), o.items, 'run'))).catch((e: unknown) => {
+    throw new Error(`${String(e)}; last warnings:\n  ${warnings.join('\n  ')}`)
+  })).reduce((a, b) => a + b, 0)
   const seconds = (performance.now() - t0) / 1000
   const r0 = performance.now()
   let built = 0
