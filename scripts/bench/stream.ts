@@ -20,6 +20,7 @@ import { useBtcd, type Btcd } from '../lib/btcd.ts'
 import { Cleanups } from '../lib/cleanups.ts'
 import { openFundedChannel, requestHubChannel, startClient } from '../lib/client.ts'
 import { fundHub, startHub } from '../lib/hub.ts'
+import { cpuSeconds } from './host.ts'
 
 export interface StreamBenchResult {
   platforms: number
@@ -31,6 +32,9 @@ export interface StreamBenchResult {
   receipts_built: number
   receipts_verified: number
   receipts_per_s: number
+  /** Cores used during the streaming (CPU seconds / wall seconds): the hub process, and this process
+   *  (every platform and creator client). */
+  cores_used: { hub: number; clients: number }
 }
 
 /** Items pushed ahead of their tick's durability per stream: two full ticks, so a tick is always forming. */
@@ -89,11 +93,13 @@ Promise<StreamBenchResult> {
   const mine = (i: number): HubClient[] => creators.filter((_, k) => k % o.platforms === i)
   // Warm-up: a small stream per pair (JIT, connections), not counted.
   await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), 2_000, 'warm')))
+  const cpu0 = { hub: cpuSeconds(hub.pid), clients: cpuSeconds(process.pid) }
   const t0 = performance.now()
   const ticks = (await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), o.items, 'run'))).catch((e: unknown) => {
     throw new Error(`${String(e)}; last warnings:\n  ${warnings.join('\n  ')}`)
   })).reduce((a, b) => a + b, 0)
   const seconds = (performance.now() - t0) / 1000
+  const cores = { hub: (cpuSeconds(hub.pid) - cpu0.hub) / seconds, clients: (cpuSeconds(process.pid) - cpu0.clients) / seconds }
   const r0 = performance.now()
   let built = 0
   let verified = 0
@@ -107,7 +113,7 @@ Promise<StreamBenchResult> {
   await hub.stop()
   return {
     platforms: o.platforms, creators: o.creators, items: total, ticks, seconds, items_per_s: total / seconds,
-    receipts_built: built, receipts_verified: verified, receipts_per_s: built / receiptSeconds,
+    receipts_built: built, receipts_verified: verified, receipts_per_s: built / receiptSeconds, cores_used: cores,
   }
 }
 
@@ -121,12 +127,14 @@ Promise<{ one_to_one: StreamBenchResult; many: StreamBenchResult }> {
     const btc = await useBtcd(cleanups)
     o.say(`stream bench: 1 platform → 1 creator, ${o.items} items …`)
     const one = await streamBench(btc, { platforms: 1, creators: 1, items: o.items, dir: path.join(dir, 'one'), cleanups })
-    o.say(`  ${one.items_per_s.toFixed(0)} items/s (${one.ticks} ticks, ${one.receipts_built} receipts)`)
+    o.say(`  ${one.items_per_s.toFixed(0)} items/s (${one.ticks} ticks, ${one.receipts_built} receipts; cores: hub ` +
+      `${one.cores_used.hub.toFixed(2)}, clients ${one.cores_used.clients.toFixed(2)})`)
     o.say(`stream bench: ${o.platforms} platforms → ${o.creators} creators, ${o.items} items per creator …`)
     const many = await streamBench(btc, {
       platforms: o.platforms, creators: o.creators, items: o.items, dir: path.join(dir, 'many'), cleanups,
     })
-    o.say(`  ${many.items_per_s.toFixed(0)} items/s (${many.ticks} ticks, ${many.receipts_built} receipts)`)
+    o.say(`  ${many.items_per_s.toFixed(0)} items/s (${many.ticks} ticks, ${many.receipts_built} receipts; cores: hub ` +
+      `${many.cores_used.hub.toFixed(2)}, clients ${many.cores_used.clients.toFixed(2)})`)
     return { one_to_one: one, many }
   } finally {
     await cleanups.run()
