@@ -26,6 +26,13 @@ import { PaymentBook, type PayResult } from './payments.ts'
 import { payPush } from './push-pay.ts'
 import { SplitPayer, type SplitResult } from './split-pay.ts'
 import { SplitReceiver } from './split-receive.ts'
+import { PaymentStream } from './stream.ts'
+import { StreamReceiver, type ReceivedTick } from './stream-receive.ts'
+import type { IncomingTick } from './stream-records.ts'
+import { exportAccounting, type AccountingPage } from './accounting.ts'
+import { exportAccountingArgs } from './stream-options.ts'
+import { isValidNodeId } from '../protocol/auth/signature.ts'
+import { parseTickReference } from '../protocol/stream/tick.ts'
 import type { PaymentRecord } from './records.ts'
 import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
@@ -143,6 +150,8 @@ export type HubClientEvents = SpliceEvents & {
   hub_refused: [detail: string]
   /** A chain monitor's decision about a channel (force closing, an HTLC resolved on-chain, closed). */
   onchain: [e: { channelId: ChannelId; event: MonitorEvent }]
+  /** A stream tick was paid to us (its record, items and our signature are durable): DESIGN.md "Streams". */
+  stream_tick: [e: ReceivedTick]
 }
 
 /** The hub's fee and CLTV policy the payer pays for (BOLT #7 fee_base_msat/fee_proportional_millionths),
@@ -160,6 +169,9 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly link: HubLink
   private readonly channelSet: ChannelSet
   private readonly book: PaymentBook
+  /** Streams we pay, by payee; and the payee's side of streams paid to us. */
+  private readonly streams = new Map<string, PaymentStream>()
+  private readonly streamReceiver: StreamReceiver
   /** Payments whose add was rolled back by a disconnect: offered again after reestablish. */
   private readonly toRetry = new Map<string, ClientChannel>()
   /** Payments being offered now (one offer at a time per payment). */
@@ -201,6 +213,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       store, ev => this.deliver(ev.type, { id: ev.id, ...ev.data } as never), w => this.emit('warning', w), opts.eventRetryMs,
     )
     this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, rec => { this.splits.legSettled(rec) }, this.events)
+    this.streamReceiver = new StreamReceiver(
+      store, opts.nodeKey, this.nodeId, msg => { this.link.send(msg) }, t => this.emit('stream_tick', t),
+    )
+    this.book.streams = this.streamReceiver
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
       socketFactory: host.socket,
@@ -240,6 +256,8 @@ export class HubClient extends Emitter<HubClientEvents> {
       if (msg.type === 'split_leg_locked') { this.splits.legLocked(msg); return }
       if (msg.type === 'split_release') { this.track(this.splitLegs.release(msg)); return }
       if (msg.type === 'split_abort') { this.track(this.splitLegs.abort(msg)); return }
+      if (msg.type === 'stream_items') { this.track(this.streamReceiver.onItems(msg)); return }
+      if (msg.type === 'stream_receipt') { this.streams.get(msg.peer)?.onReceipt(msg); return }
       if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) {
         this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return
       }
@@ -728,6 +746,44 @@ export class HubClient extends Emitter<HubClientEvents> {
     return { invoice: rec.invoice, paymentHash: rec.paymentHash, expiresAt: rec.expiresAt }
   }
 
+  /**
+   * A stream of line items to the node id `to` (DESIGN.md "Streams"): `push({ id, amountMsat, memo })`
+   * adds an item; items are paid one tick (one push payment) at a time, each with a receipt signed by
+   * the payee (`receipt(id)`, `receipts()`; protocol/stream verifyStreamReceipt checks one offline).
+   * One stream per payee: a second call returns the same stream. A TypeError names a bad argument.
+   */
+  stream (to: string, options: { tickMs?: number; maxTickMsat?: number; holdBlocks?: number } = {}): PaymentStream {
+    if (typeof to !== 'string' || !isValidNodeId(to)) throw new TypeError('stream.to: must be a node id (33-byte compressed key, hex)')
+    if (to === this.nodeId) throw new TypeError('stream.to: is our own node id')
+    const known = this.streams.get(to)
+    if (known !== undefined) return known
+    const s = new PaymentStream({
+      nodeId: this.nodeId, store: this.store, book: this.book, payTimeoutMs: this.opts.payTimeoutMs,
+      payingChannelSoon: d => this.payingChannelSoon(d), hubPolicy: () => this.hubPolicy(), offer: (ch, hash) => this.offer(ch, hash),
+      send: msg => { this.link.send(msg) }, warn: w => this.emit('warning', w),
+    }, to, options)
+    this.streams.set(to, s)
+    return s
+  }
+
+  /**
+   * This account's payments in and out (and stream ticks, fees), as CSV or JSON lines, with
+   * from ≤ created < to (seconds since 1970), a page at a time (`nextCursor`): client-sdk/accounting.ts.
+   * The rows' amount_msat sum to the change of our channel balance over the payments they cover.
+   */
+  async exportAccounting (args: { from?: number; to?: number; format?: 'csv' | 'jsonl'; limit?: number; cursor?: string } = {}):
+  Promise<AccountingPage> {
+    return await exportAccounting(this.store, parseArgs(exportAccountingArgs, args, 'exportAccounting'))
+  }
+
+  /** A stream tick paid to us, with its items (undefined: no such tick). */
+  async streamTick (paymentHash: string): Promise<IncomingTick | undefined> {
+    if (typeof paymentHash !== 'string' || !/^[0-9a-f]{64}$/.test(paymentHash)) throw new TypeError(
+      'streamTick.paymentHash: must be 32 bytes of lowercase hex'
+    )
+    return await this.streamReceiver.tick(paymentHash)
+  }
+
   /** Our invoices with their status, by creation time (oldest first), a page at a time: pass a page's
    *  nextCursor as `cursor` for the next. Shows what is stored (durable). */
   async listInvoices (args: {
@@ -914,6 +970,10 @@ export class HubClient extends Emitter<HubClientEvents> {
           invoice: rec.invoice
         } : {}),
         ...(rec.reference !== undefined ? { reference: rec.reference } : {}),
+        // A stream tick's root, in clear for the hub's ledger (the sealed reference is what binds it).
+        ...(rec.push !== undefined && rec.reference !== undefined && parseTickReference(rec.reference) !== undefined
+          ? { stream_root: parseTickReference(rec.reference)!.root }
+          : {}),
         // The hub checks the key too: a second data directory of ours that does not know this payment
         // cannot pay it again.
         ...(rec.idempotencyKey !== undefined ? { idempotency_key: rec.idempotencyKey } : {}),
@@ -1201,6 +1261,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     if (this.stopped) return
     this.stopped = true
     this.stopSignal.stop()
+    for (const st of this.streams.values()) st.stop()
     this.book.abandonWaits()
     this.splits.stop()
     this.splitLegs.stop()

@@ -12,6 +12,8 @@ import { random32 } from '../host/random.ts'
 import { crashPoints } from '../host/crash-points.ts'
 import type { EventOutbox } from './event-outbox.ts'
 import { LiveRecords, type Attached } from './live-records.ts'
+import type { StreamReceiver } from './stream-receive.ts'
+import { parseTickReference } from '../protocol/stream/tick.ts'
 import { invoiceRecord, paymentRecord, putRecord, readRecord, type InvoiceRecord, type PaymentRecord } from './records.ts'
 
 /** Why pay() did not succeed: a reason the hub or payee gave (BOLT #4 names), or one of ours. */
@@ -89,6 +91,9 @@ export class PaymentBook {
     keys.invoice, r => r.paidBy === undefined && r.cancelled !== true, INVOICE_CACHE,
   )
 
+  /** The payee's side of streams (set by HubClient): decides push payments that are stream ticks. */
+  streams: StreamReceiver | undefined
+
   constructor (
     private readonly store: Store,
     private readonly nodeKey: Uint8Array,
@@ -150,7 +155,7 @@ export class PaymentBook {
   private async decide (channelId: string, htlc: Htlc, nowSec: number): Promise<ReceiveDecision | RefuseDecision> {
     if (htlc.recipient !== this.nodeId) return { action: 'fail', reason: 'unknown_next_peer', detail: 'not addressed to us' }
     const rec = await this.invoice(htlc.paymentHash)
-    if (rec === undefined && htlc.metadata?.push !== undefined) return this.decidePush(channelId, htlc, nowSec)
+    if (rec === undefined && htlc.metadata?.push !== undefined) return await this.decidePush(channelId, htlc, nowSec)
     if (rec === undefined) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'unknown payment hash' }
     const by = `${channelId}:${htlc.id}`
     if (rec.paidBy !== undefined) {
@@ -180,7 +185,7 @@ export class PaymentBook {
    * that cannot open it claims nothing). Recorded as a paid invoice record (`push`), carried by the
    * fulfil's batch with its listInvoices index entry and its payment_received, like an invoice paid.
    */
-  private decidePush (channelId: string, htlc: Htlc, nowSec: number): ReceiveDecision | RefuseDecision {
+  private async decidePush (channelId: string, htlc: Htlc, nowSec: number): Promise<ReceiveDecision | RefuseDecision> {
     const reference = htlc.metadata?.reference ?? ''
     const opened = openPushSecret({
       secret: htlc.metadata!.push!, nodeKey: this.nodeKey, paymentHash: htlc.paymentHash, htlcAmountMsat: htlc.amountMsat, reference,
@@ -189,7 +194,20 @@ export class PaymentBook {
       action: 'fail', reason: 'incorrect_or_unknown_payment_details',
       detail: `push payment refused: ${opened.error.reason}: ${opened.error.detail}`,
     }
-    return this.revealedPaid(channelId, htlc, opened.value.preimage, opened.value.amountMsat, reference, nowSec)
+    // A stream tick (DESIGN.md "Streams"): fulfilled only if its items, relayed beside it, match.
+    const tick = parseTickReference(reference)
+    let tickOps: Attached | undefined
+    if (tick !== undefined && this.streams !== undefined) {
+      if (htlc.metadata?.stream_root !== undefined && htlc.metadata.stream_root !== tick.root) {
+        return {
+          action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: 'stream tick: stream_root is not the reference\'s',
+        }
+      }
+      const d = await this.streams.decide(htlc.paymentHash, opened.value.amountMsat, tick, nowSec)
+      if (!d.ok) return { action: 'fail', reason: 'incorrect_or_unknown_payment_details', detail: d.detail }
+      tickOps = d.attached
+    }
+    return this.revealedPaid(channelId, htlc, opened.value.preimage, opened.value.amountMsat, reference, nowSec, undefined, tickOps)
   }
 
   /**
@@ -200,6 +218,8 @@ export class PaymentBook {
    */
   revealedPaid (
     channelId: string, htlc: Htlc, preimage: string, amountMsat: Msat, reference: string, nowSec: number, splitId?: string,
+    /** A stream tick's record (its items and our signature), carried by the same batch. */
+    tickOps?: Attached,
   ): ReceiveDecision {
     const hash = htlc.paymentHash
     const paid: InvoiceRecord = {
@@ -207,6 +227,7 @@ export class PaymentBook {
       createdAt: nowSec, expiresAt: nowSec, paidBy: `${channelId}:${htlc.id}`, receivedMsat: htlc.amountMsat, paidAt: nowSec, push: true,
     }
     this.invoices.set(hash, paid, channelId, { ops: [putRecord(keys.invoiceByTime(nowSec, hash), '')], durable: () => {} })
+    if (tickOps !== undefined) this.invoices.set(hash, paid, channelId, tickOps)
     this.invoices.set(hash, paid, channelId, this.events?.attach('payment_received', hash, {
       paymentHash: hash, amountMsat: htlc.amountMsat, memo: '', channelId, paidAt: nowSec, push: true,
       ...(reference !== '' ? { reference } : {}), ...(splitId !== undefined ? { splitId } : {}),

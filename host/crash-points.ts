@@ -35,6 +35,7 @@
 //     event:deliver           an event handed to the application's listeners (before: not yet
 //                             delivered; after: every listener returned, the acknowledgement not yet written)
 //     event:ack               acknowledgements written on their own
+//     stream:tick             a stream tick written (client-sdk/stream.ts): new, its next attempt, paid or failed
 // Examples: HUB_CRASH_AT=before:persist:local_commitment:3 kills the hub right before its third
 // revoke_and_ack-enabling write reaches the store; SDK_CRASH_AT=after:persist:preimage:1 kills a payee
 // right after the batch that marks its first paid invoice, before the fulfil leaves and before

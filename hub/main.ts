@@ -52,6 +52,7 @@ import { loadNodeKey } from './node-key.ts'
 import { CircuitStore } from './router/circuits.ts'
 import { HoldStore } from './router/holds.ts'
 import { PayerKeys } from './router/payer-keys.ts'
+import { Ledger } from './accounting/ledger.ts'
 import { Router } from './router/router.ts'
 import { SplitRelay } from './router/split-relay.ts'
 import { HubTransport } from './transport/server.ts'
@@ -176,8 +177,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const funding = new Funding({ manager, wallet, chain, config, log })
   const inbound = new InboundChannels({ manager, config, log })
   const receipts = new HubReceipts({ store, audit, anchoring, hubId, nodeKey, send: (peer, msg) => manager.send(peer, msg), log })
+  const ledger = new Ledger(store)
   const router = new Router({
-    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed, receipts,
+    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed, receipts, ledger,
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
@@ -278,6 +280,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
       regtest: regtest !== undefined && managed !== undefined ? { control: regtest, coinbaseAddress: managed.miner.address } : undefined,
       faucet: chainHash.value === REGTEST_CHAIN_HASH ? new Faucet(wallet, chain) : undefined,
     }),
+    ledger,
     settlement: { policies: new PolicyStore(store, config.settlement.policy), bounds: config.settlement.policy, height: () => height },
   }, { extra: [metricsRoute(metrics), dashboardRoute, tlsRotateRoute(() => rotation)],
   public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })

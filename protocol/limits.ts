@@ -350,3 +350,45 @@ export const MAX_ANCHOR_ENTRIES = 1_000_000
 /** Most audit entries one export request answers (GET /audit/export): the answer is built in memory. An
  *  operator exports a longer log in ranges (from, to). */
 export const MAX_AUDIT_EXPORT_ENTRIES = 1_000_000
+// ───────────────────────────── Section: streams ─────────────────────────────
+// A stream (protocol/stream, client-sdk/stream.ts; DESIGN.md "Streams") aggregates line items into one
+// push payment (one HTLC) per tick, whose reference commits to the Merkle root of its items.
+
+/** A line item's id and memo: printable ASCII without `"` or `\`, so an item's JSON is its characters
+ *  (no escaping) and a leaf encodes each length in one byte. 64 holds a UUID, a ULID or an order
+ *  number with room to spare. */
+export const MAX_STREAM_ITEM_ID_CHARS = 64
+export const MAX_STREAM_ITEM_MEMO_CHARS = 64
+/** One item pays at most what one tick may carry. */
+export const MAX_STREAM_ITEM_MSAT = 10_000_000
+
+/** Items in one tick: 2^14, so a proof has at most 14 hashes. Enough that a handful of ticks in
+ *  flight carry hundreds of thousands of items a second at a tick's round trip (~50-100 ms), few enough
+ *  that the payee's wait for a tick's items and its one batch of id marks stay small. */
+export const MAX_STREAM_TICK_ITEMS = 16_384
+/** Value of one tick (its HTLC): 10,000 sat. A tick is one HTLC, so this is what a failure or a
+ *  force close puts at stake per tick; with MAX_STREAM_TICKS_IN_FLIGHT it bounds a stream's exposure. */
+export const MAX_STREAM_TICK_MSAT = 10_000_000
+/** Ticks of one stream in flight at once (HTLC slots it uses): a handful, far below BOLT #2's 483
+ *  `max_accepted_htlcs`, so streams never crowd out other payments. */
+export const MAX_STREAM_TICKS_IN_FLIGHT = 4
+/** Items in one `stream_items` message: the frame pre-scan's array bound (MAX_JSON_ARRAY_ITEMS). The
+ *  frame (MAX_FRAME_BYTES) holds 300 items of the largest size; the sender fills a chunk up to
+ *  STREAM_CHUNK_TARGET_BYTES and this many items, whichever comes first. */
+export const MAX_STREAM_CHUNK_ITEMS = MAX_JSON_ARRAY_ITEMS
+export const STREAM_CHUNK_TARGET_BYTES = 48 * 1024
+/** Chunks of one tick: MAX_STREAM_TICK_ITEMS at the fewest items a full chunk can hold (300), rounded up. */
+export const MAX_STREAM_TICK_CHUNKS = 64
+/** Ticks whose items a payee buffers per payer before their HTLC arrives (what a payer may make it
+ *  hold in memory): the ticks in flight, twice over for a resend after a reconnect. */
+export const MAX_STREAM_BUFFERED_TICKS = 2 * MAX_STREAM_TICKS_IN_FLIGHT
+/** Tries of one tick (a new payment hash each) before its items are reported failed: a payee that
+ *  refuses it this often (an item id it says it was paid already) will not take it. */
+export const STREAM_MAX_TICK_ATTEMPTS = 5
+/** Items a payer's stream queues before they go into a tick: the ticks in flight, full. push() waits
+ *  for room beyond it, so a stream to a payee that is away holds a bounded amount in memory. */
+export const MAX_STREAM_QUEUED_ITEMS = MAX_STREAM_TICKS_IN_FLIGHT * MAX_STREAM_TICK_ITEMS
+/** How long a payee waits for a tick's items once its HTLC is committed: the payer sends them with
+ *  the HTLC, and again every STREAM_RESEND_MS; after this the tick is refused (the payer tries again). */
+export const STREAM_ITEMS_WAIT_MS = 15_000
+export const STREAM_RESEND_MS = 2_000

@@ -6,7 +6,7 @@
 //
 //   npm run demo                      # about 20 s of payments
 //   npm run demo -- --seconds 5       # shorter
-//   npm run demo -- --json            # last line: the JSON summary (payments, channels, splices, splits), which adds up
+//   npm run demo -- --json            # last line: the JSON summary (payments, channels, splices, splits, stream, receipt), which adds up
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -19,6 +19,7 @@ import type { HubClient, CloseResult, ChannelInfo } from '../client-sdk/index.ts
 import { DEFAULT_SPLICE_MINIMUM_DEPTH } from '../protocol/limits.ts'
 import type { Role } from '../client-sdk/options.ts'
 import { demoReceipt } from './demo/receipt.ts'
+import { demoStream } from './demo/stream.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
@@ -131,6 +132,11 @@ async function main (): Promise<void> {
     `(${splits.rolled_back} rolled back)`)
   for (const [why, n] of failures) say(`  failed ×${n}: ${why}`)
 
+  // ── A stream of line items with a receipt each (scripts/demo/stream.ts) ──
+  const streamed = await demoStream(platform, creators[1]!, say)
+  totalMsat += streamed.paidMsat
+  feesMsat += streamed.feesMsat
+
   // ── A creator's on-chain payout without closing: splice out half its balance, then keep receiving ──
   const payee = creators[0]!
   const payeeName = parties.find(p => p.client === payee)!.name
@@ -197,6 +203,7 @@ async function main (): Promise<void> {
   const summary = {
     payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels, splices, splits,
     receipt_verified: receipt.verified,
+    stream: { items: streamed.items, ticks: streamed.ticks, receipts_verified: streamed.receipts_verified },
   }
   const lost = channels.filter(c => c.role === 'platform').reduce((t, c) => t + c.initial_counterparty_msat - c.final_counterparty_msat, 0)
   // A payee's splice-out took the payout and its fee out of its channel balance: received = what is left

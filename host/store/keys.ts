@@ -20,6 +20,8 @@
 //   audit/anchor/<seq>               an anchor of the log on-chain and the transaction carrying it (hub/audit/anchoring.ts)
 //   audit/receipt/<payment hash>     → the audit entry recording a settled payment (hub/audit/receipts.ts)
 //   ops/stats                        the operator's payment figures and latest payments (hub/admin/payments.ts)
+//   ledger/<at>/<channel>/<htlc>     a payment the hub settled, its amounts and fee (hub/accounting/ledger.ts)
+//   ledger-acct/<node>/<at>/<channel>/<htlc>  → the same entry, for the payer's and the payee's exports
 // SDK only (client-sdk/records.ts says what each record holds):
 //   inv/<payment hash>               an invoice we issued, with its preimage
 //   inv-at/<created>/<hash>          the same invoices by creation time (listInvoices)
@@ -31,6 +33,8 @@
 //   receipt/<payment hash>           the hub's signed receipt of a payment, and its proof once anchored (client-sdk/receipts.ts)
 //   split/<split id>                 a split we pay: x, the legs, every leg locked, the phase (client-sdk/split-records.ts)
 //   split-leg/<payment hash>         a split leg we receive: r_i, and locked → released | aborted
+//   stream-out/<payee>/<seq>         a stream tick we pay: its items, root and sealed secret (client-sdk/stream-records.ts)
+//   stream-in/<payment hash>         a stream tick we were paid, with its items (the payee's dedupe) and our signature
 // <created> is seconds since 1970 as a counter, so key order is time order.
 
 /** 16 digits: 10^16 updates at 10^6/s lasts 300 years; fits a safe integer. */
@@ -74,6 +78,11 @@ export const keys = {
   auditReceipt: (paymentHash: string) => `audit/receipt/${segment(paymentHash)}`,
   receipt: (paymentHash: string) => `receipt/${segment(paymentHash)}`,
   receiptPrefix: 'receipt/',
+  ledger: (at: number, channelId: string, htlcId: number) => `ledger/${counter(at)}/${segment(channelId)}/${segment(String(htlcId))}`,
+  ledgerPrefix: 'ledger/',
+  ledgerAccount: (node: string, at: number, channelId: string, htlcId: number) =>
+    `ledger-acct/${segment(node)}/${counter(at)}/${segment(channelId)}/${segment(String(htlcId))}`,
+  ledgerAccountPrefix: (node: string) => `ledger-acct/${segment(node)}/`,
   invoice: (paymentHash: string) => `inv/${segment(paymentHash)}`,
   invoiceByTime: (createdAt: number, paymentHash: string) => `inv-at/${counter(createdAt)}/${segment(paymentHash)}`,
   invoiceByTimePrefix: 'inv-at/',
@@ -89,4 +98,8 @@ export const keys = {
   splitPrefix: 'split/',
   splitLeg: (paymentHash: string) => `split-leg/${segment(paymentHash)}`,
   splitLegPrefix: 'split-leg/',
+  streamOut: (payee: string, seq: number) => `stream-out/${segment(payee)}/${counter(seq)}`,
+  streamOutPrefix: (payee: string) => `stream-out/${segment(payee)}/`,
+  streamIn: (paymentHash: string) => `stream-in/${segment(paymentHash)}`,
+  streamInPrefix: 'stream-in/',
 } as const

@@ -21,6 +21,8 @@ import { MAX_RECENT_PAYMENTS } from './payments.ts'
 import { SETTLEMENT_ROUTES, settlementRoute, type SettlementAdmin } from './settlement-routes.ts'
 import { TLS_ROUTES } from './tls-routes.ts'
 import type { AdminTokens } from './tokens.ts'
+import { ACCOUNTING_ROUTES, accountingRoute } from './accounting-routes.ts'
+import type { Ledger } from '../accounting/ledger.ts'
 
 /** One route: what it takes and what it answers (GET /, and the README). */
 export interface RouteDoc { method: 'GET' | 'POST'; path: string; body?: string; answer: string }
@@ -118,6 +120,7 @@ export const ROUTES: readonly RouteDoc[] = [
   ...SETTLEMENT_ROUTES,
   ...TLS_ROUTES,
   ...AUDIT_ROUTES,
+  ...ACCOUNTING_ROUTES,
 ]
 
 export interface AdminHandlers {
@@ -143,6 +146,8 @@ export interface AdminHandlers {
   settlement?: SettlementAdmin
   /** The audit routes (hub/admin/audit-routes.ts). */
   audit?: AuditHandlers
+  /** The ledger of settled payments and fees (hub/admin/accounting-routes.ts). */
+  ledger?: Ledger
 }
 
 /** Payments GET /payments lists unless asked for another number (at most MAX_RECENT_PAYMENTS). */
@@ -330,6 +335,7 @@ async function handle (h: AdminHandlers, req: IncomingMessage, res: ServerRespon
         return send(res, r.status, r.body)
       }
       default: {
+        if (h.ledger !== undefined && await accountingRoute(h.ledger, req, res)) return
         const path = (req.url ?? '/').split('?')[0]!
         const r = h.settlement === undefined ? undefined : await settlementRoute(
           h.settlement, req.method ?? 'GET', path, async () => await readJson(req),

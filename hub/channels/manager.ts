@@ -497,6 +497,17 @@ export class ChannelManager implements SessionHandler {
         // An error or warning about a channel we do not know is not answered (two peers would warn
         // each other forever).
         return this.route(peer, msg.channel_id, msg, session, false)
+      case 'stream_items': case 'stream_receipt': {
+        // Relayed to the node it names, with the sender's proven node id in its place (DESIGN.md
+        // "Streams"). Dropped when that node is not connected, or when what waits to reach it is past
+        // half its send buffer: a relay never gets a slow reader disconnected (send_buffer_full) and
+        // never holds its channel messages back; the payer sends the items again.
+        const to = msg.peer === peer ? undefined : this.opts.session(msg.peer)
+        if (to === undefined || !to.open) return
+        if (to.bufferedAmount > this.opts.config.transport.maxSendBufferBytes / 2) return
+        to.send({ ...msg, peer })
+        return
+      }
       case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok':
       case 'ping': case 'pong': case 'payment_held': case 'payment_receipt': case 'receipt_proof':
         // Answered about the channel it names, if any (nothing of that channel is read or changed).

@@ -55,6 +55,7 @@ import type { HubReceipts } from '../audit/receipts.ts'
 import type { Circuit, CircuitStore } from './circuits.ts'
 import type { Hold, HoldStore } from './holds.ts'
 import type { KeyUse, PayerKeys } from './payer-keys.ts'
+import type { LedgerEntry } from '../accounting/ledger.ts'
 
 export interface RouterOptions {
   hubId: NodeId
@@ -74,6 +75,9 @@ export interface RouterOptions {
    *  the hub's policy opens none for it. */
   openChannel?: (peer: NodeId) => string | undefined
   log: (event: Record<string, unknown>) => void
+  /** The hub's ledger of settled payments and fees (hub/accounting/ledger.ts): its entry is written in
+   *  the batch that records a circuit's fulfilment. */
+  ledger?: { ops: (e: LedgerEntry) => StoreOp[] }
   /** A router write failed: the store refuses writes from now on; the hub must stop. */
   fatal: (error: unknown) => void
   /** Receipts of settled payments (hub/audit/receipts.ts): their audit entries ride in the batch that
@@ -518,10 +522,11 @@ export class Router implements ChannelListener {
       c.state = state
       if (o.preimage !== undefined) c.preimage = o.preimage
       if (o.reason !== undefined) c.reason = o.reason
-      const keyOps = this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', Date.now())
-      // The receipt's audit entry joins this batch: prepared and written in one synchronous step.
+      const now = Date.now()
+      const keyOps = this.opts.payerKeys.ended(c.in.channelId, c.in.htlcId, state === 'fulfilled' ? 'succeeded' : 'failed', now)
+      // The ledger entry and the receipt's audit entry join this batch: prepared and written in one synchronous step.
       const receipt = state === 'fulfilled' ? this.receiptOf(c) : undefined
-      await this.opts.circuits.save(c, [...keyOps, ...(receipt?.ops ?? [])])
+      await this.opts.circuits.save(c, [...keyOps, ...(state === 'fulfilled' ? this.ledgerOps(c, now) : []), ...(receipt?.ops ?? [])])
       receipt?.deliver()
       const id = { channelIn: c.in.channelId, htlcIn: c.in.htlcId, paymentHash: c.in.paymentHash }
       if (state === 'fulfilled') {
@@ -545,6 +550,20 @@ export class Router implements ChannelListener {
     return this.opts.receipts.prepare({
       paymentHash: c.in.paymentHash, amountMsat: c.out.amountMsat, feeMsat: c.in.amountMsat - c.out.amountMsat,
       payer: chIn.peer, payee: c.out.recipient, reference: htlc?.metadata?.reference ?? null,
+    })
+  }
+
+  /** The ledger entry of a fulfilled circuit: amounts, the hub's fee, both parties, and what kind of
+   *  payment its incoming HTLC's metadata says it is. */
+  private ledgerOps (c: Circuit, at: number): StoreOp[] {
+    const chIn = this.opts.manager.get(c.in.channelId)
+    if (this.opts.ledger === undefined || chIn === undefined) return []
+    const md = committedIncoming(chIn.state).find(h => h.id === c.in.htlcId)?.metadata
+    return this.opts.ledger.ops({
+      at, payment_hash: c.in.paymentHash, payer: chIn.peer, payee: c.out.recipient, in_msat: c.in.amountMsat, out_msat: c.out.amountMsat,
+      fee_msat: c.in.amountMsat - c.out.amountMsat, in_channel: c.in.channelId, in_htlc: c.in.htlcId, out_channel: c.out.channelId,
+      ...(md?.stream_root !== undefined ? { stream_root: md.stream_root } : {}),
+      ...(md?.split_id !== undefined ? { split_id: md.split_id } : {}),
     })
   }
 

@@ -1,10 +1,11 @@
 // Hub-specific messages (DESIGN.md: "Hub-specific messages ... are added beside them"). They are not
 // BOLT messages: they exist because every party has exactly one counterparty, the hub.
 import { z } from 'zod'
-import { MAX_FUNDING_SATOSHIS, MAX_MERKLE_PATH } from '../limits.ts'
+import { MAX_FUNDING_SATOSHIS, MAX_MERKLE_PATH, MAX_STREAM_CHUNK_ITEMS, MAX_STREAM_TICK_ITEMS } from '../limits.ts'
 import { proofAnchorSchema, proofEntrySchema } from '../receipt/proof.ts'
 import { receiptSchema } from '../receipt/receipt.ts'
-import { channelId, height, hex32, msatAmount, satAmount, signature64, u16, u32, u64 } from './fields.ts'
+import { wireStreamItem } from '../stream/item.ts'
+import { channelId, height, hex32, msatAmount, nodeId, satAmount, signature64, u16, u32, u64 } from './fields.ts'
 
 const fundingSatoshis = satAmount.refine((n) => n <= MAX_FUNDING_SATOSHIS, {
   error: `must be ≤ ${MAX_FUNDING_SATOSHIS} (BOLT #2: less than 2^24 without option_large_channel)`,
@@ -48,6 +49,31 @@ export const paymentHeld = z.strictObject({
   until_height: height,
 })
 
+/** payer → hub → payee: items of a stream tick (DESIGN.md "Streams"), relayed beside the tick's HTLC.
+ *  From the payer, `peer` is the payee; the hub relays it with `peer` set to the payer (the node id
+ *  that connection proved) and keeps nothing. `first` is the index of the first item in the tick;
+ *  a message without items asks the payee for the tick's receipt again. */
+export const streamItems = z.strictObject({
+  type: z.literal('stream_items'),
+  peer: nodeId,
+  payment_hash: hex32,
+  count: z.number().int().min(1).max(MAX_STREAM_TICK_ITEMS),
+  root: hex32,
+  first: z.number().int().min(0).max(MAX_STREAM_TICK_ITEMS - 1),
+  items: z.array(wireStreamItem).max(MAX_STREAM_CHUNK_ITEMS),
+})
+
+/** payee → hub → payer: the payee's signature over a tick it fulfilled (protocol/stream/tick.ts), relayed
+ *  like stream_items (`peer`: the payer from the payee, the payee from the hub). */
+export const streamReceipt = z.strictObject({
+  type: z.literal('stream_receipt'),
+  peer: nodeId,
+  payment_hash: hex32,
+  signature: signature64,
+})
+
+export type StreamItemsMessage = z.infer<typeof streamItems>
+export type StreamReceiptMessage = z.infer<typeof streamReceipt>
 export type RequestChannel = z.infer<typeof requestChannel>
 export type PaymentHeld = z.infer<typeof paymentHeld>
 export type HubPolicy = z.infer<typeof hubPolicy>

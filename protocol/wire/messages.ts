@@ -53,6 +53,8 @@ export const MESSAGE_SCHEMAS = {
   split_leg_locked: split.splitLegLocked,
   split_release: split.splitRelease,
   split_abort: split.splitAbort,
+  stream_items: hub.streamItems,
+  stream_receipt: hub.streamReceipt,
 } as const
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS

@@ -142,6 +142,11 @@ export const SAMPLES = {
     secret: { ephemeral_point: point('e3'), ciphertext: hex(32, 'c3'), tag: hex(32, '7c') },
   },
   split_abort: { type: 'split_abort', split_id: hex(32, 'bb'), signature: hex(64, '5d') },
+  stream_items: {
+    type: 'stream_items', peer: point('93'), payment_hash: hex(32, '9b'), count: 3, root: hex(32, '9c'), first: 1,
+    items: [['order-1', 17, 'view'], ['order-2', 1, '']],
+  },
+  stream_receipt: { type: 'stream_receipt', peer: point('94'), payment_hash: hex(32, '9b'), signature: hex(64, '95') },
 } as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
@@ -151,6 +156,7 @@ export type Kind =
   | 'bool' | 'metadata' | 'htlc_signatures' | 'fee_range' | 'pong_bytes' | 'ping_ignored' | 'pong_ignored'
   | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked' | 'split_index' | 'release_secret'
   | 'receipt' | 'receipt_status' | 'proof_entry' | 'merkle_path' | 'proof_anchor'
+  | 'tick_count' | 'tick_index' | 'stream_items'
 
 export const FIELD_KINDS: Record<string, Kind> = {
   type: 'type',
@@ -183,6 +189,7 @@ export const FIELD_KINDS: Record<string, Kind> = {
   until_time: 'u64', until_height: 'u32',
   receipt: 'receipt', status: 'receipt_status', entry: 'proof_entry', path: 'merkle_path', anchor: 'proof_anchor',
   split_id: 'hex32', r_hash: 'hex32', index: 'split_index', secret: 'release_secret',
+  peer: 'point33', root: 'hex32', count: 'tick_count', first: 'tick_index', items: 'stream_items',
 }
 /** `ignored` means different bounds in ping and pong. */
 export function kindOf (type: MessageType, field: string): Kind | undefined {
@@ -283,6 +290,13 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { my_current_funding_locked_txid: hex(32), retransmit_flags: -1 },
     { retransmit_flags: 0 }, [hex(32), 0], null,
   ],
+  tick_count: [0, L.MAX_STREAM_TICK_ITEMS + 1, 1.5, ...NOT_A_NUMBER],
+  tick_index: [-1, L.MAX_STREAM_TICK_ITEMS, 0.5, ...NOT_A_NUMBER],
+  stream_items: [
+    [['', 1, '']], [['a', 0, '']],
+    [['a', L.MAX_STREAM_ITEM_MSAT + 1, '']], [['a', 1.5, '']], [['a', 1, 'quote"']], [['é', 1, '']], [['a', 1]], [['a', 1, '', 2]],
+    [['i'.repeat(L.MAX_STREAM_ITEM_ID_CHARS + 1), 1, '']], [['a', 1, 'm'.repeat(L.MAX_STREAM_ITEM_MEMO_CHARS + 1)]], {}, null,
+  ],
 }
 
 // ── Arbitraries of valid messages, per field kind ──
@@ -369,6 +383,11 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
     ephemeral_point: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), ciphertext: hexArb(32, 32),
     tag: hexArb(32, 32),
   }, { noNullPrototype: true }),
+  tick_count: fc.integer({ min: 1, max: L.MAX_STREAM_TICK_ITEMS }),
+  tick_index: fc.integer({ min: 0, max: L.MAX_STREAM_TICK_ITEMS - 1 }),
+  stream_items: fc.array(fc.tuple(
+    fc.stringMatching(/^[0-9A-Za-z_.:-]{1,64}$/), fc.integer({ min: 1, max: L.MAX_STREAM_ITEM_MSAT }), fc.stringMatching(/^[a-z ]{0,64}$/),
+  ), { maxLength: 20 }),
 }
 
 /** A random valid message of `type`: each optional field present or not. */

@@ -1,0 +1,94 @@
+// The hub's ledger of settled payments and the fees it earned on them. The router records an entry in
+// the batch that stores a circuit's fulfilment (hub/router/router.ts resolve): the fee is on disk
+// exactly when the payment is, and survives restarts. One entry per forwarded payment, indexed by time
+// (GET /fees) and by each party's node id (GET /accounts/:node_id/accounting).
+//
+//   ledger/<at ms>/<in channel>/<in htlc>              the entry
+//   ledger-acct/<node>/<at ms>/<in channel>/<in htlc>  the same entry, under the payer and the payee
+import { z } from 'zod'
+import { counter, keys } from '../../host/store/keys.ts'
+import { parseJsonValue, put, type Store, type StoreOp } from '../../host/store/store.ts'
+
+export const ledgerEntry = z.strictObject({
+  /** When the fulfilment was recorded, ms since 1970. */
+  at: z.number().int().min(0),
+  payment_hash: z.string().regex(/^[0-9a-f]{64}$/),
+  payer: z.string().regex(/^0[23][0-9a-f]{64}$/),
+  payee: z.string().regex(/^0[23][0-9a-f]{64}$/),
+  /** What the payer's HTLC carried, what the payee's carried, and the difference: the hub's fee. */
+  in_msat: z.number().int().min(0),
+  out_msat: z.number().int().min(0),
+  fee_msat: z.number().int().min(0),
+  in_channel: z.string(),
+  in_htlc: z.number().int().min(0),
+  out_channel: z.string(),
+  /** A stream tick (DESIGN.md "Streams"): the Merkle root its metadata named. */
+  stream_root: z.string().optional(),
+  /** Kind of payment, for exports: a split's leg carries its split id (the split helper sets it). */
+  split_id: z.string().optional(),
+})
+export type LedgerEntry = z.infer<typeof ledgerEntry>
+
+/** Periods GET /fees sums by. */
+export const FEE_PERIODS = { hour: 3_600_000, day: 86_400_000 } as const
+export type FeePeriod = keyof typeof FEE_PERIODS
+
+export class Ledger {
+  constructor (private readonly store: Store) {}
+
+  /** The ops that record `e`, for the batch that stores the payment's fulfilment. */
+  ops (e: LedgerEntry): StoreOp[] {
+    const entry = put(keys.ledger(e.at, e.in_channel, e.in_htlc), e)
+    return [
+      entry,
+      put(keys.ledgerAccount(e.payer, e.at, e.in_channel, e.in_htlc), ''),
+      put(keys.ledgerAccount(e.payee, e.at, e.in_channel, e.in_htlc), ''),
+    ]
+  }
+
+  /** Entries with from ≤ at < to (ms), oldest first. */
+  async * entries (from: number, to: number): AsyncGenerator<LedgerEntry> {
+    const after = from > 0 ? `${keys.ledgerPrefix}${counter(from - 1)}/~` : undefined
+    for await (const [key, value] of this.store.iterate(keys.ledgerPrefix, after !== undefined ? { after } : {})) {
+      const e = parseEntry(key, value)
+      if (e.at >= to) return
+      if (e.at >= from) yield e
+    }
+  }
+
+  /** One party's entries (as payer or payee) with from ≤ at < to, oldest first. */
+  async * account (node: string, from: number, to: number): AsyncGenerator<LedgerEntry> {
+    const prefix = keys.ledgerAccountPrefix(node)
+    const after = from > 0 ? `${prefix}${counter(from - 1)}/~` : undefined
+    for await (const [key] of this.store.iterate(prefix, after !== undefined ? { after } : {})) {
+      const [at, channel, htlc] = key.slice(prefix.length).split('/') as [string, string, string]
+      if (Number(at) >= to) return
+      const raw = await this.store.get(keys.ledger(Number(at), channel, Number(htlc)))
+      if (raw === undefined) throw new Error(`store: ${key} names no ledger entry`)
+      yield parseEntry(key, raw)
+    }
+  }
+
+  /** Fees earned with from ≤ at < to, summed by period (start of each period, ms since 1970). */
+  async fees (from: number, to: number, period: FeePeriod): Promise<{
+    periods: Array<{ start: number; payments: number; fees_msat: number }>; total_fees_msat: number; payments: number
+  }> {
+    const size = FEE_PERIODS[period]
+    const byStart = new Map<number, { start: number; payments: number; fees_msat: number }>()
+    let total = 0
+    let count = 0
+    for await (const e of this.entries(from, to)) {
+      const start = Math.floor(e.at / size) * size
+      const p = byStart.get(start) ?? byStart.set(start, { start, payments: 0, fees_msat: 0 }).get(start)!
+      p.payments++; p.fees_msat += e.fee_msat
+      total += e.fee_msat; count++
+    }
+    return { periods: [...byStart.values()], total_fees_msat: total, payments: count }
+  }
+}
+
+function parseEntry (key: string, raw: Uint8Array): LedgerEntry {
+  const r = ledgerEntry.safeParse(parseJsonValue(raw))
+  if (!r.success) throw new Error(`store: ${key} is not a ledger entry (${r.error.issues[0]?.message ?? 'invalid'})`)
+  return r.data
+}

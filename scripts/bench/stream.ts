@@ -1,0 +1,154 @@
+// streamed_items_per_s: line items streamed platform → hub → creator (DESIGN.md "Streams"), end to end:
+// from the first push() to the last flush(), i.e. every item in a tick (one synced write per tick),
+// every tick paid by its HTLC through the hub, its items relayed to the creator and checked against the
+// tick's root before the creator fulfils, and the creator's signature over every tick back at the
+// platform: every item has its receipt. Then every receipt is built (item, proof, tick, signature) and a
+// sample is verified offline.
+//
+// Two setups: one platform → one creator, and P platforms → C creators (each platform streams to C/P
+// creators). The hub is its own process; the platforms and creators are SDK clients in this process
+// (so the clients' hashing, signing and JSON all share this process's one thread: it bounds the figure
+// with the hub's per-message work).
+//
+//   npx tsx scripts/bench/stream.ts [--json] [--items N] [--platforms P --creators C]
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { HubClient } from '../../client-sdk/index.ts'
+import { verifyStreamReceipt } from '../../protocol/stream/index.ts'
+import { useBtcd, type Btcd } from '../lib/btcd.ts'
+import { Cleanups } from '../lib/cleanups.ts'
+import { openFundedChannel, requestHubChannel, startClient } from '../lib/client.ts'
+import { fundHub, startHub } from '../lib/hub.ts'
+import { cpuSeconds } from './host.ts'
+
+export interface StreamBenchResult {
+  platforms: number
+  creators: number
+  items: number
+  ticks: number
+  seconds: number
+  items_per_s: number
+  receipts_built: number
+  receipts_verified: number
+  receipts_per_s: number
+  /** Cores used during the streaming (CPU seconds / wall seconds): the hub process, and this process
+   *  (every platform and creator client). */
+  cores_used: { hub: number; clients: number }
+}
+
+/** Items pushed ahead of their tick's durability per stream: two full ticks, so a tick is always forming. */
+const WINDOW = 32_768
+
+async function streamAll (platform: HubClient, creators: HubClient[], items: number, tag: string): Promise<number> {
+  let ticks = 0
+  await Promise.all(creators.map(async (c, k) => {
+    const s = platform.stream(c.nodeId, { tickMs: 5 })
+    let pending: Array<Promise<void>> = []
+    for (let i = 0; i < items; i++) {
+      pending.push(s.push({ id: `${tag}-${k}-${i}`, amountMsat: 1 + i % 7 }))
+      if (pending.length === WINDOW) { await Promise.all(pending.slice(0, WINDOW / 2)); pending = pending.slice(WINDOW / 2) }
+    }
+    await Promise.all(pending)
+    const before = s.stats.ticksPaid
+    await s.flush()
+    ticks += s.stats.ticksPaid - before
+    if (s.stats.itemsFailed > 0) throw new Error(`stream ${tag}-${k}: ${s.stats.itemsFailed} items failed`)
+  }))
+  return ticks
+}
+
+async function receiptsOf (platform: HubClient, creators: HubClient[]): Promise<{ built: number; verified: number }> {
+  let built = 0
+  let verified = 0
+  for (const c of creators) {
+    for await (const r of platform.stream(c.nodeId).receipts()) {
+      built++
+      // Every 1,000th receipt is checked offline (a check is a BIP-340 verification: ~1 ms).
+      if (built % 1_000 === 1) {
+        if (!verifyStreamReceipt(r, c.nodeId).ok) throw new Error(`receipt of ${r.item.id} does not verify`)
+        verified++
+      }
+    }
+  }
+  return { built, verified }
+}
+
+/** One setup: P platforms, C creators, `items` per creator (split over the platforms that pay it). */
+export async function streamBench (btc: Btcd, o: { platforms: number; creators: number; items: number; dir: string; cleanups: Cleanups }):
+Promise<StreamBenchResult> {
+  const hub = await startHub({ dataDir: path.join(o.dir, 'hub'), btcd: btc.node.rpc, config: {
+    transport: { peerMessagesPerSecond: 100_000, peerMessageBurst: 200_000 },
+  } }, o.cleanups)
+  await fundHub(btc, hub, 2_000_000 * o.creators + 1_000_000)
+  const platforms = await Promise.all(Array.from({ length: o.platforms }, (_, i) =>
+    startClient({ hub, btc, dataDir: path.join(o.dir, `platform-${i}`), role: 'platform' }, o.cleanups)))
+  const creators = await Promise.all(Array.from({ length: o.creators }, (_, i) =>
+    startClient({ hub, btc, dataDir: path.join(o.dir, `creator-${i}`), role: 'creator' }, o.cleanups)))
+  // The last warnings of every client: a failed tick says why (the stream's warning names its reason).
+  const warnings: string[] = []
+  for (const c of [...platforms, ...creators]) c.on('warning', w => { warnings.push(w); if (warnings.length > 20) warnings.shift() })
+  for (const p of platforms) await openFundedChannel(btc, p, 5_000_000)
+  for (const c of creators) await requestHubChannel(btc, c)
+  const mine = (i: number): HubClient[] => creators.filter((_, k) => k % o.platforms === i)
+  // Warm-up: a small stream per pair (JIT, connections), not counted.
+  await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), 2_000, 'warm')))
+  const cpu0 = { hub: cpuSeconds(hub.pid), clients: cpuSeconds(process.pid) }
+  const t0 = performance.now()
+  const ticks = (await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), o.items, 'run'))).catch((e: unknown) => {
+    throw new Error(`${String(e)}; last warnings:\n  ${warnings.join('\n  ')}`)
+  })).reduce((a, b) => a + b, 0)
+  const seconds = (performance.now() - t0) / 1000
+  const cores = { hub: (cpuSeconds(hub.pid) - cpu0.hub) / seconds, clients: (cpuSeconds(process.pid) - cpu0.clients) / seconds }
+  const r0 = performance.now()
+  let built = 0
+  let verified = 0
+  for (let i = 0; i < platforms.length; i++) {
+    const r = await receiptsOf(platforms[i]!, mine(i))
+    built += r.built; verified += r.verified
+  }
+  const receiptSeconds = (performance.now() - r0) / 1000
+  const total = o.items * o.creators
+  await Promise.all([...platforms, ...creators].map(c => c.stop()))
+  await hub.stop()
+  return {
+    platforms: o.platforms, creators: o.creators, items: total, ticks, seconds, items_per_s: total / seconds,
+    receipts_built: built, receipts_verified: verified, receipts_per_s: built / receiptSeconds, cores_used: cores,
+  }
+}
+
+/** Both setups on one btcd: 1 → 1, then P → C. */
+export async function runStreamBenches (o: { items: number; platforms: number; creators: number; say: (s: string) => void }):
+Promise<{ one_to_one: StreamBenchResult; many: StreamBenchResult }> {
+  const cleanups = new Cleanups()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-stream-'))
+  cleanups.push(() => { fs.rmSync(dir, { recursive: true, force: true }) })
+  try {
+    const btc = await useBtcd(cleanups)
+    o.say(`stream bench: 1 platform → 1 creator, ${o.items} items …`)
+    const one = await streamBench(btc, { platforms: 1, creators: 1, items: o.items, dir: path.join(dir, 'one'), cleanups })
+    o.say(`  ${one.items_per_s.toFixed(0)} items/s (${one.ticks} ticks, ${one.receipts_built} receipts; cores: hub ` +
+      `${one.cores_used.hub.toFixed(2)}, clients ${one.cores_used.clients.toFixed(2)})`)
+    o.say(`stream bench: ${o.platforms} platforms → ${o.creators} creators, ${o.items} items per creator …`)
+    const many = await streamBench(btc, {
+      platforms: o.platforms, creators: o.creators, items: o.items, dir: path.join(dir, 'many'), cleanups,
+    })
+    o.say(`  ${many.items_per_s.toFixed(0)} items/s (${many.ticks} ticks, ${many.receipts_built} receipts; cores: hub ` +
+      `${many.cores_used.hub.toFixed(2)}, clients ${many.cores_used.clients.toFixed(2)})`)
+    return { one_to_one: one, many }
+  } finally {
+    await cleanups.run()
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const argv = process.argv.slice(2)
+  const opt = (name: string, d: number): number => { const i = argv.indexOf(name); return i >= 0 ? Number(argv[i + 1]) : d }
+  const json = argv.includes('--json')
+  const say = (s: string): void => { (json ? process.stderr : process.stdout).write(s + '\n') }
+  const r = await runStreamBenches({
+    items: opt('--items', 200_000), platforms: opt('--platforms', 4), creators: opt('--creators', 16), say,
+  })
+  if (json) process.stdout.write(JSON.stringify({ streamed_items_per_s: r }) + '\n')
+  process.exit(0)
+}
