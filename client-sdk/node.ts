@@ -22,10 +22,10 @@ import { chainBackend, clientOptionsSchema, parseArgs, socketFactory, storeLike,
 import { connect as connectWith, HubLink as CoreHubLink, type HubConnection, type HubLinkOptions } from './transport/index.ts'
 import type { ConnectOptionsInput } from './transport/options.ts'
 import { clientDataDir } from './node/data-dir.ts'
-import { wsSocketFactory } from './node/socket.ts'
+import { socketTlsSchema, wsSocketFactory, wsSocketFactoryWith } from './node/socket.ts'
 
 export * from './index.ts'
-export { wsSocketFactory }
+export { wsSocketFactory, wsSocketFactoryWith }
 /** A ChainBackend over a btcd node's RPC (what `btcdRpc` makes): build one yourself to share it
  *  between clients in one process (pass it as `chain`; the client never closes a chain it was given). */
 export { BtcdChainBackend, type BtcdBackendConfig } from '../host/chain/btcd/backend.ts'
@@ -50,10 +50,16 @@ export const nodeClientOptionsSchema = clientOptionsSchema.extend({
   feeRateSatPerVb: z.number().min(1).max(10_000).default(2),
   /** Opens the WebSocket (default: `ws`). Tests pass one that can cut the connection at a chosen message. */
   socketFactory: socketFactory.optional(),
+  /** wss:// only: `ca`, the CA certificates (PEM) the hub's certificate must chain to, in place of
+   *  the system's. The certificate is always verified (client-sdk/node/socket.ts). */
+  tls: socketTlsSchema.optional(),
   /** The client's store, owned by the caller: default a LevelDB store in `dataDir`/store, which the
    *  client opens and closes itself. */
   store: storeLike.optional(),
 }).refine(o => (o.chain === undefined) !== (o.btcdRpc === undefined), { error: 'give exactly one of chain, btcdRpc', path: ['chain'] })
+  .refine(o => o.tls === undefined || o.socketFactory === undefined, {
+    error: 'is for the default socket: a socketFactory of your own sets its own TLS options', path: ['tls'],
+  })
 
 export type NodeClientOptions = z.output<typeof nodeClientOptionsSchema>
 export type NodeClientOptionsInput = z.input<typeof nodeClientOptionsSchema>
@@ -74,7 +80,7 @@ export async function createNodeClient (input: NodeClientOptionsInput): Promise<
   // What this function opened, closed newest first when the client is done with it (or on failure).
   const opened: Array<() => void | Promise<void>> = []
   const release = async (): Promise<void> => { for (const close of opened.splice(0).reverse()) await close() }
-  const { dataDir, chain: givenChain, btcdRpc: rpc, feeRateSatPerVb, socketFactory: socket, store: givenStore, ...core } = o
+  const { dataDir, chain: givenChain, btcdRpc: rpc, feeRateSatPerVb, socketFactory: socket, tls, store: givenStore, ...core } = o
   let parts: { store: Store; chain: ChainBackend; wallet: Wallet }
   try {
     const dirs = clientDataDir(dataDir)
@@ -95,7 +101,9 @@ export async function createNodeClient (input: NodeClientOptionsInput): Promise<
     throw e
   }
   const options: ClientOptions = core
-  return await HubClient.create(options, { ...parts, socket: socket ?? wsSocketFactory, release })
+  return await HubClient.create(
+    options, { ...parts, socket: socket ?? (tls !== undefined ? wsSocketFactoryWith(tls) : wsSocketFactory), release },
+  )
 }
 
 /** connect() (client-sdk/transport) with `ws` as its default socket. */

@@ -14,6 +14,7 @@ import { MAX_MSAT, type NodeId } from '../protocol/types.ts'
 import { settlementConfigSchema } from './settlement/config.ts'
 import { isLoopback } from './admin/auth.ts'
 import { transportConfigSchema } from './transport/config.ts'
+import { tlsFilesSchema } from './transport/tls-files.ts'
 
 const int = (min: number, max: number) => z.number().int({ error: 'must be an integer' }).min(min).max(max)
 const nodeId = z.string().refine(
@@ -28,7 +29,12 @@ const MAX_ALLOWED_NODE_IDS = 100_000
 export const DEFAULT_HUB_PORT = 9735
 
 /** The transport's settings with the hub's default port (the transport alone defaults to a free one). */
-const hubTransportSchema = transportConfigSchema.extend({ port: int(0, 65_535).default(DEFAULT_HUB_PORT) })
+const hubTransportSchema = transportConfigSchema.extend({
+  port: int(0, 65_535).default(DEFAULT_HUB_PORT),
+  /** Serve wss:// with the certificate and key in these PEM files, rotated when the files are
+   *  replaced (hub/transport/tls-files.ts). Absent: plain ws://. */
+  tls: tlsFilesSchema.optional(),
+})
 
 const channelsDefaults = {
   fundingSat: 1_000_000, minimumDepth: 1, finalityDepth: DEFAULT_FINALITY_DEPTH,

@@ -56,6 +56,8 @@ import { Ledger } from './accounting/ledger.ts'
 import { Router } from './router/router.ts'
 import { SplitRelay } from './router/split-relay.ts'
 import { HubTransport } from './transport/server.ts'
+import { CertificateRotation, loadCertificatePair } from './transport/tls-files.ts'
+import { tlsRotateRoute } from './admin/tls-routes.ts'
 
 export interface RunningHub {
   hubId: NodeId
@@ -201,13 +203,25 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
-  transport = await HubTransport.start({
-    nodeKey, handler: manager, config: config.transport, isKnownPeer: id => isChannelPartner(manager, id),
+  const { tls: tlsFiles, ...transportConfig } = config.transport
+  const certificate = tlsFiles === undefined ? undefined : loadCertificatePair(tlsFiles, Date.now())
+  if (certificate !== undefined && !certificate.ok) throw new Error(`transport.tls: ${certificate.error}`)
+  const served = transport = await HubTransport.start({
+    nodeKey, handler: manager, config: transportConfig, isKnownPeer: id => isChannelPartner(manager, id),
     onRejectedFrame: reason => { metrics.rejectedFrame(reason) },
+    ...(certificate?.ok === true ? { tls: { cert: certificate.pair.cert, key: certificate.pair.key } } : {}),
   })
   seen.transport = transport
-  stage('transport_listening')
+  stage('transport_listening', certificate?.ok === true ? { tls_fingerprint256: certificate.pair.fingerprint256 } : {})
   const inputs: Array<() => Promise<void> | void> = [() => transport?.close(), () => router.stop()]
+  let rotation: CertificateRotation | undefined
+  if (tlsFiles !== undefined && certificate?.ok === true) {
+    const watching = rotation = new CertificateRotation({
+      files: tlsFiles, current: certificate.pair, log, sessions: () => served.sessionCount,
+      install: pair => { served.setSecureContext({ cert: pair.cert, key: pair.key }) },
+    })
+    inputs.push(() => { watching.stop() })
+  }
 
   const loaded = await manager.load()
   stage('channels_loaded', { channels: loaded })
@@ -268,7 +282,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     }),
     ledger,
     settlement: { policies: new PolicyStore(store, config.settlement.policy), bounds: config.settlement.policy, height: () => height },
-  }, { extra: [metricsRoute(metrics), dashboardRoute], public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
+  }, { extra: [metricsRoute(metrics), dashboardRoute, tlsRotateRoute(() => rotation)],
+  public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
   inputs.push(() => admin.close())
   writeAdminUrl(config.dataDir, admin.url)
   const stopMiner = startAutoMiner(chain, config.btcd.mode === 'managed' ? config.btcd.autoMineSeconds : undefined, log)

@@ -11,11 +11,11 @@ import { decodeFrame, encodeMessage, type PeerMessage, type WireError } from '..
 import { random32 } from '../../host/random.ts'
 import { Emitter } from './events.ts'
 import { parseConnectArgs, type ConnectOptions, type ConnectOptionsInput } from './options.ts'
-import { nativeSocketFactory, frameText, OPEN, type SocketFactory, type SocketLike } from './socket.ts'
+import { nativeSocketFactory, frameText, OPEN, socketErrorText, type SocketFactory, type SocketLike } from './socket.ts'
 
 /** Why connect() failed. `final`: retrying the same thing will fail the same way. */
 export type ConnectFailure =
-  | { reason: 'unreachable'; detail: string; final: false }        // socket error, refused, HTTP 429
+  | { reason: 'unreachable'; detail: string; final: false }        // socket error, refused, HTTP 429, TLS certificate refused
   | { reason: 'timeout'; detail: string; final: false }            // no completed handshake in time
   | { reason: 'closed'; detail: string; code: number; final: boolean } // the hub closed during the handshake
   | { reason: 'auth'; failure: AuthFailure; detail: string; final: true } // the hub failed to prove its key, or sent nonsense
@@ -147,7 +147,7 @@ export async function connect (
       args.options.handshakeTimeoutMs,
     )
 
-    ws.addEventListener('error', ev => { lastError = ev.message ?? String(ev.error ?? 'socket error') })
+    ws.addEventListener('error', ev => { lastError = socketErrorText(ev) })
     ws.addEventListener('close', ev => {
       if (conn !== undefined) return conn.socketClosed(ev.code, ev.reason)
       if (ev.code === 1006 && hubError === '') return fail({

@@ -34,3 +34,22 @@ export function frameText (data: unknown): string | Uint8Array | undefined {
   if (data instanceof ArrayBuffer) return new Uint8Array(data)
   return undefined
 }
+
+/** Node's codes for a server certificate that did not verify (OpenSSL's X509 verify results, and the
+ *  host name check). Browsers do not say why a wss:// connection failed; Node's `ws` does. */
+const CERTIFICATE_ERROR_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE', 'CERT_REVOKED', 'CERT_UNTRUSTED',
+  'CERT_REJECTED', 'CERT_CHAIN_TOO_LONG', 'INVALID_CA', 'INVALID_PURPOSE', 'PATH_LENGTH_EXCEEDED', 'HOSTNAME_MISMATCH',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE', 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY', 'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/** What a socket's error event says, with a certificate the client refused named as such. */
+export function socketErrorText (ev: { message?: string; error?: unknown }): string {
+  const message = ev.message ?? String(ev.error ?? 'socket error')
+  const code = (ev.error as { code?: unknown } | undefined)?.code
+  if (typeof code === 'string' && CERTIFICATE_ERROR_CODES.has(code)) {
+    return `the hub's TLS certificate was refused (${code}): ${message}`
+  }
+  return message
+}

@@ -19,6 +19,7 @@ import { authorize } from './auth.ts'
 import { regtestAddress } from './faucet.ts'
 import { MAX_RECENT_PAYMENTS } from './payments.ts'
 import { SETTLEMENT_ROUTES, settlementRoute, type SettlementAdmin } from './settlement-routes.ts'
+import { TLS_ROUTES } from './tls-routes.ts'
 import type { AdminTokens } from './tokens.ts'
 import { ACCOUNTING_ROUTES, accountingRoute } from './accounting-routes.ts'
 import type { Ledger } from '../accounting/ledger.ts'
@@ -117,6 +118,7 @@ export const ROUTES: readonly RouteDoc[] = [
       + '409 on a chain that is not regtest',
   },
   ...SETTLEMENT_ROUTES,
+  ...TLS_ROUTES,
   ...AUDIT_ROUTES,
   ...ACCOUNTING_ROUTES,
 ]

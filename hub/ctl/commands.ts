@@ -190,6 +190,13 @@ export async function auditAnchor (c: AdminClient, o: Out): Promise<void> {
   emit(o, body, () => JSON.stringify(body, null, 2))
 }
 
+export async function rotateCert (c: AdminClient, o: Out): Promise<void> {
+  const body = (await c.call('POST', '/tls/rotate')).body as Row
+  emit(o, body, () => body.changed === true
+    ? `new certificate ${str(body.fingerprint256)} in place of ${str(body.previous_fingerprint256)}`
+    : `the certificate files hold the certificate in use: ${str(body.fingerprint256)}`)
+}
+
 export async function mine (c: AdminClient, o: Out, blocks: number): Promise<void> {
   const body = (await c.call('POST', '/regtest/mine', { blocks })).body as Row
   emit(o, body, () => `mined ${str(body.blocks)} block(s); tip ${str(body.tip)}`)

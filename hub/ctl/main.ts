@@ -115,8 +115,9 @@ supported yet, 6 audit verify: the log does not verify.`)
     .action(() => NOT_YET('backup'))
   program.command('rotate-key').description('rotate the hub\'s node key, staged and reversible (not supported yet)')
     .action(() => NOT_YET('rotate-key'))
-  program.command('rotate-cert').description('pick up a new TLS certificate without a restart (not supported yet)')
-    .action(() => NOT_YET('rotate-cert'))
+  program.command('rotate-cert').description(
+    'read the TLS certificate files now and serve their pair to new connections, if good (POST /tls/rotate)',
+  ).action(async () => cmd.rotateCert(client(), out()))
 
   program.command('mine').description('regtest, managed node: mine blocks (POST /regtest/mine)')
     .argument('<blocks>', 'how many', whole('blocks')).action(async (n: number) => cmd.mine(client(), out(), n))

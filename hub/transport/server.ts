@@ -8,9 +8,11 @@
 //
 // TLS: production runs over wss:// (DESIGN.md "Authentication"). Pass `tls` (node:https server
 // options: key, cert, …) and the same code serves wss://; the handshake does not depend on it, TLS
-// only hides the traffic. The tests use plain ws:// on loopback.
+// only hides the traffic. setSecureContext() swaps the certificate for new handshakes (rotation,
+// tls-files.ts); established connections keep theirs. Most tests use plain ws:// on loopback.
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
-import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https'
+import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions as HttpsOptions } from 'node:https'
+import type { SecureContextOptions } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import type { AddressInfo, Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -109,6 +111,13 @@ export class HubTransport {
   get knownCounts (): { open: number; handshakes: number } {
     const { known, knownHandshakes } = this.admission.counts
     return { open: known, handshakes: knownHandshakes }
+  }
+
+  /** New TLS handshakes use `options` (a rotated certificate and key); established connections keep
+   *  the session they have. Throws if the transport does not serve TLS, or if TLS refuses `options`. */
+  setSecureContext (options: SecureContextOptions): void {
+    if (this.opts.tls === undefined) throw new Error('transport: not serving TLS')
+    ;(this.http as unknown as HttpsServer).setSecureContext(options)
   }
 
   /** Stops accepting, closes every connection with 1001 (going away), and stops listening. */
