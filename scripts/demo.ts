@@ -1,12 +1,14 @@
 // The one-command demo (`npm run demo`, `npm start`): on the embedded defaults — a managed regtest btcd
 // and LevelDB stores in a data directory under .data/ — start the hub as a child process, one platform,
 // three creators and one co-op treasury as SDK clients; fund channels; pay for a while with live
-// progress (every third sale a co-op sale, split atomically between its creator and the treasury); a creator takes an on-chain payout by
+// progress (every third sale a co-op sale, split atomically between its creator and the treasury); stream line items with a receipt
+// each; pay a creator while its client is stopped (the hub holds the payments until it returns); a creator takes an on-chain payout by
 // splicing out of its channel and is paid again on the same channel; close everything cooperatively and print each party's on-chain result.
 //
 //   npm run demo                      # about 20 s of payments
 //   npm run demo -- --seconds 5       # shorter
-//   npm run demo -- --json            # last line: the JSON summary (payments, channels, splices, splits, stream, receipt), which adds up
+//   npm run demo -- --json            # last line: the JSON summary, which adds up (payments, channels, splices,
+//                                     # splits, stream, receipt_verified, offline_paid)
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -20,6 +22,7 @@ import { DEFAULT_SPLICE_MINIMUM_DEPTH } from '../protocol/limits.ts'
 import type { Role } from '../client-sdk/options.ts'
 import { demoReceipt } from './demo/receipt.ts'
 import { demoStream } from './demo/stream.ts'
+import { demoOffline } from './demo/offline.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
@@ -54,10 +57,12 @@ async function main (): Promise<void> {
   say(`hub ${hub.hubId} listening on ${hub.url}`)
   await fundHub(btc, hub, 10_000_000)
 
-  const parties: Array<{ name: string; role: Role; client: HubClient; initialMsat: number }> = []
+  const parties: Array<{ name: string; role: Role; client: HubClient; initialMsat: number; nodeKey: Uint8Array; dir: string }> = []
   const add = async (name: string, role: Role): Promise<HubClient> => {
-    const client = await startClient({ hub, btc, dataDir: path.join(dataDir, name), role, nodeKey: randomKey() }, cleanups)
-    parties.push({ name, role, client, initialMsat: 0 })
+    const nodeKey = randomKey()
+    const dir = path.join(dataDir, name)
+    const client = await startClient({ hub, btc, dataDir: dir, role, nodeKey }, cleanups)
+    parties.push({ name, role, client, initialMsat: 0, nodeKey, dir })
     return client
   }
   const platform = await add('platform', 'platform')
@@ -137,6 +142,14 @@ async function main (): Promise<void> {
   totalMsat += streamed.paidMsat
   feesMsat += streamed.feesMsat
 
+  // ── A creator paid while offline: the hub holds its payments until it returns (scripts/demo/offline.ts) ──
+  const away = parties.find(p => p.client === creators[2])!
+  const offline = await demoOffline({
+    btc, hub, platform, creator: away.client, nodeKey: away.nodeKey, dataDir: away.dir, cleanups, say,
+  })
+  away.client = offline.client
+  count += offline.paid; totalMsat += offline.paidMsat; feesMsat += offline.feesMsat
+
   // ── A creator's on-chain payout without closing: splice out half its balance, then keep receiving ──
   const payee = creators[0]!
   const payeeName = parties.find(p => p.client === payee)!.name
@@ -202,7 +215,7 @@ async function main (): Promise<void> {
   }
   const summary = {
     payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels, splices, splits,
-    receipt_verified: receipt.verified,
+    receipt_verified: receipt.verified, offline_paid: offline.paid,
     stream: { items: streamed.items, ticks: streamed.ticks, receipts_verified: streamed.receipts_verified },
   }
   const lost = channels.filter(c => c.role === 'platform').reduce((t, c) => t + c.initial_counterparty_msat - c.final_counterparty_msat, 0)
@@ -220,7 +233,7 @@ async function main (): Promise<void> {
   if (JSON_OUT) process.stdout.write(JSON.stringify(summary) + '\n')
   if (
     lost !== totalMsat + feesMsat || gained !== totalMsat || payoutOnChain !== 1 || !spliceConfirmed || paymentsAfter === 0 ||
-    !receipt.verified
+    !receipt.verified || offline.paid === 0
   ) {
     throw new Error('the summary does not add up')
   }

@@ -3,7 +3,8 @@
 // (hub/admin/server.ts). Times are ms since 1970; `from` is inclusive, `to` exclusive.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { z } from 'zod'
-import { accountRows, ROW_FIELDS, toCsv, type AccountRow } from '../accounting/export.ts'
+import { ACCOUNTING_FIELDS, accountingCsv, accountingJsonLines, type AccountingRow } from '../../protocol/accounting/rows.ts'
+import { accountRows } from '../accounting/export.ts'
 import type { Ledger } from '../accounting/ledger.ts'
 import type { RouteDoc } from './server.ts'
 
@@ -14,7 +15,7 @@ export const ACCOUNTING_ROUTES: readonly RouteDoc[] = [
   {
     method: 'GET', path: '/accounts/:node_id/accounting',
     answer: `query from, to, format=csv|jsonl, limit. CSV (a header line, then one row per entry) or JSON lines: ` +
-      `${ROW_FIELDS.join(', ')}, for every payment node_id paid or ` +
+      `${ACCOUNTING_FIELDS.join(', ')}, for every payment node_id paid or ` +
       'received through the hub with from ≤ at < to (ms since 1970; default: all). kind: payment_in | payment_out | stream_tick_in | ' +
       'stream_tick_out | split_leg_in | split_leg_out; amount_msat is signed (what its channel balance moved), fee_msat the hub\'s fee ' +
       `(paid by the payer, included in amount_msat). At most limit (≤ ${MAX_EXPORT_ROWS}) rows; header next-from: the from of the ` +
@@ -63,14 +64,14 @@ export async function accountingRoute (ledger: Ledger, req: IncomingMessage, res
     return false
   }
   const q = query(exportQuery, url)
-  const rows: AccountRow[] = []
+  const rows: AccountingRow[] = []
   let nextFrom: number | undefined
   for await (const e of ledger.account(m[1]!, q.from, q.to)) {
     // A page ends between two times, so the next page (from = next-from) repeats nothing and misses nothing.
     if (rows.length >= q.limit && e.at !== rows[rows.length - 1]!.at) { nextFrom = e.at; break }
     rows.push(...accountRows(m[1]!, e))
   }
-  const body = q.format === 'csv' ? toCsv(rows) : rows.map(r => JSON.stringify(r) + '\n').join('')
+  const body = q.format === 'csv' ? accountingCsv(rows) : accountingJsonLines(rows)
   res.writeHead(200, {
     'Content-Type': q.format === 'csv' ? 'text/csv' : 'application/x-ndjson', 'Content-Length': Buffer.byteLength(body),
     ...(nextFrom !== undefined ? { 'next-from': String(nextFrom) } : {}),
