@@ -13,7 +13,7 @@
 //   - at a restart, splits not over are taken up again: a `locking` one aborts once its deadline has
 //     passed (or releases if every leg locked is stored in time), a `released` one sends its
 //     releases again, an `aborted` one its abort; legs whose HTLC never left fail at once.
-import { amountToOffer, type FeePolicy } from '../protocol/forwarding.ts'
+import { amountToOffer } from '../protocol/forwarding.ts'
 import { getCurve } from '../protocol/crypto/index.ts'
 import { isOver, step, type PayerEffect, type PayerInput, type PayerSplit } from '../protocol/split/payer.ts'
 import { legPaymentHash, rCommitment, sealLeg, sealRelease } from '../protocol/split/secrets.ts'
@@ -24,9 +24,8 @@ import type { PeerMessage, SplitLegLocked } from '../protocol/wire/index.ts'
 import { keys, put, type Store } from '../host/store/index.ts'
 import { random32 } from '../host/random.ts'
 import { crashPoints } from '../host/crash-points.ts'
-import type { ClientChannel } from './channels.ts'
 import { parseArgs } from './options.ts'
-import type { PaymentBook } from './payments.ts'
+import type { PushPayHost } from './push-pay.ts'
 import { readRecord, type PaymentRecord } from './records.ts'
 import { paySplitArgs } from './split-options.ts'
 import { payerSplitRecord, type PayerSplitRecord } from './split-records.ts'
@@ -47,16 +46,9 @@ export type SplitResult =
   | { ok: true; splitId: string; totalMsat: Msat; feeMsat: Msat; legs: SplitLegResult[] }
   | { ok: false; splitId: string | null; reason: SplitFailureReason; detail: string; legs: SplitLegResult[] }
 
-export interface SplitPayHost {
-  nodeId: NodeId
+export interface SplitPayHost extends PushPayHost {
   nodeKey: Uint8Array
   store: Store
-  book: PaymentBook
-  payTimeoutMs: number
-  payingChannelSoon (deadline: number): Promise<ClientChannel | undefined>
-  hubPolicy (): Promise<FeePolicy>
-  /** Offers the HTLC of a pending payment (HubClient.offer). */
-  offer (ch: ClientChannel, paymentHash: string): Promise<void>
   /** A payment's HTLC is in one of our channels (anywhere: proposed, signed or committed). */
   inFlight (paymentHash: string): boolean
   send (msg: PeerMessage): boolean

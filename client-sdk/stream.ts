@@ -12,7 +12,7 @@
 //   failure of its HTLC is final, so the tick is tried again under a new payment hash (the record is
 //   rewritten), up to STREAM_MAX_TICK_ATTEMPTS; then its items are reported failed and may be pushed again.
 // - the payee refuses a tick with an id it was paid for before (stream-receive.ts).
-import { amountToOffer, type FeePolicy } from '../protocol/forwarding.ts'
+import { amountToOffer } from '../protocol/forwarding.ts'
 import { getCurve } from '../protocol/crypto/index.ts'
 import {
   MAX_STREAM_QUEUED_ITEMS, MAX_STREAM_TICK_ITEMS, MAX_STREAM_TICKS_IN_FLIGHT, STREAM_CHUNK_TARGET_BYTES, MAX_STREAM_CHUNK_ITEMS,
@@ -29,22 +29,16 @@ import type { StreamReceiptMessage } from '../protocol/wire/hub-messages.ts'
 import { random32 } from '../host/random.ts'
 import { crashPoints } from '../host/crash-points.ts'
 import { keys, put, type Store } from '../host/store/index.ts'
-import type { ClientChannel } from './channels.ts'
 import { parseArgs } from './options.ts'
-import type { PaymentBook, PayResult } from './payments.ts'
+import type { PayResult } from './payments.ts'
+import type { PushPayHost } from './push-pay.ts'
 import { readRecord } from './records.ts'
 import { outgoingTick, type OutgoingTick } from './stream-records.ts'
 import { streamArgs, type StreamOptions } from './stream-options.ts'
 
 /** What a stream needs of the HubClient. */
-export interface StreamHost {
-  nodeId: NodeId
+export interface StreamHost extends PushPayHost {
   store: Store
-  book: PaymentBook
-  payTimeoutMs: number
-  payingChannelSoon (deadline: number): Promise<ClientChannel | undefined>
-  hubPolicy (): Promise<FeePolicy>
-  offer (ch: ClientChannel, paymentHash: string): Promise<void>
   send (msg: PeerMessage): void
   warn (detail: string): void
 }
