@@ -27,7 +27,7 @@ import { channelCommands } from './admin/channel-commands.ts'
 import { Faucet } from './admin/faucet.ts'
 import { dashboardPublic, dashboardRoute } from './admin/dashboard.ts'
 import { HubMetrics, metricsRoute } from './admin/metrics.ts'
-import { PaymentLedger } from './admin/payments.ts'
+import { PaymentFigures } from './admin/payments.ts'
 import { AdminServer } from './admin/server.ts'
 import { ADMIN_TOKEN_FILE, READ_TOKEN_FILE, loadAdminTokens, writeAdminUrl } from './admin/tokens.ts'
 import { adminViews } from './admin/views.ts'
@@ -88,7 +88,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const hubId = nodeIdOf(nodeKey)
   const cleanups: Array<() => Promise<void> | void> = []
   // The metrics first: the store's commits and the node's RPC calls report to them from the start.
-  const seen: { manager?: ChannelManager; holds?: HoldStore; ledger?: PaymentLedger; transport?: HubTransport } = {}
+  const seen: { manager?: ChannelManager; holds?: HoldStore; figures?: PaymentFigures; transport?: HubTransport } = {}
   const metrics = new HubMetrics({
     channels: () => (seen.manager?.all() ?? []).map(ch => {
       const spec = ch.state.localCommit?.spec
@@ -99,7 +99,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     }),
     heldPayments: () => (seen.holds?.all() ?? []).filter(h => h.state === 'held').length,
     sessions: () => seen.transport?.sessionCount ?? 0,
-    feesEarnedMsat: () => seen.ledger?.figures().fees_msat ?? 0,
+    feesEarnedMsat: () => seen.figures?.figures().fees_msat ?? 0,
   })
   cleanups.push(setHostObserver(metrics.host))
 
@@ -147,8 +147,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const holds = new HoldStore(store)
   seen.holds = holds
   await holds.load()
-  const payments = new PaymentLedger(store, e => fatal('store_failed', String(e)))
-  seen.ledger = payments
+  const payments = new PaymentFigures(store, e => fatal('store_failed', String(e)))
+  seen.figures = payments
   await payments.load()
   cleanups.push(() => payments.flush())
   const payerKeys = new PayerKeys(store)
@@ -272,7 +272,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
   const tokens = loadAdminTokens(config.dataDir)
   const admin = await AdminServer.start({ port: config.adminPort, host: config.admin.host, tls: config.admin.tls, tokens }, {
-    ...adminViews({ hubId, transport, manager, ledger: payments, closer, wallet, monitoring: monitors, splicing, height: () => height }),
+    ...adminViews({ hubId, transport, manager, figures: payments, closer, wallet, monitoring: monitors, splicing, height: () => height }),
     ...channelCommands({ config, manager, inbound, monitoring: monitors, splicing }),
     audit: auditCommands({ audit, anchoring }),
     ...walletCommands({

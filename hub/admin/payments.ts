@@ -47,7 +47,7 @@ const statsRecord = z.strictObject({
   recent: z.array(z.record(z.string(), z.unknown())).max(MAX_RECENT_PAYMENTS),
 })
 
-export class PaymentLedger {
+export class PaymentFigures {
   private stats: PaymentStats = { forwarded: 0, fulfilled: 0, failed: 0, fees_msat: 0, failed_by_reason: {} }
   private recent: PaymentRow[] = []
   /** Forwarded payments not ended yet: when they were forwarded and for how much. */

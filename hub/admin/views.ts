@@ -11,14 +11,14 @@ import type { HubMonitoring } from '../channels/monitoring.ts'
 import type { HubSplicing } from '../channels/splicing.ts'
 import type { HubTransport } from '../transport/server.ts'
 import { channelStatus, closedRow, endingOrEnded, onChainJson } from './onchain-view.ts'
-import type { PaymentLedger } from './payments.ts'
+import type { PaymentFigures } from './payments.ts'
 import type { AdminHandlers } from './server.ts'
 
 export interface ViewSources {
   hubId: NodeId
   transport: Pick<HubTransport, 'url' | 'sessionCount' | 'session'>
   manager: Pick<ChannelManager, 'all'>
-  ledger: Pick<PaymentLedger, 'figures' | 'payments'>
+  figures: Pick<PaymentFigures, 'figures' | 'payments'>
   closer: Pick<CloseBroadcaster, 'closed'>
   wallet: Pick<Wallet, 'balance'>
   monitoring: Pick<HubMonitoring, 'onChain' | 'stale'>
@@ -48,8 +48,8 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, ViewRoutes> {
         onchain: onchain !== undefined ? onChainJson(onchain) : null,
       }
     })),
-    stats: () => x.ledger.figures(),
-    payments: (limit, failed) => x.ledger.payments({ limit, failed }),
+    stats: () => x.figures.figures(),
+    payments: (limit, failed) => x.figures.payments({ limit, failed }),
     peers: () => {
       const byPeer = new Map<NodeId, { channels: number; open: number; local: number; remote: number }>()
       for (const ch of x.manager.all()) {
