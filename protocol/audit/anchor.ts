@@ -6,6 +6,7 @@
 // OP_RETURN output: OP_RETURN <ANCHOR_MAGIC ‖ commitment> (36 bytes of data, standard null data).
 // Every field has a fixed length after a constant tag, so the bytes determine the parts.
 import { sha256 } from '@noble/hashes/sha2.js'
+import { u64be } from '../crypto/hash.ts'
 import { bytesToHex, hexToBytes } from '../types.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
@@ -28,12 +29,6 @@ export interface AnchorClaim {
   readonly to: number
 }
 
-function u64be (n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`anchor: ${n} is not an entry number`)
-  const out = new Uint8Array(8)
-  new DataView(out.buffer).setBigUint64(0, BigInt(n))
-  return out
-}
 
 export function anchorCommitment (c: AnchorClaim): string {
   if (c.to <= c.from) throw new RangeError(`anchor: empty range ${c.from}..${c.to}`)

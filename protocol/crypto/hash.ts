@@ -14,6 +14,15 @@ export function concatBytes (...parts: Uint8Array[]): Uint8Array {
   return out
 }
 
+/** `n` as 8 bytes, big-endian: how the hashed encodings here (split statements, audit anchors) write a
+ *  number. `n` must be a safe non-negative integer. */
+export function u64be (n: number): Uint8Array {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`u64be: ${n} is not a safe non-negative integer`)
+  const out = new Uint8Array(8)
+  new DataView(out.buffer).setBigUint64(0, BigInt(n))
+  return out
+}
+
 export function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   let diff = 0

@@ -13,7 +13,7 @@
 // from which it could compute another leg's preimage.
 import { sha256 } from '@noble/hashes/sha2.js'
 import type { Curve } from '../crypto/index.ts'
-import { concatBytes as concat, equalBytes } from '../crypto/hash.ts'
+import { concatBytes as concat, equalBytes, u64be } from '../crypto/hash.ts'
 import { fromWire, openFrom, sealTo, toWire, type PushSecret } from '../push/secret.ts'
 import { err, ok, type Result } from '../result.ts'
 import { bytesToHex, hexToBytes, type Msat } from '../types.ts'
@@ -48,15 +48,10 @@ export interface LegContext {
   reference: string
 }
 
-function u64 (n: number): Uint8Array {
-  const out = new Uint8Array(8)
-  new DataView(out.buffer).setBigUint64(0, BigInt(n))
-  return out
-}
 const u16 = (n: number): Uint8Array => new Uint8Array([n >> 8 & 0xff, n & 0xff])
 
 const legAssociated = (c: LegContext): Uint8Array => concat(
-  hexToBytes(c.paymentHash), hexToBytes(c.splitId), u16(c.index), u16(c.count), hexToBytes(c.payer), u64(c.releaseBy),
+  hexToBytes(c.paymentHash), hexToBytes(c.splitId), u16(c.index), u16(c.count), hexToBytes(c.payer), u64be(c.releaseBy),
   encoder.encode(c.reference),
 )
 
@@ -66,7 +61,7 @@ export function sealLeg (
 ): PushSecret {
   if (r.length !== 32) throw new RangeError('sealLeg: r must be 32 bytes')
   if (!Number.isSafeInteger(amountMsat) || amountMsat < 1) throw new RangeError('sealLeg: amountMsat must be a positive safe integer')
-  return toWire(sealTo(concat(r, u64(amountMsat)), recipient, e, LEG_INFO, legAssociated(c), curve))
+  return toWire(sealTo(concat(r, u64be(amountMsat)), recipient, e, LEG_INFO, legAssociated(c), curve))
 }
 
 /** Why a recipient refuses a split leg's HTLC (it fails it back; nothing is claimed). */

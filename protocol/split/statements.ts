@@ -11,7 +11,7 @@
 // (protocol/auth/signature.ts has its own tags).
 import { sha256 } from '@noble/hashes/sha2.js'
 import { getCurve, type Curve } from '../crypto/index.ts'
-import { concatBytes as concat } from '../crypto/hash.ts'
+import { concatBytes as concat, u64be } from '../crypto/hash.ts'
 import { bytesToHex, hexToBytes } from '../types.ts'
 
 const LEG_LOCKED_TAG = new TextEncoder().encode('micropayout-hub/split/v1/leg-locked')
@@ -28,15 +28,10 @@ export interface LegLocked {
   recipient: string
 }
 
-function u64 (n: number): Uint8Array {
-  const out = new Uint8Array(8)
-  new DataView(out.buffer).setBigUint64(0, BigInt(n))
-  return out
-}
 
 export const legLockedDigest = (l: LegLocked): Uint8Array => sha256(concat(
   LEG_LOCKED_TAG, hexToBytes(l.splitId), new Uint8Array([l.index >> 8 & 0xff, l.index & 0xff]), hexToBytes(l.paymentHash),
-  u64(l.amountMsat), hexToBytes(l.rHash), hexToBytes(l.payer), hexToBytes(l.recipient),
+  u64be(l.amountMsat), hexToBytes(l.rHash), hexToBytes(l.payer), hexToBytes(l.recipient),
 ))
 
 export const abortDigest = (splitId: string, payer: string): Uint8Array => sha256(concat(ABORT_TAG, hexToBytes(splitId), hexToBytes(payer)))
