@@ -42,18 +42,28 @@ export async function setupSdkRig (t: Tap.Test): Promise<SdkRig> {
     verbose: process.env.SDK_VERBOSE === '1',
   }, t)
 
+  await openPayerChannel(btc, payer)
+  await requestPayeeChannel(btc, payee)
+  return { t, btc, hub, payer, payee, n: 0 }
+}
+
+/** The payer SDK process funds its wallet and opens a 1,000,000 sat channel; resolves when it is ready. */
+export async function openPayerChannel (btc: Btcd, payer: SdkProcess): Promise<void> {
   const f = await btc.faucet(await payer.call<string>('address'), 1_100_000)
   await btc.mine(1)
   await payer.call('waitUtxo', { txid: f.txid })
   const opening = payer.call('open', { capacitySat: 1_000_000 })
-  await waitFor(async () => (await channel(payer).catch(() => undefined))?.fundingTxid != null, 'the payer\'s funding')
+  await waitFor(async () => (await channel(payer).catch(() => undefined))?.fundingTxid != null, `the ${payer.name}'s funding`)
   await mineTx(btc, (await channel(payer)).fundingTxid!)
   await opening
+}
+
+/** A payee SDK process asks the hub for a channel; resolves once the hub's funding is mined and it is ready. */
+export async function requestPayeeChannel (btc: Btcd, payee: SdkProcess): Promise<void> {
   const requesting = payee.call('request')
-  await waitFor(async () => (await channel(payee).catch(() => undefined))?.fundingTxid != null, 'the hub\'s funding of the payee')
+  await waitFor(async () => (await channel(payee).catch(() => undefined))?.fundingTxid != null, `the hub's funding of the ${payee.name}`)
   await mineTx(btc, (await channel(payee)).fundingTxid!)
   await requesting
-  return { t, btc, hub, payer, payee, n: 0 }
 }
 
 /** pay() until it has a final outcome (a `timeout` is not one: the payment is still in flight). */

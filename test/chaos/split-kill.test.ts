@@ -13,7 +13,8 @@ import { forwardingFee } from '../../protocol/forwarding.ts'
 import { splitAmounts } from '../../protocol/split/shares.ts'
 import type { ChannelInfo, HubClient } from '../../client-sdk/index.ts'
 import { useBtcd } from '../helpers/btcd.ts'
-import { fundHub, mineTx, randomKey, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../helpers/hub.ts'
+import { fundHub, randomKey, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../helpers/hub.ts'
+import { openPayerChannel, requestPayeeChannel } from './sdk-crash-rig.ts'
 import { startSdkProcess, type SdkProcess } from './sdk-process.ts'
 
 const channel = async (p: SdkProcess): Promise<ChannelInfo> => (await p.call<ChannelInfo[]>('channels'))[0]!
@@ -26,20 +27,11 @@ t.test('SDK crash: a split\'s payer or recipient SIGKILLed at the split\'s durab
   const payer = await startSdkProcess(
     { name: 'payer', dataDir: path.join(dir, 'payer'), nodeKey: randomKey(), hub, btc, role: 'platform', payTimeoutMs: 60_000 }, t,
   )
-  const f = await btc.faucet(await payer.call<string>('address'), 1_100_000)
-  await btc.mine(1)
-  await payer.call('waitUtxo', { txid: f.txid })
-  const opening = payer.call('open', { capacitySat: 1_000_000 })
-  await waitFor(async () => (await channel(payer).catch(() => undefined))?.fundingTxid != null, 'the payer\'s funding')
-  await mineTx(btc, (await channel(payer)).fundingTxid!)
-  await opening
+  await openPayerChannel(btc, payer)
   const victim = await startSdkProcess(
     { name: 'recipient', dataDir: path.join(dir, 'recipient'), nodeKey: randomKey(), hub, btc, role: 'creator' }, t,
   )
-  const requesting = victim.call('request')
-  await waitFor(async () => (await channel(victim).catch(() => undefined))?.fundingTxid != null, 'the hub\'s funding of the recipient')
-  await mineTx(btc, (await channel(victim)).fundingTxid!)
-  await requesting
+  await requestPayeeChannel(btc, victim)
   const others: HubClient[] = []
   for (const name of ['treasury', 'fee']) {
     const c = await startClient({ hub, btc, dataDir: path.join(dir, name), role: 'creator' }, t)
