@@ -28,7 +28,8 @@ export const CLIENT_FAILURE_REASONS = [
   'channel_failed',
   /** openChannel(): the channel stopped on a failed write of our store. Restart the client. */
   'channel_stopped',
-  /** requestChannel(): the hub refused (it sent a connection-level `error`). */
+  /** requestChannel(): the hub refused (it sent a connection-level `error`); setPayoutPolicy(): the hub
+   *  refused the policy (outside its settlement.policy bounds: the detail names the field). */
   'hub_refused',
   /** requestChannel(): the hub's funding was missing, wrong or late (protocol/channel/funding-check.ts):
    *  the channel is abandoned and will never be used. Ask again. */
@@ -44,7 +45,7 @@ export const CLIENT_FAILURE_REASONS = [
    *  point the client at a node of the hub's network. */
   'wrong_chain',
   /** connect(), openChannel(), requestChannel(), close(), untilReestablished(), spliceOut(), spliceIn(), spliceRbf(),
-   *  untilSpliceLocked(), getReceiptProof(): connected (or trying to), but the hub's next step did not come within the
+   *  untilSpliceLocked(), getReceiptProof(), setPayoutPolicy(): connected (or trying to), but the hub's next step did not come within the
    *  timeout; the detail names the message we waited for. Nothing was undone: the channel goes on when
    *  the hub answers (a splice not signed yet ends with the connection, or at the quiescence timeout). */
   'hub_not_responding',
@@ -89,7 +90,7 @@ export type ClientFailureCause =
 /** Which call failed. */
 export type ClientOperation =
   | 'create' | 'connect' | 'openChannel' | 'requestChannel' | 'close' | 'untilReestablished' | 'spliceOut' | 'spliceIn' | 'spliceRbf' |
-    'untilSpliceLocked' | 'getReceiptProof'
+    'untilSpliceLocked' | 'getReceiptProof' | 'setPayoutPolicy'
 
 export class ClientError extends Error {
   override readonly name = 'ClientError'

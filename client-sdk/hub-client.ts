@@ -31,6 +31,7 @@ import { StreamReceiver, type ReceivedTick } from './stream-receive.ts'
 import type { IncomingTick } from './stream-records.ts'
 import { exportAccounting, type AccountingPage } from './accounting.ts'
 import { exportAccountingArgs } from './stream-options.ts'
+import { Payouts } from './payouts.ts'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import { parseTickReference } from '../protocol/stream/tick.ts'
 import type { PaymentRecord } from './records.ts'
@@ -44,7 +45,7 @@ import {
 } from './receipts.ts'
 import {
   clientHostSchema, clientOptionsSchema, closeArgs, connectArgs, createInvoiceArgs, listInvoicesArgs, listPaymentsArgs, openChannelArgs,
-  parseArgs, payArgs, receiptProofArgs, verifyReceiptArgs,
+  parseArgs, payArgs, payoutPolicyArgs, receiptProofArgs, verifyReceiptArgs,
   requestChannelArgs, spliceInArgs, spliceOutArgs, spliceRbfArgs, untilReestablishedArgs, untilSpliceLockedArgs, type ClientHost,
   type ClientOptions, type ClientOptionsInput, type Role,
 } from './options.ts'
@@ -200,6 +201,8 @@ export class HubClient extends Emitter<HubClientEvents> {
   readonly wallet: Wallet
   /** The hub's signed receipts of our payments, and their proofs (receipts.ts). */
   private readonly receipts: ReceiptBook
+  /** Our payout policy and the hub's payout proposals (payouts.ts). */
+  private readonly payouts: Payouts
 
   private constructor (private readonly opts: ClientOptions, private readonly host: ClientHost) {
     super(e => { this.emit('warning', `event listener threw: ${String(e)}`) })
@@ -221,6 +224,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
       socketFactory: host.socket,
     })
+    this.payouts = new Payouts({ store, nodeId: this.nodeId, send: msg => this.link.send(msg), warn: w => this.emit('warning', w) })
     this.receipts = new ReceiptBook({
       store, nodeId: this.nodeId, hubId: () => this.link.hubId ?? opts.hubId, send: msg => this.link.send(msg),
       warn: w => this.emit('warning', w),
@@ -233,9 +237,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       warn: w => this.emit('warning', w),
       persisted: (id, updates) => { this.monitoring?.persisted(id, updates) },
       carry: (id, monitor) => this.book.carry(id, monitor),
-      respondSplice: () => opts.acceptHubSplices ? { accept: true } : {
+      // A payout batch's session answers with the hub's proposal checked against our policy (payouts.ts).
+      respondSplice: (ch, req) => this.payouts.respond(ch, req) ?? (opts.acceptHubSplices ? { accept: true } : {
         accept: false, reason: 'this client takes no splices from the hub',
-      },
+      }),
       spliceProgress: (ch, p) => { this.onSpliceProgress(ch, p) },
     })
     this.splits = new SplitPayer({
@@ -258,6 +263,8 @@ export class HubClient extends Emitter<HubClientEvents> {
       if (msg.type === 'split_abort') { this.track(this.splitLegs.abort(msg)); return }
       if (msg.type === 'stream_items') { this.track(this.streamReceiver.onItems(msg)); return }
       if (msg.type === 'stream_receipt') { this.streams.get(msg.peer)?.onReceipt(msg); return }
+      if (msg.type === 'payout_proposal') { this.payouts.onProposal(msg); return }
+      if (msg.type === 'payout_policy_set') { this.payouts.onPolicySet(msg); return }
       if (msg.type === 'error' && /^0{64}$/.test(msg.channel_id)) {
         this.emit('hub_refused', msg.data); this.emit('warning', `hub error: ${msg.data}`); return
       }
@@ -282,6 +289,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     try {
       await claimStore(host.store, client.nodeId)
       await client.events.load()
+      await client.payouts.load()
       await client.splits.load()
       await client.splitLegs.load()
       await client.channelSet.start()
@@ -501,6 +509,37 @@ export class HubClient extends Emitter<HubClientEvents> {
     return {
       status: status === 'anchored' && receipt?.proof == null ? 'not_anchored' : status,
       ...(receipt !== undefined ? { receipt } : {}), ...(refused !== undefined ? { refused } : {}),
+    }
+  }
+
+  /**
+   * Sets our payout policy at the hub (docs/DESIGN.md "Batched settlement"): payouts to `address` once
+   * the balance above `keepSat` reaches `thresholdSat`, at most every `intervalBlocks`. Resolves once
+   * the hub stored it; from then on every payout the hub proposes is checked against it, and one that
+   * does not hold is refused. Throws ClientError hub_refused (outside the hub's bounds: the detail names
+   * the field) or hub_not_responding.
+   */
+  async setPayoutPolicy (args: {
+    address: string; thresholdSat: number; intervalBlocks: number; keepSat: number; closeIdleBlocks?: number; timeoutMs?: number
+  }): Promise<void> {
+    const a = parseArgs(payoutPolicyArgs, args, 'setPayoutPolicy')
+    const script = addressScript(a.address)
+    if (!script.ok) throw new TypeError(`setPayoutPolicy.address: ${script.error}`)
+    const timeoutMs = a.timeoutMs ?? this.opts.connectTimeoutMs
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new ClientError(
+        'setPayoutPolicy', 'hub_not_responding', `the hub's payout_policy_set did not come within ${seconds(timeoutMs)}`,
+      )), timeoutMs)
+    })
+    try {
+      const r = await this.payouts.set({
+        payoutScript: script.value, thresholdSat: a.thresholdSat, intervalBlocks: a.intervalBlocks, keepSat: a.keepSat,
+        ...(a.closeIdleBlocks !== undefined ? { closeIdleBlocks: a.closeIdleBlocks } : {}),
+      }, timeout)
+      if (r.refused) throw new ClientError('setPayoutPolicy', 'hub_refused', r.detail ?? 'the hub refused the policy')
+    } finally {
+      clearTimeout(timer)
     }
   }
 

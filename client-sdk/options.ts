@@ -6,7 +6,7 @@ import { z } from 'zod'
 import * as secp from '@noble/secp256k1'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import {
-  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MAX_FEERATE_PER_KW, DEFAULT_MIN_FUNDING_SATOSHIS, DEFAULT_PUSH_HOLD_BLOCKS, FEERATE_PER_KW_FLOOR,
+  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MAX_FEERATE_PER_KW, MAX_MONEY_SAT, DEFAULT_MIN_FUNDING_SATOSHIS, DEFAULT_PUSH_HOLD_BLOCKS, FEERATE_PER_KW_FLOOR,
   MAX_FUNDING_SATOSHIS, MAX_LIST_PAGE, MAX_PUSH_HOLD_BLOCKS, MAX_REFERENCE_CHARS,
 } from '../protocol/limits.ts'
 import { regtestAddress } from '../host/wallet/address.ts'
@@ -145,6 +145,20 @@ export const verifyReceiptArgs = z.strictObject({
   paymentHash: paymentHashArg,
   /** Confirmations the anchor needs (default: the finality depth, protocol/limits.ts DEFAULT_FINALITY_DEPTH). */
   minDepth: z.number().int({ error: 'must be an integer' }).min(1).max(1_000).optional(),
+})
+/** setPayoutPolicy(): the hub bounds every field further (its settlement.policy config) and names the one it refuses. */
+export const payoutPolicyArgs = z.strictObject({
+  /** Where payouts go (a regtest address). */
+  address: regtestAddress,
+  /** A payout is due once the balance above keepSat reaches this. */
+  thresholdSat: z.number().int({ error: 'must be an integer (sat)' }).min(0).max(MAX_MONEY_SAT),
+  /** At least this many blocks between two payouts. */
+  intervalBlocks: z.number().int({ error: 'must be an integer (blocks)' }).min(1).max(0xffff_ffff),
+  /** The balance left in the channel after a payout. */
+  keepSat: z.number().int({ error: 'must be an integer (sat)' }).min(0).max(MAX_MONEY_SAT),
+  /** Close the channel once idle for this many blocks. */
+  closeIdleBlocks: z.number().int({ error: 'must be an integer (blocks)' }).min(1).max(0xffff_ffff).optional(),
+  ...callTimeout,
 })
 export const createInvoiceArgs = z.strictObject({
   amountMsat: z.number().int({ error: 'must be an integer (msat)' }).min(1).max(Number.MAX_SAFE_INTEGER),

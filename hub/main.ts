@@ -21,6 +21,8 @@ import { loadPreimage } from '../host/channel/index.ts'
 import { setHostObserver } from '../host/observe.ts'
 import { LevelStore } from '../host/store/node/level-store.ts'
 import { PolicyStore } from './settlement/policy.ts'
+import { AccountPolicies } from './settlement/account-policy.ts'
+import { SettlementCoordinator } from './settlement/coordinator.ts'
 import { Wallet } from '../host/wallet/wallet.ts'
 import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { channelCommands } from './admin/channel-commands.ts'
@@ -200,6 +202,16 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     },
   })
   manager.listen(new SplitRelay({ manager, circuits, router, log }))
+  // Payout policies and batches (docs/DESIGN.md "Batched settlement").
+  const policies = new PolicyStore(store, config.settlement.policy)
+  manager.listen(new AccountPolicies({
+    policies, bounds: config.settlement.policy, height: () => height, send: (peer, msg) => { manager.send(peer, msg) }, log,
+  }))
+  const settlement = await SettlementCoordinator.open({
+    store, manager, chain, policies, anchoring, config: config.settlement, hubId, height: () => height, log,
+    ended: b => { metrics.settlementBatch(b) },
+  })
+  manager.listen(settlement)
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
@@ -249,6 +261,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     connected: async b => {
       height = b.height; await manager.block(height); router.block(height); await funding.onBlock(); await splicing.onBlock()
       anchorsOnBlock()
+      settlement.onBlock(height).catch(e => { log({ event: 'settlement_block_failed', error: String(e) }) })
     },
     disconnected: async b => { height = b.height - 1; await funding.onBlock(); await splicing.onBlock(); anchorsOnBlock() },
     fatal: e => fatal('chain_wiped', e.detail),
@@ -263,6 +276,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     await funding.rebroadcastPending()
     await closer.resume(manager.all())
     await splicing.resume()
+    await settlement.resume()
     await anchoring.resume()
     await manager.block(height)
     await funding.onBlock()
@@ -281,7 +295,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
       faucet: chainHash.value === REGTEST_CHAIN_HASH ? new Faucet(wallet, chain) : undefined,
     }),
     ledger,
-    settlement: { policies: new PolicyStore(store, config.settlement.policy), bounds: config.settlement.policy, height: () => height },
+    settlement: { policies, bounds: config.settlement.policy, height: () => height, batches: settlement },
   }, { extra: [metricsRoute(metrics), dashboardRoute, tlsRotateRoute(() => rotation)],
   public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
   inputs.push(() => admin.close())

@@ -17,6 +17,7 @@
 //   payer-key/<node id>/<key>        a payer's idempotency key and its payment (hub/router/payer-keys.ts)
 //   audit/entry/<n>, audit/head      the hash-chained audit log (hub/audit/log.ts)
 //   payout-policy/<node id>          an account's payout policy (hub/settlement/policy.ts)
+//   settle/batch/<id>                a payout batch: its plan, stage, round and transaction (hub/settlement/record.ts)
 //   audit/anchor/<seq>               an anchor of the log on-chain and the transaction carrying it (hub/audit/anchoring.ts)
 //   audit/receipt/<payment hash>     → the audit entry recording a settled payment (hub/audit/receipts.ts)
 //   ops/stats                        the operator's payment figures and latest payments (hub/admin/payments.ts)
@@ -35,6 +36,7 @@
 //   split-leg/<payment hash>         a split leg we receive: r_i, and locked → released | aborted
 //   stream-out/<payee>/<seq>         a stream tick we pay: its items, root and sealed secret (client-sdk/stream-records.ts)
 //   stream-in/<payment hash>         a stream tick we were paid, with its items (the payee's dedupe) and our signature
+//   payout-policy/<node id>          our own payout policy, the one the hub's proposals are checked against (client-sdk/payouts.ts)
 // <created> is seconds since 1970 as a counter, so key order is time order.
 
 /** 16 digits: 10^16 updates at 10^6/s lasts 300 years; fits a safe integer. */
@@ -70,6 +72,8 @@ export const keys = {
   payerKeyPrefix: 'payer-key/',
   payoutPolicy: (nodeId: string) => `payout-policy/${segment(nodeId)}`,
   payoutPolicyPrefix: 'payout-policy/',
+  settlementBatch: (id: number) => `settle/batch/${counter(id)}`,
+  settlementBatchPrefix: 'settle/batch/',
   auditEntry: (n: number) => `audit/entry/${counter(n)}`,
   auditEntryPrefix: 'audit/entry/',
   auditHead: 'audit/head',

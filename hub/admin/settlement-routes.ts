@@ -4,6 +4,7 @@
 import type { RouteDoc } from './server.ts'
 import { parsePayoutPolicy, policyWire, type PolicyStore, type StoredPolicy } from '../settlement/policy.ts'
 import type { SettlementConfig } from '../settlement/config.ts'
+import type { SettlementCoordinator } from '../settlement/coordinator.ts'
 
 export const SETTLEMENT_ROUTES: readonly RouteDoc[] = [
   {
@@ -12,6 +13,17 @@ export const SETTLEMENT_ROUTES: readonly RouteDoc[] = [
       + '{node_id, error}]: every stored payout policy; error: a stored policy outside today\'s settlement.policy bounds (not used)',
   },
   { method: 'GET', path: '/accounts/:node_id/policy', answer: 'the account\'s payout policy as in GET /policies; 404 none' },
+  {
+    method: 'GET', path: '/settlement',
+    answer: '{height, window_blocks, next_window_height, feerate_per_kw, schedule, in_progress: batch | null, last_batches: '
+      + '[batch]}; batch: {id, stage (negotiating, signed, broadcast, confirmed, abandoned), round, txid, channels, payouts_sat, '
+      + 'payouts, fee_sat, vbytes, anchor_root, confirmed, dropped, ...}',
+  },
+  {
+    method: 'POST', path: '/settlement/run',
+    answer: '{started: true, batch, deferred} | {started: false, reason, deferred, waiting}: plans and starts a payout batch now '
+      + '(settle now), as at a window end; 409 while a batch is being negotiated',
+  },
   {
     method: 'POST', path: '/accounts/:node_id/policy',
     body: '{payout_script, threshold_sat, interval_blocks, keep_sat, close_idle_blocks?}',
@@ -24,6 +36,8 @@ export interface SettlementAdmin {
   policies: PolicyStore
   bounds: SettlementConfig['policy']
   height: () => number
+  /** The batch coordinator (hub/settlement/coordinator.ts). */
+  batches?: Pick<SettlementCoordinator, 'status' | 'run'>
 }
 
 const POLICY_PATH = /^\/accounts\/(0[23][0-9a-f]{64})\/policy$/
@@ -38,6 +52,11 @@ export async function settlementRoute (
   s: SettlementAdmin, method: string, path: string, body: () => Promise<unknown>,
 ): Promise<{ status: number; body: unknown } | undefined> {
   if (method === 'GET' && path === '/policies') return { status: 200, body: (await s.policies.list()).map(view) }
+  if (s.batches !== undefined && method === 'GET' && path === '/settlement') return { status: 200, body: s.batches.status() }
+  if (s.batches !== undefined && method === 'POST' && path === '/settlement/run') {
+    const r = await s.batches.run('operator')
+    return { status: !r.started && r.reason === 'a batch is in progress' ? 409 : 200, body: r }
+  }
   const m = POLICY_PATH.exec(path)
   if (m === null) {
     if (path.startsWith('/accounts/') && path.endsWith('/policy')) {

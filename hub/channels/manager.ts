@@ -33,7 +33,7 @@ import type { SideLimits } from '../../protocol/keys/channel.ts'
 import { random32 } from '../../host/random.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
 import type {
-  OpenChannel, PeerMessage, ReceiptRequest, RequestChannel, SplitAbort, SplitLegLocked, SplitRelease,
+  OpenChannel, PayoutPolicyMessage, PeerMessage, ReceiptRequest, RequestChannel, SplitAbort, SplitLegLocked, SplitRelease,
 } from '../../protocol/wire/index.ts'
 /** The messages of a split payment (protocol/wire/split-messages.ts). */
 export type SplitMessage = SplitLegLocked | SplitRelease | SplitAbort
@@ -91,6 +91,8 @@ export interface ChannelListener {
   requestChannel? (peer: NodeId, msg: RequestChannel): void
   /** receipt_request: a payer or payee asks for a receipt and its proof (hub/audit/receipts.ts). */
   receiptRequest? (peer: NodeId, msg: ReceiptRequest): void
+  /** payout_policy: an account sets its payout policy (hub/settlement/account-policy.ts). */
+  payoutPolicy? (peer: NodeId, msg: PayoutPolicyMessage): void
   /** A split payment's message from a peer (hub/router/split-relay.ts relays it). */
   splitMessage? (peer: NodeId, msg: SplitMessage): void
 }
@@ -467,6 +469,9 @@ export class ChannelManager implements SessionHandler {
       case 'receipt_request':
         for (const l of this.listeners) l.receiptRequest?.(peer, msg)
         return
+      case 'payout_policy':
+        for (const l of this.listeners) l.payoutPolicy?.(peer, msg)
+        return
       case 'split_leg_locked': case 'split_release': case 'split_abort':
         for (const l of this.listeners) l.splitMessage?.(peer, msg)
         return
@@ -509,7 +514,8 @@ export class ChannelManager implements SessionHandler {
         return
       }
       case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok':
-      case 'ping': case 'pong': case 'payment_held': case 'payment_receipt': case 'receipt_proof':
+      case 'ping': case 'pong': case 'payment_held': case 'payment_receipt': case 'receipt_proof': case 'payout_policy_set':
+      case 'payout_proposal':
         // Answered about the channel it names, if any (nothing of that channel is read or changed).
         session.warn(`unexpected_message: ${msg.type} is not sent to the hub`, 'channel_id' in msg ? msg.channel_id : undefined)
         return

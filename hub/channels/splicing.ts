@@ -24,6 +24,7 @@ import type { Result } from '../../protocol/result.ts'
 import type { Wallet } from '../../host/wallet/wallet.ts'
 import type { HubConfig } from '../config.ts'
 import type { ChannelListener, ChannelManager, ManagedChannel } from './manager.ts'
+import { isBatchSession } from '../settlement/session-command.ts'
 
 export interface HubSplicingOptions {
   manager: Pick<ChannelManager, 'all' | 'get'>
@@ -80,7 +81,12 @@ export class HubSplicing implements ChannelListener {
     })
   }
 
-  event (ch: ManagedChannel, e: ChannelEvent): void { this.splicing.event(ch, e) }
+  event (ch: ManagedChannel, e: ChannelEvent): void {
+    // A payout batch's inputs are the other channels' funding outputs: the settlement coordinator
+    // signs them (hub/settlement/coordinator.ts), the wallet has nothing to sign.
+    if (e.type === 'splice_sign_inputs' && isBatchSession(ch)) return
+    this.splicing.event(ch, e)
+  }
 
   broadcastSplice (ch: ManagedChannel, txid: Txid, tx: string): void {
     const done = this.splicing.broadcast(ch, txid, tx).finally(() => { this.broadcasts.delete(txid) })

@@ -114,6 +114,10 @@ export type ChannelEvent =
     type: 'splice_sign_inputs'; txid: Txid; tx: string;
     inputs: Array<{ index: number; txid: Txid; vout: number; valueSat: Sat; script: string }>
   }
+  /** The peer's tx_signatures for the splice we are signing arrived, and ours wait for our host's
+   *  witnesses (a batched settlement's hub: every peer's shared_input_signature completes the other
+   *  channels' inputs, protocol/settlement/witnesses.ts). */
+  | { type: 'splice_peer_signed'; txid: Txid }
   /** Both tx_signatures exchanged and stored: the transaction is complete (broadcast_splice follows). */
   | { type: 'splice_signed'; txid: Txid }
   /** splice_locked sent and received: the candidate is the channel's funding. */

@@ -13,6 +13,7 @@ import { channelError, type ChannelError } from '../errors.ts'
 import { MAX_INTERACTIVE_INPUT_SEQUENCE, MAX_INTERACTIVE_TX_ADDS } from '../limits.ts'
 import { MAX_SAT, type ChannelId, type Sat } from '../types.ts'
 import type { TxAddInput, TxAddOutput, TxComplete, TxRemoveInput, TxRemoveOutput } from '../wire/index.ts'
+import { commitmentOfScript } from '../audit/anchor.ts'
 import { checkComplete } from './complete.ts'
 import { isStandardOutputScript, scriptKind, spentOutput } from './scripts.ts'
 import { hasParity, serialIds } from './serial-ids.ts'
@@ -95,8 +96,11 @@ export function startNegotiation (params: NegotiationParams, own: OwnContributio
     serialId: ids.shift()!, by: 'local', shared: true, sats: params.sharedOutput.valueSat, script: params.sharedOutput.script,
   })
   for (const o of own.outputs) {
-    if (o.sats < params.dustLimitSat) return refuse('tx_output_dust', `our output of ${o.sats} sat < dust limit ${params.dustLimitSat}`)
-    if (!isStandardOutputScript(o.script)) return refuse(
+    const anchor = isBatchAnchorOutput(params, role, o, outputs)
+    if (o.sats < params.dustLimitSat && !anchor) {
+      return refuse('tx_output_dust', `our output of ${o.sats} sat < dust limit ${params.dustLimitSat}`)
+    }
+    if (!isStandardOutputScript(o.script) && !anchor) return refuse(
       'tx_output_nonstandard', `our output script ${o.script.slice(0, 20)}… is not standard`,
     )
     outputs.push({ serialId: ids.shift()!, by: 'local', shared: false, sats: o.sats, script: o.script })
@@ -242,11 +246,12 @@ function addOutput (n: Negotiation, m: TxAddOutput): { error: ChannelError } | N
   if (bad !== undefined) return { error: bad }
   // BOLT #2: "the `sats` amount is less than the `dust_limit`"; "is greater than 2,100,000,000,000,000
   // (`MAX_MONEY`)".
-  if (m.sats < n.params.dustLimitSat) return {
+  const anchor = isBatchAnchorOutput(n.params, n.params.role === 'initiator' ? 'non_initiator' : 'initiator', m, n.outputs)
+  if (m.sats < n.params.dustLimitSat && !anchor) return {
     error: channelError('tx_output_dust', `output of ${m.sats} sat < dust limit ${n.params.dustLimitSat}`)
   }
   if (m.sats > MAX_SAT) return { error: channelError('tx_output_too_large', `output of ${m.sats} sat > MAX_MONEY`) }
-  if (!isStandardOutputScript(m.script)) return {
+  if (!isStandardOutputScript(m.script) && !anchor) return {
     error: channelError('tx_output_nonstandard', `output script ${m.script.slice(0, 20)}… is not standard`)
   }
   // The new funding output is the shared one: the initiator adds it (BOLT #2 splice tx_add_output:
@@ -269,4 +274,24 @@ function remove (n: Negotiation, what: 'inputs' | 'outputs', serialId: number): 
   return what === 'inputs' ? { ...n, inputs: n.inputs.filter(e => e.serialId !== serialId) } : {
     ...n, outputs: n.outputs.filter(e => e.serialId !== serialId),
   }
+}
+
+/**
+ * The one exception to the dust rule: the audit anchor a batched settlement carries
+ * (docs/DESIGN.md "Batched settlement"). BOLT #2 (tx_add_output receiver): "MUST fail the negotiation
+ * if: ... the `sats` amount is less than the `dust_limit`"; its rationale: "`script`s are not required
+ * to follow standardness rules: non-standard scripts such as `OP_RETURN` may be accepted, but the
+ * corresponding transaction may fail to relay across the network." A zero-value OP_RETURN is not dust
+ * (relay policy exempts null data: it can never be spent), and it costs neither side anything but its
+ * bytes, which the batch's fee rule charges to every payout alike. So it is taken only in a batch
+ * session (both sides agreed the batch terms), only from the initiator (the hub), only with value 0,
+ * only as the anchor's exact script (protocol/audit/anchor.ts), and at most once per transaction
+ * (nodes relay one null-data output per transaction). Any other output below the dust limit still
+ * fails the negotiation.
+ */
+function isBatchAnchorOutput (
+  params: NegotiationParams, sender: Role, o: { sats: number; script: string }, added: ReadonlyArray<{ script: string }>,
+): boolean {
+  return params.batch !== undefined && sender === 'initiator' && o.sats === 0 && commitmentOfScript(o.script) !== null &&
+    !added.some(x => commitmentOfScript(x.script) !== null)
 }

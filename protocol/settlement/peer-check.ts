@@ -4,6 +4,7 @@
 // peer's channel state says; the complete transaction is checked later, at tx_complete
 // (protocol/interactive-tx/batch.ts).
 import { channelError, type ChannelError } from '../errors.ts'
+import { anchorScript, GENESIS_COMMITMENT } from '../audit/anchor.ts'
 import { feeShares } from './plan.ts'
 import type { PayoutPolicy } from './types.ts'
 
@@ -30,8 +31,15 @@ export function checkPayoutTerms (
   const keep = Math.max(policy.keepSat, reserveSat)
   if (kept < keep) return bad(`the payout of ${terms.payoutSat} sat and fee of ${terms.feeSat} sat leave ${kept} sat, we keep ${keep}`)
   if (terms.payoutSat < policy.thresholdSat) return bad(`a payout of ${terms.payoutSat} sat is below our threshold ${policy.thresholdSat}`)
-  // Batching must never cost more than paying this payout alone in a batch of one.
-  const alone = feeShares([{ payoutScript: policy.payoutScript }], { feeratePerKw: terms.feeratePerKw, extraOutputs: [] }).total
+  // Batching must never cost more than paying this payout alone in a batch of one (carrying, as every
+  // batch may, the hub's audit anchor: its bytes are shared by the payouts, docs/DESIGN.md fee rule).
+  const alone = payoutAloneFeeSat(policy.payoutScript, terms.feeratePerKw)
   if (terms.feeSat > alone) return bad(`a fee share of ${terms.feeSat} sat is above the ${alone} sat of a payout alone`)
   return undefined
+}
+
+/** The fee of a batch of one payout to `payoutScript` that carries an audit anchor: the most a payout's
+ *  fee share may be. */
+export function payoutAloneFeeSat (payoutScript: string, feeratePerKw: number): number {
+  return feeShares([{ payoutScript }], { feeratePerKw, extraOutputs: [{ script: anchorScript(GENESIS_COMMITMENT), value: 0 }] }).total
 }

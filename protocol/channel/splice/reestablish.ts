@@ -89,7 +89,9 @@ export function nextFundingMessages (b: StepBuilder, m: ChannelReestablish): Pee
     // bit is set in `retransmit_flags`: MUST retransmit its `commitment_signed` for that funding
     // transaction. if it has already received `commitment_signed` and it should sign first ...: MUST
     // send its `tx_signatures`" (ours leave after, from maybeSendTxSignatures, or here if sent before).
-    if ((nf.retransmit_flags & RETRANSMIT_COMMITMENT_SIGNED) !== 0) out.push(sg.commitSig)
+    // A batched settlement's commitment_signed still held (docs/DESIGN.md "Batched settlement") was
+    // never sent: it leaves only at splice_batch_release, once every session of the batch is complete.
+    if ((nf.retransmit_flags & RETRANSMIT_COMMITMENT_SIGNED) !== 0 && sg.held !== true) out.push(sg.commitSig)
     if (sg.candidate.txSignatures !== undefined) out.push(sg.candidate.txSignatures)
     return out
   }

@@ -146,6 +146,7 @@ export function receiveTxSignatures (b: StepBuilder, signer: ChannelSigner, msg:
   }
   spliceOf(s).session = { ...session, signing: { ...sg, received: msg } }
   if (sent) return finish(b, sg.candidate.txSignatures!, false)
+  if (sg.witnesses === undefined) b.emit({ type: 'splice_peer_signed', txid: msg.txid })
   maybeSendTxSignatures(b, signer)
 }
 
@@ -193,5 +194,8 @@ export function commandSpliceBatchRelease (b: StepBuilder, txid: Txid): void {
   }
   const { held: _, ...signing } = session.signing
   spliceOf(b.state).session = { ...session, signing }
+  // Stored before it leaves: after a restart the session knows the peer may have signed, so it is
+  // finished, never aborted (a peer that signed and then receives tx_abort fails its channel).
+  b.persist()
   if (b.state.link === 'up') b.send(signing.commitSig)
 }

@@ -1,11 +1,12 @@
 import t from 'tap'
-import { checkPayoutTerms, type PayoutTerms } from '../../../../protocol/settlement/peer-check.ts'
+import { checkPayoutTerms, payoutAloneFeeSat, type PayoutTerms } from '../../../../protocol/settlement/peer-check.ts'
 import { feeShares } from '../../../../protocol/settlement/plan.ts'
+import { anchorScript } from '../../../../protocol/audit/anchor.ts'
 import type { PayoutPolicy } from '../../../../protocol/settlement/types.ts'
 
 const SCRIPT = '0014' + '11'.repeat(20)
 const policy: PayoutPolicy = { payoutScript: SCRIPT, thresholdSat: 20_000, intervalBlocks: 6, keepSat: 10_000 }
-const alone = feeShares([{ payoutScript: SCRIPT }], { feeratePerKw: 2_500, extraOutputs: [] }).total
+const alone = payoutAloneFeeSat(SCRIPT, 2_500)
 const terms: PayoutTerms = { payoutScript: SCRIPT, payoutSat: 100_000, feeSat: alone - 100, feeratePerKw: 2_500, payoutSerialId: 3 * 2 }
 const check = (over: Partial<PayoutTerms>, balanceSat = 200_000): ReturnType<typeof checkPayoutTerms> =>
   checkPayoutTerms({ ...terms, ...over }, policy, balanceSat, 5_000, 10_000)
@@ -32,4 +33,13 @@ t.test('each claim of the hub that does not hold is refused with batch_terms_vio
   }
   t.match(checkPayoutTerms(terms, { ...policy, keepSat: 0 }, 105_000 + terms.feeSat, 10_000, 10_000)?.detail ?? '',
     /we keep 10000/, 'the channel reserve counts when the policy keeps less')
+})
+
+t.test('a payout alone is priced with the audit anchor a batch may carry: a batch of three with the anchor passes', async t => {
+  const anchor = { script: anchorScript('ab'.repeat(32)), value: 0 as const }
+  const withAnchor = feeShares([{ payoutScript: SCRIPT }], { feeratePerKw: 2_500, extraOutputs: [anchor] }).total
+  t.equal(alone, withAnchor, 'the bound is a batch of one with an anchor-sized OP_RETURN')
+  const three = feeShares([1, 2, 3].map(() => ({ payoutScript: SCRIPT })), { feeratePerKw: 2_500, extraOutputs: [anchor] })
+  t.ok(three.perPayout.every(f => f <= alone), 'each share of a batch of three carrying the anchor is within it')
+  t.equal(check({ feeSat: three.perPayout[0]! }), undefined)
 })

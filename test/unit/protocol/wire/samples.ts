@@ -147,6 +147,15 @@ export const SAMPLES = {
     items: [['order-1', 17, 'view'], ['order-2', 1, '']],
   },
   stream_receipt: { type: 'stream_receipt', peer: point('94'), payment_hash: hex(32, '9b'), signature: hex(64, '95') },
+  payout_policy: {
+    type: 'payout_policy', payout_script: '0014' + hex(20, 'a1'), threshold_sat: 20_000, interval_blocks: 6, keep_sat: 10_000,
+    close_idle_blocks: 144,
+  },
+  payout_policy_set: { type: 'payout_policy_set', refused: true, detail: 'threshold_sat: too small' },
+  payout_proposal: {
+    type: 'payout_proposal', channel_id: hex(32, 'a2'), payout_script: '0014' + hex(20, 'a3'), payout_sat: 50_000, fee_sat: 300,
+    feerate_per_kw: 1_000, payout_serial_id: 6,
+  },
 } as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
@@ -190,6 +199,8 @@ export const FIELD_KINDS: Record<string, Kind> = {
   receipt: 'receipt', status: 'receipt_status', entry: 'proof_entry', path: 'merkle_path', anchor: 'proof_anchor',
   split_id: 'hex32', r_hash: 'hex32', index: 'split_index', secret: 'release_secret',
   peer: 'point33', root: 'hex32', count: 'tick_count', first: 'tick_index', items: 'stream_items',
+  payout_script: 'script', threshold_sat: 'sat', keep_sat: 'sat', payout_sat: 'sat', fee_sat: 'sat', interval_blocks: 'u32',
+  close_idle_blocks: 'u32', payout_serial_id: 'u32', refused: 'bool',
 }
 /** `ignored` means different bounds in ping and pong. */
 export function kindOf (type: MessageType, field: string): Kind | undefined {
