@@ -263,7 +263,10 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
       anchorsOnBlock()
       settlement.onBlock(height).catch(e => { log({ event: 'settlement_block_failed', error: String(e) }) })
     },
-    disconnected: async b => { height = b.height - 1; await funding.onBlock(); await splicing.onBlock(); anchorsOnBlock() },
+    disconnected: async b => {
+      height = b.height - 1; await funding.onBlock(); await splicing.onBlock(); anchorsOnBlock()
+      settlement.onReorg().catch(e => { log({ event: 'settlement_block_failed', error: String(e) }) })
+    },
     fatal: e => fatal('chain_wiped', e.detail),
   }, { guard: async () => await wallet.checkChain() })
   if (!stopFollowing.ok) throw new Error(`chain follow: ${stopFollowing.error.detail}`)

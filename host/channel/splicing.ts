@@ -107,8 +107,9 @@ const fundingOutpoint = (s: ChannelState): string | undefined => s.setup.funding
 
 export class Splicing<C extends SpliceChannel> {
   private readonly timers = new Map<C, ReturnType<typeof setTimeout>>()
-  /** The depth each candidate was last reported at. */
-  private readonly depths = new Map<Txid, number>()
+  /** The depth each channel's candidate was last reported at, by channel id and txid (a payout batch is
+   *  one transaction, a candidate of many channels). */
+  private readonly depths = new Map<string, number>()
   private stopped = false
 
   constructor (private readonly opts: SplicingOptions<C>) {}
@@ -256,8 +257,9 @@ export class Splicing<C extends SpliceChannel> {
           continue
         }
         const depth = r.value.confirmations
-        if (this.depths.get(c.txid) === depth) continue
-        this.depths.set(c.txid, depth)
+        const key = `${s.channelId}:${c.txid}`
+        if (this.depths.get(key) === depth) continue
+        this.depths.set(key, depth)
         if (depth > 0) this.progress(ch, { kind: 'confirmed', txid: c.txid, depth })
         await ch.driver.chain({ type: 'splice_depth', txid: c.txid, depth })
       }

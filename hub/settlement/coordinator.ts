@@ -401,6 +401,9 @@ export class SettlementCoordinator implements ChannelListener {
     }
   }
 
+  /** A block was disconnected: broadcast batches' depths again (one reorged out is not done). */
+  async onReorg (): Promise<void> { await this.follow() }
+
   /** Broadcast batches: done at the finality depth; a batch no longer in the chain (reorged) or lost by
    *  our node is not done, and is broadcast again from its stored transaction. */
   private async follow (): Promise<void> {
@@ -518,7 +521,9 @@ function view (b: BatchRecord): Record<string, unknown> {
   return {
     id: b.id, stage: b.stage, round: b.round, txid: b.txid, channels: b.payouts.map(p => p.channel_id),
     payouts_sat: b.payouts.reduce((s, p) => s + p.payout_sat, 0),
-    payouts: b.payouts.map(p => ({ channel_id: p.channel_id, node_id: p.node_id, payout_sat: p.payout_sat, fee_sat: p.fee_sat })),
+    payouts: b.payouts.map(p => ({
+      channel_id: p.channel_id, node_id: p.node_id, payout_script: p.payout_script, payout_sat: p.payout_sat, fee_sat: p.fee_sat,
+    })),
     fee_sat: b.payouts.reduce((s, p) => s + p.fee_sat, 0), vbytes: b.vbytes, anchor_root: b.anchor?.root ?? null,
     confirmed: b.stage === 'confirmed', started_height: b.started_height, broadcast_height: b.broadcast_height,
     confirmed_height: b.confirmed_height, dropped: b.dropped, ...(b.reason !== null ? { reason: b.reason } : {}),

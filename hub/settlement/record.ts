@@ -11,11 +11,12 @@ import { z } from 'zod'
 import { keys } from '../../host/store/keys.ts'
 import { parseJsonValue, put, type Store } from '../../host/store/store.ts'
 
-const hex = (max: number) => z.string().regex(/^([0-9a-f]{2})*$/).max(max)
+/** Lowercase hex of whole bytes, at most `maxBytes` bytes. */
+const hex = (maxBytes: number) => z.string().regex(/^([0-9a-f]{2})*$/).max(2 * maxBytes)
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 /** A signed batch of 252 inputs and outputs is well under 100 kB (scripts/bench/settlement.ts). */
-const MAX_BATCH_TX_HEX = 400_000
+const MAX_BATCH_TX_BYTES = 200_000
 /** The most channels a batch record lists (BOLT #2 bounds a batch to 252 inputs). */
 const MAX_RECORD_CHANNELS = 252
 
@@ -51,7 +52,7 @@ export const batchRecordSchema = z.strictObject({
   txid: hex32,
   vbytes: count,
   /** The fully signed transaction (from stage signed on). */
-  tx_hex: hex(MAX_BATCH_TX_HEX).nullable(),
+  tx_hex: hex(MAX_BATCH_TX_BYTES).nullable(),
   /** Channels dropped in earlier rounds, and why; their payouts wait for the next window. */
   dropped: z.array(z.strictObject({ channel_id: hex32, reason: z.string().max(500) })).max(MAX_RECORD_CHANNELS),
   broadcast_height: count.nullable(),
