@@ -60,6 +60,8 @@ import { SplitRelay } from './router/split-relay.ts'
 import { HubTransport } from './transport/server.ts'
 import { CertificateRotation, loadCertificatePair } from './transport/tls-files.ts'
 import { tlsRotateRoute } from './admin/tls-routes.ts'
+import { backupRoute } from './admin/backup-routes.ts'
+import { RestoredChannels } from './backup/restored.ts'
 
 export interface RunningHub {
   hubId: NodeId
@@ -144,6 +146,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const anchoring = await Anchoring.open({
     store, audit, chain, wallet, depth: config.audit.anchorDepth, now: () => Date.now(), height: () => height, log,
   })
+  // A store restored from a backup: its channels are held until their peers prove them current.
+  const restored = await RestoredChannels.load(store, log)
   const circuits = new CircuitStore(store)
   await circuits.load()
   const holds = new HoldStore(store)
@@ -212,6 +216,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     ended: b => { metrics.settlementBatch(b) },
   })
   manager.listen(settlement)
+  manager.listen({ event: (ch, ev) => { restored.event(ch.channelId, ev) } })
 
   // ── network, early: peers connect and prove their keys while the hub loads; the manager holds
   // their sessions until it is ready (ChannelManager.ready), so a client's first retry succeeds. ──
@@ -248,6 +253,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     store, chain, manager, router, circuits, log, fatal,
     sweepScript: bytesToHex(wallet.newAddress().script),
     depth: config.channels.finalityDepth, feeratePerKw: config.channels.feeratePerKw,
+    held: id => restored.held(id),
   })
   const monitors = monitoring
   cleanups.push(() => monitors.stop())
@@ -299,7 +305,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     }),
     ledger,
     settlement: { policies, bounds: config.settlement.policy, height: () => height, batches: settlement },
-  }, { extra: [metricsRoute(metrics), dashboardRoute, tlsRotateRoute(() => rotation)],
+  }, { extra: [metricsRoute(metrics), dashboardRoute, tlsRotateRoute(() => rotation),
+    backupRoute({ store, dataDir: config.dataDir, hubId, height: () => height, config, log })],
   public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
   inputs.push(() => admin.close())
   writeAdminUrl(config.dataDir, admin.url)

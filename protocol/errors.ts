@@ -109,6 +109,9 @@ export const REASONS = {
   peer_behind: 'close',                 // the peer lost state; our latest commitment is safe to use
   we_are_behind: 'close',               // proven: ask the peer to close, never broadcast ours
   we_may_be_behind: 'disconnect',       // the peer claims commitments we never signed, unproven: nothing changes (reestablish.ts)
+  // Our state comes from a restored backup and the peer has not proven it current: our commitment may
+  // be revoked, so it is not broadcast, not even on the owner's request (hub/backup/restored.ts).
+  restored_unverified: 'ignore',
 
   // ── Quiescence (BOLT #2 "Channel Quiescence") ──
   quiescence_violation: 'disconnect',   // an update after the sender's stfu, stfu with its own updates pending, a second stfu

@@ -28,6 +28,7 @@
 // it broadcasts (MonitorHost failChannel). A failed channel sends nothing more, so it never revokes the
 // commitment that goes on-chain.
 import { forceCloseOutcome, isFinal, type ChannelState, type ForceCloseOutcome, type MonitorUpdate } from '../../protocol/channel/index.ts'
+import { channelError } from '../../protocol/errors.ts'
 import type { ChannelKeys } from '../../protocol/keys/channel.ts'
 import { monitorKeys } from '../../protocol/monitor/index.ts'
 import type { ChainBackend, ChainFailure, ChainWiped } from '../chain/backend.ts'
@@ -68,6 +69,10 @@ export interface ChannelMonitorsOptions {
   onFeedError: (e: unknown) => void
   /** A loaded channel is stale (scenario 6): it must not run. Told before its monitor closes it. */
   onStale?: (channelId: string, stateSeq: number, monitorSeq: number) => void
+  /** MonitorHost's holdOwnCommitment and onHeld: our commitment of a channel that must not go on-chain
+   *  yet (a restored hub's channel not proven current). Force close is refused for it too. */
+  holdOwnCommitment?: (channelId: string) => boolean
+  onHeld?: (channelId: string, txid: string) => void
   retryMs?: number
 }
 
@@ -105,6 +110,8 @@ export class ChannelMonitors {
       failChannel: async (id, reason) => { await self?.failChannel(id, `monitor: ${reason}`) },
       onBroadcastError: opts.onBroadcastError,
       onFatal: e => { opts.onChainWiped(e) },
+      ...(opts.holdOwnCommitment !== undefined ? { holdOwnCommitment: opts.holdOwnCommitment } : {}),
+      ...(opts.onHeld !== undefined ? { onHeld: opts.onHeld } : {}),
       ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
     })
     if (!opened.ok) return err(opened.error)
@@ -156,6 +163,13 @@ export class ChannelMonitors {
   async forceClose (channelId: string, reason: string): Promise<ChannelForceClose> {
     const ch = this.opts.channel(channelId)
     if (ch === undefined) return { kind: 'unknown_channel' }
+    if (this.opts.holdOwnCommitment?.(channelId) === true) return {
+      kind: 'refused', error: channelError(
+        'restored_unverified',
+        'restored from a backup, and the peer has not proven this channel current: our commitment may be revoked; ' +
+          'when the peer reconnects it either resumes the channel or closes it with its own commitment',
+      ),
+    }
     if (this.stale.has(channelId)) {
       await this.feed.idle()
       await this.host.forceClose(channelId, reason)

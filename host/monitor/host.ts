@@ -68,6 +68,12 @@ export interface MonitorHostOptions {
   /** A broadcast the node refused for a reason other than "already known". */
   onBroadcastError?: (channelId: string, txid: string, reason: string, detail: string) => void
   onFatal?: (e: ChainWiped) => void | Promise<void>
+  /** True while our own commitment of this channel must not be broadcast although the monitor wants it
+   *  (a hub restored from a backup, until the peer proves the channel current: hub/backup/restored.ts).
+   *  Claims from transactions already on-chain go out as usual. */
+  holdOwnCommitment?: (channelId: string) => boolean
+  /** A commitment of ours held back by holdOwnCommitment (told once per txid). */
+  onHeld?: (channelId: string, txid: string) => void
   retryMs?: number
   /** Idle time after which a monitor is stored and, if quiet, dropped from memory. */
   checkpointMs?: number
@@ -117,6 +123,8 @@ export class MonitorHost {
   readonly broadcasted = new Map<string, Set<string>>()
   /** Broadcast attempts per txid (status, tests). */
   readonly attempts = new Map<string, number>()
+  /** Our commitments held back by holdOwnCommitment, by txid. */
+  readonly held = new Set<string>()
 
   private constructor (private readonly opts: MonitorHostOptions) {}
 
@@ -553,7 +561,14 @@ export class MonitorHost {
           await this.opts.onEvent?.(e.id, a)
       }
     }
-    for (const a of r.actions) if (a.kind === 'broadcast') await this.broadcast(e.id, a.txid, a.hex)
+    for (const a of r.actions) {
+      if (a.kind !== 'broadcast') continue
+      if (a.reason === 'commitment' && this.opts.holdOwnCommitment?.(e.id) === true) {
+        if (!this.held.has(a.txid)) { this.held.add(a.txid); this.opts.onHeld?.(e.id, a.txid) }
+        continue
+      }
+      await this.broadcast(e.id, a.txid, a.hex)
+    }
   }
 
   private async broadcast (channelId: string, txid: string, hex: string): Promise<void> {

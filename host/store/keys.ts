@@ -23,6 +23,8 @@
 //   ops/stats                        the operator's payment figures and latest payments (hub/admin/payments.ts)
 //   ledger/<at>/<channel>/<htlc>     a payment the hub settled, its amounts and fee (hub/accounting/ledger.ts)
 //   ledger-acct/<node>/<at>/<channel>/<htlc>  → the same entry, for the payer's and the payee's exports
+//   restore/info                     the backup this store was restored from (hub/backup/restore.ts)
+//   restore/pending/<channel id>     a restored channel not yet proven current by its peer (hub/backup/restored.ts)
 // SDK only (client-sdk/records.ts says what each record holds):
 //   inv/<payment hash>               an invoice we issued, with its preimage
 //   inv-at/<created>/<hash>          the same invoices by creation time (listInvoices)
@@ -87,6 +89,9 @@ export const keys = {
   ledgerAccount: (node: string, at: number, channelId: string, htlcId: number) =>
     `ledger-acct/${segment(node)}/${counter(at)}/${segment(channelId)}/${segment(String(htlcId))}`,
   ledgerAccountPrefix: (node: string) => `ledger-acct/${segment(node)}/`,
+  restoreInfo: 'restore/info',
+  restorePending: (channelId: string) => `restore/pending/${segment(channelId)}`,
+  restorePendingPrefix: 'restore/pending/',
   invoice: (paymentHash: string) => `inv/${segment(paymentHash)}`,
   invoiceByTime: (createdAt: number, paymentHash: string) => `inv-at/${counter(createdAt)}/${segment(paymentHash)}`,
   invoiceByTimePrefix: 'inv-at/',

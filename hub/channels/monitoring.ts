@@ -43,6 +43,9 @@ export interface HubMonitoringOptions {
   feeratePerKw: number
   log: (event: Record<string, unknown>) => void
   fatal: (why: string, detail: unknown) => void
+  /** Channels whose own commitment must not go on-chain yet (restored, not proven current:
+   *  hub/backup/restored.ts). */
+  held?: (channelId: string) => boolean
   retryMs?: number
 }
 
@@ -89,6 +92,10 @@ export class HubMonitoring {
       onStale: (id, stateSeq, monitorSeq) => {
         opts.log({ event: 'channel_stale', channel_id: id, state_seq: stateSeq, monitor_seq: monitorSeq })
       },
+      ...(opts.held !== undefined ? {
+        holdOwnCommitment: opts.held,
+        onHeld: (id: string, txid: string) => { opts.log({ event: 'restored_commitment_held', channel_id: id, txid }) },
+      } : {}),
       ...(opts.retryMs !== undefined ? { retryMs: opts.retryMs } : {}),
     })
     if (!started.ok) {

@@ -111,8 +111,13 @@ supported yet, 6 audit verify: the log does not verify.`)
       await auditVerify(out(), file, o.btcdRpcFile ?? path.join(dataDir, 'btcd-rpc.json'), o.minDepth)
     })
 
-  program.command('backup').description('an online, consistent backup of the hub\'s store (not supported yet)')
-    .action(() => NOT_YET('backup'))
+  program.command('backup').description(
+    'an online, consistent backup of the hub: store, node key, wallet, tokens, config (POST /backup; restore: npm run restore)',
+  ).option('--out <file>', 'write the backup here (mode 0600) instead of the hub\'s <data-dir>/backups/')
+    .action(async (o: { out?: string }) => {
+      const { backup } = await import('./backup.ts')
+      await backup(client(), out(), o.out)
+    })
   program.command('rotate-key').description('rotate the hub\'s node key, staged and reversible (not supported yet)')
     .action(() => NOT_YET('rotate-key'))
   program.command('rotate-cert').description(

@@ -3,8 +3,10 @@
 // code: 0 ok, 1 refused by the hub, 2 bad command line, 3 unreachable, 4 token refused, 5 no such route.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { verifyBackupFile } from '../../hub/backup/format.ts'
 import { runHubctl } from '../../hub/ctl/main.ts'
 import { useBtcd } from '../helpers/btcd.ts'
 import { startHubPlatformCreator, waitFor } from '../helpers/hub.ts'
@@ -73,11 +75,27 @@ t.test('hubctl: status, channels, payments, peers, close; --json; every exit cod
   const down = await hubctl(['--admin', 'http://127.0.0.1:1', '--token-file', String(hub.info.admin_token_file), 'status'])
   t.equal(down.code, 3, 'nothing listening: exit 3')
   t.match(down.err, /cannot reach the hub's admin API at http:\/\/127\.0\.0\.1:1 .*is the hub running\?/)
-  for (const c of [['backup'], ['rotate-key']]) {
+  for (const c of [['rotate-key']]) {
     const r = await hubctl([...d, ...c])
     t.equal(r.code, 5, `${c[0]}: not supported yet, exit 5`)
     t.match(r.err, /not supported yet/)
   }
+  // ── Backups (hub/ctl/backup.ts) ──
+  const kept = await hubctl([...d, '--json', 'backup'])
+  t.equal(kept.code, 0, `backup exits 0 (${kept.err})`)
+  const keptAt = (JSON.parse(kept.out) as { path: string; manifest: { hub_id: string; channels: number } })
+  t.match(keptAt, { path: new RegExp(`^${hub.dataDir}/backups/hub-backup-`), manifest: { hub_id: hub.hubId, channels: 2 } },
+    'backup: kept in the hub\'s data directory, its manifest printed')
+  const outFile = path.join(hub.dataDir, '..', 'hubctl-backup.jsonl')
+  const sent = await hubctl([...d, 'backup', '--out', outFile])
+  t.equal(sent.code, 0, `backup --out exits 0 (${sent.err})`)
+  t.match(sent.out, new RegExp(`^backup:\\s+\\S*hubctl-backup\\.jsonl\\nhub id:\\s+${hub.hubId}`), 'backup --out: where, and the manifest')
+  t.equal(fs.statSync(outFile).mode & 0o777, 0o600, 'the file has mode 0600')
+  t.ok((await verifyBackupFile(outFile)).ok, 'and verifies')
+  const again = await hubctl([...d, 'backup', '--out', outFile])
+  t.equal(again.code, 2, 'backup --out over an existing file: exit 2, nothing written over')
+  const readOnlyBackup = await hubctl([...readOnly, 'backup'])
+  t.equal(readOnlyBackup.code, 4, 'the read-only token cannot take a backup (it holds the keys): exit 4')
   const noTls = await hubctl([...d, 'rotate-cert'])
   t.equal(noTls.code, 1, 'rotate-cert on a hub without TLS: refused, exit 1')
   t.match(noTls.err, /does not serve TLS/)
