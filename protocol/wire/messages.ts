@@ -6,6 +6,7 @@ import * as ctl from './control-messages.ts'
 import * as sp from './splice-messages.ts'
 import * as hub from './hub-messages.ts'
 import * as split from './split-messages.ts'
+import * as nodeKey from './node-key-messages.ts'
 
 export const MESSAGE_SCHEMAS = {
   open_channel: ch.openChannel,
@@ -55,6 +56,7 @@ export const MESSAGE_SCHEMAS = {
   split_abort: split.splitAbort,
   stream_items: hub.streamItems,
   stream_receipt: hub.streamReceipt,
+  node_key_rotation: nodeKey.nodeKeyRotation,
 } as const
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS
@@ -93,3 +95,4 @@ export type {
 } from './splice-messages.ts'
 export type { HubPolicy, PaymentHeld, PaymentReceipt, ReceiptProofMessage, ReceiptRequest, RequestChannel } from './hub-messages.ts'
 export type { SplitAbort, SplitLegLocked, SplitRelease } from './split-messages.ts'
+export type { NodeKeyRotationMessage } from './node-key-messages.ts'
