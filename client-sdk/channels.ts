@@ -33,7 +33,7 @@ import { channelError, errorText } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
 import { fundingScriptPubkey } from '../protocol/tx/index.ts'
 import { parseTx } from '../protocol/tx/serialize.ts'
-import { bytesToHex, hexToBytes, type ChannelId, type Msat, type Sat, type Txid } from '../protocol/types.ts'
+import { bytesToHex, hexToBytes, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
 import type { Result } from '../protocol/result.ts'
 import { nodeIdOf } from '../protocol/auth/signature.ts'
 import type { OpenChannel, PeerMessage } from '../protocol/wire/index.ts'
@@ -77,6 +77,8 @@ export interface ChannelSetHost {
   send (msg: PeerMessage): boolean
   /** Drops the connection (the link reconnects). */
   disconnect (): void
+  /** The hub id our connection proved (a hub rotating its node key: the key we authenticated it under). */
+  hubId? (): NodeId | undefined
   /** A channel event, after it is safe to act on (the driver's emit). Must not wait for the driver. */
   event (ch: ClientChannel, ev: ChannelEvent): void
   /** Something went wrong that the client should report (never thrown into the transport). */
@@ -122,7 +124,7 @@ export class ChannelSet {
       persisted: (id, updates) => { this.host.persisted?.(id, updates) },
     }
     this.splicing = new Splicing<ClientChannel>({
-      chain, wallet, localNodeId: nodeIdOf(opts.nodeKey), remoteNodeId: () => opts.hubId,
+      chain, wallet, localNodeId: nodeIdOf(opts.nodeKey), remoteNodeId: () => host.hubId?.() ?? opts.hubId,
       respond: (ch, req) => host.respondSplice?.(ch, req) ?? { accept: true },
       progress: (ch, p) => { host.spliceProgress?.(ch, p) },
       log: e => {

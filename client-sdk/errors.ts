@@ -41,6 +41,11 @@ export const CLIENT_FAILURE_REASONS = [
   /** connect(): the handshake failed for good: the server did not prove the `hubId` we expect (a
    *  wrong hubId, or another server at that URL), or it refused our key. Retrying cannot help. */
   'hub_auth_failed',
+  /** connect(): the hub proves a node key we do not trust where the one we trust was expected: its
+   *  operator rotated the hub's node key and its grace ended while this client was away (or the URL is
+   *  another hub's). Retrying cannot help: get the hub's new id from its operator (out of band) and
+   *  create the client with it as options.hubId. The detail names both keys. */
+  'hub_key_untrusted',
   /** connect(): the hub's chain (its hub_policy.chain_hash) is not the one our chain backend follows:
    *  point the client at a node of the hub's network. */
   'wrong_chain',

@@ -39,6 +39,8 @@ import { EventOutbox, type EventData, type EventType } from './event-outbox.ts'
 import { listInvoices, listPayments, type InvoiceInfo, type Page, type PaymentInfo } from './listing.ts'
 import { ClientError, type ClientFailureCause, type ClientFailureReason, type ClientOperation } from './errors.ts'
 import { claimStore } from './identity.ts'
+import { HubKeys } from './hub-keys.ts'
+import type { NodeKeyRotationMessage } from '../protocol/wire/index.ts'
 import type { Receipt } from '../protocol/receipt/index.ts'
 import {
   ReceiptBook, verifyReceipt, type RefusedProof, type ReceiptProofStatus, type ReceiptVerification, type StoredReceipt,
@@ -153,6 +155,9 @@ export type HubClientEvents = SpliceEvents & {
   onchain: [e: { channelId: ChannelId; event: MonitorEvent }]
   /** A stream tick was paid to us (its record, items and our signature are durable): DESIGN.md "Streams". */
   stream_tick: [e: ReceivedTick]
+  /** The hub's node key changed and we took it (durably): a rotation, or its rollback. We reconnect under
+   *  the new key; `oldId` stays trusted until the chain reaches `graceUntilHeight` after a rotation. */
+  hub_key: [e: { kind: 'rotate' | 'rollback'; seq: number; oldId: NodeId; newId: NodeId; graceUntilHeight: number }]
 }
 
 /** The hub's fee and CLTV policy the payer pays for (BOLT #7 fee_base_msat/fee_proportional_millionths),
@@ -203,6 +208,8 @@ export class HubClient extends Emitter<HubClientEvents> {
   private readonly receipts: ReceiptBook
   /** Our payout policy and the hub's payout proposals (payouts.ts). */
   private readonly payouts: Payouts
+  /** The hub keys we trust (hub-keys.ts), from create() on. */
+  private hubKeys: HubKeys | undefined
 
   private constructor (private readonly opts: ClientOptions, private readonly host: ClientHost) {
     super(e => { this.emit('warning', `event listener threw: ${String(e)}`) })
@@ -223,16 +230,22 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
       expectedHubId: opts.hubId, backoff: { initialMs: opts.reconnectInitialMs, maxMs: opts.reconnectMaxMs },
       socketFactory: host.socket,
+      hubIds: () => {
+        const trusted = this.hubKeys?.trusted(this.channelSet.tipHeight) ?? [opts.hubId]
+        return { expected: trusted[0] ?? opts.hubId, accepted: trusted.slice(1) }
+      },
     })
     this.payouts = new Payouts({ store, nodeId: this.nodeId, send: msg => this.link.send(msg), warn: w => this.emit('warning', w) })
     this.receipts = new ReceiptBook({
       store, nodeId: this.nodeId, hubId: () => this.link.hubId ?? opts.hubId, send: msg => this.link.send(msg),
+      isHubKey: id => this.hubKeys?.known(id) === true,
       warn: w => this.emit('warning', w),
       disagrees: r => this.receiptDisagrees(r),
     })
     this.channelSet = new ChannelSet(store, wallet, chain, opts, {
       send: msg => this.link.send(msg),
       disconnect: () => this.link.connection?.close(4005, 'channel asked to disconnect'),
+      hubId: () => this.link.hubId,
       event: (ch, ev) => this.onChannelEvent(ch, ev),
       warn: w => this.emit('warning', w),
       persisted: (id, updates) => { this.monitoring?.persisted(id, updates) },
@@ -255,6 +268,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     })
     this.link.on('message', msg => {
       if (msg.type === 'hub_policy') { this.onPolicy(msg); return }
+      if (msg.type === 'node_key_rotation') { this.track(this.onKeyRotation(msg)); return }
       if (msg.type === 'payment_held') { this.onHeld(msg); return }
       if (msg.type === 'payment_receipt') { this.track(this.receipts.onReceipt(msg)); return }
       if (msg.type === 'receipt_proof') { this.track(this.receipts.onProof(msg)); return }
@@ -288,6 +302,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     const client = new HubClient(opts, host)
     try {
       await claimStore(host.store, client.nodeId)
+      client.hubKeys = await HubKeys.load(host.store, opts.hubId)
       await client.events.load()
       await client.payouts.load()
       await client.splits.load()
@@ -377,6 +392,12 @@ export class HubClient extends Emitter<HubClientEvents> {
     } catch (e) {
       if (!(e instanceof LinkGaveUp)) throw e
       const why = e.why
+      if ('failure' in why && why.failure === 'hub_id_mismatch') throw new ClientError(
+        'connect', 'hub_key_untrusted',
+        `${this.opts.hubUrl} proves another hub key than the one we trust (${why.detail}): if its operator rotated the hub's node `
+        + 'key and the grace ended while this client was away, get the new hub id from the operator and pass it as options.hubId',
+        why,
+      )
       if ('final' in why && why.final) throw new ClientError(
         'connect', 'hub_auth_failed', `${this.opts.hubUrl}: ${why.reason}: ${why.detail}`, why,
       )
@@ -396,6 +417,18 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.splits.resume()
     await this.recoverPayments()
     this.recoverIncoming()
+  }
+
+  /** node_key_rotation: a claim to check (hub-keys.ts). Taken: durable first, then we reconnect under
+   *  the new key if this connection is under another. */
+  private async onKeyRotation (m: NodeKeyRotationMessage): Promise<void> {
+    const keys = this.hubKeys
+    if (keys === undefined) return
+    const d = await keys.take(m)
+    if (d.kind === 'refused') { this.emit('warning', `node_key_rotation refused: ${d.why}: ${d.detail}`); return }
+    if (d.kind === 'ignored') return
+    this.emit('hub_key', { kind: m.kind, seq: m.seq, oldId: m.old_id, newId: m.new_id, graceUntilHeight: m.grace_until_height })
+    if (this.link.hubId !== undefined && this.link.hubId !== keys.current) this.link.reconnect('the hub rotated its node key')
   }
 
   /** The hub's policy (sent by the hub right after authentication). */

@@ -92,6 +92,9 @@ export interface ReceiptBookOptions {
   nodeId: NodeId
   /** The hub we are connected to (its proven node id). */
   hubId: () => NodeId | undefined
+  /** Whether `id` is a key of the hub we trust, now or before one of its node-key rotations
+   *  (client-sdk/hub-keys.ts). Default: only the key of this connection. */
+  isHubKey?: (id: NodeId) => boolean
   send: (msg: PeerMessage) => boolean
   warn: (detail: string) => void
   /** What our own records say against the receipt: undefined when they agree, else why not. */
@@ -129,7 +132,8 @@ export class ReceiptBook {
     return this.serial(async () => {
       const r = m.receipt
       const hub = this.opts.hubId()
-      if (hub === undefined || r.hub_id !== hub) { this.opts.warn(`payment_receipt from another hub (${r.hub_id}): ignored`); return }
+      const ours = hub !== undefined && (r.hub_id === hub || this.opts.isHubKey?.(r.hub_id as NodeId) === true)
+      if (!ours) { this.opts.warn(`payment_receipt from another hub (${r.hub_id}): ignored`); return }
       if (r.payer !== this.opts.nodeId && r.payee !== this.opts.nodeId) {
         this.opts.warn(`payment_receipt for ${r.payment_hash} names neither payer nor payee as us: ignored`); return
       }

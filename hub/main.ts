@@ -9,7 +9,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { nodeIdOf } from '../protocol/auth/signature.ts'
 import { setDefaultCurve } from '../protocol/crypto/index.ts'
 import { tinyCurve } from '../protocol/crypto/tiny.ts'
 import { bytesToHex, type NodeId } from '../protocol/types.ts'
@@ -50,7 +49,8 @@ import { mineFirstCoins } from './funding/first-coins.ts'
 import { Funding } from './funding/funding.ts'
 import { InboundChannels } from './funding/inbound.ts'
 import { WALLET_DIR, managedBtcdInfo, startAutoMiner, startManagedBtcd } from './managed-btcd.ts'
-import { loadNodeKey } from './node-key.ts'
+import { HubNodeKeys } from './identity/node-keys.ts'
+import { nodeKeyRoutes } from './admin/node-key-routes.ts'
 import { CircuitStore } from './router/circuits.ts'
 import { HoldStore } from './router/holds.ts'
 import { PayerKeys } from './router/payer-keys.ts'
@@ -88,8 +88,6 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   setDefaultCurve(tinyCurve)
   log({ event: 'curve', name: tinyCurve.name })
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const nodeKey = loadNodeKey(config.dataDir)
-  const hubId = nodeIdOf(nodeKey)
   const cleanups: Array<() => Promise<void> | void> = []
   // The metrics first: the store's commits and the node's RPC calls report to them from the start.
   const seen: { manager?: ChannelManager; holds?: HoldStore; figures?: PaymentFigures; transport?: HubTransport } = {}
@@ -126,6 +124,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const tip = await chain.tip()
   if (!tip.ok) throw new Error(`chain: ${tip.error.detail}`)
   let height: number = tip.value.height
+  // The node keys: one, or two during a rotation's grace, which ends at a chain height (hub/identity/node-keys.ts).
+  const nodeKeys = HubNodeKeys.open(config.dataDir, () => height)
+  const hubId = nodeKeys.currentId
   stage('chain_connected')
 
   // ── wallet, audit log ──
@@ -182,7 +183,11 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   seen.manager = manager
   const funding = new Funding({ manager, wallet, chain, config, log })
   const inbound = new InboundChannels({ manager, config, log })
-  const receipts = new HubReceipts({ store, audit, anchoring, hubId, nodeKey, send: (peer, msg) => manager.send(peer, msg), log })
+  const receipts = new HubReceipts({
+    store, audit, anchoring, send: (peer, msg) => manager.send(peer, msg), log,
+    // Receipts are signed by the current node key and name it (a rotation changes it).
+    get hubId () { return nodeKeys.currentId }, get nodeKey () { return nodeKeys.currentSecret },
+  })
   const ledger = new Ledger(store)
   const router = new Router({
     hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed, receipts, ledger,
@@ -192,7 +197,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     onPayment: e => { metrics.payment(e, payments.record(e)?.latency_ms) },
   })
   const closer = new CloseBroadcaster(chain, log)
-  const splicing = new HubSplicing({ manager, wallet, chain, config, hubId, log })
+  const splicing = new HubSplicing({
+    manager, wallet, chain, config, log, hubIdFor: peer => transport?.session(peer)?.hubId ?? nodeKeys.currentId,
+  })
   cleanups.push(() => splicing.stop())
   manager.listen(funding)
   manager.listen(inbound)
@@ -224,11 +231,18 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const certificate = tlsFiles === undefined ? undefined : loadCertificatePair(tlsFiles, Date.now())
   if (certificate !== undefined && !certificate.ok) throw new Error(`transport.tls: ${certificate.error}`)
   const served = transport = await HubTransport.start({
-    nodeKey, handler: manager, config: transportConfig, isKnownPeer: id => isChannelPartner(manager, id),
+    keyRing: nodeKeys, handler: manager, config: transportConfig, isKnownPeer: id => isChannelPartner(manager, id),
     onRejectedFrame: reason => { metrics.rejectedFrame(reason) },
     ...(certificate?.ok === true ? { tls: { cert: certificate.pair.cert, key: certificate.pair.key } } : {}),
   })
   seen.transport = transport
+  nodeKeys.attach({
+    announce: msg => { log({ event: 'node_key_announced', seq: msg.seq, sessions: served.announce(msg) }) },
+    retired: id => {
+      log({ event: 'node_key_retired', old_id: id, sessions_ended: served.endSessionsUnder(id, 'the hub no longer serves this node key') })
+    },
+    log,
+  })
   stage('transport_listening', certificate?.ok === true ? { tls_fingerprint256: certificate.pair.fingerprint256 } : {})
   const inputs: Array<() => Promise<void> | void> = [() => transport?.close(), () => router.stop()]
   let rotation: CertificateRotation | undefined
@@ -265,8 +279,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const anchorsOnBlock = (): void => { anchoring.onBlock().catch(e => { log({ event: 'audit_anchor_check_failed', error: String(e) }) }) }
   const stopFollowing = await chain.follow({
     connected: async b => {
-      height = b.height; await manager.block(height); router.block(height); await funding.onBlock(); await splicing.onBlock()
-      anchorsOnBlock()
+      height = b.height; nodeKeys.onBlock(); await manager.block(height); router.block(height); await funding.onBlock()
+      await splicing.onBlock(); anchorsOnBlock()
       settlement.onBlock(height).catch(e => { log({ event: 'settlement_block_failed', error: String(e) }) })
     },
     disconnected: async b => {
@@ -295,7 +309,10 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
   const tokens = loadAdminTokens(config.dataDir)
   const admin = await AdminServer.start({ port: config.adminPort, host: config.admin.host, tls: config.admin.tls, tokens }, {
-    ...adminViews({ hubId, transport, manager, figures: payments, closer, wallet, monitoring: monitors, splicing, height: () => height }),
+    ...adminViews({
+      get hubId () { return nodeKeys.currentId }, transport, manager, figures: payments, closer, wallet, monitoring: monitors, splicing,
+      height: () => height,
+    }),
     ...channelCommands({ config, manager, inbound, monitoring: monitors, splicing }),
     audit: auditCommands({ audit, anchoring }),
     ...walletCommands({
@@ -306,7 +323,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     ledger,
     settlement: { policies, bounds: config.settlement.policy, height: () => height, batches: settlement },
   }, { extra: [metricsRoute(metrics), dashboardRoute, tlsRotateRoute(() => rotation),
-    backupRoute({ store, dataDir: config.dataDir, hubId, height: () => height, config, log })],
+    nodeKeyRoutes(nodeKeys), backupRoute({ store, dataDir: config.dataDir, hubId, height: () => height, config, log })],
   public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
   inputs.push(() => admin.close())
   writeAdminUrl(config.dataDir, admin.url)

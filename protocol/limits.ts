@@ -392,3 +392,19 @@ export const MAX_STREAM_QUEUED_ITEMS = MAX_STREAM_TICKS_IN_FLIGHT * MAX_STREAM_T
  *  the HTLC, and again every STREAM_RESEND_MS; after this the tick is refused (the payer tries again). */
 export const STREAM_ITEMS_WAIT_MS = 15_000
 export const STREAM_RESEND_MS = 2_000
+
+// ── Node-key rotation (DESIGN.md "Node-key rotation") ──
+
+/** Blocks a rotated-out node key is still served beside the new one unless the operator says otherwise:
+ *  1,008 (a week of 10-minute blocks). A client offline for less than that learns the rotation from
+ *  the old key when it comes back; one offline longer needs the new hub id out of band. */
+export const DEFAULT_NODE_KEY_GRACE_BLOCKS = 1_008
+/** The shortest grace: one block, so the old key is served at least until the next block (tests use
+ *  a few; an operator who wants the old key gone at once has no client to carry across). */
+export const MIN_NODE_KEY_GRACE_BLOCKS = 1
+/** The longest grace: 52,560 blocks (a year). Every block of grace is a block in which a thief who
+ *  took the old key could still pass for the hub to a client that has not switched. */
+export const MAX_NODE_KEY_GRACE_BLOCKS = 52_560
+/** Hub keys a client remembers (to verify receipts signed before a rotation). Each needs a rotation
+ *  the hub signed, at most one per grace period; past this many the oldest is forgotten. */
+export const MAX_REMEMBERED_HUB_KEYS = 64

@@ -6,6 +6,7 @@ import type { NodeId } from '../../protocol/types.ts'
 import { clientReceive, startClientHandshake, type AuthFailure, type ClientHandshake } from '../../protocol/auth/handshake.ts'
 import { nodeIdOf } from '../../protocol/auth/signature.ts'
 import { admissionQuery, signAdmissionToken } from '../../protocol/auth/admission-token.ts'
+import { EXPECTED_HUB_ID_PARAM } from '../../protocol/node-key/rotation.ts'
 import { CLOSE } from '../../protocol/auth/close-codes.ts'
 import { decodeFrame, encodeMessage, type PeerMessage, type WireError } from '../../protocol/wire/index.ts'
 import { random32 } from '../../host/random.ts'
@@ -108,12 +109,16 @@ export class HubConnection extends Emitter<ConnectionEvents> {
 }
 
 /** `url` with an admission token for `hubId` in its query (protocol/auth/admission-token.ts), signed
- *  now: a hub we have a channel with admits us to the slots it keeps for its channel partners. */
-function withAdmissionToken (url: string, nodeKey: Uint8Array, hubId: NodeId | undefined): string {
-  if (hubId === undefined) return url
+ *  now: a hub we have a channel with admits us to the slots it keeps for its channel partners. And the
+ *  hub key we expect: a hub rotating its key proves that one while it serves it. */
+function withAdmissionToken (url: string, nodeKey: Uint8Array, hubId: NodeId | undefined, expected: NodeId | undefined): string {
+  if (hubId === undefined && expected === undefined) return url
   const u = new URL(url)
-  const token = signAdmissionToken(hubId, nodeKey, Date.now(), random32())
-  for (const [k, v] of Object.entries(admissionQuery(token))) u.searchParams.set(k, v)
+  if (hubId !== undefined) {
+    const token = signAdmissionToken(hubId, nodeKey, Date.now(), random32())
+    for (const [k, v] of Object.entries(admissionQuery(token))) u.searchParams.set(k, v)
+  }
+  if (expected !== undefined) u.searchParams.set(EXPECTED_HUB_ID_PARAM, expected)
   return u.toString()
 }
 
@@ -126,9 +131,12 @@ export async function connect (
 ): Promise<HubConnection> {
   const args = parseConnectArgs(url, nodeKey, options)
   const nodeId = nodeIdOf(args.nodeKey)
-  const ws = await socketFactory(withAdmissionToken(args.url, args.nodeKey, args.options.admissionHubId ?? args.options.expectedHubId))
+  const { expectedHubId, acceptedHubIds } = args.options
+  const ws = await socketFactory(withAdmissionToken(args.url, args.nodeKey, args.options.admissionHubId ?? expectedHubId, expectedHubId))
   return new Promise<HubConnection>((resolve, reject) => {
-    let auth: ClientHandshake = startClientHandshake(nodeId, args.options.expectedHubId)
+    let auth: ClientHandshake = startClientHandshake(
+      nodeId, expectedHubId === undefined ? undefined : [expectedHubId, ...(acceptedHubIds ?? [])],
+    )
     let conn: HubConnection | undefined
     /** The promise has resolved or rejected: nothing more changes its outcome. */
     let answered = false

@@ -33,6 +33,9 @@ export interface HubLinkOptions extends ConnectOptionsInput {
   /** Jitter source in [0, 1); defaults to crypto randomness. */
   random?: () => number
   socketFactory?: SocketFactory
+  /** The hub ids to ask for and accept at each attempt, instead of `expectedHubId`/`acceptedHubIds`
+   *  (a client following its hub's node-key rotations: client-sdk/hub-keys.ts). */
+  hubIds?: () => { expected: NodeId; accepted: readonly NodeId[] }
 }
 
 /** The delay before retry number `attempt` (0-based): exponential, capped, with "equal jitter" —
@@ -68,7 +71,7 @@ export class HubLink extends Emitter<HubLinkEvents> {
 
   constructor (private readonly url: string, private readonly nodeKey: Uint8Array, private readonly options: HubLinkOptions = {}) {
     super()
-    const { backoff, random: _r, socketFactory: _f, ...connectOptions } = options
+    const { backoff, random: _r, socketFactory: _f, hubIds: _h, ...connectOptions } = options
     parseConnectArgs(url, nodeKey, connectOptions) // refuse bad arguments now, not at the first retry
     this.backoff = parseBackoff(backoff)
     this.nodeId = nodeIdOf(nodeKey)
@@ -111,6 +114,12 @@ export class HubLink extends Emitter<HubLinkEvents> {
 
   send (msg: PeerMessage): boolean { return this.conn?.send(msg) ?? false }
 
+  /** Closes the connection and connects again at once (the hub ids to ask for changed). */
+  reconnect (reason: string): void {
+    // Not 1000: onClose schedules the next attempt for any other code of ours.
+    this.conn?.close(1001, reason)
+  }
+
   /** Stops for good: closes the connection and cancels any retry. */
   stop (): void {
     this.stopped = true
@@ -123,7 +132,9 @@ export class HubLink extends Emitter<HubLinkEvents> {
     if (this.stopped || this.connecting) return
     this.connecting = true
     const generation = this.generation
-    const { backoff: _b, random: _r, socketFactory, ...connectOptions } = this.options
+    const { backoff: _b, random: _r, socketFactory, hubIds, ...options } = this.options
+    const ids = hubIds?.()
+    const connectOptions = ids === undefined ? options : { ...options, expectedHubId: ids.expected, acceptedHubIds: [...ids.accepted] }
     const admissionHubId = connectOptions.admissionHubId ?? connectOptions.expectedHubId ?? this.lastHubId
     try {
       const conn = await connect(

@@ -5,12 +5,20 @@ import type { NodeId } from '../../protocol/types.ts'
 import { isValidNodeId } from '../../protocol/auth/signature.ts'
 import { getCurve } from '../../protocol/crypto/index.ts'
 
+/** A client trusts its hub's current key and, during a rotation's grace, the one rotated out. */
+const MAX_ACCEPTED_HUB_IDS = 1
+
 const ms = (min: number, max: number) => z.number().int({ error: 'must be an integer (ms)' }).min(min).max(max)
 
 export const connectOptionsSchema = z.strictObject({
   /** The hub's node id, if known (pin it: without it, any key the server proves is accepted). */
   expectedHubId: z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' })
     .transform(s => s as NodeId).optional(),
+  /** Further hub ids the handshake accepts besides `expectedHubId` (a hub rotating its node key proves
+   *  either key during the grace: DESIGN.md "Node-key rotation"). The hub is asked for `expectedHubId`. */
+  acceptedHubIds: z.array(
+    z.string().refine(isValidNodeId, { error: 'must be a 33-byte compressed secp256k1 key, lowercase hex' }).transform(s => s as NodeId),
+  ).max(MAX_ACCEPTED_HUB_IDS).optional(),
   /** Sign an admission token for this hub id and send it in the upgrade request (default:
    *  `expectedHubId`). A hub that has a channel with us then admits us to the handshake slots it keeps
    *  for its channel partners, even while strangers flood it. It pins nothing: the handshake still

@@ -89,8 +89,9 @@ export type SpliceWallet = Pick<Wallet,
 export interface SplicingOptions<C extends SpliceChannel> {
   chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction'>
   wallet: SpliceWallet
-  /** Our node id, and the peer's of a channel (BOLT #2 orders tx_signatures by node id). */
-  localNodeId: NodeId
+  /** Our node id, and the peer's of a channel (BOLT #2 orders tx_signatures by node id). A hub
+   *  rotating its node key gives the id this channel's peer authenticated it under. */
+  localNodeId: NodeId | ((ch: C) => NodeId)
   remoteNodeId: (ch: C) => NodeId
   /** The owner's policy on a peer's splice. */
   respond: (ch: C, request: SpliceRequest) => SpliceAnswer | Promise<SpliceAnswer>
@@ -418,7 +419,8 @@ export class Splicing<C extends SpliceChannel> {
   }
 
   private nodeIds (ch: C): { local: NodeId; remote: NodeId } {
-    return { local: this.opts.localNodeId, remote: this.opts.remoteNodeId(ch) }
+    const local = this.opts.localNodeId
+    return { local: typeof local === 'string' ? local : local(ch), remote: this.opts.remoteNodeId(ch) }
   }
 
   private progress (ch: C, p: SpliceProgress): void {

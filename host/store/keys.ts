@@ -33,6 +33,7 @@
 //   idem/<idempotency key>           → the payment hash a pay() with that key is about
 //   evt/<event id>                   an event for the application not acknowledged yet (client-sdk/event-outbox.ts)
 //   node-id                          the node id of the key the store belongs to (client-sdk/identity.ts)
+//   hub-trust                        the hub keys we trust, after the hub's node-key rotations (client-sdk/hub-keys.ts)
 //   receipt/<payment hash>           the hub's signed receipt of a payment, and its proof once anchored (client-sdk/receipts.ts)
 //   split/<split id>                 a split we pay: x, the legs, every leg locked, the phase (client-sdk/split-records.ts)
 //   split-leg/<payment hash>         a split leg we receive: r_i, and locked → released | aborted
@@ -103,6 +104,7 @@ export const keys = {
   event: (id: string) => `evt/${segment(id)}`,
   eventPrefix: 'evt/',
   clientNodeId: 'node-id',
+  hubTrust: 'hub-trust',
   split: (splitId: string) => `split/${segment(splitId)}`,
   splitPrefix: 'split/',
   splitLeg: (paymentHash: string) => `split-leg/${segment(paymentHash)}`,

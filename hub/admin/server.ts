@@ -21,6 +21,7 @@ import { MAX_RECENT_PAYMENTS } from './payments.ts'
 import { SETTLEMENT_ROUTES, settlementRoute, type SettlementAdmin } from './settlement-routes.ts'
 import { TLS_ROUTES } from './tls-routes.ts'
 import { BACKUP_ROUTES } from './backup-routes.ts'
+import { NODE_KEY_ROUTES } from './node-key-routes.ts'
 import type { AdminTokens } from './tokens.ts'
 import { ACCOUNTING_ROUTES, accountingRoute } from './accounting-routes.ts'
 import type { Ledger } from '../accounting/ledger.ts'
@@ -121,6 +122,7 @@ export const ROUTES: readonly RouteDoc[] = [
   ...SETTLEMENT_ROUTES,
   ...TLS_ROUTES,
   ...BACKUP_ROUTES,
+  ...NODE_KEY_ROUTES,
   ...AUDIT_ROUTES,
   ...ACCOUNTING_ROUTES,
 ]

@@ -515,7 +515,7 @@ export class ChannelManager implements SessionHandler {
       }
       case 'hub_policy': case 'hub_hello': case 'hub_auth': case 'client_auth': case 'auth_ok':
       case 'ping': case 'pong': case 'payment_held': case 'payment_receipt': case 'receipt_proof': case 'payout_policy_set':
-      case 'payout_proposal':
+      case 'payout_proposal': case 'node_key_rotation':
         // Answered about the channel it names, if any (nothing of that channel is read or changed).
         session.warn(`unexpected_message: ${msg.type} is not sent to the hub`, 'channel_id' in msg ? msg.channel_id : undefined)
         return

@@ -31,7 +31,8 @@ export interface HubSplicingOptions {
   wallet: Wallet
   chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction'>
   config: HubConfig
-  hubId: NodeId
+  /** The hub id `peer` authenticated the hub under (during a node-key rotation, either key). */
+  hubIdFor: (peer: NodeId) => NodeId
   log: (event: Record<string, unknown>) => void
 }
 
@@ -74,7 +75,7 @@ export class HubSplicing implements ChannelListener {
 
   constructor (private readonly opts: HubSplicingOptions) {
     this.splicing = new Splicing<ManagedChannel>({
-      chain: opts.chain, wallet: opts.wallet, localNodeId: opts.hubId, remoteNodeId: ch => ch.peer,
+      chain: opts.chain, wallet: opts.wallet, localNodeId: ch => opts.hubIdFor(ch.peer), remoteNodeId: ch => ch.peer,
       respond: (ch, req) => this.respond(ch, req),
       progress: (ch, p) => { this.progress(ch, p) },
       log: opts.log,

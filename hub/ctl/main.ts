@@ -8,10 +8,6 @@ import * as cmd from './commands.ts'
 
 export interface Io { stdout (s: string): void; stderr (s: string): void }
 
-const NOT_YET = (what: string): never => {
-  throw new CtlError(EXIT.unsupported, `${what}: not supported yet by this hub (no admin route for it); nothing was done`)
-}
-
 const whole = (name: string) => (v: string): number => {
   if (!/^[1-9][0-9]*$/.test(v) || !Number.isSafeInteger(Number(v))) throw new CtlError(
     EXIT.usage, `${name}: must be a whole number above 0 (got ${JSON.stringify(v)})`,
@@ -118,8 +114,18 @@ supported yet, 6 audit verify: the log does not verify.`)
       const { backup } = await import('./backup.ts')
       await backup(client(), out(), o.out)
     })
-  program.command('rotate-key').description('rotate the hub\'s node key, staged and reversible (not supported yet)')
-    .action(() => NOT_YET('rotate-key'))
+  program.command('rotate-key').description(
+    'rotate the hub\'s node key, staged and reversible: a new key, the old one served too until the grace ends (POST /node-key/rotate); '
+    + '`status` (GET /node-key); `rollback` within the grace (POST /node-key/rollback)',
+  ).argument('[action]', 'start | status | rollback', 'start')
+    .option('--grace-blocks <n>', 'blocks the old key is still served (default: the hub\'s, a week of blocks)', whole('--grace-blocks'))
+    .action(async (action: string, o: { graceBlocks?: number }) => {
+      const { rotateKey, rotateKeyRollback, rotateKeyStatus } = await import('./rotate-key.ts')
+      if (action === 'start') return await rotateKey(client(), out(), o.graceBlocks)
+      if (action === 'status') return await rotateKeyStatus(client(), out())
+      if (action === 'rollback') return await rotateKeyRollback(client(), out())
+      throw new CtlError(EXIT.usage, `rotate-key: unknown action ${JSON.stringify(action)} (start, status or rollback)`)
+    })
   program.command('rotate-cert').description(
     'read the TLS certificate files now and serve their pair to new connections, if good (POST /tls/rotate)',
   ).action(async () => cmd.rotateCert(client(), out()))

@@ -28,7 +28,8 @@ export class AdmissionTokens {
   private lastPruneSize = 64
 
   constructor (
-    private readonly hubId: NodeId,
+    /** The hub ids served now: a token signed for any of them counts. */
+    private readonly hubIds: () => readonly NodeId[],
     private readonly isKnownPeer: (nodeId: NodeId) => boolean,
     private readonly maxAgeMs: number,
     private readonly now: () => number,
@@ -40,7 +41,7 @@ export class AdmissionTokens {
     if (Math.abs(t - token.timeMs) > this.maxAgeMs) return { kind: 'ignored', why: 'stale' }
     const last = this.last.get(token.nodeId)
     if (last !== undefined && token.timeMs <= last) return { kind: 'ignored', why: 'replayed' }
-    if (!verifyAdmissionToken(token, this.hubId)) return { kind: 'ignored', why: 'bad_signature' }
+    if (!this.hubIds().some(id => verifyAdmissionToken(token, id))) return { kind: 'ignored', why: 'bad_signature' }
     this.last.set(token.nodeId, token.timeMs)
     this.prune(t)
     return { kind: 'known', nodeId: token.nodeId }

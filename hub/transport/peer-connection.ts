@@ -101,6 +101,8 @@ export class PeerConnection {
   }
 
   get nodeId (): NodeId | undefined { return this.proven }
+  /** The hub key this connection proves (or proved). */
+  get hubId (): NodeId { return this.ctx.hubId }
   get session (): PeerSession | undefined { return this.phase.name === 'session' ? this.phase.session : undefined }
 
   // ── receiving ──
@@ -281,6 +283,8 @@ export class PeerSession {
   constructor (private readonly conn: PeerConnection, readonly nodeId: NodeId) {}
 
   get remoteAddress (): string { return this.conn.remoteAddress }
+  /** The hub key this session authenticated the hub under (during a node-key rotation, the client's choice). */
+  get hubId (): NodeId { return this.conn.hubId }
   /** Bytes waiting to reach this peer. */
   get bufferedAmount (): number { return this.conn.bufferedAmount }
   /** Pings the hub sent this peer and pongs that answered them. */

@@ -6,6 +6,10 @@
 // proves the same key replaces the first (the old one is closed with 'replaced' and detached before
 // the new one is announced, so the hub's logic never sees two sessions for one node).
 //
+// Node key: one, or during a rotation's grace two (key-ring.ts): a connection gets the one its client
+// asks for in the upgrade request if it is served, and a session under the key on its way out hears
+// the rotation first, before the hub's logic opens it.
+//
 // TLS: production runs over wss:// (DESIGN.md "Authentication"). Pass `tls` (node:https server
 // options: key, cert, …) and the same code serves wss://; the handshake does not depend on it, TLS
 // only hides the traffic. setSecureContext() swaps the certificate for new handshakes (rotation,
@@ -17,7 +21,9 @@ import type { Duplex } from 'node:stream'
 import type { AddressInfo, Socket } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { NodeId } from '../../protocol/types.ts'
-import { nodeIdOf } from '../../protocol/auth/signature.ts'
+import { isValidNodeId } from '../../protocol/auth/signature.ts'
+import { EXPECTED_HUB_ID_PARAM } from '../../protocol/node-key/rotation.ts'
+import type { NodeKeyRotationMessage } from '../../protocol/wire/index.ts'
 import { CLOSE } from '../../protocol/auth/close-codes.ts'
 import { MAX_FRAME_BYTES } from '../../protocol/limits.ts'
 import { parseAdmissionQuery } from '../../protocol/auth/admission-token.ts'
@@ -26,10 +32,13 @@ import { AdmissionTokens, type TokenIgnored } from './admission-tokens.ts'
 import { parseTransportConfig, type TransportConfig, type TransportConfigInput } from './config.ts'
 import { PeerConnection, type PeerSession, type SessionHandler } from './peer-connection.ts'
 import { connectionKey, PreRequestSockets } from './pre-request.ts'
+import { fixedKeyRing, type HubKeyRing } from './key-ring.ts'
 
 export interface HubTransportOptions {
   /** The hub's node key (32-byte secret). Its public key is the hub id clients authenticate. */
-  nodeKey: Uint8Array
+  nodeKey?: Uint8Array
+  /** The hub's node keys when it may rotate them (hub/identity/node-keys.ts); instead of `nodeKey`. */
+  keyRing?: HubKeyRing
   handler: SessionHandler
   config?: TransportConfigInput
   /** Serve wss:// with these TLS options instead of ws://. */
@@ -47,8 +56,8 @@ export interface HubTransportOptions {
 }
 
 export class HubTransport {
-  readonly hubId: NodeId
   readonly config: TransportConfig
+  private readonly ring: HubKeyRing
   private readonly http: HttpServer
   private readonly wss: WebSocketServer
   private readonly admission: Admission
@@ -69,12 +78,12 @@ export class HubTransport {
 
   private constructor (private readonly opts: HubTransportOptions, config: TransportConfig) {
     this.config = config
-    this.hubId = nodeIdOf(opts.nodeKey)
+    this.ring = opts.keyRing ?? fixedKeyRing(opts.nodeKey ?? new Uint8Array())
     this.now = opts.now ?? Date.now
     this.isKnownPeer = opts.isKnownPeer ?? (() => false)
     this.admission = new Admission(config, this.now)
     this.preRequest = new PreRequestSockets(config)
-    this.tokens = new AdmissionTokens(this.hubId, this.isKnownPeer, config.admissionTokenMaxAgeMs, this.now)
+    this.tokens = new AdmissionTokens(() => this.ring.servedIds(), this.isKnownPeer, config.admissionTokenMaxAgeMs, this.now)
     this.http = opts.tls === undefined ? createHttpServer(notWebSocket) : createHttpsServer(opts.tls, notWebSocket)
     // `maxPayload`: `ws` refuses a larger frame while reading it (closing with 1009), before it is
     // buffered whole; the codec checks the size again on its own.
@@ -88,7 +97,8 @@ export class HubTransport {
   static async start (opts: HubTransportOptions): Promise<HubTransport> {
     const parsed = parseTransportConfig(opts.config ?? {})
     if (!parsed.ok) throw new TypeError(`transport config: ${parsed.error}`)
-    if (opts.nodeKey.length !== 32) throw new TypeError('transport: nodeKey must be 32 bytes')
+    if ((opts.nodeKey === undefined) === (opts.keyRing === undefined)) throw new TypeError('transport: give nodeKey or keyRing')
+    if (opts.nodeKey !== undefined && opts.nodeKey.length !== 32) throw new TypeError('transport: nodeKey must be 32 bytes')
     const t = new HubTransport(opts, parsed.config)
     await new Promise<void>((resolve, reject) => {
       t.http.once('error', reject)
@@ -96,6 +106,9 @@ export class HubTransport {
     })
     return t
   }
+
+  /** The hub id a client that asks for no other key authenticates (the current node key's). */
+  get hubId (): NodeId { return this.ring.keyFor(undefined).id }
 
   get port (): number { return (this.http.address() as AddressInfo).port }
   get url (): string { return `${this.opts.tls === undefined ? 'ws' : 'wss'}://${this.config.host}:${this.port}` }
@@ -111,6 +124,20 @@ export class HubTransport {
   get knownCounts (): { open: number; handshakes: number } {
     const { known, knownHandshakes } = this.admission.counts
     return { open: known, handshakes: knownHandshakes }
+  }
+
+  /** Sends a rotation to every session under the key it rotates away from (`old_id`). */
+  announce (msg: NodeKeyRotationMessage): number {
+    let sent = 0
+    for (const c of this.sessions.values()) if (c.hubId === msg.old_id && c.session?.send(msg) === 'sent') sent++
+    return sent
+  }
+
+  /** Ends every session under `hubId` (a key no longer served): their clients reconnect under another. */
+  endSessionsUnder (hubId: NodeId, detail: string): number {
+    const under = [...this.sessions.values()].filter(c => c.hubId === hubId)
+    for (const c of under) c.end('disconnected', detail)
+    return under.length
   }
 
   /** New TLS handshakes use `options` (a rotated certificate and key); established connections keep
@@ -136,10 +163,15 @@ export class HubTransport {
     // The request line is at most what node:http accepts (16 KiB of headers); the query is parsed by
     // a strict schema. A malformed token is refused with the parameter named: the client is ours
     // (the SDK) or broken, and a silent fallback would hide it.
-    const query = parseAdmissionQuery(new URL(req.url ?? '/', 'http://hub').searchParams)
+    const params = new URL(req.url ?? '/', 'http://hub').searchParams
+    const query = parseAdmissionQuery(params)
     if (!query.ok) {
       this.refused.bad_admission_token++
       return refuse(socket, 400, 'Bad Request', query.error)
+    }
+    const asked = params.get(EXPECTED_HUB_ID_PARAM) ?? undefined
+    if (asked !== undefined && !isValidNodeId(asked)) {
+      return refuse(socket, 400, 'Bad Request', `${EXPECTED_HUB_ID_PARAM}: must be a node id (33-byte compressed key, lowercase hex)`)
     }
     let knownPeer: NodeId | undefined
     if (query.value !== undefined) {
@@ -159,15 +191,16 @@ export class HubTransport {
     socket.once('close', () => { if (!accepted) ticket.closed() })
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       accepted = true
-      this.accept(ws, ip, ticket, knownPeer)
+      this.accept(ws, ip, ticket, knownPeer, asked)
     })
   }
 
-  private accept (ws: WebSocket, ip: string, ticket: AdmissionTicket, claimed: NodeId | undefined): void {
+  private accept (ws: WebSocket, ip: string, ticket: AdmissionTicket, claimed: NodeId | undefined, asked: NodeId | undefined): void {
+    const key = this.ring.keyFor(asked)
     const conn: PeerConnection = new PeerConnection(ws, ip, {
       config: this.config,
-      hubId: this.hubId,
-      hubSecret: this.opts.nodeKey,
+      hubId: key.id,
+      hubSecret: key.secret,
       handler: this.opts.handler,
       onHandlerError: this.opts.onHandlerError ?? (e => { queueMicrotask(() => { throw e }) }),
       ticket,
@@ -193,6 +226,9 @@ export class HubTransport {
     // before 'opened', so at no moment do two connections speak for one node id.
     if (old !== undefined && old !== conn) old.end('replaced', 'a newer connection proved this node id')
     this.sessions.set(session.nodeId, conn)
+    // A client under a key on its way out hears it before anything of the session.
+    const rotation = this.ring.announcementFor(conn.hubId)
+    if (rotation !== undefined) session.send(rotation)
     this.opts.handler.opened(session)
   }
 }

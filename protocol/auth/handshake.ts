@@ -90,7 +90,7 @@ export function hubReceive (state: HubHandshake, input: AnyMessage, hubSecret: U
 // Client side
 
 export type ClientHandshake =
-  | { phase: 'awaiting_hub_hello'; clientId: NodeId; expectedHubId?: NodeId }
+  | { phase: 'awaiting_hub_hello'; clientId: NodeId; expectedHubIds?: readonly NodeId[] }
   | { phase: 'awaiting_hub_auth'; clientId: NodeId; hubId: NodeId; clientChallenge: string } // client_auth sent
   | { phase: 'authenticated'; clientId: NodeId; hubId: NodeId }                                // auth_ok sent
 
@@ -98,11 +98,12 @@ export type ClientStep =
   | { ok: true; state: ClientHandshake; send?: ClientAuth | AuthOk }
   | { ok: false; error: AuthError }
 
-/** Starts the client's side. Without `expectedHubId` the client accepts whichever key the hub proves. */
-export function startClientHandshake (clientId: NodeId, expectedHubId?: NodeId): ClientHandshake {
-  return expectedHubId === undefined
-    ? { phase: 'awaiting_hub_hello', clientId }
-    : { phase: 'awaiting_hub_hello', clientId, expectedHubId }
+/** Starts the client's side. Without `expected` the client accepts whichever key the hub proves;
+ *  with a list, any key of it (a hub rotating its node key proves either during the grace,
+ *  protocol/node-key/rotation.ts). */
+export function startClientHandshake (clientId: NodeId, expected?: NodeId | readonly NodeId[]): ClientHandshake {
+  if (expected === undefined) return { phase: 'awaiting_hub_hello', clientId }
+  return { phase: 'awaiting_hub_hello', clientId, expectedHubIds: typeof expected === 'string' ? [expected] : [...expected] }
 }
 
 /** Fresh randomness the client needs to answer `hub_hello`: its own challenge and BIP-340 aux bytes. */
@@ -118,8 +119,8 @@ export function clientReceive (
       const msg = input as HubHello
       if (!isValidNodeId(msg.hub_id)) return fail('invalid_node_id', 'hub_hello.hub_id: not a valid compressed secp256k1 key')
       const hubId = msg.hub_id
-      if (state.expectedHubId !== undefined && hubId !== state.expectedHubId) {
-        return fail('hub_id_mismatch', `hub_hello.hub_id: expected ${state.expectedHubId}, got ${hubId}`)
+      if (state.expectedHubIds !== undefined && !state.expectedHubIds.includes(hubId)) {
+        return fail('hub_id_mismatch', `hub_hello.hub_id: expected ${state.expectedHubIds.join(' or ')}, got ${hubId}`)
       }
       const challenge = fixedHex(msg.challenge, CHALLENGE_BYTES)
       if (challenge === undefined) return fail('bad_challenge', 'hub_hello.challenge: must be 32 bytes of hex')

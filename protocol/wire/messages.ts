@@ -7,6 +7,7 @@ import * as sp from './splice-messages.ts'
 import * as hub from './hub-messages.ts'
 import * as split from './split-messages.ts'
 import * as settle from './settlement-messages.ts'
+import * as nodeKey from './node-key-messages.ts'
 
 export const MESSAGE_SCHEMAS = {
   open_channel: ch.openChannel,
@@ -59,6 +60,7 @@ export const MESSAGE_SCHEMAS = {
   payout_policy: settle.payoutPolicy,
   payout_policy_set: settle.payoutPolicySet,
   payout_proposal: settle.payoutProposal,
+  node_key_rotation: nodeKey.nodeKeyRotation,
 } as const
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS
@@ -98,3 +100,4 @@ export type {
 export type { HubPolicy, PaymentHeld, PaymentReceipt, ReceiptProofMessage, ReceiptRequest, RequestChannel } from './hub-messages.ts'
 export type { SplitAbort, SplitLegLocked, SplitRelease } from './split-messages.ts'
 export type { PayoutPolicyMessage, PayoutPolicySet, PayoutProposal } from './settlement-messages.ts'
+export type { NodeKeyRotationMessage } from './node-key-messages.ts'

@@ -75,11 +75,6 @@ t.test('hubctl: status, channels, payments, peers, close; --json; every exit cod
   const down = await hubctl(['--admin', 'http://127.0.0.1:1', '--token-file', String(hub.info.admin_token_file), 'status'])
   t.equal(down.code, 3, 'nothing listening: exit 3')
   t.match(down.err, /cannot reach the hub's admin API at http:\/\/127\.0\.0\.1:1 .*is the hub running\?/)
-  for (const c of [['rotate-key']]) {
-    const r = await hubctl([...d, ...c])
-    t.equal(r.code, 5, `${c[0]}: not supported yet, exit 5`)
-    t.match(r.err, /not supported yet/)
-  }
   // ── Backups (hub/ctl/backup.ts) ──
   const kept = await hubctl([...d, '--json', 'backup'])
   t.equal(kept.code, 0, `backup exits 0 (${kept.err})`)

@@ -63,7 +63,7 @@ t.test('tokens: known peers only, within the window, each once and in order, sig
   const id = nodeIdOf(client)
   let now = 1_000_000_000
   const known = new Set([id])
-  const tokens = new AdmissionTokens(hub, n => known.has(n), 60_000, () => now)
+  const tokens = new AdmissionTokens(() => [hub], n => known.has(n), 60_000, () => now)
   const at = (ms: number) => signAdmissionToken(hub, client, ms, new Uint8Array(32))
   t.same(tokens.check(signAdmissionToken(hub, key(), now, new Uint8Array(32))), { kind: 'ignored', why: 'unknown_peer' })
   t.same(tokens.check(at(now - 60_001)), { kind: 'ignored', why: 'stale' })

@@ -156,6 +156,10 @@ export const SAMPLES = {
     type: 'payout_proposal', channel_id: hex(32, 'a2'), payout_script: '0014' + hex(20, 'a3'), payout_sat: 50_000, fee_sat: 300,
     feerate_per_kw: 1_000, payout_serial_id: 6,
   },
+  node_key_rotation: {
+    type: 'node_key_rotation', kind: 'rotate', seq: 1, old_id: point('a0'), new_id: point('a1'), grace_until_height: 800_200,
+    old_signature: hex(64, 'a2'), new_signature: hex(64, 'a3'),
+  },
 } as const satisfies { [K in MessageType]: z.input<(typeof MESSAGE_SCHEMAS)[K]> }
 
 /** How each field is checked. Every field of every schema must be listed (the fixture test checks). */
@@ -165,7 +169,7 @@ export type Kind =
   | 'bool' | 'metadata' | 'htlc_signatures' | 'fee_range' | 'pong_bytes' | 'ping_ignored' | 'pong_ignored'
   | 'prevtx' | 'output_script' | 'witnesses' | 'next_funding' | 'funding_locked' | 'split_index' | 'release_secret'
   | 'receipt' | 'receipt_status' | 'proof_entry' | 'merkle_path' | 'proof_anchor'
-  | 'tick_count' | 'tick_index' | 'stream_items'
+  | 'tick_count' | 'tick_index' | 'stream_items' | 'rotation_kind' | 'rotation_seq'
 
 export const FIELD_KINDS: Record<string, Kind> = {
   type: 'type',
@@ -201,6 +205,8 @@ export const FIELD_KINDS: Record<string, Kind> = {
   peer: 'point33', root: 'hex32', count: 'tick_count', first: 'tick_index', items: 'stream_items',
   payout_script: 'script', threshold_sat: 'sat', keep_sat: 'sat', payout_sat: 'sat', fee_sat: 'sat', interval_blocks: 'u32',
   close_idle_blocks: 'u32', payout_serial_id: 'u32', refused: 'bool',
+  kind: 'rotation_kind', seq: 'rotation_seq', old_id: 'point33', new_id: 'point33', grace_until_height: 'u32',
+  old_signature: 'sig64', new_signature: 'sig64',
 }
 /** `ignored` means different bounds in ping and pong. */
 export function kindOf (type: MessageType, field: string): Kind | undefined {
@@ -301,6 +307,8 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
     { my_current_funding_locked_txid: hex(32), retransmit_flags: -1 },
     { retransmit_flags: 0 }, [hex(32), 0], null,
   ],
+  rotation_kind: ['', 'Rotate', 'commit', 1, null],
+  rotation_seq: [0, ...uintBad(Number.MAX_SAFE_INTEGER)],
   tick_count: [0, L.MAX_STREAM_TICK_ITEMS + 1, 1.5, ...NOT_A_NUMBER],
   tick_index: [-1, L.MAX_STREAM_TICK_ITEMS, 0.5, ...NOT_A_NUMBER],
   stream_items: [
@@ -394,6 +402,8 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
     ephemeral_point: fc.tuple(fc.constantFrom('02', '03'), hexArb(32, 32)).map(([p, x]) => p + x), ciphertext: hexArb(32, 32),
     tag: hexArb(32, 32),
   }, { noNullPrototype: true }),
+  rotation_kind: fc.constantFrom('rotate', 'rollback'),
+  rotation_seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   tick_count: fc.integer({ min: 1, max: L.MAX_STREAM_TICK_ITEMS }),
   tick_index: fc.integer({ min: 0, max: L.MAX_STREAM_TICK_ITEMS - 1 }),
   stream_items: fc.array(fc.tuple(
