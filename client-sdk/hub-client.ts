@@ -971,11 +971,16 @@ export class HubClient extends Emitter<HubClientEvents> {
    * - `{ ok: false, reason: 'timeout' }`: not over within payTimeoutMs. NOT final: it completes or
    *   rolls back on its own (payment_sent / payment_failed of each leg); do not pay it again.
    * - `no_channel`, `insufficient_balance`, `wrong_payee`: refused before anything was sent.
+   * - With `idempotencyKey`: a second call with the key answers with the first split's outcome;
+   *   `idempotency_key_reused`: the key names a split with other parameters, nothing was paid;
+   *   `duplicate_payment`: the hub refused the legs, our node (another data directory) paid a split
+   *   under this key; nobody was paid by this call. Final.
    *
    * A TypeError names a bad argument.
    */
   async paySplit (args: {
     total: number; shares: Array<{ to: string; ppm: number } | { to: string; msat: number }>; reference: string; lockTimeoutMs?: number
+    idempotencyKey?: string
   }): Promise<SplitResult> {
     return await this.splits.pay(args)
   }

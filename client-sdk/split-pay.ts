@@ -27,7 +27,7 @@ import { crashPoints } from '../host/crash-points.ts'
 import { parseArgs } from './options.ts'
 import type { PushPayHost } from './push-pay.ts'
 import { readRecord, type PaymentRecord } from './records.ts'
-import { paySplitArgs } from './split-options.ts'
+import { legKey, paySplitArgs, type PaySplitArgs } from './split-options.ts'
 import { payerSplitRecord, type PayerSplitRecord } from './split-records.ts'
 
 const crashPoint = crashPoints('SDK_CRASH_AT')
@@ -38,9 +38,14 @@ export interface SplitLegResult { to: string; amountMsat: Msat; paymentHash: str
 
 /** Why paySplit did not succeed. `aborted`: nobody was paid (every leg failed back), final.
  *  `partial`: released, but a recipient did not claim its leg before the HTLC's expiry (that leg came
- *  back to us), final. `timeout`: not over within payTimeoutMs, not final. The others: refused before
- *  anything was stored or sent. */
-export type SplitFailureReason = 'aborted' | 'partial' | 'timeout' | 'no_channel' | 'insufficient_balance' | 'wrong_payee'
+ *  back to us), final. `timeout`: not over within payTimeoutMs, not final. `duplicate_payment`: the
+ *  hub refused the legs because our node paid a split under this key already (from another data
+ *  directory): nobody was paid by this call, final. `idempotency_key_reused`: the key names a split
+ *  with other parameters (known here, or to the hub); nothing was paid by this call. The others:
+ *  refused before anything was stored or sent. */
+export type SplitFailureReason =
+  | 'aborted' | 'partial' | 'timeout' | 'no_channel' | 'insufficient_balance' | 'wrong_payee' | 'duplicate_payment'
+  | 'idempotency_key_reused'
 
 export type SplitResult =
   | { ok: true; splitId: string; totalMsat: Msat; feeMsat: Msat; legs: SplitLegResult[] }
@@ -63,6 +68,8 @@ export class SplitPayer {
   private readonly live = new Map<string, Live>()
   private readonly byHash = new Map<string, { splitId: string; index: number }>()
   private ticker: ReturnType<typeof setInterval> | undefined
+  /** paySplit calls under one idempotency key run one after another: the second finds the first. */
+  private readonly keyQueue = new Map<string, Promise<unknown>>()
 
   constructor (private readonly host: SplitPayHost) {}
 
@@ -103,6 +110,44 @@ export class SplitPayer {
     const amounts = splitAmounts(a.total, a.shares)
     if (!amounts.ok) throw new TypeError(`paySplit.${amounts.error.field}: ${amounts.error.detail}`)
     const deadline = Date.now() + this.host.payTimeoutMs
+    const key = a.idempotencyKey
+    if (key === undefined) return await this.begin(a, amounts.value, deadline)
+    const run = (this.keyQueue.get(key) ?? Promise.resolve()).then(async () => {
+      const prior = await this.splitByKey(key)
+      return prior === undefined ? await this.begin(a, amounts.value, deadline) : await this.priorOutcome(prior, a, amounts.value, deadline)
+    })
+    const settled = run.catch(() => {})
+    this.keyQueue.set(key, settled)
+    void settled.then(() => { if (this.keyQueue.get(key) === settled) this.keyQueue.delete(key) })
+    return await run
+  }
+
+  /** The split a key was first used for: found through its first leg's payment (`<key>:0`), whose
+   *  record rides on the channel batch that lets the leg's HTLC leave. */
+  private async splitByKey (key: string): Promise<PayerSplitRecord | undefined> {
+    const leg = await this.host.book.paymentByKey(legKey(key, 0))
+    if (leg?.splitLeg === undefined) return undefined
+    return this.live.get(leg.splitLeg.split_id)?.rec ?? await readRecord(this.host.store, keys.split(leg.splitLeg.split_id), payerSplitRecord)
+  }
+
+  /** A paySplit whose key names a split already begun: that split's outcome (waited for until the
+   *  deadline while it is not over), unless the key was used with other parameters. */
+  private async priorOutcome (prior: PayerSplitRecord, a: PaySplitArgs, amounts: number[], deadline: number): Promise<SplitResult> {
+    const same = prior.totalMsat === a.total && prior.reference === a.reference && prior.state.legs.length === amounts.length &&
+      prior.state.legs.every((l, i) => l.to === a.shares[i]!.to && l.amountMsat === amounts[i])
+    if (!same) {
+      return {
+        ok: false, splitId: null, reason: 'idempotency_key_reused', legs: [],
+        detail: `idempotency key ${JSON.stringify(a.idempotencyKey)} belongs to split ${prior.state.splitId} with other parameters; ` +
+          'nothing was paid',
+      }
+    }
+    const l = this.live.get(prior.state.splitId)
+    return l === undefined ? resultOf(prior, true) : await this.outcome(l, Math.max(0, deadline - Date.now()))
+  }
+
+  private async begin (a: PaySplitArgs, amountsMsat: number[], deadline: number): Promise<SplitResult> {
+    const amounts = { value: amountsMsat }
     const refused = (reason: SplitFailureReason, detail: string): SplitResult => ({ ok: false, splitId: null, reason, detail, legs: [] })
     if (a.shares.some(s => s.to === this.host.nodeId)) return refused('wrong_payee', 'a share names our own node id')
     const ch = await this.host.payingChannelSoon(deadline)
@@ -127,6 +172,7 @@ export class SplitPayer {
     }
     const rec: PayerSplitRecord = {
       x: bytesToHex(x), r: rs.map(bytesToHex), reference: a.reference, totalMsat: a.total, feeMsat: needed - a.total, createdAt: nowSec(),
+      ...(a.idempotencyKey !== undefined ? { idempotencyKey: a.idempotencyKey } : {}),
       state,
     }
     // Durable before any leg's HTLC can be signed: a restart always finds the split its legs belong to.
@@ -137,6 +183,7 @@ export class SplitPayer {
       this.host.book.begin({
         paymentHash: leg.paymentHash, invoice: '', payee: leg.to, amountMsat: leg.amountMsat, offeredMsat: offered[i]!, status: 'pending',
         createdAt: rec.createdAt, reference: a.reference,
+        ...(a.idempotencyKey !== undefined ? { idempotencyKey: legKey(a.idempotencyKey, i) } : {}),
         splitLeg: {
           split_id: splitId, index: i, count: state.legs.length, payer: this.host.nodeId, release_by: releaseBy,
           secret: sealLeg(rs[i]!, leg.amountMsat, hexToBytes(leg.to), ephemeralSecret(), {
@@ -168,6 +215,8 @@ export class SplitPayer {
     const at = this.byHash.get(p.paymentHash)
     const l = at === undefined ? undefined : this.live.get(at.splitId)
     if (l === undefined) return
+    const reason = p.failure?.reason
+    if (p.status === 'failed' && (reason === 'duplicate_payment' || reason === 'idempotency_key_reused')) l.rec = { ...l.rec, keyRefused: reason }
     void this.apply(l, p.status === 'succeeded'
       ? { kind: 'leg_fulfilled', index: at!.index }
       : { kind: 'leg_failed', index: at!.index, reason: p.failure?.reason ?? 'failed' })
@@ -270,6 +319,11 @@ function resultOf (rec: PayerSplitRecord, over: boolean): SplitResult {
     ok: true, splitId, totalMsat: rec.totalMsat as Msat, feeMsat: rec.feeMsat as Msat, legs,
   }
   if (legs.every(l => l.status === 'failed')) {
+    if (rec.keyRefused !== undefined) return {
+      ok: false, splitId, reason: rec.keyRefused, legs,
+      detail: `nobody was paid: the hub refused a leg under idempotency key ${JSON.stringify(rec.idempotencyKey)} ` +
+        `(${rec.keyRefused === 'duplicate_payment' ? 'our node paid this split already' : 'our node used it for another split'})`,
+    }
     return { ok: false, splitId, reason: 'aborted', detail: `nobody was paid: ${s.reason ?? 'every leg failed back'}`, legs }
   }
   return { ok: false, splitId, reason: 'partial', detail: 'released, but not every recipient claimed its leg before its expiry', legs }

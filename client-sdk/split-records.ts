@@ -23,6 +23,11 @@ export const payerSplitRecord = z.strictObject({
   /** The hub's fees on every leg together (what we offer beyond the total). */
   feeMsat: count,
   createdAt: count,
+  /** paySplit's idempotency key: its legs pay under `<key>:<index>` (split-options.ts legKey). */
+  idempotencyKey: z.string().optional(),
+  /** The hub refused a leg for its key (another SDK data directory of ours used it first): the
+   *  split aborted for that reason. */
+  keyRefused: z.enum(['duplicate_payment', 'idempotency_key_reused']).optional(),
   state: z.strictObject({
     splitId: hex32,
     payer: nodeId,

@@ -7,7 +7,7 @@
 import { random32 } from '../host/random.ts'
 import { keys, put, type Store, type StoreOp } from '../host/store/index.ts'
 import { MAX_STREAM_BUFFERED_TICKS, STREAM_ITEMS_WAIT_MS } from '../protocol/limits.ts'
-import { leafHash, merkleRoot, signTick, type TickStatement, type WireStreamItem } from '../protocol/stream/index.ts'
+import { leafHashes, signTick, tickTree, tickTreeRoot, type TickStatement, type WireStreamItem } from '../protocol/stream/index.ts'
 import { bytesToHex, type NodeId } from '../protocol/types.ts'
 import type { PeerMessage } from '../protocol/wire/index.ts'
 import type { StreamItemsMessage } from '../protocol/wire/hub-messages.ts'
@@ -132,8 +132,9 @@ export class StreamReceiver {
     }
     const items = b.items as WireStreamItem[]
     let sum = 0
-    const leaves = items.map(([id, amountMsat, memo]) => { sum += amountMsat; return leafHash({ id, amountMsat, memo }) })
-    if (bytesToHex(merkleRoot(leaves)) !== tick.root) return { ok: false, detail: 'stream tick: the items do not hash to the root' }
+    for (const it of items) sum += it[1]
+    const root = bytesToHex(tickTreeRoot(tickTree(leafHashes(items), items.length)))
+    if (root !== tick.root) return { ok: false, detail: 'stream tick: the items do not hash to the root' }
     if (sum !== sealedMsat) return { ok: false, detail: `stream tick: the items sum to ${sum} msat, the payer sealed ${sealedMsat} msat` }
     const seen = await this.seenBy(b.payer)
     const ids = new Set<string>()

@@ -20,8 +20,8 @@ import {
 } from '../protocol/limits.ts'
 import { sealPushSecret } from '../protocol/push/secret.ts'
 import {
-  leafHash, merkleLevels, merkleProof, receiptOf, streamItem, tickReference, verifyTickSignature, type StreamReceipt,
-  type TickStatement, type WireStreamItem,
+  leafHashes, receiptOf, streamItem, tickReference, tickTree, tickTreeProof, tickTreeRoot, verifyTickSignature,
+  type StreamReceipt, type TickStatement, type TickTree, type WireStreamItem,
 } from '../protocol/stream/index.ts'
 import { bytesToHex, hexToBytes, type NodeId } from '../protocol/types.ts'
 import type { PeerMessage } from '../protocol/wire/index.ts'
@@ -80,7 +80,7 @@ export class PaymentStream {
   private readonly failedIds: string[] = []
   readonly stats = { ticksPaid: 0, itemsPaid: 0, msatPaid: 0, ticksFailed: 0, itemsFailed: 0, writes: 0 }
   /** The last tick whose tree was built for receipts (receipt() of items of one tick builds it once). */
-  private treeCache: { seq: number; levels: Uint8Array[][] } | undefined
+  private treeCache: { seq: number; tree: TickTree } | undefined
 
   constructor (private readonly host: StreamHost, readonly payee: NodeId, options: unknown = {}) {
     this.opts = parseArgs(streamArgs, options, 'stream')
@@ -177,9 +177,9 @@ export class PaymentStream {
   private async begin (taken: Array<{ item: WireStreamItem; run: Run }>, sum: number): Promise<void> {
     const items = taken.map(q => q.item)
     const seq = this.nextSeq++
-    const levels = merkleLevels(items.map(([id, amountMsat, memo]) => leafHash({ id, amountMsat, memo })))
-    const root = bytesToHex(levels[levels.length - 1]![0]!)
-    this.treeCache = { seq, levels }
+    const tree = tickTree(leafHashes(items), items.length)
+    const root = bytesToHex(tickTreeRoot(tree))
+    this.treeCache = { seq, tree }
     const t = this.attempt({
       seq, payee: this.payee, items, root, amountMsat: sum, attempt: 1, paymentHash: '',
       push: { ephemeral_point: '', ciphertext: '', tag: '' },
@@ -389,7 +389,7 @@ export class PaymentStream {
     const t = await readRecord(this.host.store, keys.streamOut(this.payee, seq), outgoingTick)
     if (t?.status !== 'paid') return undefined
     const index = t.items.findIndex(([i]) => i === id)
-    return receiptOf(this.statement(t), t.signature!, itemOf(t.items[index]!), index, merkleProof(this.levels(t), index))
+    return receiptOf(this.statement(t), t.signature!, itemOf(t.items[index]!), index, tickTreeProof(this.tree(t), index))
   }
 
   /** Every receipt of every paid tick, tick by tick. */
@@ -398,17 +398,17 @@ export class PaymentStream {
     for await (const [key] of this.host.store.iterate(keys.streamOutPrefix(this.payee))) {
       const t = await readRecord(this.host.store, key, outgoingTick)
       if (t?.status !== 'paid') continue
-      const levels = this.levels(t)
+      const tree = this.tree(t)
       const st = this.statement(t)
-      for (let i = 0; i < t.items.length; i++) yield receiptOf(st, t.signature!, itemOf(t.items[i]!), i, merkleProof(levels, i))
+      for (let i = 0; i < t.items.length; i++) yield receiptOf(st, t.signature!, itemOf(t.items[i]!), i, tickTreeProof(tree, i))
     }
   }
 
-  private levels (t: OutgoingTick): Uint8Array[][] {
-    if (this.treeCache?.seq === t.seq) return this.treeCache.levels
-    const levels = merkleLevels(t.items.map(w => leafHash(itemOf(w))))
-    this.treeCache = { seq: t.seq, levels }
-    return levels
+  private tree (t: OutgoingTick): TickTree {
+    if (this.treeCache?.seq === t.seq) return this.treeCache.tree
+    const tree = tickTree(leafHashes(t.items), t.items.length)
+    this.treeCache = { seq: t.seq, tree }
+    return tree
   }
 
   stop (): void {

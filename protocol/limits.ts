@@ -140,6 +140,10 @@ export const MAX_FORWARDED_INVOICE_CHARS = 2_048
  *  channel accepts in flight (client-sdk/channels.ts), so a platform can run several splits while
  *  paying on; a revenue share with more parties than that is a payroll, paid as separate payments. */
 export const MAX_SPLIT_RECIPIENTS = 16
+/** Characters of an idempotency key (the HTLC metadata's idempotency_key, what the hub keeps per
+ *  payer): a UUID or a ULID with a prefix. A split's legs take `<key>:<index>`, so a split's own key
+ *  has room for ':' and the index's digits (client-sdk/split-options.ts). */
+export const MAX_IDEMPOTENCY_KEY_CHARS = 64
 
 /** ppm shares of a split are parts of this whole (parts per million, as BOLT #7's fee_proportional_millionths). */
 export const SPLIT_PPM_WHOLE = 1_000_000

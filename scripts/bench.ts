@@ -7,7 +7,7 @@
 //   hub_rss_bytes_per_channel                 (hub RSS − RSS before any channel) / channels, idle
 //   restart_to_serving_s                      SIGKILL the hub, restart, until a payment succeeds
 //   split_payments_per_s, split_latency_ms_p50 / _p99   3-way atomic splits (scripts/bench/split.ts)
-//   streamed_items_per_s                      stream line items with receipts, 1 → 1 and P → C (scripts/bench/stream.ts)
+//   streamed_items_per_s                      stream line items with receipts, 1 → 1 and 4 → 16 (scripts/bench/stream.ts)
 // and prints a table; with --json the LAST stdout line is one JSON object. At the end it checks that
 // the hub and every client agree on every channel's balances, that nothing is in flight, and that
 // balances sum to the capacities; it exits 1 otherwise.
@@ -38,7 +38,7 @@ import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench
 import { figure, percentile, table, type Figure } from './bench/stats.ts'
 import { settlementFigures } from './bench/settlement.ts'
 import { benchSplits } from './bench/split.ts'
-import { runStreamBenches } from './bench/stream.ts'
+import { runStreamBenches, STREAM_BENCH_CREATORS, STREAM_BENCH_PLATFORMS } from './bench/stream.ts'
 import {
   checkBalances, freePort, manyChannelHubConfig, openIdleChannels, restartWaiting, steadyRss, startManyChannels, timeRestart,
   type ManyChannels,
@@ -400,8 +400,10 @@ async function main (): Promise<void> {
       : `BALANCES WRONG:\n  ${problems.join('\n  ')}`
   )
   // Streams (scripts/bench/stream.ts): on a btcd and hub of their own, after the figures above.
-  const streamed = await runStreamBenches({ items: QUICK ? 20_000 : 200_000, platforms: PLATFORMS, creators: CREATORS, say })
-  say(`streamed_items_per_s: 1 → 1 ${streamed.one_to_one.items_per_s.toFixed(0)}/s, ${PLATFORMS} → ${CREATORS} ` +
+  const streamed = await runStreamBenches({
+    items: QUICK ? 20_000 : 200_000, platforms: STREAM_BENCH_PLATFORMS, creators: STREAM_BENCH_CREATORS, say,
+  })
+  say(`streamed_items_per_s: 1 → 1 ${streamed.one_to_one.items_per_s.toFixed(0)}/s, ${STREAM_BENCH_PLATFORMS} → ${STREAM_BENCH_CREATORS} ` +
     `${streamed.many.items_per_s.toFixed(0)}/s (every item with its receipt)`)
   if (JSON_OUT) process.stdout.write(JSON.stringify({ ...out, streamed_items_per_s: streamed }) + '\n')
   if (problems.length > 0 || totals.failed > 0 || splits.failed > 0 || !splits.balancesOk) process.exitCode = 1

@@ -6,7 +6,7 @@
 // each length one byte, the texts ASCII. The 0x00 prefix separates leaves from inner nodes (0x01), so
 // no inner node can be shown as an item (the second-preimage attack on Merkle trees without it).
 import { z } from 'zod'
-import { sha256 } from '../crypto/hash.ts'
+import { sha256Into } from '../crypto/sha256-into.ts'
 import { MAX_STREAM_ITEM_ID_CHARS, MAX_STREAM_ITEM_MEMO_CHARS, MAX_STREAM_ITEM_MSAT } from '../limits.ts'
 
 /** Printable ASCII without `"` and `\`: an item's JSON needs no escaping, and its bytes are its characters. */
@@ -29,10 +29,11 @@ export type WireStreamItem = [string, number, string]
 export const LEAF_PREFIX = 0x00
 export const NODE_PREFIX = 0x01
 
-/** The item's leaf hash. The caller has checked the item (streamItem): ASCII texts within bounds. */
-export function leafHash (item: StreamItem): Uint8Array {
-  const { id, memo, amountMsat } = item
-  const buf = new Uint8Array(1 + 1 + id.length + 8 + 1 + memo.length)
+/** The longest leaf preimage. */
+const MAX_LEAF_BYTES = 1 + 1 + MAX_STREAM_ITEM_ID_CHARS + 8 + 1 + MAX_STREAM_ITEM_MEMO_CHARS
+
+/** Writes the leaf's preimage into `buf` from 0; its length. */
+function leafPreimage (buf: Uint8Array, id: string, amountMsat: number, memo: string): number {
   let at = 0
   buf[at++] = LEAF_PREFIX
   buf[at++] = id.length
@@ -44,5 +45,25 @@ export function leafHash (item: StreamItem): Uint8Array {
   buf[at++] = lo >>> 24; buf[at++] = (lo >>> 16) & 0xff; buf[at++] = (lo >>> 8) & 0xff; buf[at++] = lo & 0xff
   buf[at++] = memo.length
   for (let i = 0; i < memo.length; i++) buf[at++] = memo.charCodeAt(i)
-  return sha256(buf)
+  return at
+}
+
+/** The item's leaf hash. The caller has checked the item (streamItem): ASCII texts within bounds. */
+export function leafHash (item: StreamItem): Uint8Array {
+  const buf = new Uint8Array(MAX_LEAF_BYTES)
+  const out = new Uint8Array(32)
+  sha256Into(buf, 0, leafPreimage(buf, item.id, item.amountMsat, item.memo), out, 0)
+  return out
+}
+
+/** The leaf hashes of `items`, end to end (32 bytes each): merkle.ts tickTree's input. The caller has
+ *  checked the items (wireStreamItem). */
+export function leafHashes (items: readonly WireStreamItem[]): Uint8Array {
+  const buf = new Uint8Array(MAX_LEAF_BYTES)
+  const out = new Uint8Array(items.length * 32)
+  for (let i = 0; i < items.length; i++) {
+    const [id, amountMsat, memo] = items[i]!
+    sha256Into(buf, 0, leafPreimage(buf, id, amountMsat, memo), out, i * 32)
+  }
+  return out
 }

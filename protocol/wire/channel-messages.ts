@@ -3,7 +3,7 @@
 // receiver rules that depend on channel state (reserve, in-flight, CLTV, ...) live in protocol/channel/.
 import { z } from 'zod'
 import {
-  MAX_FAIL_DETAIL_CHARS, MAX_FORWARDED_INVOICE_CHARS, MAX_FUNDING_SATOSHIS, MAX_HTLC_SIGNATURES,
+  MAX_FAIL_DETAIL_CHARS, MAX_FORWARDED_INVOICE_CHARS, MAX_FUNDING_SATOSHIS, MAX_HTLC_SIGNATURES, MAX_IDEMPOTENCY_KEY_CHARS,
   MAX_REFERENCE_CHARS, MAX_SHUTDOWN_SCRIPT_BYTES, MAX_SPLIT_RECIPIENTS,
 } from '../limits.ts'
 import { PUSH_PLAINTEXT_BYTES } from '../push/secret.ts'
@@ -95,7 +95,7 @@ export const channelReady = z.strictObject({
 // ── Normal operation (BOLT #2 "Normal Operation") ──
 
 /** An idempotency key: what the SDK accepts (client-sdk/options.ts) and the hub keeps per payer. */
-export const IDEMPOTENCY_KEY = /^[0-9A-Za-z_.:-]{1,64}$/
+export const IDEMPOTENCY_KEY = new RegExp(`^[0-9A-Za-z_.:-]{1,${MAX_IDEMPOTENCY_KEY_CHARS}}$`)
 
 /** A push payment's preimage and amount, sealed to the payee's node key (protocol/push/secret.ts):
  *  the hub forwards it and cannot read it. */

@@ -5,12 +5,16 @@
 // platform: every item has its receipt. Then every receipt is built (item, proof, tick, signature) and a
 // sample is verified offline.
 //
-// Two setups: one platform → one creator, and P platforms → C creators (each platform streams to C/P
-// creators). The hub is its own process; the platforms and creators are SDK clients in this process
-// (so the clients' hashing, signing and JSON all share this process's one thread: it bounds the figure
-// with the hub's per-message work).
+// Two setups with the same number of items: one platform → one creator, and P platforms → C creators
+// (4 → 16 unless told: each platform streams to C/P creators, each creator gets items / C). The hub is its own process; the platforms and
+// creators are SDK clients in this process (so the clients' hashing, signing and JSON all share this process's one thread: it bounds the
+// figure with the hub's per-message work).
 //
 //   npx tsx scripts/bench/stream.ts [--json] [--items N] [--platforms P --creators C]
+//
+// The many-to-many setup the issue's figure is for: 4 platforms, 16 creators.
+export const STREAM_BENCH_PLATFORMS = 4
+export const STREAM_BENCH_CREATORS = 16
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -117,7 +121,7 @@ Promise<StreamBenchResult> {
   }
 }
 
-/** Both setups on one btcd: 1 → 1, then P → C. */
+/** Both setups on one btcd: 1 → 1, then P → C; `items` in each (in P → C, items / C per creator). */
 export async function runStreamBenches (o: { items: number; platforms: number; creators: number; say: (s: string) => void }):
 Promise<{ one_to_one: StreamBenchResult; many: StreamBenchResult }> {
   const cleanups = new Cleanups()
@@ -129,9 +133,10 @@ Promise<{ one_to_one: StreamBenchResult; many: StreamBenchResult }> {
     const one = await streamBench(btc, { platforms: 1, creators: 1, items: o.items, dir: path.join(dir, 'one'), cleanups })
     o.say(`  ${one.items_per_s.toFixed(0)} items/s (${one.ticks} ticks, ${one.receipts_built} receipts; cores: hub ` +
       `${one.cores_used.hub.toFixed(2)}, clients ${one.cores_used.clients.toFixed(2)})`)
-    o.say(`stream bench: ${o.platforms} platforms → ${o.creators} creators, ${o.items} items per creator …`)
+    const perCreator = Math.ceil(o.items / o.creators)
+    o.say(`stream bench: ${o.platforms} platforms → ${o.creators} creators, ${perCreator} items per creator …`)
     const many = await streamBench(btc, {
-      platforms: o.platforms, creators: o.creators, items: o.items, dir: path.join(dir, 'many'), cleanups,
+      platforms: o.platforms, creators: o.creators, items: perCreator, dir: path.join(dir, 'many'), cleanups,
     })
     o.say(`  ${many.items_per_s.toFixed(0)} items/s (${many.ticks} ticks, ${many.receipts_built} receipts; cores: hub ` +
       `${many.cores_used.hub.toFixed(2)}, clients ${many.cores_used.clients.toFixed(2)})`)
@@ -147,7 +152,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const json = argv.includes('--json')
   const say = (s: string): void => { (json ? process.stderr : process.stdout).write(s + '\n') }
   const r = await runStreamBenches({
-    items: opt('--items', 200_000), platforms: opt('--platforms', 4), creators: opt('--creators', 16), say,
+    items: opt('--items', 200_000), platforms: opt('--platforms', STREAM_BENCH_PLATFORMS),
+    creators: opt('--creators', STREAM_BENCH_CREATORS), say,
   })
   if (json) process.stdout.write(JSON.stringify({ streamed_items_per_s: r }) + '\n')
   process.exit(0)

@@ -4,7 +4,8 @@ import t from 'tap'
 import fc from 'fast-check'
 import { sha256 } from '@noble/hashes/sha2.js'
 import {
-  leafHash, merkleLevels, merkleProof, merkleRoot, nodeHash, rootFromProof, type StreamItem,
+  leafHash, leafHashes, merkleLevels, merkleProof, merkleRoot, nodeHash, rootFromProof, tickTree, tickTreeProof, tickTreeRoot,
+  type StreamItem,
 } from '../../../../protocol/stream/index.ts'
 import { bytesToHex } from '../../../../protocol/types.ts'
 
@@ -82,3 +83,52 @@ t.test('bad indexes and counts give no root', async t => {
   t.equal(rootFromProof(l, 0, 2, [new Uint8Array(31)]), undefined)
   t.throws(() => merkleProof(merkleLevels([l]), 1), RangeError)
 })
+
+/** The tree as the design states it, with noble's sha256 and nothing shared with merkle.ts. */
+function referenceLevels (leaves: Uint8Array[]): Uint8Array[][] {
+  const levels = [leaves]
+  while (levels[levels.length - 1]!.length > 1) {
+    const level = levels[levels.length - 1]!
+    const up: Uint8Array[] = []
+    for (let i = 0; i + 1 < level.length; i += 2) up.push(sha256(Uint8Array.from([1, ...level[i]!, ...level[i + 1]!])))
+    if (level.length % 2 === 1) up.push(level[level.length - 1]!)
+    levels.push(up)
+  }
+  return levels
+}
+
+t.test('property: the flat tree (leafHashes, tickTree) has the reference tree\'s leaves, root and proofs', async t => {
+  fc.assert(fc.property(items, list => {
+    const wire = list.map(it => [it.id, it.amountMsat, it.memo] as [string, number, string])
+    const flat = leafHashes(wire)
+    const leaves = list.map(it => sha256(Uint8Array.from([0, it.id.length, ...Buffer.from(it.id), ...u64(it.amountMsat),
+      it.memo.length, ...Buffer.from(it.memo)])))
+    if (list.some((_, i) => hex(flat.subarray(i * 32, i * 32 + 32)) !== hex(leaves[i]!))) return false
+    const ref = referenceLevels(leaves)
+    const tree = tickTree(flat, list.length)
+    if (hex(tickTreeRoot(tree)) !== hex(ref[ref.length - 1]![0]!)) return false
+    return list.every((_, i) => {
+      const want = merkleProofOf(ref, i).map(hex).join()
+      return tickTreeProof(tree, i).map(hex).join() === want && merkleProof(merkleLevels(leaves), i).map(hex).join() === want
+    })
+  }), { numRuns: 200 })
+  t.throws(() => tickTree(new Uint8Array(0), 0), RangeError)
+  t.throws(() => tickTree(new Uint8Array(64), 1), RangeError, 'the bytes must be count leaves')
+  t.throws(() => tickTreeProof(tickTree(new Uint8Array(64), 2), 2), RangeError)
+})
+
+function u64 (n: number): number[] {
+  const b = new Uint8Array(8)
+  new DataView(b.buffer).setBigUint64(0, BigInt(n))
+  return [...b]
+}
+
+function merkleProofOf (levels: Uint8Array[][], index: number): Uint8Array[] {
+  const proof: Uint8Array[] = []
+  let i = index
+  for (let l = 0; l < levels.length - 1; l++) {
+    if ((i ^ 1) < levels[l]!.length) proof.push(levels[l]![i ^ 1]!)
+    i >>= 1
+  }
+  return proof
+}
