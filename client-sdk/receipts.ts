@@ -1,10 +1,16 @@
 // Receipts of our payments (DESIGN.md "Audit anchoring and receipts"), the SDK's side.
 //
 // The hub sends payer and payee a signed receipt of each settled payment (payment_receipt). A receipt
-// is a claim to check: it must be signed by the hub we connect to and name us as payer or payee; then
-// it is stored (receipt/<payment hash>, beside the payment's own record). Once the hub anchored the
-// audit entry that records it, the inclusion proof (the entry, its Merkle path, the anchor) is fetched
-// with receipt_request, checked (protocol/receipt/proof.ts), and stored with the receipt.
+// is a claim to check: it must come from the hub we connect to, name us as payer or payee, carry the
+// hub's signature, and say what our own records say of the payment. The first two are checked on
+// arrival, and the receipt is written at once (receipt/<payment hash>, marked unchecked), so its write
+// joins the store batch of whatever else arrived with it (the channel update that settles the payment)
+// instead of costing a synced write of its own. The signature and our records are checked when the
+// receipt is first read (receipt(), getReceiptProof(), a second receipt of the same payment): a receipt
+// that fails is never returned, and a later good receipt replaces it. Of two good receipts of one
+// payment that differ, the first is kept: it is evidence. Once the hub anchored the audit entry that
+// records it, the inclusion proof (the entry, its Merkle path, the anchor) is fetched with
+// receipt_request, checked (protocol/receipt/proof.ts), and stored with the checked receipt.
 //
 // verifyReceipt() needs nothing from the hub: the receipt's signature, the proof, and a chain backend
 // that shows the anchor's commitment in an OP_RETURN of its transaction at the required depth. A log
@@ -20,7 +26,7 @@ import type { NodeId } from '../protocol/types.ts'
 import type { PaymentReceipt, PeerMessage, ReceiptProofMessage } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import { keys } from '../host/store/keys.ts'
-import { parseJsonValue, put, type Store } from '../host/store/store.ts'
+import { create, parseJsonValue, put, StoreConflict, type Store } from '../host/store/store.ts'
 
 /** A receipt as the SDK keeps it: the hub's signature, and the proof once anchored. */
 export interface StoredReceipt {
@@ -33,7 +39,10 @@ const storedSchema = z.strictObject({
   receipt: receiptSchema,
   signature: z.string().regex(/^[0-9a-f]{128}$/),
   proof: receiptProofSchema.nullable(),
+  /** false: written on arrival, its signature and our records not checked yet; absent: checked. */
+  checked: z.literal(false).optional(),
 })
+type StoredRecord = z.infer<typeof storedSchema>
 
 export type ReceiptProofStatus = 'anchored' | 'not_anchored' | 'unknown'
 
@@ -108,18 +117,38 @@ export class ReceiptBook {
   private readonly waiters = new Map<string, Array<(m: ReceiptProofMessage) => void>>()
   /** The last proof of each payment that did not check (kept until a good one comes). */
   private readonly refused = new Map<string, RefusedProof>()
-  /** Writes of one receipt in order (a receipt and its proof may arrive back to back). */
+  /** Receipts being written on arrival, by payment hash: a read of one waits for its write. */
+  private readonly arriving = new Map<string, Promise<void>>()
+  /** Steps that read a stored receipt and write it again, in order (a receipt and its proof may
+   *  arrive back to back). */
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor (private readonly opts: ReceiptBookOptions) {}
 
-  private serial (f: () => Promise<void>): Promise<void> {
+  private serial<T> (f: () => Promise<T>): Promise<T> {
     const p = this.queue.then(f, f)
     this.queue = p.catch(() => {})
     return p
   }
 
+  /** The stored receipt of a payment, checked: undefined when there is none, or it fails its check. */
   async get (paymentHash: string): Promise<StoredReceipt | undefined> {
+    await this.arriving.get(paymentHash)?.catch(() => {})
+    return await this.checked(paymentHash)
+  }
+
+  /** get() without waiting for a receipt on its way (in the queue: the arrival may wait for the queue). */
+  private async checked (paymentHash: string): Promise<StoredReceipt | undefined> {
+    const held = await this.read(paymentHash)
+    if (held === undefined) return undefined
+    if (held.checked === false) {
+      const why = await this.checkReceipt(held.receipt, held.signature)
+      if (why !== undefined) { this.opts.warn(`payment_receipt for ${paymentHash} ${why}: not used`); return undefined }
+    }
+    return { receipt: held.receipt, signature: held.signature, proof: held.proof }
+  }
+
+  private async read (paymentHash: string): Promise<StoredRecord | undefined> {
     const v = await this.opts.store.get(keys.receipt(paymentHash))
     if (v === undefined) return undefined
     const r = storedSchema.safeParse(parseJsonValue(v))
@@ -127,39 +156,76 @@ export class ReceiptBook {
     return r.data
   }
 
-  /** payment_receipt from the hub: kept when it is the hub's, for a payment of ours. */
+  /** Why a receipt is not to be trusted (not the hub's signature, or not what our records say), or undefined. */
+  private async checkReceipt (r: Receipt, signature: string): Promise<string | undefined> {
+    if (!receiptSignatureValid(r, signature)) return 'has a bad signature'
+    const why = await this.opts.disagrees(r)
+    return why === undefined ? undefined : `does not match our records (${why})`
+  }
+
+  /**
+   * payment_receipt from the hub: when it is the hub's and names us, written at once, unchecked, if we
+   * hold no receipt of this payment yet (the write is issued before this returns, so it joins the
+   * batch of the messages handled with it). Held already: see settleSecond.
+   */
   onReceipt (m: PaymentReceipt): Promise<void> {
-    return this.serial(async () => {
-      const r = m.receipt
-      const hub = this.opts.hubId()
-      const ours = hub !== undefined && (r.hub_id === hub || this.opts.isHubKey?.(r.hub_id as NodeId) === true)
-      if (!ours) { this.opts.warn(`payment_receipt from another hub (${r.hub_id}): ignored`); return }
-      if (r.payer !== this.opts.nodeId && r.payee !== this.opts.nodeId) {
-        this.opts.warn(`payment_receipt for ${r.payment_hash} names neither payer nor payee as us: ignored`); return
-      }
-      if (!receiptSignatureValid(r, m.signature)) {
-        this.opts.warn(`payment_receipt for ${r.payment_hash}: bad signature, ignored`); return
-      }
-      const why = await this.opts.disagrees(r)
-      if (why !== undefined) {
-        this.opts.warn(`payment_receipt for ${r.payment_hash} does not match our records (${why}): ignored`); return
-      }
-      const had = await this.get(r.payment_hash)
-      if (had !== undefined && had.signature !== m.signature && JSON.stringify(had.receipt) !== JSON.stringify(r)) {
-        // Two signed receipts of one payment that differ: keep the first, which is evidence.
-        this.opts.warn(`payment_receipt for ${r.payment_hash} differs from the one we hold (entry ${had.receipt.entry}): kept ours`)
-        return
-      }
-      if (had !== undefined) return
-      await this.opts.store.write([put(keys.receipt(r.payment_hash), { receipt: r, signature: m.signature, proof: null })])
+    const r = m.receipt
+    const hub = this.opts.hubId()
+    if (hub === undefined || (r.hub_id !== hub && this.opts.isHubKey?.(r.hub_id as NodeId) !== true)) {
+      this.opts.warn(`payment_receipt from another hub (${r.hub_id}): ignored`)
+      return Promise.resolve()
+    }
+    if (r.payer !== this.opts.nodeId && r.payee !== this.opts.nodeId) {
+      this.opts.warn(`payment_receipt for ${r.payment_hash} names neither payer nor payee as us: ignored`)
+      return Promise.resolve()
+    }
+    const hash = r.payment_hash
+    const before = this.arriving.get(hash)
+    const written: Promise<void> = (before === undefined
+      ? this.opts.store.write([create(keys.receipt(hash), { receipt: r, signature: m.signature, proof: null, checked: false })])
+      : before.then(() => { throw new StoreConflict(keys.receipt(hash)) })
+    ).catch(async e => {
+      if (!(e instanceof StoreConflict)) throw e
+      await this.serial(async () => { await this.settleSecond(m) })
     })
+    this.arriving.set(hash, written)
+    const done = written.finally(() => { if (this.arriving.get(hash) === written) this.arriving.delete(hash) })
+    return done
+  }
+
+  /**
+   * A receipt of a payment we hold a receipt of (the hub answering receipt_request, or sending again):
+   * checked now, with the held one. A good held receipt stays (one that differs is refused: the first
+   * is evidence); a held receipt that fails its check is replaced by this one if this one is good.
+   */
+  private async settleSecond (m: PaymentReceipt): Promise<void> {
+    const r = m.receipt
+    if (!receiptSignatureValid(r, m.signature)) {
+      this.opts.warn(`payment_receipt for ${r.payment_hash}: bad signature, ignored`); return
+    }
+    const why = await this.opts.disagrees(r)
+    if (why !== undefined) {
+      this.opts.warn(`payment_receipt for ${r.payment_hash} does not match our records (${why}): ignored`); return
+    }
+    const held = await this.read(r.payment_hash)
+    const heldGood = held !== undefined && (held.checked !== false || await this.checkReceipt(held.receipt, held.signature) === undefined)
+    if (held !== undefined && heldGood) {
+      if (held.signature !== m.signature && JSON.stringify(held.receipt) !== JSON.stringify(r)) {
+        this.opts.warn(`payment_receipt for ${r.payment_hash} differs from the one we hold (entry ${held.receipt.entry}): kept ours`)
+      }
+      return
+    }
+    if (held !== undefined) this.opts.warn(`payment_receipt for ${r.payment_hash}: the one we held fails its check, replaced`)
+    await this.opts.store.write([put(keys.receipt(r.payment_hash), { receipt: r, signature: m.signature, proof: null })])
   }
 
   /** receipt_proof from the hub: a proof is checked against our receipt before it is stored. */
   onProof (m: ReceiptProofMessage): Promise<void> {
-    return this.serial(async () => {
+    // After the receipt sent before it (the hub sends payment_receipt, then receipt_proof) is settled.
+    const arriving = this.arriving.get(m.payment_hash)?.catch(() => {}) ?? Promise.resolve()
+    return arriving.then(() => this.serial(async () => {
       if (m.status === 'anchored') {
-        const held = await this.get(m.payment_hash)
+        const held = await this.checked(m.payment_hash)
         const p = receiptProofSchema.safeParse({ entry: m.entry, path: m.path, anchor: m.anchor })
         if (held === undefined || !p.success) {
           this.opts.warn(`receipt_proof for ${m.payment_hash}: ${held === undefined ? 'no receipt of ours' : 'incomplete'}: ignored`)
@@ -170,12 +236,12 @@ export class ReceiptBook {
             this.opts.warn(`receipt_proof for ${m.payment_hash} does not prove our receipt: ${c.detail}`)
           } else {
             this.refused.delete(m.payment_hash)
-            await this.opts.store.write([put(keys.receipt(m.payment_hash), { ...held, proof: p.data })])
+            await this.opts.store.write([put(keys.receipt(m.payment_hash), { ...held, proof: p.data })]) // held passed checked()
           }
         }
       }
       for (const w of this.waiters.get(m.payment_hash)?.splice(0) ?? []) w(m)
-    })
+    }))
   }
 
   /** The last proof the hub sent for this payment that did not prove our receipt, if any. */

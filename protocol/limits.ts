@@ -346,6 +346,10 @@ export const MAX_FAUCET_BLOCKS = 1_000
  *  are numbered by safe integers), and RFC 6962's tree of n leaves has paths of at most ⌈log2 n⌉. */
 export const MAX_MERKLE_PATH = 53
 
+/** Receipts the hub signs and sends in one turn of its event loop (one Schnorr signature each); the
+ *  rest wait for the next turn, so a burst of settlements does not hold up the messages behind it. */
+export const RECEIPTS_SIGNED_PER_TURN = 64
+
 /** Most entries one anchor covers, so building its Merkle tree (and a proof in it) stays bounded in
  *  memory and time: at 32 bytes a leaf, a million entries are 32 MB of hashes. Entries beyond it wait
  *  for the next anchor. */

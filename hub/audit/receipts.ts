@@ -3,12 +3,15 @@
 // When a payment settles (the router records the payee's fulfil), its audit entry
 // ({kind: 'payment', payment hash, amount, fee, payer, payee, reference}) and an index from the payment
 // hash to the entry ride in the router's own batch (prepare): the receipt exists exactly when the
-// circuit says fulfilled. Once that batch is durable, the receipt, signed by the hub's node key, goes to
-// the payer and to the payee (deliver). Either may ask again with receipt_request (a receipt missed
-// while offline, or the inclusion proof once the entry is anchored); the hub answers only the payer or
-// the payee of that payment.
+// circuit says fulfilled. Once that batch is durable, the receipt joins the outbox (deliver); the outbox
+// is signed by the hub's node key and sent to payers and payees after the current turn of the event
+// loop, at most RECEIPTS_SIGNED_PER_TURN at a time: the fulfil that settles the payer's HTLC never waits
+// for a signature, and a burst of settlements does not stall the loop. Either party may ask again with
+// receipt_request (a receipt missed while offline or while the hub stopped, or the inclusion proof once
+// the entry is anchored); the hub answers only the payer or the payee of that payment.
 import { z } from 'zod'
 import { random32 } from '../../host/random.ts'
+import { RECEIPTS_SIGNED_PER_TURN } from '../../protocol/limits.ts'
 import { keys } from '../../host/store/keys.ts'
 import { parseJsonValue, put, type Store, type StoreOp } from '../../host/store/store.ts'
 import { paymentRecordSchema, receiptOf, signReceipt, type PaymentAuditRecord, type Receipt } from '../../protocol/receipt/receipt.ts'
@@ -41,6 +44,10 @@ export interface SettledPayment {
 }
 
 export class HubReceipts {
+  /** Receipts whose entries are durable, waiting to be signed and sent to their payer and payee. */
+  private readonly outbox: Array<{ receipt: Receipt; payer: NodeId; payee: NodeId }> = []
+  private scheduled = false
+
   constructor (private readonly opts: HubReceiptsOptions) {}
 
   /**
@@ -57,12 +64,30 @@ export class HubReceipts {
     const receipt = receiptOf(this.opts.hubId, record, entry.n, entry.time_ms)
     return {
       ops: [...ops, put(keys.auditReceipt(p.paymentHash), { entry: entry.n })],
-      deliver: () => {
-        const msg = this.signed(receipt)
-        const sent = [p.payer, p.payee].filter(peer => this.opts.send(peer, msg))
-        this.opts.log?.({ event: 'receipt_sent', payment_hash: p.paymentHash, entry: entry.n, to: sent })
-      },
+      deliver: () => { this.outbox.push({ receipt, payer: p.payer, payee: p.payee }); this.schedule() },
     }
+  }
+
+  private schedule (): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => { this.scheduled = false; this.sendOut() })
+  }
+
+  /** Signs and sends the oldest receipts of the outbox; the rest go on the next turn. */
+  private sendOut (): void {
+    const batch = this.outbox.splice(0, RECEIPTS_SIGNED_PER_TURN)
+    if (this.outbox.length > 0) this.schedule()
+    let sent = 0
+    for (const { receipt, payer, payee } of batch) {
+      const msg = this.signed(receipt)
+      if (this.opts.send(payer, msg)) sent++
+      if (this.opts.send(payee, msg)) sent++
+    }
+    this.opts.log?.({
+      event: 'receipts_sent', level: 'debug', receipts: batch.length, messages: sent, first_entry: batch[0]?.receipt.entry,
+      last_entry: batch.at(-1)?.receipt.entry,
+    })
   }
 
   private signed (r: Receipt): PaymentReceipt {
