@@ -62,14 +62,16 @@ export async function settlement (hub: HubProcess): Promise<any> {
   return r.body
 }
 
-/** Waits until batch `id` is at `stage` (in_progress or last_batches). */
-export async function untilStage (hub: HubProcess, id: number, stage: string, timeoutMs = 120_000): Promise<any> {
+/** Waits until batch `id` is at `stage` (one of them, if several), in_progress or last_batches. */
+export async function untilStage (hub: HubProcess, id: number, stage: string | string[], timeoutMs = 120_000): Promise<any> {
+  const stages = Array.isArray(stage) ? stage : [stage]
   let found: any
   await waitFor(async () => {
-    const s = await settlement(hub)
-    found = [s.in_progress, ...s.last_batches].find((b: any) => b !== null && b.id === id && b.stage === stage)
+    const s = await settlement(hub).catch(() => undefined)
+    if (s === undefined) return false
+    found = [s.in_progress, ...s.last_batches].find((b: any) => b !== null && b.id === id && stages.includes(b.stage))
     return found !== undefined
-  }, `batch ${id} at stage ${stage}`, timeoutMs)
+  }, `batch ${id} at stage ${stages.join(' or ')}`, timeoutMs, 200)
   return found
 }
 
