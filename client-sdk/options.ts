@@ -6,7 +6,8 @@ import { z } from 'zod'
 import * as secp from '@noble/secp256k1'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import {
-  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MAX_FEERATE_PER_KW, MAX_MONEY_SAT, DEFAULT_MIN_FUNDING_SATOSHIS, DEFAULT_PUSH_HOLD_BLOCKS, FEERATE_PER_KW_FLOOR,
+  DEFAULT_MAX_CLTV_EXPIRY_DELTA, DEFAULT_MAX_FEERATE_PER_KW, MAX_MONEY_SAT, DEFAULT_MIN_FUNDING_SATOSHIS, DEFAULT_PUSH_HOLD_BLOCKS,
+  FEERATE_PER_KW_FLOOR,
   MAX_FUNDING_SATOSHIS, MAX_LIST_PAGE, MAX_PUSH_HOLD_BLOCKS, MAX_REFERENCE_CHARS,
 } from '../protocol/limits.ts'
 import { regtestAddress } from '../host/wallet/address.ts'

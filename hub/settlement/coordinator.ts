@@ -186,7 +186,9 @@ export class SettlementCoordinator implements ChannelListener {
     for (const p of plan.payouts) {
       const ch = this.opts.manager.get(p.channelId)!
       const s = ch.state.setup
-      funded.push({ ...p, newFundingScript: bytesToHex(fundingScriptPubkey(hexToBytes(s.local.fundingPubkey), hexToBytes(s.remote!.fundingPubkey))) })
+      funded.push({
+        ...p, newFundingScript: bytesToHex(fundingScriptPubkey(hexToBytes(s.local.fundingPubkey), hexToBytes(s.remote!.fundingPubkey))),
+      })
     }
     const locktime = o.height
     const batch = buildBatchTx(funded, o.extra, locktime)
@@ -195,7 +197,9 @@ export class SettlementCoordinator implements ChannelListener {
     for (const p of funded) {
       if (prevtx.has(p.funding.txid)) continue
       const r = await this.opts.chain.getRawTransaction(p.funding.txid)
-      if (!r.ok || r.value === null) return { reason: `the funding transaction ${p.funding.txid} is not on our node`, deferred: plan.deferred }
+      if (!r.ok || r.value === null) return {
+        reason: `the funding transaction ${p.funding.txid} is not on our node`, deferred: plan.deferred,
+      }
       prevtx.set(p.funding.txid, r.value.tx.hex)
     }
     const record: BatchRecord = {
@@ -230,7 +234,8 @@ export class SettlementCoordinator implements ChannelListener {
     let refused: string | undefined
     await ch.driver.command(cmd, (_before, after, effects) => {
       for (const e of [...effects, ...after.outbox.map(x => x.effect)]) {
-        if (e.kind === 'emit' && e.event.type === 'command_failed' && e.event.command === 'splice') refused = `${e.event.error.reason}: ${e.event.error.detail}`
+        if (e.kind === 'emit' && e.event.type === 'command_failed' &&
+          e.event.command === 'splice') refused = `${e.event.error.reason}: ${e.event.error.detail}`
       }
     })
     if (refused !== undefined) await this.feed({ type: 'session_aborted', channelId: p.channelId, reason: `refused: ${refused}` })
@@ -465,7 +470,9 @@ export class SettlementCoordinator implements ChannelListener {
       // No commitment_signed of the batch left: no peer can have signed. Every session ends.
       for (const p of payouts) {
         const ch = this.opts.manager.get(p.channelId)!
-        if (ch.state.splice?.session !== undefined) await ch.driver.command({ type: 'splice_abort', reason: `batch ${b.id} abandoned at a restart` })
+        if (ch.state.splice?.session !== undefined) await ch.driver.command({
+          type: 'splice_abort', reason: `batch ${b.id} abandoned at a restart`,
+        })
       }
       await this.abandon({ record: b } as Active, 'the hub restarted while the batch was negotiated')
       return
@@ -481,7 +488,9 @@ export class SettlementCoordinator implements ChannelListener {
     this.active = { record: b, round, batch, payouts, prevtx: new Map(), stored: new Set(), deferred: [] }
     for (const p of payouts) {
       const sg = this.opts.manager.get(p.channelId)!.state.splice?.session?.signing
-      if (sg?.held === true) await this.opts.manager.get(p.channelId)!.driver.command({ type: 'splice_batch_release', txid: b.txid as Txid })
+      if (sg?.held === true) await this.opts.manager.get(p.channelId)!.driver.command({
+        type: 'splice_batch_release', txid: b.txid as Txid,
+      })
     }
     this.opts.log({ event: 'settlement_resumed', batch: b.id, stage: b.stage, released: true })
   }

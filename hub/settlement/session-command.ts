@@ -21,13 +21,16 @@ export function payoutTerms (batch: BatchTx, p: FundedPayout, feeratePerKw: numb
 }
 
 export function batchSpliceCommand (
-  batch: BatchTx, p: FundedPayout, prevtx: ReadonlyMap<string, string>, o: { feeratePerKw: number; locktime: number; nodeIds: { local: NodeId; remote: NodeId } },
+  batch: BatchTx, p: FundedPayout, prevtx: ReadonlyMap<string, string>,
+  o: { feeratePerKw: number; locktime: number; nodeIds: { local: NodeId; remote: NodeId } },
 ): BatchSpliceCommand {
   const id = p.channelId
   const shared = batch.inputs.find(i => i.channelId === id)
   const funding = batch.outputs.find(x => x.role.kind === 'funding' && x.role.channelId === id)
   const payout = batch.outputs.find(x => x.role.kind === 'payout' && x.role.channelId === id)
-  if (shared === undefined || funding === undefined || payout === undefined) throw new Error(`batchSpliceCommand: ${id} is not in the batch`)
+  if (shared === undefined || funding === undefined || payout === undefined) throw new Error(
+    `batchSpliceCommand: ${id} is not in the batch`
+  )
   const others = batch.inputs.filter(i => i.channelId !== id)
   const otherOutputs = batch.outputs.filter(x => x !== funding)
   return {

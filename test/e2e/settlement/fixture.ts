@@ -3,6 +3,8 @@
 // process, SDK clients.
 import path from 'node:path'
 import type { HubClient } from '../../../client-sdk/index.ts'
+import { wsSocketFactory } from '../../../client-sdk/node/socket.ts'
+import type { SocketFactory, SocketLike } from '../../../client-sdk/transport/socket.ts'
 import type { Teardown } from '../../../scripts/lib/cleanups.ts'
 import type { Btcd } from '../../helpers/btcd.ts'
 import {
@@ -27,7 +29,8 @@ export interface Creator { client: HubClient; address: string; channelId: string
 export interface Setting { dir: string; hub: HubProcess; platform: HubClient; creators: Creator[] }
 
 export async function setting (
-  btc: Btcd, t: Teardown, o: { name: string; creators: number; env?: Record<string, string> },
+  btc: Btcd, t: Teardown,
+  o: { name: string; creators: number; env?: Record<string, string>; socketFactory?: (k: number) => SocketFactory | undefined },
 ): Promise<Setting> {
   const dir = tempDir(o.name)
   const hub = await startHub({
@@ -39,7 +42,10 @@ export async function setting (
   await openFundedChannel(btc, platform, 1_000_000)
   const creators: Creator[] = []
   for (let k = 0; k < o.creators; k++) {
-    const client = await startClient({ hub, btc, dataDir: path.join(dir, `creator${k}`), role: 'creator' }, t)
+    const socketFactory = o.socketFactory?.(k)
+    const client = await startClient({
+      hub, btc, dataDir: path.join(dir, `creator${k}`), role: 'creator', ...(socketFactory !== undefined ? { socketFactory } : {}),
+    }, t)
     await requestHubChannel(btc, client)
     const r = await platform.pay((await client.createInvoice({ amountMsat: (PAID_SAT + 1_000 * k) * 1_000 })).invoice)
     if (!r.ok) throw new Error(`payment to creator ${k}: ${r.reason} ${r.detail}`)
@@ -56,13 +62,48 @@ export async function settlement (hub: HubProcess): Promise<any> {
   return r.body
 }
 
-/** Waits until batch `id` is at `stage` (in_progress or last_batches). */
-export async function untilStage (hub: HubProcess, id: number, stage: string, timeoutMs = 120_000): Promise<any> {
+/** Waits until batch `id` is at `stage` (one of them, if several), in_progress or last_batches. */
+export async function untilStage (hub: HubProcess, id: number, stage: string | string[], timeoutMs = 120_000): Promise<any> {
+  const stages = Array.isArray(stage) ? stage : [stage]
   let found: any
   await waitFor(async () => {
-    const s = await settlement(hub)
-    found = [s.in_progress, ...s.last_batches].find((b: any) => b !== null && b.id === id && b.stage === stage)
+    const s = await settlement(hub).catch(() => undefined)
+    if (s === undefined) return false
+    found = [s.in_progress, ...s.last_batches].find((b: any) => b !== null && b.id === id && stages.includes(b.stage))
     return found !== undefined
-  }, `batch ${id} at stage ${stage}`, timeoutMs)
+  }, `batch ${id} at stage ${stages.join(' or ')}`, timeoutMs, 200)
   return found
+}
+
+/** A client's connection that, once armed, acts on the first message of `type` it receives: `cut`
+ *  closes the connection before it is read (the client reconnects), `swallow` drops that message and
+ *  every later one of the same type (the session stalls, the connection stays). */
+export interface MessageTrap { factory: SocketFactory; arm (type: string, mode: 'cut' | 'swallow'): void; readonly fired: boolean }
+
+export function messageTrap (): MessageTrap {
+  let armed: { type: string; mode: 'cut' | 'swallow' } | undefined
+  let fired = false
+  const factory: SocketFactory = async url => {
+    const ws = await wsSocketFactory(url) as SocketLike & { terminate?: () => void }
+    return {
+      get readyState () { return ws.readyState },
+      get bufferedAmount () { return ws.bufferedAmount },
+      send: (data: string) => ws.send(data),
+      close: (code?: number, reason?: string) => ws.close(code, reason),
+      addEventListener (type: string, fn: (ev: never) => void) {
+        if (type !== 'message') { (ws.addEventListener as (t: string, f: unknown) => void)(type, fn); return }
+        ws.addEventListener('message', (ev: { data: unknown }) => {
+          let msgType: unknown
+          try { msgType = (JSON.parse(String(ev.data)) as { type?: unknown }).type } catch { msgType = undefined }
+          if (armed !== undefined && msgType === armed.type && (!fired || armed.mode === 'swallow')) {
+            fired = true
+            if (armed.mode === 'cut') { armed = undefined; if (ws.terminate !== undefined) ws.terminate(); else ws.close(4000, 'cut') }
+            return
+          }
+          ;(fn as (e: { data: unknown }) => void)(ev)
+        })
+      },
+    } as SocketLike
+  }
+  return { factory, arm (type, mode) { armed = { type, mode }; fired = false }, get fired () { return fired } }
 }
