@@ -278,7 +278,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const regtest: RegtestControl | undefined = managed !== undefined ? chain : undefined
   const tokens = loadAdminTokens(config.dataDir)
   const admin = await AdminServer.start({ port: config.adminPort, host: config.admin.host, tls: config.admin.tls, tokens }, {
-    ...adminViews({ hubId, transport, manager, figures: payments, closer, wallet, monitoring: monitors, splicing, height: () => height }),
+    ...adminViews({ hubId, transport, manager, figures: payments, closer, wallet, monitoring: monitors, splicing, height: () => height,
+      restored: () => restored.view() }),
     ...channelCommands({ config, manager, inbound, monitoring: monitors, splicing }),
     audit: auditCommands({ audit, anchoring }),
     ...walletCommands({

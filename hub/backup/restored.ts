@@ -45,7 +45,11 @@ export class RestoredChannels {
   /** Whether our commitment of this channel must not be broadcast: restored, not proven current. */
   held (channelId: string): boolean { return this.pending.has(channelId) }
 
-  get unverified (): number { return this.pending.size }
+  /** What GET /info says: the backup, and the channels still held (null: never restored). */
+  view (): { backup_created_at: string; backup_height: number; channels_held: string[] } | null {
+    if (this.info === undefined) return null
+    return { backup_created_at: this.info.created_at, backup_height: this.info.height, channels_held: [...this.pending].sort() }
+  }
 
   /** A channel's event: `reestablished` (in sync with the peer) lifts the hold, once stored. */
   event (channelId: string, ev: ChannelEvent): void {

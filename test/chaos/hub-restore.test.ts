@@ -22,6 +22,7 @@ import type { SocketFactory, SocketLike } from '../../client-sdk/transport/socke
 import { loadChannelRecords } from '../../host/channel/record.ts'
 import { LevelStore } from '../../host/store/node/level-store.ts'
 import { STORE_DIR } from '../../hub/backup/restore.ts'
+import { runHubctl } from '../../hub/ctl/main.ts'
 import { lazySigner } from '../../hub/channels/channel.ts'
 import { channelKeys } from '../../protocol/keys/channel.ts'
 import { buildLocal, monitorKeys } from '../../protocol/monitor/index.ts'
@@ -185,6 +186,12 @@ t.test('restored from a backup taken mid-traffic: the hub broadcasts nothing of 
     t.equal(r.status, 409, 'the operator\'s force close of a restored channel is refused')
     t.match(r.body.error, /^restored_unverified: /, 'saying why')
   }
+  const info = (await admin(hub, '/info')).body as { restored: { channels_held: string[] } | null }
+  t.same(info.restored?.channels_held, Object.values(latest).map(c => c.channelId).sort(), 'GET /info lists the held channels')
+  const printed: string[] = []
+  const code = await runHubctl(['--data-dir', hubDir, 'status'], { stdout: x => printed.push(x), stderr: x => printed.push(x) }, {})
+  t.equal(code, 0, 'hubctl status with the restored admin token')
+  t.match(printed.join('\n'), /restored:\s+from the backup of .*; 2 channel\(s\) held until their peers reconnect/, 'says the hub is held')
   await btc.mine(1)
   const hubBefore = await hubWalletTotal(hub)
 
@@ -260,6 +267,8 @@ t.test('restored from a current backup: every channel proven current by its peer
       'proven current by its peer: released')
     t.pass(`${ch.channelId.slice(0, 8)}: proven current by its peer's channel_reestablish, released`)
   }
+  t.same(((await admin(hub, '/info')).body as { restored: { channels_held: string[] } }).restored.channels_held, [],
+    'GET /info: no channel held any more')
   const p2 = payer(t, { platform, creator })
   await p2(3_000_000)
   await settled({ platform, creator })
