@@ -230,6 +230,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 
   const loaded = await manager.load()
   stage('channels_loaded', { channels: loaded })
+  await restored.releaseResolved(manager.all().map(ch => ({ channelId: ch.channelId, phase: ch.state.phase })))
   const lost = await lostFunding(chain, manager.all())
   if (lost !== undefined) fatal('chain_wiped', lost)
   stage('funding_checked')

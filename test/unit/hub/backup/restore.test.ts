@@ -104,6 +104,11 @@ t.test('taken while atomic writes go on: every batch whole or absent, a prefix o
   t.equal(await restored.get(keys.restorePending(CHANNELS[0]!)), undefined, 'the release is stored')
   const again = await RestoredChannels.load(restored, () => {})
   t.same([again.held(CHANNELS[0]!), again.held(CHANNELS[1]!)], [false, true], 'and survives a restart')
+  await again.releaseResolved([{ channelId: CHANNELS[1]!, phase: 'normal' }])
+  t.ok(again.held(CHANNELS[1]!), 'an open channel stays held')
+  await again.releaseResolved([{ channelId: CHANNELS[1]!, phase: 'closed' }])
+  t.notOk(again.held(CHANNELS[1]!), 'a channel closed on-chain is released')
+  t.same(again.view()?.channels_held, [], 'none held')
 })
 
 t.test('a corrupt backup, or a directory in use, writes nothing', async t => {
