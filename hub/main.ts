@@ -256,6 +256,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
 
   const loaded = await manager.load()
   stage('channels_loaded', { channels: loaded })
+  await restored.releaseResolved(manager.all().map(ch => ({ channelId: ch.channelId, phase: ch.state.phase })))
   const lost = await lostFunding(chain, manager.all())
   if (lost !== undefined) fatal('chain_wiped', lost)
   stage('funding_checked')
@@ -311,7 +312,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const admin = await AdminServer.start({ port: config.adminPort, host: config.admin.host, tls: config.admin.tls, tokens }, {
     ...adminViews({
       get hubId () { return nodeKeys.currentId }, transport, manager, figures: payments, closer, wallet, monitoring: monitors, splicing,
-      height: () => height,
+      height: () => height, restored: () => restored.view(),
     }),
     ...channelCommands({ config, manager, inbound, monitoring: monitors, splicing }),
     audit: auditCommands({ audit, anchoring }),

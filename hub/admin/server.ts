@@ -31,7 +31,12 @@ export interface RouteDoc { method: 'GET' | 'POST'; path: string; body?: string;
 
 export const ROUTES: readonly RouteDoc[] = [
   { method: 'GET', path: '/', answer: '{routes: [{method, path, body?, answer}]}: this list' },
-  { method: 'GET', path: '/info', answer: '{hub_id, ws, height, wallet: {spendable, total, ...}, sessions}' },
+  {
+    method: 'GET', path: '/info',
+    answer: '{hub_id, ws, height, wallet: {spendable, total, ...}, sessions, restored}; restored: null, or for a hub started from a '
+      + 'restored backup {backup_created_at, backup_height, channels_held}: the channels whose own commitment the hub will not '
+      + 'broadcast until their peers prove them current',
+  },
   {
     method: 'GET', path: '/channels',
     answer: '[{channel_id, peer, status, phase, link, is_funder, capacity_sat, funding_txid, local_msat, remote_msat, htlcs, '

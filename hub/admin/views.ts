@@ -24,6 +24,9 @@ export interface ViewSources {
   monitoring: Pick<HubMonitoring, 'onChain' | 'stale'>
   splicing: Pick<HubSplicing, 'splices'>
   height: () => number
+  /** A hub started from a restored backup: which backup, and the channels still held until their
+   *  peers prove them current (hub/backup/restored.ts). */
+  restored?: () => { backup_created_at: string; backup_height: number; channels_held: string[] } | null
 }
 
 type ViewRoutes = 'info' | 'channels' | 'stats' | 'payments' | 'peers' | 'closed' | 'splices'
@@ -32,6 +35,7 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, ViewRoutes> {
   return {
     info: () => ({
       hub_id: x.hubId, ws: x.transport.url, height: x.height(), wallet: x.wallet.balance(), sessions: x.transport.sessionCount,
+      restored: x.restored?.() ?? null,
     }),
     channels: async () => await Promise.all(x.manager.all().map(async ch => {
       const s = ch.state

@@ -101,6 +101,18 @@ export async function writeBackupFile (out: string, head: ManifestHead, records:
   if (fs.existsSync(out)) throw new Error(`${out}: exists already`)
   const bodyFile = `${out}.body.partial`
   const partial = `${out}.partial`
+  try {
+    return await writeParts(out, bodyFile, partial, head, records)
+  } catch (e) {
+    // A backup that failed half-way (the store closed under it, a full disk) leaves no part behind.
+    for (const f of [bodyFile, partial]) await fs.promises.rm(f, { force: true })
+    throw e
+  }
+}
+
+async function writeParts (
+  out: string, bodyFile: string, partial: string, head: ManifestHead, records: AsyncIterable<BackupRecord>,
+): Promise<BackupManifest> {
   const hash = createHash('sha256')
   let bodyBytes = 0
   let entries = 0

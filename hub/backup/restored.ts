@@ -6,7 +6,8 @@
 // - its monitor never broadcasts our commitment (host/monitor MonitorHost `holdOwnCommitment`): not on
 //   the operator's force close (refused), not on an HTLC deadline, not on the peer's error;
 // - when the peer's channel_reestablish proves it current (the channel machine's `in_sync` outcome,
-//   event `reestablished`), the mark is deleted and the channel runs as before;
+//   event `reestablished`), the mark is deleted and the channel runs as before; a channel closed
+//   on-chain (or forgotten) is released at the next start;
 // - when the peer proves us behind (`your_last_per_commitment_secret` for a later commitment),
 //   protocol/channel/reestablish.ts already does what BOLT #2 asks: "MUST NOT broadcast its commitment
 //   transaction. SHOULD send an `error` to request the peer to fail the channel." The monitor stores
@@ -45,7 +46,22 @@ export class RestoredChannels {
   /** Whether our commitment of this channel must not be broadcast: restored, not proven current. */
   held (channelId: string): boolean { return this.pending.has(channelId) }
 
-  get unverified (): number { return this.pending.size }
+  /** Resolved channels need no hold: closed on-chain, or no longer known to the hub (abandoned before
+   *  funding). Their marks are deleted (at startup, once the channels are loaded). */
+  async releaseResolved (channels: ReadonlyArray<{ readonly channelId: string; readonly phase: string }>): Promise<void> {
+    const open = new Set(channels.filter(c => c.phase !== 'closed').map(c => c.channelId))
+    const resolved = [...this.pending].filter(id => !open.has(id))
+    if (resolved.length === 0) return
+    await this.store.write(resolved.map(id => del(keys.restorePending(id))))
+    for (const id of resolved) this.pending.delete(id)
+    this.log({ event: 'restored_channels_resolved', channels: resolved.length })
+  }
+
+  /** What GET /info says: the backup, and the channels still held (null: never restored). */
+  view (): { backup_created_at: string; backup_height: number; channels_held: string[] } | null {
+    if (this.info === undefined) return null
+    return { backup_created_at: this.info.created_at, backup_height: this.info.height, channels_held: [...this.pending].sort() }
+  }
 
   /** A channel's event: `reestablished` (in sync with the peer) lifts the hold, once stored. */
   event (channelId: string, ev: ChannelEvent): void {

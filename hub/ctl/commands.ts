@@ -34,7 +34,16 @@ export async function status (c: AdminClient, o: Out): Promise<void> {
     ['channels', [...byStatus].map(([s, n]) => `${n} ${s}`).join(', ') || 'none'],
     ['payments', `${num(stats.fulfilled) ?? 0} fulfilled, ${num(stats.failed) ?? 0} failed, ${num(stats.forwarded) ?? 0} forwarded`],
     ['fees earned', `${sat(num(stats.fees_msat))} sat`],
+    ...restoredField(info.restored),
   ]))
+}
+
+/** A hub started from a backup says so, with the channels it still holds (hub/backup/restored.ts). */
+function restoredField (r: unknown): Array<[string, string]> {
+  if (typeof r !== 'object' || r === null) return []
+  const x = r as Row
+  const held = Array.isArray(x.channels_held) ? x.channels_held.length : 0
+  return [['restored', `from the backup of ${str(x.backup_created_at) ?? '?'}; ${held} channel(s) held until their peers reconnect`]]
 }
 
 export async function peers (c: AdminClient, o: Out): Promise<void> {

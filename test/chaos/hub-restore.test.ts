@@ -22,6 +22,7 @@ import type { SocketFactory, SocketLike } from '../../client-sdk/transport/socke
 import { loadChannelRecords } from '../../host/channel/record.ts'
 import { LevelStore } from '../../host/store/node/level-store.ts'
 import { STORE_DIR } from '../../hub/backup/restore.ts'
+import { runHubctl } from '../../hub/ctl/main.ts'
 import { lazySigner } from '../../hub/channels/channel.ts'
 import { channelKeys } from '../../protocol/keys/channel.ts'
 import { buildLocal, monitorKeys } from '../../protocol/monitor/index.ts'
@@ -34,6 +35,9 @@ import {
 import { admin, commitFeerate, hubWalletTotal, mineUntilSpent } from '../e2e/monitor/helpers.ts'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+/** The hub's channels.toSelfDelay: what a client's to_local waits on the client's commitment (short,
+ *  so the test sees the clients sweep). */
+const TO_SELF_DELAY = 10
 /** BOLT #3: the weight of a commitment transaction without HTLC outputs (static_remotekey). */
 const COMMIT_WEIGHT = 724
 
@@ -112,7 +116,9 @@ interface Setup {
 async function setup (t: Test, btc: Btcd, name: string): Promise<Setup> {
   const dir = tempDir(name)
   const hubDir = path.join(dir, 'hub')
-  const hub = await startHub({ dataDir: hubDir, btcd: btc.node.rpc, config: { channels: { finalityDepth: 3 } } }, t)
+  const hub = await startHub({
+    dataDir: hubDir, btcd: btc.node.rpc, config: { channels: { finalityDepth: 3, toSelfDelay: TO_SELF_DELAY } },
+  }, t)
   await fundHub(btc, hub, 2_000_000)
   const pKey = randomKey()
   const cKey = randomKey()
@@ -185,6 +191,12 @@ t.test('restored from a backup taken mid-traffic: the hub broadcasts nothing of 
     t.equal(r.status, 409, 'the operator\'s force close of a restored channel is refused')
     t.match(r.body.error, /^restored_unverified: /, 'saying why')
   }
+  const info = (await admin(hub, '/info')).body as { restored: { channels_held: string[] } | null }
+  t.same(info.restored?.channels_held, Object.values(latest).map(c => c.channelId).sort(), 'GET /info lists the held channels')
+  const printed: string[] = []
+  const code = await runHubctl(['--data-dir', hubDir, 'status'], { stdout: x => printed.push(x), stderr: x => printed.push(x) }, {})
+  t.equal(code, 0, 'hubctl status with the restored admin token')
+  t.match(printed.join('\n'), /restored:\s+from the backup of .*; 2 channel\(s\) held until their peers reconnect/, 'says the hub is held')
   await btc.mine(1)
   const hubBefore = await hubWalletTotal(hub)
 
@@ -207,6 +219,8 @@ t.test('restored from a backup taken mid-traffic: the hub broadcasts nothing of 
 
   // Each client closes with its latest commitment; the hub sweeps its output from it.
   let expected = 0
+  const clientOutputs: Array<{ name: string; client: HubClient; txid: string; vout: number; height: number; sat: number }> = []
+  const clients = { platform, creator }
   for (const [name, ch] of Object.entries(latest) as Array<['platform' | 'creator', typeof latest.platform]>) {
     const fee = Math.floor(COMMIT_WEIGHT * feerate[name] / 1000)
     // The hub's output on the client's commitment: its latest balance, less the fee when the hub funded the channel.
@@ -223,10 +237,23 @@ t.test('restored from a backup taken mid-traffic: the hub broadcasts nothing of 
     const sweepFee = hubSat - (sweep.tx.outputs[0]!.value as number)
     t.ok(sweepFee > 0 && sweepFee < 2_000, `${name}: sweep fee ${sweepFee} sat`)
     expected += hubSat - sweepFee
+    const clientVout = commit.tx.outputs.findIndex(o => o.value === clientSat && o.scriptPubKey.startsWith('0020'))
+    clientOutputs.push({ name, client: clients[name], txid: commit.tx.txid, vout: clientVout, height: commit.height, sat: clientSat })
   }
   await btc.mine(1)
   await waitFor(async () => (await hubWalletTotal(hub)) >= hubBefore + expected, 'the hub wallet holding both sweeps')
   t.equal(await hubWalletTotal(hub), hubBefore + expected, 'the hub recovers its latest balance in each channel, less the sweep fees')
+  // The clients lose nothing either: each sweeps its to_local once the hub's to_self_delay has passed.
+  const clientBefore = clientOutputs.map(c => c.client.balances().onchain.totalSat)
+  await btc.mine(TO_SELF_DELAY - 2)
+  for (const [i, c] of clientOutputs.entries()) {
+    const sweep = await mineUntilSpent(btc, c.txid, c.vout, c.height, 10)
+    t.ok(sweep.height - c.height >= TO_SELF_DELAY - 1, `${c.name}: its to_local swept after the delay`)
+    const fee = c.sat - (sweep.tx.outputs[0]!.value as number)
+    await btc.mine(1)
+    await waitFor(() => c.client.balances().onchain.totalSat >= clientBefore[i]! + c.sat - fee, `the ${c.name} wallet holding its sweep`)
+    t.equal(c.client.balances().onchain.totalSat, clientBefore[i]! + c.sat - fee, `${c.name}: its latest balance, less its sweep fee`)
+  }
   await mempool.stop()
   for (const [id, c] of stale) t.notOk(mempool.seen.has(c.txid), `${id.slice(0, 8)}: the hub's stale commitment never reached the mempool`)
   t.equal(platform.channels()[0]!.channelId, latest.platform.channelId)
@@ -260,6 +287,8 @@ t.test('restored from a current backup: every channel proven current by its peer
       'proven current by its peer: released')
     t.pass(`${ch.channelId.slice(0, 8)}: proven current by its peer's channel_reestablish, released`)
   }
+  t.same(((await admin(hub, '/info')).body as { restored: { channels_held: string[] } }).restored.channels_held, [],
+    'GET /info: no channel held any more')
   const p2 = payer(t, { platform, creator })
   await p2(3_000_000)
   await settled({ platform, creator })

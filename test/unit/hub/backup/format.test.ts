@@ -63,7 +63,11 @@ t.test('written: the manifest first, with the body\'s size and SHA-256; mode 060
   const r = await readBackupFile(file, async x => { back.push(x) })
   t.ok(r.ok, 'it verifies')
   t.same(back, records(), 'every record, bytes and order as written')
-  t.rejects(writeBackupFile(file, { hub_id: HUB_ID, created_at: '2026-12-07T17:00:00.000Z', height: 1 }, each([])), /exists already/,
+  async function * failing (): AsyncGenerator<BackupRecord> { yield records()[0]!; throw new Error('the store closed') }
+  await t.rejects(writeBackupFile(path.join(dir, 'c.jsonl'), { hub_id: HUB_ID, created_at: '2026-12-07T17:00:00.000Z', height: 1 },
+    failing()), /the store closed/, 'a failure while reading the store rejects')
+  t.same(fs.readdirSync(dir), ['b.jsonl'], 'and leaves no part of the failed backup')
+  await t.rejects(writeBackupFile(file, { hub_id: HUB_ID, created_at: '2026-12-07T17:00:00.000Z', height: 1 }, each([])), /exists already/,
     'never written over')
 })
 

@@ -104,6 +104,11 @@ t.test('taken while atomic writes go on: every batch whole or absent, a prefix o
   t.equal(await restored.get(keys.restorePending(CHANNELS[0]!)), undefined, 'the release is stored')
   const again = await RestoredChannels.load(restored, () => {})
   t.same([again.held(CHANNELS[0]!), again.held(CHANNELS[1]!)], [false, true], 'and survives a restart')
+  await again.releaseResolved([{ channelId: CHANNELS[1]!, phase: 'normal' }])
+  t.ok(again.held(CHANNELS[1]!), 'an open channel stays held')
+  await again.releaseResolved([{ channelId: CHANNELS[1]!, phase: 'closed' }])
+  t.notOk(again.held(CHANNELS[1]!), 'a channel closed on-chain is released')
+  t.same(again.view()?.channels_held, [], 'none held')
 })
 
 t.test('a corrupt backup, or a directory in use, writes nothing', async t => {
@@ -120,6 +125,17 @@ t.test('a corrupt backup, or a directory in use, writes nothing', async t => {
   t.notOk(fs.existsSync(target) || fs.existsSync(`${target}.restoring`), 'nothing written')
   const used = await restoreBackup({ backup: taken.path, dataDir: dir, now: () => Date.now() })
   t.match(used.ok ? 'ok' : used.error, { kind: 'target', detail: /exists and is not empty/ }, 'an existing data directory refused')
+  const noChain = await restoreBackup({ backup: taken.path, dataDir: target, chainFrom: root, now: () => Date.now() })
+  t.match(noChain.ok ? 'ok' : noChain.error, { kind: 'target', detail: /no btcd\/ in it/ }, '--chain-from without a chain refused')
+  fs.mkdirSync(path.join(dir, 'btcd', 'data'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'btcd', 'data', 'blocks'), 'chain')
+  fs.writeFileSync(path.join(dir, 'btcd-rpc.json'), '{}')
+  const withChain = await restoreBackup({
+    backup: taken.path, dataDir: path.join(root, 'with-chain'), chainFrom: dir, now: () => Date.now(),
+  })
+  t.ok(withChain.ok, 'restored with --chain-from')
+  t.equal(fs.readFileSync(path.join(root, 'with-chain', 'btcd', 'data', 'blocks'), 'utf8'), 'chain', 'the managed node\'s chain copied')
+  t.ok(fs.existsSync(path.join(root, 'with-chain', 'btcd-rpc.json')), 'with its RPC login')
   fs.mkdirSync(`${target}.restoring`)
   const leftover = await restoreBackup({ backup: taken.path, dataDir: target, now: () => Date.now() })
   t.match(leftover.ok ? 'ok' : leftover.error, { kind: 'target', detail: /a restore that did not finish/ }, 'a left-over restore refused')
