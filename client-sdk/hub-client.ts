@@ -467,6 +467,9 @@ export class HubClient extends Emitter<HubClientEvents> {
   get hubPolicyInfo (): HubPolicy | undefined { return this.policy }
 
   get connected (): boolean { return this.link.connected }
+  /** The hub key this connection proved (undefined while disconnected). After the hub rotates its node key
+   *  it is the new one (DESIGN.md "Node-key rotation"). */
+  get connectedHubId (): NodeId | undefined { return this.link.connected ? this.link.hubId : undefined }
 
   /** Resolves once connected and every open channel has reestablished (link 'up'); rejects with a
    *  ClientError (hub_unreachable, hub_not_responding) after `timeoutMs` (default connectTimeoutMs). */

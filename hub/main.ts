@@ -324,7 +324,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     ledger,
     settlement: { policies, bounds: config.settlement.policy, height: () => height, batches: settlement },
   }, { extra: [metricsRoute(metrics), dashboardRoute, tlsRotateRoute(() => rotation),
-    nodeKeyRoutes(nodeKeys), backupRoute({ store, dataDir: config.dataDir, hubId, height: () => height, config, log })],
+    nodeKeyRoutes(nodeKeys), backupRoute({
+      store, dataDir: config.dataDir, get hubId () { return nodeKeys.currentId }, height: () => height, config, log,
+    })],
   public: [dashboardPublic(tokens, config.admin.tls !== undefined)] })
   inputs.push(() => admin.close())
   writeAdminUrl(config.dataDir, admin.url)

@@ -25,9 +25,18 @@ export const BACKUP_VERSION = 1
  *  configuration is carried as CONFIG_FILE (its dataDir rewritten by the restore). */
 export const CONFIG_FILE = 'hub-config.json'
 export const BACKUP_FILES = [
-  'node-key.hex', 'admin.token', 'read.token', 'wallet/wallet-seed.hex', 'wallet/wallet.json', CONFIG_FILE,
+  'node-key.hex', 'node-key-rotation.json', 'admin.token', 'read.token', 'wallet/wallet-seed.hex', 'wallet/wallet.json', CONFIG_FILE,
 ] as const
-export type BackupFileName = typeof BACKUP_FILES[number]
+/** Each key a node-key rotation made (hub/identity/key-files.ts): node-keys/<node id>.hex. */
+export const ROTATED_KEY_FILE = /^node-keys\/0[23][0-9a-f]{64}\.hex$/
+/** Rotated keys one backup carries at most: the hub keeps every key it rotated to (one rotation per
+ *  grace period, at least a block each), so this is generous; it bounds what a forged manifest can list. */
+export const MAX_BACKUP_ROTATED_KEYS = 10_000
+export type BackupFileName = typeof BACKUP_FILES[number] | `node-keys/${string}.hex`
+const fileName = z.union([
+  z.enum(BACKUP_FILES),
+  z.string().regex(ROTATED_KEY_FILE, { error: 'must be a known file of the data directory' }).transform(s => s as `node-keys/${string}.hex`),
+])
 
 /** The longest line read back: a record is one store value (a channel's state with every HTLC in it
  *  is well under a megabyte) in base64, or one of the small files; this bounds what one corrupt line
@@ -51,7 +60,7 @@ export const manifestSchema = z.strictObject({
   store_entries: count,
   /** Channels in the store (chan-index entries). */
   channels: count,
-  files: z.array(z.enum(BACKUP_FILES)).max(BACKUP_FILES.length),
+  files: z.array(fileName).max(BACKUP_FILES.length + MAX_BACKUP_ROTATED_KEYS),
   body_bytes: count,
   body_sha256: hex(32),
 })
@@ -60,7 +69,7 @@ export type BackupManifest = z.infer<typeof manifestSchema>
 export type ManifestHead = Pick<BackupManifest, 'hub_id' | 'created_at' | 'height'>
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, { error: 'must be base64' })
-const fileRecord = z.strictObject({ f: z.enum(BACKUP_FILES), m: z.number().int().min(0).max(0o777), d: base64 })
+const fileRecord = z.strictObject({ f: fileName, m: z.number().int().min(0).max(0o777), d: base64 })
 const entryRecord = z.strictObject({
   k: z.string().regex(/^[\x20-\x7e]+$/, { error: 'must be printable ASCII (a store key)' }).max(MAX_KEY_LENGTH), v: base64,
 })

@@ -17,7 +17,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Store } from '../../host/store/store.ts'
-import { BACKUP_FILES, CONFIG_FILE, writeBackupFile, type BackupManifest, type BackupRecord } from './format.ts'
+import { NODE_KEYS_DIR } from '../identity/key-files.ts'
+import { BACKUP_FILES, CONFIG_FILE, ROTATED_KEY_FILE, writeBackupFile, type BackupManifest, type BackupRecord } from './format.ts'
 
 /** Where a hub writes its backups, in its data directory. */
 export const BACKUP_DIR = 'backups'
@@ -54,6 +55,16 @@ export async function takeBackup (o: TakeBackup): Promise<{ path: string; manife
       const file = path.join(o.dataDir, name)
       if (!fs.existsSync(file)) continue
       yield { kind: 'file', name, mode: fs.statSync(file).mode & 0o777, data: new Uint8Array(fs.readFileSync(file)) }
+    }
+    const keysDir = path.join(o.dataDir, NODE_KEYS_DIR)
+    const rotated = fs.existsSync(keysDir) ? fs.readdirSync(keysDir).sort() : []
+    for (const f of rotated) {
+      const name = `${NODE_KEYS_DIR}/${f}`
+      if (!ROTATED_KEY_FILE.test(name)) continue
+      const file = path.join(keysDir, f)
+      yield {
+        kind: 'file', name: name as `node-keys/${string}.hex`, mode: fs.statSync(file).mode & 0o777, data: new Uint8Array(fs.readFileSync(file)),
+      }
     }
     // One iterator over every key: one snapshot (see above).
     for await (const [key, value] of o.store.iterate('')) yield { kind: 'entry', key, value }

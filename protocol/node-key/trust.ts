@@ -18,7 +18,7 @@ export interface HubTrust {
   current: NodeId
   /** The key rotated out, trusted until the chain reaches `untilHeight`. */
   previous?: { id: NodeId; untilHeight: number }
-  /** Every key ever trusted, oldest first (at most MAX_REMEMBERED_HUB_KEYS). */
+  /** Every key ever trusted, the one trusted last at the end (at most MAX_REMEMBERED_HUB_KEYS). */
   known: NodeId[]
 }
 

@@ -24,6 +24,12 @@ function tmp (t: { teardown (f: () => void): void }, name: string): string {
   return dir
 }
 
+const ROTATED_KEY = `node-keys/02${'44'.repeat(32)}.hex`
+const FILES = [
+  'node-key.hex', 'node-key-rotation.json', 'admin.token', 'read.token', 'wallet/wallet-seed.hex', 'wallet/wallet.json', 'hub-config.json',
+  ROTATED_KEY,
+]
+
 /** A hub data directory: the files a backup carries, and a store with two channels. */
 async function hubDir (root: string): Promise<{ dir: string; store: LevelStore }> {
   const dir = path.join(root, 'hub')
@@ -33,6 +39,11 @@ async function hubDir (root: string): Promise<{ dir: string; store: LevelStore }
   fs.writeFileSync(path.join(dir, 'read.token'), 'dd'.repeat(32) + '\n', { mode: 0o600 })
   fs.writeFileSync(path.join(dir, 'wallet', 'wallet-seed.hex'), 'ee'.repeat(32) + '\n', { mode: 0o600 })
   fs.writeFileSync(path.join(dir, 'wallet', 'wallet.json'), '{"tip":1}', { mode: 0o600 })
+  // A node-key rotation's files (hub/identity/key-files.ts): its state and the key it made.
+  fs.writeFileSync(path.join(dir, 'node-key-rotation.json'), '{"v":1}', { mode: 0o600 })
+  fs.mkdirSync(path.join(dir, 'node-keys'))
+  fs.writeFileSync(path.join(dir, ROTATED_KEY), '33'.repeat(32) + '\n', { mode: 0o600 })
+  fs.writeFileSync(path.join(dir, 'node-keys', 'notes.txt'), 'not a key')
   const store = await LevelStore.open(path.join(dir, STORE_DIR))
   await store.write(CHANNELS.flatMap(id => [put(keys.channelIndex(id), { peer: id }), put(keys.channelState(id), { n: 0 })]))
   return { dir, store }
@@ -62,19 +73,19 @@ t.test('taken while atomic writes go on: every batch whole or absent, a prefix o
   t.equal(taken.manifest.hub_id, HUB_ID)
   t.equal(taken.manifest.height, 777)
   t.equal(taken.manifest.channels, 2)
-  t.same(
-    taken.manifest.files, ['node-key.hex', 'admin.token', 'read.token', 'wallet/wallet-seed.hex', 'wallet/wallet.json', 'hub-config.json'],
-  )
+  t.same(taken.manifest.files, FILES, 'every file of the data directory a restore needs, the rotated node keys too, nothing else')
 
   const target = path.join(root, 'restored')
   const r = await restoreBackup({ backup: taken.path, dataDir: target, now: () => Date.parse('2026-12-07T18:05:00Z') })
   if (!r.ok) throw new Error(JSON.stringify(r.error))
   t.same(r.value.channels.sort(), CHANNELS, 'both channels restored')
   t.notOk(fs.existsSync(`${target}.restoring`), 'the work directory renamed into place')
-  for (const f of ['node-key.hex', 'admin.token', 'read.token', 'wallet/wallet-seed.hex', 'wallet/wallet.json', 'hub-config.json']) {
+  for (const f of FILES) {
     t.equal(fs.statSync(path.join(target, f)).mode & 0o777, 0o600, `${f}: mode 0600`)
   }
   t.equal(fs.readFileSync(path.join(target, 'node-key.hex'), 'utf8'), '22'.repeat(32) + '\n', 'the node key')
+  t.equal(fs.readFileSync(path.join(target, ROTATED_KEY), 'utf8'), '33'.repeat(32) + '\n', 'the key a rotation made')
+  t.notOk(fs.existsSync(path.join(target, 'node-keys', 'notes.txt')), 'no other file of node-keys/')
   t.same(JSON.parse(fs.readFileSync(path.join(target, 'hub-config.json'), 'utf8')), { ...config, dataDir: target },
     'the configuration, pointed at the restored directory')
 

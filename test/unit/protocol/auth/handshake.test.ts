@@ -88,6 +88,17 @@ t.test('wrong hub id: a client pinned to hub A refuses a hub_hello from hub B', 
   if (!r.ok) t.equal(r.error.reason, 'hub_id_mismatch')
 })
 
+t.test('a client that accepts either of two hub keys (a node-key rotation\'s grace) takes both, and no third', async t => {
+  const oldKey = key(); const newKey = key(); const other = key(); const client = key()
+  for (const hub of [oldKey, newKey]) {
+    const r = clientReceive(startClientHandshake(client.id, [newKey.id, oldKey.id]), hello(hub).msg, client.secret, fresh())
+    t.ok(r.ok, `hub_hello proving ${hub === oldKey ? 'the old' : 'the new'} key: accepted`)
+  }
+  const r = clientReceive(startClientHandshake(client.id, [newKey.id, oldKey.id]), hello(other).msg, client.secret, fresh())
+  t.equal(r.ok ? undefined : r.error.reason, 'hub_id_mismatch', 'a third key: refused')
+  t.match(!r.ok && r.error.detail, `expected ${newKey.id} or ${oldKey.id}`, 'the error names both keys')
+})
+
 t.test('wrong hub id: a client_auth made for hub B is refused by hub A (relay by a man in the middle)', async t => {
   const hubA = key(); const hubB = key(); const client = key()
   const a = hello(hubA)
