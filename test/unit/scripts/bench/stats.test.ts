@@ -2,7 +2,7 @@
 // end-of-run balance check and profile reading. No benchmark runs here, and nothing about timing.
 import t from 'tap'
 import { balanceProblems, figure, percentile, table, type ChannelView } from '../../../../scripts/bench/stats.ts'
-import { topSelfTime, type CpuProfile } from '../../../../scripts/bench/profile.ts'
+import { topSelfTime, topTotalTime, type CpuProfile } from '../../../../scripts/bench/profile.ts'
 import { parseRequest } from '../../../../scripts/bench/ipc.ts'
 
 t.test('figure: median of an odd and an even count, min, max, runs kept in order', async t => {
@@ -76,6 +76,30 @@ t.test('topSelfTime: self time per function, idle left out, ranked', async t => 
   t.same(r.rows.map(x => [x.name, x.where, x.selfMs]), [['hot', 'hub/store/a.ts:10', 4], ['cold', 'hub/a.ts:1', 1]])
   t.equal(r.rows[0]!.percent, 80)
   t.equal(topSelfTime(p, 1).rows.length, 1)
+})
+
+t.test('topTotalTime: time in a function and its callees, a recursion counted once, idle left out, filtered by name', async t => {
+  const frame = (functionName: string, url = 'file:///x/hub/a.ts', lineNumber = 0) => ({ functionName, url, lineNumber })
+  const p: CpuProfile = {
+    nodes: [
+      { id: 1, callFrame: frame('(root)', ''), children: [2, 5, 6] },
+      { id: 2, callFrame: frame('deliver', 'file:///x/hub/audit/receipts.ts', 60), children: [3] },
+      { id: 3, callFrame: frame('sign', 'file:///x/protocol/receipt/receipt.ts', 80), children: [4] },
+      { id: 4, callFrame: frame('deliver', 'file:///x/hub/audit/receipts.ts', 60) },
+      { id: 5, callFrame: frame('other', 'file:///x/host/store/a.ts', 1) },
+      { id: 6, callFrame: frame('(idle)', '') },
+    ],
+    samples: [2, 3, 4, 5, 6],
+    timeDeltas: [1000, 2000, 3000, 4000, 9000],
+  }
+  const r = topTotalTime(p, 10)
+  t.equal(r.totalMs, 10, 'busy time, idle left out')
+  t.same(r.rows.map(x => [x.name, x.where, x.totalMs]), [
+    ['deliver', 'hub/audit/receipts.ts:61', 6], ['sign', 'protocol/receipt/receipt.ts:81', 5], ['other', 'host/store/a.ts:2', 4],
+  ], 'deliver holds its own sample and sign\'s, the recursion once')
+  t.equal(r.rows[0]!.percent, 60)
+  t.same(topTotalTime(p, 10, /^sign$/).rows.map(x => x.name), ['sign'], 'only the functions asked for')
+  t.equal(topTotalTime(p, 1).rows.length, 1)
 })
 
 t.test('parseRequest: only { id: number, cmd: string } is a request', async t => {
