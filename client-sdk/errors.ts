@@ -38,12 +38,12 @@ export const CLIENT_FAILURE_REASONS = [
    *  hub down or unreachable); the detail says how many attempts failed and how the last one did. The
    *  client stopped trying: call again when the hub is up. */
   'hub_unreachable',
-  /** connect(): the handshake failed for good: the server did not prove the `hubId` we expect (a
-   *  wrong hubId, or another server at that URL), or it refused our key. Retrying cannot help. */
+  /** connect(): the handshake failed for good: the server's proof of its key did not verify, or it
+   *  refused our key (a server proving another key than `hubId` is hub_key_untrusted). Retrying cannot help. */
   'hub_auth_failed',
   /** connect(): the hub proves a node key we do not trust where the one we trust was expected: its
-   *  operator rotated the hub's node key and its grace ended while this client was away (or the URL is
-   *  another hub's). Retrying cannot help: get the hub's new id from its operator (out of band) and
+   *  operator rotated the hub's node key and its grace ended while this client was away (or hubId is
+   *  wrong, or the URL is another hub's). Retrying cannot help: get the hub's new id from its operator (out of band) and
    *  create the client with it as options.hubId. The detail names both keys. */
   'hub_key_untrusted',
   /** connect(): the hub's chain (its hub_policy.chain_hash) is not the one our chain backend follows:

@@ -394,8 +394,9 @@ export class HubClient extends Emitter<HubClientEvents> {
       const why = e.why
       if ('failure' in why && why.failure === 'hub_id_mismatch') throw new ClientError(
         'connect', 'hub_key_untrusted',
-        `${this.opts.hubUrl} proves another hub key than the one we trust (${why.detail}): if its operator rotated the hub's node `
-        + 'key and the grace ended while this client was away, get the new hub id from the operator and pass it as options.hubId',
+        `${this.opts.hubUrl} proves another hub key than the one we trust (${why.detail}): a wrong hubId or another hub at that URL, `
+        + 'or its operator rotated the hub\'s node key and the grace ended while this client was away: get the new hub id from the '
+        + 'operator and pass it as options.hubId',
         why,
       )
       if ('final' in why && why.final) throw new ClientError(

@@ -237,7 +237,12 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   })
   seen.transport = transport
   nodeKeys.attach({
-    announce: msg => { log({ event: 'node_key_announced', seq: msg.seq, sessions: served.announce(msg) }) },
+    announce: msg => {
+      log({ event: 'node_key_announced', seq: msg.seq, sessions: served.announce(msg) })
+      // The operator's timeline: every change of the hub's key, signed, in the hash-chained audit log.
+      const { type: _type, kind: change, ...rotation } = msg
+      audit.append({ kind: 'node_key_rotation', change, ...rotation }).catch(storeFailed)
+    },
     retired: id => {
       log({ event: 'node_key_retired', old_id: id, sessions_ended: served.endSessionsUnder(id, 'the hub no longer serves this node key') })
     },

@@ -1,5 +1,6 @@
-// The hub's identity: a secp256k1 node key, 32 bytes as lowercase hex in <dataDir>/node-key.hex
-// (mode 0600), created on the first start and read on every later one.
+// The hub's first node key: secp256k1, 32 bytes as lowercase hex in <dataDir>/node-key.hex (mode
+// 0600), created on the first start and read on every later one. It is the hub's identity until the
+// operator rotates it: the keys made by rotations, and which one is current, are hub/identity/'s.
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'

@@ -16,10 +16,11 @@ import type { NodeKeyState } from '../../protocol/node-key/rotation.ts'
 import { bytesToHex, hexToBytes, type NodeId } from '../../protocol/types.ts'
 import { nodeKeyRotation } from '../../protocol/wire/node-key-messages.ts'
 import type { NodeKeyRotationMessage } from '../../protocol/wire/index.ts'
-import { loadNodeKey } from '../node-key.ts'
 
 export const NODE_KEYS_DIR = 'node-keys'
 export const ROTATION_FILE = 'node-key-rotation.json'
+/** The key the hub started with (hub/node-key.ts). */
+const FIRST_KEY_FILE = 'node-key.hex'
 
 export interface NodeKey { id: NodeId; secret: Uint8Array }
 
@@ -67,8 +68,12 @@ export function createNodeKey (dataDir: string): NodeKey {
 /** The secret of key `id`: node-key.hex if it is that key, else node-keys/<id>.hex. Throws naming the
  *  file when it is missing or is not that key. */
 export function readNodeKey (dataDir: string, id: NodeId): Uint8Array {
-  const first = loadNodeKey(dataDir)
-  if (nodeIdOf(first) === id) return first
+  // node-key.hex is read, never made here: after a rotation the operator may have destroyed it.
+  const firstFile = path.join(dataDir, FIRST_KEY_FILE)
+  if (fs.existsSync(firstFile)) {
+    const first = readKeyFile(firstFile)
+    if (nodeIdOf(first) === id) return first
+  }
   const file = path.join(dataDir, NODE_KEYS_DIR, `${id}.hex`)
   if (!fs.existsSync(file)) throw new Error(`${file}: missing (${ROTATION_FILE} names this key)`)
   const secret = readKeyFile(file)

@@ -72,7 +72,9 @@ export class HubNodeKeys implements HubKeyRing {
       return new HubNodeKeys(dataDir, height, initialNodeKeyState(id), new Map([[id, secret]]), undefined)
     }
     const secrets = new Map<NodeId, Uint8Array>([[record.state.current, readNodeKey(dataDir, record.state.current)]])
-    if (record.state.previous !== undefined) secrets.set(record.state.previous.id, readNodeKey(dataDir, record.state.previous.id))
+    // A key whose grace is over is not read: its file may be gone (the operator destroys retired keys).
+    const previous = record.state.previous
+    if (previous !== undefined && inGrace(record.state, height())) secrets.set(previous.id, readNodeKey(dataDir, previous.id))
     return new HubNodeKeys(dataDir, height, record.state, secrets, record.announcement)
   }
 
@@ -87,7 +89,7 @@ export class HubNodeKeys implements HubKeyRing {
     return { id, secret: this.secretOf(id) }
   }
 
-  servedIds (): readonly NodeId[] { return servedIds(this.state, this.height()) }
+  servedIds (): readonly NodeId[] { return servedIds(this.state, this.height()).filter(id => this.secrets.has(id)) }
 
   announcementFor (hubId: NodeId): NodeKeyRotationMessage | undefined {
     const a = this.announcement

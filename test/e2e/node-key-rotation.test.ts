@@ -164,6 +164,10 @@ t.test('e2e node-key rotation: online, offline within and past the grace, restar
   const again = await hubctl(hub, ['rotate-key', 'rollback'])
   t.equal(again.code, 1, 'a second rollback: refused, exit 1')
   t.match(again.err, /already_rolled_back/, 'and says why')
+  const exported = (await (await hub.adminFetch('/audit/export')).text()).split('\n').filter(l => l !== '')
+    .map(l => JSON.parse(l) as { record?: { kind?: string; seq?: number; change?: string } })
+  const changes = exported.filter(e => e.record?.kind === 'node_key_rotation').map(e => [e.record?.seq, e.record?.change])
+  t.same(changes, [[1, 'rotate'], [2, 'rotate'], [3, 'rollback']], 'each change of the key is an entry of the audit log, in order')
   const paidAtRollback = paid
   await waitFor(() => paid >= paidAtRollback + 5, 'payments after the rollback', 60_000)
 

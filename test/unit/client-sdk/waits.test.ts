@@ -72,7 +72,7 @@ t.test('connect({ timeoutMs }) overrides the client\'s timeout for one call', as
   t.match(e.detail, /after 0\.4 s/, 'the call\'s own timeout')
 })
 
-t.test('connect() to a server that does not prove the expected hub id: hub_auth_failed at once', async t => {
+t.test('connect() to a server that does not prove the expected hub id: hub_key_untrusted at once', async t => {
   const hub = new FakeHub()
   t.teardown(() => hub.cleanup())
   const client = await createNodeClient({
@@ -82,7 +82,8 @@ t.test('connect() to a server that does not prove the expected hub id: hub_auth_
   t.teardown(() => client.stop())
   const e = await failure(client.connect())
   t.equal(e.operation, 'connect')
-  t.equal(e.reason, 'hub_auth_failed', 'retrying cannot help: the reason says so')
+  t.equal(e.reason, 'hub_key_untrusted', 'retrying cannot help: the reason says so')
+  t.match(e.detail, /options\.hubId/, 'and says what would: the hub id, from its operator')
   t.match(e.cause, { reason: 'auth', final: true }, 'the handshake\'s failure underneath')
 })
 

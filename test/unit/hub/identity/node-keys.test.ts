@@ -67,6 +67,12 @@ t.test('a rotation is durable and announced, signed by both keys; a restart keep
   restarted.onBlock()
   restarted.onBlock()
   t.same(events.retired, [K0], 'the end of the grace is reported once')
+
+  // The operator destroys the retired key (node-key.hex here): the hub starts without it, makes no other.
+  fs.rmSync(path.join(dir, 'node-key.hex'))
+  const withoutOld = open()
+  t.equal(withoutOld.currentId, K1, 'a restart after the grace needs only the current key')
+  t.notOk(fs.existsSync(path.join(dir, 'node-key.hex')), 'and makes no new node-key.hex')
 })
 
 t.test('a refused rotation makes no key; rollback within the grace only', async t => {
