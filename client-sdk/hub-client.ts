@@ -30,6 +30,7 @@ import { PaymentStream } from './stream.ts'
 import { StreamReceiver, type ReceivedTick } from './stream-receive.ts'
 import type { IncomingTick } from './stream-records.ts'
 import { exportAccounting, type AccountingPage } from './accounting.ts'
+import { recordMoves } from './chain-moves.ts'
 import { exportAccountingArgs } from './stream-options.ts'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
 import { parseTickReference } from '../protocol/stream/tick.ts'
@@ -285,6 +286,8 @@ export class HubClient extends Emitter<HubClientEvents> {
       await client.splits.load()
       await client.splitLegs.load()
       await client.channelSet.start()
+      // Splices and closes stored by the channels whose accounting row a crash kept us from writing.
+      for (const ch of client.channelSet.channels()) await recordMoves(host.store, ch.driver.state, Date.now())
       client.monitoring = await client.startMonitors()
     } catch (e) {
       // Whatever started is stopped and the parts are released; the failure is what the caller needs.
@@ -729,7 +732,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       case 'negotiated': this.emit(
         'splice_negotiated', { channelId, txid: p.txid, capacitySat: p.capacitySat, contributionSat: p.contributionSat, feeSat: p.feeSat },
       ); break
-      case 'signed': this.emit('splice_signed', { channelId, txid: p.txid }); break
+      case 'signed':
+        // Its accounting row (chain-moves.ts): the signed candidate is in the durable state now.
+        this.track(recordMoves(this.store, ch.driver.state, Date.now()))
+        this.emit('splice_signed', { channelId, txid: p.txid }); break
       case 'confirmed': this.emit('splice_confirmed', { channelId, txid: p.txid, depth: p.depth }); break
       case 'locked': this.emit('splice_locked', { channelId, txid: p.txid, capacitySat: p.capacitySat }); break
       case 'aborted': this.emit('splice_aborted', { channelId, reason: p.reason, byPeer: p.byPeer }); break
@@ -1085,6 +1091,8 @@ export class HubClient extends Emitter<HubClientEvents> {
       case 'channel_failed':
         this.track(this.failInFlight(ch))
         break
+      // A mutual close both signed (durable before this event): its accounting row (chain-moves.ts).
+      case 'closing_agreed': this.track(recordMoves(this.store, ch.driver.state, Date.now())); break
       default: break
     }
     this.emit('channel_state', this.info(ch))

@@ -102,4 +102,7 @@ export const keys = {
   streamOutPrefix: (payee: string) => `stream-out/${segment(payee)}/`,
   streamIn: (paymentHash: string) => `stream-in/${segment(paymentHash)}`,
   streamInPrefix: 'stream-in/',
+  chainMove: (channelId: string, txid: string) => `chain-move/${segment(channelId)}/${segment(txid)}`,
+  chainMoveByTime: (at: number, channelId: string, txid: string) => `chain-move-at/${counter(at)}/${segment(channelId)}/${segment(txid)}`,
+  chainMoveByTimePrefix: 'chain-move-at/',
 } as const

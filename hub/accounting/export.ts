@@ -11,12 +11,13 @@ export function accountRows (node: string, e: LedgerEntry): AccountingRow[] {
   if (e.payer === node) {
     rows.push({
       at: e.at, kind: `${base}_out`, amount_msat: -e.in_msat, fee_msat: e.fee_msat, payment_hash: e.payment_hash, counterparty: e.payee,
-      ref,
+      ref, onchain_sat: 0,
     })
   }
   if (e.payee === node) {
     rows.push({
       at: e.at, kind: `${base}_in`, amount_msat: e.out_msat, fee_msat: 0, payment_hash: e.payment_hash, counterparty: e.payer, ref,
+      onchain_sat: 0,
     })
   }
   return rows

@@ -17,7 +17,8 @@ export const ACCOUNTING_ROUTES: readonly RouteDoc[] = [
     answer: `query from, to, format=csv|jsonl, limit. CSV (a header line, then one row per entry) or JSON lines: ` +
       `${ACCOUNTING_FIELDS.join(', ')}, for every payment node_id paid or ` +
       'received through the hub with from ≤ at < to (ms since 1970; default: all). kind: payment_in | payment_out | stream_tick_in | ' +
-      'stream_tick_out | split_leg_in | split_leg_out; amount_msat is signed (what its channel balance moved), fee_msat the hub\'s fee ' +
+      'stream_tick_out | split_leg_in | split_leg_out (splices and closes are in the account\'s own SDK export only; ' +
+      'onchain_sat is 0 here); amount_msat is signed (what its channel balance moved), fee_msat the hub\'s fee ' +
       `(paid by the payer, included in amount_msat). At most limit (≤ ${MAX_EXPORT_ROWS}) rows; header next-from: the from of the ` +
       'next page',
   },
