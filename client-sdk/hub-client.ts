@@ -216,6 +216,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, rec => { this.splits.legSettled(rec) }, this.events)
     this.streamReceiver = new StreamReceiver(
       store, opts.nodeKey, this.nodeId, msg => { this.link.send(msg) }, t => this.emit('stream_tick', t),
+      detail => { this.emit('warning', detail) },
     )
     this.book.streams = this.streamReceiver
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
