@@ -83,6 +83,8 @@ export const keys = {
   ledgerAccount: (node: string, at: number, channelId: string, htlcId: number) =>
     `ledger-acct/${segment(node)}/${counter(at)}/${segment(channelId)}/${segment(String(htlcId))}`,
   ledgerAccountPrefix: (node: string) => `ledger-acct/${segment(node)}/`,
+  ledgerChain: (node: string, at: number, txid: string) => `ledger-chain/${segment(node)}/${counter(at)}/${segment(txid)}`,
+  ledgerChainPrefix: (node: string) => `ledger-chain/${segment(node)}/`,
   invoice: (paymentHash: string) => `inv/${segment(paymentHash)}`,
   invoiceByTime: (createdAt: number, paymentHash: string) => `inv-at/${counter(createdAt)}/${segment(paymentHash)}`,
   invoiceByTimePrefix: 'inv-at/',

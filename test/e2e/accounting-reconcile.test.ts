@@ -4,7 +4,7 @@
 // to an address and closes its channel. After each step every account's export (SDK) sums to its
 // channel balance's change to the msat; the splice-out and the close have a row each with what went
 // on-chain and the fee; the split's legs and the stream's ticks are named as such; the hub's export
-// of the creator and the treasury has the same rows as theirs.
+// (GET /accounts/:node_id/accounting) of every account sums to the same change and has the same rows.
 // The channel balance here is that of channels not closing: a channel whose close is agreed holds nothing of ours.
 import path from 'node:path'
 import t from 'tap'
@@ -40,6 +40,10 @@ t.test('e2e: exports sum to the balance change across payments, a split, a strea
     return rows
   }
   const sum = (rows: AccountingRow[]): number => rows.reduce((s, r) => s + r.amount_msat, 0)
+  const hubRowsOf = async (c: HubClient): Promise<AccountingRow[]> => {
+    const r = await hub.adminFetch(`/accounts/${c.nodeId}/accounting?format=jsonl`)
+    return (await r.text()).split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
+  }
   const reconciled = async (step: string): Promise<void> => {
     await waitFor(() => everyone.every(c => c.channels().every(ch => ch.settled || ch.phase === 'closing' || ch.phase === 'closed')),
       'channels settled', 60_000)
@@ -48,6 +52,7 @@ t.test('e2e: exports sum to the balance change across payments, a split, a strea
       t.equal(
         sum(await rowsOf(c)), now - start.get(c)!, `${step}: the ${name}'s rows sum to its balance change (${now - start.get(c)!} msat)`,
       )
+      t.equal(sum(await hubRowsOf(c)), now - start.get(c)!, `${step}: the hub's rows of the ${name} sum to it too`)
     }
   }
 
@@ -81,8 +86,7 @@ t.test('e2e: exports sum to the balance change across payments, a split, a strea
 
   // The hub's export of each payee has the same payment rows as the payee's own.
   for (const c of [creator, treasury]) {
-    const r = await hub.adminFetch(`/accounts/${c.nodeId}/accounting?format=jsonl`)
-    const hubRows = (await r.text()).split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
+    const hubRows = await hubRowsOf(c)
     const key = (x: AccountingRow): string => `${x.kind} ${x.payment_hash} ${x.amount_msat}`
     t.same(hubRows.map(key).sort(), (await rowsOf(c)).map(key).sort(), 'the hub\'s export of a payee has the payee\'s rows')
   }
@@ -95,6 +99,10 @@ t.test('e2e: exports sum to the balance change across payments, a split, a strea
   const spliceRows = (await rowsOf(platform)).filter(r => r.kind === 'splice_out')
   t.same(spliceRows.map(r => [r.ref, r.amount_msat, r.onchain_sat, r.fee_msat]),
     [[splice.txid, splice.contributionSat * 1000, PAYOUT_SAT, splice.feeSat * 1000]], 'one splice_out row: its txid, payout and fee')
+  t.same((await hubRowsOf(platform)).filter(
+    r => r.kind === 'splice_out'
+  ).map(r => ({ ...r, at: 0 })), spliceRows.map(r => ({ ...r, at: 0 })),
+    '... the same row in the hub\'s export (at its own time)')
 
   // ── a mutual close ──
   const closed = await platform.close()
@@ -106,6 +114,8 @@ t.test('e2e: exports sum to the balance change across payments, a split, a strea
   const closeRows = (await rowsOf(platform)).filter(r => r.kind === 'close_mutual')
   t.equal(closeRows.length, 1, 'one close_mutual row')
   t.match(closeRows[0], { ref: c.closingTxid, onchain_sat: c.localSat }, '... with its txid and what it paid the platform')
+  t.same((await hubRowsOf(platform)).filter(r => r.kind === 'close_mutual').map(r => ({ ...r, at: 0 })), [{ ...closeRows[0], at: 0 }],
+    '... and the same row in the hub\'s export')
   t.equal(sum(await rowsOf(platform)), -CAPACITY_SAT * 1000, 'the platform\'s rows sum to its whole channel: it is gone, to the msat')
   const csv = await platform.exportAccounting({ format: 'csv' })
   t.equal(csv.data.split('\r\n')[0], 'at,kind,amount_msat,fee_msat,payment_hash,counterparty,ref,onchain_sat', 'the CSV header')
