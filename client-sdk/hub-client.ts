@@ -287,8 +287,13 @@ export class HubClient extends Emitter<HubClientEvents> {
       await client.splits.load()
       await client.splitLegs.load()
       await client.channelSet.start()
-      // Splices and closes stored by the channels whose accounting row a crash kept us from writing.
-      for (const ch of client.channelSet.channels()) await recordMoves(host.store, ch.driver.state, Date.now())
+      // Splices and closes stored by the channels whose accounting row a crash kept us from writing (a
+      // row that cannot be written is named; the client starts all the same).
+      for (const ch of client.channelSet.channels()) {
+        await recordMoves(host.store, ch.driver.state, Date.now()).catch((e: unknown) => {
+          client.emit('warning', `accounting: the splice or close of channel ${ch.driver.channelId} is not recorded: ${String(e)}`)
+        })
+      }
       client.monitoring = await client.startMonitors()
     } catch (e) {
       // Whatever started is stopped and the parts are released; the failure is what the caller needs.

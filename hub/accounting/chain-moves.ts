@@ -22,7 +22,12 @@ export class AccountChainMoves implements ChannelListener {
 
   event (ch: ManagedChannel, e: ChannelEvent): void {
     if (e.type === 'splice_negotiated') { this.peerFees.set(e.txid, e.feeSat.remote); return }
-    if (e.type === 'splice_signed') { void this.splice(ch.peer, ch.state, e.txid); return }
+    if (e.type === 'splice_signed') {
+      this.splice(ch.peer, ch.state, e.txid).catch((err: unknown) => {
+        this.log({ event: 'ledger_chain_not_recorded', channel_id: ch.channelId, txid: e.txid, detail: String(err) })
+      })
+      return
+    }
     if (e.type === 'closing_agreed' && ch.state.localCommit !== undefined) {
       const balanceMsat = ch.state.localCommit.spec.toRemoteMsat
       void this.record({
