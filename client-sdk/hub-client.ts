@@ -30,6 +30,7 @@ import { PaymentStream } from './stream.ts'
 import { StreamReceiver, type ReceivedTick } from './stream-receive.ts'
 import type { IncomingTick } from './stream-records.ts'
 import { exportAccounting, type AccountingPage } from './accounting.ts'
+import { recordMoves } from './chain-moves.ts'
 import { exportAccountingArgs } from './stream-options.ts'
 import { Payouts } from './payouts.ts'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
@@ -225,6 +226,7 @@ export class HubClient extends Emitter<HubClientEvents> {
     this.book = new PaymentBook(store, opts.nodeKey, this.nodeId, rec => { this.splits.legSettled(rec) }, this.events)
     this.streamReceiver = new StreamReceiver(
       store, opts.nodeKey, this.nodeId, msg => { this.link.send(msg) }, t => this.emit('stream_tick', t),
+      detail => { this.emit('warning', detail) },
     )
     this.book.streams = this.streamReceiver
     this.link = new HubLink(opts.hubUrl, opts.nodeKey, {
@@ -308,6 +310,13 @@ export class HubClient extends Emitter<HubClientEvents> {
       await client.splits.load()
       await client.splitLegs.load()
       await client.channelSet.start()
+      // Splices and closes stored by the channels whose accounting row a crash kept us from writing (a
+      // row that cannot be written is named; the client starts all the same).
+      for (const ch of client.channelSet.channels()) {
+        await recordMoves(host.store, ch.driver.state, Date.now()).catch((e: unknown) => {
+          client.emit('warning', `accounting: the splice or close of channel ${ch.driver.channelId} is not recorded: ${String(e)}`)
+        })
+      }
       client.monitoring = await client.startMonitors()
     } catch (e) {
       // Whatever started is stopped and the parts are released; the failure is what the caller needs.
@@ -805,7 +814,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       case 'negotiated': this.emit(
         'splice_negotiated', { channelId, txid: p.txid, capacitySat: p.capacitySat, contributionSat: p.contributionSat, feeSat: p.feeSat },
       ); break
-      case 'signed': this.emit('splice_signed', { channelId, txid: p.txid }); break
+      case 'signed':
+        // Its accounting row (chain-moves.ts): the signed candidate is in the durable state now.
+        this.track(recordMoves(this.store, ch.driver.state, Date.now()))
+        this.emit('splice_signed', { channelId, txid: p.txid }); break
       case 'confirmed': this.emit('splice_confirmed', { channelId, txid: p.txid, depth: p.depth }); break
       case 'locked': this.emit('splice_locked', { channelId, txid: p.txid, capacitySat: p.capacitySat }); break
       case 'aborted': this.emit('splice_aborted', { channelId, reason: p.reason, byPeer: p.byPeer }); break
@@ -1161,6 +1173,8 @@ export class HubClient extends Emitter<HubClientEvents> {
       case 'channel_failed':
         this.track(this.failInFlight(ch))
         break
+      // A mutual close both signed (durable before this event): its accounting row (chain-moves.ts).
+      case 'closing_agreed': this.track(recordMoves(this.store, ch.driver.state, Date.now())); break
       default: break
     }
     this.emit('channel_state', this.info(ch))

@@ -225,6 +225,7 @@ export class PaymentBook {
     const paid: InvoiceRecord = {
       paymentHash: hash, preimage, invoice: '', amountMsat, memo: reference,
       createdAt: nowSec, expiresAt: nowSec, paidBy: `${channelId}:${htlc.id}`, receivedMsat: htlc.amountMsat, paidAt: nowSec, push: true,
+      ...(splitId !== undefined ? { splitId } : {}),
     }
     this.invoices.set(hash, paid, channelId, { ops: [putRecord(keys.invoiceByTime(nowSec, hash), '')], durable: () => {} })
     if (tickOps !== undefined) this.invoices.set(hash, paid, channelId, tickOps)

@@ -39,6 +39,8 @@ export const invoiceRecord = z.strictObject({
   /** A push payment received (pay({ to }) of the payer): `invoice` is '', `amountMsat` is what the
    *  payer sealed, `memo` the payer's reference. */
   push: z.literal(true).optional(),
+  /** A leg of a split paid to us (DESIGN.md "Splits"): the split it belongs to. */
+  splitId: hex32.optional(),
 })
 export type InvoiceRecord = z.infer<typeof invoiceRecord>
 

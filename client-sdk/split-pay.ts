@@ -127,7 +127,8 @@ export class SplitPayer {
   private async splitByKey (key: string): Promise<PayerSplitRecord | undefined> {
     const leg = await this.host.book.paymentByKey(legKey(key, 0))
     if (leg?.splitLeg === undefined) return undefined
-    return this.live.get(leg.splitLeg.split_id)?.rec ?? await readRecord(this.host.store, keys.split(leg.splitLeg.split_id), payerSplitRecord)
+    const splitId = leg.splitLeg.split_id
+    return this.live.get(splitId)?.rec ?? await readRecord(this.host.store, keys.split(splitId), payerSplitRecord)
   }
 
   /** A paySplit whose key names a split already begun: that split's outcome (waited for until the
@@ -216,7 +217,9 @@ export class SplitPayer {
     const l = at === undefined ? undefined : this.live.get(at.splitId)
     if (l === undefined) return
     const reason = p.failure?.reason
-    if (p.status === 'failed' && (reason === 'duplicate_payment' || reason === 'idempotency_key_reused')) l.rec = { ...l.rec, keyRefused: reason }
+    if (p.status === 'failed' && (reason === 'duplicate_payment' || reason === 'idempotency_key_reused')) {
+      l.rec = { ...l.rec, keyRefused: reason }
+    }
     void this.apply(l, p.status === 'succeeded'
       ? { kind: 'leg_fulfilled', index: at!.index }
       : { kind: 'leg_failed', index: at!.index, reason: p.failure?.reason ?? 'failed' })

@@ -7,7 +7,9 @@
 import { random32 } from '../host/random.ts'
 import { keys, put, type Store, type StoreOp } from '../host/store/index.ts'
 import { MAX_STREAM_BUFFERED_TICKS, STREAM_ITEMS_WAIT_MS } from '../protocol/limits.ts'
-import { leafHashes, signTick, tickTree, tickTreeRoot, type TickStatement, type WireStreamItem } from '../protocol/stream/index.ts'
+import {
+  leafHashes, signTick, tickTree, tickTreeRoot, unpackStreamItems, type TickStatement, type WireStreamItem,
+} from '../protocol/stream/index.ts'
 import { bytesToHex, type NodeId } from '../protocol/types.ts'
 import type { PeerMessage } from '../protocol/wire/index.ts'
 import type { StreamItemsMessage } from '../protocol/wire/hub-messages.ts'
@@ -46,6 +48,7 @@ export class StreamReceiver {
     private readonly nodeId: NodeId,
     private readonly send: (msg: PeerMessage) => void,
     private readonly received: (t: ReceivedTick) => void,
+    private readonly warn: (detail: string) => void,
     private readonly waitMs = STREAM_ITEMS_WAIT_MS,
   ) {}
 
@@ -58,6 +61,9 @@ export class StreamReceiver {
       return
     }
     if (msg.items.length === 0) return
+    const unpacked = unpackStreamItems(msg.items)
+    if (!unpacked.ok) { this.warn(`stream_items from ${payer}: ${unpacked.detail}: dropped`); return }
+    const items = unpacked.items
     let b = this.buffers.get(msg.payment_hash)
     if (b !== undefined && (b.payer !== payer || b.count !== msg.count || b.root !== msg.root)) {
       this.buffers.delete(msg.payment_hash); b = undefined
@@ -67,10 +73,10 @@ export class StreamReceiver {
       b = { payer, count: msg.count, root: msg.root, items: new Array(msg.count), filled: 0, waiters: [] }
       this.buffers.set(msg.payment_hash, b)
     }
-    if (msg.first + msg.items.length > b.count) return
-    for (let i = 0; i < msg.items.length; i++) {
+    if (msg.first + items.length > b.count) return
+    for (let i = 0; i < items.length; i++) {
       if (b.items[msg.first + i] === undefined) b.filled++
-      b.items[msg.first + i] = msg.items[i]
+      b.items[msg.first + i] = items[i]
     }
     if (b.filled === b.count) for (const w of b.waiters.splice(0)) w()
   }

@@ -20,7 +20,7 @@ import {
 } from '../protocol/limits.ts'
 import { sealPushSecret } from '../protocol/push/secret.ts'
 import {
-  leafHashes, receiptOf, streamItem, tickReference, tickTree, tickTreeProof, tickTreeRoot, verifyTickSignature,
+  leafHashes, packStreamItems, receiptOf, streamItem, tickReference, tickTree, tickTreeProof, tickTreeRoot, verifyTickSignature,
   type StreamReceipt, type TickStatement, type TickTree, type WireStreamItem,
 } from '../protocol/stream/index.ts'
 import { bytesToHex, hexToBytes, type NodeId } from '../protocol/types.ts'
@@ -303,13 +303,14 @@ export class PaymentStream {
       let end = first
       while (end < t.items.length && end - first < MAX_STREAM_CHUNK_ITEMS) {
         const [id, amount, memo] = t.items[end]!
-        bytes += id.length + memo.length + 24 + Math.ceil(Math.log10(amount + 1))
+        // Its packed JSON: the texts, the amount's digits, two TABs and an LF (two characters each).
+        bytes += id.length + memo.length + 6 + Math.ceil(Math.log10(amount + 1))
         if (bytes > STREAM_CHUNK_TARGET_BYTES) break
         end++
       }
       this.host.send({
         type: 'stream_items', peer: this.payee, payment_hash: t.paymentHash, count: t.items.length, root: t.root, first,
-        items: t.items.slice(first, end),
+        items: packStreamItems(t.items.slice(first, end)),
       })
       first = end
     }
@@ -328,7 +329,7 @@ export class PaymentStream {
     while (signature === undefined && !this.stopped) {
       const got = new Promise<void>(resolve => this.receiptWaiters.set(t.seq, resolve))
       this.host.send({
-        type: 'stream_items', peer: this.payee, payment_hash: t.paymentHash, count: t.items.length, root: t.root, first: 0, items: [],
+        type: 'stream_items', peer: this.payee, payment_hash: t.paymentHash, count: t.items.length, root: t.root, first: 0, items: '',
       })
       await Promise.race([got, sleep(STREAM_RESEND_MS)])
       this.receiptWaiters.delete(t.seq)

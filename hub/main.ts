@@ -55,6 +55,7 @@ import { CircuitStore } from './router/circuits.ts'
 import { HoldStore } from './router/holds.ts'
 import { PayerKeys } from './router/payer-keys.ts'
 import { Ledger } from './accounting/ledger.ts'
+import { AccountChainMoves } from './accounting/chain-moves.ts'
 import { Router } from './router/router.ts'
 import { SplitRelay } from './router/split-relay.ts'
 import { HubTransport } from './transport/server.ts'
@@ -206,6 +207,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.listen(router)
   manager.listen(closer)
   manager.listen(splicing)
+  manager.listen(new AccountChainMoves(ledger, log))
   manager.listen({
     event: () => {},
     receiptRequest: (peer, msg) => {

@@ -380,13 +380,14 @@ export const MAX_STREAM_TICK_MSAT = 10_000_000
 /** Ticks of one stream in flight at once (HTLC slots it uses): a handful, far below BOLT #2's 483
  *  `max_accepted_htlcs`, so streams never crowd out other payments. */
 export const MAX_STREAM_TICKS_IN_FLIGHT = 4
-/** Items in one `stream_items` message: the frame pre-scan's array bound (MAX_JSON_ARRAY_ITEMS). The
- *  frame (MAX_FRAME_BYTES) holds 300 items of the largest size; the sender fills a chunk up to
- *  STREAM_CHUNK_TARGET_BYTES and this many items, whichever comes first. */
-export const MAX_STREAM_CHUNK_ITEMS = MAX_JSON_ARRAY_ITEMS
+/** Items in one `stream_items` message (packed in one string, protocol/stream/item.ts): what the
+ *  payee splits and checks per message. Half a tick, so a tick takes at least two messages' worth of
+ *  work per frame; the sender fills a chunk up to STREAM_CHUNK_TARGET_BYTES and this many items,
+ *  whichever comes first (at 20 bytes an item, about 2,400). */
+export const MAX_STREAM_CHUNK_ITEMS = 8_192
+/** The packed items of one `stream_items` message, at most: room in a frame for the other fields. */
+export const MAX_STREAM_CHUNK_CHARS = 60 * 1024
 export const STREAM_CHUNK_TARGET_BYTES = 48 * 1024
-/** Chunks of one tick: MAX_STREAM_TICK_ITEMS at the fewest items a full chunk can hold (300), rounded up. */
-export const MAX_STREAM_TICK_CHUNKS = 64
 /** Ticks whose items a payee buffers per payer before their HTLC arrives (what a payer may make it
  *  hold in memory): the ticks in flight, twice over for a resend after a reconnect. */
 export const MAX_STREAM_BUFFERED_TICKS = 2 * MAX_STREAM_TICKS_IN_FLIGHT

@@ -93,6 +93,8 @@ export const keys = {
   restoreInfo: 'restore/info',
   restorePending: (channelId: string) => `restore/pending/${segment(channelId)}`,
   restorePendingPrefix: 'restore/pending/',
+  ledgerChain: (node: string, at: number, txid: string) => `ledger-chain/${segment(node)}/${counter(at)}/${segment(txid)}`,
+  ledgerChainPrefix: (node: string) => `ledger-chain/${segment(node)}/`,
   invoice: (paymentHash: string) => `inv/${segment(paymentHash)}`,
   invoiceByTime: (createdAt: number, paymentHash: string) => `inv-at/${counter(createdAt)}/${segment(paymentHash)}`,
   invoiceByTimePrefix: 'inv-at/',
@@ -113,4 +115,7 @@ export const keys = {
   streamOutPrefix: (payee: string) => `stream-out/${segment(payee)}/`,
   streamIn: (paymentHash: string) => `stream-in/${segment(paymentHash)}`,
   streamInPrefix: 'stream-in/',
+  chainMove: (channelId: string, txid: string) => `chain-move/${segment(channelId)}/${segment(txid)}`,
+  chainMoveByTime: (at: number, channelId: string, txid: string) => `chain-move-at/${counter(at)}/${segment(channelId)}/${segment(txid)}`,
+  chainMoveByTimePrefix: 'chain-move-at/',
 } as const

@@ -2,7 +2,13 @@
 // amount its channel balance moved (signed) and the hub's fee, in the rows the SDK exports too
 // (protocol/accounting/rows.ts), so an account can reconcile the two.
 import type { AccountingRow } from '../../protocol/accounting/rows.ts'
-import type { LedgerEntry } from './ledger.ts'
+import type { ChainEntry, LedgerEntry } from './ledger.ts'
+
+/** A splice's or close's row: its txid in `ref`, what went on-chain in `onchain_sat`. */
+export const chainRow = (e: ChainEntry): AccountingRow => ({
+  at: e.at, kind: e.kind, amount_msat: e.amount_msat, fee_msat: e.fee_msat, payment_hash: '', counterparty: '', ref: e.txid,
+  onchain_sat: e.onchain_sat,
+})
 
 export function accountRows (node: string, e: LedgerEntry): AccountingRow[] {
   const base = e.stream_root !== undefined ? 'stream_tick' : e.split_id !== undefined ? 'split_leg' : 'payment'
@@ -11,12 +17,13 @@ export function accountRows (node: string, e: LedgerEntry): AccountingRow[] {
   if (e.payer === node) {
     rows.push({
       at: e.at, kind: `${base}_out`, amount_msat: -e.in_msat, fee_msat: e.fee_msat, payment_hash: e.payment_hash, counterparty: e.payee,
-      ref,
+      ref, onchain_sat: 0,
     })
   }
   if (e.payee === node) {
     rows.push({
       at: e.at, kind: `${base}_in`, amount_msat: e.out_msat, fee_msat: 0, payment_hash: e.payment_hash, counterparty: e.payer, ref,
+      onchain_sat: 0,
     })
   }
   return rows

@@ -5,9 +5,11 @@
 //
 //   ledger/<at ms>/<in channel>/<in htlc>              the entry
 //   ledger-acct/<node>/<at ms>/<in channel>/<in htlc>  the same entry, under the payer and the payee
+//   ledger-chain/<node>/<at ms>/<txid>                 a splice or mutual close of that node's channel
+//                                                      (chain-moves.ts): what its balance moved
 import { z } from 'zod'
 import { counter, keys } from '../../host/store/keys.ts'
-import { parseJsonValue, put, type Store, type StoreOp } from '../../host/store/store.ts'
+import { del, parseJsonValue, put, type Store, type StoreOp } from '../../host/store/store.ts'
 
 export const ledgerEntry = z.strictObject({
   /** When the fulfilment was recorded, ms since 1970. */
@@ -29,6 +31,20 @@ export const ledgerEntry = z.strictObject({
 })
 export type LedgerEntry = z.infer<typeof ledgerEntry>
 
+/** A splice or mutual close of an account's channel, as the account's balance saw it (chain-moves.ts). */
+export const chainEntry = z.strictObject({
+  at: z.number().int().min(0),
+  node: z.string().regex(/^0[23][0-9a-f]{64}$/),
+  channel_id: z.string().regex(/^[0-9a-f]{64}$/),
+  kind: z.enum(['splice_out', 'splice_in', 'close_mutual']),
+  txid: z.string().regex(/^[0-9a-f]{64}$/),
+  /** What the account's balance moved (signed), what went on-chain to it or from its wallet, the rest. */
+  amount_msat: z.number().int(),
+  onchain_sat: z.number().int().min(0),
+  fee_msat: z.number().int().min(0),
+})
+export type ChainEntry = z.infer<typeof chainEntry>
+
 /** Periods GET /fees sums by. */
 export const FEE_PERIODS = { hour: 3_600_000, day: 86_400_000 } as const
 export type FeePeriod = keyof typeof FEE_PERIODS
@@ -44,6 +60,25 @@ export class Ledger {
       put(keys.ledgerAccount(e.payer, e.at, e.in_channel, e.in_htlc), ''),
       put(keys.ledgerAccount(e.payee, e.at, e.in_channel, e.in_htlc), ''),
     ]
+  }
+
+  /** Records a splice or close of an account's channel (its own write: see chain-moves.ts). */
+  async recordChain (e: ChainEntry, replaces: readonly ChainEntry[] = []): Promise<void> {
+    await this.store.write([
+      ...replaces.map(r => del(keys.ledgerChain(r.node, r.at, r.txid))),
+      put(keys.ledgerChain(e.node, e.at, e.txid), e),
+    ])
+  }
+
+  /** One account's splices and closes with from ≤ at < to, oldest first. */
+  async accountChain (node: string, from: number, to: number): Promise<ChainEntry[]> {
+    const out: ChainEntry[] = []
+    for await (const [key, value] of this.store.iterate(keys.ledgerChainPrefix(node))) {
+      const r = chainEntry.safeParse(parseJsonValue(value))
+      if (!r.success) throw new Error(`store: ${key} is not a ledger chain entry (${r.error.issues[0]?.message ?? 'invalid'})`)
+      if (r.data.at >= from && r.data.at < to) out.push(r.data)
+    }
+    return out
   }
 
   /** Entries with from ≤ at < to (ms), oldest first. */

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { z } from 'zod'
 import { ACCOUNTING_FIELDS, accountingCsv, accountingJsonLines, type AccountingRow } from '../../protocol/accounting/rows.ts'
-import { accountRows } from '../accounting/export.ts'
+import { accountRows, chainRow } from '../accounting/export.ts'
 import type { Ledger } from '../accounting/ledger.ts'
 import type { RouteDoc } from './server.ts'
 
@@ -15,10 +15,12 @@ export const ACCOUNTING_ROUTES: readonly RouteDoc[] = [
   {
     method: 'GET', path: '/accounts/:node_id/accounting',
     answer: `query from, to, format=csv|jsonl, limit. CSV (a header line, then one row per entry) or JSON lines: ` +
-      `${ACCOUNTING_FIELDS.join(', ')}, for every payment node_id paid or ` +
-      'received through the hub with from ≤ at < to (ms since 1970; default: all). kind: payment_in | payment_out | stream_tick_in | ' +
-      'stream_tick_out | split_leg_in | split_leg_out; amount_msat is signed (what its channel balance moved), fee_msat the hub\'s fee ' +
-      `(paid by the payer, included in amount_msat). At most limit (≤ ${MAX_EXPORT_ROWS}) rows; header next-from: the from of the ` +
+      `${ACCOUNTING_FIELDS.join(', ')}, for every payment node_id paid or received through the hub and every splice and ` +
+      'mutual close of its channels, with from ≤ at < to (ms since 1970; default: all). kind: payment_in | payment_out | ' +
+      'stream_tick_in | stream_tick_out | split_leg_in | split_leg_out | splice_out | splice_in | close_mutual; amount_msat is signed ' +
+      '(what its channel balance moved), fee_msat the hub\'s fee (paid by the payer, included in amount_msat); for a splice or ' +
+      'close, ref is its txid, onchain_sat what went on-chain and fee_msat the rest (the on-chain fee, rounding, dust). ' +
+      `At most limit (≤ ${MAX_EXPORT_ROWS}) rows; header next-from: the from of the ` +
       'next page',
   },
   {
@@ -64,12 +66,23 @@ export async function accountingRoute (ledger: Ledger, req: IncomingMessage, res
     return false
   }
   const q = query(exportQuery, url)
+  const node = m[1]!
+  const chain = (await ledger.accountChain(node, q.from, q.to)).map(chainRow)
+  /** Payments and chain moves, merged by time. */
+  async function * byTime (): AsyncGenerator<{ at: number; rows: AccountingRow[] }> {
+    let i = 0
+    for await (const e of ledger.account(node, q.from, q.to)) {
+      while (i < chain.length && chain[i]!.at <= e.at) { const r = chain[i++]!; yield { at: r.at, rows: [r] } }
+      yield { at: e.at, rows: accountRows(node, e) }
+    }
+    while (i < chain.length) { const r = chain[i++]!; yield { at: r.at, rows: [r] } }
+  }
   const rows: AccountingRow[] = []
   let nextFrom: number | undefined
-  for await (const e of ledger.account(m[1]!, q.from, q.to)) {
+  for await (const e of byTime()) {
     // A page ends between two times, so the next page (from = next-from) repeats nothing and misses nothing.
     if (rows.length >= q.limit && e.at !== rows[rows.length - 1]!.at) { nextFrom = e.at; break }
-    rows.push(...accountRows(m[1]!, e))
+    rows.push(...e.rows)
   }
   const body = q.format === 'csv' ? accountingCsv(rows) : accountingJsonLines(rows)
   res.writeHead(200, {

@@ -56,6 +56,7 @@ import type { Circuit, CircuitStore } from './circuits.ts'
 import type { Hold, HoldStore } from './holds.ts'
 import type { KeyUse, PayerKeys } from './payer-keys.ts'
 import type { LedgerEntry } from '../accounting/ledger.ts'
+import { parseTickReference } from '../../protocol/stream/tick.ts'
 
 export interface RouterOptions {
   hubId: NodeId
@@ -559,11 +560,15 @@ export class Router implements ChannelListener {
     const chIn = this.opts.manager.get(c.in.channelId)
     if (this.opts.ledger === undefined || chIn === undefined) return []
     const md = committedIncoming(chIn.state).find(h => h.id === c.in.htlcId)?.metadata
+    // A stream tick is a push payment whose reference commits to its root (protocol/stream/tick.ts);
+    // a split's leg names its split in split_leg.
+    const streamRoot = md?.stream_root ?? (md?.reference !== undefined ? parseTickReference(md.reference)?.root : undefined)
+    const splitId = md?.split_leg?.split_id ?? md?.split_id
     return this.opts.ledger.ops({
       at, payment_hash: c.in.paymentHash, payer: chIn.peer, payee: c.out.recipient, in_msat: c.in.amountMsat, out_msat: c.out.amountMsat,
       fee_msat: c.in.amountMsat - c.out.amountMsat, in_channel: c.in.channelId, in_htlc: c.in.htlcId, out_channel: c.out.channelId,
-      ...(md?.stream_root !== undefined ? { stream_root: md.stream_root } : {}),
-      ...(md?.split_id !== undefined ? { split_id: md.split_id } : {}),
+      ...(streamRoot !== undefined ? { stream_root: streamRoot } : {}),
+      ...(splitId !== undefined ? { split_id: splitId } : {}),
     })
   }
 

@@ -1,9 +1,17 @@
-// An account's accounting rows: one per payment it made or received, the same shape whoever exports
-// them — the SDK from its own records (client-sdk/accounting.ts), the hub from its ledger
-// (hub/accounting/export.ts) — so an account can reconcile the two row by row.
+// An account's accounting rows: one per payment it made or received and one per on-chain move of its
+// channel balance (a splice, a close), the same shape whoever exports them — the SDK from its own
+// records (client-sdk/accounting.ts), the hub from its ledger (hub/accounting/export.ts) — so an
+// account can reconcile the two row by row. Every row's amount_msat is what the account's channel
+// balance moved, so the rows sum to the balance's change to the msat.
 
 export const ACCOUNTING_KINDS = [
   'payment_in', 'payment_out', 'stream_tick_in', 'stream_tick_out', 'split_leg_in', 'split_leg_out',
+  /** A splice paid part of the balance to an address (onchain_sat; fee_msat: our share of the
+   *  transaction's fee), or added coins of the wallet to it (onchain_sat, the wallet paid the fee). */
+  'splice_out', 'splice_in',
+  /** The channel closed: its whole balance left it. onchain_sat is what the closing transaction pays
+   *  us; fee_msat the rest (our share of the fee, the msat rounded away, a balance left out as dust). */
+  'close_mutual',
 ] as const
 export type AccountingKind = (typeof ACCOUNTING_KINDS)[number]
 
@@ -13,17 +21,20 @@ export interface AccountingRow {
   kind: AccountingKind
   /** What the account's channel balance moved: + received, − paid (the hub's fee included). */
   amount_msat: number
-  /** The hub's fee in it (paid by the payer; 0 for what was received). */
+  /** The hub's fee in it (paid by the payer; 0 for what was received); for a splice or close, the
+   *  on-chain fee and rounding it cost the balance. */
   fee_msat: number
   payment_hash: string
   /** The other party ('' where the exporter does not know it: the SDK is not told who paid it). */
   counterparty: string
-  /** The stream tick's root, the split's id, or the platform's reference. */
+  /** The stream tick's root, the split's id, the platform's reference, or a splice's or close's txid. */
   ref: string
+  /** What a splice or close paid on-chain (sat; 0 for a payment). */
+  onchain_sat: number
 }
 
 export const ACCOUNTING_FIELDS: ReadonlyArray<keyof AccountingRow> = [
-  'at', 'kind', 'amount_msat', 'fee_msat', 'payment_hash', 'counterparty', 'ref',
+  'at', 'kind', 'amount_msat', 'fee_msat', 'payment_hash', 'counterparty', 'ref', 'onchain_sat',
 ]
 
 /** RFC 4180 CSV: a header line, then one line per row; a field with a comma, quote or line break is

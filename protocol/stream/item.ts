@@ -7,7 +7,9 @@
 // no inner node can be shown as an item (the second-preimage attack on Merkle trees without it).
 import { z } from 'zod'
 import { sha256Into } from '../crypto/sha256-into.ts'
-import { MAX_STREAM_ITEM_ID_CHARS, MAX_STREAM_ITEM_MEMO_CHARS, MAX_STREAM_ITEM_MSAT } from '../limits.ts'
+import {
+  MAX_STREAM_CHUNK_ITEMS, MAX_STREAM_ITEM_ID_CHARS, MAX_STREAM_ITEM_MEMO_CHARS, MAX_STREAM_ITEM_MSAT,
+} from '../limits.ts'
 
 /** Printable ASCII without `"` and `\`: an item's JSON needs no escaping, and its bytes are its characters. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/
@@ -22,9 +24,54 @@ export const streamItemMsat = z.number().int().min(1).max(MAX_STREAM_ITEM_MSAT)
 export const streamItem = z.strictObject({ id: streamItemId, amountMsat: streamItemMsat, memo: streamItemMemo.default('') })
 export interface StreamItem { id: string; amountMsat: number; memo: string }
 
-/** An item as it travels in `stream_items` (protocol/wire): [id, amount_msat, memo]. */
+/** An item as the stores keep it: [id, amount_msat, memo]. */
 export const wireStreamItem = z.tuple([streamItemId, streamItemMsat, streamItemMemo])
 export type WireStreamItem = [string, number, string]
+
+/** Items as they travel in `stream_items` (protocol/wire/hub-messages.ts): one string,
+ *  `id TAB amount TAB memo`, items separated by LF. Ids and memos hold neither (PLAIN), so the split is
+ *  unambiguous; in JSON each separator is a two-character escape. One string instead of an array of
+ *  arrays: the hub relays it without touching an item, and the payee checks each item with the plain
+ *  string checks below rather than a schema per item. */
+export function packStreamItems (items: readonly WireStreamItem[]): string {
+  let s = ''
+  for (let i = 0; i < items.length; i++) {
+    const [id, amountMsat, memo] = items[i]!
+    s += (i === 0 ? '' : '\n') + id + '\t' + String(amountMsat) + '\t' + memo
+  }
+  return s
+}
+
+/** The characters a packed string may hold: PLAIN's, TAB and LF. */
+export const PACKED_ITEMS = /^[\t\n\x20\x21\x23-\x5b\x5d-\x7e]*$/
+const AMOUNT = /^[1-9][0-9]{0,15}$/
+
+/** A packed string read back, every item checked as streamItem checks it (an empty string: no items);
+ *  the first bad item is named. */
+export function unpackStreamItems (packed: string): { ok: true; items: WireStreamItem[] } | { ok: false; detail: string } {
+  if (packed === '') return { ok: true, items: [] }
+  if (!PACKED_ITEMS.test(packed)) return { ok: false, detail: 'items: a character outside printable ASCII without " or \\' }
+  const lines = packed.split('\n')
+  if (lines.length > MAX_STREAM_CHUNK_ITEMS) return { ok: false, detail: `items: more than ${MAX_STREAM_CHUNK_ITEMS}` }
+  const items: WireStreamItem[] = new Array(lines.length)
+  for (let i = 0; i < lines.length; i++) {
+    const f = lines[i]!.split('\t')
+    if (f.length !== 3) return { ok: false, detail: `items[${i}]: must be id, amount and memo` }
+    const [id, amount, memo] = f as [string, string, string]
+    if (id.length === 0 || id.length > MAX_STREAM_ITEM_ID_CHARS) {
+      return { ok: false, detail: `items[${i}].id: must be 1-${MAX_STREAM_ITEM_ID_CHARS} characters` }
+    }
+    if (memo.length > MAX_STREAM_ITEM_MEMO_CHARS) {
+      return { ok: false, detail: `items[${i}].memo: must be at most ${MAX_STREAM_ITEM_MEMO_CHARS} characters` }
+    }
+    const amountMsat = Number(amount)
+    if (!AMOUNT.test(amount) || amountMsat > MAX_STREAM_ITEM_MSAT) {
+      return { ok: false, detail: `items[${i}].amount: must be an integer from 1 to ${MAX_STREAM_ITEM_MSAT} (msat)` }
+    }
+    items[i] = [id, amountMsat, memo]
+  }
+  return { ok: true, items }
+}
 
 export const LEAF_PREFIX = 0x00
 export const NODE_PREFIX = 0x01

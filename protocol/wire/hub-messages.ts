@@ -1,10 +1,10 @@
 // Hub-specific messages (DESIGN.md: "Hub-specific messages ... are added beside them"). They are not
 // BOLT messages: they exist because every party has exactly one counterparty, the hub.
 import { z } from 'zod'
-import { MAX_FUNDING_SATOSHIS, MAX_MERKLE_PATH, MAX_STREAM_CHUNK_ITEMS, MAX_STREAM_TICK_ITEMS } from '../limits.ts'
+import { MAX_FUNDING_SATOSHIS, MAX_MERKLE_PATH, MAX_STREAM_CHUNK_CHARS, MAX_STREAM_TICK_ITEMS } from '../limits.ts'
 import { proofAnchorSchema, proofEntrySchema } from '../receipt/proof.ts'
 import { receiptSchema } from '../receipt/receipt.ts'
-import { wireStreamItem } from '../stream/item.ts'
+import { PACKED_ITEMS } from '../stream/item.ts'
 import { channelId, height, hex32, msatAmount, nodeId, satAmount, signature64, u16, u32, u64 } from './fields.ts'
 
 const fundingSatoshis = satAmount.refine((n) => n <= MAX_FUNDING_SATOSHIS, {
@@ -52,7 +52,9 @@ export const paymentHeld = z.strictObject({
 /** payer → hub → payee: items of a stream tick (DESIGN.md "Streams"), relayed beside the tick's HTLC.
  *  From the payer, `peer` is the payee; the hub relays it with `peer` set to the payer (the node id
  *  that connection proved) and keeps nothing. `first` is the index of the first item in the tick;
- *  a message without items asks the payee for the tick's receipt again. */
+ *  `items` are packed in one string (protocol/stream/item.ts packStreamItems: the hub relays it as it
+ *  is, the payee checks every item); a message without items asks the payee for the tick's receipt
+ *  again. */
 export const streamItems = z.strictObject({
   type: z.literal('stream_items'),
   peer: nodeId,
@@ -60,7 +62,8 @@ export const streamItems = z.strictObject({
   count: z.number().int().min(1).max(MAX_STREAM_TICK_ITEMS),
   root: hex32,
   first: z.number().int().min(0).max(MAX_STREAM_TICK_ITEMS - 1),
-  items: z.array(wireStreamItem).max(MAX_STREAM_CHUNK_ITEMS),
+  items: z.string().max(MAX_STREAM_CHUNK_CHARS)
+    .regex(PACKED_ITEMS, { error: 'must be packed items: printable ASCII without " or \\, TAB, LF' }),
 })
 
 /** payee → hub → payer: the payee's signature over a tick it fulfilled (protocol/stream/tick.ts), relayed

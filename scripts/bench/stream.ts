@@ -39,6 +39,9 @@ export interface StreamBenchResult {
   /** Cores used during the streaming (CPU seconds / wall seconds): the hub process, and this process
    *  (every platform and creator client). */
   cores_used: { hub: number; clients: number }
+  /** CPU microseconds per item, hub and clients together: what the items cost whatever else runs on
+   *  the machine (a loaded machine lowers items_per_s, much less this). */
+  cpu_us_per_item: number
 }
 
 /** Items pushed ahead of their tick's durability per stream: two full ticks, so a tick is always forming. */
@@ -118,6 +121,7 @@ Promise<StreamBenchResult> {
   return {
     platforms: o.platforms, creators: o.creators, items: total, ticks, seconds, items_per_s: total / seconds,
     receipts_built: built, receipts_verified: verified, receipts_per_s: built / receiptSeconds, cores_used: cores,
+    cpu_us_per_item: (cores.hub + cores.clients) * seconds / total * 1e6,
   }
 }
 
@@ -132,14 +136,14 @@ Promise<{ one_to_one: StreamBenchResult; many: StreamBenchResult }> {
     o.say(`stream bench: 1 platform → 1 creator, ${o.items} items …`)
     const one = await streamBench(btc, { platforms: 1, creators: 1, items: o.items, dir: path.join(dir, 'one'), cleanups })
     o.say(`  ${one.items_per_s.toFixed(0)} items/s (${one.ticks} ticks, ${one.receipts_built} receipts; cores: hub ` +
-      `${one.cores_used.hub.toFixed(2)}, clients ${one.cores_used.clients.toFixed(2)})`)
+      `${one.cores_used.hub.toFixed(2)}, clients ${one.cores_used.clients.toFixed(2)}; ${one.cpu_us_per_item.toFixed(1)} CPU µs/item)`)
     const perCreator = Math.ceil(o.items / o.creators)
     o.say(`stream bench: ${o.platforms} platforms → ${o.creators} creators, ${perCreator} items per creator …`)
     const many = await streamBench(btc, {
       platforms: o.platforms, creators: o.creators, items: perCreator, dir: path.join(dir, 'many'), cleanups,
     })
     o.say(`  ${many.items_per_s.toFixed(0)} items/s (${many.ticks} ticks, ${many.receipts_built} receipts; cores: hub ` +
-      `${many.cores_used.hub.toFixed(2)}, clients ${many.cores_used.clients.toFixed(2)})`)
+      `${many.cores_used.hub.toFixed(2)}, clients ${many.cores_used.clients.toFixed(2)}; ${many.cpu_us_per_item.toFixed(1)} CPU µs/item)`)
     return { one_to_one: one, many }
   } finally {
     await cleanups.run()

@@ -1,7 +1,8 @@
 // client-sdk/README.md "From zero: a platform pays two creators on regtest", step by step as written:
 // the hub as its own process on its managed regtest node (the README's command, on a free port), its
 // wallet funded by mining, a platform funded by the regtest faucet, its channel opened, two creators
-// with hub-funded channels, a payment to each, the hub and its node restarted (the same command),
+// with hub-funded channels, a payment to each, a split of a sale between them (paid again under its
+// key: nothing paid twice), the hub and its node restarted (the same command),
 // a payment to each again, every channel closed cooperatively and confirmed by the auto-miner.
 //
 // The code that plays the user imports the SDK and Node's built-ins only: nothing of hub/ or test/.
@@ -133,6 +134,15 @@ t.test('client-sdk/README.md from zero: a platform funded by the faucet pays two
   }
   await payEach(1)
   t.pass('the platform paid each creator')
+  const sale = {
+    total: 1_000_000, reference: 'sale 1', idempotencyKey: 'sale-1',
+    shares: [{ to: creators[0]!.nodeId, ppm: 700_000 }, { to: creators[1]!.nodeId, ppm: 300_000 }],
+  }
+  const split = await platform.paySplit(sale)
+  if (!split.ok) throw new Error(`${split.reason}: ${split.detail}`)
+  feesMsat += split.feeMsat
+  t.same(split.legs.map(l => l.amountMsat), [700_000, 300_000], 'the sale was split 70/30')
+  t.same(await platform.paySplit(sale), split, 'the same key again: the same split, nothing paid twice')
 
   // ── 4. Restart the hub and its node ──
   const fundingTxid = opened.fundingTxid!
@@ -158,11 +168,14 @@ t.test('client-sdk/README.md from zero: a platform funded by the faucet pays two
   const onchainBefore = platform.balances().onchain.totalSat
   for (const creator of creators) {
     while (!creator.channels()[0]!.settled) await sleep(50)
-    t.same(received.get(creator), [1_000_000, 1_000_000], 'each creator received both payments')
-    t.equal(creator.channels()[0]!.localMsat, 2_000_000, 'and holds them in its channel')
+    const share = creator === creators[0] ? 700_000 : 300_000
+    t.same(received.get(creator), [1_000_000, share, 1_000_000], 'each creator received both payments and its share of the sale')
+    t.equal(creator.channels()[0]!.localMsat, 2_000_000 + share, 'and holds them in its channel')
   }
   while (!platform.channels()[0]!.settled) await sleep(50)
-  t.equal(platform.channels()[0]!.localMsat, 500_000_000 - 4_000_000 - feesMsat, 'the platform paid the amounts and the hub\'s fees')
+  t.equal(
+    platform.channels()[0]!.localMsat, 500_000_000 - 4_000_000 - 1_000_000 - feesMsat, 'the platform paid the amounts and the hub\'s fees',
+  )
   let platformSat = 0
   for (const client of [platform, ...creators]) {
     const c = await client.close()

@@ -95,7 +95,7 @@ t.test('e2e: a stream of 5,000 items in ticks, each item with a receipt; exact b
   t.equal(sum(creatorRows), expected, 'SDK export, creator: rows sum to its balance change')
   t.ok(creatorRows.every(r => r.kind === 'stream_tick_in'), '... every row is a stream tick it received')
   const csv = await creator.exportAccounting({ format: 'csv' })
-  t.equal(csv.data.split('\r\n')[0], 'at,kind,amount_msat,fee_msat,payment_hash,counterparty,ref', 'CSV has its header')
+  t.equal(csv.data.split('\r\n')[0], 'at,kind,amount_msat,fee_msat,payment_hash,counterparty,ref,onchain_sat', 'CSV has its header')
   t.equal(csv.rows, summary.ticksPaid, '... and a line per tick')
 
   const hubRows = async (node: string, format: 'csv' | 'jsonl'): Promise<string> => {

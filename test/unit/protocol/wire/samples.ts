@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url'
 import { MESSAGE_SCHEMAS, MESSAGE_TYPES, type MessageType, type PeerMessage } from '../../../../protocol/wire/index.ts'
 import { CHANNEL_TYPES, HTLC_FAILURE_REASONS } from '../../../../protocol/wire/channel-messages.ts'
 import * as L from '../../../../protocol/limits.ts'
+import { packStreamItems } from '../../../../protocol/stream/item.ts'
 
 const hex = (bytes: number, byte = 'ab'): string => byte.repeat(bytes)
 const point = (b = 'cd'): string => '02' + hex(32, b)
@@ -144,7 +145,7 @@ export const SAMPLES = {
   split_abort: { type: 'split_abort', split_id: hex(32, 'bb'), signature: hex(64, '5d') },
   stream_items: {
     type: 'stream_items', peer: point('93'), payment_hash: hex(32, '9b'), count: 3, root: hex(32, '9c'), first: 1,
-    items: [['order-1', 17, 'view'], ['order-2', 1, '']],
+    items: 'order-1\t17\tview\norder-2\t1\t',
   },
   stream_receipt: { type: 'stream_receipt', peer: point('94'), payment_hash: hex(32, '9b'), signature: hex(64, '95') },
   payout_policy: {
@@ -311,10 +312,10 @@ export const BAD_VALUES: Record<Kind, unknown[]> = {
   rotation_seq: [0, ...uintBad(Number.MAX_SAFE_INTEGER)],
   tick_count: [0, L.MAX_STREAM_TICK_ITEMS + 1, 1.5, ...NOT_A_NUMBER],
   tick_index: [-1, L.MAX_STREAM_TICK_ITEMS, 0.5, ...NOT_A_NUMBER],
+  // The hub checks the packed string's characters and length; each item is the payee's to check
+  // (test/unit/protocol/stream/packed-items.test.ts).
   stream_items: [
-    [['', 1, '']], [['a', 0, '']],
-    [['a', L.MAX_STREAM_ITEM_MSAT + 1, '']], [['a', 1.5, '']], [['a', 1, 'quote"']], [['é', 1, '']], [['a', 1]], [['a', 1, '', 2]],
-    [['i'.repeat(L.MAX_STREAM_ITEM_ID_CHARS + 1), 1, '']], [['a', 1, 'm'.repeat(L.MAX_STREAM_ITEM_MEMO_CHARS + 1)]], {}, null,
+    'a\t1\tquote"', 'back\\slash\t1\t', 'é\t1\t', 'a\x01\t1\t', 'a'.repeat(L.MAX_STREAM_CHUNK_CHARS + 1), [['a', 1, '']], {}, null, 1,
   ],
 }
 
@@ -408,7 +409,7 @@ export const VALID: Record<Exclude<Kind, 'type'>, fc.Arbitrary<unknown>> = {
   tick_index: fc.integer({ min: 0, max: L.MAX_STREAM_TICK_ITEMS - 1 }),
   stream_items: fc.array(fc.tuple(
     fc.stringMatching(/^[0-9A-Za-z_.:-]{1,64}$/), fc.integer({ min: 1, max: L.MAX_STREAM_ITEM_MSAT }), fc.stringMatching(/^[a-z ]{0,64}$/),
-  ), { maxLength: 20 }),
+  ), { maxLength: 20 }).map(packStreamItems),
 }
 
 /** A random valid message of `type`: each optional field present or not. */

@@ -1,0 +1,75 @@
+// What the chain took from or gave to our channel balance, for the accounting export
+// (client-sdk/accounting.ts, DESIGN.md "Accounting"): a splice-out (a payout to an address and our
+// share of its fee), a splice-in (coins of our wallet added), a mutual close (the whole balance: what
+// the closing transaction pays us, and the rest as fee). One record per splice or close, written when
+// the channel reports it signed (a splice) or agreed (a close), and again at every start for what the
+// stored channel states show, so a crash between the channel's write and this one loses no row:
+//
+//   chain-move/<channel>/<txid>               the record (a splice's RBF replacement is its own txid:
+//                                             the record of the transaction replaced is deleted)
+//   chain-move-at/<at ms>/<channel>/<txid>    '' (the export pages by time)
+//
+// Each record's amountMsat is what the balance moved, to the msat: a splice's contribution, a close's
+// whole balance; onchainSat and feeMsat split it (amount = −(onchain·1000 + fee) when money leaves).
+import { z } from 'zod'
+import type { ChannelState } from '../protocol/channel/index.ts'
+import { del, keys, put, type Store, type StoreOp } from '../host/store/index.ts'
+import { readRecord } from './records.ts'
+
+export const chainMove = z.strictObject({
+  /** When we first recorded it, ms since 1970. */
+  at: z.number().int().min(0),
+  kind: z.enum(['splice_out', 'splice_in', 'close_mutual']),
+  channelId: z.string().regex(/^[0-9a-f]{64}$/),
+  txid: z.string().regex(/^[0-9a-f]{64}$/),
+  amountMsat: z.number().int(),
+  onchainSat: z.number().int().min(0),
+  feeMsat: z.number().int().min(0),
+})
+export type ChainMove = z.infer<typeof chainMove>
+
+/** The splices and the close a channel's stored state shows (the latest splice candidate: an RBF
+ *  replaces the others; a mutual close once both signed it). */
+export function movesOf (s: ChannelState, at: number): ChainMove[] {
+  const moves: ChainMove[] = []
+  const last = s.splice?.candidates.at(-1)
+  if (last?.signedTx !== undefined) {
+    const contribution = last.contributionSat.local
+    if (contribution < 0) {
+      const onchainSat = (last.ownOutputs ?? []).reduce((t, o) => t + o.sats, 0)
+      moves.push({
+        at, kind: 'splice_out', channelId: s.channelId, txid: last.txid, amountMsat: contribution * 1000, onchainSat,
+        feeMsat: -contribution * 1000 - onchainSat * 1000,
+      })
+    } else if (contribution > 0) {
+      moves.push({
+        at, kind: 'splice_in', channelId: s.channelId, txid: last.txid, amountMsat: contribution * 1000, onchainSat: contribution,
+        feeMsat: 0,
+      })
+    }
+  }
+  const closing = s.closing.signedTx
+  if (closing !== undefined && s.localCommit !== undefined) {
+    const balanceMsat = s.localCommit.spec.toLocalMsat
+    moves.push({
+      at, kind: 'close_mutual', channelId: s.channelId, txid: closing.txid, amountMsat: -balanceMsat, onchainSat: closing.localSat,
+      feeMsat: balanceMsat - closing.localSat * 1000,
+    })
+  }
+  return moves
+}
+
+/** Stores the moves a channel's state shows that are not stored yet; a splice candidate replaced by
+ *  a newer one (RBF) loses its record (only one of them can confirm: the newest, BOLT #2). */
+export async function recordMoves (store: Store, s: ChannelState, now: number): Promise<void> {
+  const ops: StoreOp[] = []
+  for (const m of movesOf(s, now)) {
+    if (await store.get(keys.chainMove(m.channelId, m.txid)) !== undefined) continue
+    ops.push(put(keys.chainMove(m.channelId, m.txid), m), put(keys.chainMoveByTime(m.at, m.channelId, m.txid), ''))
+  }
+  for (const old of (s.splice?.candidates ?? []).slice(0, -1)) {
+    const rec = await readRecord(store, keys.chainMove(s.channelId, old.txid), chainMove)
+    if (rec !== undefined) ops.push(del(keys.chainMove(s.channelId, old.txid)), del(keys.chainMoveByTime(rec.at, s.channelId, old.txid)))
+  }
+  if (ops.length > 0) await store.write(ops)
+}

@@ -1,0 +1,63 @@
+// The splices and mutual closes of an account's channel in the hub's ledger (ledger.ts ledger-chain),
+// so GET /accounts/:node_id/accounting has the rows the account's own export has (client-sdk/chain-moves.ts),
+// from the hub's side of the same channel: the peer's contribution to a splice (what its balance moved),
+// the payout and its share of the fee as negotiated (splice_negotiated), a mutual close's whole peer
+// balance and what the closing transaction pays it.
+//
+// Written when the channel reports the splice signed or the close agreed (both durable by then), in a
+// write of its own: a hub that stops between the two lacks that row (the account's own export has it).
+// A splice's RBF replacement replaces the row of the transaction it replaces.
+import type { ChannelEvent, ChannelState } from '../../protocol/channel/index.ts'
+import type { Txid } from '../../protocol/types.ts'
+import type { ChannelListener, ManagedChannel } from '../channels/manager.ts'
+import type { ChainEntry, Ledger } from './ledger.ts'
+
+export class AccountChainMoves implements ChannelListener {
+  /** The peer's fee share of each splice negotiated in this run, by txid. */
+  private readonly peerFees = new Map<string, number>()
+
+  constructor (
+    private readonly ledger: Pick<Ledger, 'recordChain' | 'accountChain'>, private readonly log: (e: Record<string, unknown>) => void,
+  ) {}
+
+  event (ch: ManagedChannel, e: ChannelEvent): void {
+    if (e.type === 'splice_negotiated') { this.peerFees.set(e.txid, e.feeSat.remote); return }
+    if (e.type === 'splice_signed') {
+      this.splice(ch.peer, ch.state, e.txid).catch((err: unknown) => {
+        this.log({ event: 'ledger_chain_not_recorded', channel_id: ch.channelId, txid: e.txid, detail: String(err) })
+      })
+      return
+    }
+    if (e.type === 'closing_agreed' && ch.state.localCommit !== undefined) {
+      const balanceMsat = ch.state.localCommit.spec.toRemoteMsat
+      void this.record({
+        at: Date.now(), node: ch.peer, channel_id: ch.channelId, kind: 'close_mutual', txid: e.tx.txid, amount_msat: -balanceMsat,
+        onchain_sat: e.tx.remoteSat, fee_msat: balanceMsat - e.tx.remoteSat * 1000,
+      })
+    }
+  }
+
+  private async splice (peer: string, s: ChannelState, txid: Txid): Promise<void> {
+    const candidates = s.splice?.candidates ?? []
+    const c = candidates.find(x => x.txid === txid)
+    const fee = this.peerFees.get(txid)
+    if (c === undefined || fee === undefined || c.contributionSat.remote === 0) return
+    const contribution = c.contributionSat.remote
+    const base = { at: Date.now(), node: peer, channel_id: s.channelId, txid, amount_msat: contribution * 1000 }
+    const entry: ChainEntry = contribution < 0
+      ? { ...base, kind: 'splice_out', onchain_sat: -contribution - fee, fee_msat: fee * 1000 }
+      : { ...base, kind: 'splice_in', onchain_sat: contribution, fee_msat: 0 }
+    const others = new Set<string>(candidates.filter(x => x.txid !== txid).map(x => x.txid))
+    const replaced = (await this.ledger.accountChain(peer, 0, Number.MAX_SAFE_INTEGER))
+      .filter(r => r.channel_id === s.channelId && others.has(r.txid))
+    await this.record(entry, replaced)
+  }
+
+  private async record (e: ChainEntry, replaces: ChainEntry[] = []): Promise<void> {
+    try {
+      await this.ledger.recordChain(e, replaces)
+    } catch (err) {
+      this.log({ event: 'ledger_chain_not_recorded', channel_id: e.channel_id, txid: e.txid, detail: String(err) })
+    }
+  }
+}

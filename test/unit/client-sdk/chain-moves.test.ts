@@ -1,0 +1,60 @@
+// The accounting rows of splices and closes (client-sdk/chain-moves.ts) read from a channel's stored
+// state: exact by construction (amount = what the balance moved = −(on-chain + fee) when money leaves),
+// recorded once, and an RBF replacement's row replaces the row of the transaction it replaces, in the
+// export too (client-sdk/accounting.ts).
+import t from 'tap'
+import { MemoryStore } from '../../../host/store/index.ts'
+import type { ChannelState } from '../../../protocol/channel/index.ts'
+import { exportAccounting } from '../../../client-sdk/accounting.ts'
+import { movesOf, recordMoves } from '../../../client-sdk/chain-moves.ts'
+
+const CH = 'cc'.repeat(32)
+const [A, B, C] = ['a1', 'b2', 'c3'].map(x => x.repeat(32)) as [string, string, string]
+
+/** The fields of a channel's state the rows are read from (the rest of a ChannelState is not read). */
+function state (o: {
+  candidates?: Array<{ txid: string; local: number; outputs?: number[]; signed?: boolean }>
+  close?: { txid: string; localSat: number }; toLocalMsat?: number
+}): ChannelState {
+  return {
+    channelId: CH,
+    localCommit: { spec: { toLocalMsat: o.toLocalMsat ?? 0 } },
+    closing: o.close === undefined ? {} : { signedTx: { txid: o.close.txid, localSat: o.close.localSat } },
+    splice: {
+      candidates: (o.candidates ?? []).map(c => ({
+        txid: c.txid, contributionSat: { local: c.local, remote: 0 }, ownOutputs: (c.outputs ?? []).map(sats => ({ script: '00', sats })),
+        ...(c.signed === false ? {} : { signedTx: '00' }),
+      })),
+    },
+  } as unknown as ChannelState
+}
+
+t.test('a splice-out, a splice-in and a mutual close, each exact to the msat', async t => {
+  t.same(movesOf(state({ candidates: [{ txid: A, local: -100_250, outputs: [100_000] }] }), 5), [{
+    at: 5, kind: 'splice_out', channelId: CH, txid: A, amountMsat: -100_250_000, onchainSat: 100_000, feeMsat: 250_000,
+  }], 'splice-out: the contribution, the payout on-chain and our fee share')
+  t.same(movesOf(state({ candidates: [{ txid: A, local: 50_000, outputs: [7_000] }] }), 5), [{
+    at: 5, kind: 'splice_in', channelId: CH, txid: A, amountMsat: 50_000_000, onchainSat: 50_000, feeMsat: 0,
+  }], 'splice-in: what the wallet added (the wallet paid the fee and got its change)')
+  t.same(movesOf(state({ candidates: [{ txid: A, local: -1_000, signed: false }] }), 5), [], 'a candidate not signed: no row')
+  t.same(movesOf(state({ close: { txid: C, localSat: 1_000 }, toLocalMsat: 1_234_567 }), 5), [{
+    at: 5, kind: 'close_mutual', channelId: CH, txid: C, amountMsat: -1_234_567, onchainSat: 1_000, feeMsat: 234_567,
+  }], 'close: the whole balance, what the transaction pays us, the rest as fee')
+})
+
+t.test('recorded once; an RBF replacement replaces the row, in the export too', async t => {
+  const store = new MemoryStore()
+  const page = async (): Promise<Array<{ kind: string; ref: string; at: number }>> =>
+    (await exportAccounting(store, { from: 0, to: Number.MAX_SAFE_INTEGER, format: 'jsonl', limit: 100 })).data
+      .split('\n').filter(l => l !== '').map(l => JSON.parse(l) as { kind: string; ref: string; at: number })
+  await recordMoves(store, state({ candidates: [{ txid: A, local: -10_300, outputs: [10_000] }] }), 1_000)
+  await recordMoves(store, state({ candidates: [{ txid: A, local: -10_300, outputs: [10_000] }] }), 2_000)
+  t.same((await page()).map(r => [r.kind, r.ref, r.at]), [['splice_out', A, 1_000]], 'one row, at the time first recorded')
+  await recordMoves(
+    store, state({ candidates: [{ txid: A, local: -10_300, outputs: [10_000] }, { txid: B, local: -10_600, outputs: [10_000] }] }), 3_000,
+  )
+  t.same((await page()).map(r => [r.kind, r.ref, r.at]), [['splice_out', B, 3_000]], 'the replacement\'s row replaces the replaced one')
+  const keys: string[] = []
+  for await (const [k] of store.iterate('chain-move')) keys.push(k)
+  t.equal(keys.length, 2, 'the replaced record and its time index are gone')
+})
