@@ -35,7 +35,8 @@ export const MAX_BACKUP_ROTATED_KEYS = 10_000
 export type BackupFileName = typeof BACKUP_FILES[number] | `node-keys/${string}.hex`
 const fileName = z.union([
   z.enum(BACKUP_FILES),
-  z.string().regex(ROTATED_KEY_FILE, { error: 'must be a known file of the data directory' }).transform(s => s as `node-keys/${string}.hex`),
+  z.string().regex(ROTATED_KEY_FILE, { error: 'must be a known file of the data directory' })
+    .transform(s => s as `node-keys/${string}.hex`),
 ])
 
 /** The longest line read back: a record is one store value (a channel's state with every HTLC in it

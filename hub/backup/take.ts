@@ -62,9 +62,8 @@ export async function takeBackup (o: TakeBackup): Promise<{ path: string; manife
       const name = `${NODE_KEYS_DIR}/${f}`
       if (!ROTATED_KEY_FILE.test(name)) continue
       const file = path.join(keysDir, f)
-      yield {
-        kind: 'file', name: name as `node-keys/${string}.hex`, mode: fs.statSync(file).mode & 0o777, data: new Uint8Array(fs.readFileSync(file)),
-      }
+      const mode = fs.statSync(file).mode & 0o777
+      yield { kind: 'file', name: name as `node-keys/${string}.hex`, mode, data: new Uint8Array(fs.readFileSync(file)) }
     }
     // One iterator over every key: one snapshot (see above).
     for await (const [key, value] of o.store.iterate('')) yield { kind: 'entry', key, value }
