@@ -24,7 +24,9 @@ t.test('scenario 3, 24: SIGKILL of the hub before/after each write of a payout b
   const btc = await useBtcd(t)
   const s = await setting(btc, t, { name: 'chaos-settle', creators: 2 })
   const { hub, platform, creators } = s
-  for (const c of creators) await c.client.setPayoutPolicy({ address: c.address, thresholdSat: 20_000, intervalBlocks: 1, keepSat: KEEP_SAT })
+  for (const c of creators) await c.client.setPayoutPolicy({
+    address: c.address, thresholdSat: 20_000, intervalBlocks: 1, keepSat: KEEP_SAT,
+  })
   let expectedId = 0
 
   for (const stage of STAGES) {
