@@ -463,7 +463,15 @@ export class SettlementCoordinator implements ChannelListener {
   }
 
   private async resumeNegotiating (b: BatchRecord): Promise<void> {
-    const { batch, payouts } = this.rebuilt(b)
+    let rebuilt: ReturnType<SettlementCoordinator['rebuilt']>
+    try {
+      rebuilt = this.rebuilt(b)
+    } catch (e) {
+      // A channel of the batch is gone (abandoned, forgotten): no session of it can go on.
+      await this.abandon({ record: b } as Active, `at the restart: ${(e as Error).message}`)
+      return
+    }
+    const { batch, payouts } = rebuilt
     const sessions = payouts.map(p => this.opts.manager.get(p.channelId)!.state.splice?.session?.signing)
     const released = sessions.some(sg => sg !== undefined && sg.candidate.txid === b.txid && sg.held !== true)
     if (!released) {
@@ -496,10 +504,12 @@ export class SettlementCoordinator implements ChannelListener {
   }
 
   private async resumeSigned (b: BatchRecord): Promise<void> {
-    const { batch, payouts } = this.rebuilt(b)
     const signed = parseTx(b.tx_hex!)
     const all = signed.inputs.map(i => i.witness.map(w => bytesToHex(w)))
-    this.giveWitnesses(batch, all, payouts.map(p => p.channelId))
+    // The transaction is complete without them; a session still being signed needs its witnesses.
+    const live = b.payouts.filter(p => this.opts.manager.get(p.channel_id) !== undefined)
+    if (live.length === b.payouts.length) this.giveWitnesses(this.rebuilt(b).batch, all, live.map(p => p.channel_id))
+    else this.opts.log({ event: 'settlement_resume_channels_missing', batch: b.id, missing: b.payouts.length - live.length })
     const r = await broadcastTx(this.opts.chain, b.tx_hex!)
     this.opts.log({ event: 'settlement_resumed', batch: b.id, stage: b.stage, broadcast: r.ok })
     await this.save({ ...b, stage: 'broadcast', broadcast_height: this.opts.height() }, 'broadcast')
