@@ -810,6 +810,8 @@ export class HubClient extends Emitter<HubClientEvents> {
   /** A splice moved (host/channel/splicing.ts): the SDK's splice events. */
   private onSpliceProgress (ch: ClientChannel, p: SpliceProgress): void {
     const channelId = ch.driver.channelId
+    // A proposal whose session ended is of no later splice.
+    if (p.kind === 'aborted') this.payouts.forget(channelId)
     switch (p.kind) {
       case 'negotiated': this.emit(
         'splice_negotiated', { channelId, txid: p.txid, capacitySat: p.capacitySat, contributionSat: p.contributionSat, feeSat: p.feeSat },

@@ -46,6 +46,7 @@ export class Payouts {
       interval_blocks: policy.intervalBlocks, keep_sat: policy.keepSat as Sat,
       ...(policy.closeIdleBlocks !== undefined ? { close_idle_blocks: policy.closeIdleBlocks } : {}),
     }
+    if (this.waiting !== undefined) throw new TypeError('setPayoutPolicy: another call is waiting for the hub\'s answer')
     const reply = new Promise<PayoutPolicySet>(resolve => { this.waiting = resolve })
     this.host.send(msg)
     let r: PayoutPolicySet
@@ -67,6 +68,9 @@ export class Payouts {
   }
 
   onProposal (m: PayoutProposal): void { this.proposals.set(m.channel_id, m) }
+
+  /** The splice session on `channelId` ended: its proposal is of no later splice. */
+  forget (channelId: string): void { this.proposals.delete(channelId) }
 
   /** Our answer to the hub's splice on `ch` when a proposal names it; undefined when none does. */
   respond (ch: ClientChannel, req: SpliceRequest): SpliceAnswer | undefined {

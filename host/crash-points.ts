@@ -28,6 +28,11 @@
 //   Hub only (hub/audit/anchoring.ts):
 //     anchor:carrier          the anchoring transaction is built (the wallet stored it); its record as
 //                             the anchor's carrier is written next, then it is broadcast
+//   Hub only (hub/settlement/coordinator.ts, a payout batch's record, hub/settlement/record.ts):
+//     settle:negotiating      before the first splice_init of a round
+//     settle:signed           every peer signed: the signed transaction, before the hub's tx_signatures leave
+//     settle:broadcast        handed to our node
+//     settle:confirmed        at settlement.finalityDepth (also settle:abandoned: no round left)
 //   SDK only (client-sdk/payments.ts, client-sdk/event-outbox.ts):
 //     record:payment          a payment's outcome written on its own (a failure; a success learned on-chain)
 //     record:invoice          an invoice written on its own (created, cancelled, or its paid mark when

@@ -219,6 +219,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const policies = new PolicyStore(store, config.settlement.policy)
   manager.listen(new AccountPolicies({
     policies, bounds: config.settlement.policy, height: () => height, send: (peer, msg) => { manager.send(peer, msg) }, log,
+    fatal: storeFailed,
   }))
   const settlement = await SettlementCoordinator.open({
     store, manager, chain, policies, anchoring, config: config.settlement, hubId, height: () => height, log,

@@ -23,6 +23,7 @@ import type { Role } from '../client-sdk/options.ts'
 import { demoReceipt } from './demo/receipt.ts'
 import { demoStream } from './demo/stream.ts'
 import { demoOffline } from './demo/offline.ts'
+import { demoSettlement } from './demo/settlement.ts'
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const args = process.argv.slice(2)
@@ -174,6 +175,8 @@ async function main (): Promise<void> {
   /** What splice-outs took out of each party's channel balance (the payout and its fee), msat. */
   const splicedOutMsat = (c: HubClient): number => c === payee ? -splice.contributionSat * 1000 : 0
 
+  // ── The creators' payouts in one batched settlement (scripts/demo/settlement.ts) ──
+  const settled = await demoSettlement({ btc, hub, creators: parties.filter(p => p.role === 'creator'), say })
   // ── A receipt verified against the chain after an anchor of the audit log ──
   const receipt = await demoReceipt({ btc, hub, payer: platform, payee: creators[1]!, say })
   count++; totalMsat += receipt.amountMsat; feesMsat += receipt.feeMsat
@@ -208,14 +211,14 @@ async function main (): Promise<void> {
       initial_counterparty_msat: p.initialMsat,
       final_counterparty_msat: ch.localMsat,
       final_hub_msat: ch.remoteMsat,
-      spliced_out_msat: splicedOutMsat(p.client),
+      spliced_out_msat: splicedOutMsat(p.client) + (settled.takenMsat.get(p.client) ?? 0),
       counterparty_onchain_sat: close.localSat,
       hub_onchain_sat: close.remoteSat,
     })
   }
   const summary = {
     payments: { count, failed, total_msat: totalMsat, hub_fees_msat: feesMsat }, channels, splices, splits,
-    receipt_verified: receipt.verified, offline_paid: offline.paid,
+    receipt_verified: receipt.verified, offline_paid: offline.paid, settlements: [settled.settlement],
     stream: { items: streamed.items, ticks: streamed.ticks, receipts_verified: streamed.receipts_verified },
   }
   const lost = channels.filter(c => c.role === 'platform').reduce((t, c) => t + c.initial_counterparty_msat - c.final_counterparty_msat, 0)
@@ -233,7 +236,7 @@ async function main (): Promise<void> {
   if (JSON_OUT) process.stdout.write(JSON.stringify(summary) + '\n')
   if (
     lost !== totalMsat + feesMsat || gained !== totalMsat || payoutOnChain !== 1 || !spliceConfirmed || paymentsAfter === 0 ||
-    !receipt.verified || offline.paid === 0
+    !receipt.verified || offline.paid === 0 || !settled.settlement.confirmed || !settled.paidOnChain
   ) {
     throw new Error('the summary does not add up')
   }

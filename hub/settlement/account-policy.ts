@@ -14,6 +14,8 @@ export interface AccountPolicyOptions {
   height: () => number
   send: (peer: NodeId, msg: PeerMessage) => void
   log: (event: Record<string, unknown>) => void
+  /** A write failed: the store refuses writes from now on, the hub must stop. */
+  fatal: (error: unknown) => void
 }
 
 export class AccountPolicies implements Pick<ChannelListener, 'payoutPolicy'> {
@@ -32,8 +34,6 @@ export class AccountPolicies implements Pick<ChannelListener, 'payoutPolicy'> {
     this.opts.policies.set(peer, parsed.policy, 'account', this.opts.height()).then(() => {
       this.opts.log({ event: 'payout_policy_set', peer, threshold_sat: parsed.policy.thresholdSat, keep_sat: parsed.policy.keepSat })
       this.opts.send(peer, { type: 'payout_policy_set', refused: false })
-    }, e => {
-      this.opts.log({ event: 'payout_policy_store_failed', peer, error: String(e) })
-    })
+    }, e => { this.opts.fatal(e) })
   }
 }

@@ -44,12 +44,11 @@ import type { SettlementConfig } from './config.ts'
 import type { PolicyStore } from './policy.ts'
 import { loadBatches, saveBatch, type BatchRecord } from './record.ts'
 import { batchSpliceCommand, isBatchSession, payoutTerms } from './session-command.ts'
+import { settlementStatus } from './status.ts'
 
 const crashPoint = crashPoints('HUB_CRASH_AT')
 /** Dust limit of the payouts: BOLT #3's 546 sat of a P2PKH output, the largest standard payout script's. */
 const PAYOUT_DUST_LIMIT_SAT = 546
-/** Batches kept in memory for GET /settlement's last_batches. */
-const LAST_BATCHES_SHOWN = 10
 /** How long a rebuilt round waits for the aborted sessions to end (tx_abort echoed) before it starts. */
 const SESSIONS_END_WAIT_MS = 30_000
 
@@ -101,25 +100,10 @@ export class SettlementCoordinator implements ChannelListener {
   // ── GET /settlement ──
 
   status (): Record<string, unknown> {
-    const c = this.opts.config
-    const h = this.opts.height()
     const a = this.active
-    const next = h + (c.windowBlocks - (h % c.windowBlocks))
-    return {
-      height: h,
-      window_blocks: c.windowBlocks,
-      next_window_height: next,
-      feerate_per_kw: c.feeratePerKw,
-      schedule: `every ${c.windowBlocks} blocks; next at ${next}`,
-      // The batch being negotiated, else the last one broadcast and not yet at depth.
-      in_progress: a !== undefined
-        ? {
-            ...view(a.record), round_stage: a.round.stage, complete: a.round.complete.length, signed: a.round.peerSigned.length,
-            channels_count: a.record.payouts.length,
-          }
-        : ((b = [...this.records].reverse().find(x => x.stage === 'broadcast')) => b === undefined ? null : view(b))(),
-      last_batches: this.records.slice(-LAST_BATCHES_SHOWN).reverse().map(view),
-    }
+    return settlementStatus(this.opts.config, this.opts.height(), this.records, a === undefined ? undefined : {
+      record: a.record, roundStage: a.round.stage, complete: a.round.complete.length, signed: a.round.peerSigned.length,
+    })
   }
 
   /** Every batch record, oldest first. */
@@ -463,7 +447,15 @@ export class SettlementCoordinator implements ChannelListener {
   }
 
   private async resumeNegotiating (b: BatchRecord): Promise<void> {
-    const { batch, payouts } = this.rebuilt(b)
+    let rebuilt: ReturnType<SettlementCoordinator['rebuilt']>
+    try {
+      rebuilt = this.rebuilt(b)
+    } catch (e) {
+      // A channel of the batch is gone (abandoned, forgotten): no session of it can go on.
+      await this.abandon({ record: b } as Active, `at the restart: ${(e as Error).message}`)
+      return
+    }
+    const { batch, payouts } = rebuilt
     const sessions = payouts.map(p => this.opts.manager.get(p.channelId)!.state.splice?.session?.signing)
     const released = sessions.some(sg => sg !== undefined && sg.candidate.txid === b.txid && sg.held !== true)
     if (!released) {
@@ -496,10 +488,12 @@ export class SettlementCoordinator implements ChannelListener {
   }
 
   private async resumeSigned (b: BatchRecord): Promise<void> {
-    const { batch, payouts } = this.rebuilt(b)
     const signed = parseTx(b.tx_hex!)
     const all = signed.inputs.map(i => i.witness.map(w => bytesToHex(w)))
-    this.giveWitnesses(batch, all, payouts.map(p => p.channelId))
+    // The transaction is complete without them; a session still being signed needs its witnesses.
+    const live = b.payouts.filter(p => this.opts.manager.get(p.channel_id) !== undefined)
+    if (live.length === b.payouts.length) this.giveWitnesses(this.rebuilt(b).batch, all, live.map(p => p.channel_id))
+    else this.opts.log({ event: 'settlement_resume_channels_missing', batch: b.id, missing: b.payouts.length - live.length })
     const r = await broadcastTx(this.opts.chain, b.tx_hex!)
     this.opts.log({ event: 'settlement_resumed', batch: b.id, stage: b.stage, broadcast: r.ok })
     await this.save({ ...b, stage: 'broadcast', broadcast_height: this.opts.height() }, 'broadcast')
@@ -523,18 +517,5 @@ export class SettlementCoordinator implements ChannelListener {
       if (b.payouts.some(p => p.node_id === nodeId)) h = Math.max(h ?? 0, b.started_height)
     }
     return h
-  }
-}
-
-function view (b: BatchRecord): Record<string, unknown> {
-  return {
-    id: b.id, stage: b.stage, round: b.round, txid: b.txid, channels: b.payouts.map(p => p.channel_id),
-    payouts_sat: b.payouts.reduce((s, p) => s + p.payout_sat, 0),
-    payouts: b.payouts.map(p => ({
-      channel_id: p.channel_id, node_id: p.node_id, payout_script: p.payout_script, payout_sat: p.payout_sat, fee_sat: p.fee_sat,
-    })),
-    fee_sat: b.payouts.reduce((s, p) => s + p.fee_sat, 0), vbytes: b.vbytes, anchor_root: b.anchor?.root ?? null,
-    confirmed: b.stage === 'confirmed', started_height: b.started_height, broadcast_height: b.broadcast_height,
-    confirmed_height: b.confirmed_height, dropped: b.dropped, ...(b.reason !== null ? { reason: b.reason } : {}),
   }
 }

@@ -33,8 +33,9 @@ t.teardown(() => { stranger.close() })
 
 /** Every message type that names a channel by its (real) channel id. */
 const CHANNEL_TYPES = MESSAGE_TYPES.filter(type => 'channel_id' in SAMPLES[type])
-/** Of those, what the hub sends and never accepts (payment_held: the hub holds a payer's payment). */
-const HUB_SENDS_ONLY: ReadonlySet<string> = new Set(['payment_held'])
+/** Of those, what the hub sends and never accepts (payment_held: the hub holds a payer's payment;
+ *  payout_proposal: the hub's terms of a payout batch). */
+const HUB_SENDS_ONLY: ReadonlySet<string> = new Set(['payment_held', 'payout_proposal'])
 
 /** `type`'s sample message, naming `channelId`. */
 const naming = (

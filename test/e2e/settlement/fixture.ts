@@ -30,12 +30,15 @@ export interface Setting { dir: string; hub: HubProcess; platform: HubClient; cr
 
 export async function setting (
   btc: Btcd, t: Teardown,
-  o: { name: string; creators: number; env?: Record<string, string>; socketFactory?: (k: number) => SocketFactory | undefined },
+  o: {
+    name: string; creators: number; env?: Record<string, string>; socketFactory?: (k: number) => SocketFactory | undefined;
+    settlement?: Record<string, unknown>
+  },
 ): Promise<Setting> {
   const dir = tempDir(o.name)
   const hub = await startHub({
     dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, ...(o.env !== undefined ? { env: o.env } : {}),
-    config: { channels: { fundingSat: CREATOR_CHANNEL_SAT }, settlement: SETTLEMENT_CONFIG },
+    config: { channels: { fundingSat: CREATOR_CHANNEL_SAT }, settlement: { ...SETTLEMENT_CONFIG, ...o.settlement } },
   }, t)
   await fundHub(btc, hub, (o.creators + 1) * CREATOR_CHANNEL_SAT + 1_000_000)
   const platform = await startClient({ hub, btc, dataDir: path.join(dir, 'platform'), role: 'platform' }, t)

@@ -15,6 +15,8 @@ import { fundingOutput } from '../../../../protocol/tx/funding.ts'
 import { SIGHASH_ALL } from '../../../../protocol/tx/serialize.ts'
 import { parseWitnessSig } from '../../../../protocol/tx/sign.ts'
 import type { Sat } from '../../../../protocol/types.ts'
+import type { ExtraOutput } from '../../../../protocol/settlement/types.ts'
+import { anchorScript } from '../../../../protocol/audit/anchor.ts'
 import { dueOf, funded, signBatch, testChannels, type TestChannel } from '../../../../scripts/lib/settlement-batch.ts'
 import { CHANNEL } from './fixtures.ts'
 
@@ -76,13 +78,13 @@ function run (
   return { hub, peer }
 }
 
-function setup (n: number): { channels: TestChannel[]; payouts: FundedPayout[]; batch: BatchTx } {
+function setup (n: number, extraOutputs: ExtraOutput[] = []): { channels: TestChannel[]; payouts: FundedPayout[]; batch: BatchTx } {
   const channels = testChannels(n)
-  const plan = planBatch(dueOf(channels, 400_000), params)
+  const plan = planBatch(dueOf(channels, 400_000), { ...params, extraOutputs })
   const payouts = funded(plan, channels)
   // The sessions follow the plan's order (largest payout first; equal here, then by channel id).
   const ordered = payouts.map(p => channels.find(c => c.channelId === p.channelId)!)
-  return { channels: ordered, payouts, batch: buildBatchTx(payouts, [], 0) }
+  return { channels: ordered, payouts, batch: buildBatchTx(payouts, extraOutputs, 0) }
 }
 
 t.test('three sessions, one per channel, each build the planned batch transaction, with the same txid', async t => {
@@ -184,5 +186,60 @@ t.test('a peer that adds an output to a batched settlement: the hub refuses it a
   if (!hub.ok) {
     t.equal(hub.error.reason, 'batch_terms_violated')
     t.match(hub.error.detail, /peer added/)
+  }
+})
+
+const ANCHOR: ExtraOutput = { script: anchorScript('cd'.repeat(32)), value: 0 }
+
+t.test('the audit anchor, a zero-value OP_RETURN the hub adds: every session builds the batch with it', async t => {
+  const { channels, payouts, batch } = setup(3, [ANCHOR])
+  t.equal(batch.outputs.at(-1)?.script, ANCHOR.script, 'the anchor is the last output')
+  for (let k = 0; k < 3; k++) {
+    const r = run(session(channels, payouts, batch, k))
+    t.ok(r.hub.ok && r.peer.ok, `session ${k}: ${!r.peer.ok ? r.peer.error.detail : !r.hub.ok ? r.hub.error.detail : 'complete'}`)
+    if (r.peer.ok) t.equal(buildTx(r.peer.negotiation).txid, batch.txid, `session ${k}: the peer built the batch with the anchor`)
+  }
+})
+
+t.test('a zero-value output that is not exactly the anchor is still dust: refused', async t => {
+  const { channels, payouts, batch } = setup(2, [ANCHOR])
+  const cases: Array<[string, (m: TxConstructionMessage) => TxConstructionMessage]> = [
+    ['another OP_RETURN', m => (m.type === 'tx_add_output' && m.script === ANCHOR.script ? { ...m, script: '6a04deadbeef' } : m)],
+    [
+      'a payout script of value 0',
+      m => (m.type === 'tx_add_output' && m.script === ANCHOR.script ? { ...m, script: '0014' + 'ee'.repeat(20) } : m),
+    ],
+  ]
+  for (const [name, tamper] of cases) {
+    const r = run(session(channels, payouts, batch, 0), tamper)
+    t.notOk(r.peer.ok, name)
+    if (!r.peer.ok) t.equal(r.peer.error.reason, 'tx_output_dust', name)
+  }
+})
+
+t.test('the anchor outside a batch session, or a second one in it: tx_output_dust', async t => {
+  const { channels, payouts, batch } = setup(2, [ANCHOR])
+  const s = session(channels, payouts, batch, 0)
+  const { batch: _, ...plain } = s.peer
+  const add = (serialId: number): TxConstructionMessage => ({
+    type: 'tx_add_output', channel_id: CHANNEL, serial_id: serialId, sats: 0 as Sat, script: ANCHOR.script,
+  })
+  const outside = startNegotiation({ ...plain }, { inputs: [], outputs: [], entropy: '11'.repeat(32) })
+  t.ok(outside.ok)
+  if (outside.ok) {
+    const r = receiveTxMessage(outside.negotiation, add(1_000))
+    t.notOk(r.ok, 'not a batch session: refused')
+    if (!r.ok) t.equal(r.error.reason, 'tx_output_dust')
+  }
+  const inside = startNegotiation(s.peer, { inputs: [], outputs: [], entropy: '11'.repeat(32) })
+  t.ok(inside.ok)
+  if (inside.ok) {
+    const first = receiveTxMessage(inside.negotiation, add(1_000))
+    t.ok(first.ok, 'the first anchor of a batch session is taken')
+    if (first.ok) {
+      const second = receiveTxMessage(first.negotiation, add(1_002))
+      t.notOk(second.ok, 'a second one is refused')
+      if (!second.ok) t.equal(second.error.reason, 'tx_output_dust')
+    }
   }
 })

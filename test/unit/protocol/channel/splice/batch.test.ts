@@ -255,3 +255,25 @@ t.test('a peer that stalls before the batch is complete is dropped: every sessio
   t.equal(chs[2]!.pair.b.state.splice?.candidates.length ?? 0, 0, 'the dropped channel is untouched; its payout waits')
   t.equal(chs[2]!.pair.b.state.setup.capacitySat, chs[2]!.pair.a.state.setup.capacitySat)
 })
+
+t.test('a held commitment_signed is not retransmitted on reconnection; the release is stored before it leaves', async t => {
+  const chs = channels(2)
+  const { payouts, batch } = plan(chs)
+  runBatch(chs, payouts, batch, (k, c) => (k === 1 ? null : c))
+  const p = chs[0]!.pair
+  const hub0 = p.a
+  t.equal(hub0.state.splice?.session?.signing?.held, true, 'session 0 complete, its commitment_signed held')
+  t.equal(p.b.state.splice?.session?.stage, 'signing', 'peer 0 completed too, waiting for our commitment_signed')
+  // The peer asks for our commitment_signed again (BOLT #2 next_funding, retransmit_flags bit 0).
+  p.disconnect()
+  p.reconnect()
+  p.flush()
+  const commitSigs = (): number => hub0.sent.filter(m => m.type === 'commitment_signed' && m.funding_txid === batch.txid).length
+  t.equal(commitSigs(), 0, 'still held: the reestablish did not send it')
+  t.notOk(p.b.sent.some(m => m.type === 'tx_signatures'), 'so peer 0 has not signed')
+  // Released: stored, then sent; a restart of the hub from its store knows it was released.
+  p.run(hub0, { kind: 'command', cmd: { type: 'splice_batch_release', txid: batch.txid } })
+  p.flush()
+  t.equal(commitSigs(), 1, 'sent once released')
+  t.equal(hub0.durable?.splice?.session?.signing?.held, undefined, 'the stored session is released')
+})
