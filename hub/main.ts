@@ -218,7 +218,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   // Payout policies and batches (docs/DESIGN.md "Batched settlement").
   const policies = new PolicyStore(store, config.settlement.policy)
   manager.listen(new AccountPolicies({
-    policies, bounds: config.settlement.policy, height: () => height, send: (peer, msg) => { manager.send(peer, msg) }, log,
+    policies, bounds: config.settlement.policy, height: () => height, isAccount: peer => isChannelPartner(manager, peer),
+    send: (peer, msg) => { manager.send(peer, msg) }, log,
     fatal: storeFailed,
   }))
   const settlement = await SettlementCoordinator.open({
