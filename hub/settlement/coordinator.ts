@@ -88,6 +88,8 @@ export class SettlementCoordinator implements ChannelListener {
   private running = false
   /** The depth each broadcast batch was last seen at. */
   private readonly depths = new Map<string, number>()
+  /** The pass of follow() running now, if any (passes run one after another). */
+  private following: Promise<void> = Promise.resolve()
 
   private constructor (private readonly opts: SettlementOptions, records: BatchRecord[]) {
     this.records = records
@@ -394,8 +396,16 @@ export class SettlementCoordinator implements ChannelListener {
   async onReorg (): Promise<void> { await this.follow() }
 
   /** Broadcast batches: done at the finality depth; a batch no longer in the chain (reorged) or lost by
-   *  our node is not done, and is broadcast again from its stored transaction. */
-  private async follow (): Promise<void> {
+   *  our node is not done, and is broadcast again from its stored transaction. One pass at a time:
+   *  blocks arrive while a pass waits for our node, and two passes would both find a batch at depth
+   *  and record (and count) its confirmation twice. */
+  private follow (): Promise<void> {
+    const pass = this.following.then(async () => { await this.followOnce() })
+    this.following = pass.catch(() => {})
+    return pass
+  }
+
+  private async followOnce (): Promise<void> {
     for (const b of this.records) {
       if (b.stage !== 'broadcast' || b.tx_hex === null) continue
       const r = await this.opts.chain.getRawTransaction(b.txid)
