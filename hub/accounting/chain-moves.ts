@@ -2,11 +2,14 @@
 // so GET /accounts/:node_id/accounting has the rows the account's own export has (client-sdk/chain-moves.ts),
 // from the hub's side of the same channel: the peer's contribution to a splice (what its balance moved),
 // the payout and its share of the fee as negotiated (splice_negotiated), a mutual close's whole peer
-// balance and what the closing transaction pays it.
+// balance and what the closing transaction pays it, a force close's whole peer balance in the hub's
+// latest commitment and what that commitment pays it (protocol/accounting/force-close.ts).
 //
-// Written when the channel reports the splice signed or the close agreed (both durable by then), in a
+// Written when the channel reports the splice signed, the close agreed or the channel failed with a
+// commitment to broadcast (each durable by then), in a
 // write of its own: a hub that stops between the two lacks that row (the account's own export has it).
 // A splice's RBF replacement replaces the row of the transaction it replaces.
+import { forceCloseAmounts } from '../../protocol/accounting/force-close.ts'
 import type { ChannelEvent, ChannelState } from '../../protocol/channel/index.ts'
 import type { Txid } from '../../protocol/types.ts'
 import type { ChannelListener, ManagedChannel } from '../channels/manager.ts'
@@ -33,6 +36,14 @@ export class AccountChainMoves implements ChannelListener {
       void this.record({
         at: Date.now(), node: ch.peer, channel_id: ch.channelId, kind: 'close_mutual', txid: e.tx.txid, amount_msat: -balanceMsat,
         onchain_sat: e.tx.remoteSat, fee_msat: balanceMsat - e.tx.remoteSat * 1000,
+      })
+    }
+    const s = ch.state
+    if (e.type === 'channel_failed' && e.broadcastOurCommitment && s.localCommit !== undefined) {
+      const f = forceCloseAmounts(s.setup.channelType, s.localCommit.spec, 'remote', s.setup.isFunder, s.setup.local.dustLimitSat)
+      void this.record({
+        at: Date.now(), node: ch.peer, channel_id: ch.channelId, kind: 'close_force', txid: ch.channelId, amount_msat: -f.balanceMsat,
+        onchain_sat: f.onchainSat, fee_msat: f.balanceMsat - f.onchainSat * 1000,
       })
     }
   }
