@@ -80,3 +80,30 @@ t.test('e2e: a force close by the client and one by the hub operator each have a
     t.equal(sum(await rowsOf(platform)), -CAPACITY_SAT * 1000, 'the platform\'s rows sum to its whole channel: it is gone, to the msat')
     t.equal(sum(await rowsOf(creator)), 0, 'the creator\'s rows: what it received, and all of it gone with its channel')
   })
+
+t.test('e2e: the hub SIGKILLed right after storing a channel\'s failure writes its close_force row when it starts again', async t => {
+  const btc = await useBtcd(t)
+  const { hub, platform, creator } = await startHubPlatformCreator(btc, t, {
+    name: 'e2e-accounting-fc-crash', hubSat: 2_000_000, platformCapacitySat: CAPACITY_SAT,
+  })
+  const r = await platform.pay((await creator.createInvoice({ amountMsat: 12_345_678 })).invoice)
+  t.ok(r.ok, 'a payment succeeded')
+  await waitFor(() => platform.channels()[0]!.settled, 'the platform\'s channel settled', 60_000)
+  await hub.restart({ HUB_CRASH_AT: 'after:persist:force_close:1' })
+  await waitFor(() => platform.channels()[0]!.link === 'up', 'the platform reconnected', 60_000)
+  const ch = platform.channels()[0]!
+  const hubRows = async (): Promise<AccountingRow[]> =>
+    (await (await hub.adminFetch(`/accounts/${platform.nodeId}/accounting?format=jsonl`)).text())
+      .split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
+
+  t.same(await platform.forceClose(ch.channelId), [ch.channelId], 'the platform force-closes its channel')
+  await hub.exited()
+  t.pass('the hub died right after storing its channel\'s failure, before its accounting row')
+  await hub.restart()
+  const rows = await hubRows()
+  const force = rows.filter(x => x.kind === 'close_force')
+  t.match(force, [{ ref: ch.channelId, amount_msat: -ch.localMsat }], 'the hub\'s export has the close_force row after the restart')
+  t.equal(rows.reduce((s, x) => s + x.amount_msat, 0), -CAPACITY_SAT * 1000, '... and its rows of the platform sum to its whole channel')
+  await hub.restart()
+  t.equal((await hubRows()).filter(x => x.kind === 'close_force').length, 1, 'another start writes no second row')
+})
