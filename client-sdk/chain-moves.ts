@@ -1,17 +1,21 @@
 // What the chain took from or gave to our channel balance, for the accounting export
 // (client-sdk/accounting.ts, DESIGN.md "Accounting"): a splice-out (a payout to an address and our
 // share of its fee), a splice-in (coins of our wallet added), a mutual close (the whole balance: what
-// the closing transaction pays us, and the rest as fee). One record per splice or close, written when
-// the channel reports it signed (a splice) or agreed (a close), and again at every start for what the
+// the closing transaction pays us, and the rest as fee), a force close (the whole balance of our latest
+// commitment: what that commitment pays us, and the rest as fee). One record per splice or close,
+// written when the channel reports it signed (a splice), agreed (a mutual close) or failed with a
+// commitment to broadcast (a force close), and again at every start for what the
 // stored channel states show, so a crash between the channel's write and this one loses no row:
 //
 //   chain-move/<channel>/<txid>               the record (a splice's RBF replacement is its own txid:
-//                                             the record of the transaction replaced is deleted)
+//                                             the record of the transaction replaced is deleted; a
+//                                             force close's txid slot holds the channel id)
 //   chain-move-at/<at ms>/<channel>/<txid>    '' (the export pages by time)
 //
 // Each record's amountMsat is what the balance moved, to the msat: a splice's contribution, a close's
 // whole balance; onchainSat and feeMsat split it (amount = −(onchain·1000 + fee) when money leaves).
 import { z } from 'zod'
+import { forceCloseAmounts } from '../protocol/accounting/force-close.ts'
 import type { ChannelState } from '../protocol/channel/index.ts'
 import { del, keys, put, type Store, type StoreOp } from '../host/store/index.ts'
 import { readRecord } from './records.ts'
@@ -19,7 +23,7 @@ import { readRecord } from './records.ts'
 export const chainMove = z.strictObject({
   /** When we first recorded it, ms since 1970. */
   at: z.number().int().min(0),
-  kind: z.enum(['splice_out', 'splice_in', 'close_mutual']),
+  kind: z.enum(['splice_out', 'splice_in', 'close_mutual', 'close_force']),
   channelId: z.string().regex(/^[0-9a-f]{64}$/),
   txid: z.string().regex(/^[0-9a-f]{64}$/),
   amountMsat: z.number().int(),
@@ -29,7 +33,8 @@ export const chainMove = z.strictObject({
 export type ChainMove = z.infer<typeof chainMove>
 
 /** The splices and the close a channel's stored state shows (the latest splice candidate: an RBF
- *  replaces the others; a mutual close once both signed it). */
+ *  replaces the others; a mutual close once both signed it; a force close once the channel failed
+ *  with a commitment of ours to broadcast). */
 export function movesOf (s: ChannelState, at: number): ChainMove[] {
   const moves: ChainMove[] = []
   const last = s.splice?.candidates.at(-1)
@@ -54,6 +59,13 @@ export function movesOf (s: ChannelState, at: number): ChainMove[] {
     moves.push({
       at, kind: 'close_mutual', channelId: s.channelId, txid: closing.txid, amountMsat: -balanceMsat, onchainSat: closing.localSat,
       feeMsat: balanceMsat - closing.localSat * 1000,
+    })
+  }
+  if (s.phase === 'failed' && s.localCommit !== undefined) {
+    const f = forceCloseAmounts(s.setup.channelType, s.localCommit.spec, 'local', s.setup.isFunder, s.setup.local.dustLimitSat)
+    moves.push({
+      at, kind: 'close_force', channelId: s.channelId, txid: s.channelId, amountMsat: -f.balanceMsat, onchainSat: f.onchainSat,
+      feeMsat: f.balanceMsat - f.onchainSat * 1000,
     })
   }
   return moves

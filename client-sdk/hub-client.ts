@@ -1174,6 +1174,8 @@ export class HubClient extends Emitter<HubClientEvents> {
         break
       case 'channel_failed':
         this.track(this.failInFlight(ch))
+        // A force close (the failure is durable before this event): its accounting row (chain-moves.ts).
+        if (ev.broadcastOurCommitment) this.track(recordMoves(this.store, ch.driver.state, Date.now()))
         break
       // A mutual close both signed (durable before this event): its accounting row (chain-moves.ts).
       case 'closing_agreed': this.track(recordMoves(this.store, ch.driver.state, Date.now())); break

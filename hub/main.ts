@@ -207,7 +207,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.listen(router)
   manager.listen(closer)
   manager.listen(splicing)
-  manager.listen(new AccountChainMoves(ledger, log))
+  const accountChainMoves = new AccountChainMoves(ledger, log)
+  manager.listen(accountChainMoves)
   manager.listen({
     event: () => {},
     receiptRequest: (peer, msg) => {
@@ -264,6 +265,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   }
 
   const loaded = await manager.load()
+  await accountChainMoves.rebuild(manager.all())
   stage('channels_loaded', { channels: loaded })
   await restored.releaseResolved(manager.all().map(ch => ({ channelId: ch.channelId, phase: ch.state.phase })))
   const lost = await lostFunding(chain, manager.all())

@@ -2,11 +2,15 @@
 // so GET /accounts/:node_id/accounting has the rows the account's own export has (client-sdk/chain-moves.ts),
 // from the hub's side of the same channel: the peer's contribution to a splice (what its balance moved),
 // the payout and its share of the fee as negotiated (splice_negotiated), a mutual close's whole peer
-// balance and what the closing transaction pays it.
+// balance and what the closing transaction pays it, a force close's whole peer balance in the hub's
+// latest commitment and what that commitment pays it (protocol/accounting/force-close.ts).
 //
-// Written when the channel reports the splice signed or the close agreed (both durable by then), in a
-// write of its own: a hub that stops between the two lacks that row (the account's own export has it).
+// Written when the channel reports the splice signed, the close agreed or the channel failed with a
+// commitment to broadcast (each durable by then), in a write of its own: a hub that stops between the
+// two lacks a splice's or mutual close's row (the account's own export has it); a force close's is
+// written at the next start (rebuild) from the stored failed channel.
 // A splice's RBF replacement replaces the row of the transaction it replaces.
+import { forceCloseAmounts } from '../../protocol/accounting/force-close.ts'
 import type { ChannelEvent, ChannelState } from '../../protocol/channel/index.ts'
 import type { Txid } from '../../protocol/types.ts'
 import type { ChannelListener, ManagedChannel } from '../channels/manager.ts'
@@ -35,6 +39,21 @@ export class AccountChainMoves implements ChannelListener {
         onchain_sat: e.tx.remoteSat, fee_msat: balanceMsat - e.tx.remoteSat * 1000,
       })
     }
+    if (e.type === 'channel_failed' && e.broadcastOurCommitment) {
+      const entry = forceCloseEntry(ch)
+      if (entry !== undefined) void this.record(entry)
+    }
+  }
+
+  /** At start, before any channel runs: the force close of every stored failed channel whose row a
+   *  stop between the channel's write and the row's kept from being written. */
+  async rebuild (channels: readonly ManagedChannel[]): Promise<void> {
+    for (const ch of channels) {
+      const entry = forceCloseEntry(ch)
+      if (entry === undefined) continue
+      const rows = await this.ledger.accountChain(ch.peer, 0, Number.MAX_SAFE_INTEGER)
+      if (!rows.some(r => r.kind === 'close_force' && r.channel_id === ch.channelId)) await this.record(entry)
+    }
   }
 
   private async splice (peer: string, s: ChannelState, txid: Txid): Promise<void> {
@@ -59,5 +78,16 @@ export class AccountChainMoves implements ChannelListener {
     } catch (err) {
       this.log({ event: 'ledger_chain_not_recorded', channel_id: e.channel_id, txid: e.txid, detail: String(err) })
     }
+  }
+}
+
+/** A failed channel's force close as the peer's balance saw it: its side of the hub's latest commitment. */
+function forceCloseEntry (ch: ManagedChannel): ChainEntry | undefined {
+  const s = ch.state
+  if (s.phase !== 'failed' || s.localCommit === undefined) return undefined
+  const f = forceCloseAmounts(s.setup.channelType, s.localCommit.spec, 'remote', s.setup.isFunder, s.setup.local.dustLimitSat)
+  return {
+    at: Date.now(), node: ch.peer, channel_id: ch.channelId, kind: 'close_force', txid: ch.channelId, amount_msat: -f.balanceMsat,
+    onchain_sat: f.onchainSat, fee_msat: f.balanceMsat - f.onchainSat * 1000,
   }
 }

@@ -4,7 +4,7 @@
 import type { AccountingRow } from '../../protocol/accounting/rows.ts'
 import type { ChainEntry, LedgerEntry } from './ledger.ts'
 
-/** A splice's or close's row: its txid in `ref`, what went on-chain in `onchain_sat`. */
+/** A splice's or close's row: its txid (a force close: its channel id) in `ref`, what went on-chain in `onchain_sat`. */
 export const chainRow = (e: ChainEntry): AccountingRow => ({
   at: e.at, kind: e.kind, amount_msat: e.amount_msat, fee_msat: e.fee_msat, payment_hash: '', counterparty: '', ref: e.txid,
   onchain_sat: e.onchain_sat,

@@ -5,7 +5,7 @@
 //
 //   ledger/<at ms>/<in channel>/<in htlc>              the entry
 //   ledger-acct/<node>/<at ms>/<in channel>/<in htlc>  the same entry, under the payer and the payee
-//   ledger-chain/<node>/<at ms>/<txid>                 a splice or mutual close of that node's channel
+//   ledger-chain/<node>/<at ms>/<txid>                 a splice or close of that node's channel
 //                                                      (chain-moves.ts): what its balance moved
 import { z } from 'zod'
 import { counter, keys } from '../../host/store/keys.ts'
@@ -36,7 +36,8 @@ export const chainEntry = z.strictObject({
   at: z.number().int().min(0),
   node: z.string().regex(/^0[23][0-9a-f]{64}$/),
   channel_id: z.string().regex(/^[0-9a-f]{64}$/),
-  kind: z.enum(['splice_out', 'splice_in', 'close_mutual']),
+  kind: z.enum(['splice_out', 'splice_in', 'close_mutual', 'close_force']),
+  /** The splice's or mutual close's transaction; a force close's channel id. */
   txid: z.string().regex(/^[0-9a-f]{64}$/),
   /** What the account's balance moved (signed), what went on-chain to it or from its wallet, the rest. */
   amount_msat: z.number().int(),

@@ -16,10 +16,12 @@ export const ACCOUNTING_ROUTES: readonly RouteDoc[] = [
     method: 'GET', path: '/accounts/:node_id/accounting',
     answer: `query from, to, format=csv|jsonl, limit. CSV (a header line, then one row per entry) or JSON lines: ` +
       `${ACCOUNTING_FIELDS.join(', ')}, for every payment node_id paid or received through the hub and every splice and ` +
-      'mutual close of its channels, with from ≤ at < to (ms since 1970; default: all). kind: payment_in | payment_out | ' +
-      'stream_tick_in | stream_tick_out | split_leg_in | split_leg_out | splice_out | splice_in | close_mutual; amount_msat is signed ' +
+      'close (mutual or forced) of its channels, with from ≤ at < to (ms since 1970; default: all). kind: payment_in | ' +
+      'payment_out | stream_tick_in | stream_tick_out | split_leg_in | split_leg_out | splice_out | splice_in | close_mutual | ' +
+      'close_force; amount_msat is signed ' +
       '(what its channel balance moved), fee_msat the hub\'s fee (paid by the payer, included in amount_msat); for a splice or ' +
-      'close, ref is its txid, onchain_sat what went on-chain and fee_msat the rest (the on-chain fee, rounding, dust). ' +
+      'close, ref is its txid (a force close: the channel id), onchain_sat what went on-chain (a force close: what the hub\'s ' +
+      'latest commitment pays the account) and fee_msat the rest (the on-chain fee, rounding, dust). ' +
       `At most limit (≤ ${MAX_EXPORT_ROWS}) rows; header next-from: the from of the ` +
       'next page',
   },

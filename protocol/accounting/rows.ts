@@ -12,6 +12,11 @@ export const ACCOUNTING_KINDS = [
   /** The channel closed: its whole balance left it. onchain_sat is what the closing transaction pays
    *  us; fee_msat the rest (our share of the fee, the msat rounded away, a balance left out as dust). */
   'close_mutual',
+  /** The channel failed and goes on-chain with a commitment: its whole balance (our side of the
+   *  exporter's latest commitment) left it. onchain_sat is what the exporter's commitment pays us;
+   *  fee_msat the rest (the commitment fee if we funded, the msat rounded away, an output trimmed as
+   *  dust); ref the channel id (which commitment confirms, and the sweeps, are the chain monitor's). */
+  'close_force',
 ] as const
 export type AccountingKind = (typeof ACCOUNTING_KINDS)[number]
 
@@ -27,7 +32,8 @@ export interface AccountingRow {
   payment_hash: string
   /** The other party ('' where the exporter does not know it: the SDK is not told who paid it). */
   counterparty: string
-  /** The stream tick's root, the split's id, the platform's reference, or a splice's or close's txid. */
+  /** The stream tick's root, the split's id, the platform's reference, a splice's or mutual close's txid, a
+   *  force-closed channel's id. */
   ref: string
   /** What a splice or close paid on-chain (sat; 0 for a payment). */
   onchain_sat: number

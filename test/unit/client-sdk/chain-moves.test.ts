@@ -58,3 +58,22 @@ t.test('recorded once; an RBF replacement replaces the row, in the export too', 
   for await (const [k] of store.iterate('chain-move')) keys.push(k)
   t.equal(keys.length, 2, 'the replaced record and its time index are gone')
 })
+
+t.test('a failed channel: a close_force row of its whole balance and what our commitment pays us, recorded once', async t => {
+  const failed = (isFunder: boolean): ChannelState => ({
+    channelId: CH, phase: 'failed', closing: {},
+    setup: { channelType: 'static_remotekey', isFunder, local: { dustLimitSat: 546 } },
+    localCommit: { spec: { toLocalMsat: 1_234_567_891, toRemoteMsat: 1_000, feeratePerKw: 2_500, htlcs: [] } },
+  }) as unknown as ChannelState
+  // 724 × 2500 / 1000 = 1810 sat of commitment fee, paid by the funder.
+  t.same(movesOf(failed(true), 5), [{
+    at: 5, kind: 'close_force', channelId: CH, txid: CH, amountMsat: -1_234_567_891, onchainSat: 1_232_757, feeMsat: 1_810_891,
+  }], 'we funded: the commitment fee and the msat rounded away are the fee')
+  t.same(movesOf(failed(false), 5).map(m => [m.onchainSat, m.feeMsat]), [[1_234_567, 891]], 'the peer funded: the msat alone')
+  const store = new MemoryStore()
+  await recordMoves(store, failed(true), 1_000)
+  await recordMoves(store, failed(true), 2_000)
+  const page = (await exportAccounting(store, { from: 0, to: Number.MAX_SAFE_INTEGER, format: 'jsonl', limit: 100 })).data
+  t.same(page.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as { kind: string; ref: string; at: number; amount_msat: number })
+    .map(r => [r.kind, r.ref, r.at, r.amount_msat]), [['close_force', CH, 1_000, -1_234_567_891]], 'one row, named by the channel')
+})
