@@ -224,7 +224,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     fatal: storeFailed,
   }))
   const settlement = await SettlementCoordinator.open({
-    store, manager, chain, policies, anchoring, config: config.settlement, hubId, height: () => height, log,
+    store, manager, chain, policies, anchoring, config: config.settlement, height: () => height, log,
+    hubIdFor: peer => transport?.session(peer)?.hubId ?? nodeKeys.currentId,
     ended: b => { metrics.settlementBatch(b) },
   })
   manager.listen(settlement)

@@ -59,7 +59,9 @@ export interface SettlementOptions {
   policies: Pick<PolicyStore, 'list'>
   anchoring: Pick<Anchoring, 'output' | 'carriedBy' | 'list'>
   config: SettlementConfig
-  hubId: NodeId
+  /** The node id the hub proved to `peer` in its session (a node-key rotation's grace serves two):
+   *  BOLT #2 orders tx_signatures by it. */
+  hubIdFor: (peer: NodeId) => NodeId
   height: () => number
   log: (event: Record<string, unknown>) => void
   /** A batch ended (confirmed at depth, or abandoned): the metrics (hub/admin/metrics.ts). */
@@ -215,7 +217,7 @@ export class SettlementCoordinator implements ChannelListener {
       fee_sat: terms.feeSat as Sat, feerate_per_kw: terms.feeratePerKw, payout_serial_id: terms.payoutSerialId,
     })
     const cmd = batchSpliceCommand(a.batch, p, a.prevtx, {
-      feeratePerKw: a.record.feerate_per_kw, locktime: a.record.locktime, nodeIds: { local: this.opts.hubId, remote: ch.peer },
+      feeratePerKw: a.record.feerate_per_kw, locktime: a.record.locktime, nodeIds: { local: this.opts.hubIdFor(ch.peer), remote: ch.peer },
     })
     let refused: string | undefined
     await ch.driver.command(cmd, (_before, after, effects) => {
