@@ -19,6 +19,8 @@ import type { ChainEntry, Ledger } from './ledger.ts'
 export class AccountChainMoves implements ChannelListener {
   /** The peer's fee share of each splice negotiated in this run, by txid. */
   private readonly peerFees = new Map<string, number>()
+  /** The force-close rows being looked at or written (forceClose), one after another. */
+  private forceCloses: Promise<void> = Promise.resolve()
 
   constructor (
     private readonly ledger: Pick<Ledger, 'recordChain' | 'accountChain'>, private readonly log: (e: Record<string, unknown>) => void,
@@ -39,21 +41,27 @@ export class AccountChainMoves implements ChannelListener {
         onchain_sat: e.tx.remoteSat, fee_msat: balanceMsat - e.tx.remoteSat * 1000,
       })
     }
-    if (e.type === 'channel_failed' && e.broadcastOurCommitment) {
-      const entry = forceCloseEntry(ch)
-      if (entry !== undefined) void this.record(entry)
-    }
+    if (e.type === 'channel_failed' && e.broadcastOurCommitment) void this.forceClose(ch)
   }
 
   /** At start, before any channel runs: the force close of every stored failed channel whose row a
    *  stop between the channel's write and the row's kept from being written. */
   async rebuild (channels: readonly ManagedChannel[]): Promise<void> {
-    for (const ch of channels) {
+    for (const ch of channels) await this.forceClose(ch)
+  }
+
+  /** A failed channel's close_force row, unless it has one. One at a time: a channel can fail again
+   *  (its peer's error after a restart) while the start's rebuild looks, and each row is keyed by its
+   *  time, so two looks at once would write two rows. */
+  private forceClose (ch: ManagedChannel): Promise<void> {
+    const next = this.forceCloses.then(async () => {
       const entry = forceCloseEntry(ch)
-      if (entry === undefined) continue
+      if (entry === undefined) return
       const rows = await this.ledger.accountChain(ch.peer, 0, Number.MAX_SAFE_INTEGER)
       if (!rows.some(r => r.kind === 'close_force' && r.channel_id === ch.channelId)) await this.record(entry)
-    }
+    })
+    this.forceCloses = next.catch(() => {})
+    return next
   }
 
   private async splice (peer: string, s: ChannelState, txid: Txid): Promise<void> {
