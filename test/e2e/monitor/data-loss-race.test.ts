@@ -9,11 +9,11 @@ import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
 import { useBtcd } from '../../helpers/btcd.ts'
+import { hookedSocketFactory } from '../../helpers/socket-hook.ts'
 import { fundHub, openFundedChannel, randomKey, requestHubChannel, startClient, startHub, tempDir, waitFor } from '../../helpers/hub.ts'
 import type { HubClient } from '../../../client-sdk/index.ts'
 import { createNodeClient } from '../../../client-sdk/node.ts'
-import { type SocketFactory, type SocketLike } from '../../../client-sdk/transport/socket.ts'
-import { wsSocketFactory } from '../../../client-sdk/node/socket.ts'
+import type { SocketFactory } from '../../../client-sdk/transport/socket.ts'
 import { buildLocal, monitorKeys } from '../../../protocol/monitor/index.ts'
 import { txid as txidOf } from '../../../protocol/tx/index.ts'
 import type { ChannelSigner, ChannelState } from '../../../protocol/channel/index.ts'
@@ -29,22 +29,10 @@ const internals = (c: HubClient): Internals => c as unknown as Internals
 /** Calls `onReestablish` right after the hub's channel_reestablish is handed to the client, in the
  *  same turn (its channel driver steps it on a microtask, its writes complete later). */
 function reestablishHook (onReestablish: () => void): SocketFactory {
-  return async url => {
-    const ws = await wsSocketFactory(url)
-    return {
-      get readyState () { return ws.readyState },
-      get bufferedAmount () { return ws.bufferedAmount },
-      send: (data: string) => ws.send(data),
-      close: (code?: number, reason?: string) => ws.close(code, reason),
-      addEventListener (type: string, fn: (ev: never) => void) {
-        if (type !== 'message') { (ws.addEventListener as (t: string, f: unknown) => void)(type, fn); return }
-        ws.addEventListener('message', (ev: { data: unknown }) => {
-          ;(fn as (e: { data: unknown }) => void)(ev)
-          if (String(ev.data).includes('"channel_reestablish"')) onReestablish()
-        })
-      },
-    } as SocketLike
-  }
+  return hookedSocketFactory(m => {
+    m.deliver()
+    if (String(m.data).includes('"channel_reestablish"')) onReestablish()
+  })
 }
 
 t.test('restored from an old backup, forceClose() while do_not_broadcast is being written: nothing broadcast, the hub closes, the platform recovers its latest balance', async t => {

@@ -3,10 +3,10 @@
 // process, SDK clients.
 import path from 'node:path'
 import type { HubClient } from '../../../client-sdk/index.ts'
-import { wsSocketFactory } from '../../../client-sdk/node/socket.ts'
-import type { SocketFactory, SocketLike } from '../../../client-sdk/transport/socket.ts'
+import type { SocketFactory } from '../../../client-sdk/transport/socket.ts'
 import type { Teardown } from '../../../scripts/lib/cleanups.ts'
 import type { Btcd } from '../../helpers/btcd.ts'
+import { hookedSocketFactory } from '../../helpers/socket-hook.ts'
 import {
   fundHub, openFundedChannel, requestHubChannel, startClient, startHub, tempDir, waitFor, type HubProcess,
 } from '../../helpers/hub.ts'
@@ -86,27 +86,13 @@ export interface MessageTrap { factory: SocketFactory; arm (type: string, mode: 
 export function messageTrap (): MessageTrap {
   let armed: { type: string; mode: 'cut' | 'swallow' } | undefined
   let fired = false
-  const factory: SocketFactory = async url => {
-    const ws = await wsSocketFactory(url) as SocketLike & { terminate?: () => void }
-    return {
-      get readyState () { return ws.readyState },
-      get bufferedAmount () { return ws.bufferedAmount },
-      send: (data: string) => ws.send(data),
-      close: (code?: number, reason?: string) => ws.close(code, reason),
-      addEventListener (type: string, fn: (ev: never) => void) {
-        if (type !== 'message') { (ws.addEventListener as (t: string, f: unknown) => void)(type, fn); return }
-        ws.addEventListener('message', (ev: { data: unknown }) => {
-          let msgType: unknown
-          try { msgType = (JSON.parse(String(ev.data)) as { type?: unknown }).type } catch { msgType = undefined }
-          if (armed !== undefined && msgType === armed.type && (!fired || armed.mode === 'swallow')) {
-            fired = true
-            if (armed.mode === 'cut') { armed = undefined; if (ws.terminate !== undefined) ws.terminate(); else ws.close(4000, 'cut') }
-            return
-          }
-          ;(fn as (e: { data: unknown }) => void)(ev)
-        })
-      },
-    } as SocketLike
-  }
+  const factory = hookedSocketFactory(m => {
+    if (armed !== undefined && m.type === armed.type && (!fired || armed.mode === 'swallow')) {
+      fired = true
+      if (armed.mode === 'cut') { armed = undefined; m.cut() }
+      return
+    }
+    m.deliver()
+  })
   return { factory, arm (type, mode) { armed = { type, mode }; fired = false }, get fired () { return fired } }
 }
