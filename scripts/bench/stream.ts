@@ -10,12 +10,17 @@
 // creators are SDK clients in this process (so the clients' hashing, signing and JSON all share this process's one thread: it bounds the
 // figure with the hub's per-message work).
 //
-//   npx tsx scripts/bench/stream.ts [--json] [--items N] [--platforms P --creators C]
+//   npx tsx scripts/bench/stream.ts [--json] [--items N] [--platforms P --creators C] [--cpu-prof DIR]
+//
+// --cpu-prof DIR writes V8 CPU profiles to DIR: this process's while it streams (clients-<setup>.cpuprofile),
+// and each hub's whole run (hub-<pid>-<time>.cpuprofile, scripts/bench/cpu-profiler.mjs). Read them with
+// scripts/bench/profile-top.ts.
 //
 // The many-to-many setup the issue's figure is for: 4 platforms, 16 creators.
 export const STREAM_BENCH_PLATFORMS = 4
 export const STREAM_BENCH_CREATORS = 16
 import fs from 'node:fs'
+import { Session } from 'node:inspector'
 import os from 'node:os'
 import path from 'node:path'
 import type { HubClient } from '../../client-sdk/index.ts'
@@ -81,12 +86,35 @@ async function receiptsOf (platform: HubClient, creators: HubClient[]): Promise<
   return { built, verified }
 }
 
+/** Samples this process's CPU until the returned function writes the profile to `file`. */
+function profileThisProcess (file: string): () => Promise<void> {
+  const session = new Session()
+  session.connect()
+  const post = (method: string, params?: object): Promise<unknown> => new Promise((resolve, reject) => {
+    session.post(method, params ?? {}, (e, res) => { if (e !== null) reject(e); else resolve(res) })
+  })
+  const started = post('Profiler.enable').then(async () => await post('Profiler.setSamplingInterval', { interval: 1000 }))
+    .then(async () => await post('Profiler.start'))
+  return async () => {
+    await started
+    const res = await post('Profiler.stop') as { profile: unknown }
+    fs.writeFileSync(file, JSON.stringify(res.profile))
+    session.disconnect()
+  }
+}
+
 /** One setup: P platforms, C creators, `items` per creator (split over the platforms that pay it). */
-export async function streamBench (btc: Btcd, o: { platforms: number; creators: number; items: number; dir: string; cleanups: Cleanups }):
-Promise<StreamBenchResult> {
-  const hub = await startHub({ dataDir: path.join(o.dir, 'hub'), btcd: btc.node.rpc, config: {
-    transport: { peerMessagesPerSecond: 100_000, peerMessageBurst: 200_000 },
-  } }, o.cleanups)
+export async function streamBench (btc: Btcd, o: {
+  platforms: number; creators: number; items: number; dir: string; cleanups: Cleanups; cpuProf?: string
+}): Promise<StreamBenchResult> {
+  const hub = await startHub({
+    dataDir: path.join(o.dir, 'hub'), btcd: btc.node.rpc, config: {
+      transport: { peerMessagesPerSecond: 100_000, peerMessageBurst: 200_000 },
+    },
+    ...(o.cpuProf === undefined ? {} : {
+      env: { NODE_OPTIONS: `--import=${path.resolve('scripts/bench/cpu-profiler.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(o.cpuProf) },
+    }),
+  }, o.cleanups)
   await fundHub(btc, hub, 2_000_000 * o.creators + 1_000_000)
   const platforms = await Promise.all(Array.from({ length: o.platforms }, (_, i) =>
     startClient({ hub, btc, dataDir: path.join(o.dir, `platform-${i}`), role: 'platform' }, o.cleanups)))
@@ -100,6 +128,8 @@ Promise<StreamBenchResult> {
   const mine = (i: number): HubClient[] => creators.filter((_, k) => k % o.platforms === i)
   // Warm-up: a small stream per pair (JIT, connections), not counted.
   await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), 2_000, 'warm')))
+  const stopProfile = o.cpuProf === undefined ? undefined
+    : profileThisProcess(path.join(o.cpuProf, `clients-${o.platforms}-${o.creators}-${process.pid}.cpuprofile`))
   const cpu0 = { hub: cpuSeconds(hub.pid), clients: cpuSeconds(process.pid) }
   const t0 = performance.now()
   const ticks = (await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), o.items, 'run'))).catch((e: unknown) => {
@@ -107,6 +137,7 @@ Promise<StreamBenchResult> {
   })).reduce((a, b) => a + b, 0)
   const seconds = (performance.now() - t0) / 1000
   const cores = { hub: (cpuSeconds(hub.pid) - cpu0.hub) / seconds, clients: (cpuSeconds(process.pid) - cpu0.clients) / seconds }
+  await stopProfile?.()
   const r0 = performance.now()
   let built = 0
   let verified = 0
@@ -126,21 +157,24 @@ Promise<StreamBenchResult> {
 }
 
 /** Both setups on one btcd: 1 → 1, then P → C; `items` in each (in P → C, items / C per creator). */
-export async function runStreamBenches (o: { items: number; platforms: number; creators: number; say: (s: string) => void }):
-Promise<{ one_to_one: StreamBenchResult; many: StreamBenchResult }> {
+export async function runStreamBenches (o: {
+  items: number; platforms: number; creators: number; say: (s: string) => void; cpuProf?: string
+}): Promise<{ one_to_one: StreamBenchResult; many: StreamBenchResult }> {
+  if (o.cpuProf !== undefined) fs.mkdirSync(o.cpuProf, { recursive: true })
+  const prof = o.cpuProf === undefined ? {} : { cpuProf: o.cpuProf }
   const cleanups = new Cleanups()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-stream-'))
   cleanups.push(() => { fs.rmSync(dir, { recursive: true, force: true }) })
   try {
     const btc = await useBtcd(cleanups)
     o.say(`stream bench: 1 platform → 1 creator, ${o.items} items …`)
-    const one = await streamBench(btc, { platforms: 1, creators: 1, items: o.items, dir: path.join(dir, 'one'), cleanups })
+    const one = await streamBench(btc, { platforms: 1, creators: 1, items: o.items, dir: path.join(dir, 'one'), cleanups, ...prof })
     o.say(`  ${one.items_per_s.toFixed(0)} items/s (${one.ticks} ticks, ${one.receipts_built} receipts; cores: hub ` +
       `${one.cores_used.hub.toFixed(2)}, clients ${one.cores_used.clients.toFixed(2)}; ${one.cpu_us_per_item.toFixed(1)} CPU µs/item)`)
     const perCreator = Math.ceil(o.items / o.creators)
     o.say(`stream bench: ${o.platforms} platforms → ${o.creators} creators, ${perCreator} items per creator …`)
     const many = await streamBench(btc, {
-      platforms: o.platforms, creators: o.creators, items: perCreator, dir: path.join(dir, 'many'), cleanups,
+      platforms: o.platforms, creators: o.creators, items: perCreator, dir: path.join(dir, 'many'), cleanups, ...prof,
     })
     o.say(`  ${many.items_per_s.toFixed(0)} items/s (${many.ticks} ticks, ${many.receipts_built} receipts; cores: hub ` +
       `${many.cores_used.hub.toFixed(2)}, clients ${many.cores_used.clients.toFixed(2)}; ${many.cpu_us_per_item.toFixed(1)} CPU µs/item)`)
@@ -158,6 +192,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await runStreamBenches({
     items: opt('--items', 200_000), platforms: opt('--platforms', STREAM_BENCH_PLATFORMS),
     creators: opt('--creators', STREAM_BENCH_CREATORS), say,
+    ...(argv.includes('--cpu-prof') ? { cpuProf: argv[argv.indexOf('--cpu-prof') + 1]! } : {}),
   })
   if (json) process.stdout.write(JSON.stringify({ streamed_items_per_s: r }) + '\n')
   process.exit(0)
