@@ -4,30 +4,40 @@
 // sum to the amount the payer sealed, and pay no item id this payer paid before. The tick's record
 // (its items, so its ids, and our signature) rides on the fulfil's batch; the signature goes back to the payer
 // (stream_receipt) once that batch is durable, and again whenever the payer asks.
+//
+// Each chunk is checked and its items' leaf hashes computed when it arrives (packedLeafHashes, one pass
+// over its characters), so decide() hashes only the levels above the leaves.
 import { random32 } from '../host/random.ts'
 import { keys, put, type Store, type StoreOp } from '../host/store/index.ts'
-import { MAX_STREAM_BUFFERED_TICKS, STREAM_ITEMS_WAIT_MS } from '../protocol/limits.ts'
+import { MAX_STREAM_BUFFERED_TICKS, MAX_STREAM_CHUNK_ITEMS, MAX_STREAM_TICK_ITEMS, STREAM_ITEMS_WAIT_MS } from '../protocol/limits.ts'
 import {
-  leafHashes, signTick, tickTree, tickTreeRoot, unpackStreamItems, type TickStatement, type WireStreamItem,
+  packedCount, packedIds, packedLeafHashes, signTick, tickTree, tickTreeRoot, unpackStreamItems, type TickStatement,
 } from '../protocol/stream/index.ts'
 import { bytesToHex, type NodeId } from '../protocol/types.ts'
 import type { PeerMessage } from '../protocol/wire/index.ts'
 import type { StreamItemsMessage } from '../protocol/wire/hub-messages.ts'
 import type { Attached } from './live-records.ts'
 import { readRecord } from './records.ts'
-import { incomingTick, type IncomingTick } from './stream-records.ts'
+import { storedIncomingTick, type IncomingTick, type StoredIncomingTick } from './stream-records.ts'
 
+/** A tick's items as they arrive: the chunks (packed, by the index of their first item), their leaf
+ *  hashes in place, their ids and the sum of their amounts. A chunk overlapping items already here is
+ *  dropped (a payer chunks a tick the same way every time it sends it). */
 interface Buffered {
   payer: NodeId
   count: number
   root: string
-  items: Array<WireStreamItem | undefined>
+  chunks: Map<number, string>
+  leaves: Uint8Array
+  have: Uint8Array
+  ids: string[]
+  sumMsat: number
   filled: number
   waiters: Array<() => void>
 }
 
 export type TickDecision =
-  | { ok: true; attached: Attached; tick: IncomingTick }
+  | { ok: true; attached: Attached; tick: StoredIncomingTick }
   | { ok: false; detail: string }
 
 /** A tick we were paid, as the application sees it (HubClient's `stream_tick` event). */
@@ -61,23 +71,30 @@ export class StreamReceiver {
       return
     }
     if (msg.items.length === 0) return
-    const unpacked = unpackStreamItems(msg.items)
-    if (!unpacked.ok) { this.warn(`stream_items from ${payer}: ${unpacked.detail}: dropped`); return }
-    const items = unpacked.items
     let b = this.buffers.get(msg.payment_hash)
     if (b !== undefined && (b.payer !== payer || b.count !== msg.count || b.root !== msg.root)) {
       this.buffers.delete(msg.payment_hash); b = undefined
     }
+    if (b?.chunks.has(msg.first) === true) return
+    const n = packedCount(msg.items)
+    if (n > MAX_STREAM_CHUNK_ITEMS || msg.first + n > msg.count) {
+      this.warn(`stream_items from ${payer}: items ${msg.first}..${msg.first + n - 1} of a tick of ${msg.count}: dropped`); return
+    }
     if (b === undefined) {
       this.evictOldest(payer)
-      b = { payer, count: msg.count, root: msg.root, items: new Array(msg.count), filled: 0, waiters: [] }
+      b = {
+        payer, count: msg.count, root: msg.root, chunks: new Map(), leaves: new Uint8Array(msg.count * 32),
+        have: new Uint8Array(msg.count), ids: new Array<string>(msg.count), sumMsat: 0, filled: 0, waiters: [],
+      }
       this.buffers.set(msg.payment_hash, b)
     }
-    if (msg.first + items.length > b.count) return
-    for (let i = 0; i < items.length; i++) {
-      if (b.items[msg.first + i] === undefined) b.filled++
-      b.items[msg.first + i] = items[i]
-    }
+    for (let i = msg.first; i < msg.first + n; i++) if (b.have[i] === 1) return
+    const read = packedLeafHashes(msg.items, b.leaves, msg.first * 32, msg.first, n)
+    if (!read.ok) { this.warn(`stream_items from ${payer}: ${read.detail}: dropped`); return }
+    b.chunks.set(msg.first, msg.items)
+    for (let i = 0; i < n; i++) { b.have[msg.first + i] = 1; b.ids[msg.first + i] = read.ids[i]! }
+    b.sumMsat += read.sumMsat
+    b.filled += n
     if (b.filled === b.count) for (const w of b.waiters.splice(0)) w()
   }
 
@@ -88,7 +105,7 @@ export class StreamReceiver {
   }
 
   private async storedSignature (paymentHash: string): Promise<{ payer: string; signature: string } | undefined> {
-    const rec = await readRecord(this.store, keys.streamIn(paymentHash), incomingTick)
+    const rec = await readRecord(this.store, keys.streamIn(paymentHash), storedIncomingTick)
     return rec === undefined ? undefined : { payer: rec.payer, signature: rec.signature }
   }
 
@@ -115,10 +132,10 @@ export class StreamReceiver {
     this.seen ??= (async () => {
       const all = new Map<string, Map<string, string>>()
       for await (const [key] of this.store.iterate(keys.streamInPrefix)) {
-        const t = await readRecord(this.store, key, incomingTick)
+        const t = await readRecord(this.store, key, storedIncomingTick)
         if (t === undefined) continue
         const mine = all.get(t.payer) ?? all.set(t.payer, new Map()).get(t.payer)!
-        for (const [id] of t.items) mine.set(id, t.paymentHash)
+        for (const id of packedIds(t.packed)) mine.set(id, t.paymentHash)
       }
       return all
     })()
@@ -136,15 +153,13 @@ export class StreamReceiver {
     if (b.count !== tick.count || b.root !== tick.root) {
       return { ok: false, detail: 'stream tick: the items received are not those of the reference' }
     }
-    const items = b.items as WireStreamItem[]
-    let sum = 0
-    for (const it of items) sum += it[1]
-    const root = bytesToHex(tickTreeRoot(tickTree(leafHashes(items), items.length)))
+    const root = bytesToHex(tickTreeRoot(tickTree(b.leaves, b.count)))
     if (root !== tick.root) return { ok: false, detail: 'stream tick: the items do not hash to the root' }
+    const sum = b.sumMsat
     if (sum !== sealedMsat) return { ok: false, detail: `stream tick: the items sum to ${sum} msat, the payer sealed ${sealedMsat} msat` }
     const seen = await this.seenBy(b.payer)
     const ids = new Set<string>()
-    for (const [id] of items) {
+    for (const id of b.ids) {
       if (ids.has(id)) return { ok: false, detail: `stream tick: item ${JSON.stringify(id)} appears twice` }
       if (seen.has(id)) return { ok: false, detail: `stream tick: item ${JSON.stringify(id)} was paid before` }
       ids.add(id)
@@ -157,7 +172,11 @@ export class StreamReceiver {
       payer: b.payer, payee: this.nodeId, paymentHash, amountMsat: sum, count: b.count, root: tick.root,
     }
     const signature = signTick(statement, this.nodeKey, random32())
-    const rec: IncomingTick = { payer: b.payer, paymentHash, items, root: tick.root, amountMsat: sum, signature, receivedAt: nowSec }
+    // The chunks tile the tick (filled === count, none overlaps): in order, they are its packed items.
+    const packed = [...b.chunks].sort((x, y) => x[0] - y[0]).map(([, c]) => c).join('\n')
+    const rec: StoredIncomingTick = {
+      payer: b.payer, paymentHash, packed, count: b.count, root: tick.root, amountMsat: sum, signature, receivedAt: nowSec,
+    }
     const ops: StoreOp[] = [put(keys.streamIn(paymentHash), rec)]
     return {
       ok: true, tick: rec,
@@ -174,7 +193,12 @@ export class StreamReceiver {
 
   /** The ticks we were paid (stored), with their items: for the application's own records. */
   async tick (paymentHash: string): Promise<IncomingTick | undefined> {
-    return await readRecord(this.store, keys.streamIn(paymentHash), incomingTick)
+    const rec = await readRecord(this.store, keys.streamIn(paymentHash), storedIncomingTick)
+    if (rec === undefined) return undefined
+    const items = unpackStreamItems(rec.packed, MAX_STREAM_TICK_ITEMS)
+    if (!items.ok) throw new Error(`store record ${keys.streamIn(paymentHash)} is not valid: ${items.detail}`)
+    const { packed: _, count: __, ...rest } = rec
+    return { ...rest, items: items.items }
   }
 
   /** The tick that paid item `id` of `payer`, if any. */

@@ -1,5 +1,7 @@
 // What a stream keeps in the client's store (keys in host/store/keys.ts; DESIGN.md "Streams"). Every
-// record read back is parsed with its schema, like records.ts.
+// record read back is parsed with its schema, like records.ts. A tick's items are stored packed, as
+// they travel (protocol/stream/item.ts packStreamItems: one string, `id TAB amount TAB memo` and LF
+// between items): one string to write and read per tick, not an array per item.
 //
 //   stream-out/<payee>/<seq>        payer: a tick, written (synced) before its payment begins. Its
 //                                   items, root and the sealed secret of its current attempt; a failed
@@ -8,18 +10,24 @@
 //                                   written in the batch that stores the fulfil (its item ids are the
 //                                   payee's durable dedupe, read back into memory at the first tick)
 import { z } from 'zod'
-import { wireStreamItem } from '../protocol/stream/item.ts'
-import { MAX_STREAM_TICK_ITEMS } from '../protocol/limits.ts'
+import { PACKED_ITEMS, type WireStreamItem } from '../protocol/stream/item.ts'
+import { MAX_STREAM_ITEM_ID_CHARS, MAX_STREAM_ITEM_MEMO_CHARS, MAX_STREAM_TICK_ITEMS } from '../protocol/limits.ts'
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
 const nodeId = z.string().regex(/^0[23][0-9a-f]{64}$/)
 const sig = z.string().regex(/^[0-9a-f]{128}$/)
 const msat = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
+const count = z.number().int().min(1).max(MAX_STREAM_TICK_ITEMS)
+/** A tick's items packed: the longest item (id, 16 digits, memo, two TABs and an LF) every item. */
+const packed = z.string().min(1).max(MAX_STREAM_TICK_ITEMS * (MAX_STREAM_ITEM_ID_CHARS + 16 + MAX_STREAM_ITEM_MEMO_CHARS + 3))
+  .regex(PACKED_ITEMS)
 
 export const outgoingTick = z.strictObject({
   seq: z.number().int().min(0),
   payee: nodeId,
-  items: z.array(wireStreamItem).min(1).max(MAX_STREAM_TICK_ITEMS),
+  /** The items, packed, and how many. */
+  packed,
+  count,
   root: hex32,
   amountMsat: msat,
   /** The current attempt (1 for the first): its payment hash and the secret sealed for it. */
@@ -39,13 +47,26 @@ export const outgoingTick = z.strictObject({
 })
 export type OutgoingTick = z.infer<typeof outgoingTick>
 
-export const incomingTick = z.strictObject({
+/** The payee's record of a tick it fulfilled. */
+export const storedIncomingTick = z.strictObject({
   payer: nodeId,
   paymentHash: hex32,
-  items: z.array(wireStreamItem).min(1).max(MAX_STREAM_TICK_ITEMS),
+  packed,
+  count,
   root: hex32,
   amountMsat: msat,
   signature: sig,
   receivedAt: z.number().int(),
 })
-export type IncomingTick = z.infer<typeof incomingTick>
+export type StoredIncomingTick = z.infer<typeof storedIncomingTick>
+
+/** A tick paid to us as HubClient.streamTick hands it out: its items as [id, amount_msat, memo]. */
+export interface IncomingTick {
+  payer: string
+  paymentHash: string
+  items: WireStreamItem[]
+  root: string
+  amountMsat: number
+  signature: string
+  receivedAt: number
+}

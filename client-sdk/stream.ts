@@ -20,7 +20,8 @@ import {
 } from '../protocol/limits.ts'
 import { sealPushSecret } from '../protocol/push/secret.ts'
 import {
-  leafHashes, packStreamItems, receiptOf, streamItem, tickReference, tickTree, tickTreeProof, tickTreeRoot, verifyTickSignature,
+  leafHashes, packedIds, packedLeafHashes, packStreamItems, plainStreamItem, receiptOf, streamItem, tickReference, tickTree,
+  tickTreeHex, tickTreeProofHex, tickTreeRoot, unpackStreamItems, verifyTickSignature,
   type StreamReceipt, type TickStatement, type TickTree, type WireStreamItem,
 } from '../protocol/stream/index.ts'
 import { bytesToHex, hexToBytes, type NodeId } from '../protocol/types.ts'
@@ -80,7 +81,7 @@ export class PaymentStream {
   private readonly failedIds: string[] = []
   readonly stats = { ticksPaid: 0, itemsPaid: 0, msatPaid: 0, ticksFailed: 0, itemsFailed: 0, writes: 0 }
   /** The last tick whose tree was built for receipts (receipt() of items of one tick builds it once). */
-  private treeCache: { seq: number; tree: TickTree } | undefined
+  private treeCache: TickReceipts | undefined
 
   constructor (private readonly host: StreamHost, readonly payee: NodeId, options: unknown = {}) {
     this.opts = parseArgs(streamArgs, options, 'stream')
@@ -97,9 +98,9 @@ export class PaymentStream {
       if (t === undefined) continue
       this.nextSeq = Math.max(this.nextSeq, t.seq + 1)
       if (t.status === 'failed') continue
-      for (const [id] of t.items) this.ids.set(id, t.seq)
+      for (const id of packedIds(t.packed)) this.ids.set(id, t.seq)
       if (t.status === 'paid') {
-        this.stats.ticksPaid++; this.stats.itemsPaid += t.items.length; this.stats.msatPaid += t.amountMsat; continue
+        this.stats.ticksPaid++; this.stats.itemsPaid += t.count; this.stats.msatPaid += t.amountMsat; continue
       }
       resume.push(t)
     }
@@ -113,7 +114,7 @@ export class PaymentStream {
    * (it resolves when that item is durable). A TypeError names a bad field.
    */
   async push (input: { id: string; amountMsat: number; memo?: string }): Promise<void> {
-    const it = parseArgs(streamItem, input, 'stream.push')
+    const it = plainStreamItem(input) ?? parseArgs(streamItem, input, 'stream.push')
     if (it.amountMsat > this.opts.maxTickMsat) {
       throw new TypeError(`stream.push.amountMsat: ${it.amountMsat} msat is more than the stream's maxTickMsat (${this.opts.maxTickMsat})`)
     }
@@ -138,7 +139,8 @@ export class PaymentStream {
     if (this.queue.length === this.head) this.oldestQueuedAt = Date.now()
     this.queue.push({ item: [it.id, it.amountMsat, it.memo], run })
     this.ids.set(it.id, run)
-    this.pump()
+    // pump() cuts a tick or sets the timer that will: needed when no timer is set or a tick is full.
+    if (this.timer === undefined || this.queue.length - this.head >= MAX_STREAM_TICK_ITEMS) this.pump()
     return await run.promise
   }
 
@@ -179,9 +181,9 @@ export class PaymentStream {
     const seq = this.nextSeq++
     const tree = tickTree(leafHashes(items), items.length)
     const root = bytesToHex(tickTreeRoot(tree))
-    this.treeCache = { seq, tree }
+    this.treeCache = { seq, tree, items }
     const t = this.attempt({
-      seq, payee: this.payee, items, root, amountMsat: sum, attempt: 1, paymentHash: '',
+      seq, payee: this.payee, packed: packStreamItems(items), count: items.length, root, amountMsat: sum, attempt: 1, paymentHash: '',
       push: { ephemeral_point: '', ciphertext: '', tag: '' },
       status: 'pending', createdAt: nowSec(),
     }, 1)
@@ -206,7 +208,7 @@ export class PaymentStream {
     let ephemeralSecret = random32()
     while (!getCurve().isPrivkey(ephemeralSecret)) ephemeralSecret = random32()
     const { paymentHash, secret } = sealPushSecret({
-      preimage: random32(), amountMsat: t.amountMsat, payee: hexToBytes(this.payee), reference: tickReference(t.items.length, t.root),
+      preimage: random32(), amountMsat: t.amountMsat, payee: hexToBytes(this.payee), reference: tickReference(t.count, t.root),
       ephemeralSecret,
     })
     return { ...t, attempt: n, paymentHash, push: secret, status: 'pending' }
@@ -244,8 +246,8 @@ export class PaymentStream {
           const failed: OutgoingTick = { ...t, status: 'failed', failure: `${r.reason}: ${r.detail}` }
           await this.write(failed)
           this.finish(failed)
-          for (const [id] of t.items) { this.ids.delete(id); this.failedIds.push(id) }
-          this.stats.ticksFailed++; this.stats.itemsFailed += t.items.length
+          for (const id of packedIds(t.packed)) { this.ids.delete(id); this.failedIds.push(id) }
+          this.stats.ticksFailed++; this.stats.itemsFailed += t.count
           this.host.warn(
             `stream to ${this.payee}: tick ${t.seq} failed ${t.attempt} times (${r.reason}: ${r.detail}); its items are unpaid`
           )
@@ -278,7 +280,7 @@ export class PaymentStream {
       this.host.book.begin({
         paymentHash: t.paymentHash, invoice: '', push: t.push, holdBlocks: this.opts.holdBlocks, payee: this.payee,
         amountMsat: t.amountMsat,
-        offeredMsat: offered, status: 'pending', createdAt: nowSec(), reference: tickReference(t.items.length, t.root),
+        offeredMsat: offered, status: 'pending', createdAt: nowSec(), reference: tickReference(t.count, t.root),
       }, ch.driver.channelId)
       this.sendItems(t)
       await this.host.offer(ch, t.paymentHash)
@@ -295,30 +297,39 @@ export class PaymentStream {
     }
   }
 
-  /** The tick's items to the payee, in chunks of at most STREAM_CHUNK_TARGET_BYTES and MAX_STREAM_CHUNK_ITEMS. */
+  /** The tick's items to the payee, in chunks of at most STREAM_CHUNK_TARGET_BYTES and MAX_STREAM_CHUNK_ITEMS:
+   *  slices of its packed string, cut at LFs (the same cuts every time: the payee keeps a chunk by the
+   *  index of its first item). */
   private sendItems (t: OutgoingTick): void {
+    const p = t.packed
     let first = 0
-    while (first < t.items.length) {
-      let bytes = 0
-      let end = first
-      while (end < t.items.length && end - first < MAX_STREAM_CHUNK_ITEMS) {
-        const [id, amount, memo] = t.items[end]!
-        // Its packed JSON: the texts, the amount's digits, two TABs and an LF (two characters each).
-        bytes += id.length + memo.length + 6 + Math.ceil(Math.log10(amount + 1))
-        if (bytes > STREAM_CHUNK_TARGET_BYTES) break
-        end++
+    let from = 0
+    while (from < p.length) {
+      let end = from
+      let n = 0
+      for (;;) {
+        const lf = p.indexOf('\n', end)
+        const lineEnd = lf < 0 ? p.length : lf
+        // Its packed JSON: the line, its two TABs and the LF once more (each escaped in two characters).
+        if (n > 0 && (lineEnd - from) + 4 * (n + 1) > STREAM_CHUNK_TARGET_BYTES) break
+        n++
+        end = lineEnd
+        if (lf < 0 || n === MAX_STREAM_CHUNK_ITEMS) break
+        end = lf + 1
       }
+      const chunkEnd = p.charCodeAt(end - 1) === 10 ? end - 1 : end
       this.host.send({
-        type: 'stream_items', peer: this.payee, payment_hash: t.paymentHash, count: t.items.length, root: t.root, first,
-        items: packStreamItems(t.items.slice(first, end)),
+        type: 'stream_items', peer: this.payee, payment_hash: t.paymentHash, count: t.count, root: t.root, first,
+        items: p.slice(from, chunkEnd),
       })
-      first = end
+      first += n
+      from = chunkEnd + 1
     }
   }
 
   private statement (t: OutgoingTick): TickStatement {
     return {
-      payer: this.host.nodeId, payee: this.payee, paymentHash: t.paymentHash, amountMsat: t.amountMsat, count: t.items.length, root: t.root,
+      payer: this.host.nodeId, payee: this.payee, paymentHash: t.paymentHash, amountMsat: t.amountMsat, count: t.count, root: t.root,
     }
   }
 
@@ -329,7 +340,7 @@ export class PaymentStream {
     while (signature === undefined && !this.stopped) {
       const got = new Promise<void>(resolve => this.receiptWaiters.set(t.seq, resolve))
       this.host.send({
-        type: 'stream_items', peer: this.payee, payment_hash: t.paymentHash, count: t.items.length, root: t.root, first: 0, items: '',
+        type: 'stream_items', peer: this.payee, payment_hash: t.paymentHash, count: t.count, root: t.root, first: 0, items: '',
       })
       await Promise.race([got, sleep(STREAM_RESEND_MS)])
       this.receiptWaiters.delete(t.seq)
@@ -339,7 +350,7 @@ export class PaymentStream {
     this.earlySignatures.delete(t.paymentHash)
     const paid: OutgoingTick = { ...t, status: 'paid', signature, paidAt: nowSec() }
     await this.write(paid)
-    this.stats.ticksPaid++; this.stats.itemsPaid += t.items.length; this.stats.msatPaid += t.amountMsat
+    this.stats.ticksPaid++; this.stats.itemsPaid += t.count; this.stats.msatPaid += t.amountMsat
     this.finish(paid)
   }
 
@@ -389,8 +400,9 @@ export class PaymentStream {
     if (typeof seq !== 'number') return undefined
     const t = await readRecord(this.host.store, keys.streamOut(this.payee, seq), outgoingTick)
     if (t?.status !== 'paid') return undefined
-    const index = t.items.findIndex(([i]) => i === id)
-    return receiptOf(this.statement(t), t.signature!, itemOf(t.items[index]!), index, tickTreeProof(this.tree(t), index))
+    const r = this.receiptsOf(t)
+    const index = r.index!.get(id)!
+    return receiptOf(this.statement(t), t.signature!, itemOf(r.items[index]!), index, tickTreeProofHex(r.tree, r.hex!, index))
   }
 
   /** Every receipt of every paid tick, tick by tick. */
@@ -399,17 +411,31 @@ export class PaymentStream {
     for await (const [key] of this.host.store.iterate(keys.streamOutPrefix(this.payee))) {
       const t = await readRecord(this.host.store, key, outgoingTick)
       if (t?.status !== 'paid') continue
-      const tree = this.tree(t)
+      const r = this.receiptsOf(t)
       const st = this.statement(t)
-      for (let i = 0; i < t.items.length; i++) yield receiptOf(st, t.signature!, itemOf(t.items[i]!), i, tickTreeProof(tree, i))
+      for (let i = 0; i < t.count; i++) yield receiptOf(st, t.signature!, itemOf(r.items[i]!), i, tickTreeProofHex(r.tree, r.hex!, i))
     }
   }
 
-  private tree (t: OutgoingTick): TickTree {
-    if (this.treeCache?.seq === t.seq) return this.treeCache.tree
-    const tree = tickTree(leafHashes(t.items), t.items.length)
-    this.treeCache = { seq: t.seq, tree }
-    return tree
+  /** A paid tick's items, tree (in hex) and the index of each id: built once for its receipts. */
+  private receiptsOf (t: OutgoingTick): TickReceipts {
+    let c = this.treeCache
+    if (c?.seq !== t.seq) {
+      const items = unpackStreamItems(t.packed, MAX_STREAM_TICK_ITEMS)
+      const leaves = new Uint8Array(t.count * 32)
+      const read = packedLeafHashes(t.packed, leaves, 0, 0, MAX_STREAM_TICK_ITEMS)
+      if (!items.ok || !read.ok || read.count !== t.count) {
+        throw new Error(`store record ${keys.streamOut(this.payee, t.seq)} is not valid: its items are not ${t.count} items`)
+      }
+      c = this.treeCache = { seq: t.seq, tree: tickTree(leaves, t.count), items: items.items }
+    }
+    c.hex ??= tickTreeHex(c.tree)
+    if (c.index === undefined) {
+      const index = new Map<string, number>()
+      c.items.forEach(([id], i) => index.set(id, i))
+      c.index = index
+    }
+    return c
   }
 
   stop (): void {
@@ -419,5 +445,8 @@ export class PaymentStream {
     for (const w of this.idleWaiters.splice(0)) w()
   }
 }
+
+/** A tick's tree and items for its receipts: the levels in hex and the index of each id once asked for. */
+interface TickReceipts { seq: number; tree: TickTree; items: WireStreamItem[]; hex?: string[]; index?: Map<string, number> }
 
 const itemOf = ([id, amountMsat, memo]: WireStreamItem): { id: string; amountMsat: number; memo: string } => ({ id, amountMsat, memo })

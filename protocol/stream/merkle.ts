@@ -10,6 +10,7 @@
 // as arrays of nodes.
 import { sha256 } from '../crypto/hash.ts'
 import { sha256Into } from '../crypto/sha256-into.ts'
+import { bytesToHex } from '../types.ts'
 import { NODE_PREFIX } from './item.ts'
 
 /** A tree whose levels are flat: `levels[0]` holds the `count` leaves (32 bytes each), the last level
@@ -53,6 +54,27 @@ export function tickTreeProof (tree: TickTree, index: number): Uint8Array[] {
   for (let l = 0; l < tree.levels.length - 1; l++) {
     const sibling = i ^ 1
     if (sibling < n) proof.push(tree.levels[l]!.subarray(sibling * 32, sibling * 32 + 32))
+    i >>= 1
+    n = (n + 1) >> 1
+  }
+  return proof
+}
+
+/** Every level of `tree` as one hex string (64 characters a node), for tickTreeProofHex: the receipts
+ *  of a whole tick then cost one conversion per node, not one per node of every proof. */
+export const tickTreeHex = (tree: TickTree): string[] => tree.levels.map(bytesToHex)
+
+/** tickTreeProof in hex, read from tickTreeHex's levels. */
+export function tickTreeProofHex (tree: TickTree, hexLevels: readonly string[], index: number): string[] {
+  if (!Number.isSafeInteger(index) || index < 0 || index >= tree.count) throw new RangeError(
+    `tickTreeProofHex: index ${index} is not in 0..${tree.count - 1}`
+  )
+  const proof: string[] = []
+  let i = index
+  let n = tree.count
+  for (let l = 0; l < hexLevels.length - 1; l++) {
+    const sibling = i ^ 1
+    if (sibling < n) proof.push(hexLevels[l]!.slice(sibling * 64, sibling * 64 + 64))
     i >>= 1
     n = (n + 1) >> 1
   }

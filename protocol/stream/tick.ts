@@ -94,9 +94,13 @@ export type ReceiptRefusal =
   | { reason: 'bad_signature'; detail: string } // the payee did not sign this tick
   | { reason: 'wrong_payee'; detail: string }   // signed by another node than the one the verifier expects
 
-/** A receipt for one item built from the tick's statement, signature, and the item's place. */
-export const receiptOf = (tick: TickStatement, signature: string, item: StreamItem, index: number, proof: readonly Uint8Array[]):
-StreamReceipt => ({ item: { ...item }, index, proof: proof.map(bytesToHex), tick: { ...tick }, signature })
+/** A receipt for one item built from the tick's statement, signature, and the item's place (its proof
+ *  as bytes, or as hex: merkle.ts tickTreeProofHex). */
+export const receiptOf = (
+  tick: TickStatement, signature: string, item: StreamItem, index: number, proof: ReadonlyArray<Uint8Array | string>,
+): StreamReceipt => ({
+  item: { ...item }, index, proof: proof.map(p => typeof p === 'string' ? p : bytesToHex(p)), tick: { ...tick }, signature,
+})
 
 /**
  * Checks a receipt offline: the item is the `index`-th of the tick's `count` items under `root`, and

@@ -56,13 +56,13 @@ async function streamAll (platform: HubClient, creators: HubClient[], items: num
   let ticks = 0
   await Promise.all(creators.map(async (c, k) => {
     const s = platform.stream(c.nodeId, { tickMs: 5 })
+    const before = s.stats.ticksPaid
     let pending: Array<Promise<void>> = []
     for (let i = 0; i < items; i++) {
       pending.push(s.push({ id: `${tag}-${k}-${i}`, amountMsat: 1 + i % 7 }))
       if (pending.length === WINDOW) { await Promise.all(pending.slice(0, WINDOW / 2)); pending = pending.slice(WINDOW / 2) }
     }
     await Promise.all(pending)
-    const before = s.stats.ticksPaid
     await s.flush()
     ticks += s.stats.ticksPaid - before
     if (s.stats.itemsFailed > 0) throw new Error(`stream ${tag}-${k}: ${s.stats.itemsFailed} items failed`)

@@ -4,8 +4,8 @@ import t from 'tap'
 import fc from 'fast-check'
 import { sha256 } from '@noble/hashes/sha2.js'
 import {
-  leafHash, leafHashes, merkleLevels, merkleProof, merkleRoot, nodeHash, rootFromProof, tickTree, tickTreeProof, tickTreeRoot,
-  type StreamItem,
+  leafHash, leafHashes, merkleLevels, merkleProof, merkleRoot, nodeHash, rootFromProof, tickTree, tickTreeHex, tickTreeProof,
+  tickTreeProofHex, tickTreeRoot, type StreamItem,
 } from '../../../../protocol/stream/index.ts'
 import { bytesToHex } from '../../../../protocol/types.ts'
 
@@ -109,7 +109,8 @@ t.test('property: the flat tree (leafHashes, tickTree) has the reference tree\'s
     if (hex(tickTreeRoot(tree)) !== hex(ref[ref.length - 1]![0]!)) return false
     return list.every((_, i) => {
       const want = merkleProofOf(ref, i).map(hex).join()
-      return tickTreeProof(tree, i).map(hex).join() === want && merkleProof(merkleLevels(leaves), i).map(hex).join() === want
+      return tickTreeProof(tree, i).map(hex).join() === want && merkleProof(merkleLevels(leaves), i).map(hex).join() === want &&
+        tickTreeProofHex(tree, tickTreeHex(tree), i).join() === want
     })
   }), { numRuns: 200 })
   t.throws(() => tickTree(new Uint8Array(0), 0), RangeError)
