@@ -158,15 +158,20 @@ export class StreamReceiver {
     const sum = b.sumMsat
     if (sum !== sealedMsat) return { ok: false, detail: `stream tick: the items sum to ${sum} msat, the payer sealed ${sealedMsat} msat` }
     const seen = await this.seenBy(b.payer)
-    const ids = new Set<string>()
-    for (const id of b.ids) {
-      if (ids.has(id)) return { ok: false, detail: `stream tick: item ${JSON.stringify(id)} appears twice` }
-      if (seen.has(id)) return { ok: false, detail: `stream tick: item ${JSON.stringify(id)} was paid before` }
-      ids.add(id)
+    // Each id marked as it is checked, so a tick decided meanwhile with one of these ids is refused; the
+    // marks are durable with the fulfil (the tick's record, which names them), and taken back if this
+    // tick is refused.
+    for (let i = 0; i < b.ids.length; i++) {
+      const id = b.ids[i]!
+      const paidBy = seen.get(id)
+      if (paidBy !== undefined) {
+        for (let k = 0; k < i; k++) seen.delete(b.ids[k]!)
+        return {
+          ok: false, detail: `stream tick: item ${JSON.stringify(id)} ${paidBy === paymentHash ? 'appears twice' : 'was paid before'}`,
+        }
+      }
+      seen.set(id, paymentHash)
     }
-    // Marked now, so a tick decided meanwhile with one of these ids is refused; durable with the fulfil
-    // (the tick's record, which names them).
-    for (const id of ids) seen.set(id, paymentHash)
     this.buffers.delete(paymentHash)
     const statement: TickStatement = {
       payer: b.payer, payee: this.nodeId, paymentHash, amountMsat: sum, count: b.count, root: tick.root,

@@ -16,7 +16,7 @@ import { amountToOffer } from '../protocol/forwarding.ts'
 import { getCurve } from '../protocol/crypto/index.ts'
 import {
   MAX_STREAM_QUEUED_ITEMS, MAX_STREAM_TICK_ITEMS, MAX_STREAM_TICKS_IN_FLIGHT, STREAM_CHUNK_TARGET_BYTES, MAX_STREAM_CHUNK_ITEMS,
-  STREAM_MAX_TICK_ATTEMPTS, STREAM_RESEND_MS,
+  STREAM_MAX_TICK_ATTEMPTS, STREAM_RESEND_MAX_MS, STREAM_RESEND_MS,
 } from '../protocol/limits.ts'
 import { sealPushSecret } from '../protocol/push/secret.ts'
 import {
@@ -269,8 +269,9 @@ export class PaymentStream {
     }
   }
 
-  /** One attempt's payment: begun (if not yet) and offered, its items sent beside it and again every
-   *  STREAM_RESEND_MS until it has a final outcome. Undefined once the client stopped. */
+  /** One attempt's payment: begun (if not yet) and offered, its items sent beside it and again until it
+   *  has a final outcome: after STREAM_RESEND_MS, then after twice the last wait, at most
+   *  STREAM_RESEND_MAX_MS. Undefined once the client stopped. */
   private async payOnce (t: OutgoingTick): Promise<PayResult | undefined> {
     while (await this.host.book.payment(t.paymentHash) === undefined) {
       if (this.stopped) return undefined
@@ -286,9 +287,9 @@ export class PaymentStream {
       await this.host.offer(ch, t.paymentHash)
       break
     }
-    for (;;) {
+    for (let wait = STREAM_RESEND_MS; ; wait = Math.min(2 * wait, STREAM_RESEND_MAX_MS)) {
       if (this.stopped) return undefined
-      const r = await this.host.book.outcomeWithin(t.paymentHash, STREAM_RESEND_MS)
+      const r = await this.host.book.outcomeWithin(t.paymentHash, wait)
       if (r.ok || (r.reason !== 'timeout' && r.reason !== 'pending')) return r
       this.sendItems(t)
       // Offered again if its HTLC is in no channel (the offer is a no-op when it is).

@@ -398,9 +398,15 @@ export const STREAM_MAX_TICK_ATTEMPTS = 5
  *  for room beyond it, so a stream to a payee that is away holds a bounded amount in memory. */
 export const MAX_STREAM_QUEUED_ITEMS = MAX_STREAM_TICKS_IN_FLIGHT * MAX_STREAM_TICK_ITEMS
 /** How long a payee waits for a tick's items once its HTLC is committed: the payer sends them with
- *  the HTLC, and again every STREAM_RESEND_MS; after this the tick is refused (the payer tries again). */
+ *  the HTLC, and again after STREAM_RESEND_MS and at most every STREAM_RESEND_MAX_MS; after this the
+ *  tick is refused (the payer tries again). */
 export const STREAM_ITEMS_WAIT_MS = 15_000
 export const STREAM_RESEND_MS = 2_000
+/** A tick without an outcome has its items sent again after STREAM_RESEND_MS, then after twice the
+ *  last wait, up to this: a slow round trip (a loaded payee or hub) costs a few resends of a whole
+ *  tick, not one every STREAM_RESEND_MS, and a payee that waits STREAM_ITEMS_WAIT_MS for a tick's items
+ *  still sees a resend within its wait. */
+export const STREAM_RESEND_MAX_MS = 8_000
 
 // ── Node-key rotation (DESIGN.md "Node-key rotation") ──
 

@@ -6,9 +6,10 @@
 // sample is verified offline.
 //
 // Two setups with the same number of items: one platform → one creator, and P platforms → C creators
-// (4 → 16 unless told: each platform streams to C/P creators, each creator gets items / C). The hub is its own process; the platforms and
-// creators are SDK clients in this process (so the clients' hashing, signing and JSON all share this process's one thread: it bounds the
-// figure with the hub's per-message work).
+// (4 → 16 unless told: each platform streams to C/P creators, each creator gets items / C). Three
+// processes, as a platform, the hub and a creator are apart in production: the hub; the platforms, SDK
+// clients in this process; the creators, SDK clients in a client process of their own
+// (scripts/bench/client-worker.ts). Each process's CPU is reported beside the figure.
 //
 //   npx tsx scripts/bench/stream.ts [--json] [--items N] [--platforms P --creators C] [--cpu-prof DIR]
 //
@@ -27,9 +28,11 @@ import type { HubClient } from '../../client-sdk/index.ts'
 import { verifyStreamReceipt } from '../../protocol/stream/index.ts'
 import { useBtcd, type Btcd } from '../lib/btcd.ts'
 import { Cleanups } from '../lib/cleanups.ts'
-import { openFundedChannel, requestHubChannel, startClient } from '../lib/client.ts'
-import { fundHub, startHub } from '../lib/hub.ts'
+import { openFundedChannel, startClient } from '../lib/client.ts'
+import { startHub } from '../lib/hub.ts'
 import { cpuSeconds } from './host.ts'
+import { WorkerProcess } from './ipc.ts'
+import { fundHubCoins, openCreatorChannels } from './setup.ts'
 
 export interface StreamBenchResult {
   platforms: number
@@ -41,9 +44,9 @@ export interface StreamBenchResult {
   receipts_built: number
   receipts_verified: number
   receipts_per_s: number
-  /** Cores used during the streaming (CPU seconds / wall seconds): the hub process, and this process
-   *  (every platform and creator client). */
-  cores_used: { hub: number; clients: number }
+  /** Cores used during the streaming (CPU seconds / wall seconds): the hub process, this process (the
+   *  platforms) and the creators' process; `clients` is the two clients' processes together. */
+  cores_used: { hub: number; clients: number; platforms: number; creators: number }
   /** CPU microseconds per item, hub and clients together: what the items cost whatever else runs on
    *  the machine (a loaded machine lowers items_per_s, much less this). */
   cpu_us_per_item: number
@@ -52,10 +55,10 @@ export interface StreamBenchResult {
 /** Items pushed ahead of their tick's durability per stream: two full ticks, so a tick is always forming. */
 const WINDOW = 32_768
 
-async function streamAll (platform: HubClient, creators: HubClient[], items: number, tag: string): Promise<number> {
+async function streamAll (platform: HubClient, creators: string[], items: number, tag: string): Promise<number> {
   let ticks = 0
   await Promise.all(creators.map(async (c, k) => {
-    const s = platform.stream(c.nodeId, { tickMs: 5 })
+    const s = platform.stream(c, { tickMs: 5 })
     const before = s.stats.ticksPaid
     let pending: Array<Promise<void>> = []
     for (let i = 0; i < items; i++) {
@@ -70,15 +73,15 @@ async function streamAll (platform: HubClient, creators: HubClient[], items: num
   return ticks
 }
 
-async function receiptsOf (platform: HubClient, creators: HubClient[]): Promise<{ built: number; verified: number }> {
+async function receiptsOf (platform: HubClient, creators: string[]): Promise<{ built: number; verified: number }> {
   let built = 0
   let verified = 0
   for (const c of creators) {
-    for await (const r of platform.stream(c.nodeId).receipts()) {
+    for await (const r of platform.stream(c).receipts()) {
       built++
       // Every 1,000th receipt is checked offline (a check is a BIP-340 verification: ~1 ms).
       if (built % 1_000 === 1) {
-        if (!verifyStreamReceipt(r, c.nodeId).ok) throw new Error(`receipt of ${r.item.id} does not verify`)
+        if (!verifyStreamReceipt(r, c).ok) throw new Error(`receipt of ${r.item.id} does not verify`)
         verified++
       }
     }
@@ -115,28 +118,38 @@ export async function streamBench (btc: Btcd, o: {
       env: { NODE_OPTIONS: `--import=${path.resolve('scripts/bench/cpu-profiler.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(o.cpuProf) },
     }),
   }, o.cleanups)
-  await fundHub(btc, hub, 2_000_000 * o.creators + 1_000_000)
+  // One confirmed coin per channel the hub funds, so it funds them all at once.
+  await fundHubCoins(btc, hub, o.creators, 2_100_000)
   const platforms = await Promise.all(Array.from({ length: o.platforms }, (_, i) =>
     startClient({ hub, btc, dataDir: path.join(o.dir, `platform-${i}`), role: 'platform' }, o.cleanups)))
-  const creators = await Promise.all(Array.from({ length: o.creators }, (_, i) =>
-    startClient({ hub, btc, dataDir: path.join(o.dir, `creator-${i}`), role: 'creator' }, o.cleanups)))
-  // The last warnings of every client: a failed tick says why (the stream's warning names its reason).
+  const worker = new WorkerProcess('creators', false)
+  o.cleanups.push(() => worker.stop())
+  const creators = await worker.call<string[]>('init', {
+    role: 'creator', count: o.creators, hubUrl: hub.url, hubId: hub.hubId, dataDir: path.join(o.dir, 'creators'),
+    btcd: { host: btc.node.rpc.host, port: btc.node.rpc.port, user: btc.node.rpc.user, pass: btc.node.rpc.pass }, verbose: false,
+  })
+  // The last warnings of the platforms: a failed tick says why (the stream's warning names its reason).
   const warnings: string[] = []
-  for (const c of [...platforms, ...creators]) c.on('warning', w => { warnings.push(w); if (warnings.length > 20) warnings.shift() })
+  for (const c of platforms) c.on('warning', w => { warnings.push(w); if (warnings.length > 20) warnings.shift() })
   for (const p of platforms) await openFundedChannel(btc, p, 5_000_000)
-  for (const c of creators) await requestHubChannel(btc, c)
-  const mine = (i: number): HubClient[] => creators.filter((_, k) => k % o.platforms === i)
+  await openCreatorChannels(btc, worker)
+  const mine = (i: number): string[] => creators.filter((_, k) => k % o.platforms === i)
   // Warm-up: a small stream per pair (JIT, connections), not counted.
   await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), 2_000, 'warm')))
   const stopProfile = o.cpuProf === undefined ? undefined
     : profileThisProcess(path.join(o.cpuProf, `clients-${o.platforms}-${o.creators}-${process.pid}.cpuprofile`))
-  const cpu0 = { hub: cpuSeconds(hub.pid), clients: cpuSeconds(process.pid) }
+  const cpu0 = { hub: cpuSeconds(hub.pid), platforms: cpuSeconds(process.pid), creators: cpuSeconds(worker.pid) }
   const t0 = performance.now()
   const ticks = (await Promise.all(platforms.map((p, i) => streamAll(p, mine(i), o.items, 'run'))).catch((e: unknown) => {
     throw new Error(`${String(e)}; last warnings:\n  ${warnings.join('\n  ')}`)
   })).reduce((a, b) => a + b, 0)
   const seconds = (performance.now() - t0) / 1000
-  const cores = { hub: (cpuSeconds(hub.pid) - cpu0.hub) / seconds, clients: (cpuSeconds(process.pid) - cpu0.clients) / seconds }
+  const used = (now: number, before: number): number => (now - before) / seconds
+  const platformCores = used(cpuSeconds(process.pid), cpu0.platforms)
+  const creatorCores = used(cpuSeconds(worker.pid), cpu0.creators)
+  const cores = {
+    hub: used(cpuSeconds(hub.pid), cpu0.hub), clients: platformCores + creatorCores, platforms: platformCores, creators: creatorCores,
+  }
   await stopProfile?.()
   const r0 = performance.now()
   let built = 0
@@ -147,7 +160,8 @@ export async function streamBench (btc: Btcd, o: {
   }
   const receiptSeconds = (performance.now() - r0) / 1000
   const total = o.items * o.creators
-  await Promise.all([...platforms, ...creators].map(c => c.stop()))
+  await Promise.all(platforms.map(c => c.stop()))
+  await worker.stop()
   await hub.stop()
   return {
     platforms: o.platforms, creators: o.creators, items: total, ticks, seconds, items_per_s: total / seconds,
@@ -155,6 +169,11 @@ export async function streamBench (btc: Btcd, o: {
     cpu_us_per_item: (cores.hub + cores.clients) * seconds / total * 1e6,
   }
 }
+
+const summary = (r: StreamBenchResult): string =>
+  `  ${r.items_per_s.toFixed(0)} items/s (${r.ticks} ticks, ${r.receipts_built} receipts, ${r.receipts_verified} verified; cores: hub ` +
+  `${r.cores_used.hub.toFixed(2)}, platforms ${r.cores_used.platforms.toFixed(2)}, creators ${r.cores_used.creators.toFixed(2)}; ` +
+  `${r.cpu_us_per_item.toFixed(1)} CPU µs/item; load ${os.loadavg()[0]!.toFixed(1)})`
 
 /** Both setups on one btcd: 1 → 1, then P → C; `items` in each (in P → C, items / C per creator). */
 export async function runStreamBenches (o: {
@@ -169,15 +188,13 @@ export async function runStreamBenches (o: {
     const btc = await useBtcd(cleanups)
     o.say(`stream bench: 1 platform → 1 creator, ${o.items} items …`)
     const one = await streamBench(btc, { platforms: 1, creators: 1, items: o.items, dir: path.join(dir, 'one'), cleanups, ...prof })
-    o.say(`  ${one.items_per_s.toFixed(0)} items/s (${one.ticks} ticks, ${one.receipts_built} receipts; cores: hub ` +
-      `${one.cores_used.hub.toFixed(2)}, clients ${one.cores_used.clients.toFixed(2)}; ${one.cpu_us_per_item.toFixed(1)} CPU µs/item)`)
+    o.say(summary(one))
     const perCreator = Math.ceil(o.items / o.creators)
     o.say(`stream bench: ${o.platforms} platforms → ${o.creators} creators, ${perCreator} items per creator …`)
     const many = await streamBench(btc, {
       platforms: o.platforms, creators: o.creators, items: perCreator, dir: path.join(dir, 'many'), cleanups, ...prof,
     })
-    o.say(`  ${many.items_per_s.toFixed(0)} items/s (${many.ticks} ticks, ${many.receipts_built} receipts; cores: hub ` +
-      `${many.cores_used.hub.toFixed(2)}, clients ${many.cores_used.clients.toFixed(2)}; ${many.cpu_us_per_item.toFixed(1)} CPU µs/item)`)
+    o.say(summary(many))
     return { one_to_one: one, many }
   } finally {
     await cleanups.run()
