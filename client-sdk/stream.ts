@@ -20,9 +20,9 @@ import {
 } from '../protocol/limits.ts'
 import { sealPushSecret } from '../protocol/push/secret.ts'
 import {
-  leafHashes, packedIds, packedLeafHashes, packStreamItems, plainStreamItem, receiptOf, streamItem, tickReference, tickTree,
-  tickTreeHex, tickTreeProofHex, tickTreeRoot, unpackStreamItems, verifyTickSignature,
-  type StreamReceipt, type TickStatement, type TickTree, type WireStreamItem,
+  packedIds, packedLeafHashes, plainStreamItem, receiptOf, streamItem, tickReference, tickTree, tickTreeHex, tickTreeProofHex,
+  tickTreeRoot, unpackStreamItems, verifyTickSignature, type StreamItem, type StreamReceipt, type TickStatement, type TickTree,
+  type WireStreamItem,
 } from '../protocol/stream/index.ts'
 import { bytesToHex, hexToBytes, type NodeId } from '../protocol/types.ts'
 import type { PeerMessage } from '../protocol/wire/index.ts'
@@ -55,8 +55,8 @@ const nowSec = (): number => Math.floor(Date.now() / 1000)
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 export class PaymentStream {
-  /** Items not in a tick yet, oldest first (from `head`). */
-  private queue: Array<{ item: WireStreamItem; run: Run }> = []
+  /** Items not in a tick yet, oldest first (from `head`), a column per field: no object per item. */
+  private queue: Queued = { ids: [], amounts: [], memos: [], runs: [] }
   private head = 0
   private run: Run | undefined
   /** Every id of this stream: the seq of its tick, or the run it waits in. */
@@ -113,7 +113,15 @@ export class PaymentStream {
    * failed by flush()); waits while the queue is full. An id this stream has already taken is ignored
    * (it resolves when that item is durable). A TypeError names a bad field.
    */
-  async push (input: { id: string; amountMsat: number; memo?: string }): Promise<void> {
+  push (input: { id: string; amountMsat: number; memo?: string }): Promise<void> {
+    // The common case without an await: a plain new item, the stream loaded, room in the queue.
+    const it = plainStreamItem(input)
+    if (it === undefined || it.amountMsat > this.opts.maxTickMsat || this.stopped || !this.loaded ||
+      this.queued() >= MAX_STREAM_QUEUED_ITEMS || this.ids.has(it.id)) return this.pushChecked(input)
+    return this.enqueue(it)
+  }
+
+  private async pushChecked (input: { id: string; amountMsat: number; memo?: string }): Promise<void> {
     const it = plainStreamItem(input) ?? parseArgs(streamItem, input, 'stream.push')
     if (it.amountMsat > this.opts.maxTickMsat) {
       throw new TypeError(`stream.push.amountMsat: ${it.amountMsat} msat is more than the stream's maxTickMsat (${this.opts.maxTickMsat})`)
@@ -122,11 +130,18 @@ export class PaymentStream {
     if (!this.loaded) await this.ready
     const prior = this.ids.get(it.id)
     if (prior !== undefined) { if (typeof prior !== 'number') await prior.promise; return }
-    while (this.queue.length - this.head >= MAX_STREAM_QUEUED_ITEMS) {
+    while (this.queued() >= MAX_STREAM_QUEUED_ITEMS) {
       await new Promise<void>(resolve => this.roomWaiters.push(resolve))
       if (this.stopped) throw new Error('stream.push: the client stopped')
       if (this.ids.has(it.id)) return
     }
+    await this.enqueue(it)
+  }
+
+  private queued (): number { return this.queue.ids.length - this.head }
+
+  /** Queues a new item in the current run; the run's promise. */
+  private enqueue (it: StreamItem): Promise<void> {
     let run = this.run
     if (run === undefined || run.sealed) {
       let resolve!: () => void
@@ -136,18 +151,19 @@ export class PaymentStream {
       run = this.run = { left: 0, promise, resolve, reject, sealed: false }
     }
     run.left++
-    if (this.queue.length === this.head) this.oldestQueuedAt = Date.now()
-    this.queue.push({ item: [it.id, it.amountMsat, it.memo], run })
+    const q = this.queue
+    if (q.ids.length === this.head) this.oldestQueuedAt = Date.now()
+    q.ids.push(it.id); q.amounts.push(it.amountMsat); q.memos.push(it.memo); q.runs.push(run)
     this.ids.set(it.id, run)
     // pump() cuts a tick or sets the timer that will: needed when no timer is set or a tick is full.
-    if (this.timer === undefined || this.queue.length - this.head >= MAX_STREAM_TICK_ITEMS) this.pump()
-    return await run.promise
+    if (this.timer === undefined || this.queued() >= MAX_STREAM_TICK_ITEMS) this.pump()
+    return run.promise
   }
 
   /** Cuts ticks while a slot is free and items wait long enough (tickMs) or fill a tick. */
   private pump (): void {
     while (!this.stopped && this.inFlight < MAX_STREAM_TICKS_IN_FLIGHT) {
-      const queued = this.queue.length - this.head
+      const queued = this.queued()
       if (queued === 0) return
       if (queued < MAX_STREAM_TICK_ITEMS && this.draining === 0 && Date.now() - this.oldestQueuedAt < this.opts.tickMs) {
         this.timer ??= setTimeout(() => { this.timer = undefined; this.pump() }, this.opts.tickMs - (Date.now() - this.oldestQueuedAt))
@@ -158,46 +174,63 @@ export class PaymentStream {
   }
 
   private cut (): void {
-    const taken: Array<{ item: WireStreamItem; run: Run }> = []
+    const q = this.queue
+    let end = this.head
     let sum = 0
-    while (this.head < this.queue.length && taken.length < MAX_STREAM_TICK_ITEMS) {
-      const q = this.queue[this.head]!
-      if (sum + q.item[1] > this.opts.maxTickMsat) break
-      sum += q.item[1]
-      taken.push(q)
-      this.head++
+    while (end < q.ids.length && end - this.head < MAX_STREAM_TICK_ITEMS && sum + q.amounts[end]! <= this.opts.maxTickMsat) {
+      sum += q.amounts[end]!
+      end++
     }
-    if (this.head > 65_536 && this.head * 2 > this.queue.length) { this.queue = this.queue.slice(this.head); this.head = 0 }
-    if (this.run !== undefined && taken.some(q => q.run === this.run)) this.run.sealed = true
+    const taken: Queued = {
+      ids: q.ids.slice(this.head, end), amounts: q.amounts.slice(this.head, end), memos: q.memos.slice(this.head, end),
+      runs: q.runs.slice(this.head, end),
+    }
+    this.head = end
+    if (this.head > 65_536 && this.head * 2 > q.ids.length) {
+      this.queue = { ids: q.ids.slice(end), amounts: q.amounts.slice(end), memos: q.memos.slice(end), runs: q.runs.slice(end) }
+      this.head = 0
+    }
+    if (this.run !== undefined && taken.runs[taken.runs.length - 1] === this.run) this.run.sealed = true
     this.oldestQueuedAt = Date.now()
     for (const w of this.roomWaiters.splice(0)) w()
     this.inFlight++
     void this.begin(taken, sum)
   }
 
-  /** A new tick: written (synced), then its items resolve, then its payment runs. */
-  private async begin (taken: Array<{ item: WireStreamItem; run: Run }>, sum: number): Promise<void> {
-    const items = taken.map(q => q.item)
+  /** A new tick: written (synced), then its items resolve, then its payment runs. Its root is computed
+   *  from its packed items as the payee computes it (packedLeafHashes). */
+  private async begin (taken: Queued, sum: number): Promise<void> {
     const seq = this.nextSeq++
-    const tree = tickTree(leafHashes(items), items.length)
-    const root = bytesToHex(tickTreeRoot(tree))
-    this.treeCache = { seq, tree, items }
-    const t = this.attempt({
-      seq, payee: this.payee, packed: packStreamItems(items), count: items.length, root, amountMsat: sum, attempt: 1, paymentHash: '',
-      push: { ephemeral_point: '', ciphertext: '', tag: '' },
-      status: 'pending', createdAt: nowSec(),
-    }, 1)
+    const n = taken.ids.length
+    let packed = ''
+    for (let i = 0; i < n; i++) packed += (i === 0 ? '' : '\n') + taken.ids[i]! + '\t' + String(taken.amounts[i]!) + '\t' + taken.memos[i]!
+    const leaves = new Uint8Array(n * 32)
+    let t: OutgoingTick
+    const read = packedLeafHashes(packed, leaves, 0, 0, MAX_STREAM_TICK_ITEMS)
     try {
+      // push() checked every item as packedLeafHashes does: this holds unless the SDK is wrong.
+      if (!read.ok || read.count !== n || read.sumMsat !== sum) {
+        throw new Error(`stream tick ${seq}: its items do not read back (${read.ok ? `${read.count} items` : read.detail})`)
+      }
+      const tree = tickTree(leaves, n)
+      this.treeCache = { seq, tree }
+      t = this.attempt({
+        seq, payee: this.payee, packed, count: n, root: bytesToHex(tickTreeRoot(tree)), amountMsat: sum, attempt: 1, paymentHash: '',
+        push: { ephemeral_point: '', ciphertext: '', tag: '' },
+        status: 'pending', createdAt: nowSec(),
+      }, 1)
       await this.write(t)
     } catch (e) {
-      // The store refuses writes from now on: nothing of this tick left; its pushers learn why.
-      for (const q of taken) { this.ids.delete(q.item[0]); q.run.reject(e) }
+      // The store refuses writes from now on (or the tick could not be formed): nothing of this tick
+      // left; its pushers learn why.
+      for (let i = 0; i < n; i++) { this.ids.delete(taken.ids[i]!); taken.runs[i]!.reject(e) }
       this.inFlight--
       return
     }
-    for (const q of taken) {
-      this.ids.set(q.item[0], seq)
-      if (--q.run.left === 0 && q.run.sealed) q.run.resolve()
+    for (let i = 0; i < n; i++) {
+      this.ids.set(taken.ids[i]!, seq)
+      const run = taken.runs[i]!
+      if (--run.left === 0 && run.sealed) run.resolve()
     }
     this.track(t)
     await this.drive(t)
@@ -374,7 +407,7 @@ export class PaymentStream {
   }
 
   private settledCheck (): void {
-    if (this.queue.length === this.head && this.inFlight === 0 && this.open.size === 0) for (const w of this.idleWaiters.splice(0)) w()
+    if (this.queued() === 0 && this.inFlight === 0 && this.open.size === 0) for (const w of this.idleWaiters.splice(0)) w()
   }
 
   /** Resolves once every item pushed so far is paid with the payee's signature, or failed: a summary
@@ -384,7 +417,7 @@ export class PaymentStream {
     this.draining++
     try {
       this.pump()
-      while (!(this.queue.length === this.head && this.inFlight === 0 && this.open.size === 0) && !this.stopped) {
+      while (!(this.queued() === 0 && this.inFlight === 0 && this.open.size === 0) && !this.stopped) {
         await new Promise<void>(resolve => { this.idleWaiters.push(resolve); setTimeout(resolve, 200) })
         this.pump()
       }
@@ -402,8 +435,8 @@ export class PaymentStream {
     const t = await readRecord(this.host.store, keys.streamOut(this.payee, seq), outgoingTick)
     if (t?.status !== 'paid') return undefined
     const r = this.receiptsOf(t)
-    const index = r.index!.get(id)!
-    return receiptOf(this.statement(t), t.signature!, itemOf(r.items[index]!), index, tickTreeProofHex(r.tree, r.hex!, index))
+    const index = r.index.get(id)!
+    return receiptOf(this.statement(t), t.signature!, itemOf(r.items[index]!), index, tickTreeProofHex(r.tree, r.hex, index))
   }
 
   /** Every receipt of every paid tick, tick by tick. */
@@ -414,21 +447,25 @@ export class PaymentStream {
       if (t?.status !== 'paid') continue
       const r = this.receiptsOf(t)
       const st = this.statement(t)
-      for (let i = 0; i < t.count; i++) yield receiptOf(st, t.signature!, itemOf(r.items[i]!), i, tickTreeProofHex(r.tree, r.hex!, i))
+      for (let i = 0; i < t.count; i++) yield receiptOf(st, t.signature!, itemOf(r.items[i]!), i, tickTreeProofHex(r.tree, r.hex, i))
     }
   }
 
-  /** A paid tick's items, tree (in hex) and the index of each id: built once for its receipts. */
-  private receiptsOf (t: OutgoingTick): TickReceipts {
+  /** A paid tick's items, tree (in hex) and the index of each id: built once for its receipts (the
+   *  tree may be the one begin() built). */
+  private receiptsOf (t: OutgoingTick): Required<TickReceipts> {
+    const where = keys.streamOut(this.payee, t.seq)
     let c = this.treeCache
     if (c?.seq !== t.seq) {
-      const items = unpackStreamItems(t.packed, MAX_STREAM_TICK_ITEMS)
       const leaves = new Uint8Array(t.count * 32)
       const read = packedLeafHashes(t.packed, leaves, 0, 0, MAX_STREAM_TICK_ITEMS)
-      if (!items.ok || !read.ok || read.count !== t.count) {
-        throw new Error(`store record ${keys.streamOut(this.payee, t.seq)} is not valid: its items are not ${t.count} items`)
-      }
-      c = this.treeCache = { seq: t.seq, tree: tickTree(leaves, t.count), items: items.items }
+      if (!read.ok || read.count !== t.count) throw new Error(`store record ${where} is not valid: its items are not ${t.count} items`)
+      c = this.treeCache = { seq: t.seq, tree: tickTree(leaves, t.count) }
+    }
+    if (c.items === undefined) {
+      const items = unpackStreamItems(t.packed, MAX_STREAM_TICK_ITEMS)
+      if (!items.ok) throw new Error(`store record ${where} is not valid: ${items.detail}`)
+      c.items = items.items
     }
     c.hex ??= tickTreeHex(c.tree)
     if (c.index === undefined) {
@@ -436,7 +473,7 @@ export class PaymentStream {
       c.items.forEach(([id], i) => index.set(id, i))
       c.index = index
     }
-    return c
+    return c as Required<TickReceipts>
   }
 
   stop (): void {
@@ -448,6 +485,9 @@ export class PaymentStream {
 }
 
 /** A tick's tree and items for its receipts: the levels in hex and the index of each id once asked for. */
-interface TickReceipts { seq: number; tree: TickTree; items: WireStreamItem[]; hex?: string[]; index?: Map<string, number> }
+interface TickReceipts { seq: number; tree: TickTree; items?: WireStreamItem[]; hex?: string[]; index?: Map<string, number> }
+
+/** Queued items, a column per field, and the run each was pushed in. */
+interface Queued { ids: string[]; amounts: number[]; memos: string[]; runs: Run[] }
 
 const itemOf = ([id, amountMsat, memo]: WireStreamItem): { id: string; amountMsat: number; memo: string } => ({ id, amountMsat, memo })

@@ -14,8 +14,8 @@
 //   npx tsx scripts/bench/stream.ts [--json] [--items N] [--platforms P --creators C] [--cpu-prof DIR]
 //
 // --cpu-prof DIR writes V8 CPU profiles to DIR: this process's while it streams (clients-<setup>.cpuprofile),
-// and each hub's whole run (hub-<pid>-<time>.cpuprofile, scripts/bench/cpu-profiler.mjs). Read them with
-// scripts/bench/profile-top.ts.
+// and the whole run of each hub and creators' process (hub-<pid>-<time>.cpuprofile, scripts/bench/cpu-profiler.mjs).
+// Read them with scripts/bench/profile-top.ts.
 //
 // The many-to-many setup the issue's figure is for: 4 platforms, 16 creators.
 export const STREAM_BENCH_PLATFORMS = 4
@@ -110,14 +110,9 @@ function profileThisProcess (file: string): () => Promise<void> {
 export async function streamBench (btc: Btcd, o: {
   platforms: number; creators: number; items: number; dir: string; cleanups: Cleanups; cpuProf?: string
 }): Promise<StreamBenchResult> {
-  const hub = await startHub({
-    dataDir: path.join(o.dir, 'hub'), btcd: btc.node.rpc, config: {
-      transport: { peerMessagesPerSecond: 100_000, peerMessageBurst: 200_000 },
-    },
-    ...(o.cpuProf === undefined ? {} : {
-      env: { NODE_OPTIONS: `--import=${path.resolve('scripts/bench/cpu-profiler.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(o.cpuProf) },
-    }),
-  }, o.cleanups)
+  const hub = await startHub({ dataDir: path.join(o.dir, 'hub'), btcd: btc.node.rpc, config: {
+    transport: { peerMessagesPerSecond: 100_000, peerMessageBurst: 200_000 },
+  } }, o.cleanups)
   // One confirmed coin per channel the hub funds, so it funds them all at once.
   await fundHubCoins(btc, hub, o.creators, 2_100_000)
   const platforms = await Promise.all(Array.from({ length: o.platforms }, (_, i) =>
@@ -179,7 +174,12 @@ const summary = (r: StreamBenchResult): string =>
 export async function runStreamBenches (o: {
   items: number; platforms: number; creators: number; say: (s: string) => void; cpuProf?: string
 }): Promise<{ one_to_one: StreamBenchResult; many: StreamBenchResult }> {
-  if (o.cpuProf !== undefined) fs.mkdirSync(o.cpuProf, { recursive: true })
+  if (o.cpuProf !== undefined) {
+    fs.mkdirSync(o.cpuProf, { recursive: true })
+    // The hub and the creators' process inherit this environment: each profiles itself.
+    process.env.NODE_OPTIONS = `--import=${path.resolve('scripts/bench/cpu-profiler.mjs')}`
+    process.env.BENCH_CPU_PROF_DIR = path.resolve(o.cpuProf)
+  }
   const prof = o.cpuProf === undefined ? {} : { cpuProf: o.cpuProf }
   const cleanups = new Cleanups()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-stream-'))
