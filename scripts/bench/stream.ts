@@ -166,7 +166,8 @@ export async function streamBench (btc: Btcd, o: {
 }
 
 const summary = (r: StreamBenchResult): string =>
-  `  ${r.items_per_s.toFixed(0)} items/s (${r.ticks} ticks, ${r.receipts_built} receipts, ${r.receipts_verified} verified; cores: hub ` +
+  `  ${r.items_per_s.toFixed(0)} items/s (${r.ticks} ticks; ${r.receipts_built} receipts built at ${r.receipts_per_s.toFixed(0)}/s, ` +
+  `${r.receipts_verified} verified; cores: hub ` +
   `${r.cores_used.hub.toFixed(2)}, platforms ${r.cores_used.platforms.toFixed(2)}, creators ${r.cores_used.creators.toFixed(2)}; ` +
   `${r.cpu_us_per_item.toFixed(1)} CPU µs/item; load ${os.loadavg()[0]!.toFixed(1)})`
 
