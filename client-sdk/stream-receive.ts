@@ -65,7 +65,10 @@ export class StreamReceiver {
   /** A chunk of a tick's items, or (no items) a payer asking for a receipt again. */
   async onItems (msg: StreamItemsMessage): Promise<void> {
     const payer = msg.peer as NodeId
-    const done = this.signed.get(msg.payment_hash) ?? await this.storedSignature(msg.payment_hash)
+    // A tick whose items are buffered was not fulfilled (its buffer goes when it is decided), so only
+    // the first chunk of a tick, or a payer asking for a receipt, looks in the store.
+    const buffered = this.buffers.has(msg.payment_hash)
+    const done = this.signed.get(msg.payment_hash) ?? (buffered ? undefined : await this.storedSignature(msg.payment_hash))
     if (done !== undefined) {
       if (done.payer === payer) this.sendReceipt(payer, msg.payment_hash, done.signature)
       return
