@@ -10,7 +10,7 @@
 //                                   written in the batch that stores the fulfil (its item ids are the
 //                                   payee's durable dedupe, read back into memory at the first tick)
 import { z } from 'zod'
-import { PACKED_ITEMS, type WireStreamItem } from '../protocol/stream/item.ts'
+import { PACKED_ITEMS, packStreamItems, wireStreamItem, type WireStreamItem } from '../protocol/stream/item.ts'
 import { MAX_STREAM_ITEM_ID_CHARS, MAX_STREAM_ITEM_MEMO_CHARS, MAX_STREAM_TICK_ITEMS } from '../protocol/limits.ts'
 
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/)
@@ -22,7 +22,18 @@ const count = z.number().int().min(1).max(MAX_STREAM_TICK_ITEMS)
 const packed = z.string().min(1).max(MAX_STREAM_TICK_ITEMS * (MAX_STREAM_ITEM_ID_CHARS + 16 + MAX_STREAM_ITEM_MEMO_CHARS + 3))
   .regex(PACKED_ITEMS)
 
-export const outgoingTick = z.strictObject({
+/** A tick record holding its items as an array of [id, amount_msat, memo] (the format before ticks
+ *  were stored packed) is read as its packed form, so a data directory keeps its streams across the
+ *  upgrade. An array that is not valid items is left as it is, and the record's schema refuses it. */
+function packedTickRecord (v: unknown): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !('items' in v)) return v
+  const { items, ...rest } = v as { items: unknown }
+  const parsed = z.array(wireStreamItem).min(1).max(MAX_STREAM_TICK_ITEMS).safeParse(items)
+  if (!parsed.success) return v
+  return { ...rest, packed: packStreamItems(parsed.data), count: parsed.data.length }
+}
+
+export const outgoingTick = z.preprocess(packedTickRecord, z.strictObject({
   seq: z.number().int().min(0),
   payee: nodeId,
   /** The items, packed, and how many. */
@@ -44,11 +55,11 @@ export const outgoingTick = z.strictObject({
   /** Seconds since 1970. */
   createdAt: z.number().int(),
   paidAt: z.number().int().optional(),
-})
+}))
 export type OutgoingTick = z.infer<typeof outgoingTick>
 
 /** The payee's record of a tick it fulfilled. */
-export const storedIncomingTick = z.strictObject({
+export const storedIncomingTick = z.preprocess(packedTickRecord, z.strictObject({
   payer: nodeId,
   paymentHash: hex32,
   packed,
@@ -57,7 +68,7 @@ export const storedIncomingTick = z.strictObject({
   amountMsat: msat,
   signature: sig,
   receivedAt: z.number().int(),
-})
+}))
 export type StoredIncomingTick = z.infer<typeof storedIncomingTick>
 
 /** A tick paid to us as HubClient.streamTick hands it out: its items as [id, amount_msat, memo]. */
