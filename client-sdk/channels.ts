@@ -325,24 +325,25 @@ export class ChannelSet {
         return
       }
     }
-    if (msg.type === 'shutdown') await this.shutdownFirst(ch)
+    if (msg.type === 'shutdown') this.shutdownFirst(ch)
     await ch.driver.peer(msg)
   }
 
   /** The hub starts a cooperative close (an idle close of our payout policy, hub/settlement/idle-closes.ts):
    *  our own shutdown goes first, naming host.closeScript(), so the closing transaction we sign pays our
    *  balance there whatever the hub's shutdown says (each side's output pays the script of its own
-   *  shutdown). A channel that cannot shut down now (updates of ours not signed yet) answers the hub's
-   *  shutdown with its own shutdown script: still ours. */
-  private async shutdownFirst (ch: ClientChannel): Promise<void> {
+   *  shutdown). It is queued before the hub's shutdown, in the driver's input order, so no later message
+   *  overtakes either. Where the channel machine cannot send a shutdown now (BOLT #2: updates of ours not
+   *  signed yet; a splice in progress) it refuses the command, and the hub's shutdown is answered with
+   *  the channel's own shutdown script: still ours. */
+  private shutdownFirst (ch: ClientChannel): void {
     const script = this.host.closeScript?.()
-    const s = ch.driver.state
-    if (script === undefined || s.phase !== 'normal' || s.link !== 'up' || s.closing.localScript !== undefined) return
+    if (script === undefined || ch.driver.state.closing.localScript !== undefined) return
     if (!isAllowedShutdownScript(script)) {
       this.host.warn(`channel ${ch.driver.channelId}: our payout script is not a shutdown script; the close pays our wallet`)
       return
     }
-    await ch.driver.command({ type: 'shutdown', scriptPubkey: script })
+    void ch.driver.command({ type: 'shutdown', scriptPubkey: script })
   }
 
   /** Forgets a channel that never stored anything (refused while being opened). */

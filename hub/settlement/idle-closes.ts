@@ -74,9 +74,10 @@ export class IdleCloses implements ChannelListener {
     closes: WindowDecision['closes'], accounts: ReadonlyArray<{ channelId: string; nodeId: string; policy: { payoutScript: string } }>,
     height: number,
   ): Promise<void> {
+    const byChannel = new Map(accounts.map(a => [a.channelId, a]))
     for (const c of closes) {
       const ch = this.opts.manager.get(c.channelId)
-      const account = accounts.find(a => a.channelId === c.channelId)
+      const account = byChannel.get(c.channelId)
       if (ch === undefined || account === undefined) continue
       const s = ch.state
       if (s.phase !== 'normal' || s.link !== 'up' || s.closing.localScript !== undefined) continue
