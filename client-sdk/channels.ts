@@ -31,6 +31,7 @@ import {
 import { defaultPolicy } from '../protocol/channel/policy.ts'
 import { channelError, errorText } from '../protocol/errors.ts'
 import { isFinal } from '../protocol/channel/phase.ts'
+import { isAllowedShutdownScript } from '../protocol/channel/rules/shutdown.ts'
 import { fundingScriptPubkey } from '../protocol/tx/index.ts'
 import { parseTx } from '../protocol/tx/serialize.ts'
 import { bytesToHex, hexToBytes, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../protocol/types.ts'
@@ -92,6 +93,9 @@ export interface ChannelSetHost {
   respondSplice? (ch: ClientChannel, request: SpliceRequest): SpliceAnswer | Promise<SpliceAnswer>
   /** A splice of ours or the hub's moved (negotiated, signed, broadcast, confirmed, locked, aborted). */
   spliceProgress? (ch: ClientChannel, p: SpliceProgress): void
+  /** Where our balance goes when the hub starts a cooperative close (our payout policy's script, when
+   *  it asks for idle closes: payouts.ts); undefined: the channel's own shutdown script. */
+  closeScript? (): string | undefined
 }
 
 export class ChannelSet {
@@ -321,7 +325,25 @@ export class ChannelSet {
         return
       }
     }
+    if (msg.type === 'shutdown') this.shutdownFirst(ch)
     await ch.driver.peer(msg)
+  }
+
+  /** The hub starts a cooperative close (an idle close of our payout policy, hub/settlement/idle-closes.ts):
+   *  our own shutdown goes first, naming host.closeScript(), so the closing transaction we sign pays our
+   *  balance there whatever the hub's shutdown says (each side's output pays the script of its own
+   *  shutdown). It is queued before the hub's shutdown, in the driver's input order, so no later message
+   *  overtakes either. Where the channel machine cannot send a shutdown now (BOLT #2: updates of ours not
+   *  signed yet; a splice in progress) it refuses the command, and the hub's shutdown is answered with
+   *  the channel's own shutdown script: still ours. */
+  private shutdownFirst (ch: ClientChannel): void {
+    const script = this.host.closeScript?.()
+    if (script === undefined || ch.driver.state.closing.localScript !== undefined) return
+    if (!isAllowedShutdownScript(script)) {
+      this.host.warn(`channel ${ch.driver.channelId}: our payout script is not a shutdown script; the close pays our wallet`)
+      return
+    }
+    void ch.driver.command({ type: 'shutdown', scriptPubkey: script })
   }
 
   /** Forgets a channel that never stored anything (refused while being opened). */

@@ -257,6 +257,8 @@ export class HubClient extends Emitter<HubClientEvents> {
         accept: false, reason: 'this client takes no splices from the hub',
       }),
       spliceProgress: (ch, p) => { this.onSpliceProgress(ch, p) },
+      // An idle close the hub starts pays our balance to our policy's payout script (payouts.ts).
+      closeScript: () => this.payouts.closeScript(),
     })
     this.splits = new SplitPayer({
       nodeId: this.nodeId, nodeKey: opts.nodeKey, store, book: this.book, payTimeoutMs: opts.payTimeoutMs,

@@ -38,6 +38,13 @@ export class Payouts {
 
   current (): PayoutPolicy | undefined { return this.policy }
 
+  /** Where a cooperative close the hub starts pays our balance: our policy's payout script when the
+   *  policy asks for idle closes (the hub closes the channel by its close_idle_blocks), else undefined
+   *  (the channel's own shutdown script, our wallet's). Our own stored policy, never the hub's view of it. */
+  closeScript (): string | undefined {
+    return this.policy?.closeIdleBlocks !== undefined ? this.policy.payoutScript : undefined
+  }
+
   /** Sends `policy`; resolves with the hub's answer (`send` false: not connected). Stored here once the
    *  hub stored it. `answer` ends the wait (a timeout of the caller). */
   async set (policy: PayoutPolicy, answer: Promise<never>): Promise<PayoutPolicySet> {

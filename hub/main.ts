@@ -22,6 +22,8 @@ import { LevelStore } from '../host/store/node/level-store.ts'
 import { PolicyStore } from './settlement/policy.ts'
 import { AccountPolicies } from './settlement/account-policy.ts'
 import { SettlementCoordinator } from './settlement/coordinator.ts'
+import { ChannelActivity } from './settlement/activity.ts'
+import { IdleCloses } from './settlement/idle-closes.ts'
 import { Wallet } from '../host/wallet/wallet.ts'
 import { fileWalletStorage } from '../host/wallet/node/file-storage.ts'
 import { channelCommands } from './admin/channel-commands.ts'
@@ -170,8 +172,10 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const storeFailed = (e: unknown): void => fatal('store_failed', String(e))
   const shutdownScript = bytesToHex(wallet.newAddress().script)
   let monitoring: HubMonitoring | undefined
+  // Each channel's last activity height rides on its own writes (hub/settlement/activity.ts).
+  const activity = new ChannelActivity(store, () => height)
   const manager = new ChannelManager({
-    store, audit, config, chainHash: chainHash.value, log,
+    store, audit, config, chainHash: chainHash.value, log, carry: req => activity.carry(req),
     persisted: (id, updates) => { monitoring?.persisted(id, updates) },
     blocked: id => monitoring?.stale.has(id) === true,
     forgetMonitor: async id => { await monitoring?.forget(id) },
@@ -223,8 +227,11 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     send: (peer, msg) => { manager.send(peer, msg) }, log,
     fatal: storeFailed,
   }))
+  const idleCloses = await IdleCloses.open({ store, manager, log, fatal: storeFailed })
+  manager.listen(idleCloses)
   const settlement = await SettlementCoordinator.open({
     store, manager, chain, policies, anchoring, config: config.settlement, height: () => height, log,
+    lastActivityHeight: id => activity.lastActivityHeight(id), idleCloses,
     hubIdFor: peer => transport?.session(peer)?.hubId ?? nodeKeys.currentId,
     ended: b => { metrics.settlementBatch(b) },
   })
@@ -266,6 +273,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   }
 
   const loaded = await manager.load()
+  await activity.load(manager.all())
   await accountChainMoves.rebuild(manager.all())
   stage('channels_loaded', { channels: loaded })
   await restored.releaseResolved(manager.all().map(ch => ({ channelId: ch.channelId, phase: ch.state.phase })))

@@ -18,6 +18,8 @@
 //   audit/entry/<n>, audit/head      the hash-chained audit log (hub/audit/log.ts)
 //   payout-policy/<node id>          an account's payout policy (hub/settlement/policy.ts)
 //   settle/batch/<id>                a payout batch: its plan, stage, round and transaction (hub/settlement/record.ts)
+//   settle/idle-close/<channel id>   an idle channel the settlement window closes (hub/settlement/idle-closes.ts)
+//   activity/<channel id>            the height of the channel's last activity (hub/settlement/activity.ts)
 //   audit/anchor/<seq>               an anchor of the log on-chain and the transaction carrying it (hub/audit/anchoring.ts)
 //   audit/receipt/<payment hash>     → the audit entry recording a settled payment (hub/audit/receipts.ts)
 //   ops/stats                        the operator's payment figures and latest payments (hub/admin/payments.ts)
@@ -77,6 +79,10 @@ export const keys = {
   payoutPolicyPrefix: 'payout-policy/',
   settlementBatch: (id: number) => `settle/batch/${counter(id)}`,
   settlementBatchPrefix: 'settle/batch/',
+  idleClose: (channelId: string) => `settle/idle-close/${segment(channelId)}`,
+  idleClosePrefix: 'settle/idle-close/',
+  channelActivity: (channelId: string) => `activity/${segment(channelId)}`,
+  channelActivityPrefix: 'activity/',
   auditEntry: (n: number) => `audit/entry/${counter(n)}`,
   auditEntryPrefix: 'audit/entry/',
   auditHead: 'audit/head',

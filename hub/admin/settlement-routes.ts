@@ -16,8 +16,10 @@ export const SETTLEMENT_ROUTES: readonly RouteDoc[] = [
   {
     method: 'GET', path: '/settlement',
     answer: '{height, window_blocks, next_window_height, feerate_per_kw, schedule, in_progress: batch | null, last_batches: '
-      + '[batch]}; batch: {id, stage (negotiating, signed, broadcast, confirmed, abandoned), round, txid, channels, payouts_sat, '
-      + 'payouts, fee_sat, vbytes, anchor_root, confirmed, dropped, ...}',
+      + '[batch], last_closes: [close]}; batch: {id, stage (negotiating, signed, broadcast, confirmed, abandoned), round, txid, '
+      + 'channels, payouts_sat, payouts, fee_sat, vbytes, anchor_root, confirmed, dropped, ...}; close (an idle channel closed '
+      + 'at a window end): {channel_id, node_id, height, idle_blocks, stage (shutdown, refused, agreed), closing_txid, account_sat, '
+      + 'account_script, phase, ...}',
   },
   {
     method: 'POST', path: '/settlement/run',

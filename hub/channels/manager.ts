@@ -28,7 +28,9 @@ import {
   type MonitorUpdate,
 } from '../../protocol/channel/index.ts'
 import { defaultPolicy } from '../../protocol/channel/policy.ts'
-import { abandonedChannelOps, ChannelDriver, ChannelWriter, loadStoredChannels, type ChannelWriteHost } from '../../host/channel/index.ts'
+import {
+  abandonedChannelOps, ChannelDriver, ChannelWriter, loadStoredChannels, type ChannelWriteHost, type PersistRequest,
+} from '../../host/channel/index.ts'
 import type { SideLimits } from '../../protocol/keys/channel.ts'
 import { random32 } from '../../host/random.ts'
 import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
@@ -40,7 +42,7 @@ export type SplitMessage = SplitLegLocked | SplitRelease | SplitAbort
 import type { AuditLog } from '../audit/index.ts'
 import type { HubConfig } from '../config.ts'
 import { crashPoints } from '../../host/crash-points.ts'
-import { StoreConflict, StoreError, type Store } from '../../host/store/store.ts'
+import { StoreConflict, StoreError, type Store, type StoreOp } from '../../host/store/store.ts'
 import type { PeerSession, SessionHandler } from '../transport/server.ts'
 import { lazySigner, ManagedChannel } from './channel.ts'
 import { OpeningGuard } from './opening.ts'
@@ -64,6 +66,9 @@ export interface ChannelManagerOptions {
   /** A persist batch with these monitor updates is durable (the chain monitors, monitoring.ts). Never
    *  waits for the monitors. */
   persisted?: (channelId: string, updates: readonly MonitorUpdate[]) => void
+  /** Records that ride on a channel's write besides its audit entry (the channel's last activity
+   *  height, hub/settlement/activity.ts): in the same atomic batch, no write of their own. */
+  carry?: (req: PersistRequest) => StoreOp[]
   /** A channel that must not run (its state is older than its monitor's, scenario 6). */
   blocked?: (channelId: string) => boolean
   /** Drops a forgotten channel's chain monitor and its stored checkpoint (monitoring.ts). */
@@ -135,11 +140,13 @@ export class ChannelManager implements SessionHandler {
       write: ops => this.opts.store.write(ops),
       carry: (req, peer) => {
         const spec = req.state.localCommit?.spec
-        return this.opts.audit.prepare({
+        const entry = this.opts.audit.prepare({
           kind: 'channel_write', channel_id: req.channelId, peer, write: req.writeId, phase: req.state.phase,
           updates: req.monitor.map(m => `${m.seq}:${m.kind}`),
           ...(spec !== undefined ? { local_msat: spec.toLocalMsat, remote_msat: spec.toRemoteMsat, htlcs: spec.htlcs.length } : {}),
         })
+        const more = this.opts.carry?.(req) ?? []
+        return more.length === 0 ? entry : { ...entry, ops: [...entry.ops, ...more] }
       },
       crashPoint,
       persisted: (id, updates) => { this.opts.persisted?.(id, updates) },

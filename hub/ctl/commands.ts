@@ -108,6 +108,12 @@ function settlementText (s: Row): string {
     table(['txid', 'channels', 'payouts sat', 'vbytes', 'confirmed'], batches.map(b => [
       str(b.txid), Array.isArray(b.channels) ? b.channels.length : num(b.channels), num(b.payouts_sat), num(b.vbytes), str(b.confirmed),
     ])),
+    ...(Array.isArray(s.last_closes) && s.last_closes.length > 0 ? [
+      '', 'last idle closes:',
+      table(['channel', 'height', 'idle blocks', 'stage', 'closing txid', 'account sat'], rows(s.last_closes).map(c => [
+        str(c.channel_id), num(c.height), num(c.idle_blocks), str(c.stage), str(c.closing_txid), num(c.account_sat),
+      ])),
+    ] : []),
   ].join('\n')
 }
 

@@ -14,6 +14,9 @@ export interface AccountsSource {
   online: (nodeId: string) => boolean
   /** The height of the account's last payout in a batch that was broadcast (absent: none). */
   lastPayoutHeight: (nodeId: string) => number | undefined
+  /** The height of the channel's last activity (hub/settlement/activity.ts); undefined: unknown, the
+   *  channel counts as active now (an idle close can only come later). */
+  lastActivityHeight?: (channelId: string) => number | undefined
 }
 
 export interface AccountsNow {
@@ -44,9 +47,7 @@ export async function accountsNow (src: AccountsSource, height: number): Promise
         // BOLT #2: our channel_reserve_satoshis is what the peer must keep.
         reserveSat: s.setup.local.channelReserveSat,
         ...(last !== undefined ? { lastPayoutHeight: last } : {}),
-        // Idle closes need the height of the channel's last payment, which the hub does not record
-        // yet: an account is never idle here (docs/DESIGN.md "Batched settlement", what is open).
-        lastActivityHeight: height,
+        lastActivityHeight: src.lastActivityHeight?.(ch.channelId) ?? height,
         splicePending: (s.splice?.candidates.length ?? 0) > 0 || s.splice?.session !== undefined || quiescence(s) !== 'none',
       })
     }

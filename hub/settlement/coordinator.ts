@@ -41,6 +41,7 @@ import { lazySigner, type ManagedChannel } from '../channels/channel.ts'
 import type { ChannelListener, ChannelManager } from '../channels/manager.ts'
 import { accountsNow } from './accounts.ts'
 import type { SettlementConfig } from './config.ts'
+import type { IdleCloses } from './idle-closes.ts'
 import type { PolicyStore } from './policy.ts'
 import { loadBatches, saveBatch, type BatchRecord } from './record.ts'
 import { batchSpliceCommand, isBatchSession, payoutTerms } from './session-command.ts'
@@ -64,6 +65,10 @@ export interface SettlementOptions {
   hubIdFor: (peer: NodeId) => NodeId
   height: () => number
   log: (event: Record<string, unknown>) => void
+  /** The height of a channel's last activity (hub/settlement/activity.ts). */
+  lastActivityHeight?: (channelId: string) => number | undefined
+  /** Carries out a window's idle closes (hub/settlement/idle-closes.ts). */
+  idleCloses?: Pick<IdleCloses, 'close' | 'view'>
   /** A batch ended (confirmed at depth, or abandoned): the metrics (hub/admin/metrics.ts). */
   ended?: (b: { outcome: 'confirmed' | 'failed'; vbytes: number; channels: number }) => void
 }
@@ -105,9 +110,12 @@ export class SettlementCoordinator implements ChannelListener {
 
   status (): Record<string, unknown> {
     const a = this.active
-    return settlementStatus(this.opts.config, this.opts.height(), this.records, a === undefined ? undefined : {
-      record: a.record, roundStage: a.round.stage, complete: a.round.complete.length, signed: a.round.peerSigned.length,
-    })
+    return {
+      ...settlementStatus(this.opts.config, this.opts.height(), this.records, a === undefined ? undefined : {
+        record: a.record, roundStage: a.round.stage, complete: a.round.complete.length, signed: a.round.peerSigned.length,
+      }),
+      last_closes: this.opts.idleCloses?.view() ?? [],
+    }
   }
 
   /** Every batch record, oldest first. */
@@ -135,8 +143,10 @@ export class SettlementCoordinator implements ChannelListener {
       channelsOf: n => this.opts.manager.channelsOf(n as NodeId),
       online: n => this.opts.manager.isOnline(n as NodeId),
       lastPayoutHeight: n => this.lastPayoutHeight(n),
+      ...(this.opts.lastActivityHeight !== undefined ? { lastActivityHeight: this.opts.lastActivityHeight } : {}),
     }, height)
     const decision = windowDecision(accounts, height)
+    if (decision.closes.length > 0) await this.opts.idleCloses?.close(decision.closes, accounts, height)
     const waiting = [
       ...skipped.map(s => ({ node_id: s.nodeId, ...(s.channelId !== undefined ? { channel_id: s.channelId } : {}), reason: s.reason })),
       ...decision.waiting.map(w => ({ channel_id: w.channelId, reason: w.reason })),

@@ -3,6 +3,7 @@
 // operator's `settlement.policy` config, and their durable store, one record per node id.
 import { z } from 'zod'
 import { isStandardOutputScript } from '../../protocol/interactive-tx/index.ts'
+import { isAllowedShutdownScript } from '../../protocol/channel/rules/shutdown.ts'
 import { MAX_MONEY_SAT } from '../../protocol/limits.ts'
 import type { PayoutPolicy } from '../../protocol/settlement/types.ts'
 import { keys } from '../../host/store/keys.ts'
@@ -23,6 +24,10 @@ export function payoutPolicySchema (bounds: SettlementConfig['policy']) {
     interval_blocks: int(bounds.minIntervalBlocks, MAX_POLICY_BLOCKS),
     keep_sat: int(0, bounds.maxKeepSat),
     close_idle_blocks: int(bounds.minCloseIdleBlocks, MAX_POLICY_BLOCKS).optional(),
+  }).refine(p => p.close_idle_blocks === undefined || isAllowedShutdownScript(p.payout_script), {
+    // An idle close pays the account by the mutual close, to the script of its shutdown: BOLT #2
+    // allows only segwit scripts there (P2WPKH, P2WSH, segwit v1+).
+    path: ['close_idle_blocks'], error: 'needs a segwit payout_script (P2WPKH, P2WSH, P2TR): the close pays it by shutdown',
   })
 }
 export type PayoutPolicyWire = z.infer<ReturnType<typeof payoutPolicySchema>>

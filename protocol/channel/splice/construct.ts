@@ -86,8 +86,12 @@ function completed (b: StepBuilder, signer: ChannelSigner, finalReply: Reply | u
   // complete (command splice_batch_release): the peer signs only after it, so a batch that loses a peer
   // before then is aborted everywhere with nothing signed (docs/DESIGN.md "Batched settlement").
   const held = session.initiator === 'local' && session.own?.batch !== undefined
+  // Our witnesses come from the host (splice_sign_inputs): for our wallet inputs, and in a batch from
+  // the coordinator, which also learns from it that the session is complete; a batch of one channel
+  // has no input of ours to sign, and still waits for it.
+  const asksHost = ours.length > 0 || held
   const signing: SigningState = {
-    candidate, weSignFirst: weSignFirst(n, session.nodeIds!), commitSig, ...(ours.length === 0 ? { witnesses: [] } : {}),
+    candidate, weSignFirst: weSignFirst(n, session.nodeIds!), commitSig, ...(!asksHost ? { witnesses: [] } : {}),
     ...(held ? { held: true } : {}),
   }
   sp.session = { ...session, stage: 'signing', signing }
@@ -101,7 +105,7 @@ function completed (b: StepBuilder, signer: ChannelSigner, finalReply: Reply | u
     type: 'splice_negotiated', txid: built.txid, capacitySat: candidate.capacitySat, contributionSat: candidate.contributionSat,
     feeSat: { local: built.feeSat.local, remote: built.feeSat.remote },
   })
-  if (ours.length > 0) {
+  if (asksHost) {
     b.emit({ type: 'splice_sign_inputs', txid: built.txid, tx: txHex(built.tx), inputs: ours.map(({ index, input }) => ({
       index, txid: input.txid, vout: input.vout, valueSat: input.valueSat as Sat, script: input.script,
     })) })

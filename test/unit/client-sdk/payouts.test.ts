@@ -96,3 +96,22 @@ t.test('a proposal whose session ended is forgotten', async t => {
   p.forget(CHANNEL)
   t.equal(p.respond(channel(200_000), request()), undefined)
 })
+
+t.test('a close the hub starts pays our own policy\'s script only when our policy asks for idle closes', async t => {
+  const store = new MemoryStore()
+  const p = new Payouts({ store, nodeId: '02' + '33'.repeat(32), send: () => true, warn: () => {} })
+  t.equal(p.closeScript(), undefined, 'no policy: the channel\'s own shutdown script (our wallet)')
+  const set = async (policy: PayoutPolicy): Promise<void> => {
+    const done = p.set(policy, new Promise<never>(() => {}))
+    p.onPolicySet({ type: 'payout_policy_set', refused: false })
+    await done
+  }
+  await set(POLICY)
+  t.equal(p.closeScript(), undefined, 'a policy without closeIdleBlocks: our wallet still')
+  await set({ ...POLICY, closeIdleBlocks: 144 })
+  t.equal(p.closeScript(), SCRIPT, 'with closeIdleBlocks: our policy\'s payout script')
+  const refused = p.set({ ...POLICY, payoutScript: '0014' + '99'.repeat(20), closeIdleBlocks: 144 }, new Promise<never>(() => {}))
+  p.onPolicySet({ type: 'payout_policy_set', refused: true, detail: 'no' })
+  await refused
+  t.equal(p.closeScript(), SCRIPT, 'a policy the hub refused changes nothing: the script is the one we stored')
+})

@@ -33,6 +33,20 @@ t.test('each field outside its bound is refused, the field named', async t => {
   }
 })
 
+t.test('close_idle_blocks needs a payout script a shutdown can name (the idle close pays it): segwit only', async t => {
+  const p2pkh = '76a914' + '11'.repeat(20) + '88ac'
+  const p2sh = 'a914' + '11'.repeat(20) + '87'
+  for (const script of [p2pkh, p2sh]) {
+    t.ok(parsePayoutPolicy({ ...good, payout_script: script }, bounds).ok, `${script.slice(0, 6)}…: a payout script without idle closes`)
+    const r = parsePayoutPolicy({ ...good, payout_script: script, close_idle_blocks: 1_000 }, bounds)
+    t.notOk(r.ok, `${script.slice(0, 6)}…: not with close_idle_blocks`)
+    if (!r.ok) t.match(r.error, /^close_idle_blocks: needs a segwit payout_script/, 'the field named')
+  }
+  for (const script of ['0014' + '11'.repeat(20), '0020' + '11'.repeat(32), '5120' + '11'.repeat(32)]) {
+    t.ok(parsePayoutPolicy({ ...good, payout_script: script, close_idle_blocks: 1_000 }, bounds).ok, `${script.slice(0, 4)}…: taken`)
+  }
+})
+
 t.test('the config section has defaults and its own bounds', async t => {
   const c = parseHubConfig({ dataDir: '/tmp/x' })
   t.ok(c.ok)

@@ -192,6 +192,21 @@ t.test('three channels, one batch: every session builds and signs the planned tr
   }
 })
 
+t.test('one channel, one batch: the hub asks for witnesses (none to sign) and waits for them before its tx_signatures', async t => {
+  const chs = channels(1)
+  const { payouts, batch } = plan(chs)
+  t.equal(payouts.length, 1)
+  const hub = chs[0]!.pair.a
+  runBatch(chs, payouts, batch)
+  const asked = hub.events.filter(e => e.type === 'splice_sign_inputs')
+  t.equal(asked.length, 1, 'splice_sign_inputs: the coordinator learns the session is complete')
+  t.same(asked[0]?.type === 'splice_sign_inputs' ? asked[0].inputs : undefined, [], 'with no input of the hub\'s to sign')
+  const cand = hub.state.splice?.candidates.at(-1)
+  t.equal(cand?.txid, batch.txid, 'the batch is the channel\'s candidate')
+  t.ok(cand?.signedTx !== undefined, 'fully signed')
+  t.ok(hub.broadcasts.includes(batch.txid), 'and broadcast')
+})
+
 t.test('a peer that contributes other than planned: the hub aborts that session with batch_terms_violated', async t => {
   const chs = channels(2)
   const { payouts, batch } = plan(chs)
