@@ -30,7 +30,9 @@ import { PaymentStream } from './stream.ts'
 import { StreamReceiver, type ReceivedTick } from './stream-receive.ts'
 import type { IncomingTick } from './stream-records.ts'
 import { exportAccounting, type AccountingPage } from './accounting.ts'
-import { recordMoves } from './chain-moves.ts'
+import { recordMoves, recordOnchainMoves } from './chain-moves.ts'
+import { htlcMoves, sweepMoves } from '../protocol/accounting/onchain.ts'
+import { monitorKeys } from '../protocol/monitor/index.ts'
 import { exportAccountingArgs } from './stream-options.ts'
 import { Payouts } from './payouts.ts'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
@@ -318,6 +320,10 @@ export class HubClient extends Emitter<HubClientEvents> {
         })
       }
       client.monitoring = await client.startMonitors()
+      // What the chain did with failed channels (HTLCs resolved, claims) whose rows a stop kept from being written.
+      for (const ch of client.channelSet.channels()) {
+        if (ch.driver.state.phase === 'failed') await client.recordOnchain(ch.driver.channelId)
+      }
     } catch (e) {
       // Whatever started is stopped and the parts are released; the failure is what the caller needs.
       await client.stop().catch(() => {})
@@ -374,6 +380,22 @@ export class HubClient extends Emitter<HubClientEvents> {
     }
     if (event.kind === 'preimage_learned') await this.settleSent(event.paymentHash, event.preimage)
     if (event.kind === 'closed') await this.events.record('channel_closed', id, { channelId: id, how: event.how }, nowSec())
+    // Their accounting rows read the monitor's state, which the monitor hands out after this step.
+    if (event.kind === 'htlc_resolved' || event.kind === 'closed') this.track(this.recordOnchain(id))
+  }
+
+  /** The accounting rows of what the chain did with a failed channel (chain-moves.ts
+   *  recordOnchainMoves): the HTLCs it gave us, and our claims once every output is resolved. */
+  private async recordOnchain (id: string): Promise<void> {
+    const monitors = this.monitoring
+    const ch = this.channelSet.get(id)
+    if (monitors === undefined || ch === undefined) return
+    const state = await monitors.host.inspect(id)
+    if (state === undefined) return
+    const moves = [...htlcMoves(state, monitorKeys(ch.keys), 'local'), ...sweepMoves(state, 'local')]
+    await recordOnchainMoves(this.store, id, moves, Date.now()).catch((e: unknown) => {
+      this.emit('warning', `accounting: the on-chain outcome of channel ${id} is not recorded: ${String(e)}`)
+    })
   }
 
   /** Runs `work` without blocking the caller. Ordering comes from the channel drivers: each queues its

@@ -209,6 +209,13 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.listen(splicing)
   const accountChainMoves = new AccountChainMoves(ledger, log)
   manager.listen(accountChainMoves)
+  /** A failed channel's rows of what the chain did with it, from its monitor's state (read after the
+   *  monitor's step that reported it). */
+  const onchainRows = async (channelId: string): Promise<void> => {
+    const ch = manager.get(channelId)
+    const state = ch === undefined ? undefined : await monitoring?.host.inspect(channelId)
+    if (ch !== undefined && state !== undefined) await accountChainMoves.onchain(ch, state)
+  }
   manager.listen({
     event: () => {},
     receiptRequest: (peer, msg) => {
@@ -281,9 +288,12 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     sweepScript: bytesToHex(wallet.newAddress().script),
     depth: config.channels.finalityDepth, feeratePerKw: config.channels.feeratePerKw,
     held: id => restored.held(id),
+    resolvedOnChain: id => { onchainRows(id).catch(e => { log({ event: 'ledger_chain_not_recorded', channel_id: id, detail: String(e) }) }) },
   })
   const monitors = monitoring
   cleanups.push(() => monitors.stop())
+  // What the chain did with failed channels whose rows a stop kept from being written.
+  for (const ch of manager.all()) if (ch.state.phase === 'failed') await onchainRows(ch.channelId)
   stage('monitors_started', { monitors: monitors.host.channels().length })
   manager.ready()
   stage('serving')
