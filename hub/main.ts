@@ -288,7 +288,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     sweepScript: bytesToHex(wallet.newAddress().script),
     depth: config.channels.finalityDepth, feeratePerKw: config.channels.feeratePerKw,
     held: id => restored.held(id),
-    resolvedOnChain: id => { onchainRows(id).catch(e => { log({ event: 'ledger_chain_not_recorded', channel_id: id, detail: String(e) }) }) },
+    resolvedOnChain: id => {
+      onchainRows(id).catch(e => { log({ event: 'ledger_chain_not_recorded', channel_id: id, detail: String(e) }) })
+    },
   })
   const monitors = monitoring
   cleanups.push(() => monitors.stop())

@@ -12,7 +12,7 @@
 //     (payment_in) says it arrived.
 // Each is an `htlc_onchain` row: −the HTLC's amount, `onchain_sat` its output in the exporter's
 // commitment (BOLT #3: "amount_msat / 1000", rounded down; 0 if trimmed), `fee_msat` the rest, written
-// once the transaction that decided it is at the monitor's depth.
+// once the claim with the preimage confirmed, or once the timeout is at the monitor's depth.
 //
 // Sweep rows. Every claim of the party that confirmed (a transaction spending an output of the
 // commitment or of one of its second-stage transactions: the to_local sweep after its delay, an
@@ -51,7 +51,9 @@ export function htlcMoves (s: MonitorState, keys: MonitorKeys, party: Party): On
   const moves: OnchainMove[] = []
   for (const o of resolve(s, keys).outcomes) {
     const h: Htlc | undefined = inCommitment.get(`${o.htlc.offerer}:${o.htlc.id}`)
-    if (h === undefined || !o.final) continue
+    // A claim with the preimage is final once seen (the preimage is known whatever a reorg does, as the
+    // monitor's owner fulfils upstream at once); a timeout only at the monitor's depth.
+    if (h === undefined || !(o.outcome === 'fulfilled' || o.final)) continue
     const toParty = (o.outcome === 'failed' && h.offerer === party) || (o.outcome === 'fulfilled' && h.offerer !== party)
     if (!toParty) continue
     const trimmed = isTrimmed(setup.channelType, h, 'local', setup.local.dustLimitSat, spec.feeratePerKw)
