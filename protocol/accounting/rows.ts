@@ -15,7 +15,7 @@ export const ACCOUNTING_KINDS = [
   /** The channel failed and goes on-chain with a commitment: its whole balance (our side of the
    *  exporter's latest commitment) left it. onchain_sat is what the exporter's commitment pays us;
    *  fee_msat the rest (the commitment fee if we funded, the msat rounded away, an output trimmed as
-   *  dust); ref the channel id (which commitment confirms, and the sweeps, are the chain monitor's). */
+   *  dust); ref the channel id. HTLCs in flight and the sweeps: htlc_onchain and sweep. */
   'close_force',
   /** An HTLC in flight at a force close that the chain gave to us (one we offered, timed out; one we
    *  received, claimed with its preimage): it left the channel. onchain_sat is its output in the
