@@ -17,7 +17,7 @@ import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid
 import type { HtlcMetadata, HubPolicy as HubPolicyMessage, PaymentHeld } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import type { Wallet, WalletError } from '../host/wallet/wallet.ts'
-import { type Store } from '../host/store/index.ts'
+import { keys as storeKeys, type Store } from '../host/store/index.ts'
 import { ChannelMonitors, type MonitorEvent } from '../host/monitor/index.ts'
 import { HubLink, LinkGaveUp } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
@@ -322,7 +322,7 @@ export class HubClient extends Emitter<HubClientEvents> {
       client.monitoring = await client.startMonitors()
       // What the chain did with failed channels (HTLCs resolved, claims) whose rows a stop kept from being written.
       for (const ch of client.channelSet.channels()) {
-        if (ch.driver.state.phase === 'failed') await client.recordOnchain(ch.driver.channelId)
+        if (['failed', 'closed'].includes(ch.driver.state.phase)) await client.recordOnchain(ch.driver.channelId)
       }
     } catch (e) {
       // Whatever started is stopped and the parts are released; the failure is what the caller needs.
@@ -384,12 +384,14 @@ export class HubClient extends Emitter<HubClientEvents> {
     if (event.kind === 'htlc_resolved' || event.kind === 'closed') this.track(this.recordOnchain(id))
   }
 
-  /** The accounting rows of what the chain did with a failed channel (chain-moves.ts
+  /** The accounting rows of what the chain did with a force-closed channel (chain-moves.ts
    *  recordOnchainMoves): the HTLCs it gave us, and our claims once every output is resolved. */
   private async recordOnchain (id: string): Promise<void> {
     const monitors = this.monitoring
     const ch = this.channelSet.get(id)
     if (monitors === undefined || ch === undefined) return
+    // Only after a force close (its close_force record: the channel failed with our commitment).
+    if (await this.store.get(storeKeys.chainMove(id, id)) === undefined) return
     const state = await monitors.host.inspect(id)
     if (state === undefined) return
     const moves = [...htlcMoves(state, monitorKeys(ch.keys), 'local'), ...sweepMoves(state, 'local')]

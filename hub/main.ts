@@ -191,7 +191,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   })
   const ledger = new Ledger(store)
   const router = new Router({
-    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed, receipts, ledger,
+    hubIds: () => nodeKeys.servedIds(), manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed, receipts, ledger,
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
@@ -209,8 +209,8 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.listen(splicing)
   const accountChainMoves = new AccountChainMoves(ledger, log)
   manager.listen(accountChainMoves)
-  /** A failed channel's rows of what the chain did with it, from its monitor's state (read after the
-   *  monitor's step that reported it). */
+  /** A force-closed channel's rows of what the chain did with it, from its monitor's state (read
+   *  after the monitor's step that reported it). */
   const onchainRows = async (channelId: string): Promise<void> => {
     const ch = manager.get(channelId)
     const state = ch === undefined ? undefined : await monitoring?.host.inspect(channelId)
@@ -295,7 +295,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   const monitors = monitoring
   cleanups.push(() => monitors.stop())
   // What the chain did with failed channels whose rows a stop kept from being written.
-  for (const ch of manager.all()) if (ch.state.phase === 'failed') await onchainRows(ch.channelId)
+  for (const ch of manager.all()) if (ch.state.phase === 'failed' || ch.state.phase === 'closed') await onchainRows(ch.channelId)
   stage('monitors_started', { monitors: monitors.host.channels().length })
   manager.ready()
   stage('serving')

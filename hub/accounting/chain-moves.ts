@@ -76,15 +76,16 @@ export class AccountChainMoves implements ChannelListener {
     return next
   }
 
-  /** The rows of what the chain did with a failed channel (`state`: its monitor's), each unless it
-   *  has one; in the same queue as the force-close rows. */
+  /** The rows of what the chain did with a force-closed channel (`state`: its monitor's), each
+   *  unless it has one; in the same queue as the force-close rows, after the channel's close_force row. */
   onchain (ch: ManagedChannel, state: MonitorState): Promise<void> {
     const next = this.forceCloses.then(async () => {
-      if (ch.state.phase !== 'failed') return
       const keys = monitorKeys(channelKeys(hexToBytes(ch.seed)))
       const moves = [...htlcMoves(state, keys, 'remote'), ...sweepMoves(state, 'remote')]
       if (moves.length === 0) return
       const rows = await this.ledger.accountChain(ch.peer, 0, Number.MAX_SAFE_INTEGER)
+      // Only after a force close (the channel failed, or closed since: its monitor resolved everything).
+      if (!rows.some(r => r.kind === 'close_force' && r.channel_id === ch.channelId)) return
       const have = new Set(rows.filter(r => r.channel_id === ch.channelId).map(r => `${r.kind}:${r.txid}`))
       for (const m of moves) {
         const txid = m.kind === 'htlc_onchain' ? m.paymentHash : m.ref
