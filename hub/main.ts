@@ -91,7 +91,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const cleanups: Array<() => Promise<void> | void> = []
   // The metrics first: the store's commits and the node's RPC calls report to them from the start.
-  const seen: { manager?: ChannelManager; holds?: HoldStore; figures?: PaymentFigures; transport?: HubTransport } = {}
+  const seen: {
+    manager?: ChannelManager; holds?: HoldStore; figures?: PaymentFigures; transport?: HubTransport; nodeKeys?: HubNodeKeys
+  } = {}
   const metrics = new HubMetrics({
     channels: () => (seen.manager?.all() ?? []).map(ch => {
       const spec = ch.state.localCommit?.spec
@@ -103,6 +105,10 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     heldPayments: () => (seen.holds?.all() ?? []).filter(h => h.state === 'held').length,
     sessions: () => seen.transport?.sessionCount ?? 0,
     feesEarnedMsat: () => seen.figures?.figures().fees_msat ?? 0,
+    nodeKey: () => {
+      const k = seen.nodeKeys?.status()
+      return { current: k?.current ?? '', phase: k?.phase ?? 'single', graceUntilHeight: k?.grace_until_height ?? null }
+    },
   })
   cleanups.push(setHostObserver(metrics.host))
 
@@ -127,6 +133,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   let height: number = tip.value.height
   // The node keys: one, or two during a rotation's grace, which ends at a chain height (hub/identity/node-keys.ts).
   const nodeKeys = HubNodeKeys.open(config.dataDir, () => height)
+  seen.nodeKeys = nodeKeys
   const hubId = nodeKeys.currentId
   stage('chain_connected')
 
