@@ -53,9 +53,11 @@ function receivedRow (r: InvoiceRecord): AccountingRow {
 }
 
 function chainRow (m: ChainMove): AccountingRow {
+  // An HTLC's record keeps its payment hash where the others keep a txid; its row names the channel.
+  const htlc = m.kind === 'htlc_onchain'
   return {
-    at: m.at, kind: m.kind, amount_msat: m.amountMsat, fee_msat: m.feeMsat, payment_hash: '', counterparty: '', ref: m.txid,
-    onchain_sat: m.onchainSat,
+    at: m.at, kind: m.kind, amount_msat: m.amountMsat, fee_msat: m.feeMsat, payment_hash: htlc ? m.txid : '', counterparty: '',
+    ref: htlc ? m.channelId : m.txid, onchain_sat: m.onchainSat,
   }
 }
 

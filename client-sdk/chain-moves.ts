@@ -14,8 +14,15 @@
 //
 // Each record's amountMsat is what the balance moved, to the msat: a splice's contribution, a close's
 // whole balance; onchainSat and feeMsat split it (amount = −(onchain·1000 + fee) when money leaves).
+//
+// After a force close, what the chain monitor saw (protocol/accounting/onchain.ts): an HTLC in flight
+// that the chain gave back to us or that we claimed (`htlc_onchain`, its txid slot the payment hash),
+// recorded when the monitor reports the HTLC resolved, and each of our claims (`sweep`, its own txid),
+// recorded when the monitor reports every output resolved; both again, if missing, at every start
+// (recordOnchainMoves).
 import { z } from 'zod'
 import { forceCloseAmounts } from '../protocol/accounting/force-close.ts'
+import type { OnchainMove } from '../protocol/accounting/onchain.ts'
 import type { ChannelState } from '../protocol/channel/index.ts'
 import { del, keys, put, type Store, type StoreOp } from '../host/store/index.ts'
 import { readRecord } from './records.ts'
@@ -23,8 +30,9 @@ import { readRecord } from './records.ts'
 export const chainMove = z.strictObject({
   /** When we first recorded it, ms since 1970. */
   at: z.number().int().min(0),
-  kind: z.enum(['splice_out', 'splice_in', 'close_mutual', 'close_force']),
+  kind: z.enum(['splice_out', 'splice_in', 'close_mutual', 'close_force', 'htlc_onchain', 'sweep']),
   channelId: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The splice's, close's or claim's txid; a force close's channel id; an HTLC's payment hash. */
   txid: z.string().regex(/^[0-9a-f]{64}$/),
   amountMsat: z.number().int(),
   onchainSat: z.number().int().min(0),
@@ -82,6 +90,21 @@ export async function recordMoves (store: Store, s: ChannelState, now: number): 
   for (const old of (s.splice?.candidates ?? []).slice(0, -1)) {
     const rec = await readRecord(store, keys.chainMove(s.channelId, old.txid), chainMove)
     if (rec !== undefined) ops.push(del(keys.chainMove(s.channelId, old.txid)), del(keys.chainMoveByTime(rec.at, s.channelId, old.txid)))
+  }
+  if (ops.length > 0) await store.write(ops)
+}
+
+/** Stores the on-chain outcomes of a force-closed channel (protocol/accounting/onchain.ts) not
+ *  stored yet: an HTLC's under its payment hash, a sweep's under its txid. */
+export async function recordOnchainMoves (store: Store, channelId: string, moves: readonly OnchainMove[], now: number): Promise<void> {
+  const ops: StoreOp[] = []
+  for (const m of moves) {
+    const slot = m.kind === 'htlc_onchain' ? m.paymentHash : m.ref
+    if (await store.get(keys.chainMove(channelId, slot)) !== undefined) continue
+    const rec: ChainMove = {
+      at: now, kind: m.kind, channelId, txid: slot, amountMsat: m.amountMsat, onchainSat: m.onchainSat, feeMsat: m.feeMsat,
+    }
+    ops.push(put(keys.chainMove(channelId, slot), rec), put(keys.chainMoveByTime(now, channelId, slot), ''))
   }
   if (ops.length > 0) await store.write(ops)
 }

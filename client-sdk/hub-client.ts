@@ -17,7 +17,7 @@ import { bytesToHex, type ChannelId, type Msat, type NodeId, type Sat, type Txid
 import type { HtlcMetadata, HubPolicy as HubPolicyMessage, PaymentHeld } from '../protocol/wire/index.ts'
 import type { ChainBackend } from '../host/chain/backend.ts'
 import type { Wallet, WalletError } from '../host/wallet/wallet.ts'
-import { type Store } from '../host/store/index.ts'
+import { keys as storeKeys, type Store } from '../host/store/index.ts'
 import { ChannelMonitors, type MonitorEvent } from '../host/monitor/index.ts'
 import { HubLink, LinkGaveUp } from './transport/index.ts'
 import { Emitter } from './transport/events.ts'
@@ -30,7 +30,9 @@ import { PaymentStream } from './stream.ts'
 import { StreamReceiver, type ReceivedTick } from './stream-receive.ts'
 import type { IncomingTick } from './stream-records.ts'
 import { exportAccounting, type AccountingPage } from './accounting.ts'
-import { recordMoves } from './chain-moves.ts'
+import { recordMoves, recordOnchainMoves } from './chain-moves.ts'
+import { htlcMoves, sweepMoves } from '../protocol/accounting/onchain.ts'
+import { monitorKeys } from '../protocol/monitor/index.ts'
 import { exportAccountingArgs } from './stream-options.ts'
 import { Payouts } from './payouts.ts'
 import { isValidNodeId } from '../protocol/auth/signature.ts'
@@ -320,6 +322,10 @@ export class HubClient extends Emitter<HubClientEvents> {
         })
       }
       client.monitoring = await client.startMonitors()
+      // What the chain did with failed channels (HTLCs resolved, claims) whose rows a stop kept from being written.
+      for (const ch of client.channelSet.channels()) {
+        if (['failed', 'closed'].includes(ch.driver.state.phase)) await client.recordOnchain(ch.driver.channelId)
+      }
     } catch (e) {
       // Whatever started is stopped and the parts are released; the failure is what the caller needs.
       await client.stop().catch(() => {})
@@ -376,6 +382,24 @@ export class HubClient extends Emitter<HubClientEvents> {
     }
     if (event.kind === 'preimage_learned') await this.settleSent(event.paymentHash, event.preimage)
     if (event.kind === 'closed') await this.events.record('channel_closed', id, { channelId: id, how: event.how }, nowSec())
+    // Their accounting rows read the monitor's state, which the monitor hands out after this step.
+    if (event.kind === 'htlc_resolved' || event.kind === 'closed') this.track(this.recordOnchain(id))
+  }
+
+  /** The accounting rows of what the chain did with a force-closed channel (chain-moves.ts
+   *  recordOnchainMoves): the HTLCs it gave us, and our claims once every output is resolved. */
+  private async recordOnchain (id: string): Promise<void> {
+    const monitors = this.monitoring
+    const ch = this.channelSet.get(id)
+    if (monitors === undefined || ch === undefined) return
+    // Only after a force close (its close_force record: the channel failed with our commitment).
+    if (await this.store.get(storeKeys.chainMove(id, id)) === undefined) return
+    const state = await monitors.host.inspect(id)
+    if (state === undefined) return
+    const moves = [...htlcMoves(state, monitorKeys(ch.keys), 'local'), ...sweepMoves(state, 'local')]
+    await recordOnchainMoves(this.store, id, moves, Date.now()).catch((e: unknown) => {
+      this.emit('warning', `accounting: the on-chain outcome of channel ${id} is not recorded: ${String(e)}`)
+    })
   }
 
   /** Runs `work` without blocking the caller. Ordering comes from the channel drivers: each queues its

@@ -93,7 +93,9 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
   const cleanups: Array<() => Promise<void> | void> = []
   // The metrics first: the store's commits and the node's RPC calls report to them from the start.
-  const seen: { manager?: ChannelManager; holds?: HoldStore; figures?: PaymentFigures; transport?: HubTransport } = {}
+  const seen: {
+    manager?: ChannelManager; holds?: HoldStore; figures?: PaymentFigures; transport?: HubTransport; nodeKeys?: HubNodeKeys
+  } = {}
   const metrics = new HubMetrics({
     channels: () => (seen.manager?.all() ?? []).map(ch => {
       const spec = ch.state.localCommit?.spec
@@ -105,6 +107,10 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     heldPayments: () => (seen.holds?.all() ?? []).filter(h => h.state === 'held').length,
     sessions: () => seen.transport?.sessionCount ?? 0,
     feesEarnedMsat: () => seen.figures?.figures().fees_msat ?? 0,
+    nodeKey: () => {
+      const k = seen.nodeKeys?.status()
+      return { current: k?.current ?? '', phase: k?.phase ?? 'single', graceUntilHeight: k?.grace_until_height ?? null }
+    },
   })
   cleanups.push(setHostObserver(metrics.host))
 
@@ -129,6 +135,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   let height: number = tip.value.height
   // The node keys: one, or two during a rotation's grace, which ends at a chain height (hub/identity/node-keys.ts).
   const nodeKeys = HubNodeKeys.open(config.dataDir, () => height)
+  seen.nodeKeys = nodeKeys
   const hubId = nodeKeys.currentId
   stage('chain_connected')
 
@@ -195,7 +202,7 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   })
   const ledger = new Ledger(store)
   const router = new Router({
-    hubId, manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed, receipts, ledger,
+    hubIds: () => nodeKeys.servedIds(), manager, circuits, holds, payerKeys, config, preimages, log, fatal: storeFailed, receipts, ledger,
     lookupPreimage: hash => loadPreimage(store, hash),
     height: () => height,
     openChannel: peer => inbound.openOnPayment(peer),
@@ -213,6 +220,13 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
   manager.listen(splicing)
   const accountChainMoves = new AccountChainMoves(ledger, log)
   manager.listen(accountChainMoves)
+  /** A force-closed channel's rows of what the chain did with it, from its monitor's state (read
+   *  after the monitor's step that reported it). */
+  const onchainRows = async (channelId: string): Promise<void> => {
+    const ch = manager.get(channelId)
+    const state = ch === undefined ? undefined : await monitoring?.host.inspect(channelId)
+    if (ch !== undefined && state !== undefined) await accountChainMoves.onchain(ch, state)
+  }
   manager.listen({
     event: () => {},
     receiptRequest: (peer, msg) => {
@@ -289,9 +303,14 @@ export async function runHub (config: HubConfig, log: Log, fatal: (why: string, 
     sweepScript: bytesToHex(wallet.newAddress().script),
     depth: config.channels.finalityDepth, feeratePerKw: config.channels.feeratePerKw,
     held: id => restored.held(id),
+    resolvedOnChain: id => {
+      onchainRows(id).catch(e => { log({ event: 'ledger_chain_not_recorded', channel_id: id, detail: String(e) }) })
+    },
   })
   const monitors = monitoring
   cleanups.push(() => monitors.stop())
+  // What the chain did with failed channels whose rows a stop kept from being written.
+  for (const ch of manager.all()) if (ch.state.phase === 'failed' || ch.state.phase === 'closed') await onchainRows(ch.channelId)
   stage('monitors_started', { monitors: monitors.host.channels().length })
   manager.ready()
   stage('serving')

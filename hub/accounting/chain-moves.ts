@@ -10,7 +10,19 @@
 // two lacks a splice's or mutual close's row (the account's own export has it); a force close's is
 // written at the next start (rebuild) from the stored failed channel.
 // A splice's RBF replacement replaces the row of the transaction it replaces.
+//
+// After a force close, what the hub's chain monitor saw (protocol/accounting/onchain.ts, the account
+// being the monitor's peer): an HTLC in flight the chain gave to the account (`htlc_onchain`, its
+// payment hash in the txid slot), written when the monitor reports the HTLC resolved, and the
+// account's claims the monitor saw (`sweep`), written when it reports every output resolved; both
+// again, if missing, at every start (hub/main.ts). The hub's monitor stops following a channel once
+// its own outputs and the HTLC outputs are resolved: a claim of the account after that (its delayed
+// to_local, the sweep of its HTLC transaction's output) is in the account's own export only.
 import { forceCloseAmounts } from '../../protocol/accounting/force-close.ts'
+import { htlcMoves, sweepMoves } from '../../protocol/accounting/onchain.ts'
+import { channelKeys } from '../../protocol/keys/channel.ts'
+import { monitorKeys, type MonitorState } from '../../protocol/monitor/index.ts'
+import { hexToBytes } from '../../protocol/types.ts'
 import type { ChannelEvent, ChannelState } from '../../protocol/channel/index.ts'
 import type { Txid } from '../../protocol/types.ts'
 import type { ChannelListener, ManagedChannel } from '../channels/manager.ts'
@@ -59,6 +71,30 @@ export class AccountChainMoves implements ChannelListener {
       if (entry === undefined) return
       const rows = await this.ledger.accountChain(ch.peer, 0, Number.MAX_SAFE_INTEGER)
       if (!rows.some(r => r.kind === 'close_force' && r.channel_id === ch.channelId)) await this.record(entry)
+    })
+    this.forceCloses = next.catch(() => {})
+    return next
+  }
+
+  /** The rows of what the chain did with a force-closed channel (`state`: its monitor's), each
+   *  unless it has one; in the same queue as the force-close rows, after the channel's close_force row. */
+  onchain (ch: ManagedChannel, state: MonitorState): Promise<void> {
+    const next = this.forceCloses.then(async () => {
+      const keys = monitorKeys(channelKeys(hexToBytes(ch.seed)))
+      const moves = [...htlcMoves(state, keys, 'remote'), ...sweepMoves(state, 'remote')]
+      if (moves.length === 0) return
+      const rows = await this.ledger.accountChain(ch.peer, 0, Number.MAX_SAFE_INTEGER)
+      // Only after a force close (the channel failed, or closed since: its monitor resolved everything).
+      if (!rows.some(r => r.kind === 'close_force' && r.channel_id === ch.channelId)) return
+      const have = new Set(rows.filter(r => r.channel_id === ch.channelId).map(r => `${r.kind}:${r.txid}`))
+      for (const m of moves) {
+        const txid = m.kind === 'htlc_onchain' ? m.paymentHash : m.ref
+        if (have.has(`${m.kind}:${txid}`)) continue
+        await this.record({
+          at: Date.now(), node: ch.peer, channel_id: ch.channelId, kind: m.kind, txid, amount_msat: m.amountMsat,
+          onchain_sat: m.onchainSat, fee_msat: m.feeMsat,
+        })
+      }
     })
     this.forceCloses = next.catch(() => {})
     return next

@@ -4,11 +4,15 @@
 import type { AccountingRow } from '../../protocol/accounting/rows.ts'
 import type { ChainEntry, LedgerEntry } from './ledger.ts'
 
-/** A splice's or close's row: its txid (a force close: its channel id) in `ref`, what went on-chain in `onchain_sat`. */
-export const chainRow = (e: ChainEntry): AccountingRow => ({
-  at: e.at, kind: e.kind, amount_msat: e.amount_msat, fee_msat: e.fee_msat, payment_hash: '', counterparty: '', ref: e.txid,
-  onchain_sat: e.onchain_sat,
-})
+/** A splice's, close's or claim's row: its txid (a force close: its channel id) in `ref`, what went
+ *  on-chain in `onchain_sat`; an HTLC's: its payment hash (kept in the txid slot), the channel id in `ref`. */
+export const chainRow = (e: ChainEntry): AccountingRow => {
+  const htlc = e.kind === 'htlc_onchain'
+  return {
+    at: e.at, kind: e.kind, amount_msat: e.amount_msat, fee_msat: e.fee_msat, payment_hash: htlc ? e.txid : '', counterparty: '',
+    ref: htlc ? e.channel_id : e.txid, onchain_sat: e.onchain_sat,
+  }
+}
 
 export function accountRows (node: string, e: LedgerEntry): AccountingRow[] {
   const base = e.stream_root !== undefined ? 'stream_tick' : e.split_id !== undefined ? 'split_leg' : 'payment'

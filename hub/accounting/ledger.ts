@@ -31,13 +31,14 @@ export const ledgerEntry = z.strictObject({
 })
 export type LedgerEntry = z.infer<typeof ledgerEntry>
 
-/** A splice or mutual close of an account's channel, as the account's balance saw it (chain-moves.ts). */
+/** A splice or close of an account's channel, or what the chain did after a force close (an HTLC it
+ *  gave the account, a claim of the account), as the account's balance saw it (chain-moves.ts). */
 export const chainEntry = z.strictObject({
   at: z.number().int().min(0),
   node: z.string().regex(/^0[23][0-9a-f]{64}$/),
   channel_id: z.string().regex(/^[0-9a-f]{64}$/),
-  kind: z.enum(['splice_out', 'splice_in', 'close_mutual', 'close_force']),
-  /** The splice's or mutual close's transaction; a force close's channel id. */
+  kind: z.enum(['splice_out', 'splice_in', 'close_mutual', 'close_force', 'htlc_onchain', 'sweep']),
+  /** The splice's, mutual close's or claim's transaction; a force close's channel id; an HTLC's payment hash. */
   txid: z.string().regex(/^[0-9a-f]{64}$/),
   /** What the account's balance moved (signed), what went on-chain to it or from its wallet, the rest. */
   amount_msat: z.number().int(),

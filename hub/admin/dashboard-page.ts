@@ -33,6 +33,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <div class="tile">held payments<b id="held-count">-</b></div>
 <div class="tile">HTLCs in flight<b id="htlc-count">-</b></div>
 <div class="tile">fees earned (sat)<b id="fees">-</b></div>
+<div class="tile">node key<b id="node-key">-</b><span class="muted" id="node-key-detail"></span></div>
 </div>
 <h2>Channels</h2><div id="channels-error" class="err"></div>
 <table id="channels"><thead><tr><th>channel</th><th>peer</th><th>status</th><th>phase</th><th>capacity sat</th>
@@ -114,6 +115,12 @@ async function tick () {
         b.payouts_sat, b.vbytes, String(b.confirmed)]))
     }
   } catch (e) { $('settlement').textContent = String(e.message) }
+  try {
+    const k = await get('/node-key')
+    $('node-key').textContent = k === undefined ? '-' : k.current.slice(0, 16)
+    $('node-key-detail').textContent = k === undefined ? 'not available on this hub (no GET /node-key)'
+      : k.phase === 'single' ? 'single key' : k.phase + ' until height ' + k.grace_until_height + ', also ' + k.previous.slice(0, 16)
+  } catch (e) { $('node-key-detail').textContent = String(e.message) }
   try {
     const a = await get('/audit/anchors')
     $('anchors-note').textContent = a === undefined ? 'not available on this hub (no GET /audit/anchors)' : ''

@@ -2,8 +2,9 @@
 // send a bearer header when it opens a page, so the page's login form posts the token once and gets it
 // back as an HttpOnly, SameSite=Strict cookie (hub/admin/auth.ts), which opens GET routes only. The page
 // (plain HTML and one script, no framework) polls the JSON routes every second: GET /info, /channels,
-// /stats, /payments, /metrics (held payments, HTLCs in flight), /settlement and /audit/anchors (shown as
-// not available on a hub without them). Everything it shows is set as text, never as HTML.
+// /stats, /payments, /metrics (held payments, HTLCs in flight), /settlement, /audit/anchors and
+// /node-key (the key proved by default and a rotation's grace; each shown as not available on a hub
+// without it). Everything it shows is set as text, never as HTML.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { accessOf, authorize, SESSION_COOKIE } from './auth.ts'
 import { DASHBOARD_HTML, DASHBOARD_JS, LOGIN_HTML } from './dashboard-page.ts'

@@ -8,6 +8,7 @@
 // labelled histograms (parse-prometheus-text-format does) read them right; their counters say more.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { HostObserver, RpcOutcome } from '../../host/observe.ts'
+import type { NodeKeyPhase } from '../../protocol/node-key/rotation.ts'
 import type { PaymentEvent } from '../router/router.ts'
 import type { ExtraRoute } from './server.ts'
 
@@ -17,7 +18,13 @@ export interface MetricSources {
   heldPayments (): number
   sessions (): number
   feesEarnedMsat (): number
+  /** The node key's rotation (hub/identity/node-keys.ts status): the key proved by default, and the
+   *  height its grace ends at (null outside a rotation's or rollback's grace). */
+  nodeKey (): { current: string; phase: NodeKeyPhase; graceUntilHeight: number | null }
 }
+
+/** The node key's phases (protocol/node-key/rotation.ts): one series each, so a change shows as 1 → 0. */
+const NODE_KEY_PHASES: readonly NodeKeyPhase[] = ['single', 'grace_rotate', 'grace_rollback']
 
 /** Payment latencies (forwarded to fulfilled or failed), seconds: a payee online answers in tens of
  *  ms; a held payment waits up to router.holdMs (minutes). */
@@ -111,6 +118,24 @@ export class HubMetrics {
     })
     new Gauge({
       name: 'hub_websocket_sessions', help: 'Authenticated peer sessions.', registers, collect () { this.set(sources.sessions()) },
+    })
+    new Gauge({
+      name: 'hub_node_key_info', help: 'The node key the hub proves by default (its id in the label; always 1).',
+      labelNames: ['current'], registers,
+      collect () { this.reset(); this.set({ current: sources.nodeKey().current }, 1) },
+    })
+    new Gauge({
+      name: 'hub_node_key_rotation_grace_until_height',
+      help: 'The height a node-key rotation\'s (or rollback\'s) grace ends at, both keys served until then; 0 outside a grace.',
+      registers, collect () { this.set(sources.nodeKey().graceUntilHeight ?? 0) },
+    })
+    new Gauge({
+      name: 'hub_node_key_rotation_phase', help: 'The node key\'s phase: 1 for the one it is in (single, grace_rotate, grace_rollback).',
+      labelNames: ['phase'], registers,
+      collect () {
+        const now = sources.nodeKey().phase
+        for (const phase of NODE_KEY_PHASES) this.set({ phase }, phase === now ? 1 : 0)
+      },
     })
     new Gauge({
       name: 'hub_fees_earned_msat', help: 'Routing fees earned since the hub was first started (kept across restarts).', registers,

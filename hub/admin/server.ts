@@ -73,7 +73,7 @@ export const ROUTES: readonly RouteDoc[] = [
   {
     method: 'GET', path: '/metrics',
     answer: 'Prometheus text exposition (not JSON): payments, latency, HTLCs, channels, balances, holds, settlement, fsync, btcd RPC, '
-      + 'sessions, rejected frames, process memory (README "Operating the hub" lists them)',
+      + 'sessions, rejected frames, the node key and its rotation\'s grace, process memory (README "Operating the hub" lists them)',
   },
   {
     method: 'GET', path: '/dashboard',

@@ -10,6 +10,8 @@
 //                                                   failed once the timeout is `depth` deep;
 //   preimage_learned                               → the same, for every circuit out of this channel
 //                                                   with that payment hash;
+//   htlc_resolved / closed                         → the account's accounting rows of the chain's
+//                                                   outcome (resolvedOnChain);
 //   force_closing / funding_spent / closed         → logged. The channel itself learns of the spend and
 //                                                   the close (host/monitor/channel-monitors.ts).
 // A failed channel needs nothing here: its `force_close` monitor update makes the monitor broadcast
@@ -46,6 +48,9 @@ export interface HubMonitoringOptions {
   /** Channels whose own commitment must not go on-chain yet (restored, not proven current:
    *  hub/backup/restored.ts). */
   held?: (channelId: string) => boolean
+  /** A failed channel's monitor resolved an HTLC or every output (its accounting rows read the
+   *  monitor's state then: hub/accounting/chain-moves.ts onchain). Never awaited by the monitor. */
+  resolvedOnChain?: (channelId: string) => void
   retryMs?: number
 }
 
@@ -143,6 +148,7 @@ export class HubMonitoring {
 
   private async onEvent (channelId: string, ev: MonitorEvent): Promise<void> {
     const ch = this.opts.manager.get(channelId)
+    if (ev.kind === 'htlc_resolved' || ev.kind === 'closed') this.opts.resolvedOnChain?.(channelId)
     switch (ev.kind) {
       case 'force_closing':
         this.opts.log({ event: 'monitor_force_closing', channel_id: channelId, reason: ev.reason })

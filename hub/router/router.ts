@@ -59,7 +59,9 @@ import type { LedgerEntry } from '../accounting/ledger.ts'
 import { parseTickReference } from '../../protocol/stream/tick.ts'
 
 export interface RouterOptions {
-  hubId: NodeId
+  /** The ids the hub is known by now: its current node key and, during a rotation's grace, the other
+   *  one served beside it (hub/identity/node-keys.ts servedIds). A payment to any of them is to the hub. */
+  hubIds: () => readonly NodeId[]
   manager: ChannelManager
   circuits: CircuitStore
   /** Payments held for offline payees (loaded before reconcile()). */
@@ -206,7 +208,7 @@ export class Router implements ChannelListener {
     // times them out there), so the hub never owes downstream what it could only claim on-chain.
     if (!isOperating(chIn.state.phase)) return
     const c = this.opts.config
-    if (htlc.recipient === this.opts.hubId) return this.failUpstream(
+    if (this.opts.hubIds().includes(htlc.recipient)) return this.failUpstream(
       chIn, htlc.id, 'incorrect_or_unknown_payment_details', 'the hub is not a payee',
     )
     const outAmount = amountToForward(htlc.amountMsat, { feeBaseMsat: c.fees.baseMsat, feePpm: c.fees.ppm })

@@ -15,8 +15,18 @@ export const ACCOUNTING_KINDS = [
   /** The channel failed and goes on-chain with a commitment: its whole balance (our side of the
    *  exporter's latest commitment) left it. onchain_sat is what the exporter's commitment pays us;
    *  fee_msat the rest (the commitment fee if we funded, the msat rounded away, an output trimmed as
-   *  dust); ref the channel id (which commitment confirms, and the sweeps, are the chain monitor's). */
+   *  dust); ref the channel id. HTLCs in flight and the sweeps: htlc_onchain and sweep. */
   'close_force',
+  /** An HTLC in flight at a force close that the chain gave to us (one we offered, timed out; one we
+   *  received, claimed with its preimage): it left the channel. onchain_sat is its output in the
+   *  exporter's commitment (0 if trimmed), fee_msat the rest; payment_hash the HTLC's, ref the channel
+   *  id (protocol/accounting/onchain.ts). */
+  'htlc_onchain',
+  /** One of our claims of a force-closed channel's outputs confirmed (the to_local sweep after its
+   *  delay, an HTLC-success or -timeout transaction, the sweep of its output): amount_msat 0 (the
+   *  channel's rows took the balance), fee_msat its fee, onchain_sat what it paid that no other claim
+   *  spends, ref its txid. */
+  'sweep',
 ] as const
 export type AccountingKind = (typeof ACCOUNTING_KINDS)[number]
 
@@ -32,8 +42,8 @@ export interface AccountingRow {
   payment_hash: string
   /** The other party ('' where the exporter does not know it: the SDK is not told who paid it). */
   counterparty: string
-  /** The stream tick's root, the split's id, the platform's reference, a splice's or mutual close's txid, a
-   *  force-closed channel's id. */
+  /** The stream tick's root, the split's id, the platform's reference, a splice's, mutual close's or
+   *  sweep's txid, a force-closed channel's id (close_force, htlc_onchain). */
   ref: string
   /** What a splice or close paid on-chain (sat; 0 for a payment). */
   onchain_sat: number

@@ -1,7 +1,8 @@
 // The dashboard (hub/admin/dashboard.ts) in a real headless Chromium (Debian's, driven by
 // playwright-core): the page sends a browser without a session to its login form and shows nothing
 // before; a wrong token is refused; with the read-only token it shows the channel list, and a payment
-// moves the counter. The screenshot is kept under .data/ (gitignored) as the test's artifact.
+// moves the counter; the node key tile shows the key and, once the operator rotates it, the grace. The screenshot is kept under .data/
+// (gitignored) as the test's artifact.
 import t from 'tap'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -52,6 +53,17 @@ t.test('dashboard in headless Chromium: log in with the token, see the channels,
   await page.locator('#payments tbody tr').first().waitFor({ timeout: 30_000 })
   t.match(await page.locator('#payments tbody tr').innerText(), /fulfilled\s+21,0\d\d/, 'the payment is listed')
   t.match(await page.textContent('#settlement'), /not available on this hub|\{/, 'the settlement panel says what it has')
+
+  t.equal(await page.textContent('#node-key'), hub.hubId.slice(0, 16), 'the node key tile shows the key the hub proves')
+  t.equal(await page.textContent('#node-key-detail'), 'single key', '... alone')
+  const r = await hub.adminFetch('/node-key/rotate', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grace_blocks: 10 }),
+  })
+  const rotated = await r.json() as { current: string; grace_until_height: number }
+  t.equal(r.status, 200, 'the operator rotates the node key')
+  await waitFor(async () => await page.textContent('#node-key') === rotated.current.slice(0, 16), 'the page shows the new key', 30_000)
+  t.equal(await page.textContent('#node-key-detail'),
+    `grace_rotate until height ${rotated.grace_until_height}, also ${hub.hubId.slice(0, 16)}`, '... and the grace, with the old key')
 
   fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true })
   await page.screenshot({ path: SCREENSHOT, fullPage: true })

@@ -1,12 +1,16 @@
 // GET /metrics of a real hub process, scraped and parsed with a Prometheus text-format parser
 // (parse-prometheus-text-format): behind the tokens, and the figures move with what happens: payments
 // ok and failed by reason, their latency, channels by phase, capacity and balances, sessions, a peer's
-// rejected frame, store commits (fsync) and btcd calls, process memory.
+// rejected frame, store commits (fsync) and btcd calls, process memory; the node key and its rotation's
+// grace (before, during and after an operator's rotation).
 import t from 'tap'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { useBtcd } from '../helpers/btcd.ts'
 import { injector, startClient, startHubPlatformCreator, waitFor, type HubProcess } from '../helpers/hub.ts'
+
+/** Blocks a rotation's grace lasts in this test (the test mines them to end it). */
+const GRACE_BLOCKS = 3
 
 type Sample = { value?: string; labels?: Record<string, string>; count?: string; sum?: string; buckets?: Record<string, string> }
 type Family = { name: string; help: string; type: string; metrics: Sample[] }
@@ -70,4 +74,25 @@ t.test('GET /metrics: Prometheus text format, parsed; payments, latency, channel
   const peerSide = value(after, 'hub_channel_balance_msat', { side: 'peer' })
   t.ok(hubSide > 0 && peerSide > 0, 'balances by side')
   t.ok(Math.abs(hubSide + peerSide - 600_000_000) < 20_000_000, 'which add up to the capacity, less the commitment fees')
+
+  // ── the node key: one, then a rotation's grace (both served), then the new one alone ──
+  t.equal(value(after, 'hub_node_key_info', { current: hub.hubId }), 1, 'the node key the hub proves, by its id')
+  t.equal(value(after, 'hub_node_key_rotation_grace_until_height'), 0, 'no grace outside a rotation')
+  t.equal(value(after, 'hub_node_key_rotation_phase', { phase: 'single' }), 1, 'phase single')
+  const r = await hub.adminFetch('/node-key/rotate', {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grace_blocks: GRACE_BLOCKS }),
+  })
+  const rotated = await r.json() as { current: string; previous: string; grace_until_height: number }
+  t.equal(r.status, 200, 'the operator rotates the node key')
+  const during = await scrape(hub)
+  t.equal(value(during, 'hub_node_key_info', { current: rotated.current }), 1, 'during the grace: the new key is current')
+  t.equal(during.get('hub_node_key_info')!.metrics.length, 1, '... one series (the old key\'s is gone)')
+  t.equal(value(during, 'hub_node_key_rotation_grace_until_height'), rotated.grace_until_height, '... the height the grace ends at')
+  t.same([value(during, 'hub_node_key_rotation_phase', { phase: 'grace_rotate' }), value(during, 'hub_node_key_rotation_phase',
+    { phase: 'single' })], [1, 0], '... phase grace_rotate')
+  await btc.mine(GRACE_BLOCKS)
+  await waitFor(async () => value(await scrape(hub), 'hub_node_key_rotation_grace_until_height') === 0, 'the grace ends', 30_000)
+  const ended = await scrape(hub)
+  t.equal(value(ended, 'hub_node_key_info', { current: rotated.current }), 1, 'after the grace: the new key alone')
+  t.equal(value(ended, 'hub_node_key_rotation_phase', { phase: 'single' }), 1, '... phase single again')
 })

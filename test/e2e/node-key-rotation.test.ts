@@ -87,6 +87,9 @@ t.test('e2e node-key rotation: online, offline within and past the grace, restar
   t.equal(fs.statSync(keyFile).mode & 0o777, 0o600, 'the new key file is 0600')
   await waitFor(() => platform.connectedHubId === K1 && creator.connectedHubId === K1, 'both online clients under the new key', 60_000)
   t.same(heard.map(e => [e.kind, e.newId]), [['rotate', K1]], 'the platform took the rotation once')
+  // A payment addressed to the hub under its new key is one to the hub (not a payee): refused as such.
+  t.match(await platform.pay({ to: K1, amountMsat: 10_000, reference: 'to the hub, new key' }),
+    { ok: false, reason: 'incorrect_or_unknown_payment_details' }, 'a payment to the hub\'s new id is refused as one to the hub')
   const paidAtRotation = paid
   await waitFor(() => paid >= paidAtRotation + 10, 'payments after the rotation', 60_000)
   const after = await pay(creator, 22_000)
@@ -100,6 +103,9 @@ t.test('e2e node-key rotation: online, offline within and past the grace, restar
   t.equal(hub.hubId, K1, 'the restarted hub proves the new key by default')
   const s2 = await (await hub.adminFetch('/node-key')).json() as KeyStatus
   t.same([s2.phase, s2.current, s2.previous], ['grace_rotate', K1, K0], 'the grace goes on across the restart')
+  await platform.untilReestablished({ timeoutMs: 60_000 })
+  t.match(await platform.pay({ to: K0, amountMsat: 10_000, reference: 'to the hub, old key' }),
+    { ok: false, reason: 'incorrect_or_unknown_payment_details' }, '... and, after the restart, one to the key on its way out')
   await platform.untilReestablished({ timeoutMs: 60_000 })
   await creator.untilReestablished({ timeoutMs: 60_000 })
   t.equal(platform.connectedHubId, K1, 'the platform reconnected under the new key')

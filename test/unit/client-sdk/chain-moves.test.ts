@@ -1,12 +1,14 @@
 // The accounting rows of splices and closes (client-sdk/chain-moves.ts) read from a channel's stored
 // state: exact by construction (amount = what the balance moved = −(on-chain + fee) when money leaves),
 // recorded once, and an RBF replacement's row replaces the row of the transaction it replaces, in the
-// export too (client-sdk/accounting.ts).
+// export too (client-sdk/accounting.ts); after a force close, the HTLC and sweep rows of what the chain
+// did (protocol/accounting/onchain.ts), recorded once, in the export with the HTLC's payment hash.
 import t from 'tap'
 import { MemoryStore } from '../../../host/store/index.ts'
 import type { ChannelState } from '../../../protocol/channel/index.ts'
 import { exportAccounting } from '../../../client-sdk/accounting.ts'
-import { movesOf, recordMoves } from '../../../client-sdk/chain-moves.ts'
+import { movesOf, recordMoves, recordOnchainMoves } from '../../../client-sdk/chain-moves.ts'
+import type { OnchainMove } from '../../../protocol/accounting/onchain.ts'
 
 const CH = 'cc'.repeat(32)
 const [A, B, C] = ['a1', 'b2', 'c3'].map(x => x.repeat(32)) as [string, string, string]
@@ -76,4 +78,20 @@ t.test('a failed channel: a close_force row of its whole balance and what our co
   const page = (await exportAccounting(store, { from: 0, to: Number.MAX_SAFE_INTEGER, format: 'jsonl', limit: 100 })).data
   t.same(page.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as { kind: string; ref: string; at: number; amount_msat: number })
     .map(r => [r.kind, r.ref, r.at, r.amount_msat]), [['close_force', CH, 1_000, -1_234_567_891]], 'one row, named by the channel')
+})
+
+t.test('after a force close: an htlc_onchain row names the HTLC\'s payment and the channel, a sweep its txid; recorded once', async t => {
+  const store = new MemoryStore()
+  const moves: OnchainMove[] = [
+    { kind: 'htlc_onchain', ref: CH, paymentHash: A, amountMsat: -7_654_321, onchainSat: 7_654, feeMsat: 321 },
+    { kind: 'sweep', ref: B, paymentHash: '', amountMsat: 0, onchainSat: 6_000, feeMsat: 1_205_000 },
+  ]
+  await recordOnchainMoves(store, CH, moves, 1_000)
+  await recordOnchainMoves(store, CH, moves, 2_000)
+  const rows = (await exportAccounting(store, { from: 0, to: 10_000, format: 'jsonl', limit: 10 })).data.trim().split('\n')
+    .map(l => JSON.parse(l) as Record<string, unknown>)
+  t.same(rows.map(r => [r.at, r.kind, r.payment_hash, r.ref, r.amount_msat, r.onchain_sat, r.fee_msat]), [
+    [1_000, 'htlc_onchain', A, CH, -7_654_321, 7_654, 321],
+    [1_000, 'sweep', '', B, 0, 6_000, 1_205_000],
+  ], 'one row each, at the first record\'s time: the HTLC\'s payment hash and the channel, the claim\'s txid')
 })

@@ -6,7 +6,8 @@ import t from 'tap'
 import { amountToOffer } from '../../../../protocol/forwarding.ts'
 import type { Msat } from '../../../../protocol/types.ts'
 import { parseJsonValue } from '../../../../host/store/index.ts'
-import { Client, InProcessHub, hubWithPlatformAndCreator } from '../fixtures/hub-harness.ts'
+import { nodeIdOf } from '../../../../protocol/auth/signature.ts'
+import { Client, InProcessHub, hubWithPlatformAndCreator, seed } from '../fixtures/hub-harness.ts'
 
 const FEES = { feeBaseMsat: 1_000, feePpm: 100 }
 
@@ -162,4 +163,27 @@ t.test('scenario 19: a node id cannot touch a channel that is not its own', asyn
   )
   t.equal(JSON.stringify(victim.driver.state), before, "the creator's channel is untouched")
   t.equal(hub.manager.get(platform.driver!.channelId)!.driver.state.phase, 'normal', "the sender's own channel is untouched too")
+})
+
+t.test('a payment to the hub under a rotated node key (either id during the grace, the new one after) is refused as to the hub', async t => {
+  const { hub, platform } = await setup()
+  const rotatedTo = nodeIdOf(seed('hub-rotated'))
+  const payHub = async (recipient: typeof rotatedTo): Promise<string> => {
+    const hash = new Client().invoice().hash
+    await platform.driver!.command({
+      type: 'add_htlc', amountMsat: 20_000 as Msat, paymentHash: hash, cltvExpiry: hub.height + 100, recipient,
+    })
+    return hash
+  }
+  hub.hubIds = [rotatedTo, hub.hubId]
+  const toNew = await payHub(rotatedTo)
+  const toOld = await payHub(hub.hubId)
+  await hub.until(() => failed(platform, toNew).length + failed(platform, toOld).length === 2, 'both refused')
+  t.same(failed(platform, toNew), ['incorrect_or_unknown_payment_details'], 'during the grace: the new id is the hub\'s')
+  t.same(failed(platform, toOld), ['incorrect_or_unknown_payment_details'], '... and so is the one on its way out')
+  hub.hubIds = [rotatedTo]
+  const after = await payHub(rotatedTo)
+  await hub.until(() => failed(platform, after).length === 1, 'refused after the grace')
+  t.same(failed(platform, after), ['incorrect_or_unknown_payment_details'], 'after the grace: the new id only')
+  t.equal(hub.holds.all().length, 0, 'nothing held for the hub as if it were an offline payee')
 })
