@@ -123,8 +123,10 @@ async function tick () {
   } catch (e) { $('node-key-detail').textContent = String(e.message) }
   try {
     const a = await get('/audit/anchors')
-    $('anchors-note').textContent = a === undefined ? 'not available on this hub (no GET /audit/anchors)' : ''
-    fill('anchors', (a || []).map(x => [x.seq, x.from + '..' + (x.to - 1), (x.txids || [x.txid]).join(' '), x.status]))
+    $('anchors-note').textContent = a === undefined ? 'not available on this hub (no GET /audit/anchors)'
+      : a.anchored_to + ' of ' + a.entries + ' entries anchored'
+    fill('anchors', (a === undefined ? [] : a.anchors)
+      .map(x => [x.seq, x.from + '..' + (x.to - 1), (x.txids || [x.txid]).join(' '), x.status]))
   } catch (e) { $('anchors-note').textContent = String(e.message) }
 }
 tick()

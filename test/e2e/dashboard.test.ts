@@ -54,6 +54,13 @@ t.test('dashboard in headless Chromium: log in with the token, see the channels,
   t.match(await page.locator('#payments tbody tr').innerText(), /fulfilled\s+21,0\d\d/, 'the payment is listed')
   t.match(await page.textContent('#settlement'), /not available on this hub|\{/, 'the settlement panel says what it has')
 
+  const anchored = await hub.adminFetch('/audit/anchor', { method: 'POST' })
+  t.equal(anchored.status, 200, 'the operator anchors the audit log')
+  await waitFor(async () => await page.locator('#anchors tbody tr').count() > 0, 'the page lists the anchor', 30_000)
+  t.match(await page.textContent('#anchors-note'), /^\d+ of \d+ entries anchored$/, 'the anchors panel says how much is anchored')
+  t.match(await page.locator('#anchors tbody tr').first().innerText(),
+    /^\d+\s+\d+\.\.\d+\s+[0-9a-f]{64}\s+\w+/, 'the anchor: seq, entries, txid, status')
+
   t.equal(await page.textContent('#node-key'), hub.hubId.slice(0, 16), 'the node key tile shows the key the hub proves')
   t.equal(await page.textContent('#node-key-detail'), 'single key', '... alone')
   const r = await hub.adminFetch('/node-key/rotate', {
