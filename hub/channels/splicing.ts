@@ -29,7 +29,7 @@ import { isBatchSession } from '../settlement/session-command.ts'
 export interface HubSplicingOptions {
   manager: Pick<ChannelManager, 'all' | 'get'>
   wallet: Wallet
-  chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction'>
+  chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction' | 'getTxOut' | 'getBlock' | 'tip'>
   config: HubConfig
   /** The hub id `peer` authenticated the hub under (during a node-key rotation, either key). */
   hubIdFor: (peer: NodeId) => NodeId
@@ -55,6 +55,9 @@ export interface HubSplice {
   /** Another signed transaction of the same splice (an RBF replacement, or the original it replaced)
    *  locked instead: this one never will. */
   replacedBy?: Txid
+  /** Why it was dropped unconfirmed: an input of it is spent elsewhere (the peer double-spent the coin
+   *  it contributed, or a batch's other channel closed), so it can never confirm. */
+  droppedBecause?: string
 }
 
 export type TopUpOutcome =
@@ -75,7 +78,7 @@ export class HubSplicing implements ChannelListener {
 
   constructor (private readonly opts: HubSplicingOptions) {
     this.splicing = new Splicing<ManagedChannel>({
-      chain: opts.chain, wallet: opts.wallet, localNodeId: ch => opts.hubIdFor(ch.peer), remoteNodeId: ch => ch.peer,
+      chain: opts.chain, wallet: opts.wallet, finalityDepth: opts.config.channels.finalityDepth, localNodeId: ch => opts.hubIdFor(ch.peer), remoteNodeId: ch => ch.peer,
       respond: (ch, req) => this.respond(ch, req),
       progress: (ch, p) => { this.progress(ch, p) },
       log: opts.log,
@@ -236,6 +239,7 @@ export class HubSplicing implements ChannelListener {
         }
         return
       }
+      case 'dropped': { const s = this.splices.get(p.txid); if (s !== undefined) s.droppedBecause = p.reason; return }
       case 'broadcast': return
     }
   }
