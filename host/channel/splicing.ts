@@ -278,7 +278,8 @@ export class Splicing<C extends SpliceChannel> {
           if (this.depths.get(key) === (final ? -1 : spent.depth)) continue
           this.depths.set(key, final ? -1 : spent.depth)
           this.opts.log({
-            event: 'splice_input_spent', channel_id: s.channelId, txid: c.txid, input: spent.input, spent_by: spent.spentBy, depth: spent.depth,
+            event: 'splice_input_spent', channel_id: s.channelId, txid: c.txid, input: spent.input, spent_by: spent.spentBy,
+            depth: spent.depth,
           })
           await ch.driver.chain({ type: 'splice_double_spent', txid: c.txid, input: spent.input, spentBy: spent.spentBy, final })
           continue

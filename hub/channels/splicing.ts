@@ -78,7 +78,8 @@ export class HubSplicing implements ChannelListener {
 
   constructor (private readonly opts: HubSplicingOptions) {
     this.splicing = new Splicing<ManagedChannel>({
-      chain: opts.chain, wallet: opts.wallet, finalityDepth: opts.config.channels.finalityDepth, localNodeId: ch => opts.hubIdFor(ch.peer), remoteNodeId: ch => ch.peer,
+      chain: opts.chain, wallet: opts.wallet, finalityDepth: opts.config.channels.finalityDepth, localNodeId: ch => opts.hubIdFor(ch.peer),
+      remoteNodeId: ch => ch.peer,
       respond: (ch, req) => this.respond(ch, req),
       progress: (ch, p) => { this.progress(ch, p) },
       log: opts.log,
