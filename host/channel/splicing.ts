@@ -271,7 +271,7 @@ export class Splicing<C extends SpliceChannel> {
         if (!r.ok) continue
         if (r.value === null) {
           if (c.signedTx === undefined) continue
-          const spent = await this.spentElsewhere(s, c.signedTx)
+          const spent = await this.spentElsewhere(s, c.signedTx, c.spentElsewhere)
           if (spent === undefined) { await this.broadcast(ch, c.txid, c.signedTx); continue }
           const key = `${s.channelId}:${c.txid}:spent`
           const final = spent.depth >= this.finalityDepth
@@ -298,9 +298,11 @@ export class Splicing<C extends SpliceChannel> {
 
   /** The first input of splice transaction `tx`, other than the channel's funding output, that a
    *  confirmed transaction of the main chain spends, with that spend's depth (at least the finality
-   *  depth when it is deeper than the blocks looked at); undefined when every input is unspent, or one
-   *  cannot be looked up. */
-  private async spentElsewhere (s: ChannelState, tx: string): Promise<{ input: string; spentBy: Txid; depth: number } | undefined> {
+   *  depth when it is deeper than the blocks looked at, its spender then as `seen` before, if it was);
+   *  undefined when every input is unspent, or one cannot be looked up. */
+  private async spentElsewhere (
+    s: ChannelState, tx: string, seen: { input: string; spentBy: Txid } | undefined,
+  ): Promise<{ input: string; spentBy: Txid; depth: number } | undefined> {
     const shared = fundingOutpoint(s)
     let inputs: ReadonlyArray<{ txid: string; vout: number }>
     try { inputs = parseTx(tx).inputs } catch { return undefined }
@@ -321,7 +323,9 @@ export class Splicing<C extends SpliceChannel> {
         if (spender !== undefined) return { input: op, spentBy: spender.txid, depth }
       }
       // Spent deeper than the blocks looked at: final.
-      if (prev.value.confirmations > this.finalityDepth) return { input: op, spentBy: 'unknown' as Txid, depth: this.finalityDepth }
+      if (prev.value.confirmations > this.finalityDepth) {
+        return { input: op, spentBy: seen?.input === op ? seen.spentBy : 'unknown' as Txid, depth: this.finalityDepth }
+      }
     }
     return undefined
   }

@@ -68,8 +68,9 @@ type Waiter = (p: Extract<SpliceProgress, { kind: 'signed' | 'aborted' }>) => vo
 
 export class HubSplicing implements ChannelListener {
   readonly splicing: Splicing<ManagedChannel>
-  /** Splices negotiated since the hub started, by txid. */
-  readonly splices = new Map<Txid, HubSplice>()
+  /** Splices negotiated since the hub started, by channel and txid (a payout batch is one transaction
+   *  of many channels: one entry each). */
+  readonly splices = new Map<string, HubSplice>()
   /** Channels with a top-up of ours under way. */
   private readonly toppingUp = new Set<ManagedChannel>()
   private readonly waiters = new Map<ManagedChannel, Waiter>()
@@ -179,7 +180,7 @@ export class HubSplicing implements ChannelListener {
     }
     if (p.kind === 'aborted') return { status: 409, body: { error: `the splice ended: ${p.reason}` } }
     await this.broadcasts.get(p.txid)
-    const s = this.splices.get(p.txid)
+    const s = this.splices.get(spliceKey(ch, p.txid))
     return {
       status: 200,
       body: {
@@ -215,7 +216,7 @@ export class HubSplicing implements ChannelListener {
       case 'negotiated': {
         const ours = this.toppingUp.has(ch)
         const theirs = p.contributionSat.remote
-        this.splices.set(p.txid, {
+        this.splices.set(spliceKey(ch, p.txid), {
           channelId: ch.channelId, peer: ch.peer, kind: ours ? 'topup' : theirs < 0 ? 'out' : 'in', txid: p.txid,
           amountSat: ours ? p.contributionSat.local : theirs < 0 ? -theirs - p.feeSat.remote : theirs,
           feeSat: ours ? p.feeSat.local : p.feeSat.remote, capacitySat: p.capacitySat, depth: 0, signed: false, locked: false,
@@ -223,14 +224,14 @@ export class HubSplicing implements ChannelListener {
         return
       }
       case 'signed': {
-        const s = this.splices.get(p.txid)
+        const s = this.splices.get(spliceKey(ch, p.txid))
         if (s !== undefined) s.signed = true
         this.toppingUp.delete(ch); this.waiters.get(ch)?.(p); return
       }
       case 'aborted': this.toppingUp.delete(ch); this.waiters.get(ch)?.(p); return
-      case 'confirmed': { const s = this.splices.get(p.txid); if (s !== undefined) s.depth = p.depth; return }
+      case 'confirmed': { const s = this.splices.get(spliceKey(ch, p.txid)); if (s !== undefined) s.depth = p.depth; return }
       case 'locked': {
-        const s = this.splices.get(p.txid)
+        const s = this.splices.get(spliceKey(ch, p.txid))
         if (s !== undefined) s.locked = true
         // One splice at a time: every other signed, unlocked transaction of this channel spends the same
         // funding output (an RBF family), and can no longer confirm.
@@ -240,8 +241,10 @@ export class HubSplicing implements ChannelListener {
         }
         return
       }
-      case 'dropped': { const s = this.splices.get(p.txid); if (s !== undefined) s.droppedBecause = p.reason; return }
+      case 'dropped': { const s = this.splices.get(spliceKey(ch, p.txid)); if (s !== undefined) s.droppedBecause = p.reason; return }
       case 'broadcast': return
     }
   }
 }
+
+const spliceKey = (ch: ManagedChannel, txid: Txid): string => `${ch.channelId}:${txid}`
