@@ -18,10 +18,15 @@
 //                              the write and the broadcast, a reorg, a node that dropped it)
 //   splice_aborted             reserved coins are freed, and locks of transactions that can no longer
 //                              happen (the peer never got our signatures) are released
+//   each block, a signed       an input other than the funding output spent by another transaction in
+//   candidate our node lost    the chain: splice_double_spent at each depth of that spend, final at
+//                              `finalityDepth` (the machine then drops the candidate); else broadcast
+//   splice_double_spent        the wallet's lock of the dropped transaction is released
 //
 // The owner hears of the splice's progress through `progress`: negotiated, signed, confirmed (each new
-// depth), locked, aborted, and each broadcast.
-import { QUIESCENCE_TIMEOUT_SECONDS } from '../../protocol/limits.ts'
+// depth), locked, aborted, dropped (double-spent), and each broadcast.
+import { DEFAULT_FINALITY_DEPTH, QUIESCENCE_TIMEOUT_SECONDS } from '../../protocol/limits.ts'
+import { parseTx } from '../../protocol/tx/serialize.ts'
 import { isFinal, type ChannelEvent, type ChannelState, type Effect } from '../../protocol/channel/index.ts'
 import type { SpliceCommand } from '../../protocol/channel/splice/route.ts'
 import { channelError, type ChannelError } from '../../protocol/errors.ts'
@@ -69,6 +74,9 @@ export type SpliceProgress =
   | { kind: 'confirmed'; txid: Txid; depth: number }
   | { kind: 'locked'; txid: Txid; capacitySat: Sat }
   | { kind: 'aborted'; reason: string; byPeer: boolean }
+  /** A signed splice dropped: an input of its transaction is spent elsewhere, final; the channel stays
+   *  on its current funding. */
+  | { kind: 'dropped'; txid: Txid; reason: string }
 
 /** Why a splice was not started. */
 export type SpliceRefusal =
@@ -87,7 +95,7 @@ export type SpliceWallet = Pick<Wallet,
 'freeCoins' | 'utxos' | 'reserve' | 'unreserve' | 'newChangeScript' | 'signInputs' | 'release' | 'pendingTxs'>
 
 export interface SplicingOptions<C extends SpliceChannel> {
-  chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction'>
+  chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction' | 'getTxOut' | 'getBlock' | 'tip'>
   wallet: SpliceWallet
   /** Our node id, and the peer's of a channel (BOLT #2 orders tx_signatures by node id). A hub
    *  rotating its node key gives the id this channel's peer authenticated it under. */
@@ -97,6 +105,9 @@ export interface SplicingOptions<C extends SpliceChannel> {
   respond: (ch: C, request: SpliceRequest) => SpliceAnswer | Promise<SpliceAnswer>
   progress?: (ch: C, p: SpliceProgress) => void
   log: (event: Record<string, unknown>) => void
+  /** The depth at which a spend of a splice transaction's input elsewhere is final (the candidate is
+   *  then dropped); default DEFAULT_FINALITY_DEPTH. */
+  finalityDepth?: number
   /** Default QUIESCENCE_TIMEOUT_SECONDS (tests shorten it). */
   quiescenceTimeoutMs?: number
 }
@@ -216,6 +227,11 @@ export class Splicing<C extends SpliceChannel> {
         this.releaseStale(ch)
         this.progress(ch, { kind: 'aborted', reason: ev.reason, byPeer: ev.byPeer })
         return
+      case 'splice_double_spent':
+        this.opts.wallet.unreserve(ch.driver.state.channelId)
+        this.releaseStale(ch)
+        this.progress(ch, { kind: 'dropped', txid: ev.txid, reason: ev.reason })
+        return
       case 'command_failed':
         if (ev.command === 'splice' || ev.command === 'splice_rbf' || ev.command === 'splice_respond') this.opts.wallet.unreserve(
           ch.driver.state.channelId
@@ -254,7 +270,18 @@ export class Splicing<C extends SpliceChannel> {
         const r = await this.opts.chain.getRawTransaction(c.txid)
         if (!r.ok) continue
         if (r.value === null) {
-          if (c.signedTx !== undefined) await this.broadcast(ch, c.txid, c.signedTx)
+          if (c.signedTx === undefined) continue
+          const spent = await this.spentElsewhere(s, c.signedTx, c.spentElsewhere)
+          if (spent === undefined) { await this.broadcast(ch, c.txid, c.signedTx); continue }
+          const key = `${s.channelId}:${c.txid}:spent`
+          const final = spent.depth >= this.finalityDepth
+          if (this.depths.get(key) === (final ? -1 : spent.depth)) continue
+          this.depths.set(key, final ? -1 : spent.depth)
+          this.opts.log({
+            event: 'splice_input_spent', channel_id: s.channelId, txid: c.txid, input: spent.input, spent_by: spent.spentBy,
+            depth: spent.depth,
+          })
+          await ch.driver.chain({ type: 'splice_double_spent', txid: c.txid, input: spent.input, spentBy: spent.spentBy, final })
           continue
         }
         const depth = r.value.confirmations
@@ -265,6 +292,42 @@ export class Splicing<C extends SpliceChannel> {
         await ch.driver.chain({ type: 'splice_depth', txid: c.txid, depth })
       }
     }
+  }
+
+  private get finalityDepth (): number { return this.opts.finalityDepth ?? DEFAULT_FINALITY_DEPTH }
+
+  /** The first input of splice transaction `tx`, other than the channel's funding output, that a
+   *  confirmed transaction of the main chain spends, with that spend's depth (at least the finality
+   *  depth when it is deeper than the blocks looked at, its spender then as `seen` before, if it was);
+   *  undefined when every input is unspent, or one cannot be looked up. */
+  private async spentElsewhere (
+    s: ChannelState, tx: string, seen: { input: string; spentBy: Txid } | undefined,
+  ): Promise<{ input: string; spentBy: Txid; depth: number } | undefined> {
+    const shared = fundingOutpoint(s)
+    let inputs: ReadonlyArray<{ txid: string; vout: number }>
+    try { inputs = parseTx(tx).inputs } catch { return undefined }
+    for (const i of inputs) {
+      const op = outpoint(i)
+      if (op === shared) continue
+      const unspent = await this.opts.chain.getTxOut(i.txid, i.vout, false)
+      if (!unspent.ok || unspent.value !== null) continue
+      // Spent, or never in the chain: the output's own transaction must be confirmed.
+      const prev = await this.opts.chain.getRawTransaction(i.txid)
+      if (!prev.ok || prev.value === null || prev.value.confirmations === 0 || prev.value.tx.outputs[i.vout] === undefined) continue
+      const tip = await this.opts.chain.tip()
+      if (!tip.ok) return undefined
+      for (let depth = 1; depth <= this.finalityDepth; depth++) {
+        const block = await this.opts.chain.getBlock(tip.value.height - depth + 1)
+        if (!block.ok || block.value === null) return undefined
+        const spender = block.value.txs.find(t => t.inputs.some(x => x.txid === i.txid && x.vout === i.vout))
+        if (spender !== undefined) return { input: op, spentBy: spender.txid, depth }
+      }
+      // Spent deeper than the blocks looked at: final.
+      if (prev.value.confirmations > this.finalityDepth) {
+        return { input: op, spentBy: seen?.input === op ? seen.spentBy : 'unknown' as Txid, depth: this.finalityDepth }
+      }
+    }
+    return undefined
   }
 
   /** After a restart: wallet locks of splices that can no longer happen are released, and the

@@ -109,9 +109,10 @@ export const ROUTES: readonly RouteDoc[] = [
   },
   {
     method: 'GET', path: '/splices',
-    answer: '[{channel_id, peer, kind, txid, amount_sat, fee_sat, capacity_sat, depth, locked, replaced_by?}]: the splices the hub took '
-      + 'part in since it started; kind: out (the peer\'s payout) | in (the peer added funds) | topup (the hub did); replaced_by: the '
-      + 'transaction of the same splice (an RBF replacement, or the original) that locked instead',
+    answer: '[{channel_id, peer, kind, txid, amount_sat, fee_sat, capacity_sat, depth, locked, replaced_by?, dropped?}]: the splices '
+      + 'the hub took part in since it started; kind: out (the peer\'s payout) | in (the peer added funds) | topup (the hub did); '
+      + 'replaced_by: the transaction of the same splice (an RBF replacement, or the original) that locked instead; dropped: why it '
+      + 'never will (an input of it spent elsewhere, final)',
   },
   {
     method: 'POST', path: '/regtest/mine', body: '{blocks}',

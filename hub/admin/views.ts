@@ -72,6 +72,7 @@ export function adminViews (x: ViewSources): Pick<AdminHandlers, ViewRoutes> {
       channel_id: sp.channelId, peer: sp.peer, kind: sp.kind, txid: sp.txid, amount_sat: sp.amountSat, fee_sat: sp.feeSat,
       capacity_sat: sp.capacitySat, depth: sp.depth, locked: sp.locked,
       ...(sp.replacedBy !== undefined ? { replaced_by: sp.replacedBy } : {}),
+      ...(sp.droppedBecause !== undefined ? { dropped: sp.droppedBecause } : {}),
     })),
     closed: async () => {
       const rows: Array<Record<string, unknown>> = []

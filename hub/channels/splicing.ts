@@ -29,7 +29,7 @@ import { isBatchSession } from '../settlement/session-command.ts'
 export interface HubSplicingOptions {
   manager: Pick<ChannelManager, 'all' | 'get'>
   wallet: Wallet
-  chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction'>
+  chain: Pick<ChainBackend, 'broadcast' | 'getRawTransaction' | 'getTxOut' | 'getBlock' | 'tip'>
   config: HubConfig
   /** The hub id `peer` authenticated the hub under (during a node-key rotation, either key). */
   hubIdFor: (peer: NodeId) => NodeId
@@ -55,6 +55,9 @@ export interface HubSplice {
   /** Another signed transaction of the same splice (an RBF replacement, or the original it replaced)
    *  locked instead: this one never will. */
   replacedBy?: Txid
+  /** Why it was dropped unconfirmed: an input of it is spent elsewhere (the peer double-spent the coin
+   *  it contributed, or a batch's other channel closed), so it can never confirm. */
+  droppedBecause?: string
 }
 
 export type TopUpOutcome =
@@ -65,8 +68,9 @@ type Waiter = (p: Extract<SpliceProgress, { kind: 'signed' | 'aborted' }>) => vo
 
 export class HubSplicing implements ChannelListener {
   readonly splicing: Splicing<ManagedChannel>
-  /** Splices negotiated since the hub started, by txid. */
-  readonly splices = new Map<Txid, HubSplice>()
+  /** Splices negotiated since the hub started, by channel and txid (a payout batch is one transaction
+   *  of many channels: one entry each). */
+  readonly splices = new Map<string, HubSplice>()
   /** Channels with a top-up of ours under way. */
   private readonly toppingUp = new Set<ManagedChannel>()
   private readonly waiters = new Map<ManagedChannel, Waiter>()
@@ -75,7 +79,8 @@ export class HubSplicing implements ChannelListener {
 
   constructor (private readonly opts: HubSplicingOptions) {
     this.splicing = new Splicing<ManagedChannel>({
-      chain: opts.chain, wallet: opts.wallet, localNodeId: ch => opts.hubIdFor(ch.peer), remoteNodeId: ch => ch.peer,
+      chain: opts.chain, wallet: opts.wallet, finalityDepth: opts.config.channels.finalityDepth, localNodeId: ch => opts.hubIdFor(ch.peer),
+      remoteNodeId: ch => ch.peer,
       respond: (ch, req) => this.respond(ch, req),
       progress: (ch, p) => { this.progress(ch, p) },
       log: opts.log,
@@ -175,7 +180,7 @@ export class HubSplicing implements ChannelListener {
     }
     if (p.kind === 'aborted') return { status: 409, body: { error: `the splice ended: ${p.reason}` } }
     await this.broadcasts.get(p.txid)
-    const s = this.splices.get(p.txid)
+    const s = this.splices.get(spliceKey(ch, p.txid))
     return {
       status: 200,
       body: {
@@ -211,7 +216,7 @@ export class HubSplicing implements ChannelListener {
       case 'negotiated': {
         const ours = this.toppingUp.has(ch)
         const theirs = p.contributionSat.remote
-        this.splices.set(p.txid, {
+        this.splices.set(spliceKey(ch, p.txid), {
           channelId: ch.channelId, peer: ch.peer, kind: ours ? 'topup' : theirs < 0 ? 'out' : 'in', txid: p.txid,
           amountSat: ours ? p.contributionSat.local : theirs < 0 ? -theirs - p.feeSat.remote : theirs,
           feeSat: ours ? p.feeSat.local : p.feeSat.remote, capacitySat: p.capacitySat, depth: 0, signed: false, locked: false,
@@ -219,14 +224,14 @@ export class HubSplicing implements ChannelListener {
         return
       }
       case 'signed': {
-        const s = this.splices.get(p.txid)
+        const s = this.splices.get(spliceKey(ch, p.txid))
         if (s !== undefined) s.signed = true
         this.toppingUp.delete(ch); this.waiters.get(ch)?.(p); return
       }
       case 'aborted': this.toppingUp.delete(ch); this.waiters.get(ch)?.(p); return
-      case 'confirmed': { const s = this.splices.get(p.txid); if (s !== undefined) s.depth = p.depth; return }
+      case 'confirmed': { const s = this.splices.get(spliceKey(ch, p.txid)); if (s !== undefined) s.depth = p.depth; return }
       case 'locked': {
-        const s = this.splices.get(p.txid)
+        const s = this.splices.get(spliceKey(ch, p.txid))
         if (s !== undefined) s.locked = true
         // One splice at a time: every other signed, unlocked transaction of this channel spends the same
         // funding output (an RBF family), and can no longer confirm.
@@ -236,7 +241,10 @@ export class HubSplicing implements ChannelListener {
         }
         return
       }
+      case 'dropped': { const s = this.splices.get(spliceKey(ch, p.txid)); if (s !== undefined) s.droppedBecause = p.reason; return }
       case 'broadcast': return
     }
   }
 }
+
+const spliceKey = (ch: ManagedChannel, txid: Txid): string => `${ch.channelId}:${txid}`

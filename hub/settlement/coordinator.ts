@@ -428,6 +428,19 @@ export class SettlementCoordinator implements ChannelListener {
       const state = batchChainState(depth, previous, this.opts.config.finalityDepth)
       if (state === 'reorged') this.opts.log({ event: 'settlement_reorged', batch: b.id, txid: b.txid, depth: previous })
       if (r.value === null) {
+        // A channel dropped the batch as double-spent (host/channel/splicing.ts: an input of it, another
+        // channel's funding output, is spent by that channel's commitment, final): it never confirms.
+        const gone = b.payouts.find(p => {
+          const s = this.opts.manager.get(p.channel_id)?.state
+          return s !== undefined && s.setup.funding?.txid !== b.txid && s.splice?.candidates.some(c => c.txid === b.txid) !== true
+        })
+        if (gone !== undefined) {
+          const reason = `an input is spent elsewhere: channel ${gone.channel_id} dropped the batch as double-spent`
+          await this.save({ ...b, stage: 'abandoned', reason }, 'abandoned')
+          this.opts.log({ event: 'settlement_abandoned', batch: b.id, reason })
+          this.opts.ended?.({ outcome: 'failed', vbytes: b.vbytes, channels: b.payouts.length })
+          continue
+        }
         const sent = await broadcastTx(this.opts.chain, b.tx_hex)
         this.opts.log({ event: 'settlement_rebroadcast', batch: b.id, txid: b.txid, ok: sent.ok })
         continue

@@ -124,6 +124,9 @@ export type ChannelEvent =
   | { type: 'splice_locked'; txid: Txid; capacitySat: Sat }
   /** The splice negotiation ended without a transaction (tx_abort, a refusal, a disconnection). */
   | { type: 'splice_aborted'; reason: string; byPeer: boolean }
+  /** A signed candidate dropped: an input of its transaction is spent elsewhere, so it can never
+   *  confirm (protocol/channel/splice/double-spent.ts). The channel stays on its current funding. */
+  | { type: 'splice_double_spent'; txid: Txid; reason: string }
 
 export type Effect =
   | { kind: 'persist'; writeId: number; state: ChannelState; monitor: MonitorUpdate[] }

@@ -34,6 +34,7 @@
 //   peer tx_signatures                                1   splice_signed → our tx_signatures, broadcast_splice
 //   tx_abort (ours or the peer's) after tx_complete   1   splice_dropped (0 before)
 //   splice depth reached / peer splice_locked          1   (+ splice_locked when both are in: the promotion)
+//   chain splice_double_spent (new spender / final)    1   (final: splice_dropped)
 //   commitment_signed batch sent / received           1   as a single one (+ splice_local_commitment per splice)
 import type { PeerMessage } from '../wire/index.ts'
 import type { Txid } from '../types.ts'
@@ -56,6 +57,7 @@ import { onBlock } from './expiry.ts'
 import { abandon, checkFundingDeadline, nothingAtStake, type FundingOutputSeen } from './funding-check.ts'
 import { isSpliceMessage, onSpliceCommand, onSpliceDepth, onSpliceMessage, type SpliceCommand, type SpliceDepth } from './splice/route.ts'
 import { onCommitmentSigned } from './splice/batch.ts'
+import { spliceDoubleSpent, type SpliceDoubleSpent } from './splice/double-spent.ts'
 import { afterStep, peerMayUpdate, quiescence } from './splice/quiescence.ts'
 
 export type Command =
@@ -81,6 +83,8 @@ export type ChainEvent =
   | { type: 'funding_depth'; depth: number; output: FundingOutputSeen | null }
   /** What the host's node shows of a pending splice transaction: its confirmations. */
   | SpliceDepth
+  /** A pending splice transaction's input spent by another confirmed transaction. */
+  | SpliceDoubleSpent
   /** The host's chain monitor: every output of the funding output's spend is irrevocably resolved. */
   | { type: 'closed_onchain' }
 
@@ -153,6 +157,7 @@ function onChain (b: StepBuilder, signer: ChannelSigner, e: ChainEvent): void {
     case 'block': onBlock(b, e.height); return checkFundingDeadline(b)
     case 'funding_depth': return fundingDepth(b, signer, e.depth, e.output)
     case 'splice_depth': return onSpliceDepth(b, signer, e)
+    case 'splice_double_spent': return spliceDoubleSpent(b, e)
     case 'closed_onchain': return closedOnChain(b)
   }
 }

@@ -17,6 +17,7 @@ import type { ChannelSigner } from '../signer.ts'
 import type { ChannelState, CommitmentSpec, NextRemoteCommit } from '../state.ts'
 import { receiveCommitmentSigned } from '../commit.ts'
 import { checkCandidateSigs, receiveSpliceCommitSig } from './signing.ts'
+import { dropDoubleSpent } from './double-spent.ts'
 import { candidateSetup, candidateSpec, spliceOf, type FundingCandidate } from './state.ts'
 
 /** Our commitment_signed for each pending candidate of the peer's commitment `number`. */
@@ -80,10 +81,16 @@ export function onCommitmentSigned (b: StepBuilder, signer: ChannelSigner, msg: 
     delete sp.batch
     return receiveBatch(b, signer, batch.received)
   }
+  // A lone commitment_signed from a peer that dropped every candidate as double-spent before us.
+  if (sp !== undefined && sp.candidates.length > 0 && sp.candidates.every(c => c.spentElsewhere !== undefined)) {
+    for (const c of sp.candidates) {
+      dropDoubleSpent(b, c.txid, `its input ${c.spentElsewhere!.input} is spent by ${c.spentElsewhere!.spentBy} (the peer dropped it)`)
+    }
+  }
   // "If there are pending splice transactions and the sending node did not send `start_batch`
   // followed by a batch of `commitment_signed` messages: MUST send an `error` and fail the channel."
-  if ((sp?.candidates.length ?? 0) > 0) return onPeerError(
-    b, channelError('commitment_batch_missing', `a lone commitment_signed with ${sp!.candidates.length} splice(s) pending`),
+  if ((b.state.splice?.candidates.length ?? 0) > 0) return onPeerError(
+    b, channelError('commitment_batch_missing', `a lone commitment_signed with ${b.state.splice!.candidates.length} splice(s) pending`),
   )
   receiveCommitmentSigned(b, signer, msg)
 }
@@ -109,6 +116,13 @@ function receiveBatch (b: StepBuilder, signer: ChannelSigner, msgs: CommitmentSi
   if (main === undefined) return onPeerError(
     b, channelError('commitment_batch_missing', `no commitment_signed for the current funding ${current}`),
   )
+  // A candidate whose input our host saw spent elsewhere may be gone from the peer's batch: the peer
+  // saw the spend final first and dropped it (splice/double-spent.ts). It can never confirm: dropped.
+  for (const c of s.splice?.candidates ?? []) {
+    if (!byFunding.has(c.txid) && c.spentElsewhere !== undefined) {
+      dropDoubleSpent(b, c.txid, `its input ${c.spentElsewhere.input} is spent by ${c.spentElsewhere.spentBy} (the peer dropped it)`)
+    }
+  }
   const missing = (s.splice?.candidates ?? []).find(c => !byFunding.has(c.txid))
   if (missing !== undefined) return onPeerError(
     b, channelError('commitment_batch_missing', `no commitment_signed for splice ${missing.txid}`),

@@ -68,6 +68,9 @@ export interface FundingCandidate {
   signedTx?: string
   /** The tx_signatures we sent, resent if the peer asks (channel_reestablish next_funding). */
   txSignatures?: TxSignatures
+  /** One of its inputs is spent by another confirmed transaction: it can never confirm, and is dropped
+   *  once that spend is final (protocol/channel/splice/double-spent.ts). */
+  spentElsewhere?: { input: string; spentBy: Txid }
 }
 
 /** A splice (or RBF) being negotiated, then signed. Before `signing` nothing of it is stored: a
