@@ -112,8 +112,9 @@ async function cpuDuring<T> (p: Parties, fn: () => Promise<T>): Promise<{ value:
   return { value, wallS, cpu }
 }
 
-/** CPU shares (cores used) per process over the measured throughput runs. */
+/** CPU shares (cores used) per process over the measured throughput runs, and the payments they made. */
 const cpuUse: Record<string, { cpuS: number; wallS: number }> = {}
+let cpuUsePayments = 0
 
 /** Creates `n` invoices of `amountMsat` spread over the creators, interleaved, and deals them out
  *  to the platforms round-robin (so every platform pays every creator). */
@@ -140,6 +141,7 @@ async function throughputRun (p: Parties, n: number, amountMsat: number): Promis
     p, () => p.platforms.call<PayReply>('pay', { perClient: perPlatform, concurrency: CONCURRENCY }),
   )
   for (const [k, v] of Object.entries(cpu)) { const u = cpuUse[k] ??= { cpuS: 0, wallS: 0 }; u.cpuS += v; u.wallS += wallS }
+  cpuUsePayments += reply.ok
   account(reply)
   if (reply.failed > 0) say(`  ${reply.failed} payments failed: ${JSON.stringify(reply.failures)}`)
   return { rate: reply.ok / (reply.elapsedMs / 1000), reply }
@@ -334,6 +336,10 @@ async function main (): Promise<void> {
     date: started.toISOString(),
     machine: machine(hub, dataDir),
     cpu_cores_used_under_load: Object.fromEntries(Object.entries(cpuUse).map(([k, u]) => [k, u.wallS === 0 ? 0 : u.cpuS / u.wallS])),
+    // CPU time per payment: what a loaded machine moves much less than payments/s.
+    cpu_ms_per_payment_under_load: Object.fromEntries(Object.entries(cpuUse).map(([k, u]) => [
+      k, cpuUsePayments === 0 ? 0 : Math.round((u.cpuS * 1000 / cpuUsePayments) * 100) / 100,
+    ])),
     config: {
       platforms: PLATFORMS, creators: CREATORS, concurrency_per_platform: CONCURRENCY, runs: RUNS, quick: QUICK,
       trimmed_amount_msat: TRIMMED_MSAT, untrimmed_amount_msat: UNTRIMMED_MSAT, latency_payments_per_run: LATENCY_PAYMENTS,
@@ -389,6 +395,8 @@ async function main (): Promise<void> {
   say(`disk: one synced write p50 ${Number(m.fsync_ms_p50).toFixed(2)} ms, p99 ${Number(m.fsync_ms_p99).toFixed(2)} ms`)
   say(`cores used during the throughput runs: ` +
     `${Object.entries(out.cpu_cores_used_under_load).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (of ${String(m.cores)})`)
+  say(`CPU ms per payment during the throughput runs: ` +
+    `${Object.entries(out.cpu_ms_per_payment_under_load).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`)
   say(`payments: ${totals.ok} succeeded, ${totals.failed} failed`)
   for (const [n, f] of Object.entries(out.settlement)) if (typeof f === 'object') {
     say(`settlement batch of ${n}: ${f.vbytes} vB (sum of parts ${f.sum_of_parts_vbytes}, separate splices ${f.separate_splices_vbytes}, ` +
