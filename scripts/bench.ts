@@ -25,6 +25,10 @@
 //   --verbose          client warnings and hub log lines on stderr
 // The `settlement` section (scripts/bench/settlement.ts) is computed in-process: payout batches of 10,
 // 50 and 100 channels, built and signed, their vbytes against separate splices and close + reopen.
+// Without --quick it also runs one batch live (scripts/bench/settlement-live.ts, a btcd, hub and
+// clients of its own, several minutes of setup): settlement.window_to_broadcast_ms_N, the time from the
+// window-end block to the batch in btcd's mempool for N channels, with its steps (live_N).
+//   --settlement-channels N   channels of the live batch (default 100; 0 skips it; --quick: 0)
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -37,6 +41,7 @@ import { cpuSeconds, fsyncMs } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
 import { figure, percentile, table, type Figure } from './bench/stats.ts'
 import { settlementFigures } from './bench/settlement.ts'
+import { liveSettlement, type LiveSettlementFigure } from './bench/settlement-live.ts'
 import { benchSplits } from './bench/split.ts'
 import { runStreamBenches, STREAM_BENCH_CREATORS, STREAM_BENCH_PLATFORMS } from './bench/stream.ts'
 import {
@@ -71,6 +76,7 @@ const RUN_SECONDS = intOpt('--run-seconds', QUICK ? 1 : 5, 1, 600)
 const LATENCY_PAYMENTS = intOpt('--latency-payments', QUICK ? 10 : 100, 3, 100_000)
 const IDLE_CHANNELS = intOpt('--idle-channels', QUICK ? 200 : 10_000, 0, 100_000)
 const PER_NODE = intOpt('--per-node', 10, 1, 100)
+const SETTLEMENT_CHANNELS = intOpt('--settlement-channels', QUICK ? 0 : 100, 0, 126)
 /** Idle channel counts at which the hub's memory is read (the goal names 1,000 and 10,000). */
 const IDLE_COUNTS = [...new Set([1_000, IDLE_CHANNELS].filter(n => n > 0 && n <= IDLE_CHANNELS))]
 /** Idle channels are small (a 1% reserve must stay above the dust limit): size does not change their
@@ -413,7 +419,23 @@ async function main (): Promise<void> {
   })
   say(`streamed_items_per_s: 1 → 1 ${streamed.one_to_one.items_per_s.toFixed(0)}/s, ${STREAM_BENCH_PLATFORMS} → ${STREAM_BENCH_CREATORS} ` +
     `${streamed.many.items_per_s.toFixed(0)}/s (every item with its receipt)`)
-  if (JSON_OUT) process.stdout.write(JSON.stringify({ ...out, streamed_items_per_s: streamed }) + '\n')
+  // One batch live (scripts/bench/settlement-live.ts): on a btcd and hub of its own, after the rest.
+  let live: LiveSettlementFigure | undefined
+  if (SETTLEMENT_CHANNELS > 0) {
+    say(`settlement, live: ${SETTLEMENT_CHANNELS} channels …`)
+    live = await liveSettlement({ channels: SETTLEMENT_CHANNELS, say, dataDir: path.join(dataDir, 'settlement-live') })
+    const b = live.breakdown_ms
+    say(`settlement live: window end to the batch in the mempool ${(live.window_to_broadcast_ms / 1000).toFixed(2)} s for ` +
+      `${live.channels_in_batch} of ${live.channels} channels (${live.tx_vbytes} vB, round ${live.round}); started ` +
+      `${String(b.started)} ms, ` +
+      `every session complete ${String(b.complete)} ms, every peer signed ${String(b.signed)} ms, in the mempool ${String(b.mempool)} ms; ` +
+      `CPU s ${Object.entries(live.cpu_s).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  }
+  const n = SETTLEMENT_CHANNELS
+  const settlement = live === undefined ? out.settlement : {
+    ...out.settlement, [`window_to_broadcast_ms_${n}`]: live.window_to_broadcast_ms, [`live_${n}`]: live,
+  }
+  if (JSON_OUT) process.stdout.write(JSON.stringify({ ...out, settlement, streamed_items_per_s: streamed }) + '\n')
   if (problems.length > 0 || totals.failed > 0 || splits.failed > 0 || !splits.balancesOk) process.exitCode = 1
 }
 

@@ -17,7 +17,8 @@
 //   channels_in_batch, vbytes    the batch as the hub built it, and the transaction btcd holds
 //   cpu_s                    CPU seconds of the hub, this process (the clients) and btcd over that time
 //
-//   npx tsx scripts/bench/settlement-live.ts [--channels N]   prints the figures as JSON
+//   npx tsx scripts/bench/settlement-live.ts [--channels N] [--cpu-prof DIR]   prints the figures as JSON
+//   (--cpu-prof: the hub's V8 CPU profile of the whole run, setup included, written to DIR)
 import os from 'node:os'
 import path from 'node:path'
 import fs from 'node:fs'
@@ -125,9 +126,12 @@ async function openChannels (btc: Btcd, hub: HubProcess, dir: string, n: number,
 
 export async function liveSettlement (o: {
   channels: number; say: (s: string) => void; dataDir?: string
+  /** Environment of the hub process (e.g. the CPU profiler's, scripts/bench/cpu-profiler.mjs). */
+  hubEnv?: Record<string, string>
 }): Promise<LiveSettlementFigure> {
   const cleanups = new Cleanups()
   const dir = o.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'bench-settle-'))
+  fs.mkdirSync(dir, { recursive: true })
   cleanups.push(() => { fs.rmSync(dir, { recursive: true, force: true }) })
   let hubRef: HubProcess | undefined
   try {
@@ -135,9 +139,11 @@ export async function liveSettlement (o: {
     const btc = await useBtcd(cleanups, { dataDir: path.join(dir, 'btcd') })
     const many = manyChannelHubConfig(1, await freePort())
     const hub = await startHub({
-      dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc,
+      dataDir: path.join(dir, 'hub'), btcd: btc.node.rpc, ...(o.hubEnv !== undefined ? { env: o.hubEnv } : {}),
       config: {
         ...many, channels: { ...(many.channels as object), fundingSat: CHANNEL_SAT },
+        // Every creator's channel is idle (unpaid) until the platform pays it.
+        hubFunded: { maxIdleSat: o.channels * CHANNEL_SAT },
         settlement: {
           windowBlocks: WINDOW_BLOCKS, maxChannelsPerBatch: o.channels, signTimeoutBlocks: 10,
           policy: { minThresholdSat: 10_000, minIntervalBlocks: 1, maxKeepSat: 1_000_000, minCloseIdleBlocks: 144 },
@@ -225,7 +231,11 @@ export async function liveSettlement (o: {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--channels')
   const channels = i >= 0 ? Number(process.argv[i + 1]) : 100
-  liveSettlement({ channels, say: s => { process.stderr.write(s + '\n') } })
+  const j = process.argv.indexOf('--cpu-prof')
+  const hubEnv = j < 0 ? undefined : {
+    NODE_OPTIONS: `--import=${path.resolve('scripts/bench/cpu-profiler.mjs')}`, BENCH_CPU_PROF_DIR: path.resolve(process.argv[j + 1]!),
+  }
+  liveSettlement({ channels, say: s => { process.stderr.write(s + '\n') }, ...(hubEnv !== undefined ? { hubEnv } : {}) })
     .then(
       f => { process.stdout.write(JSON.stringify(f) + '\n') },
       e => { process.stderr.write(String(e?.stack ?? e) + '\n'); process.exitCode = 1 },
