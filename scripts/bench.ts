@@ -428,7 +428,7 @@ async function main (): Promise<void> {
     say(`settlement live: window end to the batch in the mempool ${(live.window_to_broadcast_ms / 1000).toFixed(2)} s for ` +
       `${live.channels_in_batch} of ${live.channels} channels (${live.tx_vbytes} vB, round ${live.round}); started ` +
       `${String(b.started)} ms, every session complete ${String(b.complete)} ms, every peer signed ${String(b.signed)} ms, ` +
-      `in the mempool ${String(b.mempool)} ms; ` +
+      `seen in the mempool ${String(b.mempool_seen)} ms, hub broadcast line ${String(b.hub_broadcast)} ms; ` +
       `CPU s ${Object.entries(live.cpu_s).map(([k, v]) => `${k} ${v}`).join(', ')}`)
   }
   const n = SETTLEMENT_CHANNELS
