@@ -25,6 +25,10 @@
 //   --verbose          client warnings and hub log lines on stderr
 // The `settlement` section (scripts/bench/settlement.ts) is computed in-process: payout batches of 10,
 // 50 and 100 channels, built and signed, their vbytes against separate splices and close + reopen.
+// Without --quick it also runs one batch live (scripts/bench/settlement-live.ts, a btcd, hub and
+// clients of its own, several minutes of setup): settlement.window_to_broadcast_ms_N, the time from the
+// window-end block to the batch in btcd's mempool for N channels, with its steps (live_N).
+//   --settlement-channels N   channels of the live batch (default 100; 0 skips it; --quick: 0)
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -37,6 +41,7 @@ import { cpuSeconds, fsyncMs } from './bench/host.ts'
 import { fundHubCoins, openCreatorChannels, openPlatformChannels } from './bench/setup.ts'
 import { figure, percentile, table, type Figure } from './bench/stats.ts'
 import { settlementFigures } from './bench/settlement.ts'
+import { liveSettlement, type LiveSettlementFigure } from './bench/settlement-live.ts'
 import { benchSplits } from './bench/split.ts'
 import { runStreamBenches, STREAM_BENCH_CREATORS, STREAM_BENCH_PLATFORMS } from './bench/stream.ts'
 import {
@@ -71,6 +76,7 @@ const RUN_SECONDS = intOpt('--run-seconds', QUICK ? 1 : 5, 1, 600)
 const LATENCY_PAYMENTS = intOpt('--latency-payments', QUICK ? 10 : 100, 3, 100_000)
 const IDLE_CHANNELS = intOpt('--idle-channels', QUICK ? 200 : 10_000, 0, 100_000)
 const PER_NODE = intOpt('--per-node', 10, 1, 100)
+const SETTLEMENT_CHANNELS = intOpt('--settlement-channels', QUICK ? 0 : 100, 0, 126)
 /** Idle channel counts at which the hub's memory is read (the goal names 1,000 and 10,000). */
 const IDLE_COUNTS = [...new Set([1_000, IDLE_CHANNELS].filter(n => n > 0 && n <= IDLE_CHANNELS))]
 /** Idle channels are small (a 1% reserve must stay above the dust limit): size does not change their
@@ -112,8 +118,9 @@ async function cpuDuring<T> (p: Parties, fn: () => Promise<T>): Promise<{ value:
   return { value, wallS, cpu }
 }
 
-/** CPU shares (cores used) per process over the measured throughput runs. */
+/** CPU shares (cores used) per process over the measured throughput runs, and the payments they made. */
 const cpuUse: Record<string, { cpuS: number; wallS: number }> = {}
+let cpuUsePayments = 0
 
 /** Creates `n` invoices of `amountMsat` spread over the creators, interleaved, and deals them out
  *  to the platforms round-robin (so every platform pays every creator). */
@@ -140,6 +147,7 @@ async function throughputRun (p: Parties, n: number, amountMsat: number): Promis
     p, () => p.platforms.call<PayReply>('pay', { perClient: perPlatform, concurrency: CONCURRENCY }),
   )
   for (const [k, v] of Object.entries(cpu)) { const u = cpuUse[k] ??= { cpuS: 0, wallS: 0 }; u.cpuS += v; u.wallS += wallS }
+  cpuUsePayments += reply.ok
   account(reply)
   if (reply.failed > 0) say(`  ${reply.failed} payments failed: ${JSON.stringify(reply.failures)}`)
   return { rate: reply.ok / (reply.elapsedMs / 1000), reply }
@@ -334,6 +342,10 @@ async function main (): Promise<void> {
     date: started.toISOString(),
     machine: machine(hub, dataDir),
     cpu_cores_used_under_load: Object.fromEntries(Object.entries(cpuUse).map(([k, u]) => [k, u.wallS === 0 ? 0 : u.cpuS / u.wallS])),
+    // CPU time per payment: what a loaded machine moves much less than payments/s.
+    cpu_ms_per_payment_under_load: Object.fromEntries(Object.entries(cpuUse).map(([k, u]) => [
+      k, cpuUsePayments === 0 ? 0 : Math.round((u.cpuS * 1000 / cpuUsePayments) * 100) / 100,
+    ])),
     config: {
       platforms: PLATFORMS, creators: CREATORS, concurrency_per_platform: CONCURRENCY, runs: RUNS, quick: QUICK,
       trimmed_amount_msat: TRIMMED_MSAT, untrimmed_amount_msat: UNTRIMMED_MSAT, latency_payments_per_run: LATENCY_PAYMENTS,
@@ -389,6 +401,8 @@ async function main (): Promise<void> {
   say(`disk: one synced write p50 ${Number(m.fsync_ms_p50).toFixed(2)} ms, p99 ${Number(m.fsync_ms_p99).toFixed(2)} ms`)
   say(`cores used during the throughput runs: ` +
     `${Object.entries(out.cpu_cores_used_under_load).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} (of ${String(m.cores)})`)
+  say(`CPU ms per payment during the throughput runs: ` +
+    `${Object.entries(out.cpu_ms_per_payment_under_load).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`)
   say(`payments: ${totals.ok} succeeded, ${totals.failed} failed`)
   for (const [n, f] of Object.entries(out.settlement)) if (typeof f === 'object') {
     say(`settlement batch of ${n}: ${f.vbytes} vB (sum of parts ${f.sum_of_parts_vbytes}, separate splices ${f.separate_splices_vbytes}, ` +
@@ -405,7 +419,23 @@ async function main (): Promise<void> {
   })
   say(`streamed_items_per_s: 1 → 1 ${streamed.one_to_one.items_per_s.toFixed(0)}/s, ${STREAM_BENCH_PLATFORMS} → ${STREAM_BENCH_CREATORS} ` +
     `${streamed.many.items_per_s.toFixed(0)}/s (every item with its receipt)`)
-  if (JSON_OUT) process.stdout.write(JSON.stringify({ ...out, streamed_items_per_s: streamed }) + '\n')
+  // One batch live (scripts/bench/settlement-live.ts): on a btcd and hub of its own, after the rest.
+  let live: LiveSettlementFigure | undefined
+  if (SETTLEMENT_CHANNELS > 0) {
+    say(`settlement, live: ${SETTLEMENT_CHANNELS} channels …`)
+    live = await liveSettlement({ channels: SETTLEMENT_CHANNELS, say, dataDir: path.join(dataDir, 'settlement-live') })
+    const b = live.breakdown_ms
+    say(`settlement live: window end to the batch in the mempool ${(live.window_to_broadcast_ms / 1000).toFixed(2)} s for ` +
+      `${live.channels_in_batch} of ${live.channels} channels (${live.tx_vbytes} vB, round ${live.round}); started ` +
+      `${String(b.started)} ms, every session complete ${String(b.complete)} ms, every peer signed ${String(b.signed)} ms, ` +
+      `seen in the mempool ${String(b.mempool_seen)} ms, hub broadcast line ${String(b.hub_broadcast)} ms; ` +
+      `CPU s ${Object.entries(live.cpu_s).map(([k, v]) => `${k} ${v}`).join(', ')}`)
+  }
+  const n = SETTLEMENT_CHANNELS
+  const settlement = live === undefined ? out.settlement : {
+    ...out.settlement, [`window_to_broadcast_ms_${n}`]: live.window_to_broadcast_ms, [`live_${n}`]: live,
+  }
+  if (JSON_OUT) process.stdout.write(JSON.stringify({ ...out, settlement, streamed_items_per_s: streamed }) + '\n')
   if (problems.length > 0 || totals.failed > 0 || splits.failed > 0 || !splits.balancesOk) process.exitCode = 1
 }
 

@@ -117,6 +117,9 @@ const fundingOutpoint = (s: ChannelState): string | undefined => s.setup.funding
   ? undefined
   : `${s.setup.funding.txid}:${s.setup.funding.outputIndex}`
 
+/** Our node's answer about a transaction (ChainBackend.getRawTransaction). */
+type Lookup = ReturnType<ChainBackend['getRawTransaction']>
+
 export class Splicing<C extends SpliceChannel> {
   private readonly timers = new Map<C, ReturnType<typeof setTimeout>>()
   /** The depth each channel's candidate was last reported at, by channel id and txid (a payout batch is
@@ -258,21 +261,43 @@ export class Splicing<C extends SpliceChannel> {
     this.progress(ch, { kind: 'broadcast', txid, ok: r.ok, ...(detail !== undefined ? { detail } : {}) })
   }
 
+  /** Lookups of a candidate on our node now under way, by txid: a payout batch is one transaction, a
+   *  candidate of every channel in it, whose channels all ask at once (each when it stores it). */
+  private readonly lookups = new Map<Txid, Lookup>()
+
+  private lookup (txid: Txid, pass: Map<Txid, Lookup>): Lookup {
+    let r = pass.get(txid) ?? this.lookups.get(txid)
+    if (r === undefined) {
+      const started = this.opts.chain.getRawTransaction(txid)
+      r = started
+      this.lookups.set(txid, started)
+      const done = (): void => { if (this.lookups.get(txid) === started) this.lookups.delete(txid) }
+      started.then(done, done)
+    }
+    pass.set(txid, r)
+    return r
+  }
+
   /** A block (or a restart): each pending candidate's depth on our node goes to its channel, and a
    *  signed candidate our node does not know goes out again. Only channels with candidates cost a
-   *  lookup. */
+   *  lookup, and a candidate shared by several channels (a payout batch) one per pass. */
   async onBlock (channels: Iterable<C>): Promise<void> {
+    const pass = new Map<Txid, Lookup>()
     for (const ch of channels) {
       const s = ch.driver.state
       const candidates = s.splice?.candidates ?? []
       if (candidates.length === 0 || isFinal(s.phase) || ch.driver.stoppedBy !== undefined) continue
       for (const c of candidates) {
-        const r = await this.opts.chain.getRawTransaction(c.txid)
+        const r = await this.lookup(c.txid, pass)
         if (!r.ok) continue
         if (r.value === null) {
           if (c.signedTx === undefined) continue
           const spent = await this.spentElsewhere(s, c.signedTx, c.spentElsewhere)
-          if (spent === undefined) { await this.broadcast(ch, c.txid, c.signedTx); continue }
+          if (spent === undefined) {
+            await this.broadcast(ch, c.txid, c.signedTx)
+            pass.delete(c.txid) // out now: the next channel of this candidate looks again
+            continue
+          }
           const key = `${s.channelId}:${c.txid}:spent`
           const final = spent.depth >= this.finalityDepth
           if (this.depths.get(key) === (final ? -1 : spent.depth)) continue

@@ -3,7 +3,9 @@
 // non-malleable" — only a segwit output's spend has a txid its signatures cannot change, and the
 // splice transaction's txid must be final before the commitments spending it are signed), and which
 // output scripts we accept in tx_add_output.
+import { MAX_INTERACTIVE_INPUTS_OUTPUTS } from '../limits.ts'
 import { parseTx, txid as txidOf } from '../tx/serialize.ts'
+import type { Tx } from '../tx/types.ts'
 import type { Sat, Txid } from '../types.ts'
 
 export type ScriptKind = 'p2wpkh' | 'p2wsh' | 'p2tr' | 'segwit_other' | 'not_segwit'
@@ -44,11 +46,27 @@ export type SpentOutput =
   | { ok: true; txid: Txid; valueSat: Sat; script: string }
   | { ok: false; reason: 'tx_bad_prevtx' | 'tx_input_not_segwit'; detail: string }
 
+/** Transactions read by spentOutput, by their serialization, newest last: a batched settlement's
+ *  initiator adds the same funding transactions in every session of the batch (and in each session's
+ *  dry run), which would otherwise parse and hash each of N transactions 2N times. A serialization
+ *  always reads the same, so this only saves work; at most one transaction's worth of inputs is kept. */
+const readPrevtx = new Map<string, { txid: Txid; outputs: Tx['outputs'] }>()
+
+function read (prevtx: string): { txid: Txid; outputs: Tx['outputs'] } {
+  const known = readPrevtx.get(prevtx)
+  if (known !== undefined) return known
+  const tx = parseTx(prevtx)
+  const r = { txid: txidOf(tx), outputs: tx.outputs }
+  if (readPrevtx.size >= MAX_INTERACTIVE_INPUTS_OUTPUTS) readPrevtx.delete(readPrevtx.keys().next().value!)
+  readPrevtx.set(prevtx, r)
+  return r
+}
+
 /** The output at `vout` of the serialized transaction `prevtx`, or why there is none we accept. */
 export function spentOutput (prevtx: string, vout: number): SpentOutput {
   let tx
   try {
-    tx = parseTx(prevtx)
+    tx = read(prevtx)
   } catch (e) {
     // BOLT #2: "`prevtx` is not a valid transaction".
     return { ok: false, reason: 'tx_bad_prevtx', detail: `prevtx is not a transaction (${(e as Error).message.slice(0, 80)})` }
@@ -61,5 +79,5 @@ export function spentOutput (prevtx: string, vout: number): SpentOutput {
   if (!isSegwitProgram(script)) return {
     ok: false, reason: 'tx_input_not_segwit', detail: `output ${vout} of prevtx is not a segwit program`,
   }
-  return { ok: true, txid: txidOf(tx), valueSat: out.valueSat, script }
+  return { ok: true, txid: tx.txid, valueSat: out.valueSat, script }
 }

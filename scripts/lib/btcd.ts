@@ -8,6 +8,7 @@
 //   btc.mineTo(script,n) mines n blocks whose coinbases pay `script`
 //   btc.faucet(to, sat)  pays `sat` to an address or output script from the miner's coins
 //                        (unconfirmed; mine to confirm) → { txid, vout, value, scriptPubKey }
+//   btc.faucetMany(outs) one transaction paying every { to, value } (output k pays outs[k])
 //   btc.restart()        restarts btcd (its chain comes back EMPTY: scenario 12) and re-mines
 //                        (restart({ remine: false }) leaves it at the genesis block)
 //   tipHeight(btc), mineUntilHeight(btc, h), mineTx(btc, txid)   the chain helpers built on those
@@ -33,6 +34,8 @@ export interface Btcd {
   mine (n: number): Promise<string[]>
   mineTo (script: Uint8Array, n: number): Promise<string[]>
   faucet (to: string | Uint8Array, value: number): Promise<FaucetOutput>
+  /** One transaction with an output per entry, in order (many wallets funded by one transaction). */
+  faucetMany (outs: ReadonlyArray<{ to: string | Uint8Array; value: number }>): Promise<FaucetOutput[]>
   /** remine (default true): mine the initial blocks again on the new, empty chain. */
   restart (opts?: { remine?: boolean }): Promise<void>
 }
@@ -83,17 +86,22 @@ export async function useBtcd (t: Teardown, opts: StartBtcdOptions & { initialBl
   }
 
   async function faucet (to: string | Uint8Array, value: number): Promise<FaucetOutput> {
-    const script = typeof to === 'string' ? baddress.toOutputScript(to, networks.regtest) : to
+    return (await faucetMany([{ to, value }]))[0]!
+  }
+
+  async function faucetMany (outs: ReadonlyArray<{ to: string | Uint8Array; value: number }>): Promise<FaucetOutput[]> {
+    const scripts = outs.map(o => typeof o.to === 'string' ? baddress.toOutputScript(o.to, networks.regtest) : o.to)
+    const total = outs.reduce((a, o) => a + o.value, 0)
     for (let attempt = 0; attempt < 3; attempt++) {
       if (coins.length === 0) await refill()
       const coin = coins.shift()
       if (coin === undefined) throw new Error('faucet: the miner has no mature coins (mine more blocks)')
-      const fee = Math.ceil(estimateVsize(1, [script, node.miner.script]) * FAUCET_FEE_RATE)
-      const change = coin.value - value - fee
-      if (change < 1000) throw new Error(`faucet: coin of ${coin.value} sat too small for ${value}`)
+      const fee = Math.ceil(estimateVsize(1, [...scripts, node.miner.script]) * FAUCET_FEE_RATE)
+      const change = coin.value - total - fee
+      if (change < 1000) throw new Error(`faucet: coin of ${coin.value} sat too small for ${total}`)
       const psbt = new Psbt({ network: networks.regtest })
       psbt.addInput({ hash: coin.txid, index: coin.vout, witnessUtxo: { script: node.miner.script, value: BigInt(coin.value) } })
-      psbt.addOutput({ script, value: BigInt(value) })
+      outs.forEach((o, k) => { psbt.addOutput({ script: scripts[k]!, value: BigInt(o.value) }) })
       psbt.addOutput({ script: node.miner.script, value: BigInt(change) })
       psbt.signInput(0, { publicKey: node.miner.publicKey, sign: h => tinyCurve.sign(h, node.miner.privateKey) })
       psbt.finalizeAllInputs()
@@ -109,8 +117,9 @@ export async function useBtcd (t: Teardown, opts: StartBtcdOptions & { initialBl
         throw new Error(`faucet broadcast: ${r.error.detail}`)
       }
       // Chained unconfirmed change is fine for btcd's mempool; keep spending it.
-      coins.unshift({ txid: r.value, vout: 1, value: change })
-      return { txid: r.value, vout: 0, value: value as Sat, scriptPubKey: bytesToHex(script), hex }
+      coins.unshift({ txid: r.value, vout: outs.length, value: change })
+      const txid = r.value
+      return outs.map((o, k) => ({ txid, vout: k, value: o.value as Sat, scriptPubKey: bytesToHex(scripts[k]!), hex }))
     }
     throw new Error('faucet: could not find a spendable coin')
   }
@@ -123,7 +132,7 @@ export async function useBtcd (t: Teardown, opts: StartBtcdOptions & { initialBl
   }
 
   await mine(opts.initialBlocks ?? INITIAL_BLOCKS)
-  return { node, chain, mine, mineTo, faucet, restart }
+  return { node, chain, mine, mineTo, faucet, faucetMany, restart }
 }
 
 /** The height of the node's chain tip. */

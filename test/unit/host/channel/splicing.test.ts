@@ -313,3 +313,51 @@ t.test('a batch session (hub A, peer B answering with the batch terms): the plan
   t.same(outs.filter(o => o.scriptPubKey === PAYOUT).map(o => o.value), [payoutSat], 'the payout, to the sat')
   t.same(pair.b.driver!.state.splice!.candidates[0]!.contributionSat, { local: -(payoutSat + feeSat), remote: 0 }, 'B paid payout and fee')
 })
+
+t.test('a candidate of many channels (a payout batch) is looked up once per pass, and once for lookups under way', async t => {
+  // The channels are as onBlock reads them: a pending candidate, a phase, a driver taking the depth.
+  const chain = new MemChain()
+  const tx = coinTx(PAYOUT, 50_000)
+  const sent = await chain.broadcast(tx)
+  if (!sent.ok) throw new Error('broadcast')
+  await chain.mine(1)
+  const batchTxid = sent.value
+  let lookups = 0
+  const counted = new Proxy(chain, {
+    get: (target, prop, receiver) => prop === 'getRawTransaction'
+      ? (txid: string) => { lookups++; return target.getRawTransaction(txid) }
+      : Reflect.get(target, prop, receiver) as unknown,
+  })
+  const depths = new Map<string, number[]>()
+  const channel = (id: string, txid: string): Chan => ({
+    driver: {
+      state: { channelId: id, phase: 'normal', splice: { candidates: [{ txid }] } },
+      stoppedBy: undefined,
+      chain: async (input: { type: string; depth: number }) => { depths.set(id, [...(depths.get(id) ?? []), input.depth]) },
+    },
+  }) as unknown as Chan
+  const opened = await Wallet.open({ storage: memoryStorage(), chain, feeRate: 2 })
+  if (!opened.ok) throw new Error('wallet')
+  const splicing = new Splicing<Chan>({
+    chain: counted, wallet: opened.value, localNodeId: '02'.padEnd(66, '1') as never, remoteNodeId: () => '02'.padEnd(66, '2') as never,
+    respond: () => ({ accept: true }), progress: () => {}, log: () => {},
+  })
+  t.teardown(() => { splicing.stop(); opened.value.close() })
+  const batch = Array.from({ length: 5 }, (_, k) => channel(`c${k}`, batchTxid))
+  const other = channel('d', 'ab'.repeat(32))
+
+  await splicing.onBlock([...batch, other])
+  t.equal(lookups, 2, 'one pass: the batch once, the other candidate once')
+  t.same(batch.map((_, k) => depths.get(`c${k}`)), batch.map(() => [1]), 'every channel of the batch got its depth')
+
+  await chain.mine(1)
+  lookups = 0
+  await Promise.all(batch.map(c => splicing.onBlock([c])))
+  t.equal(lookups, 1, 'each channel asking at once: one lookup under way, shared')
+  t.same(batch.map((_, k) => depths.get(`c${k}`)), batch.map(() => [1, 2]), 'every channel got the new depth')
+
+  lookups = 0
+  await splicing.onBlock([batch[0]!])
+  await splicing.onBlock([batch[1]!])
+  t.equal(lookups, 2, 'a later pass looks again')
+})
