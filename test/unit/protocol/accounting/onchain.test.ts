@@ -5,36 +5,26 @@
 // not receive of the outputs, to the satoshi; B's monitor sees A's claims as the peer's.
 import t from 'tap'
 import { htlcMoves, sweepMoves } from '../../../../protocol/accounting/onchain.ts'
-import { sha256 } from '../../../../protocol/crypto/hash.ts'
-import type { MonitorTx } from '../../../../protocol/monitor/index.ts'
-import { bytesToHex, type Txid } from '../../../../protocol/types.ts'
-import { KeyedPair, type Side } from '../../../../scripts/lib/keyed-pair.ts'
-import { SimChain, type Watcher } from '../../../fixtures/monitor-sim.ts'
+import type { Txid } from '../../../../protocol/types.ts'
+import { KeyedPair } from '../../../../scripts/lib/keyed-pair.ts'
+import { SimChain, type Watcher, SIM_SWEEP, SIM_TO_SELF_DELAY, simFunding, watchSide } from '../../../fixtures/monitor-sim.ts'
 
-const FUNDING_TXID = bytesToHex(sha256(new TextEncoder().encode('funding'))) as Txid
-const FUNDING_TX: MonitorTx = {
-  txid: FUNDING_TXID, locktime: 0, inputs: [], outputs: [{ valueSat: 1_000_000, script: '0020' + '00'.repeat(32) }],
-}
-const SWEEP = { A: '0014' + 'aa'.repeat(20), B: '0014' + 'bb'.repeat(20) }
-const DEPTH = 3
-const DELAY = 20
+const FUNDING_TX = simFunding('funding', 1_000_000)
+const FUNDING_TXID = FUNDING_TX.txid as Txid
 const A_TO_B_MSAT = 50_000_123
 const B_TO_A_MSAT = 30_000_456
 
-function watch (sim: SimChain, s: Side): Watcher {
-  return sim.watch(s.name, s.state.channelId, s.mkeys, s.monitor, { sweepScript: SWEEP[s.name], depth: DEPTH })
-}
 
 async function forceClosed (): Promise<{ p: KeyedPair; sim: SimChain; a: Watcher; b: Watcher; bToAHash: string; aToBHash: string }> {
-  const p = await KeyedPair.open({ height: 100, toSelfDelay: DELAY, fund: () => ({ txid: FUNDING_TXID, outputIndex: 0 }) })
+  const p = await KeyedPair.open({ height: 100, toSelfDelay: SIM_TO_SELF_DELAY, fund: () => ({ txid: FUNDING_TXID, outputIndex: 0 }) })
   p.ready()
   const aToB = p.add(p.a, A_TO_B_MSAT, 130)
   const bToA = p.add(p.b, B_TO_A_MSAT, 140)
   p.settle()
   p.fulfill(p.a, bToA.id) // A stores the preimage; the fulfil never reaches B
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
-  const b = watch(sim, p.b)
+  const a = watchSide(sim, p.a)
+  const b = watchSide(sim, p.b)
   sim.mine([FUNDING_TX])
   sim.feed(a, { kind: 'force_close', reason: 'test' })
   sim.mine()
@@ -65,7 +55,7 @@ t.test('sweep: once every output is resolved, A\'s claims with their fees; what 
   const sweeps = sweepMoves(a.state, 'local')
   t.equal(sweeps.length, 5, 'HTLC-success, HTLC-timeout, the sweep of each one\'s output, to_local')
   for (const s of sweeps) t.ok(s.kind === 'sweep' && s.amountMsat === 0 && s.feeMsat > 0, `${s.ref}: amount 0, fee ${s.feeMsat}`)
-  const wallet = sim.blocks.flatMap(x => x.txs).flatMap(x => x.outputs).filter(o => o.script === SWEEP.A).reduce(
+  const wallet = sim.blocks.flatMap(x => x.txs).flatMap(x => x.outputs).filter(o => o.script === SIM_SWEEP.A).reduce(
     (n, o) => n + o.valueSat, 0,
   )
   t.equal(sweeps.reduce((n, s) => n + s.onchainSat, 0), wallet, 'their onchain_sat is what A\'s wallet received')
@@ -75,7 +65,7 @@ t.test('sweep: once every output is resolved, A\'s claims with their fees; what 
   )
   const outputsOfA = commitment.outputs.filter((_, vout) => spentByA.has(`${commitment.txid}:${vout}`)).reduce((n, o) => n + o.valueSat, 0)
   t.equal(outputsOfA - sweeps.reduce((n, s) => n + s.feeMsat / 1000, 0), wallet, 'the outputs A claimed less the fees: the wallet, exactly')
-  const walletB = sim.blocks.flatMap(x => x.txs).flatMap(x => x.outputs).filter(o => o.script === SWEEP.B).reduce(
+  const walletB = sim.blocks.flatMap(x => x.txs).flatMap(x => x.outputs).filter(o => o.script === SIM_SWEEP.B).reduce(
     (n, o) => n + o.valueSat, 0,
   )
   const ofB = sweepMoves(a.state, 'remote')

@@ -1,30 +1,23 @@
 // The chain monitor's decisions (BOLT #5), on a simulated chain, for channels built by the real state
 // machine: what is broadcast when, what is reported when, and how a reorg undoes it.
 import t from 'tap'
-import { sha256 } from '../../../../protocol/crypto/hash.ts'
 import {
   buildLocal, fundingDepth, monitorStep, parseMonitorState, type MonitorAction, type MonitorTx,
 } from '../../../../protocol/monitor/index.ts'
 import { parseTx } from '../../../../protocol/tx/index.ts'
-import { bytesToHex, type Txid } from '../../../../protocol/types.ts'
+import type { Txid } from '../../../../protocol/types.ts'
 import { KeyedPair, type Side } from '../../../../scripts/lib/keyed-pair.ts'
-import { SimChain, kinds, monitorTx, type Watcher } from '../../../fixtures/monitor-sim.ts'
+import {
+  SimChain, kinds, monitorTx, type Watcher, SIM_DEPTH, SIM_SWEEP, SIM_TO_SELF_DELAY, simFunding, watchSide,
+} from '../../../fixtures/monitor-sim.ts'
 
-const FUNDING_TXID = bytesToHex(sha256(new TextEncoder().encode('funding'))) as Txid
-const FUNDING_TX: MonitorTx = {
-  txid: FUNDING_TXID, locktime: 0, inputs: [], outputs: [{ valueSat: 1_000_000, script: '0020' + '00'.repeat(32) }],
-}
-const SWEEP = { A: '0014' + 'aa'.repeat(20), B: '0014' + 'bb'.repeat(20) }
-const DEPTH = 3
-const DELAY = 20
+const FUNDING_TX = simFunding('funding', 1_000_000)
+const FUNDING_TXID = FUNDING_TX.txid as Txid
 
 async function channel (): Promise<KeyedPair> {
-  const p = await KeyedPair.open({ height: 100, toSelfDelay: DELAY, fund: () => ({ txid: FUNDING_TXID, outputIndex: 0 }) })
+  const p = await KeyedPair.open({ height: 100, toSelfDelay: SIM_TO_SELF_DELAY, fund: () => ({ txid: FUNDING_TXID, outputIndex: 0 }) })
   p.ready()
   return p
-}
-function watch (sim: SimChain, s: Side, updates = s.monitor): Watcher {
-  return sim.watch(s.name, s.state.channelId, s.mkeys, updates, { sweepScript: SWEEP[s.name], depth: DEPTH })
 }
 const broadcasts = (w: Watcher, reason?: string) => w.wants.filter(b => reason === undefined || b.reason === reason)
 const of = (w: Watcher, kind: MonitorAction['kind']) => w.actions.filter(a => a.kind === kind)
@@ -40,7 +33,7 @@ const sumOut = (hex: string): number => parseTx(hex).outputs.reduce((n, o) => n 
 t.test('funding depth is reported as it changes and goes back to 0 when the funding block is reorged out', async t => {
   const p = await channel()
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   sim.mine([FUNDING_TX])
   t.same(of(a, 'funding_depth').at(-1), { kind: 'funding_depth', depth: 1 })
   sim.mine()
@@ -53,7 +46,7 @@ t.test('funding depth is reported as it changes and goes back to 0 when the fund
 t.test('force close broadcasts our latest commitment; do_not_broadcast never does', async t => {
   const p = await channel()
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   sim.mine([FUNDING_TX])
   const acts = sim.feed(a, { kind: 'force_close', reason: 'operator' })
   t.same(kinds(acts), ['persist', 'force_closing', 'broadcast:commitment'], 'persist first, then the decision and its broadcast')
@@ -64,7 +57,7 @@ t.test('force close broadcasts our latest commitment; do_not_broadcast never doe
 
   const p2 = await channel()
   const sim2 = new SimChain(100)
-  const b = watch(sim2, p2.b, [...p2.b.monitor, { seq: 1000, kind: 'do_not_broadcast', theirCurrentPoint: '02' + '00'.repeat(32) }])
+  const b = watchSide(sim2, p2.b, [...p2.b.monitor, { seq: 1000, kind: 'do_not_broadcast', theirCurrentPoint: '02' + '00'.repeat(32) }])
   sim2.mine([FUNDING_TX])
   sim2.feed(b, { kind: 'force_close', reason: 'operator' })
   t.equal(broadcasts(b).length, 0, 'a party that lost state never broadcasts its commitment')
@@ -73,7 +66,7 @@ t.test('force close broadcasts our latest commitment; do_not_broadcast never doe
 t.test('a stale update (seq already applied) is ignored with a warning', async t => {
   const p = await channel()
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   const before = a.state
   const acts = sim.feed(a, { kind: 'update', update: p.a.monitor[0]! })
   t.same(kinds(acts), ['warning'])
@@ -95,7 +88,7 @@ t.test('our commitment: to_local after to_self_delay, HTLC-success with the prei
   const { p, aToB, bToA } = await withHtlcs()
   p.fulfill(p.a, bToA.id) // A learns the preimage (stored: a monitor update), the fulfill never reaches B
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   sim.mine([FUNDING_TX])
   sim.feed(a, { kind: 'force_close', reason: 'test' })
   sim.mine()
@@ -110,7 +103,7 @@ t.test('our commitment: to_local after to_self_delay, HTLC-success with the prei
     'the received HTLC is fulfilled on-chain; nothing failed yet',
   )
   const offeredOutcomes = () => of(a, 'htlc_resolved').filter(x => x.kind === 'htlc_resolved' && x.htlc.offerer === 'local')
-  while (sim.height < C + DELAY - 2) {
+  while (sim.height < C + SIM_TO_SELF_DELAY - 2) {
     sim.mine(); t.notOk(broadcasts(a).some(b => b.reason === 'to_local'), `no to_local sweep at ${sim.height}`)
   }
   sim.mine()
@@ -122,19 +115,21 @@ t.test('our commitment: to_local after to_self_delay, HTLC-success with the prei
   sim.mine()
   const timeoutHeight = sim.height
   t.same(offeredOutcomes(), [], 'the timeout is not reported before depth')
-  while (sim.height < timeoutHeight + DEPTH - 2) { sim.mine(); t.same(offeredOutcomes(), [], `not at ${sim.height}`) }
+  while (sim.height < timeoutHeight + SIM_DEPTH - 2) { sim.mine(); t.same(offeredOutcomes(), [], `not at ${sim.height}`) }
   sim.mine()
   const failed = offeredOutcomes()
   t.equal(failed.length, 1)
   t.match(
     failed[0], { kind: 'htlc_resolved', outcome: 'failed', htlc: { offerer: 'local', id: aToB.id } }, 'our offered HTLC failed, at depth',
   )
-  while (sim.height < timeoutHeight + DELAY + 2) sim.mine()
+  while (sim.height < timeoutHeight + SIM_TO_SELF_DELAY + 2) sim.mine()
   t.equal(a.state.seen.filter(x => x.stage === 2).length, 2, 'both second-stage outputs swept')
   while (!a.state.closed && sim.height < 300) sim.mine()
   t.ok(a.state.closed, 'closed once every output is resolved at depth')
   // Every satoshi of A's balance, its HTLC and the received HTLC, minus fees, reached A's sweep script.
-  const swept = sim.blocks.flatMap(b => b.txs).flatMap(x => x.outputs).filter(o => o.script === SWEEP.A).reduce((n, o) => n + o.valueSat, 0)
+  const swept = sim.blocks.flatMap(b => b.txs).flatMap(x => x.outputs).filter(o => o.script === SIM_SWEEP.A).reduce(
+    (n, o) => n + o.valueSat, 0,
+  )
   const spec = p.a.state.localCommit!.spec
   const expected = Math.floor(spec.toLocalMsat / 1000) + 50_000 + 30_000
   t.ok(swept < expected && swept > expected - 10_000, `swept ${swept} of ${expected} (fees below 10k sat)`)
@@ -144,8 +139,8 @@ t.test('the peer claims our offered HTLC with the preimage on our commitment: pr
   const { p, aToB } = await withHtlcs()
   p.fulfill(p.b, aToB.id) // B stores the preimage; the fulfill never reaches A
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
-  const b = watch(sim, p.b)
+  const a = watchSide(sim, p.a)
+  const b = watchSide(sim, p.b)
   sim.mine([FUNDING_TX])
   sim.feed(a, { kind: 'force_close', reason: 'test' })
   sim.mine()
@@ -160,8 +155,8 @@ t.test('their commitment: our HTLC timed out after expiry, their HTLC claimed wi
   const { p, aToB, bToA } = await withHtlcs()
   p.fulfill(p.a, bToA.id)
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
-  const b = watch(sim, p.b)
+  const a = watchSide(sim, p.a)
+  const b = watchSide(sim, p.b)
   sim.mine([FUNDING_TX])
   sim.feed(b, { kind: 'force_close', reason: 'test' })
   sim.mine()
@@ -172,7 +167,7 @@ t.test('their commitment: our HTLC timed out after expiry, their HTLC claimed wi
   }
   sim.mine()
   t.ok(broadcasts(a).some(x => x.reason === 'remote_htlc_timeout'), 'timeout claim at cltv_expiry')
-  for (let i = 0; i < DEPTH; i++) sim.mine()
+  for (let i = 0; i < SIM_DEPTH; i++) sim.mine()
   t.match(
     of(a, 'htlc_resolved').find(x => x.kind === 'htlc_resolved' && x.htlc.offerer === 'local'),
     { outcome: 'failed', htlc: { id: aToB.id } },
@@ -186,7 +181,7 @@ t.test('revoked commitment: one penalty tx takes every output; a second-stage tx
   const staleB = [...p.b.monitor, { seq: 10_000, kind: 'preimage' as const, paymentHash: aToB.hash, preimage: aToB.preimage }]
   p.fulfill(p.b, aToB.id); p.fulfill(p.a, bToA.id); p.settle()
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   sim.mine([FUNDING_TX])
   sim.mine([old])
   const j = broadcasts(a, 'penalty')
@@ -196,8 +191,8 @@ t.test('revoked commitment: one penalty tx takes every output; a second-stage tx
 
   // Again, but the cheater gets its HTLC-success (with the preimage) in first.
   const sim2 = new SimChain(100)
-  const a2 = watch(sim2, p.a)
-  const cheater = watch(sim2, p.b, staleB)
+  const a2 = watchSide(sim2, p.a)
+  const cheater = watchSide(sim2, p.b, staleB)
   sim2.mine([FUNDING_TX])
   sim2.clearMempool()
   sim2.mine([old], { mempool: false })
@@ -212,7 +207,9 @@ t.test('revoked commitment: one penalty tx takes every output; a second-stage tx
   t.ok(inputs.some(i => i.txid === success!.txid && i.vout === 0), 'takes the second-stage output')
   sim2.mine()
   const total = old.outputs.reduce((n, o) => n + o.valueSat, 0)
-  const got = sim2.blocks.flatMap(b => b.txs).flatMap(x => x.outputs).filter(o => o.script === SWEEP.A).reduce((n, o) => n + o.valueSat, 0)
+  const got = sim2.blocks.flatMap(b => b.txs).flatMap(x => x.outputs).filter(o => o.script === SIM_SWEEP.A).reduce(
+    (n, o) => n + o.valueSat, 0,
+  )
   const successFee = old.outputs.reduce((n, o) => n + o.valueSat, 0) - total // 0: named below
   t.ok(got > total - 10_000 - successFee - 2_000 && got < total, `A takes everything but fees: ${got} of ${total}`)
 })
@@ -220,7 +217,7 @@ t.test('revoked commitment: one penalty tx takes every output; a second-stage tx
 t.test('go on-chain in time: an offered HTLC past expiry + grace, or a fulfilled incoming one near expiry', async t => {
   const { p } = await withHtlcs()
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   sim.mine([FUNDING_TX])
   while (sim.height < 130) { sim.mine(); t.equal(of(a, 'force_closing').length, 0, `not at ${sim.height}`) }
   sim.mine()
@@ -232,7 +229,7 @@ t.test('go on-chain in time: an offered HTLC past expiry + grace, or a fulfilled
   q.settle()
   q.fulfill(q.a, bToA.id)
   const sim2 = new SimChain(100)
-  const a2 = watch(sim2, q.a)
+  const a2 = watchSide(sim2, q.a)
   sim2.mine([FUNDING_TX])
   while (sim2.height < 133) { sim2.mine(); t.equal(of(a2, 'force_closing').length, 0, `not at ${sim2.height}`) }
   sim2.mine()
@@ -242,8 +239,8 @@ t.test('go on-chain in time: an offered HTLC past expiry + grace, or a fulfilled
 t.test('reorgs: a confirmed commitment reorged out undoes its claims; a claim reorged out is broadcast again; nothing fails before depth', async t => {
   const { p } = await withHtlcs()
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
-  const b = watch(sim, p.b)
+  const a = watchSide(sim, p.a)
+  const b = watchSide(sim, p.b)
   sim.mine([FUNDING_TX])
   sim.feed(b, { kind: 'force_close', reason: 'test' })
   sim.mine()
@@ -270,8 +267,8 @@ t.test('reorgs: a confirmed commitment reorged out undoes its claims; a claim re
 t.test('fee bumps: an unconfirmed claim is replaced at a higher fee rate each block, same inputs', async t => {
   const { p } = await withHtlcs()
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
-  const b = watch(sim, p.b)
+  const a = watchSide(sim, p.a)
+  const b = watchSide(sim, p.b)
   sim.mine([FUNDING_TX])
   sim.feed(b, { kind: 'force_close', reason: 'test' })
   sim.mine()
@@ -290,8 +287,8 @@ t.test('data-loss protection: a party that lost state recovers to_remote from a 
   const stale = p.a.monitor.slice(0, 4) // A's backup: funding and the first commitments only
   p.settle()
   const sim = new SimChain(100)
-  const a = watch(sim, p.a, [...stale, { seq: 999, kind: 'do_not_broadcast', theirCurrentPoint: '02' + '11'.repeat(32) }])
-  const b = watch(sim, p.b)
+  const a = watchSide(sim, p.a, [...stale, { seq: 999, kind: 'do_not_broadcast', theirCurrentPoint: '02' + '11'.repeat(32) }])
+  const b = watchSide(sim, p.b)
   sim.mine([FUNDING_TX])
   sim.feed(a, { kind: 'force_close', reason: 'test' })
   t.equal(broadcasts(a).length, 0, 'never broadcasts')
@@ -309,8 +306,8 @@ t.test('data-loss protection: a party that lost state recovers to_remote from a 
 t.test('JSON round trip: a parsed state decides exactly as the original', async t => {
   const { p } = await withHtlcs()
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
-  const b = watch(sim, p.b)
+  const a = watchSide(sim, p.a)
+  const b = watchSide(sim, p.b)
   sim.mine([FUNDING_TX])
   sim.feed(b, { kind: 'force_close', reason: 'test' })
   sim.mine(); sim.mine()

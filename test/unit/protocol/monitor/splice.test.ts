@@ -3,29 +3,21 @@
 // commitment of the old funding or of any candidate, current or revoked, is handled; a reorg of the
 // splice before or after splice_locked leaves the channel enforced on the output that is really there.
 import t from 'tap'
-import { sha256 } from '../../../../protocol/crypto/hash.ts'
 import {
   monitorStep, parseMonitorState, type MonitorAction, type MonitorTx,
 } from '../../../../protocol/monitor/index.ts'
 import { parseTx } from '../../../../protocol/tx/index.ts'
-import { bytesToHex, type Txid } from '../../../../protocol/types.ts'
+import type { Txid } from '../../../../protocol/types.ts'
 import { KeyedPair, type Side } from '../../../../scripts/lib/keyed-pair.ts'
-import { SimChain, monitorTx, type Watcher } from '../../../fixtures/monitor-sim.ts'
+import {
+  SimChain, monitorTx, type Watcher, SIM_DEPTH, SIM_SWEEP, SIM_TO_SELF_DELAY, simFunding, watchSide,
+} from '../../../fixtures/monitor-sim.ts'
 import { confirmSplice, heldOn as held, spliceOut, spliceTxHex } from '../../../fixtures/keyed-splice.ts'
 
-const FUNDING_TXID = bytesToHex(sha256(new TextEncoder().encode('funding'))) as Txid
 const CAPACITY = 1_000_000
-const FUNDING_TX: MonitorTx = {
-  txid: FUNDING_TXID, locktime: 0, inputs: [], outputs: [{ valueSat: CAPACITY, script: '0020' + '00'.repeat(32) }],
-}
-const SWEEP = { A: '0014' + 'aa'.repeat(20), B: '0014' + 'bb'.repeat(20) }
+const FUNDING_TX = simFunding('funding', CAPACITY)
+const FUNDING_TXID = FUNDING_TX.txid as Txid
 const PAYOUT = '0014' + '5a'.repeat(20)
-const DEPTH = 3
-const DELAY = 20
-
-function watch (sim: SimChain, s: Side, updates = s.monitor): Watcher {
-  return sim.watch(s.name, s.state.channelId, s.mkeys, updates, { sweepScript: SWEEP[s.name], depth: DEPTH })
-}
 /** Hands the watcher the side's updates it has not applied yet. */
 function catchUp (sim: SimChain, w: Watcher, s: Side): void {
   for (const u of s.monitor) if (u.seq > w.state.lastSeq) sim.feed(w, { kind: 'update', update: u })
@@ -38,7 +30,7 @@ const splicedTx = (s: Side, txid: Txid): MonitorTx => monitorTx(parseTx(spliceTx
 
 async function channel (seed: number): Promise<KeyedPair> {
   const p = await KeyedPair.open({
-    seed, height: 100, toSelfDelay: DELAY, capacitySat: CAPACITY, fund: () => ({ txid: FUNDING_TXID, outputIndex: 0 }),
+    seed, height: 100, toSelfDelay: SIM_TO_SELF_DELAY, capacitySat: CAPACITY, fund: () => ({ txid: FUNDING_TXID, outputIndex: 0 }),
   })
   p.ready()
   return p
@@ -56,8 +48,8 @@ t.test('the splice transaction spending the funding output is not a close: the c
   const p = await channel(201)
   const txid = splice(p, 100_000, 2500)
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
-  const b = watch(sim, p.b)
+  const a = watchSide(sim, p.a)
+  const b = watchSide(sim, p.b)
   sim.mine([FUNDING_TX], { mempool: false })
   t.same(broadcasts(a).map(x => [x.reason, x.txid]), [['splice', txid]], 'the signed splice is broadcast until it confirms')
   const vout = p.a.state.splice!.candidates[0]!.outputIndex
@@ -65,7 +57,7 @@ t.test('the splice transaction spending the funding output is not a close: the c
   sim.mine()
   t.ok(sim.confirmed(txid), 'the splice confirmed')
   t.same(broadcasts(a), [], 'nothing to broadcast once it confirmed')
-  for (let i = 0; i < DEPTH + 2; i++) sim.mine()
+  for (let i = 0; i < SIM_DEPTH + 2; i++) sim.mine()
   for (const w of [a, b]) {
     t.same(of(w, 'closed'), [], `${w.name}: not closed`)
     t.same(of(w, 'force_closing'), [], `${w.name}: no force close`)
@@ -86,7 +78,7 @@ t.test('force close during an unconfirmed splice: the splice and our commitment 
   const p = await channel(202)
   const txid = splice(p, 100_000, 2500)
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   sim.mine([FUNDING_TX], { mempool: false })
   sim.feed(a, { kind: 'force_close', reason: 'test' })
   t.same(
@@ -122,8 +114,8 @@ function owners (sim: SimChain, C: MonitorTx): Array<{ valueSat: number; owner: 
   const ownerOf = (txid: string, vout: number): string | undefined => {
     const spender = txs.find(x => x.inputs.some(i => i.txid === txid && i.vout === vout))
     if (spender === undefined) return undefined
-    const paid = spender.outputs.find(o => o.script === SWEEP.A || o.script === SWEEP.B)
-    return paid !== undefined ? (paid.script === SWEEP.A ? 'A' : 'B') : ownerOf(spender.txid, 0)
+    const paid = spender.outputs.find(o => o.script === SIM_SWEEP.A || o.script === SIM_SWEEP.B)
+    return paid !== undefined ? (paid.script === SIM_SWEEP.A ? 'A' : 'B') : ownerOf(spender.txid, 0)
   }
   return C.outputs.map((o, vout) => ({ valueSat: o.valueSat, owner: ownerOf(C.txid, vout) }))
 }
@@ -136,8 +128,8 @@ t.test('a commitment of each funding (the old one, the splice, its RBF), by eith
   for (const [name, funding] of [['the old funding', FUNDING_TXID], ['the splice', first], ['its RBF', rbf]] as const) {
     for (const closer of ['A', 'B'] as const) {
       const sim = new SimChain(100)
-      const a = watch(sim, p.a)
-      const b = watch(sim, p.b)
+      const a = watchSide(sim, p.a)
+      const b = watchSide(sim, p.b)
       sim.mine([FUNDING_TX], { mempool: false })
       sim.clearMempool()
       const C = heldOn(closer === 'A' ? p.a : p.b, funding)
@@ -184,7 +176,7 @@ t.test('a revoked commitment of each funding: one revoke_and_ack revoked them al
   pay(p, 20_000_000) // B revokes its commitment: one revoke_and_ack for every funding
   for (const [funding, C] of revoked) {
     const sim = new SimChain(100)
-    const a = watch(sim, p.a)
+    const a = watchSide(sim, p.a)
     sim.mine([FUNDING_TX], { mempool: false })
     sim.clearMempool()
     sim.mine([...(funding === FUNDING_TXID ? [] : [splicedTx(p.a, funding)]), C], { mempool: false })
@@ -205,7 +197,7 @@ t.test('a reorg removes the splice before splice_locked: back on the old funding
   const p = await channel(205)
   const txid = splice(p, 100_000, 2500)
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   sim.mine([FUNDING_TX], { mempool: false })
   sim.mine()
   t.ok(sim.confirmed(txid))
@@ -241,7 +233,7 @@ t.test('after splice_locked, a reorg replaces the splice with a revoked commitme
   const revoked = heldOn(p.b, FUNDING_TXID)
   pay(p, 20_000_000)
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   sim.mine([FUNDING_TX], { mempool: false })
   sim.mine()
   t.ok(sim.confirmed(txid))
@@ -271,7 +263,7 @@ t.test('splice_dropped forgets a candidate: its output is no longer watched nor 
   const first = splice(p, 100_000, 2500)
   const rbf = splice(p, 100_000, 3000, true)
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   sim.mine([FUNDING_TX], { mempool: false })
   t.same(broadcasts(a).map(x => x.txid), [rbf], 'the newest signed candidate is broadcast')
   sim.feed(a, { kind: 'update', update: { seq: a.state.lastSeq + 1, kind: 'splice_dropped', txid: rbf } })
@@ -286,7 +278,7 @@ t.test('splice_dropped forgets a candidate: its output is no longer watched nor 
 t.test('a monitor with splice candidates survives a JSON round trip and decides the same; a bad candidate is refused naming the field', async t => {
   const { p } = await splicedWithHtlcs(208)
   const sim = new SimChain(100)
-  const a = watch(sim, p.a)
+  const a = watchSide(sim, p.a)
   sim.mine([FUNDING_TX], { mempool: false })
   sim.feed(a, { kind: 'force_close', reason: 'test' })
   const json = JSON.parse(JSON.stringify(a.state)) as { splice: { candidates: Array<Record<string, unknown>> } }
