@@ -40,7 +40,8 @@ import type { SettlementConfig } from './config.ts'
 import { BatchFollower } from './follow.ts'
 import type { PolicyStore } from './policy.ts'
 import { loadBatches, saveBatch, type BatchRecord } from './record.ts'
-import { planRound, type RoundInput } from './round.ts'
+import { dueReplacement, isReplacement, withoutReplacement } from './replace.ts'
+import { planReplacement, planRound, type RoundInput } from './round.ts'
 import { resumeNegotiating, resumeSigned, type ResumeContext } from './resume.ts'
 import { batchSpliceCommand, isBatchSession, payoutTerms } from './session-command.ts'
 import { signBatch } from './sign.ts'
@@ -79,6 +80,7 @@ export class SettlementCoordinator implements ChannelListener {
     this.follower = new BatchFollower({
       chain: opts.chain, finalityDepth: opts.config.finalityDepth, height: opts.height, records: () => this.records,
       save: async (b, point) => { await this.save(b, point) }, log: opts.log, ended: opts.ended,
+      confirmedWhileReplacing: async (id, txid) => { await this.confirmedWhileReplacing(id, txid) },
     })
   }
 
@@ -163,14 +165,16 @@ export class SettlementCoordinator implements ChannelListener {
       type: 'payout_proposal', channel_id: ch.channelId, payout_script: terms.payoutScript, payout_sat: terms.payoutSat as Sat,
       fee_sat: terms.feeSat as Sat, feerate_per_kw: terms.feeratePerKw, payout_serial_id: terms.payoutSerialId,
     })
-    const cmd = batchSpliceCommand(a.batch, p, a.prevtx, {
+    const splice = batchSpliceCommand(a.batch, p, a.prevtx, {
       feeratePerKw: a.record.feerate_per_kw, locktime: a.record.locktime, nodeIds: { local: this.opts.hubIdFor(ch.peer), remote: ch.peer },
     })
+    // A replacement: BOLT #2 tx_init_rbf in the session of each channel, whose candidate it replaces.
+    const cmd = isReplacement(a.record) ? { ...splice, type: 'splice_rbf' as const } : splice
     let refused: string | undefined
     await ch.driver.command(cmd, (_before, after, effects) => {
       for (const e of [...effects, ...after.outbox.map(x => x.effect)]) {
         if (e.kind === 'emit' && e.event.type === 'command_failed' &&
-          e.event.command === 'splice') refused = `${e.event.error.reason}: ${e.event.error.detail}`
+          (e.event.command === 'splice' || e.event.command === 'splice_rbf')) refused = `${e.event.error.reason}: ${e.event.error.detail}`
       }
     })
     if (refused !== undefined) await this.feed({ type: 'session_aborted', channelId: p.channelId, reason: `refused: ${refused}` })
@@ -236,7 +240,11 @@ export class SettlementCoordinator implements ChannelListener {
         }
         return
       }
-      case 'rebuild': return await this.rebuild(a, cmd.channels, cmd.round)
+      // A replacement is never rebuilt without a channel (that channel's candidate could then never
+      // confirm): the batch stays as it was broadcast.
+      case 'rebuild': return isReplacement(a.record)
+        ? await this.abandon(a.record, `a channel failed: ${a.round.dropped.map(d => d.reason).join('; ')}`)
+        : await this.rebuild(a, cmd.channels, cmd.round)
       case 'give_up': return await this.abandon(a.record, cmd.reason)
     }
   }
@@ -289,12 +297,66 @@ export class SettlementCoordinator implements ChannelListener {
     if (r.record === undefined) await this.abandon({ ...a.record, dropped }, r.reason)
   }
 
+  /** The batch ends as abandoned; a replacement that ends so leaves the batch as it was broadcast. */
   private async abandon (batch: BatchRecord, reason: string): Promise<void> {
     this.active = undefined
+    if (isReplacement(batch)) {
+      await this.save(withoutReplacement(batch, this.opts.height(), reason), 'rbf_abandoned')
+      this.opts.log({ event: 'settlement_replacement_abandoned', batch: batch.id, txid: batch.txid, reason })
+      return
+    }
     const record: BatchRecord = { ...batch, stage: 'abandoned', reason: reason.slice(0, 500) }
     await this.save(record, 'abandoned')
     this.opts.log({ event: 'settlement_abandoned', batch: record.id, reason })
     this.opts.ended?.({ outcome: 'failed', vbytes: record.vbytes, channels: record.payouts.length })
+  }
+
+  // ── replacement (RBF) ──
+
+  /** A broadcast batch not in the chain after settlement.rbfAfterBlocks: its replacement (replace.ts)
+   *  is planned, written (negotiating, the transactions it replaces kept) before any tx_init_rbf
+   *  leaves, and negotiated in every channel's session as the batch was. */
+  private async replaceDue (height: number): Promise<void> {
+    this.running = true
+    try {
+      await this.replace(height)
+    } finally {
+      this.running = false
+    }
+  }
+
+  private async replace (height: number): Promise<void> {
+    const due = dueReplacement(this.records, id => this.follower.depthOf(id), this.opts.config, height)
+    if (due === undefined) return
+    const b = due.batch
+    const deps = { manager: this.opts.manager, chain: this.opts.chain, config: this.opts.config }
+    const r = await planReplacement(deps, b, due.feeratePerKw, height)
+    if (r.record === undefined) {
+      await this.save({ ...b, replace_failed: { height, reason: r.reason.slice(0, 500) } }, 'rbf_refused')
+      this.opts.log({ event: 'settlement_replacement_refused', batch: b.id, feerate_per_kw: due.feeratePerKw, reason: r.reason })
+      return
+    }
+    await this.save(r.record, 'rbf_negotiating')
+    this.active = {
+      record: r.record, round: newRound(r.batch.txid, r.payouts.map(p => p.channelId), height, r.record.round), batch: r.batch,
+      payouts: r.payouts, prevtx: r.prevtx, stored: new Set(), deferred: [],
+    }
+    this.opts.log({
+      event: 'settlement_replacing', batch: b.id, replaces: b.txid, txid: r.batch.txid, feerate_per_kw: due.feeratePerKw,
+      previous_feerate_per_kw: b.feerate_per_kw,
+    })
+    for (const p of r.payouts) await this.startSession(p)
+  }
+
+  /** A transaction of batch `id` confirmed while its replacement is negotiated: the replacement can
+   *  never confirm. Sessions whose commitment_signed are all still held are aborted (no peer signed);
+   *  once released it is signed through, and our node refuses it. */
+  private async confirmedWhileReplacing (id: number, txid: string): Promise<void> {
+    await this.queue
+    const a = this.active
+    if (a === undefined || a.record.id !== id || !isReplacement(a.record) || a.round.stage !== 'negotiating') return
+    for (const channelId of a.round.channels) await this.carryOut(a, { type: 'abort', channelId, reason: `${txid} confirmed` })
+    await this.abandon(a.record, `the batch's ${txid} confirmed while it was being replaced`)
   }
 
   // ── blocks ──
@@ -303,6 +365,7 @@ export class SettlementCoordinator implements ChannelListener {
   async onBlock (height: number): Promise<void> {
     if (this.active !== undefined) await this.feed({ type: 'block', height })
     await this.follower.follow()
+    if (this.active === undefined && !this.running) await this.replaceDue(height)
     if (isWindowEnd(height, this.opts.config.windowBlocks) && this.active === undefined && !this.running) {
       const r = await this.run('window')
       if (!r.started) this.opts.log({ event: 'settlement_window', height, started: false, reason: r.reason })
@@ -337,6 +400,9 @@ export class SettlementCoordinator implements ChannelListener {
     const i = this.records.findIndex(x => x.id === b.id)
     if (i < 0) this.records.push(b)
     else this.records[i] = b
+    // A batch done by a transaction it replaced, while a replacement of it was still being signed
+    // (that replacement can never confirm): the coordinator is free for the next batch.
+    if (b.stage === 'confirmed' && this.active?.record.id === b.id) this.active = undefined
   }
 
   private lastPayoutHeight (nodeId: string): number | undefined {

@@ -1,11 +1,14 @@
-// The confirmation follower of broadcast payout batches (docs/DESIGN.md "Batched settlement", reorgs):
-// at each block and each reorg it asks our node for every broadcast batch's depth. A batch is done at
-// settlement.finalityDepth (stage confirmed); one no longer in the chain (reorged) or lost by our node
-// is not done, and is broadcast again from its stored transaction.
+// The confirmation follower of broadcast payout batches (docs/DESIGN.md "Batched settlement", reorgs
+// and RBF): at each block and each reorg it asks our node for the depth of every signed transaction of
+// every batch not done yet — the current one and those a replacement (RBF) replaced, which double-spend
+// each other: the first to confirm wins. A batch is done when one of them is at
+// settlement.finalityDepth (stage confirmed, that transaction its current one, its payouts the ones
+// counted); one no longer in the chain (reorged) or lost by our node is not done, and its newest
+// signed transaction is broadcast again.
 import { batchChainState } from '../../protocol/settlement/schedule.ts'
 import type { ChainBackend } from '../../host/chain/backend.ts'
 import { broadcastTx } from '../../host/chain/broadcast.ts'
-import type { BatchRecord } from './record.ts'
+import { signedTxs, withCurrent, type BatchRecord } from './record.ts'
 
 export interface FollowerOptions {
   chain: Pick<ChainBackend, 'getRawTransaction' | 'broadcast'>
@@ -16,17 +19,27 @@ export interface FollowerOptions {
   save: (b: BatchRecord, point: string) => Promise<void>
   log: (event: Record<string, unknown>) => void
   ended?: (b: { outcome: 'confirmed' | 'failed'; vbytes: number; channels: number }) => void
+  /** A transaction of batch `id` confirmed while a replacement of it is negotiated or signed: that
+   *  replacement can no longer confirm (BOLT #2 tx_init_rbf: "the attempt MUST be aborted"). */
+  confirmedWhileReplacing?: (id: number, txid: string) => Promise<void>
 }
 
+/** A batch whose transactions are followed: broadcast, or being replaced (the replaced ones are out). */
+const followed = (b: BatchRecord): boolean =>
+  b.stage === 'broadcast' || ((b.stage === 'negotiating' || b.stage === 'signed') && b.replaced.length > 0)
+
 export class BatchFollower {
-  /** The depth each broadcast batch was last seen at. */
-  private readonly depths = new Map<string, number>()
+  /** The depth each batch was last seen at (its deepest transaction), by batch id. */
+  private readonly depths = new Map<number, number>()
   /** The pass running now, if any (passes run one after another). */
   private following: Promise<void> = Promise.resolve()
 
   constructor (private readonly opts: FollowerOptions) {}
 
-  /** One pass over the broadcast batches. One pass at a time: blocks arrive while a pass waits for
+  /** The depth batch `id` was last seen at (0: none of its transactions in the chain). */
+  depthOf (id: number): number { return this.depths.get(id) ?? 0 }
+
+  /** One pass over the followed batches. One pass at a time: blocks arrive while a pass waits for
    *  our node, and two passes would both find a batch at depth and record (and count) its
    *  confirmation twice. */
   follow (): Promise<void> {
@@ -37,25 +50,56 @@ export class BatchFollower {
 
   private async followOnce (): Promise<void> {
     const o = this.opts
-    for (const b of o.records()) {
-      if (b.stage !== 'broadcast' || b.tx_hex === null) continue
-      const r = await o.chain.getRawTransaction(b.txid)
-      if (!r.ok) return
-      const depth = r.value?.confirmations ?? 0
-      const previous = this.depths.get(b.txid) ?? 0
-      this.depths.set(b.txid, depth)
+    for (const first of o.records()) {
+      if (!followed(first)) continue
+      const txs = signedTxs(first)
+      if (txs.length === 0) continue
+      // The deepest of its transactions (at most one can be in the chain: they spend the same inputs).
+      let best: { tx: (typeof txs)[number]; depth: number; height: number | undefined } | undefined
+      const onNode = new Set<string>()
+      for (const tx of txs) {
+        const r = await o.chain.getRawTransaction(tx.txid)
+        if (!r.ok) return
+        if (r.value === null) continue
+        onNode.add(tx.txid)
+        const depth = r.value.confirmations ?? 0
+        if (depth > 0 && (best === undefined || depth > best.depth)) best = { tx, depth, height: r.value.block?.height }
+      }
+      const b = o.records().find(x => x.id === first.id)!
+      const depth = best?.depth ?? 0
+      const previous = this.depths.get(b.id) ?? 0
+      this.depths.set(b.id, depth)
       const state = batchChainState(depth, previous, o.finalityDepth)
       if (state === 'reorged') o.log({ event: 'settlement_reorged', batch: b.id, txid: b.txid, depth: previous })
-      if (r.value === null) {
-        const sent = await broadcastTx(o.chain, b.tx_hex)
-        o.log({ event: 'settlement_rebroadcast', batch: b.id, txid: b.txid, ok: sent.ok })
+      if (best === undefined) {
+        // None in the chain: the newest broadcast one must be on our node (while a replacement is
+        // negotiated or signed, the last one it replaces; the replacement goes out once every channel
+        // stored it).
+        const newest = b.stage === 'broadcast' ? txs.at(-1) : b.replaced.at(-1)
+        if (newest !== undefined && !onNode.has(newest.txid)) {
+          const sent = await broadcastTx(o.chain, newest.tx_hex)
+          o.log({ event: 'settlement_rebroadcast', batch: b.id, txid: newest.txid, ok: sent.ok })
+        }
         continue
       }
+      if (b.stage !== 'broadcast') await o.confirmedWhileReplacing?.(b.id, best.tx.txid)
       if (state !== 'done') continue
-      const done: BatchRecord = { ...b, stage: 'confirmed', confirmed_height: r.value.block?.height ?? o.height() - depth + 1 }
+      const now = o.records().find(x => x.id === b.id)!
+      if (now.stage === 'confirmed' || now.stage === 'abandoned') continue
+      const won = withCurrent(now.tx_hex === null ? { ...now, ...signedOnly(now) } : now, best.tx)
+      const done: BatchRecord = { ...won, stage: 'confirmed', confirmed_height: best.height ?? o.height() - depth + 1 }
       await o.save(done, 'confirmed')
-      o.log({ event: 'settlement_confirmed', batch: b.id, txid: b.txid, depth, channels: b.payouts.length })
-      o.ended?.({ outcome: 'confirmed', vbytes: b.vbytes, channels: b.payouts.length })
+      o.log({
+        event: 'settlement_confirmed', batch: b.id, txid: best.tx.txid, depth, channels: done.payouts.length,
+        replaced: done.replaced.map(x => x.txid),
+      })
+      o.ended?.({ outcome: 'confirmed', vbytes: done.vbytes, channels: done.payouts.length })
     }
   }
+}
+
+/** A record whose current transaction is an unsigned replacement, as its last signed transaction. */
+function signedOnly (b: BatchRecord): Partial<BatchRecord> {
+  const last = b.replaced.at(-1)!
+  return { ...last, replaced: b.replaced.slice(0, -1) }
 }
