@@ -15,8 +15,8 @@ import { admin } from '../monitor/helpers.ts'
 import { FINALITY_DEPTH, KEEP_SAT, setting, settlement, untilStage } from './fixture.ts'
 
 const FEERATE = 1_000
-/** 1_000 → 1_250 → 1_500 (each at least 25/24 and 250 sat/kw more); 1_750 would be above the cap. */
-const CAP = 1_500
+/** 1_000 → 1_260 → 1_520 (each at least 25/24 and 260 sat/kw more); 1_780 would be above the cap. */
+const CAP = 1_520
 
 /** A block with none of the mempool's transactions. */
 async function emptyBlock (btc: Btcd): Promise<void> {
@@ -48,15 +48,15 @@ t.test('e2e: an unconfirmed batch is replaced at higher feerates up to the cap; 
   t.same(original.replacements, [], 'nothing replaced yet')
   await waitFor(() => inMempool(btc, original.txid), 'the batch in the mempool')
 
-  // One block without it: replaced at 1_250 sat/kw.
+  // One block without it: replaced at 1_260 sat/kw.
   const first = await replacedAfterEmptyBlock(original.txid, 1)
-  t.equal(first.feerate_per_kw, 1_250, 'the first replacement: 25/24, at least 250 sat/kw more')
+  t.equal(first.feerate_per_kw, 1_260, 'the first replacement: 25/24, at least 260 sat/kw more')
   t.same(first.replacements.map((r: any) => [r.txid, r.feerate_per_kw]), [[original.txid, FEERATE]], 'it names what it replaced')
-  // Another block without it: replaced at 1_500, the cap.
+  // Another block without it: replaced at 1_520, the cap.
   const second = await replacedAfterEmptyBlock(first.txid, 2)
   t.equal(second.feerate_per_kw, CAP, 'the second replacement, at the cap')
   t.same(
-    second.replacements.map((r: any) => [r.txid, r.feerate_per_kw]), [[original.txid, FEERATE], [first.txid, 1_250]],
+    second.replacements.map((r: any) => [r.txid, r.feerate_per_kw]), [[original.txid, FEERATE], [first.txid, 1_260]],
     'both earlier transactions listed, oldest first',
   )
   for (const [k, c] of creators.entries()) {

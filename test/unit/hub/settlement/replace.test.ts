@@ -29,13 +29,13 @@ t.test('a record stored before replacements existed reads with none', async t =>
 t.test('due: broadcast, not in the chain, waited rbfAfterBlocks, below the cap', async t => {
   const b = record()
   t.equal(dueReplacement([b], () => 0, CONFIG, 101), undefined, 'not waited long enough')
-  t.same(dueReplacement([b], () => 0, CONFIG, 102), { batch: b, feeratePerKw: 1_250 })
+  t.same(dueReplacement([b], () => 0, CONFIG, 102), { batch: b, feeratePerKw: 1_260 })
   t.equal(dueReplacement([b], () => 1, CONFIG, 110), undefined, 'one of its transactions is in the chain')
   t.equal(dueReplacement([record({ stage: 'confirmed' })], () => 0, CONFIG, 110), undefined, 'done')
   t.equal(dueReplacement([record({ feerate_per_kw: 1_300 })], () => 0, CONFIG, 110), undefined, 'the next feerate is above the cap')
   const failed = record({ replace_failed: { height: 105, reason: 'a channel failed' } })
   t.equal(dueReplacement([failed], () => 0, CONFIG, 106), undefined, 'a failed replacement: the wait counts from its height')
-  t.equal(dueReplacement([failed], () => 0, CONFIG, 107)?.feeratePerKw, 1_250)
+  t.equal(dueReplacement([failed], () => 0, CONFIG, 107)?.feeratePerKw, 1_260)
 })
 
 t.test('undoing a replacement: the last replaced transaction current again, broadcast, the older ones kept', async t => {

@@ -41,9 +41,11 @@ t.test('a batch is done only at the finality depth; one reorged out is not done'
   t.equal(batchChainState(0, 3, 6), 'reorged')
 })
 
-t.test('replacement: after rbfAfterBlocks, at least 25/24 rounded up and 250 sat/kw more, never above the cap', async t => {
-  t.same(replacementDecision(1_000, 100, 105, 6, 10_000), { kind: 'wait', atHeight: 106, feeratePerKw: 1_250 }, 'not waited long enough')
-  t.same(replacementDecision(1_000, 100, 106, 6, 10_000), { kind: 'replace', feeratePerKw: 1_250 }, 'BIP 125: 1 sat/vB more')
+t.test('replacement: after rbfAfterBlocks, at least 25/24 rounded up and 260 sat/kw more, never above the cap', async t => {
+  t.same(replacementDecision(1_000, 100, 105, 6, 10_000), { kind: 'wait', atHeight: 106, feeratePerKw: 1_260 }, 'not waited long enough')
+  t.same(
+    replacementDecision(1_000, 100, 106, 6, 10_000), { kind: 'replace', feeratePerKw: 1_260 }, 'BIP 125: 1 sat/vB more, and the rounding',
+  )
   t.same(replacementDecision(12_000, 100, 106, 6, 20_000), { kind: 'replace', feeratePerKw: 12_500 }, '25/24')
   t.same(replacementDecision(12_001, 100, 106, 6, 20_000), { kind: 'replace', feeratePerKw: 12_502 }, '25/24 rounded up')
   t.same(
