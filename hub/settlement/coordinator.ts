@@ -383,10 +383,18 @@ export class SettlementCoordinator implements ChannelListener {
       manager: this.opts.manager, chain: this.opts.chain, height: this.opts.height, log: this.opts.log,
       save: async (b, point) => { await this.save(b, point) },
       abandon: async (record, reason) => { await this.abandon(record, reason) },
+      activate: a => { this.active = a },
     }
     for (const b of [...this.records]) {
-      if (b.stage === 'negotiating') this.active = await resumeNegotiating(c, b) ?? this.active
-      else if (b.stage === 'signed') await resumeSigned(c, b)
+      if (b.stage === 'negotiating') {
+        const a = await resumeNegotiating(c, b)
+        // Every peer's tx_signatures stored before the restart: none is sent again, so the step that
+        // gives the witnesses runs now.
+        const signed = a?.round.peerSigned[0]
+        if (a !== undefined && signed !== undefined && a.round.peerSigned.length === a.round.channels.length) {
+          await this.feed({ type: 'peer_signed', channelId: signed }, a.batch.txid)
+        }
+      } else if (b.stage === 'signed') await resumeSigned(c, b)
     }
     await this.follower.follow()
   }

@@ -23,6 +23,9 @@ export interface ResumeContext {
   save: (b: BatchRecord, point: string) => Promise<void>
   /** Ends the batch as abandoned (stage abandoned written). */
   abandon: (record: BatchRecord, reason: string) => Promise<void>
+  /** The batch goes on as the coordinator's active one: set before any session is stepped, so the
+   *  events of the peers' tx_signatures sent again are heard. */
+  activate: (a: Active) => void
 }
 
 /** The batch transaction of a record, built again from its plan and the channels' funding keys; it
@@ -81,6 +84,7 @@ export async function resumeNegotiating (c: ResumeContext, b: BatchRecord): Prom
     peerSigned: payouts.filter(p => signingOf(p.channelId)?.received !== undefined).map(p => p.channelId),
   }
   const active: Active = { record: b, round, batch, payouts, prevtx: new Map(), stored: new Set(), deferred: [] }
+  c.activate(active)
   for (const p of payouts) {
     if (signingOf(p.channelId)?.held === true) await c.manager.get(p.channelId)!.driver.command({
       type: 'splice_batch_release', txid: b.txid as Txid,
