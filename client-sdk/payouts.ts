@@ -5,7 +5,8 @@
 // if they hold against our own policy and our balance as our channel state says
 // (protocol/settlement/peer-check.ts), and the channel machine checks the complete transaction at
 // tx_complete (protocol/interactive-tx/batch.ts). A splice of the hub without a proposal is answered
-// as any other (the client's acceptHubSplices).
+// as any other (the client's acceptHubSplices). A replacement of the batch at a higher feerate (BOLT #2
+// tx_init_rbf) comes with its own payout_proposal and is checked the same way before we sign it.
 import { DEFAULT_MAX_FEERATE_PER_KW } from '../protocol/limits.ts'
 import { checkPayoutTerms } from '../protocol/settlement/peer-check.ts'
 import type { PayoutPolicy } from '../protocol/settlement/types.ts'
@@ -87,7 +88,9 @@ export class Payouts {
     this.proposals.delete(s.channelId)
     const refuse = (detail: string): SpliceAnswer => ({ accept: false, reason: `batch_terms_violated: ${detail}` })
     if (this.policy === undefined) return refuse('we have no payout policy')
-    if (req.rbf) return refuse('a payout batch is not an RBF')
+    // A replacement (tx_init_rbf) of a batch our channel signed: the same checks of its new terms; the
+    // channel machine checks the feerate is 25/24 of the replaced one's and the complete transaction.
+    if (req.rbf && (s.splice?.candidates.length ?? 0) === 0) return refuse('an RBF without a pending batch transaction')
     if (req.remoteContributionSat !== 0) return refuse(`the hub contributes ${req.remoteContributionSat} sat, not 0`)
     if (req.feeratePerKw !== p.feerate_per_kw) return refuse(`splice_init feerate ${req.feeratePerKw}, the proposal ${p.feerate_per_kw}`)
     const spec = s.localCommit?.spec

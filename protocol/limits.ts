@@ -83,6 +83,15 @@ export const MAX_INTERACTIVE_INPUT_SEQUENCE = 0xffff_fffd
 export const RBF_FEERATE_NUMERATOR = 25
 export const RBF_FEERATE_DENOMINATOR = 24
 
+/** BIP 125 (rule 4): "The replacement transaction must also pay for its own bandwidth at or above the
+ *  rate set by the node's minimum relay fee setting": 1 sat/vB, Bitcoin Core's and btcd's default
+ *  (1000 sat/kB), is 250 sat per 1000 weight units. Our fees are rounded down and the node rounds the
+ *  vbytes up, which costs up to 2 sat (btcd refused a batch replacement at exactly +250 sat/kw: "needs
+ *  1988, has 1987"); 10 sat/kw more covers that for any transaction of 175 weight units or more. A
+ *  replacement of a batch raises its feerate by at least this much, else a node refuses it at a low
+ *  feerate where 25/24 adds less. */
+export const RBF_MIN_FEERATE_INCREMENT_PER_KW = 260
+
 /** BOLT #2 (start_batch receiver): "If `batch_size` is strictly greater than 20: MUST send a
  *  `warning` and close the connection, or send an `error` and fail the channel." */
 export const MAX_COMMITMENT_BATCH_SIZE = 20

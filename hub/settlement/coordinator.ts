@@ -14,44 +14,41 @@
 //   each block                  → the sign timeout; a broadcast batch's depth: done at
 //                                 settlement.finalityDepth (stage confirmed), broadcast again if reorged
 //
-// Restart (resume): a batch in negotiating whose commitment_signed are all still held is abandoned
-// (every session aborted: no peer can have signed); one released in any session goes on (its peers
-// may have signed); a batch in signed gives every session its witnesses from the stored transaction
-// and broadcasts it; one broadcast is followed to its depth.
-import { quiescence, type ChannelEvent } from '../../protocol/channel/index.ts'
-import { withWitnesses } from '../../protocol/interactive-tx/signatures.ts'
-import { buildBatchTx, type BatchTx, type FundedPayout } from '../../protocol/settlement/build.ts'
+// The round's plan is round.ts, the hub's signatures sign.ts, the confirmation follower follow.ts and
+// the restart resume.ts: a batch in negotiating whose commitment_signed are all still held is
+// abandoned (every session aborted: no peer can have signed); one released in any session goes on
+// (its peers may have signed); a batch in signed gives every session its witnesses from the stored
+// transaction and broadcasts it; one broadcast is followed to its depth.
+import type { ChannelEvent } from '../../protocol/channel/index.ts'
+import type { FundedPayout } from '../../protocol/settlement/build.ts'
 import {
-  coordinate, newRound, type BatchRound, type CoordinatorCommand, type CoordinatorInput,
+  coordinate, newRound, type CoordinatorCommand, type CoordinatorInput,
 } from '../../protocol/settlement/coordinate.ts'
-import { planBatch, type DueCandidate } from '../../protocol/settlement/plan.ts'
-import { batchChainState, isWindowEnd, windowDecision } from '../../protocol/settlement/schedule.ts'
+import { isWindowEnd, windowDecision } from '../../protocol/settlement/schedule.ts'
 import type { Deferred, ExtraOutput } from '../../protocol/settlement/types.ts'
-import { vbytes as vbytesOf } from '../../protocol/settlement/weight.ts'
-import { batchInputWitnesses, sessionWitnesses, type InputSignatures } from '../../protocol/settlement/witnesses.ts'
-import { fundingScriptPubkey } from '../../protocol/tx/funding.ts'
-import { parseTx, txHex } from '../../protocol/tx/serialize.ts'
-import { bytesToHex, hexToBytes, type NodeId, type Sat, type Txid } from '../../protocol/types.ts'
+import type { NodeId, Sat, Txid } from '../../protocol/types.ts'
 import type { ChainBackend } from '../../host/chain/backend.ts'
 import { broadcastTx } from '../../host/chain/broadcast.ts'
 import { crashPoints } from '../../host/crash-points.ts'
 import type { Store } from '../../host/store/store.ts'
 import type { Anchoring } from '../audit/anchoring.ts'
-import { lazySigner, type ManagedChannel } from '../channels/channel.ts'
+import type { ManagedChannel } from '../channels/channel.ts'
 import type { ChannelListener, ChannelManager } from '../channels/manager.ts'
+import { giveWitnesses, sessionsEnded, type Active } from './active.ts'
 import { accountsNow } from './accounts.ts'
 import type { SettlementConfig } from './config.ts'
+import { BatchFollower } from './follow.ts'
 import type { IdleCloses } from './idle-closes.ts'
 import type { PolicyStore } from './policy.ts'
 import { loadBatches, saveBatch, type BatchRecord } from './record.ts'
+import { dueReplacement, isReplacement, withoutReplacement } from './replace.ts'
+import { planReplacement, planRound, type RoundInput } from './round.ts'
+import { resumeNegotiating, resumeSigned, type ResumeContext } from './resume.ts'
 import { batchSpliceCommand, isBatchSession, payoutTerms } from './session-command.ts'
+import { signBatch } from './sign.ts'
 import { settlementStatus } from './status.ts'
 
 const crashPoint = crashPoints('HUB_CRASH_AT')
-/** Dust limit of the payouts: BOLT #3's 546 sat of a P2PKH output, the largest standard payout script's. */
-const PAYOUT_DUST_LIMIT_SAT = 546
-/** How long a rebuilt round waits for the aborted sessions to end (tx_abort echoed) before it starts. */
-const SESSIONS_END_WAIT_MS = 30_000
 
 export interface SettlementOptions {
   store: Store
@@ -77,29 +74,24 @@ export type RunOutcome =
   | { started: true; batch: BatchRecord; deferred: Deferred[] }
   | { started: false; reason: string; deferred: Deferred[]; waiting: Array<{ channel_id?: string; node_id?: string; reason: string }> }
 
-/** The batch being negotiated and signed. */
-interface Active {
-  record: BatchRecord
-  round: BatchRound
-  batch: BatchTx
-  payouts: FundedPayout[]
-  prevtx: Map<string, string>
-  /** Channels whose machine stored the signed transaction (splice_signed). */
-  stored: Set<string>
-  deferred: Deferred[]
-}
-
 export class SettlementCoordinator implements ChannelListener {
   private readonly records: BatchRecord[]
   private active: Active | undefined
   private running = false
-  /** The depth each broadcast batch was last seen at. */
-  private readonly depths = new Map<string, number>()
-  /** The pass of follow() running now, if any (passes run one after another). */
-  private following: Promise<void> = Promise.resolve()
+  private readonly follower: BatchFollower
 
   private constructor (private readonly opts: SettlementOptions, records: BatchRecord[]) {
     this.records = records
+    this.follower = new BatchFollower({
+      chain: opts.chain, finalityDepth: opts.config.finalityDepth, height: opts.height, records: () => this.records,
+      save: async (b, point) => { await this.save(b, point) }, log: opts.log, ended: opts.ended,
+      confirmedWhileReplacing: async (id, txid) => { await this.confirmedWhileReplacing(id, txid) },
+      droppedBy: (b, txids) => b.payouts.find(p => {
+        const s = opts.manager.get(p.channel_id)?.state
+        return s !== undefined && !txids.includes(s.setup.funding?.txid ?? '') &&
+          s.splice?.candidates.some(c => txids.includes(c.txid)) !== true
+      })?.channel_id,
+    })
   }
 
   static async open (opts: SettlementOptions): Promise<SettlementCoordinator> {
@@ -169,53 +161,15 @@ export class SettlementCoordinator implements ChannelListener {
     return { started: true, batch: r.record, deferred: r.deferred }
   }
 
-  /** Plans a round from `due`, writes its record (negotiating) and starts a session per channel. */
-  private async startRound (o: {
-    id: number; round: number; height: number; due: DueCandidate[]; extra: ExtraOutput[]; nodes: Map<string, string>;
-    dropped: BatchRecord['dropped']; anchor: BatchRecord['anchor']; startedHeight?: number
-  }): Promise<{ record?: BatchRecord; reason: string; deferred: Deferred[] }> {
-    const c = this.opts.config
-    const plan = planBatch(o.due, {
-      feeratePerKw: c.feeratePerKw, dustLimitSat: PAYOUT_DUST_LIMIT_SAT, maxFeeSharePercent: c.maxFeeSharePercent,
-      maxChannels: c.maxChannelsPerBatch, extraOutputs: o.extra,
-    })
-    if (plan.payouts.length === 0) return { reason: 'every due payout is deferred', deferred: plan.deferred }
-    const funded: FundedPayout[] = []
-    for (const p of plan.payouts) {
-      const ch = this.opts.manager.get(p.channelId)!
-      const s = ch.state.setup
-      funded.push({
-        ...p, newFundingScript: bytesToHex(fundingScriptPubkey(hexToBytes(s.local.fundingPubkey), hexToBytes(s.remote!.fundingPubkey))),
-      })
-    }
-    const locktime = o.height
-    const batch = buildBatchTx(funded, o.extra, locktime)
-    // Every session adds the other channels' funding outputs with their whole transactions (prevtx).
-    const prevtx = new Map<string, string>()
-    for (const p of funded) {
-      if (prevtx.has(p.funding.txid)) continue
-      const r = await this.opts.chain.getRawTransaction(p.funding.txid)
-      if (!r.ok || r.value === null) return {
-        reason: `the funding transaction ${p.funding.txid} is not on our node`, deferred: plan.deferred,
-      }
-      prevtx.set(p.funding.txid, r.value.tx.hex)
-    }
-    const record: BatchRecord = {
-      id: o.id, stage: 'negotiating', round: o.round, started_height: o.startedHeight ?? o.height, round_height: o.height,
-      feerate_per_kw: c.feeratePerKw, locktime,
-      payouts: funded.map(p => ({
-        channel_id: p.channelId, node_id: o.nodes.get(p.channelId)!, funding_txid: p.funding.txid, funding_vout: p.funding.vout,
-        capacity_sat: p.capacitySat, new_capacity_sat: p.newCapacitySat, payout_script: p.payoutScript, payout_sat: p.payoutSat,
-        fee_sat: p.feeSat,
-      })),
-      anchor: o.anchor, txid: batch.txid, vbytes: vbytesOf(plan.weight), tx_hex: null, dropped: o.dropped,
-      broadcast_height: null, confirmed_height: null, reason: null,
-    }
-    await this.save(record, 'negotiating')
-    const round = newRound(batch.txid, funded.map(p => p.channelId), o.height, o.round)
-    this.active = { record, round, batch, payouts: funded, prevtx, stored: new Set(), deferred: plan.deferred }
-    for (const p of funded) await this.startSession(p)
-    return { record, reason: '', deferred: plan.deferred }
+  /** Plans a round from `due` (round.ts), writes its record (negotiating) and starts a session per channel. */
+  private async startRound (o: RoundInput): Promise<{ record?: BatchRecord; reason: string; deferred: Deferred[] }> {
+    const r = await planRound({ manager: this.opts.manager, chain: this.opts.chain, config: this.opts.config }, o)
+    if (r.record === undefined) return r
+    await this.save(r.record, 'negotiating')
+    const round = newRound(r.batch.txid, r.payouts.map(p => p.channelId), o.height, o.round)
+    this.active = { record: r.record, round, batch: r.batch, payouts: r.payouts, prevtx: r.prevtx, stored: new Set(), deferred: r.deferred }
+    for (const p of r.payouts) await this.startSession(p)
+    return { record: r.record, reason: '', deferred: r.deferred }
   }
 
   private async startSession (p: FundedPayout): Promise<void> {
@@ -226,14 +180,16 @@ export class SettlementCoordinator implements ChannelListener {
       type: 'payout_proposal', channel_id: ch.channelId, payout_script: terms.payoutScript, payout_sat: terms.payoutSat as Sat,
       fee_sat: terms.feeSat as Sat, feerate_per_kw: terms.feeratePerKw, payout_serial_id: terms.payoutSerialId,
     })
-    const cmd = batchSpliceCommand(a.batch, p, a.prevtx, {
+    const splice = batchSpliceCommand(a.batch, p, a.prevtx, {
       feeratePerKw: a.record.feerate_per_kw, locktime: a.record.locktime, nodeIds: { local: this.opts.hubIdFor(ch.peer), remote: ch.peer },
     })
+    // A replacement: BOLT #2 tx_init_rbf in the session of each channel, whose candidate it replaces.
+    const cmd = isReplacement(a.record) ? { ...splice, type: 'splice_rbf' as const } : splice
     let refused: string | undefined
     await ch.driver.command(cmd, (_before, after, effects) => {
       for (const e of [...effects, ...after.outbox.map(x => x.effect)]) {
         if (e.kind === 'emit' && e.event.type === 'command_failed' &&
-          e.event.command === 'splice') refused = `${e.event.error.reason}: ${e.event.error.detail}`
+          (e.event.command === 'splice' || e.event.command === 'splice_rbf')) refused = `${e.event.error.reason}: ${e.event.error.detail}`
       }
     })
     if (refused !== undefined) await this.feed({ type: 'session_aborted', channelId: p.channelId, reason: `refused: ${refused}` })
@@ -299,41 +255,23 @@ export class SettlementCoordinator implements ChannelListener {
         }
         return
       }
-      case 'rebuild': return await this.rebuild(a, cmd.channels, cmd.round)
-      case 'give_up': return await this.abandon(a, cmd.reason)
+      // A replacement is never rebuilt without a channel (that channel's candidate could then never
+      // confirm): the batch stays as it was broadcast.
+      case 'rebuild': return isReplacement(a.record)
+        ? await this.abandon(a.record, `a channel failed: ${a.round.dropped.map(d => d.reason).join('; ')}`)
+        : await this.rebuild(a, cmd.channels, cmd.round)
+      case 'give_up': return await this.abandon(a.record, cmd.reason)
     }
   }
 
   /** Every peer signed: the hub's signature on every input, every input's witness, stage signed (the
    *  signed transaction stored, the anchor's carrier recorded), then each session's witnesses. */
   private async sign (a: Active): Promise<void> {
-    const sigs: InputSignatures[] = []
-    for (const p of a.payouts) {
-      const ch = this.opts.manager.get(p.channelId)!
-      const s = ch.state
-      const peerSig = s.splice?.session?.signing?.received?.shared_input_signature
-      if (peerSig === undefined) throw new Error(`settlement: no shared_input_signature of ${p.channelId}`)
-      const index = a.batch.inputs.findIndex(i => i.channelId === p.channelId)
-      sigs.push({
-        channelId: p.channelId,
-        hub: { pubkey: s.setup.local.fundingPubkey, sig: lazySigner(ch.seed).signFundingInput(s.setup, a.batch.tx, index) },
-        peer: { pubkey: s.setup.remote!.fundingPubkey, sig: peerSig },
-      })
-    }
-    const all = batchInputWitnesses(a.batch, sigs)
-    const signed = txHex(withWitnesses(a.batch.tx, new Map(all.map((w, k) => [k, w.map(hexToBytes)]))))
+    const { witnesses, signedHex } = signBatch(this.opts.manager, a.batch, a.payouts)
     if (a.record.anchor !== null) await this.opts.anchoring.carriedBy(a.record.anchor.seq, a.batch.txid)
-    a.record = { ...a.record, stage: 'signed', tx_hex: signed }
+    a.record = { ...a.record, stage: 'signed', tx_hex: signedHex }
     await this.save(a.record, 'signed')
-    this.giveWitnesses(a.batch, all, a.payouts.map(p => p.channelId))
-  }
-
-  private giveWitnesses (batch: BatchTx, all: string[][], channels: readonly string[]): void {
-    for (const id of channels) {
-      const ch = this.opts.manager.get(id)
-      if (ch?.state.splice?.session?.signing?.candidate.txid !== batch.txid) continue
-      void ch.driver.command({ type: 'splice_witnesses', txid: batch.txid, witnesses: sessionWitnesses(batch, all, id) })
-    }
+    giveWitnesses(this.opts.manager, a.batch, witnesses, a.payouts.map(p => p.channelId))
   }
 
   /** Every channel stored the signed transaction: it goes to our node (each channel's host broadcast
@@ -356,7 +294,7 @@ export class SettlementCoordinator implements ChannelListener {
     const keep = new Set(channels)
     const dropped = [...a.record.dropped, ...a.round.dropped.map(d => ({ channel_id: d.channelId, reason: d.reason.slice(0, 500) }))]
     this.active = undefined
-    await this.sessionsEnded(channels)
+    await sessionsEnded(this.opts.manager, channels)
     const height = this.opts.height()
     const { accounts } = await accountsNow({
       policies: this.opts.policies,
@@ -371,25 +309,69 @@ export class SettlementCoordinator implements ChannelListener {
       id: a.record.id, round, height, due: decision.due, extra, nodes: new Map(accounts.map(x => [x.channelId, x.nodeId])), dropped,
       anchor: a.record.anchor, startedHeight: a.record.started_height,
     })
-    if (r.record === undefined) await this.abandon({ ...a, record: { ...a.record, dropped } }, r.reason)
+    if (r.record === undefined) await this.abandon({ ...a.record, dropped }, r.reason)
   }
 
-  private async sessionsEnded (channels: readonly string[]): Promise<void> {
-    const deadline = Date.now() + SESSIONS_END_WAIT_MS
-    const busy = (): boolean => channels.some(id => {
-      const s = this.opts.manager.get(id)?.state
-      return s !== undefined && (s.splice?.session !== undefined || s.splice?.request !== undefined || s.splice?.abortSent === true ||
-        quiescence(s) !== 'none')
-    })
-    while (busy() && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
-  }
-
-  private async abandon (a: Active, reason: string): Promise<void> {
+  /** The batch ends as abandoned; a replacement that ends so leaves the batch as it was broadcast. */
+  private async abandon (batch: BatchRecord, reason: string): Promise<void> {
     this.active = undefined
-    const record: BatchRecord = { ...a.record, stage: 'abandoned', reason: reason.slice(0, 500) }
+    if (isReplacement(batch)) {
+      await this.save(withoutReplacement(batch, this.opts.height(), reason), 'rbf_abandoned')
+      this.opts.log({ event: 'settlement_replacement_abandoned', batch: batch.id, txid: batch.txid, reason })
+      return
+    }
+    const record: BatchRecord = { ...batch, stage: 'abandoned', reason: reason.slice(0, 500) }
     await this.save(record, 'abandoned')
     this.opts.log({ event: 'settlement_abandoned', batch: record.id, reason })
     this.opts.ended?.({ outcome: 'failed', vbytes: record.vbytes, channels: record.payouts.length })
+  }
+
+  // ── replacement (RBF) ──
+
+  /** A broadcast batch not in the chain after settlement.rbfAfterBlocks: its replacement (replace.ts)
+   *  is planned, written (negotiating, the transactions it replaces kept) before any tx_init_rbf
+   *  leaves, and negotiated in every channel's session as the batch was. */
+  private async replaceDue (height: number): Promise<void> {
+    this.running = true
+    try {
+      await this.replace(height)
+    } finally {
+      this.running = false
+    }
+  }
+
+  private async replace (height: number): Promise<void> {
+    const due = dueReplacement(this.records, id => this.follower.depthOf(id), this.opts.config, height)
+    if (due === undefined) return
+    const b = due.batch
+    const deps = { manager: this.opts.manager, chain: this.opts.chain, config: this.opts.config }
+    const r = await planReplacement(deps, b, due.feeratePerKw, height)
+    if (r.record === undefined) {
+      await this.save({ ...b, replace_failed: { height, reason: r.reason.slice(0, 500) } }, 'rbf_refused')
+      this.opts.log({ event: 'settlement_replacement_refused', batch: b.id, feerate_per_kw: due.feeratePerKw, reason: r.reason })
+      return
+    }
+    await this.save(r.record, 'rbf_negotiating')
+    this.active = {
+      record: r.record, round: newRound(r.batch.txid, r.payouts.map(p => p.channelId), height, r.record.round), batch: r.batch,
+      payouts: r.payouts, prevtx: r.prevtx, stored: new Set(), deferred: [],
+    }
+    this.opts.log({
+      event: 'settlement_replacing', batch: b.id, replaces: b.txid, txid: r.batch.txid, feerate_per_kw: due.feeratePerKw,
+      previous_feerate_per_kw: b.feerate_per_kw,
+    })
+    for (const p of r.payouts) await this.startSession(p)
+  }
+
+  /** A transaction of batch `id` confirmed while its replacement is negotiated: the replacement can
+   *  never confirm. Sessions whose commitment_signed are all still held are aborted (no peer signed);
+   *  once released it is signed through, and our node refuses it. */
+  private async confirmedWhileReplacing (id: number, txid: string): Promise<void> {
+    await this.queue
+    const a = this.active
+    if (a === undefined || a.record.id !== id || !isReplacement(a.record) || a.round.stage !== 'negotiating') return
+    for (const channelId of a.round.channels) await this.carryOut(a, { type: 'abort', channelId, reason: `${txid} confirmed` })
+    await this.abandon(a.record, `the batch's ${txid} confirmed while it was being replaced`)
   }
 
   // ── blocks ──
@@ -397,7 +379,8 @@ export class SettlementCoordinator implements ChannelListener {
   /** A block: the sign timeout of the batch being negotiated, broadcast batches' depths, and the window. */
   async onBlock (height: number): Promise<void> {
     if (this.active !== undefined) await this.feed({ type: 'block', height })
-    await this.follow()
+    await this.follower.follow()
+    if (this.active === undefined && !this.running) await this.replaceDue(height)
     if (isWindowEnd(height, this.opts.config.windowBlocks) && this.active === undefined && !this.running) {
       const r = await this.run('window')
       if (!r.started) this.opts.log({ event: 'settlement_window', height, started: false, reason: r.reason })
@@ -405,133 +388,30 @@ export class SettlementCoordinator implements ChannelListener {
   }
 
   /** A block was disconnected: broadcast batches' depths again (one reorged out is not done). */
-  async onReorg (): Promise<void> { await this.follow() }
-
-  /** Broadcast batches: done at the finality depth; a batch no longer in the chain (reorged) or lost by
-   *  our node is not done, and is broadcast again from its stored transaction. One pass at a time:
-   *  blocks arrive while a pass waits for our node, and two passes would both find a batch at depth
-   *  and record (and count) its confirmation twice. */
-  private follow (): Promise<void> {
-    const pass = this.following.then(async () => { await this.followOnce() })
-    this.following = pass.catch(() => {})
-    return pass
-  }
-
-  private async followOnce (): Promise<void> {
-    for (const b of this.records) {
-      if (b.stage !== 'broadcast' || b.tx_hex === null) continue
-      const r = await this.opts.chain.getRawTransaction(b.txid)
-      if (!r.ok) return
-      const depth = r.value?.confirmations ?? 0
-      const previous = this.depths.get(b.txid) ?? 0
-      this.depths.set(b.txid, depth)
-      const state = batchChainState(depth, previous, this.opts.config.finalityDepth)
-      if (state === 'reorged') this.opts.log({ event: 'settlement_reorged', batch: b.id, txid: b.txid, depth: previous })
-      if (r.value === null) {
-        // A channel dropped the batch as double-spent (host/channel/splicing.ts: an input of it, another
-        // channel's funding output, is spent by that channel's commitment, final): it never confirms.
-        const gone = b.payouts.find(p => {
-          const s = this.opts.manager.get(p.channel_id)?.state
-          return s !== undefined && s.setup.funding?.txid !== b.txid && s.splice?.candidates.some(c => c.txid === b.txid) !== true
-        })
-        if (gone !== undefined) {
-          const reason = `an input is spent elsewhere: channel ${gone.channel_id} dropped the batch as double-spent`
-          await this.save({ ...b, stage: 'abandoned', reason }, 'abandoned')
-          this.opts.log({ event: 'settlement_abandoned', batch: b.id, reason })
-          this.opts.ended?.({ outcome: 'failed', vbytes: b.vbytes, channels: b.payouts.length })
-          continue
-        }
-        const sent = await broadcastTx(this.opts.chain, b.tx_hex)
-        this.opts.log({ event: 'settlement_rebroadcast', batch: b.id, txid: b.txid, ok: sent.ok })
-        continue
-      }
-      if (state !== 'done') continue
-      const done: BatchRecord = { ...b, stage: 'confirmed', confirmed_height: r.value.block?.height ?? this.opts.height() - depth + 1 }
-      await this.save(done, 'confirmed')
-      this.opts.log({ event: 'settlement_confirmed', batch: b.id, txid: b.txid, depth, channels: b.payouts.length })
-      this.opts.ended?.({ outcome: 'confirmed', vbytes: b.vbytes, channels: b.payouts.length })
-    }
-  }
+  async onReorg (): Promise<void> { await this.follower.follow() }
 
   // ── restart ──
 
-  /** After a restart, once the channels are loaded: see the file comment. */
+  /** After a restart, once the channels are loaded (hub/settlement/resume.ts). */
   async resume (): Promise<void> {
+    const c: ResumeContext = {
+      manager: this.opts.manager, chain: this.opts.chain, height: this.opts.height, log: this.opts.log,
+      save: async (b, point) => { await this.save(b, point) },
+      abandon: async (record, reason) => { await this.abandon(record, reason) },
+      activate: a => { this.active = a },
+    }
     for (const b of [...this.records]) {
-      if (b.stage === 'negotiating') await this.resumeNegotiating(b)
-      else if (b.stage === 'signed') await this.resumeSigned(b)
+      if (b.stage === 'negotiating') {
+        const a = await resumeNegotiating(c, b)
+        // Every peer's tx_signatures stored before the restart: none is sent again, so the step that
+        // gives the witnesses runs now.
+        const signed = a?.round.peerSigned[0]
+        if (a !== undefined && signed !== undefined && a.round.peerSigned.length === a.round.channels.length) {
+          await this.feed({ type: 'peer_signed', channelId: signed }, a.batch.txid)
+        }
+      } else if (b.stage === 'signed') await resumeSigned(c, b)
     }
-    await this.follow()
-  }
-
-  private rebuilt (b: BatchRecord): { batch: BatchTx; payouts: FundedPayout[] } {
-    const payouts: FundedPayout[] = b.payouts.map(p => {
-      const ch = this.opts.manager.get(p.channel_id)
-      if (ch === undefined) throw new Error(`settlement: batch ${b.id} names channel ${p.channel_id}, which the hub does not have`)
-      const s = ch.state.setup
-      return {
-        channelId: p.channel_id, funding: { txid: p.funding_txid as Txid, vout: p.funding_vout }, capacitySat: p.capacity_sat as Sat,
-        payoutScript: p.payout_script, payoutSat: p.payout_sat as Sat, feeSat: p.fee_sat as Sat, newCapacitySat: p.new_capacity_sat as Sat,
-        newFundingScript: bytesToHex(fundingScriptPubkey(hexToBytes(s.local.fundingPubkey), hexToBytes(s.remote!.fundingPubkey))),
-      }
-    })
-    const extra: ExtraOutput[] = b.anchor === null ? [] : [{ script: b.anchor.script, value: 0 }]
-    const batch = buildBatchTx(payouts, extra, b.locktime)
-    if (batch.txid !== b.txid) throw new Error(`settlement: batch ${b.id} rebuilds to ${batch.txid}, its record says ${b.txid}`)
-    return { batch, payouts }
-  }
-
-  private async resumeNegotiating (b: BatchRecord): Promise<void> {
-    let rebuilt: ReturnType<SettlementCoordinator['rebuilt']>
-    try {
-      rebuilt = this.rebuilt(b)
-    } catch (e) {
-      // A channel of the batch is gone (abandoned, forgotten): no session of it can go on.
-      await this.abandon({ record: b } as Active, `at the restart: ${(e as Error).message}`)
-      return
-    }
-    const { batch, payouts } = rebuilt
-    const sessions = payouts.map(p => this.opts.manager.get(p.channelId)!.state.splice?.session?.signing)
-    const released = sessions.some(sg => sg !== undefined && sg.candidate.txid === b.txid && sg.held !== true)
-    if (!released) {
-      // No commitment_signed of the batch left: no peer can have signed. Every session ends.
-      for (const p of payouts) {
-        const ch = this.opts.manager.get(p.channelId)!
-        if (ch.state.splice?.session !== undefined) await ch.driver.command({
-          type: 'splice_abort', reason: `batch ${b.id} abandoned at a restart`,
-        })
-      }
-      await this.abandon({ record: b } as Active, 'the hub restarted while the batch was negotiated')
-      return
-    }
-    // Released: every session was complete and peers may have signed; they send tx_signatures again
-    // after channel_reestablish (splice_peer_signed), and the batch goes on.
-    const round: BatchRound = {
-      ...newRound(b.txid, payouts.map(p => p.channelId), this.opts.height(), b.round), stage: 'released',
-      complete: payouts.map(p => p.channelId),
-      peerSigned: payouts.filter(p => this.opts.manager.get(p.channelId)!.state.splice?.session?.signing?.received !== undefined)
-        .map(p => p.channelId),
-    }
-    this.active = { record: b, round, batch, payouts, prevtx: new Map(), stored: new Set(), deferred: [] }
-    for (const p of payouts) {
-      const sg = this.opts.manager.get(p.channelId)!.state.splice?.session?.signing
-      if (sg?.held === true) await this.opts.manager.get(p.channelId)!.driver.command({
-        type: 'splice_batch_release', txid: b.txid as Txid,
-      })
-    }
-    this.opts.log({ event: 'settlement_resumed', batch: b.id, stage: b.stage, released: true })
-  }
-
-  private async resumeSigned (b: BatchRecord): Promise<void> {
-    const signed = parseTx(b.tx_hex!)
-    const all = signed.inputs.map(i => i.witness.map(w => bytesToHex(w)))
-    // The transaction is complete without them; a session still being signed needs its witnesses.
-    const live = b.payouts.filter(p => this.opts.manager.get(p.channel_id) !== undefined)
-    if (live.length === b.payouts.length) this.giveWitnesses(this.rebuilt(b).batch, all, live.map(p => p.channel_id))
-    else this.opts.log({ event: 'settlement_resume_channels_missing', batch: b.id, missing: b.payouts.length - live.length })
-    const r = await broadcastTx(this.opts.chain, b.tx_hex!)
-    this.opts.log({ event: 'settlement_resumed', batch: b.id, stage: b.stage, broadcast: r.ok })
-    await this.save({ ...b, stage: 'broadcast', broadcast_height: this.opts.height() }, 'broadcast')
+    await this.follower.follow()
   }
 
   // ── records ──
@@ -543,6 +423,9 @@ export class SettlementCoordinator implements ChannelListener {
     const i = this.records.findIndex(x => x.id === b.id)
     if (i < 0) this.records.push(b)
     else this.records[i] = b
+    // A batch done by a transaction it replaced, while a replacement of it was still being signed
+    // (that replacement can never confirm): the coordinator is free for the next batch.
+    if (b.stage === 'confirmed' && this.active?.record.id === b.id) this.active = undefined
   }
 
   private lastPayoutHeight (nodeId: string): number | undefined {

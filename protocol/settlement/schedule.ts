@@ -2,6 +2,7 @@
 // clock, only heights. At the end of each batching window it takes the accounts whose payout is due
 // and the channels idle long enough to close; for a batch in flight it says whether it is done (at
 // the finality depth; a batch reorged out is not), and when and at which feerate it is replaced.
+import { RBF_FEERATE_DENOMINATOR, RBF_FEERATE_NUMERATOR, RBF_MIN_FEERATE_INCREMENT_PER_KW } from '../limits.ts'
 import type { DueCandidate } from './plan.ts'
 import type { PayoutPolicy } from './types.ts'
 
@@ -73,14 +74,26 @@ export function batchChainState (depth: number, previousDepth: number, finalityD
   return previousDepth > 0 ? 'reorged' : 'unconfirmed'
 }
 
-/** The feerate of a replacement of an unconfirmed batch broadcast at `broadcastHeight`, once it waited
- *  `rbfAfterBlocks`: BOLT #2 (tx_init_rbf) "the `feerate` ... MUST be at least 25/24 of the previous",
- *  rounded up; undefined while it has not waited long enough, or if that is above the operator's cap
- *  (the batch then waits as it is). */
-export function replacementFeerate (
-  feeratePerKw: number, broadcastHeight: number, height: number, rbfAfterBlocks: number, maxFeeratePerKw: number,
-): number | undefined {
-  if (height - broadcastHeight < rbfAfterBlocks) return undefined
-  const next = Math.ceil((feeratePerKw * 25) / 24)
-  return next > maxFeeratePerKw ? undefined : next
+/** Whether an unconfirmed batch is replaced now: it waited `rbfAfterBlocks` since `sinceHeight` (its
+ *  broadcast, or the last replacement that failed), and the next feerate is within the operator's cap.
+ *  BOLT #2 (tx_init_rbf sender): "MUST set `feerate` greater than or equal to 25/24 times the `feerate`
+ *  of the previously constructed transaction, rounded down" (rounded up here), and at least
+ *  RBF_MIN_FEERATE_INCREMENT_PER_KW more (BIP 125 rule 4: our node relays it). At the cap it is
+ *  `at_cap`: the batch waits as it is, no further replacement. */
+export type ReplacementDecision =
+  | { kind: 'wait'; atHeight: number; feeratePerKw: number }
+  | { kind: 'replace'; feeratePerKw: number }
+  | { kind: 'at_cap'; nextFeeratePerKw: number; maxFeeratePerKw: number }
+
+export const nextReplacementFeerate = (feeratePerKw: number): number => Math.max(
+  Math.ceil((feeratePerKw * RBF_FEERATE_NUMERATOR) / RBF_FEERATE_DENOMINATOR), feeratePerKw + RBF_MIN_FEERATE_INCREMENT_PER_KW,
+)
+
+export function replacementDecision (
+  feeratePerKw: number, sinceHeight: number, height: number, rbfAfterBlocks: number, maxFeeratePerKw: number,
+): ReplacementDecision {
+  const next = nextReplacementFeerate(feeratePerKw)
+  if (next > maxFeeratePerKw) return { kind: 'at_cap', nextFeeratePerKw: next, maxFeeratePerKw }
+  if (height - sinceHeight < rbfAfterBlocks) return { kind: 'wait', atHeight: sinceHeight + rbfAfterBlocks, feeratePerKw: next }
+  return { kind: 'replace', feeratePerKw: next }
 }

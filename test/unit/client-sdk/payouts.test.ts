@@ -18,9 +18,10 @@ const POLICY: PayoutPolicy = { payoutScript: SCRIPT, thresholdSat: 20_000, inter
 const FEE = feeShares([{ payoutScript: SCRIPT }, { payoutScript: SCRIPT }], { feeratePerKw: 1_000, extraOutputs: [] }).perPayout[0]!
 
 /** A channel as respond() reads it: its id, our balance and the reserve we keep. */
-const channel = (balanceSat: number): ClientChannel => ({
+const channel = (balanceSat: number, pendingTxids: string[] = []): ClientChannel => ({
   driver: { state: {
     channelId: CHANNEL, localCommit: { spec: { toLocalMsat: balanceSat * 1000 } }, setup: { remote: { channelReserveSat: 5_000 } },
+    ...(pendingTxids.length > 0 ? { splice: { candidates: pendingTxids.map(txid => ({ txid })) } } : {}),
   } },
 }) as unknown as ClientChannel
 
@@ -73,7 +74,7 @@ t.test('each claim that does not hold is refused with batch_terms_violated, nami
     ['another payout script', { payout_script: '0014' + '22'.repeat(20) }, {}, 200_000, /payout script/],
     ['the hub contributing', {}, { remoteContributionSat: 1_000 }, 200_000, /contributes 1000/],
     ['another feerate in splice_init', {}, { feeratePerKw: 2_000 }, 200_000, /feerate 2000/],
-    ['an RBF', {}, { rbf: true }, 200_000, /RBF/],
+    ['an RBF with no pending batch transaction', {}, { rbf: true }, 200_000, /RBF without a pending/],
     ['less than we keep left', { payout_sat: 195_000 as Sat }, {}, 200_000, /we keep/],
     ['a fee share above a payout alone', { fee_sat: 100_000 as Sat }, {}, 400_000, /payout alone/],
   ]
@@ -88,6 +89,25 @@ t.test('each claim that does not hold is refused with batch_terms_violated, nami
   const none = new Payouts({ store: new MemoryStore(), nodeId: '02' + '33'.repeat(32), send: () => true, warn: () => {} })
   none.onProposal(proposal())
   t.match((none.respond(channel(200_000), request()) as { reason: string }).reason, /no payout policy/, 'no policy of ours: refused')
+})
+
+t.test('a replacement (tx_init_rbf) of a pending batch transaction: its new terms checked again the same way', async t => {
+  const { p } = await withPolicy()
+  const fee = feeShares([{ payoutScript: SCRIPT }, { payoutScript: SCRIPT }], { feeratePerKw: 1_250, extraOutputs: [] }).perPayout[0]!
+  p.onProposal(proposal({ payout_sat: (100_000 + FEE - fee) as Sat, fee_sat: fee as Sat, feerate_per_kw: 1_250 }))
+  const a = p.respond(channel(200_000, ['bb'.repeat(32)]), request({ rbf: true, feeratePerKw: 1_250 }))
+  t.same(a, {
+    accept: true,
+    batch: { contributionSat: -(100_000 + FEE), terms: { payoutSerialId: 2, payoutScript: SCRIPT, payoutSat: 100_000 + FEE - fee } },
+  }, 'the same amount out of the channel, the higher fee share from the payout')
+  const bad = await withPolicy()
+  bad.p.onProposal(proposal({ payout_script: '0014' + '22'.repeat(20), feerate_per_kw: 1_250 }))
+  const refused = bad.p.respond(channel(200_000, ['bb'.repeat(32)]), request({ rbf: true, feeratePerKw: 1_250 }))
+  t.match(refused !== undefined && !refused.accept ? refused.reason : '', /^batch_terms_violated.*payout script/, 'another script: refused')
+  const late = await withPolicy()
+  late.p.onProposal(proposal({ feerate_per_kw: 1_250 }))
+  const other = late.p.respond(channel(200_000, ['bb'.repeat(32)]), request({ rbf: true, feeratePerKw: 2_000 }))
+  t.match(other !== undefined && !other.accept ? other.reason : '', /feerate 2000/, 'a tx_init_rbf feerate not the proposal\'s: refused')
 })
 
 t.test('a proposal whose session ended is forgotten', async t => {

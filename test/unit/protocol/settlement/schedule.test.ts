@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  batchChainState, isWindowEnd, replacementFeerate, windowDecision, type AccountChannel,
+  batchChainState, isWindowEnd, nextReplacementFeerate, replacementDecision, windowDecision, type AccountChannel,
 } from '../../../../protocol/settlement/schedule.ts'
 import type { Sat, Txid } from '../../../../protocol/types.ts'
 
@@ -41,8 +41,17 @@ t.test('a batch is done only at the finality depth; one reorged out is not done'
   t.equal(batchChainState(0, 3, 6), 'reorged')
 })
 
-t.test('replacement feerate: after rbfAfterBlocks, at least 25/24 rounded up, never above the cap', async t => {
-  t.equal(replacementFeerate(1_000, 100, 105, 6, 10_000), undefined, 'not waited long enough')
-  t.equal(replacementFeerate(1_000, 100, 106, 6, 10_000), 1_042)
-  t.equal(replacementFeerate(9_800, 100, 106, 6, 10_000), undefined, 'above the operator\'s cap: it waits as it is')
+t.test('replacement: after rbfAfterBlocks, at least 25/24 rounded up and 260 sat/kw more, never above the cap', async t => {
+  t.same(replacementDecision(1_000, 100, 105, 6, 10_000), { kind: 'wait', atHeight: 106, feeratePerKw: 1_260 }, 'not waited long enough')
+  t.same(
+    replacementDecision(1_000, 100, 106, 6, 10_000), { kind: 'replace', feeratePerKw: 1_260 }, 'BIP 125: 1 sat/vB more, and the rounding',
+  )
+  t.same(replacementDecision(12_000, 100, 106, 6, 20_000), { kind: 'replace', feeratePerKw: 12_500 }, '25/24')
+  t.same(replacementDecision(12_001, 100, 106, 6, 20_000), { kind: 'replace', feeratePerKw: 12_502 }, '25/24 rounded up')
+  t.same(
+    replacementDecision(9_800, 100, 106, 6, 10_000), { kind: 'at_cap', nextFeeratePerKw: 10_209, maxFeeratePerKw: 10_000 },
+    'above the operator\'s cap: it waits as it is',
+  )
+  t.equal(replacementDecision(9_800, 100, 101, 6, 10_000).kind, 'at_cap', 'at the cap whether or not it waited')
+  t.equal(nextReplacementFeerate(24_000), 25_000)
 })
