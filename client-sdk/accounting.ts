@@ -54,10 +54,12 @@ function receivedRow (r: InvoiceRecord): AccountingRow {
 
 function chainRow (m: ChainMove): AccountingRow {
   // An HTLC's record keeps its payment hash where the others keep a txid; its row names the channel.
+  // A dropped splice's reversal names the splice and the transaction that spent its input.
   const htlc = m.kind === 'htlc_onchain'
+  const ref = htlc ? m.channelId : m.kind === 'splice_dropped' ? `${m.txid}/${m.spentBy ?? 'unknown'}` : m.txid
   return {
     at: m.at, kind: m.kind, amount_msat: m.amountMsat, fee_msat: m.feeMsat, payment_hash: htlc ? m.txid : '', counterparty: '',
-    ref: htlc ? m.channelId : m.txid, onchain_sat: m.onchainSat,
+    ref, onchain_sat: m.onchainSat,
   }
 }
 

@@ -15,6 +15,13 @@
 // Each record's amountMsat is what the balance moved, to the msat: a splice's contribution, a close's
 // whole balance; onchainSat and feeMsat split it (amount = −(onchain·1000 + fee) when money leaves).
 //
+// A splice dropped because an input of its transaction was spent elsewhere (it can never confirm:
+// protocol/channel/splice/double-spent.ts) has a `splice_dropped` record reversing its row: every
+// amount the negative of the splice row's, `spentBy` the spending transaction. It is stored under
+// `<txid>.dropped` in the txid slot, written when the channel reports the drop and again, if missing,
+// at every start from the channel state's list of dropped candidates (SpliceState.dropped, stored in
+// the write that drops one); a splice without a row (a stop before it was written) gets no reversal.
+//
 // After a force close, what the chain monitor saw (protocol/accounting/onchain.ts): an HTLC in flight
 // that the chain gave back to us or that we claimed (`htlc_onchain`, its txid slot the payment hash),
 // recorded when the monitor reports the HTLC resolved, and each of our claims (`sweep`, its own txid),
@@ -30,13 +37,19 @@ import { readRecord } from './records.ts'
 export const chainMove = z.strictObject({
   /** When we first recorded it, ms since 1970. */
   at: z.number().int().min(0),
-  kind: z.enum(['splice_out', 'splice_in', 'close_mutual', 'close_force', 'htlc_onchain', 'sweep']),
+  kind: z.enum(['splice_out', 'splice_in', 'splice_dropped', 'close_mutual', 'close_force', 'htlc_onchain', 'sweep']),
   channelId: z.string().regex(/^[0-9a-f]{64}$/),
   /** The splice's, close's or claim's txid; a force close's channel id; an HTLC's payment hash. */
   txid: z.string().regex(/^[0-9a-f]{64}$/),
   amountMsat: z.number().int(),
-  onchainSat: z.number().int().min(0),
-  feeMsat: z.number().int().min(0),
+  /** Negative only in a splice_dropped record (the reversed splice's, negated). */
+  onchainSat: z.number().int(),
+  feeMsat: z.number().int(),
+  /** A splice_dropped record: the transaction that spent the splice's input ('unknown' if the host
+   *  saw the spend only deeper than the blocks it looked at). */
+  spentBy: z.string().regex(/^([0-9a-f]{64}|unknown)$/).optional(),
+}).refine(m => m.kind === 'splice_dropped' || (m.onchainSat >= 0 && m.feeMsat >= 0), {
+  message: 'onchainSat and feeMsat are negative only in a splice_dropped record',
 })
 export type ChainMove = z.infer<typeof chainMove>
 
@@ -80,7 +93,8 @@ export function movesOf (s: ChannelState, at: number): ChainMove[] {
 }
 
 /** Stores the moves a channel's state shows that are not stored yet; a splice candidate replaced by
- *  a newer one (RBF) loses its record (only one of them can confirm: the newest, BOLT #2). */
+ *  a newer one (RBF) loses its record (only one of them can confirm: the newest, BOLT #2); a dropped
+ *  splice's record gets its reversal. */
 export async function recordMoves (store: Store, s: ChannelState, now: number): Promise<void> {
   const ops: StoreOp[] = []
   for (const m of movesOf(s, now)) {
@@ -91,7 +105,28 @@ export async function recordMoves (store: Store, s: ChannelState, now: number): 
     const rec = await readRecord(store, keys.chainMove(s.channelId, old.txid), chainMove)
     if (rec !== undefined) ops.push(del(keys.chainMove(s.channelId, old.txid)), del(keys.chainMoveByTime(rec.at, s.channelId, old.txid)))
   }
+  ops.push(...await droppedOps(store, s, now))
   if (ops.length > 0) await store.write(ops)
+}
+
+/** Where a dropped splice's reversal is stored: beside the splice's own record. */
+export const droppedSlot = (txid: string): string => `${txid}.dropped`
+
+/** The reversals, not stored yet, of the splices the state lists as dropped whose row is stored. */
+async function droppedOps (store: Store, s: ChannelState, now: number): Promise<StoreOp[]> {
+  const ops: StoreOp[] = []
+  for (const d of s.splice?.dropped ?? []) {
+    const slot = droppedSlot(d.txid)
+    if (await store.get(keys.chainMove(s.channelId, slot)) !== undefined) continue
+    const splice = await readRecord(store, keys.chainMove(s.channelId, d.txid), chainMove)
+    if (splice === undefined || (splice.kind !== 'splice_in' && splice.kind !== 'splice_out')) continue
+    const rec: ChainMove = {
+      at: now, kind: 'splice_dropped', channelId: s.channelId, txid: d.txid, amountMsat: -splice.amountMsat,
+      onchainSat: -splice.onchainSat, feeMsat: -splice.feeMsat, spentBy: d.spentBy,
+    }
+    ops.push(put(keys.chainMove(s.channelId, slot), rec), put(keys.chainMoveByTime(now, s.channelId, slot), ''))
+  }
+  return ops
 }
 
 /** Stores the on-chain outcomes of a force-closed channel (protocol/accounting/onchain.ts) not

@@ -849,7 +849,10 @@ export class HubClient extends Emitter<HubClientEvents> {
       case 'confirmed': this.emit('splice_confirmed', { channelId, txid: p.txid, depth: p.depth }); break
       case 'locked': this.emit('splice_locked', { channelId, txid: p.txid, capacitySat: p.capacitySat }); break
       case 'aborted': this.emit('splice_aborted', { channelId, reason: p.reason, byPeer: p.byPeer }); break
-      case 'dropped': this.emit('splice_aborted', { channelId, reason: `splice ${p.txid} double-spent: ${p.reason}`, byPeer: false }); break
+      case 'dropped':
+        // The reversal of its accounting row (chain-moves.ts): the drop is in the durable state now.
+        this.track(recordMoves(this.store, ch.driver.state, Date.now()))
+        this.emit('splice_aborted', { channelId, reason: `splice ${p.txid} double-spent: ${p.reason}`, byPeer: false }); break
       case 'broadcast': if (!p.ok) this.emit('warning', `splice ${p.txid}: broadcast refused: ${p.detail ?? ''}`); break
     }
   }

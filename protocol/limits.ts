@@ -96,6 +96,12 @@ export const RBF_MIN_FEERATE_INCREMENT_PER_KW = 260
  *  `warning` and close the connection, or send an `error` and fail the channel." */
 export const MAX_COMMITMENT_BATCH_SIZE = 20
 
+/** Splice candidates dropped as double-spent that a channel's state remembers (SpliceState.dropped),
+ *  newest kept: each is read at the next start to write an accounting reversal a stop kept from being
+ *  written (client-sdk/chain-moves.ts, hub/accounting/chain-moves.ts). One drop can take every
+ *  candidate of a splice at once, and those are at most a commitment batch's fundings. */
+export const DROPPED_SPLICES_KEPT = MAX_COMMITMENT_BATCH_SIZE
+
 /** Largest previous transaction in tx_add_input. BOLT #2 sends it whole (`prevtx`) so the receiver can
  *  check the output is segwit; ours must fit one 64 KiB frame as hex with room for the other fields. */
 export const MAX_PREVTX_BYTES = 32_000

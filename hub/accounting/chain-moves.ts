@@ -9,7 +9,11 @@
 // commitment to broadcast (each durable by then), in a write of its own: a hub that stops between the
 // two lacks a splice's or mutual close's row (the account's own export has it); a force close's is
 // written at the next start (rebuild) from the stored failed channel.
-// A splice's RBF replacement replaces the row of the transaction it replaces.
+// A splice's RBF replacement replaces the row of the transaction it replaces. A splice dropped because
+// an input of its transaction was spent elsewhere (protocol/channel/splice/double-spent.ts) gets a
+// `splice_dropped` row reversing its row (every amount negated, `spent_by` the spending transaction),
+// written when the channel reports the drop and again, if missing, at every start (rebuild) from the
+// channel state's list of dropped candidates (SpliceState.dropped, stored in the write that drops one).
 //
 // After a force close, what the hub's chain monitor saw (protocol/accounting/onchain.ts, the account
 // being the monitor's peer): an HTLC in flight the chain gave to the account (`htlc_onchain`, its
@@ -54,12 +58,37 @@ export class AccountChainMoves implements ChannelListener {
       })
     }
     if (e.type === 'channel_failed' && e.broadcastOurCommitment) void this.forceClose(ch)
+    if (e.type === 'splice_double_spent') void this.dropped(ch)
   }
 
-  /** At start, before any channel runs: the force close of every stored failed channel whose row a
-   *  stop between the channel's write and the row's kept from being written. */
+  /** At start, before any channel runs: the force close of every stored failed channel and the
+   *  reversal of every dropped splice whose row a stop between the channel's write and the row's kept
+   *  from being written. */
   async rebuild (channels: readonly ManagedChannel[]): Promise<void> {
-    for (const ch of channels) await this.forceClose(ch)
+    for (const ch of channels) {
+      await this.forceClose(ch)
+      await this.dropped(ch)
+    }
+  }
+
+  /** The reversal of each splice the channel state lists as dropped that has a row and no reversal
+   *  yet; in the same queue as the force-close rows (each look reads the rows, then writes). */
+  private dropped (ch: ManagedChannel): Promise<void> {
+    const next = this.forceCloses.then(async () => {
+      const dropped = ch.state.splice?.dropped ?? []
+      if (dropped.length === 0) return
+      const rows = (await this.ledger.accountChain(ch.peer, 0, Number.MAX_SAFE_INTEGER)).filter(r => r.channel_id === ch.channelId)
+      for (const d of dropped) {
+        const splice = rows.find(r => r.txid === d.txid && (r.kind === 'splice_in' || r.kind === 'splice_out'))
+        if (splice === undefined || rows.some(r => r.txid === d.txid && r.kind === 'splice_dropped')) continue
+        await this.record({
+          at: Date.now(), node: ch.peer, channel_id: ch.channelId, kind: 'splice_dropped', txid: d.txid, amount_msat: -splice.amount_msat,
+          onchain_sat: -splice.onchain_sat, fee_msat: -splice.fee_msat, spent_by: d.spentBy,
+        })
+      }
+    })
+    this.forceCloses = next.catch(() => {})
+    return next
   }
 
   /** A failed channel's close_force row, unless it has one. One at a time: a channel can fail again

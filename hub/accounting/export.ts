@@ -5,12 +5,14 @@ import type { AccountingRow } from '../../protocol/accounting/rows.ts'
 import type { ChainEntry, LedgerEntry } from './ledger.ts'
 
 /** A splice's, close's or claim's row: its txid (a force close: its channel id) in `ref`, what went
- *  on-chain in `onchain_sat`; an HTLC's: its payment hash (kept in the txid slot), the channel id in `ref`. */
+ *  on-chain in `onchain_sat`; an HTLC's: its payment hash (kept in the txid slot), the channel id in `ref`;
+ *  a dropped splice's reversal: `<splice txid>/<spending txid>` in `ref`. */
 export const chainRow = (e: ChainEntry): AccountingRow => {
   const htlc = e.kind === 'htlc_onchain'
+  const ref = htlc ? e.channel_id : e.kind === 'splice_dropped' ? `${e.txid}/${e.spent_by ?? 'unknown'}` : e.txid
   return {
     at: e.at, kind: e.kind, amount_msat: e.amount_msat, fee_msat: e.fee_msat, payment_hash: htlc ? e.txid : '', counterparty: '',
-    ref: htlc ? e.channel_id : e.txid, onchain_sat: e.onchain_sat,
+    ref, onchain_sat: e.onchain_sat,
   }
 }
 

@@ -37,13 +37,20 @@ export const chainEntry = z.strictObject({
   at: z.number().int().min(0),
   node: z.string().regex(/^0[23][0-9a-f]{64}$/),
   channel_id: z.string().regex(/^[0-9a-f]{64}$/),
-  kind: z.enum(['splice_out', 'splice_in', 'close_mutual', 'close_force', 'htlc_onchain', 'sweep']),
-  /** The splice's, mutual close's or claim's transaction; a force close's channel id; an HTLC's payment hash. */
+  kind: z.enum(['splice_out', 'splice_in', 'splice_dropped', 'close_mutual', 'close_force', 'htlc_onchain', 'sweep']),
+  /** The splice's (a dropped splice's), mutual close's or claim's transaction; a force close's channel
+   *  id; an HTLC's payment hash. */
   txid: z.string().regex(/^[0-9a-f]{64}$/),
   /** What the account's balance moved (signed), what went on-chain to it or from its wallet, the rest. */
   amount_msat: z.number().int(),
-  onchain_sat: z.number().int().min(0),
-  fee_msat: z.number().int().min(0),
+  /** Both negative only in a splice_dropped entry (the reversed splice's, negated). */
+  onchain_sat: z.number().int(),
+  fee_msat: z.number().int(),
+  /** A splice_dropped entry: the transaction that spent the splice's input ('unknown' if the hub saw
+   *  the spend only deeper than the blocks it looked at). */
+  spent_by: z.string().regex(/^([0-9a-f]{64}|unknown)$/).optional(),
+}).refine(e => e.kind === 'splice_dropped' || (e.onchain_sat >= 0 && e.fee_msat >= 0), {
+  message: 'onchain_sat and fee_msat are negative only in a splice_dropped entry',
 })
 export type ChainEntry = z.infer<typeof chainEntry>
 

@@ -9,6 +9,11 @@ export const ACCOUNTING_KINDS = [
   /** A splice paid part of the balance to an address (onchain_sat; fee_msat: our share of the
    *  transaction's fee), or added coins of the wallet to it (onchain_sat, the wallet paid the fee). */
   'splice_out', 'splice_in',
+  /** A signed splice dropped because an input of its transaction was spent elsewhere (it can never
+   *  confirm): the reversal of its splice_out or splice_in row, every amount negated (onchain_sat and
+   *  fee_msat negative or 0); ref `<splice txid>/<spending txid>` (`unknown` when the host saw the
+   *  spend only deeper than the blocks it looked at). */
+  'splice_dropped',
   /** The channel closed: its whole balance left it. onchain_sat is what the closing transaction pays
    *  us; fee_msat the rest (our share of the fee, the msat rounded away, a balance left out as dust). */
   'close_mutual',
@@ -43,9 +48,10 @@ export interface AccountingRow {
   /** The other party ('' where the exporter does not know it: the SDK is not told who paid it). */
   counterparty: string
   /** The stream tick's root, the split's id, the platform's reference, a splice's, mutual close's or
-   *  sweep's txid, a force-closed channel's id (close_force, htlc_onchain). */
+   *  sweep's txid, a force-closed channel's id (close_force, htlc_onchain), a dropped splice's txid and
+   *  its spender's (splice_dropped). */
   ref: string
-  /** What a splice or close paid on-chain (sat; 0 for a payment). */
+  /** What a splice or close paid on-chain (sat; 0 for a payment; a splice_dropped row negates its splice's). */
   onchain_sat: number
 }
 

@@ -5,9 +5,13 @@
 // hub drops it once the conflicting spend is at its finality depth (GET /splices says why), the channel
 // stays on its old funding output with every payment made meanwhile, the spliced-in balance was never
 // spendable beyond what the old funding allows, and a force close pays each side its due from the old
-// funding, to the sat. Real btcd, the hub process, SDK clients.
+// funding, to the sat. Both accounting exports of the platform (the SDK's and the hub's GET
+// /accounts/:node_id/accounting) reverse the splice-in's row with a splice_dropped row naming the
+// spending transaction, so each sums to the balance change to the msat. Real btcd, the hub process,
+// SDK clients.
 import t from 'tap'
 import { z } from 'zod'
+import type { AccountingRow } from '../../protocol/accounting/rows.ts'
 import type { ChannelState } from '../../protocol/channel/index.ts'
 import { useBtcd } from '../helpers/btcd.ts'
 import { startHubPlatformCreator, waitFor } from '../helpers/hub.ts'
@@ -100,6 +104,27 @@ t.test('adversarial: a spliced-in coin double-spent: the splice is dropped, the 
   t.equal(p1.localMsat, p0.localMsat - paid.costMsat - after.costMsat, 'the platform: its old balance less both payments, to the msat')
   t.equal((await hubChannel(p0.channelId)).remote_msat, p1.localMsat, 'the hub agrees')
   t.equal(await hubWalletTotal(hub), hubWallet0, 'the hub\'s wallet did not move')
+
+  // ── both accounting exports: the splice-in row and its reversal, summing to the balance change ──
+  const sdkRows = async (): Promise<AccountingRow[]> =>
+    (await platform.exportAccounting({ format: 'jsonl', limit: 1_000 })).data.split('\n').filter(l => l !== '')
+      .map(l => JSON.parse(l) as AccountingRow)
+  const hubRows = async (): Promise<AccountingRow[]> =>
+    (await (await hub.adminFetch(`/accounts/${platform.nodeId}/accounting?format=jsonl`)).text()).split('\n').filter(l => l !== '')
+      .map(l => JSON.parse(l) as AccountingRow)
+  const sum = (rows: AccountingRow[]): number => rows.reduce((total, r) => total + r.amount_msat, 0)
+  const spliceRows = (rows: AccountingRow[]): Array<[string, number, number, number, string]> => rows
+    .filter(r => r.kind.startsWith('splice_')).map(r => [r.kind, r.amount_msat, r.onchain_sat, r.fee_msat, r.ref])
+  const reversal: Array<[string, number, number, number, string]> = [
+    ['splice_in', SPLICE_IN_SAT * 1000, SPLICE_IN_SAT, 0, splice.txid],
+    ['splice_dropped', -SPLICE_IN_SAT * 1000, -SPLICE_IN_SAT, 0, `${splice.txid}/${built.value.txid}`],
+  ]
+  const change = p1.localMsat - p0.localMsat
+  await waitFor(async () => (await sdkRows()).some(r => r.kind === 'splice_dropped'), 'the platform\'s reversal row', 60_000)
+  t.same(spliceRows(await sdkRows()), reversal, 'the SDK export: the splice-in and its reversal naming the spending transaction')
+  t.equal(sum(await sdkRows()), change, `the SDK export sums to the platform's balance change (${change} msat)`)
+  t.same(spliceRows(await hubRows()), reversal, 'the hub\'s export of the platform: the same two rows')
+  t.equal(sum(await hubRows()), change, 'the hub\'s export of the platform sums to it too')
 
   // ── a force close pays each side its due from the OLD funding ──
   const feerate = commitFeerate(platform, p0.channelId)

@@ -84,7 +84,7 @@ export function onCommitmentSigned (b: StepBuilder, signer: ChannelSigner, msg: 
   // A lone commitment_signed from a peer that dropped every candidate as double-spent before us.
   if (sp !== undefined && sp.candidates.length > 0 && sp.candidates.every(c => c.spentElsewhere !== undefined)) {
     for (const c of sp.candidates) {
-      dropDoubleSpent(b, c.txid, `its input ${c.spentElsewhere!.input} is spent by ${c.spentElsewhere!.spentBy} (the peer dropped it)`)
+      dropDoubleSpent(b, c.txid, c.spentElsewhere!, 'the peer dropped it')
     }
   }
   // "If there are pending splice transactions and the sending node did not send `start_batch`
@@ -120,7 +120,7 @@ function receiveBatch (b: StepBuilder, signer: ChannelSigner, msgs: CommitmentSi
   // saw the spend final first and dropped it (splice/double-spent.ts). It can never confirm: dropped.
   for (const c of s.splice?.candidates ?? []) {
     if (!byFunding.has(c.txid) && c.spentElsewhere !== undefined) {
-      dropDoubleSpent(b, c.txid, `its input ${c.spentElsewhere.input} is spent by ${c.spentElsewhere.spentBy} (the peer dropped it)`)
+      dropDoubleSpent(b, c.txid, c.spentElsewhere, 'the peer dropped it')
     }
   }
   const missing = (s.splice?.candidates ?? []).find(c => !byFunding.has(c.txid))

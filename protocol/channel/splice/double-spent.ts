@@ -12,6 +12,7 @@
 // depth). Both sides drop it at their own final depth, so one may send a commitment_signed batch
 // without it while the other still has it: a batch without a marked candidate drops it then
 // (protocol/channel/splice/batch.ts), the peer having seen the same spend.
+import { DROPPED_SPLICES_KEPT } from '../../limits.ts'
 import type { Txid } from '../../types.ts'
 import type { StepBuilder } from '../effects.ts'
 import { isOperating } from '../phase.ts'
@@ -27,19 +28,23 @@ export function spliceDoubleSpent (b: StepBuilder, e: SpliceDoubleSpent): void {
   if (sp === undefined || !isOperating(s.phase)) return
   const c = sp.candidates.find(x => x.txid === e.txid)
   if (c === undefined) return
-  if (e.final) return dropDoubleSpent(b, e.txid, `its input ${e.input} is spent by ${e.spentBy}`)
+  if (e.final) return dropDoubleSpent(b, e.txid, { input: e.input, spentBy: e.spentBy })
   if (c.spentElsewhere?.spentBy === e.spentBy) return
   sp.candidates = sp.candidates.map(x => x.txid === e.txid ? { ...x, spentElsewhere: { input: e.input, spentBy: e.spentBy } } : x)
   b.persist()
 }
 
-/** Forgets candidate `txid` (it can never confirm): the monitor stops watching for it, and a lock we
- *  announced for it is withdrawn from our state (it could not have reached depth). */
-export function dropDoubleSpent (b: StepBuilder, txid: Txid, why: string): void {
+/** Forgets candidate `txid` (it can never confirm): the monitor stops watching for it, a lock we
+ *  announced for it is withdrawn from our state (it could not have reached depth), and the state
+ *  remembers it among the last DROPPED_SPLICES_KEPT dropped, in the same write, for the hosts'
+ *  accounting (a dropped splice's row is reversed). `note`: how we learnt it, if not from our host. */
+export function dropDoubleSpent (b: StepBuilder, txid: Txid, spent: { input: string; spentBy: Txid }, note?: string): void {
   const sp = spliceOf(b.state)
   sp.candidates = sp.candidates.filter(x => x.txid !== txid)
+  sp.dropped = [...(sp.dropped ?? []), { txid, input: spent.input, spentBy: spent.spentBy }].slice(-DROPPED_SPLICES_KEPT)
   if (sp.localLocked === txid) delete sp.localLocked
   if (sp.remoteLocked === txid) delete sp.remoteLocked
   b.persist({ kind: 'splice_dropped', txid })
-  b.emit({ type: 'splice_double_spent', txid, reason: why })
+  const reason = `its input ${spent.input} is spent by ${spent.spentBy}${note !== undefined ? ` (${note})` : ''}`
+  b.emit({ type: 'splice_double_spent', txid, reason })
 }

@@ -106,6 +106,10 @@ export interface SigningState {
   received?: TxSignatures
 }
 
+/** A signed candidate dropped because `input` of it is spent by `spentBy` ('unknown' when the spend
+ *  is deeper than the blocks the host looked at). */
+export interface DroppedCandidate { txid: Txid; input: string; spentBy: Txid }
+
 export interface SpliceState {
   quiescence: Quiescence
   /** Counts quiescence periods: the host's timer names the one it was armed for. */
@@ -126,6 +130,10 @@ export interface SpliceState {
    *  tx_abort rationale: the echo lets the sender "terminate the in-flight process without worrying
    *  about stale messages"). Quiescence ends with the echo. */
   abortSent?: boolean
+  /** Candidates dropped as double-spent (protocol/channel/splice/double-spent.ts), oldest first, the
+   *  last DROPPED_SPLICES_KEPT: stored in the write that drops them, so the hosts' accounting can
+   *  reverse a dropped splice's row after a stop between that write and their own. */
+  dropped?: DroppedCandidate[]
   /** An incoming start_batch being collected. Not stored on its own: dropped with the link. */
   batch?: { size: number; received: CommitmentSigned[] }
 }

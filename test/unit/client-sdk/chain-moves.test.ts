@@ -95,3 +95,28 @@ t.test('after a force close: an htlc_onchain row names the HTLC\'s payment and t
     [1_000, 'sweep', '', B, 0, 6_000, 1_205_000],
   ], 'one row each, at the first record\'s time: the HTLC\'s payment hash and the channel, the claim\'s txid')
 })
+
+t.test('a dropped splice: its row reversed once (at the drop or the next start), none for a splice without a row', async t => {
+  const store = new MemoryStore()
+  const page = async (): Promise<Array<[string, number, number, number, string]>> =>
+    (await exportAccounting(store, { from: 0, to: Number.MAX_SAFE_INTEGER, format: 'jsonl', limit: 100 })).data
+      .split('\n').filter(l => l !== '').map(l => JSON.parse(l) as {
+        kind: string; amount_msat: number; onchain_sat: number; fee_msat: number; ref: string
+      })
+      .map(r => [r.kind, r.amount_msat, r.onchain_sat, r.fee_msat, r.ref])
+  const dropped = (txids: string[]): ChannelState => {
+    const s = state({})
+    s.splice!.dropped = txids.map(txid => ({ txid: txid as never, input: `${C}:0`, spentBy: C as never }))
+    return s
+  }
+  await recordMoves(store, state({ candidates: [{ txid: A, local: -10_300, outputs: [10_000] }] }), 1_000)
+  // B was dropped before its row was written (a stop between the signatures' write and the row's): nothing to reverse.
+  await recordMoves(store, dropped([B, A]), 2_000)
+  await recordMoves(store, dropped([B, A]), 3_000)
+  const rows = await page()
+  t.same(rows, [
+    ['splice_out', -10_300_000, 10_000, 300_000, A],
+    ['splice_dropped', 10_300_000, -10_000, -300_000, `${A}/${C}`],
+  ], 'the splice-out and its reversal, every amount negated, naming the splice and the spending transaction; once')
+  t.equal(rows.reduce((s, r) => s + r[1], 0), 0, 'together they move nothing')
+})

@@ -79,3 +79,31 @@ t.test('after a force close: the peer\'s htlc_onchain and sweep rows from the hu
   await moves.onchain(hubSide, b.state)
   t.equal((await rows()).length, written.length, 'a second look (another event, another start) writes none again')
 })
+
+t.test('a dropped splice: the peer\'s splice row reversed once, at the drop or at load; none without a row', async t => {
+  const ledger = new Ledger(new MemoryStore())
+  const moves = new AccountChainMoves(ledger, () => {})
+  const [CH, S, SPENT] = ['cc'.repeat(32), 'dd'.repeat(32), 'ee'.repeat(32)]
+  const ch = (candidates: unknown[], dropped: unknown[]): ManagedChannel => ({
+    peer: PEER, channelId: CH,
+    state: { channelId: CH, phase: 'normal', closing: {}, splice: { candidates, dropped } },
+  }) as unknown as ManagedChannel
+  const candidate = { txid: S, contributionSat: { local: 0, remote: 250_000 } }
+  moves.event(ch([candidate], []), { type: 'splice_negotiated', txid: S, feeSat: { local: 0, remote: 0 } } as unknown as ChannelEvent)
+  moves.event(ch([candidate], []), { type: 'splice_signed', txid: S } as unknown as ChannelEvent)
+  const rows = async (): Promise<Array<[string, number, number, number, string | undefined]>> =>
+    (await ledger.accountChain(PEER, 0, Number.MAX_SAFE_INTEGER)).map(r => [r.kind, r.amount_msat, r.onchain_sat, r.fee_msat, r.spent_by])
+  // The splice row is written on its own after the event: wait for it (generously: a loaded machine).
+  for (let i = 0; i < 500 && (await rows()).length === 0; i++) await new Promise(resolve => setTimeout(resolve, 10))
+  t.same(await rows(), [['splice_in', 250_000_000, 250_000, 0, undefined]], 'the peer\'s splice-in row')
+  const droppedState = ch(
+    [], [{ txid: S, input: `${SPENT}:0`, spentBy: SPENT }, { txid: 'ff'.repeat(32), input: `${SPENT}:1`, spentBy: SPENT }],
+  )
+  await moves.rebuild([droppedState])
+  moves.event(droppedState, { type: 'splice_double_spent', txid: S, reason: 'test' } as unknown as ChannelEvent)
+  await moves.rebuild([droppedState])
+  t.same(await rows(), [
+    ['splice_in', 250_000_000, 250_000, 0, undefined],
+    ['splice_dropped', -250_000_000, -250_000, 0, SPENT],
+  ], 'its reversal, once (a load, the event, another load); none for the dropped splice without a row')
+})

@@ -38,11 +38,13 @@ t.test('marked at the first confirmation of the spend, dropped when final; payme
   t.same(p.a.state.splice!.candidates, [], 'dropped at the final report')
   t.match(p.a.events.at(-1), { type: 'splice_double_spent', txid, reason: new RegExp(`${INPUT} is spent by ${SPENDER}`) })
   t.match(p.a.monitor.at(-1), { kind: 'splice_dropped', txid }, 'the monitor stops watching it')
+  t.same(p.a.state.splice!.dropped, [{ txid, input: INPUT, spentBy: SPENDER }], 'remembered as dropped, for the accounting reversal')
   // B still has it (marked): A's lone commitment_signed makes B drop it, not fail.
   const h = p.add(p.a, 20_000_000)
   t.ok(h.ok)
   p.settle(); p.fulfill(p.b, h.id); finish(p)
   t.same(p.b.state.splice!.candidates, [], 'B dropped it on A\'s commitment_signed without it')
+  t.same(p.b.state.splice!.dropped, [{ txid, input: INPUT, spentBy: SPENDER }], 'B remembers it as dropped too')
   t.equal(p.b.state.phase, 'normal')
   t.equal(p.a.state.setup.capacitySat, capacity, 'the old funding')
   t.same(p.check(), [])
