@@ -73,6 +73,11 @@ export class Ledger {
 
   /** Records a splice or close of an account's channel (its own write: see chain-moves.ts). */
   async recordChain (e: ChainEntry, replaces: readonly ChainEntry[] = []): Promise<void> {
+    // Checked as it will be read back: an entry accountChain would refuse is never stored.
+    const checked = chainEntry.safeParse(e)
+    if (!checked.success) {
+      throw new Error(`not a ledger chain entry: ${checked.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+    }
     await this.store.write([
       ...replaces.map(r => del(keys.ledgerChain(r.node, r.at, r.txid))),
       put(keys.ledgerChain(e.node, e.at, e.txid), e),

@@ -86,11 +86,8 @@ export class SettlementCoordinator implements ChannelListener {
       chain: opts.chain, finalityDepth: opts.config.finalityDepth, height: opts.height, records: () => this.records,
       save: async (b, point) => { await this.save(b, point) }, log: opts.log, ended: opts.ended,
       confirmedWhileReplacing: async (id, txid) => { await this.confirmedWhileReplacing(id, txid) },
-      droppedBy: (b, txids) => b.payouts.find(p => {
-        const s = opts.manager.get(p.channel_id)?.state
-        return s !== undefined && !txids.includes(s.setup.funding?.txid ?? '') &&
-          s.splice?.candidates.some(c => txids.includes(c.txid)) !== true
-      })?.channel_id,
+      droppedBy: (b, txids) => b.payouts.find(p =>
+        opts.manager.get(p.channel_id)?.state.splice?.dropped?.some(d => txids.includes(d.txid)) === true)?.channel_id,
     })
   }
 

@@ -23,9 +23,10 @@ export interface FollowerOptions {
   /** A transaction of batch `id` confirmed while a replacement of it is negotiated or signed: that
    *  replacement can no longer confirm (BOLT #2 tx_init_rbf: "the attempt MUST be aborted"). */
   confirmedWhileReplacing?: (id: number, txid: string) => Promise<void>
-  /** The channel of batch `b` that holds none of `txids` any more, neither as its funding nor as a
-   *  candidate, if any: it dropped the batch as double-spent (host/channel/splicing.ts: an input, another
-   *  channel's funding output, is spent by that channel's commitment, final), so the batch never confirms. */
+  /** The channel of batch `b` that dropped one of `txids` as double-spent, if any (its splice state's
+   *  `dropped`, host/channel/splicing.ts: an input, another channel's funding output, is spent by that
+   *  channel's commitment, final): the batch never confirms. A channel merely without the candidate is
+   *  not proof: after a restart a session still signing has not stored it yet. */
   droppedBy?: (b: BatchRecord, txids: readonly string[]) => string | undefined
 }
 
