@@ -17,12 +17,20 @@ import type { AccountingRow } from '../../protocol/accounting/rows.ts'
 import type { HubClient } from '../../client-sdk/index.ts'
 import { useBtcd } from '../helpers/btcd.ts'
 import {
-  fundHub, openFundedChannel, requestHubChannel, startClient, startHub, startHubPlatformCreator, tempDir, waitFor,
+  fundHub, openFundedChannel, requestHubChannel, startClient, startHub, startHubPlatformCreator, tempDir, waitFor, type HubProcess,
 } from '../helpers/hub.ts'
 import { hookedSocketFactory } from '../helpers/socket-hook.ts'
 import { admin, commitFeerate, findSpend } from './monitor/helpers.ts'
 
 const CAPACITY_SAT = 400_000
+
+/** JSON lines as accounting rows. */
+const parseRows = (jsonl: string): AccountingRow[] => jsonl.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
+/** The client's own export, and the hub's export of the client's account. */
+const rowsOf = async (c: HubClient): Promise<AccountingRow[]> => parseRows((await c.exportAccounting({ format: 'jsonl' })).data)
+const hubRows = async (hub: HubProcess, c: HubClient): Promise<AccountingRow[]> =>
+  parseRows(await (await hub.adminFetch(`/accounts/${c.nodeId}/accounting?format=jsonl`)).text())
+const sum = (rows: AccountingRow[]): number => rows.reduce((s, r) => s + r.amount_msat, 0)
 /** BOLT #3: the weight of a commitment without HTLC outputs (its fee is weight × feerate_per_kw / 1000). */
 const COMMITMENT_WEIGHT_NO_HTLC = 724
 
@@ -37,13 +45,7 @@ t.test('e2e: a force close by the client and one by the hub operator each have a
     const balance = (c: HubClient): number =>
       c.channels().filter(ch => !['failed', 'closing', 'closed'].includes(ch.phase)).reduce((s, ch) => s + ch.localMsat, 0)
     const start = new Map([platform, creator].map(c => [c, balance(c)]))
-    const rowsOf = async (c: HubClient): Promise<AccountingRow[]> =>
-      (await c.exportAccounting({ format: 'jsonl' })).data.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
-    const hubRowsOf = async (c: HubClient): Promise<AccountingRow[]> => {
-      const r = await hub.adminFetch(`/accounts/${c.nodeId}/accounting?format=jsonl`)
-      return (await r.text()).split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
-    }
-    const sum = (rows: AccountingRow[]): number => rows.reduce((s, r) => s + r.amount_msat, 0)
+    const hubRowsOf = async (c: HubClient): Promise<AccountingRow[]> => await hubRows(hub, c)
     const forceRows = async (c: HubClient, side: 'sdk' | 'hub'): Promise<AccountingRow[]> =>
       (side === 'sdk' ? await rowsOf(c) : await hubRowsOf(c)).filter(r => r.kind === 'close_force')
 
@@ -102,20 +104,17 @@ t.test('e2e: the hub SIGKILLed right after storing a channel\'s failure writes i
   await hub.restart({ HUB_CRASH_AT: 'after:persist:force_close:1' })
   await waitFor(() => platform.channels()[0]!.link === 'up', 'the platform reconnected', 60_000)
   const ch = platform.channels()[0]!
-  const hubRows = async (): Promise<AccountingRow[]> =>
-    (await (await hub.adminFetch(`/accounts/${platform.nodeId}/accounting?format=jsonl`)).text())
-      .split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
 
   t.same(await platform.forceClose(ch.channelId), [ch.channelId], 'the platform force-closes its channel')
   await hub.exited()
   t.pass('the hub died right after storing its channel\'s failure, before its accounting row')
   await hub.restart()
-  const rows = await hubRows()
+  const rows = await hubRows(hub, platform)
   const force = rows.filter(x => x.kind === 'close_force')
   t.match(force, [{ ref: ch.channelId, amount_msat: -ch.localMsat }], 'the hub\'s export has the close_force row after the restart')
   t.equal(rows.reduce((s, x) => s + x.amount_msat, 0), -CAPACITY_SAT * 1000, '... and its rows of the platform sum to its whole channel')
   await hub.restart()
-  t.equal((await hubRows()).filter(x => x.kind === 'close_force').length, 1, 'another start writes no second row')
+  t.equal((await hubRows(hub, platform)).filter(x => x.kind === 'close_force').length, 1, 'another start writes no second row')
 })
 
 t.test('e2e: a force close with an HTLC in flight each way (one timed out, one claimed by preimage) has exact rows and sweep fees',
@@ -140,13 +139,7 @@ t.test('e2e: a force close with an HTLC in flight each way (one timed out, one c
     await openFundedChannel(btc, platform, CAPACITY_SAT)
     await requestHubChannel(btc, creator)
     await requestHubChannel(btc, treasury)
-    const rowsOf = async (c: HubClient): Promise<AccountingRow[]> =>
-      (await c.exportAccounting({ format: 'jsonl' })).data.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
-    const hubRowsOf = async (c: HubClient): Promise<AccountingRow[]> => {
-      const r = await hub.adminFetch(`/accounts/${c.nodeId}/accounting?format=jsonl`)
-      return (await r.text()).split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
-    }
-    const sum = (rows: AccountingRow[]): number => rows.reduce((s, r) => s + r.amount_msat, 0)
+    const hubRowsOf = async (c: HubClient): Promise<AccountingRow[]> => await hubRows(hub, c)
 
     t.match(await platform.pay((await creator.createInvoice({ amountMsat: 40_000_000 })).invoice), { ok: true }, 'the creator is paid')
     await treasury.stop()
