@@ -10,6 +10,7 @@ import type { AccountingRow } from '../../protocol/accounting/rows.ts'
 import { useBtcd } from '../helpers/btcd.ts'
 import { startHubPlatformCreator, waitFor } from '../helpers/hub.ts'
 import { admin } from '../e2e/monitor/helpers.ts'
+import { hubAccountingRows, sdkAccountingRows, sumMsat } from '../helpers/accounting.ts'
 
 const HUB_FINALITY = 3
 const COIN_SAT = 3_000_000
@@ -23,13 +24,9 @@ t.test('adversarial: the hub SIGKILLed right after dropping a double-spent splic
       name: 'adv-splice-dropped-accounting-crash', hubSat: 5_000_000, platformCapacitySat: PLATFORM_CAPACITY_SAT,
       hubConfig: { channels: { fundingSat: 3_000_000, finalityDepth: HUB_FINALITY } },
     })
-    const hubRows = async (): Promise<AccountingRow[]> =>
-      (await (await hub.adminFetch(`/accounts/${platform.nodeId}/accounting?format=jsonl`)).text()).split('\n').filter(l => l !== '')
-        .map(l => JSON.parse(l) as AccountingRow)
-    const sdkRows = async (): Promise<AccountingRow[]> =>
-      (await platform.exportAccounting({ format: 'jsonl', limit: 1_000 })).data.split('\n').filter(l => l !== '')
-        .map(l => JSON.parse(l) as AccountingRow)
-    const sum = (rows: AccountingRow[]): number => rows.reduce((total, r) => total + r.amount_msat, 0)
+    const hubRows = async (): Promise<AccountingRow[]> => await hubAccountingRows(hub, platform.nodeId)
+    const sdkRows = async (): Promise<AccountingRow[]> => await sdkAccountingRows(platform, 1_000)
+    const sum = sumMsat
     const spliceRows = (rows: AccountingRow[]): Array<[string, number, string]> => rows
       .filter(r => r.kind.startsWith('splice_')).map(r => [r.kind, r.amount_msat, r.ref])
 

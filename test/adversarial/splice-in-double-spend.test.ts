@@ -16,6 +16,7 @@ import type { ChannelState } from '../../protocol/channel/index.ts'
 import { useBtcd } from '../helpers/btcd.ts'
 import { startHubPlatformCreator, waitFor } from '../helpers/hub.ts'
 import { admin, commitFeerate, findSpend, hubWalletTotal } from '../e2e/monitor/helpers.ts'
+import { hubAccountingRows, sdkAccountingRows, sumMsat } from '../helpers/accounting.ts'
 
 const HUB_FINALITY = 3
 const COIN_SAT = 3_000_000
@@ -106,13 +107,9 @@ t.test('adversarial: a spliced-in coin double-spent: the splice is dropped, the 
   t.equal(await hubWalletTotal(hub), hubWallet0, 'the hub\'s wallet did not move')
 
   // ── both accounting exports: the splice-in row and its reversal, summing to the balance change ──
-  const sdkRows = async (): Promise<AccountingRow[]> =>
-    (await platform.exportAccounting({ format: 'jsonl', limit: 1_000 })).data.split('\n').filter(l => l !== '')
-      .map(l => JSON.parse(l) as AccountingRow)
-  const hubRows = async (): Promise<AccountingRow[]> =>
-    (await (await hub.adminFetch(`/accounts/${platform.nodeId}/accounting?format=jsonl`)).text()).split('\n').filter(l => l !== '')
-      .map(l => JSON.parse(l) as AccountingRow)
-  const sum = (rows: AccountingRow[]): number => rows.reduce((total, r) => total + r.amount_msat, 0)
+  const sdkRows = async (): Promise<AccountingRow[]> => await sdkAccountingRows(platform, 1_000)
+  const hubRows = async (): Promise<AccountingRow[]> => await hubAccountingRows(hub, platform.nodeId)
+  const sum = sumMsat
   const spliceRows = (rows: AccountingRow[]): Array<[string, number, number, number, string]> => rows
     .filter(r => r.kind.startsWith('splice_')).map(r => [r.kind, r.amount_msat, r.onchain_sat, r.fee_msat, r.ref])
   const reversal: Array<[string, number, number, number, string]> = [

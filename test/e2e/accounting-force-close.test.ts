@@ -21,16 +21,14 @@ import {
 } from '../helpers/hub.ts'
 import { hookedSocketFactory } from '../helpers/socket-hook.ts'
 import { admin, commitFeerate, findSpend } from './monitor/helpers.ts'
+import { hubAccountingRows, sdkAccountingRows, sumMsat } from '../helpers/accounting.ts'
 
 const CAPACITY_SAT = 400_000
 
-/** JSON lines as accounting rows. */
-const parseRows = (jsonl: string): AccountingRow[] => jsonl.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
 /** The client's own export, and the hub's export of the client's account. */
-const rowsOf = async (c: HubClient): Promise<AccountingRow[]> => parseRows((await c.exportAccounting({ format: 'jsonl' })).data)
-const hubRows = async (hub: HubProcess, c: HubClient): Promise<AccountingRow[]> =>
-  parseRows(await (await hub.adminFetch(`/accounts/${c.nodeId}/accounting?format=jsonl`)).text())
-const sum = (rows: AccountingRow[]): number => rows.reduce((s, r) => s + r.amount_msat, 0)
+const rowsOf = async (c: HubClient): Promise<AccountingRow[]> => await sdkAccountingRows(c)
+const hubRows = async (hub: HubProcess, c: HubClient): Promise<AccountingRow[]> => await hubAccountingRows(hub, c.nodeId)
+const sum = sumMsat
 /** BOLT #3: the weight of a commitment without HTLC outputs (its fee is weight × feerate_per_kw / 1000). */
 const COMMITMENT_WEIGHT_NO_HTLC = 724
 

@@ -13,6 +13,7 @@ import { DEFAULT_SPLICE_MINIMUM_DEPTH } from '../../protocol/limits.ts'
 import type { HubClient } from '../../client-sdk/index.ts'
 import { useBtcd } from '../helpers/btcd.ts'
 import { requestHubChannel, startClient, startHubPlatformCreator, waitFor } from '../helpers/hub.ts'
+import { hubAccountingRows, sumMsat } from '../helpers/accounting.ts'
 
 const CAPACITY_SAT = 2_000_000
 const PAYOUT_SAT = 100_000
@@ -39,11 +40,8 @@ t.test('e2e: exports sum to the balance change across payments, a split, a strea
     } while (cursor !== undefined)
     return rows
   }
-  const sum = (rows: AccountingRow[]): number => rows.reduce((s, r) => s + r.amount_msat, 0)
-  const hubRowsOf = async (c: HubClient): Promise<AccountingRow[]> => {
-    const r = await hub.adminFetch(`/accounts/${c.nodeId}/accounting?format=jsonl`)
-    return (await r.text()).split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
-  }
+  const sum = sumMsat
+  const hubRowsOf = async (c: HubClient): Promise<AccountingRow[]> => await hubAccountingRows(hub, c.nodeId)
   const reconciled = async (step: string): Promise<void> => {
     await waitFor(() => everyone.every(c => c.channels().every(ch => ch.settled || ch.phase === 'closing' || ch.phase === 'closed')),
       'channels settled', 60_000)

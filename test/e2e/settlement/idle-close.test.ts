@@ -6,16 +6,15 @@
 // close is in GET /settlement's last_closes and in both accounting exports as close_mutual rows.
 // Real btcd, the hub process, SDK clients.
 import t, { type Test } from 'tap'
-import type { AccountingRow } from '../../../protocol/accounting/rows.ts'
 import { DEFAULT_SPLICE_MINIMUM_DEPTH } from '../../../protocol/limits.ts'
 import { wsSocketFactory } from '../../../client-sdk/node/socket.ts'
 import type { SocketFactory, SocketLike } from '../../../client-sdk/transport/socket.ts'
-import type { HubClient } from '../../../client-sdk/index.ts'
 import { addressScript } from '../../../host/wallet/address.ts'
 import { tipHeight, useBtcd, type Btcd } from '../../helpers/btcd.ts'
 import { waitFor, type HubProcess } from '../../helpers/hub.ts'
 import { admin } from '../monitor/helpers.ts'
 import { FINALITY_DEPTH, KEEP_SAT, setting, settlement, untilStage, type Creator } from './fixture.ts'
+import { hubAccountingRows, sdkAccountingRows } from '../../helpers/accounting.ts'
 
 const WINDOW = 10
 const IDLE_BLOCKS = 3
@@ -61,15 +60,8 @@ async function closingOutputs (t: Test, btc: Btcd, txid: string, address: string
   return tx.value.tx.outputs.filter(o => o.scriptPubKey === scriptOf(address)).map(o => o.value)
 }
 
-async function sdkRows (c: HubClient): Promise<AccountingRow[]> {
-  const page = await c.exportAccounting({ format: 'jsonl' })
-  return page.data.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
-}
-
-async function hubRows (hub: HubProcess, nodeId: string): Promise<AccountingRow[]> {
-  const r = await hub.adminFetch(`/accounts/${nodeId}/accounting?format=jsonl`)
-  return (await r.text()).split('\n').filter(l => l !== '').map(l => JSON.parse(l) as AccountingRow)
-}
+const sdkRows = sdkAccountingRows
+const hubRows = hubAccountingRows
 
 /** Checks an agreed idle close of `c`: the account's whole balance (`balanceMsat`, the hub pays the
  *  closing fee as the funder) to its policy's address, to the sat, and the close_mutual rows. */
